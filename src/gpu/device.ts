@@ -1,0 +1,105 @@
+/**
+ * One way to get a GPUDevice, in Node (Dawn through npm `webgpu`) and in a browser
+ * (navigator.gpu), with the adapter's relevant features reported.
+ */
+
+export interface GpuFeatures {
+  /** WGSL `f16` (feature "shader-f16"). */
+  shaderF16: boolean;
+  /** Subgroup operations (feature "subgroups"). */
+  subgroups: boolean;
+  /** GPU timestamps (feature "timestamp-query"). */
+  timestampQuery: boolean;
+  /** WGSL `dot4I8Packed` (language feature packed_4x8_integer_dot_product). */
+  dot4I8Packed: boolean;
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapterName: string;
+  features: GpuFeatures;
+  /** Where the device came from. */
+  runtime: 'node-dawn' | 'browser';
+}
+
+export interface RequestGpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Ask for these optional features when the adapter has them (default: all of GpuFeatures). */
+  wantFeatures?: GPUFeatureName[];
+  /** Extra Dawn toggles in Node, e.g. 'disable-dawn-features=timestamp_quantization'. */
+  dawnFlags?: string[];
+}
+
+export class NoGpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoGpuError';
+  }
+}
+
+const DEFAULT_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+
+let nodeGpu: GPU | undefined;
+
+async function getGpu(dawnFlags: string[]): Promise<{ gpu: GPU; runtime: GpuContext['runtime'] }> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, runtime: 'browser' };
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new NoGpuError(
+      'WebGPU is not available in this browser (navigator.gpu is missing). Use a browser with WebGPU enabled.',
+    );
+  }
+  if (!nodeGpu) {
+    const mod = await import('webgpu');
+    Object.assign(globalThis, mod.globals);
+    nodeGpu = mod.create(dawnFlags) as GPU;
+  }
+  return { gpu: nodeGpu, runtime: 'node-dawn' };
+}
+
+/** Requests an adapter and device, enabling the optional features it has. */
+export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuContext> {
+  const { gpu, runtime } = await getGpu(options.dawnFlags ?? []);
+  const adapter = await gpu.requestAdapter(
+    options.powerPreference ? { powerPreference: options.powerPreference } : {},
+  );
+  if (!adapter) {
+    throw new NoGpuError(
+      runtime === 'node-dawn'
+        ? 'No WebGPU adapter found. On Linux without a GPU install Mesa >= 24 lavapipe ' +
+            '(Debian: apt-get install -t bookworm-backports mesa-vulkan-drivers); on a GPU machine ' +
+            'check that the Vulkan loader and driver are installed.'
+        : 'No WebGPU adapter found (navigator.gpu.requestAdapter returned null).',
+    );
+  }
+  const want = options.wantFeatures ?? DEFAULT_FEATURES;
+  const requiredFeatures = want.filter((f) => adapter.features.has(f));
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredFeatures,
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+    },
+  });
+  const info = adapter.info;
+  const wgslFeatures = (gpu as GPU & { wgslLanguageFeatures?: Set<string> }).wgslLanguageFeatures;
+  return {
+    device,
+    runtime,
+    adapterName: [info.vendor, info.architecture, info.device, info.description]
+      .filter((s) => s)
+      .join(' '),
+    features: {
+      shaderF16: device.features.has('shader-f16'),
+      subgroups: device.features.has('subgroups'),
+      timestampQuery: device.features.has('timestamp-query'),
+      dot4I8Packed: wgslFeatures?.has('packed_4x8_integer_dot_product') ?? false,
+    },
+  };
+}
