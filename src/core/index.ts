@@ -4,3 +4,4 @@ export * from './jitter.ts';
 export * from './tonemap.ts';
 export * from './frame.ts';
 export * from './random.ts';
+export * from './errors.ts';

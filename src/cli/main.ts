@@ -1,0 +1,31 @@
+/**
+ * The `uplift` command. Each subcommand lives in its own file and exports `register(program)`.
+ * Errors about the user's input print one clear line and exit 1; anything else is a bug and
+ * prints its stack.
+ */
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../core/errors.ts';
+import { NoGpuError } from '../gpu/device.ts';
+
+const program = new Command();
+program
+  .name('uplift')
+  .description('Uplift: temporal upscaling for real-time rendering, on WebGPU')
+  .showHelpAfterError('(run with --help for usage)');
+
+// Subcommand modules, in the order --help lists them.
+const modules: Array<{ register(program: Command): void }> = [];
+for (const m of modules) m.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exit(process.exitCode ?? 0);
+} catch (err) {
+  if (err instanceof InputError || err instanceof NoGpuError || err instanceof RangeError) {
+    console.error(`uplift: ${err.message}`);
+    process.exit(1);
+  }
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  console.error(err);
+  process.exit(1);
+}

@@ -1,0 +1,10 @@
+/**
+ * An error about input the user gave (a file, a flag, a frame, a value). Its message names the
+ * input and the problem; the CLI prints it as one line, without a stack trace, and exits 1.
+ */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
