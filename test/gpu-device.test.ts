@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { readImage, uploadImage, createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
+import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { createImage } from '../src/core/image.ts';
 
 test('a WebGPU device exists and reports its features', async () => {
@@ -24,4 +25,36 @@ test('images and buffers round-trip through the GPU exactly', async () => {
   }
   const data = new Float32Array([1, 2.5, -3, 1e-30]);
   assert.deepEqual(await readBuffer(device, createStorageBuffer(device, data)), data);
+});
+
+test('the GPU timer measures a pass and names it', async () => {
+  const { device } = await testGpu();
+  const timer = createGpuTimer(device, 4);
+  const module = device.createShaderModule({
+    code: `@group(0) @binding(0) var<storage, read_write> o: array<f32>;
+@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { o[g.x] = sqrt(f32(g.x)); }`,
+  });
+  const pipeline = device.createComputePipeline({
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const buffer = createStorageBuffer(device, new Float32Array(4096));
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer } }],
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass({ timestampWrites: timer.computePass('sqrt') });
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(64);
+  pass.end();
+  timer.resolve(encoder);
+  device.queue.submit([encoder.finish()]);
+  const times = await timer.read();
+  assert.deepEqual([...times.keys()], ['sqrt']);
+  const ms = times.get('sqrt')!;
+  assert.ok(Number.isFinite(ms) && ms >= 0 && ms < 1000, `time ${ms} ms`);
+  assert.equal((await readBuffer(device, buffer))[4095], Math.fround(Math.sqrt(4095)));
+  timer.destroy();
 });

@@ -1,2 +1,3 @@
 export * from './device.ts';
 export * from './resources.ts';
+export * from './profiler.ts';
