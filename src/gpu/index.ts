@@ -1,3 +1,5 @@
 export * from './device.ts';
 export * from './resources.ts';
 export * from './profiler.ts';
+export * from './gpu-image.ts';
+export * from './kernel.ts';

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng } from './helpers/gpu.ts';
+import { createImage } from '../src/core/image.ts';
+import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { createKernel, groupsFor } from '../src/gpu/kernel.ts';
+
+test('GPU image round trip keeps values and pads missing channels', async () => {
+  const { device } = await testGpu();
+  const random = rng(3);
+  const image = createImage(5, 3, 3);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = random() * 10 - 5;
+  const back = await readGpuImage(device, uploadGpuImage(device, image));
+  assert.equal(back.channels, 4);
+  for (let i = 0; i < 15; i++) {
+    for (let c = 0; c < 3; c++) assert.equal(back.data[i * 4 + c], image.data[i * 3 + c]);
+    assert.equal(back.data[i * 4 + 3], 1);
+  }
+});
+
+test('kernel dispatches with uniforms and buffers in binding order', async () => {
+  const { device } = await testGpu();
+  const kernel = createKernel(device, {
+    label: 'scale',
+    code: /* wgsl */ `
+      struct U { width: u32, height: u32, scale: f32, pad: f32 }
+      @group(0) @binding(0) var<uniform> u: U;
+      @group(0) @binding(1) var<storage, read> src: array<vec4f>;
+      @group(0) @binding(2) var<storage, read_write> dst: array<vec4f>;
+      @compute @workgroup_size(8, 8)
+      fn main(@builtin(global_invocation_id) id: vec3u) {
+        if (id.x >= u.width || id.y >= u.height) { return; }
+        let i = id.y * u.width + id.x;
+        dst[i] = src[i] * u.scale;
+      }`,
+  });
+  const image = createImage(9, 7, 4);
+  image.data.forEach((_, i) => (image.data[i] = i));
+  const src = uploadGpuImage(device, image);
+  const dst = createGpuImage(device, 9, 7);
+  const uniforms = new ArrayBuffer(16);
+  new Uint32Array(uniforms, 0, 2).set([9, 7]);
+  new Float32Array(uniforms, 8, 1)[0] = 2;
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  kernel.dispatch(pass, [groupsFor(9, 8), groupsFor(7, 8)], [src.buffer, dst.buffer], uniforms);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const out = await readGpuImage(device, dst);
+  for (let i = 0; i < out.data.length; i++) assert.equal(out.data[i], 2 * i);
+});
