@@ -1,0 +1,159 @@
+/**
+ * Prepare pass (render resolution): sanitize (NaN/Inf never reach history), expose and tonemap the
+ * color, dilate motion to the closest-depth neighbour in 3×3, disocclusion cue from the previous
+ * depth, reactive mask. CPU reference: src/reference/prepare.ts (same math, documented there).
+ */
+import { createKernel, groupsFor } from '../kernel.ts';
+import type { GpuImage } from '../gpu-image.ts';
+import {
+  DISOCCLUSION_FULL,
+  DISOCCLUSION_START,
+  MAX_COLOR,
+  MAX_MOTION,
+  type PrepareParams,
+} from '../../reference/prepare.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+
+/** The prepared frame on the GPU (render resolution). */
+export interface PreparedFrame {
+  /** rgb = tonemapped, sanitized, exposed color; a = its Rec. 709 luma. */
+  color: GpuImage;
+  /** xy = dilated motion (UV, motionScale applied); z = disocclusion cue 0..1; w = reactive 0..1. */
+  motion: GpuImage;
+}
+
+/** Render-resolution inputs of prepare (GpuImages: color rgb, depth .x, motion .xy, reactive .x). */
+export interface PrepareInputs {
+  color: GpuImage;
+  depth: GpuImage;
+  motion: GpuImage;
+  reactive?: GpuImage;
+  /** The previous frame's raw depth; omit on the first frame or after a reset. */
+  previousDepth?: GpuImage;
+}
+
+const code = /* wgsl */ `
+struct Params {
+  width: u32, height: u32, hasReactive: u32, hasPrevious: u32, depthInverted: u32,
+  exposure: f32, motionScaleX: f32, motionScaleY: f32, near: f32, far: f32,
+}
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> colorIn: array<vec4f>;
+@group(0) @binding(2) var<storage, read> depthIn: array<vec4f>;
+@group(0) @binding(3) var<storage, read> motionIn: array<vec4f>;
+@group(0) @binding(4) var<storage, read> reactiveIn: array<vec4f>;
+@group(0) @binding(5) var<storage, read> previousDepth: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> colorOut: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> motionOut: array<vec4f>;
+${WGSL_COMMON}
+fn sanitizeColor(v: f32) -> f32 {
+  if (!isFiniteF(v)) { return select(0.0, ${MAX_COLOR.toFixed(1)}, v > 0.0); }
+  if (v <= 0.0) { return 0.0; }
+  return min(v * u.exposure, ${MAX_COLOR.toFixed(1)});
+}
+
+fn viewDepth(d: f32) -> f32 {
+  var dn = select(select(1.0, 0.0, u.depthInverted != 0u), clamp(d, 0.0, 1.0), isFiniteF(d));
+  if (u.depthInverted != 0u) { dn = 1.0 - dn; }
+  dn = min(dn, 1.0 - 1e-6);
+  if (u.far <= 0.0) { return u.near / (1.0 - dn); }
+  return u.near * u.far / (u.far - dn * (u.far - u.near));
+}
+
+fn clampMotion(v: f32) -> f32 {
+  return select(0.0, clamp(v, -${MAX_MOTION.toFixed(1)}, ${MAX_MOTION.toFixed(1)}), isFiniteF(v));
+}
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let x = i32(id.x);
+  let y = i32(id.y);
+  let i = id.y * u.width + id.x;
+
+  let raw = colorIn[i];
+  let c = vec3f(sanitizeColor(raw.r), sanitizeColor(raw.g), sanitizeColor(raw.b));
+  let t = c / (1.0 + max(c.r, max(c.g, c.b)));
+  colorOut[i] = vec4f(t, luma709(t));
+
+  var bestZ = viewDepth(depthIn[i].x);
+  var best = i;
+  for (var dy = -1; dy <= 1; dy++) {
+    for (var dx = -1; dx <= 1; dx++) {
+      let sx = x + dx;
+      let sy = y + dy;
+      if ((dx == 0 && dy == 0) || sx < 0 || sy < 0 || sx >= i32(u.width) || sy >= i32(u.height)) {
+        continue;
+      }
+      let j = u32(sy) * u.width + u32(sx);
+      let z = viewDepth(depthIn[j].x);
+      if (z < bestZ) { bestZ = z; best = j; }
+    }
+  }
+  let m = motionIn[best];
+  let mx = clampMotion(m.x * u.motionScaleX);
+  let my = clampMotion(m.y * u.motionScaleY);
+
+  var cue = 0.0;
+  if (u.hasPrevious != 0u) {
+    let pu = (f32(x) + 0.5) / f32(u.width) + mx;
+    let pv = (f32(y) + 0.5) / f32(u.height) + my;
+    if (pu >= 0.0 && pu <= 1.0 && pv >= 0.0 && pv <= 1.0) {
+      let px = i32(floor(pu * f32(u.width) - 0.5));
+      let py = i32(floor(pv * f32(u.height) - 0.5));
+      var prevZ = 3.4e38;
+      for (var oy = 0; oy <= 1; oy++) {
+        for (var ox = 0; ox <= 1; ox++) {
+          prevZ = min(prevZ, viewDepth(previousDepth[texelAt(u.width, u.height, px + ox, py + oy)].x));
+        }
+      }
+      let separation = (bestZ - prevZ) / bestZ;
+      cue = saturate((separation - ${DISOCCLUSION_START}) / (${DISOCCLUSION_FULL} - ${DISOCCLUSION_START}));
+    }
+  }
+  var reactive = 0.0;
+  if (u.hasReactive != 0u) {
+    let r = reactiveIn[i].x;
+    reactive = select(0.0, saturate(r), isFiniteF(r));
+  }
+  motionOut[i] = vec4f(mx, my, cue, reactive);
+}
+`;
+
+/** Records the prepare pass into `pass`, writing `output` (both images render size). */
+export function encodePrepare(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  inputs: PrepareInputs,
+  params: PrepareParams,
+  output: PreparedFrame,
+): void {
+  const { width, height } = inputs.color;
+  const kernel = createKernel(device, { label: 'prepare', code });
+  const far = Number.isFinite(params.cameraFar) ? params.cameraFar : 0;
+  kernel.dispatch(
+    pass,
+    [groupsFor(width, TILE), groupsFor(height, TILE)],
+    [
+      inputs.color.buffer,
+      inputs.depth.buffer,
+      inputs.motion.buffer,
+      (inputs.reactive ?? inputs.depth).buffer,
+      (inputs.previousDepth ?? inputs.depth).buffer,
+      output.color.buffer,
+      output.motion.buffer,
+    ],
+    packUniforms([
+      u32(width),
+      u32(height),
+      u32(inputs.reactive !== undefined),
+      u32(inputs.previousDepth !== undefined),
+      u32(params.depthInverted),
+      f32(params.exposure),
+      f32(params.motionScale[0]),
+      f32(params.motionScale[1]),
+      f32(params.cameraNear),
+      f32(far),
+    ]),
+  );
+}

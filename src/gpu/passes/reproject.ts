@@ -1,0 +1,96 @@
+/**
+ * Reproject pass (display resolution): the previous history (Catmull-Rom, deringed) and recurrent
+ * state (bilinear) read at prevUV = uv + m, where m is the dilated motion of the render pixel
+ * containing the display pixel centre. Off-screen or reset → invalid (history a = 0, state 0).
+ * CPU reference and exact definition: src/reference/reproject.ts.
+ */
+import { createKernel, groupsFor } from '../kernel.ts';
+import type { GpuImage } from '../gpu-image.ts';
+import { TILE, WGSL_COMMON, packUniforms, u32 } from './wgsl.ts';
+
+/** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
+export interface Reprojected {
+  history: GpuImage;
+  state: GpuImage;
+}
+
+const code = /* wgsl */ `
+struct Params { width: u32, height: u32, renderWidth: u32, renderHeight: u32, reset: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> motion: array<vec4f>;
+@group(0) @binding(2) var<storage, read> previousHistory: array<vec4f>;
+@group(0) @binding(3) var<storage, read> previousState: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> historyOut: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> stateOut: array<vec4f>;
+${WGSL_COMMON}
+fn prevHistory(x: i32, y: i32) -> vec3f {
+  return previousHistory[texelAt(u.width, u.height, x, y)].rgb;
+}
+fn prevState(x: i32, y: i32) -> vec4f {
+  return previousState[texelAt(u.width, u.height, x, y)];
+}
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let o = id.y * u.width + id.x;
+  let rx = renderPixelOf(id.x, u.renderWidth, u.width);
+  let ry = renderPixelOf(id.y, u.renderHeight, u.height);
+  let m = motion[ry * u.renderWidth + rx].xy;
+  let uv = (vec2f(id.xy) + 0.5) / vec2f(f32(u.width), f32(u.height)) + m;
+  if (u.reset != 0u || !(uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0)) {
+    historyOut[o] = vec4f(0.0);
+    stateOut[o] = vec4f(0.0);
+    return;
+  }
+  let h = uv * vec2f(f32(u.width), f32(u.height)) - 0.5;
+  let base = floor(h);
+  let f = h - base;
+  let x0 = i32(base.x);
+  let y0 = i32(base.y);
+  let wx = catmullRomWeights(f.x);
+  let wy = catmullRomWeights(f.y);
+  var sum = vec3f(0.0);
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      sum += wx[i] * wy[j] * prevHistory(x0 - 1 + i, y0 - 1 + j);
+    }
+  }
+  let a = prevHistory(x0, y0);
+  let b = prevHistory(x0 + 1, y0);
+  let d = prevHistory(x0, y0 + 1);
+  let e = prevHistory(x0 + 1, y0 + 1);
+  historyOut[o] = vec4f(clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e))), 1.0);
+  let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
+  let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
+  stateOut[o] = mix(top, bottom, f.y);
+}
+`;
+
+/**
+ * Records the reproject pass: `motion` is the prepared motion (render size); the previous history
+ * and state and `output` are display size.
+ */
+export function encodeReproject(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  motion: GpuImage,
+  previous: Reprojected,
+  reset: boolean,
+  output: Reprojected,
+): void {
+  const { width, height } = output.history;
+  const kernel = createKernel(device, { label: 'reproject', code });
+  kernel.dispatch(
+    pass,
+    [groupsFor(width, TILE), groupsFor(height, TILE)],
+    [
+      motion.buffer,
+      previous.history.buffer,
+      previous.state.buffer,
+      output.history.buffer,
+      output.state.buffer,
+    ],
+    packUniforms([u32(width), u32(height), u32(motion.width), u32(motion.height), u32(reset)]),
+  );
+}

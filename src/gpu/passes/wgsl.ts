@@ -1,0 +1,74 @@
+/**
+ * WGSL snippets shared by the passes (twins of src/reference/common.ts), and the uniform packer.
+ * Uniform structs in the passes hold only 4-byte scalars (u32 / f32) in declaration order, so
+ * `packUniforms` lays them out without alignment rules.
+ */
+
+/** One uniform scalar: a u32 or an f32. */
+export type UniformValue = { u32: number } | { f32: number };
+
+/** Packs scalars in order, 4 bytes each (the kernel pads the block to 16 bytes). */
+export function packUniforms(values: readonly UniformValue[]): ArrayBuffer {
+  const buffer = new ArrayBuffer(values.length * 4);
+  const view = new DataView(buffer);
+  values.forEach((v, i) => {
+    if ('u32' in v) view.setUint32(i * 4, v.u32, true);
+    else view.setFloat32(i * 4, v.f32, true);
+  });
+  return buffer;
+}
+
+export const u32 = (v: number | boolean): UniformValue => ({ u32: Number(v) });
+export const f32 = (v: number): UniformValue => ({ f32: v });
+
+/** Workgroup edge of the 2-D passes (8×8 = 64 invocations). */
+export const TILE = 8;
+
+/** Helpers: clamp-to-edge reads of a vec4 image, Lanczos-2, Catmull-Rom, YCoCg, luma, finiteness. */
+export const WGSL_COMMON = /* wgsl */ `
+fn texelAt(width: u32, height: u32, x: i32, y: i32) -> u32 {
+  let cx = u32(clamp(x, 0, i32(width) - 1));
+  let cy = u32(clamp(y, 0, i32(height) - 1));
+  return cy * width + cx;
+}
+
+const PI: f32 = 3.14159265358979;
+
+fn lanczos2(x: f32) -> f32 {
+  let ax = abs(x);
+  if (ax < 1e-5) { return 1.0; }
+  if (ax >= 2.0) { return 0.0; }
+  let px = PI * ax;
+  return 2.0 * sin(px) * sin(px * 0.5) / (px * px);
+}
+
+fn catmullRomWeights(t: f32) -> vec4f {
+  let t2 = t * t;
+  let t3 = t2 * t;
+  return vec4f(-0.5 * t3 + t2 - 0.5 * t, 1.5 * t3 - 2.5 * t2 + 1.0,
+               -1.5 * t3 + 2.0 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2);
+}
+
+fn rgbToYCoCg(c: vec3f) -> vec3f {
+  return vec3f(0.25 * c.r + 0.5 * c.g + 0.25 * c.b, 0.5 * c.r - 0.5 * c.b,
+               -0.25 * c.r + 0.5 * c.g - 0.25 * c.b);
+}
+
+fn yCoCgToRgb(c: vec3f) -> vec3f {
+  return vec3f(c.x + c.y - c.z, c.x + c.z, c.x - c.y - c.z);
+}
+
+fn luma709(c: vec3f) -> f32 {
+  return dot(c, vec3f(0.2126, 0.7152, 0.0722));
+}
+
+// Bit test rather than v != v: compilers may assume floats are never NaN.
+fn isFiniteF(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+// floor((x + 0.5) * render / display) in integers, as the CPU reference computes it.
+fn renderPixelOf(x: u32, renderSize: u32, displaySize: u32) -> u32 {
+  return min((2u * x + 1u) * renderSize / (2u * displaySize), renderSize - 1u);
+}
+`;

@@ -1,0 +1,79 @@
+/**
+ * CPU reference of the reproject pass (display resolution). The GPU twin is
+ * src/gpu/passes/reproject.ts.
+ *
+ * Display pixel (x, y) takes the dilated motion m of render pixel
+ * (floor((x + 0.5) · renderW / displayW), floor((y + 0.5) · renderH / displayH)) — the render
+ * pixel containing the display pixel centre — and reads the previous frame at prevUV = uv + m:
+ * - history rgb with a 16-tap Catmull-Rom filter, clamped per channel to the min/max of the four
+ *   nearest taps (no ringing, and no negative values in the tonemapped domain);
+ * - the 4-channel recurrent state with a bilinear filter.
+ * Both use clamp-to-edge addressing. prevUV outside [0, 1]² or `reset` → invalid: history
+ * (0, 0, 0, 0) and state 0. Valid history has a = 1. The result is linear in the previous
+ * history and state (piecewise, through the clamp), so gradients flow through it.
+ */
+import { createImage, type Image } from '../core/image.ts';
+import { catmullRomWeights, renderPixelOf, texel } from './common.ts';
+
+/** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
+export interface ReprojectedCpu {
+  history: Image;
+  state: Image;
+}
+
+/**
+ * Reprojects the previous history and state (both display size, 4 channels) with the prepared
+ * motion (render size, xy = motion in UV).
+ */
+export function reprojectCpu(
+  motion: Image,
+  previousHistory: Image,
+  previousState: Image,
+  reset: boolean,
+): ReprojectedCpu {
+  const { width, height } = previousHistory;
+  const history = createImage(width, height, 4);
+  const state = createImage(width, height, 4);
+  if (reset) return { history, state };
+  for (let y = 0; y < height; y++) {
+    const ry = renderPixelOf(y, motion.height, height);
+    for (let x = 0; x < width; x++) {
+      const rx = renderPixelOf(x, motion.width, width);
+      const u = (x + 0.5) / width + texel(motion, rx, ry, 0);
+      const v = (y + 0.5) / height + texel(motion, rx, ry, 1);
+      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
+      const o = (y * width + x) * 4;
+      const hx = u * width - 0.5;
+      const hy = v * height - 0.5;
+      const x0 = Math.floor(hx);
+      const y0 = Math.floor(hy);
+      const fx = hx - x0;
+      const fy = hy - y0;
+      const wx = catmullRomWeights(fx);
+      const wy = catmullRomWeights(fy);
+      for (let c = 0; c < 3; c++) {
+        let sum = 0;
+        for (let j = 0; j < 4; j++) {
+          for (let i = 0; i < 4; i++) {
+            sum += wx[i]! * wy[j]! * texel(previousHistory, x0 - 1 + i, y0 - 1 + j, c);
+          }
+        }
+        const a = texel(previousHistory, x0, y0, c);
+        const b = texel(previousHistory, x0 + 1, y0, c);
+        const d = texel(previousHistory, x0, y0 + 1, c);
+        const e = texel(previousHistory, x0 + 1, y0 + 1, c);
+        history.data[o + c] = Math.min(Math.max(sum, Math.min(a, b, d, e)), Math.max(a, b, d, e));
+      }
+      history.data[o + 3] = 1;
+      for (let c = 0; c < 4; c++) {
+        const top =
+          texel(previousState, x0, y0, c) * (1 - fx) + texel(previousState, x0 + 1, y0, c) * fx;
+        const bottom =
+          texel(previousState, x0, y0 + 1, c) * (1 - fx) +
+          texel(previousState, x0 + 1, y0 + 1, c) * fx;
+        state.data[o + c] = top * (1 - fy) + bottom * fy;
+      }
+    }
+  }
+  return { history, state };
+}

@@ -1,0 +1,209 @@
+// GPU passes vs their CPU references on random inputs. Tolerance: 1e-4 relative + 2e-5 absolute
+// (f32 on the GPU against float64 on the CPU; the passes are short chains of f32 arithmetic).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
+import { createImage, type Image } from '../src/core/image.ts';
+import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { encodePrepare } from '../src/gpu/passes/prepare.ts';
+import { encodeReproject } from '../src/gpu/passes/reproject.ts';
+import { encodeBilinearUpscale } from '../src/gpu/passes/bilinear.ts';
+import { encodeLanczosUpscale } from '../src/gpu/passes/lanczos.ts';
+import { prepareFrameCpu, type PrepareParams } from '../src/reference/prepare.ts';
+import { reprojectCpu } from '../src/reference/reproject.ts';
+import { bilinearUpscaleCpu } from '../src/reference/bilinear.ts';
+import { lanczosUpscaleCpu } from '../src/reference/lanczos.ts';
+
+function randomImage(
+  w: number,
+  h: number,
+  c: number,
+  random: () => number,
+  lo: number,
+  hi: number,
+): Image {
+  const image = createImage(w, h, c);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = lo + (hi - lo) * random();
+  return image;
+}
+
+function assertClose(actual: Image, expected: Image, what: string): void {
+  assert.equal(actual.data.length, expected.data.length);
+  for (let i = 0; i < actual.data.length; i++) {
+    const a = actual.data[i]!;
+    const e = expected.data[i]!;
+    const tol = 2e-5 + 1e-4 * Math.abs(e);
+    if (!(Math.abs(a - e) <= tol)) {
+      const px = Math.floor(i / actual.channels);
+      assert.fail(
+        `${what}: pixel ${px % actual.width},${Math.floor(px / actual.width)} channel ${i % actual.channels}: GPU ${a}, CPU ${e}`,
+      );
+    }
+  }
+}
+
+async function runPass(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void) {
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  record(pass);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+}
+
+const params: PrepareParams = {
+  exposure: 1.7,
+  motionScale: [1, -0.5],
+  depthInverted: false,
+  cameraNear: 0.1,
+  cameraFar: 100,
+};
+
+for (const variant of [
+  { name: 'finite far, reactive', params, reactive: true },
+  {
+    name: 'inverted depth, infinite far',
+    params: { ...params, depthInverted: true, cameraFar: Infinity },
+    reactive: false,
+  },
+]) {
+  test(`prepare matches the CPU reference (${variant.name}), including NaN/Inf inputs`, async () => {
+    const { device } = await testGpu();
+    const random = rng(11);
+    const [w, h] = [13, 9];
+    const color = randomImage(w, h, 4, random, -0.2, 3);
+    const depth = randomImage(w, h, 1, random, 0, 1);
+    const motion = randomImage(w, h, 2, random, -0.15, 0.15);
+    const reactive = randomImage(w, h, 1, random, -0.2, 1.2);
+    const previousDepth = randomImage(w, h, 1, random, 0, 1);
+    // Poison some pixels: the output must stay finite and match the CPU's sanitizing.
+    color.data[5] = NaN;
+    color.data[17] = Infinity;
+    color.data[30] = -Infinity;
+    color.data[41] = 1e30;
+    depth.data[20] = NaN;
+    motion.data[7] = NaN;
+    motion.data[50] = 1e9;
+    const cpu = prepareFrameCpu(
+      { color, depth, motion, reactive: variant.reactive ? reactive : undefined },
+      previousDepth,
+      variant.params,
+    );
+    const out = { color: createGpuImage(device, w, h), motion: createGpuImage(device, w, h) };
+    await runPass(device, (pass) =>
+      encodePrepare(
+        device,
+        pass,
+        {
+          color: uploadGpuImage(device, color),
+          depth: uploadGpuImage(device, depth),
+          motion: uploadGpuImage(device, motion),
+          reactive: variant.reactive ? uploadGpuImage(device, reactive) : undefined,
+          previousDepth: uploadGpuImage(device, previousDepth),
+        },
+        variant.params,
+        out,
+      ),
+    );
+    const gpuColor = await readGpuImage(device, out.color);
+    const gpuMotion = await readGpuImage(device, out.motion);
+    assert.ok(gpuColor.data.every(Number.isFinite) && gpuMotion.data.every(Number.isFinite));
+    assertClose(gpuColor, cpu.color, 'prepared color');
+    assertClose(gpuMotion, cpu.motion, 'prepared motion');
+    // The cue is actually exercised: random depths give both occluded and clear pixels.
+    const cues = Array.from({ length: w * h }, (_, i) => cpu.motion.data[i * 4 + 2]!);
+    assert.ok(cues.some((c) => c === 0) && cues.some((c) => c > 0.5));
+  });
+}
+
+test('prepare dilates motion to the closest depth and flags disocclusion behind a moving object', () => {
+  const [w, h] = [8, 6];
+  const color = createImage(w, h, 3);
+  const depth = createImage(w, h, 1);
+  depth.data.fill(0.99);
+  depth.data[2 * w + 4] = 0.5; // one near pixel at (4, 2)
+  const motion = createImage(w, h, 2);
+  motion.data[(2 * w + 4) * 2] = 0.25; // it moves: prevUV is 2 render pixels to the right
+  const previousDepth = createImage(w, h, 1);
+  previousDepth.data.fill(0.99);
+  previousDepth.data[2 * w + 1] = 0.5; // last frame something near was at (1, 2)
+  const out = prepareFrameCpu({ color, depth, motion }, previousDepth, params);
+  const at = (x: number, y: number, c: number) => out.motion.data[(y * w + x) * 4 + c]!;
+  assert.equal(at(3, 2, 0), 0.25); // neighbour of the near pixel takes its motion
+  assert.equal(at(5, 3, 0), 0.25);
+  assert.equal(at(1, 2, 0), 0); // far from it: background motion
+  assert.equal(at(1, 2, 2), 1); // (1, 2) was covered by the near pixel last frame
+  assert.equal(at(6, 4, 2), 0);
+  assert.equal(at(4, 2, 2), 0); // the near pixel itself is not disoccluded
+});
+
+test('reproject matches the CPU reference (Catmull-Rom history, bilinear state)', async () => {
+  const { device } = await testGpu();
+  const random = rng(5);
+  const [rw, rh, dw, dh] = [7, 5, 14, 9];
+  const motion = randomImage(rw, rh, 4, random, -0.12, 0.12);
+  const history = randomImage(dw, dh, 4, random, 0, 1);
+  const state = randomImage(dw, dh, 4, random, -1, 1);
+  for (const reset of [false, true]) {
+    const cpu = reprojectCpu(motion, history, state, reset);
+    const out = { history: createGpuImage(device, dw, dh), state: createGpuImage(device, dw, dh) };
+    await runPass(device, (pass) =>
+      encodeReproject(
+        device,
+        pass,
+        uploadGpuImage(device, motion),
+        { history: uploadGpuImage(device, history), state: uploadGpuImage(device, state) },
+        reset,
+        out,
+      ),
+    );
+    assertClose(await readGpuImage(device, out.history), cpu.history, `history reset=${reset}`);
+    assertClose(await readGpuImage(device, out.state), cpu.state, `state reset=${reset}`);
+    const valid = Array.from({ length: dw * dh }, (_, i) => cpu.history.data[i * 4 + 3]!);
+    if (reset) assert.ok(valid.every((v) => v === 0));
+    else assert.ok(valid.some((v) => v === 1) && valid.some((v) => v === 0));
+  }
+});
+
+test('reproject with zero motion returns the previous frame exactly', () => {
+  const random = rng(9);
+  const history = randomImage(6, 4, 4, random, 0, 1);
+  for (let i = 0; i < 24; i++) history.data[i * 4 + 3] = 1;
+  const state = randomImage(6, 4, 4, random, 0, 1);
+  const out = reprojectCpu(createImage(3, 2, 4), history, state, false);
+  assert.ok(maxAbsDiff(out.history.data, history.data).max < 1e-6);
+  assert.ok(maxAbsDiff(out.state.data, state.data).max < 1e-6);
+});
+
+for (const [name, encode, reference] of [
+  ['bilinear', encodeBilinearUpscale, bilinearUpscaleCpu],
+  ['lanczos', encodeLanczosUpscale, lanczosUpscaleCpu],
+] as const) {
+  test(`${name} upscale matches the CPU reference at ratios 2 and 1.5`, async () => {
+    const { device } = await testGpu();
+    const random = rng(21);
+    for (const [rw, rh, dw, dh] of [
+      [8, 6, 16, 12],
+      [10, 7, 15, 11],
+    ] as const) {
+      const color = randomImage(rw, rh, 4, random, 0, 1);
+      const jitter: [number, number] = [random() - 0.5, random() - 0.5];
+      const out = createGpuImage(device, dw, dh);
+      await runPass(device, (pass) =>
+        encode(device, pass, uploadGpuImage(device, color), jitter, out),
+      );
+      assertClose(await readGpuImage(device, out), reference(color, jitter, [dw, dh]), name);
+    }
+  });
+
+  test(`${name} upscale is exact at the jittered sample positions`, () => {
+    // Ratio 1, jitter 0: the display pixel centres are the sample positions.
+    const random = rng(2);
+    const color = randomImage(5, 4, 4, random, 0, 1);
+    const out = reference(color, [0, 0], [5, 4]);
+    for (let i = 0; i < 20; i++) {
+      for (let c = 0; c < 3; c++) {
+        assert.ok(Math.abs(out.data[i * 4 + c]! - color.data[i * 4 + c]!) < 1e-6);
+      }
+    }
+  });
+}
