@@ -1,0 +1,108 @@
+/**
+ * Output pass (display resolution): optional RCAS sharpening in the tonemapped domain, inverse
+ * tonemap, division by the exposure; writes a GpuImage and an rgba32float texture the caller can
+ * sample. CPU reference and the RCAS description: src/reference/output.ts.
+ */
+import { createKernel, groupsFor } from '../kernel.ts';
+import type { GpuImage } from '../gpu-image.ts';
+import { MAX_TONEMAPPED, rcasScale } from '../../reference/output.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+
+const code = /* wgsl */ `
+struct Params { width: u32, height: u32, sharpen: u32, rcasScale: f32, exposure: f32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> tonemapped: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
+@group(0) @binding(3) var outTexture: texture_storage_2d<rgba32float, write>;
+${WGSL_COMMON}
+fn at(x: i32, y: i32) -> vec3f {
+  return tonemapped[texelAt(u.width, u.height, x, y)].rgb;
+}
+fn rcasLuma(c: vec3f) -> f32 {
+  return c.b * 0.5 + (c.r * 0.5 + c.g);
+}
+fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let x = i32(id.x);
+  let y = i32(id.y);
+  let e = at(x, y);
+  var v = e;
+  if (u.sharpen != 0u) {
+    let b = at(x, y - 1);
+    let d = at(x - 1, y);
+    let f = at(x + 1, y);
+    let h = at(x, y + 1);
+    let mn4 = min(min(b, d), min(f, h));
+    let mx4 = max(max(b, d), max(f, h));
+    let hitMin = min(mn4, e) / max(4.0 * mx4, vec3f(1e-6));
+    let hitMax = (1.0 - max(mx4, e)) / min(4.0 * mn4 - 4.0, vec3f(-1e-6));
+    var lobe = max3(max(-hitMin, hitMax));
+    lobe = max(${-(0.25 - 1 / 16)}, min(lobe, 0.0)) * u.rcasScale;
+    let bL = rcasLuma(b);
+    let dL = rcasLuma(d);
+    let eL = rcasLuma(e);
+    let fL = rcasLuma(f);
+    let hL = rcasLuma(h);
+    let range = max(max(max(bL, dL), max(eL, fL)), hL) - min(min(min(bL, dL), min(eL, fL)), hL);
+    let noise = abs(0.25 * (bL + dL + fL + hL) - eL);
+    lobe *= 1.0 - 0.5 * saturate(noise / max(range, 1e-6));
+    v = (lobe * (b + d + f + h) + e) / (4.0 * lobe + 1.0);
+  }
+  let c = clamp(v, vec3f(0.0), vec3f(${MAX_TONEMAPPED}));
+  let linear = vec4f(c / ((1.0 - max3(c)) * u.exposure), 1.0);
+  outImage[id.y * u.width + id.x] = linear;
+  textureStore(outTexture, id.xy, linear);
+}
+`;
+
+/** Output targets: a GpuImage and an rgba32float storage texture, both display size. */
+export interface OutputTargets {
+  image: GpuImage;
+  texture: GPUTexture;
+}
+
+/**
+ * Records the output pass from a tonemapped display image. `sharpness` 0..1 enables RCAS;
+ * undefined leaves the image unsharpened.
+ */
+export function encodeOutput(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  tonemapped: GpuImage,
+  exposure: number,
+  sharpness: number | undefined,
+  targets: OutputTargets,
+): void {
+  const { width, height } = tonemapped;
+  // The texture binding is not a buffer, so the bind group is built here, not by kernel.dispatch.
+  const kernel = createKernel(device, { label: 'output', code });
+  const uniforms = packUniforms([
+    u32(width),
+    u32(height),
+    u32(sharpness !== undefined),
+    f32(rcasScale(sharpness ?? 0)),
+    f32(exposure),
+  ]);
+  const ubo = device.createBuffer({
+    label: 'output uniforms',
+    size: 32,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  device.queue.writeBuffer(ubo, 0, uniforms);
+  const group = device.createBindGroup({
+    label: 'output',
+    layout: kernel.pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: ubo } },
+      { binding: 1, resource: { buffer: tonemapped.buffer } },
+      { binding: 2, resource: { buffer: targets.image.buffer } },
+      { binding: 3, resource: targets.texture.createView() },
+    ],
+  });
+  pass.setPipeline(kernel.pipeline);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(groupsFor(width, TILE), groupsFor(height, TILE));
+}

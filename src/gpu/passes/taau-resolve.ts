@@ -1,0 +1,180 @@
+/**
+ * Heuristic TAAU resolve (display resolution), the FSR 2-class baseline: Lanczos-2 upsample of the
+ * jittered samples, YCoCg neighbourhood clamp of the reprojected history, accumulation weight and
+ * thin-feature locks in the recurrent state, disocclusion / reactive → drop history, luma
+ * instability → slower accumulation, blend. The algorithm is documented step by step in its CPU
+ * reference, src/reference/taau-resolve.ts.
+ */
+import { createKernel, groupsFor } from '../kernel.ts';
+import type { PreparedFrame } from './prepare.ts';
+import type { Reprojected } from './reproject.ts';
+import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../reference/taau-resolve.ts';
+import { MAX_TONEMAPPED } from '../../reference/output.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+
+const code = /* wgsl */ `
+struct Params {
+  width: u32, height: u32, renderWidth: u32, renderHeight: u32, reset: u32,
+  jitterX: f32, jitterY: f32,
+  maxAccumulation: f32, motionFalloff: f32, sampleSigma: f32, clampGamma: f32, rectifyScale: f32,
+  instabilityScale: f32, instabilityStrength: f32, lockFrames: f32, lockSimilarity: f32,
+  lockContrast: f32, lockRelease: f32,
+}
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> color: array<vec4f>;
+@group(0) @binding(2) var<storage, read> motion: array<vec4f>;
+@group(0) @binding(3) var<storage, read> history: array<vec4f>;
+@group(0) @binding(4) var<storage, read> state: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> historyOut: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> stateOut: array<vec4f>;
+${WGSL_COMMON}
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let o = id.y * u.width + id.x;
+  let renderSize = vec2f(f32(u.renderWidth), f32(u.renderHeight));
+  let displaySize = vec2f(f32(u.width), f32(u.height));
+  let jitter = vec2f(u.jitterX, u.jitterY);
+  let p = (vec2f(id.xy) + 0.5) * renderSize / displaySize;
+  let nearest = clamp(floor(p - jitter), vec2f(0.0), renderSize - 1.0);
+  let cx = i32(nearest.x);
+  let cy = i32(nearest.y);
+
+  var sum = vec3f(0.0);
+  var weightSum = 0.0;
+  var mn = vec3f(3.4e38);
+  var mx = vec3f(-3.4e38);
+  var rgbMin = vec3f(3.4e38);
+  var rgbMax = vec3f(-3.4e38);
+  var m1 = vec3f(0.0);
+  var m2 = vec3f(0.0);
+  let centreLuma = color[texelAt(u.renderWidth, u.renderHeight, cx, cy)].a;
+  var similar = 0u;
+  var neighbourLuma = 0.0;
+  for (var dy = -1; dy <= 1; dy++) {
+    for (var dx = -1; dx <= 1; dx++) {
+      let sx = cx + dx;
+      let sy = cy + dy;
+      let sample = color[texelAt(u.renderWidth, u.renderHeight, sx, sy)];
+      let rgb = sample.rgb;
+      let w = lanczos2(f32(sx) + 0.5 + jitter.x - p.x) * lanczos2(f32(sy) + 0.5 + jitter.y - p.y);
+      weightSum += w;
+      sum += w * rgb;
+      rgbMin = min(rgbMin, rgb);
+      rgbMax = max(rgbMax, rgb);
+      let ycc = rgbToYCoCg(rgb);
+      mn = min(mn, ycc);
+      mx = max(mx, ycc);
+      m1 += ycc;
+      m2 += ycc * ycc;
+      if (dx != 0 || dy != 0) {
+        let l = sample.a;
+        neighbourLuma += l / 8.0;
+        if (abs(l - centreLuma) < u.lockSimilarity * max(l, centreLuma) + 0.01) { similar++; }
+      }
+    }
+  }
+  let up = clamp(sum / weightSum, rgbMin, rgbMax);
+  let upY = rgbToYCoCg(up);
+  let mean = m1 / 9.0;
+  let sigma = sqrt(max(m2 / 9.0 - mean * mean, vec3f(0.0)));
+  let lo = max(mn, mean - u.clampGamma * sigma);
+  let hi = min(mx, mean + u.clampGamma * sigma);
+
+  let rx = renderPixelOf(id.x, u.renderWidth, u.width);
+  let ry = renderPixelOf(id.y, u.renderHeight, u.height);
+  let cue = motion[ry * u.renderWidth + rx];
+  var trust = history[o].a * (1.0 - cue.z) * (1.0 - cue.w);
+  if (u.reset != 0u) { trust = 0.0; }
+  let speed = length(cue.xy * displaySize);
+  let cap = u.maxAccumulation / (1.0 + u.motionFalloff * speed);
+  let previous = state[o];
+  var accumulated = min(previous.x, cap) * trust;
+  let lock = previous.y * trust;
+
+  let hY = rgbToYCoCg(history[o].rgb);
+  let clamped = clamp(hY, lo, hi);
+  let rect = clamped + (hY - clamped) * lock;
+  accumulated *= 1.0 - saturate(abs(rect.x - hY.x) / u.rectifyScale);
+
+  let n = (nearest + 0.5 + jitter - p) * displaySize / renderSize;
+  var sampleWeight = max(exp(-0.5 * dot(n, n) / (u.sampleSigma * u.sampleSigma)), 1e-4);
+  let dNow = upY.x - rect.x;
+  let dBefore = previous.z - rect.x;
+  var oscillation = 0.0;
+  if (dNow * dBefore < 0.0) { oscillation = min(abs(dNow), abs(dBefore)); }
+  sampleWeight *= 1.0 - u.instabilityStrength * trust * saturate(oscillation / u.instabilityScale);
+
+  let alpha = sampleWeight / (accumulated + sampleWeight);
+  let outRgb = yCoCgToRgb(rect + (upY - rect) * alpha);
+  historyOut[o] = vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0);
+
+  let inside = abs(n.x) <= 0.5 && abs(n.y) <= 0.5;
+  let thin = similar <= 2u && abs(centreLuma - neighbourLuma) > u.lockContrast;
+  var newLock = lock * (1.0 - 1.0 / u.lockFrames);
+  var lockedLuma = previous.w;
+  if (inside && thin) {
+    newLock = 1.0;
+    lockedLuma = centreLuma;
+  } else if (inside && abs(centreLuma - lockedLuma) > u.lockRelease) {
+    newLock = 0.0;
+  }
+  stateOut[o] = vec4f(min(accumulated + sampleWeight, cap), newLock, upY.x, lockedLuma);
+}
+`;
+
+/** What one resolve step reads besides the images. */
+export interface TaauResolveParams {
+  jitter: readonly [number, number];
+  reset: boolean;
+  settings?: Readonly<TaauSettings>;
+}
+
+/**
+ * Records one TAAU resolve: `prepared` is render size; `reprojected` and `output` display size.
+ * `output` must not alias the reprojected images.
+ */
+export function encodeTaauResolve(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  prepared: PreparedFrame,
+  reprojected: Reprojected,
+  params: TaauResolveParams,
+  output: Reprojected,
+): void {
+  const s = params.settings ?? DEFAULT_TAAU_SETTINGS;
+  const { width, height } = output.history;
+  const kernel = createKernel(device, { label: 'taau resolve', code });
+  kernel.dispatch(
+    pass,
+    [groupsFor(width, TILE), groupsFor(height, TILE)],
+    [
+      prepared.color.buffer,
+      prepared.motion.buffer,
+      reprojected.history.buffer,
+      reprojected.state.buffer,
+      output.history.buffer,
+      output.state.buffer,
+    ],
+    packUniforms([
+      u32(width),
+      u32(height),
+      u32(prepared.color.width),
+      u32(prepared.color.height),
+      u32(params.reset),
+      f32(params.jitter[0]),
+      f32(params.jitter[1]),
+      f32(s.maxAccumulation),
+      f32(s.motionFalloff),
+      f32(s.sampleSigma),
+      f32(s.clampGamma),
+      f32(s.rectifyScale),
+      f32(s.instabilityScale),
+      f32(s.instabilityStrength),
+      f32(s.lockFrames),
+      f32(s.lockSimilarity),
+      f32(s.lockContrast),
+      f32(s.lockRelease),
+    ]),
+  );
+}

@@ -1,0 +1,225 @@
+/**
+ * CPU reference of the heuristic TAAU resolve (display resolution), the FSR 2-class baseline.
+ * The GPU twin is src/gpu/passes/taau-resolve.ts. All colors are in the tonemapped domain.
+ *
+ * Per display pixel, with p = its centre in render pixels and (cx, cy) the render sample nearest
+ * to p (samples sit at (i + 0.5 + jx, j + 0.5 + jy)):
+ * 1. Upsample: Lanczos-2 over the 3×3 samples around (cx, cy) at their jittered positions,
+ *    normalized and deringed to the 3×3 min/max.
+ * 2. Neighbourhood box in YCoCg over the same 3×3: mean ± γ·σ intersected with min/max.
+ * 3. Trust in history = valid · (1 − disocclusion) · (1 − reactive), 0 on reset; the accumulated
+ *    weight W (state.x) and the lock (state.y) are scaled by it.
+ * 4. Rectify: clamp history to the box; a lock (thin feature seen recently) keeps the unclamped
+ *    history in proportion to its strength, so sub-pixel lines do not flicker.
+ * 5. New-sample weight w = exp(−½ d²/σs²), d = distance in display pixels from the nearest sample
+ *    to the pixel centre (frames whose samples land near the centre count most), reduced when the
+ *    current luma oscillates around the history luma (luma instability, anti-flicker) and when
+ *    the history had to be clamped (its weight W shrinks so the pixel responds to change).
+ * 6. Blend α = w / (W + w); W ← min(W + w, maxAccumulation · motion falloff).
+ * 7. Lock: created (1) where the nearest sample is a thin feature (its luma is similar to at most
+ *    two of its eight neighbours and differs from their mean) and lands inside this display pixel;
+ *    otherwise it decays over `lockFrames` and dies when a sample inside the pixel sees a luma far
+ *    from the locked one (the feature left).
+ * State channels: x = accumulated weight W, y = lock strength, z = this frame's upsampled luma
+ * (for the instability test next frame), w = locked luma.
+ */
+import { createImage, type Image } from '../core/image.ts';
+import type { Size } from '../core/quality.ts';
+import { lanczos2, renderPixelOf, rgbToYCoCg, saturate, texel, yCoCgToRgb } from './common.ts';
+import type { PreparedFrameCpu } from './prepare.ts';
+import type { ReprojectedCpu } from './reproject.ts';
+
+/** Tuning of the heuristic resolve (defaults: DEFAULT_TAAU_SETTINGS). */
+export interface TaauSettings {
+  /** Cap on the accumulated weight W (≈ frames of history at full sample weight). */
+  maxAccumulation: number;
+  /** W cap falls as 1 / (1 + motionFalloff · speed in display pixels per frame). */
+  motionFalloff: number;
+  /** Width of the new-sample proximity weight, in display pixels. */
+  sampleSigma: number;
+  /** Neighbourhood box half-width in standard deviations. */
+  clampGamma: number;
+  /** W shrinks by saturate(clamp distance in luma / rectifyScale): a changed pixel refreshes fast. */
+  rectifyScale: number;
+  /** Luma oscillation (tonemapped) that counts as fully unstable. */
+  instabilityScale: number;
+  /** How much full instability cuts the new-sample weight (0..1). */
+  instabilityStrength: number;
+  /** Frames a lock lasts without being refreshed. */
+  lockFrames: number;
+  /** Two lumas are similar when they differ by less than this fraction of the larger (+0.01). */
+  lockSimilarity: number;
+  /** A thin feature's luma differs from its neighbours' mean by more than this. */
+  lockContrast: number;
+  /** A lock dies when a sample inside the pixel differs from the locked luma by more than this. */
+  lockRelease: number;
+}
+
+export const DEFAULT_TAAU_SETTINGS: Readonly<TaauSettings> = {
+  maxAccumulation: 12,
+  motionFalloff: 0.25,
+  sampleSigma: 0.45,
+  clampGamma: 1.25,
+  rectifyScale: 0.1,
+  instabilityScale: 0.05,
+  instabilityStrength: 0.8,
+  lockFrames: 8,
+  lockSimilarity: 0.2,
+  lockContrast: 0.05,
+  lockRelease: 0.15,
+};
+
+/** Everything one resolve step reads besides the images. */
+export interface ResolveParams {
+  jitter: readonly [number, number];
+  reset: boolean;
+  displaySize: Size;
+  settings?: Readonly<TaauSettings>;
+}
+
+/** New history (tonemapped rgb, a = 1) and state, display size. */
+export interface ResolvedCpu {
+  history: Image;
+  state: Image;
+}
+
+/** One TAAU resolve step on the CPU. */
+export function taauResolveCpu(
+  prepared: PreparedFrameCpu,
+  reprojected: ReprojectedCpu,
+  params: ResolveParams,
+): ResolvedCpu {
+  const s = params.settings ?? DEFAULT_TAAU_SETTINGS;
+  const { color, motion } = prepared;
+  const [width, height] = params.displaySize;
+  const [jx, jy] = params.jitter;
+  const rw = color.width;
+  const rh = color.height;
+  const history = createImage(width, height, 4);
+  const state = createImage(width, height, 4);
+  const maxValue = 65504 / 65505;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      const px = ((x + 0.5) * rw) / width;
+      const py = ((y + 0.5) * rh) / height;
+      const cx = Math.min(Math.max(Math.floor(px - jx), 0), rw - 1);
+      const cy = Math.min(Math.max(Math.floor(py - jy), 0), rh - 1);
+
+      // 1–2: Lanczos upsample and YCoCg moments over the 3×3 samples around the nearest one.
+      const sum = [0, 0, 0];
+      let weightSum = 0;
+      const mn = [Infinity, Infinity, Infinity];
+      const mx = [-Infinity, -Infinity, -Infinity];
+      const rgbMin = [Infinity, Infinity, Infinity];
+      const rgbMax = [-Infinity, -Infinity, -Infinity];
+      const m1 = [0, 0, 0];
+      const m2 = [0, 0, 0];
+      const centreLuma = texel(color, cx, cy, 3);
+      let similar = 0;
+      let neighbourLuma = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const sx = cx + dx;
+          const sy = cy + dy;
+          const rgb = [texel(color, sx, sy, 0), texel(color, sx, sy, 1), texel(color, sx, sy, 2)];
+          const w = lanczos2(sx + 0.5 + jx - px) * lanczos2(sy + 0.5 + jy - py);
+          weightSum += w;
+          const ycc = rgbToYCoCg(rgb[0]!, rgb[1]!, rgb[2]!);
+          for (let c = 0; c < 3; c++) {
+            sum[c]! += w * rgb[c]!;
+            rgbMin[c] = Math.min(rgbMin[c]!, rgb[c]!);
+            rgbMax[c] = Math.max(rgbMax[c]!, rgb[c]!);
+            mn[c] = Math.min(mn[c]!, ycc[c]!);
+            mx[c] = Math.max(mx[c]!, ycc[c]!);
+            m1[c]! += ycc[c]!;
+            m2[c]! += ycc[c]! * ycc[c]!;
+          }
+          if (dx !== 0 || dy !== 0) {
+            const l = texel(color, sx, sy, 3);
+            neighbourLuma += l / 8;
+            if (Math.abs(l - centreLuma) < s.lockSimilarity * Math.max(l, centreLuma) + 0.01) {
+              similar++;
+            }
+          }
+        }
+      }
+      const up = [0, 0, 0];
+      for (let c = 0; c < 3; c++) {
+        up[c] = Math.min(Math.max(sum[c]! / weightSum, rgbMin[c]!), rgbMax[c]!);
+      }
+      const upY = rgbToYCoCg(up[0]!, up[1]!, up[2]!);
+      const lo = [0, 0, 0];
+      const hi = [0, 0, 0];
+      for (let c = 0; c < 3; c++) {
+        const mean = m1[c]! / 9;
+        const sigma = Math.sqrt(Math.max(m2[c]! / 9 - mean * mean, 0));
+        lo[c] = Math.max(mn[c]!, mean - s.clampGamma * sigma);
+        hi[c] = Math.min(mx[c]!, mean + s.clampGamma * sigma);
+      }
+
+      // 3: trust in the reprojected history.
+      const rx = renderPixelOf(x, rw, width);
+      const ry = renderPixelOf(y, rh, height);
+      const disocclusion = texel(motion, rx, ry, 2);
+      const reactive = texel(motion, rx, ry, 3);
+      const trust = params.reset
+        ? 0
+        : reprojected.history.data[o + 3]! * (1 - disocclusion) * (1 - reactive);
+      const speed = Math.hypot(texel(motion, rx, ry, 0) * width, texel(motion, rx, ry, 1) * height);
+      const cap = s.maxAccumulation / (1 + s.motionFalloff * speed);
+      let accumulated = Math.min(reprojected.state.data[o]!, cap) * trust;
+      const lock = reprojected.state.data[o + 1]! * trust;
+      const previousLuma = reprojected.state.data[o + 2]!;
+      const lockedLuma = reprojected.state.data[o + 3]!;
+
+      // 4: rectify history in YCoCg; a lock keeps it unclamped.
+      const h = reprojected.history.data;
+      const hY = rgbToYCoCg(h[o]!, h[o + 1]!, h[o + 2]!);
+      const rect = [0, 0, 0];
+      for (let c = 0; c < 3; c++) {
+        const clamped = Math.min(Math.max(hY[c]!, lo[c]!), hi[c]!);
+        rect[c] = clamped + (hY[c]! - clamped) * lock;
+      }
+      accumulated *= 1 - saturate(Math.abs(rect[0]! - hY[0]!) / s.rectifyScale);
+
+      // 5: new-sample weight from proximity and luma stability.
+      const nx = ((cx + 0.5 + jx - px) * width) / rw;
+      const ny = ((cy + 0.5 + jy - py) * height) / rh;
+      let sampleWeight = Math.max(
+        Math.exp((-0.5 * (nx * nx + ny * ny)) / (s.sampleSigma * s.sampleSigma)),
+        1e-4,
+      );
+      const dNow = upY[0]! - rect[0]!;
+      const dBefore = previousLuma - rect[0]!;
+      const oscillation = dNow * dBefore < 0 ? Math.min(Math.abs(dNow), Math.abs(dBefore)) : 0;
+      sampleWeight *=
+        1 - s.instabilityStrength * trust * saturate(oscillation / s.instabilityScale);
+
+      // 6: blend.
+      const alpha = sampleWeight / (accumulated + sampleWeight);
+      const outY = [0, 0, 0];
+      for (let c = 0; c < 3; c++) outY[c] = rect[c]! + (upY[c]! - rect[c]!) * alpha;
+      const out = yCoCgToRgb(outY[0]!, outY[1]!, outY[2]!);
+      for (let c = 0; c < 3; c++) history.data[o + c] = Math.min(Math.max(out[c]!, 0), maxValue);
+      history.data[o + 3] = 1;
+
+      // 7: locks.
+      const inside = Math.abs(nx) <= 0.5 && Math.abs(ny) <= 0.5;
+      const thin = similar <= 2 && Math.abs(centreLuma - neighbourLuma) > s.lockContrast;
+      let newLock = lock * (1 - 1 / s.lockFrames);
+      let newLockedLuma = lockedLuma;
+      if (inside && thin) {
+        newLock = 1;
+        newLockedLuma = centreLuma;
+      } else if (inside && Math.abs(centreLuma - lockedLuma) > s.lockRelease) {
+        newLock = 0;
+      }
+      state.data[o] = Math.min(accumulated + sampleWeight, cap);
+      state.data[o + 1] = newLock;
+      state.data[o + 2] = upY[0]!;
+      state.data[o + 3] = newLockedLuma;
+    }
+  }
+  return { history, state };
+}
