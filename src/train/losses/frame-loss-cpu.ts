@@ -1,0 +1,115 @@
+/**
+ * CPU reference of the training loss (DESIGN §7), in the tonemapped domain, on vec4 images
+ * (width·height·4 interleaved, the GpuImage layout; only RGB counts). With e = output − reference:
+ *
+ * - **l1**: mean |e| over pixels and RGB;
+ * - **gradient** (the structural term): mean |∂x e| + |∂y e| over all horizontal and vertical
+ *   neighbour pairs — an L1 on image gradients. Chosen over SSIM: its gradient is a few signs,
+ *   it has no windows or divisions, and it punishes blur and lost edges just as directly;
+ * - **temporal**: mean |e_t − e_{t−1}| (the change of the error between consecutive frames), so
+ *   flicker that the reference does not have costs, and a steady error costs nothing extra.
+ *
+ * The total is the weighted sum. Every term's gradient is returned wrt the current output and,
+ * for the temporal term, wrt the previous output (BPTT carries it to the previous frame).
+ */
+import type { Real } from '../grad-check.ts';
+
+/** Weights of the loss terms. */
+export interface LossWeights {
+  readonly l1: number;
+  readonly gradient: number;
+  readonly temporal: number;
+}
+
+/** The weights we train with unless a config says otherwise. */
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, gradient: 0.5, temporal: 0.5 };
+
+/** Values of the loss terms (already weighted) and their sum. */
+export interface LossValues {
+  readonly l1: number;
+  readonly gradient: number;
+  readonly temporal: number;
+  readonly total: number;
+}
+
+export interface FrameLossCpuResult extends LossValues {
+  /** ∂total/∂output, vec4 layout (alpha 0). */
+  readonly gradOutput: Float64Array;
+  /** ∂total/∂previousOutput (only with a previous frame). */
+  readonly gradPreviousOutput?: Float64Array;
+}
+
+/** Consecutive frames for the temporal term. */
+export interface PreviousFrame {
+  readonly output: Real;
+  readonly reference: Real;
+}
+
+/** Normalisers of the three terms: 1 / number of values averaged. */
+export function lossNormalizers(width: number, height: number): [number, number, number] {
+  const pairs = (width - 1) * height + width * (height - 1);
+  return [1 / (3 * width * height), pairs > 0 ? 1 / (3 * pairs) : 0, 1 / (3 * width * height)];
+}
+
+/** Loss of one frame and its gradient. `previous` enables the temporal term. */
+export function frameLossCpu(
+  width: number,
+  height: number,
+  output: Real,
+  reference: Real,
+  weights: LossWeights,
+  previous?: PreviousFrame,
+): FrameLossCpuResult {
+  const n = width * height * 4;
+  for (const [name, a] of [
+    ['output', output],
+    ['reference', reference],
+    ['previous output', previous?.output],
+    ['previous reference', previous?.reference],
+  ] as const) {
+    if (a && a.length !== n) throw new RangeError(`loss ${name} has ${a.length} values, want ${n}`);
+  }
+  const [nL1, nGrad, nTemp] = lossNormalizers(width, height);
+  const e = (i: number) => output[i]! - reference[i]!;
+  const gradOutput = new Float64Array(n);
+  const gradPreviousOutput = previous ? new Float64Array(n) : undefined;
+  let l1 = 0;
+  let gradient = 0;
+  let temporal = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) {
+        const i = p + c;
+        const ei = e(i);
+        l1 += Math.abs(ei);
+        gradOutput[i]! += weights.l1 * nL1 * Math.sign(ei);
+        // Each pixel owns the pairs to its right and below.
+        for (const j of [x + 1 < width ? i + 4 : -1, y + 1 < height ? i + 4 * width : -1]) {
+          if (j < 0) continue;
+          const d = e(j) - ei;
+          gradient += Math.abs(d);
+          gradOutput[j]! += weights.gradient * nGrad * Math.sign(d);
+          gradOutput[i]! -= weights.gradient * nGrad * Math.sign(d);
+        }
+        if (previous) {
+          const d = ei - (previous.output[i]! - previous.reference[i]!);
+          temporal += Math.abs(d);
+          gradOutput[i]! += weights.temporal * nTemp * Math.sign(d);
+          gradPreviousOutput![i]! -= weights.temporal * nTemp * Math.sign(d);
+        }
+      }
+    }
+  }
+  const values = {
+    l1: weights.l1 * nL1 * l1,
+    gradient: weights.gradient * nGrad * gradient,
+    temporal: weights.temporal * nTemp * temporal,
+  };
+  return {
+    ...values,
+    total: values.l1 + values.gradient + values.temporal,
+    gradOutput,
+    ...(gradPreviousOutput ? { gradPreviousOutput } : {}),
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * GPU training loss of one frame (L1 + image-gradient L1 + temporal, in the tonemapped domain)
+ * and its gradient in a single per-pixel pass; the loss values are summed on the GPU
+ * (src/train/reduce.ts) into a small buffer that is read back only when someone asks.
+ * CPU reference and the definition of each term: ./frame-loss-cpu.ts.
+ */
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { readBuffer } from '../../gpu/resources.ts';
+import { TILE, f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
+import { lossNormalizers, type LossValues, type LossWeights } from './frame-loss-cpu.ts';
+
+const code = /* wgsl */ `
+struct Params {
+  width: u32, height: u32, hasPrevious: u32, accumulate: u32, wL1: f32, wGrad: f32, wTemp: f32,
+}
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> outputImage: array<vec4f>;
+@group(0) @binding(2) var<storage, read> referenceImage: array<vec4f>;
+@group(0) @binding(3) var<storage, read> previousOutput: array<vec4f>;
+@group(0) @binding(4) var<storage, read> previousReference: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> gradOutput: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> gradPrevious: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> terms: array<f32>;
+
+fn err(i: u32) -> vec3f { return outputImage[i].rgb - referenceImage[i].rgb; }
+fn total(v: vec3f) -> f32 { return v.x + v.y + v.z; }
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let n = u.width * u.height;
+  let i = id.y * u.width + id.x;
+  let e = err(i);
+  var g = u.wL1 * sign(e);
+  // Pairs to the right and below belong to this pixel's loss; all four neighbours move its gradient.
+  var pairs = 0.0;
+  if (id.x + 1u < u.width) { let d = err(i + 1u) - e; pairs += total(abs(d)); g -= u.wGrad * sign(d); }
+  if (id.y + 1u < u.height) { let d = err(i + u.width) - e; pairs += total(abs(d)); g -= u.wGrad * sign(d); }
+  if (id.x > 0u) { g += u.wGrad * sign(e - err(i - 1u)); }
+  if (id.y > 0u) { g += u.wGrad * sign(e - err(i - u.width)); }
+  var change = 0.0;
+  if (u.hasPrevious != 0u) {
+    let d = e - (previousOutput[i].rgb - previousReference[i].rgb);
+    change = total(abs(d));
+    g += u.wTemp * sign(d);
+    gradPrevious[i] -= vec4f(u.wTemp * sign(d), 0.0);
+  }
+  let gradient = vec4f(g, 0.0);
+  gradOutput[i] = select(gradient, gradOutput[i] + gradient, u.accumulate != 0u);
+  terms[i] = u.wL1 * total(abs(e));
+  terms[n + i] = u.wGrad * pairs;
+  terms[2u * n + i] = u.wTemp * change;
+}
+`;
+
+/** Where the loss of one frame reads and writes. All images are width×height. */
+export interface FrameLossArgs {
+  /** Network/frame output, tonemapped. */
+  readonly output: GpuImage;
+  /** Ground truth, tonemapped. */
+  readonly reference: GpuImage;
+  /** Receives ∂loss/∂output (written, or added to with `accumulate`). */
+  readonly gradOutput: GpuImage;
+  readonly accumulate?: boolean;
+  /** The previous frame: enables the temporal term; its gradient is added to `gradOutput`. */
+  readonly previous?: {
+    readonly output: GpuImage;
+    readonly reference: GpuImage;
+    readonly gradOutput: GpuImage;
+  };
+  /** Slot of `values` receiving [l1, gradient, temporal, total] (default 0). */
+  readonly slot?: number;
+}
+
+/** The loss of one frame size, with its scratch buffers and a GPU-resident value buffer. */
+export interface FrameLoss {
+  readonly width: number;
+  readonly height: number;
+  /** `slots` × [l1, gradient, temporal, total] (array<f32>), filled by `encode`. */
+  readonly values: GPUBuffer;
+  readonly slots: number;
+  /** Records the loss and gradient of one frame. */
+  encode(pass: GPUComputePassEncoder, args: FrameLossArgs, weights: LossWeights): void;
+  /** Reads the values of every slot back (one map; call rarely). */
+  read(): Promise<LossValues[]>;
+  destroy(): void;
+}
+
+const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+
+/** Creates the loss for images of one size, with `slots` value slots (e.g. one per BPTT frame). */
+export function createFrameLoss(
+  device: GPUDevice,
+  width: number,
+  height: number,
+  slots = 1,
+): FrameLoss {
+  if (!Number.isInteger(slots) || slots < 1)
+    throw new RangeError(`loss slots must be ≥ 1, got ${slots}`);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const n = width * height;
+  const terms = device.createBuffer({ label: 'loss terms', size: 3 * n * 4, usage });
+  const scratch = device.createBuffer({ label: 'loss scratch', size: REDUCE_WIDTH * 4, usage });
+  const values = device.createBuffer({ label: 'loss values', size: slots * 16, usage });
+  let dummy = dummies.get(device);
+  if (!dummy) {
+    dummy = device.createBuffer({ label: 'loss no-previous', size: 16, usage });
+    dummies.set(device, dummy);
+  }
+  const noPrevious = dummy;
+  const kernel = createKernel(device, { label: 'frame loss', code });
+  const [nL1, nGrad, nTemp] = lossNormalizers(width, height);
+  return {
+    width,
+    height,
+    values,
+    slots,
+    encode(pass, args, weights) {
+      const images = [args.output, args.reference, args.gradOutput];
+      if (args.previous) images.push(args.previous.output, args.previous.reference);
+      if (args.previous) images.push(args.previous.gradOutput);
+      for (const image of images) {
+        if (image.width !== width || image.height !== height) {
+          throw new RangeError(
+            `loss image is ${image.width}x${image.height}, want ${width}x${height}`,
+          );
+        }
+      }
+      const slot = args.slot ?? 0;
+      if (!Number.isInteger(slot) || slot < 0 || slot >= slots) {
+        throw new RangeError(`loss slot ${slot} outside 0..${slots - 1}`);
+      }
+      const previous = args.previous;
+      kernel.dispatch(
+        pass,
+        [groupsFor(width, TILE), groupsFor(height, TILE)],
+        [
+          args.output.buffer,
+          args.reference.buffer,
+          (previous?.output ?? args.output).buffer,
+          (previous?.reference ?? args.reference).buffer,
+          args.gradOutput.buffer,
+          previous?.gradOutput.buffer ?? noPrevious,
+          terms,
+        ],
+        packUniforms([
+          u32(width),
+          u32(height),
+          u32(!!previous),
+          u32(!!args.accumulate),
+          f32(weights.l1 * nL1),
+          f32(weights.gradient * nGrad),
+          f32(previous ? weights.temporal * nTemp : 0),
+        ]),
+      );
+      for (let term = 0; term < 3; term++) {
+        encodeReduceSum(device, pass, {
+          values: terms,
+          offset: term * n,
+          count: n,
+          scratch,
+          output: values,
+          outIndex: slot * 4 + term,
+        });
+      }
+      encodeReduceSum(device, pass, {
+        values,
+        offset: slot * 4,
+        count: 3,
+        scratch,
+        output: values,
+        outIndex: slot * 4 + 3,
+      });
+    },
+    async read() {
+      const data = await readBuffer(device, values, slots * 16);
+      return Array.from({ length: slots }, (_, s) => ({
+        l1: data[s * 4]!,
+        gradient: data[s * 4 + 1]!,
+        temporal: data[s * 4 + 2]!,
+        total: data[s * 4 + 3]!,
+      }));
+    },
+    destroy() {
+      terms.destroy();
+      scratch.destroy();
+      values.destroy();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// Training loss: finite-difference check of the CPU reference (float64), GPU vs CPU on random
+// images (values within 1e-5 relative, gradients within 1e-6 absolute: they are sums of a few
+// ± weight/count terms), and the GPU two-stage reduction against a float64 sum.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
+import { checkGradient, describeGradCheck, randomReal } from '../src/train/grad-check.ts';
+import { frameLossCpu, type LossWeights } from '../src/train/losses/frame-loss-cpu.ts';
+import { createFrameLoss } from '../src/train/losses/frame-loss.ts';
+import { createGpuImage, readGpuImage, type GpuImage } from '../src/gpu/gpu-image.ts';
+import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
+import { REDUCE_WIDTH, encodeReduceSum } from '../src/train/reduce.ts';
+
+const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4 };
+
+test('frame loss CPU gradient matches finite differences (output and previous output)', () => {
+  const [w, h] = [5, 4];
+  const n = w * h * 4;
+  const output = randomReal(n, 1, 0, 1);
+  const reference = randomReal(n, 2, 0, 1);
+  const previous = { output: randomReal(n, 3, 0, 1), reference: randomReal(n, 4, 0, 1) };
+  const result = frameLossCpu(w, h, output, reference, weights, previous);
+  assert.ok(result.temporal > 0 && result.gradient > 0 && result.l1 > 0);
+  const byOutput = checkGradient(
+    (x) => frameLossCpu(w, h, x, reference, weights, previous).total,
+    output,
+    result.gradOutput,
+  );
+  assert.ok(byOutput.maxRelativeError < 1e-6, describeGradCheck('d/d output', byOutput));
+  const byPrevious = checkGradient(
+    (x) => frameLossCpu(w, h, output, reference, weights, { ...previous, output: x }).total,
+    previous.output,
+    result.gradPreviousOutput!,
+  );
+  assert.ok(byPrevious.maxRelativeError < 1e-6, describeGradCheck('d/d previous', byPrevious));
+  // Without a previous frame the temporal term vanishes.
+  assert.equal(frameLossCpu(w, h, output, reference, weights).temporal, 0);
+});
+
+function upload(device: GPUDevice, data: Float64Array, w: number, h: number): GpuImage {
+  const image = createGpuImage(device, w, h);
+  device.queue.writeBuffer(image.buffer, 0, new Float32Array(data));
+  return image;
+}
+
+test('frame loss GPU matches the CPU reference (values and gradients, with accumulation)', async () => {
+  const { device } = await testGpu();
+  const [w, h] = [13, 9];
+  const n = w * h * 4;
+  // Round inputs to f32 first so both sides see the same numbers.
+  const f32 = (seed: number) => new Float64Array(new Float32Array(randomReal(n, seed, 0, 1)));
+  const [out, ref, prevOut, prevRef] = [f32(5), f32(6), f32(7), f32(8)];
+  const initialGrad = f32(9);
+  const cpu = frameLossCpu(w, h, out, ref, weights, { output: prevOut, reference: prevRef });
+
+  const loss = createFrameLoss(device, w, h, 2);
+  const gradOut = upload(device, initialGrad, w, h);
+  const gradPrev = upload(device, initialGrad, w, h);
+  const gradNoPrev = createGpuImage(device, w, h);
+  const images = [out, ref, prevOut, prevRef].map((d) => upload(device, d, w, h));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  loss.encode(
+    pass,
+    {
+      output: images[0]!,
+      reference: images[1]!,
+      gradOutput: gradOut,
+      accumulate: true,
+      previous: { output: images[2]!, reference: images[3]!, gradOutput: gradPrev },
+      slot: 1,
+    },
+    weights,
+  );
+  loss.encode(pass, { output: images[0]!, reference: images[1]!, gradOutput: gradNoPrev }, weights);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+
+  const [noPrevious, withPrevious] = await loss.read();
+  for (const key of ['l1', 'gradient', 'temporal', 'total'] as const) {
+    const e = cpu[key];
+    assert.ok(
+      Math.abs(withPrevious![key] - e) <= 1e-5 * e,
+      `${key}: GPU ${withPrevious![key]}, CPU ${e}`,
+    );
+  }
+  assert.equal(noPrevious!.temporal, 0);
+  assert.ok(Math.abs(noPrevious!.total - cpu.l1 - cpu.gradient) <= 1e-5 * cpu.total);
+
+  const expectOut = cpu.gradOutput.map((g, i) => g + initialGrad[i]!);
+  const expectPrev = cpu.gradPreviousOutput!.map((g, i) => g + initialGrad[i]!);
+  const gotOut = (await readGpuImage(device, gradOut)).data;
+  const gotPrev = (await readGpuImage(device, gradPrev)).data;
+  assert.ok(maxAbsDiff(gotOut, expectOut).max < 1e-6, 'gradient wrt output');
+  assert.ok(maxAbsDiff(gotPrev, expectPrev).max < 1e-6, 'gradient wrt previous output');
+  const cpuNoPrev = frameLossCpu(w, h, out, ref, weights);
+  const gotNoPrev = (await readGpuImage(device, gradNoPrev)).data;
+  assert.ok(maxAbsDiff(gotNoPrev, cpuNoPrev.gradOutput).max < 1e-6, 'gradient without previous');
+  loss.destroy();
+});
+
+test('GPU two-stage sum (and sum of squares) matches a float64 sum, bit-reproducibly', async () => {
+  const { device } = await testGpu();
+  const count = 100_003; // more than REDUCE_WIDTH² so groups stride
+  const data = new Float32Array(randomReal(count + 7, 11, -1, 1));
+  const values = createStorageBuffer(device, data);
+  const scratch = createStorageBuffer(device, new Float32Array(REDUCE_WIDTH));
+  const output = createStorageBuffer(device, new Float32Array(4));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeReduceSum(device, pass, { values, offset: 7, count, scratch, output, outIndex: 0 });
+  encodeReduceSum(device, pass, {
+    values,
+    offset: 7,
+    count,
+    squared: true,
+    scratch,
+    output,
+    outIndex: 1,
+  });
+  encodeReduceSum(device, pass, { values, offset: 7, count, scratch, output, outIndex: 2 });
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const got = await readBuffer(device, output);
+  let sum = 0;
+  let squares = 0;
+  for (let i = 7; i < count + 7; i++) {
+    sum += data[i]!;
+    squares += data[i]! * data[i]!;
+  }
+  assert.ok(Math.abs(got[0]! - sum) < 1e-3, `sum GPU ${got[0]} CPU ${sum}`);
+  assert.ok(Math.abs(got[1]! - squares) < 1e-5 * squares, `squares GPU ${got[1]} CPU ${squares}`);
+  assert.equal(got[2], got[0], 'same inputs, same bits');
+});
