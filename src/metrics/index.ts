@@ -3,3 +3,4 @@ export * from './display.ts';
 export * from './filter.ts';
 export * from './psnr.ts';
 export * from './ssim.ts';
+export * from './flip.ts';

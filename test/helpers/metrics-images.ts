@@ -49,3 +49,24 @@ export function isStrictlyMonotone(values: readonly number[], decreasing: boolea
   }
   return true;
 }
+
+/** Random-coloured square blocks (linear RGB in [0, 1.5)), a deterministic pattern with edges. */
+export function blockImage(width: number, height: number, block: number, seed: number): Image {
+  const rand = mulberry32(seed);
+  const bw = Math.ceil(width / block);
+  const colours = Array.from({ length: bw * Math.ceil(height / block) }, () => [
+    1.5 * rand(),
+    1.5 * rand(),
+    1.5 * rand(),
+  ]);
+  const image = createImage(width, height, 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      image.data.set(
+        colours[Math.floor(y / block) * bw + Math.floor(x / block)]!,
+        (y * width + x) * 3,
+      );
+    }
+  }
+  return image;
+}
