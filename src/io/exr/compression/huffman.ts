@@ -1,0 +1,156 @@
+/**
+ * The Huffman stage of EXR's PIZ compression (decode only), written from the OpenEXR file-format
+ * description. Layout: a 20-byte header (lowest and highest symbol with a code, the packed table's
+ * byte length, the number of data bits, a zero word), the code lengths packed as 6-bit values with
+ * zero-run escapes, then the MSB-first bit stream. Codes are canonical; the highest symbol is a
+ * pseudo-symbol meaning "repeat the previous value n times", n in the next 8 bits.
+ */
+import { ByteReader, ExrFormatError } from '../byte-reader.ts';
+
+/** Symbols are 16-bit values plus the run-length pseudo-symbol. */
+const SYMBOL_COUNT = 65537;
+/** Code lengths are 6 bits; 59..62 and 63 are escapes for runs of zero lengths. */
+const MAX_CODE_LENGTH = 58;
+const SHORT_ZERO_RUN = 59;
+const LONG_ZERO_RUN = 63;
+const SHORTEST_LONG_RUN = 2 + LONG_ZERO_RUN - SHORT_ZERO_RUN;
+/** Codes up to this length decode with one table look-up; longer ones bit by bit. */
+const TABLE_BITS = 12;
+
+/** MSB-first bit reading over bytes (with a zero tail so peeking near the end is safe). */
+class BitReader {
+  private readonly bytes: Uint8Array;
+  pos = 0;
+
+  constructor(
+    data: Uint8Array,
+    /** Number of valid bits. */
+    readonly limit: number,
+  ) {
+    this.bytes = new Uint8Array(data.length + 4);
+    this.bytes.set(data);
+  }
+
+  /** The next `n` (≤ 16) bits without consuming them; bits past the data read as 0. */
+  peek(n: number): number {
+    const i = this.pos >> 3;
+    const window = (this.bytes[i]! << 16) | (this.bytes[i + 1]! << 8) | this.bytes[i + 2]!;
+    return (window >> (24 - (this.pos & 7) - n)) & ((1 << n) - 1);
+  }
+
+  read(n: number): number {
+    if (this.pos + n > this.limit)
+      throw new ExrFormatError('corrupt Huffman data (ran out of bits)');
+    const v = this.peek(n);
+    this.pos += n;
+    return v;
+  }
+}
+
+interface CodeTable {
+  /** Entry per TABLE_BITS-bit prefix: symbol * 64 + length, or -1 for longer codes. */
+  fast: Int32Array;
+  /** Per code length: first canonical code, number of codes, their symbols in code order. */
+  first: number[];
+  symbols: number[][];
+}
+
+/** Reads the packed code lengths of symbols lo..hi and builds the canonical decoding tables. */
+function readCodeTable(bits: BitReader, lo: number, hi: number): CodeTable {
+  const lengths = new Uint8Array(SYMBOL_COUNT);
+  for (let s = lo; s <= hi; s++) {
+    const l = bits.read(6);
+    if (l >= SHORT_ZERO_RUN) {
+      const run = l === LONG_ZERO_RUN ? bits.read(8) + SHORTEST_LONG_RUN : l - SHORT_ZERO_RUN + 2;
+      if (s + run > hi + 1) throw new ExrFormatError('corrupt Huffman table (zero run too long)');
+      s += run - 1;
+    } else {
+      lengths[s] = l;
+    }
+  }
+  // Canonical assignment: longer codes take the numerically smaller values.
+  const counts = new Array<number>(MAX_CODE_LENGTH + 1).fill(0);
+  for (let s = lo; s <= hi; s++) counts[lengths[s]!]!++;
+  const first = new Array<number>(MAX_CODE_LENGTH + 1).fill(0);
+  let c = 0;
+  for (let l = MAX_CODE_LENGTH; l > 0; l--) {
+    first[l] = c;
+    c = (c + counts[l]!) >> 1;
+  }
+  const symbols: number[][] = Array.from({ length: MAX_CODE_LENGTH + 1 }, () => []);
+  const fast = new Int32Array(1 << TABLE_BITS).fill(-1);
+  for (let s = lo; s <= hi; s++) {
+    const l = lengths[s]!;
+    if (l === 0) continue;
+    const code = first[l]! + symbols[l]!.length;
+    if (code >= 2 ** l) throw new ExrFormatError('corrupt Huffman table (code lengths overflow)');
+    symbols[l]!.push(s);
+    if (l <= TABLE_BITS) {
+      const start = code * 2 ** (TABLE_BITS - l);
+      fast.fill(s * 64 + l, start, start + 2 ** (TABLE_BITS - l));
+    }
+  }
+  return { fast, first, symbols };
+}
+
+/** Decodes one symbol whose code is longer than TABLE_BITS. */
+function decodeLong(bits: BitReader, table: CodeTable): number {
+  let v = bits.read(TABLE_BITS);
+  for (let l = TABLE_BITS + 1; l <= MAX_CODE_LENGTH; l++) {
+    v = v * 2 + bits.read(1);
+    const index = v - table.first[l]!;
+    if (index >= 0 && index < table.symbols[l]!.length) return table.symbols[l]![index]!;
+  }
+  throw new ExrFormatError('corrupt Huffman data (no code matches)');
+}
+
+/** Decodes a PIZ Huffman block into exactly `count` 16-bit values. */
+export function huffmanDecompress(data: Uint8Array, count: number): Uint16Array {
+  const out = new Uint16Array(count);
+  if (data.length === 0) {
+    if (count !== 0) throw new ExrFormatError('corrupt PIZ data (empty Huffman block)');
+    return out;
+  }
+  const header = new ByteReader(data, 0, 'Huffman header');
+  const lo = header.u32();
+  const hi = header.u32();
+  header.u32(); // byte length of the packed table (we measure it while reading)
+  const bitCount = header.u32();
+  header.u32();
+  if (lo > hi || hi >= SYMBOL_COUNT) {
+    throw new ExrFormatError(`corrupt Huffman table (symbol range ${lo}..${hi})`);
+  }
+  const tableBits = new BitReader(data.subarray(20), (data.length - 20) * 8);
+  const table = readCodeTable(tableBits, lo, hi);
+  const dataStart = 20 + Math.ceil(tableBits.pos / 8);
+  if (dataStart + Math.ceil(bitCount / 8) > data.length) {
+    throw new ExrFormatError('truncated Huffman data');
+  }
+  const runSymbol = hi;
+  const bits = new BitReader(data.subarray(dataStart), bitCount);
+  let n = 0;
+  while (bits.pos < bitCount) {
+    const entry = table.fast[bits.peek(TABLE_BITS)]!;
+    let symbol: number;
+    if (entry >= 0) {
+      const length = entry & 63;
+      if (bits.pos + length > bitCount)
+        throw new ExrFormatError('corrupt Huffman data (ran out of bits)');
+      bits.pos += length;
+      symbol = entry >> 6;
+    } else {
+      symbol = decodeLong(bits, table);
+    }
+    if (symbol === runSymbol) {
+      const run = bits.read(8);
+      if (n === 0 || n + run > count) throw new ExrFormatError('corrupt Huffman data (bad run)');
+      out.fill(out[n - 1]!, n, n + run);
+      n += run;
+    } else {
+      if (n >= count) throw new ExrFormatError('corrupt Huffman data (too many values)');
+      out[n++] = symbol;
+    }
+  }
+  if (n !== count) throw new ExrFormatError(`corrupt Huffman data (${n} of ${count} values)`);
+  return out;
+}

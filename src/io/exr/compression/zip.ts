@@ -1,0 +1,23 @@
+/** EXR's ZIPS / ZIP compression: the shared predictor, then a zlib stream (fflate). */
+import { unzlibSync, zlibSync } from 'fflate';
+import { ExrFormatError } from '../byte-reader.ts';
+import { applyPredictorAndSplit, undoPredictorAndSplit } from './predictor.ts';
+
+/** Decompresses one ZIP(S) chunk to exactly `rawSize` bytes. */
+export function zipDecompress(data: Uint8Array, rawSize: number): Uint8Array {
+  let coded: Uint8Array;
+  try {
+    coded = unzlibSync(data);
+  } catch (error) {
+    throw new ExrFormatError(`corrupt zlib data (${(error as Error).message})`);
+  }
+  if (coded.length !== rawSize) {
+    throw new ExrFormatError(`corrupt zlib data (${coded.length} of ${rawSize} bytes)`);
+  }
+  return undoPredictorAndSplit(coded);
+}
+
+/** Compresses one chunk of raw pixel bytes. */
+export function zipCompress(raw: Uint8Array): Uint8Array {
+  return zlibSync(applyPredictorAndSplit(raw), { level: 6 });
+}
