@@ -4,3 +4,5 @@ export * from './filter.ts';
 export * from './psnr.ts';
 export * from './ssim.ts';
 export * from './flip.ts';
+export * from './temporal.ts';
+export * from './sequence.ts';
