@@ -1,0 +1,344 @@
+/**
+ * The network as data (docs: nn-contract): a JSON-serialisable graph of ops over named tensors,
+ * shape inference, parameter shapes, and counts (parameters, MACs). Parameter tensors are named
+ * `<node>.weight` and `<node>.bias`. Nodes are listed in execution order: a node reads only graph
+ * inputs and outputs of earlier nodes.
+ */
+import { InputError } from '../core/errors.ts';
+import { ACTIVATIONS, type Activation } from '../reference/nn/ops.ts';
+import type { TensorShape } from './tensor.ts';
+
+export type { Activation };
+
+/** Ops with weights and bias. */
+export type WeightedOp = 'conv3x3' | 'conv1x1' | 'down2x2' | 'up2x2';
+/** Every op of the contract. */
+export type OpKind = WeightedOp | 'add' | 'concat';
+
+const WEIGHTED_OPS: readonly OpKind[] = ['conv3x3', 'conv1x1', 'down2x2', 'up2x2'];
+const OPS: readonly OpKind[] = [...WEIGHTED_OPS, 'add', 'concat'];
+
+/** One op applied to named tensors. */
+export interface GraphNode {
+  readonly op: OpKind;
+  /** Unique node name; its parameters are `<name>.weight` and `<name>.bias`. */
+  readonly name: string;
+  /** Tensor names read (one for weighted ops, two for add, one or more for concat). */
+  readonly inputs: readonly string[];
+  /** Tensor name written. */
+  readonly output: string;
+  /** Output channels (weighted ops only). */
+  readonly outChannels?: number;
+  /** Fused after the bias (or the sum / concatenation); default 'none'. */
+  readonly activation?: Activation;
+}
+
+/** A network description (serialised as JSON into weight files). */
+export interface GraphDescription {
+  readonly name: string;
+  readonly version: number;
+  readonly inputs: readonly { readonly name: string; readonly channels: number }[];
+  readonly outputs: readonly string[];
+  readonly nodes: readonly GraphNode[];
+}
+
+/** Shape of one parameter tensor, e.g. [Cout, Cin, 3, 3]. */
+export interface ParameterSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Product of `shape`. */
+  readonly length: number;
+}
+
+/** Channels and resolution level (0 = input size, k = input / 2^k) of a tensor. */
+interface TensorInfo {
+  readonly channels: number;
+  readonly level: number;
+}
+
+/** True for ops with weights and bias. */
+export function isWeighted(op: OpKind): op is WeightedOp {
+  return WEIGHTED_OPS.includes(op);
+}
+
+function fail(graph: GraphDescription, message: string): never {
+  throw new InputError(`network "${String(graph?.name)}": ${message}`);
+}
+
+/**
+ * Checks the graph and infers channels and resolution level of every tensor (map name → info, in
+ * definition order). Throws InputError naming the first problem.
+ */
+function analyse(graph: GraphDescription): Map<string, TensorInfo> {
+  if (typeof graph !== 'object' || graph === null) throw new InputError('network: not an object');
+  if (typeof graph.name !== 'string') fail(graph, 'name must be a string');
+  if (!Number.isInteger(graph.version)) fail(graph, 'version must be an integer');
+  if (!Array.isArray(graph.inputs as unknown) || graph.inputs.length === 0) fail(graph, 'no inputs');
+  if (!Array.isArray(graph.nodes as unknown)) fail(graph, 'nodes must be an array');
+  if (!Array.isArray(graph.outputs as unknown) || graph.outputs.length === 0) fail(graph, 'no outputs');
+  const tensors = new Map<string, TensorInfo>();
+  for (const input of graph.inputs) {
+    if (
+      typeof input?.name !== 'string' ||
+      !Number.isInteger(input.channels) ||
+      input.channels < 1
+    ) {
+      fail(graph, `bad input ${JSON.stringify(input)}`);
+    }
+    if (tensors.has(input.name)) fail(graph, `tensor "${input.name}" defined twice`);
+    tensors.set(input.name, { channels: input.channels, level: 0 });
+  }
+  const nodeNames = new Set<string>();
+  for (const node of graph.nodes) {
+    const where = `node "${String(node?.name)}"`;
+    if (typeof node?.name !== 'string' || nodeNames.has(node.name)) {
+      fail(graph, `${where}: name missing or used twice`);
+    }
+    nodeNames.add(node.name);
+    if (!OPS.includes(node.op)) fail(graph, `${where}: unknown op "${String(node.op)}"`);
+    if (node.activation !== undefined && !ACTIVATIONS.includes(node.activation)) {
+      fail(graph, `${where}: unknown activation "${String(node.activation)}"`);
+    }
+    if (!Array.isArray(node.inputs as unknown) || node.inputs.length === 0) fail(graph, `${where}: no inputs`);
+    const ins = node.inputs.map((name) => {
+      const info = tensors.get(name);
+      if (!info) fail(graph, `${where}: input "${name}" is not defined before it`);
+      return info;
+    });
+    if (typeof node.output !== 'string' || tensors.has(node.output)) {
+      fail(graph, `${where}: output name missing or already defined`);
+    }
+    const first = ins[0]!;
+    let info: TensorInfo;
+    if (isWeighted(node.op)) {
+      if (ins.length !== 1) fail(graph, `${where}: ${node.op} takes one input`);
+      const outChannels = node.outChannels;
+      if (!Number.isInteger(outChannels) || outChannels! < 1) {
+        fail(graph, `${where}: outChannels must be a positive integer`);
+      }
+      const level =
+        node.op === 'down2x2'
+          ? first.level + 1
+          : node.op === 'up2x2'
+            ? first.level - 1
+            : first.level;
+      if (level < 0) fail(graph, `${where}: upsamples above the input resolution`);
+      info = { channels: outChannels!, level };
+    } else if (node.op === 'add') {
+      if (ins.length !== 2) fail(graph, `${where}: add takes two inputs`);
+      const second = ins[1]!;
+      if (first.channels !== second.channels || first.level !== second.level) {
+        fail(graph, `${where}: add inputs differ in shape`);
+      }
+      info = first;
+    } else {
+      if (ins.some((t) => t.level !== first.level)) fail(graph, `${where}: concat sizes differ`);
+      info = { channels: ins.reduce((s, t) => s + t.channels, 0), level: first.level };
+    }
+    tensors.set(node.output, info);
+  }
+  for (const name of graph.outputs) {
+    if (!tensors.has(name)) fail(graph, `output "${name}" is not produced`);
+  }
+  return tensors;
+}
+
+/** Throws InputError if the graph is malformed (unknown ops, undefined tensors, shape errors). */
+export function validateGraph(graph: GraphDescription): void {
+  analyse(graph);
+}
+
+/** Input height and width must be multiples of this (2^number of nested downsamplings). */
+export function inputMultiple(graph: GraphDescription): number {
+  let deepest = 0;
+  for (const info of analyse(graph).values()) deepest = Math.max(deepest, info.level);
+  return 2 ** deepest;
+}
+
+/**
+ * Shapes of every tensor (graph inputs, then node outputs in order) for an input of
+ * height × width. Throws RangeError if the size is not a multiple of `inputMultiple(graph)`.
+ */
+export function inferShapes(
+  graph: GraphDescription,
+  height: number,
+  width: number,
+): Map<string, TensorShape> {
+  const tensors = analyse(graph);
+  let multiple = 1;
+  for (const info of tensors.values()) multiple = Math.max(multiple, 2 ** info.level);
+  if (
+    !Number.isInteger(height) ||
+    !Number.isInteger(width) ||
+    height <= 0 ||
+    width <= 0 ||
+    height % multiple !== 0 ||
+    width % multiple !== 0
+  ) {
+    throw new RangeError(
+      `network "${graph.name}": input size ${width}x${height} must be positive multiples of ${multiple}`,
+    );
+  }
+  const shapes = new Map<string, TensorShape>();
+  for (const [name, info] of tensors) {
+    const scale = 2 ** info.level;
+    shapes.set(name, { channels: info.channels, height: height / scale, width: width / scale });
+  }
+  return shapes;
+}
+
+/** Parameter tensors in file / execution order: for each weighted node, weight then bias. */
+export function parameterSpecs(graph: GraphDescription): ParameterSpec[] {
+  const tensors = analyse(graph);
+  const specs: ParameterSpec[] = [];
+  for (const node of graph.nodes) {
+    if (!isWeighted(node.op)) continue;
+    const cin = tensors.get(node.inputs[0]!)!.channels;
+    const cout = node.outChannels!;
+    const k = node.op === 'conv3x3' ? 3 : node.op === 'conv1x1' ? 1 : 2;
+    const shape = node.op === 'up2x2' ? [cin, cout, k, k] : [cout, cin, k, k];
+    specs.push({ name: `${node.name}.weight`, shape, length: cin * cout * k * k });
+    specs.push({ name: `${node.name}.bias`, shape: [cout], length: cout });
+  }
+  return specs;
+}
+
+/** Total number of parameters (weights and biases). */
+export function countParameters(graph: GraphDescription): number {
+  return parameterSpecs(graph).reduce((s, p) => s + p.length, 0);
+}
+
+/**
+ * Multiply-accumulates per pixel of the (level 0) input size: each weighted op costs
+ * Cin · Cout · taps per output pixel (taps = 9, 1, 4, and 1 for up2x2 whose outputs do not
+ * overlap), scaled by its resolution. add and concat count none.
+ */
+export function macsPerOutputPixel(graph: GraphDescription): number {
+  const tensors = analyse(graph);
+  let macs = 0;
+  for (const node of graph.nodes) {
+    if (!isWeighted(node.op)) continue;
+    const cin = tensors.get(node.inputs[0]!)!.channels;
+    const out = tensors.get(node.output)!;
+    const taps = node.op === 'conv3x3' ? 9 : node.op === 'down2x2' ? 4 : 1;
+    macs += (cin * out.channels * taps) / 4 ** out.level;
+  }
+  return macs;
+}
+
+/** Network v1 input channels, in order (DESIGN §6, nn-contract). */
+export const NETWORK_V1_INPUT_CHANNELS = 8;
+/** Network v1 raw outputs: σ1, σ2, θ, α, r0..r3. */
+export const NETWORK_V1_OUTPUT_CHANNELS = 8;
+
+function residualBlock(name: string, input: string, channels: number): GraphNode[] {
+  return [
+    {
+      op: 'conv3x3',
+      name: `${name}a`,
+      inputs: [input],
+      output: `${name}a`,
+      outChannels: channels,
+      activation: 'relu',
+    },
+    {
+      op: 'conv3x3',
+      name: `${name}b`,
+      inputs: [`${name}a`],
+      output: `${name}b`,
+      outChannels: channels,
+    },
+    { op: 'add', name, inputs: [`${name}b`, input], output: name, activation: 'relu' },
+  ];
+}
+
+/**
+ * Network v1: a U-Net with 2×2 stride-2 downsampling to ½, ¼, ⅛ (16 / 32 / 64 channels, one
+ * residual block each), 2×2 transposed-conv upsampling with skip adds, the input concatenated back
+ * at full resolution and a final 3×3 conv to the 8 raw outputs. About 131K parameters.
+ */
+export const NETWORK_V1: GraphDescription = {
+  name: 'uplift-kpn',
+  version: 1,
+  inputs: [{ name: 'features', channels: NETWORK_V1_INPUT_CHANNELS }],
+  outputs: ['raw'],
+  nodes: [
+    {
+      op: 'down2x2',
+      name: 'down1',
+      inputs: ['features'],
+      output: 'down1',
+      outChannels: 16,
+      activation: 'relu',
+    },
+    ...residualBlock('res1', 'down1', 16),
+    {
+      op: 'down2x2',
+      name: 'down2',
+      inputs: ['res1'],
+      output: 'down2',
+      outChannels: 32,
+      activation: 'relu',
+    },
+    ...residualBlock('res2', 'down2', 32),
+    {
+      op: 'down2x2',
+      name: 'down3',
+      inputs: ['res2'],
+      output: 'down3',
+      outChannels: 64,
+      activation: 'relu',
+    },
+    ...residualBlock('res3', 'down3', 64),
+    {
+      op: 'up2x2',
+      name: 'up2',
+      inputs: ['res3'],
+      output: 'up2',
+      outChannels: 32,
+      activation: 'relu',
+    },
+    { op: 'add', name: 'skip2', inputs: ['up2', 'res2'], output: 'skip2' },
+    {
+      op: 'conv3x3',
+      name: 'dec2',
+      inputs: ['skip2'],
+      output: 'dec2',
+      outChannels: 32,
+      activation: 'relu',
+    },
+    {
+      op: 'up2x2',
+      name: 'up1',
+      inputs: ['dec2'],
+      output: 'up1',
+      outChannels: 16,
+      activation: 'relu',
+    },
+    { op: 'add', name: 'skip1', inputs: ['up1', 'res1'], output: 'skip1' },
+    {
+      op: 'conv3x3',
+      name: 'dec1',
+      inputs: ['skip1'],
+      output: 'dec1',
+      outChannels: 16,
+      activation: 'relu',
+    },
+    {
+      op: 'up2x2',
+      name: 'up0',
+      inputs: ['dec1'],
+      output: 'up0',
+      outChannels: 8,
+      activation: 'relu',
+    },
+    { op: 'concat', name: 'join', inputs: ['up0', 'features'], output: 'join' },
+    {
+      op: 'conv3x3',
+      name: 'head',
+      inputs: ['join'],
+      output: 'raw',
+      outChannels: NETWORK_V1_OUTPUT_CHANNELS,
+    },
+  ],
+};
