@@ -73,9 +73,11 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
   if (typeof graph !== 'object' || graph === null) throw new InputError('network: not an object');
   if (typeof graph.name !== 'string') fail(graph, 'name must be a string');
   if (!Number.isInteger(graph.version)) fail(graph, 'version must be an integer');
-  if (!Array.isArray(graph.inputs as unknown) || graph.inputs.length === 0) fail(graph, 'no inputs');
+  if (!Array.isArray(graph.inputs as unknown) || graph.inputs.length === 0)
+    fail(graph, 'no inputs');
   if (!Array.isArray(graph.nodes as unknown)) fail(graph, 'nodes must be an array');
-  if (!Array.isArray(graph.outputs as unknown) || graph.outputs.length === 0) fail(graph, 'no outputs');
+  if (!Array.isArray(graph.outputs as unknown) || graph.outputs.length === 0)
+    fail(graph, 'no outputs');
   const tensors = new Map<string, TensorInfo>();
   for (const input of graph.inputs) {
     if (
@@ -99,7 +101,8 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
     if (node.activation !== undefined && !ACTIVATIONS.includes(node.activation)) {
       fail(graph, `${where}: unknown activation "${String(node.activation)}"`);
     }
-    if (!Array.isArray(node.inputs as unknown) || node.inputs.length === 0) fail(graph, `${where}: no inputs`);
+    if (!Array.isArray(node.inputs as unknown) || node.inputs.length === 0)
+      fail(graph, `${where}: no inputs`);
     const ins = node.inputs.map((name) => {
       const info = tensors.get(name);
       if (!info) fail(graph, `${where}: input "${name}" is not defined before it`);
