@@ -55,6 +55,9 @@ export interface TaauSettings {
   lockRelease: number;
 }
 
+/** A sample is inside a display pixel when |offset| < this, per axis (display pixels). */
+export const INSIDE = 0.501;
+
 export const DEFAULT_TAAU_SETTINGS: Readonly<TaauSettings> = {
   maxAccumulation: 12,
   motionFalloff: 0.25,
@@ -205,7 +208,9 @@ export function taauResolveCpu(
       history.data[o + 3] = 1;
 
       // 7: locks.
-      const inside = Math.abs(nx) <= 0.5 && Math.abs(ny) <= 0.5;
+      // Half a display pixel plus a margin: jittered samples often land exactly on a pixel's
+      // border (rational ratios), and f32 vs float64 must not disagree about those.
+      const inside = Math.abs(nx) < INSIDE && Math.abs(ny) < INSIDE;
       const thin = similar <= 2 && Math.abs(centreLuma - neighbourLuma) > s.lockContrast;
       let newLock = lock * (1 - 1 / s.lockFrames);
       let newLockedLuma = lockedLuma;

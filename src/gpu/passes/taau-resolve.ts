@@ -8,7 +8,7 @@
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { PreparedFrame } from './prepare.ts';
 import type { Reprojected } from './reproject.ts';
-import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../reference/taau-resolve.ts';
+import { DEFAULT_TAAU_SETTINGS, INSIDE, type TaauSettings } from '../../reference/taau-resolve.ts';
 import { MAX_TONEMAPPED } from '../../reference/output.ts';
 import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
 
@@ -109,7 +109,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let outRgb = yCoCgToRgb(rect + (upY - rect) * alpha);
   historyOut[o] = vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0);
 
-  let inside = abs(n.x) <= 0.5 && abs(n.y) <= 0.5;
+  let inside = abs(n.x) < ${INSIDE} && abs(n.y) < ${INSIDE};
   let thin = similar <= 2u && abs(centreLuma - neighbourLuma) > u.lockContrast;
   var newLock = lock * (1.0 - 1.0 / u.lockFrames);
   var lockedLuma = previous.w;

@@ -8,12 +8,7 @@
  * *output* alone (relu and leaky keep the sign of z). The linear backwards then take dZ.
  */
 import type { Real } from '../../train/grad-check.ts';
-
-/** Activation fused after the bias (contract): leaky has slope 0.1 for negatives. */
-export type Activation = 'none' | 'relu' | 'leaky';
-
-/** Slope of the leaky activation for negative inputs. */
-export const LEAKY_SLOPE = 0.1;
+import { LEAKY_SLOPE, type Activation } from './ops.ts';
 
 /** Spatial size of a planar tensor. */
 export interface Plane {
@@ -229,17 +224,17 @@ export function addBackwardCpu(
   return { dA: dZ, dB: Float64Array.from(dZ) };
 }
 
-/** concat along channels: each input receives its slice of dY. */
+/** concat along channels (then the activation): each input receives its slice of dZ. */
 export function concatBackwardCpu(
+  activation: Activation,
+  output: Real,
   dOutput: Real,
-  channelsA: number,
-  channelsB: number,
+  channels: readonly number[],
   plane: Plane,
-): { dA: Float64Array; dB: Float64Array } {
+): Float64Array[] {
   const n = plane.height * plane.width;
-  checkLength('concat gradient', dOutput, (channelsA + channelsB) * n);
-  return {
-    dA: Float64Array.from(dOutput.subarray(0, channelsA * n)),
-    dB: Float64Array.from(dOutput.subarray(channelsA * n)),
-  };
+  checkLength('concat gradient', dOutput, channels.reduce((a, c) => a + c, 0) * n);
+  const dZ = activationBackwardCpu(activation, output, dOutput);
+  let offset = 0;
+  return channels.map((c) => dZ.slice(offset, (offset += c * n)));
 }

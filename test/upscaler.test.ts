@@ -1,0 +1,205 @@
+// The frame API: GPU upscaler vs the CPU reference upscaler over real frames, poisoned inputs,
+// resizes and dynamic resolution, input validation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu } from './helpers/gpu.ts';
+import { createImage, type Image } from '../src/core/image.ts';
+import type { FrameImages, FrameParams } from '../src/core/frame.ts';
+import { uploadImage, readImage } from '../src/gpu/resources.ts';
+import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
+import { createReferenceUpscaler, type ReferenceUpscaler } from '../src/reference/upscaler.ts';
+import { analyticSequence, type AnalyticFrame } from '../src/scene/analytic.ts';
+
+const small = analyticSequence({ displaySize: [32, 24], ratio: 2, frames: 8, referenceSamples: 4 });
+
+async function gpuFrame(
+  device: GPUDevice,
+  up: Upscaler,
+  images: FrameImages,
+  params: FrameParams,
+  sharpness?: number,
+): Promise<Image> {
+  const color = uploadImage(device, images.color);
+  const depth = uploadImage(device, images.depth);
+  const motion = uploadImage(device, images.motion);
+  const encoder = device.createCommandEncoder();
+  up.dispatch(encoder, { ...params, color, depth, motion, sharpness });
+  device.queue.submit([encoder.finish()]);
+  const out = await readImage(device, up.output);
+  for (const t of [color, depth, motion]) t.destroy();
+  return out;
+}
+
+/** Largest |a − b| / (1 + |b|) over RGB. */
+function relativeError(a: Image, b: Image): number {
+  let max = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    if (i % 4 === 3) continue;
+    max = Math.max(max, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
+  }
+  return max;
+}
+
+function allFinite(image: Image): boolean {
+  return image.data.every(Number.isFinite);
+}
+
+for (const [method, sharpness] of [
+  ['bilinear', undefined],
+  ['lanczos', undefined],
+  ['taau', undefined],
+  ['taau', 0.6],
+] as const) {
+  test(`GPU upscaler matches the CPU reference upscaler: ${method}${sharpness !== undefined ? ' + RCAS' : ''}`, async () => {
+    const { device } = await testGpu();
+    const options = { displaySize: small.header.displaySize, quality: 2, method, sharpness };
+    const gpu = await createUpscaler(device, options);
+    const cpu = createReferenceUpscaler(options);
+    assert.deepEqual(gpu.renderSize, small.header.renderSize);
+    for (const frame of small.frames) {
+      const expected = cpu.dispatch(frame.images, frame.params);
+      const actual = await gpuFrame(device, gpu, frame.images, frame.params);
+      // f32 vs float64, compounded over frames through the history: 1e-3 relative.
+      assert.ok(relativeError(actual, expected) < 1e-3, `error ${relativeError(actual, expected)}`);
+    }
+    gpu.destroy();
+  });
+}
+
+function poison(frame: AnalyticFrame): FrameImages {
+  const color = { ...frame.images.color, data: new Float32Array(frame.images.color.data) };
+  const depth = { ...frame.images.depth, data: new Float32Array(frame.images.depth.data) };
+  const motion = { ...frame.images.motion, data: new Float32Array(frame.images.motion.data) };
+  for (let i = 0; i < color.data.length; i += 7) color.data[i] = i % 3 ? NaN : Infinity;
+  for (let i = 0; i < color.data.length; i += 11) color.data[i] = -Infinity;
+  for (let i = 0; i < depth.data.length; i += 13) depth.data[i] = NaN;
+  for (let i = 0; i < motion.data.length; i += 17) motion.data[i] = i % 2 ? NaN : 1e20;
+  return { ...frame.images, color, depth, motion };
+}
+
+test('a frame of NaN/Inf pixels does not poison history: outputs stay finite and converge back', async () => {
+  const { device } = await testGpu();
+  const options = { displaySize: small.header.displaySize, quality: 2, method: 'taau' } as const;
+  const clean = await createUpscaler(device, options);
+  const poisoned = await createUpscaler(device, options);
+  const differences: number[] = [];
+  for (let i = 0; i < small.frames.length; i++) {
+    const frame = small.frames[i]!;
+    const a = await gpuFrame(device, clean, frame.images, frame.params);
+    const b = await gpuFrame(
+      device,
+      poisoned,
+      i === 2 ? poison(frame) : frame.images,
+      frame.params,
+    );
+    assert.ok(allFinite(b), `frame ${i} output has non-finite values`);
+    if (i >= 2) {
+      let sum = 0;
+      for (let k = 0; k < a.data.length; k++) sum += Math.abs(a.data[k]! - b.data[k]!);
+      differences.push(sum / a.data.length);
+    }
+  }
+  // The poisoned frame differs; the difference then fades as new frames replace history.
+  assert.ok(differences[0]! > 1e-3);
+  assert.ok(differences.at(-1)! < differences[0]! / 4, `differences ${differences.join(', ')}`);
+  clean.destroy();
+  poisoned.destroy();
+});
+
+test('resize and a mid-sequence change of input size reallocate, reset, and match the CPU upscaler', async () => {
+  const { device } = await testGpu();
+  const gpu = await createUpscaler(device, { displaySize: [32, 24], quality: 2 });
+  const cpu: ReferenceUpscaler = createReferenceUpscaler({ displaySize: [32, 24], quality: 2 });
+  const check = async (frame: AnalyticFrame) => {
+    const expected = cpu.dispatch(frame.images, frame.params);
+    const actual = await gpuFrame(device, gpu, frame.images, frame.params);
+    assert.equal(actual.width, cpu.displaySize[0]);
+    assert.ok(relativeError(actual, expected) < 1e-3);
+  };
+  for (const frame of small.frames.slice(0, 3)) await check(frame);
+  // Dynamic resolution: the app renders at 1.5x instead of 2x (inputs 21x16 instead of 16x12).
+  const finer = analyticSequence({
+    displaySize: [32, 24],
+    ratio: 1.5,
+    frames: 3,
+    referenceSamples: 1,
+  });
+  for (const frame of finer.frames) await check(frame);
+  assert.deepEqual(gpu.renderSize, [21, 16]);
+  // An explicit resize to another display size.
+  const bigger = analyticSequence({
+    displaySize: [40, 30],
+    ratio: 2,
+    frames: 3,
+    referenceSamples: 1,
+  });
+  const oldOutput = gpu.output;
+  gpu.resize([40, 30], [20, 15]);
+  cpu.resize([40, 30], [20, 15]);
+  assert.notEqual(gpu.output, oldOutput);
+  assert.equal(gpu.output.width, 40);
+  for (const frame of bigger.frames) await check(frame);
+  gpu.destroy();
+});
+
+test('dispatch rejects wrong sizes, formats and values with errors naming the input', async () => {
+  const { device } = await testGpu();
+  const up = await createUpscaler(device, { displaySize: [32, 24], quality: 2 });
+  const frame = small.frames[0]!;
+  const color = uploadImage(device, frame.images.color);
+  const depth = uploadImage(device, frame.images.depth);
+  const motion = uploadImage(device, frame.images.motion);
+  const base = {
+    ...frame.params,
+    color,
+    depth,
+    motion,
+    sharpness: undefined as number | undefined,
+  };
+  const attempt = (inputs: Partial<typeof base>) => () =>
+    up.dispatch(device.createCommandEncoder(), { ...base, ...inputs } as typeof base);
+  assert.throws(attempt({ depth: uploadImage(device, createImage(8, 6, 1)) }), /depth is 8x6/);
+  assert.throws(attempt({ motion: depth }), /motion needs 2\+ channels/);
+  const unorm = device.createTexture({
+    size: [16, 12],
+    format: 'rgba8unorm',
+    usage: GPUTextureUsage.TEXTURE_BINDING,
+  });
+  assert.throws(attempt({ color: unorm }), /color must be a float texture/);
+  assert.throws(attempt({ jitter: [NaN, 0] }), /jitter/);
+  assert.throws(attempt({ exposure: 0 }), /exposure/);
+  assert.throws(attempt({ cameraFar: 0.01 }), /cameraFar/);
+  assert.throws(attempt({ sharpness: 2 }), /sharpness/);
+  const tooBig = uploadImage(device, createImage(64, 48, 4));
+  assert.throws(
+    () =>
+      up.dispatch(device.createCommandEncoder(), {
+        ...base,
+        color: tooBig,
+        depth: uploadImage(device, createImage(64, 48, 1)),
+        motion: uploadImage(device, createImage(64, 48, 2)),
+      }),
+    /renderSize 64x48 is larger than displaySize/,
+  );
+  await assert.rejects(createUpscaler(device, { displaySize: [0, 5] }), /displaySize/);
+  await assert.rejects(
+    createUpscaler(device, { displaySize: [32, 24], method: 'magic' as 'taau' }),
+    /method/,
+  );
+  await assert.rejects(
+    createUpscaler(device, { displaySize: [32, 24], method: 'neural' }),
+    /model/,
+  );
+  // GpuImage inputs are accepted as well as textures.
+  const encoder = device.createCommandEncoder();
+  up.dispatch(encoder, {
+    ...base,
+    color: uploadGpuImage(device, frame.images.color),
+    depth: uploadGpuImage(device, frame.images.depth),
+    motion: uploadGpuImage(device, frame.images.motion),
+  });
+  device.queue.submit([encoder.finish()]);
+  assert.ok(allFinite(await readImage(device, up.output)));
+  up.destroy();
+});
