@@ -12,7 +12,6 @@ import {
   conv3x3BackwardCpu,
   down2x2BackwardCpu,
   up2x2BackwardCpu,
-  type Activation,
   type LinearGrads,
   type Plane,
 } from '../src/reference/nn/backward.ts';
@@ -27,6 +26,7 @@ import { down2x2Spec, encodeDown2x2Backward } from '../src/nn/backward/down2x2.t
 import { up2x2Spec, encodeUp2x2Backward } from '../src/nn/backward/up2x2.ts';
 import { encodeActivationBackward } from '../src/nn/backward/activation.ts';
 import { encodeGradRoute } from '../src/nn/backward/accumulate.ts';
+import type { Activation } from '../src/reference/nn/ops.ts';
 
 type CpuBackward = (
   input: Float64Array,

@@ -5,7 +5,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { LEAKY_SLOPE, type Activation } from '../../reference/nn/backward.ts';
+import { LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
 
 const GROUP = 256;
 

@@ -8,7 +8,18 @@
  * *output* alone (relu and leaky keep the sign of z). The linear backwards then take dZ.
  */
 import type { Real } from '../../train/grad-check.ts';
-import { LEAKY_SLOPE, type Activation } from './ops.ts';
+import {
+  LEAKY_SLOPE,
+  addCpu,
+  concatCpu,
+  conv1x1Cpu,
+  conv3x3Cpu,
+  down2x2Cpu,
+  up2x2Cpu,
+  type Activation,
+} from './ops.ts';
+import { isWeighted, type GraphDescription } from '../../nn/graph.ts';
+import type { Tensor } from '../../nn/tensor.ts';
 
 /** Spatial size of a planar tensor. */
 export interface Plane {
@@ -237,4 +248,117 @@ export function concatBackwardCpu(
   const dZ = activationBackwardCpu(activation, output, dOutput);
   let offset = 0;
   return channels.map((c) => dZ.slice(offset, (offset += c * n)));
+}
+
+/** Parameter tensors by name (`<node>.weight`, `<node>.bias`). */
+export type ParameterMap = ReadonlyMap<string, Real>;
+
+function param(params: ParameterMap, name: string): Real {
+  const p = params.get(name);
+  if (!p) throw new RangeError(`missing parameter ${name}`);
+  return p;
+}
+
+/**
+ * Forward of a whole graph on the CPU keeping every tensor (graph inputs and every node output):
+ * the activations the backward needs. Same ops as the network runner (./ops.ts).
+ */
+export function networkForwardCpu<T extends Real>(
+  graph: GraphDescription,
+  params: ParameterMap,
+  inputs: ReadonlyMap<string, Tensor<T>>,
+): Map<string, Tensor<T>> {
+  const tensors = new Map<string, Tensor<T>>();
+  for (const { name } of graph.inputs) {
+    const t = inputs.get(name);
+    if (!t) throw new RangeError(`missing network input ${name}`);
+    tensors.set(name, t);
+  }
+  const get = (name: string) => tensors.get(name)!;
+  for (const node of graph.nodes) {
+    const act = node.activation ?? 'none';
+    const x = get(node.inputs[0]!);
+    let y: Tensor<T>;
+    if (isWeighted(node.op)) {
+      const forward = {
+        conv3x3: conv3x3Cpu,
+        conv1x1: conv1x1Cpu,
+        down2x2: down2x2Cpu,
+        up2x2: up2x2Cpu,
+      }[node.op];
+      y = forward(x, param(params, `${node.name}.weight`), param(params, `${node.name}.bias`), act);
+    } else if (node.op === 'add') {
+      y = addCpu(x, get(node.inputs[1]!), act);
+    } else {
+      y = concatCpu(node.inputs.map(get), act);
+    }
+    tensors.set(node.output, y);
+  }
+  return tensors;
+}
+
+/** Gradients of a network: wrt every graph input and every parameter. */
+export interface NetworkGrads {
+  readonly inputs: Map<string, Float64Array>;
+  readonly params: Map<string, Float64Array>;
+}
+
+/**
+ * Backward of a whole graph: nodes in reverse order, gradients of tensors read by several nodes
+ * (skip connections, the features fed to both the encoder and the final concat) summed.
+ * `activations` comes from `networkForwardCpu`; `outputGrads` holds dLoss/d(output) per graph
+ * output.
+ */
+export function networkBackwardCpu(
+  graph: GraphDescription,
+  params: ParameterMap,
+  activations: ReadonlyMap<string, Tensor<Real>>,
+  outputGrads: ReadonlyMap<string, Real>,
+): NetworkGrads {
+  const grads = new Map<string, Float64Array>();
+  const addGrad = (name: string, g: Float64Array) => {
+    const existing = grads.get(name);
+    if (!existing) grads.set(name, g);
+    else for (let i = 0; i < g.length; i++) existing[i]! += g[i]!;
+  };
+  for (const name of graph.outputs) {
+    const g = outputGrads.get(name);
+    if (!g) throw new RangeError(`missing gradient of network output ${name}`);
+    addGrad(name, Float64Array.from(g));
+  }
+  const paramGrads = new Map<string, Float64Array>();
+  for (const node of [...graph.nodes].reverse()) {
+    const y = activations.get(node.output)!;
+    const dY = grads.get(node.output) ?? new Float64Array(y.data.length);
+    const act = node.activation ?? 'none';
+    const x = activations.get(node.inputs[0]!)!;
+    if (isWeighted(node.op)) {
+      const backward = {
+        conv3x3: conv3x3BackwardCpu,
+        conv1x1: conv1x1BackwardCpu,
+        down2x2: down2x2BackwardCpu,
+        up2x2: up2x2BackwardCpu,
+      }[node.op];
+      const dZ = activationBackwardCpu(act, y.data, dY);
+      const weight = param(params, `${node.name}.weight`);
+      const g = backward(x.data, x.channels, x, weight, y.channels, dZ);
+      addGrad(node.inputs[0]!, g.dInput);
+      paramGrads.set(`${node.name}.weight`, g.dWeight);
+      paramGrads.set(`${node.name}.bias`, g.dBias);
+    } else if (node.op === 'add') {
+      const { dA, dB } = addBackwardCpu(act, y.data, dY);
+      addGrad(node.inputs[0]!, dA);
+      addGrad(node.inputs[1]!, dB);
+    } else {
+      const channels = node.inputs.map((name) => activations.get(name)!.channels);
+      concatBackwardCpu(act, y.data, dY, channels, y).forEach((g, i) =>
+        addGrad(node.inputs[i]!, g),
+      );
+    }
+  }
+  const inputs = new Map<string, Float64Array>();
+  for (const { name } of graph.inputs) {
+    inputs.set(name, grads.get(name) ?? new Float64Array(activations.get(name)!.data.length));
+  }
+  return { inputs, params: paramGrads };
 }
