@@ -20,6 +20,16 @@ import {
   type GraphDescription,
 } from '../src/nn/graph.ts';
 import { InputError } from '../src/core/errors.ts';
+import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
+import { createStorageBuffer } from '../src/gpu/resources.ts';
+import { createGpuTensor, readGpuTensor, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
+import type { Activation } from '../src/reference/nn/ops.ts';
+import { conv3x3 } from '../src/nn/ops/conv3x3.ts';
+import { conv1x1 } from '../src/nn/ops/conv1x1.ts';
+import { down2x2 } from '../src/nn/ops/down2x2.ts';
+import { up2x2 } from '../src/nn/ops/up2x2.ts';
+import { add } from '../src/nn/ops/add.ts';
+import { concat } from '../src/nn/ops/concat.ts';
 
 const f32 = (values: number[]) => Float32Array.from(values);
 const f64 = (values: number[]) => Float64Array.from(values);
@@ -125,4 +135,106 @@ test('graph validation names the problem', () => {
     }),
     /add inputs differ/,
   );
+});
+
+function randomArray(length: number, seed: number): Float32Array {
+  const next = rng(seed);
+  return Float32Array.from({ length }, () => next() * 2 - 1);
+}
+
+function randomTensor(channels: number, height: number, width: number, seed: number): Tensor {
+  return tensorFrom({ channels, height, width }, randomArray(channels * height * width, seed));
+}
+
+/** GPU vs CPU within f32 accumulation error: 1e-4 of the largest reference magnitude (at least 1). */
+function assertClose(gpu: Tensor, cpu: Tensor<Float32Array>, what: string): void {
+  assert.deepEqual([gpu.channels, gpu.height, gpu.width], [cpu.channels, cpu.height, cpu.width]);
+  const scale = Math.max(1, ...cpu.data.map(Math.abs));
+  const { max, at } = maxAbsDiff(gpu.data, cpu.data);
+  assert.ok(max <= 1e-4 * scale, `${what}: max diff ${max} at ${at} (scale ${scale})`);
+}
+
+const weightedOps = {
+  conv3x3: { gpu: conv3x3, cpu: conv3x3Cpu, taps: 9 },
+  conv1x1: { gpu: conv1x1, cpu: conv1x1Cpu, taps: 1 },
+  down2x2: { gpu: down2x2, cpu: down2x2Cpu, taps: 4 },
+  up2x2: { gpu: up2x2, cpu: up2x2Cpu, taps: 4 },
+};
+
+const cases: [number, number, Activation][] = [
+  [3, 5, 'none'],
+  [7, 6, 'relu'],
+  [4, 8, 'leaky'],
+  [1, 1, 'relu'],
+];
+
+for (const [opName, op] of Object.entries(weightedOps)) {
+  test(`${opName} GPU matches the CPU reference on random inputs (odd channels, 24x16)`, async () => {
+    const { device } = await testGpu();
+    let seed = 100;
+    for (const [cin, cout, activation] of cases) {
+      const input = randomTensor(cin, 16, 24, seed++);
+      const weight = randomArray(cin * cout * op.taps, seed++);
+      const bias = randomArray(cout, seed++);
+      const expected = op.cpu(input, weight, bias, activation);
+      const output = createGpuTensor(device, expected);
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      op.gpu(device, pass, {
+        input: uploadTensor(device, input),
+        weight: createStorageBuffer(device, weight),
+        bias: createStorageBuffer(device, bias),
+        output,
+        activation,
+      });
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      assertClose(
+        await readGpuTensor(device, output),
+        expected,
+        `${opName} ${cin}->${cout} ${activation}`,
+      );
+    }
+  });
+}
+
+test('add and concat GPU match the CPU reference', async () => {
+  const { device } = await testGpu();
+  const a = randomTensor(3, 8, 6, 1);
+  const b = randomTensor(3, 8, 6, 2);
+  const c = randomTensor(5, 8, 6, 3);
+  const sum = addCpu(a, b, 'leaky');
+  const cat = concatCpu([a, c, b], 'relu');
+  const sumGpu = createGpuTensor(device, sum);
+  const catGpu = createGpuTensor(device, cat);
+  const [ga, gb, gc] = [a, b, c].map((t) => uploadTensor(device, t));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  add(device, pass, { a: ga!, b: gb!, output: sumGpu, activation: 'leaky' });
+  concat(device, pass, { inputs: [ga!, gc!, gb!], output: catGpu, activation: 'relu' });
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  assertClose(await readGpuTensor(device, sumGpu), sum, 'add');
+  assertClose(await readGpuTensor(device, catGpu), cat, 'concat');
+  assert.throws(() => add(device, pass, { a: ga!, b: gc!, output: sumGpu }), RangeError);
+});
+
+test('GPU ops reject mismatched shapes', async () => {
+  const { device } = await testGpu();
+  const input = createGpuTensor(device, { channels: 2, height: 4, width: 4 });
+  const weight = createStorageBuffer(device, new Float32Array(2 * 3 * 9));
+  const bias = createStorageBuffer(device, new Float32Array(3));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  const wrongSize = createGpuTensor(device, { channels: 3, height: 4, width: 2 });
+  assert.throws(
+    () => conv3x3(device, pass, { input, weight, bias, output: wrongSize }),
+    /gives 3x4x4/,
+  );
+  const tooMany = createGpuTensor(device, { channels: 5, height: 4, width: 4 });
+  assert.throws(
+    () => conv3x3(device, pass, { input, weight, bias, output: tooMany }),
+    /weight needs/,
+  );
+  pass.end();
 });

@@ -1,0 +1,65 @@
+/**
+ * add forward: elementwise a + b of two tensors of one shape, fused activation (skip connections
+ * and residual blocks). CPU reference: addCpu in src/reference/nn/ops.ts.
+ */
+import { createKernel } from '../../gpu/kernel.ts';
+import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import type { Activation } from '../../reference/nn/ops.ts';
+import { sameShape, shapeString, tensorLength, type GpuTensor } from '../tensor.ts';
+import {
+  FLAT_GROUP,
+  WGSL_ACTIVATE,
+  WGSL_FLAT_INDEX,
+  activationCode,
+  flatDispatch,
+  type NnOpKernel,
+} from './common.ts';
+
+const code = /* wgsl */ `
+struct Params { count: u32, activation: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> output: array<f32>;
+${WGSL_ACTIVATE}
+${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
+  if (i >= u.count) { return; }
+  output[i] = activate(vec4f(a[i] + b[i]), u.activation).x;
+}
+`;
+
+/** The add kernel record. */
+export const addKernel: NnOpKernel = {
+  label: 'nn add',
+  getShaderSource: () => code,
+  dispatchSize: (output) => flatDispatch(tensorLength(output)),
+};
+
+/** Arguments of `add`: a, b and output of one shape (output may alias neither input). */
+export interface AddArgs {
+  readonly a: GpuTensor;
+  readonly b: GpuTensor;
+  readonly output: GpuTensor;
+  readonly activation?: Activation;
+}
+
+/** Records output = activation(a + b). */
+export function add(device: GPUDevice, pass: GPUComputePassEncoder, args: AddArgs): void {
+  const { a, b, output } = args;
+  if (!sameShape(a, b) || !sameShape(a, output)) {
+    throw new RangeError(
+      `nn add: shapes ${shapeString(a)} + ${shapeString(b)} -> ${shapeString(output)} differ`,
+    );
+  }
+  const uniforms = packUniforms([u32(tensorLength(a)), u32(activationCode(args.activation))]);
+  createKernel(device, { label: addKernel.label, code }).dispatch(
+    pass,
+    addKernel.dispatchSize(output),
+    [a.buffer, b.buffer, output.buffer],
+    uniforms,
+  );
+}

@@ -1,0 +1,157 @@
+/**
+ * What the forward op kernels share: the kernel record (after onnxruntime-web's WebGPU kernels: a
+ * label, the WGSL source, the dispatch size), the fused activation, and the bindings and argument
+ * checks of the ops with weights. Each op lives in its own file beside its WGSL.
+ */
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
+import { shapeString, sameShape, type GpuTensor, type TensorShape } from '../tensor.ts';
+
+/** A forward op kernel: its WGSL and how many workgroups an output needs. */
+export interface NnOpKernel {
+  readonly label: string;
+  getShaderSource(): string;
+  /** Workgroups covering `output`. */
+  dispatchSize(output: TensorShape): [number, number, number];
+}
+
+/** Uniform code of an activation (the index in ACTIVATIONS, as `activate` in WGSL expects). */
+export function activationCode(activation: Activation = 'none'): number {
+  const code = ACTIVATIONS.indexOf(activation);
+  if (code < 0) throw new RangeError(`unknown activation "${activation}"`);
+  return code;
+}
+
+/** WGSL `activate(v, code)` for 4 values at once (codes from `activationCode`). */
+export const WGSL_ACTIVATE = /* wgsl */ `
+fn activate(v: vec4f, code: u32) -> vec4f {
+  if (code == 1u) { return max(v, vec4f(0.0)); }
+  if (code == 2u) { return select(v * ${LEAKY_SLOPE}, v, v > vec4f(0.0)); }
+  return v;
+}
+`;
+
+/** Edge of the 2-D pixel tile of the weighted ops (8×8 threads, 4 output channels each). */
+export const PIXEL_TILE = 8;
+/** Output channels one thread computes. */
+export const CHANNEL_BLOCK = 4;
+
+/**
+ * Bindings, uniforms and helpers of the weighted ops. A thread owns output pixel (x, y) and the
+ * output channels co0..co0+3 (`gid.z` = channel block); `weights4` reads the 4 weights of those
+ * channels (stride apart, clamped to the last channel), `finish` adds bias, activates and writes.
+ */
+export const WGSL_WEIGHTED = /* wgsl */ `
+struct Params {
+  inChannels: u32, outChannels: u32, inHeight: u32, inWidth: u32,
+  outHeight: u32, outWidth: u32, activation: u32,
+}
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> output: array<f32>;
+${WGSL_ACTIVATE}
+fn channelOf(co0: u32, k: u32) -> u32 { return min(co0 + k, u.outChannels - 1u); }
+
+fn weights4(index0: u32, stride: u32, co0: u32) -> vec4f {
+  let last = u.outChannels - 1u - co0;
+  return vec4f(weight[index0], weight[index0 + min(1u, last) * stride],
+               weight[index0 + min(2u, last) * stride], weight[index0 + min(3u, last) * stride]);
+}
+
+fn finish(sum: vec4f, co0: u32, x: u32, y: u32) {
+  let b = vec4f(bias[channelOf(co0, 0u)], bias[channelOf(co0, 1u)], bias[channelOf(co0, 2u)],
+                bias[channelOf(co0, 3u)]);
+  let v = activate(sum + b, u.activation);
+  let plane = u.outHeight * u.outWidth;
+  let p = y * u.outWidth + x;
+  for (var k = 0u; k < 4u; k++) {
+    if (co0 + k < u.outChannels) { output[(co0 + k) * plane + p] = v[k]; }
+  }
+}
+`;
+
+/** Dispatch size of the weighted ops: 8×8 pixel tiles × blocks of 4 output channels. */
+export function pixelBlockDispatch(output: TensorShape): [number, number, number] {
+  return [
+    groupsFor(output.width, PIXEL_TILE),
+    groupsFor(output.height, PIXEL_TILE),
+    groupsFor(output.channels, CHANNEL_BLOCK),
+  ];
+}
+
+/** Threads per workgroup of the elementwise ops. */
+export const FLAT_GROUP = 256;
+/** Most workgroups per dispatch dimension (WebGPU's default limit). */
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/**
+ * Dispatch size covering `count` elements with FLAT_GROUP threads each, folded into 2-D when one
+ * dimension would exceed the limit; WGSL recovers the index with `flatIndex`.
+ */
+export function flatDispatch(count: number): [number, number, number] {
+  const groups = groupsFor(count, FLAT_GROUP);
+  const x = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
+  return [x, Math.ceil(groups / x), 1];
+}
+
+/** WGSL `flatIndex(wg, count, lid)`: the element index of a thread under `flatDispatch`. */
+export const WGSL_FLAT_INDEX = /* wgsl */ `
+fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {
+  return (wg.y * groups.x + wg.x) * ${FLAT_GROUP}u + lid;
+}
+`;
+
+/** Arguments of a weighted op (conv3x3, conv1x1, down2x2, up2x2). */
+export interface WeightedOpArgs {
+  readonly input: GpuTensor;
+  /** The op's weight tensor (layout per the contract), array<f32>. */
+  readonly weight: GPUBuffer;
+  /** [Cout], array<f32>. */
+  readonly bias: GPUBuffer;
+  /** Receives the result; its shape must be the op's output shape for `input`. */
+  readonly output: GpuTensor;
+  readonly activation?: Activation;
+}
+
+/**
+ * Checks shapes and buffer sizes, then records the op. `outShape` is what the op makes of the
+ * input with output.channels channels; `weightLength` the weight tensor's length.
+ */
+export function recordWeighted(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  kernel: NnOpKernel,
+  args: WeightedOpArgs,
+  outShape: TensorShape,
+  weightLength: number,
+): void {
+  const { input, output } = args;
+  if (!sameShape(outShape, output)) {
+    throw new RangeError(
+      `${kernel.label}: input ${shapeString(input)} gives ${shapeString(outShape)}, output is ${shapeString(output)}`,
+    );
+  }
+  if (args.weight.size < weightLength * 4 || args.bias.size < output.channels * 4) {
+    throw new RangeError(
+      `${kernel.label}: weight needs ${weightLength} floats and bias ${output.channels}, buffers hold ${args.weight.size / 4} and ${args.bias.size / 4}`,
+    );
+  }
+  const uniforms = packUniforms([
+    u32(input.channels),
+    u32(output.channels),
+    u32(input.height),
+    u32(input.width),
+    u32(output.height),
+    u32(output.width),
+    u32(activationCode(args.activation)),
+  ]);
+  createKernel(device, { label: kernel.label, code: kernel.getShaderSource() }).dispatch(
+    pass,
+    kernel.dispatchSize(output),
+    [input.buffer, args.weight, args.bias, output.buffer],
+    uniforms,
+  );
+}

@@ -1,0 +1,68 @@
+/**
+ * concat forward: the channels of the inputs in order (same height and width), fused activation.
+ * Planar CHW makes each input one contiguous block of the output: one dispatch per input copies it
+ * at its offset. CPU reference: concatCpu in src/reference/nn/ops.ts.
+ */
+import { createKernel } from '../../gpu/kernel.ts';
+import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import type { Activation } from '../../reference/nn/ops.ts';
+import { shapeString, tensorLength, type GpuTensor } from '../tensor.ts';
+import {
+  FLAT_GROUP,
+  WGSL_ACTIVATE,
+  WGSL_FLAT_INDEX,
+  activationCode,
+  flatDispatch,
+  type NnOpKernel,
+} from './common.ts';
+
+const code = /* wgsl */ `
+struct Params { count: u32, offset: u32, activation: u32 }
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> source: array<f32>;
+@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+${WGSL_ACTIVATE}
+${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
+  if (i >= u.count) { return; }
+  output[u.offset + i] = activate(vec4f(source[i]), u.activation).x;
+}
+`;
+
+/** The concat kernel record; one dispatch per input, sized by that input. */
+export const concatKernel: NnOpKernel = {
+  label: 'nn concat',
+  getShaderSource: () => code,
+  dispatchSize: (part) => flatDispatch(tensorLength(part)),
+};
+
+/** Arguments of `concat`. */
+export interface ConcatArgs {
+  readonly inputs: readonly GpuTensor[];
+  /** Channels = sum of the inputs' channels; same height and width. */
+  readonly output: GpuTensor;
+  readonly activation?: Activation;
+}
+
+/** Records output = activation(concat(inputs)). */
+export function concat(device: GPUDevice, pass: GPUComputePassEncoder, args: ConcatArgs): void {
+  const { inputs, output } = args;
+  const channels = inputs.reduce((s, t) => s + t.channels, 0);
+  const mismatch = inputs.some((t) => t.height !== output.height || t.width !== output.width);
+  if (inputs.length === 0 || mismatch || channels !== output.channels) {
+    throw new RangeError(
+      `nn concat: inputs ${inputs.map(shapeString).join(', ')} do not make ${shapeString(output)}`,
+    );
+  }
+  const kernel = createKernel(device, { label: concatKernel.label, code });
+  let offset = 0;
+  for (const part of inputs) {
+    const count = tensorLength(part);
+    const uniforms = packUniforms([u32(count), u32(offset), u32(activationCode(args.activation))]);
+    kernel.dispatch(pass, concatKernel.dispatchSize(part), [part.buffer, output.buffer], uniforms);
+    offset += count;
+  }
+}

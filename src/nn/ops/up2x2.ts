@@ -1,0 +1,44 @@
+/**
+ * up2x2 forward: 2×2 transposed conv, stride 2 (weight [Cin][Cout][2][2] as PyTorch lays it out,
+ * bias [Cout], fused activation); output 2H × 2W. Each output pixel reads one input pixel, with
+ * the tap chosen by its parity. CPU reference: up2x2Cpu in src/reference/nn/ops.ts.
+ */
+import {
+  WGSL_WEIGHTED,
+  pixelBlockDispatch,
+  recordWeighted,
+  type NnOpKernel,
+  type WeightedOpArgs,
+} from './common.ts';
+
+const code = /* wgsl */ `${WGSL_WEIGHTED}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let x = gid.x;
+  let y = gid.y;
+  let co0 = gid.z * 4u;
+  if (x >= u.outWidth || y >= u.outHeight) { return; }
+  let plane = u.inHeight * u.inWidth;
+  let p = (y / 2u) * u.inWidth + x / 2u;
+  let tap = (y % 2u) * 2u + x % 2u;
+  var sum = vec4f(0.0);
+  for (var ci = 0u; ci < u.inChannels; ci++) {
+    sum += input[ci * plane + p] * weights4((ci * u.outChannels + co0) * 4u + tap, 4u, co0);
+  }
+  finish(sum, co0, x, y);
+}
+`;
+
+/** The up2x2 kernel record. */
+export const up2x2Kernel: NnOpKernel = {
+  label: 'nn up2x2',
+  getShaderSource: () => code,
+  dispatchSize: pixelBlockDispatch,
+};
+
+/** Records up2x2: output is 2H × 2W with `output.channels` channels. */
+export function up2x2(device: GPUDevice, pass: GPUComputePassEncoder, args: WeightedOpArgs): void {
+  const { input, output } = args;
+  const outShape = { channels: output.channels, height: input.height * 2, width: input.width * 2 };
+  recordWeighted(device, pass, up2x2Kernel, args, outShape, input.channels * output.channels * 4);
+}
