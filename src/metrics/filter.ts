@@ -41,21 +41,30 @@ export function convolveRows(
 ): Float32Array {
   const r = (k.length - 1) >> 1;
   const sym = kernelSymmetry(k);
-  const centre = k[r]!;
+  // Each row is copied into a buffer padded with its edge values: no border cases in the loop.
+  const padded = new Float64Array(width + 2 * r);
   for (let y = 0; y < height; y++) {
     const row = y * width;
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      if (sym !== 0 && x >= r && x + r < width) {
-        const c = row + x;
-        sum = centre * src[c]!;
-        for (let t = 1; t <= r; t++) sum += k[r + t]! * (src[c + t]! + sym * src[c - t]!);
-      } else {
-        for (let t = 0; t < k.length; t++) {
-          sum += k[t]! * src[row + Math.min(width - 1, Math.max(0, x + t - r))]!;
-        }
+    for (let x = 0; x < r; x++) {
+      padded[x] = src[row]!;
+      padded[width + r + x] = src[row + width - 1]!;
+    }
+    for (let x = 0; x < width; x++) padded[x + r] = src[row + x]!;
+    if (sym !== 0) {
+      // Folded: one multiply per pair of taps at ±t (sym = −1 for antisymmetric kernels).
+      const centre = k[r]!;
+      for (let x = 0; x < width; x++) {
+        const c = x + r;
+        let sum = centre * padded[c]!;
+        for (let t = 1; t <= r; t++) sum += k[r + t]! * (padded[c + t]! + sym * padded[c - t]!);
+        out[row + x] = sum;
       }
-      out[row + x] = sum;
+    } else {
+      for (let x = 0; x < width; x++) {
+        let sum = 0;
+        for (let t = 0; t < k.length; t++) sum += k[t]! * padded[x + t]!;
+        out[row + x] = sum;
+      }
     }
   }
   return out;
