@@ -34,7 +34,7 @@ import { createImage, type Image } from '../core/image.ts';
 import { toDisplayPair, type DisplayPair } from './display.ts';
 import { convolveColumns, convolveRows } from './filter.ts';
 
-/** Pixels per degree of visual angle of a monitor `width` metres wide with `pixels` columns, seen from `distance` metres. */
+/** Pixels per degree of a monitor `width` m wide with `pixels` columns, seen from `distance` m. */
 export function pixelsPerDegree(distance: number, width: number, pixels: number): number {
   return ((distance * pixels) / width) * (Math.PI / 180);
 }
@@ -53,44 +53,22 @@ export interface FlipResult {
   map: Image;
 }
 
-// Linear sRGB (D65) → CIE XYZ, IEC 61966-2-1 primaries; the white is the image of RGB (1, 1, 1).
+// Linear sRGB (D65) ↔ CIE XYZ, IEC 61966-2-1 primaries; the white is the image of RGB (1, 1, 1).
+// prettier-ignore
 const RGB_TO_XYZ = [
-  0.4124564, 0.3575761, 0.1804375, 0.2126729, 0.7151522, 0.072175, 0.0193339, 0.119192, 0.9503041,
+  0.4124564, 0.3575761, 0.1804375,
+  0.2126729, 0.7151522, 0.072175,
+  0.0193339, 0.119192, 0.9503041,
 ];
-const XYZ_TO_RGB = invert3x3(RGB_TO_XYZ);
-const WHITE = [0, 1, 2].map(
+// prettier-ignore
+const XYZ_TO_RGB = [
+  3.2404542, -1.5371385, -0.4985314,
+  -0.969266, 1.8760108, 0.041556,
+  0.0556434, -0.2040259, 1.0572252,
+];
+const [XN, YN, ZN] = [0, 1, 2].map(
   (r) => RGB_TO_XYZ[r * 3]! + RGB_TO_XYZ[r * 3 + 1]! + RGB_TO_XYZ[r * 3 + 2]!,
-);
-const [XN, YN, ZN] = WHITE as [number, number, number];
-
-function invert3x3(m: readonly number[]): number[] {
-  const [a, b, c, d, e, f, g, h, i] = m as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const A = e * i - f * h;
-  const B = -(d * i - f * g);
-  const C = d * h - e * g;
-  const det = a * A + b * B + c * C;
-  return [
-    A / det,
-    -(b * i - c * h) / det,
-    (b * f - c * e) / det,
-    B / det,
-    (a * i - c * g) / det,
-    -(a * f - c * d) / det,
-    C / det,
-    -(a * h - b * g) / det,
-    (a * e - b * d) / det,
-  ];
-}
+) as [number, number, number];
 
 const Q_C = 0.7;
 const Q_F = 0.5;
@@ -104,7 +82,13 @@ const CSF = {
   redGreen: [1, 0.0053, 0, 1e-5],
   blueYellow: [34.1, 0.04, 13.5, 0.025],
 } as const;
-const CSF_MAX_B = 0.04;
+/** The widest Gaussian of all channels sets the CSF filter radius. */
+const CSF_MAX_B = Math.max(
+  CSF.achromatic[1],
+  CSF.redGreen[1],
+  CSF.blueYellow[1],
+  CSF.blueYellow[3],
+);
 
 const LAB_EPSILON = (6 / 29) ** 3;
 const LAB_SLOPE = 1 / (3 * (6 / 29) ** 2);
