@@ -1,0 +1,39 @@
+/** Sequence I/O: OpenEXR and PNG images, role-aware frame readers, sequence directories. */
+export { decodeExr, PIXEL_TYPE_SIZE, type DecodedExr, type ExrChannelData } from './exr/decode.ts';
+export { encodeExr, DEFAULT_CHANNEL_NAMES, type ExrWriteOptions } from './exr/encode.ts';
+export {
+  defaultExrChannels,
+  exrChannelsToImage,
+  readExr,
+  readExrFile,
+  writeExr,
+  type ExrImage,
+} from './exr/file.ts';
+export { floatToHalf, halfToFloat } from './exr/half.ts';
+export type { ExrChannel, ExrCompression, ExrHeader, ExrPixelType } from './exr/header.ts';
+export {
+  decodePng,
+  encodePng,
+  readPng,
+  writePng,
+  type PngImage,
+  type PngWriteOptions,
+} from './png.ts';
+export { readColor, readDepth, readMotion, readReactive, readReference } from './frame-files.ts';
+export {
+  formatSequenceJson,
+  parseSequenceJson,
+  validateFrameParams,
+  type SequenceDescription,
+} from './sequence-json.ts';
+export {
+  createSequenceWriter,
+  FRAME_ROLES,
+  frameFileName,
+  openSequence,
+  writeOutputFrame,
+  type FrameRole,
+  type SequenceWriter,
+  type SequenceWriterOptions,
+} from './sequence.ts';
+export { readInputFile } from './read-file.ts';

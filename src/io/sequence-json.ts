@@ -1,0 +1,147 @@
+/**
+ * sequence.json (DESIGN §4): strict validation on read — every problem is an `InputError` naming
+ * the file, the frame index and the field — and serialization on write. Missing optional frame
+ * fields take `defaultFrameParams()`; numbers must be finite (JSON has no NaN or Infinity, and
+ * strings or null in their place are rejected).
+ */
+import { InputError } from '../core/errors.ts';
+import { defaultFrameParams, type FrameParams, type SequenceHeader } from '../core/frame.ts';
+import type { Size } from '../core/quality.ts';
+
+export interface SequenceDescription {
+  header: SequenceHeader;
+  frames: FrameParams[];
+}
+
+/** A value as the user wrote it (NaN and Infinity, which JSON would print as null, by name). */
+function show(value: unknown): string {
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks one frame record (as parsed from JSON, or given to a writer); `where` names it. */
+export function validateFrameParams(value: unknown, where: string): FrameParams {
+  if (!isRecord(value)) throw new InputError(`${where} must be an object, got ${show(value)}`);
+  const params = defaultFrameParams();
+  const number = (
+    field: string,
+    check: (v: number) => boolean,
+    rule: string,
+  ): number | undefined => {
+    const v = value[field];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+      throw new InputError(`${where}.${field} must be ${rule}, got ${show(v)}`);
+    }
+    return v;
+  };
+  const pair = (field: string): [number, number] | undefined => {
+    const v = value[field];
+    if (v === undefined) return undefined;
+    if (
+      !Array.isArray(v) ||
+      v.length !== 2 ||
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x))
+    ) {
+      throw new InputError(`${where}.${field} must be two finite numbers [x, y], got ${show(v)}`);
+    }
+    return [v[0], v[1]];
+  };
+  params.jitter = pair('jitter') ?? params.jitter;
+  params.motionScale = pair('motionScale') ?? params.motionScale;
+  if (value.reset !== undefined) {
+    if (typeof value.reset !== 'boolean') {
+      throw new InputError(`${where}.reset must be true or false, got ${show(value.reset)}`);
+    }
+    params.reset = value.reset;
+  }
+  const positive = (v: number) => v > 0;
+  params.exposure = number('exposure', positive, 'a positive finite number') ?? params.exposure;
+  params.cameraNear =
+    number('cameraNear', positive, 'a positive finite number') ?? params.cameraNear;
+  params.cameraFar =
+    number(
+      'cameraFar',
+      (v) => v > params.cameraNear,
+      `a finite number > cameraNear (${params.cameraNear})`,
+    ) ?? params.cameraFar;
+  if (params.cameraFar <= params.cameraNear) {
+    throw new InputError(
+      `${where}.cameraNear (${params.cameraNear}) must be below cameraFar (${params.cameraFar})`,
+    );
+  }
+  params.fovY = number('fovY', (v) => v > 0 && v < Math.PI, 'radians in (0, π)') ?? params.fovY;
+  const dt = number('frameTimeDelta', positive, 'a positive finite number (seconds)');
+  if (dt !== undefined) params.frameTimeDelta = dt;
+  return params;
+}
+
+function size(value: unknown, file: string, field: string): Size {
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)
+  ) {
+    throw new InputError(
+      `${file}: ${field} must be [width, height], positive integers, got ${show(value)}`,
+    );
+  }
+  return [value[0], value[1]];
+}
+
+/** Parses and validates the text of a sequence.json; `file` starts every error message. */
+export function parseSequenceJson(text: string, file: string): SequenceDescription {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: invalid JSON (${(error as Error).message})`);
+  }
+  if (!isRecord(root)) throw new InputError(`${file}: must hold a JSON object`);
+  if (root.version !== 1)
+    throw new InputError(`${file}: version must be 1, got ${show(root.version)}`);
+  const renderSize = size(root.renderSize, file, 'renderSize');
+  const displaySize = size(root.displaySize, file, 'displaySize');
+  const depthInverted = root.depthInverted ?? false;
+  if (typeof depthInverted !== 'boolean') {
+    throw new InputError(
+      `${file}: depthInverted must be true or false, got ${show(depthInverted)}`,
+    );
+  }
+  const colorSpace = root.colorSpace ?? 'linear';
+  if (colorSpace !== 'linear' && colorSpace !== 'srgb') {
+    throw new InputError(`${file}: colorSpace must be "linear" or "srgb", got ${show(colorSpace)}`);
+  }
+  if (root.source !== undefined && !isRecord(root.source)) {
+    throw new InputError(`${file}: source must be an object, got ${show(root.source)}`);
+  }
+  if (!Array.isArray(root.frames) || root.frames.length === 0) {
+    throw new InputError(`${file}: frames must be a non-empty array, got ${show(root.frames)}`);
+  }
+  const frames = root.frames.map((f, i) => validateFrameParams(f, `${file}: frames[${i}]`));
+  const header: SequenceHeader = { renderSize, displaySize, depthInverted, colorSpace };
+  if (root.source !== undefined) header.source = root.source;
+  return { header, frames };
+}
+
+/** The sequence.json text of a header and frames (validated: non-finite numbers are refused). */
+export function formatSequenceJson(description: SequenceDescription, file: string): string {
+  const frames = description.frames.map((f, i) => validateFrameParams(f, `${file}: frames[${i}]`));
+  const { header } = description;
+  const root = {
+    version: 1,
+    renderSize: header.renderSize,
+    displaySize: header.displaySize,
+    depthInverted: header.depthInverted,
+    colorSpace: header.colorSpace,
+    frames,
+    ...(header.source ? { source: header.source } : {}),
+  };
+  // Round-trip through the validator so that what we write is always what we can read.
+  const text = JSON.stringify(root, null, 1) + '\n';
+  parseSequenceJson(text, file);
+  return text;
+}
