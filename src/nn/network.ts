@@ -1,0 +1,255 @@
+/**
+ * Runs a network graph: on the GPU (`createNetwork`, one dispatch per node, every intermediate in
+ * its own buffer so backward passes can read them) and on the CPU (`runNetworkCpu`, the oracle,
+ * generic over Float32Array / Float64Array for gradient checks).
+ */
+import { InputError } from '../core/errors.ts';
+import {
+  addCpu,
+  concatCpu,
+  conv1x1Cpu,
+  conv3x3Cpu,
+  down2x2Cpu,
+  up2x2Cpu,
+} from '../reference/nn/ops.ts';
+import {
+  inferShapes,
+  parameterSpecs,
+  validateGraph,
+  type GraphDescription,
+  type GraphNode,
+} from './graph.ts';
+import { add } from './ops/add.ts';
+import type { WeightedOpArgs } from './ops/common.ts';
+import { concat } from './ops/concat.ts';
+import { conv1x1 } from './ops/conv1x1.ts';
+import { conv3x3 } from './ops/conv3x3.ts';
+import { down2x2 } from './ops/down2x2.ts';
+import { up2x2 } from './ops/up2x2.ts';
+import { createStorageBuffer } from '../gpu/resources.ts';
+import {
+  createGpuTensor,
+  sameShape,
+  shapeString,
+  type GpuTensor,
+  type Real,
+  type Tensor,
+  type TensorShape,
+} from './tensor.ts';
+
+/** Parameter tensors by name (`<node>.weight`, `<node>.bias`), lengths per `parameterSpecs`. */
+export type Parameters<T extends Real = Float32Array> = ReadonlyMap<string, T>;
+
+/**
+ * Throws InputError unless `parameters` holds exactly the graph's parameter tensors with the right
+ * lengths.
+ */
+export function checkParameters(graph: GraphDescription, parameters: Parameters<Real>): void {
+  const specs = parameterSpecs(graph);
+  for (const spec of specs) {
+    const values = parameters.get(spec.name);
+    if (!values) throw new InputError(`network "${graph.name}": parameter ${spec.name} is missing`);
+    if (values.length !== spec.length) {
+      throw new InputError(
+        `network "${graph.name}": parameter ${spec.name} has ${values.length} values, shape [${spec.shape.join(', ')}] needs ${spec.length}`,
+      );
+    }
+  }
+  if (parameters.size !== specs.length) {
+    const known = new Set(specs.map((s) => s.name));
+    const extra = [...parameters.keys()].filter((name) => !known.has(name));
+    throw new InputError(`network "${graph.name}": unknown parameters ${extra.join(', ')}`);
+  }
+}
+
+/** The graph inputs by name, from one tensor (single-input graphs) or a map. */
+function namedInputs<T>(
+  graph: GraphDescription,
+  input: T | ReadonlyMap<string, T>,
+): Map<string, T> {
+  if (input instanceof Map) return new Map(input as ReadonlyMap<string, T>);
+  if (graph.inputs.length !== 1) {
+    throw new RangeError(`network "${graph.name}" has ${graph.inputs.length} inputs: pass a map`);
+  }
+  return new Map([[graph.inputs[0]!.name, input as T]]);
+}
+
+/** Checks that every graph input is given with its shape, and returns the tensor shapes. */
+function shapesFor(
+  graph: GraphDescription,
+  inputs: ReadonlyMap<string, TensorShape>,
+): Map<string, TensorShape> {
+  const first = inputs.get(graph.inputs[0]!.name);
+  if (!first)
+    throw new RangeError(`network "${graph.name}": input ${graph.inputs[0]!.name} missing`);
+  const shapes = inferShapes(graph, first.height, first.width);
+  for (const { name } of graph.inputs) {
+    const given = inputs.get(name);
+    const want = shapes.get(name)!;
+    if (!given || !sameShape(given, want)) {
+      throw new RangeError(
+        `network "${graph.name}": input ${name} is ${given ? shapeString(given) : 'missing'}, want ${shapeString(want)}`,
+      );
+    }
+  }
+  return shapes;
+}
+
+/** Result of a CPU run: every tensor (inputs, intermediates, outputs) by name. */
+export interface CpuNetworkRun<T extends Real> {
+  /** The first graph output. */
+  readonly output: Tensor<T>;
+  readonly tensors: ReadonlyMap<string, Tensor<T>>;
+}
+
+/** The CPU forward of one node. */
+export function runNodeCpu<T extends Real>(
+  node: GraphNode,
+  inputs: readonly Tensor<T>[],
+  parameters: Parameters<Real>,
+): Tensor<T> {
+  const activation = node.activation ?? 'none';
+  const first = inputs[0]!;
+  if (node.op === 'add') return addCpu(first, inputs[1]!, activation);
+  if (node.op === 'concat') return concatCpu(inputs, activation);
+  const weight = parameters.get(`${node.name}.weight`)!;
+  const bias = parameters.get(`${node.name}.bias`)!;
+  const op = { conv3x3: conv3x3Cpu, conv1x1: conv1x1Cpu, down2x2: down2x2Cpu, up2x2: up2x2Cpu }[
+    node.op
+  ];
+  return op(first, weight, bias, activation);
+}
+
+/**
+ * Runs the graph on the CPU. `input` is the tensor of a single-input graph or a map name → tensor;
+ * the result keeps every tensor (gradient checks and GPU comparisons read intermediates).
+ */
+export function runNetworkCpu<T extends Real>(
+  graph: GraphDescription,
+  parameters: Parameters<Real>,
+  input: Tensor<T> | ReadonlyMap<string, Tensor<T>>,
+): CpuNetworkRun<T> {
+  checkParameters(graph, parameters);
+  const tensors = namedInputs(graph, input);
+  shapesFor(graph, tensors);
+  for (const node of graph.nodes) {
+    const inputs = node.inputs.map((name) => tensors.get(name)!);
+    tensors.set(node.output, runNodeCpu(node, inputs, parameters));
+  }
+  return { output: tensors.get(graph.outputs[0]!)!, tensors };
+}
+
+/** Result of a GPU run; the buffers stay valid until the next run at another size or destroy(). */
+export interface GpuNetworkRun {
+  /** The first graph output. */
+  readonly output: GpuTensor;
+  /** Every graph output by name. */
+  readonly outputs: ReadonlyMap<string, GpuTensor>;
+  /** Every tensor by name: the inputs given, each node's output (what backward passes read). */
+  readonly activations: ReadonlyMap<string, GpuTensor>;
+}
+
+/** A network on a GPU device. */
+export interface Network {
+  readonly graph: GraphDescription;
+  /** Parameter buffers (array<f32>) by name; training updates them in place. */
+  readonly parameters: ReadonlyMap<string, GPUBuffer>;
+  /** Tensor shapes for an input of height × width (throws unless multiples of inputMultiple). */
+  shapes(height: number, width: number): Map<string, TensorShape>;
+  /**
+   * Records the forward into one compute pass of `encoder`. The input size picks the
+   * intermediate buffers (allocated once per size; a new size frees the old ones).
+   */
+  run(encoder: GPUCommandEncoder, input: GpuTensor | ReadonlyMap<string, GpuTensor>): GpuNetworkRun;
+  /** Overwrites the parameter buffers from CPU values (checked against the graph). */
+  writeParameters(parameters: Parameters<Real>): void;
+  /** Frees the parameter and intermediate buffers. */
+  destroy(): void;
+}
+
+const WEIGHTED_GPU = { conv3x3, conv1x1, down2x2, up2x2 } as const;
+
+/** Uploads the graph's parameters and returns a network that runs on `device`. */
+export function createNetwork(
+  device: GPUDevice,
+  graph: GraphDescription,
+  parameters: Parameters<Real>,
+): Network {
+  validateGraph(graph);
+  checkParameters(graph, parameters);
+  const buffers = new Map<string, GPUBuffer>();
+  for (const spec of parameterSpecs(graph)) {
+    const values = parameters.get(spec.name)!;
+    const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
+    buffers.set(
+      spec.name,
+      createStorageBuffer(device, f32, undefined, `${graph.name} ${spec.name}`),
+    );
+  }
+  let sized: { height: number; width: number; tensors: Map<string, GpuTensor> } | undefined;
+
+  function intermediates(height: number, width: number): Map<string, GpuTensor> {
+    if (sized && sized.height === height && sized.width === width) return sized.tensors;
+    freeIntermediates();
+    const shapes = inferShapes(graph, height, width);
+    const tensors = new Map<string, GpuTensor>();
+    for (const node of graph.nodes) {
+      tensors.set(node.output, createGpuTensor(device, shapes.get(node.output)!, node.output));
+    }
+    sized = { height, width, tensors };
+    return tensors;
+  }
+
+  function freeIntermediates(): void {
+    for (const t of sized?.tensors.values() ?? []) t.buffer.destroy();
+    sized = undefined;
+  }
+
+  return {
+    graph,
+    parameters: buffers,
+    shapes: (height, width) => inferShapes(graph, height, width),
+    run(encoder, input) {
+      const given = namedInputs(graph, input);
+      shapesFor(graph, given);
+      const { height, width } = given.get(graph.inputs[0]!.name)!;
+      const tensors = new Map<string, GpuTensor>(given);
+      for (const [name, t] of intermediates(height, width)) tensors.set(name, t);
+      const pass = encoder.beginComputePass({ label: graph.name });
+      for (const node of graph.nodes) {
+        const ins = node.inputs.map((name) => tensors.get(name)!);
+        const output = tensors.get(node.output)!;
+        const activation = node.activation ?? 'none';
+        if (node.op === 'add') {
+          add(device, pass, { a: ins[0]!, b: ins[1]!, output, activation });
+        } else if (node.op === 'concat') {
+          concat(device, pass, { inputs: ins, output, activation });
+        } else {
+          const args: WeightedOpArgs = {
+            input: ins[0]!,
+            weight: buffers.get(`${node.name}.weight`)!,
+            bias: buffers.get(`${node.name}.bias`)!,
+            output,
+            activation,
+          };
+          WEIGHTED_GPU[node.op](device, pass, args);
+        }
+      }
+      pass.end();
+      const outputs = new Map(graph.outputs.map((name) => [name, tensors.get(name)!]));
+      return { output: outputs.get(graph.outputs[0]!)!, outputs, activations: tensors };
+    },
+    writeParameters(values) {
+      checkParameters(graph, values);
+      for (const [name, buffer] of buffers) {
+        const v = values.get(name)!;
+        const f32 = v instanceof Float32Array ? v : Float32Array.from(v);
+        device.queue.writeBuffer(buffer, 0, f32 as Float32Array<ArrayBuffer>);
+      }
+    },
+    destroy() {
+      freeIntermediates();
+      for (const buffer of buffers.values()) buffer.destroy();
+    },
+  };
+}

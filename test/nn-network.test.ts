@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
+import { NETWORK_V1, inferShapes, type GraphDescription } from '../src/nn/graph.ts';
+import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import { readGpuTensor, tensorFrom, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
+import { InputError } from '../src/core/errors.ts';
+
+/** Network v1 weights with random (non-zero) biases, so the bias path is exercised too. */
+function testParameters(seed: number): Map<string, Float32Array> {
+  const parameters = initWeights(NETWORK_V1, seed);
+  const next = rng(seed + 1);
+  for (const [name, values] of parameters) {
+    if (name.endsWith('.bias')) for (let i = 0; i < values.length; i++) values[i] = next() - 0.5;
+  }
+  return parameters;
+}
+
+function randomInput(height: number, width: number, seed: number): Tensor {
+  const next = rng(seed);
+  const data = Float32Array.from({ length: 8 * height * width }, () => next() * 2 - 1);
+  return tensorFrom({ channels: 8, height, width }, data);
+}
+
+/** Relative to the largest reference magnitude: f32 GPU vs float64 CPU through 20 layers. */
+const NETWORK_TOLERANCE = 1e-4;
+
+test('network v1: GPU matches the float64 CPU reference at 32x24, then after a resize to 16x16', async () => {
+  const { device } = await testGpu();
+  const parameters = testParameters(7);
+  const network = createNetwork(device, NETWORK_V1, parameters);
+  for (const [height, width, seed] of [
+    [24, 32, 1],
+    [16, 16, 2],
+  ] as const) {
+    const input = randomInput(height, width, seed);
+    const input64 = tensorFrom(input, Float64Array.from(input.data));
+    const cpu = runNetworkCpu(NETWORK_V1, parameters, input64);
+    const encoder = device.createCommandEncoder();
+    const run = network.run(encoder, uploadTensor(device, input));
+    device.queue.submit([encoder.finish()]);
+    for (const name of ['res1', 'res3', 'skip2', 'join', 'raw']) {
+      const gpu = await readGpuTensor(device, run.activations.get(name)!);
+      const ref = cpu.tensors.get(name)!;
+      assert.deepEqual(
+        [gpu.channels, gpu.height, gpu.width],
+        [ref.channels, ref.height, ref.width],
+      );
+      const scale = Math.max(1, ...ref.data.map(Math.abs));
+      const { max, at } = maxAbsDiff(gpu.data, ref.data);
+      assert.ok(max <= NETWORK_TOLERANCE * scale, `${name} at ${width}x${height}: ${max} at ${at}`);
+    }
+    assert.equal(run.output, run.outputs.get('raw'));
+    assert.deepEqual(
+      [run.output.channels, run.output.height, run.output.width],
+      [8, height, width],
+    );
+  }
+  network.destroy();
+});
+
+test('network v1: two GPU runs give bit-identical outputs', async () => {
+  const { device } = await testGpu();
+  const network = createNetwork(device, NETWORK_V1, testParameters(3));
+  const input = uploadTensor(device, randomInput(16, 24, 9));
+  const outputs: Float32Array[] = [];
+  for (let i = 0; i < 2; i++) {
+    const encoder = device.createCommandEncoder();
+    const run = network.run(encoder, input);
+    device.queue.submit([encoder.finish()]);
+    outputs.push((await readGpuTensor(device, run.output)).data);
+  }
+  assert.ok(
+    outputs[0]!.some((v) => v !== 0),
+    'output is not all zero',
+  );
+  assert.deepEqual(new Uint32Array(outputs[0]!.buffer), new Uint32Array(outputs[1]!.buffer));
+  network.destroy();
+});
+
+test('network: writeParameters changes the output; bad inputs and parameters are rejected', async () => {
+  const { device } = await testGpu();
+  const graph: GraphDescription = {
+    name: 'tiny',
+    version: 1,
+    inputs: [{ name: 'x', channels: 2 }],
+    outputs: ['y'],
+    nodes: [{ op: 'conv1x1', name: 'proj', inputs: ['x'], output: 'y', outChannels: 1 }],
+  };
+  const network = createNetwork(
+    device,
+    graph,
+    new Map([
+      ['proj.weight', Float32Array.from([1, 2])],
+      ['proj.bias', Float32Array.from([0.5])],
+    ]),
+  );
+  const input = uploadTensor(
+    device,
+    tensorFrom({ channels: 2, height: 1, width: 2 }, Float32Array.from([1, 2, 3, 4])),
+  );
+  const read = async () => {
+    const encoder = device.createCommandEncoder();
+    const run = network.run(encoder, input);
+    device.queue.submit([encoder.finish()]);
+    return [...(await readGpuTensor(device, run.output)).data];
+  };
+  assert.deepEqual(await read(), [1 + 6 + 0.5, 2 + 8 + 0.5]);
+  network.writeParameters(
+    new Map([
+      ['proj.weight', Float64Array.from([-1, 0])],
+      ['proj.bias', Float64Array.from([0])],
+    ]),
+  );
+  assert.deepEqual(await read(), [-1, -2]);
+  assert.throws(
+    () => network.writeParameters(new Map([['proj.weight', new Float32Array(2)]])),
+    InputError,
+  );
+  const encoder = device.createCommandEncoder();
+  const wrong = uploadTensor(
+    device,
+    tensorFrom({ channels: 3, height: 1, width: 2 }, new Float32Array(6)),
+  );
+  assert.throws(() => network.run(encoder, wrong), /input x is 3x1x2, want 2x1x2/);
+  assert.throws(() => inferShapes(NETWORK_V1, 12, 16), /multiples of 8/);
+  network.destroy();
+});

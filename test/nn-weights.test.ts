@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import {
+  NETWORK_V1,
+  countParameters,
+  parameterSpecs,
+  type GraphDescription,
+} from '../src/nn/graph.ts';
+import {
+  decodeWeights,
+  encodeWeights,
+  initWeights,
+  loadWeights,
+  saveWeights,
+  type NetworkWeights,
+} from '../src/nn/weights.ts';
+import { InputError } from '../src/core/errors.ts';
+
+const weights: NetworkWeights = {
+  graph: NETWORK_V1,
+  parameters: initWeights(NETWORK_V1, 42),
+  qualityRatio: 2,
+  metadata: { steps: 10, note: 'test' },
+};
+
+function expectInputError(bytes: Uint8Array, pattern: RegExp, graph?: GraphDescription): void {
+  assert.throws(
+    () => decodeWeights(bytes, graph ? { graph } : {}),
+    (e: Error) => e instanceof InputError && pattern.test(e.message),
+    `expected InputError matching ${pattern}`,
+  );
+}
+
+/** Rewrites the JSON header (keeping the data) to build files with a bad header. */
+function withHeader(
+  bytes: Uint8Array,
+  edit: (header: Record<string, unknown>) => void,
+): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const headerBytes = view.getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerBytes)));
+  edit(header);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(16 + json.length + bytes.length - 16 - headerBytes);
+  out.set(bytes.subarray(0, 16));
+  new DataView(out.buffer).setUint32(12, json.length, true);
+  out.set(json, 16);
+  out.set(bytes.subarray(16 + headerBytes), 16 + json.length);
+  return out;
+}
+
+test('initWeights: deterministic, He-scaled, zero biases', () => {
+  const a = initWeights(NETWORK_V1, 1);
+  const b = initWeights(NETWORK_V1, 1);
+  const c = initWeights(NETWORK_V1, 2);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.get('res3a.weight'), c.get('res3a.weight'));
+  let total = 0;
+  for (const values of a.values()) total += values.length;
+  assert.equal(total, countParameters(NETWORK_V1));
+  assert.ok(a.get('res3a.bias')!.every((v) => v === 0));
+  // res3a: relu, fan-in 64·9 → std √2/24 ≈ 0.0589 (36864 samples: within 3%).
+  const w = a.get('res3a.weight')!;
+  const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+  assert.ok(Math.abs(std / (Math.SQRT2 / 24) - 1) < 0.03, `std ${std}`);
+  // up2: transposed, fan-in = Cin = 64 → std √2/8.
+  const up = a.get('up2.weight')!;
+  const upStd = Math.sqrt(up.reduce((s, v) => s + v * v, 0) / up.length);
+  assert.ok(Math.abs(upStd / (Math.SQRT2 / 8) - 1) < 0.05, `up std ${upStd}`);
+});
+
+test('weights round trip through bytes and a file', async () => {
+  const bytes = encodeWeights(weights);
+  const back = decodeWeights(bytes, { graph: NETWORK_V1 });
+  assert.deepEqual(back.graph, NETWORK_V1);
+  assert.equal(back.qualityRatio, 2);
+  assert.deepEqual(back.metadata, { steps: 10, note: 'test' });
+  assert.deepEqual(
+    [...back.parameters.keys()],
+    parameterSpecs(NETWORK_V1).map((s) => s.name),
+  );
+  for (const [name, values] of weights.parameters)
+    assert.deepEqual(back.parameters.get(name), values, name);
+  // A copy at an odd byte offset decodes too (the data is read with a DataView).
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  assert.deepEqual(decodeWeights(shifted.subarray(1)).parameters, back.parameters);
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-weights-'));
+  const path = join(dir, 'v1.uplift');
+  await saveWeights(path, weights);
+  const loaded = await loadWeights(path, { graph: NETWORK_V1 });
+  assert.deepEqual(loaded.parameters, back.parameters);
+  await assert.rejects(
+    loadWeights(join(dir, 'missing.uplift')),
+    (e: Error) => e instanceof InputError && /ENOENT/.test(e.message),
+  );
+});
+
+test('every corruption is an InputError naming the problem', async () => {
+  const bytes = encodeWeights(weights);
+  const magic = bytes.slice();
+  magic[0] = 0x58;
+  expectInputError(magic, /bad magic/);
+  const version = bytes.slice();
+  new DataView(version.buffer).setUint32(8, 99, true);
+  expectInputError(version, /format version 99/);
+  expectInputError(bytes.subarray(0, 10), /truncated/);
+  expectInputError(bytes.subarray(0, 200), /truncated header/);
+  expectInputError(bytes.subarray(0, bytes.length - 4), /truncated data/);
+  const extra = new Uint8Array(bytes.length + 4);
+  extra.set(bytes);
+  expectInputError(extra, /unexpected bytes/);
+  const flipped = bytes.slice();
+  flipped[flipped.length - 100]! ^= 0x01;
+  expectInputError(flipped, /checksum mismatch/);
+  const json = bytes.slice();
+  json[16] = 0x5d; // ']' in place of the opening brace
+  expectInputError(json, /not valid JSON/);
+  expectInputError(
+    withHeader(bytes, (h) => ((h.tensors as { shape: number[] }[])[2]!.shape = [32, 16, 3, 3])),
+    /res1a.weight has shape \[32,16,3,3\]/,
+  );
+  expectInputError(
+    withHeader(bytes, (h) => ((h.tensors as { name: string }[])[0]!.name = 'other')),
+    /tensor 0 is "other"/,
+  );
+  expectInputError(
+    withHeader(bytes, (h) => (h.tensors as unknown[]).pop()),
+    /tensors, the graph needs/,
+  );
+  expectInputError(
+    withHeader(bytes, (h) => ((h.tensors as { dtype: string }[])[1]!.dtype = 'f16')),
+    /dtype f16/,
+  );
+  expectInputError(
+    withHeader(bytes, (h) => ((h.graph as { nodes: unknown[] }).nodes = [])),
+    /bad graph: .*output "raw"/,
+  );
+  const other: GraphDescription = {
+    ...NETWORK_V1,
+    nodes: NETWORK_V1.nodes.map((n) =>
+      n.name === 'head' ? { ...n, activation: 'relu' as const } : n,
+    ),
+  };
+  expectInputError(bytes, /differs from the expected/, other);
+  // A file whose graph is itself consistent but is not the expected architecture.
+  const otherBytes = encodeWeights({ graph: other, parameters: initWeights(other, 1) });
+  expectInputError(otherBytes, /differs from the expected/, NETWORK_V1);
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-weights-'));
+  writeFileSync(join(dir, 'bad.uplift'), flipped);
+  await assert.rejects(loadWeights(join(dir, 'bad.uplift')), /bad.uplift: checksum mismatch/);
+  assert.throws(
+    () => encodeWeights({ graph: NETWORK_V1, parameters: new Map() }),
+    /down1.weight is missing/,
+  );
+});
