@@ -1,0 +1,587 @@
+/**
+ * The scene rasterizer: WebGPU render pipelines that draw a Scene the way a game engine hands
+ * frames to an upscaler (DESIGN §4, §8).
+ *
+ * - `renderInputs`: one MRT pass at render resolution with the jittered camera: linear HDR color
+ *   (rgba16float), device depth (r32float copy of the depth-buffer value), motion vectors
+ *   (rg32float, prevUV − currUV from unjittered matrices and previous object transforms) and the
+ *   reactive mask (r16float, raised by alpha-blended surfaces, which write no depth or motion).
+ * - `renderReference`: the ground truth at display resolution: `samples` passes with sub-pixel
+ *   offsets (Halton 2,3 over the pixel: a box filter) at the same instant, averaged in f32.
+ * Opaque and alpha-masked objects are drawn first, blended ones after, back to front.
+ */
+import { halton } from '../core/jitter.ts';
+import type { GpuImage } from '../gpu/gpu-image.ts';
+import { groupsFor } from '../gpu/kernel.ts';
+import { cameraMatrices, type Camera } from './camera.ts';
+import { computeTangents } from './geometry.ts';
+import { invert, toF32, vec3, type Mat4 } from './math.ts';
+import {
+  ACCUMULATE_WGSL,
+  FRAME_UNIFORM_BYTES,
+  GATHER_INPUTS_WGSL,
+  OBJECT_UNIFORM_BYTES,
+  RASTERIZER_WGSL,
+} from './rasterizer-wgsl.ts';
+import { uploadTexture } from './texture.ts';
+import type { Scene } from './types.ts';
+
+const COLOR_FORMAT: GPUTextureFormat = 'rgba16float';
+const DEPTH_FORMAT: GPUTextureFormat = 'depth32float';
+
+/** One instant of the scene as the camera sees it. */
+export interface RasterView {
+  camera: Camera;
+  /** Scene time in seconds. */
+  time: number;
+  depthInverted: boolean;
+  /** Texture mip bias (DESIGN §4: log2(render / display) − 1 for the inputs). */
+  mipBias: number;
+}
+
+/** The render-resolution inputs of one frame, as vec4 storage images. */
+export interface InputImages {
+  color: GpuImage;
+  depth: GpuImage;
+  motion: GpuImage;
+  reactive: GpuImage;
+}
+
+export interface SceneRasterizer {
+  /**
+   * Renders and submits the jittered render-res pass into `out` (whose size is the render size);
+   * `previous` gives the camera and time of frame i − 1 (for motion vectors).
+   */
+  renderInputs(
+    view: RasterView,
+    previous: { camera: Camera; time: number },
+    jitter: readonly [number, number],
+    out: InputImages,
+  ): void;
+  /** Renders and submits `samples` sub-pixel passes averaged into `out` (the display size). */
+  renderReference(view: RasterView, samples: number, out: GpuImage): void;
+  destroy(): void;
+}
+
+interface GpuMesh {
+  buffers: GPUBuffer[];
+  index: GPUBuffer;
+  indexCount: number;
+}
+
+/** The sub-pixel offset of ground-truth sample k of n, in pixels in [−0.5, 0.5). */
+export function referenceSampleOffset(k: number, samples: number): [number, number] {
+  // A single sample sits at the pixel centre; more samples cover the pixel with Halton(2,3).
+  if (samples === 1) return [0, 0];
+  return [halton(k + 1, 2) - 0.5, halton(k + 1, 3) - 0.5];
+}
+
+/** Uploads the scene's meshes, textures and materials and builds the pipelines. */
+export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRasterizer {
+  const owned: Array<GPUBuffer | GPUTexture> = [];
+  const track = <T extends GPUBuffer | GPUTexture>(r: T): T => (owned.push(r), r);
+
+  const vertexBuffer = (data: Float32Array | Uint32Array, usage: number) => {
+    const buffer = track(
+      device.createBuffer({
+        size: Math.max(16, Math.ceil(data.byteLength / 4) * 4),
+        usage: usage | GPUBufferUsage.COPY_DST,
+        mappedAtCreation: true,
+      }),
+    );
+    const view =
+      data instanceof Uint32Array
+        ? new Uint32Array(buffer.getMappedRange())
+        : new Float32Array(buffer.getMappedRange());
+    view.set(data);
+    buffer.unmap();
+    return buffer;
+  };
+  const meshes: GpuMesh[] = scene.meshes.map((mesh) => ({
+    buffers: [mesh.positions, mesh.normals, mesh.uvs, mesh.tangents ?? computeTangents(mesh)].map(
+      (d) => vertexBuffer(d, GPUBufferUsage.VERTEX),
+    ),
+    index: vertexBuffer(mesh.indices, GPUBufferUsage.INDEX),
+    indexCount: mesh.indices.length,
+  }));
+
+  const textures = scene.textures.map((t) => track(uploadTexture(device, t)));
+  const solid = (rgba: [number, number, number, number], srgb: boolean) =>
+    track(
+      uploadTexture(device, {
+        width: 1,
+        height: 1,
+        levels: [new Uint8Array(rgba)],
+        srgb,
+      }),
+    );
+  const white = solid([255, 255, 255, 255], true);
+  const whiteData = solid([255, 255, 255, 255], false);
+  const flatNormal = solid([128, 128, 255, 255], false);
+  const sampler = device.createSampler({
+    addressModeU: 'repeat',
+    addressModeV: 'repeat',
+    magFilter: 'linear',
+    minFilter: 'linear',
+    mipmapFilter: 'linear',
+    maxAnisotropy: 8,
+  });
+
+  const frameLayout = device.createBindGroupLayout({
+    entries: [
+      {
+        binding: 0,
+        visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT,
+        buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: FRAME_UNIFORM_BYTES },
+      },
+    ],
+  });
+  const objectLayout = device.createBindGroupLayout({
+    entries: [
+      {
+        binding: 0,
+        visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT,
+        buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: OBJECT_UNIFORM_BYTES },
+      },
+    ],
+  });
+  const materialLayout = device.createBindGroupLayout({
+    entries: [
+      ...[0, 1, 2, 3].map((binding) => ({
+        binding,
+        visibility: GPUShaderStage.FRAGMENT,
+        texture: { sampleType: 'float' as const },
+      })),
+      { binding: 4, visibility: GPUShaderStage.FRAGMENT, sampler: { type: 'filtering' } },
+    ],
+  });
+  const materialGroups = scene.materials.map((m, i) => {
+    const pick = (index: number | undefined, fallback: GPUTexture) => {
+      if (index === undefined) return fallback;
+      const t = textures[index];
+      if (!t) throw new RangeError(`material ${i} refers to missing texture ${index}`);
+      return t;
+    };
+    return device.createBindGroup({
+      layout: materialLayout,
+      entries: [
+        pick(m.baseColorTexture, white),
+        pick(m.normalTexture, flatNormal),
+        pick(m.metallicRoughnessTexture, whiteData),
+        pick(m.emissiveTexture, white),
+      ]
+        .map((t, binding): GPUBindGroupEntry => ({ binding, resource: t.createView() }))
+        .concat([{ binding: 4, resource: sampler }]),
+    });
+  });
+
+  const objectBuffer = track(
+    device.createBuffer({
+      size: Math.max(1, scene.objects.length) * OBJECT_UNIFORM_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    }),
+  );
+  const objectGroup = device.createBindGroup({
+    layout: objectLayout,
+    entries: [{ binding: 0, resource: { buffer: objectBuffer, size: OBJECT_UNIFORM_BYTES } }],
+  });
+  let frameBuffer: GPUBuffer | undefined;
+  let frameGroup: GPUBindGroup | undefined;
+  const frameSlots = (count: number): { buffer: GPUBuffer; group: GPUBindGroup } => {
+    if (!frameBuffer || frameBuffer.size < count * FRAME_UNIFORM_BYTES) {
+      frameBuffer?.destroy();
+      frameBuffer = device.createBuffer({
+        size: count * FRAME_UNIFORM_BYTES,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      frameGroup = device.createBindGroup({
+        layout: frameLayout,
+        entries: [{ binding: 0, resource: { buffer: frameBuffer, size: FRAME_UNIFORM_BYTES } }],
+      });
+    }
+    return { buffer: frameBuffer, group: frameGroup! };
+  };
+
+  const module = device.createShaderModule({ label: 'scene rasterizer', code: RASTERIZER_WGSL });
+  const pipelineLayout = device.createPipelineLayout({
+    bindGroupLayouts: [frameLayout, objectLayout, materialLayout],
+  });
+  const vertexLayouts: GPUVertexBufferLayout[] = (
+    [
+      ['float32x3', 12],
+      ['float32x3', 12],
+      ['float32x2', 8],
+      ['float32x4', 16],
+    ] as const
+  ).map(([format, arrayStride], shaderLocation) => ({
+    arrayStride,
+    attributes: [{ format, offset: 0, shaderLocation }],
+  }));
+  const pipelines = new Map<string, GPURenderPipeline>();
+  const pipelineFor = (
+    kind: 'inputs' | 'reference',
+    blend: boolean,
+    doubleSided: boolean,
+    depthInverted: boolean,
+  ): GPURenderPipeline => {
+    const key = `${kind}/${blend}/${doubleSided}/${depthInverted}`;
+    let pipeline = pipelines.get(key);
+    if (pipeline) return pipeline;
+    const colorBlend: GPUBlendState | undefined = blend
+      ? {
+          color: { srcFactor: 'src-alpha', dstFactor: 'one-minus-src-alpha', operation: 'add' },
+          alpha: { srcFactor: 'zero', dstFactor: 'one', operation: 'add' },
+        }
+      : undefined;
+    const colorTarget: GPUColorTargetState = {
+      format: COLOR_FORMAT,
+      ...(colorBlend ? { blend: colorBlend } : {}),
+    };
+    // Blended surfaces keep the depth and motion of what is behind them and raise the reactive mask.
+    const targets: GPUColorTargetState[] =
+      kind === 'reference'
+        ? [colorTarget]
+        : [
+            colorTarget,
+            { format: 'r32float', writeMask: blend ? 0 : GPUColorWrite.ALL },
+            { format: 'rg32float', writeMask: blend ? 0 : GPUColorWrite.ALL },
+            {
+              format: 'r16float',
+              ...(blend
+                ? {
+                    blend: {
+                      color: { srcFactor: 'one', dstFactor: 'one', operation: 'max' },
+                      alpha: { srcFactor: 'one', dstFactor: 'one', operation: 'max' },
+                    },
+                  }
+                : {}),
+            },
+          ];
+    pipeline = device.createRenderPipeline({
+      label: `scene ${key}`,
+      layout: pipelineLayout,
+      vertex: { module, entryPoint: 'vs_main', buffers: vertexLayouts },
+      fragment: { module, entryPoint: kind === 'inputs' ? 'fs_inputs' : 'fs_reference', targets },
+      primitive: {
+        topology: 'triangle-list',
+        cullMode: doubleSided ? 'none' : 'back',
+        frontFace: 'ccw',
+      },
+      depthStencil: {
+        format: DEPTH_FORMAT,
+        depthWriteEnabled: !blend,
+        depthCompare: depthInverted ? 'greater' : 'less',
+      },
+    });
+    pipelines.set(key, pipeline);
+    return pipeline;
+  };
+
+  const textureLayout = (sampleType: GPUTextureSampleType) => ({
+    visibility: GPUShaderStage.COMPUTE,
+    texture: { sampleType },
+  });
+  const gatherLayout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+      { binding: 1, ...textureLayout('unfilterable-float') },
+      { binding: 2, ...textureLayout('unfilterable-float') },
+      { binding: 3, ...textureLayout('unfilterable-float') },
+      { binding: 4, ...textureLayout('unfilterable-float') },
+      ...[5, 6, 7, 8].map((binding) => ({
+        binding,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: 'storage' as const },
+      })),
+    ],
+  });
+  const accumulateLayout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+      { binding: 1, ...textureLayout('unfilterable-float') },
+      { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'storage' } },
+    ],
+  });
+  const computePipeline = (label: string, code: string, layout: GPUBindGroupLayout) =>
+    device.createComputePipeline({
+      label,
+      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module: device.createShaderModule({ label, code }), entryPoint: 'main' },
+    });
+  const gatherPipeline = computePipeline('gather scene inputs', GATHER_INPUTS_WGSL, gatherLayout);
+  const accumulatePipeline = computePipeline(
+    'accumulate reference',
+    ACCUMULATE_WGSL,
+    accumulateLayout,
+  );
+
+  // Render targets per size, kept across frames.
+  const targetCache = new Map<string, GPUTexture[]>();
+  const targetsFor = (kind: 'inputs' | 'reference', width: number, height: number) => {
+    const key = `${kind}/${width}x${height}`;
+    let targets = targetCache.get(key);
+    if (!targets) {
+      const formats: GPUTextureFormat[] =
+        kind === 'inputs' ? [COLOR_FORMAT, 'r32float', 'rg32float', 'r16float'] : [COLOR_FORMAT];
+      targets = [...formats, DEPTH_FORMAT].map((format) =>
+        track(
+          device.createTexture({
+            label: `scene ${kind} ${format}`,
+            size: [width, height],
+            format,
+            usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.TEXTURE_BINDING,
+          }),
+        ),
+      );
+      targetCache.set(key, targets);
+    }
+    return targets;
+  };
+  // Small per-dispatch uniform buffers, released after the frame's work is submitted.
+  const transient: GPUBuffer[] = [];
+  const smallUniform = (data: ArrayBuffer) => {
+    const buffer = device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
+    buffer.unmap();
+    transient.push(buffer);
+    return buffer;
+  };
+
+  /** Writes every object's transforms and material parameters at `time` (and `prevTime`). */
+  const writeObjects = (time: number, prevTime: number) => {
+    const data = new Float32Array((scene.objects.length * OBJECT_UNIFORM_BYTES) / 4);
+    scene.objects.forEach((o, i) => {
+      const base = (i * OBJECT_UNIFORM_BYTES) / 4;
+      const model = o.transform(time);
+      const m = scene.materials[o.material];
+      if (!m) throw new RangeError(`object ${i} refers to missing material ${o.material}`);
+      data.set(toF32(model), base);
+      data.set(toF32(o.transform(prevTime)), base + 16);
+      data.set(toF32(transpose(invert(model))), base + 32);
+      data.set(m.baseColor, base + 48);
+      data.set([...m.emissive, m.alphaMode === 'blend' ? (m.reactive ?? 1) : 0], base + 52);
+      const cutoff = m.alphaMode === 'mask' ? m.alphaCutoff : -1;
+      data.set([m.roughness, m.metallic, cutoff, m.normalScale ?? 1], base + 56);
+      const uvScale = m.uvScale ?? [1, 1];
+      data.set(
+        [uvScale[0], uvScale[1], m.unlit ? 1 : 0, m.normalTexture !== undefined ? 1 : 0],
+        base + 60,
+      );
+    });
+    device.queue.writeBuffer(objectBuffer, 0, data);
+  };
+
+  const frameData = (
+    view: RasterView,
+    width: number,
+    height: number,
+    jitter: readonly [number, number],
+    prevCamera: Camera,
+  ) => {
+    const current = cameraMatrices(view.camera, width, height, jitter, view.depthInverted);
+    const previous = cameraMatrices(prevCamera, width, height, [0, 0], view.depthInverted);
+    const data = new Float32Array(FRAME_UNIFORM_BYTES / 4);
+    data.set(toF32(current.jitteredViewProjection), 0);
+    data.set(toF32(current.viewProjection), 16);
+    data.set(toF32(previous.viewProjection), 32);
+    data.set([...view.camera.position, view.mipBias], 48);
+    data.set([...vec3.normalize(scene.light.direction), 0], 52);
+    data.set([...scene.light.color, 0], 56);
+    data.set([...scene.light.ambient, 0], 60);
+    return data;
+  };
+
+  /** Opaque and masked objects in scene order, then blended ones back to front. */
+  const drawOrder = (view: RasterView): number[] => {
+    const opaque: number[] = [];
+    const blended: Array<[number, number]> = [];
+    scene.objects.forEach((o, i) => {
+      if (scene.materials[o.material]!.alphaMode !== 'blend') opaque.push(i);
+      else {
+        const m = o.transform(view.time);
+        const d = vec3.length(vec3.sub([m[12]!, m[13]!, m[14]!], view.camera.position));
+        blended.push([i, d]);
+      }
+    });
+    blended.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return [...opaque, ...blended.map(([i]) => i)];
+  };
+
+  const drawScene = (
+    pass: GPURenderPassEncoder,
+    kind: 'inputs' | 'reference',
+    order: number[],
+    depthInverted: boolean,
+    frameOffset: number,
+  ) => {
+    pass.setBindGroup(0, frameGroup!, [frameOffset]);
+    for (const i of order) {
+      const o = scene.objects[i]!;
+      const m = scene.materials[o.material]!;
+      const mesh = meshes[o.mesh];
+      if (!mesh) throw new RangeError(`object ${i} refers to missing mesh ${o.mesh}`);
+      pass.setPipeline(pipelineFor(kind, m.alphaMode === 'blend', m.doubleSided, depthInverted));
+      pass.setBindGroup(1, objectGroup, [i * OBJECT_UNIFORM_BYTES]);
+      pass.setBindGroup(2, materialGroups[o.material]!);
+      mesh.buffers.forEach((b, slot) => pass.setVertexBuffer(slot, b));
+      pass.setIndexBuffer(mesh.index, 'uint32');
+      pass.drawIndexed(mesh.indexCount);
+    }
+  };
+
+  const depthAttachment = (
+    texture: GPUTexture,
+    depthInverted: boolean,
+  ): GPURenderPassDepthStencilAttachment => ({
+    view: texture.createView(),
+    depthClearValue: depthInverted ? 0 : 1,
+    depthLoadOp: 'clear',
+    depthStoreOp: 'discard',
+  });
+
+  return {
+    renderInputs(view, previous, jitter, out) {
+      const { width, height } = out.color;
+      for (const image of [out.depth, out.motion, out.reactive]) {
+        if (image.width !== width || image.height !== height) {
+          throw new RangeError(`input images must all be ${width}x${height}`);
+        }
+      }
+      releaseTransient();
+      writeObjects(view.time, previous.time);
+      const slots = frameSlots(1);
+      device.queue.writeBuffer(
+        slots.buffer,
+        0,
+        frameData(view, width, height, jitter, previous.camera),
+      );
+      const [color, depth, motion, reactive, depthBuffer] = targetsFor('inputs', width, height) as [
+        GPUTexture,
+        GPUTexture,
+        GPUTexture,
+        GPUTexture,
+        GPUTexture,
+      ];
+      const encoder = device.createCommandEncoder({ label: 'scene inputs' });
+      const far = view.depthInverted ? 0 : 1;
+      const pass = encoder.beginRenderPass({
+        label: 'scene inputs',
+        colorAttachments: [
+          [color, [0, 0, 0, 1]],
+          [depth, [far, 0, 0, 0]],
+          [motion, [0, 0, 0, 0]],
+          [reactive, [0, 0, 0, 0]],
+        ].map(([t, clear]) => ({
+          view: (t as GPUTexture).createView(),
+          clearValue: clear as number[],
+          loadOp: 'clear' as const,
+          storeOp: 'store' as const,
+        })),
+        depthStencilAttachment: depthAttachment(depthBuffer, view.depthInverted),
+      });
+      drawScene(pass, 'inputs', drawOrder(view), view.depthInverted, 0);
+      pass.end();
+      const size = new Uint32Array([width, height, 0, 0]);
+      const group = device.createBindGroup({
+        layout: gatherLayout,
+        entries: [
+          { binding: 0, resource: { buffer: smallUniform(size.buffer) } },
+          ...[color, depth, motion, reactive].map((t, k) => ({
+            binding: 1 + k,
+            resource: t.createView(),
+          })),
+          ...[out.color, out.depth, out.motion, out.reactive].map((img, k) => ({
+            binding: 5 + k,
+            resource: { buffer: img.buffer },
+          })),
+        ],
+      });
+      const compute = encoder.beginComputePass({ label: 'gather scene inputs' });
+      compute.setPipeline(gatherPipeline);
+      compute.setBindGroup(0, group);
+      compute.dispatchWorkgroups(groupsFor(width, 8), groupsFor(height, 8));
+      compute.end();
+      device.queue.submit([encoder.finish()]);
+    },
+
+    renderReference(view, samples, out) {
+      if (!Number.isInteger(samples) || samples < 1) {
+        throw new RangeError(`samples must be a positive integer, got ${samples}`);
+      }
+      const { width, height } = out;
+      releaseTransient();
+      writeObjects(view.time, view.time);
+      const slots = frameSlots(samples);
+      const frames = new Float32Array((samples * FRAME_UNIFORM_BYTES) / 4);
+      for (let k = 0; k < samples; k++) {
+        const offset = referenceSampleOffset(k, samples);
+        frames.set(
+          frameData(view, width, height, offset, view.camera),
+          (k * FRAME_UNIFORM_BYTES) / 4,
+        );
+      }
+      device.queue.writeBuffer(slots.buffer, 0, frames);
+      const [color, depthBuffer] = targetsFor('reference', width, height) as [
+        GPUTexture,
+        GPUTexture,
+      ];
+      const order = drawOrder(view);
+      const encoder = device.createCommandEncoder({ label: 'scene reference' });
+      for (let k = 0; k < samples; k++) {
+        const pass = encoder.beginRenderPass({
+          label: 'scene reference sample',
+          colorAttachments: [
+            {
+              view: color.createView(),
+              clearValue: [0, 0, 0, 1],
+              loadOp: 'clear',
+              storeOp: 'store',
+            },
+          ],
+          depthStencilAttachment: depthAttachment(depthBuffer, view.depthInverted),
+        });
+        drawScene(pass, 'reference', order, view.depthInverted, k * FRAME_UNIFORM_BYTES);
+        pass.end();
+        const params = new ArrayBuffer(16);
+        new Uint32Array(params, 0, 3).set([width, height, k === 0 ? 1 : 0]);
+        new Float32Array(params, 12, 1)[0] = 1 / samples;
+        const group = device.createBindGroup({
+          layout: accumulateLayout,
+          entries: [
+            { binding: 0, resource: { buffer: smallUniform(params) } },
+            { binding: 1, resource: color.createView() },
+            { binding: 2, resource: { buffer: out.buffer } },
+          ],
+        });
+        const compute = encoder.beginComputePass({ label: 'accumulate reference' });
+        compute.setPipeline(accumulatePipeline);
+        compute.setBindGroup(0, group);
+        compute.dispatchWorkgroups(groupsFor(width, 8), groupsFor(height, 8));
+        compute.end();
+      }
+      device.queue.submit([encoder.finish()]);
+    },
+
+    destroy() {
+      releaseTransient();
+      for (const r of owned) r.destroy();
+      frameBuffer?.destroy();
+      targetCache.clear();
+    },
+  };
+
+  function releaseTransient() {
+    // Safe: destroy() waits for submitted work that still uses the buffer.
+    for (const b of transient.splice(0)) b.destroy();
+  }
+}
+
+function transpose(m: Mat4): Mat4 {
+  const out = new Float64Array(16);
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) out[c * 4 + r] = m[r * 4 + c]!;
+  return out;
+}

@@ -1,0 +1,98 @@
+/** RGBA8 textures with full mip chains, built on the CPU and uploaded once per renderer. */
+import { linearToSrgb, srgbToLinear } from '../core/tonemap.ts';
+import type { TextureData } from './types.ts';
+
+/**
+ * Builds a texture from level-0 RGBA8 pixels and box-filtered mips (averaged in linear light for
+ * sRGB textures, so that dark/bright detail keeps its mean brightness at a distance).
+ */
+export function textureWithMips(
+  width: number,
+  height: number,
+  level0: Uint8Array,
+  srgb: boolean,
+  label?: string,
+): TextureData {
+  if (level0.length !== width * height * 4) {
+    throw new RangeError(
+      `texture ${label ?? ''} has ${level0.length} bytes, expected ${width * height * 4}`,
+    );
+  }
+  const toLinear = (v: number, c: number) => (srgb && c < 3 ? srgbToLinear(v / 255) : v / 255);
+  const toByte = (v: number, c: number) =>
+    Math.round(Math.min(1, Math.max(0, srgb && c < 3 ? linearToSrgb(v) : v)) * 255);
+  const levels = [level0];
+  let [w, h] = [width, height];
+  let current = Float32Array.from(level0, (v, i) => toLinear(v, i % 4));
+  while (w > 1 || h > 1) {
+    const nw = Math.max(1, w >> 1);
+    const nh = Math.max(1, h >> 1);
+    const next = new Float32Array(nw * nh * 4);
+    for (let y = 0; y < nh; y++) {
+      for (let x = 0; x < nw; x++) {
+        for (let c = 0; c < 4; c++) {
+          let s = 0;
+          let k = 0;
+          for (let dy = 0; dy < 2; dy++) {
+            for (let dx = 0; dx < 2; dx++) {
+              const sx = Math.min(w - 1, 2 * x + dx);
+              const sy = Math.min(h - 1, 2 * y + dy);
+              s += current[(sy * w + sx) * 4 + c]!;
+              k++;
+            }
+          }
+          next[(y * nw + x) * 4 + c] = s / k;
+        }
+      }
+    }
+    levels.push(Uint8Array.from(next, (v, i) => toByte(v, i % 4)));
+    current = next;
+    [w, h] = [nw, nh];
+  }
+  return { width, height, levels, srgb, ...(label ? { label } : {}) };
+}
+
+/**
+ * A texture from a function of (u, v) in [0, 1) (pixel centres) returning RGBA in [0, 1]
+ * (linear for sRGB textures: they are encoded here).
+ */
+export function proceduralTexture(
+  size: number,
+  srgb: boolean,
+  fn: (u: number, v: number) => [number, number, number, number],
+  label?: string,
+): TextureData {
+  const data = new Uint8Array(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const rgba = fn((x + 0.5) / size, (y + 0.5) / size);
+      for (let c = 0; c < 4; c++) {
+        const v = Math.min(1, Math.max(0, srgb && c < 3 ? linearToSrgb(rgba[c]!) : rgba[c]!));
+        data[(y * size + x) * 4 + c] = Math.round(v * 255);
+      }
+    }
+  }
+  return textureWithMips(size, size, data, srgb, label);
+}
+
+/** Uploads a texture with all its levels. */
+export function uploadTexture(device: GPUDevice, texture: TextureData): GPUTexture {
+  const gpuTexture = device.createTexture({
+    label: texture.label,
+    size: [texture.width, texture.height],
+    format: texture.srgb ? 'rgba8unorm-srgb' : 'rgba8unorm',
+    mipLevelCount: texture.levels.length,
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
+  let [w, h] = [texture.width, texture.height];
+  texture.levels.forEach((level, mipLevel) => {
+    device.queue.writeTexture(
+      { texture: gpuTexture, mipLevel },
+      level as Uint8Array<ArrayBuffer>,
+      { bytesPerRow: w * 4 },
+      [w, h],
+    );
+    [w, h] = [Math.max(1, w >> 1), Math.max(1, h >> 1)];
+  });
+  return gpuTexture;
+}

@@ -1,0 +1,109 @@
+/**
+ * The scene description the rasterizer draws: meshes, materials, textures and objects with a rigid
+ * transform per instant. Procedural scenes and the glTF loader both produce it; tests build tiny
+ * ones by hand.
+ */
+import type { Camera } from './camera.ts';
+import type { Mat4, Vec3 } from './math.ts';
+
+/** Indexed triangle mesh (counter-clockwise front faces), in object space. */
+export interface Mesh {
+  /** xyz per vertex. */
+  positions: Float32Array;
+  /** Unit normals, xyz per vertex. */
+  normals: Float32Array;
+  /** Texture coordinates, uv per vertex (v down, as glTF). */
+  uvs: Float32Array;
+  /** Tangents xyz + handedness w per vertex (computed from uvs when absent). */
+  tangents?: Float32Array;
+  indices: Uint32Array;
+}
+
+/** An RGBA8 texture with its mip chain (level 0 first, each half the size, down to 1×1). */
+export interface TextureData {
+  width: number;
+  height: number;
+  /** RGBA8 pixels per level. */
+  levels: Uint8Array[];
+  /** True for color (stored sRGB, sampled linear); false for data (normals, roughness). */
+  srgb: boolean;
+  label?: string;
+}
+
+export type AlphaMode = 'opaque' | 'mask' | 'blend';
+
+/** A metallic-roughness material (glTF 2.0 core) with an unlit switch for tests and skies. */
+export interface Material {
+  /** Linear RGBA factor. */
+  baseColor: [number, number, number, number];
+  /** Index into Scene.textures. */
+  baseColorTexture?: number;
+  normalTexture?: number;
+  normalScale?: number;
+  /** G = roughness, B = metallic (glTF). */
+  metallicRoughnessTexture?: number;
+  roughness: number;
+  metallic: number;
+  /** Linear emitted radiance (HDR allowed). */
+  emissive: Vec3;
+  emissiveTexture?: number;
+  alphaMode: AlphaMode;
+  /** Alpha below this is discarded when alphaMode is 'mask'. */
+  alphaCutoff: number;
+  doubleSided: boolean;
+  /** Output = base color · texture + emissive, no lighting. */
+  unlit?: boolean;
+  /** Texture coordinate scale (tiling). */
+  uvScale?: [number, number];
+  /** For 'blend': how much the reactive mask is raised where this surface covers (default 1). */
+  reactive?: number;
+}
+
+/** One drawable: a mesh with a material and a rigid transform at each instant. */
+export interface SceneObject {
+  mesh: number;
+  material: number;
+  /** Object → world at `time` seconds. */
+  transform: (time: number) => Mat4;
+}
+
+export interface DirectionalLight {
+  /** Unit vector pointing towards the light. */
+  direction: Vec3;
+  /** Linear radiance (HDR). */
+  color: Vec3;
+  /** Constant ambient radiance. */
+  ambient: Vec3;
+}
+
+/** Everything that is drawn. */
+export interface Scene {
+  name: string;
+  meshes: Mesh[];
+  materials: Material[];
+  textures: TextureData[];
+  objects: SceneObject[];
+  light: DirectionalLight;
+  /** Where camera paths look and how far they stay. */
+  focus: { center: Vec3; radius: number };
+  /** Camera lens defaults. */
+  lens: Pick<Camera, 'fovY' | 'near' | 'far'>;
+  /** The path that shows this scene best. */
+  defaultPath: string;
+  /** Credit and license for scenes made from assets. */
+  source?: Record<string, unknown>;
+}
+
+/** A material with neutral defaults. */
+export function material(props: Partial<Material>): Material {
+  return {
+    baseColor: [1, 1, 1, 1],
+    roughness: 0.6,
+    metallic: 0,
+    emissive: [0, 0, 0],
+    alphaMode: 'opaque',
+    alphaCutoff: 0.5,
+    doubleSided: false,
+    ...props,
+  };
+}

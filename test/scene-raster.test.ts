@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu } from './helpers/gpu.ts';
+import { createGpuImage, readGpuImage } from '../src/gpu/gpu-image.ts';
+import { createSceneRasterizer, type InputImages } from '../src/scene/rasterizer.ts';
+import { deviceDepth, unprojectPixel, type Camera } from '../src/scene/camera.ts';
+import { planeMesh } from '../src/scene/geometry.ts';
+import { translation, type Vec3 } from '../src/scene/math.ts';
+import { material, type Scene } from '../src/scene/types.ts';
+
+const W = 32;
+const H = 24;
+const camera: Camera = { position: [0, 0, 0], target: [0, 0, -1], fovY: 1, near: 0.5, far: 50 };
+
+/** A black wall at distance 6 and a white one at distance 5 covering the screen left of pixel x = edgeX (or above y = edgeY). */
+function edgeScene(edge: { x?: number; y?: number }): Scene {
+  const d = 5;
+  // Corners of the white region in world space at distance d.
+  const a = unprojectPixel(camera, -40, -40, d, W, H);
+  const b = unprojectPixel(camera, edge.x ?? W + 40, edge.y ?? H + 40, d, W, H);
+  const center: Vec3 = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, -d];
+  return {
+    name: 'edge',
+    meshes: [planeMesh(1000, 1000), planeMesh(Math.abs(b[0] - a[0]), Math.abs(b[1] - a[1]))],
+    materials: [
+      material({ baseColor: [0, 0, 0, 1], unlit: true }),
+      material({ baseColor: [1, 1, 1, 1], unlit: true }),
+    ],
+    textures: [],
+    objects: [
+      { mesh: 0, material: 0, transform: () => translation([0, 0, -6]) },
+      { mesh: 1, material: 1, transform: () => translation(center) },
+    ],
+    light: { direction: [0, 1, 0], color: [1, 1, 1], ambient: [0, 0, 0] },
+    focus: { center: [0, 0, -5], radius: 5 },
+    lens: { fovY: 1, near: 0.5, far: 50 },
+    defaultPath: 'static',
+  };
+}
+
+async function renderInputs(scene: Scene, jitter: [number, number], depthInverted = false) {
+  const { device } = await testGpu();
+  const raster = createSceneRasterizer(device, scene);
+  const out: InputImages = {
+    color: createGpuImage(device, W, H),
+    depth: createGpuImage(device, W, H),
+    motion: createGpuImage(device, W, H),
+    reactive: createGpuImage(device, W, H),
+  };
+  const view = { camera, time: 0, depthInverted, mipBias: 0 };
+  raster.renderInputs(view, { camera, time: 0 }, jitter, out);
+  const result = {
+    color: await readGpuImage(device, out.color, 3),
+    depth: await readGpuImage(device, out.depth, 1),
+  };
+  raster.destroy();
+  return result;
+}
+
+test('jitter: render pixel (x, y) sees the unjittered screen point (x + 0.5 + jx, y + 0.5 + jy)', async () => {
+  // Vertical edge at screen x = 10.3: pixel 10 is white iff 10.5 + jx < 10.3.
+  const vertical = edgeScene({ x: 10.3 });
+  for (const jx of [-0.45, -0.25, -0.15, 0.1, 0.4]) {
+    const { color } = await renderInputs(vertical, [jx, 0.3]);
+    const at = (x: number) => color.data[(12 * W + x) * 3]!;
+    assert.equal(at(10), 10.5 + jx < 10.3 ? 1 : 0, `jx = ${jx}`);
+    assert.equal(at(9), 1);
+    assert.equal(at(11), 0);
+  }
+  // Horizontal edge at screen y = 7.6 (y down): row 7 is white iff 7.5 + jy < 7.6.
+  const horizontal = edgeScene({ y: 7.6 });
+  for (const jy of [-0.4, 0.05, 0.15, 0.45]) {
+    const { color } = await renderInputs(horizontal, [0.2, jy]);
+    const at = (y: number) => color.data[(y * W + 5) * 3]!;
+    assert.equal(at(7), 7.5 + jy < 7.6 ? 1 : 0, `jy = ${jy}`);
+    assert.equal(at(6), 1);
+    assert.equal(at(8), 0);
+  }
+});
+
+test('depth: device depth in [0, 1], near = 0, matching the projection; inverted when asked', async () => {
+  const scene = edgeScene({ x: 16 });
+  for (const inverted of [false, true]) {
+    const { depth } = await renderInputs(scene, [0, 0], inverted);
+    const near = deviceDepth(5, camera.near, camera.far, inverted);
+    const far = deviceDepth(6, camera.near, camera.far, inverted);
+    const left = depth.data[12 * W + 4]!;
+    const right = depth.data[12 * W + 28]!;
+    assert.ok(Math.abs(left - near) < 1e-6, `white wall depth ${left} vs ${near}`);
+    assert.ok(Math.abs(right - far) < 1e-6, `black wall depth ${right} vs ${far}`);
+    assert.ok(inverted ? left > right : left < right, 'nearer is smaller (larger when inverted)');
+    for (const v of depth.data) assert.ok(v >= 0 && v <= 1);
+  }
+});
