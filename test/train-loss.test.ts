@@ -10,6 +10,7 @@ import { createFrameLoss } from '../src/train/losses/frame-loss.ts';
 import { createGpuImage, readGpuImage, type GpuImage } from '../src/gpu/gpu-image.ts';
 import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../src/train/reduce.ts';
+import { createTensorL1, tensorL1Cpu } from '../src/train/losses/tensor-l1.ts';
 
 const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4 };
 
@@ -131,4 +132,31 @@ test('GPU two-stage sum (and sum of squares) matches a float64 sum, bit-reproduc
   assert.ok(Math.abs(got[0]! - sum) < 1e-3, `sum GPU ${got[0]} CPU ${sum}`);
   assert.ok(Math.abs(got[1]! - squares) < 1e-5 * squares, `squares GPU ${got[1]} CPU ${squares}`);
   assert.equal(got[2], got[0], 'same inputs, same bits');
+});
+
+test('tensor L1 loss on the GPU matches the CPU reference (value and gradient)', async () => {
+  const { device } = await testGpu();
+  const count = 3001;
+  const prediction = new Float32Array(randomReal(count, 21));
+  const target = new Float32Array(randomReal(count, 22));
+  const cpu = tensorL1Cpu(prediction, target);
+  const l1 = createTensorL1(device, count);
+  const grad = createStorageBuffer(device, new Float32Array(count));
+  const values = createStorageBuffer(device, new Float32Array(2));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  l1.encode(
+    pass,
+    createStorageBuffer(device, prediction),
+    createStorageBuffer(device, target),
+    grad,
+    values,
+    1,
+  );
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const got = await readBuffer(device, values);
+  assert.ok(Math.abs(got[1]! - cpu.loss) <= 1e-5 * cpu.loss, `L1 GPU ${got[1]}, CPU ${cpu.loss}`);
+  assert.ok(maxAbsDiff(await readBuffer(device, grad), cpu.grad).max < 1e-9);
+  l1.destroy();
 });
