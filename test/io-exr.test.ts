@@ -270,3 +270,59 @@ test('EXR corrupt chunk data never escapes as anything but InputError', () => {
     assert.ok(rejected > 0, `${name}: some corruptions detected`);
   }
 });
+
+test('EXR data window inside the display window, bottom-up chunks, tiled files', () => {
+  const base = decodeExr(readFileSync(`${FIXTURES}/base-float.exr`), 'base-float.exr');
+  const crop = decodeExr(readFileSync(`${FIXTURES}/crop-piz-half.exr`), 'crop.exr');
+  assert.deepEqual(crop.header.dataWindow, { xMin: 4, yMin: 9, xMax: 33, yMax: 58 });
+  assert.equal(crop.width, 37);
+  assert.equal(crop.height, 71);
+  for (const channel of crop.channels) {
+    const source = plane(base, channel.name);
+    for (let y = 0; y < 71; y++) {
+      for (let x = 0; x < 37; x++) {
+        const inside = x >= 4 && x <= 33 && y >= 9 && y <= 58;
+        const want = inside ? halfToFloat(floatToHalf(source[y * 37 + x]!)) : 0;
+        assert.equal(channel.data[y * 37 + x], want, `${channel.name} (${x}, ${y})`);
+      }
+    }
+  }
+  const decreasing = decodeExr(readFileSync(`${FIXTURES}/decreasing-zip-half.exr`), 'dec.exr');
+  assert.equal(decreasing.header.lineOrder, 'decreasing');
+  const increasing = decodeExr(readFileSync(`${FIXTURES}/base-zip-half.exr`), 'inc.exr');
+  assert.deepEqual(decreasing.channels, increasing.channels);
+  assert.throws(
+    () => decodeExr(readFileSync(`${FIXTURES}/tiled-zip-half.exr`), 'tiled.exr'),
+    /^InputError: tiled.exr: tiled EXR not supported$/,
+  );
+});
+
+test('EXR UINT channels read as float', () => {
+  const image = createImage(5, 3, 1);
+  for (let i = 0; i < 15; i++) image.data[i] = i * 1.5;
+  const bytes = encodeExr(image, { pixelType: 'float', compression: 'none' });
+  // Re-label the FLOAT channel as UINT (type 2 → 0): the same bytes now hold 32-bit integers.
+  const typeAt = Buffer.from(bytes).indexOf('Y\0') + 2;
+  assert.equal(bytes[typeAt], 2);
+  bytes[typeAt] = 0;
+  const decoded = decodeExr(bytes, 'uint.exr');
+  assert.equal(decoded.channels[0]!.pixelType, 'uint');
+  const words = new Uint32Array(image.data.buffer);
+  assert.deepEqual([...decoded.channels[0]!.data], [...words]);
+});
+
+test('EXR default channels: RGB(A) in RGBA order, layer-prefixed channels ignored', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-exr-'));
+  const path = join(dir, 'layers.exr');
+  const image = randomImage(3, 2, 4, 8);
+  writeExr(path, image, { pixelType: 'float', channelNames: ['diffuse.R', 'B', 'G', 'R'] });
+  const read = await readExr(path);
+  assert.deepEqual(read.channels, ['R', 'G', 'B']);
+  assert.equal(read.image.data[0], image.data[3]);
+  assert.equal(read.image.data[2], image.data[1]);
+  const layered = await readExr(path, ['diffuse.R']);
+  assert.equal(layered.image.data[1], image.data[4]);
+  const generic = randomImage(3, 2, 4, 9);
+  writeExr(path, generic, { channelNames: ['P', 'Q', 'S', 'T'] });
+  assert.deepEqual((await readExr(path)).channels, ['P', 'Q', 'S', 'T']);
+});

@@ -131,17 +131,19 @@ export function parseSequenceJson(text: string, file: string): SequenceDescripti
 export function formatSequenceJson(description: SequenceDescription, file: string): string {
   const frames = description.frames.map((f, i) => validateFrameParams(f, `${file}: frames[${i}]`));
   const { header } = description;
-  const root = {
-    version: 1,
-    renderSize: header.renderSize,
-    displaySize: header.displaySize,
-    depthInverted: header.depthInverted,
-    colorSpace: header.colorSpace,
-    frames,
-    ...(header.source ? { source: header.source } : {}),
-  };
+  const fields: [string, unknown][] = [
+    ['version', 1],
+    ['renderSize', header.renderSize],
+    ['displaySize', header.displaySize],
+    ['depthInverted', header.depthInverted],
+    ['colorSpace', header.colorSpace],
+  ];
+  if (header.source) fields.push(['source', header.source]);
+  // One line per field and per frame: readable, and diffs well for long sequences.
+  const lines = fields.map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},`);
+  const frameLines = frames.map((f) => `    ${JSON.stringify(f)}`).join(',\n');
+  const text = `{\n${lines.join('\n')}\n  "frames": [\n${frameLines}\n  ]\n}\n`;
   // Round-trip through the validator so that what we write is always what we can read.
-  const text = JSON.stringify(root, null, 1) + '\n';
   parseSequenceJson(text, file);
   return text;
 }

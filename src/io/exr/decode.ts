@@ -20,10 +20,11 @@ export interface ExrChannelData {
 }
 
 export interface DecodedExr {
+  /** Size of the display window: the image's full frame. */
   width: number;
   height: number;
   header: ExrHeader;
-  /** In file order (sorted by name). */
+  /** In file order (sorted by name), covering the display window (0 outside the data window). */
   channels: ExrChannelData[];
 }
 
@@ -139,7 +140,45 @@ function decodeChecked(bytes: Uint8Array): DecodedExr {
       }
     }
   }
-  return { width, height, header, channels };
+  return toDisplayWindow({ width, height, header, channels });
+}
+
+/**
+ * Places data-window pixels in the display window (what the image means): samples outside the
+ * display window are dropped, display pixels without data are 0.
+ */
+function toDisplayWindow(exr: DecodedExr): DecodedExr {
+  const data = exr.header.dataWindow;
+  const display = exr.header.displayWindow;
+  const width = display.xMax - display.xMin + 1;
+  const height = display.yMax - display.yMin + 1;
+  if (
+    data.xMin === display.xMin &&
+    data.yMin === display.yMin &&
+    data.xMax === display.xMax &&
+    data.yMax === display.yMax
+  ) {
+    return exr;
+  }
+  if (width <= 0 || height <= 0 || width * height * exr.channels.length > MAX_SAMPLES) {
+    throw new ExrFormatError(`bad display window ${width}x${height}`);
+  }
+  const x0 = Math.max(data.xMin, display.xMin);
+  const x1 = Math.min(data.xMax, display.xMax);
+  const y0 = Math.max(data.yMin, display.yMin);
+  const y1 = Math.min(data.yMax, display.yMax);
+  const channels = exr.channels.map((channel) => {
+    const out = new Float32Array(width * height);
+    for (let y = y0; y <= y1 && x0 <= x1; y++) {
+      const from = (y - data.yMin) * exr.width + (x0 - data.xMin);
+      out.set(
+        channel.data.subarray(from, from + x1 - x0 + 1),
+        (y - display.yMin) * width + (x0 - display.xMin),
+      );
+    }
+    return { ...channel, data: out };
+  });
+  return { width, height, header: exr.header, channels };
 }
 
 /**
