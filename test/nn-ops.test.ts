@@ -20,6 +20,7 @@ import {
   type GraphDescription,
 } from '../src/nn/graph.ts';
 import { InputError } from '../src/core/errors.ts';
+import { describeNetwork } from '../src/nn/describe.ts';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
@@ -237,4 +238,22 @@ test('GPU ops reject mismatched shapes', async () => {
     /weight needs/,
   );
   pass.end();
+});
+
+test('describeNetwork: per-node rows add up to the totals', () => {
+  const d = describeNetwork(NETWORK_V1);
+  assert.equal(d.parameters, countParameters(NETWORK_V1));
+  assert.equal(d.macsPerOutputPixel, 6528);
+  assert.equal(
+    d.nodes.reduce((s, n) => s + n.macsPerPixel, 0),
+    d.macsPerOutputPixel,
+  );
+  assert.equal(d.nodes.length, NETWORK_V1.nodes.length);
+  const head = d.nodes.find((n) => n.name === 'head')!;
+  assert.deepEqual(
+    [head.inChannels, head.outChannels, head.scale, head.parameters],
+    [16, 8, 1, 1160],
+  );
+  assert.equal(d.nodes.find((n) => n.name === 'res3a')!.scale, 1 / 8);
+  assert.match(d.text, /131392 parameters, 6528 MACs per output pixel \(13\.54 GMAC/);
 });

@@ -212,21 +212,31 @@ export function countParameters(graph: GraphDescription): number {
 }
 
 /**
- * Multiply-accumulates per pixel of the (level 0) input size: each weighted op costs
- * Cin · Cout · taps per output pixel (taps = 9, 1, 4, and 1 for up2x2 whose outputs do not
- * overlap), scaled by its resolution. add and concat count none.
+ * Multiply-accumulates of each weighted node per pixel of the (level 0) input size: Cin · Cout ·
+ * taps per output pixel (taps = 9, 1, 4, and 1 for up2x2 whose outputs do not overlap), scaled by
+ * the node's resolution. add and concat count none.
  */
-export function macsPerOutputPixel(graph: GraphDescription): number {
+export function macsPerNode(graph: GraphDescription): Map<string, number> {
   const tensors = analyse(graph);
-  let macs = 0;
+  const macs = new Map<string, number>();
   for (const node of graph.nodes) {
-    if (!isWeighted(node.op)) continue;
+    if (!isWeighted(node.op)) {
+      macs.set(node.name, 0);
+      continue;
+    }
     const cin = tensors.get(node.inputs[0]!)!.channels;
     const out = tensors.get(node.output)!;
     const taps = node.op === 'conv3x3' ? 9 : node.op === 'down2x2' ? 4 : 1;
-    macs += (cin * out.channels * taps) / 4 ** out.level;
+    macs.set(node.name, (cin * out.channels * taps) / 4 ** out.level);
   }
   return macs;
+}
+
+/** Multiply-accumulates of the whole network per output (= input) pixel. */
+export function macsPerOutputPixel(graph: GraphDescription): number {
+  let total = 0;
+  for (const m of macsPerNode(graph).values()) total += m;
+  return total;
 }
 
 /** Network v1 input channels, in order (DESIGN §6, nn-contract). */
