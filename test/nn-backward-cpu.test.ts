@@ -22,13 +22,13 @@ import {
   conv3x3BackwardCpu,
   down2x2BackwardCpu,
   networkBackwardCpu,
-  networkForwardCpu,
   up2x2BackwardCpu,
   type LinearGrads,
   type Plane,
 } from '../src/reference/nn/backward.ts';
 import type { Tensor } from '../src/nn/tensor.ts';
 import { parameterSpecs } from '../src/nn/graph.ts';
+import { runNetworkCpu } from '../src/nn/network.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 
 type Forward = (
@@ -141,7 +141,7 @@ test('whole-network backward matches finite differences (tiny network with every
   );
   const x = { channels: C, height: H, width: W, data: randomReal(C * H * W, 299) };
   const forward = (ps: ReadonlyMap<string, Float64Array>, input = x) =>
-    networkForwardCpu(TINY_NETWORK, ps, new Map([['features', input]]));
+    runNetworkCpu(TINY_NETWORK, ps, input).tensors;
   const activations = forward(params);
   const g = randomReal(activations.get('raw')!.data.length, 298);
   const grads = networkBackwardCpu(TINY_NETWORK, params, activations, new Map([['raw', g]]));

@@ -12,7 +12,6 @@ import {
   conv3x3BackwardCpu,
   down2x2BackwardCpu,
   networkBackwardCpu,
-  networkForwardCpu,
   up2x2BackwardCpu,
   type LinearGrads,
   type Plane,
@@ -31,6 +30,7 @@ import { encodeGradRoute } from '../src/nn/backward/accumulate.ts';
 import type { Activation } from '../src/reference/nn/ops.ts';
 import { createNetworkBackward } from '../src/nn/backward/network.ts';
 import { parameterSpecs } from '../src/nn/graph.ts';
+import { runNetworkCpu } from '../src/nn/network.ts';
 import { uploadTensor } from '../src/nn/tensor.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 
@@ -163,7 +163,7 @@ test('whole-network backward on the GPU matches the CPU reference (and accumulat
     width: W,
     data: new Float32Array(randomReal(8 * H * W, 49)),
   };
-  const activations = networkForwardCpu(TINY_NETWORK, params, new Map([['features', features]]));
+  const activations = runNetworkCpu(TINY_NETWORK, params, features).tensors;
   const gRaw = new Float32Array(randomReal(activations.get('raw')!.data.length, 48));
   const cpu = networkBackwardCpu(TINY_NETWORK, params, activations, new Map([['raw', gRaw]]));
 

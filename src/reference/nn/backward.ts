@@ -8,18 +8,10 @@
  * *output* alone (relu and leaky keep the sign of z). The linear backwards then take dZ.
  */
 import type { Real } from '../../train/grad-check.ts';
-import {
-  LEAKY_SLOPE,
-  addCpu,
-  concatCpu,
-  conv1x1Cpu,
-  conv3x3Cpu,
-  down2x2Cpu,
-  up2x2Cpu,
-  type Activation,
-} from './ops.ts';
+import { LEAKY_SLOPE, type Activation } from './ops.ts';
 import { isWeighted, type GraphDescription } from '../../nn/graph.ts';
 import type { Tensor } from '../../nn/tensor.ts';
+import type { Parameters } from '../../nn/network.ts';
 
 /** Spatial size of a planar tensor. */
 export interface Plane {
@@ -250,53 +242,6 @@ export function concatBackwardCpu(
   return channels.map((c) => dZ.slice(offset, (offset += c * n)));
 }
 
-/** Parameter tensors by name (`<node>.weight`, `<node>.bias`). */
-export type ParameterMap = ReadonlyMap<string, Real>;
-
-function param(params: ParameterMap, name: string): Real {
-  const p = params.get(name);
-  if (!p) throw new RangeError(`missing parameter ${name}`);
-  return p;
-}
-
-/**
- * Forward of a whole graph on the CPU keeping every tensor (graph inputs and every node output):
- * the activations the backward needs. Same ops as the network runner (./ops.ts).
- */
-export function networkForwardCpu<T extends Real>(
-  graph: GraphDescription,
-  params: ParameterMap,
-  inputs: ReadonlyMap<string, Tensor<T>>,
-): Map<string, Tensor<T>> {
-  const tensors = new Map<string, Tensor<T>>();
-  for (const { name } of graph.inputs) {
-    const t = inputs.get(name);
-    if (!t) throw new RangeError(`missing network input ${name}`);
-    tensors.set(name, t);
-  }
-  const get = (name: string) => tensors.get(name)!;
-  for (const node of graph.nodes) {
-    const act = node.activation ?? 'none';
-    const x = get(node.inputs[0]!);
-    let y: Tensor<T>;
-    if (isWeighted(node.op)) {
-      const forward = {
-        conv3x3: conv3x3Cpu,
-        conv1x1: conv1x1Cpu,
-        down2x2: down2x2Cpu,
-        up2x2: up2x2Cpu,
-      }[node.op];
-      y = forward(x, param(params, `${node.name}.weight`), param(params, `${node.name}.bias`), act);
-    } else if (node.op === 'add') {
-      y = addCpu(x, get(node.inputs[1]!), act);
-    } else {
-      y = concatCpu(node.inputs.map(get), act);
-    }
-    tensors.set(node.output, y);
-  }
-  return tensors;
-}
-
 /** Gradients of a network: wrt every graph input and every parameter. */
 export interface NetworkGrads {
   readonly inputs: Map<string, Float64Array>;
@@ -306,12 +251,12 @@ export interface NetworkGrads {
 /**
  * Backward of a whole graph: nodes in reverse order, gradients of tensors read by several nodes
  * (skip connections, the features fed to both the encoder and the final concat) summed.
- * `activations` comes from `networkForwardCpu`; `outputGrads` holds dLoss/d(output) per graph
+ * `activations` holds every tensor of the forward (`runNetworkCpu(...).tensors`); `outputGrads` holds dLoss/d(output) per graph
  * output.
  */
 export function networkBackwardCpu(
   graph: GraphDescription,
-  params: ParameterMap,
+  params: Parameters<Real>,
   activations: ReadonlyMap<string, Tensor<Real>>,
   outputGrads: ReadonlyMap<string, Real>,
 ): NetworkGrads {
@@ -340,7 +285,8 @@ export function networkBackwardCpu(
         up2x2: up2x2BackwardCpu,
       }[node.op];
       const dZ = activationBackwardCpu(act, y.data, dY);
-      const weight = param(params, `${node.name}.weight`);
+      const weight = params.get(`${node.name}.weight`);
+      if (!weight) throw new RangeError(`missing parameter ${node.name}.weight`);
       const g = backward(x.data, x.channels, x, weight, y.channels, dZ);
       addGrad(node.inputs[0]!, g.dInput);
       paramGrads.set(`${node.name}.weight`, g.dWeight);

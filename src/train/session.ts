@@ -1,0 +1,67 @@
+/**
+ * Between a live training state on the GPU and a checkpoint: capture (read parameters and Adam
+ * moments back into a `Checkpoint`) and restore (a new TrainableNetwork with the same bits).
+ */
+import { InputError } from '../core/errors.ts';
+import { decodeWeights, encodeWeights } from '../nn/weights.ts';
+import type { GraphDescription } from '../nn/graph.ts';
+import type { AdamConfig } from './adam-cpu.ts';
+import type { Checkpoint } from './checkpoint.ts';
+import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
+
+export interface CaptureOptions {
+  /** Optimizer steps completed. */
+  readonly step: number;
+  readonly seed: number;
+  readonly config: unknown;
+  readonly qualityRatio?: number;
+  /** Stored in the weights' metadata (training info). */
+  readonly metadata?: Record<string, unknown>;
+}
+
+/** Reads the state back from the GPU (waits for queued work). */
+export async function captureCheckpoint(
+  trainable: TrainableNetwork,
+  options: CaptureOptions,
+): Promise<Checkpoint> {
+  const parameters = await trainable.readParams();
+  const moments = await trainable.adam.readMoments();
+  const weights = encodeWeights({
+    graph: trainable.graph,
+    parameters,
+    ...(options.qualityRatio !== undefined ? { qualityRatio: options.qualityRatio } : {}),
+    metadata: { ...options.metadata, step: options.step },
+  });
+  return {
+    step: options.step,
+    seed: options.seed,
+    config: options.config,
+    weights,
+    moments: trainable.specs.map((s, k) => ({
+      name: s.name,
+      m: moments[2 * k]!,
+      v: moments[2 * k + 1]!,
+    })),
+  };
+}
+
+/**
+ * A TrainableNetwork holding exactly the checkpoint's parameters and moments. `graph`, if given,
+ * must match the checkpoint's (InputError otherwise).
+ */
+export function restoreTrainable(
+  device: GPUDevice,
+  checkpoint: Checkpoint,
+  adamConfig: AdamConfig,
+  graph?: GraphDescription,
+): TrainableNetwork {
+  const weights = decodeWeights(checkpoint.weights, graph ? { graph } : {});
+  const trainable = createTrainableNetwork(device, weights.graph, weights.parameters, adamConfig);
+  const names = trainable.specs.map((s) => s.name).join();
+  if (checkpoint.moments.map((t) => t.name).join() !== names) {
+    trainable.destroy();
+    throw new InputError('checkpoint: Adam moments do not match the network parameters');
+  }
+  trainable.adam.writeMoments(checkpoint.moments.flatMap((t) => [t.m, t.v]));
+  return trainable;
+}

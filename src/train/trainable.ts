@@ -1,0 +1,106 @@
+/**
+ * A network set up for training on the GPU: h5's network runner for the forward (it keeps every
+ * activation), gradient buffers, the whole-network backward (its buffers allocated per input
+ * size, like the runner's) and the Adam state over the runner's parameter buffers.
+ */
+import { parameterSpecs, type GraphDescription, type ParameterSpec } from '../nn/graph.ts';
+import { createNetwork, type GpuNetworkRun, type Network, type Parameters } from '../nn/network.ts';
+import type { GpuTensor, Real } from '../nn/tensor.ts';
+import { createNetworkBackward, type NetworkBackward } from '../nn/backward/network.ts';
+import { readBuffer } from '../gpu/resources.ts';
+import { createGpuAdam, type GpuAdam } from './adam.ts';
+import type { AdamConfig } from './adam-cpu.ts';
+
+export interface TrainableNetwork {
+  readonly graph: GraphDescription;
+  /** Parameter tensors in file order. */
+  readonly specs: readonly ParameterSpec[];
+  readonly network: Network;
+  /** dLoss/d(parameter), array<f32> per parameter. */
+  readonly grads: ReadonlyMap<string, GPUBuffer>;
+  readonly adam: GpuAdam;
+  /** Records the forward (its own compute pass); the run keeps every activation. */
+  forward(
+    encoder: GPUCommandEncoder,
+    input: GpuTensor | ReadonlyMap<string, GpuTensor>,
+  ): GpuNetworkRun;
+  /**
+   * Records the backward of `run` from dLoss/d(output) per graph output; parameter gradients are
+   * overwritten, or added to with `accumulate` (BPTT frames). Returns dLoss/d(input) per input.
+   */
+  encodeBackward(
+    pass: GPUComputePassEncoder,
+    run: GpuNetworkRun,
+    outputGrads: ReadonlyMap<string, GPUBuffer>,
+    accumulate: boolean,
+  ): ReadonlyMap<string, GpuTensor>;
+  readParams(): Promise<Map<string, Float32Array>>;
+  writeParams(values: Parameters<Real>): void;
+  destroy(): void;
+}
+
+/** Uploads `initial` parameters and allocates gradients and Adam moments. */
+export function createTrainableNetwork(
+  device: GPUDevice,
+  graph: GraphDescription,
+  initial: Parameters<Real>,
+  adamConfig: AdamConfig,
+): TrainableNetwork {
+  const network = createNetwork(device, graph, initial);
+  const specs = parameterSpecs(graph);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const grads = new Map(
+    specs.map((s) => [
+      s.name,
+      device.createBuffer({ label: `d ${s.name}`, size: s.length * 4, usage }),
+    ]),
+  );
+  const adam = createGpuAdam(
+    device,
+    specs.map((s) => ({
+      name: s.name,
+      size: s.length,
+      param: network.parameters.get(s.name)!,
+      grad: grads.get(s.name)!,
+    })),
+    adamConfig,
+  );
+  let backward: NetworkBackward | undefined;
+  return {
+    graph,
+    specs,
+    network,
+    grads,
+    adam,
+    forward: (encoder, input) => network.run(encoder, input),
+    encodeBackward(pass, run, outputGrads, accumulate) {
+      const input = run.activations.get(graph.inputs[0]!.name)!;
+      if (!backward || backward.height !== input.height || backward.width !== input.width) {
+        backward?.destroy();
+        backward = createNetworkBackward(device, graph, input.height, input.width);
+      }
+      backward.encode(pass, {
+        activations: run.activations,
+        params: network.parameters,
+        outputGrads,
+        paramGrads: grads,
+        accumulateParams: accumulate,
+      });
+      return backward.inputGrads;
+    },
+    async readParams() {
+      const out = new Map<string, Float32Array>();
+      for (const s of specs) {
+        out.set(s.name, await readBuffer(device, network.parameters.get(s.name)!, s.length * 4));
+      }
+      return out;
+    },
+    writeParams: (values) => network.writeParameters(values),
+    destroy() {
+      for (const b of grads.values()) b.destroy();
+      backward?.destroy();
+      adam.destroy();
+      network.destroy();
+    },
+  };
+}
