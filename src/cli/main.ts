@@ -14,7 +14,12 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 // Subcommand modules, in the order --help lists them.
-const modules: Array<{ register(program: Command): void }> = [];
+const modules: Array<{ register(program: Command): void }> = [
+  await import('./demo.ts'),
+  await import('./upscale.ts'),
+  await import('./eval.ts'),
+  await import('./info.ts'),
+];
 for (const m of modules) m.register(program);
 
 try {

@@ -1,0 +1,67 @@
+/** `uplift eval <seq>… --methods … --report <dir>`: metrics, curves and crops per method. */
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.ts';
+import { parseMethods } from '../eval/run-method.ts';
+import { evaluateSource, type SequenceResult } from '../eval/evaluate.ts';
+import { writeReport } from '../report/write-report.ts';
+import { openSequenceArg } from './sequence-arg.ts';
+import { cliGpu } from './gpu-arg.ts';
+import { createProgress } from './progress.ts';
+import { printSummaryTable } from './summary-table.ts';
+
+interface EvalOptions {
+  methods: string;
+  report: string;
+  model?: string;
+  warmup: string;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('run methods on sequences with references; write metrics, curves and crops')
+    .argument('<sequences...>', 'sequence directories (with reference/) or builtin:analytic[:seed]')
+    .option(
+      '--methods <list>',
+      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural',
+      'bilinear,lanczos,taau',
+    )
+    .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')
+    .option('--model <file>', 'weights file for the neural method')
+    .option('--warmup <n>', 'frames after start/reset reported apart', '8')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  uplift eval captures/a captures/b --methods lanczos,taau --report out/report\n' +
+        '  uplift eval builtin:analytic builtin:analytic:2 --report out/analytic',
+    )
+    .action(async (sequences: string[], opts: EvalOptions) => {
+      const methods = parseMethods(opts.methods, opts.model);
+      const warmupFrames = Number(opts.warmup);
+      if (!Number.isInteger(warmupFrames) || warmupFrames < 0) {
+        throw new InputError(`--warmup must be a non-negative integer, got "${opts.warmup}"`);
+      }
+      const sources = [];
+      for (const s of sequences) sources.push(await openSequenceArg(s));
+      const gpu = await cliGpu(opts.quiet);
+      const total = sources.reduce((n, s) => n + s.frameCount * methods.length, 0);
+      const progress = createProgress('eval', total, opts.quiet);
+      const results: SequenceResult[] = [];
+      for (const source of sources) {
+        results.push(
+          await evaluateSource(gpu.device, source, methods, {
+            warmupFrames,
+            onProgress: (m, i) => progress.tick(`${source.name} ${m} ${i}`),
+          }),
+        );
+      }
+      progress.stop();
+      writeReport(opts.report, results, {
+        device: gpu.adapterName,
+        command: ['uplift', ...process.argv.slice(2)].join(' '),
+      });
+      printSummaryTable(results);
+      if (!opts.quiet) console.error(`uplift: report in ${opts.report}/report.md`);
+    });
+}

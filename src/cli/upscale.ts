@@ -1,0 +1,79 @@
+/** `uplift upscale <seq> -o <dir>`: display-resolution frames of one method, same numbering. */
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.ts';
+import { writeOutputFrame } from '../io/index.ts';
+import { parseMethod, runMethod } from '../eval/run-method.ts';
+import { openSequenceArg } from './sequence-arg.ts';
+import { cliGpu } from './gpu-arg.ts';
+import { createProgress } from './progress.ts';
+
+interface UpscaleOptions {
+  output: string;
+  method: string;
+  model?: string;
+  sharpness?: string;
+  format: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('upscale')
+    .description('upscale a sequence to display resolution with one method')
+    .argument('<sequence>', 'sequence directory (DESIGN §4) or builtin:analytic')
+    .requiredOption('-o, --output <dir>', 'output directory (NNNN.exr or NNNN.png per frame)')
+    .option('-m, --method <name>', 'bilinear | lanczos | taau | taau-rcas | neural', 'taau')
+    .option('--model <file>', 'weights file for --method neural')
+    .option('--sharpness <s>', 'RCAS sharpening 0..1 (taau, neural)')
+    .option('--format <fmt>', 'exr (linear, half float) | png (8-bit sRGB)', 'exr')
+    .option('--overwrite', 'replace existing frames in the output directory')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  uplift upscale captures/corridor -o out/corridor-taau\n' +
+        '  uplift upscale builtin:analytic -o out/analytic --format png --method lanczos',
+    )
+    .action(async (sequence: string, opts: UpscaleOptions) => {
+      if (opts.format !== 'exr' && opts.format !== 'png') {
+        throw new InputError(`--format must be exr or png, got "${opts.format}"`);
+      }
+      const spec = parseMethod(opts.method, opts.model);
+      if (opts.sharpness !== undefined) {
+        const s = Number(opts.sharpness);
+        if (!(s >= 0 && s <= 1))
+          throw new InputError(`--sharpness must be in 0..1, got "${opts.sharpness}"`);
+        spec.sharpness = s;
+      }
+      if (resolve(opts.output) === resolve(sequence)) {
+        throw new InputError('--output must not be the input sequence directory');
+      }
+      const source = await openSequenceArg(sequence);
+      const ext = `.${opts.format}`;
+      if (existsSync(opts.output) && !opts.overwrite) {
+        const clash = readdirSync(opts.output).find((f) => /^\d{4,}\./.test(f) && f.endsWith(ext));
+        if (clash) {
+          throw new InputError(
+            `${opts.output} already holds frames (${clash}); pass --overwrite to replace them`,
+          );
+        }
+      }
+      mkdirSync(opts.output, { recursive: true });
+      const { device } = await cliGpu(opts.quiet);
+      const progress = createProgress(`upscale ${spec.name}`, source.frameCount, opts.quiet);
+      await runMethod(device, source, spec, {
+        onFrame: (i, output) =>
+          writeOutputFrame(
+            opts.output,
+            source.frameNumber(i),
+            output,
+            opts.format as 'exr' | 'png',
+          ),
+        onProgress: (i) => progress.tick(`frame ${source.frameNumber(i)}`),
+      });
+      progress.stop();
+      if (!opts.quiet) console.error(`uplift: wrote ${source.frameCount} frames to ${opts.output}`);
+    });
+}

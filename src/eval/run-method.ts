@@ -1,0 +1,102 @@
+/**
+ * Runs one upscaling method over a frame source on the GPU, frame by frame, handing each
+ * display-resolution output (linear RGB) to a callback. The upscale and eval commands share it,
+ * so every method sees identical inputs.
+ */
+import type { Image } from '../core/image.ts';
+import type { FrameImages } from '../core/frame.ts';
+import { withChannels } from '../core/image.ts';
+import { uploadImage, readImage } from '../gpu/resources.ts';
+import { createUpscaler, type UpscalerMethod } from '../upscaler.ts';
+import type { FrameSource } from './frame-source.ts';
+
+/** A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`. */
+export interface MethodSpec {
+  /** The name in reports (e.g. "taau-rcas"). */
+  name: string;
+  method: UpscalerMethod;
+  /** RCAS sharpness 0..1, or undefined for none. */
+  sharpness?: number;
+  /** Weights file for the neural method. */
+  model?: string;
+}
+
+const KNOWN = ['bilinear', 'lanczos', 'taau', 'taau-rcas', 'neural'] as const;
+
+/** Parses a comma-separated method list such as "bilinear,lanczos,taau". */
+export function parseMethods(text: string, model?: string): MethodSpec[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new RangeError('--methods: give at least one method');
+  return names.map((name) => parseMethod(name, model));
+}
+
+/** One method by name; `taau-rcas` is TAAU with RCAS sharpening at 0.5. */
+export function parseMethod(name: string, model?: string): MethodSpec {
+  switch (name) {
+    case 'bilinear':
+    case 'lanczos':
+    case 'taau':
+      return { name, method: name };
+    case 'taau-rcas':
+      return { name, method: 'taau', sharpness: 0.5 };
+    case 'neural':
+      if (!model) throw new RangeError('method neural needs --model <file.uplift>');
+      return { name, method: 'neural', model };
+    default:
+      throw new RangeError(`unknown method "${name}" (known: ${KNOWN.join(', ')})`);
+  }
+}
+
+export interface RunMethodOptions {
+  /** Called after each frame with its display-resolution linear RGB output and its inputs. */
+  onFrame(index: number, output: Image, inputs: FrameImages): void | Promise<void>;
+  /** Called after each frame (progress). */
+  onProgress?(index: number): void;
+}
+
+/** Upscales every frame of `source` with `spec`, in order, carrying history across frames. */
+export async function runMethod(
+  device: GPUDevice,
+  source: FrameSource,
+  spec: MethodSpec,
+  options: RunMethodOptions,
+): Promise<void> {
+  const { header } = source;
+  const upscaler = await createUpscaler(device, {
+    displaySize: header.displaySize,
+    renderSize: header.renderSize,
+    method: spec.method,
+    sharpness: spec.sharpness,
+    model: spec.model,
+    depthInverted: header.depthInverted,
+  });
+  try {
+    for (let i = 0; i < source.frameCount; i++) {
+      const params = source.frameParams(i);
+      const images = await source.readFrame(i);
+      const color = uploadImage(device, images.color);
+      const depth = uploadImage(device, images.depth);
+      const motion = uploadImage(device, images.motion);
+      const reactive = images.reactive ? uploadImage(device, images.reactive) : undefined;
+      const encoder = device.createCommandEncoder({ label: `${spec.name} frame ${i}` });
+      upscaler.dispatch(encoder, {
+        ...params,
+        color,
+        depth,
+        motion,
+        reactive,
+        sharpness: spec.sharpness,
+      });
+      device.queue.submit([encoder.finish()]);
+      const output = withChannels(await readImage(device, upscaler.output), 3);
+      for (const t of [color, depth, motion, reactive]) t?.destroy();
+      await options.onFrame(i, output, images);
+      options.onProgress?.(i);
+    }
+  } finally {
+    upscaler.destroy();
+  }
+}
