@@ -240,7 +240,7 @@ test('EXR errors: bad magic, truncation at many points, bad offsets, unsupported
   assert.throws(() => decodeExr(pxr24, 'p.exr'), /p.exr: PXR24 compression not supported/);
 });
 
-test('EXR corrupt chunk data never escapes as anything but InputError', () => {
+test('EXR corrupt header or chunk bytes never escape as anything but InputError', () => {
   const random = mulberry32(1234);
   const files = [
     'base-piz-half.exr',
@@ -254,11 +254,12 @@ test('EXR corrupt chunk data never escapes as anything but InputError', () => {
     readHeader(reader);
     const dataStart = reader.pos;
     let rejected = 0;
-    for (let trial = 0; trial < 60; trial++) {
+    for (let trial = 0; trial < 100; trial++) {
       const corrupt = bytes.slice();
+      // Half the trials hit the header and offset table, half the chunks.
+      const [from, to] = trial % 2 ? [0, dataStart] : [dataStart, bytes.length];
       for (let k = 0; k < 4; k++) {
-        const at = dataStart + Math.floor(random() * (bytes.length - dataStart));
-        corrupt[at] = Math.floor(random() * 256);
+        corrupt[from + Math.floor(random() * (to - from))] = Math.floor(random() * 256);
       }
       try {
         decodeExr(corrupt, name);
