@@ -1,0 +1,126 @@
+// The CLI end to end on sequence directories written to disk: EXR (linear) and 16-bit sRGB PNG.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { analyticSequence } from '../src/scene/analytic.ts';
+import { createSequenceWriter, writePng } from '../src/io/index.ts';
+import { linearToSrgb } from '../src/core/tonemap.ts';
+import type { Image } from '../src/core/image.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'uplift-cli-'));
+const sequence = analyticSequence({
+  displaySize: [48, 32],
+  ratio: 2,
+  frames: 10,
+  referenceSamples: 16,
+});
+
+function uplift(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/uplift.mjs', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function srgb16(image: Image): Image {
+  return { ...image, data: image.data.map((v) => linearToSrgb(Math.min(1, Math.max(0, v)))) };
+}
+
+async function writeSequences() {
+  const exr = await createSequenceWriter(join(root, 'exr'), sequence.header);
+  const png = await createSequenceWriter(join(root, 'png16'), {
+    ...sequence.header,
+    colorSpace: 'srgb',
+  });
+  for (const [i, frame] of sequence.frames.entries()) {
+    await exr.writeFrame(i, frame.params, frame.images);
+    await png.writeFrame(i, frame.params, frame.images);
+    // Replace the 8-bit PNGs with 16-bit ones: eval must read both.
+    const name = `${String(i).padStart(4, '0')}.png`;
+    writePng(join(root, 'png16', 'color', name), srgb16(frame.images.color), { bits: 16 });
+    writePng(join(root, 'png16', 'reference', name), srgb16(frame.images.reference!), {
+      bits: 16,
+    });
+  }
+  await exr.finish();
+  await png.finish();
+}
+
+test('eval on EXR and 16-bit PNG sequences writes a report where TAAU beats bilinear', async () => {
+  await writeSequences();
+  const report = join(root, 'report');
+  const r = uplift(
+    'eval',
+    join(root, 'exr'),
+    join(root, 'png16'),
+    '--methods',
+    'bilinear,taau',
+    '--warmup',
+    '4',
+    '--report',
+    report,
+    '-q',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const json = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
+  assert.equal(json.sequences.length, 2);
+  const steady = (s: number, m: string) =>
+    json.sequences[s].methods.find((x: { method: string }) => x.method === m).steady;
+  for (const s of [0, 1]) {
+    assert.equal(json.sequences[s].methods.length, 2);
+    assert.ok(steady(s, 'taau').psnr > steady(s, 'bilinear').psnr, `sequence ${s}`);
+    assert.equal(json.sequences[s].methods[0].frames.length, 10);
+  }
+  // The PNG copy differs only by 16-bit sRGB quantisation and HDR clipping of the highlight.
+  assert.ok(Math.abs(steady(0, 'bilinear').psnr - steady(1, 'bilinear').psnr) < 1.5);
+  const md = readFileSync(join(report, 'report.md'), 'utf8');
+  assert.match(md, /\| taau \| \d+\.\d\d \|/);
+  assert.ok(readdirSync(report).some((f) => f.endsWith('-crops.png')));
+  assert.ok(readdirSync(report).some((f) => f.endsWith('-psnr.svg')));
+  assert.match(r.stdout, /taau/);
+});
+
+test('upscale writes one frame per input with the same numbering, and never overwrites', () => {
+  const out = join(root, 'up');
+  const r = uplift('upscale', join(root, 'exr'), '-o', out, '--format', 'png', '-q');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(
+    readdirSync(out).sort(),
+    sequence.frames.map((_, i) => `${String(i).padStart(4, '0')}.png`),
+  );
+  const again = uplift('upscale', join(root, 'exr'), '-o', out, '--format', 'png', '-q');
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds frames.*--overwrite/);
+  const into = uplift('upscale', join(root, 'exr'), '-o', join(root, 'exr'), '-q');
+  assert.equal(into.status, 1);
+});
+
+test('bad input gives one clear line and exit status 1, never a stack trace', () => {
+  const missing = uplift('eval', join(root, 'nope'), '--report', join(root, 'r2'), '-q');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /nope: no such sequence directory/);
+
+  const unknown = uplift('eval', 'builtin:analytic', '--methods', 'fsr9', '--report', root);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /unknown method "fsr9"/);
+
+  truncateSync(join(root, 'exr', 'color', '0003.exr'), 200);
+  const corrupt = uplift('eval', join(root, 'exr'), '--report', join(root, 'r3'), '-q');
+  assert.equal(corrupt.status, 1);
+  assert.match(corrupt.stderr, /0003\.exr/);
+  assert.doesNotMatch(corrupt.stderr, /\n\s+at /);
+  assert.ok(!existsSync(join(root, 'r3', 'report.json')), 'no report from a failed run');
+});
+
+test('info describes a sequence as JSON', () => {
+  const r = uplift('info', join(root, 'png16'), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.deepEqual(info.renderSize, [24, 16]);
+  assert.deepEqual(info.displaySize, [48, 32]);
+  assert.equal(info.frames, 10);
+  assert.equal(info.colorSpace, 'srgb');
+  assert.equal(info.hasReference, true);
+  assert.equal(info.jitterPhaseCount, 32);
+});
