@@ -6,6 +6,7 @@ import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readGpuTensor, tensorFrom, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
 import { InputError } from '../src/core/errors.ts';
+import { createGpuTimer, type GpuTimer } from '../src/gpu/profiler.ts';
 
 /** Network v1 weights with random (non-zero) biases, so the bias path is exercised too. */
 function testParameters(seed: number): Map<string, Float32Array> {
@@ -60,14 +61,15 @@ test('network v1: GPU matches the float64 CPU reference at 32x24, then after a r
   network.destroy();
 });
 
-test('network v1: two GPU runs give bit-identical outputs', async () => {
+test('network v1: runs give bit-identical outputs (same and a fresh input buffer)', async () => {
   const { device } = await testGpu();
   const network = createNetwork(device, NETWORK_V1, testParameters(3));
-  const input = uploadTensor(device, randomInput(16, 24, 9));
+  const cpuInput = randomInput(16, 24, 9);
+  const input = uploadTensor(device, cpuInput);
   const outputs: Float32Array[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (const given of [input, input, uploadTensor(device, cpuInput)]) {
     const encoder = device.createCommandEncoder();
-    const run = network.run(encoder, input);
+    const run = network.run(encoder, given);
     device.queue.submit([encoder.finish()]);
     outputs.push((await readGpuTensor(device, run.output)).data);
   }
@@ -76,6 +78,32 @@ test('network v1: two GPU runs give bit-identical outputs', async () => {
     'output is not all zero',
   );
   assert.deepEqual(new Uint32Array(outputs[0]!.buffer), new Uint32Array(outputs[1]!.buffer));
+  assert.deepEqual(new Uint32Array(outputs[0]!.buffer), new Uint32Array(outputs[2]!.buffer));
+  network.destroy();
+});
+
+test('network: a timed run times every node and gives the same output', async () => {
+  const { device, features } = await testGpu();
+  assert.ok(features.timestampQuery, 'lavapipe and Dawn provide timestamp-query');
+  const network = createNetwork(device, NETWORK_V1, testParameters(5));
+  const input = uploadTensor(device, randomInput(8, 16, 4));
+  const read = async (timer?: GpuTimer) => {
+    const encoder = device.createCommandEncoder();
+    const run = network.run(encoder, input, timer ? { timer } : {});
+    timer?.resolve(encoder);
+    device.queue.submit([encoder.finish()]);
+    return (await readGpuTensor(device, run.output)).data;
+  };
+  const timer = createGpuTimer(device);
+  const timed = await read(timer);
+  const times = await timer.read();
+  assert.deepEqual(
+    [...times.keys()],
+    NETWORK_V1.nodes.map((n) => n.name),
+  );
+  assert.ok([...times.values()].every((ms) => ms >= 0 && Number.isFinite(ms)));
+  assert.deepEqual(timed, await read());
+  timer.destroy();
   network.destroy();
 });
 

@@ -19,14 +19,15 @@ import {
   type GraphDescription,
   type GraphNode,
 } from './graph.ts';
-import { add } from './ops/add.ts';
-import type { WeightedOpArgs } from './ops/common.ts';
-import { concat } from './ops/concat.ts';
-import { conv1x1 } from './ops/conv1x1.ts';
-import { conv3x3 } from './ops/conv3x3.ts';
-import { down2x2 } from './ops/down2x2.ts';
-import { up2x2 } from './ops/up2x2.ts';
+import { prepareAdd } from './ops/add.ts';
+import type { PreparedDispatch, WeightedOpArgs } from './ops/common.ts';
+import { prepareConcat } from './ops/concat.ts';
+import { prepareConv1x1 } from './ops/conv1x1.ts';
+import { prepareConv3x3 } from './ops/conv3x3.ts';
+import { prepareDown2x2 } from './ops/down2x2.ts';
+import { prepareUp2x2 } from './ops/up2x2.ts';
 import { createStorageBuffer } from '../gpu/resources.ts';
+import type { GpuTimer } from '../gpu/profiler.ts';
 import {
   createGpuTensor,
   sameShape,
@@ -149,6 +150,12 @@ export interface GpuNetworkRun {
   readonly activations: ReadonlyMap<string, GpuTensor>;
 }
 
+/** Options of `Network.run`. */
+export interface NetworkRunOptions {
+  /** Time every node in its own compute pass, labelled with the node name (profiling only). */
+  readonly timer?: GpuTimer;
+}
+
 /** A network on a GPU device. */
 export interface Network {
   readonly graph: GraphDescription;
@@ -158,16 +165,26 @@ export interface Network {
   shapes(height: number, width: number): Map<string, TensorShape>;
   /**
    * Records the forward into one compute pass of `encoder`. The input size picks the
-   * intermediate buffers (allocated once per size; a new size frees the old ones).
+   * intermediate buffers (allocated once per size; a new size frees the old ones); dispatches are
+   * prepared once per size and input buffers, so a steady frame only encodes.
    */
-  run(encoder: GPUCommandEncoder, input: GpuTensor | ReadonlyMap<string, GpuTensor>): GpuNetworkRun;
+  run(
+    encoder: GPUCommandEncoder,
+    input: GpuTensor | ReadonlyMap<string, GpuTensor>,
+    options?: NetworkRunOptions,
+  ): GpuNetworkRun;
   /** Overwrites the parameter buffers from CPU values (checked against the graph). */
   writeParameters(parameters: Parameters<Real>): void;
   /** Frees the parameter and intermediate buffers. */
   destroy(): void;
 }
 
-const WEIGHTED_GPU = { conv3x3, conv1x1, down2x2, up2x2 } as const;
+const PREPARE_WEIGHTED = {
+  conv3x3: prepareConv3x3,
+  conv1x1: prepareConv1x1,
+  down2x2: prepareDown2x2,
+  up2x2: prepareUp2x2,
+} as const;
 
 /** Uploads the graph's parameters and returns a network that runs on `device`. */
 export function createNetwork(
@@ -186,56 +203,83 @@ export function createNetwork(
       createStorageBuffer(device, f32, undefined, `${graph.name} ${spec.name}`),
     );
   }
-  let sized: { height: number; width: number; tensors: Map<string, GpuTensor> } | undefined;
+  /** Buffers and prepared dispatches for one input size and one set of input buffers. */
+  interface Plan {
+    readonly height: number;
+    readonly width: number;
+    readonly inputs: ReadonlyMap<string, GpuTensor>;
+    readonly tensors: ReadonlyMap<string, GpuTensor>;
+    readonly dispatches: readonly { readonly node: string; readonly dispatch: PreparedDispatch }[];
+  }
+  let plan: Plan | undefined;
 
-  function intermediates(height: number, width: number): Map<string, GpuTensor> {
-    if (sized && sized.height === height && sized.width === width) return sized.tensors;
-    freeIntermediates();
-    const shapes = inferShapes(graph, height, width);
-    const tensors = new Map<string, GpuTensor>();
-    for (const node of graph.nodes) {
-      tensors.set(node.output, createGpuTensor(device, shapes.get(node.output)!, node.output));
+  function prepareNode(node: GraphNode, tensors: ReadonlyMap<string, GpuTensor>): PreparedDispatch {
+    const ins = node.inputs.map((name) => tensors.get(name)!);
+    const output = tensors.get(node.output)!;
+    const activation = node.activation ?? 'none';
+    if (node.op === 'add')
+      return prepareAdd(device, { a: ins[0]!, b: ins[1]!, output, activation });
+    if (node.op === 'concat') return prepareConcat(device, { inputs: ins, output, activation });
+    const args: WeightedOpArgs = {
+      input: ins[0]!,
+      weight: buffers.get(`${node.name}.weight`)!,
+      bias: buffers.get(`${node.name}.bias`)!,
+      output,
+      activation,
+    };
+    return PREPARE_WEIGHTED[node.op](device, args);
+  }
+
+  function planFor(inputs: Map<string, GpuTensor>): Plan {
+    const shapes = shapesFor(graph, inputs);
+    const { height, width } = inputs.get(graph.inputs[0]!.name)!;
+    const sameInputs = [...inputs].every(([name, t]) => plan?.inputs.get(name) === t);
+    if (plan && sameInputs && plan.height === height && plan.width === width) return plan;
+    let tensors: Map<string, GpuTensor>;
+    if (plan && plan.height === height && plan.width === width) {
+      tensors = new Map(plan.tensors);
+    } else {
+      freeIntermediates();
+      tensors = new Map();
+      for (const node of graph.nodes) {
+        tensors.set(node.output, createGpuTensor(device, shapes.get(node.output)!, node.output));
+      }
     }
-    sized = { height, width, tensors };
-    return tensors;
+    for (const [name, t] of inputs) tensors.set(name, t);
+    const dispatches = graph.nodes.map((node) => ({
+      node: node.name,
+      dispatch: prepareNode(node, tensors),
+    }));
+    plan = { height, width, inputs, tensors, dispatches };
+    return plan;
   }
 
   function freeIntermediates(): void {
-    for (const t of sized?.tensors.values() ?? []) t.buffer.destroy();
-    sized = undefined;
+    for (const node of graph.nodes) plan?.tensors.get(node.output)!.buffer.destroy();
+    plan = undefined;
   }
 
   return {
     graph,
     parameters: buffers,
     shapes: (height, width) => inferShapes(graph, height, width),
-    run(encoder, input) {
-      const given = namedInputs(graph, input);
-      shapesFor(graph, given);
-      const { height, width } = given.get(graph.inputs[0]!.name)!;
-      const tensors = new Map<string, GpuTensor>(given);
-      for (const [name, t] of intermediates(height, width)) tensors.set(name, t);
-      const pass = encoder.beginComputePass({ label: graph.name });
-      for (const node of graph.nodes) {
-        const ins = node.inputs.map((name) => tensors.get(name)!);
-        const output = tensors.get(node.output)!;
-        const activation = node.activation ?? 'none';
-        if (node.op === 'add') {
-          add(device, pass, { a: ins[0]!, b: ins[1]!, output, activation });
-        } else if (node.op === 'concat') {
-          concat(device, pass, { inputs: ins, output, activation });
-        } else {
-          const args: WeightedOpArgs = {
-            input: ins[0]!,
-            weight: buffers.get(`${node.name}.weight`)!,
-            bias: buffers.get(`${node.name}.bias`)!,
-            output,
-            activation,
-          };
-          WEIGHTED_GPU[node.op](device, pass, args);
+    run(encoder, input, options = {}) {
+      const { tensors, dispatches } = planFor(namedInputs(graph, input));
+      const { timer } = options;
+      if (timer) {
+        for (const { node, dispatch } of dispatches) {
+          const pass = encoder.beginComputePass({
+            label: node,
+            timestampWrites: timer.computePass(node),
+          });
+          dispatch.encode(pass);
+          pass.end();
         }
+      } else {
+        const pass = encoder.beginComputePass({ label: graph.name });
+        for (const { dispatch } of dispatches) dispatch.encode(pass);
+        pass.end();
       }
-      pass.end();
       const outputs = new Map(graph.outputs.map((name) => [name, tensors.get(name)!]));
       return { output: outputs.get(graph.outputs[0]!)!, outputs, activations: tensors };
     },

@@ -2,7 +2,6 @@
  * add forward: elementwise a + b of two tensors of one shape, fused activation (skip connections
  * and residual blocks). CPU reference: addCpu in src/reference/nn/ops.ts.
  */
-import { createKernel } from '../../gpu/kernel.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import type { Activation } from '../../reference/nn/ops.ts';
 import { sameShape, shapeString, tensorLength, type GpuTensor } from '../tensor.ts';
@@ -12,7 +11,9 @@ import {
   WGSL_FLAT_INDEX,
   activationCode,
   flatDispatch,
+  prepareDispatch,
   type NnOpKernel,
+  type PreparedDispatch,
 } from './common.ts';
 
 const code = /* wgsl */ `
@@ -47,8 +48,8 @@ export interface AddArgs {
   readonly activation?: Activation;
 }
 
-/** Records output = activation(a + b). */
-export function add(device: GPUDevice, pass: GPUComputePassEncoder, args: AddArgs): void {
+/** Prepares output = activation(a + b). */
+export function prepareAdd(device: GPUDevice, args: AddArgs): PreparedDispatch {
   const { a, b, output } = args;
   if (!sameShape(a, b) || !sameShape(a, output)) {
     throw new RangeError(
@@ -56,10 +57,16 @@ export function add(device: GPUDevice, pass: GPUComputePassEncoder, args: AddArg
     );
   }
   const uniforms = packUniforms([u32(tensorLength(a)), u32(activationCode(args.activation))]);
-  createKernel(device, { label: addKernel.label, code }).dispatch(
-    pass,
+  return prepareDispatch(
+    device,
+    addKernel,
     addKernel.dispatchSize(output),
     [a.buffer, b.buffer, output.buffer],
     uniforms,
   );
+}
+
+/** Records output = activation(a + b) into `pass`. */
+export function add(device: GPUDevice, pass: GPUComputePassEncoder, args: AddArgs): void {
+  prepareAdd(device, args).encode(pass);
 }

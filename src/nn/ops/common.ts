@@ -4,6 +4,7 @@
  * checks of the ops with weights. Each op lives in its own file beside its WGSL.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { createStorageBuffer } from '../../gpu/resources.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
 import { shapeString, sameShape, type GpuTensor, type TensorShape } from '../tensor.ts';
@@ -14,6 +15,53 @@ export interface NnOpKernel {
   getShaderSource(): string;
   /** Workgroups covering `output`. */
   dispatchSize(output: TensorShape): [number, number, number];
+}
+
+/**
+ * One dispatch with its bind group and uniforms built ahead of time: the network prepares every
+ * node once per size and then only encodes, so a frame creates no buffers or bind groups.
+ */
+export interface PreparedDispatch {
+  readonly label: string;
+  encode(pass: GPUComputePassEncoder): void;
+}
+
+/** Builds the pipeline (cached per device), uniform buffer and bind group of one dispatch. */
+export function prepareDispatch(
+  device: GPUDevice,
+  kernel: NnOpKernel,
+  workgroups: [number, number, number],
+  buffers: readonly GPUBuffer[],
+  uniforms: ArrayBuffer,
+): PreparedDispatch {
+  const { pipeline } = createKernel(device, {
+    label: kernel.label,
+    code: kernel.getShaderSource(),
+  });
+  const padded = new Uint32Array(Math.max(4, Math.ceil(uniforms.byteLength / 16) * 4));
+  padded.set(new Uint32Array(uniforms));
+  const uniformBuffer = createStorageBuffer(
+    device,
+    padded,
+    GPUBufferUsage.UNIFORM,
+    `${kernel.label} uniforms`,
+  );
+  const group = device.createBindGroup({
+    label: kernel.label,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [uniformBuffer, ...buffers].map((buffer, binding) => ({
+      binding,
+      resource: { buffer },
+    })),
+  });
+  return {
+    label: kernel.label,
+    encode(pass) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(...workgroups);
+    },
+  };
 }
 
 /** Uniform code of an activation (the index in ACTIVATIONS, as `activate` in WGSL expects). */
@@ -117,17 +165,16 @@ export interface WeightedOpArgs {
 }
 
 /**
- * Checks shapes and buffer sizes, then records the op. `outShape` is what the op makes of the
+ * Checks shapes and buffer sizes, then prepares the op. `outShape` is what the op makes of the
  * input with output.channels channels; `weightLength` the weight tensor's length.
  */
-export function recordWeighted(
+export function prepareWeighted(
   device: GPUDevice,
-  pass: GPUComputePassEncoder,
   kernel: NnOpKernel,
   args: WeightedOpArgs,
   outShape: TensorShape,
   weightLength: number,
-): void {
+): PreparedDispatch {
   const { input, output } = args;
   if (!sameShape(outShape, output)) {
     throw new RangeError(
@@ -148,8 +195,9 @@ export function recordWeighted(
     u32(output.width),
     u32(activationCode(args.activation)),
   ]);
-  createKernel(device, { label: kernel.label, code: kernel.getShaderSource() }).dispatch(
-    pass,
+  return prepareDispatch(
+    device,
+    kernel,
     kernel.dispatchSize(output),
     [input.buffer, args.weight, args.bias, output.buffer],
     uniforms,

@@ -3,7 +3,6 @@
  * Planar CHW makes each input one contiguous block of the output: one dispatch per input copies it
  * at its offset. CPU reference: concatCpu in src/reference/nn/ops.ts.
  */
-import { createKernel } from '../../gpu/kernel.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import type { Activation } from '../../reference/nn/ops.ts';
 import { shapeString, tensorLength, type GpuTensor } from '../tensor.ts';
@@ -13,7 +12,9 @@ import {
   WGSL_FLAT_INDEX,
   activationCode,
   flatDispatch,
+  prepareDispatch,
   type NnOpKernel,
+  type PreparedDispatch,
 } from './common.ts';
 
 const code = /* wgsl */ `
@@ -47,8 +48,8 @@ export interface ConcatArgs {
   readonly activation?: Activation;
 }
 
-/** Records output = activation(concat(inputs)). */
-export function concat(device: GPUDevice, pass: GPUComputePassEncoder, args: ConcatArgs): void {
+/** Prepares output = activation(concat(inputs)): one dispatch per input. */
+export function prepareConcat(device: GPUDevice, args: ConcatArgs): PreparedDispatch {
   const { inputs, output } = args;
   const channels = inputs.reduce((s, t) => s + t.channels, 0);
   const mismatch = inputs.some((t) => t.height !== output.height || t.width !== output.width);
@@ -57,12 +58,23 @@ export function concat(device: GPUDevice, pass: GPUComputePassEncoder, args: Con
       `nn concat: inputs ${inputs.map(shapeString).join(', ')} do not make ${shapeString(output)}`,
     );
   }
-  const kernel = createKernel(device, { label: concatKernel.label, code });
   let offset = 0;
-  for (const part of inputs) {
+  const parts = inputs.map((part) => {
     const count = tensorLength(part);
     const uniforms = packUniforms([u32(count), u32(offset), u32(activationCode(args.activation))]);
-    kernel.dispatch(pass, concatKernel.dispatchSize(part), [part.buffer, output.buffer], uniforms);
     offset += count;
-  }
+    const size = concatKernel.dispatchSize(part);
+    return prepareDispatch(device, concatKernel, size, [part.buffer, output.buffer], uniforms);
+  });
+  return {
+    label: concatKernel.label,
+    encode(pass) {
+      for (const part of parts) part.encode(pass);
+    },
+  };
+}
+
+/** Records output = activation(concat(inputs)) into `pass`. */
+export function concat(device: GPUDevice, pass: GPUComputePassEncoder, args: ConcatArgs): void {
+  prepareConcat(device, args).encode(pass);
 }

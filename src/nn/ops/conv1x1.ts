@@ -5,7 +5,8 @@
 import {
   WGSL_WEIGHTED,
   pixelBlockDispatch,
-  recordWeighted,
+  prepareWeighted,
+  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
@@ -34,13 +35,18 @@ export const conv1x1Kernel: NnOpKernel = {
   dispatchSize: pixelBlockDispatch,
 };
 
-/** Records conv1x1: output has the input's height and width and `output.channels` channels. */
+/** Prepares conv1x1: output has the input's height and width and `output.channels` channels. */
+export function prepareConv1x1(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
+  const { input, output } = args;
+  const outShape = { channels: output.channels, height: input.height, width: input.width };
+  return prepareWeighted(device, conv1x1Kernel, args, outShape, output.channels * input.channels);
+}
+
+/** Records conv1x1 into `pass` (prepares and encodes at once). */
 export function conv1x1(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   args: WeightedOpArgs,
 ): void {
-  const { input, output } = args;
-  const outShape = { channels: output.channels, height: input.height, width: input.width };
-  recordWeighted(device, pass, conv1x1Kernel, args, outShape, output.channels * input.channels);
+  prepareConv1x1(device, args).encode(pass);
 }

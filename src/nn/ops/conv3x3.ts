@@ -5,7 +5,8 @@
 import {
   WGSL_WEIGHTED,
   pixelBlockDispatch,
-  recordWeighted,
+  prepareWeighted,
+  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
@@ -44,13 +45,24 @@ export const conv3x3Kernel: NnOpKernel = {
   dispatchSize: pixelBlockDispatch,
 };
 
-/** Records conv3x3: output has the input's height and width and `output.channels` channels. */
+/** Prepares conv3x3: output has the input's height and width and `output.channels` channels. */
+export function prepareConv3x3(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
+  const { input, output } = args;
+  const outShape = { channels: output.channels, height: input.height, width: input.width };
+  return prepareWeighted(
+    device,
+    conv3x3Kernel,
+    args,
+    outShape,
+    output.channels * input.channels * 9,
+  );
+}
+
+/** Records conv3x3 into `pass` (prepares and encodes at once). */
 export function conv3x3(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   args: WeightedOpArgs,
 ): void {
-  const { input, output } = args;
-  const outShape = { channels: output.channels, height: input.height, width: input.width };
-  recordWeighted(device, pass, conv3x3Kernel, args, outShape, output.channels * input.channels * 9);
+  prepareConv3x3(device, args).encode(pass);
 }

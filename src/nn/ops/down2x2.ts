@@ -5,7 +5,8 @@
 import {
   WGSL_WEIGHTED,
   pixelBlockDispatch,
-  recordWeighted,
+  prepareWeighted,
+  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
@@ -41,16 +42,27 @@ export const down2x2Kernel: NnOpKernel = {
   dispatchSize: pixelBlockDispatch,
 };
 
-/** Records down2x2 (input height and width even). */
-export function down2x2(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  args: WeightedOpArgs,
-): void {
+/** Prepares down2x2 (input height and width even). */
+export function prepareDown2x2(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
   const { input, output } = args;
   if (input.height % 2 !== 0 || input.width % 2 !== 0) {
     throw new RangeError(`nn down2x2: input ${shapeString(input)} must have even height and width`);
   }
   const outShape = { channels: output.channels, height: input.height / 2, width: input.width / 2 };
-  recordWeighted(device, pass, down2x2Kernel, args, outShape, output.channels * input.channels * 4);
+  return prepareWeighted(
+    device,
+    down2x2Kernel,
+    args,
+    outShape,
+    output.channels * input.channels * 4,
+  );
+}
+
+/** Records down2x2 into `pass` (prepares and encodes at once). */
+export function down2x2(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  args: WeightedOpArgs,
+): void {
+  prepareDown2x2(device, args).encode(pass);
 }

@@ -6,7 +6,8 @@
 import {
   WGSL_WEIGHTED,
   pixelBlockDispatch,
-  recordWeighted,
+  prepareWeighted,
+  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
@@ -36,9 +37,14 @@ export const up2x2Kernel: NnOpKernel = {
   dispatchSize: pixelBlockDispatch,
 };
 
-/** Records up2x2: output is 2H × 2W with `output.channels` channels. */
-export function up2x2(device: GPUDevice, pass: GPUComputePassEncoder, args: WeightedOpArgs): void {
+/** Prepares up2x2: output is 2H × 2W with `output.channels` channels. */
+export function prepareUp2x2(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
   const { input, output } = args;
   const outShape = { channels: output.channels, height: input.height * 2, width: input.width * 2 };
-  recordWeighted(device, pass, up2x2Kernel, args, outShape, input.channels * output.channels * 4);
+  return prepareWeighted(device, up2x2Kernel, args, outShape, input.channels * output.channels * 4);
+}
+
+/** Records up2x2 into `pass` (prepares and encodes at once). */
+export function up2x2(device: GPUDevice, pass: GPUComputePassEncoder, args: WeightedOpArgs): void {
+  prepareUp2x2(device, args).encode(pass);
 }
