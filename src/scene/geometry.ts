@@ -1,6 +1,6 @@
 /** Procedural meshes (with tangents) for scenes and tests. */
 import type { Mesh } from './types.ts';
-import { vec3, type Vec3 } from './math.ts';
+import { transformPoint, vec3, type Mat4, type Vec3 } from './math.ts';
 
 class MeshBuilder {
   positions: number[] = [];
@@ -157,4 +157,65 @@ export function computeTangents(mesh: Mesh): Float32Array {
     out.set([...t, vec3.dot(vec3.cross(nn, t), bt) < 0 ? -1 : 1], i * 4);
   }
   return out;
+}
+
+/** The mesh moved by a rigid (or uniformly scaled) transform. */
+export function transformMesh(mesh: Mesh, m: Mat4): Mesh {
+  const n = mesh.positions.length / 3;
+  const positions = new Float32Array(n * 3);
+  const normals = new Float32Array(n * 3);
+  const tangents = new Float32Array(n * 4);
+  const source = mesh.tangents ?? computeTangents(mesh);
+  const dir = (v: Vec3): Vec3 =>
+    [0, 1, 2].map((r) => m[r]! * v[0] + m[4 + r]! * v[1] + m[8 + r]! * v[2]) as Vec3;
+  for (let i = 0; i < n; i++) {
+    const p = transformPoint(m, [
+      mesh.positions[i * 3]!,
+      mesh.positions[i * 3 + 1]!,
+      mesh.positions[i * 3 + 2]!,
+    ]);
+    positions.set([p[0], p[1], p[2]], i * 3);
+    normals.set(
+      vec3.normalize(
+        dir([mesh.normals[i * 3]!, mesh.normals[i * 3 + 1]!, mesh.normals[i * 3 + 2]!]),
+      ),
+      i * 3,
+    );
+    tangents.set(
+      [
+        ...vec3.normalize(dir([source[i * 4]!, source[i * 4 + 1]!, source[i * 4 + 2]!])),
+        source[i * 4 + 3]!,
+      ],
+      i * 4,
+    );
+  }
+  return { positions, normals, uvs: mesh.uvs, tangents, indices: mesh.indices };
+}
+
+/** One mesh holding all of `meshes` (one draw call for many static parts). */
+export function mergeMeshes(meshes: Mesh[]): Mesh {
+  const cat = (pick: (m: Mesh) => Float32Array) => {
+    const out = new Float32Array(meshes.reduce((s, m) => s + pick(m).length, 0));
+    let o = 0;
+    for (const m of meshes) {
+      out.set(pick(m), o);
+      o += pick(m).length;
+    }
+    return out;
+  };
+  const indices = new Uint32Array(meshes.reduce((s, m) => s + m.indices.length, 0));
+  let o = 0;
+  let base = 0;
+  for (const m of meshes) {
+    for (let k = 0; k < m.indices.length; k++) indices[o + k] = m.indices[k]! + base;
+    o += m.indices.length;
+    base += m.positions.length / 3;
+  }
+  return {
+    positions: cat((m) => m.positions),
+    normals: cat((m) => m.normals),
+    uvs: cat((m) => m.uvs),
+    tangents: cat((m) => m.tangents ?? computeTangents(m)),
+    indices,
+  };
 }

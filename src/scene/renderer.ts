@@ -1,0 +1,193 @@
+/**
+ * The data engine's front door: a scene, a camera path and sizes in; per frame, the inputs an
+ * engine hands an upscaler (jittered render-res color, depth, motion, reactive; DESIGN §4) and the
+ * display-res ground truth out, as GPU images (training, no disk) or as a FrameSource (CPU).
+ */
+import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts';
+import { InputError } from '../core/errors.ts';
+import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
+import { mipBias, renderSizeFor, type Size } from '../core/quality.ts';
+import type { FrameSource } from '../eval/frame-source.ts';
+import { createGpuImage, readGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
+import type { Camera } from './camera.ts';
+import { cameraPath, type CameraPath, type PathContext } from './paths.ts';
+import { proceduralScene } from './procedural/scenes.ts';
+import { createSceneRasterizer, type InputImages } from './rasterizer.ts';
+import type { Scene } from './types.ts';
+
+export interface SceneRendererOptions {
+  /** A Scene, or a built-in procedural scene name (see PROCEDURAL_SCENES). */
+  scene: Scene | string;
+  /** A built-in path name (see CAMERA_PATHS; default: the scene's), or a path built by the caller. */
+  path?: string | CameraPath;
+  displaySize: Size;
+  /** Display/render ratio (a quality mode's, or any in [1, 3]). Default 2. */
+  ratio?: number;
+  /** Chooses the procedural layout and the path's parameters. Default 1. */
+  seed?: number;
+  /** Ground-truth samples per display pixel (0 = no reference). Default 64. */
+  samples?: number;
+  /** Number of frames. Default 60. */
+  frames?: number;
+  /** Frames per second of scene time. Default 60. */
+  fps?: number;
+  /** Near = 1, far = 0 depth. Default false. */
+  depthInverted?: boolean;
+  /** Texture mip bias of the ground truth (display resolution). Default 0. */
+  referenceMipBias?: number;
+}
+
+/** One rendered frame, as GPU images owned by the renderer. */
+export interface RenderedFrame {
+  params: FrameParams;
+  /**
+   * Render-res inputs and (if samples > 0) the display-res reference. Two sets of buffers
+   * alternate: frame i's images stay valid until renderFrame(i + 2) is called; copy them to keep
+   * them longer. Destroyed by destroy().
+   */
+  gpu: InputImages & { reference?: GpuImage };
+}
+
+export interface SceneRenderer {
+  readonly header: SequenceHeader;
+  readonly frameCount: number;
+  readonly scene: Scene;
+  readonly device: GPUDevice;
+  /** Per-frame metadata (no rendering). */
+  frameParams(index: number): FrameParams;
+  renderFrame(index: number): Promise<RenderedFrame>;
+  destroy(): void;
+}
+
+/** Creates a renderer; frames are rendered on demand, in any order. */
+export function createSceneRenderer(
+  device: GPUDevice,
+  options: SceneRendererOptions,
+): SceneRenderer {
+  const seed = options.seed ?? 1;
+  const frames = options.frames ?? 60;
+  const fps = options.fps ?? 60;
+  const samples = options.samples ?? 64;
+  const ratio = options.ratio ?? 2;
+  const depthInverted = options.depthInverted ?? false;
+  if (!Number.isInteger(frames) || frames < 1)
+    throw new InputError(`frames must be a positive integer, got ${frames}`);
+  if (!Number.isInteger(samples) || samples < 0)
+    throw new InputError(`samples must be a non-negative integer, got ${samples}`);
+  if (!(fps > 0)) throw new InputError(`fps must be positive, got ${fps}`);
+  const displaySize = options.displaySize;
+  const renderSize = renderSizeFor(displaySize, ratio);
+  const scene =
+    typeof options.scene === 'string' ? proceduralScene(options.scene, seed) : options.scene;
+  const context: PathContext = { focus: scene.focus, frames, fps, seed };
+  const pathOption = options.path ?? scene.defaultPath;
+  const path = typeof pathOption === 'string' ? cameraPath(pathOption, context) : pathOption;
+  const phases = jitterPhaseCount(renderSize[0], displaySize[0]);
+  const inputBias = mipBias(renderSize, displaySize);
+
+  const header: SequenceHeader = {
+    renderSize,
+    displaySize,
+    depthInverted,
+    colorSpace: 'linear',
+    source: {
+      ...(scene.source ?? {}),
+      generator: 'uplift data engine',
+      scene: scene.name,
+      path: typeof pathOption === 'string' ? pathOption : 'custom',
+      seed,
+      samples,
+      fps,
+    },
+  };
+
+  const cameraAt = (i: number): Camera => {
+    const pose = path(i);
+    return { position: pose.position, target: pose.target, ...scene.lens };
+  };
+  const checkIndex = (i: number) => {
+    if (!Number.isInteger(i) || i < 0 || i >= frames)
+      throw new RangeError(`frame index ${i} is outside 0..${frames - 1}`);
+  };
+  const frameParams = (i: number): FrameParams => {
+    checkIndex(i);
+    return {
+      jitter: jitterOffset(i, phases),
+      reset: i === 0 || path(i).cut,
+      exposure: 1,
+      cameraNear: scene.lens.near,
+      cameraFar: scene.lens.far,
+      fovY: scene.lens.fovY,
+      motionScale: [1, 1],
+      frameTimeDelta: 1 / fps,
+    };
+  };
+
+  const rasterizer = createSceneRasterizer(device, scene);
+  const imageSets = [0, 1].map((k) => {
+    const at = (size: Size, what: string) =>
+      createGpuImage(device, size[0], size[1], `scene ${what} ${k}`);
+    return {
+      color: at(renderSize, 'color'),
+      depth: at(renderSize, 'depth'),
+      motion: at(renderSize, 'motion'),
+      reactive: at(renderSize, 'reactive'),
+      ...(samples > 0 ? { reference: at(displaySize, 'reference') } : {}),
+    };
+  });
+  let calls = 0;
+
+  return {
+    header,
+    frameCount: frames,
+    scene,
+    device,
+    frameParams,
+    async renderFrame(i) {
+      const params = frameParams(i);
+      const gpu = imageSets[calls++ % 2]!;
+      const time = i / fps;
+      // At a cut (or frame 0) there is no meaningful previous frame: motion against the same view.
+      const previous = params.reset
+        ? { camera: cameraAt(i), time }
+        : { camera: cameraAt(i - 1), time: (i - 1) / fps };
+      const view = { camera: cameraAt(i), time, depthInverted, mipBias: inputBias };
+      rasterizer.renderInputs(view, previous, params.jitter, gpu);
+      if (gpu.reference) {
+        rasterizer.renderReference(
+          { ...view, mipBias: options.referenceMipBias ?? 0 },
+          samples,
+          gpu.reference,
+        );
+      }
+      await device.queue.onSubmittedWorkDone();
+      return { params, gpu };
+    },
+    destroy() {
+      rasterizer.destroy();
+      for (const set of imageSets) for (const image of Object.values(set)) image.buffer.destroy();
+    },
+  };
+}
+
+/** The renderer as a FrameSource: frames read back to CPU images (color RGB, depth, motion, reactive, reference). */
+export function sceneFrameSource(renderer: SceneRenderer, name = renderer.scene.name): FrameSource {
+  return {
+    name,
+    header: renderer.header,
+    frameCount: renderer.frameCount,
+    frameParams: (i) => renderer.frameParams(i),
+    frameNumber: (i) => i,
+    async readFrame(i): Promise<FrameImages> {
+      const { gpu } = await renderer.renderFrame(i);
+      const { device } = renderer;
+      return {
+        color: await readGpuImage(device, gpu.color, 3),
+        depth: await readGpuImage(device, gpu.depth, 1),
+        motion: await readGpuImage(device, gpu.motion, 2),
+        reactive: await readGpuImage(device, gpu.reactive, 1),
+        ...(gpu.reference ? { reference: await readGpuImage(device, gpu.reference, 3) } : {}),
+      };
+    },
+  };
+}
