@@ -1,0 +1,118 @@
+/**
+ * Training run configuration: JSON file + CLI flags over the defaults, validated (bad values →
+ * InputError naming the key). Stored in checkpoints so a resumed run trains the same thing.
+ */
+import { InputError } from '../core/errors.ts';
+import type { GraphDescription } from '../nn/graph.ts';
+import { NETWORK_V1 } from '../nn/graph.ts';
+import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
+import { TINY_NETWORK } from './tiny-network.ts';
+
+/** Networks a run can train, by name. */
+export const NETWORKS: Record<string, GraphDescription> = { v1: NETWORK_V1, tiny: TINY_NETWORK };
+
+/**
+ * What a run trains on. `teacher`: the network alone imitates a fixed random teacher network of the
+ * same architecture on one fixed random batch (L1) — the overfit / smoke / throughput task that
+ * needs no frame pipeline.
+ */
+export type TrainTask = 'teacher';
+
+export interface TrainConfig {
+  readonly network: string;
+  readonly task: TrainTask;
+  /** Seeds the initial weights and the data. */
+  readonly seed: number;
+  /** Total optimizer steps (the schedule spans them). */
+  readonly steps: number;
+  /** Network input size [width, height] (multiples of the network's input multiple). */
+  readonly size: readonly [number, number];
+  readonly learningRate: number;
+  readonly warmupSteps: number;
+  /** Final learning rate / peak. */
+  readonly finalRatio: number;
+  readonly adam: AdamConfig;
+  /** Steps between log lines (and loss read-backs). */
+  readonly logEvery: number;
+  /** Steps between checkpoints (one is always written at the end). */
+  readonly checkpointEvery: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  network: 'v1',
+  task: 'teacher',
+  seed: 1,
+  steps: 1000,
+  size: [64, 64],
+  learningRate: 2e-3,
+  warmupSteps: 50,
+  finalRatio: 0.05,
+  adam: DEFAULT_ADAM,
+  logEvery: 10,
+  checkpointEvery: 200,
+};
+
+function positiveInt(key: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) <= 0) {
+    throw new InputError(
+      `training config: ${key} must be a positive integer, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v as number;
+}
+
+function nonNegative(key: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new InputError(
+      `training config: ${key} must be a non-negative number, got ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
+/** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
+export function resolveTrainConfig(
+  overrides: unknown,
+  base: TrainConfig = DEFAULT_TRAIN_CONFIG,
+): TrainConfig {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new InputError('training config must be a JSON object');
+  }
+  const o = overrides as Record<string, unknown>;
+  const known = new Set(Object.keys(DEFAULT_TRAIN_CONFIG));
+  for (const key of Object.keys(o)) {
+    if (!known.has(key)) throw new InputError(`training config: unknown key "${key}"`);
+  }
+  const merged = {
+    ...base,
+    ...o,
+    adam: { ...base.adam, ...(o.adam as object | undefined) },
+  } as TrainConfig;
+  if (!(merged.network in NETWORKS)) {
+    throw new InputError(
+      `training config: network must be one of ${Object.keys(NETWORKS).join(', ')}, got "${merged.network}"`,
+    );
+  }
+  if (merged.task !== 'teacher')
+    throw new InputError(`training config: unknown task "${merged.task}"`);
+  if (!Number.isInteger(merged.seed))
+    throw new InputError(`training config: seed must be an integer`);
+  positiveInt('steps', merged.steps);
+  if (!Array.isArray(merged.size) || merged.size.length !== 2) {
+    throw new InputError(`training config: size must be [width, height]`);
+  }
+  positiveInt('size[0]', merged.size[0]);
+  positiveInt('size[1]', merged.size[1]);
+  nonNegative('learningRate', merged.learningRate);
+  nonNegative('warmupSteps', merged.warmupSteps);
+  nonNegative('finalRatio', merged.finalRatio);
+  for (const key of ['beta1', 'beta2', 'epsilon', 'weightDecay', 'maxGradNorm'] as const) {
+    nonNegative(`adam.${key}`, merged.adam[key]);
+  }
+  if (merged.adam.beta1 >= 1 || merged.adam.beta2 >= 1) {
+    throw new InputError('training config: adam betas must be below 1');
+  }
+  positiveInt('logEvery', merged.logEvery);
+  positiveInt('checkpointEvery', merged.checkpointEvery);
+  return merged;
+}

@@ -1,0 +1,209 @@
+/**
+ * A training run with everything around the steps: output directory, checkpoints every N steps
+ * and at the end (also when the time limit is near, so a 10-minute GPU call stops cleanly),
+ * exact resume, a JSONL run log and the loss curve as SVG, progress callbacks.
+ *
+ *   out/checkpoint.ckpt   resume state (src/train/checkpoint.ts)
+ *   out/weights.uplift    the latest weights, loadable as a model
+ *   out/log.jsonl         one line per logged step: step, loss, lr, gradNorm, seconds
+ *   out/loss.svg          the loss curve
+ *   out/config.json       the resolved configuration
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../core/errors.ts';
+import { linePlotSvg } from '../report/line-plot.ts';
+import { createNetwork } from '../nn/network.ts';
+import { createGpuTensor, tensorLength, writeGpuTensor } from '../nn/tensor.ts';
+import { initWeights } from '../nn/weights.ts';
+import { mulberry32 } from '../core/random.ts';
+import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts';
+import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
+import { trainFixedBatch } from './fixed-batch.ts';
+import { captureCheckpoint, restoreTrainable } from './session.ts';
+import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
+
+/** One line of log.jsonl. */
+export interface LogEntry {
+  readonly step: number;
+  /** Mean loss over the steps since the previous entry. */
+  readonly loss: number;
+  readonly learningRate: number;
+  /** Global gradient norm of the last step (before clipping). */
+  readonly gradNorm: number;
+  /** Wall seconds of this run so far (resets on resume). */
+  readonly seconds: number;
+}
+
+export interface TrainOptions {
+  /** Output directory (created). */
+  readonly out: string;
+  /** Continue from out/checkpoint.ckpt; without it an existing checkpoint is an error. */
+  readonly resume?: boolean;
+  /** Stop (with a checkpoint) before this many seconds have passed. */
+  readonly timeLimitSeconds?: number;
+  /** Called after every logged chunk of steps. */
+  readonly onLog?: (entry: LogEntry, totalSteps: number) => void;
+  /** Stop (with a checkpoint) once this many steps are done in total, e.g. to split a run. */
+  readonly stopAtStep?: number;
+  /** Adapter name, recorded in the weights' metadata. */
+  readonly deviceName?: string;
+}
+
+export interface TrainResult {
+  /** Steps completed in total (including before a resume). */
+  readonly step: number;
+  /** True when every configured step is done; false when the time limit stopped the run. */
+  readonly finished: boolean;
+  readonly log: readonly LogEntry[];
+}
+
+/** Seconds kept in reserve under the time limit for the final checkpoint. */
+const CHECKPOINT_RESERVE_SECONDS = 5;
+
+/** The fixed teacher batch of a run: features and target derived from the seed only. */
+function teacherBatch(device: GPUDevice, config: TrainConfig) {
+  const graph = NETWORKS[config.network]!;
+  const [width, height] = config.size;
+  const channels = graph.inputs[0]!.channels;
+  const random = mulberry32(config.seed ^ 0x5eed);
+  const data = new Float32Array(channels * width * height).map(() => random());
+  const input = createGpuTensor(device, { channels, height, width }, 'teacher features');
+  writeGpuTensor(device, input, { channels, height, width, data });
+  const teacher = createNetwork(device, graph, initWeights(graph, config.seed + 1));
+  const encoder = device.createCommandEncoder();
+  const output = teacher.run(encoder, input).output;
+  const target = device.createBuffer({
+    label: 'teacher target',
+    size: tensorLength(output) * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
+  encoder.copyBufferToBuffer(output.buffer, 0, target, 0, target.size);
+  device.queue.submit([encoder.finish()]);
+  teacher.destroy();
+  return { input, target };
+}
+
+async function readLog(path: string, upToStep: number): Promise<LogEntry[]> {
+  if (!existsSync(path)) return [];
+  const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l.trim());
+  // Entries after the checkpoint belong to steps that will be redone.
+  return lines.map((l) => JSON.parse(l) as LogEntry).filter((e) => e.step <= upToStep);
+}
+
+function lossPlot(log: readonly LogEntry[], config: TrainConfig): string {
+  return linePlotSvg(
+    [{ name: 'train loss', values: log.map((e) => e.loss), x: log.map((e) => e.step) }],
+    {
+      title: `Training loss (${config.network}, ${config.task})`,
+      xLabel: 'step',
+      yLabel: 'loss',
+    },
+  );
+}
+
+/**
+ * Runs (or resumes) training. `overrides` are merged over the defaults, or over the checkpoint's
+ * config on resume (so e.g. `steps` can be raised to train longer).
+ */
+export async function train(
+  device: GPUDevice,
+  overrides: unknown,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  const start = performance.now();
+  const elapsed = () => (performance.now() - start) / 1000;
+  await mkdir(options.out, { recursive: true });
+  const paths = {
+    checkpoint: join(options.out, 'checkpoint.ckpt'),
+    weights: join(options.out, 'weights.uplift'),
+    log: join(options.out, 'log.jsonl'),
+    plot: join(options.out, 'loss.svg'),
+    config: join(options.out, 'config.json'),
+  };
+  let config: TrainConfig;
+  let trainable: TrainableNetwork;
+  let step = 0;
+  if (options.resume) {
+    const checkpoint = await loadCheckpoint(paths.checkpoint);
+    config = resolveTrainConfig(overrides, resolveTrainConfig(checkpoint.config));
+    trainable = restoreTrainable(device, checkpoint, config.adam, NETWORKS[config.network]);
+    step = checkpoint.step;
+  } else {
+    if (existsSync(paths.checkpoint)) {
+      throw new InputError(
+        `${paths.checkpoint} exists: pass --resume to continue it, or choose another --out`,
+      );
+    }
+    config = resolveTrainConfig(overrides);
+    const graph = NETWORKS[config.network]!;
+    trainable = createTrainableNetwork(device, graph, initWeights(graph, config.seed), config.adam);
+  }
+  await writeFile(paths.config, JSON.stringify(config, null, 2) + '\n');
+  const log = await readLog(paths.log, step);
+  const schedule: ScheduleConfig = {
+    peak: config.learningRate,
+    warmupSteps: config.warmupSteps,
+    totalSteps: config.steps,
+    finalRatio: config.finalRatio,
+  };
+  const batch = teacherBatch(device, config);
+  const save = async () => {
+    const checkpoint = await captureCheckpoint(trainable, {
+      step,
+      seed: config.seed,
+      config,
+      metadata: { task: config.task, steps: step, device: options.deviceName ?? 'unknown' },
+    });
+    await saveCheckpoint(paths.checkpoint, checkpoint);
+    await writeFileAtomic(paths.weights, checkpoint.weights);
+    await writeFileAtomic(
+      paths.log,
+      new TextEncoder().encode(log.map((e) => JSON.stringify(e) + '\n').join('')),
+    );
+    await writeFile(paths.plot, lossPlot(log, config));
+  };
+  let lastSaved = step;
+  let chunkSeconds = 0;
+  try {
+    const stopAt = Math.min(config.steps, options.stopAtStep ?? Infinity);
+    while (step < stopAt) {
+      const limit = options.timeLimitSeconds;
+      if (limit !== undefined && elapsed() + chunkSeconds + CHECKPOINT_RESERVE_SECONDS > limit)
+        break;
+      const chunkStart = elapsed();
+      const steps = Math.min(config.logEvery - (step % config.logEvery), stopAt - step);
+      const losses = await trainFixedBatch(device, trainable, batch.input, batch.target, {
+        startStep: step,
+        steps,
+        schedule,
+        readEvery: steps,
+      });
+      step += steps;
+      const entry: LogEntry = {
+        step,
+        loss: losses.reduce((a, b) => a + b, 0) / losses.length,
+        learningRate: learningRateAt(step - 1, schedule),
+        gradNorm: await trainable.adam.readGradNorm(),
+        seconds: Number(elapsed().toFixed(3)),
+      };
+      if (!Number.isFinite(entry.loss))
+        throw new Error(`training diverged at step ${step} (loss ${entry.loss})`);
+      log.push(entry);
+      options.onLog?.(entry, config.steps);
+      chunkSeconds = elapsed() - chunkStart;
+      if (step - lastSaved >= config.checkpointEvery) {
+        await save();
+        lastSaved = step;
+      }
+    }
+    if (lastSaved !== step || !existsSync(paths.checkpoint)) await save();
+  } finally {
+    batch.input.buffer.destroy();
+    batch.target.destroy();
+    trainable.destroy();
+  }
+  return { step, finished: step >= config.steps, log };
+}

@@ -1,0 +1,89 @@
+// The training run around the steps: files written (checkpoint, weights, JSONL log, SVG curve,
+// config), a run split in two calls (stop at step 4, resume) ending bit-identical to a straight
+// run, the time limit stopping cleanly with a checkpoint, and config / output-directory errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testGpu } from './helpers/gpu.ts';
+import { InputError } from '../src/core/errors.ts';
+import { train } from '../src/train/trainer.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
+import { decodeWeights } from '../src/nn/weights.ts';
+
+const config = {
+  network: 'tiny',
+  steps: 8,
+  size: [16, 16],
+  learningRate: 1e-2,
+  warmupSteps: 2,
+  logEvery: 2,
+  checkpointEvery: 4,
+};
+
+test('a run split by stop/resume ends bit-identical to a straight run, with its files', async () => {
+  const { device } = await testGpu();
+  const straightDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const splitDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const straight = await train(device, config, { out: straightDir });
+  assert.equal(straight.step, 8);
+  assert.ok(straight.finished);
+  assert.equal(straight.log.length, 4);
+  assert.ok(straight.log.at(-1)!.loss < straight.log[0]!.loss, 'loss falls');
+
+  const part = await train(device, config, { out: splitDir, stopAtStep: 4 });
+  assert.equal(part.step, 4);
+  assert.equal(part.finished, false);
+  await assert.rejects(
+    train(device, config, { out: splitDir }),
+    InputError,
+    'refuses to overwrite',
+  );
+  const rest = await train(device, {}, { out: splitDir, resume: true });
+  assert.equal(rest.step, 8);
+  assert.ok(rest.finished);
+
+  const read = (dir: string, name: string) => readFile(join(dir, name));
+  assert.ok(
+    (await read(straightDir, 'weights.uplift')).equals(await read(splitDir, 'weights.uplift')),
+  );
+  const losses = async (dir: string) =>
+    (await read(dir, 'log.jsonl'))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).loss);
+  assert.deepEqual(await losses(splitDir), await losses(straightDir));
+  assert.deepEqual((await readdir(splitDir)).sort(), [
+    'checkpoint.ckpt',
+    'config.json',
+    'log.jsonl',
+    'loss.svg',
+    'weights.uplift',
+  ]);
+  assert.match((await read(splitDir, 'loss.svg')).toString(), /<svg/);
+  const weights = decodeWeights(await read(splitDir, 'weights.uplift'));
+  assert.equal(weights.graph.name, 'uplift-tiny');
+  assert.equal(weights.metadata?.step, 8);
+});
+
+test('the time limit stops a run early with a checkpoint it can resume from', async () => {
+  const { device } = await testGpu();
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  // A limit below the checkpoint reserve: no step fits, but a resumable checkpoint is written.
+  const stopped = await train(device, config, { out: dir, timeLimitSeconds: 1 });
+  assert.equal(stopped.step, 0);
+  assert.equal(stopped.finished, false);
+  const resumed = await train(device, { steps: 2 }, { out: dir, resume: true });
+  assert.equal(resumed.step, 2);
+});
+
+test('bad training configs are InputErrors naming the key', () => {
+  assert.throws(() => resolveTrainConfig({ stepz: 3 }), /unknown key "stepz"/);
+  assert.throws(() => resolveTrainConfig({ steps: 0 }), /steps must be a positive integer/);
+  assert.throws(() => resolveTrainConfig({ network: 'huge' }), /network must be one of/);
+  assert.throws(() => resolveTrainConfig({ adam: { beta1: 1 } }), /betas/);
+  assert.throws(() => resolveTrainConfig([]), InputError);
+  assert.equal(resolveTrainConfig({ adam: { weightDecay: 0.1 } }).adam.beta2, 0.999);
+});
