@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,12 @@ function rejectsWith(pattern: RegExp) {
     assert.match(error.message, pattern);
     return true;
   };
+}
+
+async function writtenAnalytic(): Promise<string> {
+  const dir = await tempDir();
+  await writeAnalytic(dir);
+  return dir;
 }
 
 test('sequence round trip: writer → sequence.json last → openSequence reads the same frames', async () => {
@@ -158,6 +164,10 @@ test('a writer that stops before finish() leaves no sequence.json', async () => 
   await assert.rejects(openSequence(dir), rejectsWith(/sequence.json: not found/));
   // Leftover frame files also count as "something to overwrite".
   await assert.rejects(createSequenceWriter(dir, analytic.header), rejectsWith(/already holds/));
+  await assert.rejects(
+    createSequenceWriter(join(dir, 'other'), { ...analytic.header, renderSize: [0, 4] }),
+    rejectsWith(/other\/sequence.json \(header\): renderSize must be/),
+  );
   // Images that do not match the header are a programming error.
   await assert.rejects(
     writer.writeFrame(1, frame.params, { ...frame.images, depth: frame.images.motion }),
@@ -166,6 +176,20 @@ test('a writer that stops before finish() leaves no sequence.json', async () => 
 });
 
 test('missing frame files are named', async () => {
+  const empty = await tempDir();
+  writeFileSync(
+    join(empty, 'sequence.json'),
+    readFileSync(join(await writtenAnalytic(), 'sequence.json')),
+  );
+  for (const role of ['color', 'depth', 'motion']) mkdirSync(join(empty, role));
+  writeFileSync(join(empty, 'color/001.exr'), '');
+  await assert.rejects(
+    openSequence(empty),
+    rejectsWith(/color: no frame files \(names are frame numbers of 4\+ digits/),
+  );
+  rmSync(join(empty, 'motion'), { recursive: true });
+  await assert.rejects(openSequence(empty), rejectsWith(/motion: directory not found/));
+
   const dir = await tempDir();
   await writeAnalytic(dir);
   rmSync(join(dir, 'depth/0001.exr'));
@@ -269,6 +293,10 @@ test('sequence.json validation names the file, the frame and the field', async (
     [JSON.stringify({ ...good, depthInverted: 'yes' }), /depthInverted must be true or false/],
     [JSON.stringify({ ...good, colorSpace: 'rec709' }), /colorSpace must be "linear" or "srgb"/],
     [JSON.stringify({ ...good, frames: [] }), /frames must be a non-empty array/],
+    [
+      JSON.stringify({ ...good, displaySize: [3, 6] }),
+      /displaySize 3x6 is smaller than renderSize 4x3/,
+    ],
     ['[]', /must hold a JSON object/],
   ];
   for (const [text, pattern] of cases) {

@@ -24,6 +24,7 @@ export {
   formatSequenceJson,
   parseSequenceJson,
   validateFrameParams,
+  validateSequenceHeader,
   type SequenceDescription,
 } from './sequence-json.ts';
 export {

@@ -92,6 +92,37 @@ function size(value: unknown, file: string, field: string): Size {
   return [value[0], value[1]];
 }
 
+/**
+ * Checks the sequence-level fields of sequence.json (or a header given to a writer); `file` starts
+ * every error message. Missing depthInverted / colorSpace default to false / "linear".
+ */
+export function validateSequenceHeader(value: unknown, file: string): SequenceHeader {
+  if (!isRecord(value)) throw new InputError(`${file}: must hold a JSON object`);
+  const renderSize = size(value.renderSize, file, 'renderSize');
+  const displaySize = size(value.displaySize, file, 'displaySize');
+  if (displaySize[0] < renderSize[0] || displaySize[1] < renderSize[1]) {
+    throw new InputError(
+      `${file}: displaySize ${displaySize.join('x')} is smaller than renderSize ${renderSize.join('x')}`,
+    );
+  }
+  const depthInverted = value.depthInverted ?? false;
+  if (typeof depthInverted !== 'boolean') {
+    throw new InputError(
+      `${file}: depthInverted must be true or false, got ${show(depthInverted)}`,
+    );
+  }
+  const colorSpace = value.colorSpace ?? 'linear';
+  if (colorSpace !== 'linear' && colorSpace !== 'srgb') {
+    throw new InputError(`${file}: colorSpace must be "linear" or "srgb", got ${show(colorSpace)}`);
+  }
+  if (value.source !== undefined && !isRecord(value.source)) {
+    throw new InputError(`${file}: source must be an object, got ${show(value.source)}`);
+  }
+  const header: SequenceHeader = { renderSize, displaySize, depthInverted, colorSpace };
+  if (value.source !== undefined) header.source = value.source;
+  return header;
+}
+
 /** Parses and validates the text of a sequence.json; `file` starts every error message. */
 export function parseSequenceJson(text: string, file: string): SequenceDescription {
   let root: unknown;
@@ -101,29 +132,14 @@ export function parseSequenceJson(text: string, file: string): SequenceDescripti
     throw new InputError(`${file}: invalid JSON (${(error as Error).message})`);
   }
   if (!isRecord(root)) throw new InputError(`${file}: must hold a JSON object`);
-  if (root.version !== 1)
+  if (root.version !== 1) {
     throw new InputError(`${file}: version must be 1, got ${show(root.version)}`);
-  const renderSize = size(root.renderSize, file, 'renderSize');
-  const displaySize = size(root.displaySize, file, 'displaySize');
-  const depthInverted = root.depthInverted ?? false;
-  if (typeof depthInverted !== 'boolean') {
-    throw new InputError(
-      `${file}: depthInverted must be true or false, got ${show(depthInverted)}`,
-    );
   }
-  const colorSpace = root.colorSpace ?? 'linear';
-  if (colorSpace !== 'linear' && colorSpace !== 'srgb') {
-    throw new InputError(`${file}: colorSpace must be "linear" or "srgb", got ${show(colorSpace)}`);
-  }
-  if (root.source !== undefined && !isRecord(root.source)) {
-    throw new InputError(`${file}: source must be an object, got ${show(root.source)}`);
-  }
+  const header = validateSequenceHeader(root, file);
   if (!Array.isArray(root.frames) || root.frames.length === 0) {
     throw new InputError(`${file}: frames must be a non-empty array, got ${show(root.frames)}`);
   }
   const frames = root.frames.map((f, i) => validateFrameParams(f, `${file}: frames[${i}]`));
-  const header: SequenceHeader = { renderSize, displaySize, depthInverted, colorSpace };
-  if (root.source !== undefined) header.source = root.source;
   return { header, frames };
 }
 

@@ -23,7 +23,12 @@ import type { FrameSource } from '../eval/frame-source.ts';
 import { writeExr } from './exr/file.ts';
 import { readColor, readDepth, readMotion, readReactive, readReference } from './frame-files.ts';
 import { writePng } from './png.ts';
-import { formatSequenceJson, parseSequenceJson, validateFrameParams } from './sequence-json.ts';
+import {
+  formatSequenceJson,
+  parseSequenceJson,
+  validateFrameParams,
+  validateSequenceHeader,
+} from './sequence-json.ts';
 
 /** The per-frame file kinds, each in its own subdirectory. */
 export const FRAME_ROLES = ['color', 'depth', 'motion', 'reactive', 'reference'] as const;
@@ -91,8 +96,13 @@ function frameNumbers(dir: string, frameCount: number, roles: Map<FrameRole, Rol
   for (const role of REQUIRED_ROLES) for (const n of roles.get(role)!.files.keys()) all.add(n);
   const numbers = [...all].sort((a, b) => a - b);
   const color = roles.get('color')!;
+  if (numbers.length === 0) {
+    throw new InputError(
+      `${join(dir, 'color')}: no frame files (names are frame numbers of 4+ digits: 0000.exr, 0001.exr…)`,
+    );
+  }
   if (numbers.length < frameCount) {
-    const first = numbers[0] ?? 0;
+    const first = numbers[0]!;
     let missing = first;
     while (all.has(missing)) missing++;
     throw new InputError(
@@ -245,6 +255,7 @@ export async function createSequenceWriter(
   options: SequenceWriterOptions = {},
 ): Promise<SequenceWriter> {
   const jsonPath = join(dir, 'sequence.json');
+  validateSequenceHeader(header, `${jsonPath} (header)`);
   if (existsSync(jsonPath) || hasFrameFiles(dir)) {
     if (!options.overwrite) {
       throw new InputError(
