@@ -59,8 +59,9 @@ export function frameFileName(number: number, extension: string, digits = 4): st
 interface RoleFiles {
   /** Frame number → file name. */
   files: Map<number, string>;
-  /** Digits in the file names (for naming a missing file). */
+  /** Digits and extension of the file names (for naming a missing file). */
   digits: number;
+  extension: string;
 }
 
 /** The frame files of one role directory (undefined if the directory does not exist). */
@@ -70,6 +71,7 @@ function listRole(dir: string, role: FrameRole): RoleFiles | undefined {
   if (!statSync(roleDir).isDirectory()) throw new InputError(`${roleDir}: not a directory`);
   const files = new Map<number, string>();
   let digits = 4;
+  let extension = ROLE_EXTENSIONS[role][0]!;
   for (const name of readdirSync(roleDir).sort()) {
     const match = FRAME_FILE.exec(name);
     if (!match || !ROLE_EXTENSIONS[role].includes(match[2]!.toLowerCase())) continue;
@@ -82,8 +84,9 @@ function listRole(dir: string, role: FrameRole): RoleFiles | undefined {
     }
     files.set(number, name);
     digits = match[1]!.length;
+    extension = match[2]!;
   }
-  return { files, digits };
+  return { files, digits, extension };
 }
 
 /**
@@ -106,7 +109,7 @@ function frameNumbers(dir: string, frameCount: number, roles: Map<FrameRole, Rol
     let missing = first;
     while (all.has(missing)) missing++;
     throw new InputError(
-      `${join(dir, 'color', frameFileName(missing, 'exr', color.digits))}: missing (sequence.json lists ${frameCount} frames, found files for ${numbers.length})`,
+      `${join(dir, 'color', frameFileName(missing, color.extension, color.digits))}: missing (sequence.json lists ${frameCount} frames, found files for ${numbers.length})`,
     );
   }
   if (numbers.length > frameCount) {
@@ -143,11 +146,12 @@ export async function openSequence(dir: string): Promise<FrameSource> {
   const numbers = frameNumbers(dir, frames.length, roles);
   const paths = numbers.map((number) => {
     const frame = new Map<FrameRole, string>();
-    for (const [role, { files, digits }] of roles) {
+    for (const [role, { files, digits, extension }] of roles) {
       const name = files.get(number);
       if (!name) {
-        const ext = role === 'reactive' ? 'png' : 'exr';
-        throw new InputError(`${join(dir, role, frameFileName(number, ext, digits))}: missing`);
+        throw new InputError(
+          `${join(dir, role, frameFileName(number, extension, digits))}: missing`,
+        );
       }
       frame.set(role, join(dir, role, name));
     }
