@@ -63,13 +63,6 @@ export class ByteReader {
     return v;
   }
 
-  f32(): number {
-    this.need(4);
-    const v = this.view.getFloat32(this.pos, true);
-    this.pos += 4;
-    return v;
-  }
-
   /** An unsigned 64-bit integer as a number (exact below 2^53; larger values are out of range anyway). */
   u64(): number {
     this.need(8);

@@ -26,16 +26,6 @@ export function halfToFloat(bits: number): number {
   return halfToFloatTable()[bits & 0xffff]!;
 }
 
-/** Converts half bit patterns to floats in bulk. */
-export function halfsToFloats(
-  bits: Uint16Array,
-  out: Float32Array = new Float32Array(bits.length),
-) {
-  const table = halfToFloatTable();
-  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i]!]!;
-  return out;
-}
-
 /**
  * The half bit pattern nearest to `value` (round to nearest, ties to even, as Imath's half does);
  * values beyond the half range become ±Infinity, NaN stays NaN.
