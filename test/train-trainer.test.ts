@@ -85,5 +85,6 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ network: 'huge' }), /network must be one of/);
   assert.throws(() => resolveTrainConfig({ adam: { beta1: 1 } }), /betas/);
   assert.throws(() => resolveTrainConfig([]), InputError);
+  assert.throws(() => resolveTrainConfig({ size: [30, 32] }), /multiples of 8/);
   assert.equal(resolveTrainConfig({ adam: { weightDecay: 0.1 } }).adam.beta2, 0.999);
 });

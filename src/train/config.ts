@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { GraphDescription } from '../nn/graph.ts';
-import { NETWORK_V1 } from '../nn/graph.ts';
+import { NETWORK_V1, inputMultiple } from '../nn/graph.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
@@ -101,8 +101,14 @@ export function resolveTrainConfig(
   if (!Array.isArray(merged.size) || merged.size.length !== 2) {
     throw new InputError(`training config: size must be [width, height]`);
   }
-  positiveInt('size[0]', merged.size[0]);
-  positiveInt('size[1]', merged.size[1]);
+  const multiple = inputMultiple(NETWORKS[merged.network]!);
+  for (const [i, v] of merged.size.entries()) {
+    if (positiveInt(`size[${i}]`, v) % multiple !== 0) {
+      throw new InputError(
+        `training config: size must be multiples of ${multiple}, got ${merged.size.join('x')}`,
+      );
+    }
+  }
   nonNegative('learningRate', merged.learningRate);
   nonNegative('warmupSteps', merged.warmupSteps);
   nonNegative('finalRatio', merged.finalRatio);

@@ -44,6 +44,8 @@ export interface TrainOptions {
   readonly resume?: boolean;
   /** Stop (with a checkpoint) before this many seconds have passed. */
   readonly timeLimitSeconds?: number;
+  /** Called once the start step is known (0, or the checkpoint's). */
+  readonly onStart?: (step: number, totalSteps: number) => void;
   /** Called after every logged chunk of steps. */
   readonly onLog?: (entry: LogEntry, totalSteps: number) => void;
   /** Stop (with a checkpoint) once this many steps are done in total, e.g. to split a run. */
@@ -169,6 +171,7 @@ export async function train(
   let chunkSeconds = 0;
   try {
     const stopAt = Math.min(config.steps, options.stopAtStep ?? Infinity);
+    options.onStart?.(step, config.steps);
     while (step < stopAt) {
       const limit = options.timeLimitSeconds;
       if (limit !== undefined && elapsed() + chunkSeconds + CHECKPOINT_RESERVE_SECONDS > limit)

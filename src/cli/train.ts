@@ -1,0 +1,131 @@
+/**
+ * `uplift train`: a training run from a config file and flags, with a progress bar (ETA), a
+ * time limit that stops cleanly with a checkpoint (one GPU-machine call lasts at most 10
+ * minutes: run again with --resume), and a JSON summary on stdout.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.ts';
+import { parseSize } from '../core/quality.ts';
+import { train, type LogEntry } from '../train/trainer.ts';
+import { cliGpu } from './gpu-arg.ts';
+import { createProgress, type Progress } from './progress.ts';
+
+interface TrainFlags {
+  config?: string;
+  out: string;
+  resume?: boolean;
+  steps?: string;
+  stopAt?: string;
+  timeLimit?: string;
+  network?: string;
+  size?: string;
+  seed?: string;
+  lr?: string;
+  quiet?: boolean;
+}
+
+function integerFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isInteger(v)) throw new InputError(`--${name} must be an integer, got "${text}"`);
+  return v;
+}
+
+function numberFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new InputError(`--${name} must be a positive number, got "${text}"`);
+  return v;
+}
+
+/** Config file contents overlaid with the flags that set config keys. */
+async function configOverrides(flags: TrainFlags): Promise<Record<string, unknown>> {
+  let base: Record<string, unknown> = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (e) {
+      throw new InputError(`cannot read config ${flags.config}: ${(e as Error).message}`);
+    }
+    try {
+      base = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new InputError(`config ${flags.config} is not JSON: ${(e as Error).message}`);
+    }
+  }
+  const size = flags.size ? parseSize(flags.size, '--size') : undefined;
+  const fromFlags = {
+    steps: integerFlag('steps', flags.steps),
+    network: flags.network,
+    size,
+    seed: integerFlag('seed', flags.seed),
+    learningRate: numberFlag('lr', flags.lr),
+  };
+  return {
+    ...base,
+    ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)),
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a network on the GPU (checkpoints, exact resume, run log, loss curve)')
+    .option('--config <file>', 'training config JSON (keys of TrainConfig, src/train/config.ts)')
+    .option('--out <dir>', 'output directory: checkpoint, weights, log, loss curve', 'runs/train')
+    .option('--resume', 'continue from <out>/checkpoint.ckpt')
+    .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
+    .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
+    .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
+    .option('--network <name>', 'network to train: v1 or tiny')
+    .option('--size <WxH>', 'training input size, multiples of 8')
+    .option('--seed <n>', 'seed of initial weights and data')
+    .option('--lr <rate>', 'peak learning rate')
+    .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  uplift train --network tiny --size 32x32 --steps 200 --out runs/smoke\n' +
+        '  uplift train --config train.json --out runs/v1 --time-limit 540\n' +
+        '  uplift train --out runs/v1 --resume --time-limit 540',
+    )
+    .action(async (flags: TrainFlags) => {
+      const overrides = await configOverrides(flags);
+      const gpu = await cliGpu(flags.quiet);
+      let progress: Progress | undefined;
+      let lastStep = 0;
+      const result = await train(gpu.device, overrides, {
+        out: flags.out,
+        resume: !!flags.resume,
+        timeLimitSeconds: numberFlag('time-limit', flags.timeLimit),
+        stopAtStep: integerFlag('stop-at', flags.stopAt),
+        deviceName: gpu.adapterName,
+        onStart(step, total) {
+          progress = createProgress('train', total - step, flags.quiet);
+          lastStep = step;
+        },
+        onLog(entry: LogEntry) {
+          const status = `loss ${entry.loss.toPrecision(4)} lr ${entry.learningRate.toExponential(2)}`;
+          for (; lastStep < entry.step; lastStep++) progress?.tick(status);
+        },
+      });
+      progress?.stop();
+      const last = result.log.at(-1);
+      console.log(
+        JSON.stringify(
+          {
+            out: flags.out,
+            step: result.step,
+            finished: result.finished,
+            loss: last?.loss ?? null,
+            seconds: last?.seconds ?? 0,
+          },
+          null,
+          2,
+        ),
+      );
+    });
+}
