@@ -162,19 +162,21 @@ const weightedOps = {
   up2x2: { gpu: up2x2, cpu: up2x2Cpu, taps: 4 },
 };
 
-const cases: [number, number, Activation][] = [
-  [3, 5, 'none'],
-  [7, 6, 'relu'],
-  [4, 8, 'leaky'],
-  [1, 1, 'relu'],
+/** [Cin, Cout, activation, height, width]: odd channel counts, partial tiles and channel blocks. */
+const cases: [number, number, Activation, number, number][] = [
+  [3, 5, 'none', 16, 24],
+  [7, 6, 'relu', 16, 24],
+  [4, 8, 'leaky', 14, 22],
+  [9, 12, 'leaky', 10, 6],
+  [1, 1, 'relu', 2, 4],
 ];
 
 for (const [opName, op] of Object.entries(weightedOps)) {
-  test(`${opName} GPU matches the CPU reference on random inputs (odd channels, 24x16)`, async () => {
+  test(`${opName} GPU matches the CPU reference on random inputs (odd channels and sizes)`, async () => {
     const { device } = await testGpu();
     let seed = 100;
-    for (const [cin, cout, activation] of cases) {
-      const input = randomTensor(cin, 16, 24, seed++);
+    for (const [cin, cout, activation, height, width] of cases) {
+      const input = randomTensor(cin, height, width, seed++);
       const weight = randomArray(cin * cout * op.taps, seed++);
       const bias = randomArray(cout, seed++);
       const expected = op.cpu(input, weight, bias, activation);
@@ -193,7 +195,7 @@ for (const [opName, op] of Object.entries(weightedOps)) {
       assertClose(
         await readGpuTensor(device, output),
         expected,
-        `${opName} ${cin}->${cout} ${activation}`,
+        `${opName} ${cin}->${cout} ${activation} ${width}x${height}`,
       );
     }
   });

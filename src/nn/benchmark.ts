@@ -1,0 +1,122 @@
+/**
+ * GPU timing of a network's forward: every node timed in its own pass with timestamp queries,
+ * medians over iterations. Run directly for JSON on stdout:
+ *   tsx src/nn/benchmark.ts [--size 1920x1080] [--iterations 20]
+ * (in Node, with Dawn's timestamp quantization off; DESIGN §11).
+ */
+import { createGpuTimer } from '../gpu/profiler.ts';
+import { NETWORK_V1, macsPerNode, macsPerOutputPixel, type GraphDescription } from './graph.ts';
+import { createNetwork, type Parameters } from './network.ts';
+import { createGpuTensor } from './tensor.ts';
+import { initWeights } from './weights.ts';
+
+/** Result of `benchmarkNetwork`. */
+export interface NetworkBenchmark {
+  readonly network: string;
+  readonly width: number;
+  readonly height: number;
+  readonly iterations: number;
+  /** Median over iterations of the sum of the node times, in ms. */
+  readonly totalMs: number;
+  /** Median time of each node, in ms. */
+  readonly nodeMs: Record<string, number>;
+  /** Multiply-accumulates per second over the whole network, in billions. */
+  readonly gmacPerSecond: number;
+  /** Per weighted node: billions of MACs per second. */
+  readonly nodeGmacPerSecond: Record<string, number>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Times the forward of `graph` at width × height (one warm-up run first). */
+export async function benchmarkNetwork(
+  device: GPUDevice,
+  graph: GraphDescription,
+  parameters: Parameters,
+  width: number,
+  height: number,
+  iterations = 10,
+): Promise<NetworkBenchmark> {
+  const network = createNetwork(device, graph, parameters);
+  const inputs = new Map(
+    graph.inputs.map((i) => [
+      i.name,
+      createGpuTensor(device, { channels: i.channels, height, width }),
+    ]),
+  );
+  const timer = createGpuTimer(device, graph.nodes.length);
+  const samples = new Map<string, number[]>(graph.nodes.map((n) => [n.name, []]));
+  for (let i = 0; i <= iterations; i++) {
+    const encoder = device.createCommandEncoder();
+    network.run(encoder, inputs, { timer });
+    timer.resolve(encoder);
+    device.queue.submit([encoder.finish()]);
+    const times = await timer.read();
+    if (i === 0) continue; // warm-up: pipeline creation, first touches of memory
+    for (const [name, ms] of times) samples.get(name)!.push(ms);
+  }
+  timer.destroy();
+  network.destroy();
+  for (const t of inputs.values()) t.buffer.destroy();
+  const nodeMs: Record<string, number> = {};
+  for (const [name, values] of samples) nodeMs[name] = median(values);
+  const totals = Array.from({ length: iterations }, (_, k) =>
+    [...samples.values()].reduce((s, v) => s + v[k]!, 0),
+  );
+  const totalMs = median(totals);
+  const pixels = width * height;
+  const nodeGmacPerSecond: Record<string, number> = {};
+  for (const [name, macs] of macsPerNode(graph)) {
+    if (macs > 0) nodeGmacPerSecond[name] = (macs * pixels) / (nodeMs[name]! * 1e6);
+  }
+  return {
+    network: `${graph.name} v${graph.version}`,
+    width,
+    height,
+    iterations,
+    totalMs,
+    nodeMs,
+    gmacPerSecond: (macsPerOutputPixel(graph) * pixels) / (totalMs * 1e6),
+    nodeGmacPerSecond,
+  };
+}
+
+async function main(): Promise<void> {
+  const { requestGpu } = await import('../gpu/device.ts');
+  const { parseSize } = await import('../core/quality.ts');
+  const args = process.argv.slice(2);
+  const flag = (name: string, fallback: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+  };
+  const [width, height] = parseSize(flag('--size', '1920x1080'));
+  const iterations = Number(flag('--iterations', '20'));
+  const gpu = await requestGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
+  const result = await benchmarkNetwork(
+    gpu.device,
+    NETWORK_V1,
+    initWeights(NETWORK_V1, 1),
+    width,
+    height,
+    iterations,
+  );
+  console.log(
+    JSON.stringify(
+      { adapter: gpu.adapterName, date: new Date().toISOString(), ...result },
+      null,
+      2,
+    ),
+  );
+  gpu.device.destroy();
+}
+
+if (
+  typeof process !== 'undefined' &&
+  process.argv[1] &&
+  import.meta.url === new URL(`file://${process.argv[1]}`).href
+)
+  await main();
