@@ -1,0 +1,126 @@
+/**
+ * Feature assembly (display resolution, padded to multiples of 8): the network input, 8 planar
+ * channels — reprojected state ×4, jitter-aware current luma, reprojected history luma,
+ * colorfulness, disocclusion cue. Exact definition and CPU reference: src/reference/nn/frame.ts.
+ */
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import type { GpuTensor } from '../tensor.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../reference/nn/frame.ts';
+import { WGSL_FRAME } from './wgsl.ts';
+
+const code = /* wgsl */ `
+struct Params {
+  width: u32, height: u32, renderWidth: u32, renderHeight: u32,
+  paddedWidth: u32, paddedHeight: u32, reset: u32, jitterX: f32, jitterY: f32,
+}
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> color: array<vec4f>;
+@group(0) @binding(2) var<storage, read> motion: array<vec4f>;
+@group(0) @binding(3) var<storage, read> history: array<vec4f>;
+@group(0) @binding(4) var<storage, read> state: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> features: array<f32>;
+${WGSL_COMMON}
+${WGSL_FRAME}
+fn renderTexel(x: i32, y: i32) -> vec4f {
+  return color[texelAt(u.renderWidth, u.renderHeight, x, y)];
+}
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
+  let plane = u.paddedWidth * u.paddedHeight;
+  let o = id.y * u.paddedWidth + id.x;
+  var f: array<f32, 8>;
+  if (id.x < u.width && id.y < u.height) {
+    let i = id.y * u.width + id.x;
+    let h = history[i];
+    let valid = historyValid(h.a, u.reset);
+    if (u.reset == 0u) {
+      let s = state[i];
+      f[0] = finiteOr0(s.x);
+      f[1] = finiteOr0(s.y);
+      f[2] = finiteOr0(s.z);
+      f[3] = finiteOr0(s.w);
+    }
+    // Bilinear luma on the grid of jittered sample positions, at p - j - 0.5.
+    let p = centreInRender(id.xy, vec2u(u.renderWidth, u.renderHeight), vec2u(u.width, u.height));
+    let g = p - vec2f(u.jitterX, u.jitterY) - 0.5;
+    let base = floor(g);
+    let t = g - base;
+    let x0 = i32(base.x);
+    let y0 = i32(base.y);
+    let top = mix(renderTexel(x0, y0).a, renderTexel(x0 + 1, y0).a, t.x);
+    let bottom = mix(renderTexel(x0, y0 + 1).a, renderTexel(x0 + 1, y0 + 1).a, t.x);
+    f[4] = mix(top, bottom, t.y);
+    if (valid) {
+      f[5] = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
+    }
+    let rx = i32(renderPixelOf(id.x, u.renderWidth, u.width));
+    let ry = i32(renderPixelOf(id.y, u.renderHeight, u.height));
+    var chroma = 0.0;
+    for (var dy = -1; dy <= 1; dy++) {
+      for (var dx = -1; dx <= 1; dx++) {
+        let c = renderTexel(rx + dx, ry + dy).rgb;
+        chroma += max(c.r, max(c.g, c.b)) - min(c.r, min(c.g, c.b));
+      }
+    }
+    f[6] = chroma / 9.0;
+    let m = motion[u32(ry) * u.renderWidth + u32(rx)];
+    f[7] = max(max(m.z, m.w), select(1.0, 0.0, valid));
+  }
+  for (var k = 0u; k < 8u; k++) { features[k * plane + o] = f[k]; }
+}
+`;
+
+/** GPU inputs of feature assembly (prepared: render size; reprojected: display size). */
+export interface FeatureGpuInputs {
+  readonly color: GpuImage;
+  readonly motion: GpuImage;
+  readonly history: GpuImage;
+  readonly state: GpuImage;
+}
+
+/**
+ * Records feature assembly into `pass`. `output` must be 8 × padded height × padded width of the
+ * display size (`paddedSize`).
+ */
+export function encodeFeatures(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  inputs: FeatureGpuInputs,
+  params: NeuralFrameParams,
+  output: GpuTensor,
+): void {
+  const { width, height } = inputs.history;
+  const [pw, ph] = paddedSize([width, height]);
+  if (output.channels !== FEATURE_CHANNELS || output.width !== pw || output.height !== ph) {
+    throw new RangeError(
+      `features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
+    );
+  }
+  const kernel = createKernel(device, { label: 'nn features', code });
+  kernel.dispatch(
+    pass,
+    [groupsFor(pw, TILE), groupsFor(ph, TILE)],
+    [
+      inputs.color.buffer,
+      inputs.motion.buffer,
+      inputs.history.buffer,
+      inputs.state.buffer,
+      output.buffer,
+    ],
+    packUniforms([
+      u32(width),
+      u32(height),
+      u32(inputs.color.width),
+      u32(inputs.color.height),
+      u32(pw),
+      u32(ph),
+      u32(params.reset),
+      f32(params.jitter[0]),
+      f32(params.jitter[1]),
+    ]),
+  );
+}

@@ -1,0 +1,164 @@
+/**
+ * Output activations + oriented-Gaussian filter (display resolution): from the network's raw
+ * output, σ1, σ2, θ, α and the recurrent state; the 4×4 window of jittered render samples weighted
+ * by exp(−½ dᵀΣ⁻¹d), normalised (max-shifted, so the sum is ≥ 1). Writes the filtered color with α
+ * in a, and the new state. Exact definition and CPU reference: src/reference/nn/frame.ts.
+ */
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import type { GpuTensor } from '../tensor.ts';
+import { RAW_CHANNELS, paddedSize } from '../../reference/nn/frame.ts';
+import type { Size } from '../../core/quality.ts';
+import { WGSL_FRAME } from './wgsl.ts';
+
+/**
+ * Uniforms, bindings 1 (raw) and 2 (prepared color) and the window evaluation shared with the
+ * filter's backward: `readKernel`, `gatherWindow`, `windowWeights`.
+ */
+export const WGSL_KPN = /* wgsl */ `
+struct Params {
+  width: u32, height: u32, renderWidth: u32, renderHeight: u32,
+  paddedWidth: u32, paddedHeight: u32, jitterX: f32, jitterY: f32, ratioX: f32, ratioY: f32,
+}
+@group(0) @binding(0) var<uniform> u: Params;
+@group(0) @binding(1) var<storage, read> raw: array<f32>;
+@group(0) @binding(2) var<storage, read> color: array<vec4f>;
+${WGSL_COMMON}
+${WGSL_FRAME}
+fn rawAt(k: u32, p: vec2u) -> f32 {
+  return raw[(k * u.paddedHeight + p.y) * u.paddedWidth + p.x];
+}
+
+// The in-image samples of a pixel's 4x4 window: offsets from the pixel centre (display pixels)
+// and colors.
+struct Window {
+  count: u32,
+  d: array<vec2f, 16>,
+  color: array<vec3f, 16>,
+}
+
+fn gatherWindow(p: vec2u) -> Window {
+  var w: Window;
+  let x0 = windowStart(p.x, u.renderWidth, u.width);
+  let y0 = windowStart(p.y, u.renderHeight, u.height);
+  let centre = vec2f(p) + 0.5;
+  for (var y = y0; y < y0 + 4; y++) {
+    if (y < 0 || y >= i32(u.renderHeight)) { continue; }
+    for (var x = x0; x < x0 + 4; x++) {
+      if (x < 0 || x >= i32(u.renderWidth)) { continue; }
+      w.d[w.count] = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY))
+        * vec2f(u.ratioX, u.ratioY) - centre;
+      w.color[w.count] = color[u32(y) * u.renderWidth + u32(x)].rgb;
+      w.count++;
+    }
+  }
+  return w;
+}
+
+// Rotated offsets (u, v) of sample n for angle theta.
+fn rotated(d: vec2f, theta: f32) -> vec2f {
+  let c = cos(theta);
+  let s = sin(theta);
+  return vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
+}
+
+// exp(-(q - qMin)/2) per sample, q = (u/s1)^2 + (v/s2)^2.
+fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
+  var q: array<f32, 16>;
+  var qMin = 3.4e38;
+  for (var n = 0u; n < w.count; n++) {
+    let r = rotated(w.d[n], theta);
+    q[n] = (r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2);
+    qMin = min(qMin, q[n]);
+  }
+  for (var n = 0u; n < w.count; n++) { q[n] = exp(-0.5 * (q[n] - qMin)); }
+  return q;
+}
+`;
+
+const code = /* wgsl */ `
+${WGSL_KPN}
+@group(0) @binding(3) var<storage, read_write> filtered: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> stateOut: array<vec4f>;
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let p = id.xy;
+  let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
+  let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
+  let w = gatherWindow(p);
+  let weights = windowWeights(w, s1, s2, rawAt(2u, p));
+  var sum = 0.0;
+  var acc = vec3f(0.0);
+  for (var n = 0u; n < w.count; n++) {
+    sum += weights[n];
+    acc += weights[n] * w.color[n];
+  }
+  let o = id.y * u.width + id.x;
+  filtered[o] = vec4f(acc / sum, sigmoid(rawAt(3u, p)));
+  stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
+                      tanhSafe(rawAt(7u, p)));
+}
+`;
+
+/** The uniform block of the filter and its backward. */
+export function kpnUniforms(
+  render: Size,
+  display: Size,
+  jitter: readonly [number, number],
+): ArrayBuffer {
+  const [pw, ph] = paddedSize(display);
+  return packUniforms([
+    u32(display[0]),
+    u32(display[1]),
+    u32(render[0]),
+    u32(render[1]),
+    u32(pw),
+    u32(ph),
+    f32(jitter[0]),
+    f32(jitter[1]),
+    f32(display[0] / render[0]),
+    f32(display[1] / render[1]),
+  ]);
+}
+
+/** Checks that `raw` is the padded network output for `display`. */
+export function checkRawShape(
+  raw: { channels: number; height: number; width: number },
+  display: Size,
+): void {
+  const [pw, ph] = paddedSize(display);
+  if (raw.channels !== RAW_CHANNELS || raw.width !== pw || raw.height !== ph) {
+    throw new RangeError(
+      `raw network output must be ${RAW_CHANNELS}x${ph}x${pw} for display ${display[0]}x${display[1]}, got ${raw.channels}x${raw.height}x${raw.width}`,
+    );
+  }
+}
+
+/** Output images of the filter (display size): filtered rgb with α in a, and the new state. */
+export interface KpnFilterTargets {
+  readonly filtered: GpuImage;
+  readonly state: GpuImage;
+}
+
+/** Records the activations + filter into `pass`; `color` is the prepared color (render size). */
+export function encodeKpnFilter(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  raw: GpuTensor,
+  color: GpuImage,
+  jitter: readonly [number, number],
+  targets: KpnFilterTargets,
+): void {
+  const display: Size = [targets.filtered.width, targets.filtered.height];
+  checkRawShape(raw, display);
+  const kernel = createKernel(device, { label: 'nn kpn filter', code });
+  kernel.dispatch(
+    pass,
+    [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],
+    [raw.buffer, color.buffer, targets.filtered.buffer, targets.state.buffer],
+    kpnUniforms([color.width, color.height], display, jitter),
+  );
+}

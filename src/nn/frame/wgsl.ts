@@ -1,0 +1,43 @@
+/**
+ * WGSL shared by the neural-frame kernels (twins of the helpers in src/reference/nn/frame.ts).
+ * Needs WGSL_COMMON (isFiniteF) before it.
+ */
+import { SIGMA_MIN } from '../../reference/nn/frame.ts';
+
+export const WGSL_FRAME = /* wgsl */ `
+fn finiteOr0(v: f32) -> f32 {
+  return select(0.0, v, isFiniteF(v));
+}
+
+// History usable: not a reset, and a >= 0.5 (NaN alpha = invalid).
+fn historyValid(a: f32, reset: u32) -> bool {
+  return reset == 0u && isFiniteF(a) && a >= 0.5;
+}
+
+// Display pixel centre in render pixels.
+fn centreInRender(x: vec2u, render: vec2u, display: vec2u) -> vec2f {
+  return (vec2f(x) + 0.5) * vec2f(render) / vec2f(display);
+}
+
+// First render index of the 4-sample filter window: c - 2 in the first half of render pixel c,
+// else c - 1; integer arithmetic as on the CPU.
+fn windowStart(x: u32, render: u32, display: u32) -> i32 {
+  let halves = (2u * x + 1u) * render / display;
+  return i32(halves >> 1u) - 2 + i32(halves & 1u);
+}
+
+fn softplus(x: f32) -> f32 {
+  return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+}
+
+fn sigmoid(x: f32) -> f32 {
+  return 1.0 / (1.0 + exp(-x));
+}
+
+// tanh that saturates instead of overflowing to NaN for large |x|.
+fn tanhSafe(x: f32) -> f32 {
+  return 1.0 - 2.0 / (exp(2.0 * x) + 1.0);
+}
+
+const SIGMA_MIN: f32 = ${SIGMA_MIN};
+`;

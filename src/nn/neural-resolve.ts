@@ -1,0 +1,145 @@
+/**
+ * The neural resolve (DESIGN §5 step 3, neural KPN): features → network → activations +
+ * oriented-Gaussian filter of the jittered samples → blend with the reprojected history → new
+ * history and recurrent state. Implements the frame API's `Resolver` (src/upscaler.ts loads this
+ * module for method 'neural'). CPU twin: `neuralCpuResolver` in src/reference/nn/frame.ts.
+ */
+import { InputError } from '../core/errors.ts';
+import type { Size } from '../core/quality.ts';
+import { createGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
+import type { Resolver, ResolveInputs } from '../upscaler.ts';
+import {
+  FEATURE_CHANNELS,
+  RAW_CHANNELS,
+  paddedSize,
+  type NeuralModel,
+} from '../reference/nn/frame.ts';
+import { encodeBlend } from './frame/blend.ts';
+import { encodeFeatures } from './frame/features.ts';
+import { encodeKpnFilter } from './frame/kpn-filter.ts';
+import { inferShapes } from './graph.ts';
+import { createNetwork } from './network.ts';
+import { createGpuTensor, type GpuTensor } from './tensor.ts';
+import { loadWeights, type NetworkWeights } from './weights.ts';
+
+/** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
+export type NeuralModelSource = string | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
+
+/** Loads a model and checks that its graph has the neural frame's 8-in / 8-out contract. */
+export async function loadNeuralModel(source: NeuralModelSource): Promise<NeuralModel> {
+  const model =
+    typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array
+      ? await loadWeights(source)
+      : source;
+  const { graph } = model;
+  const input = graph.inputs[0];
+  if (graph.inputs.length !== 1 || input?.channels !== FEATURE_CHANNELS) {
+    throw new InputError(
+      `model "${graph.name}": the neural frame needs one input of ${FEATURE_CHANNELS} channels`,
+    );
+  }
+  const out = inferShapes(graph, 8, 8).get(graph.outputs[0]!)!;
+  if (out.channels !== RAW_CHANNELS || out.width !== 8 || out.height !== 8) {
+    throw new InputError(
+      `model "${graph.name}": the neural frame needs an output of ${RAW_CHANNELS} channels at the input size, got ${out.channels}x${out.height}x${out.width} for 8x8`,
+    );
+  }
+  return model;
+}
+
+/** The intermediates of the latest frame (valid until the next resolve; for debug views). */
+export interface NeuralFrameGpu {
+  /** Network input, 8 × padded display size. */
+  readonly features: GpuTensor;
+  /** Network output, 8 × padded display size (before activations). */
+  readonly raw: GpuTensor;
+  /** Filtered color, rgb, with α in a (display size). */
+  readonly filtered: GpuImage;
+  readonly history: GpuImage;
+  readonly state: GpuImage;
+}
+
+/** The neural `Resolver`, with access to its latest frame's intermediates. */
+export interface NeuralResolver extends Resolver {
+  readonly model: NeuralModel;
+  /** Undefined before the first resolve. */
+  readonly lastFrame: NeuralFrameGpu | undefined;
+}
+
+interface DisplayTargets {
+  size: Size;
+  features: GpuTensor;
+  filtered: GpuImage;
+  history: GpuImage;
+  state: GpuImage;
+}
+
+/** Creates the neural resolve (the export `createUpscaler` loads for method 'neural'). */
+export async function createNeuralResolver(
+  device: GPUDevice,
+  options: { model: unknown; renderSize?: Size; displaySize?: Size },
+): Promise<NeuralResolver> {
+  const model = await loadNeuralModel(options.model as NeuralModelSource);
+  const network = createNetwork(device, model.graph, model.parameters);
+  let targets: DisplayTargets | undefined;
+  let lastFrame: NeuralFrameGpu | undefined;
+
+  const free = () => {
+    if (!targets) return;
+    targets.features.buffer.destroy();
+    for (const image of [targets.filtered, targets.history, targets.state]) image.buffer.destroy();
+    targets = undefined;
+    lastFrame = undefined;
+  };
+  const allocate = ([width, height]: Size): DisplayTargets => {
+    free();
+    const [pw, ph] = paddedSize([width, height]);
+    const d = (label: string) => createGpuImage(device, width, height, label);
+    targets = {
+      size: [width, height],
+      features: createGpuTensor(
+        device,
+        { channels: FEATURE_CHANNELS, height: ph, width: pw },
+        'nn features',
+      ),
+      filtered: d('nn filtered'),
+      history: d('nn history'),
+      state: d('nn state'),
+    };
+    return targets;
+  };
+
+  return {
+    model,
+    get lastFrame() {
+      return lastFrame;
+    },
+    resize(_renderSize, displaySize) {
+      allocate(displaySize);
+    },
+    resolve(encoder, inputs: ResolveInputs) {
+      const [dw, dh] = inputs.displaySize;
+      const t =
+        targets && targets.size[0] === dw && targets.size[1] === dh
+          ? targets
+          : allocate(inputs.displaySize);
+      const params = { jitter: inputs.jitter, reset: inputs.reset };
+      const { history, state } = inputs.reprojected;
+      const { color, motion } = inputs.prepared;
+      let pass = encoder.beginComputePass({ label: 'nn features' });
+      encodeFeatures(device, pass, { color, motion, history, state }, params, t.features);
+      pass.end();
+      const raw = network.run(encoder, t.features).output;
+      pass = encoder.beginComputePass({ label: 'nn filter + blend' });
+      encodeKpnFilter(device, pass, raw, color, inputs.jitter, t);
+      encodeBlend(device, pass, t.filtered, history, inputs.reset, t.history);
+      pass.end();
+      lastFrame = { ...t, raw };
+      return { history: t.history, state: t.state };
+    },
+    destroy() {
+      free();
+      network.destroy();
+    },
+  };
+}

@@ -1,0 +1,530 @@
+/**
+ * CPU reference of the neural frame around the network (DESIGN §5–§6, docs: nn-contract): feature
+ * assembly, output activations + oriented-Gaussian filter of the jittered render samples, blend
+ * with the reprojected history, and the backward of each step (float64, finite-difference checked
+ * in test/nn-frame-backward.test.ts). The GPU twins are in src/nn/frame/.
+ *
+ * Images here are vec4 images like the GPU's `GpuImage`: `{ width, height, data }` with 4
+ * interleaved channels (a 4-channel `Image` fits). Forward functions are generic over
+ * Float32Array / Float64Array; backward functions return Float64Array.
+ *
+ * Exact definitions (W×H display, w×h render, (jx, jy) jitter in render pixels; display pixel
+ * (X, Y) has its centre at p = ((X + 0.5)·w/W, (Y + 0.5)·h/H) in render pixels; render pixel (x, y)
+ * holds the scene at (x + 0.5 + jx, y + 0.5 + jy), DESIGN §4):
+ *
+ * Features (8 planar channels, W and H padded up to multiples of 8 with zeros):
+ *  0–3  reprojected recurrent state (0 after a reset);
+ *  4    current luma at p, jitter-aware: bilinear interpolation of the render lumas on the
+ *       grid of their jittered sample positions, at p − j − 0.5 (clamp-to-edge). Continuous in p
+ *       and j, so f32 and f64 agree closely (a nearest-sample choice would flip between them);
+ *  5    reprojected history luma (Rec. 709 of the history rgb; 0 where invalid);
+ *  6    colorfulness: mean over the 3×3 render neighbourhood of the render pixel containing the
+ *       display pixel centre (src/reference/common.ts renderPixelOf) of max(rgb) − min(rgb);
+ *  7    disocclusion cue: max(disocclusion, reactive, 1 − history validity) of that render pixel.
+ * Non-finite history or state values are read as 0 (sanitised here, not only in prepare).
+ *
+ * Activations of the raw outputs r0..r7: σ1 = 0.3 + softplus(r0), σ2 = 0.3 + softplus(r1) (display
+ * pixels), θ = r2 (radians), α = sigmoid(r3), recurrent = tanh(r4..r7).
+ *
+ * Filter: a 4×4 window of render samples around p. Along each axis the window is the containing
+ * render pixel c and its neighbours, c − 2..c + 1 when p is in the left/top half of c, else
+ * c − 1..c + 2 (integer decisions, identical on CPU and GPU). Samples outside the image are skipped.
+ * Each sample's offset from the pixel centre in display pixels is d = (x + 0.5 + jx − p.x)·W/w, …;
+ * with u = cos θ·dx + sin θ·dy, v = −sin θ·dx + cos θ·dy, q = (u/σ1)² + (v/σ2)² = dᵀΣ⁻¹d,
+ * Σ = R(θ) diag(σ1², σ2²) R(θ)ᵀ. Weights are exp(−½(q − q_min)) with q_min the smallest q of the
+ * window: mathematically the same normalised Gaussian, but the weight sum is always ≥ 1, and when
+ * every Gaussian weight would underflow the result tends to the sample nearest in the kernel's
+ * metric — the safe fallback without a discontinuous threshold.
+ *
+ * Blend: valid = history a ≥ 0.5 and not reset; out = α·history + (1 − α)·filtered where valid,
+ * filtered otherwise. New history = (out, 1), new state = recurrent.
+ */
+import type { Image } from '../../core/image.ts';
+import type { Size } from '../../core/quality.ts';
+import type { GraphDescription } from '../../nn/graph.ts';
+import { runNetworkCpu, type Parameters } from '../../nn/network.ts';
+import type { CpuResolver } from '../upscaler.ts';
+import type { Real } from '../../train/grad-check.ts';
+import type { Tensor } from '../../nn/tensor.ts';
+import { renderPixelOf } from '../common.ts';
+
+/** A vec4 image (4 interleaved channels), the CPU form of a GpuImage. */
+export interface Vec4Image<T extends Real = Real> {
+  readonly width: number;
+  readonly height: number;
+  readonly data: T;
+}
+
+/** Channels of the network input (features) and output (raw). */
+export const FEATURE_CHANNELS = 8;
+export const RAW_CHANNELS = 8;
+/** Smallest kernel standard deviation, display pixels. */
+export const SIGMA_MIN = 0.3;
+/** The network input is padded to multiples of this (three 2× downsamplings). */
+export const FEATURE_MULTIPLE = 8;
+/** Rec. 709 luma weights (as src/core/image.ts luma). */
+export const LUMA_WEIGHTS = [0.2126, 0.7152, 0.0722] as const;
+
+/** Per-frame values the neural frame needs besides the images. */
+export interface NeuralFrameParams {
+  /** Jitter of the current frame, render pixels. */
+  readonly jitter: readonly [number, number];
+  /** History and state are ignored (first frame, camera cut, resize). */
+  readonly reset: boolean;
+}
+
+/** Display size padded up to multiples of 8: the network's input size. */
+export function paddedSize([width, height]: Size): Size {
+  const up = (v: number) => Math.ceil(v / FEATURE_MULTIPLE) * FEATURE_MULTIPLE;
+  return [up(width), up(height)];
+}
+
+/** Non-finite values read as 0. */
+export function finiteOr0(v: number): number {
+  return Number.isFinite(v) ? v : 0;
+}
+
+/** log(1 + e^x) without overflow. */
+export function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log(1 + Math.exp(-Math.abs(x)));
+}
+
+export function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** The activated network outputs of one pixel. */
+export interface KernelParams {
+  sigma1: number;
+  sigma2: number;
+  theta: number;
+  alpha: number;
+  recurrent: [number, number, number, number];
+}
+
+/** Applies the output activations to the 8 raw values of one pixel. */
+export function activateRaw(raw: ArrayLike<number>): KernelParams {
+  return {
+    sigma1: SIGMA_MIN + softplus(raw[0]!),
+    sigma2: SIGMA_MIN + softplus(raw[1]!),
+    theta: raw[2]!,
+    alpha: sigmoid(raw[3]!),
+    recurrent: [Math.tanh(raw[4]!), Math.tanh(raw[5]!), Math.tanh(raw[6]!), Math.tanh(raw[7]!)],
+  };
+}
+
+function allocLike<T extends Real>(like: T, length: number): T {
+  return (like instanceof Float64Array ? new Float64Array(length) : new Float32Array(length)) as T;
+}
+
+function at(image: Vec4Image, x: number, y: number, c: number): number {
+  const cx = Math.min(Math.max(x, 0), image.width - 1);
+  const cy = Math.min(Math.max(y, 0), image.height - 1);
+  return image.data[(cy * image.width + cx) * 4 + c]!;
+}
+
+/** Display pixel centre in render pixels along one axis. */
+function centreInRender(x: number, render: number, display: number): number {
+  return ((x + 0.5) * render) / display;
+}
+
+/**
+ * First render index of the 4-sample filter window along one axis: c − 2 when the display pixel
+ * centre is in the first half of its render pixel c, else c − 1 (integer arithmetic).
+ */
+export function windowStart(x: number, render: number, display: number): number {
+  const halves = Math.floor(((2 * x + 1) * render) / display); // floor(2·p)
+  return (halves >> 1) - 2 + (halves & 1);
+}
+
+/** Whether the history at display pixel `i` is usable. */
+function historyValid(history: Vec4Image, i: number, reset: boolean): boolean {
+  return !reset && history.data[i * 4 + 3]! >= 0.5;
+}
+
+/** Inputs of feature assembly (prepared: render size; reprojected: display size). */
+export interface FeatureInputs<T extends Real = Real> {
+  /** Prepared color: rgb tonemapped, a luma. */
+  readonly color: Vec4Image;
+  /** Prepared motion: z disocclusion, w reactive. */
+  readonly motion: Vec4Image;
+  /** Reprojected history: rgb, a = 1 valid / 0 invalid. */
+  readonly history: Vec4Image<T>;
+  /** Reprojected recurrent state (4 channels). */
+  readonly state: Vec4Image<T>;
+}
+
+/** Current luma at display pixel (X, Y), jitter-aware bilinear (see the file comment). */
+function currentLuma(
+  color: Vec4Image,
+  X: number,
+  Y: number,
+  W: number,
+  H: number,
+  j: readonly [number, number],
+): number {
+  const u = centreInRender(X, color.width, W) - j[0] - 0.5;
+  const v = centreInRender(Y, color.height, H) - j[1] - 0.5;
+  const x0 = Math.floor(u);
+  const y0 = Math.floor(v);
+  const fx = u - x0;
+  const fy = v - y0;
+  const top = at(color, x0, y0, 3) * (1 - fx) + at(color, x0 + 1, y0, 3) * fx;
+  const bottom = at(color, x0, y0 + 1, 3) * (1 - fx) + at(color, x0 + 1, y0 + 1, 3) * fx;
+  return top * (1 - fy) + bottom * fy;
+}
+
+function colorfulness(color: Vec4Image, rx: number, ry: number): number {
+  let sum = 0;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const r = at(color, rx + dx, ry + dy, 0);
+      const g = at(color, rx + dx, ry + dy, 1);
+      const b = at(color, rx + dx, ry + dy, 2);
+      sum += Math.max(r, g, b) - Math.min(r, g, b);
+    }
+  }
+  return sum / 9;
+}
+
+/** Assembles the 8-channel planar network input, padded to multiples of 8 (zeros outside). */
+export function assembleFeaturesCpu<T extends Real>(
+  inputs: FeatureInputs<T>,
+  params: NeuralFrameParams,
+): Tensor<T> {
+  const { color, motion, history, state } = inputs;
+  const W = history.width;
+  const H = history.height;
+  const [Wp, Hp] = paddedSize([W, H]);
+  const plane = Wp * Hp;
+  const data = allocLike(history.data, FEATURE_CHANNELS * plane);
+  for (let Y = 0; Y < H; Y++) {
+    const ry = renderPixelOf(Y, color.height, H);
+    for (let X = 0; X < W; X++) {
+      const rx = renderPixelOf(X, color.width, W);
+      const i = Y * W + X;
+      const o = Y * Wp + X;
+      const valid = historyValid(history, i, params.reset);
+      if (!params.reset) {
+        for (let k = 0; k < 4; k++) data[k * plane + o] = finiteOr0(state.data[i * 4 + k]!);
+      }
+      data[4 * plane + o] = currentLuma(color, X, Y, W, H, params.jitter);
+      if (valid) {
+        let l = 0;
+        for (let c = 0; c < 3; c++) l += LUMA_WEIGHTS[c] * finiteOr0(history.data[i * 4 + c]!);
+        data[5 * plane + o] = l;
+      }
+      data[6 * plane + o] = colorfulness(color, rx, ry);
+      data[7 * plane + o] = Math.max(at(motion, rx, ry, 2), at(motion, rx, ry, 3), valid ? 0 : 1);
+    }
+  }
+  return { channels: FEATURE_CHANNELS, height: Hp, width: Wp, data };
+}
+
+/** Gradients reaching the reprojected history (rgb; a unused) and state, display size, vec4. */
+export interface ReprojectedGrads {
+  readonly history: Float64Array;
+  readonly state: Float64Array;
+}
+
+/** Backward of feature assembly: dLoss/dFeatures → dLoss/d(reprojected history, state). */
+export function assembleFeaturesBackwardCpu(
+  inputs: FeatureInputs,
+  params: NeuralFrameParams,
+  dFeatures: Real,
+): ReprojectedGrads {
+  const { history, state } = inputs;
+  const W = history.width;
+  const H = history.height;
+  const [Wp] = paddedSize([W, H]);
+  const plane = Wp * paddedSize([W, H])[1];
+  const dHistory = new Float64Array(W * H * 4);
+  const dState = new Float64Array(W * H * 4);
+  if (params.reset) return { history: dHistory, state: dState };
+  for (let Y = 0; Y < H; Y++) {
+    for (let X = 0; X < W; X++) {
+      const i = Y * W + X;
+      const o = Y * Wp + X;
+      for (let k = 0; k < 4; k++) {
+        if (Number.isFinite(state.data[i * 4 + k]!)) dState[i * 4 + k] = dFeatures[k * plane + o]!;
+      }
+      if (!historyValid(history, i, false)) continue;
+      for (let c = 0; c < 3; c++) {
+        if (!Number.isFinite(history.data[i * 4 + c]!)) continue;
+        dHistory[i * 4 + c] = LUMA_WEIGHTS[c] * dFeatures[5 * plane + o]!;
+      }
+    }
+  }
+  return { history: dHistory, state: dState };
+}
+
+/** One render sample of a pixel's filter window: offset in display pixels and color. */
+interface WindowSample {
+  dx: number;
+  dy: number;
+  index: number;
+}
+
+/** The in-image samples of display pixel (X, Y)'s 4×4 window. */
+function windowSamples(
+  X: number,
+  Y: number,
+  render: Size,
+  display: Size,
+  jitter: readonly [number, number],
+): WindowSample[] {
+  const [w, h] = render;
+  const [W, H] = display;
+  const x0 = windowStart(X, w, W);
+  const y0 = windowStart(Y, h, H);
+  const ratioX = W / w;
+  const ratioY = H / h;
+  const samples: WindowSample[] = [];
+  for (let y = y0; y < y0 + 4; y++) {
+    if (y < 0 || y >= h) continue;
+    for (let x = x0; x < x0 + 4; x++) {
+      if (x < 0 || x >= w) continue;
+      samples.push({
+        dx: (x + 0.5 + jitter[0]) * ratioX - (X + 0.5),
+        dy: (y + 0.5 + jitter[1]) * ratioY - (Y + 0.5),
+        index: y * w + x,
+      });
+    }
+  }
+  return samples;
+}
+
+function rawAt(raw: Tensor<Real>, X: number, Y: number): number[] {
+  const plane = raw.width * raw.height;
+  const o = Y * raw.width + X;
+  return Array.from({ length: RAW_CHANNELS }, (_, k) => raw.data[k * plane + o]!);
+}
+
+/** Quadratic forms q = dᵀΣ⁻¹d of the samples, with u and v (rotated offsets). */
+function quadratics(
+  samples: WindowSample[],
+  k: KernelParams,
+): { u: number; v: number; q: number }[] {
+  const c = Math.cos(k.theta);
+  const s = Math.sin(k.theta);
+  return samples.map(({ dx, dy }) => {
+    const u = c * dx + s * dy;
+    const v = -s * dx + c * dy;
+    return { u, v, q: (u / k.sigma1) ** 2 + (v / k.sigma2) ** 2 };
+  });
+}
+
+/** Result of the filter step: filtered color (rgb) with α in a, and the new state. */
+export interface FilterOutput<T extends Real> {
+  /** Display size vec4: rgb = filtered color, a = α. */
+  readonly filtered: Vec4Image<T>;
+  /** Display size vec4: the 4 recurrent channels (tanh). */
+  readonly state: Vec4Image<T>;
+}
+
+/**
+ * Activations + oriented-Gaussian filter: `raw` is the network output (8 × padded H × padded W),
+ * `color` the prepared color (render size); the display size is given.
+ */
+export function kpnFilterCpu<T extends Real>(
+  raw: Tensor<T>,
+  color: Vec4Image,
+  displaySize: Size,
+  jitter: readonly [number, number],
+): FilterOutput<T> {
+  const [W, H] = displaySize;
+  const filtered = allocLike(raw.data, W * H * 4);
+  const state = allocLike(raw.data, W * H * 4);
+  for (let Y = 0; Y < H; Y++) {
+    for (let X = 0; X < W; X++) {
+      const k = activateRaw(rawAt(raw, X, Y));
+      const samples = windowSamples(X, Y, [color.width, color.height], displaySize, jitter);
+      const qs = quadratics(samples, k);
+      const qMin = Math.min(...qs.map((e) => e.q));
+      let sum = 0;
+      const acc = [0, 0, 0];
+      samples.forEach((sample, n) => {
+        const e = Math.exp(-0.5 * (qs[n]!.q - qMin));
+        sum += e;
+        for (let c = 0; c < 3; c++) acc[c]! += e * color.data[sample.index * 4 + c]!;
+      });
+      const o = (Y * W + X) * 4;
+      for (let c = 0; c < 3; c++) filtered[o + c] = acc[c]! / sum;
+      filtered[o + 3] = k.alpha;
+      for (let c = 0; c < 4; c++) state[o + c] = k.recurrent[c]!;
+    }
+  }
+  return {
+    filtered: { width: W, height: H, data: filtered },
+    state: { width: W, height: H, data: state },
+  };
+}
+
+/**
+ * Backward of `kpnFilterCpu` w.r.t. the raw network output: `dFiltered` is dLoss/d(filtered rgb, α)
+ * and `dState` dLoss/d(new state), both display-size vec4. The sample colors are inputs of the
+ * frame (no gradient is needed for them).
+ */
+export function kpnFilterBackwardCpu(
+  raw: Tensor<Real>,
+  color: Vec4Image,
+  displaySize: Size,
+  jitter: readonly [number, number],
+  dFiltered: Real,
+  dState: Real,
+): Float64Array {
+  const [W, H] = displaySize;
+  const plane = raw.width * raw.height;
+  const dRaw = new Float64Array(raw.data.length);
+  for (let Y = 0; Y < H; Y++) {
+    for (let X = 0; X < W; X++) {
+      const r = rawAt(raw, X, Y);
+      const k = activateRaw(r);
+      const samples = windowSamples(X, Y, [color.width, color.height], displaySize, jitter);
+      const qs = quadratics(samples, k);
+      const qMin = Math.min(...qs.map((e) => e.q));
+      const weights = qs.map((e) => Math.exp(-0.5 * (e.q - qMin)));
+      const sum = weights.reduce((a, b) => a + b, 0);
+      const o = (Y * W + X) * 4;
+      const out = [0, 1, 2].map(
+        (c) => samples.reduce((a, s, n) => a + weights[n]! * color.data[s.index * 4 + c]!, 0) / sum,
+      );
+      // d out / d q_n = −½ w_n (color_n − out) / sum; q_min cancels in the normalisation.
+      let dSigma1 = 0;
+      let dSigma2 = 0;
+      let dTheta = 0;
+      const inv1 = 1 / (k.sigma1 * k.sigma1);
+      const inv2 = 1 / (k.sigma2 * k.sigma2);
+      samples.forEach((s, n) => {
+        let g = 0;
+        for (let c = 0; c < 3; c++)
+          g += dFiltered[o + c]! * (color.data[s.index * 4 + c]! - out[c]!);
+        const dq = (-0.5 * weights[n]! * g) / sum;
+        const { u, v } = qs[n]!;
+        dSigma1 += (dq * (-2 * u * u * inv1)) / k.sigma1;
+        dSigma2 += (dq * (-2 * v * v * inv2)) / k.sigma2;
+        dTheta += dq * 2 * u * v * (inv1 - inv2);
+      });
+      const p = Y * raw.width + X;
+      dRaw[p] = dSigma1 * sigmoid(r[0]!);
+      dRaw[plane + p] = dSigma2 * sigmoid(r[1]!);
+      dRaw[2 * plane + p] = dTheta;
+      dRaw[3 * plane + p] = dFiltered[o + 3]! * k.alpha * (1 - k.alpha);
+      for (let c = 0; c < 4; c++) {
+        const t = k.recurrent[c]!;
+        dRaw[(4 + c) * plane + p] = dState[o + c]! * (1 - t * t);
+      }
+    }
+  }
+  return dRaw;
+}
+
+/** Blend with the reprojected history: the new history (rgb, a = 1), display size. */
+export function blendCpu<T extends Real>(
+  filtered: Vec4Image<T>,
+  history: Vec4Image,
+  reset: boolean,
+): Vec4Image<T> {
+  const { width, height } = filtered;
+  const out = allocLike(filtered.data, width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const alpha = historyValid(history, i, reset) ? filtered.data[i * 4 + 3]! : 0;
+    for (let c = 0; c < 3; c++) {
+      const f = filtered.data[i * 4 + c]!;
+      out[i * 4 + c] = f + alpha * (finiteOr0(history.data[i * 4 + c]!) - f);
+    }
+    out[i * 4 + 3] = 1;
+  }
+  return { width, height, data: out };
+}
+
+/** Gradients of the blend: w.r.t. the filter output (rgb, α in a) and the history (rgb). */
+export interface BlendGrads {
+  readonly filtered: Float64Array;
+  readonly history: Float64Array;
+}
+
+/** Backward of `blendCpu`; `dOut` is dLoss/d(new history rgb) (vec4, a ignored). */
+export function blendBackwardCpu(
+  filtered: Vec4Image,
+  history: Vec4Image,
+  reset: boolean,
+  dOut: Real,
+): BlendGrads {
+  const n = filtered.width * filtered.height;
+  const dFiltered = new Float64Array(n * 4);
+  const dHistory = new Float64Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    const valid = historyValid(history, i, reset);
+    const alpha = valid ? filtered.data[i * 4 + 3]! : 0;
+    let dAlpha = 0;
+    for (let c = 0; c < 3; c++) {
+      const g = dOut[i * 4 + c]!;
+      dFiltered[i * 4 + c] = (1 - alpha) * g;
+      if (!valid) continue;
+      const h = history.data[i * 4 + c]!;
+      // A non-finite history channel reads as 0 and gets no gradient.
+      if (Number.isFinite(h)) dHistory[i * 4 + c] = alpha * g;
+      dAlpha += g * (finiteOr0(h) - filtered.data[i * 4 + c]!);
+    }
+    dFiltered[i * 4 + 3] = dAlpha;
+  }
+  return { filtered: dFiltered, history: dHistory };
+}
+
+/** A network's graph and parameters (e.g. a loaded `.uplift` file's). */
+export interface NeuralModel {
+  readonly graph: GraphDescription;
+  readonly parameters: Parameters<Real>;
+}
+
+/** One neural frame on the CPU, every intermediate kept (debug views and training read them). */
+export interface NeuralFrameCpu<T extends Real> {
+  readonly features: Tensor<T>;
+  readonly raw: Tensor<T>;
+  readonly filter: FilterOutput<T>;
+  /** New history (rgb tonemapped, a = 1). */
+  readonly history: Vec4Image<T>;
+}
+
+/** Runs the neural frame around `model` on the CPU. */
+export function neuralFrameCpu<T extends Real>(
+  model: NeuralModel,
+  inputs: FeatureInputs<T>,
+  params: NeuralFrameParams,
+): NeuralFrameCpu<T> {
+  const features = assembleFeaturesCpu(inputs, params);
+  const raw = runNetworkCpu(model.graph, model.parameters, features).output;
+  const size: Size = [inputs.history.width, inputs.history.height];
+  const filter = kpnFilterCpu(raw, inputs.color, size, params.jitter);
+  const history = blendCpu(filter.filtered, inputs.history, params.reset);
+  return { features, raw, filter, history };
+}
+
+function toImage(image: Vec4Image): Image {
+  return {
+    width: image.width,
+    height: image.height,
+    channels: 4,
+    data: Float32Array.from(image.data),
+  };
+}
+
+/** The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin). */
+export function neuralCpuResolver(model: NeuralModel): CpuResolver {
+  return {
+    resolve(inputs) {
+      const frame = neuralFrameCpu(
+        model,
+        {
+          color: inputs.prepared.color,
+          motion: inputs.prepared.motion,
+          history: inputs.reprojected.history,
+          state: inputs.reprojected.state,
+        },
+        inputs,
+      );
+      return { history: toImage(frame.history), state: toImage(frame.filter.state) };
+    },
+  };
+}

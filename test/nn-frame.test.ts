@@ -1,0 +1,299 @@
+// The neural frame on the GPU vs its CPU reference: features, activations + KPN filter, blend on
+// random inputs; the whole frame through the frame API over consecutive frames, a reset, a resize;
+// NaN in the reprojected history/state; bit-identical reruns.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
+import { createImage, luma, type Image } from '../src/core/image.ts';
+import type { Size } from '../src/core/quality.ts';
+import type { FrameImages, FrameParams } from '../src/core/frame.ts';
+import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { readImage, uploadImage } from '../src/gpu/resources.ts';
+import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
+import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import { encodeFeatures } from '../src/nn/frame/features.ts';
+import { encodeKpnFilter } from '../src/nn/frame/kpn-filter.ts';
+import { encodeBlend } from '../src/nn/frame/blend.ts';
+import {
+  assembleFeaturesCpu,
+  blendCpu,
+  kpnFilterCpu,
+  neuralCpuResolver,
+  paddedSize,
+  type NeuralModel,
+} from '../src/reference/nn/frame.ts';
+import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
+import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
+import { analyticSequence } from '../src/scene/analytic.ts';
+import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
+
+// Not multiples of 8: the network input is padded to 24×16.
+const DISPLAY: Size = [22, 13];
+
+/** Random vec4 image; `fill(random, channel)` gives each value. */
+function randomImage(
+  [width, height]: Size,
+  seed: number,
+  fill: (random: () => number, c: number) => number,
+): Image {
+  const random = rng(seed);
+  const image = createImage(width, height, 4);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
+  return image;
+}
+
+/** Prepared color (rgb in [0, 1), a = luma), motion (z, w cues), history (a 0/1), state. */
+function randomFrameInputs(render: Size, seed: number) {
+  const color = randomImage(render, seed, (r) => r());
+  for (let i = 0; i < color.data.length; i += 4) {
+    color.data[i + 3] = luma(color.data[i]!, color.data[i + 1]!, color.data[i + 2]!);
+  }
+  const motion = randomImage(render, seed + 1, (r, c) =>
+    c < 2 ? r() * 0.1 - 0.05 : r() < 0.5 ? 0 : r(),
+  );
+  const history = randomImage(DISPLAY, seed + 2, (r, c) => (c < 3 ? r() : r() < 0.7 ? 1 : 0));
+  const state = randomImage(DISPLAY, seed + 3, (r) => r() * 2 - 1);
+  return { color, motion, history, state };
+}
+
+function renderSizeOf(ratio: number): Size {
+  return [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
+}
+
+for (const ratio of [2, 1.5]) {
+  for (const reset of [false, true]) {
+    test(`features: GPU matches CPU (ratio ${ratio}, reset ${reset})`, async () => {
+      const { device } = await testGpu();
+      const inputs = randomFrameInputs(renderSizeOf(ratio), 10 + ratio);
+      const params = { jitter: [0.31, -0.27] as const, reset };
+      const expected = assembleFeaturesCpu(inputs, params);
+      const [pw, ph] = paddedSize(DISPLAY);
+      const output = createGpuTensor(device, { channels: 8, height: ph, width: pw });
+      const gpu = {
+        color: uploadGpuImage(device, inputs.color),
+        motion: uploadGpuImage(device, inputs.motion),
+        history: uploadGpuImage(device, inputs.history),
+        state: uploadGpuImage(device, inputs.state),
+      };
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeFeatures(device, pass, gpu, params, output);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const actual = await readGpuTensor(device, output);
+      const { max, at } = maxAbsDiff(actual.data, expected.data);
+      assert.ok(max < 1e-5, `max |GPU − CPU| ${max} at ${at}`);
+      // Padding is zero; every channel carries something.
+      const plane = pw * ph;
+      for (let k = 0; k < 8; k++) {
+        assert.equal(actual.data[k * plane + (ph - 1) * pw + pw - 1], 0);
+      }
+      if (!reset) {
+        for (let k = 0; k < 8; k++) {
+          const channel = expected.data.subarray(k * plane, (k + 1) * plane);
+          assert.ok(
+            channel.some((v) => v !== 0),
+            `channel ${k} is all zero`,
+          );
+        }
+      }
+    });
+  }
+
+  test(`KPN filter + activations: GPU matches CPU (ratio ${ratio})`, async () => {
+    const { device } = await testGpu();
+    const render = renderSizeOf(ratio);
+    const { color } = randomFrameInputs(render, 20 + ratio);
+    const [pw, ph] = paddedSize(DISPLAY);
+    const random = rng(7);
+    // Raw outputs around the interesting range: σ from ~0.35 to ~3 pixels, any angle, α and
+    // tanh away from saturation and into it.
+    const raw = {
+      channels: 8,
+      height: ph,
+      width: pw,
+      data: Float32Array.from({ length: 8 * ph * pw }, () => random() * 6 - 3),
+    };
+    const jitter = [-0.41, 0.18] as const;
+    const expected = kpnFilterCpu(raw, color, DISPLAY, jitter);
+    const targets = {
+      filtered: createGpuImage(device, ...DISPLAY),
+      state: createGpuImage(device, ...DISPLAY),
+    };
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeKpnFilter(
+      device,
+      pass,
+      uploadTensor(device, raw),
+      uploadGpuImage(device, color),
+      jitter,
+      targets,
+    );
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const filtered = await readGpuImage(device, targets.filtered);
+    const state = await readGpuImage(device, targets.state);
+    // f32 exp of quadratic forms up to ~10²: 2e-4 absolute on [0, 1] colors.
+    const f = maxAbsDiff(filtered.data, expected.filtered.data);
+    assert.ok(f.max < 2e-4, `filtered: max |GPU − CPU| ${f.max} at ${f.at}`);
+    const s = maxAbsDiff(state.data, expected.state.data);
+    assert.ok(s.max < 1e-5, `state: max |GPU − CPU| ${s.max} at ${s.at}`);
+    // The filter is a convex combination of the window's colors: within [0, 1].
+    assert.ok(filtered.data.every((v) => v >= 0 && v <= 1));
+  });
+}
+
+test('KPN filter: tiny kernels far from every sample fall back to the nearest sample, finite', () => {
+  // σ = 0.3 display px at ratio 3: the nearest sample can be > 2 px away, exp(−q/2) underflows
+  // without the max shift.
+  const render: Size = [8, 6];
+  const color = randomImage(render, 3, (r) => r());
+  const display: Size = [24, 18];
+  const [pw, ph] = paddedSize(display);
+  const raw = { channels: 8, height: ph, width: pw, data: new Float64Array(8 * pw * ph) };
+  raw.data.fill(-80, 0, 2 * pw * ph); // σ1 = σ2 = 0.3 + softplus(−80) ≈ 0.3
+  const out = kpnFilterCpu(raw, color, display, [0.45, 0.45]);
+  assert.ok(out.filtered.data.every(Number.isFinite));
+  // Display pixel (0, 0) centre (0.5, 0.5) display px; render sample (0, 0) sits at 0.95·3 = 2.85:
+  // the nearest sample dominates completely.
+  for (let c = 0; c < 3; c++) assert.ok(Math.abs(out.filtered.data[c]! - color.data[c]!) < 1e-9);
+});
+
+test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history never reaches the output', async () => {
+  const { device } = await testGpu();
+  const filtered = randomImage(DISPLAY, 31, (r) => r());
+  const history = randomImage(DISPLAY, 32, (r, c) => (c < 3 ? r() : r() < 0.6 ? 1 : 0));
+  history.data[4 * 5 + 1] = NaN;
+  history.data[4 * 6 + 3] = NaN;
+  history.data[4 * 7] = Infinity;
+  for (const reset of [false, true]) {
+    const expected = blendCpu(filtered, history, reset);
+    const output = createGpuImage(device, ...DISPLAY);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeBlend(
+      device,
+      pass,
+      uploadGpuImage(device, filtered),
+      uploadGpuImage(device, history),
+      reset,
+      output,
+    );
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const actual = await readGpuImage(device, output);
+    assert.ok(actual.data.every(Number.isFinite));
+    const { max, at } = maxAbsDiff(actual.data, expected.data);
+    assert.ok(max < 1e-6, `reset ${reset}: max |GPU − CPU| ${max} at ${at}`);
+    if (reset) assert.equal(actual.data[8], filtered.data[8]);
+  }
+});
+
+const MODEL: NeuralModel = { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 5) };
+
+async function gpuFrame(
+  device: GPUDevice,
+  up: Upscaler,
+  images: FrameImages,
+  params: FrameParams,
+): Promise<Image> {
+  const color = uploadImage(device, images.color);
+  const depth = uploadImage(device, images.depth);
+  const motion = uploadImage(device, images.motion);
+  const encoder = device.createCommandEncoder();
+  up.dispatch(encoder, { ...params, color, depth, motion });
+  device.queue.submit([encoder.finish()]);
+  const out = await readImage(device, up.output);
+  for (const t of [color, depth, motion]) t.destroy();
+  return out;
+}
+
+/** Largest |a − b| / (1 + |b|) over RGB. */
+function relativeError(a: Image, b: Image): number {
+  let max = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    if (i % 4 === 3) continue;
+    max = Math.max(max, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
+  }
+  return max;
+}
+
+test('whole neural frame: GPU upscaler matches the CPU reference over consecutive frames, a reset and a resize', async () => {
+  const { device } = await testGpu();
+  // Frames 0–3, a camera cut at 4 (reset), 5; then a different display size.
+  const sequence = analyticSequence({ displaySize: [24, 16], ratio: 2, frames: 6, cutAt: 4 });
+  const options = { displaySize: [24, 16] as Size, quality: 2, method: 'neural' as const };
+  const gpu = await createUpscaler(device, { ...options, model: MODEL });
+  const cpu = createReferenceUpscaler({ ...options, resolver: neuralCpuResolver(MODEL) });
+  for (const frame of sequence.frames) {
+    const expected = cpu.dispatch(frame.images, frame.params);
+    const actual = await gpuFrame(device, gpu, frame.images, frame.params);
+    // f32 network (~130K parameters) vs float64, compounded through history and state.
+    const error = relativeError(actual, expected);
+    assert.ok(error < 2e-3, `frame ${frame.params.reset ? '(reset) ' : ''}error ${error}`);
+  }
+  // The recurrent state is in use: the CPU state after frame 5 is not all zero.
+  assert.ok(cpu.history!.state.data.some((v) => Math.abs(v) > 1e-3));
+  const larger = analyticSequence({ displaySize: [20, 18], ratio: 1.5, frames: 2 });
+  gpu.resize([20, 18], larger.header.renderSize);
+  cpu.resize([20, 18], larger.header.renderSize);
+  for (const frame of larger.frames) {
+    const expected = cpu.dispatch(frame.images, frame.params);
+    const actual = await gpuFrame(device, gpu, frame.images, frame.params);
+    assert.equal(actual.width, 20);
+    const error = relativeError(actual, expected);
+    assert.ok(error < 2e-3, `after resize: error ${error}`);
+  }
+  gpu.destroy();
+});
+
+test('neural resolver: NaN in the reprojected history and state never reaches the outputs; reruns are bit-identical', async () => {
+  const { device } = await testGpu();
+  const render = renderSizeOf(2);
+  const inputs = randomFrameInputs(render, 40);
+  for (let i = 0; i < inputs.history.data.length; i += 9) inputs.history.data[i] = NaN;
+  for (let i = 0; i < inputs.state.data.length; i += 7) inputs.state.data[i] = -Infinity;
+  const resolver = await createNeuralResolver(device, { model: MODEL });
+  const gpuInputs = {
+    prepared: {
+      color: uploadGpuImage(device, inputs.color),
+      motion: uploadGpuImage(device, inputs.motion),
+    },
+    reprojected: {
+      history: uploadGpuImage(device, inputs.history),
+      state: uploadGpuImage(device, inputs.state),
+    },
+    jitter: [0.2, -0.1] as const,
+    reset: false,
+    renderSize: render,
+    displaySize: DISPLAY,
+  };
+  const runOnce = async () => {
+    const encoder = device.createCommandEncoder();
+    const out = resolver.resolve(encoder, gpuInputs);
+    device.queue.submit([encoder.finish()]);
+    return {
+      history: await readGpuImage(device, out.history),
+      state: await readGpuImage(device, out.state),
+    };
+  };
+  const first = await runOnce();
+  const second = await runOnce();
+  assert.ok(first.history.data.every(Number.isFinite), 'history has non-finite values');
+  assert.ok(first.state.data.every(Number.isFinite), 'state has non-finite values');
+  assert.deepEqual(second.history.data, first.history.data);
+  assert.deepEqual(second.state.data, first.state.data);
+  const cpu = neuralCpuResolver(MODEL).resolve({
+    prepared: { color: inputs.color, motion: inputs.motion },
+    reprojected: { history: inputs.history, state: inputs.state },
+    jitter: gpuInputs.jitter,
+    reset: false,
+    renderSize: render,
+    displaySize: DISPLAY,
+  });
+  const { max } = maxAbsDiff(first.history.data, cpu.history.data);
+  assert.ok(max < 1e-3, `history vs CPU ${max}`);
+  resolver.destroy();
+});
