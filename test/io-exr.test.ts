@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { mulberry32 } from '../src/core/random.ts';
-import { ByteReader } from '../src/io/exr/byte-reader.ts';
+import { zlibSync } from 'fflate';
+import { ByteReader, ExrFormatError } from '../src/io/exr/byte-reader.ts';
+import { rleDecompress } from '../src/io/exr/compression/rle.ts';
+import { zipDecompress } from '../src/io/exr/compression/zip.ts';
 import { decodeExr, type DecodedExr } from '../src/io/exr/decode.ts';
 import { encodeExr } from '../src/io/exr/encode.ts';
 import { readExr, writeExr } from '../src/io/exr/file.ts';
@@ -326,4 +329,18 @@ test('EXR default channels: RGB(A) in RGBA order, layer-prefixed channels ignore
   const generic = randomImage(3, 2, 4, 9);
   writeExr(path, generic, { channelNames: ['P', 'Q', 'S', 'T'] });
   assert.deepEqual((await readExr(path)).channels, ['P', 'Q', 'S', 'T']);
+});
+
+test('EXR codecs reject data that decodes to the wrong length', () => {
+  const bytes = new Uint8Array(100).map((_, i) => i % 7);
+  assert.equal(zipDecompress(zlibSync(bytes), 100).length, 100);
+  assert.throws(() => zipDecompress(zlibSync(bytes), 99), ExrFormatError);
+  assert.throws(() => zipDecompress(zlibSync(bytes), 101), ExrFormatError);
+  assert.throws(() => zipDecompress(new Uint8Array([1, 2, 3]), 100), ExrFormatError);
+  // RLE: a run of 5, then 2 literals = 7 bytes.
+  const rle = new Uint8Array([4, 9, 0xfe, 1, 2]);
+  assert.equal(rleDecompress(rle, 7).length, 7);
+  assert.throws(() => rleDecompress(rle, 6), ExrFormatError);
+  assert.throws(() => rleDecompress(rle, 8), ExrFormatError);
+  assert.throws(() => rleDecompress(rle.subarray(0, 4), 7), ExrFormatError);
 });

@@ -7,7 +7,8 @@ import { applyPredictorAndSplit, undoPredictorAndSplit } from './predictor.ts';
 export function zipDecompress(data: Uint8Array, rawSize: number): Uint8Array {
   let coded: Uint8Array;
   try {
-    coded = unzlibSync(data);
+    // One byte of slack: fflate stops silently at the end of `out`, so overlong data shows as rawSize + 1.
+    coded = unzlibSync(data, { out: new Uint8Array(rawSize + 1) });
   } catch (error) {
     throw new ExrFormatError(`corrupt zlib data (${(error as Error).message})`);
   }
