@@ -49,9 +49,12 @@ async function renderInputs(scene: Scene, jitter: [number, number], depthInverte
   };
   const view = { camera, time: 0, depthInverted, mipBias: 0 };
   raster.renderInputs(view, { camera, time: 0 }, jitter, out);
+  const reference = createGpuImage(device, W, H);
+  raster.renderReference(view, 64, reference);
   const result = {
     color: await readGpuImage(device, out.color, 3),
     depth: await readGpuImage(device, out.depth, 1),
+    reference: await readGpuImage(device, reference, 1),
   };
   raster.destroy();
   return result;
@@ -76,6 +79,15 @@ test('jitter: render pixel (x, y) sees the unjittered screen point (x + 0.5 + jx
     assert.equal(at(6), 1);
     assert.equal(at(8), 0);
   }
+});
+
+test('ground truth: a display pixel straddling an edge holds the covered fraction', async () => {
+  // Edge at x = 10.3: pixel 10 spans [10, 11), 0.3 of it white; 64 samples on an 8×8 grid.
+  const { reference } = await renderInputs(edgeScene({ x: 10.3 }), [0, 0]);
+  const at = (x: number) => reference.data[12 * W + x]!;
+  assert.ok(Math.abs(at(10) - 0.3) < 1 / 16, `coverage ${at(10)}`);
+  assert.equal(at(9), 1);
+  assert.equal(at(11), 0);
 });
 
 test('depth: device depth in [0, 1], near = 0, matching the projection; inverted when asked', async () => {

@@ -7,7 +7,7 @@
  *   (rg32float, prevUV − currUV from unjittered matrices and previous object transforms) and the
  *   reactive mask (r16float, raised by alpha-blended surfaces, which write no depth or motion).
  * - `renderReference`: the ground truth at display resolution: `samples` passes with sub-pixel
- *   offsets (Halton 2,3 over the pixel: a box filter) at the same instant, averaged in f32.
+ *   offsets (stratified over the pixel: a box filter) at the same instant, averaged in f32.
  * Opaque and alpha-masked objects are drawn first, blended ones after, back to front.
  */
 import { halton } from '../core/jitter.ts';
@@ -69,10 +69,20 @@ interface GpuMesh {
   indexCount: number;
 }
 
-/** The sub-pixel offset of ground-truth sample k of n, in pixels in [−0.5, 0.5). */
+/**
+ * The sub-pixel offset of ground-truth sample k of n, in pixels in [−0.5, 0.5): one sample sits
+ * at the pixel centre; a square count is stratified (one sample per cell of a √n × √n grid, placed
+ * in its cell by Halton(2,3)); other counts follow Halton(2,3) over the pixel. Averaged with equal
+ * weights: a box filter over the display pixel.
+ */
 export function referenceSampleOffset(k: number, samples: number): [number, number] {
-  // A single sample sits at the pixel centre; more samples cover the pixel with Halton(2,3).
   if (samples === 1) return [0, 0];
+  const side = Math.round(Math.sqrt(samples));
+  if (side * side === samples) {
+    const cx = k % side;
+    const cy = Math.floor(k / side);
+    return [(cx + halton(k + 1, 2)) / side - 0.5, (cy + halton(k + 1, 3)) / side - 0.5];
+  }
   return [halton(k + 1, 2) - 0.5, halton(k + 1, 3) - 0.5];
 }
 
