@@ -3,13 +3,12 @@
  * tensors; deterministic order), and the Adam kernel reads it to clip in-shader, so a training
  * step never waits on a read-back. CPU reference, schedule and math: ./adam-cpu.ts.
  */
-import { createKernel, groupsFor } from '../gpu/kernel.ts';
+import { createKernel } from '../gpu/kernel.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../nn/ops/common.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { f32, packUniforms, u32 } from '../gpu/passes/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from './reduce.ts';
 import type { AdamConfig } from './adam-cpu.ts';
-
-const GROUP = 256;
 
 const code = /* wgsl */ `
 struct Params {
@@ -23,9 +22,11 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 @group(0) @binding(5) var<storage, read> normSquared: array<f32>;
 
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let i = id.x;
+${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
   if (i >= u.count) { return; }
   var scale = 1.0;
   if (u.maxGradNorm > 0.0) { scale = min(1.0, u.maxGradNorm / (sqrt(normSquared[0]) + 1e-6)); }
@@ -119,7 +120,7 @@ export function createGpuAdam(
       tensors.forEach((t, k) => {
         kernel.dispatch(
           pass,
-          [groupsFor(t.size, GROUP)],
+          flatDispatch(t.size),
           [t.param, t.grad, moments[2 * k]!, moments[2 * k + 1]!, norms],
           uniforms(t.size),
         );

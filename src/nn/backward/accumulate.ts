@@ -4,10 +4,9 @@
  * gradient) `count` values from `source[sourceOffset…]` to `target`. CPU: addBackwardCpu,
  * concatBackwardCpu.
  */
-import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { createKernel } from '../../gpu/kernel.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-
-const GROUP = 256;
 
 const code = /* wgsl */ `
 struct Params { count: u32, sourceOffset: u32, accumulate: u32 }
@@ -15,9 +14,11 @@ struct Params { count: u32, sourceOffset: u32, accumulate: u32 }
 @group(0) @binding(1) var<storage, read> source: array<f32>;
 @group(0) @binding(2) var<storage, read_write> destination: array<f32>;
 
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let i = id.x;
+${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
   if (i >= u.count) { return; }
   let g = source[u.sourceOffset + i];
   destination[i] = select(g, destination[i] + g, u.accumulate != 0u);
@@ -36,7 +37,7 @@ export function encodeGradRoute(
 ): void {
   createKernel(device, { label: 'gradient route', code }).dispatch(
     pass,
-    [groupsFor(count, GROUP)],
+    flatDispatch(count),
     [source, target],
     packUniforms([u32(count), u32(sourceOffset), u32(accumulate)]),
   );

@@ -3,11 +3,10 @@
  * op's output (relu and leaky keep it). Turns dY into the dZ every linear backward starts from.
  * CPU: activationBackwardCpu.
  */
-import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { createKernel } from '../../gpu/kernel.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import { LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
-
-const GROUP = 256;
 
 const code = /* wgsl */ `
 struct Params { count: u32, leaky: u32 }
@@ -15,9 +14,11 @@ struct Params { count: u32, leaky: u32 }
 @group(0) @binding(1) var<storage, read> outputValues: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grad: array<f32>;
 
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let i = id.x;
+${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
   if (i >= u.count) { return; }
   if (outputValues[i] <= 0.0) { grad[i] *= select(0.0, ${LEAKY_SLOPE}, u.leaky != 0u); }
 }
@@ -35,7 +36,7 @@ export function encodeActivationBackward(
   if (activation === 'none') return;
   createKernel(device, { label: 'activation backward', code }).dispatch(
     pass,
-    [groupsFor(count, GROUP)],
+    flatDispatch(count),
     [output, grad],
     packUniforms([u32(count), u32(activation === 'leaky')]),
   );

@@ -4,12 +4,11 @@
  * alone on fixed batches (overfit tests, smoke runs); the frame loss (./frame-loss.ts) is the
  * real training loss.
  */
-import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { createKernel } from '../../gpu/kernel.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
 import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import type { Real } from '../grad-check.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
-
-const GROUP = 256;
 
 const code = /* wgsl */ `
 struct Params { count: u32, scale: f32 }
@@ -19,9 +18,11 @@ struct Params { count: u32, scale: f32 }
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> terms: array<f32>;
 
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let i = id.x;
+${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
   if (i >= u.count) { return; }
   let d = prediction[i] - targetValues[i];
   grad[i] = u.scale * sign(d);
@@ -68,7 +69,7 @@ export function createTensorL1(device: GPUDevice, count: number): TensorL1 {
     encode(pass, prediction, target, grad, values, slot = 0) {
       kernel.dispatch(
         pass,
-        [groupsFor(count, GROUP)],
+        flatDispatch(count),
         [prediction, target, grad, terms],
         packUniforms([u32(count), f32(1 / count)]),
       );
