@@ -7,13 +7,18 @@ import { join } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
 import { defaultFrameParams, type SequenceHeader } from '../src/core/frame.ts';
 import { createImage, type Image } from '../src/core/image.ts';
-import { linearToSrgb } from '../src/core/tonemap.ts';
+import { linearToSrgb, srgbToLinear } from '../src/core/tonemap.ts';
 import {
   createSequenceWriter,
   openSequence,
   parseSequenceJson,
+  readColor,
+  readDepth,
   readExr,
+  readMotion,
   readPng,
+  readReactive,
+  readReference,
   writeExr,
   writeOutputFrame,
   writePng,
@@ -323,4 +328,41 @@ test('writeOutputFrame: linear EXR (half or float) and 8-bit sRGB PNG, 4+ digit 
     assert.ok(Math.abs(png.data[i]! - Math.round(linearToSrgb(image.data[i]!) * 255) / 255) < 1e-6);
   }
   assert.throws(() => writeOutputFrame(dir, -1, image, 'exr'), RangeError);
+});
+
+test('role readers: gray color expands to RGB, reactive from EXR, channel choices', async () => {
+  const dir = await tempDir();
+  const header: SequenceHeader = {
+    renderSize: [3, 2],
+    displaySize: [6, 4],
+    depthInverted: false,
+    colorSpace: 'srgb',
+  };
+  const gray = createImage(3, 2, 2);
+  gray.data.set([0.5, 1, 1, 0.25, 0, 1, 0.5, 1, 1, 1, 0, 0]);
+  writePng(join(dir, 'gray.png'), gray, { bits: 16 });
+  const color = await readColor(join(dir, 'gray.png'), header);
+  assert.equal(color.channels, 4);
+  const g = srgbToLinear(Math.round(0.5 * 65535) / 65535);
+  assert.deepEqual([...color.data.subarray(0, 4)], [g, g, g, 1].map(Math.fround));
+  await assert.rejects(
+    readReference(join(dir, 'gray.png'), header),
+    rejectsWith(/expected displaySize 6x4/),
+  );
+
+  const reactive = createImage(3, 2, 1);
+  reactive.data.fill(0.75);
+  writeExr(join(dir, 'reactive.exr'), reactive, { channelNames: ['mask'] });
+  assert.deepEqual(
+    [...(await readReactive(join(dir, 'reactive.exr'), header)).data],
+    Array(6).fill(0.75),
+  );
+  writeExr(join(dir, 'depth.exr'), createImage(3, 2, 4), { channelNames: ['R', 'G', 'B', 'Z'] });
+  assert.equal((await readDepth(join(dir, 'depth.exr'), header)).channels, 1);
+  await assert.rejects(
+    readDepth(join(dir, 'gray.png'), header),
+    rejectsWith(/depth must be an EXR file/),
+  );
+  // An RGBZ render output: motion takes R, G.
+  assert.equal((await readMotion(join(dir, 'depth.exr'), header)).channels, 2);
 });
