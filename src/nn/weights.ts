@@ -7,6 +7,7 @@
  * byte offset into the data and length, the data size and its CRC-32, and free-form metadata.
  * Anything wrong (magic, version, truncation, checksum, shapes that do not match the graph, another
  * architecture than expected) throws InputError before anything is returned: never half-loaded.
+ * The module also runs in browsers (files are read only in Node, URLs fetched in a browser).
  */
 import { InputError } from '../core/errors.ts';
 import { mulberry32 } from '../core/random.ts';
@@ -217,29 +218,42 @@ export function decodeWeights(
   };
 }
 
+// A computed specifier keeps bundlers for the browser from resolving Node's file system module.
+const NODE_FS = 'node:fs/promises';
+const isNode = () => typeof process !== 'undefined' && Boolean(process.versions?.node);
+
 /** Writes weights to a `.uplift` file (Node), atomically: a temporary file, then a rename. */
 export async function saveWeights(path: string, weights: NetworkWeights): Promise<void> {
-  const { writeFile, rename } = await import('node:fs/promises');
+  if (!isNode()) throw new Error('saveWeights writes files and needs Node; use encodeWeights');
+  const fs = (await import(NODE_FS)) as typeof import('node:fs/promises');
   const bytes = encodeWeights(weights);
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, bytes);
-  await rename(temp, path);
+  await fs.writeFile(temp, bytes);
+  await fs.rename(temp, path);
 }
 
-/** Loads and validates weights from a file path (Node) or the file's bytes. */
+/**
+ * Loads and validates weights from the file's bytes, or from a path: a file in Node, a URL
+ * (fetched) in a browser.
+ */
 export async function loadWeights(
   source: string | ArrayBuffer | Uint8Array,
   options: LoadWeightsOptions = {},
 ): Promise<NetworkWeights> {
   if (typeof source !== 'string') return decodeWeights(source, options);
-  const { readFile } = await import('node:fs/promises');
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(source);
+    if (isNode()) {
+      const fs = (await import(NODE_FS)) as typeof import('node:fs/promises');
+      bytes = await fs.readFile(source);
+    } else {
+      const response = await fetch(source);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      bytes = new Uint8Array(await response.arrayBuffer());
+    }
   } catch (e) {
-    throw new InputError(
-      `${source}: cannot read weights (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
+    const reason = (e as { code?: string }).code ?? (e as Error).message;
+    throw new InputError(`${source}: cannot read weights (${reason})`);
   }
   return decodeWeights(bytes, { ...options, name: options.name ?? source });
 }

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runInBrowser } from './helpers/browser.ts';
+import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
+import { mulberry32 } from '../src/core/random.ts';
+import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import { readGpuTensor, tensorFrom, uploadTensor } from '../src/nn/tensor.ts';
+import { initWeights } from '../src/nn/weights.ts';
+
+test('network v1 in a browser matches its CPU reference and the Node GPU output', async () => {
+  const r = await runInBrowser<{ adapter: string; gpu: number[]; cpu: number[]; error?: string }>(
+    'test/browser/nn-network-entry.ts',
+  );
+  assert.equal(r.error, undefined);
+  // The same seeds as the entry: Node's Dawn GPU runs the same network on the same input.
+  const { device } = await testGpu();
+  const next = mulberry32(11);
+  const input = tensorFrom(
+    { channels: 8, height: 16, width: 16 },
+    Float32Array.from({ length: 8 * 16 * 16 }, () => next() * 2 - 1),
+  );
+  const network = createNetwork(device, NETWORK_V1, initWeights(NETWORK_V1, 5));
+  const encoder = device.createCommandEncoder();
+  const run = network.run(encoder, uploadTensor(device, input));
+  device.queue.submit([encoder.finish()]);
+  const node = (await readGpuTensor(device, run.output)).data;
+  network.destroy();
+  const scale = Math.max(1, ...r.cpu.map(Math.abs));
+  assert.ok(
+    r.gpu.some((v) => v !== 0),
+    'browser output is not all zero',
+  );
+  for (const [what, values] of [
+    ['browser GPU vs browser CPU', r.gpu],
+    ['Node GPU vs browser CPU', [...node]],
+  ] as const) {
+    const { max, at } = maxAbsDiff(values, r.cpu);
+    assert.ok(max <= 1e-4 * scale, `${what} (${r.adapter}): ${max} at ${at}`);
+  }
+});
