@@ -157,19 +157,3 @@ test('psnr and ssim fall strictly with blur and with noise on the analytic refer
     assert.ok(isStrictlyMonotone(s, true), `${name} ssim ${s.join(', ')}`);
   }
 });
-
-test('1920x1080: psnr and ssim each about half a second or less', () => {
-  const a = addNoise(flatImage(1920, 1080, [0.5, 0.4, 0.3]), 0.1, 1);
-  const b = addNoise(flatImage(1920, 1080, [0.5, 0.4, 0.3]), 0.1, 2);
-  for (const [name, f] of [
-    ['psnr', psnr],
-    ['ssim', ssim],
-  ] as const) {
-    // CPU time, not wall time: other processes on a shared CI machine must not fail this.
-    const before = process.cpuUsage();
-    f(a, b);
-    const used = process.cpuUsage(before);
-    const ms = (used.user + used.system) / 1000;
-    assert.ok(ms < 2000, `${name} took ${ms.toFixed(0)} ms of CPU`);
-  }
-});
