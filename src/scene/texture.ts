@@ -18,7 +18,10 @@ export function textureWithMips(
       `texture ${label ?? ''} has ${level0.length} bytes, expected ${width * height * 4}`,
     );
   }
-  const toLinear = (v: number, c: number) => (srgb && c < 3 ? srgbToLinear(v / 255) : v / 255);
+  const lut = Float32Array.from({ length: 256 }, (_, v) =>
+    srgb ? srgbToLinear(v / 255) : v / 255,
+  );
+  const toLinear = (v: number, c: number) => (c < 3 ? lut[v]! : v / 255);
   const toByte = (v: number, c: number) =>
     Math.round(Math.min(1, Math.max(0, srgb && c < 3 ? linearToSrgb(v) : v)) * 255);
   const levels = [level0];
