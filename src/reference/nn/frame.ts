@@ -46,7 +46,8 @@ import { runNetworkCpu, type Parameters } from '../../nn/network.ts';
 import type { CpuResolver } from '../upscaler.ts';
 import type { Real } from '../../train/grad-check.ts';
 import type { Tensor } from '../../nn/tensor.ts';
-import { renderPixelOf } from '../common.ts';
+import { catmullRomWeights, renderPixelOf } from '../common.ts';
+import { networkBackwardCpu } from './backward.ts';
 
 /** A vec4 image (4 interleaved channels), the CPU form of a GpuImage. */
 export interface Vec4Image<T extends Real = Real> {
@@ -527,4 +528,120 @@ export function neuralCpuResolver(model: NeuralModel): CpuResolver {
       return { history: toImage(frame.history), state: toImage(frame.filter.state) };
     },
   };
+}
+
+/** Gradients reaching the previous frame's history (rgb) and state through the reprojection. */
+export interface PreviousGrads {
+  readonly history: Float64Array;
+  readonly state: Float64Array;
+}
+
+/**
+ * Backward of h3's reproject pass (src/reference/reproject.ts) w.r.t. the previous history rgb and
+ * state, for fixed motion: the transpose of its sampling. Catmull-Rom taps get w_x·w_y of the
+ * gradient; where the clamp to the four nearest taps' range was active, the whole gradient goes to
+ * the clamping tap. Clamp-to-edge addresses fold onto the edge pixels. Invalid pixels pass none.
+ */
+export function reprojectBackwardCpu(
+  motion: Vec4Image,
+  previousHistory: Vec4Image,
+  reset: boolean,
+  dHistory: Real,
+  dState: Real,
+): PreviousGrads {
+  const { width, height } = previousHistory;
+  const gHistory = new Float64Array(width * height * 4);
+  const gState = new Float64Array(width * height * 4);
+  if (reset) return { history: gHistory, state: gState };
+  const index = (x: number, y: number) =>
+    Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1);
+  for (let y = 0; y < height; y++) {
+    const ry = renderPixelOf(y, motion.height, height);
+    for (let x = 0; x < width; x++) {
+      const rx = renderPixelOf(x, motion.width, width);
+      const u = (x + 0.5) / width + at(motion, rx, ry, 0);
+      const v = (y + 0.5) / height + at(motion, rx, ry, 1);
+      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
+      const o = (y * width + x) * 4;
+      const hx = u * width - 0.5;
+      const hy = v * height - 0.5;
+      const x0 = Math.floor(hx);
+      const y0 = Math.floor(hy);
+      const fx = hx - x0;
+      const fy = hy - y0;
+      const wx = catmullRomWeights(fx);
+      const wy = catmullRomWeights(fy);
+      const nearest = [index(x0, y0), index(x0 + 1, y0), index(x0, y0 + 1), index(x0 + 1, y0 + 1)];
+      for (let c = 0; c < 3; c++) {
+        const g = dHistory[o + c]!;
+        let sum = 0;
+        for (let j = 0; j < 4; j++) {
+          for (let i = 0; i < 4; i++) {
+            sum += wx[i]! * wy[j]! * previousHistory.data[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]!;
+          }
+        }
+        const values = nearest.map((n) => previousHistory.data[n * 4 + c]!);
+        const lo = Math.min(...values);
+        const hi = Math.max(...values);
+        if (sum < lo || sum > hi) {
+          gHistory[nearest[values.indexOf(sum < lo ? lo : hi)]! * 4 + c]! += g;
+          continue;
+        }
+        for (let j = 0; j < 4; j++) {
+          for (let i = 0; i < 4; i++) {
+            gHistory[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]! += wx[i]! * wy[j]! * g;
+          }
+        }
+      }
+      const bilinear = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
+      for (let c = 0; c < 4; c++) {
+        for (let n = 0; n < 4; n++) gState[nearest[n]! * 4 + c]! += bilinear[n]! * dState[o + c]!;
+      }
+    }
+  }
+  return { history: gHistory, state: gState };
+}
+
+/** Gradients of one neural frame. */
+export interface NeuralFrameGrads {
+  /** dLoss/d(parameter) by name. */
+  readonly parameters: Map<string, Float64Array>;
+  /** dLoss/d(reprojected history rgb, state) (vec4, display size). */
+  readonly reprojected: ReprojectedGrads;
+}
+
+/**
+ * Backward of `neuralFrameCpu` (f64): from dLoss/d(new history rgb) and dLoss/d(new state) (vec4,
+ * display size) to the parameters and the reprojected history and state (which
+ * `reprojectBackwardCpu` carries on to the previous frame).
+ */
+export function neuralFrameBackwardCpu(
+  model: NeuralModel,
+  inputs: FeatureInputs,
+  params: NeuralFrameParams,
+  frame: NeuralFrameCpu<Real>,
+  dHistoryOut: Real,
+  dStateOut: Real,
+): NeuralFrameGrads {
+  const size: Size = [inputs.history.width, inputs.history.height];
+  const blend = blendBackwardCpu(frame.filter.filtered, inputs.history, params.reset, dHistoryOut);
+  const dRaw = kpnFilterBackwardCpu(
+    frame.raw,
+    inputs.color,
+    size,
+    params.jitter,
+    blend.filtered,
+    dStateOut,
+  );
+  const activations = runNetworkCpu(model.graph, model.parameters, frame.features).tensors;
+  const network = networkBackwardCpu(
+    model.graph,
+    model.parameters,
+    activations,
+    new Map([[model.graph.outputs[0]!, dRaw]]),
+  );
+  const dFeatures = network.inputs.get(model.graph.inputs[0]!.name)!;
+  const features = assembleFeaturesBackwardCpu(inputs, params, dFeatures);
+  for (let i = 0; i < blend.history.length; i++) features.history[i]! += blend.history[i]!;
+  return { parameters: network.params, reprojected: features };
 }

@@ -1,0 +1,241 @@
+// Finite-difference checks (float64, CPU) of every backward of the neural frame: features,
+// activations + KPN filter, blend, the reprojection of history and state, and the whole frame
+// around network v1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  checkGradient,
+  describeGradCheck,
+  dot,
+  randomReal,
+  type GradCheckOptions,
+} from '../src/train/grad-check.ts';
+import type { Size } from '../src/core/quality.ts';
+import { createImage } from '../src/core/image.ts';
+import { reprojectCpu } from '../src/reference/reproject.ts';
+import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import {
+  assembleFeaturesBackwardCpu,
+  assembleFeaturesCpu,
+  blendBackwardCpu,
+  blendCpu,
+  kpnFilterBackwardCpu,
+  kpnFilterCpu,
+  neuralFrameBackwardCpu,
+  neuralFrameCpu,
+  paddedSize,
+  reprojectBackwardCpu,
+  type FeatureInputs,
+  type Vec4Image,
+} from '../src/reference/nn/frame.ts';
+
+const DISPLAY: Size = [10, 7];
+const RENDER: Size = [5, 4];
+const JITTER = [0.27, -0.36] as const;
+
+function image([width, height]: Size, data: Float64Array): Vec4Image<Float64Array> {
+  return { width, height, data };
+}
+
+/** Random frame inputs in float64: colors in [0, 1), a = luma, history a 0/1, state in [−1, 1). */
+function randomInputs(seed: number): FeatureInputs<Float64Array> {
+  const color = randomReal(RENDER[0] * RENDER[1] * 4, seed, 0, 1);
+  for (let i = 0; i < color.length; i += 4) {
+    color[i + 3] = 0.2126 * color[i]! + 0.7152 * color[i + 1]! + 0.0722 * color[i + 2]!;
+  }
+  const history = randomReal(DISPLAY[0] * DISPLAY[1] * 4, seed + 1, 0, 1);
+  for (let i = 3; i < history.length; i += 4) history[i] = history[i]! < 0.7 ? 1 : 0;
+  return {
+    color: image(RENDER, color),
+    motion: image(RENDER, randomReal(RENDER[0] * RENDER[1] * 4, seed + 2, 0, 1)),
+    history: image(DISPLAY, history),
+    state: image(DISPLAY, randomReal(DISPLAY[0] * DISPLAY[1] * 4, seed + 3)),
+  };
+}
+
+function assertGradient(
+  what: string,
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  analytic: ArrayLike<number>,
+  tolerance = 1e-5,
+  options: GradCheckOptions = {},
+): void {
+  const result = checkGradient(f, x, analytic, options);
+  assert.ok(result.checked > 0);
+  assert.ok(result.maxRelativeError < tolerance, describeGradCheck(what, result));
+}
+
+for (const reset of [false, true]) {
+  test(`features backward: finite differences w.r.t. reprojected history and state (reset ${reset})`, () => {
+    const inputs = randomInputs(1);
+    const params = { jitter: JITTER, reset };
+    const [pw, ph] = paddedSize(DISPLAY);
+    const g = randomReal(8 * pw * ph, 9);
+    const grads = assembleFeaturesBackwardCpu(inputs, params, g);
+    const f = (history: Float64Array, state: Float64Array) =>
+      dot(
+        g,
+        assembleFeaturesCpu(
+          { ...inputs, history: image(DISPLAY, history), state: image(DISPLAY, state) },
+          params,
+        ).data,
+      );
+    const history = inputs.history.data;
+    const state = inputs.state.data;
+    assertGradient('d/dhistory', (x) => f(x, state), history, grads.history);
+    assertGradient('d/dstate', (x) => f(history, x), state, grads.state);
+    const nonZero = grads.state.some((v) => v !== 0) && grads.history.some((v) => v !== 0);
+    assert.equal(nonZero, !reset);
+  });
+}
+
+test('features backward: non-finite history/state values get no gradient', () => {
+  const inputs = randomInputs(2);
+  inputs.history.data[0] = NaN;
+  inputs.state.data[5] = Infinity;
+  const [pw, ph] = paddedSize(DISPLAY);
+  const grads = assembleFeaturesBackwardCpu(
+    inputs,
+    { jitter: JITTER, reset: false },
+    randomReal(8 * pw * ph, 3),
+  );
+  assert.equal(grads.history[0], 0);
+  assert.equal(grads.state[5], 0);
+  assert.ok(grads.history.every(Number.isFinite) && grads.state.every(Number.isFinite));
+});
+
+for (const [name, display, render] of [
+  ['ratio 2', DISPLAY, RENDER],
+  ['ratio 1.5', [9, 6], [6, 4]],
+] as const) {
+  test(`KPN filter backward: finite differences w.r.t. all 8 raw channels (${name})`, () => {
+    const color = randomReal(render[0] * render[1] * 4, 4, 0, 1);
+    const colorImage = image(render, color);
+    const [pw, ph] = paddedSize(display);
+    // σ from ~0.35 to ~2.4 display pixels, any angle.
+    const raw = { channels: 8, height: ph, width: pw, data: randomReal(8 * pw * ph, 5, -2, 2) };
+    const gFiltered = randomReal(display[0] * display[1] * 4, 6);
+    const gState = randomReal(display[0] * display[1] * 4, 7);
+    const analytic = kpnFilterBackwardCpu(raw, colorImage, display, JITTER, gFiltered, gState);
+    const f = (x: Float64Array) => {
+      const out = kpnFilterCpu({ ...raw, data: x }, colorImage, display, JITTER);
+      return dot(gFiltered, out.filtered.data) + dot(gState, out.state.data);
+    };
+    assertGradient('d/draw', f, raw.data, analytic, 1e-5, { floor: 1e-4 });
+    // σ and θ receive gradient (not only α and the state).
+    const plane = pw * ph;
+    for (let k = 0; k < 3; k++) {
+      assert.ok(analytic.subarray(k * plane, (k + 1) * plane).some((v) => Math.abs(v) > 1e-6));
+    }
+  });
+}
+
+for (const reset of [false, true]) {
+  test(`blend backward: finite differences w.r.t. filtered rgb, α and history (reset ${reset})`, () => {
+    const n = DISPLAY[0] * DISPLAY[1] * 4;
+    const filtered = randomReal(n, 10, 0, 1);
+    const history = randomInputs(11).history.data;
+    const g = randomReal(n, 12);
+    const grads = blendBackwardCpu(image(DISPLAY, filtered), image(DISPLAY, history), reset, g);
+    const f = (fx: Float64Array, hx: Float64Array) =>
+      dot(g, blendCpu(image(DISPLAY, fx), image(DISPLAY, hx), reset).data);
+    assertGradient('d/dfiltered', (x) => f(x, history), filtered, grads.filtered);
+    // The history's a only selects (validity): perturbing it by 1e-6 changes nothing.
+    assertGradient('d/dhistory', (x) => f(filtered, x), history, grads.history);
+  });
+}
+
+test('reproject backward: finite differences of h3’s reprojection w.r.t. previous history and state', () => {
+  const [w, h] = DISPLAY;
+  const random = randomReal(RENDER[0] * RENDER[1] * 4, 20, -0.15, 0.15);
+  const motion = createImage(RENDER[0], RENDER[1], 4);
+  motion.data.set(random);
+  const history = createImage(w, h, 4);
+  history.data.set(randomReal(w * h * 4, 21, 0, 1));
+  const state = createImage(w, h, 4);
+  state.data.set(randomReal(w * h * 4, 22));
+  const gHistory = randomReal(w * h * 4, 23);
+  for (let i = 3; i < gHistory.length; i += 4) gHistory[i] = 0; // a is validity, not a value
+  const gState = randomReal(w * h * 4, 24);
+  const grads = reprojectBackwardCpu(motion, history, false, gHistory, gState);
+  // The reprojection is h3's float32 reference: it is piecewise linear in the previous images, so
+  // a large step (1e-2) keeps f32 rounding out of the differences.
+  const f = (hx: Float64Array, sx: Float64Array) => {
+    const out = reprojectCpu(
+      motion,
+      { ...history, data: Float32Array.from(hx) },
+      { ...state, data: Float32Array.from(sx) },
+      false,
+    );
+    return dot(gHistory, out.history.data) + dot(gState, out.state.data);
+  };
+  const hx = Float64Array.from(history.data);
+  const sx = Float64Array.from(state.data);
+  const options = { step: 1e-3, floor: 1e-1 };
+  assertGradient('d/dprevious history', (x) => f(x, sx), hx, grads.history, 2e-3, options);
+  assertGradient('d/dprevious state', (x) => f(hx, x), sx, grads.state, 2e-3, options);
+  assert.ok(grads.history.some((v) => v !== 0) && grads.state.some((v) => v !== 0));
+  const none = reprojectBackwardCpu(motion, history, true, gHistory, gState);
+  assert.ok(none.history.every((v) => v === 0) && none.state.every((v) => v === 0));
+});
+
+test('whole neural frame backward (network v1): finite differences w.r.t. reprojected history, state and parameters', () => {
+  const display: Size = [8, 8];
+  const render: Size = [4, 4];
+  const inputs: FeatureInputs<Float64Array> = {
+    color: image(render, randomReal(64, 30, 0, 1)),
+    motion: image(render, randomReal(64, 35, 0, 1)),
+    history: image(
+      display,
+      randomReal(256, 31, 0, 1).map((v, i) => (i % 4 === 3 ? 1 : v)),
+    ),
+    state: image(display, randomReal(256, 32)),
+  };
+  const parameters = new Map<string, Float64Array>(
+    [...initWeights(NETWORK_V1, 3)].map(([name, v]) => [name, Float64Array.from(v)]),
+  );
+  // Non-zero biases so every activation path is exercised.
+  for (const [name, v] of parameters) {
+    if (name.endsWith('.bias')) v.set(randomReal(v.length, v.length, -0.1, 0.1));
+  }
+  const model = { graph: NETWORK_V1, parameters };
+  const params = { jitter: JITTER, reset: false };
+  const gHistory = randomReal(256, 33).map((v, i) => (i % 4 === 3 ? 0 : v));
+  const gState = randomReal(256, 34);
+  const loss = (frameInputs: FeatureInputs<Float64Array>) => {
+    const frame = neuralFrameCpu(model, frameInputs, params);
+    return dot(gHistory, frame.history.data) + dot(gState, frame.filter.state.data);
+  };
+  const frame = neuralFrameCpu(model, inputs, params);
+  const grads = neuralFrameBackwardCpu(model, inputs, params, frame, gHistory, gState);
+  const options = { maxChecks: 24, floor: 1e-7 };
+  assertGradient(
+    'd/dreprojected state',
+    (x) => loss({ ...inputs, state: image(display, x) }),
+    inputs.state.data,
+    grads.reprojected.state,
+    1e-4,
+    options,
+  );
+  assertGradient(
+    'd/dreprojected history',
+    (x) => loss({ ...inputs, history: image(display, x) }),
+    inputs.history.data,
+    grads.reprojected.history,
+    1e-4,
+    options,
+  );
+  for (const name of ['down1.weight', 'res3b.weight', 'head.bias']) {
+    const values = parameters.get(name)!;
+    assertGradient(
+      `d/d${name}`,
+      () => loss(inputs),
+      values,
+      grads.parameters.get(name)!,
+      1e-4,
+      options,
+    );
+  }
+});
