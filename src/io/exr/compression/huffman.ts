@@ -14,12 +14,16 @@ const MAX_CODE_LENGTH = 58;
 const SHORT_ZERO_RUN = 59;
 const LONG_ZERO_RUN = 63;
 const SHORTEST_LONG_RUN = 2 + LONG_ZERO_RUN - SHORT_ZERO_RUN;
-/** Codes up to this length decode with one table look-up; longer ones bit by bit. */
-const TABLE_BITS = 12;
+/**
+ * Codes up to this length decode with one table look-up; longer ones bit by bit. PIZ tables of
+ * FLOAT data hold tens of thousands of symbols with codes of 14-16 bits, so the table covers 16.
+ */
+const TABLE_BITS = 16;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
 
 /** MSB-first bit reading over bytes (with a zero tail so peeking near the end is safe). */
 class BitReader {
-  private readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array;
   pos = 0;
 
   constructor(
@@ -31,7 +35,7 @@ class BitReader {
     this.bytes.set(data);
   }
 
-  /** The next `n` (≤ 16) bits without consuming them; bits past the data read as 0. */
+  /** The next `n` (≤ 16: 3 bytes cover any bit offset) bits without consuming them; 0 past the end. */
   peek(n: number): number {
     const i = this.pos >> 3;
     const window = (this.bytes[i]! << 16) | (this.bytes[i + 1]! << 8) | this.bytes[i + 2]!;
@@ -86,8 +90,10 @@ function readCodeTable(bits: BitReader, lo: number, hi: number): CodeTable {
     if (code >= 2 ** l) throw new ExrFormatError('corrupt Huffman table (code lengths overflow)');
     symbols[l]!.push(s);
     if (l <= TABLE_BITS) {
-      const start = code * 2 ** (TABLE_BITS - l);
-      fast.fill(s * 64 + l, start, start + 2 ** (TABLE_BITS - l));
+      const shift = TABLE_BITS - l;
+      const start = code << shift;
+      const entry = s * 64 + l;
+      for (let k = start, end = start + (1 << shift); k < end; k++) fast[k] = entry;
     }
   }
   return { fast, first, symbols };
@@ -128,15 +134,23 @@ export function huffmanDecompress(data: Uint8Array, count: number): Uint16Array 
   }
   const runSymbol = hi;
   const bits = new BitReader(data.subarray(dataStart), bitCount);
+  // The hot loop peeks TABLE_BITS bits inline (same as BitReader.peek) and only calls out for
+  // long codes and runs.
+  const bytes = bits.bytes;
+  const fast = table.fast;
   let n = 0;
   while (bits.pos < bitCount) {
-    const entry = table.fast[bits.peek(TABLE_BITS)]!;
+    const pos = bits.pos;
+    const i = pos >> 3;
+    const window = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    const entry = fast[(window >> (24 - TABLE_BITS - (pos & 7))) & TABLE_MASK]!;
     let symbol: number;
     if (entry >= 0) {
       const length = entry & 63;
-      if (bits.pos + length > bitCount)
+      if (pos + length > bitCount) {
         throw new ExrFormatError('corrupt Huffman data (ran out of bits)');
-      bits.pos += length;
+      }
+      bits.pos = pos + length;
       symbol = entry >> 6;
     } else {
       symbol = decodeLong(bits, table);

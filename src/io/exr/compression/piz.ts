@@ -62,16 +62,17 @@ export function pizDecompress(
   for (let i = 0; i < words.length; i++) words[i] = table[words[i]!]!;
 
   const out = new Uint8Array(rawSize);
-  const view = new DataView(out.buffer);
   let pos = 0;
   for (let line = 0; line < lines; line++) {
     for (let c = 0; c < sampleSizes.length; c++) {
       const n = (width * sampleSizes[c]!) / 2;
+      let from = starts[c]!;
       for (let k = 0; k < n; k++) {
-        view.setUint16(pos, words[starts[c]!]!, true);
-        starts[c]!++;
-        pos += 2;
+        const word = words[from++]!;
+        out[pos++] = word & 0xff; // little-endian, as in the file
+        out[pos++] = word >> 8;
       }
+      starts[c] = from;
     }
   }
   return out;
