@@ -1,0 +1,97 @@
+// Backpropagation through time on the CPU: the clip gradient (network parameters, through the
+// frame, the recurrent state, the history and its reprojection, the temporal loss) against
+// central differences of the clip loss. The reprojection and network run in f32 on the CPU
+// (h3's and h5's references), so differences use a larger step (1e-3) and errors are relative to
+// max(|g|, 1e-3) with a 5 % tolerance; the test is still sensitive: cutting the links between
+// frames (each frame's gradient alone) misses by far more.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyticSequence } from '../src/scene/analytic.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import { TINY_NETWORK } from '../src/train/tiny-network.ts';
+import { checkGradient, describeGradCheck } from '../src/train/grad-check.ts';
+import { clipBackwardCpu, clipLossCpu, prepareClipCpu } from '../src/train/bptt-cpu.ts';
+import { DEFAULT_LOSS_WEIGHTS } from '../src/train/losses/frame-loss-cpu.ts';
+import { clipGradientGpu } from '../src/train/bptt.ts';
+import { createTrainableNetwork } from '../src/train/trainable.ts';
+import { DEFAULT_ADAM } from '../src/train/adam-cpu.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
+import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
+
+test('BPTT clip gradient matches finite differences of the clip loss', () => {
+  const sequence = analyticSequence({
+    displaySize: [16, 16],
+    ratio: 2,
+    frames: 4,
+    seed: 3,
+    referenceSamples: 4,
+  });
+  const clip = prepareClipCpu(sequence.header, sequence.frames);
+  const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
+  const base = initWeights(TINY_NETWORK, 5);
+  const f64 = new Map([...base].map(([k, v]) => [k, Float64Array.from(v)]));
+  const model = { graph: TINY_NETWORK, parameters: f64 };
+  const { loss, grads } = clipBackwardCpu(model, clip, options);
+  assert.ok(loss > 0 && Number.isFinite(loss));
+  const cut = clipBackwardCpu(model, clip, { ...options, throughTime: false }).grads;
+  let worstCut = 0;
+  for (const name of ['head.weight', 'head.bias', 'conv.weight', 'down.bias']) {
+    const x = f64.get(name)!;
+    const r = checkGradient(
+      (v) =>
+        clipLossCpu(
+          { graph: TINY_NETWORK, parameters: new Map([...f64, [name, v]]) },
+          clip,
+          options,
+        ).loss,
+      x,
+      grads.get(name)!,
+      { step: 1e-3, maxChecks: 4, floor: 1e-3 },
+    );
+    assert.ok(r.maxRelativeError < 0.05, describeGradCheck(`clip d/d${name}`, r));
+    const rCut = checkGradient(
+      (v) =>
+        clipLossCpu(
+          { graph: TINY_NETWORK, parameters: new Map([...f64, [name, v]]) },
+          clip,
+          options,
+        ).loss,
+      x,
+      cut.get(name)!,
+      { step: 1e-3, maxChecks: 4, floor: 1e-3 },
+    );
+    worstCut = Math.max(worstCut, rCut.maxRelativeError);
+  }
+  assert.ok(worstCut > 0.2, `without the time links the gradient is off by only ${worstCut}`);
+});
+
+test('BPTT with the network on the GPU matches the CPU reference (loss and every gradient)', async () => {
+  const { device } = await testGpu();
+  const sequence = analyticSequence({
+    displaySize: [24, 16],
+    ratio: 2,
+    frames: 4,
+    seed: 8,
+    referenceSamples: 4,
+  });
+  const clip = prepareClipCpu(sequence.header, sequence.frames);
+  const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
+  const params = initWeights(TINY_NETWORK, 9);
+  const cpu = clipBackwardCpu({ graph: TINY_NETWORK, parameters: params }, clip, options);
+  const trainable = createTrainableNetwork(device, TINY_NETWORK, params, DEFAULT_ADAM);
+  const gpu = await clipGradientGpu(device, trainable, clip, options);
+  assert.ok(
+    Math.abs(gpu.loss - cpu.loss) <= 1e-4 * cpu.loss,
+    `loss GPU ${gpu.loss}, CPU ${cpu.loss}`,
+  );
+  for (const [name, want] of cpu.grads) {
+    const got = await readBuffer(device, trainable.grads.get(name)!, want.length * 4);
+    const scale = Math.max(...want.map(Math.abs));
+    const { max, at } = maxAbsDiff(got, want);
+    assert.ok(
+      max <= 2e-3 * scale + 1e-7,
+      `${name}[${at}]: GPU ${got[at]}, CPU ${want[at]} (scale ${scale})`,
+    );
+  }
+  trainable.destroy();
+});
