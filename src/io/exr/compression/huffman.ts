@@ -19,7 +19,6 @@ const SHORTEST_LONG_RUN = 2 + LONG_ZERO_RUN - SHORT_ZERO_RUN;
  * FLOAT data hold tens of thousands of symbols with codes of 14-16 bits, so the table covers 16.
  */
 const TABLE_BITS = 16;
-const TABLE_MASK = (1 << TABLE_BITS) - 1;
 
 /** MSB-first bit reading over bytes (with a zero tail so peeking near the end is safe). */
 class BitReader {
@@ -52,7 +51,9 @@ class BitReader {
 }
 
 interface CodeTable {
-  /** Entry per TABLE_BITS-bit prefix: symbol * 64 + length, or -1 for longer codes. */
+  /** Bits of the look-up table's index. */
+  bits: number;
+  /** Entry per `bits`-bit prefix: symbol * 64 + length, or -1 for longer codes. */
   fast: Int32Array;
   /** Per code length: first canonical code, number of codes, their symbols in code order. */
   first: number[];
@@ -60,7 +61,7 @@ interface CodeTable {
 }
 
 /** Reads the packed code lengths of symbols lo..hi and builds the canonical decoding tables. */
-function readCodeTable(bits: BitReader, lo: number, hi: number): CodeTable {
+function readCodeTable(bits: BitReader, lo: number, hi: number, tableBits: number): CodeTable {
   const lengths = new Uint8Array(SYMBOL_COUNT);
   for (let s = lo; s <= hi; s++) {
     const l = bits.read(6);
@@ -82,27 +83,27 @@ function readCodeTable(bits: BitReader, lo: number, hi: number): CodeTable {
     c = (c + counts[l]!) >> 1;
   }
   const symbols: number[][] = Array.from({ length: MAX_CODE_LENGTH + 1 }, () => []);
-  const fast = new Int32Array(1 << TABLE_BITS).fill(-1);
+  const fast = new Int32Array(1 << tableBits).fill(-1);
   for (let s = lo; s <= hi; s++) {
     const l = lengths[s]!;
     if (l === 0) continue;
     const code = first[l]! + symbols[l]!.length;
     if (code >= 2 ** l) throw new ExrFormatError('corrupt Huffman table (code lengths overflow)');
     symbols[l]!.push(s);
-    if (l <= TABLE_BITS) {
-      const shift = TABLE_BITS - l;
+    if (l <= tableBits) {
+      const shift = tableBits - l;
       const start = code << shift;
       const entry = s * 64 + l;
       for (let k = start, end = start + (1 << shift); k < end; k++) fast[k] = entry;
     }
   }
-  return { fast, first, symbols };
+  return { bits: tableBits, fast, first, symbols };
 }
 
-/** Decodes one symbol whose code is longer than TABLE_BITS. */
+/** Decodes one symbol whose code is longer than the look-up table covers. */
 function decodeLong(bits: BitReader, table: CodeTable): number {
-  let v = bits.read(TABLE_BITS);
-  for (let l = TABLE_BITS + 1; l <= MAX_CODE_LENGTH; l++) {
+  let v = bits.read(table.bits);
+  for (let l = table.bits + 1; l <= MAX_CODE_LENGTH; l++) {
     v = v * 2 + bits.read(1);
     const index = v - table.first[l]!;
     if (index >= 0 && index < table.symbols[l]!.length) return table.symbols[l]![index]!;
@@ -110,8 +111,15 @@ function decodeLong(bits: BitReader, table: CodeTable): number {
   throw new ExrFormatError('corrupt Huffman data (no code matches)');
 }
 
-/** Decodes a PIZ Huffman block into exactly `count` 16-bit values. */
-export function huffmanDecompress(data: Uint8Array, count: number): Uint16Array {
+/**
+ * Decodes a PIZ Huffman block into exactly `count` 16-bit values. `tableBits` (1..16) sizes the
+ * look-up table; tests lower it to exercise the bit-by-bit path for long codes.
+ */
+export function huffmanDecompress(
+  data: Uint8Array,
+  count: number,
+  tableBits = TABLE_BITS,
+): Uint16Array {
   const out = new Uint16Array(count);
   if (data.length === 0) {
     if (count !== 0) throw new ExrFormatError('corrupt PIZ data (empty Huffman block)');
@@ -126,24 +134,25 @@ export function huffmanDecompress(data: Uint8Array, count: number): Uint16Array 
   if (lo > hi || hi >= SYMBOL_COUNT) {
     throw new ExrFormatError(`corrupt Huffman table (symbol range ${lo}..${hi})`);
   }
-  const tableBits = new BitReader(data.subarray(20), (data.length - 20) * 8);
-  const table = readCodeTable(tableBits, lo, hi);
-  const dataStart = 20 + Math.ceil(tableBits.pos / 8);
+  const tableReader = new BitReader(data.subarray(20), (data.length - 20) * 8);
+  const table = readCodeTable(tableReader, lo, hi, tableBits);
+  const dataStart = 20 + Math.ceil(tableReader.pos / 8);
   if (dataStart + Math.ceil(bitCount / 8) > data.length) {
     throw new ExrFormatError('truncated Huffman data');
   }
   const runSymbol = hi;
   const bits = new BitReader(data.subarray(dataStart), bitCount);
-  // The hot loop peeks TABLE_BITS bits inline (same as BitReader.peek) and only calls out for
+  // The hot loop peeks tableBits bits inline (same as BitReader.peek) and only calls out for
   // long codes and runs.
   const bytes = bits.bytes;
   const fast = table.fast;
+  const mask = (1 << tableBits) - 1;
   let n = 0;
   while (bits.pos < bitCount) {
     const pos = bits.pos;
     const i = pos >> 3;
     const window = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    const entry = fast[(window >> (24 - TABLE_BITS - (pos & 7))) & TABLE_MASK]!;
+    const entry = fast[(window >> (24 - tableBits - (pos & 7))) & mask]!;
     let symbol: number;
     if (entry >= 0) {
       const length = entry & 63;
