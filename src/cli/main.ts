@@ -19,6 +19,7 @@ const modules: Array<{ register(program: Command): void }> = [
   await import('./upscale.ts'),
   await import('./eval.ts'),
   await import('./info.ts'),
+  await import('./render.ts'),
   await import('./train.ts'),
 ];
 for (const m of modules) m.register(program);

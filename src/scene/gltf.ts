@@ -150,15 +150,26 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
 
   const textures: TextureData[] = [];
   const textureIndex = new Map<string, number>();
-  const textureFor = (texture: Texture | null, srgb: boolean): number | undefined => {
+  const textureFor = (
+    texture: Texture | null,
+    srgb: boolean,
+    alphaCutoff?: number,
+  ): number | undefined => {
     if (!texture) return undefined;
-    const key = `${root.listTextures().indexOf(texture)}/${srgb}`;
+    const key = `${root.listTextures().indexOf(texture)}/${srgb}/${alphaCutoff}`;
     let index = textureIndex.get(key);
     if (index === undefined) {
       const { width, height, rgba } = decodeImage(texture, path);
       index =
         textures.push(
-          textureWithMips(width, height, rgba, srgb, texture.getName() || texture.getURI()),
+          textureWithMips(
+            width,
+            height,
+            rgba,
+            srgb,
+            texture.getName() || texture.getURI(),
+            alphaCutoff,
+          ),
         ) - 1;
       textureIndex.set(key, index);
     }
@@ -182,7 +193,11 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
         alphaCutoff: m.getAlphaCutoff(),
         doubleSided: m.getDoubleSided(),
         normalScale: m.getNormalScale(),
-        baseColorTexture: textureFor(m.getBaseColorTexture(), true),
+        baseColorTexture: textureFor(
+          m.getBaseColorTexture(),
+          true,
+          m.getAlphaMode() === 'MASK' ? m.getAlphaCutoff() : undefined,
+        ),
         normalTexture: textureFor(m.getNormalTexture(), false),
         metallicRoughnessTexture: textureFor(m.getMetallicRoughnessTexture(), false),
         emissiveTexture: textureFor(m.getEmissiveTexture(), true),

@@ -4,7 +4,9 @@ import type { TextureData } from './types.ts';
 
 /**
  * Builds a texture from level-0 RGBA8 pixels and box-filtered mips (averaged in linear light for
- * sRGB textures, so that dark/bright detail keeps its mean brightness at a distance).
+ * sRGB textures, so that dark/bright detail keeps its mean brightness at a distance). With
+ * `alphaCutoff` (alpha-tested textures), each mip's alpha is scaled so the fraction of texels
+ * passing the test stays that of level 0: thin bars and leaves don't vanish in the distance.
  */
 export function textureWithMips(
   width: number,
@@ -12,6 +14,7 @@ export function textureWithMips(
   level0: Uint8Array,
   srgb: boolean,
   label?: string,
+  alphaCutoff?: number,
 ): TextureData {
   if (level0.length !== width * height * 4) {
     throw new RangeError(
@@ -48,11 +51,33 @@ export function textureWithMips(
         }
       }
     }
-    levels.push(Uint8Array.from(next, (v, i) => toByte(v, i % 4)));
+    const level = Uint8Array.from(next, (v, i) => toByte(v, i % 4));
+    if (alphaCutoff !== undefined)
+      preserveCoverage(level, alphaCutoff, coverage(level0, alphaCutoff, 1));
+    levels.push(level);
     current = next;
     [w, h] = [nw, nh];
   }
   return { width, height, levels, srgb, ...(label ? { label } : {}) };
+}
+
+/** Fraction of texels whose alpha · scale passes the cutoff. */
+function coverage(rgba: Uint8Array, cutoff: number, scale: number): number {
+  let passed = 0;
+  for (let i = 3; i < rgba.length; i += 4) if ((rgba[i]! / 255) * scale >= cutoff) passed++;
+  return passed / (rgba.length / 4);
+}
+
+/** Scales alpha in place (bisection on the scale) so that its coverage approaches `target`. */
+function preserveCoverage(rgba: Uint8Array, cutoff: number, target: number): void {
+  let lo = 0;
+  let hi = 16;
+  for (let k = 0; k < 20; k++) {
+    const mid = (lo + hi) / 2;
+    if (coverage(rgba, cutoff, mid) < target) lo = mid;
+    else hi = mid;
+  }
+  for (let i = 3; i < rgba.length; i += 4) rgba[i] = Math.min(255, Math.round(rgba[i]! * hi));
 }
 
 /**
@@ -64,6 +89,7 @@ export function proceduralTexture(
   srgb: boolean,
   fn: (u: number, v: number) => [number, number, number, number],
   label?: string,
+  alphaCutoff?: number,
 ): TextureData {
   const data = new Uint8Array(size * size * 4);
   for (let y = 0; y < size; y++) {
@@ -75,7 +101,7 @@ export function proceduralTexture(
       }
     }
   }
-  return textureWithMips(size, size, data, srgb, label);
+  return textureWithMips(size, size, data, srgb, label, alphaCutoff);
 }
 
 /** Uploads a texture with all its levels. */

@@ -153,7 +153,7 @@ function city(seed: number): Scene {
 }
 
 function fence(seed: number): Scene {
-  const b = new SceneBuilder('fence', seed, { center: [0, 1.5, 0], radius: 7 });
+  const b = new SceneBuilder('fence', seed, { center: [0, 1.5, 0], radius: 5 });
   const checker = b.texture(checkerTexture(16, [0.8, 0.8, 0.8], [0.1, 0.1, 0.1]));
   b.skyAndGround({ baseColorTexture: checker, roughness: 0.7 });
   const stripes = b.texture(stripesTexture(64, [0.9, 0.3, 0.2], [0.95, 0.95, 0.9]));
@@ -162,7 +162,7 @@ function fence(seed: number): Scene {
     b.material({ baseColorTexture: stripes, roughness: 0.5 }),
     fixed([0, 2.5, -6]),
   );
-  const grate = b.texture(grateTexture(24, b.range(0.08, 0.15), [0.6, 0.62, 0.65]));
+  const grate = b.texture(grateTexture(10, b.range(0.15, 0.25), [0.6, 0.62, 0.65]));
   const fenceMaterial = b.material({
     baseColorTexture: grate,
     alphaMode: 'mask',
@@ -333,7 +333,7 @@ function mix(seed: number): Scene {
     b.material({ baseColorTexture: text, uvScale: [0.5, 0.5] }),
     fixed([-3, 1.5, -4]),
   );
-  const grate = b.texture(grateTexture(20, 0.12, [0.5, 0.5, 0.55]));
+  const grate = b.texture(grateTexture(10, 0.2, [0.5, 0.5, 0.55]));
   b.object(
     b.mesh(planeMesh(4, 2)),
     b.material({

@@ -8,6 +8,8 @@ import type { TextureData } from '../types.ts';
 
 type Rgb = [number, number, number];
 const SIZE = 256;
+/** The alpha cutoff that alpha-tested textures here are made for (mips keep their coverage). */
+export const ALPHA_CUTOFF = 0.5;
 
 /** A two-color checker with `cells` squares per side. */
 export function checkerTexture(cells: number, a: Rgb, b: Rgb): TextureData {
@@ -94,6 +96,7 @@ export function leafTexture(seed: number): TextureData {
       return [0.1, 0.25, 0.05, 0];
     },
     'leaves',
+    ALPHA_CUTOFF,
   );
 }
 
@@ -110,6 +113,7 @@ export function grateTexture(bars: number, barWidth: number, color: Rgb): Textur
       return [...color, on ? 1 : 0];
     },
     'grate',
+    ALPHA_CUTOFF,
   );
 }
 
