@@ -1,0 +1,225 @@
+// GPU backward kernels of the neural frame vs their CPU references (random inputs, tiny sizes):
+// blend, activations + KPN filter, features, the reprojection (deterministic fixed-point scatter).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
+import { createImage, type Image } from '../src/core/image.ts';
+import type { Size } from '../src/core/quality.ts';
+import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
+import { encodeBlendBackward } from '../src/nn/frame/blend-backward.ts';
+import { encodeKpnFilterBackward } from '../src/nn/frame/kpn-filter-backward.ts';
+import { encodeFeaturesBackward } from '../src/nn/frame/features-backward.ts';
+import {
+  encodeReprojectBackward,
+  reprojectBackwardScratchBytes,
+} from '../src/nn/frame/reproject-backward.ts';
+import {
+  assembleFeaturesBackwardCpu,
+  blendBackwardCpu,
+  kpnFilterBackwardCpu,
+  paddedSize,
+  reprojectBackwardCpu,
+} from '../src/reference/nn/frame.ts';
+
+// Not multiples of 8: padding is exercised.
+const DISPLAY: Size = [22, 13];
+
+function randomImage(
+  [width, height]: Size,
+  seed: number,
+  fill: (random: () => number, c: number) => number,
+): Image {
+  const random = rng(seed);
+  const image = createImage(width, height, 4);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
+  return image;
+}
+
+const uniform = (lo: number, hi: number) => (r: () => number) => lo + (hi - lo) * r();
+const historyFill = (r: () => number, c: number) => (c < 3 ? r() : r() < 0.7 ? 1 : 0);
+
+/** Runs `record` in one compute pass and submits. */
+function submitPass(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void): void {
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  record(pass);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+}
+
+for (const reset of [false, true]) {
+  test(`blend backward: GPU matches CPU (reset ${reset})`, async () => {
+    const { device } = await testGpu();
+    const filtered = randomImage(DISPLAY, 1, uniform(0, 1));
+    const history = randomImage(DISPLAY, 2, historyFill);
+    history.data[4 * 3] = NaN;
+    const dOut = randomImage(DISPLAY, 3, uniform(-1, 1));
+    const expected = blendBackwardCpu(filtered, history, reset, dOut.data);
+    const targets = {
+      filtered: createGpuImage(device, ...DISPLAY),
+      history: createGpuImage(device, ...DISPLAY),
+    };
+    submitPass(device, (pass) =>
+      encodeBlendBackward(
+        device,
+        pass,
+        uploadGpuImage(device, filtered),
+        uploadGpuImage(device, history),
+        reset,
+        uploadGpuImage(device, dOut),
+        targets,
+      ),
+    );
+    const f = maxAbsDiff((await readGpuImage(device, targets.filtered)).data, expected.filtered);
+    const h = maxAbsDiff((await readGpuImage(device, targets.history)).data, expected.history);
+    assert.ok(f.max < 1e-6, `dFiltered: ${f.max} at ${f.at}`);
+    assert.ok(h.max < 1e-6, `dHistory: ${h.max} at ${h.at}`);
+  });
+}
+
+for (const ratio of [2, 1.5]) {
+  test(`KPN filter backward: GPU matches CPU (ratio ${ratio})`, async () => {
+    const { device } = await testGpu();
+    const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
+    const color = randomImage(render, 4, uniform(0, 1));
+    const [pw, ph] = paddedSize(DISPLAY);
+    const random = rng(5);
+    const raw = {
+      channels: 8,
+      height: ph,
+      width: pw,
+      data: Float32Array.from({ length: 8 * pw * ph }, () => random() * 4 - 2),
+    };
+    const dFiltered = randomImage(DISPLAY, 6, uniform(-1, 1));
+    const dState = randomImage(DISPLAY, 7, uniform(-1, 1));
+    const jitter = [0.33, -0.21] as const;
+    const expected = kpnFilterBackwardCpu(raw, color, DISPLAY, jitter, dFiltered.data, dState.data);
+    const dRaw = createGpuTensor(device, raw);
+    submitPass(device, (pass) =>
+      encodeKpnFilterBackward(
+        device,
+        pass,
+        uploadTensor(device, raw),
+        uploadGpuImage(device, color),
+        jitter,
+        { filtered: uploadGpuImage(device, dFiltered), state: uploadGpuImage(device, dState) },
+        dRaw,
+      ),
+    );
+    const actual = await readGpuTensor(device, dRaw);
+    // Gradients up to ~10 through 1/σ³ terms: 1e-4 relative to the largest.
+    const scale = Math.max(...expected.map(Math.abs));
+    const { max, at } = maxAbsDiff(actual.data, expected);
+    assert.ok(max < 1e-4 * scale, `max |GPU − CPU| ${max} at ${at} (scale ${scale})`);
+  });
+}
+
+for (const reset of [false, true]) {
+  test(`features backward: GPU matches CPU, blend gradient added (reset ${reset})`, async () => {
+    const { device } = await testGpu();
+    const history = randomImage(DISPLAY, 8, historyFill);
+    const state = randomImage(DISPLAY, 9, uniform(-1, 1));
+    state.data[6] = NaN;
+    history.data[0] = Infinity;
+    const dHistoryBlend = randomImage(DISPLAY, 10, (r, c) => (c < 3 ? r() * 2 - 1 : 0));
+    const [pw, ph] = paddedSize(DISPLAY);
+    const random = rng(11);
+    const dFeatures = {
+      channels: 8,
+      height: ph,
+      width: pw,
+      data: Float32Array.from({ length: 8 * pw * ph }, () => random() * 2 - 1),
+    };
+    const color = createImage(11, 7, 4);
+    const expected = assembleFeaturesBackwardCpu(
+      { color, motion: color, history, state },
+      { jitter: [0, 0], reset },
+      dFeatures.data,
+    );
+    for (let i = 0; i < expected.history.length; i++) {
+      expected.history[i]! += dHistoryBlend.data[i]!;
+    }
+    const targets = {
+      history: createGpuImage(device, ...DISPLAY),
+      state: createGpuImage(device, ...DISPLAY),
+    };
+    submitPass(device, (pass) =>
+      encodeFeaturesBackward(
+        device,
+        pass,
+        {
+          dFeatures: uploadTensor(device, dFeatures),
+          history: uploadGpuImage(device, history),
+          state: uploadGpuImage(device, state),
+          dHistoryBlend: uploadGpuImage(device, dHistoryBlend),
+        },
+        reset,
+        targets,
+      ),
+    );
+    const h = maxAbsDiff((await readGpuImage(device, targets.history)).data, expected.history);
+    const s = maxAbsDiff((await readGpuImage(device, targets.state)).data, expected.state);
+    assert.ok(h.max < 1e-6, `dHistory: ${h.max} at ${h.at}`);
+    assert.ok(s.max < 1e-6, `dState: ${s.max} at ${s.at}`);
+  });
+}
+
+test('reproject backward: GPU scatter matches CPU and is bit-identical across runs', async () => {
+  const { device } = await testGpu();
+  const render: Size = [11, 7];
+  // Motion up to ±0.2 UV: many display pixels land on the same previous pixels; some leave.
+  const motion = randomImage(render, 12, (r, c) => (c < 2 ? r() * 0.4 - 0.2 : 0));
+  const previousHistory = randomImage(DISPLAY, 13, uniform(0, 1));
+  const dHistory = randomImage(DISPLAY, 14, (r, c) => (c < 3 ? r() * 2 - 1 : 0));
+  const dState = randomImage(DISPLAY, 15, uniform(-1, 1));
+  const expected = reprojectBackwardCpu(motion, previousHistory, false, dHistory.data, dState.data);
+  const scratch = device.createBuffer({
+    size: reprojectBackwardScratchBytes(...DISPLAY),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
+  const gpu = {
+    motion: uploadGpuImage(device, motion),
+    previousHistory: uploadGpuImage(device, previousHistory),
+    upstream: {
+      history: uploadGpuImage(device, dHistory),
+      state: uploadGpuImage(device, dState),
+    },
+  };
+  const run = async (reset: boolean) => {
+    const targets = {
+      history: createGpuImage(device, ...DISPLAY),
+      state: createGpuImage(device, ...DISPLAY),
+    };
+    const encoder = device.createCommandEncoder();
+    encodeReprojectBackward(
+      device,
+      encoder,
+      gpu.motion,
+      gpu.previousHistory,
+      reset,
+      gpu.upstream,
+      scratch,
+      targets,
+    );
+    device.queue.submit([encoder.finish()]);
+    return {
+      history: (await readGpuImage(device, targets.history)).data,
+      state: (await readGpuImage(device, targets.state)).data,
+    };
+  };
+  const first = await run(false);
+  const h = maxAbsDiff(first.history, expected.history);
+  const s = maxAbsDiff(first.state, expected.state);
+  assert.ok(h.max < 1e-5, `dPreviousHistory: ${h.max} at ${h.at}`);
+  assert.ok(s.max < 1e-5, `dPreviousState: ${s.max} at ${s.at}`);
+  assert.ok(
+    first.history.some((v) => Math.abs(v) > 0.5),
+    'gradients accumulated',
+  );
+  const second = await run(false);
+  assert.deepEqual(second.history, first.history);
+  assert.deepEqual(second.state, first.state);
+  const reset = await run(true);
+  assert.ok(reset.history.every((v) => v === 0) && reset.state.every((v) => v === 0));
+});
