@@ -26,6 +26,11 @@ function randomInput(height: number, width: number, seed: number): Tensor {
 
 /** Relative to the largest reference magnitude: f32 GPU vs float64 CPU through 20 layers. */
 const NETWORK_TOLERANCE = 1e-4;
+/**
+ * f16 intermediates: each stored value is rounded by up to 2^-11 relative; about 20 roundings in
+ * sequence, partly averaged by the sums (measured 7e-4 on lavapipe).
+ */
+const F16_NETWORK_TOLERANCE = 5e-3;
 
 test('network v1: GPU matches the float64 CPU reference at 32x24, then after a resize to 16x16', async () => {
   const { device } = await testGpu();
@@ -153,5 +158,28 @@ test('network: writeParameters changes the output; bad inputs and parameters are
   );
   assert.throws(() => network.run(encoder, wrong), /input x is 3x1x2, want 2x1x2/);
   assert.throws(() => inferShapes(NETWORK_V1, 12, 16), /multiples of 8/);
+  network.destroy();
+});
+
+test('network v1 in f16: within the f16 bound of the float64 CPU reference', async () => {
+  const { device } = await testGpu();
+  const parameters = testParameters(7);
+  const network = createNetwork(device, NETWORK_V1, parameters, { precision: 'f16' });
+  const input = randomInput(16, 24, 1);
+  const cpu = runNetworkCpu(
+    NETWORK_V1,
+    parameters,
+    tensorFrom(input, Float64Array.from(input.data)),
+  );
+  const encoder = device.createCommandEncoder();
+  const run = network.run(encoder, uploadTensor(device, input));
+  device.queue.submit([encoder.finish()]);
+  assert.equal(run.activations.get('res2')!.dtype, 'f16');
+  assert.equal(run.output.dtype ?? 'f32', 'f32');
+  const gpu = await readGpuTensor(device, run.output);
+  const ref = cpu.output.data;
+  const scale = Math.max(1, ...ref.map(Math.abs));
+  const { max, at } = maxAbsDiff(gpu.data, ref);
+  assert.ok(max <= F16_NETWORK_TOLERANCE * scale, `f16 network: ${max} at ${at} (scale ${scale})`);
   network.destroy();
 });

@@ -21,6 +21,7 @@ import {
 } from '../src/nn/graph.ts';
 import { InputError } from '../src/core/errors.ts';
 import { describeNetwork } from '../src/nn/describe.ts';
+import { floatToHalf, halfToFloat } from '../src/io/exr/half.ts';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
@@ -258,4 +259,61 @@ test('describeNetwork: per-node rows add up to the totals', () => {
   );
   assert.equal(d.nodes.find((n) => n.name === 'res3a')!.scale, 1 / 8);
   assert.match(d.text, /131392 parameters, 6528 MACs per output pixel \(13\.54 GMAC/);
+});
+
+/** The value nearest to v in binary16 (what an f16 tensor stores). */
+const toHalf = (v: number) => halfToFloat(floatToHalf(v));
+
+test('f16 tensors: every op reads and writes f16 within half rounding of the CPU reference', async () => {
+  const { device, features } = await testGpu();
+  assert.ok(features.shaderF16, 'lavapipe has shader-f16');
+  let seed = 500;
+  for (const [opName, op] of Object.entries(weightedOps)) {
+    const [cin, cout, activation, height, width] = [5, 6, 'leaky', 6, 10] as const;
+    const input = randomTensor(cin, height, width, seed++);
+    const weight = randomArray(cin * cout * op.taps, seed++);
+    const bias = randomArray(cout, seed++);
+    // The GPU sees the input rounded to f16; its f32 result is rounded to f16 once more.
+    const rounded = tensorFrom(input, Float64Array.from(input.data, toHalf));
+    const expected = op.cpu(rounded, weight, bias, activation);
+    const output = createGpuTensor(device, expected, 'out', 'f16');
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    op.gpu(device, pass, {
+      input: uploadTensor(device, input, 'in', 'f16'),
+      weight: createStorageBuffer(device, weight),
+      bias: createStorageBuffer(device, bias),
+      output,
+      activation,
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const gpu = await readGpuTensor(device, output);
+    const scale = Math.max(1, ...expected.data.map(Math.abs));
+    for (let i = 0; i < gpu.data.length; i++) {
+      const ref = expected.data[i]!;
+      const bound = 2 ** -11 * Math.abs(ref) + 1e-4 * scale;
+      assert.ok(
+        Math.abs(gpu.data[i]! - ref) <= bound,
+        `${opName} f16 at ${i}: ${gpu.data[i]} vs ${ref}`,
+      );
+    }
+  }
+  // add and concat mixing f16 and f32 tensors.
+  const a = randomTensor(2, 4, 6, seed++);
+  const b = randomTensor(2, 4, 6, seed++);
+  const ga = uploadTensor(device, a, 'a', 'f16');
+  const gb = uploadTensor(device, b);
+  const sum = createGpuTensor(device, a, 'sum', 'f16');
+  const cat = createGpuTensor(device, { channels: 4, height: 4, width: 6 });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  add(device, pass, { a: ga, b: gb, output: sum, activation: 'relu' });
+  concat(device, pass, { inputs: [gb, ga], output: cat });
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const aHalf = Float32Array.from(a.data, toHalf);
+  const sumRef = a.data.map((_, i) => toHalf(Math.max(0, aHalf[i]! + b.data[i]!)));
+  assert.deepEqual((await readGpuTensor(device, sum)).data, sumRef);
+  assert.deepEqual([...(await readGpuTensor(device, cat)).data], [...b.data, ...aHalf]);
 });

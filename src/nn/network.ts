@@ -35,6 +35,7 @@ import {
   type GpuTensor,
   type Real,
   type Tensor,
+  type TensorDtype,
   type TensorShape,
 } from './tensor.ts';
 
@@ -156,9 +157,21 @@ export interface NetworkRunOptions {
   readonly timer?: GpuTimer;
 }
 
+/** Options of `createNetwork`. */
+export interface NetworkOptions {
+  /**
+   * Element type of the intermediate tensors (graph inputs and outputs stay as given / f32):
+   * 'f16' halves their memory traffic and needs the adapter feature `shader-f16`. Weights and
+   * arithmetic stay f32. Default 'f32'.
+   */
+  readonly precision?: TensorDtype;
+}
+
 /** A network on a GPU device. */
 export interface Network {
   readonly graph: GraphDescription;
+  /** Element type of the intermediate tensors. */
+  readonly precision: TensorDtype;
   /** Parameter buffers (array<f32>) by name; training updates them in place. */
   readonly parameters: ReadonlyMap<string, GPUBuffer>;
   /** Tensor shapes for an input of height × width (throws unless multiples of inputMultiple). */
@@ -191,9 +204,15 @@ export function createNetwork(
   device: GPUDevice,
   graph: GraphDescription,
   parameters: Parameters<Real>,
+  options: NetworkOptions = {},
 ): Network {
   validateGraph(graph);
   checkParameters(graph, parameters);
+  const precision = options.precision ?? 'f32';
+  if (precision === 'f16' && !device.features.has('shader-f16')) {
+    throw new RangeError('network precision f16 needs the adapter feature shader-f16');
+  }
+  const graphOutputs = new Set(graph.outputs);
   const buffers = new Map<string, GPUBuffer>();
   for (const spec of parameterSpecs(graph)) {
     const values = parameters.get(spec.name)!;
@@ -242,7 +261,11 @@ export function createNetwork(
       freeIntermediates();
       tensors = new Map();
       for (const node of graph.nodes) {
-        tensors.set(node.output, createGpuTensor(device, shapes.get(node.output)!, node.output));
+        const dtype = graphOutputs.has(node.output) ? 'f32' : precision;
+        tensors.set(
+          node.output,
+          createGpuTensor(device, shapes.get(node.output)!, node.output, dtype),
+        );
       }
     }
     for (const [name, t] of inputs) tensors.set(name, t);
@@ -261,6 +284,7 @@ export function createNetwork(
 
   return {
     graph,
+    precision,
     parameters: buffers,
     shapes: (height, width) => inferShapes(graph, height, width),
     run(encoder, input, options = {}) {

@@ -5,6 +5,7 @@
  */
 import type { Real } from '../train/grad-check.ts';
 import { readBuffer } from '../gpu/resources.ts';
+import { floatToHalf, halfToFloat } from '../io/exr/half.ts';
 
 export type { Real };
 
@@ -20,9 +21,24 @@ export interface Tensor<T extends Real = Float32Array> extends TensorShape {
   readonly data: T;
 }
 
-/** A GPU tensor: a storage buffer `array<f32>` of channels·height·width values. */
+/** Element type of a GPU tensor: f32, or f16 (WGSL `shader-f16`) for the network's intermediates. */
+export type TensorDtype = 'f32' | 'f16';
+
+/** A GPU tensor: a storage buffer `array<f32>` (or `array<f16>`) of channels·height·width values. */
 export interface GpuTensor extends TensorShape {
   readonly buffer: GPUBuffer;
+  /** Absent means f32. */
+  readonly dtype?: TensorDtype;
+}
+
+/** The element type of a GPU tensor. */
+export function dtypeOf(tensor: GpuTensor): TensorDtype {
+  return tensor.dtype ?? 'f32';
+}
+
+/** Bytes of a GPU tensor's data (buffers are sized up to a multiple of 4). */
+export function gpuTensorBytes(shape: TensorShape, dtype: TensorDtype = 'f32'): number {
+  return tensorLength(shape) * (dtype === 'f16' ? 2 : 4);
 }
 
 /** Number of values of a tensor of this shape. */
@@ -72,35 +88,57 @@ export function pickShape(shape: TensorShape): TensorShape {
 }
 
 /** A zero-filled GPU tensor (storage, copy source and destination). */
-export function createGpuTensor(device: GPUDevice, shape: TensorShape, label?: string): GpuTensor {
+export function createGpuTensor(
+  device: GPUDevice,
+  shape: TensorShape,
+  label?: string,
+  dtype: TensorDtype = 'f32',
+): GpuTensor {
   checkShape(shape);
   const buffer = device.createBuffer({
     label,
-    size: tensorLength(shape) * 4,
+    size: Math.ceil(gpuTensorBytes(shape, dtype) / 4) * 4,
     // GPUBufferUsage exists only once a WebGPU implementation is loaded: read it at call time.
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
-  return { ...pickShape(shape), buffer };
+  return dtype === 'f32' ? { ...pickShape(shape), buffer } : { ...pickShape(shape), buffer, dtype };
 }
 
-/** Writes a CPU tensor (converted to f32) into a GPU tensor of the same shape. */
+/** Writes a CPU tensor (converted to the GPU tensor's type) into a GPU tensor of the same shape. */
 export function writeGpuTensor(device: GPUDevice, target: GpuTensor, tensor: Tensor<Real>): void {
   if (!sameShape(target, tensor)) {
     throw new RangeError(`tensor is ${shapeString(tensor)}, GPU tensor is ${shapeString(target)}`);
+  }
+  if (dtypeOf(target) === 'f16') {
+    // Padded to whole 4-byte words, as writeBuffer requires.
+    const halves = new Uint16Array(Math.ceil(tensor.data.length / 2) * 2);
+    for (let i = 0; i < tensor.data.length; i++) halves[i] = floatToHalf(tensor.data[i]!);
+    device.queue.writeBuffer(target.buffer, 0, halves);
+    return;
   }
   const data = tensor.data instanceof Float32Array ? tensor.data : Float32Array.from(tensor.data);
   device.queue.writeBuffer(target.buffer, 0, data as Float32Array<ArrayBuffer>);
 }
 
 /** Uploads a CPU tensor to a new GPU tensor. */
-export function uploadTensor(device: GPUDevice, tensor: Tensor<Real>, label?: string): GpuTensor {
-  const target = createGpuTensor(device, tensor, label);
+export function uploadTensor(
+  device: GPUDevice,
+  tensor: Tensor<Real>,
+  label?: string,
+  dtype: TensorDtype = 'f32',
+): GpuTensor {
+  const target = createGpuTensor(device, tensor, label, dtype);
   writeGpuTensor(device, target, tensor);
   return target;
 }
 
-/** Reads a GPU tensor back (waits for the queue). */
+/** Reads a GPU tensor back as f32 (waits for the queue). */
 export async function readGpuTensor(device: GPUDevice, source: GpuTensor): Promise<Tensor> {
-  const data = await readBuffer(device, source.buffer, tensorLength(source) * 4);
-  return { ...pickShape(source), data };
+  if (dtypeOf(source) === 'f32') {
+    const data = await readBuffer(device, source.buffer, tensorLength(source) * 4);
+    return { ...pickShape(source), data };
+  }
+  const words = await readBuffer(device, source.buffer, source.buffer.size);
+  const halves = new Uint16Array(words.buffer, 0, tensorLength(source));
+  return { ...pickShape(source), data: Float32Array.from(halves, halfToFloat) };
 }

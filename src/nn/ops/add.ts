@@ -4,7 +4,13 @@
  */
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import type { Activation } from '../../reference/nn/ops.ts';
-import { sameShape, shapeString, tensorLength, type GpuTensor } from '../tensor.ts';
+import {
+  sameShape,
+  shapeString,
+  tensorLength,
+  type GpuTensor,
+  type TensorDtype,
+} from '../tensor.ts';
 import {
   FLAT_GROUP,
   WGSL_ACTIVATE,
@@ -12,16 +18,21 @@ import {
   activationCode,
   flatDispatch,
   prepareDispatch,
+  wgslEnables,
   type NnOpKernel,
   type PreparedDispatch,
 } from './common.ts';
 
-const code = /* wgsl */ `
+const code = ([
+  a,
+  b,
+  output,
+]: readonly TensorDtype[]) => /* wgsl */ `${wgslEnables([a!, b!, output!])}
 struct Params { count: u32, activation: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> output: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<${a}>;
+@group(0) @binding(2) var<storage, read> b: array<${b}>;
+@group(0) @binding(3) var<storage, read_write> output: array<${output}>;
 ${WGSL_ACTIVATE}
 ${WGSL_FLAT_INDEX}
 @compute @workgroup_size(${FLAT_GROUP})
@@ -29,14 +40,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
         @builtin(local_invocation_index) lid: u32) {
   let i = flatIndex(wg, groups, lid);
   if (i >= u.count) { return; }
-  output[i] = activate(vec4f(a[i] + b[i]), u.activation).x;
+  output[i] = ${output}(activate(vec4f(f32(a[i]) + f32(b[i])), u.activation).x);
 }
 `;
 
 /** The add kernel record. */
 export const addKernel: NnOpKernel = {
   label: 'nn add',
-  getShaderSource: () => code,
+  getShaderSource: code,
   dispatchSize: (output) => flatDispatch(tensorLength(output)),
 };
 
@@ -60,6 +71,7 @@ export function prepareAdd(device: GPUDevice, args: AddArgs): PreparedDispatch {
   return prepareDispatch(
     device,
     addKernel,
+    [a, b, output],
     addKernel.dispatchSize(output),
     [a.buffer, b.buffer, output.buffer],
     uniforms,

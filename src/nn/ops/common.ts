@@ -7,12 +7,20 @@ import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { createStorageBuffer } from '../../gpu/resources.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
-import { shapeString, sameShape, type GpuTensor, type TensorShape } from '../tensor.ts';
+import {
+  dtypeOf,
+  shapeString,
+  sameShape,
+  type GpuTensor,
+  type TensorDtype,
+  type TensorShape,
+} from '../tensor.ts';
 
 /** A forward op kernel: its WGSL and how many workgroups an output needs. */
 export interface NnOpKernel {
   readonly label: string;
-  getShaderSource(): string;
+  /** WGSL for these element types of the tensors it binds, in binding order (inputs, output). */
+  getShaderSource(dtypes: readonly TensorDtype[]): string;
   /** Workgroups covering `output`. */
   dispatchSize(output: TensorShape): [number, number, number];
 }
@@ -26,17 +34,22 @@ export interface PreparedDispatch {
   encode(pass: GPUComputePassEncoder): void;
 }
 
-/** Builds the pipeline (cached per device), uniform buffer and bind group of one dispatch. */
+/**
+ * Builds the pipeline (cached per device; its WGSL specialised to the element types of `tensors`),
+ * uniform buffer and bind group of one dispatch. `buffers` bind from @binding(1), in order.
+ */
 export function prepareDispatch(
   device: GPUDevice,
   kernel: NnOpKernel,
+  tensors: readonly GpuTensor[],
   workgroups: [number, number, number],
   buffers: readonly GPUBuffer[],
   uniforms: ArrayBuffer,
 ): PreparedDispatch {
+  const dtypes = tensors.map(dtypeOf);
   const { pipeline } = createKernel(device, {
-    label: kernel.label,
-    code: kernel.getShaderSource(),
+    label: `${kernel.label} ${dtypes.join(' ')}`,
+    code: kernel.getShaderSource(dtypes),
   });
   const padded = new Uint32Array(Math.max(4, Math.ceil(uniforms.byteLength / 16) * 4));
   padded.set(new Uint32Array(uniforms));
@@ -85,21 +98,30 @@ export const PIXEL_TILE = 8;
 /** Output channels one thread computes. */
 export const CHANNEL_BLOCK = 4;
 
+/** The `enable f16;` directive when any tensor is f16 (it must open the module). */
+export function wgslEnables(dtypes: readonly TensorDtype[]): string {
+  return dtypes.includes('f16') ? 'enable f16;\n' : '';
+}
+
 /**
- * Bindings, uniforms and helpers of the weighted ops. A thread owns output pixel (x, y) and the
- * output channels co0..co0+3 (`gid.z` = channel block); `weights4` reads the 4 weights of those
+ * Bindings, uniforms and helpers of the weighted ops, for an input and output of the given element
+ * types (weights and bias are f32; arithmetic is f32, reads convert with `f32(...)`). A thread owns
+ * output pixel (x, y) and output channels co0..co0+3; `weights4` reads the 4 weights of those
  * channels (stride apart, clamped to the last channel), `finish` adds bias, activates and writes.
  */
-export const WGSL_WEIGHTED = /* wgsl */ `
+export const wgslWeighted = (input: TensorDtype, output: TensorDtype) => /* wgsl */ `${wgslEnables([
+  input,
+  output,
+])}
 struct Params {
   inChannels: u32, outChannels: u32, inHeight: u32, inWidth: u32,
   outHeight: u32, outWidth: u32, activation: u32,
 }
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(1) var<storage, read> input: array<${input}>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> output: array<f32>;
+@group(0) @binding(4) var<storage, read_write> output: array<${output}>;
 ${WGSL_ACTIVATE}
 fn channelOf(co0: u32, k: u32) -> u32 { return min(co0 + k, u.outChannels - 1u); }
 
@@ -116,7 +138,7 @@ fn finish(sum: vec4f, co0: u32, x: u32, y: u32) {
   let plane = u.outHeight * u.outWidth;
   let p = y * u.outWidth + x;
   for (var k = 0u; k < 4u; k++) {
-    if (co0 + k < u.outChannels) { output[(co0 + k) * plane + p] = v[k]; }
+    if (co0 + k < u.outChannels) { output[(co0 + k) * plane + p] = ${output}(v[k]); }
   }
 }
 `;
@@ -198,6 +220,7 @@ export function prepareWeighted(
   return prepareDispatch(
     device,
     kernel,
+    [input, output],
     kernel.dispatchSize(output),
     [input.buffer, args.weight, args.bias, output.buffer],
     uniforms,

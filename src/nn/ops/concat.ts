@@ -5,7 +5,7 @@
  */
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import type { Activation } from '../../reference/nn/ops.ts';
-import { shapeString, tensorLength, type GpuTensor } from '../tensor.ts';
+import { shapeString, tensorLength, type GpuTensor, type TensorDtype } from '../tensor.ts';
 import {
   FLAT_GROUP,
   WGSL_ACTIVATE,
@@ -13,15 +13,19 @@ import {
   activationCode,
   flatDispatch,
   prepareDispatch,
+  wgslEnables,
   type NnOpKernel,
   type PreparedDispatch,
 } from './common.ts';
 
-const code = /* wgsl */ `
+const code = ([
+  source,
+  output,
+]: readonly TensorDtype[]) => /* wgsl */ `${wgslEnables([source!, output!])}
 struct Params { count: u32, offset: u32, activation: u32 }
 @group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> source: array<f32>;
-@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+@group(0) @binding(1) var<storage, read> source: array<${source}>;
+@group(0) @binding(2) var<storage, read_write> output: array<${output}>;
 ${WGSL_ACTIVATE}
 ${WGSL_FLAT_INDEX}
 @compute @workgroup_size(${FLAT_GROUP})
@@ -29,14 +33,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
         @builtin(local_invocation_index) lid: u32) {
   let i = flatIndex(wg, groups, lid);
   if (i >= u.count) { return; }
-  output[u.offset + i] = activate(vec4f(source[i]), u.activation).x;
+  output[u.offset + i] = ${output}(activate(vec4f(f32(source[i])), u.activation).x);
 }
 `;
 
 /** The concat kernel record; one dispatch per input, sized by that input. */
 export const concatKernel: NnOpKernel = {
   label: 'nn concat',
-  getShaderSource: () => code,
+  getShaderSource: code,
   dispatchSize: (part) => flatDispatch(tensorLength(part)),
 };
 
@@ -64,7 +68,14 @@ export function prepareConcat(device: GPUDevice, args: ConcatArgs): PreparedDisp
     const uniforms = packUniforms([u32(count), u32(offset), u32(activationCode(args.activation))]);
     offset += count;
     const size = concatKernel.dispatchSize(part);
-    return prepareDispatch(device, concatKernel, size, [part.buffer, output.buffer], uniforms);
+    return prepareDispatch(
+      device,
+      concatKernel,
+      [part, output],
+      size,
+      [part.buffer, output.buffer],
+      uniforms,
+    );
   });
   return {
     label: concatKernel.label,

@@ -3,15 +3,16 @@
  * conv1x1Cpu in src/reference/nn/ops.ts.
  */
 import {
-  WGSL_WEIGHTED,
+  wgslWeighted,
   pixelBlockDispatch,
   prepareWeighted,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
+import type { TensorDtype } from '../tensor.ts';
 
-const code = /* wgsl */ `${WGSL_WEIGHTED}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
@@ -22,7 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let p = y * u.inWidth + x;
   var sum = vec4f(0.0);
   for (var ci = 0u; ci < u.inChannels; ci++) {
-    sum += input[ci * plane + p] * weights4(co0 * u.inChannels + ci, u.inChannels, co0);
+    sum += f32(input[ci * plane + p]) * weights4(co0 * u.inChannels + ci, u.inChannels, co0);
   }
   finish(sum, co0, x, y);
 }
@@ -31,7 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 /** The conv1x1 kernel record. */
 export const conv1x1Kernel: NnOpKernel = {
   label: 'nn conv1x1',
-  getShaderSource: () => code,
+  getShaderSource: code,
   dispatchSize: pixelBlockDispatch,
 };
 

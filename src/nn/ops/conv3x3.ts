@@ -4,13 +4,14 @@
  */
 import { groupsFor } from '../../gpu/kernel.ts';
 import {
-  WGSL_WEIGHTED,
+  wgslWeighted,
   PIXEL_TILE,
   prepareWeighted,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
+import type { TensorDtype } from '../tensor.ts';
 
 /** Input channels staged in workgroup memory per step. */
 const CHANNEL_STEP = 4;
@@ -20,7 +21,7 @@ const HALO = PIXEL_TILE + 2;
 
 // Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
 // OUT_BLOCK output channels in workgroup memory; every input value read from it then feeds 8 FMAs.
-const code = /* wgsl */ `${WGSL_WEIGHTED}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
 var<workgroup> tile: array<f32, ${CHANNEL_STEP * HALO * HALO}>;
@@ -45,7 +46,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let sx = i32(x0 + r % HALO) - 1;
       var v = 0.0;
       if (ci < u.inChannels && sy >= 0 && sy < H && sx >= 0 && sx < W) {
-        v = input[(ci * u.inHeight + u32(sy)) * u.inWidth + u32(sx)];
+        v = f32(input[(ci * u.inHeight + u32(sy)) * u.inWidth + u32(sx)]);
       }
       tile[i] = v;
     }
@@ -86,7 +87,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 /** The conv3x3 kernel record. */
 export const conv3x3Kernel: NnOpKernel = {
   label: 'nn conv3x3',
-  getShaderSource: () => code,
+  getShaderSource: code,
   dispatchSize: (output) => [
     groupsFor(output.width, PIXEL_TILE),
     groupsFor(output.height, PIXEL_TILE),

@@ -3,16 +3,17 @@
  * activation); output H/2 × W/2. CPU reference: down2x2Cpu in src/reference/nn/ops.ts.
  */
 import {
-  WGSL_WEIGHTED,
+  wgslWeighted,
   pixelBlockDispatch,
   prepareWeighted,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
+import type { TensorDtype } from '../tensor.ts';
 import { shapeString } from '../tensor.ts';
 
-const code = /* wgsl */ `${WGSL_WEIGHTED}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
@@ -26,10 +27,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var ci = 0u; ci < u.inChannels; ci++) {
     let row0 = (ci * H + 2u * y) * W + 2u * x;
     let w0 = (co0 * u.inChannels + ci) * 4u;
-    sum += input[row0] * weights4(w0, stride, co0);
-    sum += input[row0 + 1u] * weights4(w0 + 1u, stride, co0);
-    sum += input[row0 + W] * weights4(w0 + 2u, stride, co0);
-    sum += input[row0 + W + 1u] * weights4(w0 + 3u, stride, co0);
+    sum += f32(input[row0]) * weights4(w0, stride, co0);
+    sum += f32(input[row0 + 1u]) * weights4(w0 + 1u, stride, co0);
+    sum += f32(input[row0 + W]) * weights4(w0 + 2u, stride, co0);
+    sum += f32(input[row0 + W + 1u]) * weights4(w0 + 3u, stride, co0);
   }
   finish(sum, co0, x, y);
 }
@@ -38,7 +39,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 /** The down2x2 kernel record. */
 export const down2x2Kernel: NnOpKernel = {
   label: 'nn down2x2',
-  getShaderSource: () => code,
+  getShaderSource: code,
   dispatchSize: pixelBlockDispatch,
 };
 

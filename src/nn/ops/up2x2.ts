@@ -4,15 +4,16 @@
  * the tap chosen by its parity. CPU reference: up2x2Cpu in src/reference/nn/ops.ts.
  */
 import {
-  WGSL_WEIGHTED,
+  wgslWeighted,
   pixelBlockDispatch,
   prepareWeighted,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
+import type { TensorDtype } from '../tensor.ts';
 
-const code = /* wgsl */ `${WGSL_WEIGHTED}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
@@ -24,7 +25,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let tap = (y % 2u) * 2u + x % 2u;
   var sum = vec4f(0.0);
   for (var ci = 0u; ci < u.inChannels; ci++) {
-    sum += input[ci * plane + p] * weights4((ci * u.outChannels + co0) * 4u + tap, 4u, co0);
+    sum += f32(input[ci * plane + p]) * weights4((ci * u.outChannels + co0) * 4u + tap, 4u, co0);
   }
   finish(sum, co0, x, y);
 }
@@ -33,7 +34,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 /** The up2x2 kernel record. */
 export const up2x2Kernel: NnOpKernel = {
   label: 'nn up2x2',
-  getShaderSource: () => code,
+  getShaderSource: code,
   dispatchSize: pixelBlockDispatch,
 };
 
