@@ -14,6 +14,7 @@ import { decodeWeights } from '../src/nn/weights.ts';
 
 const config = {
   network: 'tiny',
+  task: 'teacher',
   steps: 8,
   size: [16, 16],
   learningRate: 1e-2,
@@ -79,6 +80,57 @@ test('the time limit stops a run early with a checkpoint it can resume from', as
   assert.equal(resumed.step, 2);
 });
 
+test('frames task (BPTT over analytic clips): a split run equals a straight run, bit for bit', async () => {
+  const { device } = await testGpu();
+  const frames = {
+    network: 'tiny',
+    task: 'frames',
+    steps: 4,
+    size: [16, 16],
+    learningRate: 1e-2,
+    warmupSteps: 1,
+    data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+    warmup: 1,
+    logEvery: 2,
+    checkpointEvery: 2,
+  };
+  const straightDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const splitDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const straight = await train(device, frames, { out: straightDir });
+  assert.equal(straight.log.length, 2);
+  assert.ok(straight.log.every((e) => Number.isFinite(e.loss) && e.loss > 0));
+  await train(device, frames, { out: splitDir, stopAtStep: 2 });
+  await train(device, {}, { out: splitDir, resume: true });
+  const read = (dir: string) => readFile(join(dir, 'weights.uplift'));
+  assert.ok((await read(straightDir)).equals(await read(splitDir)));
+});
+
+test('frames task on rendered procedural scenes runs (smoke)', async () => {
+  const { device } = await testGpu();
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const result = await train(
+    device,
+    {
+      network: 'tiny',
+      steps: 2,
+      size: [16, 16],
+      data: {
+        source: 'scenes',
+        scenes: ['fence'],
+        clipFrames: 3,
+        referenceSamples: 4,
+        sequences: 1,
+        sequenceFrames: 4,
+      },
+      warmup: 1,
+      logEvery: 1,
+    },
+    { out: dir },
+  );
+  assert.equal(result.step, 2);
+  assert.ok(result.log.every((e) => Number.isFinite(e.loss) && e.loss > 0));
+});
+
 test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ stepz: 3 }), /unknown key "stepz"/);
   assert.throws(() => resolveTrainConfig({ steps: 0 }), /steps must be a positive integer/);
@@ -86,5 +138,8 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ adam: { beta1: 1 } }), /betas/);
   assert.throws(() => resolveTrainConfig([]), InputError);
   assert.throws(() => resolveTrainConfig({ size: [30, 32] }), /multiples of 8/);
+  assert.throws(() => resolveTrainConfig({ data: { scenes: ['moon'] } }), /data.scenes/);
+  assert.throws(() => resolveTrainConfig({ warmup: 6 }), /warmup/);
   assert.equal(resolveTrainConfig({ adam: { weightDecay: 0.1 } }).adam.beta2, 0.999);
+  assert.equal(resolveTrainConfig({ data: { ratio: 1.5 } }).data.clipFrames, 6);
 });

@@ -1,5 +1,5 @@
 /**
- * `uplift train`: a training run from a config file and flags, with a progress bar (ETA), a
+ * `uplift train`: a training run (src/train/trainer.ts) from a config file and flags, with a progress bar (ETA), a
  * time limit that stops cleanly with a checkpoint (one GPU-machine call lasts at most 10
  * minutes: run again with --resume), and a JSON summary on stdout.
  */
@@ -19,6 +19,7 @@ interface TrainFlags {
   stopAt?: string;
   timeLimit?: string;
   network?: string;
+  task?: string;
   size?: string;
   seed?: string;
   lr?: string;
@@ -60,6 +61,7 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
   const fromFlags = {
     steps: integerFlag('steps', flags.steps),
     network: flags.network,
+    task: flags.task,
     size,
     seed: integerFlag('seed', flags.seed),
     learningRate: numberFlag('lr', flags.lr),
@@ -81,6 +83,7 @@ export function register(program: Command): void {
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
     .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
     .option('--network <name>', 'network to train: v1 or tiny')
+    .option('--task <name>', 'frames (BPTT through the neural frame) or teacher (network alone)')
     .option('--size <WxH>', 'training input size, multiples of 8')
     .option('--seed <n>', 'seed of initial weights and data')
     .option('--lr <rate>', 'peak learning rate')
@@ -88,7 +91,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  uplift train --network tiny --size 32x32 --steps 200 --out runs/smoke\n' +
+        '  uplift train --network tiny --size 32x32 --steps 20 --out runs/smoke\n' +
         '  uplift train --config train.json --out runs/v1 --time-limit 540\n' +
         '  uplift train --out runs/v1 --resume --time-limit 540',
     )

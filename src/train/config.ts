@@ -7,16 +7,20 @@ import type { GraphDescription } from '../nn/graph.ts';
 import { NETWORK_V1, inputMultiple } from '../nn/graph.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
+import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
+import type { ClipDataConfig } from './clips.ts';
+import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /** Networks a run can train, by name. */
 export const NETWORKS: Record<string, GraphDescription> = { v1: NETWORK_V1, tiny: TINY_NETWORK };
 
 /**
- * What a run trains on. `teacher`: the network alone imitates a fixed random teacher network of the
- * same architecture on one fixed random batch (L1) — the overfit / smoke / throughput task that
- * needs no frame pipeline.
+ * What a run trains on. `frames`: the neural frame end to end by BPTT over clips from the data
+ * engine (the real task). `teacher`: the network alone imitates a fixed random teacher network of
+ * the same architecture on one fixed random batch (L1) — an overfit / smoke / throughput check
+ * that needs no frame pipeline.
  */
-export type TrainTask = 'teacher';
+export type TrainTask = 'frames' | 'teacher';
 
 export interface TrainConfig {
   readonly network: string;
@@ -32,6 +36,12 @@ export interface TrainConfig {
   /** Final learning rate / peak. */
   readonly finalRatio: number;
   readonly adam: AdamConfig;
+  /** Clips (task `frames`). */
+  readonly data: ClipDataConfig;
+  /** Frames at the start of each clip without loss (task `frames`). */
+  readonly warmup: number;
+  /** Loss term weights (task `frames`). */
+  readonly loss: LossWeights;
   /** Steps between log lines (and loss read-backs). */
   readonly logEvery: number;
   /** Steps between checkpoints (one is always written at the end). */
@@ -40,7 +50,7 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   network: 'v1',
-  task: 'teacher',
+  task: 'frames',
   seed: 1,
   steps: 1000,
   size: [64, 64],
@@ -48,6 +58,17 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   warmupSteps: 50,
   finalRatio: 0.05,
   adam: DEFAULT_ADAM,
+  data: {
+    source: 'scenes',
+    scenes: Object.keys(PROCEDURAL_SCENES),
+    ratio: 2,
+    clipFrames: 6,
+    referenceSamples: 16,
+    sequences: 20,
+    sequenceFrames: 60,
+  },
+  warmup: 2,
+  loss: DEFAULT_LOSS_WEIGHTS,
   logEvery: 10,
   checkpointEvery: 200,
 };
@@ -83,18 +104,25 @@ export function resolveTrainConfig(
   for (const key of Object.keys(o)) {
     if (!known.has(key)) throw new InputError(`training config: unknown key "${key}"`);
   }
+  const nested = (key: 'adam' | 'data' | 'loss') => ({
+    ...base[key],
+    ...(o[key] as object | undefined),
+  });
   const merged = {
     ...base,
     ...o,
-    adam: { ...base.adam, ...(o.adam as object | undefined) },
+    adam: nested('adam'),
+    data: nested('data'),
+    loss: nested('loss'),
   } as TrainConfig;
   if (!(merged.network in NETWORKS)) {
     throw new InputError(
       `training config: network must be one of ${Object.keys(NETWORKS).join(', ')}, got "${merged.network}"`,
     );
   }
-  if (merged.task !== 'teacher')
-    throw new InputError(`training config: unknown task "${merged.task}"`);
+  if (merged.task !== 'teacher' && merged.task !== 'frames') {
+    throw new InputError(`training config: task must be frames or teacher, got "${merged.task}"`);
+  }
   if (!Number.isInteger(merged.seed))
     throw new InputError(`training config: seed must be an integer`);
   positiveInt('steps', merged.steps);
@@ -118,6 +146,36 @@ export function resolveTrainConfig(
   if (merged.adam.beta1 >= 1 || merged.adam.beta2 >= 1) {
     throw new InputError('training config: adam betas must be below 1');
   }
+  const data = merged.data;
+  if (data.source !== 'analytic' && data.source !== 'scenes') {
+    throw new InputError(
+      `training config: data.source must be analytic or scenes, got "${data.source}"`,
+    );
+  }
+  if (
+    !Array.isArray(data.scenes) ||
+    data.scenes.length === 0 ||
+    data.scenes.some((n) => !(n in PROCEDURAL_SCENES))
+  ) {
+    throw new InputError(
+      `training config: data.scenes must list built-in scenes (${Object.keys(PROCEDURAL_SCENES).join(', ')}), got ${JSON.stringify(data.scenes)}`,
+    );
+  }
+  if (!(data.ratio >= 1 && data.ratio <= 3))
+    throw new InputError(`training config: data.ratio must be in [1, 3], got ${data.ratio}`);
+  positiveInt('data.clipFrames', data.clipFrames);
+  positiveInt('data.referenceSamples', data.referenceSamples);
+  positiveInt('data.sequences', data.sequences);
+  if (positiveInt('data.sequenceFrames', data.sequenceFrames) < data.clipFrames) {
+    throw new InputError('training config: data.sequenceFrames must be at least data.clipFrames');
+  }
+  if (!Number.isInteger(merged.warmup) || merged.warmup < 0 || merged.warmup >= data.clipFrames) {
+    throw new InputError(
+      `training config: warmup must be an integer in [0, data.clipFrames), got ${merged.warmup}`,
+    );
+  }
+  for (const key of ['l1', 'gradient', 'temporal'] as const)
+    nonNegative(`loss.${key}`, merged.loss[key]);
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);
   return merged;

@@ -22,6 +22,8 @@ import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
+import { clipGradientGpu } from './bptt.ts';
+import { createClipSampler } from './clips.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
 
@@ -65,8 +67,18 @@ export interface TrainResult {
 /** Seconds kept in reserve under the time limit for the final checkpoint. */
 const CHECKPOINT_RESERVE_SECONDS = 5;
 
-/** The fixed teacher batch of a run: features and target derived from the seed only. */
-function teacherBatch(device: GPUDevice, config: TrainConfig) {
+/** Runs optimizer steps of one task; returns the loss of each step. */
+interface TrainingTask {
+  runSteps(startStep: number, steps: number, schedule: ScheduleConfig): Promise<number[]>;
+  destroy(): void;
+}
+
+/** The teacher task: a fixed batch (features and target) derived from the seed only. */
+function teacherTask(
+  device: GPUDevice,
+  config: TrainConfig,
+  trainable: TrainableNetwork,
+): TrainingTask {
   const graph = NETWORKS[config.network]!;
   const [width, height] = config.size;
   const channels = graph.inputs[0]!.channels;
@@ -85,7 +97,48 @@ function teacherBatch(device: GPUDevice, config: TrainConfig) {
   encoder.copyBufferToBuffer(output.buffer, 0, target, 0, target.size);
   device.queue.submit([encoder.finish()]);
   teacher.destroy();
-  return { input, target };
+  return {
+    runSteps: (startStep, steps, schedule) =>
+      trainFixedBatch(device, trainable, input, target, {
+        startStep,
+        steps,
+        schedule,
+        readEvery: steps,
+      }),
+    destroy() {
+      input.buffer.destroy();
+      target.destroy();
+    },
+  };
+}
+
+/** The frames task: one clip per step, BPTT through the neural frame, then Adam. */
+function framesTask(
+  device: GPUDevice,
+  config: TrainConfig,
+  trainable: TrainableNetwork,
+): TrainingTask {
+  const sampler = createClipSampler(device, config.seed, config.size, config.data);
+  return {
+    async runSteps(startStep, steps, schedule) {
+      const losses: number[] = [];
+      for (let step = startStep; step < startStep + steps; step++) {
+        const clip = await sampler.sample(step);
+        const { loss } = await clipGradientGpu(device, trainable, clip, {
+          warmup: config.warmup,
+          weights: config.loss,
+        });
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass({ label: 'Adam' });
+        trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        losses.push(loss);
+      }
+      return losses;
+    },
+    destroy: () => sampler.destroy(),
+  };
 }
 
 async function readLog(path: string, upToStep: number): Promise<LogEntry[]> {
@@ -151,7 +204,7 @@ export async function train(
     totalSteps: config.steps,
     finalRatio: config.finalRatio,
   };
-  const batch = teacherBatch(device, config);
+  const task = (config.task === 'teacher' ? teacherTask : framesTask)(device, config, trainable);
   const save = async () => {
     const checkpoint = await captureCheckpoint(trainable, {
       step,
@@ -178,12 +231,7 @@ export async function train(
         break;
       const chunkStart = elapsed();
       const steps = Math.min(config.logEvery - (step % config.logEvery), stopAt - step);
-      const losses = await trainFixedBatch(device, trainable, batch.input, batch.target, {
-        startStep: step,
-        steps,
-        schedule,
-        readEvery: steps,
-      });
+      const losses = await task.runSteps(step, steps, schedule);
       step += steps;
       const entry: LogEntry = {
         step,
@@ -204,8 +252,7 @@ export async function train(
     }
     if (lastSaved !== step || !existsSync(paths.checkpoint)) await save();
   } finally {
-    batch.input.buffer.destroy();
-    batch.target.destroy();
+    task.destroy();
     trainable.destroy();
   }
   return { step, finished: step >= config.steps, log };
