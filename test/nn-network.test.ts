@@ -183,3 +183,29 @@ test('network v1 in f16: within the f16 bound of the float64 CPU reference', asy
   assert.ok(max <= F16_NETWORK_TOLERANCE * scale, `f16 network: ${max} at ${at} (scale ${scale})`);
   network.destroy();
 });
+
+test('network v1 without keepActivations: same bits, less memory', async () => {
+  const { device } = await testGpu();
+  const parameters = testParameters(4);
+  const input = uploadTensor(device, randomInput(24, 32, 6));
+  const results: { data: Float32Array; bytes: number; names: string[] }[] = [];
+  for (const keepActivations of [true, false]) {
+    const network = createNetwork(device, NETWORK_V1, parameters, { keepActivations });
+    assert.equal(network.intermediateBytes(), 0);
+    const encoder = device.createCommandEncoder();
+    const run = network.run(encoder, input);
+    device.queue.submit([encoder.finish()]);
+    const data = (await readGpuTensor(device, run.output)).data;
+    results.push({ data, bytes: network.intermediateBytes(), names: [...run.activations.keys()] });
+    network.destroy();
+  }
+  const [kept, shared] = results as [(typeof results)[0], (typeof results)[0]];
+  assert.deepEqual(new Uint32Array(shared.data.buffer), new Uint32Array(kept.data.buffer));
+  assert.deepEqual(shared.names.sort(), ['features', 'raw']);
+  // Kept, in full-resolution channel planes: 8 + 16 + 8 at full res, 7·16 at ½, 7·32 at ¼ and
+  // 4·64 at ⅛ = 32 + 28 + 14 + 4 = 78.
+  assert.equal(kept.bytes, 78 * 32 * 24 * 4);
+  // Shared: 3 buffers per lower level (a block's input, middle and output), 32 planes at full res:
+  // 3·16/4 + 3·32/16 + 3·64/64 + 32 = 53.
+  assert.equal(shared.bytes, 53 * 32 * 24 * 4);
+});

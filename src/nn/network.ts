@@ -30,6 +30,8 @@ import { createStorageBuffer } from '../gpu/resources.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
 import {
   createGpuTensor,
+  gpuTensorBytes,
+  pickShape,
   sameShape,
   shapeString,
   type GpuTensor,
@@ -147,7 +149,10 @@ export interface GpuNetworkRun {
   readonly output: GpuTensor;
   /** Every graph output by name. */
   readonly outputs: ReadonlyMap<string, GpuTensor>;
-  /** Every tensor by name: the inputs given, each node's output (what backward passes read). */
+  /**
+   * Every tensor by name: the inputs given and each node's output (what backward passes read);
+   * only inputs and outputs when the network was created without keepActivations.
+   */
   readonly activations: ReadonlyMap<string, GpuTensor>;
 }
 
@@ -165,6 +170,12 @@ export interface NetworkOptions {
    * arithmetic stay f32. Default 'f32'.
    */
   readonly precision?: TensorDtype;
+  /**
+   * Keep every intermediate in its own buffer, readable after the run (training's backward needs
+   * them). false (inference): intermediates share buffers once their last reader has run (v1: 53
+   * instead of 78 full-resolution channel planes); `activations` then holds only the inputs and outputs. Default true.
+   */
+  readonly keepActivations?: boolean;
 }
 
 /** A network on a GPU device. */
@@ -186,6 +197,8 @@ export interface Network {
     input: GpuTensor | ReadonlyMap<string, GpuTensor>,
     options?: NetworkRunOptions,
   ): GpuNetworkRun;
+  /** Bytes of the intermediate and output buffers allocated for the current size (0 before a run). */
+  intermediateBytes(): number;
   /** Overwrites the parameter buffers from CPU values (checked against the graph). */
   writeParameters(parameters: Parameters<Real>): void;
   /** Frees the parameter and intermediate buffers. */
@@ -213,6 +226,7 @@ export function createNetwork(
     throw new RangeError('network precision f16 needs the adapter feature shader-f16');
   }
   const graphOutputs = new Set(graph.outputs);
+  const keepActivations = options.keepActivations ?? true;
   const buffers = new Map<string, GPUBuffer>();
   for (const spec of parameterSpecs(graph)) {
     const values = parameters.get(spec.name)!;
@@ -259,14 +273,7 @@ export function createNetwork(
       tensors = new Map(plan.tensors);
     } else {
       freeIntermediates();
-      tensors = new Map();
-      for (const node of graph.nodes) {
-        const dtype = graphOutputs.has(node.output) ? 'f32' : precision;
-        tensors.set(
-          node.output,
-          createGpuTensor(device, shapes.get(node.output)!, node.output, dtype),
-        );
-      }
+      tensors = allocateIntermediates(shapes);
     }
     for (const [name, t] of inputs) tensors.set(name, t);
     const dispatches = graph.nodes.map((node) => ({
@@ -275,6 +282,37 @@ export function createNetwork(
     }));
     plan = { height, width, inputs, tensors, dispatches };
     return plan;
+  }
+
+  /** A buffer per node output; without keepActivations, buffers are recycled after last use. */
+  function allocateIntermediates(shapes: ReadonlyMap<string, TensorShape>): Map<string, GpuTensor> {
+    const lastUse = new Map<string, number>();
+    graph.nodes.forEach((node, i) => node.inputs.forEach((name) => lastUse.set(name, i)));
+    const intermediates = new Set(
+      graph.nodes.map((n) => n.output).filter((n) => !graphOutputs.has(n)),
+    );
+    const free = new Map<number, GPUBuffer[]>();
+    const tensors = new Map<string, GpuTensor>();
+    graph.nodes.forEach((node, i) => {
+      const shape = shapes.get(node.output)!;
+      const dtype = graphOutputs.has(node.output) ? 'f32' : precision;
+      const bytes = Math.ceil(gpuTensorBytes(shape, dtype) / 4) * 4;
+      const recycled = intermediates.has(node.output) ? free.get(bytes)?.pop() : undefined;
+      tensors.set(
+        node.output,
+        recycled
+          ? { ...pickShape(shape), buffer: recycled, dtype }
+          : createGpuTensor(device, shape, node.output, dtype),
+      );
+      if (keepActivations) return;
+      for (const name of new Set(node.inputs)) {
+        if (lastUse.get(name) !== i || !intermediates.has(name)) continue;
+        const t = tensors.get(name)!;
+        if (!free.has(t.buffer.size)) free.set(t.buffer.size, []);
+        free.get(t.buffer.size)!.push(t.buffer);
+      }
+    });
+    return tensors;
   }
 
   function freeIntermediates(): void {
@@ -288,7 +326,7 @@ export function createNetwork(
     parameters: buffers,
     shapes: (height, width) => inferShapes(graph, height, width),
     run(encoder, input, options = {}) {
-      const { tensors, dispatches } = planFor(namedInputs(graph, input));
+      const { tensors, dispatches, inputs } = planFor(namedInputs(graph, input));
       const { timer } = options;
       if (timer) {
         for (const { node, dispatch } of dispatches) {
@@ -305,7 +343,14 @@ export function createNetwork(
         pass.end();
       }
       const outputs = new Map(graph.outputs.map((name) => [name, tensors.get(name)!]));
-      return { output: outputs.get(graph.outputs[0]!)!, outputs, activations: tensors };
+      const activations = keepActivations ? tensors : new Map([...inputs, ...outputs]);
+      return { output: outputs.get(graph.outputs[0]!)!, outputs, activations };
+    },
+    intermediateBytes() {
+      const buffers = new Set(graph.nodes.map((n) => plan?.tensors.get(n.output)?.buffer));
+      let bytes = 0;
+      for (const buffer of buffers) bytes += buffer?.size ?? 0;
+      return bytes;
     },
     writeParameters(values) {
       checkParameters(graph, values);
