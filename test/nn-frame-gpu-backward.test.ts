@@ -1,5 +1,6 @@
 // GPU backward kernels of the neural frame vs their CPU references (random inputs, tiny sizes):
-// blend, activations + KPN filter, features, the reprojection (deterministic fixed-point scatter).
+// blend, activations + KPN filter, features, the reprojection (deterministic fixed-point scatter),
+// and the whole frame backward around network v1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
@@ -14,10 +15,20 @@ import {
   encodeReprojectBackward,
   reprojectBackwardScratchBytes,
 } from '../src/nn/frame/reproject-backward.ts';
+import { createNeuralFrameBackward } from '../src/nn/frame/frame-backward.ts';
+import { encodeFeatures } from '../src/nn/frame/features.ts';
+import { encodeKpnFilter } from '../src/nn/frame/kpn-filter.ts';
+import { NETWORK_V1, parameterSpecs } from '../src/nn/graph.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
+import { reprojectCpu } from '../src/reference/reproject.ts';
 import {
   assembleFeaturesBackwardCpu,
   blendBackwardCpu,
   kpnFilterBackwardCpu,
+  neuralFrameBackwardCpu,
+  neuralFrameCpu,
   paddedSize,
   reprojectBackwardCpu,
 } from '../src/reference/nn/frame.ts';
@@ -222,4 +233,132 @@ test('reproject backward: GPU scatter matches CPU and is bit-identical across ru
   assert.deepEqual(second.state, first.state);
   const reset = await run(true);
   assert.ok(reset.history.every((v) => v === 0) && reset.state.every((v) => v === 0));
+});
+
+test('whole frame backward on the GPU (network v1 + reprojection) matches the CPU reference', async () => {
+  const { device } = await testGpu();
+  const display: Size = [16, 8];
+  const render: Size = [8, 4];
+  const color = randomImage(render, 40, uniform(0, 1));
+  for (let i = 0; i < color.data.length; i += 4) {
+    color.data[i + 3] =
+      0.2126 * color.data[i]! + 0.7152 * color.data[i + 1]! + 0.0722 * color.data[i + 2]!;
+  }
+  const motion = randomImage(render, 41, (r, c) => (c < 2 ? r() * 0.1 - 0.05 : r() * 0.3));
+  const previousHistory = randomImage(display, 42, uniform(0, 1));
+  const previousState = randomImage(display, 43, uniform(-1, 1));
+  const dHistory = randomImage(display, 44, (r, c) => (c < 3 ? r() * 2 - 1 : 0));
+  const dState = randomImage(display, 45, uniform(-1, 1));
+  const parameters = initWeights(NETWORK_V1, 6);
+  const random = rng(46);
+  for (const [name, v] of parameters) {
+    if (name.endsWith('.bias')) for (let i = 0; i < v.length; i++) v[i] = random() * 0.2 - 0.1;
+  }
+  const model = { graph: NETWORK_V1, parameters };
+  const params = { jitter: [0.12, -0.3] as const, reset: false };
+
+  // CPU, float64 from the reprojection on.
+  const reprojected = reprojectCpu(motion, previousHistory, previousState, false);
+  const f64 = (image: Image) => ({ ...image, data: Float64Array.from(image.data) });
+  const inputs = {
+    color,
+    motion,
+    history: f64(reprojected.history),
+    state: f64(reprojected.state),
+  };
+  const frame = neuralFrameCpu(model, inputs, params);
+  const grads = neuralFrameBackwardCpu(model, inputs, params, frame, dHistory.data, dState.data);
+  const previous = reprojectBackwardCpu(
+    motion,
+    previousHistory,
+    false,
+    grads.reprojected.history,
+    grads.reprojected.state,
+  );
+
+  // GPU: the forward, keeping the network's activations, then the whole backward.
+  const network = createNetwork(device, NETWORK_V1, parameters);
+  const gpu = {
+    color: uploadGpuImage(device, color),
+    motion: uploadGpuImage(device, motion),
+    history: uploadGpuImage(device, reprojected.history),
+    state: uploadGpuImage(device, reprojected.state),
+  };
+  const [pw, ph] = paddedSize(display);
+  const features = createGpuTensor(device, { channels: 8, height: ph, width: pw });
+  const filtered = createGpuImage(device, ...display);
+  const newState = createGpuImage(device, ...display);
+  const paramGrads = new Map(
+    parameterSpecs(NETWORK_V1).map((spec) => [
+      spec.name,
+      device.createBuffer({
+        size: spec.length * 4,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      }),
+    ]),
+  );
+  const backward = createNeuralFrameBackward(device, NETWORK_V1, display);
+  const encoder = device.createCommandEncoder();
+  let pass = encoder.beginComputePass();
+  encodeFeatures(device, pass, gpu, params, features);
+  pass.end();
+  const run = network.run(encoder, features);
+  pass = encoder.beginComputePass();
+  encodeKpnFilter(device, pass, run.output, gpu.color, params.jitter, {
+    filtered,
+    state: newState,
+  });
+  pass.end();
+  backward.encode(encoder, {
+    prepared: { color: gpu.color, motion: gpu.motion },
+    reprojected: { history: gpu.history, state: gpu.state },
+    jitter: params.jitter,
+    reset: false,
+    filtered,
+    activations: run.activations,
+    params: network.parameters,
+    paramGrads,
+    dHistory: uploadGpuImage(device, dHistory),
+    dState: uploadGpuImage(device, dState),
+    previousHistory: uploadGpuImage(device, previousHistory),
+  });
+  device.queue.submit([encoder.finish()]);
+
+  const close = (what: string, actual: ArrayLike<number>, expected: ArrayLike<number>) => {
+    let scale = 0;
+    for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
+    assert.ok(scale > 0, `${what}: all zero`);
+    const { max, at } = maxAbsDiff(actual, expected);
+    assert.ok(max < 2e-3 * scale, `${what}: max |GPU − CPU| ${max} at ${at} (scale ${scale})`);
+  };
+  close(
+    'd reprojected history',
+    (await readGpuImage(device, backward.reprojected.history)).data,
+    grads.reprojected.history,
+  );
+  close(
+    'd reprojected state',
+    (await readGpuImage(device, backward.reprojected.state)).data,
+    grads.reprojected.state,
+  );
+  close(
+    'd previous history',
+    (await readGpuImage(device, backward.previous.history)).data,
+    previous.history,
+  );
+  close(
+    'd previous state',
+    (await readGpuImage(device, backward.previous.state)).data,
+    previous.state,
+  );
+  for (const name of ['down1.weight', 'res2a.weight', 'head.weight', 'head.bias']) {
+    const expected = grads.parameters.get(name)!;
+    close(
+      `d ${name}`,
+      await readBuffer(device, paramGrads.get(name)!, expected.length * 4),
+      expected,
+    );
+  }
+  backward.destroy();
+  network.destroy();
 });
