@@ -4,18 +4,22 @@
  *
  * Per display pixel, with p = its centre in render pixels and (cx, cy) the render sample nearest
  * to p (samples sit at (i + 0.5 + jx, j + 0.5 + jy)):
- * 1. Upsample: Lanczos-2 over the 3×3 samples around (cx, cy) at their jittered positions,
- *    normalized and deringed to the 3×3 min/max.
+ * 1. This frame's estimate: a Gaussian splat (σ = sampleSigma display pixels) of the 3×3
+ *    samples around (cx, cy) at their jittered positions — sharp, since only samples near the
+ *    pixel centre count — plus, with a weight that fades as history accumulates, the Lanczos-2
+ *    reconstruction of the same samples (deringed to their min/max), which fills pixels no sample
+ *    is near (first frame, disocclusion).
  * 2. Neighbourhood box in YCoCg over the same 3×3: mean ± γ·σ intersected with min/max.
  * 3. Trust in history = valid · (1 − disocclusion) · (1 − reactive), 0 on reset; the accumulated
- *    weight W (state.x) and the lock (state.y) are scaled by it.
+ *    weight W (state.x) and the lock (state.y) are scaled by it. W is capped, lower under motion
+ *    (resampling blurs history a little every frame).
  * 4. Rectify: clamp history to the box; a lock (thin feature seen recently) keeps the unclamped
- *    history in proportion to its strength, so sub-pixel lines do not flicker.
- * 5. New-sample weight w = exp(−½ d²/σs²), d = distance in display pixels from the nearest sample
- *    to the pixel centre (frames whose samples land near the centre count most), reduced when the
- *    current luma oscillates around the history luma (luma instability, anti-flicker) and when
- *    the history had to be clamped (its weight W shrinks so the pixel responds to change).
- * 6. Blend α = w / (W + w); W ← min(W + w, maxAccumulation · motion falloff).
+ *    history in proportion to its strength, so sub-pixel lines do not flicker. W shrinks with the
+ *    clamp distance, so a pixel whose content changed refreshes fast.
+ * 5. New-sample weight w = the splat's total weight (how well this frame's samples cover the
+ *    pixel) + the wide weight, reduced when the current luma oscillates around the history luma
+ *    (luma instability, anti-flicker).
+ * 6. Blend α = w / (W + w); W ← min(W + w, cap).
  * 7. Lock: created (1) where the nearest sample is a thin feature (its luma is similar to at most
  *    two of its eight neighbours and differs from their mean) and lands inside this display pixel;
  *    otherwise it decays over `lockFrames` and dies when a sample inside the pixel sees a luma far
@@ -31,12 +35,14 @@ import type { ReprojectedCpu } from './reproject.ts';
 
 /** Tuning of the heuristic resolve (defaults: DEFAULT_TAAU_SETTINGS). */
 export interface TaauSettings {
-  /** Cap on the accumulated weight W (≈ frames of history at full sample weight). */
+  /** Cap on the accumulated weight W, in splat weight (a sample at the pixel centre adds 1). */
   maxAccumulation: number;
   /** W cap falls as 1 / (1 + motionFalloff · speed in display pixels per frame). */
   motionFalloff: number;
-  /** Width of the new-sample proximity weight, in display pixels. */
+  /** Width (σ) of the Gaussian splat of the samples into the display pixel, in display pixels. */
   sampleSigma: number;
+  /** Weight of the wide Lanczos estimate next to the splat's (fills pixels no sample is near). */
+  wideWeight: number;
   /** Neighbourhood box half-width in standard deviations. */
   clampGamma: number;
   /** W shrinks by saturate(clamp distance in luma / rectifyScale): a changed pixel refreshes fast. */
@@ -59,13 +65,14 @@ export interface TaauSettings {
 export const INSIDE = 0.501;
 
 export const DEFAULT_TAAU_SETTINGS: Readonly<TaauSettings> = {
-  maxAccumulation: 12,
-  motionFalloff: 0.25,
-  sampleSigma: 0.45,
+  maxAccumulation: 2,
+  motionFalloff: 4,
+  sampleSigma: 0.35,
+  wideWeight: 0.05,
   clampGamma: 1.25,
   rectifyScale: 0.1,
   instabilityScale: 0.05,
-  instabilityStrength: 0.8,
+  instabilityStrength: 0.4,
   lockFrames: 8,
   lockSimilarity: 0.2,
   lockContrast: 0.05,
@@ -109,9 +116,14 @@ export function taauResolveCpu(
       const cx = Math.min(Math.max(Math.floor(px - jx), 0), rw - 1);
       const cy = Math.min(Math.max(Math.floor(py - jy), 0), rh - 1);
 
-      // 1–2: Lanczos upsample and YCoCg moments over the 3×3 samples around the nearest one.
+      // 1–2: splat, Lanczos upsample and YCoCg moments over the 3×3 samples around the nearest.
       const sum = [0, 0, 0];
       let weightSum = 0;
+      const splat = [0, 0, 0];
+      let splatWeight = 0;
+      const toDisplayX = width / rw;
+      const toDisplayY = height / rh;
+      const inv2Sigma2 = 0.5 / (s.sampleSigma * s.sampleSigma);
       const mn = [Infinity, Infinity, Infinity];
       const mx = [-Infinity, -Infinity, -Infinity];
       const rgbMin = [Infinity, Infinity, Infinity];
@@ -126,11 +138,18 @@ export function taauResolveCpu(
           const sx = cx + dx;
           const sy = cy + dy;
           const rgb = [texel(color, sx, sy, 0), texel(color, sx, sy, 1), texel(color, sx, sy, 2)];
-          const w = lanczos2(sx + 0.5 + jx - px) * lanczos2(sy + 0.5 + jy - py);
+          const ox = sx + 0.5 + jx - px;
+          const oy = sy + 0.5 + jy - py;
+          const w = lanczos2(ox) * lanczos2(oy);
           weightSum += w;
+          const ex = ox * toDisplayX;
+          const ey = oy * toDisplayY;
+          const g = Math.exp(-(ex * ex + ey * ey) * inv2Sigma2);
+          splatWeight += g;
           const ycc = rgbToYCoCg(rgb[0]!, rgb[1]!, rgb[2]!);
           for (let c = 0; c < 3; c++) {
             sum[c]! += w * rgb[c]!;
+            splat[c]! += g * rgb[c]!;
             rgbMin[c] = Math.min(rgbMin[c]!, rgb[c]!);
             rgbMax[c] = Math.max(rgbMax[c]!, rgb[c]!);
             mn[c] = Math.min(mn[c]!, ycc[c]!);
@@ -147,11 +166,6 @@ export function taauResolveCpu(
           }
         }
       }
-      const up = [0, 0, 0];
-      for (let c = 0; c < 3; c++) {
-        up[c] = Math.min(Math.max(sum[c]! / weightSum, rgbMin[c]!), rgbMax[c]!);
-      }
-      const upY = rgbToYCoCg(up[0]!, up[1]!, up[2]!);
       const lo = [0, 0, 0];
       const hi = [0, 0, 0];
       for (let c = 0; c < 3; c++) {
@@ -169,12 +183,24 @@ export function taauResolveCpu(
       const trust = params.reset
         ? 0
         : reprojected.history.data[o + 3]! * (1 - disocclusion) * (1 - reactive);
+      // History resampled under motion blurs a little every frame: keep less of it.
       const speed = Math.hypot(texel(motion, rx, ry, 0) * width, texel(motion, rx, ry, 1) * height);
       const cap = s.maxAccumulation / (1 + s.motionFalloff * speed);
       let accumulated = Math.min(reprojected.state.data[o]!, cap) * trust;
       const lock = reprojected.state.data[o + 1]! * trust;
       const previousLuma = reprojected.state.data[o + 2]!;
       const lockedLuma = reprojected.state.data[o + 3]!;
+
+      // This frame's estimate: the narrow splat, completed by the wide Lanczos where the splat
+      // has little weight (no sample near the pixel centre). The wide estimate is smooth but
+      // blurry, so it fades out as history builds up.
+      const wideWeight = s.wideWeight * (1 - saturate(accumulated)) + 1e-3;
+      const up = [0, 0, 0];
+      for (let c = 0; c < 3; c++) {
+        const wide = Math.min(Math.max(sum[c]! / weightSum, rgbMin[c]!), rgbMax[c]!);
+        up[c] = (splat[c]! + wideWeight * wide) / (splatWeight + wideWeight);
+      }
+      const upY = rgbToYCoCg(up[0]!, up[1]!, up[2]!);
 
       // 4: rectify history in YCoCg; a lock keeps it unclamped.
       const h = reprojected.history.data;
@@ -186,13 +212,8 @@ export function taauResolveCpu(
       }
       accumulated *= 1 - saturate(Math.abs(rect[0]! - hY[0]!) / s.rectifyScale);
 
-      // 5: new-sample weight from proximity and luma stability.
-      const nx = ((cx + 0.5 + jx - px) * width) / rw;
-      const ny = ((cy + 0.5 + jy - py) * height) / rh;
-      let sampleWeight = Math.max(
-        Math.exp((-0.5 * (nx * nx + ny * ny)) / (s.sampleSigma * s.sampleSigma)),
-        1e-4,
-      );
+      // 5: new-sample weight: the splat's coverage, cut where the luma oscillates.
+      let sampleWeight = splatWeight + wideWeight;
       const dNow = upY[0]! - rect[0]!;
       const dBefore = previousLuma - rect[0]!;
       const oscillation = dNow * dBefore < 0 ? Math.min(Math.abs(dNow), Math.abs(dBefore)) : 0;
@@ -207,7 +228,9 @@ export function taauResolveCpu(
       for (let c = 0; c < 3; c++) history.data[o + c] = Math.min(Math.max(out[c]!, 0), maxValue);
       history.data[o + 3] = 1;
 
-      // 7: locks.
+      // 7: locks, from the nearest sample's offset to the pixel centre (display pixels).
+      const nx = (cx + 0.5 + jx - px) * toDisplayX;
+      const ny = (cy + 0.5 + jy - py) * toDisplayY;
       // Half a display pixel plus a margin: jittered samples often land exactly on a pixel's
       // border (rational ratios), and f32 vs float64 must not disagree about those.
       const inside = Math.abs(nx) < INSIDE && Math.abs(ny) < INSIDE;

@@ -16,7 +16,8 @@ const code = /* wgsl */ `
 struct Params {
   width: u32, height: u32, renderWidth: u32, renderHeight: u32, reset: u32,
   jitterX: f32, jitterY: f32,
-  maxAccumulation: f32, motionFalloff: f32, sampleSigma: f32, clampGamma: f32, rectifyScale: f32,
+  maxAccumulation: f32, motionFalloff: f32, sampleSigma: f32, wideWeight: f32, clampGamma: f32,
+  rectifyScale: f32,
   instabilityScale: f32, instabilityStrength: f32, lockFrames: f32, lockSimilarity: f32,
   lockContrast: f32, lockRelease: f32,
 }
@@ -40,8 +41,12 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let cx = i32(nearest.x);
   let cy = i32(nearest.y);
 
+  let toDisplay = displaySize / renderSize;
+  let inv2Sigma2 = 0.5 / (u.sampleSigma * u.sampleSigma);
   var sum = vec3f(0.0);
   var weightSum = 0.0;
+  var splat = vec3f(0.0);
+  var splatWeight = 0.0;
   var mn = vec3f(3.4e38);
   var mx = vec3f(-3.4e38);
   var rgbMin = vec3f(3.4e38);
@@ -57,9 +62,14 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       let sy = cy + dy;
       let sample = color[texelAt(u.renderWidth, u.renderHeight, sx, sy)];
       let rgb = sample.rgb;
-      let w = lanczos2(f32(sx) + 0.5 + jitter.x - p.x) * lanczos2(f32(sy) + 0.5 + jitter.y - p.y);
+      let offset = vec2f(f32(sx), f32(sy)) + 0.5 + jitter - p;
+      let w = lanczos2(offset.x) * lanczos2(offset.y);
       weightSum += w;
       sum += w * rgb;
+      let e = offset * toDisplay;
+      let g = exp(-dot(e, e) * inv2Sigma2);
+      splatWeight += g;
+      splat += g * rgb;
       rgbMin = min(rgbMin, rgb);
       rgbMax = max(rgbMax, rgb);
       let ycc = rgbToYCoCg(rgb);
@@ -74,8 +84,6 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       }
     }
   }
-  let up = clamp(sum / weightSum, rgbMin, rgbMax);
-  let upY = rgbToYCoCg(up);
   let mean = m1 / 9.0;
   let sigma = sqrt(max(m2 / 9.0 - mean * mean, vec3f(0.0)));
   let lo = max(mn, mean - u.clampGamma * sigma);
@@ -92,13 +100,16 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var accumulated = min(previous.x, cap) * trust;
   let lock = previous.y * trust;
 
+  let wideWeight = u.wideWeight * (1.0 - saturate(accumulated)) + 1e-3;
+  let wide = clamp(sum / weightSum, rgbMin, rgbMax);
+  let upY = rgbToYCoCg((splat + wideWeight * wide) / (splatWeight + wideWeight));
+
   let hY = rgbToYCoCg(history[o].rgb);
   let clamped = clamp(hY, lo, hi);
   let rect = clamped + (hY - clamped) * lock;
   accumulated *= 1.0 - saturate(abs(rect.x - hY.x) / u.rectifyScale);
 
-  let n = (nearest + 0.5 + jitter - p) * displaySize / renderSize;
-  var sampleWeight = max(exp(-0.5 * dot(n, n) / (u.sampleSigma * u.sampleSigma)), 1e-4);
+  var sampleWeight = splatWeight + wideWeight;
   let dNow = upY.x - rect.x;
   let dBefore = previous.z - rect.x;
   var oscillation = 0.0;
@@ -109,6 +120,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let outRgb = yCoCgToRgb(rect + (upY - rect) * alpha);
   historyOut[o] = vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0);
 
+  let n = (nearest + 0.5 + jitter - p) * toDisplay;
   let inside = abs(n.x) < ${INSIDE} && abs(n.y) < ${INSIDE};
   let thin = similar <= 2u && abs(centreLuma - neighbourLuma) > u.lockContrast;
   var newLock = lock * (1.0 - 1.0 / u.lockFrames);
@@ -167,6 +179,7 @@ export function encodeTaauResolve(
       f32(s.maxAccumulation),
       f32(s.motionFalloff),
       f32(s.sampleSigma),
+      f32(s.wideWeight),
       f32(s.clampGamma),
       f32(s.rectifyScale),
       f32(s.instabilityScale),
