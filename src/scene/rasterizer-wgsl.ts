@@ -1,12 +1,13 @@
 /**
  * WGSL of the scene rasterizer (src/scene/rasterizer.ts): one vertex stage, and fragment stages
  * for the render-resolution inputs (MRT: color, depth, motion, reactive) and for ground-truth
- * samples (color only). Shading: metallic-roughness base color, normal map, one directional light
- * with GGX specular, ambient, emissive; alpha mask by discard.
+ * samples (color only), and a depth-only shadow-map pass. Shading: metallic-roughness base color,
+ * normal map, one directional light with GGX specular and a PCF shadow map, ambient, emissive;
+ * alpha mask by discard.
  */
 
-/** Bytes of one Frame uniform slot (the dynamic-offset stride). */
-export const FRAME_UNIFORM_BYTES = 256;
+/** Bytes of one Frame uniform slot (the dynamic-offset stride; the struct uses 320). */
+export const FRAME_UNIFORM_BYTES = 512;
 /** Bytes of one Object uniform slot. */
 export const OBJECT_UNIFORM_BYTES = 256;
 
@@ -25,6 +26,10 @@ struct Frame {
   lightDir: vec4f,
   lightColor: vec4f,
   ambient: vec4f,
+  // World → shadow-map clip space (orthographic, depth 0 at the light).
+  lightViewProj: mat4x4f,
+  // x = shadows on (0/1), y = shadow-map texel size in world units, z = depth bias.
+  shadowParams: vec4f,
 }
 
 struct Object {
@@ -48,6 +53,8 @@ struct Object {
 @group(2) @binding(2) var metallicRoughnessTexture: texture_2d<f32>;
 @group(2) @binding(3) var emissiveTexture: texture_2d<f32>;
 @group(2) @binding(4) var materialSampler: sampler;
+@group(3) @binding(0) var shadowMap: texture_depth_2d;
+@group(3) @binding(1) var shadowSampler: sampler_comparison;
 
 struct VertexOut {
   @builtin(position) position: vec4f,
@@ -79,6 +86,28 @@ fn vs_main(
   out.currClip = frame.viewProj * world;
   out.prevClip = frame.prevViewProj * prevWorld;
   return out;
+}
+
+/** Fraction of the sun visible from a surface point: 3×3 PCF of the shadow map, lit outside it. */
+fn sunVisibility(worldPos: vec3f, n: vec3f) -> f32 {
+  if (frame.shadowParams.x < 0.5) {
+    return 1.0;
+  }
+  // Offset along the normal by a texel and a half: no self-shadowing acne on slopes.
+  let p = frame.lightViewProj * vec4f(worldPos + n * frame.shadowParams.y * 1.5, 1.0);
+  let uv = p.xy * vec2f(0.5, -0.5) + 0.5;
+  if (any(uv < vec2f(0.0)) || any(uv > vec2f(1.0)) || p.z > 1.0) {
+    return 1.0;
+  }
+  let texel = 1.0 / vec2f(textureDimensions(shadowMap));
+  var sum = 0.0;
+  for (var y = -1; y <= 1; y++) {
+    for (var x = -1; x <= 1; x++) {
+      let offset = vec2f(f32(x), f32(y)) * texel;
+      sum += textureSampleCompareLevel(shadowMap, shadowSampler, uv + offset, p.z - frame.shadowParams.z);
+    }
+  }
+  return sum / 9.0;
 }
 
 fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
@@ -125,9 +154,31 @@ fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
   let fresnel = f0 + (1.0 - f0) * pow(1.0 - vh, 5.0);
   let specular = distribution * visibility * fresnel;
   let diffuse = base.rgb * (1.0 - metallic) / PI;
-  let direct = (diffuse + specular) * frame.lightColor.rgb * nl;
+  let direct = (diffuse + specular) * frame.lightColor.rgb * nl * sunVisibility(in.worldPos, n);
   let ambient = frame.ambient.rgb * (base.rgb * (1.0 - metallic) + f0 * 0.5);
   return vec4f(direct + ambient + emissive, base.a);
+}
+
+struct ShadowOut {
+  @builtin(position) position: vec4f,
+  @location(0) uv: vec2f,
+}
+
+@vertex
+fn vs_shadow(@location(0) position: vec3f, @location(2) uv: vec2f) -> ShadowOut {
+  var out: ShadowOut;
+  out.position = frame.lightViewProj * object.model * vec4f(position, 1.0);
+  out.uv = uv * object.uvFlags.xy;
+  return out;
+}
+
+/** Alpha-masked casters (leaves, grates) cast the shadow of their texture, not of their cards. */
+@fragment
+fn fs_shadow_mask(in: ShadowOut) {
+  let alpha = object.baseColor.a * textureSample(baseColorTexture, materialSampler, in.uv).a;
+  if (alpha < object.material.z) {
+    discard;
+  }
 }
 
 fn screenUv(clip: vec4f) -> vec2f {

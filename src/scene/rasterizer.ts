@@ -13,9 +13,9 @@
 import { halton } from '../core/jitter.ts';
 import type { GpuImage } from '../gpu/gpu-image.ts';
 import { groupsFor } from '../gpu/kernel.ts';
-import { cameraMatrices, type Camera } from './camera.ts';
+import { cameraMatrices, viewMatrix, type Camera } from './camera.ts';
 import { computeTangents } from './geometry.ts';
-import { invert, toF32, vec3, type Mat4 } from './math.ts';
+import { invert, multiply, toF32, vec3, type Mat4, type Vec3 } from './math.ts';
 import {
   ACCUMULATE_WGSL,
   FRAME_UNIFORM_BYTES,
@@ -28,6 +28,8 @@ import type { Scene } from './types.ts';
 
 const COLOR_FORMAT: GPUTextureFormat = 'rgba16float';
 const DEPTH_FORMAT: GPUTextureFormat = 'depth32float';
+/** Shadow-map resolution (texels per side). */
+const SHADOW_MAP_SIZE = 2048;
 
 /** One instant of the scene as the camera sees it. */
 export interface RasterView {
@@ -137,6 +139,37 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     maxAnisotropy: 8,
   });
 
+  const shadowExtent = scene.shadowExtent ?? scene.focus.radius * 1.5;
+  const shadowMap = track(
+    device.createTexture({
+      label: 'scene shadow map',
+      size: [SHADOW_MAP_SIZE, SHADOW_MAP_SIZE],
+      format: DEPTH_FORMAT,
+      usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.TEXTURE_BINDING,
+    }),
+  );
+  const shadowLayout = device.createBindGroupLayout({
+    entries: [
+      { binding: 0, visibility: GPUShaderStage.FRAGMENT, texture: { sampleType: 'depth' } },
+      { binding: 1, visibility: GPUShaderStage.FRAGMENT, sampler: { type: 'comparison' } },
+    ],
+  });
+  const shadowGroup = device.createBindGroup({
+    layout: shadowLayout,
+    entries: [
+      { binding: 0, resource: shadowMap.createView() },
+      {
+        binding: 1,
+        resource: device.createSampler({
+          compare: 'less-equal',
+          magFilter: 'linear',
+          minFilter: 'linear',
+        }),
+      },
+    ],
+  });
+  const lightViewProjection = shadowMatrix(scene.light.direction, scene.focus.center, shadowExtent);
+
   const frameLayout = device.createBindGroupLayout({
     entries: [
       {
@@ -214,6 +247,9 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
 
   const module = device.createShaderModule({ label: 'scene rasterizer', code: RASTERIZER_WGSL });
   const pipelineLayout = device.createPipelineLayout({
+    bindGroupLayouts: [frameLayout, objectLayout, materialLayout, shadowLayout],
+  });
+  const shadowPipelineLayout = device.createPipelineLayout({
     bindGroupLayouts: [frameLayout, objectLayout, materialLayout],
   });
   const vertexLayouts: GPUVertexBufferLayout[] = (
@@ -286,6 +322,22 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     pipelines.set(key, pipeline);
     return pipeline;
   };
+
+  const shadowPipelines = [false, true].map((masked) =>
+    device.createRenderPipeline({
+      label: masked ? 'scene shadow (alpha mask)' : 'scene shadow',
+      layout: shadowPipelineLayout,
+      vertex: { module, entryPoint: 'vs_shadow', buffers: vertexLayouts },
+      ...(masked ? { fragment: { module, entryPoint: 'fs_shadow_mask', targets: [] } } : {}),
+      primitive: { topology: 'triangle-list', cullMode: 'none' },
+      depthStencil: { format: DEPTH_FORMAT, depthWriteEnabled: true, depthCompare: 'less' },
+    }),
+  );
+  // Unlit surfaces (skies, lamps) and blended ones (particles, glass) cast no shadow.
+  const casters = scene.objects.flatMap((o, i) => {
+    const m = scene.materials[o.material]!;
+    return m.alphaMode === 'blend' || m.unlit ? [] : [i];
+  });
 
   const textureLayout = (sampleType: GPUTextureSampleType) => ({
     visibility: GPUShaderStage.COMPUTE,
@@ -402,6 +454,10 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     data.set([...vec3.normalize(scene.light.direction), 0], 52);
     data.set([...scene.light.color, 0], 56);
     data.set([...scene.light.ambient, 0], 60);
+    data.set(toF32(lightViewProjection), 64);
+    const texel = (2 * shadowExtent) / SHADOW_MAP_SIZE;
+    // Depth runs over 4 × extent: a bias of two texels' worth of world distance.
+    data.set([shadowExtent > 0 ? 1 : 0, texel, (2 * texel) / (4 * shadowExtent), 0], 80);
     return data;
   };
 
@@ -429,6 +485,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     frameOffset: number,
   ) => {
     pass.setBindGroup(0, frameGroup!, [frameOffset]);
+    pass.setBindGroup(3, shadowGroup);
     for (const i of order) {
       const o = scene.objects[i]!;
       const m = scene.materials[o.material]!;
@@ -441,6 +498,35 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       pass.setIndexBuffer(mesh.index, 'uint32');
       pass.drawIndexed(mesh.indexCount);
     }
+  };
+
+  /** Draws the casters into the shadow map (the light's view is in every frame slot). */
+  const renderShadowMap = (encoder: GPUCommandEncoder) => {
+    const pass = encoder.beginRenderPass({
+      label: 'scene shadow map',
+      colorAttachments: [],
+      depthStencilAttachment: {
+        view: shadowMap.createView(),
+        depthClearValue: 1,
+        depthLoadOp: 'clear',
+        depthStoreOp: 'store',
+      },
+    });
+    if (shadowExtent > 0) {
+      pass.setBindGroup(0, frameGroup!, [0]);
+      for (const i of casters) {
+        const o = scene.objects[i]!;
+        const m = scene.materials[o.material]!;
+        const mesh = meshes[o.mesh]!;
+        pass.setPipeline(shadowPipelines[m.alphaMode === 'mask' ? 1 : 0]!);
+        pass.setBindGroup(1, objectGroup, [i * OBJECT_UNIFORM_BYTES]);
+        pass.setBindGroup(2, materialGroups[o.material]!);
+        mesh.buffers.forEach((b, slot) => pass.setVertexBuffer(slot, b));
+        pass.setIndexBuffer(mesh.index, 'uint32');
+        pass.drawIndexed(mesh.indexCount);
+      }
+    }
+    pass.end();
   };
 
   const depthAttachment = (
@@ -477,6 +563,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         GPUTexture,
       ];
       const encoder = device.createCommandEncoder({ label: 'scene inputs' });
+      renderShadowMap(encoder);
       const far = view.depthInverted ? 0 : 1;
       const pass = encoder.beginRenderPass({
         label: 'scene inputs',
@@ -541,6 +628,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       ];
       const order = drawOrder(view);
       const encoder = device.createCommandEncoder({ label: 'scene reference' });
+      renderShadowMap(encoder);
       for (let k = 0; k < samples; k++) {
         const pass = encoder.beginRenderPass({
           label: 'scene reference sample',
@@ -588,6 +676,29 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     // Safe: destroy() waits for submitted work that still uses the buffer.
     for (const b of transient.splice(0)) b.destroy();
   }
+}
+
+/**
+ * World → shadow-map clip space for a sun in `direction`: an orthographic box of half-size
+ * `extent` around `center`, depth 0 at 2 × extent towards the sun and 1 at 2 × extent beyond.
+ */
+function shadowMatrix(direction: Vec3, center: Vec3, extent: number): Mat4 {
+  const size = Math.max(extent, 1e-6);
+  const dir = vec3.normalize(direction);
+  const view = viewMatrix({
+    position: vec3.add(center, vec3.scale(dir, 2 * size)),
+    target: center,
+    up: Math.abs(dir[1]) > 0.99 ? [1, 0, 0] : [0, 1, 0],
+    fovY: 1,
+    near: 1,
+    far: 2,
+  });
+  const ortho = new Float64Array(16);
+  ortho[0] = 1 / size;
+  ortho[5] = 1 / size;
+  ortho[10] = -1 / (4 * size);
+  ortho[15] = 1;
+  return multiply(ortho, view);
 }
 
 function transpose(m: Mat4): Mat4 {

@@ -90,6 +90,11 @@ export interface Scene {
   lens: Pick<Camera, 'fovY' | 'near' | 'far'>;
   /** The path that shows this scene best. */
   defaultPath: string;
+  /**
+   * Half-size in world units of the square the sun's shadow map covers around the focus
+   * (default 1.5 × focus.radius; 0 = no shadows). Outside it, everything is lit.
+   */
+  shadowExtent?: number;
   /** Credit and license for scenes made from assets. */
   source?: Record<string, unknown>;
 }
