@@ -90,6 +90,8 @@ test('frames task (BPTT over analytic clips): a split run equals a straight run,
     learningRate: 1e-2,
     warmupSteps: 1,
     data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+    clipsPerStep: 2,
+    validationClips: 1,
     warmup: 1,
     logEvery: 2,
     checkpointEvery: 2,
@@ -99,10 +101,25 @@ test('frames task (BPTT over analytic clips): a split run equals a straight run,
   const straight = await train(device, frames, { out: straightDir });
   assert.equal(straight.log.length, 2);
   assert.ok(straight.log.every((e) => Number.isFinite(e.loss) && e.loss > 0));
+  assert.ok(
+    straight.log.every((e) => e.validationLoss! > 0),
+    'validated at each checkpoint',
+  );
   await train(device, frames, { out: splitDir, stopAtStep: 2 });
   await train(device, {}, { out: splitDir, resume: true });
   const read = (dir: string) => readFile(join(dir, 'weights.uplift'));
   assert.ok((await read(straightDir)).equals(await read(splitDir)));
+  const log = async (dir: string) =>
+    (await readFile(join(dir, 'log.jsonl')))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+  const [a, b] = [await log(straightDir), await log(splitDir)];
+  assert.deepEqual(
+    a.map((e) => [e.loss, e.validationLoss]),
+    b.map((e) => [e.loss, e.validationLoss]),
+  );
 });
 
 test('frames task on rendered procedural scenes runs (smoke)', async () => {
@@ -122,6 +139,8 @@ test('frames task on rendered procedural scenes runs (smoke)', async () => {
         sequences: 1,
         sequenceFrames: 4,
       },
+      clipsPerStep: 1,
+      validationClips: 1,
       warmup: 1,
       logEvery: 1,
     },

@@ -98,6 +98,92 @@ function gpuNetworkRunner(device: GPUDevice, trainable: TrainableNetwork) {
   };
 }
 
+interface ClipForward {
+  readonly states: FrameState[];
+  readonly frames: (LossValues | undefined)[];
+  /** dLoss/d(output) of each frame from the loss terms (vec4). */
+  readonly dOutput: Float64Array[];
+  readonly loss: number;
+}
+
+type NetworkRunner = ReturnType<typeof gpuNetworkRunner>;
+
+async function forwardClip(
+  network: NetworkRunner,
+  clip: readonly ClipFrameCpu[],
+  options: ClipOptions,
+): Promise<ClipForward> {
+  const lossFrames = clip.length - options.warmup;
+  if (lossFrames < 1) {
+    throw new RangeError(
+      `clip of ${clip.length} frames has no frame after ${options.warmup} warm-up frames`,
+    );
+  }
+  const states: FrameState[] = [];
+  const frameLosses: (LossValues | undefined)[] = [];
+  const dOutput: Float64Array[] = [];
+  let loss = 0;
+  for (let t = 0; t < clip.length; t++) {
+    const { prepared, params, reference, width, height } = clip[t]!;
+    const previous = states[t - 1];
+    const reprojected = reprojectCpu(
+      prepared.motion,
+      previous ? asImage(previous.output) : createImage(width, height, 4),
+      previous ? asImage(previous.filter.state) : createImage(width, height, 4),
+      params.reset,
+    );
+    const inputs = {
+      color: prepared.color,
+      motion: prepared.motion,
+      history: reprojected.history,
+      state: reprojected.state,
+    };
+    const features = assembleFeaturesCpu(inputs, params);
+    const raw = await network.forward(features);
+    const filter = kpnFilterCpu(raw, prepared.color, [width, height], params.jitter);
+    const output = blendCpu(filter.filtered, reprojected.history, params.reset);
+    states.push({ inputs, features, raw, filter, output });
+    dOutput.push(new Float64Array(width * height * 4));
+    if (t < options.warmup) {
+      frameLosses.push(undefined);
+      continue;
+    }
+    const prior = previous
+      ? { output: previous.output.data, reference: clip[t - 1]!.reference }
+      : undefined;
+    const l = frameLossCpu(width, height, output.data, reference, options.weights, prior);
+    frameLosses.push(l);
+    loss += l.total / lossFrames;
+    for (let i = 0; i < l.gradOutput.length; i++) dOutput[t]![i]! += l.gradOutput[i]! / lossFrames;
+    if (l.gradPreviousOutput) {
+      for (let i = 0; i < l.gradPreviousOutput.length; i++)
+        dOutput[t - 1]![i]! += l.gradPreviousOutput[i]! / lossFrames;
+    }
+  }
+  return { states, frames: frameLosses, dOutput, loss };
+}
+
+/** The clip loss and each frame's loss terms (forward only: validation). */
+export async function clipLossGpu(
+  device: GPUDevice,
+  trainable: TrainableNetwork,
+  clip: readonly ClipFrameCpu[],
+  options: ClipOptions,
+): Promise<{ loss: number; frames: (LossValues | undefined)[] }> {
+  const network = gpuNetworkRunner(device, trainable);
+  try {
+    const { loss, frames } = await forwardClip(network, clip, options);
+    return { loss, frames };
+  } finally {
+    network.destroy();
+  }
+}
+
+export interface ClipGradientOptions extends ClipOptions {
+  /** Add to the parameter gradients instead of overwriting them (several clips per step). */
+  readonly accumulate?: boolean;
+}
+
 /**
  * Forward and backward of one clip: leaves dLoss/d(parameter) in `trainable.grads` (the caller
  * then steps Adam) and returns the clip loss and each frame's loss terms.
@@ -106,57 +192,11 @@ export async function clipGradientGpu(
   device: GPUDevice,
   trainable: TrainableNetwork,
   clip: readonly ClipFrameCpu[],
-  options: ClipOptions,
+  options: ClipGradientOptions,
 ): Promise<{ loss: number; frames: (LossValues | undefined)[] }> {
-  const lossFrames = clip.length - options.warmup;
-  if (lossFrames < 1)
-    throw new RangeError(
-      `clip of ${clip.length} frames has no frame after ${options.warmup} warm-up frames`,
-    );
   const network = gpuNetworkRunner(device, trainable);
   try {
-    const states: FrameState[] = [];
-    const frameLosses: (LossValues | undefined)[] = [];
-    const dOutput: Float64Array[] = [];
-    let loss = 0;
-    for (let t = 0; t < clip.length; t++) {
-      const { prepared, params, reference, width, height } = clip[t]!;
-      const previous = states[t - 1];
-      const reprojected = reprojectCpu(
-        prepared.motion,
-        previous ? asImage(previous.output) : createImage(width, height, 4),
-        previous ? asImage(previous.filter.state) : createImage(width, height, 4),
-        params.reset,
-      );
-      const inputs = {
-        color: prepared.color,
-        motion: prepared.motion,
-        history: reprojected.history,
-        state: reprojected.state,
-      };
-      const features = assembleFeaturesCpu(inputs, params);
-      const raw = await network.forward(features);
-      const filter = kpnFilterCpu(raw, prepared.color, [width, height], params.jitter);
-      const output = blendCpu(filter.filtered, reprojected.history, params.reset);
-      states.push({ inputs, features, raw, filter, output });
-      dOutput.push(new Float64Array(width * height * 4));
-      if (t < options.warmup) {
-        frameLosses.push(undefined);
-        continue;
-      }
-      const prior = previous
-        ? { output: previous.output.data, reference: clip[t - 1]!.reference }
-        : undefined;
-      const l = frameLossCpu(width, height, output.data, reference, options.weights, prior);
-      frameLosses.push(l);
-      loss += l.total / lossFrames;
-      for (let i = 0; i < l.gradOutput.length; i++)
-        dOutput[t]![i]! += l.gradOutput[i]! / lossFrames;
-      if (l.gradPreviousOutput) {
-        for (let i = 0; i < l.gradPreviousOutput.length; i++)
-          dOutput[t - 1]![i]! += l.gradPreviousOutput[i]! / lossFrames;
-      }
-    }
+    const { states, frames, dOutput, loss } = await forwardClip(network, clip, options);
     let dState: Float64Array = new Float64Array(dOutput[0]!.length);
     for (let t = clip.length - 1; t >= 0; t--) {
       const { prepared, params, width, height } = clip[t]!;
@@ -175,7 +215,8 @@ export async function clipGradientGpu(
         blend.filtered,
         dState,
       );
-      const dFeatures = await network.backward(s.features, dRaw, t === clip.length - 1);
+      const first = t === clip.length - 1 && !options.accumulate;
+      const dFeatures = await network.backward(s.features, dRaw, first);
       const reprojectedGrads = assembleFeaturesBackwardCpu(s.inputs, params, dFeatures);
       for (let i = 0; i < blend.history.length; i++)
         reprojectedGrads.history[i]! += blend.history[i]!;
@@ -193,7 +234,7 @@ export async function clipGradientGpu(
       for (let i = 0; i < previous.history.length; i++) dOutput[t - 1]![i]! += previous.history[i]!;
       dState = previous.state;
     }
-    return { loss, frames: frameLosses };
+    return { loss, frames };
   } finally {
     network.destroy();
   }

@@ -38,6 +38,10 @@ export interface TrainConfig {
   readonly adam: AdamConfig;
   /** Clips (task `frames`). */
   readonly data: ClipDataConfig;
+  /** Clips per optimizer step, gradients averaged (task `frames`). */
+  readonly clipsPerStep: number;
+  /** Held-out clips (other layout / motion seeds) evaluated at every checkpoint; 0 disables. */
+  readonly validationClips: number;
   /** Frames at the start of each clip without loss (task `frames`). */
   readonly warmup: number;
   /** Loss term weights (task `frames`). */
@@ -67,6 +71,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     sequences: 20,
     sequenceFrames: 60,
   },
+  clipsPerStep: 2,
+  validationClips: 8,
   warmup: 2,
   loss: DEFAULT_LOSS_WEIGHTS,
   logEvery: 10,
@@ -176,6 +182,12 @@ export function resolveTrainConfig(
   }
   for (const key of ['l1', 'gradient', 'temporal'] as const)
     nonNegative(`loss.${key}`, merged.loss[key]);
+  positiveInt('clipsPerStep', merged.clipsPerStep);
+  if (!Number.isInteger(merged.validationClips) || merged.validationClips < 0) {
+    throw new InputError(
+      `training config: validationClips must be an integer ≥ 0, got ${merged.validationClips}`,
+    );
+  }
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);
   return merged;

@@ -22,7 +22,7 @@ import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
-import { clipGradientGpu } from './bptt.ts';
+import { clipGradientGpu, clipLossGpu } from './bptt.ts';
 import { createClipSampler } from './clips.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
@@ -37,6 +37,8 @@ export interface LogEntry {
   readonly gradNorm: number;
   /** Wall seconds of this run so far (resets on resume). */
   readonly seconds: number;
+  /** Mean loss on held-out clips, at checkpoints (task `frames`). */
+  readonly validationLoss?: number;
 }
 
 export interface TrainOptions {
@@ -64,12 +66,14 @@ export interface TrainResult {
   readonly log: readonly LogEntry[];
 }
 
-/** Seconds kept in reserve under the time limit for the final checkpoint. */
+/** Seconds kept in reserve under the time limit for the final checkpoint (plus validation). */
 const CHECKPOINT_RESERVE_SECONDS = 5;
 
 /** Runs optimizer steps of one task; returns the loss of each step. */
 interface TrainingTask {
   runSteps(startStep: number, steps: number, schedule: ScheduleConfig): Promise<number[]>;
+  /** Mean loss on the held-out data, if the task has any. */
+  validate(): Promise<number | undefined>;
   destroy(): void;
 }
 
@@ -105,6 +109,7 @@ function teacherTask(
         schedule,
         readEvery: steps,
       }),
+    validate: async () => undefined,
     destroy() {
       input.buffer.destroy();
       target.destroy();
@@ -112,22 +117,34 @@ function teacherTask(
   };
 }
 
-/** The frames task: one clip per step, BPTT through the neural frame, then Adam. */
+/**
+ * The frames task: `clipsPerStep` clips per step (loss weights divided by that count, so the
+ * gradient is the mean), BPTT through the neural frame, then Adam. Validation: the clip loss on
+ * `validationClips` held-out clips (a sampler with another seed: other layouts and motion).
+ */
 function framesTask(
   device: GPUDevice,
   config: TrainConfig,
   trainable: TrainableNetwork,
 ): TrainingTask {
   const sampler = createClipSampler(device, config.seed, config.size, config.data);
+  const heldOut = createClipSampler(device, config.seed + 1_000_003, config.size, config.data);
+  const k = config.clipsPerStep;
+  const weights = {
+    l1: config.loss.l1 / k,
+    gradient: config.loss.gradient / k,
+    temporal: config.loss.temporal / k,
+  };
   return {
     async runSteps(startStep, steps, schedule) {
       const losses: number[] = [];
       for (let step = startStep; step < startStep + steps; step++) {
-        const clip = await sampler.sample(step);
-        const { loss } = await clipGradientGpu(device, trainable, clip, {
-          warmup: config.warmup,
-          weights: config.loss,
-        });
+        let loss = 0;
+        for (let c = 0; c < k; c++) {
+          const clip = await sampler.sample(step * k + c);
+          const options = { warmup: config.warmup, weights, accumulate: c > 0 };
+          loss += (await clipGradientGpu(device, trainable, clip, options)).loss;
+        }
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass({ label: 'Adam' });
         trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
@@ -137,7 +154,24 @@ function framesTask(
       }
       return losses;
     },
-    destroy: () => sampler.destroy(),
+    async validate() {
+      if (config.validationClips === 0) return undefined;
+      let sum = 0;
+      for (let i = 0; i < config.validationClips; i++) {
+        const clip = await heldOut.sample(i);
+        sum += (
+          await clipLossGpu(device, trainable, clip, {
+            warmup: config.warmup,
+            weights: config.loss,
+          })
+        ).loss;
+      }
+      return sum / config.validationClips;
+    },
+    destroy() {
+      sampler.destroy();
+      heldOut.destroy();
+    },
   };
 }
 
@@ -150,7 +184,14 @@ async function readLog(path: string, upToStep: number): Promise<LogEntry[]> {
 
 function lossPlot(log: readonly LogEntry[], config: TrainConfig): string {
   return linePlotSvg(
-    [{ name: 'train loss', values: log.map((e) => e.loss), x: log.map((e) => e.step) }],
+    [
+      { name: 'train loss', values: log.map((e) => e.loss), x: log.map((e) => e.step) },
+      {
+        name: 'validation loss',
+        values: log.map((e) => e.validationLoss ?? null),
+        x: log.map((e) => e.step),
+      },
+    ],
     {
       title: `Training loss (${config.network}, ${config.task})`,
       xLabel: 'step',
@@ -205,12 +246,28 @@ export async function train(
     finalRatio: config.finalRatio,
   };
   const task = (config.task === 'teacher' ? teacherTask : framesTask)(device, config, trainable);
+  let validationSeconds = 0;
   const save = async () => {
+    const last = log.at(-1);
+    if (last?.step === step && last.validationLoss === undefined) {
+      const start = elapsed();
+      const validationLoss = await task.validate();
+      validationSeconds = elapsed() - start;
+      if (validationLoss !== undefined) log[log.length - 1] = { ...last, validationLoss };
+    }
     const checkpoint = await captureCheckpoint(trainable, {
       step,
       seed: config.seed,
       config,
-      metadata: { task: config.task, steps: step, device: options.deviceName ?? 'unknown' },
+      ...(config.task === 'frames' ? { qualityRatio: config.data.ratio } : {}),
+      metadata: {
+        task: config.task,
+        steps: step,
+        device: options.deviceName ?? 'unknown',
+        ...(config.task === 'frames'
+          ? { data: config.data, warmup: config.warmup, loss: config.loss }
+          : {}),
+      },
     });
     await saveCheckpoint(paths.checkpoint, checkpoint);
     await writeFileAtomic(paths.weights, checkpoint.weights);
@@ -227,8 +284,8 @@ export async function train(
     options.onStart?.(step, config.steps);
     while (step < stopAt) {
       const limit = options.timeLimitSeconds;
-      if (limit !== undefined && elapsed() + chunkSeconds + CHECKPOINT_RESERVE_SECONDS > limit)
-        break;
+      const reserve = CHECKPOINT_RESERVE_SECONDS + validationSeconds;
+      if (limit !== undefined && elapsed() + chunkSeconds + reserve > limit) break;
       const chunkStart = elapsed();
       const steps = Math.min(config.logEvery - (step % config.logEvery), stopAt - step);
       const losses = await task.runSteps(step, steps, schedule);

@@ -1,0 +1,143 @@
+/**
+ * The training and held-out validation splits of the data engine's sequences.
+ *
+ * An entry is a scene, a camera path and a seed (the seed chooses the procedural layout, the
+ * materials, the object motion and the path's parameters), with the length and sizes it is
+ * rendered at by `uplift dataset`. The split:
+ *
+ * - **Seeds.** Training uses seeds TRAIN_SEEDS (1..8) of every procedural scene; validation uses
+ *   seeds from 1001 up. No (scene, seed) pair is in both, so no validation layout was ever seen
+ *   in training.
+ * - **Held-out scene/path combinations.** HELD_OUT_COMBINATIONS (foliage × shake, fence ×
+ *   fast-turn, city × cut) never appear in training, with any seed: they test generalisation to a
+ *   kind of motion on content the model knows, not just to a new layout.
+ * - **glTF files.** Every scene file of ../shared/assets (paths relative to the repository root,
+ *   as the CLI runs there) is in validation only: real-world assets the model never trains on.
+ * - **Sizes.** Validation entries are rendered at 384×256 in Performance mode (ratio 2) with 64
+ *   reference samples and 32 frames; `uplift dataset --display/--quality/--frames/--samples`
+ *   override them. Training entries rotate over the four upscaling modes at 192×128; the on-the-fly
+ *   clip sampler (data/clips.ts) picks its own display size and ratio and uses only the scene,
+ *   path, seed and length of an entry.
+ */
+import type { Size } from '../core/quality.ts';
+import { QUALITY_RATIOS } from '../core/quality.ts';
+import { CAMERA_PATHS } from '../scene/paths.ts';
+import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
+
+/** One sequence of a split. */
+export interface SplitEntry {
+  /** Unique within its split; the directory name `uplift dataset` writes. */
+  readonly name: string;
+  /** A built-in procedural scene name, or a .gltf / .glb path relative to the repository root. */
+  readonly scene: string;
+  /** A built-in camera path name (CAMERA_PATHS). */
+  readonly path: string;
+  readonly seed: number;
+  readonly frames: number;
+  readonly displaySize: Size;
+  /** Display / render ratio. */
+  readonly ratio: number;
+}
+
+export type SplitName = 'train' | 'validation';
+
+/** Layout seeds used for training (each procedural scene). */
+export const TRAIN_SEEDS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
+
+/** First seed of the validation entries (all validation seeds are ≥ this). */
+export const VALIDATION_SEED_BASE = 1001;
+
+/** Scene/path combinations that appear in validation only. */
+export const HELD_OUT_COMBINATIONS: ReadonlyArray<{ scene: string; path: string }> = [
+  { scene: 'foliage', path: 'shake' },
+  { scene: 'fence', path: 'fast-turn' },
+  { scene: 'city', path: 'cut' },
+];
+
+/** Camera paths of the ordinary (not held-out) validation entries of each procedural scene. */
+const VALIDATION_PATHS = ['orbit', 'flythrough', 'fast-turn'];
+
+/** The glTF files of ../shared/assets (held out of training entirely). */
+export const VALIDATION_GLTF_FILES: readonly string[] = [
+  '../shared/assets/gltf/FlightHelmet/FlightHelmet.gltf',
+  '../shared/assets/gltf/animated/Fox.glb',
+  '../shared/assets/gltf/AlienCake/alien.glb',
+  '../shared/assets/gltf/AlienCake/cakeBirthday.glb',
+  '../shared/assets/gltf/AlienCake/tile.glb',
+  '../shared/assets/gltf/ship/craft_speederD.gltf',
+  '../shared/assets/gltf/DepthOfFieldExample/DepthOfFieldExample.glb',
+  '../shared/assets/gltf/terrain/terrain.glb',
+  '../shared/assets/gltf/PalmTree/PalmTree.gltf',
+];
+
+const TRAIN_DISPLAY: Size = [192, 128];
+const TRAIN_FRAMES = 64;
+const VALIDATION_DISPLAY: Size = [384, 256];
+const VALIDATION_FRAMES = 32;
+const VALIDATION_RATIO = QUALITY_RATIOS.performance;
+/** Upscaling modes the training entries rotate over. */
+const TRAIN_RATIOS = [
+  QUALITY_RATIOS.performance,
+  QUALITY_RATIOS.quality,
+  QUALITY_RATIOS.balanced,
+  QUALITY_RATIOS['ultra-performance'],
+];
+
+const isHeldOut = (scene: string, path: string) =>
+  HELD_OUT_COMBINATIONS.some((c) => c.scene === scene && c.path === path);
+
+/** A glTF file's entry name: its file name without the extension. */
+const fileStem = (file: string) => file.replace(/^.*\//, '').replace(/\.(gltf|glb)$/i, '');
+
+function buildTrain(): SplitEntry[] {
+  const entries: SplitEntry[] = [];
+  for (const scene of Object.keys(PROCEDURAL_SCENES)) {
+    for (const path of Object.keys(CAMERA_PATHS)) {
+      if (isHeldOut(scene, path)) continue;
+      for (const seed of TRAIN_SEEDS) {
+        entries.push({
+          name: `${scene}-${path}-${seed}`,
+          scene,
+          path,
+          seed,
+          frames: TRAIN_FRAMES,
+          displaySize: TRAIN_DISPLAY,
+          ratio: TRAIN_RATIOS[entries.length % TRAIN_RATIOS.length]!,
+        });
+      }
+    }
+  }
+  return entries;
+}
+
+function buildValidation(): SplitEntry[] {
+  const entries: SplitEntry[] = [];
+  let seed = VALIDATION_SEED_BASE;
+  const add = (scene: string, name: string, path: string) =>
+    entries.push({
+      name: `${name}-${path}-${seed}`,
+      scene,
+      path,
+      seed: seed++,
+      frames: VALIDATION_FRAMES,
+      displaySize: VALIDATION_DISPLAY,
+      ratio: VALIDATION_RATIO,
+    });
+  for (const scene of Object.keys(PROCEDURAL_SCENES)) {
+    for (const path of VALIDATION_PATHS) if (!isHeldOut(scene, path)) add(scene, scene, path);
+  }
+  for (const { scene, path } of HELD_OUT_COMBINATIONS) add(scene, scene, path);
+  for (const file of VALIDATION_GLTF_FILES) add(file, fileStem(file), 'orbit');
+  return entries;
+}
+
+/** Training entries (procedural scenes only). */
+export const TRAIN: readonly SplitEntry[] = buildTrain();
+
+/** Held-out validation entries (procedural scenes with unseen seeds and combinations, glTF files). */
+export const VALIDATION: readonly SplitEntry[] = buildValidation();
+
+/** The entries of a split by name. */
+export function splitEntries(split: SplitName): readonly SplitEntry[] {
+  return split === 'train' ? TRAIN : VALIDATION;
+}
