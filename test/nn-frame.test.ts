@@ -11,7 +11,8 @@ import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-ima
 import { readImage, uploadImage } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { NETWORK_V1 } from '../src/nn/graph.ts';
-import { initWeights } from '../src/nn/weights.ts';
+import { encodeWeights, initWeights } from '../src/nn/weights.ts';
+import { InputError } from '../src/core/errors.ts';
 import { encodeFeatures } from '../src/nn/frame/features.ts';
 import { encodeKpnFilter } from '../src/nn/frame/kpn-filter.ts';
 import { encodeBlend } from '../src/nn/frame/blend.ts';
@@ -26,7 +27,7 @@ import {
 import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
+import { createNeuralResolver, loadNeuralModel } from '../src/nn/neural-resolve.ts';
 
 // Not multiples of 8: the network input is padded to 24×16.
 const DISPLAY: Size = [22, 13];
@@ -191,7 +192,8 @@ test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history n
   }
 });
 
-const MODEL: NeuralModel = { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 5) };
+const PARAMETERS = initWeights(NETWORK_V1, 5);
+const MODEL: NeuralModel = { graph: NETWORK_V1, parameters: PARAMETERS };
 
 async function gpuFrame(
   device: GPUDevice,
@@ -296,4 +298,28 @@ test('neural resolver: NaN in the reprojected history and state never reaches th
   const { max } = maxAbsDiff(first.history.data, cpu.history.data);
   assert.ok(max < 1e-3, `history vs CPU ${max}`);
   resolver.destroy();
+});
+
+test('neural model loading: .uplift bytes load; a graph without the 8-in / 8-out contract is an InputError', async () => {
+  const bytes = encodeWeights({ graph: NETWORK_V1, parameters: PARAMETERS });
+  const loaded = await loadNeuralModel(bytes);
+  assert.equal(loaded.graph.name, NETWORK_V1.name);
+  const tiny = (inChannels: number, outChannels: number) => ({
+    name: 'tiny',
+    version: 1,
+    inputs: [{ name: 'x', channels: inChannels }],
+    outputs: ['y'],
+    nodes: [{ op: 'conv1x1' as const, name: 'y', inputs: ['x'], output: 'y', outChannels }],
+  });
+  for (const [inChannels, outChannels, message] of [
+    [4, 8, /input of 8 channels/],
+    [8, 3, /output of 8 channels/],
+  ] as const) {
+    const graph = tiny(inChannels, outChannels);
+    await assert.rejects(
+      loadNeuralModel({ graph, parameters: initWeights(graph, 1) }),
+      (e: Error) => e instanceof InputError && message.test(e.message),
+    );
+  }
+  await assert.rejects(loadNeuralModel(bytes.slice(0, 40)), InputError);
 });
