@@ -26,6 +26,7 @@ import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { encodeOutput } from './gpu/passes/output.ts';
 import { formatChannels } from './gpu/resources.ts';
+import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './reference/taau-resolve.ts';
 import {
   checkDispatchParams,
@@ -94,6 +95,11 @@ export interface UpscalerOptions extends UpscalerSizing {
   model?: unknown;
   /** A custom temporal resolve; overrides the method's own. */
   resolver?: Resolver;
+  /**
+   * Profiling only: GPU times of each frame's stages go to this timer under the labels prepare,
+   * reproject, resolve (temporal methods) or upscale (spatial methods), and output.
+   */
+  timer?: GpuTimer;
 }
 
 export interface Upscaler {
@@ -339,7 +345,11 @@ export async function createUpscaler(
       const reset = inputs.reset || mustReset;
       mustReset = false;
 
-      const pass = encoder.beginComputePass({ label: 'uplift prepare' });
+      const stage = (name: string): GPUComputePassDescriptor => ({
+        label: `uplift ${name}`,
+        timestampWrites: options.timer?.computePass(name),
+      });
+      const pass = encoder.beginComputePass(stage('prepare'));
       const color = loadInput(pass, inputs.color, res.color);
       const depth = loadInput(pass, inputs.depth, res.depth);
       const motion = loadInput(pass, inputs.motion, res.motion);
@@ -357,33 +367,38 @@ export async function createUpscaler(
         { ...inputs, depthInverted: options.depthInverted ?? false },
         res.prepared,
       );
+      pass.end();
       let tonemapped: GpuImage;
       if (temporal) {
+        const reprojectPass = encoder.beginComputePass(stage('reproject'));
         encodeReproject(
           device,
-          pass,
+          reprojectPass,
           res.prepared.motion,
           previous ?? out.empty,
           reset,
           out.reprojected,
         );
-        pass.end();
-        previous = temporal.resolve(encoder, {
+        reprojectPass.end();
+        const resolveInputs: ResolveInputs = {
           prepared: res.prepared,
           reprojected: out.reprojected,
           jitter: inputs.jitter,
           reset,
           renderSize: sizes.renderSize,
           displaySize: sizes.displaySize,
-        });
+        };
+        const resolve = () => temporal.resolve(encoder, resolveInputs);
+        previous = options.timer ? options.timer.span(encoder, 'resolve', resolve) : resolve();
         tonemapped = previous.history;
       } else {
+        const spatialPass = encoder.beginComputePass(stage('upscale'));
         const spatial = method === 'bilinear' ? encodeBilinearUpscale : encodeLanczosUpscale;
-        spatial(device, pass, res.prepared.color, inputs.jitter, out.spatial);
-        pass.end();
+        spatial(device, spatialPass, res.prepared.color, inputs.jitter, out.spatial);
+        spatialPass.end();
         tonemapped = out.spatial;
       }
-      const outputPass = encoder.beginComputePass({ label: 'uplift output' });
+      const outputPass = encoder.beginComputePass(stage('output'));
       encodeOutput(
         device,
         outputPass,

@@ -9,6 +9,11 @@ export interface GpuTimer {
   computePass(label: string): GPUComputePassTimestampWrites;
   /** timestampWrites for a render pass. */
   renderPass(label: string): GPURenderPassTimestampWrites;
+  /**
+   * Times everything `record` adds to `encoder` (any number of passes and copies) as slot
+   * `label`, between two empty marker passes: for work whose passes the caller does not open.
+   */
+  span<T>(encoder: GPUCommandEncoder, label: string, record: () => T): T;
   /** Adds resolve + copy to the encoder; call once, after the timed passes, before submit. */
   resolve(encoder: GPUCommandEncoder): void;
   /** Waits for the results: label → milliseconds (sums if a label was recorded several times). */
@@ -41,6 +46,13 @@ export function createGpuTimer(device: GPUDevice, maxPasses = 64): GpuTimer {
   return {
     computePass: next,
     renderPass: next,
+    span(encoder, label, record) {
+      const { beginningOfPassWriteIndex, endOfPassWriteIndex } = next(label);
+      encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex } }).end();
+      const result = record();
+      encoder.beginComputePass({ timestampWrites: { querySet, endOfPassWriteIndex } }).end();
+      return result;
+    },
     resolve(encoder) {
       if (labels.length === 0) return;
       encoder.resolveQuerySet(querySet, 0, labels.length * 2, resolveBuffer, 0);
