@@ -124,6 +124,10 @@ export function register(program: Command): void {
             step: result.step,
             finished: result.finished,
             loss: last?.loss ?? null,
+            validationLoss:
+              [...result.log].reverse().find((e) => e.validationLoss !== undefined)
+                ?.validationLoss ?? null,
+            stepsPerSecond: last?.stepsPerSecond ?? null,
             seconds: last?.seconds ?? 0,
           },
           null,

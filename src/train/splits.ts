@@ -19,6 +19,8 @@
  *   clip sampler (data/clips.ts) picks its own display size and ratio and uses only the scene,
  *   path, seed and length of an entry.
  */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Size } from '../core/quality.ts';
 import { QUALITY_RATIOS } from '../core/quality.ts';
 import { CAMERA_PATHS } from '../scene/paths.ts';
@@ -136,6 +138,15 @@ export const TRAIN: readonly SplitEntry[] = buildTrain();
 
 /** Held-out validation entries (procedural scenes with unseen seeds and combinations, glTF files). */
 export const VALIDATION: readonly SplitEntry[] = buildValidation();
+
+/** The repository root: entries name asset files relative to it. */
+const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The entry's scene as `loadScene` takes it: a built-in name, or a file path resolved from the repository root. */
+export function entryScene(entry: Pick<SplitEntry, 'scene'>): string {
+  const file = /\.(gltf|glb)$/i.test(entry.scene);
+  return file && !isAbsolute(entry.scene) ? resolve(REPOSITORY_ROOT, entry.scene) : entry.scene;
+}
 
 /** The entries of a split by name. */
 export function splitEntries(split: SplitName): readonly SplitEntry[] {

@@ -37,6 +37,8 @@ export interface LogEntry {
   readonly gradNorm: number;
   /** Wall seconds of this run so far (resets on resume). */
   readonly seconds: number;
+  /** Training throughput over this entry's steps (frames/s = this · clipsPerStep · clipFrames). */
+  readonly stepsPerSecond: number;
   /** Mean loss on held-out clips, at checkpoints (task `frames`). */
   readonly validationLoss?: number;
 }
@@ -296,6 +298,7 @@ export async function train(
         learningRate: learningRateAt(step - 1, schedule),
         gradNorm: await trainable.adam.readGradNorm(),
         seconds: Number(elapsed().toFixed(3)),
+        stepsPerSecond: Number((steps / (elapsed() - chunkStart)).toPrecision(4)),
       };
       if (!Number.isFinite(entry.loss))
         throw new Error(`training diverged at step ${step} (loss ${entry.loss})`);

@@ -29,7 +29,7 @@ import { openSequence } from '../../io/sequence.ts';
 import { analyticSequence } from '../../scene/analytic.ts';
 import { loadScene } from '../../scene/load.ts';
 import { createSceneRenderer, type SceneRenderer } from '../../scene/renderer.ts';
-import { TRAIN, type SplitEntry } from '../splits.ts';
+import { entryScene, TRAIN, type SplitEntry } from '../splits.ts';
 import { cropFrameImages, cropSizeFor, randomCrop } from './crop.ts';
 
 /** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
@@ -168,7 +168,7 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     if (renderer)
       renderers.delete(key); // re-inserted below: Map order is recency
     else {
-      renderer = loadScene(entry.scene, entry.seed).then((scene) =>
+      renderer = loadScene(entryScene(entry), entry.seed).then((scene) =>
         createSceneRenderer(device, {
           scene,
           path: entry.path,
