@@ -328,7 +328,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       label: masked ? 'scene shadow (alpha mask)' : 'scene shadow',
       layout: shadowPipelineLayout,
       vertex: { module, entryPoint: 'vs_shadow', buffers: vertexLayouts },
-      ...(masked ? { fragment: { module, entryPoint: 'fs_shadow_mask', targets: [] } } : {}),
+      fragment: { module, entryPoint: 'fs_shadow_mask', targets: [] },
       primitive: { topology: 'triangle-list', cullMode: 'none' },
       depthStencil: { format: DEPTH_FORMAT, depthWriteEnabled: true, depthCompare: 'less' },
     }),
@@ -500,8 +500,13 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     }
   };
 
-  /** Draws the casters into the shadow map (the light's view is in every frame slot). */
-  const renderShadowMap = (encoder: GPUCommandEncoder) => {
+  /**
+   * Draws the casters into the shadow map (the light's view is in every frame slot) and submits.
+   * Its own submission: recorded in the same command buffer as the MRT pass, Dawn over lavapipe
+   * lost the reactive target's blended writes (seen in test/scene-builtin.test.ts).
+   */
+  const renderShadowMap = () => {
+    const encoder = device.createCommandEncoder({ label: 'scene shadow map' });
     const pass = encoder.beginRenderPass({
       label: 'scene shadow map',
       colorAttachments: [],
@@ -527,6 +532,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       }
     }
     pass.end();
+    device.queue.submit([encoder.finish()]);
   };
 
   const depthAttachment = (
@@ -562,8 +568,8 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         GPUTexture,
         GPUTexture,
       ];
+      renderShadowMap();
       const encoder = device.createCommandEncoder({ label: 'scene inputs' });
-      renderShadowMap(encoder);
       const far = view.depthInverted ? 0 : 1;
       const pass = encoder.beginRenderPass({
         label: 'scene inputs',
@@ -627,8 +633,8 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         GPUTexture,
       ];
       const order = drawOrder(view);
+      renderShadowMap();
       const encoder = device.createCommandEncoder({ label: 'scene reference' });
-      renderShadowMap(encoder);
       for (let k = 0; k < samples; k++) {
         const pass = encoder.beginRenderPass({
           label: 'scene reference sample',
