@@ -1,0 +1,74 @@
+/**
+ * The frame loop every GPU benchmark uses: warm-up frames, then measured frames, each encoded,
+ * submitted and waited for alone, with GPU stage times from timestamp queries and the CPU wall
+ * time of encode + submit + queue completion.
+ */
+import type { GpuTimer } from '../src/gpu/profiler.ts';
+import { SampleSet, withTimeout, type BenchSettings } from './stats.ts';
+
+/** Records frame `frameIndex` into `encoder`, giving stage times to `timer` if it is set. */
+export type EncodeFrame = (
+  encoder: GPUCommandEncoder,
+  frameIndex: number,
+  timer: GpuTimer | undefined,
+) => void;
+
+/** Samples of one case. */
+export interface FrameSamples {
+  /** GPU ms per label; "frame" spans everything a frame encodes. Empty without a timer. */
+  gpu: SampleSet;
+  /** Wall ms per measured frame. */
+  wall: number[];
+}
+
+/** Longest wait for one frame before the case is declared stuck (the first compiles pipelines). */
+const FIRST_FRAME_TIMEOUT_SECONDS = 180;
+const FRAME_TIMEOUT_SECONDS = 60;
+
+/**
+ * Runs `settings.warmup` + `settings.frames` frames (fewer if `settings.caseSeconds` runs out).
+ * The first frame runs inside validation and out-of-memory error scopes, so a broken pipeline
+ * fails the case with WebGPU's message instead of measuring nothing.
+ */
+export async function measureFrames(
+  device: GPUDevice,
+  timer: GpuTimer | undefined,
+  settings: BenchSettings,
+  encodeFrame: EncodeFrame,
+): Promise<FrameSamples> {
+  const gpu = new SampleSet();
+  const wall: number[] = [];
+  const started = performance.now();
+  const total = settings.warmup + settings.frames;
+  for (let i = 0; i < total; i++) {
+    const first = i === 0;
+    if (first) {
+      device.pushErrorScope('validation');
+      device.pushErrorScope('out-of-memory');
+    }
+    const t0 = performance.now();
+    const encoder = device.createCommandEncoder();
+    if (timer) timer.span(encoder, 'frame', () => encodeFrame(encoder, i, timer));
+    else encodeFrame(encoder, i, undefined);
+    timer?.resolve(encoder);
+    device.queue.submit([encoder.finish()]);
+    const limit = first ? FIRST_FRAME_TIMEOUT_SECONDS : FRAME_TIMEOUT_SECONDS;
+    await withTimeout(device.queue.onSubmittedWorkDone(), limit, `frame ${i}`);
+    const t1 = performance.now();
+    if (first) {
+      const [outOfMemory, invalid] = [await device.popErrorScope(), await device.popErrorScope()];
+      const error = outOfMemory ?? invalid;
+      if (error) throw new Error(`WebGPU error in the first frame: ${error.message}`);
+    }
+    const times = timer ? await withTimeout(timer.read(), FRAME_TIMEOUT_SECONDS, 'timer') : null;
+    if (i < settings.warmup) continue;
+    wall.push(t1 - t0);
+    if (times) gpu.addAll(times);
+    if ((performance.now() - started) / 1e3 > settings.caseSeconds) {
+      settings.log(`  stopped after ${wall.length} frames (caseSeconds ${settings.caseSeconds})`);
+      break;
+    }
+  }
+  if (wall.length === 0) throw new Error('no frame was measured (warm-up used the whole time)');
+  return { gpu, wall };
+}

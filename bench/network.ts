@@ -1,0 +1,124 @@
+/**
+ * Network benchmark: the forward of network v1 (src/nn) at display-size inputs, on random inputs
+ * and He-initialised weights. Two measurements per size and precision: the forward as the
+ * upscaler runs it (one compute pass; "frame" = its GPU time), and every node in its own timed
+ * pass (per-node times; the pass boundaries add a little). Achieved throughput counts
+ * 2 FLOP per multiply-accumulate of the graph (`macsPerNode`).
+ */
+import { mulberry32 } from '../src/core/random.ts';
+import type { Size } from '../src/core/quality.ts';
+import { createGpuTimer } from '../src/gpu/profiler.ts';
+import { macsPerNode, macsPerOutputPixel, NETWORK_V1 } from '../src/nn/graph.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import {
+  createGpuTensor,
+  createTensor,
+  writeGpuTensor,
+  type TensorDtype,
+} from '../src/nn/tensor.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import { measureFrames } from './measure.ts';
+import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
+
+/** One network configuration to measure. */
+export interface NetworkCase {
+  size: Size;
+  precision: TensorDtype;
+  /** Time every node in its own pass instead of the whole forward in one pass. */
+  perNode: boolean;
+}
+
+/**
+ * The cases of a full run (f16 too where the adapter has shader-f16), or tiny f32 ones (compiling
+ * the f16 pipelines on lavapipe takes longer than a smoke test should).
+ */
+export function networkCases(quick: boolean, hasF16: boolean): NetworkCase[] {
+  const sizes: Size[] = quick
+    ? [[32, 24]]
+    : [
+        [1920, 1080],
+        [2560, 1440],
+      ];
+  const precisions: TensorDtype[] = hasF16 && !quick ? ['f32', 'f16'] : ['f32'];
+  return sizes.flatMap((size) =>
+    precisions.flatMap((precision) => [
+      { size, precision, perNode: false },
+      { size, precision, perNode: true },
+    ]),
+  );
+}
+
+/** "f32 1920x1080" or "f32 1920x1080 per-node". */
+export function networkCaseName(c: NetworkCase): string {
+  return `${c.precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
+}
+
+/** TFLOP/s of `macs` multiply-accumulates done in `ms` milliseconds. */
+function teraflops(macs: number, ms: number): number {
+  return (2 * macs) / (ms * 1e9);
+}
+
+/** Measures one case on `device`. */
+export async function benchNetworkCase(
+  device: GPUDevice,
+  c: NetworkCase,
+  settings: BenchSettings,
+): Promise<BenchCase> {
+  const graph = NETWORK_V1;
+  const [width, height] = c.size;
+  const network = createNetwork(device, graph, initWeights(graph, 1), { precision: c.precision });
+  const shape = { channels: graph.inputs[0]!.channels, height, width };
+  const input = createGpuTensor(device, shape, 'bench network input');
+  const values = createTensor(shape);
+  const random = mulberry32(7);
+  for (let i = 0; i < values.data.length; i++) values.data[i] = random() * 2 - 1;
+  writeGpuTensor(device, input, values);
+  const timer = device.features.has('timestamp-query')
+    ? createGpuTimer(device, graph.nodes.length + 1)
+    : undefined;
+  try {
+    const { gpu, wall } = await measureFrames(device, timer, settings, (encoder, _i, t) => {
+      network.run(encoder, input, c.perNode && t ? { timer: t } : {});
+    });
+    const gpuMs = gpu.summaries();
+    const pixels = width * height;
+    const derived: Record<string, number> = {
+      macsPerPixel: macsPerOutputPixel(graph),
+      gmacPerFrame: (macsPerOutputPixel(graph) * pixels) / 1e9,
+    };
+    const frameMs = gpuMs['frame']?.median;
+    if (frameMs)
+      derived['tflopsPerSecond'] = teraflops(macsPerOutputPixel(graph) * pixels, frameMs);
+    if (c.perNode) {
+      for (const [node, macs] of macsPerNode(graph)) {
+        const ms = gpuMs[node]?.median;
+        if (macs > 0 && ms) derived[`${node}.tflopsPerSecond`] = teraflops(macs * pixels, ms);
+      }
+    }
+    return {
+      name: networkCaseName(c),
+      params: {
+        network: `${graph.name} v${graph.version}`,
+        size: c.size.join('x'),
+        precision: c.precision,
+        perNode: c.perNode,
+      },
+      frames: wall.length,
+      gpuMs,
+      wallMs: summarize(wall),
+      derived,
+    };
+  } finally {
+    timer?.destroy();
+    network.destroy();
+    input.buffer.destroy();
+  }
+}
+
+/** Every case (a failing case is recorded with its error; the others still run). */
+export function benchNetwork(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
+  const cases = networkCases(settings.quick, device.features.has('shader-f16'));
+  return runCases('network', cases, networkCaseName, settings, (c) =>
+    benchNetworkCase(device, c, settings),
+  );
+}

@@ -1,0 +1,164 @@
+/**
+ * Upscaler benchmark: createUpscaler per method (bilinear, Lanczos, TAAU, TAAU + RCAS) and
+ * display size / quality mode, on synthetic but realistic inputs (smooth HDR color, smooth depth,
+ * motion of a pixel or two), uploaded once as float textures and rotated between frames. GPU time
+ * of each stage (prepare, reproject | upscale, resolve, output) and of the whole frame from
+ * timestamp queries; CPU wall time per frame (encode + submit + queue done).
+ */
+import { defaultFrameParams } from '../src/core/frame.ts';
+import { createImage, type Image } from '../src/core/image.ts';
+import { renderSizeFor, QUALITY_RATIOS, type QualityMode, type Size } from '../src/core/quality.ts';
+import { mulberry32 } from '../src/core/random.ts';
+import { createGpuTimer } from '../src/gpu/profiler.ts';
+import { uploadImage } from '../src/gpu/resources.ts';
+import { createUpscaler, type UpscalerMethod } from '../src/upscaler.ts';
+import { measureFrames } from './measure.ts';
+import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
+
+/** One upscaler configuration to measure. */
+export interface UpscalerCase {
+  method: UpscalerMethod;
+  /** RCAS sharpness, undefined = off. */
+  sharpness?: number;
+  displaySize: Size;
+  quality: QualityMode;
+}
+
+/** Synthetic render-size inputs of one frame. */
+export interface SyntheticInputs {
+  color: Image;
+  depth: Image;
+  motion: Image;
+}
+
+/** Different input sets rotated between frames, so repeated frames do not just hit the cache. */
+const INPUT_SETS = 3;
+
+/**
+ * Smooth, realistic-looking render inputs: a few low-frequency waves per channel with HDR
+ * highlights up to ~4, depth in [0.2, 0.8], motion up to ~1.5 render pixels in UV units.
+ */
+export function syntheticInputs([width, height]: Size, seed: number): SyntheticInputs {
+  const random = mulberry32(seed);
+  const wave = () => {
+    const fx = 1 + random() * 6;
+    const fy = 1 + random() * 4;
+    const phase = random() * 2 * Math.PI;
+    return (u: number, v: number) => Math.sin(2 * Math.PI * (fx * u + fy * v) + phase);
+  };
+  const [r, g, b, highlight, depthWave, mx, my] = Array.from({ length: 7 }, wave);
+  const color = createImage(width, height, 4);
+  const depth = createImage(width, height, 1);
+  const motion = createImage(width, height, 2);
+  for (let y = 0; y < height; y++) {
+    const v = (y + 0.5) / height;
+    for (let x = 0; x < width; x++) {
+      const u = (x + 0.5) / width;
+      const i = y * width + x;
+      const boost = 1 + 3 * Math.max(0, highlight!(u, v) - 0.8) * 5;
+      color.data[4 * i] = (0.45 + 0.35 * r!(u, v)) * boost;
+      color.data[4 * i + 1] = (0.45 + 0.35 * g!(u, v)) * boost;
+      color.data[4 * i + 2] = (0.45 + 0.35 * b!(u, v)) * boost;
+      color.data[4 * i + 3] = 1;
+      depth.data[i] = 0.5 + 0.3 * depthWave!(u, v);
+      motion.data[2 * i] = (1.5 * mx!(u, v)) / width;
+      motion.data[2 * i + 1] = (1.5 * my!(u, v)) / height;
+    }
+  }
+  return { color, depth, motion };
+}
+
+/** The cases of a full run, or tiny ones for the CPU smoke test. */
+export function upscalerCases(quick: boolean): UpscalerCase[] {
+  const methods: { method: UpscalerMethod; sharpness?: number }[] = [
+    { method: 'bilinear' },
+    { method: 'lanczos' },
+    { method: 'taau' },
+    { method: 'taau', sharpness: 0.5 },
+  ];
+  const targets: { displaySize: Size; quality: QualityMode }[] = quick
+    ? [
+        { displaySize: [48, 32], quality: 'performance' },
+        { displaySize: [48, 32], quality: 'quality' },
+      ]
+    : [
+        { displaySize: [1920, 1080], quality: 'performance' },
+        { displaySize: [1920, 1080], quality: 'quality' },
+        { displaySize: [3840, 2160], quality: 'performance' },
+      ];
+  return targets.flatMap((target) => methods.map((m) => ({ ...m, ...target })));
+}
+
+/** "taau+rcas 1920x1080 performance". */
+export function upscalerCaseName(c: UpscalerCase): string {
+  const method = c.sharpness === undefined ? c.method : `${c.method}+rcas`;
+  return `${method} ${c.displaySize.join('x')} ${c.quality}`;
+}
+
+/** Measures one case on `device`. */
+export async function benchUpscalerCase(
+  device: GPUDevice,
+  c: UpscalerCase,
+  settings: BenchSettings,
+): Promise<BenchCase> {
+  const renderSize = renderSizeFor(c.displaySize, QUALITY_RATIOS[c.quality]);
+  const textures = Array.from({ length: INPUT_SETS }, (_, k) => {
+    const inputs = syntheticInputs(renderSize, 1000 + k);
+    return {
+      color: uploadImage(device, inputs.color),
+      depth: uploadImage(device, inputs.depth),
+      motion: uploadImage(device, inputs.motion),
+    };
+  });
+  const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
+  const upscaler = await createUpscaler(device, {
+    displaySize: c.displaySize,
+    renderSize,
+    method: c.method,
+    sharpness: c.sharpness,
+    timer,
+  });
+  const params = defaultFrameParams();
+  try {
+    const { gpu, wall } = await measureFrames(device, timer, settings, (encoder, i) => {
+      upscaler.dispatch(encoder, {
+        ...params,
+        ...textures[i % INPUT_SETS]!,
+        jitter: upscaler.jitter(i),
+        reset: i === 0,
+        frameTimeDelta: 1 / 60,
+      });
+    });
+    const gpuMs = gpu.summaries();
+    const displayPixels = c.displaySize[0] * c.displaySize[1];
+    const frameMs = gpuMs['frame']?.median;
+    return {
+      name: upscalerCaseName(c),
+      params: {
+        method: c.method,
+        rcas: c.sharpness !== undefined,
+        ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
+        quality: c.quality,
+        display: c.displaySize.join('x'),
+        render: renderSize.join('x'),
+      },
+      frames: wall.length,
+      gpuMs,
+      wallMs: summarize(wall),
+      ...(frameMs
+        ? { derived: { displayMegapixelsPerSecond: displayPixels / (frameMs * 1e3) } }
+        : {}),
+    };
+  } finally {
+    upscaler.destroy();
+    timer?.destroy();
+    for (const set of textures) for (const t of Object.values(set)) t.destroy();
+  }
+}
+
+/** Every case (a failing case is recorded with its error; the others still run). */
+export function benchUpscaler(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
+  return runCases('upscaler', upscalerCases(settings.quick), upscalerCaseName, settings, (c) =>
+    benchUpscalerCase(device, c, settings),
+  );
+}

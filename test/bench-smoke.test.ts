@@ -1,0 +1,114 @@
+// Benchmarks smoke test: the whole bench/all.ts run in quick mode on this machine's GPU, checking
+// the bench.json shape and that every time is a positive finite number; plus the statistics and
+// the rule that one failing case does not lose the others.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu } from './helpers/gpu.ts';
+import { BENCHMARKS, allPassed, formatTable, runBenchmarks } from '../bench/all.ts';
+import { runCases, summarize, type BenchSettings, type Summary } from '../bench/stats.ts';
+
+/** Checks a summary; `allowZero` for single tiny passes, which a coarse GPU clock can read as 0. */
+function assertSummary(
+  summary: Summary | undefined,
+  frames: number,
+  what: string,
+  allowZero = false,
+): void {
+  assert.ok(summary, `${what} is missing`);
+  for (const key of ['median', 'p10', 'p90', 'min', 'max'] as const) {
+    const v = summary[key];
+    assert.ok(Number.isFinite(v) && (v > 0 || (allowZero && v === 0)), `${what}.${key} = ${v}`);
+  }
+  assert.ok(summary.min <= summary.p10 && summary.p10 <= summary.median, `${what} order`);
+  assert.ok(summary.median <= summary.p90 && summary.p90 <= summary.max, `${what} order`);
+  assert.equal(summary.n, frames, `${what}.n`);
+}
+
+test('summarize: median and percentiles interpolate between sorted samples', () => {
+  const s = summarize([11, 1, 10, 2, 9, 3, 8, 4, 7, 5, 6]);
+  assert.deepEqual(s, { median: 6, p10: 2, p90: 10, min: 1, max: 11, n: 11 });
+  assert.equal(summarize([1, 2]).median, 1.5);
+  assert.throws(() => summarize([]), RangeError);
+});
+
+test('runCases: a failing case is recorded with its error and the next case still runs', async () => {
+  const lines: string[] = [];
+  const settings: BenchSettings = {
+    quick: true,
+    frames: 1,
+    warmup: 0,
+    caseSeconds: 1,
+    log: (line) => lines.push(line),
+  };
+  const cases = await runCases(
+    'demo',
+    [1, 2],
+    (c) => `case ${c}`,
+    settings,
+    async (c) => {
+      if (c === 1) throw new Error('broken on purpose');
+      return { name: `case ${c}`, params: {}, frames: 1, gpuMs: {} };
+    },
+  );
+  assert.equal(cases.length, 2);
+  assert.equal(cases[0]!.error, 'broken on purpose');
+  assert.equal(cases[1]!.error, undefined);
+  assert.ok(lines.some((l) => l.includes('broken on purpose')));
+});
+
+test('bench/all quick run: JSON shape, positive finite times, every stage inside the frame', async () => {
+  const gpu = await testGpu();
+  const frames = 3;
+  const progress: number[] = [];
+  const report = await runBenchmarks(gpu, {
+    quick: true,
+    frames,
+    warmup: 1,
+    onProgress: (r) => progress.push(r.results.length),
+  });
+  assert.deepEqual(
+    progress,
+    Object.keys(BENCHMARKS).map((_, k) => k + 1),
+  );
+  assert.equal(report.device.adapter, gpu.adapterName);
+  assert.ok(!Number.isNaN(Date.parse(report.date)));
+  assert.equal(report.node, process.version);
+  assert.deepEqual(
+    report.results.map((r) => r.name),
+    Object.keys(BENCHMARKS),
+  );
+  assert.deepEqual(JSON.parse(JSON.stringify(report)), report, 'bench.json round trip');
+  assert.ok(allPassed(report), JSON.stringify(report.results.map((r) => [r.error, r.cases])));
+  const timestamps = gpu.device.features.has('timestamp-query');
+  for (const result of report.results) {
+    assert.ok(result.seconds > 0);
+    assert.ok(result.cases.length > 0, `${result.name} measured no case`);
+    for (const c of result.cases) {
+      const what = `${result.name} / ${c.name}`;
+      assert.equal(c.frames, frames, what);
+      assertSummary(c.wallMs, frames, `${what} wallMs`);
+      if (!timestamps) continue;
+      assertSummary(c.gpuMs['frame'], frames, `${what} gpuMs.frame`);
+      for (const [label, summary] of Object.entries(c.gpuMs)) {
+        assertSummary(summary, frames, `${what} gpuMs.${label}`, label !== 'frame');
+        assert.ok(summary.min <= c.gpuMs['frame']!.max, `${what}: ${label} outside the frame`);
+      }
+      for (const [label, value] of Object.entries(c.derived ?? {})) {
+        assert.ok(Number.isFinite(value) && value > 0, `${what} derived.${label} = ${value}`);
+      }
+    }
+  }
+  if (timestamps) {
+    const upscaler = report.results.find((r) => r.name === 'upscaler')!;
+    for (const c of upscaler.cases) {
+      const expected = ['frame', 'prepare', 'output'].concat(
+        c.params['method'] === 'taau' ? ['reproject', 'resolve'] : ['upscale'],
+      );
+      assert.deepEqual(Object.keys(c.gpuMs).sort(), expected.sort(), c.name);
+    }
+  }
+  const table = formatTable(report);
+  for (const result of report.results) {
+    for (const c of result.cases) assert.ok(table.includes(c.name), `table lacks ${c.name}`);
+  }
+});
