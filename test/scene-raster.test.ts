@@ -7,6 +7,8 @@ import { deviceDepth, unprojectPixel, type Camera } from '../src/scene/camera.ts
 import { planeMesh } from '../src/scene/geometry.ts';
 import { translation, type Vec3 } from '../src/scene/math.ts';
 import { material, type Scene } from '../src/scene/types.ts';
+import { proceduralTexture } from '../src/scene/texture.ts';
+import { mulberry32 } from '../src/core/random.ts';
 
 const W = 32;
 const H = 24;
@@ -35,10 +37,16 @@ function edgeScene(edge: { x?: number; y?: number }): Scene {
     focus: { center: [0, 0, -5], radius: 5 },
     lens: { fovY: 1, near: 0.5, far: 50 },
     defaultPath: 'static',
+    shadowExtent: 0,
   };
 }
 
-async function renderInputs(scene: Scene, jitter: [number, number], depthInverted = false) {
+async function renderInputs(
+  scene: Scene,
+  jitter: [number, number],
+  depthInverted = false,
+  mipBias = 0,
+) {
   const { device } = await testGpu();
   const raster = createSceneRasterizer(device, scene);
   const out: InputImages = {
@@ -47,7 +55,7 @@ async function renderInputs(scene: Scene, jitter: [number, number], depthInverte
     motion: createGpuImage(device, W, H),
     reactive: createGpuImage(device, W, H),
   };
-  const view = { camera, time: 0, depthInverted, mipBias: 0 };
+  const view = { camera, time: 0, depthInverted, mipBias };
   raster.renderInputs(view, { camera, time: 0 }, jitter, out);
   const reference = createGpuImage(device, W, H);
   raster.renderReference(view, 64, reference);
@@ -103,4 +111,35 @@ test('depth: device depth in [0, 1], near = 0, matching the projection; inverted
     assert.ok(inverted ? left > right : left < right, 'nearer is smaller (larger when inverted)');
     for (const v of depth.data) assert.ok(v >= 0 && v <= 1);
   }
+});
+
+test('mip bias: a negative bias samples finer mips (more detail), a positive one coarser', async () => {
+  // White noise, one value per texel: each coarser mip level has less variance (1/4 for box
+  // filtering alone; less contrast between levels through bilinear and trilinear blending).
+  const noise = mulberry32(9);
+  const values = Array.from({ length: 256 * 256 }, () => noise());
+  const texture = proceduralTexture(256, false, (u, v) => {
+    const g = values[Math.floor(v * 256) * 256 + Math.floor(u * 256)]!;
+    return [g, g, g, 1];
+  });
+  // A wall covering the view, about 8 texels per pixel at bias 0.
+  const d = 5;
+  const a = unprojectPixel(camera, 0, 0, d, W, H);
+  const b = unprojectPixel(camera, W, H, d, W, H);
+  const scene: Scene = {
+    ...edgeScene({}),
+    meshes: [planeMesh(b[0] - a[0], a[1] - b[1], [W / 32, H / 32])],
+    textures: [texture],
+    materials: [material({ baseColorTexture: 0, unlit: true })],
+    objects: [{ mesh: 0, material: 0, transform: () => translation([0, 0, -d]) }],
+  };
+  const variance = async (bias: number) => {
+    const { color } = await renderInputs(scene, [0, 0], false, bias);
+    const g = Array.from({ length: W * H }, (_, i) => color.data[i * 3]!);
+    const mean = g.reduce((s, v) => s + v, 0) / g.length;
+    return g.reduce((s, v) => s + (v - mean) ** 2, 0) / g.length;
+  };
+  const [finer, normal, coarser] = [await variance(-1), await variance(0), await variance(1)];
+  assert.ok(finer > 1.3 * normal, `variance at bias −1 ${finer} vs 0 ${normal}`);
+  assert.ok(normal > 1.3 * coarser, `variance at bias 0 ${normal} vs +1 ${coarser}`);
 });

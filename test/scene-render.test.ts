@@ -51,6 +51,7 @@ function wallAndBox(boxMotion: boolean): Scene {
     focus: { center: [0, 0, -8], radius: 4 },
     lens: { fovY: 0.9, near: 0.5, far: 60 },
     defaultPath: 'static',
+    shadowExtent: 0,
   };
 }
 

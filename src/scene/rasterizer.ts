@@ -143,7 +143,8 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
   const shadowMap = track(
     device.createTexture({
       label: 'scene shadow map',
-      size: [SHADOW_MAP_SIZE, SHADOW_MAP_SIZE],
+      // Without shadows a 1×1 map stays bound (the layout needs one) and costs nothing to clear.
+      size: shadowExtent > 0 ? [SHADOW_MAP_SIZE, SHADOW_MAP_SIZE] : [1, 1],
       format: DEPTH_FORMAT,
       usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.TEXTURE_BINDING,
     }),
