@@ -12,6 +12,7 @@ import { createSequenceWriter, openSequence } from '../src/io/index.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
 import { createClipSampler, readClipFrames, type TrainingClip } from '../src/train/data/clips.ts';
 import { cropGrid, cropSizeFor, randomCrop } from '../src/train/data/crop.ts';
+import { prepareClipCpu } from '../src/train/bptt-cpu.ts';
 import type { SplitEntry } from '../src/train/splits.ts';
 import { rng, testGpu } from './helpers/gpu.ts';
 
@@ -63,20 +64,27 @@ test('scene clips: shapes, owned buffers, reset on frame 0, same index → ident
   const reference = cpu.map((f) => f.images.reference.data);
   assert.ok(reference.every((d) => d.every(Number.isFinite) && d.some((v) => v > 0)));
 
+  // The CPU training path takes the read-back frames as they are.
+  const prepared = prepareClipCpu(clip.header, cpu);
+  assert.deepEqual([prepared.length, prepared[2]!.width, prepared[2]!.height], [3, 32, 32]);
+  assert.equal(prepared[0]!.params.reset, true);
+
   const bits = await clipBits(device, clip);
   // Other clips in between use the renderer's buffers; clip 5's copies must not change.
   const other = await sampler.clip(6);
   assert.deepEqual(await clipBits(device, clip), bits);
-  // Same index again (cached renderer), and from a fresh sampler (a resumed run).
-  assert.deepEqual(await clipBits(device, await sampler.clip(5)), bits);
+  // Same index again (cached renderer), also when asked for concurrently with another clip
+  // (prefetching), and from a fresh sampler (a resumed run).
+  const [again, concurrent] = await Promise.all([sampler.clip(5), sampler.clip(6)]);
+  assert.deepEqual(await clipBits(device, again), bits);
+  assert.deepEqual(await clipBits(device, concurrent), await clipBits(device, other));
   const fresh = createClipSampler(device, options);
   assert.deepEqual(await clipBits(device, await fresh.clip(5)), bits);
   // next() walks the same indices, and restore() rewinds it.
   fresh.restore({ nextIndex: 5 });
   assert.deepEqual(await clipBits(device, await fresh.next()), bits);
   assert.deepEqual(fresh.state(), { nextIndex: 6 });
-  other.destroy();
-  clip.destroy();
+  for (const c of [other, clip, again, concurrent]) c.destroy();
   sampler.destroy();
   fresh.destroy();
 });

@@ -11,7 +11,9 @@
  *   position (crop.ts) and uploaded; their ratio is their own;
  * - `analytic`: a fresh CPU analytic sequence (src/scene/analytic.ts) with a random seed.
  *
- * Frame 0 of every clip has `reset` set: the clip has no history before it.
+ * Frame 0 of every clip has `reset` set: the clip has no history before it. Clips are made one at
+ * a time (calls queue), so a trainer may ask for the next clip before it is done with this one.
+ * `readClipFrames` + `prepareClipCpu` (../bptt-cpu.ts) give the CPU references' form of a clip.
  */
 import { InputError } from '../../core/errors.ts';
 import type { FrameImages, FrameParams, SequenceHeader } from '../../core/frame.ts';
@@ -330,7 +332,7 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     };
   }
 
-  async function clip(index: number): Promise<TrainingClip> {
+  async function makeClip(index: number): Promise<TrainingClip> {
     if (!Number.isInteger(index) || index < 0)
       throw new RangeError(`clip index must be a non-negative integer, got ${index}`);
     let pick = randomFor(seed, STREAM_SOURCE, index)() * totalWeight;
@@ -351,6 +353,15 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
       },
     };
   }
+
+  // One clip at a time (a caller may prefetch the next clip while training on this one): clips
+  // share renderers, whose output buffers are only valid until their next two frames.
+  let queue: Promise<unknown> = Promise.resolve();
+  const clip = (index: number): Promise<TrainingClip> => {
+    const made = queue.then(() => makeClip(index));
+    queue = made.catch(() => undefined);
+    return made;
+  };
 
   return {
     clip,
