@@ -317,3 +317,30 @@ test('f16 tensors: every op reads and writes f16 within half rounding of the CPU
   assert.deepEqual((await readGpuTensor(device, sum)).data, sumRef);
   assert.deepEqual([...(await readGpuTensor(device, cat)).data], [...b.data, ...aHalf]);
 });
+
+test('weighted ops read concat(input, input2) in place (input2 in f16)', async () => {
+  const { device } = await testGpu();
+  let seed = 900;
+  for (const [opName, op] of Object.entries(weightedOps)) {
+    const a = randomTensor(3, 6, 10, seed++);
+    const b = randomTensor(2, 6, 10, seed++);
+    const bHalf = tensorFrom(b, Float32Array.from(b.data, toHalf));
+    const weight = randomArray(5 * 7 * op.taps, seed++);
+    const bias = randomArray(7, seed++);
+    const expected = op.cpu(concatCpu([a, bHalf]), weight, bias, 'relu');
+    const output = createGpuTensor(device, expected);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    op.gpu(device, pass, {
+      input: uploadTensor(device, a),
+      input2: uploadTensor(device, b, 'b', 'f16'),
+      weight: createStorageBuffer(device, weight),
+      bias: createStorageBuffer(device, bias),
+      output,
+      activation: 'relu',
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    assertClose(await readGpuTensor(device, output), expected, `${opName} with input2`);
+  }
+});

@@ -1,12 +1,12 @@
 /**
  * GPU timing of a network's forward: every node timed in its own pass with timestamp queries,
  * medians over iterations. Run directly for JSON on stdout:
- *   tsx src/nn/benchmark.ts [--size 1920x1080] [--iterations 20]
+ *   tsx src/nn/benchmark.ts [--size 1920x1080] [--iterations 20] [--precision f32|f16]
  * (in Node, with Dawn's timestamp quantization off; DESIGN §11).
  */
 import { createGpuTimer } from '../gpu/profiler.ts';
 import { NETWORK_V1, macsPerNode, macsPerOutputPixel, type GraphDescription } from './graph.ts';
-import { createNetwork, type Parameters } from './network.ts';
+import { createNetwork, type NetworkOptions, type Parameters } from './network.ts';
 import { createGpuTensor } from './tensor.ts';
 import { initWeights } from './weights.ts';
 
@@ -16,6 +16,9 @@ export interface NetworkBenchmark {
   readonly width: number;
   readonly height: number;
   readonly iterations: number;
+  readonly precision: string;
+  /** Bytes of the intermediate and output buffers. */
+  readonly intermediateBytes: number;
   /** Median over iterations of the sum of the node times, in ms. */
   readonly totalMs: number;
   /** Median time of each node, in ms. */
@@ -32,7 +35,10 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Times the forward of `graph` at width × height (one warm-up run first). */
+/**
+ * Times the forward of `graph` at width × height (one warm-up run first), as inference runs it
+ * (keepActivations false unless `options` says otherwise).
+ */
 export async function benchmarkNetwork(
   device: GPUDevice,
   graph: GraphDescription,
@@ -40,8 +46,9 @@ export async function benchmarkNetwork(
   width: number,
   height: number,
   iterations = 10,
+  options: NetworkOptions = {},
 ): Promise<NetworkBenchmark> {
-  const network = createNetwork(device, graph, parameters);
+  const network = createNetwork(device, graph, parameters, { keepActivations: false, ...options });
   const inputs = new Map(
     graph.inputs.map((i) => [
       i.name,
@@ -49,7 +56,7 @@ export async function benchmarkNetwork(
     ]),
   );
   const timer = createGpuTimer(device, graph.nodes.length);
-  const samples = new Map<string, number[]>(graph.nodes.map((n) => [n.name, []]));
+  const samples = new Map<string, number[]>();
   for (let i = 0; i <= iterations; i++) {
     const encoder = device.createCommandEncoder();
     network.run(encoder, inputs, { timer });
@@ -57,9 +64,10 @@ export async function benchmarkNetwork(
     device.queue.submit([encoder.finish()]);
     const times = await timer.read();
     if (i === 0) continue; // warm-up: pipeline creation, first touches of memory
-    for (const [name, ms] of times) samples.get(name)!.push(ms);
+    for (const [name, ms] of times) samples.set(name, [...(samples.get(name) ?? []), ms]);
   }
   timer.destroy();
+  const intermediateBytes = network.intermediateBytes();
   network.destroy();
   for (const t of inputs.values()) t.buffer.destroy();
   const nodeMs: Record<string, number> = {};
@@ -71,13 +79,15 @@ export async function benchmarkNetwork(
   const pixels = width * height;
   const nodeGmacPerSecond: Record<string, number> = {};
   for (const [name, macs] of macsPerNode(graph)) {
-    if (macs > 0) nodeGmacPerSecond[name] = (macs * pixels) / (nodeMs[name]! * 1e6);
+    if (macs > 0 && nodeMs[name]) nodeGmacPerSecond[name] = (macs * pixels) / (nodeMs[name]! * 1e6);
   }
   return {
     network: `${graph.name} v${graph.version}`,
     width,
     height,
     iterations,
+    precision: network.precision,
+    intermediateBytes,
     totalMs,
     nodeMs,
     gmacPerSecond: (macsPerOutputPixel(graph) * pixels) / (totalMs * 1e6),
@@ -95,6 +105,8 @@ async function main(): Promise<void> {
   };
   const [width, height] = parseSize(flag('--size', '1920x1080'));
   const iterations = Number(flag('--iterations', '20'));
+  const precision = flag('--precision', 'f32');
+  if (precision !== 'f32' && precision !== 'f16') throw new RangeError('--precision is f32 or f16');
   const gpu = await requestGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
   const result = await benchmarkNetwork(
     gpu.device,
@@ -103,6 +115,7 @@ async function main(): Promise<void> {
     width,
     height,
     iterations,
+    { precision },
   );
   console.log(
     JSON.stringify(

@@ -14,6 +14,7 @@ import {
 } from '../reference/nn/ops.ts';
 import {
   inferShapes,
+  isWeighted,
   parameterSpecs,
   validateGraph,
   type GraphDescription,
@@ -162,6 +163,22 @@ export interface NetworkRunOptions {
   readonly timer?: GpuTimer;
 }
 
+/**
+ * Concats that inference can skip: two inputs, no activation, not a graph output, read only by
+ * weighted ops, which then read both parts directly (`input2`). Map concat output → its inputs.
+ */
+function fusableConcats(graph: GraphDescription): Map<string, readonly string[]> {
+  const outputs = new Set(graph.outputs);
+  const fused = new Map<string, readonly string[]>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'concat' || node.inputs.length !== 2 || outputs.has(node.output)) continue;
+    if ((node.activation ?? 'none') !== 'none') continue;
+    const readers = graph.nodes.filter((n) => n.inputs.includes(node.output));
+    if (readers.every((n) => isWeighted(n.op))) fused.set(node.output, node.inputs);
+  }
+  return fused;
+}
+
 /** Options of `createNetwork`. */
 export interface NetworkOptions {
   /**
@@ -172,8 +189,9 @@ export interface NetworkOptions {
   readonly precision?: TensorDtype;
   /**
    * Keep every intermediate in its own buffer, readable after the run (training's backward needs
-   * them). false (inference): intermediates share buffers once their last reader has run (v1: 53
-   * instead of 78 full-resolution channel planes); `activations` then holds only the inputs and outputs. Default true.
+   * them). false (inference): intermediates share buffers once their last reader has run, and a
+   * concat read only by weighted ops is skipped (they read its two parts): v1 then needs 37
+   * instead of 78 full-resolution channel planes; `activations` then holds only the inputs and outputs. Default true.
    */
   readonly keepActivations?: boolean;
 }
@@ -227,6 +245,7 @@ export function createNetwork(
   }
   const graphOutputs = new Set(graph.outputs);
   const keepActivations = options.keepActivations ?? true;
+  const fused = keepActivations ? new Map<string, readonly string[]>() : fusableConcats(graph);
   const buffers = new Map<string, GPUBuffer>();
   for (const spec of parameterSpecs(graph)) {
     const values = parameters.get(spec.name)!;
@@ -253,8 +272,10 @@ export function createNetwork(
     if (node.op === 'add')
       return prepareAdd(device, { a: ins[0]!, b: ins[1]!, output, activation });
     if (node.op === 'concat') return prepareConcat(device, { inputs: ins, output, activation });
+    const parts = fused.get(node.inputs[0]!)?.map((name) => tensors.get(name)!);
     const args: WeightedOpArgs = {
-      input: ins[0]!,
+      input: parts ? parts[0]! : ins[0]!,
+      ...(parts ? { input2: parts[1]! } : {}),
       weight: buffers.get(`${node.name}.weight`)!,
       bias: buffers.get(`${node.name}.bias`)!,
       output,
@@ -276,10 +297,9 @@ export function createNetwork(
       tensors = allocateIntermediates(shapes);
     }
     for (const [name, t] of inputs) tensors.set(name, t);
-    const dispatches = graph.nodes.map((node) => ({
-      node: node.name,
-      dispatch: prepareNode(node, tensors),
-    }));
+    const dispatches = graph.nodes
+      .filter((node) => !fused.has(node.output))
+      .map((node) => ({ node: node.name, dispatch: prepareNode(node, tensors) }));
     plan = { height, width, inputs, tensors, dispatches };
     return plan;
   }
@@ -287,13 +307,19 @@ export function createNetwork(
   /** A buffer per node output; without keepActivations, buffers are recycled after last use. */
   function allocateIntermediates(shapes: ReadonlyMap<string, TensorShape>): Map<string, GpuTensor> {
     const lastUse = new Map<string, number>();
-    graph.nodes.forEach((node, i) => node.inputs.forEach((name) => lastUse.set(name, i)));
+    graph.nodes.forEach((node, i) =>
+      node.inputs.forEach((name) => {
+        lastUse.set(name, i);
+        for (const part of fused.get(name) ?? []) lastUse.set(part, i);
+      }),
+    );
     const intermediates = new Set(
       graph.nodes.map((n) => n.output).filter((n) => !graphOutputs.has(n)),
     );
     const free = new Map<number, GPUBuffer[]>();
     const tensors = new Map<string, GpuTensor>();
     graph.nodes.forEach((node, i) => {
+      if (fused.has(node.output)) return;
       const shape = shapes.get(node.output)!;
       const dtype = graphOutputs.has(node.output) ? 'f32' : precision;
       const bytes = Math.ceil(gpuTensorBytes(shape, dtype) / 4) * 4;
@@ -305,7 +331,7 @@ export function createNetwork(
           : createGpuTensor(device, shape, node.output, dtype),
       );
       if (keepActivations) return;
-      for (const name of new Set(node.inputs)) {
+      for (const name of new Set(node.inputs.flatMap((n) => fused.get(n) ?? [n]))) {
         if (lastUse.get(name) !== i || !intermediates.has(name)) continue;
         const t = tensors.get(name)!;
         if (!free.has(t.buffer.size)) free.set(t.buffer.size, []);
@@ -316,7 +342,7 @@ export function createNetwork(
   }
 
   function freeIntermediates(): void {
-    for (const node of graph.nodes) plan?.tensors.get(node.output)!.buffer.destroy();
+    for (const node of graph.nodes) plan?.tensors.get(node.output)?.buffer.destroy();
     plan = undefined;
   }
 

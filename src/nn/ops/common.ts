@@ -104,24 +104,32 @@ export function wgslEnables(dtypes: readonly TensorDtype[]): string {
 }
 
 /**
- * Bindings, uniforms and helpers of the weighted ops, for an input and output of the given element
- * types (weights and bias are f32; arithmetic is f32, reads convert with `f32(...)`). A thread owns
- * output pixel (x, y) and output channels co0..co0+3; `weights4` reads the 4 weights of those
- * channels (stride apart, clamped to the last channel), `finish` adds bias, activates and writes.
+ * Bindings, uniforms and helpers of the weighted ops, for the element types of their tensors:
+ * [input, output] or [input, output, input2] (weights, bias and arithmetic are f32). With input2
+ * the op reads the channel concatenation of input and input2 (`split` = input's channels), which
+ * spares the network a concat pass and its buffer. `inputAt(ci, p)` reads input channel ci at
+ * pixel p of the plane. A thread owns output pixel (x, y) and output channels co0..co0+3;
+ * `weights4` reads the 4 weights of those channels (stride apart, clamped to the last channel),
+ * `finish` adds bias, activates and writes.
  */
-export const wgslWeighted = (input: TensorDtype, output: TensorDtype) => /* wgsl */ `${wgslEnables([
-  input,
-  output,
-])}
+export function wgslWeighted(dtypes: readonly TensorDtype[]): string {
+  const [input, output, input2] = dtypes;
+  return /* wgsl */ `${wgslEnables(dtypes)}
 struct Params {
   inChannels: u32, outChannels: u32, inHeight: u32, inWidth: u32,
-  outHeight: u32, outWidth: u32, activation: u32,
+  outHeight: u32, outWidth: u32, activation: u32, split: u32,
 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> input: array<${input}>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> output: array<${output}>;
+${input2 ? `@group(0) @binding(5) var<storage, read> input2: array<${input2}>;` : ''}
+fn inputAt(ci: u32, p: u32) -> f32 {
+  let plane = u.inHeight * u.inWidth;
+  ${input2 ? 'if (ci >= u.split) { return f32(input2[(ci - u.split) * plane + p]); }' : ''}
+  return f32(input[ci * plane + p]);
+}
 ${WGSL_ACTIVATE}
 fn channelOf(co0: u32, k: u32) -> u32 { return min(co0 + k, u.outChannels - 1u); }
 
@@ -142,6 +150,7 @@ fn finish(sum: vec4f, co0: u32, x: u32, y: u32) {
   }
 }
 `;
+}
 
 /** Dispatch size of the weighted ops: 8×8 pixel tiles × blocks of 4 output channels. */
 export function pixelBlockDispatch(output: TensorShape): [number, number, number] {
@@ -177,6 +186,8 @@ fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {
 /** Arguments of a weighted op (conv3x3, conv1x1, down2x2, up2x2). */
 export interface WeightedOpArgs {
   readonly input: GpuTensor;
+  /** If given, the op reads concat(input, input2) along channels (same height and width). */
+  readonly input2?: GpuTensor;
   /** The op's weight tensor (layout per the contract), array<f32>. */
   readonly weight: GPUBuffer;
   /** [Cout], array<f32>. */
@@ -184,6 +195,18 @@ export interface WeightedOpArgs {
   /** Receives the result; its shape must be the op's output shape for `input`. */
   readonly output: GpuTensor;
   readonly activation?: Activation;
+}
+
+/** Shape of what a weighted op reads: input, or the channel concatenation of input and input2. */
+export function weightedInput(args: WeightedOpArgs): TensorShape {
+  const { input, input2 } = args;
+  if (!input2) return input;
+  if (input2.height !== input.height || input2.width !== input.width) {
+    throw new RangeError(
+      `second input ${shapeString(input2)} differs in size from ${shapeString(input)}`,
+    );
+  }
+  return { channels: input.channels + input2.channels, height: input.height, width: input.width };
 }
 
 /**
@@ -197,7 +220,8 @@ export function prepareWeighted(
   outShape: TensorShape,
   weightLength: number,
 ): PreparedDispatch {
-  const { input, output } = args;
+  const { output, input2 } = args;
+  const input = weightedInput(args);
   if (!sameShape(outShape, output)) {
     throw new RangeError(
       `${kernel.label}: input ${shapeString(input)} gives ${shapeString(outShape)}, output is ${shapeString(output)}`,
@@ -216,13 +240,10 @@ export function prepareWeighted(
     u32(output.height),
     u32(output.width),
     u32(activationCode(args.activation)),
+    u32(args.input.channels),
   ]);
-  return prepareDispatch(
-    device,
-    kernel,
-    [input, output],
-    kernel.dispatchSize(output),
-    [input.buffer, args.weight, args.bias, output.buffer],
-    uniforms,
-  );
+  const tensors = [args.input, output, ...(input2 ? [input2] : [])];
+  const buffers = [args.input.buffer, args.weight, args.bias, output.buffer];
+  if (input2) buffers.push(input2.buffer);
+  return prepareDispatch(device, kernel, tensors, kernel.dispatchSize(output), buffers, uniforms);
 }

@@ -6,24 +6,24 @@ import {
   wgslWeighted,
   pixelBlockDispatch,
   prepareWeighted,
+  weightedInput,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
 import type { TensorDtype } from '../tensor.ts';
 
-const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
   let y = gid.y;
   let co0 = gid.z * 4u;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  let plane = u.inHeight * u.inWidth;
   let p = y * u.inWidth + x;
   var sum = vec4f(0.0);
   for (var ci = 0u; ci < u.inChannels; ci++) {
-    sum += f32(input[ci * plane + p]) * weights4(co0 * u.inChannels + ci, u.inChannels, co0);
+    sum += inputAt(ci, p) * weights4(co0 * u.inChannels + ci, u.inChannels, co0);
   }
   finish(sum, co0, x, y);
 }
@@ -38,7 +38,8 @@ export const conv1x1Kernel: NnOpKernel = {
 
 /** Prepares conv1x1: output has the input's height and width and `output.channels` channels. */
 export function prepareConv1x1(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
-  const { input, output } = args;
+  const { output } = args;
+  const input = weightedInput(args);
   const outShape = { channels: output.channels, height: input.height, width: input.width };
   return prepareWeighted(device, conv1x1Kernel, args, outShape, output.channels * input.channels);
 }

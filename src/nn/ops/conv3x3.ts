@@ -7,6 +7,7 @@ import {
   wgslWeighted,
   PIXEL_TILE,
   prepareWeighted,
+  weightedInput,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
@@ -21,7 +22,7 @@ const HALO = PIXEL_TILE + 2;
 
 // Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
 // OUT_BLOCK output channels in workgroup memory; every input value read from it then feeds 8 FMAs.
-const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
 var<workgroup> tile: array<f32, ${CHANNEL_STEP * HALO * HALO}>;
@@ -46,7 +47,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let sx = i32(x0 + r % HALO) - 1;
       var v = 0.0;
       if (ci < u.inChannels && sy >= 0 && sy < H && sx >= 0 && sx < W) {
-        v = f32(input[(ci * u.inHeight + u32(sy)) * u.inWidth + u32(sx)]);
+        v = inputAt(ci, u32(sy) * u.inWidth + u32(sx));
       }
       tile[i] = v;
     }
@@ -97,7 +98,8 @@ export const conv3x3Kernel: NnOpKernel = {
 
 /** Prepares conv3x3: output has the input's height and width and `output.channels` channels. */
 export function prepareConv3x3(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
-  const { input, output } = args;
+  const { output } = args;
+  const input = weightedInput(args);
   const outShape = { channels: output.channels, height: input.height, width: input.width };
   return prepareWeighted(
     device,

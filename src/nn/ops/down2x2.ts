@@ -6,6 +6,7 @@ import {
   wgslWeighted,
   pixelBlockDispatch,
   prepareWeighted,
+  weightedInput,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
@@ -13,24 +14,23 @@ import {
 import type { TensorDtype } from '../tensor.ts';
 import { shapeString } from '../tensor.ts';
 
-const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
   let y = gid.y;
   let co0 = gid.z * 4u;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  let H = u.inHeight;
   let W = u.inWidth;
   let stride = u.inChannels * 4u;
   var sum = vec4f(0.0);
+  let p0 = 2u * y * W + 2u * x;
   for (var ci = 0u; ci < u.inChannels; ci++) {
-    let row0 = (ci * H + 2u * y) * W + 2u * x;
     let w0 = (co0 * u.inChannels + ci) * 4u;
-    sum += f32(input[row0]) * weights4(w0, stride, co0);
-    sum += f32(input[row0 + 1u]) * weights4(w0 + 1u, stride, co0);
-    sum += f32(input[row0 + W]) * weights4(w0 + 2u, stride, co0);
-    sum += f32(input[row0 + W + 1u]) * weights4(w0 + 3u, stride, co0);
+    sum += inputAt(ci, p0) * weights4(w0, stride, co0);
+    sum += inputAt(ci, p0 + 1u) * weights4(w0 + 1u, stride, co0);
+    sum += inputAt(ci, p0 + W) * weights4(w0 + 2u, stride, co0);
+    sum += inputAt(ci, p0 + W + 1u) * weights4(w0 + 3u, stride, co0);
   }
   finish(sum, co0, x, y);
 }
@@ -45,7 +45,8 @@ export const down2x2Kernel: NnOpKernel = {
 
 /** Prepares down2x2 (input height and width even). */
 export function prepareDown2x2(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
-  const { input, output } = args;
+  const { output } = args;
+  const input = weightedInput(args);
   if (input.height % 2 !== 0 || input.width % 2 !== 0) {
     throw new RangeError(`nn down2x2: input ${shapeString(input)} must have even height and width`);
   }

@@ -7,25 +7,25 @@ import {
   wgslWeighted,
   pixelBlockDispatch,
   prepareWeighted,
+  weightedInput,
   type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
 import type { TensorDtype } from '../tensor.ts';
 
-const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes[0]!, dtypes[1]!)}
+const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
   let y = gid.y;
   let co0 = gid.z * 4u;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  let plane = u.inHeight * u.inWidth;
   let p = (y / 2u) * u.inWidth + x / 2u;
   let tap = (y % 2u) * 2u + x % 2u;
   var sum = vec4f(0.0);
   for (var ci = 0u; ci < u.inChannels; ci++) {
-    sum += f32(input[ci * plane + p]) * weights4((ci * u.outChannels + co0) * 4u + tap, 4u, co0);
+    sum += inputAt(ci, p) * weights4((ci * u.outChannels + co0) * 4u + tap, 4u, co0);
   }
   finish(sum, co0, x, y);
 }
@@ -40,7 +40,8 @@ export const up2x2Kernel: NnOpKernel = {
 
 /** Prepares up2x2: output is 2H × 2W with `output.channels` channels. */
 export function prepareUp2x2(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
-  const { input, output } = args;
+  const { output } = args;
+  const input = weightedInput(args);
   const outShape = { channels: output.channels, height: input.height * 2, width: input.width * 2 };
   return prepareWeighted(device, up2x2Kernel, args, outShape, input.channels * output.channels * 4);
 }
