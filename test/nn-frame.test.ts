@@ -323,3 +323,40 @@ test('neural model loading: .uplift bytes load; a graph without the 8-in / 8-out
   }
   await assert.rejects(loadNeuralModel(bytes.slice(0, 40)), InputError);
 });
+
+test('neural resolver with f16 network intermediates: close to f32 where the adapter has shader-f16, else a clear error', async () => {
+  const { device } = await testGpu();
+  if (!device.features.has('shader-f16')) {
+    await assert.rejects(
+      createNeuralResolver(device, { model: MODEL, precision: 'f16' }),
+      /shader-f16/,
+    );
+    return;
+  }
+  const render = renderSizeOf(2);
+  const inputs = randomFrameInputs(render, 50);
+  const resolveWith = async (precision: 'f32' | 'f16') => {
+    const resolver = await createNeuralResolver(device, { model: MODEL, precision });
+    const encoder = device.createCommandEncoder();
+    const out = resolver.resolve(encoder, {
+      prepared: {
+        color: uploadGpuImage(device, inputs.color),
+        motion: uploadGpuImage(device, inputs.motion),
+      },
+      reprojected: {
+        history: uploadGpuImage(device, inputs.history),
+        state: uploadGpuImage(device, inputs.state),
+      },
+      jitter: [0.2, -0.1],
+      reset: false,
+      renderSize: render,
+      displaySize: DISPLAY,
+    });
+    device.queue.submit([encoder.finish()]);
+    const history = await readGpuImage(device, out.history);
+    resolver.destroy();
+    return history;
+  };
+  const { max } = maxAbsDiff((await resolveWith('f16')).data, (await resolveWith('f32')).data);
+  assert.ok(max < 1e-2, `f16 vs f32 history ${max}`);
+});

@@ -19,7 +19,7 @@ import { encodeFeatures } from './frame/features.ts';
 import { encodeKpnFilter } from './frame/kpn-filter.ts';
 import { inferShapes } from './graph.ts';
 import { createNetwork } from './network.ts';
-import { createGpuTensor, type GpuTensor } from './tensor.ts';
+import { createGpuTensor, type GpuTensor, type TensorDtype } from './tensor.ts';
 import { loadWeights, type NetworkWeights } from './weights.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
@@ -74,13 +74,27 @@ interface DisplayTargets {
   state: GpuImage;
 }
 
+/** Options of `createNeuralResolver` (the frame API passes the model and the sizes). */
+export interface NeuralResolverOptions {
+  /** A `NeuralModelSource` (typed unknown to match the frame API's loader contract). */
+  readonly model: unknown;
+  readonly renderSize?: Size;
+  readonly displaySize?: Size;
+  /** Network intermediates in f32 (default) or f16 (needs the adapter feature shader-f16). */
+  readonly precision?: TensorDtype;
+}
+
 /** Creates the neural resolve (the export `createUpscaler` loads for method 'neural'). */
 export async function createNeuralResolver(
   device: GPUDevice,
-  options: { model: unknown; renderSize?: Size; displaySize?: Size },
+  options: NeuralResolverOptions,
 ): Promise<NeuralResolver> {
   const model = await loadNeuralModel(options.model as NeuralModelSource);
-  const network = createNetwork(device, model.graph, model.parameters);
+  // Inference: intermediates share buffers once read (only the raw output is needed after).
+  const network = createNetwork(device, model.graph, model.parameters, {
+    keepActivations: false,
+    precision: options.precision,
+  });
   let targets: DisplayTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
 

@@ -237,8 +237,8 @@ export function assembleFeaturesBackwardCpu(
   const { history, state } = inputs;
   const W = history.width;
   const H = history.height;
-  const [Wp] = paddedSize([W, H]);
-  const plane = Wp * paddedSize([W, H])[1];
+  const [Wp, Hp] = paddedSize([W, H]);
+  const plane = Wp * Hp;
   const dHistory = new Float64Array(W * H * 4);
   const dState = new Float64Array(W * H * 4);
   if (params.reset) return { history: dHistory, state: dState };
@@ -259,7 +259,7 @@ export function assembleFeaturesBackwardCpu(
   return { history: dHistory, state: dState };
 }
 
-/** One render sample of a pixel's filter window: offset in display pixels and color. */
+/** One render sample of a pixel's filter window: offset in display pixels, render pixel index. */
 interface WindowSample {
   dx: number;
   dy: number;
