@@ -222,7 +222,7 @@ function relativeError(a: Image, b: Image): number {
   return max;
 }
 
-test('whole neural frame: GPU upscaler matches the CPU reference over consecutive frames, a reset and a resize', async () => {
+test('whole neural frame: GPU upscaler matches the CPU reference over consecutive frames, a reset, a render size change and a resize', async () => {
   const { device } = await testGpu();
   // Frames 0–3, a camera cut at 4 (reset), 5; then a different display size.
   const sequence = analyticSequence({ displaySize: [24, 16], ratio: 2, frames: 6, cutAt: 4 });
@@ -238,6 +238,15 @@ test('whole neural frame: GPU upscaler matches the CPU reference over consecutiv
   }
   // The recurrent state is in use: the CPU state after frame 5 is not all zero.
   assert.ok(cpu.history!.state.data.some((v) => Math.abs(v) > 1e-3));
+  // Dynamic resolution: the app renders at 1.5× instead of 2× mid-sequence (inputs 16×11).
+  const finer = analyticSequence({ displaySize: [24, 16], ratio: 1.5, frames: 2 });
+  for (const frame of finer.frames) {
+    const expected = cpu.dispatch(frame.images, frame.params);
+    const actual = await gpuFrame(device, gpu, frame.images, frame.params);
+    const error = relativeError(actual, expected);
+    assert.ok(error < 2e-3, `after a render size change: error ${error}`);
+  }
+  assert.deepEqual(gpu.renderSize, finer.header.renderSize);
   const larger = analyticSequence({ displaySize: [20, 18], ratio: 1.5, frames: 2 });
   gpu.resize([20, 18], larger.header.renderSize);
   cpu.resize([20, 18], larger.header.renderSize);
