@@ -224,3 +224,37 @@ test('determinism: same seed, identical frames; another seed, another layout', a
   }
   assert.notDeepEqual(a!.color.data, c!.color.data);
 });
+
+test('skinning: a skinned mesh moved by its joint renders like the same mesh moved rigidly', async () => {
+  const rigid = wallAndBox(true);
+  const box = rigid.meshes[1]!;
+  const n = box.positions.length / 3;
+  // Two joints: every vertex half on each; joint 0 carries the box's motion twice over and
+  // joint 1 holds still, so the blend moves the box exactly as the rigid transform does.
+  const joints = new Uint32Array(n * 4).map((_, k) => (k % 4 === 1 ? 1 : 0));
+  const weights = new Float32Array(n * 4).map((_, k) => (k % 4 < 2 ? 0.5 : 0));
+  const skinned: Scene = {
+    ...rigid,
+    meshes: [rigid.meshes[0]!, { ...box, joints, weights }],
+    objects: [
+      rigid.objects[0]!,
+      {
+        ...rigid.objects[1]!,
+        transform: () => translation([0, 0, 0]),
+        skin: (t) => [translation([2 * (-1 + 6 * t), 0.4, -12]), translation([0, 0, 0])],
+      },
+    ],
+  };
+  rigid.objects[1] = { ...rigid.objects[1]!, transform: (t) => translation([-1 + 6 * t, 0.2, -6]) };
+  const options = { path: still, ratio: 1, samples: 1, frames: 3 } as const;
+  const [a] = await frames({ ...options, scene: rigid }, [2]);
+  const [b] = await frames({ ...options, scene: skinned }, [2]);
+  for (const key of ['color', 'depth', 'motion'] as const) {
+    const diff = Math.max(...a![key].data.map((v, k) => Math.abs(v - b![key].data[k]!)));
+    assert.ok(diff < 1e-4, `${key} differs by ${diff}`);
+  }
+  assert.ok(
+    b!.motion.data.some((v) => Math.abs(v) > 1e-3),
+    'the skinned box has motion vectors',
+  );
+});

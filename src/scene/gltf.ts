@@ -3,8 +3,9 @@
  * scene's node hierarchy, triangle meshes (positions, normals, uvs, tangents), metallic-roughness
  * materials with base color / normal / metallic-roughness / emissive textures (PNG via src/io,
  * JPEG via jpeg-js), alpha modes, and rigid node animation (translation / rotation / scale
- * channels, LINEAR and STEP; CUBICSPLINE is read as LINEAR through its values). Skins are drawn in
- * their bind pose. A sky dome, a seeded sun and the camera focus (the scene's bounds) are added.
+ * channels, LINEAR and STEP; CUBICSPLINE is read as LINEAR through its values) and skins (linear
+ * blend skinning on the CPU, src/scene/skinning.ts). A sky dome, a seeded sun and the camera focus
+ * (the scene's bounds) are added.
  */
 import {
   NodeIO,
@@ -29,6 +30,7 @@ import {
   type Quat,
   type Vec3,
 } from './math.ts';
+import { skinMesh } from './skinning.ts';
 import { textureWithMips } from './texture.ts';
 import {
   material,
@@ -230,6 +232,12 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
       indices,
     };
     mesh.tangents = floats(primitive, 'TANGENT') ?? computeTangents(mesh);
+    const joints = primitive.getAttribute('JOINTS_0')?.getArray();
+    const weights = floats(primitive, 'WEIGHTS_0');
+    if (joints && weights) {
+      mesh.joints = Uint32Array.from(joints);
+      mesh.weights = weights;
+    }
     index = meshes.push(mesh) - 1;
     meshCache.set(primitive, index);
     return index;
@@ -281,20 +289,44 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
   const objects: SceneObject[] = [];
   const lo: Vec3 = [Infinity, Infinity, Infinity];
   const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
-  const visit = (node: Node, parents: Node[]) => {
-    const chain = [...parents, node];
-    const worldAt = (time: number) =>
-      chain.reduce<Mat4>(
-        (m, n, k) => (k === 0 ? localAt(n, time) : multiply(m, localAt(n, time))),
-        composeTRS([0, 0, 0], [0, 0, 0, 1], [1, 1, 1]),
-      );
-    const mesh = node.getMesh();
-    for (const primitive of mesh?.listPrimitives() ?? []) {
+  const identity = composeTRS([0, 0, 0], [0, 0, 0, 1], [1, 1, 1]);
+  const parentOf = new Map<Node, Node>();
+  const worldOf = (node: Node, time: number): Mat4 => {
+    const parent = parentOf.get(node);
+    return parent ? multiply(worldOf(parent, time), localAt(node, time)) : localAt(node, time);
+  };
+  const skinOf = (node: Node): ((time: number) => Mat4[]) | undefined => {
+    const skin = node.getSkin();
+    if (!skin) return undefined;
+    const joints = skin.listJoints();
+    const inverseBind = skin.getInverseBindMatrices()?.getArray();
+    const bind = joints.map((_, k) =>
+      inverseBind ? Float64Array.from(inverseBind.subarray(k * 16, k * 16 + 16)) : identity,
+    );
+    return (time) => joints.map((joint, k) => multiply(worldOf(joint, time), bind[k]!));
+  };
+  const visit = (node: Node, parent: Node | undefined) => {
+    if (parent) parentOf.set(node, parent);
+    for (const child of node.listChildren()) visit(child, node);
+  };
+  for (const node of gltfScene.listChildren()) visit(node, undefined);
+  const addObjects = (node: Node) => {
+    const skin = skinOf(node);
+    for (const primitive of node.getMesh()?.listPrimitives() ?? []) {
       const meshIndex = meshFor(primitive);
       if (meshIndex === undefined) continue;
-      objects.push({ mesh: meshIndex, material: materialFor(primitive), transform: worldAt });
-      const world = worldAt(0);
-      const positions = meshes[meshIndex]!.positions;
+      const mesh = meshes[meshIndex]!;
+      const skinned = skin && mesh.joints ? skin : undefined;
+      // A skinned mesh's node transform is ignored (glTF): its joints place it in the world.
+      const transform = skinned ? () => identity : (time: number) => worldOf(node, time);
+      objects.push({
+        mesh: meshIndex,
+        material: materialFor(primitive),
+        transform,
+        ...(skinned ? { skin: skinned } : {}),
+      });
+      const world = transform(0);
+      const positions = skinned ? skinMesh(mesh, skinned(0)).positions : mesh.positions;
       for (let i = 0; i < positions.length; i += 3) {
         const p = transformPoint(world, [positions[i]!, positions[i + 1]!, positions[i + 2]!]);
         for (let d = 0; d < 3; d++) {
@@ -303,9 +335,9 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
         }
       }
     }
-    for (const child of node.listChildren()) visit(child, chain);
+    for (const child of node.listChildren()) addObjects(child);
   };
-  for (const node of gltfScene.listChildren()) visit(node, []);
+  for (const node of gltfScene.listChildren()) addObjects(node);
   if (objects.length === 0)
     throw new InputError(`${path}: the scene has no triangle meshes to draw`);
 

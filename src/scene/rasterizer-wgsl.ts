@@ -74,9 +74,11 @@ fn vs_main(
   @location(1) normal: vec3f,
   @location(2) uv: vec2f,
   @location(3) tangent: vec4f,
+  // The same point in the previous frame (differs from position for skinned meshes only).
+  @location(4) prevPosition: vec3f,
 ) -> VertexOut {
   let world = object.model * vec4f(position, 1.0);
-  let prevWorld = object.prevModel * vec4f(position, 1.0);
+  let prevWorld = object.prevModel * vec4f(prevPosition, 1.0);
   var out: VertexOut;
   out.position = frame.jitteredViewProj * world;
   out.worldPos = world.xyz;

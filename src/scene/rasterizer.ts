@@ -23,6 +23,7 @@ import {
   OBJECT_UNIFORM_BYTES,
   RASTERIZER_WGSL,
 } from './rasterizer-wgsl.ts';
+import { skinMesh } from './skinning.ts';
 import { uploadTexture } from './texture.ts';
 import type { Scene } from './types.ts';
 
@@ -116,6 +117,31 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     index: vertexBuffer(mesh.indices, GPUBufferUsage.INDEX),
     indexCount: mesh.indices.length,
   }));
+
+  // Vertex buffers per object: the mesh's own, with positions doubling as previous positions; a
+  // skinned object gets its own buffers, refilled by CPU skinning at every frame.
+  const skinnedBuffers = new Map<number, GPUBuffer[]>();
+  const objectVertices: GPUBuffer[][] = scene.objects.map((o, i) => {
+    const mesh = meshes[o.mesh];
+    const source = scene.meshes[o.mesh];
+    if (!mesh || !source) throw new RangeError(`object ${i} refers to missing mesh ${o.mesh}`);
+    if (!o.skin) return [...mesh.buffers, mesh.buffers[0]!];
+    if (!source.joints || !source.weights) {
+      throw new RangeError(`object ${i} has a skin but mesh ${o.mesh} has no joints and weights`);
+    }
+    const n = source.positions.length / 3;
+    const dynamic = [n * 12, n * 12, n * 16, n * 12].map((size) =>
+      track(device.createBuffer({ size, usage: GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_DST })),
+    );
+    skinnedBuffers.set(i, dynamic);
+    const [positions, normals, tangents, previous] = dynamic as [
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+    ];
+    return [positions, normals, mesh.buffers[2]!, tangents, previous];
+  });
 
   const textures = scene.textures.map((t) => track(uploadTexture(device, t)));
   const solid = (rgba: [number, number, number, number], srgb: boolean) =>
@@ -259,6 +285,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       ['float32x3', 12],
       ['float32x2', 8],
       ['float32x4', 16],
+      ['float32x3', 12],
     ] as const
   ).map(([format, arrayStride], shaderLocation) => ({
     arrayStride,
@@ -436,6 +463,16 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       );
     });
     device.queue.writeBuffer(objectBuffer, 0, data);
+    for (const [i, [positions, normals, tangents, previous]] of skinnedBuffers) {
+      const o = scene.objects[i]!;
+      const mesh = scene.meshes[o.mesh]!;
+      const now = skinMesh(mesh, o.skin!(time));
+      device.queue.writeBuffer(positions!, 0, now.positions);
+      device.queue.writeBuffer(normals!, 0, now.normals);
+      device.queue.writeBuffer(tangents!, 0, now.tangents);
+      const before = prevTime === time ? now : skinMesh(mesh, o.skin!(prevTime));
+      device.queue.writeBuffer(previous!, 0, before.positions);
+    }
   };
 
   const frameData = (
@@ -490,12 +527,11 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     for (const i of order) {
       const o = scene.objects[i]!;
       const m = scene.materials[o.material]!;
-      const mesh = meshes[o.mesh];
-      if (!mesh) throw new RangeError(`object ${i} refers to missing mesh ${o.mesh}`);
+      const mesh = meshes[o.mesh]!;
       pass.setPipeline(pipelineFor(kind, m.alphaMode === 'blend', m.doubleSided, depthInverted));
       pass.setBindGroup(1, objectGroup, [i * OBJECT_UNIFORM_BYTES]);
       pass.setBindGroup(2, materialGroups[o.material]!);
-      mesh.buffers.forEach((b, slot) => pass.setVertexBuffer(slot, b));
+      objectVertices[i]!.forEach((b, slot) => pass.setVertexBuffer(slot, b));
       pass.setIndexBuffer(mesh.index, 'uint32');
       pass.drawIndexed(mesh.indexCount);
     }
@@ -527,7 +563,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         pass.setPipeline(shadowPipelines[m.alphaMode === 'mask' ? 1 : 0]!);
         pass.setBindGroup(1, objectGroup, [i * OBJECT_UNIFORM_BYTES]);
         pass.setBindGroup(2, materialGroups[o.material]!);
-        mesh.buffers.forEach((b, slot) => pass.setVertexBuffer(slot, b));
+        objectVertices[i]!.forEach((b, slot) => pass.setVertexBuffer(slot, b));
         pass.setIndexBuffer(mesh.index, 'uint32');
         pass.drawIndexed(mesh.indexCount);
       }

@@ -17,6 +17,10 @@ export interface Mesh {
   /** Tangents xyz + handedness w per vertex (computed from uvs when absent). */
   tangents?: Float32Array;
   indices: Uint32Array;
+  /** Skinned meshes: four joint indices per vertex. */
+  joints?: Uint32Array;
+  /** Skinned meshes: four joint weights per vertex (summing to 1). */
+  weights?: Float32Array;
 }
 
 /** An RGBA8 texture with its mip chain (level 0 first, each half the size, down to 1×1). */
@@ -65,6 +69,11 @@ export interface SceneObject {
   material: number;
   /** Object → world at `time` seconds. */
   transform: (time: number) => Mat4;
+  /**
+   * For skinned meshes: one matrix per joint at `time` (mesh space → object space, i.e. the
+   * joint's transform times its inverse bind matrix); vertices are skinned on the CPU each frame.
+   */
+  skin?: (time: number) => Mat4[];
 }
 
 export interface DirectionalLight {
