@@ -80,7 +80,7 @@ test('the time limit stops a run early with a checkpoint it can resume from', as
   assert.equal(resumed.step, 2);
 });
 
-test('frames task (BPTT over analytic clips): a split run equals a straight run, bit for bit', async () => {
+test('frames task (BPTT on the GPU over analytic clips): a split run equals a straight run, bit for bit', async () => {
   const { device } = await testGpu();
   const frames = {
     network: 'tiny',
@@ -122,7 +122,7 @@ test('frames task (BPTT over analytic clips): a split run equals a straight run,
   );
 });
 
-test('frames task on rendered procedural scenes runs (smoke)', async () => {
+test('frames task on rendered procedural scenes, frame on the CPU references, runs (smoke)', async () => {
   const { device } = await testGpu();
   const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const result = await train(
@@ -139,6 +139,7 @@ test('frames task on rendered procedural scenes runs (smoke)', async () => {
         sequences: 1,
         sequenceFrames: 4,
       },
+      frame: 'cpu',
       clipsPerStep: 1,
       validationClips: 1,
       warmup: 1,
@@ -159,6 +160,7 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ size: [30, 32] }), /multiples of 8/);
   assert.throws(() => resolveTrainConfig({ data: { scenes: ['moon'] } }), /data.scenes/);
   assert.throws(() => resolveTrainConfig({ warmup: 6 }), /warmup/);
+  assert.throws(() => resolveTrainConfig({ frame: 'tpu' }), /frame must be gpu or cpu/);
   assert.equal(resolveTrainConfig({ adam: { weightDecay: 0.1 } }).adam.beta2, 0.999);
   assert.equal(resolveTrainConfig({ data: { ratio: 1.5 } }).data.clipFrames, 6);
 });

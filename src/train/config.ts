@@ -38,6 +38,11 @@ export interface TrainConfig {
   readonly adam: AdamConfig;
   /** Clips (task `frames`). */
   readonly data: ClipDataConfig;
+  /**
+   * Where the neural frame around the network runs in training (task `frames`): `gpu` (all on the
+   * GPU, one read-back per clip) or `cpu` (h3's / h7's CPU references, network on the GPU).
+   */
+  readonly frame: 'gpu' | 'cpu';
   /** Clips per optimizer step, gradients averaged (task `frames`). */
   readonly clipsPerStep: number;
   /** Held-out clips (other layout / motion seeds) evaluated at every checkpoint; 0 disables. */
@@ -71,6 +76,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     sequences: 20,
     sequenceFrames: 60,
   },
+  frame: 'gpu',
   clipsPerStep: 2,
   validationClips: 8,
   warmup: 2,
@@ -182,6 +188,9 @@ export function resolveTrainConfig(
   }
   for (const key of ['l1', 'gradient', 'temporal'] as const)
     nonNegative(`loss.${key}`, merged.loss[key]);
+  if (merged.frame !== 'gpu' && merged.frame !== 'cpu') {
+    throw new InputError(`training config: frame must be gpu or cpu, got "${merged.frame}"`);
+  }
   positiveInt('clipsPerStep', merged.clipsPerStep);
   if (!Number.isInteger(merged.validationClips) || merged.validationClips < 0) {
     throw new InputError(

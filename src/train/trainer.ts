@@ -22,7 +22,9 @@ import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
-import { clipGradientGpu, clipLossGpu } from './bptt.ts';
+import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
+import { createGpuClipTrainer } from './bptt-gpu.ts';
+import type { ClipFrameCpu } from './bptt-cpu.ts';
 import { createClipSampler } from './clips.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
@@ -132,6 +134,11 @@ function framesTask(
   const sampler = createClipSampler(device, config.seed, config.size, config.data);
   const heldOut = createClipSampler(device, config.seed + 1_000_003, config.size, config.data);
   const k = config.clipsPerStep;
+  const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
+  const gradient = (clip: ClipFrameCpu[], options: ClipGradientOptions) =>
+    onGpu ? onGpu.gradient(clip, options) : clipGradientGpu(device, trainable, clip, options);
+  const clipLoss = (clip: ClipFrameCpu[], options: ClipGradientOptions) =>
+    onGpu ? onGpu.loss(clip, options) : clipLossGpu(device, trainable, clip, options);
   const weights = {
     l1: config.loss.l1 / k,
     gradient: config.loss.gradient / k,
@@ -145,7 +152,7 @@ function framesTask(
         for (let c = 0; c < k; c++) {
           const clip = await sampler.sample(step * k + c);
           const options = { warmup: config.warmup, weights, accumulate: c > 0 };
-          loss += (await clipGradientGpu(device, trainable, clip, options)).loss;
+          loss += (await gradient(clip, options)).loss;
         }
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass({ label: 'Adam' });
@@ -161,18 +168,14 @@ function framesTask(
       let sum = 0;
       for (let i = 0; i < config.validationClips; i++) {
         const clip = await heldOut.sample(i);
-        sum += (
-          await clipLossGpu(device, trainable, clip, {
-            warmup: config.warmup,
-            weights: config.loss,
-          })
-        ).loss;
+        sum += (await clipLoss(clip, { warmup: config.warmup, weights: config.loss })).loss;
       }
       return sum / config.validationClips;
     },
     destroy() {
       sampler.destroy();
       heldOut.destroy();
+      onGpu?.destroy();
     },
   };
 }

@@ -1,0 +1,267 @@
+/**
+ * BPTT over a clip entirely on the GPU: h3's reprojection, h7's neural frame (features, filter,
+ * blend) and its backward (`createNeuralFrameBackward`), the network (h5's runner, h6's
+ * backward) and the frame loss (./losses/frame-loss.ts). One command buffer per clip, one read-back
+ * (the loss values). Network activations are not kept per frame: the backward of frame t re-runs
+ * the network forward on frame t's stored features. Same clip loss and gradients as the CPU
+ * reference (./bptt-cpu.ts); the tests compare them.
+ */
+import type { Size } from '../core/quality.ts';
+import { createGpuImage, writeGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
+import { encodeReproject } from '../gpu/passes/reproject.ts';
+import { encodeFeatures } from '../nn/frame/features.ts';
+import { encodeKpnFilter } from '../nn/frame/kpn-filter.ts';
+import { encodeBlend } from '../nn/frame/blend.ts';
+import { createNeuralFrameBackward, type NeuralFrameBackward } from '../nn/frame/frame-backward.ts';
+import { encodeGradRoute } from '../nn/backward/accumulate.ts';
+import { FEATURE_CHANNELS, paddedSize } from '../reference/nn/frame.ts';
+import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
+import type { ClipFrameCpu } from './bptt-cpu.ts';
+import type { ClipGradientOptions } from './bptt.ts';
+import { createFrameLoss, type FrameLoss } from './losses/frame-loss.ts';
+import type { LossValues } from './losses/frame-loss-cpu.ts';
+import type { TrainableNetwork } from './trainable.ts';
+
+/** GPU buffers of one clip frame. */
+interface FrameSlot {
+  readonly color: GpuImage;
+  readonly motion: GpuImage;
+  readonly reference: GpuImage;
+  readonly reprojected: { history: GpuImage; state: GpuImage };
+  readonly features: GpuTensor;
+  readonly filtered: GpuImage;
+  readonly output: GpuImage;
+  readonly state: GpuImage;
+  /** dLoss/d(output), filled by the loss and by frame t + 1's backward. */
+  readonly dOutput: GpuImage;
+}
+
+/** Clip training on the GPU for one clip shape (frames, display and render size). */
+export interface GpuClipTrainer {
+  /** Leaves dLoss/d(parameter) in `trainable.grads`; returns the clip loss and its frames'. */
+  gradient(
+    clip: readonly ClipFrameCpu[],
+    options: ClipGradientOptions,
+  ): Promise<{ loss: number; frames: (LossValues | undefined)[] }>;
+  /** Forward only (validation). */
+  loss(
+    clip: readonly ClipFrameCpu[],
+    options: ClipGradientOptions,
+  ): Promise<{ loss: number; frames: (LossValues | undefined)[] }>;
+  destroy(): void;
+}
+
+interface Shape {
+  readonly frames: number;
+  readonly display: Size;
+  readonly render: Size;
+}
+
+function shapeOf(clip: readonly ClipFrameCpu[]): Shape {
+  const first = clip[0]!;
+  return {
+    frames: clip.length,
+    display: [first.width, first.height],
+    render: [first.prepared.color.width, first.prepared.color.height],
+  };
+}
+
+/** Creates the clip trainer of `trainable` (buffers sized by the first clip, resized on change). */
+export function createGpuClipTrainer(
+  device: GPUDevice,
+  trainable: TrainableNetwork,
+): GpuClipTrainer {
+  let shape: Shape | undefined;
+  let slots: FrameSlot[] = [];
+  let zeros: { history: GpuImage; state: GpuImage } | undefined;
+  let dState: GpuImage | undefined;
+  let backward: NeuralFrameBackward | undefined;
+  let frameLoss: FrameLoss | undefined;
+  const images: GpuImage[] = [];
+
+  const free = () => {
+    for (const image of images) image.buffer.destroy();
+    for (const slot of slots) slot.features.buffer.destroy();
+    images.length = 0;
+    slots = [];
+    backward?.destroy();
+    frameLoss?.destroy();
+    shape = undefined;
+  };
+
+  const allocate = (s: Shape) => {
+    free();
+    const image = (size: Size, label: string) => {
+      const g = createGpuImage(device, size[0], size[1], label);
+      images.push(g);
+      return g;
+    };
+    const [pw, ph] = paddedSize(s.display);
+    for (let t = 0; t < s.frames; t++) {
+      const d = (label: string) => image(s.display, `clip ${t} ${label}`);
+      slots.push({
+        color: image(s.render, `clip ${t} color`),
+        motion: image(s.render, `clip ${t} motion`),
+        reference: d('reference'),
+        reprojected: { history: d('reprojected history'), state: d('reprojected state') },
+        features: createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw }),
+        filtered: d('filtered'),
+        output: d('output'),
+        state: d('state'),
+        dOutput: d('d output'),
+      });
+    }
+    zeros = { history: image(s.display, 'no history'), state: image(s.display, 'no state') };
+    dState = image(s.display, 'd state');
+    backward = createNeuralFrameBackward(device, trainable.graph, s.display);
+    frameLoss = createFrameLoss(device, s.display[0], s.display[1], s.frames);
+    shape = s;
+  };
+
+  /** Uploads the clip and records its forward and loss; returns the command encoder. */
+  const encodeForward = (clip: readonly ClipFrameCpu[], options: ClipGradientOptions) => {
+    const s = shapeOf(clip);
+    if (
+      !shape ||
+      shape.frames !== s.frames ||
+      shape.display.join() !== s.display.join() ||
+      shape.render.join() !== s.render.join()
+    ) {
+      allocate(s);
+    }
+    const lossFrames = clip.length - options.warmup;
+    if (lossFrames < 1) {
+      throw new RangeError(
+        `clip of ${clip.length} frames has no frame after ${options.warmup} warm-up frames`,
+      );
+    }
+    const weights = {
+      l1: options.weights.l1 / lossFrames,
+      gradient: options.weights.gradient / lossFrames,
+      temporal: options.weights.temporal / lossFrames,
+    };
+    clip.forEach((frame, t) => {
+      const slot = slots[t]!;
+      writeGpuImage(device, slot.color, frame.prepared.color);
+      writeGpuImage(device, slot.motion, frame.prepared.motion);
+      device.queue.writeBuffer(
+        slot.reference.buffer,
+        0,
+        frame.reference as Float32Array<ArrayBuffer>,
+      );
+    });
+    const encoder = device.createCommandEncoder({ label: 'clip' });
+    for (const slot of slots) encoder.clearBuffer(slot.dOutput.buffer);
+    encoder.clearBuffer(dState!.buffer);
+    clip.forEach((frame, t) => {
+      const slot = slots[t]!;
+      const previous =
+        t > 0 ? { history: slots[t - 1]!.output, state: slots[t - 1]!.state } : zeros!;
+      let pass = encoder.beginComputePass({ label: `clip frame ${t} features` });
+      encodeReproject(device, pass, slot.motion, previous, frame.params.reset, slot.reprojected);
+      encodeFeatures(
+        device,
+        pass,
+        { color: slot.color, motion: slot.motion, ...slot.reprojected },
+        frame.params,
+        slot.features,
+      );
+      pass.end();
+      const raw = trainable.network.run(encoder, slot.features).output;
+      pass = encoder.beginComputePass({ label: `clip frame ${t} filter, blend, loss` });
+      encodeKpnFilter(device, pass, raw, slot.color, frame.params.jitter, slot);
+      encodeBlend(
+        device,
+        pass,
+        slot.filtered,
+        slot.reprojected.history,
+        frame.params.reset,
+        slot.output,
+      );
+      if (t >= options.warmup) {
+        const prior = slots[t - 1];
+        frameLoss!.encode(
+          pass,
+          {
+            output: slot.output,
+            reference: slot.reference,
+            gradOutput: slot.dOutput,
+            accumulate: true,
+            ...(prior
+              ? {
+                  previous: {
+                    output: prior.output,
+                    reference: prior.reference,
+                    gradOutput: prior.dOutput,
+                  },
+                }
+              : {}),
+            slot: t,
+          },
+          weights,
+        );
+      }
+      pass.end();
+    });
+    return encoder;
+  };
+
+  const readLosses = async (clip: readonly ClipFrameCpu[], warmup: number) => {
+    const values = await frameLoss!.read();
+    const frames = values.map((v, t) => (t < warmup ? undefined : v)).slice(0, clip.length);
+    return { loss: frames.reduce((sum, v) => sum + (v?.total ?? 0), 0), frames };
+  };
+
+  return {
+    async gradient(clip, options) {
+      const encoder = encodeForward(clip, options);
+      for (let t = clip.length - 1; t >= 0; t--) {
+        const frame = clip[t]!;
+        const slot = slots[t]!;
+        const run = trainable.network.run(encoder, slot.features);
+        backward!.encode(encoder, {
+          prepared: { color: slot.color, motion: slot.motion },
+          reprojected: slot.reprojected,
+          jitter: frame.params.jitter,
+          reset: frame.params.reset,
+          filtered: slot.filtered,
+          activations: run.activations,
+          params: trainable.network.parameters,
+          paramGrads: trainable.grads,
+          accumulateParams: !!options.accumulate || t !== clip.length - 1,
+          dHistory: slot.dOutput,
+          dState: dState!,
+          ...(t > 0 && options.throughTime !== false
+            ? { previousHistory: slots[t - 1]!.output }
+            : {}),
+        });
+        if (t === 0) continue;
+        if (options.throughTime === false) {
+          encoder.clearBuffer(dState!.buffer);
+          continue;
+        }
+        // Carry the reprojection's gradients to frame t − 1.
+        const pass = encoder.beginComputePass({ label: `clip frame ${t} carry` });
+        const n = slot.output.width * slot.output.height * 4;
+        encodeGradRoute(
+          device,
+          pass,
+          backward!.previous.history.buffer,
+          0,
+          slots[t - 1]!.dOutput.buffer,
+          n,
+          true,
+        );
+        encodeGradRoute(device, pass, backward!.previous.state.buffer, 0, dState!.buffer, n, false);
+        pass.end();
+      }
+      device.queue.submit([encoder.finish()]);
+      return readLosses(clip, options.warmup);
+    },
+    async loss(clip, options) {
+      device.queue.submit([encodeForward(clip, options).finish()]);
+      return readLosses(clip, options.warmup);
+    },
+    destroy: free,
+  };
+}
