@@ -35,7 +35,7 @@ import type { ReprojectedCpu } from './reproject.ts';
 
 /** Tuning of the heuristic resolve (defaults: DEFAULT_TAAU_SETTINGS). */
 export interface TaauSettings {
-  /** Cap on the accumulated weight W, in splat weight (a sample at the pixel centre adds 1). */
+  /** Cap on the accumulated weight W, in frames of average sample coverage. */
   maxAccumulation: number;
   /** W cap falls as 1 / (1 + motionFalloff · speed in display pixels per frame). */
   motionFalloff: number;
@@ -65,7 +65,7 @@ export interface TaauSettings {
 export const INSIDE = 0.501;
 
 export const DEFAULT_TAAU_SETTINGS: Readonly<TaauSettings> = {
-  maxAccumulation: 2,
+  maxAccumulation: 10,
   motionFalloff: 4,
   sampleSigma: 0.35,
   wideWeight: 0.05,
@@ -73,9 +73,9 @@ export const DEFAULT_TAAU_SETTINGS: Readonly<TaauSettings> = {
   rectifyScale: 0.1,
   instabilityScale: 0.05,
   instabilityStrength: 0.4,
-  lockFrames: 8,
-  lockSimilarity: 0.2,
-  lockContrast: 0.05,
+  lockFrames: 24,
+  lockSimilarity: 0.05,
+  lockContrast: 0.02,
   lockRelease: 0.15,
 };
 
@@ -185,7 +185,10 @@ export function taauResolveCpu(
         : reprojected.history.data[o + 3]! * (1 - disocclusion) * (1 - reactive);
       // History resampled under motion blurs a little every frame: keep less of it.
       const speed = Math.hypot(texel(motion, rx, ry, 0) * width, texel(motion, rx, ry, 1) * height);
-      const cap = s.maxAccumulation / (1 + s.motionFalloff * speed);
+      // A frame adds 2πσ²·(render area / display area) splat weight on average.
+      const frameWeight =
+        (2 * Math.PI * s.sampleSigma * s.sampleSigma * rw * rh) / (width * height);
+      const cap = (s.maxAccumulation * frameWeight) / (1 + s.motionFalloff * speed);
       let accumulated = Math.min(reprojected.state.data[o]!, cap) * trust;
       const lock = reprojected.state.data[o + 1]! * trust;
       const previousLuma = reprojected.state.data[o + 2]!;

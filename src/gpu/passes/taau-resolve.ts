@@ -95,7 +95,9 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var trust = history[o].a * (1.0 - cue.z) * (1.0 - cue.w);
   if (u.reset != 0u) { trust = 0.0; }
   let speed = length(cue.xy * displaySize);
-  let cap = u.maxAccumulation / (1.0 + u.motionFalloff * speed);
+  let frameWeight = 2.0 * PI * u.sampleSigma * u.sampleSigma * f32(u.renderWidth * u.renderHeight)
+                  / f32(u.width * u.height);
+  let cap = u.maxAccumulation * frameWeight / (1.0 + u.motionFalloff * speed);
   let previous = state[o];
   var accumulated = min(previous.x, cap) * trust;
   let lock = previous.y * trust;
