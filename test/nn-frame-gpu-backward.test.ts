@@ -16,8 +16,7 @@ import {
   reprojectBackwardScratchBytes,
 } from '../src/nn/frame/reproject-backward.ts';
 import { createNeuralFrameBackward } from '../src/nn/frame/frame-backward.ts';
-import { encodeFeatures } from '../src/nn/frame/features.ts';
-import { encodeKpnFilter } from '../src/nn/frame/kpn-filter.ts';
+import { createNeuralFrameTargets, encodeNeuralFrame } from '../src/nn/frame/frame-forward.ts';
 import { NETWORK_V1, parameterSpecs } from '../src/nn/graph.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
@@ -235,7 +234,7 @@ test('reproject backward: GPU scatter matches CPU and is bit-identical across ru
   assert.ok(reset.history.every((v) => v === 0) && reset.state.every((v) => v === 0));
 });
 
-test('whole frame backward on the GPU (network v1 + reprojection) matches the CPU reference', async () => {
+test('whole frame on the GPU, forward (encodeNeuralFrame) and backward (network v1 + reprojection), matches the CPU reference', async () => {
   const { device } = await testGpu();
   const display: Size = [16, 8];
   const render: Size = [8, 4];
@@ -284,10 +283,7 @@ test('whole frame backward on the GPU (network v1 + reprojection) matches the CP
     history: uploadGpuImage(device, reprojected.history),
     state: uploadGpuImage(device, reprojected.state),
   };
-  const [pw, ph] = paddedSize(display);
-  const features = createGpuTensor(device, { channels: 8, height: ph, width: pw });
-  const filtered = createGpuImage(device, ...display);
-  const newState = createGpuImage(device, ...display);
+  const targets = createNeuralFrameTargets(device, display);
   const paramGrads = new Map(
     parameterSpecs(NETWORK_V1).map((spec) => [
       spec.name,
@@ -299,22 +295,19 @@ test('whole frame backward on the GPU (network v1 + reprojection) matches the CP
   );
   const backward = createNeuralFrameBackward(device, NETWORK_V1, display);
   const encoder = device.createCommandEncoder();
-  let pass = encoder.beginComputePass();
-  encodeFeatures(device, pass, gpu, params, features);
-  pass.end();
-  const run = network.run(encoder, features);
-  pass = encoder.beginComputePass();
-  encodeKpnFilter(device, pass, run.output, gpu.color, params.jitter, {
-    filtered,
-    state: newState,
-  });
-  pass.end();
+  const run = encodeNeuralFrame(
+    device,
+    encoder,
+    network,
+    { ...params, prepared: gpu, reprojected: gpu },
+    targets,
+  );
   backward.encode(encoder, {
     prepared: { color: gpu.color, motion: gpu.motion },
     reprojected: { history: gpu.history, state: gpu.state },
     jitter: params.jitter,
     reset: false,
-    filtered,
+    filtered: targets.filtered,
     activations: run.activations,
     params: network.parameters,
     paramGrads,
@@ -359,6 +352,9 @@ test('whole frame backward on the GPU (network v1 + reprojection) matches the CP
       expected,
     );
   }
+  // The forward's new history too.
+  close('new history', (await readGpuImage(device, targets.history)).data, frame.history.data);
   backward.destroy();
+  targets.destroy();
   network.destroy();
 });

@@ -6,20 +6,17 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { Size } from '../core/quality.ts';
-import { createGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
+import type { GpuImage } from '../gpu/gpu-image.ts';
 import type { Resolver, ResolveInputs } from '../upscaler.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../reference/nn/frame.ts';
 import {
-  FEATURE_CHANNELS,
-  RAW_CHANNELS,
-  paddedSize,
-  type NeuralModel,
-} from '../reference/nn/frame.ts';
-import { encodeBlend } from './frame/blend.ts';
-import { encodeFeatures } from './frame/features.ts';
-import { encodeKpnFilter } from './frame/kpn-filter.ts';
+  createNeuralFrameTargets,
+  encodeNeuralFrame,
+  type NeuralFrameTargets,
+} from './frame/frame-forward.ts';
 import { inferShapes } from './graph.ts';
 import { createNetwork } from './network.ts';
-import { createGpuTensor, type GpuTensor, type TensorDtype } from './tensor.ts';
+import type { GpuTensor, TensorDtype } from './tensor.ts';
 import { loadWeights, type NetworkWeights } from './weights.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
@@ -66,14 +63,6 @@ export interface NeuralResolver extends Resolver {
   readonly lastFrame: NeuralFrameGpu | undefined;
 }
 
-interface DisplayTargets {
-  size: Size;
-  features: GpuTensor;
-  filtered: GpuImage;
-  history: GpuImage;
-  state: GpuImage;
-}
-
 /** Options of `createNeuralResolver` (the frame API passes the model and the sizes). */
 export interface NeuralResolverOptions {
   /** A `NeuralModelSource` (typed unknown to match the frame API's loader contract). */
@@ -95,32 +84,12 @@ export async function createNeuralResolver(
     keepActivations: false,
     precision: options.precision,
   });
-  let targets: DisplayTargets | undefined;
+  let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
-
-  const free = () => {
-    if (!targets) return;
-    targets.features.buffer.destroy();
-    for (const image of [targets.filtered, targets.history, targets.state]) image.buffer.destroy();
-    targets = undefined;
+  const allocate = (displaySize: Size): NeuralFrameTargets => {
+    targets?.destroy();
     lastFrame = undefined;
-  };
-  const allocate = ([width, height]: Size): DisplayTargets => {
-    free();
-    const [pw, ph] = paddedSize([width, height]);
-    const d = (label: string) => createGpuImage(device, width, height, label);
-    targets = {
-      size: [width, height],
-      features: createGpuTensor(
-        device,
-        { channels: FEATURE_CHANNELS, height: ph, width: pw },
-        'nn features',
-      ),
-      filtered: d('nn filtered'),
-      history: d('nn history'),
-      state: d('nn state'),
-    };
-    return targets;
+    return (targets = createNeuralFrameTargets(device, displaySize));
   };
 
   return {
@@ -134,25 +103,18 @@ export async function createNeuralResolver(
     resolve(encoder, inputs: ResolveInputs) {
       const [dw, dh] = inputs.displaySize;
       const t =
-        targets && targets.size[0] === dw && targets.size[1] === dh
+        targets && targets.displaySize[0] === dw && targets.displaySize[1] === dh
           ? targets
           : allocate(inputs.displaySize);
-      const params = { jitter: inputs.jitter, reset: inputs.reset };
-      const { history, state } = inputs.reprojected;
-      const { color, motion } = inputs.prepared;
-      let pass = encoder.beginComputePass({ label: 'nn features' });
-      encodeFeatures(device, pass, { color, motion, history, state }, params, t.features);
-      pass.end();
-      const raw = network.run(encoder, t.features).output;
-      pass = encoder.beginComputePass({ label: 'nn filter + blend' });
-      encodeKpnFilter(device, pass, raw, color, inputs.jitter, t);
-      encodeBlend(device, pass, t.filtered, history, inputs.reset, t.history);
-      pass.end();
-      lastFrame = { ...t, raw };
+      const run = encodeNeuralFrame(device, encoder, network, inputs, t);
+      const { features, filtered, history, state } = t;
+      lastFrame = { features, raw: run.output, filtered, history, state };
       return { history: t.history, state: t.state };
     },
     destroy() {
-      free();
+      targets?.destroy();
+      targets = undefined;
+      lastFrame = undefined;
       network.destroy();
     },
   };

@@ -1,0 +1,77 @@
+/**
+ * Forward of one whole neural frame on the GPU: features → network → activations + filter →
+ * blend. Shared by the neural resolver (inference) and training (with a network that keeps its
+ * activations for `createNeuralFrameBackward`). CPU twin: `neuralFrameCpu` in
+ * src/reference/nn/frame.ts.
+ */
+import type { Size } from '../../core/quality.ts';
+import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
+import type { GpuNetworkRun, Network } from '../network.ts';
+import { createGpuTensor, type GpuTensor } from '../tensor.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../reference/nn/frame.ts';
+import { encodeBlend } from './blend.ts';
+import { encodeFeatures } from './features.ts';
+import { encodeKpnFilter } from './kpn-filter.ts';
+
+/** The images of one frame, display size (the network's own buffers apart). */
+export interface NeuralFrameTargets {
+  readonly displaySize: Size;
+  /** Network input, 8 × padded display size. */
+  readonly features: GpuTensor;
+  /** Filtered color, rgb, with α in a. */
+  readonly filtered: GpuImage;
+  /** New history: tonemapped rgb, a = 1. */
+  readonly history: GpuImage;
+  /** New recurrent state. */
+  readonly state: GpuImage;
+  destroy(): void;
+}
+
+/** Allocates a frame's targets for `displaySize`. */
+export function createNeuralFrameTargets(device: GPUDevice, displaySize: Size): NeuralFrameTargets {
+  const [width, height] = displaySize;
+  const [pw, ph] = paddedSize(displaySize);
+  const d = (label: string) => createGpuImage(device, width, height, label);
+  const features = createGpuTensor(
+    device,
+    { channels: FEATURE_CHANNELS, height: ph, width: pw },
+    'nn features',
+  );
+  const images = { filtered: d('nn filtered'), history: d('nn history'), state: d('nn state') };
+  return {
+    displaySize,
+    features,
+    ...images,
+    destroy() {
+      features.buffer.destroy();
+      for (const image of Object.values(images)) image.buffer.destroy();
+    },
+  };
+}
+
+/** What one frame reads: the prepared frame (render size) and the reprojected images. */
+export interface NeuralFrameInputs extends NeuralFrameParams {
+  readonly prepared: { readonly color: GpuImage; readonly motion: GpuImage };
+  readonly reprojected: { readonly history: GpuImage; readonly state: GpuImage };
+}
+
+/** Records the whole frame into `encoder`; returns the network run (raw output, activations). */
+export function encodeNeuralFrame(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  network: Network,
+  inputs: NeuralFrameInputs,
+  targets: NeuralFrameTargets,
+): GpuNetworkRun {
+  const { history, state } = inputs.reprojected;
+  const { color, motion } = inputs.prepared;
+  let pass = encoder.beginComputePass({ label: 'nn features' });
+  encodeFeatures(device, pass, { color, motion, history, state }, inputs, targets.features);
+  pass.end();
+  const run = network.run(encoder, targets.features);
+  pass = encoder.beginComputePass({ label: 'nn filter + blend' });
+  encodeKpnFilter(device, pass, run.output, color, inputs.jitter, targets);
+  encodeBlend(device, pass, targets.filtered, history, inputs.reset, targets.history);
+  pass.end();
+  return run;
+}
