@@ -66,13 +66,15 @@ test('network v1: GPU matches the float64 CPU reference at 32x24, then after a r
   network.destroy();
 });
 
-test('network v1: runs give bit-identical outputs (same and a fresh input buffer)', async () => {
+test('network v1: runs give bit-identical outputs (same, fresh and alternating input buffers)', async () => {
   const { device } = await testGpu();
   const network = createNetwork(device, NETWORK_V1, testParameters(3));
   const cpuInput = randomInput(16, 24, 9);
   const input = uploadTensor(device, cpuInput);
   const outputs: Float32Array[] = [];
-  for (const given of [input, input, uploadTensor(device, cpuInput)]) {
+  const other = uploadTensor(device, randomInput(16, 24, 10));
+  // Same buffer, a fresh buffer, then back and forth between cached plans.
+  for (const given of [input, input, uploadTensor(device, cpuInput), other, input]) {
     const encoder = device.createCommandEncoder();
     const run = network.run(encoder, given);
     device.queue.submit([encoder.finish()]);
@@ -84,6 +86,8 @@ test('network v1: runs give bit-identical outputs (same and a fresh input buffer
   );
   assert.deepEqual(new Uint32Array(outputs[0]!.buffer), new Uint32Array(outputs[1]!.buffer));
   assert.deepEqual(new Uint32Array(outputs[0]!.buffer), new Uint32Array(outputs[2]!.buffer));
+  assert.notDeepEqual(outputs[3], outputs[0]);
+  assert.deepEqual(new Uint32Array(outputs[0]!.buffer), new Uint32Array(outputs[4]!.buffer));
   network.destroy();
 });
 

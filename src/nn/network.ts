@@ -31,6 +31,7 @@ import { createStorageBuffer } from '../gpu/resources.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
 import {
   createGpuTensor,
+  dtypeOf,
   gpuTensorBytes,
   pickShape,
   sameShape,
@@ -179,6 +180,14 @@ function fusableConcats(graph: GraphDescription): Map<string, readonly string[]>
   return fused;
 }
 
+/** Most input-buffer sets whose prepared dispatches a network keeps per size. */
+const MAX_CACHED_PLANS = 8;
+
+/** True when `b` binds the same buffer with the same element type as `a`. */
+function sameBinding(a: GpuTensor | undefined, b: GpuTensor): boolean {
+  return a !== undefined && a.buffer === b.buffer && dtypeOf(a) === dtypeOf(b);
+}
+
 /** Options of `createNetwork`. */
 export interface NetworkOptions {
   /**
@@ -257,13 +266,17 @@ export function createNetwork(
   }
   /** Buffers and prepared dispatches for one input size and one set of input buffers. */
   interface Plan {
-    readonly height: number;
-    readonly width: number;
     readonly inputs: ReadonlyMap<string, GpuTensor>;
     readonly tensors: ReadonlyMap<string, GpuTensor>;
     readonly dispatches: readonly { readonly node: string; readonly dispatch: PreparedDispatch }[];
   }
-  let plan: Plan | undefined;
+  /** Intermediate buffers of the current size. */
+  let sized: { height: number; width: number; tensors: Map<string, GpuTensor> } | undefined;
+  /**
+   * Plans of the current size by the first input's buffer, least recently used first: callers
+   * that rotate a few input buffers (BPTT frame slots, ping-pong) reuse their bind groups.
+   */
+  const plans = new Map<GPUBuffer, Plan>();
 
   function prepareNode(node: GraphNode, tensors: ReadonlyMap<string, GpuTensor>): PreparedDispatch {
     const ins = node.inputs.map((name) => tensors.get(name)!);
@@ -286,22 +299,36 @@ export function createNetwork(
 
   function planFor(inputs: Map<string, GpuTensor>): Plan {
     const shapes = shapesFor(graph, inputs);
-    const { height, width } = inputs.get(graph.inputs[0]!.name)!;
-    const sameInputs = [...inputs].every(([name, t]) => plan?.inputs.get(name) === t);
-    if (plan && sameInputs && plan.height === height && plan.width === width) return plan;
-    let tensors: Map<string, GpuTensor>;
-    if (plan && plan.height === height && plan.width === width) {
-      tensors = new Map(plan.tensors);
-    } else {
+    const first = inputs.get(graph.inputs[0]!.name)!;
+    if (!sized || sized.height !== first.height || sized.width !== first.width) {
       freeIntermediates();
-      tensors = allocateIntermediates(shapes);
+      const tensors = allocateIntermediates(shapes);
+      sized = { height: first.height, width: first.width, tensors };
     }
+    const cached = plans.get(first.buffer);
+    if (cached) plans.delete(first.buffer);
+    if (cached && [...inputs].every(([name, t]) => sameBinding(cached.inputs.get(name), t))) {
+      plans.set(first.buffer, cached);
+      return cached;
+    }
+    if (cached) destroyPlan(cached);
+    const tensors = new Map(sized.tensors);
     for (const [name, t] of inputs) tensors.set(name, t);
     const dispatches = graph.nodes
       .filter((node) => !fused.has(node.output))
       .map((node) => ({ node: node.name, dispatch: prepareNode(node, tensors) }));
-    plan = { height, width, inputs, tensors, dispatches };
+    const plan = { inputs, tensors, dispatches };
+    plans.set(first.buffer, plan);
+    if (plans.size > MAX_CACHED_PLANS) {
+      const [oldest, old] = plans.entries().next().value!;
+      destroyPlan(old);
+      plans.delete(oldest);
+    }
     return plan;
+  }
+
+  function destroyPlan(plan: Plan): void {
+    for (const { dispatch } of plan.dispatches) dispatch.destroy();
   }
 
   /** A buffer per node output; without keepActivations, buffers are recycled after last use. */
@@ -342,8 +369,10 @@ export function createNetwork(
   }
 
   function freeIntermediates(): void {
-    for (const node of graph.nodes) plan?.tensors.get(node.output)?.buffer.destroy();
-    plan = undefined;
+    for (const plan of plans.values()) destroyPlan(plan);
+    plans.clear();
+    for (const t of new Set(sized?.tensors.values())) t.buffer.destroy();
+    sized = undefined;
   }
 
   return {
@@ -373,9 +402,9 @@ export function createNetwork(
       return { output: outputs.get(graph.outputs[0]!)!, outputs, activations };
     },
     intermediateBytes() {
-      const buffers = new Set(graph.nodes.map((n) => plan?.tensors.get(n.output)?.buffer));
+      const buffers = new Set([...(sized?.tensors.values() ?? [])].map((t) => t.buffer));
       let bytes = 0;
-      for (const buffer of buffers) bytes += buffer?.size ?? 0;
+      for (const buffer of buffers) bytes += buffer.size;
       return bytes;
     },
     writeParameters(values) {

@@ -32,6 +32,8 @@ export interface NnOpKernel {
 export interface PreparedDispatch {
   readonly label: string;
   encode(pass: GPUComputePassEncoder): void;
+  /** Frees the uniform buffer(s); the dispatch must not be encoded afterwards. */
+  destroy(): void;
 }
 
 /**
@@ -74,6 +76,7 @@ export function prepareDispatch(
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(...workgroups);
     },
+    destroy: () => uniformBuffer.destroy(),
   };
 }
 

@@ -82,6 +82,9 @@ export function prepareConcat(device: GPUDevice, args: ConcatArgs): PreparedDisp
     encode(pass) {
       for (const part of parts) part.encode(pass);
     },
+    destroy() {
+      for (const part of parts) part.destroy();
+    },
   };
 }
 
