@@ -1,69 +1,142 @@
 /**
  * Data-engine speed: frames per second of the render-resolution inputs (color, depth, motion,
  * reactive in one MRT pass) and of the display-resolution ground truth at N samples per pixel.
- * Prints JSON. Usage:
+ * `benchRender` is the data-engine part of bench/all.ts; run directly it prints JSON:
  *   npx tsx bench/render.ts [--display 1920x1080] [--quality performance] [--samples 64]
  *                           [--frames 10] [--scene mix]
- * GPU work is timed from submission to onSubmittedWorkDone (no readback), after one warm-up frame.
+ * GPU work is timed per frame from encoding to onSubmittedWorkDone (no readback), after warm-up
+ * frames; the renderer submits its own passes, so there are no per-pass GPU timestamps.
  */
-import { requestGpu } from '../src/gpu/device.ts';
-import { parseQuality, parseSize, renderSizeFor } from '../src/core/quality.ts';
+import { parseQuality, parseSize, renderSizeFor, type Size } from '../src/core/quality.ts';
 import { createSceneRenderer } from '../src/scene/renderer.ts';
 import { loadScene } from '../src/scene/load.ts';
+import type { Scene } from '../src/scene/types.ts';
+import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
 
-function arg(name: string, fallback: string): string {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 && process.argv[k + 1] ? process.argv[k + 1]! : fallback;
+/** What one render measurement renders. */
+export interface RenderBenchOptions {
+  displaySize: Size;
+  /** Display/render ratio. */
+  ratio: number;
+  /** Ground-truth samples per display pixel (0 = inputs only). */
+  samples: number;
+  /** Measured frames. */
+  frames: number;
+  /** Unmeasured frames first. */
+  warmup: number;
+  /** Stop measuring after this many seconds (the frames so far are kept). */
+  maxSeconds?: number;
 }
 
-const displaySize = parseSize(arg('display', '1920x1080'), '--display');
-const ratio = parseQuality(arg('quality', 'performance'));
-const samples = Number(arg('samples', '64'));
-const frames = Number(arg('frames', '10'));
-const sceneName = arg('scene', 'mix');
-
-const gpu = await requestGpu();
-const scene = await loadScene(sceneName, 1);
-
-/** Seconds per frame of renderFrame over `frames` frames (after one warm-up frame). */
-async function secondsPerFrame(withSamples: number): Promise<number> {
-  const renderer = createSceneRenderer(gpu.device, {
+/** Wall ms of each measured `renderFrame` of `scene` along its orbit path. */
+export async function renderFrameTimes(
+  device: GPUDevice,
+  scene: Scene,
+  options: RenderBenchOptions,
+): Promise<number[]> {
+  const total = options.warmup + options.frames;
+  const renderer = createSceneRenderer(device, {
     scene,
-    displaySize,
-    ratio,
-    samples: withSamples,
-    frames: frames + 1,
+    displaySize: options.displaySize,
+    ratio: options.ratio,
+    samples: options.samples,
+    frames: total,
     path: 'orbit',
   });
-  await renderer.renderFrame(0);
-  const start = performance.now();
-  for (let i = 1; i <= frames; i++) await renderer.renderFrame(i);
-  const seconds = (performance.now() - start) / 1000 / frames;
-  renderer.destroy();
-  return seconds;
+  const times: number[] = [];
+  const started = performance.now();
+  try {
+    for (let i = 0; i < total; i++) {
+      const t0 = performance.now();
+      await renderer.renderFrame(i);
+      if (i < options.warmup) continue;
+      times.push(performance.now() - t0);
+      if ((performance.now() - started) / 1e3 > (options.maxSeconds ?? Infinity)) break;
+    }
+  } finally {
+    renderer.destroy();
+  }
+  return times;
 }
 
-const inputs = await secondsPerFrame(0);
-const both = await secondsPerFrame(samples);
-const reference = Math.max(both - inputs, 1e-9);
-console.log(
-  JSON.stringify(
-    {
-      adapter: gpu.adapterName,
-      date: new Date().toISOString(),
-      scene: sceneName,
-      objects: scene.objects.length,
-      displaySize,
-      renderSize: renderSizeFor(displaySize, ratio),
-      samples,
-      frames,
-      inputsFps: 1 / inputs,
-      referenceFps: 1 / reference,
-      referenceSamplesPerSecond: samples / reference,
-      framesWithReferenceFps: 1 / both,
+/** The cases of bench/all.ts: inputs alone and inputs + 64 spp ground truth (tiny with quick). */
+export function benchRender(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
+  const displaySize: Size = settings.quick ? [48, 32] : [1920, 1080];
+  const ratio = parseQuality('performance');
+  const sceneName = 'mix';
+  const cases = settings.quick ? [0, 2] : [0, 64];
+  // Ground truth at 64 spp is ~64 scene renders per frame: fewer frames are enough.
+  const frames = Math.min(settings.frames, 30);
+  let scene: Promise<Scene> | undefined;
+  return runCases(
+    'render',
+    cases,
+    (samples) => `${sceneName} ${displaySize.join('x')} ${samples ? `+ ${samples} spp` : 'inputs'}`,
+    settings,
+    async (samples) => {
+      scene ??= loadScene(sceneName, 1);
+      const options = { displaySize, ratio, samples, frames, warmup: Math.min(settings.warmup, 3) };
+      const times = await renderFrameTimes(device, await scene, {
+        ...options,
+        maxSeconds: settings.caseSeconds,
+      });
+      const wallMs = summarize(times);
+      return {
+        name: `${sceneName} ${displaySize.join('x')} ${samples ? `+ ${samples} spp` : 'inputs'}`,
+        params: {
+          scene: sceneName,
+          display: displaySize.join('x'),
+          render: renderSizeFor(displaySize, ratio).join('x'),
+          samples,
+        },
+        frames: times.length,
+        gpuMs: {},
+        wallMs,
+        derived: { framesPerSecond: 1e3 / wallMs.median },
+      };
     },
-    null,
-    2,
-  ),
-);
-process.exit(0);
+  );
+}
+
+async function main(): Promise<void> {
+  const { requestGpu } = await import('../src/gpu/device.ts');
+  const arg = (name: string, fallback: string) => {
+    const k = process.argv.indexOf(`--${name}`);
+    return k >= 0 && process.argv[k + 1] ? process.argv[k + 1]! : fallback;
+  };
+  const displaySize = parseSize(arg('display', '1920x1080'), '--display');
+  const ratio = parseQuality(arg('quality', 'performance'));
+  const samples = Number(arg('samples', '64'));
+  const frames = Number(arg('frames', '10'));
+  const sceneName = arg('scene', 'mix');
+  const gpu = await requestGpu();
+  const scene = await loadScene(sceneName, 1);
+  const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length / 1e3;
+  const options = { displaySize, ratio, frames, warmup: 1 };
+  const inputs = mean(await renderFrameTimes(gpu.device, scene, { ...options, samples: 0 }));
+  const both = mean(await renderFrameTimes(gpu.device, scene, { ...options, samples }));
+  const reference = Math.max(both - inputs, 1e-9);
+  console.log(
+    JSON.stringify(
+      {
+        adapter: gpu.adapterName,
+        date: new Date().toISOString(),
+        scene: sceneName,
+        objects: scene.objects.length,
+        displaySize,
+        renderSize: renderSizeFor(displaySize, ratio),
+        samples,
+        frames,
+        inputsFps: 1 / inputs,
+        referenceFps: 1 / reference,
+        referenceSamplesPerSecond: samples / reference,
+        framesWithReferenceFps: 1 / both,
+      },
+      null,
+      2,
+    ),
+  );
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) await main();

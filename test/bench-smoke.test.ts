@@ -58,7 +58,7 @@ test('runCases: a failing case is recorded with its error and the next case stil
 
 test('bench/all quick run: JSON shape, positive finite times, every stage inside the frame', async () => {
   const gpu = await testGpu();
-  const frames = 3;
+  const frames = 2;
   const progress: number[] = [];
   const report = await runBenchmarks(gpu, {
     quick: true,
@@ -87,7 +87,8 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       const what = `${result.name} / ${c.name}`;
       assert.equal(c.frames, frames, what);
       assertSummary(c.wallMs, frames, `${what} wallMs`);
-      if (!timestamps) continue;
+      // The data engine submits its own passes: wall time only.
+      if (!timestamps || result.name === 'render') continue;
       assertSummary(c.gpuMs['frame'], frames, `${what} gpuMs.frame`);
       for (const [label, summary] of Object.entries(c.gpuMs)) {
         assertSummary(summary, frames, `${what} gpuMs.${label}`, label !== 'frame');
