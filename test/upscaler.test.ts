@@ -203,3 +203,31 @@ test('dispatch rejects wrong sizes, formats and values with errors naming the in
   assert.ok(allFinite(await readImage(device, up.output)));
   up.destroy();
 });
+
+test('a camera cut (reset) drops history: the output equals a fresh upscaler on that frame', async () => {
+  const { device } = await testGpu();
+  const cut = analyticSequence({
+    displaySize: [32, 24],
+    ratio: 2,
+    frames: 6,
+    referenceSamples: 1,
+    cutAt: 4,
+  });
+  const options = { displaySize: [32, 24], quality: 2 } as const;
+  const running = await createUpscaler(device, options);
+  let atCut: Image | undefined;
+  for (const [i, frame] of cut.frames.entries()) {
+    const out = await gpuFrame(device, running, frame.images, frame.params);
+    if (i === 3) assert.ok(relativeError(out, await fresh(frame)) > 1e-3); // history in use
+    if (i === 4) atCut = out;
+  }
+  async function fresh(frame: AnalyticFrame): Promise<Image> {
+    const up = await createUpscaler(device, options);
+    const out = await gpuFrame(device, up, frame.images, { ...frame.params, reset: true });
+    up.destroy();
+    return out;
+  }
+  assert.equal(cut.frames[4]!.params.reset, true);
+  assert.ok(relativeError(atCut!, await fresh(cut.frames[4]!)) < 1e-6);
+  running.destroy();
+});
