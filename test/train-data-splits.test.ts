@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { PROCEDURAL_SCENES } from '../src/scene/procedural/scenes.ts';
 import { CAMERA_PATHS } from '../src/scene/paths.ts';
 import {
+  entryScene,
   HELD_OUT_COMBINATIONS,
   TRAIN,
   VALIDATION,
@@ -45,7 +46,7 @@ test('held-out scene/path combinations are validated and never trained on', () =
 test('glTF assets are in validation only, and exist relative to the repository', () => {
   assert.ok(VALIDATION_GLTF_FILES.length >= 1);
   for (const file of VALIDATION_GLTF_FILES) {
-    assert.ok(existsSync(file), `${file} is missing`);
+    assert.ok(existsSync(entryScene({ scene: file })), `${file} is missing`);
     assert.ok(VALIDATION.some((e) => e.scene === file));
     assert.ok(!TRAIN.some((e) => e.scene === file));
   }
