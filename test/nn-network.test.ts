@@ -6,6 +6,7 @@ import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readGpuTensor, tensorFrom, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
 import { InputError } from '../src/core/errors.ts';
+import { requestGpu } from '../src/gpu/device.ts';
 import { createGpuTimer, type GpuTimer } from '../src/gpu/profiler.ts';
 
 /** Network v1 weights with random (non-zero) biases, so the bias path is exercised too. */
@@ -218,4 +219,14 @@ test('network v1 without keepActivations: same bits, less memory', async () => {
   // Shared: 3 buffers per lower level (a block's input, middle and output), at full res up0 and
   // raw (8 each, the concat is read in place): 3·16/4 + 3·32/16 + 3·64/64 + 16 = 37.
   assert.equal(shared.bytes, 37 * 32 * 24 * 4);
+});
+
+test('network: f16 needs shader-f16', async () => {
+  const plain = await requestGpu({ wantFeatures: [] });
+  assert.equal(plain.device.features.has('shader-f16'), false);
+  assert.throws(
+    () => createNetwork(plain.device, NETWORK_V1, testParameters(1), { precision: 'f16' }),
+    /needs the adapter feature shader-f16/,
+  );
+  plain.device.destroy();
 });

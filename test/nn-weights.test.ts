@@ -149,6 +149,15 @@ test('every corruption is an InputError naming the problem', async () => {
   // A file whose graph is itself consistent but is not the expected architecture.
   const otherBytes = encodeWeights({ graph: other, parameters: initWeights(other, 1) });
   expectInputError(otherBytes, /differs from the expected/, NETWORK_V1);
+  const diverged = new Map(weights.parameters);
+  diverged.set(
+    'res2b.bias',
+    Float32Array.from({ length: 32 }, (_, i) => (i === 3 ? NaN : 0)),
+  );
+  expectInputError(
+    encodeWeights({ graph: NETWORK_V1, parameters: diverged }),
+    /res2b.bias has a non-finite value \(NaN\) at 3/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'uplift-weights-'));
   writeFileSync(join(dir, 'bad.uplift'), flipped);
   await assert.rejects(loadWeights(join(dir, 'bad.uplift')), /bad.uplift: checksum mismatch/);

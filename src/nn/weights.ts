@@ -208,6 +208,9 @@ export function decodeWeights(
     const values = new Float32Array(t.length);
     const dataView = new DataView(data.buffer, data.byteOffset + t.offset, t.length * 4);
     for (let k = 0; k < t.length; k++) values[k] = dataView.getFloat32(k * 4, true);
+    const nonFinite = values.findIndex((v) => !Number.isFinite(v));
+    if (nonFinite >= 0)
+      bad(`tensor ${t.name} has a non-finite value (${values[nonFinite]}) at ${nonFinite}`);
     parameters.set(t.name, values);
   });
   return {
