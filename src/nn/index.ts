@@ -4,13 +4,13 @@ export * from './graph.ts';
 export * from './network.ts';
 export * from './weights.ts';
 export * from './describe.ts';
-export { conv3x3 } from './ops/conv3x3.ts';
-export { conv1x1 } from './ops/conv1x1.ts';
-export { down2x2 } from './ops/down2x2.ts';
-export { up2x2 } from './ops/up2x2.ts';
-export { add } from './ops/add.ts';
-export { concat } from './ops/concat.ts';
-export type { WeightedOpArgs, NnOpKernel } from './ops/common.ts';
+export { conv3x3, conv3x3Kernel, prepareConv3x3 } from './ops/conv3x3.ts';
+export { conv1x1, conv1x1Kernel, prepareConv1x1 } from './ops/conv1x1.ts';
+export { down2x2, down2x2Kernel, prepareDown2x2 } from './ops/down2x2.ts';
+export { up2x2, up2x2Kernel, prepareUp2x2 } from './ops/up2x2.ts';
+export { add, addKernel, prepareAdd, type AddArgs } from './ops/add.ts';
+export { concat, concatKernel, prepareConcat, type ConcatArgs } from './ops/concat.ts';
+export type { WeightedOpArgs, NnOpKernel, PreparedDispatch } from './ops/common.ts';
 export {
   ACTIVATIONS,
   LEAKY_SLOPE,

@@ -1,7 +1,9 @@
 /**
- * Runs a network graph: on the GPU (`createNetwork`, one dispatch per node, every intermediate in
- * its own buffer so backward passes can read them) and on the CPU (`runNetworkCpu`, the oracle,
- * generic over Float32Array / Float64Array for gradient checks).
+ * Runs a network graph: on the GPU (`createNetwork`, one dispatch per node, dispatches prepared
+ * once per size and input buffers; for training every intermediate kept in its own buffer so
+ * backward passes can read it, for inference buffers recycled and concats read in place) and on
+ * the CPU (`runNetworkCpu`, the oracle, generic over Float32Array / Float64Array for gradient
+ * checks).
  */
 import { InputError } from '../core/errors.ts';
 import {
