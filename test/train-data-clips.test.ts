@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Image } from '../src/core/image.ts';
 import { cropImage } from '../src/core/image.ts';
+import { InputError } from '../src/core/errors.ts';
 import { renderSizeFor } from '../src/core/quality.ts';
 import { createSequenceWriter, openSequence } from '../src/io/index.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
@@ -287,4 +288,52 @@ test('cropped sequence clips: exact crops, and motion vectors still warp t−1 o
   }
   assert.ok(offsets.size >= 2, 'crops land at different positions');
   sampler.destroy();
+});
+
+test('bad options and unusable sequences are named in the error', async () => {
+  const { device } = await testGpu();
+  const base = { displaySize: [16, 16] as const, clipLength: 2, seed: 1 };
+  assert.throws(() => createClipSampler(device, { ...base, clipLength: 0 }), /clipLength/);
+  assert.throws(() => createClipSampler(device, { ...base, ratio: [] }), /ratio list is empty/);
+  assert.throws(() => createClipSampler(device, { ...base, ratio: 4 }), /quality must be/);
+  assert.throws(() => createClipSampler(device, { ...base, samples: 0 }), /samples/);
+  const short = { ...entry('city', 'orbit', 1), frames: 1 };
+  assert.throws(
+    () =>
+      createClipSampler(device, {
+        ...base,
+        sources: [{ kind: 'scenes', weight: 1, entries: [short] }],
+      }),
+    /city-orbit-1 has 1 frames/,
+  );
+  assert.throws(
+    () => createClipSampler(device, { ...base, sources: [{ kind: 'analytic', weight: 0 }] }),
+    /positive sum/,
+  );
+  // A sequence without references cannot train.
+  const root = mkdtempSync(join(tmpdir(), 'uplift-noref-'));
+  const sequence = analyticSequence({ displaySize: [16, 16], frames: 2, referenceSamples: 1 });
+  const dir = join(root, 'noref');
+  const writer = await createSequenceWriter(dir, sequence.header);
+  for (const [i, f] of sequence.frames.entries()) {
+    const { reference: _, ...inputs } = f.images;
+    await writer.writeFrame(i, f.params, inputs);
+  }
+  await writer.finish();
+  const sampler = createClipSampler(device, {
+    ...base,
+    sources: [{ kind: 'sequences', weight: 1, dirs: [dir] }],
+  });
+  await assert.rejects(
+    sampler.clip(0),
+    (e: Error) => e instanceof InputError && /noref frame \d+: no reference/.test(e.message),
+  );
+  await assert.rejects(
+    createClipSampler(device, {
+      ...base,
+      clipLength: 3,
+      sources: [{ kind: 'sequences', weight: 1, dirs: [dir] }],
+    }).clip(0),
+    /2 frames, fewer than the clip length 3/,
+  );
 });

@@ -116,6 +116,10 @@ function randomFor(seed: number, stream: number, index: number): () => number {
   return mulberry32(h ^ (h >>> 15));
 }
 
+const destroyRenderer = (renderer: SceneRenderer) => renderer.destroy();
+/** A renderer whose scene failed to load has nothing to free (its clip already saw the error). */
+const ignoreFailedLoad = () => undefined;
+
 const STREAM_SOURCE = 1;
 const STREAM_GROUP = 2;
 const STREAM_CLIP = 3;
@@ -158,6 +162,10 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
   }
   const clipsPerRenderer = options.clipsPerRenderer ?? 4;
   const cacheSize = options.rendererCache ?? 4;
+  if (!Number.isInteger(clipsPerRenderer) || clipsPerRenderer < 1)
+    throw new RangeError(`clipsPerRenderer must be a positive integer, got ${clipsPerRenderer}`);
+  if (!Number.isInteger(cacheSize) || cacheSize < 1)
+    throw new RangeError(`rendererCache must be a positive integer, got ${cacheSize}`);
   const renderers = new Map<string, Promise<SceneRenderer>>();
   const sequences = new Map<string, Promise<FrameSource>>();
   let nextIndex = 0;
@@ -188,7 +196,7 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     while (renderers.size > cacheSize) {
       const [oldest, evicted] = renderers.entries().next().value!;
       renderers.delete(oldest);
-      void evicted.then((r) => r.destroy());
+      void evicted.then(destroyRenderer, ignoreFailedLoad);
     }
     return renderer;
   };
@@ -375,7 +383,8 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
       nextIndex = state.nextIndex;
     },
     destroy() {
-      for (const renderer of renderers.values()) void renderer.then((r) => r.destroy());
+      for (const renderer of renderers.values())
+        void renderer.then(destroyRenderer, ignoreFailedLoad);
       renderers.clear();
     },
   };
