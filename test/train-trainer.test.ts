@@ -11,6 +11,10 @@ import { InputError } from '../src/core/errors.ts';
 import { train } from '../src/train/trainer.ts';
 import { resolveTrainConfig } from '../src/train/config.ts';
 import { decodeWeights } from '../src/nn/weights.ts';
+import { analyticSequence } from '../src/scene/analytic.ts';
+import { cropFrame } from '../src/train/clips.ts';
+import { createSequenceWriter } from '../src/io/index.ts';
+import type { Image } from '../src/core/image.ts';
 
 const config = {
   network: 'tiny',
@@ -163,4 +167,56 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ frame: 'tpu' }), /frame must be gpu or cpu/);
   assert.equal(resolveTrainConfig({ adam: { weightDecay: 0.1 } }).adam.beta2, 0.999);
   assert.equal(resolveTrainConfig({ data: { ratio: 1.5 } }).data.clipFrames, 6);
+});
+
+test('frames task on sequence directories: random crops with motion in the crop UV', async () => {
+  const { device } = await testGpu();
+  // Crop math: motion scales by full / crop size; the reference crop sits at the display origin.
+  const sequence = analyticSequence({
+    displaySize: [32, 24],
+    ratio: 2,
+    frames: 3,
+    seed: 4,
+    referenceSamples: 4,
+  });
+  const first = sequence.frames[0]!.images;
+  const cropped = cropFrame(
+    first,
+    { x0: 2, y0: 4, width: 8, height: 4 },
+    { x0: 4, y0: 8, width: 16, height: 8 },
+  );
+  const at = (i: Image, x: number, y: number, c: number) =>
+    i.data[(y * i.width + x) * i.channels + c]!;
+  assert.equal(at(cropped.motion, 1, 1, 0), Math.fround(at(first.motion, 3, 5, 0) * 2));
+  assert.equal(at(cropped.motion, 1, 1, 1), Math.fround(at(first.motion, 3, 5, 1) * 3));
+  assert.equal(at(cropped.reference!, 3, 2, 1), at(first.reference!, 7, 10, 1));
+  assert.equal(at(cropped.color, 0, 0, 2), at(first.color, 2, 4, 2));
+
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-seq-'));
+  const writer = await createSequenceWriter(dir, sequence.header);
+  for (const [i, f] of sequence.frames.entries()) await writer.writeFrame(i, f.params, f.images);
+  await writer.finish();
+  const out = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const base = {
+    network: 'tiny',
+    steps: 2,
+    clipsPerStep: 1,
+    validationClips: 1,
+    warmup: 1,
+    logEvery: 1,
+  };
+  const data = { source: 'sequences', paths: [dir], clipFrames: 3 };
+  const result = await train(device, { ...base, size: [16, 16], data }, { out });
+  assert.equal(result.step, 2);
+  assert.ok(result.log.every((e) => e.loss > 0 && Number.isFinite(e.loss)));
+  // A missing sequence directory is the user's error.
+  const bad = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  await assert.rejects(
+    train(
+      device,
+      { ...base, size: [24, 16], data: { ...data, paths: [join(dir, 'nope')] } },
+      { out: bad },
+    ),
+    InputError,
+  );
 });

@@ -20,6 +20,7 @@ interface TrainFlags {
   timeLimit?: string;
   network?: string;
   task?: string;
+  sequences?: string[];
   size?: string;
   seed?: string;
   lr?: string;
@@ -66,10 +67,18 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
     seed: integerFlag('seed', flags.seed),
     learningRate: numberFlag('lr', flags.lr),
   };
-  return {
+  const merged: Record<string, unknown> = {
     ...base,
     ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)),
   };
+  if (flags.sequences) {
+    merged.data = {
+      ...(base.data as object | undefined),
+      source: 'sequences',
+      paths: flags.sequences,
+    };
+  }
+  return merged;
 }
 
 export function register(program: Command): void {
@@ -84,6 +93,7 @@ export function register(program: Command): void {
     .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
     .option('--network <name>', 'network to train: v1 or tiny')
     .option('--task <name>', 'frames (BPTT through the neural frame) or teacher (network alone)')
+    .option('--sequences <dirs...>', 'train on clips cropped from these sequence directories')
     .option('--size <WxH>', 'training input size, multiples of 8')
     .option('--seed <n>', 'seed of initial weights and data')
     .option('--lr <rate>', 'peak learning rate')

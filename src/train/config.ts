@@ -69,6 +69,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   adam: DEFAULT_ADAM,
   data: {
     source: 'scenes',
+    paths: [],
     scenes: Object.keys(PROCEDURAL_SCENES),
     ratio: 2,
     clipFrames: 6,
@@ -159,10 +160,16 @@ export function resolveTrainConfig(
     throw new InputError('training config: adam betas must be below 1');
   }
   const data = merged.data;
-  if (data.source !== 'analytic' && data.source !== 'scenes') {
+  if (!['analytic', 'scenes', 'sequences'].includes(data.source)) {
     throw new InputError(
-      `training config: data.source must be analytic or scenes, got "${data.source}"`,
+      `training config: data.source must be analytic, scenes or sequences, got "${data.source}"`,
     );
+  }
+  if (!Array.isArray(data.paths) || data.paths.some((p) => typeof p !== 'string')) {
+    throw new InputError('training config: data.paths must be a list of sequence directories');
+  }
+  if (data.source === 'sequences' && data.paths.length === 0) {
+    throw new InputError('training config: data.source "sequences" needs data.paths');
   }
   if (
     !Array.isArray(data.scenes) ||
