@@ -46,7 +46,14 @@ export interface BenchReport {
   date: string;
   node: string;
   platform: string;
-  settings: { quick: boolean; frames: number; warmup: number; caseSeconds: number; only: string[] };
+  settings: {
+    quick: boolean;
+    frames: number;
+    warmup: number;
+    caseSeconds: number;
+    budgetSeconds: number;
+    only: string[];
+  };
   results: BenchResult[];
 }
 
@@ -59,6 +66,8 @@ export interface BenchRunOptions {
   only?: string[];
   /** Per-case time limit in seconds (default 40). */
   caseSeconds?: number;
+  /** Whole-run time limit in seconds: later cases are skipped (default 420, with quick 600). */
+  budgetSeconds?: number;
   log?: (line: string) => void;
   /** Called with the report so far after each benchmark (to write partial results). */
   onProgress?: (report: BenchReport) => void;
@@ -77,11 +86,13 @@ export async function runBenchmarks(
       `unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`,
     );
   }
+  const budgetSeconds = options.budgetSeconds ?? (quick ? 600 : 420);
   const settings: BenchSettings = {
     quick,
     frames: options.frames ?? (quick ? 5 : 100),
     warmup: options.warmup ?? (quick ? 2 : 20),
     caseSeconds: options.caseSeconds ?? 40,
+    deadline: performance.now() + budgetSeconds * 1e3,
     log: options.log ?? (() => {}),
   };
   const report: BenchReport = {
@@ -99,6 +110,7 @@ export async function runBenchmarks(
       frames: settings.frames,
       warmup: settings.warmup,
       caseSeconds: settings.caseSeconds,
+      budgetSeconds,
       only,
     },
     results: [],
@@ -182,6 +194,11 @@ async function main(): Promise<void> {
     .option('--frames <n>', 'measured frames per case', positiveInteger)
     .option('--warmup <n>', 'warm-up frames per case', positiveInteger)
     .option('--case-seconds <s>', 'time limit per case', positiveInteger)
+    .option(
+      '--budget-seconds <s>',
+      'time limit of the whole run (later cases skipped)',
+      positiveInteger,
+    )
     .parse();
   const opts = program.opts<{
     out?: string;
@@ -190,6 +207,7 @@ async function main(): Promise<void> {
     frames?: number;
     warmup?: number;
     caseSeconds?: number;
+    budgetSeconds?: number;
   }>();
   const write = (report: BenchReport) => {
     if (!opts.out) return;
@@ -206,6 +224,7 @@ async function main(): Promise<void> {
     frames: opts.frames,
     warmup: opts.warmup,
     caseSeconds: opts.caseSeconds,
+    budgetSeconds: opts.budgetSeconds,
     only: opts.only?.split(',').map((s) => s.trim()),
     log,
     onProgress: write,

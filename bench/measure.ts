@@ -64,8 +64,9 @@ export async function measureFrames(
     if (i < settings.warmup) continue;
     wall.push(t1 - t0);
     if (times) gpu.addAll(times);
-    if ((performance.now() - started) / 1e3 > settings.caseSeconds) {
-      settings.log(`  stopped after ${wall.length} frames (caseSeconds ${settings.caseSeconds})`);
+    const now = performance.now();
+    if ((now - started) / 1e3 > settings.caseSeconds || now > settings.deadline) {
+      settings.log(`  stopped after ${wall.length} frames (case or run time limit)`);
       break;
     }
   }

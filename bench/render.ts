@@ -78,7 +78,7 @@ export function benchRender(device: GPUDevice, settings: BenchSettings): Promise
       const options = { displaySize, ratio, samples, frames, warmup: Math.min(settings.warmup, 3) };
       const times = await renderFrameTimes(device, await scene, {
         ...options,
-        maxSeconds: settings.caseSeconds,
+        maxSeconds: Math.min(settings.caseSeconds, (settings.deadline - performance.now()) / 1e3),
       });
       const wallMs = summarize(times);
       return {

@@ -95,6 +95,11 @@ export interface BenchSettings {
   warmup: number;
   /** A case stops measuring after this many seconds (it reports the frames it has). */
   caseSeconds: number;
+  /**
+   * performance.now() after which no case starts and running ones stop measuring: the whole run
+   * must fit one GPU-machine call.
+   */
+  deadline: number;
   /** Progress lines (stderr). */
   log(line: string): void;
 }
@@ -113,6 +118,11 @@ export async function runCases<C>(
   const results: BenchCase[] = [];
   for (const c of cases) {
     const name = nameOf(c);
+    if (performance.now() > settings.deadline) {
+      settings.log(`${benchmark}: ${name} skipped (time budget spent)`);
+      results.push({ name, params: {}, frames: 0, gpuMs: {}, error: 'skipped: time budget spent' });
+      continue;
+    }
     settings.log(`${benchmark}: ${name}`);
     try {
       results.push(await measure(c));

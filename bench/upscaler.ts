@@ -1,5 +1,6 @@
 /**
- * Upscaler benchmark: createUpscaler per method (bilinear, Lanczos, TAAU, TAAU + RCAS) and
+ * Upscaler benchmark: createUpscaler per method (bilinear, Lanczos, TAAU, TAAU + RCAS, neural
+ * with network v1 at He-initialised weights: the time does not depend on the values) and
  * display size / quality mode, on synthetic but realistic inputs (smooth HDR color, smooth depth,
  * motion of a pixel or two), uploaded once as float textures and rotated between frames. GPU time
  * of each stage (prepare, reproject | upscale, resolve, output) and of the whole frame from
@@ -11,6 +12,10 @@ import { renderSizeFor, QUALITY_RATIOS, type QualityMode, type Size } from '../s
 import { mulberry32 } from '../src/core/random.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
+import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
+import type { TensorDtype } from '../src/nn/tensor.ts';
+import { initWeights } from '../src/nn/weights.ts';
 import { createUpscaler, type UpscalerMethod } from '../src/upscaler.ts';
 import { measureFrames } from './measure.ts';
 import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
@@ -22,6 +27,8 @@ export interface UpscalerCase {
   sharpness?: number;
   displaySize: Size;
   quality: QualityMode;
+  /** Network intermediates of method 'neural'. */
+  precision?: TensorDtype;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -68,13 +75,15 @@ export function syntheticInputs([width, height]: Size, seed: number): SyntheticI
   return { color, depth, motion };
 }
 
-/** The cases of a full run, or tiny ones for the CPU smoke test. */
-export function upscalerCases(quick: boolean): UpscalerCase[] {
-  const methods: { method: UpscalerMethod; sharpness?: number }[] = [
+/** The cases of a full run (neural f16 only where the adapter has shader-f16), or tiny ones. */
+export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
+  const methods: { method: UpscalerMethod; sharpness?: number; precision?: TensorDtype }[] = [
     { method: 'bilinear' },
     { method: 'lanczos' },
     { method: 'taau' },
     { method: 'taau', sharpness: 0.5 },
+    { method: 'neural', precision: 'f32' },
+    ...(hasF16 && !quick ? [{ method: 'neural' as const, precision: 'f16' as const }] : []),
   ];
   const targets: { displaySize: Size; quality: QualityMode }[] = quick
     ? [
@@ -89,9 +98,11 @@ export function upscalerCases(quick: boolean): UpscalerCase[] {
   return targets.flatMap((target) => methods.map((m) => ({ ...m, ...target })));
 }
 
-/** "taau+rcas 1920x1080 performance". */
+/** "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality". */
 export function upscalerCaseName(c: UpscalerCase): string {
-  const method = c.sharpness === undefined ? c.method : `${c.method}+rcas`;
+  let method: string = c.method;
+  if (c.sharpness !== undefined) method += '+rcas';
+  if (c.precision) method += `-${c.precision}`;
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -111,11 +122,20 @@ export async function benchUpscalerCase(
     };
   });
   const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
+  // The neural resolver is passed in, not loaded by path, so that bundles contain it.
+  const resolver =
+    c.method === 'neural'
+      ? await createNeuralResolver(device, {
+          model: { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 1) },
+          precision: c.precision,
+        })
+      : undefined;
   const upscaler = await createUpscaler(device, {
     displaySize: c.displaySize,
     renderSize,
     method: c.method,
     sharpness: c.sharpness,
+    resolver,
     timer,
   });
   const params = defaultFrameParams();
@@ -138,6 +158,7 @@ export async function benchUpscalerCase(
         method: c.method,
         rcas: c.sharpness !== undefined,
         ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
+        ...(c.precision ? { precision: c.precision } : {}),
         quality: c.quality,
         display: c.displaySize.join('x'),
         render: renderSize.join('x'),
@@ -158,7 +179,8 @@ export async function benchUpscalerCase(
 
 /** Every case (a failing case is recorded with its error; the others still run). */
 export function benchUpscaler(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
-  return runCases('upscaler', upscalerCases(settings.quick), upscalerCaseName, settings, (c) =>
+  const cases = upscalerCases(settings.quick, device.features.has('shader-f16'));
+  return runCases('upscaler', cases, upscalerCaseName, settings, (c) =>
     benchUpscalerCase(device, c, settings),
   );
 }

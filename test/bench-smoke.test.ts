@@ -38,6 +38,7 @@ test('runCases: a failing case is recorded with its error and the next case stil
     frames: 1,
     warmup: 0,
     caseSeconds: 1,
+    deadline: Infinity,
     log: (line) => lines.push(line),
   };
   const cases = await runCases(
@@ -54,6 +55,36 @@ test('runCases: a failing case is recorded with its error and the next case stil
   assert.equal(cases[0]!.error, 'broken on purpose');
   assert.equal(cases[1]!.error, undefined);
   assert.ok(lines.some((l) => l.includes('broken on purpose')));
+});
+
+test('runCases: once the run deadline has passed, cases are skipped and say so', async () => {
+  let measured = 0;
+  const settings: BenchSettings = {
+    quick: true,
+    frames: 1,
+    warmup: 0,
+    caseSeconds: 1,
+    deadline: performance.now() - 1,
+    log: () => {},
+  };
+  const cases = await runCases(
+    'demo',
+    [1, 2],
+    (c) => `case ${c}`,
+    settings,
+    async (c) => {
+      measured++;
+      return { name: `case ${c}`, params: {}, frames: 1, gpuMs: {} };
+    },
+  );
+  assert.equal(measured, 0);
+  assert.deepEqual(
+    cases.map((c) => [c.name, c.error]),
+    [
+      ['case 1', 'skipped: time budget spent'],
+      ['case 2', 'skipped: time budget spent'],
+    ],
+  );
 });
 
 test('bench/all quick run: JSON shape, positive finite times, every stage inside the frame', async () => {
@@ -103,7 +134,9 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
     const upscaler = report.results.find((r) => r.name === 'upscaler')!;
     for (const c of upscaler.cases) {
       const expected = ['frame', 'prepare', 'output'].concat(
-        c.params['method'] === 'taau' ? ['reproject', 'resolve'] : ['upscale'],
+        c.params['method'] === 'taau' || c.params['method'] === 'neural'
+          ? ['reproject', 'resolve']
+          : ['upscale'],
       );
       assert.deepEqual(Object.keys(c.gpuMs).sort(), expected.sort(), c.name);
     }
