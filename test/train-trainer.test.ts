@@ -68,6 +68,30 @@ test('a run split by stop/resume ends bit-identical to a straight run, with its 
     'weights.uplift',
   ]);
   assert.match((await read(splitDir, 'loss.svg')).toString(), /<svg/);
+  // Fine-tuning from the trained weights starts where they ended; another architecture is refused.
+  const tuned = await train(
+    device,
+    { ...config, steps: 2 },
+    {
+      out: await mkdtemp(join(tmpdir(), 'uplift-train-')),
+      initWeights: join(splitDir, 'weights.uplift'),
+    },
+  );
+  assert.ok(
+    tuned.log[0]!.loss < straight.log[0]!.loss,
+    'fine-tuning starts from the trained weights',
+  );
+  await assert.rejects(
+    train(
+      device,
+      { ...config, network: 'v1' },
+      {
+        out: await mkdtemp(join(tmpdir(), 'uplift-train-')),
+        initWeights: join(splitDir, 'weights.uplift'),
+      },
+    ),
+    InputError,
+  );
   const weights = decodeWeights(await read(splitDir, 'weights.uplift'));
   assert.equal(weights.graph.name, 'uplift-tiny');
   assert.equal(weights.metadata?.step, 8);

@@ -15,6 +15,7 @@ interface TrainFlags {
   config?: string;
   out: string;
   resume?: boolean;
+  init?: string;
   steps?: string;
   stopAt?: string;
   timeLimit?: string;
@@ -88,6 +89,10 @@ export function register(program: Command): void {
     .option('--config <file>', 'training config JSON (keys of TrainConfig, src/train/config.ts)')
     .option('--out <dir>', 'output directory: checkpoint, weights, log, loss curve', 'runs/train')
     .option('--resume', 'continue from <out>/checkpoint.ckpt')
+    .option(
+      '--init <weights>',
+      'start from these .uplift weights (fine-tuning) instead of random ones',
+    )
     .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
     .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
@@ -113,6 +118,7 @@ export function register(program: Command): void {
       const result = await train(gpu.device, overrides, {
         out: flags.out,
         resume: !!flags.resume,
+        ...(flags.init ? { initWeights: flags.init } : {}),
         timeLimitSeconds: numberFlag('time-limit', flags.timeLimit),
         stopAtStep: integerFlag('stop-at', flags.stopAt),
         deviceName: gpu.adapterName,

@@ -16,7 +16,7 @@ import { InputError } from '../core/errors.ts';
 import { linePlotSvg } from '../report/line-plot.ts';
 import { createNetwork } from '../nn/network.ts';
 import { createGpuTensor, tensorLength, writeGpuTensor } from '../nn/tensor.ts';
-import { initWeights } from '../nn/weights.ts';
+import { initWeights, loadWeights } from '../nn/weights.ts';
 import { mulberry32 } from '../core/random.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts';
@@ -60,6 +60,8 @@ export interface TrainOptions {
   readonly stopAtStep?: number;
   /** Adapter name, recorded in the weights' metadata. */
   readonly deviceName?: string;
+  /** A `.uplift` file to start from instead of random weights (fine-tuning; ignored on resume). */
+  readonly initWeights?: string;
 }
 
 export interface TrainResult {
@@ -240,7 +242,11 @@ export async function train(
     }
     config = resolveTrainConfig(overrides);
     const graph = NETWORKS[config.network]!;
-    trainable = createTrainableNetwork(device, graph, initWeights(graph, config.seed), config.adam);
+    // Fine-tuning starts from given weights (same architecture), fresh Adam moments.
+    const initial = options.initWeights
+      ? (await loadWeights(options.initWeights, { graph })).parameters
+      : initWeights(graph, config.seed);
+    trainable = createTrainableNetwork(device, graph, initial, config.adam);
   }
   await writeFile(paths.config, JSON.stringify(config, null, 2) + '\n');
   const log = await readLog(paths.log, step);
