@@ -19,7 +19,10 @@ import {
 /** A forward op kernel: its WGSL and how many workgroups an output needs. */
 export interface NnOpKernel {
   readonly label: string;
-  /** WGSL for these element types of the tensors it binds, in binding order (inputs, output). */
+  /**
+   * WGSL for these element types of the tensors it binds: [a, b, output] for add, [source,
+   * output] for concat, [input, output] or [input, output, input2] for the weighted ops.
+   */
   getShaderSource(dtypes: readonly TensorDtype[]): string;
   /** Workgroups covering `output`. */
   dispatchSize(output: TensorShape): [number, number, number];
@@ -96,9 +99,9 @@ fn activate(v: vec4f, code: u32) -> vec4f {
 }
 `;
 
-/** Edge of the 2-D pixel tile of the weighted ops (8×8 threads, 4 output channels each). */
+/** Edge of the 2-D pixel tile of the weighted ops (8×8 threads per workgroup). */
 export const PIXEL_TILE = 8;
-/** Output channels one thread computes. */
+/** Output channels one thread computes in the simple weighted ops (conv3x3 does 8). */
 export const CHANNEL_BLOCK = 4;
 
 /** The `enable f16;` directive when any tensor is f16 (it must open the module). */
