@@ -139,4 +139,5 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) await main();
+// Run directly (not when bundled into bench/all.ts, where every module shares one import.meta.url).
+if (/[\\/]render\.[mc]?[jt]s$/.test(process.argv[1] ?? '')) await main();

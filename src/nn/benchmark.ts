@@ -127,9 +127,6 @@ async function main(): Promise<void> {
   gpu.device.destroy();
 }
 
-if (
-  typeof process !== 'undefined' &&
-  process.argv[1] &&
-  import.meta.url === new URL(`file://${process.argv[1]}`).href
-)
+// Run directly (not when bundled into another entry, where every module shares one import.meta.url).
+if (typeof process !== 'undefined' && /[\\/]benchmark\.[mc]?[jt]s$/.test(process.argv[1] ?? ''))
   await main();
