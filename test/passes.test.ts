@@ -126,6 +126,7 @@ test('prepare dilates motion to the closest depth and flags disocclusion behind 
   const previousDepth = createImage(w, h, 1);
   previousDepth.data.fill(0.99);
   previousDepth.data[2 * w + 1] = 0.5; // last frame something near was at (1, 2)
+  previousDepth.data[2 * w + 6] = 0.5; // and the moving pixel was at (6, 2)
   const out = prepareFrameCpu({ color, depth, motion }, previousDepth, params);
   const at = (x: number, y: number, c: number) => out.motion.data[(y * w + x) * 4 + c]!;
   assert.equal(at(3, 2, 0), 0.25); // neighbour of the near pixel takes its motion
@@ -134,6 +135,9 @@ test('prepare dilates motion to the closest depth and flags disocclusion behind 
   assert.equal(at(1, 2, 2), 1); // (1, 2) was covered by the near pixel last frame
   assert.equal(at(6, 4, 2), 0);
   assert.equal(at(4, 2, 2), 0); // the near pixel itself is not disoccluded
+  // (3, 2) is background but moves with its near neighbour: the surface it would fetch from
+  // the previous frame is the near object, so its history is flagged.
+  assert.equal(at(3, 2, 2), 1);
 });
 
 test('reproject matches the CPU reference (Catmull-Rom history, bilinear state)', async () => {

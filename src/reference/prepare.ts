@@ -84,7 +84,8 @@ export function prepareFrameCpu(
 
       // Motion of the closest surface in 3x3 (the centre wins ties), so edges move with the
       // foreground object instead of smearing it.
-      let bestZ = viewDepth(texel(inputs.depth, x, y, 0), params);
+      const ownZ = viewDepth(texel(inputs.depth, x, y, 0), params);
+      let bestZ = ownZ;
       let bx = x;
       let by = y;
       for (let dy = -1; dy <= 1; dy++) {
@@ -107,7 +108,9 @@ export function prepareFrameCpu(
       motion.data[i * 4] = mx;
       motion.data[i * 4 + 1] = my;
 
-      // Disocclusion: the previous frame had something clearly closer where this surface was.
+      // Disocclusion: the previous frame had something clearly closer where this pixel's surface
+      // was. The pixel's own depth, not the dilated one: a background pixel that took a
+      // foreground neighbour's motion would otherwise fetch (and keep) the foreground's history.
       let cue = 0;
       if (previousDepth) {
         const pu = (x + 0.5) / width + mx;
@@ -121,7 +124,7 @@ export function prepareFrameCpu(
               prevZ = Math.min(prevZ, viewDepth(texel(previousDepth, px + ox, py + oy, 0), params));
             }
           }
-          const separation = (bestZ - prevZ) / bestZ;
+          const separation = (ownZ - prevZ) / ownZ;
           cue = saturate(
             (separation - DISOCCLUSION_START) / (DISOCCLUSION_FULL - DISOCCLUSION_START),
           );

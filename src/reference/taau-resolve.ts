@@ -41,7 +41,10 @@ export interface TaauSettings {
   motionFalloff: number;
   /** Width (σ) of the Gaussian splat of the samples into the display pixel, in display pixels. */
   sampleSigma: number;
-  /** Weight of the wide Lanczos estimate next to the splat's (fills pixels no sample is near). */
+  /**
+   * Weight of the wide Lanczos estimate next to the splat's without history (fills pixels no
+   * sample is near); it fades out over one frame's worth of accumulated weight.
+   */
   wideWeight: number;
   /** Neighbourhood box half-width in standard deviations. */
   clampGamma: number;
@@ -68,7 +71,7 @@ export const DEFAULT_TAAU_SETTINGS: Readonly<TaauSettings> = {
   maxAccumulation: 10,
   motionFalloff: 4,
   sampleSigma: 0.35,
-  wideWeight: 0.05,
+  wideWeight: 1,
   clampGamma: 1.25,
   rectifyScale: 0.1,
   instabilityScale: 0.05,
@@ -197,7 +200,7 @@ export function taauResolveCpu(
       // This frame's estimate: the narrow splat, completed by the wide Lanczos where the splat
       // has little weight (no sample near the pixel centre). The wide estimate is smooth but
       // blurry, so it fades out as history builds up.
-      const wideWeight = s.wideWeight * (1 - saturate(accumulated)) + 1e-3;
+      const wideWeight = s.wideWeight * (1 - saturate(accumulated / frameWeight)) + 1e-3;
       const up = [0, 0, 0];
       for (let c = 0; c < 3; c++) {
         const wide = Math.min(Math.max(sum[c]! / weightSum, rgbMin[c]!), rgbMax[c]!);

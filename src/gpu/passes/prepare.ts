@@ -76,7 +76,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let t = c / (1.0 + max(c.r, max(c.g, c.b)));
   colorOut[i] = vec4f(t, luma709(t));
 
-  var bestZ = viewDepth(depthIn[i].x);
+  let ownZ = viewDepth(depthIn[i].x);
+  var bestZ = ownZ;
   var best = i;
   for (var dy = -1; dy <= 1; dy++) {
     for (var dx = -1; dx <= 1; dx++) {
@@ -107,7 +108,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
           prevZ = min(prevZ, viewDepth(previousDepth[texelAt(u.width, u.height, px + ox, py + oy)].x));
         }
       }
-      let separation = (bestZ - prevZ) / bestZ;
+      let separation = (ownZ - prevZ) / ownZ;
       cue = saturate((separation - ${DISOCCLUSION_START}) / (${DISOCCLUSION_FULL} - ${DISOCCLUSION_START}));
     }
   }

@@ -102,7 +102,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var accumulated = min(previous.x, cap) * trust;
   let lock = previous.y * trust;
 
-  let wideWeight = u.wideWeight * (1.0 - saturate(accumulated)) + 1e-3;
+  let wideWeight = u.wideWeight * (1.0 - saturate(accumulated / frameWeight)) + 1e-3;
   let wide = clamp(sum / weightSum, rgbMin, rgbMax);
   let upY = rgbToYCoCg((splat + wideWeight * wide) / (splatWeight + wideWeight));
 
