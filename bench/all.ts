@@ -34,6 +34,15 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   render: (gpu, settings) => benchRender(gpu.device, settings),
 };
 
+/** Limits recorded in bench.json (large inputs fail on a small storage binding size). */
+const REPORTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+] as const;
+
 /** What bench.json holds. */
 export interface BenchReport {
   device: {
@@ -42,6 +51,8 @@ export interface BenchReport {
     features: GpuFeatures;
     /** Every feature the device was created with. */
     deviceFeatures: string[];
+    /** The device limits that decide which sizes run at all. */
+    limits: Record<(typeof REPORTED_LIMITS)[number], number>;
   };
   date: string;
   node: string;
@@ -101,6 +112,9 @@ export async function runBenchmarks(
       runtime: gpu.runtime,
       features: gpu.features,
       deviceFeatures: [...gpu.device.features].sort(),
+      limits: Object.fromEntries(
+        REPORTED_LIMITS.map((name) => [name, gpu.device.limits[name]]),
+      ) as BenchReport['device']['limits'],
     },
     date: new Date().toISOString(),
     node: process.version,
@@ -151,13 +165,19 @@ function stages(c: BenchCase, count = 4): string {
     .join(', ');
 }
 
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!;
+}
+
 /** A short plain-text table of the report (medians in ms, [p10–p90]). */
 export function formatTable(report: BenchReport): string {
   const rows = [['benchmark', 'case', 'frames', 'GPU frame ms', 'wall ms', 'slowest stages ms']];
   for (const result of report.results) {
-    if (result.error) rows.push([result.name, `FAILED: ${result.error}`, '', '', '', '']);
+    // WebGPU messages run over several lines: the table shows the first, bench.json all.
+    if (result.error)
+      rows.push([result.name, `FAILED: ${firstLine(result.error)}`, '', '', '', '']);
     for (const c of result.cases) {
-      if (c.error) rows.push([result.name, c.name, 'FAILED', c.error, '', '']);
+      if (c.error) rows.push([result.name, c.name, 'FAILED', firstLine(c.error), '', '']);
       else
         rows.push([
           result.name,

@@ -102,6 +102,10 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
     Object.keys(BENCHMARKS).map((_, k) => k + 1),
   );
   assert.equal(report.device.adapter, gpu.adapterName);
+  assert.equal(
+    report.device.limits.maxStorageBufferBindingSize,
+    gpu.device.limits.maxStorageBufferBindingSize,
+  );
   assert.ok(!Number.isNaN(Date.parse(report.date)));
   assert.equal(report.node, process.version);
   assert.deepEqual(
