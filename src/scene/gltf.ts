@@ -287,8 +287,8 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
   };
 
   const objects: SceneObject[] = [];
-  const lo: Vec3 = [Infinity, Infinity, Infinity];
-  const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+  /** World bounds of each object at time 0. */
+  const bounds: Array<{ lo: Vec3; hi: Vec3 }> = [];
   const identity = composeTRS([0, 0, 0], [0, 0, 0, 1], [1, 1, 1]);
   const parentOf = new Map<Node, Node>();
   const worldOf = (node: Node, time: number): Mat4 => {
@@ -327,6 +327,9 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
       });
       const world = transform(0);
       const positions = skinned ? skinMesh(mesh, skinned(0)).positions : mesh.positions;
+      const lo: Vec3 = [Infinity, Infinity, Infinity];
+      const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+      bounds.push({ lo, hi });
       for (let i = 0; i < positions.length; i += 3) {
         const p = transformPoint(world, [positions[i]!, positions[i + 1]!, positions[i + 2]!]);
         for (let d = 0; d < 3; d++) {
@@ -341,8 +344,23 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
   if (objects.length === 0)
     throw new InputError(`${path}: the scene has no triangle meshes to draw`);
 
+  // Frame the objects of typical size: a huge ground or water plane (more than 10 × the median
+  // object's size) should not push the camera away from the props on it.
+  const sizeOf = (b: { lo: Vec3; hi: Vec3 }) => vec3.length(vec3.sub(b.hi, b.lo));
+  const sizes = bounds.map(sizeOf).sort((a, b) => a - b);
+  const median = sizes[Math.floor(sizes.length / 2)]!;
+  const framed = bounds.filter((b) => sizeOf(b) <= 10 * median);
+  const lo = [0, 1, 2].map((d) => Math.min(...framed.map((b) => b.lo[d]!))) as Vec3;
+  const hi = [0, 1, 2].map((d) => Math.max(...framed.map((b) => b.hi[d]!))) as Vec3;
   const center = vec3.scale(vec3.add(lo, hi), 0.5);
   const radius = Math.max(1e-3, vec3.length(vec3.sub(hi, lo)) / 2);
+  // The sky encloses every object, the far plane the sky.
+  const reach = Math.max(
+    ...bounds.map(
+      (b) => vec3.length(vec3.sub(vec3.scale(vec3.add(b.lo, b.hi), 0.5), center)) + sizeOf(b) / 2,
+    ),
+  );
+  const skyRadius = Math.max(20 * radius, 2 * reach);
   // Sky dome around everything, the far plane beyond it.
   const skyMaterial =
     materials.push(
@@ -352,9 +370,15 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
         unlit: true,
       }),
     ) - 1;
-  const skyMesh = meshes.push(sphereMesh(radius * 20, 32, 16, true)) - 1;
+  const skyMesh = meshes.push(sphereMesh(skyRadius, 32, 16, true)) - 1;
   const sky = composeTRS(center, [0, 0, 0, 1], [1, 1, 1]);
   objects.push({ mesh: skyMesh, material: skyMaterial, transform: () => sky });
+  // Paths orbit at 1.3–1.7 × the focus radius: an object stays whole in view; over a flat, wide
+  // scene (terrain, a floor with small props) the camera comes closer, above its top.
+  const flat = hi[1] - lo[1] < 0.25 * Math.max(hi[0] - lo[0], hi[2] - lo[2]);
+  const focus: Scene['focus'] = flat
+    ? { center: [center[0], hi[1], center[2]], radius: radius * 0.5 }
+    : { center, radius: radius * 1.4 };
   const rand = mulberry32(seed ^ 0x6c7f);
   const azimuth = rand() * 2 * Math.PI;
   const elevation = 0.5 + 0.6 * rand();
@@ -373,9 +397,8 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
       color: [3.2, 3.0, 2.7],
       ambient: [0.25, 0.28, 0.34],
     },
-    // Paths orbit at 1.3–1.7 × the focus radius: keep the whole model in view.
-    focus: { center, radius: radius * 1.4 },
-    lens: { fovY: (50 * Math.PI) / 180, near: radius * 0.01, far: radius * 50 },
+    focus,
+    lens: { fovY: (50 * Math.PI) / 180, near: radius * 0.01, far: skyRadius * 2.5 },
     defaultPath: 'orbit',
     source: { generator: 'uplift glTF loader', file: path },
   };
