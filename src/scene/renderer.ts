@@ -42,8 +42,8 @@ export interface RenderedFrame {
   params: FrameParams;
   /**
    * Render-res inputs and (if samples > 0) the display-res reference. Two sets of buffers
-   * alternate: frame i's images stay valid until renderFrame(i + 2) is called; copy them to keep
-   * them longer. Destroyed by destroy().
+   * alternate between calls: these images are overwritten by the second renderFrame call after
+   * this one (whatever its index); copy them to keep them longer. Destroyed by destroy().
    */
   gpu: InputImages & { reference?: GpuImage };
 }
