@@ -87,7 +87,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a network on the GPU (checkpoints, exact resume, run log, loss curve)')
     .option('--config <file>', 'training config JSON (keys of TrainConfig, src/train/config.ts)')
-    .option('--out <dir>', 'output directory: checkpoint, weights, log, loss curve', 'runs/train')
+    .option('--out <dir>', 'output directory: checkpoint, weights, log, loss curve', 'out/train')
     .option('--resume', 'continue from <out>/checkpoint.ckpt')
     .option(
       '--init <weights>',
@@ -106,9 +106,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  uplift train --network tiny --size 32x32 --steps 20 --out runs/smoke\n' +
-        '  uplift train --config train.json --out runs/v1 --time-limit 540\n' +
-        '  uplift train --out runs/v1 --resume --time-limit 540',
+        '  uplift train --network tiny --size 32x32 --steps 20 --out out/smoke\n' +
+        '  uplift train --config train.json --out out/v1 --time-limit 540\n' +
+        '  uplift train --out out/v1 --resume --time-limit 540',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);
