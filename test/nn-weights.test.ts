@@ -149,6 +149,10 @@ test('every corruption is an InputError naming the problem', async () => {
   // A file whose graph is itself consistent but is not the expected architecture.
   const otherBytes = encodeWeights({ graph: other, parameters: initWeights(other, 1) });
   expectInputError(otherBytes, /differs from the expected/, NETWORK_V1);
+  expectInputError(
+    withHeader(bytes, (h) => ((h.tensors as unknown[])[4] = null)),
+    /malformed header/,
+  );
   const diverged = new Map(weights.parameters);
   diverged.set(
     'res2b.bias',

@@ -144,6 +144,21 @@ export function decodeWeights(
   options: LoadWeightsOptions = {},
 ): NetworkWeights {
   const name = options.name ?? 'weights';
+  try {
+    return decodeChecked(source, options, name);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    // A header of the wrong shape (e.g. a tensor entry that is not an object) fails somewhere
+    // unplanned: still a bad file, never a crash.
+    throw new InputError(`${name}: malformed header (${(e as Error).message})`);
+  }
+}
+
+function decodeChecked(
+  source: ArrayBuffer | Uint8Array,
+  options: LoadWeightsOptions,
+  name: string,
+): NetworkWeights {
   const bad = (problem: string): never => {
     throw new InputError(`${name}: ${problem}`);
   };
