@@ -155,7 +155,7 @@ function ms(summary: Summary | undefined): string {
   return `${summary.median.toFixed(3)} [${summary.p10.toFixed(3)}–${summary.p90.toFixed(3)}]`;
 }
 
-/** The slowest few stages of a case, "name 0.123". */
+/** The slowest few stages of a case (medians), "name 0.123". */
 function stages(c: BenchCase, count = 4): string {
   return Object.entries(c.gpuMs)
     .filter(([label]) => label !== 'frame')
@@ -171,22 +171,30 @@ function firstLine(text: string): string {
 
 /** A short plain-text table of the report (medians in ms, [p10–p90]). */
 export function formatTable(report: BenchReport): string {
-  const rows = [['benchmark', 'case', 'frames', 'GPU frame ms', 'wall ms', 'slowest stages ms']];
-  for (const result of report.results) {
+  const header = [
+    'benchmark',
+    'case',
+    'frames',
+    'GPU frame ms',
+    'wall ms',
+    'encode ms',
+    'stages ms',
+  ];
+  const rows = [header];
+  const failed = (name: string, what: string, error: string) => {
     // WebGPU messages run over several lines: the table shows the first, bench.json all.
-    if (result.error)
-      rows.push([result.name, `FAILED: ${firstLine(result.error)}`, '', '', '', '']);
+    const row = [name, what, 'FAILED', firstLine(error)];
+    rows.push(row.concat(Array<string>(header.length - row.length).fill('')));
+  };
+  for (const result of report.results) {
+    if (result.error) failed(result.name, '(whole benchmark)', result.error);
     for (const c of result.cases) {
-      if (c.error) rows.push([result.name, c.name, 'FAILED', firstLine(c.error), '', '']);
-      else
-        rows.push([
-          result.name,
-          c.name,
-          `${c.frames}`,
-          ms(c.gpuMs['frame']),
-          ms(c.wallMs),
-          stages(c),
-        ]);
+      if (c.error) failed(result.name, c.name, c.error);
+      else {
+        const encode = c.encodeMs?.median.toFixed(3) ?? '-';
+        const row = [result.name, c.name, `${c.frames}`, ms(c.gpuMs['frame']), ms(c.wallMs)];
+        rows.push(row.concat(encode, stages(c)));
+      }
     }
   }
   const widths = rows[0]!.map((_, k) => Math.max(...rows.map((r) => r[k]!.length)));

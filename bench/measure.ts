@@ -19,6 +19,8 @@ export interface FrameSamples {
   gpu: SampleSet;
   /** Wall ms per measured frame. */
   wall: number[];
+  /** CPU ms per measured frame spent recording commands (createCommandEncoder to finish). */
+  encode: number[];
 }
 
 /** Longest wait for one frame before the case is declared stuck (the first compiles pipelines). */
@@ -38,6 +40,7 @@ export async function measureFrames(
 ): Promise<FrameSamples> {
   const gpu = new SampleSet();
   const wall: number[] = [];
+  const encode: number[] = [];
   const started = performance.now();
   const total = settings.warmup + settings.frames;
   for (let i = 0; i < total; i++) {
@@ -51,7 +54,9 @@ export async function measureFrames(
     if (timer) timer.span(encoder, 'frame', () => encodeFrame(encoder, i, timer));
     else encodeFrame(encoder, i, undefined);
     timer?.resolve(encoder);
-    device.queue.submit([encoder.finish()]);
+    const commands = encoder.finish();
+    const encoded = performance.now();
+    device.queue.submit([commands]);
     const limit = first ? FIRST_FRAME_TIMEOUT_SECONDS : FRAME_TIMEOUT_SECONDS;
     await withTimeout(device.queue.onSubmittedWorkDone(), limit, `frame ${i}`);
     const t1 = performance.now();
@@ -63,6 +68,7 @@ export async function measureFrames(
     const times = timer ? await withTimeout(timer.read(), FRAME_TIMEOUT_SECONDS, 'timer') : null;
     if (i < settings.warmup) continue;
     wall.push(t1 - t0);
+    encode.push(encoded - t0);
     if (times) gpu.addAll(times);
     const now = performance.now();
     if ((now - started) / 1e3 > settings.caseSeconds || now > settings.deadline) {
@@ -71,5 +77,5 @@ export async function measureFrames(
     }
   }
   if (wall.length === 0) throw new Error('no frame was measured (warm-up used the whole time)');
-  return { gpu, wall };
+  return { gpu, wall, encode };
 }

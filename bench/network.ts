@@ -77,7 +77,7 @@ export async function benchNetworkCase(
     ? createGpuTimer(device, graph.nodes.length + 1)
     : undefined;
   try {
-    const { gpu, wall } = await measureFrames(device, timer, settings, (encoder, _i, t) => {
+    const { gpu, wall, encode } = await measureFrames(device, timer, settings, (encoder, _i, t) => {
       network.run(encoder, input, c.perNode && t ? { timer: t } : {});
     });
     const gpuMs = gpu.summaries();
@@ -106,6 +106,7 @@ export async function benchNetworkCase(
       frames: wall.length,
       gpuMs,
       wallMs: summarize(wall),
+      encodeMs: summarize(encode),
       derived,
     };
   } finally {

@@ -69,6 +69,8 @@ export interface BenchCase {
   gpuMs: Record<string, Summary>;
   /** CPU wall time per frame in ms: encode + submit + wait for the queue. */
   wallMs?: Summary;
+  /** CPU time per frame in ms spent recording the commands (part of wallMs). */
+  encodeMs?: Summary;
   /** Derived numbers (throughput, counts), named with their unit. */
   derived?: Record<string, number>;
   /** Set when this case failed; the other cases still ran. */

@@ -140,7 +140,7 @@ export async function benchUpscalerCase(
   });
   const params = defaultFrameParams();
   try {
-    const { gpu, wall } = await measureFrames(device, timer, settings, (encoder, i) => {
+    const { gpu, wall, encode } = await measureFrames(device, timer, settings, (encoder, i) => {
       upscaler.dispatch(encoder, {
         ...params,
         ...textures[i % INPUT_SETS]!,
@@ -166,6 +166,7 @@ export async function benchUpscalerCase(
       frames: wall.length,
       gpuMs,
       wallMs: summarize(wall),
+      encodeMs: summarize(encode),
       ...(frameMs
         ? { derived: { displayMegapixelsPerSecond: displayPixels / (frameMs * 1e3) } }
         : {}),

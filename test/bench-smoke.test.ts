@@ -122,6 +122,10 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       const what = `${result.name} / ${c.name}`;
       assert.equal(c.frames, frames, what);
       assertSummary(c.wallMs, frames, `${what} wallMs`);
+      if (result.name !== 'render') {
+        assertSummary(c.encodeMs, frames, `${what} encodeMs`);
+        assert.ok(c.encodeMs!.min <= c.wallMs!.max, `${what}: encoding outside the frame`);
+      }
       // The data engine submits its own passes: wall time only.
       if (!timestamps || result.name === 'render') continue;
       assertSummary(c.gpuMs['frame'], frames, `${what} gpuMs.frame`);
