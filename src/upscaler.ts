@@ -115,7 +115,10 @@ export interface Upscaler {
   jitter(frameIndex: number): [number, number];
   /** Records one frame into `encoder`. */
   dispatch(encoder: GPUCommandEncoder, inputs: DispatchInputs): void;
-  /** Changes sizes (reallocates; the next frame is a reset). */
+  /**
+   * Changes sizes (reallocates; the next frame is a reset). Without `renderSize`, the render size
+   * follows the options' `quality` (default Performance).
+   */
   resize(displaySize: Size, renderSize?: Size): void;
   destroy(): void;
 }
