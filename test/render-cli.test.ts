@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSequence } from '../src/io/sequence.ts';
+import { createSequenceWriter, openSequence } from '../src/io/sequence.ts';
+import { createSceneRenderer, sceneFrameSource } from '../src/scene/renderer.ts';
+import { testGpu } from './helpers/gpu.ts';
 import { readPng } from '../src/io/png.ts';
 
 const uplift = (args: string[]) =>
@@ -55,4 +57,38 @@ test('uplift render: bad input is one clear line', () => {
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   }
   assert.ok(!existsSync(join(tmpdir(), 'uplift-never-written')));
+});
+
+test('determinism: the same seed writes byte-identical sequence files', async () => {
+  const { device } = await testGpu();
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-determinism-'));
+  try {
+    const write = async (name: string) => {
+      const renderer = createSceneRenderer(device, {
+        scene: 'fence',
+        displaySize: [32, 24],
+        samples: 2,
+        frames: 2,
+        seed: 4,
+      });
+      const source = sceneFrameSource(renderer);
+      const writer = await createSequenceWriter(join(dir, name), renderer.header);
+      for (let i = 0; i < 2; i++)
+        await writer.writeFrame(i, source.frameParams(i), await source.readFrame(i));
+      await writer.finish();
+      renderer.destroy();
+      return join(dir, name);
+    };
+    const [a, b] = [await write('a'), await write('b')];
+    const files = (root: string) =>
+      (readdirSync(root, { recursive: true }) as string[])
+        .filter((f) => statSync(join(root, f)).isFile())
+        .sort();
+    assert.deepEqual(files(a), files(b));
+    assert.ok(files(a).length >= 11, 'sequence.json and 5 roles × 2 frames');
+    for (const f of files(a))
+      assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
