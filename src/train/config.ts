@@ -7,8 +7,7 @@ import type { GraphDescription } from '../nn/graph.ts';
 import { NETWORK_V1, inputMultiple } from '../nn/graph.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
-import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
-import type { ClipDataConfig } from './clips.ts';
+
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /** Networks a run can train, by name. */
@@ -21,6 +20,23 @@ export const NETWORKS: Record<string, GraphDescription> = { v1: NETWORK_V1, tiny
  * that needs no frame pipeline.
  */
 export type TrainTask = 'frames' | 'teacher';
+
+/** Where training clips come from (h9's clip sampler, src/train/data/clips.ts). */
+export interface ClipDataConfig {
+  /**
+   * `scenes`: the data engine on the TRAIN split (validation: the VALIDATION split's procedural
+   * entries); `sequences`: crops of the directories in `paths`; `analytic`: the CPU test sequence.
+   */
+  readonly source: 'scenes' | 'sequences' | 'analytic';
+  /** Sequence directories (source `sequences`). */
+  readonly paths: readonly string[];
+  /** Display / render ratio, or a list drawn from per clip (one model serving several modes). */
+  readonly ratio: number | readonly number[];
+  /** Frames per clip, warm-up included. */
+  readonly clipFrames: number;
+  /** Ground-truth samples per display pixel. */
+  readonly referenceSamples: number;
+}
 
 export interface TrainConfig {
   readonly network: string;
@@ -67,16 +83,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   warmupSteps: 50,
   finalRatio: 0.05,
   adam: DEFAULT_ADAM,
-  data: {
-    source: 'scenes',
-    paths: [],
-    scenes: Object.keys(PROCEDURAL_SCENES),
-    ratio: 2,
-    clipFrames: 6,
-    referenceSamples: 16,
-    sequences: 20,
-    sequenceFrames: 60,
-  },
+  data: { source: 'scenes', paths: [], ratio: 2, clipFrames: 6, referenceSamples: 16 },
   frame: 'gpu',
   clipsPerStep: 2,
   validationClips: 8,
@@ -171,23 +178,14 @@ export function resolveTrainConfig(
   if (data.source === 'sequences' && data.paths.length === 0) {
     throw new InputError('training config: data.source "sequences" needs data.paths');
   }
-  if (
-    !Array.isArray(data.scenes) ||
-    data.scenes.length === 0 ||
-    data.scenes.some((n) => !(n in PROCEDURAL_SCENES))
-  ) {
+  const ratios = typeof data.ratio === 'number' ? [data.ratio] : data.ratio;
+  if (!Array.isArray(ratios) || ratios.length === 0 || !ratios.every((r) => r >= 1 && r <= 3)) {
     throw new InputError(
-      `training config: data.scenes must list built-in scenes (${Object.keys(PROCEDURAL_SCENES).join(', ')}), got ${JSON.stringify(data.scenes)}`,
+      `training config: data.ratio must be a ratio in [1, 3] or a list of them, got ${JSON.stringify(data.ratio)}`,
     );
   }
-  if (!(data.ratio >= 1 && data.ratio <= 3))
-    throw new InputError(`training config: data.ratio must be in [1, 3], got ${data.ratio}`);
   positiveInt('data.clipFrames', data.clipFrames);
   positiveInt('data.referenceSamples', data.referenceSamples);
-  positiveInt('data.sequences', data.sequences);
-  if (positiveInt('data.sequenceFrames', data.sequenceFrames) < data.clipFrames) {
-    throw new InputError('training config: data.sequenceFrames must be at least data.clipFrames');
-  }
   if (!Number.isInteger(merged.warmup) || merged.warmup < 0 || merged.warmup >= data.clipFrames) {
     throw new InputError(
       `training config: warmup must be an integer in [0, data.clipFrames), got ${merged.warmup}`,

@@ -25,7 +25,10 @@ import { trainFixedBatch } from './fixed-batch.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
 import { createGpuClipTrainer } from './bptt-gpu.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';
-import { createClipSampler } from './clips.ts';
+import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
+import { VALIDATION } from './splits.ts';
+import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
+import { prepareClipCpu } from './bptt-cpu.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
 
@@ -124,6 +127,49 @@ function teacherTask(
 }
 
 /**
+ * Clips of a run from h9's sampler (`clip(index)` is pure in (seed, index), so resumed runs see
+ * the same data), in the CPU form both BPTT paths take. Validation draws from the VALIDATION split's
+ * procedural entries (other layouts and held-out scene/path pairs; glTF entries need
+ * ../shared/assets, which the GPU machine lacks) or, for the other sources, another seed.
+ */
+function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
+  const { data } = config;
+  const sources: ClipSourceSpec[] =
+    data.source === 'sequences'
+      ? [{ kind: 'sequences', weight: 1, dirs: data.paths }]
+      : data.source === 'analytic'
+        ? [{ kind: 'analytic', weight: 1 }]
+        : split === 'train'
+          ? [{ kind: 'scenes', weight: 1 }]
+          : [
+              {
+                kind: 'scenes',
+                weight: 1,
+                entries: VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES),
+              },
+            ];
+  const sampler = createClipSampler(device, {
+    displaySize: [config.size[0], config.size[1]],
+    ratio: data.ratio,
+    clipLength: data.clipFrames,
+    samples: data.referenceSamples,
+    seed: split === 'train' ? config.seed : config.seed + 1_000_003,
+    sources,
+  });
+  return {
+    async sample(index: number): Promise<ClipFrameCpu[]> {
+      const clip = await sampler.clip(index);
+      try {
+        return prepareClipCpu(clip.header, await readClipFrames(device, clip));
+      } finally {
+        clip.destroy();
+      }
+    },
+    destroy: () => sampler.destroy(),
+  };
+}
+
+/**
  * The frames task: `clipsPerStep` clips per step (loss weights divided by that count, so the
  * gradient is the mean), BPTT through the neural frame, then Adam. Validation: the clip loss on
  * `validationClips` held-out clips (a sampler with another seed: other layouts and motion).
@@ -133,8 +179,8 @@ function framesTask(
   config: TrainConfig,
   trainable: TrainableNetwork,
 ): TrainingTask {
-  const sampler = createClipSampler(device, config.seed, config.size, config.data);
-  const heldOut = createClipSampler(device, config.seed + 1_000_003, config.size, config.data);
+  const sampler = clipSource(device, config, 'train');
+  const heldOut = clipSource(device, config, 'validation');
   const k = config.clipsPerStep;
   const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
   const gradient = (clip: ClipFrameCpu[], options: ClipGradientOptions) =>
@@ -270,7 +316,9 @@ export async function train(
       step,
       seed: config.seed,
       config,
-      ...(config.task === 'frames' ? { qualityRatio: config.data.ratio } : {}),
+      ...(config.task === 'frames' && typeof config.data.ratio === 'number'
+        ? { qualityRatio: config.data.ratio }
+        : {}),
       metadata: {
         task: config.task,
         steps: step,
