@@ -24,6 +24,7 @@ async function writeTestGlb(path: string): Promise<void> {
   const material = doc
     .createMaterial('masked')
     .setBaseColorTexture(texture)
+    .setOcclusionTexture(texture)
     .setAlphaMode('MASK')
     .setAlphaCutoff(0.3)
     .setDoubleSided(true)
@@ -114,6 +115,10 @@ test('glTF: hierarchy, TRS animation (LINEAR, STEP), materials and textures', as
     assert.deepEqual([texture.width, texture.height, texture.srgb], [2, 2, true]);
     assert.deepEqual(Array.from(texture.levels[0]!.subarray(0, 8)), [255, 0, 0, 255, 0, 255, 0, 0]);
     assert.equal(texture.levels.length, 2);
+    // The same image as occlusion is data (linear), a texture of its own.
+    const occlusion = scene.textures[m.occlusionTexture!]!;
+    assert.equal(occlusion.srgb, false);
+    assert.notEqual(m.occlusionTexture, m.baseColorTexture);
     assert.equal(scene.meshes[quad.mesh]!.tangents!.length, 16);
     // Focus: the quad's bounds at t = 0 (x 1..3, y 2..4, z 3).
     assert.ok(

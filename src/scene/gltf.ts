@@ -203,6 +203,7 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
         normalTexture: textureFor(m.getNormalTexture(), false),
         metallicRoughnessTexture: textureFor(m.getMetallicRoughnessTexture(), false),
         emissiveTexture: textureFor(m.getEmissiveTexture(), true),
+        occlusionTexture: textureFor(m.getOcclusionTexture(), false),
       });
     }
     for (const key of Object.keys(props) as Array<keyof Material>)

@@ -53,6 +53,8 @@ struct Object {
 @group(2) @binding(2) var metallicRoughnessTexture: texture_2d<f32>;
 @group(2) @binding(3) var emissiveTexture: texture_2d<f32>;
 @group(2) @binding(4) var materialSampler: sampler;
+// R = ambient occlusion (glTF occlusionTexture).
+@group(2) @binding(5) var occlusionTexture: texture_2d<f32>;
 @group(3) @binding(0) var shadowMap: texture_depth_2d;
 @group(3) @binding(1) var shadowSampler: sampler_comparison;
 
@@ -118,6 +120,7 @@ fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
   let base = object.baseColor * textureSampleBias(baseColorTexture, materialSampler, in.uv, bias);
   let normalSample = textureSampleBias(normalTexture, materialSampler, in.uv, bias).xyz;
   let mr = textureSampleBias(metallicRoughnessTexture, materialSampler, in.uv, bias);
+  let occlusion = textureSampleBias(occlusionTexture, materialSampler, in.uv, bias).r;
   let emissive = object.emissiveReactive.rgb *
     textureSampleBias(emissiveTexture, materialSampler, in.uv, bias).rgb;
   if (base.a < object.material.z) {
@@ -157,7 +160,7 @@ fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
   let specular = distribution * visibility * fresnel;
   let diffuse = base.rgb * (1.0 - metallic) / PI;
   let direct = (diffuse + specular) * frame.lightColor.rgb * nl * sunVisibility(in.worldPos, n);
-  let ambient = frame.ambient.rgb * (base.rgb * (1.0 - metallic) + f0 * 0.5);
+  let ambient = frame.ambient.rgb * (base.rgb * (1.0 - metallic) + f0 * 0.5) * occlusion;
   return vec4f(direct + ambient + emissive, base.a);
 }
 

@@ -217,7 +217,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
   });
   const materialLayout = device.createBindGroupLayout({
     entries: [
-      ...[0, 1, 2, 3].map((binding) => ({
+      ...[0, 1, 2, 3, 5].map((binding) => ({
         binding,
         visibility: GPUShaderStage.FRAGMENT,
         texture: { sampleType: 'float' as const },
@@ -239,8 +239,10 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         pick(m.normalTexture, flatNormal),
         pick(m.metallicRoughnessTexture, whiteData),
         pick(m.emissiveTexture, white),
+        pick(m.occlusionTexture, whiteData),
       ]
-        .map((t, binding): GPUBindGroupEntry => ({ binding, resource: t.createView() }))
+        // Bindings 0–3 and 5 are textures (4 is the sampler).
+        .map((t, k): GPUBindGroupEntry => ({ binding: k < 4 ? k : 5, resource: t.createView() }))
         .concat([{ binding: 4, resource: sampler }]),
     });
   });

@@ -46,6 +46,8 @@ export interface Material {
   normalScale?: number;
   /** G = roughness, B = metallic (glTF). */
   metallicRoughnessTexture?: number;
+  /** R = ambient occlusion, applied to the ambient term (glTF occlusionTexture, strength 1). */
+  occlusionTexture?: number;
   roughness: number;
   metallic: number;
   /** Linear emitted radiance (HDR allowed). */
