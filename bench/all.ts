@@ -178,6 +178,7 @@ export function formatTable(report: BenchReport): string {
     'GPU frame ms',
     'wall ms',
     'encode ms',
+    'pipelined ms',
     'stages ms',
   ];
   const rows = [header];
@@ -192,8 +193,9 @@ export function formatTable(report: BenchReport): string {
       if (c.error) failed(result.name, c.name, c.error);
       else {
         const encode = c.encodeMs?.median.toFixed(3) ?? '-';
+        const pipelined = c.pipelinedMs?.toFixed(3) ?? '-';
         const row = [result.name, c.name, `${c.frames}`, ms(c.gpuMs['frame']), ms(c.wallMs)];
-        rows.push(row.concat(encode, stages(c)));
+        rows.push(row.concat(encode, pipelined, stages(c)));
       }
     }
   }

@@ -77,9 +77,14 @@ export async function benchNetworkCase(
     ? createGpuTimer(device, graph.nodes.length + 1)
     : undefined;
   try {
-    const { gpu, wall, encode } = await measureFrames(device, timer, settings, (encoder, _i, t) => {
-      network.run(encoder, input, c.perNode && t ? { timer: t } : {});
-    });
+    const { gpu, wall, encode, pipelined } = await measureFrames(
+      device,
+      timer,
+      settings,
+      (encoder, _i, t) => {
+        network.run(encoder, input, c.perNode && t ? { timer: t } : {});
+      },
+    );
     const gpuMs = gpu.summaries();
     const pixels = width * height;
     const derived: Record<string, number> = {
@@ -107,6 +112,7 @@ export async function benchNetworkCase(
       gpuMs,
       wallMs: summarize(wall),
       encodeMs: summarize(encode),
+      ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
       derived,
     };
   } finally {

@@ -71,6 +71,8 @@ export interface BenchCase {
   wallMs?: Summary;
   /** CPU time per frame in ms spent recording the commands (part of wallMs). */
   encodeMs?: Summary;
+  /** Wall ms per frame with the frames submitted back to back and one wait at the end. */
+  pipelinedMs?: number;
   /** Derived numbers (throughput, counts), named with their unit. */
   derived?: Record<string, number>;
   /** Set when this case failed; the other cases still ran. */

@@ -140,15 +140,20 @@ export async function benchUpscalerCase(
   });
   const params = defaultFrameParams();
   try {
-    const { gpu, wall, encode } = await measureFrames(device, timer, settings, (encoder, i) => {
-      upscaler.dispatch(encoder, {
-        ...params,
-        ...textures[i % INPUT_SETS]!,
-        jitter: upscaler.jitter(i),
-        reset: i === 0,
-        frameTimeDelta: 1 / 60,
-      });
-    });
+    const { gpu, wall, encode, pipelined } = await measureFrames(
+      device,
+      timer,
+      settings,
+      (encoder, i) => {
+        upscaler.dispatch(encoder, {
+          ...params,
+          ...textures[i % INPUT_SETS]!,
+          jitter: upscaler.jitter(i),
+          reset: i === 0,
+          frameTimeDelta: 1 / 60,
+        });
+      },
+    );
     const gpuMs = gpu.summaries();
     const displayPixels = c.displaySize[0] * c.displaySize[1];
     const frameMs = gpuMs['frame']?.median;
@@ -167,6 +172,7 @@ export async function benchUpscalerCase(
       gpuMs,
       wallMs: summarize(wall),
       encodeMs: summarize(encode),
+      ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
       ...(frameMs
         ? { derived: { displayMegapixelsPerSecond: displayPixels / (frameMs * 1e3) } }
         : {}),

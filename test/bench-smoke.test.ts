@@ -125,6 +125,7 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       if (result.name !== 'render') {
         assertSummary(c.encodeMs, frames, `${what} encodeMs`);
         assert.ok(c.encodeMs!.min <= c.wallMs!.max, `${what}: encoding outside the frame`);
+        assert.ok(c.pipelinedMs! > 0 && Number.isFinite(c.pipelinedMs), `${what} pipelinedMs`);
       }
       // The data engine submits its own passes: wall time only.
       if (!timestamps || result.name === 'render') continue;
