@@ -13,6 +13,7 @@ export const OBJECT_UNIFORM_BYTES = 256;
 
 export const RASTERIZER_WGSL = /* wgsl */ `
 const PI = 3.14159265358979;
+const MAX_RADIANCE = 16384.0;
 
 struct Frame {
   // Jittered projection · view: where triangles land in the target.
@@ -127,7 +128,7 @@ fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
     discard;
   }
   if (object.uvFlags.z > 0.5) {
-    return vec4f(base.rgb + emissive, base.a);
+    return vec4f(min(base.rgb + emissive, vec3f(MAX_RADIANCE)), base.a);
   }
   var n = normalize(in.normal);
   if (!frontFacing) {
@@ -161,7 +162,8 @@ fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
   let diffuse = base.rgb * (1.0 - metallic) / PI;
   let direct = (diffuse + specular) * frame.lightColor.rgb * nl * sunVisibility(in.worldPos, n);
   let ambient = frame.ambient.rgb * (base.rgb * (1.0 - metallic) + f0 * 0.5) * occlusion;
-  return vec4f(direct + ambient + emissive, base.a);
+  // Grazing GGX peaks can exceed half-float range: keep highlights HDR but finite.
+  return vec4f(min(direct + ambient + emissive, vec3f(MAX_RADIANCE)), base.a);
 }
 
 struct ShadowOut {
