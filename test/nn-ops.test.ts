@@ -318,29 +318,37 @@ test('f16 tensors: every op reads and writes f16 within half rounding of the CPU
   assert.deepEqual([...(await readGpuTensor(device, cat)).data], [...b.data, ...aHalf]);
 });
 
-test('weighted ops read concat(input, input2) in place (input2 in f16)', async () => {
+test('weighted ops read concat(input, input2) in place and add a residual (fused nodes)', async () => {
   const { device } = await testGpu();
   let seed = 900;
   for (const [opName, op] of Object.entries(weightedOps)) {
-    const a = randomTensor(3, 6, 10, seed++);
-    const b = randomTensor(2, 6, 10, seed++);
-    const bHalf = tensorFrom(b, Float32Array.from(b.data, toHalf));
-    const weight = randomArray(5 * 7 * op.taps, seed++);
-    const bias = randomArray(7, seed++);
-    const expected = op.cpu(concatCpu([a, bHalf]), weight, bias, 'relu');
-    const output = createGpuTensor(device, expected);
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    op.gpu(device, pass, {
-      input: uploadTensor(device, a),
-      input2: uploadTensor(device, b, 'b', 'f16'),
-      weight: createStorageBuffer(device, weight),
-      bias: createStorageBuffer(device, bias),
-      output,
-      activation: 'relu',
-    });
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    assertClose(await readGpuTensor(device, output), expected, `${opName} with input2`);
+    for (const split of [true, false]) {
+      const a = randomTensor(split ? 3 : 5, 6, 10, seed++);
+      const b = randomTensor(2, 6, 10, seed++);
+      // input2 is f16: the GPU reads it rounded.
+      const bHalf = tensorFrom(b, Float32Array.from(b.data, toHalf));
+      const weight = randomArray(5 * 7 * op.taps, seed++);
+      const bias = randomArray(7, seed++);
+      const convolved = op.cpu(split ? concatCpu([a, bHalf]) : a, weight, bias, 'relu');
+      const residual = randomTensor(7, convolved.height, convolved.width, seed++);
+      const expected = addCpu(convolved, residual, 'leaky');
+      const output = createGpuTensor(device, expected);
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      op.gpu(device, pass, {
+        input: uploadTensor(device, a),
+        ...(split ? { input2: uploadTensor(device, b, 'b', 'f16') } : {}),
+        residual: uploadTensor(device, residual),
+        residualActivation: 'leaky',
+        weight: createStorageBuffer(device, weight),
+        bias: createStorageBuffer(device, bias),
+        output,
+        activation: 'relu',
+      });
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const what = `${opName} ${split ? 'with input2 and' : 'with'} residual`;
+      assertClose(await readGpuTensor(device, output), expected, what);
+    }
   }
 });

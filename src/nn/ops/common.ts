@@ -21,9 +21,10 @@ export interface NnOpKernel {
   readonly label: string;
   /**
    * WGSL for these element types of the tensors it binds: [a, b, output] for add, [source,
-   * output] for concat, [input, output] or [input, output, input2] for the weighted ops.
+   * output] for concat, [input, output, input2?, residual?] for the weighted ops (undefined where
+   * an optional tensor is not bound).
    */
-  getShaderSource(dtypes: readonly TensorDtype[]): string;
+  getShaderSource(dtypes: readonly (TensorDtype | undefined)[]): string;
   /** Workgroups covering `output`. */
   dispatchSize(output: TensorShape): [number, number, number];
 }
@@ -41,19 +42,20 @@ export interface PreparedDispatch {
 
 /**
  * Builds the pipeline (cached per device; its WGSL specialised to the element types of `tensors`),
- * uniform buffer and bind group of one dispatch. `buffers` bind from @binding(1), in order.
+ * uniform buffer and bind group of one dispatch. `buffers[i]` binds to @binding(i + 1); undefined
+ * entries (optional tensors not used) bind nothing.
  */
 export function prepareDispatch(
   device: GPUDevice,
   kernel: NnOpKernel,
-  tensors: readonly GpuTensor[],
+  tensors: readonly (GpuTensor | undefined)[],
   workgroups: [number, number, number],
-  buffers: readonly GPUBuffer[],
+  buffers: readonly (GPUBuffer | undefined)[],
   uniforms: ArrayBuffer,
 ): PreparedDispatch {
-  const dtypes = tensors.map(dtypeOf);
+  const dtypes = tensors.map((t) => (t ? dtypeOf(t) : undefined));
   const { pipeline } = createKernel(device, {
-    label: `${kernel.label} ${dtypes.join(' ')}`,
+    label: `${kernel.label} ${dtypes.map((d) => d ?? '-').join(' ')}`,
     code: kernel.getShaderSource(dtypes),
   });
   const padded = new Uint32Array(Math.max(4, Math.ceil(uniforms.byteLength / 16) * 4));
@@ -67,10 +69,9 @@ export function prepareDispatch(
   const group = device.createBindGroup({
     label: kernel.label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: [uniformBuffer, ...buffers].map((buffer, binding) => ({
-      binding,
-      resource: { buffer },
-    })),
+    entries: [uniformBuffer, ...buffers].flatMap((buffer, binding) =>
+      buffer ? [{ binding, resource: { buffer } }] : [],
+    ),
   });
   return {
     label: kernel.label,
@@ -105,25 +106,26 @@ export const PIXEL_TILE = 8;
 export const CHANNEL_BLOCK = 4;
 
 /** The `enable f16;` directive when any tensor is f16 (it must open the module). */
-export function wgslEnables(dtypes: readonly TensorDtype[]): string {
+export function wgslEnables(dtypes: readonly (TensorDtype | undefined)[]): string {
   return dtypes.includes('f16') ? 'enable f16;\n' : '';
 }
 
 /**
- * Bindings, uniforms and helpers of the weighted ops, for the element types of their tensors:
- * [input, output] or [input, output, input2] (weights, bias and arithmetic are f32). With input2
- * the op reads the channel concatenation of input and input2 (`split` = input's channels), which
- * spares the network a concat pass and its buffer. `inputAt(ci, p)` reads input channel ci at
- * pixel p of the plane. A thread owns output pixel (x, y) and output channels co0..co0+3;
- * `weights4` reads the 4 weights of those channels (stride apart, clamped to the last channel),
- * `finish` adds bias, activates and writes.
+ * Bindings, uniforms and helpers of the weighted ops, for the element types of their tensors
+ * [input, output, input2?, residual?] (weights, bias and arithmetic are f32). With input2 the op
+ * reads the channel concatenation of input and input2 (`split` = input's channels); with residual
+ * it adds that tensor (output's shape) after its activation and applies a second activation —
+ * fused concat and add nodes, which spare the network their passes and buffers. `inputAt(ci, p)`
+ * reads input channel ci at pixel p of the plane. A thread owns output pixel (x, y) and output
+ * channels co0..co0+3; `weights4` reads the 4 weights of those channels (stride apart, clamped to
+ * the last channel), `finish` adds bias, activates, adds the residual and writes.
  */
-export function wgslWeighted(dtypes: readonly TensorDtype[]): string {
-  const [input, output, input2] = dtypes;
+export function wgslWeighted(dtypes: readonly (TensorDtype | undefined)[]): string {
+  const [input, output, input2, residual] = dtypes;
   return /* wgsl */ `${wgslEnables(dtypes)}
 struct Params {
   inChannels: u32, outChannels: u32, inHeight: u32, inWidth: u32,
-  outHeight: u32, outWidth: u32, activation: u32, split: u32,
+  outHeight: u32, outWidth: u32, activation: u32, split: u32, residualActivation: u32,
 }
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> input: array<${input}>;
@@ -131,6 +133,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> output: array<${output}>;
 ${input2 ? `@group(0) @binding(5) var<storage, read> input2: array<${input2}>;` : ''}
+${residual ? `@group(0) @binding(6) var<storage, read> residual: array<${residual}>;` : ''}
 fn inputAt(ci: u32, p: u32) -> f32 {
   let plane = u.inHeight * u.inWidth;
   ${input2 ? 'if (ci >= u.split) { return f32(input2[(ci - u.split) * plane + p]); }' : ''}
@@ -148,9 +151,16 @@ fn weights4(index0: u32, stride: u32, co0: u32) -> vec4f {
 fn finish(sum: vec4f, co0: u32, x: u32, y: u32) {
   let b = vec4f(bias[channelOf(co0, 0u)], bias[channelOf(co0, 1u)], bias[channelOf(co0, 2u)],
                 bias[channelOf(co0, 3u)]);
-  let v = activate(sum + b, u.activation);
+  var v = activate(sum + b, u.activation);
   let plane = u.outHeight * u.outWidth;
   let p = y * u.outWidth + x;
+  ${
+    residual
+      ? `var r = vec4f(0.0);
+  for (var k = 0u; k < 4u; k++) { r[k] = f32(residual[channelOf(co0, k) * plane + p]); }
+  v = activate(v + r, u.residualActivation);`
+      : ''
+  }
   for (var k = 0u; k < 4u; k++) {
     if (co0 + k < u.outChannels) { output[(co0 + k) * plane + p] = ${output}(v[k]); }
   }
@@ -194,6 +204,12 @@ export interface WeightedOpArgs {
   readonly input: GpuTensor;
   /** If given, the op reads concat(input, input2) along channels (same height and width). */
   readonly input2?: GpuTensor;
+  /**
+   * If given (output's shape), output = residualActivation(activation(op + bias) + residual): a
+   * following add node fused in.
+   */
+  readonly residual?: GpuTensor;
+  readonly residualActivation?: Activation;
   /** The op's weight tensor (layout per the contract), array<f32>. */
   readonly weight: GPUBuffer;
   /** [Cout], array<f32>. */
@@ -226,8 +242,13 @@ export function prepareWeighted(
   outShape: TensorShape,
   weightLength: number,
 ): PreparedDispatch {
-  const { output, input2 } = args;
+  const { output, input2, residual } = args;
   const input = weightedInput(args);
+  if (residual && !sameShape(residual, output)) {
+    throw new RangeError(
+      `${kernel.label}: residual ${shapeString(residual)} differs from output ${shapeString(output)}`,
+    );
+  }
   if (!sameShape(outShape, output)) {
     throw new RangeError(
       `${kernel.label}: input ${shapeString(input)} gives ${shapeString(outShape)}, output is ${shapeString(output)}`,
@@ -247,9 +268,16 @@ export function prepareWeighted(
     u32(output.width),
     u32(activationCode(args.activation)),
     u32(args.input.channels),
+    u32(activationCode(args.residualActivation)),
   ]);
-  const tensors = [args.input, output, ...(input2 ? [input2] : [])];
-  const buffers = [args.input.buffer, args.weight, args.bias, output.buffer];
-  if (input2) buffers.push(input2.buffer);
+  const tensors = [args.input, output, input2, residual];
+  const buffers = [
+    args.input.buffer,
+    args.weight,
+    args.bias,
+    output.buffer,
+    input2?.buffer,
+    residual?.buffer,
+  ];
   return prepareDispatch(device, kernel, tensors, kernel.dispatchSize(output), buffers, uniforms);
 }

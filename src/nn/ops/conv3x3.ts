@@ -22,7 +22,7 @@ const HALO = PIXEL_TILE + 2;
 
 // Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
 // OUT_BLOCK output channels in workgroup memory; every input value read from it then feeds 8 FMAs.
-const code = (dtypes: readonly TensorDtype[]) => /* wgsl */ `${wgslWeighted(dtypes)}
+const code = (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
 var<workgroup> tile: array<f32, ${CHANNEL_STEP * HALO * HALO}>;
