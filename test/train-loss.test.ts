@@ -7,7 +7,16 @@ import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 import { checkGradient, describeGradCheck, randomReal } from '../src/train/grad-check.ts';
 import { frameLossCpu, type LossWeights } from '../src/train/losses/frame-loss-cpu.ts';
 import { createFrameLoss } from '../src/train/losses/frame-loss.ts';
-import { createGpuImage, readGpuImage, type GpuImage } from '../src/gpu/gpu-image.ts';
+import {
+  createGpuImage,
+  readGpuImage,
+  uploadGpuImage,
+  type GpuImage,
+} from '../src/gpu/gpu-image.ts';
+import {
+  encodeTonemapReference,
+  tonemapReferenceCpu,
+} from '../src/train/losses/tonemap-reference.ts';
 import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../src/train/reduce.ts';
 import { createTensorL1, tensorL1Cpu } from '../src/train/losses/tensor-l1.ts';
@@ -159,4 +168,33 @@ test('tensor L1 loss on the GPU matches the CPU reference (value and gradient)',
   assert.ok(Math.abs(got[1]! - cpu.loss) <= 1e-5 * cpu.loss, `L1 GPU ${got[1]}, CPU ${cpu.loss}`);
   assert.ok(maxAbsDiff(await readBuffer(device, grad), cpu.grad).max < 1e-9);
   l1.destroy();
+});
+
+test('reference tonemap on the GPU matches the CPU reference (exposure, NaN/Inf/negative → 0)', async () => {
+  const { device } = await testGpu();
+  const [w, h] = [7, 5];
+  const image = {
+    width: w,
+    height: h,
+    channels: 4,
+    data: new Float32Array(randomReal(w * h * 4, 31, -0.5, 20)),
+  };
+  image.data[4] = NaN;
+  image.data[9] = Infinity;
+  const want = tonemapReferenceCpu(image, 1.3);
+  const input = uploadGpuImage(device, image);
+  const output = createGpuImage(device, w, h);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeTonemapReference(device, pass, input, 1.3, output);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const got = (await readGpuImage(device, output)).data;
+  for (let i = 0; i < want.length; i++) {
+    assert.ok(
+      Math.abs(got[i]! - want[i]!) <= 1e-6 + 1e-5 * Math.abs(want[i]!),
+      `[${i}] GPU ${got[i]}, CPU ${want[i]}`,
+    );
+  }
+  assert.equal(got[4], 0);
 });

@@ -9,7 +9,7 @@
  */
 import { createImage, type Image } from '../core/image.ts';
 import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts';
-import { tonemapPixel } from '../core/tonemap.ts';
+import { tonemapReferenceCpu } from './losses/tonemap-reference.ts';
 import { prepareFrameCpu, type PreparedFrameCpu } from '../reference/prepare.ts';
 import { reprojectCpu } from '../reference/reproject.ts';
 import {
@@ -53,25 +53,9 @@ export function prepareClipCpu(
       params: { jitter: params.jitter, reset: params.reset || t === 0 },
       width: images.reference.width,
       height: images.reference.height,
-      reference: tonemappedVec4(images.reference, params.exposure),
+      reference: tonemapReferenceCpu(images.reference, params.exposure),
     };
   });
-}
-
-function tonemappedVec4(reference: Image, exposure: number): Float32Array {
-  const n = reference.width * reference.height;
-  const k = reference.channels;
-  const out = new Float32Array(n * 4);
-  for (let i = 0; i < n; i++) {
-    const fin = (v: number) => (Number.isFinite(v) ? Math.max(v * exposure, 0) : 0);
-    const rgb = tonemapPixel(
-      fin(reference.data[i * k]!),
-      fin(reference.data[i * k + 1]!),
-      fin(reference.data[i * k + 2]!),
-    );
-    out.set([...rgb, 1], i * 4);
-  }
-  return out;
 }
 
 export interface ClipOptions {

@@ -14,9 +14,12 @@ import { encodeKpnFilter } from '../nn/frame/kpn-filter.ts';
 import { encodeBlend } from '../nn/frame/blend.ts';
 import { createNeuralFrameBackward, type NeuralFrameBackward } from '../nn/frame/frame-backward.ts';
 import { encodeGradRoute } from '../nn/backward/accumulate.ts';
-import { FEATURE_CHANNELS, paddedSize } from '../reference/nn/frame.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../reference/nn/frame.ts';
 import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';
+import type { TrainingClip } from './data/clips.ts';
+import { encodePrepare } from '../gpu/passes/prepare.ts';
+import { encodeTonemapReference } from './losses/tonemap-reference.ts';
 import type { ClipGradientOptions } from './bptt.ts';
 import { createFrameLoss, type FrameLoss } from './losses/frame-loss.ts';
 import type { LossValues } from './losses/frame-loss-cpu.ts';
@@ -40,12 +43,12 @@ interface FrameSlot {
 export interface GpuClipTrainer {
   /** Leaves dLoss/d(parameter) in `trainable.grads`; returns the clip loss and its frames'. */
   gradient(
-    clip: readonly ClipFrameCpu[],
+    clip: TrainerClip,
     options: ClipGradientOptions,
   ): Promise<{ loss: number; frames: (LossValues | undefined)[] }>;
   /** Forward only (validation). */
   loss(
-    clip: readonly ClipFrameCpu[],
+    clip: TrainerClip,
     options: ClipGradientOptions,
   ): Promise<{ loss: number; frames: (LossValues | undefined)[] }>;
   destroy(): void;
@@ -57,12 +60,90 @@ interface Shape {
   readonly render: Size;
 }
 
-function shapeOf(clip: readonly ClipFrameCpu[]): Shape {
-  const first = clip[0]!;
+/** What the forward needs to know of a clip frame besides its images. */
+interface FrameMeta {
+  readonly params: NeuralFrameParams;
+  readonly display: Size;
+  readonly render: Size;
+}
+
+/** A clip as the trainer takes it: per-frame metadata, and how to fill the frame slots. */
+interface ClipInput {
+  readonly frames: readonly FrameMeta[];
+  load(encoder: GPUCommandEncoder, slots: readonly FrameSlot[]): void;
+}
+
+/** Either clip form: the CPU references' (prepared on the CPU), or h9's sampler's GPU images. */
+export type TrainerClip = readonly ClipFrameCpu[] | TrainingClip;
+
+function shapeOf(frames: readonly FrameMeta[]): Shape {
+  return { frames: frames.length, display: frames[0]!.display, render: frames[0]!.render };
+}
+
+/** CPU-prepared frames: written to the slots with the queue. */
+function cpuInput(device: GPUDevice, clip: readonly ClipFrameCpu[]): ClipInput {
   return {
-    frames: clip.length,
-    display: [first.width, first.height],
-    render: [first.prepared.color.width, first.prepared.color.height],
+    frames: clip.map((f) => ({
+      params: f.params,
+      display: [f.width, f.height],
+      render: [f.prepared.color.width, f.prepared.color.height],
+    })),
+    load(_encoder, slots) {
+      clip.forEach((frame, t) => {
+        const slot = slots[t]!;
+        writeGpuImage(device, slot.color, frame.prepared.color);
+        writeGpuImage(device, slot.motion, frame.prepared.motion);
+        device.queue.writeBuffer(
+          slot.reference.buffer,
+          0,
+          frame.reference as Float32Array<ArrayBuffer>,
+        );
+      });
+    },
+  };
+}
+
+/**
+ * GPU clip frames (h9's sampler): prepared by h3's prepare pass and the reference tonemapped on
+ * the GPU — no read-back, no CPU work per pixel. Frame 0 is a reset (no history before the clip).
+ */
+function gpuInput(device: GPUDevice, clip: TrainingClip): ClipInput {
+  const { renderSize, displaySize, depthInverted } = clip.header;
+  return {
+    frames: clip.frames.map((f, t) => ({
+      params: { jitter: f.params.jitter, reset: f.params.reset || t === 0 },
+      display: [displaySize[0], displaySize[1]],
+      render: [renderSize[0], renderSize[1]],
+    })),
+    load(encoder, slots) {
+      const pass = encoder.beginComputePass({ label: 'clip prepare' });
+      clip.frames.forEach(({ params, gpu }, t) => {
+        const slot = slots[t]!;
+        // As prepareClipCpu: the previous frame's depth whenever there is one.
+        const previousDepth = t > 0 ? clip.frames[t - 1]!.gpu.depth : undefined;
+        encodePrepare(
+          device,
+          pass,
+          {
+            color: gpu.color,
+            depth: gpu.depth,
+            motion: gpu.motion,
+            reactive: gpu.reactive,
+            ...(previousDepth ? { previousDepth } : {}),
+          },
+          {
+            exposure: params.exposure,
+            motionScale: params.motionScale,
+            depthInverted,
+            cameraNear: params.cameraNear,
+            cameraFar: params.cameraFar,
+          },
+          { color: slot.color, motion: slot.motion },
+        );
+        encodeTonemapReference(device, pass, gpu.reference, params.exposure, slot.reference);
+      });
+      pass.end();
+    },
   };
 }
 
@@ -118,8 +199,9 @@ export function createGpuClipTrainer(
     shape = s;
   };
 
-  /** Uploads the clip and records its forward and loss; returns the command encoder. */
-  const encodeForward = (clip: readonly ClipFrameCpu[], options: ClipGradientOptions) => {
+  /** Loads the clip and records its forward and loss; returns the command encoder. */
+  const encodeForward = (input: ClipInput, options: ClipGradientOptions) => {
+    const clip = input.frames;
     const s = shapeOf(clip);
     if (
       !shape ||
@@ -140,17 +222,8 @@ export function createGpuClipTrainer(
       gradient: options.weights.gradient / lossFrames,
       temporal: options.weights.temporal / lossFrames,
     };
-    clip.forEach((frame, t) => {
-      const slot = slots[t]!;
-      writeGpuImage(device, slot.color, frame.prepared.color);
-      writeGpuImage(device, slot.motion, frame.prepared.motion);
-      device.queue.writeBuffer(
-        slot.reference.buffer,
-        0,
-        frame.reference as Float32Array<ArrayBuffer>,
-      );
-    });
     const encoder = device.createCommandEncoder({ label: 'clip' });
+    input.load(encoder, slots);
     for (const slot of slots) encoder.clearBuffer(slot.dOutput.buffer);
     encoder.clearBuffer(dState!.buffer);
     clip.forEach((frame, t) => {
@@ -206,15 +279,20 @@ export function createGpuClipTrainer(
     return encoder;
   };
 
-  const readLosses = async (clip: readonly ClipFrameCpu[], warmup: number) => {
+  const inputOf = (clip: TrainerClip): ClipInput =>
+    'header' in clip ? gpuInput(device, clip) : cpuInput(device, clip);
+
+  const readLosses = async (clip: readonly FrameMeta[], warmup: number) => {
     const values = await frameLoss!.read();
     const frames = values.map((v, t) => (t < warmup ? undefined : v)).slice(0, clip.length);
     return { loss: frames.reduce((sum, v) => sum + (v?.total ?? 0), 0), frames };
   };
 
   return {
-    async gradient(clip, options) {
-      const encoder = encodeForward(clip, options);
+    async gradient(source, options) {
+      const input = inputOf(source);
+      const clip = input.frames;
+      const encoder = encodeForward(input, options);
       for (let t = clip.length - 1; t >= 0; t--) {
         const frame = clip[t]!;
         const slot = slots[t]!;
@@ -258,9 +336,10 @@ export function createGpuClipTrainer(
       device.queue.submit([encoder.finish()]);
       return readLosses(clip, options.warmup);
     },
-    async loss(clip, options) {
-      device.queue.submit([encodeForward(clip, options).finish()]);
-      return readLosses(clip, options.warmup);
+    async loss(source, options) {
+      const input = inputOf(source);
+      device.queue.submit([encodeForward(input, options).finish()]);
+      return readLosses(input.frames, options.warmup);
     },
     destroy: free,
   };

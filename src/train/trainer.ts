@@ -23,7 +23,7 @@ import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts
 import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
-import { createGpuClipTrainer } from './bptt-gpu.ts';
+import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';
 import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
 import { VALIDATION } from './splits.ts';
@@ -157,10 +157,12 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
     sources,
   });
   return {
-    async sample(index: number): Promise<ClipFrameCpu[]> {
+    /** Runs `use` on clip `index` in the form the frame path takes, then frees the clip. */
+    async with<T>(index: number, use: (clip: TrainerClip) => Promise<T>): Promise<T> {
       const clip = await sampler.clip(index);
       try {
-        return prepareClipCpu(clip.header, await readClipFrames(device, clip));
+        if (config.frame === 'gpu') return await use(clip);
+        return await use(prepareClipCpu(clip.header, await readClipFrames(device, clip)));
       } finally {
         clip.destroy();
       }
@@ -183,10 +185,15 @@ function framesTask(
   const heldOut = clipSource(device, config, 'validation');
   const k = config.clipsPerStep;
   const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
-  const gradient = (clip: ClipFrameCpu[], options: ClipGradientOptions) =>
-    onGpu ? onGpu.gradient(clip, options) : clipGradientGpu(device, trainable, clip, options);
-  const clipLoss = (clip: ClipFrameCpu[], options: ClipGradientOptions) =>
-    onGpu ? onGpu.loss(clip, options) : clipLossGpu(device, trainable, clip, options);
+  // The CPU frame path receives CPU clips (clipSource converts them), the GPU path either form.
+  const gradient = (clip: TrainerClip, options: ClipGradientOptions) =>
+    onGpu
+      ? onGpu.gradient(clip, options)
+      : clipGradientGpu(device, trainable, clip as ClipFrameCpu[], options);
+  const clipLoss = (clip: TrainerClip, options: ClipGradientOptions) =>
+    onGpu
+      ? onGpu.loss(clip, options)
+      : clipLossGpu(device, trainable, clip as ClipFrameCpu[], options);
   const weights = {
     l1: config.loss.l1 / k,
     gradient: config.loss.gradient / k,
@@ -198,9 +205,8 @@ function framesTask(
       for (let step = startStep; step < startStep + steps; step++) {
         let loss = 0;
         for (let c = 0; c < k; c++) {
-          const clip = await sampler.sample(step * k + c);
           const options = { warmup: config.warmup, weights, accumulate: c > 0 };
-          loss += (await gradient(clip, options)).loss;
+          loss += (await sampler.with(step * k + c, (clip) => gradient(clip, options))).loss;
         }
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass({ label: 'Adam' });
@@ -215,8 +221,8 @@ function framesTask(
       if (config.validationClips === 0) return undefined;
       let sum = 0;
       for (let i = 0; i < config.validationClips; i++) {
-        const clip = await heldOut.sample(i);
-        sum += (await clipLoss(clip, { warmup: config.warmup, weights: config.loss })).loss;
+        const options = { warmup: config.warmup, weights: config.loss };
+        sum += (await heldOut.with(i, (clip) => clipLoss(clip, options))).loss;
       }
       return sum / config.validationClips;
     },
