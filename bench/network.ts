@@ -66,7 +66,11 @@ export async function benchNetworkCase(
 ): Promise<BenchCase> {
   const graph = NETWORK_V1;
   const [width, height] = c.size;
-  const network = createNetwork(device, graph, initWeights(graph, 1), { precision: c.precision });
+  // As the neural resolver runs it: inference, intermediates sharing buffers once read.
+  const network = createNetwork(device, graph, initWeights(graph, 1), {
+    precision: c.precision,
+    keepActivations: false,
+  });
   const shape = { channels: graph.inputs[0]!.channels, height, width };
   const input = createGpuTensor(device, shape, 'bench network input');
   const values = createTensor(shape);

@@ -16,7 +16,12 @@ import { NETWORK_V1 } from '../src/nn/graph.ts';
 import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
 import type { TensorDtype } from '../src/nn/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import { createUpscaler, type UpscalerMethod } from '../src/upscaler.ts';
+import {
+  createUpscaler,
+  type Resolver,
+  type Upscaler,
+  type UpscalerMethod,
+} from '../src/upscaler.ts';
 import { measureFrames } from './measure.ts';
 import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -43,7 +48,7 @@ const INPUT_SETS = 3;
 
 /**
  * Smooth, realistic-looking render inputs: a few low-frequency waves per channel with HDR
- * highlights up to ~4, depth in [0.2, 0.8], motion up to ~1.5 render pixels in UV units.
+ * highlights up to ~3, depth in [0.2, 0.8], motion up to ~1.5 render pixels in UV units.
  */
 export function syntheticInputs([width, height]: Size, seed: number): SyntheticInputs {
   const random = mulberry32(seed);
@@ -122,33 +127,35 @@ export async function benchUpscalerCase(
     };
   });
   const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
-  // The neural resolver is passed in, not loaded by path, so that bundles contain it.
-  const resolver =
-    c.method === 'neural'
-      ? await createNeuralResolver(device, {
-          model: { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 1) },
-          precision: c.precision,
-        })
-      : undefined;
-  const upscaler = await createUpscaler(device, {
-    displaySize: c.displaySize,
-    renderSize,
-    method: c.method,
-    sharpness: c.sharpness,
-    resolver,
-    timer,
-  });
-  const params = defaultFrameParams();
+  let resolver: Resolver | undefined;
+  let upscaler: Upscaler | undefined;
   try {
+    // The neural resolver is passed in, not loaded by path, so that bundles contain it.
+    if (c.method === 'neural') {
+      resolver = await createNeuralResolver(device, {
+        model: { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 1) },
+        precision: c.precision,
+      });
+    }
+    const up = await createUpscaler(device, {
+      displaySize: c.displaySize,
+      renderSize,
+      method: c.method,
+      sharpness: c.sharpness,
+      resolver,
+      timer,
+    });
+    upscaler = up;
+    const params = defaultFrameParams();
     const { gpu, wall, encode, pipelined } = await measureFrames(
       device,
       timer,
       settings,
       (encoder, i) => {
-        upscaler.dispatch(encoder, {
+        up.dispatch(encoder, {
           ...params,
           ...textures[i % INPUT_SETS]!,
-          jitter: upscaler.jitter(i),
+          jitter: up.jitter(i),
           reset: i === 0,
           frameTimeDelta: 1 / 60,
         });
@@ -178,7 +185,9 @@ export async function benchUpscalerCase(
         : {}),
     };
   } finally {
-    upscaler.destroy();
+    // The upscaler destroys its resolver; without an upscaler the resolver is still ours.
+    if (upscaler) upscaler.destroy();
+    else resolver?.destroy();
     timer?.destroy();
     for (const set of textures) for (const t of Object.values(set)) t.destroy();
   }
