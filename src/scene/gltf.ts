@@ -136,7 +136,7 @@ function vertexNormals(positions: Float32Array, indices: Uint32Array): Float32Ar
   return normals;
 }
 
-/** Loads a glTF / GLB file as a Scene (`seed` chooses the sun direction). */
+/** Loads a glTF / GLB file as a Scene (`seed` chooses the sun direction and the animation clip). */
 export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
   let document: Document;
   try {
@@ -244,10 +244,11 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
     return index;
   };
 
-  // Rigid animation of the first animation clip, looped.
+  // One animation clip, chosen by the seed (Fox.glb has three), looped.
   const channels = new Map<Node, Channel[]>();
   let duration = 0;
-  const animation = root.listAnimations()[0];
+  const clips = root.listAnimations();
+  const animation = clips[Math.abs(Math.trunc(seed)) % Math.max(1, clips.length)];
   for (const channel of animation?.listChannels() ?? []) {
     const node = channel.getTargetNode();
     const target = channel.getTargetPath();
