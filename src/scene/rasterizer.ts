@@ -8,7 +8,9 @@
  *   reactive mask (r16float, raised by alpha-blended surfaces, which write no depth or motion).
  * - `renderReference`: the ground truth at display resolution: `samples` passes with sub-pixel
  *   offsets (stratified over the pixel: a box filter) at the same instant, averaged in f32.
- * Opaque and alpha-masked objects are drawn first, blended ones after, back to front.
+ * Opaque and alpha-masked objects are drawn first, blended ones after, back to front. Each call
+ * first renders the sun's shadow map; skinned objects are skinned on the CPU at the frame's time
+ * (and the previous frame's, for their motion vectors).
  */
 import { halton } from '../core/jitter.ts';
 import type { GpuImage } from '../gpu/gpu-image.ts';
