@@ -212,7 +212,8 @@ test('network v1 without keepActivations: same bits, less memory', async () => {
   const [kept, shared] = results as [(typeof results)[0], (typeof results)[0]];
   assert.deepEqual(new Uint32Array(shared.data.buffer), new Uint32Array(kept.data.buffer));
   assert.deepEqual(shared.names.sort(), ['features', 'raw']);
-  assert.equal(shared.timed, NETWORK_V1.nodes.length - 1, 'the concat is not dispatched');
+  // The concat and the 5 adds are fused into weighted ops.
+  assert.equal(shared.timed, NETWORK_V1.nodes.length - 6);
   // Kept, in full-resolution channel planes: 8 + 16 + 8 at full res, 7·16 at ½, 7·32 at ¼ and
   // 4·64 at ⅛ = 32 + 28 + 14 + 4 = 78.
   assert.equal(kept.bytes, 78 * 32 * 24 * 4);
@@ -229,4 +230,52 @@ test('network: f16 needs shader-f16', async () => {
     /needs the adapter feature shader-f16/,
   );
   plain.device.destroy();
+});
+
+test('inference fusion keeps results on a graph where only some nodes can fuse', async () => {
+  const { device } = await testGpu();
+  const conv = (name: string, input: string, activation: 'none' | 'relu' = 'none') =>
+    ({ op: 'conv3x3', name, inputs: [input], output: name, outChannels: 3, activation }) as const;
+  const graph: GraphDescription = {
+    name: 'fusion-cases',
+    version: 1,
+    inputs: [{ name: 'x', channels: 2 }],
+    outputs: ['y', 'shared'],
+    nodes: [
+      conv('a', 'x'),
+      conv('shared', 'a', 'relu'), // a is read twice: its add cannot fold into it
+      { op: 'add', name: 's1', inputs: ['a', 'shared'], output: 's1', activation: 'leaky' },
+      conv('b', 's1'),
+      conv('c', 'b', 'relu'),
+      // b is made before c: the add folds into c (the later producer), reading b as residual.
+      { op: 'add', name: 's2', inputs: ['b', 'c'], output: 's2' },
+      { op: 'concat', name: 'j', inputs: ['s2', 'x'], output: 'j' },
+      { op: 'conv1x1', name: 'y', inputs: ['j'], output: 'y', outChannels: 2 },
+    ],
+  };
+  const next = rng(77);
+  const parameters = new Map<string, Float32Array>();
+  for (const [name, values] of initWeights(graph, 3)) {
+    parameters.set(name, name.endsWith('.bias') ? values.map(() => next() - 0.5) : values);
+  }
+  const input = tensorFrom(
+    { channels: 2, height: 8, width: 8 },
+    randomInput(8, 8, 5).data.slice(0, 128),
+  );
+  const cpu = runNetworkCpu(graph, parameters, input);
+  const network = createNetwork(device, graph, parameters, { keepActivations: false });
+  const timer = createGpuTimer(device);
+  const encoder = device.createCommandEncoder();
+  const run = network.run(encoder, uploadTensor(device, input), { timer });
+  timer.resolve(encoder);
+  device.queue.submit([encoder.finish()]);
+  assert.deepEqual([...(await timer.read()).keys()], ['a', 'shared', 's1', 'b', 'c+s2', 'y']);
+  for (const name of ['y', 'shared']) {
+    const gpu = (await readGpuTensor(device, run.outputs.get(name)!)).data;
+    const ref = cpu.tensors.get(name)!.data;
+    const { max } = maxAbsDiff(gpu, ref);
+    assert.ok(max <= 1e-4 * Math.max(1, ...ref.map(Math.abs)), `${name}: ${max}`);
+  }
+  timer.destroy();
+  network.destroy();
 });
