@@ -6,7 +6,10 @@
 import type { GpuTimer } from '../src/gpu/profiler.ts';
 import { SampleSet, withTimeout, type BenchSettings } from './stats.ts';
 
-/** Records frame `frameIndex` into `encoder`, giving stage times to `timer` if it is set. */
+/**
+ * Records frame `frameIndex` into `encoder`, giving stage times to `timer` if it is set; without a
+ * timer it must record nothing into any timer (the pipelined frames are never read back).
+ */
 export type EncodeFrame = (
   encoder: GPUCommandEncoder,
   frameIndex: number,
@@ -86,12 +89,17 @@ export async function measureFrames(
   if ((now - started) / 1e3 > settings.caseSeconds || now > settings.deadline) {
     return { gpu, wall, encode };
   }
-  const t0 = performance.now();
-  for (let k = 0; k < wall.length; k++) {
+  const submitFrame = (frameIndex: number) => {
     const encoder = device.createCommandEncoder();
-    encodeFrame(encoder, total + k, undefined);
+    encodeFrame(encoder, frameIndex, undefined);
     device.queue.submit([encoder.finish()]);
-  }
+  };
+  // A few unmeasured frames first: the untimed path may use resources not touched yet.
+  const pipelinedWarmup = Math.min(settings.warmup, 5);
+  for (let k = 0; k < pipelinedWarmup; k++) submitFrame(total + k);
+  await withTimeout(device.queue.onSubmittedWorkDone(), FRAME_TIMEOUT_SECONDS, 'pipelined warm-up');
+  const t0 = performance.now();
+  for (let k = 0; k < wall.length; k++) submitFrame(total + pipelinedWarmup + k);
   await withTimeout(device.queue.onSubmittedWorkDone(), FRAME_TIMEOUT_SECONDS, 'pipelined frames');
   return { gpu, wall, encode, pipelined: (performance.now() - t0) / wall.length };
 }

@@ -65,8 +65,9 @@ export function benchRender(device: GPUDevice, settings: BenchSettings): Promise
   const ratio = parseQuality('performance');
   const sceneName = 'mix';
   const cases = settings.quick ? [0, 2] : [0, 64];
-  // Ground truth at 64 spp is ~64 scene renders per frame: fewer frames are enough.
-  const frames = Math.min(settings.frames, 30);
+  // Ground truth at 64 spp is ~64 scene renders per frame: fewer frames are enough (and a
+  // frame of the mix scene takes about a second on lavapipe, so quick runs take two).
+  const frames = Math.min(settings.frames, settings.quick ? 2 : 30);
   let scene: Promise<Scene> | undefined;
   return runCases(
     'render',
@@ -75,7 +76,13 @@ export function benchRender(device: GPUDevice, settings: BenchSettings): Promise
     settings,
     async (samples) => {
       scene ??= loadScene(sceneName, 1);
-      const options = { displaySize, ratio, samples, frames, warmup: Math.min(settings.warmup, 3) };
+      const options = {
+        displaySize,
+        ratio,
+        samples,
+        frames,
+        warmup: Math.min(settings.warmup, settings.quick ? 1 : 3),
+      };
       const times = await renderFrameTimes(device, await scene, {
         ...options,
         maxSeconds: Math.min(settings.caseSeconds, (settings.deadline - performance.now()) / 1e3),

@@ -16,12 +16,7 @@ import { NETWORK_V1 } from '../src/nn/graph.ts';
 import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
 import type { TensorDtype } from '../src/nn/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import {
-  createUpscaler,
-  type Resolver,
-  type Upscaler,
-  type UpscalerMethod,
-} from '../src/upscaler.ts';
+import { createUpscaler, type Upscaler, type UpscalerMethod } from '../src/upscaler.ts';
 import { measureFrames } from './measure.ts';
 import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -127,31 +122,41 @@ export async function benchUpscalerCase(
     };
   });
   const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
-  let resolver: Resolver | undefined;
-  let upscaler: Upscaler | undefined;
-  try {
+  // Two upscalers: one timing its stages, one exactly as an app creates it (pipelined frames).
+  const upscalers: Upscaler[] = [];
+  const create = async (withTimer: boolean) => {
     // The neural resolver is passed in, not loaded by path, so that bundles contain it.
-    if (c.method === 'neural') {
-      resolver = await createNeuralResolver(device, {
-        model: { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 1) },
-        precision: c.precision,
+    const resolver =
+      c.method === 'neural'
+        ? await createNeuralResolver(device, {
+            model: { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 1) },
+            precision: c.precision,
+          })
+        : undefined;
+    try {
+      const options = { displaySize: c.displaySize, renderSize, method: c.method, resolver };
+      const up = await createUpscaler(device, {
+        ...options,
+        sharpness: c.sharpness,
+        timer: withTimer ? timer : undefined,
       });
+      upscalers.push(up);
+      return up;
+    } catch (error) {
+      resolver?.destroy(); // the upscaler destroys it, but there is none
+      throw error;
     }
-    const up = await createUpscaler(device, {
-      displaySize: c.displaySize,
-      renderSize,
-      method: c.method,
-      sharpness: c.sharpness,
-      resolver,
-      timer,
-    });
-    upscaler = up;
+  };
+  try {
+    const timed = await create(true);
+    const plain = await create(false);
     const params = defaultFrameParams();
     const { gpu, wall, encode, pipelined } = await measureFrames(
       device,
       timer,
       settings,
-      (encoder, i) => {
+      (encoder, i, t) => {
+        const up = t ? timed : plain;
         up.dispatch(encoder, {
           ...params,
           ...textures[i % INPUT_SETS]!,
@@ -185,9 +190,7 @@ export async function benchUpscalerCase(
         : {}),
     };
   } finally {
-    // The upscaler destroys its resolver; without an upscaler the resolver is still ours.
-    if (upscaler) upscaler.destroy();
-    else resolver?.destroy();
+    for (const up of upscalers) up.destroy();
     timer?.destroy();
     for (const set of textures) for (const t of Object.values(set)) t.destroy();
   }

@@ -89,12 +89,10 @@ test('runCases: once the run deadline has passed, cases are skipped and say so',
 
 test('bench/all quick run: JSON shape, positive finite times, every stage inside the frame', async () => {
   const gpu = await testGpu();
-  const frames = 2;
+  const frames = 5; // the --quick default: enough frames to overflow a timer that is never read
   const progress: number[] = [];
   const report = await runBenchmarks(gpu, {
     quick: true,
-    frames,
-    warmup: 1,
     onProgress: (r) => progress.push(r.results.length),
   });
   assert.deepEqual(
@@ -120,8 +118,10 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
     assert.ok(result.cases.length > 0, `${result.name} measured no case`);
     for (const c of result.cases) {
       const what = `${result.name} / ${c.name}`;
-      assert.equal(c.frames, frames, what);
-      assertSummary(c.wallMs, frames, `${what} wallMs`);
+      // The data engine measures fewer frames (a 64 spp frame is ~64 renders).
+      if (result.name === 'render') assert.ok(c.frames >= 1 && c.frames <= frames, what);
+      else assert.equal(c.frames, frames, what);
+      assertSummary(c.wallMs, c.frames, `${what} wallMs`);
       if (result.name !== 'render') {
         assertSummary(c.encodeMs, frames, `${what} encodeMs`);
         assert.ok(c.encodeMs!.min <= c.wallMs!.max, `${what}: encoding outside the frame`);
