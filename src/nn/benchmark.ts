@@ -21,11 +21,11 @@ export interface NetworkBenchmark {
   readonly intermediateBytes: number;
   /** Median over iterations of the sum of the node times, in ms. */
   readonly totalMs: number;
-  /** Median time of each node, in ms. */
+  /** Median time of each dispatch (labelled with its node names, fused ones joined by '+'), in ms. */
   readonly nodeMs: Record<string, number>;
   /** Multiply-accumulates per second over the whole network, in billions. */
   readonly gmacPerSecond: number;
-  /** Per weighted node: billions of MACs per second. */
+  /** Per dispatch with weights: billions of MACs per second. */
   readonly nodeGmacPerSecond: Record<string, number>;
 }
 
@@ -78,8 +78,11 @@ export async function benchmarkNetwork(
   const totalMs = median(totals);
   const pixels = width * height;
   const nodeGmacPerSecond: Record<string, number> = {};
-  for (const [name, macs] of macsPerNode(graph)) {
-    if (macs > 0 && nodeMs[name]) nodeGmacPerSecond[name] = (macs * pixels) / (nodeMs[name]! * 1e6);
+  const macs = macsPerNode(graph);
+  for (const [label, ms] of Object.entries(nodeMs)) {
+    // Fused dispatches are labelled 'conv+add': count the MACs of every node they run.
+    const total = label.split('+').reduce((sum, name) => sum + (macs.get(name) ?? 0), 0);
+    if (total > 0) nodeGmacPerSecond[label] = (total * pixels) / (ms * 1e6);
   }
   return {
     network: `${graph.name} v${graph.version}`,

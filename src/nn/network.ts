@@ -266,7 +266,8 @@ export interface NetworkOptions {
    * them). false (inference): intermediates share buffers once their last reader has run, concats
    * read only by weighted ops are skipped (they read the two parts) and adds are folded into the
    * weighted op before them (see executionSteps): v1 then runs 15 dispatches instead of 21 and
-   * needs 37 instead of 78 full-resolution channel planes; `activations` then holds only the inputs and outputs. Default true.
+   * needs 37 instead of 78 full-resolution channel planes; `activations` then holds only the
+   * inputs and outputs. Default true.
    */
   readonly keepActivations?: boolean;
 }
