@@ -136,8 +136,10 @@ function city(seed: number): Scene {
   // Cars driving along the street (x = 0 corridor): own motion, disocclusion behind them.
   const car = b.mesh(boxMesh([1.6, 1.2, 3.5]));
   for (let k = 0; k < 4; k++) {
+    // Lettered vans: fine text that moves (it must stay legible under motion).
     const paint = b.material({
       baseColor: [b.range(0.1, 1), b.range(0.1, 1), b.range(0.1, 1), 1],
+      baseColorTexture: facades[k % 3]!,
       metallic: 0.6,
       roughness: 0.25,
     });
