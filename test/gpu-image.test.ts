@@ -49,3 +49,28 @@ test('kernel dispatches with uniforms and buffers in binding order', async () =>
   const out = await readGpuImage(device, dst);
   for (let i = 0; i < out.data.length; i++) assert.equal(out.data[i], 2 * i);
 });
+
+test('kernel uniforms: equal blocks are shared, different blocks never mixed up', async () => {
+  const { device } = await testGpu();
+  const kernel = createKernel(device, {
+    label: 'fill',
+    code: /* wgsl */ `
+      struct U { value: f32, pad0: f32, pad1: f32, pad2: f32 }
+      @group(0) @binding(0) var<uniform> u: U;
+      @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
+      @compute @workgroup_size(1)
+      fn main(@builtin(global_invocation_id) id: vec3u) { dst[id.x] = vec4f(u.value); }`,
+  });
+  const outputs = [1, 2, 1, 3].map(() => createGpuImage(device, 2, 1));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  [1, 2, 1, 3].forEach((v, i) =>
+    kernel.dispatch(pass, [2], [outputs[i]!.buffer], new Float32Array([v, 0, 0, 0])),
+  );
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  for (const [i, v] of [1, 2, 1, 3].entries()) {
+    const out = await readGpuImage(device, outputs[i]!);
+    assert.deepEqual([...out.data], new Array(8).fill(v));
+  }
+});

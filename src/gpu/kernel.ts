@@ -53,19 +53,7 @@ export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
       const entries: GPUBindGroupEntry[] = [];
       let binding = 0;
       if (uniforms) {
-        const bytes = ArrayBuffer.isView(uniforms)
-          ? new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength)
-          : new Uint8Array(uniforms);
-        const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-        const ubo = device.createBuffer({
-          label: `${spec.label} uniforms`,
-          size,
-          usage: GPUBufferUsage.UNIFORM,
-          mappedAtCreation: true,
-        });
-        new Uint8Array(ubo.getMappedRange()).set(bytes);
-        ubo.unmap();
-        entries.push({ binding: binding++, resource: { buffer: ubo } });
+        entries.push({ binding: binding++, resource: { buffer: uniformBuffer(device, uniforms) } });
       }
       for (const buffer of buffers) entries.push({ binding: binding++, resource: { buffer } });
       const group = device.createBindGroup({
@@ -78,6 +66,40 @@ export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
       pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     },
   };
+}
+
+/** Uniform buffers by content, per device: most dispatches repeat the same sizes every frame. */
+const uniformCache = new WeakMap<GPUDevice, Map<string, GPUBuffer>>();
+/** Above this many distinct blocks the cache starts over (per-frame values such as jitter vary). */
+const UNIFORM_CACHE_LIMIT = 4096;
+
+/**
+ * A uniform buffer holding `uniforms`, shared by every dispatch with the same bytes. Creating a
+ * buffer per dispatch cost a tenth of a training step's CPU time; the blocks are immutable once
+ * made, so sharing them is safe. Dropped buffers are freed by the implementation once unused.
+ */
+function uniformBuffer(device: GPUDevice, uniforms: ArrayBuffer | ArrayBufferView): GPUBuffer {
+  const bytes = ArrayBuffer.isView(uniforms)
+    ? new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength)
+    : new Uint8Array(uniforms);
+  let perDevice = uniformCache.get(device);
+  if (!perDevice) uniformCache.set(device, (perDevice = new Map()));
+  let key = '';
+  for (const b of bytes) key += String.fromCharCode(b);
+  let ubo = perDevice.get(key);
+  if (!ubo) {
+    if (perDevice.size >= UNIFORM_CACHE_LIMIT) perDevice.clear();
+    ubo = device.createBuffer({
+      label: 'kernel uniforms',
+      size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16),
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    });
+    new Uint8Array(ubo.getMappedRange()).set(bytes);
+    ubo.unmap();
+    perDevice.set(key, ubo);
+  }
+  return ubo;
 }
 
 /** Workgroup count covering `n` items with groups of `size`. */
