@@ -203,9 +203,9 @@ export async function createUpscaler(
   if (!resolver && method === 'taau') resolver = createTaauResolver(device, options.taau);
   if (!resolver && method === 'neural') {
     if (options.model === undefined) throw new RangeError("method 'neural' needs a model");
-    // Loaded by path so the frame API does not depend on the network code at build time.
-    const path = './nn/neural-resolve.ts';
-    const module = (await import(path)) as NeuralResolveModule;
+    // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
+    // code out of programs that never ask for it.
+    const module = (await import('./nn/neural-resolve.ts')) as NeuralResolveModule;
     resolver = await module.createNeuralResolver(device, { model: options.model, ...sizes });
   }
   const temporal = resolver;
