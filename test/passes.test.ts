@@ -140,6 +140,81 @@ test('prepare dilates motion to the closest depth and flags disocclusion behind 
   assert.equal(at(3, 2, 2), 1);
 });
 
+/**
+ * Still pixels (zero motion) over a previous depth that is far except for sparse near texels:
+ * the expected cue is 1 exactly where a near texel lies in the pixel's own 2×2 footprint
+ * {x, x+1} × {y, y+1} (clamped at the edges), else 0.
+ */
+function stillFrame(w: number, h: number, seed: number) {
+  const random = rng(seed);
+  const color = createImage(w, h, 3);
+  const depth = createImage(w, h, 1);
+  depth.data.fill(0.99);
+  const motion = createImage(w, h, 2);
+  const previousDepth = createImage(w, h, 1);
+  for (let i = 0; i < w * h; i++) previousDepth.data[i] = random() < 0.15 ? 0.5 : 0.99;
+  const near = (x: number, y: number) =>
+    previousDepth.data[Math.min(y, h - 1) * w + Math.min(x, w - 1)] === 0.5;
+  const expectedCue = (x: number, y: number) =>
+    near(x, y) || near(x + 1, y) || near(x, y + 1) || near(x + 1, y + 1) ? 1 : 0;
+  return { inputs: { color, depth, motion }, previousDepth, expectedCue };
+}
+
+// Regression: the footprint came from floor(((x + 0.5) / w + mx) · w − 0.5), which for a still
+// pixel rounds to just under x in float64 for some sizes (row 7 of 11) but not in f32, so the CPU
+// and GPU cues differed by 1 at depth edges (the whole neural frame test failed after a render
+// size change to 16×11).
+test('prepare: a still pixel tests the previous depth at its own texel, for every image size', () => {
+  for (let w = 1; w <= 24; w++) {
+    for (let h = 1; h <= 24; h++) {
+      const { inputs, previousDepth, expectedCue } = stillFrame(w, h, w * 100 + h);
+      const out = prepareFrameCpu(inputs, previousDepth, params);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const cue = out.motion.data[(y * w + x) * 4 + 2]!;
+          assert.equal(cue, expectedCue(x, y), `${w}×${h}: cue at ${x},${y}`);
+        }
+      }
+    }
+  }
+});
+
+test('prepare: GPU and CPU cues agree for still pixels at sizes where the UV rounds', async () => {
+  const { device } = await testGpu();
+  for (const [w, h] of [
+    [16, 11],
+    [11, 16],
+    [13, 12],
+  ] as const) {
+    const { inputs, previousDepth, expectedCue } = stillFrame(w, h, w * 100 + h);
+    const out = { color: createGpuImage(device, w, h), motion: createGpuImage(device, w, h) };
+    await runPass(device, (pass) =>
+      encodePrepare(
+        device,
+        pass,
+        {
+          color: uploadGpuImage(device, inputs.color),
+          depth: uploadGpuImage(device, inputs.depth),
+          motion: uploadGpuImage(device, inputs.motion),
+          previousDepth: uploadGpuImage(device, previousDepth),
+        },
+        params,
+        out,
+      ),
+    );
+    const gpu = await readGpuImage(device, out.motion);
+    let flagged = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const cue = gpu.data[(y * w + x) * 4 + 2]!;
+        assert.equal(cue, expectedCue(x, y), `${w}×${h}: GPU cue at ${x},${y}`);
+        flagged += cue;
+      }
+    }
+    assert.ok(flagged > 0 && flagged < w * h, `${w}×${h}: the cue is exercised`);
+  }
+});
+
 test('reproject matches the CPU reference (Catmull-Rom history, bilinear state)', async () => {
   const { device } = await testGpu();
   const random = rng(5);

@@ -113,11 +113,16 @@ export function prepareFrameCpu(
       // foreground neighbour's motion would otherwise fetch (and keep) the foreground's history.
       let cue = 0;
       if (previousDepth) {
-        const pu = (x + 0.5) / width + mx;
-        const pv = (y + 0.5) / height + my;
-        if (pu >= 0 && pu <= 1 && pv >= 0 && pv <= 1) {
-          const px = Math.floor(pu * width - 0.5);
-          const py = Math.floor(pv * height - 0.5);
+        // Where this pixel was, in previous-frame texel coordinates: the UV (x + 0.5) / width + mx
+        // times width, minus 0.5, written as x + mx · width. That is exact for a still pixel, so
+        // f32 (GPU) and float64 agree on the 2×2 footprint below; through the UV the product can
+        // round to just under x in one precision and not the other (row 7 of 11: 6.999… in
+        // float64, 7 in f32), shifting the footprint a texel and flipping the cue at depth edges.
+        const sx = x + mx * width;
+        const sy = y + my * height;
+        if (sx >= -0.5 && sx <= width - 0.5 && sy >= -0.5 && sy <= height - 0.5) {
+          const px = Math.floor(sx);
+          const py = Math.floor(sy);
           let prevZ = Infinity;
           for (let oy = 0; oy <= 1; oy++) {
             for (let ox = 0; ox <= 1; ox++) {

@@ -97,11 +97,13 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 
   var cue = 0.0;
   if (u.hasPrevious != 0u) {
-    let pu = (f32(x) + 0.5) / f32(u.width) + mx;
-    let pv = (f32(y) + 0.5) / f32(u.height) + my;
-    if (pu >= 0.0 && pu <= 1.0 && pv >= 0.0 && pv <= 1.0) {
-      let px = i32(floor(pu * f32(u.width) - 0.5));
-      let py = i32(floor(pv * f32(u.height) - 0.5));
+    // Where this pixel was, in previous-frame texel coordinates (x + motion · width, exact when
+    // the pixel is still; see the CPU reference).
+    let sx = f32(x) + mx * f32(u.width);
+    let sy = f32(y) + my * f32(u.height);
+    if (sx >= -0.5 && sx <= f32(u.width) - 0.5 && sy >= -0.5 && sy <= f32(u.height) - 0.5) {
+      let px = i32(floor(sx));
+      let py = i32(floor(sy));
       var prevZ = 3.4e38;
       for (var oy = 0; oy <= 1; oy++) {
         for (var ox = 0; ox <= 1; ox++) {
