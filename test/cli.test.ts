@@ -9,6 +9,8 @@ import { analyticSequence } from '../src/scene/analytic.ts';
 import { createSequenceWriter, writePng } from '../src/io/index.ts';
 import { linearToSrgb } from '../src/core/tonemap.ts';
 import type { Image } from '../src/core/image.ts';
+import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { initWeights, saveWeights } from '../src/nn/weights.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'uplift-cli-'));
 const sequence = analyticSequence({
@@ -123,4 +125,38 @@ test('info describes a sequence as JSON', () => {
   assert.equal(info.colorSpace, 'srgb');
   assert.equal(info.hasReference, true);
   assert.equal(info.jitterPhaseCount, 32);
+});
+
+test('upscale --method neural writes the debug views of every frame', async () => {
+  const model = join(root, 'random.uplift');
+  await saveWeights(model, { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 3) });
+  const views = join(root, 'views');
+  const r = uplift(
+    'upscale',
+    join(root, 'png16'),
+    '-o',
+    join(root, 'up-neural'),
+    '--method',
+    'neural',
+    '--model',
+    model,
+    '--debug-views',
+    views,
+    '-q',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const expected = ['alpha', 'disocclusion', 'kernels', 'recurrent0', 'recurrent1'];
+  for (const view of expected) {
+    assert.equal(readdirSync(join(views, view)).length, sequence.frames.length, view);
+  }
+  const taau = uplift(
+    'upscale',
+    join(root, 'png16'),
+    '-o',
+    join(root, 'x'),
+    '--debug-views',
+    views,
+  );
+  assert.equal(taau.status, 1);
+  assert.match(taau.stderr, /--debug-views .* --method neural/);
 });

@@ -1,12 +1,18 @@
 /** `uplift upscale <seq> -o <dir>`: display-resolution frames of one method, same numbering. */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { writeOutputFrame } from '../io/index.ts';
 import { parseMethod, runMethod } from '../eval/run-method.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
+import type { FrameSource } from '../eval/frame-source.ts';
+import type { MethodSpec } from '../eval/run-method.ts';
+import { writePng } from '../io/index.ts';
+import { frameFileName } from '../io/sequence.ts';
+import { createNeuralResolver } from '../nn/neural-resolve.ts';
+import { readDebugViews } from '../nn/debug-views.ts';
 import { createProgress } from './progress.ts';
 
 interface UpscaleOptions {
@@ -16,6 +22,7 @@ interface UpscaleOptions {
   sharpness?: string;
   format: string;
   overwrite?: boolean;
+  debugViews?: string;
   quiet?: boolean;
 }
 
@@ -30,6 +37,10 @@ export function register(program: Command): void {
     .option('--sharpness <s>', 'RCAS sharpening 0..1 (taau, neural)')
     .option('--format <fmt>', 'exr (linear, half float) | png (8-bit sRGB)', 'exr')
     .option('--overwrite', 'replace existing frames in the output directory')
+    .option(
+      '--debug-views <dir>',
+      'neural: also write per-frame PNGs of the predicted kernels, blend factor α, recurrent state and disocclusion cue',
+    )
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -62,18 +73,50 @@ export function register(program: Command): void {
       }
       mkdirSync(opts.output, { recursive: true });
       const { device } = await cliGpu(opts.quiet);
+      const debug = opts.debugViews
+        ? await neuralDebugViews(device, spec, source, opts)
+        : undefined;
       const progress = createProgress(`upscale ${spec.name}`, source.frameCount, opts.quiet);
       await runMethod(device, source, spec, {
-        onFrame: (i, output) =>
-          writeOutputFrame(
-            opts.output,
-            source.frameNumber(i),
-            output,
-            opts.format as 'exr' | 'png',
-          ),
+        onFrame: async (i, output) => {
+          const format = opts.format as 'exr' | 'png';
+          writeOutputFrame(opts.output, source.frameNumber(i), output, format);
+          await debug?.(source.frameNumber(i));
+        },
         onProgress: (i) => progress.tick(`frame ${source.frameNumber(i)}`),
       });
       progress.stop();
       if (!opts.quiet) console.error(`uplift: wrote ${source.frameCount} frames to ${opts.output}`);
     });
+}
+
+/**
+ * Gives `spec` a neural resolver of its own and returns a function writing that resolver's debug
+ * views of the latest frame as `<dir>/<view>/NNNN.png`.
+ */
+async function neuralDebugViews(
+  device: GPUDevice,
+  spec: MethodSpec,
+  source: FrameSource,
+  opts: UpscaleOptions,
+): Promise<(frameNumber: number) => Promise<void>> {
+  if (spec.method !== 'neural') {
+    throw new InputError(
+      '--debug-views shows what the network predicts: use it with --method neural',
+    );
+  }
+  const resolver = await createNeuralResolver(device, {
+    model: spec.model,
+    renderSize: source.header.renderSize,
+    displaySize: source.header.displaySize,
+  });
+  spec.resolver = resolver;
+  const dir = opts.debugViews!;
+  return async (frameNumber) => {
+    const views = await readDebugViews(device, resolver);
+    for (const [name, image] of Object.entries(views)) {
+      mkdirSync(join(dir, name), { recursive: true });
+      writePng(join(dir, name, frameFileName(frameNumber, 'png')), image, { bits: 8 });
+    }
+  };
 }

@@ -7,7 +7,7 @@ import type { Image } from '../core/image.ts';
 import type { FrameImages } from '../core/frame.ts';
 import { withChannels } from '../core/image.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
-import { createUpscaler, type UpscalerMethod } from '../upscaler.ts';
+import { createUpscaler, type Resolver, type UpscalerMethod } from '../upscaler.ts';
 import type { FrameSource } from './frame-source.ts';
 
 /** A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`. */
@@ -19,6 +19,8 @@ export interface MethodSpec {
   sharpness?: number;
   /** Weights file for the neural method. */
   model?: string;
+  /** A temporal resolve built by the caller (e.g. a neural resolver whose debug views it reads). */
+  resolver?: Resolver;
 }
 
 const KNOWN = ['bilinear', 'lanczos', 'taau', 'taau-rcas', 'neural'] as const;
@@ -71,6 +73,7 @@ export async function runMethod(
     method: spec.method,
     sharpness: spec.sharpness,
     model: spec.model,
+    resolver: spec.resolver,
     depthInverted: header.depthInverted,
   });
   try {
