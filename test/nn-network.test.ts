@@ -279,3 +279,38 @@ test('inference fusion keeps results on a graph where only some nodes can fuse',
   timer.destroy();
   network.destroy();
 });
+
+test('network: more input buffers than cached plans, all recorded in one encoder, stay valid', async () => {
+  // Training records a whole clip (more frames than the plan cache holds) in one command buffer;
+  // evicting a plan must not destroy buffers that encoder still uses.
+  const { device } = await testGpu();
+  const parameters = testParameters(21);
+  const network = createNetwork(device, NETWORK_V1, parameters);
+  const inputs = Array.from({ length: 11 }, (_, i) => randomInput(8, 8, 100 + i));
+  const outputs = inputs.map(() =>
+    device.createBuffer({
+      size: 8 * 8 * 8 * 4,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | GPUBufferUsage.STORAGE,
+    }),
+  );
+  device.pushErrorScope('validation');
+  const encoder = device.createCommandEncoder();
+  inputs.forEach((input, i) => {
+    const { output } = network.run(encoder, uploadTensor(device, input));
+    encoder.copyBufferToBuffer(output.buffer, 0, outputs[i]!, 0, outputs[i]!.size);
+  });
+  device.queue.submit([encoder.finish()]);
+  const error = await device.popErrorScope();
+  assert.equal(error, null, error?.message);
+  for (const [i, input] of inputs.entries()) {
+    const got = await readGpuTensor(device, {
+      channels: 8,
+      height: 8,
+      width: 8,
+      buffer: outputs[i]!,
+    });
+    const want = runNetworkCpu(NETWORK_V1, parameters, input).output;
+    const scale = Math.max(...want.data.map(Math.abs));
+    assert.ok(maxAbsDiff(got.data, want.data).max <= NETWORK_TOLERANCE * scale, `input ${i}`);
+  }
+});

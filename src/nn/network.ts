@@ -382,7 +382,9 @@ export function createNetwork(
       plans.set(first.buffer, cached);
       return cached;
     }
-    if (cached) destroyPlan(cached);
+    // A plan dropped here may still be recorded in an encoder that is not submitted yet (training
+    // records a whole clip, more frames than MAX_CACHED_PLANS, in one command buffer): never
+    // destroy its uniform buffers, just drop them and let the implementation free them once unused.
     const tensors = new Map(sized.tensors);
     for (const [name, t] of inputs) tensors.set(name, t);
     const dispatches = steps.map((step) => ({
@@ -392,9 +394,7 @@ export function createNetwork(
     const plan = { inputs, tensors, dispatches };
     plans.set(first.buffer, plan);
     if (plans.size > MAX_CACHED_PLANS) {
-      const [oldest, old] = plans.entries().next().value!;
-      destroyPlan(old);
-      plans.delete(oldest);
+      plans.delete(plans.keys().next().value!);
     }
     return plan;
   }
