@@ -353,7 +353,20 @@ export async function train(
       if (limit !== undefined && elapsed() + chunkSeconds + reserve > limit) break;
       const chunkStart = elapsed();
       const steps = Math.min(config.logEvery - (step % config.logEvery), stopAt - step);
+      // A WebGPU error inside a step leaves the weights untouched and the losses zero: stop
+      // loudly, before a checkpoint could record such steps as done.
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
       const losses = await task.runSteps(step, steps, schedule);
+      const validationError = await device.popErrorScope();
+      const memoryError = await device.popErrorScope();
+      const gpuError = validationError ?? memoryError;
+      if (gpuError) {
+        throw new Error(
+          `WebGPU error during training steps ${step + 1}–${step + steps}: ${gpuError.message} ` +
+            `(the checkpoint of step ${lastSaved} is intact)`,
+        );
+      }
       step += steps;
       const entry: LogEntry = {
         step,
