@@ -82,6 +82,8 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
   return merged;
 }
 
+const formatDb = (db: number | undefined) => (db === undefined ? '–' : db.toFixed(2));
+
 export function register(program: Command): void {
   program
     .command('train')
@@ -115,6 +117,7 @@ export function register(program: Command): void {
       const gpu = await cliGpu(flags.quiet);
       let progress: Progress | undefined;
       let lastStep = 0;
+      let validated = '';
       const result = await train(gpu.device, overrides, {
         out: flags.out,
         resume: !!flags.resume,
@@ -127,12 +130,17 @@ export function register(program: Command): void {
           lastStep = step;
         },
         onLog(entry: LogEntry) {
-          const status = `loss ${entry.loss.toPrecision(4)} lr ${entry.learningRate.toExponential(2)}`;
+          const status = `loss ${entry.loss.toPrecision(4)} lr ${entry.learningRate.toExponential(2)}${validated}`;
           for (; lastStep < entry.step; lastStep++) progress?.tick(status);
+        },
+        onValidation(entry: LogEntry) {
+          // Shown with the following progress lines (validation comes after the step's tick).
+          validated = ` | val ${formatDb(entry.validationPsnr)} dB (TAAU ${formatDb(entry.taauPsnr)}) @${entry.step}`;
         },
       });
       progress?.stop();
       const last = result.log.at(-1);
+      const lastValidation = [...result.log].reverse().find((e) => e.validationLoss !== undefined);
       console.log(
         JSON.stringify(
           {
@@ -140,9 +148,9 @@ export function register(program: Command): void {
             step: result.step,
             finished: result.finished,
             loss: last?.loss ?? null,
-            validationLoss:
-              [...result.log].reverse().find((e) => e.validationLoss !== undefined)
-                ?.validationLoss ?? null,
+            validationLoss: lastValidation?.validationLoss ?? null,
+            validationPsnr: lastValidation?.validationPsnr ?? null,
+            taauPsnr: lastValidation?.taauPsnr ?? null,
             stepsPerSecond: last?.stepsPerSecond ?? null,
             seconds: last?.seconds ?? 0,
           },

@@ -1,15 +1,18 @@
 /**
- * A tiny network with the v1 input/output contract (8 feature channels in, 8 raw channels out)
+ * A tiny network with the neural frame's input/output contract (FEATURE_CHANNELS in,
+ * RAW_CHANNELS out; 8 channels inside)
  * that uses every op: a 2×2 stride-2 conv down, a residual block (conv3x3 leaky + skip add),
  * a conv1x1, a 2×2 transposed conv up, the features concatenated back (so they fan out) and a
  * 3×3 head. ~2.3K parameters: fast enough for gradient checks, lavapipe tests and smoke runs.
  */
 import type { GraphDescription } from '../nn/graph.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS } from '../reference/nn/frame.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS } from '../reference/nn/frame.ts';
 
 export const TINY_NETWORK: GraphDescription = {
   name: 'uplift-tiny',
   version: 1,
-  inputs: [{ name: 'features', channels: 8 }],
+  inputs: [{ name: 'features', channels: FEATURE_CHANNELS }],
   outputs: ['raw'],
   nodes: [
     {
@@ -32,6 +35,6 @@ export const TINY_NETWORK: GraphDescription = {
     { op: 'conv1x1', name: 'mix', inputs: ['res'], output: 'mix', outChannels: 8 },
     { op: 'up2x2', name: 'up', inputs: ['mix'], output: 'up', outChannels: 8, activation: 'relu' },
     { op: 'concat', name: 'join', inputs: ['up', 'features'], output: 'join' },
-    { op: 'conv3x3', name: 'head', inputs: ['join'], output: 'raw', outChannels: 8 },
+    { op: 'conv3x3', name: 'head', inputs: ['join'], output: 'raw', outChannels: RAW_CHANNELS },
   ],
 };

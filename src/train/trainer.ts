@@ -5,8 +5,10 @@
  *
  *   out/checkpoint.ckpt   resume state (src/train/checkpoint.ts)
  *   out/weights.uplift    the latest weights, loadable as a model
- *   out/log.jsonl         one line per logged step: step, loss, lr, gradNorm, seconds
+ *   out/log.jsonl         one line per logged step: step, loss, lr, gradNorm, seconds; at
+ *                         validation points also validationLoss, validationPsnr, taauPsnr
  *   out/loss.svg          the loss curve
+ *   out/psnr.svg          held-out PSNR of the network and of TAAU at each validation point
  *   out/config.json       the resolved configuration
  */
 import { existsSync } from 'node:fs';
@@ -25,12 +27,18 @@ import { trainFixedBatch } from './fixed-batch.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
 import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';
-import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
+import {
+  createClipSampler,
+  readClipFrames,
+  type ClipSourceSpec,
+  type TrainingClip,
+} from './data/clips.ts';
 import { VALIDATION } from './splits.ts';
 import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 import { prepareClipCpu } from './bptt-cpu.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
+import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
 
 /** One line of log.jsonl. */
 export interface LogEntry {
@@ -46,6 +54,16 @@ export interface LogEntry {
   readonly stepsPerSecond: number;
   /** Mean loss on held-out clips, at checkpoints (task `frames`). */
   readonly validationLoss?: number;
+  /**
+   * Held-out PSNR (dB, tonemapped display domain, frames after `warmup`) of the current weights
+   * through the frame API, mean over the validation clips (task `frames`, at checkpoints).
+   */
+  readonly validationPsnr?: number;
+  /** The heuristic TAAU's PSNR on the same clips (fixed for a run's clip set). */
+  readonly taauPsnr?: number;
+  /** Per validation clip, in clip order. */
+  readonly validationPsnrClips?: readonly number[];
+  readonly taauPsnrClips?: readonly number[];
 }
 
 export interface TrainOptions {
@@ -59,6 +77,8 @@ export interface TrainOptions {
   readonly onStart?: (step: number, totalSteps: number) => void;
   /** Called after every logged chunk of steps. */
   readonly onLog?: (entry: LogEntry, totalSteps: number) => void;
+  /** Called after a validation point, with the log entry it completed. */
+  readonly onValidation?: (entry: LogEntry, totalSteps: number) => void;
   /** Stop (with a checkpoint) once this many steps are done in total, e.g. to split a run. */
   readonly stopAtStep?: number;
   /** Adapter name, recorded in the weights' metadata. */
@@ -81,8 +101,8 @@ const CHECKPOINT_RESERVE_SECONDS = 5;
 /** Runs optimizer steps of one task; returns the loss of each step. */
 interface TrainingTask {
   runSteps(startStep: number, steps: number, schedule: ScheduleConfig): Promise<number[]>;
-  /** Mean loss on the held-out data, if the task has any. */
-  validate(): Promise<number | undefined>;
+  /** Loss and PSNR on the held-out data, if the task has any. */
+  validate(): Promise<Validation | undefined>;
   destroy(): void;
 }
 
@@ -128,9 +148,10 @@ function teacherTask(
 
 /**
  * Clips of a run from h9's sampler (`clip(index)` is pure in (seed, index), so resumed runs see
- * the same data), in the CPU form both BPTT paths take. Validation draws from the VALIDATION split's
- * procedural entries (other layouts and held-out scene/path pairs; glTF entries need
- * ../shared/assets, which the GPU machine lacks) or, for the other sources, another seed.
+ * the same data), in the CPU form both BPTT paths take. Validation draws from
+ * the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; glTF
+ * entries need ../shared/assets, which the GPU machine lacks) or, for the other sources, another
+ * seed.
  */
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
   const { data } = config;
@@ -157,12 +178,18 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
     sources,
   });
   return {
-    /** Runs `use` on clip `index` in the form the frame path takes, then frees the clip. */
-    async with<T>(index: number, use: (clip: TrainerClip) => Promise<T>): Promise<T> {
+    /**
+     * Runs `use` on clip `index` in the form the frame path takes (and as sampled, for the frame
+     * API), then frees the clip.
+     */
+    async with<T>(
+      index: number,
+      use: (clip: TrainerClip, sampled: TrainingClip) => Promise<T>,
+    ): Promise<T> {
       const clip = await sampler.clip(index);
       try {
-        if (config.frame === 'gpu') return await use(clip);
-        return await use(prepareClipCpu(clip.header, await readClipFrames(device, clip)));
+        if (config.frame === 'gpu') return await use(clip, clip);
+        return await use(prepareClipCpu(clip.header, await readClipFrames(device, clip)), clip);
       } finally {
         clip.destroy();
       }
@@ -171,10 +198,21 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
   };
 }
 
+/** What a validation point measures (task `frames`; see LogEntry). */
+interface Validation {
+  readonly validationLoss: number;
+  readonly validationPsnr: number;
+  readonly taauPsnr: number;
+  readonly validationPsnrClips: readonly number[];
+  readonly taauPsnrClips: readonly number[];
+}
+
 /**
  * The frames task: `clipsPerStep` clips per step (loss weights divided by that count, so the
- * gradient is the mean), BPTT through the neural frame, then Adam. Validation: the clip loss on
- * `validationClips` held-out clips (a sampler with another seed: other layouts and motion).
+ * gradient is the mean), BPTT through the neural frame, then Adam. Validation on
+ * `validationClips` held-out clips (a sampler with another seed: other layouts and motion): the
+ * clip loss, and the PSNR of the current weights and of the heuristic TAAU through the frame API
+ * (validate-psnr.ts). TAAU's numbers depend on the clips only: computed once per process.
  */
 function framesTask(
   device: GPUDevice,
@@ -199,6 +237,7 @@ function framesTask(
     gradient: config.loss.gradient / k,
     temporal: config.loss.temporal / k,
   };
+  const taauPsnr = new Map<number, number>();
   return {
     async runSteps(startStep, steps, schedule) {
       const losses: number[] = [];
@@ -219,12 +258,31 @@ function framesTask(
     },
     async validate() {
       if (config.validationClips === 0) return undefined;
+      const model = { graph: trainable.graph, parameters: await trainable.readParams() };
       let sum = 0;
+      const neural: number[] = [];
+      const taau: number[] = [];
       for (let i = 0; i < config.validationClips; i++) {
         const options = { warmup: config.warmup, weights: config.loss };
-        sum += (await heldOut.with(i, (clip) => clipLoss(clip, options))).loss;
+        sum += await heldOut.with(i, async (clip, sampled) => {
+          const { loss } = await clipLoss(clip, options);
+          const source = await clipFrameSource(device, sampled, `validation clip ${i}`);
+          const spec = await neuralSpec(device, model);
+          neural.push(await methodPsnr(device, source, spec, config.warmup));
+          if (!taauPsnr.has(i))
+            taauPsnr.set(i, await methodPsnr(device, source, TAAU_SPEC, config.warmup));
+          taau.push(taauPsnr.get(i)!);
+          return loss;
+        });
       }
-      return sum / config.validationClips;
+      const round = (db: number) => Number(db.toFixed(4));
+      return {
+        validationLoss: sum / config.validationClips,
+        validationPsnr: round(meanDb(neural)),
+        taauPsnr: round(meanDb(taau)),
+        validationPsnrClips: neural.map(round),
+        taauPsnrClips: taau.map(round),
+      };
     },
     destroy() {
       sampler.destroy();
@@ -259,6 +317,23 @@ function lossPlot(log: readonly LogEntry[], config: TrainConfig): string {
   );
 }
 
+/** Held-out PSNR of the network against TAAU over the run (validation points only). */
+function psnrPlot(log: readonly LogEntry[], config: TrainConfig): string {
+  const validated = log.filter((e) => e.validationPsnr !== undefined);
+  const x = validated.map((e) => e.step);
+  return linePlotSvg(
+    [
+      { name: 'neural', values: validated.map((e) => e.validationPsnr), x },
+      { name: 'TAAU', values: validated.map((e) => e.taauPsnr), x },
+    ],
+    {
+      title: `Validation PSNR (${config.network}, ${config.validationClips} held-out clips)`,
+      xLabel: 'step',
+      yLabel: 'PSNR (dB)',
+    },
+  );
+}
+
 /**
  * Runs (or resumes) training. `overrides` are merged over the defaults, or over the checkpoint's
  * config on resume (so e.g. `steps` can be raised to train longer).
@@ -276,6 +351,7 @@ export async function train(
     weights: join(options.out, 'weights.uplift'),
     log: join(options.out, 'log.jsonl'),
     plot: join(options.out, 'loss.svg'),
+    psnrPlot: join(options.out, 'psnr.svg'),
     config: join(options.out, 'config.json'),
   };
   let config: TrainConfig;
@@ -314,9 +390,12 @@ export async function train(
     const last = log.at(-1);
     if (last?.step === step && last.validationLoss === undefined) {
       const start = elapsed();
-      const validationLoss = await task.validate();
+      const validation = await task.validate();
       validationSeconds = elapsed() - start;
-      if (validationLoss !== undefined) log[log.length - 1] = { ...last, validationLoss };
+      if (validation) {
+        log[log.length - 1] = { ...last, ...validation };
+        options.onValidation?.(log[log.length - 1]!, config.steps);
+      }
     }
     const checkpoint = await captureCheckpoint(trainable, {
       step,
@@ -341,6 +420,8 @@ export async function train(
       new TextEncoder().encode(log.map((e) => JSON.stringify(e) + '\n').join('')),
     );
     await writeFile(paths.plot, lossPlot(log, config));
+    if (log.some((e) => e.validationPsnr !== undefined))
+      await writeFile(paths.psnrPlot, psnrPlot(log, config));
   };
   let lastSaved = step;
   let chunkSeconds = 0;
