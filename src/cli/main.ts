@@ -21,6 +21,7 @@ const modules: Array<{ register(program: Command): void }> = [
   await import('./info.ts'),
   await import('./render.ts'),
   await import('./train.ts'),
+  await import('./export-weights.ts'),
   await import('./dataset.ts'),
 ];
 for (const m of modules) m.register(program);

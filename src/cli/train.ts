@@ -89,7 +89,11 @@ export function register(program: Command): void {
     .command('train')
     .description('train a network on the GPU (checkpoints, exact resume, run log, loss curve)')
     .option('--config <file>', 'training config JSON (keys of TrainConfig, src/train/config.ts)')
-    .option('--out <dir>', 'output directory: checkpoint, weights, log, loss curve', 'out/train')
+    .option(
+      '--out <dir>',
+      'output directory: checkpoint, weights, log, loss and PSNR curves, best checkpoint',
+      'out/train',
+    )
     .option('--resume', 'continue from <out>/checkpoint.ckpt')
     .option(
       '--init <weights>',
@@ -110,7 +114,8 @@ export function register(program: Command): void {
       '\nExamples:\n' +
         '  uplift train --network tiny --size 32x32 --steps 20 --out out/smoke\n' +
         '  uplift train --config train.json --out out/v1 --time-limit 540\n' +
-        '  uplift train --out out/v1 --resume --time-limit 540',
+        '  uplift train --out out/v1 --resume --time-limit 540\n' +
+        '  uplift export-weights out/v1/best.ckpt models/v1.uplift',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);
@@ -153,10 +158,20 @@ export function register(program: Command): void {
             taauPsnr: lastValidation?.taauPsnr ?? null,
             stepsPerSecond: last?.stepsPerSecond ?? null,
             seconds: last?.seconds ?? 0,
+            best: result.best ?? null,
           },
           null,
           2,
         ),
       );
+      const { best } = result;
+      if (best && !flags.quiet) {
+        const gain = best.validationPsnr - best.taauPsnr;
+        console.error(
+          `uplift: best checkpoint ${best.checkpoint} (weights ${best.weights}), step ${best.step}: ` +
+            `validation PSNR ${formatDb(best.validationPsnr)} dB vs TAAU ${formatDb(best.taauPsnr)} dB ` +
+            `(${gain >= 0 ? '+' : ''}${gain.toFixed(2)} dB)`,
+        );
+      }
     });
 }

@@ -5,6 +5,9 @@
  *
  *   out/checkpoint.ckpt   resume state (src/train/checkpoint.ts)
  *   out/weights.uplift    the latest weights, loadable as a model
+ *   out/best.ckpt         the checkpoint of the best validation PSNR so far (task `frames`)
+ *   out/best.uplift       its weights
+ *   out/best.json         its step, validation PSNR and TAAU's PSNR (BestCheckpoint)
  *   out/log.jsonl         one line per logged step: step, loss, lr, gradNorm, seconds; at
  *                         validation points also validationLoss, validationPsnr, taauPsnr
  *   out/loss.svg          the loss curve
@@ -21,7 +24,7 @@ import { createGpuTensor, tensorLength, writeGpuTensor } from '../nn/tensor.ts';
 import { initWeights, loadWeights } from '../nn/weights.ts';
 import { mulberry32 } from '../core/random.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint.ts';
+import { encodeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.ts';
 import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
@@ -64,6 +67,18 @@ export interface LogEntry {
   /** Per validation clip, in clip order. */
   readonly validationPsnrClips?: readonly number[];
   readonly taauPsnrClips?: readonly number[];
+  /** True where this validation PSNR was the best so far (best.ckpt holds this step). */
+  readonly best?: boolean;
+}
+
+/** out/best.json: the checkpoint of the highest validation PSNR of the run. */
+export interface BestCheckpoint {
+  readonly step: number;
+  readonly validationPsnr: number;
+  readonly taauPsnr: number;
+  /** Paths of best.ckpt and best.uplift (in best.json: relative to the output directory). */
+  readonly checkpoint: string;
+  readonly weights: string;
 }
 
 export interface TrainOptions {
@@ -93,6 +108,8 @@ export interface TrainResult {
   /** True when every configured step is done; false when the time limit stopped the run. */
   readonly finished: boolean;
   readonly log: readonly LogEntry[];
+  /** The best validation point so far (paths joined to the output directory), if any. */
+  readonly best?: BestCheckpoint;
 }
 
 /** Seconds kept in reserve under the time limit for the final checkpoint (plus validation). */
@@ -299,6 +316,13 @@ async function readLog(path: string, upToStep: number): Promise<LogEntry[]> {
   return lines.map((l) => JSON.parse(l) as LogEntry).filter((e) => e.step <= upToStep);
 }
 
+/** best.json of a run resumed at `upToStep` (a best of a later step belongs to redone steps). */
+async function readBest(path: string, upToStep: number): Promise<BestCheckpoint | undefined> {
+  if (!existsSync(path)) return undefined;
+  const best = JSON.parse(await readFile(path, 'utf8')) as BestCheckpoint;
+  return best.step <= upToStep ? best : undefined;
+}
+
 function lossPlot(log: readonly LogEntry[], config: TrainConfig): string {
   return linePlotSvg(
     [
@@ -353,7 +377,9 @@ export async function train(
     plot: join(options.out, 'loss.svg'),
     psnrPlot: join(options.out, 'psnr.svg'),
     config: join(options.out, 'config.json'),
+    best: join(options.out, 'best.json'),
   };
+  const bestFiles = { checkpoint: 'best.ckpt', weights: 'best.uplift' };
   let config: TrainConfig;
   let trainable: TrainableNetwork;
   let step = 0;
@@ -378,6 +404,7 @@ export async function train(
   }
   await writeFile(paths.config, JSON.stringify(config, null, 2) + '\n');
   const log = await readLog(paths.log, step);
+  let best = await readBest(paths.best, step);
   const schedule: ScheduleConfig = {
     peak: config.learningRate,
     warmupSteps: config.warmupSteps,
@@ -413,8 +440,18 @@ export async function train(
           : {}),
       },
     });
-    await saveCheckpoint(paths.checkpoint, checkpoint);
+    const bytes = encodeCheckpoint(checkpoint);
+    await writeFileAtomic(paths.checkpoint, bytes);
     await writeFileAtomic(paths.weights, checkpoint.weights);
+    const validated = log.at(-1);
+    const psnr = validated?.step === step ? validated.validationPsnr : undefined;
+    if (psnr !== undefined && Number.isFinite(psnr) && !(best && best.validationPsnr >= psnr)) {
+      best = { step, validationPsnr: psnr, taauPsnr: validated!.taauPsnr!, ...bestFiles };
+      log[log.length - 1] = { ...validated!, best: true };
+      await writeFileAtomic(join(options.out, bestFiles.checkpoint), bytes);
+      await writeFileAtomic(join(options.out, bestFiles.weights), checkpoint.weights);
+      await writeFileAtomic(paths.best, new TextEncoder().encode(JSON.stringify(best) + '\n'));
+    }
     await writeFileAtomic(
       paths.log,
       new TextEncoder().encode(log.map((e) => JSON.stringify(e) + '\n').join('')),
@@ -472,5 +509,10 @@ export async function train(
     task.destroy();
     trainable.destroy();
   }
-  return { step, finished: step >= config.steps, log };
+  const bestPaths = best && {
+    ...best,
+    checkpoint: join(options.out, best.checkpoint),
+    weights: join(options.out, best.weights),
+  };
+  return { step, finished: step >= config.steps, log, ...(bestPaths ? { best: bestPaths } : {}) };
 }
