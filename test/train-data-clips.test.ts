@@ -1,5 +1,6 @@
-// Training clips: shapes, determinism (same index → same bits), ratio sampling, and crops of
-// sequence directories that stay valid frames (aligned offsets, rescaled motion vectors).
+// Training clips: shapes, determinism (same index → same bits), ratio sampling, training layout
+// seeds, and crops of sequence directories that stay valid frames (aligned offsets, rescaled
+// motion vectors).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -11,10 +12,20 @@ import { InputError } from '../src/core/errors.ts';
 import { renderSizeFor } from '../src/core/quality.ts';
 import { createSequenceWriter, openSequence } from '../src/io/index.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import { createClipSampler, readClipFrames, type TrainingClip } from '../src/train/data/clips.ts';
+import {
+  createClipSampler,
+  readClipFrames,
+  sceneClipChoice,
+  type TrainingClip,
+} from '../src/train/data/clips.ts';
 import { cropGrid, cropSizeFor, randomCrop } from '../src/train/data/crop.ts';
 import { prepareClipCpu } from '../src/train/bptt-cpu.ts';
-import type { SplitEntry } from '../src/train/splits.ts';
+import {
+  isHeldOut,
+  TRAIN_LAYOUT_SEEDS,
+  VALIDATION_SEED_BASE,
+  type SplitEntry,
+} from '../src/train/splits.ts';
 import { rng, testGpu } from './helpers/gpu.ts';
 
 const entry = (scene: string, path: string, seed: number): SplitEntry => ({
@@ -335,5 +346,36 @@ test('bad options and unusable sequences are named in the error', async () => {
       sources: [{ kind: 'sequences', weight: 1, dirs: [dir] }],
     }).clip(0),
     /2 frames, fewer than the clip length 3/,
+  );
+});
+
+test('default scene clips render the pure choice: wide training layout seeds, no held-out pair', async () => {
+  const { device } = await testGpu();
+  const options = { displaySize: [16, 16] as const, clipLength: 2, samples: 1, seed: 9 };
+  const sampler = createClipSampler(device, options);
+  // Indices in different renderer groups (4 clips per renderer).
+  for (const index of [0, 5]) {
+    const clip = await sampler.clip(index);
+    const { entry, ratio, startFrame } = sceneClipChoice(
+      {},
+      { seed: 9, index, clipLength: 2, ratios: [2] },
+    );
+    assert.deepEqual(
+      [clip.origin.name, clip.origin.seed, clip.origin.ratio, clip.origin.startFrame],
+      [entry.name, entry.seed, ratio, startFrame],
+    );
+    assert.ok(clip.origin.seed! >= TRAIN_LAYOUT_SEEDS.first);
+    assert.ok(clip.origin.seed! < VALIDATION_SEED_BASE);
+    assert.ok(!isHeldOut(clip.origin.scene!, clip.origin.path!));
+    clip.destroy();
+  }
+  sampler.destroy();
+  assert.throws(
+    () =>
+      createClipSampler(device, {
+        ...options,
+        sources: [{ kind: 'scenes', weight: 1, layoutSeeds: { first: 5, last: 4 } }],
+      }),
+    /layoutSeeds/,
   );
 });

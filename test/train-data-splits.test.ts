@@ -1,4 +1,5 @@
-// The training / validation split: disjoint layouts, held-out combinations and files.
+// The training / validation split: disjoint layouts, held-out combinations and files, also for
+// the layouts the on-the-fly clip sampler draws.
 import { test } from 'node:test';
 import { dirname } from 'node:path';
 import assert from 'node:assert/strict';
@@ -8,10 +9,14 @@ import { CAMERA_PATHS } from '../src/scene/paths.ts';
 import {
   entryScene,
   HELD_OUT_COMBINATIONS,
+  isHeldOut,
   TRAIN,
+  TRAIN_LAYOUT_SEEDS,
   VALIDATION,
   VALIDATION_GLTF_FILES,
+  VALIDATION_SEED_BASE,
 } from '../src/train/splits.ts';
+import { sceneClipChoice } from '../src/train/data/clips.ts';
 
 const scenes = Object.keys(PROCEDURAL_SCENES);
 
@@ -76,4 +81,41 @@ test('entries are well formed and uniquely named', () => {
       assert.ok(/^[A-Za-z0-9._-]+$/.test(e.name), `${e.name} is not a safe directory name`);
     }
   }
+});
+
+test('on-the-fly training clips never use a validation seed or a held-out scene/path pair', () => {
+  assert.ok(TRAIN_LAYOUT_SEEDS.first >= 1 && TRAIN_LAYOUT_SEEDS.last < VALIDATION_SEED_BASE);
+  assert.ok(VALIDATION.every((e) => e.seed >= VALIDATION_SEED_BASE));
+  const validationLayouts = new Set(VALIDATION.map((e) => `${e.scene}#${e.seed}`));
+  const layouts = new Set<number>();
+  // The trainer's training source ({ kind: 'scenes' } with TRAIN_LAYOUT_SEEDS; the same choice
+  // as the default source), over many clips, seeds and ratio lists.
+  for (const spec of [{ layoutSeeds: TRAIN_LAYOUT_SEEDS }, {}]) {
+    for (const seed of [1, 2, 12345]) {
+      for (let index = 0; index < 4000; index++) {
+        const { entry, startFrame } = sceneClipChoice(spec, {
+          seed,
+          index,
+          clipLength: 6,
+          ratios: [1.5, 2],
+        });
+        assert.ok(
+          entry.seed >= TRAIN_LAYOUT_SEEDS.first && entry.seed < VALIDATION_SEED_BASE,
+          `clip ${index}: seed ${entry.seed}`,
+        );
+        assert.ok(!validationLayouts.has(`${entry.scene}#${entry.seed}`), entry.name);
+        assert.ok(!isHeldOut(entry.scene, entry.path), `${entry.scene} × ${entry.path}`);
+        assert.ok(scenes.includes(entry.scene), `${entry.scene} is not procedural`);
+        assert.ok(startFrame >= 0 && startFrame + 6 <= entry.frames);
+        layouts.add(entry.seed);
+      }
+    }
+  }
+  // Many more layouts than the written train split (TRAIN_SEEDS), and a pure function of the index.
+  assert.ok(layouts.size > 900, `${layouts.size} layouts drawn`);
+  const options = { seed: 5, index: 77, clipLength: 6, ratios: [2] };
+  assert.deepEqual(sceneClipChoice({}, options), sceneClipChoice({}, options));
+  // Explicit entries keep their own seeds unless a range is given.
+  const own = sceneClipChoice({ entries: VALIDATION.slice(0, 3) }, options);
+  assert.ok(VALIDATION.slice(0, 3).includes(own.entry));
 });

@@ -5,9 +5,10 @@
  * materials, the object motion and the path's parameters), with the length and sizes it is
  * rendered at by `uplift dataset`. The split:
  *
- * - **Seeds.** Training uses seeds TRAIN_SEEDS (1..8) of every procedural scene; validation uses
- *   seeds from 1001 up. No (scene, seed) pair is in both, so no validation layout was ever seen
- *   in training.
+ * - **Seeds.** Training entries use seeds TRAIN_SEEDS (1..8) of every procedural scene (what
+ *   `uplift dataset` writes); the on-the-fly clip sampler draws its layout seeds from the wider
+ *   TRAIN_LAYOUT_SEEDS (1..1000) for the same scene/path pairs. Validation uses seeds from 1001
+ *   up. No (scene, seed) pair is in both, so no validation layout was ever seen in training.
  * - **Held-out scene/path combinations.** HELD_OUT_COMBINATIONS (foliage × shake, fence ×
  *   fast-turn, city × cut) never appear in training, with any seed: they test generalisation to a
  *   kind of motion on content the model knows, not just to a new layout.
@@ -49,6 +50,12 @@ export const TRAIN_SEEDS: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8];
 /** First seed of the validation entries (all validation seeds are ≥ this). */
 export const VALIDATION_SEED_BASE = 1001;
 
+/**
+ * Layout seeds (inclusive range) of the on-the-fly training clips (data/clips.ts): many more
+ * layouts than the written train split, all below VALIDATION_SEED_BASE.
+ */
+export const TRAIN_LAYOUT_SEEDS = { first: 1, last: VALIDATION_SEED_BASE - 1 } as const;
+
 /** Scene/path combinations that appear in validation only. */
 export const HELD_OUT_COMBINATIONS: ReadonlyArray<{ scene: string; path: string }> = [
   { scene: 'foliage', path: 'shake' },
@@ -85,7 +92,8 @@ const TRAIN_RATIOS = [
   QUALITY_RATIOS['ultra-performance'],
 ];
 
-const isHeldOut = (scene: string, path: string) =>
+/** Whether a scene/path pair is held out of training (HELD_OUT_COMBINATIONS). */
+export const isHeldOut = (scene: string, path: string) =>
   HELD_OUT_COMBINATIONS.some((c) => c.scene === scene && c.path === path);
 
 /** A glTF file's entry name: its file name without the extension. */

@@ -36,7 +36,7 @@ import {
   type ClipSourceSpec,
   type TrainingClip,
 } from './data/clips.ts';
-import { VALIDATION } from './splits.ts';
+import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 import { prepareClipCpu } from './bptt-cpu.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
@@ -165,8 +165,9 @@ function teacherTask(
 
 /**
  * Clips of a run from h9's sampler (`clip(index)` is pure in (seed, index), so resumed runs see
- * the same data), in the CPU form both BPTT paths take. Validation draws from
- * the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; glTF
+ * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
+ * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
+ * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; glTF
  * entries need ../shared/assets, which the GPU machine lacks) or, for the other sources, another
  * seed.
  */
@@ -178,7 +179,7 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
       : data.source === 'analytic'
         ? [{ kind: 'analytic', weight: 1 }]
         : split === 'train'
-          ? [{ kind: 'scenes', weight: 1 }]
+          ? [{ kind: 'scenes', weight: 1, layoutSeeds: TRAIN_LAYOUT_SEEDS }]
           : [
               {
                 kind: 'scenes',

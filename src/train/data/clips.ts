@@ -5,8 +5,10 @@
  *
  * - `scenes`: the data engine on the same GPU, rendering an entry of the TRAIN split (or the
  *   entries given) directly at the clip's display size and a ratio drawn from the ratio list;
- *   consecutive clip indices in groups of `clipsPerRenderer` share the entry and ratio, so a
- *   renderer (scene build, textures, pipelines) serves several clips;
+ *   with `layoutSeeds` (the default for the TRAIN split: TRAIN_LAYOUT_SEEDS) the entry's scene
+ *   and path get a layout seed drawn from that range instead of the entry's own, so training sees
+ *   hundreds of layouts; consecutive clip indices in groups of `clipsPerRenderer` share the entry,
+ *   seed and ratio, so a renderer (scene build, textures, pipelines) serves several clips;
  * - `sequences`: sequence directories on disk, read on the CPU, cropped at a random aligned
  *   position (crop.ts) and uploaded; their ratio is their own;
  * - `analytic`: a fresh CPU analytic sequence (src/scene/analytic.ts) with a random seed.
@@ -31,7 +33,7 @@ import { openSequence } from '../../io/sequence.ts';
 import { analyticSequence } from '../../scene/analytic.ts';
 import { loadScene } from '../../scene/load.ts';
 import { createSceneRenderer, type SceneRenderer } from '../../scene/renderer.ts';
-import { entryScene, TRAIN, type SplitEntry } from '../splits.ts';
+import { entryScene, TRAIN, TRAIN_LAYOUT_SEEDS, type SplitEntry } from '../splits.ts';
 import { cropFrameImages, cropSizeFor, randomCrop } from './crop.ts';
 
 /** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
@@ -52,8 +54,11 @@ export interface TrainingFrame {
 /** Where a clip came from (for logs and tests). */
 export interface ClipOrigin {
   source: 'scenes' | 'sequences' | 'analytic';
-  /** Split entry name, sequence directory, or `analytic`. */
+  /** Split entry name (with the drawn layout seed), sequence directory, or `analytic`. */
   name: string;
+  /** Scene and camera path (scene clips). */
+  scene?: string;
+  path?: string;
   /** Scene / analytic seed (absent for sequence directories). */
   seed?: number;
   ratio: number;
@@ -73,9 +78,19 @@ export interface TrainingClip {
   destroy(): void;
 }
 
-/** A source of clips and its share of the mix. */
+/** An inclusive range of layout seeds. */
+export interface SeedRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/**
+ * A source of clips and its share of the mix. `scenes`: `entries` default to TRAIN; `layoutSeeds`
+ * replaces the entries' seeds by draws from the range (default: TRAIN_LAYOUT_SEEDS when `entries`
+ * is absent, the entries' own seeds when it is given).
+ */
 export type ClipSourceSpec =
-  | { kind: 'scenes'; weight: number; entries?: readonly SplitEntry[] }
+  | { kind: 'scenes'; weight: number; entries?: readonly SplitEntry[]; layoutSeeds?: SeedRange }
   | { kind: 'sequences'; weight: number; dirs: readonly string[] }
   | { kind: 'analytic'; weight: number };
 
@@ -116,6 +131,45 @@ function randomFor(seed: number, stream: number, index: number): () => number {
   return mulberry32(h ^ (h >>> 15));
 }
 
+/** What scene clip `index` of a sampler shows: entry (with its layout seed), ratio, first frame. */
+export interface SceneClipChoice {
+  readonly entry: SplitEntry;
+  readonly ratio: number;
+  readonly startFrame: number;
+}
+
+/**
+ * The choice behind scene clip `index` (pure: the sampler renders exactly this). `ratios` are the
+ * parsed ratio list; `clipsPerRenderer` defaults to 4 as in the sampler.
+ */
+export function sceneClipChoice(
+  spec: { entries?: readonly SplitEntry[]; layoutSeeds?: SeedRange },
+  options: {
+    seed: number;
+    index: number;
+    clipLength: number;
+    ratios: readonly number[];
+    clipsPerRenderer?: number;
+  },
+): SceneClipChoice {
+  const { seed, index, clipLength, ratios } = options;
+  const entries = spec.entries ?? TRAIN;
+  const layoutSeeds = spec.layoutSeeds ?? (spec.entries ? undefined : TRAIN_LAYOUT_SEEDS);
+  const group = randomFor(seed, STREAM_GROUP, Math.floor(index / (options.clipsPerRenderer ?? 4)));
+  let entry = entries[Math.floor(group() * entries.length)]!;
+  const ratio = ratios[Math.floor(group() * ratios.length)]!;
+  if (layoutSeeds) {
+    const { first, last } = layoutSeeds;
+    const layout = first + Math.floor(group() * (last - first + 1));
+    const name = `${entry.scene}-${entry.path}-${layout}`;
+    entry = { ...entry, name, seed: layout };
+  }
+  const startFrame = Math.floor(
+    randomFor(seed, STREAM_CLIP, index)() * (entry.frames - clipLength + 1),
+  );
+  return { entry, ratio, startFrame };
+}
+
 const destroyRenderer = (renderer: SceneRenderer) => renderer.destroy();
 /** A renderer whose scene failed to load has nothing to free (its clip already saw the error). */
 const ignoreFailedLoad = () => undefined;
@@ -154,6 +208,18 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     if (s.kind === 'sequences' && s.dirs.length === 0)
       throw new RangeError('a sequences source needs at least one directory');
     if (s.kind === 'scenes') {
+      const range = s.layoutSeeds;
+      if (
+        range &&
+        !(
+          Number.isInteger(range.first) &&
+          Number.isInteger(range.last) &&
+          range.first <= range.last
+        )
+      )
+        throw new RangeError(
+          `layoutSeeds must be integers first ≤ last, got ${JSON.stringify(range)}`,
+        );
       const short = (s.entries ?? TRAIN).find((e) => e.frames < clipLength);
       if ((s.entries ?? TRAIN).length === 0) throw new RangeError('a scenes source has no entries');
       if (short)
@@ -215,14 +281,15 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
 
   async function sceneClip(
     index: number,
-    entries: readonly SplitEntry[],
+    spec: Extract<ClipSourceSpec, { kind: 'scenes' }>,
   ): Promise<Omit<TrainingClip, 'destroy'>> {
-    const group = randomFor(seed, STREAM_GROUP, Math.floor(index / clipsPerRenderer));
-    const entry = entries[Math.floor(group() * entries.length)]!;
-    const ratio = pickRatio(group);
-    const startFrame = Math.floor(
-      randomFor(seed, STREAM_CLIP, index)() * (entry.frames - clipLength + 1),
-    );
+    const { entry, ratio, startFrame } = sceneClipChoice(spec, {
+      seed,
+      index,
+      clipLength,
+      ratios,
+      clipsPerRenderer,
+    });
     const renderer = await rendererFor(entry, ratio);
     const frames: TrainingFrame[] = [];
     for (let t = 0; t < clipLength; t++) {
@@ -248,6 +315,8 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
       origin: {
         source: 'scenes',
         name: entry.name,
+        scene: entry.scene,
+        path: entry.path,
         seed: entry.seed,
         ratio,
         startFrame,
@@ -347,7 +416,7 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     const spec = sources.find((s) => (pick -= s.weight) < 0) ?? sources[sources.length - 1]!;
     const made =
       spec.kind === 'scenes'
-        ? await sceneClip(index, spec.entries ?? TRAIN)
+        ? await sceneClip(index, spec)
         : spec.kind === 'sequences'
           ? await sequenceClip(index, spec.dirs)
           : analyticClip(index);
