@@ -7,7 +7,6 @@
  */
 import type { GraphDescription } from '../nn/graph.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS } from '../reference/nn/frame.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS } from '../reference/nn/frame.ts';
 
 export const TINY_NETWORK: GraphDescription = {
   name: 'uplift-tiny',
