@@ -8,7 +8,7 @@
 import { mulberry32 } from '../src/core/random.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
-import { macsPerNode, macsPerOutputPixel, NETWORK_V1 } from '../src/nn/graph.ts';
+import { macsPerNode, macsPerOutputPixel, NETWORK_V2 } from '../src/nn/graph.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import {
   createGpuTensor,
@@ -64,7 +64,7 @@ export async function benchNetworkCase(
   c: NetworkCase,
   settings: BenchSettings,
 ): Promise<BenchCase> {
-  const graph = NETWORK_V1;
+  const graph = NETWORK_V2;
   const [width, height] = c.size;
   // As the neural resolver runs it: inference, intermediates sharing buffers once read.
   const network = createNetwork(device, graph, initWeights(graph, 1), {

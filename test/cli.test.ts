@@ -9,7 +9,7 @@ import { analyticSequence } from '../src/scene/analytic.ts';
 import { createSequenceWriter, writePng } from '../src/io/index.ts';
 import { linearToSrgb } from '../src/core/tonemap.ts';
 import type { Image } from '../src/core/image.ts';
-import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/graph.ts';
 import { initWeights, saveWeights } from '../src/nn/weights.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'uplift-cli-'));
@@ -129,7 +129,7 @@ test('info describes a sequence as JSON', () => {
 
 test('upscale --method neural writes the debug views of every frame', async () => {
   const model = join(root, 'random.uplift');
-  await saveWeights(model, { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 3) });
+  await saveWeights(model, { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 3) });
   const views = join(root, 'views');
   const r = uplift(
     'upscale',

@@ -134,7 +134,7 @@ test('add and concat backward match finite differences (every activation)', () =
 
 test('whole-network backward matches finite differences (tiny network with every op)', () => {
   const [H, W] = [4, 6];
-  const C = 8;
+  const C = TINY_NETWORK.inputs[0]!.channels;
   const params = new Map<string, Float64Array>();
   parameterSpecs(TINY_NETWORK).forEach((p, i) =>
     params.set(p.name, randomReal(p.length, 300 + i, -0.6, 0.6)),

@@ -2,6 +2,7 @@
 // random inputs, for input, weight and bias gradients, written and accumulated. Tolerance
 // 1e-4 relative + 1e-5 absolute (f32 sums of ≤ a few hundred terms against float64).
 import { test } from 'node:test';
+import { FEATURE_CHANNELS } from '../src/reference/nn/frame.ts';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { randomReal } from '../src/train/grad-check.ts';
@@ -158,10 +159,10 @@ test('whole-network backward on the GPU matches the CPU reference (and accumulat
     params.set(p.name, new Float32Array(randomReal(p.length, 50 + i, -0.5, 0.5))),
   );
   const features = {
-    channels: 8,
+    channels: FEATURE_CHANNELS,
     height: H,
     width: W,
-    data: new Float32Array(randomReal(8 * H * W, 49)),
+    data: new Float32Array(randomReal(FEATURE_CHANNELS * H * W, 49)),
   };
   const activations = runNetworkCpu(TINY_NETWORK, params, features).tensors;
   const gRaw = new Float32Array(randomReal(activations.get('raw')!.data.length, 48));

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { runInBrowser } from './helpers/browser.ts';
 import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 import { mulberry32 } from '../src/core/random.ts';
-import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../src/nn/graph.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import { readGpuTensor, tensorFrom, uploadTensor } from '../src/nn/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 
-test('network v1 in a browser matches its CPU reference and the Node GPU output', async () => {
+test('network v2 in a browser matches its CPU reference and the Node GPU output', async () => {
   const r = await runInBrowser<{ adapter: string; gpu: number[]; cpu: number[]; error?: string }>(
     'test/browser/nn-network-entry.ts',
   );
@@ -17,10 +17,10 @@ test('network v1 in a browser matches its CPU reference and the Node GPU output'
   const { device } = await testGpu();
   const next = mulberry32(11);
   const input = tensorFrom(
-    { channels: 8, height: 16, width: 16 },
-    Float32Array.from({ length: 8 * 16 * 16 }, () => next() * 2 - 1),
+    { channels: NETWORK_V2_INPUT_CHANNELS, height: 16, width: 16 },
+    Float32Array.from({ length: NETWORK_V2_INPUT_CHANNELS * 16 * 16 }, () => next() * 2 - 1),
   );
-  const network = createNetwork(device, NETWORK_V1, initWeights(NETWORK_V1, 5));
+  const network = createNetwork(device, NETWORK_V2, initWeights(NETWORK_V2, 5));
   const encoder = device.createCommandEncoder();
   const run = network.run(encoder, uploadTensor(device, input));
   device.queue.submit([encoder.finish()]);

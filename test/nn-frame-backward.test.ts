@@ -13,7 +13,7 @@ import {
 import type { Size } from '../src/core/quality.ts';
 import { createImage } from '../src/core/image.ts';
 import { reprojectCpu } from '../src/reference/reproject.ts';
-import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/graph.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import {
   assembleFeaturesBackwardCpu,
@@ -26,6 +26,8 @@ import {
   neuralFrameCpu,
   paddedSize,
   reprojectBackwardCpu,
+  FEATURE_CHANNELS,
+  RAW_CHANNELS,
   type FeatureInputs,
   type Vec4Image,
 } from '../src/reference/nn/frame.ts';
@@ -72,7 +74,7 @@ for (const reset of [false, true]) {
     const inputs = randomInputs(1);
     const params = { jitter: JITTER, reset };
     const [pw, ph] = paddedSize(DISPLAY);
-    const g = randomReal(8 * pw * ph, 9);
+    const g = randomReal(FEATURE_CHANNELS * pw * ph, 9);
     const grads = assembleFeaturesBackwardCpu(inputs, params, g);
     const f = (history: Float64Array, state: Float64Array) =>
       dot(
@@ -84,7 +86,10 @@ for (const reset of [false, true]) {
       );
     const history = inputs.history.data;
     const state = inputs.state.data;
-    assertGradient('d/dhistory', (x) => f(x, state), history, grads.history);
+    // Floor: a few gradients are ~1e-5, where the float64 difference quotient has ~1e-9 noise.
+    assertGradient('d/dhistory', (x) => f(x, state), history, grads.history, 1e-5, {
+      floor: 1e-4,
+    });
     assertGradient('d/dstate', (x) => f(history, x), state, grads.state);
     const nonZero = grads.state.some((v) => v !== 0) && grads.history.some((v) => v !== 0);
     assert.equal(nonZero, !reset);
@@ -99,7 +104,7 @@ test('features backward: non-finite history/state values get no gradient', () =>
   const grads = assembleFeaturesBackwardCpu(
     inputs,
     { jitter: JITTER, reset: false },
-    randomReal(8 * pw * ph, 3),
+    randomReal(FEATURE_CHANNELS * pw * ph, 3),
   );
   assert.equal(grads.history[0], 0);
   assert.equal(grads.state[5], 0);
@@ -110,12 +115,17 @@ for (const [name, display, render] of [
   ['ratio 2', DISPLAY, RENDER],
   ['ratio 1.5', [9, 6], [6, 4]],
 ] as const) {
-  test(`KPN filter backward: finite differences w.r.t. all 8 raw channels (${name})`, () => {
+  test(`KPN filter backward: finite differences w.r.t. raw channels 0–7 (${name})`, () => {
     const color = randomReal(render[0] * render[1] * 4, 4, 0, 1);
     const colorImage = image(render, color);
     const [pw, ph] = paddedSize(display);
     // σ from ~0.35 to ~2.4 display pixels, any angle.
-    const raw = { channels: 8, height: ph, width: pw, data: randomReal(8 * pw * ph, 5, -2, 2) };
+    const raw = {
+      channels: RAW_CHANNELS,
+      height: ph,
+      width: pw,
+      data: randomReal(RAW_CHANNELS * pw * ph, 5, -2, 2),
+    };
     const gFiltered = randomReal(display[0] * display[1] * 4, 6);
     const gState = randomReal(display[0] * display[1] * 4, 7);
     const analytic = kpnFilterBackwardCpu(raw, colorImage, display, JITTER, gFiltered, gState);
@@ -136,14 +146,45 @@ for (const reset of [false, true]) {
   test(`blend backward: finite differences w.r.t. filtered rgb, α and history (reset ${reset})`, () => {
     const n = DISPLAY[0] * DISPLAY[1] * 4;
     const filtered = randomReal(n, 10, 0, 1);
-    const history = randomInputs(11).history.data;
+    const inputs = randomInputs(11);
+    const history = inputs.history.data;
     const g = randomReal(n, 12);
-    const grads = blendBackwardCpu(image(DISPLAY, filtered), image(DISPLAY, history), reset, g);
-    const f = (fx: Float64Array, hx: Float64Array) =>
-      dot(g, blendCpu(image(DISPLAY, fx), image(DISPLAY, hx), reset).data);
+    const [pw, ph] = paddedSize(DISPLAY);
+    const raw = {
+      channels: RAW_CHANNELS,
+      height: ph,
+      width: pw,
+      data: randomReal(RAW_CHANNELS * pw * ph, 13, -2, 2),
+    };
+    const blend = (fx: Float64Array, hx: Float64Array, rx: Float64Array) =>
+      blendCpu(image(DISPLAY, fx), image(DISPLAY, hx), {
+        color: inputs.color,
+        raw: { ...raw, data: rx },
+        reset,
+      }).data;
+    const grads = blendBackwardCpu(
+      image(DISPLAY, filtered),
+      image(DISPLAY, history),
+      { color: inputs.color, raw, reset },
+      g,
+    );
+    const f = (fx: Float64Array, hx: Float64Array, rx = raw.data) => dot(g, blend(fx, hx, rx));
     assertGradient('d/dfiltered', (x) => f(x, history), filtered, grads.filtered);
     // The history's a only selects (validity): perturbing it by 1e-6 changes nothing.
     assertGradient('d/dhistory', (x) => f(filtered, x), history, grads.history);
+    // dLoss/d raw: only channel 8 (β) is read by the blend.
+    const dRaw = new Float64Array(raw.data.length);
+    const plane = pw * ph;
+    for (let y = 0; y < DISPLAY[1]; y++) {
+      for (let x = 0; x < DISPLAY[0]; x++) {
+        dRaw[8 * plane + y * pw + x] = grads.betaRaw[y * DISPLAY[0] + x]!;
+      }
+    }
+    assertGradient('d/draw', (x) => f(filtered, history, x), raw.data, dRaw);
+    if (!reset) {
+      // Part of the history is clamped (outside the neighbourhood box), so β matters.
+      assert.ok(grads.betaRaw.some((v) => Math.abs(v) > 1e-6));
+    }
   });
 }
 
@@ -194,13 +235,13 @@ test('whole neural frame backward (network v1): finite differences w.r.t. reproj
     state: image(display, randomReal(256, 32)),
   };
   const parameters = new Map<string, Float64Array>(
-    [...initWeights(NETWORK_V1, 3)].map(([name, v]) => [name, Float64Array.from(v)]),
+    [...initWeights(NETWORK_V2, 3)].map(([name, v]) => [name, Float64Array.from(v)]),
   );
   // Non-zero biases so every activation path is exercised.
   for (const [name, v] of parameters) {
     if (name.endsWith('.bias')) v.set(randomReal(v.length, v.length, -0.1, 0.1));
   }
-  const model = { graph: NETWORK_V1, parameters };
+  const model = { graph: NETWORK_V2, parameters };
   const params = { jitter: JITTER, reset: false };
   const gHistory = randomReal(256, 33).map((v, i) => (i % 4 === 3 ? 0 : v));
   const gState = randomReal(256, 34);

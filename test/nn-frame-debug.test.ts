@@ -5,20 +5,20 @@ import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { createImage } from '../src/core/image.ts';
 import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/graph.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
 import { debugViews, divergingColor, heatColor, readDebugViews } from '../src/nn/debug-views.ts';
-import { SIGMA_MIN } from '../src/reference/nn/frame.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS, SIGMA_MIN } from '../src/reference/nn/frame.ts';
 
 const W = 24;
 const H = 16;
 
-/** Raw outputs with the same 8 values everywhere. */
+/** Raw outputs with the same values everywhere (channels not given are 0). */
 function constantRaw(values: number[]) {
-  const data = new Float32Array(8 * W * H);
+  const data = new Float32Array(RAW_CHANNELS * W * H);
   values.forEach((v, k) => data.fill(v, k * W * H, (k + 1) * W * H));
-  return { channels: 8, height: H, width: W, data };
+  return { channels: RAW_CHANNELS, height: H, width: W, data };
 }
 
 function pixel(image: { width: number; data: Float32Array }, x: number, y: number): number[] {
@@ -40,7 +40,12 @@ test('debug views: an axis-aligned kernel draws its ellipse along x; maps follow
     0,
     0.5,
   ]);
-  const features = { channels: 8, height: H, width: W, data: new Float32Array(8 * W * H) };
+  const features = {
+    channels: FEATURE_CHANNELS,
+    height: H,
+    width: W,
+    data: new Float32Array(FEATURE_CHANNELS * W * H),
+  };
   features.data.fill(1, 7 * W * H + 3 * W, 7 * W * H + 4 * W); // cue = 1 on row 3
   const output = createImage(W, H, 4);
   output.data.fill(0.25);
@@ -77,7 +82,12 @@ test('debug views: an axis-aligned kernel draws its ellipse along x; maps follow
 
 test('debug views: a rotated kernel (θ = 90°) draws its long axis along y', () => {
   const raw = constantRaw([softplusInverse(3 - SIGMA_MIN), softplusInverse(0.2), Math.PI / 2]);
-  const features = { channels: 8, height: H, width: W, data: new Float32Array(8 * W * H) };
+  const features = {
+    channels: FEATURE_CHANNELS,
+    height: H,
+    width: W,
+    data: new Float32Array(FEATURE_CHANNELS * W * H),
+  };
   const views = debugViews(
     { output: createImage(W, H, 4), raw, features },
     { spacing: 16, ellipseScale: 1 },
@@ -99,7 +109,7 @@ test('debug views: heat and diverging maps are monotonic at the ends, bad option
 test('debug views from the GPU neural resolver after one frame', async () => {
   const { device } = await testGpu();
   const resolver = await createNeuralResolver(device, {
-    model: { graph: NETWORK_V1, parameters: initWeights(NETWORK_V1, 2) },
+    model: { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 2) },
   });
   await assert.rejects(readDebugViews(device, resolver), /no neural frame/);
   const color = createImage(12, 8, 4);

@@ -17,7 +17,7 @@ import {
 } from '../src/nn/frame/reproject-backward.ts';
 import { createNeuralFrameBackward } from '../src/nn/frame/frame-backward.ts';
 import { createNeuralFrameTargets, encodeNeuralFrame } from '../src/nn/frame/frame-forward.ts';
-import { NETWORK_V1, parameterSpecs } from '../src/nn/graph.ts';
+import { NETWORK_V2, parameterSpecs } from '../src/nn/graph.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
@@ -30,6 +30,8 @@ import {
   neuralFrameCpu,
   paddedSize,
   reprojectBackwardCpu,
+  FEATURE_CHANNELS,
+  RAW_CHANNELS,
 } from '../src/reference/nn/frame.ts';
 
 // Not multiples of 8: padding is exercised.
@@ -65,10 +67,21 @@ for (const reset of [false, true]) {
     const history = randomImage(DISPLAY, 2, historyFill);
     history.data[4 * 3] = NaN;
     const dOut = randomImage(DISPLAY, 3, uniform(-1, 1));
-    const expected = blendBackwardCpu(filtered, history, reset, dOut.data);
+    // Colors in [0.1, 0.9): some history values fall outside the neighbourhood box.
+    const color = randomImage([11, 7], 12, uniform(0.1, 0.9));
+    const [pw, ph] = paddedSize(DISPLAY);
+    const random = rng(13);
+    const raw = {
+      channels: RAW_CHANNELS,
+      height: ph,
+      width: pw,
+      data: Float32Array.from({ length: RAW_CHANNELS * pw * ph }, () => random() * 4 - 2),
+    };
+    const expected = blendBackwardCpu(filtered, history, { color, raw, reset }, dOut.data);
     const targets = {
       filtered: createGpuImage(device, ...DISPLAY),
       history: createGpuImage(device, ...DISPLAY),
+      betaRaw: createGpuImage(device, ...DISPLAY),
     };
     submitPass(device, (pass) =>
       encodeBlendBackward(
@@ -76,15 +89,24 @@ for (const reset of [false, true]) {
         pass,
         uploadGpuImage(device, filtered),
         uploadGpuImage(device, history),
-        reset,
+        { color: uploadGpuImage(device, color), raw: uploadTensor(device, raw), reset },
         uploadGpuImage(device, dOut),
         targets,
       ),
     );
     const f = maxAbsDiff((await readGpuImage(device, targets.filtered)).data, expected.filtered);
     const h = maxAbsDiff((await readGpuImage(device, targets.history)).data, expected.history);
+    const betaGpu = (await readGpuImage(device, targets.betaRaw)).data.filter(
+      (_, i) => i % 4 === 0,
+    );
+    const b = maxAbsDiff(betaGpu, expected.betaRaw);
     assert.ok(f.max < 1e-6, `dFiltered: ${f.max} at ${f.at}`);
     assert.ok(h.max < 1e-6, `dHistory: ${h.max} at ${h.at}`);
+    assert.ok(b.max < 1e-6, `dBetaRaw: ${b.max} at ${b.at}`);
+    assert.equal(
+      expected.betaRaw.some((v) => v !== 0),
+      !reset,
+    );
   });
 }
 
@@ -96,15 +118,25 @@ for (const ratio of [2, 1.5]) {
     const [pw, ph] = paddedSize(DISPLAY);
     const random = rng(5);
     const raw = {
-      channels: 8,
+      channels: RAW_CHANNELS,
       height: ph,
       width: pw,
-      data: Float32Array.from({ length: 8 * pw * ph }, () => random() * 4 - 2),
+      data: Float32Array.from({ length: RAW_CHANNELS * pw * ph }, () => random() * 4 - 2),
     };
     const dFiltered = randomImage(DISPLAY, 6, uniform(-1, 1));
     const dState = randomImage(DISPLAY, 7, uniform(-1, 1));
+    const dBeta = randomImage(DISPLAY, 8, uniform(-1, 1));
+    const dBetaRaw = dBeta.data.filter((_, i) => i % 4 === 0);
     const jitter = [0.33, -0.21] as const;
-    const expected = kpnFilterBackwardCpu(raw, color, DISPLAY, jitter, dFiltered.data, dState.data);
+    const expected = kpnFilterBackwardCpu(
+      raw,
+      color,
+      DISPLAY,
+      jitter,
+      dFiltered.data,
+      dState.data,
+      dBetaRaw,
+    );
     const dRaw = createGpuTensor(device, raw);
     submitPass(device, (pass) =>
       encodeKpnFilterBackward(
@@ -113,7 +145,11 @@ for (const ratio of [2, 1.5]) {
         uploadTensor(device, raw),
         uploadGpuImage(device, color),
         jitter,
-        { filtered: uploadGpuImage(device, dFiltered), state: uploadGpuImage(device, dState) },
+        {
+          filtered: uploadGpuImage(device, dFiltered),
+          state: uploadGpuImage(device, dState),
+          betaRaw: uploadGpuImage(device, dBeta),
+        },
         dRaw,
       ),
     );
@@ -136,12 +172,13 @@ for (const reset of [false, true]) {
     const [pw, ph] = paddedSize(DISPLAY);
     const random = rng(11);
     const dFeatures = {
-      channels: 8,
+      channels: FEATURE_CHANNELS,
       height: ph,
       width: pw,
-      data: Float32Array.from({ length: 8 * pw * ph }, () => random() * 2 - 1),
+      data: Float32Array.from({ length: FEATURE_CHANNELS * pw * ph }, () => random() * 2 - 1),
     };
-    const color = createImage(11, 7, 4);
+    // Luma (a) in [0.3, 0.6): history lumas fall inside and outside the neighbourhood range.
+    const color = randomImage([11, 7], 14, (r, c) => (c < 3 ? r() : 0.3 + 0.3 * r()));
     const expected = assembleFeaturesBackwardCpu(
       { color, motion: color, history, state },
       { jitter: [0, 0], reset },
@@ -162,6 +199,7 @@ for (const reset of [false, true]) {
           dFeatures: uploadTensor(device, dFeatures),
           history: uploadGpuImage(device, history),
           state: uploadGpuImage(device, state),
+          color: uploadGpuImage(device, color),
           dHistoryBlend: uploadGpuImage(device, dHistoryBlend),
         },
         reset,
@@ -248,12 +286,12 @@ test('whole frame on the GPU, forward (encodeNeuralFrame) and backward (network 
   const previousState = randomImage(display, 43, uniform(-1, 1));
   const dHistory = randomImage(display, 44, (r, c) => (c < 3 ? r() * 2 - 1 : 0));
   const dState = randomImage(display, 45, uniform(-1, 1));
-  const parameters = initWeights(NETWORK_V1, 6);
+  const parameters = initWeights(NETWORK_V2, 6);
   const random = rng(46);
   for (const [name, v] of parameters) {
     if (name.endsWith('.bias')) for (let i = 0; i < v.length; i++) v[i] = random() * 0.2 - 0.1;
   }
-  const model = { graph: NETWORK_V1, parameters };
+  const model = { graph: NETWORK_V2, parameters };
   const params = { jitter: [0.12, -0.3] as const, reset: false };
 
   // CPU, float64 from the reprojection on.
@@ -276,7 +314,7 @@ test('whole frame on the GPU, forward (encodeNeuralFrame) and backward (network 
   );
 
   // GPU: the forward, keeping the network's activations, then the whole backward.
-  const network = createNetwork(device, NETWORK_V1, parameters);
+  const network = createNetwork(device, NETWORK_V2, parameters);
   const gpu = {
     color: uploadGpuImage(device, color),
     motion: uploadGpuImage(device, motion),
@@ -285,7 +323,7 @@ test('whole frame on the GPU, forward (encodeNeuralFrame) and backward (network 
   };
   const targets = createNeuralFrameTargets(device, display);
   const paramGrads = new Map(
-    parameterSpecs(NETWORK_V1).map((spec) => [
+    parameterSpecs(NETWORK_V2).map((spec) => [
       spec.name,
       device.createBuffer({
         size: spec.length * 4,
@@ -293,7 +331,7 @@ test('whole frame on the GPU, forward (encodeNeuralFrame) and backward (network 
       }),
     ]),
   );
-  const backward = createNeuralFrameBackward(device, NETWORK_V1, display);
+  const backward = createNeuralFrameBackward(device, NETWORK_V2, display);
   const encoder = device.createCommandEncoder();
   const run = encodeNeuralFrame(
     device,

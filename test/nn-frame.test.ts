@@ -10,7 +10,7 @@ import type { FrameImages, FrameParams } from '../src/core/frame.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { readImage, uploadImage } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
-import { NETWORK_V1 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/graph.ts';
 import { encodeWeights, initWeights } from '../src/nn/weights.ts';
 import { InputError } from '../src/core/errors.ts';
 import { encodeFeatures } from '../src/nn/frame/features.ts';
@@ -22,6 +22,8 @@ import {
   kpnFilterCpu,
   neuralCpuResolver,
   paddedSize,
+  RAW_CHANNELS,
+  FEATURE_CHANNELS,
   type NeuralModel,
 } from '../src/reference/nn/frame.ts';
 import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
@@ -70,7 +72,7 @@ for (const ratio of [2, 1.5]) {
       const params = { jitter: [0.31, -0.27] as const, reset };
       const expected = assembleFeaturesCpu(inputs, params);
       const [pw, ph] = paddedSize(DISPLAY);
-      const output = createGpuTensor(device, { channels: 8, height: ph, width: pw });
+      const output = createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw });
       const gpu = {
         color: uploadGpuImage(device, inputs.color),
         motion: uploadGpuImage(device, inputs.motion),
@@ -111,10 +113,10 @@ for (const ratio of [2, 1.5]) {
     // Raw outputs around the interesting range: σ from ~0.35 to ~3 pixels, any angle, α and
     // tanh away from saturation and into it.
     const raw = {
-      channels: 8,
+      channels: RAW_CHANNELS,
       height: ph,
       width: pw,
-      data: Float32Array.from({ length: 8 * ph * pw }, () => random() * 6 - 3),
+      data: Float32Array.from({ length: RAW_CHANNELS * ph * pw }, () => random() * 6 - 3),
     };
     const jitter = [-0.41, 0.18] as const;
     const expected = kpnFilterCpu(raw, color, DISPLAY, jitter);
@@ -153,7 +155,12 @@ test('KPN filter: tiny kernels far from every sample fall back to the nearest sa
   const color = randomImage(render, 3, (r) => r());
   const display: Size = [24, 18];
   const [pw, ph] = paddedSize(display);
-  const raw = { channels: 8, height: ph, width: pw, data: new Float64Array(8 * pw * ph) };
+  const raw = {
+    channels: RAW_CHANNELS,
+    height: ph,
+    width: pw,
+    data: new Float64Array(RAW_CHANNELS * pw * ph),
+  };
   raw.data.fill(-80, 0, 2 * pw * ph); // σ1 = σ2 = 0.3 + softplus(−80) ≈ 0.3
   const out = kpnFilterCpu(raw, color, display, [0.45, 0.45]);
   assert.ok(out.filtered.data.every(Number.isFinite));
@@ -169,8 +176,18 @@ test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history n
   history.data[4 * 5 + 1] = NaN;
   history.data[4 * 6 + 3] = NaN;
   history.data[4 * 7] = Infinity;
+  // Render 11×7 for display 22×13; history values partly outside the neighbourhood box.
+  const color = randomImage([11, 7], 33, (r) => r() * 0.8 + 0.1);
+  const [pw, ph] = paddedSize(DISPLAY);
+  const random = rng(34);
+  const raw = {
+    channels: RAW_CHANNELS,
+    height: ph,
+    width: pw,
+    data: Float32Array.from({ length: RAW_CHANNELS * pw * ph }, () => random() * 4 - 2),
+  };
   for (const reset of [false, true]) {
-    const expected = blendCpu(filtered, history, reset);
+    const expected = blendCpu(filtered, history, { color, raw, reset });
     const output = createGpuImage(device, ...DISPLAY);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
@@ -179,7 +196,7 @@ test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history n
       pass,
       uploadGpuImage(device, filtered),
       uploadGpuImage(device, history),
-      reset,
+      { color: uploadGpuImage(device, color), raw: uploadTensor(device, raw), reset },
       output,
     );
     pass.end();
@@ -192,8 +209,8 @@ test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history n
   }
 });
 
-const PARAMETERS = initWeights(NETWORK_V1, 5);
-const MODEL: NeuralModel = { graph: NETWORK_V1, parameters: PARAMETERS };
+const PARAMETERS = initWeights(NETWORK_V2, 5);
+const MODEL: NeuralModel = { graph: NETWORK_V2, parameters: PARAMETERS };
 
 async function gpuFrame(
   device: GPUDevice,
@@ -309,10 +326,10 @@ test('neural resolver: NaN in the reprojected history and state never reaches th
   resolver.destroy();
 });
 
-test('neural model loading: .uplift bytes load; a graph without the 8-in / 8-out contract is an InputError', async () => {
-  const bytes = encodeWeights({ graph: NETWORK_V1, parameters: PARAMETERS });
+test('neural model loading: .uplift bytes load; a graph without the 12-in / 9-out contract is an InputError', async () => {
+  const bytes = encodeWeights({ graph: NETWORK_V2, parameters: PARAMETERS });
   const loaded = await loadNeuralModel(bytes);
-  assert.equal(loaded.graph.name, NETWORK_V1.name);
+  assert.equal(loaded.graph.name, NETWORK_V2.name);
   const tiny = (inChannels: number, outChannels: number) => ({
     name: 'tiny',
     version: 1,
@@ -321,8 +338,8 @@ test('neural model loading: .uplift bytes load; a graph without the 8-in / 8-out
     nodes: [{ op: 'conv1x1' as const, name: 'y', inputs: ['x'], output: 'y', outChannels }],
   });
   for (const [inChannels, outChannels, message] of [
-    [4, 8, /input of 8 channels/],
-    [8, 3, /output of 8 channels/],
+    [4, RAW_CHANNELS, /input of 12 channels/],
+    [FEATURE_CHANNELS, 3, /output of 9 channels/],
   ] as const) {
     const graph = tiny(inChannels, outChannels);
     await assert.rejects(

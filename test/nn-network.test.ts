@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
-import { NETWORK_V1, inferShapes, type GraphDescription } from '../src/nn/graph.ts';
+import {
+  NETWORK_V2,
+  inferShapes,
+  type GraphDescription,
+  NETWORK_V2_INPUT_CHANNELS,
+  NETWORK_V2_OUTPUT_CHANNELS,
+} from '../src/nn/graph.ts';
 import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readGpuTensor, tensorFrom, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
@@ -11,7 +17,7 @@ import { createGpuTimer, type GpuTimer } from '../src/gpu/profiler.ts';
 
 /** Network v1 weights with random (non-zero) biases, so the bias path is exercised too. */
 function testParameters(seed: number): Map<string, Float32Array> {
-  const parameters = initWeights(NETWORK_V1, seed);
+  const parameters = initWeights(NETWORK_V2, seed);
   const next = rng(seed + 1);
   for (const [name, values] of parameters) {
     if (name.endsWith('.bias')) for (let i = 0; i < values.length; i++) values[i] = next() - 0.5;
@@ -21,8 +27,9 @@ function testParameters(seed: number): Map<string, Float32Array> {
 
 function randomInput(height: number, width: number, seed: number): Tensor {
   const next = rng(seed);
-  const data = Float32Array.from({ length: 8 * height * width }, () => next() * 2 - 1);
-  return tensorFrom({ channels: 8, height, width }, data);
+  const channels = NETWORK_V2_INPUT_CHANNELS;
+  const data = Float32Array.from({ length: channels * height * width }, () => next() * 2 - 1);
+  return tensorFrom({ channels, height, width }, data);
 }
 
 /** Relative to the largest reference magnitude: f32 GPU vs float64 CPU through 20 layers. */
@@ -33,17 +40,17 @@ const NETWORK_TOLERANCE = 1e-4;
  */
 const F16_NETWORK_TOLERANCE = 5e-3;
 
-test('network v1: GPU matches the float64 CPU reference at 32x24, then after a resize to 16x16', async () => {
+test('network v2: GPU matches the float64 CPU reference at 32x24, then after a resize to 16x16', async () => {
   const { device } = await testGpu();
   const parameters = testParameters(7);
-  const network = createNetwork(device, NETWORK_V1, parameters);
+  const network = createNetwork(device, NETWORK_V2, parameters);
   for (const [height, width, seed] of [
     [24, 32, 1],
     [16, 16, 2],
   ] as const) {
     const input = randomInput(height, width, seed);
     const input64 = tensorFrom(input, Float64Array.from(input.data));
-    const cpu = runNetworkCpu(NETWORK_V1, parameters, input64);
+    const cpu = runNetworkCpu(NETWORK_V2, parameters, input64);
     const encoder = device.createCommandEncoder();
     const run = network.run(encoder, uploadTensor(device, input));
     device.queue.submit([encoder.finish()]);
@@ -61,15 +68,15 @@ test('network v1: GPU matches the float64 CPU reference at 32x24, then after a r
     assert.equal(run.output, run.outputs.get('raw'));
     assert.deepEqual(
       [run.output.channels, run.output.height, run.output.width],
-      [8, height, width],
+      [NETWORK_V2_OUTPUT_CHANNELS, height, width],
     );
   }
   network.destroy();
 });
 
-test('network v1: runs give bit-identical outputs (same, fresh and alternating input buffers)', async () => {
+test('network v2: runs give bit-identical outputs (same, fresh and alternating input buffers)', async () => {
   const { device } = await testGpu();
-  const network = createNetwork(device, NETWORK_V1, testParameters(3));
+  const network = createNetwork(device, NETWORK_V2, testParameters(3));
   const cpuInput = randomInput(16, 24, 9);
   const input = uploadTensor(device, cpuInput);
   const outputs: Float32Array[] = [];
@@ -95,7 +102,7 @@ test('network v1: runs give bit-identical outputs (same, fresh and alternating i
 test('network: a timed run times every node and gives the same output', async () => {
   const { device, features } = await testGpu();
   assert.ok(features.timestampQuery, 'lavapipe and Dawn provide timestamp-query');
-  const network = createNetwork(device, NETWORK_V1, testParameters(5));
+  const network = createNetwork(device, NETWORK_V2, testParameters(5));
   const input = uploadTensor(device, randomInput(8, 16, 4));
   const read = async (timer?: GpuTimer) => {
     const encoder = device.createCommandEncoder();
@@ -109,7 +116,7 @@ test('network: a timed run times every node and gives the same output', async ()
   const times = await timer.read();
   assert.deepEqual(
     [...times.keys()],
-    NETWORK_V1.nodes.map((n) => n.name),
+    NETWORK_V2.nodes.map((n) => n.name),
   );
   assert.ok([...times.values()].every((ms) => ms >= 0 && Number.isFinite(ms)));
   assert.deepEqual(timed, await read());
@@ -162,17 +169,17 @@ test('network: writeParameters changes the output; bad inputs and parameters are
     tensorFrom({ channels: 3, height: 1, width: 2 }, new Float32Array(6)),
   );
   assert.throws(() => network.run(encoder, wrong), /input x is 3x1x2, want 2x1x2/);
-  assert.throws(() => inferShapes(NETWORK_V1, 12, 16), /multiples of 8/);
+  assert.throws(() => inferShapes(NETWORK_V2, 12, 16), /multiples of 8/);
   network.destroy();
 });
 
-test('network v1 in f16: within the f16 bound of the float64 CPU reference', async () => {
+test('network v2 in f16: within the f16 bound of the float64 CPU reference', async () => {
   const { device } = await testGpu();
   const parameters = testParameters(7);
-  const network = createNetwork(device, NETWORK_V1, parameters, { precision: 'f16' });
+  const network = createNetwork(device, NETWORK_V2, parameters, { precision: 'f16' });
   const input = randomInput(16, 24, 1);
   const cpu = runNetworkCpu(
-    NETWORK_V1,
+    NETWORK_V2,
     parameters,
     tensorFrom(input, Float64Array.from(input.data)),
   );
@@ -189,13 +196,13 @@ test('network v1 in f16: within the f16 bound of the float64 CPU reference', asy
   network.destroy();
 });
 
-test('network v1 without keepActivations: same bits, less memory', async () => {
+test('network v2 without keepActivations: same bits, less memory', async () => {
   const { device } = await testGpu();
   const parameters = testParameters(4);
   const input = uploadTensor(device, randomInput(24, 32, 6));
   const results: { data: Float32Array; bytes: number; names: string[]; timed: number }[] = [];
   for (const keepActivations of [true, false]) {
-    const network = createNetwork(device, NETWORK_V1, parameters, { keepActivations });
+    const network = createNetwork(device, NETWORK_V2, parameters, { keepActivations });
     assert.equal(network.intermediateBytes(), 0);
     const timer = createGpuTimer(device);
     const encoder = device.createCommandEncoder();
@@ -213,20 +220,20 @@ test('network v1 without keepActivations: same bits, less memory', async () => {
   assert.deepEqual(new Uint32Array(shared.data.buffer), new Uint32Array(kept.data.buffer));
   assert.deepEqual(shared.names.sort(), ['features', 'raw']);
   // The concat and the 5 adds are fused into weighted ops.
-  assert.equal(shared.timed, NETWORK_V1.nodes.length - 6);
-  // Kept, in full-resolution channel planes: 8 + 16 + 8 at full res, 7·16 at ½, 7·32 at ¼ and
-  // 4·64 at ⅛ = 32 + 28 + 14 + 4 = 78.
-  assert.equal(kept.bytes, 78 * 32 * 24 * 4);
-  // Shared: 3 buffers per lower level (a block's input, middle and output), at full res up0 and
-  // raw (8 each, the concat is read in place): 3·16/4 + 3·32/16 + 3·64/64 + 16 = 37.
-  assert.equal(shared.bytes, 37 * 32 * 24 * 4);
+  assert.equal(shared.timed, NETWORK_V2.nodes.length - 6);
+  // Kept, in full-resolution channel planes: up0 8 + join 20 + mix 24 + raw 9 at full res, 7·16
+  // at ½, 7·32 at ¼ and 4·64 at ⅛ = 61 + 28 + 14 + 4 = 107.
+  assert.equal(kept.bytes, 107 * 32 * 24 * 4);
+  // Shared: 3 buffers per lower level (a block's input, middle and output), at full res up0 (8),
+  // mix (24) and raw (9; the concat is read in place): 3·16/4 + 3·32/16 + 3·64/64 + 41 = 62.
+  assert.equal(shared.bytes, 62 * 32 * 24 * 4);
 });
 
 test('network: f16 needs shader-f16', async () => {
   const plain = await requestGpu({ wantFeatures: [] });
   assert.equal(plain.device.features.has('shader-f16'), false);
   assert.throws(
-    () => createNetwork(plain.device, NETWORK_V1, testParameters(1), { precision: 'f16' }),
+    () => createNetwork(plain.device, NETWORK_V2, testParameters(1), { precision: 'f16' }),
     /needs the adapter feature shader-f16/,
   );
   plain.device.destroy();
@@ -285,11 +292,11 @@ test('network: more input buffers than cached plans, all recorded in one encoder
   // evicting a plan must not destroy buffers that encoder still uses.
   const { device } = await testGpu();
   const parameters = testParameters(21);
-  const network = createNetwork(device, NETWORK_V1, parameters);
+  const network = createNetwork(device, NETWORK_V2, parameters);
   const inputs = Array.from({ length: 11 }, (_, i) => randomInput(8, 8, 100 + i));
   const outputs = inputs.map(() =>
     device.createBuffer({
-      size: 8 * 8 * 8 * 4,
+      size: NETWORK_V2_OUTPUT_CHANNELS * 8 * 8 * 4,
       usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | GPUBufferUsage.STORAGE,
     }),
   );
@@ -304,12 +311,12 @@ test('network: more input buffers than cached plans, all recorded in one encoder
   assert.equal(error, null, error?.message);
   for (const [i, input] of inputs.entries()) {
     const got = await readGpuTensor(device, {
-      channels: 8,
+      channels: NETWORK_V2_OUTPUT_CHANNELS,
       height: 8,
       width: 8,
       buffer: outputs[i]!,
     });
-    const want = runNetworkCpu(NETWORK_V1, parameters, input).output;
+    const want = runNetworkCpu(NETWORK_V2, parameters, input).output;
     const scale = Math.max(...want.data.map(Math.abs));
     assert.ok(maxAbsDiff(got.data, want.data).max <= NETWORK_TOLERANCE * scale, `input ${i}`);
   }

@@ -10,7 +10,7 @@ import {
 } from '../src/reference/nn/ops.ts';
 import { tensorFrom } from '../src/nn/tensor.ts';
 import {
-  NETWORK_V1,
+  NETWORK_V2,
   countParameters,
   inferShapes,
   inputMultiple,
@@ -99,29 +99,33 @@ test('add and concat CPU by hand', () => {
   assert.deepEqual([cat.channels, ...cat.data], [3, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
-test('network v1: parameter count, MACs and shapes', () => {
-  validateGraph(NETWORK_V1);
-  // Hand sum over the 12 weighted nodes (see graph.ts): 528 + 4640 + 2080 + 18496 + 8256 + 73856
-  // + 8224 + 9248 + 2064 + 2320 + 520 + 1160.
-  assert.equal(countParameters(NETWORK_V1), 131392);
-  // 3 downs and 3 ups at 128 each, res blocks 4608 / 4 = 16·16·9·2 / 4 per level, decoders 576.
-  assert.equal(macsPerOutputPixel(NETWORK_V1), 6 * 128 + 3 * 1152 + 2 * 576 + 1152);
-  assert.equal(inputMultiple(NETWORK_V1), 8);
-  const shapes = inferShapes(NETWORK_V1, 24, 32);
+test('network v2: parameter count, MACs and shapes', () => {
+  validateGraph(NETWORK_V2);
+  // Hand sum over the 13 weighted nodes (see graph.ts): 784 + 4640 + 2080 + 18496 + 8256 + 73856
+  // + 8224 + 9248 + 2064 + 2320 + 520 + 504 + 1953.
+  assert.equal(countParameters(NETWORK_V2), 132945);
+  // down1 12·16·4 / 4, the other 2 downs and 3 ups at 128 each, res blocks 4608 / 4 =
+  // 16·16·9·2 / 4 per level, decoders 576, mix 20·24, head 24·9·9.
+  assert.equal(
+    macsPerOutputPixel(NETWORK_V2),
+    192 + 5 * 128 + 3 * 1152 + 2 * 576 + 20 * 24 + 24 * 9 * 9,
+  );
+  assert.equal(inputMultiple(NETWORK_V2), 8);
+  const shapes = inferShapes(NETWORK_V2, 24, 32);
   assert.deepEqual(shapes.get('res3'), { channels: 64, height: 3, width: 4 });
-  assert.deepEqual(shapes.get('join'), { channels: 16, height: 24, width: 32 });
-  assert.deepEqual(shapes.get('raw'), { channels: 8, height: 24, width: 32 });
-  assert.throws(() => inferShapes(NETWORK_V1, 20, 32), RangeError);
-  const specs = parameterSpecs(NETWORK_V1);
+  assert.deepEqual(shapes.get('join'), { channels: 20, height: 24, width: 32 });
+  assert.deepEqual(shapes.get('raw'), { channels: 9, height: 24, width: 32 });
+  assert.throws(() => inferShapes(NETWORK_V2, 20, 32), RangeError);
+  const specs = parameterSpecs(NETWORK_V2);
   assert.deepEqual(specs.find((s) => s.name === 'up2.weight')?.shape, [64, 32, 2, 2]);
-  assert.deepEqual(specs.find((s) => s.name === 'down1.weight')?.shape, [16, 8, 2, 2]);
-  assert.equal(JSON.stringify(JSON.parse(JSON.stringify(NETWORK_V1))), JSON.stringify(NETWORK_V1));
+  assert.deepEqual(specs.find((s) => s.name === 'down1.weight')?.shape, [16, 12, 2, 2]);
+  assert.equal(JSON.stringify(JSON.parse(JSON.stringify(NETWORK_V2))), JSON.stringify(NETWORK_V2));
 });
 
 test('graph validation names the problem', () => {
   const bad = (edit: (g: GraphDescription) => GraphDescription, pattern: RegExp) =>
     assert.throws(
-      () => validateGraph(edit(NETWORK_V1)),
+      () => validateGraph(edit(NETWORK_V2)),
       (e: Error) => e instanceof InputError && pattern.test(e.message),
     );
   bad((g) => ({ ...g, nodes: g.nodes.slice(1) }), /"down1" is not defined/);
@@ -244,21 +248,21 @@ test('GPU ops reject mismatched shapes', async () => {
 });
 
 test('describeNetwork: per-node rows add up to the totals', () => {
-  const d = describeNetwork(NETWORK_V1);
-  assert.equal(d.parameters, countParameters(NETWORK_V1));
-  assert.equal(d.macsPerOutputPixel, 6528);
+  const d = describeNetwork(NETWORK_V2);
+  assert.equal(d.parameters, countParameters(NETWORK_V2));
+  assert.equal(d.macsPerOutputPixel, 7864);
   assert.equal(
     d.nodes.reduce((s, n) => s + n.macsPerPixel, 0),
     d.macsPerOutputPixel,
   );
-  assert.equal(d.nodes.length, NETWORK_V1.nodes.length);
+  assert.equal(d.nodes.length, NETWORK_V2.nodes.length);
   const head = d.nodes.find((n) => n.name === 'head')!;
   assert.deepEqual(
     [head.inChannels, head.outChannels, head.scale, head.parameters],
-    [16, 8, 1, 1160],
+    [24, 9, 1, 1953],
   );
   assert.equal(d.nodes.find((n) => n.name === 'res3a')!.scale, 1 / 8);
-  assert.match(d.text, /131392 parameters, 6528 MACs per output pixel \(13\.54 GMAC/);
+  assert.match(d.text, /132945 parameters, 7864 MACs per output pixel \(16\.31 GMAC/);
 });
 
 /** The value nearest to v in binary16 (what an f16 tensor stores). */

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
-  NETWORK_V1,
+  NETWORK_V2,
   countParameters,
   parameterSpecs,
   type GraphDescription,
@@ -20,8 +20,8 @@ import {
 import { InputError } from '../src/core/errors.ts';
 
 const weights: NetworkWeights = {
-  graph: NETWORK_V1,
-  parameters: initWeights(NETWORK_V1, 42),
+  graph: NETWORK_V2,
+  parameters: initWeights(NETWORK_V2, 42),
   qualityRatio: 2,
   metadata: { steps: 10, note: 'test' },
 };
@@ -53,14 +53,14 @@ function withHeader(
 }
 
 test('initWeights: deterministic, He-scaled, zero biases', () => {
-  const a = initWeights(NETWORK_V1, 1);
-  const b = initWeights(NETWORK_V1, 1);
-  const c = initWeights(NETWORK_V1, 2);
+  const a = initWeights(NETWORK_V2, 1);
+  const b = initWeights(NETWORK_V2, 1);
+  const c = initWeights(NETWORK_V2, 2);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a.get('res3a.weight'), c.get('res3a.weight'));
   let total = 0;
   for (const values of a.values()) total += values.length;
-  assert.equal(total, countParameters(NETWORK_V1));
+  assert.equal(total, countParameters(NETWORK_V2));
   assert.ok(a.get('res3a.bias')!.every((v) => v === 0));
   // res3a: relu, fan-in 64·9 → std √2/24 ≈ 0.0589 (36864 samples: within 3%).
   const w = a.get('res3a.weight')!;
@@ -74,13 +74,13 @@ test('initWeights: deterministic, He-scaled, zero biases', () => {
 
 test('weights round trip through bytes and a file', async () => {
   const bytes = encodeWeights(weights);
-  const back = decodeWeights(bytes, { graph: NETWORK_V1 });
-  assert.deepEqual(back.graph, NETWORK_V1);
+  const back = decodeWeights(bytes, { graph: NETWORK_V2 });
+  assert.deepEqual(back.graph, NETWORK_V2);
   assert.equal(back.qualityRatio, 2);
   assert.deepEqual(back.metadata, { steps: 10, note: 'test' });
   assert.deepEqual(
     [...back.parameters.keys()],
-    parameterSpecs(NETWORK_V1).map((s) => s.name),
+    parameterSpecs(NETWORK_V2).map((s) => s.name),
   );
   for (const [name, values] of weights.parameters)
     assert.deepEqual(back.parameters.get(name), values, name);
@@ -91,7 +91,7 @@ test('weights round trip through bytes and a file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uplift-weights-'));
   const path = join(dir, 'v1.uplift');
   await saveWeights(path, weights);
-  const loaded = await loadWeights(path, { graph: NETWORK_V1 });
+  const loaded = await loadWeights(path, { graph: NETWORK_V2 });
   assert.deepEqual(loaded.parameters, back.parameters);
   await assert.rejects(
     loadWeights(join(dir, 'missing.uplift')),
@@ -140,15 +140,15 @@ test('every corruption is an InputError naming the problem', async () => {
     /bad graph: .*output "raw"/,
   );
   const other: GraphDescription = {
-    ...NETWORK_V1,
-    nodes: NETWORK_V1.nodes.map((n) =>
+    ...NETWORK_V2,
+    nodes: NETWORK_V2.nodes.map((n) =>
       n.name === 'head' ? { ...n, activation: 'relu' as const } : n,
     ),
   };
   expectInputError(bytes, /differs from the expected/, other);
   // A file whose graph is itself consistent but is not the expected architecture.
   const otherBytes = encodeWeights({ graph: other, parameters: initWeights(other, 1) });
-  expectInputError(otherBytes, /differs from the expected/, NETWORK_V1);
+  expectInputError(otherBytes, /differs from the expected/, NETWORK_V2);
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as unknown[])[4] = null)),
     /malformed header/,
@@ -159,14 +159,14 @@ test('every corruption is an InputError naming the problem', async () => {
     Float32Array.from({ length: 32 }, (_, i) => (i === 3 ? NaN : 0)),
   );
   expectInputError(
-    encodeWeights({ graph: NETWORK_V1, parameters: diverged }),
+    encodeWeights({ graph: NETWORK_V2, parameters: diverged }),
     /res2b.bias has a non-finite value \(NaN\) at 3/,
   );
   const dir = mkdtempSync(join(tmpdir(), 'uplift-weights-'));
   writeFileSync(join(dir, 'bad.uplift'), flipped);
   await assert.rejects(loadWeights(join(dir, 'bad.uplift')), /bad.uplift: checksum mismatch/);
   assert.throws(
-    () => encodeWeights({ graph: NETWORK_V1, parameters: new Map() }),
+    () => encodeWeights({ graph: NETWORK_V2, parameters: new Map() }),
     /down1.weight is missing/,
   );
 });

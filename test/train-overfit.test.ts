@@ -22,11 +22,12 @@ const schedule = { peak: 3e-2, warmupSteps: 5, totalSteps: 80, finalRatio: 0.3 }
 
 async function setup() {
   const { device } = await testGpu();
+  const channels = TINY_NETWORK.inputs[0]!.channels;
   const features = {
-    channels: 8,
+    channels,
     height: H,
     width: W,
-    data: new Float32Array(randomReal(8 * H * W, 7, 0, 1)),
+    data: new Float32Array(randomReal(channels * H * W, 7, 0, 1)),
   };
   const teacher = runNetworkCpu(TINY_NETWORK, initWeights(TINY_NETWORK, 2), features).output;
   return {

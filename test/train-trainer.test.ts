@@ -82,7 +82,7 @@ test('a run split by stop/resume ends bit-identical to a straight run, with its 
   await assert.rejects(
     train(
       device,
-      { ...config, network: 'v1' },
+      { ...config, network: 'v2' },
       {
         out: await mkdtemp(join(tmpdir(), 'uplift-train-')),
         initWeights: join(splitDir, 'weights.uplift'),

@@ -102,7 +102,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
     .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
-    .option('--network <name>', 'network to train: v1 or tiny')
+    .option('--network <name>', 'network to train: v2 or tiny')
     .option('--task <name>', 'frames (BPTT through the neural frame) or teacher (network alone)')
     .option('--sequences <dirs...>', 'train on clips cropped from these sequence directories')
     .option('--size <WxH>', 'training input size, multiples of 8')
@@ -113,9 +113,9 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n' +
         '  uplift train --network tiny --size 32x32 --steps 20 --out out/smoke\n' +
-        '  uplift train --config train.json --out out/v1 --time-limit 540\n' +
-        '  uplift train --out out/v1 --resume --time-limit 540\n' +
-        '  uplift export-weights out/v1/best.ckpt models/v1.uplift',
+        '  uplift train --config train.json --out out/v2 --time-limit 540\n' +
+        '  uplift train --out out/v2 --resume --time-limit 540\n' +
+        '  uplift export-weights out/v2/best.ckpt models/v2.uplift',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

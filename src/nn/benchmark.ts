@@ -5,7 +5,7 @@
  * (in Node, with Dawn's timestamp quantization off; DESIGN §11).
  */
 import { createGpuTimer } from '../gpu/profiler.ts';
-import { NETWORK_V1, macsPerNode, macsPerOutputPixel, type GraphDescription } from './graph.ts';
+import { NETWORK_V2, macsPerNode, macsPerOutputPixel, type GraphDescription } from './graph.ts';
 import { createNetwork, type NetworkOptions, type Parameters } from './network.ts';
 import { createGpuTensor } from './tensor.ts';
 import { initWeights } from './weights.ts';
@@ -113,8 +113,8 @@ async function main(): Promise<void> {
   const gpu = await requestGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
   const result = await benchmarkNetwork(
     gpu.device,
-    NETWORK_V1,
-    initWeights(NETWORK_V1, 1),
+    NETWORK_V2,
+    initWeights(NETWORK_V2, 1),
     width,
     height,
     iterations,

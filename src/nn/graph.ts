@@ -239,10 +239,10 @@ export function macsPerOutputPixel(graph: GraphDescription): number {
   return total;
 }
 
-/** Network v1 input channels, in order (DESIGN §6, nn-contract). */
-export const NETWORK_V1_INPUT_CHANNELS = 8;
-/** Network v1 raw outputs: σ1, σ2, θ, α, r0..r3. */
-export const NETWORK_V1_OUTPUT_CHANNELS = 8;
+/** Network v2 input channels: the neural frame's features (src/reference/nn/frame.ts). */
+export const NETWORK_V2_INPUT_CHANNELS = 12;
+/** Network v2 raw outputs: σ1, σ2, θ, α, r0..r3, β. */
+export const NETWORK_V2_OUTPUT_CHANNELS = 9;
 
 function residualBlock(name: string, input: string, channels: number): GraphNode[] {
   return [
@@ -266,14 +266,16 @@ function residualBlock(name: string, input: string, channels: number): GraphNode
 }
 
 /**
- * Network v1: a U-Net with 2×2 stride-2 downsampling to ½, ¼, ⅛ (16 / 32 / 64 channels, one
+ * Network v2: a U-Net with 2×2 stride-2 downsampling to ½, ¼, ⅛ (16 / 32 / 64 channels, one
  * residual block each), 2×2 transposed-conv upsampling with skip adds, the input concatenated back
- * at full resolution and a final 3×3 conv to the 8 raw outputs. About 131K parameters.
+ * at full resolution, a per-pixel 1×1 conv (the only nonlinearity at full resolution, where the
+ * jitter-dependent decisions are made) and a final 3×3 conv to the 9 raw outputs. About 133K
+ * parameters. (v1 had 8 inputs, 8 outputs and no 1×1 layer.)
  */
-export const NETWORK_V1: GraphDescription = {
+export const NETWORK_V2: GraphDescription = {
   name: 'uplift-kpn',
-  version: 1,
-  inputs: [{ name: 'features', channels: NETWORK_V1_INPUT_CHANNELS }],
+  version: 2,
+  inputs: [{ name: 'features', channels: NETWORK_V2_INPUT_CHANNELS }],
   outputs: ['raw'],
   nodes: [
     {
@@ -347,11 +349,19 @@ export const NETWORK_V1: GraphDescription = {
     },
     { op: 'concat', name: 'join', inputs: ['up0', 'features'], output: 'join' },
     {
+      op: 'conv1x1',
+      name: 'mix',
+      inputs: ['join'],
+      output: 'mix',
+      outChannels: 24,
+      activation: 'relu',
+    },
+    {
       op: 'conv3x3',
       name: 'head',
-      inputs: ['join'],
+      inputs: ['mix'],
       output: 'raw',
-      outChannels: NETWORK_V1_OUTPUT_CHANNELS,
+      outChannels: NETWORK_V2_OUTPUT_CHANNELS,
     },
   ],
 };

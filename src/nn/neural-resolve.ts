@@ -22,7 +22,7 @@ import { loadWeights, type NetworkWeights } from './weights.ts';
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
 export type NeuralModelSource = string | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
 
-/** Loads a model and checks that its graph has the neural frame's 8-in / 8-out contract. */
+/** Loads a model and checks that its graph has the neural frame's input / output contract (FEATURE_CHANNELS in, RAW_CHANNELS out). */
 export async function loadNeuralModel(source: NeuralModelSource): Promise<NeuralModel> {
   const model =
     typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array

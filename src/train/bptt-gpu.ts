@@ -248,7 +248,7 @@ export function createGpuClipTrainer(
         pass,
         slot.filtered,
         slot.reprojected.history,
-        frame.params.reset,
+        { color: slot.color, raw, reset: frame.params.reset },
         slot.output,
       );
       if (t >= options.warmup) {

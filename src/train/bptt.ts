@@ -141,7 +141,11 @@ async function forwardClip(
     const features = assembleFeaturesCpu(inputs, params);
     const raw = await network.forward(features);
     const filter = kpnFilterCpu(raw, prepared.color, [width, height], params.jitter);
-    const output = blendCpu(filter.filtered, reprojected.history, params.reset);
+    const output = blendCpu(filter.filtered, reprojected.history, {
+      color: prepared.color,
+      raw,
+      reset: params.reset,
+    });
     states.push({ inputs, features, raw, filter, output });
     dOutput.push(new Float64Array(width * height * 4));
     if (t < options.warmup) {
@@ -204,7 +208,7 @@ export async function clipGradientGpu(
       const blend = blendBackwardCpu(
         s.filter.filtered,
         s.inputs.history,
-        params.reset,
+        { color: prepared.color, raw: s.raw, reset: params.reset },
         dOutput[t]!,
       );
       const dRaw = kpnFilterBackwardCpu(
@@ -214,6 +218,7 @@ export async function clipGradientGpu(
         params.jitter,
         blend.filtered,
         dState,
+        blend.betaRaw,
       );
       const first = t === clip.length - 1 && !options.accumulate;
       const dFeatures = await network.backward(s.features, dRaw, first);

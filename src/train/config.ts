@@ -4,14 +4,14 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { GraphDescription } from '../nn/graph.ts';
-import { NETWORK_V1, inputMultiple } from '../nn/graph.ts';
+import { NETWORK_V2, inputMultiple } from '../nn/graph.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /** Networks a run can train, by name. */
-export const NETWORKS: Record<string, GraphDescription> = { v1: NETWORK_V1, tiny: TINY_NETWORK };
+export const NETWORKS: Record<string, GraphDescription> = { v2: NETWORK_V2, tiny: TINY_NETWORK };
 
 /**
  * What a run trains on. `frames`: the neural frame end to end by BPTT over clips from the data
@@ -74,7 +74,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  network: 'v1',
+  network: 'v2',
   task: 'frames',
   seed: 1,
   steps: 1000,

@@ -2,7 +2,7 @@
 // CPU reference in the page, on inputs and weights both sides derive from fixed seeds.
 import { requestGpu } from '../../src/gpu/device.ts';
 import { mulberry32 } from '../../src/core/random.ts';
-import { NETWORK_V1 } from '../../src/nn/graph.ts';
+import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../../src/nn/graph.ts';
 import { createNetwork, runNetworkCpu } from '../../src/nn/network.ts';
 import { readGpuTensor, tensorFrom, uploadTensor } from '../../src/nn/tensor.ts';
 import { initWeights } from '../../src/nn/weights.ts';
@@ -14,16 +14,16 @@ try {
   const { device, adapterName } = await requestGpu();
   const next = mulberry32(11);
   const input = tensorFrom(
-    { channels: 8, height: 16, width: 16 },
-    Float32Array.from({ length: 8 * 16 * 16 }, () => next() * 2 - 1),
+    { channels: NETWORK_V2_INPUT_CHANNELS, height: 16, width: 16 },
+    Float32Array.from({ length: NETWORK_V2_INPUT_CHANNELS * 16 * 16 }, () => next() * 2 - 1),
   );
-  const parameters = initWeights(NETWORK_V1, 5);
-  const network = createNetwork(device, NETWORK_V1, parameters);
+  const parameters = initWeights(NETWORK_V2, 5);
+  const network = createNetwork(device, NETWORK_V2, parameters);
   const encoder = device.createCommandEncoder();
   const run = network.run(encoder, uploadTensor(device, input));
   device.queue.submit([encoder.finish()]);
   const gpu = await readGpuTensor(device, run.output);
-  const cpu = runNetworkCpu(NETWORK_V1, parameters, input).output;
+  const cpu = runNetworkCpu(NETWORK_V2, parameters, input).output;
   report({ adapter: adapterName, gpu: [...gpu.data], cpu: [...cpu.data] });
 } catch (e) {
   report({ error: String(e) });

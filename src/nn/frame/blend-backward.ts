@@ -1,23 +1,20 @@
 /**
  * Backward of the blend (display resolution): from dLoss/d(new history rgb) to dLoss/d(filtered
- * rgb, α in a) and dLoss/d(reprojected history rgb). CPU reference: `blendBackwardCpu` in
- * src/reference/nn/frame.ts.
+ * rgb, α in a), dLoss/d(reprojected history rgb) and dLoss/d(raw β channel). CPU reference:
+ * `blendBackwardCpu` in src/reference/nn/frame.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { WGSL_FRAME } from './wgsl.ts';
+import { TILE } from '../../gpu/passes/wgsl.ts';
+import { WGSL_BLEND, blendBindings, type BlendGpuContext } from './blend.ts';
 
 const code = /* wgsl */ `
-struct Params { width: u32, height: u32, reset: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
-@group(0) @binding(1) var<storage, read> filtered: array<vec4f>;
-@group(0) @binding(2) var<storage, read> history: array<vec4f>;
-@group(0) @binding(3) var<storage, read> dOut: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> dFiltered: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> dHistory: array<vec4f>;
-${WGSL_COMMON}
-${WGSL_FRAME}
+${WGSL_BLEND}
+@group(0) @binding(5) var<storage, read> dOut: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> dFiltered: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> dHistory: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> dBetaRaw: array<vec4f>;
+
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x >= u.width || id.y >= u.height) { return; }
@@ -29,14 +26,20 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let alpha = select(0.0, f.a, valid);
   var dAlpha = 0.0;
   var dh = vec3f(0.0);
+  var dBeta = 0.0;
   if (valid) {
     let finite = vec3<bool>(isFiniteF(h.r), isFiniteF(h.g), isFiniteF(h.b));
-    let hc = select(vec3f(0.0), h.rgb, finite);
-    dh = select(vec3f(0.0), alpha * g, finite);
-    dAlpha = dot(g, hc - f.rgb);
+    let r = rectify(id.xy, select(vec3f(0.0), h.rgb, finite));
+    let hr = r.clamped + r.beta * (r.h - r.clamped);
+    dAlpha = dot(g, hr - f.rgb);
+    dBeta = alpha * dot(g, r.h - r.clamped) * r.beta * (1.0 - r.beta);
+    // The clamp passes the gradient only inside the box; non-finite channels get none.
+    let through = r.beta + (1.0 - r.beta) * select(vec3f(0.0), vec3f(1.0), r.inside);
+    dh = select(vec3f(0.0), alpha * g * through, finite);
   }
   dFiltered[i] = vec4f((1.0 - alpha) * g, dAlpha);
   dHistory[i] = vec4f(dh, 0.0);
+  dBetaRaw[i] = vec4f(dBeta, 0.0, 0.0, 0.0);
 }
 `;
 
@@ -46,6 +49,8 @@ export interface BlendGradTargets {
   readonly filtered: GpuImage;
   /** dLoss/d(reprojected history rgb); a = 0. */
   readonly history: GpuImage;
+  /** dLoss/d(raw channel 8) in x (the filter backward copies it into dRaw). */
+  readonly betaRaw: GpuImage;
 }
 
 /** Records the blend backward; `dOut` is dLoss/d(new history) (vec4, a ignored). */
@@ -54,16 +59,23 @@ export function encodeBlendBackward(
   pass: GPUComputePassEncoder,
   filtered: GpuImage,
   history: GpuImage,
-  reset: boolean,
+  context: BlendGpuContext,
   dOut: GpuImage,
   targets: BlendGradTargets,
 ): void {
   const { width, height } = filtered;
+  const { uniforms, buffers } = blendBindings(filtered, history, context);
   const kernel = createKernel(device, { label: 'nn blend backward', code });
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
-    [filtered.buffer, history.buffer, dOut.buffer, targets.filtered.buffer, targets.history.buffer],
-    packUniforms([u32(width), u32(height), u32(reset)]),
+    [
+      ...buffers,
+      dOut.buffer,
+      targets.filtered.buffer,
+      targets.history.buffer,
+      targets.betaRaw.buffer,
+    ],
+    uniforms,
   );
 }

@@ -1,32 +1,115 @@
 /**
- * Blend with the reprojected history (display resolution): out = α·history + (1 − α)·filtered
- * where the history is valid, filtered otherwise; writes the new history (rgb, a = 1).
+ * Blend with the rectified reprojected history (display resolution): each history rgb channel is
+ * clamped to the min/max of the 3×3 render neighbourhood (h*), the network keeps a share β of the
+ * unclamped history (h' = h* + β·(h − h*)), and out = α·h' + (1 − α)·filtered where the history is
+ * valid, filtered otherwise; writes the new history (rgb, a = 1).
  * CPU reference: src/reference/nn/frame.ts `blendCpu`.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import type { GpuTensor } from '../tensor.ts';
+import { paddedSize } from '../../reference/nn/frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 
-const code = /* wgsl */ `
-struct Params { width: u32, height: u32, reset: u32 }
+/** Uniforms, bindings 1–4 and the rectification shared with the blend's backward. */
+export const WGSL_BLEND = /* wgsl */ `
+struct Params {
+  width: u32, height: u32, renderWidth: u32, renderHeight: u32,
+  paddedWidth: u32, paddedHeight: u32, reset: u32,
+}
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> filtered: array<vec4f>;
 @group(0) @binding(2) var<storage, read> history: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> output: array<vec4f>;
+@group(0) @binding(3) var<storage, read> color: array<vec4f>;
+@group(0) @binding(4) var<storage, read> raw: array<f32>;
 ${WGSL_COMMON}
 ${WGSL_FRAME}
+
+struct Rectified { beta: f32, h: vec3f, clamped: vec3f, inside: vec3<bool> }
+
+fn rectify(p: vec2u, h: vec3f) -> Rectified {
+  let rx = i32(renderPixelOf(p.x, u.renderWidth, u.width));
+  let ry = i32(renderPixelOf(p.y, u.renderHeight, u.height));
+  var lo = vec3f(3.4e38);
+  var hi = vec3f(-3.4e38);
+  for (var dy = -1; dy <= 1; dy++) {
+    for (var dx = -1; dx <= 1; dx++) {
+      let c = color[texelAt(u.renderWidth, u.renderHeight, rx + dx, ry + dy)].rgb;
+      lo = min(lo, c);
+      hi = max(hi, c);
+    }
+  }
+  var r: Rectified;
+  r.beta = sigmoid(raw[(8u * u.paddedHeight + p.y) * u.paddedWidth + p.x]);
+  r.h = h;
+  r.clamped = clamp(h, lo, hi);
+  r.inside = (h >= lo) & (h <= hi);
+  return r;
+}
+`;
+
+const code = /* wgsl */ `
+${WGSL_BLEND}
+@group(0) @binding(5) var<storage, read_write> output: array<vec4f>;
+
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x >= u.width || id.y >= u.height) { return; }
   let i = id.y * u.width + id.x;
   let f = filtered[i];
   let h = history[i];
-  let alpha = select(0.0, f.a, historyValid(h.a, u.reset));
-  let hc = vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b));
-  output[i] = vec4f(f.rgb + alpha * (hc - f.rgb), 1.0);
+  var out = f.rgb;
+  if (historyValid(h.a, u.reset)) {
+    let r = rectify(id.xy, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
+    let hr = r.clamped + r.beta * (r.h - r.clamped);
+    out = f.rgb + f.a * (hr - f.rgb);
+  }
+  output[i] = vec4f(out, 1.0);
 }
 `;
+
+/** What the blend reads besides the filter output and the history. */
+export interface BlendGpuContext {
+  /** Prepared color (render size): the rectification box. */
+  readonly color: GpuImage;
+  /** Raw network output (channel 8: β before its sigmoid), padded display size. */
+  readonly raw: GpuTensor;
+  readonly reset: boolean;
+}
+
+/** Checks sizes and returns the blend's uniforms and its first four buffers. */
+export function blendBindings(
+  filtered: GpuImage,
+  history: GpuImage,
+  context: BlendGpuContext,
+): { uniforms: ArrayBuffer; buffers: GPUBuffer[] } {
+  const { width, height } = filtered;
+  if (history.width !== width || history.height !== height) {
+    throw new RangeError(
+      `blend: history is ${history.width}x${history.height}, filtered ${width}x${height}`,
+    );
+  }
+  const [pw, ph] = paddedSize([width, height]);
+  const { raw, color } = context;
+  if (raw.channels < 9 || raw.width !== pw || raw.height !== ph) {
+    throw new RangeError(
+      `blend: raw network output must be at least 9x${ph}x${pw}, got ${raw.channels}x${raw.height}x${raw.width}`,
+    );
+  }
+  return {
+    uniforms: packUniforms([
+      u32(width),
+      u32(height),
+      u32(color.width),
+      u32(color.height),
+      u32(pw),
+      u32(ph),
+      u32(context.reset),
+    ]),
+    buffers: [filtered.buffer, history.buffer, color.buffer, raw.buffer],
+  };
+}
 
 /** Records the blend: `filtered` (rgb, α in a), reprojected `history`, `output`, all display size. */
 export function encodeBlend(
@@ -34,25 +117,21 @@ export function encodeBlend(
   pass: GPUComputePassEncoder,
   filtered: GpuImage,
   history: GpuImage,
-  reset: boolean,
+  context: BlendGpuContext,
   output: GpuImage,
 ): void {
   const { width, height } = output;
-  for (const [name, image] of [
-    ['filtered', filtered],
-    ['history', history],
-  ] as const) {
-    if (image.width !== width || image.height !== height) {
-      throw new RangeError(
-        `blend: ${name} is ${image.width}x${image.height}, output ${width}x${height}`,
-      );
-    }
+  if (filtered.width !== width || filtered.height !== height) {
+    throw new RangeError(
+      `blend: filtered is ${filtered.width}x${filtered.height}, output ${width}x${height}`,
+    );
   }
+  const { uniforms, buffers } = blendBindings(filtered, history, context);
   const kernel = createKernel(device, { label: 'nn blend', code });
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
-    [filtered.buffer, history.buffer, output.buffer],
-    packUniforms([u32(width), u32(height), u32(reset)]),
+    [...buffers, output.buffer],
+    uniforms,
   );
 }

@@ -12,14 +12,18 @@ import { FEATURE_CHANNELS, LUMA_WEIGHTS, paddedSize } from '../../reference/nn/f
 import { WGSL_FRAME } from './wgsl.ts';
 
 const code = /* wgsl */ `
-struct Params { width: u32, height: u32, paddedWidth: u32, paddedHeight: u32, reset: u32 }
+struct Params {
+  width: u32, height: u32, paddedWidth: u32, paddedHeight: u32, reset: u32,
+  renderWidth: u32, renderHeight: u32,
+}
 @group(0) @binding(0) var<uniform> u: Params;
 @group(0) @binding(1) var<storage, read> dFeatures: array<f32>;
 @group(0) @binding(2) var<storage, read> history: array<vec4f>;
 @group(0) @binding(3) var<storage, read> state: array<vec4f>;
 @group(0) @binding(4) var<storage, read> dHistoryBlend: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> dHistory: array<vec4f>;
-@group(0) @binding(6) var<storage, read_write> dState: array<vec4f>;
+@group(0) @binding(5) var<storage, read> color: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> dHistory: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> dState: array<vec4f>;
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 const LUMA = vec3f(${LUMA_WEIGHTS.join(', ')});
@@ -40,7 +44,22 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let h = history[i];
     if (historyValid(h.a, 0u)) {
       let finite = vec3<bool>(isFiniteF(h.r), isFiniteF(h.g), isFiniteF(h.b));
-      gh += select(vec3f(0.0), LUMA * dFeatures[5u * plane + o], finite);
+      // Feature 10 = l - clamp(l, lo, hi) moves with l only outside the neighbourhood's range.
+      let l = luma709(select(vec3f(0.0), h.rgb, finite));
+      let rx = i32(renderPixelOf(id.x, u.renderWidth, u.width));
+      let ry = i32(renderPixelOf(id.y, u.renderHeight, u.height));
+      var lo = 3.4e38;
+      var hi = -3.4e38;
+      for (var dy = -1; dy <= 1; dy++) {
+        for (var dx = -1; dx <= 1; dx++) {
+          let c = color[texelAt(u.renderWidth, u.renderHeight, rx + dx, ry + dy)].a;
+          lo = min(lo, c);
+          hi = max(hi, c);
+        }
+      }
+      let outside = select(0.0, 1.0, l < lo || l > hi);
+      let dl = dFeatures[5u * plane + o] + outside * dFeatures[10u * plane + o];
+      gh += select(vec3f(0.0), LUMA * dl, finite);
     }
   }
   dHistory[i] = vec4f(gh, 0.0);
@@ -50,11 +69,13 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 
 /** Inputs of the features backward. */
 export interface FeaturesBackwardInputs {
-  /** dLoss/d(features): the network backward's input gradient (8 × padded display size). */
+  /** dLoss/d(features): the network backward's input gradient (FEATURE_CHANNELS × padded display size). */
   readonly dFeatures: GpuTensor;
   /** The reprojected history and state the features were assembled from. */
   readonly history: GpuImage;
   readonly state: GpuImage;
+  /** The prepared color (render size) they were assembled with. */
+  readonly color: GpuImage;
   /** The blend backward's dLoss/d(reprojected history), added in. */
   readonly dHistoryBlend: GpuImage;
 }
@@ -90,9 +111,18 @@ export function encodeFeaturesBackward(
       inputs.history.buffer,
       inputs.state.buffer,
       inputs.dHistoryBlend.buffer,
+      inputs.color.buffer,
       targets.history.buffer,
       targets.state.buffer,
     ],
-    packUniforms([u32(width), u32(height), u32(pw), u32(ph), u32(reset)]),
+    packUniforms([
+      u32(width),
+      u32(height),
+      u32(pw),
+      u32(ph),
+      u32(reset),
+      u32(inputs.color.width),
+      u32(inputs.color.height),
+    ]),
   );
 }

@@ -1,7 +1,9 @@
 /**
- * Feature assembly (display resolution, padded to multiples of 8): the network input, 8 planar
+ * Feature assembly (display resolution, padded to multiples of 8): the network input, 12 planar
  * channels — reprojected state ×4, jitter-aware current luma, reprojected history luma,
- * colorfulness, disocclusion cue. Exact definition and CPU reference: src/reference/nn/frame.ts.
+ * colorfulness, disocclusion cue, nearest-sample distance², neighbourhood luma range, history luma
+ * outside that range, motion length. Exact definition and CPU reference:
+ * src/reference/nn/frame.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
@@ -27,12 +29,28 @@ fn renderTexel(x: i32, y: i32) -> vec4f {
   return color[texelAt(u.renderWidth, u.renderHeight, x, y)];
 }
 
+// Squared distance (display pixels) to the nearest in-image sample of the 4x4 filter window.
+fn nearestSampleDistance2(p: vec2u) -> f32 {
+  let x0 = windowStart(p.x, u.renderWidth, u.width);
+  let y0 = windowStart(p.y, u.renderHeight, u.height);
+  let ratio = vec2f(f32(u.width), f32(u.height)) / vec2f(f32(u.renderWidth), f32(u.renderHeight));
+  let centre = vec2f(p) + 0.5;
+  var best = 3.4e38;
+  for (var y = max(y0, 0); y < min(y0 + 4, i32(u.renderHeight)); y++) {
+    for (var x = max(x0, 0); x < min(x0 + 4, i32(u.renderWidth)); x++) {
+      let d = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY)) * ratio - centre;
+      best = min(best, dot(d, d));
+    }
+  }
+  return best;
+}
+
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
   let plane = u.paddedWidth * u.paddedHeight;
   let o = id.y * u.paddedWidth + id.x;
-  var f: array<f32, 8>;
+  var f: array<f32, ${FEATURE_CHANNELS}>;
   if (id.x < u.width && id.y < u.height) {
     let i = id.y * u.width + id.x;
     let h = history[i];
@@ -54,23 +72,33 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let top = mix(renderTexel(x0, y0).a, renderTexel(x0 + 1, y0).a, t.x);
     let bottom = mix(renderTexel(x0, y0 + 1).a, renderTexel(x0 + 1, y0 + 1).a, t.x);
     f[4] = mix(top, bottom, t.y);
-    if (valid) {
-      f[5] = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
-    }
     let rx = i32(renderPixelOf(id.x, u.renderWidth, u.width));
     let ry = i32(renderPixelOf(id.y, u.renderHeight, u.height));
     var chroma = 0.0;
+    var lumaLo = 3.4e38;
+    var lumaHi = -3.4e38;
     for (var dy = -1; dy <= 1; dy++) {
       for (var dx = -1; dx <= 1; dx++) {
-        let c = renderTexel(rx + dx, ry + dy).rgb;
+        let c = renderTexel(rx + dx, ry + dy);
         chroma += max(c.r, max(c.g, c.b)) - min(c.r, min(c.g, c.b));
+        lumaLo = min(lumaLo, c.a);
+        lumaHi = max(lumaHi, c.a);
       }
+    }
+    if (valid) {
+      let l = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
+      f[5] = l;
+      f[10] = l - clamp(l, lumaLo, lumaHi);
     }
     f[6] = chroma / 9.0;
     let m = motion[u32(ry) * u.renderWidth + u32(rx)];
     f[7] = max(max(m.z, m.w), select(1.0, 0.0, valid));
+    f[8] = nearestSampleDistance2(id.xy);
+    f[9] = lumaHi - lumaLo;
+    let md = vec2f(finiteOr0(m.x), finiteOr0(m.y)) * vec2f(f32(u.width), f32(u.height));
+    f[11] = log2(1.0 + length(md));
   }
-  for (var k = 0u; k < 8u; k++) { features[k * plane + o] = f[k]; }
+  for (var k = 0u; k < ${FEATURE_CHANNELS}u; k++) { features[k * plane + o] = f[k]; }
 }
 `;
 

@@ -65,7 +65,11 @@ export function createNeuralFrameBackward(
   const network: NetworkBackward = createNetworkBackward(device, graph, ph, pw);
   const d = (label: string) => createGpuImage(device, width, height, label);
   const dRaw = createGpuTensor(device, { channels: RAW_CHANNELS, height: ph, width: pw }, 'd raw');
-  const blend = { filtered: d('d filtered'), history: d('d history (blend)') };
+  const blend = {
+    filtered: d('d filtered'),
+    history: d('d history (blend)'),
+    betaRaw: d('d raw beta'),
+  };
   const reprojected = { history: d('d reprojected history'), state: d('d reprojected state') };
   const previous = { history: d('d previous history'), state: d('d previous state') };
   const scratch = device.createBuffer({
@@ -85,14 +89,15 @@ export function createNeuralFrameBackward(
       if (!raw) throw new RangeError(`frame backward: activation ${output} is missing`);
       let pass = encoder.beginComputePass({ label: 'nn frame backward' });
       const { history, state } = args.reprojected;
-      encodeBlendBackward(device, pass, args.filtered, history, args.reset, args.dHistory, blend);
+      const context = { color: args.prepared.color, raw, reset: args.reset };
+      encodeBlendBackward(device, pass, args.filtered, history, context, args.dHistory, blend);
       encodeKpnFilterBackward(
         device,
         pass,
         raw,
         args.prepared.color,
         args.jitter,
-        { filtered: blend.filtered, state: args.dState },
+        { filtered: blend.filtered, state: args.dState, betaRaw: blend.betaRaw },
         dRaw,
       );
       network.encode(pass, {
@@ -105,7 +110,13 @@ export function createNeuralFrameBackward(
       encodeFeaturesBackward(
         device,
         pass,
-        { dFeatures: network.inputGrads.get(input)!, history, state, dHistoryBlend: blend.history },
+        {
+          dFeatures: network.inputGrads.get(input)!,
+          history,
+          state,
+          color: args.prepared.color,
+          dHistoryBlend: blend.history,
+        },
         args.reset,
         reprojected,
       );

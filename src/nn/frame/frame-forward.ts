@@ -16,7 +16,7 @@ import { encodeKpnFilter } from './kpn-filter.ts';
 /** The images of one frame, display size (the network's own buffers apart). */
 export interface NeuralFrameTargets {
   readonly displaySize: Size;
-  /** Network input, 8 × padded display size. */
+  /** Network input, FEATURE_CHANNELS × padded display size. */
   readonly features: GpuTensor;
   /** Filtered color, rgb, with α in a. */
   readonly filtered: GpuImage;
@@ -71,7 +71,14 @@ export function encodeNeuralFrame(
   const run = network.run(encoder, targets.features);
   pass = encoder.beginComputePass({ label: 'nn filter + blend' });
   encodeKpnFilter(device, pass, run.output, color, inputs.jitter, targets);
-  encodeBlend(device, pass, targets.filtered, history, inputs.reset, targets.history);
+  encodeBlend(
+    device,
+    pass,
+    targets.filtered,
+    history,
+    { color, raw: run.output, reset: inputs.reset },
+    targets.history,
+  );
   pass.end();
   return run;
 }

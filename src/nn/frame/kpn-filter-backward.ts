@@ -1,7 +1,7 @@
 /**
  * Backward of the activations + KPN filter (display resolution, one thread per padded pixel):
- * from dLoss/d(filtered rgb, α) and dLoss/d(new state) to dLoss/d(raw network output); padding
- * gets 0. A per-pixel gather, deterministic. CPU reference: `kpnFilterBackwardCpu` in
+ * from dLoss/d(filtered rgb, α) and dLoss/d(new state) to dLoss/d(raw network output), with the
+ * blend's dLoss/d(raw β) copied into channel 8; padding gets 0. A per-pixel gather, deterministic. CPU reference: `kpnFilterBackwardCpu` in
  * src/reference/nn/frame.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
@@ -15,14 +15,15 @@ const code = /* wgsl */ `
 ${WGSL_KPN}
 @group(0) @binding(3) var<storage, read> dFiltered: array<vec4f>;
 @group(0) @binding(4) var<storage, read> dState: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> dRaw: array<f32>;
+@group(0) @binding(5) var<storage, read> dBetaRaw: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> dRaw: array<f32>;
 
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
   let plane = u.paddedWidth * u.paddedHeight;
   let o = id.y * u.paddedWidth + id.x;
-  var d: array<f32, 8>;
+  var d: array<f32, 9>;
   if (id.x < u.width && id.y < u.height) {
     let p = id.xy;
     let r0 = rawAt(0u, p);
@@ -64,8 +65,9 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       let t = tanhSafe(rawAt(4u + k, p));
       d[4u + k] = gs[k] * (1.0 - t * t);
     }
+    d[8] = dBetaRaw[i].x;
   }
-  for (var k = 0u; k < 8u; k++) { dRaw[k * plane + o] = d[k]; }
+  for (var k = 0u; k < 9u; k++) { dRaw[k * plane + o] = d[k]; }
 }
 `;
 
@@ -75,9 +77,11 @@ export interface KpnFilterUpstream {
   readonly filtered: GpuImage;
   /** dLoss/d(new state). */
   readonly state: GpuImage;
+  /** dLoss/d(raw channel 8) in x (the blend backward's `betaRaw`), copied into dRaw. */
+  readonly betaRaw: GpuImage;
 }
 
-/** Records the filter backward; `dRaw` has the raw output's shape (8 × padded display size). */
+/** Records the filter backward; `dRaw` has the raw output's shape (9 × padded display size). */
 export function encodeKpnFilterBackward(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
@@ -94,7 +98,14 @@ export function encodeKpnFilterBackward(
   kernel.dispatch(
     pass,
     [groupsFor(raw.width, TILE), groupsFor(raw.height, TILE)],
-    [raw.buffer, color.buffer, upstream.filtered.buffer, upstream.state.buffer, dRaw.buffer],
+    [
+      raw.buffer,
+      color.buffer,
+      upstream.filtered.buffer,
+      upstream.state.buffer,
+      upstream.betaRaw.buffer,
+      dRaw.buffer,
+    ],
     kpnUniforms([color.width, color.height], display, jitter),
   );
 }

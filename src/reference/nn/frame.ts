@@ -12,7 +12,7 @@
  * (X, Y) has its centre at p = ((X + 0.5)·w/W, (Y + 0.5)·h/H) in render pixels; render pixel (x, y)
  * holds the scene at (x + 0.5 + jx, y + 0.5 + jy), DESIGN §4):
  *
- * Features (8 planar channels, W and H padded up to multiples of 8 with zeros):
+ * Features (12 planar channels, W and H padded up to multiples of 8 with zeros):
  *  0–3  reprojected recurrent state (0 after a reset);
  *  4    current luma at p, jitter-aware: bilinear interpolation of the render lumas on the
  *       grid of their jittered sample positions, at p − j − 0.5 (clamp-to-edge). Continuous in p
@@ -21,10 +21,17 @@
  *  6    colorfulness: mean over the 3×3 render neighbourhood of the render pixel containing the
  *       display pixel centre (src/reference/common.ts renderPixelOf) of max(rgb) − min(rgb);
  *  7    disocclusion cue: max(disocclusion, reactive, 1 − history validity) of that render pixel.
+ *  8    squared distance (display pixels²) from the pixel centre to the nearest render sample of
+ *       its filter window: how well this frame's jitter covers the pixel (TAAU's sample weight);
+ *  9    luma range (max − min) of the 3×3 render neighbourhood of that render pixel (the
+ *       neighbourhood is clamp-to-edge, as for colorfulness);
+ *  10   history luma outside that range: l − clamp(l, min, max) for the history luma l of
+ *       feature 5 (0 where invalid), the rectification cue;
+ *  11   motion length in display pixels, log2(1 + |motion · (W, H)|), of that render pixel.
  * Non-finite history or state values are read as 0 (sanitised here, not only in prepare).
  *
- * Activations of the raw outputs r0..r7: σ1 = 0.3 + softplus(r0), σ2 = 0.3 + softplus(r1) (display
- * pixels), θ = r2 (radians), α = sigmoid(r3), recurrent = tanh(r4..r7).
+ * Activations of the raw outputs r0..r8: σ1 = 0.3 + softplus(r0), σ2 = 0.3 + softplus(r1) (display
+ * pixels), θ = r2 (radians), α = sigmoid(r3), recurrent = tanh(r4..r7), β = sigmoid(r8).
  *
  * Filter: a 4×4 window of render samples around p. Along each axis the window is the containing
  * render pixel c and its neighbours, c − 2..c + 1 when p is in the left/top half of c, else
@@ -36,8 +43,11 @@
  * every Gaussian weight would underflow the result tends to the sample nearest in the kernel's
  * metric — the safe fallback without a discontinuous threshold.
  *
- * Blend: valid = history a ≥ 0.5 and not reset; out = α·history + (1 − α)·filtered where valid,
- * filtered otherwise. New history = (out, 1), new state = recurrent.
+ * Blend: valid = history a ≥ 0.5 and not reset. The history is rectified as in TAAU, each rgb
+ * channel clamped to [min, max] of the 3×3 render neighbourhood (h* = clamp(h, lo, hi)), and the
+ * network chooses how much of the unclamped history to keep: h' = h* + β·(h − h*). Then
+ * out = α·h' + (1 − α)·filtered where valid, filtered otherwise. New history = (out, 1), new state
+ * = recurrent.
  */
 import type { Image } from '../../core/image.ts';
 import type { Size } from '../../core/quality.ts';
@@ -57,8 +67,8 @@ export interface Vec4Image<T extends Real = Real> {
 }
 
 /** Channels of the network input (features) and output (raw). */
-export const FEATURE_CHANNELS = 8;
-export const RAW_CHANNELS = 8;
+export const FEATURE_CHANNELS = 12;
+export const RAW_CHANNELS = 9;
 /** Smallest kernel standard deviation, display pixels. */
 export const SIGMA_MIN = 0.3;
 /** The network input is padded to multiples of this (three 2× downsamplings). */
@@ -101,6 +111,8 @@ export interface KernelParams {
   theta: number;
   alpha: number;
   recurrent: [number, number, number, number];
+  /** Share of the unclamped history kept (blend). */
+  beta: number;
 }
 
 /** Applies the output activations to the 8 raw values of one pixel. */
@@ -111,6 +123,7 @@ export function activateRaw(raw: ArrayLike<number>): KernelParams {
     theta: raw[2]!,
     alpha: sigmoid(raw[3]!),
     recurrent: [Math.tanh(raw[4]!), Math.tanh(raw[5]!), Math.tanh(raw[6]!), Math.tanh(raw[7]!)],
+    beta: sigmoid(raw[8]!),
   };
 }
 
@@ -175,20 +188,70 @@ function currentLuma(
   return top * (1 - fy) + bottom * fy;
 }
 
-function colorfulness(color: Vec4Image, rx: number, ry: number): number {
-  let sum = 0;
-  for (let dy = -1; dy <= 1; dy++) {
-    for (let dx = -1; dx <= 1; dx++) {
-      const r = at(color, rx + dx, ry + dy, 0);
-      const g = at(color, rx + dx, ry + dy, 1);
-      const b = at(color, rx + dx, ry + dy, 2);
-      sum += Math.max(r, g, b) - Math.min(r, g, b);
-    }
-  }
-  return sum / 9;
+/** Statistics of the 3×3 render neighbourhood (clamp-to-edge) of render pixel (rx, ry). */
+export interface Neighbourhood {
+  /** Mean of max(rgb) − min(rgb). */
+  readonly colorfulness: number;
+  /** Per-channel rgb minimum and maximum: the rectification box. */
+  readonly lo: [number, number, number];
+  readonly hi: [number, number, number];
+  /** Luma (a) minimum and maximum. */
+  readonly lumaLo: number;
+  readonly lumaHi: number;
 }
 
-/** Assembles the 8-channel planar network input, padded to multiples of 8 (zeros outside). */
+export function neighbourhood(color: Vec4Image, rx: number, ry: number): Neighbourhood {
+  let sum = 0;
+  const lo: [number, number, number] = [Infinity, Infinity, Infinity];
+  const hi: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  let lumaLo = Infinity;
+  let lumaHi = -Infinity;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const rgb = [0, 1, 2].map((c) => at(color, rx + dx, ry + dy, c));
+      sum += Math.max(...rgb) - Math.min(...rgb);
+      for (let c = 0; c < 3; c++) {
+        lo[c] = Math.min(lo[c]!, rgb[c]!);
+        hi[c] = Math.max(hi[c]!, rgb[c]!);
+      }
+      const l = at(color, rx + dx, ry + dy, 3);
+      lumaLo = Math.min(lumaLo, l);
+      lumaHi = Math.max(lumaHi, l);
+    }
+  }
+  return { colorfulness: sum / 9, lo, hi, lumaLo, lumaHi };
+}
+
+/** Squared distance (display pixels²) from display pixel (X, Y) to its window's nearest sample. */
+function nearestSampleDistance2(
+  X: number,
+  Y: number,
+  render: Size,
+  display: Size,
+  jitter: readonly [number, number],
+): number {
+  let best = Infinity;
+  for (const s of windowSamples(X, Y, render, display, jitter)) {
+    best = Math.min(best, s.dx * s.dx + s.dy * s.dy);
+  }
+  return best;
+}
+
+/** Motion length in display pixels, compressed: log2(1 + |m · (W, H)|). */
+function motionLength(motion: Vec4Image, rx: number, ry: number, W: number, H: number): number {
+  const mx = finiteOr0(at(motion, rx, ry, 0)) * W;
+  const my = finiteOr0(at(motion, rx, ry, 1)) * H;
+  return Math.log2(1 + Math.hypot(mx, my));
+}
+
+/** History luma l of display pixel i (the feature 5 value; 0 where invalid). */
+function historyLuma(history: Vec4Image, i: number): number {
+  let l = 0;
+  for (let c = 0; c < 3; c++) l += LUMA_WEIGHTS[c] * finiteOr0(history.data[i * 4 + c]!);
+  return l;
+}
+
+/** Assembles the planar network input, padded to multiples of 8 (zeros outside). */
 export function assembleFeaturesCpu<T extends Real>(
   inputs: FeatureInputs<T>,
   params: NeuralFrameParams,
@@ -210,13 +273,23 @@ export function assembleFeaturesCpu<T extends Real>(
         for (let k = 0; k < 4; k++) data[k * plane + o] = finiteOr0(state.data[i * 4 + k]!);
       }
       data[4 * plane + o] = currentLuma(color, X, Y, W, H, params.jitter);
+      const box = neighbourhood(color, rx, ry);
       if (valid) {
-        let l = 0;
-        for (let c = 0; c < 3; c++) l += LUMA_WEIGHTS[c] * finiteOr0(history.data[i * 4 + c]!);
+        const l = historyLuma(history, i);
         data[5 * plane + o] = l;
+        data[10 * plane + o] = l - Math.min(Math.max(l, box.lumaLo), box.lumaHi);
       }
-      data[6 * plane + o] = colorfulness(color, rx, ry);
+      data[6 * plane + o] = box.colorfulness;
       data[7 * plane + o] = Math.max(at(motion, rx, ry, 2), at(motion, rx, ry, 3), valid ? 0 : 1);
+      data[8 * plane + o] = nearestSampleDistance2(
+        X,
+        Y,
+        [color.width, color.height],
+        [W, H],
+        params.jitter,
+      );
+      data[9 * plane + o] = box.lumaHi - box.lumaLo;
+      data[11 * plane + o] = motionLength(motion, rx, ry, W, H);
     }
   }
   return { channels: FEATURE_CHANNELS, height: Hp, width: Wp, data };
@@ -234,7 +307,7 @@ export function assembleFeaturesBackwardCpu(
   params: NeuralFrameParams,
   dFeatures: Real,
 ): ReprojectedGrads {
-  const { history, state } = inputs;
+  const { color, history, state } = inputs;
   const W = history.width;
   const H = history.height;
   const [Wp, Hp] = paddedSize([W, H]);
@@ -243,16 +316,23 @@ export function assembleFeaturesBackwardCpu(
   const dState = new Float64Array(W * H * 4);
   if (params.reset) return { history: dHistory, state: dState };
   for (let Y = 0; Y < H; Y++) {
+    const ry = renderPixelOf(Y, color.height, H);
     for (let X = 0; X < W; X++) {
+      const rx = renderPixelOf(X, color.width, W);
       const i = Y * W + X;
       const o = Y * Wp + X;
       for (let k = 0; k < 4; k++) {
         if (Number.isFinite(state.data[i * 4 + k]!)) dState[i * 4 + k] = dFeatures[k * plane + o]!;
       }
       if (!historyValid(history, i, false)) continue;
+      // Feature 10 = l − clamp(l, lo, hi) moves with l only outside [lo, hi].
+      const l = historyLuma(history, i);
+      const box = neighbourhood(color, rx, ry);
+      const outside = l < box.lumaLo || l > box.lumaHi ? 1 : 0;
+      const dLuma = dFeatures[5 * plane + o]! + outside * dFeatures[10 * plane + o]!;
       for (let c = 0; c < 3; c++) {
         if (!Number.isFinite(history.data[i * 4 + c]!)) continue;
-        dHistory[i * 4 + c] = LUMA_WEIGHTS[c] * dFeatures[5 * plane + o]!;
+        dHistory[i * 4 + c] = LUMA_WEIGHTS[c] * dLuma;
       }
     }
   }
@@ -364,7 +444,8 @@ export function kpnFilterCpu<T extends Real>(
 /**
  * Backward of `kpnFilterCpu` w.r.t. the raw network output: `dFiltered` is dLoss/d(filtered rgb, α)
  * and `dState` dLoss/d(new state), both display-size vec4. The sample colors are inputs of the
- * frame (no gradient is needed for them).
+ * frame (no gradient is needed for them). `dBetaRaw` (display size, one value per pixel: the blend
+ * backward's dLoss/dr8) is copied into raw channel 8, which the filter itself does not read.
  */
 export function kpnFilterBackwardCpu(
   raw: Tensor<Real>,
@@ -373,6 +454,7 @@ export function kpnFilterBackwardCpu(
   jitter: readonly [number, number],
   dFiltered: Real,
   dState: Real,
+  dBetaRaw?: Real,
 ): Float64Array {
   const [W, H] = displaySize;
   const plane = raw.width * raw.height;
@@ -415,62 +497,120 @@ export function kpnFilterBackwardCpu(
         const t = k.recurrent[c]!;
         dRaw[(4 + c) * plane + p] = dState[o + c]! * (1 - t * t);
       }
+      if (dBetaRaw) dRaw[8 * plane + p] = dBetaRaw[Y * W + X]!;
     }
   }
   return dRaw;
 }
 
-/** Blend with the reprojected history: the new history (rgb, a = 1), display size. */
+/** What the blend reads besides the filter output and the history. */
+export interface BlendContext {
+  /** Prepared color (render size): the rectification box. */
+  readonly color: Vec4Image;
+  /** Raw network output (channel 8: β before its sigmoid). */
+  readonly raw: Tensor<Real>;
+  readonly reset: boolean;
+}
+
+/** Per display pixel: β, and the rectified (clamped) history channel values. */
+function rectify(
+  history: Vec4Image,
+  context: BlendContext,
+  X: number,
+  Y: number,
+): { beta: number; h: number[]; clamped: number[]; inside: boolean[] } {
+  const { color, raw } = context;
+  const W = history.width;
+  const H = history.height;
+  const box = neighbourhood(
+    color,
+    renderPixelOf(X, color.width, W),
+    renderPixelOf(Y, color.height, H),
+  );
+  const i = Y * W + X;
+  const h = [0, 1, 2].map((c) => finiteOr0(history.data[i * 4 + c]!));
+  const clamped = h.map((v, c) => Math.min(Math.max(v, box.lo[c]!), box.hi[c]!));
+  const inside = h.map((v, c) => v >= box.lo[c]! && v <= box.hi[c]!);
+  const beta = sigmoid(raw.data[8 * raw.width * raw.height + Y * raw.width + X]!);
+  return { beta, h, clamped, inside };
+}
+
+/**
+ * Blend with the rectified reprojected history (see the file comment): the new history (rgb,
+ * a = 1), display size.
+ */
 export function blendCpu<T extends Real>(
   filtered: Vec4Image<T>,
   history: Vec4Image,
-  reset: boolean,
+  context: BlendContext,
 ): Vec4Image<T> {
   const { width, height } = filtered;
   const out = allocLike(filtered.data, width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    const alpha = historyValid(history, i, reset) ? filtered.data[i * 4 + 3]! : 0;
-    for (let c = 0; c < 3; c++) {
-      const f = filtered.data[i * 4 + c]!;
-      out[i * 4 + c] = f + alpha * (finiteOr0(history.data[i * 4 + c]!) - f);
+  for (let Y = 0; Y < height; Y++) {
+    for (let X = 0; X < width; X++) {
+      const i = Y * width + X;
+      const valid = historyValid(history, i, context.reset);
+      const alpha = valid ? filtered.data[i * 4 + 3]! : 0;
+      const r = valid ? rectify(history, context, X, Y) : undefined;
+      for (let c = 0; c < 3; c++) {
+        const f = filtered.data[i * 4 + c]!;
+        const h = r ? r.clamped[c]! + r.beta * (r.h[c]! - r.clamped[c]!) : 0;
+        out[i * 4 + c] = f + alpha * (h - f);
+      }
+      out[i * 4 + 3] = 1;
     }
-    out[i * 4 + 3] = 1;
   }
   return { width, height, data: out };
 }
 
-/** Gradients of the blend: w.r.t. the filter output (rgb, α in a) and the history (rgb). */
+/** Gradients of the blend. */
 export interface BlendGrads {
+  /** dLoss/d(filtered rgb), dLoss/dα in a. */
   readonly filtered: Float64Array;
+  /** dLoss/d(reprojected history rgb). */
   readonly history: Float64Array;
+  /** dLoss/d(raw channel 8), one value per display pixel. */
+  readonly betaRaw: Float64Array;
 }
 
 /** Backward of `blendCpu`; `dOut` is dLoss/d(new history rgb) (vec4, a ignored). */
 export function blendBackwardCpu(
   filtered: Vec4Image,
   history: Vec4Image,
-  reset: boolean,
+  context: BlendContext,
   dOut: Real,
 ): BlendGrads {
-  const n = filtered.width * filtered.height;
+  const { width, height } = filtered;
+  const n = width * height;
   const dFiltered = new Float64Array(n * 4);
   const dHistory = new Float64Array(n * 4);
-  for (let i = 0; i < n; i++) {
-    const valid = historyValid(history, i, reset);
-    const alpha = valid ? filtered.data[i * 4 + 3]! : 0;
-    let dAlpha = 0;
-    for (let c = 0; c < 3; c++) {
-      const g = dOut[i * 4 + c]!;
-      dFiltered[i * 4 + c] = (1 - alpha) * g;
-      if (!valid) continue;
-      const h = history.data[i * 4 + c]!;
-      // A non-finite history channel reads as 0 and gets no gradient.
-      if (Number.isFinite(h)) dHistory[i * 4 + c] = alpha * g;
-      dAlpha += g * (finiteOr0(h) - filtered.data[i * 4 + c]!);
+  const dBetaRaw = new Float64Array(n);
+  for (let Y = 0; Y < height; Y++) {
+    for (let X = 0; X < width; X++) {
+      const i = Y * width + X;
+      const valid = historyValid(history, i, context.reset);
+      const alpha = valid ? filtered.data[i * 4 + 3]! : 0;
+      const r = valid ? rectify(history, context, X, Y) : undefined;
+      let dAlpha = 0;
+      let dBeta = 0;
+      for (let c = 0; c < 3; c++) {
+        const g = dOut[i * 4 + c]!;
+        dFiltered[i * 4 + c] = (1 - alpha) * g;
+        if (!r) continue;
+        const h = r.clamped[c]! + r.beta * (r.h[c]! - r.clamped[c]!);
+        dAlpha += g * (h - filtered.data[i * 4 + c]!);
+        dBeta += alpha * g * (r.h[c]! - r.clamped[c]!);
+        // A non-finite history channel reads as 0 and gets no gradient; the clamp passes the
+        // gradient only inside the box.
+        if (Number.isFinite(history.data[i * 4 + c]!)) {
+          dHistory[i * 4 + c] = alpha * g * (r.beta + (1 - r.beta) * (r.inside[c] ? 1 : 0));
+        }
+      }
+      dFiltered[i * 4 + 3] = dAlpha;
+      if (r) dBetaRaw[i] = dBeta * r.beta * (1 - r.beta);
     }
-    dFiltered[i * 4 + 3] = dAlpha;
   }
-  return { filtered: dFiltered, history: dHistory };
+  return { filtered: dFiltered, history: dHistory, betaRaw: dBetaRaw };
 }
 
 /** A network's graph and parameters (e.g. a loaded `.uplift` file's). */
@@ -498,7 +638,11 @@ export function neuralFrameCpu<T extends Real>(
   const raw = runNetworkCpu(model.graph, model.parameters, features).output;
   const size: Size = [inputs.history.width, inputs.history.height];
   const filter = kpnFilterCpu(raw, inputs.color, size, params.jitter);
-  const history = blendCpu(filter.filtered, inputs.history, params.reset);
+  const history = blendCpu(filter.filtered, inputs.history, {
+    color: inputs.color,
+    raw,
+    reset: params.reset,
+  });
   return { features, raw, filter, history };
 }
 
@@ -624,7 +768,12 @@ export function neuralFrameBackwardCpu(
   dStateOut: Real,
 ): NeuralFrameGrads {
   const size: Size = [inputs.history.width, inputs.history.height];
-  const blend = blendBackwardCpu(frame.filter.filtered, inputs.history, params.reset, dHistoryOut);
+  const blend = blendBackwardCpu(
+    frame.filter.filtered,
+    inputs.history,
+    { color: inputs.color, raw: frame.raw, reset: params.reset },
+    dHistoryOut,
+  );
   const dRaw = kpnFilterBackwardCpu(
     frame.raw,
     inputs.color,
@@ -632,6 +781,7 @@ export function neuralFrameBackwardCpu(
     params.jitter,
     blend.filtered,
     dStateOut,
+    blend.betaRaw,
   );
   const activations = runNetworkCpu(model.graph, model.parameters, frame.features).tensors;
   const network = networkBackwardCpu(
