@@ -7,7 +7,9 @@ import { Document, NodeIO } from '@gltf-transform/core';
 import { encode } from 'fast-png';
 import { testGpu } from './helpers/gpu.ts';
 import { loadGltfScene } from '../src/scene/gltf.ts';
-import { axisAngle, composeTRS, multiply, slerp } from '../src/scene/math.ts';
+import { axisAngle, composeTRS, multiply, slerp, type Vec3 } from '../src/scene/math.ts';
+import { createSceneRasterizer, referenceSampleOffset } from '../src/scene/rasterizer.ts';
+import { createGpuImage, readGpuImage, type GpuImage } from '../src/gpu/gpu-image.ts';
 import { createSceneRenderer, sceneFrameSource } from '../src/scene/renderer.ts';
 
 /** A parent node (translated) with an animated child holding a masked, textured quad. */
@@ -152,3 +154,171 @@ test(
     }
   },
 );
+
+/**
+ * A skinned beam: a double-sided strip from y = 0 to 2 on two joints (the root at the origin, its
+ * child at y = 1); the animation turns the child joint by 90° about z over one second.
+ */
+async function writeSkinnedGlb(path: string): Promise<void> {
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const accessor = (
+    type: 'VEC2' | 'VEC3' | 'VEC4' | 'SCALAR' | 'MAT4',
+    array: Float32Array | Uint16Array,
+  ) => doc.createAccessor().setType(type).setArray(array).setBuffer(buffer);
+  const rows = 9;
+  const positions: number[] = [];
+  const joints: number[] = [];
+  const weights: number[] = [];
+  const indices: number[] = [];
+  const uvs: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const y = (2 * r) / (rows - 1);
+    // Below y = 0.75 on the root, above 1.25 on the child, blended between.
+    const w1 = Math.min(1, Math.max(0, (y - 0.75) / 0.5));
+    for (const x of [-0.2, 0.2]) {
+      positions.push(x, y, 0);
+      uvs.push(x + 0.5, y / 2);
+      joints.push(0, 1, 0, 0);
+      weights.push(1 - w1, w1, 0, 0);
+    }
+    if (r > 0) {
+      const a = 2 * (r - 1);
+      indices.push(a, a + 1, a + 3, a, a + 3, a + 2);
+    }
+  }
+  const n = positions.length / 3;
+  const primitive = doc
+    .createPrimitive()
+    .setAttribute('POSITION', accessor('VEC3', new Float32Array(positions)))
+    .setAttribute(
+      'NORMAL',
+      accessor(
+        'VEC3',
+        new Float32Array(n * 3).map((_, k) => +(k % 3 === 2)),
+      ),
+    )
+    // UVs vary: without them (constant uv) lavapipe's anisotropic sampling shades NaN.
+    .setAttribute('TEXCOORD_0', accessor('VEC2', new Float32Array(uvs)))
+    .setAttribute('JOINTS_0', accessor('VEC4', new Uint16Array(joints)))
+    .setAttribute('WEIGHTS_0', accessor('VEC4', new Float32Array(weights)))
+    .setIndices(accessor('SCALAR', new Uint16Array(indices)))
+    .setMaterial(
+      doc.createMaterial('beam').setDoubleSided(true).setBaseColorFactor([1, 0.5, 0.2, 1]),
+    );
+  const child = doc.createNode('joint1').setTranslation([0, 1, 0]);
+  const root = doc.createNode('joint0').addChild(child);
+  const inverseBind = new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+  const skin = doc
+    .createSkin('skin')
+    .addJoint(root)
+    .addJoint(child)
+    .setSkeleton(root)
+    .setInverseBindMatrices(
+      accessor(
+        'MAT4',
+        new Float32Array([...inverseBind, ...inverseBind.map((v, k) => (k === 13 ? -1 : v))]),
+      ),
+    );
+  const beam = doc
+    .createNode('beam')
+    .setMesh(doc.createMesh('beam').addPrimitive(primitive))
+    .setSkin(skin);
+  doc.createScene('skinned').addChild(root).addChild(beam);
+  const turn = doc
+    .createAnimationSampler()
+    .setInput(accessor('SCALAR', new Float32Array([0, 1])))
+    .setOutput(
+      accessor('VEC4', new Float32Array([0, 0, 0, 1, ...axisAngle([0, 0, 1], Math.PI / 2)])),
+    )
+    .setInterpolation('LINEAR');
+  doc
+    .createAnimation('bend')
+    .addSampler(turn)
+    .addChannel(
+      doc.createAnimationChannel().setTargetNode(child).setTargetPath('rotation').setSampler(turn),
+    );
+  writeFileSync(path, await new NodeIO().writeBinary(doc));
+}
+
+test('glTF skin: the ground truth shows the pose of the inputs at every instant, in any call order', async () => {
+  const { device } = await testGpu();
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-skin-'));
+  try {
+    const path = join(dir, 'skinned.glb');
+    await writeSkinnedGlb(path);
+    const scene = await loadGltfScene(path, 1);
+    assert.ok(scene.objects[0]!.skin, 'the beam is skinned');
+    const [W, H] = [40, 32];
+    const rasterizer = createSceneRasterizer(device, scene);
+    const camera = { position: [0, 1, 4] as Vec3, target: [0, 1, 0] as Vec3, ...scene.lens };
+    const image = () => createGpuImage(device, W, H, 'skin test');
+    const inputs = { color: image(), depth: image(), motion: image(), reactive: image() };
+    const reference = image();
+    const view = (time: number) => ({ camera, time, depthInverted: false, mipBias: 0 });
+    const read = async (img: GpuImage) => (await readGpuImage(device, img, 3)).data;
+    /** Inputs at `time` (previous instant `prev`, jitter 0), read back. */
+    const renderInputs = async (time: number, prev: number) => {
+      rasterizer.renderInputs(view(time), { camera, time: prev }, [0, 0], inputs);
+      return read(inputs.color);
+    };
+    const renderReference = async (time: number, samples: number) => {
+      rasterizer.renderReference(view(time), samples, reference);
+      return read(reference);
+    };
+    const diff = (a: Float32Array, b: Float32Array) => {
+      let max = 0;
+      let sum = 0;
+      for (let k = 0; k < a.length; k++) {
+        const d = Math.abs(a[k]! - b[k]!);
+        max = Math.max(max, d);
+        sum += d;
+      }
+      return { max, mean: sum / a.length };
+    };
+    // The animation is visible at this size: a pose 0.25 s away differs a lot.
+    const a = await renderInputs(0.2, 0.2);
+    const b = await renderInputs(0.45, 0.45);
+    assert.ok(diff(a, b).mean > 0.02, `poses 0.25 s apart differ by ${diff(a, b).mean}`);
+    // Fresh references, each after inputs at another instant than its own.
+    const fresh = new Map<number, Float32Array>();
+    for (const [time, before] of [
+      [0.2, 0.7],
+      [0.45, 0.2],
+      [0.7, 0.45],
+    ] as const) {
+      await renderInputs(before, before - 0.1);
+      fresh.set(time, await renderReference(time, 1));
+    }
+    for (const time of [0.2, 0.45, 0.7]) {
+      // As a data engine frame: inputs (previous instant one frame back), then the reference.
+      const color = await renderInputs(time, time - 1 / 60);
+      const one = await renderReference(time, 1);
+      // One centred sample at ratio 1 with zero jitter draws exactly the inputs' pixels.
+      assert.ok(
+        diff(color, one).max < 1e-5,
+        `t=${time}: reference vs inputs ${diff(color, one).max}`,
+      );
+      assert.ok(diff(one, fresh.get(time)!).max < 1e-5, `t=${time}: depends on the call order`);
+    }
+    // Supersampled: the reference is the mean of inputs jittered by its sample offsets.
+    const samples = 16;
+    const mean = new Float32Array(W * H * 3);
+    for (let k = 0; k < samples; k++) {
+      rasterizer.renderInputs(
+        view(0.45),
+        { camera, time: 0.3 },
+        referenceSampleOffset(k, samples),
+        inputs,
+      );
+      const color = await read(inputs.color);
+      for (let i = 0; i < mean.length; i++) mean[i] = mean[i]! + color[i]! / samples;
+    }
+    const many = diff(mean, await renderReference(0.45, samples));
+    assert.ok(many.max < 1e-4, `16-sample reference vs mean of jittered inputs: ${many.max}`);
+    rasterizer.destroy();
+    for (const img of [...Object.values(inputs), reference]) img.buffer.destroy();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
