@@ -8,9 +8,10 @@
  *   reactive mask (r16float, raised by alpha-blended surfaces, which write no depth or motion).
  * - `renderReference`: the ground truth at display resolution: `samples` passes with sub-pixel
  *   offsets (stratified over the pixel: a box filter) at the same instant, averaged in f32.
- * Opaque and alpha-masked objects are drawn first, blended ones after, back to front. Each call
- * first renders the sun's shadow map; skinned objects are skinned on the CPU at the frame's time
- * (and the previous frame's, for their motion vectors).
+ * Opaque and alpha-masked objects are drawn first, blended ones after, back to front. The sun's
+ * shadow map is rendered once per instant (the reference after the inputs of the same frame reuses
+ * it); skinned objects are skinned on the CPU at the frame's time (and the previous frame's, for
+ * their motion vectors), each instant once while it is recent.
  */
 import { halton } from '../core/jitter.ts';
 import type { GpuImage } from '../gpu/gpu-image.ts';
@@ -25,7 +26,7 @@ import {
   OBJECT_UNIFORM_BYTES,
   RASTERIZER_WGSL,
 } from './rasterizer-wgsl.ts';
-import { skinMesh } from './skinning.ts';
+import { skinMesh, type SkinnedVertices } from './skinning.ts';
 import { uploadTexture } from './texture.ts';
 import type { Scene } from './types.ts';
 
@@ -445,8 +446,27 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     return buffer;
   };
 
-  /** Writes every object's transforms and material parameters at `time` (and `prevTime`). */
-  const writeObjects = (time: number, prevTime: number) => {
+  // Skinned vertices of the last few instants (a frame needs its own and the previous frame's,
+  // which the frame before computed), and the instants the GPU buffers hold.
+  const skinCache = new Map<number, Array<{ time: number; vertices: SkinnedVertices }>>();
+  const skinnedAt = (i: number, time: number): SkinnedVertices => {
+    const cached = skinCache.get(i) ?? [];
+    const hit = cached.find((c) => c.time === time);
+    if (hit) return hit.vertices;
+    const o = scene.objects[i]!;
+    const vertices = skinMesh(scene.meshes[o.mesh]!, o.skin!(time));
+    skinCache.set(i, [{ time, vertices }, ...cached].slice(0, 3));
+    return vertices;
+  };
+  const heldSkin = new Map<number, { now?: number; previous?: number }>();
+  /** The instant the shadow map shows (undefined: none yet). */
+  let shadowTime: number | undefined;
+
+  /**
+   * Writes every object's transforms and material parameters at `time` (and `prevTime`; without
+   * one, skinned objects' previous positions are left as they are: the reference ignores them).
+   */
+  const writeObjects = (time: number, prevTime?: number) => {
     const data = new Float32Array((scene.objects.length * OBJECT_UNIFORM_BYTES) / 4);
     scene.objects.forEach((o, i) => {
       const base = (i * OBJECT_UNIFORM_BYTES) / 4;
@@ -454,7 +474,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       const m = scene.materials[o.material];
       if (!m) throw new RangeError(`object ${i} refers to missing material ${o.material}`);
       data.set(toF32(model), base);
-      data.set(toF32(o.transform(prevTime)), base + 16);
+      data.set(toF32(o.transform(prevTime ?? time)), base + 16);
       data.set(toF32(transpose(invert(model))), base + 32);
       data.set(m.baseColor, base + 48);
       data.set([...m.emissive, m.alphaMode === 'blend' ? (m.reactive ?? 1) : 0], base + 52);
@@ -468,14 +488,19 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
     });
     device.queue.writeBuffer(objectBuffer, 0, data);
     for (const [i, [positions, normals, tangents, previous]] of skinnedBuffers) {
-      const o = scene.objects[i]!;
-      const mesh = scene.meshes[o.mesh]!;
-      const now = skinMesh(mesh, o.skin!(time));
-      device.queue.writeBuffer(positions!, 0, now.positions);
-      device.queue.writeBuffer(normals!, 0, now.normals);
-      device.queue.writeBuffer(tangents!, 0, now.tangents);
-      const before = prevTime === time ? now : skinMesh(mesh, o.skin!(prevTime));
-      device.queue.writeBuffer(previous!, 0, before.positions);
+      const held = heldSkin.get(i) ?? {};
+      heldSkin.set(i, held);
+      if (held.now !== time) {
+        const now = skinnedAt(i, time);
+        device.queue.writeBuffer(positions!, 0, now.positions);
+        device.queue.writeBuffer(normals!, 0, now.normals);
+        device.queue.writeBuffer(tangents!, 0, now.tangents);
+        held.now = time;
+      }
+      if (prevTime !== undefined && held.previous !== prevTime) {
+        device.queue.writeBuffer(previous!, 0, skinnedAt(i, prevTime).positions);
+        held.previous = prevTime;
+      }
     }
   };
 
@@ -542,11 +567,15 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
   };
 
   /**
-   * Draws the casters into the shadow map (the light's view is in every frame slot) and submits.
+   * Draws the casters at `time` (which writeObjects has just written) into the shadow map (the
+   * light's view is in every frame slot) and submits; nothing when the map already shows `time`:
+   * the light and the scene at one instant are the same for the inputs and every reference sample.
    * Its own submission: recorded in the same command buffer as the MRT pass, Dawn over lavapipe
    * lost the reactive target's blended writes (seen in test/scene-builtin.test.ts).
    */
-  const renderShadowMap = () => {
+  const renderShadowMap = (time: number) => {
+    if (shadowTime === time) return;
+    shadowTime = time;
     const encoder = device.createCommandEncoder({ label: 'scene shadow map' });
     const pass = encoder.beginRenderPass({
       label: 'scene shadow map',
@@ -609,7 +638,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         GPUTexture,
         GPUTexture,
       ];
-      renderShadowMap();
+      renderShadowMap(view.time);
       const encoder = device.createCommandEncoder({ label: 'scene inputs' });
       const far = view.depthInverted ? 0 : 1;
       const pass = encoder.beginRenderPass({
@@ -658,7 +687,7 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
       }
       const { width, height } = out;
       releaseTransient();
-      writeObjects(view.time, view.time);
+      writeObjects(view.time);
       const slots = frameSlots(samples);
       const frames = new Float32Array((samples * FRAME_UNIFORM_BYTES) / 4);
       for (let k = 0; k < samples; k++) {
@@ -674,14 +703,29 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         GPUTexture,
       ];
       const order = drawOrder(view);
-      renderShadowMap();
+      renderShadowMap(view.time);
+      // Two accumulate bind groups serve every sample: the first one stores, the others add.
+      const colorView = color.createView();
+      const accumulateGroups = [true, false].map((first) => {
+        const params = new ArrayBuffer(16);
+        new Uint32Array(params, 0, 3).set([width, height, first ? 1 : 0]);
+        new Float32Array(params, 12, 1)[0] = 1 / samples;
+        return device.createBindGroup({
+          layout: accumulateLayout,
+          entries: [
+            { binding: 0, resource: { buffer: smallUniform(params) } },
+            { binding: 1, resource: colorView },
+            { binding: 2, resource: { buffer: out.buffer } },
+          ],
+        });
+      });
       const encoder = device.createCommandEncoder({ label: 'scene reference' });
       for (let k = 0; k < samples; k++) {
         const pass = encoder.beginRenderPass({
           label: 'scene reference sample',
           colorAttachments: [
             {
-              view: color.createView(),
+              view: colorView,
               clearValue: [0, 0, 0, 1],
               loadOp: 'clear',
               storeOp: 'store',
@@ -691,20 +735,9 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
         });
         drawScene(pass, 'reference', order, view.depthInverted, k * FRAME_UNIFORM_BYTES);
         pass.end();
-        const params = new ArrayBuffer(16);
-        new Uint32Array(params, 0, 3).set([width, height, k === 0 ? 1 : 0]);
-        new Float32Array(params, 12, 1)[0] = 1 / samples;
-        const group = device.createBindGroup({
-          layout: accumulateLayout,
-          entries: [
-            { binding: 0, resource: { buffer: smallUniform(params) } },
-            { binding: 1, resource: color.createView() },
-            { binding: 2, resource: { buffer: out.buffer } },
-          ],
-        });
         const compute = encoder.beginComputePass({ label: 'accumulate reference' });
         compute.setPipeline(accumulatePipeline);
-        compute.setBindGroup(0, group);
+        compute.setBindGroup(0, accumulateGroups[k === 0 ? 0 : 1]!);
         compute.dispatchWorkgroups(groupsFor(width, 8), groupsFor(height, 8));
         compute.end();
       }
