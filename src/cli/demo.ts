@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { parseMethods } from '../eval/run-method.ts';
+import { shippedWeights } from '../eval/shipped-weights.ts';
 import { evaluateSource } from '../eval/evaluate.ts';
 import { writeReport } from '../report/write-report.ts';
 import { parseSize } from '../core/quality.ts';
@@ -23,7 +24,9 @@ interface DemoOptions {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('upscale the built-in analytic sequences with every method and write a report')
+    .description(
+      'upscale the built-in analytic sequences with every method (the network with its shipped weights) and write a report',
+    )
     .option('--report <dir>', 'report directory', 'out/demo')
     .option('--display <WxH>', 'display size', '192x128')
     .option('--quality <mode>', 'quality mode or ratio', 'performance')
@@ -39,7 +42,12 @@ export function register(program: Command): void {
         await openSequenceArg('builtin:analytic:1', builtin),
         await openSequenceArg('builtin:analytic:2', builtin),
       ];
-      const methods = parseMethods('bilinear,lanczos,taau,taau-rcas');
+      // The trained network joins when its shipped weights are there (they are in the repository).
+      const methods = parseMethods(
+        shippedWeights()
+          ? 'bilinear,lanczos,taau,taau-rcas,neural'
+          : 'bilinear,lanczos,taau,taau-rcas',
+      );
       const gpu = await cliGpu(opts.quiet);
       const progress = createProgress(
         'demo',

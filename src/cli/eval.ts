@@ -28,7 +28,10 @@ export function register(program: Command): void {
       'bilinear,lanczos,taau',
     )
     .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')
-    .option('--model <file>', 'weights file for the neural method')
+    .option(
+      '--model <file>',
+      'weights file for the neural method (default: the shipped weights/uplift-v2.uplift)',
+    )
     .option('--warmup <n>', 'frames after start/reset reported apart', '8')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(

@@ -33,7 +33,10 @@ export function register(program: Command): void {
     .argument('<sequence>', 'sequence directory (DESIGN §4) or builtin:analytic')
     .requiredOption('-o, --output <dir>', 'output directory (NNNN.exr or NNNN.png per frame)')
     .option('-m, --method <name>', 'bilinear | lanczos | taau | taau-rcas | neural', 'taau')
-    .option('--model <file>', 'weights file for --method neural')
+    .option(
+      '--model <file>',
+      'weights file for --method neural (default: the shipped weights/uplift-v2.uplift)',
+    )
     .option('--sharpness <s>', 'RCAS sharpening 0..1 (taau, neural)')
     .option('--format <fmt>', 'exr (linear, half float) | png (8-bit sRGB)', 'exr')
     .option('--overwrite', 'replace existing frames in the output directory')

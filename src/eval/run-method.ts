@@ -3,6 +3,7 @@
  * display-resolution output (linear RGB) to a callback. The upscale and eval commands share it,
  * so every method sees identical inputs.
  */
+import { shippedWeights } from './shipped-weights.ts';
 import type { Image } from '../core/image.ts';
 import type { FrameImages } from '../core/frame.ts';
 import { withChannels } from '../core/image.ts';
@@ -17,7 +18,7 @@ export interface MethodSpec {
   method: UpscalerMethod;
   /** RCAS sharpness 0..1, or undefined for none. */
   sharpness?: number;
-  /** Weights file for the neural method. */
+  /** Weights file for the neural method (default: the shipped weights, weights/). */
   model?: string;
   /** A temporal resolve built by the caller (e.g. a neural resolver whose debug views it reads). */
   resolver?: Resolver;
@@ -44,9 +45,15 @@ export function parseMethod(name: string, model?: string): MethodSpec {
       return { name, method: name };
     case 'taau-rcas':
       return { name, method: 'taau', sharpness: 0.5 };
-    case 'neural':
-      if (!model) throw new RangeError('method neural needs --model <file.uplift>');
-      return { name, method: 'neural', model };
+    case 'neural': {
+      const file = model ?? shippedWeights();
+      if (!file) {
+        throw new RangeError(
+          'method neural needs --model <file.uplift> (no shipped weights found)',
+        );
+      }
+      return { name, method: 'neural', model: file };
+    }
     default:
       throw new RangeError(`unknown method "${name}" (known: ${KNOWN.join(', ')})`);
   }
