@@ -145,7 +145,7 @@ test('upscale --method neural writes the debug views of every frame', async () =
     '-q',
   );
   assert.equal(r.status, 0, r.stderr);
-  const expected = ['alpha', 'disocclusion', 'kernels', 'recurrent0', 'recurrent1'];
+  const expected = ['alpha', 'beta', 'disocclusion', 'kernels', 'recurrent0', 'recurrent1'];
   for (const view of expected) {
     assert.equal(readdirSync(join(views, view)).length, sequence.frames.length, view);
   }

@@ -29,7 +29,7 @@ function pixel(image: { width: number; data: Float32Array }, x: number, y: numbe
 const softplusInverse = (y: number) => Math.log(Math.expm1(y));
 
 test('debug views: an axis-aligned kernel draws its ellipse along x; maps follow α, state and the cue', () => {
-  // σ1 = 3, σ2 = SIGMA_MIN + 0.2, θ = 0; α = sigmoid(0) = 0.5; recurrent tanh(±2), 0.
+  // σ1 = 3, σ2 = SIGMA_MIN + 0.2, θ = 0; α = sigmoid(0) = 0.5; recurrent tanh(±2), 0; β = sigmoid(−3).
   const raw = constantRaw([
     softplusInverse(3 - SIGMA_MIN),
     softplusInverse(0.2),
@@ -39,6 +39,7 @@ test('debug views: an axis-aligned kernel draws its ellipse along x; maps follow
     -2,
     0,
     0.5,
+    -3,
   ]);
   const features = {
     channels: FEATURE_CHANNELS,
@@ -52,6 +53,7 @@ test('debug views: an axis-aligned kernel draws its ellipse along x; maps follow
   const views = debugViews({ output, raw, features }, { spacing: 16, ellipseScale: 1 });
   assert.deepEqual(Object.keys(views).sort(), [
     'alpha',
+    'beta',
     'disocclusion',
     'kernels',
     'recurrent0',
@@ -73,6 +75,8 @@ test('debug views: an axis-aligned kernel draws its ellipse along x; maps follow
   // Background: sRGB-encoded output.
   assert.ok(Math.abs(pixel(views.kernels!, 0, 0)[0]! - 0.537) < 0.01);
   assert.deepEqual(pixel(views.alpha!, 3, 3), heatColor(0.5).map(Math.fround));
+  const beta = 1 / (1 + Math.exp(3));
+  assert.deepEqual(pixel(views.beta!, 3, 3), heatColor(beta).map(Math.fround));
   assert.deepEqual(pixel(views.recurrent0!, 3, 3), divergingColor(Math.tanh(2)).map(Math.fround));
   assert.ok(pixel(views.recurrent1!, 3, 3)[2]! > 0.9, 'negative state is blue');
   assert.deepEqual(pixel(views.recurrent2!, 3, 3), [0, 0, 0]);

@@ -6,6 +6,8 @@
  * - `kernels`: the output image with the filter kernels drawn every `spacing` pixels: the
  *   `ellipseScale`·σ ellipse of Σ = R(θ) diag(σ1², σ2²) R(θ)ᵀ, centred on its pixel (green);
  * - `alpha`: the history blend factor α as a heat map (black 0 → red → yellow → white 1);
+ * - `beta`: the share β of the unclamped history kept by the blend, same heat map (black = the
+ *   history is clamped to the neighbourhood box as in TAAU, white = kept as reprojected);
  * - `recurrent0`..`recurrent3`: the 4 recurrent channels (blue −1, black 0, orange +1);
  * - `disocclusion`: the disocclusion cue fed to the network (gray, white = history not trusted).
  */
@@ -21,9 +23,9 @@ import type { Real } from '../train/grad-check.ts';
 export interface DebugViewInputs {
   /** The new history (tonemapped rgb), display size, 4 channels. */
   readonly output: Vec4Image;
-  /** The raw network output, 8 × padded display size. */
+  /** The raw network output, RAW_CHANNELS × padded display size. */
   readonly raw: Tensor<Real>;
-  /** The network input (channel 7 is the disocclusion cue), 8 × padded display size. */
+  /** The network input (channel 7 is the disocclusion cue), FEATURE_CHANNELS × padded size. */
   readonly features: Tensor<Real>;
 }
 
@@ -115,6 +117,7 @@ export function debugViews(
   const views: Record<string, Image> = {
     kernels: createImage(width, height, 3),
     alpha: createImage(width, height, 3),
+    beta: createImage(width, height, 3),
     disocclusion: createImage(width, height, 3),
   };
   for (let k = 0; k < 4; k++) views[`recurrent${k}`] = createImage(width, height, 3);
@@ -126,6 +129,7 @@ export function debugViews(
       setPixel(views.kernels!, x, y, background);
       const kernel = activateRaw(rawValues(inputs.raw, x, y));
       setPixel(views.alpha!, x, y, heatColor(kernel.alpha));
+      setPixel(views.beta!, x, y, heatColor(kernel.beta));
       for (let k = 0; k < 4; k++) {
         setPixel(views[`recurrent${k}`]!, x, y, divergingColor(kernel.recurrent[k]!));
       }
