@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
-import { createImage, luma, type Image } from '../src/core/image.ts';
+import { createImage, luma, withChannels, type Image } from '../src/core/image.ts';
+import { jitterOffset } from '../src/core/jitter.ts';
+import { psnr } from '../src/metrics/psnr.ts';
+import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { encodeTaauResolve } from '../src/gpu/passes/taau-resolve.ts';
 import { encodeOutput } from '../src/gpu/passes/output.ts';
@@ -218,4 +221,104 @@ test('RCAS steepens an edge and leaves flat regions alone', () => {
   assert.ok(at(sharp, 4) > at(weak, 4) && at(weak, 4) > at(plain, 4));
   for (const x of [0, 7]) assert.ok(Math.abs(at(sharp, x) - at(plain, x)) < 1e-9);
   assert.ok(sharp.data.every(Number.isFinite));
+});
+
+/**
+ * A checker (cells of 4 display pixels) panned at `speed` display pixels per frame along x or y,
+ * with exact motion, through the whole CPU TAAU (prepare, reproject, resolve, output). Frame i is
+ * rendered with jitter (jx, jy) = `jitterOf(i)` (DESIGN §4) and the resolve is told `told(i)`.
+ * Returns the mean PSNR after 8 warm-up frames against the box-filtered reference.
+ */
+function pannedCheckerPsnr(
+  axis: 'x' | 'y',
+  speed: number,
+  jitterOf: (i: number) => [number, number],
+  told: (i: number) => [number, number] = jitterOf,
+): number {
+  const [dw, rw] = [32, 16];
+  const scene = (qx: number, qy: number) =>
+    (Math.floor(qx / 4) + Math.floor(qy / 4)) & 1 ? 0.55 : 0.12;
+  const up = createReferenceUpscaler({ displaySize: [dw, dw], renderSize: [rw, rw] });
+  const psnrs: number[] = [];
+  for (let i = 0; i < 24; i++) {
+    // Layer offset in display pixels; the same start on both axes so the scene is symmetric.
+    const o = 0.3 + speed * i;
+    const [ox, oy] = axis === 'x' ? [o, 0.3] : [0.3, o];
+    const [jx, jy] = jitterOf(i);
+    const color = createImage(rw, rw, 3);
+    const depth = createImage(rw, rw, 1);
+    const motion = createImage(rw, rw, 2);
+    for (let y = 0; y < rw; y++) {
+      for (let x = 0; x < rw; x++) {
+        const k = y * rw + x;
+        const v = scene(((x + 0.5 + jx) * dw) / rw - ox, ((y + 0.5 + jy) * dw) / rw - oy);
+        color.data.fill(v, k * 3, k * 3 + 3);
+        depth.data[k] = 0.5;
+        // prevUV − uv: the surface was `speed` pixels back along the axis.
+        motion.data[k * 2 + (axis === 'x' ? 0 : 1)] = i > 0 ? -speed / dw : 0;
+      }
+    }
+    const reference = createImage(dw, dw, 3);
+    for (let y = 0; y < dw; y++) {
+      for (let x = 0; x < dw; x++) {
+        let sum = 0;
+        for (let s = 0; s < 64; s++) {
+          sum += scene(x + ((s % 8) + 0.5) / 8 - ox, y + (Math.floor(s / 8) + 0.5) / 8 - oy);
+        }
+        reference.data.fill(sum / 64, (y * dw + x) * 3, (y * dw + x) * 3 + 3);
+      }
+    }
+    const out = up.dispatch(
+      { color, depth, motion },
+      {
+        jitter: told(i),
+        reset: i === 0,
+        exposure: 1,
+        cameraNear: 0.1,
+        cameraFar: 100,
+        fovY: 1,
+        motionScale: [1, 1],
+      },
+    );
+    if (i >= 8) psnrs.push(psnr(withChannels(out, 3), reference));
+  }
+  return psnrs.reduce((a, b) => a + b, 0) / psnrs.length;
+}
+
+test('TAAU: a vertical pan resolves exactly like the transposed horizontal pan', () => {
+  // Halton(2,3) treats x and y differently, so the vertical pan gets the horizontal pan's jitter
+  // with its axes swapped: any y-only convention error (jitter sign, half-pixel, motion
+  // direction) in prepare, reproject or resolve breaks the symmetry.
+  const jitter = (i: number) => jitterOffset(i, 32);
+  const swapped = (i: number): [number, number] => [jitter(i)[1], jitter(i)[0]];
+  for (const speed of [0.75, -1.1]) {
+    const horizontal = pannedCheckerPsnr('x', speed, jitter);
+    const vertical = pannedCheckerPsnr('y', speed, swapped);
+    assert.ok(
+      Math.abs(horizontal - vertical) < 0.01,
+      `speed ${speed}: horizontal ${horizontal.toFixed(3)} dB, vertical ${vertical.toFixed(3)} dB`,
+    );
+  }
+});
+
+test('TAAU: the jitter convention of DESIGN §4 beats a flipped sign on either axis', () => {
+  // Samples sit at (x + 0.5 + jx, y + 0.5 + jy): telling the resolve −jy (or −jx) misplaces
+  // every sample and must cost at least 0.5 dB, during a pan along either axis.
+  const jitter = (i: number) => jitterOffset(i, 32);
+  for (const axis of ['x', 'y'] as const) {
+    const right = pannedCheckerPsnr(axis, 0.75, jitter);
+    for (const [sx, sy] of [
+      [1, -1],
+      [-1, 1],
+    ]) {
+      const flipped = pannedCheckerPsnr(axis, 0.75, jitter, (i) => [
+        sx! * jitter(i)[0],
+        sy! * jitter(i)[1],
+      ]);
+      assert.ok(
+        right > flipped + 0.5,
+        `${axis} pan, jitter signs (${sx}, ${sy}): right ${right.toFixed(2)} dB, flipped ${flipped.toFixed(2)} dB`,
+      );
+    }
+  }
 });
