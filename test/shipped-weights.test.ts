@@ -1,0 +1,37 @@
+// The shipped weights (weights/uplift-v2.uplift): they load as network v2, the neural method and
+// the demo use them by default, and on the built-in analytic sequence (never trained on) they stay
+// far above bilinear and close to TAAU — a broken or mismatched file fails here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu } from './helpers/gpu.ts';
+import { loadWeights } from '../src/nn/weights.ts';
+import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { SHIPPED_WEIGHTS, shippedWeights } from '../src/eval/shipped-weights.ts';
+import { parseMethod, parseMethods } from '../src/eval/run-method.ts';
+import { evaluateSource } from '../src/eval/evaluate.ts';
+import { openSequenceArg } from '../src/cli/sequence-arg.ts';
+
+test('shipped weights: network v2, finite, trained (metadata), and the neural default', async () => {
+  assert.equal(shippedWeights(), SHIPPED_WEIGHTS);
+  const weights = await loadWeights(SHIPPED_WEIGHTS);
+  assert.deepEqual(weights.graph, NETWORK_V2);
+  for (const [name, values] of weights.parameters) {
+    assert.ok(values.every(Number.isFinite), `${name} is finite`);
+  }
+  assert.ok(Number(weights.metadata?.step) > 0, 'the file records its training step');
+  assert.equal(parseMethod('neural').model, SHIPPED_WEIGHTS);
+  assert.equal(parseMethod('neural', 'other.uplift').model, 'other.uplift');
+});
+
+test('shipped weights on the analytic sequence: ≥ 2 dB over bilinear, within 1 dB of TAAU', async () => {
+  const { device } = await testGpu();
+  const source = await openSequenceArg('builtin:analytic:3', {
+    displaySize: [96, 64],
+    quality: 'performance',
+    frames: 14,
+  });
+  const result = await evaluateSource(device, source, parseMethods('bilinear,taau,neural'));
+  const psnr = Object.fromEntries(result.methods.map((m) => [m.method, m.summary.steady.psnr]));
+  assert.ok(psnr.neural! > psnr.bilinear! + 2, JSON.stringify(psnr));
+  assert.ok(psnr.neural! > psnr.taau! - 1, JSON.stringify(psnr));
+});
