@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Document, NodeIO } from '@gltf-transform/core';
 import { encode } from 'fast-png';
-import { testGpu } from './helpers/gpu.ts';
+import { maxAbsDiff, testGpu } from './helpers/gpu.ts';
 import { loadGltfScene } from '../src/scene/gltf.ts';
 import { axisAngle, composeTRS, multiply, slerp, type Vec3 } from '../src/scene/math.ts';
 import { createSceneRasterizer, referenceSampleOffset } from '../src/scene/rasterizer.ts';
@@ -198,7 +198,7 @@ async function writeSkinnedGlb(path: string): Promise<void> {
         new Float32Array(n * 3).map((_, k) => +(k % 3 === 2)),
       ),
     )
-    // UVs vary: without them (constant uv) lavapipe's anisotropic sampling shades NaN.
+    // UVs vary (a primitive without them is tested below: 'without TEXCOORD_0').
     .setAttribute('TEXCOORD_0', accessor('VEC2', new Float32Array(uvs)))
     .setAttribute('JOINTS_0', accessor('VEC4', new Uint16Array(joints)))
     .setAttribute('WEIGHTS_0', accessor('VEC4', new Float32Array(weights)))
@@ -317,6 +317,76 @@ test('glTF skin: the ground truth shows the pose of the inputs at every instant,
     const many = diff(mean, await renderReference(0.45, samples));
     assert.ok(many.max < 1e-4, `16-sample reference vs mean of jittered inputs: ${many.max}`);
     rasterizer.destroy();
+    for (const img of [...Object.values(inputs), reference]) img.buffer.destroy();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A 2×2 quad facing +z with an untextured orange material, with or without TEXCOORD_0. */
+async function writeQuadGlb(path: string, uvs: boolean): Promise<void> {
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const accessor = (type: 'VEC2' | 'VEC3' | 'SCALAR', array: Float32Array | Uint16Array) =>
+    doc.createAccessor().setType(type).setArray(array).setBuffer(buffer);
+  const primitive = doc
+    .createPrimitive()
+    .setAttribute(
+      'POSITION',
+      accessor('VEC3', new Float32Array([-1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 1, 0])),
+    )
+    .setAttribute(
+      'NORMAL',
+      accessor('VEC3', new Float32Array([0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1])),
+    )
+    .setIndices(accessor('SCALAR', new Uint16Array([0, 1, 2, 0, 2, 3])))
+    .setMaterial(doc.createMaterial('orange').setBaseColorFactor([1, 0.5, 0.2, 1]));
+  if (uvs)
+    primitive.setAttribute(
+      'TEXCOORD_0',
+      accessor('VEC2', new Float32Array([0, 1, 1, 1, 1, 0, 0, 0])),
+    );
+  doc
+    .createScene('quad')
+    .addChild(doc.createNode('quad').setMesh(doc.createMesh('quad').addPrimitive(primitive)));
+  writeFileSync(path, await new NodeIO().writeBinary(doc));
+}
+
+test('glTF: a primitive without TEXCOORD_0 shades like the same untextured primitive with UVs', async () => {
+  const { device } = await testGpu();
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-nouv-'));
+  try {
+    const [W, H] = [8, 8];
+    const image = () => createGpuImage(device, W, H, 'no-uv test');
+    const inputs = { color: image(), depth: image(), motion: image(), reactive: image() };
+    const reference = image();
+    const render = async (uvs: boolean) => {
+      const path = join(dir, `quad-${uvs}.glb`);
+      await writeQuadGlb(path, uvs);
+      const scene = await loadGltfScene(path, 1);
+      const rasterizer = createSceneRasterizer(device, scene);
+      const camera = { position: [0, 0, 3] as Vec3, target: [0, 0, 0] as Vec3, ...scene.lens };
+      const view = { camera, time: 0, depthInverted: false, mipBias: 0 };
+      rasterizer.renderInputs(view, { camera, time: 0 }, [0, 0], inputs);
+      const color = (await readGpuImage(device, inputs.color, 3)).data;
+      rasterizer.renderReference(view, 1, reference);
+      const truth = (await readGpuImage(device, reference, 3)).data;
+      rasterizer.destroy();
+      return { color, truth };
+    };
+    const without = await render(false);
+    const withUvs = await render(true);
+    for (const [name, data] of Object.entries(without))
+      for (const v of data) assert.ok(Number.isFinite(v) && v < 100, `${name}: ${v}`);
+    // The quad covers the middle of the view: lit orange (r > g > b, dim but not black).
+    const centre = ((H / 2) * W + W / 2) * 3;
+    const [r, g, b] = without.color.subarray(centre, centre + 3);
+    assert.ok(r! > g! && g! > b! && b! > 0.005 && r! < 2, `centre ${[r, g, b]}`);
+    // Untextured: the uvs change nothing.
+    for (const key of ['color', 'truth'] as const) {
+      const d = maxAbsDiff(without[key], withUvs[key]);
+      assert.ok(d.max < 1e-5, `${key}: without vs with uvs differ by ${d.max} at ${d.at}`);
+    }
     for (const img of [...Object.values(inputs), reference]) img.buffer.destroy();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -115,15 +115,37 @@ fn sunVisibility(worldPos: vec3f, n: vec3f) -> f32 {
   return sum / 9.0;
 }
 
+/**
+ * True where the uvs do not vary across the pixel quad (constant uvs: a glTF primitive without
+ * TEXCOORD_0 gets zeros). There the uv footprint is zero, and the anisotropic sampler's axis ratio
+ * is 0/0: lavapipe returns NaN for every implicit-LOD sample (with maxAnisotropy 1 it does not).
+ * Such pixels take level 0 explicitly, on any driver. The threshold (uv units) is under 1/200
+ * texel of a 4096² texture, where the implicit LOD is level 0 anyway; other pixels are unchanged.
+ */
+fn pointFootprint(uv: vec2f) -> bool {
+  let w = fwidth(uv);
+  return max(w.x, w.y) < 1e-6;
+}
+
+/** A material texture at the implicit LOD (plus bias), or level 0 at a point footprint. */
+fn sampleMaterial(t: texture_2d<f32>, uv: vec2f, bias: f32, point: bool) -> vec4f {
+  var s = textureSampleBias(t, materialSampler, uv, bias);
+  if (point) {
+    s = textureSampleLevel(t, materialSampler, uv, 0.0);
+  }
+  return s;
+}
+
 fn shade(in: VertexOut, frontFacing: bool) -> vec4f {
   let bias = frame.cameraPosBias.w;
   // Sample everything first: implicit derivatives need uniform control flow.
-  let base = object.baseColor * textureSampleBias(baseColorTexture, materialSampler, in.uv, bias);
-  let normalSample = textureSampleBias(normalTexture, materialSampler, in.uv, bias).xyz;
-  let mr = textureSampleBias(metallicRoughnessTexture, materialSampler, in.uv, bias);
-  let occlusion = textureSampleBias(occlusionTexture, materialSampler, in.uv, bias).r;
+  let point = pointFootprint(in.uv);
+  let base = object.baseColor * sampleMaterial(baseColorTexture, in.uv, bias, point);
+  let normalSample = sampleMaterial(normalTexture, in.uv, bias, point).xyz;
+  let mr = sampleMaterial(metallicRoughnessTexture, in.uv, bias, point);
+  let occlusion = sampleMaterial(occlusionTexture, in.uv, bias, point).r;
   let emissive = object.emissiveReactive.rgb *
-    textureSampleBias(emissiveTexture, materialSampler, in.uv, bias).rgb;
+    sampleMaterial(emissiveTexture, in.uv, bias, point).rgb;
   if (base.a < object.material.z) {
     discard;
   }
@@ -182,7 +204,8 @@ fn vs_shadow(@location(0) position: vec3f, @location(2) uv: vec2f) -> ShadowOut 
 /** Alpha-masked casters (leaves, grates) cast the shadow of their texture, not of their cards. */
 @fragment
 fn fs_shadow_mask(in: ShadowOut) {
-  let alpha = object.baseColor.a * textureSample(baseColorTexture, materialSampler, in.uv).a;
+  let point = pointFootprint(in.uv);
+  let alpha = object.baseColor.a * sampleMaterial(baseColorTexture, in.uv, 0.0, point).a;
   if (alpha < object.material.z) {
     discard;
   }
