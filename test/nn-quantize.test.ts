@@ -1,8 +1,14 @@
 // Fake quantization of the weights (post-training, per-tensor symmetric) and `uplift quantize`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { mulberry32 } from '../src/core/random.ts';
+import { NETWORK_V2 } from '../src/nn/graph.ts';
 import { fakeQuantizeWeights } from '../src/nn/quantize.ts';
+import { initWeights, loadWeights, saveWeights } from '../src/nn/weights.ts';
 
 function randomTensor(n: number, seed: number, amplitude: number): Float32Array {
   const next = mulberry32(seed);
@@ -54,4 +60,46 @@ test('bits outside 2…16 or not an integer throw a RangeError naming the value'
       (e: Error) => e instanceof RangeError && e.message.includes(String(bad)),
     );
   }
+});
+
+function uplift(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/uplift.mjs', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('uplift quantize writes grid weights with metadata, refuses to overwrite without --force', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'uplift-quantize-'));
+  const input = join(root, 'in.uplift');
+  const out = join(root, 'q.uplift');
+  const original = initWeights(NETWORK_V2, 7);
+  await saveWeights(input, { graph: NETWORK_V2, parameters: original, qualityRatio: 2 });
+
+  const r = uplift('quantize', input, out, '--bits', '6');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).bits, 6);
+  const q = await loadWeights(out, { graph: NETWORK_V2 });
+  assert.equal(q.qualityRatio, 2);
+  const meta = q.metadata!.quantization as { bits: number; scales: Record<string, number> };
+  assert.equal(meta.bits, 6);
+  const expected = fakeQuantizeWeights(original, 6).parameters;
+  for (const [name, values] of q.parameters) {
+    assert.deepEqual(values, expected.get(name), name);
+    if (name.endsWith('.bias')) assert.deepEqual(values, original.get(name), name);
+    else assert.ok(meta.scales[name]! > 0, `scale of ${name}`);
+  }
+
+  const before = readFileSync(out);
+  const again = uplift('quantize', input, out);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /exists: pass --force/);
+  assert.deepEqual(readFileSync(out), before, 'the file is untouched');
+  assert.equal(uplift('quantize', input, out, '--force').status, 0);
+  assert.equal(((await loadWeights(out)).metadata!.quantization as { bits: number }).bits, 8);
+
+  const badBits = uplift('quantize', input, join(root, 'b.uplift'), '--bits', '1');
+  assert.equal(badBits.status, 1);
+  assert.match(badBits.stderr, /--bits .*"1"/);
+  const missing = uplift('quantize', join(root, 'none.uplift'), join(root, 'c.uplift'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /none\.uplift: cannot read weights/);
 });

@@ -22,6 +22,7 @@ const modules: Array<{ register(program: Command): void }> = [
   await import('./render.ts'),
   await import('./train.ts'),
   await import('./export-weights.ts'),
+  await import('./quantize.ts'),
   await import('./dataset.ts'),
 ];
 for (const m of modules) m.register(program);
