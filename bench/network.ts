@@ -1,5 +1,5 @@
 /**
- * Network benchmark: the forward of network v1 (src/nn) at display-size inputs, on random inputs
+ * Network benchmark: the forward of network v2 (src/nn) at display-size inputs, on random inputs
  * and He-initialised weights. Two measurements per size and precision: the forward as the
  * upscaler runs it (one compute pass; "frame" = its GPU time), and every node in its own timed
  * pass (per-node times; the pass boundaries add a little). Achieved throughput counts

@@ -1,6 +1,6 @@
 /**
  * Upscaler benchmark: createUpscaler per method (bilinear, Lanczos, TAAU, TAAU + RCAS, neural
- * with network v1 at He-initialised weights: the time does not depend on the values) and
+ * with network v2 at He-initialised weights: the time does not depend on the values) and
  * display size / quality mode, on synthetic but realistic inputs (smooth HDR color, smooth depth,
  * motion of a pixel or two), uploaded once as float textures and rotated between frames. GPU time
  * of each stage (prepare, reproject | upscale, resolve, output) and of the whole frame from

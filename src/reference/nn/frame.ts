@@ -115,7 +115,7 @@ export interface KernelParams {
   beta: number;
 }
 
-/** Applies the output activations to the 8 raw values of one pixel. */
+/** Applies the output activations to the RAW_CHANNELS raw values of one pixel. */
 export function activateRaw(raw: ArrayLike<number>): KernelParams {
   return {
     sigma1: SIGMA_MIN + softplus(raw[0]!),
