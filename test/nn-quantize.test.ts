@@ -1,4 +1,5 @@
-// Fake quantization of the weights (post-training, per-tensor symmetric) and `uplift quantize`.
+// Fake quantization of the weights (post-training, per-tensor symmetric), `uplift quantize`, and
+// CPU fake quantization of the activations that weighted ops read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -7,7 +8,16 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mulberry32 } from '../src/core/random.ts';
 import { NETWORK_V2 } from '../src/nn/graph.ts';
-import { fakeQuantizeWeights } from '../src/nn/quantize.ts';
+import { runNetworkCpu } from '../src/nn/network.ts';
+import {
+  calibrateActivationScales,
+  fakeQuantizeTensor,
+  fakeQuantizeWeights,
+  runNetworkCpuFakeQuant,
+  weightedInputs,
+} from '../src/nn/quantize.ts';
+import type { Tensor } from '../src/nn/tensor.ts';
+import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import { initWeights, loadWeights, saveWeights } from '../src/nn/weights.ts';
 
 function randomTensor(n: number, seed: number, amplitude: number): Float32Array {
@@ -102,4 +112,80 @@ test('uplift quantize writes grid weights with metadata, refuses to overwrite wi
   const missing = uplift('quantize', join(root, 'none.uplift'), join(root, 'c.uplift'));
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /none\.uplift: cannot read weights/);
+});
+
+function features(seed: number): Tensor {
+  return { channels: 12, height: 8, width: 10, data: randomTensor(12 * 8 * 10, seed, 1.5) };
+}
+
+/** Largest |a − b| relative to the largest |b|. */
+function relativeMaxError(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  let peak = 0;
+  for (let i = 0; i < a.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    peak = Math.max(peak, Math.abs(b[i]!));
+  }
+  return err / peak;
+}
+
+test('activation scales cover every weighted-op input; 8-bit fake-quant output stays close to f32, fewer bits drift more', () => {
+  const params = initWeights(TINY_NETWORK, 3);
+  const input = features(5);
+  assert.deepEqual(weightedInputs(TINY_NETWORK), ['features', 'down', 'res', 'mix', 'join']);
+  const f32 = runNetworkCpu(TINY_NETWORK, params, input);
+  const scales = calibrateActivationScales(TINY_NETWORK, params, [input]);
+  for (const [name, s] of scales) {
+    let maxAbs = 0;
+    for (const v of f32.tensors.get(name)!.data) maxAbs = Math.max(maxAbs, Math.abs(v));
+    assert.ok(s > 0 && Math.abs(s * 127 - maxAbs) < 1e-6 * maxAbs, `${name}: scale ${s}`);
+  }
+  const errors = [16, 8, 4].map((bits) => {
+    const s = calibrateActivationScales(TINY_NETWORK, params, [input], bits);
+    const q = runNetworkCpuFakeQuant(TINY_NETWORK, params, input, s, bits);
+    // The kept tensors are the unrounded ones (only weighted ops see the rounded copy).
+    assert.equal(q.tensors.get('features'), input);
+    return relativeMaxError(q.output.data, f32.output.data);
+  });
+  const [e16, e8, e4] = errors as [number, number, number];
+  assert.ok(e8 > 0 && e8 < 0.03, `8-bit error ${e8}`);
+  assert.ok(e16 < e8 / 50 && e8 < e4, `errors 16/8/4 bits: ${errors}`);
+});
+
+test('a huge activation scale rounds the inputs to zero: the output differs coarsely', () => {
+  const params = initWeights(TINY_NETWORK, 4);
+  const input = features(6);
+  const f32 = runNetworkCpu(TINY_NETWORK, params, input).output.data;
+  const scales = calibrateActivationScales(TINY_NETWORK, params, [input, features(7)]);
+  const huge = new Map([...scales].map(([name, s]) => [name, s * 1000]));
+  const coarse = runNetworkCpuFakeQuant(TINY_NETWORK, params, input, huge).output.data;
+  const fine = runNetworkCpuFakeQuant(TINY_NETWORK, params, input, scales).output.data;
+  assert.ok(relativeMaxError(coarse, f32) > 0.2, `coarse ${relativeMaxError(coarse, f32)}`);
+  assert.ok(relativeMaxError(fine, f32) < 0.03, `fine ${relativeMaxError(fine, f32)}`);
+  // Values beyond ±qmax·s clamp; scale 0 leaves a copy.
+  const t: Tensor = { channels: 1, height: 1, width: 3, data: new Float32Array([5, -0.26, 0.034]) };
+  assert.deepEqual(
+    Array.from(fakeQuantizeTensor(t, 0.01, 4).data),
+    [0.07, -0.07, 0.03].map(Math.fround),
+  );
+  assert.deepEqual(fakeQuantizeTensor(t, 0).data, t.data);
+});
+
+test('activation quantization validates bits, calibration inputs and scales', () => {
+  const params = initWeights(TINY_NETWORK, 1);
+  const input = features(2);
+  for (const bad of [1, 17, 7.5, NaN]) {
+    assert.throws(
+      () => calibrateActivationScales(TINY_NETWORK, params, [input], bad),
+      (e: Error) => e instanceof RangeError && e.message.includes(String(bad)),
+    );
+    assert.throws(
+      () => runNetworkCpuFakeQuant(TINY_NETWORK, params, input, new Map(), bad),
+      RangeError,
+    );
+  }
+  assert.throws(() => calibrateActivationScales(TINY_NETWORK, params, []), /at least one input/);
+  const scales = calibrateActivationScales(TINY_NETWORK, params, [input]);
+  scales.delete('mix');
+  assert.throws(() => runNetworkCpuFakeQuant(TINY_NETWORK, params, input, scales), /mix/);
 });
