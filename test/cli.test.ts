@@ -81,6 +81,34 @@ test('eval on EXR and 16-bit PNG sequences writes a report where TAAU beats bili
   assert.ok(readdirSync(report).some((f) => f.endsWith('-crops.png')));
   assert.ok(readdirSync(report).some((f) => f.endsWith('-psnr.svg')));
   assert.match(r.stdout, /taau/);
+  // ꟻLIP is computed by default.
+  assert.ok(steady(0, 'taau').flip > 0 && steady(0, 'taau').flip < 1);
+  assert.equal(typeof json.sequences[0].methods[0].frames[0].flip, 'number');
+  assert.doesNotMatch(r.stdout, /–/);
+});
+
+test('eval --no-flip skips ꟻLIP: absent from report.json, "–" in the tables', () => {
+  const report = join(root, 'report-noflip');
+  const r = uplift(
+    'eval',
+    join(root, 'exr'),
+    '--methods',
+    'bilinear',
+    '--no-flip',
+    '--report',
+    report,
+    '-q',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const json = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
+  const method = json.sequences[0].methods[0];
+  assert.ok(method.steady.psnr > 0);
+  assert.ok(!('flip' in method.steady) && !('flip' in method.warmup));
+  assert.ok(method.frames.every((f: object) => !('flip' in f)));
+  // Terminal table: PSNR, SSIM, then "–" for FLIP, then tPSNR.
+  assert.match(r.stdout, /bilinear\s+\d+\.\d\d\s+\d\.\d{4}\s+–\s+\d+\.\d\d/);
+  const md = readFileSync(join(report, 'report.md'), 'utf8');
+  assert.match(md, /\| bilinear \| \d+\.\d\d \| \d\.\d{4} \| – \| \d+\.\d\d \|/);
 });
 
 test('upscale writes one frame per input with the same numbering, and never overwrites', () => {

@@ -14,6 +14,8 @@ interface EvalOptions {
   report: string;
   model?: string;
   warmup: string;
+  /** False with --no-flip. */
+  flip: boolean;
   quiet?: boolean;
 }
 
@@ -33,11 +35,13 @@ export function register(program: Command): void {
       'weights file for the neural method (default: the shipped weights/uplift-v2.uplift)',
     )
     .option('--warmup <n>', 'frames after start/reset reported apart', '8')
+    .option('--no-flip', 'skip ꟻLIP (the slowest metric, computed on the CPU); reported as absent')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
       'after',
       '\nExamples:\n  uplift eval captures/a captures/b --methods lanczos,taau --report out/report\n' +
-        '  uplift eval builtin:analytic builtin:analytic:2 --report out/analytic',
+        '  uplift eval builtin:analytic builtin:analytic:2 --report out/analytic\n' +
+        '  uplift eval captures/a --methods taau,neural --no-flip --report out/quick',
     )
     .action(async (sequences: string[], opts: EvalOptions) => {
       const methods = parseMethods(opts.methods, opts.model);
@@ -55,6 +59,7 @@ export function register(program: Command): void {
         results.push(
           await evaluateSource(gpu.device, source, methods, {
             warmupFrames,
+            flip: opts.flip,
             onProgress: (m, i) => progress.tick(`${source.name} ${m} ${i}`),
           }),
         );

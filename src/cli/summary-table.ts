@@ -11,7 +11,7 @@ export function printSummaryTable(results: readonly SequenceResult[]): void {
         m.method,
         s.psnr.toFixed(2),
         s.ssim.toFixed(4),
-        s.flip.toFixed(4),
+        s.flip === undefined ? '–' : s.flip.toFixed(4),
         s.tpsnr === undefined ? '–' : s.tpsnr.toFixed(2),
       ]);
     }

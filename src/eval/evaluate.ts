@@ -12,6 +12,8 @@ import { runMethod, type MethodSpec } from './run-method.ts';
 export interface EvaluateOptions {
   /** Frames at the start (and after each reset) reported apart. Default 8. */
   warmupFrames?: number;
+  /** Whether to compute ꟻLIP (the slowest metric; absent from the results when false). Default true. */
+  flip?: boolean;
   /** Which frame to keep for crops (default: the last). */
   showcaseFrame?: number;
   /** Called once per method-frame (progress). */
@@ -59,7 +61,10 @@ export async function evaluateSource(
   let reference: Image | undefined;
   const results: MethodResult[] = [];
   for (const spec of methods) {
-    const metrics = createSequenceMetrics({ warmupFrames });
+    const metrics = createSequenceMetrics({
+      warmupFrames,
+      flip: options.flip === false ? false : undefined,
+    });
     let showcase: Image | undefined;
     await runMethod(device, source, spec, {
       onFrame(i, output, inputs) {

@@ -27,8 +27,8 @@ export interface FrameMetrics {
   /** PSNR in dB, capped at PSNR_CAP_DB. */
   psnr: number;
   ssim: number;
-  /** Mean ꟻLIP; NaN when ꟻLIP is switched off. */
-  flip: number;
+  /** Mean ꟻLIP; absent when ꟻLIP is switched off. */
+  flip?: number;
   /** tPSNR in dB (capped at PSNR_CAP_DB); absent on the first frame after the start or a reset. */
   tpsnr?: number;
   /** Flicker; absent on the first frame after the start or a reset. */
@@ -42,7 +42,8 @@ export interface MetricSummary {
   /** meanPsnr of the frames' MSEs (NaN for no frames). */
   psnr: number;
   ssim: number;
-  flip: number;
+  /** Mean ꟻLIP (NaN for no frames); absent when ꟻLIP is switched off. */
+  flip?: number;
   /** meanPsnr of the temporal MSEs; absent if no frame of the group has one. */
   tpsnr?: number;
   /** Mean flicker; absent if no frame of the group has one. */
@@ -52,7 +53,7 @@ export interface MetricSummary {
 export interface SequenceMetricsOptions {
   /** Frames at the start and after each reset() summarized apart. Default 0. */
   warmupFrames?: number;
-  /** ꟻLIP options, or false to skip ꟻLIP (the slowest metric; FrameMetrics.flip is then NaN). */
+  /** ꟻLIP options, or false to skip ꟻLIP (the slowest metric; `flip` is then absent). */
   flip?: FlipOptions | false;
 }
 
@@ -75,14 +76,14 @@ interface FrameRecord {
 
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 
-function summarize(records: readonly FrameRecord[]): MetricSummary {
+function summarize(records: readonly FrameRecord[], withFlip: boolean): MetricSummary {
   const temporal = records.filter((r) => r.temporalMse !== undefined);
   const summary: MetricSummary = {
     frames: records.length,
     psnr: meanPsnr(records.map((r) => r.mse)),
     ssim: mean(records.map((r) => r.metrics.ssim)),
-    flip: mean(records.map((r) => r.metrics.flip)),
   };
+  if (withFlip) summary.flip = mean(records.map((r) => r.metrics.flip!));
   if (temporal.length > 0) {
     summary.tpsnr = meanPsnr(temporal.map((r) => r.temporalMse!));
     summary.flicker = mean(temporal.map((r) => r.metrics.flicker!));
@@ -115,8 +116,8 @@ export function createSequenceMetrics(options: SequenceMetricsOptions = {}): Seq
         warmup: sinceReset < warmupFrames,
         psnr: Math.min(PSNR_CAP_DB, psnrFromMse(mse)),
         ssim: displaySsim(pair, false).mean,
-        flip: flipOptions === false ? NaN : displayFlip(pair, flipOptions).mean,
       };
+      if (flipOptions !== false) metrics.flip = displayFlip(pair, flipOptions).mean;
       const record: FrameRecord = { metrics, mse };
       if (previous) {
         record.temporalMse = displayTemporalMse(previous, pair);
@@ -137,8 +138,14 @@ export function createSequenceMetrics(options: SequenceMetricsOptions = {}): Seq
     },
     summary() {
       return {
-        warmup: summarize(records.filter((r) => r.metrics.warmup)),
-        steady: summarize(records.filter((r) => !r.metrics.warmup)),
+        warmup: summarize(
+          records.filter((r) => r.metrics.warmup),
+          flipOptions !== false,
+        ),
+        steady: summarize(
+          records.filter((r) => !r.metrics.warmup),
+          flipOptions !== false,
+        ),
         frames: records.map((r) => ({ ...r.metrics })),
       };
     },
