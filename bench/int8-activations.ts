@@ -15,43 +15,14 @@ import {
   fakeQuantizeWeights,
   runNetworkCpuFakeQuant,
 } from '../src/nn/quantize.ts';
-import { assembleFeaturesCpu, blendCpu, kpnFilterCpu } from '../src/reference/nn/frame.ts';
-import { createReferenceUpscaler, type CpuResolver } from '../src/reference/upscaler.ts';
+import { neuralCpuResolver } from '../src/reference/nn/frame.ts';
+import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { openSequence } from '../src/io/sequence.ts';
 import { cropFrameImages, type CropRect } from '../src/train/data/crop.ts';
 import { mse, meanPsnr } from '../src/metrics/psnr.ts';
-import type { Image } from '../src/core/image.ts';
 import type { FrameImages, FrameParams } from '../src/core/frame.ts';
 
 type Run = (f: Tensor<Real>) => Tensor<Real>;
-const toImage = (v: { width: number; height: number; data: ArrayLike<number> }): Image => ({
-  width: v.width,
-  height: v.height,
-  channels: 4,
-  data: Float32Array.from(v.data),
-});
-function resolver(run: Run, seen?: Tensor<Real>[]): CpuResolver {
-  return {
-    resolve(i) {
-      const inputs = {
-        color: i.prepared.color,
-        motion: i.prepared.motion,
-        history: i.reprojected.history,
-        state: i.reprojected.state,
-      };
-      const features = assembleFeaturesCpu(inputs, i);
-      seen?.push(features);
-      const raw = run(features);
-      const filter = kpnFilterCpu(raw, inputs.color, i.displaySize, i.jitter);
-      const history = blendCpu(filter.filtered, inputs.history, {
-        color: inputs.color,
-        raw,
-        reset: i.reset,
-      });
-      return { history: toImage(history), state: toImage(filter.state) };
-    },
-  };
-}
 const rect: CropRect = {
   renderOffset: [48, 32],
   renderSize: [96, 64],
@@ -74,7 +45,10 @@ function play(frames: Awaited<ReturnType<typeof load>>, run: Run, seen?: Tensor<
     displaySize: rect.displaySize,
     renderSize: rect.renderSize,
     method: 'neural',
-    resolver: resolver(run, seen),
+    resolver: neuralCpuResolver(model, (x) => {
+      seen?.push(x);
+      return run(x);
+    }),
   });
   const mses: number[] = [];
   frames.forEach((f, t) => {

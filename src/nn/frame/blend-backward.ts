@@ -30,8 +30,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (valid) {
     let finite = vec3<bool>(isFiniteF(h.r), isFiniteF(h.g), isFiniteF(h.b));
     let r = rectify(id.xy, select(vec3f(0.0), h.rgb, finite));
-    let hr = r.clamped + r.beta * (r.h - r.clamped);
-    dAlpha = dot(g, hr - f.rgb);
+    dAlpha = dot(g, r.kept - f.rgb);
     dBeta = alpha * dot(g, r.h - r.clamped) * r.beta * (1.0 - r.beta);
     // The clamp passes the gradient only inside the box; non-finite channels get none.
     let through = r.beta + (1.0 - r.beta) * select(vec3f(0.0), vec3f(1.0), r.inside);

@@ -26,7 +26,8 @@ struct Params {
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 
-struct Rectified { beta: f32, h: vec3f, clamped: vec3f, inside: vec3<bool> }
+// kept = h* + beta (h - h*): the history the blend uses.
+struct Rectified { beta: f32, h: vec3f, clamped: vec3f, kept: vec3f, inside: vec3<bool> }
 
 fn rectify(p: vec2u, h: vec3f) -> Rectified {
   let rx = i32(renderPixelOf(p.x, u.renderWidth, u.width));
@@ -44,6 +45,7 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
   r.beta = sigmoid(raw[(8u * u.paddedHeight + p.y) * u.paddedWidth + p.x]);
   r.h = h;
   r.clamped = clamp(h, lo, hi);
+  r.kept = r.clamped + r.beta * (h - r.clamped);
   r.inside = (h >= lo) & (h <= hi);
   return r;
 }
@@ -62,8 +64,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var out = f.rgb;
   if (historyValid(h.a, u.reset)) {
     let r = rectify(id.xy, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
-    let hr = r.clamped + r.beta * (r.h - r.clamped);
-    out = f.rgb + f.a * (hr - f.rgb);
+    out = f.rgb + f.a * (r.kept - f.rgb);
   }
   output[i] = vec4f(out, 1.0);
 }

@@ -518,7 +518,7 @@ function rectify(
   context: BlendContext,
   X: number,
   Y: number,
-): { beta: number; h: number[]; clamped: number[]; inside: boolean[] } {
+): { beta: number; h: number[]; clamped: number[]; kept: number[]; inside: boolean[] } {
   const { color, raw } = context;
   const W = history.width;
   const H = history.height;
@@ -532,7 +532,9 @@ function rectify(
   const clamped = h.map((v, c) => Math.min(Math.max(v, box.lo[c]!), box.hi[c]!));
   const inside = h.map((v, c) => v >= box.lo[c]! && v <= box.hi[c]!);
   const beta = sigmoid(raw.data[8 * raw.width * raw.height + Y * raw.width + X]!);
-  return { beta, h, clamped, inside };
+  // h' = h* + β·(h − h*): the history the blend uses.
+  const kept = h.map((v, c) => clamped[c]! + beta * (v - clamped[c]!));
+  return { beta, h, clamped, kept, inside };
 }
 
 /**
@@ -554,8 +556,7 @@ export function blendCpu<T extends Real>(
       const r = valid ? rectify(history, context, X, Y) : undefined;
       for (let c = 0; c < 3; c++) {
         const f = filtered.data[i * 4 + c]!;
-        const h = r ? r.clamped[c]! + r.beta * (r.h[c]! - r.clamped[c]!) : 0;
-        out[i * 4 + c] = f + alpha * (h - f);
+        out[i * 4 + c] = f + alpha * ((r?.kept[c] ?? 0) - f);
       }
       out[i * 4 + 3] = 1;
     }
@@ -597,8 +598,7 @@ export function blendBackwardCpu(
         const g = dOut[i * 4 + c]!;
         dFiltered[i * 4 + c] = (1 - alpha) * g;
         if (!r) continue;
-        const h = r.clamped[c]! + r.beta * (r.h[c]! - r.clamped[c]!);
-        dAlpha += g * (h - filtered.data[i * 4 + c]!);
+        dAlpha += g * (r.kept[c]! - filtered.data[i * 4 + c]!);
         dBeta += alpha * g * (r.h[c]! - r.clamped[c]!);
         // A non-finite history channel reads as 0 and gets no gradient; the clamp passes the
         // gradient only inside the box.
@@ -619,6 +619,9 @@ export interface NeuralModel {
   readonly parameters: Parameters<Real>;
 }
 
+/** The network's forward from features to raw outputs (e.g. a fake-quantized one). */
+export type NetworkForward = (features: Tensor<Real>) => Tensor<Real>;
+
 /** One neural frame on the CPU, every intermediate kept (debug views and training read them). */
 export interface NeuralFrameCpu<T extends Real> {
   readonly features: Tensor<T>;
@@ -633,9 +636,10 @@ export function neuralFrameCpu<T extends Real>(
   model: NeuralModel,
   inputs: FeatureInputs<T>,
   params: NeuralFrameParams,
+  runNetwork: NetworkForward = (x) => runNetworkCpu(model.graph, model.parameters, x).output,
 ): NeuralFrameCpu<T> {
   const features = assembleFeaturesCpu(inputs, params);
-  const raw = runNetworkCpu(model.graph, model.parameters, features).output;
+  const raw = runNetwork(features) as Tensor<T>;
   const size: Size = [inputs.history.width, inputs.history.height];
   const filter = kpnFilterCpu(raw, inputs.color, size, params.jitter);
   const history = blendCpu(filter.filtered, inputs.history, {
@@ -655,8 +659,11 @@ function toImage(image: Vec4Image): Image {
   };
 }
 
-/** The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin). */
-export function neuralCpuResolver(model: NeuralModel): CpuResolver {
+/**
+ * The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin);
+ * `runNetwork` replaces the model's plain CPU forward (bench/int8-activations.ts).
+ */
+export function neuralCpuResolver(model: NeuralModel, runNetwork?: NetworkForward): CpuResolver {
   return {
     resolve(inputs) {
       const frame = neuralFrameCpu(
@@ -668,6 +675,7 @@ export function neuralCpuResolver(model: NeuralModel): CpuResolver {
           state: inputs.reprojected.state,
         },
         inputs,
+        runNetwork,
       );
       return { history: toImage(frame.history), state: toImage(frame.filter.state) };
     },
