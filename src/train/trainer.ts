@@ -325,13 +325,15 @@ async function readBest(path: string, upToStep: number): Promise<BestCheckpoint 
 }
 
 function lossPlot(log: readonly LogEntry[], config: TrainConfig): string {
+  // Validation points only: with nulls between them the line would be gaps, not a curve.
+  const validated = log.filter((e) => e.validationLoss !== undefined);
   return linePlotSvg(
     [
       { name: 'train loss', values: log.map((e) => e.loss), x: log.map((e) => e.step) },
       {
         name: 'validation loss',
-        values: log.map((e) => e.validationLoss ?? null),
-        x: log.map((e) => e.step),
+        values: validated.map((e) => e.validationLoss),
+        x: validated.map((e) => e.step),
       },
     ],
     {
