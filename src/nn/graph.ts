@@ -12,11 +12,18 @@ export type { Activation };
 
 /** Ops with weights and bias. */
 export type WeightedOp = 'conv3x3' | 'conv1x1' | 'down2x2' | 'up2x2';
-/** Every op of the contract. */
-export type OpKind = WeightedOp | 'add' | 'concat';
+/**
+ * Every op of the contract. `fakequant` rounds a tensor onto the symmetric grid k·scale,
+ * |k| ≤ 2^(bits−1) − 1, as an INT8 kernel would read it (quantization-aware training and INT8
+ * simulation; src/nn/quantize.ts inserts it).
+ */
+export type OpKind = WeightedOp | 'add' | 'concat' | 'fakequant';
 
 const WEIGHTED_OPS: readonly OpKind[] = ['conv3x3', 'conv1x1', 'down2x2', 'up2x2'];
-const OPS: readonly OpKind[] = [...WEIGHTED_OPS, 'add', 'concat'];
+const OPS: readonly OpKind[] = [...WEIGHTED_OPS, 'add', 'concat', 'fakequant'];
+
+/** Bits a fake-quantized grid may have. */
+export const QUANT_BITS = { min: 2, max: 16 } as const;
 
 /** One op applied to named tensors. */
 export interface GraphNode {
@@ -31,6 +38,15 @@ export interface GraphNode {
   readonly outChannels?: number;
   /** Fused after the bias (or the sum / concatenation); default 'none'. */
   readonly activation?: Activation;
+  /**
+   * Weighted ops: the weight is used rounded onto its symmetric per-tensor grid of this many bits
+   * (scale max|w| / (2^(bits−1) − 1), recomputed from the stored weight). Absent: f32 weights.
+   */
+  readonly weightBits?: number;
+  /** fakequant only: the grid step (> 0). */
+  readonly scale?: number;
+  /** fakequant only: the grid's bits. */
+  readonly bits?: number;
 }
 
 /** A network description (serialised as JSON into weight files). */
@@ -112,8 +128,26 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
       fail(graph, `${where}: output name missing or already defined`);
     }
     const first = ins[0]!;
+    const isBits = (v: unknown) =>
+      Number.isInteger(v) && (v as number) >= QUANT_BITS.min && (v as number) <= QUANT_BITS.max;
+    const bitRange = `an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}`;
+    if (node.weightBits !== undefined && (!isWeighted(node.op) || !isBits(node.weightBits))) {
+      fail(graph, `${where}: weightBits must be ${bitRange}, on a weighted op`);
+    }
+    if (node.op !== 'fakequant' && (node.scale !== undefined || node.bits !== undefined)) {
+      fail(graph, `${where}: only fakequant takes scale and bits`);
+    }
     let info: TensorInfo;
-    if (isWeighted(node.op)) {
+    if (node.op === 'fakequant') {
+      if (ins.length !== 1) fail(graph, `${where}: fakequant takes one input`);
+      if ((node.activation ?? 'none') !== 'none')
+        fail(graph, `${where}: fakequant has no activation`);
+      if (typeof node.scale !== 'number' || !Number.isFinite(node.scale) || node.scale <= 0) {
+        fail(graph, `${where}: scale must be a positive number, got ${String(node.scale)}`);
+      }
+      if (!isBits(node.bits)) fail(graph, `${where}: bits must be ${bitRange}`);
+      info = first;
+    } else if (isWeighted(node.op)) {
       if (ins.length !== 1) fail(graph, `${where}: ${node.op} takes one input`);
       const outChannels = node.outChannels;
       if (!Number.isInteger(outChannels) || outChannels! < 1) {
@@ -214,7 +248,7 @@ export function countParameters(graph: GraphDescription): number {
 /**
  * Multiply-accumulates of each weighted node per pixel of the (level 0) input size: Cin · Cout ·
  * taps per output pixel (taps = 9, 1, 4, and 1 for up2x2 whose outputs do not overlap), scaled by
- * the node's resolution. add and concat count none.
+ * the node's resolution. add, concat and fakequant count none.
  */
 export function macsPerNode(graph: GraphDescription): Map<string, number> {
   const tensors = analyse(graph);

@@ -12,6 +12,8 @@ import {
   conv1x1Cpu,
   conv3x3Cpu,
   down2x2Cpu,
+  fakeQuantCpu,
+  quantizeWeightCpu,
   up2x2Cpu,
 } from '../reference/nn/ops.ts';
 import {
@@ -29,6 +31,8 @@ import { prepareConcat } from './ops/concat.ts';
 import { prepareConv1x1 } from './ops/conv1x1.ts';
 import { prepareConv3x3 } from './ops/conv3x3.ts';
 import { prepareDown2x2 } from './ops/down2x2.ts';
+import { prepareFakeQuant } from './ops/fakequant.ts';
+import { prepareQuantizeWeight } from './ops/quantize-weight.ts';
 import { prepareUp2x2 } from './ops/up2x2.ts';
 import { createStorageBuffer } from '../gpu/resources.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
@@ -121,7 +125,9 @@ export function runNodeCpu<T extends Real>(
   const first = inputs[0]!;
   if (node.op === 'add') return addCpu(first, inputs[1]!, activation);
   if (node.op === 'concat') return concatCpu(inputs, activation);
-  const weight = parameters.get(`${node.name}.weight`)!;
+  if (node.op === 'fakequant') return fakeQuantCpu(first, node.scale!, node.bits!);
+  const stored = parameters.get(`${node.name}.weight`)!;
+  const weight = node.weightBits ? quantizeWeightCpu(stored, node.weightBits).values : stored;
   const bias = parameters.get(`${node.name}.bias`)!;
   const op = { conv3x3: conv3x3Cpu, conv1x1: conv1x1Cpu, down2x2: down2x2Cpu, up2x2: up2x2Cpu }[
     node.op
@@ -279,6 +285,11 @@ export interface Network {
   readonly precision: TensorDtype;
   /** Parameter buffers (array<f32>) by name; training updates them in place. */
   readonly parameters: ReadonlyMap<string, GPUBuffer>;
+  /**
+   * The parameter buffers the ops read: `parameters`, except the weights of nodes with
+   * `weightBits`, which are their fake-quantized copies (backward passes must read these).
+   */
+  readonly runParameters: ReadonlyMap<string, GPUBuffer>;
   /** Tensor shapes for an input of height × width (throws unless multiples of inputMultiple). */
   shapes(height: number, width: number): Map<string, TensorShape>;
   /**
@@ -331,6 +342,25 @@ export function createNetwork(
       createStorageBuffer(device, f32, undefined, `${graph.name} ${spec.name}`),
     );
   }
+  // Fake-quantized weights: a rounded copy per node with weightBits, refreshed before a forward
+  // when the stored weights may have changed (always when training, which updates them in place).
+  const runBuffers = new Map(buffers);
+  const quantizeWeights: PreparedDispatch[] = [];
+  for (const node of graph.nodes) {
+    if (!node.weightBits) continue;
+    const name = `${node.name}.weight`;
+    const stored = buffers.get(name)!;
+    const quantized = device.createBuffer({
+      label: `${graph.name} ${name} quantized`,
+      size: stored.size,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    runBuffers.set(name, quantized);
+    quantizeWeights.push(
+      prepareQuantizeWeight(device, stored, quantized, stored.size / 4, node.weightBits),
+    );
+  }
+  let weightsChanged = true;
   /** Buffers and prepared dispatches for one input size and one set of input buffers. */
   interface Plan {
     readonly inputs: ReadonlyMap<string, GpuTensor>;
@@ -354,13 +384,21 @@ export function createNetwork(
       return prepareAdd(device, { a: ins[0]!, b: ins[1]!, output, activation });
     }
     if (node.op === 'concat') return prepareConcat(device, { inputs: ins, output, activation });
+    if (node.op === 'fakequant') {
+      return prepareFakeQuant(device, {
+        input: ins[0]!,
+        output,
+        scale: node.scale!,
+        bits: node.bits!,
+      });
+    }
     const args: WeightedOpArgs = {
       input: ins[0]!,
       ...(ins[1] ? { input2: ins[1] } : {}),
       ...(step.residual
         ? { residual: tensors.get(step.residual)!, residualActivation: step.residualActivation }
         : {}),
-      weight: buffers.get(`${node.name}.weight`)!,
+      weight: runBuffers.get(`${node.name}.weight`)!,
       bias: buffers.get(`${node.name}.bias`)!,
       output,
       activation,
@@ -444,10 +482,21 @@ export function createNetwork(
     graph,
     precision,
     parameters: buffers,
+    runParameters: runBuffers,
     shapes: (height, width) => inferShapes(graph, height, width),
     run(encoder, input, options = {}) {
       const { tensors, dispatches, inputs } = planFor(namedInputs(graph, input));
       const { timer } = options;
+      const requantize = quantizeWeights.length > 0 && (keepActivations || weightsChanged);
+      weightsChanged = false;
+      if (requantize) {
+        const pass = encoder.beginComputePass({
+          label: 'quantize weights',
+          ...(timer ? { timestampWrites: timer.computePass('quantize weights') } : {}),
+        });
+        for (const dispatch of quantizeWeights) dispatch.encode(pass);
+        pass.end();
+      }
       if (timer) {
         for (const { label, dispatch } of dispatches) {
           const pass = encoder.beginComputePass({
@@ -479,10 +528,12 @@ export function createNetwork(
         const f32 = v instanceof Float32Array ? v : Float32Array.from(v);
         device.queue.writeBuffer(buffer, 0, f32 as Float32Array<ArrayBuffer>);
       }
+      weightsChanged = true;
     },
     destroy() {
       freeIntermediates();
-      for (const buffer of buffers.values()) buffer.destroy();
+      for (const dispatch of quantizeWeights) dispatch.destroy();
+      for (const buffer of new Set([...buffers.values(), ...runBuffers.values()])) buffer.destroy();
     },
   };
 }

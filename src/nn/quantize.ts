@@ -1,26 +1,33 @@
 /**
- * Post-training fake quantization of the weights: each `.weight` tensor is rounded onto a
- * symmetric per-tensor integer grid (s = max|w| / qmax, qmax = 2^(bits-1) − 1) and stored back as
- * f32 values on that grid, so the f32 inference path measures what INT8 weights would lose.
- * Biases stay f32: INT8 kernels keep an int32/f32 bias.
+ * Quantization, simulated in f32 ("fake quantization"): values rounded onto symmetric per-tensor
+ * integer grids k·s, |k| ≤ qmax = 2^(bits−1) − 1, so the f32 kernels compute what INT8 kernels
+ * would.
  *
- * Activations (CPU only, a measurement tool): `calibrateActivationScales` takes per-tensor
- * symmetric scales of every tensor a weighted op reads, and `runNetworkCpuFakeQuant` runs the CPU
- * forward with those inputs rounded onto their grids, as INT8 kernels would read them.
+ * - `quantizeGraph` makes a quantized network from an f32 one: weighted ops get `weightBits`
+ *   (their weights are used rounded, scale max|w| / qmax) and every tensor a weighted op reads
+ *   gets a `fakequant` node with a fixed, calibrated scale. CPU, GPU, the upscaler and training
+ *   all run such graphs; training through them (quantization-aware training) passes gradients
+ *   straight through the rounding. `baseGraph` undoes it.
+ * - `calibrateActivationScales`: per-tensor activation scales from the f32 forward (CPU).
+ * - `fakeQuantizeWeights`: post-training rounding of the stored weights themselves.
+ * Biases stay f32: INT8 kernels keep an int32/f32 bias.
  */
-import { inferShapes, isWeighted, type GraphDescription } from './graph.ts';
 import {
-  checkParameters,
-  runNetworkCpu,
-  runNodeCpu,
-  type CpuNetworkRun,
-  type Parameters,
-} from './network.ts';
-import { sameShape, shapeString, type Real, type Tensor } from './tensor.ts';
+  QUANT_BITS,
+  isWeighted,
+  validateGraph,
+  type GraphDescription,
+  type GraphNode,
+} from './graph.ts';
+import { checkParameters, runNetworkCpu, type CpuNetworkRun, type Parameters } from './network.ts';
+import { fakeQuantCpu, quantMax, quantizeWeightCpu } from '../reference/nn/ops.ts';
+import type { Real, Tensor } from './tensor.ts';
 
 function checkBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < 2 || bits > 16) {
-    throw new RangeError(`bits must be an integer from 2 to 16, got ${bits}`);
+  if (!Number.isInteger(bits) || bits < QUANT_BITS.min || bits > QUANT_BITS.max) {
+    throw new RangeError(
+      `bits must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got ${bits}`,
+    );
   }
 }
 
@@ -34,7 +41,6 @@ export interface FakeQuantized {
 /** Rounds every `.weight` tensor onto its symmetric `bits`-bit grid (2…16 bits). */
 export function fakeQuantizeWeights(parameters: Parameters, bits = 8): FakeQuantized {
   checkBits(bits);
-  const qmax = 2 ** (bits - 1) - 1;
   const out = new Map<string, Float32Array>();
   const scales = new Map<string, number>();
   for (const [name, values] of parameters) {
@@ -42,20 +48,9 @@ export function fakeQuantizeWeights(parameters: Parameters, bits = 8): FakeQuant
       out.set(name, Float32Array.from(values));
       continue;
     }
-    let maxAbs = 0;
-    for (const v of values) maxAbs = Math.max(maxAbs, Math.abs(v));
-    const s = maxAbs / qmax;
-    scales.set(name, s);
-    // An all-zero tensor has scale 0: dividing would give NaN, and zeros are on any grid.
-    if (s === 0) {
-      out.set(name, Float32Array.from(values));
-      continue;
-    }
-    const q = new Float32Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      q[i] = Math.min(qmax, Math.max(-qmax, Math.round(values[i]! / s))) * s;
-    }
-    out.set(name, q);
+    const q = quantizeWeightCpu(values, bits);
+    scales.set(name, q.scale);
+    out.set(name, q.values);
   }
   return { parameters: out, scales };
 }
@@ -92,7 +87,7 @@ export function calibrateActivationScales<T extends Real>(
       maxAbs.set(name, m);
     }
   }
-  const qmax = 2 ** (bits - 1) - 1;
+  const qmax = quantMax(bits);
   return new Map(names.map((name) => [name, maxAbs.get(name)! / qmax]));
 }
 
@@ -103,63 +98,129 @@ export function fakeQuantizeTensor<T extends Real>(
   bits = 8,
 ): Tensor<T> {
   checkBits(bits);
-  const qmax = 2 ** (bits - 1) - 1;
-  const data = tensor.data.slice() as T;
-  if (s > 0) {
-    for (let i = 0; i < data.length; i++) {
-      data[i] = Math.min(qmax, Math.max(-qmax, Math.round(data[i]! / s))) * s;
-    }
-  }
-  return { ...tensor, data };
+  if (s === 0) return { ...tensor, data: tensor.data.slice() as T };
+  return fakeQuantCpu(tensor, s, bits);
 }
 
 /**
- * The CPU forward (`runNetworkCpu`, same checks and result) with every weighted op reading its
- * input fake-quantized with `scales` (from `calibrateActivationScales` at the same `bits`). Only
- * the weighted ops see the rounded copy: adds, concats and the kept tensors stay unrounded, as
+ * The CPU forward (`runNetworkCpu`, same checks and output) with every weighted op reading its
+ * input fake-quantized with `scales` (from `calibrateActivationScales` at the same `bits`): the
+ * forward of `quantizeGraph(graph, { activationBits: bits, activationScales: scales })`. Only
+ * the weighted ops see the rounded copies: adds, concats and the graph outputs stay unrounded, as
  * when INT8 conv kernels quantize their input on load.
  */
 export function runNetworkCpuFakeQuant<T extends Real>(
   graph: GraphDescription,
   parameters: Parameters<Real>,
-  input: NetworkInput<T>,
+  input: Tensor<T> | ReadonlyMap<string, Tensor<T>>,
   scales: ReadonlyMap<string, number>,
   bits = 8,
 ): CpuNetworkRun<T> {
   checkBits(bits);
   checkParameters(graph, parameters);
-  for (const name of weightedInputs(graph)) {
-    const s = scales.get(name);
-    if (s === undefined || !(s >= 0) || !Number.isFinite(s)) {
-      throw new RangeError(`activation scale of ${name} is ${s}: calibrate it first`);
+  const quantized = quantizeGraph(graph, { activationBits: bits, activationScales: scales });
+  return runNetworkCpu(quantized, parameters, input);
+}
+
+/** How `quantizeGraph` quantizes a network. */
+export interface GraphQuantization {
+  /** Bits of every weight tensor (weighted ops' `weightBits`); absent: weights stay f32. */
+  readonly weightBits?: number;
+  /** Bits of the activation grids; absent: activations stay f32. */
+  readonly activationBits?: number;
+  /**
+   * Grid step of every tensor a weighted op reads (`calibrateActivationScales`, or from a GPU
+   * calibration), needed with activationBits. A scale of 0 (a tensor that was zero on all
+   * calibration data) leaves that tensor unquantized.
+   */
+  readonly activationScales?: ReadonlyMap<string, number>;
+}
+
+/** Name of the fake-quantized copy of tensor `name` (and of the node that makes it). */
+export function quantizedName(name: string): string {
+  return `q(${name})`;
+}
+
+/**
+ * The quantized network of the f32 graph `graph` (which must not be quantized already): weighted
+ * ops fake-quantize their weights to `weightBits`, and each tensor they read passes through a
+ * `fakequant` node (right after the tensor is made) with its calibrated scale, rounded to f32 so
+ * the CPU and GPU grids are the same. Parameter names and shapes do not change: the f32 weights
+ * load into the quantized graph as they are.
+ */
+export function quantizeGraph(graph: GraphDescription, q: GraphQuantization): GraphDescription {
+  validateGraph(graph);
+  if (graph.nodes.some((n) => n.op === 'fakequant' || n.weightBits !== undefined)) {
+    throw new RangeError(`network "${graph.name}" is quantized already`);
+  }
+  if (q.weightBits !== undefined) checkBits(q.weightBits);
+  const quantized = new Map<string, GraphNode>();
+  if (q.activationBits !== undefined) {
+    checkBits(q.activationBits);
+    for (const name of weightedInputs(graph)) {
+      const s = q.activationScales?.get(name);
+      if (s === undefined || !(s >= 0) || !Number.isFinite(s)) {
+        throw new RangeError(`activation scale of ${name} is ${s}: calibrate it first`);
+      }
+      if (s === 0) continue;
+      const node: GraphNode = {
+        op: 'fakequant',
+        name: quantizedName(name),
+        inputs: [name],
+        output: quantizedName(name),
+        scale: Math.fround(s),
+        bits: q.activationBits,
+      };
+      quantized.set(name, node);
     }
   }
-  const tensors = new Map<string, Tensor<T>>();
-  if (input instanceof Map) {
-    for (const [name, t] of input as ReadonlyMap<string, Tensor<T>>) tensors.set(name, t);
-  } else if (graph.inputs.length === 1) {
-    tensors.set(graph.inputs[0]!.name, input as Tensor<T>);
-  } else {
-    throw new RangeError(`network "${graph.name}" has ${graph.inputs.length} inputs: pass a map`);
-  }
-  const first = tensors.get(graph.inputs[0]!.name);
-  if (!first)
-    throw new RangeError(`network "${graph.name}": input ${graph.inputs[0]!.name} missing`);
-  const shapes = inferShapes(graph, first.height, first.width);
-  for (const { name } of graph.inputs) {
-    const given = tensors.get(name);
-    if (!given || !sameShape(given, shapes.get(name)!)) {
-      throw new RangeError(
-        `network "${graph.name}": input ${name} is ${given ? shapeString(given) : 'missing'}, want ${shapeString(shapes.get(name)!)}`,
-      );
-    }
-  }
+  const nodes: GraphNode[] = [];
+  // Graph inputs first, then each node followed by the fakequant of its output.
+  for (const { name } of graph.inputs) if (quantized.has(name)) nodes.push(quantized.get(name)!);
   for (const node of graph.nodes) {
-    const inputs = node.inputs.map((name) => tensors.get(name)!);
     if (isWeighted(node.op)) {
-      inputs[0] = fakeQuantizeTensor(inputs[0]!, scales.get(node.inputs[0]!)!, bits);
+      const input = node.inputs[0]!;
+      nodes.push({
+        ...node,
+        inputs: quantized.has(input) ? [quantizedName(input)] : node.inputs,
+        ...(q.weightBits !== undefined ? { weightBits: q.weightBits } : {}),
+      });
+    } else {
+      nodes.push(node);
     }
-    tensors.set(node.output, runNodeCpu(node, inputs, parameters));
+    if (quantized.has(node.output)) nodes.push(quantized.get(node.output)!);
   }
-  return { output: tensors.get(graph.outputs[0]!)!, tensors };
+  const out = { ...graph, nodes };
+  validateGraph(out);
+  return out;
+}
+
+/** The f32 graph a `quantizeGraph` result came from (fakequant nodes and weightBits removed). */
+export function baseGraph(graph: GraphDescription): GraphDescription {
+  const source = new Map(
+    graph.nodes.filter((n) => n.op === 'fakequant').map((n) => [n.output, n.inputs[0]!]),
+  );
+  const nodes = graph.nodes
+    .filter((n) => n.op !== 'fakequant')
+    .map((n) => {
+      const { weightBits: _bits, ...rest } = n;
+      return { ...rest, inputs: n.inputs.map((name) => source.get(name) ?? name) };
+    });
+  return { ...graph, nodes };
+}
+
+/** What `quantizeGraph` did to a graph, read back from it (for reports and model cards). */
+export function graphQuantization(graph: GraphDescription): GraphQuantization | undefined {
+  const weightBits = graph.nodes.find((n) => n.weightBits !== undefined)?.weightBits;
+  const fq = graph.nodes.filter((n) => n.op === 'fakequant');
+  if (weightBits === undefined && fq.length === 0) return undefined;
+  return {
+    ...(weightBits !== undefined ? { weightBits } : {}),
+    ...(fq.length > 0
+      ? {
+          activationBits: fq[0]!.bits!,
+          activationScales: new Map(fq.map((n) => [n.inputs[0]!, n.scale!])),
+        }
+      : {}),
+  };
 }

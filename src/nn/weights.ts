@@ -86,6 +86,9 @@ function graphKey(graph: GraphDescription): string {
       output: n.output,
       outChannels: n.outChannels,
       activation: n.activation ?? 'none',
+      weightBits: n.weightBits,
+      scale: n.scale,
+      bits: n.bits,
     })),
   });
 }

@@ -304,7 +304,7 @@ export function createGpuClipTrainer(
           reset: frame.params.reset,
           filtered: slot.filtered,
           activations: run.activations,
-          params: trainable.network.parameters,
+          params: trainable.network.runParameters,
           paramGrads: trainable.grads,
           accumulateParams: !!options.accumulate || t !== clip.length - 1,
           dHistory: slot.dOutput,

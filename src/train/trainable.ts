@@ -81,7 +81,7 @@ export function createTrainableNetwork(
       }
       backward.encode(pass, {
         activations: run.activations,
-        params: network.parameters,
+        params: network.runParameters,
         outputGrads,
         paramGrads: grads,
         accumulateParams: accumulate,

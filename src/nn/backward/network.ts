@@ -9,6 +9,7 @@ import { inferShapes, isWeighted, type GraphDescription, type WeightedOp } from 
 import { createGpuTensor, tensorLength, type GpuTensor } from '../tensor.ts';
 import { encodeActivationBackward } from './activation.ts';
 import { encodeGradRoute } from './accumulate.ts';
+import { encodeFakeQuantBackward } from './fakequant.ts';
 import { conv1x1Spec, encodeConv1x1Backward } from './conv1x1.ts';
 import { conv3x3Spec, encodeConv3x3Backward } from './conv3x3.ts';
 import { down2x2Spec, encodeDown2x2Backward } from './down2x2.ts';
@@ -30,7 +31,11 @@ const LINEAR: Record<WeightedOp, { spec: LinearOpSpec; encode: LinearBackward }>
 export interface NetworkBackwardArgs {
   /** Every tensor of the forward (graph inputs and node outputs). */
   readonly activations: ReadonlyMap<string, GpuTensor>;
-  /** Parameter values (`<node>.weight`; biases are not needed). */
+  /**
+   * Parameter values the forward read (`<node>.weight`; biases are not needed): the network's
+   * `runParameters`, i.e. the fake-quantized copies of weights with weightBits, whose gradients
+   * pass straight through to the stored weights.
+   */
   readonly params: ReadonlyMap<string, GPUBuffer>;
   /** dLoss/d(output) for every graph output (read only). */
   readonly outputGrads: ReadonlyMap<string, GPUBuffer>;
@@ -143,6 +148,21 @@ export function createNetworkBackward(
             accumulateParams: !!args.accumulateParams,
             scratch,
           });
+          written.add(xName);
+        } else if (node.op === 'fakequant') {
+          const xName = node.inputs[0]!;
+          const x = need(args.activations, xName, 'activation');
+          encodeFakeQuantBackward(
+            device,
+            pass,
+            x.buffer,
+            gradY.buffer,
+            grads.get(xName)!.buffer,
+            tensorLength(gradY),
+            node.scale!,
+            node.bits!,
+            written.has(xName),
+          );
           written.add(xName);
         } else if (node.op === 'add') {
           for (const name of node.inputs) route(gradY.buffer, 0, name);

@@ -8,7 +8,7 @@
  * *output* alone (relu and leaky keep the sign of z). The linear backwards then take dZ.
  */
 import type { Real } from '../../train/grad-check.ts';
-import { LEAKY_SLOPE, type Activation } from './ops.ts';
+import { LEAKY_SLOPE, quantMax, quantizeWeightCpu, type Activation } from './ops.ts';
 import { isWeighted, type GraphDescription } from '../../nn/graph.ts';
 import type { Tensor } from '../../nn/tensor.ts';
 import type { Parameters } from '../../nn/network.ts';
@@ -242,6 +242,23 @@ export function concatBackwardCpu(
   return channels.map((c) => dZ.slice(offset, (offset += c * n)));
 }
 
+/**
+ * fakequant's straight-through estimator (the rounding has zero derivative almost everywhere, so
+ * training treats it as the identity): dX = dY where |x| ≤ qmax·scale, 0 where the grid clamps x.
+ */
+export function fakeQuantBackwardCpu(
+  input: Real,
+  dOutput: Real,
+  scale: number,
+  bits: number,
+): Float64Array {
+  checkLength('fakequant gradient', dOutput, input.length);
+  const limit = quantMax(bits) * scale;
+  const out = new Float64Array(input.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.abs(input[i]!) <= limit ? dOutput[i]! : 0;
+  return out;
+}
+
 /** Gradients of a network: wrt every graph input and every parameter. */
 export interface NetworkGrads {
   readonly inputs: Map<string, Float64Array>;
@@ -285,12 +302,17 @@ export function networkBackwardCpu(
         up2x2: up2x2BackwardCpu,
       }[node.op];
       const dZ = activationBackwardCpu(act, y.data, dY);
-      const weight = params.get(`${node.name}.weight`);
-      if (!weight) throw new RangeError(`missing parameter ${node.name}.weight`);
+      const stored = params.get(`${node.name}.weight`);
+      if (!stored) throw new RangeError(`missing parameter ${node.name}.weight`);
+      // A fake-quantized weight: the forward used the rounded copy; its gradient passes straight
+      // through to the stored weight.
+      const weight = node.weightBits ? quantizeWeightCpu(stored, node.weightBits).values : stored;
       const g = backward(x.data, x.channels, x, weight, y.channels, dZ);
       addGrad(node.inputs[0]!, g.dInput);
       paramGrads.set(`${node.name}.weight`, g.dWeight);
       paramGrads.set(`${node.name}.bias`, g.dBias);
+    } else if (node.op === 'fakequant') {
+      addGrad(node.inputs[0]!, fakeQuantBackwardCpu(x.data, dY, node.scale!, node.bits!));
     } else if (node.op === 'add') {
       const { dA, dB } = addBackwardCpu(act, y.data, dY);
       addGrad(node.inputs[0]!, dA);

@@ -220,3 +220,51 @@ export function concatCpu<T extends Real>(
   }
   return out;
 }
+
+/** Largest grid index of a symmetric `bits`-bit grid: 2^(bits−1) − 1 (127 for INT8). */
+export function quantMax(bits: number): number {
+  return 2 ** (bits - 1) - 1;
+}
+
+/**
+ * v rounded onto the grid k·s, |k| ≤ qmax (beyond: clamped). Half rounds up (Math.round, as the
+ * kernels' floor(v / s + 0.5)). s 0: v unchanged.
+ */
+export function quantizeValue(v: number, s: number, qmax: number): number {
+  if (s === 0) return v;
+  return Math.min(qmax, Math.max(-qmax, Math.round(v / s))) * s;
+}
+
+/**
+ * fakequant: every value rounded onto the symmetric grid k·scale, |k| ≤ 2^(bits−1) − 1 (what an
+ * INT8 kernel reads from a tensor quantized with that per-tensor scale).
+ */
+export function fakeQuantCpu<T extends Real>(
+  input: Tensor<T>,
+  scale: number,
+  bits: number,
+): Tensor<T> {
+  checkData('fakequant', input);
+  const qmax = quantMax(bits);
+  const out = output(input.data, input);
+  for (let i = 0; i < out.data.length; i++)
+    out.data[i] = quantizeValue(input.data[i]!, scale, qmax);
+  return out;
+}
+
+/**
+ * A weight tensor rounded onto its symmetric per-tensor `bits`-bit grid, scale = max|w| / qmax
+ * (an all-zero tensor has scale 0 and stays zero). Same array type as `weight`.
+ */
+export function quantizeWeightCpu<T extends Real>(
+  weight: T,
+  bits: number,
+): { values: T; scale: number } {
+  const qmax = quantMax(bits);
+  let maxAbs = 0;
+  for (const v of weight) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const scale = maxAbs / qmax;
+  const values = allocLike(weight, weight.length);
+  for (let i = 0; i < weight.length; i++) values[i] = quantizeValue(weight[i]!, scale, qmax);
+  return { values, scale };
+}
