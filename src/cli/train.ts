@@ -25,6 +25,7 @@ interface TrainFlags {
   size?: string;
   seed?: string;
   lr?: string;
+  qat?: string | boolean;
   quiet?: boolean;
 }
 
@@ -72,6 +73,14 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
     ...base,
     ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)),
   };
+  if (flags.qat !== undefined) {
+    const bits = typeof flags.qat === 'string' ? integerFlag('qat', flags.qat) : 8;
+    merged.qat = {
+      ...(base.qat as object | undefined),
+      weightBits: bits,
+      activationBits: bits,
+    };
+  }
   if (flags.sequences) {
     merged.data = {
       ...(base.data as object | undefined),
@@ -108,6 +117,10 @@ export function register(program: Command): void {
     .option('--size <WxH>', 'training input size, multiples of 8')
     .option('--seed <n>', 'seed of initial weights and data')
     .option('--lr <rate>', 'peak learning rate')
+    .option(
+      '--qat [bits]',
+      'quantization-aware training: weights and activations on per-tensor grids of this many bits (default 8), straight-through gradients; use with --init to fine-tune f32 weights',
+    )
     .option('--quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -115,6 +128,7 @@ export function register(program: Command): void {
         '  uplift train --network tiny --size 32x32 --steps 20 --out out/smoke\n' +
         '  uplift train --config train.json --out out/v2 --time-limit 540\n' +
         '  uplift train --out out/v2 --resume --time-limit 540\n' +
+        '  uplift train --config train.json --init weights/uplift-v2.uplift --qat 8 --steps 300 --lr 2e-4 --out out/qat\n' +
         '  uplift export-weights out/v2/best.ckpt models/v2.uplift',
     )
     .action(async (flags: TrainFlags) => {

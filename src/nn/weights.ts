@@ -93,6 +93,11 @@ function graphKey(graph: GraphDescription): string {
   });
 }
 
+/** True when two graphs describe the same architecture (names, ops, shapes, quantization). */
+export function sameGraph(a: GraphDescription, b: GraphDescription): boolean {
+  return graphKey(a) === graphKey(b);
+}
+
 /** Serialises weights to the `.uplift` format (checks them against the graph first). */
 export function encodeWeights(weights: NetworkWeights): Uint8Array {
   validateGraph(weights.graph);

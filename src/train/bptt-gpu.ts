@@ -16,6 +16,7 @@ import { createNeuralFrameBackward, type NeuralFrameBackward } from '../nn/frame
 import { encodeGradRoute } from '../nn/backward/accumulate.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../reference/nn/frame.ts';
 import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
+import type { GpuNetworkRun } from '../nn/network.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';
 import type { TrainingClip } from './data/clips.ts';
 import { encodePrepare } from '../gpu/passes/prepare.ts';
@@ -46,10 +47,14 @@ export interface GpuClipTrainer {
     clip: TrainerClip,
     options: ClipGradientOptions,
   ): Promise<{ loss: number; frames: (LossValues | undefined)[] }>;
-  /** Forward only (validation). */
+  /**
+   * Forward only (validation). `observe`, if given, records extra work after each frame's network
+   * run, while its activations are live (activation calibration).
+   */
   loss(
     clip: TrainerClip,
     options: ClipGradientOptions,
+    observe?: NetworkObserver,
   ): Promise<{ loss: number; frames: (LossValues | undefined)[] }>;
   destroy(): void;
 }
@@ -72,6 +77,13 @@ interface ClipInput {
   readonly frames: readonly FrameMeta[];
   load(encoder: GPUCommandEncoder, slots: readonly FrameSlot[]): void;
 }
+
+/** Records work reading a frame's network run (`run.activations`) into `encoder`. */
+export type NetworkObserver = (
+  encoder: GPUCommandEncoder,
+  run: GpuNetworkRun,
+  frame: number,
+) => void;
 
 /** Either clip form: the CPU references' (prepared on the CPU), or h9's sampler's GPU images. */
 export type TrainerClip = readonly ClipFrameCpu[] | TrainingClip;
@@ -200,7 +212,11 @@ export function createGpuClipTrainer(
   };
 
   /** Loads the clip and records its forward and loss; returns the command encoder. */
-  const encodeForward = (input: ClipInput, options: ClipGradientOptions) => {
+  const encodeForward = (
+    input: ClipInput,
+    options: ClipGradientOptions,
+    observe?: NetworkObserver,
+  ) => {
     const clip = input.frames;
     const s = shapeOf(clip);
     if (
@@ -240,7 +256,9 @@ export function createGpuClipTrainer(
         slot.features,
       );
       pass.end();
-      const raw = trainable.network.run(encoder, slot.features).output;
+      const run = trainable.network.run(encoder, slot.features);
+      observe?.(encoder, run, t);
+      const raw = run.output;
       pass = encoder.beginComputePass({ label: `clip frame ${t} filter, blend, loss` });
       encodeKpnFilter(device, pass, raw, slot.color, frame.params.jitter, slot);
       encodeBlend(
@@ -336,9 +354,9 @@ export function createGpuClipTrainer(
       device.queue.submit([encoder.finish()]);
       return readLosses(clip, options.warmup);
     },
-    async loss(source, options) {
+    async loss(source, options, observe) {
       const input = inputOf(source);
-      device.queue.submit([encodeForward(input, options).finish()]);
+      device.queue.submit([encodeForward(input, options, observe).finish()]);
       return readLosses(input.frames, options.warmup);
     },
     destroy: free,

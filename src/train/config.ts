@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { GraphDescription } from '../nn/graph.ts';
-import { NETWORK_V2, inputMultiple } from '../nn/graph.ts';
+import { NETWORK_V2, QUANT_BITS, inputMultiple } from '../nn/graph.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
@@ -37,6 +37,21 @@ export interface ClipDataConfig {
   /** Ground-truth samples per display pixel. */
   readonly referenceSamples: number;
 }
+
+/**
+ * Quantization-aware training: the network trains as `quantizeGraph` makes it (weights and the
+ * inputs of weighted ops on symmetric per-tensor grids, gradients straight through the rounding),
+ * so the weights learn to live on the grids INT8 kernels use. Activation scales are calibrated
+ * once at the start (max |x| over the first `calibrationClips` training clips, f32 forward) and
+ * then fixed; weight scales follow the weights (max |w| each forward).
+ */
+export interface QatConfig {
+  readonly weightBits: number;
+  readonly activationBits: number;
+  readonly calibrationClips: number;
+}
+
+export const DEFAULT_QAT: QatConfig = { weightBits: 8, activationBits: 8, calibrationClips: 8 };
 
 export interface TrainConfig {
   readonly network: string;
@@ -71,6 +86,8 @@ export interface TrainConfig {
   readonly logEvery: number;
   /** Steps between checkpoints (one is always written at the end). */
   readonly checkpointEvery: number;
+  /** Quantization-aware training (task `frames`, frame `gpu`); null: f32 training. */
+  readonly qat: QatConfig | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -91,6 +108,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   loss: DEFAULT_LOSS_WEIGHTS,
   logEvery: 10,
   checkpointEvery: 200,
+  qat: null,
 };
 
 function positiveInt(key: string, v: unknown): number {
@@ -128,12 +146,19 @@ export function resolveTrainConfig(
     ...base[key],
     ...(o[key] as object | undefined),
   });
+  const qat =
+    o.qat === undefined
+      ? (base.qat ?? null)
+      : o.qat === null || o.qat === false
+        ? null
+        : { ...DEFAULT_QAT, ...(base.qat ?? {}), ...(o.qat === true ? {} : (o.qat as object)) };
   const merged = {
     ...base,
     ...o,
     adam: nested('adam'),
     data: nested('data'),
     loss: nested('loss'),
+    qat,
   } as TrainConfig;
   if (!(merged.network in NETWORKS)) {
     throw new InputError(
@@ -201,6 +226,26 @@ export function resolveTrainConfig(
     throw new InputError(
       `training config: validationClips must be an integer ≥ 0, got ${merged.validationClips}`,
     );
+  }
+  if (merged.qat) {
+    if (typeof merged.qat !== 'object' || Array.isArray(merged.qat)) {
+      throw new InputError('training config: qat must be an object, true or null');
+    }
+    for (const key of Object.keys(merged.qat)) {
+      if (!(key in DEFAULT_QAT)) throw new InputError(`training config: unknown key "qat.${key}"`);
+    }
+    for (const key of ['weightBits', 'activationBits'] as const) {
+      const v = merged.qat[key];
+      if (!Number.isInteger(v) || v < QUANT_BITS.min || v > QUANT_BITS.max) {
+        throw new InputError(
+          `training config: qat.${key} must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got ${JSON.stringify(v)}`,
+        );
+      }
+    }
+    positiveInt('qat.calibrationClips', merged.qat.calibrationClips);
+    if (merged.task !== 'frames' || merged.frame !== 'gpu') {
+      throw new InputError('training config: qat needs task "frames" with frame "gpu"');
+    }
   }
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);

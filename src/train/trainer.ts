@@ -21,11 +21,16 @@ import { InputError } from '../core/errors.ts';
 import { linePlotSvg } from '../report/line-plot.ts';
 import { createNetwork } from '../nn/network.ts';
 import { createGpuTensor, tensorLength, writeGpuTensor } from '../nn/tensor.ts';
-import { initWeights, loadWeights } from '../nn/weights.ts';
+import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
+import type { GraphDescription } from '../nn/graph.ts';
+import type { Parameters } from '../nn/network.ts';
+import type { Real } from '../nn/tensor.ts';
+import { baseGraph, graphQuantization, quantizeGraph, weightedInputs } from '../nn/quantize.ts';
+import { createAbsMaxTracker } from './calibrate.ts';
 import { mulberry32 } from '../core/random.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { encodeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.ts';
-import { NETWORKS, resolveTrainConfig, type TrainConfig } from './config.ts';
+import { NETWORKS, resolveTrainConfig, type QatConfig, type TrainConfig } from './config.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
 import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
@@ -120,6 +125,11 @@ interface TrainingTask {
   runSteps(startStep: number, steps: number, schedule: ScheduleConfig): Promise<number[]>;
   /** Loss and PSNR on the held-out data, if the task has any. */
   validate(): Promise<Validation | undefined>;
+  /**
+   * Max |x| of the named network tensors over every frame of the first `clips` training clips
+   * (activation calibration; task `frames` on the GPU frame path only).
+   */
+  calibrate?(names: readonly string[], clips: number): Promise<Map<string, number>>;
   destroy(): void;
 }
 
@@ -302,6 +312,21 @@ function framesTask(
         taauPsnrClips: taau.map(round),
       };
     },
+    async calibrate(names, clips) {
+      if (!onGpu) throw new InputError('activation calibration needs frame "gpu"');
+      const tracker = createAbsMaxTracker(device, names);
+      try {
+        const options = { warmup: config.warmup, weights: config.loss };
+        for (let i = 0; i < clips; i++) {
+          await sampler.with(i, (clip) =>
+            onGpu.loss(clip, options, (encoder, run) => tracker.encode(encoder, run.activations)),
+          );
+        }
+        return await tracker.read();
+      } finally {
+        tracker.destroy();
+      }
+    },
     destroy() {
       sampler.destroy();
       heldOut.destroy();
@@ -361,6 +386,50 @@ function psnrPlot(log: readonly LogEntry[], config: TrainConfig): string {
   );
 }
 
+/** Throws InputError unless `graph` is `base` quantized as `qat` says. */
+function checkQuantized(graph: GraphDescription, base: GraphDescription, qat: QatConfig): void {
+  const q = graphQuantization(graph);
+  if (
+    !sameGraph(baseGraph(graph), base) ||
+    q?.weightBits !== qat.weightBits ||
+    q.activationBits !== qat.activationBits
+  ) {
+    throw new InputError(
+      `network "${graph.name}" is not the ${base.name} network quantized to ${qat.weightBits}-bit weights and ${qat.activationBits}-bit activations (qat in the config)`,
+    );
+  }
+}
+
+/**
+ * The QAT network of a fresh run: activation scales calibrated with the f32 network `f32` (max
+ * |x| of every tensor a weighted op reads, over the first qat.calibrationClips training clips),
+ * then a trainable network of the quantized graph holding the same parameters. `f32` is freed.
+ */
+async function quantizeTrainable(
+  device: GPUDevice,
+  config: TrainConfig,
+  f32: TrainableNetwork,
+  parameters: Parameters<Real>,
+): Promise<TrainableNetwork> {
+  const qat = config.qat!;
+  const names = weightedInputs(f32.graph);
+  const task = framesTask(device, config, f32);
+  let maxAbs: Map<string, number>;
+  try {
+    maxAbs = await task.calibrate!(names, qat.calibrationClips);
+  } finally {
+    task.destroy();
+    f32.destroy();
+  }
+  const qmax = 2 ** (qat.activationBits - 1) - 1;
+  const graph = quantizeGraph(f32.graph, {
+    weightBits: qat.weightBits,
+    activationBits: qat.activationBits,
+    activationScales: new Map([...maxAbs].map(([name, m]) => [name, m / qmax])),
+  });
+  return createTrainableNetwork(device, graph, parameters, config.adam);
+}
+
 /**
  * Runs (or resumes) training. `overrides` are merged over the defaults, or over the checkpoint's
  * config on resume (so e.g. `steps` can be raised to train longer).
@@ -389,8 +458,15 @@ export async function train(
   if (options.resume) {
     const checkpoint = await loadCheckpoint(paths.checkpoint);
     config = resolveTrainConfig(overrides, resolveTrainConfig(checkpoint.config));
-    trainable = restoreTrainable(device, checkpoint, config.adam, NETWORKS[config.network]);
+    // A QAT checkpoint holds its quantized graph (with the calibrated scales): check its base.
+    trainable = restoreTrainable(
+      device,
+      checkpoint,
+      config.adam,
+      config.qat ? undefined : NETWORKS[config.network],
+    );
     step = checkpoint.step;
+    if (config.qat) checkQuantized(trainable.graph, NETWORKS[config.network]!, config.qat);
   } else {
     if (existsSync(paths.checkpoint)) {
       throw new InputError(
@@ -400,10 +476,24 @@ export async function train(
     config = resolveTrainConfig(overrides);
     const graph = NETWORKS[config.network]!;
     // Fine-tuning starts from given weights (same architecture), fresh Adam moments.
-    const initial = options.initWeights
-      ? (await loadWeights(options.initWeights, { graph })).parameters
-      : initWeights(graph, config.seed);
-    trainable = createTrainableNetwork(device, graph, initial, config.adam);
+    const init = options.initWeights
+      ? await loadWeights(options.initWeights, config.qat ? {} : { graph })
+      : { graph, parameters: initWeights(graph, config.seed) };
+    if (config.qat && graphQuantization(init.graph)) {
+      // Continuing QAT from quantized weights: keep their calibrated scales.
+      checkQuantized(init.graph, graph, config.qat);
+      trainable = createTrainableNetwork(device, init.graph, init.parameters, config.adam);
+    } else {
+      if (!sameGraph(init.graph, graph)) {
+        throw new InputError(
+          `${options.initWeights}: its network is not the ${config.network} network being trained`,
+        );
+      }
+      trainable = createTrainableNetwork(device, graph, init.parameters, config.adam);
+      if (config.qat) {
+        trainable = await quantizeTrainable(device, config, trainable, init.parameters);
+      }
+    }
   }
   await writeFile(paths.config, JSON.stringify(config, null, 2) + '\n');
   const log = await readLog(paths.log, step);
