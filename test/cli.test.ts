@@ -188,3 +188,22 @@ test('upscale --method neural writes the debug views of every frame', async () =
   assert.equal(taau.status, 1);
   assert.match(taau.stderr, /--debug-views .* --method neural/);
 });
+
+test('info on a .uplift file: network, cost, quantization and training metadata', () => {
+  const r = uplift('info', 'weights/uplift-v2-int8.uplift', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.network, 'uplift-kpn');
+  assert.equal(info.parameters, 132945);
+  assert.equal(info.quantization.weightBits, 8);
+  assert.equal(info.quantization.activationBits, 8);
+  assert.ok(info.quantization.activationScales.features > 0);
+  assert.equal(info.metadata.task, 'frames');
+  const text = uplift('info', 'weights/uplift-v2.uplift');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /132945 parameters, 7864 MACs per output pixel/);
+  assert.doesNotMatch(text.stdout, /quantized/);
+  const missing = uplift('info', 'nothing-here.uplift');
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /nothing-here\.uplift/);
+});

@@ -1,11 +1,14 @@
 // The shipped weights (weights/uplift-v2.uplift): they load as network v2, the neural method and
 // the demo use them by default, and on the built-in analytic sequence (never trained on) they stay
-// far above bilinear and close to TAAU — a broken or mismatched file fails here.
+// far above bilinear and close to TAAU — a broken or mismatched file fails here. The INT8-ready
+// weights (weights/uplift-v2-int8.uplift, quantization-aware fine-tuned) load as v2 quantized 8/8
+// and stay close to the f32 weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { baseGraph, graphQuantization, weightedInputs } from '../src/nn/quantize.ts';
 import { SHIPPED_WEIGHTS, shippedWeights } from '../src/eval/shipped-weights.ts';
 import { parseMethod, parseMethods } from '../src/eval/run-method.ts';
 import { evaluateSource } from '../src/eval/evaluate.ts';
@@ -34,4 +37,36 @@ test('shipped weights on the analytic sequence: ≥ 2 dB over bilinear, within 1
   const psnr = Object.fromEntries(result.methods.map((m) => [m.method, m.summary.steady.psnr]));
   assert.ok(psnr.neural! > psnr.bilinear! + 2, JSON.stringify(psnr));
   assert.ok(psnr.neural! > psnr.taau! - 1, JSON.stringify(psnr));
+});
+
+const INT8_WEIGHTS = SHIPPED_WEIGHTS.replace(/uplift-v2\.uplift$/, 'uplift-v2-int8.uplift');
+
+test('INT8-ready weights: network v2 quantized 8/8 with calibrated scales, within 0.3 dB of f32 here', async () => {
+  const weights = await loadWeights(INT8_WEIGHTS);
+  assert.deepEqual(baseGraph(weights.graph), NETWORK_V2);
+  const q = graphQuantization(weights.graph)!;
+  assert.equal(q.weightBits, 8);
+  assert.equal(q.activationBits, 8);
+  assert.deepEqual([...q.activationScales!.keys()].sort(), weightedInputs(NETWORK_V2).sort());
+  for (const s of q.activationScales!.values()) assert.ok(s > 0 && Number.isFinite(s));
+  const spec = parseMethod(`neural:${INT8_WEIGHTS}`);
+  assert.equal(spec.name, 'neural:uplift-v2-int8');
+  assert.equal(spec.model, INT8_WEIGHTS);
+  assert.throws(() => parseMethod('neural:'), /needs a weights file/);
+
+  const { device } = await testGpu();
+  const source = await openSequenceArg('builtin:analytic:3', {
+    displaySize: [96, 64],
+    quality: 'performance',
+    frames: 14,
+  });
+  const result = await evaluateSource(
+    device,
+    source,
+    parseMethods(`neural,neural:${INT8_WEIGHTS}`),
+    { flip: false },
+  );
+  const [f32, int8] = result.methods.map((m) => m.summary.steady.psnr);
+  assert.ok(Math.abs(int8! - f32!) < 0.3, `f32 ${f32} dB, int8 ${int8} dB`);
+  assert.notEqual(int8, f32, 'the quantized graph ran (identical PSNR would mean it did not)');
 });

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .argument('<sequences...>', 'sequence directories (with reference/) or builtin:analytic[:seed]')
     .option(
       '--methods <list>',
-      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural',
+      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights',
       'bilinear,lanczos,taau',
     )
     .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')
@@ -41,7 +41,8 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n  uplift eval captures/a captures/b --methods lanczos,taau --report out/report\n' +
         '  uplift eval builtin:analytic builtin:analytic:2 --report out/analytic\n' +
-        '  uplift eval captures/a --methods taau,neural --no-flip --report out/quick',
+        '  uplift eval captures/a --methods taau,neural --no-flip --report out/quick\n' +
+        '  uplift eval captures/a --methods neural,neural:weights/uplift-v2-int8.uplift --report out/int8',
     )
     .action(async (sequences: string[], opts: EvalOptions) => {
       const methods = parseMethods(opts.methods, opts.model);

@@ -1,5 +1,11 @@
-/** `uplift info [seq]`: what a sequence holds, or with no argument, what the GPU offers. */
+/**
+ * `uplift info [seq | file.uplift]`: what a sequence holds, what a weights file holds (network,
+ * cost, quantization, training metadata), or with no argument, what the GPU offers.
+ */
 import type { Command } from 'commander';
+import { describeNetwork } from '../nn/describe.ts';
+import { graphQuantization } from '../nn/quantize.ts';
+import { loadWeights } from '../nn/weights.ts';
 import { jitterPhaseCount } from '../core/jitter.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
@@ -7,18 +13,46 @@ import { cliGpu } from './gpu-arg.ts';
 export function register(program: Command): void {
   program
     .command('info')
-    .description('describe a sequence directory, or (without one) the WebGPU adapter')
-    .argument('[sequence]', 'sequence directory (DESIGN §4) or builtin:analytic')
+    .description(
+      'describe a sequence directory, a .uplift weights file, or (without one) the WebGPU adapter',
+    )
+    .argument('[sequence]', 'sequence directory (DESIGN §4), builtin:analytic, or a .uplift file')
     .option('--json', 'print JSON instead of text')
     .addHelpText(
       'after',
-      '\nExamples:\n  uplift info captures/corridor\n  uplift info          # the GPU adapter and its features',
+      '\nExamples:\n  uplift info captures/corridor\n  uplift info weights/uplift-v2-int8.uplift\n' +
+        '  uplift info          # the GPU adapter and its features',
     )
     .action(async (sequence: string | undefined, opts: { json?: boolean }) => {
       if (!sequence) {
         const gpu = await cliGpu(true);
         const info = { adapter: gpu.adapterName, runtime: gpu.runtime, features: gpu.features };
         console.log(opts.json ? JSON.stringify(info, null, 2) : formatGpu(info));
+        return;
+      }
+      if (sequence.endsWith('.uplift')) {
+        const weights = await loadWeights(sequence);
+        const network = describeNetwork(weights.graph);
+        const q = graphQuantization(weights.graph);
+        const info = {
+          file: sequence,
+          network: weights.graph.name,
+          version: weights.graph.version,
+          parameters: network.parameters,
+          macsPerOutputPixel: network.macsPerOutputPixel,
+          qualityRatio: weights.qualityRatio ?? null,
+          quantization: q
+            ? {
+                weightBits: q.weightBits ?? null,
+                activationBits: q.activationBits ?? null,
+                activationScales: Object.fromEntries(q.activationScales ?? []),
+              }
+            : null,
+          metadata: weights.metadata ?? {},
+        };
+        if (opts.json) console.log(JSON.stringify(info, null, 2));
+        else
+          console.log(`${sequence}\n${network.text}\nmetadata: ${JSON.stringify(info.metadata)}`);
         return;
       }
       const source = await openSequenceArg(sequence);

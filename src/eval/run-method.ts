@@ -36,8 +36,18 @@ export function parseMethods(text: string, model?: string): MethodSpec[] {
   return names.map((name) => parseMethod(name, model));
 }
 
-/** One method by name; `taau-rcas` is TAAU with RCAS sharpening at 0.5. */
+/**
+ * One method by name; `taau-rcas` is TAAU with RCAS sharpening at 0.5; `neural:<file.uplift>` is
+ * the neural method with those weights (named after the file in reports), so one run can compare
+ * several models.
+ */
 export function parseMethod(name: string, model?: string): MethodSpec {
+  if (name.startsWith('neural:')) {
+    const file = name.slice('neural:'.length);
+    if (!file) throw new RangeError('method neural:<file> needs a weights file after the colon');
+    const label = file.replace(/^.*[\\/]/, '').replace(/\.uplift$/, '');
+    return { name: `neural:${label}`, method: 'neural', model: file };
+  }
   switch (name) {
     case 'bilinear':
     case 'lanczos':

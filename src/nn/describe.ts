@@ -1,4 +1,7 @@
-/** A readable summary of a network: per-node shapes, parameters and cost (`uplift info --model`). */
+/**
+ * A readable summary of a network: per-node shapes, parameters and cost, and its quantization
+ * (`uplift info <file.uplift>`).
+ */
 import {
   inferShapes,
   inputMultiple,
@@ -65,15 +68,27 @@ export function describeNetwork(graph: GraphDescription): NetworkDescription {
   const fraction = (s: number) => (s >= 1 ? `${s}` : `1/${1 / s}`);
   const rows = nodes.map(
     (n) =>
-      `${n.name.padEnd(8)} ${n.op.padEnd(8)} ${`${n.inChannels}->${n.outChannels}`.padEnd(7)} ` +
+      `${n.name.padEnd(11)} ${n.op.padEnd(9)} ${`${n.inChannels}->${n.outChannels}`.padEnd(7)} ` +
       `${fraction(n.scale).padEnd(4)} ${n.activation.padEnd(5)} ${String(n.parameters).padStart(7)} ` +
       `${n.macsPerPixel.toFixed(0).padStart(6)}`,
   );
   const gmacsAt1080p = (total * 1920 * 1080) / 1e9;
+  const weightBits = graph.nodes.find((n) => n.weightBits !== undefined)?.weightBits;
+  const fakequant = graph.nodes.filter((n) => n.op === 'fakequant');
+  const quantization =
+    weightBits === undefined && fakequant.length === 0
+      ? []
+      : [
+          `quantized (simulated in f32): weights ${weightBits ? `${weightBits}-bit per tensor` : 'f32'}, ` +
+            (fakequant.length > 0
+              ? `${fakequant[0]!.bits}-bit activations into the weighted ops (${fakequant.length} fakequant nodes)`
+              : 'activations f32'),
+        ];
   const text = [
     `${graph.name} v${graph.version}: ${parameters} parameters, ${total} MACs per output pixel ` +
       `(${gmacsAt1080p.toFixed(2)} GMAC at 1920x1080)`,
-    `node     op       ch      res  act    params MAC/px`,
+    ...quantization,
+    `${'node'.padEnd(11)} ${'op'.padEnd(9)} ch      res  act    params MAC/px`,
     ...rows,
   ].join('\n');
   return {
