@@ -15,6 +15,8 @@ import {
   fakeQuantizeWeights,
   runNetworkCpuFakeQuant,
   weightedInputs,
+  baseGraph,
+  graphQuantization,
 } from '../src/nn/quantize.ts';
 import type { Tensor } from '../src/nn/tensor.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
@@ -112,6 +114,49 @@ test('uplift quantize writes grid weights with metadata, refuses to overwrite wi
   const missing = uplift('quantize', join(root, 'none.uplift'), join(root, 'c.uplift'));
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /none\.uplift: cannot read weights/);
+});
+
+test('uplift quantize --activation-bits: a calibrated quantized network that eval runs', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'uplift-quantize-'));
+  const input = join(root, 'tiny.uplift');
+  await saveWeights(input, { graph: TINY_NETWORK, parameters: initWeights(TINY_NETWORK, 3) });
+  const out = join(root, 'w6a8.uplift');
+  const r = uplift(
+    'quantize',
+    input,
+    out,
+    '--bits',
+    '6',
+    '--activation-bits',
+    '8',
+    '--calibration-clips',
+    '1',
+    '--size',
+    '16x16',
+    '--quiet',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const q = await loadWeights(out);
+  const read = graphQuantization(q.graph)!;
+  assert.equal(read.weightBits, 6);
+  assert.equal(read.activationBits, 8);
+  assert.deepEqual(baseGraph(q.graph), TINY_NETWORK);
+  const printed = JSON.parse(r.stdout).activationScales as Record<string, number>;
+  for (const name of weightedInputs(TINY_NETWORK)) {
+    assert.ok(printed[name]! > 0, `scale of ${name}`);
+    assert.equal(read.activationScales!.get(name), Math.fround(printed[name]!));
+  }
+  // The f32 weights are kept as they were: the graph says how to round them.
+  assert.deepEqual(
+    q.parameters.get('conv.weight'),
+    initWeights(TINY_NETWORK, 3).get('conv.weight'),
+  );
+  const twice = uplift('quantize', out, join(root, 'again.uplift'), '--activation-bits', '8');
+  assert.equal(twice.status, 1);
+  assert.match(twice.stderr, /quantized already/);
+  const bad = uplift('quantize', input, join(root, 'b.uplift'), '--activation-bits', '20');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--activation-bits must be an integer from 2 to 16, got "20"/);
 });
 
 function features(seed: number): Tensor {

@@ -401,33 +401,58 @@ function checkQuantized(graph: GraphDescription, base: GraphDescription, qat: Qa
 }
 
 /**
- * The QAT network of a fresh run: activation scales calibrated with the f32 network `f32` (max
- * |x| of every tensor a weighted op reads, over the first qat.calibrationClips training clips),
- * then a trainable network of the quantized graph holding the same parameters. `f32` is freed.
+ * Max |x| of every tensor a weighted op of `graph` reads, over every frame of the first
+ * `clips` training clips of `config` (the frames task on the GPU, the network in f32 with
+ * `parameters`): the activation calibration of QAT and of post-training quantization.
+ */
+export async function calibrateActivations(
+  device: GPUDevice,
+  config: TrainConfig,
+  graph: GraphDescription,
+  parameters: Parameters<Real>,
+  clips: number,
+): Promise<Map<string, number>> {
+  const trainable = createTrainableNetwork(device, graph, parameters, config.adam);
+  const task = framesTask(device, config, trainable);
+  try {
+    return await task.calibrate!(weightedInputs(graph), clips);
+  } finally {
+    task.destroy();
+    trainable.destroy();
+  }
+}
+
+/** Per-tensor scales max|x| / qmax of a `bits`-bit grid. */
+export function scalesFromMaxAbs(maxAbs: ReadonlyMap<string, number>, bits: number) {
+  const qmax = 2 ** (bits - 1) - 1;
+  return new Map([...maxAbs].map(([name, m]) => [name, m / qmax]));
+}
+
+/**
+ * The QAT network of a fresh run: activation scales calibrated with the f32 graph `graph`
+ * (calibrateActivations over qat.calibrationClips clips), then a trainable network of the
+ * quantized graph holding `parameters`.
  */
 async function quantizeTrainable(
   device: GPUDevice,
   config: TrainConfig,
-  f32: TrainableNetwork,
+  graph: GraphDescription,
   parameters: Parameters<Real>,
 ): Promise<TrainableNetwork> {
   const qat = config.qat!;
-  const names = weightedInputs(f32.graph);
-  const task = framesTask(device, config, f32);
-  let maxAbs: Map<string, number>;
-  try {
-    maxAbs = await task.calibrate!(names, qat.calibrationClips);
-  } finally {
-    task.destroy();
-    f32.destroy();
-  }
-  const qmax = 2 ** (qat.activationBits - 1) - 1;
-  const graph = quantizeGraph(f32.graph, {
+  const maxAbs = await calibrateActivations(
+    device,
+    config,
+    graph,
+    parameters,
+    qat.calibrationClips,
+  );
+  const quantized = quantizeGraph(graph, {
     weightBits: qat.weightBits,
     activationBits: qat.activationBits,
-    activationScales: new Map([...maxAbs].map(([name, m]) => [name, m / qmax])),
+    activationScales: scalesFromMaxAbs(maxAbs, qat.activationBits),
   });
-  return createTrainableNetwork(device, graph, parameters, config.adam);
+  return createTrainableNetwork(device, quantized, parameters, config.adam);
 }
 
 /**
@@ -489,10 +514,9 @@ export async function train(
           `${options.initWeights}: its network is not the ${config.network} network being trained`,
         );
       }
-      trainable = createTrainableNetwork(device, graph, init.parameters, config.adam);
-      if (config.qat) {
-        trainable = await quantizeTrainable(device, config, trainable, init.parameters);
-      }
+      trainable = config.qat
+        ? await quantizeTrainable(device, config, graph, init.parameters)
+        : createTrainableNetwork(device, graph, init.parameters, config.adam);
     }
   }
   await writeFile(paths.config, JSON.stringify(config, null, 2) + '\n');
