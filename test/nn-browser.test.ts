@@ -8,10 +8,22 @@ import { createNetwork } from '../src/nn/network.ts';
 import { readGpuTensor, tensorFrom, uploadTensor } from '../src/nn/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 
+interface BrowserNetworkReport {
+  adapter: string;
+  gpu: number[];
+  cpu: number[];
+  quantizedGpu: number[];
+  quantizedCpu: number[];
+  error?: string;
+}
+
+/** One browser run serves both tests. */
+let browserRun: Promise<BrowserNetworkReport> | undefined;
+const browserReport = () =>
+  (browserRun ??= runInBrowser<BrowserNetworkReport>('test/browser/nn-network-entry.ts'));
+
 test('network v2 in a browser matches its CPU reference and the Node GPU output', async () => {
-  const r = await runInBrowser<{ adapter: string; gpu: number[]; cpu: number[]; error?: string }>(
-    'test/browser/nn-network-entry.ts',
-  );
+  const r = await browserReport();
   assert.equal(r.error, undefined);
   // The same seeds as the entry: Node's Dawn GPU runs the same network on the same input.
   const { device } = await testGpu();
@@ -38,4 +50,15 @@ test('network v2 in a browser matches its CPU reference and the Node GPU output'
     const { max, at } = maxAbsDiff(values, r.cpu);
     assert.ok(max <= 1e-4 * scale, `${what} (${r.adapter}): ${max} at ${at}`);
   }
+});
+
+test('the quantized network (8-bit weights and activations) in a browser matches its CPU reference', async () => {
+  const r = await browserReport();
+  assert.equal(r.error, undefined);
+  const scale = Math.max(1, ...r.quantizedCpu.map(Math.abs));
+  // A value within an ulp of a half grid step may round the other way on the GPU and move the
+  // outputs that read it: agreement almost everywhere, and quantization visibly applied.
+  const close = r.quantizedGpu.filter((v, i) => Math.abs(v - r.quantizedCpu[i]!) <= 1e-4 * scale);
+  assert.ok(close.length >= 0.99 * r.quantizedCpu.length, `${close.length} agree (${r.adapter})`);
+  assert.ok(maxAbsDiff(r.quantizedCpu, r.cpu).max > 1e-4 * scale, 'quantization changed nothing');
 });

@@ -1,11 +1,13 @@
-// Browser side of test/nn-browser.test.ts: network v1 on the browser's WebGPU adapter and on the
-// CPU reference in the page, on inputs and weights both sides derive from fixed seeds.
+// Browser side of test/nn-browser.test.ts: network v2 on the browser's WebGPU adapter and on the
+// CPU reference in the page, on inputs and weights both sides derive from fixed seeds; then the
+// same network quantized (8-bit weights and activations, scales calibrated on the input).
 import { requestGpu } from '../../src/gpu/device.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../../src/nn/graph.ts';
 import { createNetwork, runNetworkCpu } from '../../src/nn/network.ts';
 import { readGpuTensor, tensorFrom, uploadTensor } from '../../src/nn/tensor.ts';
 import { initWeights } from '../../src/nn/weights.ts';
+import { calibrateActivationScales, quantizeGraph } from '../../src/nn/quantize.ts';
 
 const report = (v: unknown) =>
   (window as unknown as { __report: (v: unknown) => void }).__report(v);
@@ -24,7 +26,24 @@ try {
   device.queue.submit([encoder.finish()]);
   const gpu = await readGpuTensor(device, run.output);
   const cpu = runNetworkCpu(NETWORK_V2, parameters, input).output;
-  report({ adapter: adapterName, gpu: [...gpu.data], cpu: [...cpu.data] });
+  const quantized = quantizeGraph(NETWORK_V2, {
+    weightBits: 8,
+    activationBits: 8,
+    activationScales: calibrateActivationScales(NETWORK_V2, parameters, [input]),
+  });
+  const qNetwork = createNetwork(device, quantized, parameters, { keepActivations: false });
+  const qEncoder = device.createCommandEncoder();
+  const qRun = qNetwork.run(qEncoder, uploadTensor(device, input));
+  device.queue.submit([qEncoder.finish()]);
+  const qGpu = await readGpuTensor(device, qRun.output);
+  const qCpu = runNetworkCpu(quantized, parameters, input).output;
+  report({
+    adapter: adapterName,
+    gpu: [...gpu.data],
+    cpu: [...cpu.data],
+    quantizedGpu: [...qGpu.data],
+    quantizedCpu: [...qCpu.data],
+  });
 } catch (e) {
   report({ error: String(e) });
 }
