@@ -1,3 +1,4 @@
+import { conv3x3OutBlock } from '../src/nn/ops/conv3x3.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -174,7 +175,17 @@ const cases: [number, number, Activation, number, number][] = [
   [4, 8, 'leaky', 14, 22],
   [9, 12, 'leaky', 10, 6],
   [1, 1, 'relu', 2, 4],
+  // conv3x3's blocks of 12 output channels (9 = network v2's head, 11, 36) and of 8 (17).
+  [24, 9, 'none', 12, 20],
+  [5, 11, 'relu', 10, 10],
+  [3, 36, 'none', 8, 8],
+  [2, 17, 'leaky', 8, 16],
 ];
+
+test('conv3x3 picks blocks of 12 output channels only where they waste fewer lanes than 8', () => {
+  const picks = [1, 8, 9, 12, 13, 16, 17, 24, 33, 36, 64].map(conv3x3OutBlock);
+  assert.deepEqual(picks, [8, 8, 12, 12, 8, 8, 8, 8, 12, 12, 8]);
+});
 
 for (const [opName, op] of Object.entries(weightedOps)) {
   test(`${opName} GPU matches the CPU reference on random inputs (odd channels and sizes)`, async () => {

@@ -16,29 +16,39 @@ import type { TensorDtype } from '../tensor.ts';
 
 /** Input channels staged in workgroup memory per step. */
 const CHANNEL_STEP = 4;
-/** Output channels per thread (two vec4 accumulators). */
-const OUT_BLOCK = 8;
 const HALO = PIXEL_TILE + 2;
 
+/**
+ * Output channels per thread: 8 (two vec4 accumulators), or 12 (three) where that wastes fewer
+ * lanes — network v2's 9-channel head ran two blocks of 8, 16 channels of arithmetic for 9
+ * outputs, and staged its input tile twice; one block of 12 does it in one pass.
+ */
+export function conv3x3OutBlock(outChannels: number): 8 | 12 {
+  return Math.ceil(outChannels / 12) * 12 < Math.ceil(outChannels / 8) * 8 ? 12 : 8;
+}
+
 // Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
-// OUT_BLOCK output channels in workgroup memory; every input value read from it then feeds 8 FMAs.
-const code = (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
+// the block's output channels in workgroup memory; every input value read from it then feeds 8 or
+// 12 FMAs.
+const code = (block: 8 | 12) => (dtypes: readonly (TensorDtype | undefined)[]) => {
+  const quads = block / 4;
+  return /* wgsl */ `${wgslWeighted(dtypes)}
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
+const QUADS = ${quads}u;
 var<workgroup> tile: array<f32, ${CHANNEL_STEP * HALO * HALO}>;
-// [channel][tap][half]: output channels co0..co0+3 and co0+4..co0+7.
-var<workgroup> taps: array<vec4f, ${CHANNEL_STEP * 9 * 2}>;
+// [channel][tap][quad]: output channels co0 + 4·quad … co0 + 4·quad + 3.
+var<workgroup> taps: array<vec4f, ${CHANNEL_STEP * 9 * quads}>;
 
 @compute @workgroup_size(${PIXEL_TILE}, ${PIXEL_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let x0 = wg.x * ${PIXEL_TILE}u;
   let y0 = wg.y * ${PIXEL_TILE}u;
-  let co0 = wg.z * ${OUT_BLOCK}u;
+  let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-  var low = vec4f(0.0);
-  var high = vec4f(0.0);
+  var acc: array<vec4f, ${quads}>;
   for (var c0 = 0u; c0 < u.inChannels; c0 += STEP) {
     for (var i = li; i < STEP * HALO * HALO; i += ${PIXEL_TILE * PIXEL_TILE}u) {
       let ci = c0 + i / (HALO * HALO);
@@ -51,10 +61,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       }
       tile[i] = v;
     }
-    for (var i = li; i < STEP * 18u; i += ${PIXEL_TILE * PIXEL_TILE}u) {
-      let ci = c0 + i / 18u;
-      let tap = (i % 18u) / 2u;
-      let first = co0 + (i % 2u) * 4u;
+    for (var i = li; i < STEP * 9u * QUADS; i += ${PIXEL_TILE * PIXEL_TILE}u) {
+      let ci = c0 + i / (9u * QUADS);
+      let tap = (i % (9u * QUADS)) / QUADS;
+      let first = co0 + (i % QUADS) * 4u;
       var w = vec4f(0.0);
       for (var k = 0u; k < 4u; k++) {
         if (ci < u.inChannels && first + k < u.outChannels) {
@@ -68,9 +78,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
           let v = tile[(c * HALO + lid.y + ky) * HALO + lid.x + kx];
-          let t = (c * 9u + ky * 3u + kx) * 2u;
-          low += v * taps[t];
-          high += v * taps[t + 1u];
+          let t = (c * 9u + ky * 3u + kx) * QUADS;
+          for (var q = 0u; q < QUADS; q++) { acc[q] += v * taps[t + q]; }
         }
       }
     }
@@ -79,22 +88,35 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let x = x0 + lid.x;
   let y = y0 + lid.y;
   if (x < u.outWidth && y < u.outHeight) {
-    finish(low, co0, x, y);
-    if (co0 + 4u < u.outChannels) { finish(high, co0 + 4u, x, y); }
+    for (var q = 0u; q < QUADS; q++) {
+      if (co0 + q * 4u < u.outChannels) { finish(acc[q], co0 + q * 4u, x, y); }
+    }
   }
 }
 `;
-
-/** The conv3x3 kernel record. */
-export const conv3x3Kernel: NnOpKernel = {
-  label: 'nn conv3x3',
-  getShaderSource: code,
-  dispatchSize: (output) => [
-    groupsFor(output.width, PIXEL_TILE),
-    groupsFor(output.height, PIXEL_TILE),
-    groupsFor(output.channels, OUT_BLOCK),
-  ],
 };
+
+function kernelFor(block: 8 | 12): NnOpKernel {
+  return {
+    label: block === 8 ? 'nn conv3x3' : `nn conv3x3 block ${block}`,
+    getShaderSource: code(block),
+    dispatchSize: (output) => [
+      groupsFor(output.width, PIXEL_TILE),
+      groupsFor(output.height, PIXEL_TILE),
+      groupsFor(output.channels, block),
+    ],
+  };
+}
+
+const KERNELS = { 8: kernelFor(8), 12: kernelFor(12) } as const;
+
+/** The conv3x3 kernel record with blocks of 8 output channels (most layers). */
+export const conv3x3Kernel: NnOpKernel = KERNELS[8];
+
+/** The conv3x3 kernel record for an output of `outChannels` channels (conv3x3OutBlock). */
+export function conv3x3KernelFor(outChannels: number): NnOpKernel {
+  return KERNELS[conv3x3OutBlock(outChannels)];
+}
 
 /** Prepares conv3x3: output has the input's height and width and `output.channels` channels. */
 export function prepareConv3x3(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
@@ -103,7 +125,7 @@ export function prepareConv3x3(device: GPUDevice, args: WeightedOpArgs): Prepare
   const outShape = { channels: output.channels, height: input.height, width: input.width };
   return prepareWeighted(
     device,
-    conv3x3Kernel,
+    conv3x3KernelFor(output.channels),
     args,
     outShape,
     output.channels * input.channels * 9,
