@@ -342,8 +342,9 @@ export function createNetwork(
       createStorageBuffer(device, f32, undefined, `${graph.name} ${spec.name}`),
     );
   }
-  // Fake-quantized weights: a rounded copy per node with weightBits, refreshed before a forward
-  // when the stored weights may have changed (always when training, which updates them in place).
+  // Fake-quantized weights: a rounded copy per node with weightBits, refreshed at the start of every
+  // forward (training updates the stored weights in place; a flag for "changed" would go stale
+  // whenever a recorded run is never submitted). One small dispatch per weighted node.
   const runBuffers = new Map(buffers);
   const quantizeWeights: PreparedDispatch[] = [];
   for (const node of graph.nodes) {
@@ -360,7 +361,6 @@ export function createNetwork(
       prepareQuantizeWeight(device, stored, quantized, stored.size / 4, node.weightBits),
     );
   }
-  let weightsChanged = true;
   /** Buffers and prepared dispatches for one input size and one set of input buffers. */
   interface Plan {
     readonly inputs: ReadonlyMap<string, GpuTensor>;
@@ -487,9 +487,7 @@ export function createNetwork(
     run(encoder, input, options = {}) {
       const { tensors, dispatches, inputs } = planFor(namedInputs(graph, input));
       const { timer } = options;
-      const requantize = quantizeWeights.length > 0 && (keepActivations || weightsChanged);
-      weightsChanged = false;
-      if (requantize) {
+      if (quantizeWeights.length > 0) {
         const pass = encoder.beginComputePass({
           label: 'quantize weights',
           ...(timer ? { timestampWrites: timer.computePass('quantize weights') } : {}),
@@ -528,7 +526,6 @@ export function createNetwork(
         const f32 = v instanceof Float32Array ? v : Float32Array.from(v);
         device.queue.writeBuffer(buffer, 0, f32 as Float32Array<ArrayBuffer>);
       }
-      weightsChanged = true;
     },
     destroy() {
       freeIntermediates();
