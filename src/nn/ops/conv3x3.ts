@@ -16,13 +16,7 @@ import type { TensorDtype } from '../tensor.ts';
 
 /** Input channels staged in workgroup memory per step. */
 const CHANNEL_STEP = 4;
-/** Threads per workgroup side. */
-const THREADS = PIXEL_TILE;
-/** Pixels per thread per side: a thread owns 2×2 pixels, 8 apart (conflict-free tile reads). */
-const PER_THREAD = 2;
-/** Output pixels per workgroup side. */
-const TILE = THREADS * PER_THREAD;
-const HALO = TILE + 2;
+const HALO = PIXEL_TILE + 2;
 
 /**
  * Output channels per thread: 8 (two vec4 accumulators), or 12 (three) where that wastes fewer
@@ -33,36 +27,11 @@ export function conv3x3OutBlock(outChannels: number): 8 | 12 {
   return Math.ceil(outChannels / 12) * 12 < Math.ceil(outChannels / 8) * 8 ? 12 : 8;
 }
 
-/** The thread's pixels (dx, dy) ∈ {0, 1}²: offsets 0 and THREADS from its first pixel. */
-const PIXELS = [0, 1].flatMap((dy) => [0, 1].map((dx) => ({ dx, dy, id: `${dy}${dx}` })));
-
-// Each workgroup stages an (16+2)² halo tile of CHANNEL_STEP input channels and their weights for
-// the block's output channels in workgroup memory. A thread computes 2×2 pixels × 8 or 12
-// channels: per tap it reads 4 tile values and 2 or 3 weight vectors for 32 or 48 FMAs (one
-// pixel per thread read 1 value and 2 vectors for 8). The per-pixel code is unrolled here so the
-// accumulators stay in registers.
+// Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
+// the block's output channels in workgroup memory; every input value read from it then feeds 8 or
+// 12 FMAs.
 const code = (block: 8 | 12) => (dtypes: readonly (TensorDtype | undefined)[]) => {
   const quads = block / 4;
-  const qs = [...Array(quads).keys()];
-  const declare = PIXELS.flatMap((p) => qs.map((q) => `  var acc${p.id}_${q} = vec4f(0.0);`));
-  const fma = PIXELS.map(
-    (p) =>
-      `          { let v = tile[(c * HALO + lid.y + ${p.dy * THREADS}u + ky) * HALO + lid.x + ${p.dx * THREADS}u + kx];\n` +
-      qs.map((q) => `            acc${p.id}_${q} += v * w${q};`).join('\n') +
-      ' }',
-  );
-  const finishAll = PIXELS.map(
-    (p) =>
-      `  { let x = x0 + lid.x + ${p.dx * THREADS}u; let y = y0 + lid.y + ${p.dy * THREADS}u;\n` +
-      `    if (x < u.outWidth && y < u.outHeight) {\n` +
-      qs
-        .map(
-          (q) =>
-            `      if (co0 + ${q * 4}u < u.outChannels) { finish(acc${p.id}_${q}, co0 + ${q * 4}u, x, y); }`,
-        )
-        .join('\n') +
-      '\n    } }',
-  );
   return /* wgsl */ `${wgslWeighted(dtypes)}
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
@@ -71,17 +40,17 @@ var<workgroup> tile: array<f32, ${CHANNEL_STEP * HALO * HALO}>;
 // [channel][tap][quad]: output channels co0 + 4·quad … co0 + 4·quad + 3.
 var<workgroup> taps: array<vec4f, ${CHANNEL_STEP * 9 * quads}>;
 
-@compute @workgroup_size(${THREADS}, ${THREADS})
+@compute @workgroup_size(${PIXEL_TILE}, ${PIXEL_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
-  let x0 = wg.x * ${TILE}u;
-  let y0 = wg.y * ${TILE}u;
+  let x0 = wg.x * ${PIXEL_TILE}u;
+  let y0 = wg.y * ${PIXEL_TILE}u;
   let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-${declare.join('\n')}
+  var acc: array<vec4f, ${quads}>;
   for (var c0 = 0u; c0 < u.inChannels; c0 += STEP) {
-    for (var i = li; i < STEP * HALO * HALO; i += ${THREADS * THREADS}u) {
+    for (var i = li; i < STEP * HALO * HALO; i += ${PIXEL_TILE * PIXEL_TILE}u) {
       let ci = c0 + i / (HALO * HALO);
       let r = i % (HALO * HALO);
       let sy = i32(y0 + r / HALO) - 1;
@@ -92,7 +61,7 @@ ${declare.join('\n')}
       }
       tile[i] = v;
     }
-    for (var i = li; i < STEP * 9u * QUADS; i += ${THREADS * THREADS}u) {
+    for (var i = li; i < STEP * 9u * QUADS; i += ${PIXEL_TILE * PIXEL_TILE}u) {
       let ci = c0 + i / (9u * QUADS);
       let tap = (i % (9u * QUADS)) / QUADS;
       let first = co0 + (i % QUADS) * 4u;
@@ -108,15 +77,21 @@ ${declare.join('\n')}
     for (var c = 0u; c < STEP; c++) {
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
+          let v = tile[(c * HALO + lid.y + ky) * HALO + lid.x + kx];
           let t = (c * 9u + ky * 3u + kx) * QUADS;
-${qs.map((q) => `          let w${q} = taps[t + ${q}u];`).join('\n')}
-${fma.join('\n')}
+          for (var q = 0u; q < QUADS; q++) { acc[q] += v * taps[t + q]; }
         }
       }
     }
     workgroupBarrier();
   }
-${finishAll.join('\n')}
+  let x = x0 + lid.x;
+  let y = y0 + lid.y;
+  if (x < u.outWidth && y < u.outHeight) {
+    for (var q = 0u; q < QUADS; q++) {
+      if (co0 + q * 4u < u.outChannels) { finish(acc[q], co0 + q * 4u, x, y); }
+    }
+  }
 }
 `;
 };
@@ -126,8 +101,8 @@ function kernelFor(block: 8 | 12): NnOpKernel {
     label: block === 8 ? 'nn conv3x3' : `nn conv3x3 block ${block}`,
     getShaderSource: code(block),
     dispatchSize: (output) => [
-      groupsFor(output.width, TILE),
-      groupsFor(output.height, TILE),
+      groupsFor(output.width, PIXEL_TILE),
+      groupsFor(output.height, PIXEL_TILE),
       groupsFor(output.channels, block),
     ],
   };
