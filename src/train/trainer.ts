@@ -27,6 +27,7 @@ import type { Parameters } from '../nn/network.ts';
 import type { Real } from '../nn/tensor.ts';
 import { baseGraph, graphQuantization, quantizeGraph, weightedInputs } from '../nn/quantize.ts';
 import { createAbsMaxTracker } from './calibrate.ts';
+import { quantMax } from '../reference/nn/ops.ts';
 import { mulberry32 } from '../core/random.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { encodeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.ts';
@@ -423,8 +424,11 @@ export async function calibrateActivations(
 }
 
 /** Per-tensor scales max|x| / qmax of a `bits`-bit grid. */
-export function scalesFromMaxAbs(maxAbs: ReadonlyMap<string, number>, bits: number) {
-  const qmax = 2 ** (bits - 1) - 1;
+export function scalesFromMaxAbs(
+  maxAbs: ReadonlyMap<string, number>,
+  bits: number,
+): Map<string, number> {
+  const qmax = quantMax(bits);
   return new Map([...maxAbs].map(([name, m]) => [name, m / qmax]));
 }
 
