@@ -13,6 +13,7 @@ import { loadScene } from '../scene/load.ts';
 import { createSceneRenderer, sceneFrameSource } from '../scene/renderer.ts';
 import { entryScene, splitEntries, type SplitEntry, type SplitName } from '../train/splits.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { parseInteger } from './flags.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 interface DatasetCliOptions {
@@ -156,12 +157,7 @@ export async function writeDataset(
 }
 
 function parseCount(text: string | undefined, flag: string, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new InputError(`${flag} must be an integer ≥ ${min}, got "${text}"`);
-  }
-  return value;
+  return text === undefined ? undefined : parseInteger(text, flag, min);
 }
 
 export function register(program: Command): void {

@@ -14,11 +14,18 @@ import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { parseSize } from '../core/quality.ts';
-import { fakeQuantizeWeights, graphQuantization, quantizeGraph } from '../nn/quantize.ts';
+import {
+  fakeQuantizeWeights,
+  graphQuantization,
+  quantizeGraph,
+  scalesFromMaxAbs,
+} from '../nn/quantize.ts';
 import { loadWeights, saveWeights } from '../nn/weights.ts';
 import { resolveTrainConfig } from '../train/config.ts';
-import { calibrateActivations, scalesFromMaxAbs } from '../train/trainer.ts';
+import { calibrateActivations } from '../train/trainer.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { parseInteger } from './flags.ts';
+import { QUANT_BITS, isQuantBits } from '../nn/graph.ts';
 
 interface QuantizeFlags {
   bits: string;
@@ -32,18 +39,12 @@ interface QuantizeFlags {
 
 function bitsFlag(name: string, text: string): number {
   const bits = Number(text);
-  if (!/^\d+$/.test(text.trim()) || bits < 2 || bits > 16) {
-    throw new InputError(`--${name} must be an integer from 2 to 16, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !isQuantBits(bits)) {
+    throw new InputError(
+      `--${name} must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got "${text}"`,
+    );
   }
   return bits;
-}
-
-function positiveIntFlag(name: string, text: string): number {
-  const v = Number(text);
-  if (!/^\d+$/.test(text.trim()) || v < 1) {
-    throw new InputError(`--${name} must be a positive integer, got "${text}"`);
-  }
-  return v;
 }
 
 export function register(program: Command): void {
@@ -88,10 +89,8 @@ export function register(program: Command): void {
         throw new InputError(`${input}: network "${weights.graph.name}" is quantized already`);
       }
       if (activationBits !== undefined) {
-        const clips = positiveIntFlag('calibration-clips', flags.calibrationClips);
-        const seed = Number(flags.seed);
-        if (!Number.isInteger(seed))
-          throw new InputError(`--seed must be an integer, got "${flags.seed}"`);
+        const clips = parseInteger(flags.calibrationClips, '--calibration-clips', 1);
+        const seed = parseInteger(flags.seed, '--seed', 0);
         const size = parseSize(flags.size, '--size');
         // The training data of the frames task (the data engine's training split, both modes).
         const config = resolveTrainConfig({

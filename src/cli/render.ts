@@ -18,6 +18,7 @@ import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 import { loadScene } from '../scene/load.ts';
 import { createSceneRenderer, sceneFrameSource } from '../scene/renderer.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { parseInteger } from './flags.ts';
 import { createProgress } from './progress.ts';
 
 interface RenderOptions {
@@ -39,14 +40,6 @@ interface RenderOptions {
 const PREVIEW_FRAMES = 6;
 /** Width of one preview frame in pixels (at most). */
 const PREVIEW_WIDTH = 320;
-
-function parseInteger(text: string, flag: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) {
-    throw new InputError(`${flag} must be an integer ≥ ${min}, got "${text}"`);
-  }
-  return value;
-}
 
 /** Box-filtered downscale by an integer factor (preview thumbnails). */
 function shrink(image: Image, factor: number): Image {

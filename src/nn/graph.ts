@@ -25,6 +25,11 @@ const OPS: readonly OpKind[] = [...WEIGHTED_OPS, 'add', 'concat', 'fakequant'];
 /** Bits a fake-quantized grid may have. */
 export const QUANT_BITS = { min: 2, max: 16 } as const;
 
+/** True for a whole number of bits in QUANT_BITS. */
+export function isQuantBits(v: unknown): v is number {
+  return Number.isInteger(v) && (v as number) >= QUANT_BITS.min && (v as number) <= QUANT_BITS.max;
+}
+
 /** One op applied to named tensors. */
 export interface GraphNode {
   readonly op: OpKind;
@@ -128,10 +133,8 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
       fail(graph, `${where}: output name missing or already defined`);
     }
     const first = ins[0]!;
-    const isBits = (v: unknown) =>
-      Number.isInteger(v) && (v as number) >= QUANT_BITS.min && (v as number) <= QUANT_BITS.max;
     const bitRange = `an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}`;
-    if (node.weightBits !== undefined && (!isWeighted(node.op) || !isBits(node.weightBits))) {
+    if (node.weightBits !== undefined && (!isWeighted(node.op) || !isQuantBits(node.weightBits))) {
       fail(graph, `${where}: weightBits must be ${bitRange}, on a weighted op`);
     }
     if (node.op !== 'fakequant' && (node.scale !== undefined || node.bits !== undefined)) {
@@ -145,7 +148,7 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
       if (typeof node.scale !== 'number' || !Number.isFinite(node.scale) || node.scale <= 0) {
         fail(graph, `${where}: scale must be a positive number, got ${String(node.scale)}`);
       }
-      if (!isBits(node.bits)) fail(graph, `${where}: bits must be ${bitRange}`);
+      if (!isQuantBits(node.bits)) fail(graph, `${where}: bits must be ${bitRange}`);
       info = first;
     } else if (isWeighted(node.op)) {
       if (ins.length !== 1) fail(graph, `${where}: ${node.op} takes one input`);

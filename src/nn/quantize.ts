@@ -14,6 +14,7 @@
  */
 import {
   QUANT_BITS,
+  isQuantBits,
   isWeighted,
   validateGraph,
   type GraphDescription,
@@ -24,7 +25,7 @@ import { fakeQuantCpu, quantMax, quantizeWeightCpu } from '../reference/nn/ops.t
 import type { Real, Tensor } from './tensor.ts';
 
 function checkBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < QUANT_BITS.min || bits > QUANT_BITS.max) {
+  if (!isQuantBits(bits)) {
     throw new RangeError(
       `bits must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got ${bits}`,
     );
@@ -87,8 +88,16 @@ export function calibrateActivationScales<T extends Real>(
       maxAbs.set(name, m);
     }
   }
+  return scalesFromMaxAbs(maxAbs, bits);
+}
+
+/** Per-tensor scales max|x| / qmax of a `bits`-bit grid (0 stays 0: a tensor never non-zero). */
+export function scalesFromMaxAbs(
+  maxAbs: ReadonlyMap<string, number>,
+  bits: number,
+): Map<string, number> {
   const qmax = quantMax(bits);
-  return new Map(names.map((name) => [name, maxAbs.get(name)! / qmax]));
+  return new Map([...maxAbs].map(([name, m]) => [name, m / qmax]));
 }
 
 /** A copy of `tensor` rounded onto the grid k·s, |k| ≤ qmax (values beyond clamp); s 0: a copy. */

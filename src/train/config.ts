@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { GraphDescription } from '../nn/graph.ts';
-import { NETWORK_V2, QUANT_BITS, inputMultiple } from '../nn/graph.ts';
+import { NETWORK_V2, QUANT_BITS, inputMultiple, isQuantBits } from '../nn/graph.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
@@ -236,7 +236,7 @@ export function resolveTrainConfig(
     }
     for (const key of ['weightBits', 'activationBits'] as const) {
       const v = merged.qat[key];
-      if (!Number.isInteger(v) || v < QUANT_BITS.min || v > QUANT_BITS.max) {
+      if (!isQuantBits(v)) {
         throw new InputError(
           `training config: qat.${key} must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got ${JSON.stringify(v)}`,
         );

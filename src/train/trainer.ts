@@ -25,9 +25,14 @@ import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
 import type { GraphDescription } from '../nn/graph.ts';
 import type { Parameters } from '../nn/network.ts';
 import type { Real } from '../nn/tensor.ts';
-import { baseGraph, graphQuantization, quantizeGraph, weightedInputs } from '../nn/quantize.ts';
+import {
+  baseGraph,
+  graphQuantization,
+  quantizeGraph,
+  scalesFromMaxAbs,
+  weightedInputs,
+} from '../nn/quantize.ts';
 import { createAbsMaxTracker } from './calibrate.ts';
-import { quantMax } from '../reference/nn/ops.ts';
 import { mulberry32 } from '../core/random.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { encodeCheckpoint, loadCheckpoint, writeFileAtomic } from './checkpoint.ts';
@@ -421,15 +426,6 @@ export async function calibrateActivations(
     task.destroy();
     trainable.destroy();
   }
-}
-
-/** Per-tensor scales max|x| / qmax of a `bits`-bit grid. */
-export function scalesFromMaxAbs(
-  maxAbs: ReadonlyMap<string, number>,
-  bits: number,
-): Map<string, number> {
-  const qmax = quantMax(bits);
-  return new Map([...maxAbs].map(([name, m]) => [name, m / qmax]));
 }
 
 /**

@@ -1,0 +1,11 @@
+/** Parsing of numeric command-line flags, with errors that name the flag and the text given. */
+import { InputError } from '../core/errors.ts';
+
+/** `text` as an integer ≥ `min`, or an InputError naming `flag`. */
+export function parseInteger(text: string, flag: string, min: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    throw new InputError(`${flag} must be an integer ≥ ${min}, got "${text}"`);
+  }
+  return value;
+}
