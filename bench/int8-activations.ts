@@ -9,7 +9,7 @@
  */
 import { loadWeights } from '../src/nn/weights.ts';
 import { runNetworkCpu } from '../src/nn/network.ts';
-import type { Real, Tensor } from '../src/nn/tensor.ts';
+import type { Real, Tensor } from '../src/core/tensor.ts';
 import {
   calibrateActivationScales,
   fakeQuantizeWeights,

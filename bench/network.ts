@@ -8,14 +8,11 @@
 import { mulberry32 } from '../src/core/random.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
-import { macsPerNode, macsPerOutputPixel, NETWORK_V2 } from '../src/nn/graph.ts';
+import { macsPerNode, macsPerOutputPixel } from '../src/core/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { createNetwork } from '../src/nn/network.ts';
-import {
-  createGpuTensor,
-  createTensor,
-  writeGpuTensor,
-  type TensorDtype,
-} from '../src/nn/tensor.ts';
+import { createGpuTensor, writeGpuTensor, type TensorDtype } from '../src/nn/tensor.ts';
+import { createTensor } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { measureFrames } from './measure.ts';
 import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';

@@ -12,7 +12,7 @@ import { renderSizeFor, QUALITY_RATIOS, type QualityMode, type Size } from '../s
 import { mulberry32 } from '../src/core/random.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
 import type { TensorDtype } from '../src/nn/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';

@@ -27,16 +27,16 @@ import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { encodeOutput } from './gpu/passes/output.ts';
 import { formatChannels } from './gpu/resources.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
-import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './reference/taau-resolve.ts';
+import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
   checkDispatchParams,
   checkMethod,
   resolveSizes,
   type UpscalerMethod,
   type UpscalerSizing,
-} from './reference/upscaler.ts';
+} from './core/upscaler-options.ts';
 
-export type { UpscalerMethod } from './reference/upscaler.ts';
+export type { UpscalerMethod } from './core/upscaler-options.ts';
 export type { PreparedFrame } from './gpu/passes/prepare.ts';
 export type { Reprojected } from './gpu/passes/reproject.ts';
 

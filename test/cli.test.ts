@@ -9,7 +9,7 @@ import { analyticSequence } from '../src/scene/analytic.ts';
 import { createSequenceWriter, writePng } from '../src/io/index.ts';
 import { linearToSrgb } from '../src/core/tonemap.ts';
 import type { Image } from '../src/core/image.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights, saveWeights } from '../src/nn/weights.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'uplift-cli-'));

@@ -15,7 +15,7 @@ import { zipDecompress } from '../src/io/exr/compression/zip.ts';
 import { decodeExr, type DecodedExr } from '../src/io/exr/decode.ts';
 import { encodeExr } from '../src/io/exr/encode.ts';
 import { readExr, writeExr } from '../src/io/exr/file.ts';
-import { floatToHalf, halfToFloat } from '../src/io/exr/half.ts';
+import { floatToHalf, halfToFloat } from '../src/core/half.ts';
 import { readHeader } from '../src/io/exr/header.ts';
 
 const FIXTURES = 'test/fixtures/exr';

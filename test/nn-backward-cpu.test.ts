@@ -5,15 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkGradient, describeGradCheck, dot, randomReal } from '../src/train/grad-check.ts';
 import {
-  ACTIVATIONS,
   addCpu,
   concatCpu,
   conv1x1Cpu,
   conv3x3Cpu,
   down2x2Cpu,
   up2x2Cpu,
-  type Activation,
 } from '../src/reference/nn/ops.ts';
+import { ACTIVATIONS, type Activation, parameterSpecs } from '../src/core/graph.ts';
 import {
   activationBackwardCpu,
   addBackwardCpu,
@@ -26,8 +25,7 @@ import {
   type LinearGrads,
   type Plane,
 } from '../src/reference/nn/backward.ts';
-import type { Tensor } from '../src/nn/tensor.ts';
-import { parameterSpecs } from '../src/nn/graph.ts';
+import type { Tensor } from '../src/core/tensor.ts';
 import { runNetworkCpu } from '../src/nn/network.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 

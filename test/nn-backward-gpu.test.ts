@@ -28,9 +28,8 @@ import { down2x2Spec, encodeDown2x2Backward } from '../src/nn/backward/down2x2.t
 import { up2x2Spec, encodeUp2x2Backward } from '../src/nn/backward/up2x2.ts';
 import { encodeActivationBackward } from '../src/nn/backward/activation.ts';
 import { encodeGradRoute } from '../src/nn/backward/accumulate.ts';
-import type { Activation } from '../src/reference/nn/ops.ts';
+import { type Activation, parameterSpecs } from '../src/core/graph.ts';
 import { createNetworkBackward } from '../src/nn/backward/network.ts';
-import { parameterSpecs } from '../src/nn/graph.ts';
 import { runNetworkCpu } from '../src/nn/network.ts';
 import { uploadTensor } from '../src/nn/tensor.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { runInBrowser } from './helpers/browser.ts';
 import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 import { mulberry32 } from '../src/core/random.ts';
-import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../src/nn/graph.ts';
+import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../src/nn/network-v2.ts';
 import { createNetwork } from '../src/nn/network.ts';
-import { readGpuTensor, tensorFrom, uploadTensor } from '../src/nn/tensor.ts';
+import { readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
+import { tensorFrom } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 
 interface BrowserNetworkReport {

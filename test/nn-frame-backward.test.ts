@@ -13,7 +13,7 @@ import {
 import type { Size } from '../src/core/quality.ts';
 import { createImage } from '../src/core/image.ts';
 import { reprojectCpu } from '../src/reference/reproject.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import {
   assembleFeaturesBackwardCpu,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { createImage } from '../src/core/image.ts';
 import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
 import { debugViews, divergingColor, heatColor, readDebugViews } from '../src/nn/debug-views.ts';

@@ -17,7 +17,8 @@ import {
 } from '../src/nn/frame/reproject-backward.ts';
 import { createNeuralFrameBackward } from '../src/nn/frame/frame-backward.ts';
 import { createNeuralFrameTargets, encodeNeuralFrame } from '../src/nn/frame/frame-forward.ts';
-import { NETWORK_V2, parameterSpecs } from '../src/nn/graph.ts';
+import { parameterSpecs } from '../src/core/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readBuffer } from '../src/gpu/resources.ts';

@@ -10,7 +10,7 @@ import type { FrameImages, FrameParams } from '../src/core/frame.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { readImage, uploadImage } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { encodeWeights, initWeights } from '../src/nn/weights.ts';
 import { InputError } from '../src/core/errors.ts';
 import { encodeFeatures } from '../src/nn/frame/features.ts';

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
+import { inferShapes, type GraphDescription } from '../src/core/graph.ts';
 import {
   NETWORK_V2,
-  inferShapes,
-  type GraphDescription,
   NETWORK_V2_INPUT_CHANNELS,
   NETWORK_V2_OUTPUT_CHANNELS,
-} from '../src/nn/graph.ts';
+} from '../src/nn/network-v2.ts';
 import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import { readGpuTensor, tensorFrom, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
+import { readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
+import { tensorFrom, type Tensor } from '../src/core/tensor.ts';
 import { InputError } from '../src/core/errors.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { createGpuTimer, type GpuTimer } from '../src/gpu/profiler.ts';

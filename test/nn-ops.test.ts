@@ -1,4 +1,4 @@
-import { conv3x3OutBlock } from '../src/nn/ops/conv3x3.ts';
+import { conv3x3OutBlock, conv3x3 } from '../src/nn/ops/conv3x3.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -9,9 +9,8 @@ import {
   down2x2Cpu,
   up2x2Cpu,
 } from '../src/reference/nn/ops.ts';
-import { tensorFrom } from '../src/nn/tensor.ts';
 import {
-  NETWORK_V2,
+  type Activation,
   countParameters,
   inferShapes,
   inputMultiple,
@@ -19,15 +18,15 @@ import {
   parameterSpecs,
   validateGraph,
   type GraphDescription,
-} from '../src/nn/graph.ts';
+} from '../src/core/graph.ts';
+import { tensorFrom, type Tensor } from '../src/core/tensor.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { InputError } from '../src/core/errors.ts';
 import { describeNetwork } from '../src/nn/describe.ts';
-import { floatToHalf, halfToFloat } from '../src/io/exr/half.ts';
+import { floatToHalf, halfToFloat } from '../src/core/half.ts';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
-import { createGpuTensor, readGpuTensor, uploadTensor, type Tensor } from '../src/nn/tensor.ts';
-import type { Activation } from '../src/reference/nn/ops.ts';
-import { conv3x3 } from '../src/nn/ops/conv3x3.ts';
+import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { conv1x1 } from '../src/nn/ops/conv1x1.ts';
 import { down2x2 } from '../src/nn/ops/down2x2.ts';
 import { up2x2 } from '../src/nn/ops/up2x2.ts';

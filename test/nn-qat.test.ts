@@ -8,13 +8,18 @@ import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { randomReal } from '../src/train/grad-check.ts';
 import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
-import { fakeQuantCpu, quantMax, quantizeWeightCpu } from '../src/reference/nn/ops.ts';
+import { fakeQuantCpu, quantizeWeightCpu } from '../src/reference/nn/ops.ts';
+import {
+  quantMax,
+  parameterSpecs,
+  validateGraph,
+  type GraphDescription,
+} from '../src/core/graph.ts';
 import { fakeQuantBackwardCpu, networkBackwardCpu } from '../src/reference/nn/backward.ts';
 import { prepareFakeQuant } from '../src/nn/ops/fakequant.ts';
 import { prepareQuantizeWeight } from '../src/nn/ops/quantize-weight.ts';
 import { encodeFakeQuantBackward } from '../src/nn/backward/fakequant.ts';
 import { createNetworkBackward } from '../src/nn/backward/network.ts';
-import { parameterSpecs, validateGraph, type GraphDescription } from '../src/nn/graph.ts';
 import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
 import {
   baseGraph,
@@ -25,13 +30,8 @@ import {
   quantizedName,
   weightedInputs,
 } from '../src/nn/quantize.ts';
-import {
-  createGpuTensor,
-  readGpuTensor,
-  tensorFrom,
-  uploadTensor,
-  type Tensor,
-} from '../src/nn/tensor.ts';
+import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
+import { tensorFrom, type Tensor } from '../src/core/tensor.ts';
 import { decodeWeights, encodeWeights } from '../src/nn/weights.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import { FEATURE_CHANNELS } from '../src/reference/nn/frame.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mulberry32 } from '../src/core/random.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { runNetworkCpu } from '../src/nn/network.ts';
 import {
   calibrateActivationScales,
@@ -18,7 +18,7 @@ import {
   baseGraph,
   graphQuantization,
 } from '../src/nn/quantize.ts';
-import type { Tensor } from '../src/nn/tensor.ts';
+import type { Tensor } from '../src/core/tensor.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import { initWeights, loadWeights, saveWeights } from '../src/nn/weights.ts';
 

@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import {
-  NETWORK_V2,
-  countParameters,
-  parameterSpecs,
-  type GraphDescription,
-} from '../src/nn/graph.ts';
+import { countParameters, parameterSpecs, type GraphDescription } from '../src/core/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import {
   decodeWeights,
   encodeWeights,

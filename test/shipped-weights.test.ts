@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { loadWeights } from '../src/nn/weights.ts';
-import { NETWORK_V2 } from '../src/nn/graph.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { baseGraph, graphQuantization, weightedInputs } from '../src/nn/quantize.ts';
 import { SHIPPED_WEIGHTS, shippedWeights } from '../src/eval/shipped-weights.ts';
 import { parseMethod, parseMethods } from '../src/eval/run-method.ts';

@@ -25,7 +25,7 @@ import { resolveTrainConfig } from '../train/config.ts';
 import { calibrateActivations } from '../train/trainer.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { parseInteger } from './flags.ts';
-import { QUANT_BITS, isQuantBits } from '../nn/graph.ts';
+import { QUANT_BITS, isQuantBits } from '../core/graph.ts';
 
 interface QuantizeFlags {
   bits: string;

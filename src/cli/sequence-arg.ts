@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 import { parseQuality, type Size } from '../core/quality.ts';
-import { analyticSequence } from '../scene/analytic.ts';
-import { analyticSource, type FrameSource } from '../eval/frame-source.ts';
+import { analyticSequence, analyticSource } from '../scene/analytic.ts';
+import type { FrameSource } from '../core/frame.ts';
 import { openSequence } from '../io/index.ts';
 
 export interface BuiltinOptions {

@@ -57,3 +57,18 @@ export function defaultFrameParams(): FrameParams {
     motionScale: [1, 1],
   };
 }
+
+/**
+ * A sequence of frames to upscale or evaluate, wherever it comes from: a sequence directory on
+ * disk (src/io) or a generator in memory (the analytic sequence, the data engine).
+ */
+export interface FrameSource {
+  /** A short name for reports (directory name, generator name). */
+  readonly name: string;
+  readonly header: SequenceHeader;
+  readonly frameCount: number;
+  frameParams(index: number): FrameParams;
+  readFrame(index: number): Promise<FrameImages>;
+  /** The number in frame `index`'s file names (outputs keep the input's numbering). */
+  frameNumber(index: number): number;
+}

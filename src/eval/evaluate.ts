@@ -6,7 +6,7 @@
 import type { Image } from '../core/image.ts';
 import { InputError } from '../core/errors.ts';
 import { createSequenceMetrics, type FrameMetrics, type MetricSummary } from '../metrics/index.ts';
-import type { FrameSource } from './frame-source.ts';
+import type { FrameSource } from '../core/frame.ts';
 import { runMethod, type MethodSpec } from './run-method.ts';
 
 export interface EvaluateOptions {

@@ -4,12 +4,10 @@
  * so every method sees identical inputs.
  */
 import { shippedWeights } from './shipped-weights.ts';
-import type { Image } from '../core/image.ts';
-import type { FrameImages } from '../core/frame.ts';
-import { withChannels } from '../core/image.ts';
+import { type Image, withChannels } from '../core/image.ts';
+import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
 import { createUpscaler, type Resolver, type UpscalerMethod } from '../upscaler.ts';
-import type { FrameSource } from './frame-source.ts';
 
 /** A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`. */
 export interface MethodSpec {

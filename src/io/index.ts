@@ -9,7 +9,7 @@ export {
   writeExr,
   type ExrImage,
 } from './exr/file.ts';
-export { floatToHalf, halfToFloat } from './exr/half.ts';
+export { floatToHalf, halfToFloat } from '../core/half.ts';
 export type { ExrChannel, ExrCompression, ExrHeader, ExrPixelType } from './exr/header.ts';
 export {
   decodePng,

@@ -15,11 +15,10 @@ import {
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts';
+import type { FrameImages, FrameParams, SequenceHeader, FrameSource } from '../core/frame.ts';
 import type { Image } from '../core/image.ts';
 import type { Size } from '../core/quality.ts';
 import { linearToSrgb } from '../core/tonemap.ts';
-import type { FrameSource } from '../eval/frame-source.ts';
 import { writeExr } from './exr/file.ts';
 import { readColor, readDepth, readMotion, readReactive, readReference } from './frame-files.ts';
 import { writePng } from './png.ts';

@@ -7,8 +7,7 @@
  * value, and is flagged in `invalid` so per-pixel maps can mark it as fully wrong. Non-finite
  * reference channels become 0 (the reference is trusted; a broken one is the caller's problem).
  */
-import type { Image } from '../core/image.ts';
-import { luma } from '../core/image.ts';
+import { type Image, luma } from '../core/image.ts';
 import { tonemapPixel } from '../core/tonemap.ts';
 
 /** A test image and its reference in the tonemapped display domain, interleaved RGB in [0, 1]. */

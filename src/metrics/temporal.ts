@@ -13,8 +13,7 @@
  *
  * Both are computed per frame from frame 1 on, and are skipped for the first frame after a cut.
  */
-import type { Image } from '../core/image.ts';
-import { luma } from '../core/image.ts';
+import { type Image, luma } from '../core/image.ts';
 import { toDisplayPair, type DisplayPair } from './display.ts';
 import { psnrFromMse } from './psnr.ts';
 

@@ -5,8 +5,14 @@
  * (in Node, with Dawn's timestamp quantization off; DESIGN §11).
  */
 import { createGpuTimer } from '../gpu/profiler.ts';
-import { NETWORK_V2, macsPerNode, macsPerOutputPixel, type GraphDescription } from './graph.ts';
-import { createNetwork, type NetworkOptions, type Parameters } from './network.ts';
+import {
+  macsPerNode,
+  macsPerOutputPixel,
+  type GraphDescription,
+  type Parameters,
+} from '../core/graph.ts';
+import { NETWORK_V2 } from './network-v2.ts';
+import { createNetwork, type NetworkOptions } from './network.ts';
 import { createGpuTensor } from './tensor.ts';
 import { initWeights } from './weights.ts';
 

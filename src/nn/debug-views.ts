@@ -16,8 +16,8 @@ import { linearToSrgb } from '../core/tonemap.ts';
 import { readGpuImage } from '../gpu/gpu-image.ts';
 import { activateRaw, RAW_CHANNELS, type Vec4Image } from '../reference/nn/frame.ts';
 import type { NeuralResolver } from './neural-resolve.ts';
-import { readGpuTensor, type Tensor } from './tensor.ts';
-import type { Real } from '../train/grad-check.ts';
+import { readGpuTensor } from './tensor.ts';
+import type { Tensor, Real } from '../core/tensor.ts';
 
 /** What the views are drawn from (one frame). */
 export interface DebugViewInputs {

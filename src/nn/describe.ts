@@ -10,7 +10,7 @@ import {
   macsPerOutputPixel,
   parameterSpecs,
   type GraphDescription,
-} from './graph.ts';
+} from '../core/graph.ts';
 
 /** One row of the summary. */
 export interface NodeSummary {

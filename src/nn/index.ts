@@ -1,6 +1,6 @@
 /** The network: tensors, graph, forward ops (CPU reference and WebGPU), runner, weights. */
 export * from './tensor.ts';
-export * from './graph.ts';
+export * from '../core/graph.ts';
 export * from './network.ts';
 export * from './weights.ts';
 export * from './describe.ts';
@@ -12,8 +12,6 @@ export { add, addKernel, prepareAdd, type AddArgs } from './ops/add.ts';
 export { concat, concatKernel, prepareConcat, type ConcatArgs } from './ops/concat.ts';
 export type { WeightedOpArgs, NnOpKernel, PreparedDispatch } from './ops/common.ts';
 export {
-  ACTIVATIONS,
-  LEAKY_SLOPE,
   activate,
   addCpu,
   concatCpu,
@@ -22,3 +20,4 @@ export {
   down2x2Cpu,
   up2x2Cpu,
 } from '../reference/nn/ops.ts';
+export { ACTIVATIONS, LEAKY_SLOPE } from '../core/graph.ts';

@@ -5,7 +5,6 @@
  * the CPU (`runNetworkCpu`, the oracle, generic over Float32Array / Float64Array for gradient
  * checks).
  */
-import { InputError } from '../core/errors.ts';
 import {
   addCpu,
   concatCpu,
@@ -17,6 +16,7 @@ import {
   up2x2Cpu,
 } from '../reference/nn/ops.ts';
 import {
+  checkParameters,
   inferShapes,
   isWeighted,
   parameterSpecs,
@@ -24,7 +24,8 @@ import {
   type GraphDescription,
   type Activation,
   type GraphNode,
-} from './graph.ts';
+  type Parameters,
+} from '../core/graph.ts';
 import { prepareAdd } from './ops/add.ts';
 import type { PreparedDispatch, WeightedOpArgs } from './ops/common.ts';
 import { prepareConcat } from './ops/concat.ts';
@@ -40,40 +41,17 @@ import {
   createGpuTensor,
   dtypeOf,
   gpuTensorBytes,
+  type GpuTensor,
+  type TensorDtype,
+} from './tensor.ts';
+import {
   pickShape,
   sameShape,
   shapeString,
-  type GpuTensor,
   type Real,
   type Tensor,
-  type TensorDtype,
   type TensorShape,
-} from './tensor.ts';
-
-/** Parameter tensors by name (`<node>.weight`, `<node>.bias`), lengths per `parameterSpecs`. */
-export type Parameters<T extends Real = Float32Array> = ReadonlyMap<string, T>;
-
-/**
- * Throws InputError unless `parameters` holds exactly the graph's parameter tensors with the right
- * lengths.
- */
-export function checkParameters(graph: GraphDescription, parameters: Parameters<Real>): void {
-  const specs = parameterSpecs(graph);
-  for (const spec of specs) {
-    const values = parameters.get(spec.name);
-    if (!values) throw new InputError(`network "${graph.name}": parameter ${spec.name} is missing`);
-    if (values.length !== spec.length) {
-      throw new InputError(
-        `network "${graph.name}": parameter ${spec.name} has ${values.length} values, shape [${spec.shape.join(', ')}] needs ${spec.length}`,
-      );
-    }
-  }
-  if (parameters.size !== specs.length) {
-    const known = new Set(specs.map((s) => s.name));
-    const extra = [...parameters.keys()].filter((name) => !known.has(name));
-    throw new InputError(`network "${graph.name}": unknown parameters ${extra.join(', ')}`);
-  }
-}
+} from '../core/tensor.ts';
 
 /** The graph inputs by name, from one tensor (single-input graphs) or a map. */
 function namedInputs<T>(

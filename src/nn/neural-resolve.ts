@@ -14,7 +14,7 @@ import {
   encodeNeuralFrame,
   type NeuralFrameTargets,
 } from './frame/frame-forward.ts';
-import { inferShapes } from './graph.ts';
+import { inferShapes } from '../core/graph.ts';
 import { createNetwork } from './network.ts';
 import type { GpuTensor, TensorDtype } from './tensor.ts';
 import { loadWeights, type NetworkWeights } from './weights.ts';

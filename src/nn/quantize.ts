@@ -19,10 +19,13 @@ import {
   validateGraph,
   type GraphDescription,
   type GraphNode,
-} from './graph.ts';
-import { checkParameters, runNetworkCpu, type CpuNetworkRun, type Parameters } from './network.ts';
-import { fakeQuantCpu, quantMax, quantizeWeightCpu } from '../reference/nn/ops.ts';
-import type { Real, Tensor } from './tensor.ts';
+  checkParameters,
+  type Parameters,
+  quantMax,
+} from '../core/graph.ts';
+import { runNetworkCpu, type CpuNetworkRun } from './network.ts';
+import { fakeQuantCpu, quantizeWeightCpu } from '../reference/nn/ops.ts';
+import type { Real, Tensor } from '../core/tensor.ts';
 
 function checkBits(bits: number): void {
   if (!isQuantBits(bits)) {

@@ -1,25 +1,19 @@
 /**
- * Tensors of the network (docs: nn-contract): float32, planar CHW, batch 1 — value (c, y, x) at
- * index (c·H + y)·W + x. On the CPU the data may be Float64Array too (gradient checks); on the GPU
- * a tensor is a storage buffer `array<f32>` of C·H·W values.
+ * GPU tensors of the network: a storage buffer `array<f32>` (or `array<f16>`) of C·H·W values,
+ * planar CHW as the CPU tensors of src/core/tensor.ts.
  */
-import type { Real } from '../train/grad-check.ts';
+import {
+  checkShape,
+  pickShape,
+  sameShape,
+  shapeString,
+  tensorLength,
+  type Real,
+  type Tensor,
+  type TensorShape,
+} from '../core/tensor.ts';
 import { readBuffer } from '../gpu/resources.ts';
-import { floatToHalf, halfToFloat } from '../io/exr/half.ts';
-
-export type { Real };
-
-/** Shape of a batch-1 planar tensor. */
-export interface TensorShape {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-}
-
-/** A CPU tensor: planar CHW values in `data` (Float32Array unless a gradient check needs f64). */
-export interface Tensor<T extends Real = Float32Array> extends TensorShape {
-  readonly data: T;
-}
+import { floatToHalf, halfToFloat } from '../core/half.ts';
 
 /** Element type of a GPU tensor: f32, or f16 (WGSL `shader-f16`) for the network's intermediates. */
 export type TensorDtype = 'f32' | 'f16';
@@ -39,52 +33,6 @@ export function dtypeOf(tensor: GpuTensor): TensorDtype {
 /** Bytes of a GPU tensor's data (buffers are sized up to a multiple of 4). */
 export function gpuTensorBytes(shape: TensorShape, dtype: TensorDtype = 'f32'): number {
   return tensorLength(shape) * (dtype === 'f16' ? 2 : 4);
-}
-
-/** Number of values of a tensor of this shape. */
-export function tensorLength(shape: TensorShape): number {
-  return shape.channels * shape.height * shape.width;
-}
-
-/** "CxHxW", for messages. */
-export function shapeString(shape: TensorShape): string {
-  return `${shape.channels}x${shape.height}x${shape.width}`;
-}
-
-/** True when both shapes are equal. */
-export function sameShape(a: TensorShape, b: TensorShape): boolean {
-  return a.channels === b.channels && a.height === b.height && a.width === b.width;
-}
-
-function checkShape(shape: TensorShape): void {
-  const { channels, height, width } = shape;
-  for (const v of [channels, height, width]) {
-    if (!Number.isInteger(v) || v <= 0) {
-      throw new RangeError(`tensor shape must be positive integers, got ${shapeString(shape)}`);
-    }
-  }
-}
-
-/** A zero-filled Float32 tensor. */
-export function createTensor(shape: TensorShape): Tensor {
-  checkShape(shape);
-  return { ...pickShape(shape), data: new Float32Array(tensorLength(shape)) };
-}
-
-/** A tensor over existing data (not copied); the length must match the shape. */
-export function tensorFrom<T extends Real>(shape: TensorShape, data: T): Tensor<T> {
-  checkShape(shape);
-  if (data.length !== tensorLength(shape)) {
-    throw new RangeError(
-      `tensor ${shapeString(shape)} needs ${tensorLength(shape)} values, got ${data.length}`,
-    );
-  }
-  return { ...pickShape(shape), data };
-}
-
-/** Only the shape fields of a tensor-like object. */
-export function pickShape(shape: TensorShape): TensorShape {
-  return { channels: shape.channels, height: shape.height, width: shape.width };
 }
 
 /** A zero-filled GPU tensor (storage, copy source and destination). */

@@ -11,8 +11,13 @@
  */
 import { InputError } from '../core/errors.ts';
 import { mulberry32 } from '../core/random.ts';
-import { parameterSpecs, validateGraph, type GraphDescription } from './graph.ts';
-import { checkParameters, type Parameters } from './network.ts';
+import {
+  parameterSpecs,
+  validateGraph,
+  type GraphDescription,
+  checkParameters,
+  type Parameters,
+} from '../core/graph.ts';
 
 /** A network's weights as loaded from or saved to a `.uplift` file. */
 export interface NetworkWeights {

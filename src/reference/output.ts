@@ -10,15 +10,9 @@
  */
 import { createImage, type Image } from '../core/image.ts';
 import { saturate, texel } from './common.ts';
+import { rcasScale, MAX_TONEMAPPED } from '../core/pass-constants.ts';
 
-/** Largest tonemapped channel value: the tonemap of MAX_COLOR (65504). */
-export const MAX_TONEMAPPED = 65504 / 65505;
 const RCAS_LIMIT = 0.25 - 1 / 16;
-
-/** RCAS lobe scale for a sharpness in 0..1. */
-export function rcasScale(sharpness: number): number {
-  return Math.pow(2, 2 * sharpness - 2);
-}
 
 /** Linear display output (rgb, a = 1) from a tonemapped image (rgb in [0, 1)). */
 export function outputCpu(tonemapped: Image, exposure: number, sharpness?: number): Image {

@@ -5,6 +5,13 @@
  */
 import { createImage, luma, type Image } from '../core/image.ts';
 import { saturate, texel } from './common.ts';
+import {
+  MAX_COLOR,
+  MAX_MOTION,
+  DISOCCLUSION_START,
+  DISOCCLUSION_FULL,
+  type PrepareParams,
+} from '../core/pass-constants.ts';
 
 /** The prepared frame on the CPU (render resolution, 4 channels each). */
 export interface PreparedFrameCpu {
@@ -13,24 +20,6 @@ export interface PreparedFrameCpu {
   /** xy = dilated motion (UV, motionScale applied); z = disocclusion cue 0..1; w = reactive 0..1. */
   motion: Image;
 }
-
-/** Per-frame values prepare needs besides the images. */
-export interface PrepareParams {
-  exposure: number;
-  motionScale: readonly [number, number];
-  depthInverted: boolean;
-  cameraNear: number;
-  /** Far plane; Infinity (or 0) for an infinite far plane. */
-  cameraFar: number;
-}
-
-/** Largest color value kept (half-float max); larger values and +Inf clamp to it. */
-export const MAX_COLOR = 65504;
-/** Largest motion magnitude per axis kept, in UV. */
-export const MAX_MOTION = 2;
-/** Relative depth separation where the disocclusion cue starts, and where it reaches 1. */
-export const DISOCCLUSION_START = 0.1;
-export const DISOCCLUSION_FULL = 0.25;
 
 function finiteOr(v: number, fallback: number): number {
   return Number.isFinite(v) ? v : fallback;

@@ -1,113 +1,28 @@
 /**
  * The CPU reference upscaler: the same frame API and the same passes as src/upscaler.ts, over
  * CPU `Image`s (plain loops). It is the oracle for the GPU upscaler's tests and for the training
- * code. Also home of the input checks both upscalers share.
+ * code. The option and frame checks it shares with the GPU upscaler are in
+ * src/core/upscaler-options.ts.
  */
 import { cloneImage, createImage, type Image } from '../core/image.ts';
-import type { FrameImages, FrameParams } from '../core/frame.ts';
+import type { FrameImages } from '../core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
-import { parseQuality, renderSizeFor, type QualityMode, type Size } from '../core/quality.ts';
+import type { Size } from '../core/quality.ts';
 import { prepareFrameCpu, type PreparedFrameCpu } from './prepare.ts';
 import { reprojectCpu, type ReprojectedCpu } from './reproject.ts';
-import { DEFAULT_TAAU_SETTINGS, taauResolveCpu, type TaauSettings } from './taau-resolve.ts';
+import { taauResolveCpu } from './taau-resolve.ts';
+import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../core/taau-settings.ts';
 import { bilinearUpscaleCpu } from './bilinear.ts';
 import { lanczosUpscaleCpu } from './lanczos.ts';
 import { outputCpu } from './output.ts';
-
-/** How the display image is made: spatial baselines, the heuristic TAAU, or the network. */
-export type UpscalerMethod = 'bilinear' | 'lanczos' | 'taau' | 'neural';
-
-/** Sizes and method, shared by the GPU and CPU upscalers. */
-export interface UpscalerSizing {
-  /** Output size. */
-  displaySize: Size;
-  /** Quality mode or display/render ratio in [1, 3]; ignored when `renderSize` is given. */
-  quality?: QualityMode | number;
-  /** Render (input) size; default round(display / ratio of `quality`, default Performance). */
-  renderSize?: Size;
-  /** Default 'taau'. */
-  method?: UpscalerMethod;
-  /** RCAS sharpness 0..1 for every frame unless a frame says otherwise; undefined = off. */
-  sharpness?: number;
-  /** Device depth has near = 1 (reversed Z). */
-  depthInverted?: boolean;
-  /** Overrides of the TAAU tuning. */
-  taau?: Partial<TaauSettings>;
-}
-
-/** Per-frame values of a dispatch (FrameParams plus an optional sharpness override). */
-export interface DispatchParams extends FrameParams {
-  /** RCAS sharpness 0..1 for this frame (overrides the upscaler's). */
-  sharpness?: number;
-}
-
-/** Resolves the render size of the options, checking both sizes. */
-export function resolveSizes(options: UpscalerSizing): { displaySize: Size; renderSize: Size } {
-  const displaySize = checkSize(options.displaySize, 'displaySize');
-  const renderSize = options.renderSize
-    ? checkSize(options.renderSize, 'renderSize')
-    : renderSizeFor(displaySize, parseQuality(options.quality ?? 'performance'));
-  if (renderSize[0] > displaySize[0] || renderSize[1] > displaySize[1]) {
-    throw new RangeError(
-      `renderSize ${renderSize.join('x')} is larger than displaySize ${displaySize.join('x')}`,
-    );
-  }
-  return { displaySize, renderSize };
-}
-
-function checkSize(size: Size, what: string): Size {
-  if (
-    !Array.isArray(size) ||
-    size.length !== 2 ||
-    !size.every((v) => Number.isInteger(v) && v >= 1 && v <= 16384)
-  ) {
-    throw new RangeError(
-      `${what} must be [width, height] integers in 1..16384, got ${String(size)}`,
-    );
-  }
-  return [size[0], size[1]];
-}
-
-/** Checks a method name and a sharpness value. */
-export function checkMethod(method: unknown): UpscalerMethod {
-  const known = ['bilinear', 'lanczos', 'taau', 'neural'];
-  if (!known.includes(method as string)) {
-    throw new RangeError(`method must be one of ${known.join(', ')}, got ${String(method)}`);
-  }
-  return method as UpscalerMethod;
-}
-
-function checkSharpness(sharpness: number | undefined, what: string): void {
-  if (sharpness !== undefined && !(sharpness >= 0 && sharpness <= 1)) {
-    throw new RangeError(`${what} must be in [0, 1], got ${sharpness}`);
-  }
-}
-
-/** Checks the per-frame values; errors name the offending input. */
-export function checkDispatchParams(params: DispatchParams): void {
-  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const pair = (v: unknown) => Array.isArray(v) && v.length === 2 && v.every(finite);
-  if (!pair(params.jitter)) {
-    throw new RangeError(`jitter must be two finite numbers, got ${String(params.jitter)}`);
-  }
-  if (!pair(params.motionScale)) {
-    throw new RangeError(
-      `motionScale must be two finite numbers, got ${String(params.motionScale)}`,
-    );
-  }
-  if (!finite(params.exposure) || params.exposure <= 0) {
-    throw new RangeError(`exposure must be a positive finite number, got ${params.exposure}`);
-  }
-  if (!finite(params.cameraNear) || params.cameraNear <= 0) {
-    throw new RangeError(`cameraNear must be a positive finite number, got ${params.cameraNear}`);
-  }
-  if (!(params.cameraFar > params.cameraNear)) {
-    throw new RangeError(
-      `cameraFar must be greater than cameraNear (Infinity allowed), got ${params.cameraFar}`,
-    );
-  }
-  checkSharpness(params.sharpness, 'sharpness');
-}
+import {
+  checkMethod,
+  checkSharpness,
+  resolveSizes,
+  checkDispatchParams,
+  type UpscalerSizing,
+  type DispatchParams,
+} from '../core/upscaler-options.ts';
 
 /** Inputs of a resolve step on the CPU (the CPU form of the GPU `Resolver`'s inputs). */
 export interface CpuResolveInputs {

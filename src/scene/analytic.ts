@@ -14,7 +14,7 @@ import { createImage } from '../core/image.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
 import { renderSizeFor, type Size } from '../core/quality.ts';
 import { mulberry32 } from '../core/random.ts';
-import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts';
+import type { FrameImages, FrameParams, FrameSource, SequenceHeader } from '../core/frame.ts';
 
 export interface AnalyticSequenceOptions {
   /** Display (output) size. Default 128x96. */
@@ -247,5 +247,17 @@ export function analyticSequence(options: AnalyticSequenceOptions = {}): Analyti
       },
     },
     frames,
+  };
+}
+
+/** Wraps an in-memory analytic sequence. */
+export function analyticSource(sequence: AnalyticSequence, name = 'analytic'): FrameSource {
+  return {
+    name,
+    header: sequence.header,
+    frameCount: sequence.frames.length,
+    frameParams: (i) => sequence.frames[i]!.params,
+    readFrame: async (i) => sequence.frames[i]!.images,
+    frameNumber: (i) => i,
   };
 }

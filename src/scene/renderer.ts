@@ -3,11 +3,10 @@
  * engine hands an upscaler (jittered render-res color, depth, motion, reactive; DESIGN §4) and the
  * display-res ground truth out, as GPU images (training, no disk) or as a FrameSource (CPU).
  */
-import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts';
+import type { FrameImages, FrameParams, SequenceHeader, FrameSource } from '../core/frame.ts';
 import { InputError } from '../core/errors.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
 import { mipBias, renderSizeFor, type Size } from '../core/quality.ts';
-import type { FrameSource } from '../eval/frame-source.ts';
 import { createGpuImage, readGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
 import type { Camera } from './camera.ts';
 import { cameraPath, type CameraPath, type PathContext } from './paths.ts';

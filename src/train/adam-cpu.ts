@@ -3,7 +3,7 @@
  * decoupled weight decay (AdamW) and global gradient-norm clipping, plus the learning-rate
  * schedule (linear warm-up, then cosine decay), which the GPU path also uses as is.
  */
-import type { Real } from './grad-check.ts';
+import type { Real } from '../core/tensor.ts';
 
 /** Optimizer settings. */
 export interface AdamConfig {

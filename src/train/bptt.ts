@@ -22,13 +22,8 @@ import {
   type FilterOutput,
   type Vec4Image,
 } from '../reference/nn/frame.ts';
-import {
-  createGpuTensor,
-  tensorLength,
-  writeGpuTensor,
-  type GpuTensor,
-  type Tensor,
-} from '../nn/tensor.ts';
+import { createGpuTensor, writeGpuTensor, type GpuTensor } from '../nn/tensor.ts';
+import { tensorLength, type Tensor } from '../core/tensor.ts';
 import type { ClipFrameCpu, ClipOptions } from './bptt-cpu.ts';
 import { frameLossCpu, type LossValues } from './losses/frame-loss-cpu.ts';
 import type { TrainableNetwork } from './trainable.ts';

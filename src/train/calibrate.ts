@@ -9,7 +9,8 @@ import { createKernel } from '../gpu/kernel.ts';
 import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../nn/ops/common.ts';
 import { packUniforms, u32 } from '../gpu/passes/wgsl.ts';
 import { readBuffer } from '../gpu/resources.ts';
-import { dtypeOf, tensorLength, type GpuTensor } from '../nn/tensor.ts';
+import { dtypeOf, type GpuTensor } from '../nn/tensor.ts';
+import { tensorLength } from '../core/tensor.ts';
 
 const code = /* wgsl */ `
 struct Params { count: u32, slot: u32 }

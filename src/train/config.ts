@@ -3,8 +3,8 @@
  * InputError naming the key). Stored in checkpoints so a resumed run trains the same thing.
  */
 import { InputError } from '../core/errors.ts';
-import type { GraphDescription } from '../nn/graph.ts';
-import { NETWORK_V2, QUANT_BITS, inputMultiple, isQuantBits } from '../nn/graph.ts';
+import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
+import { NETWORK_V2 } from '../nn/network-v2.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 

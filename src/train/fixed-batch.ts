@@ -5,7 +5,7 @@
  * read back once per `readEvery` steps.
  */
 import type { GpuTensor } from '../nn/tensor.ts';
-import { tensorLength } from '../nn/tensor.ts';
+import { tensorLength } from '../core/tensor.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { createTensorL1 } from './losses/tensor-l1.ts';

@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import { decodeWeights, encodeWeights } from '../nn/weights.ts';
-import type { GraphDescription } from '../nn/graph.ts';
+import type { GraphDescription } from '../core/graph.ts';
 import type { AdamConfig } from './adam-cpu.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';

@@ -22,8 +22,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Size } from '../core/quality.ts';
-import { QUALITY_RATIOS } from '../core/quality.ts';
+import { type Size, QUALITY_RATIOS } from '../core/quality.ts';
 import { CAMERA_PATHS } from '../scene/paths.ts';
 import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 

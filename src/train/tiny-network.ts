@@ -5,7 +5,7 @@
  * a conv1x1, a 2×2 transposed conv up, the features concatenated back (so they fan out) and a
  * 3×3 head. ~2.3K parameters: fast enough for gradient checks, lavapipe tests and smoke runs.
  */
-import type { GraphDescription } from '../nn/graph.ts';
+import type { GraphDescription } from '../core/graph.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS } from '../reference/nn/frame.ts';
 
 export const TINY_NETWORK: GraphDescription = {

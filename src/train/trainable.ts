@@ -3,9 +3,15 @@
  * activation), gradient buffers, the whole-network backward (its buffers allocated per input
  * size, like the runner's) and the Adam state over the runner's parameter buffers.
  */
-import { parameterSpecs, type GraphDescription, type ParameterSpec } from '../nn/graph.ts';
-import { createNetwork, type GpuNetworkRun, type Network, type Parameters } from '../nn/network.ts';
-import type { GpuTensor, Real } from '../nn/tensor.ts';
+import {
+  parameterSpecs,
+  type GraphDescription,
+  type ParameterSpec,
+  type Parameters,
+} from '../core/graph.ts';
+import { createNetwork, type GpuNetworkRun, type Network } from '../nn/network.ts';
+import type { GpuTensor } from '../nn/tensor.ts';
+import type { Real } from '../core/tensor.ts';
 import { createNetworkBackward, type NetworkBackward } from '../nn/backward/network.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { createGpuAdam, type GpuAdam } from './adam.ts';

@@ -20,11 +20,10 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { linePlotSvg } from '../report/line-plot.ts';
 import { createNetwork } from '../nn/network.ts';
-import { createGpuTensor, tensorLength, writeGpuTensor } from '../nn/tensor.ts';
+import type { Parameters, GraphDescription } from '../core/graph.ts';
+import { createGpuTensor, writeGpuTensor } from '../nn/tensor.ts';
+import { tensorLength, type Real } from '../core/tensor.ts';
 import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
-import type { GraphDescription } from '../nn/graph.ts';
-import type { Parameters } from '../nn/network.ts';
-import type { Real } from '../nn/tensor.ts';
 import {
   baseGraph,
   graphQuantization,
@@ -40,7 +39,7 @@ import { NETWORKS, resolveTrainConfig, type QatConfig, type TrainConfig } from '
 import { trainFixedBatch } from './fixed-batch.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
 import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
-import type { ClipFrameCpu } from './bptt-cpu.ts';
+import { type ClipFrameCpu, prepareClipCpu } from './bptt-cpu.ts';
 import {
   createClipSampler,
   readClipFrames,
@@ -49,7 +48,6 @@ import {
 } from './data/clips.ts';
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
-import { prepareClipCpu } from './bptt-cpu.ts';
 import { captureCheckpoint, restoreTrainable } from './session.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
 import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';

@@ -6,8 +6,7 @@
  * (eval's steady-state PSNR of one sequence). The heuristic TAAU runs on the same read-back inputs,
  * so the two numbers compare one method against the other on identical frames.
  */
-import type { FrameImages } from '../core/frame.ts';
-import type { FrameSource } from '../eval/frame-source.ts';
+import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { meanPsnr, mse } from '../metrics/psnr.ts';
 import { createNeuralResolver } from '../nn/neural-resolve.ts';

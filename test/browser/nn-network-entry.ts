@@ -3,9 +3,10 @@
 // same network quantized (8-bit weights and activations, scales calibrated on the input).
 import { requestGpu } from '../../src/gpu/device.ts';
 import { mulberry32 } from '../../src/core/random.ts';
-import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../../src/nn/graph.ts';
+import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../../src/nn/network-v2.ts';
 import { createNetwork, runNetworkCpu } from '../../src/nn/network.ts';
-import { readGpuTensor, tensorFrom, uploadTensor } from '../../src/nn/tensor.ts';
+import { readGpuTensor, uploadTensor } from '../../src/nn/tensor.ts';
+import { tensorFrom } from '../../src/core/tensor.ts';
 import { initWeights } from '../../src/nn/weights.ts';
 import { calibrateActivationScales, quantizeGraph } from '../../src/nn/quantize.ts';
 

@@ -11,7 +11,7 @@ import {
   MAX_COLOR,
   MAX_MOTION,
   type PrepareParams,
-} from '../../reference/prepare.ts';
+} from '../../core/pass-constants.ts';
 import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
 
 /** The prepared frame on the GPU (render resolution). */

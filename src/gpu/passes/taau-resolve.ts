@@ -8,8 +8,8 @@
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { PreparedFrame } from './prepare.ts';
 import type { Reprojected } from './reproject.ts';
-import { DEFAULT_TAAU_SETTINGS, INSIDE, type TaauSettings } from '../../reference/taau-resolve.ts';
-import { MAX_TONEMAPPED } from '../../reference/output.ts';
+import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../core/taau-settings.ts';
+import { INSIDE, MAX_TONEMAPPED } from '../../core/pass-constants.ts';
 import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
 
 const code = /* wgsl */ `

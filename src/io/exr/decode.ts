@@ -5,7 +5,7 @@
  */
 import { InputError } from '../../core/errors.ts';
 import { ByteReader, ExrFormatError } from './byte-reader.ts';
-import { halfToFloat } from './half.ts';
+import { halfToFloat } from '../../core/half.ts';
 import { LINES_PER_CHUNK, readHeader, type ExrHeader, type ExrPixelType } from './header.ts';
 import { pizDecompress } from './compression/piz.ts';
 import { rleDecompress } from './compression/rle.ts';

@@ -1,7 +1,7 @@
 /** Encoding an `Image` as a single-part scanline OpenEXR file (NONE or ZIP; HALF or FLOAT). */
 import type { Image } from '../../core/image.ts';
 import { ByteWriter } from './byte-reader.ts';
-import { floatToHalf } from './half.ts';
+import { floatToHalf } from '../../core/half.ts';
 import { LINES_PER_CHUNK, writeHeader, type ExrHeader } from './header.ts';
 import { zipCompress } from './compression/zip.ts';
 

@@ -5,7 +5,7 @@
  * concatBackwardCpu.
  */
 import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../ops/common.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 
 const code = /* wgsl */ `

@@ -4,9 +4,9 @@
  * CPU: activationBackwardCpu.
  */
 import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../ops/common.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
+import { LEAKY_SLOPE, type Activation } from '../../core/graph.ts';
 
 const code = /* wgsl */ `
 struct Params { count: u32, leaky: u32 }

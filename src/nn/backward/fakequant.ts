@@ -4,9 +4,9 @@
  * fakeQuantBackwardCpu in src/reference/nn/backward.ts.
  */
 import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
+import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../ops/common.ts';
 import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { quantMax } from '../../reference/nn/ops.ts';
+import { quantMax } from '../../core/graph.ts';
 
 const code = /* wgsl */ `
 struct Params { count: u32, limit: f32, accumulate: u32 }

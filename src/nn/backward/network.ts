@@ -5,8 +5,14 @@
  * Gradient buffers for every tensor are allocated once per input size. CPU twin:
  * networkBackwardCpu (src/reference/nn/backward.ts).
  */
-import { inferShapes, isWeighted, type GraphDescription, type WeightedOp } from '../graph.ts';
-import { createGpuTensor, tensorLength, type GpuTensor } from '../tensor.ts';
+import {
+  inferShapes,
+  isWeighted,
+  type GraphDescription,
+  type WeightedOp,
+} from '../../core/graph.ts';
+import { createGpuTensor, type GpuTensor } from '../tensor.ts';
+import { tensorLength } from '../../core/tensor.ts';
 import { encodeActivationBackward } from './activation.ts';
 import { encodeGradRoute } from './accumulate.ts';
 import { encodeFakeQuantBackward } from './fakequant.ts';

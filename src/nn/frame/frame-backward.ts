@@ -6,7 +6,7 @@
  */
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
-import type { GraphDescription } from '../graph.ts';
+import type { GraphDescription } from '../../core/graph.ts';
 import { createNetworkBackward, type NetworkBackward } from '../backward/network.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../reference/nn/frame.ts';

@@ -3,14 +3,9 @@
  * and residual blocks). CPU reference: addCpu in src/reference/nn/ops.ts.
  */
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import type { Activation } from '../../reference/nn/ops.ts';
-import {
-  sameShape,
-  shapeString,
-  tensorLength,
-  type GpuTensor,
-  type TensorDtype,
-} from '../tensor.ts';
+import type { Activation } from '../../core/graph.ts';
+import type { GpuTensor, TensorDtype } from '../tensor.ts';
+import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
 import {
   FLAT_GROUP,
   WGSL_ACTIVATE,

@@ -6,15 +6,9 @@
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { createStorageBuffer } from '../../gpu/resources.ts';
 import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../reference/nn/ops.ts';
-import {
-  dtypeOf,
-  shapeString,
-  sameShape,
-  type GpuTensor,
-  type TensorDtype,
-  type TensorShape,
-} from '../tensor.ts';
+import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../core/graph.ts';
+import { dtypeOf, type GpuTensor, type TensorDtype } from '../tensor.ts';
+import { shapeString, sameShape, type TensorShape } from '../../core/tensor.ts';
 
 /** A forward op kernel: its WGSL and how many workgroups an output needs. */
 export interface NnOpKernel {

@@ -12,7 +12,7 @@ import {
   type WeightedOpArgs,
 } from './common.ts';
 import type { TensorDtype } from '../tensor.ts';
-import { shapeString } from '../tensor.ts';
+import { shapeString } from '../../core/tensor.ts';
 
 const code = (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 @compute @workgroup_size(8, 8)

@@ -4,14 +4,9 @@
  * the CPU reference: fakeQuantCpu in src/reference/nn/ops.ts.
  */
 import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { quantMax } from '../../reference/nn/ops.ts';
-import {
-  sameShape,
-  shapeString,
-  tensorLength,
-  type GpuTensor,
-  type TensorDtype,
-} from '../tensor.ts';
+import { quantMax } from '../../core/graph.ts';
+import type { GpuTensor, TensorDtype } from '../tensor.ts';
+import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
 import {
   FLAT_GROUP,
   WGSL_FLAT_INDEX,

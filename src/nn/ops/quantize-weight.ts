@@ -7,7 +7,7 @@
  * quantizeWeightCpu in src/reference/nn/ops.ts.
  */
 import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import { quantMax } from '../../reference/nn/ops.ts';
+import { quantMax } from '../../core/graph.ts';
 import { prepareDispatch, type NnOpKernel, type PreparedDispatch } from './common.ts';
 import { WGSL_QUANTIZE } from './fakequant.ts';
 

@@ -7,11 +7,16 @@
  * pre-activation gradient dZ = dY · act'(z), which `activationBackwardCpu` computes from the op's
  * *output* alone (relu and leaky keep the sign of z). The linear backwards then take dZ.
  */
-import type { Real } from '../../train/grad-check.ts';
-import { LEAKY_SLOPE, quantMax, quantizeWeightCpu, type Activation } from './ops.ts';
-import { isWeighted, type GraphDescription } from '../../nn/graph.ts';
-import type { Tensor } from '../../nn/tensor.ts';
-import type { Parameters } from '../../nn/network.ts';
+import type { Real, Tensor } from '../../core/tensor.ts';
+import { quantizeWeightCpu } from './ops.ts';
+import {
+  LEAKY_SLOPE,
+  quantMax,
+  type Activation,
+  isWeighted,
+  type GraphDescription,
+  type Parameters,
+} from '../../core/graph.ts';
 
 /** Spatial size of a planar tensor. */
 export interface Plane {

@@ -51,11 +51,10 @@
  */
 import type { Image } from '../../core/image.ts';
 import type { Size } from '../../core/quality.ts';
-import type { GraphDescription } from '../../nn/graph.ts';
-import { runNetworkCpu, type Parameters } from '../../nn/network.ts';
+import type { GraphDescription, Parameters } from '../../core/graph.ts';
+import { runNetworkCpu } from '../../nn/network.ts';
 import type { CpuResolver } from '../upscaler.ts';
-import type { Real } from '../../train/grad-check.ts';
-import type { Tensor } from '../../nn/tensor.ts';
+import type { Real, Tensor } from '../../core/tensor.ts';
 import { catmullRomWeights, renderPixelOf } from '../common.ts';
 import { networkBackwardCpu } from './backward.ts';
 

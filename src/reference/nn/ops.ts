@@ -3,17 +3,15 @@
  * kernels in src/nn/ops/. Plain loops over planar CHW tensors, generic over Float32Array and
  * Float64Array: the output has the input's array type, sums are taken in float64 (JS numbers).
  */
-import type { Real, Tensor, TensorShape } from '../../nn/tensor.ts';
-import { sameShape, shapeString, tensorLength } from '../../nn/tensor.ts';
-
-/** Activation fused after the bias: leaky has slope LEAKY_SLOPE for negatives. */
-export type Activation = 'none' | 'relu' | 'leaky';
-
-/** Every activation, in the order of their WGSL codes (`activationCode`). */
-export const ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'leaky'];
-
-/** Slope of the leaky activation for negative inputs. */
-export const LEAKY_SLOPE = 0.1;
+import {
+  type Real,
+  type Tensor,
+  type TensorShape,
+  sameShape,
+  shapeString,
+  tensorLength,
+} from '../../core/tensor.ts';
+import { LEAKY_SLOPE, quantMax, type Activation } from '../../core/graph.ts';
 
 /** The activation applied to one value. */
 export function activate(v: number, activation: Activation): number {
@@ -219,11 +217,6 @@ export function concatCpu<T extends Real>(
     offset += t.data.length;
   }
   return out;
-}
-
-/** Largest grid index of a symmetric `bits`-bit grid: 2^(bits−1) − 1 (127 for INT8). */
-export function quantMax(bits: number): number {
-  return 2 ** (bits - 1) - 1;
 }
 
 /**

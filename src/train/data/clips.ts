@@ -18,11 +18,10 @@
  * `readClipFrames` + `prepareClipCpu` (../bptt-cpu.ts) give the CPU references' form of a clip.
  */
 import { InputError } from '../../core/errors.ts';
-import type { FrameImages, FrameParams, SequenceHeader } from '../../core/frame.ts';
+import type { FrameImages, FrameParams, SequenceHeader, FrameSource } from '../../core/frame.ts';
 import { createImage } from '../../core/image.ts';
 import { parseQuality, type Size } from '../../core/quality.ts';
 import { mulberry32 } from '../../core/random.ts';
-import type { FrameSource } from '../../eval/frame-source.ts';
 import {
   createGpuImage,
   readGpuImage,

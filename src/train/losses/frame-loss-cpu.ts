@@ -12,7 +12,7 @@
  * The total is the weighted sum. Every term's gradient is returned wrt the current output and,
  * for the temporal term, wrt the previous output (BPTT carries it to the previous frame).
  */
-import type { Real } from '../grad-check.ts';
+import type { Real } from '../../core/tensor.ts';
 
 /** Weights of the loss terms. */
 export interface LossWeights {

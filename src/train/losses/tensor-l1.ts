@@ -7,7 +7,7 @@
 import { createKernel } from '../../gpu/kernel.ts';
 import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
 import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import type { Real } from '../grad-check.ts';
+import type { Real } from '../../core/tensor.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
 
 const code = /* wgsl */ `
