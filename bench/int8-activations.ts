@@ -8,7 +8,7 @@
  *   npx tsx bench/int8-activations.ts data/val city-orbit-1001 fence-orbit-1004 tile-orbit-1022
  */
 import { loadWeights } from '../src/nn/weights.ts';
-import { runNetworkCpu } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import type { Real, Tensor } from '../src/core/tensor.ts';
 import {
   calibrateActivationScales,

@@ -6,12 +6,11 @@ export { createUpscaler } from './upscaler.ts';
 export type {
   DispatchInputs,
   FrameInput,
-  Resolver,
-  ResolveInputs,
   Upscaler,
   UpscalerMethod,
   UpscalerOptions,
 } from './upscaler.ts';
+export type { Resolver, ResolveInputs } from './gpu/resolver.ts';
 export { requestGpu, NoGpuError } from './gpu/device.ts';
 export type { GpuContext, GpuFeatures } from './gpu/device.ts';
 export { QUALITY_RATIOS, parseQuality, renderSizeFor, mipBias } from './core/quality.ts';

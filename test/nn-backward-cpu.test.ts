@@ -26,7 +26,7 @@ import {
   type Plane,
 } from '../src/reference/nn/backward.ts';
 import type { Tensor } from '../src/core/tensor.ts';
-import { runNetworkCpu } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 
 type Forward = (

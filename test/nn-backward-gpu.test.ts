@@ -2,7 +2,7 @@
 // random inputs, for input, weight and bias gradients, written and accumulated. Tolerance
 // 1e-4 relative + 1e-5 absolute (f32 sums of ≤ a few hundred terms against float64).
 import { test } from 'node:test';
-import { FEATURE_CHANNELS } from '../src/reference/nn/frame.ts';
+import { FEATURE_CHANNELS } from '../src/core/neural-frame.ts';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { randomReal } from '../src/train/grad-check.ts';
@@ -30,7 +30,7 @@ import { encodeActivationBackward } from '../src/nn/backward/activation.ts';
 import { encodeGradRoute } from '../src/nn/backward/accumulate.ts';
 import { type Activation, parameterSpecs } from '../src/core/graph.ts';
 import { createNetworkBackward } from '../src/nn/backward/network.ts';
-import { runNetworkCpu } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { uploadTensor } from '../src/nn/tensor.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 

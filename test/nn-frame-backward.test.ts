@@ -24,13 +24,11 @@ import {
   kpnFilterCpu,
   neuralFrameBackwardCpu,
   neuralFrameCpu,
-  paddedSize,
   reprojectBackwardCpu,
-  FEATURE_CHANNELS,
-  RAW_CHANNELS,
   type FeatureInputs,
   type Vec4Image,
 } from '../src/reference/nn/frame.ts';
+import { paddedSize, FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-frame.ts';
 
 const DISPLAY: Size = [10, 7];
 const RENDER: Size = [5, 4];

@@ -9,7 +9,7 @@ import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
 import { debugViews, divergingColor, heatColor, readDebugViews } from '../src/nn/debug-views.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS, SIGMA_MIN } from '../src/reference/nn/frame.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS, SIGMA_MIN } from '../src/core/neural-frame.ts';
 
 const W = 24;
 const H = 16;

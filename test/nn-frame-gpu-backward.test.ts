@@ -29,11 +29,9 @@ import {
   kpnFilterBackwardCpu,
   neuralFrameBackwardCpu,
   neuralFrameCpu,
-  paddedSize,
   reprojectBackwardCpu,
-  FEATURE_CHANNELS,
-  RAW_CHANNELS,
 } from '../src/reference/nn/frame.ts';
+import { paddedSize, FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-frame.ts';
 
 // Not multiples of 8: padding is exercised.
 const DISPLAY: Size = [22, 13];

@@ -21,11 +21,13 @@ import {
   blendCpu,
   kpnFilterCpu,
   neuralCpuResolver,
+} from '../src/reference/nn/frame.ts';
+import {
   paddedSize,
   RAW_CHANNELS,
   FEATURE_CHANNELS,
   type NeuralModel,
-} from '../src/reference/nn/frame.ts';
+} from '../src/core/neural-frame.ts';
 import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';

@@ -7,7 +7,8 @@ import {
   NETWORK_V2_INPUT_CHANNELS,
   NETWORK_V2_OUTPUT_CHANNELS,
 } from '../src/nn/network-v2.ts';
-import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { tensorFrom, type Tensor } from '../src/core/tensor.ts';

@@ -20,7 +20,8 @@ import { prepareFakeQuant } from '../src/nn/ops/fakequant.ts';
 import { prepareQuantizeWeight } from '../src/nn/ops/quantize-weight.ts';
 import { encodeFakeQuantBackward } from '../src/nn/backward/fakequant.ts';
 import { createNetworkBackward } from '../src/nn/backward/network.ts';
-import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import {
   baseGraph,
   calibrateActivationScales,
@@ -34,7 +35,7 @@ import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.t
 import { tensorFrom, type Tensor } from '../src/core/tensor.ts';
 import { decodeWeights, encodeWeights } from '../src/nn/weights.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
-import { FEATURE_CHANNELS } from '../src/reference/nn/frame.ts';
+import { FEATURE_CHANNELS } from '../src/core/neural-frame.ts';
 
 const f32 = (n: number, seed: number, lo = -1, hi = 1) =>
   new Float32Array(randomReal(n, seed, lo, hi));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mulberry32 } from '../src/core/random.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
-import { runNetworkCpu } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import {
   calibrateActivationScales,
   fakeQuantizeTensor,

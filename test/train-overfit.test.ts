@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { randomReal } from '../src/train/grad-check.ts';
-import { runNetworkCpu } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { uploadTensor } from '../src/nn/tensor.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from './helpers/gpu.ts';
 import { randomReal } from '../src/train/grad-check.ts';
-import { createNetwork, runNetworkCpu } from '../src/nn/network.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { initWeights, decodeWeights, saveWeights } from '../src/nn/weights.ts';
 import { readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { tensorFrom } from '../src/core/tensor.ts';
@@ -29,7 +30,7 @@ import {
   weightedInputs,
 } from '../src/nn/quantize.ts';
 import { quantizeWeightCpu } from '../src/reference/nn/ops.ts';
-import { FEATURE_CHANNELS } from '../src/reference/nn/frame.ts';
+import { FEATURE_CHANNELS } from '../src/core/neural-frame.ts';
 
 test('GPU activation calibration: max |x| per tensor over several encodes, NaN and Inf ignored', async () => {
   const { device } = await testGpu();

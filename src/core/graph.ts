@@ -5,7 +5,7 @@
  * inputs and outputs of earlier nodes.
  */
 import { InputError } from './errors.ts';
-import type { Real, TensorShape } from './tensor.ts';
+import { type Real, type TensorShape, sameShape, shapeString } from './tensor.ts';
 
 /** Activation fused after the bias: leaky has slope LEAKY_SLOPE for negatives. */
 export type Activation = 'none' | 'relu' | 'leaky';
@@ -310,4 +310,37 @@ export function checkParameters(graph: GraphDescription, parameters: Parameters<
     const extra = [...parameters.keys()].filter((name) => !known.has(name));
     throw new InputError(`network "${graph.name}": unknown parameters ${extra.join(', ')}`);
   }
+}
+
+/** The graph inputs by name, from one tensor (single-input graphs) or a map. */
+export function namedInputs<T>(
+  graph: GraphDescription,
+  input: T | ReadonlyMap<string, T>,
+): Map<string, T> {
+  if (input instanceof Map) return new Map(input as ReadonlyMap<string, T>);
+  if (graph.inputs.length !== 1) {
+    throw new RangeError(`network "${graph.name}" has ${graph.inputs.length} inputs: pass a map`);
+  }
+  return new Map([[graph.inputs[0]!.name, input as T]]);
+}
+
+/** Checks that every graph input is given with its shape, and returns the tensor shapes. */
+export function shapesFor(
+  graph: GraphDescription,
+  inputs: ReadonlyMap<string, TensorShape>,
+): Map<string, TensorShape> {
+  const first = inputs.get(graph.inputs[0]!.name);
+  if (!first)
+    throw new RangeError(`network "${graph.name}": input ${graph.inputs[0]!.name} missing`);
+  const shapes = inferShapes(graph, first.height, first.width);
+  for (const { name } of graph.inputs) {
+    const given = inputs.get(name);
+    const want = shapes.get(name)!;
+    if (!given || !sameShape(given, want)) {
+      throw new RangeError(
+        `network "${graph.name}": input ${name} is ${given ? shapeString(given) : 'missing'}, want ${shapeString(want)}`,
+      );
+    }
+  }
+  return shapes;
 }

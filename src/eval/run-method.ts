@@ -7,7 +7,8 @@ import { shippedWeights } from './shipped-weights.ts';
 import { type Image, withChannels } from '../core/image.ts';
 import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
-import { createUpscaler, type Resolver, type UpscalerMethod } from '../upscaler.ts';
+import { createUpscaler, type UpscalerMethod } from '../upscaler.ts';
+import type { Resolver } from '../gpu/resolver.ts';
 
 /** A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`. */
 export interface MethodSpec {

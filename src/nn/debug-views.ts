@@ -14,7 +14,8 @@
 import { createImage, type Image } from '../core/image.ts';
 import { linearToSrgb } from '../core/tonemap.ts';
 import { readGpuImage } from '../gpu/gpu-image.ts';
-import { activateRaw, RAW_CHANNELS, type Vec4Image } from '../reference/nn/frame.ts';
+import { activateRaw, type Vec4Image } from '../reference/nn/frame.ts';
+import { RAW_CHANNELS } from '../core/neural-frame.ts';
 import type { NeuralResolver } from './neural-resolve.ts';
 import { readGpuTensor } from './tensor.ts';
 import type { Tensor, Real } from '../core/tensor.ts';

@@ -1,6 +1,8 @@
 /** The network: tensors, graph, forward ops (CPU reference and WebGPU), runner, weights. */
+export * from '../core/tensor.ts';
 export * from './tensor.ts';
 export * from '../core/graph.ts';
+export * from './network-v2.ts';
 export * from './network.ts';
 export * from './weights.ts';
 export * from './describe.ts';
@@ -20,4 +22,3 @@ export {
   down2x2Cpu,
   up2x2Cpu,
 } from '../reference/nn/ops.ts';
-export { ACTIVATIONS, LEAKY_SLOPE } from '../core/graph.ts';

@@ -1,20 +1,9 @@
 /**
  * Runs a network graph: on the GPU (`createNetwork`, one dispatch per node, dispatches prepared
  * once per size and input buffers; for training every intermediate kept in its own buffer so
- * backward passes can read it, for inference buffers recycled and concats read in place) and on
- * the CPU (`runNetworkCpu`, the oracle, generic over Float32Array / Float64Array for gradient
- * checks).
+ * backward passes can read it, for inference buffers recycled and concats read in place). Its CPU
+ * oracle is `runNetworkCpu` in src/reference/nn/network.ts.
  */
-import {
-  addCpu,
-  concatCpu,
-  conv1x1Cpu,
-  conv3x3Cpu,
-  down2x2Cpu,
-  fakeQuantCpu,
-  quantizeWeightCpu,
-  up2x2Cpu,
-} from '../reference/nn/ops.ts';
 import {
   checkParameters,
   inferShapes,
@@ -25,6 +14,8 @@ import {
   type Activation,
   type GraphNode,
   type Parameters,
+  namedInputs,
+  shapesFor,
 } from '../core/graph.ts';
 import { prepareAdd } from './ops/add.ts';
 import type { PreparedDispatch, WeightedOpArgs } from './ops/common.ts';
@@ -44,93 +35,7 @@ import {
   type GpuTensor,
   type TensorDtype,
 } from './tensor.ts';
-import {
-  pickShape,
-  sameShape,
-  shapeString,
-  type Real,
-  type Tensor,
-  type TensorShape,
-} from '../core/tensor.ts';
-
-/** The graph inputs by name, from one tensor (single-input graphs) or a map. */
-function namedInputs<T>(
-  graph: GraphDescription,
-  input: T | ReadonlyMap<string, T>,
-): Map<string, T> {
-  if (input instanceof Map) return new Map(input as ReadonlyMap<string, T>);
-  if (graph.inputs.length !== 1) {
-    throw new RangeError(`network "${graph.name}" has ${graph.inputs.length} inputs: pass a map`);
-  }
-  return new Map([[graph.inputs[0]!.name, input as T]]);
-}
-
-/** Checks that every graph input is given with its shape, and returns the tensor shapes. */
-function shapesFor(
-  graph: GraphDescription,
-  inputs: ReadonlyMap<string, TensorShape>,
-): Map<string, TensorShape> {
-  const first = inputs.get(graph.inputs[0]!.name);
-  if (!first)
-    throw new RangeError(`network "${graph.name}": input ${graph.inputs[0]!.name} missing`);
-  const shapes = inferShapes(graph, first.height, first.width);
-  for (const { name } of graph.inputs) {
-    const given = inputs.get(name);
-    const want = shapes.get(name)!;
-    if (!given || !sameShape(given, want)) {
-      throw new RangeError(
-        `network "${graph.name}": input ${name} is ${given ? shapeString(given) : 'missing'}, want ${shapeString(want)}`,
-      );
-    }
-  }
-  return shapes;
-}
-
-/** Result of a CPU run: every tensor (inputs, intermediates, outputs) by name. */
-export interface CpuNetworkRun<T extends Real> {
-  /** The first graph output. */
-  readonly output: Tensor<T>;
-  readonly tensors: ReadonlyMap<string, Tensor<T>>;
-}
-
-/** The CPU forward of one node. */
-export function runNodeCpu<T extends Real>(
-  node: GraphNode,
-  inputs: readonly Tensor<T>[],
-  parameters: Parameters<Real>,
-): Tensor<T> {
-  const activation = node.activation ?? 'none';
-  const first = inputs[0]!;
-  if (node.op === 'add') return addCpu(first, inputs[1]!, activation);
-  if (node.op === 'concat') return concatCpu(inputs, activation);
-  if (node.op === 'fakequant') return fakeQuantCpu(first, node.scale!, node.bits!);
-  const stored = parameters.get(`${node.name}.weight`)!;
-  const weight = node.weightBits ? quantizeWeightCpu(stored, node.weightBits).values : stored;
-  const bias = parameters.get(`${node.name}.bias`)!;
-  const op = { conv3x3: conv3x3Cpu, conv1x1: conv1x1Cpu, down2x2: down2x2Cpu, up2x2: up2x2Cpu }[
-    node.op
-  ];
-  return op(first, weight, bias, activation);
-}
-
-/**
- * Runs the graph on the CPU. `input` is the tensor of a single-input graph or a map name → tensor;
- * the result keeps every tensor (gradient checks and GPU comparisons read intermediates).
- */
-export function runNetworkCpu<T extends Real>(
-  graph: GraphDescription,
-  parameters: Parameters<Real>,
-  input: Tensor<T> | ReadonlyMap<string, Tensor<T>>,
-): CpuNetworkRun<T> {
-  checkParameters(graph, parameters);
-  const tensors = namedInputs(graph, input);
-  shapesFor(graph, tensors);
-  for (const node of graph.nodes) {
-    const inputs = node.inputs.map((name) => tensors.get(name)!);
-    tensors.set(node.output, runNodeCpu(node, inputs, parameters));
-  }
-  return { output: tensors.get(graph.outputs[0]!)!, tensors };
-}
+import { pickShape, type Real, type TensorShape } from '../core/tensor.ts';
 
 /** Result of a GPU run; the buffers stay valid until the next run at another size or destroy(). */
 export interface GpuNetworkRun {

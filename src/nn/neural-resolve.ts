@@ -7,8 +7,8 @@
 import { InputError } from '../core/errors.ts';
 import type { Size } from '../core/quality.ts';
 import type { GpuImage } from '../gpu/gpu-image.ts';
-import type { Resolver, ResolveInputs } from '../upscaler.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../reference/nn/frame.ts';
+import type { Resolver, ResolveInputs } from '../gpu/resolver.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../core/neural-frame.ts';
 import {
   createNeuralFrameTargets,
   encodeNeuralFrame,

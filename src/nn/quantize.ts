@@ -23,7 +23,7 @@ import {
   type Parameters,
   quantMax,
 } from '../core/graph.ts';
-import { runNetworkCpu, type CpuNetworkRun } from './network.ts';
+import { runNetworkCpu, type CpuNetworkRun } from '../reference/nn/network.ts';
 import { fakeQuantCpu, quantizeWeightCpu } from '../reference/nn/ops.ts';
 import type { Real, Tensor } from '../core/tensor.ts';
 

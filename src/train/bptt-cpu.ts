@@ -18,9 +18,8 @@ import {
   reprojectBackwardCpu,
   type FeatureInputs,
   type NeuralFrameCpu,
-  type NeuralFrameParams,
-  type NeuralModel,
 } from '../reference/nn/frame.ts';
+import type { NeuralFrameParams, NeuralModel } from '../core/neural-frame.ts';
 import { frameLossCpu, type LossValues, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /** One frame of a clip, ready for the neural frame. */

@@ -14,7 +14,7 @@ import { encodeKpnFilter } from '../nn/frame/kpn-filter.ts';
 import { encodeBlend } from '../nn/frame/blend.ts';
 import { createNeuralFrameBackward, type NeuralFrameBackward } from '../nn/frame/frame-backward.ts';
 import { encodeGradRoute } from '../nn/backward/accumulate.ts';
-import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../reference/nn/frame.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../core/neural-frame.ts';
 import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
 import type { GpuNetworkRun } from '../nn/network.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';

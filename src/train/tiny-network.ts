@@ -6,7 +6,7 @@
  * 3×3 head. ~2.3K parameters: fast enough for gradient checks, lavapipe tests and smoke runs.
  */
 import type { GraphDescription } from '../core/graph.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS } from '../reference/nn/frame.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS } from '../core/neural-frame.ts';
 
 export const TINY_NETWORK: GraphDescription = {
   name: 'uplift-tiny',

@@ -4,7 +4,8 @@
 import { requestGpu } from '../../src/gpu/device.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../../src/nn/network-v2.ts';
-import { createNetwork, runNetworkCpu } from '../../src/nn/network.ts';
+import { createNetwork } from '../../src/nn/network.ts';
+import { runNetworkCpu } from '../../src/reference/nn/network.ts';
 import { readGpuTensor, uploadTensor } from '../../src/nn/tensor.ts';
 import { tensorFrom } from '../../src/core/tensor.ts';
 import { initWeights } from '../../src/nn/weights.ts';

@@ -9,7 +9,7 @@ import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import type { GraphDescription } from '../../core/graph.ts';
 import { createNetworkBackward, type NetworkBackward } from '../backward/network.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
-import { RAW_CHANNELS, paddedSize } from '../../reference/nn/frame.ts';
+import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import { encodeBlendBackward } from './blend-backward.ts';
 import { encodeKpnFilterBackward } from './kpn-filter-backward.ts';
 import { encodeFeaturesBackward, type ReprojectedGradTargets } from './features-backward.ts';

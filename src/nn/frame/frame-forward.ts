@@ -8,7 +8,7 @@ import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import type { GpuNetworkRun, Network } from '../network.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
-import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../reference/nn/frame.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { encodeBlend } from './blend.ts';
 import { encodeFeatures } from './features.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';

@@ -51,42 +51,26 @@
  */
 import type { Image } from '../../core/image.ts';
 import type { Size } from '../../core/quality.ts';
-import type { GraphDescription, Parameters } from '../../core/graph.ts';
-import { runNetworkCpu } from '../../nn/network.ts';
+import { runNetworkCpu } from './network.ts';
 import type { CpuResolver } from '../upscaler.ts';
 import type { Real, Tensor } from '../../core/tensor.ts';
 import { catmullRomWeights, renderPixelOf } from '../common.ts';
 import { networkBackwardCpu } from './backward.ts';
+import {
+  FEATURE_CHANNELS,
+  RAW_CHANNELS,
+  SIGMA_MIN,
+  LUMA_WEIGHTS,
+  paddedSize,
+  type NeuralFrameParams,
+  type NeuralModel,
+} from '../../core/neural-frame.ts';
 
 /** A vec4 image (4 interleaved channels), the CPU form of a GpuImage. */
 export interface Vec4Image<T extends Real = Real> {
   readonly width: number;
   readonly height: number;
   readonly data: T;
-}
-
-/** Channels of the network input (features) and output (raw). */
-export const FEATURE_CHANNELS = 12;
-export const RAW_CHANNELS = 9;
-/** Smallest kernel standard deviation, display pixels. */
-export const SIGMA_MIN = 0.3;
-/** The network input is padded to multiples of this (three 2× downsamplings). */
-export const FEATURE_MULTIPLE = 8;
-/** Rec. 709 luma weights (as src/core/image.ts luma). */
-export const LUMA_WEIGHTS = [0.2126, 0.7152, 0.0722] as const;
-
-/** Per-frame values the neural frame needs besides the images. */
-export interface NeuralFrameParams {
-  /** Jitter of the current frame, render pixels. */
-  readonly jitter: readonly [number, number];
-  /** History and state are ignored (first frame, camera cut, resize). */
-  readonly reset: boolean;
-}
-
-/** Display size padded up to multiples of 8: the network's input size. */
-export function paddedSize([width, height]: Size): Size {
-  const up = (v: number) => Math.ceil(v / FEATURE_MULTIPLE) * FEATURE_MULTIPLE;
-  return [up(width), up(height)];
 }
 
 /** Non-finite values read as 0. */
@@ -610,12 +594,6 @@ export function blendBackwardCpu(
     }
   }
   return { filtered: dFiltered, history: dHistory, betaRaw: dBetaRaw };
-}
-
-/** A network's graph and parameters (e.g. a loaded `.uplift` file's). */
-export interface NeuralModel {
-  readonly graph: GraphDescription;
-  readonly parameters: Parameters<Real>;
 }
 
 /** The network's forward from features to raw outputs (e.g. a fake-quantized one). */

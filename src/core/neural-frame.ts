@@ -1,0 +1,38 @@
+/**
+ * The contract between the neural frame (features in, raw kernel parameters out) and the network
+ * it runs, shared by its CPU reference (src/reference/nn/frame.ts, which defines every channel) and
+ * its GPU passes (src/nn/resolve/).
+ */
+import type { GraphDescription, Parameters } from './graph.ts';
+import type { Size } from './quality.ts';
+import type { Real } from './tensor.ts';
+
+/** Channels of the network input (features) and output (raw). */
+export const FEATURE_CHANNELS = 12;
+export const RAW_CHANNELS = 9;
+/** Smallest kernel standard deviation, display pixels. */
+export const SIGMA_MIN = 0.3;
+/** The network input is padded to multiples of this (three 2× downsamplings). */
+export const FEATURE_MULTIPLE = 8;
+/** Rec. 709 luma weights (as src/core/image.ts luma). */
+export const LUMA_WEIGHTS = [0.2126, 0.7152, 0.0722] as const;
+
+/** Per-frame values the neural frame needs besides the images. */
+export interface NeuralFrameParams {
+  /** Jitter of the current frame, render pixels. */
+  readonly jitter: readonly [number, number];
+  /** History and state are ignored (first frame, camera cut, resize). */
+  readonly reset: boolean;
+}
+
+/** Display size padded up to multiples of 8: the network's input size. */
+export function paddedSize([width, height]: Size): Size {
+  const up = (v: number) => Math.ceil(v / FEATURE_MULTIPLE) * FEATURE_MULTIPLE;
+  return [up(width), up(height)];
+}
+
+/** A network's graph and parameters (e.g. a loaded `.uplift` file's). */
+export interface NeuralModel {
+  readonly graph: GraphDescription;
+  readonly parameters: Parameters<Real>;
+}

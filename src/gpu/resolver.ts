@@ -1,0 +1,41 @@
+/**
+ * The pluggable temporal resolve of the frame API (DESIGN §5 step 3): the heuristic TAAU
+ * (src/upscaler.ts) and the neural resolve (src/nn/resolve/) implement it, and callers may bring
+ * their own.
+ */
+import type { Size } from '../core/quality.ts';
+import type { PreparedFrame } from './passes/prepare.ts';
+import type { Reprojected } from './passes/reproject.ts';
+
+/** Inputs of one temporal resolve step. */
+export interface ResolveInputs {
+  /** The prepared frame (render size). */
+  prepared: PreparedFrame;
+  /** The previous history and state reprojected to this frame (display size; history a = valid). */
+  reprojected: Reprojected;
+  jitter: readonly [number, number];
+  /** True when history and state must be ignored (they are also zero and marked invalid). */
+  reset: boolean;
+  renderSize: Size;
+  displaySize: Size;
+}
+
+/**
+ * A temporal resolve (the pluggable step 3 of DESIGN §5). `resolve` records its work into
+ * `encoder` and returns the new history (tonemapped rgb; a is ignored) and 4-channel state, both
+ * display size, owned by the resolver and left untouched until its next `resolve` (the next frame
+ * reprojects them). `resize` is called whenever the sizes change, before the next resolve.
+ */
+export interface Resolver {
+  resolve(encoder: GPUCommandEncoder, inputs: ResolveInputs): Reprojected;
+  resize(renderSize: Size, displaySize: Size): void;
+  destroy(): void;
+}
+
+/** The contract of src/nn/neural-resolve.ts, loaded on demand for method 'neural'. */
+export interface NeuralResolveModule {
+  createNeuralResolver(
+    device: GPUDevice,
+    options: { model: unknown; renderSize: Size; displaySize: Size },
+  ): Promise<Resolver>;
+}
