@@ -15,7 +15,7 @@ import {
   fakeQuantizeWeights,
   runNetworkCpuFakeQuant,
 } from '../src/nn/quantize.ts';
-import { neuralCpuResolver } from '../src/reference/nn/frame.ts';
+import { neuralCpuResolver } from '../src/reference/nn/neural-resolver.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { openSequence } from '../src/io/sequence.ts';
 import { cropFrameImages, type CropRect } from '../src/train/data/crop.ts';

@@ -13,7 +13,7 @@ import { mulberry32 } from '../src/core/random.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
-import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
+import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import type { TensorDtype } from '../src/nn/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createUpscaler, type Upscaler, type UpscalerMethod } from '../src/upscaler.ts';

@@ -173,7 +173,7 @@ export async function createUpscaler(
     if (options.model === undefined) throw new RangeError("method 'neural' needs a model");
     // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
     // code out of programs that never ask for it.
-    const module = (await import('./nn/neural-resolve.ts')) as NeuralResolveModule;
+    const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
     resolver = await module.createNeuralResolver(device, { model: options.model, ...sizes });
   }
   const temporal = resolver;

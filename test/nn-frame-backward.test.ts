@@ -16,18 +16,20 @@ import { reprojectCpu } from '../src/reference/reproject.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import {
-  assembleFeaturesBackwardCpu,
   assembleFeaturesCpu,
-  blendBackwardCpu,
   blendCpu,
-  kpnFilterBackwardCpu,
   kpnFilterCpu,
-  neuralFrameBackwardCpu,
   neuralFrameCpu,
-  reprojectBackwardCpu,
   type FeatureInputs,
   type Vec4Image,
 } from '../src/reference/nn/frame.ts';
+import {
+  assembleFeaturesBackwardCpu,
+  blendBackwardCpu,
+  kpnFilterBackwardCpu,
+  neuralFrameBackwardCpu,
+  reprojectBackwardCpu,
+} from '../src/reference/nn/frame-backward.ts';
 import { paddedSize, FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-frame.ts';
 
 const DISPLAY: Size = [10, 7];
@@ -186,7 +188,7 @@ for (const reset of [false, true]) {
   });
 }
 
-test('reproject backward: finite differences of h3’s reprojection w.r.t. previous history and state', () => {
+test('reproject backward: finite differences of the reprojection w.r.t. previous history and state', () => {
   const [w, h] = DISPLAY;
   const random = randomReal(RENDER[0] * RENDER[1] * 4, 20, -0.15, 0.15);
   const motion = createImage(RENDER[0], RENDER[1], 4);
@@ -199,7 +201,7 @@ test('reproject backward: finite differences of h3’s reprojection w.r.t. previ
   for (let i = 3; i < gHistory.length; i += 4) gHistory[i] = 0; // a is validity, not a value
   const gState = randomReal(w * h * 4, 24);
   const grads = reprojectBackwardCpu(motion, history, false, gHistory, gState);
-  // The reprojection is h3's float32 reference: it is piecewise linear in the previous images, so
+  // The reprojection is the float32 reference: it is piecewise linear in the previous images, so
   // a large step (1e-2) keeps f32 rounding out of the differences.
   const f = (hx: Float64Array, sx: Float64Array) => {
     const out = reprojectCpu(

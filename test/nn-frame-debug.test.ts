@@ -7,8 +7,13 @@ import { createImage } from '../src/core/image.ts';
 import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import { createNeuralResolver } from '../src/nn/neural-resolve.ts';
-import { debugViews, divergingColor, heatColor, readDebugViews } from '../src/nn/debug-views.ts';
+import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
+import {
+  debugViews,
+  divergingColor,
+  heatColor,
+  readDebugViews,
+} from '../src/nn/resolve/debug-views.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS, SIGMA_MIN } from '../src/core/neural-frame.ts';
 
 const W = 24;

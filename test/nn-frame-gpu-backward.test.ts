@@ -8,29 +8,29 @@ import { createImage, type Image } from '../src/core/image.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
-import { encodeBlendBackward } from '../src/nn/frame/blend-backward.ts';
-import { encodeKpnFilterBackward } from '../src/nn/frame/kpn-filter-backward.ts';
-import { encodeFeaturesBackward } from '../src/nn/frame/features-backward.ts';
+import { encodeBlendBackward } from '../src/nn/backward/blend.ts';
+import { encodeKpnFilterBackward } from '../src/nn/backward/kpn-filter.ts';
+import { encodeFeaturesBackward } from '../src/nn/backward/features.ts';
 import {
   encodeReprojectBackward,
   reprojectBackwardScratchBytes,
-} from '../src/nn/frame/reproject-backward.ts';
-import { createNeuralFrameBackward } from '../src/nn/frame/frame-backward.ts';
-import { createNeuralFrameTargets, encodeNeuralFrame } from '../src/nn/frame/frame-forward.ts';
+} from '../src/nn/backward/reproject.ts';
+import { createNeuralFrameBackward } from '../src/nn/backward/neural-frame.ts';
+import { createNeuralFrameTargets, encodeNeuralFrame } from '../src/nn/resolve/neural-frame.ts';
 import { parameterSpecs } from '../src/core/graph.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { reprojectCpu } from '../src/reference/reproject.ts';
+import { neuralFrameCpu } from '../src/reference/nn/frame.ts';
 import {
   assembleFeaturesBackwardCpu,
   blendBackwardCpu,
   kpnFilterBackwardCpu,
   neuralFrameBackwardCpu,
-  neuralFrameCpu,
   reprojectBackwardCpu,
-} from '../src/reference/nn/frame.ts';
+} from '../src/reference/nn/frame-backward.ts';
 import { paddedSize, FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-frame.ts';
 
 // Not multiples of 8: padding is exercised.

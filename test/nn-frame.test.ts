@@ -13,15 +13,11 @@ import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.t
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { encodeWeights, initWeights } from '../src/nn/weights.ts';
 import { InputError } from '../src/core/errors.ts';
-import { encodeFeatures } from '../src/nn/frame/features.ts';
-import { encodeKpnFilter } from '../src/nn/frame/kpn-filter.ts';
-import { encodeBlend } from '../src/nn/frame/blend.ts';
-import {
-  assembleFeaturesCpu,
-  blendCpu,
-  kpnFilterCpu,
-  neuralCpuResolver,
-} from '../src/reference/nn/frame.ts';
+import { encodeFeatures } from '../src/nn/resolve/features.ts';
+import { encodeKpnFilter } from '../src/nn/resolve/kpn-filter.ts';
+import { encodeBlend } from '../src/nn/resolve/blend.ts';
+import { assembleFeaturesCpu, blendCpu, kpnFilterCpu } from '../src/reference/nn/frame.ts';
+import { neuralCpuResolver } from '../src/reference/nn/neural-resolver.ts';
 import {
   paddedSize,
   RAW_CHANNELS,
@@ -31,7 +27,7 @@ import {
 import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import { createNeuralResolver, loadNeuralModel } from '../src/nn/neural-resolve.ts';
+import { createNeuralResolver, loadNeuralModel } from '../src/nn/resolve/neural-resolver.ts';
 
 // Not multiples of 8: the network input is padded to 24×16.
 const DISPLAY: Size = [22, 13];

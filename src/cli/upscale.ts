@@ -9,8 +9,8 @@ import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
 import type { FrameSource } from '../core/frame.ts';
 import { frameFileName } from '../io/sequence.ts';
-import { createNeuralResolver } from '../nn/neural-resolve.ts';
-import { readDebugViews } from '../nn/debug-views.ts';
+import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
+import { readDebugViews } from '../nn/resolve/debug-views.ts';
 import { createProgress } from './progress.ts';
 
 interface UpscaleOptions {

@@ -1,5 +1,5 @@
 /**
- * The network as data (docs: nn-contract): a JSON-serialisable graph of ops over named tensors,
+ * The network as data: a JSON-serialisable graph of ops over named tensors,
  * shape inference, parameter shapes, and counts (parameters, MACs). Parameter tensors are named
  * `<node>.weight` and `<node>.bias`. Nodes are listed in execution order: a node reads only graph
  * inputs and outputs of earlier nodes.

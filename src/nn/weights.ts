@@ -1,5 +1,5 @@
 /**
- * The `.uplift` weights file (docs: nn-contract) and deterministic initialisation.
+ * The `.uplift` weights file and deterministic initialisation.
  *
  * Layout: 8 bytes magic "UPLIFTNN", u32 format version, u32 header length, the header (UTF-8 JSON,
  * padded with spaces to a multiple of 4 bytes), then the parameter data as little-endian f32 in

@@ -12,13 +12,8 @@ import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts'
 import { tonemapReferenceCpu } from './losses/tonemap-reference.ts';
 import { prepareFrameCpu, type PreparedFrameCpu } from '../reference/prepare.ts';
 import { reprojectCpu } from '../reference/reproject.ts';
-import {
-  neuralFrameBackwardCpu,
-  neuralFrameCpu,
-  reprojectBackwardCpu,
-  type FeatureInputs,
-  type NeuralFrameCpu,
-} from '../reference/nn/frame.ts';
+import { neuralFrameCpu, type FeatureInputs, type NeuralFrameCpu } from '../reference/nn/frame.ts';
+import { neuralFrameBackwardCpu, reprojectBackwardCpu } from '../reference/nn/frame-backward.ts';
 import type { NeuralFrameParams, NeuralModel } from '../core/neural-frame.ts';
 import { frameLossCpu, type LossValues, type LossWeights } from './losses/frame-loss-cpu.ts';
 

@@ -1,6 +1,6 @@
 /**
- * BPTT over a clip entirely on the GPU: h3's reprojection, h7's neural frame (features, filter,
- * blend) and its backward (`createNeuralFrameBackward`), the network (h5's runner, h6's
+ * BPTT over a clip entirely on the GPU: the reprojection, the neural frame (features, filter,
+ * blend) and its backward (`createNeuralFrameBackward`), the network (its runner, its
  * backward) and the frame loss (./losses/frame-loss.ts). One command buffer per clip, one read-back
  * (the loss values). Network activations are not kept per frame: the backward of frame t re-runs
  * the network forward on frame t's stored features. Same clip loss and gradients as the CPU
@@ -9,10 +9,13 @@
 import type { Size } from '../core/quality.ts';
 import { createGpuImage, writeGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
 import { encodeReproject } from '../gpu/passes/reproject.ts';
-import { encodeFeatures } from '../nn/frame/features.ts';
-import { encodeKpnFilter } from '../nn/frame/kpn-filter.ts';
-import { encodeBlend } from '../nn/frame/blend.ts';
-import { createNeuralFrameBackward, type NeuralFrameBackward } from '../nn/frame/frame-backward.ts';
+import { encodeFeatures } from '../nn/resolve/features.ts';
+import { encodeKpnFilter } from '../nn/resolve/kpn-filter.ts';
+import { encodeBlend } from '../nn/resolve/blend.ts';
+import {
+  createNeuralFrameBackward,
+  type NeuralFrameBackward,
+} from '../nn/backward/neural-frame.ts';
 import { encodeGradRoute } from '../nn/backward/accumulate.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../core/neural-frame.ts';
 import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
@@ -85,7 +88,7 @@ export type NetworkObserver = (
   frame: number,
 ) => void;
 
-/** Either clip form: the CPU references' (prepared on the CPU), or h9's sampler's GPU images. */
+/** Either clip form: the CPU references' (prepared on the CPU), or the clip sampler's GPU images. */
 export type TrainerClip = readonly ClipFrameCpu[] | TrainingClip;
 
 function shapeOf(frames: readonly FrameMeta[]): Shape {
@@ -116,7 +119,7 @@ function cpuInput(device: GPUDevice, clip: readonly ClipFrameCpu[]): ClipInput {
 }
 
 /**
- * GPU clip frames (h9's sampler): prepared by h3's prepare pass and the reference tonemapped on
+ * GPU clip frames (the clip sampler): prepared by the prepare pass and the reference tonemapped on
  * the GPU — no read-back, no CPU work per pixel. Frame 0 is a reset (no history before the clip).
  */
 function gpuInput(device: GPUDevice, clip: TrainingClip): ClipInput {

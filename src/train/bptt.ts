@@ -1,6 +1,6 @@
 /**
  * One BPTT training step over a clip with the network on the GPU and the frame around it (feature
- * assembly, filter, blend, reprojection and their backwards) on the CPU references of h3 and h7.
+ * assembly, filter, blend, reprojection and their backwards) on the CPU references of the passes and the neural frame.
  * The network dominates the cost (~tens of thousands of MACs per pixel against ~a hundred for the
  * frame), so this is the fast part on the GPU already; the frame moves to GPU kernels once they
  * exist. Network activations are not kept across frames: the backward of frame t re-runs the
@@ -11,17 +11,19 @@ import { createImage, type Image } from '../core/image.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { reprojectCpu } from '../reference/reproject.ts';
 import {
-  assembleFeaturesBackwardCpu,
   assembleFeaturesCpu,
-  blendBackwardCpu,
   blendCpu,
-  kpnFilterBackwardCpu,
   kpnFilterCpu,
-  reprojectBackwardCpu,
   type FeatureInputs,
   type FilterOutput,
   type Vec4Image,
 } from '../reference/nn/frame.ts';
+import {
+  assembleFeaturesBackwardCpu,
+  blendBackwardCpu,
+  kpnFilterBackwardCpu,
+  reprojectBackwardCpu,
+} from '../reference/nn/frame-backward.ts';
 import { createGpuTensor, writeGpuTensor, type GpuTensor } from '../nn/tensor.ts';
 import { tensorLength, type Tensor } from '../core/tensor.ts';
 import type { ClipFrameCpu, ClipOptions } from './bptt-cpu.ts';

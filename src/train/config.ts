@@ -21,7 +21,7 @@ export const NETWORKS: Record<string, GraphDescription> = { v2: NETWORK_V2, tiny
  */
 export type TrainTask = 'frames' | 'teacher';
 
-/** Where training clips come from (h9's clip sampler, src/train/data/clips.ts). */
+/** Where training clips come from (the clip sampler, src/train/data/clips.ts). */
 export interface ClipDataConfig {
   /**
    * `scenes`: the data engine on the TRAIN split (validation: the VALIDATION split's procedural
@@ -71,7 +71,7 @@ export interface TrainConfig {
   readonly data: ClipDataConfig;
   /**
    * Where the neural frame around the network runs in training (task `frames`): `gpu` (all on the
-   * GPU, one read-back per clip) or `cpu` (h3's / h7's CPU references, network on the GPU).
+   * GPU, one read-back per clip) or `cpu` (the CPU references of the passes and the neural frame, network on the GPU).
    */
   readonly frame: 'gpu' | 'cpu';
   /** Clips per optimizer step, gradients averaged (task `frames`). */

@@ -1,5 +1,5 @@
 /**
- * A network set up for training on the GPU: h5's network runner for the forward (it keeps every
+ * A network set up for training on the GPU: the network runner (src/nn/network.ts) for the forward (it keeps every
  * activation), gradient buffers, the whole-network backward (its buffers allocated per input
  * size, like the runner's) and the Adam state over the runner's parameter buffers.
  */

@@ -178,7 +178,7 @@ function teacherTask(
 }
 
 /**
- * Clips of a run from h9's sampler (`clip(index)` is pure in (seed, index), so resumed runs see
+ * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
  * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
  * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; glTF

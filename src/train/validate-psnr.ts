@@ -9,7 +9,7 @@
 import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { meanPsnr, mse } from '../metrics/psnr.ts';
-import { createNeuralResolver } from '../nn/neural-resolve.ts';
+import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
 import type { NetworkWeights } from '../nn/weights.ts';
 import { readClipFrames, type TrainingClip } from './data/clips.ts';
 

@@ -1,5 +1,5 @@
 /**
- * CPU reference of the backward pass of every network op (docs: /nn-contract; forward in
+ * CPU reference of the backward pass of every network op (forward in
  * ./ops.ts). Plain loops over planar CHW tensors (value (c, y, x) at (c·H + y)·W + x), generic
  * over Float32Array | Float64Array so gradient checks run in float64; results are Float64Array.
  *

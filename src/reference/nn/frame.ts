@@ -1,8 +1,8 @@
 /**
- * CPU reference of the neural frame around the network (DESIGN §5–§6, docs: nn-contract): feature
- * assembly, output activations + oriented-Gaussian filter of the jittered render samples, blend
- * with the reprojected history, and the backward of each step (float64, finite-difference checked
- * in test/nn-frame-backward.test.ts). The GPU twins are in src/nn/frame/.
+ * CPU reference of the neural frame around the network (DESIGN §5–§6): feature assembly, output
+ * activations + oriented-Gaussian filter of the jittered render samples, blend with the
+ * reprojected history. The backward of each step is in ./frame-backward.ts; the GPU twins are in
+ * src/nn/resolve/ (and src/nn/backward/).
  *
  * Images here are vec4 images like the GPU's `GpuImage`: `{ width, height, data }` with 4
  * interleaved channels (a 4-channel `Image` fits). Forward functions are generic over
@@ -49,13 +49,10 @@
  * out = α·h' + (1 − α)·filtered where valid, filtered otherwise. New history = (out, 1), new state
  * = recurrent.
  */
-import type { Image } from '../../core/image.ts';
 import type { Size } from '../../core/quality.ts';
 import { runNetworkCpu } from './network.ts';
-import type { CpuResolver } from '../upscaler.ts';
 import type { Real, Tensor } from '../../core/tensor.ts';
-import { catmullRomWeights, renderPixelOf } from '../common.ts';
-import { networkBackwardCpu } from './backward.ts';
+import { renderPixelOf } from '../common.ts';
 import {
   FEATURE_CHANNELS,
   RAW_CHANNELS,
@@ -114,7 +111,7 @@ function allocLike<T extends Real>(like: T, length: number): T {
   return (like instanceof Float64Array ? new Float64Array(length) : new Float32Array(length)) as T;
 }
 
-function at(image: Vec4Image, x: number, y: number, c: number): number {
+export function at(image: Vec4Image, x: number, y: number, c: number): number {
   const cx = Math.min(Math.max(x, 0), image.width - 1);
   const cy = Math.min(Math.max(y, 0), image.height - 1);
   return image.data[(cy * image.width + cx) * 4 + c]!;
@@ -135,7 +132,7 @@ export function windowStart(x: number, render: number, display: number): number 
 }
 
 /** Whether the history at display pixel `i` is usable. */
-function historyValid(history: Vec4Image, i: number, reset: boolean): boolean {
+export function historyValid(history: Vec4Image, i: number, reset: boolean): boolean {
   return !reset && history.data[i * 4 + 3]! >= 0.5;
 }
 
@@ -228,7 +225,7 @@ function motionLength(motion: Vec4Image, rx: number, ry: number, W: number, H: n
 }
 
 /** History luma l of display pixel i (the feature 5 value; 0 where invalid). */
-function historyLuma(history: Vec4Image, i: number): number {
+export function historyLuma(history: Vec4Image, i: number): number {
   let l = 0;
   for (let c = 0; c < 3; c++) l += LUMA_WEIGHTS[c] * finiteOr0(history.data[i * 4 + c]!);
   return l;
@@ -278,50 +275,6 @@ export function assembleFeaturesCpu<T extends Real>(
   return { channels: FEATURE_CHANNELS, height: Hp, width: Wp, data };
 }
 
-/** Gradients reaching the reprojected history (rgb; a unused) and state, display size, vec4. */
-export interface ReprojectedGrads {
-  readonly history: Float64Array;
-  readonly state: Float64Array;
-}
-
-/** Backward of feature assembly: dLoss/dFeatures → dLoss/d(reprojected history, state). */
-export function assembleFeaturesBackwardCpu(
-  inputs: FeatureInputs,
-  params: NeuralFrameParams,
-  dFeatures: Real,
-): ReprojectedGrads {
-  const { color, history, state } = inputs;
-  const W = history.width;
-  const H = history.height;
-  const [Wp, Hp] = paddedSize([W, H]);
-  const plane = Wp * Hp;
-  const dHistory = new Float64Array(W * H * 4);
-  const dState = new Float64Array(W * H * 4);
-  if (params.reset) return { history: dHistory, state: dState };
-  for (let Y = 0; Y < H; Y++) {
-    const ry = renderPixelOf(Y, color.height, H);
-    for (let X = 0; X < W; X++) {
-      const rx = renderPixelOf(X, color.width, W);
-      const i = Y * W + X;
-      const o = Y * Wp + X;
-      for (let k = 0; k < 4; k++) {
-        if (Number.isFinite(state.data[i * 4 + k]!)) dState[i * 4 + k] = dFeatures[k * plane + o]!;
-      }
-      if (!historyValid(history, i, false)) continue;
-      // Feature 10 = l − clamp(l, lo, hi) moves with l only outside [lo, hi].
-      const l = historyLuma(history, i);
-      const box = neighbourhood(color, rx, ry);
-      const outside = l < box.lumaLo || l > box.lumaHi ? 1 : 0;
-      const dLuma = dFeatures[5 * plane + o]! + outside * dFeatures[10 * plane + o]!;
-      for (let c = 0; c < 3; c++) {
-        if (!Number.isFinite(history.data[i * 4 + c]!)) continue;
-        dHistory[i * 4 + c] = LUMA_WEIGHTS[c] * dLuma;
-      }
-    }
-  }
-  return { history: dHistory, state: dState };
-}
-
 /** One render sample of a pixel's filter window: offset in display pixels, render pixel index. */
 interface WindowSample {
   dx: number;
@@ -330,7 +283,7 @@ interface WindowSample {
 }
 
 /** The in-image samples of display pixel (X, Y)'s 4×4 window. */
-function windowSamples(
+export function windowSamples(
   X: number,
   Y: number,
   render: Size,
@@ -358,14 +311,14 @@ function windowSamples(
   return samples;
 }
 
-function rawAt(raw: Tensor<Real>, X: number, Y: number): number[] {
+export function rawAt(raw: Tensor<Real>, X: number, Y: number): number[] {
   const plane = raw.width * raw.height;
   const o = Y * raw.width + X;
   return Array.from({ length: RAW_CHANNELS }, (_, k) => raw.data[k * plane + o]!);
 }
 
 /** Quadratic forms q = dᵀΣ⁻¹d of the samples, with u and v (rotated offsets). */
-function quadratics(
+export function quadratics(
   samples: WindowSample[],
   k: KernelParams,
 ): { u: number; v: number; q: number }[] {
@@ -424,68 +377,6 @@ export function kpnFilterCpu<T extends Real>(
   };
 }
 
-/**
- * Backward of `kpnFilterCpu` w.r.t. the raw network output: `dFiltered` is dLoss/d(filtered rgb, α)
- * and `dState` dLoss/d(new state), both display-size vec4. The sample colors are inputs of the
- * frame (no gradient is needed for them). `dBetaRaw` (display size, one value per pixel: the blend
- * backward's dLoss/dr8) is copied into raw channel 8, which the filter itself does not read.
- */
-export function kpnFilterBackwardCpu(
-  raw: Tensor<Real>,
-  color: Vec4Image,
-  displaySize: Size,
-  jitter: readonly [number, number],
-  dFiltered: Real,
-  dState: Real,
-  dBetaRaw?: Real,
-): Float64Array {
-  const [W, H] = displaySize;
-  const plane = raw.width * raw.height;
-  const dRaw = new Float64Array(raw.data.length);
-  for (let Y = 0; Y < H; Y++) {
-    for (let X = 0; X < W; X++) {
-      const r = rawAt(raw, X, Y);
-      const k = activateRaw(r);
-      const samples = windowSamples(X, Y, [color.width, color.height], displaySize, jitter);
-      const qs = quadratics(samples, k);
-      const qMin = Math.min(...qs.map((e) => e.q));
-      const weights = qs.map((e) => Math.exp(-0.5 * (e.q - qMin)));
-      const sum = weights.reduce((a, b) => a + b, 0);
-      const o = (Y * W + X) * 4;
-      const out = [0, 1, 2].map(
-        (c) => samples.reduce((a, s, n) => a + weights[n]! * color.data[s.index * 4 + c]!, 0) / sum,
-      );
-      // d out / d q_n = −½ w_n (color_n − out) / sum; q_min cancels in the normalisation.
-      let dSigma1 = 0;
-      let dSigma2 = 0;
-      let dTheta = 0;
-      const inv1 = 1 / (k.sigma1 * k.sigma1);
-      const inv2 = 1 / (k.sigma2 * k.sigma2);
-      samples.forEach((s, n) => {
-        let g = 0;
-        for (let c = 0; c < 3; c++)
-          g += dFiltered[o + c]! * (color.data[s.index * 4 + c]! - out[c]!);
-        const dq = (-0.5 * weights[n]! * g) / sum;
-        const { u, v } = qs[n]!;
-        dSigma1 += (dq * (-2 * u * u * inv1)) / k.sigma1;
-        dSigma2 += (dq * (-2 * v * v * inv2)) / k.sigma2;
-        dTheta += dq * 2 * u * v * (inv1 - inv2);
-      });
-      const p = Y * raw.width + X;
-      dRaw[p] = dSigma1 * sigmoid(r[0]!);
-      dRaw[plane + p] = dSigma2 * sigmoid(r[1]!);
-      dRaw[2 * plane + p] = dTheta;
-      dRaw[3 * plane + p] = dFiltered[o + 3]! * k.alpha * (1 - k.alpha);
-      for (let c = 0; c < 4; c++) {
-        const t = k.recurrent[c]!;
-        dRaw[(4 + c) * plane + p] = dState[o + c]! * (1 - t * t);
-      }
-      if (dBetaRaw) dRaw[8 * plane + p] = dBetaRaw[Y * W + X]!;
-    }
-  }
-  return dRaw;
-}
-
 /** What the blend reads besides the filter output and the history. */
 export interface BlendContext {
   /** Prepared color (render size): the rectification box. */
@@ -496,7 +387,7 @@ export interface BlendContext {
 }
 
 /** Per display pixel: β, and the rectified (clamped) history channel values. */
-function rectify(
+export function rectify(
   history: Vec4Image,
   context: BlendContext,
   X: number,
@@ -547,55 +438,6 @@ export function blendCpu<T extends Real>(
   return { width, height, data: out };
 }
 
-/** Gradients of the blend. */
-export interface BlendGrads {
-  /** dLoss/d(filtered rgb), dLoss/dα in a. */
-  readonly filtered: Float64Array;
-  /** dLoss/d(reprojected history rgb). */
-  readonly history: Float64Array;
-  /** dLoss/d(raw channel 8), one value per display pixel. */
-  readonly betaRaw: Float64Array;
-}
-
-/** Backward of `blendCpu`; `dOut` is dLoss/d(new history rgb) (vec4, a ignored). */
-export function blendBackwardCpu(
-  filtered: Vec4Image,
-  history: Vec4Image,
-  context: BlendContext,
-  dOut: Real,
-): BlendGrads {
-  const { width, height } = filtered;
-  const n = width * height;
-  const dFiltered = new Float64Array(n * 4);
-  const dHistory = new Float64Array(n * 4);
-  const dBetaRaw = new Float64Array(n);
-  for (let Y = 0; Y < height; Y++) {
-    for (let X = 0; X < width; X++) {
-      const i = Y * width + X;
-      const valid = historyValid(history, i, context.reset);
-      const alpha = valid ? filtered.data[i * 4 + 3]! : 0;
-      const r = valid ? rectify(history, context, X, Y) : undefined;
-      let dAlpha = 0;
-      let dBeta = 0;
-      for (let c = 0; c < 3; c++) {
-        const g = dOut[i * 4 + c]!;
-        dFiltered[i * 4 + c] = (1 - alpha) * g;
-        if (!r) continue;
-        dAlpha += g * (r.kept[c]! - filtered.data[i * 4 + c]!);
-        dBeta += alpha * g * (r.h[c]! - r.clamped[c]!);
-        // A non-finite history channel reads as 0 and gets no gradient; the clamp passes the
-        // gradient only inside the box.
-        if (Number.isFinite(history.data[i * 4 + c]!)) {
-          dHistory[i * 4 + c] = alpha * g * (r.beta + (1 - r.beta) * (r.inside[c] ? 1 : 0));
-        }
-      }
-      dFiltered[i * 4 + 3] = dAlpha;
-      if (r) dBetaRaw[i] = dBeta * r.beta * (1 - r.beta);
-    }
-  }
-  return { filtered: dFiltered, history: dHistory, betaRaw: dBetaRaw };
-}
-
 /** The network's forward from features to raw outputs (e.g. a fake-quantized one). */
 export type NetworkForward = (features: Tensor<Real>) => Tensor<Real>;
 
@@ -625,158 +467,4 @@ export function neuralFrameCpu<T extends Real>(
     reset: params.reset,
   });
   return { features, raw, filter, history };
-}
-
-function toImage(image: Vec4Image): Image {
-  return {
-    width: image.width,
-    height: image.height,
-    channels: 4,
-    data: Float32Array.from(image.data),
-  };
-}
-
-/**
- * The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin);
- * `runNetwork` replaces the model's plain CPU forward (bench/int8-activations.ts).
- */
-export function neuralCpuResolver(model: NeuralModel, runNetwork?: NetworkForward): CpuResolver {
-  return {
-    resolve(inputs) {
-      const frame = neuralFrameCpu(
-        model,
-        {
-          color: inputs.prepared.color,
-          motion: inputs.prepared.motion,
-          history: inputs.reprojected.history,
-          state: inputs.reprojected.state,
-        },
-        inputs,
-        runNetwork,
-      );
-      return { history: toImage(frame.history), state: toImage(frame.filter.state) };
-    },
-  };
-}
-
-/** Gradients reaching the previous frame's history (rgb) and state through the reprojection. */
-export interface PreviousGrads {
-  readonly history: Float64Array;
-  readonly state: Float64Array;
-}
-
-/**
- * Backward of h3's reproject pass (src/reference/reproject.ts) w.r.t. the previous history rgb and
- * state, for fixed motion: the transpose of its sampling. Catmull-Rom taps get w_x·w_y of the
- * gradient; where the clamp to the four nearest taps' range was active, the whole gradient goes to
- * the clamping tap. Clamp-to-edge addresses fold onto the edge pixels. Invalid pixels pass none.
- */
-export function reprojectBackwardCpu(
-  motion: Vec4Image,
-  previousHistory: Vec4Image,
-  reset: boolean,
-  dHistory: Real,
-  dState: Real,
-): PreviousGrads {
-  const { width, height } = previousHistory;
-  const gHistory = new Float64Array(width * height * 4);
-  const gState = new Float64Array(width * height * 4);
-  if (reset) return { history: gHistory, state: gState };
-  const index = (x: number, y: number) =>
-    Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1);
-  for (let y = 0; y < height; y++) {
-    const ry = renderPixelOf(y, motion.height, height);
-    for (let x = 0; x < width; x++) {
-      const rx = renderPixelOf(x, motion.width, width);
-      const u = (x + 0.5) / width + at(motion, rx, ry, 0);
-      const v = (y + 0.5) / height + at(motion, rx, ry, 1);
-      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
-      const o = (y * width + x) * 4;
-      const hx = u * width - 0.5;
-      const hy = v * height - 0.5;
-      const x0 = Math.floor(hx);
-      const y0 = Math.floor(hy);
-      const fx = hx - x0;
-      const fy = hy - y0;
-      const wx = catmullRomWeights(fx);
-      const wy = catmullRomWeights(fy);
-      const nearest = [index(x0, y0), index(x0 + 1, y0), index(x0, y0 + 1), index(x0 + 1, y0 + 1)];
-      for (let c = 0; c < 3; c++) {
-        const g = dHistory[o + c]!;
-        let sum = 0;
-        for (let j = 0; j < 4; j++) {
-          for (let i = 0; i < 4; i++) {
-            sum += wx[i]! * wy[j]! * previousHistory.data[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]!;
-          }
-        }
-        const values = nearest.map((n) => previousHistory.data[n * 4 + c]!);
-        const lo = Math.min(...values);
-        const hi = Math.max(...values);
-        if (sum < lo || sum > hi) {
-          gHistory[nearest[values.indexOf(sum < lo ? lo : hi)]! * 4 + c]! += g;
-          continue;
-        }
-        for (let j = 0; j < 4; j++) {
-          for (let i = 0; i < 4; i++) {
-            gHistory[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]! += wx[i]! * wy[j]! * g;
-          }
-        }
-      }
-      const bilinear = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
-      for (let c = 0; c < 4; c++) {
-        for (let n = 0; n < 4; n++) gState[nearest[n]! * 4 + c]! += bilinear[n]! * dState[o + c]!;
-      }
-    }
-  }
-  return { history: gHistory, state: gState };
-}
-
-/** Gradients of one neural frame. */
-export interface NeuralFrameGrads {
-  /** dLoss/d(parameter) by name. */
-  readonly parameters: Map<string, Float64Array>;
-  /** dLoss/d(reprojected history rgb, state) (vec4, display size). */
-  readonly reprojected: ReprojectedGrads;
-}
-
-/**
- * Backward of `neuralFrameCpu` (f64): from dLoss/d(new history rgb) and dLoss/d(new state) (vec4,
- * display size) to the parameters and the reprojected history and state (which
- * `reprojectBackwardCpu` carries on to the previous frame).
- */
-export function neuralFrameBackwardCpu(
-  model: NeuralModel,
-  inputs: FeatureInputs,
-  params: NeuralFrameParams,
-  frame: NeuralFrameCpu<Real>,
-  dHistoryOut: Real,
-  dStateOut: Real,
-): NeuralFrameGrads {
-  const size: Size = [inputs.history.width, inputs.history.height];
-  const blend = blendBackwardCpu(
-    frame.filter.filtered,
-    inputs.history,
-    { color: inputs.color, raw: frame.raw, reset: params.reset },
-    dHistoryOut,
-  );
-  const dRaw = kpnFilterBackwardCpu(
-    frame.raw,
-    inputs.color,
-    size,
-    params.jitter,
-    blend.filtered,
-    dStateOut,
-    blend.betaRaw,
-  );
-  const activations = runNetworkCpu(model.graph, model.parameters, frame.features).tensors;
-  const network = networkBackwardCpu(
-    model.graph,
-    model.parameters,
-    activations,
-    new Map([[model.graph.outputs[0]!, dRaw]]),
-  );
-  const dFeatures = network.inputs.get(model.graph.inputs[0]!.name)!;
-  const features = assembleFeaturesBackwardCpu(inputs, params, dFeatures);
-  for (let i = 0; i < blend.history.length; i++) features.history[i]! += blend.history[i]!;
-  return { parameters: network.params, reprojected: features };
 }

@@ -1,5 +1,5 @@
 /**
- * CPU reference of the forward of every network op (docs: nn-contract) — the oracle for the GPU
+ * CPU reference of the forward of every network op — the oracle for the GPU
  * kernels in src/nn/ops/. Plain loops over planar CHW tensors, generic over Float32Array and
  * Float64Array: the output has the input's array type, sums are taken in float64 (JS numbers).
  */

@@ -1,19 +1,19 @@
 /**
- * Backward of one whole neural frame on the GPU: blend → activations + filter → network (h6's
- * `createNetworkBackward`) → features → (optionally) the reprojection into the previous frame.
+ * Backward of one whole neural frame on the GPU: blend → activations + filter → network
+ * (`createNetworkBackward`) → features → (optionally) the reprojection into the previous frame.
  * Gradient buffers are allocated once per display size. CPU twin: `neuralFrameBackwardCpu` and
- * `reprojectBackwardCpu` in src/reference/nn/frame.ts.
+ * `reprojectBackwardCpu` in src/reference/nn/frame-backward.ts.
  */
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import type { GraphDescription } from '../../core/graph.ts';
-import { createNetworkBackward, type NetworkBackward } from '../backward/network.ts';
+import { createNetworkBackward, type NetworkBackward } from './network.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
-import { encodeBlendBackward } from './blend-backward.ts';
-import { encodeKpnFilterBackward } from './kpn-filter-backward.ts';
-import { encodeFeaturesBackward, type ReprojectedGradTargets } from './features-backward.ts';
-import { encodeReprojectBackward, reprojectBackwardScratchBytes } from './reproject-backward.ts';
+import { encodeBlendBackward } from './blend.ts';
+import { encodeKpnFilterBackward } from './kpn-filter.ts';
+import { encodeFeaturesBackward, type ReprojectedGradTargets } from './features.ts';
+import { encodeReprojectBackward, reprojectBackwardScratchBytes } from './reproject.ts';
 
 /** What the frame's forward produced and read, and the upstream gradients. */
 export interface NeuralFrameBackwardArgs {

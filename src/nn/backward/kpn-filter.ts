@@ -1,15 +1,15 @@
 /**
  * Backward of the activations + KPN filter (display resolution, one thread per padded pixel):
  * from dLoss/d(filtered rgb, α) and dLoss/d(new state) to dLoss/d(raw network output), with the
- * blend's dLoss/d(raw β) copied into channel 8; padding gets 0. A per-pixel gather, deterministic. CPU reference: `kpnFilterBackwardCpu` in
- * src/reference/nn/frame.ts.
+ * blend's dLoss/d(raw β) copied into channel 8; padding gets 0. A per-pixel gather, deterministic.
+ * CPU reference: `kpnFilterBackwardCpu` in src/reference/nn/frame-backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE } from '../../gpu/passes/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Size } from '../../core/quality.ts';
-import { WGSL_KPN, checkRawShape, kpnUniforms } from './kpn-filter.ts';
+import { WGSL_KPN, checkRawShape, kpnUniforms } from '../resolve/kpn-filter.ts';
 
 const code = /* wgsl */ `
 ${WGSL_KPN}

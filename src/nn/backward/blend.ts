@@ -1,12 +1,12 @@
 /**
  * Backward of the blend (display resolution): from dLoss/d(new history rgb) to dLoss/d(filtered
  * rgb, α in a), dLoss/d(reprojected history rgb) and dLoss/d(raw β channel). CPU reference:
- * `blendBackwardCpu` in src/reference/nn/frame.ts.
+ * `blendBackwardCpu` in src/reference/nn/frame-backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE } from '../../gpu/passes/wgsl.ts';
-import { WGSL_BLEND, blendBindings, type BlendGpuContext } from './blend.ts';
+import { WGSL_BLEND, blendBindings, type BlendGpuContext } from '../resolve/blend.ts';
 
 const code = /* wgsl */ `
 ${WGSL_BLEND}

@@ -4,20 +4,20 @@
  * history and recurrent state. Implements the frame API's `Resolver` (src/upscaler.ts loads this
  * module for method 'neural'). CPU twin: `neuralCpuResolver` in src/reference/nn/frame.ts.
  */
-import { InputError } from '../core/errors.ts';
-import type { Size } from '../core/quality.ts';
-import type { GpuImage } from '../gpu/gpu-image.ts';
-import type { Resolver, ResolveInputs } from '../gpu/resolver.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../core/neural-frame.ts';
+import { InputError } from '../../core/errors.ts';
+import type { Size } from '../../core/quality.ts';
+import type { GpuImage } from '../../gpu/gpu-image.ts';
+import type { Resolver, ResolveInputs } from '../../gpu/resolver.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../../core/neural-frame.ts';
 import {
   createNeuralFrameTargets,
   encodeNeuralFrame,
   type NeuralFrameTargets,
-} from './frame/frame-forward.ts';
-import { inferShapes } from '../core/graph.ts';
-import { createNetwork } from './network.ts';
-import type { GpuTensor, TensorDtype } from './tensor.ts';
-import { loadWeights, type NetworkWeights } from './weights.ts';
+} from './neural-frame.ts';
+import { inferShapes } from '../../core/graph.ts';
+import { createNetwork } from '../network.ts';
+import type { GpuTensor, TensorDtype } from '../tensor.ts';
+import { loadWeights, type NetworkWeights } from '../weights.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
 export type NeuralModelSource = string | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;

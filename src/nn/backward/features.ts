@@ -2,14 +2,14 @@
  * Backward of feature assembly (display resolution): from dLoss/d(features) to dLoss/d(reprojected
  * state) and dLoss/d(reprojected history rgb), adding the blend's history gradient so the result
  * is the frame's whole gradient w.r.t. the reprojected images. CPU reference:
- * `assembleFeaturesBackwardCpu` in src/reference/nn/frame.ts.
+ * `assembleFeaturesBackwardCpu` in src/reference/nn/frame-backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, LUMA_WEIGHTS, paddedSize } from '../../core/neural-frame.ts';
-import { WGSL_FRAME } from './wgsl.ts';
+import { WGSL_FRAME } from '../resolve/wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params {

@@ -1,5 +1,5 @@
 /**
- * Debug views of the neural frame (issue 4 item 5): what the network decided, per pixel, as
+ * Debug views of the neural frame: what the network decided, per pixel, as
  * images a person can look at. All views are display size, 3 channels, sRGB-encoded values in
  * 0..1, ready for `encodePng` / `writePng` (src/io/png.ts):
  *
@@ -11,14 +11,14 @@
  * - `recurrent0`..`recurrent3`: the 4 recurrent channels (blue −1, black 0, orange +1);
  * - `disocclusion`: the disocclusion cue fed to the network (gray, white = history not trusted).
  */
-import { createImage, type Image } from '../core/image.ts';
-import { linearToSrgb } from '../core/tonemap.ts';
-import { readGpuImage } from '../gpu/gpu-image.ts';
-import { activateRaw, type Vec4Image } from '../reference/nn/frame.ts';
-import { RAW_CHANNELS } from '../core/neural-frame.ts';
-import type { NeuralResolver } from './neural-resolve.ts';
-import { readGpuTensor } from './tensor.ts';
-import type { Tensor, Real } from '../core/tensor.ts';
+import { createImage, type Image } from '../../core/image.ts';
+import { linearToSrgb } from '../../core/tonemap.ts';
+import { readGpuImage } from '../../gpu/gpu-image.ts';
+import { activateRaw, type Vec4Image } from '../../reference/nn/frame.ts';
+import { RAW_CHANNELS } from '../../core/neural-frame.ts';
+import type { NeuralResolver } from './neural-resolver.ts';
+import { readGpuTensor } from '../tensor.ts';
+import type { Tensor, Real } from '../../core/tensor.ts';
 
 /** What the views are drawn from (one frame). */
 export interface DebugViewInputs {

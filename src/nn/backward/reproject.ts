@@ -1,17 +1,17 @@
 /**
- * Backward of h3's reproject pass (src/gpu/passes/reproject.ts) w.r.t. the previous history rgb
+ * Backward of the reproject pass (src/gpu/passes/reproject.ts) w.r.t. the previous history rgb
  * and state, for fixed motion: the transpose of its Catmull-Rom (clamp-aware) and bilinear
  * sampling. Motion can send any display pixel anywhere, so this is a scatter; to stay
  * deterministic it accumulates in 64-bit fixed point (32 integer bits, 32 fraction bits) with two
  * u32 atomics per value and an exact carry — integer addition is associative, so every run gives
  * the same bits whatever the thread order. Range ±2³¹, resolution 2⁻³²; each contribution is
  * rounded to that grid (f32 values keep their 24 significant bits down to 2⁻³²).
- * CPU reference: `reprojectBackwardCpu` in src/reference/nn/frame.ts.
+ * CPU reference: `reprojectBackwardCpu` in src/reference/nn/frame-backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
-import type { ReprojectedGradTargets } from './features-backward.ts';
+import type { ReprojectedGradTargets } from './features.ts';
 
 /** Accumulated values per previous pixel: 3 history channels, 4 state channels. */
 const SLOTS = 7;
