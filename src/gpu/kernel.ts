@@ -1,23 +1,38 @@
 /**
- * A compute kernel: WGSL source compiled once per device, then dispatched with storage buffers and
- * a small uniform block. Sizes travel in uniforms so one pipeline serves every image size.
+ * The kernel runtime every GPU pass and op uses: WGSL compiled once per device, then dispatched
+ * with storage buffers and a small uniform block (declared by name in ./uniforms.ts). Sizes travel
+ * in uniforms so one pipeline serves every image size. Two ways to dispatch, one binding rule:
+ * `dispatch` builds the bind group as it records (passes that run once per frame), `prepare`
+ * builds it once and only encodes afterwards (the network's nodes, run many times per size).
  */
+import { createStorageBuffer } from './resources.ts';
 
 export interface KernelSpec {
   /** Shown in errors and GPU timings. */
   readonly label: string;
-  /** WGSL with `@group(0)` bindings: 0 = uniform block (if `uniformBytes` > 0), then buffers in order. */
+  /** WGSL with `@group(0)` bindings: 0 = uniform block (if any), then buffers in order. */
   readonly code: string;
   /** Entry point (default `main`). */
   readonly entryPoint?: string;
+}
+
+/**
+ * One dispatch with its bind group and uniforms built ahead of time: the network prepares every
+ * node once per size and then only encodes, so a frame creates no buffers or bind groups.
+ */
+export interface PreparedDispatch {
+  readonly label: string;
+  encode(pass: GPUComputePassEncoder): void;
+  /** Frees the uniform buffer(s); the dispatch must not be encoded afterwards. */
+  destroy(): void;
 }
 
 export interface Kernel {
   readonly label: string;
   readonly pipeline: GPUComputePipeline;
   /**
-   * Records one dispatch. `uniforms` (if any) is written to a fresh uniform buffer; `buffers`
-   * bind to @binding(1..n) (or 0..n-1 without uniforms), in order.
+   * Records one dispatch. `uniforms` (if any) comes from a uniform buffer shared by every dispatch
+   * with the same bytes; `buffers` bind to @binding(1..n) (or 0..n-1 without uniforms), in order.
    */
   dispatch(
     pass: GPUComputePassEncoder,
@@ -25,6 +40,15 @@ export interface Kernel {
     buffers: GPUBuffer[],
     uniforms?: ArrayBuffer | ArrayBufferView,
   ): void;
+  /**
+   * Builds a dispatch to encode later, with its own uniform buffer at @binding(0): `buffers[i]`
+   * binds to @binding(i + 1); undefined entries (optional tensors not used) bind nothing.
+   */
+  prepare(
+    workgroups: [number, number, number],
+    buffers: readonly (GPUBuffer | undefined)[],
+    uniforms: ArrayBuffer,
+  ): PreparedDispatch;
 }
 
 const cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
@@ -46,24 +70,42 @@ export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
     perDevice.set(key, pipeline);
   }
   const compiled = pipeline;
+  const bindGroup = (resources: readonly (GPUBuffer | undefined)[]) =>
+    device.createBindGroup({
+      label: spec.label,
+      layout: compiled.getBindGroupLayout(0),
+      entries: resources.flatMap((buffer, binding) =>
+        buffer ? [{ binding, resource: { buffer } }] : [],
+      ),
+    });
   return {
     label: spec.label,
     pipeline: compiled,
     dispatch(pass, workgroups, buffers, uniforms) {
-      const entries: GPUBindGroupEntry[] = [];
-      let binding = 0;
-      if (uniforms) {
-        entries.push({ binding: binding++, resource: { buffer: uniformBuffer(device, uniforms) } });
-      }
-      for (const buffer of buffers) entries.push({ binding: binding++, resource: { buffer } });
-      const group = device.createBindGroup({
-        label: spec.label,
-        layout: compiled.getBindGroupLayout(0),
-        entries,
-      });
+      const group = bindGroup(uniforms ? [uniformBuffer(device, uniforms), ...buffers] : buffers);
       pass.setPipeline(compiled);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    },
+    prepare(workgroups, buffers, uniforms) {
+      const padded = new Uint32Array(Math.max(4, Math.ceil(uniforms.byteLength / 16) * 4));
+      padded.set(new Uint32Array(uniforms));
+      const ubo = createStorageBuffer(
+        device,
+        padded,
+        GPUBufferUsage.UNIFORM,
+        `${spec.label} uniforms`,
+      );
+      const group = bindGroup([ubo, ...buffers]);
+      return {
+        label: spec.label,
+        encode(pass) {
+          pass.setPipeline(compiled);
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(...workgroups);
+        },
+        destroy: () => ubo.destroy(),
+      };
     },
   };
 }
@@ -105,4 +147,42 @@ function uniformBuffer(device: GPUDevice, uniforms: ArrayBuffer | ArrayBufferVie
 /** Workgroup count covering `n` items with groups of `size`. */
 export function groupsFor(n: number, size: number): number {
   return Math.max(1, Math.ceil(n / size));
+}
+
+/** Threads per workgroup of the elementwise ops. */
+export const FLAT_GROUP = 256;
+/** Most workgroups per dispatch dimension (WebGPU's default limit). */
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/**
+ * Dispatch size covering `count` elements with FLAT_GROUP threads each, folded into 2-D when one
+ * dimension would exceed the limit; WGSL recovers the index with `flatIndex`.
+ */
+export function flatDispatch(count: number): [number, number, number] {
+  const groups = groupsFor(count, FLAT_GROUP);
+  const x = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
+  return [x, Math.ceil(groups / x), 1];
+}
+
+/** WGSL `flatIndex(wg, count, lid)`: the element index of a thread under `flatDispatch`. */
+export const WGSL_FLAT_INDEX = /* wgsl */ `
+fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {
+  return (wg.y * groups.x + wg.x) * ${FLAT_GROUP}u + lid;
+}
+`;
+
+/**
+ * The entry point of an elementwise kernel: one thread per element under `flatDispatch`, `body`
+ * run with `i` bound for every i < `count` (a WGSL expression, e.g. `u.count`).
+ */
+export function wgslElementwiseMain(count: string, body: string): string {
+  return /* wgsl */ `${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
+  if (i >= ${count}) { return; }
+${body}
+}
+`;
 }

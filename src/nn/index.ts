@@ -12,7 +12,8 @@ export { down2x2, down2x2Kernel, prepareDown2x2 } from './ops/down2x2.ts';
 export { up2x2, up2x2Kernel, prepareUp2x2 } from './ops/up2x2.ts';
 export { add, addKernel, prepareAdd, type AddArgs } from './ops/add.ts';
 export { concat, concatKernel, prepareConcat, type ConcatArgs } from './ops/concat.ts';
-export type { WeightedOpArgs, NnOpKernel, PreparedDispatch } from './ops/common.ts';
+export type { WeightedOpArgs, NnOpKernel } from './ops/common.ts';
+export type { PreparedDispatch } from '../gpu/kernel.ts';
 export {
   activate,
   addCpu,

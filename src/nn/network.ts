@@ -18,7 +18,8 @@ import {
   shapesFor,
 } from '../core/graph.ts';
 import { prepareAdd } from './ops/add.ts';
-import type { PreparedDispatch, WeightedOpArgs } from './ops/common.ts';
+import type { WeightedOpArgs } from './ops/common.ts';
+import type { PreparedDispatch } from '../gpu/kernel.ts';
 import { prepareConcat } from './ops/concat.ts';
 import { prepareConv1x1 } from './ops/conv1x1.ts';
 import { prepareConv3x3 } from './ops/conv3x3.ts';

@@ -3,10 +3,9 @@
  * tensors; deterministic order), and the Adam kernel reads it to clip in-shader, so a training
  * step never waits on a read-back. CPU reference, schedule and math: ./adam-cpu.ts.
  */
-import { createKernel } from '../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../nn/ops/common.ts';
+import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../gpu/kernel.ts';
 import { readBuffer } from '../gpu/resources.ts';
-import { f32, packUniforms, u32 } from '../gpu/passes/wgsl.ts';
+import { f32, packUniforms, u32 } from '../gpu/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from './reduce.ts';
 import type { AdamConfig } from './adam-cpu.ts';
 

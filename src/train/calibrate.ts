@@ -5,9 +5,8 @@
  * matches the float order) and read back once. CPU reference: a plain max of |x|
  * (calibrateActivationScales in src/nn/quantize.ts does it for CPU forwards).
  */
-import { createKernel } from '../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../nn/ops/common.ts';
-import { packUniforms, u32 } from '../gpu/passes/wgsl.ts';
+import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../gpu/kernel.ts';
+import { packUniforms, u32 } from '../gpu/wgsl.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { dtypeOf, type GpuTensor } from '../nn/tensor.ts';
 import { tensorLength } from '../core/tensor.ts';

@@ -5,7 +5,7 @@
  * values and the global gradient norm; the results stay on the GPU until someone reads them.
  */
 import { createKernel } from '../gpu/kernel.ts';
-import { packUniforms, u32 } from '../gpu/passes/wgsl.ts';
+import { packUniforms, u32 } from '../gpu/wgsl.ts';
 
 /** Threads per workgroup, and the most first-stage workgroups (= scratch floats needed). */
 export const REDUCE_WIDTH = 256;

@@ -5,7 +5,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params {

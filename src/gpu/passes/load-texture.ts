@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, packUniforms, u32 } from './wgsl.ts';
+import { TILE, packUniforms, u32 } from '../wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params { width: u32, height: u32 }

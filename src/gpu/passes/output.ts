@@ -6,7 +6,7 @@
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { MAX_TONEMAPPED, rcasScale } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params { width: u32, height: u32, sharpen: u32, rcasScale: f32, exposure: f32 }

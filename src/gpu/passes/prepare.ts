@@ -12,7 +12,7 @@ import {
   MAX_MOTION,
   type PrepareParams,
 } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
 
 /** The prepared frame on the GPU (render resolution). */
 export interface PreparedFrame {

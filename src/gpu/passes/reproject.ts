@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from './wgsl.ts';
+import { TILE, WGSL_COMMON, packUniforms, u32 } from '../wgsl.ts';
 
 /** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
 export interface Reprojected {

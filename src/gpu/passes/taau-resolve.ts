@@ -10,7 +10,7 @@ import type { PreparedFrame } from './prepare.ts';
 import type { Reprojected } from './reproject.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../core/taau-settings.ts';
 import { INSIDE, MAX_TONEMAPPED } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from './wgsl.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params {

@@ -4,9 +4,8 @@
  * gradient) `count` values from `source[sourceOffset…]` to `target`. CPU: addBackwardCpu,
  * concatBackwardCpu.
  */
-import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../ops/common.ts';
-import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../gpu/kernel.ts';
+import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params { count: u32, sourceOffset: u32, accumulate: u32 }

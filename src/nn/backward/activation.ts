@@ -3,9 +3,8 @@
  * op's output (relu and leaky keep it). Turns dY into the dZ every linear backward starts from.
  * CPU: activationBackwardCpu.
  */
-import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../ops/common.ts';
-import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../gpu/kernel.ts';
+import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { LEAKY_SLOPE, type Activation } from '../../core/graph.ts';
 
 const code = /* wgsl */ `

@@ -5,7 +5,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE } from '../../gpu/passes/wgsl.ts';
+import { TILE } from '../../gpu/wgsl.ts';
 import { WGSL_BLEND, blendBindings, type BlendGpuContext } from '../resolve/blend.ts';
 
 const code = /* wgsl */ `

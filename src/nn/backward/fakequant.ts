@@ -3,9 +3,8 @@
  * where the grid clamped x (rounding itself is passed through as the identity). CPU:
  * fakeQuantBackwardCpu in src/reference/nn/backward.ts.
  */
-import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../ops/common.ts';
-import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../gpu/kernel.ts';
+import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { quantMax } from '../../core/graph.ts';
 
 const code = /* wgsl */ `

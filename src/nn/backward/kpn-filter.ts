@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE } from '../../gpu/passes/wgsl.ts';
+import { TILE } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Size } from '../../core/quality.ts';
 import { WGSL_KPN, checkRawShape, kpnUniforms } from '../resolve/kpn-filter.ts';

@@ -13,7 +13,7 @@
  * The CPU references are in src/reference/nn/backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 
 const GROUP = 64;
 const TILE = 8;

@@ -10,7 +10,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { ReprojectedGradTargets } from './features.ts';
 
 /** Accumulated values per previous pixel: 3 history channels, 4 state channels. */

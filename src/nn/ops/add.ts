@@ -2,21 +2,23 @@
  * add forward: elementwise a + b of two tensors of one shape, fused activation (skip connections
  * and residual blocks). CPU reference: addCpu in src/reference/nn/ops.ts.
  */
-import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { Activation } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
 import {
-  FLAT_GROUP,
   WGSL_ACTIVATE,
-  WGSL_FLAT_INDEX,
   activationCode,
-  flatDispatch,
-  prepareDispatch,
+  prepareOp,
   wgslEnables,
   type NnOpKernel,
-  type PreparedDispatch,
 } from './common.ts';
+import {
+  FLAT_GROUP,
+  WGSL_FLAT_INDEX,
+  flatDispatch,
+  type PreparedDispatch,
+} from '../../gpu/kernel.ts';
 
 const code = ([
   a,
@@ -63,7 +65,7 @@ export function prepareAdd(device: GPUDevice, args: AddArgs): PreparedDispatch {
     );
   }
   const uniforms = packUniforms([u32(tensorLength(a)), u32(activationCode(args.activation))]);
-  return prepareDispatch(
+  return prepareOp(
     device,
     addKernel,
     [a, b, output],

@@ -3,9 +3,8 @@
  * label, the WGSL source, the dispatch size), the fused activation, and the bindings and argument
  * checks of the ops with weights. Each op lives in its own file beside its WGSL.
  */
-import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import { createStorageBuffer } from '../../gpu/resources.ts';
-import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { createKernel, groupsFor, type PreparedDispatch } from '../../gpu/kernel.ts';
+import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../core/graph.ts';
 import { dtypeOf, type GpuTensor, type TensorDtype } from '../tensor.ts';
 import { shapeString, sameShape, type TensorShape } from '../../core/tensor.ts';
@@ -24,22 +23,11 @@ export interface NnOpKernel {
 }
 
 /**
- * One dispatch with its bind group and uniforms built ahead of time: the network prepares every
- * node once per size and then only encodes, so a frame creates no buffers or bind groups.
+ * Prepares one dispatch of an op: its pipeline (cached per device; the WGSL specialised to the
+ * element types of `tensors`), uniform buffer and bind group. `buffers[i]` binds to
+ * @binding(i + 1); undefined entries (optional tensors not used) bind nothing.
  */
-export interface PreparedDispatch {
-  readonly label: string;
-  encode(pass: GPUComputePassEncoder): void;
-  /** Frees the uniform buffer(s); the dispatch must not be encoded afterwards. */
-  destroy(): void;
-}
-
-/**
- * Builds the pipeline (cached per device; its WGSL specialised to the element types of `tensors`),
- * uniform buffer and bind group of one dispatch. `buffers[i]` binds to @binding(i + 1); undefined
- * entries (optional tensors not used) bind nothing.
- */
-export function prepareDispatch(
+export function prepareOp(
   device: GPUDevice,
   kernel: NnOpKernel,
   tensors: readonly (GpuTensor | undefined)[],
@@ -48,34 +36,10 @@ export function prepareDispatch(
   uniforms: ArrayBuffer,
 ): PreparedDispatch {
   const dtypes = tensors.map((t) => (t ? dtypeOf(t) : undefined));
-  const { pipeline } = createKernel(device, {
+  return createKernel(device, {
     label: `${kernel.label} ${dtypes.map((d) => d ?? '-').join(' ')}`,
     code: kernel.getShaderSource(dtypes),
-  });
-  const padded = new Uint32Array(Math.max(4, Math.ceil(uniforms.byteLength / 16) * 4));
-  padded.set(new Uint32Array(uniforms));
-  const uniformBuffer = createStorageBuffer(
-    device,
-    padded,
-    GPUBufferUsage.UNIFORM,
-    `${kernel.label} uniforms`,
-  );
-  const group = device.createBindGroup({
-    label: kernel.label,
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [uniformBuffer, ...buffers].flatMap((buffer, binding) =>
-      buffer ? [{ binding, resource: { buffer } }] : [],
-    ),
-  });
-  return {
-    label: kernel.label,
-    encode(pass) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(...workgroups);
-    },
-    destroy: () => uniformBuffer.destroy(),
-  };
+  }).prepare(workgroups, buffers, uniforms);
 }
 
 /** Uniform code of an activation (the index in ACTIVATIONS, as `activate` in WGSL expects). */
@@ -171,28 +135,6 @@ export function pixelBlockDispatch(output: TensorShape): [number, number, number
   ];
 }
 
-/** Threads per workgroup of the elementwise ops. */
-export const FLAT_GROUP = 256;
-/** Most workgroups per dispatch dimension (WebGPU's default limit). */
-const MAX_GROUPS_PER_DIMENSION = 65535;
-
-/**
- * Dispatch size covering `count` elements with FLAT_GROUP threads each, folded into 2-D when one
- * dimension would exceed the limit; WGSL recovers the index with `flatIndex`.
- */
-export function flatDispatch(count: number): [number, number, number] {
-  const groups = groupsFor(count, FLAT_GROUP);
-  const x = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
-  return [x, Math.ceil(groups / x), 1];
-}
-
-/** WGSL `flatIndex(wg, count, lid)`: the element index of a thread under `flatDispatch`. */
-export const WGSL_FLAT_INDEX = /* wgsl */ `
-fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {
-  return (wg.y * groups.x + wg.x) * ${FLAT_GROUP}u + lid;
-}
-`;
-
 /** Arguments of a weighted op (conv3x3, conv1x1, down2x2, up2x2). */
 export interface WeightedOpArgs {
   readonly input: GpuTensor;
@@ -273,5 +215,5 @@ export function prepareWeighted(
     input2?.buffer,
     residual?.buffer,
   ];
-  return prepareDispatch(device, kernel, tensors, kernel.dispatchSize(output), buffers, uniforms);
+  return prepareOp(device, kernel, tensors, kernel.dispatchSize(output), buffers, uniforms);
 }

@@ -3,21 +3,23 @@
  * Planar CHW makes each input one contiguous block of the output: one dispatch per input copies it
  * at its offset. CPU reference: concatCpu in src/reference/nn/ops.ts.
  */
-import { packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { Activation } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { shapeString, tensorLength } from '../../core/tensor.ts';
 import {
-  FLAT_GROUP,
   WGSL_ACTIVATE,
-  WGSL_FLAT_INDEX,
   activationCode,
-  flatDispatch,
-  prepareDispatch,
+  prepareOp,
   wgslEnables,
   type NnOpKernel,
-  type PreparedDispatch,
 } from './common.ts';
+import {
+  FLAT_GROUP,
+  WGSL_FLAT_INDEX,
+  flatDispatch,
+  type PreparedDispatch,
+} from '../../gpu/kernel.ts';
 
 const code = ([
   source,
@@ -69,7 +71,7 @@ export function prepareConcat(device: GPUDevice, args: ConcatArgs): PreparedDisp
     const uniforms = packUniforms([u32(count), u32(offset), u32(activationCode(args.activation))]);
     offset += count;
     const size = concatKernel.dispatchSize(part);
-    return prepareDispatch(
+    return prepareOp(
       device,
       concatKernel,
       [part, output],

@@ -2,12 +2,11 @@
  * conv1x1 forward (weight [Cout][Cin][1][1], bias [Cout], fused activation). CPU reference:
  * conv1x1Cpu in src/reference/nn/ops.ts.
  */
-import { groupsFor } from '../../gpu/kernel.ts';
+import { groupsFor, type PreparedDispatch } from '../../gpu/kernel.ts';
 import {
   wgslWeighted,
   prepareWeighted,
   weightedInput,
-  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';

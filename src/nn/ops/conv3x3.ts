@@ -2,13 +2,12 @@
  * conv3x3 forward (stride 1, zero padding 1, weight [Cout][Cin][3][3], bias [Cout], fused
  * activation). CPU reference: conv3x3Cpu in src/reference/nn/ops.ts.
  */
-import { groupsFor } from '../../gpu/kernel.ts';
+import { groupsFor, type PreparedDispatch } from '../../gpu/kernel.ts';
 import {
   wgslWeighted,
   PIXEL_TILE,
   prepareWeighted,
   weightedInput,
-  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';

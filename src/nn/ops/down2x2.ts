@@ -7,10 +7,10 @@ import {
   pixelBlockDispatch,
   prepareWeighted,
   weightedInput,
-  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
+import type { PreparedDispatch } from '../../gpu/kernel.ts';
 import type { TensorDtype } from '../tensor.ts';
 import { shapeString } from '../../core/tensor.ts';
 

@@ -3,19 +3,17 @@
  * kernel would read the tensor (quantization-aware training, INT8 simulation). Half rounds up, as
  * the CPU reference: fakeQuantCpu in src/reference/nn/ops.ts.
  */
-import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { quantMax } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
+import { prepareOp, wgslEnables, type NnOpKernel } from './common.ts';
 import {
   FLAT_GROUP,
   WGSL_FLAT_INDEX,
   flatDispatch,
-  prepareDispatch,
-  wgslEnables,
-  type NnOpKernel,
   type PreparedDispatch,
-} from './common.ts';
+} from '../../gpu/kernel.ts';
 
 /** WGSL `quantize(v, s, qmax)`: v on the grid k·s, |k| ≤ qmax (s > 0). */
 export const WGSL_QUANTIZE = /* wgsl */ `
@@ -70,7 +68,7 @@ export function prepareFakeQuant(device: GPUDevice, args: FakeQuantArgs): Prepar
     throw new RangeError(`nn fakequant: scale must be a positive number, got ${scale}`);
   }
   const uniforms = packUniforms([u32(tensorLength(input)), f32(scale), f32(quantMax(bits))]);
-  return prepareDispatch(
+  return prepareOp(
     device,
     fakeQuantKernel,
     [input, output],

@@ -6,9 +6,10 @@
  * optimizer updates the f32 weights; the rounded copy is what the ops read). CPU reference:
  * quantizeWeightCpu in src/reference/nn/ops.ts.
  */
-import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { quantMax } from '../../core/graph.ts';
-import { prepareDispatch, type NnOpKernel, type PreparedDispatch } from './common.ts';
+import { prepareOp, type NnOpKernel } from './common.ts';
+import type { PreparedDispatch } from '../../gpu/kernel.ts';
 import { WGSL_QUANTIZE } from './fakequant.ts';
 
 const GROUP = 256;
@@ -52,7 +53,7 @@ export function prepareQuantizeWeight(
   count: number,
   bits: number,
 ): PreparedDispatch {
-  return prepareDispatch(
+  return prepareOp(
     device,
     kernel,
     [],

@@ -8,10 +8,10 @@ import {
   pixelBlockDispatch,
   prepareWeighted,
   weightedInput,
-  type PreparedDispatch,
   type NnOpKernel,
   type WeightedOpArgs,
 } from './common.ts';
+import type { PreparedDispatch } from '../../gpu/kernel.ts';
 import type { TensorDtype } from '../tensor.ts';
 
 const code = (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}

@@ -7,7 +7,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';

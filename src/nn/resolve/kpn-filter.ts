@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';

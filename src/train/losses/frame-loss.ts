@@ -7,7 +7,7 @@
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { readBuffer } from '../../gpu/resources.ts';
-import { TILE, f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { TILE, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
 import { lossNormalizers, type LossValues, type LossWeights } from './frame-loss-cpu.ts';
 

@@ -4,9 +4,8 @@
  * alone on fixed batches (overfit tests, smoke runs); the frame loss (./frame-loss.ts) is the
  * real training loss.
  */
-import { createKernel } from '../../gpu/kernel.ts';
-import { FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../nn/ops/common.ts';
-import { f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../gpu/kernel.ts';
+import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { Real } from '../../core/tensor.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
 

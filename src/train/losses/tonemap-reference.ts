@@ -7,7 +7,7 @@ import { tonemapPixel } from '../../core/tonemap.ts';
 import type { Image } from '../../core/image.ts';
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/passes/wgsl.ts';
+import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 
 const code = /* wgsl */ `
 struct Params { width: u32, height: u32, exposure: f32 }
