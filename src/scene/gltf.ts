@@ -12,100 +12,21 @@ import {
   type Document,
   type Node,
   type Primitive,
-  type Texture,
+  type Scene as GltfScene,
 } from '@gltf-transform/core';
 import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
-import jpeg from 'jpeg-js';
 import { InputError } from '../core/errors.ts';
 import { mulberry32 } from '../core/random.ts';
-import { decodePng } from '../io/png.ts';
 import { computeTangents, sphereMesh } from './geometry.ts';
-import {
-  composeTRS,
-  multiply,
-  slerp,
-  transformPoint,
-  vec3,
-  type Mat4,
-  type Quat,
-  type Vec3,
-} from './math.ts';
+import { animatedLocalTransform, type LocalTransform } from './gltf-animation.ts';
+import { createMaterialReader, type MaterialReader } from './gltf-materials.ts';
+import { composeTRS, multiply, transformPoint, vec3, type Mat4, type Vec3 } from './math.ts';
 import { skinMesh } from './skinning.ts';
-import { textureWithMips } from './texture.ts';
-import {
-  material,
-  type Material,
-  type Mesh,
-  type Scene,
-  type SceneObject,
-  type TextureData,
-} from './types.ts';
+import { material, type Mesh, type Scene, type SceneObject } from './types.ts';
 import { skyTexture } from './procedural/textures.ts';
 
-type Channel = {
-  path: 'translation' | 'rotation' | 'scale';
-  times: Float32Array;
-  values: Float32Array;
-  step: boolean;
-  cubic: boolean;
-};
-
-/** Samples an animation channel at `time` (clamped to its range). */
-function sampleChannel(channel: Channel, time: number): number[] {
-  const { times, values } = channel;
-  const size = channel.path === 'rotation' ? 4 : 3;
-  // CUBICSPLINE stores (in-tangent, value, out-tangent) per key: read the value.
-  const stride = channel.cubic ? size * 3 : size;
-  const offset = channel.cubic ? size : 0;
-  const key = (k: number) =>
-    Array.from(values.subarray(k * stride + offset, k * stride + offset + size));
-  const last = times.length - 1;
-  if (time <= times[0]!) return key(0);
-  if (time >= times[last]!) return key(last);
-  let k = 0;
-  while (k < last - 1 && times[k + 1]! <= time) k++;
-  if (channel.step) return key(k);
-  const t = (time - times[k]!) / (times[k + 1]! - times[k]!);
-  const a = key(k);
-  const b = key(k + 1);
-  if (channel.path === 'rotation') return slerp(a as Quat, b as Quat, t);
-  return a.map((v, i) => v + (b[i]! - v) * t);
-}
-
-function decodeImage(
-  texture: Texture,
-  label: string,
-): { width: number; height: number; rgba: Uint8Array } {
-  const bytes = texture.getImage();
-  const mime = texture.getMimeType();
-  if (!bytes)
-    throw new InputError(
-      `${label}: texture ${texture.getURI() || texture.getName()} has no image data`,
-    );
-  if (mime === 'image/jpeg') {
-    const img = jpeg.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      maxMemoryUsageInMB: 1024,
-    });
-    return { width: img.width, height: img.height, rgba: img.data };
-  }
-  if (mime === 'image/png') {
-    const { image } = decodePng(bytes, `${label}: ${texture.getURI() || 'embedded PNG'}`);
-    const n = image.width * image.height;
-    const rgba = new Uint8Array(n * 4);
-    const c = image.channels;
-    for (let i = 0; i < n; i++) {
-      const gray = c < 3;
-      for (let k = 0; k < 3; k++)
-        rgba[i * 4 + k] = Math.round(image.data[i * c + (gray ? 0 : k)]! * 255);
-      const hasAlpha = c === 2 || c === 4;
-      rgba[i * 4 + 3] = hasAlpha ? Math.round(image.data[i * c + c - 1]! * 255) : 255;
-    }
-    return { width: image.width, height: image.height, rgba };
-  }
-  throw new InputError(`${label}: texture image type ${mime} is not supported (PNG and JPEG are)`);
-}
+/** An axis-aligned box in world space. */
+type Bounds = { lo: Vec3; hi: Vec3 };
 
 /** Reads an attribute as floats (normalized integer accessors are converted). */
 function floats(primitive: Primitive, semantic: string): Float32Array | undefined {
@@ -150,69 +71,49 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
   const gltfScene = root.getDefaultScene() ?? root.listScenes()[0];
   if (!gltfScene) throw new InputError(`${path}: the glTF file has no scene`);
 
-  const textures: TextureData[] = [];
-  const textureIndex = new Map<string, number>();
-  const textureFor = (
-    texture: Texture | null,
-    srgb: boolean,
-    alphaCutoff?: number,
-  ): number | undefined => {
-    if (!texture) return undefined;
-    const key = `${root.listTextures().indexOf(texture)}/${srgb}/${alphaCutoff}`;
-    let index = textureIndex.get(key);
-    if (index === undefined) {
-      const { width, height, rgba } = decodeImage(texture, path);
-      index =
-        textures.push(
-          textureWithMips(
-            width,
-            height,
-            rgba,
-            srgb,
-            texture.getName() || texture.getURI(),
-            alphaCutoff,
-          ),
-        ) - 1;
-      textureIndex.set(key, index);
-    }
-    return index;
-  };
-  const materials: Material[] = [];
-  const materialIndex = new Map<unknown, number>();
-  const materialFor = (primitive: Primitive): number => {
-    const m = primitive.getMaterial();
-    let index = materialIndex.get(m);
-    if (index !== undefined) return index;
-    const props: Partial<Material> = {};
-    if (m) {
-      const [r, g, b, a] = m.getBaseColorFactor();
-      Object.assign(props, {
-        baseColor: [r, g, b, a],
-        roughness: m.getRoughnessFactor(),
-        metallic: m.getMetallicFactor(),
-        emissive: m.getEmissiveFactor(),
-        alphaMode: m.getAlphaMode().toLowerCase(),
-        alphaCutoff: m.getAlphaCutoff(),
-        doubleSided: m.getDoubleSided(),
-        normalScale: m.getNormalScale(),
-        baseColorTexture: textureFor(
-          m.getBaseColorTexture(),
-          true,
-          m.getAlphaMode() === 'MASK' ? m.getAlphaCutoff() : undefined,
-        ),
-        normalTexture: textureFor(m.getNormalTexture(), false),
-        metallicRoughnessTexture: textureFor(m.getMetallicRoughnessTexture(), false),
-        emissiveTexture: textureFor(m.getEmissiveTexture(), true),
-        occlusionTexture: textureFor(m.getOcclusionTexture(), false),
-      });
-    }
-    for (const key of Object.keys(props) as Array<keyof Material>)
-      if (props[key] === undefined) delete props[key];
-    index = materials.push(material(props)) - 1;
-    materialIndex.set(m, index);
-    return index;
-  };
+  const materialReader = createMaterialReader(root, path);
+  const meshReader = createMeshReader();
+  const localAt = animatedLocalTransform(root, seed);
+  const { objects, bounds } = readObjects(gltfScene, localAt, meshReader, materialReader);
+  if (objects.length === 0)
+    throw new InputError(`${path}: the scene has no triangle meshes to draw`);
 
+  const { materials, textures } = materialReader;
+  const { meshes } = meshReader;
+  const { center, radius, skyRadius, focus } = framing(bounds);
+  // Sky dome around everything, the far plane beyond it.
+  const skyMaterial =
+    materials.push(
+      material({
+        baseColor: [1.6, 1.6, 1.6, 1],
+        baseColorTexture: textures.push(skyTexture([0.35, 0.55, 0.95], [0.85, 0.9, 1.0])) - 1,
+        unlit: true,
+      }),
+    ) - 1;
+  const skyMesh = meshes.push(sphereMesh(skyRadius, 32, 16, true)) - 1;
+  const sky = composeTRS(center, [0, 0, 0, 1], [1, 1, 1]);
+  objects.push({ mesh: skyMesh, material: skyMaterial, transform: () => sky });
+  return {
+    name: gltfScene.getName() || path.split('/').pop()!,
+    meshes,
+    materials,
+    textures,
+    objects,
+    light: { direction: sunDirection(seed), color: [3.2, 3.0, 2.7], ambient: [0.25, 0.28, 0.34] },
+    focus,
+    lens: { fovY: (50 * Math.PI) / 180, near: radius * 0.01, far: skyRadius * 2.5 },
+    defaultPath: 'orbit',
+    source: { generator: 'uplift glTF loader', file: path },
+  };
+}
+
+interface MeshReader {
+  readonly meshes: Mesh[];
+  /** The index in `meshes` of a triangle primitive's mesh, read on first use (other modes: none). */
+  meshFor(primitive: Primitive): number | undefined;
+}
+
+function createMeshReader(): MeshReader {
   const meshes: Mesh[] = [];
   const meshCache = new Map<Primitive, number>();
   const meshFor = (primitive: Primitive): number | undefined => {
@@ -243,54 +144,21 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
     meshCache.set(primitive, index);
     return index;
   };
+  return { meshes, meshFor };
+}
 
-  // One animation clip, chosen by the seed (Fox.glb has three), looped.
-  const channels = new Map<Node, Channel[]>();
-  let duration = 0;
-  const clips = root.listAnimations();
-  const animation = clips[Math.abs(Math.trunc(seed)) % Math.max(1, clips.length)];
-  for (const channel of animation?.listChannels() ?? []) {
-    const node = channel.getTargetNode();
-    const target = channel.getTargetPath();
-    const sampler = channel.getSampler();
-    if (
-      !node ||
-      !sampler ||
-      (target !== 'translation' && target !== 'rotation' && target !== 'scale')
-    )
-      continue;
-    const times = sampler.getInput()?.getArray();
-    const values = sampler.getOutput()?.getArray();
-    if (!times || !values) continue;
-    const interpolation = sampler.getInterpolation();
-    const list = channels.get(node) ?? [];
-    list.push({
-      path: target,
-      times: Float32Array.from(times),
-      values: Float32Array.from(values),
-      step: interpolation === 'STEP',
-      cubic: interpolation === 'CUBICSPLINE',
-    });
-    channels.set(node, list);
-    duration = Math.max(duration, times[times.length - 1] ?? 0);
-  }
-  const localAt = (node: Node, time: number): Mat4 => {
-    let t = node.getTranslation() as Vec3;
-    let r = node.getRotation() as Quat;
-    let s = node.getScale() as Vec3;
-    const looped = duration > 0 ? time % duration : 0;
-    for (const channel of channels.get(node) ?? []) {
-      const v = sampleChannel(channel, looped);
-      if (channel.path === 'translation') t = v as Vec3;
-      else if (channel.path === 'rotation') r = v as Quat;
-      else s = v as Vec3;
-    }
-    return composeTRS(t, r, s);
-  };
-
+/**
+ * One object per triangle primitive of the node hierarchy (depth first), placed by its node's
+ * world transform or, when skinned, by its joints; and each object's world bounds at time 0.
+ */
+function readObjects(
+  gltfScene: GltfScene,
+  localAt: LocalTransform,
+  { meshes, meshFor }: MeshReader,
+  { materialFor }: MaterialReader,
+): { objects: SceneObject[]; bounds: Bounds[] } {
   const objects: SceneObject[] = [];
-  /** World bounds of each object at time 0. */
-  const bounds: Array<{ lo: Vec3; hi: Vec3 }> = [];
+  const bounds: Bounds[] = [];
   const identity = composeTRS([0, 0, 0], [0, 0, 0, 1], [1, 1, 1]);
   const parentOf = new Map<Node, Node>();
   const worldOf = (node: Node, time: number): Mat4 => {
@@ -327,28 +195,42 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
         transform,
         ...(skinned ? { skin: skinned } : {}),
       });
-      const world = transform(0);
       const positions = skinned ? skinMesh(mesh, skinned(0)).positions : mesh.positions;
-      const lo: Vec3 = [Infinity, Infinity, Infinity];
-      const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
-      bounds.push({ lo, hi });
-      for (let i = 0; i < positions.length; i += 3) {
-        const p = transformPoint(world, [positions[i]!, positions[i + 1]!, positions[i + 2]!]);
-        for (let d = 0; d < 3; d++) {
-          lo[d] = Math.min(lo[d]!, p[d]!);
-          hi[d] = Math.max(hi[d]!, p[d]!);
-        }
-      }
+      bounds.push(worldBounds(transform(0), positions));
     }
     for (const child of node.listChildren()) addObjects(child);
   };
   for (const node of gltfScene.listChildren()) addObjects(node);
-  if (objects.length === 0)
-    throw new InputError(`${path}: the scene has no triangle meshes to draw`);
+  return { objects, bounds };
+}
 
+/** The bounds of `positions` (xyz triples) transformed by `world`. */
+function worldBounds(world: Mat4, positions: Float32Array): Bounds {
+  const lo: Vec3 = [Infinity, Infinity, Infinity];
+  const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < positions.length; i += 3) {
+    const p = transformPoint(world, [positions[i]!, positions[i + 1]!, positions[i + 2]!]);
+    for (let d = 0; d < 3; d++) {
+      lo[d] = Math.min(lo[d]!, p[d]!);
+      hi[d] = Math.max(hi[d]!, p[d]!);
+    }
+  }
+  return { lo, hi };
+}
+
+/**
+ * Framing from the objects' bounds: the center and radius of those of typical size, the camera
+ * focus, and the radius of a sky dome enclosing them all.
+ */
+function framing(bounds: Bounds[]): {
+  center: Vec3;
+  radius: number;
+  skyRadius: number;
+  focus: Scene['focus'];
+} {
   // Frame the objects of typical size: a huge ground or water plane (more than 10 × the median
   // object's size) should not push the camera away from the props on it.
-  const sizeOf = (b: { lo: Vec3; hi: Vec3 }) => vec3.length(vec3.sub(b.hi, b.lo));
+  const sizeOf = (b: Bounds) => vec3.length(vec3.sub(b.hi, b.lo));
   const sizes = bounds.map(sizeOf).sort((a, b) => a - b);
   const median = sizes[Math.floor(sizes.length / 2)]!;
   const framed = bounds.filter((b) => sizeOf(b) <= 10 * median);
@@ -363,45 +245,23 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
     ),
   );
   const skyRadius = Math.max(20 * radius, 2 * reach);
-  // Sky dome around everything, the far plane beyond it.
-  const skyMaterial =
-    materials.push(
-      material({
-        baseColor: [1.6, 1.6, 1.6, 1],
-        baseColorTexture: textures.push(skyTexture([0.35, 0.55, 0.95], [0.85, 0.9, 1.0])) - 1,
-        unlit: true,
-      }),
-    ) - 1;
-  const skyMesh = meshes.push(sphereMesh(skyRadius, 32, 16, true)) - 1;
-  const sky = composeTRS(center, [0, 0, 0, 1], [1, 1, 1]);
-  objects.push({ mesh: skyMesh, material: skyMaterial, transform: () => sky });
   // Paths orbit at 1.3–1.7 × the focus radius: an object stays whole in view; over a flat, wide
   // scene (terrain, a floor with small props) the camera comes closer, above its top.
   const flat = hi[1] - lo[1] < 0.25 * Math.max(hi[0] - lo[0], hi[2] - lo[2]);
   const focus: Scene['focus'] = flat
     ? { center: [center[0], hi[1], center[2]], radius: radius * 0.5 }
     : { center, radius: radius * 1.4 };
+  return { center, radius, skyRadius, focus };
+}
+
+/** A seeded direction towards the sun, 0.5–1.1 radians above the horizon. */
+function sunDirection(seed: number): Vec3 {
   const rand = mulberry32(seed ^ 0x6c7f);
   const azimuth = rand() * 2 * Math.PI;
   const elevation = 0.5 + 0.6 * rand();
-  return {
-    name: gltfScene.getName() || path.split('/').pop()!,
-    meshes,
-    materials,
-    textures,
-    objects,
-    light: {
-      direction: [
-        Math.cos(azimuth) * Math.cos(elevation),
-        Math.sin(elevation),
-        Math.sin(azimuth) * Math.cos(elevation),
-      ],
-      color: [3.2, 3.0, 2.7],
-      ambient: [0.25, 0.28, 0.34],
-    },
-    focus,
-    lens: { fovY: (50 * Math.PI) / 180, near: radius * 0.01, far: skyRadius * 2.5 },
-    defaultPath: 'orbit',
-    source: { generator: 'uplift glTF loader', file: path },
-  };
+  return [
+    Math.cos(azimuth) * Math.cos(elevation),
+    Math.sin(elevation),
+    Math.sin(azimuth) * Math.cos(elevation),
+  ];
 }
