@@ -4,6 +4,7 @@ import { testGpu, rng } from './helpers/gpu.ts';
 import { createImage } from '../src/core/image.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { createKernel, groupsFor } from '../src/gpu/kernel.ts';
+import { uniformBlock } from '../src/gpu/uniforms.ts';
 
 test('GPU image round trip keeps values and pads missing channels', async () => {
   const { device } = await testGpu();
@@ -73,4 +74,35 @@ test('kernel uniforms: equal blocks are shared, different blocks never mixed up'
     const out = await readGpuImage(device, outputs[i]!);
     assert.deepEqual([...out.data], new Array(8).fill(v));
   }
+});
+
+test('uniform blocks: the WGSL struct and the packed bytes come from one field list', async () => {
+  const block = uniformBlock({ width: 'u32', flag: 'u32', scale: 'f32' });
+  assert.equal(
+    block.wgsl,
+    'struct Params {\n  width: u32,\n  flag: u32,\n  scale: f32,\n}\n@group(0) @binding(0) var<uniform> u: Params;',
+  );
+  const bytes = new DataView(block.pack({ width: 7, flag: true, scale: -0.25 }));
+  assert.equal(bytes.byteLength, 12);
+  assert.equal(bytes.getUint32(0, true), 7);
+  assert.equal(bytes.getUint32(4, true), 1);
+  assert.equal(bytes.getFloat32(8, true), -0.25);
+  assert.throws(() => block.pack({ width: 1, flag: 0 } as never), /uniform scale is missing/);
+
+  // The GPU reads the fields where the struct says they are.
+  const { device } = await testGpu();
+  const kernel = createKernel(device, {
+    label: 'uniform block',
+    code: /* wgsl */ `${block.wgsl}
+      @group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
+      @compute @workgroup_size(1)
+      fn main() { dst[0] = vec4f(f32(u.width), f32(u.flag), u.scale, 0.0); }`,
+  });
+  const out = createGpuImage(device, 1, 1);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  kernel.dispatch(pass, [1], [out.buffer], block.pack({ width: 3, flag: false, scale: 1.5 }));
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  assert.deepEqual([...(await readGpuImage(device, out)).data], [3, 0, 1.5, 0]);
 });

@@ -1,25 +1,4 @@
-/**
- * WGSL snippets shared by the passes (twins of src/reference/common.ts), and the uniform packer.
- * Uniform structs in the passes hold only 4-byte scalars (u32 / f32) in declaration order, so
- * `packUniforms` lays them out without alignment rules.
- */
-
-/** One uniform scalar: a u32 or an f32. */
-export type UniformValue = { u32: number } | { f32: number };
-
-/** Packs scalars in order, 4 bytes each (the kernel pads the block to 16 bytes). */
-export function packUniforms(values: readonly UniformValue[]): ArrayBuffer {
-  const buffer = new ArrayBuffer(values.length * 4);
-  const view = new DataView(buffer);
-  values.forEach((v, i) => {
-    if ('u32' in v) view.setUint32(i * 4, v.u32, true);
-    else view.setFloat32(i * 4, v.f32, true);
-  });
-  return buffer;
-}
-
-export const u32 = (v: number | boolean): UniformValue => ({ u32: Number(v) });
-export const f32 = (v: number): UniformValue => ({ f32: v });
+/** WGSL snippets shared by the passes (twins of src/reference/common.ts), and their tile size. */
 
 /** Workgroup edge of the 2-D passes (8×8 = 64 invocations). */
 export const TILE = 8;

@@ -3,30 +3,35 @@
  * tensors; deterministic order), and the Adam kernel reads it to clip in-shader, so a training
  * step never waits on a read-back. CPU reference, schedule and math: ./adam-cpu.ts.
  */
-import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../gpu/kernel.ts';
+import { createKernel, flatDispatch, wgslElementwiseMain } from '../gpu/kernel.ts';
 import { readBuffer } from '../gpu/resources.ts';
-import { f32, packUniforms, u32 } from '../gpu/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from './reduce.ts';
 import type { AdamConfig } from './adam-cpu.ts';
+import { uniformBlock } from '../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  count: 'u32',
+  learningRate: 'f32',
+  beta1: 'f32',
+  beta2: 'f32',
+  epsilon: 'f32',
+  weightDecay: 'f32',
+  correction1: 'f32',
+  correction2: 'f32',
+  maxGradNorm: 'f32',
+});
 
 const code = /* wgsl */ `
-struct Params {
-  count: u32, learningRate: f32, beta1: f32, beta2: f32, epsilon: f32, weightDecay: f32,
-  correction1: f32, correction2: f32, maxGradNorm: f32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 @group(0) @binding(5) var<storage, read> normSquared: array<f32>;
 
-${WGSL_FLAT_INDEX}
-@compute @workgroup_size(${FLAT_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wg, groups, lid);
-  if (i >= u.count) { return; }
+${wgslElementwiseMain(
+  'u.count',
+  /* wgsl */ `
   var scale = 1.0;
   if (u.maxGradNorm > 0.0) { scale = min(1.0, u.maxGradNorm / (sqrt(normSquared[0]) + 1e-6)); }
   let g = grad[i] * scale;
@@ -35,9 +40,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   m[i] = mi;
   v[i] = vi;
   let update = mi / u.correction1 / (sqrt(vi / u.correction2) + u.epsilon);
-  param[i] = param[i] - u.learningRate * (update + u.weightDecay * param[i]);
-}
-`;
+  param[i] = param[i] - u.learningRate * (update + u.weightDecay * param[i]);`,
+)}`;
 
 /** A parameter tensor the optimizer updates: its values and its gradient (array<f32>, `size`). */
 export interface TrainableTensor {
@@ -105,17 +109,17 @@ export function createGpuAdam(
         outIndex: 0,
       });
       const uniforms = (size: number) =>
-        packUniforms([
-          u32(size),
-          f32(learningRate),
-          f32(config.beta1),
-          f32(config.beta2),
-          f32(config.epsilon),
-          f32(config.weightDecay),
-          f32(1 - config.beta1 ** step),
-          f32(1 - config.beta2 ** step),
-          f32(config.maxGradNorm),
-        ]);
+        PARAMS.pack({
+          count: size,
+          learningRate,
+          beta1: config.beta1,
+          beta2: config.beta2,
+          epsilon: config.epsilon,
+          weightDecay: config.weightDecay,
+          correction1: 1 - config.beta1 ** step,
+          correction2: 1 - config.beta2 ** step,
+          maxGradNorm: config.maxGradNorm,
+        });
       tensors.forEach((t, k) => {
         kernel.dispatch(
           pass,

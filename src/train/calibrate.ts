@@ -6,14 +6,15 @@
  * (calibrateActivationScales in src/nn/quantize.ts does it for CPU forwards).
  */
 import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../gpu/kernel.ts';
-import { packUniforms, u32 } from '../gpu/wgsl.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { dtypeOf, type GpuTensor } from '../nn/tensor.ts';
 import { tensorLength } from '../core/tensor.ts';
+import { uniformBlock } from '../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ count: 'u32', slot: 'u32' });
 
 const code = /* wgsl */ `
-struct Params { count: u32, slot: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read_write> maxBits: array<atomic<u32>>;
 var<workgroup> partial: array<f32, ${FLAT_GROUP}>;
@@ -70,7 +71,7 @@ export function createAbsMaxTracker(device: GPUDevice, names: readonly string[])
           pass,
           flatDispatch(count),
           [t.buffer, maxBits],
-          packUniforms([u32(count), u32(slot)]),
+          PARAMS.pack({ count, slot }),
         );
       });
       pass.end();

@@ -5,14 +5,21 @@
  * values and the global gradient norm; the results stay on the GPU until someone reads them.
  */
 import { createKernel } from '../gpu/kernel.ts';
-import { packUniforms, u32 } from '../gpu/wgsl.ts';
+import { uniformBlock } from '../gpu/uniforms.ts';
 
 /** Threads per workgroup, and the most first-stage workgroups (= scratch floats needed). */
 export const REDUCE_WIDTH = 256;
 
+const PARAMS = uniformBlock({
+  offset: 'u32',
+  count: 'u32',
+  groups: 'u32',
+  squared: 'u32',
+  outIndex: 'u32',
+});
+
 const code = /* wgsl */ `
-struct Params { offset: u32, count: u32, groups: u32, squared: u32, outIndex: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> values: array<f32>;
 @group(0) @binding(2) var<storage, read_write> sums: array<f32>;
 var<workgroup> acc: array<f32, ${REDUCE_WIDTH}>;
@@ -66,18 +73,24 @@ export function encodeReduceSum(
     pass,
     [groups],
     [args.values, args.scratch],
-    packUniforms([
-      u32(args.offset ?? 0),
-      u32(args.count),
-      u32(groups),
-      u32(!!args.squared),
-      u32(0),
-    ]),
+    PARAMS.pack({
+      offset: args.offset ?? 0,
+      count: args.count,
+      groups,
+      squared: !!args.squared,
+      outIndex: 0,
+    }),
   );
   kernel.dispatch(
     pass,
     [1],
     [args.scratch, args.output],
-    packUniforms([u32(0), u32(groups), u32(1), u32(0), u32(args.outIndex ?? 0)]),
+    PARAMS.pack({
+      offset: 0,
+      count: groups,
+      groups: 1,
+      squared: false,
+      outIndex: args.outIndex ?? 0,
+    }),
   );
 }

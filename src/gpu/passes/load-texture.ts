@@ -6,11 +6,13 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, packUniforms, u32 } from '../wgsl.ts';
+import { TILE } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+
+const PARAMS = uniformBlock({ width: 'u32', height: 'u32' });
 
 const code = /* wgsl */ `
-struct Params { width: u32, height: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
 
@@ -34,7 +36,7 @@ export function encodeLoadTexture(
     size: 16,
     usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
   });
-  device.queue.writeBuffer(ubo, 0, packUniforms([u32(output.width), u32(output.height)]));
+  device.queue.writeBuffer(ubo, 0, PARAMS.pack({ width: output.width, height: output.height }));
   // A texture binding, so the bind group is built here rather than by kernel.dispatch.
   const group = device.createBindGroup({
     label: 'load texture',

@@ -6,11 +6,19 @@
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { MAX_TONEMAPPED, rcasScale } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
+import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  sharpen: 'u32',
+  rcasScale: 'f32',
+  exposure: 'f32',
+});
 
 const code = /* wgsl */ `
-struct Params { width: u32, height: u32, sharpen: u32, rcasScale: f32, exposure: f32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> tonemapped: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
 @group(0) @binding(3) var outTexture: texture_storage_2d<rgba32float, write>;
@@ -79,13 +87,13 @@ export function encodeOutput(
   const { width, height } = tonemapped;
   // The texture binding is not a buffer, so the bind group is built here, not by kernel.dispatch.
   const kernel = createKernel(device, { label: 'output', code });
-  const uniforms = packUniforms([
-    u32(width),
-    u32(height),
-    u32(sharpness !== undefined),
-    f32(rcasScale(sharpness ?? 0)),
-    f32(exposure),
-  ]);
+  const uniforms = PARAMS.pack({
+    width,
+    height,
+    sharpen: sharpness !== undefined,
+    rcasScale: rcasScale(sharpness ?? 0),
+    exposure,
+  });
   const ubo = device.createBuffer({
     label: 'output uniforms',
     size: 32,

@@ -12,7 +12,21 @@ import {
   MAX_MOTION,
   type PrepareParams,
 } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
+import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  hasReactive: 'u32',
+  hasPrevious: 'u32',
+  depthInverted: 'u32',
+  exposure: 'f32',
+  motionScaleX: 'f32',
+  motionScaleY: 'f32',
+  near: 'f32',
+  far: 'f32',
+});
 
 /** The prepared frame on the GPU (render resolution). */
 export interface PreparedFrame {
@@ -33,11 +47,7 @@ export interface PrepareInputs {
 }
 
 const code = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, hasReactive: u32, hasPrevious: u32, depthInverted: u32,
-  exposure: f32, motionScaleX: f32, motionScaleY: f32, near: f32, far: f32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> colorIn: array<vec4f>;
 @group(0) @binding(2) var<storage, read> depthIn: array<vec4f>;
 @group(0) @binding(3) var<storage, read> motionIn: array<vec4f>;
@@ -146,17 +156,17 @@ export function encodePrepare(
       output.color.buffer,
       output.motion.buffer,
     ],
-    packUniforms([
-      u32(width),
-      u32(height),
-      u32(inputs.reactive !== undefined),
-      u32(inputs.previousDepth !== undefined),
-      u32(params.depthInverted),
-      f32(params.exposure),
-      f32(params.motionScale[0]),
-      f32(params.motionScale[1]),
-      f32(params.cameraNear),
-      f32(far),
-    ]),
+    PARAMS.pack({
+      width,
+      height,
+      hasReactive: inputs.reactive !== undefined,
+      hasPrevious: inputs.previousDepth !== undefined,
+      depthInverted: params.depthInverted,
+      exposure: params.exposure,
+      motionScaleX: params.motionScale[0],
+      motionScaleY: params.motionScale[1],
+      near: params.cameraNear,
+      far,
+    }),
   );
 }

@@ -6,7 +6,16 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../wgsl.ts';
+import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  reset: 'u32',
+});
 
 /** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
 export interface Reprojected {
@@ -15,8 +24,7 @@ export interface Reprojected {
 }
 
 const code = /* wgsl */ `
-struct Params { width: u32, height: u32, renderWidth: u32, renderHeight: u32, reset: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> motion: array<vec4f>;
 @group(0) @binding(2) var<storage, read> previousHistory: array<vec4f>;
 @group(0) @binding(3) var<storage, read> previousState: array<vec4f>;
@@ -91,6 +99,6 @@ export function encodeReproject(
       output.history.buffer,
       output.state.buffer,
     ],
-    packUniforms([u32(width), u32(height), u32(motion.width), u32(motion.height), u32(reset)]),
+    PARAMS.pack({ width, height, renderWidth: motion.width, renderHeight: motion.height, reset }),
   );
 }

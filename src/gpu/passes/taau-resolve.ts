@@ -10,18 +10,33 @@ import type { PreparedFrame } from './prepare.ts';
 import type { Reprojected } from './reproject.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../core/taau-settings.ts';
 import { INSIDE, MAX_TONEMAPPED } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../wgsl.ts';
+import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  reset: 'u32',
+  jitterX: 'f32',
+  jitterY: 'f32',
+  maxAccumulation: 'f32',
+  motionFalloff: 'f32',
+  sampleSigma: 'f32',
+  wideWeight: 'f32',
+  clampGamma: 'f32',
+  rectifyScale: 'f32',
+  instabilityScale: 'f32',
+  instabilityStrength: 'f32',
+  lockFrames: 'f32',
+  lockSimilarity: 'f32',
+  lockContrast: 'f32',
+  lockRelease: 'f32',
+});
 
 const code = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, renderWidth: u32, renderHeight: u32, reset: u32,
-  jitterX: f32, jitterY: f32,
-  maxAccumulation: f32, motionFalloff: f32, sampleSigma: f32, wideWeight: f32, clampGamma: f32,
-  rectifyScale: f32,
-  instabilityScale: f32, instabilityStrength: f32, lockFrames: f32, lockSimilarity: f32,
-  lockContrast: f32, lockRelease: f32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
 @group(0) @binding(3) var<storage, read> history: array<vec4f>;
@@ -170,26 +185,26 @@ export function encodeTaauResolve(
       output.history.buffer,
       output.state.buffer,
     ],
-    packUniforms([
-      u32(width),
-      u32(height),
-      u32(prepared.color.width),
-      u32(prepared.color.height),
-      u32(params.reset),
-      f32(params.jitter[0]),
-      f32(params.jitter[1]),
-      f32(s.maxAccumulation),
-      f32(s.motionFalloff),
-      f32(s.sampleSigma),
-      f32(s.wideWeight),
-      f32(s.clampGamma),
-      f32(s.rectifyScale),
-      f32(s.instabilityScale),
-      f32(s.instabilityStrength),
-      f32(s.lockFrames),
-      f32(s.lockSimilarity),
-      f32(s.lockContrast),
-      f32(s.lockRelease),
-    ]),
+    PARAMS.pack({
+      width,
+      height,
+      renderWidth: prepared.color.width,
+      renderHeight: prepared.color.height,
+      reset: params.reset,
+      jitterX: params.jitter[0],
+      jitterY: params.jitter[1],
+      maxAccumulation: s.maxAccumulation,
+      motionFalloff: s.motionFalloff,
+      sampleSigma: s.sampleSigma,
+      wideWeight: s.wideWeight,
+      clampGamma: s.clampGamma,
+      rectifyScale: s.rectifyScale,
+      instabilityScale: s.instabilityScale,
+      instabilityStrength: s.instabilityStrength,
+      lockFrames: s.lockFrames,
+      lockSimilarity: s.lockSimilarity,
+      lockContrast: s.lockContrast,
+      lockRelease: s.lockRelease,
+    }),
   );
 }

@@ -6,17 +6,24 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, LUMA_WEIGHTS, paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from '../resolve/wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  reset: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+});
 
 const code = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, paddedWidth: u32, paddedHeight: u32, reset: u32,
-  renderWidth: u32, renderHeight: u32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> dFeatures: array<f32>;
 @group(0) @binding(2) var<storage, read> history: array<vec4f>;
 @group(0) @binding(3) var<storage, read> state: array<vec4f>;
@@ -115,14 +122,14 @@ export function encodeFeaturesBackward(
       targets.history.buffer,
       targets.state.buffer,
     ],
-    packUniforms([
-      u32(width),
-      u32(height),
-      u32(pw),
-      u32(ph),
-      u32(reset),
-      u32(inputs.color.width),
-      u32(inputs.color.height),
-    ]),
+    PARAMS.pack({
+      width,
+      height,
+      paddedWidth: pw,
+      paddedHeight: ph,
+      reset,
+      renderWidth: inputs.color.width,
+      renderHeight: inputs.color.height,
+    }),
   );
 }

@@ -13,7 +13,21 @@
  * The CPU references are in src/reference/nn/backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import { packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+/** The uniform block every backward kernel of a linear op reads. */
+const PARAMS = uniformBlock({
+  inChannels: 'u32',
+  outChannels: 'u32',
+  inHeight: 'u32',
+  inWidth: 'u32',
+  outHeight: 'u32',
+  outWidth: 'u32',
+  count: 'u32',
+  chunks: 'u32',
+  chunkLength: 'u32',
+  accumulate: 'u32',
+});
 
 const GROUP = 64;
 const TILE = 8;
@@ -21,15 +35,6 @@ const TILE = 8;
 const CHUNK_TARGET = 1024;
 /** Most chunks per weight. */
 const MAX_CHUNKS = 256;
-
-/** The uniform block every backward kernel of a linear op reads. */
-const PARAMS = /* wgsl */ `
-struct Params {
-  inChannels: u32, outChannels: u32, inHeight: u32, inWidth: u32, outHeight: u32, outWidth: u32,
-  count: u32, chunks: u32, chunkLength: u32, accumulate: u32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
-`;
 
 /** What an op supplies. WGSL snippets see `u` (Params) and the bindings named below. */
 export interface LinearOpSpec {
@@ -106,7 +111,7 @@ export function linearBackwardScratchFloats(
 /** Builds the backward of an op from its snippets. */
 export function linearBackward(spec: LinearOpSpec): LinearBackward {
   const taps = spec.taps;
-  const partialCode = /* wgsl */ `${PARAMS}
+  const partialCode = /* wgsl */ `${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read> dZ: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>;
@@ -135,7 +140,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   if (lid < ${taps}u) { partials[(pair * ${taps}u + lid) * u.chunks + wg.x] = acc[lid * ${GROUP}u]; }
 }
 `;
-  const finishCode = /* wgsl */ `${PARAMS}
+  const finishCode = /* wgsl */ `${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dWeight: array<f32>;
 ${spec.weightIndexCode}
@@ -151,7 +156,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   dWeight[w] = select(s, dWeight[w] + s, u.accumulate != 0u);
 }
 `;
-  const inputCode = /* wgsl */ `${PARAMS}
+  const inputCode = /* wgsl */ `${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> dZ: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dInput: array<f32>;
@@ -165,7 +170,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   dInput[i] = select(g, dInput[i] + g, u.accumulate != 0u);
 }
 `;
-  const biasCode = /* wgsl */ `${PARAMS}
+  const biasCode = /* wgsl */ `${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> dZ: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dBias: array<f32>;
 var<workgroup> acc: array<f32, ${GROUP}>;
@@ -206,18 +211,18 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
       );
     }
     const uniforms = (accumulate: boolean | undefined) =>
-      packUniforms([
-        u32(a.inChannels),
-        u32(a.outChannels),
-        u32(a.inHeight),
-        u32(a.inWidth),
-        u32(outHeight),
-        u32(outWidth),
-        u32(count),
-        u32(chunks),
-        u32(chunkLength),
-        u32(!!accumulate),
-      ]);
+      PARAMS.pack({
+        inChannels: a.inChannels,
+        outChannels: a.outChannels,
+        inHeight: a.inHeight,
+        inWidth: a.inWidth,
+        outHeight,
+        outWidth,
+        count,
+        chunks,
+        chunkLength,
+        accumulate: !!accumulate,
+      });
     const label = `${spec.name} backward`;
     if (a.dInput) {
       createKernel(device, { label: `${label} input`, code: inputCode }).dispatch(

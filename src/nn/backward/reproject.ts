@@ -10,15 +10,23 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
 import type { ReprojectedGradTargets } from './features.ts';
 
 /** Accumulated values per previous pixel: 3 history channels, 4 state channels. */
 const SLOTS = 7;
 
+const SCATTER_PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  reset: 'u32',
+});
+
 const scatterCode = /* wgsl */ `
-struct Params { width: u32, height: u32, renderWidth: u32, renderHeight: u32, reset: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${SCATTER_PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> motion: array<vec4f>;
 @group(0) @binding(2) var<storage, read> previousHistory: array<vec4f>;
 @group(0) @binding(3) var<storage, read> dHistory: array<vec4f>;
@@ -97,9 +105,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 }
 `;
 
+const RESOLVE_PARAMS = uniformBlock({ count: 'u32' });
+
 const resolveCode = /* wgsl */ `
-struct Params { count: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${RESOLVE_PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> acc: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dHistory: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> dState: array<vec4f>;
@@ -160,13 +169,19 @@ export function encodeReprojectBackward(
       upstream.state.buffer,
       scratch,
     ],
-    packUniforms([u32(width), u32(height), u32(motion.width), u32(motion.height), u32(reset)]),
+    SCATTER_PARAMS.pack({
+      width,
+      height,
+      renderWidth: motion.width,
+      renderHeight: motion.height,
+      reset,
+    }),
   );
   createKernel(device, { label: 'reproject backward resolve', code: resolveCode }).dispatch(
     pass,
     [groupsFor(width * height, 64)],
     [scratch, targets.history.buffer, targets.state.buffer],
-    packUniforms([u32(width * height)]),
+    RESOLVE_PARAMS.pack({ count: width * height }),
   );
   pass.end();
 }

@@ -2,7 +2,6 @@
  * add forward: elementwise a + b of two tensors of one shape, fused activation (skip connections
  * and residual blocks). CPU reference: addCpu in src/reference/nn/ops.ts.
  */
-import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { Activation } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
@@ -13,33 +12,26 @@ import {
   wgslEnables,
   type NnOpKernel,
 } from './common.ts';
-import {
-  FLAT_GROUP,
-  WGSL_FLAT_INDEX,
-  flatDispatch,
-  type PreparedDispatch,
-} from '../../gpu/kernel.ts';
+import { flatDispatch, type PreparedDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ count: 'u32', activation: 'u32' });
 
 const code = ([
   a,
   b,
   output,
 ]: readonly TensorDtype[]) => /* wgsl */ `${wgslEnables([a!, b!, output!])}
-struct Params { count: u32, activation: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> a: array<${a}>;
 @group(0) @binding(2) var<storage, read> b: array<${b}>;
 @group(0) @binding(3) var<storage, read_write> output: array<${output}>;
 ${WGSL_ACTIVATE}
-${WGSL_FLAT_INDEX}
-@compute @workgroup_size(${FLAT_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wg, groups, lid);
-  if (i >= u.count) { return; }
-  output[i] = ${output}(activate(vec4f(f32(a[i]) + f32(b[i])), u.activation).x);
-}
-`;
+${wgslElementwiseMain(
+  'u.count',
+  /* wgsl */ `
+  output[i] = ${output}(activate(vec4f(f32(a[i]) + f32(b[i])), u.activation).x);`,
+)}`;
 
 /** The add kernel record. */
 export const addKernel: NnOpKernel = {
@@ -64,7 +56,10 @@ export function prepareAdd(device: GPUDevice, args: AddArgs): PreparedDispatch {
       `nn add: shapes ${shapeString(a)} + ${shapeString(b)} -> ${shapeString(output)} differ`,
     );
   }
-  const uniforms = packUniforms([u32(tensorLength(a)), u32(activationCode(args.activation))]);
+  const uniforms = PARAMS.pack({
+    count: tensorLength(a),
+    activation: activationCode(args.activation),
+  });
   return prepareOp(
     device,
     addKernel,

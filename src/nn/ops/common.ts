@@ -4,10 +4,22 @@
  * checks of the ops with weights. Each op lives in its own file beside its WGSL.
  */
 import { createKernel, groupsFor, type PreparedDispatch } from '../../gpu/kernel.ts';
-import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { ACTIVATIONS, LEAKY_SLOPE, type Activation } from '../../core/graph.ts';
 import { dtypeOf, type GpuTensor, type TensorDtype } from '../tensor.ts';
 import { shapeString, sameShape, type TensorShape } from '../../core/tensor.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  inChannels: 'u32',
+  outChannels: 'u32',
+  inHeight: 'u32',
+  inWidth: 'u32',
+  outHeight: 'u32',
+  outWidth: 'u32',
+  activation: 'u32',
+  split: 'u32',
+  residualActivation: 'u32',
+});
 
 /** A forward op kernel: its WGSL and how many workgroups an output needs. */
 export interface NnOpKernel {
@@ -81,11 +93,7 @@ export function wgslEnables(dtypes: readonly (TensorDtype | undefined)[]): strin
 export function wgslWeighted(dtypes: readonly (TensorDtype | undefined)[]): string {
   const [input, output, input2, residual] = dtypes;
   return /* wgsl */ `${wgslEnables(dtypes)}
-struct Params {
-  inChannels: u32, outChannels: u32, inHeight: u32, inWidth: u32,
-  outHeight: u32, outWidth: u32, activation: u32, split: u32, residualActivation: u32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> input: array<${input}>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
@@ -195,17 +203,17 @@ export function prepareWeighted(
       `${kernel.label}: weight needs ${weightLength} floats and bias ${output.channels}, buffers hold ${args.weight.size / 4} and ${args.bias.size / 4}`,
     );
   }
-  const uniforms = packUniforms([
-    u32(input.channels),
-    u32(output.channels),
-    u32(input.height),
-    u32(input.width),
-    u32(output.height),
-    u32(output.width),
-    u32(activationCode(args.activation)),
-    u32(args.input.channels),
-    u32(activationCode(args.residualActivation)),
-  ]);
+  const uniforms = PARAMS.pack({
+    inChannels: input.channels,
+    outChannels: output.channels,
+    inHeight: input.height,
+    inWidth: input.width,
+    outHeight: output.height,
+    outWidth: output.width,
+    activation: activationCode(args.activation),
+    split: args.input.channels,
+    residualActivation: activationCode(args.residualActivation),
+  });
   const tensors = [args.input, output, input2, residual];
   const buffers = [
     args.input.buffer,

@@ -3,7 +3,6 @@
  * Planar CHW makes each input one contiguous block of the output: one dispatch per input copies it
  * at its offset. CPU reference: concatCpu in src/reference/nn/ops.ts.
  */
-import { packUniforms, u32 } from '../../gpu/wgsl.ts';
 import type { Activation } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { shapeString, tensorLength } from '../../core/tensor.ts';
@@ -14,31 +13,24 @@ import {
   wgslEnables,
   type NnOpKernel,
 } from './common.ts';
-import {
-  FLAT_GROUP,
-  WGSL_FLAT_INDEX,
-  flatDispatch,
-  type PreparedDispatch,
-} from '../../gpu/kernel.ts';
+import { flatDispatch, type PreparedDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ count: 'u32', offset: 'u32', activation: 'u32' });
 
 const code = ([
   source,
   output,
 ]: readonly TensorDtype[]) => /* wgsl */ `${wgslEnables([source!, output!])}
-struct Params { count: u32, offset: u32, activation: u32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> source: array<${source}>;
 @group(0) @binding(2) var<storage, read_write> output: array<${output}>;
 ${WGSL_ACTIVATE}
-${WGSL_FLAT_INDEX}
-@compute @workgroup_size(${FLAT_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wg, groups, lid);
-  if (i >= u.count) { return; }
-  output[u.offset + i] = ${output}(activate(vec4f(f32(source[i])), u.activation).x);
-}
-`;
+${wgslElementwiseMain(
+  'u.count',
+  /* wgsl */ `
+  output[u.offset + i] = ${output}(activate(vec4f(f32(source[i])), u.activation).x);`,
+)}`;
 
 /** The concat kernel record; one dispatch per input, sized by that input. */
 export const concatKernel: NnOpKernel = {
@@ -68,7 +60,7 @@ export function prepareConcat(device: GPUDevice, args: ConcatArgs): PreparedDisp
   let offset = 0;
   const parts = inputs.map((part) => {
     const count = tensorLength(part);
-    const uniforms = packUniforms([u32(count), u32(offset), u32(activationCode(args.activation))]);
+    const uniforms = PARAMS.pack({ count, offset, activation: activationCode(args.activation) });
     offset += count;
     const size = concatKernel.dispatchSize(part);
     return prepareOp(

@@ -3,17 +3,14 @@
  * kernel would read the tensor (quantization-aware training, INT8 simulation). Half rounds up, as
  * the CPU reference: fakeQuantCpu in src/reference/nn/ops.ts.
  */
-import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { quantMax } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
 import { prepareOp, wgslEnables, type NnOpKernel } from './common.ts';
-import {
-  FLAT_GROUP,
-  WGSL_FLAT_INDEX,
-  flatDispatch,
-  type PreparedDispatch,
-} from '../../gpu/kernel.ts';
+import { flatDispatch, type PreparedDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ count: 'u32', scale: 'f32', qmax: 'f32' });
 
 /** WGSL `quantize(v, s, qmax)`: v on the grid k·s, |k| ≤ qmax (s > 0). */
 export const WGSL_QUANTIZE = /* wgsl */ `
@@ -26,20 +23,15 @@ const code = ([input, output]: readonly (TensorDtype | undefined)[]) => /* wgsl 
   input,
   output,
 ])}
-struct Params { count: u32, scale: f32, qmax: f32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> input: array<${input}>;
 @group(0) @binding(2) var<storage, read_write> output: array<${output}>;
 ${WGSL_QUANTIZE}
-${WGSL_FLAT_INDEX}
-@compute @workgroup_size(${FLAT_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wg, groups, lid);
-  if (i >= u.count) { return; }
-  output[i] = ${output}(quantize(f32(input[i]), u.scale, u.qmax));
-}
-`;
+${wgslElementwiseMain(
+  'u.count',
+  /* wgsl */ `
+  output[i] = ${output}(quantize(f32(input[i]), u.scale, u.qmax));`,
+)}`;
 
 /** The fakequant kernel record. */
 export const fakeQuantKernel: NnOpKernel = {
@@ -67,7 +59,7 @@ export function prepareFakeQuant(device: GPUDevice, args: FakeQuantArgs): Prepar
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new RangeError(`nn fakequant: scale must be a positive number, got ${scale}`);
   }
-  const uniforms = packUniforms([u32(tensorLength(input)), f32(scale), f32(quantMax(bits))]);
+  const uniforms = PARAMS.pack({ count: tensorLength(input), scale, qmax: quantMax(bits) });
   return prepareOp(
     device,
     fakeQuantKernel,

@@ -6,17 +6,18 @@
  * optimizer updates the f32 weights; the rounded copy is what the ops read). CPU reference:
  * quantizeWeightCpu in src/reference/nn/ops.ts.
  */
-import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
 import { quantMax } from '../../core/graph.ts';
 import { prepareOp, type NnOpKernel } from './common.ts';
 import type { PreparedDispatch } from '../../gpu/kernel.ts';
 import { WGSL_QUANTIZE } from './fakequant.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ count: 'u32', qmax: 'f32' });
 
 const GROUP = 256;
 
 const code = () => /* wgsl */ `
-struct Params { count: u32, qmax: f32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read_write> quantized: array<f32>;
 var<workgroup> partial: array<f32, ${GROUP}>;
@@ -59,6 +60,6 @@ export function prepareQuantizeWeight(
     [],
     [1, 1, 1],
     [weight, quantized],
-    packUniforms([u32(count), f32(quantMax(bits))]),
+    PARAMS.pack({ count, qmax: quantMax(bits) }),
   );
 }

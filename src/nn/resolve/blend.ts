@@ -7,18 +7,25 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  reset: 'u32',
+});
 
 /** Uniforms, bindings 1–4 and the rectification shared with the blend's backward. */
 export const WGSL_BLEND = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, renderWidth: u32, renderHeight: u32,
-  paddedWidth: u32, paddedHeight: u32, reset: u32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> filtered: array<vec4f>;
 @group(0) @binding(2) var<storage, read> history: array<vec4f>;
 @group(0) @binding(3) var<storage, read> color: array<vec4f>;
@@ -99,15 +106,15 @@ export function blendBindings(
     );
   }
   return {
-    uniforms: packUniforms([
-      u32(width),
-      u32(height),
-      u32(color.width),
-      u32(color.height),
-      u32(pw),
-      u32(ph),
-      u32(context.reset),
-    ]),
+    uniforms: PARAMS.pack({
+      width,
+      height,
+      renderWidth: color.width,
+      renderHeight: color.height,
+      paddedWidth: pw,
+      paddedHeight: ph,
+      reset: context.reset,
+    }),
     buffers: [filtered.buffer, history.buffer, color.buffer, raw.buffer],
   };
 }

@@ -7,17 +7,26 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  reset: 'u32',
+  jitterX: 'f32',
+  jitterY: 'f32',
+});
 
 const code = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, renderWidth: u32, renderHeight: u32,
-  paddedWidth: u32, paddedHeight: u32, reset: u32, jitterX: f32, jitterY: f32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
 @group(0) @binding(3) var<storage, read> history: array<vec4f>;
@@ -139,16 +148,16 @@ export function encodeFeatures(
       inputs.state.buffer,
       output.buffer,
     ],
-    packUniforms([
-      u32(width),
-      u32(height),
-      u32(inputs.color.width),
-      u32(inputs.color.height),
-      u32(pw),
-      u32(ph),
-      u32(params.reset),
-      f32(params.jitter[0]),
-      f32(params.jitter[1]),
-    ]),
+    PARAMS.pack({
+      width,
+      height,
+      renderWidth: inputs.color.width,
+      renderHeight: inputs.color.height,
+      paddedWidth: pw,
+      paddedHeight: ph,
+      reset: params.reset,
+      jitterX: params.jitter[0],
+      jitterY: params.jitter[1],
+    }),
   );
 }

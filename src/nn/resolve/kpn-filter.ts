@@ -6,22 +6,32 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';
 import { WGSL_FRAME } from './wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  jitterX: 'f32',
+  jitterY: 'f32',
+  ratioX: 'f32',
+  ratioY: 'f32',
+});
 
 /**
  * Uniforms, bindings 1 (raw) and 2 (prepared color) and the window evaluation shared with the
  * filter's backward: `readKernel`, `gatherWindow`, `windowWeights`.
  */
 export const WGSL_KPN = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, renderWidth: u32, renderHeight: u32,
-  paddedWidth: u32, paddedHeight: u32, jitterX: f32, jitterY: f32, ratioX: f32, ratioY: f32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> raw: array<f32>;
 @group(0) @binding(2) var<storage, read> color: array<vec4f>;
 ${WGSL_COMMON}
@@ -110,18 +120,18 @@ export function kpnUniforms(
   jitter: readonly [number, number],
 ): ArrayBuffer {
   const [pw, ph] = paddedSize(display);
-  return packUniforms([
-    u32(display[0]),
-    u32(display[1]),
-    u32(render[0]),
-    u32(render[1]),
-    u32(pw),
-    u32(ph),
-    f32(jitter[0]),
-    f32(jitter[1]),
-    f32(display[0] / render[0]),
-    f32(display[1] / render[1]),
-  ]);
+  return PARAMS.pack({
+    width: display[0],
+    height: display[1],
+    renderWidth: render[0],
+    renderHeight: render[1],
+    paddedWidth: pw,
+    paddedHeight: ph,
+    jitterX: jitter[0],
+    jitterY: jitter[1],
+    ratioX: display[0] / render[0],
+    ratioY: display[1] / render[1],
+  });
 }
 
 /** Checks that `raw` is the padded network output for `display`. */

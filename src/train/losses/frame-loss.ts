@@ -7,15 +7,23 @@
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { readBuffer } from '../../gpu/resources.ts';
-import { TILE, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE } from '../../gpu/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
 import { lossNormalizers, type LossValues, type LossWeights } from './frame-loss-cpu.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  hasPrevious: 'u32',
+  accumulate: 'u32',
+  wL1: 'f32',
+  wGrad: 'f32',
+  wTemp: 'f32',
+});
 
 const code = /* wgsl */ `
-struct Params {
-  width: u32, height: u32, hasPrevious: u32, accumulate: u32, wL1: f32, wGrad: f32, wTemp: f32,
-}
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> outputImage: array<vec4f>;
 @group(0) @binding(2) var<storage, read> referenceImage: array<vec4f>;
 @group(0) @binding(3) var<storage, read> previousOutput: array<vec4f>;
@@ -145,15 +153,15 @@ export function createFrameLoss(
           previous?.gradOutput.buffer ?? noPrevious,
           terms,
         ],
-        packUniforms([
-          u32(width),
-          u32(height),
-          u32(!!previous),
-          u32(!!args.accumulate),
-          f32(weights.l1 * nL1),
-          f32(weights.gradient * nGrad),
-          f32(previous ? weights.temporal * nTemp : 0),
-        ]),
+        PARAMS.pack({
+          width,
+          height,
+          hasPrevious: !!previous,
+          accumulate: !!args.accumulate,
+          wL1: weights.l1 * nL1,
+          wGrad: weights.gradient * nGrad,
+          wTemp: previous ? weights.temporal * nTemp : 0,
+        }),
       );
       for (let term = 0; term < 3; term++) {
         encodeReduceSum(device, pass, {

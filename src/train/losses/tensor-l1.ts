@@ -4,30 +4,27 @@
  * alone on fixed batches (overfit tests, smoke runs); the frame loss (./frame-loss.ts) is the
  * real training loss.
  */
-import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../../gpu/kernel.ts';
-import { f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { createKernel, flatDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
 import type { Real } from '../../core/tensor.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ count: 'u32', scale: 'f32' });
 
 const code = /* wgsl */ `
-struct Params { count: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> prediction: array<f32>;
 @group(0) @binding(2) var<storage, read> targetValues: array<f32>;
 @group(0) @binding(3) var<storage, read_write> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> terms: array<f32>;
 
-${WGSL_FLAT_INDEX}
-@compute @workgroup_size(${FLAT_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wg, groups, lid);
-  if (i >= u.count) { return; }
+${wgslElementwiseMain(
+  'u.count',
+  /* wgsl */ `
   let d = prediction[i] - targetValues[i];
   grad[i] = u.scale * sign(d);
-  terms[i] = u.scale * abs(d);
-}
-`;
+  terms[i] = u.scale * abs(d);`,
+)}`;
 
 /** mean |prediction − target| and its gradient, in float64. */
 export function tensorL1Cpu(prediction: Real, target: Real): { loss: number; grad: Float64Array } {
@@ -70,7 +67,7 @@ export function createTensorL1(device: GPUDevice, count: number): TensorL1 {
         pass,
         flatDispatch(count),
         [prediction, target, grad, terms],
-        packUniforms([u32(count), f32(1 / count)]),
+        PARAMS.pack({ count, scale: 1 / count }),
       );
       encodeReduceSum(device, pass, {
         values: terms,

@@ -7,11 +7,13 @@ import { tonemapPixel } from '../../core/tonemap.ts';
 import type { Image } from '../../core/image.ts';
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, f32, packUniforms, u32 } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+
+const PARAMS = uniformBlock({ width: 'u32', height: 'u32', exposure: 'f32' });
 
 const code = /* wgsl */ `
-struct Params { width: u32, height: u32, exposure: f32 }
-@group(0) @binding(0) var<uniform> u: Params;
+${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> reference: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> tonemapped: array<vec4f>;
 ${WGSL_COMMON}
@@ -61,6 +63,6 @@ export function encodeTonemapReference(
     pass,
     [groupsFor(output.width, TILE), groupsFor(output.height, TILE)],
     [reference.buffer, output.buffer],
-    packUniforms([u32(output.width), u32(output.height), f32(exposure)]),
+    PARAMS.pack({ width: output.width, height: output.height, exposure }),
   );
 }
