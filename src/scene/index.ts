@@ -7,7 +7,8 @@ export { PROCEDURAL_SCENES, proceduralScene } from './procedural/scenes.ts';
 export { CAMERA_PATHS, cameraPath } from './paths.ts';
 export type { CameraPath, CameraPose, PathContext, PathFactory } from './paths.ts';
 export { createSceneRasterizer, referenceSampleOffset } from './rasterizer.ts';
-export type { InputImages, RasterView, SceneRasterizer } from './rasterizer.ts';
+export type { SceneRasterizer } from './rasterizer.ts';
+export type { InputImages, RasterView } from './raster-view.ts';
 export {
   cameraMatrices,
   deviceDepth,

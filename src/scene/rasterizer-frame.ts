@@ -5,7 +5,7 @@
  */
 import { cameraMatrices, type Camera } from './camera.ts';
 import { toF32, vec3 } from './math.ts';
-import type { RasterView } from './rasterizer.ts';
+import type { RasterView } from './raster-view.ts';
 import type { ShadowMap } from './rasterizer-shadow.ts';
 import { FRAME_UNIFORM_BYTES } from './rasterizer-wgsl.ts';
 import type { Scene } from './types.ts';

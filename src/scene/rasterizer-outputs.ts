@@ -7,7 +7,7 @@
  */
 import type { GpuImage } from '../gpu/gpu-image.ts';
 import { groupsFor } from '../gpu/kernel.ts';
-import type { InputImages } from './rasterizer.ts';
+import type { InputImages } from './raster-view.ts';
 import { ACCUMULATE_WGSL, GATHER_INPUTS_WGSL } from './rasterizer-wgsl.ts';
 
 export interface OutputPasses {

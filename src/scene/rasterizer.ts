@@ -29,24 +29,7 @@ import { createShadowMap, type ShadowMap } from './rasterizer-shadow.ts';
 import { createRenderTargets, type RenderTargets } from './rasterizer-targets.ts';
 import { FRAME_UNIFORM_BYTES, RASTERIZER_WGSL } from './rasterizer-wgsl.ts';
 import type { Scene } from './types.ts';
-
-/** One instant of the scene as the camera sees it. */
-export interface RasterView {
-  camera: Camera;
-  /** Scene time in seconds. */
-  time: number;
-  depthInverted: boolean;
-  /** Texture mip bias (DESIGN §4: log2(render / display) − 1 for the inputs). */
-  mipBias: number;
-}
-
-/** The render-resolution inputs of one frame, as vec4 storage images. */
-export interface InputImages {
-  color: GpuImage;
-  depth: GpuImage;
-  motion: GpuImage;
-  reactive: GpuImage;
-}
+import type { RasterView, InputImages } from './raster-view.ts';
 
 export interface SceneRasterizer {
   /**

@@ -11,7 +11,8 @@ import { createGpuImage, readGpuImage, type GpuImage } from '../gpu/gpu-image.ts
 import type { Camera } from './camera.ts';
 import { cameraPath, type CameraPath, type PathContext } from './paths.ts';
 import { proceduralScene } from './procedural/scenes.ts';
-import { createSceneRasterizer, type InputImages } from './rasterizer.ts';
+import { createSceneRasterizer } from './rasterizer.ts';
+import type { InputImages } from './raster-view.ts';
 import type { Scene } from './types.ts';
 
 export interface SceneRendererOptions {
