@@ -8,7 +8,7 @@
  *
  * Per frame: load the input textures into GpuImages → prepare → (bilinear | Lanczos) or
  * (reproject → resolve) → output. The temporal resolve is pluggable (`Resolver`): the heuristic
- * TAAU here, the neural resolve from src/nn/neural-resolve.ts for method 'neural'.
+ * TAAU here, the neural resolve from src/nn/resolve/neural-resolver.ts for method 'neural'.
  *
  * Sizes: inputs whose size differs from `renderSize` but agree with each other are a dynamic
  * resolution change: render-size resources are reallocated and the frame is a reset. Inputs that
@@ -19,7 +19,7 @@ import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
 import { encodeLoadTexture } from './gpu/passes/load-texture.ts';
-import { encodePrepare, type PreparedFrame } from './gpu/passes/prepare.ts';
+import { encodePrepare } from './gpu/passes/prepare.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
@@ -31,11 +31,18 @@ import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.t
 import {
   checkDispatchParams,
   checkMethod,
+  checkSharpness,
   resolveSizes,
   type UpscalerMethod,
   type UpscalerSizing,
 } from './core/upscaler-options.ts';
 import type { Resolver, ResolveInputs, NeuralResolveModule } from './gpu/resolver.ts';
+import {
+  createUpscalerResources,
+  destroyUpscalerResources,
+  type RenderResources,
+  type UpscalerResources,
+} from './upscaler-resources.ts';
 
 export type { UpscalerMethod } from './core/upscaler-options.ts';
 export type { PreparedFrame } from './gpu/passes/prepare.ts';
@@ -130,157 +137,42 @@ export function createTaauResolver(
   };
 }
 
-interface RenderResources {
-  color: GpuImage;
-  depth: GpuImage;
-  motion: GpuImage;
-  reactive: GpuImage;
-  previousDepth: GpuImage;
-  prepared: PreparedFrame;
-}
-
-interface DisplayResources {
-  reprojected: Reprojected;
-  /** The spatial methods' tonemapped result. */
-  spatial: GpuImage;
-  /** The previous frame's history and state before the first resolve (zeros). */
-  empty: Reprojected;
-  outputImage: GpuImage;
-  output: GPUTexture;
-}
-
-function isGpuImage(input: FrameInput): input is GpuImage {
-  return 'buffer' in input;
-}
-
-function inputSize(input: FrameInput): Size {
-  return [input.width, input.height];
-}
-
 /** Creates an upscaler. Async because the neural resolve loads its model. */
 export async function createUpscaler(
   device: GPUDevice,
   options: UpscalerOptions,
 ): Promise<Upscaler> {
   const method = checkMethod(options.method ?? 'taau');
-  if (options.sharpness !== undefined && !(options.sharpness >= 0 && options.sharpness <= 1)) {
-    throw new RangeError(`sharpness must be in [0, 1], got ${options.sharpness}`);
-  }
+  checkSharpness(options.sharpness, 'sharpness');
   let sizes = resolveSizes(options);
-  let resolver = options.resolver;
-  if (!resolver && method === 'taau') resolver = createTaauResolver(device, options.taau);
-  if (!resolver && method === 'neural') {
-    if (options.model === undefined) throw new RangeError("method 'neural' needs a model");
-    // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
-    // code out of programs that never ask for it.
-    const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
-    resolver = await module.createNeuralResolver(device, { model: options.model, ...sizes });
-  }
-  const temporal = resolver;
+  const temporal = await createResolver(device, options, method, sizes);
 
-  let render: RenderResources | undefined;
-  let display: DisplayResources | undefined;
+  let resources: UpscalerResources | undefined;
   let previous: Reprojected | undefined;
   let mustReset = true;
-
-  const destroyRender = () => {
-    if (!render) return;
-    for (const image of [render.color, render.depth, render.motion, render.reactive]) {
-      image.buffer.destroy();
-    }
-    render.previousDepth.buffer.destroy();
-    render.prepared.color.buffer.destroy();
-    render.prepared.motion.buffer.destroy();
-    render = undefined;
-  };
-  const destroyDisplay = () => {
-    if (!display) return;
-    const { reprojected, spatial, empty, outputImage, output } = display;
-    for (const image of [reprojected.history, reprojected.state, spatial, empty.history]) {
-      image.buffer.destroy();
-    }
-    empty.state.buffer.destroy();
-    outputImage.buffer.destroy();
-    output.destroy();
-    display = undefined;
+  const free = () => {
+    if (resources) destroyUpscalerResources(resources);
+    resources = undefined;
   };
   const allocate = () => {
-    const [rw, rh] = sizes.renderSize;
-    const [dw, dh] = sizes.displaySize;
-    const r = (label: string) => createGpuImage(device, rw, rh, label);
-    const d = (label: string) => createGpuImage(device, dw, dh, label);
-    render = {
-      color: r('input color'),
-      depth: r('input depth'),
-      motion: r('input motion'),
-      reactive: r('input reactive'),
-      previousDepth: r('previous depth'),
-      prepared: { color: r('prepared color'), motion: r('prepared motion') },
-    };
-    display = {
-      reprojected: { history: d('reprojected history'), state: d('reprojected state') },
-      spatial: d('spatial upscale'),
-      empty: { history: d('empty history'), state: d('empty state') },
-      outputImage: d('output'),
-      output: device.createTexture({
-        label: 'uplift output',
-        size: [dw, dh],
-        format: 'rgba32float',
-        usage:
-          GPUTextureUsage.STORAGE_BINDING |
-          GPUTextureUsage.TEXTURE_BINDING |
-          GPUTextureUsage.COPY_SRC,
-      }),
-    };
+    resources = createUpscalerResources(device, sizes.renderSize, sizes.displaySize);
     temporal?.resize(sizes.renderSize, sizes.displaySize);
     previous = undefined;
     mustReset = true;
   };
   const resize = (displaySize: Size, renderSize?: Size) => {
     sizes = resolveSizes({ ...options, displaySize, renderSize });
-    destroyRender();
-    destroyDisplay();
+    free();
     allocate();
   };
   allocate();
 
-  /** Checks an input's size and format (before any pass opens, so errors leave `encoder` usable). */
-  const checkInput = (
-    input: FrameInput | undefined,
-    what: string,
-    minChannels: number,
-    [width, height]: Size,
-  ) => {
-    if (!input) return;
-    if (input.width !== width || input.height !== height) {
-      throw new RangeError(
-        `${what} is ${input.width}x${input.height}, expected ${width}x${height} (the color size)`,
-      );
-    }
-    if (isGpuImage(input)) return;
-    let channels: number;
-    try {
-      channels = formatChannels(input.format);
-    } catch {
-      throw new RangeError(`${what} must be a float texture (e.g. r32float), got ${input.format}`);
-    }
-    if (channels < minChannels) {
-      throw new RangeError(`${what} needs ${minChannels}+ channels, got a ${input.format} texture`);
-    }
-  };
-  /** The input as a GpuImage, loading a texture into `target`. */
-  const loadInput = (pass: GPUComputePassEncoder, input: FrameInput, target: GpuImage) => {
-    if (isGpuImage(input)) return input;
-    encodeLoadTexture(device, pass, input, target);
-    return target;
-  };
-
   const upscaler: Upscaler = {
     get output() {
-      return display!.output;
+      return resources!.display.output;
     },
     get outputImage() {
-      return display!.outputImage;
+      return resources!.display.outputImage;
     },
     method,
     get renderSize() {
@@ -295,92 +187,200 @@ export async function createUpscaler(
     jitter: (frameIndex) => jitterOffset(frameIndex, upscaler.jitterPhaseCount),
     resize,
     destroy() {
-      destroyRender();
-      destroyDisplay();
+      free();
       temporal?.destroy();
     },
     dispatch(encoder, inputs) {
-      checkDispatchParams(inputs);
-      const colorSize = inputSize(inputs.color);
-      checkInput(inputs.color, 'color', 3, colorSize);
-      checkInput(inputs.depth, 'depth', 1, colorSize);
-      checkInput(inputs.motion, 'motion', 2, colorSize);
-      checkInput(inputs.reactive, 'reactive', 1, colorSize);
-      const [rw, rh] = colorSize;
+      const [rw, rh] = checkDispatchInputs(inputs);
       if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
         // Dynamic resolution: restart at the inputs' size.
         resize(sizes.displaySize, [rw, rh]);
       }
-      const res = render!;
-      const out = display!;
       const reset = inputs.reset || mustReset;
       mustReset = false;
-
-      const stage = (name: string): GPUComputePassDescriptor => ({
-        label: `uplift ${name}`,
-        timestampWrites: options.timer?.computePass(name),
-      });
-      const pass = encoder.beginComputePass(stage('prepare'));
-      const color = loadInput(pass, inputs.color, res.color);
-      const depth = loadInput(pass, inputs.depth, res.depth);
-      const motion = loadInput(pass, inputs.motion, res.motion);
-      const reactive = inputs.reactive && loadInput(pass, inputs.reactive, res.reactive);
-      encodePrepare(
-        device,
-        pass,
-        {
-          color,
-          depth,
-          motion,
-          reactive,
-          previousDepth: reset ? undefined : res.previousDepth,
-        },
-        { ...inputs, depthInverted: options.depthInverted ?? false },
-        res.prepared,
-      );
-      pass.end();
-      let tonemapped: GpuImage;
-      if (temporal) {
-        const reprojectPass = encoder.beginComputePass(stage('reproject'));
-        encodeReproject(
-          device,
-          reprojectPass,
-          res.prepared.motion,
-          previous ?? out.empty,
-          reset,
-          out.reprojected,
-        );
-        reprojectPass.end();
-        const resolveInputs: ResolveInputs = {
-          prepared: res.prepared,
-          reprojected: out.reprojected,
-          jitter: inputs.jitter,
-          reset,
-          renderSize: sizes.renderSize,
-          displaySize: sizes.displaySize,
-        };
-        const resolve = () => temporal.resolve(encoder, resolveInputs);
-        previous = options.timer ? options.timer.span(encoder, 'resolve', resolve) : resolve();
-        tonemapped = previous.history;
-      } else {
-        const spatialPass = encoder.beginComputePass(stage('upscale'));
-        const spatial = method === 'bilinear' ? encodeBilinearUpscale : encodeLanczosUpscale;
-        spatial(device, spatialPass, res.prepared.color, inputs.jitter, out.spatial);
-        spatialPass.end();
-        tonemapped = out.spatial;
-      }
-      const outputPass = encoder.beginComputePass(stage('output'));
-      encodeOutput(
-        device,
-        outputPass,
-        tonemapped,
-        inputs.exposure,
-        inputs.sharpness ?? options.sharpness,
-        { image: out.outputImage, texture: out.output },
-      );
-      outputPass.end();
-      encoder.copyBufferToBuffer(depth.buffer, 0, res.previousDepth.buffer, 0, rw * rh * 16);
+      const frame = { options, method, temporal, sizes, resources: resources!, previous, reset };
+      previous = encodeFrame(device, encoder, inputs, frame);
     },
   };
   return upscaler;
+}
+
+/**
+ * The temporal resolve: the options' own, else the method's (the heuristic TAAU, or the neural
+ * resolve with its model); undefined for the spatial methods.
+ */
+async function createResolver(
+  device: GPUDevice,
+  options: UpscalerOptions,
+  method: UpscalerMethod,
+  sizes: { renderSize: Size; displaySize: Size },
+): Promise<Resolver | undefined> {
+  if (options.resolver) return options.resolver;
+  if (method === 'taau') return createTaauResolver(device, options.taau);
+  if (method !== 'neural') return undefined;
+  if (options.model === undefined) throw new RangeError("method 'neural' needs a model");
+  // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
+  // code out of programs that never ask for it.
+  const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
+  return module.createNeuralResolver(device, { model: options.model, ...sizes });
+}
+
+function isGpuImage(input: FrameInput): input is GpuImage {
+  return 'buffer' in input;
+}
+
+/**
+ * Checks a dispatch's values and every input's size (the color's) and format, before any pass
+ * opens, so errors leave the encoder usable. Returns the color size.
+ */
+function checkDispatchInputs(inputs: DispatchInputs): Size {
+  checkDispatchParams(inputs);
+  const colorSize: Size = [inputs.color.width, inputs.color.height];
+  checkInput(inputs.color, 'color', 3, colorSize);
+  checkInput(inputs.depth, 'depth', 1, colorSize);
+  checkInput(inputs.motion, 'motion', 2, colorSize);
+  checkInput(inputs.reactive, 'reactive', 1, colorSize);
+  return colorSize;
+}
+
+/** Checks an input's size and, for a texture, that its format is float with enough channels. */
+function checkInput(
+  input: FrameInput | undefined,
+  what: string,
+  minChannels: number,
+  [width, height]: Size,
+): void {
+  if (!input) return;
+  if (input.width !== width || input.height !== height) {
+    throw new RangeError(
+      `${what} is ${input.width}x${input.height}, expected ${width}x${height} (the color size)`,
+    );
+  }
+  if (isGpuImage(input)) return;
+  let channels: number;
+  try {
+    channels = formatChannels(input.format);
+  } catch {
+    throw new RangeError(`${what} must be a float texture (e.g. r32float), got ${input.format}`);
+  }
+  if (channels < minChannels) {
+    throw new RangeError(`${what} needs ${minChannels}+ channels, got a ${input.format} texture`);
+  }
+}
+
+/** The input as a GpuImage, loading a texture into `target`. */
+function loadInput(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  input: FrameInput,
+  target: GpuImage,
+): GpuImage {
+  if (isGpuImage(input)) return input;
+  encodeLoadTexture(device, pass, input, target);
+  return target;
+}
+
+/** What a frame's passes use besides its inputs. */
+interface FrameState {
+  readonly options: UpscalerOptions;
+  readonly method: UpscalerMethod;
+  /** The temporal resolve; undefined for the spatial methods. */
+  readonly temporal: Resolver | undefined;
+  readonly sizes: { renderSize: Size; displaySize: Size };
+  readonly resources: UpscalerResources;
+  /** The last resolve's history and state; undefined before the first resolve at these sizes. */
+  readonly previous: Reprojected | undefined;
+  /** Ignore history: the inputs ask for it, or the frame is the first at these sizes. */
+  readonly reset: boolean;
+}
+
+/**
+ * Records one frame: load and prepare, then reproject and resolve (temporal methods) or upscale
+ * (spatial methods), then output. Returns the resolve's history and state for the next frame.
+ */
+function encodeFrame(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  inputs: DispatchInputs,
+  frame: FrameState,
+): Reprojected | undefined {
+  const { options, temporal, reset } = frame;
+  const { render, display } = frame.resources;
+  const stage = (name: string): GPUComputePassDescriptor => ({
+    label: `uplift ${name}`,
+    timestampWrites: options.timer?.computePass(name),
+  });
+  const pass = encoder.beginComputePass(stage('prepare'));
+  const depth = encodeLoadAndPrepare(device, pass, inputs, render, reset, options);
+  pass.end();
+  let resolved: Reprojected | undefined;
+  let tonemapped: GpuImage;
+  if (temporal) {
+    const reprojectPass = encoder.beginComputePass(stage('reproject'));
+    encodeReproject(
+      device,
+      reprojectPass,
+      render.prepared.motion,
+      frame.previous ?? display.empty,
+      reset,
+      display.reprojected,
+    );
+    reprojectPass.end();
+    const resolveInputs: ResolveInputs = {
+      prepared: render.prepared,
+      reprojected: display.reprojected,
+      jitter: inputs.jitter,
+      reset,
+      renderSize: frame.sizes.renderSize,
+      displaySize: frame.sizes.displaySize,
+    };
+    const resolve = () => temporal.resolve(encoder, resolveInputs);
+    resolved = options.timer ? options.timer.span(encoder, 'resolve', resolve) : resolve();
+    tonemapped = resolved.history;
+  } else {
+    const spatialPass = encoder.beginComputePass(stage('upscale'));
+    const spatial = frame.method === 'bilinear' ? encodeBilinearUpscale : encodeLanczosUpscale;
+    spatial(device, spatialPass, render.prepared.color, inputs.jitter, display.spatial);
+    spatialPass.end();
+    tonemapped = display.spatial;
+  }
+  const outputPass = encoder.beginComputePass(stage('output'));
+  encodeOutput(
+    device,
+    outputPass,
+    tonemapped,
+    inputs.exposure,
+    inputs.sharpness ?? options.sharpness,
+    { image: display.outputImage, texture: display.output },
+  );
+  outputPass.end();
+  const bytes = depth.width * depth.height * 16;
+  encoder.copyBufferToBuffer(depth.buffer, 0, render.previousDepth.buffer, 0, bytes);
+  return resolved;
+}
+
+/**
+ * Loads the texture inputs into `render` and prepares the frame, in `pass`. Returns the depth
+ * read (the next frame's previous depth).
+ */
+function encodeLoadAndPrepare(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  inputs: DispatchInputs,
+  render: RenderResources,
+  reset: boolean,
+  options: UpscalerOptions,
+): GpuImage {
+  const color = loadInput(device, pass, inputs.color, render.color);
+  const depth = loadInput(device, pass, inputs.depth, render.depth);
+  const motion = loadInput(device, pass, inputs.motion, render.motion);
+  const reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
+  encodePrepare(
+    device,
+    pass,
+    { color, depth, motion, reactive, previousDepth: reset ? undefined : render.previousDepth },
+    { ...inputs, depthInverted: options.depthInverted ?? false },
+    render.prepared,
+  );
+  return depth;
 }

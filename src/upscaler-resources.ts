@@ -1,0 +1,90 @@
+/**
+ * The frame API's images for one pair of sizes: render-size images the inputs are loaded into and
+ * prepared in, display-size images the frame is reprojected, upscaled and output into. A resize
+ * destroys them and creates new ones.
+ */
+import type { Size } from './core/quality.ts';
+import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
+import type { PreparedFrame } from './gpu/passes/prepare.ts';
+import type { Reprojected } from './gpu/passes/reproject.ts';
+
+export interface RenderResources {
+  /** Where texture inputs are loaded (GpuImage inputs are read in place). */
+  readonly color: GpuImage;
+  readonly depth: GpuImage;
+  readonly motion: GpuImage;
+  readonly reactive: GpuImage;
+  /** The last frame's depth, for prepare's disocclusion test. */
+  readonly previousDepth: GpuImage;
+  readonly prepared: PreparedFrame;
+}
+
+export interface DisplayResources {
+  readonly reprojected: Reprojected;
+  /** The spatial methods' tonemapped result. */
+  readonly spatial: GpuImage;
+  /** The previous frame's history and state before the first resolve (zeros). */
+  readonly empty: Reprojected;
+  readonly outputImage: GpuImage;
+  readonly output: GPUTexture;
+}
+
+export interface UpscalerResources {
+  readonly render: RenderResources;
+  readonly display: DisplayResources;
+}
+
+/** Creates the images for a render size and a display size. */
+export function createUpscalerResources(
+  device: GPUDevice,
+  [rw, rh]: Size,
+  [dw, dh]: Size,
+): UpscalerResources {
+  const r = (label: string) => createGpuImage(device, rw, rh, label);
+  const d = (label: string) => createGpuImage(device, dw, dh, label);
+  const render = {
+    color: r('input color'),
+    depth: r('input depth'),
+    motion: r('input motion'),
+    reactive: r('input reactive'),
+    previousDepth: r('previous depth'),
+    prepared: { color: r('prepared color'), motion: r('prepared motion') },
+  };
+  const display = {
+    reprojected: { history: d('reprojected history'), state: d('reprojected state') },
+    spatial: d('spatial upscale'),
+    empty: { history: d('empty history'), state: d('empty state') },
+    outputImage: d('output'),
+    output: device.createTexture({
+      label: 'uplift output',
+      size: [dw, dh],
+      format: 'rgba32float',
+      usage:
+        GPUTextureUsage.STORAGE_BINDING |
+        GPUTextureUsage.TEXTURE_BINDING |
+        GPUTextureUsage.COPY_SRC,
+    }),
+  };
+  return { render, display };
+}
+
+/** Destroys every image and the output texture. */
+export function destroyUpscalerResources({ render, display }: UpscalerResources): void {
+  const images = [
+    render.color,
+    render.depth,
+    render.motion,
+    render.reactive,
+    render.previousDepth,
+    render.prepared.color,
+    render.prepared.motion,
+    display.reprojected.history,
+    display.reprojected.state,
+    display.spatial,
+    display.empty.history,
+    display.empty.state,
+    display.outputImage,
+  ];
+  for (const image of images) image.buffer.destroy();
+  display.output.destroy();
+}
