@@ -3,6 +3,18 @@
 /** Workgroup edge of the 2-D passes (8×8 = 64 invocations). */
 export const TILE = 8;
 
+/**
+ * The entry point of a per-pixel pass: TILE×TILE threads a workgroup, `body` run with `id` bound
+ * for every pixel inside u.width × u.height.
+ */
+export function wgslPixelMain(body: string): string {
+  return /* wgsl */ `
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }${body}
+}`;
+}
+
 /** Helpers: clamp-to-edge reads of a vec4 image, Lanczos-2, Catmull-Rom, YCoCg, luma, finiteness. */
 export const WGSL_COMMON = /* wgsl */ `
 fn texelAt(width: u32, height: u32, x: i32, y: i32) -> u32 {

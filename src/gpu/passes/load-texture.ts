@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE } from '../wgsl.ts';
+import { TILE, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({ width: 'u32', height: 'u32' });
@@ -16,11 +16,8 @@ ${PARAMS.wgsl}
 @group(0) @binding(1) var source: texture_2d<f32>;
 @group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
-  outImage[id.y * u.width + id.x] = textureLoad(source, id.xy, 0);
-}
+${wgslPixelMain(/* wgsl */ `
+  outImage[id.y * u.width + id.x] = textureLoad(source, id.xy, 0);`)}
 `;
 
 /** Records the copy of `texture` (same size as `output`) into `output`. */

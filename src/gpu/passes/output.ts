@@ -6,7 +6,7 @@
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { MAX_TONEMAPPED, rcasScale } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -31,9 +31,7 @@ fn rcasLuma(c: vec3f) -> f32 {
 }
 fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let x = i32(id.x);
   let y = i32(id.y);
   let e = at(x, y);
@@ -62,8 +60,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let c = clamp(v, vec3f(0.0), vec3f(${MAX_TONEMAPPED}));
   let linear = vec4f(c / ((1.0 - max3(c)) * u.exposure), 1.0);
   outImage[id.y * u.width + id.x] = linear;
-  textureStore(outTexture, id.xy, linear);
-}
+  textureStore(outTexture, id.xy, linear);`)}
 `;
 
 /** Output targets: a GpuImage and an rgba32float storage texture, both display size. */

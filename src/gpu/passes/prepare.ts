@@ -12,7 +12,7 @@ import {
   MAX_MOTION,
   type PrepareParams,
 } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -74,9 +74,7 @@ fn clampMotion(v: f32) -> f32 {
   return select(0.0, clamp(v, -${MAX_MOTION.toFixed(1)}, ${MAX_MOTION.toFixed(1)}), isFiniteF(v));
 }
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let x = i32(id.x);
   let y = i32(id.y);
   let i = id.y * u.width + id.x;
@@ -129,8 +127,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let r = reactiveIn[i].x;
     reactive = select(0.0, saturate(r), isFiniteF(r));
   }
-  motionOut[i] = vec4f(mx, my, cue, reactive);
-}
+  motionOut[i] = vec4f(mx, my, cue, reactive);`)}
 `;
 
 /** Records the prepare pass into `pass`, writing `output` (both images render size). */

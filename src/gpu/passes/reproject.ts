@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -38,9 +38,7 @@ fn prevState(x: i32, y: i32) -> vec4f {
   return previousState[texelAt(u.width, u.height, x, y)];
 }
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let o = id.y * u.width + id.x;
   let rx = renderPixelOf(id.x, u.renderWidth, u.width);
   let ry = renderPixelOf(id.y, u.renderHeight, u.height);
@@ -71,8 +69,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   historyOut[o] = vec4f(clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e))), 1.0);
   let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
   let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
-  stateOut[o] = mix(top, bottom, f.y);
-}
+  stateOut[o] = mix(top, bottom, f.y);`)}
 `;
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -32,14 +32,11 @@ fn sampleAt(x: i32, y: i32) -> vec3f {
   return color[texelAt(u.renderWidth, u.renderHeight, x, y)].rgb;
 }
 ${filter}
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let q = (vec2f(id.xy) + 0.5) * vec2f(f32(u.renderWidth), f32(u.renderHeight))
         / vec2f(f32(u.width), f32(u.height)) - 0.5 - vec2f(u.jitterX, u.jitterY);
   let base = floor(q);
-  outImage[id.y * u.width + id.x] = vec4f(reconstruct(q, base, i32(base.x), i32(base.y)), 1.0);
-}
+  outImage[id.y * u.width + id.x] = vec4f(reconstruct(q, base, i32(base.x), i32(base.y)), 1.0);`)}
 `;
 }
 

@@ -10,7 +10,7 @@ import type { PreparedFrame } from './prepare.ts';
 import type { Reprojected } from './reproject.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../core/taau-settings.ts';
 import { INSIDE, MAX_TONEMAPPED } from '../../core/pass-constants.ts';
-import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -44,9 +44,7 @@ ${PARAMS.wgsl}
 @group(0) @binding(5) var<storage, read_write> historyOut: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> stateOut: array<vec4f>;
 ${WGSL_COMMON}
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let o = id.y * u.width + id.x;
   let renderSize = vec2f(f32(u.renderWidth), f32(u.renderHeight));
   let displaySize = vec2f(f32(u.width), f32(u.height));
@@ -148,8 +146,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   } else if (inside && abs(centreLuma - lockedLuma) > u.lockRelease) {
     newLock = 0.0;
   }
-  stateOut[o] = vec4f(min(accumulated + sampleWeight, cap), newLock, upY.x, lockedLuma);
-}
+  stateOut[o] = vec4f(min(accumulated + sampleWeight, cap), newLock, upY.x, lockedLuma);`)}
 `;
 
 /** What one resolve step reads besides the images. */

@@ -5,7 +5,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE } from '../../gpu/wgsl.ts';
+import { TILE, wgslPixelMain } from '../../gpu/wgsl.ts';
 import { WGSL_BLEND, blendBindings, type BlendGpuContext } from '../resolve/blend.ts';
 
 const code = /* wgsl */ `
@@ -15,9 +15,7 @@ ${WGSL_BLEND}
 @group(0) @binding(7) var<storage, read_write> dHistory: array<vec4f>;
 @group(0) @binding(8) var<storage, read_write> dBetaRaw: array<vec4f>;
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
   let f = filtered[i];
   let h = history[i];
@@ -38,8 +36,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   }
   dFiltered[i] = vec4f((1.0 - alpha) * g, dAlpha);
   dHistory[i] = vec4f(dh, 0.0);
-  dBetaRaw[i] = vec4f(dBeta, 0.0, 0.0, 0.0);
-}
+  dBetaRaw[i] = vec4f(dBeta, 0.0, 0.0, 0.0);`)}
 `;
 
 /** Gradients the blend backward writes (display size). */

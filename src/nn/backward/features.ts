@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, LUMA_WEIGHTS, paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from '../resolve/wgsl.ts';
@@ -35,9 +35,7 @@ ${WGSL_COMMON}
 ${WGSL_FRAME}
 const LUMA = vec3f(${LUMA_WEIGHTS.join(', ')});
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
   let plane = u.paddedWidth * u.paddedHeight;
   let o = id.y * u.paddedWidth + id.x;
@@ -70,8 +68,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     }
   }
   dHistory[i] = vec4f(gh, 0.0);
-  dState[i] = gs;
-}
+  dState[i] = gs;`)}
 `;
 
 /** Inputs of the features backward. */

@@ -7,7 +7,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
@@ -62,9 +62,7 @@ const code = /* wgsl */ `
 ${WGSL_BLEND}
 @group(0) @binding(5) var<storage, read_write> output: array<vec4f>;
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
   let f = filtered[i];
   let h = history[i];
@@ -73,8 +71,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let r = rectify(id.xy, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
     out = f.rgb + f.a * (r.kept - f.rgb);
   }
-  output[i] = vec4f(out, 1.0);
-}
+  output[i] = vec4f(out, 1.0);`)}
 `;
 
 /** What the blend reads besides the filter output and the history. */

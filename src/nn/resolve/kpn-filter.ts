@@ -6,7 +6,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';
@@ -92,9 +92,7 @@ ${WGSL_KPN}
 @group(0) @binding(3) var<storage, read_write> filtered: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> stateOut: array<vec4f>;
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let p = id.xy;
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
@@ -109,8 +107,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let o = id.y * u.width + id.x;
   filtered[o] = vec4f(acc / sum, sigmoid(rawAt(3u, p)));
   stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
-                      tanhSafe(rawAt(7u, p)));
-}
+                      tanhSafe(rawAt(7u, p)));`)}
 `;
 
 /** The uniform block of the filter and its backward. */

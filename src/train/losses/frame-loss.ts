@@ -7,7 +7,7 @@
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { readBuffer } from '../../gpu/resources.ts';
-import { TILE } from '../../gpu/wgsl.ts';
+import { TILE, wgslPixelMain } from '../../gpu/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
 import { lossNormalizers, type LossValues, type LossWeights } from './frame-loss-cpu.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
@@ -35,9 +35,7 @@ ${PARAMS.wgsl}
 fn err(i: u32) -> vec3f { return outputImage[i].rgb - referenceImage[i].rgb; }
 fn total(v: vec3f) -> f32 { return v.x + v.y + v.z; }
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let n = u.width * u.height;
   let i = id.y * u.width + id.x;
   let e = err(i);
@@ -59,8 +57,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   gradOutput[i] = select(gradient, gradOutput[i] + gradient, u.accumulate != 0u);
   terms[i] = u.wL1 * total(abs(e));
   terms[n + i] = u.wGrad * pairs;
-  terms[2u * n + i] = u.wTemp * change;
-}
+  terms[2u * n + i] = u.wTemp * change;`)}
 `;
 
 /** Where the loss of one frame reads and writes. All images are width×height. */

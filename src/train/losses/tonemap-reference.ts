@@ -7,7 +7,7 @@ import { tonemapPixel } from '../../core/tonemap.ts';
 import type { Image } from '../../core/image.ts';
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({ width: 'u32', height: 'u32', exposure: 'f32' });
@@ -19,14 +19,11 @@ ${PARAMS.wgsl}
 ${WGSL_COMMON}
 fn clean(v: f32) -> f32 { return select(0.0, max(v * u.exposure, 0.0), isFiniteF(v)); }
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.width || id.y >= u.height) { return; }
+${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
   let c = reference[i];
   let rgb = vec3f(clean(c.r), clean(c.g), clean(c.b));
-  tonemapped[i] = vec4f(rgb / (1.0 + max(max(rgb.r, rgb.g), rgb.b)), 1.0);
-}
+  tonemapped[i] = vec4f(rgb / (1.0 + max(max(rgb.r, rgb.g), rgb.b)), 1.0);`)}
 `;
 
 /** CPU reference: the tonemapped reference as a vec4 array (a = 1). */
