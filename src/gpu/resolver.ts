@@ -32,7 +32,7 @@ export interface Resolver {
   destroy(): void;
 }
 
-/** The contract of src/nn/neural-resolve.ts, loaded on demand for method 'neural'. */
+/** The contract of src/nn/resolve/neural-resolver.ts, loaded on demand for method 'neural'. */
 export interface NeuralResolveModule {
   createNeuralResolver(
     device: GPUDevice,
