@@ -1,0 +1,151 @@
+/**
+ * How a training run starts: its resolved config and trainable network, restored from the
+ * checkpoint on resume, otherwise fresh (random or given weights) and, for QAT, quantized with
+ * activation scales calibrated on training clips.
+ */
+import { existsSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
+import type { GraphDescription, Parameters } from '../core/graph.ts';
+import type { Real } from '../core/tensor.ts';
+import {
+  baseGraph,
+  graphQuantization,
+  quantizeGraph,
+  scalesFromMaxAbs,
+  weightedInputs,
+} from '../nn/quantize.ts';
+import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
+import { loadCheckpoint } from './checkpoint.ts';
+import { NETWORKS, resolveTrainConfig, type QatConfig, type TrainConfig } from './config.ts';
+import { restoreTrainable } from './session.ts';
+import { framesTask } from './tasks.ts';
+import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
+
+/** Where a run starts: its config, its network, and the steps already done. */
+export interface RunStart {
+  readonly config: TrainConfig;
+  readonly trainable: TrainableNetwork;
+  readonly step: number;
+}
+
+export interface RunStartOptions {
+  /** The run's checkpoint path (out/checkpoint.ckpt). */
+  readonly checkpoint: string;
+  /** Continue from the checkpoint; without it an existing checkpoint is an error. */
+  readonly resume: boolean | undefined;
+  /** A `.uplift` file to start from instead of random weights (ignored on resume). */
+  readonly initWeights: string | undefined;
+}
+
+/**
+ * The config and network of a run. `overrides` are merged over the defaults, or over the
+ * checkpoint's config on resume (so e.g. `steps` can be raised to train longer).
+ */
+export async function startRun(
+  device: GPUDevice,
+  overrides: unknown,
+  options: RunStartOptions,
+): Promise<RunStart> {
+  if (options.resume) {
+    const checkpoint = await loadCheckpoint(options.checkpoint);
+    const config = resolveTrainConfig(overrides, resolveTrainConfig(checkpoint.config));
+    // A QAT checkpoint holds its quantized graph (with the calibrated scales): check its base.
+    const trainable = restoreTrainable(
+      device,
+      checkpoint,
+      config.adam,
+      config.qat ? undefined : NETWORKS[config.network],
+    );
+    if (config.qat) checkQuantized(trainable.graph, NETWORKS[config.network]!, config.qat);
+    return { config, trainable, step: checkpoint.step };
+  }
+  if (existsSync(options.checkpoint)) {
+    throw new InputError(
+      `${options.checkpoint} exists: pass --resume to continue it, or choose another --out`,
+    );
+  }
+  const config = resolveTrainConfig(overrides);
+  const graph = NETWORKS[config.network]!;
+  // Fine-tuning starts from given weights (same architecture), fresh Adam moments.
+  const init = options.initWeights
+    ? await loadWeights(options.initWeights, config.qat ? {} : { graph })
+    : { graph, parameters: initWeights(graph, config.seed) };
+  if (config.qat && graphQuantization(init.graph)) {
+    // Continuing QAT from quantized weights: keep their calibrated scales.
+    checkQuantized(init.graph, graph, config.qat);
+    const trainable = createTrainableNetwork(device, init.graph, init.parameters, config.adam);
+    return { config, trainable, step: 0 };
+  }
+  if (!sameGraph(init.graph, graph)) {
+    throw new InputError(
+      `${options.initWeights}: its network is not the ${config.network} network being trained`,
+    );
+  }
+  const trainable = config.qat
+    ? await quantizeTrainable(device, config, graph, init.parameters)
+    : createTrainableNetwork(device, graph, init.parameters, config.adam);
+  return { config, trainable, step: 0 };
+}
+
+/** Throws InputError unless `graph` is `base` quantized as `qat` says. */
+function checkQuantized(graph: GraphDescription, base: GraphDescription, qat: QatConfig): void {
+  const q = graphQuantization(graph);
+  if (
+    !sameGraph(baseGraph(graph), base) ||
+    q?.weightBits !== qat.weightBits ||
+    q.activationBits !== qat.activationBits
+  ) {
+    throw new InputError(
+      `network "${graph.name}" is not the ${base.name} network quantized to ${qat.weightBits}-bit weights and ${qat.activationBits}-bit activations (qat in the config)`,
+    );
+  }
+}
+
+/**
+ * Max |x| of every tensor a weighted op of `graph` reads, over every frame of the first
+ * `clips` training clips of `config` (the frames task on the GPU, the network in f32 with
+ * `parameters`): the activation calibration of QAT and of post-training quantization.
+ */
+export async function calibrateActivations(
+  device: GPUDevice,
+  config: TrainConfig,
+  graph: GraphDescription,
+  parameters: Parameters<Real>,
+  clips: number,
+): Promise<Map<string, number>> {
+  const trainable = createTrainableNetwork(device, graph, parameters, config.adam);
+  const task = framesTask(device, config, trainable);
+  try {
+    return await task.calibrate!(weightedInputs(graph), clips);
+  } finally {
+    task.destroy();
+    trainable.destroy();
+  }
+}
+
+/**
+ * The QAT network of a fresh run: activation scales calibrated with the f32 graph `graph`
+ * (calibrateActivations over qat.calibrationClips clips), then a trainable network of the
+ * quantized graph holding `parameters`.
+ */
+async function quantizeTrainable(
+  device: GPUDevice,
+  config: TrainConfig,
+  graph: GraphDescription,
+  parameters: Parameters<Real>,
+): Promise<TrainableNetwork> {
+  const qat = config.qat!;
+  const maxAbs = await calibrateActivations(
+    device,
+    config,
+    graph,
+    parameters,
+    qat.calibrationClips,
+  );
+  const quantized = quantizeGraph(graph, {
+    weightBits: qat.weightBits,
+    activationBits: qat.activationBits,
+    activationScales: scalesFromMaxAbs(maxAbs, qat.activationBits),
+  });
+  return createTrainableNetwork(device, quantized, parameters, config.adam);
+}

@@ -1,0 +1,252 @@
+/**
+ * What a training run does per step, by task: `teacher` fits a fixed batch derived from the seed;
+ * `frames` trains on clips by BPTT through the neural frame, validates on held-out clips and can
+ * calibrate activations for quantization.
+ */
+import { InputError } from '../core/errors.ts';
+import { mulberry32 } from '../core/random.ts';
+import { tensorLength } from '../core/tensor.ts';
+import { createNetwork } from '../nn/network.ts';
+import { createGpuTensor, writeGpuTensor } from '../nn/tensor.ts';
+import { initWeights } from '../nn/weights.ts';
+import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
+import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
+import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
+import { type ClipFrameCpu, prepareClipCpu } from './bptt-cpu.ts';
+import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
+import { createAbsMaxTracker } from './calibrate.ts';
+import { NETWORKS, type TrainConfig } from './config.ts';
+import {
+  createClipSampler,
+  readClipFrames,
+  type ClipSourceSpec,
+  type TrainingClip,
+} from './data/clips.ts';
+import { trainFixedBatch } from './fixed-batch.ts';
+import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
+import type { TrainableNetwork } from './trainable.ts';
+import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
+
+/** Runs optimizer steps of one task; returns the loss of each step. */
+export interface TrainingTask {
+  runSteps(startStep: number, steps: number, schedule: ScheduleConfig): Promise<number[]>;
+  /** Loss and PSNR on the held-out data, if the task has any. */
+  validate(): Promise<Validation | undefined>;
+  /**
+   * Max |x| of the named network tensors over every frame of the first `clips` training clips
+   * (activation calibration; task `frames` on the GPU frame path only).
+   */
+  calibrate?(names: readonly string[], clips: number): Promise<Map<string, number>>;
+  destroy(): void;
+}
+
+/** What a validation point measures (task `frames`; see LogEntry in run-directory.ts). */
+export interface Validation {
+  readonly validationLoss: number;
+  readonly validationPsnr: number;
+  readonly taauPsnr: number;
+  readonly validationPsnrClips: readonly number[];
+  readonly taauPsnrClips: readonly number[];
+}
+
+/** The task `config.task` names, training `trainable`. */
+export function createTask(
+  device: GPUDevice,
+  config: TrainConfig,
+  trainable: TrainableNetwork,
+): TrainingTask {
+  return (config.task === 'teacher' ? teacherTask : framesTask)(device, config, trainable);
+}
+
+/** The teacher task: a fixed batch (features and target) derived from the seed only. */
+function teacherTask(
+  device: GPUDevice,
+  config: TrainConfig,
+  trainable: TrainableNetwork,
+): TrainingTask {
+  const graph = NETWORKS[config.network]!;
+  const [width, height] = config.size;
+  const channels = graph.inputs[0]!.channels;
+  const random = mulberry32(config.seed ^ 0x5eed);
+  const data = new Float32Array(channels * width * height).map(() => random());
+  const input = createGpuTensor(device, { channels, height, width }, 'teacher features');
+  writeGpuTensor(device, input, { channels, height, width, data });
+  const teacher = createNetwork(device, graph, initWeights(graph, config.seed + 1));
+  const encoder = device.createCommandEncoder();
+  const output = teacher.run(encoder, input).output;
+  const target = device.createBuffer({
+    label: 'teacher target',
+    size: tensorLength(output) * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  });
+  encoder.copyBufferToBuffer(output.buffer, 0, target, 0, target.size);
+  device.queue.submit([encoder.finish()]);
+  teacher.destroy();
+  return {
+    runSteps: (startStep, steps, schedule) =>
+      trainFixedBatch(device, trainable, input, target, {
+        startStep,
+        steps,
+        schedule,
+        readEvery: steps,
+      }),
+    validate: async () => undefined,
+    destroy() {
+      input.buffer.destroy();
+      target.destroy();
+    },
+  };
+}
+
+/**
+ * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
+ * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
+ * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
+ * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; glTF
+ * entries need ../shared/assets, which the GPU machine lacks) or, for the other sources, another
+ * seed.
+ */
+function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
+  const { data } = config;
+  const sources: ClipSourceSpec[] =
+    data.source === 'sequences'
+      ? [{ kind: 'sequences', weight: 1, dirs: data.paths }]
+      : data.source === 'analytic'
+        ? [{ kind: 'analytic', weight: 1 }]
+        : split === 'train'
+          ? [{ kind: 'scenes', weight: 1, layoutSeeds: TRAIN_LAYOUT_SEEDS }]
+          : [
+              {
+                kind: 'scenes',
+                weight: 1,
+                entries: VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES),
+              },
+            ];
+  const sampler = createClipSampler(device, {
+    displaySize: [config.size[0], config.size[1]],
+    ratio: data.ratio,
+    clipLength: data.clipFrames,
+    samples: data.referenceSamples,
+    seed: split === 'train' ? config.seed : config.seed + 1_000_003,
+    sources,
+  });
+  return {
+    /**
+     * Runs `use` on clip `index` in the form the frame path takes (and as sampled, for the frame
+     * API), then frees the clip.
+     */
+    async with<T>(
+      index: number,
+      use: (clip: TrainerClip, sampled: TrainingClip) => Promise<T>,
+    ): Promise<T> {
+      const clip = await sampler.clip(index);
+      try {
+        if (config.frame === 'gpu') return await use(clip, clip);
+        return await use(prepareClipCpu(clip.header, await readClipFrames(device, clip)), clip);
+      } finally {
+        clip.destroy();
+      }
+    },
+    destroy: () => sampler.destroy(),
+  };
+}
+
+/**
+ * The frames task: `clipsPerStep` clips per step (loss weights divided by that count, so the
+ * gradient is the mean), BPTT through the neural frame, then Adam. Validation on
+ * `validationClips` held-out clips (a sampler with another seed: other layouts and motion): the
+ * clip loss, and the PSNR of the current weights and of the heuristic TAAU through the frame API
+ * (validate-psnr.ts). TAAU's numbers depend on the clips only: computed once per process.
+ */
+export function framesTask(
+  device: GPUDevice,
+  config: TrainConfig,
+  trainable: TrainableNetwork,
+): TrainingTask {
+  const sampler = clipSource(device, config, 'train');
+  const heldOut = clipSource(device, config, 'validation');
+  const k = config.clipsPerStep;
+  const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
+  // The CPU frame path receives CPU clips (clipSource converts them), the GPU path either form.
+  const gradient = (clip: TrainerClip, options: ClipGradientOptions) =>
+    onGpu
+      ? onGpu.gradient(clip, options)
+      : clipGradientGpu(device, trainable, clip as ClipFrameCpu[], options);
+  const clipLoss = (clip: TrainerClip, options: ClipGradientOptions) =>
+    onGpu
+      ? onGpu.loss(clip, options)
+      : clipLossGpu(device, trainable, clip as ClipFrameCpu[], options);
+  const weights = {
+    l1: config.loss.l1 / k,
+    gradient: config.loss.gradient / k,
+    temporal: config.loss.temporal / k,
+  };
+  const taauPsnr = new Map<number, number>();
+  return {
+    async runSteps(startStep, steps, schedule) {
+      const losses: number[] = [];
+      for (let step = startStep; step < startStep + steps; step++) {
+        let loss = 0;
+        for (let c = 0; c < k; c++) {
+          const options = { warmup: config.warmup, weights, accumulate: c > 0 };
+          loss += (await sampler.with(step * k + c, (clip) => gradient(clip, options))).loss;
+        }
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass({ label: 'Adam' });
+        trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        losses.push(loss);
+      }
+      return losses;
+    },
+    async validate() {
+      if (config.validationClips === 0) return undefined;
+      const model = { graph: trainable.graph, parameters: await trainable.readParams() };
+      let sum = 0;
+      const neural: number[] = [];
+      const taau: number[] = [];
+      for (let i = 0; i < config.validationClips; i++) {
+        const options = { warmup: config.warmup, weights: config.loss };
+        sum += await heldOut.with(i, async (clip, sampled) => {
+          const { loss } = await clipLoss(clip, options);
+          const source = await clipFrameSource(device, sampled, `validation clip ${i}`);
+          const spec = await neuralSpec(device, model);
+          neural.push(await methodPsnr(device, source, spec, config.warmup));
+          if (!taauPsnr.has(i))
+            taauPsnr.set(i, await methodPsnr(device, source, TAAU_SPEC, config.warmup));
+          taau.push(taauPsnr.get(i)!);
+          return loss;
+        });
+      }
+      const round = (db: number) => Number(db.toFixed(4));
+      return {
+        validationLoss: sum / config.validationClips,
+        validationPsnr: round(meanDb(neural)),
+        taauPsnr: round(meanDb(taau)),
+        validationPsnrClips: neural.map(round),
+        taauPsnrClips: taau.map(round),
+      };
+    },
+    async calibrate(names, clips) {
+      if (!onGpu) throw new InputError('activation calibration needs frame "gpu"');
+      const tracker = createAbsMaxTracker(device, names);
+      try {
+        const options = { warmup: config.warmup, weights: config.loss };
+        for (let i = 0; i < clips; i++) {
+          await sampler.with(i, (clip) =>
+            onGpu.loss(clip, options, (encoder, run) => tracker.encode(encoder, run.activations)),
+          );
+        }
+        return await tracker.read();
+      } finally {
+        tracker.destroy();
+      }
+    },
+    destroy() {
+      sampler.destroy();
+      heldOut.destroy();
+      onGpu?.destroy();
+    },
+  };
+}
