@@ -1,0 +1,80 @@
+/**
+ * What the clip sampler's sources make, and what they share: a training clip (its frames' GPU
+ * images and parameters, where it came from), the sampler's checked settings, and the random
+ * streams that make every clip a pure function of (sampler seed, clip index).
+ */
+import type { FrameParams, SequenceHeader } from '../../core/frame.ts';
+import type { Size } from '../../core/quality.ts';
+import { mulberry32 } from '../../core/random.ts';
+import type { GpuImage } from '../../gpu/gpu-image.ts';
+
+/** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
+export interface ClipFrameImages {
+  color: GpuImage;
+  depth: GpuImage;
+  motion: GpuImage;
+  /** Zero where the source has no reactive mask. */
+  reactive: GpuImage;
+  reference: GpuImage;
+}
+
+export interface TrainingFrame {
+  params: FrameParams;
+  gpu: ClipFrameImages;
+}
+
+/** Where a clip came from (for logs and tests). */
+export interface ClipOrigin {
+  source: 'scenes' | 'sequences' | 'analytic';
+  /** Split entry name (with the drawn layout seed), sequence directory, or `analytic`. */
+  name: string;
+  /** Scene and camera path (scene clips). */
+  scene?: string;
+  path?: string;
+  /** Scene / analytic seed (absent for sequence directories). */
+  seed?: number;
+  ratio: number;
+  /** Index of the clip's first frame in its sequence. */
+  startFrame: number;
+  /** Crop position (sequence directories; zero otherwise). */
+  renderOffset: [number, number];
+  displayOffset: [number, number];
+}
+
+export interface TrainingClip {
+  /** Render and display size of the clip (the crop's, for sequence directories). */
+  header: SequenceHeader;
+  frames: TrainingFrame[];
+  origin: ClipOrigin;
+  /** Frees the clip's GPU buffers. */
+  destroy(): void;
+}
+
+/** A clip as a source makes it; the sampler sets `reset` on frame 0 and adds `destroy`. */
+export type ClipContent = Omit<TrainingClip, 'destroy'>;
+
+/** The sampler's options after its checks, as the sources read them. */
+export interface ClipSettings {
+  readonly seed: number;
+  readonly clipLength: number;
+  readonly displaySize: Size;
+  /** Ground-truth samples per display pixel (scenes, analytic). */
+  readonly samples: number;
+  /** Display / render ratios to draw from (scenes, analytic). */
+  readonly ratios: readonly number[];
+}
+
+/** Which source a clip comes from. */
+export const STREAM_SOURCE = 1;
+/** What a group of scene clips sharing a renderer shows (entry, ratio, layout seed). */
+export const STREAM_GROUP = 2;
+/** The rest of one clip's choices (first frame, crop, analytic seed and ratio). */
+export const STREAM_CLIP = 3;
+
+/** A generator for a (seed, stream, index) triple: independent streams per decision. */
+export function randomFor(seed: number, stream: number, index: number): () => number {
+  let h = Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1);
+  h = Math.imul(h ^ (stream + 0x7f4a7c15), 0x85ebca6b);
+  h = Math.imul(h ^ (index + 0x165667b1), 0xc2b2ae35);
+  return mulberry32(h ^ (h >>> 15));
+}
