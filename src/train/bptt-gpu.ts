@@ -6,6 +6,7 @@
  * the network forward on frame t's stored features. Same clip loss and gradients as the CPU
  * reference (./bptt-cpu.ts); the tests compare them.
  */
+import type { GraphDescription } from '../core/graph.ts';
 import type { Size } from '../core/quality.ts';
 import { createGpuImage, writeGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
 import { encodeReproject } from '../gpu/passes/reproject.ts';
@@ -26,7 +27,7 @@ import { encodePrepare } from '../gpu/passes/prepare.ts';
 import { encodeTonemapReference } from './losses/tonemap-reference.ts';
 import type { ClipGradientOptions } from './bptt.ts';
 import { createFrameLoss, type FrameLoss } from './losses/frame-loss.ts';
-import type { LossValues } from './losses/frame-loss-cpu.ts';
+import type { LossValues, LossWeights } from './losses/frame-loss-cpu.ts';
 import type { TrainableNetwork } from './trainable.ts';
 
 /** GPU buffers of one clip frame. */
@@ -167,201 +168,265 @@ export function createGpuClipTrainer(
   device: GPUDevice,
   trainable: TrainableNetwork,
 ): GpuClipTrainer {
-  let shape: Shape | undefined;
-  let slots: FrameSlot[] = [];
-  let zeros: { history: GpuImage; state: GpuImage } | undefined;
-  let dState: GpuImage | undefined;
-  let backward: NeuralFrameBackward | undefined;
-  let frameLoss: FrameLoss | undefined;
-  const images: GpuImage[] = [];
-
-  const free = () => {
-    for (const image of images) image.buffer.destroy();
-    for (const slot of slots) slot.features.buffer.destroy();
-    images.length = 0;
-    slots = [];
-    backward?.destroy();
-    frameLoss?.destroy();
-    shape = undefined;
-  };
-
-  const allocate = (s: Shape) => {
-    free();
-    const image = (size: Size, label: string) => {
-      const g = createGpuImage(device, size[0], size[1], label);
-      images.push(g);
-      return g;
-    };
-    const [pw, ph] = paddedSize(s.display);
-    for (let t = 0; t < s.frames; t++) {
-      const d = (label: string) => image(s.display, `clip ${t} ${label}`);
-      slots.push({
-        color: image(s.render, `clip ${t} color`),
-        motion: image(s.render, `clip ${t} motion`),
-        reference: d('reference'),
-        reprojected: { history: d('reprojected history'), state: d('reprojected state') },
-        features: createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw }),
-        filtered: d('filtered'),
-        output: d('output'),
-        state: d('state'),
-        dOutput: d('d output'),
-      });
+  let buffers: ClipBuffers | undefined;
+  const buffersFor = (frames: readonly FrameMeta[]): ClipBuffers => {
+    const shape = shapeOf(frames);
+    if (!buffers || !sameShape(buffers.shape, shape)) {
+      buffers?.destroy();
+      buffers = allocateClipBuffers(device, trainable.graph, shape);
     }
-    zeros = { history: image(s.display, 'no history'), state: image(s.display, 'no state') };
-    dState = image(s.display, 'd state');
-    backward = createNeuralFrameBackward(device, trainable.graph, s.display);
-    frameLoss = createFrameLoss(device, s.display[0], s.display[1], s.frames);
-    shape = s;
+    return buffers;
   };
-
-  /** Loads the clip and records its forward and loss; returns the command encoder. */
-  const encodeForward = (
-    input: ClipInput,
-    options: ClipGradientOptions,
-    observe?: NetworkObserver,
-  ) => {
-    const clip = input.frames;
-    const s = shapeOf(clip);
-    if (
-      !shape ||
-      shape.frames !== s.frames ||
-      shape.display.join() !== s.display.join() ||
-      shape.render.join() !== s.render.join()
-    ) {
-      allocate(s);
-    }
-    const lossFrames = clip.length - options.warmup;
-    if (lossFrames < 1) {
-      throw new RangeError(
-        `clip of ${clip.length} frames has no frame after ${options.warmup} warm-up frames`,
-      );
-    }
-    const weights = {
-      l1: options.weights.l1 / lossFrames,
-      gradient: options.weights.gradient / lossFrames,
-      temporal: options.weights.temporal / lossFrames,
-    };
-    const encoder = device.createCommandEncoder({ label: 'clip' });
-    input.load(encoder, slots);
-    for (const slot of slots) encoder.clearBuffer(slot.dOutput.buffer);
-    encoder.clearBuffer(dState!.buffer);
-    clip.forEach((frame, t) => {
-      const slot = slots[t]!;
-      const previous =
-        t > 0 ? { history: slots[t - 1]!.output, state: slots[t - 1]!.state } : zeros!;
-      let pass = encoder.beginComputePass({ label: `clip frame ${t} features` });
-      encodeReproject(device, pass, slot.motion, previous, frame.params.reset, slot.reprojected);
-      encodeFeatures(
-        device,
-        pass,
-        { color: slot.color, motion: slot.motion, ...slot.reprojected },
-        frame.params,
-        slot.features,
-      );
-      pass.end();
-      const run = trainable.network.run(encoder, slot.features);
-      observe?.(encoder, run, t);
-      const raw = run.output;
-      pass = encoder.beginComputePass({ label: `clip frame ${t} filter, blend, loss` });
-      encodeKpnFilter(device, pass, raw, slot.color, frame.params.jitter, slot);
-      encodeBlend(
-        device,
-        pass,
-        slot.filtered,
-        slot.reprojected.history,
-        { color: slot.color, raw, reset: frame.params.reset },
-        slot.output,
-      );
-      if (t >= options.warmup) {
-        const prior = slots[t - 1];
-        frameLoss!.encode(
-          pass,
-          {
-            output: slot.output,
-            reference: slot.reference,
-            gradOutput: slot.dOutput,
-            accumulate: true,
-            ...(prior
-              ? {
-                  previous: {
-                    output: prior.output,
-                    reference: prior.reference,
-                    gradOutput: prior.dOutput,
-                  },
-                }
-              : {}),
-            slot: t,
-          },
-          weights,
-        );
-      }
-      pass.end();
-    });
-    return encoder;
-  };
-
   const inputOf = (clip: TrainerClip): ClipInput =>
     'header' in clip ? gpuInput(device, clip) : cpuInput(device, clip);
-
-  const readLosses = async (clip: readonly FrameMeta[], warmup: number) => {
-    const values = await frameLoss!.read();
-    const frames = values.map((v, t) => (t < warmup ? undefined : v)).slice(0, clip.length);
-    return { loss: frames.reduce((sum, v) => sum + (v?.total ?? 0), 0), frames };
-  };
 
   return {
     async gradient(source, options) {
       const input = inputOf(source);
-      const clip = input.frames;
-      const encoder = encodeForward(input, options);
-      for (let t = clip.length - 1; t >= 0; t--) {
-        const frame = clip[t]!;
-        const slot = slots[t]!;
-        const run = trainable.network.run(encoder, slot.features);
-        backward!.encode(encoder, {
-          prepared: { color: slot.color, motion: slot.motion },
-          reprojected: slot.reprojected,
-          jitter: frame.params.jitter,
-          reset: frame.params.reset,
-          filtered: slot.filtered,
-          activations: run.activations,
-          params: trainable.network.runParameters,
-          paramGrads: trainable.grads,
-          accumulateParams: !!options.accumulate || t !== clip.length - 1,
-          dHistory: slot.dOutput,
-          dState: dState!,
-          ...(t > 0 && options.throughTime !== false
-            ? { previousHistory: slots[t - 1]!.output }
-            : {}),
-        });
-        if (t === 0) continue;
-        if (options.throughTime === false) {
-          encoder.clearBuffer(dState!.buffer);
-          continue;
-        }
-        // Carry the reprojection's gradients to frame t − 1.
-        const pass = encoder.beginComputePass({ label: `clip frame ${t} carry` });
-        const n = slot.output.width * slot.output.height * 4;
-        encodeGradRoute(
-          device,
-          pass,
-          backward!.previous.history.buffer,
-          0,
-          slots[t - 1]!.dOutput.buffer,
-          n,
-          true,
-        );
-        encodeGradRoute(device, pass, backward!.previous.state.buffer, 0, dState!.buffer, n, false);
-        pass.end();
-      }
+      const clip = buffersFor(input.frames);
+      const encoder = encodeClipForward(device, trainable, clip, input, options);
+      encodeClipBackward(device, trainable, clip, input.frames, encoder, options);
       device.queue.submit([encoder.finish()]);
-      return readLosses(clip, options.warmup);
+      return readClipLosses(clip, input.frames, options.warmup);
     },
     async loss(source, options, observe) {
       const input = inputOf(source);
-      device.queue.submit([encodeForward(input, options, observe).finish()]);
-      return readLosses(input.frames, options.warmup);
+      const clip = buffersFor(input.frames);
+      const encoder = encodeClipForward(device, trainable, clip, input, options, observe);
+      device.queue.submit([encoder.finish()]);
+      return readClipLosses(clip, input.frames, options.warmup);
     },
-    destroy: free,
+    destroy() {
+      buffers?.destroy();
+      buffers = undefined;
+    },
   };
+}
+
+/** Every GPU buffer the trainer needs for clips of one shape. */
+interface ClipBuffers {
+  readonly shape: Shape;
+  readonly slots: readonly FrameSlot[];
+  /** The history and state before frame 0. */
+  readonly zeros: { readonly history: GpuImage; readonly state: GpuImage };
+  /** dLoss/d(state), carried from frame t to frame t − 1. */
+  readonly dState: GpuImage;
+  readonly backward: NeuralFrameBackward;
+  readonly frameLoss: FrameLoss;
+  destroy(): void;
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return (
+    a.frames === b.frames &&
+    a.display.join() === b.display.join() &&
+    a.render.join() === b.render.join()
+  );
+}
+
+function allocateClipBuffers(
+  device: GPUDevice,
+  graph: GraphDescription,
+  shape: Shape,
+): ClipBuffers {
+  const images: GpuImage[] = [];
+  const image = (size: Size, label: string) => {
+    const g = createGpuImage(device, size[0], size[1], label);
+    images.push(g);
+    return g;
+  };
+  const [pw, ph] = paddedSize(shape.display);
+  const slots: FrameSlot[] = [];
+  for (let t = 0; t < shape.frames; t++) {
+    const d = (label: string) => image(shape.display, `clip ${t} ${label}`);
+    slots.push({
+      color: image(shape.render, `clip ${t} color`),
+      motion: image(shape.render, `clip ${t} motion`),
+      reference: d('reference'),
+      reprojected: { history: d('reprojected history'), state: d('reprojected state') },
+      features: createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw }),
+      filtered: d('filtered'),
+      output: d('output'),
+      state: d('state'),
+      dOutput: d('d output'),
+    });
+  }
+  const zeros = {
+    history: image(shape.display, 'no history'),
+    state: image(shape.display, 'no state'),
+  };
+  const dState = image(shape.display, 'd state');
+  const backward = createNeuralFrameBackward(device, graph, shape.display);
+  const frameLoss = createFrameLoss(device, shape.display[0], shape.display[1], shape.frames);
+  return {
+    shape,
+    slots,
+    zeros,
+    dState,
+    backward,
+    frameLoss,
+    destroy() {
+      for (const image of images) image.buffer.destroy();
+      for (const slot of slots) slot.features.buffer.destroy();
+      backward.destroy();
+      frameLoss.destroy();
+    },
+  };
+}
+
+/** Loads the clip and records its forward and loss; returns the command encoder. */
+function encodeClipForward(
+  device: GPUDevice,
+  trainable: TrainableNetwork,
+  buffers: ClipBuffers,
+  input: ClipInput,
+  options: ClipGradientOptions,
+  observe?: NetworkObserver,
+): GPUCommandEncoder {
+  const { slots, dState } = buffers;
+  const weights = frameLossWeights(input.frames.length, options);
+  const encoder = device.createCommandEncoder({ label: 'clip' });
+  input.load(encoder, slots);
+  for (const slot of slots) encoder.clearBuffer(slot.dOutput.buffer);
+  encoder.clearBuffer(dState.buffer);
+  input.frames.forEach((frame, t) => {
+    const slot = slots[t]!;
+    const previous =
+      t > 0 ? { history: slots[t - 1]!.output, state: slots[t - 1]!.state } : buffers.zeros;
+    let pass = encoder.beginComputePass({ label: `clip frame ${t} features` });
+    encodeReproject(device, pass, slot.motion, previous, frame.params.reset, slot.reprojected);
+    encodeFeatures(
+      device,
+      pass,
+      { color: slot.color, motion: slot.motion, ...slot.reprojected },
+      frame.params,
+      slot.features,
+    );
+    pass.end();
+    const run = trainable.network.run(encoder, slot.features);
+    observe?.(encoder, run, t);
+    const raw = run.output;
+    pass = encoder.beginComputePass({ label: `clip frame ${t} filter, blend, loss` });
+    encodeKpnFilter(device, pass, raw, slot.color, frame.params.jitter, slot);
+    encodeBlend(
+      device,
+      pass,
+      slot.filtered,
+      slot.reprojected.history,
+      { color: slot.color, raw, reset: frame.params.reset },
+      slot.output,
+    );
+    if (t >= options.warmup) encodeFrameLoss(pass, buffers, t, weights);
+    pass.end();
+  });
+  return encoder;
+}
+
+/** The loss weights of one frame: the clip's weights spread over the frames after the warm-up. */
+function frameLossWeights(frames: number, options: ClipGradientOptions): LossWeights {
+  const lossFrames = frames - options.warmup;
+  if (lossFrames < 1) {
+    throw new RangeError(
+      `clip of ${frames} frames has no frame after ${options.warmup} warm-up frames`,
+    );
+  }
+  return {
+    l1: options.weights.l1 / lossFrames,
+    gradient: options.weights.gradient / lossFrames,
+    temporal: options.weights.temporal / lossFrames,
+  };
+}
+
+/** Records frame t's loss, accumulating its gradient into frame t's (and t − 1's) dOutput. */
+function encodeFrameLoss(
+  pass: GPUComputePassEncoder,
+  { slots, frameLoss }: ClipBuffers,
+  t: number,
+  weights: LossWeights,
+): void {
+  const slot = slots[t]!;
+  const prior = slots[t - 1];
+  frameLoss.encode(
+    pass,
+    {
+      output: slot.output,
+      reference: slot.reference,
+      gradOutput: slot.dOutput,
+      accumulate: true,
+      ...(prior
+        ? {
+            previous: {
+              output: prior.output,
+              reference: prior.reference,
+              gradOutput: prior.dOutput,
+            },
+          }
+        : {}),
+      slot: t,
+    },
+    weights,
+  );
+}
+
+/**
+ * Records the backward of the clip, last frame first, into `encoder` (after its forward): the
+ * parameter gradients land in `trainable.grads`.
+ */
+function encodeClipBackward(
+  device: GPUDevice,
+  trainable: TrainableNetwork,
+  { slots, dState, backward }: ClipBuffers,
+  clip: readonly FrameMeta[],
+  encoder: GPUCommandEncoder,
+  options: ClipGradientOptions,
+): void {
+  for (let t = clip.length - 1; t >= 0; t--) {
+    const frame = clip[t]!;
+    const slot = slots[t]!;
+    const run = trainable.network.run(encoder, slot.features);
+    backward.encode(encoder, {
+      prepared: { color: slot.color, motion: slot.motion },
+      reprojected: slot.reprojected,
+      jitter: frame.params.jitter,
+      reset: frame.params.reset,
+      filtered: slot.filtered,
+      activations: run.activations,
+      params: trainable.network.runParameters,
+      paramGrads: trainable.grads,
+      accumulateParams: !!options.accumulate || t !== clip.length - 1,
+      dHistory: slot.dOutput,
+      dState,
+      ...(t > 0 && options.throughTime !== false ? { previousHistory: slots[t - 1]!.output } : {}),
+    });
+    if (t === 0) continue;
+    if (options.throughTime === false) {
+      encoder.clearBuffer(dState.buffer);
+      continue;
+    }
+    // Carry the reprojection's gradients to frame t − 1.
+    const pass = encoder.beginComputePass({ label: `clip frame ${t} carry` });
+    const n = slot.output.width * slot.output.height * 4;
+    encodeGradRoute(
+      device,
+      pass,
+      backward.previous.history.buffer,
+      0,
+      slots[t - 1]!.dOutput.buffer,
+      n,
+      true,
+    );
+    encodeGradRoute(device, pass, backward.previous.state.buffer, 0, dState.buffer, n, false);
+    pass.end();
+  }
+}
+
+/** The clip loss and its frames' (none for the warm-up frames), read back once. */
+async function readClipLosses(
+  { frameLoss }: ClipBuffers,
+  clip: readonly FrameMeta[],
+  warmup: number,
+) {
+  const values = await frameLoss.read();
+  const frames = values.map((v, t) => (t < warmup ? undefined : v)).slice(0, clip.length);
+  return { loss: frames.reduce((sum, v) => sum + (v?.total ?? 0), 0), frames };
 }
