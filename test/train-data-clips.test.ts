@@ -11,12 +11,9 @@ import { InputError } from '../src/core/errors.ts';
 import { renderSizeFor } from '../src/core/quality.ts';
 import { createSequenceWriter, openSequence } from '../src/io/index.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import {
-  createClipSampler,
-  readClipFrames,
-  sceneClipChoice,
-  type TrainingClip,
-} from '../src/train/data/clips.ts';
+import { createClipSampler, readClipFrames } from '../src/train/data/clips.ts';
+import { sceneClipChoice } from '../src/train/data/scene-clips.ts';
+import type { TrainingClip } from '../src/train/data/clip-source.ts';
 import { cropGrid, cropSizeFor, randomCrop } from '../src/train/data/crop.ts';
 import { prepareClipCpu } from '../src/train/bptt-cpu.ts';
 import {

@@ -16,7 +16,7 @@ import {
   VALIDATION_GLTF_FILES,
   VALIDATION_SEED_BASE,
 } from '../src/train/splits.ts';
-import { sceneClipChoice } from '../src/train/data/clips.ts';
+import { sceneClipChoice } from '../src/train/data/scene-clips.ts';
 
 const scenes = Object.keys(PROCEDURAL_SCENES);
 

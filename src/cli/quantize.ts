@@ -22,7 +22,7 @@ import {
 } from '../nn/quantize.ts';
 import { loadWeights, saveWeights } from '../nn/weights.ts';
 import { resolveTrainConfig } from '../train/config.ts';
-import { calibrateActivations } from '../train/trainer.ts';
+import { calibrateActivations } from '../train/run-start.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { parseInteger } from './flags.ts';
 import { QUANT_BITS, isQuantBits } from '../core/graph.ts';

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { parseSize } from '../core/quality.ts';
-import { train, type LogEntry } from '../train/trainer.ts';
+import { train } from '../train/trainer.ts';
+import type { LogEntry } from '../train/run-directory.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { createProgress, type Progress } from './progress.ts';
 

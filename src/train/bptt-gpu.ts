@@ -22,7 +22,7 @@ import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../core/ne
 import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
 import type { GpuNetworkRun } from '../nn/network.ts';
 import type { ClipFrameCpu } from './bptt-cpu.ts';
-import type { TrainingClip } from './data/clips.ts';
+import type { TrainingClip } from './data/clip-source.ts';
 import { encodePrepare } from '../gpu/passes/prepare.ts';
 import { encodeTonemapReference } from './losses/tonemap-reference.ts';
 import type { ClipGradientOptions } from './bptt.ts';

@@ -16,12 +16,8 @@ import { type ClipFrameCpu, prepareClipCpu } from './bptt-cpu.ts';
 import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
 import { createAbsMaxTracker } from './calibrate.ts';
 import { NETWORKS, type TrainConfig } from './config.ts';
-import {
-  createClipSampler,
-  readClipFrames,
-  type ClipSourceSpec,
-  type TrainingClip,
-} from './data/clips.ts';
+import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
+import type { TrainingClip } from './data/clip-source.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';

@@ -20,9 +20,6 @@ import {
 import { startRun } from './run-start.ts';
 import { createTask, type TrainingTask } from './tasks.ts';
 
-export type { BestCheckpoint, LogEntry } from './run-directory.ts';
-export { calibrateActivations } from './run-start.ts';
-
 export interface TrainOptions {
   /** Output directory (created). */
   readonly out: string;

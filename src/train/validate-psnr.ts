@@ -11,7 +11,8 @@ import { runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { meanPsnr, mse } from '../metrics/psnr.ts';
 import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
 import type { NetworkWeights } from '../nn/weights.ts';
-import { readClipFrames, type TrainingClip } from './data/clips.ts';
+import { readClipFrames } from './data/clips.ts';
+import type { TrainingClip } from './data/clip-source.ts';
 
 /** The clip's frames read back once, as a FrameSource every method reads identically. */
 export async function clipFrameSource(

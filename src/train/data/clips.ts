@@ -34,9 +34,6 @@ import {
 import { createSceneClips, type SeedRange } from './scene-clips.ts';
 import { analyticClip, createSequenceClips } from './uploaded-clips.ts';
 
-export type { ClipFrameImages, ClipOrigin, TrainingClip, TrainingFrame } from './clip-source.ts';
-export { sceneClipChoice, type SceneClipChoice, type SeedRange } from './scene-clips.ts';
-
 /**
  * A source of clips and its share of the mix. `scenes`: `entries` default to TRAIN; `layoutSeeds`
  * replaces the entries' seeds by draws from the range (default: TRAIN_LAYOUT_SEEDS when `entries`
