@@ -1,9 +1,9 @@
 // Backpropagation through time on the CPU: the clip gradient (network parameters, through the
 // frame, the recurrent state, the history and its reprojection, the temporal loss) against
 // central differences of the clip loss. The reprojection and network run in f32 on the CPU
-// (the passes' and the network's references), so differences use a larger step (1e-3) and errors are relative to
-// max(|g|, 1e-3) with a 5 % tolerance; the test is still sensitive: cutting the links between
-// frames (each frame's gradient alone) misses by far more.
+// (the passes' and the network's references), so differences use a larger step (1e-3) and errors
+// are relative to max(|g|, 1e-3) with a 5 % tolerance; the test is still sensitive: cutting the
+// links between frames (each frame's gradient alone) misses by far more.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyticSequence } from '../src/scene/analytic.ts';
@@ -166,8 +166,8 @@ test("GPU BPTT from the sampler's GPU clip (prepare and reference tonemap on the
     trainable.destroy();
   }
   const [gpu, cpu] = results;
-  // The prepare pass and its CPU reference agree to f32 rounding (tested in test/passes.test.ts), so the two paths
-  // differ only by rounding carried through the clip.
+  // The prepare pass and its CPU reference agree to f32 rounding (test/passes.test.ts), so the two
+  // paths differ only by rounding carried through the clip.
   assert.ok(
     Math.abs(gpu!.loss - cpu!.loss) <= 1e-4 * cpu!.loss,
     `loss ${gpu!.loss} vs ${cpu!.loss}`,

@@ -1,8 +1,8 @@
 /**
- * The network as data: a JSON-serialisable graph of ops over named tensors,
- * shape inference, parameter shapes, and counts (parameters, MACs). Parameter tensors are named
- * `<node>.weight` and `<node>.bias`. Nodes are listed in execution order: a node reads only graph
- * inputs and outputs of earlier nodes.
+ * The network as data: a JSON-serialisable graph of ops over named tensors, shape inference,
+ * parameter shapes, and counts (parameters, MACs). Parameter tensors are named `<node>.weight` and
+ * `<node>.bias`. Nodes are listed in execution order: a node reads only graph inputs and outputs of
+ * earlier nodes.
  */
 import { InputError } from './errors.ts';
 import { type Real, type TensorShape, sameShape, shapeString } from './tensor.ts';

@@ -4,8 +4,6 @@
  * frame through the network. Finite-difference checked in test/nn-frame-backward.test.ts; the GPU
  * twins are in src/nn/backward/.
  */
-
-/** Gradients reaching the reprojected history (rgb; a unused) and state, display size, vec4. */
 import type { Real, Tensor } from '../../core/tensor.ts';
 import type { Size } from '../../core/quality.ts';
 import {
@@ -33,6 +31,8 @@ import {
   type NeuralFrameCpu,
   type Vec4Image,
 } from './frame.ts';
+
+/** Gradients reaching the reprojected history (rgb; a unused) and state, display size, vec4. */
 export interface ReprojectedGrads {
   readonly history: Float64Array;
   readonly state: Float64Array;

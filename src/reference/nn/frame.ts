@@ -111,6 +111,7 @@ function allocLike<T extends Real>(like: T, length: number): T {
   return (like instanceof Float64Array ? new Float64Array(length) : new Float32Array(length)) as T;
 }
 
+/** Channel c of a vec4 image at (x, y), clamp-to-edge. */
 export function at(image: Vec4Image, x: number, y: number, c: number): number {
   const cx = Math.min(Math.max(x, 0), image.width - 1);
   const cy = Math.min(Math.max(y, 0), image.height - 1);
@@ -311,6 +312,7 @@ export function windowSamples(
   return samples;
 }
 
+/** The RAW_CHANNELS raw network outputs of display pixel (X, Y). */
 export function rawAt(raw: Tensor<Real>, X: number, Y: number): number[] {
   const plane = raw.width * raw.height;
   const o = Y * raw.width + X;

@@ -2,11 +2,11 @@
  * The CPU neural frame as a `CpuResolver` of the reference upscaler: the twin of the GPU neural
  * resolver (src/nn/resolve/neural-resolver.ts).
  */
-
 import type { Image } from '../../core/image.ts';
 import type { NeuralModel } from '../../core/neural-frame.ts';
 import type { CpuResolver } from '../upscaler.ts';
 import { neuralFrameCpu, type NetworkForward, type Vec4Image } from './frame.ts';
+
 function toImage(image: Vec4Image): Image {
   return {
     width: image.width,
