@@ -5,3 +5,5 @@ export * from './tonemap.ts';
 export * from './frame.ts';
 export * from './random.ts';
 export * from './errors.ts';
+export * from './upscaler-options.ts';
+export * from './taau-settings.ts';
