@@ -25,6 +25,30 @@ export interface GpuTensor extends TensorShape {
   readonly dtype?: TensorDtype;
 }
 
+/**
+ * A GPU tensor of int8 values packed 4 channels per u32 word (layout in src/core/int8.ts):
+ * ceil(channels / 4) · height · width words.
+ */
+export interface GpuInt8Tensor extends TensorShape {
+  readonly buffer: GPUBuffer;
+  readonly packed: 'int8x4';
+}
+
+/** A zero-filled packed int8 GPU tensor (storage, copy source and destination). */
+export function createGpuInt8Tensor(
+  device: GPUDevice,
+  shape: TensorShape,
+  label?: string,
+): GpuInt8Tensor {
+  checkShape(shape);
+  const buffer = device.createBuffer({
+    label,
+    size: Math.ceil(shape.channels / 4) * shape.height * shape.width * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  });
+  return { ...pickShape(shape), buffer, packed: 'int8x4' };
+}
+
 /** The element type of a GPU tensor. */
 export function dtypeOf(tensor: GpuTensor): TensorDtype {
   return tensor.dtype ?? 'f32';
