@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { requestGpu, type GpuContext, type GpuFeatures } from '../src/gpu/device.ts';
+import { benchConv } from './conv.ts';
 import { benchNetwork } from './network.ts';
 import { benchRender } from './render.ts';
 import { benchUpscaler } from './upscaler.ts';
@@ -32,6 +33,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   upscaler: (gpu, settings) => benchUpscaler(gpu.device, settings),
   network: (gpu, settings) => benchNetwork(gpu.device, settings),
   render: (gpu, settings) => benchRender(gpu.device, settings),
+  conv: (gpu, settings) => benchConv(gpu.device, settings),
 };
 
 /** Limits recorded in bench.json (large inputs fail on a small storage binding size). */

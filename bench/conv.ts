@@ -1,0 +1,165 @@
+/**
+ * Convolution benchmark: one conv3x3 layer, f32 (the network's kernel, src/nn/ops/conv3x3.ts)
+ * against INT8 on dot4I8Packed (src/nn/ops/int8/conv3x3.ts), at the sizes and widths network v2
+ * runs: 16 channels at full and half resolution, 32 at a quarter, 64 at an eighth of 1920×1080.
+ * Random inputs and weights; GPU time per layer ("frame"), achieved tera-ops per second (2 per
+ * multiply-accumulate) and the bytes the layer must move at least (input read once, output
+ * written once, weights).
+ */
+import { mulberry32 } from '../src/core/random.ts';
+import { createTensor } from '../src/core/tensor.ts';
+import { packInt8, requantMultiplier } from '../src/core/int8.ts';
+import { createGpuTimer } from '../src/gpu/profiler.ts';
+import { createStorageBuffer } from '../src/gpu/resources.ts';
+import { prepareConv3x3 } from '../src/nn/ops/conv3x3.ts';
+import { encodeInt8Conv3x3, uploadInt8Conv3x3 } from '../src/nn/ops/int8/conv3x3.ts';
+import {
+  createGpuInt8Tensor,
+  createGpuTensor,
+  writeGpuTensor,
+  type GpuTensor,
+  type GpuInt8Tensor,
+} from '../src/nn/tensor.ts';
+import { measureFrames } from './measure.ts';
+import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
+
+/** One layer to measure. */
+export interface ConvCase {
+  precision: 'f32' | 'int8';
+  channels: number;
+  width: number;
+  height: number;
+}
+
+/** The cases of a full run, or tiny ones for the smoke test. */
+export function convCases(quick: boolean): ConvCase[] {
+  const shapes: Array<[number, number, number]> = quick
+    ? [[8, 16, 12]]
+    : [
+        [16, 1920, 1080],
+        [16, 960, 540],
+        [32, 480, 270],
+        [64, 240, 135],
+      ];
+  return shapes.flatMap(([channels, width, height]) =>
+    (['f32', 'int8'] as const).map((precision) => ({ precision, channels, width, height })),
+  );
+}
+
+export function convCaseName(c: ConvCase): string {
+  return `${c.precision} conv3x3 ${c.channels}→${c.channels} ${c.width}x${c.height}`;
+}
+
+/** Records one layer per frame; returns the record function and a cleanup. */
+function setUpLayer(
+  device: GPUDevice,
+  c: ConvCase,
+): { record(pass: GPUComputePassEncoder): void; destroy(): void } {
+  const shape = { channels: c.channels, height: c.height, width: c.width };
+  const random = mulberry32(3);
+  const weightCount = c.channels * c.channels * 9;
+  if (c.precision === 'f32') {
+    const input = createGpuTensor(device, shape, 'bench conv input');
+    const values = createTensor(shape);
+    for (let i = 0; i < values.data.length; i++) values.data[i] = random() * 2 - 1;
+    writeGpuTensor(device, input, values);
+    const output: GpuTensor = createGpuTensor(device, shape, 'bench conv output');
+    const weights = Float32Array.from({ length: weightCount }, () => (random() * 2 - 1) * 0.1);
+    const weight = createStorageBuffer(device, weights, GPUBufferUsage.STORAGE, 'bench weight');
+    const bias = createStorageBuffer(
+      device,
+      new Float32Array(c.channels),
+      GPUBufferUsage.STORAGE,
+      'bench bias',
+    );
+    const dispatch = prepareConv3x3(device, {
+      input,
+      weight,
+      bias,
+      output,
+      activation: 'relu',
+    });
+    return {
+      record: (pass) => dispatch.encode(pass),
+      destroy: () => [input.buffer, output.buffer, weight, bias].forEach((b) => b.destroy()),
+    };
+  }
+  const int8 = (n: number) => Int8Array.from({ length: n }, () => Math.round(random() * 254 - 127));
+  const input: GpuInt8Tensor = createGpuInt8Tensor(device, shape, 'bench int8 input');
+  const plane = c.width * c.height;
+  device.queue.writeBuffer(
+    input.buffer,
+    0,
+    packInt8(int8(c.channels * plane), c.channels, c.height, c.width),
+  );
+  const output = createGpuInt8Tensor(device, shape, 'bench int8 output');
+  const weights = uploadInt8Conv3x3(
+    device,
+    {
+      weight: int8(weightCount),
+      bias: new Int32Array(c.channels),
+      multiplier: requantMultiplier(1 / 127, 1 / 127, 4 / 127),
+      activation: 'relu',
+    },
+    c.channels,
+  );
+  return {
+    record: (pass) => encodeInt8Conv3x3(device, pass, input, weights, output),
+    destroy: () =>
+      [input.buffer, output.buffer, weights.weight, weights.bias].forEach((b) => b.destroy()),
+  };
+}
+
+/** Measures one case on `device`. */
+export async function benchConvCase(
+  device: GPUDevice,
+  c: ConvCase,
+  settings: BenchSettings,
+): Promise<BenchCase> {
+  const layer = setUpLayer(device, c);
+  const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 2) : undefined;
+  try {
+    const { gpu, wall, encode, pipelined } = await measureFrames(
+      device,
+      timer,
+      settings,
+      (encoder) => {
+        const pass = encoder.beginComputePass({ label: 'bench conv' });
+        layer.record(pass);
+        pass.end();
+      },
+    );
+    const gpuMs = gpu.summaries();
+    const macs = c.width * c.height * c.channels * c.channels * 9;
+    const bytesPerValue = c.precision === 'f32' ? 4 : 1;
+    const derived: Record<string, number> = {
+      gmac: macs / 1e9,
+      minimumMegabytes: (2 * c.width * c.height * c.channels * bytesPerValue) / 1e6,
+    };
+    const ms = gpuMs['frame']?.median;
+    if (ms) {
+      derived['teraOpsPerSecond'] = (2 * macs) / (ms * 1e9);
+      derived['gigabytesPerSecond'] = (derived['minimumMegabytes']! * 1e6) / (ms * 1e6);
+    }
+    return {
+      name: convCaseName(c),
+      params: { ...c },
+      frames: wall.length,
+      gpuMs,
+      wallMs: summarize(wall),
+      encodeMs: summarize(encode),
+      ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
+      derived,
+    };
+  } finally {
+    timer?.destroy();
+    layer.destroy();
+  }
+}
+
+/** Every case (a failing case is recorded with its error; the others still run). */
+export function benchConv(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
+  return runCases('conv', convCases(settings.quick), convCaseName, settings, (c) =>
+    benchConvCase(device, c, settings),
+  );
+}
