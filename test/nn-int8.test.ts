@@ -46,9 +46,10 @@ test('int8 arithmetic: ties to even, clamped grid, requantization, bias, packing
   const words = packInt8(values, 7, 3, 2);
   assert.equal(words.length, 2 * 3 * 2);
   assert.deepEqual(unpackInt8(words, 7, 3, 2), values);
-  // Byte k of word (g, p) is channel 4g + k; the padding channel 7 is zero.
-  assert.equal((words[6 + 1]! >>> 16) & 0xff, values[6 * 6 + 1]! & 0xff);
-  assert.equal(words[6]! >>> 24, 0);
+  // Byte k of word g of pixel p (at p·2 + g) is channel 4g + k; the padding channel 7 is zero.
+  assert.equal((words[1 * 2 + 1]! >>> 16) & 0xff, values[6 * 6 + 1]! & 0xff);
+  assert.equal(words[1 * 2 + 1]! >>> 24, 0);
+  assert.equal(words[1 * 2 + 0]! & 0xff, values[0 * 6 + 1]! & 0xff);
 });
 
 /** Random int8 values in [−range, range]. */

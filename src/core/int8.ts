@@ -15,9 +15,11 @@
  * checks it). An op whose output is not requantized (the network's raw output) writes
  * y = f32(t) · f32(sIn·sW), activated.
  *
- * Packed layout on the GPU: 4 channels of one pixel per u32 word, word (g, y, x) at (g·H + y)·W + x
- * holds channels 4g … 4g+3 (byte k = channel 4g + k, two's complement), channels padded with zeros
- * to a multiple of 4 — the operand shape of WGSL's dot4I8Packed.
+ * Packed layout on the GPU: 4 channels of one pixel per u32 word (byte k of word g = channel
+ * 4g + k, two's complement), channels padded with zeros to a multiple of 4 — the operand shape of
+ * WGSL's dot4I8Packed — and a pixel's G = ceil(C / 4) words side by side: word g of pixel (x, y) at
+ * (y·W + x)·G + g. Pixel-major (channels innermost) keeps a pixel's channels in one 16-byte piece
+ * for 16 channels, the order an implicit GEMM reads along its K dimension.
  */
 import { LEAKY_SLOPE, type Activation } from './graph.ts';
 import type { TensorShape } from './tensor.ts';
@@ -98,11 +100,13 @@ export function packInt8(
   width: number,
 ): Uint32Array<ArrayBuffer> {
   const plane = height * width;
-  const words = new Uint32Array(packedGroups(channels) * plane);
+  const groups = packedGroups(channels);
+  const words = new Uint32Array(groups * plane);
   for (let c = 0; c < channels; c++) {
     const shift = (c % 4) * 8;
-    const base = (c >> 2) * plane;
-    for (let p = 0; p < plane; p++) words[base + p]! |= (values[c * plane + p]! & 0xff) << shift;
+    for (let p = 0; p < plane; p++) {
+      words[p * groups + (c >> 2)]! |= (values[c * plane + p]! & 0xff) << shift;
+    }
   }
   return words;
 }
@@ -115,11 +119,13 @@ export function unpackInt8(
   width: number,
 ): Int8Array {
   const plane = height * width;
+  const groups = packedGroups(channels);
   const values = new Int8Array(channels * plane);
   for (let c = 0; c < channels; c++) {
     const shift = (c % 4) * 8;
-    const base = (c >> 2) * plane;
-    for (let p = 0; p < plane; p++) values[c * plane + p] = (words[base + p]! >>> shift) & 0xff;
+    for (let p = 0; p < plane; p++) {
+      values[c * plane + p] = (words[p * groups + (c >> 2)]! >>> shift) & 0xff;
+    }
   }
   return values;
 }

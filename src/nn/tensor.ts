@@ -26,8 +26,8 @@ export interface GpuTensor extends TensorShape {
 }
 
 /**
- * A GPU tensor of int8 values packed 4 channels per u32 word (layout in src/core/int8.ts):
- * ceil(channels / 4) · height · width words.
+ * A GPU tensor of int8 values packed 4 channels per u32 word, pixel-major (layout in
+ * src/core/int8.ts): ceil(channels / 4) · height · width words.
  */
 export interface GpuInt8Tensor extends TensorShape {
   readonly buffer: GPUBuffer;

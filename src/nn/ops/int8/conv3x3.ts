@@ -55,16 +55,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let W = i32(u.width);
   var acc: array<i32, ${OUT_BLOCK}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
+    // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
     for (var i = li; i < STEP * HALO * HALO; i += ${TILE * TILE}u) {
-      let g = g0 + i / (HALO * HALO);
-      let r = i % (HALO * HALO);
+      let gi = i % STEP;
+      let g = g0 + gi;
+      let r = i / STEP;
       let sy = i32(y0 + r / HALO) - 1;
       let sx = i32(x0 + r % HALO) - 1;
       var v = 0u;
       if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
-        v = input[(g * u.height + u32(sy)) * u.width + u32(sx)];
+        v = input[(u32(sy) * u.width + u32(sx)) * u.inGroups + g];
       }
-      tile[i] = v;
+      tile[gi * HALO * HALO + r] = v;
     }
     for (var i = li; i < STEP * 9u * ${OUT_BLOCK}u; i += ${TILE * TILE}u) {
       let g = g0 + i / (9u * ${OUT_BLOCK}u);
@@ -91,6 +93,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   if (x >= u.width || y >= u.height) { return; }
   let plane = u.height * u.width;
   let p = y * u.width + x;
+  let outGroups = (u.outChannels + 3u) / 4u;
   ${realOutput ? REAL_EPILOGUE : PACKED_EPILOGUE}
 }
 `;
@@ -104,7 +107,7 @@ const REAL_EPILOGUE = /* wgsl */ `
     }
   }`;
 
-// Packed words; channels past outChannels are zero (their accumulator and bias are).
+// Packed words, pixel-major; channels past outChannels are zero (their accumulator and bias are).
 const PACKED_EPILOGUE = /* wgsl */ `
   for (var j = 0u; j < ${OUT_BLOCK / 4}u; j++) {
     let word = co0 / 4u + j;
@@ -115,7 +118,7 @@ const PACKED_EPILOGUE = /* wgsl */ `
         let b = select(0, bias[min(co, u.outChannels - 1u)], co < u.outChannels);
         q[k] = requantize(acc[j * 4u + k] + b, u.multiplier, u.activation);
       }
-      output[word * plane + p] = pack4xI8(q);
+      output[p * outGroups + word] = pack4xI8(q);
     }
   }`;
 
