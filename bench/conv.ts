@@ -15,7 +15,8 @@ import { packInt8, requantMultiplier } from '../src/core/int8.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
 import { prepareConv3x3 } from '../src/nn/ops/conv3x3.ts';
-import { encodeInt8Conv3x3, uploadInt8Conv3x3 } from '../src/nn/ops/int8/conv3x3.ts';
+import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import { encodeInt8Conv3x3 } from '../src/nn/ops/int8/conv3x3.ts';
 import {
   createGpuInt8Tensor,
   createGpuTensor,
@@ -117,8 +118,9 @@ function setUpLayer(
     packInt8(int8(c.channels * plane), c.channels, c.height, c.width),
   );
   const output = createGpuInt8Tensor(device, shape, 'bench int8 output');
-  const weights = uploadInt8Conv3x3(
+  const weights = uploadInt8Op(
     device,
+    'conv3x3',
     {
       weight: int8(weightCount),
       bias: new Int32Array(c.channels),
@@ -131,11 +133,13 @@ function setUpLayer(
     record: (pass) => {
       for (let k = 0; k < layers; k++) {
         const [from, to] = k % 2 === 0 ? [input, output] : [output, input];
-        encodeInt8Conv3x3(device, pass, from, weights, to);
+        encodeInt8Conv3x3(device, pass, weights, from, { output: to });
       }
     },
     destroy: () =>
-      [input.buffer, output.buffer, weights.weight, weights.bias].forEach((b) => b.destroy()),
+      [input.buffer, output.buffer, weights.weightBuffer, weights.biasBuffer].forEach((b) =>
+        b.destroy(),
+      ),
   };
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
 import {
   accumulatorBound,
+  addResidual,
   packInt8,
   requantize,
   requantMultiplier,
@@ -16,9 +17,21 @@ import {
   type Int8Tensor,
 } from '../src/core/int8.ts';
 import type { Activation } from '../src/core/graph.ts';
-import { conv3x3Int8Cpu, conv3x3Int8ToF32Cpu } from '../src/reference/nn/int8-ops.ts';
-import { encodeInt8Conv3x3, uploadInt8Conv3x3 } from '../src/nn/ops/int8/conv3x3.ts';
-import { createGpuInt8Tensor, createGpuTensor, readGpuTensor } from '../src/nn/tensor.ts';
+import type { WeightedOp } from '../src/core/graph.ts';
+import {
+  INT8_OP_TAPS,
+  int8OpCpu,
+  int8OpOutputShape,
+  int8OpToF32Cpu,
+} from '../src/reference/nn/int8-ops.ts';
+import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import {
+  createGpuInt8Tensor,
+  createGpuTensor,
+  readGpuTensor,
+  type GpuInt8Tensor,
+} from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 
 test('int8 arithmetic: ties to even, clamped grid, requantization, bias, packing', () => {
@@ -64,69 +77,227 @@ function randomInt8Tensor(
   w: number,
   range = 127,
 ): Int8Tensor {
-  const data = randomInt8(random, c * h * w, range);
-  return { channels: c, height: h, width: w, data };
+  return { channels: c, height: h, width: w, data: randomInt8(random, c * h * w, range) };
 }
 
-function randomParams(
-  random: () => number,
-  cin: number,
-  cout: number,
-  multiplier: number,
-  activation: Activation,
-  range = 127,
-): Int8OpParams {
-  return {
-    weight: randomInt8(random, cout * cin * 9, range),
-    bias: Int32Array.from({ length: cout }, () => Math.round((random() * 2 - 1) * range * range)),
-    multiplier,
-    activation,
-  };
+interface OpCase {
+  op: WeightedOp;
+  cin: number;
+  cout: number;
+  height: number;
+  width: number;
+  multiplier: number;
+  activation: Activation;
+  /** Magnitude of the random values (small values make ties frequent). */
+  range: number;
+  /** A fused residual: its multiplier to accumulator units and the activation after the add. */
+  residual?: { multiplier: number; activation: Activation };
+  /** The output is channels [offset, offset + cout) of a wider packed tensor. */
+  offset?: number;
 }
 
-const CASES: Array<[number, number, number, number, number, Activation, number]> = [
-  // cin, cout, height, width, multiplier, activation, value range
-  [5, 9, 11, 13, Math.fround(1 / 3000), 'none', 127],
-  [16, 16, 16, 16, 1 / 4096, 'relu', 127],
-  [12, 8, 9, 17, Math.fround(7.3e-4), 'leaky', 127],
-  [33, 3, 10, 8, Math.fround(5e-4), 'relu', 127],
+const CASES: OpCase[] = [
+  {
+    op: 'conv3x3',
+    cin: 5,
+    cout: 9,
+    height: 11,
+    width: 13,
+    multiplier: 1 / 3000,
+    activation: 'none',
+    range: 127,
+  },
+  {
+    op: 'conv3x3',
+    cin: 16,
+    cout: 16,
+    height: 16,
+    width: 16,
+    multiplier: 1 / 4096,
+    activation: 'relu',
+    range: 127,
+  },
+  {
+    op: 'conv3x3',
+    cin: 12,
+    cout: 8,
+    height: 9,
+    width: 17,
+    multiplier: 7.3e-4,
+    activation: 'leaky',
+    range: 127,
+  },
+  {
+    op: 'conv3x3',
+    cin: 33,
+    cout: 3,
+    height: 10,
+    width: 8,
+    multiplier: 5e-4,
+    activation: 'relu',
+    range: 127,
+  },
   // Small values and M = 1/2: every odd accumulator is a tie (ties go to even).
-  [8, 8, 8, 8, 0.5, 'leaky', 3],
+  {
+    op: 'conv3x3',
+    cin: 8,
+    cout: 8,
+    height: 8,
+    width: 8,
+    multiplier: 0.5,
+    activation: 'leaky',
+    range: 3,
+  },
+  {
+    op: 'conv3x3',
+    cin: 16,
+    cout: 16,
+    height: 12,
+    width: 10,
+    multiplier: 1 / 2048,
+    activation: 'none',
+    range: 127,
+    residual: { multiplier: 37.5, activation: 'relu' },
+  },
+  {
+    op: 'conv1x1',
+    cin: 20,
+    cout: 24,
+    height: 7,
+    width: 9,
+    multiplier: 1 / 700,
+    activation: 'relu',
+    range: 127,
+  },
+  {
+    op: 'conv1x1',
+    cin: 6,
+    cout: 5,
+    height: 5,
+    width: 6,
+    multiplier: 0.5,
+    activation: 'none',
+    range: 4,
+    offset: 8,
+  },
+  {
+    op: 'down2x2',
+    cin: 12,
+    cout: 16,
+    height: 10,
+    width: 14,
+    multiplier: 1 / 900,
+    activation: 'relu',
+    range: 127,
+  },
+  {
+    op: 'down2x2',
+    cin: 3,
+    cout: 7,
+    height: 6,
+    width: 4,
+    multiplier: 1 / 300,
+    activation: 'leaky',
+    range: 127,
+  },
+  {
+    op: 'up2x2',
+    cin: 64,
+    cout: 32,
+    height: 5,
+    width: 7,
+    multiplier: 1 / 1500,
+    activation: 'relu',
+    range: 127,
+    residual: { multiplier: 9.25, activation: 'none' },
+  },
+  {
+    op: 'up2x2',
+    cin: 16,
+    cout: 8,
+    height: 6,
+    width: 5,
+    multiplier: 1 / 500,
+    activation: 'relu',
+    range: 127,
+    offset: 4,
+  },
 ];
 
-test('int8 conv3x3 on the GPU equals its CPU reference bit for bit (int8 and f32 outputs)', async () => {
+function caseLabel(c: OpCase): string {
+  const extra = `${c.residual ? ' + residual' : ''}${c.offset ? ` at channel ${c.offset}` : ''}`;
+  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}`;
+}
+
+async function readInt8(device: GPUDevice, t: GpuInt8Tensor): Promise<Int8Array> {
+  const words = new Uint32Array((await readBuffer(device, t.buffer)).buffer);
+  return unpackInt8(words, t.channels, t.height, t.width);
+}
+
+test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 outputs)', async () => {
   const { device } = await testGpu();
   const random = rng(11);
-  for (const [cin, cout, h, w, multiplier, activation, range] of CASES) {
-    const label = `${cin}→${cout} ${h}x${w} ${activation}`;
-    const input = randomInt8Tensor(random, cin, h, w, range);
-    const params = randomParams(random, cin, cout, multiplier, activation, range);
-    const weights = uploadInt8Conv3x3(device, params, cin);
-    const gpuInput = createGpuInt8Tensor(device, input);
-    device.queue.writeBuffer(gpuInput.buffer, 0, packInt8(input.data, cin, h, w));
-    const packedOut = createGpuInt8Tensor(device, { channels: cout, height: h, width: w });
-    const realOut = createGpuTensor(device, { channels: cout, height: h, width: w });
+  for (const c of CASES) {
+    const label = caseLabel(c);
+    const input = randomInt8Tensor(random, c.cin, c.height, c.width, c.range);
+    const params: Int8OpParams = {
+      weight: randomInt8(random, c.cout * c.cin * INT8_OP_TAPS[c.op], c.range),
+      bias: Int32Array.from({ length: c.cout }, () =>
+        Math.round((random() * 2 - 1) * c.range ** 2),
+      ),
+      multiplier: Math.fround(c.multiplier),
+      activation: c.activation,
+      ...(c.residual
+        ? { residualMultiplier: c.residual.multiplier, residualActivation: c.residual.activation }
+        : {}),
+    };
+    const outShape = int8OpOutputShape(c.op, input, c.cout);
+    const residual = c.residual
+      ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
+      : undefined;
+    const weights = uploadInt8Op(device, c.op, params, c.cin);
+    const upload = (t: Int8Tensor) => {
+      const gpu = createGpuInt8Tensor(device, t);
+      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
+      return gpu;
+    };
+    const gpuInput = upload(input);
+    const gpuResidual = residual && upload(residual);
+    const offset = c.offset ?? 0;
+    const packedOut = createGpuInt8Tensor(device, { ...outShape, channels: offset + c.cout + 3 });
+    const realOut = createGpuTensor(device, outShape);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeInt8Conv3x3(device, pass, gpuInput, weights, packedOut);
-    encodeInt8Conv3x3(device, pass, gpuInput, { ...weights, multiplier: 1e-3 }, realOut);
+    const targets = { residual: gpuResidual };
+    encodeInt8Op(device, pass, weights, gpuInput, {
+      ...targets,
+      output: packedOut,
+      outChannelOffset: offset,
+    });
+    encodeInt8Op(device, pass, { ...weights, multiplier: 1e-3 }, gpuInput, {
+      ...targets,
+      output: realOut,
+    });
     pass.end();
     device.queue.submit([encoder.finish()]);
 
-    const want = conv3x3Int8Cpu(input, params);
-    const words = new Uint32Array((await readBuffer(device, packedOut.buffer)).buffer);
-    const got = unpackInt8(words, cout, h, w);
-    assert.deepEqual(got, want.data, label);
-    // Padding bytes of the last word stay zero.
-    const padded = unpackInt8(words, Math.ceil(cout / 4) * 4, h, w);
+    const want = int8OpCpu(c.op, input, params, residual);
+    const got = await readInt8(device, packedOut);
+    const plane = outShape.height * outShape.width;
+    assert.deepEqual(got.subarray(offset * plane, (offset + c.cout) * plane), want.data, label);
+    // Channels outside the op's range are untouched zeros (the padding of its last word too).
     assert.ok(
-      padded.subarray(cout * h * w).every((v) => v === 0),
-      `${label}: padding`,
+      got.subarray(0, offset * plane).every((v) => v === 0),
+      `${label}: before`,
     );
-    // Not a trivial output: the values spread over the grid, some saturate.
-    assert.ok(new Set(want.data).size > 20, `${label}: spread`);
+    assert.ok(
+      got.subarray((offset + c.cout) * plane).every((v) => v === 0),
+      `${label}: after`,
+    );
+    // Not a trivial output: the values spread over the grid.
+    assert.ok(new Set(want.data).size > 6, `${label}: spread`);
 
-    const wantReal = conv3x3Int8ToF32Cpu(input, { ...params, multiplier: 1e-3 });
+    const wantReal = int8OpToF32Cpu(c.op, input, { ...params, multiplier: 1e-3 }, residual);
     const gotReal = await readGpuTensor(device, realOut);
     assert.deepEqual(
       new Uint32Array(gotReal.data.buffer),
@@ -136,20 +307,38 @@ test('int8 conv3x3 on the GPU equals its CPU reference bit for bit (int8 and f32
   }
 });
 
-test('int8 conv3x3 refuses mismatched tensors and accumulators that f32 cannot hold', async () => {
+test('int8 ops refuse mismatched tensors, leaky before a residual, and unexact accumulators', async () => {
   const { device } = await testGpu();
-  const params = randomParams(rng(2), 4, 4, 0.01, 'none');
-  const weights = uploadInt8Conv3x3(device, params, 4);
+  const random = rng(2);
+  const params: Int8OpParams = {
+    weight: randomInt8(random, 4 * 4 * 9),
+    bias: new Int32Array(4),
+    multiplier: 0.01,
+    activation: 'leaky',
+  };
+  const weights = uploadInt8Op(device, 'conv3x3', params, 4);
   const input = createGpuInt8Tensor(device, { channels: 8, height: 4, width: 4 });
   const output = createGpuInt8Tensor(device, { channels: 4, height: 4, width: 4 });
   const pass = device.createCommandEncoder().beginComputePass();
   assert.throws(
-    () => encodeInt8Conv3x3(device, pass, input, weights, output),
-    /input has 8 channels, the weights 4/,
+    () => encodeInt8Op(device, pass, weights, input, { output }),
+    /int8 conv3x3: input has 8 channels, the weights 4/,
   );
-  const big = randomInt8Tensor(rng(3), 130, 2, 2);
+  const input4 = createGpuInt8Tensor(device, { channels: 4, height: 4, width: 4 });
   assert.throws(
-    () => conv3x3Int8Cpu(big, randomParams(rng(4), 130, 1, 0.01, 'none')),
-    /int8 conv3x3: 1170 int8 products/,
+    () => encodeInt8Op(device, pass, weights, input4, { output, outChannelOffset: 2 }),
+    /int8 conv3x3: output 4x4x4 does not hold 4x4x4|multiple of 4/,
   );
+  assert.throws(
+    () =>
+      encodeInt8Op(device, pass, { ...weights, residualMultiplier: 1 }, input4, {
+        output,
+        residual: output,
+      }),
+    /no leaky activation before it/,
+  );
+  assert.throws(() => addResidual(5, 'leaky', 1, 1), /leaky activation before a fused residual/);
+  const big = randomInt8Tensor(random, 130, 2, 2);
+  const wide = { ...params, weight: randomInt8(random, 130 * 9), bias: new Int32Array(1) };
+  assert.throws(() => int8OpCpu('conv3x3', big, wide), /int8 conv3x3: 1170 int8 products/);
 });

@@ -15,6 +15,11 @@
  * checks it). An op whose output is not requantized (the network's raw output) writes
  * y = f32(t) · f32(sIn·sW), activated.
  *
+ * A residual add fused into an op (out = act2(act1(op) + res)) stays in accumulator units:
+ * t = act1(t) (ReLU as max(t, 0), which commutes with the positive multiplier), then
+ * t += round(f32(qRes) · Mres) with Mres = f32(sRes / (sIn·sW)) — a multiply, a rounding and an
+ * integer add — and the requantization above with act2.
+ *
  * Packed layout on the GPU: 4 channels of one pixel per u32 word (byte k of word g = channel
  * 4g + k, two's complement), channels padded with zeros to a multiple of 4 — the operand shape of
  * WGSL's dot4I8Packed — and a pixel's G = ceil(C / 4) words side by side: word g of pixel (x, y) at
@@ -66,19 +71,54 @@ export function requantize(t: number, multiplier: number, activation: Activation
   return Math.min(INT8_MAX, Math.max(-INT8_MAX, roundHalfEven(y)));
 }
 
+/** Mres = f32(sRes / (sIn·sW)): a residual's int8 values to accumulator units. */
+export function residualMultiplier(
+  residualScale: number,
+  inScale: number,
+  weightScale: number,
+): number {
+  return Math.fround(residualScale / (inScale * weightScale));
+}
+
+/**
+ * The accumulator with a fused residual: the op's own activation on t (ReLU as max(t, 0); leaky
+ * has no exact integer form and is refused), plus the residual in accumulator units.
+ */
+export function addResidual(
+  t: number,
+  activation: Activation,
+  residual: number,
+  multiplier: number,
+): number {
+  if (activation === 'leaky') {
+    throw new RangeError(
+      'int8: a leaky activation before a fused residual add has no integer form',
+    );
+  }
+  const own = activation === 'relu' ? Math.max(t, 0) : t;
+  return own + roundHalfEven(Math.fround(residual * Math.fround(multiplier)));
+}
+
 /** A bias in accumulator units: round(b / (sIn·sW)), ties to even. */
 export function quantizeBias(b: number, inScale: number, weightScale: number): number {
   return roundHalfEven(b / (inScale * weightScale));
 }
 
 /**
- * The largest |t| an op can reach: `terms` products of two int8 values per output, plus the
- * largest |biasQ|. Throws a RangeError naming the op when it reaches ACCUMULATOR_LIMIT.
+ * The largest |t| an op can reach: `terms` products of two int8 values per output, the largest
+ * |biasQ| and a fused residual's largest value in accumulator units. Throws a RangeError naming
+ * the op when it reaches ACCUMULATOR_LIMIT.
  */
-export function accumulatorBound(op: string, terms: number, biasQ: ArrayLike<number>): number {
+export function accumulatorBound(
+  op: string,
+  terms: number,
+  biasQ: ArrayLike<number>,
+  residualMultiplier = 0,
+): number {
   let maxBias = 0;
   for (let i = 0; i < biasQ.length; i++) maxBias = Math.max(maxBias, Math.abs(biasQ[i]!));
-  const bound = terms * INT8_MAX * INT8_MAX + maxBias;
+  const residual = residualMultiplier ? Math.ceil(INT8_MAX * Math.abs(residualMultiplier)) + 1 : 0;
+  const bound = terms * INT8_MAX * INT8_MAX + maxBias + residual;
   if (bound >= ACCUMULATOR_LIMIT) {
     throw new RangeError(
       `${op}: ${terms} int8 products and a bias of ${maxBias} can reach ${bound}, not exact in f32 (limit 2^24)`,
@@ -144,4 +184,8 @@ export interface Int8OpParams {
   /** requantMultiplier: to the output's grid (int8 output) or to real values (f32 output). */
   readonly multiplier: number;
   readonly activation?: Activation;
+  /** With a fused residual: its multiplier to accumulator units (`residualMultiplier`). */
+  readonly residualMultiplier?: number;
+  /** With a fused residual: the activation after the add. */
+  readonly residualActivation?: Activation;
 }

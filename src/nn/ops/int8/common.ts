@@ -1,0 +1,252 @@
+/**
+ * What the INT8 weighted ops share: their uniforms and bindings, the epilogue (optional fused
+ * residual, requantization to packed int8 words — possibly a channel range of a wider tensor, a
+ * concat's part — or a real f32 output), weight packing and upload, and the dispatch with its
+ * checks. The arithmetic is src/core/int8.ts's; each op's kernel is in its own file.
+ */
+import type { WeightedOp } from '../../../core/graph.ts';
+import { packedGroups, type Int8OpParams } from '../../../core/int8.ts';
+import { shapeString, type TensorShape } from '../../../core/tensor.ts';
+import { createKernel, groupsFor } from '../../../gpu/kernel.ts';
+import { createStorageBuffer } from '../../../gpu/resources.ts';
+import { uniformBlock } from '../../../gpu/uniforms.ts';
+import {
+  INT8_OP_TAPS,
+  int8OpOutputShape,
+  int8WeightIndex,
+} from '../../../reference/nn/int8-ops.ts';
+import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
+import { activationCode } from '../common.ts';
+import { WGSL_REQUANTIZE } from './requantize.ts';
+
+/** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
+export const INT8_TILE = 8;
+/** Output channels per thread: two packed words. */
+export const INT8_OUT_BLOCK = 8;
+
+export const INT8_PARAMS = uniformBlock({
+  inGroups: 'u32',
+  inHeight: 'u32',
+  inWidth: 'u32',
+  outChannels: 'u32',
+  outHeight: 'u32',
+  outWidth: 'u32',
+  outGroups: 'u32',
+  outGroupOffset: 'u32',
+  activation: 'u32',
+  multiplier: 'f32',
+  residualGroups: 'u32',
+  residualMultiplier: 'f32',
+  residualActivation: 'u32',
+});
+
+/** Which epilogue a kernel is built with. */
+export interface Int8Epilogue {
+  /** f32 planar output instead of packed int8. */
+  readonly realOutput: boolean;
+  /** A fused residual (packed int8, the output's shape) at @binding(5). */
+  readonly residual: boolean;
+}
+
+/**
+ * Bindings, uniforms, the requantization and `finish(acc, co0, p)`, which writes output channels
+ * co0 … co0 + 7 of output pixel p from their accumulators.
+ */
+export function wgslInt8Op({ realOutput, residual }: Int8Epilogue): string {
+  const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
+  const accumulator = residual ? 'withResidual(acc[i] + bias[co], co, p)' : 'acc[i] + bias[co]';
+  return /* wgsl */ `
+${INT8_PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> input: array<u32>;
+@group(0) @binding(2) var<storage, read> weight: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read_write> output: array<${realOutput ? 'f32' : 'u32'}>;
+${residual ? '@group(0) @binding(5) var<storage, read> residual: array<u32>;' : ''}
+${WGSL_REQUANTIZE}
+${
+  residual
+    ? /* wgsl */ `
+// The op's ReLU on the accumulator, then the residual in accumulator units (src/core/int8.ts).
+fn withResidual(t: i32, co: u32, p: u32) -> i32 {
+  var own = t;
+  if (u.activation == 1u) { own = max(t, 0); }
+  let r = unpack4xI8(residual[p * u.residualGroups + co / 4u])[co % 4u];
+  return own + i32(round(f32(r) * u.residualMultiplier));
+}`
+    : ''
+}
+
+fn finish(acc: array<i32, ${INT8_OUT_BLOCK}>, co0: u32, p: u32) {
+${
+  realOutput
+    ? /* wgsl */ `  let plane = u.outHeight * u.outWidth;
+  for (var i = 0u; i < ${INT8_OUT_BLOCK}u; i++) {
+    let co = co0 + i;
+    if (co < u.outChannels) {
+      output[co * plane + p] = dequantize(${accumulator}, u.multiplier, ${finalActivation});
+    }
+  }`
+    : /* wgsl */ `  for (var j = 0u; j < ${INT8_OUT_BLOCK / 4}u; j++) {
+    let word = co0 / 4u + j;
+    if (word * 4u < u.outChannels) {
+      var q = vec4i(0);
+      for (var k = 0u; k < 4u; k++) {
+        let i = j * 4u + k;
+        let co = co0 + i;
+        if (co < u.outChannels) { q[k] = requantize(${accumulator}, u.multiplier, ${finalActivation}); }
+      }
+      output[p * u.outGroups + u.outGroupOffset + word] = pack4xI8(q);
+    }
+  }`
+}
+}
+`;
+}
+
+/** An INT8 op's weights on the GPU: packed [Cout][inGroups][taps] words, bias, multipliers. */
+export interface Int8OpWeights extends Int8OpParams {
+  readonly op: WeightedOp;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly weightBuffer: GPUBuffer;
+  readonly biasBuffer: GPUBuffer;
+}
+
+/** Packs an op's int8 weight (its f32 layout) into words of 4 input channels per tap. */
+export function packInt8Weight(
+  op: WeightedOp,
+  weight: Int8Array,
+  outChannels: number,
+  inChannels: number,
+): Uint32Array<ArrayBuffer> {
+  const taps = INT8_OP_TAPS[op];
+  const groups = packedGroups(inChannels);
+  const words = new Uint32Array(outChannels * groups * taps);
+  for (let co = 0; co < outChannels; co++) {
+    for (let ci = 0; ci < inChannels; ci++) {
+      for (let tap = 0; tap < taps; tap++) {
+        const byte = weight[int8WeightIndex(op, co, ci, tap, inChannels, outChannels)]! & 0xff;
+        words[(co * groups + (ci >> 2)) * taps + tap]! |= byte << ((ci % 4) * 8);
+      }
+    }
+  }
+  return words;
+}
+
+/** Uploads an op's integer parameters (`inChannels` input channels). */
+export function uploadInt8Op(
+  device: GPUDevice,
+  op: WeightedOp,
+  params: Int8OpParams,
+  inChannels: number,
+  label = `int8 ${op}`,
+): Int8OpWeights {
+  const outChannels = params.bias.length;
+  if (params.weight.length !== outChannels * inChannels * INT8_OP_TAPS[op]) {
+    throw new RangeError(
+      `${label}: weight has ${params.weight.length} values, want ${outChannels * inChannels * INT8_OP_TAPS[op]}`,
+    );
+  }
+  const packed = packInt8Weight(op, params.weight, outChannels, inChannels);
+  return {
+    ...params,
+    op,
+    inChannels,
+    outChannels,
+    weightBuffer: createStorageBuffer(device, packed, GPUBufferUsage.STORAGE, `${label} weight`),
+    biasBuffer: createStorageBuffer(device, params.bias, GPUBufferUsage.STORAGE, `${label} bias`),
+  };
+}
+
+/** Where an op writes and what it adds. */
+export interface Int8OpTargets {
+  /** Packed int8 (requantized) or f32 (real output, the network's raw output). */
+  readonly output: GpuInt8Tensor | GpuTensor;
+  /** Channel offset in a wider packed output (a concat's part); a multiple of 4. Default 0. */
+  readonly outChannelOffset?: number;
+  /** A residual to add (packed int8, the op's output shape). */
+  readonly residual?: GpuInt8Tensor;
+}
+
+const sameSize = (a: TensorShape, b: TensorShape) => a.height === b.height && a.width === b.width;
+
+/** Checks an op's tensors and builds its uniforms (errors name the op and the tensor). */
+function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int8OpTargets) {
+  const label = `int8 ${weights.op}`;
+  const { output, residual } = targets;
+  const offset = targets.outChannelOffset ?? 0;
+  if (input.channels !== weights.inChannels) {
+    throw new RangeError(
+      `${label}: input has ${input.channels} channels, the weights ${weights.inChannels}`,
+    );
+  }
+  const want = int8OpOutputShape(weights.op, input, weights.outChannels);
+  const packed = 'packed' in output;
+  if (
+    !sameSize(output, want) ||
+    (packed ? output.channels < offset + want.channels : output.channels !== want.channels)
+  ) {
+    throw new RangeError(
+      `${label}: output ${shapeString(output)} does not hold ${shapeString(want)}`,
+    );
+  }
+  if (offset % 4 !== 0 || (offset > 0 && !packed)) {
+    throw new RangeError(
+      `${label}: outChannelOffset ${offset} must be a multiple of 4 in a packed output`,
+    );
+  }
+  if (residual) {
+    if (residual.channels !== want.channels || !sameSize(residual, want)) {
+      throw new RangeError(
+        `${label}: residual ${shapeString(residual)} is not ${shapeString(want)}`,
+      );
+    }
+    if (weights.residualMultiplier === undefined || weights.activation === 'leaky') {
+      throw new RangeError(
+        `${label}: a fused residual needs residualMultiplier and no leaky activation before it`,
+      );
+    }
+  }
+  return INT8_PARAMS.pack({
+    inGroups: packedGroups(input.channels),
+    inHeight: input.height,
+    inWidth: input.width,
+    outChannels: want.channels,
+    outHeight: want.height,
+    outWidth: want.width,
+    outGroups: packedGroups(output.channels),
+    outGroupOffset: offset / 4,
+    activation: activationCode(weights.activation),
+    multiplier: weights.multiplier,
+    residualGroups: residual ? packedGroups(residual.channels) : 0,
+    residualMultiplier: weights.residualMultiplier ?? 0,
+    residualActivation: activationCode(weights.residualActivation),
+  });
+}
+
+/** Records one INT8 op: `code` builds the op's kernel for an epilogue. */
+export function encodeInt8Kernel(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  code: (epilogue: Int8Epilogue) => string,
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+): void {
+  const uniforms = int8Uniforms(weights, input, targets);
+  const epilogue = { realOutput: !('packed' in targets.output), residual: !!targets.residual };
+  const out = int8OpOutputShape(weights.op, input, weights.outChannels);
+  const variant = `${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''}`;
+  const buffers = [input.buffer, weights.weightBuffer, weights.biasBuffer, targets.output.buffer];
+  if (targets.residual) buffers.push(targets.residual.buffer);
+  createKernel(device, { label: `int8 ${weights.op}${variant}`, code: code(epilogue) }).dispatch(
+    pass,
+    [
+      groupsFor(out.width, INT8_TILE),
+      groupsFor(out.height, INT8_TILE),
+      groupsFor(out.channels, INT8_OUT_BLOCK),
+    ],
+    buffers,
+    uniforms,
+  );
+}
