@@ -30,9 +30,17 @@ import {
   createGpuInt8Tensor,
   createGpuTensor,
   readGpuTensor,
+  writeGpuTensor,
   type GpuInt8Tensor,
 } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { createTensor } from '../src/core/tensor.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
+import { loadWeights } from '../src/nn/weights.ts';
+import { baseGraph } from '../src/nn/quantize.ts';
 
 test('int8 arithmetic: ties to even, clamped grid, requantization, bias, packing', () => {
   assert.deepEqual(
@@ -341,4 +349,65 @@ test('int8 ops refuse mismatched tensors, leaky before a residual, and unexact a
   const big = randomInt8Tensor(random, 130, 2, 2);
   const wide = { ...params, weight: randomInt8(random, 130 * 9), bias: new Int32Array(1) };
   assert.throws(() => int8OpCpu('conv3x3', big, wide), /int8 conv3x3: 1170 int8 products/);
+});
+
+test('int8 plan of the shipped INT8 weights: every tensor int8, adds and the concat folded in', async () => {
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  assert.equal(plan.steps.length, 16);
+  assert.deepEqual(
+    plan.quantizes.map((q) => [q.output, q.outChannelOffset]),
+    [
+      ['q(features)', 0],
+      ['q(join)', 8],
+    ],
+  );
+  const byNode = new Map(plan.steps.map((s) => [s.node, s]));
+  assert.equal(byNode.get('res1b')!.residual, 'q(down1)');
+  assert.equal(byNode.get('res1b')!.output, 'q(res1)');
+  assert.equal(byNode.get('up2')!.residual, 'q(res2)');
+  assert.equal(byNode.get('up0')!.output, 'q(join)');
+  assert.ok(byNode.get('head')!.realOutput);
+  // An f32 model has no int8 form.
+  assert.throws(
+    () => planInt8(baseGraph(model.graph), model.parameters),
+    /int8 plan of "uplift-kpn": down1: reads the f32 input features directly/,
+  );
+});
+
+test('int8 network on the GPU equals its CPU reference bit for bit, close to the fake-quantized f32', async () => {
+  const { device } = await testGpu();
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  const random = rng(21);
+  const shape = { channels: 12, height: 24, width: 32 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  features.data[5] = Number.NaN; // non-finite inputs quantize to 0 on both sides
+
+  const want = runInt8NetworkCpu(plan, features);
+  const network = createInt8Network(device, plan);
+  const input = createGpuTensor(device, shape);
+  writeGpuTensor(device, input, features);
+  const encoder = device.createCommandEncoder();
+  const output = network.run(encoder, input);
+  device.queue.submit([encoder.finish()]);
+  const got = await readGpuTensor(device, output);
+  assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.output.data.buffer));
+  network.destroy();
+
+  // The INT8 network computes what the fake-quantized graph simulates, up to its roundings.
+  features.data[5] = 0;
+  const wantInt8 = runInt8NetworkCpu(plan, features).output.data;
+  const simulated = runNetworkCpu(model.graph, model.parameters, features).output.data;
+  let error = 0;
+  let energy = 0;
+  for (let i = 0; i < simulated.length; i++) {
+    error += (wantInt8[i]! - simulated[i]!) ** 2;
+    energy += simulated[i]! ** 2;
+  }
+  assert.ok(
+    energy > 0 && Math.sqrt(error / energy) < 0.03,
+    `relative error ${Math.sqrt(error / energy)}`,
+  );
 });

@@ -45,6 +45,16 @@ export function quantizeInt8(v: number, scale: number): number {
   return Math.min(INT8_MAX, Math.max(-INT8_MAX, roundHalfEven(v / scale)));
 }
 
+/**
+ * An f32 value quantized as the kernels do it: multiplied by the f32 reciprocal of the scale (a
+ * division would not round alike on every GPU), ties to even, clamped; non-finite values give 0.
+ */
+export function quantizeF32(v: number, inverseScale: number): number {
+  if (!Number.isFinite(v)) return 0;
+  const y = Math.fround(Math.fround(v) * Math.fround(inverseScale));
+  return Math.min(INT8_MAX, Math.max(-INT8_MAX, roundHalfEven(y)));
+}
+
 /** The requantization multiplier M = f32(sIn·sW / sOut), or f32(sIn·sW) for a real output. */
 export function requantMultiplier(inScale: number, weightScale: number, outScale?: number): number {
   return Math.fround(

@@ -1,0 +1,248 @@
+/**
+ * The lowering of a quantized network (src/nn/quantize.ts: 8-bit weights, a fakequant node on
+ * every tensor a weighted op reads) to INT8 steps that the CPU reference and the GPU runner
+ * execute alike. The int8 tensors are the fakequant outputs, with their scales; no f32 tensor is
+ * written between layers:
+ *
+ * - a weighted op whose output only a fakequant reads writes that int8 tensor (requantized);
+ * - one whose output is added to another tensor (`add`, then only a fakequant) fuses the add: the
+ *   other tensor is read as its int8 twin (the fakequant of it), in accumulator units;
+ * - one whose output is part of a `concat` (then only a fakequant) writes its channel range of
+ *   that int8 tensor, as does the quantization of a graph input that is part of it;
+ * - one whose output is the graph output writes f32 (the network's raw output);
+ * - a graph input read by a fakequant is quantized into that tensor.
+ * Anything else (an f32 tensor that would have to be stored, a concat part at a channel offset
+ * that is not a multiple of 4, bits other than 8) is refused with the node's name.
+ */
+import {
+  inferShapes,
+  validateGraph,
+  type GraphDescription,
+  type GraphNode,
+  type Parameters,
+  type WeightedOp,
+} from './graph.ts';
+import {
+  INT8_MAX,
+  quantizeBias,
+  requantMultiplier,
+  residualMultiplier,
+  type Int8OpParams,
+} from './int8.ts';
+import type { Real } from './tensor.ts';
+
+/** A graph input quantized (f32 → int8) into channels [offset, offset + C) of an int8 tensor. */
+export interface Int8QuantizeStep {
+  readonly input: string;
+  readonly output: string;
+  readonly outChannelOffset: number;
+  readonly scale: number;
+}
+
+/** A weighted op on int8 tensors. */
+export interface Int8OpStep {
+  /** The graph node it runs. */
+  readonly node: string;
+  readonly op: WeightedOp;
+  readonly input: string;
+  readonly inChannels: number;
+  /** An int8 tensor, or the graph output (f32) when `realOutput`. */
+  readonly output: string;
+  readonly realOutput: boolean;
+  readonly outChannelOffset: number;
+  /** An int8 tensor added in the epilogue. */
+  readonly residual?: string;
+  readonly params: Int8OpParams;
+}
+
+/** An int8 tensor of a plan. */
+export interface Int8PlanTensor {
+  readonly channels: number;
+  readonly scale: number;
+  /** 1, 2, 4, …: the tensor's height and width are the input's divided by this. */
+  readonly divisor: number;
+}
+
+/** A network lowered to INT8 steps. */
+export interface Int8Plan {
+  readonly name: string;
+  /** The f32 graph input and output. */
+  readonly input: string;
+  readonly output: string;
+  /** Every int8 tensor: channels, scale, and size as the input's divided by `divisor`. */
+  readonly tensors: ReadonlyMap<string, Int8PlanTensor>;
+  /** Channels of the f32 output (at the input's size). */
+  readonly outputChannels: number;
+  readonly quantizes: readonly Int8QuantizeStep[];
+  readonly steps: readonly Int8OpStep[];
+}
+
+function fail(graph: GraphDescription, where: string, message: string): never {
+  throw new RangeError(`int8 plan of "${graph.name}": ${where}: ${message}`);
+}
+
+/** The weight on its symmetric 8-bit grid, as quantizeWeightCpu rounds it, and its scale. */
+function quantizeWeight(values: Real): { weight: Int8Array; scale: number } {
+  let maxAbs = 0;
+  for (const v of values) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const scale = maxAbs / INT8_MAX || 1;
+  const weight = Int8Array.from(values, (v) =>
+    Math.min(INT8_MAX, Math.max(-INT8_MAX, Math.round(v / scale))),
+  );
+  return { weight, scale };
+}
+
+/** Lowers a quantized single-input, single-output graph with its parameters. */
+export function planInt8(graph: GraphDescription, parameters: Parameters<Real>): Int8Plan {
+  validateGraph(graph);
+  if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
+    fail(graph, 'graph', 'needs one input and one output');
+  }
+  const input = graph.inputs[0]!.name;
+  const output = graph.outputs[0]!;
+  // At a 64×64 input every level of a U-Net up to 64× down is a whole size.
+  const shapes = inferShapes(graph, 64, 64);
+  const readers = new Map<string, GraphNode[]>();
+  for (const node of graph.nodes) {
+    for (const name of node.inputs) readers.set(name, [...(readers.get(name) ?? []), node]);
+  }
+  const fakequants = graph.nodes.filter((n) => n.op === 'fakequant');
+  for (const f of fakequants) {
+    if (f.bits !== 8) fail(graph, f.name, `${f.bits}-bit activations (INT8 needs 8)`);
+  }
+  const tensors = new Map<string, Int8PlanTensor>(
+    fakequants.map((f) => {
+      const shape = shapes.get(f.output)!;
+      return [f.output, { channels: shape.channels, scale: f.scale!, divisor: 64 / shape.height }];
+    }),
+  );
+  const producer = new Map(graph.nodes.map((n) => [n.output, n]));
+  // An add is fused into the weighted op producing one of its inputs that nothing else reads;
+  // its other input is read as that tensor's int8 twin.
+  const fusedInput = new Map<string, string>();
+  for (const add of graph.nodes.filter((n) => n.op === 'add')) {
+    const fused = add.inputs.find((i) => {
+      const p = producer.get(i);
+      return (
+        p &&
+        p.op !== 'add' &&
+        p.op !== 'concat' &&
+        p.op !== 'fakequant' &&
+        readers.get(i)!.length === 1
+      );
+    });
+    if (!fused)
+      fail(graph, add.name, 'an add needs a weighted op producing one of its inputs for itself');
+    fusedInput.set(add.name, fused);
+  }
+  /** Readers of `name`, without the adds that read it as their residual. */
+  const readersOf = (name: string) =>
+    (readers.get(name) ?? []).filter((n) => n.op !== 'add' || fusedInput.get(n.name) === name);
+  /** The int8 twin of an f32 tensor: the fakequant that reads it. */
+  const twin = (name: string, where: string): string => {
+    const f = (readers.get(name) ?? []).find((n) => n.op === 'fakequant');
+    if (!f) fail(graph, where, `${name} has no int8 form (no fakequant reads it)`);
+    return f.output;
+  };
+  /** The one fakequant reading `name`, which a result is stored as. */
+  const storedAs = (name: string, where: string): GraphNode => {
+    const r = readersOf(name);
+    if (r.length !== 1 || r[0]!.op !== 'fakequant') {
+      const names = r.map((n) => n.name).join(', ') || 'nothing';
+      fail(graph, where, `${name} must be read by one fakequant only, is read by ${names}`);
+    }
+    return r[0]!;
+  };
+  /** Where a part of `concat` is written: its channel range of the concat's int8 tensor. */
+  const concatPart = (concat: GraphNode, name: string) => {
+    if (concat.activation && concat.activation !== 'none') {
+      fail(graph, concat.name, 'an activated concat has no int8 form');
+    }
+    let offset = 0;
+    for (const part of concat.inputs) {
+      if (part === name) break;
+      offset += shapes.get(part)!.channels;
+    }
+    if (offset % 4 !== 0) {
+      fail(graph, concat.name, `part ${name} starts at channel ${offset}, not a multiple of 4`);
+    }
+    const f = storedAs(concat.output, concat.name);
+    return { output: f.output, realOutput: false, offset, scale: f.scale! };
+  };
+  /** Where an op's result `name` is written. */
+  const destination = (name: string, where: string) => {
+    if (name === output) return { output, realOutput: true, offset: 0, scale: undefined };
+    const r = readersOf(name);
+    if (r.length === 1 && r[0]!.op === 'concat') return concatPart(r[0]!, name);
+    const f = storedAs(name, where);
+    return { output: f.output, realOutput: false, offset: 0, scale: f.scale! };
+  };
+
+  const quantizes: Int8QuantizeStep[] = [];
+  for (const reader of readersOf(input)) {
+    if (reader.op === 'fakequant') {
+      quantizes.push({ input, output: reader.output, outChannelOffset: 0, scale: reader.scale! });
+    } else if (reader.op === 'concat') {
+      const d = concatPart(reader, input);
+      quantizes.push({ input, output: d.output, outChannelOffset: d.offset, scale: d.scale });
+    } else {
+      fail(graph, reader.name, `reads the f32 input ${input} directly`);
+    }
+  }
+
+  const steps: Int8OpStep[] = [];
+  for (const node of graph.nodes) {
+    if (node.op === 'fakequant' || node.op === 'concat') continue;
+    if (node.op === 'add') continue; // fused into the op producing fusedInput
+    if (node.weightBits !== 8)
+      fail(graph, node.name, `weightBits ${node.weightBits} (INT8 needs 8)`);
+    const inName = node.inputs[0]!;
+    const inTensor = tensors.get(inName);
+    if (!inTensor || node.inputs.length !== 1) {
+      fail(graph, node.name, `reads ${node.inputs.join(', ')}, not one int8 tensor`);
+    }
+    const { weight, scale: weightScale } = quantizeWeight(parameters.get(`${node.name}.weight`)!);
+    const bias = Int32Array.from(parameters.get(`${node.name}.bias`)!, (b) =>
+      quantizeBias(b, inTensor.scale, weightScale),
+    );
+    // A following add is fused in: the op's result then goes where the add's goes.
+    const r = readers.get(node.output) ?? [];
+    const add = r.length === 1 && r[0]!.op === 'add' ? r[0]! : undefined;
+    if (add && add.output === output) fail(graph, add.name, 'a residual add into the f32 output');
+    const result = add ? add.output : node.output;
+    const d = destination(result, node.name);
+    const residualName = add?.inputs.find((i) => i !== node.output);
+    const residual = residualName === undefined ? undefined : twin(residualName, add!.name);
+    const residualScale = residual === undefined ? undefined : tensors.get(residual)!.scale;
+    steps.push({
+      node: node.name,
+      op: node.op as WeightedOp,
+      input: inName,
+      inChannels: inTensor.channels,
+      output: d.output,
+      realOutput: d.realOutput,
+      outChannelOffset: d.offset,
+      ...(residual ? { residual } : {}),
+      params: {
+        weight,
+        bias,
+        multiplier: requantMultiplier(
+          inTensor.scale,
+          weightScale,
+          d.realOutput ? undefined : d.scale,
+        ),
+        activation: node.activation ?? 'none',
+        ...(residualScale !== undefined
+          ? {
+              residualMultiplier: residualMultiplier(residualScale, inTensor.scale, weightScale),
+              residualActivation: add!.activation ?? 'none',
+            }
+          : {}),
+      },
+    });
+  }
+  const outputChannels = shapes.get(output)!.channels;
+  if (shapes.get(output)!.height !== 64)
+    fail(graph, output, 'the output must be at the input size');
+  return { name: graph.name, input, output, tensors, outputChannels, quantizes, steps };
+}

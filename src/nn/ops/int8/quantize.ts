@@ -1,0 +1,83 @@
+/**
+ * Quantization of an f32 tensor (planar CHW, the network's input) into a channel range of a
+ * packed int8 tensor: one thread per pixel and output word. The arithmetic is `quantizeF32` of
+ * src/core/int8.ts (reciprocal multiply, ties to even, clamp; non-finite values give 0).
+ */
+import { INT8_MAX, packedGroups } from '../../../core/int8.ts';
+import { createKernel, groupsFor } from '../../../gpu/kernel.ts';
+import { uniformBlock } from '../../../gpu/uniforms.ts';
+import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
+import { INT8_TILE } from './common.ts';
+
+const PARAMS = uniformBlock({
+  channels: 'u32',
+  height: 'u32',
+  width: 'u32',
+  outGroups: 'u32',
+  outGroupOffset: 'u32',
+  inverseScale: 'f32',
+});
+
+const code = /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read_write> output: array<u32>;
+
+fn quantize(v: f32) -> i32 {
+  // Bit test rather than v != v: compilers may assume floats are never NaN.
+  if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) { return 0; }
+  return i32(clamp(round(v * u.inverseScale), -${INT8_MAX}.0, ${INT8_MAX}.0));
+}
+
+@compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let plane = u.height * u.width;
+  let p = id.y * u.width + id.x;
+  let g = id.z;
+  var q = vec4i(0);
+  for (var k = 0u; k < 4u; k++) {
+    let c = g * 4u + k;
+    if (c < u.channels) { q[k] = quantize(input[c * plane + p]); }
+  }
+  output[p * u.outGroups + u.outGroupOffset + g] = pack4xI8(q);
+}
+`;
+
+/** Records the quantization of `input` into channels [offset, offset + C) of `output`. */
+export function encodeQuantizeInt8(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  input: GpuTensor,
+  scale: number,
+  output: GpuInt8Tensor,
+  outChannelOffset = 0,
+): void {
+  if (
+    input.height !== output.height ||
+    input.width !== output.width ||
+    output.channels < outChannelOffset + input.channels ||
+    outChannelOffset % 4 !== 0
+  ) {
+    throw new RangeError(
+      `int8 quantize: ${input.channels}x${input.height}x${input.width} does not fit ${output.channels}x${output.height}x${output.width} at channel ${outChannelOffset}`,
+    );
+  }
+  createKernel(device, { label: 'int8 quantize', code }).dispatch(
+    pass,
+    [
+      groupsFor(input.width, INT8_TILE),
+      groupsFor(input.height, INT8_TILE),
+      packedGroups(input.channels),
+    ],
+    [input.buffer, output.buffer],
+    PARAMS.pack({
+      channels: input.channels,
+      height: input.height,
+      width: input.width,
+      outGroups: packedGroups(output.channels),
+      outGroupOffset: outChannelOffset / 4,
+      inverseScale: Math.fround(1 / scale),
+    }),
+  );
+}
