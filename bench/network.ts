@@ -7,20 +7,29 @@
  */
 import { mulberry32 } from '../src/core/random.ts';
 import type { Size } from '../src/core/quality.ts';
-import { createGpuTimer } from '../src/gpu/profiler.ts';
+import { createGpuTimer, type GpuTimer } from '../src/gpu/profiler.ts';
 import { macsPerNode, macsPerOutputPixel } from '../src/core/graph.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { createNetwork } from '../src/nn/network.ts';
-import { createGpuTensor, writeGpuTensor, type TensorDtype } from '../src/nn/tensor.ts';
+import {
+  createGpuTensor,
+  writeGpuTensor,
+  type GpuTensor,
+  type TensorDtype,
+} from '../src/nn/tensor.ts';
 import { createTensor } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
+import { planInt8, type Int8Plan } from '../src/core/int8-plan.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
+import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
 import { measureFrames } from './measure.ts';
 import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
 
 /** One network configuration to measure. */
 export interface NetworkCase {
   size: Size;
-  precision: TensorDtype;
+  /** int8: the graph quantized to 8 bits and run by the INT8 runner (src/nn/int8-network.ts). */
+  precision: TensorDtype | 'int8';
   /** Time every node in its own pass instead of the whole forward in one pass. */
   perNode: boolean;
 }
@@ -37,12 +46,13 @@ export function networkCases(quick: boolean, hasF16: boolean): NetworkCase[] {
         [2560, 1440],
       ];
   const precisions: TensorDtype[] = hasF16 && !quick ? ['f32', 'f16'] : ['f32'];
-  return sizes.flatMap((size) =>
-    precisions.flatMap((precision) => [
+  return sizes.flatMap((size) => [
+    ...precisions.flatMap((precision) => [
       { size, precision, perNode: false },
       { size, precision, perNode: true },
     ]),
-  );
+    { size, precision: 'int8' as const, perNode: false },
+  ]);
 }
 
 /** "f32 1920x1080" or "f32 1920x1080 per-node". */
@@ -55,6 +65,46 @@ function teraflops(macs: number, ms: number): number {
   return (2 * macs) / (ms * 1e9);
 }
 
+/**
+ * Network v2 with He-initialised weights quantized to 8 bits, activation scales calibrated on
+ * two random 64×64 inputs: the graph the INT8 runner runs (random weights time like trained ones).
+ */
+function int8NetworkV2(): Int8Plan {
+  const graph = NETWORK_V2;
+  const parameters = initWeights(graph, 1);
+  const random = mulberry32(5);
+  const inputs = [0, 1].map(() => {
+    const t = createTensor({ channels: graph.inputs[0]!.channels, height: 64, width: 64 });
+    for (let i = 0; i < t.data.length; i++) t.data[i] = random() * 2 - 1;
+    return t;
+  });
+  const activationScales = calibrateActivationScales(graph, parameters, inputs);
+  const quantized = quantizeGraph(graph, { weightBits: 8, activationBits: 8, activationScales });
+  return planInt8(quantized, parameters);
+}
+
+/** The forward of one case: its record function, its per-node labels and a cleanup. */
+function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
+  const graph = NETWORK_V2;
+  if (c.precision === 'int8') {
+    const network = createInt8Network(device, int8NetworkV2());
+    return {
+      record: (encoder: GPUCommandEncoder) => void network.run(encoder, input),
+      destroy: () => network.destroy(),
+    };
+  }
+  // As the neural resolver runs it: inference, intermediates sharing buffers once read.
+  const network = createNetwork(device, graph, initWeights(graph, 1), {
+    precision: c.precision,
+    keepActivations: false,
+  });
+  return {
+    record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
+      void network.run(encoder, input, c.perNode && timer ? { timer } : {}),
+    destroy: () => network.destroy(),
+  };
+}
+
 /** Measures one case on `device`. */
 export async function benchNetworkCase(
   device: GPUDevice,
@@ -63,17 +113,13 @@ export async function benchNetworkCase(
 ): Promise<BenchCase> {
   const graph = NETWORK_V2;
   const [width, height] = c.size;
-  // As the neural resolver runs it: inference, intermediates sharing buffers once read.
-  const network = createNetwork(device, graph, initWeights(graph, 1), {
-    precision: c.precision,
-    keepActivations: false,
-  });
   const shape = { channels: graph.inputs[0]!.channels, height, width };
   const input = createGpuTensor(device, shape, 'bench network input');
   const values = createTensor(shape);
   const random = mulberry32(7);
   for (let i = 0; i < values.data.length; i++) values.data[i] = random() * 2 - 1;
   writeGpuTensor(device, input, values);
+  const forward = setUpForward(device, c, input);
   const timer = device.features.has('timestamp-query')
     ? createGpuTimer(device, graph.nodes.length + 1)
     : undefined;
@@ -82,9 +128,7 @@ export async function benchNetworkCase(
       device,
       timer,
       settings,
-      (encoder, _i, t) => {
-        network.run(encoder, input, c.perNode && t ? { timer: t } : {});
-      },
+      (encoder, _i, t) => forward.record(encoder, t),
     );
     const gpuMs = gpu.summaries();
     const pixels = width * height;
@@ -118,7 +162,7 @@ export async function benchNetworkCase(
     };
   } finally {
     timer?.destroy();
-    network.destroy();
+    forward.destroy();
     input.buffer.destroy();
   }
 }

@@ -16,8 +16,7 @@ import {
   type Int8OpParams,
   type Int8Tensor,
 } from '../src/core/int8.ts';
-import type { Activation } from '../src/core/graph.ts';
-import type { WeightedOp } from '../src/core/graph.ts';
+import type { Activation, WeightedOp } from '../src/core/graph.ts';
 import {
   INT8_OP_TAPS,
   int8OpCpu,
