@@ -52,6 +52,7 @@ export function networkCases(quick: boolean, hasF16: boolean): NetworkCase[] {
       { size, precision, perNode: true },
     ]),
     { size, precision: 'int8' as const, perNode: false },
+    { size, precision: 'int8' as const, perNode: true },
   ]);
 }
 
@@ -89,7 +90,8 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
   if (c.precision === 'int8') {
     const network = createInt8Network(device, int8NetworkV2());
     return {
-      record: (encoder: GPUCommandEncoder) => void network.run(encoder, input),
+      record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
+        void network.run(encoder, input, c.perNode ? timer : undefined),
       destroy: () => network.destroy(),
     };
   }
@@ -121,7 +123,7 @@ export async function benchNetworkCase(
   writeGpuTensor(device, input, values);
   const forward = setUpForward(device, c, input);
   const timer = device.features.has('timestamp-query')
-    ? createGpuTimer(device, graph.nodes.length + 1)
+    ? createGpuTimer(device, graph.nodes.length + 4)
     : undefined;
   try {
     const { gpu, wall, encode, pipelined } = await measureFrames(

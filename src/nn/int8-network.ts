@@ -5,6 +5,7 @@
  * `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
 import type { Int8Plan } from '../core/int8-plan.ts';
+import type { GpuTimer } from '../gpu/profiler.ts';
 import { uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
 import { encodeInt8Op } from './ops/int8/encode.ts';
 import { encodeQuantizeInt8 } from './ops/int8/quantize.ts';
@@ -19,9 +20,10 @@ export interface Int8Network {
   readonly plan: Int8Plan;
   /**
    * Records a forward of `input` (the graph input, f32, height and width multiples of the plan's
-   * largest divisor). The returned f32 output stays valid until a run at another size.
+   * largest divisor). The returned f32 output stays valid until a run at another size. With a
+   * timer, each step runs in a timed pass of its own, labelled by its node (profiling).
    */
-  run(encoder: GPUCommandEncoder, input: GpuTensor): GpuTensor;
+  run(encoder: GPUCommandEncoder, input: GpuTensor, timer?: GpuTimer): GpuTensor;
   destroy(): void;
 }
 
@@ -70,15 +72,24 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
 
   return {
     plan,
-    run(encoder, input) {
+    run(encoder, input, timer) {
       const { int8, output } = tensorsFor(input.height, input.width);
-      const pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
+      let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
+      /** With a timer, `label`'s work gets a timed pass of its own. */
+      const passFor = (label: string) => {
+        if (!timer) return pass;
+        pass.end();
+        pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
+        return pass;
+      };
       for (const q of plan.quantizes) {
-        encodeQuantizeInt8(device, pass, input, q.scale, int8.get(q.output)!, q.outChannelOffset);
+        const target = int8.get(q.output)!;
+        const p = passFor(`quantize ${q.output}`);
+        encodeQuantizeInt8(device, p, input, q.scale, target, q.outChannelOffset);
       }
       plan.steps.forEach((step, i) => {
         const residual = step.residual === undefined ? undefined : int8.get(step.residual)!;
-        encodeInt8Op(device, pass, weights[i]!, int8.get(step.input)!, {
+        encodeInt8Op(device, passFor(step.node), weights[i]!, int8.get(step.input)!, {
           output: step.realOutput ? output : int8.get(step.output)!,
           outChannelOffset: step.outChannelOffset,
           ...(residual ? { residual } : {}),
