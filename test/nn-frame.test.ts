@@ -384,3 +384,45 @@ test('neural resolver with f16 network intermediates: close to f32 where the ada
   const { max } = maxAbsDiff((await resolveWith('f16')).data, (await resolveWith('f32')).data);
   assert.ok(max < 1e-2, `f16 vs f32 history ${max}`);
 });
+
+test('neural resolver in INT8: the shipped INT8 weights resolve close to their f32 simulation; an f32 model is refused', async () => {
+  const { device } = await testGpu();
+  const int8Model = await loadNeuralModel('weights/uplift-v2-int8.uplift');
+  const render = renderSizeOf(2);
+  const inputs = randomFrameInputs(render, 51);
+  const resolveWith = async (precision: 'f32' | 'int8') => {
+    const resolver = await createNeuralResolver(device, { model: int8Model, precision });
+    const encoder = device.createCommandEncoder();
+    const out = resolver.resolve(encoder, {
+      prepared: {
+        color: uploadGpuImage(device, inputs.color),
+        motion: uploadGpuImage(device, inputs.motion),
+      },
+      reprojected: {
+        history: uploadGpuImage(device, inputs.history),
+        state: uploadGpuImage(device, inputs.state),
+      },
+      jitter: [0.2, -0.1],
+      reset: false,
+      renderSize: render,
+      displaySize: DISPLAY,
+    });
+    device.queue.submit([encoder.finish()]);
+    const history = await readGpuImage(device, out.history);
+    resolver.destroy();
+    return history;
+  };
+  const int8 = await resolveWith('int8');
+  const simulated = await resolveWith('f32');
+  assert.ok(int8.data.every(Number.isFinite));
+  const { max } = maxAbsDiff(int8.data, simulated.data);
+  let sum = 0;
+  for (let i = 0; i < int8.data.length; i++) sum += Math.abs(int8.data[i]! - simulated.data[i]!);
+  const mean = sum / int8.data.length;
+  // Tonemapped history in [0, 1): the two differ by the int8 roundings only.
+  assert.ok(mean < 5e-3 && max < 0.1, `int8 vs simulated history: mean ${mean}, max ${max}`);
+  await assert.rejects(
+    createNeuralResolver(device, { model: MODEL, precision: 'int8' }),
+    /int8 plan of/,
+  );
+});

@@ -6,7 +6,6 @@
  */
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
-import type { GpuNetworkRun, Network } from '../network.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { encodeBlend } from './blend.ts';
@@ -55,14 +54,22 @@ export interface NeuralFrameInputs extends NeuralFrameParams {
   readonly reprojected: { readonly history: GpuImage; readonly state: GpuImage };
 }
 
-/** Records the whole frame into `encoder`; returns the network run (raw output, activations). */
-export function encodeNeuralFrame(
+/**
+ * A network the frame can run: f32 features in, f32 raw output out (the f32 / f16 `Network` of
+ * src/nn/network.ts, or the INT8 one of src/nn/int8-network.ts).
+ */
+export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
+  run(encoder: GPUCommandEncoder, features: GpuTensor): Run;
+}
+
+/** Records the whole frame into `encoder`; returns the network's run (raw output, …). */
+export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   device: GPUDevice,
   encoder: GPUCommandEncoder,
-  network: Network,
+  network: FrameNetwork<Run>,
   inputs: NeuralFrameInputs,
   targets: NeuralFrameTargets,
-): GpuNetworkRun {
+): Run {
   const { history, state } = inputs.reprojected;
   const { color, motion } = inputs.prepared;
   let pass = encoder.beginComputePass({ label: 'nn features' });

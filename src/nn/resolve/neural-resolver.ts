@@ -13,11 +13,14 @@ import {
   createNeuralFrameTargets,
   encodeNeuralFrame,
   type NeuralFrameTargets,
+  type FrameNetwork,
 } from './neural-frame.ts';
 import { inferShapes } from '../../core/graph.ts';
 import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
+import { createInt8Network } from '../int8-network.ts';
+import { planInt8 } from '../../core/int8-plan.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
 export type NeuralModelSource = string | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
@@ -69,8 +72,12 @@ export interface NeuralResolverOptions {
   readonly model: unknown;
   readonly renderSize?: Size;
   readonly displaySize?: Size;
-  /** Network intermediates in f32 (default) or f16 (needs the adapter feature shader-f16). */
-  readonly precision?: TensorDtype;
+  /**
+   * Network intermediates in f32 (default) or f16 (needs the adapter feature shader-f16), or the
+   * whole network in INT8 (needs a model quantized to 8-bit weights and activations, as
+   * weights/uplift-v2-int8.uplift is: src/core/int8-plan.ts).
+   */
+  readonly precision?: TensorDtype | 'int8';
 }
 
 /** Creates the neural resolve (the export `createUpscaler` loads for method 'neural'). */
@@ -79,11 +86,14 @@ export async function createNeuralResolver(
   options: NeuralResolverOptions,
 ): Promise<NeuralResolver> {
   const model = await loadNeuralModel(options.model as NeuralModelSource);
-  // Inference: intermediates share buffers once read (only the raw output is needed after).
-  const network = createNetwork(device, model.graph, model.parameters, {
-    keepActivations: false,
-    precision: options.precision,
-  });
+  const network: FrameNetwork<{ readonly output: GpuTensor }> & { destroy(): void } =
+    options.precision === 'int8'
+      ? int8FrameNetwork(device, model)
+      : // Inference: intermediates share buffers once read (only the raw output is needed after).
+        createNetwork(device, model.graph, model.parameters, {
+          keepActivations: false,
+          precision: options.precision,
+        });
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
   const allocate = (displaySize: Size): NeuralFrameTargets => {
@@ -117,5 +127,16 @@ export async function createNeuralResolver(
       lastFrame = undefined;
       network.destroy();
     },
+  };
+}
+
+/** The model as an INT8 network (src/nn/int8-network.ts) in the frame's network interface. */
+function int8FrameNetwork(device: GPUDevice, model: NeuralModel) {
+  const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+  return {
+    run: (encoder: GPUCommandEncoder, features: GpuTensor) => ({
+      output: network.run(encoder, features),
+    }),
+    destroy: () => network.destroy(),
   };
 }
