@@ -30,9 +30,11 @@ import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
   checkDispatchParams,
+  checkPrecision,
   checkMethod,
   checkSharpness,
   resolveSizes,
+  type NetworkPrecision,
   type UpscalerMethod,
   type UpscalerSizing,
 } from './core/upscaler-options.ts';
@@ -68,6 +70,8 @@ export interface DispatchInputs extends FrameParams {
 export interface UpscalerOptions extends UpscalerSizing {
   /** Model for method 'neural' (a weights file path or an already loaded model). */
   model?: unknown;
+  /** Network arithmetic of method 'neural' (default f32); 'int8' needs an INT8-ready model. */
+  precision?: NetworkPrecision;
   /** A custom temporal resolve; overrides the method's own. */
   resolver?: Resolver;
   /**
@@ -222,7 +226,8 @@ async function createResolver(
   // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
   // code out of programs that never ask for it.
   const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
-  return module.createNeuralResolver(device, { model: options.model, ...sizes });
+  const precision = checkPrecision(options.precision ?? 'f32');
+  return module.createNeuralResolver(device, { model: options.model, precision, ...sizes });
 }
 
 function isGpuImage(input: FrameInput): input is GpuImage {

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .argument('<sequences...>', 'sequence directories (with reference/) or builtin:analytic[:seed]')
     .option(
       '--methods <list>',
-      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights',
+      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights; a neural method may end in @f32, @f16 or @int8 (network precision; int8 needs INT8-ready weights)',
       'bilinear,lanczos,taau',
     )
     .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')
@@ -42,7 +42,8 @@ export function register(program: Command): void {
       '\nExamples:\n  uplift eval captures/a captures/b --methods lanczos,taau --report out/report\n' +
         '  uplift eval builtin:analytic builtin:analytic:2 --report out/analytic\n' +
         '  uplift eval captures/a --methods taau,neural --no-flip --report out/quick\n' +
-        '  uplift eval captures/a --methods neural,neural:weights/uplift-v2-int8.uplift --report out/int8',
+        '  uplift eval captures/a --methods neural,neural:weights/uplift-v2-int8.uplift --report out/int8\n' +
+        '  uplift eval captures/a --methods neural:weights/uplift-v2-int8.uplift,neural:weights/uplift-v2-int8.uplift@int8 --no-flip',
     )
     .action(async (sequences: string[], opts: EvalOptions) => {
       const methods = parseMethods(opts.methods, opts.model);

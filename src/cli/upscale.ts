@@ -30,7 +30,11 @@ export function register(program: Command): void {
     .description('upscale a sequence to display resolution with one method')
     .argument('<sequence>', 'sequence directory (DESIGN §4) or builtin:analytic')
     .requiredOption('-o, --output <dir>', 'output directory (NNNN.exr or NNNN.png per frame)')
-    .option('-m, --method <name>', 'bilinear | lanczos | taau | taau-rcas | neural', 'taau')
+    .option(
+      '-m, --method <name>',
+      'bilinear | lanczos | taau | taau-rcas | neural, or neural@int8 (INT8 network, needs INT8-ready weights: --model weights/uplift-v2-int8.uplift)',
+      'taau',
+    )
     .option(
       '--model <file>',
       'weights file for --method neural (default: the shipped weights/uplift-v2.uplift)',
@@ -108,6 +112,7 @@ async function neuralDebugViews(
   }
   const resolver = await createNeuralResolver(device, {
     model: spec.model,
+    precision: spec.precision,
     renderSize: source.header.renderSize,
     displaySize: source.header.displaySize,
   });

@@ -6,6 +6,21 @@ import type { FrameParams } from './frame.ts';
 import { parseQuality, renderSizeFor, type QualityMode, type Size } from './quality.ts';
 import type { TaauSettings } from './taau-settings.ts';
 
+/**
+ * Arithmetic of the network (method 'neural'): f32, f16 intermediates (adapters with
+ * shader-f16), or INT8 throughout (models quantized to 8-bit weights and activations).
+ */
+export type NetworkPrecision = 'f32' | 'f16' | 'int8';
+
+/** Checks a network precision. */
+export function checkPrecision(precision: unknown): NetworkPrecision {
+  const known = ['f32', 'f16', 'int8'];
+  if (!known.includes(precision as string)) {
+    throw new RangeError(`precision must be one of ${known.join(', ')}, got ${String(precision)}`);
+  }
+  return precision as NetworkPrecision;
+}
+
 /** How the display image is made: spatial baselines, the heuristic TAAU, or the network. */
 export type UpscalerMethod = 'bilinear' | 'lanczos' | 'taau' | 'neural';
 

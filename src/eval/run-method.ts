@@ -9,8 +9,12 @@ import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
 import { createUpscaler, type UpscalerMethod } from '../upscaler.ts';
 import type { Resolver } from '../gpu/resolver.ts';
+import { checkPrecision, type NetworkPrecision } from '../core/upscaler-options.ts';
 
-/** A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`. */
+/**
+ * A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`,
+ * `neural:<file>`; a neural method may end in `@f32`, `@f16` or `@int8` (its network precision).
+ */
 export interface MethodSpec {
   /** The name in reports (e.g. "taau-rcas"). */
   name: string;
@@ -19,6 +23,8 @@ export interface MethodSpec {
   sharpness?: number;
   /** Weights file for the neural method (default: the shipped weights, weights/). */
   model?: string;
+  /** Network precision of the neural method (default f32). */
+  precision?: NetworkPrecision;
   /** A temporal resolve built by the caller (e.g. a neural resolver whose debug views it reads). */
   resolver?: Resolver;
 }
@@ -41,6 +47,12 @@ export function parseMethods(text: string, model?: string): MethodSpec[] {
  * several models.
  */
 export function parseMethod(name: string, model?: string): MethodSpec {
+  const at = name.lastIndexOf('@');
+  if (name.startsWith('neural') && at > 0) {
+    const spec = parseMethod(name.slice(0, at), model);
+    const precision = checkPrecision(name.slice(at + 1));
+    return { ...spec, name: `${spec.name}@${precision}`, precision };
+  }
   if (name.startsWith('neural:')) {
     const file = name.slice('neural:'.length);
     if (!file) throw new RangeError('method neural:<file> needs a weights file after the colon');
@@ -89,6 +101,7 @@ export async function runMethod(
     method: spec.method,
     sharpness: spec.sharpness,
     model: spec.model,
+    precision: spec.precision,
     resolver: spec.resolver,
     depthInverted: header.depthInverted,
   });

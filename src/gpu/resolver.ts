@@ -4,6 +4,7 @@
  * their own.
  */
 import type { Size } from '../core/quality.ts';
+import type { NetworkPrecision } from '../core/upscaler-options.ts';
 import type { PreparedFrame } from './passes/prepare.ts';
 import type { Reprojected } from './passes/reproject.ts';
 
@@ -36,6 +37,6 @@ export interface Resolver {
 export interface NeuralResolveModule {
   createNeuralResolver(
     device: GPUDevice,
-    options: { model: unknown; renderSize: Size; displaySize: Size },
+    options: { model: unknown; renderSize: Size; displaySize: Size; precision?: NetworkPrecision },
   ): Promise<Resolver>;
 }
