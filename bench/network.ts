@@ -19,9 +19,9 @@ import {
 } from '../src/nn/tensor.ts';
 import { createTensor } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import { planInt8, type Int8Plan } from '../src/core/int8-plan.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
-import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
+import { quantizedNetworkV2 } from './quantized-model.ts';
 import { measureFrames } from './measure.ts';
 import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -66,29 +66,12 @@ function teraflops(macs: number, ms: number): number {
   return (2 * macs) / (ms * 1e9);
 }
 
-/**
- * Network v2 with He-initialised weights quantized to 8 bits, activation scales calibrated on
- * two random 64×64 inputs: the graph the INT8 runner runs (random weights time like trained ones).
- */
-function int8NetworkV2(): Int8Plan {
-  const graph = NETWORK_V2;
-  const parameters = initWeights(graph, 1);
-  const random = mulberry32(5);
-  const inputs = [0, 1].map(() => {
-    const t = createTensor({ channels: graph.inputs[0]!.channels, height: 64, width: 64 });
-    for (let i = 0; i < t.data.length; i++) t.data[i] = random() * 2 - 1;
-    return t;
-  });
-  const activationScales = calibrateActivationScales(graph, parameters, inputs);
-  const quantized = quantizeGraph(graph, { weightBits: 8, activationBits: 8, activationScales });
-  return planInt8(quantized, parameters);
-}
-
 /** The forward of one case: its record function, its per-node labels and a cleanup. */
 function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
   const graph = NETWORK_V2;
   if (c.precision === 'int8') {
-    const network = createInt8Network(device, int8NetworkV2());
+    const model = quantizedNetworkV2();
+    const network = createInt8Network(device, planInt8(model.graph, model.parameters));
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
         void network.run(encoder, input, c.perNode ? timer : undefined),

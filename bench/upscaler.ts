@@ -1,6 +1,7 @@
 /**
  * Upscaler benchmark: createUpscaler per method (bilinear, Lanczos, TAAU, TAAU + RCAS, neural
- * with network v2 at He-initialised weights: the time does not depend on the values) and
+ * with network v2 at He-initialised weights — f32, f16 where the adapter has it, and INT8 with
+ * those weights quantized: the time does not depend on the values) and
  * display size / quality mode, on synthetic but realistic inputs (smooth HDR color, smooth depth,
  * motion of a pixel or two), uploaded once as float textures and rotated between frames. GPU time
  * of each stage (prepare, reproject | upscale, resolve, output) and of the whole frame from
@@ -14,7 +15,8 @@ import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
-import type { TensorDtype } from '../src/nn/tensor.ts';
+import type { NetworkPrecision } from '../src/core/upscaler-options.ts';
+import { quantizedNetworkV2 } from './quantized-model.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createUpscaler, type Upscaler, type UpscalerMethod } from '../src/upscaler.ts';
 import { measureFrames } from './measure.ts';
@@ -27,8 +29,8 @@ export interface UpscalerCase {
   sharpness?: number;
   displaySize: Size;
   quality: QualityMode;
-  /** Network intermediates of method 'neural'. */
-  precision?: TensorDtype;
+  /** Network arithmetic of method 'neural'. */
+  precision?: NetworkPrecision;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -77,13 +79,14 @@ export function syntheticInputs([width, height]: Size, seed: number): SyntheticI
 
 /** The cases of a full run (neural f16 only where the adapter has shader-f16), or tiny ones. */
 export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
-  const methods: { method: UpscalerMethod; sharpness?: number; precision?: TensorDtype }[] = [
+  const methods: { method: UpscalerMethod; sharpness?: number; precision?: NetworkPrecision }[] = [
     { method: 'bilinear' },
     { method: 'lanczos' },
     { method: 'taau' },
     { method: 'taau', sharpness: 0.5 },
     { method: 'neural', precision: 'f32' },
     ...(hasF16 && !quick ? [{ method: 'neural' as const, precision: 'f16' as const }] : []),
+    { method: 'neural', precision: 'int8' },
   ];
   const targets: { displaySize: Size; quality: QualityMode }[] = quick
     ? [
@@ -129,7 +132,10 @@ export async function benchUpscalerCase(
     const resolver =
       c.method === 'neural'
         ? await createNeuralResolver(device, {
-            model: { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 1) },
+            model:
+              c.precision === 'int8'
+                ? quantizedNetworkV2()
+                : { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 1) },
             precision: c.precision,
           })
         : undefined;
