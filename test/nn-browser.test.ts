@@ -8,6 +8,9 @@ import { createNetwork } from '../src/nn/network.ts';
 import { readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { tensorFrom } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
+import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
 
 interface BrowserNetworkReport {
   adapter: string;
@@ -15,6 +18,8 @@ interface BrowserNetworkReport {
   cpu: number[];
   quantizedGpu: number[];
   quantizedCpu: number[];
+  int8Gpu: number[];
+  int8Cpu: number[];
   error?: string;
 }
 
@@ -62,4 +67,39 @@ test('the quantized network (8-bit weights and activations) in a browser matches
   const close = r.quantizedGpu.filter((v, i) => Math.abs(v - r.quantizedCpu[i]!) <= 1e-4 * scale);
   assert.ok(close.length >= 0.99 * r.quantizedCpu.length, `${close.length} agree (${r.adapter})`);
   assert.ok(maxAbsDiff(r.quantizedCpu, r.cpu).max > 1e-4 * scale, 'quantization changed nothing');
+});
+
+test('the INT8 runner in a browser equals its CPU reference and the Node GPU bit for bit', async () => {
+  const r = await browserReport();
+  assert.equal(r.error, undefined);
+  const bits = (values: ArrayLike<number>) => [
+    ...new Uint32Array(Float32Array.from(values).buffer),
+  ];
+  assert.deepEqual(bits(r.int8Gpu), bits(r.int8Cpu), `browser INT8 GPU vs CPU (${r.adapter})`);
+  // Node's Dawn GPU on the same plan: the same inputs and weights as the entry derives them.
+  const { device } = await testGpu();
+  const next = mulberry32(11);
+  const input = tensorFrom(
+    { channels: NETWORK_V2_INPUT_CHANNELS, height: 16, width: 16 },
+    Float32Array.from({ length: NETWORK_V2_INPUT_CHANNELS * 16 * 16 }, () => next() * 2 - 1),
+  );
+  const parameters = initWeights(NETWORK_V2, 5);
+  const quantized = quantizeGraph(NETWORK_V2, {
+    weightBits: 8,
+    activationBits: 8,
+    activationScales: calibrateActivationScales(NETWORK_V2, parameters, [input]),
+  });
+  const network = createInt8Network(device, planInt8(quantized, parameters));
+  const encoder = device.createCommandEncoder();
+  const output = network.run(encoder, uploadTensor(device, input));
+  device.queue.submit([encoder.finish()]);
+  const node = (await readGpuTensor(device, output)).data;
+  network.destroy();
+  assert.deepEqual(bits(node), bits(r.int8Cpu), 'Node INT8 GPU vs browser CPU');
+  // Close to the f32 simulation of the same quantized graph.
+  const scale = Math.max(1, ...r.quantizedCpu.map(Math.abs));
+  assert.ok(
+    maxAbsDiff(r.int8Cpu, r.quantizedCpu).max < 0.1 * scale,
+    'INT8 far from its simulation',
+  );
 });

@@ -1,6 +1,7 @@
 // Browser side of test/nn-browser.test.ts: network v2 on the browser's WebGPU adapter and on the
 // CPU reference in the page, on inputs and weights both sides derive from fixed seeds; then the
-// same network quantized (8-bit weights and activations, scales calibrated on the input).
+// same network quantized (8-bit weights and activations, scales calibrated on the input), simulated
+// in f32 and run on the INT8 runner.
 import { requestGpu } from '../../src/gpu/device.ts';
 import { mulberry32 } from '../../src/core/random.ts';
 import { NETWORK_V2, NETWORK_V2_INPUT_CHANNELS } from '../../src/nn/network-v2.ts';
@@ -10,6 +11,9 @@ import { readGpuTensor, uploadTensor } from '../../src/nn/tensor.ts';
 import { tensorFrom } from '../../src/core/tensor.ts';
 import { initWeights } from '../../src/nn/weights.ts';
 import { calibrateActivationScales, quantizeGraph } from '../../src/nn/quantize.ts';
+import { planInt8 } from '../../src/core/int8-plan.ts';
+import { createInt8Network } from '../../src/nn/int8-network.ts';
+import { runInt8NetworkCpu } from '../../src/reference/nn/int8-network.ts';
 
 const report = (v: unknown) =>
   (window as unknown as { __report: (v: unknown) => void }).__report(v);
@@ -39,7 +43,16 @@ try {
   device.queue.submit([qEncoder.finish()]);
   const qGpu = await readGpuTensor(device, qRun.output);
   const qCpu = runNetworkCpu(quantized, parameters, input).output;
+  const plan = planInt8(quantized, parameters);
+  const int8Network = createInt8Network(device, plan);
+  const int8Encoder = device.createCommandEncoder();
+  const int8Output = int8Network.run(int8Encoder, uploadTensor(device, input));
+  device.queue.submit([int8Encoder.finish()]);
+  const int8Gpu = await readGpuTensor(device, int8Output);
+  const int8Cpu = runInt8NetworkCpu(plan, input).output;
   report({
+    int8Gpu: [...int8Gpu.data],
+    int8Cpu: [...int8Cpu.data],
     adapter: adapterName,
     gpu: [...gpu.data],
     cpu: [...cpu.data],
