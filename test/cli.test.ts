@@ -189,6 +189,17 @@ test('upscale --method neural writes the debug views of every frame', async () =
   assert.match(taau.stderr, /--debug-views .* --method neural/);
 });
 
+test('upscale --method neural@int8 runs INT8-ready weights on the INT8 kernels; f32 weights are refused', () => {
+  const out = join(root, 'up-int8');
+  const args = ['upscale', join(root, 'png16'), '-o', out, '--method', 'neural@int8', '-q'];
+  const r = uplift(...args, '--model', 'weights/uplift-v2-int8.uplift');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.exr')).length, sequence.frames.length);
+  const f32 = uplift(...args, '--overwrite', '--model', join(root, 'random.uplift'));
+  assert.equal(f32.status, 1);
+  assert.match(f32.stderr, /int8 plan of .*(fakequant|weightBits|f32 input)/);
+});
+
 test('info on a .uplift file: network, cost, quantization and training metadata', () => {
   const r = uplift('info', 'weights/uplift-v2-int8.uplift', '--json');
   assert.equal(r.status, 0, r.stderr);

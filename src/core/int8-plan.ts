@@ -107,6 +107,13 @@ export function planInt8(graph: GraphDescription, parameters: Parameters<Real>):
     for (const name of node.inputs) readers.set(name, [...(readers.get(name) ?? []), node]);
   }
   const fakequants = graph.nodes.filter((n) => n.op === 'fakequant');
+  if (fakequants.length === 0) {
+    fail(
+      graph,
+      'graph',
+      'not quantized (no fakequant nodes); make it INT8-ready with `uplift quantize <in> <out> --activation-bits 8` or use weights/uplift-v2-int8.uplift',
+    );
+  }
   for (const f of fakequants) {
     if (f.bits !== 8) fail(graph, f.name, `${f.bits}-bit activations (INT8 needs 8)`);
   }
