@@ -23,7 +23,7 @@ import {
   int8OpOutputShape,
   int8OpToF32Cpu,
 } from '../src/reference/nn/int8-ops.ts';
-import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import { int8OutBlock, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import {
   createGpuInt8Tensor,
@@ -240,6 +240,11 @@ async function readInt8(device: GPUDevice, t: GpuInt8Tensor): Promise<Int8Array>
   const words = new Uint32Array((await readBuffer(device, t.buffer)).buffer);
   return unpackInt8(words, t.channels, t.height, t.width);
 }
+
+test('int8 output blocks: the fewest unused channels, the larger block on a tie', () => {
+  const blocks = [3, 5, 7, 8, 9, 12, 16, 20, 24, 32, 64].map(int8OutBlock);
+  assert.deepEqual(blocks, [8, 8, 8, 8, 12, 12, 16, 12, 12, 16, 16]);
+});
 
 test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 outputs)', async () => {
   const { device } = await testGpu();

@@ -21,8 +21,19 @@ import { WGSL_REQUANTIZE } from './requantize.ts';
 
 /** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
 export const INT8_TILE = 8;
-/** Output channels per thread: two packed words. */
-export const INT8_OUT_BLOCK = 8;
+/** Output channels a thread can compute: two, three or four packed words. */
+export type Int8OutBlock = 8 | 12 | 16;
+
+/**
+ * The output block of an op with `outChannels` channels: the one that computes the fewest unused
+ * channels, the larger on a tie (fewer workgroups stage the same input). Network v2's 9-channel
+ * head runs one block of 12 instead of two of 8; its 16- to 64-channel layers blocks of 16.
+ */
+export function int8OutBlock(outChannels: number): Int8OutBlock {
+  const blocks: Int8OutBlock[] = [16, 12, 8];
+  const work = (b: number) => Math.ceil(outChannels / b) * b;
+  return blocks.reduce((best, b) => (work(b) < work(best) ? b : best));
+}
 
 export const INT8_PARAMS = uniformBlock({
   inGroups: 'u32',
@@ -40,8 +51,10 @@ export const INT8_PARAMS = uniformBlock({
   residualActivation: 'u32',
 });
 
-/** Which epilogue a kernel is built with. */
+/** Which epilogue and output block a kernel is built with. */
 export interface Int8Epilogue {
+  /** Output channels per thread. */
+  readonly block: Int8OutBlock;
   /** f32 planar output instead of packed int8. */
   readonly realOutput: boolean;
   /** A fused residual (packed int8, the output's shape) at @binding(5). */
@@ -50,9 +63,9 @@ export interface Int8Epilogue {
 
 /**
  * Bindings, uniforms, the requantization and `finish(acc, co0, p)`, which writes output channels
- * co0 … co0 + 7 of output pixel p from their accumulators.
+ * co0 … co0 + block − 1 of output pixel p from their accumulators.
  */
-export function wgslInt8Op({ realOutput, residual }: Int8Epilogue): string {
+export function wgslInt8Op({ realOutput, residual, block }: Int8Epilogue): string {
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
   const accumulator = residual ? 'withResidual(acc[i] + bias[co], co, p)' : 'acc[i] + bias[co]';
   return /* wgsl */ `
@@ -76,17 +89,17 @@ fn withResidual(t: i32, co: u32, p: u32) -> i32 {
     : ''
 }
 
-fn finish(acc: array<i32, ${INT8_OUT_BLOCK}>, co0: u32, p: u32) {
+fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
 ${
   realOutput
     ? /* wgsl */ `  let plane = u.outHeight * u.outWidth;
-  for (var i = 0u; i < ${INT8_OUT_BLOCK}u; i++) {
+  for (var i = 0u; i < ${block}u; i++) {
     let co = co0 + i;
     if (co < u.outChannels) {
       output[co * plane + p] = dequantize(${accumulator}, u.multiplier, ${finalActivation});
     }
   }`
-    : /* wgsl */ `  for (var j = 0u; j < ${INT8_OUT_BLOCK / 4}u; j++) {
+    : /* wgsl */ `  for (var j = 0u; j < ${block / 4}u; j++) {
     let word = co0 / 4u + j;
     if (word * 4u < u.outChannels) {
       var q = vec4i(0);
@@ -234,9 +247,14 @@ export function encodeInt8Kernel(
   targets: Int8OpTargets,
 ): void {
   const uniforms = int8Uniforms(weights, input, targets);
-  const epilogue = { realOutput: !('packed' in targets.output), residual: !!targets.residual };
+  const block = int8OutBlock(weights.outChannels);
+  const epilogue = {
+    realOutput: !('packed' in targets.output),
+    residual: !!targets.residual,
+    block,
+  };
   const out = int8OpOutputShape(weights.op, input, weights.outChannels);
-  const variant = `${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''}`;
+  const variant = `${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}`;
   const buffers = [input.buffer, weights.weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);
   createKernel(device, { label: `int8 ${weights.op}${variant}`, code: code(epilogue) }).dispatch(
@@ -244,7 +262,7 @@ export function encodeInt8Kernel(
     [
       groupsFor(out.width, INT8_TILE),
       groupsFor(out.height, INT8_TILE),
-      groupsFor(out.channels, INT8_OUT_BLOCK),
+      groupsFor(out.channels, block),
     ],
     buffers,
     uniforms,

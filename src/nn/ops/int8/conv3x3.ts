@@ -6,7 +6,6 @@
  */
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
-  INT8_OUT_BLOCK,
   INT8_TILE,
   encodeInt8Kernel,
   wgslInt8Op,
@@ -20,24 +19,24 @@ const HALO = INT8_TILE + 2;
 const GROUP_STEP = 4;
 
 // Each workgroup stages a (8+2)² halo tile of GROUP_STEP input words and the block's weights for
-// them in workgroup memory; each thread then runs 9·GROUP_STEP·8 dot4I8Packed per step.
+// them in workgroup memory; each thread then runs 9·GROUP_STEP·block dot4I8Packed per step.
 const code = (epilogue: Int8Epilogue) => /* wgsl */ `
 ${wgslInt8Op(epilogue)}
 const HALO = ${HALO}u;
 const STEP = ${GROUP_STEP}u;
 var<workgroup> tile: array<u32, ${GROUP_STEP * HALO * HALO}>;
 // [group][tap][k]: output channel co0 + k.
-var<workgroup> taps: array<u32, ${GROUP_STEP * 9 * INT8_OUT_BLOCK}>;
+var<workgroup> taps: array<u32, ${GROUP_STEP * 9 * epilogue.block}>;
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let x0 = wg.x * ${INT8_TILE}u;
   let y0 = wg.y * ${INT8_TILE}u;
-  let co0 = wg.z * ${INT8_OUT_BLOCK}u;
+  let co0 = wg.z * ${epilogue.block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-  var acc: array<i32, ${INT8_OUT_BLOCK}>;
+  var acc: array<i32, ${epilogue.block}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
     for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
@@ -52,10 +51,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       }
       tile[gi * HALO * HALO + r] = v;
     }
-    for (var i = li; i < STEP * 9u * ${INT8_OUT_BLOCK}u; i += ${INT8_TILE * INT8_TILE}u) {
-      let g = g0 + i / (9u * ${INT8_OUT_BLOCK}u);
-      let tap = (i / ${INT8_OUT_BLOCK}u) % 9u;
-      let co = co0 + i % ${INT8_OUT_BLOCK}u;
+    for (var i = li; i < STEP * 9u * ${epilogue.block}u; i += ${INT8_TILE * INT8_TILE}u) {
+      let g = g0 + i / (9u * ${epilogue.block}u);
+      let tap = (i / ${epilogue.block}u) % 9u;
+      let co = co0 + i % ${epilogue.block}u;
       var w = 0u;
       if (g < u.inGroups && co < u.outChannels) { w = weight[(co * u.inGroups + g) * 9u + tap]; }
       taps[i] = w;
@@ -65,8 +64,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
           let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
-          let t = (g * 9u + ky * 3u + kx) * ${INT8_OUT_BLOCK}u;
-          for (var k = 0u; k < ${INT8_OUT_BLOCK}u; k++) { acc[k] += dot4I8Packed(v, taps[t + k]); }
+          let t = (g * 9u + ky * 3u + kx) * ${epilogue.block}u;
+          for (var k = 0u; k < ${epilogue.block}u; k++) { acc[k] += dot4I8Packed(v, taps[t + k]); }
         }
       }
     }

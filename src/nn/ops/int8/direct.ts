@@ -8,7 +8,6 @@ import type { WeightedOp } from '../../../core/graph.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
-  INT8_OUT_BLOCK,
   INT8_TILE,
   encodeInt8Kernel,
   wgslInt8Op,
@@ -31,13 +30,13 @@ const code = (op: DirectOp) => (epilogue: Int8Epilogue) => /* wgsl */ `
 ${wgslInt8Op(epilogue)}
 const TAPS = ${INT8_OP_TAPS[op]}u;
 
-var<private> acc: array<i32, ${INT8_OUT_BLOCK}>;
+var<private> acc: array<i32, ${epilogue.block}>;
 var<private> co0: u32;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {
   for (var g = 0u; g < u.inGroups; g++) {
     let v = input[(sy * u.inWidth + sx) * u.inGroups + g];
-    for (var k = 0u; k < ${INT8_OUT_BLOCK}u; k++) {
+    for (var k = 0u; k < ${epilogue.block}u; k++) {
       let co = min(co0 + k, u.outChannels - 1u);
       acc[k] += dot4I8Packed(v, weight[(co * u.inGroups + g) * TAPS + tap]);
     }
@@ -49,7 +48,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let x = id.x;
   let y = id.y;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  co0 = id.z * ${INT8_OUT_BLOCK}u;
+  co0 = id.z * ${epilogue.block}u;
   ${READS[op]}
   finish(acc, co0, y * u.outWidth + x);
 }
