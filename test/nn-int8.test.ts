@@ -398,6 +398,17 @@ test('int8 network on the GPU equals its CPU reference bit for bit, close to the
   device.queue.submit([encoder.finish()]);
   const got = await readGpuTensor(device, output);
   assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.output.data.buffer));
+  // Its prepared dispatches follow a new input buffer (and new values) at the same size.
+  const other = createTensor(shape);
+  for (let i = 0; i < other.data.length; i++) other.data[i] = random() - 0.25;
+  const otherInput = createGpuTensor(device, shape);
+  writeGpuTensor(device, otherInput, other);
+  const encoder2 = device.createCommandEncoder();
+  const output2 = network.run(encoder2, otherInput);
+  device.queue.submit([encoder2.finish()]);
+  const got2 = await readGpuTensor(device, output2);
+  const want2 = runInt8NetworkCpu(plan, other).output;
+  assert.deepEqual(new Uint32Array(got2.data.buffer), new Uint32Array(want2.data.buffer));
   network.destroy();
 
   // The INT8 network computes what the fake-quantized graph simulates, up to its roundings.

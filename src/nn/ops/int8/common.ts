@@ -7,7 +7,7 @@
 import type { WeightedOp } from '../../../core/graph.ts';
 import { packedGroups, type Int8OpParams } from '../../../core/int8.ts';
 import { shapeString, type TensorShape } from '../../../core/tensor.ts';
-import { createKernel, groupsFor } from '../../../gpu/kernel.ts';
+import { createKernel, groupsFor, type PreparedDispatch } from '../../../gpu/kernel.ts';
 import { createStorageBuffer } from '../../../gpu/resources.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import {
@@ -237,15 +237,14 @@ function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int
   });
 }
 
-/** Records one INT8 op: `code` builds the op's kernel for an epilogue. */
-export function encodeInt8Kernel(
+/** One INT8 op's kernel, workgroups, buffers and uniforms, after the checks. */
+function int8Dispatch(
   device: GPUDevice,
-  pass: GPUComputePassEncoder,
   code: (epilogue: Int8Epilogue) => string,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
-): void {
+) {
   const uniforms = int8Uniforms(weights, input, targets);
   const block = int8OutBlock(weights.outChannels);
   const epilogue = {
@@ -257,14 +256,42 @@ export function encodeInt8Kernel(
   const variant = `${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}`;
   const buffers = [input.buffer, weights.weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);
-  createKernel(device, { label: `int8 ${weights.op}${variant}`, code: code(epilogue) }).dispatch(
-    pass,
-    [
-      groupsFor(out.width, INT8_TILE),
-      groupsFor(out.height, INT8_TILE),
-      groupsFor(out.channels, block),
-    ],
-    buffers,
-    uniforms,
-  );
+  const kernel = createKernel(device, {
+    label: `int8 ${weights.op}${variant}`,
+    code: code(epilogue),
+  });
+  const workgroups: [number, number, number] = [
+    groupsFor(out.width, INT8_TILE),
+    groupsFor(out.height, INT8_TILE),
+    groupsFor(out.channels, block),
+  ];
+  return { kernel, workgroups, buffers, uniforms };
+}
+
+/** Records one INT8 op: `code` builds the op's kernel for an epilogue. */
+export function encodeInt8Kernel(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  code: (epilogue: Int8Epilogue) => string,
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+): void {
+  const d = int8Dispatch(device, code, weights, input, targets);
+  d.kernel.dispatch(pass, d.workgroups, d.buffers, d.uniforms);
+}
+
+/**
+ * Prepares one INT8 op to encode many times (its bind group and uniform buffer built once): what
+ * a network does for each step at a size, so that a frame only encodes.
+ */
+export function prepareInt8Kernel(
+  device: GPUDevice,
+  code: (epilogue: Int8Epilogue) => string,
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+): PreparedDispatch {
+  const d = int8Dispatch(device, code, weights, input, targets);
+  return d.kernel.prepare(d.workgroups, d.buffers, d.uniforms);
 }

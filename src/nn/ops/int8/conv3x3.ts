@@ -4,10 +4,12 @@
  * the shared epilogue (./common.ts). CPU reference: int8OpCpu / int8OpToF32Cpu in
  * src/reference/nn/int8-ops.ts.
  */
+import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
   INT8_TILE,
   encodeInt8Kernel,
+  prepareInt8Kernel,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8OpTargets,
@@ -87,4 +89,15 @@ export function encodeInt8Conv3x3(
 ): void {
   if (weights.op !== 'conv3x3') throw new RangeError(`int8 conv3x3 given ${weights.op} weights`);
   encodeInt8Kernel(device, pass, code, weights, input, targets);
+}
+
+/** Prepares an INT8 conv3x3 to encode many times (see prepareInt8Kernel). */
+export function prepareInt8Conv3x3(
+  device: GPUDevice,
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+): PreparedDispatch {
+  if (weights.op !== 'conv3x3') throw new RangeError(`int8 conv3x3 given ${weights.op} weights`);
+  return prepareInt8Kernel(device, code, weights, input, targets);
 }

@@ -6,10 +6,12 @@
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
+import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
   INT8_TILE,
   encodeInt8Kernel,
+  prepareInt8Kernel,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8OpTargets,
@@ -70,4 +72,15 @@ export function encodeInt8Direct(
 ): void {
   if (weights.op === 'conv3x3') throw new RangeError('int8 conv3x3 has its own kernel');
   encodeInt8Kernel(device, pass, CODES[weights.op], weights, input, targets);
+}
+
+/** Prepares an INT8 conv1x1, down2x2 or up2x2 to encode many times (see prepareInt8Kernel). */
+export function prepareInt8Direct(
+  device: GPUDevice,
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+): PreparedDispatch {
+  if (weights.op === 'conv3x3') throw new RangeError('int8 conv3x3 has its own kernel');
+  return prepareInt8Kernel(device, CODES[weights.op], weights, input, targets);
 }

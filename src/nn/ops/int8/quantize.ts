@@ -4,7 +4,7 @@
  * src/core/int8.ts (reciprocal multiply, ties to even, clamp; non-finite values give 0).
  */
 import { INT8_MAX, packedGroups } from '../../../core/int8.ts';
-import { createKernel, groupsFor } from '../../../gpu/kernel.ts';
+import { createKernel, groupsFor, type PreparedDispatch } from '../../../gpu/kernel.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { INT8_TILE } from './common.ts';
@@ -44,15 +44,14 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 }
 `;
 
-/** Records the quantization of `input` into channels [offset, offset + C) of `output`. */
-export function encodeQuantizeInt8(
+/** The quantize kernel, workgroups, buffers and uniforms, after the checks. */
+function quantizeDispatch(
   device: GPUDevice,
-  pass: GPUComputePassEncoder,
   input: GpuTensor,
   scale: number,
   output: GpuInt8Tensor,
-  outChannelOffset = 0,
-): void {
+  outChannelOffset: number,
+) {
   if (
     input.height !== output.height ||
     input.width !== output.width ||
@@ -63,21 +62,44 @@ export function encodeQuantizeInt8(
       `int8 quantize: ${input.channels}x${input.height}x${input.width} does not fit ${output.channels}x${output.height}x${output.width} at channel ${outChannelOffset}`,
     );
   }
-  createKernel(device, { label: 'int8 quantize', code }).dispatch(
-    pass,
-    [
-      groupsFor(input.width, INT8_TILE),
-      groupsFor(input.height, INT8_TILE),
-      packedGroups(input.channels),
-    ],
-    [input.buffer, output.buffer],
-    PARAMS.pack({
-      channels: input.channels,
-      height: input.height,
-      width: input.width,
-      outGroups: packedGroups(output.channels),
-      outGroupOffset: outChannelOffset / 4,
-      inverseScale: Math.fround(1 / scale),
-    }),
-  );
+  const kernel = createKernel(device, { label: 'int8 quantize', code });
+  const workgroups: [number, number, number] = [
+    groupsFor(input.width, INT8_TILE),
+    groupsFor(input.height, INT8_TILE),
+    packedGroups(input.channels),
+  ];
+  const uniforms = PARAMS.pack({
+    channels: input.channels,
+    height: input.height,
+    width: input.width,
+    outGroups: packedGroups(output.channels),
+    outGroupOffset: outChannelOffset / 4,
+    inverseScale: Math.fround(1 / scale),
+  });
+  return { kernel, workgroups, buffers: [input.buffer, output.buffer], uniforms };
+}
+
+/** Records the quantization of `input` into channels [offset, offset + C) of `output`. */
+export function encodeQuantizeInt8(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  input: GpuTensor,
+  scale: number,
+  output: GpuInt8Tensor,
+  outChannelOffset = 0,
+): void {
+  const d = quantizeDispatch(device, input, scale, output, outChannelOffset);
+  d.kernel.dispatch(pass, d.workgroups, d.buffers, d.uniforms);
+}
+
+/** Prepares the quantization to encode many times (bind group and uniforms built once). */
+export function prepareQuantizeInt8(
+  device: GPUDevice,
+  input: GpuTensor,
+  scale: number,
+  output: GpuInt8Tensor,
+  outChannelOffset = 0,
+): PreparedDispatch {
+  const d = quantizeDispatch(device, input, scale, output, outChannelOffset);
+  return d.kernel.prepare(d.workgroups, d.buffers, d.uniforms);
 }
