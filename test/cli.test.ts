@@ -200,6 +200,33 @@ test('upscale --method neural@int8 runs INT8-ready weights on the INT8 kernels; 
   assert.match(f32.stderr, /int8 plan of .*(fakequant|weightBits|f32 input)/);
 });
 
+test("info --plan: the INT8 runner's kernels for a frame, with MACs and bytes; refused for f32 weights", () => {
+  const r = uplift(
+    'info',
+    'weights/uplift-v2-int8.uplift',
+    '--plan',
+    '--display',
+    '100x60',
+    '--json',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const plan = JSON.parse(r.stdout);
+  assert.deepEqual(plan.inputSize, [104, 64]); // padded to multiples of 8
+  assert.equal(plan.kernels.length, 18);
+  assert.deepEqual(
+    plan.kernels.slice(0, 3).map((k: { name: string }) => k.name),
+    ['quantize q(features)', 'quantize q(join)', 'down1'],
+  );
+  // Every multiply-accumulate of network v2 (7,864 per pixel) at the padded size.
+  assert.equal(plan.macs, 7864 * 104 * 64);
+  assert.ok(plan.bytesRead > 0 && plan.bytesWritten > 0);
+  const text = uplift('info', 'weights/uplift-v2-int8.uplift', '--plan');
+  assert.match(text.stdout, /INT8 plan of uplift-kpn at 1920x1080 .*18 kernels, 16\.31 GMAC/);
+  const f32 = uplift('info', join(root, 'random.uplift'), '--plan');
+  assert.equal(f32.status, 1);
+  assert.match(f32.stderr, /not quantized .*uplift quantize/);
+});
+
 test('info on a .uplift file: network, cost, quantization and training metadata', () => {
   const r = uplift('info', 'weights/uplift-v2-int8.uplift', '--json');
   assert.equal(r.status, 0, r.stderr);

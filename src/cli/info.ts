@@ -1,14 +1,25 @@
 /**
  * `uplift info [seq | file.uplift]`: what a sequence holds, what a weights file holds (network,
- * cost, quantization, training metadata), or with no argument, what the GPU offers.
+ * cost, quantization, training metadata; with --plan the INT8 runner's kernels for a frame), or
+ * with no argument, what the GPU offers.
  */
 import type { Command } from 'commander';
 import { describeNetwork } from '../nn/describe.ts';
+import { describeInt8Plan } from '../nn/describe-int8-plan.ts';
+import { planInt8 } from '../core/int8-plan.ts';
+import { parseSize } from '../core/quality.ts';
+import { InputError } from '../core/errors.ts';
 import { graphQuantization } from '../nn/quantize.ts';
 import { loadWeights } from '../nn/weights.ts';
 import { jitterPhaseCount } from '../core/jitter.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
+
+interface InfoOptions {
+  json?: boolean;
+  plan?: boolean;
+  display: string;
+}
 
 export function register(program: Command): void {
   program
@@ -18,20 +29,36 @@ export function register(program: Command): void {
     )
     .argument('[sequence]', 'sequence directory (DESIGN §4), builtin:analytic, or a .uplift file')
     .option('--json', 'print JSON instead of text')
+    .option(
+      '--plan',
+      "for an INT8-ready .uplift file: the INT8 runner's kernels for one frame, with MACs and bytes",
+    )
+    .option('--display <WxH>', 'display size of --plan', '1920x1080')
     .addHelpText(
       'after',
       '\nExamples:\n  uplift info captures/corridor\n  uplift info weights/uplift-v2-int8.uplift\n' +
+        '  uplift info weights/uplift-v2-int8.uplift --plan --display 3840x2160\n' +
         '  uplift info          # the GPU adapter and its features',
     )
-    .action(async (sequence: string | undefined, opts: { json?: boolean }) => {
+    .action(async (sequence: string | undefined, opts: InfoOptions) => {
       if (!sequence) {
         const gpu = await cliGpu(true);
         const info = { adapter: gpu.adapterName, runtime: gpu.runtime, features: gpu.features };
         console.log(opts.json ? JSON.stringify(info, null, 2) : formatGpu(info));
         return;
       }
+      if (opts.plan && !sequence.endsWith('.uplift')) {
+        throw new InputError('--plan describes a .uplift weights file');
+      }
       if (sequence.endsWith('.uplift')) {
         const weights = await loadWeights(sequence);
+        if (opts.plan) {
+          const display = parseSize(opts.display, '--display');
+          const plan = describeInt8Plan(planInt8(weights.graph, weights.parameters), display);
+          const { text, ...rest } = plan;
+          console.log(opts.json ? JSON.stringify(rest, null, 2) : text);
+          return;
+        }
         const network = describeNetwork(weights.graph);
         const q = graphQuantization(weights.graph);
         const info = {

@@ -71,7 +71,8 @@ export interface Int8Plan {
   readonly output: string;
   /** Every int8 tensor: channels, scale, and size as the input's divided by `divisor`. */
   readonly tensors: ReadonlyMap<string, Int8PlanTensor>;
-  /** Channels of the f32 output (at the input's size). */
+  /** Channels of the f32 input and output (the output at the input's size). */
+  readonly inputChannels: number;
   readonly outputChannels: number;
   readonly quantizes: readonly Int8QuantizeStep[];
   readonly steps: readonly Int8OpStep[];
@@ -251,5 +252,15 @@ export function planInt8(graph: GraphDescription, parameters: Parameters<Real>):
   const outputChannels = shapes.get(output)!.channels;
   if (shapes.get(output)!.height !== 64)
     fail(graph, output, 'the output must be at the input size');
-  return { name: graph.name, input, output, tensors, outputChannels, quantizes, steps };
+  const inputChannels = graph.inputs[0]!.channels;
+  return {
+    name: graph.name,
+    input,
+    output,
+    tensors,
+    inputChannels,
+    outputChannels,
+    quantizes,
+    steps,
+  };
 }

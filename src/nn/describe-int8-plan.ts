@@ -1,0 +1,103 @@
+/**
+ * What the INT8 runner does for one frame (`uplift info <file.uplift> --plan`): its kernels in
+ * order, each with the multiply-accumulates it performs and the bytes it must read and write at
+ * least (each tensor it reads once, weights included; what it writes once), and the totals.
+ */
+import type { Size } from '../core/quality.ts';
+import { packedGroups } from '../core/int8.ts';
+import type { Int8Plan } from '../core/int8-plan.ts';
+import { paddedSize } from '../core/neural-frame.ts';
+import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
+
+/** One kernel of the plan. */
+export interface PlanKernel {
+  readonly name: string;
+  readonly op: string;
+  /** What it reads and writes, e.g. "q(res1a) + q(down1) → q(res1)". */
+  readonly dataflow: string;
+  readonly macs: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
+export interface PlanDescription {
+  /** The display size, and the network input (display padded to multiples of 8). */
+  readonly displaySize: Size;
+  readonly inputSize: Size;
+  readonly kernels: readonly PlanKernel[];
+  readonly macs: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly text: string;
+}
+
+/** The plan's kernels at `displaySize`, with their work and traffic. */
+export function describeInt8Plan(plan: Int8Plan, displaySize: Size): PlanDescription {
+  const [width, height] = paddedSize(displaySize);
+  const pixels = (divisor: number) => (width / divisor) * (height / divisor);
+  /** Bytes of an int8 tensor: its packed words. */
+  const int8Bytes = (name: string) => {
+    const t = plan.tensors.get(name)!;
+    return packedGroups(t.channels) * 4 * pixels(t.divisor);
+  };
+  const { inputChannels } = plan;
+  const kernels: PlanKernel[] = plan.quantizes.map((q) => ({
+    name: `quantize ${q.output}`,
+    op: 'quantize',
+    dataflow: `${q.input} → ${q.output}${q.outChannelOffset ? ` @${q.outChannelOffset}` : ''}`,
+    macs: 0,
+    bytesRead: inputChannels * 4 * pixels(1),
+    bytesWritten: packedGroups(inputChannels) * 4 * pixels(1),
+  }));
+  for (const step of plan.steps) {
+    const input = plan.tensors.get(step.input)!;
+    const inShape = {
+      channels: input.channels,
+      height: height / input.divisor,
+      width: width / input.divisor,
+    };
+    const out = int8OpOutputShape(step.op, inShape, step.params.bias.length);
+    const terms = step.op === 'up2x2' ? input.channels : input.channels * INT8_OP_TAPS[step.op];
+    const outPixels = out.width * out.height;
+    const weights = step.params.weight.length + 4 * step.params.bias.length;
+    const written = step.realOutput
+      ? 4 * out.channels * outPixels
+      : packedGroups(out.channels) * 4 * outPixels;
+    const residual = step.residual === undefined ? '' : ` + ${step.residual}`;
+    kernels.push({
+      name: step.node,
+      op: step.op,
+      dataflow: `${step.input}${residual} → ${step.output}${step.outChannelOffset ? ` @${step.outChannelOffset}` : ''}`,
+      macs: terms * out.channels * outPixels,
+      bytesRead: int8Bytes(step.input) + weights + (step.residual ? int8Bytes(step.residual) : 0),
+      bytesWritten: written,
+    });
+  }
+  const sum = (key: 'macs' | 'bytesRead' | 'bytesWritten') =>
+    kernels.reduce((s, k) => s + k[key], 0);
+  const macs = sum('macs');
+  const bytesRead = sum('bytesRead');
+  const bytesWritten = sum('bytesWritten');
+  const mb = (b: number) => (b / 1e6).toFixed(1).padStart(8);
+  const rows = kernels.map(
+    (k) =>
+      `${k.name.padEnd(22)} ${k.op.padEnd(8)} ${k.dataflow.padEnd(34)} ` +
+      `${(k.macs / 1e6).toFixed(0).padStart(7)} ${mb(k.bytesRead)} ${mb(k.bytesWritten)}`,
+  );
+  const text = [
+    `INT8 plan of ${plan.name} at ${displaySize.join('x')} (network input ${width}x${height}): ` +
+      `${kernels.length} kernels, ${(macs / 1e9).toFixed(2)} GMAC, ` +
+      `${(bytesRead / 1e6).toFixed(0)} MB read, ${(bytesWritten / 1e6).toFixed(0)} MB written at least`,
+    `${'kernel'.padEnd(22)} ${'op'.padEnd(8)} ${'reads → writes'.padEnd(34)}    MMAC  MB read MB write`,
+    ...rows,
+  ].join('\n');
+  return {
+    displaySize,
+    inputSize: [width, height],
+    kernels,
+    macs,
+    bytesRead,
+    bytesWritten,
+    text,
+  };
+}
