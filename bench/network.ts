@@ -74,7 +74,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
     const network = createInt8Network(device, planInt8(model.graph, model.parameters));
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
-        void network.run(encoder, input, c.perNode ? timer : undefined),
+        void network.run(encoder, input, { timer: c.perNode ? timer : undefined }),
       destroy: () => network.destroy(),
     };
   }

@@ -8,8 +8,14 @@ import { createImage, luma, type Image } from '../src/core/image.ts';
 import type { Size } from '../src/core/quality.ts';
 import type { FrameImages, FrameParams } from '../src/core/frame.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { readImage, uploadImage } from '../src/gpu/resources.ts';
-import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
+import { readBuffer, readImage, uploadImage } from '../src/gpu/resources.ts';
+import {
+  createGpuInt8Tensor,
+  createGpuTensor,
+  readGpuTensor,
+  uploadTensor,
+} from '../src/nn/tensor.ts';
+import { encodeQuantizeInt8 } from '../src/nn/ops/int8/quantize.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { encodeWeights, initWeights } from '../src/nn/weights.ts';
 import { InputError } from '../src/core/errors.ts';
@@ -424,5 +430,55 @@ test('neural resolver in INT8: the shipped INT8 weights resolve close to their f
   await assert.rejects(
     createNeuralResolver(device, { model: MODEL, precision: 'int8' }),
     /int8 plan of/,
+  );
+});
+
+test("features with int8 copies: the same words the INT8 network's own quantization writes", async () => {
+  const { device } = await testGpu();
+  const inputs = randomFrameInputs(renderSizeOf(2), 77);
+  const gpu = {
+    color: uploadGpuImage(device, inputs.color),
+    motion: uploadGpuImage(device, inputs.motion),
+    history: uploadGpuImage(device, inputs.history),
+    state: uploadGpuImage(device, inputs.state),
+  };
+  const [pw, ph] = paddedSize(DISPLAY);
+  const features = createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw });
+  // Two copies as network v2's plan has them: alone, and at channel 8 of a 20-channel tensor.
+  const copies = [
+    { channels: 12, offset: 0, scale: 0.03 },
+    { channels: 20, offset: 8, scale: 0.11 },
+  ];
+  const fused = copies.map((c) => ({
+    output: createGpuInt8Tensor(device, { channels: c.channels, height: ph, width: pw }),
+    scale: c.scale,
+    outChannelOffset: c.offset,
+  }));
+  const separate = copies.map((c) =>
+    createGpuInt8Tensor(device, { channels: c.channels, height: ph, width: pw }),
+  );
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  const params = { jitter: [0.31, -0.27] as const, reset: false };
+  encodeFeatures(device, pass, gpu, params, features, fused);
+  pass.end();
+  const pass2 = encoder.beginComputePass();
+  copies.forEach((c, i) =>
+    encodeQuantizeInt8(device, pass2, features, c.scale, separate[i]!, c.offset),
+  );
+  pass2.end();
+  device.queue.submit([encoder.finish()]);
+  for (const [i, c] of copies.entries()) {
+    const a = new Uint32Array((await readBuffer(device, fused[i]!.output.buffer)).buffer);
+    const b = new Uint32Array((await readBuffer(device, separate[i]!.buffer)).buffer);
+    assert.deepEqual(a, b, `copy at channel ${c.offset}`);
+    assert.ok(
+      a.some((w) => w !== 0),
+      'the copy holds values',
+    );
+  }
+  assert.throws(
+    () => encodeFeatures(device, pass, gpu, params, features, [...fused, fused[0]!]),
+    /at most 2 int8 copies/,
   );
 });

@@ -22,11 +22,30 @@ export interface Int8Network {
   readonly plan: Int8Plan;
   /**
    * Records a forward of `input` (the graph input, f32, height and width multiples of the plan's
-   * largest divisor). The returned f32 output stays valid until a run at another size. With a
-   * timer, each step runs in a timed pass of its own, labelled by its node (profiling).
+   * largest divisor). The returned f32 output stays valid until a run at another size.
    */
-  run(encoder: GPUCommandEncoder, input: GpuTensor, timer?: GpuTimer): GpuTensor;
+  run(encoder: GPUCommandEncoder, input: GpuTensor, options?: Int8RunOptions): GpuTensor;
+  /**
+   * The int8 tensors the input is quantized into at this input size, for a producer that writes
+   * them itself (the features pass); then run with `inputQuantized`.
+   */
+  inputQuantizations(height: number, width: number): Int8InputTarget[];
   destroy(): void;
+}
+
+/** A quantized copy of the network's f32 input: channels from `outChannelOffset` on. */
+export interface Int8InputTarget {
+  readonly output: GpuInt8Tensor;
+  readonly scale: number;
+  readonly outChannelOffset: number;
+}
+
+/** Options of `Int8Network.run`. */
+export interface Int8RunOptions {
+  /** Profiling: each step in a timed pass of its own, labelled by its node. */
+  readonly timer?: GpuTimer;
+  /** The input's int8 tensors are written already (`inputQuantizations`): skip quantizing. */
+  readonly inputQuantized?: boolean;
 }
 
 interface SizedTensors {
@@ -35,7 +54,11 @@ interface SizedTensors {
   readonly int8: ReadonlyMap<string, GpuInt8Tensor>;
   readonly output: GpuTensor;
   /** The steps prepared for `input` (rebuilt when the input buffer changes). */
-  prepared?: { readonly input: GPUBuffer; readonly steps: readonly LabelledDispatch[] };
+  prepared?: {
+    readonly input: GPUBuffer;
+    readonly quantizes: readonly LabelledDispatch[];
+    readonly steps: readonly LabelledDispatch[];
+  };
 }
 
 interface LabelledDispatch {
@@ -52,7 +75,8 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
   let sized: SizedTensors | undefined;
 
   const freePrepared = (s: SizedTensors) => {
-    for (const step of s.prepared?.steps ?? []) step.dispatch.destroy();
+    const prepared = s.prepared ? [...s.prepared.quantizes, ...s.prepared.steps] : [];
+    for (const step of prepared) step.dispatch.destroy();
     s.prepared = undefined;
   };
   const freeSized = () => {
@@ -84,9 +108,10 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
     return sized;
   };
 
-  /** The quantizations of the input, then one dispatch per step, at one size. */
-  const prepareSteps = (s: SizedTensors, input: GpuTensor): LabelledDispatch[] => [
-    ...plan.quantizes.map((q) => ({
+  /** The quantizations of the input and one dispatch per step, at one size. */
+  const prepare = (s: SizedTensors, input: GpuTensor) => ({
+    input: input.buffer,
+    quantizes: plan.quantizes.map((q) => ({
       label: `quantize ${q.output}`,
       dispatch: prepareQuantizeInt8(
         device,
@@ -96,7 +121,7 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
         q.outChannelOffset,
       ),
     })),
-    ...plan.steps.map((step, i) => {
+    steps: plan.steps.map((step, i) => {
       const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
       return {
         label: step.node,
@@ -107,20 +132,21 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
         }),
       };
     }),
-  ];
+  });
 
   return {
     plan,
-    run(encoder, input, timer) {
+    run(encoder, input, options = {}) {
+      const { timer, inputQuantized } = options;
       const s = tensorsFor(input.height, input.width);
       if (s.prepared?.input !== input.buffer) {
         freePrepared(s);
-        s.prepared = { input: input.buffer, steps: prepareSteps(s, input) };
+        s.prepared = prepare(s, input);
       }
+      const dispatches = [...(inputQuantized ? [] : s.prepared.quantizes), ...s.prepared.steps];
       let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
-      for (const { label, dispatch } of s.prepared.steps) {
+      for (const { label, dispatch } of dispatches) {
         if (timer) {
-          // Profiling: each step in a timed pass of its own.
           pass.end();
           pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
         }
@@ -128,6 +154,14 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
       }
       pass.end();
       return s.output;
+    },
+    inputQuantizations(height, width) {
+      const s = tensorsFor(height, width);
+      return plan.quantizes.map((q) => ({
+        output: s.int8.get(q.output)!,
+        scale: q.scale,
+        outChannelOffset: q.outChannelOffset,
+      }));
     },
     destroy() {
       freeSized();

@@ -9,6 +9,9 @@ import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
+import type { Int8InputTarget } from '../int8-network.ts';
+import { packedGroups } from '../../core/int8.ts';
+import { WGSL_QUANTIZE_F32 } from '../ops/int8/quantize.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
@@ -23,15 +26,36 @@ const PARAMS = uniformBlock({
   reset: 'u32',
   jitterX: 'f32',
   jitterY: 'f32',
+  // Up to two int8 copies of the features (the INT8 network's input tensors): for each, the
+  // reciprocal scale, its words per pixel and the word its channels start at.
+  q0InverseScale: 'f32',
+  q0Groups: 'u32',
+  q0GroupOffset: 'u32',
+  q1InverseScale: 'f32',
+  q1Groups: 'u32',
+  q1GroupOffset: 'u32',
 });
 
-const code = /* wgsl */ `
+/** Most int8 copies one features pass writes. */
+const MAX_QUANTIZED = 2;
+
+/** WGSL writing the features of pixel o, already in f, as int8 into copy t (packed words). */
+const writeQuantized = (t: number) => /* wgsl */ `
+  for (var g = 0u; g < ${FEATURE_CHANNELS / 4}u; g++) {
+    var q = vec4i(0);
+    for (var k = 0u; k < 4u; k++) { q[k] = quantizeF32(f[g * 4u + k], u.q${t}InverseScale); }
+    quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + g] = pack4xI8(q);
+  }`;
+
+const code = (copies: number) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
 @group(0) @binding(3) var<storage, read> history: array<vec4f>;
 @group(0) @binding(4) var<storage, read> state: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
+${Array.from({ length: copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
+${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 fn renderTexel(x: i32, y: i32) -> vec4f {
@@ -108,6 +132,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     f[11] = log2(1.0 + length(md));
   }
   for (var k = 0u; k < ${FEATURE_CHANNELS}u; k++) { features[k * plane + o] = f[k]; }
+${Array.from({ length: copies }, (_, t) => writeQuantized(t)).join('\n')}
 }
 `;
 
@@ -121,7 +146,8 @@ export interface FeatureGpuInputs {
 
 /**
  * Records feature assembly into `pass`. `output` must be 8 × padded height × padded width of the
- * display size (`paddedSize`).
+ * display size (`paddedSize`). `quantized` (at most two) also get the features as int8, exactly
+ * as the INT8 network's own quantization of `output` would write them, without reading it back.
  */
 export function encodeFeatures(
   device: GPUDevice,
@@ -129,6 +155,7 @@ export function encodeFeatures(
   inputs: FeatureGpuInputs,
   params: NeuralFrameParams,
   output: GpuTensor,
+  quantized: readonly Int8InputTarget[] = [],
 ): void {
   const { width, height } = inputs.history;
   const [pw, ph] = paddedSize([width, height]);
@@ -137,7 +164,33 @@ export function encodeFeatures(
       `features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
     );
   }
-  const kernel = createKernel(device, { label: 'nn features', code });
+  if (quantized.length > MAX_QUANTIZED) {
+    throw new RangeError(`features: at most ${MAX_QUANTIZED} int8 copies, got ${quantized.length}`);
+  }
+  for (const q of quantized) {
+    const t = q.output;
+    if (
+      t.width !== pw ||
+      t.height !== ph ||
+      q.outChannelOffset % 4 !== 0 ||
+      t.channels < q.outChannelOffset + FEATURE_CHANNELS
+    ) {
+      throw new RangeError(
+        `features: int8 copy ${t.channels}x${t.height}x${t.width} at channel ${q.outChannelOffset} does not hold ${FEATURE_CHANNELS}x${ph}x${pw}`,
+      );
+    }
+  }
+  const copy = (t: number) => {
+    const q = quantized[t];
+    return {
+      inverseScale: q ? Math.fround(1 / q.scale) : 0,
+      groups: q ? packedGroups(q.output.channels) : 0,
+      offset: q ? q.outChannelOffset / 4 : 0,
+    };
+  };
+  const [q0, q1] = [copy(0), copy(1)];
+  const label = quantized.length ? `nn features + ${quantized.length} int8` : 'nn features';
+  const kernel = createKernel(device, { label, code: code(quantized.length) });
   kernel.dispatch(
     pass,
     [groupsFor(pw, TILE), groupsFor(ph, TILE)],
@@ -147,6 +200,7 @@ export function encodeFeatures(
       inputs.history.buffer,
       inputs.state.buffer,
       output.buffer,
+      ...quantized.map((q) => q.output.buffer),
     ],
     PARAMS.pack({
       width,
@@ -158,6 +212,12 @@ export function encodeFeatures(
       reset: params.reset,
       jitterX: params.jitter[0],
       jitterY: params.jitter[1],
+      q0InverseScale: q0.inverseScale,
+      q0Groups: q0.groups,
+      q0GroupOffset: q0.offset,
+      q1InverseScale: q1.inverseScale,
+      q1Groups: q1.groups,
+      q1GroupOffset: q1.offset,
     }),
   );
 }

@@ -8,6 +8,7 @@ import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
+import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
 import { encodeFeatures } from './features.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';
@@ -60,6 +61,11 @@ export interface NeuralFrameInputs extends NeuralFrameParams {
  */
 export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
   run(encoder: GPUCommandEncoder, features: GpuTensor): Run;
+  /**
+   * For a network that reads the features as int8: where the features pass should also write
+   * them (`run` then reads those instead of quantizing the f32 features again).
+   */
+  inputQuantizations?(height: number, width: number): Int8InputTarget[];
 }
 
 /** Records the whole frame into `encoder`; returns the network's run (raw output, …). */
@@ -73,7 +79,16 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   const { history, state } = inputs.reprojected;
   const { color, motion } = inputs.prepared;
   let pass = encoder.beginComputePass({ label: 'nn features' });
-  encodeFeatures(device, pass, { color, motion, history, state }, inputs, targets.features);
+  const { height, width } = targets.features;
+  const quantized = network.inputQuantizations?.(height, width) ?? [];
+  encodeFeatures(
+    device,
+    pass,
+    { color, motion, history, state },
+    inputs,
+    targets.features,
+    quantized,
+  );
   pass.end();
   const run = network.run(encoder, targets.features);
   pass = encoder.beginComputePass({ label: 'nn filter + blend' });

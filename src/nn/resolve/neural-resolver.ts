@@ -133,10 +133,14 @@ export async function createNeuralResolver(
 /** The model as an INT8 network (src/nn/int8-network.ts) in the frame's network interface. */
 function int8FrameNetwork(device: GPUDevice, model: NeuralModel) {
   const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+  // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
+  // skips quantizing the f32 features again.
   return {
     run: (encoder: GPUCommandEncoder, features: GpuTensor) => ({
-      output: network.run(encoder, features),
+      output: network.run(encoder, features, { inputQuantized: true }),
     }),
+    inputQuantizations: (height: number, width: number) =>
+      network.inputQuantizations(height, width),
     destroy: () => network.destroy(),
   };
 }

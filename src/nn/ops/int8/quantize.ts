@@ -18,16 +18,21 @@ const PARAMS = uniformBlock({
   inverseScale: 'f32',
 });
 
+/** WGSL `quantizeF32(v, inverseScale)`: `quantizeF32` of src/core/int8.ts, step for step. */
+export const WGSL_QUANTIZE_F32 = /* wgsl */ `
+fn quantizeF32(v: f32, inverseScale: f32) -> i32 {
+  // Bit test rather than v != v: compilers may assume floats are never NaN.
+  if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) { return 0; }
+  return i32(clamp(round(v * inverseScale), -${INT8_MAX}.0, ${INT8_MAX}.0));
+}
+`;
+
 const code = /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<u32>;
 
-fn quantize(v: f32) -> i32 {
-  // Bit test rather than v != v: compilers may assume floats are never NaN.
-  if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) { return 0; }
-  return i32(clamp(round(v * u.inverseScale), -${INT8_MAX}.0, ${INT8_MAX}.0));
-}
+${WGSL_QUANTIZE_F32}
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
@@ -38,7 +43,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var q = vec4i(0);
   for (var k = 0u; k < 4u; k++) {
     let c = g * 4u + k;
-    if (c < u.channels) { q[k] = quantize(input[c * plane + p]); }
+    if (c < u.channels) { q[k] = quantizeF32(input[c * plane + p], u.inverseScale); }
   }
   output[p * u.outGroups + u.outGroupOffset + g] = pack4xI8(q);
 }
