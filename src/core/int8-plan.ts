@@ -16,6 +16,7 @@
  */
 import {
   inferShapes,
+  isWeighted,
   validateGraph,
   type GraphDescription,
   type GraphNode,
@@ -95,14 +96,50 @@ function quantizeWeight(values: Real): { weight: Int8Array; scale: number } {
 
 /** Lowers a quantized single-input, single-output graph with its parameters. */
 export function planInt8(graph: GraphDescription, parameters: Parameters<Real>): Int8Plan {
+  const g = analyse(graph);
+  const { input, output } = g;
+  const quantizes: Int8QuantizeStep[] = [];
+  for (const reader of g.readersOf(input)) {
+    if (reader.op === 'fakequant') {
+      quantizes.push({ input, output: reader.output, outChannelOffset: 0, scale: reader.scale! });
+    } else if (reader.op === 'concat') {
+      const d = g.concatPart(reader, input);
+      quantizes.push({ input, output: d.output, outChannelOffset: d.offset, scale: d.scale });
+    } else {
+      fail(graph, reader.name, `reads the f32 input ${input} directly`);
+    }
+  }
+  // fakequant and concat nodes are tensors of the plan, adds fused into the ops before them.
+  const steps = graph.nodes
+    .filter((n) => n.op !== 'fakequant' && n.op !== 'concat' && n.op !== 'add')
+    .map((node) => planStep(g, node, parameters));
+  const outShape = g.shapes.get(output)!;
+  if (outShape.height !== ANALYSIS_SIZE)
+    fail(graph, output, 'the output must be at the input size');
+  return {
+    name: graph.name,
+    input,
+    output,
+    tensors: g.tensors,
+    inputChannels: graph.inputs[0]!.channels,
+    outputChannels: outShape.channels,
+    quantizes,
+    steps,
+  };
+}
+
+/** Input size the graph is analysed at: every level of a U-Net up to 64× down is a whole size. */
+const ANALYSIS_SIZE = 64;
+
+/** The graph's tensors, who reads them, and where each result goes, for planning. */
+function analyse(graph: GraphDescription) {
   validateGraph(graph);
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
     fail(graph, 'graph', 'needs one input and one output');
   }
   const input = graph.inputs[0]!.name;
   const output = graph.outputs[0]!;
-  // At a 64×64 input every level of a U-Net up to 64× down is a whole size.
-  const shapes = inferShapes(graph, 64, 64);
+  const shapes = inferShapes(graph, ANALYSIS_SIZE, ANALYSIS_SIZE);
   const readers = new Map<string, GraphNode[]>();
   for (const node of graph.nodes) {
     for (const name of node.inputs) readers.set(name, [...(readers.get(name) ?? []), node]);
@@ -121,37 +158,14 @@ export function planInt8(graph: GraphDescription, parameters: Parameters<Real>):
   const tensors = new Map<string, Int8PlanTensor>(
     fakequants.map((f) => {
       const shape = shapes.get(f.output)!;
-      return [f.output, { channels: shape.channels, scale: f.scale!, divisor: 64 / shape.height }];
+      const divisor = ANALYSIS_SIZE / shape.height;
+      return [f.output, { channels: shape.channels, scale: f.scale!, divisor }];
     }),
   );
-  const producer = new Map(graph.nodes.map((n) => [n.output, n]));
-  // An add is fused into the weighted op producing one of its inputs that nothing else reads;
-  // its other input is read as that tensor's int8 twin.
-  const fusedInput = new Map<string, string>();
-  for (const add of graph.nodes.filter((n) => n.op === 'add')) {
-    const fused = add.inputs.find((i) => {
-      const p = producer.get(i);
-      return (
-        p &&
-        p.op !== 'add' &&
-        p.op !== 'concat' &&
-        p.op !== 'fakequant' &&
-        readers.get(i)!.length === 1
-      );
-    });
-    if (!fused)
-      fail(graph, add.name, 'an add needs a weighted op producing one of its inputs for itself');
-    fusedInput.set(add.name, fused);
-  }
+  const fusedInput = fusedAddInputs(graph, readers);
   /** Readers of `name`, without the adds that read it as their residual. */
   const readersOf = (name: string) =>
     (readers.get(name) ?? []).filter((n) => n.op !== 'add' || fusedInput.get(n.name) === name);
-  /** The int8 twin of an f32 tensor: the fakequant that reads it. */
-  const twin = (name: string, where: string): string => {
-    const f = (readers.get(name) ?? []).find((n) => n.op === 'fakequant');
-    if (!f) fail(graph, where, `${name} has no int8 form (no fakequant reads it)`);
-    return f.output;
-  };
   /** The one fakequant reading `name`, which a result is stored as. */
   const storedAs = (name: string, where: string): GraphNode => {
     const r = readersOf(name);
@@ -177,90 +191,104 @@ export function planInt8(graph: GraphDescription, parameters: Parameters<Real>):
     const f = storedAs(concat.output, concat.name);
     return { output: f.output, realOutput: false, offset, scale: f.scale! };
   };
-  /** Where an op's result `name` is written. */
-  const destination = (name: string, where: string) => {
-    if (name === output) return { output, realOutput: true, offset: 0, scale: undefined };
-    const r = readersOf(name);
-    if (r.length === 1 && r[0]!.op === 'concat') return concatPart(r[0]!, name);
-    const f = storedAs(name, where);
-    return { output: f.output, realOutput: false, offset: 0, scale: f.scale! };
-  };
-
-  const quantizes: Int8QuantizeStep[] = [];
-  for (const reader of readersOf(input)) {
-    if (reader.op === 'fakequant') {
-      quantizes.push({ input, output: reader.output, outChannelOffset: 0, scale: reader.scale! });
-    } else if (reader.op === 'concat') {
-      const d = concatPart(reader, input);
-      quantizes.push({ input, output: d.output, outChannelOffset: d.offset, scale: d.scale });
-    } else {
-      fail(graph, reader.name, `reads the f32 input ${input} directly`);
-    }
-  }
-
-  const steps: Int8OpStep[] = [];
-  for (const node of graph.nodes) {
-    if (node.op === 'fakequant' || node.op === 'concat') continue;
-    if (node.op === 'add') continue; // fused into the op producing fusedInput
-    if (node.weightBits !== 8)
-      fail(graph, node.name, `weightBits ${node.weightBits} (INT8 needs 8)`);
-    const inName = node.inputs[0]!;
-    const inTensor = tensors.get(inName);
-    if (!inTensor || node.inputs.length !== 1) {
-      fail(graph, node.name, `reads ${node.inputs.join(', ')}, not one int8 tensor`);
-    }
-    const { weight, scale: weightScale } = quantizeWeight(parameters.get(`${node.name}.weight`)!);
-    const bias = Int32Array.from(parameters.get(`${node.name}.bias`)!, (b) =>
-      quantizeBias(b, inTensor.scale, weightScale),
-    );
-    // A following add is fused in: the op's result then goes where the add's goes.
-    const r = readers.get(node.output) ?? [];
-    const add = r.length === 1 && r[0]!.op === 'add' ? r[0]! : undefined;
-    if (add && add.output === output) fail(graph, add.name, 'a residual add into the f32 output');
-    const result = add ? add.output : node.output;
-    const d = destination(result, node.name);
-    const residualName = add?.inputs.find((i) => i !== node.output);
-    const residual = residualName === undefined ? undefined : twin(residualName, add!.name);
-    const residualScale = residual === undefined ? undefined : tensors.get(residual)!.scale;
-    steps.push({
-      node: node.name,
-      op: node.op as WeightedOp,
-      input: inName,
-      inChannels: inTensor.channels,
-      output: d.output,
-      realOutput: d.realOutput,
-      outChannelOffset: d.offset,
-      ...(residual ? { residual } : {}),
-      params: {
-        weight,
-        bias,
-        multiplier: requantMultiplier(
-          inTensor.scale,
-          weightScale,
-          d.realOutput ? undefined : d.scale,
-        ),
-        activation: node.activation ?? 'none',
-        ...(residualScale !== undefined
-          ? {
-              residualMultiplier: residualMultiplier(residualScale, inTensor.scale, weightScale),
-              residualActivation: add!.activation ?? 'none',
-            }
-          : {}),
-      },
-    });
-  }
-  const outputChannels = shapes.get(output)!.channels;
-  if (shapes.get(output)!.height !== 64)
-    fail(graph, output, 'the output must be at the input size');
-  const inputChannels = graph.inputs[0]!.channels;
   return {
-    name: graph.name,
+    graph,
     input,
     output,
+    shapes,
+    readers,
     tensors,
-    inputChannels,
-    outputChannels,
-    quantizes,
-    steps,
+    readersOf,
+    concatPart,
+    /** The int8 twin of an f32 tensor: the fakequant that reads it. */
+    twin(name: string, where: string): string {
+      const f = (readers.get(name) ?? []).find((n) => n.op === 'fakequant');
+      if (!f) fail(graph, where, `${name} has no int8 form (no fakequant reads it)`);
+      return f.output;
+    },
+    /** Where an op's result `name` is written. */
+    destination(name: string, where: string) {
+      if (name === output) return { output, realOutput: true, offset: 0, scale: undefined };
+      const r = readersOf(name);
+      if (r.length === 1 && r[0]!.op === 'concat') return concatPart(r[0]!, name);
+      const f = storedAs(name, where);
+      return { output: f.output, realOutput: false, offset: 0, scale: f.scale! };
+    },
+  };
+}
+
+/**
+ * Each add node → the input it is fused with: the one a weighted op produces and nothing else
+ * reads. Its other input is then read as that tensor's int8 twin.
+ */
+function fusedAddInputs(
+  graph: GraphDescription,
+  readers: ReadonlyMap<string, GraphNode[]>,
+): Map<string, string> {
+  const producer = new Map(graph.nodes.map((n) => [n.output, n]));
+  const fusedInput = new Map<string, string>();
+  for (const add of graph.nodes.filter((n) => n.op === 'add')) {
+    const fused = add.inputs.find((i) => {
+      const p = producer.get(i);
+      return p && isWeighted(p.op) && readers.get(i)!.length === 1;
+    });
+    if (!fused) {
+      fail(graph, add.name, 'an add needs a weighted op producing one of its inputs for itself');
+    }
+    fusedInput.set(add.name, fused);
+  }
+  return fusedInput;
+}
+
+/** The INT8 step of one weighted node: its integer parameters, its input, output and residual. */
+function planStep(
+  g: ReturnType<typeof analyse>,
+  node: GraphNode,
+  parameters: Parameters<Real>,
+): Int8OpStep {
+  const { graph } = g;
+  if (node.weightBits !== 8) fail(graph, node.name, `weightBits ${node.weightBits} (INT8 needs 8)`);
+  const inName = node.inputs[0]!;
+  const inTensor = g.tensors.get(inName);
+  if (!inTensor || node.inputs.length !== 1) {
+    fail(graph, node.name, `reads ${node.inputs.join(', ')}, not one int8 tensor`);
+  }
+  const { weight, scale: weightScale } = quantizeWeight(parameters.get(`${node.name}.weight`)!);
+  const bias = Int32Array.from(parameters.get(`${node.name}.bias`)!, (b) =>
+    quantizeBias(b, inTensor.scale, weightScale),
+  );
+  // A following add is fused in: the op's result then goes where the add's goes.
+  const r = g.readers.get(node.output) ?? [];
+  const add = r.length === 1 && r[0]!.op === 'add' ? r[0]! : undefined;
+  if (add && add.output === g.output) fail(graph, add.name, 'a residual add into the f32 output');
+  const d = g.destination(add ? add.output : node.output, node.name);
+  const residualName = add?.inputs.find((i) => i !== node.output);
+  const residual = residualName === undefined ? undefined : g.twin(residualName, add!.name);
+  const residualScale = residual === undefined ? undefined : g.tensors.get(residual)!.scale;
+  return {
+    node: node.name,
+    op: node.op as WeightedOp,
+    input: inName,
+    inChannels: inTensor.channels,
+    output: d.output,
+    realOutput: d.realOutput,
+    outChannelOffset: d.offset,
+    ...(residual ? { residual } : {}),
+    params: {
+      weight,
+      bias,
+      multiplier: requantMultiplier(
+        inTensor.scale,
+        weightScale,
+        d.realOutput ? undefined : d.scale,
+      ),
+      activation: node.activation ?? 'none',
+      ...(residualScale !== undefined
+        ? {
+            residualMultiplier: residualMultiplier(residualScale, inTensor.scale, weightScale),
+            residualActivation: add!.activation ?? 'none',
+          }
+        : {}),
+    },
   };
 }
