@@ -16,7 +16,7 @@ import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
 import { prepareConv3x3 } from '../src/nn/ops/conv3x3.ts';
 import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
-import { encodeInt8Conv3x3 } from '../src/nn/ops/int8/conv3x3.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import {
   createGpuInt8Tensor,
   createGpuTensor,
@@ -24,8 +24,8 @@ import {
   type GpuTensor,
   type GpuInt8Tensor,
 } from '../src/nn/tensor.ts';
-import { measureFrames } from './measure.ts';
-import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
+import { measureFrames, measuredCase } from './measure.ts';
+import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
 /** One layer to measure. */
 export interface ConvCase {
@@ -133,7 +133,7 @@ function setUpLayer(
     record: (pass) => {
       for (let k = 0; k < layers; k++) {
         const [from, to] = k % 2 === 0 ? [input, output] : [output, input];
-        encodeInt8Conv3x3(device, pass, weights, from, { output: to });
+        encodeInt8Op(device, pass, weights, from, { output: to });
       }
     },
     destroy: () =>
@@ -152,17 +152,12 @@ export async function benchConvCase(
   const layer = setUpLayer(device, c);
   const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 2) : undefined;
   try {
-    const { gpu, wall, encode, pipelined } = await measureFrames(
-      device,
-      timer,
-      settings,
-      (encoder) => {
-        const pass = encoder.beginComputePass({ label: 'bench conv' });
-        layer.record(pass);
-        pass.end();
-      },
-    );
-    const gpuMs = gpu.summaries();
+    const samples = await measureFrames(device, timer, settings, (encoder) => {
+      const pass = encoder.beginComputePass({ label: 'bench conv' });
+      layer.record(pass);
+      pass.end();
+    });
+    const gpuMs = samples.gpu.summaries();
     const macs = convMacs(c);
     const bytesPerValue = c.precision === 'f32' ? 4 : 1;
     const { layers } = c;
@@ -178,16 +173,7 @@ export async function benchConvCase(
       derived['teraOpsPerSecond'] = (2 * macs) / (ms * 1e9);
       derived['gigabytesPerSecond'] = (derived['minimumMegabytes']! * 1e6) / (ms * 1e6);
     }
-    return {
-      name: convCaseName(c),
-      params: { ...c },
-      frames: wall.length,
-      gpuMs,
-      wallMs: summarize(wall),
-      encodeMs: summarize(encode),
-      ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
-      derived,
-    };
+    return measuredCase(convCaseName(c), { ...c }, samples, gpuMs, derived);
   } finally {
     timer?.destroy();
     layer.destroy();

@@ -4,7 +4,14 @@
  * time of encode + submit + queue completion.
  */
 import type { GpuTimer } from '../src/gpu/profiler.ts';
-import { SampleSet, withTimeout, type BenchSettings } from './stats.ts';
+import {
+  SampleSet,
+  summarize,
+  withTimeout,
+  type BenchCase,
+  type BenchSettings,
+  type Summary,
+} from './stats.ts';
 
 /**
  * Records frame `frameIndex` into `encoder`, giving stage times to `timer` if it is set; without a
@@ -102,4 +109,25 @@ export async function measureFrames(
   for (let k = 0; k < wall.length; k++) submitFrame(total + pipelinedWarmup + k);
   await withTimeout(device.queue.onSubmittedWorkDone(), FRAME_TIMEOUT_SECONDS, 'pipelined frames');
   return { gpu, wall, encode, pipelined: (performance.now() - t0) / wall.length };
+}
+
+/** A case's result from its samples: GPU stage times (`gpuMs`, summarised), CPU times, derived. */
+export function measuredCase(
+  name: string,
+  params: BenchCase['params'],
+  samples: FrameSamples,
+  gpuMs: Record<string, Summary>,
+  derived?: Record<string, number>,
+): BenchCase {
+  const { wall, encode, pipelined } = samples;
+  return {
+    name,
+    params,
+    frames: wall.length,
+    gpuMs,
+    wallMs: summarize(wall),
+    encodeMs: summarize(encode),
+    ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
+    ...(derived ? { derived } : {}),
+  };
 }

@@ -22,8 +22,8 @@ import { initWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
 import { quantizedNetworkV2 } from './quantized-model.ts';
-import { measureFrames } from './measure.ts';
-import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
+import { measureFrames, measuredCase } from './measure.ts';
+import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
 /** One network configuration to measure. */
 export interface NetworkCase {
@@ -109,13 +109,10 @@ export async function benchNetworkCase(
     ? createGpuTimer(device, graph.nodes.length + 4)
     : undefined;
   try {
-    const { gpu, wall, encode, pipelined } = await measureFrames(
-      device,
-      timer,
-      settings,
-      (encoder, _i, t) => forward.record(encoder, t),
+    const samples = await measureFrames(device, timer, settings, (encoder, _i, t) =>
+      forward.record(encoder, t),
     );
-    const gpuMs = gpu.summaries();
+    const gpuMs = samples.gpu.summaries();
     const pixels = width * height;
     const derived: Record<string, number> = {
       macsPerPixel: macsPerOutputPixel(graph),
@@ -130,21 +127,13 @@ export async function benchNetworkCase(
         if (macs > 0 && ms) derived[`${node}.tflopsPerSecond`] = teraflops(macs * pixels, ms);
       }
     }
-    return {
-      name: networkCaseName(c),
-      params: {
-        network: `${graph.name} v${graph.version}`,
-        size: c.size.join('x'),
-        precision: c.precision,
-        perNode: c.perNode,
-      },
-      frames: wall.length,
-      gpuMs,
-      wallMs: summarize(wall),
-      encodeMs: summarize(encode),
-      ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
-      derived,
+    const params = {
+      network: `${graph.name} v${graph.version}`,
+      size: c.size.join('x'),
+      precision: c.precision,
+      perNode: c.perNode,
     };
+    return measuredCase(networkCaseName(c), params, samples, gpuMs, derived);
   } finally {
     timer?.destroy();
     forward.destroy();

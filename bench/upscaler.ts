@@ -19,8 +19,8 @@ import type { NetworkPrecision } from '../src/core/upscaler-options.ts';
 import { quantizedNetworkV2 } from './quantized-model.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createUpscaler, type Upscaler, type UpscalerMethod } from '../src/upscaler.ts';
-import { measureFrames } from './measure.ts';
-import { runCases, summarize, type BenchCase, type BenchSettings } from './stats.ts';
+import { measureFrames, measuredCase } from './measure.ts';
+import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
 /** One upscaler configuration to measure. */
 export interface UpscalerCase {
@@ -157,44 +157,32 @@ export async function benchUpscalerCase(
     const timed = await create(true);
     const plain = await create(false);
     const params = defaultFrameParams();
-    const { gpu, wall, encode, pipelined } = await measureFrames(
-      device,
-      timer,
-      settings,
-      (encoder, i, t) => {
-        const up = t ? timed : plain;
-        up.dispatch(encoder, {
-          ...params,
-          ...textures[i % INPUT_SETS]!,
-          jitter: up.jitter(i),
-          reset: i === 0,
-          frameTimeDelta: 1 / 60,
-        });
-      },
-    );
-    const gpuMs = gpu.summaries();
+    const samples = await measureFrames(device, timer, settings, (encoder, i, t) => {
+      const up = t ? timed : plain;
+      up.dispatch(encoder, {
+        ...params,
+        ...textures[i % INPUT_SETS]!,
+        jitter: up.jitter(i),
+        reset: i === 0,
+        frameTimeDelta: 1 / 60,
+      });
+    });
+    const gpuMs = samples.gpu.summaries();
     const displayPixels = c.displaySize[0] * c.displaySize[1];
     const frameMs = gpuMs['frame']?.median;
-    return {
-      name: upscalerCaseName(c),
-      params: {
-        method: c.method,
-        rcas: c.sharpness !== undefined,
-        ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
-        ...(c.precision ? { precision: c.precision } : {}),
-        quality: c.quality,
-        display: c.displaySize.join('x'),
-        render: renderSize.join('x'),
-      },
-      frames: wall.length,
-      gpuMs,
-      wallMs: summarize(wall),
-      encodeMs: summarize(encode),
-      ...(pipelined !== undefined ? { pipelinedMs: pipelined } : {}),
-      ...(frameMs
-        ? { derived: { displayMegapixelsPerSecond: displayPixels / (frameMs * 1e3) } }
-        : {}),
+    const caseParams = {
+      method: c.method,
+      rcas: c.sharpness !== undefined,
+      ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
+      ...(c.precision ? { precision: c.precision } : {}),
+      quality: c.quality,
+      display: c.displaySize.join('x'),
+      render: renderSize.join('x'),
     };
+    const derived = frameMs
+      ? { displayMegapixelsPerSecond: displayPixels / (frameMs * 1e3) }
+      : undefined;
+    return measuredCase(upscalerCaseName(c), caseParams, samples, gpuMs, derived);
   } finally {
     for (const up of upscalers) up.destroy();
     timer?.destroy();

@@ -33,7 +33,11 @@ import {
 import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import { createNeuralResolver, loadNeuralModel } from '../src/nn/resolve/neural-resolver.ts';
+import {
+  createNeuralResolver,
+  loadNeuralModel,
+  type NeuralResolverOptions,
+} from '../src/nn/resolve/neural-resolver.ts';
 
 // Not multiples of 8: the network input is padded to 24×16.
 const DISPLAY: Size = [22, 13];
@@ -354,6 +358,35 @@ test('neural model loading: .uplift bytes load; a graph without the 12-in / 9-ou
   await assert.rejects(loadNeuralModel(bytes.slice(0, 40)), InputError);
 });
 
+/** One frame of a fresh neural resolver on `inputs`; its new history, read back. */
+async function resolveOneFrame(
+  device: GPUDevice,
+  options: NeuralResolverOptions,
+  inputs: ReturnType<typeof randomFrameInputs>,
+  render: Size,
+) {
+  const resolver = await createNeuralResolver(device, options);
+  const encoder = device.createCommandEncoder();
+  const out = resolver.resolve(encoder, {
+    prepared: {
+      color: uploadGpuImage(device, inputs.color),
+      motion: uploadGpuImage(device, inputs.motion),
+    },
+    reprojected: {
+      history: uploadGpuImage(device, inputs.history),
+      state: uploadGpuImage(device, inputs.state),
+    },
+    jitter: [0.2, -0.1],
+    reset: false,
+    renderSize: render,
+    displaySize: DISPLAY,
+  });
+  device.queue.submit([encoder.finish()]);
+  const history = await readGpuImage(device, out.history);
+  resolver.destroy();
+  return history;
+}
+
 test('neural resolver with f16 network intermediates: close to f32 where the adapter has shader-f16, else a clear error', async () => {
   const { device } = await testGpu();
   if (!device.features.has('shader-f16')) {
@@ -365,28 +398,8 @@ test('neural resolver with f16 network intermediates: close to f32 where the ada
   }
   const render = renderSizeOf(2);
   const inputs = randomFrameInputs(render, 50);
-  const resolveWith = async (precision: 'f32' | 'f16') => {
-    const resolver = await createNeuralResolver(device, { model: MODEL, precision });
-    const encoder = device.createCommandEncoder();
-    const out = resolver.resolve(encoder, {
-      prepared: {
-        color: uploadGpuImage(device, inputs.color),
-        motion: uploadGpuImage(device, inputs.motion),
-      },
-      reprojected: {
-        history: uploadGpuImage(device, inputs.history),
-        state: uploadGpuImage(device, inputs.state),
-      },
-      jitter: [0.2, -0.1],
-      reset: false,
-      renderSize: render,
-      displaySize: DISPLAY,
-    });
-    device.queue.submit([encoder.finish()]);
-    const history = await readGpuImage(device, out.history);
-    resolver.destroy();
-    return history;
-  };
+  const resolveWith = (precision: 'f32' | 'f16') =>
+    resolveOneFrame(device, { model: MODEL, precision }, inputs, render);
   const { max } = maxAbsDiff((await resolveWith('f16')).data, (await resolveWith('f32')).data);
   assert.ok(max < 1e-2, `f16 vs f32 history ${max}`);
 });
@@ -396,28 +409,8 @@ test('neural resolver in INT8: the shipped INT8 weights resolve close to their f
   const int8Model = await loadNeuralModel('weights/uplift-v2-int8.uplift');
   const render = renderSizeOf(2);
   const inputs = randomFrameInputs(render, 51);
-  const resolveWith = async (precision: 'f32' | 'int8') => {
-    const resolver = await createNeuralResolver(device, { model: int8Model, precision });
-    const encoder = device.createCommandEncoder();
-    const out = resolver.resolve(encoder, {
-      prepared: {
-        color: uploadGpuImage(device, inputs.color),
-        motion: uploadGpuImage(device, inputs.motion),
-      },
-      reprojected: {
-        history: uploadGpuImage(device, inputs.history),
-        state: uploadGpuImage(device, inputs.state),
-      },
-      jitter: [0.2, -0.1],
-      reset: false,
-      renderSize: render,
-      displaySize: DISPLAY,
-    });
-    device.queue.submit([encoder.finish()]);
-    const history = await readGpuImage(device, out.history);
-    resolver.destroy();
-    return history;
-  };
+  const resolveWith = (precision: 'f32' | 'int8') =>
+    resolveOneFrame(device, { model: int8Model, precision }, inputs, render);
   const int8 = await resolveWith('int8');
   const simulated = await resolveWith('f32');
   assert.ok(int8.data.every(Number.isFinite));

@@ -11,7 +11,7 @@ import {
   requantMultiplier,
   roundHalfEven,
   quantizeBias,
-  quantizeInt8,
+  quantizeF32,
   unpackInt8,
   type Int8OpParams,
   type Int8Tensor,
@@ -46,9 +46,9 @@ test('int8 arithmetic: ties to even, clamped grid, requantization, bias, packing
     [2.5, 3.5, -2.5, -1.5, 0.5, -0.5, 1.4999, -7.2].map(roundHalfEven),
     [2, 4, -2, -2, 0, -0, 1, -7],
   );
-  assert.equal(quantizeInt8(1000, 1), 127);
-  assert.equal(quantizeInt8(-1000, 1), -127);
-  assert.equal(quantizeInt8(0.25, 0.1), 2);
+  assert.equal(quantizeF32(1000, 1), 127);
+  assert.equal(quantizeF32(-1000, 1), -127);
+  assert.equal(quantizeF32(0.25, 10), 2);
   // M = 1/4: t = 6 → 1.5 → 2, t = 10 → 2.5 → 2 (ties to even), negative through leaky: −40/4 · 0.1.
   assert.equal(requantize(6, 0.25, 'none'), 2);
   assert.equal(requantize(10, 0.25, 'none'), 2);

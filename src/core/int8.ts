@@ -32,17 +32,12 @@ import type { TensorShape } from './tensor.ts';
 /** Largest magnitude of an int8 value (the symmetric grid of 8 bits). */
 export const INT8_MAX = 127;
 /** Accumulators must stay below this in magnitude, so that f32(t) is exact. */
-export const ACCUMULATOR_LIMIT = 2 ** 24;
+const ACCUMULATOR_LIMIT = 2 ** 24;
 
 /** v rounded to the nearest integer, ties to even (WGSL `round`). */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** An int8 value of a real number on the grid of `scale` (ties to even, clamped). */
-export function quantizeInt8(v: number, scale: number): number {
-  return Math.min(INT8_MAX, Math.max(-INT8_MAX, roundHalfEven(v / scale)));
 }
 
 /**

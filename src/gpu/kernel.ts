@@ -163,26 +163,3 @@ export function flatDispatch(count: number): [number, number, number] {
   const x = Math.min(groups, MAX_GROUPS_PER_DIMENSION);
   return [x, Math.ceil(groups / x), 1];
 }
-
-/** WGSL `flatIndex(wg, count, lid)`: the element index of a thread under `flatDispatch`. */
-export const WGSL_FLAT_INDEX = /* wgsl */ `
-fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {
-  return (wg.y * groups.x + wg.x) * ${FLAT_GROUP}u + lid;
-}
-`;
-
-/**
- * The entry point of an elementwise kernel: one thread per element under `flatDispatch`, `body`
- * run with `i` bound for every i < `count` (a WGSL expression, e.g. `u.count`).
- */
-export function wgslElementwiseMain(count: string, body: string): string {
-  return /* wgsl */ `${WGSL_FLAT_INDEX}
-@compute @workgroup_size(${FLAT_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = flatIndex(wg, groups, lid);
-  if (i >= ${count}) { return; }
-${body}
-}
-`;
-}

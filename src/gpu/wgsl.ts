@@ -1,4 +1,8 @@
-/** WGSL snippets shared by the passes (twins of src/reference/common.ts), and their tile size. */
+/**
+ * WGSL shared by the kernels: the entry points of per-pixel and elementwise kernels, and the
+ * helpers of the passes (twins of src/reference/common.ts).
+ */
+import { FLAT_GROUP } from './kernel.ts';
 
 /** Workgroup edge of the 2-D passes (8×8 = 64 invocations). */
 export const TILE = 8;
@@ -63,3 +67,26 @@ fn renderPixelOf(x: u32, renderSize: u32, displaySize: u32) -> u32 {
   return min((2u * x + 1u) * renderSize / (2u * displaySize), renderSize - 1u);
 }
 `;
+
+/** WGSL `flatIndex(wg, count, lid)`: the element index of a thread under `flatDispatch`. */
+export const WGSL_FLAT_INDEX = /* wgsl */ `
+fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {
+  return (wg.y * groups.x + wg.x) * ${FLAT_GROUP}u + lid;
+}
+`;
+
+/**
+ * The entry point of an elementwise kernel: one thread per element under `flatDispatch`, `body`
+ * run with `i` bound for every i < `count` (a WGSL expression, e.g. `u.count`).
+ */
+export function wgslElementwiseMain(count: string, body: string): string {
+  return /* wgsl */ `${WGSL_FLAT_INDEX}
+@compute @workgroup_size(${FLAT_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flatIndex(wg, groups, lid);
+  if (i >= ${count}) { return; }
+${body}
+}
+`;
+}

@@ -3,7 +3,8 @@
  * tensors; deterministic order), and the Adam kernel reads it to clip in-shader, so a training
  * step never waits on a read-back. CPU reference, schedule and math: ./adam-cpu.ts.
  */
-import { createKernel, flatDispatch, wgslElementwiseMain } from '../gpu/kernel.ts';
+import { createKernel, flatDispatch } from '../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../gpu/wgsl.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from './reduce.ts';
 import type { AdamConfig } from './adam-cpu.ts';

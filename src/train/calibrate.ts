@@ -5,7 +5,8 @@
  * matches the float order) and read back once. CPU reference: a plain max of |x|
  * (calibrateActivationScales in src/nn/quantize.ts does it for CPU forwards).
  */
-import { createKernel, FLAT_GROUP, WGSL_FLAT_INDEX, flatDispatch } from '../gpu/kernel.ts';
+import { createKernel, FLAT_GROUP, flatDispatch } from '../gpu/kernel.ts';
+import { WGSL_FLAT_INDEX } from '../gpu/wgsl.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { dtypeOf, type GpuTensor } from '../nn/tensor.ts';
 import { tensorLength } from '../core/tensor.ts';

@@ -4,7 +4,8 @@
  * gradient) `count` values from `source[sourceOffset…]` to `target`. CPU: addBackwardCpu,
  * concatBackwardCpu.
  */
-import { createKernel, flatDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { createKernel, flatDispatch } from '../../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({ count: 'u32', sourceOffset: 'u32', accumulate: 'u32' });

@@ -3,7 +3,8 @@
  * op's output (relu and leaky keep it). Turns dY into the dZ every linear backward starts from.
  * CPU: activationBackwardCpu.
  */
-import { createKernel, flatDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { createKernel, flatDispatch } from '../../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../../gpu/wgsl.ts';
 import { LEAKY_SLOPE, type Activation } from '../../core/graph.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 

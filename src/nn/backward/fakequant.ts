@@ -3,7 +3,8 @@
  * where the grid clamped x (rounding itself is passed through as the identity). CPU:
  * fakeQuantBackwardCpu in src/reference/nn/backward.ts.
  */
-import { createKernel, flatDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { createKernel, flatDispatch } from '../../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../../gpu/wgsl.ts';
 import { quantMax } from '../../core/graph.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 

@@ -13,7 +13,8 @@ import {
   wgslEnables,
   type NnOpKernel,
 } from './common.ts';
-import { flatDispatch, type PreparedDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { flatDispatch, type PreparedDispatch } from '../../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({ count: 'u32', offset: 'u32', activation: 'u32' });

@@ -7,7 +7,8 @@ import { quantMax } from '../../core/graph.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { sameShape, shapeString, tensorLength } from '../../core/tensor.ts';
 import { prepareOp, wgslEnables, type NnOpKernel } from './common.ts';
-import { flatDispatch, type PreparedDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { flatDispatch, type PreparedDispatch } from '../../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({ count: 'u32', scale: 'f32', qmax: 'f32' });

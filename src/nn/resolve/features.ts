@@ -11,7 +11,7 @@ import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import { packedGroups } from '../../core/int8.ts';
-import { WGSL_QUANTIZE_F32 } from '../ops/int8/quantize.ts';
+import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
@@ -167,19 +167,8 @@ export function encodeFeatures(
   if (quantized.length > MAX_QUANTIZED) {
     throw new RangeError(`features: at most ${MAX_QUANTIZED} int8 copies, got ${quantized.length}`);
   }
-  for (const q of quantized) {
-    const t = q.output;
-    if (
-      t.width !== pw ||
-      t.height !== ph ||
-      q.outChannelOffset % 4 !== 0 ||
-      t.channels < q.outChannelOffset + FEATURE_CHANNELS
-    ) {
-      throw new RangeError(
-        `features: int8 copy ${t.channels}x${t.height}x${t.width} at channel ${q.outChannelOffset} does not hold ${FEATURE_CHANNELS}x${ph}x${pw}`,
-      );
-    }
-  }
+  for (const q of quantized) checkQuantizeTarget('features', output, q.output, q.outChannelOffset);
+
   const copy = (t: number) => {
     const q = quantized[t];
     return {

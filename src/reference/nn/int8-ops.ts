@@ -101,8 +101,18 @@ function accumulators(op: WeightedOp, input: Int8Tensor, p: Int8OpParams): Int32
   return acc;
 }
 
-/** Applies a fused residual (output's shape, int8) to the accumulators, in place. */
-function withResidual(acc: Int32Array, p: Int8OpParams, residual: Int8Tensor): Int32Array {
+/**
+ * The accumulators with a fused residual applied (output's shape, int8), and the activation that
+ * follows them: the add's with a residual, else the op's own.
+ */
+function finalAccumulators(
+  op: WeightedOp,
+  input: Int8Tensor,
+  p: Int8OpParams,
+  residual: Int8Tensor | undefined,
+) {
+  const acc = accumulators(op, input, p);
+  if (!residual) return { acc, activation: p.activation ?? 'none' };
   if (residual.data.length !== acc.length) {
     throw new RangeError(`int8 residual has ${residual.data.length} values, want ${acc.length}`);
   }
@@ -112,12 +122,7 @@ function withResidual(acc: Int32Array, p: Int8OpParams, residual: Int8Tensor): I
   for (let i = 0; i < acc.length; i++) {
     acc[i] = addResidual(acc[i]!, p.activation ?? 'none', residual.data[i]!, p.residualMultiplier);
   }
-  return acc;
-}
-
-/** The activation after the accumulators: the add's with a residual, else the op's own. */
-function finalActivation(p: Int8OpParams, residual: Int8Tensor | undefined) {
-  return (residual ? p.residualActivation : p.activation) ?? 'none';
+  return { acc, activation: p.residualActivation ?? 'none' };
 }
 
 /** An INT8 op requantized to int8, with an optional fused residual. */
@@ -127,11 +132,8 @@ export function int8OpCpu(
   p: Int8OpParams,
   residual?: Int8Tensor,
 ): Int8Tensor {
-  let acc = accumulators(op, input, p);
-  if (residual) acc = withResidual(acc, p, residual);
-  const activation = finalActivation(p, residual);
-  const data = new Int8Array(acc.length);
-  for (let i = 0; i < acc.length; i++) data[i] = requantize(acc[i]!, p.multiplier, activation);
+  const { acc, activation } = finalAccumulators(op, input, p, residual);
+  const data = Int8Array.from(acc, (t) => requantize(t, p.multiplier, activation));
   return { ...int8OpOutputShape(op, input, p.bias.length), data };
 }
 
@@ -142,12 +144,7 @@ export function int8OpToF32Cpu(
   p: Int8OpParams,
   residual?: Int8Tensor,
 ): Tensor {
-  let acc = accumulators(op, input, p);
-  if (residual) acc = withResidual(acc, p, residual);
-  const activation = finalActivation(p, residual);
-  const data = new Float32Array(acc.length);
-  for (let i = 0; i < acc.length; i++) {
-    data[i] = dequantizeAccumulator(acc[i]!, p.multiplier, activation);
-  }
+  const { acc, activation } = finalAccumulators(op, input, p, residual);
+  const data = Float32Array.from(acc, (t) => dequantizeAccumulator(t, p.multiplier, activation));
   return { ...int8OpOutputShape(op, input, p.bias.length), data };
 }

@@ -4,7 +4,8 @@
  * alone on fixed batches (overfit tests, smoke runs); the frame loss (./frame-loss.ts) is the
  * real training loss.
  */
-import { createKernel, flatDispatch, wgslElementwiseMain } from '../../gpu/kernel.ts';
+import { createKernel, flatDispatch } from '../../gpu/kernel.ts';
+import { wgslElementwiseMain } from '../../gpu/wgsl.ts';
 import type { Real } from '../../core/tensor.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';

@@ -126,7 +126,7 @@ export interface Int8OpWeights extends Int8OpParams {
 }
 
 /** Packs an op's int8 weight (its f32 layout) into words of 4 input channels per tap. */
-export function packInt8Weight(
+function packInt8Weight(
   op: WeightedOp,
   weight: Int8Array,
   outChannels: number,

@@ -1,20 +1,10 @@
 /**
  * INT8 conv3x3 (stride 1, zero padding 1) on WGSL's dot4I8Packed, the portable integer path: int8
  * activations packed 4 channels per word (src/core/int8.ts), int8 weights, int32 accumulation and
- * the shared epilogue (./common.ts). CPU reference: int8OpCpu / int8OpToF32Cpu in
+ * the shared epilogue (./common.ts); ./encode.ts records it. CPU reference: int8OpCpu / int8OpToF32Cpu in
  * src/reference/nn/int8-ops.ts.
  */
-import type { PreparedDispatch } from '../../../gpu/kernel.ts';
-import type { GpuInt8Tensor } from '../../tensor.ts';
-import {
-  INT8_TILE,
-  encodeInt8Kernel,
-  prepareInt8Kernel,
-  wgslInt8Op,
-  type Int8Epilogue,
-  type Int8OpTargets,
-  type Int8OpWeights,
-} from './common.ts';
+import { INT8_TILE, wgslInt8Op, type Int8Epilogue } from './common.ts';
 
 const HALO = INT8_TILE + 2;
 /** Input words (4 channels each) staged in workgroup memory per step. */
@@ -22,7 +12,7 @@ const GROUP_STEP = 4;
 
 // Each workgroup stages a (8+2)² halo tile of GROUP_STEP input words and the block's weights for
 // them in workgroup memory; each thread then runs 9·GROUP_STEP·block dot4I8Packed per step.
-const code = (epilogue: Int8Epilogue) => /* wgsl */ `
+export const int8Conv3x3Code = (epilogue: Int8Epilogue) => /* wgsl */ `
 ${wgslInt8Op(epilogue)}
 const HALO = ${HALO}u;
 const STEP = ${GROUP_STEP}u;
@@ -78,26 +68,3 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   if (x < u.outWidth && y < u.outHeight) { finish(acc, co0, y * u.outWidth + x); }
 }
 `;
-
-/** Records an INT8 conv3x3 of `input` into `targets.output`. */
-export function encodeInt8Conv3x3(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  weights: Int8OpWeights,
-  input: GpuInt8Tensor,
-  targets: Int8OpTargets,
-): void {
-  if (weights.op !== 'conv3x3') throw new RangeError(`int8 conv3x3 given ${weights.op} weights`);
-  encodeInt8Kernel(device, pass, code, weights, input, targets);
-}
-
-/** Prepares an INT8 conv3x3 to encode many times (see prepareInt8Kernel). */
-export function prepareInt8Conv3x3(
-  device: GPUDevice,
-  weights: Int8OpWeights,
-  input: GpuInt8Tensor,
-  targets: Int8OpTargets,
-): PreparedDispatch {
-  if (weights.op !== 'conv3x3') throw new RangeError(`int8 conv3x3 given ${weights.op} weights`);
-  return prepareInt8Kernel(device, code, weights, input, targets);
-}

@@ -6,19 +6,9 @@
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
-import type { PreparedDispatch } from '../../../gpu/kernel.ts';
-import type { GpuInt8Tensor } from '../../tensor.ts';
-import {
-  INT8_TILE,
-  encodeInt8Kernel,
-  prepareInt8Kernel,
-  wgslInt8Op,
-  type Int8Epilogue,
-  type Int8OpTargets,
-  type Int8OpWeights,
-} from './common.ts';
+import { INT8_TILE, wgslInt8Op, type Int8Epilogue } from './common.ts';
 
-type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
+export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
 
 /** WGSL of the (input pixel, tap) pairs output pixel (x, y) reads: `readPixel(sx, sy, tap)` each. */
 const READS: Readonly<Record<DirectOp, string>> = {
@@ -62,25 +52,7 @@ const CODES: Readonly<Record<DirectOp, (epilogue: Int8Epilogue) => string>> = {
   up2x2: code('up2x2'),
 };
 
-/** Records an INT8 conv1x1, down2x2 or up2x2 of `input` into `targets.output`. */
-export function encodeInt8Direct(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  weights: Int8OpWeights,
-  input: GpuInt8Tensor,
-  targets: Int8OpTargets,
-): void {
-  if (weights.op === 'conv3x3') throw new RangeError('int8 conv3x3 has its own kernel');
-  encodeInt8Kernel(device, pass, CODES[weights.op], weights, input, targets);
-}
-
-/** Prepares an INT8 conv1x1, down2x2 or up2x2 to encode many times (see prepareInt8Kernel). */
-export function prepareInt8Direct(
-  device: GPUDevice,
-  weights: Int8OpWeights,
-  input: GpuInt8Tensor,
-  targets: Int8OpTargets,
-): PreparedDispatch {
-  if (weights.op === 'conv3x3') throw new RangeError('int8 conv3x3 has its own kernel');
-  return prepareInt8Kernel(device, CODES[weights.op], weights, input, targets);
+/** The kernel of a conv1x1, down2x2 or up2x2 for an epilogue (./encode.ts records it). */
+export function int8DirectCode(op: DirectOp): (epilogue: Int8Epilogue) => string {
+  return CODES[op];
 }

@@ -1,9 +1,23 @@
-/** One entry for every INT8 weighted op: the tiled conv3x3 kernel or the direct one. */
+/**
+ * The entry for every INT8 weighted op: its kernel (the tiled conv3x3, or the direct kernel of
+ * conv1x1, down2x2 and up2x2) recorded at once or prepared to encode many times.
+ */
+import type { WeightedOp } from '../../../core/graph.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
-import type { Int8OpTargets, Int8OpWeights } from './common.ts';
-import { encodeInt8Conv3x3, prepareInt8Conv3x3 } from './conv3x3.ts';
-import { encodeInt8Direct, prepareInt8Direct } from './direct.ts';
+import {
+  encodeInt8Kernel,
+  prepareInt8Kernel,
+  type Int8Epilogue,
+  type Int8OpTargets,
+  type Int8OpWeights,
+} from './common.ts';
+import { int8Conv3x3Code } from './conv3x3.ts';
+import { int8DirectCode } from './direct.ts';
+
+function codeFor(op: WeightedOp): (epilogue: Int8Epilogue) => string {
+  return op === 'conv3x3' ? int8Conv3x3Code : int8DirectCode(op);
+}
 
 /** Records the INT8 op of `weights` from `input` into `targets`. */
 export function encodeInt8Op(
@@ -13,17 +27,15 @@ export function encodeInt8Op(
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
 ): void {
-  const encode = weights.op === 'conv3x3' ? encodeInt8Conv3x3 : encodeInt8Direct;
-  encode(device, pass, weights, input, targets);
+  encodeInt8Kernel(device, pass, codeFor(weights.op), weights, input, targets);
 }
 
-/** Prepares the INT8 op of `weights` to encode many times. */
+/** Prepares the INT8 op of `weights` to encode many times (bind group and uniforms built once). */
 export function prepareInt8Op(
   device: GPUDevice,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
 ): PreparedDispatch {
-  const prepare = weights.op === 'conv3x3' ? prepareInt8Conv3x3 : prepareInt8Direct;
-  return prepare(device, weights, input, targets);
+  return prepareInt8Kernel(device, codeFor(weights.op), weights, input, targets);
 }

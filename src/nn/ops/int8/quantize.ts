@@ -4,6 +4,7 @@
  * src/core/int8.ts (reciprocal multiply, ties to even, clamp; non-finite values give 0).
  */
 import { INT8_MAX, packedGroups } from '../../../core/int8.ts';
+import { shapeString, type TensorShape } from '../../../core/tensor.ts';
 import { createKernel, groupsFor, type PreparedDispatch } from '../../../gpu/kernel.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
@@ -49,6 +50,28 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 }
 `;
 
+/**
+ * Throws unless channels [offset, offset + C) of `output` can hold `input` (C×H×W): same size, the
+ * offset a multiple of 4 (a word boundary).
+ */
+export function checkQuantizeTarget(
+  what: string,
+  input: TensorShape,
+  output: GpuInt8Tensor,
+  offset: number,
+): void {
+  if (
+    input.height !== output.height ||
+    input.width !== output.width ||
+    output.channels < offset + input.channels ||
+    offset % 4 !== 0
+  ) {
+    throw new RangeError(
+      `${what}: ${shapeString(input)} does not fit ${shapeString(output)} at channel ${offset}`,
+    );
+  }
+}
+
 /** The quantize kernel, workgroups, buffers and uniforms, after the checks. */
 function quantizeDispatch(
   device: GPUDevice,
@@ -57,16 +80,7 @@ function quantizeDispatch(
   output: GpuInt8Tensor,
   outChannelOffset: number,
 ) {
-  if (
-    input.height !== output.height ||
-    input.width !== output.width ||
-    output.channels < outChannelOffset + input.channels ||
-    outChannelOffset % 4 !== 0
-  ) {
-    throw new RangeError(
-      `int8 quantize: ${input.channels}x${input.height}x${input.width} does not fit ${output.channels}x${output.height}x${output.width} at channel ${outChannelOffset}`,
-    );
-  }
+  checkQuantizeTarget('int8 quantize', input, output, outChannelOffset);
   const kernel = createKernel(device, { label: 'int8 quantize', code });
   const workgroups: [number, number, number] = [
     groupsFor(input.width, INT8_TILE),
