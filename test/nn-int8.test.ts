@@ -22,9 +22,17 @@ import {
   int8OpCpu,
   int8OpOutputShape,
   int8OpToF32Cpu,
+  int8WeightIndex,
 } from '../src/reference/nn/int8-ops.ts';
 import { int8OutBlock, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import {
+  matrixGeometry,
+  packMatrixWeight,
+  subgroupMatricesUsable,
+  uploadMatrixWeights,
+  type MatrixMultiply,
+} from '../src/nn/ops/int8/matrix.ts';
 import {
   createGpuInt8Tensor,
   createGpuTensor,
@@ -246,11 +254,12 @@ test('int8 output blocks: the fewest unused channels, the larger block on a tie'
   assert.deepEqual(blocks, [8, 8, 8, 8, 12, 12, 16, 12, 12, 16, 16]);
 });
 
-test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 outputs)', async () => {
+/** Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`). */
+async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMultiply) {
   const { device } = await testGpu();
   const random = rng(11);
-  for (const c of CASES) {
-    const label = caseLabel(c);
+  for (const c of cases) {
+    const label = `${caseLabel(c)} (${multiply ?? 'dot4'})`;
     const input = randomInt8Tensor(random, c.cin, c.height, c.width, c.range);
     const params: Int8OpParams = {
       weight: randomInt8(random, c.cout * c.cin * INT8_OP_TAPS[c.op], c.range),
@@ -268,6 +277,7 @@ test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 ou
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
     const weights = uploadInt8Op(device, c.op, params, c.cin);
+    const matrix = multiply && uploadMatrixWeights(device, weights, multiply);
     const upload = (t: Int8Tensor) => {
       const gpu = createGpuInt8Tensor(device, t);
       device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
@@ -281,15 +291,22 @@ test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 ou
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const targets = { residual: gpuResidual };
-    encodeInt8Op(device, pass, weights, gpuInput, {
-      ...targets,
-      output: packedOut,
-      outChannelOffset: offset,
-    });
-    encodeInt8Op(device, pass, { ...weights, multiplier: 1e-3 }, gpuInput, {
-      ...targets,
-      output: realOut,
-    });
+    encodeInt8Op(
+      device,
+      pass,
+      weights,
+      gpuInput,
+      { ...targets, output: packedOut, outChannelOffset: offset },
+      matrix,
+    );
+    encodeInt8Op(
+      device,
+      pass,
+      { ...weights, multiplier: 1e-3 },
+      gpuInput,
+      { ...targets, output: realOut },
+      matrix,
+    );
     pass.end();
     device.queue.submit([encoder.finish()]);
 
@@ -316,6 +333,114 @@ test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 ou
       new Uint32Array(wantReal.data.buffer),
       `${label}: f32 output`,
     );
+  }
+}
+
+test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 outputs)', async () => {
+  await checkOpsAgainstCpu(CASES);
+});
+
+/** Shapes the matrix kernels tile differently: network v2's layers, partial tiles, 64 channels. */
+const MATRIX_CASES: OpCase[] = [
+  ...CASES,
+  {
+    op: 'conv3x3',
+    cin: 24,
+    cout: 9,
+    height: 7,
+    width: 37,
+    multiplier: 1 / 5000,
+    activation: 'none',
+    range: 127,
+  },
+  {
+    op: 'conv3x3',
+    cin: 64,
+    cout: 64,
+    height: 5,
+    width: 18,
+    multiplier: 1 / 9000,
+    activation: 'relu',
+    range: 127,
+    residual: { multiplier: 12.5, activation: 'relu' },
+  },
+  {
+    op: 'conv3x3',
+    cin: 32,
+    cout: 32,
+    height: 9,
+    width: 33,
+    multiplier: 1 / 6000,
+    activation: 'relu',
+    range: 127,
+    offset: 4,
+  },
+  {
+    op: 'down2x2',
+    cin: 32,
+    cout: 64,
+    height: 10,
+    width: 36,
+    multiplier: 1 / 2000,
+    activation: 'relu',
+    range: 127,
+  },
+  {
+    op: 'up2x2',
+    cin: 32,
+    cout: 16,
+    height: 5,
+    width: 17,
+    multiplier: 1 / 1500,
+    activation: 'relu',
+    range: 127,
+    residual: { multiplier: 3.75, activation: 'none' },
+  },
+];
+
+test('int8 matrix kernels (emulated multiply) equal the CPU reference bit for bit', async () => {
+  await checkOpsAgainstCpu(MATRIX_CASES, 'emulated');
+});
+
+test('int8 matrix kernels on subgroup matrices equal the CPU reference bit for bit', async (t) => {
+  const { device } = await testGpu();
+  if (!subgroupMatricesUsable(device)) {
+    t.skip(
+      'the adapter has no i8 subgroup matrices (checked on the GPU machine by bench/int8-exact.ts)',
+    );
+    return;
+  }
+  await checkOpsAgainstCpu(MATRIX_CASES, 'subgroup-matrix');
+});
+
+test('int8 matrix weights: each byte of a chunk is its span pixel and channel, zero past it', () => {
+  const random = rng(5);
+  for (const [op, cin, cout] of [
+    ['conv3x3', 12, 9],
+    ['down2x2', 12, 16],
+    ['up2x2', 8, 12],
+    ['conv1x1', 20, 24],
+  ] as const) {
+    const g = matrixGeometry(op, cin, cout);
+    const weight = randomInt8(random, cout * cin * INT8_OP_TAPS[op]);
+    const packed = packMatrixWeight(g, weight);
+    let nonzero = 0;
+    for (let r = 0; r < g.tapRows; r++) {
+      for (let b = 0; b < g.chunks * 32; b++) {
+        for (let n = 0; n < g.columns; n++) {
+          const got = packed[((r * g.chunks + (b >> 5)) * 32 + (b % 32)) * g.columns + n]!;
+          const j = Math.floor(b / g.pixelBytes);
+          const ci = b % g.pixelBytes;
+          const tap = op === 'up2x2' ? Math.floor(n / g.tapColumns) : r * g.spanPixels + j;
+          const co = op === 'up2x2' ? n % g.tapColumns : n;
+          const inside = j < g.spanPixels && ci < cin && co < cout;
+          const want = inside ? weight[int8WeightIndex(op, co, ci, tap, cin, cout)]! : 0;
+          assert.equal(got, want, `${op} row ${r} byte ${b} column ${n}`);
+          if (inside) nonzero++;
+        }
+      }
+    }
+    assert.equal(nonzero, weight.length, `${op}: every weight placed once`);
   }
 });
 
@@ -425,4 +550,33 @@ test('int8 network on the GPU equals its CPU reference bit for bit, close to the
     energy > 0 && Math.sqrt(error / energy) < 0.03,
     `relative error ${Math.sqrt(error / energy)}`,
   );
+});
+
+test('int8 network on the matrix kernels (emulated multiply) equals its CPU reference bit for bit', async () => {
+  const { device } = await testGpu();
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  const random = rng(23);
+  const shape = { channels: 12, height: 16, width: 40 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const want = runInt8NetworkCpu(plan, features).output;
+  const network = createInt8Network(device, plan, { kernels: 'emulated-matrix' });
+  assert.equal(network.kernels, 'emulated-matrix');
+  const input = createGpuTensor(device, shape);
+  writeGpuTensor(device, input, features);
+  const encoder = device.createCommandEncoder();
+  const output = network.run(encoder, input);
+  device.queue.submit([encoder.finish()]);
+  const got = await readGpuTensor(device, output);
+  assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.data.buffer));
+  assert.ok(new Set(want.data).size > 100, 'a varied output');
+  network.destroy();
+  // Without subgroup matrices on the device, asking for them is an error that says what to use.
+  if (!subgroupMatricesUsable(device)) {
+    assert.throws(
+      () => createInt8Network(device, plan, { kernels: 'subgroup-matrix' }),
+      /chromium-experimental-subgroup-matrix.*use "dot4"/,
+    );
+  }
 });

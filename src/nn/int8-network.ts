@@ -1,7 +1,7 @@
 /**
  * Runs a network as INT8 on the GPU: the steps of an `Int8Plan` (src/core/int8-plan.ts) —
- * quantize the f32 input, then one dot4I8Packed kernel per weighted op with adds and concats
- * folded in — in one compute pass. Tensors are allocated and dispatches prepared (bind groups,
+ * quantize the f32 input, then one kernel per weighted op (dot4I8Packed, or implicit GEMM on
+ * subgroup matrices) with adds and concats folded in — in one compute pass. Tensors are allocated and dispatches prepared (bind groups,
  * uniform buffers) once per input size and input buffer, so a steady frame only encodes. CPU
  * oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
@@ -10,6 +10,11 @@ import type { GpuTimer } from '../gpu/profiler.ts';
 import { uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
+import {
+  subgroupMatricesUsable,
+  uploadMatrixWeights,
+  type Int8MatrixWeights,
+} from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
 import {
   createGpuInt8Tensor,
@@ -20,6 +25,8 @@ import {
 
 export interface Int8Network {
   readonly plan: Int8Plan;
+  /** The kernels its weighted ops run on. */
+  readonly kernels: Int8Kernels;
   /**
    * Records a forward of `input` (the graph input, f32, height and width multiples of the plan's
    * largest divisor). The returned f32 output stays valid until a run at another size.
@@ -66,10 +73,46 @@ interface LabelledDispatch {
   readonly dispatch: PreparedDispatch;
 }
 
+/**
+ * Which kernels run the weighted ops: dot4I8Packed (every adapter), implicit GEMM on subgroup
+ * matrices (tensor cores, where the device has them: ./ops/int8/matrix.ts), or the same GEMM with
+ * its multiply emulated in scalar code (for tests). All three give the same bits.
+ */
+export type Int8Kernels = 'dot4' | 'subgroup-matrix' | 'emulated-matrix';
+
+/** The fastest kernels `device` runs: subgroup matrices where usable, else dot4I8Packed. */
+export function fastestInt8Kernels(device: GPUDevice): Int8Kernels {
+  return subgroupMatricesUsable(device) ? 'subgroup-matrix' : 'dot4';
+}
+
+export interface Int8NetworkOptions {
+  /** Default: `fastestInt8Kernels(device)`. */
+  readonly kernels?: Int8Kernels;
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
-export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Network {
+export function createInt8Network(
+  device: GPUDevice,
+  plan: Int8Plan,
+  options: Int8NetworkOptions = {},
+): Int8Network {
+  const kernels = options.kernels ?? fastestInt8Kernels(device);
+  if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
+    throw new Error(
+      'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
+    );
+  }
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
+  );
+  const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w) =>
+    kernels === 'dot4'
+      ? undefined
+      : uploadMatrixWeights(
+          device,
+          w,
+          kernels === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated',
+        ),
   );
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));
   let sized: SizedTensors | undefined;
@@ -125,17 +168,24 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
       const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
       return {
         label: step.node,
-        dispatch: prepareInt8Op(device, weights[i]!, s.int8.get(step.input)!, {
-          output: step.realOutput ? s.output : s.int8.get(step.output)!,
-          outChannelOffset: step.outChannelOffset,
-          ...(residual ? { residual } : {}),
-        }),
+        dispatch: prepareInt8Op(
+          device,
+          weights[i]!,
+          s.int8.get(step.input)!,
+          {
+            output: step.realOutput ? s.output : s.int8.get(step.output)!,
+            outChannelOffset: step.outChannelOffset,
+            ...(residual ? { residual } : {}),
+          },
+          matrices[i],
+        ),
       };
     }),
   });
 
   return {
     plan,
+    kernels,
     run(encoder, input, options = {}) {
       const { timer, inputQuantized } = options;
       const s = tensorsFor(input.height, input.width);
@@ -169,6 +219,7 @@ export function createInt8Network(device: GPUDevice, plan: Int8Plan): Int8Networ
         w.weightBuffer.destroy();
         w.biasBuffer.destroy();
       }
+      for (const m of matrices) m?.buffer.destroy();
     },
   };
 }

@@ -53,25 +53,28 @@ export const INT8_PARAMS = uniformBlock({
 
 /** Which epilogue and output block a kernel is built with. */
 export interface Int8Epilogue {
-  /** Output channels per thread. */
+  /** Output channels per thread (of the dot4I8Packed kernels' `finish`). */
   readonly block: Int8OutBlock;
   /** f32 planar output instead of packed int8. */
   readonly realOutput: boolean;
   /** A fused residual (packed int8, the output's shape) at @binding(5). */
   readonly residual: boolean;
+  /** The weight words' WGSL type: i32 for subgroup-matrix loads of i8. Default u32. */
+  readonly weightWords?: 'u32' | 'i32';
 }
 
 /**
- * Bindings, uniforms, the requantization and `finish(acc, co0, p)`, which writes output channels
- * co0 … co0 + block − 1 of output pixel p from their accumulators.
+ * Bindings, uniforms, the requantization, `finishWord(acc, word, p)`, which writes output channels
+ * 4·word … 4·word + 3 of output pixel p from their accumulators (bias not yet added), and
+ * `finish(acc, co0, p)`, the same for channels co0 … co0 + block − 1.
  */
-export function wgslInt8Op({ realOutput, residual, block }: Int8Epilogue): string {
+export function wgslInt8Op({ realOutput, residual, block, weightWords }: Int8Epilogue): string {
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
-  const accumulator = residual ? 'withResidual(acc[i] + bias[co], co, p)' : 'acc[i] + bias[co]';
+  const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
   return /* wgsl */ `
 ${INT8_PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> input: array<u32>;
-@group(0) @binding(2) var<storage, read> weight: array<u32>;
+@group(0) @binding(2) var<storage, read> weight: array<${weightWords ?? 'u32'}>;
 @group(0) @binding(3) var<storage, read> bias: array<i32>;
 @group(0) @binding(4) var<storage, read_write> output: array<${realOutput ? 'f32' : 'u32'}>;
 ${residual ? '@group(0) @binding(5) var<storage, read> residual: array<u32>;' : ''}
@@ -89,29 +92,31 @@ fn withResidual(t: i32, co: u32, p: u32) -> i32 {
     : ''
 }
 
-fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
+fn finishWord(acc: vec4i, word: u32, p: u32) {
+  if (word * 4u >= u.outChannels) { return; }
 ${
   realOutput
     ? /* wgsl */ `  let plane = u.outHeight * u.outWidth;
-  for (var i = 0u; i < ${block}u; i++) {
-    let co = co0 + i;
+  for (var k = 0u; k < 4u; k++) {
+    let co = word * 4u + k;
     if (co < u.outChannels) {
       output[co * plane + p] = dequantize(${accumulator}, u.multiplier, ${finalActivation});
     }
   }`
-    : /* wgsl */ `  for (var j = 0u; j < ${block / 4}u; j++) {
-    let word = co0 / 4u + j;
-    if (word * 4u < u.outChannels) {
-      var q = vec4i(0);
-      for (var k = 0u; k < 4u; k++) {
-        let i = j * 4u + k;
-        let co = co0 + i;
-        if (co < u.outChannels) { q[k] = requantize(${accumulator}, u.multiplier, ${finalActivation}); }
-      }
-      output[p * u.outGroups + u.outGroupOffset + word] = pack4xI8(q);
-    }
-  }`
+    : /* wgsl */ `  var q = vec4i(0);
+  for (var k = 0u; k < 4u; k++) {
+    let co = word * 4u + k;
+    if (co < u.outChannels) { q[k] = requantize(${accumulator}, u.multiplier, ${finalActivation}); }
+  }
+  output[p * u.outGroups + u.outGroupOffset + word] = pack4xI8(q);`
 }
+}
+
+fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
+  for (var j = 0u; j < ${block / 4}u; j++) {
+    let i = j * 4u;
+    finishWord(vec4i(acc[i], acc[i + 1u], acc[i + 2u], acc[i + 3u]), co0 / 4u + j, p);
+  }
 }
 `;
 }
@@ -237,10 +242,22 @@ function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int
   });
 }
 
+/** How an INT8 op's kernel is built and launched. */
+export interface Int8KernelRecipe {
+  /** The kernel's WGSL for an epilogue. */
+  readonly code: (epilogue: Int8Epilogue) => string;
+  /** Its workgroups for an output shape (default: 8×8 output pixels × one output block each). */
+  readonly workgroups?: (output: TensorShape) => [number, number, number];
+  /** The weights it binds at @binding(2) (default: the dot4I8Packed layout, `weightBuffer`). */
+  readonly weightBuffer?: GPUBuffer;
+  /** Its name in labels. */
+  readonly name?: string;
+}
+
 /** One INT8 op's kernel, workgroups, buffers and uniforms, after the checks. */
 function int8Dispatch(
   device: GPUDevice,
-  code: (epilogue: Int8Epilogue) => string,
+  recipe: Int8KernelRecipe,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
@@ -253,31 +270,34 @@ function int8Dispatch(
     block,
   };
   const out = int8OpOutputShape(weights.op, input, weights.outChannels);
-  const variant = `${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}`;
-  const buffers = [input.buffer, weights.weightBuffer, weights.biasBuffer, targets.output.buffer];
+  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}`;
+  const weightBuffer = recipe.weightBuffer ?? weights.weightBuffer;
+  const buffers = [input.buffer, weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);
   const kernel = createKernel(device, {
     label: `int8 ${weights.op}${variant}`,
-    code: code(epilogue),
+    code: recipe.code(epilogue),
   });
-  const workgroups: [number, number, number] = [
-    groupsFor(out.width, INT8_TILE),
-    groupsFor(out.height, INT8_TILE),
-    groupsFor(out.channels, block),
-  ];
+  const workgroups: [number, number, number] = recipe.workgroups
+    ? recipe.workgroups(out)
+    : [
+        groupsFor(out.width, INT8_TILE),
+        groupsFor(out.height, INT8_TILE),
+        groupsFor(out.channels, block),
+      ];
   return { kernel, workgroups, buffers, uniforms };
 }
 
-/** Records one INT8 op: `code` builds the op's kernel for an epilogue. */
+/** Records one INT8 op with the kernel of `recipe`. */
 export function encodeInt8Kernel(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  code: (epilogue: Int8Epilogue) => string,
+  recipe: Int8KernelRecipe,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
 ): void {
-  const d = int8Dispatch(device, code, weights, input, targets);
+  const d = int8Dispatch(device, recipe, weights, input, targets);
   d.kernel.dispatch(pass, d.workgroups, d.buffers, d.uniforms);
 }
 
@@ -287,11 +307,11 @@ export function encodeInt8Kernel(
  */
 export function prepareInt8Kernel(
   device: GPUDevice,
-  code: (epilogue: Int8Epilogue) => string,
+  recipe: Int8KernelRecipe,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
 ): PreparedDispatch {
-  const d = int8Dispatch(device, code, weights, input, targets);
+  const d = int8Dispatch(device, recipe, weights, input, targets);
   return d.kernel.prepare(d.workgroups, d.buffers, d.uniforms);
 }

@@ -1,6 +1,8 @@
 /**
- * The entry for every INT8 weighted op: its kernel (the tiled conv3x3, or the direct kernel of
- * conv1x1, down2x2 and up2x2) recorded at once or prepared to encode many times.
+ * The entry for every INT8 weighted op: its kernel — the dot4I8Packed kernels (the tiled conv3x3,
+ * or the direct kernel of conv1x1, down2x2 and up2x2), or, given the op's matrix weights, the
+ * implicit GEMM on subgroup matrices (./matrix.ts) — recorded at once or prepared to encode many
+ * times.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
@@ -8,26 +10,34 @@ import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
   encodeInt8Kernel,
   prepareInt8Kernel,
-  type Int8Epilogue,
+  type Int8KernelRecipe,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
 import { int8Conv3x3Code } from './conv3x3.ts';
 import { int8DirectCode } from './direct.ts';
+import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 
-function codeFor(op: WeightedOp): (epilogue: Int8Epilogue) => string {
-  return op === 'conv3x3' ? int8Conv3x3Code : int8DirectCode(op);
+function recipeFor(op: WeightedOp, matrix?: Int8MatrixWeights): Int8KernelRecipe {
+  if (matrix) {
+    if (matrix.geometry.op !== op) {
+      throw new RangeError(`int8 ${op}: matrix weights are for ${matrix.geometry.op}`);
+    }
+    return int8MatrixRecipe(matrix);
+  }
+  return { code: op === 'conv3x3' ? int8Conv3x3Code : int8DirectCode(op) };
 }
 
-/** Records the INT8 op of `weights` from `input` into `targets`. */
+/** Records the INT8 op of `weights` from `input` into `targets` (on matrices with `matrix`). */
 export function encodeInt8Op(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
+  matrix?: Int8MatrixWeights,
 ): void {
-  encodeInt8Kernel(device, pass, codeFor(weights.op), weights, input, targets);
+  encodeInt8Kernel(device, pass, recipeFor(weights.op, matrix), weights, input, targets);
 }
 
 /** Prepares the INT8 op of `weights` to encode many times (bind group and uniforms built once). */
@@ -36,6 +46,7 @@ export function prepareInt8Op(
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
+  matrix?: Int8MatrixWeights,
 ): PreparedDispatch {
-  return prepareInt8Kernel(device, codeFor(weights.op), weights, input, targets);
+  return prepareInt8Kernel(device, recipeFor(weights.op, matrix), weights, input, targets);
 }
