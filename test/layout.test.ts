@@ -39,7 +39,8 @@ const ROOMS: Record<string, readonly string[]> = {
   eval: ['core', 'reference', 'io', 'metrics', 'gpu', 'nn', 'nn/resolve', 'scene', 'upscaler'],
   report: ['core', 'io', 'metrics', 'eval'],
   train: TRAIN_IMPORTS,
-  cli: [...TRAIN_IMPORTS, 'train'],
+  onnx: ['core'],
+  cli: [...TRAIN_IMPORTS, 'train', 'onnx'],
 };
 
 /** Longest function (declaration, method, arrow or closure), in lines. */

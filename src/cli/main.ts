@@ -23,6 +23,8 @@ const modules: Array<{ register(program: Command): void }> = [
   await import('./train.ts'),
   await import('./export-weights.ts'),
   await import('./quantize.ts'),
+  await import('./export-onnx.ts'),
+  await import('./import-onnx.ts'),
   await import('./dataset.ts'),
 ];
 for (const m of modules) m.register(program);
