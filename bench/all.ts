@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { requestGpu, type GpuContext, type GpuFeatures } from '../src/gpu/device.ts';
 import { benchConv } from './conv.ts';
+import { benchInt8Exact } from './int8-exact.ts';
 import { benchNetwork } from './network.ts';
 import { benchRender } from './render.ts';
 import { benchUpscaler } from './upscaler.ts';
@@ -30,6 +31,7 @@ export type Benchmark = (gpu: GpuContext, settings: BenchSettings) => Promise<Be
 
 /** Every benchmark, in run order. */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
+  'int8-exact': (gpu, settings) => benchInt8Exact(gpu.device, settings),
   upscaler: (gpu, settings) => benchUpscaler(gpu.device, settings),
   network: (gpu, settings) => benchNetwork(gpu.device, settings),
   render: (gpu, settings) => benchRender(gpu.device, settings),

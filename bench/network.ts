@@ -20,7 +20,8 @@ import {
 import { createTensor } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
-import { createInt8Network } from '../src/nn/int8-network.ts';
+import { createInt8Network, type Int8Kernels } from '../src/nn/int8-network.ts';
+import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
 import { quantizedNetworkV2 } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -32,13 +33,19 @@ export interface NetworkCase {
   precision: TensorDtype | 'int8';
   /** Time every node in its own pass instead of the whole forward in one pass. */
   perNode: boolean;
+  /** The INT8 kernels (default dot4I8Packed). */
+  kernels?: Int8Kernels;
 }
 
 /**
  * The cases of a full run (f16 too where the adapter has shader-f16), or tiny f32 ones (compiling
  * the f16 pipelines on lavapipe takes longer than a smoke test should).
  */
-export function networkCases(quick: boolean, hasF16: boolean): NetworkCase[] {
+export function networkCases(
+  quick: boolean,
+  hasF16: boolean,
+  subgroupMatrices = false,
+): NetworkCase[] {
   const sizes: Size[] = quick
     ? [[32, 24]]
     : [
@@ -53,12 +60,21 @@ export function networkCases(quick: boolean, hasF16: boolean): NetworkCase[] {
     ]),
     { size, precision: 'int8' as const, perNode: false },
     { size, precision: 'int8' as const, perNode: true },
+    ...(subgroupMatrices
+      ? [false, true].map((perNode) => ({
+          size,
+          precision: 'int8' as const,
+          perNode,
+          kernels: 'subgroup-matrix' as const,
+        }))
+      : []),
   ]);
 }
 
-/** "f32 1920x1080" or "f32 1920x1080 per-node". */
+/** "f32 1920x1080", "f32 1920x1080 per-node", "int8-matrix 1920x1080" (subgroup matrices). */
 export function networkCaseName(c: NetworkCase): string {
-  return `${c.precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
+  const precision = c.kernels === 'subgroup-matrix' ? 'int8-matrix' : c.precision;
+  return `${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
 }
 
 /** TFLOP/s of `macs` multiply-accumulates done in `ms` milliseconds. */
@@ -71,7 +87,9 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
   const graph = NETWORK_V2;
   if (c.precision === 'int8') {
     const model = quantizedNetworkV2();
-    const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+    const network = createInt8Network(device, planInt8(model.graph, model.parameters), {
+      kernels: c.kernels ?? 'dot4',
+    });
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
         void network.run(encoder, input, { timer: c.perNode ? timer : undefined }),
@@ -132,6 +150,7 @@ export async function benchNetworkCase(
       size: c.size.join('x'),
       precision: c.precision,
       perNode: c.perNode,
+      ...(c.precision === 'int8' ? { kernels: c.kernels ?? 'dot4' } : {}),
     };
     return measuredCase(networkCaseName(c), params, samples, gpuMs, derived);
   } finally {
@@ -143,7 +162,11 @@ export async function benchNetworkCase(
 
 /** Every case (a failing case is recorded with its error; the others still run). */
 export function benchNetwork(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
-  const cases = networkCases(settings.quick, device.features.has('shader-f16'));
+  const cases = networkCases(
+    settings.quick,
+    device.features.has('shader-f16'),
+    subgroupMatricesUsable(device),
+  );
   return runCases('network', cases, networkCaseName, settings, (c) =>
     benchNetworkCase(device, c, settings),
   );

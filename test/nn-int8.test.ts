@@ -46,6 +46,7 @@ import { createTensor } from '../src/core/tensor.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
+import { checkInt8Kernels } from '../src/nn/int8-self-check.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { baseGraph } from '../src/nn/quantize.ts';
 
@@ -578,5 +579,14 @@ test('int8 network on the matrix kernels (emulated multiply) equals its CPU refe
       () => createInt8Network(device, plan, { kernels: 'subgroup-matrix' }),
       /chromium-experimental-subgroup-matrix.*use "dot4"/,
     );
+  }
+});
+
+test('int8 self-check: the dot4 and emulated-matrix kernels agree with the CPU reference', async () => {
+  const { device } = await testGpu();
+  for (const kernels of ['dot4', 'emulated-matrix'] as const) {
+    const result = await checkInt8Kernels(device, kernels);
+    assert.equal(result.cases, 11);
+    assert.deepEqual(result.mismatches, [], kernels);
   }
 });

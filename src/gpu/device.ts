@@ -12,6 +12,12 @@ export interface GpuFeatures {
   timestampQuery: boolean;
   /** WGSL `dot4I8Packed` (language feature packed_4x8_integer_dot_product). */
   dot4I8Packed: boolean;
+  /**
+   * Subgroup matrices (feature "chromium-experimental-subgroup-matrix": tensor cores from WGSL).
+   * Dawn offers it only to an instance created with allow_unsafe_apis, which `requestGpu` does in
+   * Node unless `subgroupMatrices: false`.
+   */
+  subgroupMatrix: boolean;
 }
 
 export interface GpuContext {
@@ -28,6 +34,12 @@ export interface RequestGpuOptions {
   wantFeatures?: GPUFeatureName[];
   /** Extra Dawn toggles in Node, e.g. 'disable-dawn-features=timestamp_quantization'. */
   dawnFlags?: string[];
+  /**
+   * Node: create Dawn's instance with allow_unsafe_apis so that experimental subgroup matrices
+   * (the INT8 tensor-core kernels) are offered where the adapter has them. Default true. The
+   * first `requestGpu` of a process creates the instance: later calls share it.
+   */
+  subgroupMatrices?: boolean;
 }
 
 export class NoGpuError extends Error {
@@ -37,7 +49,14 @@ export class NoGpuError extends Error {
   }
 }
 
-const DEFAULT_FEATURES: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix' as GPUFeatureName;
+const DEFAULT_FEATURES: GPUFeatureName[] = [
+  'shader-f16',
+  'subgroups',
+  'timestamp-query',
+  SUBGROUP_MATRIX,
+];
+const UNSAFE_APIS = 'enable-dawn-features=allow_unsafe_apis';
 
 let nodeGpu: GPU | undefined;
 
@@ -57,9 +76,25 @@ async function getGpu(dawnFlags: string[]): Promise<{ gpu: GPU; runtime: GpuCont
   return { gpu: nodeGpu, runtime: 'node-dawn' };
 }
 
+const adapterInfos = new WeakMap<GPUDevice, GPUAdapterInfo>();
+
+/**
+ * The adapter info of a device: its adapter's, where `requestGpu` made the device (Dawn's
+ * `device.adapterInfo` lists no subgroup matrix configurations, its adapter's `info` does), else
+ * `device.adapterInfo`.
+ */
+export function adapterInfoOf(device: GPUDevice): GPUAdapterInfo | undefined {
+  return (
+    adapterInfos.get(device) ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo
+  );
+}
+
 /** Requests an adapter and device, enabling the optional features it has. */
 export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuContext> {
-  const { gpu, runtime } = await getGpu(options.dawnFlags ?? []);
+  const flags = options.dawnFlags ?? [];
+  const { gpu, runtime } = await getGpu(
+    options.subgroupMatrices === false ? flags : [UNSAFE_APIS, ...flags],
+  );
   const adapter = await gpu.requestAdapter(
     options.powerPreference ? { powerPreference: options.powerPreference } : {},
   );
@@ -88,6 +123,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuCo
     },
   });
   const info = adapter.info;
+  adapterInfos.set(device, info);
   const wgslFeatures = (gpu as GPU & { wgslLanguageFeatures?: Set<string> }).wgslLanguageFeatures;
   return {
     device,
@@ -100,6 +136,7 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuCo
       subgroups: device.features.has('subgroups'),
       timestampQuery: device.features.has('timestamp-query'),
       dot4I8Packed: wgslFeatures?.has('packed_4x8_integer_dot_product') ?? false,
+      subgroupMatrix: device.features.has(SUBGROUP_MATRIX),
     },
   };
 }

@@ -3,16 +3,16 @@
  * i8 × i8 → i32 tiles of 16×16×32, the tensor cores where Dawn offers them). Rows of the GEMM are
  * 16 pixels in a row, columns output channels, the reduction a contiguous span of input bytes.
  *
- * A workgroup of 4 subgroups stages the input rows its output rows read (zero padded) in
- * workgroup memory, pixel-major as in memory: pixel j's channels at bytes j·Cp … j·Cp + Cp − 1
- * (Cp = 4 words-per-pixel). The span one output pixel reads in one input row — 3 pixels for
- * conv3x3, 2 for down2x2, 1 for conv1x1 and up2x2 — is then Cp·pixels contiguous bytes, and the
- * next output pixel's span starts `step`·Cp bytes later: the left matrix is a row-major load with
- * that stride, 32 bytes (one K chunk) at a time; the weights are packed to match, zero where a
- * chunk runs past the span or a channel is padding. up2x2 runs on input pixels with its four
- * taps as 4·Cout columns. Each subgroup keeps its accumulators in registers across the reduction,
- * stores them to workgroup memory, and the workgroup runs the shared epilogue (./common.ts) on
- * them word by word, so the output is the dot4I8Packed kernels' bit for bit.
+ * A workgroup of 4 subgroups, one GEMM row of 16·mTiles pixels each, runs one tap row at a time:
+ * it stages every GEMM pixel's span in that input row — 3 pixels for conv3x3, 2 for down2x2, 1
+ * for conv1x1 and up2x2: Cp·pixels contiguous bytes (Cp = 4 × words per pixel), zero outside the
+ * image, padded to whole 32-byte K chunks — as one row of the left matrix in workgroup memory
+ * (im2col for one tap row; Dawn wants a load's stride to be at least its 32-byte row, so rows
+ * cannot overlap in place). The weights are packed to match, zero where a chunk runs past the
+ * span or a channel is padding. up2x2 runs on input pixels with its four taps as 4·Cout columns.
+ * Each subgroup keeps its accumulators in registers across the reduction, stores them to
+ * workgroup memory, and the workgroup runs the shared epilogue (./common.ts) on them word by word,
+ * so the output is the dot4I8Packed kernels' bit for bit.
  *
  * Where the adapter lacks subgroup matrices, `emulated` multiplies the same staged tiles with
  * scalar code, lane by lane: the layout, staging, weight packing and epilogue are then tested on
@@ -22,6 +22,7 @@
 import type { WeightedOp } from '../../../core/graph.ts';
 import { packedGroups } from '../../../core/int8.ts';
 import type { TensorShape } from '../../../core/tensor.ts';
+import { adapterInfoOf } from '../../../gpu/device.ts';
 import { groupsFor } from '../../../gpu/kernel.ts';
 import { createStorageBuffer } from '../../../gpu/resources.ts';
 import { INT8_OP_TAPS, int8WeightIndex } from '../../../reference/nn/int8-ops.ts';
@@ -65,7 +66,7 @@ interface AdapterInfoWithMatrices {
  */
 export function subgroupMatricesUsable(device: GPUDevice): boolean {
   if (!device.features.has(SUBGROUP_MATRIX_FEATURE as GPUFeatureName)) return false;
-  const info = (device as GPUDevice & { adapterInfo?: AdapterInfoWithMatrices }).adapterInfo;
+  const info = adapterInfoOf(device) as AdapterInfoWithMatrices | undefined;
   if (!info?.subgroupMatrixConfigs) return false;
   const i8 = info.subgroupMatrixConfigs.some(
     (c) =>
@@ -100,10 +101,11 @@ export interface MatrixGeometry {
   readonly tapColumns: number;
   /** 16-pixel tiles per subgroup. */
   readonly mTiles: number;
-  /** Staged input rows and bytes per staged row. */
-  readonly stagedRows: number;
-  readonly rowBytes: number;
-  /** Workgroup memory, in bytes. */
+  /** The raw input rows a workgroup stages once: rows × pixels (each Cp bytes). */
+  readonly rawRows: number;
+  readonly rawPixels: number;
+  /** Workgroup memory of one staged tap row of the left matrix, and of everything, in bytes. */
+  readonly leftBytes: number;
   readonly workgroupBytes: number;
 }
 
@@ -124,16 +126,17 @@ export function matrixGeometry(
   const chunks = Math.ceil((spanPixels * pixelBytes) / K);
   const tapColumns = 4 * packedGroups(outChannels);
   const columns = roundUp(op === 'up2x2' ? 4 * tapColumns : outChannels, N);
-  for (const mTiles of [2, 1]) {
-    const pixels = step * (M * mTiles - 1) + spanPixels;
-    // The last chunk of the last pixel may read past the span: those bytes meet zero weights.
-    const lastSpan = step * (M * mTiles - 1) * pixelBytes + chunks * K;
-    const rowBytes = roundUp(Math.max(pixels * pixelBytes, lastSpan), 16);
-    const stagedRows = (SUBGROUPS - 1) * step + tapRows;
+  const mTiles = 1;
+  {
+    // One staged tap row of the left matrix (every GEMM pixel's span) and the raw input rows
+    // after it; the accumulators overwrite both once the last product is done. (Staging all tap
+    // rows at once, with the product unrolled, measured slower on the H200: PERFORMANCE.md.)
+    const rawRows = (SUBGROUPS - 1) * step + tapRows;
+    const rawPixels = step * (M * mTiles - 1) + spanPixels;
+    const left = SUBGROUPS * mTiles * M * chunks * K;
     const results = SUBGROUPS * mTiles * M * columns * 4;
-    // The results reuse the staged tile's memory once every subgroup has multiplied.
-    const workgroupBytes = Math.max(stagedRows * rowBytes, results);
-    if (workgroupBytes <= workgroupLimit || mTiles === 1) {
+    const workgroupBytes = Math.max(left + rawRows * rawPixels * pixelBytes, results);
+    {
       if (workgroupBytes > workgroupLimit) {
         throw new RangeError(
           `int8 ${op} ${inChannels}→${outChannels}: the matrix kernel needs ${workgroupBytes} bytes of workgroup memory, the device allows ${workgroupLimit}`,
@@ -152,8 +155,9 @@ export function matrixGeometry(
         columns,
         tapColumns,
         mTiles,
-        stagedRows,
-        rowBytes,
+        rawRows,
+        rawPixels,
+        leftBytes: left,
         workgroupBytes,
       };
     }
@@ -222,28 +226,31 @@ export function uploadMatrixWeights(
 /** The accumulator tiles of one subgroup, multiplied on subgroup matrices. */
 function subgroupMatrixProduct(g: MatrixGeometry): string {
   const tiles = g.columns / N;
-  const names = (f: (m: number, n: number) => string) =>
+  const each = (f: (m: number, n: number) => string) =>
     Array.from({ length: g.mTiles }, (_, m) => Array.from({ length: tiles }, (_, n) => f(m, n)))
       .flat()
-      .join('\n');
+      .join('\n  ');
+  const perTile = (f: (m: number) => string) =>
+    Array.from({ length: g.mTiles }, (_, m) => f(m)).join('\n      ');
   return /* wgsl */ `
-  ${names((m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
+  ${each((m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
   for (var r = 0u; r < TAP_ROWS; r++) {
+    stageTapRow(r, li);
     for (var k = 0u; k < CHUNKS; k++) {
-      let rowBase = (sg * STEP + r) * ROW_BYTES + k * ${K}u;
+      let rowBase = sg * ROW_PIXELS * SPAN_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
-      ${Array.from({ length: g.mTiles }, (_, m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>>(&tile, rowBase + ${m * M}u * STEP * PIXEL_BYTES, false, STEP * PIXEL_BYTES);`).join('\n      ')}
+      ${perTile((m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>>(&tile, rowBase + ${m * M}u * SPAN_BYTES, false, SPAN_BYTES);`)}
       ${Array.from(
         { length: tiles },
         (_, n) => `{
         let b = subgroupMatrixLoad<subgroup_matrix_right<i8, ${N}, ${K}>>(&weight, weightBase + ${n * N}u, false, COLUMNS);
-        ${Array.from({ length: g.mTiles }, (_, m) => `acc${m}_${n} = subgroupMatrixMultiplyAccumulate(a${m}, b, acc${m}_${n});`).join('\n        ')}
+        ${perTile((m) => `acc${m}_${n} = subgroupMatrixMultiplyAccumulate(a${m}, b, acc${m}_${n});`)}
       }`,
       ).join('\n      ')}
     }
   }
   workgroupBarrier();
-  ${names((m, n) => `subgroupMatrixStore(&tile, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, false, COLUMNS);`)}`;
+  ${each((m, n) => `subgroupMatrixStore(&tile, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, false, COLUMNS);`)}`;
 }
 
 /**
@@ -256,8 +263,9 @@ function emulatedProduct(g: MatrixGeometry): string {
   let lane = li % ${LANES}u;
   var acc: array<i32, ${g.mTiles * tiles * 8}>;
   for (var r = 0u; r < TAP_ROWS; r++) {
+    stageTapRow(r, li);
     for (var k = 0u; k < CHUNKS; k++) {
-      let rowBase = (sg * STEP + r) * ROW_BYTES + k * ${K}u;
+      let rowBase = sg * ROW_PIXELS * SPAN_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
       for (var m = 0u; m < M_TILES; m++) {
         for (var n = 0u; n < ${tiles}u; n++) {
@@ -267,7 +275,7 @@ function emulatedProduct(g: MatrixGeometry): string {
             let col = e % ${N}u;
             var s = 0;
             for (var c = 0u; c < ${K}u; c++) {
-              let a = tileByte(rowBase + (m * ${M}u + row) * STEP * PIXEL_BYTES + c);
+              let a = tileByte(rowBase + (m * ${M}u + row) * SPAN_BYTES + c);
               let b = weightByte(weightBase + c * COLUMNS + n * ${N}u + col);
               s += a * b;
             }
@@ -294,7 +302,6 @@ export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply) {
   const up = g.op === 'up2x2';
   const gemmHeight = up ? 'u.inHeight' : 'u.outHeight';
   const gemmWidth = up ? 'u.inWidth' : 'u.outWidth';
-  const pixels = g.step * (M * g.mTiles - 1) + g.spanPixels;
   const words = up ? g.columns / 4 : packedGroups(g.outChannels);
   return (epilogue: Int8Epilogue) => /* wgsl */ `
 ${multiply === 'subgroup-matrix' ? 'enable chromium_experimental_subgroup_matrix;' : ''}
@@ -305,15 +312,22 @@ const TAP_ROWS = ${g.tapRows}u;
 const CHUNKS = ${g.chunks}u;
 const COLUMNS = ${g.columns}u;
 const M_TILES = ${g.mTiles}u;
-const ROW_BYTES = ${g.rowBytes}u;
-const ROW_WORDS = ${g.rowBytes / 4}u;
-const STAGED_PIXELS = ${pixels}u;
+const SPAN_BYTES = ${g.chunks * K}u;
+const SPAN_WORDS = ${(g.chunks * K) / 4}u;
+const SPAN_PIXELS = ${g.spanPixels}u;
+const ROW_PIXELS = ${M * g.mTiles}u;
 const GEMM_PIXELS = ${SUBGROUPS * M * g.mTiles}u;
+const PIXEL_WORDS = ${g.pixelBytes / 4}u;
+const RAW_PIXELS = ${g.rawPixels}u;
+const RAW_WORDS = ${(g.rawRows * g.rawPixels * g.pixelBytes) / 4}u;
+const THREADS = ${SUBGROUPS * LANES}u;
 /** Output words per GEMM pixel (up2x2: of its four output pixels). */
 const WORDS = ${words}u;
-// The staged input rows, 4 int8 per word; after the product, each subgroup's accumulators,
-// row-major, in the same memory.
+// One tap row of the left matrix: each GEMM pixel's span of SPAN_BYTES, 4 int8 per word; after
+// the product, each subgroup's accumulators, row-major, in the same memory.
+// After it, from RAW, the input rows the workgroup reads, pixel-major (zero outside the image).
 var<workgroup> tile: array<i32, ${g.workgroupBytes / 4}>;
+const RAW = ${g.leftBytes / 4}u;
 
 // Byte b (sign-extended) of the staged tile and of the weights.
 fn tileByte(b: u32) -> i32 {
@@ -323,30 +337,58 @@ fn weightByte(b: u32) -> i32 {
   return extractBits(weight[b / 4u], 8u * (b % 4u), 8u);
 }
 
-@compute @workgroup_size(${SUBGROUPS * LANES})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let gx0 = wg.x * ${M * g.mTiles}u;
-  let gy0 = wg.y * ${SUBGROUPS}u;
-  let sg = li / ${LANES}u;
-  let iy0 = i32(gy0 * STEP) - ${g.pad};
-  let ix0 = i32(gx0 * STEP) - ${g.pad};
-  for (var i = li; i < ${g.stagedRows}u * ROW_WORDS; i += ${SUBGROUPS * LANES}u) {
-    let byte = (i % ROW_WORDS) * 4u;
-    let j = byte / PIXEL_BYTES;
-    let iy = iy0 + i32(i / ROW_WORDS);
-    let ix = ix0 + i32(j);
-    var v = 0;
-    if (j < STAGED_PIXELS && iy >= 0 && iy < i32(u.inHeight) && ix >= 0 && ix < i32(u.inWidth)) {
-      v = bitcast<i32>(input[(u32(iy) * u.inWidth + u32(ix)) * u.inGroups + (byte % PIXEL_BYTES) / 4u]);
+// Stages the raw input rows: loops of a constant trip count, so that the loads are issued
+// together rather than one latency at a time.
+fn stageRaw(gx0: u32, gy0: u32, li: u32) {
+  for (var t = 0u; t < ${Math.ceil((g.rawRows * g.rawPixels * g.pixelBytes) / 4 / (SUBGROUPS * LANES))}u; t++) {
+    let i = t * THREADS + li;
+    if (i < RAW_WORDS) {
+      let q = i / PIXEL_WORDS;
+      let iy = i32(gy0 * STEP + q / RAW_PIXELS) - ${g.pad};
+      let ix = i32(gx0 * STEP + q % RAW_PIXELS) - ${g.pad};
+      var v = 0;
+      if (iy >= 0 && iy < i32(u.inHeight) && ix >= 0 && ix < i32(u.inWidth)) {
+        v = bitcast<i32>(input[(u32(iy) * u.inWidth + u32(ix)) * u.inGroups + i % PIXEL_WORDS]);
+      }
+      tile[RAW + i] = v;
     }
+  }
+}
+
+// Builds tap row r of the left matrix from the raw rows: GEMM pixel px's span is a contiguous
+// run of raw words, zero past it. After the previous row's product is done with the tile.
+// (64 pixels × a multiple of 8 words: whole trips.)
+fn stageTapRow(r: u32, li: u32) {
+  workgroupBarrier();
+  for (var t = 0u; t < ${(SUBGROUPS * M * g.mTiles * g.chunks * K) / 4 / (SUBGROUPS * LANES)}u; t++) {
+    let i = t * THREADS + li;
+    let px = i / SPAN_WORDS;
+    let w = i % SPAN_WORDS;
+    let start = (((px / ROW_PIXELS) * STEP + r) * RAW_PIXELS + (px % ROW_PIXELS) * STEP) * PIXEL_WORDS;
+    var v = 0;
+    if (w < SPAN_PIXELS * PIXEL_WORDS) { v = tile[RAW + start + w]; }
     tile[i] = v;
   }
   workgroupBarrier();
+}
+
+@compute @workgroup_size(${SUBGROUPS * LANES})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32${
+    multiply === 'subgroup-matrix' ? ', @builtin(subgroup_id) subgroup: u32' : ''
+  }) {
+  let gx0 = wg.x * ${M * g.mTiles}u;
+  let gy0 = wg.y * ${SUBGROUPS}u;
+  // Matrix loads and stores take subgroup-uniform offsets: the subgroup's id, not li / 32.
+  let sg = ${multiply === 'subgroup-matrix' ? 'subgroup' : `li / ${LANES}u`};
+  stageRaw(gx0, gy0, li);
 ${multiply === 'subgroup-matrix' ? subgroupMatrixProduct(g) : emulatedProduct(g)}
   workgroupBarrier();
-  for (var i = li; i < GEMM_PIXELS * WORDS; i += ${SUBGROUPS * LANES}u) {
-    let px = i / WORDS;
-    let w = i % WORDS;
+  // Neighbouring threads write neighbouring words (packed) or pixels (planar f32).
+  for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / (SUBGROUPS * LANES))}u; t++) {
+    let i = t * THREADS + li;
+    if (i >= GEMM_PIXELS * WORDS) { break; }
+    let px = ${epilogue.realOutput ? 'i % GEMM_PIXELS' : 'i / WORDS'};
+    let w = ${epilogue.realOutput ? 'i / GEMM_PIXELS' : 'i % WORDS'};
     let gy = gy0 + px / ${M * g.mTiles}u;
     let gx = gx0 + px % ${M * g.mTiles}u;
     if (gy >= ${gemmHeight} || gx >= ${gemmWidth}) { continue; }

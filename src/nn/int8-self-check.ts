@@ -1,0 +1,141 @@
+/**
+ * Does this device compute INT8 exactly? Runs random ops of every weighted kind, in network v2's
+ * shapes and in shapes that leave partial tiles, through the chosen kernels and compares them
+ * with the CPU reference (src/reference/nn/int8-ops.ts) bit for bit. Integer kernels either
+ * agree or are broken (a driver's matrix unit, a compiler bug): a handful of small ops tells.
+ * The benchmarks run it on the GPU machine before timing the subgroup-matrix kernels.
+ */
+import type { Activation, WeightedOp } from '../core/graph.ts';
+import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../core/int8.ts';
+import { mulberry32 } from '../core/random.ts';
+import { readBuffer } from '../gpu/resources.ts';
+import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
+import type { Int8Kernels } from './int8-network.ts';
+import { uploadInt8Op } from './ops/int8/common.ts';
+import { encodeInt8Op } from './ops/int8/encode.ts';
+import { uploadMatrixWeights } from './ops/int8/matrix.ts';
+import { createGpuInt8Tensor } from './tensor.ts';
+
+interface CheckCase {
+  readonly op: WeightedOp;
+  readonly cin: number;
+  readonly cout: number;
+  readonly height: number;
+  readonly width: number;
+  readonly activation: Activation;
+  /** Multiplier of a fused residual. */
+  readonly residual?: number;
+}
+
+/** Network v2's layer shapes, then odd ones: partial tiles, padding channels, 64 channels. */
+const CASES: readonly CheckCase[] = [
+  { op: 'down2x2', cin: 12, cout: 16, height: 16, width: 36, activation: 'relu' },
+  { op: 'conv3x3', cin: 16, cout: 16, height: 9, width: 35, activation: 'relu' },
+  { op: 'conv3x3', cin: 16, cout: 16, height: 8, width: 32, activation: 'none', residual: 20 },
+  { op: 'down2x2', cin: 16, cout: 32, height: 8, width: 34, activation: 'relu' },
+  { op: 'conv3x3', cin: 32, cout: 32, height: 6, width: 19, activation: 'relu' },
+  { op: 'conv3x3', cin: 64, cout: 64, height: 5, width: 17, activation: 'none', residual: 11 },
+  { op: 'up2x2', cin: 64, cout: 32, height: 3, width: 9, activation: 'relu', residual: 7 },
+  { op: 'up2x2', cin: 16, cout: 8, height: 4, width: 18, activation: 'relu' },
+  { op: 'conv1x1', cin: 20, cout: 24, height: 7, width: 37, activation: 'relu' },
+  { op: 'conv3x3', cin: 24, cout: 9, height: 7, width: 33, activation: 'none' },
+  { op: 'conv3x3', cin: 5, cout: 3, height: 5, width: 6, activation: 'leaky' },
+];
+
+/** One case whose GPU output differs from the CPU reference. */
+export interface Int8Mismatch {
+  readonly case: string;
+  /** A WebGPU error the case raised (its output is then garbage). */
+  readonly error?: string;
+  /** Differing values, of `values`. */
+  readonly differing: number;
+  readonly values: number;
+}
+
+/** Compares `kernels` with the CPU reference on every case; resolves to the mismatches. */
+export async function checkInt8Kernels(
+  device: GPUDevice,
+  kernels: Int8Kernels,
+): Promise<{ readonly cases: number; readonly mismatches: readonly Int8Mismatch[] }> {
+  const random = mulberry32(1234);
+  const int8 = (length: number) =>
+    Int8Array.from({ length }, () => Math.round((random() * 2 - 1) * 127));
+  const mismatches: Int8Mismatch[] = [];
+  for (const c of CASES) {
+    const label = `${c.op} ${c.cin}→${c.cout} ${c.width}x${c.height}`;
+    const input: Int8Tensor = {
+      channels: c.cin,
+      height: c.height,
+      width: c.width,
+      data: int8(c.cin * c.height * c.width),
+    };
+    const params: Int8OpParams = {
+      weight: int8(c.cout * c.cin * INT8_OP_TAPS[c.op]),
+      bias: Int32Array.from({ length: c.cout }, () => Math.round((random() * 2 - 1) * 16000)),
+      multiplier: Math.fround(1 / (150 * c.cin * INT8_OP_TAPS[c.op])),
+      activation: c.activation,
+      ...(c.residual
+        ? { residualMultiplier: c.residual, residualActivation: 'relu' as const }
+        : {}),
+    };
+    const outShape = int8OpOutputShape(c.op, input, c.cout);
+    const residual: Int8Tensor | undefined = c.residual
+      ? { ...outShape, data: int8(c.cout * outShape.height * outShape.width) }
+      : undefined;
+    const upload = (t: Int8Tensor) => {
+      const gpu = createGpuInt8Tensor(device, t, `int8 check ${label}`);
+      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
+      return gpu;
+    };
+    const gpuInput = upload(input);
+    const gpuResidual = residual && upload(residual);
+    const output = createGpuInt8Tensor(device, outShape, `int8 check ${label} output`);
+    const weights = uploadInt8Op(device, c.op, params, c.cin);
+    const matrix =
+      kernels === 'dot4'
+        ? undefined
+        : uploadMatrixWeights(
+            device,
+            weights,
+            kernels === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated',
+          );
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeInt8Op(
+      device,
+      pass,
+      weights,
+      gpuInput,
+      { output, ...(gpuResidual ? { residual: gpuResidual } : {}) },
+      matrix,
+    );
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const error = await device.popErrorScope();
+    const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+    const got = unpackInt8(words, outShape.channels, outShape.height, outShape.width);
+    const want = int8OpCpu(c.op, input, params, residual).data;
+    let differing = 0;
+    for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) differing++;
+    if (differing > 0 || error) {
+      mismatches.push({
+        case: label,
+        differing,
+        values: want.length,
+        ...(error ? { error: error.message } : {}),
+      });
+    }
+    for (const b of [
+      gpuInput.buffer,
+      gpuResidual?.buffer,
+      output.buffer,
+      weights.weightBuffer,
+      weights.biasBuffer,
+      matrix?.buffer,
+    ]) {
+      b?.destroy();
+    }
+  }
+  return { cases: CASES.length, mismatches };
+}
