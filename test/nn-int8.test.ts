@@ -26,6 +26,7 @@ import {
 } from '../src/reference/nn/int8-ops.ts';
 import { int8OutBlock, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import { int8GroupStep } from '../src/nn/ops/int8/conv3x3.ts';
 import {
   matrixGeometry,
   packMatrixWeight,
@@ -250,9 +251,10 @@ async function readInt8(device: GPUDevice, t: GpuInt8Tensor): Promise<Int8Array>
   return unpackInt8(words, t.channels, t.height, t.width);
 }
 
-test('int8 output blocks: the fewest unused channels, the larger block on a tie', () => {
+test('int8 output blocks and group steps: the fewest unused, the larger on a tie', () => {
   const blocks = [3, 5, 7, 8, 9, 12, 16, 20, 24, 32, 64].map(int8OutBlock);
-  assert.deepEqual(blocks, [8, 8, 8, 8, 12, 12, 16, 12, 12, 16, 16]);
+  assert.deepEqual(blocks, [8, 8, 8, 8, 12, 12, 16, 24, 24, 16, 16]);
+  assert.deepEqual([1, 3, 4, 5, 6, 8, 16].map(int8GroupStep), [1, 3, 4, 5, 6, 4, 4]);
 });
 
 /** Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`). */

@@ -21,16 +21,17 @@ import { WGSL_REQUANTIZE } from './requantize.ts';
 
 /** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
 export const INT8_TILE = 8;
-/** Output channels a thread can compute: two, three or four packed words. */
-export type Int8OutBlock = 8 | 12 | 16;
+/** Output channels a thread can compute: two, three, four or six packed words. */
+export type Int8OutBlock = 8 | 12 | 16 | 24;
 
 /**
  * The output block of an op with `outChannels` channels: the one that computes the fewest unused
  * channels, the larger on a tie (fewer workgroups stage the same input). Network v2's 9-channel
- * head runs one block of 12 instead of two of 8; its 16- to 64-channel layers blocks of 16.
+ * head runs one block of 12 instead of two of 8; its mix (24 channels) one of 24, reading its
+ * input once; its 16- to 64-channel layers blocks of 16.
  */
 export function int8OutBlock(outChannels: number): Int8OutBlock {
-  const blocks: Int8OutBlock[] = [16, 12, 8];
+  const blocks: Int8OutBlock[] = [24, 16, 12, 8];
   const work = (b: number) => Math.ceil(outChannels / b) * b;
   return blocks.reduce((best, b) => (work(b) < work(best) ? b : best));
 }

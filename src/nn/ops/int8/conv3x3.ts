@@ -7,18 +7,26 @@
 import { INT8_TILE, wgslInt8Op, type Int8Epilogue } from './common.ts';
 
 const HALO = INT8_TILE + 2;
-/** Input words (4 channels each) staged in workgroup memory per step. */
-const GROUP_STEP = 4;
 
-// Each workgroup stages a (8+2)² halo tile of GROUP_STEP input words and the block's weights for
-// them in workgroup memory; each thread then runs 9·GROUP_STEP·block dot4I8Packed per step.
-export const int8Conv3x3Code = (epilogue: Int8Epilogue) => /* wgsl */ `
+/**
+ * Input words (4 channels each) staged in workgroup memory per step, for an input of `words`
+ * words per pixel: the step from 1 to 6 that wastes the fewest on zero padding, the largest on a
+ * tie (fewer barriers). Network v2's head input (6 words) runs one step of 6, not 4 + 4.
+ */
+export function int8GroupStep(words: number): number {
+  const work = (s: number) => Math.ceil(words / s) * s;
+  return [6, 5, 4, 3, 2, 1].reduce((best, s) => (work(s) < work(best) ? s : best));
+}
+
+// Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
+// them in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
+export const int8Conv3x3Code = (step: number) => (epilogue: Int8Epilogue) => /* wgsl */ `
 ${wgslInt8Op(epilogue)}
 const HALO = ${HALO}u;
-const STEP = ${GROUP_STEP}u;
-var<workgroup> tile: array<u32, ${GROUP_STEP * HALO * HALO}>;
+const STEP = ${step}u;
+var<workgroup> tile: array<u32, ${step * HALO * HALO}>;
 // [group][tap][k]: output channel co0 + k.
-var<workgroup> taps: array<u32, ${GROUP_STEP * 9 * epilogue.block}>;
+var<workgroup> taps: array<u32, ${step * 9 * epilogue.block}>;
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,

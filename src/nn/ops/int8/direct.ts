@@ -1,7 +1,8 @@
 /**
  * INT8 conv1x1, down2x2 (stride 2) and up2x2 (transposed, stride 2) on dot4I8Packed: an output
  * pixel reads one (conv1x1, up2x2) or four (down2x2) input pixels, so each thread reads them
- * straight from memory, no tile to share. The epilogue is ./common.ts's. CPU reference:
+ * straight from memory, no input tile to share; the weights are shared through workgroup memory.
+ * The epilogue is ./common.ts's. CPU reference:
  * int8OpCpu / int8OpToF32Cpu in src/reference/nn/int8-ops.ts.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
@@ -18,41 +19,45 @@ const READS: Readonly<Record<DirectOp, string>> = {
   up2x2: 'readPixel(x >> 1u, y >> 1u, (y & 1u) * 2u + (x & 1u));',
 };
 
-const code = (op: DirectOp) => (epilogue: Int8Epilogue) => /* wgsl */ `
+// The block's weights for every input word and tap are staged once per workgroup (every thread
+// of a workgroup computes the same output channels), then read from workgroup memory.
+const code = (op: DirectOp, words: number) => (epilogue: Int8Epilogue) => /* wgsl */ `
 ${wgslInt8Op(epilogue)}
 const TAPS = ${INT8_OP_TAPS[op]}u;
+const WORDS = ${words}u;
+// [word][tap][k]: output channel co0 + k.
+var<workgroup> taps: array<u32, ${words * INT8_OP_TAPS[op] * epilogue.block}>;
 
 var<private> acc: array<i32, ${epilogue.block}>;
-var<private> co0: u32;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {
-  for (var g = 0u; g < u.inGroups; g++) {
-    let v = input[(sy * u.inWidth + sx) * u.inGroups + g];
-    for (var k = 0u; k < ${epilogue.block}u; k++) {
-      let co = min(co0 + k, u.outChannels - 1u);
-      acc[k] += dot4I8Packed(v, weight[(co * u.inGroups + g) * TAPS + tap]);
-    }
+  for (var g = 0u; g < WORDS; g++) {
+    let v = input[(sy * u.inWidth + sx) * WORDS + g];
+    let t = (g * TAPS + tap) * ${epilogue.block}u;
+    for (var k = 0u; k < ${epilogue.block}u; k++) { acc[k] += dot4I8Packed(v, taps[t + k]); }
   }
 }
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32) {
+  let co0 = id.z * ${epilogue.block}u;
+  for (var i = li; i < WORDS * TAPS * ${epilogue.block}u; i += ${INT8_TILE * INT8_TILE}u) {
+    let co = min(co0 + i % ${epilogue.block}u, u.outChannels - 1u);
+    taps[i] = weight[(co * WORDS + i / (TAPS * ${epilogue.block}u)) * TAPS + (i / ${epilogue.block}u) % TAPS];
+  }
+  workgroupBarrier();
   let x = id.x;
   let y = id.y;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  co0 = id.z * ${epilogue.block}u;
   ${READS[op]}
   finish(acc, co0, y * u.outWidth + x);
 }
 `;
 
-const CODES: Readonly<Record<DirectOp, (epilogue: Int8Epilogue) => string>> = {
-  conv1x1: code('conv1x1'),
-  down2x2: code('down2x2'),
-  up2x2: code('up2x2'),
-};
-
-/** The kernel of a conv1x1, down2x2 or up2x2 for an epilogue (./encode.ts records it). */
-export function int8DirectCode(op: DirectOp): (epilogue: Int8Epilogue) => string {
-  return CODES[op];
+/**
+ * The kernel of a conv1x1, down2x2 or up2x2 whose input has `words` packed words per pixel, for
+ * an epilogue (./encode.ts records it).
+ */
+export function int8DirectCode(op: DirectOp, words: number): (epilogue: Int8Epilogue) => string {
+  return code(op, words);
 }

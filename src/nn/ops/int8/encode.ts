@@ -4,7 +4,7 @@
  * implicit GEMM on subgroup matrices (./matrix.ts) — recorded at once or prepared to encode many
  * times.
  */
-import type { WeightedOp } from '../../../core/graph.ts';
+import { packedGroups } from '../../../core/int8.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
@@ -14,18 +14,21 @@ import {
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
-import { int8Conv3x3Code } from './conv3x3.ts';
+import { int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
 import { int8DirectCode } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 
-function recipeFor(op: WeightedOp, matrix?: Int8MatrixWeights): Int8KernelRecipe {
+function recipeFor(weights: Int8OpWeights, matrix?: Int8MatrixWeights): Int8KernelRecipe {
+  const op = weights.op;
   if (matrix) {
     if (matrix.geometry.op !== op) {
       throw new RangeError(`int8 ${op}: matrix weights are for ${matrix.geometry.op}`);
     }
     return int8MatrixRecipe(matrix);
   }
-  return { code: op === 'conv3x3' ? int8Conv3x3Code : int8DirectCode(op) };
+  const words = packedGroups(weights.inChannels);
+  if (op !== 'conv3x3') return { code: int8DirectCode(op, words) };
+  return { code: int8Conv3x3Code(int8GroupStep(words)) };
 }
 
 /** Records the INT8 op of `weights` from `input` into `targets` (on matrices with `matrix`). */
@@ -37,7 +40,7 @@ export function encodeInt8Op(
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
 ): void {
-  encodeInt8Kernel(device, pass, recipeFor(weights.op, matrix), weights, input, targets);
+  encodeInt8Kernel(device, pass, recipeFor(weights, matrix), weights, input, targets);
 }
 
 /** Prepares the INT8 op of `weights` to encode many times (bind group and uniforms built once). */
@@ -48,5 +51,5 @@ export function prepareInt8Op(
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
 ): PreparedDispatch {
-  return prepareInt8Kernel(device, recipeFor(weights.op, matrix), weights, input, targets);
+  return prepareInt8Kernel(device, recipeFor(weights, matrix), weights, input, targets);
 }
