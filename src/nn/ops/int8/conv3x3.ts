@@ -25,8 +25,8 @@ ${wgslInt8Op(epilogue)}
 const HALO = ${HALO}u;
 const STEP = ${step}u;
 var<workgroup> tile: array<u32, ${step * HALO * HALO}>;
-// [group][tap][k]: output channel co0 + k.
-var<workgroup> taps: array<u32, ${step * 9 * epilogue.block}>;
+// [group][tap][k]: output channel co0 + k, read 4 channels per load (one load per 4 dot4I8Packed).
+var<workgroup> taps: array<vec4u, ${(step * 9 * epilogue.block) / 4}>;
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
@@ -57,15 +57,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let co = co0 + i % ${epilogue.block}u;
       var w = 0u;
       if (g < u.inGroups && co < u.outChannels) { w = weight[(co * u.inGroups + g) * 9u + tap]; }
-      taps[i] = w;
+      taps[i / 4u][i % 4u] = w;
     }
     workgroupBarrier();
     for (var g = 0u; g < STEP; g++) {
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
           let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
-          let t = (g * 9u + ky * 3u + kx) * ${epilogue.block}u;
-          for (var k = 0u; k < ${epilogue.block}u; k++) { acc[k] += dot4I8Packed(v, taps[t + k]); }
+          let t = (g * 9u + ky * 3u + kx) * ${epilogue.block / 4}u;
+          for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
+            let w = taps[t + q];
+            acc[4u * q] += dot4I8Packed(v, w.x);
+            acc[4u * q + 1u] += dot4I8Packed(v, w.y);
+            acc[4u * q + 2u] += dot4I8Packed(v, w.z);
+            acc[4u * q + 3u] += dot4I8Packed(v, w.w);
+          }
         }
       }
     }

@@ -25,16 +25,22 @@ const code = (op: DirectOp, words: number) => (epilogue: Int8Epilogue) => /* wgs
 ${wgslInt8Op(epilogue)}
 const TAPS = ${INT8_OP_TAPS[op]}u;
 const WORDS = ${words}u;
-// [word][tap][k]: output channel co0 + k.
-var<workgroup> taps: array<u32, ${words * INT8_OP_TAPS[op] * epilogue.block}>;
+// [word][tap][k]: output channel co0 + k, read 4 channels per load.
+var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * epilogue.block) / 4}>;
 
 var<private> acc: array<i32, ${epilogue.block}>;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {
   for (var g = 0u; g < WORDS; g++) {
     let v = input[(sy * u.inWidth + sx) * WORDS + g];
-    let t = (g * TAPS + tap) * ${epilogue.block}u;
-    for (var k = 0u; k < ${epilogue.block}u; k++) { acc[k] += dot4I8Packed(v, taps[t + k]); }
+    let t = (g * TAPS + tap) * ${epilogue.block / 4}u;
+    for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
+      let w = taps[t + q];
+      acc[4u * q] += dot4I8Packed(v, w.x);
+      acc[4u * q + 1u] += dot4I8Packed(v, w.y);
+      acc[4u * q + 2u] += dot4I8Packed(v, w.z);
+      acc[4u * q + 3u] += dot4I8Packed(v, w.w);
+    }
   }
 }
 
@@ -43,7 +49,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   let co0 = id.z * ${epilogue.block}u;
   for (var i = li; i < WORDS * TAPS * ${epilogue.block}u; i += ${INT8_TILE * INT8_TILE}u) {
     let co = min(co0 + i % ${epilogue.block}u, u.outChannels - 1u);
-    taps[i] = weight[(co * WORDS + i / (TAPS * ${epilogue.block}u)) * TAPS + (i / ${epilogue.block}u) % TAPS];
+    taps[i / 4u][i % 4u] = weight[(co * WORDS + i / (TAPS * ${epilogue.block}u)) * TAPS + (i / ${epilogue.block}u) % TAPS];
   }
   workgroupBarrier();
   let x = id.x;
