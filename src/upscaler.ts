@@ -338,6 +338,7 @@ function encodeFrame(
       reset,
       renderSize: frame.sizes.renderSize,
       displaySize: frame.sizes.displaySize,
+      ...(options.timer ? { timer: options.timer } : {}),
     };
     const resolve = () => temporal.resolve(encoder, resolveInputs);
     resolved = options.timer ? options.timer.span(encoder, 'resolve', resolve) : resolve();

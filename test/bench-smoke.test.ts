@@ -152,8 +152,15 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
         c.params['method'] === 'taau' || c.params['method'] === 'neural'
           ? ['reproject', 'resolve']
           : ['upscale'],
+        // The neural resolve times its own passes inside 'resolve'.
+        c.params['method'] === 'neural' ? ['nn features', 'nn network', 'nn filter + blend'] : [],
       );
       assert.deepEqual(Object.keys(c.gpuMs).sort(), expected.sort(), c.name);
+      if (c.params['method'] === 'neural') {
+        const parts = ['nn features', 'nn network', 'nn filter + blend'];
+        const sum = parts.reduce((t, label) => t + c.gpuMs[label]!.median, 0);
+        assert.ok(sum <= c.gpuMs['resolve']!.max * 1.05, `${c.name}: resolve parts exceed it`);
+      }
     }
   }
   const table = formatTable(report);

@@ -3,6 +3,7 @@
  * (src/upscaler.ts) and the neural resolve (src/nn/resolve/) implement it, and callers may bring
  * their own.
  */
+import type { GpuTimer } from './profiler.ts';
 import type { Size } from '../core/quality.ts';
 import type { NetworkPrecision } from '../core/upscaler-options.ts';
 import type { PreparedFrame } from './passes/prepare.ts';
@@ -19,6 +20,8 @@ export interface ResolveInputs {
   reset: boolean;
   renderSize: Size;
   displaySize: Size;
+  /** Profiling only: a resolver may time its own passes here (labels of its choice). */
+  timer?: GpuTimer;
 }
 
 /**

@@ -4,6 +4,7 @@
  * activations for `createNeuralFrameBackward`). CPU twin: `neuralFrameCpu` in
  * src/reference/nn/frame.ts.
  */
+import type { GpuTimer } from '../../gpu/profiler.ts';
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
@@ -53,6 +54,8 @@ export function createNeuralFrameTargets(device: GPUDevice, displaySize: Size): 
 export interface NeuralFrameInputs extends NeuralFrameParams {
   readonly prepared: { readonly color: GpuImage; readonly motion: GpuImage };
   readonly reprojected: { readonly history: GpuImage; readonly state: GpuImage };
+  /** Profiling only: times the features pass, the network and the filter + blend pass. */
+  readonly timer?: GpuTimer;
 }
 
 /**
@@ -78,7 +81,12 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
 ): Run {
   const { history, state } = inputs.reprojected;
   const { color, motion } = inputs.prepared;
-  let pass = encoder.beginComputePass({ label: 'nn features' });
+  const { timer } = inputs;
+  const timed = (label: string): GPUComputePassDescriptor => ({
+    label,
+    ...(timer ? { timestampWrites: timer.computePass(label) } : {}),
+  });
+  let pass = encoder.beginComputePass(timed('nn features'));
   const { height, width } = targets.features;
   const quantized = network.inputQuantizations?.(height, width) ?? [];
   encodeFeatures(
@@ -90,8 +98,9 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     quantized,
   );
   pass.end();
-  const run = network.run(encoder, targets.features);
-  pass = encoder.beginComputePass({ label: 'nn filter + blend' });
+  const runNetwork = () => network.run(encoder, targets.features);
+  const run = timer ? timer.span(encoder, 'nn network', runNetwork) : runNetwork();
+  pass = encoder.beginComputePass(timed('nn filter + blend'));
   encodeKpnFilter(device, pass, run.output, color, inputs.jitter, targets);
   encodeBlend(
     device,
