@@ -39,13 +39,15 @@ const PARAMS = uniformBlock({
 /** Most int8 copies one features pass writes. */
 const MAX_QUANTIZED = 2;
 
-/** WGSL writing the features of pixel o, already in f, as int8 into copy t (packed words). */
-const writeQuantized = (t: number) => /* wgsl */ `
-  for (var g = 0u; g < ${FEATURE_CHANNELS / 4}u; g++) {
-    var q = vec4i(0);
-    for (var k = 0u; k < 4u; k++) { q[k] = quantizeF32(f[g * 4u + k], u.q${t}InverseScale); }
-    quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + g] = pack4xI8(q);
-  }`;
+/**
+ * WGSL writing the features of pixel o, already in f, as int8 into copy t (packed words). Unrolled
+ * with constant indices, like the f32 writes, so that f stays in registers.
+ */
+const writeQuantized = (t: number) =>
+  Array.from({ length: FEATURE_CHANNELS / 4 }, (_, g) => {
+    const q = [0, 1, 2, 3].map((k) => `quantizeF32(f[${4 * g + k}], u.q${t}InverseScale)`);
+    return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
+  }).join('\n');
 
 const code = (copies: number) => /* wgsl */ `
 ${PARAMS.wgsl}
@@ -131,7 +133,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let md = vec2f(finiteOr0(m.x), finiteOr0(m.y)) * vec2f(f32(u.width), f32(u.height));
     f[11] = log2(1.0 + length(md));
   }
-  for (var k = 0u; k < ${FEATURE_CHANNELS}u; k++) { features[k * plane + o] = f[k]; }
+${Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n')}
 ${Array.from({ length: copies }, (_, t) => writeQuantized(t)).join('\n')}
 }
 `;

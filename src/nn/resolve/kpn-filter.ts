@@ -85,6 +85,43 @@ fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
   for (var n = 0u; n < w.count; n++) { q[n] = exp(-0.5 * (q[n] - qMin)); }
   return q;
 }
+
+// The forward filter without the window's arrays (dynamic indexing puts them in slow local
+// memory): one walk over the window finds the smallest q, a second weights and sums the colors,
+// in the same order and with the same arithmetic as gatherWindow + windowWeights.
+fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
+  let x0 = windowStart(p.x, u.renderWidth, u.width);
+  let y0 = windowStart(p.y, u.renderHeight, u.height);
+  let centre = vec2f(p) + 0.5;
+  let ya = max(y0, 0);
+  let yb = min(y0 + 4, i32(u.renderHeight));
+  let xa = max(x0, 0);
+  let xb = min(x0 + 4, i32(u.renderWidth));
+  let c = cos(theta);
+  let s = sin(theta);
+  var qMin = 3.4e38;
+  for (var y = ya; y < yb; y++) {
+    for (var x = xa; x < xb; x++) {
+      let d = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY))
+        * vec2f(u.ratioX, u.ratioY) - centre;
+      let r = vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
+      qMin = min(qMin, (r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2));
+    }
+  }
+  var sum = 0.0;
+  var acc = vec3f(0.0);
+  for (var y = ya; y < yb; y++) {
+    for (var x = xa; x < xb; x++) {
+      let d = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY))
+        * vec2f(u.ratioX, u.ratioY) - centre;
+      let r = vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
+      let weight = exp(-0.5 * ((r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2) - qMin));
+      sum += weight;
+      acc += weight * color[u32(y) * u.renderWidth + u32(x)].rgb;
+    }
+  }
+  return acc / sum;
+}
 `;
 
 const code = /* wgsl */ `
@@ -96,16 +133,8 @@ ${wgslPixelMain(/* wgsl */ `
   let p = id.xy;
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
-  let w = gatherWindow(p);
-  let weights = windowWeights(w, s1, s2, rawAt(2u, p));
-  var sum = 0.0;
-  var acc = vec3f(0.0);
-  for (var n = 0u; n < w.count; n++) {
-    sum += weights[n];
-    acc += weights[n] * w.color[n];
-  }
   let o = id.y * u.width + id.x;
-  filtered[o] = vec4f(acc / sum, sigmoid(rawAt(3u, p)));
+  filtered[o] = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
   stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                       tanhSafe(rawAt(7u, p)));`)}
 `;
