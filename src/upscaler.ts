@@ -34,7 +34,7 @@ import {
   checkMethod,
   checkSharpness,
   resolveSizes,
-  type NetworkPrecision,
+  type PrecisionChoice,
   type UpscalerMethod,
   type UpscalerSizing,
 } from './core/upscaler-options.ts';
@@ -70,8 +70,11 @@ export interface DispatchInputs extends FrameParams {
 export interface UpscalerOptions extends UpscalerSizing {
   /** Model for method 'neural' (a weights file path or an already loaded model). */
   model?: unknown;
-  /** Network arithmetic of method 'neural' (default f32); 'int8' needs an INT8-ready model. */
-  precision?: NetworkPrecision;
+  /**
+   * Network arithmetic of method 'neural': 'auto' (default: INT8 for an INT8-ready model on a
+   * device that computes it exactly, else f32), 'f32', 'f16' or 'int8' (needs an INT8-ready model).
+   */
+  precision?: PrecisionChoice;
   /** A custom temporal resolve; overrides the method's own. */
   resolver?: Resolver;
   /**
@@ -226,7 +229,7 @@ async function createResolver(
   // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
   // code out of programs that never ask for it.
   const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
-  const precision = checkPrecision(options.precision ?? 'f32');
+  const precision = checkPrecision(options.precision ?? 'auto');
   return module.createNeuralResolver(device, { model: options.model, precision, ...sizes });
 }
 

@@ -200,6 +200,36 @@ test('upscale --method neural@int8 runs INT8-ready weights on the INT8 kernels; 
   assert.match(f32.stderr, /int8 plan of .*(fakequant|weightBits|f32 input)/);
 });
 
+test('upscale --precision: auto runs INT8-ready weights as INT8 (same frames as neural@int8), f32 runs the simulation; conflicts are refused', () => {
+  const base = ['upscale', join(root, 'png16'), '--method', 'neural', '-q'];
+  const model = ['--model', 'weights/uplift-v2-int8.uplift'];
+  const auto = uplift(...base, '-o', join(root, 'up-auto'), ...model);
+  assert.equal(auto.status, 0, auto.stderr);
+  const int8 = uplift(...base, '-o', join(root, 'up-auto-int8'), ...model, '--precision', 'int8');
+  assert.equal(int8.status, 0, int8.stderr);
+  const f32 = uplift(...base, '-o', join(root, 'up-auto-f32'), ...model, '--precision', 'f32');
+  assert.equal(f32.status, 0, f32.stderr);
+  const frames = readdirSync(join(root, 'up-auto')).filter((f) => f.endsWith('.exr'));
+  assert.equal(frames.length, sequence.frames.length);
+  const bytes = (dir: string) => frames.map((f) => readFileSync(join(root, dir, f)));
+  assert.deepEqual(bytes('up-auto'), bytes('up-auto-int8'));
+  assert.notDeepEqual(bytes('up-auto'), bytes('up-auto-f32'));
+  const both = uplift(
+    ...base,
+    '-o',
+    join(root, 'up-x'),
+    '--method',
+    'neural@int8',
+    '--precision',
+    'f32',
+  );
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /disagree/);
+  const bad = uplift(...base, '-o', join(root, 'up-x'), '--precision', 'int4');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--precision: precision must be one of auto, f32, f16, int8, got int4/);
+});
+
 test("info --plan: the INT8 runner's kernels for a frame, with MACs and bytes; refused for f32 weights", () => {
   const r = uplift(
     'info',

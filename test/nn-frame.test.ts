@@ -2,6 +2,7 @@
 // random inputs; the whole frame through the frame API over consecutive frames, a reset, a resize;
 // NaN in the reprojected history/state; bit-identical reruns.
 import { test } from 'node:test';
+import { int8RunsExactly } from '../src/nn/int8-self-check.ts';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
 import { createImage, luma, type Image } from '../src/core/image.ts';
@@ -474,4 +475,24 @@ test("features with int8 copies: the same words the INT8 network's own quantizat
     () => encodeFeatures(device, pass, gpu, params, features, [...fused, fused[0]!]),
     /at most 2 int8 copies/,
   );
+});
+
+test("neural resolver precision 'auto': INT8 for INT8-ready weights on a device that passes the INT8 self-check, f32 otherwise", async () => {
+  const { device } = await testGpu();
+  const sizes = { renderSize: [32, 24] as const, displaySize: [64, 48] as const };
+  const int8 = await createNeuralResolver(device, {
+    model: 'weights/uplift-v2-int8.uplift',
+    ...sizes,
+  });
+  assert.equal(int8.precision, 'int8');
+  assert.equal(await int8RunsExactly(device), true, 'this adapter computes INT8 exactly');
+  const f32 = await createNeuralResolver(device, { model: 'weights/uplift-v2.uplift', ...sizes });
+  assert.equal(f32.precision, 'f32');
+  const asked = await createNeuralResolver(device, {
+    model: 'weights/uplift-v2-int8.uplift',
+    precision: 'f32',
+    ...sizes,
+  });
+  assert.equal(asked.precision, 'f32');
+  for (const r of [int8, f32, asked]) r.destroy();
 });

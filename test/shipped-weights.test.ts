@@ -58,7 +58,7 @@ test('INT8-ready weights: network v2 quantized 8/8 with calibrated scales, withi
     [int8Spec.name, int8Spec.model, int8Spec.precision],
     ['neural:uplift-v2-int8@int8', INT8_WEIGHTS, 'int8'],
   );
-  assert.throws(() => parseMethod('neural@f64'), /precision must be one of f32, f16, int8/);
+  assert.throws(() => parseMethod('neural@f64'), /precision must be one of auto, f32, f16, int8/);
 
   const { device } = await testGpu();
   const source = await openSequenceArg('builtin:analytic:3', {
@@ -69,7 +69,8 @@ test('INT8-ready weights: network v2 quantized 8/8 with calibrated scales, withi
   const result = await evaluateSource(
     device,
     source,
-    parseMethods(`neural,neural:${INT8_WEIGHTS},neural:${INT8_WEIGHTS}@int8`),
+    // Without a suffix an INT8-ready model runs INT8 ('auto'); @f32 runs its f32 simulation.
+    parseMethods(`neural,neural:${INT8_WEIGHTS}@f32,neural:${INT8_WEIGHTS}@int8`),
     { flip: false },
   );
   const [f32, simulated, int8] = result.methods.map((m) => m.summary.steady.psnr);

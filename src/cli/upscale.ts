@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
+import { checkPrecision } from '../core/upscaler-options.ts';
 import { writeOutputFrame, writePng } from '../io/index.ts';
 import { parseMethod, runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { openSequenceArg } from './sequence-arg.ts';
@@ -21,6 +22,7 @@ interface UpscaleOptions {
   format: string;
   overwrite?: boolean;
   debugViews?: string;
+  precision?: string;
   quiet?: boolean;
 }
 
@@ -39,6 +41,10 @@ export function register(program: Command): void {
       '--model <file>',
       'weights file for --method neural (default: the shipped weights/uplift-v2.uplift)',
     )
+    .option(
+      '--precision <p>',
+      'network arithmetic of --method neural: auto (default: int8 for INT8-ready weights on an adapter that passes the INT8 self-check, else f32) | f32 | f16 | int8',
+    )
     .option('--sharpness <s>', 'RCAS sharpening 0..1 (taau, neural)')
     .option('--format <fmt>', 'exr (linear, half float) | png (8-bit sRGB)', 'exr')
     .option('--overwrite', 'replace existing frames in the output directory')
@@ -50,13 +56,34 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n  uplift upscale captures/corridor -o out/corridor-taau\n' +
-        '  uplift upscale builtin:analytic -o out/analytic --format png --method lanczos',
+        '  uplift upscale builtin:analytic -o out/analytic --format png --method lanczos\n' +
+        '  uplift upscale captures/corridor -o out/corridor-nn --method neural --model weights/uplift-v2-int8.uplift   # INT8 (auto)\n' +
+        '  uplift upscale captures/corridor -o out/corridor-sim --method neural --model weights/uplift-v2-int8.uplift --precision f32',
     )
     .action(async (sequence: string, opts: UpscaleOptions) => {
       if (opts.format !== 'exr' && opts.format !== 'png') {
         throw new InputError(`--format must be exr or png, got "${opts.format}"`);
       }
       const spec = parseMethod(opts.method, opts.model);
+      if (opts.precision !== undefined) {
+        if (spec.method !== 'neural') {
+          throw new InputError(
+            '--precision is the network arithmetic: use it with --method neural',
+          );
+        }
+        let precision;
+        try {
+          precision = checkPrecision(opts.precision);
+        } catch (error) {
+          throw new InputError(`--precision: ${(error as Error).message}`);
+        }
+        if (spec.precision !== undefined && spec.precision !== precision) {
+          throw new InputError(
+            `--method ${opts.method} and --precision ${opts.precision} disagree: give one of them`,
+          );
+        }
+        spec.precision = precision;
+      }
       if (opts.sharpness !== undefined) {
         const s = Number(opts.sharpness);
         if (!(s >= 0 && s <= 1))

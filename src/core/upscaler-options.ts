@@ -12,13 +12,20 @@ import type { TaauSettings } from './taau-settings.ts';
  */
 export type NetworkPrecision = 'f32' | 'f16' | 'int8';
 
-/** Checks a network precision. */
-export function checkPrecision(precision: unknown): NetworkPrecision {
-  const known = ['f32', 'f16', 'int8'];
+/**
+ * The precision a caller asks for: one of `NetworkPrecision`, or 'auto' (the default) — INT8
+ * where the model carries INT8 scales and the device computes INT8 exactly (a one-time check
+ * against the CPU reference), else f32.
+ */
+export type PrecisionChoice = NetworkPrecision | 'auto';
+
+/** Checks a network precision ('auto' included). */
+export function checkPrecision(precision: unknown): PrecisionChoice {
+  const known = ['auto', 'f32', 'f16', 'int8'];
   if (!known.includes(precision as string)) {
     throw new RangeError(`precision must be one of ${known.join(', ')}, got ${String(precision)}`);
   }
-  return precision as NetworkPrecision;
+  return precision as PrecisionChoice;
 }
 
 /** How the display image is made: spatial baselines, the heuristic TAAU, or the network. */

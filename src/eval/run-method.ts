@@ -9,7 +9,7 @@ import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
 import { createUpscaler, type UpscalerMethod } from '../upscaler.ts';
 import type { Resolver } from '../gpu/resolver.ts';
-import { checkPrecision, type NetworkPrecision } from '../core/upscaler-options.ts';
+import { checkPrecision, type PrecisionChoice } from '../core/upscaler-options.ts';
 
 /**
  * A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`,
@@ -23,8 +23,8 @@ export interface MethodSpec {
   sharpness?: number;
   /** Weights file for the neural method (default: the shipped weights, weights/). */
   model?: string;
-  /** Network precision of the neural method (default f32). */
-  precision?: NetworkPrecision;
+  /** Network precision of the neural method (default auto). */
+  precision?: PrecisionChoice;
   /** A temporal resolve built by the caller (e.g. a neural resolver whose debug views it reads). */
   resolver?: Resolver;
 }

@@ -5,7 +5,7 @@
  */
 import type { GpuTimer } from './profiler.ts';
 import type { Size } from '../core/quality.ts';
-import type { NetworkPrecision } from '../core/upscaler-options.ts';
+import type { PrecisionChoice } from '../core/upscaler-options.ts';
 import type { PreparedFrame } from './passes/prepare.ts';
 import type { Reprojected } from './passes/reproject.ts';
 
@@ -40,6 +40,6 @@ export interface Resolver {
 export interface NeuralResolveModule {
   createNeuralResolver(
     device: GPUDevice,
-    options: { model: unknown; renderSize: Size; displaySize: Size; precision?: NetworkPrecision },
+    options: { model: unknown; renderSize: Size; displaySize: Size; precision?: PrecisionChoice },
   ): Promise<Resolver>;
 }

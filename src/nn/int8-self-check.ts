@@ -10,7 +10,7 @@ import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../cor
 import { mulberry32 } from '../core/random.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
-import type { Int8Kernels } from './int8-network.ts';
+import { defaultInt8Kernels, type Int8Kernels } from './int8-network.ts';
 import { uploadInt8Op } from './ops/int8/common.ts';
 import { encodeInt8Op } from './ops/int8/encode.ts';
 import { uploadMatrixWeights } from './ops/int8/matrix.ts';
@@ -138,4 +138,22 @@ export async function checkInt8Kernels(
     }
   }
   return { cases: CASES.length, mismatches };
+}
+
+const exactDevices = new WeakMap<GPUDevice, Promise<boolean>>();
+
+/**
+ * Whether `device` runs the default INT8 kernels exactly: `checkInt8Kernels` once per device
+ * (a few ms on a GPU, about a second on a software adapter), then remembered.
+ */
+export function int8RunsExactly(device: GPUDevice): Promise<boolean> {
+  let known = exactDevices.get(device);
+  if (!known) {
+    known = checkInt8Kernels(device, defaultInt8Kernels()).then(
+      (r) => r.mismatches.length === 0,
+      () => false,
+    );
+    exactDevices.set(device, known);
+  }
+  return known;
 }

@@ -21,6 +21,7 @@ import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { createInt8Network } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
+import { int8RunsExactly } from '../int8-self-check.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
 export type NeuralModelSource = string | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
@@ -62,6 +63,8 @@ export interface NeuralFrameGpu {
 /** The neural `Resolver`, with access to its latest frame's intermediates. */
 export interface NeuralResolver extends Resolver {
   readonly model: NeuralModel;
+  /** The network's arithmetic ('auto' resolved). */
+  readonly precision: TensorDtype | 'int8';
   /** Undefined before the first resolve. */
   readonly lastFrame: NeuralFrameGpu | undefined;
 }
@@ -73,11 +76,25 @@ export interface NeuralResolverOptions {
   readonly renderSize?: Size;
   readonly displaySize?: Size;
   /**
-   * Network intermediates in f32 (default) or f16 (needs the adapter feature shader-f16), or the
-   * whole network in INT8 (needs a model quantized to 8-bit weights and activations, as
-   * weights/uplift-v2-int8.uplift is: src/core/int8-plan.ts).
+   * Network intermediates in f32 or f16 (needs the adapter feature shader-f16), or the whole
+   * network in INT8 (needs a model quantized to 8-bit weights and activations, as
+   * weights/uplift-v2-int8.uplift is: src/core/int8-plan.ts); 'auto' (default) picks INT8 for an
+   * INT8-ready model on a device whose INT8 kernels pass the self-check, else f32.
    */
-  readonly precision?: TensorDtype | 'int8';
+  readonly precision?: TensorDtype | 'int8' | 'auto';
+}
+
+/** The precision 'auto' resolves to for `model` on `device`. */
+export async function autoPrecision(
+  device: GPUDevice,
+  model: NeuralModel,
+): Promise<'f32' | 'int8'> {
+  try {
+    planInt8(model.graph, model.parameters);
+  } catch {
+    return 'f32'; // not INT8-ready: f32 weights, or activations without scales
+  }
+  return (await int8RunsExactly(device)) ? 'int8' : 'f32';
 }
 
 /** Creates the neural resolve (the export `createUpscaler` loads for method 'neural'). */
@@ -86,13 +103,17 @@ export async function createNeuralResolver(
   options: NeuralResolverOptions,
 ): Promise<NeuralResolver> {
   const model = await loadNeuralModel(options.model as NeuralModelSource);
+  const precision =
+    (options.precision ?? 'auto') === 'auto'
+      ? await autoPrecision(device, model)
+      : (options.precision as TensorDtype | 'int8');
   const network: FrameNetwork<{ readonly output: GpuTensor }> & { destroy(): void } =
-    options.precision === 'int8'
+    precision === 'int8'
       ? int8FrameNetwork(device, model)
       : // Inference: intermediates share buffers once read (only the raw output is needed after).
         createNetwork(device, model.graph, model.parameters, {
           keepActivations: false,
-          precision: options.precision,
+          precision,
         });
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
@@ -104,6 +125,7 @@ export async function createNeuralResolver(
 
   return {
     model,
+    precision,
     get lastFrame() {
       return lastFrame;
     },
