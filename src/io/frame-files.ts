@@ -11,14 +11,15 @@ import type { Size } from '../core/quality.ts';
 import { srgbToLinear } from '../core/tonemap.ts';
 import { exrChannelsToImage, readExrFile } from './exr/file.ts';
 import type { DecodedExr } from './exr/decode.ts';
+import type { ImageSizeLimit } from './limits.ts';
 import { readPng } from './png.ts';
 
-function checkSize(image: Image, size: Size, sizeName: string, path: string): void {
-  if (image.width !== size[0] || image.height !== size[1]) {
-    throw new InputError(
-      `${path}: size ${image.width}x${image.height}, expected ${sizeName} ${size[0]}x${size[1]} from sequence.json`,
-    );
-  }
+/** The size a role's file must declare (checked before decoding: no allocation beyond it). */
+function expected(size: Size, sizeName: string): ImageSizeLimit {
+  return {
+    expectedSize: size,
+    expectedName: `${sizeName} ${size[0]}x${size[1]} from sequence.json`,
+  };
 }
 
 function isPng(path: string): boolean {
@@ -70,11 +71,12 @@ async function readRgb(
   role: string,
 ): Promise<Image> {
   let image: Image;
+  const limit = expected(size, sizeName);
   if (isPng(path)) {
-    image = expandGray((await readPng(path)).image);
+    image = expandGray((await readPng(path, limit)).image);
   } else {
     requireExr(path, role);
-    const exr = await readExrFile(path);
+    const exr = await readExrFile(path, limit);
     const plain = plainChannelNames(exr);
     let names: string[];
     if (['R', 'G', 'B'].every((n) => plain.includes(n))) {
@@ -88,7 +90,6 @@ async function readRgb(
     }
     image = expandGray(exrChannelsToImage(exr, names, path));
   }
-  checkSize(image, size, sizeName, path);
   if (header.colorSpace === 'srgb') {
     const n = image.width * image.height;
     for (let i = 0; i < n; i++) {
@@ -120,15 +121,14 @@ export function readReference(path: string, header: SequenceHeader): Promise<Ima
  */
 export async function readDepth(path: string, header: SequenceHeader): Promise<Image> {
   requireExr(path, 'depth');
-  const image = singleChannel(await readExrFile(path), ['Z'], path, 'depth');
-  checkSize(image, header.renderSize, 'renderSize', path);
-  return image;
+  const exr = await readExrFile(path, expected(header.renderSize, 'renderSize'));
+  return singleChannel(exr, ['Z'], path, 'depth');
 }
 
 /** Reads a motion-vector frame (render size, 2 channels): EXR R,G or X,Y. */
 export async function readMotion(path: string, header: SequenceHeader): Promise<Image> {
   requireExr(path, 'motion');
-  const exr = await readExrFile(path);
+  const exr = await readExrFile(path, expected(header.renderSize, 'renderSize'));
   const plain = plainChannelNames(exr);
   const names = [
     ['R', 'G'],
@@ -139,9 +139,7 @@ export async function readMotion(path: string, header: SequenceHeader): Promise<
       `${path}: motion needs channels R, G or X, Y, found ${exr.channels.map((c) => c.name).join(', ')}`,
     );
   }
-  const image = exrChannelsToImage(exr, names, path);
-  checkSize(image, header.renderSize, 'renderSize', path);
-  return image;
+  return exrChannelsToImage(exr, names, path);
 }
 
 /**
@@ -149,15 +147,13 @@ export async function readMotion(path: string, header: SequenceHeader): Promise<
  * trust history), or an EXR's only channel.
  */
 export async function readReactive(path: string, header: SequenceHeader): Promise<Image> {
-  let image: Image;
+  const limit = expected(header.renderSize, 'renderSize');
   if (isPng(path)) {
-    const png = (await readPng(path)).image;
-    image = createImage(png.width, png.height, 1);
+    const png = (await readPng(path, limit)).image;
+    const image = createImage(png.width, png.height, 1);
     for (let i = 0; i < image.data.length; i++) image.data[i] = png.data[i * png.channels]!;
-  } else {
-    requireExr(path, 'reactive');
-    image = singleChannel(await readExrFile(path), [], path, 'reactive');
+    return image;
   }
-  checkSize(image, header.renderSize, 'renderSize', path);
-  return image;
+  requireExr(path, 'reactive');
+  return singleChannel(await readExrFile(path, limit), [], path, 'reactive');
 }

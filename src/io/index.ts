@@ -12,11 +12,13 @@ export {
 export { floatToHalf, halfToFloat } from '../core/half.ts';
 export type { ExrChannel, ExrCompression, ExrHeader, ExrPixelType } from './exr/header.ts';
 export {
+  checkPngLayout,
   decodePng,
   encodePng,
   readPng,
   writePng,
   type PngImage,
+  type PngLayout,
   type PngWriteOptions,
 } from './png.ts';
 export { readColor, readDepth, readMotion, readReactive, readReference } from './frame-files.ts';
@@ -38,3 +40,9 @@ export {
   type SequenceWriterOptions,
 } from './sequence.ts';
 export { readInputFile } from './read-file.ts';
+export {
+  checkDeclaredSize,
+  MAX_IMAGE_SAMPLES,
+  MAX_IMAGE_SIDE,
+  type ImageSizeLimit,
+} from './limits.ts';

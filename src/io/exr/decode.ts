@@ -6,7 +6,14 @@
 import { InputError } from '../../core/errors.ts';
 import { ByteReader, ExrFormatError } from './byte-reader.ts';
 import { halfToFloat } from '../../core/half.ts';
-import { LINES_PER_CHUNK, readHeader, type ExrHeader, type ExrPixelType } from './header.ts';
+import {
+  LINES_PER_CHUNK,
+  readHeader,
+  type ExrBox,
+  type ExrHeader,
+  type ExrPixelType,
+} from './header.ts';
+import { checkDeclaredSize, MAX_IMAGE_SIDE, type ImageSizeLimit } from '../limits.ts';
 import { pizDecompress } from './compression/piz.ts';
 import { rleDecompress } from './compression/rle.ts';
 import { zipDecompress } from './compression/zip.ts';
@@ -31,8 +38,11 @@ export interface DecodedExr {
 /** Bytes per sample of each pixel type. */
 export const PIXEL_TYPE_SIZE: Record<ExrPixelType, number> = { uint: 4, half: 2, float: 4 };
 
-/** Largest image we agree to allocate (samples over all channels). */
-const MAX_SAMPLES = 2 ** 28;
+/**
+ * Largest data window, as a multiple of the display window's pixels: room for overscan, while the
+ * data a file makes us decompress stays bounded by the image it declares.
+ */
+const MAX_DATA_WINDOW_RATIO = 4;
 
 function decompressChunk(
   header: ExrHeader,
@@ -67,7 +77,37 @@ function decompressChunk(
   }
 }
 
-function decodeChecked(bytes: Uint8Array): DecodedExr {
+function boxSize(box: ExrBox): [number, number] {
+  return [box.xMax - box.xMin + 1, box.yMax - box.yMin + 1];
+}
+
+/**
+ * Checks the declared windows before anything is allocated: the display window (the image) against
+ * `limit`, the data window against MAX_IMAGE_SIDE and MAX_DATA_WINDOW_RATIO (so one chunk's buffer
+ * and the whole decompressed data stay bounded by the declared image).
+ */
+function checkWindows(header: ExrHeader, fileName: string, limit: ImageSizeLimit): void {
+  const channels = header.channels.length;
+  const [displayWidth, displayHeight] = boxSize(header.displayWindow);
+  checkDeclaredSize(displayWidth, displayHeight, channels, fileName, limit);
+  const [width, height] = boxSize(header.dataWindow);
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+    throw new ExrFormatError(
+      `data window ${width}x${height} is more than ${MAX_IMAGE_SIDE} pixels per side`,
+    );
+  }
+  if (width * height > MAX_DATA_WINDOW_RATIO * displayWidth * displayHeight) {
+    throw new ExrFormatError(
+      `data window ${width}x${height} is more than ${MAX_DATA_WINDOW_RATIO} times the ${displayWidth}x${displayHeight} display window`,
+    );
+  }
+}
+
+/**
+ * Decodes every chunk of the data window and keeps the samples inside the display window (what
+ * the image means): samples outside it are dropped, display pixels without data are 0.
+ */
+function decodeChecked(bytes: Uint8Array, fileName: string, limit: ImageSizeLimit): DecodedExr {
   const reader = new ByteReader(bytes, 0, 'header');
   const header = readHeader(reader);
   for (const c of header.channels) {
@@ -75,17 +115,18 @@ function decodeChecked(bytes: Uint8Array): DecodedExr {
       throw new ExrFormatError(`subsampled channel '${c.name}' not supported`);
     }
   }
-  const { xMin, yMin, xMax, yMax } = header.dataWindow;
-  const width = xMax - xMin + 1;
-  const height = yMax - yMin + 1;
-  if (width * height * header.channels.length > MAX_SAMPLES) {
-    throw new ExrFormatError(
-      `image too large (${width}x${height}, ${header.channels.length} channels)`,
-    );
-  }
+  checkWindows(header, fileName, limit);
+  const { xMin, yMin, yMax } = header.dataWindow;
+  const [width, height] = boxSize(header.dataWindow);
+  const display = header.displayWindow;
+  const [displayWidth, displayHeight] = boxSize(display);
+  // The columns of the data window inside the display window (x1 < x0 when none).
+  const x0 = Math.max(xMin, display.xMin);
+  const x1 = Math.min(header.dataWindow.xMax, display.xMax);
   const linesPerChunk = LINES_PER_CHUNK[header.compression];
   const chunkCount = Math.ceil(height / linesPerChunk);
   const table = new ByteReader(bytes, reader.pos, 'chunk offset table');
+  table.need(chunkCount * 8);
   const offsets: number[] = [];
   for (let i = 0; i < chunkCount; i++) offsets.push(table.u64());
   const chunksStart = table.pos;
@@ -93,7 +134,7 @@ function decodeChecked(bytes: Uint8Array): DecodedExr {
   const channels: ExrChannelData[] = header.channels.map((c) => ({
     name: c.name,
     pixelType: c.pixelType,
-    data: new Float32Array(width * height),
+    data: new Float32Array(displayWidth * displayHeight),
   }));
   const sampleSizes = header.channels.map((c) => PIXEL_TYPE_SIZE[c.pixelType]);
   const bytesPerLine = width * sampleSizes.reduce((a, b) => a + b, 0);
@@ -123,71 +164,45 @@ function decodeChecked(bytes: Uint8Array): DecodedExr {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     let pos = 0;
     for (let line = 0; line < lines; line++) {
-      const rowStart = (y - yMin + line) * width;
+      const displayY = y + line - display.yMin;
+      const inside = displayY >= 0 && displayY < displayHeight && x0 <= x1;
+      const rowStart = displayY * displayWidth - display.xMin;
       for (let c = 0; c < channels.length; c++) {
+        const sampleSize = sampleSizes[c]!;
+        if (!inside) {
+          pos += width * sampleSize;
+          continue;
+        }
         const out = channels[c]!.data;
         const type = channels[c]!.pixelType;
-        for (let x = 0; x < width; x++) {
-          if (type === 'half') {
-            out[rowStart + x] = halfToFloat(view.getUint16(pos, true));
-            pos += 2;
-          } else {
-            out[rowStart + x] =
-              type === 'float' ? view.getFloat32(pos, true) : view.getUint32(pos, true);
-            pos += 4;
-          }
+        let at = pos + (x0 - xMin) * sampleSize;
+        for (let x = x0; x <= x1; x++, at += sampleSize) {
+          out[rowStart + x] =
+            type === 'half'
+              ? halfToFloat(view.getUint16(at, true))
+              : type === 'float'
+                ? view.getFloat32(at, true)
+                : view.getUint32(at, true);
         }
+        pos += width * sampleSize;
       }
     }
   }
-  return toDisplayWindow({ width, height, header, channels });
-}
-
-/**
- * Places data-window pixels in the display window (what the image means): samples outside the
- * display window are dropped, display pixels without data are 0.
- */
-function toDisplayWindow(exr: DecodedExr): DecodedExr {
-  const data = exr.header.dataWindow;
-  const display = exr.header.displayWindow;
-  const width = display.xMax - display.xMin + 1;
-  const height = display.yMax - display.yMin + 1;
-  if (
-    data.xMin === display.xMin &&
-    data.yMin === display.yMin &&
-    data.xMax === display.xMax &&
-    data.yMax === display.yMax
-  ) {
-    return exr;
-  }
-  if (width <= 0 || height <= 0 || width * height * exr.channels.length > MAX_SAMPLES) {
-    throw new ExrFormatError(`bad display window ${width}x${height}`);
-  }
-  const x0 = Math.max(data.xMin, display.xMin);
-  const x1 = Math.min(data.xMax, display.xMax);
-  const y0 = Math.max(data.yMin, display.yMin);
-  const y1 = Math.min(data.yMax, display.yMax);
-  const channels = exr.channels.map((channel) => {
-    const out = new Float32Array(width * height);
-    for (let y = y0; y <= y1 && x0 <= x1; y++) {
-      const from = (y - data.yMin) * exr.width + (x0 - data.xMin);
-      out.set(
-        channel.data.subarray(from, from + x1 - x0 + 1),
-        (y - display.yMin) * width + (x0 - display.xMin),
-      );
-    }
-    return { ...channel, data: out };
-  });
-  return { width, height, header: exr.header, channels };
+  return { width: displayWidth, height: displayHeight, header, channels };
 }
 
 /**
  * Decodes EXR bytes. `fileName` starts every error message (an `InputError`), e.g.
- * "shots/color/0001.exr: truncated chunk 3: needs 5120 bytes at offset 8812".
+ * "shots/color/0001.exr: truncated chunk 3: needs 5120 bytes at offset 8812". The declared size
+ * is checked against `limit` (src/io/limits.ts) before anything is allocated.
  */
-export function decodeExr(bytes: Uint8Array, fileName: string): DecodedExr {
+export function decodeExr(
+  bytes: Uint8Array,
+  fileName: string,
+  limit: ImageSizeLimit = {},
+): DecodedExr {
   try {
-    return decodeChecked(bytes);
+    return decodeChecked(bytes, fileName, limit);
   } catch (error) {
     if (error instanceof ExrFormatError) throw new InputError(`${fileName}: ${error.message}`);
     if (error instanceof RangeError) {

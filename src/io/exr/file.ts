@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { createImage, type Image } from '../../core/image.ts';
+import type { ImageSizeLimit } from '../limits.ts';
 import { readInputFile } from '../read-file.ts';
 import { decodeExr, type DecodedExr } from './decode.ts';
 import { encodeExr, type ExrWriteOptions } from './encode.ts';
@@ -56,14 +57,21 @@ export function exrChannelsToImage(exr: DecodedExr, names: string[], fileName: s
   return image;
 }
 
-/** Reads and decodes an EXR file (InputError naming the file on any problem). */
-export async function readExrFile(path: string): Promise<DecodedExr> {
-  return decodeExr(await readInputFile(path), path);
+/**
+ * Reads and decodes an EXR file (InputError naming the file on any problem), its size within
+ * `limit` (src/io/limits.ts).
+ */
+export async function readExrFile(path: string, limit: ImageSizeLimit = {}): Promise<DecodedExr> {
+  return decodeExr(await readInputFile(path), path, limit);
 }
 
 /** Reads an EXR file as an image: `channels` if given, otherwise `defaultExrChannels`. */
-export async function readExr(path: string, channels?: string[]): Promise<ExrImage> {
-  const exr = await readExrFile(path);
+export async function readExr(
+  path: string,
+  channels?: string[],
+  limit: ImageSizeLimit = {},
+): Promise<ExrImage> {
+  const exr = await readExrFile(path, limit);
   const names =
     channels ??
     defaultExrChannels(
