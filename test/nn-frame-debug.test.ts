@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { createImage } from '../src/core/image.ts';
-import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
@@ -147,4 +147,43 @@ test('debug views from the GPU neural resolver after one frame', async () => {
   );
   for (const view of Object.values(views)) assert.ok(view.data.every(Number.isFinite));
   resolver.destroy();
+});
+
+test('an INT8 resolver skips its f32 features unless made with debugViews: true; same output either way', async () => {
+  const { device } = await testGpu();
+  const color = createImage(12, 8, 4);
+  for (let i = 0; i < color.data.length; i++) color.data[i] = (i % 5) / 5;
+  const history = createImage(W, H, 4);
+  const run = async (debug: boolean) => {
+    const resolver = await createNeuralResolver(device, {
+      model: 'weights/uplift-v2-int8.uplift',
+      precision: 'int8',
+      debugViews: debug,
+    });
+    const encoder = device.createCommandEncoder();
+    const out = resolver.resolve(encoder, {
+      prepared: { color: uploadGpuImage(device, color), motion: uploadGpuImage(device, color) },
+      reprojected: {
+        history: uploadGpuImage(device, history),
+        state: uploadGpuImage(device, history),
+      },
+      jitter: [0.1, 0.2],
+      reset: true,
+      renderSize: [12, 8],
+      displaySize: [W, H],
+    });
+    device.queue.submit([encoder.finish()]);
+    const pixels = await readGpuImage(device, out.history);
+    return { resolver, pixels };
+  };
+  const lean = await run(false);
+  assert.equal(lean.resolver.lastFrame!.features, undefined);
+  await assert.rejects(readDebugViews(device, lean.resolver), /debugViews: true/);
+  const full = await run(true);
+  const views = await readDebugViews(device, full.resolver);
+  assert.ok(views.disocclusion!.data.every((v) => v === 1));
+  assert.deepEqual(lean.pixels.data, full.pixels.data);
+  assert.ok(new Set(lean.pixels.data).size > 10, 'a varied output');
+  lean.resolver.destroy();
+  full.resolver.destroy();
 });

@@ -140,6 +140,7 @@ async function neuralDebugViews(
   const resolver = await createNeuralResolver(device, {
     model: spec.model,
     precision: spec.precision,
+    debugViews: true,
     renderSize: source.header.renderSize,
     displaySize: source.header.displaySize,
   });

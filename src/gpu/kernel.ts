@@ -37,7 +37,7 @@ export interface Kernel {
   dispatch(
     pass: GPUComputePassEncoder,
     workgroups: [number, number?, number?],
-    buffers: GPUBuffer[],
+    buffers: readonly (GPUBuffer | undefined)[],
     uniforms?: ArrayBuffer | ArrayBufferView,
   ): void;
   /**

@@ -159,6 +159,11 @@ export async function readDebugViews(
 ): Promise<Record<string, Image>> {
   const frame = resolver.lastFrame;
   if (!frame) throw new RangeError('no neural frame has been resolved yet');
+  if (!frame.features) {
+    throw new RangeError(
+      'debug views of an INT8 neural resolver need its f32 features: create it with debugViews: true',
+    );
+  }
   const [output, raw, features] = await Promise.all([
     readGpuImage(device, frame.history),
     readGpuTensor(device, frame.raw),

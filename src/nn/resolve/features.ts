@@ -49,13 +49,13 @@ const writeQuantized = (t: number) =>
     return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
   }).join('\n');
 
-const code = (copies: number) => /* wgsl */ `
+const code = (copies: number, writeF32: boolean) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
 @group(0) @binding(3) var<storage, read> history: array<vec4f>;
 @group(0) @binding(4) var<storage, read> state: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> features: array<f32>;
+${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
 ${Array.from({ length: copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
 ${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
@@ -133,7 +133,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let md = vec2f(finiteOr0(m.x), finiteOr0(m.y)) * vec2f(f32(u.width), f32(u.height));
     f[11] = log2(1.0 + length(md));
   }
-${Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n')}
+${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
 ${Array.from({ length: copies }, (_, t) => writeQuantized(t)).join('\n')}
 }
 `;
@@ -158,7 +158,11 @@ export function encodeFeatures(
   params: NeuralFrameParams,
   output: GpuTensor,
   quantized: readonly Int8InputTarget[] = [],
+  writeF32 = true,
 ): void {
+  if (!writeF32 && quantized.length === 0) {
+    throw new RangeError('features: without the f32 planes there must be an int8 copy to write');
+  }
   const { width, height } = inputs.history;
   const [pw, ph] = paddedSize([width, height]);
   if (output.channels !== FEATURE_CHANNELS || output.width !== pw || output.height !== ph) {
@@ -180,8 +184,8 @@ export function encodeFeatures(
     };
   };
   const [q0, q1] = [copy(0), copy(1)];
-  const label = quantized.length ? `nn features + ${quantized.length} int8` : 'nn features';
-  const kernel = createKernel(device, { label, code: code(quantized.length) });
+  const label = `nn features${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`;
+  const kernel = createKernel(device, { label, code: code(quantized.length, writeF32) });
   kernel.dispatch(
     pass,
     [groupsFor(pw, TILE), groupsFor(ph, TILE)],
@@ -190,7 +194,7 @@ export function encodeFeatures(
       inputs.motion.buffer,
       inputs.history.buffer,
       inputs.state.buffer,
-      output.buffer,
+      writeF32 ? output.buffer : undefined,
       ...quantized.map((q) => q.output.buffer),
     ],
     PARAMS.pack({

@@ -71,13 +71,18 @@ export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
   inputQuantizations?(height: number, width: number): Int8InputTarget[];
 }
 
-/** Records the whole frame into `encoder`; returns the network's run (raw output, …). */
+/**
+ * Records the whole frame into `encoder`; returns the network's run (raw output, …). With
+ * `f32Features: false` and a network that reads int8 copies of the features, the f32 features
+ * tensor is not written (its contents are then stale).
+ */
 export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   device: GPUDevice,
   encoder: GPUCommandEncoder,
   network: FrameNetwork<Run>,
   inputs: NeuralFrameInputs,
   targets: NeuralFrameTargets,
+  options: { readonly f32Features?: boolean } = {},
 ): Run {
   const { history, state } = inputs.reprojected;
   const { color, motion } = inputs.prepared;
@@ -96,6 +101,8 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     inputs,
     targets.features,
     quantized,
+    // A network reading only its int8 copies needs no f32 features (unless asked, for views).
+    options.f32Features !== false || quantized.length === 0,
   );
   pass.end();
   const runNetwork = () => network.run(encoder, targets.features);

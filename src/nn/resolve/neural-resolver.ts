@@ -50,8 +50,11 @@ export async function loadNeuralModel(source: NeuralModelSource): Promise<Neural
 
 /** The intermediates of the latest frame (valid until the next resolve; for debug views). */
 export interface NeuralFrameGpu {
-  /** Network input, 8 × padded display size. */
-  readonly features: GpuTensor;
+  /**
+   * Network input, 12 × padded display size, in f32; undefined for an INT8 network (it reads int8
+   * copies) unless the resolver was created with `debugViews: true`.
+   */
+  readonly features: GpuTensor | undefined;
   /** Network output, 8 × padded display size (before activations). */
   readonly raw: GpuTensor;
   /** Filtered color, rgb, with α in a (display size). */
@@ -82,6 +85,8 @@ export interface NeuralResolverOptions {
    * INT8-ready model on a device whose INT8 kernels pass the self-check, else f32.
    */
   readonly precision?: TensorDtype | 'int8' | 'auto';
+  /** Keep every intermediate `readDebugViews` reads (the f32 features of an INT8 network). */
+  readonly debugViews?: boolean;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -138,8 +143,10 @@ export async function createNeuralResolver(
         targets && targets.displaySize[0] === dw && targets.displaySize[1] === dh
           ? targets
           : allocate(inputs.displaySize);
-      const run = encodeNeuralFrame(device, encoder, network, inputs, t);
-      const { features, filtered, history, state } = t;
+      const f32Features = precision !== 'int8' || options.debugViews === true;
+      const run = encodeNeuralFrame(device, encoder, network, inputs, t, { f32Features });
+      const { filtered, history, state } = t;
+      const features = f32Features ? t.features : undefined;
       lastFrame = { features, raw: run.output, filtered, history, state };
       return { history: t.history, state: t.state };
     },
