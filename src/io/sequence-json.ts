@@ -2,29 +2,54 @@
  * sequence.json (DESIGN §4): strict validation on read — every problem is an `InputError` naming
  * the file, the frame index and the field — and serialization on write. Missing optional frame
  * fields take `defaultFrameParams()`; numbers must be finite (JSON has no NaN or Infinity, and
- * strings or null in their place are rejected).
+ * strings or null in their place are rejected) and in range (sizes at most 16384 per side, jitter
+ * in [−0.5, 0.5]); unknown keys are rejected (a misspelt "exposre" is an error, not a default);
+ * nesting is limited before parsing (src/core/strict-json.ts).
  */
 import { InputError } from '../core/errors.ts';
 import { defaultFrameParams, type FrameParams, type SequenceHeader } from '../core/frame.ts';
 import type { Size } from '../core/quality.ts';
+import {
+  checkFreeForm,
+  isRecord,
+  parseJsonDocument,
+  rejectUnknownKeys,
+  showValue as show,
+} from '../core/strict-json.ts';
+
+/** Keys of sequence.json's top level and of each frame record. */
+const SEQUENCE_KEYS = [
+  'version',
+  'renderSize',
+  'displaySize',
+  'depthInverted',
+  'colorSpace',
+  'frames',
+  'source',
+] as const;
+const FRAME_KEYS = [
+  'jitter',
+  'reset',
+  'exposure',
+  'cameraNear',
+  'cameraFar',
+  'fovY',
+  'motionScale',
+  'frameTimeDelta',
+] as const;
+
+/** Largest width or height in sequence.json (as the upscaler's own size check). */
+const MAX_SIZE = 16384;
 
 export interface SequenceDescription {
   header: SequenceHeader;
   frames: FrameParams[];
 }
 
-/** A value as the user wrote it (NaN and Infinity, which JSON would print as null, by name). */
-function show(value: unknown): string {
-  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Checks one frame record (as parsed from JSON, or given to a writer); `where` names it. */
 export function validateFrameParams(value: unknown, where: string): FrameParams {
   if (!isRecord(value)) throw new InputError(`${where} must be an object, got ${show(value)}`);
+  rejectUnknownKeys(value, FRAME_KEYS, where);
   const params = defaultFrameParams();
   const number = (
     field: string,
@@ -38,19 +63,22 @@ export function validateFrameParams(value: unknown, where: string): FrameParams 
     }
     return v;
   };
-  const pair = (field: string): [number, number] | undefined => {
+  const pair = (field: string, limit = Infinity): [number, number] | undefined => {
     const v = value[field];
     if (v === undefined) return undefined;
     if (
       !Array.isArray(v) ||
       v.length !== 2 ||
-      !v.every((x) => typeof x === 'number' && Number.isFinite(x))
+      !v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= limit)
     ) {
-      throw new InputError(`${where}.${field} must be two finite numbers [x, y], got ${show(v)}`);
+      const range = limit === Infinity ? '' : ` in [−${limit}, ${limit}]`;
+      throw new InputError(
+        `${where}.${field} must be two finite numbers [x, y]${range}, got ${show(v)}`,
+      );
     }
     return [v[0], v[1]];
   };
-  params.jitter = pair('jitter') ?? params.jitter;
+  params.jitter = pair('jitter', 0.5) ?? params.jitter;
   params.motionScale = pair('motionScale') ?? params.motionScale;
   if (value.reset !== undefined) {
     if (typeof value.reset !== 'boolean') {
@@ -83,10 +111,10 @@ function size(value: unknown, file: string, field: string): Size {
   if (
     !Array.isArray(value) ||
     value.length !== 2 ||
-    !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)
+    !value.every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_SIZE)
   ) {
     throw new InputError(
-      `${file}: ${field} must be [width, height], positive integers, got ${show(value)}`,
+      `${file}: ${field} must be [width, height], positive integers up to ${MAX_SIZE}, got ${show(value)}`,
     );
   }
   return [value[0], value[1]];
@@ -98,6 +126,7 @@ function size(value: unknown, file: string, field: string): Size {
  */
 export function validateSequenceHeader(value: unknown, file: string): SequenceHeader {
   if (!isRecord(value)) throw new InputError(`${file}: must hold a JSON object`);
+  rejectUnknownKeys(value, SEQUENCE_KEYS, file);
   const renderSize = size(value.renderSize, file, 'renderSize');
   const displaySize = size(value.displaySize, file, 'displaySize');
   if (displaySize[0] < renderSize[0] || displaySize[1] < renderSize[1]) {
@@ -118,6 +147,7 @@ export function validateSequenceHeader(value: unknown, file: string): SequenceHe
   if (value.source !== undefined && !isRecord(value.source)) {
     throw new InputError(`${file}: source must be an object, got ${show(value.source)}`);
   }
+  if (value.source !== undefined) checkFreeForm(value.source, `${file}: source`);
   const header: SequenceHeader = { renderSize, displaySize, depthInverted, colorSpace };
   if (value.source !== undefined) header.source = value.source;
   return header;
@@ -125,12 +155,7 @@ export function validateSequenceHeader(value: unknown, file: string): SequenceHe
 
 /** Parses and validates the text of a sequence.json; `file` starts every error message. */
 export function parseSequenceJson(text: string, file: string): SequenceDescription {
-  let root: unknown;
-  try {
-    root = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${file}: invalid JSON (${(error as Error).message})`);
-  }
+  const root = parseJsonDocument(text, file);
   if (!isRecord(root)) throw new InputError(`${file}: must hold a JSON object`);
   if (root.version !== 1) {
     throw new InputError(`${file}: version must be 1, got ${show(root.version)}`);
