@@ -6,10 +6,7 @@
  */
 import { INT8_TILE, wgslInt8Op, type Int8Epilogue } from './common.ts';
 
-/** Output pixels a workgroup covers: 16 wide (two per thread, 8 apart), 8 high. */
-export const CONV3X3_TILE_X = 2 * INT8_TILE;
-const HALO_X = CONV3X3_TILE_X + 2;
-const HALO_Y = INT8_TILE + 2;
+const HALO = INT8_TILE + 2;
 
 /**
  * Input words (4 channels each) staged in workgroup memory per step, for an input of `words`
@@ -21,41 +18,38 @@ export function int8GroupStep(words: number): number {
   return [6, 5, 4, 3, 2, 1].reduce((best, s) => (work(s) < work(best) ? s : best));
 }
 
-// Each workgroup stages a (16+2)×(8+2) halo tile of `step` input words and the block's weights
-// for them in workgroup memory; each thread then runs 2·9·step·block dot4I8Packed per step, for
-// output pixels x and x + 8: each weight load (4 channels) serves 8 dot4I8Packed.
+// Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
+// them in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
 export const int8Conv3x3Code = (step: number) => (epilogue: Int8Epilogue) => /* wgsl */ `
 ${wgslInt8Op(epilogue)}
-const HALO_X = ${HALO_X}u;
-const HALO_Y = ${HALO_Y}u;
+const HALO = ${HALO}u;
 const STEP = ${step}u;
-var<workgroup> tile: array<u32, ${step * HALO_X * HALO_Y}>;
-// [group][tap][k]: output channel co0 + k, read 4 channels per load.
+var<workgroup> tile: array<u32, ${step * HALO * HALO}>;
+// [group][tap][k]: output channel co0 + k, read 4 channels per load (one load per 4 dot4I8Packed).
 var<workgroup> taps: array<vec4u, ${(step * 9 * epilogue.block) / 4}>;
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
-  let x0 = wg.x * ${CONV3X3_TILE_X}u;
+  let x0 = wg.x * ${INT8_TILE}u;
   let y0 = wg.y * ${INT8_TILE}u;
   let co0 = wg.z * ${epilogue.block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
   var acc: array<i32, ${epilogue.block}>;
-  var acc2: array<i32, ${epilogue.block}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
-    for (var i = li; i < STEP * HALO_X * HALO_Y; i += ${INT8_TILE * INT8_TILE}u) {
+    for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
       let gi = i % STEP;
       let g = g0 + gi;
       let r = i / STEP;
-      let sy = i32(y0 + r / HALO_X) - 1;
-      let sx = i32(x0 + r % HALO_X) - 1;
+      let sy = i32(y0 + r / HALO) - 1;
+      let sx = i32(x0 + r % HALO) - 1;
       var v = 0u;
       if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
         v = input[(u32(sy) * u.inWidth + u32(sx)) * u.inGroups + g];
       }
-      tile[gi * HALO_X * HALO_Y + r] = v;
+      tile[gi * HALO * HALO + r] = v;
     }
     for (var i = li; i < STEP * 9u * ${epilogue.block}u; i += ${INT8_TILE * INT8_TILE}u) {
       let g = g0 + i / (9u * ${epilogue.block}u);
@@ -69,9 +63,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var g = 0u; g < STEP; g++) {
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
-          let row = (g * HALO_Y + lid.y + ky) * HALO_X + lid.x + kx;
-          let v = tile[row];
-          let v2 = tile[row + ${INT8_TILE}u];
+          let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
           let t = (g * 9u + ky * 3u + kx) * ${epilogue.block / 4}u;
           for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
             let w = taps[t + q];
@@ -79,10 +71,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
             acc[4u * q + 1u] += dot4I8Packed(v, w.y);
             acc[4u * q + 2u] += dot4I8Packed(v, w.z);
             acc[4u * q + 3u] += dot4I8Packed(v, w.w);
-            acc2[4u * q] += dot4I8Packed(v2, w.x);
-            acc2[4u * q + 1u] += dot4I8Packed(v2, w.y);
-            acc2[4u * q + 2u] += dot4I8Packed(v2, w.z);
-            acc2[4u * q + 3u] += dot4I8Packed(v2, w.w);
           }
         }
       }
@@ -91,9 +79,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   let x = x0 + lid.x;
   let y = y0 + lid.y;
-  if (y < u.outHeight) {
-    if (x < u.outWidth) { finish(acc, co0, y * u.outWidth + x); }
-    if (x + ${INT8_TILE}u < u.outWidth) { finish(acc2, co0, y * u.outWidth + x + ${INT8_TILE}u); }
-  }
+  if (x < u.outWidth && y < u.outHeight) { finish(acc, co0, y * u.outWidth + x); }
 }
 `;

@@ -7,17 +7,14 @@
 import { packedGroups } from '../../../core/int8.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
-import { groupsFor } from '../../../gpu/kernel.ts';
 import {
-  INT8_TILE,
-  int8OutBlock,
   encodeInt8Kernel,
   prepareInt8Kernel,
   type Int8KernelRecipe,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
-import { CONV3X3_TILE_X, int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
+import { int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
 import { int8DirectCode } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 
@@ -31,14 +28,7 @@ function recipeFor(weights: Int8OpWeights, matrix?: Int8MatrixWeights): Int8Kern
   }
   const words = packedGroups(weights.inChannels);
   if (op !== 'conv3x3') return { code: int8DirectCode(op, words) };
-  return {
-    code: int8Conv3x3Code(int8GroupStep(words)),
-    workgroups: (out) => [
-      groupsFor(out.width, CONV3X3_TILE_X),
-      groupsFor(out.height, INT8_TILE),
-      groupsFor(out.channels, int8OutBlock(out.channels)),
-    ],
-  };
+  return { code: int8Conv3x3Code(int8GroupStep(words)) };
 }
 
 /** Records the INT8 op of `weights` from `input` into `targets` (on matrices with `matrix`). */
