@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { countParameters, parameterSpecs, type GraphDescription } from '../src/core/graph.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import {
@@ -30,7 +31,15 @@ function expectInputError(bytes: Uint8Array, pattern: RegExp, graph?: GraphDescr
   );
 }
 
-/** Rewrites the JSON header (keeping the data) to build files with a bad header. */
+/** Recomputes the CRC-32 trailer of a format-2 file (to reach the checks behind the checksum). */
+function resign(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  const end = out.length - 4;
+  new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)) >>> 0, true);
+  return out;
+}
+
+/** Rewrites the JSON header (keeping the data) and re-signs, to build files with a bad header. */
 function withHeader(
   bytes: Uint8Array,
   edit: (header: Record<string, unknown>) => void,
@@ -45,7 +54,7 @@ function withHeader(
   new DataView(out.buffer).setUint32(12, json.length, true);
   out.set(json, 16);
   out.set(bytes.subarray(16 + headerBytes), 16 + json.length);
-  return out;
+  return resign(out);
 }
 
 test('initWeights: deterministic, He-scaled, zero biases', () => {
@@ -102,7 +111,7 @@ test('every corruption is an InputError naming the problem', async () => {
   expectInputError(magic, /bad magic/);
   const version = bytes.slice();
   new DataView(version.buffer).setUint32(8, 99, true);
-  expectInputError(version, /format version 99/);
+  expectInputError(version, /format version 99 is not supported \(this build reads 1 and 2\)/);
   expectInputError(bytes.subarray(0, 10), /truncated/);
   expectInputError(bytes.subarray(0, 200), /truncated header/);
   expectInputError(bytes.subarray(0, bytes.length - 4), /truncated data/);
@@ -114,7 +123,8 @@ test('every corruption is an InputError naming the problem', async () => {
   expectInputError(flipped, /checksum mismatch/);
   const json = bytes.slice();
   json[16] = 0x5d; // ']' in place of the opening brace
-  expectInputError(json, /not valid JSON/);
+  expectInputError(json, /checksum mismatch/);
+  expectInputError(resign(json), /not valid JSON/);
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as { shape: number[] }[])[2]!.shape = [32, 16, 3, 3])),
     /res1a.weight has shape \[32,16,3,3\]/,
@@ -129,7 +139,7 @@ test('every corruption is an InputError naming the problem', async () => {
   );
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as { dtype: string }[])[1]!.dtype = 'f16')),
-    /dtype f16/,
+    /header.tensors\[1\].dtype is "f16", only "f32" is supported/,
   );
   expectInputError(
     withHeader(bytes, (h) => ((h.graph as { nodes: unknown[] }).nodes = [])),
@@ -147,7 +157,7 @@ test('every corruption is an InputError naming the problem', async () => {
   expectInputError(otherBytes, /differs from the expected/, NETWORK_V2);
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as unknown[])[4] = null)),
-    /malformed header/,
+    /header.tensors\[4\] must be an object, got null/,
   );
   const diverged = new Map(weights.parameters);
   diverged.set(

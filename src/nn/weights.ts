@@ -1,10 +1,14 @@
 /**
  * The `.uplift` weights file and deterministic initialisation.
  *
- * Layout: 8 bytes magic "UPLIFTNN", u32 format version, u32 header length, the header (UTF-8 JSON,
- * padded with spaces to a multiple of 4 bytes), then the parameter data as little-endian f32 in
- * header order. The header holds the graph, the quality ratio, each tensor's name, shape, dtype,
- * byte offset into the data and length, the data size and its CRC-32, and free-form metadata.
+ * Layout (format version 2): 8 bytes magic "UPLIFTNN", u32 format version, u32 header length, the
+ * header (UTF-8 JSON, padded with spaces to a multiple of 4 bytes), the parameter data as
+ * little-endian f32 in header order, then a u32 CRC-32 of every byte before it: magic, version,
+ * header and data, so a flipped bit anywhere is caught. The header holds the graph, the quality
+ * ratio, each tensor's name, shape, dtype, byte offset into the data and length, the data size,
+ * and free-form metadata; it is read strictly (nesting limited, unknown keys rejected, numbers
+ * finite and in range: errors name the key path). Version 1 (no trailer, a CRC-32 of the data alone
+ * in the header, the header itself unprotected) is still read, with the same strict schema.
  * Anything wrong (magic, version, truncation, checksum, shapes that do not match the graph, another
  * architecture than expected) throws InputError before anything is returned: never half-loaded.
  * The module also runs in browsers (files are read only in Node, URLs fetched in a browser).
@@ -13,11 +17,20 @@ import { InputError } from '../core/errors.ts';
 import { mulberry32 } from '../core/random.ts';
 import {
   parameterSpecs,
+  QUANT_BITS,
   validateGraph,
   type GraphDescription,
   checkParameters,
   type Parameters,
 } from '../core/graph.ts';
+import {
+  checkedNumber,
+  checkFreeForm,
+  isRecord,
+  parseJsonDocument,
+  rejectUnknownKeys,
+  showValue,
+} from '../core/strict-json.ts';
 
 /** A network's weights as loaded from or saved to a `.uplift` file. */
 export interface NetworkWeights {
@@ -39,9 +52,36 @@ export interface LoadWeightsOptions {
 }
 
 const MAGIC = 'UPLIFTNN';
-/** Version of the container format (not of the network). */
-export const WEIGHTS_FORMAT_VERSION = 1;
+/** Version of the container format written (not of the network). */
+export const WEIGHTS_FORMAT_VERSION = 2;
+/** The first format: header outside the checksum (read, never written). */
+const LEGACY_FORMAT_VERSION = 1;
 const PREFIX_BYTES = 16;
+/** The CRC-32 trailer of format 2. */
+const TRAILER_BYTES = 4;
+
+/** Keys of the header (format 2; format 1 adds crc32) and of its parts. */
+const HEADER_KEYS = ['graph', 'qualityRatio', 'tensors', 'dataBytes', 'metadata'] as const;
+const LEGACY_HEADER_KEYS = [...HEADER_KEYS, 'crc32'] as const;
+const GRAPH_KEYS = ['name', 'version', 'inputs', 'outputs', 'nodes'] as const;
+const INPUT_KEYS = ['name', 'channels'] as const;
+const NODE_KEYS = [
+  'op',
+  'name',
+  'inputs',
+  'output',
+  'outChannels',
+  'activation',
+  'weightBits',
+  'scale',
+  'bits',
+] as const;
+const TENSOR_KEYS = ['name', 'shape', 'dtype', 'offset', 'length'] as const;
+/** Most channels of any tensor, and longest name, a header may declare. */
+const MAX_CHANNELS = 4096;
+const MAX_NAME_LENGTH = 256;
+/** Display / render ratios a file may be trained for (DESIGN §4: any ratio in [1, 3]). */
+const QUALITY_RATIO = { min: 1, max: 3 } as const;
 
 interface HeaderTensor {
   name: string;
@@ -56,7 +96,8 @@ interface Header {
   qualityRatio?: number;
   tensors: HeaderTensor[];
   dataBytes: number;
-  crc32: number;
+  /** Format 1 only: CRC-32 of the data. */
+  crc32?: number;
   metadata: Record<string, unknown>;
 }
 
@@ -131,9 +172,10 @@ export function encodeWeights(weights: NetworkWeights): Uint8Array {
     ...(weights.qualityRatio !== undefined ? { qualityRatio: weights.qualityRatio } : {}),
     tensors,
     dataBytes: data.length,
-    crc32: crc32(data),
     metadata: weights.metadata ?? {},
   };
+  // What is written must read back: the same strict checks as decoding.
+  checkHeader(header, 'weights (encoding)', WEIGHTS_FORMAT_VERSION);
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 4) * 4;
   if (padded !== json.length) {
@@ -141,13 +183,15 @@ export function encodeWeights(weights: NetworkWeights): Uint8Array {
     bytes.set(json);
     json = bytes;
   }
-  const out = new Uint8Array(PREFIX_BYTES + json.length + data.length);
+  const out = new Uint8Array(PREFIX_BYTES + json.length + data.length + TRAILER_BYTES);
   const outView = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
   outView.setUint32(8, WEIGHTS_FORMAT_VERSION, true);
   outView.setUint32(12, json.length, true);
   out.set(json, PREFIX_BYTES);
   out.set(data, PREFIX_BYTES + json.length);
+  const end = out.length - TRAILER_BYTES;
+  outView.setUint32(end, crc32(out.subarray(0, end)), true);
   return out;
 }
 
@@ -167,6 +211,130 @@ export function decodeWeights(
   }
 }
 
+/** A name: a non-empty string of at most MAX_NAME_LENGTH characters. */
+function checkName(value: unknown, path: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
+    throw new InputError(
+      `${path} must be a name (1 to ${MAX_NAME_LENGTH} characters), got ${showValue(value)}`,
+    );
+  }
+}
+
+function checkArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value))
+    throw new InputError(`${path} must be an array, got ${showValue(value)}`);
+  return value;
+}
+
+function checkObject(
+  value: unknown,
+  path: string,
+  keys: readonly string[],
+): Record<string, unknown> {
+  if (!isRecord(value)) throw new InputError(`${path} must be an object, got ${showValue(value)}`);
+  rejectUnknownKeys(value, keys, path);
+  return value;
+}
+
+/**
+ * The header's schema: known keys only, names, finite numbers in range, free-form metadata with
+ * finite numbers. The graph's meaning (ops, tensors, shapes) is `validateGraph`'s to check.
+ */
+function checkHeader(value: unknown, name: string, version: number): asserts value is Header {
+  const path = `${name}: header`;
+  const header = checkObject(value, path, version === 1 ? LEGACY_HEADER_KEYS : HEADER_KEYS);
+  const graph = checkObject(header.graph, `${path}.graph`, GRAPH_KEYS);
+  checkName(graph.name, `${path}.graph.name`);
+  checkedNumber(graph.version, `${path}.graph.version`, { integer: true, min: 0, max: 2 ** 31 });
+  checkArray(graph.inputs, `${path}.graph.inputs`).forEach((input, i) => {
+    const where = `${path}.graph.inputs[${i}]`;
+    const record = checkObject(input, where, INPUT_KEYS);
+    checkName(record.name, `${where}.name`);
+    checkedNumber(record.channels, `${where}.channels`, {
+      integer: true,
+      min: 1,
+      max: MAX_CHANNELS,
+    });
+  });
+  checkArray(graph.outputs, `${path}.graph.outputs`).forEach((output, i) =>
+    checkName(output, `${path}.graph.outputs[${i}]`),
+  );
+  checkArray(graph.nodes, `${path}.graph.nodes`).forEach((node, i) => {
+    const where = `${path}.graph.nodes[${i}]`;
+    const record = checkObject(node, where, NODE_KEYS);
+    checkName(record.op, `${where}.op`);
+    checkName(record.name, `${where}.name`);
+    checkName(record.output, `${where}.output`);
+    checkArray(record.inputs, `${where}.inputs`).forEach((input, k) =>
+      checkName(input, `${where}.inputs[${k}]`),
+    );
+    if (record.activation !== undefined) checkName(record.activation, `${where}.activation`);
+    if (record.outChannels !== undefined) {
+      checkedNumber(record.outChannels, `${where}.outChannels`, {
+        integer: true,
+        min: 1,
+        max: MAX_CHANNELS,
+      });
+    }
+    for (const key of ['weightBits', 'bits'] as const) {
+      if (record[key] !== undefined) {
+        checkedNumber(record[key], `${where}.${key}`, {
+          integer: true,
+          min: QUANT_BITS.min,
+          max: QUANT_BITS.max,
+        });
+      }
+    }
+    if (record.scale !== undefined) {
+      checkedNumber(record.scale, `${where}.scale`, { min: 0, exclusiveMin: true, max: 1e30 });
+    }
+  });
+  if (header.qualityRatio !== undefined) {
+    checkedNumber(header.qualityRatio, `${path}.qualityRatio`, QUALITY_RATIO);
+  }
+  checkedNumber(header.dataBytes, `${path}.dataBytes`, { integer: true, min: 0, max: 2 ** 32 });
+  if (version === 1) {
+    checkedNumber(header.crc32, `${path}.crc32`, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  }
+  checkArray(header.tensors, `${path}.tensors`).forEach((tensor, i) => {
+    const where = `${path}.tensors[${i}]`;
+    const record = checkObject(tensor, where, TENSOR_KEYS);
+    checkName(record.name, `${where}.name`);
+    checkArray(record.shape, `${where}.shape`).forEach((d, k) =>
+      checkedNumber(d, `${where}.shape[${k}]`, { integer: true, min: 1, max: MAX_CHANNELS }),
+    );
+    if (record.dtype !== 'f32') {
+      throw new InputError(`${where}.dtype is ${showValue(record.dtype)}, only "f32" is supported`);
+    }
+    checkedNumber(record.offset, `${where}.offset`, { integer: true, min: 0, max: 2 ** 32 });
+    checkedNumber(record.length, `${where}.length`, { integer: true, min: 0, max: 2 ** 30 });
+  });
+  // Free-form (training information), but a JSON object with finite numbers.
+  if (!isRecord(header.metadata)) {
+    throw new InputError(`${path}.metadata must be an object, got ${showValue(header.metadata)}`);
+  }
+  checkFreeForm(header.metadata, `${path}.metadata`);
+}
+
+/** Why a format-2 file fails its checksum, as precisely as the (unverified) header tells. */
+function checksumProblem(bytes: Uint8Array, headerBytes: number): string {
+  const data = bytes.length - PREFIX_BYTES - headerBytes - TRAILER_BYTES;
+  try {
+    const header = JSON.parse(
+      new TextDecoder().decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)),
+    ) as { dataBytes?: unknown };
+    const expected = header?.dataBytes;
+    if (typeof expected === 'number' && Number.isInteger(expected) && expected !== data) {
+      return data < expected
+        ? `truncated data (${Math.max(data, 0)} of ${expected} bytes)`
+        : `${data - expected} unexpected bytes after the data`;
+    }
+  } catch {
+    // An unreadable header: the checksum is all there is to say.
+  }
+  return 'checksum mismatch (the file is corrupt)';
+}
+
 function decodeChecked(
   source: ArrayBuffer | Uint8Array,
   options: LoadWeightsOptions,
@@ -181,22 +349,37 @@ function decodeChecked(
   if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC)
     bad('not an .uplift file (bad magic)');
   const version = view.getUint32(8, true);
-  if (version !== WEIGHTS_FORMAT_VERSION) {
-    bad(`format version ${version} is not supported (this build reads ${WEIGHTS_FORMAT_VERSION})`);
+  if (version !== WEIGHTS_FORMAT_VERSION && version !== LEGACY_FORMAT_VERSION) {
+    bad(
+      `format version ${version} is not supported (this build reads ${LEGACY_FORMAT_VERSION} and ${WEIGHTS_FORMAT_VERSION})`,
+    );
   }
+  const legacy = version === LEGACY_FORMAT_VERSION;
+  const trailer = legacy ? 0 : TRAILER_BYTES;
   const headerBytes = view.getUint32(12, true);
-  if (PREFIX_BYTES + headerBytes > bytes.length) bad('truncated header');
-  let header: Header;
+  if (PREFIX_BYTES + headerBytes + trailer > bytes.length) bad('truncated header');
+  if (!legacy) {
+    const end = bytes.length - TRAILER_BYTES;
+    if (crc32(bytes.subarray(0, end)) !== view.getUint32(end, true)) {
+      bad(checksumProblem(bytes, headerBytes));
+    }
+  }
+  let text: string;
   try {
-    header = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + headerBytes)),
+    text = new TextDecoder('utf-8', { fatal: true }).decode(
+      bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes),
     );
   } catch {
-    return bad('header is not valid JSON');
+    return bad('header is not valid UTF-8');
   }
-  if (typeof header !== 'object' || header === null || !Array.isArray(header.tensors)) {
-    bad('header has no tensor list');
+  let parsed: unknown;
+  try {
+    parsed = parseJsonDocument(text, name);
+  } catch (e) {
+    return bad(`header is not valid JSON (${(e as Error).message.slice(name.length + 2)})`);
   }
+  checkHeader(parsed, name, version);
+  const header = parsed;
   try {
     validateGraph(header.graph);
   } catch (e) {
@@ -208,12 +391,12 @@ function decodeChecked(
     );
   }
   const dataStart = PREFIX_BYTES + headerBytes;
-  const data = bytes.subarray(dataStart);
+  const data = bytes.subarray(dataStart, bytes.length - trailer);
   if (data.length < header.dataBytes)
     bad(`truncated data (${data.length} of ${header.dataBytes} bytes)`);
   if (data.length > header.dataBytes)
     bad(`${data.length - header.dataBytes} unexpected bytes after the data`);
-  if (crc32(data) !== header.crc32) bad('checksum mismatch (the data is corrupt)');
+  if (legacy && crc32(data) !== header.crc32) bad('checksum mismatch (the data is corrupt)');
   const specs = parameterSpecs(header.graph);
   if (header.tensors.length !== specs.length) {
     bad(`${header.tensors.length} tensors, the graph needs ${specs.length}`);
@@ -222,15 +405,13 @@ function decodeChecked(
   specs.forEach((spec, i) => {
     const t = header.tensors[i]!;
     if (t.name !== spec.name) bad(`tensor ${i} is "${t.name}", the graph needs "${spec.name}"`);
-    if (t.dtype !== 'f32') bad(`tensor ${t.name} has dtype ${t.dtype}, only f32 is supported`);
-    if (
-      !Array.isArray(t.shape) ||
-      t.shape.join(',') !== spec.shape.join(',') ||
-      t.length !== spec.length
-    ) {
+    if (t.shape.join(',') !== spec.shape.join(',')) {
       bad(`tensor ${t.name} has shape [${t.shape}], the graph needs [${spec.shape.join(', ')}]`);
     }
-    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset + t.length * 4 > header.dataBytes) {
+    if (t.length !== spec.length) {
+      bad(`tensor ${t.name} has length ${t.length}, its shape [${t.shape}] holds ${spec.length}`);
+    }
+    if (t.offset + t.length * 4 > header.dataBytes) {
       bad(`tensor ${t.name} lies outside the data`);
     }
     const values = new Float32Array(t.length);
@@ -244,8 +425,8 @@ function decodeChecked(
   return {
     graph: header.graph,
     parameters,
-    ...(typeof header.qualityRatio === 'number' ? { qualityRatio: header.qualityRatio } : {}),
-    metadata: header.metadata ?? {},
+    ...(header.qualityRatio !== undefined ? { qualityRatio: header.qualityRatio } : {}),
+    metadata: header.metadata,
   };
 }
 
