@@ -17,7 +17,7 @@ import { encodeExr } from '../src/io/exr/encode.ts';
 import { readColor, readDepth, readReactive } from '../src/io/frame-files.ts';
 import { MAX_IMAGE_SAMPLES, MAX_IMAGE_SIDE } from '../src/io/limits.ts';
 import { decodePng, encodePng } from '../src/io/png.ts';
-import { buildPng, pngChunk, pngImageData } from './helpers/png-bytes.ts';
+import { adam7ImageData, buildPng, pngChunk, pngImageData } from './helpers/png-bytes.ts';
 
 /** Asserts that `run` throws an InputError starting with `file: ` and matching `pattern`, fast. */
 function refusesQuickly(run: () => unknown, file: string, pattern: RegExp): void {
@@ -112,24 +112,7 @@ test('PNG length checks hold for Adam7-interlaced and sub-byte palette images', 
   const width = 13;
   const height = 9;
   const pixels = Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 37) & 0xff);
-  const passes = [
-    [0, 0, 8, 8],
-    [4, 0, 8, 8],
-    [0, 4, 4, 8],
-    [2, 0, 4, 4],
-    [0, 2, 2, 4],
-    [1, 0, 2, 2],
-    [0, 1, 1, 2],
-  ];
-  const rows: number[] = [];
-  for (const [x0, y0, dx, dy] of passes) {
-    if (x0! >= width) continue;
-    for (let y = y0!; y < height; y += dy!) {
-      rows.push(0);
-      for (let x = x0!; x < width; x += dx!)
-        rows.push(...pixels.subarray((y * width + x) * 3, (y * width + x) * 3 + 3));
-    }
-  }
+  const rows = [...adam7ImageData(pixels, width, height, 3)];
   const interlaced = buildPng({ width, height, colorType: 2, interlace: 1 }, Uint8Array.from(rows));
   const read = decodePng(interlaced, 'adam7.png').image;
   assert.deepEqual(

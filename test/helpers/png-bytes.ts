@@ -67,3 +67,35 @@ export function pngImageData(png: Uint8Array): Uint8Array {
   }
   return new Uint8Array(inflateSync(Buffer.concat(parts)));
 }
+
+/** Adam7 passes: x start, y start, x step, y step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/** 8-bit pixels (`channels` per pixel) as Adam7-interlaced image data, filter type 0 per row. */
+export function adam7ImageData(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+): Uint8Array {
+  const out: number[] = [];
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    if (x0 >= width || y0 >= height) continue;
+    for (let y = y0; y < height; y += dy) {
+      out.push(0);
+      for (let x = x0; x < width; x += dx) {
+        const at = (y * width + x) * channels;
+        out.push(...pixels.subarray(at, at + channels));
+      }
+    }
+  }
+  return Uint8Array.from(out);
+}
