@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Document, NodeIO } from '@gltf-transform/core';
 import { encode } from 'fast-png';
 import { maxAbsDiff, testGpu } from './helpers/gpu.ts';
@@ -131,29 +132,25 @@ test('glTF: hierarchy, TRS animation (LINEAR, STEP), materials and textures', as
   }
 });
 
-const assets = join(process.cwd(), '..', 'shared', 'assets', 'gltf');
-test(
-  'glTF: small assets from ../shared/assets render',
-  { skip: !existsSync(assets) && `${assets} is absent` },
-  async () => {
-    const { device } = await testGpu();
-    for (const file of ['AlienCake/alien.glb', 'ship/craft_speederD.gltf']) {
-      const scene = await loadGltfScene(join(assets, file), 2);
-      const renderer = createSceneRenderer(device, {
-        scene,
-        displaySize: [32, 24],
-        samples: 2,
-        frames: 2,
-      });
-      const frame = await sceneFrameSource(renderer).readFrame(1);
-      for (const v of frame.reference!.data) assert.ok(Number.isFinite(v), file);
-      // The model covers part of the view: depth is not the sky's everywhere.
-      const depths = new Set(Array.from(frame.depth.data, (d) => d.toFixed(4)));
-      assert.ok(depths.size > 10, `${file}: ${depths.size} distinct depths`);
-      renderer.destroy();
-    }
-  },
-);
+const assets = fileURLToPath(new URL('../assets/gltf', import.meta.url));
+test('glTF: small assets of the repository (assets/gltf) render', async () => {
+  const { device } = await testGpu();
+  for (const file of ['AlienCake/alien.glb', 'ship/craft_speederD.gltf']) {
+    const scene = await loadGltfScene(join(assets, file), 2);
+    const renderer = createSceneRenderer(device, {
+      scene,
+      displaySize: [32, 24],
+      samples: 2,
+      frames: 2,
+    });
+    const frame = await sceneFrameSource(renderer).readFrame(1);
+    for (const v of frame.reference!.data) assert.ok(Number.isFinite(v), file);
+    // The model covers part of the view: depth is not the sky's everywhere.
+    const depths = new Set(Array.from(frame.depth.data, (d) => d.toFixed(4)));
+    assert.ok(depths.size > 10, `${file}: ${depths.size} distinct depths`);
+    renderer.destroy();
+  }
+});
 
 /**
  * A skinned beam: a double-sided strip from y = 0 to 2 on two joints (the root at the origin, its

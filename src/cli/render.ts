@@ -92,7 +92,7 @@ export function register(program: Command): void {
       `\nBuilt-in scenes: ${Object.keys(PROCEDURAL_SCENES).join(', ')} (or a glTF file)\n` +
         `Camera paths: ${Object.keys(CAMERA_PATHS).join(', ')}\n\n` +
         'Examples:\n  uplift render --scene foliage --path shake --frames 120 -o seq/foliage\n' +
-        '  uplift render --scene ../shared/assets/gltf/FlightHelmet/FlightHelmet.gltf --display 1920x1080 --quality quality -o seq/helmet',
+        '  uplift render --scene assets/gltf/FlightHelmet/FlightHelmet.gltf --display 1920x1080 --quality quality -o seq/helmet',
     )
     .action(async (opts: RenderOptions) => {
       const frames = parseInteger(opts.frames, '--frames', 1);

@@ -12,15 +12,17 @@
  * - **Held-out scene/path combinations.** HELD_OUT_COMBINATIONS (foliage × shake, fence ×
  *   fast-turn, city × cut) never appear in training, with any seed: they test generalisation to a
  *   kind of motion on content the model knows, not just to a new layout.
- * - **glTF files.** Every scene file of ../shared/assets (paths relative to the repository root,
- *   as the CLI runs there) is in validation only: real-world assets the model never trains on.
+ * - **glTF files.** Every scene file of assets/gltf (in the repository, with its licenses in
+ *   assets/README.md; paths relative to the repository root) is in validation only: real-world
+ *   assets the model never trains on.
  * - **Sizes.** Validation entries are rendered at 384×256 in Performance mode (ratio 2) with 64
  *   reference samples and 32 frames; `uplift dataset --display/--quality/--frames/--samples`
  *   override them. Training entries rotate over the four upscaling modes at 192×128; the on-the-fly
  *   clip sampler (data/clips.ts) picks its own display size and ratio and uses only the scene,
  *   path, seed and length of an entry.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Size, QUALITY_RATIOS } from '../core/quality.ts';
 import { CAMERA_PATHS } from '../scene/paths.ts';
@@ -65,17 +67,17 @@ export const HELD_OUT_COMBINATIONS: ReadonlyArray<{ scene: string; path: string 
 /** Camera paths of the ordinary (not held-out) validation entries of each procedural scene. */
 const VALIDATION_PATHS = ['orbit', 'flythrough', 'fast-turn'];
 
-/** The glTF files of ../shared/assets (held out of training entirely). */
+/** The glTF files of assets/gltf (held out of training entirely). */
 export const VALIDATION_GLTF_FILES: readonly string[] = [
-  '../shared/assets/gltf/FlightHelmet/FlightHelmet.gltf',
-  '../shared/assets/gltf/animated/Fox.glb',
-  '../shared/assets/gltf/AlienCake/alien.glb',
-  '../shared/assets/gltf/AlienCake/cakeBirthday.glb',
-  '../shared/assets/gltf/AlienCake/tile.glb',
-  '../shared/assets/gltf/ship/craft_speederD.gltf',
-  '../shared/assets/gltf/DepthOfFieldExample/DepthOfFieldExample.glb',
-  '../shared/assets/gltf/terrain/terrain.glb',
-  '../shared/assets/gltf/PalmTree/PalmTree.gltf',
+  'assets/gltf/FlightHelmet/FlightHelmet.gltf',
+  'assets/gltf/animated/Fox.glb',
+  'assets/gltf/AlienCake/alien.glb',
+  'assets/gltf/AlienCake/cakeBirthday.glb',
+  'assets/gltf/AlienCake/tile.glb',
+  'assets/gltf/ship/craft_speederD.gltf',
+  'assets/gltf/DepthOfFieldExample/DepthOfFieldExample.glb',
+  'assets/gltf/terrain/terrain.glb',
+  'assets/gltf/PalmTree/PalmTree.gltf',
 ];
 
 const TRAIN_DISPLAY: Size = [192, 128];
@@ -146,8 +148,22 @@ export const TRAIN: readonly SplitEntry[] = buildTrain();
 /** Held-out validation entries (procedural scenes with unseen seeds and combinations, glTF files). */
 export const VALIDATION: readonly SplitEntry[] = buildValidation();
 
-/** The repository root: entries name asset files relative to it. */
-const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository root: entries name asset files relative to it. It is the nearest folder above
+ * this module that holds assets/gltf, so the CLI finds the assets from any working directory,
+ * from the sources (src/train/, two levels down) and from a bundle (.device/main.mjs for the GPU
+ * machine, one level down). Where no folder above holds them (a bundle or package without
+ * assets/), it is the folder two levels up, so a missing file is reported by its expected path.
+ */
+export const REPOSITORY_ROOT = findRepositoryRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+/** The nearest folder from `moduleDir` up that holds assets/gltf, else the folder two levels up. */
+export function findRepositoryRoot(moduleDir: string): string {
+  for (let dir = moduleDir; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'assets', 'gltf'))) return dir;
+    if (dirname(dir) === dir) return resolve(moduleDir, '..', '..');
+  }
+}
 
 /** The entry's scene as `loadScene` takes it: a built-in name, or a file path resolved from the repository root. */
 export function entryScene(entry: Pick<SplitEntry, 'scene'>): string {

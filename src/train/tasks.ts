@@ -98,9 +98,10 @@ function teacherTask(
  * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
  * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
- * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; glTF
- * entries need ../shared/assets, which the GPU machine lacks) or, for the other sources, another
- * seed.
+ * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; the
+ * glTF entries stay out, as in the runs the shipped weights come from, which had no glTF files on
+ * the GPU machine: they are measured with `uplift dataset` and `uplift eval`) or, for the other
+ * sources, another seed.
  */
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
   const { data } = config;
