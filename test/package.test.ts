@@ -1,7 +1,7 @@
 // The installable package: `npm pack` (which builds dist/), install the tarball into an empty
 // project, and there a plain Node ESM script — no tsx, no flags — imports `uplift` and runs TAAU
-// and the neural method on this machine's adapter; a strict TypeScript consumer type-checks
-// against the shipped declarations (skipLibCheck off).
+// and the neural method on this machine's adapter; the `uplift` command runs from the built CLI;
+// a strict TypeScript consumer type-checks against the shipped declarations (skipLibCheck off).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -99,6 +99,19 @@ test(
       assert.deepEqual([r.width, r.height], [32, 24], method);
       assert.ok(r.finite && r.mean > 0.01, `${method}: ${JSON.stringify(r)}`);
     }
+
+    // The command, from the built CLI.
+    const info = spawnSync(
+      process.execPath,
+      [
+        'node_modules/uplift/bin/uplift.mjs',
+        'info',
+        'node_modules/uplift/weights/uplift-v2.uplift',
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
+    assert.equal(info.status, 0, info.stderr);
+    assert.match(info.stdout, /uplift-kpn v2: 132945 parameters/);
 
     writeFileSync(join(app, 'consumer.ts'), CONSUMER);
     const tsc = spawnSync(
