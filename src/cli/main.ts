@@ -4,7 +4,7 @@
  * prints its stack.
  */
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../core/errors.ts';
+import { GpuRefusedError, InputError } from '../core/errors.ts';
 import { NoGpuError } from '../gpu/device.ts';
 
 const program = new Command();
@@ -33,7 +33,12 @@ try {
   await program.parseAsync(process.argv);
   process.exit(process.exitCode ?? 0);
 } catch (err) {
-  if (err instanceof InputError || err instanceof NoGpuError || err instanceof RangeError) {
+  if (
+    err instanceof InputError ||
+    err instanceof NoGpuError ||
+    err instanceof GpuRefusedError ||
+    err instanceof RangeError
+  ) {
     console.error(`uplift: ${err.message}`);
     process.exit(1);
   }

@@ -8,3 +8,14 @@ export class InputError extends Error {
     this.name = 'InputError';
   }
 }
+
+/**
+ * The GPU could not do what was asked (a device limit, a validation error, out of memory): the
+ * message names the limit or the refusal and what was not written. The CLI prints it as one line.
+ */
+export class GpuRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuRefusedError';
+  }
+}

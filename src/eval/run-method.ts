@@ -4,10 +4,11 @@
  * so every method sees identical inputs.
  */
 import { shippedWeights } from './shipped-weights.ts';
+import { GpuRefusedError } from '../core/errors.ts';
 import { type Image, withChannels } from '../core/image.ts';
-import type { FrameImages, FrameSource } from '../core/frame.ts';
+import type { FrameImages, FrameParams, FrameSource } from '../core/frame.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
-import { createUpscaler, type UpscalerMethod } from '../upscaler.ts';
+import { createUpscaler, type Upscaler, type UpscalerMethod } from '../upscaler.ts';
 import type { Resolver } from '../gpu/resolver.ts';
 import { checkPrecision, type PrecisionChoice } from '../core/upscaler-options.ts';
 
@@ -109,26 +110,52 @@ export async function runMethod(
     for (let i = 0; i < source.frameCount; i++) {
       const params = source.frameParams(i);
       const images = await source.readFrame(i);
-      const color = uploadImage(device, images.color);
-      const depth = uploadImage(device, images.depth);
-      const motion = uploadImage(device, images.motion);
-      const reactive = images.reactive ? uploadImage(device, images.reactive) : undefined;
-      const encoder = device.createCommandEncoder({ label: `${spec.name} frame ${i}` });
-      upscaler.dispatch(encoder, {
+      const output = await upscaleFrame(device, upscaler, images, {
         ...params,
-        color,
-        depth,
-        motion,
-        reactive,
         sharpness: spec.sharpness,
+      }).catch((error: unknown) => {
+        if (!(error instanceof GpuRefusedError)) throw error;
+        throw new GpuRefusedError(
+          `${spec.name}: frame ${source.frameNumber(i)} failed, no output was written for it: ${error.message}`,
+        );
       });
-      device.queue.submit([encoder.finish()]);
-      const output = withChannels(await readImage(device, upscaler.output), 3);
-      for (const t of [color, depth, motion, reactive]) t?.destroy();
       await options.onFrame(i, output, images);
       options.onProgress?.(i);
     }
   } finally {
     upscaler.destroy();
   }
+}
+
+/**
+ * One frame through `upscaler`, read back as rgb. A frame the GPU refuses (a validation error,
+ * out of memory) rejects instead of returning an empty image.
+ */
+async function upscaleFrame(
+  device: GPUDevice,
+  upscaler: Upscaler,
+  images: FrameImages,
+  params: FrameParams & { sharpness?: number },
+): Promise<Image> {
+  const color = uploadImage(device, images.color);
+  const depth = uploadImage(device, images.depth);
+  const motion = uploadImage(device, images.motion);
+  const reactive = images.reactive ? uploadImage(device, images.reactive) : undefined;
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let output: Image | undefined;
+  try {
+    const encoder = device.createCommandEncoder({ label: 'uplift frame' });
+    upscaler.dispatch(encoder, { ...params, color, depth, motion, reactive });
+    device.queue.submit([encoder.finish()]);
+    output = withChannels(await readImage(device, upscaler.output), 3);
+  } finally {
+    const validation = await device.popErrorScope();
+    const memory = await device.popErrorScope();
+    for (const t of [color, depth, motion, reactive]) t?.destroy();
+    const gpuError = validation ?? memory;
+    if (gpuError)
+      throw new GpuRefusedError(`the GPU refused it: ${gpuError.message.split('\n')[0]}`);
+  }
+  return output;
 }

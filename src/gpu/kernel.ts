@@ -5,6 +5,7 @@
  * `dispatch` builds the bind group as it records (passes that run once per frame), `prepare`
  * builds it once and only encodes afterwards (the network's nodes, run many times per size).
  */
+import { GpuRefusedError } from '../core/errors.ts';
 import { createStorageBuffer } from './resources.ts';
 
 export interface KernelSpec {
@@ -53,6 +54,26 @@ export interface Kernel {
 
 const cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
+/**
+ * Thrown before binding a buffer larger than the device allows: WebGPU would only report it to
+ * `uncapturederror` and run nothing, leaving the outputs empty. Names the limit to raise.
+ */
+export class DeviceLimitError extends GpuRefusedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceLimitError';
+  }
+}
+
+function checkBindingSize(device: GPUDevice, kernel: string | undefined, buffer: GPUBuffer): void {
+  const limit = device.limits.maxStorageBufferBindingSize;
+  if (buffer.size > limit) {
+    throw new DeviceLimitError(
+      `${kernel ?? 'a kernel'} binds ${buffer.label || 'a buffer'} of ${buffer.size} bytes; this device allows ${limit} (maxStorageBufferBindingSize): request a higher maxStorageBufferBindingSize in requestDevice (requestGpu asks for the adapter's), or use a smaller display size`,
+    );
+  }
+}
+
 /** Compiles (or fetches from the per-device cache) the kernel's pipeline. */
 export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
   let perDevice = cache.get(device);
@@ -70,14 +91,16 @@ export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
     perDevice.set(key, pipeline);
   }
   const compiled = pipeline;
-  const bindGroup = (resources: readonly (GPUBuffer | undefined)[]) =>
-    device.createBindGroup({
+  const bindGroup = (resources: readonly (GPUBuffer | undefined)[]) => {
+    for (const buffer of resources) if (buffer) checkBindingSize(device, spec.label, buffer);
+    return device.createBindGroup({
       label: spec.label,
       layout: compiled.getBindGroupLayout(0),
       entries: resources.flatMap((buffer, binding) =>
         buffer ? [{ binding, resource: { buffer } }] : [],
       ),
     });
+  };
   return {
     label: spec.label,
     pipeline: compiled,

@@ -1,0 +1,107 @@
+// The caller's device respected: a buffer larger than the device's storage binding limit is a
+// thrown DeviceLimitError naming the limit (not a silent uncapturederror and an empty output),
+// and a frame the GPU refuses fails the run before its output is handed on (never written).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu } from './helpers/gpu.ts';
+import { createUpscaler, type DispatchInputs } from '../src/upscaler.ts';
+import { DeviceLimitError } from '../src/gpu/kernel.ts';
+import { GpuRefusedError } from '../src/core/errors.ts';
+import { runMethod } from '../src/eval/run-method.ts';
+import { openSequenceArg } from '../src/cli/sequence-arg.ts';
+import type { Resolver } from '../src/gpu/resolver.ts';
+
+/** A device with WebGPU's default limits (as a browser page or three.js creates one). */
+async function defaultLimitsDevice(): Promise<GPUDevice> {
+  const { create } = await import('webgpu');
+  const adapter = await (create([]) as GPU).requestAdapter();
+  return adapter!.requestDevice();
+}
+
+test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming maxStorageBufferBindingSize, nothing uncaptured', async () => {
+  await testGpu(); // installs the WebGPU globals
+  const device = await defaultLimitsDevice();
+  const uncaptured: string[] = [];
+  device.addEventListener('uncapturederror', (e) =>
+    uncaptured.push((e as GPUUncapturedErrorEvent).error.message),
+  );
+  assert.equal(device.limits.maxStorageBufferBindingSize, 134217728);
+  const up = await createUpscaler(device, {
+    displaySize: [4096, 2160],
+    quality: 'performance',
+    method: 'taau',
+  });
+  const [rw, rh] = up.renderSize;
+  const texture = (format: GPUTextureFormat) =>
+    device.createTexture({
+      size: [rw, rh],
+      format,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+  const inputs: DispatchInputs = {
+    color: texture('rgba16float'),
+    depth: texture('r32float'),
+    motion: texture('rg32float'),
+    jitter: [0, 0],
+    reset: true,
+    exposure: 1,
+    motionScale: [1, 1],
+    cameraNear: 0.1,
+    cameraFar: 100,
+    fovY: 1,
+    frameTimeDelta: 1 / 60,
+  };
+  assert.throws(
+    () => up.dispatch(device.createCommandEncoder(), inputs),
+    (error: Error) =>
+      error instanceof DeviceLimitError &&
+      error instanceof GpuRefusedError &&
+      /141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
+        error.message,
+      ),
+  );
+  await device.queue.onSubmittedWorkDone();
+  assert.deepEqual(uncaptured, []);
+  up.destroy();
+  device.destroy();
+});
+
+test('a frame the GPU refuses fails the run with GpuRefusedError before its output reaches onFrame', async () => {
+  const { device } = await testGpu();
+  const source = await openSequenceArg('builtin:analytic:1', {
+    displaySize: [32, 24],
+    quality: 'performance',
+    frames: 3,
+  });
+  // A resolver that records an invalid copy (past the end of a 4-byte buffer) on frame 2.
+  let frame = 0;
+  const tiny = device.createBuffer({ size: 4, usage: GPUBufferUsage.COPY_SRC });
+  const other = device.createBuffer({ size: 4, usage: GPUBufferUsage.COPY_DST });
+  const broken: Resolver = {
+    resolve(encoder, inputs) {
+      if (++frame === 2) encoder.copyBufferToBuffer(tiny, 0, other, 0, 64);
+      return inputs.reprojected;
+    },
+    resize() {},
+    destroy() {},
+  };
+  const written: number[] = [];
+  await assert.rejects(
+    runMethod(
+      device,
+      source,
+      { name: 'broken', method: 'taau', resolver: broken },
+      { onFrame: (i) => void written.push(i) },
+    ),
+    (error: Error) =>
+      error instanceof GpuRefusedError &&
+      /broken: frame \d+ failed, no output was written for it: the GPU refused it/.test(
+        error.message,
+      ),
+  );
+  assert.deepEqual(written, [0], 'the frame before the refusal only');
+  // The device is still usable afterwards: its error scopes were balanced.
+  device.pushErrorScope('validation');
+  device.queue.submit([device.createCommandEncoder().finish()]);
+  assert.equal(await device.popErrorScope(), null);
+});
