@@ -14,6 +14,7 @@
  * resolution change: render-size resources are reallocated and the frame is a reset. Inputs that
  * disagree with each other, or exceed the display size, are a RangeError naming the input.
  */
+import type { NeuralModelSource } from './nn/resolve/neural-resolver.ts';
 import type { FrameParams } from './core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
@@ -68,8 +69,11 @@ export interface DispatchInputs extends FrameParams {
 }
 
 export interface UpscalerOptions extends UpscalerSizing {
-  /** Model for method 'neural' (a weights file path or an already loaded model). */
-  model?: unknown;
+  /**
+   * Model for method 'neural': a `.uplift` path (Node) or URL, its bytes, or a loaded model.
+   * Default: the shipped weights/uplift-v2.uplift.
+   */
+  model?: NeuralModelSource;
   /**
    * Network arithmetic of method 'neural': 'auto' (default: INT8 for an INT8-ready model on a
    * device that computes it exactly, else f32), 'f32', 'f16' or 'int8' (needs an INT8-ready model).
@@ -225,7 +229,6 @@ async function createResolver(
   if (options.resolver) return options.resolver;
   if (method === 'taau') return createTaauResolver(device, options.taau);
   if (method !== 'neural') return undefined;
-  if (options.model === undefined) throw new RangeError("method 'neural' needs a model");
   // Loaded on first use (a literal specifier, so bundlers include it) to keep the network
   // code out of programs that never ask for it.
   const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;

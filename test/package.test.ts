@@ -25,7 +25,7 @@ for (const method of ['taau', 'neural']) {
     displaySize: seq.header.displaySize,
     quality: 2,
     method,
-    ...(method === 'neural' ? { model: 'node_modules/uplift/weights/uplift-v2.uplift' } : {}),
+    // method 'neural' without a model: the shipped weights, found beside the built files.
   });
   let out;
   for (const frame of seq.frames) {

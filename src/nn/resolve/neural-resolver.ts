@@ -24,14 +24,44 @@ import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
-export type NeuralModelSource = string | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
+export type NeuralModelSource =
+  string | URL | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
+
+/**
+ * The shipped weights (weights/uplift-v2.uplift), relative to this module so that it resolves in
+ * the sources, in the built package and, through bundlers that follow `new URL(…,
+ * import.meta.url)`, in a browser app: what `method: 'neural'` uses without a `model`.
+ */
+export const SHIPPED_MODEL = new URL('../../../weights/uplift-v2.uplift', import.meta.url);
+
+/** The bytes at a URL: a file in Node, a fetch in a browser. */
+async function readUrl(url: URL): Promise<Uint8Array> {
+  try {
+    if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
+      const fs = 'node:fs/promises';
+      return await (
+        (await import(/* @vite-ignore */ fs)) as typeof import('node:fs/promises')
+      ).readFile(url);
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    const reason = (e as { code?: string }).code ?? (e as Error).message;
+    throw new InputError(`${url.href}: cannot read weights (${reason})`);
+  }
+}
 
 /** Loads a model and checks that its graph has the neural frame's input / output contract (FEATURE_CHANNELS in, RAW_CHANNELS out). */
-export async function loadNeuralModel(source: NeuralModelSource): Promise<NeuralModel> {
+export async function loadNeuralModel(
+  source: NeuralModelSource = SHIPPED_MODEL,
+): Promise<NeuralModel> {
   const model =
-    typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array
-      ? await loadWeights(source)
-      : source;
+    source instanceof URL
+      ? await loadWeights(await readUrl(source), { name: source.pathname.split('/').pop()! })
+      : typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array
+        ? await loadWeights(source)
+        : source;
   const { graph } = model;
   const input = graph.inputs[0];
   if (graph.inputs.length !== 1 || input?.channels !== FEATURE_CHANNELS) {
@@ -107,7 +137,9 @@ export async function createNeuralResolver(
   device: GPUDevice,
   options: NeuralResolverOptions,
 ): Promise<NeuralResolver> {
-  const model = await loadNeuralModel(options.model as NeuralModelSource);
+  const model = await loadNeuralModel(
+    (options.model as NeuralModelSource | undefined) ?? SHIPPED_MODEL,
+  );
   const precision =
     (options.precision ?? 'auto') === 'auto'
       ? await autoPrecision(device, model)
