@@ -19,14 +19,17 @@ import type { FrameParams } from './core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
-import { encodeLoadTexture } from './gpu/passes/load-texture.ts';
+import {
+  encodeLoadTexture,
+  LOADABLE_FORMATS,
+  loadableChannels,
+} from './gpu/passes/load-texture.ts';
 import { encodePrepare } from './gpu/passes/prepare.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { encodeOutput } from './gpu/passes/output.ts';
-import { formatChannels } from './gpu/resources.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
@@ -51,14 +54,23 @@ export type { UpscalerMethod } from './core/upscaler-options.ts';
 export type { PreparedFrame } from './gpu/passes/prepare.ts';
 export type { Reprojected } from './gpu/passes/reproject.ts';
 
-/** A frame input: a float texture, or a GpuImage already in the pipeline's format. */
+/**
+ * A frame input: a texture with TEXTURE_BINDING usage in one of `LOADABLE_FORMATS` (float,
+ * normalized, sRGB or depth), or a GpuImage already in the pipeline's format.
+ */
 export type FrameInput = GPUTexture | GpuImage;
 
 /** What one dispatch takes (FSR 2's dispatch description, DESIGN §4). */
 export interface DispatchInputs extends FrameParams {
-  /** Linear RGB(A), render size: rgba32float / rgba16float texture or GpuImage. */
+  /**
+   * Linear RGB(A), render size: rgba32float, rgba16float, rg11b10ufloat, rgba8unorm / bgra8unorm
+   * (values as they are), their -srgb forms (decoded to linear), rgb10a2unorm, or a GpuImage.
+   */
   color: FrameInput;
-  /** Device depth, render size: r32float / r16float texture (or any float format; .r is read). */
+  /**
+   * Device depth, render size: a depth texture (depth32float, depth24plus, depth16unorm, or a
+   * depth-stencil format: its depth aspect) or r32float / r16float (.r is read).
+   */
   depth: FrameInput;
   /** Motion vectors, render size: rg32float / rg16float texture (.rg is read). */
   motion: FrameInput;
@@ -268,14 +280,17 @@ function checkInput(
     );
   }
   if (isGpuImage(input)) return;
-  let channels: number;
-  try {
-    channels = formatChannels(input.format);
-  } catch {
-    throw new RangeError(`${what} must be a float texture (e.g. r32float), got ${input.format}`);
+  const channels = loadableChannels(input.format);
+  if (channels === undefined) {
+    throw new RangeError(
+      `${what}: format ${input.format} is not read; use one of ${Object.keys(LOADABLE_FORMATS).join(', ')}`,
+    );
   }
   if (channels < minChannels) {
     throw new RangeError(`${what} needs ${minChannels}+ channels, got a ${input.format} texture`);
+  }
+  if ((input.usage & GPUTextureUsage.TEXTURE_BINDING) === 0) {
+    throw new RangeError(`${what}: the texture needs GPUTextureUsage.TEXTURE_BINDING`);
   }
 }
 

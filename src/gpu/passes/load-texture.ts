@@ -1,8 +1,9 @@
 /**
- * Copies a float texture (r32float, rg32float, rgba32float, or their 16-bit forms) into a
- * GpuImage, the pipeline's internal image type. textureLoad fills missing channels with 0 and a
- * missing alpha with 1, exactly as `toVec4` (src/gpu/gpu-image.ts) packs a CPU image, which is
- * this pass's CPU reference.
+ * Copies an input texture into a GpuImage, the pipeline's internal image type: float formats
+ * (32- and 16-bit, rg11b10ufloat), normalized ones (8-bit, rgb10a2unorm; `-srgb` formats decode to
+ * linear on load) and depth formats (the depth aspect). textureLoad fills missing channels with 0
+ * and a missing alpha with 1, exactly as `toVec4` (src/gpu/gpu-image.ts) packs a CPU image, which
+ * is this pass's CPU reference (tests quantize the values to each format).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
@@ -10,6 +11,33 @@ import { TILE, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({ width: 'u32', height: 'u32' });
+
+/** The input formats the frame API reads, with the channels each holds. */
+export const LOADABLE_FORMATS: Readonly<Partial<Record<GPUTextureFormat, number>>> = {
+  r32float: 1,
+  r16float: 1,
+  r8unorm: 1,
+  rg32float: 2,
+  rg16float: 2,
+  rgba32float: 4,
+  rgba16float: 4,
+  rg11b10ufloat: 3,
+  rgba8unorm: 4,
+  'rgba8unorm-srgb': 4,
+  bgra8unorm: 4,
+  'bgra8unorm-srgb': 4,
+  rgb10a2unorm: 4,
+  depth32float: 1,
+  depth24plus: 1,
+  depth16unorm: 1,
+  'depth32float-stencil8': 1,
+  'depth24plus-stencil8': 1,
+};
+
+/** Channels of a loadable input format; undefined for a format the frame API does not read. */
+export function loadableChannels(format: GPUTextureFormat): number | undefined {
+  return LOADABLE_FORMATS[format];
+}
 
 const code = /* wgsl */ `
 ${PARAMS.wgsl}
@@ -40,7 +68,13 @@ export function encodeLoadTexture(
     layout: kernel.pipeline.getBindGroupLayout(0),
     entries: [
       { binding: 0, resource: { buffer: ubo } },
-      { binding: 1, resource: texture.createView() },
+      // A depth-stencil texture is read through its depth aspect.
+      {
+        binding: 1,
+        resource: texture.createView(
+          texture.format.includes('stencil') ? { aspect: 'depth-only' } : {},
+        ),
+      },
       { binding: 2, resource: { buffer: output.buffer } },
     ],
   });
