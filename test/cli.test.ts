@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync } from
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import { createSequenceWriter, writePng } from '../src/io/index.ts';
+import { createSequenceWriter, openSequence, writePng } from '../src/io/index.ts';
 import { linearToSrgb } from '../src/core/tonemap.ts';
 import type { Image } from '../src/core/image.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
@@ -274,4 +274,21 @@ test('info on a .uplift file: network, cost, quantization and training metadata'
   const missing = uplift('info', 'nothing-here.uplift');
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /nothing-here\.uplift/);
+});
+
+test('a sequence with an infinite far plane ("cameraFar": null) reads as Infinity and upscales', async () => {
+  const dir = join(root, 'infinite-far');
+  const writer = await createSequenceWriter(dir, sequence.header);
+  for (const [i, frame] of sequence.frames.slice(0, 3).entries()) {
+    await writer.writeFrame(i, { ...frame.params, cameraFar: Infinity }, frame.images);
+  }
+  await writer.finish();
+  const json = JSON.parse(readFileSync(join(dir, 'sequence.json'), 'utf8'));
+  assert.equal(json.frames[0].cameraFar, null);
+  const source = await openSequence(dir);
+  assert.equal(source.frameParams(2).cameraFar, Infinity);
+  const out = join(root, 'infinite-far-taau');
+  const r = uplift('upscale', dir, '-o', out, '--method', 'taau', '-q');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readdirSync(out).filter((f) => f.endsWith('.exr')).length, 3);
 });

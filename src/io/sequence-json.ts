@@ -2,8 +2,8 @@
  * sequence.json (DESIGN §4): strict validation on read — every problem is an `InputError` naming
  * the file, the frame index and the field — and serialization on write. Missing optional frame
  * fields take `defaultFrameParams()`; numbers must be finite (JSON has no NaN or Infinity, and
- * strings or null in their place are rejected) and in range (sizes at most 16384 per side, jitter
- * in [−0.5, 0.5]); unknown keys are rejected (a misspelt "exposre" is an error, not a default);
+ * strings or null in their place are rejected, except `"cameraFar": null`, an infinite far plane)
+ * and in range (sizes at most 16384 per side, jitter in [−0.5, 0.5]); unknown keys are rejected (a misspelt "exposre" is an error, not a default);
  * nesting is limited before parsing (src/core/strict-json.ts).
  */
 import { InputError } from '../core/errors.ts';
@@ -90,12 +90,16 @@ export function validateFrameParams(value: unknown, where: string): FrameParams 
   params.exposure = number('exposure', positive, 'a positive finite number') ?? params.exposure;
   params.cameraNear =
     number('cameraNear', positive, 'a positive finite number') ?? params.cameraNear;
+  // null (JSON has no Infinity; Infinity when writing): an infinite far plane, as reversed-Z
+  // engines project.
   params.cameraFar =
-    number(
-      'cameraFar',
-      (v) => v > params.cameraNear,
-      `a finite number > cameraNear (${params.cameraNear})`,
-    ) ?? params.cameraFar;
+    value.cameraFar === null || value.cameraFar === Infinity
+      ? Infinity
+      : (number(
+          'cameraFar',
+          (v) => v > params.cameraNear,
+          `a finite number > cameraNear (${params.cameraNear}), or null for an infinite far plane`,
+        ) ?? params.cameraFar);
   if (params.cameraFar <= params.cameraNear) {
     throw new InputError(
       `${where}.cameraNear (${params.cameraNear}) must be below cameraFar (${params.cameraFar})`,
