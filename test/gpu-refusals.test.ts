@@ -10,6 +10,11 @@ import { GpuRefusedError } from '../src/core/errors.ts';
 import { runMethod } from '../src/eval/run-method.ts';
 import { openSequenceArg } from '../src/cli/sequence-arg.ts';
 import type { Resolver } from '../src/gpu/resolver.ts';
+import { openSequence } from '../src/io/index.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A device with WebGPU's default limits (as a browser page or three.js creates one). */
 async function defaultLimitsDevice(): Promise<GPUDevice> {
@@ -95,7 +100,7 @@ test('a frame the GPU refuses fails the run with GpuRefusedError before its outp
     ),
     (error: Error) =>
       error instanceof GpuRefusedError &&
-      /broken: frame \d+ failed, no output was written for it: the GPU refused it/.test(
+      /broken: frame \d+ failed, no output was written for it: .*the GPU refused it/.test(
         error.message,
       ),
   );
@@ -104,4 +109,23 @@ test('a frame the GPU refuses fails the run with GpuRefusedError before its outp
   device.pushErrorScope('validation');
   device.queue.submit([device.createCommandEncoder().finish()]);
   assert.equal(await device.popErrorScope(), null);
+});
+
+test('uplift render above 8192 pixels wide renders (the device asks for the adapter's texture size), references not black', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'uplift-wide-'));
+  const r = spawnSync(
+    process.execPath,
+    ['bin/uplift.mjs', 'render', '--scene', 'city', '--display', '8200x16', '--frames', '2'].concat(
+      ['--samples', '1', '-o', join(out, 'seq'), '-q'],
+    ),
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const source = await openSequence(join(out, 'seq'));
+  const { reference } = await source.readFrame(1);
+  assert.equal(reference!.width, 8200);
+  assert.ok(
+    reference!.data.some((v) => v > 0.01),
+    'the reference is not all zeros',
+  );
 });

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
+import { withGpuErrorScope } from '../gpu/error-scope.ts';
 import { createImage, type Image } from '../core/image.ts';
 import { parseQuality, parseSize } from '../core/quality.ts';
 import { tonemapImage } from '../core/tonemap.ts';
@@ -132,7 +133,12 @@ export function register(program: Command): void {
       const preview: Image[] = [];
       const progress = createProgress(`render ${scene.name}`, frames, opts.quiet);
       for (let i = 0; i < frames; i++) {
-        const images = await source.readFrame(i);
+        // A frame the GPU refused is an error before sequence.json (written last) exists.
+        const images = await withGpuErrorScope(
+          device,
+          `render: frame ${i} (sequence.json not written)`,
+          () => source.readFrame(i),
+        );
         await writer.writeFrame(i, source.frameParams(i), images);
         if (previewAt.has(i)) {
           const shown = images.reference ?? images.color;

@@ -8,6 +8,7 @@ import { GpuRefusedError } from '../core/errors.ts';
 import { type Image, withChannels } from '../core/image.ts';
 import type { FrameImages, FrameParams, FrameSource } from '../core/frame.ts';
 import { uploadImage, readImage } from '../gpu/resources.ts';
+import { withGpuErrorScope } from '../gpu/error-scope.ts';
 import { createUpscaler, type Upscaler, type UpscalerMethod } from '../upscaler.ts';
 import type { Resolver } from '../gpu/resolver.ts';
 import { checkPrecision, type PrecisionChoice } from '../core/upscaler-options.ts';
@@ -141,21 +142,14 @@ async function upscaleFrame(
   const depth = uploadImage(device, images.depth);
   const motion = uploadImage(device, images.motion);
   const reactive = images.reactive ? uploadImage(device, images.reactive) : undefined;
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('validation');
-  let output: Image | undefined;
   try {
-    const encoder = device.createCommandEncoder({ label: 'uplift frame' });
-    upscaler.dispatch(encoder, { ...params, color, depth, motion, reactive });
-    device.queue.submit([encoder.finish()]);
-    output = withChannels(await readImage(device, upscaler.output), 3);
+    return await withGpuErrorScope(device, 'the frame', async () => {
+      const encoder = device.createCommandEncoder({ label: 'uplift frame' });
+      upscaler.dispatch(encoder, { ...params, color, depth, motion, reactive });
+      device.queue.submit([encoder.finish()]);
+      return withChannels(await readImage(device, upscaler.output), 3);
+    });
   } finally {
-    const validation = await device.popErrorScope();
-    const memory = await device.popErrorScope();
     for (const t of [color, depth, motion, reactive]) t?.destroy();
-    const gpuError = validation ?? memory;
-    if (gpuError)
-      throw new GpuRefusedError(`the GPU refused it: ${gpuError.message.split('\n')[0]}`);
   }
-  return output;
 }

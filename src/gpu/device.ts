@@ -120,6 +120,8 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuCo
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+      // Displays above 8192 (the default) need it; the size checks allow 16384.
+      maxTextureDimension2D: limits.maxTextureDimension2D,
     },
   });
   const info = adapter.info;
