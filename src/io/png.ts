@@ -98,7 +98,7 @@ export function checkPngLayout(
     const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
     const start = pos + 8;
     if (start + length + 4 > bytes.length) {
-      pngLayoutError(fileName, `truncated ${type} chunk at byte ${pos}`);
+      pngLayoutError(fileName, `truncated ${type.replace(/[^A-Za-z]/g, '?')} chunk at byte ${pos}`);
     }
     if (!header) {
       if (type !== 'IHDR' || length !== 13) pngLayoutError(fileName, 'IHDR is not the first chunk');
