@@ -3,12 +3,12 @@
  * i8 × i8 → i32 tiles of 16×16×32, the tensor cores where Dawn offers them). Rows of the GEMM are
  * 16 pixels in a row, columns output channels, the reduction a contiguous span of input bytes.
  *
- * A workgroup of 4 subgroups, one GEMM row of 16·mTiles pixels each, runs one tap row at a time:
- * it stages every GEMM pixel's span in that input row — 3 pixels for conv3x3, 2 for down2x2, 1
- * for conv1x1 and up2x2: Cp·pixels contiguous bytes (Cp = 4 × words per pixel), zero outside the
- * image, padded to whole 32-byte K chunks — as one row of the left matrix in workgroup memory
- * (im2col for one tap row; Dawn wants a load's stride to be at least its 32-byte row, so rows
- * cannot overlap in place). The weights are packed to match, zero where a chunk runs past the
+ * A workgroup of 4 subgroups, one GEMM row of 16·mTiles pixels each, stages the raw input rows
+ * it reads once (zero outside the image), then runs one tap row at a time: it copies every GEMM
+ * pixel's span in that row — 3 pixels for conv3x3, 2 for down2x2, 1 for conv1x1 and up2x2:
+ * Cp·pixels contiguous bytes (Cp = 4 × words per pixel), padded to whole 32-byte K chunks — into
+ * one row of the left matrix in workgroup memory (im2col for one tap row; Dawn wants a load's
+ * stride to be at least its 32-byte row, so rows cannot overlap in place). The weights are packed to match, zero where a chunk runs past the
  * span or a channel is padding. up2x2 runs on input pixels with its four taps as 4·Cout columns.
  * Each subgroup keeps its accumulators in registers across the reduction, stores them to
  * workgroup memory, and the workgroup runs the shared epilogue (./common.ts) on them word by word,
@@ -17,7 +17,8 @@
  * Where the adapter lacks subgroup matrices, `emulated` multiplies the same staged tiles with
  * scalar code, lane by lane: the layout, staging, weight packing and epilogue are then tested on
  * any adapter (lavapipe, browsers) against the CPU reference; the device benchmark checks the
- * real matrices the same way.
+ * real matrices the same way (bench/int8-exact.ts). On the H200 these kernels are exact but slower
+ * than dot4I8Packed (docs/PERFORMANCE.md), so they run only when asked for.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import { packedGroups } from '../../../core/int8.ts';
