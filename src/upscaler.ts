@@ -29,7 +29,7 @@ import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
-import { encodeOutput } from './gpu/passes/output.ts';
+import { encodeOutput, OUTPUT_FORMATS } from './gpu/passes/output.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
@@ -78,6 +78,11 @@ export interface DispatchInputs extends FrameParams {
   reactive?: FrameInput;
   /** RCAS sharpness 0..1 for this frame (overrides the upscaler's); undefined = upscaler's. */
   sharpness?: number;
+  /**
+   * Write this frame into the caller's texture instead of `up.output`: display size,
+   * STORAGE_BINDING usage, rgba32float, rgba16float or rgba8unorm (clamped to [0, 1]).
+   */
+  output?: GPUTexture;
 }
 
 export interface UpscalerOptions extends UpscalerSizing {
@@ -215,6 +220,7 @@ export async function createUpscaler(
     },
     dispatch(encoder, inputs) {
       const [rw, rh] = checkDispatchInputs(inputs);
+      if (inputs.output) checkOutputTexture(inputs.output, sizes.displaySize);
       if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
         // Dynamic resolution: restart at the inputs' size.
         resize(sizes.displaySize, [rw, rh]);
@@ -291,6 +297,23 @@ function checkInput(
   }
   if ((input.usage & GPUTextureUsage.TEXTURE_BINDING) === 0) {
     throw new RangeError(`${what}: the texture needs GPUTextureUsage.TEXTURE_BINDING`);
+  }
+}
+
+/** Checks a caller's output texture: display size, a written format, storage usage. */
+function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
+  if (texture.width !== width || texture.height !== height) {
+    throw new RangeError(
+      `output is ${texture.width}x${texture.height}, expected the display size ${width}x${height}`,
+    );
+  }
+  if (!OUTPUT_FORMATS.includes(texture.format)) {
+    throw new RangeError(
+      `output: format ${texture.format} is not written; use one of ${OUTPUT_FORMATS.join(', ')}`,
+    );
+  }
+  if ((texture.usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
+    throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
   }
 }
 
@@ -378,7 +401,7 @@ function encodeFrame(
     tonemapped,
     inputs.exposure,
     inputs.sharpness ?? options.sharpness,
-    { image: display.outputImage, texture: display.output },
+    { image: display.outputImage, texture: inputs.output ?? display.output },
   );
   outputPass.end();
   const bytes = depth.width * depth.height * 16;

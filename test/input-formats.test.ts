@@ -269,3 +269,77 @@ test('a dispatch reads engine formats (sRGB color, depth texture, rg16float moti
   );
   up.destroy();
 });
+
+test("output into the caller's texture (rgba16float, rgba8unorm): the frame up.output would hold, in that format", async () => {
+  const { device } = await testGpu();
+  const seq = analyticSequence({ displaySize: [16, 8], ratio: 2, frames: 2, referenceSamples: 1 });
+  const options = { displaySize: seq.header.displaySize, quality: 2, method: 'taau' } as const;
+  const upload = (i: number) => ({
+    color: uploadImage(device, seq.frames[i]!.images.color),
+    depth: uploadImage(device, seq.frames[i]!.images.depth),
+    motion: uploadImage(device, seq.frames[i]!.images.motion),
+  });
+  const run = async (output?: GPUTexture) => {
+    const up = await createUpscaler(device, options);
+    for (let i = 0; i < 2; i++) {
+      const encoder = device.createCommandEncoder();
+      up.dispatch(encoder, {
+        ...seq.frames[i]!.params,
+        ...upload(i),
+        ...(output ? { output } : {}),
+      });
+      device.queue.submit([encoder.finish()]);
+    }
+    const own = await readImage(device, up.output);
+    up.destroy();
+    return own;
+  };
+  const want = await run();
+  const target = (format: GPUTextureFormat, usage = GPUTextureUsage.STORAGE_BINDING) =>
+    device.createTexture({
+      size: seq.header.displaySize,
+      format,
+      usage: usage | GPUTextureUsage.TEXTURE_BINDING,
+    });
+  const readBack = async (texture: GPUTexture) => {
+    const image = createGpuImage(device, 16, 8);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeLoadTexture(device, pass, texture, image);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    return (await readGpuImage(device, image)).data;
+  };
+  const half = target('rgba16float');
+  await run(half);
+  const got16 = await readBack(half);
+  const unorm8 = target('rgba8unorm');
+  await run(unorm8);
+  const got8 = await readBack(unorm8);
+  for (let i = 0; i < want.data.length; i++) {
+    const v = want.data[i]!;
+    assert.ok(Math.abs(got16[i]! - v) <= 1e-3 * Math.max(1, Math.abs(v)), `f16 ${i}`);
+    const clamped = Math.min(Math.max(v, 0), 1);
+    assert.ok(
+      Math.abs(got8[i]! - clamped) <= 0.5 / 255 + 1e-6,
+      `unorm8 ${i}: ${got8[i]} vs ${clamped}`,
+    );
+  }
+  assert.ok(new Set(want.data).size > 20);
+
+  const up = await createUpscaler(device, options);
+  const attempt = (output: GPUTexture) => () =>
+    up.dispatch(device.createCommandEncoder(), { ...seq.frames[0]!.params, ...upload(0), output });
+  assert.throws(attempt(target('rg32float')), /output: format rg32float is not written/);
+  assert.throws(
+    attempt(target('rgba16float', 0)),
+    /output: the texture needs GPUTextureUsage.STORAGE_BINDING/,
+  );
+  const small = device.createTexture({
+    size: [8, 8],
+    format: 'rgba16float',
+    usage: GPUTextureUsage.STORAGE_BINDING,
+  });
+  assert.throws(attempt(small), /output is 8x8, expected the display size 16x8/);
+  up.destroy();
+});

@@ -1,7 +1,8 @@
 /**
  * Output pass (display resolution): optional RCAS sharpening in the tonemapped domain, inverse
- * tonemap, division by the exposure; writes a GpuImage and an rgba32float texture the caller can
- * sample. CPU reference and the RCAS description: src/reference/output.ts.
+ * tonemap, division by the exposure; writes a GpuImage and a storage texture — Uplift's own
+ * rgba32float one, or the caller's in one of `OUTPUT_FORMATS` (unorm formats clamp to [0, 1] as
+ * the store converts). CPU reference and the RCAS description: src/reference/output.ts.
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
@@ -17,11 +18,18 @@ const PARAMS = uniformBlock({
   exposure: 'f32',
 });
 
-const code = /* wgsl */ `
+/** The texture formats the output pass writes (storage formats every WebGPU device has). */
+export const OUTPUT_FORMATS: readonly GPUTextureFormat[] = [
+  'rgba32float',
+  'rgba16float',
+  'rgba8unorm',
+];
+
+const code = (format: GPUTextureFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> tonemapped: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
-@group(0) @binding(3) var outTexture: texture_storage_2d<rgba32float, write>;
+@group(0) @binding(3) var outTexture: texture_storage_2d<${format}, write>;
 ${WGSL_COMMON}
 fn at(x: i32, y: i32) -> vec3f {
   return tonemapped[texelAt(u.width, u.height, x, y)].rgb;
@@ -63,7 +71,7 @@ ${wgslPixelMain(/* wgsl */ `
   textureStore(outTexture, id.xy, linear);`)}
 `;
 
-/** Output targets: a GpuImage and an rgba32float storage texture, both display size. */
+/** Output targets: a GpuImage and a storage texture (one of OUTPUT_FORMATS), both display size. */
 export interface OutputTargets {
   image: GpuImage;
   texture: GPUTexture;
@@ -83,7 +91,13 @@ export function encodeOutput(
 ): void {
   const { width, height } = tonemapped;
   // The texture binding is not a buffer, so the bind group is built here, not by kernel.dispatch.
-  const kernel = createKernel(device, { label: 'output', code });
+  const format = targets.texture.format;
+  if (!OUTPUT_FORMATS.includes(format)) {
+    throw new RangeError(
+      `output: format ${format} is not written; use one of ${OUTPUT_FORMATS.join(', ')}`,
+    );
+  }
+  const kernel = createKernel(device, { label: `output ${format}`, code: code(format) });
   const uniforms = PARAMS.pack({
     width,
     height,
