@@ -30,6 +30,7 @@ import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { encodeOutput, OUTPUT_FORMATS } from './gpu/passes/output.ts';
+import { withGpuErrorScope } from './gpu/error-scope.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
@@ -173,65 +174,69 @@ export async function createUpscaler(
   const method = checkMethod(options.method ?? 'taau');
   checkSharpness(options.sharpness, 'sharpness');
   let sizes = resolveSizes(options);
-  const temporal = await createResolver(device, options, method, sizes);
+  // What the device refuses while the upscaler is made (a texture above maxTextureDimension2D,
+  // out of memory) rejects here instead of leaving an upscaler that outputs zeros.
+  return withGpuErrorScope(device, 'createUpscaler', async () => {
+    const temporal = await createResolver(device, options, method, sizes);
 
-  let resources: UpscalerResources | undefined;
-  let previous: Reprojected | undefined;
-  let mustReset = true;
-  const free = () => {
-    if (resources) destroyUpscalerResources(resources);
-    resources = undefined;
-  };
-  const allocate = () => {
-    resources = createUpscalerResources(device, sizes.renderSize, sizes.displaySize);
-    temporal?.resize(sizes.renderSize, sizes.displaySize);
-    previous = undefined;
-    mustReset = true;
-  };
-  const resize = (displaySize: Size, renderSize?: Size) => {
-    sizes = resolveSizes({ ...options, displaySize, renderSize });
-    free();
-    allocate();
-  };
-  allocate();
-
-  const upscaler: Upscaler = {
-    get output() {
-      return resources!.display.output;
-    },
-    get outputImage() {
-      return resources!.display.outputImage;
-    },
-    method,
-    get renderSize() {
-      return sizes.renderSize;
-    },
-    get displaySize() {
-      return sizes.displaySize;
-    },
-    get jitterPhaseCount() {
-      return jitterPhaseCount(sizes.renderSize[0], sizes.displaySize[0]);
-    },
-    jitter: (frameIndex) => jitterOffset(frameIndex, upscaler.jitterPhaseCount),
-    resize,
-    destroy() {
+    let resources: UpscalerResources | undefined;
+    let previous: Reprojected | undefined;
+    let mustReset = true;
+    const free = () => {
+      if (resources) destroyUpscalerResources(resources);
+      resources = undefined;
+    };
+    const allocate = () => {
+      resources = createUpscalerResources(device, sizes.renderSize, sizes.displaySize);
+      temporal?.resize(sizes.renderSize, sizes.displaySize);
+      previous = undefined;
+      mustReset = true;
+    };
+    const resize = (displaySize: Size, renderSize?: Size) => {
+      sizes = resolveSizes({ ...options, displaySize, renderSize });
       free();
-      temporal?.destroy();
-    },
-    dispatch(encoder, inputs) {
-      const [rw, rh] = checkDispatchInputs(inputs);
-      if (inputs.output) checkOutputTexture(inputs.output, sizes.displaySize);
-      if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
-        // Dynamic resolution: restart at the inputs' size.
-        resize(sizes.displaySize, [rw, rh]);
-      }
-      const reset = inputs.reset || mustReset;
-      mustReset = false;
-      const frame = { options, method, temporal, sizes, resources: resources!, previous, reset };
-      previous = encodeFrame(device, encoder, inputs, frame);
-    },
-  };
-  return upscaler;
+      allocate();
+    };
+    allocate();
+
+    const upscaler: Upscaler = {
+      get output() {
+        return resources!.display.output;
+      },
+      get outputImage() {
+        return resources!.display.outputImage;
+      },
+      method,
+      get renderSize() {
+        return sizes.renderSize;
+      },
+      get displaySize() {
+        return sizes.displaySize;
+      },
+      get jitterPhaseCount() {
+        return jitterPhaseCount(sizes.renderSize[0], sizes.displaySize[0]);
+      },
+      jitter: (frameIndex) => jitterOffset(frameIndex, upscaler.jitterPhaseCount),
+      resize,
+      destroy() {
+        free();
+        temporal?.destroy();
+      },
+      dispatch(encoder, inputs) {
+        const [rw, rh] = checkDispatchInputs(inputs);
+        if (inputs.output) checkOutputTexture(inputs.output, sizes.displaySize);
+        if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
+          // Dynamic resolution: restart at the inputs' size.
+          resize(sizes.displaySize, [rw, rh]);
+        }
+        const reset = inputs.reset || mustReset;
+        mustReset = false;
+        const frame = { options, method, temporal, sizes, resources: resources!, previous, reset };
+        previous = encodeFrame(device, encoder, inputs, frame);
+      },
+    };
+    return upscaler;
+  });
 }
 
 /**

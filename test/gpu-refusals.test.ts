@@ -71,6 +71,27 @@ test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming m
   device.destroy();
 });
 
+test('createUpscaler above the device texture size: a GpuRefusedError, not an upscaler of zeros', async () => {
+  await testGpu();
+  const device = await defaultLimitsDevice();
+  const uncaptured: string[] = [];
+  device.addEventListener('uncapturederror', (e) =>
+    uncaptured.push((e as GPUUncapturedErrorEvent).error.message),
+  );
+  assert.equal(device.limits.maxTextureDimension2D, 8192);
+  await assert.rejects(
+    createUpscaler(device, { displaySize: [16384, 4], quality: 'performance', method: 'taau' }),
+    (error: Error) =>
+      error instanceof GpuRefusedError &&
+      /createUpscaler: the GPU refused it \(.*maximum texture size/.test(error.message),
+  );
+  assert.deepEqual(uncaptured, []);
+  // The scopes were popped: a valid upscaler is made afterwards on the same device.
+  const up = await createUpscaler(device, { displaySize: [64, 32], method: 'taau' });
+  up.destroy();
+  device.destroy();
+});
+
 test('a frame the GPU refuses fails the run with GpuRefusedError before its output reaches onFrame', async () => {
   const { device } = await testGpu();
   const source = await openSequenceArg('builtin:analytic:1', {
