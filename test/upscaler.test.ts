@@ -172,6 +172,8 @@ test('dispatch rejects wrong sizes, formats and values with errors naming the in
   assert.throws(attempt({ jitter: [NaN, 0] }), /jitter/);
   assert.throws(attempt({ exposure: 0 }), /exposure/);
   assert.throws(attempt({ cameraFar: 0.01 }), /cameraFar/);
+  assert.throws(attempt({ fovY: NaN }), /fovY must be radians in \(0, π\), got NaN/);
+  assert.throws(attempt({ frameTimeDelta: -1 }), /frameTimeDelta must be a positive/);
   assert.throws(attempt({ sharpness: 2 }), /sharpness/);
   const tooBig = uploadImage(device, createImage(64, 48, 4));
   assert.throws(

@@ -14,11 +14,11 @@ export interface FrameParams {
   cameraNear: number;
   /** Camera far plane distance (> near; may be Infinity for infinite far). */
   cameraFar: number;
-  /** Vertical field of view in radians. */
+  /** Vertical field of view in radians, in (0, π). Checked; not read by any pass yet. */
   fovY: number;
   /** Per-axis factor converting the given motion vectors to Uplift's convention (prevUV = uv + m). */
   motionScale: [number, number];
-  /** Seconds since the previous frame (optional; 1/60 if unknown). */
+  /** Seconds since the previous frame (optional; 1/60 if unknown). Checked; not read yet. */
   frameTimeDelta?: number;
 }
 

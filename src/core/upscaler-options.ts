@@ -120,5 +120,18 @@ export function checkDispatchParams(params: DispatchParams): void {
       `cameraFar must be greater than cameraNear (Infinity allowed), got ${params.cameraFar}`,
     );
   }
+  // Checked although no pass reads them yet (FSR's dispatch description has them; `uplift check`
+  // and motion-scaled heuristics will): a NaN here is a caller's bug worth naming.
+  if (!finite(params.fovY) || params.fovY <= 0 || params.fovY >= Math.PI) {
+    throw new RangeError(`fovY must be radians in (0, π), got ${params.fovY}`);
+  }
+  if (
+    params.frameTimeDelta !== undefined &&
+    (!finite(params.frameTimeDelta) || params.frameTimeDelta <= 0)
+  ) {
+    throw new RangeError(
+      `frameTimeDelta must be a positive finite number of seconds, got ${params.frameTimeDelta}`,
+    );
+  }
   checkSharpness(params.sharpness, 'sharpness');
 }
