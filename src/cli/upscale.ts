@@ -1,6 +1,6 @@
 /** `uplift upscale <seq> -o <dir>`: display-resolution frames of one method, same numbering. */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { checkPrecision } from '../core/upscaler-options.ts';
@@ -8,6 +8,7 @@ import { writeOutputFrame, writePng } from '../io/index.ts';
 import { parseMethod, runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { prepareOutputDirectory } from './output-dir.ts';
 import type { FrameSource } from '../core/frame.ts';
 import { frameFileName } from '../io/sequence.ts';
 import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
@@ -47,7 +48,10 @@ export function register(program: Command): void {
     )
     .option('--sharpness <s>', 'RCAS sharpening 0..1 (taau, neural)')
     .option('--format <fmt>', 'exr (linear, half float) | png (8-bit sRGB)', 'exr')
-    .option('--overwrite', 'replace existing frames in the output directory')
+    .option(
+      '--overwrite',
+      'replace the frames already in the output directory (all of them: none is left stale)',
+    )
     .option(
       '--debug-views <dir>',
       'neural: also write per-frame PNGs of the predicted kernels, blend factor α, recurrent state and disocclusion cue',
@@ -90,20 +94,11 @@ export function register(program: Command): void {
           throw new InputError(`--sharpness must be in 0..1, got "${opts.sharpness}"`);
         spec.sharpness = s;
       }
-      if (resolve(opts.output) === resolve(sequence)) {
-        throw new InputError('--output must not be the input sequence directory');
-      }
       const source = await openSequenceArg(sequence);
-      const ext = `.${opts.format}`;
-      if (existsSync(opts.output) && !opts.overwrite) {
-        const clash = readdirSync(opts.output).find((f) => /^\d{4,}\./.test(f) && f.endsWith(ext));
-        if (clash) {
-          throw new InputError(
-            `${opts.output} already holds frames (${clash}); pass --overwrite to replace them`,
-          );
-        }
-      }
-      mkdirSync(opts.output, { recursive: true });
+      prepareOutputDirectory(opts.output, {
+        inputs: [sequence],
+        overwrite: opts.overwrite ?? false,
+      });
       const { device } = await cliGpu(opts.quiet);
       const debug = opts.debugViews
         ? await neuralDebugViews(device, spec, source, opts)

@@ -1,0 +1,101 @@
+// One output-directory policy (issue 16, item 5): outputs are compared with inputs by real path,
+// may not be or lie inside an input (a symlink does not get around it), must be directories;
+// --overwrite removes every old frame so no stale one is left; paths that cannot be made are
+// InputErrors naming them (a regular file, a symlink loop, procfs), never a stack or a hang.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { prepareOutputDirectory } from '../src/cli/output-dir.ts';
+import { InputError } from '../src/core/errors.ts';
+import { analyticSequence } from '../src/scene/analytic.ts';
+import { createSequenceWriter } from '../src/io/index.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'uplift-outdir-'));
+
+test('prepareOutputDirectory: inside the input (also through a symlink), files, loops, procfs are refused by name', () => {
+  const seq = join(root, 'seq');
+  mkdirSync(join(seq, 'color'), { recursive: true });
+  const expectInput = (fn: () => unknown, pattern: RegExp) =>
+    assert.throws(fn, (e: Error) => e instanceof InputError && pattern.test(e.message));
+  const inputs = [seq];
+  expectInput(
+    () => prepareOutputDirectory(seq, { inputs, overwrite: true }),
+    /--output .* is the input/,
+  );
+  expectInput(
+    () => prepareOutputDirectory(join(seq, 'color'), { inputs, overwrite: true }),
+    /is inside the input/,
+  );
+  symlinkSync(join(seq, 'color'), join(root, 'link'));
+  expectInput(
+    () => prepareOutputDirectory(join(root, 'link'), { inputs, overwrite: true }),
+    /is inside the input/,
+  );
+  writeFileSync(join(root, 'file'), 'x');
+  expectInput(
+    () => prepareOutputDirectory(join(root, 'file'), { inputs, overwrite: false }),
+    /is a file, not a directory/,
+  );
+  expectInput(
+    () => prepareOutputDirectory(join(root, 'file', 'sub'), { inputs, overwrite: false }),
+    /is not a directory|cannot create/,
+  );
+  symlinkSync(join(root, 'loopA'), join(root, 'loopB'));
+  symlinkSync(join(root, 'loopB'), join(root, 'loopA'));
+  expectInput(
+    () => prepareOutputDirectory(join(root, 'loopA'), { inputs, overwrite: false }),
+    /symlink loop/,
+  );
+  const started = Date.now();
+  expectInput(
+    () => prepareOutputDirectory('/proc/uplift-out', { inputs, overwrite: false }),
+    /\/proc\/uplift-out: cannot create the directory/,
+  );
+  assert.ok(Date.now() - started < 2000, 'no spin on procfs');
+  // A new directory below a new parent is made.
+  const fresh = prepareOutputDirectory(join(root, 'a', 'b'), { inputs, overwrite: false });
+  assert.deepEqual(readdirSync(fresh), []);
+});
+
+test('--overwrite leaves no stale frames: a 3-frame run into a directory of 6 frames ends with 3', async () => {
+  const seqDir = join(root, 'short');
+  const sequence = analyticSequence({
+    displaySize: [16, 12],
+    ratio: 2,
+    frames: 3,
+    referenceSamples: 1,
+  });
+  const writer = await createSequenceWriter(seqDir, sequence.header);
+  for (const [i, frame] of sequence.frames.entries()) {
+    await writer.writeFrame(i, frame.params, frame.images);
+  }
+  await writer.finish();
+  const out = join(root, 'out');
+  mkdirSync(out);
+  for (let i = 0; i < 6; i++) writeFileSync(join(out, `${String(i).padStart(4, '0')}.exr`), 'old');
+  writeFileSync(join(out, 'notes.txt'), 'kept');
+  const run = (...extra: string[]) =>
+    spawnSync(
+      process.execPath,
+      ['bin/uplift.mjs', 'upscale', seqDir, '-o', out, '--method', 'bilinear', '-q', ...extra],
+      { encoding: 'utf8' },
+    );
+  const refused = run();
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /already holds frames \(0000\.exr\); pass --overwrite/);
+  const r = run('--overwrite');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(out).sort(), ['0000.exr', '0001.exr', '0002.exr', 'notes.txt']);
+  // Into the input's own folder: refused, the input untouched.
+  const inside = spawnSync(
+    process.execPath,
+    ['bin/uplift.mjs', 'upscale', seqDir, '-o', join(seqDir, 'color'), '-q', '--overwrite'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(inside.status, 1);
+  assert.match(inside.stderr, /inside the input/);
+  assert.equal(readdirSync(join(seqDir, 'color')).length, 3);
+});
