@@ -99,3 +99,34 @@ test('--overwrite leaves no stale frames: a 3-frame run into a directory of 6 fr
   assert.match(inside.stderr, /inside the input/);
   assert.equal(readdirSync(join(seqDir, 'color')).length, 3);
 });
+
+test('render -o at a file and eval --report inside an input: one line naming the path, exit 1', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/uplift.mjs', ...args], { encoding: 'utf8' });
+  writeFileSync(join(root, 'plain-file'), 'x');
+  const render = cli(
+    'render',
+    '--frames',
+    '1',
+    '--display',
+    '16x8',
+    '-o',
+    join(root, 'plain-file'),
+    '-q',
+  );
+  assert.equal(render.status, 1);
+  assert.match(render.stderr, /^uplift: --output .*plain-file is a file, not a directory$/m);
+  assert.doesNotMatch(render.stderr, /\n\s+at /, 'no stack');
+  const seqDir = join(root, 'short'); // written by the previous test
+  const evaluation = cli(
+    'eval',
+    seqDir,
+    '--methods',
+    'bilinear',
+    '--report',
+    join(seqDir, 'r'),
+    '-q',
+  );
+  assert.equal(evaluation.status, 1);
+  assert.match(evaluation.stderr, /--report .* is inside the input/);
+});

@@ -4,6 +4,7 @@ import { InputError } from '../core/errors.ts';
 import { parseMethods } from '../eval/run-method.ts';
 import { evaluateSource, type SequenceResult } from '../eval/evaluate.ts';
 import { writeReport } from '../report/write-report.ts';
+import { prepareOutputDirectory } from './output-dir.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { createProgress } from './progress.ts';
@@ -53,6 +54,14 @@ export function register(program: Command): void {
       }
       const sources = [];
       for (const s of sequences) sources.push(await openSequenceArg(s));
+      // Checked before the (long) evaluation: a report directory inside an input, a file, a
+      // symlink loop or an uncreatable path is an error now, not after the run.
+      prepareOutputDirectory(opts.report, {
+        inputs: sequences,
+        overwrite: false,
+        frames: false,
+        flag: '--report',
+      });
       const gpu = await cliGpu(opts.quiet);
       const total = sources.reduce((n, s) => n + s.frameCount * methods.length, 0);
       const progress = createProgress('eval', total, opts.quiet);

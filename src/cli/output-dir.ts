@@ -42,7 +42,13 @@ const inside = (child: string, parent: string) =>
  */
 export function prepareOutputDirectory(
   output: string,
-  options: { inputs: readonly string[]; overwrite: boolean; flag?: string },
+  options: {
+    inputs: readonly string[];
+    overwrite: boolean;
+    flag?: string;
+    /** The command writes NNNN.ext frames here (default true); false leaves files alone. */
+    frames?: boolean;
+  },
 ): string {
   const flag = options.flag ?? '--output';
   const real = realOrResolved(output);
@@ -59,7 +65,8 @@ export function prepareOutputDirectory(
     if (!statSync(real).isDirectory()) {
       throw new InputError(`${flag} ${output} is a file, not a directory`);
     }
-    const frames = readdirSync(real).filter((f) => FRAME_FILE.test(f));
+    const frames =
+      options.frames === false ? [] : readdirSync(real).filter((f) => FRAME_FILE.test(f));
     if (frames.length > 0) {
       if (!options.overwrite) {
         throw new InputError(

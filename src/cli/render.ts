@@ -19,6 +19,7 @@ import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 import { loadScene } from '../scene/load.ts';
 import { createSceneRenderer, sceneFrameSource } from '../scene/renderer.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { prepareOutputDirectory } from './output-dir.ts';
 import { parseInteger } from './flags.ts';
 import { createProgress } from './progress.ts';
 
@@ -121,6 +122,9 @@ export function register(program: Command): void {
         depthInverted: opts.depthInverted ?? false,
         ...(opts.path ? { path: opts.path } : {}),
       });
+      // A file, a symlink loop or an uncreatable path is an InputError naming it; the sequence
+      // writer then keeps its own rule for an existing sequence (--overwrite).
+      prepareOutputDirectory(opts.output, { inputs: [], overwrite: false });
       const writer = await createSequenceWriter(opts.output, renderer.header, {
         overwrite: opts.overwrite ?? false,
       });
