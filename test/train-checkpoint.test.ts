@@ -64,3 +64,33 @@ test('corrupt checkpoints are rejected with an InputError naming the problem', a
   await assert.rejects(loadCheckpoint(join(dir, 'bad.ckpt')), InputError);
   assert.ok((await readFile(join(dir, 'bad.ckpt'))).length === 40);
 });
+
+test('checkpoint headers that are null, hold null moments or an absurd step are InputErrors', () => {
+  const good = encodeCheckpoint(sample);
+  const headerLength = new DataView(good.buffer).getUint32(12, true);
+  const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + headerLength)));
+  /** The checkpoint with its header JSON replaced (the payload and its hash unchanged). */
+  const withHeader = (json: string) => {
+    const text = new TextEncoder().encode(json);
+    const out = new Uint8Array(16 + text.length + good.length - 16 - headerLength);
+    out.set(good.subarray(0, 16));
+    new DataView(out.buffer).setUint32(12, text.length, true);
+    out.set(text, 16);
+    out.set(good.subarray(16 + headerLength), 16 + text.length);
+    return out;
+  };
+  assert.deepEqual(decodeCheckpoint(withHeader(JSON.stringify(header))).step, 17);
+  for (const [json, message] of [
+    ['null', /malformed header \(not an object\)/],
+    ['[1, 2]', /malformed header \(not an object\)/],
+    [JSON.stringify({ ...header, moments: [null] }), /malformed header/],
+    [JSON.stringify({ ...header, step: 1e15 }), /step must be an integer in 0\.\.1000000000/],
+    [JSON.stringify({ ...header, step: -1 }), /step must be an integer/],
+  ] as const) {
+    assert.throws(
+      () => decodeCheckpoint(withHeader(json), 'x.ckpt'),
+      (e: unknown) => e instanceof InputError && message.test((e as Error).message),
+      json.slice(0, 40),
+    );
+  }
+});

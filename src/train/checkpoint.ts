@@ -36,6 +36,9 @@ export interface Checkpoint {
   readonly moments: readonly TensorMoments[];
 }
 
+/** The most steps a checkpoint may record (a corrupt step would skip the whole run). */
+const MAX_STEP = 1e9;
+
 interface Header {
   readonly version: number;
   readonly step: number;
@@ -98,13 +101,24 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   } catch {
     return fail('unreadable header JSON');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    return fail('malformed header (not an object)');
+  }
   const sizesOk =
     Array.isArray(header.moments) &&
     header.moments.every(
-      (t) => typeof t.name === 'string' && Number.isInteger(t.size) && t.size >= 0,
+      (t) =>
+        typeof t === 'object' &&
+        t !== null &&
+        typeof t.name === 'string' &&
+        Number.isInteger(t.size) &&
+        t.size >= 0,
     );
-  if (!sizesOk || !Number.isInteger(header.weightsBytes) || !Number.isInteger(header.step)) {
+  if (!sizesOk || !Number.isInteger(header.weightsBytes) || header.weightsBytes < 0) {
     fail('malformed header');
+  }
+  if (!Number.isInteger(header.step) || header.step < 0 || header.step > MAX_STEP) {
+    fail(`step must be an integer in 0..${MAX_STEP}, got ${String(header.step).slice(0, 40)}`);
   }
   const payload = bytes.subarray(16 + headerLength);
   const momentBytes = header.moments.reduce((s, t) => s + 8 * t.size, 0);
