@@ -185,6 +185,19 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ data: { source: 'sequences' } }), /needs data.paths/);
   assert.throws(() => resolveTrainConfig({ warmup: 6 }), /warmup/);
   assert.throws(() => resolveTrainConfig({ frame: 'tpu' }), /frame must be gpu or cpu/);
+  // JSON's 1e999 is Infinity: named as such, not "null"; sizes and counts that no run can fit.
+  assert.throws(
+    () => resolveTrainConfig(JSON.parse('{"learningRate": 1e999}')),
+    /learningRate must be a non-negative finite number, got Infinity/,
+  );
+  assert.throws(
+    () => resolveTrainConfig({ size: [100000, 100000] }),
+    /size\[0\] must be a positive integer up to 4096, got 100000/,
+  );
+  assert.throws(
+    () => resolveTrainConfig({ clipsPerStep: 1e9 }),
+    /clipsPerStep must be a positive integer up to 1024, got 1000000000/,
+  );
   assert.equal(resolveTrainConfig({ adam: { weightDecay: 0.1 } }).adam.beta2, 0.999);
   assert.equal(resolveTrainConfig({ data: { ratio: 1.5 } }).data.clipFrames, 6);
 });

@@ -111,10 +111,31 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   qat: null,
 };
 
+/** A config value as the user wrote it, short (JSON turns 1e999 into Infinity, shown as such). */
+function shown(v: unknown): string {
+  const text = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * Largest values the trainer accepts: beyond them a run cannot fit in memory or in any time
+ * limit (a crop of 100000² or 1e9 clips a step), and would fail late with a raw error.
+ */
+const LIMITS: Readonly<Record<string, number>> = {
+  steps: 1e9,
+  size: 4096,
+  clipsPerStep: 1024,
+  'data.clipFrames': 256,
+  'data.referenceSamples': 4096,
+  'qat.calibrationClips': 4096,
+};
+
 function positiveInt(key: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) <= 0) {
+  const limit = LIMITS[key.replace(/\[\d+\]$/, '')] ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > limit) {
+    const range = limit === Number.MAX_SAFE_INTEGER ? '' : ` up to ${limit}`;
     throw new InputError(
-      `training config: ${key} must be a positive integer, got ${JSON.stringify(v)}`,
+      `training config: ${key} must be a positive integer${range}, got ${shown(v)}`,
     );
   }
   return v as number;
@@ -123,7 +144,7 @@ function positiveInt(key: string, v: unknown): number {
 function nonNegative(key: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new InputError(
-      `training config: ${key} must be a non-negative number, got ${JSON.stringify(v)}`,
+      `training config: ${key} must be a non-negative finite number, got ${shown(v)}`,
     );
   }
   return v;
