@@ -100,7 +100,7 @@ test('--overwrite leaves no stale frames: a 3-frame run into a directory of 6 fr
   assert.equal(readdirSync(join(seqDir, 'color')).length, 3);
 });
 
-test('render -o at a file and eval --report inside an input: one line naming the path, exit 1', () => {
+test('render -o at a file, render --fps Infinity, eval --report inside an input: one line naming it, exit 1', () => {
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, ['bin/uplift.mjs', ...args], { encoding: 'utf8' });
   writeFileSync(join(root, 'plain-file'), 'x');
@@ -117,6 +117,9 @@ test('render -o at a file and eval --report inside an input: one line naming the
   assert.equal(render.status, 1);
   assert.match(render.stderr, /^uplift: --output .*plain-file is a file, not a directory$/m);
   assert.doesNotMatch(render.stderr, /\n\s+at /, 'no stack');
+  const fps = cli('render', '--fps', 'Infinity', '-o', join(root, 'fps'), '-q');
+  assert.equal(fps.status, 1);
+  assert.match(fps.stderr, /--fps must be a number in \(0, 1000\], got "Infinity"/);
   const seqDir = join(root, 'short'); // written by the previous test
   const evaluation = cli(
     'eval',

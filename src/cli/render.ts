@@ -101,7 +101,9 @@ export function register(program: Command): void {
       const samples = parseInteger(opts.samples, '--samples', 0);
       const seed = parseInteger(opts.seed, '--seed', 0);
       const fps = Number(opts.fps);
-      if (!(fps > 0)) throw new InputError(`--fps must be positive, got "${opts.fps}"`);
+      if (!(Number.isFinite(fps) && fps > 0 && fps <= 1000)) {
+        throw new InputError(`--fps must be a number in (0, 1000], got "${opts.fps}"`);
+      }
       const displaySize = parseSize(opts.display, '--display');
       const ratio = parseQuality(opts.quality);
       if (opts.path !== undefined && !(opts.path in CAMERA_PATHS)) {

@@ -60,7 +60,13 @@ function fmt(v: number | undefined, digits: number): string {
 }
 
 /** Writes the crop strip of one sequence: reference then each method, crops above heat maps. */
-function writeCrops(dir: string, result: SequenceResult, rect: CropRect, zoom: number): string {
+function writeCrops(
+  dir: string,
+  result: SequenceResult,
+  name: string,
+  rect: CropRect,
+  zoom: number,
+): string {
   const outputs = result.methods.map((m) => m.showcase);
   const crops = zoomedCrops([result.reference, ...outputs].map(toDisplay), rect, zoom);
   const heat = zoomedCrops(
@@ -68,9 +74,27 @@ function writeCrops(dir: string, result: SequenceResult, rect: CropRect, zoom: n
     rect,
     zoom,
   );
-  const file = `${slug(result.sequence)}-crops.png`;
+  const file = `${name}-crops.png`;
   writePng(join(dir, file), vstack([hstack(crops), hstack(heat)]), { bits: 8 });
   return file;
+}
+
+/**
+ * File names of the sections: sequences whose names slug alike (x1/same and x2/same) get -2, -3…
+ * so that no section's pictures overwrite another's.
+ */
+function uniqueNames(slugs: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  const taken = new Set(slugs);
+  return slugs.map((base) => {
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
+    if (count === 1) return base;
+    let k = count;
+    while (taken.has(`${base}-${k}`)) k++;
+    taken.add(`${base}-${k}`);
+    return `${base}-${k}`;
+  });
 }
 
 /** Writes report.json, report.md and the pictures into `dir` (created if needed). */
@@ -107,8 +131,9 @@ export function writeReport(
     "changes with the reference's.",
     '',
   ];
-  for (const r of results) {
-    const name = slug(r.sequence);
+  const names = uniqueNames(results.map((r) => slug(r.sequence)));
+  for (const [i, r] of results.entries()) {
+    const name = names[i]!;
     md.push(
       `## ${r.sequence}`,
       '',
@@ -140,7 +165,7 @@ export function writeReport(
       ),
     );
     const rect = busiestCrop(r.reference, cropSize, cropSize);
-    const crops = writeCrops(dir, r, rect, zoom);
+    const crops = writeCrops(dir, r, name, rect, zoom);
     md.push(
       '',
       `![PSNR per frame](${svg})`,
