@@ -51,3 +51,36 @@ test('eval x1/same x2/same writes one set of pictures per section', async () => 
   const md = readFileSync(join(report, 'report.md'), 'utf8');
   assert.match(md, /same-crops\.png[\s\S]*same-2-crops\.png/);
 });
+
+test('eval with a warm-up as long as the sequence: an InputError, not NaN in the summary', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'uplift-warmup-'));
+  const sequence = analyticSequence({
+    displaySize: [16, 12],
+    ratio: 2,
+    frames: 3,
+    referenceSamples: 2,
+  });
+  const writer = await createSequenceWriter(join(root, 'short'), sequence.header);
+  for (const [i, frame] of sequence.frames.entries()) {
+    await writer.writeFrame(i, frame.params, frame.images);
+  }
+  await writer.finish();
+  const r = spawnSync(
+    process.execPath,
+    [
+      'bin/uplift.mjs',
+      'eval',
+      join(root, 'short'),
+      '--methods',
+      'bilinear',
+      '--warmup',
+      '3',
+    ].concat(['--report', join(root, 'report'), '-q']),
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1);
+  assert.match(
+    r.stderr,
+    /short: a warm-up of 3 frames leaves none of its 3 steady; lower the warm-up/,
+  );
+});

@@ -58,6 +58,8 @@ export function register(program: Command): void {
       for (const source of sources) {
         results.push(
           await evaluateSource(gpu.device, source, methods, {
+            // The default 8 frames of warm-up, fewer for a shorter --frames (a steady frame left).
+            warmupFrames: Math.min(8, source.frameCount - 1),
             onProgress: (m, i) => progress.tick(`${source.name} ${m} ${i}`),
           }),
         );

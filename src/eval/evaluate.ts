@@ -49,6 +49,12 @@ export async function evaluateSource(
   options: EvaluateOptions = {},
 ): Promise<SequenceResult> {
   const warmupFrames = options.warmupFrames ?? 8;
+  if (warmupFrames >= source.frameCount) {
+    // Every frame would be warm-up: the steady means would be NaN.
+    throw new InputError(
+      `${source.name}: a warm-up of ${warmupFrames} frames leaves none of its ${source.frameCount} steady; lower the warm-up (--warmup)`,
+    );
+  }
   const showcaseFrame = options.showcaseFrame ?? source.frameCount - 1;
   if (showcaseFrame < 0 || showcaseFrame >= source.frameCount) {
     throw new RangeError(`showcase frame ${showcaseFrame} outside 0..${source.frameCount - 1}`);
