@@ -133,3 +133,26 @@ test('render -o at a file, render --fps Infinity, eval --report inside an input:
   assert.equal(evaluation.status, 1);
   assert.match(evaluation.stderr, /--report .* is inside the input/);
 });
+
+test('an error echoing a huge value prints one short line', () => {
+  const huge = 'x'.repeat(100_000); // (one argument may hold at most 128 KiB)
+  const r = spawnSync(
+    process.execPath,
+    [
+      'bin/uplift.mjs',
+      'upscale',
+      'builtin:analytic',
+      '-o',
+      join(root, 'huge'),
+      '--sharpness',
+      huge,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1);
+  assert.ok(r.stderr.length < 1000, `stderr of ${r.stderr.length} characters`);
+  assert.match(
+    r.stderr,
+    /^uplift: --sharpness must be in 0\.\.1, got "x+… \(\d+ more characters\)$/m,
+  );
+});

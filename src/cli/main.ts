@@ -7,6 +7,14 @@ import { Command, CommanderError } from 'commander';
 import { GpuRefusedError, InputError } from '../core/errors.ts';
 import { NoGpuError } from '../gpu/device.ts';
 
+/** At most this many characters of an error reach the terminal (a value echoed can be huge). */
+const MAX_MESSAGE = 600;
+
+function shortened(message: string): string {
+  if (message.length <= MAX_MESSAGE) return message;
+  return `${message.slice(0, MAX_MESSAGE)}… (${message.length - MAX_MESSAGE} more characters)`;
+}
+
 const program = new Command();
 program
   .name('uplift')
@@ -39,7 +47,7 @@ try {
     err instanceof GpuRefusedError ||
     err instanceof RangeError
   ) {
-    console.error(`uplift: ${err.message}`);
+    console.error(`uplift: ${shortened(err.message)}`);
     process.exit(1);
   }
   if (err instanceof CommanderError) process.exit(err.exitCode);
