@@ -1,9 +1,9 @@
 /**
  * Runs a network as INT8 on the GPU: the steps of an `Int8Plan` (src/core/int8-plan.ts) —
  * quantize the f32 input, then one kernel per weighted op (dot4I8Packed, or implicit GEMM on
- * subgroup matrices) with adds and concats folded in — in one compute pass. Tensors are allocated and dispatches prepared (bind groups,
- * uniform buffers) once per input size and input buffer, so a steady frame only encodes. CPU
- * oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
+ * subgroup matrices) with adds and concats folded in — in one compute pass. Tensors are allocated
+ * and dispatches prepared (bind groups, uniform buffers) once per input size and input buffer, so
+ * a steady frame only encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
 import type { Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
