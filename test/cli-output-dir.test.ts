@@ -4,7 +4,14 @@
 // InputErrors naming them (a regular file, a symlink loop, procfs), never a stack or a hang.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -88,7 +95,16 @@ test('--overwrite leaves no stale frames: a 3-frame run into a directory of 6 fr
   assert.match(refused.stderr, /already holds frames \(0000\.exr\); pass --overwrite/);
   const r = run('--overwrite');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(readdirSync(out).sort(), ['0000.exr', '0001.exr', '0002.exr', 'notes.txt']);
+  assert.deepEqual(readdirSync(out).sort(), [
+    '0000.exr',
+    '0001.exr',
+    '0002.exr',
+    'notes.txt',
+    'upscale.json',
+  ]);
+  // The completion marker, written after the last frame.
+  const marker = JSON.parse(readFileSync(join(out, 'upscale.json'), 'utf8'));
+  assert.deepEqual([marker.complete, marker.method, marker.frames], [true, 'bilinear', 3]);
   // Into the input's own folder: refused, the input untouched.
   const inside = spawnSync(
     process.execPath,

@@ -117,7 +117,7 @@ test('upscale writes one frame per input with the same numbering, and never over
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(
     readdirSync(out).sort(),
-    sequence.frames.map((_, i) => `${String(i).padStart(4, '0')}.png`),
+    sequence.frames.map((_, i) => `${String(i).padStart(4, '0')}.png`).concat('upscale.json'),
   );
   const again = uplift('upscale', join(root, 'exr'), '-o', out, '--format', 'png', '-q');
   assert.equal(again.status, 1);

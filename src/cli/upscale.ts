@@ -1,5 +1,5 @@
 /** `uplift upscale <seq> -o <dir>`: display-resolution frames of one method, same numbering. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
@@ -9,11 +9,15 @@ import { parseMethod, runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
+import { writeFileAtomic } from '../train/checkpoint.ts';
 import type { FrameSource } from '../core/frame.ts';
 import { frameFileName } from '../io/sequence.ts';
 import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
 import { readDebugViews } from '../nn/resolve/debug-views.ts';
 import { createProgress } from './progress.ts';
+
+/** The file `upscale` writes after its last frame, saying the run completed. */
+export const UPSCALE_MARKER = 'upscale.json';
 
 interface UpscaleOptions {
   output: string;
@@ -99,6 +103,8 @@ export function register(program: Command): void {
         inputs: [sequence],
         overwrite: opts.overwrite ?? false,
       });
+      // A previous run's marker must not vouch for this one until it completes.
+      rmSync(join(opts.output, UPSCALE_MARKER), { force: true });
       const { device } = await cliGpu(opts.quiet);
       const debug = opts.debugViews
         ? await neuralDebugViews(device, spec, source, opts)
@@ -113,6 +119,20 @@ export function register(program: Command): void {
         onProgress: (i) => progress.tick(`frame ${source.frameNumber(i)}`),
       });
       progress.stop();
+      // Written last: a directory without it holds an interrupted or failed run.
+      const marker = {
+        complete: true,
+        input: sequence,
+        method: spec.name,
+        ...(spec.precision ? { precision: spec.precision } : {}),
+        format: opts.format,
+        frames: source.frameCount,
+        displaySize: source.header.displaySize,
+      };
+      await writeFileAtomic(
+        join(opts.output, UPSCALE_MARKER),
+        new TextEncoder().encode(JSON.stringify(marker, null, 1) + '\n'),
+      );
       if (!opts.quiet) console.error(`uplift: wrote ${source.frameCount} frames to ${opts.output}`);
     });
 }
