@@ -127,7 +127,12 @@ test('every corruption is an InputError naming the problem', async () => {
   expectInputError(resign(json), /not valid JSON/);
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as { shape: number[] }[])[2]!.shape = [32, 16, 3, 3])),
-    /res1a.weight has shape \[32,16,3,3\]/,
+    /res1a.weight has shape \[32, 16, 3, 3\], the graph needs \[16, 16, 3, 3\]/,
+  );
+  // Only the length field wrong: the message says so, in the same notation.
+  expectInputError(
+    withHeader(bytes, (h) => ((h.tensors as { length: number }[])[2]!.length = 999)),
+    /res1a.weight has length 999, its shape \[16, 16, 3, 3\] holds 2304/,
   );
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as { name: string }[])[0]!.name = 'other')),

@@ -406,10 +406,14 @@ function decodeChecked(
     const t = header.tensors[i]!;
     if (t.name !== spec.name) bad(`tensor ${i} is "${t.name}", the graph needs "${spec.name}"`);
     if (t.shape.join(',') !== spec.shape.join(',')) {
-      bad(`tensor ${t.name} has shape [${t.shape}], the graph needs [${spec.shape.join(', ')}]`);
+      bad(
+        `tensor ${t.name} has shape [${t.shape.join(', ')}], the graph needs [${spec.shape.join(', ')}]`,
+      );
     }
     if (t.length !== spec.length) {
-      bad(`tensor ${t.name} has length ${t.length}, its shape [${t.shape}] holds ${spec.length}`);
+      bad(
+        `tensor ${t.name} has length ${t.length}, its shape [${t.shape.join(', ')}] holds ${spec.length}`,
+      );
     }
     if (t.offset + t.length * 4 > header.dataBytes) {
       bad(`tensor ${t.name} lies outside the data`);
