@@ -8,6 +8,7 @@
 import { requestGpu } from '../src/gpu/device.ts';
 import { createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
 import { parseSize } from '../src/core/quality.ts';
+import { defaultFrameParams } from '../src/core/frame.ts';
 
 const sizeArg = process.argv.indexOf('--size');
 const displaySize = parseSize(sizeArg > 0 ? process.argv[sizeArg + 1]! : '1920x1080', '--size');
@@ -61,16 +62,7 @@ for (const c of cases) {
     motion: texture('rg32float'),
   };
   const encoder = device.createCommandEncoder();
-  up.dispatch(encoder, {
-    ...inputs,
-    jitter: [0, 0],
-    reset: true,
-    exposure: 1,
-    motionScale: [1, 1],
-    cameraNear: 0.1,
-    cameraFar: 100,
-    fovY: 1,
-  });
+  up.dispatch(encoder, { ...defaultFrameParams(), reset: true, ...inputs });
   device.queue.submit([encoder.finish()]);
   await device.queue.onSubmittedWorkDone();
   const bytes = tally - before;

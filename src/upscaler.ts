@@ -29,7 +29,7 @@ import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
-import { encodeOutput, OUTPUT_FORMATS } from './gpu/passes/output.ts';
+import { checkOutputFormat, encodeOutput } from './gpu/passes/output.ts';
 import { withGpuErrorScope } from './gpu/error-scope.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
@@ -312,11 +312,7 @@ function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
       `output is ${texture.width}x${texture.height}, expected the display size ${width}x${height}`,
     );
   }
-  if (!OUTPUT_FORMATS.includes(texture.format)) {
-    throw new RangeError(
-      `output: format ${texture.format} is not written; use one of ${OUTPUT_FORMATS.join(', ')}`,
-    );
-  }
+  checkOutputFormat(texture.format);
   if ((texture.usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
     throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
   }

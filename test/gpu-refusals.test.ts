@@ -7,6 +7,7 @@ import { testGpu } from './helpers/gpu.ts';
 import { createUpscaler, type DispatchInputs } from '../src/upscaler.ts';
 import { DeviceLimitError } from '../src/gpu/kernel.ts';
 import { GpuRefusedError } from '../src/core/errors.ts';
+import { defaultFrameParams } from '../src/core/frame.ts';
 import { runMethod } from '../src/eval/run-method.ts';
 import { openSequenceArg } from '../src/cli/sequence-arg.ts';
 import type { Resolver } from '../src/gpu/resolver.ts';
@@ -44,17 +45,11 @@ test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming m
       usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
     });
   const inputs: DispatchInputs = {
+    ...defaultFrameParams(),
+    reset: true,
     color: texture('rgba16float'),
     depth: texture('r32float'),
     motion: texture('rg32float'),
-    jitter: [0, 0],
-    reset: true,
-    exposure: 1,
-    motionScale: [1, 1],
-    cameraNear: 0.1,
-    cameraFar: 100,
-    fovY: 1,
-    frameTimeDelta: 1 / 60,
   };
   assert.throws(
     () => up.dispatch(device.createCommandEncoder(), inputs),

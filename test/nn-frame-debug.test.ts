@@ -7,7 +7,7 @@ import { createImage } from '../src/core/image.ts';
 import { readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
+import { createNeuralResolver, type NeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import {
   debugViews,
   divergingColor,
@@ -115,17 +115,20 @@ test('debug views: heat and diverging maps are monotonic at the ends, bad option
   assert.throws(() => debugViews(inputs, { ellipseScale: -1 }), /ellipseScale/);
 });
 
-test('debug views from the GPU neural resolver after one frame', async () => {
-  const { device } = await testGpu();
-  const resolver = await createNeuralResolver(device, {
-    model: { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 2) },
-  });
-  await assert.rejects(readDebugViews(device, resolver), /no neural frame/);
+/**
+ * One reset frame through `resolver`: a render-size color (`shade(i)` per value) used as color and
+ * motion, zero history and state. Returns the new history.
+ */
+function resolveResetFrame(
+  device: GPUDevice,
+  resolver: NeuralResolver,
+  shade: (i: number) => number,
+) {
   const color = createImage(12, 8, 4);
-  for (let i = 0; i < color.data.length; i++) color.data[i] = (i % 7) / 7;
+  for (let i = 0; i < color.data.length; i++) color.data[i] = shade(i);
   const history = createImage(W, H, 4);
   const encoder = device.createCommandEncoder();
-  resolver.resolve(encoder, {
+  const out = resolver.resolve(encoder, {
     prepared: { color: uploadGpuImage(device, color), motion: uploadGpuImage(device, color) },
     reprojected: {
       history: uploadGpuImage(device, history),
@@ -137,6 +140,16 @@ test('debug views from the GPU neural resolver after one frame', async () => {
     displaySize: [W, H],
   });
   device.queue.submit([encoder.finish()]);
+  return out.history;
+}
+
+test('debug views from the GPU neural resolver after one frame', async () => {
+  const { device } = await testGpu();
+  const resolver = await createNeuralResolver(device, {
+    model: { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 2) },
+  });
+  await assert.rejects(readDebugViews(device, resolver), /no neural frame/);
+  resolveResetFrame(device, resolver, (i) => (i % 7) / 7);
   const views = await readDebugViews(device, resolver, { spacing: 8 });
   assert.equal(views.kernels!.width, W);
   // After a reset the disocclusion cue is 1 everywhere (history invalid).
@@ -151,29 +164,16 @@ test('debug views from the GPU neural resolver after one frame', async () => {
 
 test('an INT8 resolver skips its f32 features unless made with debugViews: true; same output either way', async () => {
   const { device } = await testGpu();
-  const color = createImage(12, 8, 4);
-  for (let i = 0; i < color.data.length; i++) color.data[i] = (i % 5) / 5;
-  const history = createImage(W, H, 4);
   const run = async (debug: boolean) => {
     const resolver = await createNeuralResolver(device, {
       model: 'weights/uplift-v2-int8.uplift',
       precision: 'int8',
       debugViews: debug,
     });
-    const encoder = device.createCommandEncoder();
-    const out = resolver.resolve(encoder, {
-      prepared: { color: uploadGpuImage(device, color), motion: uploadGpuImage(device, color) },
-      reprojected: {
-        history: uploadGpuImage(device, history),
-        state: uploadGpuImage(device, history),
-      },
-      jitter: [0.1, 0.2],
-      reset: true,
-      renderSize: [12, 8],
-      displaySize: [W, H],
-    });
-    device.queue.submit([encoder.finish()]);
-    const pixels = await readGpuImage(device, out.history);
+    const pixels = await readGpuImage(
+      device,
+      resolveResetFrame(device, resolver, (i) => (i % 5) / 5),
+    );
     return { resolver, pixels };
   };
   const lean = await run(false);

@@ -43,10 +43,10 @@ import {
 } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
-import { createTensor } from '../src/core/tensor.ts';
+import { createTensor, type Real, type Tensor } from '../src/core/tensor.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
-import { createInt8Network } from '../src/nn/int8-network.ts';
+import { createInt8Network, type Int8Network } from '../src/nn/int8-network.ts';
 import { checkInt8Kernels } from '../src/nn/int8-self-check.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { baseGraph } from '../src/nn/quantize.ts';
@@ -507,6 +507,18 @@ test('int8 plan of the shipped INT8 weights: every tensor int8, adds and the con
   );
 });
 
+/** One forward of `network` on `features` (uploaded to a new GPU tensor), read back. */
+async function gpuForward(device: GPUDevice, network: Int8Network, features: Tensor<Real>) {
+  const input = createGpuTensor(device, features);
+  writeGpuTensor(device, input, features);
+  const encoder = device.createCommandEncoder();
+  const output = network.run(encoder, input);
+  device.queue.submit([encoder.finish()]);
+  const result = await readGpuTensor(device, output);
+  input.buffer.destroy();
+  return result;
+}
+
 test('int8 network on the GPU equals its CPU reference bit for bit, close to the fake-quantized f32', async () => {
   const { device } = await testGpu();
   const model = await loadWeights('weights/uplift-v2-int8.uplift');
@@ -519,22 +531,12 @@ test('int8 network on the GPU equals its CPU reference bit for bit, close to the
 
   const want = runInt8NetworkCpu(plan, features);
   const network = createInt8Network(device, plan);
-  const input = createGpuTensor(device, shape);
-  writeGpuTensor(device, input, features);
-  const encoder = device.createCommandEncoder();
-  const output = network.run(encoder, input);
-  device.queue.submit([encoder.finish()]);
-  const got = await readGpuTensor(device, output);
+  const got = await gpuForward(device, network, features);
   assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.output.data.buffer));
   // Its prepared dispatches follow a new input buffer (and new values) at the same size.
   const other = createTensor(shape);
   for (let i = 0; i < other.data.length; i++) other.data[i] = random() - 0.25;
-  const otherInput = createGpuTensor(device, shape);
-  writeGpuTensor(device, otherInput, other);
-  const encoder2 = device.createCommandEncoder();
-  const output2 = network.run(encoder2, otherInput);
-  device.queue.submit([encoder2.finish()]);
-  const got2 = await readGpuTensor(device, output2);
+  const got2 = await gpuForward(device, network, other);
   const want2 = runInt8NetworkCpu(plan, other).output;
   assert.deepEqual(new Uint32Array(got2.data.buffer), new Uint32Array(want2.data.buffer));
   network.destroy();
@@ -566,12 +568,7 @@ test('int8 network on the matrix kernels (emulated multiply) equals its CPU refe
   const want = runInt8NetworkCpu(plan, features).output;
   const network = createInt8Network(device, plan, { kernels: 'emulated-matrix' });
   assert.equal(network.kernels, 'emulated-matrix');
-  const input = createGpuTensor(device, shape);
-  writeGpuTensor(device, input, features);
-  const encoder = device.createCommandEncoder();
-  const output = network.run(encoder, input);
-  device.queue.submit([encoder.finish()]);
-  const got = await readGpuTensor(device, output);
+  const got = await gpuForward(device, network, features);
   assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.data.buffer));
   assert.ok(new Set(want.data).size > 100, 'a varied output');
   network.destroy();

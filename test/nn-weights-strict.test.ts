@@ -4,6 +4,7 @@
 // same strict schema.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resignWeights, weightsHeaderText, withWeightsHeader } from './helpers/weights-bytes.ts';
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { InputError } from '../src/core/errors.ts';
@@ -29,14 +30,6 @@ function refuses(bytes: Uint8Array, pattern: RegExp, what = ''): void {
     },
     what,
   );
-}
-
-/** Recomputes a format-2 file's CRC-32 trailer (to reach the checks behind the checksum). */
-function resign(bytes: Uint8Array): Uint8Array {
-  const out = bytes.slice();
-  const end = out.length - 4;
-  new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)) >>> 0, true);
-  return out;
 }
 
 /** Replaces the first occurrence of `from` by `to` (same length) in the file's bytes. */
@@ -100,7 +93,7 @@ test("the issue's cases: a misspelt key is a checksum error, and behind it an un
   const activation = replaceText(bytes, '"activation"', '"activatIon"');
   refuses(activation, /^w\.uplift: checksum mismatch \(the file is corrupt\)$/, 'activatIon');
   refuses(
-    resign(activation),
+    resignWeights(activation),
     new RegExp(
       `^w\\.uplift: header\\.graph\\.nodes\\[${node}\\]: unknown key "activatIon" \\(allowed: op, name, inputs`,
     ),
@@ -109,7 +102,7 @@ test("the issue's cases: a misspelt key is a checksum error, and behind it an un
   const weightBits = replaceText(bytes, '"weightBits"', '"weightBats"');
   refuses(weightBits, /checksum mismatch/, 'weightBats');
   refuses(
-    resign(weightBits),
+    resignWeights(weightBits),
     /graph\.nodes\[\d+\]: unknown key "weightBats"/,
     'weightBats re-signed',
   );
@@ -160,19 +153,10 @@ test('behind the checksum: non-finite and out-of-range numbers, deep nesting, ba
     ],
   ];
   for (const [from, to, pattern] of cases) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset);
-    const headerBytes = view.getUint32(12, true);
-    const header = new TextDecoder().decode(bytes.subarray(16, 16 + headerBytes)).trimEnd();
+    const header = weightsHeaderText(bytes).trimEnd();
     assert.ok(header.includes(from), from);
-    let json = new TextEncoder().encode(header.replace(from, to));
-    json = Uint8Array.from({ length: Math.ceil(json.length / 4) * 4 }, (_, i) => json[i] ?? 0x20);
-    const data = bytes.subarray(16 + headerBytes);
-    const out = new Uint8Array(16 + json.length + data.length);
-    out.set(bytes.subarray(0, 16));
-    new DataView(out.buffer).setUint32(12, json.length, true);
-    out.set(json, 16);
-    out.set(data, 16 + json.length);
-    refuses(resign(out), pattern, to.slice(0, 60));
+    const out = withWeightsHeader(bytes, header.replace(from, to));
+    refuses(out, pattern, to.slice(0, 60));
   }
 });
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resignWeights, weightsHeaderText, withWeightsHeader } from './helpers/weights-bytes.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { crc32 } from 'node:zlib';
 import { countParameters, parameterSpecs, type GraphDescription } from '../src/core/graph.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import {
@@ -31,30 +31,14 @@ function expectInputError(bytes: Uint8Array, pattern: RegExp, graph?: GraphDescr
   );
 }
 
-/** Recomputes the CRC-32 trailer of a format-2 file (to reach the checks behind the checksum). */
-function resign(bytes: Uint8Array): Uint8Array {
-  const out = bytes.slice();
-  const end = out.length - 4;
-  new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)) >>> 0, true);
-  return out;
-}
-
 /** Rewrites the JSON header (keeping the data) and re-signs, to build files with a bad header. */
 function withHeader(
   bytes: Uint8Array,
   edit: (header: Record<string, unknown>) => void,
 ): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  const headerBytes = view.getUint32(12, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerBytes)));
+  const header = JSON.parse(weightsHeaderText(bytes));
   edit(header);
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(16 + json.length + bytes.length - 16 - headerBytes);
-  out.set(bytes.subarray(0, 16));
-  new DataView(out.buffer).setUint32(12, json.length, true);
-  out.set(json, 16);
-  out.set(bytes.subarray(16 + headerBytes), 16 + json.length);
-  return resign(out);
+  return withWeightsHeader(bytes, JSON.stringify(header));
 }
 
 test('initWeights: deterministic, He-scaled, zero biases', () => {
@@ -124,7 +108,7 @@ test('every corruption is an InputError naming the problem', async () => {
   const json = bytes.slice();
   json[16] = 0x5d; // ']' in place of the opening brace
   expectInputError(json, /checksum mismatch/);
-  expectInputError(resign(json), /not valid JSON/);
+  expectInputError(resignWeights(json), /not valid JSON/);
   expectInputError(
     withHeader(bytes, (h) => ((h.tensors as { shape: number[] }[])[2]!.shape = [32, 16, 3, 3])),
     /res1a.weight has shape \[32, 16, 3, 3\], the graph needs \[16, 16, 3, 3\]/,

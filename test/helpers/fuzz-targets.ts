@@ -18,6 +18,7 @@ import { quantizeGraph, weightedInputs } from '../../src/nn/quantize.ts';
 import { decodeWeights, encodeWeights, initWeights } from '../../src/nn/weights.ts';
 import { TINY_NETWORK } from '../../src/train/tiny-network.ts';
 import { adam7ImageData, buildPng, pngChunk } from './png-bytes.ts';
+import { resignWeights, weightsHeaderText, withWeightsHeader } from './weights-bytes.ts';
 import { crc32 } from 'node:zlib';
 
 /** Longest a parser may take on one input. */
@@ -487,31 +488,10 @@ export function fuzzTarget(
       return {
         name,
         seeds: weightSeeds(),
-        repair: (bytes) => {
-          if (bytes.length < 4) return bytes;
-          const out = bytes.slice();
-          const end = out.length - 4;
-          new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)) >>> 0, true);
-          return out;
-        },
-        editJson: (bytes, edits) => {
-          // A new header (padded, its length updated), the same data, a fresh trailer.
-          const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          const headerBytes = view.getUint32(12, true);
-          const text = new TextDecoder().decode(bytes.subarray(16, 16 + headerBytes));
-          let json = new TextEncoder().encode(applyJsonEdits(text.trimEnd(), edits));
-          const padded = Math.ceil(json.length / 4) * 4;
-          json = Uint8Array.from({ length: padded }, (_, i) => json[i] ?? 0x20);
-          const data = bytes.subarray(16 + headerBytes);
-          const out = new Uint8Array(16 + json.length + data.length);
-          out.set(bytes.subarray(0, 16));
-          new DataView(out.buffer).setUint32(12, json.length, true);
-          out.set(json, 16);
-          out.set(data, 16 + json.length);
-          const end = out.length - 4;
-          new DataView(out.buffer).setUint32(end, crc32(out.subarray(0, end)) >>> 0, true);
-          return out;
-        },
+        repair: (bytes) => (bytes.length < 4 ? bytes : resignWeights(bytes)),
+        // A new header (padded, its length updated), the same data, a fresh trailer.
+        editJson: (bytes, edits) =>
+          withWeightsHeader(bytes, applyJsonEdits(weightsHeaderText(bytes).trimEnd(), edits)),
         parse: (bytes) => {
           decodeWeights(bytes, { name: 'fuzz.uplift' });
           return 0;

@@ -1,6 +1,7 @@
 // Hand-built PNG files for tests of the reader's checks: chunks with correct CRCs around whatever
 // image data a test wants (short, long, interlaced), so that only the property under test is wrong.
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { ADAM7 } from '../../src/io/png.ts';
 
 /** One PNG chunk: length, type, data, CRC of type and data. */
 export function pngChunk(type: string, data: Uint8Array): Uint8Array {
@@ -67,17 +68,6 @@ export function pngImageData(png: Uint8Array): Uint8Array {
   }
   return new Uint8Array(inflateSync(Buffer.concat(parts)));
 }
-
-/** Adam7 passes: x start, y start, x step, y step. */
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-] as const;
 
 /** 8-bit pixels (`channels` per pixel) as Adam7-interlaced image data, filter type 0 per row. */
 export function adam7ImageData(

@@ -25,6 +25,16 @@ export const OUTPUT_FORMATS: readonly GPUTextureFormat[] = [
   'rgba8unorm',
 ];
 
+/** The format, if the output pass writes it; else a RangeError listing those it writes. */
+export function checkOutputFormat(format: GPUTextureFormat): GPUTextureFormat {
+  if (!OUTPUT_FORMATS.includes(format)) {
+    throw new RangeError(
+      `output: format ${format} is not written; use one of ${OUTPUT_FORMATS.join(', ')}`,
+    );
+  }
+  return format;
+}
+
 const code = (format: GPUTextureFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> tonemapped: array<vec4f>;
@@ -91,12 +101,7 @@ export function encodeOutput(
 ): void {
   const { width, height } = tonemapped;
   // The texture binding is not a buffer, so the bind group is built here, not by kernel.dispatch.
-  const format = targets.texture.format;
-  if (!OUTPUT_FORMATS.includes(format)) {
-    throw new RangeError(
-      `output: format ${format} is not written; use one of ${OUTPUT_FORMATS.join(', ')}`,
-    );
-  }
+  const format = checkOutputFormat(targets.texture.format);
   const kernel = createKernel(device, { label: `output ${format}`, code: code(format) });
   const uniforms = PARAMS.pack({
     width,

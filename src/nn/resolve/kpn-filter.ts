@@ -28,7 +28,8 @@ const PARAMS = uniformBlock({
 
 /**
  * Uniforms, bindings 1 (raw) and 2 (prepared color) and the window evaluation shared with the
- * filter's backward: `readKernel`, `gatherWindow`, `windowWeights`.
+ * filter's backward: `readKernel`, `gatherWindow`, `windowWeights` (and the array-free forward
+ * walk `filterWindow`, on the same `sampleOffset` and `gaussianExponent`).
  */
 export const WGSL_KPN = /* wgsl */ `
 ${PARAMS.wgsl}
@@ -48,6 +49,18 @@ struct Window {
   color: array<vec3f, 16>,
 }
 
+// Offset (display pixels) of render sample (x, y), at its jittered position, from a pixel centre.
+fn sampleOffset(x: i32, y: i32, centre: vec2f) -> vec2f {
+  return (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY)) * vec2f(u.ratioX, u.ratioY)
+    - centre;
+}
+
+// q = (u/s1)^2 + (v/s2)^2 of offset d rotated by the angle whose cosine and sine are c and s.
+fn gaussianExponent(d: vec2f, c: f32, s: f32, s1: f32, s2: f32) -> f32 {
+  let r = vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
+  return (r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2);
+}
+
 fn gatherWindow(p: vec2u) -> Window {
   var w: Window;
   let x0 = windowStart(p.x, u.renderWidth, u.width);
@@ -57,8 +70,7 @@ fn gatherWindow(p: vec2u) -> Window {
     if (y < 0 || y >= i32(u.renderHeight)) { continue; }
     for (var x = x0; x < x0 + 4; x++) {
       if (x < 0 || x >= i32(u.renderWidth)) { continue; }
-      w.d[w.count] = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY))
-        * vec2f(u.ratioX, u.ratioY) - centre;
+      w.d[w.count] = sampleOffset(x, y, centre);
       w.color[w.count] = color[u32(y) * u.renderWidth + u32(x)].rgb;
       w.count++;
     }
@@ -77,9 +89,10 @@ fn rotated(d: vec2f, theta: f32) -> vec2f {
 fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
   var q: array<f32, 16>;
   var qMin = 3.4e38;
+  let c = cos(theta);
+  let s = sin(theta);
   for (var n = 0u; n < w.count; n++) {
-    let r = rotated(w.d[n], theta);
-    q[n] = (r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2);
+    q[n] = gaussianExponent(w.d[n], c, s, s1, s2);
     qMin = min(qMin, q[n]);
   }
   for (var n = 0u; n < w.count; n++) { q[n] = exp(-0.5 * (q[n] - qMin)); }
@@ -88,7 +101,7 @@ fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
 
 // The forward filter without the window's arrays (dynamic indexing puts them in slow local
 // memory): one walk over the window finds the smallest q, a second weights and sums the colors,
-// in the same order and with the same arithmetic as gatherWindow + windowWeights.
+// in the same order and with the same functions as gatherWindow + windowWeights.
 fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
   let x0 = windowStart(p.x, u.renderWidth, u.width);
   let y0 = windowStart(p.y, u.renderHeight, u.height);
@@ -102,20 +115,15 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
   var qMin = 3.4e38;
   for (var y = ya; y < yb; y++) {
     for (var x = xa; x < xb; x++) {
-      let d = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY))
-        * vec2f(u.ratioX, u.ratioY) - centre;
-      let r = vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
-      qMin = min(qMin, (r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2));
+      qMin = min(qMin, gaussianExponent(sampleOffset(x, y, centre), c, s, s1, s2));
     }
   }
   var sum = 0.0;
   var acc = vec3f(0.0);
   for (var y = ya; y < yb; y++) {
     for (var x = xa; x < xb; x++) {
-      let d = (vec2f(f32(x), f32(y)) + 0.5 + vec2f(u.jitterX, u.jitterY))
-        * vec2f(u.ratioX, u.ratioY) - centre;
-      let r = vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
-      let weight = exp(-0.5 * ((r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2) - qMin));
+      let q = gaussianExponent(sampleOffset(x, y, centre), c, s, s1, s2);
+      let weight = exp(-0.5 * (q - qMin));
       sum += weight;
       acc += weight * color[u32(y) * u.renderWidth + u32(x)].rgb;
     }

@@ -36,6 +36,16 @@ export function int8OutBlock(outChannels: number): Int8OutBlock {
   return blocks.reduce((best, b) => (work(b) < work(best) ? b : best));
 }
 
+/**
+ * WGSL adding four output channels of one input word to their accumulators: `acc` array, the
+ * packed input word `v`, the staged weights `w` (a vec4u: channels 4q … 4q + 3), channel word `q`.
+ */
+export function wgslAccumulateWord(acc: string, v: string, w: string, q: string): string {
+  return ['x', 'y', 'z', 'w']
+    .map((c, k) => `${acc}[4u * ${q}${k ? ` + ${k}u` : ''}] += dot4I8Packed(${v}, ${w}.${c});`)
+    .join('\n');
+}
+
 export const INT8_PARAMS = uniformBlock({
   inGroups: 'u32',
   inHeight: 'u32',

@@ -4,7 +4,7 @@
  * the shared epilogue (./common.ts); ./encode.ts records it. CPU reference: int8OpCpu / int8OpToF32Cpu in
  * src/reference/nn/int8-ops.ts.
  */
-import { INT8_TILE, wgslInt8Op, type Int8Epilogue } from './common.ts';
+import { INT8_TILE, wgslAccumulateWord, wgslInt8Op, type Int8Epilogue } from './common.ts';
 
 const HALO = INT8_TILE + 2;
 
@@ -67,10 +67,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
           let t = (g * 9u + ky * 3u + kx) * ${epilogue.block / 4}u;
           for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
             let w = taps[t + q];
-            acc[4u * q] += dot4I8Packed(v, w.x);
-            acc[4u * q + 1u] += dot4I8Packed(v, w.y);
-            acc[4u * q + 2u] += dot4I8Packed(v, w.z);
-            acc[4u * q + 3u] += dot4I8Packed(v, w.w);
+            ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
           }
         }
       }

@@ -7,7 +7,7 @@
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
-import { INT8_TILE, wgslInt8Op, type Int8Epilogue } from './common.ts';
+import { INT8_TILE, wgslAccumulateWord, wgslInt8Op, type Int8Epilogue } from './common.ts';
 
 export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
 
@@ -36,10 +36,7 @@ fn readPixel(sx: u32, sy: u32, tap: u32) {
     let t = (g * TAPS + tap) * ${epilogue.block / 4}u;
     for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
       let w = taps[t + q];
-      acc[4u * q] += dot4I8Packed(v, w.x);
-      acc[4u * q + 1u] += dot4I8Packed(v, w.y);
-      acc[4u * q + 2u] += dot4I8Packed(v, w.z);
-      acc[4u * q + 3u] += dot4I8Packed(v, w.w);
+      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
     }
   }
 }
