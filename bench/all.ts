@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { requestGpu, type GpuContext, type GpuFeatures } from '../src/gpu/device.ts';
+import { benchCandidates } from './candidates.ts';
 import { benchConv } from './conv.ts';
 import { benchInt8Exact } from './int8-exact.ts';
 import { benchNetwork } from './network.ts';
@@ -36,6 +37,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   network: (gpu, settings) => benchNetwork(gpu.device, settings),
   render: (gpu, settings) => benchRender(gpu.device, settings),
   conv: (gpu, settings) => benchConv(gpu.device, settings),
+  candidates: (gpu, settings) => benchCandidates(gpu.device, settings),
 };
 
 /** Limits recorded in bench.json (large inputs fail on a small storage binding size). */

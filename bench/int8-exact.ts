@@ -12,12 +12,12 @@ import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
 import { checkInt8Kernels } from '../src/nn/int8-self-check.ts';
 import { createGpuTensor, readGpuTensor, writeGpuTensor } from '../src/nn/tensor.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
-import { quantizedNetworkV2 } from './quantized-model.ts';
+import { quantizedNetwork } from './quantized-model.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
 /** Values of the shipped-shape INT8 network's output that differ from the CPU reference. */
 async function networkDiffering(device: GPUDevice, kernels: Int8Kernels): Promise<number> {
-  const model = quantizedNetworkV2();
+  const model = quantizedNetwork();
   const plan = planInt8(model.graph, model.parameters);
   const shape = { channels: model.graph.inputs[0]!.channels, height: 48, width: 72 };
   const features = createTensor(shape);

@@ -1,5 +1,5 @@
 /**
- * Network benchmark: the forward of network v2 (src/nn) at display-size inputs, on random inputs
+ * Network benchmark: the forward of network v2 (or another architecture of src/nn/networks.ts) at display-size inputs, on random inputs
  * and He-initialised weights. Two measurements per size and precision: the forward as the
  * upscaler runs it (one compute pass; "frame" = its GPU time), and every node in its own timed
  * pass (per-node times; the pass boundaries add a little). Achieved throughput counts
@@ -9,7 +9,8 @@ import { mulberry32 } from '../src/core/random.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuTimer, type GpuTimer } from '../src/gpu/profiler.ts';
 import { macsPerNode, macsPerOutputPixel } from '../src/core/graph.ts';
-import { NETWORK_V2 } from '../src/nn/network-v2.ts';
+import type { GraphDescription } from '../src/core/graph.ts';
+import { ARCHITECTURES } from '../src/nn/networks.ts';
 import { createNetwork } from '../src/nn/network.ts';
 import {
   createGpuTensor,
@@ -22,7 +23,7 @@ import { initWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createInt8Network, type Int8Kernels } from '../src/nn/int8-network.ts';
 import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
-import { quantizedNetworkV2 } from './quantized-model.ts';
+import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -35,6 +36,8 @@ export interface NetworkCase {
   perNode: boolean;
   /** The INT8 kernels (default dot4I8Packed). */
   kernels?: Int8Kernels;
+  /** The architecture, a key of ARCHITECTURES (default v2). */
+  network?: string;
 }
 
 /**
@@ -71,10 +74,21 @@ export function networkCases(
   ]);
 }
 
-/** "f32 1920x1080", "f32 1920x1080 per-node", "int8-matrix 1920x1080" (subgroup matrices). */
+/**
+ * "f32 1920x1080", "f32 1920x1080 per-node", "int8-matrix 1920x1080" (subgroup matrices), "v3a
+ * int8 1920x1080" (an architecture other than v2).
+ */
 export function networkCaseName(c: NetworkCase): string {
   const precision = c.kernels === 'subgroup-matrix' ? 'int8-matrix' : c.precision;
-  return `${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
+  const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
+  return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
+}
+
+/** The graph a case runs. */
+export function caseGraph(network = 'v2'): GraphDescription {
+  const graph = ARCHITECTURES[network];
+  if (!graph) throw new RangeError(`unknown network "${network}"`);
+  return graph;
 }
 
 /** TFLOP/s of `macs` multiply-accumulates done in `ms` milliseconds. */
@@ -84,9 +98,9 @@ function teraflops(macs: number, ms: number): number {
 
 /** The forward of one case: its record function, its per-node labels and a cleanup. */
 function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
-  const graph = NETWORK_V2;
+  const graph = caseGraph(c.network);
   if (c.precision === 'int8') {
-    const model = quantizedNetworkV2();
+    const model = quantizedNetwork(graph);
     const network = createInt8Network(device, planInt8(model.graph, model.parameters), {
       kernels: c.kernels ?? 'dot4',
     });
@@ -114,7 +128,7 @@ export async function benchNetworkCase(
   c: NetworkCase,
   settings: BenchSettings,
 ): Promise<BenchCase> {
-  const graph = NETWORK_V2;
+  const graph = caseGraph(c.network);
   const [width, height] = c.size;
   const shape = { channels: graph.inputs[0]!.channels, height, width };
   const input = createGpuTensor(device, shape, 'bench network input');

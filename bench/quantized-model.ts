@@ -1,8 +1,9 @@
 /**
- * Network v2 with He-initialised weights quantized to 8-bit weights and activations, the scales
+ * A network with He-initialised weights quantized to 8-bit weights and activations, the scales
  * calibrated on two random 64×64 inputs: a model the INT8 runner takes (random weights run as
- * fast as trained ones).
+ * fast as trained ones). Network v2 unless another graph is given.
  */
+import type { GraphDescription } from '../src/core/graph.ts';
 import type { NeuralModel } from '../src/core/neural-frame.ts';
 import { mulberry32 } from '../src/core/random.ts';
 import { createTensor } from '../src/core/tensor.ts';
@@ -10,8 +11,7 @@ import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
 import { initWeights } from '../src/nn/weights.ts';
 
-export function quantizedNetworkV2(): NeuralModel {
-  const graph = NETWORK_V2;
+export function quantizedNetwork(graph: GraphDescription = NETWORK_V2): NeuralModel {
   const parameters = initWeights(graph, 1);
   const random = mulberry32(5);
   const inputs = [0, 1].map(() => {

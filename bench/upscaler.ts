@@ -1,6 +1,6 @@
 /**
  * Upscaler benchmark: createUpscaler per method (bilinear, Lanczos, TAAU, TAAU + RCAS, neural
- * with network v2 at He-initialised weights — f32, f16 where the adapter has it, and INT8 with
+ * with network v2 (or another architecture) at He-initialised weights — f32, f16 where the adapter has it, and INT8 with
  * those weights quantized: the time does not depend on the values) and
  * display size / quality mode, on synthetic but realistic inputs (smooth HDR color, smooth depth,
  * motion of a pixel or two), uploaded once as float textures and rotated between frames. GPU time
@@ -13,10 +13,10 @@ import { renderSizeFor, QUALITY_RATIOS, type QualityMode, type Size } from '../s
 import { mulberry32 } from '../src/core/random.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
-import { NETWORK_V2 } from '../src/nn/network-v2.ts';
+import { caseGraph } from './network.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import type { NetworkPrecision } from '../src/core/upscaler-options.ts';
-import { quantizedNetworkV2 } from './quantized-model.ts';
+import { quantizedNetwork } from './quantized-model.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { createUpscaler, type Upscaler, type UpscalerMethod } from '../src/upscaler.ts';
 import { measureFrames, measuredCase } from './measure.ts';
@@ -31,6 +31,8 @@ export interface UpscalerCase {
   quality: QualityMode;
   /** Network arithmetic of method 'neural'. */
   precision?: NetworkPrecision;
+  /** Method 'neural': the architecture, a key of ARCHITECTURES (default v2). */
+  network?: string;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -106,6 +108,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   let method: string = c.method;
   if (c.sharpness !== undefined) method += '+rcas';
   if (c.precision) method += `-${c.precision}`;
+  if (c.network && c.network !== 'v2') method += `-${c.network}`;
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -129,13 +132,14 @@ export async function benchUpscalerCase(
   const upscalers: Upscaler[] = [];
   const create = async (withTimer: boolean) => {
     // The neural resolver is passed in, not loaded by path, so that bundles contain it.
+    const graph = caseGraph(c.network);
     const resolver =
       c.method === 'neural'
         ? await createNeuralResolver(device, {
             model:
               c.precision === 'int8'
-                ? quantizedNetworkV2()
-                : { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 1) },
+                ? quantizedNetwork(graph)
+                : { graph, parameters: initWeights(graph, 1) },
             precision: c.precision,
           })
         : undefined;
@@ -175,6 +179,7 @@ export async function benchUpscalerCase(
       rcas: c.sharpness !== undefined,
       ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
       ...(c.precision ? { precision: c.precision } : {}),
+      ...(c.method === 'neural' ? { network: c.network ?? 'v2' } : {}),
       quality: c.quality,
       display: c.displaySize.join('x'),
       render: renderSize.join('x'),

@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { parseSize } from '../core/quality.ts';
+import { NETWORKS } from '../train/config.ts';
+import { parseTrainConfigText } from '../train/config.ts';
 import { train } from '../train/trainer.ts';
 import type { LogEntry } from '../train/run-directory.ts';
 import { cliGpu } from './gpu-arg.ts';
@@ -55,11 +57,7 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
     } catch (e) {
       throw new InputError(`cannot read config ${flags.config}: ${(e as Error).message}`);
     }
-    try {
-      base = JSON.parse(text) as Record<string, unknown>;
-    } catch (e) {
-      throw new InputError(`config ${flags.config} is not JSON: ${(e as Error).message}`);
-    }
+    base = parseTrainConfigText(text, flags.config);
   }
   const size = flags.size ? parseSize(flags.size, '--size') : undefined;
   const fromFlags = {
@@ -112,7 +110,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
     .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
-    .option('--network <name>', 'network to train: v2 or tiny')
+    .option('--network <name>', `network to train: ${Object.keys(NETWORKS).join(', ')}`)
     .option('--task <name>', 'frames (BPTT through the neural frame) or teacher (network alone)')
     .option('--sequences <dirs...>', 'train on clips cropped from these sequence directories')
     .option('--size <WxH>', 'training input size, multiples of 8')

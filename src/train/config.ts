@@ -3,15 +3,16 @@
  * InputError naming the key). Stored in checkpoints so a resumed run trains the same thing.
  */
 import { InputError } from '../core/errors.ts';
+import { isRecord, parseJsonDocument, showValue } from '../core/strict-json.ts';
 import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
-import { NETWORK_V2 } from '../nn/network-v2.ts';
+import { ARCHITECTURES } from '../nn/networks.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /** Networks a run can train, by name. */
-export const NETWORKS: Record<string, GraphDescription> = { v2: NETWORK_V2, tiny: TINY_NETWORK };
+export const NETWORKS: Record<string, GraphDescription> = { ...ARCHITECTURES, tiny: TINY_NETWORK };
 
 /**
  * What a run trains on. `frames`: the neural frame end to end by BPTT over clips from the data
@@ -111,10 +112,23 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   qat: null,
 };
 
-/** A config value as the user wrote it, short (JSON turns 1e999 into Infinity, shown as such). */
-function shown(v: unknown): string {
-  const text = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+/** Most optimizer steps a run may have (a corrupt or mistyped count would never finish). */
+export const MAX_STEPS = 1e9;
+/** Largest seed: seeds are used as 32-bit unsigned integers (mulberry32). */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/**
+ * A training config file's contents: JSON nested at most MAX_JSON_DEPTH deep (the checks below
+ * print values; a deeper one would overflow the stack), an object. Errors name `source`.
+ */
+export function parseTrainConfigText(text: string, source: string): Record<string, unknown> {
+  const value = parseJsonDocument(text, source);
+  if (!isRecord(value)) {
+    throw new InputError(
+      `${source}: a training config must be a JSON object, got ${showValue(value)}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -122,7 +136,7 @@ function shown(v: unknown): string {
  * limit (a crop of 100000² or 1e9 clips a step), and would fail late with a raw error.
  */
 const LIMITS: Readonly<Record<string, number>> = {
-  steps: 1e9,
+  steps: MAX_STEPS,
   size: 4096,
   clipsPerStep: 1024,
   'data.clipFrames': 256,
@@ -135,7 +149,7 @@ function positiveInt(key: string, v: unknown): number {
   if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > limit) {
     const range = limit === Number.MAX_SAFE_INTEGER ? '' : ` up to ${limit}`;
     throw new InputError(
-      `training config: ${key} must be a positive integer${range}, got ${shown(v)}`,
+      `training config: ${key} must be a positive integer${range}, got ${showValue(v)}`,
     );
   }
   return v as number;
@@ -144,7 +158,7 @@ function positiveInt(key: string, v: unknown): number {
 function nonNegative(key: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new InputError(
-      `training config: ${key} must be a non-negative finite number, got ${shown(v)}`,
+      `training config: ${key} must be a non-negative finite number, got ${showValue(v)}`,
     );
   }
   return v;
@@ -159,20 +173,27 @@ export function resolveTrainConfig(
     throw new InputError('training config must be a JSON object');
   }
   const o = overrides as Record<string, unknown>;
-  const known = new Set(Object.keys(DEFAULT_TRAIN_CONFIG));
-  for (const key of Object.keys(o)) {
-    if (!known.has(key)) throw new InputError(`training config: unknown key "${key}"`);
+  checkKeys(o, DEFAULT_TRAIN_CONFIG, '');
+  const nested = (key: 'adam' | 'data' | 'loss') => {
+    const value = o[key];
+    if (value === undefined) return base[key];
+    if (!isRecord(value)) {
+      throw new InputError(`training config: ${key} must be an object, got ${showValue(value)}`);
+    }
+    checkKeys(value, DEFAULT_TRAIN_CONFIG[key], `${key}.`);
+    return { ...base[key], ...value };
+  };
+  if (!(o.qat === undefined || typeof o.qat === 'boolean' || o.qat === null || isRecord(o.qat))) {
+    throw new InputError(
+      `training config: qat must be an object, true, false or null, got ${showValue(o.qat)}`,
+    );
   }
-  const nested = (key: 'adam' | 'data' | 'loss') => ({
-    ...base[key],
-    ...(o[key] as object | undefined),
-  });
   const qat =
     o.qat === undefined
       ? (base.qat ?? null)
       : o.qat === null || o.qat === false
         ? null
-        : { ...DEFAULT_QAT, ...(base.qat ?? {}), ...(o.qat === true ? {} : (o.qat as object)) };
+        : { ...DEFAULT_QAT, ...(base.qat ?? {}), ...(o.qat === true ? {} : o.qat) };
   const merged = {
     ...base,
     ...o,
@@ -181,16 +202,22 @@ export function resolveTrainConfig(
     loss: nested('loss'),
     qat,
   } as TrainConfig;
-  if (!(merged.network in NETWORKS)) {
+  if (typeof merged.network !== 'string' || !Object.hasOwn(NETWORKS, merged.network)) {
     throw new InputError(
-      `training config: network must be one of ${Object.keys(NETWORKS).join(', ')}, got "${merged.network}"`,
+      `training config: network must be one of ${Object.keys(NETWORKS).join(', ')}, got ${showValue(merged.network)}`,
     );
   }
   if (merged.task !== 'teacher' && merged.task !== 'frames') {
-    throw new InputError(`training config: task must be frames or teacher, got "${merged.task}"`);
+    throw new InputError(
+      `training config: task must be frames or teacher, got ${showValue(merged.task)}`,
+    );
   }
-  if (!Number.isInteger(merged.seed))
-    throw new InputError(`training config: seed must be an integer`);
+  const seed = merged.seed;
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new InputError(
+      `training config: seed must be an integer in 0..${MAX_SEED}, got ${showValue(seed)}`,
+    );
+  }
   positiveInt('steps', merged.steps);
   if (!Array.isArray(merged.size) || merged.size.length !== 2) {
     throw new InputError(`training config: size must be [width, height]`);
@@ -215,7 +242,7 @@ export function resolveTrainConfig(
   const data = merged.data;
   if (!['analytic', 'scenes', 'sequences'].includes(data.source)) {
     throw new InputError(
-      `training config: data.source must be analytic, scenes or sequences, got "${data.source}"`,
+      `training config: data.source must be analytic, scenes or sequences, got ${showValue(data.source)}`,
     );
   }
   if (!Array.isArray(data.paths) || data.paths.some((p) => typeof p !== 'string')) {
@@ -225,41 +252,40 @@ export function resolveTrainConfig(
     throw new InputError('training config: data.source "sequences" needs data.paths');
   }
   const ratios = typeof data.ratio === 'number' ? [data.ratio] : data.ratio;
-  if (!Array.isArray(ratios) || ratios.length === 0 || !ratios.every((r) => r >= 1 && r <= 3)) {
+  const isRatio = (r: unknown) => typeof r === 'number' && r >= 1 && r <= 3;
+  if (!Array.isArray(ratios) || ratios.length === 0 || !ratios.every(isRatio)) {
     throw new InputError(
-      `training config: data.ratio must be a ratio in [1, 3] or a list of them, got ${JSON.stringify(data.ratio)}`,
+      `training config: data.ratio must be a ratio in [1, 3] or a list of them, got ${showValue(data.ratio)}`,
     );
   }
   positiveInt('data.clipFrames', data.clipFrames);
   positiveInt('data.referenceSamples', data.referenceSamples);
   if (!Number.isInteger(merged.warmup) || merged.warmup < 0 || merged.warmup >= data.clipFrames) {
     throw new InputError(
-      `training config: warmup must be an integer in [0, data.clipFrames), got ${merged.warmup}`,
+      `training config: warmup must be an integer in [0, data.clipFrames), got ${showValue(merged.warmup)}`,
     );
   }
   for (const key of ['l1', 'gradient', 'temporal'] as const)
     nonNegative(`loss.${key}`, merged.loss[key]);
   if (merged.frame !== 'gpu' && merged.frame !== 'cpu') {
-    throw new InputError(`training config: frame must be gpu or cpu, got "${merged.frame}"`);
+    throw new InputError(
+      `training config: frame must be gpu or cpu, got ${showValue(merged.frame)}`,
+    );
   }
   positiveInt('clipsPerStep', merged.clipsPerStep);
-  if (!Number.isInteger(merged.validationClips) || merged.validationClips < 0) {
+  const validationClips = merged.validationClips;
+  if (!Number.isInteger(validationClips) || validationClips < 0 || validationClips > 4096) {
     throw new InputError(
-      `training config: validationClips must be an integer ≥ 0, got ${merged.validationClips}`,
+      `training config: validationClips must be an integer in 0..4096, got ${showValue(validationClips)}`,
     );
   }
   if (merged.qat) {
-    if (typeof merged.qat !== 'object' || Array.isArray(merged.qat)) {
-      throw new InputError('training config: qat must be an object, true or null');
-    }
-    for (const key of Object.keys(merged.qat)) {
-      if (!(key in DEFAULT_QAT)) throw new InputError(`training config: unknown key "qat.${key}"`);
-    }
+    checkKeys(merged.qat, DEFAULT_QAT, 'qat.');
     for (const key of ['weightBits', 'activationBits'] as const) {
       const v = merged.qat[key];
       if (!isQuantBits(v)) {
         throw new InputError(
-          `training config: qat.${key} must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got ${JSON.stringify(v)}`,
+          `training config: qat.${key} must be an integer from ${QUANT_BITS.min} to ${QUANT_BITS.max}, got ${showValue(v)}`,
         );
       }
     }
@@ -271,4 +297,13 @@ export function resolveTrainConfig(
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);
   return merged;
+}
+
+/** Throws an InputError for the first key of `value` that `known` does not have. */
+function checkKeys(value: object, known: object, prefix: string): void {
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(known, key)) {
+      throw new InputError(`training config: unknown key ${showValue(prefix + key)}`);
+    }
+  }
 }

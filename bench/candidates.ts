@@ -1,0 +1,71 @@
+/**
+ * The cost side of the network v3 search: for every architecture of src/nn/networks.ts (v2 and
+ * the v3 candidates), the INT8 network alone (whole forward, and one pass per node at 1080p) and
+ * the whole INT8 neural frame, at 1920×1080 and 3840×2160 Performance, with TAAU at the same sizes
+ * in the same run for the ratio. He-initialised weights (the time does not depend on the values).
+ */
+import { macsPerOutputPixel } from '../src/core/graph.ts';
+import type { Size } from '../src/core/quality.ts';
+import { ARCHITECTURES } from '../src/nn/networks.ts';
+import { benchNetworkCase, caseGraph, networkCaseName, type NetworkCase } from './network.ts';
+import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
+import { benchUpscalerCase, upscalerCaseName, type UpscalerCase } from './upscaler.ts';
+
+type CandidateCase =
+  { kind: 'network'; case: NetworkCase } | { kind: 'upscaler'; case: UpscalerCase };
+
+export function candidateCases(quick: boolean): CandidateCase[] {
+  const sizes: Size[] = quick
+    ? [[48, 32]]
+    : [
+        [1920, 1080],
+        [3840, 2160],
+      ];
+  const cases: CandidateCase[] = sizes.map((displaySize) => ({
+    kind: 'upscaler',
+    case: { method: 'taau', displaySize, quality: 'performance' },
+  }));
+  for (const network of Object.keys(ARCHITECTURES)) {
+    for (const [i, size] of sizes.entries()) {
+      cases.push({ kind: 'network', case: { size, precision: 'int8', perNode: false, network } });
+      if (i === 0) {
+        cases.push({ kind: 'network', case: { size, precision: 'int8', perNode: true, network } });
+      }
+      cases.push({
+        kind: 'upscaler',
+        case: {
+          method: 'neural',
+          precision: 'int8',
+          network,
+          displaySize: size,
+          quality: 'performance',
+        },
+      });
+    }
+  }
+  return cases;
+}
+
+function candidateCaseName(c: CandidateCase): string {
+  return c.kind === 'network'
+    ? `network ${c.case.network ?? 'v2'} ${networkCaseName({ ...c.case, network: undefined })}`
+    : upscalerCaseName(c.case);
+}
+
+export function benchCandidates(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
+  return runCases(
+    'candidates',
+    candidateCases(settings.quick),
+    candidateCaseName,
+    settings,
+    async (c) => {
+      const result =
+        c.kind === 'network'
+          ? await benchNetworkCase(device, c.case, settings)
+          : await benchUpscalerCase(device, c.case, settings);
+      const derived: Record<string, number> = { ...result.derived };
+      if (c.case.network) derived['macsPerPixel'] = macsPerOutputPixel(caseGraph(c.case.network));
+      return { ...result, name: candidateCaseName(c), derived };
+    },
+  );
+}

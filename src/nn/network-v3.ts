@@ -1,0 +1,128 @@
+/**
+ * Network v3 candidates (issue "Speed II / network v3"): the same contract as v2 (the 12 features
+ * in, the 9 raw outputs out, src/core/neural-frame.ts) at under 2,500 multiply-accumulates per
+ * display pixel, against v2's 7,864. v2 spends 2,424 of its MACs at full resolution (the 1×1 mix
+ * and the 3×3 head); FSR 4, as publicly described, spends almost nothing there: its first layer
+ * is a 2×2 stride-2 conv and a transposed conv writes the outputs. The candidates differ in where
+ * the remaining budget goes; `NETWORK_V3_CANDIDATES` lists them with what each tests.
+ */
+import type { Activation, GraphDescription, GraphNode, WeightedOp } from '../core/graph.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS } from '../core/neural-frame.ts';
+
+function weighted(
+  op: WeightedOp,
+  name: string,
+  input: string,
+  outChannels: number,
+  activation: Activation = 'relu',
+): GraphNode {
+  return { op, name, inputs: [input], output: name, outChannels, activation };
+}
+
+/** A 3×3 conv added to its input: one conv per block, so blocks cost 9·C² MACs per pixel. */
+function residual(name: string, input: string, channels: number): GraphNode[] {
+  return [
+    weighted('conv3x3', `${name}c`, input, channels, 'none'),
+    { op: 'add', name, inputs: [`${name}c`, input], output: name, activation: 'relu' },
+  ];
+}
+
+/** A transposed 2×2 conv up, added to the encoder's tensor at that resolution. */
+function upSkip(name: string, input: string, skip: string, channels: number): GraphNode[] {
+  return [
+    weighted('up2x2', `${name}u`, input, channels),
+    { op: 'add', name, inputs: [`${name}u`, skip], output: name },
+  ];
+}
+
+/** The last layer: writes the raw outputs, no activation (the frame applies its own). */
+function outputs(op: WeightedOp, name: string, input: string): GraphNode {
+  return { ...weighted(op, name, input, RAW_CHANNELS, 'none'), output: 'raw' };
+}
+
+function graph(name: string, nodes: GraphNode[]): GraphDescription {
+  return {
+    name,
+    version: 3,
+    inputs: [{ name: 'features', channels: FEATURE_CHANNELS }],
+    outputs: ['raw'],
+    nodes,
+  };
+}
+
+/**
+ * v3a, FSR 4's shape: 16 / 32 / 48 channels at ½ / ¼ / ⅛ with one residual block each, transposed
+ * convs up with additive skips, and the outputs written by a transposed conv from ½ resolution:
+ * nothing runs at full resolution. 2,260 MACs per display pixel.
+ */
+export const NETWORK_V3A: GraphDescription = graph('uplift-kpn-v3a', [
+  weighted('down2x2', 'down1', 'features', 16),
+  ...residual('res1', 'down1', 16),
+  weighted('down2x2', 'down2', 'res1', 32),
+  ...residual('res2', 'down2', 32),
+  weighted('down2x2', 'down3', 'res2', 48),
+  ...residual('res3', 'down3', 48),
+  ...upSkip('skip2', 'res3', 'res2', 32),
+  ...upSkip('skip1', 'skip2', 'res1', 16),
+  outputs('up2x2', 'out', 'skip1'),
+]);
+
+/**
+ * v3b, v3a with one full-resolution layer: the last transposed conv writes 8 channels, which are
+ * concatenated with the features and mixed by a 1×1 conv into the outputs (v2's full-resolution
+ * path, 1×1 instead of 1×1 + 3×3). Tests whether seeing the features per display pixel, after
+ * the U-Net, is worth 164 MACs. 2,424 MACs per display pixel.
+ */
+export const NETWORK_V3B: GraphDescription = graph('uplift-kpn-v3b', [
+  weighted('down2x2', 'down1', 'features', 16),
+  ...residual('res1', 'down1', 16),
+  weighted('down2x2', 'down2', 'res1', 32),
+  ...residual('res2', 'down2', 32),
+  weighted('down2x2', 'down3', 'res2', 48),
+  ...residual('res3', 'down3', 48),
+  ...upSkip('skip2', 'res3', 'res2', 32),
+  ...upSkip('skip1', 'skip2', 'res1', 16),
+  weighted('up2x2', 'up0', 'skip1', 8),
+  { op: 'concat', name: 'join', inputs: ['up0', 'features'], output: 'join' },
+  outputs('conv1x1', 'head', 'join'),
+]);
+
+/**
+ * v3c, deeper at ¼: no conv at ½ resolution (only the 2×2 convs through it), two residual blocks
+ * at ¼ and one at ⅛. Tests whether depth at low resolution beats a block at ½ for the same cost:
+ * half-resolution tensors are the largest the network stores. 2,260 MACs per display pixel.
+ */
+export const NETWORK_V3C: GraphDescription = graph('uplift-kpn-v3c', [
+  weighted('down2x2', 'down1', 'features', 16),
+  weighted('down2x2', 'down2', 'down1', 32),
+  ...residual('res2a', 'down2', 32),
+  ...residual('res2b', 'res2a', 32),
+  weighted('down2x2', 'down3', 'res2b', 48),
+  ...residual('res3', 'down3', 48),
+  ...upSkip('skip2', 'res3', 'res2b', 32),
+  ...upSkip('skip1', 'skip2', 'down1', 16),
+  outputs('up2x2', 'out', 'skip1'),
+]);
+
+/**
+ * v3d, the cheap end: v3a without its ½-resolution block. Tests what the 576 MACs of that block
+ * buy. 1,684 MACs per display pixel.
+ */
+export const NETWORK_V3D: GraphDescription = graph('uplift-kpn-v3d', [
+  weighted('down2x2', 'down1', 'features', 16),
+  weighted('down2x2', 'down2', 'down1', 32),
+  ...residual('res2', 'down2', 32),
+  weighted('down2x2', 'down3', 'res2', 48),
+  ...residual('res3', 'down3', 48),
+  ...upSkip('skip2', 'res3', 'res2', 32),
+  ...upSkip('skip1', 'skip2', 'down1', 16),
+  outputs('up2x2', 'out', 'skip1'),
+]);
+
+/** The candidates by training-config name. */
+export const NETWORK_V3_CANDIDATES: Readonly<Record<string, GraphDescription>> = {
+  v3a: NETWORK_V3A,
+  v3b: NETWORK_V3B,
+  v3c: NETWORK_V3C,
+  v3d: NETWORK_V3D,
+};

@@ -1,0 +1,85 @@
+// Network v3 candidates: the frame's contract, the MAC budget, and every one of them run by the
+// f32 GPU network and the INT8 runner exactly as their CPU references compute them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng } from './helpers/gpu.ts';
+import { inferShapes, macsPerOutputPixel, validateGraph } from '../src/core/graph.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-frame.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { createTensor } from '../src/core/tensor.ts';
+import { NETWORK_V3_CANDIDATES } from '../src/nn/network-v3.ts';
+import { ARCHITECTURES } from '../src/nn/networks.ts';
+import { createNetwork } from '../src/nn/network.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
+import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
+import { createGpuTensor, readGpuTensor, writeGpuTensor } from '../src/nn/tensor.ts';
+import { initWeights } from '../src/nn/weights.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
+import { NETWORKS } from '../src/train/config.ts';
+
+/** The issue's budget for v3, and what each candidate's comment says it costs. */
+const MAC_BUDGET = 2500;
+const DOCUMENTED_MACS: Record<string, number> = { v3a: 2260, v3b: 2424, v3c: 2260, v3d: 1684 };
+
+test('v3 candidates: the frame contract, under the MAC budget, trainable by name', () => {
+  assert.deepEqual(Object.keys(NETWORK_V3_CANDIDATES).sort(), Object.keys(DOCUMENTED_MACS).sort());
+  for (const [name, graph] of Object.entries(NETWORK_V3_CANDIDATES)) {
+    validateGraph(graph);
+    assert.equal(graph.version, 3, name);
+    assert.deepEqual(graph.inputs, [{ name: 'features', channels: FEATURE_CHANNELS }], name);
+    const shapes = inferShapes(graph, 32, 48);
+    assert.deepEqual(shapes.get('raw'), { channels: RAW_CHANNELS, height: 32, width: 48 }, name);
+    const macs = macsPerOutputPixel(graph);
+    assert.equal(macs, DOCUMENTED_MACS[name], name);
+    assert.ok(macs <= MAC_BUDGET, `${name}: ${macs} MACs`);
+    assert.equal(ARCHITECTURES[name], graph, name);
+    assert.equal(NETWORKS[name], graph, name);
+  }
+  assert.ok(macsPerOutputPixel(ARCHITECTURES['v2']!) > 3 * MAC_BUDGET);
+});
+
+test('v3 candidates on the GPU: f32 equals the CPU reference, INT8 equals it bit for bit', async () => {
+  const { device } = await testGpu();
+  const random = rng(31);
+  const shape = { channels: FEATURE_CHANNELS, height: 16, width: 24 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const input = createGpuTensor(device, shape, 'v3 test input');
+  writeGpuTensor(device, input, features);
+  for (const [name, graph] of Object.entries(NETWORK_V3_CANDIDATES)) {
+    const parameters = initWeights(graph, 3);
+    const want = runNetworkCpu(graph, parameters, features).output.data;
+    const network = createNetwork(device, graph, parameters);
+    const encoder = device.createCommandEncoder();
+    const output = network.run(encoder, input).output;
+    device.queue.submit([encoder.finish()]);
+    const got = (await readGpuTensor(device, output)).data;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    assert.ok(worst < 1e-4, `${name} f32: max |GPU − CPU| = ${worst}`);
+    network.destroy();
+
+    const scales = calibrateActivationScales(graph, parameters, [features]);
+    const quantized = quantizeGraph(graph, {
+      weightBits: 8,
+      activationBits: 8,
+      activationScales: scales,
+    });
+    const plan = planInt8(quantized, parameters);
+    const int8 = createInt8Network(device, plan);
+    const encoder8 = device.createCommandEncoder();
+    const output8 = int8.run(encoder8, input);
+    device.queue.submit([encoder8.finish()]);
+    const got8 = await readGpuTensor(device, output8);
+    const want8 = runInt8NetworkCpu(plan, features).output;
+    assert.deepEqual(
+      new Uint32Array(got8.data.buffer),
+      new Uint32Array(want8.data.buffer),
+      `${name} int8`,
+    );
+    assert.ok(new Set(want8.data).size > 50, `${name}: a varied output`);
+    int8.destroy();
+  }
+  input.buffer.destroy();
+});
