@@ -1,10 +1,13 @@
 /**
  * `uplift render`: renders a sequence directory with the data engine (DESIGN §4, §8): jittered
  * render-res color, depth, motion, reactive, and the supersampled display-res reference, plus a
- * preview strip (preview.png) of a few reference frames.
+ * preview strip (preview.png) of a few reference frames. --no-jitter, --depth-bits 8 and
+ * --color-format srgb8 make the inputs look like a real engine's (docs/DECISIONS.md, Engine-like
+ * inputs).
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { EngineInputs } from '../core/engine-inputs.ts';
 import { InputError } from '../core/errors.ts';
 import { withGpuErrorScope } from '../gpu/error-scope.ts';
 import { createImage, type Image } from '../core/image.ts';
@@ -33,6 +36,9 @@ interface RenderOptions {
   samples: string;
   fps: string;
   depthInverted?: boolean;
+  jitter: boolean;
+  depthBits?: string;
+  colorFormat?: string;
   output: string;
   overwrite?: boolean;
   quiet?: boolean;
@@ -67,6 +73,23 @@ function shrink(image: Image, factor: number): Image {
   return out;
 }
 
+/** The engine-like input flags (--no-jitter, --depth-bits, --color-format), checked. */
+function parseEngineInputs(opts: RenderOptions): EngineInputs {
+  if (opts.depthBits !== undefined && opts.depthBits !== '8')
+    throw new InputError(
+      `--depth-bits must be 8 (omit it for float depth), got "${opts.depthBits}"`,
+    );
+  if (opts.colorFormat !== undefined && opts.colorFormat !== 'srgb8')
+    throw new InputError(
+      `--color-format must be srgb8 (omit it for float color), got "${opts.colorFormat}"`,
+    );
+  return {
+    noJitter: !opts.jitter,
+    depth8: opts.depthBits === '8',
+    srgb8: opts.colorFormat === 'srgb8',
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('render')
@@ -87,6 +110,12 @@ export function register(program: Command): void {
     .option('--samples <n>', 'reference samples per display pixel (0 = no reference)', '64')
     .option('--fps <n>', 'frames per second of scene time', '60')
     .option('--depth-inverted', 'write inverted depth (near = 1, far = 0)')
+    .option('--no-jitter', 'render every frame at jitter (0, 0), as engines without TAA do')
+    .option('--depth-bits <8>', 'quantize depth as an 8-bit depth target does: round(d·255)/255')
+    .option(
+      '--color-format <srgb8>',
+      'color as an 8-bit sRGB render target gives it (clamped to [0, 1]); the reference stays full precision',
+    )
     .option('--overwrite', 'replace an existing sequence in the output directory')
     .option('-q, --quiet', 'no progress output')
     .addHelpText(
@@ -94,7 +123,8 @@ export function register(program: Command): void {
       `\nBuilt-in scenes: ${Object.keys(PROCEDURAL_SCENES).join(', ')} (or a glTF file)\n` +
         `Camera paths: ${Object.keys(CAMERA_PATHS).join(', ')}\n\n` +
         'Examples:\n  uplift render --scene foliage --path shake --frames 120 -o seq/foliage\n' +
-        '  uplift render --scene assets/gltf/FlightHelmet/FlightHelmet.gltf --display 1920x1080 --quality quality -o seq/helmet',
+        '  uplift render --scene assets/gltf/FlightHelmet/FlightHelmet.gltf --display 1920x1080 --quality quality -o seq/helmet\n' +
+        '  uplift render --scene city --no-jitter --depth-bits 8 --color-format srgb8 -o seq/city-engine   # engine-like inputs',
     )
     .action(async (opts: RenderOptions) => {
       const frames = parseInteger(opts.frames, '--frames', 1);
@@ -111,6 +141,7 @@ export function register(program: Command): void {
           `--path must be one of ${Object.keys(CAMERA_PATHS).join(', ')}, got "${opts.path}"`,
         );
       }
+      const engineInputs = parseEngineInputs(opts);
       const scene = await loadScene(opts.scene, seed);
       const { device } = await cliGpu(opts.quiet);
       const renderer = createSceneRenderer(device, {
@@ -122,6 +153,7 @@ export function register(program: Command): void {
         frames,
         fps,
         depthInverted: opts.depthInverted ?? false,
+        engineInputs,
         ...(opts.path ? { path: opts.path } : {}),
       });
       // A file, a symlink loop or an uncreatable path is an InputError naming it; the sequence
@@ -129,6 +161,8 @@ export function register(program: Command): void {
       prepareOutputDirectory(opts.output, { inputs: [], overwrite: false });
       const writer = await createSequenceWriter(opts.output, renderer.header, {
         overwrite: opts.overwrite ?? false,
+        // Half floats would move 8-bit sRGB values off their grid (and full precision is cheap).
+        colorPixelType: engineInputs.srgb8 ? 'float' : 'half',
       });
       const source = sceneFrameSource(renderer);
       const previewAt = new Set(

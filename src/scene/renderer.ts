@@ -3,12 +3,14 @@
  * engine hands an upscaler (jittered render-res color, depth, motion, reactive; DESIGN §4) and the
  * display-res ground truth out, as GPU images (training, no disk) or as a FrameSource (CPU).
  */
+import { FULL_PRECISION_INPUTS, type EngineInputs } from '../core/engine-inputs.ts';
 import type { FrameImages, FrameParams, SequenceHeader, FrameSource } from '../core/frame.ts';
 import { InputError } from '../core/errors.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
 import { mipBias, renderSizeFor, type Size } from '../core/quality.ts';
 import { createGpuImage, readGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
 import type { Camera } from './camera.ts';
+import { encodeEngineQuantize } from './engine-inputs.ts';
 import { cameraPath, type CameraPath, type PathContext } from './paths.ts';
 import { proceduralScene } from './procedural/scenes.ts';
 import { createSceneRasterizer } from './rasterizer.ts';
@@ -35,6 +37,11 @@ export interface SceneRendererOptions {
   depthInverted?: boolean;
   /** Texture mip bias of the ground truth (display resolution). Default 0. */
   referenceMipBias?: number;
+  /**
+   * Inputs as an engine would hand them (no jitter, 8-bit depth, 8-bit sRGB color); the reference
+   * stays full precision. Default: none of them. Recorded in the header's `source.engineInputs`.
+   */
+  engineInputs?: Partial<EngineInputs>;
 }
 
 /** One rendered frame, as GPU images owned by the renderer. */
@@ -55,7 +62,11 @@ export interface SceneRenderer {
   readonly device: GPUDevice;
   /** Per-frame metadata (no rendering). */
   frameParams(index: number): FrameParams;
-  renderFrame(index: number): Promise<RenderedFrame>;
+  /**
+   * Renders frame `index`; `inputs` overrides the renderer's engineInputs for this frame (training
+   * draws them per clip while clips share a renderer).
+   */
+  renderFrame(index: number, inputs?: Partial<EngineInputs>): Promise<RenderedFrame>;
   destroy(): void;
 }
 
@@ -70,6 +81,7 @@ export function createSceneRenderer(
   const samples = options.samples ?? 64;
   const ratio = options.ratio ?? 2;
   const depthInverted = options.depthInverted ?? false;
+  const engineInputs: EngineInputs = { ...FULL_PRECISION_INPUTS, ...options.engineInputs };
   if (!Number.isInteger(frames) || frames < 1)
     throw new InputError(`frames must be a positive integer, got ${frames}`);
   if (!Number.isInteger(samples) || samples < 0)
@@ -98,6 +110,8 @@ export function createSceneRenderer(
       seed,
       samples,
       fps,
+      // Only when set, so that full-precision sequences keep their sequence.json as before.
+      ...(Object.values(engineInputs).some(Boolean) ? { engineInputs } : {}),
     },
   };
 
@@ -109,10 +123,10 @@ export function createSceneRenderer(
     if (!Number.isInteger(i) || i < 0 || i >= frames)
       throw new RangeError(`frame index ${i} is outside 0..${frames - 1}`);
   };
-  const frameParams = (i: number): FrameParams => {
+  const frameParamsWith = (i: number, noJitter: boolean): FrameParams => {
     checkIndex(i);
     return {
-      jitter: jitterOffset(i, phases),
+      jitter: noJitter ? [0, 0] : jitterOffset(i, phases),
       reset: i === 0 || path(i).cut,
       exposure: 1,
       cameraNear: scene.lens.near,
@@ -122,6 +136,7 @@ export function createSceneRenderer(
       frameTimeDelta: 1 / fps,
     };
   };
+  const frameParams = (i: number) => frameParamsWith(i, engineInputs.noJitter);
 
   const rasterizer = createSceneRasterizer(device, scene);
   const imageSets = [0, 1].map((k) => {
@@ -143,8 +158,9 @@ export function createSceneRenderer(
     scene,
     device,
     frameParams,
-    async renderFrame(i) {
-      const params = frameParams(i);
+    async renderFrame(i, override) {
+      const inputs = { ...engineInputs, ...override };
+      const params = frameParamsWith(i, inputs.noJitter);
       const gpu = imageSets[calls++ % 2]!;
       const time = i / fps;
       // At a cut (or frame 0) there is no meaningful previous frame: motion against the same view.
@@ -153,6 +169,11 @@ export function createSceneRenderer(
         : { camera: cameraAt(i - 1), time: (i - 1) / fps };
       const view = { camera: cameraAt(i), time, depthInverted, mipBias: inputBias };
       rasterizer.renderInputs(view, previous, params.jitter, gpu);
+      if (inputs.depth8 || inputs.srgb8) {
+        const encoder = device.createCommandEncoder({ label: 'engine-like inputs' });
+        encodeEngineQuantize(device, encoder, gpu, inputs);
+        device.queue.submit([encoder.finish()]);
+      }
       if (gpu.reference) {
         rasterizer.renderReference(
           { ...view, mipBias: options.referenceMipBias ?? 0 },
