@@ -2,19 +2,32 @@
  * Training checkpoints: everything a run needs to continue bit-for-bit — the weights (as the bytes
  * of a `.uplift` file, so a checkpoint's weights load like any model), Adam moments, the step,
  * the data seed (per-step randomness is derived from seed and step, so no hidden RNG state) and
- * the run config. One file:
+ * the run config. One file (version 2):
  *
  *   "UPLFCKPT" | u32 version | u32 header length | header JSON | weights bytes | moments (f32 LE)
+ *   | SHA-256 of every byte before it
  *
- * The header holds a SHA-256 of everything after it. Written atomically (temp file, fsync,
- * rename): a run killed mid-write leaves the previous checkpoint intact. Node only.
+ * The hash covers the header too: a changed step, seed or config is a corrupt file, not a run that
+ * silently skips its training or trains something else. Version 1 (a SHA-256 of the payload inside
+ * the header, the header itself unprotected) is still read, with the same strict header checks, so
+ * runs checkpointed before version 2 resume. Written atomically (temp file, fsync, rename): a run
+ * killed mid-write leaves the previous checkpoint intact. Node only.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { InputError } from '../core/errors.ts';
+import {
+  checkedNumber,
+  isRecord,
+  parseJsonDocument,
+  rejectUnknownKeys,
+  showValue,
+} from '../core/strict-json.ts';
+import { MAX_SEED, MAX_STEPS, resolveTrainConfig, type TrainConfig } from './config.ts';
 
 const MAGIC = 'UPLFCKPT';
-const VERSION = 1;
+const VERSION = 2;
+const HASH_BYTES = 32;
 
 /** Adam moments of one parameter tensor. */
 export interface TensorMoments {
@@ -29,56 +42,46 @@ export interface Checkpoint {
   readonly step: number;
   /** Seed of the run's data and crops (step k uses a generator derived from seed and k). */
   readonly seed: number;
-  /** The run configuration (JSON). */
+  /** The run configuration: a TrainConfig (read back resolved over the defaults). */
   readonly config: unknown;
   /** A complete `.uplift` weights file. */
   readonly weights: Uint8Array;
   readonly moments: readonly TensorMoments[];
 }
 
-/** The most steps a checkpoint may record (a corrupt step would skip the whole run). */
-const MAX_STEP = 1e9;
+/** The header's keys (version 1 also held `version` and `sha256`, the payload's hash). */
+const HEADER_KEYS = ['step', 'seed', 'config', 'weightsBytes', 'moments'];
+const HEADER_KEYS_V1 = [...HEADER_KEYS, 'version', 'sha256'];
 
-interface Header {
-  readonly version: number;
-  readonly step: number;
-  readonly seed: number;
-  readonly config: unknown;
-  readonly weightsBytes: number;
-  readonly moments: readonly { name: string; size: number }[];
-  readonly sha256: string;
-}
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 /** Serialises a checkpoint. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const header = {
+    step: c.step,
+    seed: c.seed,
+    config: c.config,
+    weightsBytes: c.weights.byteLength,
+    moments: c.moments.map((t) => ({ name: t.name, size: t.m.length })),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const momentBytes = c.moments.reduce((s, t) => s + 8 * t.m.length, 0);
-  const payload = new Uint8Array(c.weights.byteLength + momentBytes);
-  payload.set(c.weights, 0);
-  let offset = c.weights.byteLength;
-  const view = new DataView(payload.buffer);
+  const body = 16 + json.byteLength + c.weights.byteLength + momentBytes;
+  const out = new Uint8Array(body + HASH_BYTES);
+  const view = new DataView(out.buffer);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  view.setUint32(8, VERSION, true);
+  view.setUint32(12, json.byteLength, true);
+  out.set(json, 16);
+  out.set(c.weights, 16 + json.byteLength);
+  let offset = 16 + json.byteLength + c.weights.byteLength;
   for (const t of c.moments) {
     if (t.m.length !== t.v.length) throw new RangeError(`moments of ${t.name} differ in length`);
     for (const a of [t.m, t.v]) {
       for (let i = 0; i < a.length; i++, offset += 4) view.setFloat32(offset, a[i]!, true);
     }
   }
-  const header: Header = {
-    version: VERSION,
-    step: c.step,
-    seed: c.seed,
-    config: c.config,
-    weightsBytes: c.weights.byteLength,
-    moments: c.moments.map((t) => ({ name: t.name, size: t.m.length })),
-    sha256: createHash('sha256').update(payload).digest('hex'),
-  };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(16 + json.byteLength + payload.byteLength);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  const head = new DataView(out.buffer);
-  head.setUint32(8, VERSION, true);
-  head.setUint32(12, json.byteLength, true);
-  out.set(json, 16);
-  out.set(payload, 16 + json.byteLength);
+  out.set(sha256(out.subarray(0, body)), body);
   return out;
 }
 
@@ -92,58 +95,73 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== VERSION) fail(`checkpoint version ${version}, this build reads ${VERSION}`);
+  if (version !== 1 && version !== VERSION) {
+    fail(`checkpoint version ${version}, this build reads 1 and ${VERSION}`);
+  }
+  // Version 2: the trailer is checked first, so any damage reads as what it is.
+  const end = version === 1 ? bytes.byteLength : bytes.byteLength - HASH_BYTES;
+  if (end < 16) fail('truncated file');
+  if (version !== 1 && !sha256(bytes.subarray(0, end)).equals(bytes.subarray(end))) {
+    fail('checksum mismatch (corrupt file)');
+  }
   const headerLength = view.getUint32(12, true);
-  if (16 + headerLength > bytes.byteLength) fail('truncated header');
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Header;
-  } catch {
-    return fail('unreadable header JSON');
+  if (16 + headerLength > end) fail('truncated header');
+  const text = new TextDecoder().decode(bytes.subarray(16, 16 + headerLength));
+  const header = parseJsonDocument(text, `${source} (header)`);
+  if (!isRecord(header)) return fail('malformed header (not an object)');
+  rejectUnknownKeys(header, version === 1 ? HEADER_KEYS_V1 : HEADER_KEYS, `${source}: header`);
+  const at = (key: string) => `${source}: ${key}`;
+  const step = checkedNumber(header.step, at('step'), { integer: true, min: 0, max: MAX_STEPS });
+  const seed = checkedNumber(header.seed, at('seed'), { integer: true, min: 0, max: MAX_SEED });
+  const weightsBytes = checkedNumber(header.weightsBytes, at('weightsBytes'), {
+    integer: true,
+    min: 0,
+    max: end,
+  });
+  if (!Array.isArray(header.moments)) return fail(`moments must be a list`);
+  const moments = header.moments.map((t: unknown, i) => {
+    const path = at(`moments[${i}]`);
+    if (!isRecord(t)) return fail(`moments[${i}] must be an object, got ${showValue(t)}`);
+    rejectUnknownKeys(t, ['name', 'size'], path);
+    if (typeof t.name !== 'string') fail(`moments[${i}].name must be a string`);
+    const size = checkedNumber(t.size, `${path}.size`, { integer: true, min: 0, max: end });
+    return { name: t.name as string, size };
+  });
+  const config = checkedConfig(header.config, source);
+  if (seed !== config.seed) fail(`seed ${seed} differs from the config's seed ${config.seed}`);
+  if (step > config.steps) fail(`step ${step} is past the config's ${config.steps} steps`);
+  const payload = bytes.subarray(16 + headerLength, end);
+  const momentBytes = moments.reduce((s, t) => s + 8 * t.size, 0);
+  if (payload.byteLength !== weightsBytes + momentBytes) {
+    fail(`payload is ${payload.byteLength} bytes, header says ${weightsBytes + momentBytes}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    return fail('malformed header (not an object)');
-  }
-  const sizesOk =
-    Array.isArray(header.moments) &&
-    header.moments.every(
-      (t) =>
-        typeof t === 'object' &&
-        t !== null &&
-        typeof t.name === 'string' &&
-        Number.isInteger(t.size) &&
-        t.size >= 0,
-    );
-  if (!sizesOk || !Number.isInteger(header.weightsBytes) || header.weightsBytes < 0) {
-    fail('malformed header');
-  }
-  if (!Number.isInteger(header.step) || header.step < 0 || header.step > MAX_STEP) {
-    fail(`step must be an integer in 0..${MAX_STEP}, got ${String(header.step).slice(0, 40)}`);
-  }
-  const payload = bytes.subarray(16 + headerLength);
-  const momentBytes = header.moments.reduce((s, t) => s + 8 * t.size, 0);
-  if (payload.byteLength !== header.weightsBytes + momentBytes) {
-    fail(
-      `payload is ${payload.byteLength} bytes, header says ${header.weightsBytes + momentBytes}`,
-    );
-  }
-  if (createHash('sha256').update(payload).digest('hex') !== header.sha256) {
+  if (version === 1 && sha256(payload).toString('hex') !== header.sha256) {
     fail('checksum mismatch (corrupt file)');
   }
   const data = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  let offset = header.weightsBytes;
+  let offset = weightsBytes;
   const read = (n: number) => {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++, offset += 4) a[i] = data.getFloat32(offset, true);
     return a;
   };
   return {
-    step: header.step,
-    seed: header.seed,
-    config: header.config,
-    weights: new Uint8Array(payload.subarray(0, header.weightsBytes)),
-    moments: header.moments.map(({ name, size }) => ({ name, m: read(size), v: read(size) })),
+    step,
+    seed,
+    config,
+    weights: new Uint8Array(payload.subarray(0, weightsBytes)),
+    moments: moments.map(({ name, size }) => ({ name, m: read(size), v: read(size) })),
   };
+}
+
+/** The header's config as a validated TrainConfig; its errors name the checkpoint. */
+function checkedConfig(config: unknown, source: string): TrainConfig {
+  try {
+    return resolveTrainConfig(config);
+  } catch (error) {
+    if (error instanceof InputError) throw new InputError(`${source}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Writes `bytes` to `path` atomically (temp file in the same directory, fsync, rename). */

@@ -49,6 +49,12 @@ export async function startRun(
   if (options.resume) {
     const checkpoint = await loadCheckpoint(options.checkpoint);
     const config = resolveTrainConfig(overrides, resolveTrainConfig(checkpoint.config));
+    if (checkpoint.step > config.steps) {
+      // Nothing would train, and the next checkpoint would record a step past its config.
+      throw new InputError(
+        `${options.checkpoint} is at step ${checkpoint.step}, past the ${config.steps} steps asked for: raise steps (--steps) to continue it`,
+      );
+    }
     // A QAT checkpoint holds its quantized graph (with the calibrated scales): check its base.
     const trainable = restoreTrainable(
       device,

@@ -1,0 +1,79 @@
+// Training config files read strictly: nesting limited before anything walks the value (a config
+// nested 50,000 deep is an InputError naming the file, not a stack overflow), the file must hold
+// an object, unknown keys are refused at every level, values are typed and bounded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../src/core/errors.ts';
+import { parseTrainConfigText, resolveTrainConfig } from '../src/train/config.ts';
+
+const refused = (fn: () => unknown, message: RegExp) =>
+  assert.throws(fn, (e: unknown) => e instanceof InputError && message.test((e as Error).message));
+
+test('config files: depth-limited, an object, errors naming the file', () => {
+  const deep = `{"data":{"ratio":${'['.repeat(50000)}${']'.repeat(50000)}}}`;
+  refused(() => parseTrainConfigText(deep, 'deep.json'), /^deep\.json: JSON nested 50002 levels/);
+  refused(
+    () => parseTrainConfigText('[]', 'a.json'),
+    /^a\.json: a training config must be a JSON object, got \[\]/,
+  );
+  refused(() => parseTrainConfigText('{"steps": 3', 'b.json'), /^b\.json: invalid JSON/);
+  // Values just under the depth limit are checked and shown short, never printed whole.
+  const nested = JSON.parse(`{"steps":${'['.repeat(60)}${']'.repeat(60)}}`) as object;
+  refused(
+    () => resolveTrainConfig(nested),
+    /steps must be a positive integer up to 1000000000, got \[\[\[\[/,
+  );
+  assert.equal(resolveTrainConfig(parseTrainConfigText('{"steps": 3}', 'c.json')).steps, 3);
+});
+
+test('configs: unknown keys at every level, mistyped and out-of-range values are refused', () => {
+  for (const [config, message] of [
+    [{ adam: { betta1: 0.9 } }, /unknown key "adam\.betta1"/],
+    [{ data: { sourc: 'scenes' } }, /unknown key "data\.sourc"/],
+    [{ loss: { l2: 1 } }, /unknown key "loss\.l2"/],
+    [{ adam: 5 }, /adam must be an object, got 5/],
+    [{ data: 'scenes' }, /data must be an object, got "scenes"/],
+    [{ qat: 5 }, /qat must be an object, true, false or null, got 5/],
+    [{ qat: 'yes' }, /qat must be an object/],
+    [{ network: 'constructor' }, /network must be one of v2, .*, got "constructor"/],
+    [{ network: 'toString' }, /network must be one of/],
+    [{ data: { ratio: '2' } }, /data\.ratio must be a ratio in \[1, 3\]/],
+    [{ data: { ratio: [2, '1.5'] } }, /data\.ratio/],
+    [{ seed: -1 }, /seed must be an integer in 0\.\.4294967295, got -1/],
+    [{ seed: 2 ** 32 }, /seed must be an integer in 0\.\.4294967295/],
+    [{ seed: 1e300 }, /seed must be an integer/],
+    [{ validationClips: 1e9 }, /validationClips must be an integer in 0\.\.4096, got 1000000000/],
+    [{ validationClips: -1 }, /validationClips must be an integer in 0\.\.4096/],
+    [{ task: { x: 1 } }, /task must be frames or teacher, got \{"x":1\}/],
+  ] as const) {
+    refused(() => resolveTrainConfig(config), message);
+  }
+  // The same values inside their ranges are taken.
+  const ok = resolveTrainConfig({
+    seed: 2 ** 32 - 1,
+    validationClips: 0,
+    qat: false,
+    data: { ratio: [2, 1.5] },
+  });
+  assert.equal(ok.seed, 2 ** 32 - 1);
+  assert.equal(ok.validationClips, 0);
+  assert.equal(ok.qat, null);
+});
+
+test('uplift train --config: a deep config file is one line naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-config-'));
+  const file = join(dir, 'deep.json');
+  writeFileSync(file, `{"loss":${'['.repeat(50000)}${']'.repeat(50000)}}`);
+  const r = spawnSync(
+    process.execPath,
+    ['bin/uplift.mjs', 'train', '--config', file, '--out', join(dir, 'run'), '--quiet'],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /deep\.json: JSON nested 50001 levels deep, more than 64/);
+});
