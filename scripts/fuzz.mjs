@@ -1,7 +1,7 @@
 // Long fuzz runs of the parsers (issue 16): mutated valid inputs (test/helpers/fuzz-targets.ts,
 // fast-check) must parse or throw InputError, within 2 s, within the reader's size limit.
-// Usage: node scripts/fuzz.mjs --parser png|exr|uplift|sequence|all [--inputs N] [--seed S]
-//        [--minutes M (per parser)] [--out findings.json]
+// Usage: node scripts/fuzz.mjs --parser png|exr|uplift|sequence|checkpoint|config|all
+//        [--inputs N] [--seed S] [--minutes M (per parser)] [--out findings.json]
 // Prints progress lines to stderr and one JSON summary per parser to stdout: inputs, inputs per
 // minute, how many parsed and how many were refused (by the most frequent messages), peak RSS,
 // slowest input, findings (each with its input in base64).

@@ -17,6 +17,18 @@ import { formatSequenceJson, parseSequenceJson } from '../../src/io/sequence-jso
 import { quantizeGraph, weightedInputs } from '../../src/nn/quantize.ts';
 import { decodeWeights, encodeWeights, initWeights } from '../../src/nn/weights.ts';
 import { TINY_NETWORK } from '../../src/train/tiny-network.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/train/checkpoint.ts';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  parseTrainConfigText,
+  resolveTrainConfig,
+} from '../../src/train/config.ts';
+import {
+  checkpointHeaderText,
+  encodeCheckpointV1,
+  resignCheckpoint,
+  withCheckpointHeader,
+} from './checkpoint-bytes.ts';
 import { adam7ImageData, buildPng, pngChunk } from './png-bytes.ts';
 import { resignWeights, weightsHeaderText, withWeightsHeader } from './weights-bytes.ts';
 import { crc32 } from 'node:zlib';
@@ -24,16 +36,16 @@ import { crc32 } from 'node:zlib';
 /** Longest a parser may take on one input. */
 export const MAX_INPUT_MS = 2000;
 
-export const PARSERS = ['png', 'exr', 'uplift', 'sequence'] as const;
+export const PARSERS = ['png', 'exr', 'uplift', 'sequence', 'checkpoint', 'config'] as const;
 export type ParserName = (typeof PARSERS)[number];
 
 /** One mutated input: which seed, the edits, whether to repair checksums afterwards. */
 export interface FuzzInput {
   readonly seed: number;
-  /** Edits of the JSON document (sequence.json, the .uplift header) before the byte edits. */
+  /** Edits of the JSON document (sequence.json, a config, a header) before the byte edits. */
   readonly jsonEdits: readonly JsonEdit[];
   readonly edits: readonly Edit[];
-  /** Recompute checksums (PNG chunk CRCs, the .uplift trailer) so edits reach deeper checks. */
+  /** Recompute checksums (PNG chunk CRCs, .uplift and checkpoint trailers) to reach deeper checks. */
   readonly repair: boolean;
   /** Decode with the seed's size as the expected size (the role readers' path). */
   readonly expectSize: boolean;
@@ -459,7 +471,38 @@ function sequenceSeeds(): FuzzTarget['seeds'] {
   ];
 }
 
-/** The four targets; `fixtures` is test/fixtures/exr. */
+function checkpointSeeds(): FuzzTarget['seeds'] {
+  const weights = weightSeeds()[0]!.bytes;
+  const moments = (name: string, n: number) => ({
+    name,
+    m: Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 1e-3),
+    v: Float32Array.from({ length: n }, (_, i) => (i % 7) * 1e-6),
+  });
+  const checkpoint = {
+    step: 40,
+    seed: 3,
+    config: { ...DEFAULT_TRAIN_CONFIG, network: 'tiny', seed: 3, steps: 100, size: [32, 32] },
+    weights,
+    moments: [moments('conv.weight', 24), moments('conv.bias', 4)],
+  };
+  return [
+    { bytes: encodeCheckpoint(checkpoint) },
+    { bytes: encodeCheckpoint({ ...checkpoint, step: 0, moments: [] }) },
+    { bytes: encodeCheckpointV1(checkpoint) },
+  ];
+}
+
+function configSeeds(): FuzzTarget['seeds'] {
+  const texts = [
+    readFileSync(join('weights', 'uplift-v2.train.json'), 'utf8'),
+    readFileSync(join('weights', 'uplift-v2-int8.train.json'), 'utf8'),
+    '{"network":"tiny","task":"teacher","size":[32,32],"steps":20,"adam":{"beta1":0.8}}',
+    JSON.stringify({ data: { source: 'sequences', paths: ['a', 'b'], ratio: 1.5 }, qat: true }),
+  ];
+  return texts.map((text) => ({ bytes: new TextEncoder().encode(text) }));
+}
+
+/** The targets; `fixtures` is test/fixtures/exr. */
 export function fuzzTarget(
   name: ParserName,
   fixtures = join('test', 'fixtures', 'exr'),
@@ -501,14 +544,43 @@ export function fuzzTarget(
       return {
         name,
         seeds: sequenceSeeds(),
-        editJson: (bytes, edits) =>
-          new TextEncoder().encode(applyJsonEdits(new TextDecoder().decode(bytes), edits)),
+        editJson: editJsonText,
         parse: (bytes) => {
           parseSequenceJson(new TextDecoder().decode(bytes), 'fuzz/sequence.json');
           return 0;
         },
       };
+    case 'checkpoint':
+      return {
+        name,
+        seeds: checkpointSeeds(),
+        repair: resignCheckpoint,
+        editJson: (bytes, edits) =>
+          withCheckpointHeader(bytes, applyJsonEdits(checkpointHeaderText(bytes), edits)),
+        // What `train --resume` and `export-weights` read: the checkpoint, then its weights.
+        parse: (bytes) => {
+          const checkpoint = decodeCheckpoint(bytes, 'fuzz.ckpt');
+          decodeWeights(checkpoint.weights, { name: 'fuzz.ckpt (weights)' });
+          return 0;
+        },
+      };
+    case 'config':
+      return {
+        name,
+        seeds: configSeeds(),
+        editJson: editJsonText,
+        parse: (bytes) => {
+          const text = new TextDecoder().decode(bytes);
+          resolveTrainConfig(parseTrainConfigText(text, 'fuzz.json'));
+          return 0;
+        },
+      };
   }
+}
+
+/** A JSON document's bytes with `edits` applied. */
+function editJsonText(bytes: Uint8Array, edits: readonly JsonEdit[]): Uint8Array {
+  return new TextEncoder().encode(applyJsonEdits(new TextDecoder().decode(bytes), edits));
 }
 
 /**
