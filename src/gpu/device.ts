@@ -58,6 +58,7 @@ const DEFAULT_FEATURES: GPUFeatureName[] = [
 ];
 const UNSAFE_APIS = 'enable-dawn-features=allow_unsafe_apis';
 
+const WEBGPU = 'webgpu';
 let nodeGpu: GPU | undefined;
 
 async function getGpu(dawnFlags: string[]): Promise<{ gpu: GPU; runtime: GpuContext['runtime'] }> {
@@ -69,7 +70,9 @@ async function getGpu(dawnFlags: string[]): Promise<{ gpu: GPU; runtime: GpuCont
     );
   }
   if (!nodeGpu) {
-    const mod = await import('webgpu');
+    // A specifier bundlers do not follow: Dawn (a native addon) never enters a browser bundle,
+    // installed or not, and a Node bundle leaves it to Node.
+    const mod = (await import(/* @vite-ignore */ WEBGPU)) as typeof import('webgpu');
     Object.assign(globalThis, mod.globals);
     nodeGpu = mod.create(dawnFlags) as GPU;
   }

@@ -3,7 +3,9 @@
  * returns what it reports. The entry is bundled with esbuild, served from 127.0.0.1 (a secure
  * context, which WebGPU needs), and must call `window.__report(value)` once with JSON-able data.
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { extname, join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
@@ -27,6 +29,18 @@ export async function runInBrowser<T>(entry: string, timeoutMs = 60_000): Promis
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
+  try {
+    return await openInBrowser<T>(`http://127.0.0.1:${port}/`, timeoutMs);
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * Opens `url` in headless Chromium (WebGPU on SwiftShader) and returns the value the page passes
+ * to `window.__report(value)`; a timeout names the page's uncaught errors.
+ */
+export async function openInBrowser<T>(url: string, timeoutMs = 60_000): Promise<T> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -54,11 +68,42 @@ export async function runInBrowser<T>(entry: string, timeoutMs = 60_000): Promis
         timeoutMs,
       );
     });
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(url);
     const value = await Promise.race([result, timeout]).finally(() => clearTimeout(timer));
     return value as T;
   } finally {
     await browser.close();
-    server.close();
   }
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+};
+
+/**
+ * Serves the files under `root` from 127.0.0.1 (a static host, as an app's dist/ is deployed) and
+ * records each path requested.
+ */
+export async function serveDirectory(
+  root: string,
+): Promise<{ url: string; requests: string[]; close(): void }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/`, requests, close: () => server.close() };
 }
