@@ -1,10 +1,12 @@
 // One output-directory policy (issue 16, item 5): outputs are compared with inputs by real path,
 // may not be or lie inside an input (a symlink does not get around it), must be directories;
 // --overwrite removes every old frame so no stale one is left; paths that cannot be made are
-// InputErrors naming them (a regular file, a symlink loop, procfs), never a stack or a hang.
+// InputErrors naming them (a regular file, a symlink loop, procfs), never a stack or a hang; the
+// same for `uplift dataset`, whose entries' sequence.json is their completion marker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -15,12 +17,18 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { writeDataset } from '../src/cli/dataset.ts';
 import { prepareOutputDirectory } from '../src/cli/output-dir.ts';
-import { InputError } from '../src/core/errors.ts';
+import { GpuRefusedError, InputError } from '../src/core/errors.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
-import { createSequenceWriter } from '../src/io/index.ts';
+import { createSequenceWriter, openSequence } from '../src/io/index.ts';
+import { VALIDATION } from '../src/train/splits.ts';
+import { faultyDevice } from './helpers/faulty-device.ts';
+import { testGpu } from './helpers/gpu.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'uplift-outdir-'));
+/** A procedural validation entry for the `uplift dataset` tests. */
+const entry = VALIDATION.find((e) => e.scene === 'foliage' && e.path === 'shake')!;
 
 test('prepareOutputDirectory: inside the input (also through a symlink), files, loops, procfs are refused by name', () => {
   const seq = join(root, 'seq');
@@ -171,4 +179,71 @@ test('an error echoing a huge value prints one short line', () => {
     r.stderr,
     /^uplift: --sharpness must be in 0\.\.1, got "x+… \(\d+ more characters\)$/m,
   );
+});
+
+test('uplift dataset: --out at procfs, a file, or an entry that is a file: one line naming it, exit 1', () => {
+  const dataset = (out: string) =>
+    spawnSync(
+      process.execPath,
+      ['bin/uplift.mjs', 'dataset', '--only', entry.name, '--frames', '1', '--out', out, '-q'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+  const proc = dataset('/proc/uplift-dataset');
+  assert.equal(proc.status, 1, 'exits, no spin on procfs');
+  assert.match(proc.stderr, /^uplift: --out \/proc\/uplift-dataset: cannot create the directory/m);
+  writeFileSync(join(root, 'dataset-file'), 'x');
+  const file = dataset(join(root, 'dataset-file'));
+  assert.equal(file.status, 1);
+  assert.match(file.stderr, /^uplift: --out .*dataset-file is a file, not a directory$/m);
+  mkdirSync(join(root, 'dataset-entry-file'));
+  writeFileSync(join(root, 'dataset-entry-file', entry.name), 'x');
+  const entryFile = dataset(join(root, 'dataset-entry-file'));
+  assert.equal(entryFile.status, 1);
+  assert.match(entryFile.stderr, new RegExp(`--out .*${entry.name} is a file, not a directory`));
+  for (const r of [proc, file, entryFile]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack');
+});
+
+test('uplift dataset --overwrite leaves no stale frames; a refused frame leaves no sequence.json', async () => {
+  const out = join(root, 'dataset');
+  const settings = { displaySize: [32, 32] as [number, number], samples: 1 };
+  const { device } = await testGpu();
+  await writeDataset(device, [entry], out, { ...settings, frames: 3 }, { quiet: true });
+  const dir = join(out, entry.name);
+  assert.equal((await openSequence(dir)).frameCount, 3);
+  await writeDataset(
+    device,
+    [entry],
+    out,
+    { ...settings, frames: 2 },
+    { overwrite: true, quiet: true },
+  );
+  assert.equal((await openSequence(dir)).frameCount, 2);
+  assert.deepEqual(readdirSync(join(dir, 'color')).sort(), ['0000.exr', '0001.exr']);
+  // The GPU refuses the second frame of a rerun: an error naming it, and the old sequence.json,
+  // removed before the rerun began, is not written again over a partial entry.
+  await assert.rejects(
+    writeDataset(
+      faultyDevice(device, 2),
+      [entry],
+      out,
+      { ...settings, frames: 3 },
+      { overwrite: true, quiet: true },
+    ),
+    (error: Error) =>
+      error instanceof GpuRefusedError &&
+      new RegExp(
+        `dataset: ${entry.name} frame \\d \\(sequence.json not written\\): the GPU refused it`,
+      ).test(error.message),
+  );
+  assert.ok(!existsSync(join(dir, 'sequence.json')), 'no completion marker');
+  // The interrupted entry is redone by a plain rerun (no --overwrite needed).
+  const rerun = await writeDataset(
+    device,
+    [entry],
+    out,
+    { ...settings, frames: 3 },
+    { quiet: true },
+  );
+  assert.deepEqual(rerun.written, [entry.name]);
+  assert.equal((await openSequence(dir)).frameCount, 3);
 });

@@ -2,11 +2,18 @@
  * `uplift dataset`: renders every entry of a split (src/train/splits.ts) to `<out>/<name>/` as a
  * sequence directory, so `uplift eval <out>/*` measures methods on the held-out set. Entries that
  * already exist complete with the same settings are skipped, so an interrupted run resumes.
+ *
+ * Outputs follow the policy of output-dir.ts (real paths, not inside an input scene file, no
+ * file / symlink loop / procfs path taken for a directory). An entry's sequence.json is its
+ * completion marker: removed before the entry is (re)written, written after its last frame, and
+ * never after a frame the GPU refused. --overwrite re-renders complete entries, removing their old
+ * frames first, so a shorter run leaves none stale.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
+import { withGpuErrorScope } from '../gpu/error-scope.ts';
 import { parseQuality, parseSize, renderSizeFor, type Size } from '../core/quality.ts';
 import { createSequenceWriter, openSequence } from '../io/sequence.ts';
 import { loadScene } from '../scene/load.ts';
@@ -14,6 +21,7 @@ import { createSceneRenderer, sceneFrameSource } from '../scene/renderer.ts';
 import { entryScene, splitEntries, type SplitEntry, type SplitName } from '../train/splits.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { parseInteger } from './flags.ts';
+import { prepareOutputDirectory } from './output-dir.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 interface DatasetCliOptions {
@@ -114,7 +122,13 @@ async function renderEntry(
     const writer = await createSequenceWriter(dir, header, { overwrite: true });
     const source = sceneFrameSource(renderer);
     for (let i = 0; i < entry.frames; i++) {
-      await writer.writeFrame(i, source.frameParams(i), await source.readFrame(i));
+      // A frame the GPU refused is an error before sequence.json (written last) exists.
+      const images = await withGpuErrorScope(
+        device,
+        `dataset: ${entry.name} frame ${i} (sequence.json not written)`,
+        () => source.readFrame(i),
+      );
+      await writer.writeFrame(i, source.frameParams(i), images);
       progress.tick(`${entry.name} ${i}`);
     }
     await writer.finish();
@@ -135,6 +149,11 @@ export async function writeDataset(
   options: { overwrite?: boolean; quiet?: boolean; label?: string } = {},
 ): Promise<{ written: string[]; skipped: string[] }> {
   const planned = entries.map((e) => applySettings(e, settings));
+  // The scene files are the inputs: no output may be one of them or lie inside one.
+  const inputs = planned.map(entryScene).filter((scene) => /\.(gltf|glb)$/i.test(scene));
+  const output = (dir: string) =>
+    prepareOutputDirectory(dir, { inputs, overwrite: false, frames: false, flag: '--out' });
+  output(out);
   const todo: SplitEntry[] = [];
   const skipped: string[] = [];
   for (const entry of planned) {
@@ -150,7 +169,9 @@ export async function writeDataset(
   const total = todo.reduce((sum, e) => sum + e.frames, 0);
   const progress = createProgress(options.label ?? 'dataset', Math.max(1, total), options.quiet);
   for (const entry of todo) {
-    await renderEntry(device, entry, join(out, entry.name), settings.samples, progress);
+    const dir = join(out, entry.name);
+    output(dir);
+    await renderEntry(device, entry, dir, settings.samples, progress);
   }
   progress.stop();
   return { written: todo.map((e) => e.name), skipped };
