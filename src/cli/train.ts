@@ -128,7 +128,11 @@ export function register(program: Command): void {
         '  uplift train --config train.json --out out/v2 --time-limit 540\n' +
         '  uplift train --out out/v2 --resume --time-limit 540\n' +
         '  uplift train --config train.json --init weights/uplift-v2.uplift --qat 8 --steps 300 --lr 2e-4 --out out/qat\n' +
-        '  uplift export-weights out/v2/best.ckpt models/v2.uplift',
+        '  uplift export-weights out/v2/best.ckpt models/v2.uplift\n\n' +
+        'Engine-like inputs (as real renderers hand them: no jitter, 8-bit depth and sRGB color,\n' +
+        'motion missing or off by up to a pixel on one object), probability per training clip, in\n' +
+        'the config file (validation clips stay as rendered unless "validation": true):\n' +
+        '  "data": { "engineInputs": { "noJitter": 0.25, "depth8": 0.5, "srgb8": 0.5, "motionError": 0.3 } }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

@@ -29,6 +29,8 @@ export interface AnalyticSequenceOptions {
   referenceSamples?: number;
   /** Frame index of a camera cut (reset = true, the camera jumps), or -1 for none. Default -1. */
   cutAt?: number;
+  /** Every frame at jitter (0, 0), as engines without TAA render. Default false. */
+  noJitter?: boolean;
 }
 
 export interface AnalyticFrame {
@@ -171,7 +173,7 @@ export function analyticSequence(options: AnalyticSequenceOptions = {}): Analyti
   const frames: AnalyticFrame[] = [];
 
   for (let t = 0; t < frameCount; t++) {
-    const jitter = jitterOffset(t, phases);
+    const jitter: [number, number] = options.noJitter ? [0, 0] : jitterOffset(t, phases);
     const color = createImage(rw, rh, 3);
     const depth = createImage(rw, rh, 1);
     const mv = createImage(rw, rh, 2);

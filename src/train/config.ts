@@ -7,6 +7,7 @@ import { isRecord, parseJsonDocument, showValue } from '../core/strict-json.ts';
 import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
 import { ARCHITECTURES } from '../nn/networks.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
+import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
@@ -37,7 +38,20 @@ export interface ClipDataConfig {
   readonly clipFrames: number;
   /** Ground-truth samples per display pixel. */
   readonly referenceSamples: number;
+  /** Engine-like inputs on the training clips (default: none). */
+  readonly engineInputs: EngineInputsConfig;
 }
+
+/**
+ * Engine-like inputs (docs/DECISIONS.md): the probability per training clip of no jitter, depth
+ * from an 8-bit target, color from an 8-bit sRGB target, and one object's motion missing or off
+ * by up to a pixel. The held-out validation clips stay as rendered unless `validation` is true.
+ */
+export interface EngineInputsConfig extends EngineInputRates {
+  readonly validation: boolean;
+}
+
+export const DEFAULT_ENGINE_INPUTS: EngineInputsConfig = { ...NO_ENGINE_INPUTS, validation: false };
 
 /**
  * Quantization-aware training: the network trains as `quantizeGraph` makes it (weights and the
@@ -101,7 +115,14 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   warmupSteps: 50,
   finalRatio: 0.05,
   adam: DEFAULT_ADAM,
-  data: { source: 'scenes', paths: [], ratio: 2, clipFrames: 6, referenceSamples: 16 },
+  data: {
+    source: 'scenes',
+    paths: [],
+    ratio: 2,
+    clipFrames: 6,
+    referenceSamples: 16,
+    engineInputs: DEFAULT_ENGINE_INPUTS,
+  },
   frame: 'gpu',
   clipsPerStep: 2,
   validationClips: 8,
@@ -164,6 +185,31 @@ function nonNegative(key: string, v: unknown): number {
   return v;
 }
 
+/** data.engineInputs of `override` over `base`'s, validated. */
+function engineInputsConfig(base: EngineInputsConfig, override: unknown): EngineInputsConfig {
+  if (override === undefined) return base;
+  if (!isRecord(override)) {
+    throw new InputError(
+      `training config: data.engineInputs must be an object, got ${showValue(override)}`,
+    );
+  }
+  checkKeys(override, DEFAULT_ENGINE_INPUTS, 'data.engineInputs.');
+  const merged = { ...base, ...override };
+  for (const [key, v] of Object.entries(merged)) {
+    if (key === 'validation') {
+      if (typeof v !== 'boolean')
+        throw new InputError(
+          `training config: data.engineInputs.validation must be true or false, got ${showValue(v)}`,
+        );
+    } else if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
+      throw new InputError(
+        `training config: data.engineInputs.${key} must be a probability in [0, 1], got ${showValue(v)}`,
+      );
+    }
+  }
+  return merged as EngineInputsConfig;
+}
+
 /** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
 export function resolveTrainConfig(
   overrides: unknown,
@@ -198,7 +244,14 @@ export function resolveTrainConfig(
     ...base,
     ...o,
     adam: nested('adam'),
-    data: nested('data'),
+    data: {
+      ...nested('data'),
+      // Merged key by key: a config naming one probability keeps the others.
+      engineInputs: engineInputsConfig(
+        base.data.engineInputs ?? DEFAULT_ENGINE_INPUTS,
+        isRecord(o.data) ? o.data.engineInputs : undefined,
+      ),
+    },
     loss: nested('loss'),
     qat,
   } as TrainConfig;

@@ -15,9 +15,10 @@ import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.t
 import { type ClipFrameCpu, prepareClipCpu } from './bptt-cpu.ts';
 import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
 import { createAbsMaxTracker } from './calibrate.ts';
-import { NETWORKS, type TrainConfig } from './config.ts';
+import { NETWORKS, type ClipDataConfig, type TrainConfig } from './config.ts';
 import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
 import type { TrainingClip } from './data/clip-source.ts';
+import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
@@ -94,6 +95,15 @@ function teacherTask(
   };
 }
 
+/** Engine-like degradations of a split's clips: training's always, validation's when asked. */
+export function splitEngineInputs(
+  data: ClipDataConfig,
+  split: 'train' | 'validation',
+): EngineInputRates {
+  const { validation, ...rates } = data.engineInputs;
+  return split === 'train' || validation ? rates : NO_ENGINE_INPUTS;
+}
+
 /**
  * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
@@ -101,7 +111,8 @@ function teacherTask(
  * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; the
  * glTF entries stay out, as in the runs the shipped weights come from, which had no glTF files on
  * the GPU machine: they are measured with `uplift dataset` and `uplift eval`) or, for the other
- * sources, another seed.
+ * sources, another seed. Engine-like inputs (data.engineInputs) go to training clips, and to
+ * validation clips only when the config asks.
  */
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
   const { data } = config;
@@ -126,6 +137,7 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
     samples: data.referenceSamples,
     seed: split === 'train' ? config.seed : config.seed + 1_000_003,
     sources,
+    engineInputs: splitEngineInputs(data, split),
   });
   return {
     /**

@@ -6,7 +6,9 @@
 import type { FrameParams, SequenceHeader } from '../../core/frame.ts';
 import type { Size } from '../../core/quality.ts';
 import { mulberry32 } from '../../core/random.ts';
+import type { EngineInputs } from '../../core/engine-inputs.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
+import type { MotionError } from './motion-error.ts';
 
 /** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
 export interface ClipFrameImages {
@@ -39,6 +41,13 @@ export interface ClipOrigin {
   /** Crop position (sequence directories; zero otherwise). */
   renderOffset: [number, number];
   displayOffset: [number, number];
+  /** The engine-like degradations the clip got (absent when none: engine-augment.ts). */
+  engineInputs?: ClipEngineInputs;
+}
+
+/** What one clip gets of the engine-like degradations. */
+export interface ClipEngineInputs extends EngineInputs {
+  readonly motionError: MotionError | null;
 }
 
 export interface TrainingClip {
@@ -70,6 +79,8 @@ export const STREAM_SOURCE = 1;
 export const STREAM_GROUP = 2;
 /** The rest of one clip's choices (first frame, crop, analytic seed and ratio). */
 export const STREAM_CLIP = 3;
+/** Which engine-like degradations a clip gets (engine-augment.ts). */
+export const STREAM_ENGINE = 4;
 
 /** A generator for a (seed, stream, index) triple: independent streams per decision. */
 export function randomFor(seed: number, stream: number, index: number): () => number {

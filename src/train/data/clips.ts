@@ -13,6 +13,9 @@
  *   position (crop.ts) and uploaded; their ratio is their own;
  * - `analytic`: a fresh CPU analytic sequence (src/scene/analytic.ts) with a random seed.
  *
+ * With `engineInputs`, clips get engine-like degradations (no jitter, 8-bit depth and sRGB color,
+ * wrong or missing motion on an object) with the given probabilities (engine-augment.ts).
+ *
  * Frame 0 of every clip has `reset` set: the clip has no history before it. Clips are made one at
  * a time (calls queue), so a trainer may ask for the next clip before it is done with this one.
  * `readClipFrames` + `prepareClipCpu` (../bptt-cpu.ts) give the CPU references' form of a clip.
@@ -31,6 +34,13 @@ import {
   type ClipSettings,
   type TrainingClip,
 } from './clip-source.ts';
+import {
+  clipEngineInputs,
+  degradeClipImages,
+  degrades,
+  NO_ENGINE_INPUTS,
+  type EngineInputRates,
+} from './engine-augment.ts';
 import { createSceneClips, type SeedRange } from './scene-clips.ts';
 import { analyticClip, createSequenceClips } from './uploaded-clips.ts';
 
@@ -60,6 +70,8 @@ export interface ClipSamplerOptions {
   clipsPerRenderer?: number;
   /** Renderers kept alive at once (least recently used are destroyed). Default 4. */
   rendererCache?: number;
+  /** Probability per clip of each engine-like degradation. Default: all 0. */
+  engineInputs?: EngineInputRates;
 }
 
 export interface ClipSampler {
@@ -80,6 +92,7 @@ interface CheckedOptions extends ClipSettings {
   readonly totalWeight: number;
   readonly clipsPerRenderer: number;
   readonly rendererCache: number;
+  readonly engineInputs: EngineInputRates;
 }
 
 function checkOptions(options: ClipSamplerOptions): CheckedOptions {
@@ -105,6 +118,11 @@ function checkOptions(options: ClipSamplerOptions): CheckedOptions {
     throw new RangeError(`clipsPerRenderer must be a positive integer, got ${clipsPerRenderer}`);
   if (!Number.isInteger(rendererCache) || rendererCache < 1)
     throw new RangeError(`rendererCache must be a positive integer, got ${rendererCache}`);
+  const engineInputs = { ...NO_ENGINE_INPUTS, ...options.engineInputs };
+  for (const [key, p] of Object.entries(engineInputs)) {
+    if (!(p >= 0 && p <= 1))
+      throw new RangeError(`engineInputs.${key} must be a probability in [0, 1], got ${p}`);
+  }
   return {
     seed,
     clipLength,
@@ -115,6 +133,7 @@ function checkOptions(options: ClipSamplerOptions): CheckedOptions {
     totalWeight,
     clipsPerRenderer,
     rendererCache,
+    engineInputs,
   };
 }
 
@@ -166,13 +185,20 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
       throw new RangeError(`clip index must be a non-negative integer, got ${index}`);
     let pick = randomFor(seed, STREAM_SOURCE, index)() * totalWeight;
     const spec = sources.find((s) => (pick -= s.weight) < 0) ?? sources[sources.length - 1]!;
+    const drawn = clipEngineInputs(settings.engineInputs, seed, index);
+    // A sequence directory's jitter is in its pixels: it keeps it.
+    const engine = spec.kind === 'sequences' ? { ...drawn, noJitter: false } : drawn;
     const made: ClipContent =
       spec.kind === 'scenes'
-        ? await sceneClips.clip(index, spec)
+        ? await sceneClips.clip(index, spec, engine.noJitter)
         : spec.kind === 'sequences'
           ? await sequenceClips(index, spec.dirs)
-          : analyticClip(device, settings, index);
+          : analyticClip(device, settings, index, engine.noJitter);
     made.frames[0]!.params = { ...made.frames[0]!.params, reset: true };
+    if (degrades(engine)) {
+      degradeClipImages(device, made, engine);
+      made.origin.engineInputs = engine;
+    }
     return {
       ...made,
       destroy() {

@@ -69,8 +69,11 @@ export function sceneClipChoice(
 
 /** The scene clips of a sampler. */
 export interface SceneClips {
-  /** Scene clip `index` of the source `spec` (its choice is sceneClipChoice's). */
-  clip(index: number, spec: SceneSourceSpec): Promise<ClipContent>;
+  /**
+   * Scene clip `index` of the source `spec` (its choice is sceneClipChoice's), rendered without
+   * jitter when `noJitter`.
+   */
+  clip(index: number, spec: SceneSourceSpec, noJitter: boolean): Promise<ClipContent>;
   /** Destroys the cached renderers. */
   destroy(): void;
 }
@@ -88,10 +91,10 @@ export function createSceneClips(
   const { seed, clipLength, ratios } = settings;
   const renderers = createRendererCache(device, settings, rendererCache);
   return {
-    async clip(index, spec) {
+    async clip(index, spec, noJitter) {
       const choice = sceneClipChoice(spec, { seed, index, clipLength, ratios, clipsPerRenderer });
       const renderer = await renderers.get(choice.entry, choice.ratio);
-      return renderSceneClip(device, renderer, choice, clipLength);
+      return renderSceneClip(device, renderer, choice, clipLength, noJitter);
     },
     destroy: () => renderers.destroy(),
   };
@@ -156,11 +159,12 @@ async function renderSceneClip(
   renderer: SceneRenderer,
   { entry, ratio, startFrame }: SceneClipChoice,
   clipLength: number,
+  noJitter: boolean,
 ): Promise<ClipContent> {
   const frames: TrainingFrame[] = [];
   for (let t = 0; t < clipLength; t++) {
     // The renderer reuses two sets of buffers: copy each frame out before the next render.
-    const { params, gpu } = await renderer.renderFrame(startFrame + t);
+    const { params, gpu } = await renderer.renderFrame(startFrame + t, { noJitter });
     const encoder = device.createCommandEncoder({ label: 'clip copy' });
     const copy = (image: GpuImage, what: string) =>
       copyImage(device, encoder, image, `clip ${what}`);

@@ -69,11 +69,15 @@ export function createSequenceClips(device: GPUDevice, settings: ClipSettings): 
   };
 }
 
-/** Analytic clip `index`: a ratio and a seed drawn for it, the sequence rendered on the CPU. */
+/**
+ * Analytic clip `index`: a ratio and a seed drawn for it, the sequence rendered on the CPU
+ * (without jitter when `noJitter`).
+ */
 export function analyticClip(
   device: GPUDevice,
   settings: ClipSettings,
   index: number,
+  noJitter: boolean,
 ): ClipContent {
   const { seed, ratios, displaySize, clipLength, samples } = settings;
   const random = randomFor(seed, STREAM_CLIP, index);
@@ -85,6 +89,7 @@ export function analyticClip(
     frames: clipLength,
     seed: clipSeed,
     referenceSamples: samples,
+    noJitter,
   });
   return {
     header: sequence.header,
