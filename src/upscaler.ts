@@ -31,6 +31,7 @@ import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { checkOutputFormat, encodeOutput } from './gpu/passes/output.ts';
 import { withGpuErrorScope } from './gpu/error-scope.ts';
+import { checkImageSize } from './gpu/size-limits.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
@@ -121,7 +122,10 @@ export interface Upscaler {
   dispatch(encoder: GPUCommandEncoder, inputs: DispatchInputs): void;
   /**
    * Changes sizes (reallocates; the next frame is a reset). Without `renderSize`, the render size
-   * follows the options' `quality` (default Performance).
+   * follows the options' `quality` (default Performance). A display size the device cannot hold
+   * (maxTextureDimension2D, maxStorageBufferBindingSize) throws DeviceLimitError before anything
+   * is freed: the upscaler keeps its sizes. A resize inside `dispatch` (new input sizes) records
+   * into the caller's frame, so an error scope around the frame covers its allocations too.
    */
   resize(displaySize: Size, renderSize?: Size): void;
   destroy(): void;
@@ -193,7 +197,10 @@ export async function createUpscaler(
       mustReset = true;
     };
     const resize = (displaySize: Size, renderSize?: Size) => {
-      sizes = resolveSizes({ ...options, displaySize, renderSize });
+      const next = resolveSizes({ ...options, displaySize, renderSize });
+      // Outside createUpscaler's error scope, WebGPU would only report it to uncapturederror.
+      checkImageSize(device, next.displaySize, 'resize');
+      sizes = next;
       free();
       allocate();
     };

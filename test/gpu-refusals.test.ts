@@ -1,10 +1,13 @@
 // The caller's device respected: a buffer larger than the device's storage binding limit is a
 // thrown DeviceLimitError naming the limit (not a silent uncapturederror and an empty output),
-// and a frame the GPU refuses fails the run before its output is handed on (never written).
+// and a frame the GPU refuses fails the run before its output is handed on (never written); a
+// resize to a size the device cannot hold is refused before anything is freed, and a resize inside
+// dispatch is covered by the frame's error scope.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
-import { createUpscaler, type DispatchInputs } from '../src/upscaler.ts';
+import { createUpscaler, type DispatchInputs, type Upscaler } from '../src/upscaler.ts';
+import { withGpuErrorScope } from '../src/gpu/error-scope.ts';
 import { DeviceLimitError } from '../src/gpu/kernel.ts';
 import { GpuRefusedError } from '../src/core/errors.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
@@ -145,3 +148,96 @@ test('uplift render above 8192 pixels wide renders (the device asks for the adap
     'the reference is not all zeros',
   );
 });
+
+test('resize to a size the device cannot hold: DeviceLimitError before anything is freed, the upscaler keeps working', async () => {
+  await testGpu();
+  const device = await defaultLimitsDevice();
+  const uncaptured: string[] = [];
+  device.addEventListener('uncapturederror', (e) =>
+    uncaptured.push((e as GPUUncapturedErrorEvent).error.message),
+  );
+  const up = await createUpscaler(device, { displaySize: [64, 32], method: 'taau' });
+  assert.throws(
+    () => up.resize([16384, 4]),
+    (error: Error) =>
+      error instanceof DeviceLimitError &&
+      /resize: 16384x4 .*maxTextureDimension2D 8192/.test(error.message),
+  );
+  assert.throws(
+    () => up.resize([8192, 4320]),
+    (error: Error) =>
+      error instanceof DeviceLimitError &&
+      /resize: 8192x4320 needs images of 566231040 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
+        error.message,
+      ),
+  );
+  assert.deepEqual(
+    [up.displaySize, up.renderSize],
+    [
+      [64, 32],
+      [32, 16],
+    ],
+    'sizes kept',
+  );
+  const output = await frameIn(device, up, up.renderSize);
+  assert.equal(output.width, 64);
+  assert.deepEqual(uncaptured, []);
+  up.destroy();
+  device.destroy();
+});
+
+test('a resize inside dispatch (new input sizes) is inside the frame: its refused allocation fails that frame', async () => {
+  const { device } = await testGpu();
+  // Images created while `refuse` is set are invalid buffers (usage 0): a refused allocation.
+  // (Small buffers, the kernels' cached uniforms, are left alone: they outlive the frame.)
+  let refuse = false;
+  const refusing = new Proxy(device, {
+    get(target, key) {
+      if (key === 'createBuffer') {
+        return (descriptor: GPUBufferDescriptor) =>
+          target.createBuffer(
+            refuse && descriptor.size >= 1024 ? { ...descriptor, usage: 0 } : descriptor,
+          );
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  const up = await createUpscaler(refusing, { displaySize: [32, 24], method: 'taau' });
+  refuse = true;
+  await assert.rejects(
+    frameIn(device, up, [12, 10]),
+    (error: Error) =>
+      error instanceof GpuRefusedError && /the frame: the GPU refused it/.test(error.message),
+  );
+  assert.deepEqual(up.renderSize, [12, 10], 'the dispatch resized');
+  refuse = false;
+  up.resize([32, 24], [16, 12]);
+  const output = await frameIn(device, up, [16, 12]);
+  assert.ok(output.width === 32 && output.height === 24);
+  up.destroy();
+});
+
+/** One frame of zero inputs of `size` through `up`, inside a per-frame error scope. */
+async function frameIn(device: GPUDevice, up: Upscaler, [w, h]: readonly number[]) {
+  const texture = (format: GPUTextureFormat) =>
+    device.createTexture({
+      size: [w!, h!],
+      format,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+  const inputs: DispatchInputs = {
+    ...defaultFrameParams(),
+    reset: true,
+    color: texture('rgba16float'),
+    depth: texture('r32float'),
+    motion: texture('rg32float'),
+  };
+  return withGpuErrorScope(device, 'the frame', async () => {
+    const encoder = device.createCommandEncoder();
+    up.dispatch(encoder, inputs);
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return up.output;
+  });
+}
