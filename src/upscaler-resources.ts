@@ -68,9 +68,9 @@ export function createUpscalerResources(
   return { render, display };
 }
 
-/** Destroys every image and the output texture. */
-export function destroyUpscalerResources({ render, display }: UpscalerResources): void {
-  const images = [
+/** Every image of `resources` (the output texture aside). */
+function imagesOf({ render, display }: UpscalerResources): GpuImage[] {
+  return [
     render.color,
     render.depth,
     render.motion,
@@ -85,6 +85,17 @@ export function destroyUpscalerResources({ render, display }: UpscalerResources)
     display.empty.state,
     display.outputImage,
   ];
-  for (const image of images) image.buffer.destroy();
-  display.output.destroy();
+}
+
+/** Bytes of every image and of the output texture (rgba32float). */
+export function upscalerResourceBytes(resources: UpscalerResources): number {
+  const { output } = resources.display;
+  const images = imagesOf(resources).reduce((sum, image) => sum + image.buffer.size, 0);
+  return images + output.width * output.height * 16;
+}
+
+/** Destroys every image and the output texture. */
+export function destroyUpscalerResources(resources: UpscalerResources): void {
+  for (const image of imagesOf(resources)) image.buffer.destroy();
+  resources.display.output.destroy();
 }

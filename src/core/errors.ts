@@ -19,3 +19,14 @@ export class GpuRefusedError extends Error {
     this.name = 'GpuRefusedError';
   }
 }
+
+/**
+ * The GPU device an upscaler was made on is lost (destroyed, a driver reset, a removed GPU): its
+ * images are gone. Create a new device and a new upscaler (`Upscaler.lost` says when it happens).
+ */
+export class DeviceLostError extends GpuRefusedError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceLostError';
+  }
+}

@@ -33,12 +33,13 @@ export interface Kernel {
   readonly pipeline: GPUComputePipeline;
   /**
    * Records one dispatch. `uniforms` (if any) comes from a uniform buffer shared by every dispatch
-   * with the same bytes; `buffers` bind to @binding(1..n) (or 0..n-1 without uniforms), in order.
+   * with the same bytes; `resources` (buffers, or texture views for texture bindings) bind to
+   * @binding(1..n) (or 0..n-1 without uniforms), in order.
    */
   dispatch(
     pass: GPUComputePassEncoder,
     workgroups: [number, number?, number?],
-    buffers: readonly (GPUBuffer | undefined)[],
+    resources: readonly (GPUBuffer | GPUTextureView | undefined)[],
     uniforms?: ArrayBuffer | ArrayBufferView,
   ): void;
   /**
@@ -74,38 +75,144 @@ function checkBindingSize(device: GPUDevice, kernel: string | undefined, buffer:
   }
 }
 
-/** Compiles (or fetches from the per-device cache) the kernel's pipeline. */
-export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
+function isBuffer(resource: GPUBuffer | GPUTextureView): resource is GPUBuffer {
+  return 'mapAsync' in resource;
+}
+
+function pipelineKey(spec: KernelSpec): string {
+  return `${spec.entryPoint ?? 'main'}\n${spec.code}`;
+}
+
+function pipelineDescriptor(device: GPUDevice, spec: KernelSpec): GPUComputePipelineDescriptor {
+  const module = device.createShaderModule({ label: spec.label, code: spec.code });
+  return {
+    label: spec.label,
+    layout: 'auto',
+    compute: { module, entryPoint: spec.entryPoint ?? 'main' },
+  };
+}
+
+function cachedPipeline(device: GPUDevice, spec: KernelSpec): GPUComputePipeline | undefined {
+  return cache.get(device)?.get(pipelineKey(spec));
+}
+
+function storePipeline(device: GPUDevice, spec: KernelSpec, pipeline: GPUComputePipeline): void {
   let perDevice = cache.get(device);
   if (!perDevice) cache.set(device, (perDevice = new Map()));
-  const entryPoint = spec.entryPoint ?? 'main';
-  const key = `${entryPoint}\n${spec.code}`;
-  let pipeline = perDevice.get(key);
+  perDevice.set(pipelineKey(spec), pipeline);
+}
+
+/** The kernel's pipeline from the per-device cache, compiled now (synchronously) if missing. */
+function pipelineOf(device: GPUDevice, spec: KernelSpec): GPUComputePipeline {
+  let pipeline = cachedPipeline(device, spec);
   if (!pipeline) {
-    const module = device.createShaderModule({ label: spec.label, code: spec.code });
-    pipeline = device.createComputePipeline({
-      label: spec.label,
-      layout: 'auto',
-      compute: { module, entryPoint },
-    });
-    perDevice.set(key, pipeline);
+    pipeline = device.createComputePipeline(pipelineDescriptor(device, spec));
+    storePipeline(device, spec, pipeline);
   }
-  const compiled = pipeline;
-  const bindGroup = (resources: readonly (GPUBuffer | undefined)[]) => {
-    for (const buffer of resources) if (buffer) checkBindingSize(device, spec.label, buffer);
+  return pipeline;
+}
+
+/** Kernels asked for while `collectKernels` runs, with their devices; undefined otherwise. */
+let collecting: { device: GPUDevice; spec: KernelSpec }[] | undefined;
+
+/**
+ * Runs `record` (synchronous: a frame recorded into an encoder that is never submitted) with
+ * every kernel whose pipeline is not compiled yet recording nothing, and returns those kernels.
+ * `compileKernels` then compiles them off the main thread, so that the real frame finds them
+ * ready (`Upscaler.ready`). Their prepared dispatches bind on their first real encode.
+ */
+export function collectKernels(record: () => void): { device: GPUDevice; spec: KernelSpec }[] {
+  if (collecting) throw new Error('collectKernels: already collecting');
+  const found: { device: GPUDevice; spec: KernelSpec }[] = [];
+  collecting = found;
+  try {
+    record();
+  } finally {
+    collecting = undefined;
+  }
+  return found;
+}
+
+/** Compiles kernels with createComputePipelineAsync into the per-device cache. */
+export async function compileKernels(
+  kernels: readonly { device: GPUDevice; spec: KernelSpec }[],
+): Promise<void> {
+  const unique = new Map<string, { device: GPUDevice; spec: KernelSpec }>();
+  for (const k of kernels) unique.set(pipelineKey(k.spec), k);
+  await Promise.all(
+    [...unique.values()].map(async ({ device, spec }) => {
+      if (cachedPipeline(device, spec)) return;
+      const pipeline = await device.createComputePipelineAsync(pipelineDescriptor(device, spec));
+      storePipeline(device, spec, pipeline);
+    }),
+  );
+}
+
+/**
+ * The kernel of `spec` on `device`: its pipeline compiled once per device and cached. While
+ * `collectKernels` runs, a kernel not compiled yet is recorded and its dispatches do nothing.
+ */
+export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
+  if (collecting && !cachedPipeline(device, spec)) {
+    if (!collecting.some((k) => k.device === device && pipelineKey(k.spec) === pipelineKey(spec)))
+      collecting.push({ device, spec });
+    return deferredKernel(device, spec);
+  }
+  return compiledKernel(device, spec, pipelineOf(device, spec));
+}
+
+/**
+ * A kernel met while collecting: records nothing until collection ends, then behaves as the
+ * compiled kernel (a prepared dispatch made while collecting binds on its first encode).
+ */
+function deferredKernel(device: GPUDevice, spec: KernelSpec): Kernel {
+  const compiled = () => compiledKernel(device, spec, pipelineOf(device, spec));
+  return {
+    label: spec.label,
+    get pipeline() {
+      return pipelineOf(device, spec);
+    },
+    dispatch(pass, workgroups, resources, uniforms) {
+      if (!collecting) compiled().dispatch(pass, workgroups, resources, uniforms);
+    },
+    prepare(workgroups, buffers, uniforms) {
+      if (!collecting) return compiled().prepare(workgroups, buffers, uniforms);
+      let real: PreparedDispatch | undefined;
+      return {
+        label: spec.label,
+        encode(pass) {
+          if (collecting) return;
+          real ??= compiled().prepare(workgroups, buffers, uniforms);
+          real.encode(pass);
+        },
+        destroy: () => real?.destroy(),
+      };
+    },
+  };
+}
+
+function compiledKernel(device: GPUDevice, spec: KernelSpec, compiled: GPUComputePipeline): Kernel {
+  const bindGroup = (resources: readonly (GPUBuffer | GPUTextureView | undefined)[]) => {
+    for (const resource of resources) {
+      if (resource && isBuffer(resource)) checkBindingSize(device, spec.label, resource);
+    }
     return device.createBindGroup({
       label: spec.label,
       layout: compiled.getBindGroupLayout(0),
-      entries: resources.flatMap((buffer, binding) =>
-        buffer ? [{ binding, resource: { buffer } }] : [],
+      entries: resources.flatMap((resource, binding) =>
+        resource
+          ? [{ binding, resource: isBuffer(resource) ? { buffer: resource } : resource }]
+          : [],
       ),
     });
   };
   return {
     label: spec.label,
     pipeline: compiled,
-    dispatch(pass, workgroups, buffers, uniforms) {
-      const group = bindGroup(uniforms ? [uniformBuffer(device, uniforms), ...buffers] : buffers);
+    dispatch(pass, workgroups, resources, uniforms) {
+      const group = bindGroup(
+        uniforms ? [uniformBuffer(device, uniforms), ...resources] : resources,
+      );
       pass.setPipeline(compiled);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);

@@ -33,6 +33,8 @@ export interface ResolveInputs {
 export interface Resolver {
   resolve(encoder: GPUCommandEncoder, inputs: ResolveInputs): Reprojected;
   resize(renderSize: Size, displaySize: Size): void;
+  /** Bytes of GPU memory the resolver holds now (for `Upscaler.memoryBytes`; optional). */
+  memoryBytes?(): number;
   destroy(): void;
 }
 

@@ -37,6 +37,8 @@ export interface Int8Network {
    * them itself (the features pass); then run with `inputQuantized`.
    */
   inputQuantizations(height: number, width: number): Int8InputTarget[];
+  /** Bytes of the weights and of the tensors of the current size (uniform blocks not counted). */
+  memoryBytes(): number;
   destroy(): void;
 }
 
@@ -216,6 +218,13 @@ export function createInt8Network(
         scale: q.scale,
         outChannelOffset: q.outChannelOffset,
       }));
+    },
+    memoryBytes() {
+      let bytes = 0;
+      for (const w of weights) bytes += w.weightBuffer.size + w.biasBuffer.size;
+      for (const m of matrices) bytes += m?.buffer.size ?? 0;
+      for (const t of sized?.int8.values() ?? []) bytes += t.buffer.size;
+      return bytes + (sized?.output.buffer.size ?? 0);
     },
     destroy() {
       freeSized();

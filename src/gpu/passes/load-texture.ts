@@ -48,6 +48,9 @@ ${wgslPixelMain(/* wgsl */ `
   outImage[id.y * u.width + id.x] = textureLoad(source, id.xy, 0);`)}
 `;
 
+/** The pass's kernel (one for every format: textureLoad returns vec4f for all of them). */
+export const LOAD_TEXTURE_KERNEL = { label: 'load texture', code } as const;
+
 /** Records the copy of `texture` (same size as `output`) into `output`. */
 export function encodeLoadTexture(
   device: GPUDevice,
@@ -55,30 +58,15 @@ export function encodeLoadTexture(
   texture: GPUTexture,
   output: GpuImage,
 ): void {
-  const kernel = createKernel(device, { label: 'load texture', code });
-  const ubo = device.createBuffer({
-    label: 'load texture uniforms',
-    size: 16,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(ubo, 0, PARAMS.pack({ width: output.width, height: output.height }));
-  // A texture binding, so the bind group is built here rather than by kernel.dispatch.
-  const group = device.createBindGroup({
-    label: 'load texture',
-    layout: kernel.pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: ubo } },
-      // A depth-stencil texture is read through its depth aspect.
-      {
-        binding: 1,
-        resource: texture.createView(
-          texture.format.includes('stencil') ? { aspect: 'depth-only' } : {},
-        ),
-      },
-      { binding: 2, resource: { buffer: output.buffer } },
-    ],
-  });
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(groupsFor(output.width, TILE), groupsFor(output.height, TILE));
+  const kernel = createKernel(device, LOAD_TEXTURE_KERNEL);
+  // A depth-stencil texture is read through its depth aspect.
+  const view = texture.createView(
+    texture.format.includes('stencil') ? { aspect: 'depth-only' } : {},
+  );
+  kernel.dispatch(
+    pass,
+    [groupsFor(output.width, TILE), groupsFor(output.height, TILE)],
+    [view, output.buffer],
+    PARAMS.pack({ width: output.width, height: output.height }),
+  );
 }

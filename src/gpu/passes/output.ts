@@ -81,6 +81,11 @@ ${wgslPixelMain(/* wgsl */ `
   textureStore(outTexture, id.xy, linear);`)}
 `;
 
+/** The pass's kernel writing `format` (one of OUTPUT_FORMATS). */
+export function outputKernel(format: GPUTextureFormat): { label: string; code: string } {
+  return { label: `output ${format}`, code: code(format) };
+}
+
 /** Output targets: a GpuImage and a storage texture (one of OUTPUT_FORMATS), both display size. */
 export interface OutputTargets {
   image: GpuImage;
@@ -100,9 +105,8 @@ export function encodeOutput(
   targets: OutputTargets,
 ): void {
   const { width, height } = tonemapped;
-  // The texture binding is not a buffer, so the bind group is built here, not by kernel.dispatch.
   const format = checkOutputFormat(targets.texture.format);
-  const kernel = createKernel(device, { label: `output ${format}`, code: code(format) });
+  const kernel = createKernel(device, outputKernel(format));
   const uniforms = PARAMS.pack({
     width,
     height,
@@ -110,23 +114,10 @@ export function encodeOutput(
     rcasScale: rcasScale(sharpness ?? 0),
     exposure,
   });
-  const ubo = device.createBuffer({
-    label: 'output uniforms',
-    size: 32,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(ubo, 0, uniforms);
-  const group = device.createBindGroup({
-    label: 'output',
-    layout: kernel.pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: ubo } },
-      { binding: 1, resource: { buffer: tonemapped.buffer } },
-      { binding: 2, resource: { buffer: targets.image.buffer } },
-      { binding: 3, resource: targets.texture.createView() },
-    ],
-  });
-  pass.setPipeline(kernel.pipeline);
-  pass.setBindGroup(0, group);
-  pass.dispatchWorkgroups(groupsFor(width, TILE), groupsFor(height, TILE));
+  kernel.dispatch(
+    pass,
+    [groupsFor(width, TILE), groupsFor(height, TILE)],
+    [tonemapped.buffer, targets.image.buffer, targets.texture.createView()],
+    uniforms,
+  );
 }

@@ -144,14 +144,13 @@ export async function createNeuralResolver(
     (options.precision ?? 'auto') === 'auto'
       ? await autoPrecision(device, model)
       : (options.precision as TensorDtype | 'int8');
-  const network: FrameNetwork<{ readonly output: GpuTensor }> & { destroy(): void } =
+  const network: FrameNetwork<{ readonly output: GpuTensor }> & {
+    destroy(): void;
+    memoryBytes(): number;
+  } =
     precision === 'int8'
       ? int8FrameNetwork(device, model)
-      : // Inference: intermediates share buffers once read (only the raw output is needed after).
-        createNetwork(device, model.graph, model.parameters, {
-          keepActivations: false,
-          precision,
-        });
+      : f32FrameNetwork(device, model, precision);
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
   const allocate = (displaySize: Size): NeuralFrameTargets => {
@@ -182,12 +181,33 @@ export async function createNeuralResolver(
       lastFrame = { features, raw: run.output, filtered, history, state };
       return { history: t.history, state: t.state };
     },
+    memoryBytes() {
+      const images = targets
+        ? [targets.features, targets.filtered, targets.history, targets.state]
+        : [];
+      return network.memoryBytes() + images.reduce((sum, t) => sum + t.buffer.size, 0);
+    },
     destroy() {
       targets?.destroy();
       targets = undefined;
       lastFrame = undefined;
       network.destroy();
     },
+  };
+}
+
+/** The model's f32 / f16 network (intermediates share buffers once read: only the raw output is needed after). */
+function f32FrameNetwork(device: GPUDevice, model: NeuralModel, precision: TensorDtype) {
+  const network = createNetwork(device, model.graph, model.parameters, {
+    keepActivations: false,
+    precision,
+  });
+  const weights = new Set([...network.parameters.values(), ...network.runParameters.values()]);
+  return {
+    run: network.run.bind(network),
+    memoryBytes: () =>
+      network.intermediateBytes() + [...weights].reduce((sum, b) => sum + b.size, 0),
+    destroy: () => network.destroy(),
   };
 }
 
@@ -202,6 +222,7 @@ function int8FrameNetwork(device: GPUDevice, model: NeuralModel) {
     }),
     inputQuantizations: (height: number, width: number) =>
       network.inputQuantizations(height, width),
+    memoryBytes: () => network.memoryBytes(),
     destroy: () => network.destroy(),
   };
 }
