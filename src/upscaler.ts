@@ -2,6 +2,7 @@
  * The frame API (DESIGN §4): one upscaler per output, fed one frame per dispatch.
  *
  *   const up = await createUpscaler(device, { displaySize, quality: 'performance' });
+ *   await up.ready();   // optional: compiles the pipelines off the main thread
  *   up.dispatch(encoder, { color, depth, motion, jitter: up.jitter(i), reset, exposure,
  *                          motionScale, cameraNear, cameraFar, fovY, frameTimeDelta });
  *   // sample up.output (rgba32float, linear) after the encoder is submitted
@@ -21,6 +22,7 @@ import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
 import {
   encodeLoadTexture,
+  LOAD_TEXTURE_KERNEL,
   LOADABLE_FORMATS,
   loadableChannels,
 } from './gpu/passes/load-texture.ts';
@@ -29,9 +31,17 @@ import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
-import { checkOutputFormat, encodeOutput } from './gpu/passes/output.ts';
+import {
+  checkOutputFormat,
+  encodeOutput,
+  OUTPUT_FORMATS,
+  outputKernel,
+} from './gpu/passes/output.ts';
 import { withGpuErrorScope } from './gpu/error-scope.ts';
 import { checkImageSize } from './gpu/size-limits.ts';
+import { collectKernels, compileKernels, createKernel } from './gpu/kernel.ts';
+import { DeviceLostError } from './core/errors.ts';
+import { defaultFrameParams } from './core/frame.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
 import {
@@ -48,6 +58,7 @@ import type { Resolver, ResolveInputs, NeuralResolveModule } from './gpu/resolve
 import {
   createUpscalerResources,
   destroyUpscalerResources,
+  upscalerResourceBytes,
   type RenderResources,
   type UpscalerResources,
 } from './upscaler-resources.ts';
@@ -128,6 +139,23 @@ export interface Upscaler {
    * into the caller's frame, so an error scope around the frame covers its allocations too.
    */
   resize(displaySize: Size, renderSize?: Size): void;
+  /**
+   * Compiles every pipeline a frame uses with createComputePipelineAsync (off the main thread in
+   * a browser), so the first dispatch does not stall on shader compilation. Optional: a dispatch
+   * before it compiles what it needs synchronously. Call again after `resize` to a new method or
+   * model configuration is never needed: pipelines do not depend on sizes.
+   */
+  ready(): Promise<void>;
+  /**
+   * Resolves when the device is lost (then `dispatch` throws DeviceLostError): create a new device
+   * and a new upscaler. Never rejects.
+   */
+  readonly lost: Promise<{ reason: GPUDeviceLostReason; message: string }>;
+  /**
+   * Bytes of GPU memory the upscaler holds now: its images, the resolve's history and, for the
+   * neural method, the network's weights and tensors (uniform blocks of a few bytes not counted).
+   */
+  readonly memoryBytes: number;
   destroy(): void;
 }
 
@@ -166,6 +194,7 @@ export function createTaauResolver(
       pass.end();
       return target;
     },
+    memoryBytes: () => (output ? output.history.buffer.size + output.state.buffer.size : 0),
     destroy: free,
   };
 }
@@ -205,6 +234,17 @@ export async function createUpscaler(
       allocate();
     };
     allocate();
+    let lostInfo: { reason: GPUDeviceLostReason; message: string } | undefined;
+    const lost = device.lost.then(
+      (info) => (lostInfo = { reason: info.reason, message: info.message }),
+    );
+    const checkAlive = () => {
+      if (lostInfo) {
+        throw new DeviceLostError(
+          `the GPU device was lost (${lostInfo.reason}${lostInfo.message ? `: ${lostInfo.message}` : ''}); create a new device and a new upscaler`,
+        );
+      }
+    };
 
     const upscaler: Upscaler = {
       get output() {
@@ -225,11 +265,43 @@ export async function createUpscaler(
       },
       jitter: (frameIndex) => jitterOffset(frameIndex, upscaler.jitterPhaseCount),
       resize,
+      lost,
+      get memoryBytes() {
+        return (
+          (resources ? upscalerResourceBytes(resources) : 0) + (temporal?.memoryBytes?.() ?? 0)
+        );
+      },
+      async ready() {
+        checkAlive();
+        // A frame recorded and never submitted finds the kernels; none of its work runs.
+        const kernels = collectKernels(() => {
+          const encoder = device.createCommandEncoder({ label: 'uplift ready (not submitted)' });
+          const { color, depth, motion, reactive } = resources!.render;
+          const inputs = { ...defaultFrameParams(), color, depth, motion, reactive, reset: true };
+          const dryOptions = { ...options, timer: undefined };
+          encodeFrame(device, encoder, inputs, {
+            options: dryOptions,
+            method,
+            // A caller's own resolver is not asked to record work that never runs.
+            temporal: options.resolver ? undefined : temporal,
+            sizes,
+            resources: resources!,
+            previous: undefined,
+            reset: true,
+          });
+          encoder.finish();
+          // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
+          createKernel(device, LOAD_TEXTURE_KERNEL);
+          for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format));
+        });
+        await withGpuErrorScope(device, 'ready', () => compileKernels(kernels));
+      },
       destroy() {
         free();
         temporal?.destroy();
       },
       dispatch(encoder, inputs) {
+        checkAlive();
         const [rw, rh] = checkDispatchInputs(inputs);
         if (inputs.output) checkOutputTexture(inputs.output, sizes.displaySize);
         if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {

@@ -1,0 +1,184 @@
+// The upscaler's life around its frames: ready() compiles every pipeline asynchronously (the
+// first frame then compiles none, and computes what an upscaler without ready() computes),
+// memoryBytes counts what it allocated, and a lost device is reported and refused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { requestGpu } from '../src/gpu/device.ts';
+import { defaultFrameParams } from '../src/core/frame.ts';
+import { DeviceLostError } from '../src/core/errors.ts';
+import { createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
+import { rng } from './helpers/gpu.ts';
+
+/** A fresh device (an empty pipeline cache) whose pipeline compilations and allocations are counted. */
+async function countingDevice() {
+  const { device } = await requestGpu();
+  const counts = { sync: 0, async: 0, liveBytes: 0 };
+  const createPipeline = device.createComputePipeline.bind(device);
+  const createPipelineAsync = device.createComputePipelineAsync.bind(device);
+  const createBuffer = device.createBuffer.bind(device);
+  const createTexture = device.createTexture.bind(device);
+  device.createComputePipeline = (d: GPUComputePipelineDescriptor) => {
+    counts.sync++;
+    return createPipeline(d);
+  };
+  device.createComputePipelineAsync = (d: GPUComputePipelineDescriptor) => {
+    counts.async++;
+    return createPipelineAsync(d);
+  };
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    const buffer = createBuffer(d);
+    counts.liveBytes += d.size;
+    const destroy = buffer.destroy.bind(buffer);
+    let destroyed = false;
+    buffer.destroy = () => {
+      if (!destroyed) counts.liveBytes -= d.size;
+      destroyed = true;
+      destroy();
+    };
+    return buffer;
+  };
+  device.createTexture = (d: GPUTextureDescriptor) => {
+    const [w, h] = d.size as number[];
+    assert.equal(d.format, 'rgba32float', 'the upscaler creates only its rgba32float output');
+    counts.liveBytes += w! * h! * 16;
+    return createTexture(d);
+  };
+  return { device, counts, createTexture };
+}
+
+/** Random render-size input textures (made with the device's own createTexture, not counted). */
+function inputTextures(
+  device: GPUDevice,
+  createTexture: (d: GPUTextureDescriptor) => GPUTexture,
+  [w, h]: readonly [number, number],
+  seed: number,
+) {
+  const random = rng(seed);
+  const texture = (format: GPUTextureFormat, channels: number, scale: number) => {
+    const t = createTexture({
+      size: [w, h],
+      format,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+    const data = new Float32Array(w * h * channels).map(() => random() * scale);
+    device.queue.writeTexture({ texture: t }, data, { bytesPerRow: w * channels * 4 }, [w, h]);
+    return t;
+  };
+  return {
+    color: texture('rgba32float', 4, 2),
+    depth: texture('r32float', 1, 1),
+    motion: texture('rg32float', 2, 0.01),
+  };
+}
+
+async function runFrames(
+  device: GPUDevice,
+  options: UpscalerOptions,
+  createTexture: (d: GPUTextureDescriptor) => GPUTexture,
+  ready: boolean,
+  onFirstFrame?: () => void,
+): Promise<Float32Array> {
+  const up = await createUpscaler(device, options);
+  if (ready) await up.ready();
+  onFirstFrame?.();
+  for (let i = 0; i < 3; i++) {
+    const encoder = device.createCommandEncoder();
+    const inputs = inputTextures(device, createTexture, up.renderSize, 10 + i);
+    up.dispatch(encoder, {
+      ...defaultFrameParams(),
+      ...inputs,
+      jitter: up.jitter(i),
+      reset: i === 0,
+    });
+    device.queue.submit([encoder.finish()]);
+  }
+  const [w, h] = up.displaySize;
+  const read = device.createBuffer({
+    size: w * h * 16,
+    usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+  });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(up.outputImage.buffer, 0, read, 0, w * h * 16);
+  device.queue.submit([encoder.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const pixels = new Float32Array(read.getMappedRange().slice(0));
+  read.destroy();
+  up.destroy();
+  return pixels;
+}
+
+for (const method of ['taau', 'neural'] as const) {
+  test(`${method}: after ready() the first frames compile no pipeline, and compute what they compute without it`, async () => {
+    const { device, counts, createTexture } = await countingDevice();
+    const options: UpscalerOptions = { displaySize: [32, 24], method, precision: 'f32' };
+    let syncAtFirstFrame = -1;
+    const withReady = await runFrames(device, options, createTexture, true, () => {
+      syncAtFirstFrame = counts.sync;
+    });
+    assert.ok(counts.async > 0, 'ready() compiles asynchronously');
+    assert.equal(counts.sync, syncAtFirstFrame, 'no pipeline compiled while dispatching');
+    // The same frames on the same device without ready(): the same output, bit for bit.
+    const without = await runFrames(device, options, createTexture, false);
+    assert.deepEqual(new Uint32Array(withReady.buffer), new Uint32Array(without.buffer));
+    assert.ok(withReady.some((v) => v > 0.1) && withReady.every(Number.isFinite));
+    device.destroy();
+  });
+}
+
+test('memoryBytes: what the upscaler allocated and still holds, within the uniform blocks', async () => {
+  const { device, counts, createTexture } = await countingDevice();
+  for (const options of [
+    { method: 'taau' },
+    { method: 'neural', precision: 'f32' },
+    { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
+  ] as const) {
+    const before = counts.liveBytes;
+    const up = await createUpscaler(device, { displaySize: [64, 48], ...options });
+    const encoder = device.createCommandEncoder();
+    const inputs = inputTextures(device, createTexture, up.renderSize, 3);
+    up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset: true });
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    const allocated = counts.liveBytes - before;
+    const what = `${JSON.stringify(options)}: memoryBytes ${up.memoryBytes}, allocated ${allocated}`;
+    assert.ok(up.memoryBytes > 64 * 48 * 16 * 8, what);
+    // Uniform blocks (16–64 bytes per dispatch) are allocated but not counted.
+    assert.ok(up.memoryBytes <= allocated && allocated - up.memoryBytes < 8192, what);
+    const held = up.memoryBytes;
+    up.resize([32, 32]);
+    assert.ok(up.memoryBytes < held, 'a smaller size holds less');
+    up.destroy();
+  }
+  device.destroy();
+});
+
+test('a lost device: up.lost resolves, dispatch and ready() throw DeviceLostError', async () => {
+  const { device, createTexture } = await countingDevice();
+  const up = await createUpscaler(device, { displaySize: [16, 16] });
+  const inputs = inputTextures(device, createTexture, up.renderSize, 5);
+  device.destroy();
+  const info = await up.lost;
+  assert.equal(info.reason, 'destroyed');
+  const encoder = device.createCommandEncoder();
+  assert.throws(
+    () => up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset: true }),
+    (e: unknown) =>
+      e instanceof DeviceLostError && /device was lost \(destroyed.*new upscaler/.test(e.message),
+  );
+  await assert.rejects(up.ready(), DeviceLostError);
+  up.destroy();
+  // A new device makes a working upscaler again.
+  const fresh = await countingDevice();
+  const again = await createUpscaler(fresh.device, { displaySize: [16, 16] });
+  await again.ready();
+  const e2 = fresh.device.createCommandEncoder();
+  again.dispatch(e2, {
+    ...defaultFrameParams(),
+    ...inputTextures(fresh.device, fresh.createTexture, again.renderSize, 6),
+    reset: true,
+  });
+  fresh.device.queue.submit([e2.finish()]);
+  await fresh.device.queue.onSubmittedWorkDone();
+  again.destroy();
+  fresh.device.destroy();
+});
