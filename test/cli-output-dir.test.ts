@@ -247,3 +247,48 @@ test('uplift dataset --overwrite leaves no stale frames; a refused frame leaves 
   assert.deepEqual(rerun.written, [entry.name]);
   assert.equal((await openSequence(dir)).frameCount, 3);
 });
+
+test('train --out, --debug-views and single-file outputs at a file or procfs: one line naming the path, exit 1, no spin', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/uplift.mjs', ...args], { encoding: 'utf8', timeout: 60_000 });
+  writeFileSync(join(root, 'train-file'), 'x');
+  const teacher = ['train', '--network', 'tiny', '--task', 'teacher', '--size', '32x32', '--quiet'];
+  for (const [args, message] of [
+    [
+      [...teacher, '--out', '/proc/uplift-train'],
+      /^uplift: --out \/proc\/uplift-train: cannot create the directory/m,
+    ],
+    [
+      [...teacher, '--out', join(root, 'train-file')],
+      /^uplift: --out .*train-file is a file, not a directory$/m,
+    ],
+    [
+      [
+        'upscale',
+        'builtin:analytic',
+        '-o',
+        join(root, 'views-out'),
+        '--method',
+        'neural',
+        '--debug-views',
+        '/proc/uplift-views',
+        '-q',
+      ],
+      /^uplift: --debug-views \/proc\/uplift-views: cannot create the directory/m,
+    ],
+    // Written through writeFileAtomic (named by the target) and saveWeights (Node's message).
+    [
+      ['export-onnx', 'weights/uplift-v2.uplift', '/proc/uplift/a.onnx'],
+      /^uplift: cannot write \/proc\/uplift\/a\.onnx: ENOENT/m,
+    ],
+    [
+      ['quantize', 'weights/uplift-v2.uplift', join(root, 'train-file', 'a.uplift')],
+      /^uplift: ENOTDIR: .*train-file\/a\.uplift/m,
+    ],
+  ] as const) {
+    const r = cli(...args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack');
+  }
+});

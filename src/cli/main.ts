@@ -1,7 +1,8 @@
 /**
  * The `uplift` command. Each subcommand lives in its own file and exports `register(program)`.
- * Errors about the user's input print one clear line and exit 1; anything else is a bug and
- * prints its stack.
+ * Errors about the user's input print one clear line and exit 1, and so do file system refusals
+ * of a path (a file where a directory should be, no permission, a full disk: Node's message
+ * names the path and the code); anything else is a bug and prints its stack.
  */
 import { Command, CommanderError } from 'commander';
 import { GpuRefusedError, InputError } from '../core/errors.ts';
@@ -9,6 +10,12 @@ import { NoGpuError } from '../gpu/device.ts';
 
 /** At most this many characters of an error reach the terminal (a value echoed can be huge). */
 const MAX_MESSAGE = 600;
+
+/** A Node file system error about a path (ENOENT, ENOTDIR, EACCES, ELOOP, ENOSPC…). */
+function isPathError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return err instanceof Error && typeof e.code === 'string' && typeof e.path === 'string';
+}
 
 function shortened(message: string): string {
   if (message.length <= MAX_MESSAGE) return message;
@@ -45,7 +52,8 @@ try {
     err instanceof InputError ||
     err instanceof NoGpuError ||
     err instanceof GpuRefusedError ||
-    err instanceof RangeError
+    err instanceof RangeError ||
+    isPathError(err)
   ) {
     console.error(`uplift: ${shortened(err.message)}`);
     process.exit(1);

@@ -12,6 +12,7 @@ import { parseTrainConfigText } from '../train/config.ts';
 import { train } from '../train/trainer.ts';
 import type { LogEntry } from '../train/run-directory.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { prepareOutputDirectory } from './output-dir.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 interface TrainFlags {
@@ -136,6 +137,13 @@ export function register(program: Command): void {
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);
+      // A file, a symlink loop or procfs (where a recursive mkdir spins) is refused by name.
+      prepareOutputDirectory(flags.out, {
+        inputs: flags.sequences ?? [],
+        overwrite: false,
+        frames: false,
+        flag: '--out',
+      });
       const gpu = await cliGpu(flags.quiet);
       let progress: Progress | undefined;
       let lastStep = 0;

@@ -103,6 +103,15 @@ export function register(program: Command): void {
         inputs: [sequence],
         overwrite: opts.overwrite ?? false,
       });
+      if (opts.debugViews) {
+        // Per-view folders of NNNN.png below it: checked like the output, made once here.
+        prepareOutputDirectory(opts.debugViews, {
+          inputs: [sequence],
+          overwrite: false,
+          frames: false,
+          flag: '--debug-views',
+        });
+      }
       // A previous run's marker must not vouch for this one until it completes.
       rmSync(join(opts.output, UPSCALE_MARKER), { force: true });
       const { device } = await cliGpu(opts.quiet);

@@ -164,20 +164,27 @@ function checkedConfig(config: unknown, source: string): TrainConfig {
   }
 }
 
-/** Writes `bytes` to `path` atomically (temp file in the same directory, fsync, rename). */
+/**
+ * Writes `bytes` to `path` atomically (temp file in the same directory, fsync, rename). A file
+ * system refusal is an InputError naming `path` (not the temp file).
+ */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
-  const file = await open(temp, 'w');
   try {
-    await file.writeFile(bytes);
-    await file.sync();
+    const file = await open(temp, 'w');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
   } catch (error) {
-    await file.close();
     await rm(temp, { force: true });
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new InputError(`cannot write ${path}: ${(error as Error).message}`);
   }
-  await file.close();
-  await rename(temp, path);
 }
 
 /** Saves a checkpoint atomically. */
