@@ -109,6 +109,14 @@ test('probability 0 changes nothing, bit for bit; each degradation touches only 
       }
     }
   }
+  assert.throws(
+    () =>
+      createClipSampler(device, {
+        ...base('analytic'),
+        engineInputs: { ...NO_ENGINE_INPUTS, depth8: 1.5 },
+      }),
+    /engineInputs\.depth8 must be a probability in \[0, 1\], got 1\.5/,
+  );
 });
 
 test('noJitter: scene and analytic clips render at jitter (0, 0); sequence directories keep theirs', async () => {
