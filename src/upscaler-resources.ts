@@ -34,15 +34,10 @@ export interface UpscalerResources {
   readonly display: DisplayResources;
 }
 
-/** Creates the images for a render size and a display size. */
-export function createUpscalerResources(
-  device: GPUDevice,
-  [rw, rh]: Size,
-  [dw, dh]: Size,
-): UpscalerResources {
+/** Creates the render-size images. */
+export function createRenderResources(device: GPUDevice, [rw, rh]: Size): RenderResources {
   const r = (label: string) => createGpuImage(device, rw, rh, label);
-  const d = (label: string) => createGpuImage(device, dw, dh, label);
-  const render = {
+  return {
     color: r('input color'),
     depth: r('input depth'),
     motion: r('input motion'),
@@ -50,6 +45,38 @@ export function createUpscalerResources(
     previousDepth: r('previous depth'),
     prepared: { color: r('prepared color'), motion: r('prepared motion') },
   };
+}
+
+/**
+ * The render images seen as images of a smaller `size` (the same buffers, rows packed at the
+ * smaller width): a dynamic-resolution frame below the allocated size uses them without new
+ * images.
+ */
+export function renderResourcesAt(render: RenderResources, [width, height]: Size): RenderResources {
+  const at = (image: GpuImage): GpuImage => {
+    if (width * height > image.width * image.height) {
+      throw new RangeError(`${width}x${height} does not fit ${image.width}x${image.height} images`);
+    }
+    return { buffer: image.buffer, width, height };
+  };
+  return {
+    color: at(render.color),
+    depth: at(render.depth),
+    motion: at(render.motion),
+    reactive: at(render.reactive),
+    previousDepth: at(render.previousDepth),
+    prepared: { color: at(render.prepared.color), motion: at(render.prepared.motion) },
+  };
+}
+
+/** Creates the images for a render size and a display size. */
+export function createUpscalerResources(
+  device: GPUDevice,
+  renderSize: Size,
+  [dw, dh]: Size,
+): UpscalerResources {
+  const d = (label: string) => createGpuImage(device, dw, dh, label);
+  const render = createRenderResources(device, renderSize);
   const display = {
     reprojected: { history: d('reprojected history'), state: d('reprojected state') },
     spatial: d('spatial upscale'),
@@ -68,8 +95,8 @@ export function createUpscalerResources(
   return { render, display };
 }
 
-/** Every image of `resources` (the output texture aside). */
-function imagesOf({ render, display }: UpscalerResources): GpuImage[] {
+/** Every render-size image. */
+function renderImagesOf(render: RenderResources): GpuImage[] {
   return [
     render.color,
     render.depth,
@@ -78,6 +105,18 @@ function imagesOf({ render, display }: UpscalerResources): GpuImage[] {
     render.previousDepth,
     render.prepared.color,
     render.prepared.motion,
+  ];
+}
+
+/** Destroys the render-size images. */
+export function destroyRenderResources(render: RenderResources): void {
+  for (const image of renderImagesOf(render)) image.buffer.destroy();
+}
+
+/** Every image of `resources` (the output texture aside). */
+function imagesOf({ render, display }: UpscalerResources): GpuImage[] {
+  return [
+    ...renderImagesOf(render),
     display.reprojected.history,
     display.reprojected.state,
     display.spatial,

@@ -12,8 +12,10 @@
  * TAAU here, the neural resolve from src/nn/resolve/neural-resolver.ts for method 'neural'.
  *
  * Sizes: inputs whose size differs from `renderSize` but agree with each other are a dynamic
- * resolution change: render-size resources are reallocated and the frame is a reset. Inputs that
- * disagree with each other, or exceed the display size, are a RangeError naming the input.
+ * resolution change: history (display size) is kept, the render-size images are reused when the
+ * new size fits in them (else replaced by larger ones), and only that frame's depth-based
+ * disocclusion test is skipped (the previous depth has another size). Inputs that disagree with
+ * each other, or exceed the display size, are a RangeError naming the input.
  */
 import type { NeuralModelSource } from './nn/resolve/neural-resolver.ts';
 import type { FrameParams } from './core/frame.ts';
@@ -56,8 +58,11 @@ import {
 } from './core/upscaler-options.ts';
 import type { Resolver, ResolveInputs, NeuralResolveModule } from './gpu/resolver.ts';
 import {
+  createRenderResources,
   createUpscalerResources,
+  destroyRenderResources,
   destroyUpscalerResources,
+  renderResourcesAt,
   upscalerResourceBytes,
   type RenderResources,
   type UpscalerResources,
@@ -215,6 +220,8 @@ export async function createUpscaler(
     let resources: UpscalerResources | undefined;
     let previous: Reprojected | undefined;
     let mustReset = true;
+    /** The render size the depth in resources.render.previousDepth has; undefined: none. */
+    let previousDepthSize: Size | undefined;
     const free = () => {
       if (resources) destroyUpscalerResources(resources);
       resources = undefined;
@@ -223,7 +230,22 @@ export async function createUpscaler(
       resources = createUpscalerResources(device, sizes.renderSize, sizes.displaySize);
       temporal?.resize(sizes.renderSize, sizes.displaySize);
       previous = undefined;
+      previousDepthSize = undefined;
       mustReset = true;
+    };
+    /**
+     * Dynamic resolution: the inputs' size changed. History is display size and stays; the
+     * render images are reused when the new size fits them, else replaced by larger ones.
+     */
+    const changeRenderSize = (renderSize: Size) => {
+      const next = resolveSizes({ ...options, displaySize: sizes.displaySize, renderSize });
+      const { color } = resources!.render;
+      if (renderSize[0] * renderSize[1] > color.width * color.height) {
+        checkImageSize(device, renderSize, 'dynamic resolution');
+        destroyRenderResources(resources!.render);
+        resources = { ...resources!, render: createRenderResources(device, renderSize) };
+      }
+      sizes = next;
     };
     const resize = (displaySize: Size, renderSize?: Size) => {
       const next = resolveSizes({ ...options, displaySize, renderSize });
@@ -288,6 +310,7 @@ export async function createUpscaler(
             resources: resources!,
             previous: undefined,
             reset: true,
+            previousDepth: undefined,
           });
           encoder.finish();
           // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
@@ -304,14 +327,26 @@ export async function createUpscaler(
         checkAlive();
         const [rw, rh] = checkDispatchInputs(inputs);
         if (inputs.output) checkOutputTexture(inputs.output, sizes.displaySize);
-        if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
-          // Dynamic resolution: restart at the inputs' size.
-          resize(sizes.displaySize, [rw, rh]);
-        }
+        if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) changeRenderSize([rw, rh]);
         const reset = inputs.reset || mustReset;
         mustReset = false;
-        const frame = { options, method, temporal, sizes, resources: resources!, previous, reset };
+        const render = renderResourcesAt(resources!.render, sizes.renderSize);
+        const sameDepthSize =
+          previousDepthSize?.[0] === sizes.renderSize[0] &&
+          previousDepthSize[1] === sizes.renderSize[1];
+        const frame = {
+          options,
+          method,
+          temporal,
+          sizes,
+          resources: { ...resources!, render },
+          previous,
+          reset,
+          // The last depth at another size cannot be compared pixel by pixel.
+          previousDepth: reset || !sameDepthSize ? undefined : render.previousDepth,
+        };
         previous = encodeFrame(device, encoder, inputs, frame);
+        previousDepthSize = sizes.renderSize;
       },
     };
     return upscaler;
@@ -421,6 +456,8 @@ interface FrameState {
   readonly previous: Reprojected | undefined;
   /** Ignore history: the inputs ask for it, or the frame is the first at these sizes. */
   readonly reset: boolean;
+  /** The last frame's depth for prepare's disocclusion test; undefined: none to compare. */
+  readonly previousDepth: GpuImage | undefined;
 }
 
 /**
@@ -440,7 +477,7 @@ function encodeFrame(
     timestampWrites: options.timer?.computePass(name),
   });
   const pass = encoder.beginComputePass(stage('prepare'));
-  const depth = encodeLoadAndPrepare(device, pass, inputs, render, reset, options);
+  const depth = encodeLoadAndPrepare(device, pass, inputs, render, frame.previousDepth, options);
   pass.end();
   let resolved: Reprojected | undefined;
   let tonemapped: GpuImage;
@@ -498,7 +535,7 @@ function encodeLoadAndPrepare(
   pass: GPUComputePassEncoder,
   inputs: DispatchInputs,
   render: RenderResources,
-  reset: boolean,
+  previousDepth: GpuImage | undefined,
   options: UpscalerOptions,
 ): GpuImage {
   const color = loadInput(device, pass, inputs.color, render.color);
@@ -508,7 +545,7 @@ function encodeLoadAndPrepare(
   encodePrepare(
     device,
     pass,
-    { color, depth, motion, reactive, previousDepth: reset ? undefined : render.previousDepth },
+    { color, depth, motion, reactive, previousDepth },
     { ...inputs, depthInverted: options.depthInverted ?? false },
     render.prepared,
   );

@@ -108,37 +108,51 @@ test('a frame of NaN/Inf pixels does not poison history: outputs stay finite and
   poisoned.destroy();
 });
 
-test('resize and a mid-sequence change of input size reallocate, reset, and match the CPU upscaler', async () => {
+test('dynamic resolution keeps history and reuses the render images; resize reallocates; both match the CPU upscaler', async () => {
   const { device } = await testGpu();
-  const gpu = await createUpscaler(device, { displaySize: [32, 24], quality: 2 });
-  const cpu: ReferenceUpscaler = createReferenceUpscaler({ displaySize: [32, 24], quality: 2 });
+  // Allocated for 1.5x (21x16 inputs); the app then renders at 2x (16x12) and back.
+  const gpu = await createUpscaler(device, { displaySize: [32, 24], quality: 1.5 });
+  const cpu: ReferenceUpscaler = createReferenceUpscaler({ displaySize: [32, 24], quality: 1.5 });
   const check = async (frame: AnalyticFrame) => {
     const expected = cpu.dispatch(frame.images, frame.params);
     const actual = await gpuFrame(device, gpu, frame.images, frame.params);
     assert.equal(actual.width, cpu.displaySize[0]);
     assert.ok(relativeError(actual, expected) < 1e-3);
+    return actual;
   };
-  for (const frame of small.frames.slice(0, 3)) await check(frame);
-  // Dynamic resolution: the app renders at 1.5x instead of 2x (inputs 21x16 instead of 16x12).
-  const finer = analyticSequence({
-    displaySize: [32, 24],
-    ratio: 1.5,
-    frames: 3,
-    referenceSamples: 1,
-  });
-  for (const frame of finer.frames) await check(frame);
-  assert.deepEqual(gpu.renderSize, [21, 16]);
-  // An explicit resize to another display size.
+  const sequence = (ratio: number, frames: number) =>
+    analyticSequence({ displaySize: [32, 24], ratio, frames, referenceSamples: 1 }).frames;
+  for (const frame of sequence(1.5, 3)) await check(frame);
+  const output = gpu.output;
+  const held = gpu.memoryBytes;
+  // Smaller inputs: the same images, the same memory, history kept (not the reset frame).
+  const coarser = sequence(2, 4);
+  const kept = await check({ ...coarser[3]!, params: { ...coarser[3]!.params, reset: false } });
+  assert.deepEqual(gpu.renderSize, [16, 12]);
+  assert.equal(gpu.output, output);
+  assert.equal(gpu.memoryBytes, held, 'no new images for a smaller size');
+  const fresh = createReferenceUpscaler({ displaySize: [32, 24], quality: 2 });
+  const reset = fresh.dispatch(coarser[3]!.images, { ...coarser[3]!.params, reset: true });
+  assert.ok(relativeError(kept, reset) > 1e-2, 'history was used, not reset');
+  // Back to the allocated size, then larger than it (1.25x: 26x19): new render images only.
+  for (const frame of sequence(1.5, 2))
+    await check({ ...frame, params: { ...frame.params, reset: false } });
+  assert.equal(gpu.memoryBytes, held);
+  const finer = sequence(1.25, 2);
+  for (const frame of finer) await check({ ...frame, params: { ...frame.params, reset: false } });
+  assert.deepEqual(gpu.renderSize, [26, 19]);
+  assert.equal(gpu.output, output, 'display images kept');
+  assert.ok(gpu.memoryBytes > held);
+  // An explicit resize to another display size reallocates everything and resets.
   const bigger = analyticSequence({
     displaySize: [40, 30],
     ratio: 2,
     frames: 3,
     referenceSamples: 1,
   });
-  const oldOutput = gpu.output;
   gpu.resize([40, 30], [20, 15]);
   cpu.resize([40, 30], [20, 15]);
-  assert.notEqual(gpu.output, oldOutput);
+  assert.notEqual(gpu.output, output);
   assert.equal(gpu.output.width, 40);
   for (const frame of bigger.frames) await check(frame);
   gpu.destroy();

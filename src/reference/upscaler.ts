@@ -114,8 +114,10 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
       checkInputImage(inputs.motion, 'motion', rw, rh, 2);
       if (inputs.reactive) checkInputImage(inputs.reactive, 'reactive', rw, rh, 1);
       if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
-        // Dynamic resolution: the inputs changed size mid-sequence. Restart at the new size.
-        upscaler.resize(sizes.displaySize, [rw, rh]);
+        // Dynamic resolution: history (display size) stays; the previous depth, at another
+        // size, cannot be compared pixel by pixel.
+        sizes = resolveSizes({ ...options, displaySize: sizes.displaySize, renderSize: [rw, rh] });
+        previousDepth = undefined;
       }
       const reset = params.reset || mustReset;
       mustReset = false;
