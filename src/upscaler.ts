@@ -29,6 +29,7 @@ import {
   loadableChannels,
 } from './gpu/passes/load-texture.ts';
 import { encodePrepare } from './gpu/passes/prepare.ts';
+import { encodeExposure, EXPOSURE_TEXTURE_FORMATS, exposureKernel } from './gpu/passes/exposure.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
@@ -79,7 +80,16 @@ export type { Reprojected } from './gpu/passes/reproject.ts';
 export type FrameInput = GPUTexture | GpuImage;
 
 /** What one dispatch takes (FSR 2's dispatch description, DESIGN §4). */
-export interface DispatchInputs extends FrameParams {
+export interface DispatchInputs extends Omit<FrameParams, 'exposure'> {
+  /**
+   * The exposure the color is tonemapped at (output is divided by it again): a number, or a 1×1
+   * texture whose .r holds it (an engine's GPU auto-exposure: r32float, r16float, rg/rgba 16 or
+   * 32 float, TEXTURE_BINDING usage). A change rescales history at once; a texel that is not a
+   * positive finite number keeps the last good exposure.
+   */
+  exposure: number | GPUTexture;
+  /** See DispatchParams.preExposure (default 1). */
+  preExposure?: number;
   /**
    * Linear RGB(A), render size: rgba32float, rgba16float, rg11b10ufloat, rgba8unorm / bgra8unorm
    * (values as they are), their -srgb forms (decoded to linear), rgb10a2unorm, or a GpuImage.
@@ -219,6 +229,12 @@ export async function createUpscaler(
 
     let resources: UpscalerResources | undefined;
     let previous: Reprojected | undefined;
+    // Zero: no previous exposure (the first frame's history scale is 1).
+    const exposureState = device.createBuffer({
+      label: 'uplift exposure state',
+      size: 16,
+      usage: GPUBufferUsage.STORAGE,
+    });
     let mustReset = true;
     /** The render size the depth in resources.render.previousDepth has; undefined: none. */
     let previousDepthSize: Size | undefined;
@@ -290,7 +306,9 @@ export async function createUpscaler(
       lost,
       get memoryBytes() {
         return (
-          (resources ? upscalerResourceBytes(resources) : 0) + (temporal?.memoryBytes?.() ?? 0)
+          exposureState.size +
+          (resources ? upscalerResourceBytes(resources) : 0) +
+          (temporal?.memoryBytes?.() ?? 0)
         );
       },
       async ready() {
@@ -311,17 +329,20 @@ export async function createUpscaler(
             previous: undefined,
             reset: true,
             previousDepth: undefined,
+            exposureState,
           });
           encoder.finish();
           // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
           createKernel(device, LOAD_TEXTURE_KERNEL);
           for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format));
+          createKernel(device, exposureKernel(true));
         });
         await withGpuErrorScope(device, 'ready', () => compileKernels(kernels));
       },
       destroy() {
         free();
         temporal?.destroy();
+        exposureState.destroy();
       },
       dispatch(encoder, inputs) {
         checkAlive();
@@ -344,6 +365,7 @@ export async function createUpscaler(
           reset,
           // The last depth at another size cannot be compared pixel by pixel.
           previousDepth: reset || !sameDepthSize ? undefined : render.previousDepth,
+          exposureState,
         };
         previous = encodeFrame(device, encoder, inputs, frame);
         previousDepthSize = sizes.renderSize;
@@ -382,13 +404,32 @@ function isGpuImage(input: FrameInput): input is GpuImage {
  * opens, so errors leave the encoder usable. Returns the color size.
  */
 function checkDispatchInputs(inputs: DispatchInputs): Size {
-  checkDispatchParams(inputs);
+  const { exposure } = inputs;
+  checkDispatchParams({ ...inputs, exposure: typeof exposure === 'number' ? exposure : 1 });
+  if (typeof exposure !== 'number') checkExposureTexture(exposure);
   const colorSize: Size = [inputs.color.width, inputs.color.height];
   checkInput(inputs.color, 'color', 3, colorSize);
   checkInput(inputs.depth, 'depth', 1, colorSize);
   checkInput(inputs.motion, 'motion', 2, colorSize);
   checkInput(inputs.reactive, 'reactive', 1, colorSize);
   return colorSize;
+}
+
+/** Checks an exposure texture: a 1×1 float texture that can be bound. */
+function checkExposureTexture(texture: GPUTexture): void {
+  if (typeof texture?.createView !== 'function') {
+    throw new RangeError(
+      `exposure must be a positive finite number or a GPUTexture, got ${String(texture)}`,
+    );
+  }
+  if (!EXPOSURE_TEXTURE_FORMATS.includes(texture.format)) {
+    throw new RangeError(
+      `exposure: format ${texture.format} is not read; use one of ${EXPOSURE_TEXTURE_FORMATS.join(', ')}`,
+    );
+  }
+  if ((texture.usage & GPUTextureUsage.TEXTURE_BINDING) === 0) {
+    throw new RangeError('exposure: the texture needs GPUTextureUsage.TEXTURE_BINDING');
+  }
 }
 
 /** Checks an input's size and, for a texture, that its format is float with enough channels. */
@@ -458,6 +499,8 @@ interface FrameState {
   readonly reset: boolean;
   /** The last frame's depth for prepare's disocclusion test; undefined: none to compare. */
   readonly previousDepth: GpuImage | undefined;
+  /** The exposure pass's state (src/gpu/passes/exposure.ts), kept across frames. */
+  readonly exposureState: GPUBuffer;
 }
 
 /**
@@ -477,7 +520,9 @@ function encodeFrame(
     timestampWrites: options.timer?.computePass(name),
   });
   const pass = encoder.beginComputePass(stage('prepare'));
-  const depth = encodeLoadAndPrepare(device, pass, inputs, render, frame.previousDepth, options);
+  const exposureState = frame.exposureState;
+  encodeExposure(device, pass, inputs.exposure, inputs.preExposure ?? 1, reset, exposureState);
+  const depth = encodeLoadAndPrepare(device, pass, inputs, render, frame, options);
   pass.end();
   let resolved: Reprojected | undefined;
   let tonemapped: GpuImage;
@@ -490,6 +535,7 @@ function encodeFrame(
       frame.previous ?? display.empty,
       reset,
       display.reprojected,
+      { state: exposureState },
     );
     reprojectPass.end();
     const resolveInputs: ResolveInputs = {
@@ -516,9 +562,10 @@ function encodeFrame(
     device,
     outputPass,
     tonemapped,
-    inputs.exposure,
+    1, // unused: the exposure comes from exposureState
     inputs.sharpness ?? options.sharpness,
     { image: display.outputImage, texture: inputs.output ?? display.output },
+    exposureState,
   );
   outputPass.end();
   const bytes = depth.width * depth.height * 16;
@@ -535,7 +582,7 @@ function encodeLoadAndPrepare(
   pass: GPUComputePassEncoder,
   inputs: DispatchInputs,
   render: RenderResources,
-  previousDepth: GpuImage | undefined,
+  frame: Pick<FrameState, 'previousDepth' | 'exposureState'>,
   options: UpscalerOptions,
 ): GpuImage {
   const color = loadInput(device, pass, inputs.color, render.color);
@@ -545,8 +592,15 @@ function encodeLoadAndPrepare(
   encodePrepare(
     device,
     pass,
-    { color, depth, motion, reactive, previousDepth },
-    { ...inputs, depthInverted: options.depthInverted ?? false },
+    {
+      color,
+      depth,
+      motion,
+      reactive,
+      previousDepth: frame.previousDepth,
+      exposureState: frame.exposureState,
+    },
+    { ...inputs, exposure: 1, depthInverted: options.depthInverted ?? false },
     render.prepared,
   );
   return depth;

@@ -53,6 +53,12 @@ export interface UpscalerSizing {
 export interface DispatchParams extends FrameParams {
   /** RCAS sharpness 0..1 for this frame (overrides the upscaler's). */
   sharpness?: number;
+  /**
+   * The factor the engine already multiplied the color by (FSR's pre-exposure; default 1): the
+   * input is divided by it and the output multiplied by it, so both stay in the engine's units
+   * while history does not jump when it changes.
+   */
+  preExposure?: number;
 }
 
 /** Resolves the render size of the options, checking both sizes. */
@@ -111,6 +117,12 @@ export function checkDispatchParams(params: DispatchParams): void {
   }
   if (!finite(params.exposure) || params.exposure <= 0) {
     throw new RangeError(`exposure must be a positive finite number, got ${params.exposure}`);
+  }
+  if (
+    params.preExposure !== undefined &&
+    (!finite(params.preExposure) || params.preExposure <= 0)
+  ) {
+    throw new RangeError(`preExposure must be a positive finite number, got ${params.preExposure}`);
   }
   if (!finite(params.cameraNear) || params.cameraNear <= 0) {
     throw new RangeError(`cameraNear must be a positive finite number, got ${params.cameraNear}`);

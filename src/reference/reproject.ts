@@ -11,9 +11,13 @@
  * Both use clamp-to-edge addressing. prevUV outside [0, 1]² or `reset` → invalid: history
  * (0, 0, 0, 0) and state 0. Valid history has a = 1. The result is linear in the previous
  * history and state (piecewise, through the clamp), so gradients flow through it.
+ * `historyScale` ≠ 1 (the exposure changed, src/reference/exposure.ts) then rescales the history
+ * as if its linear value were multiplied by it (training never changes the exposure: always 1).
  */
 import { createImage, type Image } from '../core/image.ts';
 import { catmullRomWeights, renderPixelOf, texel } from './common.ts';
+import { rescaleTonemapped } from './exposure.ts';
+import { MAX_COLOR } from '../core/pass-constants.ts';
 
 /** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
 export interface ReprojectedCpu {
@@ -30,6 +34,7 @@ export function reprojectCpu(
   previousHistory: Image,
   previousState: Image,
   reset: boolean,
+  historyScale = 1,
 ): ReprojectedCpu {
   const { width, height } = previousHistory;
   const history = createImage(width, height, 4);
@@ -63,6 +68,12 @@ export function reprojectCpu(
         const d = texel(previousHistory, x0, y0 + 1, c);
         const e = texel(previousHistory, x0 + 1, y0 + 1, c);
         history.data[o + c] = Math.min(Math.max(sum, Math.min(a, b, d, e)), Math.max(a, b, d, e));
+      }
+      if (historyScale !== 1) {
+        const rgb = [0, 1, 2].map((c) => history.data[o + c]!);
+        rescaleTonemapped(rgb, historyScale, MAX_COLOR).forEach(
+          (v, c) => (history.data[o + c] = v),
+        );
       }
       history.data[o + 3] = 1;
       for (let c = 0; c < 4; c++) {

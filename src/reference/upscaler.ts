@@ -9,6 +9,7 @@ import type { FrameImages } from '../core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
 import type { Size } from '../core/quality.ts';
 import { prepareFrameCpu, type PreparedFrameCpu } from './prepare.ts';
+import { exposureStepCpu } from './exposure.ts';
 import { reprojectCpu, type ReprojectedCpu } from './reproject.ts';
 import { taauResolveCpu } from './taau-resolve.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../core/taau-settings.ts';
@@ -84,6 +85,8 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
   let sizes = resolveSizes(options);
   let history: ReprojectedCpu | undefined;
   let previousDepth: Image | undefined;
+  /** The last frame's exposure (history's units); undefined before the first frame. */
+  let previousExposure: number | undefined;
   let mustReset = true;
 
   const upscaler: ReferenceUpscaler = {
@@ -121,8 +124,16 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
       }
       const reset = params.reset || mustReset;
       mustReset = false;
+      const exposure = exposureStepCpu(
+        previousExposure,
+        params.exposure,
+        params.preExposure ?? 1,
+        reset,
+      );
+      previousExposure = exposure.exposure;
       const prepared = prepareFrameCpu(inputs, reset ? undefined : previousDepth, {
         ...params,
+        exposure: exposure.scale,
         depthInverted: options.depthInverted ?? false,
       });
       previousDepth = cloneImage(inputs.depth);
@@ -131,7 +142,7 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
         const spatial = method === 'bilinear' ? bilinearUpscaleCpu : lanczosUpscaleCpu;
         return outputCpu(
           spatial(prepared.color, params.jitter, sizes.displaySize),
-          params.exposure,
+          exposure.scale,
           sharpness,
         );
       }
@@ -140,7 +151,13 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
         history: createImage(dw, dh, 4),
         state: createImage(dw, dh, 4),
       };
-      const reprojected = reprojectCpu(prepared.motion, previous.history, previous.state, reset);
+      const reprojected = reprojectCpu(
+        prepared.motion,
+        previous.history,
+        previous.state,
+        reset,
+        exposure.historyScale,
+      );
       history = resolver.resolve({
         prepared,
         reprojected,
@@ -149,7 +166,7 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
         renderSize: sizes.renderSize,
         displaySize: sizes.displaySize,
       });
-      return outputCpu(history.history, params.exposure, sharpness);
+      return outputCpu(history.history, exposure.scale, sharpness);
     },
   };
   return upscaler;

@@ -1,6 +1,6 @@
 /**
  * Output pass (display resolution): optional RCAS sharpening in the tonemapped domain, inverse
- * tonemap, division by the exposure; writes a GpuImage and a storage texture — Uplift's own
+ * tonemap, division by the exposure (a number, or the exposure pass's state); writes a GpuImage and a storage texture — Uplift's own
  * rgba32float one, or the caller's in one of `OUTPUT_FORMATS` (unorm formats clamp to [0, 1] as
  * the store converts). CPU reference and the RCAS description: src/reference/output.ts.
  */
@@ -16,6 +16,7 @@ const PARAMS = uniformBlock({
   sharpen: 'u32',
   rcasScale: 'f32',
   exposure: 'f32',
+  exposureFromState: 'u32',
 });
 
 /** The texture formats the output pass writes (storage formats every WebGPU device has). */
@@ -40,6 +41,7 @@ ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> tonemapped: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
 @group(0) @binding(3) var outTexture: texture_storage_2d<${format}, write>;
+@group(0) @binding(4) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
 fn at(x: i32, y: i32) -> vec3f {
   return tonemapped[texelAt(u.width, u.height, x, y)].rgb;
@@ -76,7 +78,8 @@ ${wgslPixelMain(/* wgsl */ `
     v = (lobe * (b + d + f + h) + e) / (4.0 * lobe + 1.0);
   }
   let c = clamp(v, vec3f(0.0), vec3f(${MAX_TONEMAPPED}));
-  let linear = vec4f(c / ((1.0 - max3(c)) * u.exposure), 1.0);
+  let exposure = select(u.exposure, exposureState[0].x, u.exposureFromState != 0u);
+  let linear = vec4f(c / ((1.0 - max3(c)) * exposure), 1.0);
   outImage[id.y * u.width + id.x] = linear;
   textureStore(outTexture, id.xy, linear);`)}
 `;
@@ -103,6 +106,7 @@ export function encodeOutput(
   exposure: number,
   sharpness: number | undefined,
   targets: OutputTargets,
+  exposureState?: GPUBuffer,
 ): void {
   const { width, height } = tonemapped;
   const format = checkOutputFormat(targets.texture.format);
@@ -113,11 +117,17 @@ export function encodeOutput(
     sharpen: sharpness !== undefined,
     rcasScale: rcasScale(sharpness ?? 0),
     exposure,
+    exposureFromState: exposureState !== undefined,
   });
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
-    [tonemapped.buffer, targets.image.buffer, targets.texture.createView()],
+    [
+      tonemapped.buffer,
+      targets.image.buffer,
+      targets.texture.createView(),
+      exposureState ?? tonemapped.buffer,
+    ],
     uniforms,
   );
 }

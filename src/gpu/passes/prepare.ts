@@ -21,6 +21,7 @@ const PARAMS = uniformBlock({
   hasReactive: 'u32',
   hasPrevious: 'u32',
   depthInverted: 'u32',
+  exposureFromState: 'u32',
   exposure: 'f32',
   motionScaleX: 'f32',
   motionScaleY: 'f32',
@@ -44,6 +45,8 @@ export interface PrepareInputs {
   reactive?: GpuImage;
   /** The previous frame's raw depth; omit on the first frame or after a reset. */
   previousDepth?: GpuImage;
+  /** The exposure pass's state (src/gpu/passes/exposure.ts): its x replaces params.exposure. */
+  exposureState?: GPUBuffer;
 }
 
 const code = /* wgsl */ `
@@ -55,11 +58,12 @@ ${PARAMS.wgsl}
 @group(0) @binding(5) var<storage, read> previousDepth: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> colorOut: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> motionOut: array<vec4f>;
+@group(0) @binding(8) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
-fn sanitizeColor(v: f32) -> f32 {
+fn sanitizeColor(v: f32, exposure: f32) -> f32 {
   if (!isFiniteF(v)) { return select(0.0, ${MAX_COLOR.toFixed(1)}, v > 0.0); }
   if (v <= 0.0) { return 0.0; }
-  return min(v * u.exposure, ${MAX_COLOR.toFixed(1)});
+  return min(v * exposure, ${MAX_COLOR.toFixed(1)});
 }
 
 fn viewDepth(d: f32) -> f32 {
@@ -80,7 +84,8 @@ ${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
 
   let raw = colorIn[i];
-  let c = vec3f(sanitizeColor(raw.r), sanitizeColor(raw.g), sanitizeColor(raw.b));
+  let e = select(u.exposure, exposureState[0].x, u.exposureFromState != 0u);
+  let c = vec3f(sanitizeColor(raw.r, e), sanitizeColor(raw.g, e), sanitizeColor(raw.b, e));
   let t = c / (1.0 + max(c.r, max(c.g, c.b)));
   colorOut[i] = vec4f(t, luma709(t));
 
@@ -152,6 +157,7 @@ export function encodePrepare(
       (inputs.previousDepth ?? inputs.depth).buffer,
       output.color.buffer,
       output.motion.buffer,
+      inputs.exposureState ?? inputs.color.buffer,
     ],
     PARAMS.pack({
       width,
@@ -159,6 +165,7 @@ export function encodePrepare(
       hasReactive: inputs.reactive !== undefined,
       hasPrevious: inputs.previousDepth !== undefined,
       depthInverted: params.depthInverted,
+      exposureFromState: inputs.exposureState !== undefined,
       exposure: params.exposure,
       motionScaleX: params.motionScale[0],
       motionScaleY: params.motionScale[1],

@@ -2,11 +2,13 @@
  * Reproject pass (display resolution): the previous history (Catmull-Rom, deringed) and recurrent
  * state (bilinear) read at prevUV = uv + m, where m is the dilated motion of the render pixel
  * containing the display pixel centre. Off-screen or reset → invalid (history a = 0, state 0).
+ * When the exposure changed, the history is rescaled to the new one (the exposure pass's y).
  * CPU reference and exact definition: src/reference/reproject.ts.
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
+import { MAX_COLOR } from '../../core/pass-constants.ts';
 import { uniformBlock } from '../uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -15,6 +17,8 @@ const PARAMS = uniformBlock({
   renderWidth: 'u32',
   renderHeight: 'u32',
   reset: 'u32',
+  scaleFromState: 'u32',
+  historyScale: 'f32',
 });
 
 /** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
@@ -30,7 +34,9 @@ ${PARAMS.wgsl}
 @group(0) @binding(3) var<storage, read> previousState: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> historyOut: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> stateOut: array<vec4f>;
+@group(0) @binding(6) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
+fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
 fn prevHistory(x: i32, y: i32) -> vec3f {
   return previousHistory[texelAt(u.width, u.height, x, y)].rgb;
 }
@@ -66,7 +72,14 @@ ${wgslPixelMain(/* wgsl */ `
   let b = prevHistory(x0 + 1, y0);
   let d = prevHistory(x0, y0 + 1);
   let e = prevHistory(x0 + 1, y0 + 1);
-  historyOut[o] = vec4f(clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e))), 1.0);
+  var history = clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e)));
+  // The exposure changed: the history as if its linear value had the new exposure.
+  let s = select(u.historyScale, exposureState[0].y, u.scaleFromState != 0u);
+  if (s != 1.0) {
+    let scaled = min(history / (1.0 - max3(history)) * s, vec3f(${MAX_COLOR.toFixed(1)}));
+    history = scaled / (1.0 + max3(scaled));
+  }
+  historyOut[o] = vec4f(history, 1.0);
   let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
   let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
   stateOut[o] = mix(top, bottom, f.y);`)}
@@ -83,6 +96,7 @@ export function encodeReproject(
   previous: Reprojected,
   reset: boolean,
   output: Reprojected,
+  exposure: { historyScale?: number; state?: GPUBuffer } = {},
 ): void {
   const { width, height } = output.history;
   const kernel = createKernel(device, { label: 'reproject', code });
@@ -95,7 +109,16 @@ export function encodeReproject(
       previous.state.buffer,
       output.history.buffer,
       output.state.buffer,
+      exposure.state ?? motion.buffer,
     ],
-    PARAMS.pack({ width, height, renderWidth: motion.width, renderHeight: motion.height, reset }),
+    PARAMS.pack({
+      width,
+      height,
+      renderWidth: motion.width,
+      renderHeight: motion.height,
+      reset,
+      scaleFromState: exposure.state !== undefined,
+      historyScale: exposure.historyScale ?? 1,
+    }),
   );
 }
