@@ -14,6 +14,7 @@ export interface RenderResources {
   readonly depth: GpuImage;
   readonly motion: GpuImage;
   readonly reactive: GpuImage;
+  readonly transparency: GpuImage;
   /** The last frame's depth, for prepare's disocclusion test. */
   readonly previousDepth: GpuImage;
   readonly prepared: PreparedFrame;
@@ -42,6 +43,7 @@ export function createRenderResources(device: GPUDevice, [rw, rh]: Size): Render
     depth: r('input depth'),
     motion: r('input motion'),
     reactive: r('input reactive'),
+    transparency: r('input transparency'),
     previousDepth: r('previous depth'),
     prepared: { color: r('prepared color'), motion: r('prepared motion') },
   };
@@ -64,6 +66,7 @@ export function renderResourcesAt(render: RenderResources, [width, height]: Size
     depth: at(render.depth),
     motion: at(render.motion),
     reactive: at(render.reactive),
+    transparency: at(render.transparency),
     previousDepth: at(render.previousDepth),
     prepared: { color: at(render.prepared.color), motion: at(render.prepared.motion) },
   };
@@ -102,6 +105,7 @@ function renderImagesOf(render: RenderResources): GpuImage[] {
     render.depth,
     render.motion,
     render.reactive,
+    render.transparency,
     render.previousDepth,
     render.prepared.color,
     render.prepared.motion,

@@ -102,8 +102,14 @@ export interface DispatchInputs extends Omit<FrameParams, 'exposure'> {
   depth: FrameInput;
   /** Motion vectors, render size: rg32float / rg16float texture (.rg is read). */
   motion: FrameInput;
-  /** Optional reactive mask, render size (.r, 0..1). */
+  /** Optional reactive mask, render size (.r, 0..1): 1 = do not trust history. */
   reactive?: FrameInput;
+  /**
+   * Optional transparency-and-composition mask, render size (.r, 0..1): where alpha-blended or
+   * composited content (without motion vectors of its own) covers the scene; history is trusted
+   * less there (half of it joins the reactive mask).
+   */
+  transparency?: FrameInput;
   /** RCAS sharpness 0..1 for this frame (overrides the upscaler's); undefined = upscaler's. */
   sharpness?: number;
   /**
@@ -412,6 +418,7 @@ function checkDispatchInputs(inputs: DispatchInputs): Size {
   checkInput(inputs.depth, 'depth', 1, colorSize);
   checkInput(inputs.motion, 'motion', 2, colorSize);
   checkInput(inputs.reactive, 'reactive', 1, colorSize);
+  checkInput(inputs.transparency, 'transparency', 1, colorSize);
   return colorSize;
 }
 
@@ -589,6 +596,8 @@ function encodeLoadAndPrepare(
   const depth = loadInput(device, pass, inputs.depth, render.depth);
   const motion = loadInput(device, pass, inputs.motion, render.motion);
   const reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
+  const transparency =
+    inputs.transparency && loadInput(device, pass, inputs.transparency, render.transparency);
   encodePrepare(
     device,
     pass,
@@ -597,6 +606,7 @@ function encodeLoadAndPrepare(
       depth,
       motion,
       reactive,
+      transparency,
       previousDepth: frame.previousDepth,
       exposureState: frame.exposureState,
     },

@@ -10,6 +10,8 @@ import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler, type ReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence, type AnalyticFrame } from '../src/scene/analytic.ts';
+import { prepareFrameCpu } from '../src/reference/prepare.ts';
+import { TRANSPARENCY_WEIGHT } from '../src/core/pass-constants.ts';
 
 const small = analyticSequence({ displaySize: [32, 24], ratio: 2, frames: 8, referenceSamples: 4 });
 
@@ -24,11 +26,12 @@ async function gpuFrame(
   const depth = uploadImage(device, images.depth);
   const motion = uploadImage(device, images.motion);
   const reactive = images.reactive && uploadImage(device, images.reactive);
+  const transparency = images.transparency && uploadImage(device, images.transparency);
   const encoder = device.createCommandEncoder();
-  up.dispatch(encoder, { ...params, color, depth, motion, reactive, sharpness });
+  up.dispatch(encoder, { ...params, color, depth, motion, reactive, transparency, sharpness });
   device.queue.submit([encoder.finish()]);
   const out = await readImage(device, up.output);
-  for (const t of [color, depth, motion, reactive]) t?.destroy();
+  for (const t of [color, depth, motion, reactive, transparency]) t?.destroy();
   return out;
 }
 
@@ -282,5 +285,49 @@ test('a reactive mask reaches the resolve: GPU matches the CPU upscaler, masked 
     }
   }
   assert.ok(differs >= small.frames.length - 1);
+  gpu.destroy();
+});
+
+test('a transparency mask weakens history: GPU matches the CPU upscaler, between no mask and reactive', async () => {
+  const { device } = await testGpu();
+  const options = { displaySize: small.header.displaySize, quality: 2 } as const;
+  const gpu = await createUpscaler(device, options);
+  const cpu = createReferenceUpscaler(options);
+  const plain = createReferenceUpscaler(options);
+  const reacting = createReferenceUpscaler(options);
+  const [rw, rh] = small.header.renderSize;
+  const [dw, dh] = small.header.displaySize;
+  const mask = createImage(rw, rh, 1);
+  for (let y = 0; y < rh; y++) for (let x = 0; x < rw / 2; x++) mask.data[y * rw + x] = 1;
+  // Prepare: half of the mask joins the reactive channel; a larger reactive value wins.
+  const frame0 = small.frames[0]!;
+  const prepared = prepareFrameCpu({ ...frame0.images, transparency: mask }, undefined, {
+    ...frame0.params,
+    depthInverted: false,
+  });
+  assert.equal(prepared.motion.data[3], TRANSPARENCY_WEIGHT);
+  assert.equal(prepared.motion.data[(rw - 1) * 4 + 3], 0);
+  let between = 0;
+  for (const frame of small.frames) {
+    const images = { ...frame.images, transparency: mask };
+    const expected = cpu.dispatch(images, frame.params);
+    const actual = await gpuFrame(device, gpu, images, frame.params);
+    assert.ok(relativeError(actual, expected) < 1e-3);
+    const none = plain.dispatch(frame.images, frame.params);
+    const full = reacting.dispatch({ ...frame.images, reactive: mask }, frame.params);
+    // Left quarter (fully masked): strictly between no mask and a reactive mask on some pixels.
+    for (let y = 0; y < dh; y++) {
+      for (let x = 0; x < dw / 4; x++) {
+        const k = (y * dw + x) * 4 + 1;
+        const [lo, hi] = [
+          Math.min(none.data[k]!, full.data[k]!),
+          Math.max(none.data[k]!, full.data[k]!),
+        ];
+        if (hi - lo > 1e-3 && expected.data[k]! > lo + 1e-6 && expected.data[k]! < hi - 1e-6)
+          between++;
+      }
+    }
+  }
+  assert.ok(between > 20, `${between} masked pixels between the two`);
   gpu.destroy();
 });

@@ -32,6 +32,12 @@ export interface FrameImages {
   motion: Image;
   /** Optional reactive mask (1 channel, 0..1): 1 = don't trust history. */
   reactive?: Image;
+  /**
+   * Optional transparency-and-composition mask (1 channel, 0..1): where alpha-blended or
+   * composited content covers the surface the motion vectors describe; history is trusted less
+   * (TRANSPARENCY_WEIGHT of it joins the reactive mask).
+   */
+  transparency?: Image;
   /** Optional ground truth at display resolution, linear RGB. */
   reference?: Image;
 }

@@ -19,6 +19,13 @@ export interface PrepareParams {
 export const MAX_COLOR = 65504;
 /** Largest motion magnitude per axis kept, in UV. */
 export const MAX_MOTION = 2;
+/**
+ * How much of the transparency-and-composition mask becomes reactive: where an engine composited
+ * alpha-blended or otherwise motion-less content over the surface the vectors describe, history is
+ * trusted less, but not dropped as the reactive mask's 1 does (FSR 2 uses its mask to weaken
+ * locks and history, not to replace them).
+ */
+export const TRANSPARENCY_WEIGHT = 0.5;
 /** Relative depth separation where the disocclusion cue starts, and where it reaches 1. */
 export const DISOCCLUSION_START = 0.1;
 export const DISOCCLUSION_FULL = 0.25;

@@ -10,6 +10,7 @@ import {
   MAX_MOTION,
   DISOCCLUSION_START,
   DISOCCLUSION_FULL,
+  TRANSPARENCY_WEIGHT,
   type PrepareParams,
 } from '../core/pass-constants.ts';
 
@@ -50,7 +51,7 @@ export function viewDepth(d: number, p: PrepareParams): number {
  * or after a reset: the disocclusion cue is then 0).
  */
 export function prepareFrameCpu(
-  inputs: { color: Image; depth: Image; motion: Image; reactive?: Image },
+  inputs: { color: Image; depth: Image; motion: Image; reactive?: Image; transparency?: Image },
   previousDepth: Image | undefined,
   params: PrepareParams,
 ): PreparedFrameCpu {
@@ -125,9 +126,12 @@ export function prepareFrameCpu(
         }
       }
       motion.data[i * 4 + 2] = cue;
-      motion.data[i * 4 + 3] = inputs.reactive
-        ? saturate(finiteOr(texel(inputs.reactive, x, y, 0), 0))
-        : 0;
+      const mask = (image: Image | undefined) =>
+        image ? saturate(finiteOr(texel(image, x, y, 0), 0)) : 0;
+      motion.data[i * 4 + 3] = Math.max(
+        mask(inputs.reactive),
+        TRANSPARENCY_WEIGHT * mask(inputs.transparency),
+      );
     }
   }
   return { color, motion };

@@ -116,6 +116,7 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
       checkInputImage(inputs.depth, 'depth', rw, rh, 1);
       checkInputImage(inputs.motion, 'motion', rw, rh, 2);
       if (inputs.reactive) checkInputImage(inputs.reactive, 'reactive', rw, rh, 1);
+      if (inputs.transparency) checkInputImage(inputs.transparency, 'transparency', rw, rh, 1);
       if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) {
         // Dynamic resolution: history (display size) stays; the previous depth, at another
         // size, cannot be compared pixel by pixel.

@@ -8,6 +8,7 @@ import type { GpuImage } from '../gpu-image.ts';
 import {
   DISOCCLUSION_FULL,
   DISOCCLUSION_START,
+  TRANSPARENCY_WEIGHT,
   MAX_COLOR,
   MAX_MOTION,
   type PrepareParams,
@@ -19,6 +20,7 @@ const PARAMS = uniformBlock({
   width: 'u32',
   height: 'u32',
   hasReactive: 'u32',
+  hasTransparency: 'u32',
   hasPrevious: 'u32',
   depthInverted: 'u32',
   exposureFromState: 'u32',
@@ -43,6 +45,8 @@ export interface PrepareInputs {
   depth: GpuImage;
   motion: GpuImage;
   reactive?: GpuImage;
+  /** Transparency-and-composition mask (.x); TRANSPARENCY_WEIGHT of it joins the reactive mask. */
+  transparency?: GpuImage;
   /** The previous frame's raw depth; omit on the first frame or after a reset. */
   previousDepth?: GpuImage;
   /** The exposure pass's state (src/gpu/passes/exposure.ts): its x replaces params.exposure. */
@@ -59,6 +63,7 @@ ${PARAMS.wgsl}
 @group(0) @binding(6) var<storage, read_write> colorOut: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> motionOut: array<vec4f>;
 @group(0) @binding(8) var<storage, read> exposureState: array<vec4f>;
+@group(0) @binding(9) var<storage, read> transparencyIn: array<vec4f>;
 ${WGSL_COMMON}
 fn sanitizeColor(v: f32, exposure: f32) -> f32 {
   if (!isFiniteF(v)) { return select(0.0, ${MAX_COLOR.toFixed(1)}, v > 0.0); }
@@ -132,6 +137,10 @@ ${wgslPixelMain(/* wgsl */ `
     let r = reactiveIn[i].x;
     reactive = select(0.0, saturate(r), isFiniteF(r));
   }
+  if (u.hasTransparency != 0u) {
+    let m = transparencyIn[i].x;
+    reactive = max(reactive, ${TRANSPARENCY_WEIGHT} * select(0.0, saturate(m), isFiniteF(m)));
+  }
   motionOut[i] = vec4f(mx, my, cue, reactive);`)}
 `;
 
@@ -158,11 +167,13 @@ export function encodePrepare(
       output.color.buffer,
       output.motion.buffer,
       inputs.exposureState ?? inputs.color.buffer,
+      (inputs.transparency ?? inputs.depth).buffer,
     ],
     PARAMS.pack({
       width,
       height,
       hasReactive: inputs.reactive !== undefined,
+      hasTransparency: inputs.transparency !== undefined,
       hasPrevious: inputs.previousDepth !== undefined,
       depthInverted: params.depthInverted,
       exposureFromState: inputs.exposureState !== undefined,

@@ -237,7 +237,7 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
 export async function readClipFrames(
   device: GPUDevice,
   clip: TrainingClip,
-): Promise<Array<{ params: FrameParams; images: Required<FrameImages> }>> {
+): Promise<Array<{ params: FrameParams; images: Required<Omit<FrameImages, 'transparency'>> }>> {
   const out = [];
   for (const { params, gpu } of clip.frames) {
     out.push({
