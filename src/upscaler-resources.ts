@@ -22,9 +22,12 @@ export interface RenderResources {
 
 export interface DisplayResources {
   readonly reprojected: Reprojected;
-  /** The spatial methods' tonemapped result. */
+  /** The spatial methods' tonemapped result (1×1 for temporal methods, which do not use it). */
   readonly spatial: GpuImage;
-  /** The previous frame's history and state before the first resolve (zeros). */
+  /**
+   * What reproject binds as the previous history and state before the first resolve: that frame
+   * is a reset, which reads neither, so 1×1 images suffice.
+   */
   readonly empty: Reprojected;
   readonly outputImage: GpuImage;
   readonly output: GPUTexture;
@@ -77,13 +80,15 @@ export function createUpscalerResources(
   device: GPUDevice,
   renderSize: Size,
   [dw, dh]: Size,
+  temporal: boolean,
 ): UpscalerResources {
   const d = (label: string) => createGpuImage(device, dw, dh, label);
+  const pixel = (label: string) => createGpuImage(device, 1, 1, label);
   const render = createRenderResources(device, renderSize);
   const display = {
     reprojected: { history: d('reprojected history'), state: d('reprojected state') },
-    spatial: d('spatial upscale'),
-    empty: { history: d('empty history'), state: d('empty state') },
+    spatial: temporal ? pixel('spatial upscale (unused)') : d('spatial upscale'),
+    empty: { history: pixel('empty history'), state: pixel('empty state') },
     outputImage: d('output'),
     output: device.createTexture({
       label: 'uplift output',

@@ -249,7 +249,12 @@ export async function createUpscaler(
       resources = undefined;
     };
     const allocate = () => {
-      resources = createUpscalerResources(device, sizes.renderSize, sizes.displaySize);
+      resources = createUpscalerResources(
+        device,
+        sizes.renderSize,
+        sizes.displaySize,
+        temporal !== undefined,
+      );
       temporal?.resize(sizes.renderSize, sizes.displaySize);
       previous = undefined;
       previousDepthSize = undefined;

@@ -17,7 +17,10 @@ import { encodeKpnFilter } from './kpn-filter.ts';
 /** The images of one frame, display size (the network's own buffers apart). */
 export interface NeuralFrameTargets {
   readonly displaySize: Size;
-  /** Network input, FEATURE_CHANNELS × padded display size. */
+  /**
+   * Network input, FEATURE_CHANNELS × padded display size. Without f32 features (an INT8 network
+   * reads its own int8 copies) only its shape is real: the buffer is a 16-byte placeholder.
+   */
   readonly features: GpuTensor;
   /** Filtered color, rgb, with α in a. */
   readonly filtered: GpuImage;
@@ -28,16 +31,19 @@ export interface NeuralFrameTargets {
   destroy(): void;
 }
 
-/** Allocates a frame's targets for `displaySize`. */
-export function createNeuralFrameTargets(device: GPUDevice, displaySize: Size): NeuralFrameTargets {
+/** Allocates a frame's targets for `displaySize` (the f32 features only if `f32Features`). */
+export function createNeuralFrameTargets(
+  device: GPUDevice,
+  displaySize: Size,
+  f32Features = true,
+): NeuralFrameTargets {
   const [width, height] = displaySize;
   const [pw, ph] = paddedSize(displaySize);
   const d = (label: string) => createGpuImage(device, width, height, label);
-  const features = createGpuTensor(
-    device,
-    { channels: FEATURE_CHANNELS, height: ph, width: pw },
-    'nn features',
-  );
+  const shape = { channels: FEATURE_CHANNELS, height: ph, width: pw };
+  const features = f32Features
+    ? createGpuTensor(device, shape, 'nn features')
+    : { ...shape, buffer: createGpuTensor(device, { channels: 4, height: 1, width: 1 }).buffer };
   const images = { filtered: d('nn filtered'), history: d('nn history'), state: d('nn state') };
   return {
     displaySize,

@@ -153,10 +153,12 @@ export async function createNeuralResolver(
       : f32FrameNetwork(device, model, precision);
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
+  // An INT8 network reads the int8 copies the features pass writes: no f32 features needed.
+  const f32Features = precision !== 'int8' || options.debugViews === true;
   const allocate = (displaySize: Size): NeuralFrameTargets => {
     targets?.destroy();
     lastFrame = undefined;
-    return (targets = createNeuralFrameTargets(device, displaySize));
+    return (targets = createNeuralFrameTargets(device, displaySize, f32Features));
   };
 
   return {
@@ -174,7 +176,6 @@ export async function createNeuralResolver(
         targets && targets.displaySize[0] === dw && targets.displaySize[1] === dh
           ? targets
           : allocate(inputs.displaySize);
-      const f32Features = precision !== 'int8' || options.debugViews === true;
       const run = encodeNeuralFrame(device, encoder, network, inputs, t, { f32Features });
       const { filtered, history, state } = t;
       const features = f32Features ? t.features : undefined;
