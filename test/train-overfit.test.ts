@@ -14,6 +14,7 @@ import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import { createTrainableNetwork, type TrainableNetwork } from '../src/train/trainable.ts';
 import { captureCheckpoint, restoreTrainable } from '../src/train/session.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/train/checkpoint.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
 import { trainFixedBatch } from '../src/train/fixed-batch.ts';
 import { DEFAULT_ADAM } from '../src/train/adam-cpu.ts';
 
@@ -78,7 +79,8 @@ test('a resumed run continues bit-for-bit: 8 steps straight = 4, checkpoint, res
     DEFAULT_ADAM,
   );
   const lossesA = await run(first, 0, 4);
-  const checkpoint = await captureCheckpoint(first, { step: 4, seed: 0, config: { schedule } });
+  const config = resolveTrainConfig({ network: 'tiny', task: 'teacher', seed: 0, steps: 8 });
+  const checkpoint = await captureCheckpoint(first, { step: 4, seed: 0, config });
   first.destroy();
   // Through the file format, as a real resume would go.
   const restored = restoreTrainable(
