@@ -162,9 +162,10 @@ export interface Upscaler {
   resize(displaySize: Size, renderSize?: Size): void;
   /**
    * Compiles every pipeline a frame uses with createComputePipelineAsync (off the main thread in
-   * a browser), so the first dispatch does not stall on shader compilation. Optional: a dispatch
-   * before it compiles what it needs synchronously. Call again after `resize` to a new method or
-   * model configuration is never needed: pipelines do not depend on sizes.
+   * a browser), then runs one frame of zeros, so the first real dispatch does not stall on shader
+   * compilation or first use. Optional: a dispatch before it compiles what it needs
+   * synchronously. Pipelines do not depend on sizes: no need to call it again after `resize`.
+   * The next dispatch is a reset, as the first one is anyway.
    */
   ready(): Promise<void>;
   /**
@@ -219,6 +220,13 @@ export function createTaauResolver(
     destroy: free,
   };
 }
+
+/** Stands in for a caller's resolver where the upscaler runs a frame of its own (ready()). */
+const passThroughResolver: Resolver = {
+  resolve: (_encoder, inputs) => inputs.reprojected,
+  resize() {},
+  destroy() {},
+};
 
 /** Creates an upscaler. Async because the neural resolve loads its model. */
 export async function createUpscaler(
@@ -324,31 +332,47 @@ export async function createUpscaler(
       },
       async ready() {
         checkAlive();
-        // A frame recorded and never submitted finds the kernels; none of its work runs.
+        // One frame of the upscaler's own (zero) images. A caller's resolver is not asked to
+        // record it: the reprojected history stands in for its result.
+        const { color, depth, motion, reactive } = resources!.render;
+        const frameOfZeros = (encoder: GPUCommandEncoder) =>
+          encodeFrame(
+            device,
+            encoder,
+            { ...defaultFrameParams(), color, depth, motion, reactive, reset: true },
+            {
+              options: { ...options, timer: undefined },
+              method,
+              temporal: options.resolver ? passThroughResolver : temporal,
+              sizes,
+              resources: resources!,
+              previous: undefined,
+              reset: true,
+              previousDepth: undefined,
+              exposureState,
+            },
+          );
+        // Recorded and never submitted, it finds the kernels; they compile off the main thread.
         const kernels = collectKernels(() => {
-          const encoder = device.createCommandEncoder({ label: 'uplift ready (not submitted)' });
-          const { color, depth, motion, reactive } = resources!.render;
-          const inputs = { ...defaultFrameParams(), color, depth, motion, reactive, reset: true };
-          const dryOptions = { ...options, timer: undefined };
-          encodeFrame(device, encoder, inputs, {
-            options: dryOptions,
-            method,
-            // A caller's own resolver is not asked to record work that never runs.
-            temporal: options.resolver ? undefined : temporal,
-            sizes,
-            resources: resources!,
-            previous: undefined,
-            reset: true,
-            previousDepth: undefined,
-            exposureState,
-          });
-          encoder.finish();
+          frameOfZeros(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }));
           // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
           createKernel(device, LOAD_TEXTURE_KERNEL);
           for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format));
           createKernel(device, exposureKernel(true));
         });
-        await withGpuErrorScope(device, 'ready', () => compileKernels(kernels));
+        await withGpuErrorScope(device, 'ready', async () => {
+          await compileKernels(kernels);
+          // Then run once, so that the first real frame does not pay for first use either
+          // (bind groups, buffers the implementation initialises on first use). It changes
+          // nothing the next frame sees: that frame is a reset.
+          const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
+          frameOfZeros(encoder);
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+        });
+        mustReset = true;
+        previous = undefined;
+        previousDepthSize = undefined;
       },
       destroy() {
         free();

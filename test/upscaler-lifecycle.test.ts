@@ -182,3 +182,48 @@ test('a lost device: up.lost resolves, dispatch and ready() throw DeviceLostErro
   again.destroy();
   fresh.device.destroy();
 });
+
+test('every method, with every optional input, runs on a device with default limits', async () => {
+  const { device } = await requestGpu({ limits: 'default' });
+  assert.equal(device.limits.maxStorageBuffersPerShaderStage, 8);
+  const errors: string[] = [];
+  device.addEventListener('uncapturederror', (e) =>
+    errors.push((e as GPUUncapturedErrorEvent).error.message),
+  );
+  const exposure = device.createTexture({
+    size: [1, 1],
+    format: 'r32float',
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
+  device.queue.writeTexture({ texture: exposure }, new Float32Array([2]), {}, [1, 1]);
+  for (const options of [
+    { method: 'bilinear' },
+    { method: 'lanczos', sharpness: 0.5 },
+    { method: 'taau', sharpness: 0.5 },
+    { method: 'neural', precision: 'f32' },
+    { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
+  ] as const) {
+    const up = await createUpscaler(device, { displaySize: [32, 24], ...options });
+    await up.ready();
+    const inputs = inputTextures(device, device.createTexture.bind(device), up.renderSize, 7);
+    const mask = inputTextures(device, device.createTexture.bind(device), up.renderSize, 8).depth;
+    for (let i = 0; i < 2; i++) {
+      const encoder = device.createCommandEncoder();
+      up.dispatch(encoder, {
+        ...defaultFrameParams(),
+        ...inputs,
+        reactive: mask,
+        transparency: mask,
+        exposure,
+        preExposure: 0.5,
+        jitter: up.jitter(i),
+        reset: i === 0,
+      });
+      device.queue.submit([encoder.finish()]);
+    }
+    await device.queue.onSubmittedWorkDone();
+    up.destroy();
+  }
+  assert.deepEqual(errors, []);
+  device.destroy();
+});

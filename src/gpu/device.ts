@@ -40,6 +40,13 @@ export interface RequestGpuOptions {
    * first `requestGpu` of a process creates the instance: later calls share it.
    */
   subgroupMatrices?: boolean;
+  /**
+   * 'adapter' (default): ask for the adapter's limits where the pipeline needs more than the
+   * defaults (large storage bindings and textures, 16 storage buffers per stage). 'default':
+   * WebGPU's default limits, as a browser page or three.js creates its device (what an upscaler
+   * handed such a device must live with).
+   */
+  limits?: 'adapter' | 'default';
 }
 
 export class NoGpuError extends Error {
@@ -115,17 +122,20 @@ export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuCo
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
     requiredFeatures,
-    requiredLimits: {
-      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-      maxBufferSize: limits.maxBufferSize,
-      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
-      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-      maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
-      // Displays above 8192 (the default) need it; the size checks allow 16384.
-      maxTextureDimension2D: limits.maxTextureDimension2D,
-    },
+    requiredLimits:
+      options.limits === 'default'
+        ? {}
+        : {
+            maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+            maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+            maxBufferSize: limits.maxBufferSize,
+            maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
+            maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+            maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+            maxComputeWorkgroupSizeY: limits.maxComputeWorkgroupSizeY,
+            // Displays above 8192 (the default) need it; the size checks allow 16384.
+            maxTextureDimension2D: limits.maxTextureDimension2D,
+          },
   });
   const info = adapter.info;
   adapterInfos.set(device, info);

@@ -19,8 +19,6 @@ import { uniformBlock } from '../uniforms.ts';
 const PARAMS = uniformBlock({
   width: 'u32',
   height: 'u32',
-  hasReactive: 'u32',
-  hasTransparency: 'u32',
   hasPrevious: 'u32',
   depthInverted: 'u32',
   exposureFromState: 'u32',
@@ -58,12 +56,10 @@ ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> colorIn: array<vec4f>;
 @group(0) @binding(2) var<storage, read> depthIn: array<vec4f>;
 @group(0) @binding(3) var<storage, read> motionIn: array<vec4f>;
-@group(0) @binding(4) var<storage, read> reactiveIn: array<vec4f>;
-@group(0) @binding(5) var<storage, read> previousDepth: array<vec4f>;
-@group(0) @binding(6) var<storage, read_write> colorOut: array<vec4f>;
-@group(0) @binding(7) var<storage, read_write> motionOut: array<vec4f>;
-@group(0) @binding(8) var<storage, read> exposureState: array<vec4f>;
-@group(0) @binding(9) var<storage, read> transparencyIn: array<vec4f>;
+@group(0) @binding(4) var<storage, read> previousDepth: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> colorOut: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> motionOut: array<vec4f>;
+@group(0) @binding(7) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
 fn sanitizeColor(v: f32, exposure: f32) -> f32 {
   if (!isFiniteF(v)) { return select(0.0, ${MAX_COLOR.toFixed(1)}, v > 0.0); }
@@ -132,16 +128,32 @@ ${wgslPixelMain(/* wgsl */ `
       cue = saturate((separation - ${DISOCCLUSION_START}) / (${DISOCCLUSION_FULL} - ${DISOCCLUSION_START}));
     }
   }
-  var reactive = 0.0;
-  if (u.hasReactive != 0u) {
-    let r = reactiveIn[i].x;
-    reactive = select(0.0, saturate(r), isFiniteF(r));
-  }
+  motionOut[i] = vec4f(mx, my, cue, 0.0);`)}
+`;
+
+// The masks in a pass of their own: with them, prepare would bind 9 storage buffers, one more
+// than a device with default limits (maxStorageBuffersPerShaderStage 8) allows.
+const MASK_PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  hasReactive: 'u32',
+  hasTransparency: 'u32',
+});
+
+const maskCode = /* wgsl */ `
+${MASK_PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> reactiveIn: array<vec4f>;
+@group(0) @binding(2) var<storage, read> transparencyIn: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> motionOut: array<vec4f>;
+${WGSL_COMMON}
+fn mask(v: f32) -> f32 { return select(0.0, saturate(v), isFiniteF(v)); }
+${wgslPixelMain(/* wgsl */ `
+  let i = id.y * u.width + id.x;
+  var reactive = select(0.0, mask(reactiveIn[i].x), u.hasReactive != 0u);
   if (u.hasTransparency != 0u) {
-    let m = transparencyIn[i].x;
-    reactive = max(reactive, ${TRANSPARENCY_WEIGHT} * select(0.0, saturate(m), isFiniteF(m)));
+    reactive = max(reactive, ${TRANSPARENCY_WEIGHT} * mask(transparencyIn[i].x));
   }
-  motionOut[i] = vec4f(mx, my, cue, reactive);`)}
+  motionOut[i].w = reactive;`)}
 `;
 
 /** Records the prepare pass into `pass`, writing `output` (both images render size). */
@@ -162,18 +174,14 @@ export function encodePrepare(
       inputs.color.buffer,
       inputs.depth.buffer,
       inputs.motion.buffer,
-      (inputs.reactive ?? inputs.depth).buffer,
       (inputs.previousDepth ?? inputs.depth).buffer,
       output.color.buffer,
       output.motion.buffer,
       inputs.exposureState ?? inputs.color.buffer,
-      (inputs.transparency ?? inputs.depth).buffer,
     ],
     PARAMS.pack({
       width,
       height,
-      hasReactive: inputs.reactive !== undefined,
-      hasTransparency: inputs.transparency !== undefined,
       hasPrevious: inputs.previousDepth !== undefined,
       depthInverted: params.depthInverted,
       exposureFromState: inputs.exposureState !== undefined,
@@ -182,6 +190,20 @@ export function encodePrepare(
       motionScaleY: params.motionScale[1],
       near: params.cameraNear,
       far,
+    }),
+  );
+  const mask = inputs.reactive ?? inputs.transparency;
+  if (!mask) return;
+  // A missing mask binds the other one in its place (the flags say which are real).
+  createKernel(device, { label: 'prepare masks', code: maskCode }).dispatch(
+    pass,
+    [groupsFor(width, TILE), groupsFor(height, TILE)],
+    [mask.buffer, (inputs.transparency ?? mask).buffer, output.motion.buffer],
+    MASK_PARAMS.pack({
+      width,
+      height,
+      hasReactive: inputs.reactive !== undefined,
+      hasTransparency: inputs.transparency !== undefined,
     }),
   );
 }
