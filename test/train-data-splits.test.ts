@@ -7,7 +7,11 @@ import { PROCEDURAL_SCENES } from '../src/scene/procedural/scenes.ts';
 import { CAMERA_PATHS } from '../src/scene/paths.ts';
 import {
   entryScene,
+  FIRST_VALIDATION_SCENES,
+  FORWARD_SCENES,
   HELD_OUT_COMBINATIONS,
+  LATER_VALIDATION,
+  pathSuits,
   isHeldOut,
   TRAIN,
   TRAIN_LAYOUT_SEEDS,
@@ -16,6 +20,8 @@ import {
   VALIDATION_SEED_BASE,
 } from '../src/train/splits.ts';
 import { sceneClipChoice } from '../src/train/data/scene-clips.ts';
+import { HARD_CASE_SCENES } from '../src/scene/procedural/hard-cases.ts';
+import { proceduralScene } from '../src/scene/procedural/scenes.ts';
 
 const scenes = Object.keys(PROCEDURAL_SCENES);
 
@@ -111,4 +117,87 @@ test('on-the-fly training clips never use a validation seed or a held-out scene/
   // Explicit entries keep their own seeds unless a range is given.
   const own = sceneClipChoice({ entries: VALIDATION.slice(0, 3) }, options);
   assert.ok(VALIDATION.slice(0, 3).includes(own.entry));
+});
+
+// The validation entries as they were before the scenes of network v3's failure classes: the
+// names (and so the seeds) earlier measurements (docs/QUALITY.md) refer to.
+const FIRST_VALIDATION_NAMES = [
+  'city-orbit-1001',
+  'city-flythrough-1002',
+  'city-fast-turn-1003',
+  'fence-orbit-1004',
+  'fence-flythrough-1005',
+  'foliage-orbit-1006',
+  'foliage-flythrough-1007',
+  'foliage-fast-turn-1008',
+  'particles-orbit-1009',
+  'particles-flythrough-1010',
+  'particles-fast-turn-1011',
+  'mix-orbit-1012',
+  'mix-flythrough-1013',
+  'mix-fast-turn-1014',
+  'foliage-shake-1015',
+  'fence-fast-turn-1016',
+  'city-cut-1017',
+  'FlightHelmet-orbit-1018',
+  'Fox-orbit-1019',
+  'alien-orbit-1020',
+  'cakeBirthday-orbit-1021',
+  'tile-orbit-1022',
+  'craft_speederD-orbit-1023',
+  'DepthOfFieldExample-orbit-1024',
+  'terrain-orbit-1025',
+  'PalmTree-orbit-1026',
+];
+
+test('earlier validation entries keep their names and seeds; later scenes follow them', () => {
+  assert.deepEqual(
+    VALIDATION.slice(0, FIRST_VALIDATION_NAMES.length).map((e) => e.name),
+    FIRST_VALIDATION_NAMES,
+  );
+  assert.deepEqual(FIRST_VALIDATION_SCENES, scenes.slice(0, FIRST_VALIDATION_SCENES.length));
+  const later = VALIDATION.slice(FIRST_VALIDATION_NAMES.length);
+  const last = VALIDATION_SEED_BASE + FIRST_VALIDATION_NAMES.length - 1;
+  assert.ok(later.length > 0 && later.every((e) => e.seed > last));
+  for (const { scene, paths } of LATER_VALIDATION) {
+    for (const path of paths) assert.ok(later.some((e) => e.scene === scene && e.path === path));
+  }
+});
+
+test('each failure-class scene is trained and validated on held-out seeds and combinations', () => {
+  for (const scene of Object.keys(HARD_CASE_SCENES)) {
+    const train = TRAIN.filter((e) => e.scene === scene);
+    const validation = VALIDATION.filter((e) => e.scene === scene);
+    assert.ok(train.length >= 8 * 5, `${scene}: ${train.length} training entries`);
+    assert.ok(validation.length >= 2, `${scene}: ${validation.length} validation entries`);
+    const trainSeeds = new Set(train.map((e) => e.seed));
+    for (const e of validation) {
+      assert.ok(e.seed >= VALIDATION_SEED_BASE && !trainSeeds.has(e.seed), e.name);
+    }
+    // A combination of its own that training never sees.
+    const heldOut = HELD_OUT_COMBINATIONS.filter((c) => c.scene === scene);
+    assert.ok(heldOut.length >= 1, `${scene} has a held-out combination`);
+    for (const c of heldOut) {
+      assert.ok(!train.some((e) => e.path === c.path), `${scene} × ${c.path} trained`);
+      assert.ok(
+        validation.some((e) => e.path === c.path),
+        `${scene} × ${c.path} not validated`,
+      );
+    }
+  }
+});
+
+test('the forward path is used only by scenes built along a heading', () => {
+  for (const scene of FORWARD_SCENES) {
+    assert.ok(proceduralScene(scene, 1).focus.heading, `${scene} has no heading`);
+    assert.ok(
+      TRAIN.some((e) => e.scene === scene && e.path === 'forward'),
+      scene,
+    );
+  }
+  for (const e of [...TRAIN, ...VALIDATION]) {
+    assert.ok(pathSuits(e.scene, e.path), `${e.name}: ${e.path} is not made for ${e.scene}`);
+    if (e.path === 'forward') assert.ok(FORWARD_SCENES.includes(e.scene), e.name);
+  }
+  assert.ok(VALIDATION.some((e) => e.scene === 'poles' && e.path === 'forward'));
 });

@@ -17,8 +17,8 @@ export interface CameraPose {
 
 /** What a path knows about the scene and the sequence. */
 export interface PathContext {
-  /** Point of interest and scale of the scene. */
-  focus: { center: Vec3; radius: number };
+  /** Point of interest and scale of the scene; `heading`: the line the `forward` path flies. */
+  focus: { center: Vec3; radius: number; heading?: Vec3 };
   frames: number;
   /** Frames per second (speeds are per second). */
   fps: number;
@@ -174,6 +174,43 @@ const still: PathFactory = (context) => {
   return () => base(0);
 };
 
+/**
+ * Flying straight ahead at a seeded speed (0.8–2 focus radii per second) through the focus, along
+ * the scene's `focus.heading` (either way; a seeded horizontal direction where the scene has
+ * none), slightly off the line and looking along it with a slow small wobble: everything beside
+ * the line streams outwards and grows, thin poles and wires sweep past the camera.
+ */
+const forward: PathFactory = ({ focus, fps, seed }) => {
+  const rand = mulberry32(seed ^ 0xf02d);
+  const c = focus.center;
+  const sign = rand() < 0.5 ? -1 : 1;
+  const angle = rand() * 2 * Math.PI;
+  const heading = focus.heading ?? [Math.cos(angle), 0, Math.sin(angle)];
+  const flat = vec3.normalize([heading[0], 0, heading[2]]);
+  const dir = vec3.scale(flat, sign);
+  const side: Vec3 = [-dir[2], 0, dir[0]];
+  const offset = focus.radius * 0.15 * (2 * rand() - 1);
+  const height = focus.radius * 0.1 * (2 * rand() - 1);
+  const speed = focus.radius * (0.8 + 1.2 * rand());
+  const start = vec3.add(vec3.add(c, vec3.scale(dir, -0.8 * focus.radius)), [
+    side[0] * offset,
+    height,
+    side[2] * offset,
+  ]);
+  const wobble = rand() * 2 * Math.PI;
+  return (i) => {
+    const t = i / fps;
+    const position = vec3.add(start, vec3.scale(dir, speed * t));
+    const yaw = 0.06 * Math.sin(1.3 * t + wobble);
+    const look: Vec3 = [
+      dir[0] * Math.cos(yaw) - side[0] * Math.sin(yaw),
+      -0.04 + 0.02 * Math.sin(0.9 * t + wobble),
+      dir[2] * Math.cos(yaw) - side[2] * Math.sin(yaw),
+    ];
+    return { position, target: vec3.add(position, look), cut: false };
+  };
+};
+
 /** Built-in camera paths by name. */
 export const CAMERA_PATHS: Readonly<Record<string, PathFactory>> = {
   orbit,
@@ -183,6 +220,7 @@ export const CAMERA_PATHS: Readonly<Record<string, PathFactory>> = {
   'fast-turn': fastTurn,
   cut,
   static: still,
+  forward,
 };
 
 /** Looks up a built-in path. */

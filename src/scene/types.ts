@@ -95,8 +95,12 @@ export interface Scene {
   textures: TextureData[];
   objects: SceneObject[];
   light: DirectionalLight;
-  /** Where camera paths look and how far they stay. */
-  focus: { center: Vec3; radius: number };
+  /**
+   * Where camera paths look and how far they stay; `heading`, where set, is the horizontal
+   * direction (either sign) the `forward` path flies along through the centre: a scene built
+   * along a road or corridor keeps that line clear.
+   */
+  focus: { center: Vec3; radius: number; heading?: Vec3 };
   /** Camera lens defaults. */
   lens: Pick<Camera, 'fovY' | 'near' | 'far'>;
   /** The path that shows this scene best. */

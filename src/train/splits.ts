@@ -10,8 +10,16 @@
  *   TRAIN_LAYOUT_SEEDS (1..1000) for the same scene/path pairs. Validation uses seeds from 1001
  *   up. No (scene, seed) pair is in both, so no validation layout was ever seen in training.
  * - **Held-out scene/path combinations.** HELD_OUT_COMBINATIONS (foliage × shake, fence ×
- *   fast-turn, city × cut) never appear in training, with any seed: they test generalisation to a
- *   kind of motion on content the model knows, not just to a new layout.
+ *   fast-turn, city × cut, and for the scenes of network v3's failure classes runners ×
+ *   fast-turn, signs × shake, meadow × shake, poles × cut) never appear in training, with any
+ *   seed: they test generalisation to a kind of motion on content the model knows, not just to a
+ *   new layout.
+ * - **Paths made for a scene.** The `forward` path flies along a scene's road or corridor
+ *   (`focus.heading`); only FORWARD_SCENES, built along one, train and validate on it.
+ * - **Stable validation.** The first validation entries (FIRST_VALIDATION_SCENES, their held-out
+ *   combinations and the glTF files) keep the names and seeds they had before scenes were added;
+ *   the entries of later scenes (LATER_VALIDATION) follow with the next seeds, so earlier
+ *   measurements stay comparable entry by entry.
  * - **glTF files.** Every scene file of assets/gltf (in the repository, with its licenses in
  *   assets/README.md; paths relative to the repository root) is in validation only: real-world
  *   assets the model never trains on.
@@ -57,15 +65,60 @@ export const VALIDATION_SEED_BASE = 1001;
  */
 export const TRAIN_LAYOUT_SEEDS = { first: 1, last: VALIDATION_SEED_BASE - 1 } as const;
 
-/** Scene/path combinations that appear in validation only. */
-export const HELD_OUT_COMBINATIONS: ReadonlyArray<{ scene: string; path: string }> = [
+/** The held-out combinations of the first validation entries (their order fixes their seeds). */
+const FIRST_HELD_OUT: ReadonlyArray<{ scene: string; path: string }> = [
   { scene: 'foliage', path: 'shake' },
   { scene: 'fence', path: 'fast-turn' },
   { scene: 'city', path: 'cut' },
 ];
 
-/** Camera paths of the ordinary (not held-out) validation entries of each procedural scene. */
+/** Held-out combinations of the scenes of network v3's failure classes (issue 14). */
+const LATER_HELD_OUT: ReadonlyArray<{ scene: string; path: string }> = [
+  { scene: 'runners', path: 'fast-turn' },
+  { scene: 'signs', path: 'shake' },
+  { scene: 'meadow', path: 'shake' },
+  { scene: 'poles', path: 'cut' },
+];
+
+/** Scene/path combinations that appear in validation only. */
+export const HELD_OUT_COMBINATIONS: ReadonlyArray<{ scene: string; path: string }> = [
+  ...FIRST_HELD_OUT,
+  ...LATER_HELD_OUT,
+];
+
+/** Scenes built along `focus.heading`, for the `forward` path (the only ones that use it). */
+export const FORWARD_SCENES: readonly string[] = ['city', 'poles', 'meadow'];
+
+/** Camera paths that only FORWARD_SCENES use. */
+const FORWARD_PATHS = new Set(['forward']);
+
+/** Whether training and validation pair `scene` with `path` at all (held out or not). */
+export const pathSuits = (scene: string, path: string) =>
+  !FORWARD_PATHS.has(path) || FORWARD_SCENES.includes(scene);
+
+/** The procedural scenes of the first validation entries, in their order. */
+export const FIRST_VALIDATION_SCENES: readonly string[] = [
+  'city',
+  'fence',
+  'foliage',
+  'particles',
+  'mix',
+];
+
+/** Camera paths of the ordinary (not held-out) validation entries of FIRST_VALIDATION_SCENES. */
 const VALIDATION_PATHS = ['orbit', 'flythrough', 'fast-turn'];
+
+/**
+ * Validation entries of the scenes added for network v3's failure classes (after the first
+ * entries, with the next seeds): the path that shows each failure and one more.
+ */
+export const LATER_VALIDATION: ReadonlyArray<{ scene: string; paths: readonly string[] }> = [
+  { scene: 'poles', paths: ['forward', 'orbit'] },
+  { scene: 'city', paths: ['forward'] },
+  { scene: 'runners', paths: ['static', 'orbit'] },
+  { scene: 'signs', paths: ['static', 'orbit'] },
+  { scene: 'meadow', paths: ['forward', 'static'] },
+];
 
 /** The glTF files of assets/gltf (held out of training entirely). */
 export const VALIDATION_GLTF_FILES: readonly string[] = [
@@ -104,7 +157,7 @@ function buildTrain(): SplitEntry[] {
   const entries: SplitEntry[] = [];
   for (const scene of Object.keys(PROCEDURAL_SCENES)) {
     for (const path of Object.keys(CAMERA_PATHS)) {
-      if (isHeldOut(scene, path)) continue;
+      if (isHeldOut(scene, path) || !pathSuits(scene, path)) continue;
       for (const seed of TRAIN_SEEDS) {
         entries.push({
           name: `${scene}-${path}-${seed}`,
@@ -134,11 +187,16 @@ function buildValidation(): SplitEntry[] {
       displaySize: VALIDATION_DISPLAY,
       ratio: VALIDATION_RATIO,
     });
-  for (const scene of Object.keys(PROCEDURAL_SCENES)) {
+  for (const scene of FIRST_VALIDATION_SCENES) {
     for (const path of VALIDATION_PATHS) if (!isHeldOut(scene, path)) add(scene, scene, path);
   }
-  for (const { scene, path } of HELD_OUT_COMBINATIONS) add(scene, scene, path);
+  for (const { scene, path } of FIRST_HELD_OUT) add(scene, scene, path);
   for (const file of VALIDATION_GLTF_FILES) add(file, fileStem(file), 'orbit');
+  // Later scenes: their seeds follow, so every entry above keeps its name and seed.
+  for (const { scene, paths } of LATER_VALIDATION) {
+    for (const path of paths) add(scene, scene, path);
+  }
+  for (const { scene, path } of LATER_HELD_OUT) add(scene, scene, path);
   return entries;
 }
 

@@ -8,6 +8,8 @@
  * - foliage: trees of alpha-tested leaf cards swaying in the wind.
  * - particles: soft particles and glass panes (alpha blended, no motion vectors: reactive).
  * - mix: a bit of everything.
+ * - poles, runners, signs, meadow (hard-cases.ts): thin poles and wires for forward flight,
+ *   skinned figures with fast limbs, text and UI detail, grass and bushes in wind.
  */
 import { InputError } from '../../core/errors.ts';
 import {
@@ -20,6 +22,8 @@ import {
   transformMesh,
 } from '../geometry.ts';
 import { axisAngle, composeTRS, multiply, vec3, type Vec3 } from '../math.ts';
+import { HARD_CASE_SCENES } from './hard-cases.ts';
+import { wire } from './parts.ts';
 import type { Scene } from '../types.ts';
 import { fixed, SceneBuilder } from './builder.ts';
 import {
@@ -31,17 +35,6 @@ import {
   particleTexture,
   stripesTexture,
 } from './textures.ts';
-
-/** A wire of radius r between two points (a thin cylinder, as one mesh). */
-function wire(a: Vec3, b: Vec3, r: number) {
-  const d = vec3.sub(b, a);
-  const length = vec3.length(d);
-  const y: Vec3 = [0, 1, 0];
-  const axis = vec3.cross(y, d);
-  const angle = Math.acos(Math.min(1, Math.max(-1, vec3.dot(y, d) / length)));
-  const q = vec3.length(axis) > 1e-9 ? axisAngle(axis, angle) : ([0, 0, 0, 1] as const);
-  return transformMesh(cylinderMesh(r, length, 6), composeTRS(a, [...q], [1, 1, 1]));
-}
 
 /** Poles with sagging wires between them, along x at depth z. */
 function powerLine(b: SceneBuilder, z: number, x0: number, x1: number, height: number): void {
@@ -111,7 +104,8 @@ function shinyThings(b: SceneBuilder, count: number, spread: number, moving: boo
 }
 
 function city(seed: number): Scene {
-  const b = new SceneBuilder('city', seed, { center: [0, 3, 0], radius: 14 });
+  // The street (x = 0, along z) is the line the forward path flies.
+  const b = new SceneBuilder('city', seed, { center: [0, 3, 0], radius: 14, heading: [0, 0, 1] });
   const road = b.texture(stripesTexture(8, [0.12, 0.12, 0.12], [0.02, 0.02, 0.02]));
   b.skyAndGround({ baseColorTexture: road, roughness: 0.9 });
   const facades = [0, 1, 2].map((k) =>
@@ -369,6 +363,8 @@ export const PROCEDURAL_SCENES: Readonly<Record<string, (seed: number) => Scene>
   foliage,
   particles,
   mix,
+  // Network v3's failure classes (issue 14), after the first five so their entries come last.
+  ...HARD_CASE_SCENES,
 };
 
 /** A built-in scene built with `seed`. */
