@@ -1,7 +1,8 @@
 // Contact sheet of data-engine scenes: per scene × path, one row of a frame's jittered color
-// (render resolution, pixels as squares), motion magnitude, reference, and the motion-consistency
-// error (frame t − 1 reprojected with the stored vectors onto t, rendered at ratio 1 without
-// jitter; grey where nothing moves). Prints the consistency numbers as JSON lines.
+// (render resolution, pixels as squares), motion magnitude (full scale 4 render pixels), reference,
+// and the motion-consistency error (the antialiased frame t − 1 reprojected with the stored
+// vectors onto frame t, rendered at ratio 1 without jitter; grey where motion is under a quarter
+// pixel). Prints the consistency numbers as JSON lines.
 //
 // Usage: npx tsx scripts/scene-sheet.ts --out sheet.png [--display 96x64] [--frame 5]
 //          [--samples 64] [--zoom 3] scene:path[:seed] ...
@@ -85,14 +86,14 @@ for (const spec of positionals) {
     frames,
     displaySize: [W, H],
     ratio: 1,
-    samples: 0,
+    samples: 16,
     engineInputs: { noJitter: true },
   });
   const source = sceneFrameSource(flat);
   const previous = await source.readFrame(frame - 1);
   const current = await source.readFrame(frame);
   flat.destroy();
-  const check = motionConsistency(previous.color, current.color, current.motion);
+  const check = motionConsistency(previous.reference!, current.reference!, current.motion, 0.25);
   const { errorImage, reprojected: _reprojected, ...numbers } = check;
   console.log(JSON.stringify({ scene, path, seed, frame, ...numbers }));
   const show = (image: Image) => toDisplay(tonemapImage(image));
