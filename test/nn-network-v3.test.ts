@@ -8,7 +8,8 @@ import { FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-frame.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createTensor } from '../src/core/tensor.ts';
 import { NETWORK_V3_CANDIDATES } from '../src/nn/network-v3.ts';
-import { ARCHITECTURES } from '../src/nn/networks.ts';
+import { ARCHITECTURES, architectureCost } from '../src/nn/networks.ts';
+import { execFileSync } from 'node:child_process';
 import { createNetwork } from '../src/nn/network.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
 import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
@@ -82,4 +83,37 @@ test('v3 candidates on the GPU: f32 equals the CPU reference, INT8 equals it bit
     int8.destroy();
   }
   input.buffer.destroy();
+});
+
+test('the cost model: v3 candidates need fewer INT8 kernels, MACs and bytes than v2', () => {
+  const v2 = architectureCost('v2', [1920, 1080]);
+  assert.equal(v2.parameters, 132945);
+  assert.equal(v2.plan.kernels.length, 18);
+  for (const name of Object.keys(NETWORK_V3_CANDIDATES)) {
+    const c = architectureCost(name, [1920, 1080]);
+    assert.equal(c.macsPerPixel, DOCUMENTED_MACS[name], name);
+    assert.equal(c.plan.macs, c.macsPerPixel * 1920 * 1080, name);
+    assert.ok(c.plan.kernels.length < v2.plan.kernels.length, name);
+    assert.ok(c.plan.bytesRead < v2.plan.bytesRead && c.plan.bytesWritten < v2.plan.bytesWritten);
+    assert.ok(c.parameters < v2.parameters / 2, `${name}: ${c.parameters} parameters`);
+  }
+  assert.throws(() => architectureCost('v9', [64, 64]), /unknown network "v9"/);
+});
+
+test('uplift info --networks and --network print the cost model', () => {
+  const run = (...args: string[]) =>
+    execFileSync(process.execPath, ['bin/uplift.mjs', 'info', ...args], { encoding: 'utf8' });
+  const table = JSON.parse(run('--networks', '--json')) as {
+    network: string;
+    int8Kernels: number;
+  }[];
+  assert.deepEqual(
+    table.map((r) => r.network),
+    Object.keys(ARCHITECTURES),
+  );
+  assert.match(
+    run('--network', 'v3a', '--plan'),
+    /INT8 plan of uplift-kpn-v3a at 1920x1080 .*: 10 kernels/,
+  );
+  assert.throws(() => run('--network', 'v9'), /unknown architecture "v9"; known: v2, v3a/);
 });

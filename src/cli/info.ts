@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { describeNetwork } from '../nn/describe.ts';
 import { describeInt8Plan } from '../nn/describe-int8-plan.ts';
+import { ARCHITECTURES, architectureCost, type ArchitectureCost } from '../nn/networks.ts';
 import { planInt8 } from '../core/int8-plan.ts';
 import { parseSize } from '../core/quality.ts';
 import { InputError } from '../core/errors.ts';
@@ -19,6 +20,8 @@ interface InfoOptions {
   json?: boolean;
   plan?: boolean;
   display: string;
+  network?: string;
+  networks?: boolean;
 }
 
 export function register(program: Command): void {
@@ -33,14 +36,46 @@ export function register(program: Command): void {
       '--plan',
       "for an INT8-ready .uplift file: the INT8 runner's kernels for one frame, with MACs and bytes",
     )
-    .option('--display <WxH>', 'display size of --plan', '1920x1080')
+    .option('--display <WxH>', 'display size of --plan and --networks', '1920x1080')
+    .option(
+      '--network <name>',
+      `an architecture instead of a file (${Object.keys(ARCHITECTURES).join(', ')}): its nodes, or with --plan its INT8 kernels`,
+    )
+    .option('--networks', 'compare every architecture: parameters, MACs, INT8 kernels and bytes')
     .addHelpText(
       'after',
       '\nExamples:\n  uplift info captures/corridor\n  uplift info weights/uplift-v2-int8.uplift\n' +
         '  uplift info weights/uplift-v2-int8.uplift --plan --display 3840x2160\n' +
+        '  uplift info --network v3a --plan\n' +
+        '  uplift info --networks --display 3840x2160\n' +
         '  uplift info          # the GPU adapter and its features',
     )
     .action(async (sequence: string | undefined, opts: InfoOptions) => {
+      if (opts.networks || opts.network) {
+        if (sequence) throw new InputError('--network and --networks take no file or sequence');
+        const display = parseSize(opts.display, '--display');
+        if (opts.networks) {
+          const costs = Object.keys(ARCHITECTURES).map((name) => architectureCost(name, display));
+          console.log(
+            opts.json ? JSON.stringify(costs.map(costSummary), null, 2) : formatCosts(costs),
+          );
+          return;
+        }
+        const graph = ARCHITECTURES[opts.network!];
+        if (!graph) {
+          throw new InputError(
+            `--network: unknown architecture "${opts.network}"; known: ${Object.keys(ARCHITECTURES).join(', ')}`,
+          );
+        }
+        if (opts.plan) {
+          const { text, ...rest } = architectureCost(opts.network!, display).plan;
+          console.log(opts.json ? JSON.stringify(rest, null, 2) : text);
+          return;
+        }
+        const network = describeNetwork(graph);
+        console.log(opts.json ? JSON.stringify(network, null, 2) : network.text);
+        return;
+      }
       if (!sequence) {
         const gpu = await cliGpu(true);
         const info = { adapter: gpu.adapterName, runtime: gpu.runtime, features: gpu.features };
@@ -104,6 +139,40 @@ export function register(program: Command): void {
       };
       console.log(opts.json ? JSON.stringify(info, null, 2) : formatSequence(info));
     });
+}
+
+function costSummary(c: ArchitectureCost) {
+  return {
+    network: c.name,
+    parameters: c.parameters,
+    macsPerPixel: c.macsPerPixel,
+    int8Kernels: c.plan.kernels.length,
+    gmacPerFrame: c.plan.macs / 1e9,
+    megabytesRead: c.plan.bytesRead / 1e6,
+    megabytesWritten: c.plan.bytesWritten / 1e6,
+  };
+}
+
+function formatCosts(costs: readonly ArchitectureCost[]): string {
+  const [w, h] = costs[0]!.plan.displaySize;
+  const rows = costs
+    .map(costSummary)
+    .map((c) =>
+      [
+        c.network.padEnd(8),
+        String(c.parameters).padStart(10),
+        String(c.macsPerPixel).padStart(8),
+        String(c.int8Kernels).padStart(8),
+        c.gmacPerFrame.toFixed(2).padStart(7),
+        c.megabytesRead.toFixed(0).padStart(8),
+        c.megabytesWritten.toFixed(0).padStart(9),
+      ].join(' '),
+    );
+  return [
+    `architectures at ${w}x${h}, as the INT8 runner runs them (bytes: at least, per frame)`,
+    'network  parameters  MAC/px  kernels    GMAC  MB read  MB write',
+    ...rows,
+  ].join('\n');
 }
 
 function formatGpu(info: { adapter: string; runtime: string; features: object }): string {
