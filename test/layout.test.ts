@@ -40,7 +40,8 @@ const ROOMS: Record<string, readonly string[]> = {
   report: ['core', 'io', 'metrics', 'eval'],
   train: TRAIN_IMPORTS,
   onnx: ['core'],
-  cli: [...TRAIN_IMPORTS, 'train', 'onnx'],
+  check: ['core', 'reference', 'io', 'report'],
+  cli: [...TRAIN_IMPORTS, 'train', 'onnx', 'check'],
 };
 
 /** Longest function (declaration, method, arrow or closure), in lines. */
