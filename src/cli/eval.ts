@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .argument('<sequences...>', 'sequence directories (with reference/) or builtin:analytic[:seed]')
     .option(
       '--methods <list>',
-      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights; a neural method may end in @f32, @f16 or @int8 (network precision; int8 needs INT8-ready weights)',
+      'comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights; a neural method may end in @f32, @f16 or @int8 (network precision; int8 needs INT8-ready weights) and in @zero-state (ablation: the network recurrent state zeroed every frame)',
       'bilinear,lanczos,taau',
     )
     .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')

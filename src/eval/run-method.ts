@@ -12,10 +12,12 @@ import { withGpuErrorScope } from '../gpu/error-scope.ts';
 import { createUpscaler, type Upscaler, type UpscalerMethod } from '../upscaler.ts';
 import type { Resolver } from '../gpu/resolver.ts';
 import { checkPrecision, type PrecisionChoice } from '../core/upscaler-options.ts';
+import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
 
 /**
  * A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`,
- * `neural:<file>`; a neural method may end in `@f32`, `@f16` or `@int8` (its network precision).
+ * `neural:<file>`; a neural method may end in `@f32`, `@f16` or `@int8` (its network precision)
+ * and in `@zero-state` (the recurrent-state ablation), e.g. `neural@int8@zero-state`.
  */
 export interface MethodSpec {
   /** The name in reports (e.g. "taau-rcas"). */
@@ -29,6 +31,8 @@ export interface MethodSpec {
   precision?: PrecisionChoice;
   /** A temporal resolve built by the caller (e.g. a neural resolver whose debug views it reads). */
   resolver?: Resolver;
+  /** Ablation: the network's recurrent state is zeroed every frame (`@zero-state`). */
+  zeroState?: boolean;
 }
 
 const KNOWN = ['bilinear', 'lanczos', 'taau', 'taau-rcas', 'neural'] as const;
@@ -52,7 +56,10 @@ export function parseMethod(name: string, model?: string): MethodSpec {
   const at = name.lastIndexOf('@');
   if (name.startsWith('neural') && at > 0) {
     const spec = parseMethod(name.slice(0, at), model);
-    const precision = checkPrecision(name.slice(at + 1));
+    const modifier = name.slice(at + 1);
+    if (modifier === 'zero-state')
+      return { ...spec, name: `${spec.name}@zero-state`, zeroState: true };
+    const precision = checkPrecision(modifier);
     return { ...spec, name: `${spec.name}@${precision}`, precision };
   }
   if (name.startsWith('neural:')) {
@@ -97,6 +104,16 @@ export async function runMethod(
   options: RunMethodOptions,
 ): Promise<void> {
   const { header } = source;
+  // The ablation is a knob of the neural resolve, not of the frame API: build that resolve here.
+  const resolver =
+    spec.resolver ??
+    (spec.zeroState
+      ? await createNeuralResolver(device, {
+          model: spec.model,
+          precision: spec.precision,
+          zeroState: true,
+        })
+      : undefined);
   const upscaler = await createUpscaler(device, {
     displaySize: header.displaySize,
     renderSize: header.renderSize,
@@ -104,7 +121,7 @@ export async function runMethod(
     sharpness: spec.sharpness,
     model: spec.model,
     precision: spec.precision,
-    resolver: spec.resolver,
+    resolver,
     depthInverted: header.depthInverted,
   });
   try {

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../../core/errors.ts';
 import type { Size } from '../../core/quality.ts';
-import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import type { Resolver, ResolveInputs } from '../../gpu/resolver.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../../core/neural-frame.ts';
 import {
@@ -117,6 +117,11 @@ export interface NeuralResolverOptions {
   readonly precision?: TensorDtype | 'int8' | 'auto';
   /** Keep every intermediate `readDebugViews` reads (the f32 features of an INT8 network). */
   readonly debugViews?: boolean;
+  /**
+   * Ablation: the network sees zeros instead of its reprojected recurrent state every frame (what
+   * the model loses without its memory; `uplift eval --methods neural@zero-state`).
+   */
+  readonly zeroState?: boolean;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -153,6 +158,7 @@ export async function createNeuralResolver(
       : f32FrameNetwork(device, model, precision);
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
+  let zeros: GpuImage | undefined;
   // An INT8 network reads the int8 copies the features pass writes: no f32 features needed.
   const f32Features = precision !== 'int8' || options.debugViews === true;
   const allocate = (displaySize: Size): NeuralFrameTargets => {
@@ -176,7 +182,14 @@ export async function createNeuralResolver(
         targets && targets.displaySize[0] === dw && targets.displaySize[1] === dh
           ? targets
           : allocate(inputs.displaySize);
-      const run = encodeNeuralFrame(device, encoder, network, inputs, t, { f32Features });
+      if (options.zeroState && (zeros?.width !== dw || zeros.height !== dh)) {
+        zeros?.buffer.destroy();
+        zeros = createGpuImage(device, dw, dh, 'nn zero state');
+      }
+      const frameInputs = zeros
+        ? { ...inputs, reprojected: { ...inputs.reprojected, state: zeros } }
+        : inputs;
+      const run = encodeNeuralFrame(device, encoder, network, frameInputs, t, { f32Features });
       const { filtered, history, state } = t;
       const features = f32Features ? t.features : undefined;
       lastFrame = { features, raw: run.output, filtered, history, state };
@@ -191,6 +204,8 @@ export async function createNeuralResolver(
     destroy() {
       targets?.destroy();
       targets = undefined;
+      zeros?.buffer.destroy();
+      zeros = undefined;
       lastFrame = undefined;
       network.destroy();
     },

@@ -1,0 +1,39 @@
+// The recurrent-state ablation: `neural@zero-state` runs the same model with its reprojected
+// state replaced by zeros every frame.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu } from './helpers/gpu.ts';
+import { parseMethod, runMethod } from '../src/eval/run-method.ts';
+import { openSequenceArg } from '../src/cli/sequence-arg.ts';
+import type { Image } from '../src/core/image.ts';
+
+test('method names: precision and zero-state modifiers combine', () => {
+  const spec = parseMethod('neural@int8@zero-state', 'weights/uplift-v2-int8.uplift');
+  assert.equal(spec.name, 'neural@int8@zero-state');
+  assert.equal(spec.precision, 'int8');
+  assert.equal(spec.zeroState, true);
+  assert.equal(parseMethod('neural', 'weights/uplift-v2.uplift').zeroState, undefined);
+  assert.throws(() => parseMethod('neural@zero', 'weights/uplift-v2.uplift'), /zero/);
+});
+
+test('neural@zero-state changes what the network outputs once it has a state to lose', async () => {
+  const { device } = await testGpu();
+  const outputs = async (name: string) => {
+    const source = await openSequenceArg('builtin:analytic:1', {
+      displaySize: [32, 24],
+      quality: 'performance',
+      frames: 4,
+    });
+    const frames: Image[] = [];
+    await runMethod(device, source, parseMethod(name, 'weights/uplift-v2.uplift'), {
+      onFrame: (_i, output) => void frames.push(output),
+    });
+    return frames;
+  };
+  const [plain, zeroed] = [await outputs('neural@f32'), await outputs('neural@f32@zero-state')];
+  const meanDifference = (a: Image, b: Image) =>
+    a.data.reduce((sum, v, i) => sum + Math.abs(v - b.data[i]!), 0) / a.data.length;
+  // Frame 0 is a reset: its reprojected state is zero either way.
+  assert.equal(meanDifference(plain[0]!, zeroed[0]!), 0);
+  assert.ok(meanDifference(plain[3]!, zeroed[3]!) > 1e-4, 'the state reaches the output');
+});
