@@ -133,14 +133,15 @@ export function collectKernels(record: () => void): { device: GPUDevice; spec: K
   return found;
 }
 
-/** Compiles kernels with createComputePipelineAsync into the per-device cache. */
+/**
+ * Compiles kernels (as `collectKernels` lists them: each once per device) with
+ * createComputePipelineAsync into the per-device cache.
+ */
 export async function compileKernels(
   kernels: readonly { device: GPUDevice; spec: KernelSpec }[],
 ): Promise<void> {
-  const unique = new Map<string, { device: GPUDevice; spec: KernelSpec }>();
-  for (const k of kernels) unique.set(pipelineKey(k.spec), k);
   await Promise.all(
-    [...unique.values()].map(async ({ device, spec }) => {
+    kernels.map(async ({ device, spec }) => {
       if (cachedPipeline(device, spec)) return;
       const pipeline = await device.createComputePipelineAsync(pipelineDescriptor(device, spec));
       storePipeline(device, spec, pipeline);
