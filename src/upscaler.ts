@@ -22,12 +22,8 @@ import type { FrameParams } from './core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
-import {
-  encodeLoadTexture,
-  LOAD_TEXTURE_KERNEL,
-  LOADABLE_FORMATS,
-  loadableChannels,
-} from './gpu/passes/load-texture.ts';
+import { LOAD_TEXTURE_KERNEL } from './gpu/passes/load-texture.ts';
+import { checkInput, loadInput, type FrameInput } from './frame-inputs.ts';
 import { encodePrepare } from './gpu/passes/prepare.ts';
 import { encodeExposure, EXPOSURE_TEXTURE_FORMATS, exposureKernel } from './gpu/passes/exposure.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
@@ -73,11 +69,7 @@ export type { UpscalerMethod } from './core/upscaler-options.ts';
 export type { PreparedFrame } from './gpu/passes/prepare.ts';
 export type { Reprojected } from './gpu/passes/reproject.ts';
 
-/**
- * A frame input: a texture with TEXTURE_BINDING usage in one of `LOADABLE_FORMATS` (float,
- * normalized, sRGB or depth), or a GpuImage already in the pipeline's format.
- */
-export type FrameInput = GPUTexture | GpuImage;
+export type { FrameInput } from './frame-inputs.ts';
 
 /** What one dispatch takes (FSR 2's dispatch description, DESIGN §4). */
 export interface DispatchInputs extends Omit<FrameParams, 'exposure'> {
@@ -430,10 +422,6 @@ async function createResolver(
   return module.createNeuralResolver(device, { model: options.model, precision, ...sizes });
 }
 
-function isGpuImage(input: FrameInput): input is GpuImage {
-  return 'buffer' in input;
-}
-
 /**
  * Checks a dispatch's values and every input's size (the color's) and format, before any pass
  * opens, so errors leave the encoder usable. Returns the color size.
@@ -443,11 +431,11 @@ function checkDispatchInputs(inputs: DispatchInputs): Size {
   checkDispatchParams({ ...inputs, exposure: typeof exposure === 'number' ? exposure : 1 });
   if (typeof exposure !== 'number') checkExposureTexture(exposure);
   const colorSize: Size = [inputs.color.width, inputs.color.height];
-  checkInput(inputs.color, 'color', 3, colorSize);
-  checkInput(inputs.depth, 'depth', 1, colorSize);
-  checkInput(inputs.motion, 'motion', 2, colorSize);
-  checkInput(inputs.reactive, 'reactive', 1, colorSize);
-  checkInput(inputs.transparency, 'transparency', 1, colorSize);
+  checkInput(inputs.color, 'color', 3, colorSize, 'the color size');
+  checkInput(inputs.depth, 'depth', 1, colorSize, 'the color size');
+  checkInput(inputs.motion, 'motion', 2, colorSize, 'the color size');
+  checkInput(inputs.reactive, 'reactive', 1, colorSize, 'the color size');
+  checkInput(inputs.transparency, 'transparency', 1, colorSize, 'the color size');
   return colorSize;
 }
 
@@ -468,34 +456,6 @@ function checkExposureTexture(texture: GPUTexture): void {
   }
 }
 
-/** Checks an input's size and, for a texture, that its format is float with enough channels. */
-function checkInput(
-  input: FrameInput | undefined,
-  what: string,
-  minChannels: number,
-  [width, height]: Size,
-): void {
-  if (!input) return;
-  if (input.width !== width || input.height !== height) {
-    throw new RangeError(
-      `${what} is ${input.width}x${input.height}, expected ${width}x${height} (the color size)`,
-    );
-  }
-  if (isGpuImage(input)) return;
-  const channels = loadableChannels(input.format);
-  if (channels === undefined) {
-    throw new RangeError(
-      `${what}: format ${input.format} is not read; use one of ${Object.keys(LOADABLE_FORMATS).join(', ')}`,
-    );
-  }
-  if (channels < minChannels) {
-    throw new RangeError(`${what} needs ${minChannels}+ channels, got a ${input.format} texture`);
-  }
-  if ((input.usage & GPUTextureUsage.TEXTURE_BINDING) === 0) {
-    throw new RangeError(`${what}: the texture needs GPUTextureUsage.TEXTURE_BINDING`);
-  }
-}
-
 /** Checks a caller's output texture: display size, a written format, storage usage. */
 function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
   if (texture.width !== width || texture.height !== height) {
@@ -507,18 +467,6 @@ function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
   if ((texture.usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
     throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
   }
-}
-
-/** The input as a GpuImage, loading a texture into `target`. */
-function loadInput(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  input: FrameInput,
-  target: GpuImage,
-): GpuImage {
-  if (isGpuImage(input)) return input;
-  encodeLoadTexture(device, pass, input, target);
-  return target;
 }
 
 /** What a frame's passes use besides its inputs. */
