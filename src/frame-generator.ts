@@ -1,0 +1,259 @@
+/**
+ * Frame generation: between two displayed frames, the frame at time t ∈ (0, 1), from the current
+ * frame's motion vectors and depth as the upscaler receives them (DESIGN §4 conventions). Several
+ * t per pair give 3× and 4× the frame rate.
+ *
+ *   const fg = await createFrameGenerator(device, { displaySize, method: 'heuristic' });
+ *   // after upscaling frame i (current) with frame i − 1's output kept (previous):
+ *   fg.dispatch(encoder, { previous, current, motion, depth, motionScale, cameraNear, cameraFar,
+ *                          t: 0.5, reset });
+ *   // sample fg.output (rgba32float, linear) after the encoder is submitted, then show current
+ *
+ * The heuristic method (FSR 3 class): splat the current frame's motion to time t with the closest
+ * surface winning, read both frames along it, fill what the current frame does not see from the
+ * previous one, blend in place where motion is unreliable; a reset (camera cut) repeats the
+ * previous frame. Passes: src/gpu/passes/framegen-{splat,resolve,compose}.ts; CPU reference and
+ * the algorithm: src/reference/frame-generation.ts.
+ */
+import {
+  checkFrameGenerationParams,
+  checkFrameGeneratorMethod,
+  checkRenderSize,
+  type FrameGenerationParams,
+  type FrameGeneratorMethod,
+} from './core/frame-generation.ts';
+import { resolveSizes } from './core/upscaler-options.ts';
+import type { Size } from './core/quality.ts';
+import { DeviceLostError } from './core/errors.ts';
+import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
+import { withGpuErrorScope } from './gpu/error-scope.ts';
+import { checkImageSize } from './gpu/size-limits.ts';
+import { checkOutputFormat } from './gpu/passes/output.ts';
+import { encodeFrameGenerationSplat, splatBytes } from './gpu/passes/framegen-splat.ts';
+import { encodeFrameGenerationResolve } from './gpu/passes/framegen-resolve.ts';
+import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
+import { checkInput, isGpuImage, loadInput, type FrameInput } from './frame-inputs.ts';
+
+export type { FrameGeneratorMethod } from './core/frame-generation.ts';
+
+export interface FrameGeneratorOptions {
+  /** Size of the displayed frames (previous, current, output). */
+  displaySize: Size;
+  /** Default 'heuristic' (the only method so far). */
+  method?: FrameGeneratorMethod;
+}
+
+/** What one dispatch takes. */
+export interface FrameGenerationInputs extends FrameGenerationParams {
+  /**
+   * The previous displayed frame, display size, linear RGB: a texture (formats as the upscaler's
+   * color input, e.g. the upscaler's rgba32float output) or a GpuImage (e.g. its outputImage).
+   */
+  previous: FrameInput;
+  /** The current displayed frame, display size, as `previous`. */
+  current: FrameInput;
+  /**
+   * The current frame's motion vectors at render size (at most the display size): rg32float /
+   * rg16float texture or a GpuImage; prevUV = uv + m · motionScale.
+   */
+  motion: FrameInput;
+  /** The current frame's device depth, the motion's size (a depth or r32float/r16float texture). */
+  depth: FrameInput;
+  /**
+   * Optional reactive mask, the motion's size (.r, 0..1): where the motion vectors do not describe
+   * what is seen (particles, transparency), the frames are blended in place in this proportion.
+   */
+  reactive?: FrameInput;
+  /**
+   * Write into the caller's texture instead of `output`: display size, STORAGE_BINDING usage,
+   * rgba32float, rgba16float or rgba8unorm (clamped to [0, 1]). Lets one encoder hold several t.
+   */
+  output?: GPUTexture;
+}
+
+export interface FrameGenerator {
+  readonly method: FrameGeneratorMethod;
+  readonly displaySize: Size;
+  /** The generated frame after each dispatch: rgba32float, linear, alpha 1. */
+  readonly output: GPUTexture;
+  /** The same image as a GpuImage. */
+  readonly outputImage: GpuImage;
+  /** Records one generated frame into `encoder`. Inputs are checked before anything is recorded. */
+  dispatch(encoder: GPUCommandEncoder, inputs: FrameGenerationInputs): void;
+  /** Bytes of GPU memory held now (render-size images appear with the first dispatch). */
+  readonly memoryBytes: number;
+  destroy(): void;
+}
+
+/** Render-size images: texture inputs are loaded here; the splat and the time-t motion field. */
+interface RenderImages {
+  readonly motion: GpuImage;
+  readonly depth: GpuImage;
+  readonly reactive: GpuImage;
+  readonly splat: GPUBuffer;
+  readonly field: GpuImage;
+}
+
+function createRenderImages(device: GPUDevice, [width, height]: Size): RenderImages {
+  const image = (label: string) => createGpuImage(device, width, height, `framegen ${label}`);
+  return {
+    motion: image('motion'),
+    depth: image('depth'),
+    reactive: image('reactive'),
+    splat: device.createBuffer({
+      label: 'framegen splat',
+      size: splatBytes(width, height),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    }),
+    field: image('motion at t'),
+  };
+}
+
+function buffersOf(render: RenderImages): GPUBuffer[] {
+  return [render.motion.buffer, render.depth.buffer, render.reactive.buffer, render.splat];
+}
+
+/** Creates a frame generator. Async so that a learned method can load its model. */
+export async function createFrameGenerator(
+  device: GPUDevice,
+  options: FrameGeneratorOptions,
+): Promise<FrameGenerator> {
+  const method = checkFrameGeneratorMethod(options.method ?? 'heuristic');
+  const { displaySize } = resolveSizes({ displaySize: options.displaySize });
+  return withGpuErrorScope(device, 'createFrameGenerator', async () => {
+    checkImageSize(device, displaySize, 'createFrameGenerator');
+    const [dw, dh] = displaySize;
+    const display = {
+      previous: createGpuImage(device, dw, dh, 'framegen previous'),
+      current: createGpuImage(device, dw, dh, 'framegen current'),
+      outputImage: createGpuImage(device, dw, dh, 'framegen output'),
+      output: device.createTexture({
+        label: 'uplift generated frame',
+        size: [dw, dh],
+        format: 'rgba32float',
+        usage:
+          GPUTextureUsage.STORAGE_BINDING |
+          GPUTextureUsage.TEXTURE_BINDING |
+          GPUTextureUsage.COPY_SRC,
+      }),
+    };
+    let render: RenderImages | undefined;
+    let renderSize: Size | undefined;
+    let lost = false;
+    void device.lost.then(() => (lost = true));
+    const freeRender = () => {
+      for (const buffer of render ? [...buffersOf(render), render.field.buffer] : []) {
+        buffer.destroy();
+      }
+      render = undefined;
+    };
+    return {
+      method,
+      displaySize,
+      output: display.output,
+      outputImage: display.outputImage,
+      get memoryBytes() {
+        const displayBytes = dw * dh * 16 * 4;
+        const renderBytes = render
+          ? [...buffersOf(render), render.field.buffer].reduce((sum, b) => sum + b.size, 0)
+          : 0;
+        return displayBytes + renderBytes;
+      },
+      destroy() {
+        freeRender();
+        for (const image of [display.previous, display.current, display.outputImage]) {
+          image.buffer.destroy();
+        }
+        display.output.destroy();
+      },
+      dispatch(encoder, inputs) {
+        if (lost) {
+          throw new DeviceLostError(
+            'the GPU device was lost; create a new device and a new frame generator',
+          );
+        }
+        const size = checkFrameGenerationInputs(inputs, displaySize);
+        if (!renderSize || renderSize[0] !== size[0] || renderSize[1] !== size[1]) {
+          freeRender();
+          render = createRenderImages(device, size);
+          renderSize = size;
+        }
+        encodeGeneratedFrame(device, encoder, inputs, {
+          render: render!,
+          previous: display.previous,
+          current: display.current,
+          outputImage: display.outputImage,
+          output: inputs.output ?? display.output,
+        });
+      },
+    };
+  });
+}
+
+/** Checks a dispatch's values, sizes and formats; returns the render size (the motion's). */
+function checkFrameGenerationInputs(inputs: FrameGenerationInputs, displaySize: Size): Size {
+  checkFrameGenerationParams(inputs);
+  const display = 'the display size';
+  checkInput(inputs.previous, 'previous', 3, displaySize, display);
+  checkInput(inputs.current, 'current', 3, displaySize, display);
+  if (!inputs.motion) throw new RangeError('motion is missing');
+  const renderSize: Size = [inputs.motion.width, inputs.motion.height];
+  checkRenderSize(renderSize, displaySize);
+  checkInput(inputs.motion, 'motion', 2, renderSize, 'the motion size');
+  checkInput(inputs.depth, 'depth', 1, renderSize, 'the motion size');
+  if (!inputs.depth) throw new RangeError('depth is missing');
+  checkInput(inputs.reactive, 'reactive', 1, renderSize, 'the motion size');
+  if (inputs.output) {
+    const { width, height, format, usage } = inputs.output;
+    if (width !== displaySize[0] || height !== displaySize[1]) {
+      throw new RangeError(
+        `output is ${width}x${height}, expected the display size ${displaySize.join('x')}`,
+      );
+    }
+    checkOutputFormat(format);
+    if ((usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
+      throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
+    }
+  }
+  return renderSize;
+}
+
+/** Records one generated frame: load, then (unless a reset) splat and resolve, then compose. */
+function encodeGeneratedFrame(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  inputs: FrameGenerationInputs,
+  targets: {
+    render: RenderImages;
+    previous: GpuImage;
+    current: GpuImage;
+    outputImage: GpuImage;
+    output: GPUTexture;
+  },
+): void {
+  const { render } = targets;
+  if (!inputs.reset) encoder.clearBuffer(render.splat);
+  const pass = encoder.beginComputePass({ label: 'uplift frame generation' });
+  const previous = loadInput(device, pass, inputs.previous, targets.previous);
+  // A reset repeats the previous frame: a current texture need not be loaded.
+  const current =
+    inputs.reset && !isGpuImage(inputs.current)
+      ? targets.current
+      : loadInput(device, pass, inputs.current, targets.current);
+  let reactive: GpuImage | undefined;
+  if (!inputs.reset) {
+    const motion = loadInput(device, pass, inputs.motion, render.motion);
+    const depth = loadInput(device, pass, inputs.depth, render.depth);
+    reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
+    encodeFrameGenerationSplat(device, pass, motion, depth, inputs, render.splat);
+    encodeFrameGenerationResolve(device, pass, motion, depth, render.splat, inputs, render.field);
+  }
+  encodeFrameGenerationCompose(
+    device,
+    pass,
+    { previous, current, field: render.field, reactive },
+    inputs,
+    { image: targets.outputImage, texture: targets.output },
+  );
+  pass.end();
+}

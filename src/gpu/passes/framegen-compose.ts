@@ -1,0 +1,157 @@
+/**
+ * Frame generation, step 3 (display resolution): the frame at time t from the previous and the
+ * current frame read along the time-t motion field, weighted by time and visibility; blended in
+ * place where neither read is usable and by the reactive mask; the previous frame on a reset.
+ * Writes a GpuImage and a storage texture (one of OUTPUT_FORMATS).
+ * CPU reference and exact definition: src/reference/frame-generation.ts (composeFrameCpu).
+ */
+import { createKernel, groupsFor } from '../kernel.ts';
+import type { GpuImage } from '../gpu-image.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+import { MAX_COLOR } from '../../core/frame-generation.ts';
+import { checkOutputFormat, type OutputTargets } from './output.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  fieldWidth: 'u32',
+  fieldHeight: 'u32',
+  t: 'f32',
+  reset: 'u32',
+  hasReactive: 'u32',
+});
+
+const code = (format: GPUTextureFormat) => /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> previous: array<vec4f>;
+@group(0) @binding(2) var<storage, read> current: array<vec4f>;
+@group(0) @binding(3) var<storage, read> field: array<vec4f>;
+@group(0) @binding(4) var<storage, read> reactive: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> outImage: array<vec4f>;
+@group(0) @binding(6) var outTexture: texture_storage_2d<${format}, write>;
+${WGSL_COMMON}
+fn finite3(v: vec3f) -> vec3f {
+  return vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
+               select(0.0, v.z, isFiniteF(v.z)));
+}
+// Non-finite input values read as 0.
+fn previousAt(x: i32, y: i32) -> vec3f {
+  return finite3(previous[texelAt(u.width, u.height, x, y)].rgb);
+}
+fn currentAt(x: i32, y: i32) -> vec3f {
+  return finite3(current[texelAt(u.width, u.height, x, y)].rgb);
+}
+// 16-tap Catmull-Rom at texel-space position p, clamped to the 2×2 nearest texels.
+fn readWarped(fromCurrent: bool, p: vec2f) -> vec3f {
+  let h = p - 0.5;
+  let base = floor(h);
+  let f = h - base;
+  let x0 = i32(base.x);
+  let y0 = i32(base.y);
+  let wx = catmullRomWeights(f.x);
+  let wy = catmullRomWeights(f.y);
+  var sum = vec3f(0.0);
+  var lo = vec3f(0.0);
+  var hi = vec3f(0.0);
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      let x = x0 - 1 + i;
+      let y = y0 - 1 + j;
+      let v = select(previousAt(x, y), currentAt(x, y), fromCurrent);
+      sum += wx[i] * wy[j] * v;
+      if ((i == 1 || i == 2) && (j == 1 || j == 2)) {
+        lo = select(min(lo, v), v, i == 1 && j == 1);
+        hi = select(max(hi, v), v, i == 1 && j == 1);
+      }
+    }
+  }
+  return clamp(sum, lo, hi);
+}
+fn onImage(p: vec2f) -> bool {
+  return p.x >= 0.0 && p.x <= f32(u.width) && p.y >= 0.0 && p.y <= f32(u.height);
+}
+fn sanitize(v: vec3f) -> vec3f {
+  return clamp(finite3(v), vec3f(0.0), vec3f(${MAX_COLOR.toFixed(1)}));
+}
+
+${wgslPixelMain(/* wgsl */ `
+  let o = id.y * u.width + id.x;
+  let x = i32(id.x);
+  let y = i32(id.y);
+  let p = previousAt(x, y);
+  var color = p;
+  if (u.reset == 0u) {
+    let t = u.t;
+    let s = 1.0 - t;
+    let rx = renderPixelOf(id.x, u.fieldWidth, u.width);
+    let ry = renderPixelOf(id.y, u.fieldHeight, u.height);
+    let k = ry * u.fieldWidth + rx;
+    let v = field[k];
+    let r = select(0.0, clamp(reactive[k].x, 0.0, 1.0), u.hasReactive != 0u);
+    let d = v.xy * vec2f(f32(u.width), f32(u.height));
+    let centre = vec2f(id.xy) + 0.5;
+    let atPrevious = centre + t * d;
+    let atCurrent = centre - s * d;
+    let previousOn = onImage(atPrevious);
+    let currentOn = onImage(atCurrent);
+    let wp = select(0.0, s * v.z, previousOn);
+    let wc = select(0.0, t * v.w, currentOn);
+    let blended = s * p + t * currentAt(x, y);
+    var warped = blended;
+    if (wp + wc > 0.0) {
+      var sum = vec3f(0.0);
+      if (wp > 0.0) { sum += wp * readWarped(false, atPrevious); }
+      if (wc > 0.0) { sum += wc * readWarped(true, atCurrent); }
+      warped = sum / (wp + wc);
+    }
+    color = warped + r * (blended - warped);
+  }
+  let out = vec4f(sanitize(color), 1.0);
+  outImage[o] = out;
+  textureStore(outTexture, id.xy, out);`)}
+`;
+
+/** The pass's kernel writing `format` (one of OUTPUT_FORMATS). */
+export function frameGenerationComposeKernel(format: GPUTextureFormat): {
+  label: string;
+  code: string;
+} {
+  return { label: `framegen compose ${format}`, code: code(format) };
+}
+
+/**
+ * Records the compose: `previous` and `current` display size; `field` (render size) as
+ * encodeFrameGenerationResolve wrote it (unread on a reset); `reactive` optional, render size.
+ */
+export function encodeFrameGenerationCompose(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  frames: { previous: GpuImage; current: GpuImage; field: GpuImage; reactive?: GpuImage },
+  params: { t: number; reset: boolean },
+  targets: OutputTargets,
+): void {
+  const { width, height } = frames.previous;
+  const format = checkOutputFormat(targets.texture.format);
+  createKernel(device, frameGenerationComposeKernel(format)).dispatch(
+    pass,
+    [groupsFor(width, TILE), groupsFor(height, TILE)],
+    [
+      frames.previous.buffer,
+      frames.current.buffer,
+      frames.field.buffer,
+      (frames.reactive ?? frames.field).buffer,
+      targets.image.buffer,
+      targets.texture.createView(),
+    ],
+    PARAMS.pack({
+      width,
+      height,
+      fieldWidth: frames.field.width,
+      fieldHeight: frames.field.height,
+      t: params.t,
+      reset: params.reset,
+      hasReactive: frames.reactive !== undefined,
+    }),
+  );
+}
