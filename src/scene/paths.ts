@@ -31,6 +31,20 @@ export type CameraPath = (frame: number) => CameraPose;
 /** Builds a path from its context. */
 export type PathFactory = (context: PathContext) => CameraPath;
 
+/**
+ * The rate the instants of a path's events (the cut, the start of the fast turn) are laid out
+ * at: the event is at frame `eventFrame` of this rate, i.e. at the same instant for every
+ * rendering of the same path and duration (frames / fps), so a sequence rendered at 60 fps is the
+ * in-between ground truth of the same path at 30 fps with half the frames. At 60 fps (the
+ * renderer's default) these are the frames the paths always used.
+ */
+const EVENT_RATE = 60;
+
+/** The frame of EVENT_RATE at `fraction` of a sequence of `frames` frames at `fps`. */
+function eventFrame(frames: number, fps: number, fraction: number): number {
+  return Math.floor(((frames * EVENT_RATE) / fps) * fraction + 1e-9);
+}
+
 /** Orbit around the focus at a seeded height, radius and angular speed. */
 const orbit: PathFactory = ({ focus, fps, seed }) => {
   const rand = mulberry32(seed ^ 0x0b17);
@@ -146,10 +160,10 @@ const fastTurn: PathFactory = ({ focus, frames, fps, seed }) => {
   ];
   const toCenter = Math.atan2(c[2] - position[2], c[0] - position[0]);
   const turn = (Math.PI / 2) * (0.7 + 0.6 * rand()) * (rand() < 0.5 ? -1 : 1);
-  const startFrame = Math.floor(frames / 3);
-  const duration = 0.5 * fps;
+  const start = eventFrame(frames, fps, 1 / 3);
+  const duration = 0.5 * EVENT_RATE;
   return (i) => {
-    const s = Math.min(1, Math.max(0, (i - startFrame) / duration));
+    const s = Math.min(1, Math.max(0, ((i * EVENT_RATE) / fps - start) / duration));
     const eased = s * s * (3 - 2 * s);
     const yaw = toCenter + turn * eased - turn / 2;
     return {
@@ -160,12 +174,17 @@ const fastTurn: PathFactory = ({ focus, frames, fps, seed }) => {
   };
 };
 
-/** The orbit, cutting to a different orbit (another seed) at the middle frame: reset there. */
+/**
+ * The orbit, cutting to a different orbit (another seed) at the middle of the sequence: reset at
+ * the first frame at or after that instant.
+ */
 const cut: PathFactory = (context) => {
+  const { frames, fps } = context;
   const first = orbit(context);
   const second = orbit({ ...context, seed: context.seed + 7919 });
-  const at = Math.max(1, Math.floor(context.frames / 2));
-  return (i) => (i < at ? first(i) : { ...second(i), cut: i === at });
+  const at = Math.max(1, eventFrame(frames, fps, 1 / 2));
+  const after = (i: number) => (i * EVENT_RATE) / fps >= at;
+  return (i) => (after(i) ? { ...second(i), cut: !after(i - 1) } : first(i));
 };
 
 /** A fixed camera (object motion only). */
