@@ -181,6 +181,20 @@ test('an error echoing a huge value prints one short line', () => {
   );
 });
 
+test('train with a bad config is refused before its --out directory exists', () => {
+  const config = join(root, 'bad-train.json');
+  writeFileSync(config, JSON.stringify({ learningRate: -1 }));
+  const out = join(root, 'train-never');
+  const r = spawnSync(
+    process.execPath,
+    ['bin/uplift.mjs', 'train', '--config', config, '--out', out],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^uplift: training config: learningRate must be .*got -1$/m);
+  assert.equal(existsSync(out), false, 'no empty run directory left behind');
+});
+
 test('uplift dataset: --out at procfs, a file, or an entry that is a file: one line naming it, exit 1', () => {
   const dataset = (out: string) =>
     spawnSync(

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { parseSize } from '../core/quality.ts';
-import { NETWORKS } from '../train/config.ts';
+import { NETWORKS, resolveTrainConfig } from '../train/config.ts';
 import { parseTrainConfigText } from '../train/config.ts';
 import { train } from '../train/trainer.ts';
 import type { LogEntry } from '../train/run-directory.ts';
@@ -137,6 +137,8 @@ export function register(program: Command): void {
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);
+      // A bad config is refused before --out exists (a resume merges it with the checkpoint's).
+      if (!flags.resume) resolveTrainConfig(overrides);
       // A file, a symlink loop or procfs (where a recursive mkdir spins) is refused by name.
       prepareOutputDirectory(flags.out, {
         inputs: flags.sequences ?? [],
