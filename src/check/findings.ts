@@ -6,6 +6,7 @@ import type { Analysis } from './analyze.ts';
 import { IMPLAUSIBLE_NEAR } from './depth.ts';
 import type { CheckFix } from './frames.ts';
 import { snapFactor } from './motion.ts';
+import { MIN_REGION_SHARE } from './regions.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -118,7 +119,8 @@ function motionFindings(a: Analysis): { findings: Finding[]; trusted: boolean } 
       fix: { motionScale: scale },
     });
   }
-  const mm = m.mismatch;
+  // Regions are judged against the vectors as fitted; with a scale to fix, fix that first.
+  const mm = findings.length === 0 ? m.mismatch : undefined;
   if (mm && mm.regions.length > 0) {
     const boxes = mm.regions
       .slice(0, 3)
@@ -132,7 +134,7 @@ function motionFindings(a: Analysis): { findings: Finding[]; trusted: boolean } 
         `in frame ${mm.frame} the vectors disagree with the image over ${pct(mm.share)} of it (${boxes}, ` +
         'render pixels): an object without vectors (particles, animated or skinned meshes) or with ' +
         'stale ones; give it velocity, or mark it in the reactive mask',
-      confidence: round2(clamp01(mm.share / (2 * 0.02))),
+      confidence: round2(clamp01(mm.share / (2 * MIN_REGION_SHARE))),
     });
   }
   return { findings, trusted: true };

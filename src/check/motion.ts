@@ -161,12 +161,23 @@ export function fitMotionScale(
   };
 }
 
-/** Scale factors the check names (a fitted k within 10 % of one is taken as it). */
-const NAMED = [1, -1, 0.5, -0.5, 2, -2];
+/**
+ * Factors the check names, with how far a fitted k may be from one to be taken as it: ±15 % around
+ * ±1 (on a 48×32 capture moving a pixel a frame, single fits scatter by about 10 %), ±10 % around
+ * ±0.5 and ±2, so the ranges never overlap.
+ */
+const NAMED: ReadonlyArray<readonly [number, number]> = [
+  [1, 0.15],
+  [-1, 0.15],
+  [0.5, 0.05],
+  [-0.5, 0.05],
+  [2, 0.2],
+  [-2, 0.2],
+];
 
-/** k snapped to a named factor when within 10 % of it, else rounded to 2 decimals. */
+/** k snapped to a named factor when near one, else rounded to 2 decimals. */
 export function snapFactor(k: number): number {
-  for (const n of NAMED) if (Math.abs(k - n) <= 0.1 * Math.abs(n)) return n;
+  for (const [n, tolerance] of NAMED) if (Math.abs(k - n) <= tolerance) return n;
   return Math.round(k * 100) / 100;
 }
 

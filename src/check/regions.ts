@@ -37,7 +37,7 @@ export interface MismatchResult {
 /** Patch radius: 5×5 patches average out the sample-to-sample aliasing of jittered frames. */
 const PATCH = 2;
 /** A region must cover this share of the image to be reported. */
-export const MIN_REGION_SHARE = 0.02;
+export const MIN_REGION_SHARE = 0.015;
 
 /** 5×5 box mean of a per-pixel map (clamped at the edges). */
 function patchMean(values: Float32Array, width: number, height: number): Float32Array {
@@ -57,7 +57,10 @@ function patchMean(values: Float32Array, width: number, height: number): Float32
   return out;
 }
 
-/** Connected regions (8-neighbour) of a mask of at least `minPixels`, largest first. */
+/**
+ * Connected regions (8-neighbour) of a mask, at least `minPixels` and a patch wide both ways,
+ * largest first.
+ */
 function regionsOf(
   mask: Float32Array,
   width: number,
@@ -86,7 +89,8 @@ function regionsOf(
           stack.push(j);
         }
     }
-    if (count >= minPixels) {
+    // Objects are blobs; a strip thinner than a patch is an edge the patches straddle.
+    if (count >= minPixels && Math.min(x1 - x0, y1 - y0) + 1 >= 2 * PATCH + 1) {
       found.push({
         x: x0 * factor,
         y: y0 * factor,

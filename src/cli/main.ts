@@ -34,6 +34,7 @@ const modules: Array<{ register(program: Command): void }> = [
   await import('./upscale.ts'),
   await import('./eval.ts'),
   await import('./info.ts'),
+  await import('./check.ts'),
   await import('./render.ts'),
   await import('./train.ts'),
   await import('./export-weights.ts'),

@@ -9,6 +9,8 @@ export interface PlotSeries {
   values: ReadonlyArray<number | null | undefined>;
   /** x values (default 0, 1, 2, ...). */
   x?: ReadonlyArray<number>;
+  /** Draw each point as a dot instead of joining them (a scatter plot). */
+  markers?: boolean;
 }
 
 export interface LinePlotOptions {
@@ -106,7 +108,13 @@ export function linePlotSvg(series: readonly PlotSeries[], options: LinePlotOpti
       d += `${pen ? 'L' : 'M'}${sx(s.x?.[i] ?? i).toFixed(1)} ${sy(v as number).toFixed(1)}`;
       pen = true;
     });
-    out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
+    if (s.markers) {
+      s.values.forEach((v, i) => {
+        if (!Number.isFinite(v)) return;
+        const [cx, cy] = [sx(s.x?.[i] ?? i).toFixed(1), sy(v as number).toFixed(1)];
+        out.push(`<circle cx="${cx}" cy="${cy}" r="3.5" fill="${color}" fill-opacity="0.8"/>`);
+      });
+    } else out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
     const ly = m.top + 10 + k * 18;
     out.push(
       `<line x1="${m.left + pw + 12}" x2="${m.left + pw + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"/>`,

@@ -1,0 +1,208 @@
+// `uplift check` on data-engine sequences: a correct capture reports clean, and each convention
+// broken on purpose (in memory) is found, with the true fix, verified by checking again with it.
+// One tiny sequence (48×32 render, 8 frames, the city under a shaking camera at 6 fps so that
+// frames move by about a pixel) is rendered once and broken many times.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkFrames, type CheckResult } from '../src/check/check.ts';
+import { loadCheckFrames, type CheckFix, type CheckFrames } from '../src/check/frames.ts';
+import { createSequenceWriter } from '../src/io/sequence.ts';
+import { createSceneRenderer, sceneFrameSource } from '../src/scene/renderer.ts';
+import type { EngineInputs } from '../src/core/engine-inputs.ts';
+import {
+  dropObjectMotion,
+  flipJitter,
+  forwardVectors,
+  reverseDepth,
+  scaleMotion,
+} from './helpers/check-breaks.ts';
+import { testGpu } from './helpers/gpu.ts';
+
+const PAIRS = 6;
+
+async function render(engineInputs: Partial<EngineInputs> = {}, frames = 8) {
+  const { device } = await testGpu();
+  const renderer = createSceneRenderer(device, {
+    scene: 'city',
+    path: 'shake',
+    fps: 6,
+    frames,
+    displaySize: [96, 64],
+    samples: 0,
+    engineInputs,
+  });
+  const source = sceneFrameSource(renderer);
+  return { source, renderer };
+}
+
+let correct: CheckFrames | undefined;
+async function correctFrames(): Promise<CheckFrames> {
+  if (!correct) {
+    const { source, renderer } = await render();
+    correct = await loadCheckFrames(source, PAIRS);
+    renderer.destroy();
+  }
+  return correct;
+}
+
+const ids = (r: CheckResult) => r.findings.filter((f) => f.severity !== 'info').map((f) => f.id);
+
+/** The break is found as `id`, the fix is `fix`, and checking again with it is clean. */
+function assertFixed(result: CheckResult, id: string, fix: CheckFix) {
+  assert.deepEqual(ids(result), [id], JSON.stringify(result.findings));
+  const finding = result.findings.find((f) => f.id === id)!;
+  assert.ok(finding.confidence >= 0.5, `confidence ${finding.confidence}`);
+  assert.equal(Object.keys(result.fix).length, Object.keys(fix).length);
+  for (const [key, value] of Object.entries(fix)) {
+    const got = (result.fix as Record<string, unknown>)[key];
+    if (Array.isArray(value)) {
+      (value as number[]).forEach((v, i) =>
+        assert.ok(Math.abs((got as number[])[i]! - v) < 1e-9, `${key}: ${String(got)} ≠ ${value}`),
+      );
+    } else assert.equal(got, value);
+  }
+  assert.ok(result.verification?.resolved, JSON.stringify(result.verification?.findings));
+  assert.deepEqual(ids({ ...result, findings: result.verification!.findings }), []);
+}
+
+test('check: a correct data-engine capture reports clean, the fit at 1', async () => {
+  const result = checkFrames(await correctFrames());
+  assert.deepEqual(ids(result), [], JSON.stringify(result.findings));
+  assert.ok(result.clean);
+  assert.deepEqual(result.fix, {});
+  const fit = result.analysis.motion!.fit;
+  assert.equal(fit.unitName, 'UV');
+  for (const k of fit.k) assert.ok(Math.abs(k - 1) < 0.15, `scale ${fit.k}`);
+  assert.deepEqual(fit.jitter, [1, 1]);
+  assert.equal(result.analysis.jitter.pattern.kind, 'halton');
+  assert.ok(result.analysis.depth.stats.nearShare < 0.01);
+  assert.ok(result.analysis.motion!.backward < result.analysis.motion!.forward!);
+});
+
+for (const [name, scale, fix] of [
+  ['sign (current − previous)', [-1, -1], [-1, -1]],
+  ['y axis flipped (y-up NDC)', [1, -1], [1, -1]],
+  ['×0.5', [0.5, 0.5], [2, 2]],
+  ['×2', [2, 2], [0.5, 0.5]],
+  ['render pixels instead of UV', [48, 32], [1 / 48, 1 / 32]],
+] as const) {
+  test(`check: motion vectors broken: ${name}`, async () => {
+    const result = checkFrames(scaleMotion(await correctFrames(), scale), { skipMismatch: true });
+    assertFixed(result, 'motion-scale', { motionScale: [...fix] });
+  });
+}
+
+test('check: forward vectors (to the next frame) are told from backward ones', async () => {
+  const result = checkFrames(forwardVectors(await correctFrames()), { skipMismatch: true });
+  assert.deepEqual(ids(result), ['motion-forward'], JSON.stringify(result.findings));
+  // No setting turns forward vectors into backward ones: no motionScale is suggested.
+  assert.deepEqual(result.fix, {});
+  const m = result.analysis.motion!;
+  assert.ok(m.forward! < 0.85 * m.backward);
+});
+
+test('check: jitter applied with the opposite sign', async () => {
+  const result = checkFrames(flipJitter(await correctFrames()), { skipMismatch: true });
+  assertFixed(result, 'jitter-sign', { jitterScale: [-1, -1] });
+  for (const f of result.analysis.jitter.alignment!.factor) assert.ok(Math.abs(f! + 1) < 0.25);
+});
+
+test('check: depth reversed while sequence.json says near = 0', async () => {
+  const result = checkFrames(reverseDepth(await correctFrames()), { skipMismatch: true });
+  assertFixed(result, 'depth-orientation', { depthInverted: true });
+  assert.ok(result.findings[0]!.message.includes('disocclusions agree'));
+});
+
+test('check: vectors missing on one object are found where the object is', async () => {
+  const { frames, masks } = dropObjectMotion(await correctFrames(), [0.5, 0.6], 0.35);
+  const result = checkFrames(frames);
+  assert.deepEqual(ids(result), ['motion-mismatch'], JSON.stringify(result.findings));
+  const mm = result.analysis.motion!.mismatch!;
+  // Most of the reported region lies on the object whose vectors were dropped.
+  const mask = masks.get(mm.frame)!;
+  let inside = 0;
+  let flagged = 0;
+  mm.mask.forEach((v, i) => {
+    if (!v) return;
+    flagged++;
+    inside += mask[i]!;
+  });
+  assert.ok(inside / flagged > 0.6, `${inside} of ${flagged} flagged pixels on the object`);
+  assert.deepEqual(result.fix, {});
+});
+
+test('check: an engine-like capture (no jitter, 8-bit depth and sRGB color) reports only what is true of it', async () => {
+  const { source, renderer } = await render({ noJitter: true, depth8: true, srgb8: true }, 6);
+  const result = checkFrames(await loadCheckFrames(source, PAIRS));
+  renderer.destroy();
+  assert.deepEqual(ids(result), ['jitter-missing'], JSON.stringify(result.findings));
+  const info = result.findings.filter((f) => f.severity === 'info').map((f) => f.id);
+  assert.ok(info.includes('depth-8bit') && info.includes('color-srgb8'), info.join());
+  assert.deepEqual(result.fix, {});
+});
+
+test('uplift check: text, --json, --report and --strict on a directory; errors name the input', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-check-'));
+  try {
+    const { source, renderer } = await render({}, 4);
+    const header = { ...source.header };
+    const writer = await createSequenceWriter(join(dir, 'seq'), header);
+    for (let i = 0; i < source.frameCount; i++) {
+      // The engine wrote pixels: sequence.json keeps motionScale (1, 1).
+      const images = await source.readFrame(i);
+      const motion = images.motion;
+      for (let k = 0; k < motion.data.length; k++)
+        motion.data[k] = motion.data[k]! * (k % 2 ? 32 : 48);
+      await writer.writeFrame(i, source.frameParams(i), images);
+    }
+    await writer.finish();
+    renderer.destroy();
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'check', ...args], {
+        encoding: 'utf8',
+      });
+    const report = join(dir, 'report');
+    const json = run(join(dir, 'seq'), '--pairs', '2', '--json', '--report', report, '--strict');
+    assert.equal(json.status, 2, json.stderr);
+    const parsed = JSON.parse(json.stdout);
+    assert.deepEqual(
+      parsed.findings.map((f: { id: string }) => f.id),
+      ['motion-scale'],
+    );
+    assert.ok(Math.abs(parsed.fix.motionScale[0] - 1 / 48) < 1e-9);
+    assert.equal(parsed.verification.resolved, true);
+    for (const file of [
+      'report.html',
+      'report.json',
+      'motion-field.png',
+      'warp-error.png',
+      'motion-residual.svg',
+      'jitter-offsets.svg',
+      'depth-histogram.svg',
+    ]) {
+      assert.ok(existsSync(join(report, file)), file);
+    }
+    assert.ok(readFileSync(join(report, 'report.html'), 'utf8').includes('motion-scale'));
+    // The fix, written into sequence.json, makes the capture clean.
+    const seqJson = JSON.parse(readFileSync(join(dir, 'seq', 'sequence.json'), 'utf8'));
+    for (const f of seqJson.frames) f.motionScale = parsed.fix.motionScale;
+    writeFileSync(join(dir, 'seq', 'sequence.json'), JSON.stringify(seqJson));
+    const text = run(join(dir, 'seq'), '--pairs', '2', '--strict');
+    assert.equal(text.status, 0, text.stdout + text.stderr);
+    assert.match(text.stdout, /clean: no errors or warnings/);
+    const missing = run(join(dir, 'nope'));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nope: no such sequence directory/);
+    const pairs = run(join(dir, 'seq'), '--pairs', '0');
+    assert.equal(pairs.status, 1);
+    assert.match(pairs.stderr, /--pairs must be an integer ≥ 1, got "0"/);
+    const help = run('--help');
+    assert.match(help.stdout, /Examples:\n {2}uplift check/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
