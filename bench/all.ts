@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { requestGpu, type GpuContext, type GpuFeatures } from '../src/gpu/device.ts';
 import { benchCandidates } from './candidates.ts';
 import { benchConv } from './conv.ts';
+import { benchFrameGeneration } from './frame-generation.ts';
 import { benchInt8Exact } from './int8-exact.ts';
 import { benchNetwork } from './network.ts';
 import { benchRender } from './render.ts';
@@ -34,6 +35,7 @@ export type Benchmark = (gpu: GpuContext, settings: BenchSettings) => Promise<Be
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   'int8-exact': (gpu, settings) => benchInt8Exact(gpu.device, settings),
   upscaler: (gpu, settings) => benchUpscaler(gpu.device, settings),
+  'frame-generation': (gpu, settings) => benchFrameGeneration(gpu.device, settings),
   network: (gpu, settings) => benchNetwork(gpu.device, settings),
   render: (gpu, settings) => benchRender(gpu.device, settings),
   conv: (gpu, settings) => benchConv(gpu.device, settings),

@@ -1,0 +1,91 @@
+/**
+ * Frame generation benchmark: one generated frame (heuristic method, t = 0.5) at 1920×1080 from
+ * display-size previous and current frames and render-size motion and depth (Performance 2× and
+ * native), on the upscaler benchmark's synthetic inputs, uploaded once as float textures and
+ * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": loading
+ * the textures, splat, resolve, compose); CPU wall time per frame.
+ */
+import { QUALITY_RATIOS, renderSizeFor, type QualityMode, type Size } from '../src/core/quality.ts';
+import { createGpuTimer } from '../src/gpu/profiler.ts';
+import { uploadImage } from '../src/gpu/resources.ts';
+import { createFrameGenerator } from '../src/frame-generator.ts';
+import { syntheticInputs } from './upscaler.ts';
+import { measureFrames, measuredCase } from './measure.ts';
+import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
+
+interface FrameGenerationCase {
+  displaySize: Size;
+  /** The quality mode of the render-size motion and depth. */
+  quality: QualityMode;
+}
+
+const INPUT_SETS = 3;
+
+function cases(quick: boolean): FrameGenerationCase[] {
+  return quick
+    ? [{ displaySize: [48, 32], quality: 'performance' }]
+    : [
+        { displaySize: [1920, 1080], quality: 'performance' },
+        { displaySize: [1920, 1080], quality: 'native' },
+      ];
+}
+
+const caseName = (c: FrameGenerationCase) =>
+  `framegen-heuristic ${c.displaySize.join('x')} ${c.quality}`;
+
+async function benchCase(
+  device: GPUDevice,
+  c: FrameGenerationCase,
+  settings: BenchSettings,
+): Promise<BenchCase> {
+  const renderSize = renderSizeFor(c.displaySize, QUALITY_RATIOS[c.quality]);
+  const sets = Array.from({ length: INPUT_SETS }, (_, k) => {
+    const display = syntheticInputs(c.displaySize, 2000 + k);
+    const render = syntheticInputs(renderSize, 3000 + k);
+    return {
+      previous: uploadImage(device, display.color),
+      current: uploadImage(device, syntheticInputs(c.displaySize, 2100 + k).color),
+      motion: uploadImage(device, render.motion),
+      depth: uploadImage(device, render.depth),
+    };
+  });
+  const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
+  const generator = await createFrameGenerator(device, {
+    displaySize: c.displaySize,
+    method: 'heuristic',
+  });
+  try {
+    const samples = await measureFrames(device, timer, settings, (encoder, i) => {
+      generator.dispatch(encoder, {
+        ...sets[i % INPUT_SETS]!,
+        motionScale: [1, 1],
+        cameraNear: 0.1,
+        cameraFar: 1000,
+        t: 0.5,
+        reset: false,
+      });
+    });
+    const gpuMs = samples.gpu.summaries();
+    const params = {
+      method: 'heuristic',
+      display: c.displaySize.join('x'),
+      render: renderSize.join('x'),
+      quality: c.quality,
+    };
+    return measuredCase(caseName(c), params, samples, gpuMs);
+  } finally {
+    generator.destroy();
+    timer?.destroy();
+    for (const set of sets) for (const t of Object.values(set)) t.destroy();
+  }
+}
+
+/** Every case (a failing case is recorded with its error; the others still run). */
+export function benchFrameGeneration(
+  device: GPUDevice,
+  settings: BenchSettings,
+): Promise<BenchCase[]> {
+  return runCases('frame-generation', cases(settings.quick), caseName, settings, (c) =>
+    benchCase(device, c, settings),
+  );
+}
