@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import { int8RunsExactly } from '../src/nn/int8-self-check.ts';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
+import { gpuFrame, relativeError } from './helpers/frames.ts';
 import { createImage, luma, type Image } from '../src/core/image.ts';
 import type { Size } from '../src/core/quality.ts';
-import type { FrameImages, FrameParams } from '../src/core/frame.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { readBuffer, readImage, uploadImage } from '../src/gpu/resources.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
 import {
   createGpuInt8Tensor,
   createGpuTensor,
@@ -31,7 +31,7 @@ import {
   FEATURE_CHANNELS,
   type NeuralModel,
 } from '../src/core/neural-frame.ts';
-import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
+import { createUpscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
 import {
@@ -220,33 +220,6 @@ test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history n
 
 const PARAMETERS = initWeights(NETWORK_V2, 5);
 const MODEL: NeuralModel = { graph: NETWORK_V2, parameters: PARAMETERS };
-
-async function gpuFrame(
-  device: GPUDevice,
-  up: Upscaler,
-  images: FrameImages,
-  params: FrameParams,
-): Promise<Image> {
-  const color = uploadImage(device, images.color);
-  const depth = uploadImage(device, images.depth);
-  const motion = uploadImage(device, images.motion);
-  const encoder = device.createCommandEncoder();
-  up.dispatch(encoder, { ...params, color, depth, motion });
-  device.queue.submit([encoder.finish()]);
-  const out = await readImage(device, up.output);
-  for (const t of [color, depth, motion]) t.destroy();
-  return out;
-}
-
-/** Largest |a − b| / (1 + |b|) over RGB. */
-function relativeError(a: Image, b: Image): number {
-  let max = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    if (i % 4 === 3) continue;
-    max = Math.max(max, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
-  }
-  return max;
-}
 
 test('whole neural frame: GPU upscaler matches the CPU reference over consecutive frames, a reset, a render size change and a resize', async () => {
   const { device } = await testGpu();

@@ -6,9 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
-import type { FrameImages } from '../src/core/frame.ts';
-import { uploadImage, readImage } from '../src/gpu/resources.ts';
-import { createUpscaler, type DispatchInputs, type Upscaler } from '../src/upscaler.ts';
+import { createUpscaler } from '../src/upscaler.ts';
+import { gpuFrame, relativeError, type FrameValues } from './helpers/frames.ts';
 import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { exposureStepCpu } from '../src/reference/exposure.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
@@ -19,30 +18,6 @@ const sequence = analyticSequence({
   frames: 8,
   referenceSamples: 1,
 });
-
-type Params = Omit<DispatchInputs, 'color' | 'depth' | 'motion' | 'reactive' | 'output'>;
-
-async function gpuFrame(device: GPUDevice, up: Upscaler, images: FrameImages, params: Params) {
-  const color = uploadImage(device, images.color);
-  const depth = uploadImage(device, images.depth);
-  const motion = uploadImage(device, images.motion);
-  const encoder = device.createCommandEncoder();
-  up.dispatch(encoder, { ...params, color, depth, motion });
-  device.queue.submit([encoder.finish()]);
-  const out = await readImage(device, up.output);
-  for (const t of [color, depth, motion]) t.destroy();
-  return out;
-}
-
-/** Largest |a − b| / (1 + |b|) over RGB. */
-function relativeError(a: Image, b: Image): number {
-  let max = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    if (i % 4 === 3) continue;
-    max = Math.max(max, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
-  }
-  return max;
-}
 
 /** Mean |a − b| over RGB. */
 function meanError(a: Image, b: Image): number {
@@ -173,7 +148,7 @@ test('exposure and preExposure errors name the input', async () => {
     format: 'r32float',
     usage: GPUTextureUsage.COPY_DST,
   });
-  const cases: [Partial<Params>, RegExp][] = [
+  const cases: [Partial<FrameValues>, RegExp][] = [
     [{ exposure: rgba8 }, /exposure: format rgba8unorm is not read; use one of r32float/],
     [{ exposure: noBinding }, /exposure: the texture needs GPUTextureUsage.TEXTURE_BINDING/],
     [{ exposure: Number.NaN }, /exposure must be a positive finite number/],

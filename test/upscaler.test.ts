@@ -3,47 +3,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
+import { gpuFrame, relativeError } from './helpers/frames.ts';
 import { createImage, type Image } from '../src/core/image.ts';
-import type { FrameImages, FrameParams } from '../src/core/frame.ts';
+import type { FrameImages } from '../src/core/frame.ts';
 import { uploadImage, readImage } from '../src/gpu/resources.ts';
 import { uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { createUpscaler, type Upscaler } from '../src/upscaler.ts';
+import { createUpscaler } from '../src/upscaler.ts';
 import { createReferenceUpscaler, type ReferenceUpscaler } from '../src/reference/upscaler.ts';
 import { analyticSequence, type AnalyticFrame } from '../src/scene/analytic.ts';
 import { prepareFrameCpu } from '../src/reference/prepare.ts';
 import { TRANSPARENCY_WEIGHT } from '../src/core/pass-constants.ts';
 
 const small = analyticSequence({ displaySize: [32, 24], ratio: 2, frames: 8, referenceSamples: 4 });
-
-async function gpuFrame(
-  device: GPUDevice,
-  up: Upscaler,
-  images: FrameImages,
-  params: FrameParams,
-  sharpness?: number,
-): Promise<Image> {
-  const color = uploadImage(device, images.color);
-  const depth = uploadImage(device, images.depth);
-  const motion = uploadImage(device, images.motion);
-  const reactive = images.reactive && uploadImage(device, images.reactive);
-  const transparency = images.transparency && uploadImage(device, images.transparency);
-  const encoder = device.createCommandEncoder();
-  up.dispatch(encoder, { ...params, color, depth, motion, reactive, transparency, sharpness });
-  device.queue.submit([encoder.finish()]);
-  const out = await readImage(device, up.output);
-  for (const t of [color, depth, motion, reactive, transparency]) t?.destroy();
-  return out;
-}
-
-/** Largest |a − b| / (1 + |b|) over RGB. */
-function relativeError(a: Image, b: Image): number {
-  let max = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    if (i % 4 === 3) continue;
-    max = Math.max(max, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
-  }
-  return max;
-}
 
 function allFinite(image: Image): boolean {
   return image.data.every(Number.isFinite);

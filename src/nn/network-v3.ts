@@ -50,12 +50,8 @@ function graph(name: string, nodes: GraphNode[]): GraphDescription {
   };
 }
 
-/**
- * v3a, FSR 4's shape: 16 / 32 / 48 channels at ½ / ¼ / ⅛ with one residual block each, transposed
- * convs up with additive skips, and the outputs written by a transposed conv from ½ resolution:
- * nothing runs at full resolution. 2,260 MACs per display pixel.
- */
-export const NETWORK_V3A: GraphDescription = graph('uplift-kpn-v3a', [
+/** v3a and v3b up to ½ resolution on the way back: the encoder and the decoder's skips. */
+const V3A_BODY: GraphNode[] = [
   weighted('down2x2', 'down1', 'features', 16),
   ...residual('res1', 'down1', 16),
   weighted('down2x2', 'down2', 'res1', 32),
@@ -64,6 +60,15 @@ export const NETWORK_V3A: GraphDescription = graph('uplift-kpn-v3a', [
   ...residual('res3', 'down3', 48),
   ...upSkip('skip2', 'res3', 'res2', 32),
   ...upSkip('skip1', 'skip2', 'res1', 16),
+];
+
+/**
+ * v3a, FSR 4's shape: 16 / 32 / 48 channels at ½ / ¼ / ⅛ with one residual block each, transposed
+ * convs up with additive skips, and the outputs written by a transposed conv from ½ resolution:
+ * nothing runs at full resolution. 2,260 MACs per display pixel.
+ */
+export const NETWORK_V3A: GraphDescription = graph('uplift-kpn-v3a', [
+  ...V3A_BODY,
   outputs('up2x2', 'out', 'skip1'),
 ]);
 
@@ -74,14 +79,7 @@ export const NETWORK_V3A: GraphDescription = graph('uplift-kpn-v3a', [
  * the U-Net, is worth 164 MACs. 2,424 MACs per display pixel.
  */
 export const NETWORK_V3B: GraphDescription = graph('uplift-kpn-v3b', [
-  weighted('down2x2', 'down1', 'features', 16),
-  ...residual('res1', 'down1', 16),
-  weighted('down2x2', 'down2', 'res1', 32),
-  ...residual('res2', 'down2', 32),
-  weighted('down2x2', 'down3', 'res2', 48),
-  ...residual('res3', 'down3', 48),
-  ...upSkip('skip2', 'res3', 'res2', 32),
-  ...upSkip('skip1', 'skip2', 'res1', 16),
+  ...V3A_BODY,
   weighted('up2x2', 'up0', 'skip1', 8),
   { op: 'concat', name: 'join', inputs: ['up0', 'features'], output: 'join' },
   outputs('conv1x1', 'head', 'join'),
