@@ -77,8 +77,13 @@ export function alignOffset(pair: WarpPair, scale: readonly [number, number]): [
   const R = (o: readonly [number, number]) =>
     interiorMean(pair, warpErrors(pair, warpPrevious(pair, scale, o)));
   const o: [number, number] = [0, 0];
-  for (const step of [0.2, 0.05, 0.0125]) {
-    for (let round = 0; round < 2; round++) {
+  // Coarse to fine; the coarse step twice, as the axes interact most there.
+  for (const [step, rounds] of [
+    [0.2, 2],
+    [0.05, 1],
+    [0.0125, 1],
+  ] as const) {
+    for (let round = 0; round < rounds; round++) {
       for (const axis of [0, 1]) {
         let best = o[axis]!;
         let bestR = R(o);

@@ -6,8 +6,8 @@
  * The fit is a search, not an optimiser: every candidate is one warp of a few frame pairs and its
  * mean error. First the conventions engines use (UV, render pixels, display pixels, a pixel→UV
  * conversion applied the wrong way round), each with the four sign combinations; then, in the
- * best one's unit, a grid of scales k ∈ [−2.5, 2.5] per axis (coordinate descent, two rounds),
- * refined to 0.005. The residual curves of the last round go to the report.
+ * best one's unit, a grid of scales k ∈ [−2.5, 2.5] per axis (coordinate descent; a second round
+ * within ±0.5), refined to 0.005. The residual curves of the first round go to the report.
  */
 import type { Size } from '../core/quality.ts';
 import { warpResidual, type WarpPair } from './warp.ts';
@@ -135,14 +135,16 @@ export function fitMotionScale(
     { k: GRID, residual: [] },
     { k: GRID, residual: [] },
   ];
+  // The first round scans the whole grid (the report's curves); the second only ±0.5 around it.
   for (let round = 0; round < 2; round++) {
     for (const axis of [0, 1]) {
       const withJ = (v: number) => (axis === 0 ? [v, j[1]!] : [j[0]!, v]);
       j[axis] = JITTER[argmin(JITTER.map((v) => at(k, withJ(v))))]!;
       const withK = (v: number) => (axis === 0 ? [v, k[1]!] : [k[0]!, v]);
-      const residual = GRID.map((g) => at(withK(g), j));
-      k[axis] = GRID[argmin(residual)]!;
-      curves[axis] = { k: GRID, residual };
+      const grid = round === 0 ? GRID : GRID.filter((g) => Math.abs(g - k[axis]!) <= 0.5);
+      const residual = grid.map((g) => at(withK(g), j));
+      k[axis] = grid[argmin(residual)]!;
+      if (round === 0) curves[axis] = { k: GRID, residual };
     }
   }
   // 3. Refine each axis to about 0.005 around the grid minimum.
