@@ -32,6 +32,7 @@ program
 const modules: Array<{ register(program: Command): void }> = [
   await import('./demo.ts'),
   await import('./upscale.ts'),
+  await import('./interpolate.ts'),
   await import('./eval.ts'),
   await import('./info.ts'),
   await import('./check.ts'),
