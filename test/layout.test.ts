@@ -40,7 +40,7 @@ const ROOMS: Record<string, readonly string[]> = {
   report: ['core', 'io', 'metrics', 'eval'],
   train: TRAIN_IMPORTS,
   onnx: ['core'],
-  check: ['core', 'reference', 'io', 'report'],
+  check: ['core', 'reference', 'io', 'metrics', 'report'],
   cli: [...TRAIN_IMPORTS, 'train', 'onnx', 'check'],
 };
 

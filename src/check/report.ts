@@ -15,7 +15,8 @@ import { toDisplay } from '../report/write-report.ts';
 import type { Analysis } from './analyze.ts';
 import type { CheckResult } from './check.ts';
 import { depthPicture, HISTOGRAM_BINS, plausibleInversion } from './depth.ts';
-import { warpPrevious } from './warp.ts';
+import { lumaOf, warpPrevious } from './warp.ts';
+import { convolveSeparable, gaussianKernel } from '../metrics/filter.ts';
 
 /** Pictures are zoomed (nearest) to at least this width. */
 const MIN_PICTURE_WIDTH = 384;
@@ -72,16 +73,6 @@ function wheelKey(size: number): Image {
   return out;
 }
 
-/** Tonemapped RGBA (the warp's domain) back to linear RGB, for the shared heat map. */
-function untonemap(image: Image): Image {
-  const out = createImage(image.width, image.height, 3);
-  for (let i = 0; i < image.width * image.height; i++) {
-    const d = image.data;
-    out.data.set(inverseTonemapPixel(d[i * 4]!, d[i * 4 + 1]!, d[i * 4 + 2]!), i * 3);
-  }
-  return out;
-}
-
 /** Linear gray of a tonemapped luma plane (what the heat map compares the warp against). */
 function grayOf(lumas: Float32Array, width: number, height: number): Image {
   const out = createImage(width, height, 3);
@@ -89,17 +80,27 @@ function grayOf(lumas: Float32Array, width: number, height: number): Image {
   return out;
 }
 
+/** A luma plane blurred by a 1-pixel Gaussian (the aliasing of jittered samples fades). */
+function blurred(lumas: Float32Array, width: number, height: number): Float32Array {
+  const k = gaussianKernel(1, 2);
+  return convolveSeparable(lumas, width, height, k, k, new Float32Array(lumas.length));
+}
+
 /**
- * Frame t, then heat maps of |frame t − warped frame t − 1| with the settings as given and, when
- * there is a fix, with it (the fixed analysis's pairs carry the fixed motionScale and jitter).
+ * Frame t, then heat maps of |frame t − warped frame t − 1| (both blurred) with the settings as
+ * given and, when there is a fix, with it (the fixed analysis's pairs carry the fixed motionScale
+ * and jitter).
  */
 function warpPictures(frame: number, given: Analysis, fixed?: Analysis): Image {
   const heat = (a: Analysis) => {
     const p = a.pairs.find((q) => q.frame === frame)!;
-    const current = grayOf(p.currentLuma, p.previous.width, p.previous.height);
+    const { width, height } = p.previous;
+    const warped = lumaOf(warpPrevious(p, [1, 1], p.jitterDelta));
+    const current = grayOf(blurred(p.currentLuma, width, height), width, height);
+    const test = grayOf(blurred(warped, width, height), width, height);
     return {
-      current,
-      heat: errorHeatmap(untonemap(warpPrevious(p, [1, 1], p.jitterDelta)), current, 0.1),
+      current: grayOf(p.currentLuma, width, height),
+      heat: errorHeatmap(test, current, 0.05),
     };
   };
   const first = heat(given);
@@ -291,7 +292,7 @@ export function writeCheckReport(
     });
     figure(
       'warp-error.png',
-      `Frame ${p.frame}, then |frame − previous frame warped by the vectors| (tonemapped luma; white = 0.1 or more) ` +
+      `Frame ${p.frame}, then |frame − previous frame warped by the vectors| (tonemapped luma, both blurred by a 1-pixel Gaussian so that the aliasing of jittered samples fades; white = 0.05 or more) ` +
         (v ? 'as given, then with the suggested fix. ' : 'as given. ') +
         'Right vectors leave only thin edges (aliasing of the jittered samples) and disocclusions; wrong ones ' +
         'double every edge across the image.',
