@@ -10,6 +10,13 @@ export type {
   UpscalerMethod,
   UpscalerOptions,
 } from './upscaler.ts';
+export { createFrameGenerator } from './frame-generator.ts';
+export type {
+  FrameGenerationInputs,
+  FrameGenerator,
+  FrameGeneratorMethod,
+  FrameGeneratorOptions,
+} from './frame-generator.ts';
 export type { Resolver, ResolveInputs } from './gpu/resolver.ts';
 export { requestGpu, NoGpuError } from './gpu/device.ts';
 export type { GpuContext, GpuFeatures } from './gpu/device.ts';
