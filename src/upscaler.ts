@@ -40,6 +40,7 @@ import { withGpuErrorScope } from './gpu/error-scope.ts';
 import { checkImageSize } from './gpu/size-limits.ts';
 import { collectKernels, compileKernels, createKernel } from './gpu/kernel.ts';
 import { DeviceLostError } from './core/errors.ts';
+import { createDebugChecker, type DebugWarning } from './core/debug-checks.ts';
 import { defaultFrameParams } from './core/frame.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from './core/taau-settings.ts';
@@ -129,6 +130,13 @@ export interface UpscalerOptions extends UpscalerSizing {
    * reproject, resolve (temporal methods) or upscale (spatial methods), and output.
    */
   timer?: GpuTimer;
+  /**
+   * Debug mode: every dispatch checks what it can see cheaply on the CPU (jitter missing, frozen
+   * or in UV units, motionScale or frameTimeDelta in suspicious units, 8-bit UNORM color read as
+   * linear) and reports each finding once, without stopping the frame: `true` logs with
+   * console.warn, a function receives them. `uplift check` checks a capture's images too.
+   */
+  debugChecks?: boolean | ((warning: DebugWarning) => void);
 }
 
 export interface Upscaler {
@@ -242,6 +250,14 @@ export async function createUpscaler(
       usage: GPUBufferUsage.STORAGE,
     });
     let mustReset = true;
+    const debug = options.debugChecks
+      ? createDebugChecker(
+          () => sizes,
+          typeof options.debugChecks === 'function'
+            ? options.debugChecks
+            : (w) => console.warn(`uplift debugChecks: ${w.message} (${w.id}, frame ${w.frame})`),
+        )
+      : undefined;
     /** The render size the depth in resources.render.previousDepth has; undefined: none. */
     let previousDepthSize: Size | undefined;
     const free = () => {
@@ -374,6 +390,7 @@ export async function createUpscaler(
       dispatch(encoder, inputs) {
         checkAlive();
         const [rw, rh] = checkDispatchInputs(inputs);
+        debug?.frame({ ...inputs, colorFormat: (inputs.color as Partial<GPUTexture>).format });
         if (inputs.output) checkOutputTexture(inputs.output, sizes.displaySize);
         if (rw !== sizes.renderSize[0] || rh !== sizes.renderSize[1]) changeRenderSize([rw, rh]);
         const reset = inputs.reset || mustReset;
