@@ -1,6 +1,7 @@
 /**
  * Writes an evaluation report: report.json (every number), report.md (tables, curves, crops),
- * per-sequence SVG curves and PNG crop strips. Pictures are in the display domain: linear color
+ * per-sequence SVG curves and PNG crop strips, and report.html (the same with A/B sliders:
+ * write-html.ts). Pictures are in the display domain: linear color
  * clamped to [0, 1] and sRGB-encoded; error maps as heat maps of the tonemapped luma difference.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   type CropRect,
 } from './compose.ts';
 import { linePlotSvg } from './line-plot.ts';
+import { htmlReport, type HtmlSection } from './write-html.ts';
 
 export interface ReportContext {
   /** Adapter name, e.g. "llvmpipe (LLVM 19.1.7, 256 bits)". */
@@ -97,7 +99,7 @@ function uniqueNames(slugs: readonly string[]): string[] {
   });
 }
 
-/** Writes report.json, report.md and the pictures into `dir` (created if needed). */
+/** Writes report.json, report.md, report.html and the pictures into `dir` (created if needed). */
 export function writeReport(
   dir: string,
   results: readonly SequenceResult[],
@@ -132,6 +134,7 @@ export function writeReport(
     '',
   ];
   const names = uniqueNames(results.map((r) => slug(r.sequence)));
+  const sections: HtmlSection[] = [];
   for (const [i, r] of results.entries()) {
     const name = names[i]!;
     md.push(
@@ -152,19 +155,20 @@ export function writeReport(
       );
     }
     const svg = `${name}-psnr.svg`;
-    writeFileSync(
-      join(dir, svg),
+    const curve = (key: 'psnr' | 'tpsnr', label: string) =>
       linePlotSvg(
-        r.methods.map((m) => ({ name: m.method, values: m.frames.map((f) => f.psnr) })),
+        r.methods.map((m) => ({ name: m.method, values: m.frames.map((f) => f[key]) })),
         {
-          title: `${r.sequence}: PSNR per frame`,
+          title: `${r.sequence}: ${label} per frame`,
           xLabel: 'frame',
-          yLabel: 'PSNR dB',
+          yLabel: `${label} dB`,
           warmup: r.warmupFrames,
         },
-      ),
-    );
+      );
+    const psnrPlot = curve('psnr', 'PSNR');
+    writeFileSync(join(dir, svg), psnrPlot);
     const rect = busiestCrop(r.reference, cropSize, cropSize);
+    sections.push({ result: r, plots: [psnrPlot, curve('tpsnr', 'tPSNR')], crop: rect });
     const crops = writeCrops(dir, r, name, rect, zoom);
     md.push(
       '',
@@ -179,4 +183,13 @@ export function writeReport(
     );
   }
   writeFileSync(join(dir, 'report.md'), md.join('\n'));
+  const page = htmlReport(sections, {
+    device: context.device,
+    command: context.command,
+    generated: json.generated,
+    zoom,
+    metrics: METRICS,
+    toDisplay,
+  });
+  writeFileSync(join(dir, 'report.html'), page);
 }
