@@ -9,6 +9,7 @@
  */
 import {
   NodeIO,
+  WebIO,
   type Document,
   type Node,
   type Primitive,
@@ -67,6 +68,24 @@ export async function loadGltfScene(path: string, seed = 1): Promise<Scene> {
   } catch (error) {
     throw new InputError(`${path}: cannot read glTF (${(error as Error).message})`);
   }
+  return gltfDocumentScene(document, path, seed);
+}
+
+/**
+ * A GLB file's bytes as a Scene (a browser has no file path: fetch the file, pass its bytes);
+ * `name` stands for the file in errors and in the scene's source.
+ */
+export async function loadGlbScene(bytes: Uint8Array, name: string, seed = 1): Promise<Scene> {
+  let document: Document;
+  try {
+    document = await new WebIO().registerExtensions(ALL_EXTENSIONS).readBinary(bytes);
+  } catch (error) {
+    throw new InputError(`${name}: cannot read GLB (${(error as Error).message})`);
+  }
+  return gltfDocumentScene(document, name, seed);
+}
+
+function gltfDocumentScene(document: Document, path: string, seed: number): Scene {
   const root = document.getRoot();
   const gltfScene = root.getDefaultScene() ?? root.listScenes()[0];
   if (!gltfScene) throw new InputError(`${path}: the glTF file has no scene`);

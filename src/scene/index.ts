@@ -2,7 +2,7 @@
 export { createSceneRenderer, sceneFrameSource } from './renderer.ts';
 export type { RenderedFrame, SceneRenderer, SceneRendererOptions } from './renderer.ts';
 export { loadScene } from './load.ts';
-export { loadGltfScene } from './gltf.ts';
+export { loadGlbScene, loadGltfScene } from './gltf.ts';
 export { PROCEDURAL_SCENES, proceduralScene } from './procedural/scenes.ts';
 export { CAMERA_PATHS, cameraPath } from './paths.ts';
 export type { CameraPath, CameraPose, PathContext, PathFactory } from './paths.ts';
