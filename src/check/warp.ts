@@ -13,6 +13,7 @@ import { createImage, luma, type Image } from '../core/image.ts';
 import type { Size } from '../core/quality.ts';
 import { tonemapImage } from '../core/tonemap.ts';
 import { reprojectCpu } from '../reference/reproject.ts';
+import { convolveSeparable, gaussianKernel } from '../metrics/filter.ts';
 
 /** Error (tonemapped luma) given to a pixel the warp cannot predict, and the cap of any error. */
 export const ERROR_CAP = 0.2;
@@ -77,6 +78,25 @@ export function tonemapRgba(color: Image): Image {
   for (let i = 0; i < rgb.width * rgb.height; i++) {
     out.data.set(rgb.data.subarray(i * 3, i * 3 + 3), i * 4);
     out.data[i * 4 + 3] = 1;
+  }
+  return out;
+}
+
+/**
+ * A Gaussian low-pass (σ = 1 pixel) of every channel. Warps compare low-passed frames: texture
+ * finer than about 3 pixels aliases in jittered frames and its apparent motion is not the
+ * surface's (the analytic sequence's fine stripes fooled the unfiltered fit into forward vectors).
+ */
+export function lowPass(image: Image): Image {
+  const k = gaussianKernel(1, 2);
+  const { width, height, channels } = image;
+  const out = createImage(width, height, channels);
+  const plane = new Float32Array(width * height);
+  const filtered = new Float32Array(width * height);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < plane.length; i++) plane[i] = image.data[i * channels + c]!;
+    convolveSeparable(plane, width, height, k, k, filtered);
+    for (let i = 0; i < plane.length; i++) out.data[i * channels + c] = filtered[i]!;
   }
   return out;
 }
@@ -183,14 +203,14 @@ export function buildPairs(
     const current = frames.images.get(t)!;
     const other = frames.images.get(t + step);
     if (!other) return [];
-    const previous = tonemapRgba(downscale(other.color, factor, true));
+    const previous = lowPass(tonemapRgba(downscale(other.color, factor, true)));
     const p = frames.params[t]!;
     const q = frames.params[t + step]!;
     return [
       {
         frame: t,
         previous,
-        currentLuma: lumaOf(tonemapImage(downscale(current.color, factor, true))),
+        currentLuma: lumaOf(lowPass(tonemapImage(downscale(current.color, factor, true)))),
         motion: scaledMotion(downscale(current.motion, factor, false), p.motionScale),
         jitterDelta: [p.jitter[0] - q.jitter[0], p.jitter[1] - q.jitter[1]] as const,
         renderSize: frames.header.renderSize,
