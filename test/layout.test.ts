@@ -42,6 +42,7 @@ const ROOMS: Record<string, readonly string[]> = {
   onnx: ['core'],
   check: ['core', 'reference', 'io', 'metrics', 'report'],
   cli: [...TRAIN_IMPORTS, 'train', 'onnx', 'check'],
+  integrations: ['core', 'gpu', 'upscaler'],
 };
 
 /** Longest function (declaration, method, arrow or closure), in lines. */
