@@ -127,3 +127,16 @@ export function sideBySide(images: readonly Image[], gap = 4): Image {
   }
   return { width, height, channels: 3, data };
 }
+
+/** The region (x, y, width, height) of `image`, each pixel repeated `zoom` times per axis. */
+export function cropZoom(image: Image, [x0, y0, w, h]: number[], zoom: number): Image {
+  const [width, height] = [w! * zoom, h! * zoom];
+  const data = new Float32Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = ((y0! + Math.floor(y / zoom)) * image.width + x0! + Math.floor(x / zoom)) * 3;
+      data.set(image.data.subarray(from, from + 3), (y * width + x) * 3);
+    }
+  }
+  return { width, height, channels: 3, data };
+}
