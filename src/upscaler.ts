@@ -484,6 +484,9 @@ function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
   if ((texture.usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
     throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
   }
+  if (texture.dimension !== '2d') {
+    throw new RangeError(`output: a 2d texture is written, got a ${texture.dimension} one`);
+  }
 }
 
 /** What a frame's passes use besides its inputs. */

@@ -326,6 +326,15 @@ test("output into the caller's texture (rgba16float, rgba8unorm): the frame up.o
     );
   }
   assert.ok(new Set(want.data).size > 20);
+  // A texture with mip levels: level 0 is written (a storage binding is one subresource).
+  const mipped = device.createTexture({
+    size: seq.header.displaySize,
+    format: 'rgba16float',
+    mipLevelCount: 2,
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.TEXTURE_BINDING,
+  });
+  await run(mipped);
+  assert.deepEqual(await readBack(mipped), got16);
 
   const up = await createUpscaler(device, options);
   const attempt = (output: GPUTexture) => () =>

@@ -125,7 +125,14 @@ export function encodeOutput(
     [
       tonemapped.buffer,
       targets.image.buffer,
-      targets.texture.createView(),
+      // Mip level 0 of the first layer: a storage binding is one subresource.
+      targets.texture.createView({
+        dimension: '2d',
+        baseMipLevel: 0,
+        mipLevelCount: 1,
+        baseArrayLayer: 0,
+        arrayLayerCount: 1,
+      }),
       exposureState ?? tonemapped.buffer,
     ],
     uniforms,
