@@ -19,6 +19,7 @@ import {
   forwardVectors,
   reverseDepth,
   scaleMotion,
+  srgbAsLinear,
 } from './helpers/check-breaks.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { analyticSequence, analyticSource } from '../src/scene/analytic.ts';
@@ -146,6 +147,21 @@ test('check: an engine-like capture (no jitter, 8-bit depth and sRGB color) repo
   assert.deepEqual(result.fix, {});
 });
 
+test('check: sRGB-encoded 8-bit color read as linear, and a NaN', async () => {
+  const frames = await correctFrames();
+  const result = checkFrames(srgbAsLinear(frames, frames.pairs[0]!), { skipMismatch: true });
+  assert.deepEqual(
+    ids(result),
+    ['color-nonfinite', 'color-linear8'],
+    JSON.stringify(result.findings),
+  );
+  assert.match(result.findings.find((f) => f.id === 'color-nonfinite')!.message, /^1 NaN\/Inf/);
+  assert.deepEqual(result.fix, { colorSpace: 'srgb' });
+  // Decoded as sRGB the values are an sRGB target's; the NaN stays (no setting fixes it).
+  const after = result.verification!.findings.map((f) => f.id);
+  assert.ok(after.includes('color-srgb8') && !after.includes('color-linear8'), after.join());
+});
+
 test('check: the analytic sequence (aliasing-heavy stripes and rings, exact vectors) reports clean', async () => {
   const source = analyticSource(analyticSequence({}), 'analytic');
   const result = checkFrames(await loadCheckFrames(source, PAIRS), { skipMismatch: true });
@@ -155,19 +171,15 @@ test('check: the analytic sequence (aliasing-heavy stripes and rings, exact vect
 test('uplift check: text, --json, --report and --strict on a directory; errors name the input', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uplift-check-'));
   try {
-    const { source, renderer } = await render({}, 4);
-    const header = { ...source.header };
-    const writer = await createSequenceWriter(join(dir, 'seq'), header);
-    for (let i = 0; i < source.frameCount; i++) {
-      // The engine wrote pixels: sequence.json keeps motionScale (1, 1).
-      const images = await source.readFrame(i);
-      const motion = images.motion;
-      for (let k = 0; k < motion.data.length; k++)
-        motion.data[k] = motion.data[k]! * (k % 2 ? 32 : 48);
-      await writer.writeFrame(i, source.frameParams(i), images);
+    // The first four frames of the correct capture, written as an engine that stores pixels
+    // would: vectors ×(w, h) while sequence.json keeps motionScale (1, 1).
+    const frames = await correctFrames();
+    const writer = await createSequenceWriter(join(dir, 'seq'), frames.header);
+    for (let i = 0; i < 4; i++) {
+      const images = scaleMotion(frames, [48, 32]).images.get(i)!;
+      await writer.writeFrame(i, frames.params[i]!, images);
     }
     await writer.finish();
-    renderer.destroy();
     const run = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'check', ...args], {
         encoding: 'utf8',

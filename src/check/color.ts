@@ -4,9 +4,17 @@
  * fine; values on the linear k/255 grid are often sRGB-encoded values read as linear), and the
  * brightness from frame to frame (an exposure that jumps without a reset).
  */
-import { code8, DEPTH8_GRID, SRGB8_GRID } from '../core/engine-inputs.ts';
+import { code8, DEPTH8_GRID, SRGB8_GRID, type Grid8 } from '../core/engine-inputs.ts';
 import type { FrameImages, FrameParams } from '../core/frame.ts';
 import { luma } from '../core/image.ts';
+
+/**
+ * `v` is a level of the grid, up to float rounding (a decode in f64 of an f32 code value lands an
+ * ulp or so away from the f32 table; neighbouring levels are at least 3e-4 apart).
+ */
+function onGrid(grid: Grid8, v: number): boolean {
+  return Math.abs(grid.levels[code8(grid, v)]! - v) <= 1e-6 * Math.max(1, v);
+}
 
 export interface ColorStats {
   readonly samples: number;
@@ -61,8 +69,8 @@ export function colorStats(
         if (v > 0 && v < 1) {
           // 0 and 1 are on every grid: only values between them tell grids apart.
           mid++;
-          if (SRGB8_GRID.levels[code8(SRGB8_GRID, v)] === v) srgb++;
-          if (DEPTH8_GRID.levels[code8(DEPTH8_GRID, v)] === v) linear++;
+          if (onGrid(SRGB8_GRID, v)) srgb++;
+          if (onGrid(DEPTH8_GRID, v)) linear++;
         }
       }
       const l = luma(

@@ -4,6 +4,7 @@ import type { FrameImages } from '../../src/core/frame.ts';
 import { cloneImage, type Image } from '../../src/core/image.ts';
 import type { CheckFrames } from '../../src/check/frames.ts';
 import { viewDepth } from '../../src/reference/prepare.ts';
+import { linearToSrgb } from '../../src/core/tonemap.ts';
 
 function mapImages(
   frames: CheckFrames,
@@ -108,4 +109,20 @@ export function dropObjectMotion(
     return { ...im, motion };
   });
   return { frames: broken, masks };
+}
+
+/**
+ * Color as an 8-bit UNORM target holds sRGB-encoded values, read as linear (colorSpace stays
+ * "linear"); and `nanFrame`'s first pixel NaN.
+ */
+export function srgbAsLinear(frames: CheckFrames, nanFrame: number): CheckFrames {
+  return mapImages(frames, (im, t) => {
+    const color = cloneImage(im.color);
+    for (let i = 0; i < color.data.length; i++) {
+      if (i % color.channels < 3)
+        color.data[i] = Math.fround(Math.round(linearToSrgb(color.data[i]!) * 255) / 255);
+    }
+    if (t === nanFrame) color.data[0] = NaN;
+    return { ...im, color };
+  });
 }
