@@ -6,8 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM, serveDirectory } from '../../test/helpers/browser.ts';
+import { launchChromium, pageReport, serveDirectory } from '../../test/helpers/browser.ts';
 import type { Image } from '../../src/core/image.ts';
 import { linearToSrgb } from '../../src/core/tonemap.ts';
 import { psnr, ssim } from '../../src/metrics/index.ts';
@@ -35,34 +34,14 @@ export interface PageRun {
 /** Opens the built example with `query` and waits for its report. */
 export async function runExample(query: string, timeoutMs: number): Promise<PageRun> {
   const server = await serveDirectory(EXAMPLE_OUT);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--enable-features=Vulkan',
-      '--use-webgpu-adapter=swiftshader',
-      '--disable-dawn-features=timestamp_quantization',
-    ],
-  });
+  const browser = await launchChromium(['--disable-dawn-features=timestamp_quantization']);
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
-    page.on('pageerror', (e) => errors.push(e.message));
-    let report: (v: unknown) => void = () => {};
-    const reported = new Promise((resolve) => (report = resolve));
-    await page.exposeFunction('__report', (v: unknown) => report(v));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`example timed out; errors: ${errors.join('; ')}`)),
-        timeoutMs,
-      );
-    });
-    await page.goto(`${server.url}?${query}`);
-    const measurement = await Promise.race([reported, timeout]).finally(() => clearTimeout(timer));
-    return { measurement: measurement as PageRun['measurement'], errors };
+    const run = await pageReport<PageRun['measurement']>(
+      browser,
+      `${server.url}?${query}`,
+      timeoutMs,
+    );
+    return { measurement: run.value, errors: run.errors };
   } finally {
     await browser.close();
     server.close();

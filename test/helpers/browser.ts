@@ -37,28 +37,42 @@ export async function runInBrowser<T>(entry: string, timeoutMs = 60_000): Promis
 }
 
 /**
+ * Opens `url` in a new page of `browser` and waits for the value the page passes to
+ * `window.__report(value)`; also returns the page's console errors and uncaught exceptions. A
+ * timeout rejects, naming them.
+ */
+export async function pageReport<T>(
+  browser: Browser,
+  url: string,
+  timeoutMs: number,
+): Promise<{ value: T; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+  page.on('pageerror', (e) => errors.push(e.message));
+  let report: (v: unknown) => void = () => {};
+  const result = new Promise((resolve) => (report = resolve));
+  await page.exposeFunction('__report', (v: unknown) => report(v));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${url} timed out; page errors: ${errors.join('; ')}`)),
+      timeoutMs,
+    );
+  });
+  await page.goto(url);
+  const value = await Promise.race([result, timeout]).finally(() => clearTimeout(timer));
+  return { value: value as T, errors };
+}
+
+/**
  * Opens `url` in headless Chromium (WebGPU on SwiftShader) and returns the value the page passes
- * to `window.__report(value)`; a timeout names the page's uncaught errors.
+ * to `window.__report(value)`; a timeout names the page's errors.
  */
 export async function openInBrowser<T>(url: string, timeoutMs = 60_000): Promise<T> {
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    let report: (v: unknown) => void = () => {};
-    const result = new Promise((resolve) => (report = resolve));
-    await page.exposeFunction('__report', (v: unknown) => report(v));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`browser run timed out; page errors: ${errors.join('; ')}`)),
-        timeoutMs,
-      );
-    });
-    await page.goto(url);
-    const value = await Promise.race([result, timeout]).finally(() => clearTimeout(timer));
-    return value as T;
+    return (await pageReport<T>(browser, url, timeoutMs)).value;
   } finally {
     await browser.close();
   }
