@@ -28,11 +28,16 @@ import { DeviceLostError } from './core/errors.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
 import { withGpuErrorScope } from './gpu/error-scope.ts';
 import { checkImageSize } from './gpu/size-limits.ts';
-import { checkOutputFormat } from './gpu/passes/output.ts';
 import { encodeFrameGenerationSplat, splatBytes } from './gpu/passes/framegen-splat.ts';
 import { encodeFrameGenerationResolve } from './gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
-import { checkInput, isGpuImage, loadInput, type FrameInput } from './frame-inputs.ts';
+import {
+  checkInput,
+  checkOutputTexture,
+  isGpuImage,
+  loadInput,
+  type FrameInput,
+} from './frame-inputs.ts';
 
 export type { FrameGeneratorMethod } from './core/frame-generation.ts';
 
@@ -203,18 +208,7 @@ function checkFrameGenerationInputs(inputs: FrameGenerationInputs, displaySize: 
   checkInput(inputs.depth, 'depth', 1, renderSize, 'the motion size');
   if (!inputs.depth) throw new RangeError('depth is missing');
   checkInput(inputs.reactive, 'reactive', 1, renderSize, 'the motion size');
-  if (inputs.output) {
-    const { width, height, format, usage } = inputs.output;
-    if (width !== displaySize[0] || height !== displaySize[1]) {
-      throw new RangeError(
-        `output is ${width}x${height}, expected the display size ${displaySize.join('x')}`,
-      );
-    }
-    checkOutputFormat(format);
-    if ((usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
-      throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
-    }
-  }
+  if (inputs.output) checkOutputTexture(inputs.output, displaySize);
   return renderSize;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Size } from './core/quality.ts';
 import type { GpuImage } from './gpu/gpu-image.ts';
+import { checkOutputFormat } from './gpu/passes/output.ts';
 import {
   encodeLoadTexture,
   LOADABLE_FORMATS,
@@ -63,4 +64,20 @@ export function loadInput(
   if (isGpuImage(input)) return input;
   encodeLoadTexture(device, pass, input, target);
   return target;
+}
+
+/** Checks a caller's output texture: display size, a written format, storage usage. */
+export function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
+  if (texture.width !== width || texture.height !== height) {
+    throw new RangeError(
+      `output is ${texture.width}x${texture.height}, expected the display size ${width}x${height}`,
+    );
+  }
+  checkOutputFormat(texture.format);
+  if ((texture.usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
+    throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
+  }
+  if (texture.dimension !== '2d') {
+    throw new RangeError(`output: a 2d texture is written, got a ${texture.dimension} one`);
+  }
 }

@@ -23,19 +23,14 @@ import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
 import { LOAD_TEXTURE_KERNEL } from './gpu/passes/load-texture.ts';
-import { checkInput, loadInput, type FrameInput } from './frame-inputs.ts';
+import { checkInput, checkOutputTexture, loadInput, type FrameInput } from './frame-inputs.ts';
 import { encodePrepare } from './gpu/passes/prepare.ts';
 import { encodeExposure, EXPOSURE_TEXTURE_FORMATS, exposureKernel } from './gpu/passes/exposure.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
-import {
-  checkOutputFormat,
-  encodeOutput,
-  OUTPUT_FORMATS,
-  outputKernel,
-} from './gpu/passes/output.ts';
+import { encodeOutput, OUTPUT_FORMATS, outputKernel } from './gpu/passes/output.ts';
 import { withGpuErrorScope } from './gpu/error-scope.ts';
 import { checkImageSize } from './gpu/size-limits.ts';
 import { collectKernels, compileKernels, createKernel } from './gpu/kernel.ts';
@@ -470,22 +465,6 @@ function checkExposureTexture(texture: GPUTexture): void {
   }
   if ((texture.usage & GPUTextureUsage.TEXTURE_BINDING) === 0) {
     throw new RangeError('exposure: the texture needs GPUTextureUsage.TEXTURE_BINDING');
-  }
-}
-
-/** Checks a caller's output texture: display size, a written format, storage usage. */
-function checkOutputTexture(texture: GPUTexture, [width, height]: Size): void {
-  if (texture.width !== width || texture.height !== height) {
-    throw new RangeError(
-      `output is ${texture.width}x${texture.height}, expected the display size ${width}x${height}`,
-    );
-  }
-  checkOutputFormat(texture.format);
-  if ((texture.usage & GPUTextureUsage.STORAGE_BINDING) === 0) {
-    throw new RangeError('output: the texture needs GPUTextureUsage.STORAGE_BINDING');
-  }
-  if (texture.dimension !== '2d') {
-    throw new RangeError(`output: a 2d texture is written, got a ${texture.dimension} one`);
   }
 }
 

@@ -10,7 +10,7 @@ import type { GpuImage } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 import { MAX_COLOR } from '../../core/frame-generation.ts';
-import { checkOutputFormat, type OutputTargets } from './output.ts';
+import { checkOutputFormat, outputTextureView, type OutputTargets } from './output.ts';
 
 const PARAMS = uniformBlock({
   width: 'u32',
@@ -142,7 +142,7 @@ export function encodeFrameGenerationCompose(
       frames.field.buffer,
       (frames.reactive ?? frames.field).buffer,
       targets.image.buffer,
-      targets.texture.createView(),
+      outputTextureView(targets.texture),
     ],
     PARAMS.pack({
       width,

@@ -84,6 +84,20 @@ ${wgslPixelMain(/* wgsl */ `
   textureStore(outTexture, id.xy, linear);`)}
 `;
 
+/**
+ * The view a pass writes a caller's output texture through: mip level 0 of the first layer (a
+ * storage binding is one subresource; the default view of a texture with mip levels is refused).
+ */
+export function outputTextureView(texture: GPUTexture): GPUTextureView {
+  return texture.createView({
+    dimension: '2d',
+    baseMipLevel: 0,
+    mipLevelCount: 1,
+    baseArrayLayer: 0,
+    arrayLayerCount: 1,
+  });
+}
+
 /** The pass's kernel writing `format` (one of OUTPUT_FORMATS). */
 export function outputKernel(format: GPUTextureFormat): { label: string; code: string } {
   return { label: `output ${format}`, code: code(format) };
@@ -125,14 +139,7 @@ export function encodeOutput(
     [
       tonemapped.buffer,
       targets.image.buffer,
-      // Mip level 0 of the first layer: a storage binding is one subresource.
-      targets.texture.createView({
-        dimension: '2d',
-        baseMipLevel: 0,
-        mipLevelCount: 1,
-        baseArrayLayer: 0,
-        arrayLayerCount: 1,
-      }),
+      outputTextureView(targets.texture),
       exposureState ?? tonemapped.buffer,
     ],
     uniforms,
