@@ -44,20 +44,7 @@ test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming m
     quality: 'performance',
     method: 'taau',
   });
-  const [rw, rh] = up.renderSize;
-  const texture = (format: GPUTextureFormat) =>
-    device.createTexture({
-      size: [rw, rh],
-      format,
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
-    });
-  const inputs: DispatchInputs = {
-    ...defaultFrameParams(),
-    reset: true,
-    color: texture('rgba16float'),
-    depth: texture('r32float'),
-    motion: texture('rg32float'),
-  };
+  const inputs = zeroInputs(device, up.renderSize);
   assert.throws(
     () => up.dispatch(device.createCommandEncoder(), inputs),
     (error: Error) =>
@@ -229,19 +216,7 @@ test('a resize inside dispatch (new input sizes) is inside the frame: its refuse
 
 /** One frame of zero inputs of `size` through `up`, inside a per-frame error scope. */
 async function frameIn(device: GPUDevice, up: Upscaler, [w, h]: readonly number[]) {
-  const texture = (format: GPUTextureFormat) =>
-    device.createTexture({
-      size: [w!, h!],
-      format,
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
-    });
-  const inputs: DispatchInputs = {
-    ...defaultFrameParams(),
-    reset: true,
-    color: texture('rgba16float'),
-    depth: texture('r32float'),
-    motion: texture('rg32float'),
-  };
+  const inputs = zeroInputs(device, [w!, h!]);
   return withGpuErrorScope(device, 'the frame', async () => {
     const encoder = device.createCommandEncoder();
     up.dispatch(encoder, inputs);
@@ -249,4 +224,21 @@ async function frameIn(device: GPUDevice, up: Upscaler, [w, h]: readonly number[
     await device.queue.onSubmittedWorkDone();
     return up.output;
   });
+}
+
+/** A reset frame's inputs: zero textures of `size` (color rgba16float, depth, motion). */
+function zeroInputs(device: GPUDevice, [w, h]: readonly number[]): DispatchInputs {
+  const texture = (format: GPUTextureFormat) =>
+    device.createTexture({
+      size: [w!, h!],
+      format,
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+  return {
+    ...defaultFrameParams(),
+    reset: true,
+    color: texture('rgba16float'),
+    depth: texture('r32float'),
+    motion: texture('rg32float'),
+  };
 }
