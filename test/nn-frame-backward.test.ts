@@ -13,6 +13,7 @@ import {
 import type { Size } from '../src/core/quality.ts';
 import { createImage } from '../src/core/image.ts';
 import { reprojectCpu } from '../src/reference/reproject.ts';
+import { rescaleTonemapped, rescaleTonemappedBackward } from '../src/reference/exposure.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import {
@@ -188,38 +189,74 @@ for (const reset of [false, true]) {
   });
 }
 
-test('reproject backward: finite differences of the reprojection w.r.t. previous history and state', () => {
-  const [w, h] = DISPLAY;
-  const random = randomReal(RENDER[0] * RENDER[1] * 4, 20, -0.15, 0.15);
-  const motion = createImage(RENDER[0], RENDER[1], 4);
-  motion.data.set(random);
-  const history = createImage(w, h, 4);
-  history.data.set(randomReal(w * h * 4, 21, 0, 1));
-  const state = createImage(w, h, 4);
-  state.data.set(randomReal(w * h * 4, 22));
-  const gHistory = randomReal(w * h * 4, 23);
-  for (let i = 3; i < gHistory.length; i += 4) gHistory[i] = 0; // a is validity, not a value
-  const gState = randomReal(w * h * 4, 24);
-  const grads = reprojectBackwardCpu(motion, history, false, gHistory, gState);
-  // The reprojection is the float32 reference: it is piecewise linear in the previous images, so
-  // a large step (1e-2) keeps f32 rounding out of the differences.
-  const f = (hx: Float64Array, sx: Float64Array) => {
-    const out = reprojectCpu(
-      motion,
-      { ...history, data: Float32Array.from(hx) },
-      { ...state, data: Float32Array.from(sx) },
-      false,
-    );
-    return dot(gHistory, out.history.data) + dot(gState, out.state.data);
-  };
-  const hx = Float64Array.from(history.data);
-  const sx = Float64Array.from(state.data);
-  const options = { step: 1e-3, floor: 1e-1 };
-  assertGradient('d/dprevious history', (x) => f(x, sx), hx, grads.history, 2e-3, options);
-  assertGradient('d/dprevious state', (x) => f(hx, x), sx, grads.state, 2e-3, options);
-  assert.ok(grads.history.some((v) => v !== 0) && grads.state.some((v) => v !== 0));
-  const none = reprojectBackwardCpu(motion, history, true, gHistory, gState);
-  assert.ok(none.history.every((v) => v === 0) && none.state.every((v) => v === 0));
+// historyScale ≠ 1: an exposure change, the history rescaled after sampling (nonlinear).
+for (const historyScale of [1, 2.5, 0.4]) {
+  test(`reproject backward: finite differences of the reprojection w.r.t. previous history and state (history scale ${historyScale})`, () => {
+    const [w, h] = DISPLAY;
+    const random = randomReal(RENDER[0] * RENDER[1] * 4, 20, -0.15, 0.15);
+    const motion = createImage(RENDER[0], RENDER[1], 4);
+    motion.data.set(random);
+    const history = createImage(w, h, 4);
+    // Tonemapped colors; below 0.85 so that 1 / (1 − max) (the rescale's slope) stays moderate.
+    history.data.set(randomReal(w * h * 4, 21, 0, 0.85));
+    const state = createImage(w, h, 4);
+    state.data.set(randomReal(w * h * 4, 22));
+    const gHistory = randomReal(w * h * 4, 23);
+    for (let i = 3; i < gHistory.length; i += 4) gHistory[i] = 0; // a is validity, not a value
+    const gState = randomReal(w * h * 4, 24);
+    const grads = reprojectBackwardCpu(motion, history, false, gHistory, gState, historyScale);
+    // The reprojection is the float32 reference: piecewise smooth in the previous images, so a
+    // large step (1e-3) keeps f32 rounding out of the differences.
+    const f = (hx: Float64Array, sx: Float64Array) => {
+      const out = reprojectCpu(
+        motion,
+        { ...history, data: Float32Array.from(hx) },
+        { ...state, data: Float32Array.from(sx) },
+        false,
+        historyScale,
+      );
+      return dot(gHistory, out.history.data) + dot(gState, out.state.data);
+    };
+    const hx = Float64Array.from(history.data);
+    const sx = Float64Array.from(state.data);
+    const options = { step: 1e-3, floor: 1e-1 };
+    assertGradient('d/dprevious history', (x) => f(x, sx), hx, grads.history, 2e-3, options);
+    assertGradient('d/dprevious state', (x) => f(hx, x), sx, grads.state, 2e-3, options);
+    assert.ok(grads.history.some((v) => v !== 0) && grads.state.some((v) => v !== 0));
+    if (historyScale !== 1) {
+      // The rescale changes the gradient: the unscaled one is measurably different.
+      const plain = reprojectBackwardCpu(motion, history, false, gHistory, gState);
+      const diff = plain.history.reduce(
+        (m, v, i) => Math.max(m, Math.abs(v - grads.history[i]!)),
+        0,
+      );
+      assert.ok(diff > 0.1, `history scale ${historyScale} changes the gradient by only ${diff}`);
+    }
+    const none = reprojectBackwardCpu(motion, history, true, gHistory, gState, historyScale);
+    assert.ok(none.history.every((v) => v === 0) && none.state.every((v) => v === 0));
+  });
+}
+
+test('exposure rescale backward: finite differences of rescaleTonemapped (float64), channels clamped or not', () => {
+  // maxColor 3 makes the clamp fire for the bright colors at scale 4; every case is checked.
+  const colors = [
+    [0.2, 0.5, 0.35],
+    [0.7, 0.1, 0.3],
+    [0.32, 0.2, 0.6],
+    [0.55, 0.5, 0.1],
+    [0.8, 0.79, 0.2],
+  ];
+  let clampedCases = 0;
+  for (const s of [4, 0.3, 1.7]) {
+    for (const [k, rgb] of colors.entries()) {
+      const g = Array.from(randomReal(3, 40 + k, -1, 1));
+      const analytic = rescaleTonemappedBackward(rgb, s, 3, g);
+      const f = (x: Float64Array) => dot(g, rescaleTonemapped([...x], s, 3));
+      assertGradient(`rescale ${s} of ${rgb.join(',')}`, f, Float64Array.from(rgb), analytic, 1e-6);
+      if (rgb.some((c) => (c / (1 - Math.max(...rgb))) * s >= 3)) clampedCases++;
+    }
+  }
+  assert.ok(clampedCases >= 2, `only ${clampedCases} cases reach the clamp`);
 });
 
 test('whole neural frame backward (network v1): finite differences w.r.t. reprojected history, state and parameters', () => {

@@ -212,64 +212,75 @@ for (const reset of [false, true]) {
   });
 }
 
-test('reproject backward: GPU scatter matches CPU and is bit-identical across runs', async () => {
-  const { device } = await testGpu();
-  const render: Size = [11, 7];
-  // Motion up to ±0.2 UV: many display pixels land on the same previous pixels; some leave.
-  const motion = randomImage(render, 12, (r, c) => (c < 2 ? r() * 0.4 - 0.2 : 0));
-  const previousHistory = randomImage(DISPLAY, 13, uniform(0, 1));
-  const dHistory = randomImage(DISPLAY, 14, (r, c) => (c < 3 ? r() * 2 - 1 : 0));
-  const dState = randomImage(DISPLAY, 15, uniform(-1, 1));
-  const expected = reprojectBackwardCpu(motion, previousHistory, false, dHistory.data, dState.data);
-  const scratch = device.createBuffer({
-    size: reprojectBackwardScratchBytes(...DISPLAY),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-  });
-  const gpu = {
-    motion: uploadGpuImage(device, motion),
-    previousHistory: uploadGpuImage(device, previousHistory),
-    upstream: {
-      history: uploadGpuImage(device, dHistory),
-      state: uploadGpuImage(device, dState),
-    },
-  };
-  const run = async (reset: boolean) => {
-    const targets = {
-      history: createGpuImage(device, ...DISPLAY),
-      state: createGpuImage(device, ...DISPLAY),
-    };
-    const encoder = device.createCommandEncoder();
-    encodeReprojectBackward(
-      device,
-      encoder,
-      gpu.motion,
-      gpu.previousHistory,
-      reset,
-      gpu.upstream,
-      scratch,
-      targets,
+// historyScale ≠ 1: an exposure change; the rescale's backward runs before the scatter.
+for (const historyScale of [1, 3, 0.5]) {
+  test(`reproject backward: GPU scatter matches CPU and is bit-identical across runs (history scale ${historyScale})`, async () => {
+    const { device } = await testGpu();
+    const render: Size = [11, 7];
+    // Motion up to ±0.2 UV: many display pixels land on the same previous pixels; some leave.
+    const motion = randomImage(render, 12, (r, c) => (c < 2 ? r() * 0.4 - 0.2 : 0));
+    const previousHistory = randomImage(DISPLAY, 13, uniform(0, 0.9));
+    const dHistory = randomImage(DISPLAY, 14, (r, c) => (c < 3 ? r() * 2 - 1 : 0));
+    const dState = randomImage(DISPLAY, 15, uniform(-1, 1));
+    const expected = reprojectBackwardCpu(
+      motion,
+      previousHistory,
+      false,
+      dHistory.data,
+      dState.data,
+      historyScale,
     );
-    device.queue.submit([encoder.finish()]);
-    return {
-      history: (await readGpuImage(device, targets.history)).data,
-      state: (await readGpuImage(device, targets.state)).data,
+    const scratch = device.createBuffer({
+      size: reprojectBackwardScratchBytes(...DISPLAY),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    const gpu = {
+      motion: uploadGpuImage(device, motion),
+      previousHistory: uploadGpuImage(device, previousHistory),
+      upstream: {
+        history: uploadGpuImage(device, dHistory),
+        state: uploadGpuImage(device, dState),
+      },
     };
-  };
-  const first = await run(false);
-  const h = maxAbsDiff(first.history, expected.history);
-  const s = maxAbsDiff(first.state, expected.state);
-  assert.ok(h.max < 1e-5, `dPreviousHistory: ${h.max} at ${h.at}`);
-  assert.ok(s.max < 1e-5, `dPreviousState: ${s.max} at ${s.at}`);
-  assert.ok(
-    first.history.some((v) => Math.abs(v) > 0.5),
-    'gradients accumulated',
-  );
-  const second = await run(false);
-  assert.deepEqual(second.history, first.history);
-  assert.deepEqual(second.state, first.state);
-  const reset = await run(true);
-  assert.ok(reset.history.every((v) => v === 0) && reset.state.every((v) => v === 0));
-});
+    const run = async (reset: boolean) => {
+      const targets = {
+        history: createGpuImage(device, ...DISPLAY),
+        state: createGpuImage(device, ...DISPLAY),
+      };
+      const encoder = device.createCommandEncoder();
+      encodeReprojectBackward(
+        device,
+        encoder,
+        gpu.motion,
+        gpu.previousHistory,
+        reset,
+        gpu.upstream,
+        scratch,
+        targets,
+        historyScale,
+      );
+      device.queue.submit([encoder.finish()]);
+      return {
+        history: (await readGpuImage(device, targets.history)).data,
+        state: (await readGpuImage(device, targets.state)).data,
+      };
+    };
+    const first = await run(false);
+    const h = maxAbsDiff(first.history, expected.history);
+    const s = maxAbsDiff(first.state, expected.state);
+    assert.ok(h.max < 1e-5, `dPreviousHistory: ${h.max} at ${h.at}`);
+    assert.ok(s.max < 1e-5, `dPreviousState: ${s.max} at ${s.at}`);
+    assert.ok(
+      first.history.some((v) => Math.abs(v) > 0.5),
+      'gradients accumulated',
+    );
+    const second = await run(false);
+    assert.deepEqual(second.history, first.history);
+    assert.deepEqual(second.state, first.state);
+    const reset = await run(true);
+    assert.ok(reset.history.every((v) => v === 0) && reset.state.every((v) => v === 0));
+  });
+}
 
 test('whole frame on the GPU, forward (encodeNeuralFrame) and backward (network v1 + reprojection), matches the CPU reference', async () => {
   const { device } = await testGpu();

@@ -3,10 +3,12 @@
 // central differences of the clip loss. The reprojection and network run in f32 on the CPU
 // (the passes' and the network's references), so differences use a larger step (1e-3) and errors
 // are relative to max(|g|, 1e-3) with a 5 % tolerance; the test is still sensitive: cutting the
-// links between frames (each frame's gradient alone) misses by far more.
+// links between frames (each frame's gradient alone) misses by far more. Clips with a changing
+// exposure (history rescaled at each change, as the upscaler does) are checked the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyticSequence } from '../src/scene/analytic.ts';
+import type { FrameParams } from '../src/core/frame.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import { checkGradient, describeGradCheck } from '../src/train/grad-check.ts';
@@ -20,52 +22,70 @@ import { DEFAULT_ADAM } from '../src/train/adam-cpu.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 
-test('BPTT clip gradient matches finite differences of the clip loss', () => {
-  const sequence = analyticSequence({
-    displaySize: [16, 16],
-    ratio: 2,
-    frames: 4,
-    seed: 3,
-    referenceSamples: 4,
+/** The frames of `sequence` with per-frame exposures (a step up, a ramp down: history rescaled). */
+function withExposures<T extends { params: FrameParams }>(
+  frames: readonly T[],
+  exposures: readonly number[],
+): T[] {
+  return frames.map((f, t) => ({ ...f, params: { ...f.params, exposure: exposures[t]! } }));
+}
+
+/** Exposure per frame of the 4-frame clips below: constant, or changing every frame. */
+const EXPOSURES = { constant: [1, 1, 1, 1], changing: [1, 3, 1.8, 0.6] };
+
+for (const [exposureName, exposures] of Object.entries(EXPOSURES)) {
+  test(`BPTT clip gradient matches finite differences of the clip loss (exposure ${exposureName})`, () => {
+    const sequence = analyticSequence({
+      displaySize: [16, 16],
+      ratio: 2,
+      frames: 4,
+      seed: 3,
+      referenceSamples: 4,
+    });
+    const clip = prepareClipCpu(sequence.header, withExposures(sequence.frames, exposures));
+    // Exposure / previous exposure (f32), 1 on frame 0 (a reset).
+    clip.forEach((f, t) => {
+      const want = t === 0 ? 1 : exposures[t]! / exposures[t - 1]!;
+      assert.ok(Math.abs(f.historyScale - want) <= 1e-6 * want, `frame ${t}: ${f.historyScale}`);
+    });
+    const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
+    const base = initWeights(TINY_NETWORK, 5);
+    const f64 = new Map([...base].map(([k, v]) => [k, Float64Array.from(v)]));
+    const model = { graph: TINY_NETWORK, parameters: f64 };
+    const { loss, grads } = clipBackwardCpu(model, clip, options);
+    assert.ok(loss > 0 && Number.isFinite(loss));
+    const cut = clipBackwardCpu(model, clip, { ...options, throughTime: false }).grads;
+    let worstCut = 0;
+    for (const name of ['head.weight', 'head.bias', 'conv.weight', 'down.bias']) {
+      const x = f64.get(name)!;
+      const r = checkGradient(
+        (v) =>
+          clipLossCpu(
+            { graph: TINY_NETWORK, parameters: new Map([...f64, [name, v]]) },
+            clip,
+            options,
+          ).loss,
+        x,
+        grads.get(name)!,
+        { step: 1e-3, maxChecks: 4, floor: 1e-3 },
+      );
+      assert.ok(r.maxRelativeError < 0.05, describeGradCheck(`clip d/d${name}`, r));
+      const rCut = checkGradient(
+        (v) =>
+          clipLossCpu(
+            { graph: TINY_NETWORK, parameters: new Map([...f64, [name, v]]) },
+            clip,
+            options,
+          ).loss,
+        x,
+        cut.get(name)!,
+        { step: 1e-3, maxChecks: 4, floor: 1e-3 },
+      );
+      worstCut = Math.max(worstCut, rCut.maxRelativeError);
+    }
+    assert.ok(worstCut > 0.2, `without the time links the gradient is off by only ${worstCut}`);
   });
-  const clip = prepareClipCpu(sequence.header, sequence.frames);
-  const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
-  const base = initWeights(TINY_NETWORK, 5);
-  const f64 = new Map([...base].map(([k, v]) => [k, Float64Array.from(v)]));
-  const model = { graph: TINY_NETWORK, parameters: f64 };
-  const { loss, grads } = clipBackwardCpu(model, clip, options);
-  assert.ok(loss > 0 && Number.isFinite(loss));
-  const cut = clipBackwardCpu(model, clip, { ...options, throughTime: false }).grads;
-  let worstCut = 0;
-  for (const name of ['head.weight', 'head.bias', 'conv.weight', 'down.bias']) {
-    const x = f64.get(name)!;
-    const r = checkGradient(
-      (v) =>
-        clipLossCpu(
-          { graph: TINY_NETWORK, parameters: new Map([...f64, [name, v]]) },
-          clip,
-          options,
-        ).loss,
-      x,
-      grads.get(name)!,
-      { step: 1e-3, maxChecks: 4, floor: 1e-3 },
-    );
-    assert.ok(r.maxRelativeError < 0.05, describeGradCheck(`clip d/d${name}`, r));
-    const rCut = checkGradient(
-      (v) =>
-        clipLossCpu(
-          { graph: TINY_NETWORK, parameters: new Map([...f64, [name, v]]) },
-          clip,
-          options,
-        ).loss,
-      x,
-      cut.get(name)!,
-      { step: 1e-3, maxChecks: 4, floor: 1e-3 },
-    );
-    worstCut = Math.max(worstCut, rCut.maxRelativeError);
-  }
-  assert.ok(worstCut > 0.2, `without the time links the gradient is off by only ${worstCut}`);
-});
+}
 
 test('BPTT with the network on the GPU matches the CPU reference (loss and every gradient)', async () => {
   const { device } = await testGpu();
@@ -103,8 +123,12 @@ test('BPTT with the network on the GPU matches the CPU reference (loss and every
 // clamp-aware tap choice is a discontinuous decision that f32 on the GPU and the CPU reference can
 // take differently near ties; the bound is 1e-2 of the scale — far below the error of cutting the
 // time links (100 %), so a broken carry still fails.
-for (const throughTime of [false, true]) {
-  test(`BPTT entirely on the GPU matches the CPU reference (${throughTime ? 'through time' : 'links cut'})`, async () => {
+for (const [throughTime, exposureName] of [
+  [false, 'constant'],
+  [true, 'constant'],
+  [true, 'changing'],
+] as const) {
+  test(`BPTT entirely on the GPU matches the CPU reference (${throughTime ? 'through time' : 'links cut'}, exposure ${exposureName})`, async () => {
     const { device } = await testGpu();
     const sequence = analyticSequence({
       displaySize: [24, 16],
@@ -113,7 +137,10 @@ for (const throughTime of [false, true]) {
       seed: 8,
       referenceSamples: 4,
     });
-    const clip = prepareClipCpu(sequence.header, sequence.frames);
+    const clip = prepareClipCpu(
+      sequence.header,
+      withExposures(sequence.frames, EXPOSURES[exposureName]),
+    );
     const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS, throughTime };
     const params = initWeights(TINY_NETWORK, 9);
     const cpu = clipBackwardCpu({ graph: TINY_NETWORK, parameters: params }, clip, options);

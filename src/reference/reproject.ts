@@ -12,7 +12,7 @@
  * (0, 0, 0, 0) and state 0. Valid history has a = 1. The result is linear in the previous
  * history and state (piecewise, through the clamp), so gradients flow through it.
  * `historyScale` ≠ 1 (the exposure changed, src/reference/exposure.ts) then rescales the history
- * as if its linear value were multiplied by it (training never changes the exposure: always 1).
+ * as if its linear value were multiplied by it (in training too: clips with exposure changes).
  */
 import { createImage, type Image } from '../core/image.ts';
 import { catmullRomWeights, renderPixelOf, texel } from './common.ts';

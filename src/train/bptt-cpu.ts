@@ -2,8 +2,10 @@
  * Backpropagation through time over a clip, on the CPU: the reference the GPU trainer is checked
  * against, and the definition of the clip loss. Per frame t: prepare → reproject the previous
  * output and recurrent state with the motion → features → network → filter → blend = output
- * (tonemapped). Frames t < warmup carry no loss; the others add the frame loss (L1 + gradient +
- * temporal against frame t − 1). The clip loss is the mean over loss frames. Gradients flow back
+ * (tonemapped). Exposure changes within a clip are handled as the upscaler handles them (color
+ * and reference scaled by the frame's exposure, history rescaled on a change). Frames t < warmup
+ * carry no loss; the others add the frame loss (L1 + gradient + temporal against frame t − 1).
+ * The clip loss is the mean over loss frames. Gradients flow back
  * through the blend, filter, network and features into the reprojected history and state, and
  * through the reprojection into frame t − 1 — to the start of the clip (warm-up frames included).
  */
@@ -12,6 +14,7 @@ import type { FrameImages, FrameParams, SequenceHeader } from '../core/frame.ts'
 import { tonemapReferenceCpu } from './losses/tonemap-reference.ts';
 import { prepareFrameCpu, type PreparedFrameCpu } from '../reference/prepare.ts';
 import { reprojectCpu } from '../reference/reproject.ts';
+import { exposureStepCpu, type ExposureStep } from '../reference/exposure.ts';
 import { neuralFrameCpu, type FeatureInputs, type NeuralFrameCpu } from '../reference/nn/frame.ts';
 import { neuralFrameBackwardCpu, reprojectBackwardCpu } from '../reference/nn/frame-backward.ts';
 import type { NeuralFrameParams, NeuralModel } from '../core/neural-frame.ts';
@@ -26,6 +29,21 @@ export interface ClipFrameCpu {
   readonly height: number;
   /** Tonemapped reference, display size, vec4 layout (a = 1). */
   readonly reference: Float32Array;
+  /** The reprojection's rescale of the history: this frame's exposure / the previous frame's. */
+  readonly historyScale: number;
+}
+
+/**
+ * The exposure steps of a clip's frames, by the upscaler's rules (src/reference/exposure.ts, no
+ * pre-exposure): each frame's color and reference scale and its history rescale; frame 0 resets.
+ */
+export function clipExposureSteps(frames: readonly { params: FrameParams }[]): ExposureStep[] {
+  let previous: number | undefined;
+  return frames.map(({ params }, t) => {
+    const step = exposureStepCpu(previous, params.exposure, 1, params.reset || t === 0);
+    previous = step.exposure;
+    return step;
+  });
 }
 
 /** Prepares the frames of a clip (each needs its reference). */
@@ -33,10 +51,12 @@ export function prepareClipCpu(
   header: Pick<SequenceHeader, 'depthInverted'>,
   frames: readonly { params: FrameParams; images: FrameImages }[],
 ): ClipFrameCpu[] {
+  const exposures = clipExposureSteps(frames);
   return frames.map(({ params, images }, t) => {
     if (!images.reference) throw new RangeError(`clip frame ${t} has no reference`);
+    const { scale, historyScale } = exposures[t]!;
     const prepared = prepareFrameCpu(images, t > 0 ? frames[t - 1]!.images.depth : undefined, {
-      exposure: params.exposure,
+      exposure: scale,
       motionScale: params.motionScale,
       depthInverted: header.depthInverted,
       cameraNear: params.cameraNear,
@@ -47,7 +67,8 @@ export function prepareClipCpu(
       params: { jitter: params.jitter, reset: params.reset || t === 0 },
       width: images.reference.width,
       height: images.reference.height,
-      reference: tonemapReferenceCpu(images.reference, params.exposure),
+      reference: tonemapReferenceCpu(images.reference, scale),
+      historyScale,
     };
   });
 }
@@ -95,11 +116,17 @@ function runClip(
   const lossGrads: Float64Array[] = [];
   let loss = 0;
   for (let t = 0; t < clip.length; t++) {
-    const { prepared, params, reference, width, height } = clip[t]!;
+    const { prepared, params, reference, width, height, historyScale } = clip[t]!;
     const previousHistory = t > 0 ? asImage(frames[t - 1]!.history) : createImage(width, height, 4);
     const previousState =
       t > 0 ? asImage(frames[t - 1]!.filter.state) : createImage(width, height, 4);
-    const reprojected = reprojectCpu(prepared.motion, previousHistory, previousState, params.reset);
+    const reprojected = reprojectCpu(
+      prepared.motion,
+      previousHistory,
+      previousState,
+      params.reset,
+      historyScale,
+    );
     const frameInputs: FeatureInputs = {
       color: prepared.color,
       motion: prepared.motion,
@@ -155,7 +182,7 @@ export function clipBackwardCpu(
   const dOutput = forward.lossGrads;
   let dState: Float64Array = new Float64Array(dOutput.at(-1)!.length);
   for (let t = clip.length - 1; t >= 0; t--) {
-    const { params, prepared } = clip[t]!;
+    const { params, prepared, historyScale } = clip[t]!;
     const frame = forward.frames[t]!;
     const g = neuralFrameBackwardCpu(model, forward.inputs[t]!, params, frame, dOutput[t]!, dState);
     for (const [name, d] of g.parameters) {
@@ -173,6 +200,7 @@ export function clipBackwardCpu(
       params.reset,
       g.reprojected.history,
       g.reprojected.state,
+      historyScale,
     );
     const dPrevious = dOutput[t - 1]!;
     for (let i = 0; i < dPrevious.length; i++) dPrevious[i]! += previous.history[i]!;

@@ -2,8 +2,9 @@
  * BPTT over a clip entirely on the GPU: the reprojection, the neural frame (features, filter,
  * blend) and its backward (`createNeuralFrameBackward`), the network (its runner, its
  * backward) and the frame loss (./losses/frame-loss.ts). One command buffer per clip, one read-back
- * (the loss values). Network activations are not kept per frame: the backward of frame t re-runs
- * the network forward on frame t's stored features. Same clip loss and gradients as the CPU
+ * (the loss values). Exposure changes rescale the history as in the upscaler. Network activations
+ * are not kept per frame: the backward of frame t re-runs the network forward on frame t's stored
+ * features. Same clip loss and gradients as the CPU
  * reference (./bptt-cpu.ts); the tests compare them.
  */
 import type { GraphDescription } from '../core/graph.ts';
@@ -21,7 +22,7 @@ import { encodeGradRoute } from '../nn/backward/accumulate.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../core/neural-frame.ts';
 import { createGpuTensor, type GpuTensor } from '../nn/tensor.ts';
 import type { GpuNetworkRun } from '../nn/network.ts';
-import type { ClipFrameCpu } from './bptt-cpu.ts';
+import { clipExposureSteps, type ClipFrameCpu } from './bptt-cpu.ts';
 import type { TrainingClip } from './data/clip-source.ts';
 import { encodePrepare } from '../gpu/passes/prepare.ts';
 import { encodeTonemapReference } from './losses/tonemap-reference.ts';
@@ -74,6 +75,8 @@ interface FrameMeta {
   readonly params: NeuralFrameParams;
   readonly display: Size;
   readonly render: Size;
+  /** The reprojection's rescale of the history (exposure change; 1: none). */
+  readonly historyScale: number;
 }
 
 /** A clip as the trainer takes it: per-frame metadata, and how to fill the frame slots. */
@@ -103,6 +106,7 @@ function cpuInput(device: GPUDevice, clip: readonly ClipFrameCpu[]): ClipInput {
       params: f.params,
       display: [f.width, f.height],
       render: [f.prepared.color.width, f.prepared.color.height],
+      historyScale: f.historyScale,
     })),
     load(_encoder, slots) {
       clip.forEach((frame, t) => {
@@ -125,11 +129,13 @@ function cpuInput(device: GPUDevice, clip: readonly ClipFrameCpu[]): ClipInput {
  */
 function gpuInput(device: GPUDevice, clip: TrainingClip): ClipInput {
   const { renderSize, displaySize, depthInverted } = clip.header;
+  const exposures = clipExposureSteps(clip.frames);
   return {
     frames: clip.frames.map((f, t) => ({
       params: { jitter: f.params.jitter, reset: f.params.reset || t === 0 },
       display: [displaySize[0], displaySize[1]],
       render: [renderSize[0], renderSize[1]],
+      historyScale: exposures[t]!.historyScale,
     })),
     load(encoder, slots) {
       const pass = encoder.beginComputePass({ label: 'clip prepare' });
@@ -148,7 +154,7 @@ function gpuInput(device: GPUDevice, clip: TrainingClip): ClipInput {
             ...(previousDepth ? { previousDepth } : {}),
           },
           {
-            exposure: params.exposure,
+            exposure: exposures[t]!.scale,
             motionScale: params.motionScale,
             depthInverted,
             cameraNear: params.cameraNear,
@@ -156,7 +162,7 @@ function gpuInput(device: GPUDevice, clip: TrainingClip): ClipInput {
           },
           { color: slot.color, motion: slot.motion },
         );
-        encodeTonemapReference(device, pass, gpu.reference, params.exposure, slot.reference);
+        encodeTonemapReference(device, pass, gpu.reference, exposures[t]!.scale, slot.reference);
       });
       pass.end();
     },
@@ -294,7 +300,9 @@ function encodeClipForward(
     const previous =
       t > 0 ? { history: slots[t - 1]!.output, state: slots[t - 1]!.state } : buffers.zeros;
     let pass = encoder.beginComputePass({ label: `clip frame ${t} features` });
-    encodeReproject(device, pass, slot.motion, previous, frame.params.reset, slot.reprojected);
+    encodeReproject(device, pass, slot.motion, previous, frame.params.reset, slot.reprojected, {
+      historyScale: frame.historyScale,
+    });
     encodeFeatures(
       device,
       pass,
@@ -397,6 +405,7 @@ function encodeClipBackward(
       dHistory: slot.dOutput,
       dState,
       ...(t > 0 && options.throughTime !== false ? { previousHistory: slots[t - 1]!.output } : {}),
+      historyScale: frame.historyScale,
     });
     if (t === 0) continue;
     if (options.throughTime === false) {

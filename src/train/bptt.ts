@@ -121,13 +121,14 @@ async function forwardClip(
   const dOutput: Float64Array[] = [];
   let loss = 0;
   for (let t = 0; t < clip.length; t++) {
-    const { prepared, params, reference, width, height } = clip[t]!;
+    const { prepared, params, reference, width, height, historyScale } = clip[t]!;
     const previous = states[t - 1];
     const reprojected = reprojectCpu(
       prepared.motion,
       previous ? asImage(previous.output) : createImage(width, height, 4),
       previous ? asImage(previous.filter.state) : createImage(width, height, 4),
       params.reset,
+      historyScale,
     );
     const inputs = {
       color: prepared.color,
@@ -200,7 +201,7 @@ export async function clipGradientGpu(
     const { states, frames, dOutput, loss } = await forwardClip(network, clip, options);
     let dState: Float64Array = new Float64Array(dOutput[0]!.length);
     for (let t = clip.length - 1; t >= 0; t--) {
-      const { prepared, params, width, height } = clip[t]!;
+      const { prepared, params, width, height, historyScale } = clip[t]!;
       const s = states[t]!;
       const blend = blendBackwardCpu(
         s.filter.filtered,
@@ -232,6 +233,7 @@ export async function clipGradientGpu(
         params.reset,
         reprojectedGrads.history,
         reprojectedGrads.state,
+        historyScale,
       );
       for (let i = 0; i < previous.history.length; i++) dOutput[t - 1]![i]! += previous.history[i]!;
       dState = previous.state;

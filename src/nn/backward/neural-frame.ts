@@ -38,6 +38,8 @@ export interface NeuralFrameBackwardArgs {
   readonly dState: GpuImage;
   /** The previous frame's history, input of the reprojection: if given, `previous` is computed. */
   readonly previousHistory?: GpuImage;
+  /** The reprojection's exposure rescale of the history (exposure / previous exposure; 1: none). */
+  readonly historyScale?: number;
 }
 
 /** The whole-frame backward for one display size. */
@@ -131,6 +133,7 @@ export function createNeuralFrameBackward(
           reprojected,
           scratch,
           previous,
+          args.historyScale ?? 1,
         );
       }
     },

@@ -1,17 +1,19 @@
 /**
  * Backward of the reproject pass (src/gpu/passes/reproject.ts) w.r.t. the previous history rgb
  * and state, for fixed motion: the transpose of its Catmull-Rom (clamp-aware) and bilinear
- * sampling. Motion can send any display pixel anywhere, so this is a scatter; to stay
- * deterministic it accumulates in 64-bit fixed point (32 integer bits, 32 fraction bits) with two
- * u32 atomics per value and an exact carry — integer addition is associative, so every run gives
- * the same bits whatever the thread order. Range ±2³¹, resolution 2⁻³²; each contribution is
- * rounded to that grid (f32 values keep their 24 significant bits down to 2⁻³²).
+ * sampling, after the backward of the exposure rescale when `historyScale` ≠ 1. Motion can send
+ * any display pixel anywhere, so this is a scatter; to stay deterministic it accumulates in 64-bit
+ * fixed point (32 integer bits, 32 fraction bits) with two u32 atomics per value and an exact
+ * carry — integer addition is associative, so every run gives the same bits whatever the thread
+ * order. Range ±2³¹, resolution 2⁻³²; each contribution is rounded to that grid (f32 values keep
+ * their 24 significant bits down to 2⁻³²).
  * CPU reference: `reprojectBackwardCpu` in src/reference/nn/frame-backward.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
+import { MAX_COLOR } from '../../core/pass-constants.ts';
 import type { ReprojectedGradTargets } from './features.ts';
 
 /** Accumulated values per previous pixel: 3 history channels, 4 state channels. */
@@ -23,6 +25,7 @@ const SCATTER_PARAMS = uniformBlock({
   renderWidth: 'u32',
   renderHeight: 'u32',
   reset: 'u32',
+  historyScale: 'f32',
 });
 
 const scatterCode = /* wgsl */ `
@@ -48,6 +51,23 @@ fn slot(x: i32, y: i32, c: u32) -> u32 {
   return texelAt(u.width, u.height, x, y) * ${SLOTS}u + c;
 }
 
+// Backward of the exposure rescale of the sampled history h (the forward's last step):
+// rescaleTonemappedBackward in src/reference/exposure.ts, step for step.
+fn rescaleBackward(h: vec3f, s: f32, g: vec3f) -> vec3f {
+  let k = select(select(2u, 1u, h.y >= h.z), 0u, h.x >= h.y && h.x >= h.z);
+  let inverse = 1.0 / (1.0 - h[k]);
+  let linear = h * inverse;
+  let open = linear * s < vec3f(${MAX_COLOR.toFixed(1)});
+  let scaled = select(vec3f(${MAX_COLOR.toFixed(1)}), linear * s, open);
+  let denominator = 1.0 + scaled[k];
+  var dScaled = g / denominator;
+  dScaled[k] -= dot(g, scaled) / (denominator * denominator);
+  let dLinear = select(vec3f(0.0), dScaled * s, open);
+  var dH = dLinear * inverse;
+  dH[k] += dot(dLinear, linear) * inverse;
+  return dH;
+}
+
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x >= u.width || id.y >= u.height || u.reset != 0u) { return; }
@@ -64,7 +84,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let y0 = i32(base.y);
   let wx = catmullRomWeights(f.x);
   let wy = catmullRomWeights(f.y);
-  let g = dHistory[o];
+  // The clamp to the four nearest taps: where active, the clamping tap takes the gradient.
+  let taps = array<vec2i, 4>(vec2i(x0, y0), vec2i(x0 + 1, y0), vec2i(x0, y0 + 1), vec2i(x0 + 1, y0 + 1));
+  var clampTap = vec3i(-1);
+  var sampled = vec3f(0.0);
   for (var c = 0u; c < 3u; c++) {
     var sum = 0.0;
     for (var j = 0; j < 4; j++) {
@@ -72,8 +95,6 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
         sum += wx[i] * wy[j] * previousHistory[texelAt(u.width, u.height, x0 - 1 + i, y0 - 1 + j)][c];
       }
     }
-    // The clamp to the four nearest taps: where active, the clamping tap takes the gradient.
-    let taps = array<vec2i, 4>(vec2i(x0, y0), vec2i(x0 + 1, y0), vec2i(x0, y0 + 1), vec2i(x0 + 1, y0 + 1));
     var lo = 3.4e38;
     var hi = -3.4e38;
     var loTap = 0;
@@ -83,8 +104,14 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
       if (v < lo) { lo = v; loTap = n; }
       if (v > hi) { hi = v; hiTap = n; }
     }
-    if (sum < lo || sum > hi) {
-      let t = taps[select(hiTap, loTap, sum < lo)];
+    if (sum < lo || sum > hi) { clampTap[c] = select(hiTap, loTap, sum < lo); }
+    sampled[c] = clamp(sum, lo, hi);
+  }
+  var g = dHistory[o].rgb;
+  if (u.historyScale != 1.0) { g = rescaleBackward(sampled, u.historyScale, g); }
+  for (var c = 0u; c < 3u; c++) {
+    if (clampTap[c] >= 0) {
+      let t = taps[clampTap[c]];
       addFixed(slot(t.x, t.y, c), g[c]);
       continue;
     }
@@ -151,6 +178,7 @@ export function encodeReprojectBackward(
   upstream: ReprojectUpstream,
   scratch: GPUBuffer,
   targets: ReprojectedGradTargets,
+  historyScale = 1,
 ): void {
   const { width, height } = previousHistory;
   const bytes = reprojectBackwardScratchBytes(width, height);
@@ -175,6 +203,7 @@ export function encodeReprojectBackward(
       renderWidth: motion.width,
       renderHeight: motion.height,
       reset,
+      historyScale,
     }),
   );
   createKernel(device, { label: 'reproject backward resolve', code: resolveCode }).dispatch(

@@ -13,6 +13,8 @@ import {
   type NeuralModel,
 } from '../../core/neural-frame.ts';
 import { catmullRomWeights, renderPixelOf } from '../common.ts';
+import { rescaleTonemappedBackward } from '../exposure.ts';
+import { MAX_COLOR } from '../../core/pass-constants.ts';
 import { runNetworkCpu } from './network.ts';
 import { networkBackwardCpu } from './backward.ts';
 import {
@@ -198,6 +200,8 @@ export interface PreviousGrads {
  * state, for fixed motion: the transpose of its sampling. Catmull-Rom taps get w_x·w_y of the
  * gradient; where the clamp to the four nearest taps' range was active, the whole gradient goes to
  * the clamping tap. Clamp-to-edge addresses fold onto the edge pixels. Invalid pixels pass none.
+ * With `historyScale` ≠ 1 (an exposure change) the gradient first goes back through the rescale of
+ * the sampled color (`rescaleTonemappedBackward`).
  */
 export function reprojectBackwardCpu(
   motion: Vec4Image,
@@ -205,6 +209,7 @@ export function reprojectBackwardCpu(
   reset: boolean,
   dHistory: Real,
   dState: Real,
+  historyScale = 1,
 ): PreviousGrads {
   const { width, height } = previousHistory;
   const gHistory = new Float64Array(width * height * 4);
@@ -229,8 +234,10 @@ export function reprojectBackwardCpu(
       const wx = catmullRomWeights(fx);
       const wy = catmullRomWeights(fy);
       const nearest = [index(x0, y0), index(x0 + 1, y0), index(x0, y0 + 1), index(x0 + 1, y0 + 1)];
+      // Per channel: the clamping tap (-1 where the clamp is inactive) and the sampled value.
+      const clampTap: number[] = [];
+      const sampled: number[] = [];
       for (let c = 0; c < 3; c++) {
-        const g = dHistory[o + c]!;
         let sum = 0;
         for (let j = 0; j < 4; j++) {
           for (let i = 0; i < 4; i++) {
@@ -240,8 +247,19 @@ export function reprojectBackwardCpu(
         const values = nearest.map((n) => previousHistory.data[n * 4 + c]!);
         const lo = Math.min(...values);
         const hi = Math.max(...values);
-        if (sum < lo || sum > hi) {
-          gHistory[nearest[values.indexOf(sum < lo ? lo : hi)]! * 4 + c]! += g;
+        const clamped = sum < lo || sum > hi;
+        clampTap.push(clamped ? nearest[values.indexOf(sum < lo ? lo : hi)]! : -1);
+        sampled.push(Math.min(Math.max(sum, lo), hi));
+      }
+      const upstream = [0, 1, 2].map((c) => dHistory[o + c]!);
+      const gSampled =
+        historyScale === 1
+          ? upstream
+          : rescaleTonemappedBackward(sampled, historyScale, MAX_COLOR, upstream);
+      for (let c = 0; c < 3; c++) {
+        const g = gSampled[c]!;
+        if (clampTap[c]! >= 0) {
+          gHistory[clampTap[c]! * 4 + c]! += g;
           continue;
         }
         for (let j = 0; j < 4; j++) {
