@@ -1,0 +1,162 @@
+/**
+ * Learned frame generation, features (display resolution, padded): the candidates of
+ * src/core/framegen-neural.ts (the previous frame warped to t, the current one warped back, the
+ * blend, the previous frame), tonemapped, and the cues the network weighs them by, as the planar
+ * f32 tensor the network reads. The time-t motion field comes from the heuristic's splat and
+ * resolve passes. CPU reference and exact definition: src/reference/frame-generation-neural.ts
+ * (framegenFeaturesCpu).
+ */
+import { createKernel, groupsFor } from '../kernel.ts';
+import type { GpuImage } from '../gpu-image.ts';
+import { TILE, WGSL_COMMON } from '../wgsl.ts';
+import { uniformBlock } from '../uniforms.ts';
+import { MAX_COLOR } from '../../core/frame-generation.ts';
+import { FRAMEGEN_FEATURE_CHANNELS, MOTION_LENGTH_HALF } from '../../core/framegen-neural.ts';
+import type { Size } from '../../core/quality.ts';
+
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  fieldWidth: 'u32',
+  fieldHeight: 'u32',
+  t: 'f32',
+  hasReactive: 'u32',
+});
+
+const code = /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> previous: array<vec4f>;
+@group(0) @binding(2) var<storage, read> current: array<vec4f>;
+@group(0) @binding(3) var<storage, read> field: array<vec4f>;
+@group(0) @binding(4) var<storage, read> reactive: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> features: array<f32>;
+${WGSL_COMMON}
+fn sanitize(v: vec3f) -> vec3f {
+  let finite = vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
+                     select(0.0, v.z, isFiniteF(v.z)));
+  return clamp(finite, vec3f(0.0), vec3f(${MAX_COLOR.toFixed(1)}));
+}
+fn frameAt(fromCurrent: bool, x: i32, y: i32) -> vec3f {
+  let k = texelAt(u.width, u.height, x, y);
+  return sanitize(select(previous[k].rgb, current[k].rgb, fromCurrent));
+}
+// 16-tap Catmull-Rom at texel-space position p, clamped to the 2×2 nearest texels.
+fn readWarped(fromCurrent: bool, p: vec2f) -> vec3f {
+  let h = p - 0.5;
+  let base = floor(h);
+  let f = h - base;
+  let x0 = i32(base.x);
+  let y0 = i32(base.y);
+  let wx = catmullRomWeights(f.x);
+  let wy = catmullRomWeights(f.y);
+  var sum = vec3f(0.0);
+  var lo = vec3f(0.0);
+  var hi = vec3f(0.0);
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      let v = frameAt(fromCurrent, x0 - 1 + i, y0 - 1 + j);
+      sum += wx[i] * wy[j] * v;
+      if ((i == 1 || i == 2) && (j == 1 || j == 2)) {
+        lo = select(min(lo, v), v, i == 1 && j == 1);
+        hi = select(max(hi, v), v, i == 1 && j == 1);
+      }
+    }
+  }
+  return clamp(sum, lo, hi);
+}
+fn onImage(p: vec2f) -> bool {
+  return p.x >= 0.0 && p.x <= f32(u.width) && p.y >= 0.0 && p.y <= f32(u.height);
+}
+fn tonemap(c: vec3f) -> vec3f {
+  return c / (1.0 + max(max(c.r, c.g), max(c.b, 0.0)));
+}
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
+  // The padding repeats the last row and column.
+  let x = min(id.x, u.width - 1u);
+  let y = min(id.y, u.height - 1u);
+  let rx = renderPixelOf(x, u.fieldWidth, u.width);
+  let ry = renderPixelOf(y, u.fieldHeight, u.height);
+  let k = ry * u.fieldWidth + rx;
+  let v = field[k];
+  let t = u.t;
+  let s = 1.0 - t;
+  let d = v.xy * vec2f(f32(u.width), f32(u.height));
+  let centre = vec2f(f32(x), f32(y)) + 0.5;
+  let atPrevious = centre + t * d;
+  let atCurrent = centre - s * d;
+  let previousOn = onImage(atPrevious);
+  let currentOn = onImage(atCurrent);
+  let p = frameAt(false, i32(x), i32(y));
+  let blend = s * p + t * frameAt(true, i32(x), i32(y));
+  var warpedPrevious = blend;
+  if (previousOn) { warpedPrevious = readWarped(false, atPrevious); }
+  var warpedCurrent = blend;
+  if (currentOn) { warpedCurrent = readWarped(true, atCurrent); }
+  let c0 = tonemap(warpedPrevious);
+  let c1 = tonemap(warpedCurrent);
+  let c2 = tonemap(blend);
+  let c3 = tonemap(p);
+  var r = 0.0;
+  if (u.hasReactive != 0u) { r = clamp(reactive[k].x, 0.0, 1.0); }
+  if (!isFiniteF(r)) { r = 0.0; }
+  let l = length(d);
+  let gap = abs(c0 - c1);
+  let f = array<f32, ${FRAMEGEN_FEATURE_CHANNELS}>(
+    c0.r, c0.g, c0.b, c1.r, c1.g, c1.b, c2.r, c2.g, c2.b, c3.r, c3.g, c3.b,
+    select(0.0, v.z, previousOn), select(0.0, v.w, currentOn), r,
+    l / (l + ${MOTION_LENGTH_HALF.toFixed(1)}), t, max(max(gap.r, gap.g), gap.b));
+  let plane = u.paddedWidth * u.paddedHeight;
+  let o = id.y * u.paddedWidth + id.x;
+  for (var ch = 0u; ch < ${FRAMEGEN_FEATURE_CHANNELS}u; ch++) {
+    features[ch * plane + o] = f[ch];
+  }
+}
+`;
+
+/**
+ * Records the features pass: `previous` and `current` display size; `field` (render size) as
+ * encodeFrameGenerationResolve wrote it; `reactive` optional, render size; `features` a buffer of
+ * FRAMEGEN_FEATURE_CHANNELS × padded height × padded width f32.
+ */
+export function encodeFramegenFeatures(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  frames: { previous: GpuImage; current: GpuImage; field: GpuImage; reactive?: GpuImage },
+  t: number,
+  padded: Size,
+  features: GPUBuffer,
+): void {
+  const { width, height } = frames.previous;
+  const [paddedWidth, paddedHeight] = padded;
+  if (paddedWidth < width || paddedHeight < height) {
+    throw new RangeError(
+      `framegen features: padded size ${padded.join('x')} is below ${width}x${height}`,
+    );
+  }
+  createKernel(device, { label: 'framegen features', code }).dispatch(
+    pass,
+    [groupsFor(paddedWidth, TILE), groupsFor(paddedHeight, TILE)],
+    [
+      frames.previous.buffer,
+      frames.current.buffer,
+      frames.field.buffer,
+      (frames.reactive ?? frames.field).buffer,
+      features,
+    ],
+    PARAMS.pack({
+      width,
+      height,
+      paddedWidth,
+      paddedHeight,
+      fieldWidth: frames.field.width,
+      fieldHeight: frames.field.height,
+      t,
+      hasReactive: frames.reactive !== undefined,
+    }),
+  );
+}

@@ -1,0 +1,233 @@
+// Learned frame generation: the features pass and the blend (both targets) against their CPU
+// reference on random inputs (f32 rounding: 1e-4 relative + 2e-5 absolute), the blend's backward
+// against its reference and, in float64, against finite differences of the blend; the network's
+// shape contract.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng } from './helpers/gpu.ts';
+import { createImage, type Image } from '../src/core/image.ts';
+import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { readBuffer, createStorageBuffer } from '../src/gpu/resources.ts';
+import { encodeFramegenFeatures } from '../src/gpu/passes/framegen-features.ts';
+import { encodeFramegenBlend } from '../src/gpu/passes/framegen-blend.ts';
+import { encodeFramegenBlendBackward } from '../src/nn/backward/framegen-blend.ts';
+import {
+  framegenBlendBackwardCpu,
+  framegenBlendCpu,
+  framegenFeaturesCpu,
+} from '../src/reference/frame-generation-neural.ts';
+import {
+  FRAMEGEN_CANDIDATES,
+  FRAMEGEN_FEATURE_CHANNELS,
+  FRAMEGEN_RAW_CHANNELS,
+} from '../src/core/framegen-neural.ts';
+import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
+import { countParameters, inferShapes, inputMultiple } from '../src/core/graph.ts';
+import type { Size } from '../src/core/quality.ts';
+import type { Tensor } from '../src/core/tensor.ts';
+import { checkGradient } from '../src/train/grad-check.ts';
+
+const DISPLAY: Size = [47, 31];
+const PADDED: Size = [48, 32];
+const RENDER: Size = [24, 16];
+
+function randomImage(w: number, h: number, c: number, random: () => number, hi = 1): Image {
+  const image = createImage(w, h, c);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = hi * random();
+  return image;
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!(Math.abs(a - e) <= 2e-5 + 1e-4 * Math.abs(e))) {
+      assert.fail(`${what}: value ${i}: GPU ${a}, CPU ${e}`);
+    }
+  }
+}
+
+/** A random time-t motion field: motions up to ±0.3 of the image, visibility flags mixed. */
+function randomField(random: () => number): Image {
+  const [w, h] = RENDER;
+  const field = createImage(w, h, 4);
+  for (let i = 0; i < w * h; i++) {
+    field.data.set(
+      [
+        (random() - 0.5) * 0.6,
+        (random() - 0.5) * 0.6,
+        random() < 0.7 ? 1 : 0,
+        random() < 0.7 ? 1 : 0,
+      ],
+      i * 4,
+    );
+  }
+  return field;
+}
+
+test('framegen features: GPU = CPU on random HDR frames, fields and reactive masks (padded size)', async () => {
+  const { device } = await testGpu();
+  const random = rng(41);
+  const [W, H] = DISPLAY;
+  const previous = randomImage(W, H, 4, random, 6);
+  const current = randomImage(W, H, 4, random, 6);
+  previous.data[9] = NaN;
+  current.data[30] = Infinity;
+  current.data[31] = -2;
+  const field = randomField(random);
+  const reactive = randomImage(...RENDER, 1, random, 1.5);
+  for (const [t, withReactive] of [
+    [0.5, true],
+    [0.25, false],
+  ] as const) {
+    const expected = framegenFeaturesCpu(
+      previous,
+      current,
+      field,
+      withReactive ? reactive : undefined,
+      t,
+      PADDED,
+    );
+    const features = device.createBuffer({
+      size: expected.data.length * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeFramegenFeatures(
+      device,
+      pass,
+      {
+        previous: uploadGpuImage(device, previous),
+        current: uploadGpuImage(device, current),
+        field: uploadGpuImage(device, field),
+        ...(withReactive ? { reactive: uploadGpuImage(device, reactive) } : {}),
+      },
+      t,
+      PADDED,
+      features,
+    );
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    assertClose(await readBuffer(device, features), expected.data, `t ${t}`);
+    // The inputs reach every case: off-image reads, unseen surfaces, candidates that disagree.
+    const plane = PADDED[0] * PADDED[1];
+    const channel = (c: number) => expected.data.subarray(c * plane, (c + 1) * plane);
+    assert.ok(channel(12).some((v) => v === 0) && channel(12).some((v) => v === 1));
+    assert.ok(Math.max(...channel(17)) > 0.2, 'warped reads disagree somewhere');
+    assert.ok(
+      channel(0).every((v) => v >= 0 && v < 1),
+      'tonemapped candidates in [0, 1)',
+    );
+  }
+});
+
+function randomTensor(channels: number, [width, height]: Size, random: () => number, scale = 1) {
+  const data = new Float32Array(channels * width * height).map(() => scale * (random() * 2 - 1));
+  return { channels, height, width, data } as Tensor;
+}
+
+test('framegen blend: GPU = CPU into a tensor and into an image; weights are a softmax', async () => {
+  const { device } = await testGpu();
+  const random = rng(42);
+  const features = randomTensor(FRAMEGEN_FEATURE_CHANNELS, PADDED, random);
+  features.data.forEach((v, i) => (features.data[i] = Math.abs(v)));
+  const logits = randomTensor(FRAMEGEN_RAW_CHANNELS, PADDED, random, 4);
+  const expected = framegenBlendCpu(features, logits, DISPLAY);
+  const inputs = {
+    features: createStorageBuffer(device, features.data),
+    logits: createStorageBuffer(device, logits.data),
+    size: DISPLAY,
+    padded: PADDED,
+  };
+  const tensor = device.createBuffer({
+    size: expected.data.length * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
+  const image = createGpuImage(device, ...DISPLAY);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeFramegenBlend(device, pass, inputs, { tensor });
+  encodeFramegenBlend(device, pass, inputs, { image });
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  assertClose(await readBuffer(device, tensor), expected.data, 'tensor');
+  const rgb = await readGpuImage(device, image, 3);
+  const plane = DISPLAY[0] * DISPLAY[1];
+  const interleaved = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) interleaved[i * 3 + c] = expected.data[c * plane + i]!;
+  }
+  assertClose(rgb.data, interleaved, 'image');
+  // Equal logits give the mean of the candidates.
+  const flat = { ...logits, data: new Float32Array(logits.data.length).fill(0.3) };
+  const mean = framegenBlendCpu(features, flat, DISPLAY);
+  const fPlane = PADDED[0] * PADDED[1];
+  let want = 0;
+  for (let k = 0; k < FRAMEGEN_CANDIDATES; k++) want += features.data[3 * k * fPlane] ?? 0;
+  assert.ok(Math.abs(mean.data[0]! - want / FRAMEGEN_CANDIDATES) < 1e-6);
+});
+
+test('framegen blend backward: finite differences (float64) and GPU = CPU', async () => {
+  const random = rng(43);
+  const size: Size = [5, 3];
+  const padded: Size = [6, 4];
+  const features64 = randomTensor(FRAMEGEN_FEATURE_CHANNELS, padded, random);
+  const f64 = { ...features64, data: Float64Array.from(features64.data, Math.abs) };
+  const dOut = {
+    channels: 3,
+    height: 3,
+    width: 5,
+    data: new Float64Array(45).map(() => random() - 0.5),
+  };
+  const z = Float64Array.from(randomTensor(FRAMEGEN_RAW_CHANNELS, padded, random, 3).data);
+  const loss = (x: Float64Array) => {
+    const out = framegenBlendCpu(f64, { channels: 4, height: 4, width: 6, data: x }, size);
+    return out.data.reduce((s, v, i) => s + v * dOut.data[i]!, 0);
+  };
+  const analytic = framegenBlendBackwardCpu(
+    f64,
+    { channels: 4, height: 4, width: 6, data: z },
+    dOut,
+  );
+  const check = checkGradient(loss, z, analytic.data);
+  assert.ok(check.maxRelativeError < 1e-6, `relative error ${check.maxRelativeError}`);
+  // Padding pixels get no gradient.
+  assert.equal(analytic.data[5], 0);
+
+  const { device } = await testGpu();
+  const features = randomTensor(FRAMEGEN_FEATURE_CHANNELS, PADDED, random);
+  features.data.forEach((v, i) => (features.data[i] = Math.abs(v)));
+  const logits = randomTensor(FRAMEGEN_RAW_CHANNELS, PADDED, random, 4);
+  const g = randomTensor(3, DISPLAY, random);
+  const expected = framegenBlendBackwardCpu(features, logits, g);
+  const dLogits = device.createBuffer({
+    size: logits.data.length * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeFramegenBlendBackward(
+    device,
+    pass,
+    {
+      features: createStorageBuffer(device, features.data),
+      logits: createStorageBuffer(device, logits.data),
+      size: DISPLAY,
+      padded: PADDED,
+    },
+    createStorageBuffer(device, g.data),
+    dLogits,
+  );
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  assertClose(await readBuffer(device, dLogits), expected.data, 'dLogits');
+});
+
+test('framegen network v1: features in, one logit per candidate out at the input size, a few thousand parameters', () => {
+  assert.equal(inputMultiple(FRAMEGEN_NETWORK_V1), 2);
+  const out = inferShapes(FRAMEGEN_NETWORK_V1, 64, 96).get('logits')!;
+  assert.deepEqual([out.channels, out.height, out.width], [FRAMEGEN_RAW_CHANNELS, 64, 96]);
+  assert.equal(countParameters(FRAMEGEN_NETWORK_V1), 4824);
+});
