@@ -13,7 +13,10 @@
  * surface winning, read both frames along it, fill what the current frame does not see from the
  * previous one, blend in place where motion is unreliable; a reset (camera cut) repeats the
  * previous frame. Passes: src/gpu/passes/framegen-{splat,resolve,compose}.ts; CPU reference and
- * the algorithm: src/reference/frame-generation.ts.
+ * the algorithm: src/reference/frame-generation.ts. The neural method
+ * (`method: 'neural'`, `weights`) runs the same splat and resolve, then a small network blends the
+ * heuristic's candidates per pixel (src/nn/framegen-neural.ts; CPU reference
+ * src/reference/frame-generation-neural.ts).
  */
 import {
   checkFrameGenerationParams,
@@ -31,6 +34,8 @@ import { checkImageSize } from './gpu/size-limits.ts';
 import { encodeFrameGenerationSplat, splatBytes } from './gpu/passes/framegen-splat.ts';
 import { encodeFrameGenerationResolve } from './gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
+import { loadFramegenModel, type FramegenModelSource } from './nn/framegen-model.ts';
+import { createFramegenNeural, type FramegenNeural } from './nn/framegen-neural.ts';
 import {
   checkInput,
   checkOutputTexture,
@@ -44,8 +49,13 @@ export type { FrameGeneratorMethod } from './core/frame-generation.ts';
 export interface FrameGeneratorOptions {
   /** Size of the displayed frames (previous, current, output). */
   displaySize: Size;
-  /** Default 'heuristic' (the only method so far). */
+  /** Default 'heuristic'; 'neural' blends the heuristic's candidates by a network's weights. */
   method?: FrameGeneratorMethod;
+  /**
+   * Weights of method 'neural': a `.uplift` path (Node) or URL, its bytes, or loaded weights.
+   * Default: the shipped weights/framegen-v1.uplift.
+   */
+  weights?: FramegenModelSource;
 }
 
 /** What one dispatch takes. */
@@ -125,9 +135,11 @@ export async function createFrameGenerator(
 ): Promise<FrameGenerator> {
   const method = checkFrameGeneratorMethod(options.method ?? 'heuristic');
   const { displaySize } = resolveSizes({ displaySize: options.displaySize });
+  const model = method === 'neural' ? await loadFramegenModel(options.weights) : undefined;
   return withGpuErrorScope(device, 'createFrameGenerator', async () => {
     checkImageSize(device, displaySize, 'createFrameGenerator');
     const [dw, dh] = displaySize;
+    const neural = model && createFramegenNeural(device, model, displaySize);
     const display = {
       previous: createGpuImage(device, dw, dh, 'framegen previous'),
       current: createGpuImage(device, dw, dh, 'framegen current'),
@@ -162,10 +174,11 @@ export async function createFrameGenerator(
         const renderBytes = render
           ? [...buffersOf(render), render.field.buffer].reduce((sum, b) => sum + b.size, 0)
           : 0;
-        return displayBytes + renderBytes;
+        return displayBytes + renderBytes + (neural?.memoryBytes ?? 0);
       },
       destroy() {
         freeRender();
+        neural?.destroy();
         for (const image of [display.previous, display.current, display.outputImage]) {
           image.buffer.destroy();
         }
@@ -189,6 +202,7 @@ export async function createFrameGenerator(
           current: display.current,
           outputImage: display.outputImage,
           output: inputs.output ?? display.output,
+          neural,
         });
       },
     };
@@ -223,6 +237,7 @@ function encodeGeneratedFrame(
     current: GpuImage;
     outputImage: GpuImage;
     output: GPUTexture;
+    neural: FramegenNeural | undefined;
   },
 ): void {
   const { render } = targets;
@@ -241,6 +256,13 @@ function encodeGeneratedFrame(
     reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
     encodeFrameGenerationSplat(device, pass, motion, depth, inputs, render.splat);
     encodeFrameGenerationResolve(device, pass, motion, depth, render.splat, inputs, render.field);
+    if (targets.neural) {
+      pass.end();
+      const frames = { previous, current, field: render.field, reactive };
+      const output = { image: targets.outputImage, texture: targets.output };
+      targets.neural.encode(encoder, frames, inputs.t, output);
+      return;
+    }
   }
   encodeFrameGenerationCompose(
     device,

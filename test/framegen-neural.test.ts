@@ -1,7 +1,7 @@
 // Learned frame generation: the features pass and the blend (both targets) against their CPU
 // reference on random inputs (f32 rounding: 1e-4 relative + 2e-5 absolute), the blend's backward
 // against its reference and, in float64, against finite differences of the blend; the network's
-// shape contract.
+// shape contract; the frame generator's neural method against the whole CPU reference.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
@@ -15,7 +15,11 @@ import {
   framegenBlendBackwardCpu,
   framegenBlendCpu,
   framegenFeaturesCpu,
+  generateFrameNeuralCpu,
 } from '../src/reference/frame-generation-neural.ts';
+import type { FrameGenerationParams } from '../src/core/frame-generation.ts';
+import { createFrameGenerator } from '../src/frame-generator.ts';
+import { initWeights } from '../src/nn/weights.ts';
 import {
   FRAMEGEN_CANDIDATES,
   FRAMEGEN_FEATURE_CHANNELS,
@@ -230,4 +234,94 @@ test('framegen network v1: features in, one logit per candidate out at the input
   const out = inferShapes(FRAMEGEN_NETWORK_V1, 64, 96).get('logits')!;
   assert.deepEqual([out.channels, out.height, out.width], [FRAMEGEN_RAW_CHANNELS, 64, 96]);
   assert.equal(countParameters(FRAMEGEN_NETWORK_V1), 4824);
+});
+
+/** Blocks of one surface each (motion kept off pixel edges at t = 0.5), depths apart. */
+function blockMotionAndDepth(random: () => number): { motion: Image; depth: Image } {
+  const [w, h] = RENDER;
+  const motion = createImage(w, h, 2);
+  const depth = createImage(w, h, 1);
+  const pixels = () => (Math.floor(random() * 7) - 3 + (random() < 0.5 ? 0.2 : 0.4)) * 2;
+  const blocks = Array.from({ length: 12 }, () => [pixels() / w, pixels() / h, random()]);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const [mx, my, d] = blocks[Math.floor(x / 6) + 4 * Math.floor(y / 6)]!;
+      motion.data.set([mx!, my!], (y * w + x) * 2);
+      depth.data[y * w + x] = d!;
+    }
+  }
+  return { motion, depth };
+}
+
+test('frame generator, method neural: GPU = generateFrameNeuralCpu with random weights; a reset repeats the previous frame', async () => {
+  const { device } = await testGpu();
+  const random = rng(44);
+  const display: Size = [48, 32];
+  const parameters = initWeights(FRAMEGEN_NETWORK_V1, 7);
+  for (const [name, values] of parameters) {
+    if (name.endsWith('.bias')) values.forEach((_, i) => (values[i] = random() - 0.5));
+  }
+  const model = { graph: FRAMEGEN_NETWORK_V1, parameters };
+  const previous = randomImage(...display, 4, random, 3);
+  const current = randomImage(...display, 4, random, 3);
+  const { motion, depth } = blockMotionAndDepth(random);
+  const reactive = randomImage(...RENDER, 1, random, 0.5);
+  const params: FrameGenerationParams = {
+    t: 0.5,
+    motionScale: [1, 1],
+    cameraNear: 0.1,
+    cameraFar: 100,
+    reset: false,
+  };
+  const generator = await createFrameGenerator(device, {
+    displaySize: display,
+    method: 'neural',
+    weights: model,
+  });
+  assert.equal(generator.method, 'neural');
+  const images = { previous, current, motion, depth, reactive };
+  const run = async (p: FrameGenerationParams) => {
+    const encoder = device.createCommandEncoder();
+    const gpu = Object.fromEntries(
+      Object.entries(images).map(([k, image]) => [k, uploadGpuImage(device, image)]),
+    );
+    generator.dispatch(encoder, { ...p, ...gpu } as never);
+    device.queue.submit([encoder.finish()]);
+    return readGpuImage(device, generator.outputImage);
+  };
+  const expected = generateFrameNeuralCpu(images, params, model, display);
+  const actual = await run(params);
+  for (let i = 0; i < actual.data.length; i++) {
+    const a = actual.data[i]!;
+    const e = expected.data[i]!;
+    if (!(Math.abs(a - e) <= 5e-5 + 2e-4 * Math.abs(e))) {
+      assert.fail(`value ${i}: GPU ${a}, CPU ${e}`);
+    }
+  }
+  const reset = await run({ ...params, reset: true });
+  for (let i = 0; i < reset.data.length; i += 4) {
+    for (let c = 0; c < 3; c++) assert.equal(reset.data[i + c], previous.data[i + c]);
+  }
+  generator.destroy();
+});
+
+test('frame generator, method neural: a model of the wrong shape or a missing file is refused by name', async () => {
+  const { device } = await testGpu();
+  const wrong = { graph: { ...FRAMEGEN_NETWORK_V1, inputs: [{ name: 'features', channels: 3 }] } };
+  await assert.rejects(
+    createFrameGenerator(device, {
+      displaySize: [16, 16],
+      method: 'neural',
+      weights: { ...wrong, parameters: new Map() },
+    }),
+    /one input of 18 channels/,
+  );
+  await assert.rejects(
+    createFrameGenerator(device, {
+      displaySize: [16, 16],
+      method: 'neural',
+      weights: '/nonexistent/framegen.uplift',
+    }),
+    /nonexistent\/framegen.uplift: cannot read weights/,
+  );
 });

@@ -39,6 +39,7 @@ interface InterpolateOptions {
   upscale: string;
   method: string;
   model?: string;
+  weights?: string;
   format: string;
   reference?: string;
   overwrite?: boolean;
@@ -69,8 +70,12 @@ export function register(program: Command): void {
       "taau | neural | reference (the sequence's reference frames: judges generation alone)",
       'taau',
     )
-    .option('--method <name>', 'frame generation method: heuristic', 'heuristic')
+    .option('--method <name>', 'frame generation method: heuristic | neural', 'heuristic')
     .option('--model <file>', 'weights file for --upscale neural')
+    .option(
+      '--weights <file>',
+      'weights file for --method neural (default: the shipped weights/framegen-v1.uplift)',
+    )
     .option('--format <fmt>', 'exr (linear, half float) | png (8-bit sRGB)', 'exr')
     .option(
       '--reference <sequence>',
@@ -84,7 +89,8 @@ export function register(program: Command): void {
         'Examples:\n  uplift interpolate captures/corridor -o out/corridor-60 --upscale taau\n' +
         '  uplift render --scene fence --path orbit --fps 30 --frames 12 -o seq30\n' +
         '  uplift render --scene fence --path orbit --fps 60 --frames 24 -o seq60\n' +
-        '  uplift interpolate seq30 -o out/fg --upscale reference --reference seq60',
+        '  uplift interpolate seq30 -o out/fg --upscale reference --reference seq60\n' +
+        '  uplift interpolate seq30 -o out/fg-neural --upscale reference --method neural --reference seq60',
     )
     .action(async (sequence: string, opts: InterpolateOptions) => {
       const factor = Number(opts.factor);
@@ -99,6 +105,9 @@ export function register(program: Command): void {
         method = checkFrameGeneratorMethod(opts.method);
       } catch (error) {
         throw new InputError(`--method: ${(error as Error).message}`);
+      }
+      if (opts.weights && method !== 'neural') {
+        throw new InputError('--weights is for --method neural');
       }
       if (!['taau', 'neural', 'reference'].includes(opts.upscale)) {
         throw new InputError(`--upscale must be taau, neural or reference, got "${opts.upscale}"`);
@@ -117,6 +126,7 @@ export function register(program: Command): void {
       const generator = await createFrameGenerator(device, {
         displaySize: source.header.displaySize,
         method,
+        ...(opts.weights ? { weights: opts.weights } : {}),
       });
       const progress = createProgress(`interpolate ×${factor}`, source.frameCount, opts.quiet);
       const scores: FrameScore[] = [];
@@ -153,6 +163,7 @@ export function register(program: Command): void {
         input: sequence,
         factor,
         method,
+        ...(opts.weights ? { weights: opts.weights } : {}),
         upscale: opts.upscale,
         format: opts.format,
         frames: (source.frameCount - 1) * factor + 1,

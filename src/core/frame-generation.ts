@@ -6,10 +6,14 @@
  */
 import type { Size } from './quality.ts';
 
-/** How the in-between frame is made. Only the heuristic exists so far; a learned one will join. */
-export type FrameGeneratorMethod = 'heuristic';
+/**
+ * How the in-between frame is made: 'heuristic' (motion splatting, depth-ordered, visibility
+ * weighted) or 'neural' (a small network blends the heuristic's candidates per pixel;
+ * src/core/framegen-neural.ts).
+ */
+export type FrameGeneratorMethod = 'heuristic' | 'neural';
 
-export const FRAME_GENERATOR_METHODS: readonly FrameGeneratorMethod[] = ['heuristic'];
+export const FRAME_GENERATOR_METHODS: readonly FrameGeneratorMethod[] = ['heuristic', 'neural'];
 
 /** The non-texture values of one frame-generation dispatch. */
 export interface FrameGenerationParams {
