@@ -1,14 +1,16 @@
 /**
  * `uplift info [seq | file.uplift]`: what a sequence holds, what a weights file holds (network,
- * cost, quantization, training metadata; with --plan the INT8 runner's kernels for a frame), or
- * with no argument, what the GPU offers.
+ * cost, quantization, training metadata; with --plan the INT8 runner's kernels for a frame and
+ * every pass of the INT8 neural frame around them), or with no argument, what the GPU offers.
  */
 import type { Command } from 'commander';
 import { describeNetwork } from '../nn/describe.ts';
 import { describeInt8Plan } from '../nn/describe-int8-plan.ts';
+import { describeInt8Frame } from '../nn/describe-frame.ts';
 import { ARCHITECTURES, architectureCost, type ArchitectureCost } from '../nn/networks.ts';
 import { planInt8 } from '../core/int8-plan.ts';
-import { parseSize } from '../core/quality.ts';
+import { parseQuality, parseSize, renderSizeFor, type Size } from '../core/quality.ts';
+import type { Int8Plan } from '../core/int8-plan.ts';
 import { InputError } from '../core/errors.ts';
 import { graphQuantization } from '../nn/quantize.ts';
 import { loadWeights } from '../nn/weights.ts';
@@ -20,6 +22,7 @@ interface InfoOptions {
   json?: boolean;
   plan?: boolean;
   display: string;
+  quality: string;
   network?: string;
   networks?: boolean;
 }
@@ -34,9 +37,10 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of text')
     .option(
       '--plan',
-      "for an INT8-ready .uplift file: the INT8 runner's kernels for one frame, with MACs and bytes",
+      "for an INT8-ready .uplift file: the INT8 runner's kernels for one frame, with MACs and bytes, and the bytes of every pass of the neural frame around them",
     )
     .option('--display <WxH>', 'display size of --plan and --networks', '1920x1080')
+    .option('--quality <mode|ratio>', 'render size of --plan (display / ratio)', 'performance')
     .option(
       '--network <name>',
       `an architecture instead of a file (${Object.keys(ARCHITECTURES).join(', ')}): its nodes, or with --plan its INT8 kernels`,
@@ -68,8 +72,8 @@ export function register(program: Command): void {
           );
         }
         if (opts.plan) {
-          const { text, ...rest } = architectureCost(opts.network!, display).plan;
-          console.log(opts.json ? JSON.stringify(rest, null, 2) : text);
+          const plan = architectureCost(opts.network!, display).int8Plan;
+          printPlan(plan, display, opts);
           return;
         }
         const network = describeNetwork(graph);
@@ -89,9 +93,7 @@ export function register(program: Command): void {
         const weights = await loadWeights(sequence);
         if (opts.plan) {
           const display = parseSize(opts.display, '--display');
-          const plan = describeInt8Plan(planInt8(weights.graph, weights.parameters), display);
-          const { text, ...rest } = plan;
-          console.log(opts.json ? JSON.stringify(rest, null, 2) : text);
+          printPlan(planInt8(weights.graph, weights.parameters), display, opts);
           return;
         }
         const network = describeNetwork(weights.graph);
@@ -139,6 +141,26 @@ export function register(program: Command): void {
       };
       console.log(opts.json ? JSON.stringify(info, null, 2) : formatSequence(info));
     });
+}
+
+/** The network's INT8 kernels, then every pass of the frame around them (JSON: under `frame`). */
+function printPlan(plan: Int8Plan, display: Size, opts: InfoOptions): void {
+  const { text, ...network } = describeInt8Plan(plan, display);
+  let ratio: number;
+  try {
+    ratio = parseQuality(opts.quality);
+  } catch (e) {
+    throw new InputError(`--quality: ${(e as Error).message}`);
+  }
+  const frame = describeInt8Frame(plan, display, renderSizeFor(display, ratio));
+  if (opts.json) {
+    const { text: _, network: __, ...passes } = frame;
+    console.log(JSON.stringify({ ...network, frame: passes }, null, 2));
+  } else {
+    console.log(`${text}
+
+${frame.text}`);
+  }
 }
 
 function costSummary(c: ArchitectureCost) {

@@ -3,7 +3,7 @@
  * v2 (the shipped weights) and the v3 candidates; and their cost before any training.
  */
 import { parameterSpecs, type GraphDescription } from '../core/graph.ts';
-import { planInt8 } from '../core/int8-plan.ts';
+import { planInt8, type Int8Plan } from '../core/int8-plan.ts';
 import type { NeuralModel } from '../core/neural-frame.ts';
 import type { Size } from '../core/quality.ts';
 import { mulberry32 } from '../core/random.ts';
@@ -43,6 +43,8 @@ export interface ArchitectureCost {
   readonly name: string;
   readonly parameters: number;
   readonly macsPerPixel: number;
+  /** What the INT8 runner runs, and its kernels at the display size. */
+  readonly int8Plan: Int8Plan;
   readonly plan: PlanDescription;
 }
 
@@ -50,10 +52,12 @@ export function architectureCost(name: string, displaySize: Size): ArchitectureC
   const graph = ARCHITECTURES[name];
   if (!graph) throw new RangeError(`unknown network "${name}"`);
   const model = randomInt8Model(graph);
+  const int8Plan = planInt8(model.graph, model.parameters);
   return {
     name,
     parameters: parameterSpecs(graph).reduce((sum, p) => sum + p.length, 0),
     macsPerPixel: macsPerOutputPixel(graph),
-    plan: describeInt8Plan(planInt8(model.graph, model.parameters), displaySize),
+    int8Plan,
+    plan: describeInt8Plan(int8Plan, displaySize),
   };
 }

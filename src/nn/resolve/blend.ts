@@ -23,16 +23,12 @@ const PARAMS = uniformBlock({
   reset: 'u32',
 });
 
-/** Uniforms, bindings 1–4 and the rectification shared with the blend's backward. */
-export const WGSL_BLEND = /* wgsl */ `
-${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> filtered: array<vec4f>;
-@group(0) @binding(2) var<storage, read> history: array<vec4f>;
-@group(0) @binding(3) var<storage, read> color: array<vec4f>;
-@group(0) @binding(4) var<storage, read> raw: array<f32>;
-${WGSL_COMMON}
-${WGSL_FRAME}
-
+/**
+ * The rectification shared with the blend's backward and the fused filter + blend, and the blend
+ * of one pixel (`blendWithHistory`). Needs `color` (array<vec4f>), `raw` (array<f32>),
+ * WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
+ */
+export const WGSL_RECTIFY = /* wgsl */ `
 // kept = h* + beta (h - h*): the history the blend uses.
 struct Rectified { beta: f32, h: vec3f, clamped: vec3f, kept: vec3f, inside: vec3<bool> }
 
@@ -56,7 +52,25 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
   r.inside = (h >= lo) & (h <= hi);
   return r;
 }
+
+// The new history rgb of pixel p from the filtered color f (α in a) and the reprojected history h.
+fn blendWithHistory(p: vec2u, f: vec4f, h: vec4f) -> vec3f {
+  if (!historyValid(h.a, u.reset)) { return f.rgb; }
+  let r = rectify(p, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
+  return f.rgb + f.a * (r.kept - f.rgb);
+}
 `;
+
+/** Uniforms, bindings 1–4 and the rectification (WGSL_RECTIFY). */
+export const WGSL_BLEND = /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> filtered: array<vec4f>;
+@group(0) @binding(2) var<storage, read> history: array<vec4f>;
+@group(0) @binding(3) var<storage, read> color: array<vec4f>;
+@group(0) @binding(4) var<storage, read> raw: array<f32>;
+${WGSL_COMMON}
+${WGSL_FRAME}
+${WGSL_RECTIFY}`;
 
 const code = /* wgsl */ `
 ${WGSL_BLEND}
@@ -64,14 +78,7 @@ ${WGSL_BLEND}
 
 ${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
-  let f = filtered[i];
-  let h = history[i];
-  var out = f.rgb;
-  if (historyValid(h.a, u.reset)) {
-    let r = rectify(id.xy, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
-    out = f.rgb + f.a * (r.kept - f.rgb);
-  }
-  output[i] = vec4f(out, 1.0);`)}
+  output[i] = vec4f(blendWithHistory(id.xy, filtered[i], history[i]), 1.0);`)}
 `;
 
 /** What the blend reads besides the filter output and the history. */

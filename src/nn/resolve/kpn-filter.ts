@@ -27,16 +27,12 @@ const PARAMS = uniformBlock({
 });
 
 /**
- * Uniforms, bindings 1 (raw) and 2 (prepared color) and the window evaluation shared with the
- * filter's backward: `readKernel`, `gatherWindow`, `windowWeights` (and the array-free forward
- * walk `filterWindow`, on the same `sampleOffset` and `gaussianExponent`).
+ * The window evaluation shared with the filter's backward and the fused filter + blend:
+ * `rawAt`, `gatherWindow`, `windowWeights` (and the array-free forward walk `filterWindow`, on the
+ * same `sampleOffset` and `gaussianExponent`). Needs `raw` (array<f32>), `color` (array<vec4f>),
+ * WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
  */
-export const WGSL_KPN = /* wgsl */ `
-${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> raw: array<f32>;
-@group(0) @binding(2) var<storage, read> color: array<vec4f>;
-${WGSL_COMMON}
-${WGSL_FRAME}
+export const WGSL_KPN_WINDOW = /* wgsl */ `
 fn rawAt(k: u32, p: vec2u) -> f32 {
   return raw[(k * u.paddedHeight + p.y) * u.paddedWidth + p.x];
 }
@@ -131,6 +127,15 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
   return acc / sum;
 }
 `;
+
+/** Uniforms, bindings 1 (raw) and 2 (prepared color) and the window evaluation (WGSL_KPN_WINDOW). */
+export const WGSL_KPN = /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> raw: array<f32>;
+@group(0) @binding(2) var<storage, read> color: array<vec4f>;
+${WGSL_COMMON}
+${WGSL_FRAME}
+${WGSL_KPN_WINDOW}`;
 
 const code = /* wgsl */ `
 ${WGSL_KPN}

@@ -1,8 +1,9 @@
 /**
  * Forward of one whole neural frame on the GPU: features → network → activations + filter →
- * blend. Shared by the neural resolver (inference) and training (with a network that keeps its
- * activations for `createNeuralFrameBackward`). CPU twin: `neuralFrameCpu` in
- * src/reference/nn/frame.ts.
+ * blend. Shared by the neural resolver (inference: filter and blend fused in one pass) and
+ * training (with a network that keeps its activations for `createNeuralFrameBackward`, and the
+ * filtered image the backward reads: filter and blend as two passes). CPU twin: `neuralFrameCpu`
+ * in src/reference/nn/frame.ts.
  */
 import type { GpuTimer } from '../../gpu/profiler.ts';
 import type { Size } from '../../core/quality.ts';
@@ -13,6 +14,7 @@ import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
 import { encodeFeatures } from './features.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';
+import { encodeKpnFilterBlend } from './filter-blend.ts';
 
 /** The images of one frame, display size (the network's own buffers apart). */
 export interface NeuralFrameTargets {
@@ -22,8 +24,11 @@ export interface NeuralFrameTargets {
    * reads its own int8 copies) only its shape is real: the buffer is a 16-byte placeholder.
    */
   readonly features: GpuTensor;
-  /** Filtered color, rgb, with α in a. */
-  readonly filtered: GpuImage;
+  /**
+   * Filtered color, rgb, with α in a; undefined when the targets were made without it (the
+   * frame then filters and blends in one pass and never writes it).
+   */
+  readonly filtered: GpuImage | undefined;
   /** New history: tonemapped rgb, a = 1. */
   readonly history: GpuImage;
   /** New recurrent state. */
@@ -31,11 +36,32 @@ export interface NeuralFrameTargets {
   destroy(): void;
 }
 
-/** Allocates a frame's targets for `displaySize` (the f32 features only if `f32Features`). */
+/** What `createNeuralFrameTargets` allocates besides the history and state. */
+export interface NeuralFrameTargetOptions {
+  /** The f32 features (default true; an INT8 network reads int8 copies instead). */
+  readonly f32Features?: boolean;
+  /**
+   * The filtered image (default true: the backward reads it). Without it the frame runs the
+   * filter and the blend as one pass (src/nn/resolve/filter-blend.ts).
+   */
+  readonly filtered?: boolean;
+}
+
+/** Allocates a frame's targets for `displaySize` (with the filtered image unless asked not to). */
 export function createNeuralFrameTargets(
   device: GPUDevice,
   displaySize: Size,
-  f32Features = true,
+  options?: NeuralFrameTargetOptions & { readonly filtered?: true },
+): NeuralFrameTargets & { readonly filtered: GpuImage };
+export function createNeuralFrameTargets(
+  device: GPUDevice,
+  displaySize: Size,
+  options: NeuralFrameTargetOptions,
+): NeuralFrameTargets;
+export function createNeuralFrameTargets(
+  device: GPUDevice,
+  displaySize: Size,
+  { f32Features = true, filtered = true }: NeuralFrameTargetOptions = {},
 ): NeuralFrameTargets {
   const [width, height] = displaySize;
   const [pw, ph] = paddedSize(displaySize);
@@ -44,14 +70,18 @@ export function createNeuralFrameTargets(
   const features = f32Features
     ? createGpuTensor(device, shape, 'nn features')
     : { ...shape, buffer: createGpuTensor(device, { channels: 4, height: 1, width: 1 }).buffer };
-  const images = { filtered: d('nn filtered'), history: d('nn history'), state: d('nn state') };
+  const images = {
+    filtered: filtered ? d('nn filtered') : undefined,
+    history: d('nn history'),
+    state: d('nn state'),
+  };
   return {
     displaySize,
     features,
     ...images,
     destroy() {
       features.buffer.destroy();
-      for (const image of Object.values(images)) image.buffer.destroy();
+      for (const image of Object.values(images)) image?.buffer.destroy();
     },
   };
 }
@@ -80,7 +110,8 @@ export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
 /**
  * Records the whole frame into `encoder`; returns the network's run (raw output, …). With
  * `f32Features: false` and a network that reads int8 copies of the features, the f32 features
- * tensor is not written (its contents are then stale).
+ * tensor is not written (its contents are then stale). Targets without a filtered image get the
+ * fused filter + blend pass, others the filter and the blend as two passes.
  */
 export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   device: GPUDevice,
@@ -114,15 +145,29 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   const runNetwork = () => network.run(encoder, targets.features);
   const run = timer ? timer.span(encoder, 'nn network', runNetwork) : runNetwork();
   pass = encoder.beginComputePass(timed('nn filter + blend'));
-  encodeKpnFilter(device, pass, run.output, color, inputs.jitter, targets);
-  encodeBlend(
-    device,
-    pass,
-    targets.filtered,
-    history,
-    { color, raw: run.output, reset: inputs.reset },
-    targets.history,
-  );
+  const { filtered } = targets;
+  if (filtered) {
+    encodeKpnFilter(device, pass, run.output, color, inputs.jitter, {
+      filtered,
+      state: targets.state,
+    });
+    encodeBlend(
+      device,
+      pass,
+      filtered,
+      history,
+      { color, raw: run.output, reset: inputs.reset },
+      targets.history,
+    );
+  } else {
+    encodeKpnFilterBlend(
+      device,
+      pass,
+      run.output,
+      { color, history, jitter: inputs.jitter, reset: inputs.reset },
+      targets,
+    );
+  }
   pass.end();
   return run;
 }

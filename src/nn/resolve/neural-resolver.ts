@@ -87,8 +87,11 @@ export interface NeuralFrameGpu {
   readonly features: GpuTensor | undefined;
   /** Network output, 8 × padded display size (before activations). */
   readonly raw: GpuTensor;
-  /** Filtered color, rgb, with α in a (display size). */
-  readonly filtered: GpuImage;
+  /**
+   * Filtered color, rgb, with α in a (display size); undefined: the resolver filters and blends
+   * in one pass and never writes it.
+   */
+  readonly filtered: GpuImage | undefined;
   readonly history: GpuImage;
   readonly state: GpuImage;
 }
@@ -164,7 +167,11 @@ export async function createNeuralResolver(
   const allocate = (displaySize: Size): NeuralFrameTargets => {
     targets?.destroy();
     lastFrame = undefined;
-    return (targets = createNeuralFrameTargets(device, displaySize, f32Features));
+    // No filtered image: inference fuses the filter and the blend (nothing reads it afterwards).
+    return (targets = createNeuralFrameTargets(device, displaySize, {
+      f32Features,
+      filtered: false,
+    }));
   };
 
   return {
@@ -199,7 +206,7 @@ export async function createNeuralResolver(
       const images = targets
         ? [targets.features, targets.filtered, targets.history, targets.state]
         : [];
-      return network.memoryBytes() + images.reduce((sum, t) => sum + t.buffer.size, 0);
+      return network.memoryBytes() + images.reduce((sum, t) => sum + (t?.buffer.size ?? 0), 0);
     },
     destroy() {
       targets?.destroy();

@@ -440,6 +440,22 @@ export function blendCpu<T extends Real>(
   return { width, height, data: out };
 }
 
+/**
+ * The filter and the blend as the fused GPU pass runs them (src/nn/resolve/filter-blend.ts): the
+ * blend of `kpnFilterCpu`'s filtered color, with the state the filter writes.
+ */
+export function kpnFilterBlendCpu<T extends Real>(
+  raw: Tensor<T>,
+  color: Vec4Image,
+  history: Vec4Image,
+  params: NeuralFrameParams,
+): { readonly filter: FilterOutput<T>; readonly history: Vec4Image<T> } {
+  const size: Size = [history.width, history.height];
+  const filter = kpnFilterCpu(raw, color, size, params.jitter);
+  const blended = blendCpu(filter.filtered, history, { color, raw, reset: params.reset });
+  return { filter, history: blended };
+}
+
 /** The network's forward from features to raw outputs (e.g. a fake-quantized one). */
 export type NetworkForward = (features: Tensor<Real>) => Tensor<Real>;
 
@@ -461,12 +477,6 @@ export function neuralFrameCpu<T extends Real>(
 ): NeuralFrameCpu<T> {
   const features = assembleFeaturesCpu(inputs, params);
   const raw = runNetwork(features) as Tensor<T>;
-  const size: Size = [inputs.history.width, inputs.history.height];
-  const filter = kpnFilterCpu(raw, inputs.color, size, params.jitter);
-  const history = blendCpu(filter.filtered, inputs.history, {
-    color: inputs.color,
-    raw,
-    reset: params.reset,
-  });
+  const { filter, history } = kpnFilterBlendCpu(raw, inputs.color, inputs.history, params);
   return { features, raw, filter, history };
 }

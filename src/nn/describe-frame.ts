@@ -1,0 +1,282 @@
+/**
+ * What one INT8 neural frame moves (`uplift info <file.uplift> --plan`): every pass the frame API
+ * records, from loading the input textures to writing the output and keeping the depth, with the
+ * bytes each reads and writes, per frame, per display pixel and per render pixel, and the time
+ * that traffic takes at a memory bandwidth (by default the H200's ~4.8 TB/s, DESIGN §11): the
+ * floor of a pass bound by memory, never a measurement.
+ *
+ * Bytes follow the bindings and their formats, each touched once per frame (neighbourhood reads
+ * hit the cache): images are vec4 f32 (16 bytes a pixel, src/gpu/gpu-image.ts), int8 tensors
+ * 4 channels a word, the network's raw output 9 f32 planes at the padded size, input textures as
+ * the benchmark uploads them (rgba32float color, r32float depth, rg32float motion), the output
+ * texture rgba32float. Each pass lists its bindings in binding order (uniforms left out) with the
+ * size of what is bound, so a test can hold the list against the bind groups a real frame creates
+ * (test/nn-frame-traffic.test.ts); `bytes` is what the pass touches, less than the bound size
+ * where it reads part of a buffer (one plane of the raw output; its channels of a shared int8
+ * tensor). The network's kernels come from `describeInt8Plan`, without the input quantizations
+ * the features pass does itself.
+ */
+import { packedGroups } from '../core/int8.ts';
+import type { Int8Plan } from '../core/int8-plan.ts';
+import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame.ts';
+import type { Size } from '../core/quality.ts';
+import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
+
+/** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
+export const H200_BANDWIDTH = 4.8e12;
+
+/** Bytes of one pixel of a vec4 f32 image. */
+const IMAGE_TEXEL = 16;
+
+/** One binding of a pass. `read_write` counts as read and written. */
+export interface FrameBinding {
+  readonly name: string;
+  readonly access: 'read' | 'write' | 'read_write';
+  /** Size of the bound buffer or texture. */
+  readonly boundBytes: number;
+  /** What the pass touches of it in a frame. */
+  readonly bytes: number;
+}
+
+/** One pass (a kernel dispatch or a copy) of the frame. */
+export interface FramePass {
+  readonly name: string;
+  /** The kernel's label (as GPU errors and validation name it); undefined for the copy. */
+  readonly kernel: string | undefined;
+  /** The frame API's timing stage it belongs to (`timer` labels). */
+  readonly stage: 'prepare' | 'reproject' | 'resolve' | 'output' | 'copy';
+  /** Empty for the network's kernels (their traffic is the plan's). */
+  readonly bindings: readonly FrameBinding[];
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
+export interface FrameDescription {
+  readonly displaySize: Size;
+  readonly renderSize: Size;
+  /** The filter and the blend in one pass (the resolver's), or as two (training's). */
+  readonly fusedFilterBlend: boolean;
+  readonly passes: readonly FramePass[];
+  /** The network's kernels (the features pass writes its int8 input, so no quantize kernels). */
+  readonly network: PlanDescription;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly bandwidth: number;
+  readonly text: string;
+}
+
+export interface FrameDescriptionOptions {
+  /** The filter and the blend fused (default true, as the neural resolver runs them). */
+  readonly fusedFilterBlend?: boolean;
+  /** Bytes per second for the time column (default H200_BANDWIDTH). */
+  readonly bandwidth?: number;
+}
+
+/** The INT8 neural frame of `plan` at these sizes, pass by pass. */
+export function describeInt8Frame(
+  plan: Int8Plan,
+  displaySize: Size,
+  renderSize: Size,
+  options: FrameDescriptionOptions = {},
+): FrameDescription {
+  const fused = options.fusedFilterBlend ?? true;
+  const bandwidth = options.bandwidth ?? H200_BANDWIDTH;
+  const [dw, dh] = displaySize;
+  const [rw, rh] = renderSize;
+  const [pw, ph] = paddedSize(displaySize);
+  const render = rw * rh * IMAGE_TEXEL;
+  const display = dw * dh * IMAGE_TEXEL;
+  const rawPlane = pw * ph * 4;
+  const raw = RAW_CHANNELS * rawPlane;
+  const exposureState = 16;
+
+  const whole = (name: string, access: FrameBinding['access'], bytes: number): FrameBinding => ({
+    name,
+    access,
+    boundBytes: bytes,
+    bytes,
+  });
+  const read = (name: string, bytes: number) => whole(name, 'read', bytes);
+  const write = (name: string, bytes: number) => whole(name, 'write', bytes);
+  const pass = (
+    name: string,
+    stage: FramePass['stage'],
+    bindings: FrameBinding[],
+    kernel: string = name,
+  ): FramePass => ({
+    name,
+    kernel,
+    stage,
+    bindings,
+    bytesRead: sumOf(bindings.filter((b) => b.access !== 'write')),
+    bytesWritten: sumOf(bindings.filter((b) => b.access !== 'read')),
+  });
+  const load = (what: string, texelBytes: number) =>
+    pass(
+      `load ${what}`,
+      'prepare',
+      [read(`${what} texture`, rw * rh * texelBytes), write(`input ${what}`, render)],
+      'load texture',
+    );
+
+  // The features pass writes the network's int8 input tensors: its channels of each.
+  const int8Copies: FrameBinding[] = plan.quantizes.map((q) => {
+    const t = plan.tensors.get(q.output)!;
+    const pixels = (pw / t.divisor) * (ph / t.divisor);
+    return {
+      name: q.output,
+      access: 'write',
+      boundBytes: packedGroups(t.channels) * 4 * pixels,
+      bytes: packedGroups(FEATURE_CHANNELS) * 4 * pixels,
+    };
+  });
+  const network = describeInt8Plan(plan, displaySize);
+  const networkKernels = network.kernels.filter((k) => k.op !== 'quantize');
+  const rawBinding = (planes: number): FrameBinding => ({
+    name: planes === RAW_CHANNELS ? 'raw' : `raw (${planes} of ${RAW_CHANNELS} planes)`,
+    access: 'read',
+    boundBytes: raw,
+    bytes: planes * rawPlane,
+  });
+  const filterBlend = fused
+    ? [
+        pass('nn kpn filter + blend', 'resolve', [
+          rawBinding(RAW_CHANNELS),
+          read('prepared color', render),
+          read('reprojected history', display),
+          write('nn history', display),
+          write('nn state', display),
+        ]),
+      ]
+    : [
+        pass('nn kpn filter', 'resolve', [
+          rawBinding(RAW_CHANNELS - 1),
+          read('prepared color', render),
+          write('nn filtered', display),
+          write('nn state', display),
+        ]),
+        pass('nn blend', 'resolve', [
+          read('nn filtered', display),
+          read('reprojected history', display),
+          read('prepared color', render),
+          rawBinding(1),
+          write('nn history', display),
+        ]),
+      ];
+
+  const passes: FramePass[] = [
+    pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
+    load('color', 16),
+    load('depth', 4),
+    load('motion', 8),
+    pass('prepare', 'prepare', [
+      read('input color', render),
+      read('input depth', render),
+      read('input motion', render),
+      read('previous depth', render),
+      write('prepared color', render),
+      write('prepared motion', render),
+      read('exposure state', exposureState),
+    ]),
+    pass('reproject', 'reproject', [
+      read('prepared motion', render),
+      read('previous history', display),
+      read('previous state', display),
+      write('reprojected history', display),
+      write('reprojected state', display),
+      read('exposure state', exposureState),
+    ]),
+    pass(`nn features (int8 only) + ${int8Copies.length} int8`, 'resolve', [
+      read('prepared color', render),
+      read('prepared motion', render),
+      read('reprojected history', display),
+      read('reprojected state', display),
+      ...int8Copies,
+    ]),
+    ...networkKernels.map((k) => ({
+      name: `network: ${k.name}`,
+      kernel: k.name,
+      stage: 'resolve' as const,
+      bindings: [],
+      bytesRead: k.bytesRead,
+      bytesWritten: k.bytesWritten,
+    })),
+    ...filterBlend,
+    pass('output rgba32float', 'output', [
+      read('nn history', display),
+      write('output', display),
+      write('output texture', display),
+      read('exposure state', exposureState),
+    ]),
+    {
+      ...pass('copy depth', 'copy', [read('input depth', render), write('previous depth', render)]),
+      kernel: undefined, // copyBufferToBuffer
+    },
+  ];
+  const bytesRead = passes.reduce((s, p) => s + p.bytesRead, 0);
+  const bytesWritten = passes.reduce((s, p) => s + p.bytesWritten, 0);
+  const description = {
+    displaySize,
+    renderSize,
+    fusedFilterBlend: fused,
+    passes,
+    network: { ...network, kernels: networkKernels },
+    bytesRead,
+    bytesWritten,
+    bandwidth,
+  };
+  return { ...description, text: formatFrame(description) };
+}
+
+function sumOf(bindings: readonly FrameBinding[]): number {
+  return bindings.reduce((s, b) => s + b.bytes, 0);
+}
+
+/** The table `uplift info --plan` prints: the network's kernels as one row. */
+function formatFrame(d: Omit<FrameDescription, 'text'>): string {
+  const [dw, dh] = d.displaySize;
+  const [rw, rh] = d.renderSize;
+  const displayPixels = dw * dh;
+  const renderPixels = rw * rh;
+  const isNetwork = (p: FramePass) => p.name.startsWith('network: ');
+  const networkRows = d.passes.filter(isNetwork);
+  const rows: { name: string; read: number; written: number }[] = [];
+  for (const p of d.passes) {
+    if (isNetwork(p)) {
+      if (p === networkRows[0]) {
+        rows.push({
+          name: `network (${networkRows.length} kernels)`,
+          read: networkRows.reduce((s, k) => s + k.bytesRead, 0),
+          written: networkRows.reduce((s, k) => s + k.bytesWritten, 0),
+        });
+      }
+      continue;
+    }
+    rows.push({ name: p.name, read: p.bytesRead, written: p.bytesWritten });
+  }
+  const total = { name: 'whole frame', read: d.bytesRead, written: d.bytesWritten };
+  const around = {
+    name: 'all but the network',
+    read: d.bytesRead - networkRows.reduce((s, k) => s + k.bytesRead, 0),
+    written: d.bytesWritten - networkRows.reduce((s, k) => s + k.bytesWritten, 0),
+  };
+  const line = (r: { name: string; read: number; written: number }) =>
+    [
+      r.name.padEnd(34),
+      (r.read / displayPixels).toFixed(1).padStart(8),
+      (r.written / displayPixels).toFixed(1).padStart(8),
+      ((r.read + r.written) / renderPixels).toFixed(1).padStart(9),
+      ((r.read + r.written) / 1e6).toFixed(1).padStart(8),
+      (((r.read + r.written) / d.bandwidth) * 1e6).toFixed(1).padStart(7),
+    ].join(' ');
+  return [
+    `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
+      `(filter and blend ${d.fusedFilterBlend ? 'fused' : 'as two passes'}); bytes each pass ` +
+      `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
+    `${'pass'.padEnd(34)}  B read/ B writ./   B r+w/       MB      µs`,
+    `${''.padEnd(34)}  disp px  disp px  render px`,
+    ...rows.map(line),
+    line(around),
+    line(total),
+  ].join('\n');
+}

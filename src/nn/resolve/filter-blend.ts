@@ -1,0 +1,117 @@
+/**
+ * The KPN filter and the history blend in one pass (display resolution), as inference runs them:
+ * per pixel the output activations, the oriented-Gaussian filter of the jittered render samples
+ * and the blend with the rectified reprojected history, writing the new history and the new
+ * recurrent state. The filtered color stays in registers: the two-pass form (kpn-filter.ts, then
+ * blend.ts) writes it as a display-size vec4 f32 image and reads it back, and reads the raw
+ * outputs and the render neighbourhood twice. Training keeps the two passes, because the blend's
+ * backward reads the filtered image. Same WGSL functions as those passes; CPU reference:
+ * `kpnFilterBlendCpu` in src/reference/nn/frame.ts.
+ */
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+import type { GpuTensor } from '../tensor.ts';
+import { paddedSize } from '../../core/neural-frame.ts';
+import type { Size } from '../../core/quality.ts';
+import { WGSL_FRAME } from './wgsl.ts';
+import { WGSL_KPN_WINDOW, checkRawShape } from './kpn-filter.ts';
+import { WGSL_RECTIFY } from './blend.ts';
+
+// The filter's fields and the blend's (reset) in one block.
+const PARAMS = uniformBlock({
+  width: 'u32',
+  height: 'u32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  jitterX: 'f32',
+  jitterY: 'f32',
+  ratioX: 'f32',
+  ratioY: 'f32',
+  reset: 'u32',
+});
+
+const code = /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> raw: array<f32>;
+@group(0) @binding(2) var<storage, read> color: array<vec4f>;
+@group(0) @binding(3) var<storage, read> history: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> historyOut: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> stateOut: array<vec4f>;
+${WGSL_COMMON}
+${WGSL_FRAME}
+${WGSL_KPN_WINDOW}
+${WGSL_RECTIFY}
+
+${wgslPixelMain(/* wgsl */ `
+  let p = id.xy;
+  let o = id.y * u.width + id.x;
+  let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
+  let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
+  let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
+  stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
+                      tanhSafe(rawAt(7u, p)));
+  historyOut[o] = vec4f(blendWithHistory(p, filtered, history[o]), 1.0);`)}
+`;
+
+/** What the fused pass reads besides the raw network output. */
+export interface FilterBlendInputs {
+  /** Prepared color (render size): the filter's samples and the rectification box. */
+  readonly color: GpuImage;
+  /** Reprojected history (display size). */
+  readonly history: GpuImage;
+  readonly jitter: readonly [number, number];
+  readonly reset: boolean;
+}
+
+/** The fused pass's outputs (display size): the new history (rgb, a = 1) and recurrent state. */
+export interface FilterBlendTargets {
+  readonly history: GpuImage;
+  readonly state: GpuImage;
+}
+
+/** Records the fused filter + blend into `pass`; `raw` is the padded network output. */
+export function encodeKpnFilterBlend(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  raw: GpuTensor,
+  inputs: FilterBlendInputs,
+  targets: FilterBlendTargets,
+): void {
+  const display: Size = [targets.history.width, targets.history.height];
+  checkRawShape(raw, display);
+  for (const [name, image] of [
+    ['reprojected history', inputs.history],
+    ['state target', targets.state],
+  ] as const) {
+    if (image.width !== display[0] || image.height !== display[1]) {
+      throw new RangeError(
+        `filter + blend: ${name} is ${image.width}x${image.height}, the history target ${display[0]}x${display[1]}`,
+      );
+    }
+  }
+  const [pw, ph] = paddedSize(display);
+  const { color } = inputs;
+  const kernel = createKernel(device, { label: 'nn kpn filter + blend', code });
+  kernel.dispatch(
+    pass,
+    [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],
+    [raw.buffer, color.buffer, inputs.history.buffer, targets.history.buffer, targets.state.buffer],
+    PARAMS.pack({
+      width: display[0],
+      height: display[1],
+      renderWidth: color.width,
+      renderHeight: color.height,
+      paddedWidth: pw,
+      paddedHeight: ph,
+      jitterX: inputs.jitter[0],
+      jitterY: inputs.jitter[1],
+      ratioX: display[0] / color.width,
+      ratioY: display[1] / color.height,
+      reset: inputs.reset,
+    }),
+  );
+}

@@ -1,0 +1,152 @@
+// The fused KPN filter + blend pass (inference) against its CPU reference and against the two
+// passes training runs (filter, then blend through the filtered image), on random inputs with
+// invalid and non-finite history; its size checks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
+import { createImage, luma, type Image } from '../src/core/image.ts';
+import type { Size } from '../src/core/quality.ts';
+import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { uploadTensor } from '../src/nn/tensor.ts';
+import { encodeKpnFilter } from '../src/nn/resolve/kpn-filter.ts';
+import { encodeBlend } from '../src/nn/resolve/blend.ts';
+import { encodeKpnFilterBlend } from '../src/nn/resolve/filter-blend.ts';
+import { kpnFilterBlendCpu } from '../src/reference/nn/frame.ts';
+import { paddedSize, RAW_CHANNELS } from '../src/core/neural-frame.ts';
+
+// Not multiples of 8: the raw output is padded to 24×16.
+const DISPLAY: Size = [22, 13];
+
+function randomImage(
+  [width, height]: Size,
+  seed: number,
+  fill: (r: () => number, c: number) => number,
+): Image {
+  const random = rng(seed);
+  const image = createImage(width, height, 4);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
+  return image;
+}
+
+/** Prepared color (a = luma), history (30 % invalid, a few non-finite values), raw outputs. */
+function randomInputs(render: Size, seed: number) {
+  const color = randomImage(render, seed, (r) => r());
+  for (let i = 0; i < color.data.length; i += 4) {
+    color.data[i + 3] = luma(color.data[i]!, color.data[i + 1]!, color.data[i + 2]!);
+  }
+  const history = randomImage(DISPLAY, seed + 1, (r, c) => (c < 3 ? r() : r() < 0.7 ? 1 : 0));
+  history.data[4 * 5 + 1] = NaN;
+  history.data[4 * 6 + 3] = NaN;
+  history.data[4 * 7] = Infinity;
+  const [pw, ph] = paddedSize(DISPLAY);
+  const random = rng(seed + 2);
+  // σ from ~0.35 to ~3 pixels, any angle, α, β and tanh away from saturation and into it.
+  const raw = {
+    channels: RAW_CHANNELS,
+    height: ph,
+    width: pw,
+    data: Float32Array.from({ length: RAW_CHANNELS * ph * pw }, () => random() * 6 - 3),
+  };
+  return { color, history, raw };
+}
+
+for (const ratio of [2, 1.5]) {
+  for (const reset of [false, true]) {
+    test(`fused filter + blend: GPU matches the CPU reference and the two passes (ratio ${ratio}, reset ${reset})`, async () => {
+      const { device } = await testGpu();
+      const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
+      const { color, history, raw } = randomInputs(render, 50 + 10 * ratio);
+      const params = { jitter: [0.37, -0.22] as const, reset };
+      const expected = kpnFilterBlendCpu(raw, color, history, params);
+      const gpu = {
+        raw: uploadTensor(device, raw),
+        color: uploadGpuImage(device, color),
+        history: uploadGpuImage(device, history),
+      };
+      const image = () => createGpuImage(device, ...DISPLAY);
+      const fused = { history: image(), state: image() };
+      const twoPass = { filtered: image(), history: image(), state: image() };
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeKpnFilterBlend(device, pass, gpu.raw, { ...gpu, ...params }, fused);
+      encodeKpnFilter(device, pass, gpu.raw, gpu.color, params.jitter, twoPass);
+      encodeBlend(
+        device,
+        pass,
+        twoPass.filtered,
+        gpu.history,
+        { color: gpu.color, raw: gpu.raw, reset },
+        twoPass.history,
+      );
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const [history1, state1, history2, state2] = await Promise.all(
+        [fused.history, fused.state, twoPass.history, twoPass.state].map((i) =>
+          readGpuImage(device, i),
+        ),
+      );
+      assert.ok(history1.data.every(Number.isFinite), 'non-finite history reached the output');
+      // The filter's f32 exp of quadratic forms up to ~10²: 2e-4 on [0, 1] colors (its own
+      // test's bound), which the blend carries through.
+      const h = maxAbsDiff(history1.data, expected.history.data);
+      assert.ok(h.max < 2e-4, `history: max |GPU − CPU| ${h.max} at ${h.at}`);
+      const s = maxAbsDiff(state1.data, expected.filter.state.data);
+      assert.ok(s.max < 1e-5, `state: max |GPU − CPU| ${s.max} at ${s.at}`);
+      // The same arithmetic as the two passes, the filtered color kept in registers instead of
+      // a buffer: equal up to the compiler's freedom to contract multiply-adds.
+      const d = maxAbsDiff(history1.data, history2.data);
+      assert.ok(d.max < 1e-6, `history: fused vs two passes ${d.max} at ${d.at}`);
+      assert.deepEqual(state1.data, state2.data);
+      // Where the history is valid the blend moved the output off the filtered color somewhere.
+      if (!reset) {
+        const filtered = expected.filter.filtered.data;
+        assert.ok(
+          expected.history.data.some((v, i) => i % 4 < 3 && Math.abs(v - filtered[i]!) > 1e-3),
+        );
+      } else {
+        for (let i = 0; i < history1.data.length; i += 4) {
+          assert.ok(Math.abs(history1.data[i]! - expected.filter.filtered.data[i]!) < 2e-4);
+        }
+      }
+    });
+  }
+}
+
+test('fused filter + blend: a raw output, history or state of another size is a RangeError naming it', async () => {
+  const { device } = await testGpu();
+  const { color, history, raw } = randomInputs([11, 7], 90);
+  const gpu = { color: uploadGpuImage(device, color), history: uploadGpuImage(device, history) };
+  const targets = {
+    history: createGpuImage(device, ...DISPLAY),
+    state: createGpuImage(device, ...DISPLAY),
+  };
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  const inputs = { ...gpu, jitter: [0, 0] as const, reset: false };
+  const small = createGpuImage(device, 8, 8);
+  assert.throws(
+    () =>
+      encodeKpnFilterBlend(
+        device,
+        pass,
+        uploadTensor(device, raw),
+        { ...inputs, history: small },
+        targets,
+      ),
+    /filter \+ blend: reprojected history is 8x8, the history target 22x13/,
+  );
+  assert.throws(
+    () =>
+      encodeKpnFilterBlend(device, pass, uploadTensor(device, raw), inputs, {
+        ...targets,
+        state: small,
+      }),
+    /filter \+ blend: state target is 8x8/,
+  );
+  const wrongRaw = { ...raw, channels: 8, data: raw.data.subarray(0, 8 * raw.width * raw.height) };
+  assert.throws(
+    () => encodeKpnFilterBlend(device, pass, uploadTensor(device, wrongRaw), inputs, targets),
+    /raw network output must be 9x16x24/,
+  );
+  pass.end();
+});

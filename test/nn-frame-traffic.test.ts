@@ -1,0 +1,155 @@
+// The frame's byte accounting (src/nn/describe-frame.ts) against a real INT8 frame: every pass
+// around the network, in order, binds what the description lists (same sizes, same direction as
+// the WGSL declares); the fused filter + blend moves the filtered image's round trip less; the
+// CLI prints it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { requestGpu } from '../src/gpu/device.ts';
+import { createImage } from '../src/core/image.ts';
+import { defaultFrameParams } from '../src/core/frame.ts';
+import { uploadImage } from '../src/gpu/resources.ts';
+import { createUpscaler } from '../src/upscaler.ts';
+import { loadWeights } from '../src/nn/weights.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { describeInt8Frame, type FrameBinding } from '../src/nn/describe-frame.ts';
+import { rng } from './helpers/gpu.ts';
+
+const TEXEL_BYTES: Partial<Record<GPUTextureFormat, number>> = {
+  rgba32float: 16,
+  rg32float: 8,
+  r32float: 4,
+};
+
+/** Access of each @binding of a kernel's WGSL (uniforms omitted). */
+function bindingAccess(code: string): Map<number, FrameBinding['access']> {
+  const access = new Map<number, FrameBinding['access']>();
+  for (const m of code.matchAll(/@binding\((\d+)\)\s*var(<[^>]*>)?\s*\w+\s*:\s*([\w<>, ]+);/g)) {
+    const [, binding, space = '', type = ''] = m;
+    if (space.includes('uniform')) continue;
+    const writes = space.includes('read_write') || type.startsWith('texture_storage');
+    access.set(Number(binding), writes ? 'write' : 'read');
+  }
+  return access;
+}
+
+/** A device that records every bind group's kernel label, bindings, sizes and WGSL access. */
+async function recordingDevice() {
+  const { device } = await requestGpu();
+  const codeOf = new Map<string, string>();
+  const viewBytes = new WeakMap<GPUTextureView, number>();
+  const groups: { label: string; bindings: { access: string; bytes: number }[] }[] = [];
+  const createShaderModule = device.createShaderModule.bind(device);
+  device.createShaderModule = (d: GPUShaderModuleDescriptor) => {
+    codeOf.set(d.label!, d.code);
+    return createShaderModule(d);
+  };
+  const createTexture = device.createTexture.bind(device);
+  device.createTexture = (d: GPUTextureDescriptor) => {
+    const texture = createTexture(d);
+    const [w, h] = d.size as number[];
+    const createView = texture.createView.bind(texture);
+    texture.createView = (v?: GPUTextureViewDescriptor) => {
+      const view = createView(v);
+      viewBytes.set(view, w! * h! * TEXEL_BYTES[d.format]!);
+      return view;
+    };
+    return texture;
+  };
+  const createBindGroup = device.createBindGroup.bind(device);
+  device.createBindGroup = (d: GPUBindGroupDescriptor) => {
+    const access = bindingAccess(codeOf.get(d.label!) ?? '');
+    const bindings = [...d.entries]
+      .sort((a, b) => a.binding - b.binding)
+      .filter((e) => access.has(e.binding))
+      .map((e) => {
+        const r = e.resource as { buffer?: GPUBuffer };
+        const bytes = r.buffer ? r.buffer.size : viewBytes.get(e.resource as GPUTextureView)!;
+        return { access: access.get(e.binding)!, bytes };
+      });
+    groups.push({ label: d.label!, bindings });
+    return createBindGroup(d);
+  };
+  return { device, groups };
+}
+
+test('frame accounting: every pass around the INT8 network binds what describeInt8Frame lists', async () => {
+  const { device, groups } = await recordingDevice();
+  const display: [number, number] = [32, 24];
+  const model = 'weights/uplift-v2-int8.uplift';
+  const up = await createUpscaler(device, { displaySize: display, method: 'neural', model });
+  assert.equal(up.renderSize.join('x'), '16x12');
+  const random = rng(3);
+  const image = (channels: number) => {
+    const i = createImage(16, 12, channels);
+    for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.01 : 1);
+    return uploadImage(device, i);
+  };
+  const inputs = { color: image(4), depth: image(1), motion: image(2) };
+  for (const reset of [true, false]) {
+    if (!reset) groups.length = 0; // the second frame: real previous history, state and depth
+    const encoder = device.createCommandEncoder();
+    up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset });
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+  const weights = await loadWeights(model);
+  const frame = describeInt8Frame(planInt8(weights.graph, weights.parameters), display, [16, 12]);
+  // The network's dispatches were prepared in the first frame; the copy is not a dispatch.
+  const passes = frame.passes.filter((p) => p.kernel && !p.name.startsWith('network: '));
+  assert.deepEqual(
+    groups.map((g) => g.label),
+    passes.map((p) => p.kernel),
+  );
+  passes.forEach((p, i) => {
+    const expected = p.bindings.map((b) => ({
+      access: b.access === 'read_write' ? 'write' : b.access,
+      bytes: b.boundBytes,
+    }));
+    assert.deepEqual(groups[i]!.bindings, expected, p.name);
+  });
+  up.destroy();
+  device.destroy();
+});
+
+test('frame accounting: fusing filter and blend saves the filtered image round trip and a raw read', async () => {
+  const weights = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(weights.graph, weights.parameters);
+  const fused = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+  const twoPass = describeInt8Frame(plan, [1920, 1080], [960, 540], { fusedFilterBlend: false });
+  const pixels = 1920 * 1080;
+  // Saved: the filtered image written and read (16 + 16 bytes a display pixel) and the prepared
+  // color's window read a second time (16 bytes a render pixel, a quarter per display pixel).
+  const saved = twoPass.bytesRead + twoPass.bytesWritten - fused.bytesRead - fused.bytesWritten;
+  assert.equal(saved, 32 * pixels + 16 * 960 * 540);
+  assert.equal(twoPass.passes.length, fused.passes.length + 1);
+  // Network v2: the network's own traffic is the plan's, without the two input quantizations.
+  assert.equal(fused.network.kernels.length, 16);
+  // Per display pixel around the network, bytes read and written.
+  const around = (d: typeof fused) =>
+    d.passes
+      .filter((p) => !p.name.startsWith('network: '))
+      .reduce((s, p) => s + p.bytesRead + p.bytesWritten, 0) / pixels;
+  assert.ok(Math.abs(around(fused) - 319) < 1, `around the network: ${around(fused)} B/px`);
+  assert.ok(Math.abs(around(twoPass) - 355) < 1, `two passes: ${around(twoPass)} B/px`);
+  assert.match(fused.text, /nn kpn filter \+ blend +56\.0 +32\.0 /);
+});
+
+test('uplift info --plan prints the frame around the network, and JSON under "frame"', () => {
+  const run = (...args: string[]) =>
+    execFileSync(process.execPath, ['bin/uplift.mjs', 'info', ...args], { encoding: 'utf8' });
+  const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
+  assert.match(text, /INT8 neural frame at 64x48 from 32x24, 26 passes \(filter and blend fused\)/);
+  assert.match(text, /^network \(16 kernels\)/m);
+  const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
+    kernels: unknown[];
+    frame: { renderSize: number[]; passes: { name: string }[]; bytesRead: number };
+  };
+  assert.equal(json.kernels.length, 10);
+  assert.deepEqual(json.frame.renderSize, [1280, 720]);
+  assert.ok(json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
+  assert.throws(
+    () => run('--network', 'v3a', '--plan', '--quality', 'fast'),
+    /--quality: quality must be one of/,
+  );
+});
