@@ -38,6 +38,7 @@ const modules: Array<{ register(program: Command): void }> = [
   await import('./check.ts'),
   await import('./render.ts'),
   await import('./train.ts'),
+  await import('./train-framegen.ts'),
   await import('./export-weights.ts'),
   await import('./quantize.ts'),
   await import('./export-onnx.ts'),

@@ -23,7 +23,7 @@ import {
   rejectUnknownKeys,
   showValue,
 } from '../core/strict-json.ts';
-import { MAX_SEED, MAX_STEPS, resolveTrainConfig, type TrainConfig } from './config.ts';
+import { MAX_SEED, MAX_STEPS, resolveTrainConfig } from './config.ts';
 
 const MAGIC = 'UPLFCKPT';
 const VERSION = 2;
@@ -85,8 +85,22 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   return out;
 }
 
-/** Parses and verifies a checkpoint; anything wrong → InputError naming `source`. */
-export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
+/** What a checkpoint's config must resolve to: its run's seed and total steps. */
+export type ResolveRunConfig = (config: unknown) => {
+  readonly seed: number;
+  readonly steps: number;
+};
+
+/**
+ * Parses and verifies a checkpoint; anything wrong → InputError naming `source`. `resolveConfig`
+ * validates the header's config (default: the upscaler's TrainConfig; frame generation has its
+ * own).
+ */
+export function decodeCheckpoint(
+  bytes: Uint8Array,
+  source = 'checkpoint',
+  resolveConfig: ResolveRunConfig = resolveTrainConfig,
+): Checkpoint {
   const fail = (why: string): never => {
     throw new InputError(`${source}: ${why}`);
   };
@@ -127,7 +141,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
     const size = checkedNumber(t.size, `${path}.size`, { integer: true, min: 0, max: end });
     return { name: t.name as string, size };
   });
-  const config = checkedConfig(header.config, source);
+  const config = checkedConfig(header.config, source, resolveConfig);
   if (seed !== config.seed) fail(`seed ${seed} differs from the config's seed ${config.seed}`);
   if (step > config.steps) fail(`step ${step} is past the config's ${config.steps} steps`);
   const payload = bytes.subarray(16 + headerLength, end);
@@ -154,10 +168,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Chec
   };
 }
 
-/** The header's config as a validated TrainConfig; its errors name the checkpoint. */
-function checkedConfig(config: unknown, source: string): TrainConfig {
+/** The header's config, validated; its errors name the checkpoint. */
+function checkedConfig(config: unknown, source: string, resolveConfig: ResolveRunConfig) {
   try {
-    return resolveTrainConfig(config);
+    return resolveConfig(config);
   } catch (error) {
     if (error instanceof InputError) throw new InputError(`${source}: ${error.message}`);
     throw error;
@@ -192,13 +206,16 @@ export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void>
   await writeFileAtomic(path, encodeCheckpoint(c));
 }
 
-/** Loads and verifies a checkpoint file. */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+/** Loads and verifies a checkpoint file (`resolveConfig` as decodeCheckpoint's). */
+export async function loadCheckpoint(
+  path: string,
+  resolveConfig: ResolveRunConfig = resolveTrainConfig,
+): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (error) {
     throw new InputError(`cannot read checkpoint ${path}: ${(error as Error).message}`);
   }
-  return decodeCheckpoint(bytes, path);
+  return decodeCheckpoint(bytes, path, resolveConfig);
 }

@@ -1,0 +1,149 @@
+/**
+ * `uplift train-framegen`: trains the learned frame-generation network (src/train/framegen/) on
+ * clips the data engine renders at 30 and 60 fps, with a progress bar, a time limit that stops
+ * cleanly with a checkpoint (continue with --resume), and a JSON summary on stdout.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.ts';
+import { parseJsonDocument, isRecord } from '../core/strict-json.ts';
+import { resolveFramegenConfig } from '../train/framegen/config.ts';
+import { trainFramegen, type FramegenLogEntry } from '../train/framegen/trainer.ts';
+import { cliGpu } from './gpu-arg.ts';
+import { parseInteger } from './flags.ts';
+import { prepareOutputDirectory } from './output-dir.ts';
+import { createProgress, type Progress } from './progress.ts';
+
+interface Flags {
+  config?: string;
+  out: string;
+  resume?: boolean;
+  steps?: string;
+  stopAt?: string;
+  timeLimit?: string;
+  seed?: string;
+  quiet?: boolean;
+}
+
+/** The config file's contents overlaid with the flags that set config keys. */
+async function overridesOf(flags: Flags): Promise<Record<string, unknown>> {
+  let base: Record<string, unknown> = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (e) {
+      throw new InputError(`cannot read config ${flags.config}: ${(e as Error).message}`);
+    }
+    const value = parseJsonDocument(text, flags.config);
+    if (!isRecord(value)) throw new InputError(`${flags.config}: a config must be a JSON object`);
+    base = value;
+  }
+  return {
+    ...base,
+    ...(flags.steps !== undefined ? { steps: parseInteger(flags.steps, '--steps', 1) } : {}),
+    ...(flags.seed !== undefined ? { seed: parseInteger(flags.seed, '--seed', 0) } : {}),
+  };
+}
+
+const db = (v: number) => v.toFixed(2);
+
+export function register(program: Command): void {
+  program
+    .command('train-framegen')
+    .description(
+      'train the frame-generation network on 30/60 fps data-engine clips (checkpoints, exact resume)',
+    )
+    .option(
+      '--config <file>',
+      'config JSON (keys of FramegenTrainConfig, src/train/framegen/config.ts)',
+    )
+    .option(
+      '--out <dir>',
+      'output directory: checkpoint, weights.uplift, samples.bin, log.jsonl, loss.svg',
+      'out/framegen',
+    )
+    .option('--resume', 'continue from <out>/checkpoint.ckpt (rendered samples are reused)')
+    .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
+    .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
+    .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
+    .option('--seed <n>', 'seed of the initial weights, the clips and the sample order')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nThe clips: training-split scenes, paths and layout seeds (never a validation entry),\n' +
+        'each rendered at data.fps and at twice it; the truth between frames k-1 and k is frame\n' +
+        '2k-1 of the faster render. Dev clips (other seeds) are scored at every checkpoint beside\n' +
+        'the heuristic, the 50/50 blend and repeating the previous frame.\n\n' +
+        'Examples:\n' +
+        '  uplift train-framegen --out out/framegen --time-limit 540\n' +
+        '  uplift train-framegen --out out/framegen --resume --time-limit 540\n' +
+        '  uplift train-framegen --config weights/framegen-v1.train.json --out out/fg-v1\n' +
+        '  uplift interpolate seq30 -o out/fg --method neural --weights out/fg-v1/weights.uplift',
+    )
+    .action(async (flags: Flags) => {
+      const overrides = await overridesOf(flags);
+      // A bad config is refused before --out exists (a resume merges it with the checkpoint's).
+      if (!flags.resume) resolveFramegenConfig(overrides);
+      prepareOutputDirectory(flags.out, {
+        inputs: [],
+        overwrite: false,
+        frames: false,
+        flag: '--out',
+      });
+      const timeLimit = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
+      if (timeLimit !== undefined && !(timeLimit > 0)) {
+        throw new InputError(`--time-limit must be a positive number, got "${flags.timeLimit}"`);
+      }
+      const gpu = await cliGpu(flags.quiet);
+      let rendering: Progress | undefined;
+      let progress: Progress | undefined;
+      let lastStep = 0;
+      let devStatus = '';
+      const result = await trainFramegen(gpu.device, overrides, {
+        out: flags.out,
+        resume: !!flags.resume,
+        ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+        ...(flags.stopAt !== undefined
+          ? { stopAtStep: parseInteger(flags.stopAt, '--stop-at', 1) }
+          : {}),
+        deviceName: gpu.adapterName,
+        onSamples(done, total, clip) {
+          rendering ??= createProgress('render clips', total, flags.quiet);
+          rendering.tick(clip);
+          if (done === total) rendering.stop();
+        },
+        onStart(step, total) {
+          progress = createProgress('train-framegen', total - step, flags.quiet);
+          lastStep = step;
+        },
+        onLog(entry: FramegenLogEntry) {
+          if (entry.dev) {
+            const d = entry.dev;
+            devStatus = ` | dev ${db(d.neural)} dB (heuristic ${db(d.heuristic)}, blend ${db(d.blend)}) @${entry.step}`;
+          }
+          const status = `loss ${entry.loss.toPrecision(4)}${devStatus}`;
+          for (; lastStep < entry.step; lastStep++) progress?.tick(status);
+        },
+      });
+      progress?.stop();
+      const last = result.log.at(-1);
+      const dev = [...result.log].reverse().find((e) => e.dev)?.dev ?? null;
+      console.log(
+        JSON.stringify(
+          {
+            out: flags.out,
+            weights: result.weights,
+            step: result.step,
+            finished: result.finished,
+            loss: last?.loss ?? null,
+            dev,
+            stepsPerSecond: last?.stepsPerSecond ?? null,
+            seconds: last?.seconds ?? 0,
+          },
+          null,
+          2,
+        ),
+      );
+    });
+}

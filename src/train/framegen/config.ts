@@ -1,0 +1,216 @@
+/**
+ * The configuration of a frame-generation training run (`uplift train-framegen`): JSON file and
+ * flags over the defaults, validated (bad values → InputError naming the key). Stored in
+ * checkpoints so that a resumed run trains the same thing on the same data.
+ */
+import { InputError } from '../../core/errors.ts';
+import { isRecord, showValue } from '../../core/strict-json.ts';
+import { inputMultiple, type GraphDescription } from '../../core/graph.ts';
+import { FRAMEGEN_NETWORK_V1 } from '../../nn/framegen-network.ts';
+import { DEFAULT_ADAM, type AdamConfig } from '../adam-cpu.ts';
+import { MAX_SEED, MAX_STEPS } from '../config.ts';
+
+/** Frame-generation networks a run can train, by name. */
+export const FRAMEGEN_NETWORKS: Readonly<Record<string, GraphDescription>> = {
+  'framegen-v1': FRAMEGEN_NETWORK_V1,
+};
+
+/**
+ * Training data: clips the data engine renders twice on the same path and seed, at `fps` and at
+ * twice that, so that frame 2k − 1 of the second is the truth between frames k − 1 and k of the
+ * first (t = 0.5). Scene, path and layout seed of each clip are drawn from the training split
+ * (src/train/splits.ts: procedural scenes, held-out scene × path pairs excluded, seeds below the
+ * validation seeds); the dev clips, drawn the same way with other seeds, only watch the run.
+ */
+export interface FramegenDataConfig {
+  /** Display size [width, height] of the clips (multiples of the network's input multiple). */
+  readonly size: readonly [number, number];
+  /** Display / render ratio of the motion and depth. */
+  readonly ratio: number;
+  /** Frame rate of the displayed frames (the truth is rendered at twice it). */
+  readonly fps: number;
+  /** Training clips. */
+  readonly clips: number;
+  /** Dev clips (other seeds; never trained on), scored at every checkpoint. */
+  readonly devClips: number;
+  /** Frames of each clip at `fps` (events of the paths sit at fractions of its length). */
+  readonly clipFrames: number;
+  /** Frame pairs taken from each clip (pairs across a cut are skipped: the generator repeats). */
+  readonly pairsPerClip: number;
+  /** Reference samples per display pixel (the displayed frames and the truth). */
+  readonly referenceSamples: number;
+  /** Add each pair mirrored left-right (motion x negated): twice the samples. */
+  readonly mirror: boolean;
+}
+
+export interface FramegenTrainConfig {
+  readonly network: string;
+  /** Seeds the initial weights, the clips and the sample order. */
+  readonly seed: number;
+  /** Total optimizer steps. */
+  readonly steps: number;
+  /** Samples (frame pairs) per optimizer step, gradients summed. */
+  readonly batch: number;
+  readonly learningRate: number;
+  readonly warmupSteps: number;
+  /** Final learning rate / peak. */
+  readonly finalRatio: number;
+  readonly adam: AdamConfig;
+  readonly data: FramegenDataConfig;
+  /** Steps between log lines (and loss read-backs). */
+  readonly logEvery: number;
+  /** Steps between checkpoints and dev scores (one is always written at the end). */
+  readonly checkpointEvery: number;
+}
+
+export const DEFAULT_FRAMEGEN_CONFIG: FramegenTrainConfig = {
+  network: 'framegen-v1',
+  seed: 1,
+  steps: 2000,
+  batch: 4,
+  learningRate: 3e-3,
+  warmupSteps: 50,
+  finalRatio: 0.05,
+  adam: DEFAULT_ADAM,
+  data: {
+    size: [96, 64],
+    ratio: 2,
+    fps: 30,
+    clips: 48,
+    devClips: 8,
+    clipFrames: 12,
+    pairsPerClip: 4,
+    referenceSamples: 16,
+    mirror: true,
+  },
+  logEvery: 10,
+  checkpointEvery: 250,
+};
+
+/** Largest values accepted: beyond them a run cannot fit in memory or any time limit. */
+const LIMITS: Readonly<Record<string, number>> = {
+  steps: MAX_STEPS,
+  batch: 256,
+  'data.size': 4096,
+  'data.clips': 100_000,
+  'data.devClips': 10_000,
+  'data.clipFrames': 1024,
+  'data.pairsPerClip': 1024,
+  'data.referenceSamples': 4096,
+};
+
+function positiveInt(key: string, v: unknown): number {
+  const limit = LIMITS[key.replace(/\[\d+\]$/, '')] ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > limit) {
+    throw new InputError(
+      `framegen training config: ${key} must be a positive integer up to ${limit}, got ${showValue(v)}`,
+    );
+  }
+  return v as number;
+}
+
+function nonNegative(key: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new InputError(
+      `framegen training config: ${key} must be a non-negative finite number, got ${showValue(v)}`,
+    );
+  }
+}
+
+function checkKeys(value: object, known: object, prefix: string): void {
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(known, key)) {
+      throw new InputError(`framegen training config: unknown key ${showValue(prefix + key)}`);
+    }
+  }
+}
+
+/** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
+export function resolveFramegenConfig(
+  overrides: unknown,
+  base: FramegenTrainConfig = DEFAULT_FRAMEGEN_CONFIG,
+): FramegenTrainConfig {
+  if (!isRecord(overrides)) {
+    throw new InputError('framegen training config must be a JSON object');
+  }
+  checkKeys(overrides, DEFAULT_FRAMEGEN_CONFIG, '');
+  const nested = (key: 'adam' | 'data') => {
+    const value = overrides[key];
+    if (value === undefined) return base[key];
+    if (!isRecord(value)) {
+      throw new InputError(
+        `framegen training config: ${key} must be an object, got ${showValue(value)}`,
+      );
+    }
+    checkKeys(value, DEFAULT_FRAMEGEN_CONFIG[key], `${key}.`);
+    return { ...base[key], ...value };
+  };
+  const merged = {
+    ...base,
+    ...overrides,
+    adam: nested('adam'),
+    data: nested('data'),
+  } as FramegenTrainConfig;
+  if (typeof merged.network !== 'string' || !Object.hasOwn(FRAMEGEN_NETWORKS, merged.network)) {
+    throw new InputError(
+      `framegen training config: network must be one of ${Object.keys(FRAMEGEN_NETWORKS).join(', ')}, got ${showValue(merged.network)}`,
+    );
+  }
+  if (!Number.isInteger(merged.seed) || merged.seed < 0 || merged.seed > MAX_SEED) {
+    throw new InputError(
+      `framegen training config: seed must be an integer in 0..${MAX_SEED}, got ${showValue(merged.seed)}`,
+    );
+  }
+  positiveInt('steps', merged.steps);
+  positiveInt('batch', merged.batch);
+  nonNegative('learningRate', merged.learningRate);
+  nonNegative('warmupSteps', merged.warmupSteps);
+  nonNegative('finalRatio', merged.finalRatio);
+  for (const key of ['beta1', 'beta2', 'epsilon', 'weightDecay', 'maxGradNorm'] as const) {
+    nonNegative(`adam.${key}`, merged.adam[key]);
+  }
+  if (merged.adam.beta1 >= 1 || merged.adam.beta2 >= 1) {
+    throw new InputError('framegen training config: adam betas must be below 1');
+  }
+  const { data } = merged;
+  if (!Array.isArray(data.size) || data.size.length !== 2) {
+    throw new InputError('framegen training config: data.size must be [width, height]');
+  }
+  const multiple = inputMultiple(FRAMEGEN_NETWORKS[merged.network]!);
+  data.size.forEach((v, i) => {
+    if (positiveInt(`data.size[${i}]`, v) % multiple !== 0) {
+      throw new InputError(
+        `framegen training config: data.size must be multiples of ${multiple}, got ${data.size.join('x')}`,
+      );
+    }
+  });
+  if (!(typeof data.ratio === 'number' && data.ratio >= 1 && data.ratio <= 3)) {
+    throw new InputError(
+      `framegen training config: data.ratio must be a ratio in [1, 3], got ${showValue(data.ratio)}`,
+    );
+  }
+  if (!(typeof data.fps === 'number' && data.fps > 0 && data.fps <= 500)) {
+    throw new InputError(
+      `framegen training config: data.fps must be a number in (0, 500], got ${showValue(data.fps)}`,
+    );
+  }
+  positiveInt('data.clips', data.clips);
+  if (!Number.isInteger(data.devClips) || data.devClips < 0 || data.devClips > 10_000) {
+    throw new InputError(
+      `framegen training config: data.devClips must be an integer in 0..10000, got ${showValue(data.devClips)}`,
+    );
+  }
+  if (positiveInt('data.clipFrames', data.clipFrames) < 2) {
+    throw new InputError('framegen training config: data.clipFrames must be at least 2');
+  }
+  positiveInt('data.pairsPerClip', data.pairsPerClip);
+  positiveInt('data.referenceSamples', data.referenceSamples);
+  if (typeof data.mirror !== 'boolean') {
+    throw new InputError(
+      `framegen training config: data.mirror must be true or false, got ${showValue(data.mirror)}`,
+    );
+  }
+  positiveInt('logEvery', merged.logEvery);
+  positiveInt('checkpointEvery', merged.checkpointEvery);
+  return merged;
+}
