@@ -3,7 +3,8 @@
  * render-res color, depth, motion, reactive, and the supersampled display-res reference, plus a
  * preview strip (preview.png) of a few reference frames. --no-jitter, --depth-bits 8 and
  * --color-format srgb8 make the inputs look like a real engine's (docs/DECISIONS.md, Engine-like
- * inputs).
+ * inputs), as do --depth-inverted and --infinite-far (reversed Z with an infinite far plane);
+ * --highlights adds HDR sparkles to the scene.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -20,6 +21,7 @@ import { toDisplay } from '../report/write-report.ts';
 import { CAMERA_PATHS } from '../scene/paths.ts';
 import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 import { loadScene } from '../scene/load.ts';
+import { withHighlights } from '../scene/procedural/highlights.ts';
 import { createSceneRenderer, sceneFrameSource } from '../scene/renderer.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
@@ -36,6 +38,8 @@ interface RenderOptions {
   samples: string;
   fps: string;
   depthInverted?: boolean;
+  infiniteFar?: boolean;
+  highlights?: boolean;
   jitter: boolean;
   depthBits?: string;
   colorFormat?: string;
@@ -110,6 +114,14 @@ export function register(program: Command): void {
     .option('--samples <n>', 'reference samples per display pixel (0 = no reference)', '64')
     .option('--fps <n>', 'frames per second of scene time', '60')
     .option('--depth-inverted', 'write inverted depth (near = 1, far = 0)')
+    .option(
+      '--infinite-far',
+      'project with an infinite far plane (cameraFar null in sequence.json), as reversed-Z engines do',
+    )
+    .option(
+      '--highlights',
+      'add HDR highlights to the scene: emissive sparkles of 8-250x white and polished metal beads',
+    )
     .option('--no-jitter', 'render every frame at jitter (0, 0), as engines without TAA do')
     .option('--depth-bits <8>', 'quantize depth as an 8-bit depth target does: round(d·255)/255')
     .option(
@@ -124,7 +136,8 @@ export function register(program: Command): void {
         `Camera paths: ${Object.keys(CAMERA_PATHS).join(', ')}\n\n` +
         'Examples:\n  uplift render --scene foliage --path shake --frames 120 -o seq/foliage\n' +
         '  uplift render --scene assets/gltf/FlightHelmet/FlightHelmet.gltf --display 1920x1080 --quality quality -o seq/helmet\n' +
-        '  uplift render --scene city --no-jitter --depth-bits 8 --color-format srgb8 -o seq/city-engine   # engine-like inputs',
+        '  uplift render --scene city --no-jitter --depth-bits 8 --color-format srgb8 -o seq/city-engine   # engine-like inputs\n' +
+        '  uplift render --scene city --depth-inverted --infinite-far --highlights -o seq/city-reversed-z   # reversed Z, HDR',
     )
     .action(async (opts: RenderOptions) => {
       const frames = parseInteger(opts.frames, '--frames', 1);
@@ -142,7 +155,8 @@ export function register(program: Command): void {
         );
       }
       const engineInputs = parseEngineInputs(opts);
-      const scene = await loadScene(opts.scene, seed);
+      const loaded = await loadScene(opts.scene, seed);
+      const scene = opts.highlights ? withHighlights(loaded, seed) : loaded;
       const { device } = await cliGpu(opts.quiet);
       const renderer = createSceneRenderer(device, {
         scene,
@@ -153,6 +167,7 @@ export function register(program: Command): void {
         frames,
         fps,
         depthInverted: opts.depthInverted ?? false,
+        infiniteFar: opts.infiniteFar ?? false,
         engineInputs,
         ...(opts.path ? { path: opts.path } : {}),
       });

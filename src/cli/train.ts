@@ -131,9 +131,14 @@ export function register(program: Command): void {
         '  uplift train --config train.json --init weights/uplift-v2.uplift --qat 8 --steps 300 --lr 2e-4 --out out/qat\n' +
         '  uplift export-weights out/v2/best.ckpt models/v2.uplift\n\n' +
         'Engine-like inputs (as real renderers hand them: no jitter, 8-bit depth and sRGB color,\n' +
-        'motion missing or off by up to a pixel on one object), probability per training clip, in\n' +
-        'the config file (validation clips stay as rendered unless "validation": true):\n' +
-        '  "data": { "engineInputs": { "noJitter": 0.25, "depth8": 0.5, "srgb8": 0.5, "motionError": 0.3 } }',
+        'motion missing or off by up to a pixel on one object, reversed Z, an infinite far plane),\n' +
+        'probability per training clip; exposure steps and ramps within a clip (probability, and the\n' +
+        'exposures drawn log-uniformly from range); HDR sparkles added to scenes (probability per\n' +
+        'group of clips); in the config file (validation clips stay as rendered unless\n' +
+        'engineInputs has "validation": true):\n' +
+        '  "data": { "engineInputs": { "noJitter": 0.25, "depth8": 0.5, "srgb8": 0.5, "motionError": 0.3,\n' +
+        '            "depthInverted": 0.5, "infiniteFar": 0.5 },\n' +
+        '            "exposure": { "probability": 0.3, "range": [0.25, 4] }, "highlights": 0.5 }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

@@ -45,7 +45,8 @@ export function viewMatrix(camera: Camera): Mat4 {
 
 /**
  * Perspective projection to WebGPU clip space: x, y in [−1, 1] (y up), depth z/w in [0, 1] with
- * near → 0 and far → 1, or near → 1 and far → 0 when `inverted` (better float precision).
+ * near → 0 and far → 1, or near → 1 and far → 0 when `inverted` (better float precision);
+ * `far` may be Infinity (an infinite far plane, as reversed-Z engines project).
  */
 export function perspective(
   fovY: number,
@@ -64,6 +65,12 @@ export function perspective(
   m[5] = f;
   m[11] = -1;
   // z_clip = A·z_view + B with w = −z_view: depth(−near) = 0 and depth(−far) = 1 (or swapped).
+  // An infinite far plane takes the limits: A = −1, B = −near (A = 0, B = near inverted).
+  if (far === Infinity) {
+    m[10] = inverted ? 0 : -1;
+    m[14] = inverted ? near : -near;
+    return m;
+  }
   const [n, fa] = inverted ? [far, near] : [near, far];
   m[10] = fa / (n - fa);
   m[14] = (n * fa) / (n - fa);
@@ -72,7 +79,7 @@ export function perspective(
 
 /** Device depth of a point at view distance d (along −z) for the projection above. */
 export function deviceDepth(d: number, near: number, far: number, inverted = false): number {
-  const z = (far / (far - near)) * (1 - near / d);
+  const z = (far === Infinity ? 1 : far / (far - near)) * (1 - near / d);
   return inverted ? 1 - z : z;
 }
 

@@ -35,6 +35,11 @@ export interface SceneRendererOptions {
   fps?: number;
   /** Near = 1, far = 0 depth. Default false. */
   depthInverted?: boolean;
+  /**
+   * Project with an infinite far plane (cameraFar = Infinity in the frames, stored as null in
+   * sequence.json), as engines with reversed Z do. Default false: the scene's far plane.
+   */
+  infiniteFar?: boolean;
   /** Texture mip bias of the ground truth (display resolution). Default 0. */
   referenceMipBias?: number;
   /**
@@ -42,6 +47,15 @@ export interface SceneRendererOptions {
    * stays full precision. Default: none of them. Recorded in the header's `source.engineInputs`.
    */
   engineInputs?: Partial<EngineInputs>;
+}
+
+/**
+ * What renderFrame may change per frame: the engine-like inputs and the depth convention
+ * (training draws them per clip while clips share a renderer).
+ */
+export interface FrameOverrides extends Partial<EngineInputs> {
+  depthInverted?: boolean;
+  infiniteFar?: boolean;
 }
 
 /** One rendered frame, as GPU images owned by the renderer. */
@@ -63,10 +77,10 @@ export interface SceneRenderer {
   /** Per-frame metadata (no rendering). */
   frameParams(index: number): FrameParams;
   /**
-   * Renders frame `index`; `inputs` overrides the renderer's engineInputs for this frame (training
-   * draws them per clip while clips share a renderer).
+   * Renders frame `index`; `overrides` replace the renderer's engineInputs, depthInverted and
+   * infiniteFar for this frame (training draws them per clip while clips share a renderer).
    */
-  renderFrame(index: number, inputs?: Partial<EngineInputs>): Promise<RenderedFrame>;
+  renderFrame(index: number, overrides?: FrameOverrides): Promise<RenderedFrame>;
   destroy(): void;
 }
 
@@ -81,6 +95,7 @@ export function createSceneRenderer(
   const samples = options.samples ?? 64;
   const ratio = options.ratio ?? 2;
   const depthInverted = options.depthInverted ?? false;
+  const infiniteFar = options.infiniteFar ?? false;
   const engineInputs: EngineInputs = { ...FULL_PRECISION_INPUTS, ...options.engineInputs };
   if (!Number.isInteger(frames) || frames < 1)
     throw new InputError(`frames must be a positive integer, got ${frames}`);
@@ -115,28 +130,30 @@ export function createSceneRenderer(
     },
   };
 
-  const cameraAt = (i: number): Camera => {
+  const lensWith = (infinite: boolean) =>
+    infinite ? { ...scene.lens, far: Infinity } : scene.lens;
+  const cameraAt = (i: number, infinite = infiniteFar): Camera => {
     const pose = path(i);
-    return { position: pose.position, target: pose.target, ...scene.lens };
+    return { position: pose.position, target: pose.target, ...lensWith(infinite) };
   };
   const checkIndex = (i: number) => {
     if (!Number.isInteger(i) || i < 0 || i >= frames)
       throw new RangeError(`frame index ${i} is outside 0..${frames - 1}`);
   };
-  const frameParamsWith = (i: number, noJitter: boolean): FrameParams => {
+  const frameParamsWith = (i: number, noJitter: boolean, infinite: boolean): FrameParams => {
     checkIndex(i);
     return {
       jitter: noJitter ? [0, 0] : jitterOffset(i, phases),
       reset: i === 0 || path(i).cut,
       exposure: 1,
       cameraNear: scene.lens.near,
-      cameraFar: scene.lens.far,
+      cameraFar: lensWith(infinite).far,
       fovY: scene.lens.fovY,
       motionScale: [1, 1],
       frameTimeDelta: 1 / fps,
     };
   };
-  const frameParams = (i: number) => frameParamsWith(i, engineInputs.noJitter);
+  const frameParams = (i: number) => frameParamsWith(i, engineInputs.noJitter, infiniteFar);
 
   const rasterizer = createSceneRasterizer(device, scene);
   const imageSets = [0, 1].map((k) => {
@@ -158,16 +175,24 @@ export function createSceneRenderer(
     scene,
     device,
     frameParams,
-    async renderFrame(i, override) {
+    async renderFrame(i, overrides = {}) {
+      const { depthInverted: inverted, infiniteFar: infinite, ...override } = overrides;
       const inputs = { ...engineInputs, ...override };
-      const params = frameParamsWith(i, inputs.noJitter);
+      const frameInverted = inverted ?? depthInverted;
+      const frameInfinite = infinite ?? infiniteFar;
+      const params = frameParamsWith(i, inputs.noJitter, frameInfinite);
       const gpu = imageSets[calls++ % 2]!;
       const time = i / fps;
       // At a cut (or frame 0) there is no meaningful previous frame: motion against the same view.
       const previous = params.reset
-        ? { camera: cameraAt(i), time }
-        : { camera: cameraAt(i - 1), time: (i - 1) / fps };
-      const view = { camera: cameraAt(i), time, depthInverted, mipBias: inputBias };
+        ? { camera: cameraAt(i, frameInfinite), time }
+        : { camera: cameraAt(i - 1, frameInfinite), time: (i - 1) / fps };
+      const view = {
+        camera: cameraAt(i, frameInfinite),
+        time,
+        depthInverted: frameInverted,
+        mipBias: inputBias,
+      };
       rasterizer.renderInputs(view, previous, params.jitter, gpu);
       if (inputs.depth8 || inputs.srgb8) {
         const encoder = device.createCommandEncoder({ label: 'engine-like inputs' });

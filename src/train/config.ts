@@ -8,6 +8,11 @@ import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '.
 import { ARCHITECTURES } from '../nn/networks.ts';
 import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
+import {
+  checkExposureChangeRates,
+  NO_EXPOSURE_CHANGES,
+  type ExposureChangeRates,
+} from './data/exposure-changes.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
 
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
@@ -40,12 +45,24 @@ export interface ClipDataConfig {
   readonly referenceSamples: number;
   /** Engine-like inputs on the training clips (default: none). */
   readonly engineInputs: EngineInputsConfig;
+  /**
+   * Exposure changes within clips (src/train/data/exposure-changes.ts): the probability per clip
+   * of a step or ramp of the exposure between values drawn log-uniformly from `range`. Validation
+   * clips get them only with `engineInputs.validation`, as the engine-like inputs.
+   */
+  readonly exposure: ExposureChangeRates;
+  /**
+   * Probability per group of scene clips that the scene gets HDR highlights (emissive sparkles and
+   * polished beads, src/scene/procedural/highlights.ts). Validation: as `exposure`.
+   */
+  readonly highlights: number;
 }
 
 /**
  * Engine-like inputs (docs/DECISIONS.md): the probability per training clip of no jitter, depth
- * from an 8-bit target, color from an 8-bit sRGB target, and one object's motion missing or off
- * by up to a pixel. The held-out validation clips stay as rendered unless `validation` is true.
+ * from an 8-bit target, color from an 8-bit sRGB target, one object's motion missing or off by up
+ * to a pixel, reversed Z and an infinite far plane (scene clips). The held-out validation clips
+ * stay as rendered unless `validation` is true.
  */
 export interface EngineInputsConfig extends EngineInputRates {
   readonly validation: boolean;
@@ -122,6 +139,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     clipFrames: 6,
     referenceSamples: 16,
     engineInputs: DEFAULT_ENGINE_INPUTS,
+    exposure: NO_EXPOSURE_CHANGES,
+    highlights: 0,
   },
   frame: 'gpu',
   clipsPerStep: 2,
@@ -210,6 +229,24 @@ function engineInputsConfig(base: EngineInputsConfig, override: unknown): Engine
   return merged as EngineInputsConfig;
 }
 
+/** data.exposure of `override` over `base`'s, validated. */
+function exposureConfig(base: ExposureChangeRates, override: unknown): ExposureChangeRates {
+  if (override === undefined) return base;
+  if (!isRecord(override)) {
+    throw new InputError(
+      `training config: data.exposure must be an object { probability, range }, got ${showValue(override)}`,
+    );
+  }
+  checkKeys(override, NO_EXPOSURE_CHANGES, 'data.exposure.');
+  const merged = { ...base, ...override } as ExposureChangeRates;
+  try {
+    checkExposureChangeRates(merged, 'data.exposure');
+  } catch (error) {
+    throw new InputError(`training config: ${(error as Error).message}`);
+  }
+  return merged;
+}
+
 /** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
 export function resolveTrainConfig(
   overrides: unknown,
@@ -250,6 +287,10 @@ export function resolveTrainConfig(
       engineInputs: engineInputsConfig(
         base.data.engineInputs ?? DEFAULT_ENGINE_INPUTS,
         isRecord(o.data) ? o.data.engineInputs : undefined,
+      ),
+      exposure: exposureConfig(
+        base.data.exposure ?? NO_EXPOSURE_CHANGES,
+        isRecord(o.data) ? o.data.exposure : undefined,
       ),
     },
     loss: nested('loss'),
@@ -309,6 +350,11 @@ export function resolveTrainConfig(
   if (!Array.isArray(ratios) || ratios.length === 0 || !ratios.every(isRatio)) {
     throw new InputError(
       `training config: data.ratio must be a ratio in [1, 3] or a list of them, got ${showValue(data.ratio)}`,
+    );
+  }
+  if (typeof data.highlights !== 'number' || !(data.highlights >= 0 && data.highlights <= 1)) {
+    throw new InputError(
+      `training config: data.highlights must be a probability in [0, 1], got ${showValue(data.highlights)}`,
     );
   }
   positiveInt('data.clipFrames', data.clipFrames);

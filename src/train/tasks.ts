@@ -19,6 +19,7 @@ import { NETWORKS, type ClipDataConfig, type TrainConfig } from './config.ts';
 import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
 import type { TrainingClip } from './data/clip-source.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
+import { NO_EXPOSURE_CHANGES, type ExposureChangeRates } from './data/exposure-changes.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
@@ -105,14 +106,27 @@ export function splitEngineInputs(
 }
 
 /**
+ * Exposure changes and HDR highlights of a split's clips: as the engine-like inputs, training's
+ * always, validation's only with data.engineInputs.validation.
+ */
+export function splitExposureAndHighlights(
+  data: ClipDataConfig,
+  split: 'train' | 'validation',
+): { exposureChanges: ExposureChangeRates; highlights: number } {
+  return split === 'train' || data.engineInputs.validation
+    ? { exposureChanges: data.exposure, highlights: data.highlights }
+    : { exposureChanges: NO_EXPOSURE_CHANGES, highlights: 0 };
+}
+
+/**
  * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
  * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
  * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; the
  * glTF entries stay out, as in the runs the shipped weights come from, which had no glTF files on
  * the GPU machine: they are measured with `uplift dataset` and `uplift eval`) or, for the other
- * sources, another seed. Engine-like inputs (data.engineInputs) go to training clips, and to
- * validation clips only when the config asks.
+ * sources, another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
+ * highlights go to training clips, and to validation clips only when the config asks.
  */
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
   const { data } = config;
@@ -138,6 +152,7 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
     seed: split === 'train' ? config.seed : config.seed + 1_000_003,
     sources,
     engineInputs: splitEngineInputs(data, split),
+    ...splitExposureAndHighlights(data, split),
   });
   return {
     /**

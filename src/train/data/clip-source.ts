@@ -8,6 +8,7 @@ import type { Size } from '../../core/quality.ts';
 import { mulberry32 } from '../../core/random.ts';
 import type { EngineInputs } from '../../core/engine-inputs.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
+import type { ExposureChange } from './exposure-changes.ts';
 import type { MotionError } from './motion-error.ts';
 
 /** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
@@ -43,11 +44,19 @@ export interface ClipOrigin {
   displayOffset: [number, number];
   /** The engine-like degradations the clip got (absent when none: engine-augment.ts). */
   engineInputs?: ClipEngineInputs;
+  /** The clip's exposure change (absent when none: exposure-changes.ts). */
+  exposureChange?: ExposureChange;
+  /** True when the scene got HDR highlights (src/scene/procedural/highlights.ts). */
+  highlights?: boolean;
 }
 
 /** What one clip gets of the engine-like degradations. */
 export interface ClipEngineInputs extends EngineInputs {
   readonly motionError: MotionError | null;
+  /** Reversed Z (near = 1, far = 0): the clip's header says so. */
+  readonly depthInverted: boolean;
+  /** An infinite far plane: the frames' cameraFar is Infinity. */
+  readonly infiniteFar: boolean;
 }
 
 export interface TrainingClip {
@@ -71,6 +80,8 @@ export interface ClipSettings {
   readonly samples: number;
   /** Display / render ratios to draw from (scenes, analytic). */
   readonly ratios: readonly number[];
+  /** Probability per group of scene clips (one renderer) of HDR highlights in the scene. */
+  readonly highlights: number;
 }
 
 /** Which source a clip comes from. */
@@ -81,6 +92,10 @@ export const STREAM_GROUP = 2;
 export const STREAM_CLIP = 3;
 /** Which engine-like degradations a clip gets (engine-augment.ts). */
 export const STREAM_ENGINE = 4;
+/** A clip's exposure change (exposure-changes.ts). */
+export const STREAM_EXPOSURE = 5;
+/** Whether a group of scene clips sharing a renderer gets HDR highlights (scene-clips.ts). */
+export const STREAM_HIGHLIGHTS = 6;
 
 /** A generator for a (seed, stream, index) triple: independent streams per decision. */
 export function randomFor(seed: number, stream: number, index: number): () => number {

@@ -14,7 +14,9 @@
  * - `analytic`: a fresh CPU analytic sequence (src/scene/analytic.ts) with a random seed.
  *
  * With `engineInputs`, clips get engine-like degradations (no jitter, 8-bit depth and sRGB color,
- * wrong or missing motion on an object) with the given probabilities (engine-augment.ts).
+ * wrong or missing motion on an object) with the given probabilities (engine-augment.ts); with
+ * `exposureChanges`, a step or ramp of the exposure within the clip (exposure-changes.ts); with
+ * `highlights`, scene clips' scenes get HDR sparkles (src/scene/procedural/highlights.ts).
  *
  * Frame 0 of every clip has `reset` set: the clip has no history before it. Clips are made one at
  * a time (calls queue), so a trainer may ask for the next clip before it is done with this one.
@@ -41,6 +43,13 @@ import {
   NO_ENGINE_INPUTS,
   type EngineInputRates,
 } from './engine-augment.ts';
+import {
+  checkExposureChangeRates,
+  clipExposureChange,
+  exposureAt,
+  NO_EXPOSURE_CHANGES,
+  type ExposureChangeRates,
+} from './exposure-changes.ts';
 import { createSceneClips, type SeedRange } from './scene-clips.ts';
 import { analyticClip, createSequenceClips } from './uploaded-clips.ts';
 
@@ -72,6 +81,13 @@ export interface ClipSamplerOptions {
   rendererCache?: number;
   /** Probability per clip of each engine-like degradation. Default: all 0. */
   engineInputs?: EngineInputRates;
+  /** Exposure changes within clips (exposure-changes.ts). Default: none. */
+  exposureChanges?: ExposureChangeRates;
+  /**
+   * Probability per group of scene clips (one renderer) that the scene gets HDR highlights
+   * (src/scene/procedural/highlights.ts). Default 0.
+   */
+  highlights?: number;
 }
 
 export interface ClipSampler {
@@ -93,6 +109,7 @@ interface CheckedOptions extends ClipSettings {
   readonly clipsPerRenderer: number;
   readonly rendererCache: number;
   readonly engineInputs: EngineInputRates;
+  readonly exposureChanges: ExposureChangeRates;
 }
 
 function checkOptions(options: ClipSamplerOptions): CheckedOptions {
@@ -123,6 +140,11 @@ function checkOptions(options: ClipSamplerOptions): CheckedOptions {
     if (!(p >= 0 && p <= 1))
       throw new RangeError(`engineInputs.${key} must be a probability in [0, 1], got ${p}`);
   }
+  const exposureChanges = options.exposureChanges ?? NO_EXPOSURE_CHANGES;
+  checkExposureChangeRates(exposureChanges, 'exposureChanges');
+  const highlights = options.highlights ?? 0;
+  if (!(highlights >= 0 && highlights <= 1))
+    throw new RangeError(`highlights must be a probability in [0, 1], got ${highlights}`);
   return {
     seed,
     clipLength,
@@ -134,6 +156,8 @@ function checkOptions(options: ClipSamplerOptions): CheckedOptions {
     clipsPerRenderer,
     rendererCache,
     engineInputs,
+    exposureChanges,
+    highlights,
   };
 }
 
@@ -186,11 +210,20 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     let pick = randomFor(seed, STREAM_SOURCE, index)() * totalWeight;
     const spec = sources.find((s) => (pick -= s.weight) < 0) ?? sources[sources.length - 1]!;
     const drawn = clipEngineInputs(settings.engineInputs, seed, index);
-    // A sequence directory's jitter is in its pixels: it keeps it.
-    const engine = spec.kind === 'sequences' ? { ...drawn, noJitter: false } : drawn;
+    // A sequence directory's jitter is in its pixels: it keeps it. The depth convention is the
+    // data engine's to choose (scene clips).
+    const engine =
+      spec.kind === 'scenes'
+        ? drawn
+        : {
+            ...drawn,
+            noJitter: spec.kind === 'analytic' && drawn.noJitter,
+            depthInverted: false,
+            infiniteFar: false,
+          };
     const made: ClipContent =
       spec.kind === 'scenes'
-        ? await sceneClips.clip(index, spec, engine.noJitter)
+        ? await sceneClips.clip(index, spec, engine)
         : spec.kind === 'sequences'
           ? await sequenceClips(index, spec.dirs)
           : analyticClip(device, settings, index, engine.noJitter);
@@ -198,6 +231,16 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
     if (degrades(engine)) {
       degradeClipImages(device, made, engine);
       made.origin.engineInputs = engine;
+    }
+    const exposure = clipExposureChange(settings.exposureChanges, seed, index, made.frames.length);
+    if (exposure) {
+      // On top of the source's own exposure (1 for rendered clips).
+      for (const [t, frame] of made.frames.entries())
+        frame.params = {
+          ...frame.params,
+          exposure: frame.params.exposure * exposureAt(exposure, t),
+        };
+      made.origin.exposureChange = exposure;
     }
     return {
       ...made,

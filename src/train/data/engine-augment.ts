@@ -6,8 +6,10 @@
  * so probability 0 leaves every clip bit for bit as it was, and resumed runs see the same clips.
  *
  * Jitter is decided before a clip is made (the scenes and analytic sources render without it;
- * sequence directories keep theirs: their jitter is baked into their pixels); the rest is applied
- * to the clip's GPU images after, whatever the source, so the GPU and CPU frame paths both see it.
+ * sequence directories keep theirs: their jitter is baked into their pixels), and so are reversed
+ * Z and an infinite far plane (scene clips only: the data engine renders them so); the rest is
+ * applied to the clip's GPU images after, whatever the source, so the GPU and CPU frame paths both
+ * see it.
  */
 import { encodeEngineQuantize } from '../../scene/engine-inputs.ts';
 import {
@@ -18,12 +20,18 @@ import {
 } from './clip-source.ts';
 import { drawMotionError, encodeMotionError } from './motion-error.ts';
 
-/** Probability per clip of each engine-like degradation, each in [0, 1]. */
+/**
+ * Probability per clip of each engine-like degradation, each in [0, 1]. `depthInverted` (reversed
+ * Z) and `infiniteFar` (an infinite far plane) are how many engines project; they apply to scene
+ * clips, which the data engine renders that way.
+ */
 export interface EngineInputRates {
   readonly noJitter: number;
   readonly depth8: number;
   readonly srgb8: number;
   readonly motionError: number;
+  readonly depthInverted: number;
+  readonly infiniteFar: number;
 }
 
 export const NO_ENGINE_INPUTS: EngineInputRates = {
@@ -31,6 +39,8 @@ export const NO_ENGINE_INPUTS: EngineInputRates = {
   depth8: 0,
   srgb8: 0,
   motionError: 0,
+  depthInverted: 0,
+  infiniteFar: 0,
 };
 
 /**
@@ -48,12 +58,29 @@ export function clipEngineInputs(
   const srgb8 = random() < rates.srgb8;
   const withError = random() < rates.motionError;
   const error = drawMotionError(random);
-  return { noJitter, depth8, srgb8, motionError: withError ? error : null };
+  // Drawn after the others, so that clips without them keep their earlier draws.
+  const depthInverted = random() < rates.depthInverted;
+  const infiniteFar = random() < rates.infiniteFar;
+  return {
+    noJitter,
+    depth8,
+    srgb8,
+    motionError: withError ? error : null,
+    depthInverted,
+    infiniteFar,
+  };
 }
 
 /** True when `inputs` changes anything. */
 export function degrades(inputs: ClipEngineInputs): boolean {
-  return inputs.noJitter || inputs.depth8 || inputs.srgb8 || inputs.motionError !== null;
+  return (
+    inputs.noJitter ||
+    inputs.depth8 ||
+    inputs.srgb8 ||
+    inputs.motionError !== null ||
+    inputs.depthInverted ||
+    inputs.infiniteFar
+  );
 }
 
 /**

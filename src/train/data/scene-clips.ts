@@ -5,12 +5,18 @@
  */
 import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
 import { loadScene } from '../../scene/load.ts';
-import { createSceneRenderer, type SceneRenderer } from '../../scene/renderer.ts';
+import { withHighlights } from '../../scene/procedural/highlights.ts';
+import {
+  createSceneRenderer,
+  type FrameOverrides,
+  type SceneRenderer,
+} from '../../scene/renderer.ts';
 import { entryScene, TRAIN, TRAIN_LAYOUT_SEEDS, type SplitEntry } from '../splits.ts';
 import {
   randomFor,
   STREAM_CLIP,
   STREAM_GROUP,
+  STREAM_HIGHLIGHTS,
   type ClipContent,
   type ClipSettings,
   type TrainingFrame,
@@ -28,11 +34,15 @@ export interface SceneSourceSpec {
   readonly layoutSeeds?: SeedRange;
 }
 
-/** What scene clip `index` of a sampler shows: entry (with its layout seed), ratio, first frame. */
+/**
+ * What scene clip `index` of a sampler shows: entry (with its layout seed), ratio, first frame,
+ * and whether the scene gets HDR highlights.
+ */
 export interface SceneClipChoice {
   readonly entry: SplitEntry;
   readonly ratio: number;
   readonly startFrame: number;
+  readonly highlights: boolean;
 }
 
 /**
@@ -47,12 +57,17 @@ export function sceneClipChoice(
     clipLength: number;
     ratios: readonly number[];
     clipsPerRenderer?: number;
+    /** Probability of HDR highlights per group of clips (default 0). */
+    highlights?: number;
   },
 ): SceneClipChoice {
   const { seed, index, clipLength, ratios } = options;
   const entries = spec.entries ?? TRAIN;
   const layoutSeeds = spec.layoutSeeds ?? (spec.entries ? undefined : TRAIN_LAYOUT_SEEDS);
-  const group = randomFor(seed, STREAM_GROUP, Math.floor(index / (options.clipsPerRenderer ?? 4)));
+  const groupIndex = Math.floor(index / (options.clipsPerRenderer ?? 4));
+  const group = randomFor(seed, STREAM_GROUP, groupIndex);
+  // Own stream: a highlights probability changes nothing else about the clips.
+  const highlights = randomFor(seed, STREAM_HIGHLIGHTS, groupIndex)() < (options.highlights ?? 0);
   let entry = entries[Math.floor(group() * entries.length)]!;
   const ratio = ratios[Math.floor(group() * ratios.length)]!;
   if (layoutSeeds) {
@@ -64,16 +79,22 @@ export function sceneClipChoice(
   const startFrame = Math.floor(
     randomFor(seed, STREAM_CLIP, index)() * (entry.frames - clipLength + 1),
   );
-  return { entry, ratio, startFrame };
+  return { entry, ratio, startFrame, highlights };
 }
+
+/** What a clip renders differently from its renderer's defaults. */
+export type ClipRenderOverrides = Pick<
+  FrameOverrides,
+  'noJitter' | 'depthInverted' | 'infiniteFar'
+>;
 
 /** The scene clips of a sampler. */
 export interface SceneClips {
   /**
    * Scene clip `index` of the source `spec` (its choice is sceneClipChoice's), rendered without
-   * jitter when `noJitter`.
+   * jitter, with reversed Z or an infinite far plane as `overrides` say.
    */
-  clip(index: number, spec: SceneSourceSpec, noJitter: boolean): Promise<ClipContent>;
+  clip(index: number, spec: SceneSourceSpec, overrides: ClipRenderOverrides): Promise<ClipContent>;
   /** Destroys the cached renderers. */
   destroy(): void;
 }
@@ -88,13 +109,20 @@ export function createSceneClips(
   clipsPerRenderer: number,
   rendererCache: number,
 ): SceneClips {
-  const { seed, clipLength, ratios } = settings;
+  const { seed, clipLength, ratios, highlights } = settings;
   const renderers = createRendererCache(device, settings, rendererCache);
   return {
-    async clip(index, spec, noJitter) {
-      const choice = sceneClipChoice(spec, { seed, index, clipLength, ratios, clipsPerRenderer });
-      const renderer = await renderers.get(choice.entry, choice.ratio);
-      return renderSceneClip(device, renderer, choice, clipLength, noJitter);
+    async clip(index, spec, overrides) {
+      const choice = sceneClipChoice(spec, {
+        seed,
+        index,
+        clipLength,
+        ratios,
+        clipsPerRenderer,
+        highlights,
+      });
+      const renderer = await renderers.get(choice.entry, choice.ratio, choice.highlights);
+      return renderSceneClip(device, renderer, choice, clipLength, overrides);
     },
     destroy: () => renderers.destroy(),
   };
@@ -102,7 +130,7 @@ export function createSceneClips(
 
 /** Renderers by entry and ratio, the least recently used destroyed beyond `size`. */
 interface RendererCache {
-  get(entry: SplitEntry, ratio: number): Promise<SceneRenderer>;
+  get(entry: SplitEntry, ratio: number, highlights: boolean): Promise<SceneRenderer>;
   destroy(): void;
 }
 
@@ -117,15 +145,15 @@ function createRendererCache(
 ): RendererCache {
   const renderers = new Map<string, Promise<SceneRenderer>>();
   return {
-    get(entry, ratio) {
-      const key = `${entry.name}@${ratio}`;
+    get(entry, ratio, highlights) {
+      const key = `${entry.name}@${ratio}${highlights ? '+highlights' : ''}`;
       let renderer = renderers.get(key);
       if (renderer)
         renderers.delete(key); // re-inserted below: Map order is recency
       else {
         renderer = loadScene(entryScene(entry), entry.seed).then((scene) =>
           createSceneRenderer(device, {
-            scene,
+            scene: highlights ? withHighlights(scene, entry.seed) : scene,
             path: entry.path,
             seed: entry.seed,
             frames: entry.frames,
@@ -157,14 +185,15 @@ function createRendererCache(
 async function renderSceneClip(
   device: GPUDevice,
   renderer: SceneRenderer,
-  { entry, ratio, startFrame }: SceneClipChoice,
+  { entry, ratio, startFrame, highlights }: SceneClipChoice,
   clipLength: number,
-  noJitter: boolean,
+  { noJitter, depthInverted, infiniteFar }: ClipRenderOverrides,
 ): Promise<ClipContent> {
   const frames: TrainingFrame[] = [];
+  const overrides = { noJitter, depthInverted, infiniteFar };
   for (let t = 0; t < clipLength; t++) {
     // The renderer reuses two sets of buffers: copy each frame out before the next render.
-    const { params, gpu } = await renderer.renderFrame(startFrame + t, { noJitter });
+    const { params, gpu } = await renderer.renderFrame(startFrame + t, overrides);
     const encoder = device.createCommandEncoder({ label: 'clip copy' });
     const copy = (image: GpuImage, what: string) =>
       copyImage(device, encoder, image, `clip ${what}`);
@@ -181,7 +210,7 @@ async function renderSceneClip(
     device.queue.submit([encoder.finish()]);
   }
   return {
-    header: renderer.header,
+    header: { ...renderer.header, depthInverted: depthInverted ?? renderer.header.depthInverted },
     frames,
     origin: {
       source: 'scenes',
@@ -193,6 +222,7 @@ async function renderSceneClip(
       startFrame,
       renderOffset: [0, 0],
       displayOffset: [0, 0],
+      ...(highlights ? { highlights } : {}),
     },
   };
 }
