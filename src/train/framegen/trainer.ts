@@ -18,6 +18,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { type Image } from '../../core/image.ts';
+import type { Size } from '../../core/quality.ts';
+import type { Tensor } from '../../core/tensor.ts';
 import { mulberry32 } from '../../core/random.ts';
 import { displayMse, meanPsnr, toDisplayPair } from '../../metrics/index.ts';
 import { generateFrameCpu } from '../../reference/frame-generation.ts';
@@ -159,6 +161,78 @@ function baselineScores(samples: readonly FramegenSample[]): Omit<DevScores, 'ne
   };
 }
 
+/** The GPU work on one sample: forward, blend and, in training, the loss and the backward. */
+interface SampleRunner {
+  /**
+   * Records the forward and blend of `sample`; with `backward`, also the L1 loss (into loss slot
+   * `slot`) and the backward, parameter gradients added to (`accumulate`) or overwritten.
+   */
+  record(sample: GpuSample, backward?: { slot: number; accumulate: boolean }): void;
+  /** The latest blend: tonemapped, planar RGB (waits for the queue). */
+  readBlended(): Promise<Tensor>;
+  /** The first `count` loss slots (waits for the queue). */
+  readLosses(count: number): Promise<Float32Array>;
+  destroy(): void;
+}
+
+function createSampleRunner(
+  device: GPUDevice,
+  trainable: TrainableNetwork,
+  config: FramegenTrainConfig,
+): SampleRunner {
+  const [width, height] = config.data.size;
+  const input = createGpuTensor(
+    device,
+    { channels: FRAMEGEN_FEATURE_CHANNELS, height, width },
+    'framegen training features',
+  );
+  const count = 3 * width * height;
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+  const blended = device.createBuffer({ label: 'blended', size: count * 4, usage });
+  const dBlended = device.createBuffer({ label: 'd blended', size: count * 4, usage });
+  const logitsBytes = FRAMEGEN_RAW_CHANNELS * width * height * 4;
+  const dLogits = device.createBuffer({ label: 'd logits', size: logitsBytes, usage });
+  const losses = device.createBuffer({
+    label: 'losses',
+    size: config.logEvery * config.batch * 4,
+    usage,
+  });
+  const l1 = createTensorL1(device, count);
+  const size: Size = [width, height];
+  const blendInputs = (logits: GPUBuffer) => ({
+    features: input.buffer,
+    logits,
+    size,
+    padded: size,
+  });
+  return {
+    record(sample, backward) {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(sample.features, 0, input.buffer, 0, input.buffer.size);
+      const forward = trainable.forward(encoder, input);
+      const pass = encoder.beginComputePass({ label: 'framegen blend, loss, backward' });
+      const inputs = blendInputs(forward.output.buffer);
+      encodeFramegenBlend(device, pass, inputs, { tensor: blended });
+      if (backward) {
+        l1.encode(pass, blended, sample.truth, dBlended, losses, backward.slot);
+        encodeFramegenBlendBackward(device, pass, inputs, dBlended, dLogits);
+        const grads = new Map([[trainable.graph.outputs[0]!, dLogits]]);
+        trainable.encodeBackward(pass, forward, grads, backward.accumulate);
+      }
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    },
+    async readBlended() {
+      return { channels: 3, height, width, data: await readBuffer(device, blended, count * 4) };
+    },
+    readLosses: (n) => readBuffer(device, losses, n * 4),
+    destroy() {
+      for (const b of [input.buffer, blended, dBlended, dLogits, losses]) b.destroy();
+      l1.destroy();
+    },
+  };
+}
+
 /** Runs (or resumes) a frame-generation training run. */
 export async function trainFramegen(
   device: GPUDevice,
@@ -188,24 +262,7 @@ export async function trainFramegen(
         .filter((e) => e.step <= step)
     : [];
   const gpuSamples: GpuSample[] = [];
-  const [width, height] = config.data.size;
-  const input = createGpuTensor(
-    device,
-    { channels: FRAMEGEN_FEATURE_CHANNELS, height, width },
-    'framegen training features',
-  );
-  const count = 3 * width * height;
-  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
-  const blended = device.createBuffer({ label: 'blended', size: count * 4, usage });
-  const dBlended = device.createBuffer({ label: 'd blended', size: count * 4, usage });
-  const logitsBytes = FRAMEGEN_RAW_CHANNELS * width * height * 4;
-  const dLogits = device.createBuffer({ label: 'd logits', size: logitsBytes, usage });
-  const losses = device.createBuffer({
-    label: 'losses',
-    size: config.logEvery * config.batch * 4,
-    usage,
-  });
-  const l1 = createTensorL1(device, count);
+  const runner = createSampleRunner(device, trainable, config);
   try {
     const samples = await loadOrRenderSamples(
       device,
@@ -220,42 +277,14 @@ export async function trainFramegen(
     const dev = gpuSamples.slice(samples.train.length);
     const baselines = samples.dev.length > 0 ? baselineScores(samples.dev) : undefined;
     const order = sampleOrder(config.seed, train.length);
-    const shapes = {
-      size: config.data.size as [number, number],
-      padded: config.data.size as [number, number],
-    };
-    const blendInputs = (logits: GPUBuffer) => ({ features: input.buffer, logits, ...shapes });
-
-    /** Records the forward (and, when `train` is given, the loss and backward) of one sample. */
-    const record = (sample: GpuSample, backward?: { slot: number; accumulate: boolean }) => {
-      const encoder = device.createCommandEncoder();
-      encoder.copyBufferToBuffer(sample.features, 0, input.buffer, 0, input.buffer.size);
-      const forward = trainable.forward(encoder, input);
-      const pass = encoder.beginComputePass({ label: 'framegen blend, loss, backward' });
-      encodeFramegenBlend(device, pass, blendInputs(forward.output.buffer), { tensor: blended });
-      if (backward) {
-        l1.encode(pass, blended, sample.truth, dBlended, losses, backward.slot);
-        encodeFramegenBlendBackward(
-          device,
-          pass,
-          blendInputs(forward.output.buffer),
-          dBlended,
-          dLogits,
-        );
-        const grads = new Map([[trainable.graph.outputs[0]!, dLogits]]);
-        trainable.encodeBackward(pass, forward, grads, backward.accumulate);
-      }
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-    };
+    const { record } = runner;
 
     const devScores = async (): Promise<DevScores | undefined> => {
       if (!baselines) return undefined;
       const mses: number[] = [];
       for (const [i, sample] of dev.entries()) {
         record(sample);
-        const planes = await readBuffer(device, blended, count * 4);
-        const image = framegenOutputCpu({ channels: 3, height, width, data: planes });
+        const image = framegenOutputCpu(await runner.readBlended());
         mses.push(displayMse(toDisplayPair(image, samples.dev[i]!.truth, 'dev')));
       }
       return { neural: meanPsnr(mses), ...baselines };
@@ -326,7 +355,7 @@ export async function trainFramegen(
         pass.end();
         device.queue.submit([encoder.finish()]);
       }
-      const values = await readBuffer(device, losses, steps * config.batch * 4);
+      const values = await runner.readLosses(steps * config.batch);
       const error = await device.popErrorScope();
       if (error)
         throw new Error(`WebGPU error during steps ${step + 1}–${step + steps}: ${error.message}`);
@@ -358,8 +387,7 @@ export async function trainFramegen(
       s.features.destroy();
       s.truth.destroy();
     }
-    for (const b of [input.buffer, blended, dBlended, dLogits, losses]) b.destroy();
-    l1.destroy();
+    runner.destroy();
     trainable.destroy();
   }
 }
