@@ -1,14 +1,16 @@
 /**
- * Frame generation benchmark: one generated frame (heuristic method, t = 0.5) at 1920×1080 from
+ * Frame generation benchmark: one generated frame (heuristic and neural methods, the neural one
+ * with the shipped weights, t = 0.5) at 1920×1080 from
  * display-size previous and current frames and render-size motion and depth (Performance 2× and
  * native), on the upscaler benchmark's synthetic inputs, uploaded once as float textures and
  * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": loading
- * the textures, splat, resolve, compose); CPU wall time per frame.
+ * the textures, splat, resolve, then compose or features, network, blend and output); CPU wall
+ * time per frame.
  */
 import { QUALITY_RATIOS, renderSizeFor, type QualityMode, type Size } from '../src/core/quality.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
-import { createFrameGenerator } from '../src/frame-generator.ts';
+import { createFrameGenerator, type FrameGeneratorMethod } from '../src/frame-generator.ts';
 import { syntheticInputs } from './upscaler.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -17,21 +19,25 @@ interface FrameGenerationCase {
   displaySize: Size;
   /** The quality mode of the render-size motion and depth. */
   quality: QualityMode;
+  method: FrameGeneratorMethod;
 }
 
 const INPUT_SETS = 3;
 
 function cases(quick: boolean): FrameGenerationCase[] {
-  return quick
+  const sizes: Omit<FrameGenerationCase, 'method'>[] = quick
     ? [{ displaySize: [48, 32], quality: 'performance' }]
     : [
         { displaySize: [1920, 1080], quality: 'performance' },
         { displaySize: [1920, 1080], quality: 'native' },
       ];
+  return (['heuristic', 'neural'] as const).flatMap((method) =>
+    sizes.map((size) => ({ ...size, method })),
+  );
 }
 
 const caseName = (c: FrameGenerationCase) =>
-  `framegen-heuristic ${c.displaySize.join('x')} ${c.quality}`;
+  `framegen-${c.method} ${c.displaySize.join('x')} ${c.quality}`;
 
 async function benchCase(
   device: GPUDevice,
@@ -52,7 +58,7 @@ async function benchCase(
   const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
   const generator = await createFrameGenerator(device, {
     displaySize: c.displaySize,
-    method: 'heuristic',
+    method: c.method,
   });
   try {
     const samples = await measureFrames(device, timer, settings, (encoder, i) => {
@@ -67,7 +73,7 @@ async function benchCase(
     });
     const gpuMs = samples.gpu.summaries();
     const params = {
-      method: 'heuristic',
+      method: c.method,
       display: c.displaySize.join('x'),
       render: renderSize.join('x'),
       quality: c.quality,

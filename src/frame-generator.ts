@@ -34,8 +34,8 @@ import { checkImageSize } from './gpu/size-limits.ts';
 import { encodeFrameGenerationSplat, splatBytes } from './gpu/passes/framegen-splat.ts';
 import { encodeFrameGenerationResolve } from './gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
-import { loadFramegenModel, type FramegenModelSource } from './nn/framegen-model.ts';
-import { createFramegenNeural, type FramegenNeural } from './nn/framegen-neural.ts';
+import type { FramegenModelSource } from './nn/framegen-model.ts';
+import type { FramegenNeural } from './nn/framegen-neural.ts';
 import {
   checkInput,
   checkOutputTexture,
@@ -135,11 +135,13 @@ export async function createFrameGenerator(
 ): Promise<FrameGenerator> {
   const method = checkFrameGeneratorMethod(options.method ?? 'heuristic');
   const { displaySize } = resolveSizes({ displaySize: options.displaySize });
-  const model = method === 'neural' ? await loadFramegenModel(options.weights) : undefined;
+  // The network code is a chunk of its own, loaded by the first neural generator.
+  const module = method === 'neural' ? await import('./nn/framegen-neural.ts') : undefined;
+  const model = module && (await module.loadFramegenModel(options.weights));
   return withGpuErrorScope(device, 'createFrameGenerator', async () => {
     checkImageSize(device, displaySize, 'createFrameGenerator');
     const [dw, dh] = displaySize;
-    const neural = model && createFramegenNeural(device, model, displaySize);
+    const neural = model && module.createFramegenNeural(device, model, displaySize);
     const display = {
       previous: createGpuImage(device, dw, dh, 'framegen previous'),
       current: createGpuImage(device, dw, dh, 'framegen current'),

@@ -13,6 +13,8 @@ import { encodeFramegenFeatures } from '../gpu/passes/framegen-features.ts';
 import { encodeOutput, type OutputTargets } from '../gpu/passes/output.ts';
 import { createNetwork } from './network.ts';
 import type { FramegenModel } from './framegen-model.ts';
+
+export { loadFramegenModel } from './framegen-model.ts';
 import { createGpuTensor } from './tensor.ts';
 
 /** The frames and the time-t motion field one generated frame is made from. */
