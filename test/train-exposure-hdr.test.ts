@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
+import { formatSequenceJson, parseSequenceJson } from '../src/io/sequence-json.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { proceduralScene } from '../src/scene/procedural/scenes.ts';
@@ -275,7 +276,7 @@ const uplift = (args: string[]) =>
     encoding: 'utf8',
   });
 
-test('uplift render --depth-inverted --infinite-far --highlights: sequence.json says so; TAAU upscales and evaluates it as the standard render', () => {
+test('uplift render --depth-inverted --infinite-far --highlights: sequence.json says so; TAAU and the network upscale it as the standard render', () => {
   const dir = mkdtempSync(join(tmpdir(), 'uplift-reversed-z-'));
   try {
     const common = ['render', '--scene', 'runners', '--frames', '6', '--display', '48x32'];
@@ -297,7 +298,7 @@ test('uplift render --depth-inverted --infinite-far --highlights: sequence.json 
         'eval',
         out,
         '--methods',
-        'taau',
+        'taau,neural',
         '--warmup',
         '2',
         '--no-flip',
@@ -307,14 +308,22 @@ test('uplift render --depth-inverted --infinite-far --highlights: sequence.json 
       ]);
       assert.equal(evaluated.status, 0, evaluated.stderr);
       const result = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8'));
-      psnr.push(result.sequences[0].methods[0].steady.psnr);
+      psnr.push(
+        ...result.sequences[0].methods.map((m: { steady: { psnr: number } }) => m.steady.psnr),
+      );
     }
+    assert.equal(psnr.length, 4);
     assert.ok(psnr.every(Number.isFinite), `PSNR ${psnr.join(', ')}`);
-    // TAAU reads depth as view distance (disocclusion), whatever the convention: the same result.
-    assert.ok(
-      Math.abs(psnr[0]! - psnr[1]!) < 0.05,
-      `standard ${psnr[0]} dB, reversed ${psnr[1]} dB`,
-    );
+    // Both methods read depth as view distance (dilation, disocclusion), whatever the convention:
+    // the same result on either render.
+    for (const [method, k] of [
+      ['TAAU', 0],
+      ['neural', 1],
+    ] as const)
+      assert.ok(
+        Math.abs(psnr[k]! - psnr[k + 2]!) < 0.05,
+        `${method}: standard ${psnr[k]} dB, reversed ${psnr[k + 2]} dB`,
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -369,4 +378,34 @@ test('data.exposure, data.highlights and the depth conventions in the config: de
       JSON.stringify(data),
     );
   }
+});
+
+test('sequence.json: "cameraFar": null is an infinite far plane; the string "Infinity" and a far below near are refused', () => {
+  const text = (far: unknown) =>
+    JSON.stringify({
+      version: 1,
+      renderSize: [4, 4],
+      displaySize: [8, 8],
+      depthInverted: true,
+      frames: [{ cameraNear: 0.1, cameraFar: far }],
+    });
+  assert.equal(parseSequenceJson(text(null), 'seq.json').frames[0]!.cameraFar, Infinity);
+  assert.throws(
+    () => parseSequenceJson(text('Infinity'), 'seq.json'),
+    /seq\.json: frames\[0\]\.cameraFar must be a finite number > cameraNear \(0\.1\), or null for an infinite far plane, got "Infinity"/,
+  );
+  assert.throws(() => parseSequenceJson(text(0.05), 'seq.json'), /frames\[0\]\.cameraFar must be/);
+  const written = formatSequenceJson(
+    {
+      header: {
+        renderSize: [4, 4],
+        displaySize: [8, 8],
+        depthInverted: true,
+        colorSpace: 'linear',
+      },
+      frames: [{ ...parseSequenceJson(text(null), 'seq.json').frames[0]! }],
+    },
+    'seq.json',
+  );
+  assert.match(written, /"cameraFar":null/);
 });

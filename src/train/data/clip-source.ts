@@ -8,7 +8,6 @@ import type { Size } from '../../core/quality.ts';
 import { mulberry32 } from '../../core/random.ts';
 import type { EngineInputs } from '../../core/engine-inputs.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
-import type { ExposureChange } from './exposure-changes.ts';
 import type { MotionError } from './motion-error.ts';
 
 /** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
@@ -48,6 +47,16 @@ export interface ClipOrigin {
   exposureChange?: ExposureChange;
   /** True when the scene got HDR highlights (src/scene/procedural/highlights.ts). */
   highlights?: boolean;
+}
+
+/** One clip's exposure change (exposure-changes.ts). */
+export interface ExposureChange {
+  /** `step`: from → to at frame `at`; `ramp`: log-linear from → to over `length` frames from `at`. */
+  readonly kind: 'step' | 'ramp';
+  readonly from: number;
+  readonly to: number;
+  readonly at: number;
+  readonly length: number;
 }
 
 /** What one clip gets of the engine-like degradations. */

@@ -10,7 +10,7 @@
  * function of (sampler seed, clip index) on their own random stream, and every draw is made
  * whether the change fires or not: probability 0 leaves every clip as it was.
  */
-import { randomFor, STREAM_EXPOSURE } from './clip-source.ts';
+import { randomFor, STREAM_EXPOSURE, type ExposureChange } from './clip-source.ts';
 
 /** How often clips get an exposure change, and the exposures they move between. */
 export interface ExposureChangeRates {
@@ -24,16 +24,6 @@ export const NO_EXPOSURE_CHANGES: ExposureChangeRates = { probability: 0, range:
 
 /** Exposures further apart than this factor from 1 are refused (colors would clip or vanish). */
 export const EXPOSURE_LIMIT = 1024;
-
-/** One clip's exposure change. */
-export interface ExposureChange {
-  /** `step`: from → to at frame `at`; `ramp`: log-linear from → to over `length` frames from `at`. */
-  readonly kind: 'step' | 'ramp';
-  readonly from: number;
-  readonly to: number;
-  readonly at: number;
-  readonly length: number;
-}
 
 /** Throws a RangeError naming `where` unless `rates` are a probability and a valid range. */
 export function checkExposureChangeRates(rates: ExposureChangeRates, where: string): void {
