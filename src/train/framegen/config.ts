@@ -66,10 +66,10 @@ export interface FramegenTrainConfig {
 export const DEFAULT_FRAMEGEN_CONFIG: FramegenTrainConfig = {
   network: 'framegen-v1',
   seed: 1,
-  steps: 2000,
+  steps: 800,
   batch: 4,
   learningRate: 3e-3,
-  warmupSteps: 50,
+  warmupSteps: 30,
   finalRatio: 0.05,
   adam: DEFAULT_ADAM,
   data: {
@@ -84,7 +84,7 @@ export const DEFAULT_FRAMEGEN_CONFIG: FramegenTrainConfig = {
     mirror: true,
   },
   logEvery: 10,
-  checkpointEvery: 250,
+  checkpointEvery: 200,
 };
 
 /** Largest values accepted: beyond them a run cannot fit in memory or any time limit. */
