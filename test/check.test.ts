@@ -18,11 +18,14 @@ import {
   flipJitter,
   forwardVectors,
   reverseDepth,
+  scaleLens,
   scaleMotion,
+  flipDepthRows,
   srgbAsLinear,
 } from './helpers/check-breaks.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { analyticSequence, analyticSource } from '../src/scene/analytic.ts';
+import { createImage } from '../src/core/image.ts';
 
 const PAIRS = 6;
 
@@ -83,6 +86,41 @@ test('check: a correct data-engine capture reports clean, the fit at 1', async (
   assert.equal(result.analysis.jitter.pattern.kind, 'halton');
   assert.ok(result.analysis.depth.stats.nearShare < 0.01);
   assert.ok(result.analysis.motion!.backward < result.analysis.motion!.forward!);
+  // Depth and lens explain the vectors: a camera motion per pair fits them to 0.01 px.
+  const camera = result.analysis.depth.camera!;
+  assert.ok(camera.stated.residual < 0.01, `camera residual ${camera.stated.residual}`);
+  assert.deepEqual([camera.suggested.fovYScale, camera.suggested.farScale], [1, 1]);
+});
+
+for (const [name, fovY, far, id] of [
+  ['fovY ×1.3', 1.3, 1, 'camera-fovy'],
+  ['far plane ×0.05', 1, 0.05, 'camera-far'],
+  ['fovY ×0.8 and far ×0.1', 0.8, 0.1, 'camera-fovy'],
+] as const) {
+  test(`check: the lens in sequence.json is not the one rendered with: ${name}`, async () => {
+    const result = checkFrames(scaleLens(await correctFrames(), fovY, far), { skipMismatch: true });
+    assert.deepEqual(ids(result), [id], JSON.stringify(result.findings));
+    const { fix } = result;
+    const near = (got: number | undefined, want: number, tolerance: number) =>
+      assert.ok(got !== undefined && Math.abs(got / want - 1) < tolerance, `${got} ≠ ${want}`);
+    if (fovY !== 1) near(fix.fovYScale, 1 / fovY, 0.03);
+    else assert.equal(fix.fovYScale, undefined);
+    // The far plane is less sharply determined: every larger one moves distant depths less.
+    if (far !== 1) near(fix.cameraFarScale, 1 / far, 0.15);
+    else assert.equal(fix.cameraFarScale, undefined);
+    assert.ok(result.verification?.resolved, JSON.stringify(result.verification?.findings));
+    assert.deepEqual(ids({ ...result, findings: result.verification!.findings }), []);
+  });
+}
+
+test('check: a far plane larger than stated, beyond every surface, is not an error', async () => {
+  const result = checkFrames(scaleLens(await correctFrames(), 1, 20), { skipMismatch: true });
+  assert.deepEqual(ids(result), [], JSON.stringify(result.findings));
+});
+
+test('check: depth upside down (rows in the other order) fits no camera motion', async () => {
+  const result = checkFrames(flipDepthRows(await correctFrames()), { skipMismatch: true });
+  assert.ok(ids(result).includes('camera-inconsistent'), JSON.stringify(result.findings));
 });
 
 for (const [name, scale, fix] of [
@@ -135,6 +173,28 @@ test('check: vectors missing on one object are found where the object is', async
   });
   assert.ok(inside / flagged > 0.6, `${inside} of ${flagged} flagged pixels on the object`);
   assert.deepEqual(result.fix, {});
+});
+
+test('check: an object without vectors under the reactive mask is not a warning', async () => {
+  const { frames, masks } = dropObjectMotion(await correctFrames(), [0.5, 0.6], 0.35);
+  const [w, h] = frames.header.renderSize;
+  const flagged = {
+    ...frames,
+    images: new Map(
+      [...frames.images].map(([t, im]) => {
+        const reactive = createImage(w, h, 1);
+        masks.get(t)!.forEach((v, i) => (reactive.data[i] = v));
+        return [t, { ...im, reactive }];
+      }),
+    ),
+  };
+  const result = checkFrames(flagged);
+  assert.deepEqual(ids(result), [], JSON.stringify(result.findings));
+  assert.ok(
+    result.findings.some((f) => f.id === 'motion-mismatch-masked'),
+    JSON.stringify(result.findings),
+  );
+  assert.ok(result.analysis.motion!.mismatch!.masked > 0.015);
 });
 
 test('check: an engine-like capture (no jitter, 8-bit depth and sRGB color) reports only what is true of it', async () => {

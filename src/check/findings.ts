@@ -142,6 +142,17 @@ function motionFindings(a: Analysis): { findings: Finding[]; trusted: boolean } 
       confidence: round2(clamp01(mm.share / (2 * MIN_REGION_SHARE))),
     });
   }
+  if (mm && mm.regions.length === 0 && mm.masked >= MIN_REGION_SHARE) {
+    findings.push({
+      area: 'motion',
+      id: 'motion-mismatch-masked',
+      severity: 'info',
+      message:
+        `the vectors disagree with the image over ${pct(mm.masked)} of a frame, all of it under the reactive or ` +
+        'transparency mask: history is trusted less there, as it should be for content without vectors',
+      confidence: 1,
+    });
+  }
   return { findings, trusted: true };
 }
 
@@ -296,10 +307,82 @@ function depthFindings(a: Analysis): Finding[] {
       area: 'depth',
       id: 'depth-8bit',
       severity: 'info',
-      message: `8-bit depth: ${stats.codes} distinct values; motion dilation and the disocclusion cue see only these levels`,
+      message: `8-bit depth: ${stats.codes} distinct values; motion dilation and the disocclusion cue see only these levels (too few to check near, far and fovY against the motion)`,
       confidence: 1,
     });
   }
+  return findings;
+}
+
+/** Residual (render px) the best lens must leave for depth and vectors to count as consistent. */
+const CAMERA_UNEXPLAINED = { pixels: 0.25, share: 0.3 };
+/** The stated lens is wrong when its residual exceeds the suggested one's by this factor. */
+const CAMERA_WRONG = 2;
+
+/** A lens factor as a person reads it. */
+function factorText(v: number): string {
+  return Number.isFinite(v) ? `×${v.toPrecision(3)}` : '→ ∞';
+}
+
+function cameraFindings(a: Analysis): Finding[] {
+  const camera = a.depth.camera;
+  if (!camera) return [];
+  const { stated, suggested, best } = camera;
+  const px = (v: number) => (v < 0.001 ? '< 0.001 px' : `${v.toFixed(3)} px`);
+  const findings: Finding[] = [];
+  if (
+    best.residual >
+    Math.max(CAMERA_UNEXPLAINED.pixels, CAMERA_UNEXPLAINED.share * camera.motionPixels)
+  ) {
+    findings.push({
+      area: 'depth',
+      id: 'camera-inconsistent',
+      severity: 'warning',
+      message:
+        `no camera motion explains the vectors from this depth: the best lens leaves ${px(best.residual)} ` +
+        `on the best-fitting 70 % of pixels (vectors ${px(camera.motionPixels)}); depth from another frame or ` +
+        'pass, linear depth, or vectors of another convention than the depth',
+      confidence: round2(clamp01(best.residual / (2 * CAMERA_UNEXPLAINED.pixels))),
+    });
+    return findings;
+  }
+  if (stated.residual <= CAMERA_WRONG * suggested.residual + 0.02) return findings;
+  const confidence = round2(clamp01((1 - suggested.residual / stated.residual) / 0.5));
+  const fix = {
+    ...(suggested.fovYScale !== 1 ? { fovYScale: suggested.fovYScale } : {}),
+    ...(suggested.farScale !== 1 ? { cameraFarScale: suggested.farScale } : {}),
+  };
+  const fovY = a.params[a.pairs[0]?.frame ?? 0]!.fovY;
+  const parts: string[] = [];
+  if (fix.fovYScale !== undefined)
+    parts.push(
+      `fovY ${fmt((fovY * fix.fovYScale * 180) / Math.PI)}° rather than ${fmt((fovY * 180) / Math.PI)}° (${factorText(fix.fovYScale)})`,
+    );
+  if (fix.cameraFarScale !== undefined) {
+    // Beyond every surface, a larger far plane changes no depth much: say so when it ties.
+    const infinite = camera.farCurve.find((c) => !Number.isFinite(c.farScale));
+    const open = infinite && infinite.residual <= 1.1 * suggested.residual + 0.02;
+    parts.push(
+      `a far plane ${factorText(fix.cameraFarScale)} the stated one${open ? ' or larger' : ''}`,
+    );
+  }
+  findings.push({
+    area: 'depth',
+    id: fix.fovYScale !== undefined ? 'camera-fovy' : 'camera-far',
+    severity: 'warning',
+    message:
+      `static surfaces move as ${parts.join(' and ')} predicts: a camera motion fits the vectors to ` +
+      `${px(suggested.residual)} with it and to ${px(stated.residual)} with the stated lens. ` +
+      (fix.cameraFarScale !== undefined
+        ? 'The far plane turns depth into distance for the disocclusion test. '
+        : '') +
+      (fix.fovYScale !== undefined
+        ? 'Uplift does not read fovY yet, but a wrong one means the projection you report is not the one you render with. '
+        : '') +
+      'Pass the values of the projection the frame was rendered with',
+    confidence,
+    fix,
+  });
   return findings;
 }
 
@@ -370,6 +453,7 @@ export function collectFindings(a: Analysis): Finding[] {
     ...motion.findings,
     ...jitterFindings(a, motion.trusted),
     ...depthFindings(a),
+    ...cameraFindings(a),
     ...colorFindings(a),
   ];
 }

@@ -12,13 +12,28 @@ import { linearToSrgb, srgbToLinear } from '../core/tonemap.ts';
 /**
  * Settings the check can suggest, as an engine developer would change them. Each is relative to
  * what the sequence says now: `motionScale` multiplies every frame's motionScale, `jitterScale`
- * every stored jitter (−1 flips the sign), `depthInverted` and `colorSpace` replace the header's.
+ * every stored jitter (−1 flips the sign), `fovYScale` every fovY, `cameraFarScale` every far
+ * plane (Infinity: an infinite far plane), `depthInverted` and `colorSpace` replace the header's.
  */
 export interface CheckFix {
   motionScale?: [number, number];
   jitterScale?: [number, number];
+  fovYScale?: number;
+  cameraFarScale?: number;
   depthInverted?: boolean;
   colorSpace?: 'linear' | 'srgb';
+}
+
+/** JSON.stringify's replacer for the check's output: an infinite value is spelled "Infinity". */
+export function checkJsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value) && !Number.isNaN(value))
+    return value > 0 ? 'Infinity' : '-Infinity';
+  return value;
+}
+
+/** A fix as JSON (an infinite far plane scale reads "Infinity"). */
+export function fixJson(fix: CheckFix): string {
+  return JSON.stringify(fix, checkJsonReplacer);
 }
 
 /** The loaded part of a sequence. */
@@ -75,6 +90,8 @@ export function applyFix(frames: CheckFrames, fix: CheckFix): CheckFrames {
     ...p,
     motionScale: [p.motionScale[0] * m[0], p.motionScale[1] * m[1]] as [number, number],
     jitter: [p.jitter[0] * j[0], p.jitter[1] * j[1]] as [number, number],
+    fovY: p.fovY * (fix.fovYScale ?? 1),
+    cameraFar: p.cameraFar * (fix.cameraFarScale ?? 1),
   }));
   const header = { ...frames.header };
   if (fix.depthInverted !== undefined) header.depthInverted = fix.depthInverted;

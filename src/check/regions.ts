@@ -3,6 +3,8 @@
  * high while some plain shift of frame t − 1 (within a few pixels, what a missing vector on a
  * slowly moving object leaves) matches it well. Disoccluded pixels (the prepare pass's cue) and
  * pixels whose source left the image are not counted: nothing in frame t − 1 can match those.
+ * Pixels the capture's reactive or transparency mask covers are counted apart: there the upscaler
+ * already trusts history less, which is the right answer for an object without vectors.
  */
 import { warpErrors, warpPrevious, type WarpPair } from './warp.ts';
 
@@ -32,7 +34,15 @@ export interface MismatchResult {
   readonly width: number;
   readonly height: number;
   readonly regions: MismatchRegion[];
+  /**
+   * Largest share of an image (over the pairs) where the vectors disagree under the reactive or
+   * transparency mask (≥ 0.5): objects without vectors that the capture has already flagged.
+   */
+  readonly masked: number;
 }
+
+/** A mask value from this on counts as covering the pixel. */
+export const MASK_COVERS = 0.5;
 
 /** Patch radius: 5×5 patches average out the sample-to-sample aliasing of jittered frames. */
 const PATCH = 2;
@@ -112,8 +122,10 @@ export function findMismatch(
   fit: { scale: readonly [number, number]; jitter: readonly [number, number] },
   disoccluded: (pair: WarpPair) => Float32Array,
   factor: number,
+  masked: (pair: WarpPair) => Float32Array | undefined = () => undefined,
 ): MismatchResult | undefined {
   let worst: MismatchResult | undefined;
+  let maskedShare = 0;
   for (const pair of pairs) {
     const { width, height } = pair.previous;
     const j: [number, number] = [
@@ -137,19 +149,24 @@ export function findMismatch(
       height,
     );
     const mask = new Float32Array(withVectors.length);
+    const covered = masked(pair);
+    let coveredPixels = 0;
     const b = pair.border;
     for (let i = 0; i < mask.length; i++) {
       const [x, y] = [i % width, Math.floor(i / width)];
       const inside = x >= b && y >= b && x < width - b && y < height - b;
       const valid = inside && warped.data[i * 4 + 3] === 1 && cue[i]! === 0;
       const e = withVectors[i]!;
-      mask[i] = valid && e > MISMATCH_ERROR && e > MISMATCH_RATIO * bestShift[i]! ? 1 : 0;
+      const disagrees = valid && e > MISMATCH_ERROR && e > MISMATCH_RATIO * bestShift[i]!;
+      if (disagrees && covered && covered[i]! >= MASK_COVERS) coveredPixels++;
+      else mask[i] = disagrees ? 1 : 0;
     }
+    maskedShare = Math.max(maskedShare, coveredPixels / (width * height));
     const minPixels = Math.max(6, Math.round(MIN_REGION_SHARE * width * height));
     const regions = regionsOf(mask, width, height, minPixels, factor);
     const share = regions.reduce((s, r) => s + r.pixels, 0) / (width * height);
     if (!worst || share > worst.share)
-      worst = { frame: pair.frame, share, mask, width, height, regions };
+      worst = { frame: pair.frame, share, mask, width, height, regions, masked: 0 };
   }
-  return worst;
+  return worst && { ...worst, masked: maskedShare };
 }

@@ -15,6 +15,7 @@ import { toDisplay } from '../report/write-report.ts';
 import type { Analysis } from './analyze.ts';
 import type { CheckResult } from './check.ts';
 import { depthPicture, HISTOGRAM_BINS, plausibleInversion } from './depth.ts';
+import { checkJsonReplacer, fixJson } from './frames.ts';
 import { lumaOf, warpPrevious } from './warp.ts';
 import { convolveSeparable, gaussianKernel } from '../metrics/filter.ts';
 
@@ -183,6 +184,47 @@ function jitterSvgs(a: Analysis): [string, string] {
   return [left, right];
 }
 
+/** Residual of the camera-motion fit against the fovY factor and against the far-plane factor. */
+function cameraSvgs(a: Analysis): [string, string] | undefined {
+  const camera = a.depth.camera;
+  if (!camera) return undefined;
+  const finite = camera.farCurve.filter(
+    (c) => Number.isFinite(c.farScale) && Number.isFinite(c.residual),
+  );
+  const options = { width: 420, height: 320, yLabel: 'residual (render px)' };
+  const fov = linePlotSvg(
+    [
+      {
+        name: 'residual',
+        x: camera.fovCurve.map((c) => Math.log2(c.fovYScale)),
+        values: camera.fovCurve.map((c) => c.residual),
+        markers: true,
+      },
+    ],
+    {
+      ...options,
+      title: 'Camera fit vs fovY',
+      xLabel: 'log2 of the factor on fovY (0 = as stated)',
+    },
+  );
+  const far = linePlotSvg(
+    [
+      {
+        name: 'residual',
+        x: finite.map((c) => Math.log10(c.farScale)),
+        values: finite.map((c) => c.residual),
+        markers: true,
+      },
+    ],
+    {
+      ...options,
+      title: 'Camera fit vs far plane',
+      xLabel: 'log10 of the factor on far (0 = as stated)',
+    },
+  );
+  return [fov, far];
+}
+
 function depthHistogramSvg(a: Analysis): string {
   const h = a.depth.stats.histogram;
   const total = Math.max(
@@ -269,7 +311,7 @@ export function writeCheckReport(
     },
     analysis: analysisSummary(a),
   };
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(json, null, 1) + '\n');
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(json, checkJsonReplacer, 1) + '\n');
   const sections: string[] = [];
   const figure = (file: string, caption: string) =>
     sections.push(`<figure><img src="${file}"><figcaption>${caption}</figcaption></figure>`);
@@ -333,6 +375,19 @@ export function writeCheckReport(
     'Device depth of the loaded frames. A perspective projection with near = 0 piles almost everything up near 1 ' +
       '(reversed-Z near 0); a flat spread over [0, 1] is linear depth; a few spikes are 8-bit depth.',
   );
+  const camera = cameraSvgs(a);
+  if (camera) {
+    writeFileSync(join(dir, 'camera-fovy.svg'), camera[0]);
+    writeFileSync(join(dir, 'camera-far.svg'), camera[1]);
+    sections.push(
+      '<figure><div class="row"><img src="camera-fovy.svg"><img src="camera-far.svg"></div>' +
+        '<figcaption>Depth and lens against the vectors: each pixel is unprojected with its depth and the lens, moved by the ' +
+        'camera motion that fits the vectors best, and projected again; the curves show what remains (render pixels, the ' +
+        'best-fitting 70 % of pixels) when fovY (left) or the far plane (right) is scaled. Right depth and lens reach ' +
+        'about 0 at factor 1 (0 on these axes). A far plane larger than stated often fits as well (every surface is ' +
+        'then far nearer than the far plane), and a still or purely rotating camera leaves the far curve flat.</figcaption></figure>',
+    );
+  }
   const first = [...a.images.values()][0]!;
   const inverted = plausibleInversion(a.depth.stats, a.header);
   writePng(
@@ -360,8 +415,8 @@ function html(result: CheckResult, context: CheckReportContext, sections: string
   const a = result.analysis;
   const v = result.verification;
   const fix = Object.keys(result.fix).length
-    ? `<h2>Suggested fix</h2><pre>${escapeHtml(JSON.stringify(result.fix))}</pre>` +
-      `<p>motionScale and jitterScale multiply what the sequence has now. Checked again with the fix applied: ${
+    ? `<h2>Suggested fix</h2><pre>${escapeHtml(fixJson(result.fix))}</pre>` +
+      `<p>The scales (motionScale, jitterScale, fovYScale, cameraFarScale) multiply what the sequence has now. Checked again with the fix applied: ${
         v?.resolved ? '<b>resolved</b>' : '<b>not fully resolved</b>'
       }.</p>${findingRows(v?.findings ?? [])}`
     : '';

@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { checkSequence, type CheckResult } from '../check/check.ts';
+import { checkJsonReplacer, fixJson } from '../check/frames.ts';
 import { writeCheckReport } from '../check/report.ts';
 import { parseInteger } from './flags.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
@@ -31,9 +32,7 @@ function printText(result: CheckResult): void {
   if (result.findings.length === 0) lines.push('  no findings');
   const v = result.verification;
   if (v) {
-    lines.push(
-      `fix: ${JSON.stringify(v.fix)} (motionScale and jitterScale multiply the current values)`,
-    );
+    lines.push(`fix: ${fixJson(v.fix)} (the scales multiply the current values)`);
     lines.push(`checked again with the fix: ${v.resolved ? 'resolved' : 'not fully resolved'}`);
     for (const f of v.findings) lines.push(`  ${f.severity.padEnd(7)} ${f.id}: ${f.message}`);
   }
@@ -84,7 +83,7 @@ export function register(program: Command): void {
               ...rest,
               verification: verification && { ...verification, analysis: undefined },
             },
-            null,
+            checkJsonReplacer,
             1,
           ),
         );

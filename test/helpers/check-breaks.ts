@@ -126,3 +126,25 @@ export function srgbAsLinear(frames: CheckFrames, nanFrame: number): CheckFrames
     return { ...im, color };
   });
 }
+
+/** sequence.json's lens differs from the one rendered with: fovY and the far plane scaled. */
+export function scaleLens(frames: CheckFrames, fovY: number, far: number): CheckFrames {
+  return {
+    ...frames,
+    params: frames.params.map((p) => ({ ...p, fovY: p.fovY * fovY, cameraFar: p.cameraFar * far })),
+  };
+}
+
+/** Depth read upside down (a texture with the other row order than color and motion). */
+export function flipDepthRows(frames: CheckFrames): CheckFrames {
+  return mapImages(frames, (im) => {
+    const { width, height } = im.depth;
+    const depth = cloneImage(im.depth);
+    for (let y = 0; y < height; y++)
+      depth.data.set(
+        im.depth.data.subarray((height - 1 - y) * width, (height - y) * width),
+        y * width,
+      );
+    return { ...im, depth };
+  });
+}
