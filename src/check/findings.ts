@@ -348,9 +348,11 @@ function cameraFindings(a: Analysis): Finding[] {
   }
   if (stated.residual <= CAMERA_WRONG * suggested.residual + 0.02) return findings;
   const confidence = round2(clamp01((1 - suggested.residual / stated.residual) / 0.5));
+  // Four significant digits: finer than the fit can tell, and readable.
+  const round4 = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(4)) : v);
   const fix = {
-    ...(suggested.fovYScale !== 1 ? { fovYScale: suggested.fovYScale } : {}),
-    ...(suggested.farScale !== 1 ? { cameraFarScale: suggested.farScale } : {}),
+    ...(suggested.fovYScale !== 1 ? { fovYScale: round4(suggested.fovYScale) } : {}),
+    ...(suggested.farScale !== 1 ? { cameraFarScale: round4(suggested.farScale) } : {}),
   };
   const fovY = a.params[a.pairs[0]?.frame ?? 0]!.fovY;
   const parts: string[] = [];
