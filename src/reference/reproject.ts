@@ -37,9 +37,22 @@ export function reprojectCpu(
   historyScale = 1,
 ): ReprojectedCpu {
   const { width, height } = previousHistory;
+  if (previousHistory.channels !== 4) {
+    throw new RangeError(`previous history must have 4 channels, got ${previousHistory.channels}`);
+  }
   const history = createImage(width, height, 4);
   const state = createImage(width, height, 4);
   if (reset) return { history, state };
+  // Per-pixel scratch (no allocation per pixel: this reference also backs `uplift check`'s
+  // thousands of warps). Clamp-to-edge offsets of the 4×4 taps are computed once per pixel; the
+  // sums run in the order of a per-channel loop over j, then i, so results are those of texel().
+  const wx = new Float64Array(4);
+  const wy = new Float64Array(4);
+  const cols = new Int32Array(4);
+  const rows = new Int32Array(4);
+  const sums = new Float64Array(3);
+  const rgb = [0, 0, 0];
+  const h = previousHistory.data;
   for (let y = 0; y < height; y++) {
     const ry = renderPixelOf(y, motion.height, height);
     for (let x = 0; x < width; x++) {
@@ -54,23 +67,37 @@ export function reprojectCpu(
       const y0 = Math.floor(hy);
       const fx = hx - x0;
       const fy = hy - y0;
-      const wx = catmullRomWeights(fx);
-      const wy = catmullRomWeights(fy);
-      for (let c = 0; c < 3; c++) {
-        let sum = 0;
-        for (let j = 0; j < 4; j++) {
-          for (let i = 0; i < 4; i++) {
-            sum += wx[i]! * wy[j]! * texel(previousHistory, x0 - 1 + i, y0 - 1 + j, c);
-          }
+      wx.set(catmullRomWeights(fx));
+      wy.set(catmullRomWeights(fy));
+      for (let k = 0; k < 4; k++) {
+        cols[k] = Math.min(Math.max(x0 - 1 + k, 0), width - 1) * 4;
+        rows[k] = Math.min(Math.max(y0 - 1 + k, 0), height - 1) * width * 4;
+      }
+      sums.fill(0);
+      for (let j = 0; j < 4; j++) {
+        for (let i = 0; i < 4; i++) {
+          const w = wx[i]! * wy[j]!;
+          const t = rows[j]! + cols[i]!;
+          sums[0]! += w * h[t]!;
+          sums[1]! += w * h[t + 1]!;
+          sums[2]! += w * h[t + 2]!;
         }
-        const a = texel(previousHistory, x0, y0, c);
-        const b = texel(previousHistory, x0 + 1, y0, c);
-        const d = texel(previousHistory, x0, y0 + 1, c);
-        const e = texel(previousHistory, x0 + 1, y0 + 1, c);
-        history.data[o + c] = Math.min(Math.max(sum, Math.min(a, b, d, e)), Math.max(a, b, d, e));
+      }
+      const [t00, t10, t01, t11] = [
+        rows[1]! + cols[1]!,
+        rows[1]! + cols[2]!,
+        rows[2]! + cols[1]!,
+        rows[2]! + cols[2]!,
+      ];
+      for (let c = 0; c < 3; c++) {
+        const [a, b, d, e] = [h[t00 + c]!, h[t10 + c]!, h[t01 + c]!, h[t11 + c]!];
+        history.data[o + c] = Math.min(
+          Math.max(sums[c]!, Math.min(a, b, d, e)),
+          Math.max(a, b, d, e),
+        );
       }
       if (historyScale !== 1) {
-        const rgb = [0, 1, 2].map((c) => history.data[o + c]!);
+        for (let c = 0; c < 3; c++) rgb[c] = history.data[o + c]!;
         rescaleTonemapped(rgb, historyScale, MAX_COLOR).forEach(
           (v, c) => (history.data[o + c] = v),
         );
