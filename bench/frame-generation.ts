@@ -1,6 +1,6 @@
 /**
  * Frame generation benchmark: one generated frame (heuristic and neural methods, the neural one
- * with the shipped weights, t = 0.5) at 1920×1080 from
+ * with He-initialised weights: the time does not depend on the values; t = 0.5) at 1920×1080 from
  * display-size previous and current frames and render-size motion and depth (Performance 2× and
  * native), on the upscaler benchmark's synthetic inputs, uploaded once as float textures and
  * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": loading
@@ -11,6 +11,8 @@ import { QUALITY_RATIOS, renderSizeFor, type QualityMode, type Size } from '../s
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
 import { createFrameGenerator, type FrameGeneratorMethod } from '../src/frame-generator.ts';
+import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
+import { initWeights } from '../src/nn/weights.ts';
 import { syntheticInputs } from './upscaler.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -59,6 +61,9 @@ async function benchCase(
   const generator = await createFrameGenerator(device, {
     displaySize: c.displaySize,
     method: c.method,
+    ...(c.method === 'neural'
+      ? { weights: { graph: FRAMEGEN_NETWORK_V1, parameters: initWeights(FRAMEGEN_NETWORK_V1, 1) } }
+      : {}),
   });
   try {
     const samples = await measureFrames(device, timer, settings, (encoder, i) => {

@@ -20,6 +20,7 @@ import {
 import type { FrameGenerationParams } from '../src/core/frame-generation.ts';
 import { createFrameGenerator } from '../src/frame-generator.ts';
 import { initWeights } from '../src/nn/weights.ts';
+import { loadFramegenModel } from '../src/nn/framegen-model.ts';
 import {
   FRAMEGEN_CANDIDATES,
   FRAMEGEN_FEATURE_CHANNELS,
@@ -324,4 +325,13 @@ test('frame generator, method neural: a model of the wrong shape or a missing fi
     }),
     /nonexistent\/framegen.uplift: cannot read weights/,
   );
+});
+
+test('frame generator, method neural: without weights it loads the shipped weights/framegen-v1.uplift', async () => {
+  const { device } = await testGpu();
+  const shipped = await loadFramegenModel();
+  assert.equal(shipped.graph.name, FRAMEGEN_NETWORK_V1.name);
+  assert.equal((shipped as { metadata?: { task?: string } }).metadata?.task, 'framegen');
+  const generator = await createFrameGenerator(device, { displaySize: [16, 16], method: 'neural' });
+  generator.destroy();
 });
