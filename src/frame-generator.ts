@@ -9,10 +9,11 @@
  *                          t: 0.5, reset });
  *   // sample fg.output (rgba32float, linear) after the encoder is submitted, then show current
  *
- * The heuristic method (FSR 3 class): splat the current frame's motion to time t with the closest
- * surface winning, read both frames along it, fill what the current frame does not see from the
- * previous one, blend in place where motion is unreliable; a reset (camera cut) repeats the
- * previous frame. Passes: src/gpu/passes/framegen-{splat,resolve,compose}.ts; CPU reference and
+ * The heuristic method (FSR 3 class): dilate the current frame's motion to the closest depth,
+ * splat it to time t with the closest surface winning, read both frames along it, fill what the
+ * current frame does not see from the previous one, and weigh that against the in-place blend by
+ * how well the two frames agree; a reset (camera cut) repeats the previous frame. Passes:
+ * src/gpu/passes/framegen-{dilate,splat,resolve,compose}.ts; CPU reference and
  * the algorithm: src/reference/frame-generation.ts. The neural method
  * (`method: 'neural'`, `weights`) runs the same splat and resolve, then a small network blends the
  * heuristic's candidates per pixel (src/nn/framegen-neural.ts; CPU reference
@@ -31,6 +32,7 @@ import { DeviceLostError } from './core/errors.ts';
 import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
 import { withGpuErrorScope } from './gpu/error-scope.ts';
 import { checkImageSize } from './gpu/size-limits.ts';
+import { encodeFrameGenerationDilate } from './gpu/passes/framegen-dilate.ts';
 import { encodeFrameGenerationSplat, splatBytes } from './gpu/passes/framegen-splat.ts';
 import { encodeFrameGenerationResolve } from './gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
@@ -100,11 +102,15 @@ export interface FrameGenerator {
   destroy(): void;
 }
 
-/** Render-size images: texture inputs are loaded here; the splat and the time-t motion field. */
+/**
+ * Render-size images: texture inputs are loaded here; the heuristic's dilated motion and depth;
+ * the splat and the time-t motion field.
+ */
 interface RenderImages {
   readonly motion: GpuImage;
   readonly depth: GpuImage;
   readonly reactive: GpuImage;
+  readonly dilated: { readonly motion: GpuImage; readonly depth: GpuImage };
   readonly splat: GPUBuffer;
   readonly field: GpuImage;
 }
@@ -115,6 +121,7 @@ function createRenderImages(device: GPUDevice, [width, height]: Size): RenderIma
     motion: image('motion'),
     depth: image('depth'),
     reactive: image('reactive'),
+    dilated: { motion: image('dilated motion'), depth: image('dilated depth') },
     splat: device.createBuffer({
       label: 'framegen splat',
       size: splatBytes(width, height),
@@ -125,7 +132,14 @@ function createRenderImages(device: GPUDevice, [width, height]: Size): RenderIma
 }
 
 function buffersOf(render: RenderImages): GPUBuffer[] {
-  return [render.motion.buffer, render.depth.buffer, render.reactive.buffer, render.splat];
+  return [
+    render.motion.buffer,
+    render.depth.buffer,
+    render.reactive.buffer,
+    render.dilated.motion.buffer,
+    render.dilated.depth.buffer,
+    render.splat,
+  ];
 }
 
 /** Creates a frame generator. Async so that a learned method can load its model. */
@@ -256,8 +270,22 @@ function encodeGeneratedFrame(
     const motion = loadInput(device, pass, inputs.motion, render.motion);
     const depth = loadInput(device, pass, inputs.depth, render.depth);
     reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
-    encodeFrameGenerationSplat(device, pass, motion, depth, inputs, render.splat);
-    encodeFrameGenerationResolve(device, pass, motion, depth, render.splat, inputs, render.field);
+    // The heuristic splats motion dilated to the closest depth; the neural method's weights were
+    // trained on the undilated field.
+    if (!targets.neural) {
+      encodeFrameGenerationDilate(device, pass, motion, depth, inputs, render.dilated);
+    }
+    const splatted = targets.neural ? { motion, depth } : render.dilated;
+    encodeFrameGenerationSplat(device, pass, splatted.motion, splatted.depth, inputs, render.splat);
+    encodeFrameGenerationResolve(
+      device,
+      pass,
+      splatted.motion,
+      splatted.depth,
+      render.splat,
+      inputs,
+      render.field,
+    );
     if (targets.neural) {
       pass.end();
       const frames = { previous, current, field: render.field, reactive };

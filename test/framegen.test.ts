@@ -1,5 +1,5 @@
-// Frame generation: every GPU pass against its CPU reference on random inputs (the splat and the
-// resolve exactly, the compose within f32 rounding: 1e-4 relative + 2e-5 absolute), the whole
+// Frame generation: every GPU pass against its CPU reference on random inputs (the dilation, the
+// splat and the resolve exactly, the compose within f32 rounding: 1e-4 relative + 2e-5 absolute), the whole
 // frame generator against generateFrameCpu, its input checks, resets, and on a moving square
 // with a known in-between frame, that it beats a blend and gets the square where it belongs.
 import { test } from 'node:test';
@@ -8,11 +8,14 @@ import { testGpu, rng } from './helpers/gpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { readGpuImage, uploadGpuImage, createGpuImage } from '../src/gpu/gpu-image.ts';
 import { readBuffer, readImage, uploadImage } from '../src/gpu/resources.ts';
+import { encodeFrameGenerationDilate } from '../src/gpu/passes/framegen-dilate.ts';
 import { encodeFrameGenerationSplat, splatBytes } from '../src/gpu/passes/framegen-splat.ts';
 import { encodeFrameGenerationResolve } from '../src/gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationCompose } from '../src/gpu/passes/framegen-compose.ts';
 import {
+  closenessKey,
   composeFrameCpu,
+  dilateMotionCpu,
   generateFrameCpu,
   resolveMotionCpu,
   splatCpu,
@@ -122,6 +125,45 @@ function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): string | u
   }
   return undefined;
 }
+
+test('framegen dilate: GPU = CPU exactly (motion and depth of the closest surface in 3x3)', async () => {
+  const { device } = await testGpu();
+  for (const [k, p] of PARAMS.entries()) {
+    const { motion, depth } = randomMotionAndDepth(500 + k, []);
+    // Equally close neighbours (the first in row order wins) and a non-finite motion copied along.
+    depth.data.fill(0.05, 50, 54);
+    motion.data[52 * 2] = Infinity;
+    const cpu = dilateMotionCpu(motion, depth, p);
+    const dilated = {
+      motion: createGpuImage(device, motion.width, motion.height),
+      depth: createGpuImage(device, motion.width, motion.height),
+    };
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    const m = uploadGpuImage(device, motion);
+    encodeFrameGenerationDilate(device, pass, m, uploadGpuImage(device, depth), p, dilated);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const gpuMotion = await readGpuImage(device, dilated.motion, 2);
+    const gpuDepth = await readGpuImage(device, dilated.depth, 1);
+    assert.equal(
+      firstDifference(gpuMotion.data, cpu.motion.data),
+      undefined,
+      `motion, params ${k}`,
+    );
+    assert.equal(firstDifference(gpuDepth.data, cpu.depth.data), undefined, `depth, params ${k}`);
+    // Every pixel got a surface at least as close as its own; block edges took the nearer block's.
+    const inverted = p.depthInverted ?? false;
+    let taken = 0;
+    for (let i = 0; i < depth.data.length; i++) {
+      const own = closenessKey(depth.data[i]!, inverted);
+      const got = closenessKey(cpu.depth.data[i]!, inverted);
+      assert.ok(got <= own, `pixel ${i}: dilated to a farther surface`);
+      if (got < own) taken++;
+    }
+    assert.ok(taken > depth.data.length * 0.3, `params ${k}: only ${taken} pixels dilated`);
+  }
+});
 
 test('framegen splat: GPU = CPU exactly (keys at t, sources at t, keys at time 0)', async () => {
   const { device } = await testGpu();
@@ -300,7 +342,7 @@ test('frame generator: bad inputs are errors naming them', async () => {
   const [w, h] = RENDER;
   await assert.rejects(
     createFrameGenerator(device, { displaySize: [W, H], method: 'learned' as 'heuristic' }),
-    /method must be one of heuristic, got learned/,
+    /method must be one of heuristic, neural, got learned/,
   );
   const fg = await createFrameGenerator(device, { displaySize: [W, H] });
   const display = createGpuImage(device, W, H);
@@ -416,6 +458,65 @@ test('frame generator: a moving square lands where it is at t and beats a blend'
       gain > 10,
       `t ${t}: ${psnr(generated, truth).toFixed(1)} dB vs blend ${psnr(blend, truth).toFixed(1)} dB`,
     );
+  }
+  fg.destroy();
+});
+
+test('frame generator: a highlight the motion does not describe leaves no moved copies', async () => {
+  const { device } = await testGpu();
+  const [W, H] = DISPLAY;
+  const [w, h] = RENDER;
+  const speed = 4;
+  // A smooth background moving `speed` display pixels right per frame under a highlight that
+  // stays put (as a specular one does), whose motion vectors are the background's.
+  const frame = (time: number) => {
+    const color = createImage(W, H, 3);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const u = x - speed * time;
+        const highlight = x >= 20 && x < 22 && y >= 14 && y < 16;
+        color.data.set(
+          highlight ? [4, 4, 4] : [0.3 + 0.02 * u, 0.3, 0.25 + 0.01 * y],
+          (y * W + x) * 3,
+        );
+      }
+    }
+    return color;
+  };
+  const motion = createImage(w, h, 2);
+  const depth = createImage(w, h, 1);
+  for (let i = 0; i < w * h; i++) {
+    motion.data[i * 2] = -speed / W;
+    depth.data[i] = 0.5;
+  }
+  const fg = await createFrameGenerator(device, { displaySize: [W, H] });
+  const encoder = device.createCommandEncoder();
+  const [previous, current] = [frame(0), frame(1)];
+  fg.dispatch(encoder, {
+    previous: uploadGpuImage(device, previous),
+    current: uploadGpuImage(device, current),
+    motion: uploadGpuImage(device, motion),
+    depth: uploadGpuImage(device, depth),
+    motionScale: [1, 1],
+    cameraNear: 0.1,
+    cameraFar: 100,
+    t: 0.5,
+    reset: false,
+  });
+  device.queue.submit([encoder.finish()]);
+  const generated = await readGpuImage(device, fg.outputImage, 3);
+  const truth = frame(0.5);
+  // Reading along the motion puts half a highlight 2 pixels either side (a value above 2); those
+  // reads disagree, the frames in place agree, so the background stays there.
+  for (const x of [18, 19, 22, 23]) {
+    for (const y of [14, 15]) {
+      const i = (y * W + x) * 3;
+      const error = Math.abs(generated.data[i]! - truth.data[i]!);
+      assert.ok(
+        error < 0.05,
+        `pixel ${x},${y}: ${generated.data[i]} where the truth is ${truth.data[i]}`,
+      );
+    }
   }
   fg.destroy();
 });

@@ -41,6 +41,40 @@ export const OCCLUSION_MARGIN = 0.05;
 /** Holes of the splat take the motion of the farthest splatted pixel this many render pixels away at most. */
 export const HOLE_RADIUS = 2;
 
+/**
+ * Before the splat, each render pixel takes the motion and depth of the closest surface within
+ * this many render pixels (3×3): an object thinner than a render pixel, or the display pixels of
+ * its edge between render pixel centres, still moves with it (as the upscaler dilates motion).
+ */
+export const MOTION_DILATION_RADIUS = 1;
+
+/*
+ * The compose weighs its candidates for a pixel (the frames read along the time-t motion, the
+ * frames blended in place, the one frame the splat says sees the surface) by 1 / (cost + floor)²,
+ * where a two-frame candidate's cost is how much its two reads disagree: the squared distance of
+ * the tonemapped colours c / (1 + max(c)) (the metrics' domain, so HDR highlights do not swamp
+ * it). Where the motion describes the pixel the warped reads agree; where it does not (specular
+ * highlights, particles, aliasing that does not move with the surface) the in-place frames often
+ * agree better. Constants measured on training entries (docs/QUALITY.md §5).
+ */
+
+/** Squared tonemapped disagreements below this are noise: equal weights, no division by 0. */
+export const DISAGREEMENT_FLOOR = 1e-4;
+
+/**
+ * Added to the in-place blend's cost per squared display pixel of motion: under fast motion a
+ * thin object's display pixels often agree in place (background in both frames) though the
+ * object is there at time t, so the blend must agree much better than the motion to win.
+ */
+export const IN_PLACE_COST_PER_PIXEL2 = 1e-3;
+
+/**
+ * Cost of the one frame the splat says sees a surface (the other hides it): it cannot be checked
+ * against the other frame, so it wins only where the two-frame reads disagree by more than this.
+ * The splat decides visibility per render pixel, wider than a slow disocclusion at display size.
+ */
+export const ONE_SIDED_COST = 0.03;
+
 /** The largest color value written (half float's largest finite value, as the upscaler clamps). */
 export { MAX_COLOR } from './pass-constants.ts';
 

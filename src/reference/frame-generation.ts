@@ -2,9 +2,13 @@
  * CPU reference of frame generation (the heuristic method): the frame at time t ∈ (0, 1) between
  * the previous (t = 0) and the current (t = 1) displayed frame, from the current frame's motion
  * (prevUV = uv + m) and depth at render resolution. The GPU twins are
- * src/gpu/passes/framegen-splat.ts, framegen-resolve.ts and framegen-compose.ts; constants and
- * checks are in src/core/frame-generation.ts.
+ * src/gpu/passes/framegen-dilate.ts, framegen-splat.ts, framegen-resolve.ts and
+ * framegen-compose.ts; constants and checks are in src/core/frame-generation.ts.
  *
+ * 0. Dilate (render resolution): each pixel takes the motion and depth of the closest surface
+ *    (smallest closeness key, the first in row order among equals) within MOTION_DILATION_RADIUS,
+ *    so thin objects and the edges of objects move with them. Steps 1 and 2 read the dilated
+ *    images.
  * 1. Splat (render resolution). Each current pixel p, moving linearly, lies at
  *    p + 0.5 + (1 − t)·m·size at time t and at p + 0.5 + m·size at time 0 (texel space). Two key
  *    planes keep, per target pixel, the closest surface landing there (at t, and at time 0: the
@@ -23,26 +27,36 @@
  *      frame sees it unless a surface closer by OCCLUSION_MARGIN lies where it is in that frame
  *      (the current frame's depth at time 1, the splat's time-0 depth for the previous frame);
  *    - no splatted pixel near: no motion, neither frame trusted (the compose pass blends).
- * 3. Compose (display resolution): the previous frame read at uv + t·m and the current one at
+ * 3. Compose (display resolution): the display pixel takes the time-t motion of the render pixel
+ *    holding its centre; the previous frame is read at uv + t·m and the current one at
  *    uv − (1 − t)·m (16-tap Catmull-Rom clamped to the 2×2 nearest texels, as the reproject pass
- *    reads history), weighted by time ((1 − t) and t) and by which frame sees the surface;
- *    off-screen reads drop out. Where neither read is usable, and in proportion to the reactive
- *    mask where the motion vectors do not describe the pixel (particles, transparency), the frames
- *    are blended in place: (1 − t)·previous + t·current. A reset (camera cut) repeats the
- *    previous frame. The display pixel takes the time-t motion of the render pixel holding its
- *    centre. Non-finite input values read as 0; colors are clamped to [0, MAX_COLOR].
+ *    reads history). Where both reads are on the image and a frame sees the surface, candidates
+ *    are weighed by 1 / (cost + DISAGREEMENT_FLOOR)²: the two reads weighted by time
+ *    ((1 − t)·previous + t·current), cost their tonemapped disagreement; the frames blended in
+ *    place, cost their disagreement plus IN_PLACE_COST_PER_PIXEL2 · |m in display pixels|²; and
+ *    where the splat says only one frame sees the surface, that frame's read, cost ONE_SIDED_COST.
+ *    Elsewhere the on-image reads of the frames that see the surface are weighted by time, or,
+ *    with none, the frames are blended in place. Then, in proportion to the reactive mask (motion
+ *    vectors that do not describe the pixel: particles, transparency), the result moves to the
+ *    in-place blend. A reset (camera cut) repeats the previous frame. Non-finite input values read
+ *    as 0; colors are clamped to [0, MAX_COLOR].
  *
  * The splat positions are computed in f32 as the GPU computes them (Math.fround at every step),
  * so both pick the same pixels; the resolve copies values and compares depths, so the GPU
  * matches it exactly (a comparison could only flip within an f32 ulp of OCCLUSION_MARGIN). The
- * compose is continuous apart from the on-screen test and is matched to f32 rounding.
+ * dilation compares keys and copies values, so it matches exactly too. The compose is continuous
+ * apart from the on-screen test and is matched to f32 rounding.
  */
 import { createImage, type Image } from '../core/image.ts';
 import {
+  DISAGREEMENT_FLOOR,
   HOLE_RADIUS,
+  IN_PLACE_COST_PER_PIXEL2,
   inverseDepthRange,
   MAX_COLOR,
+  MOTION_DILATION_RADIUS,
   OCCLUSION_MARGIN,
+  ONE_SIDED_COST,
   type FrameGenerationParams,
 } from '../core/frame-generation.ts';
 import { catmullRomWeights, renderPixelOf, texel } from './common.ts';
@@ -108,6 +122,44 @@ export function splatTarget(
   const py = f32(f32(y + 0.5) + f32(s * f32(m[1] * height)));
   if (!(px >= 0 && px < width && py >= 0 && py < height)) return -1;
   return Math.floor(py) * width + Math.floor(px);
+}
+
+/**
+ * Step 0: motion (2 channels) and depth (1 channel) of the closest surface within
+ * MOTION_DILATION_RADIUS render pixels, values copied unchanged (non-finite ones too).
+ */
+export function dilateMotionCpu(
+  motion: Image,
+  depth: Image,
+  params: Pick<FrameGenerationParams, 'depthInverted'>,
+): { motion: Image; depth: Image } {
+  const { width, height } = motion;
+  const out = { motion: createImage(width, height, 2), depth: createImage(width, height, 1) };
+  const inverted = params.depthInverted ?? false;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let closest = y * width + x;
+      let closestKey = Infinity;
+      for (let dy = -MOTION_DILATION_RADIUS; dy <= MOTION_DILATION_RADIUS; dy++) {
+        for (let dx = -MOTION_DILATION_RADIUS; dx <= MOTION_DILATION_RADIUS; dx++) {
+          const nx = x + dx;
+          const ny = y + dy;
+          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+          const k = ny * width + nx;
+          const key = closenessKey(depth.data[k * depth.channels]!, inverted);
+          if (key < closestKey) {
+            closest = k;
+            closestKey = key;
+          }
+        }
+      }
+      const o = y * width + x;
+      out.motion.data[o * 2] = motion.data[closest * motion.channels]!;
+      out.motion.data[o * 2 + 1] = motion.data[closest * motion.channels + 1]!;
+      out.depth.data[o] = depth.data[closest * depth.channels]!;
+    }
+  }
+  return out;
 }
 
 /** Step 1: the splat of the current frame's pixels to time t and to time 0. */
@@ -267,6 +319,20 @@ function readWarped(image: Image, px: number, py: number): number[] | undefined 
   });
 }
 
+/** Squared distance of two colors in the tonemapped domain c / (1 + max(c)). */
+function tonemappedDistance(a: readonly number[], b: readonly number[]): number {
+  const ka = 1 / (1 + Math.max(a[0]!, a[1]!, a[2]!, 0));
+  const kb = 1 / (1 + Math.max(b[0]!, b[1]!, b[2]!, 0));
+  let sum = 0;
+  for (let c = 0; c < 3; c++) sum += (a[c]! * ka - b[c]! * kb) ** 2;
+  return sum;
+}
+
+/** A candidate's weight: 1 / (cost + DISAGREEMENT_FLOOR)². */
+function candidateWeight(cost: number): number {
+  return 1 / (cost + DISAGREEMENT_FLOOR) ** 2;
+}
+
 /** A color as written: non-finite → 0, clamped to [0, MAX_COLOR]. */
 function sanitize(v: number): number {
   return Number.isFinite(v) ? Math.min(Math.max(v, 0), MAX_COLOR) : 0;
@@ -305,15 +371,40 @@ export function composeFrameCpu(
       const dy = my! * height;
       const warpedPrevious = readWarped(previous, x + 0.5 + t * dx, y + 0.5 + t * dy);
       const warpedCurrent = readWarped(current, x + 0.5 - s * dx, y + 0.5 - s * dy);
-      const wp = warpedPrevious ? s * seenBefore! : 0;
-      const wc = warpedCurrent ? t * seenNow! : 0;
-      for (let c = 0; c < 3; c++) {
-        const blended = s * p[c]! + t * frameTexel(current, x, y, c);
-        const warped =
+      const q = [0, 1, 2].map((c) => frameTexel(current, x, y, c));
+      const blended = [0, 1, 2].map((c) => s * p[c]! + t * q[c]!);
+      let warped: number[];
+      if (warpedPrevious && warpedCurrent && (seenBefore || seenNow)) {
+        // Candidates weighed by how well each explains the pixel (see the file comment).
+        const candidates: [number[], number][] = [
+          [
+            [0, 1, 2].map((c) => s * warpedPrevious[c]! + t * warpedCurrent[c]!),
+            tonemappedDistance(warpedPrevious, warpedCurrent),
+          ],
+          [blended, tonemappedDistance(p, q) + IN_PLACE_COST_PER_PIXEL2 * (dx * dx + dy * dy)],
+        ];
+        if (seenBefore !== seenNow) {
+          candidates.push([seenBefore ? warpedPrevious : warpedCurrent, ONE_SIDED_COST]);
+        }
+        let total = 0;
+        warped = [0, 0, 0];
+        for (const [color, cost] of candidates) {
+          const w = candidateWeight(cost);
+          for (let c = 0; c < 3; c++) warped[c]! += w * color[c]!;
+          total += w;
+        }
+        warped = warped.map((v) => v / total);
+      } else {
+        const wp = warpedPrevious ? s * seenBefore! : 0;
+        const wc = warpedCurrent ? t * seenNow! : 0;
+        warped = [0, 1, 2].map((c) =>
           wp + wc > 0
             ? (wp * (warpedPrevious?.[c] ?? 0) + wc * (warpedCurrent?.[c] ?? 0)) / (wp + wc)
-            : blended;
-        out.data[o + c] = sanitize(warped + r * (blended - warped));
+            : blended[c]!,
+        );
+      }
+      for (let c = 0; c < 3; c++) {
+        out.data[o + c] = sanitize(warped[c]! + r * (blended[c]! - warped[c]!));
       }
     }
   }
@@ -334,7 +425,7 @@ export interface FrameGenerationImages {
   reactive?: Image;
 }
 
-/** The frame at time params.t (display size, RGBA): steps 1–3. */
+/** The frame at time params.t (display size, RGBA): steps 0–3. */
 export function generateFrameCpu(
   images: FrameGenerationImages,
   params: FrameGenerationParams,
@@ -342,7 +433,8 @@ export function generateFrameCpu(
   if (params.reset) {
     return composeFrameCpu(images.previous, images.current, images.motion, undefined, params);
   }
-  const splat = splatCpu(images.motion, images.depth, params);
-  const field = resolveMotionCpu(splat, images.motion, images.depth, params);
+  const { motion, depth } = dilateMotionCpu(images.motion, images.depth, params);
+  const splat = splatCpu(motion, depth, params);
+  const field = resolveMotionCpu(splat, motion, depth, params);
   return composeFrameCpu(images.previous, images.current, field, images.reactive, params);
 }

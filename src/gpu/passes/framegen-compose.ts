@@ -1,7 +1,9 @@
 /**
  * Frame generation, step 3 (display resolution): the frame at time t from the previous and the
- * current frame read along the time-t motion field, weighted by time and visibility; blended in
- * place where neither read is usable and by the reactive mask; the previous frame on a reset.
+ * current frame read along the time-t motion field; where both reads are on the image, weighed
+ * against the in-place blend (and the one frame the splat says sees the surface) by how well each
+ * explains the pixel; blended in place where no read is usable and by the reactive mask; the
+ * previous frame on a reset.
  * Writes a GpuImage and a storage texture (one of OUTPUT_FORMATS).
  * CPU reference and exact definition: src/reference/frame-generation.ts (composeFrameCpu).
  */
@@ -9,7 +11,12 @@ import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
-import { MAX_COLOR } from '../../core/frame-generation.ts';
+import {
+  DISAGREEMENT_FLOOR,
+  IN_PLACE_COST_PER_PIXEL2,
+  MAX_COLOR,
+  ONE_SIDED_COST,
+} from '../../core/frame-generation.ts';
 import { checkOutputFormat, outputTextureView, type OutputTargets } from './output.ts';
 
 const PARAMS = uniformBlock({
@@ -71,6 +78,16 @@ fn readWarped(fromCurrent: bool, p: vec2f) -> vec3f {
 fn onImage(p: vec2f) -> bool {
   return p.x >= 0.0 && p.x <= f32(u.width) && p.y >= 0.0 && p.y <= f32(u.height);
 }
+// Squared distance of two colors in the tonemapped domain c / (1 + max(c)).
+fn tonemappedDistance(a: vec3f, b: vec3f) -> f32 {
+  let d = a / (1.0 + max(max(a.r, a.g), max(a.b, 0.0))) -
+          b / (1.0 + max(max(b.r, b.g), max(b.b, 0.0)));
+  return dot(d, d);
+}
+fn candidateWeight(cost: f32) -> f32 {
+  let c = cost + ${DISAGREEMENT_FLOOR};
+  return 1.0 / (c * c);
+}
 fn sanitize(v: vec3f) -> vec3f {
   return clamp(finite3(v), vec3f(0.0), vec3f(${MAX_COLOR.toFixed(1)}));
 }
@@ -95,15 +112,32 @@ ${wgslPixelMain(/* wgsl */ `
     let atCurrent = centre - s * d;
     let previousOn = onImage(atPrevious);
     let currentOn = onImage(atCurrent);
-    let wp = select(0.0, s * v.z, previousOn);
-    let wc = select(0.0, t * v.w, currentOn);
-    let blended = s * p + t * currentAt(x, y);
+    let q = currentAt(x, y);
+    let blended = s * p + t * q;
     var warped = blended;
-    if (wp + wc > 0.0) {
-      var sum = vec3f(0.0);
-      if (wp > 0.0) { sum += wp * readWarped(false, atPrevious); }
-      if (wc > 0.0) { sum += wc * readWarped(true, atCurrent); }
-      warped = sum / (wp + wc);
+    if (previousOn && currentOn && (v.z != 0.0 || v.w != 0.0)) {
+      // Candidates weighed by how well each explains the pixel (the reference's file comment).
+      let a = readWarped(false, atPrevious);
+      let b = readWarped(true, atCurrent);
+      let wAlong = candidateWeight(tonemappedDistance(a, b));
+      let wInPlace = candidateWeight(tonemappedDistance(p, q) + ${IN_PLACE_COST_PER_PIXEL2} * dot(d, d));
+      var sum = wAlong * (s * a + t * b) + wInPlace * blended;
+      var total = wAlong + wInPlace;
+      if (v.z != v.w) {
+        let wOne = candidateWeight(${ONE_SIDED_COST});
+        sum += wOne * select(b, a, v.z != 0.0);
+        total += wOne;
+      }
+      warped = sum / total;
+    } else {
+      let wp = select(0.0, s * v.z, previousOn);
+      let wc = select(0.0, t * v.w, currentOn);
+      if (wp + wc > 0.0) {
+        var sum = vec3f(0.0);
+        if (wp > 0.0) { sum += wp * readWarped(false, atPrevious); }
+        if (wc > 0.0) { sum += wc * readWarped(true, atCurrent); }
+        warped = sum / (wp + wc);
+      }
     }
     color = warped + r * (blended - warped);
   }

@@ -21,17 +21,25 @@ const PARAMS = uniformBlock({
 });
 
 /**
- * WGSL shared by the splat and resolve kernels (twins of closenessKey, splatTarget and the
- * motion read of src/reference/frame-generation.ts). Needs u.width, u.height, u.motionScaleX/Y,
- * u.depthInverted and WGSL_COMMON.
+ * WGSL twin of closenessKey (src/reference/frame-generation.ts): the closeness bits of a device
+ * depth. Needs u.depthInverted and WGSL_COMMON.
  */
-export const WGSL_SPLAT_COMMON = /* wgsl */ `
+export const WGSL_CLOSENESS_KEY = /* wgsl */ `
 fn closenessKey(depth: f32) -> u32 {
   let c = select(depth, 1.0 - depth, u.depthInverted != 0u);
   if (!isFiniteF(c)) { return 0x3f800000u; }
   if (c <= 0.0) { return 0u; }
   return bitcast<u32>(min(c, 1.0));
 }
+`;
+
+/**
+ * WGSL shared by the splat and resolve kernels (twins of closenessKey, splatTarget and the
+ * motion read of src/reference/frame-generation.ts). Needs u.width, u.height, u.motionScaleX/Y,
+ * u.depthInverted and WGSL_COMMON.
+ */
+export const WGSL_SPLAT_COMMON = /* wgsl */ `
+${WGSL_CLOSENESS_KEY}
 fn scaledMotion(m: vec4f) -> vec2f {
   return m.xy * vec2f(u.motionScaleX, u.motionScaleY);
 }
