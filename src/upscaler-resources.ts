@@ -4,7 +4,7 @@
  * destroys them and creates new ones.
  */
 import type { Size } from './core/quality.ts';
-import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
+import { createGpuImage, type GpuImage, type ImageFormat } from './gpu/gpu-image.ts';
 import type { PreparedFrame } from './gpu/passes/prepare.ts';
 import type { Reprojected } from './gpu/passes/reproject.ts';
 
@@ -26,7 +26,7 @@ export interface DisplayResources {
   readonly spatial: GpuImage;
   /**
    * What reproject binds as the previous history and state before the first resolve: that frame
-   * is a reset, which reads neither, so 1×1 images suffice.
+   * is a reset, which reads neither, so 1×1 images (in the resolver's format) suffice.
    */
   readonly empty: Reprojected;
   readonly outputImage: GpuImage;
@@ -75,20 +75,36 @@ export function renderResourcesAt(render: RenderResources, [width, height]: Size
   };
 }
 
-/** Creates the images for a render size and a display size. */
+/**
+ * Creates the images for a render size and a display size. `historyFormat`: the temporal
+ * resolver's (the reprojected history and state are stored so); undefined for the spatial
+ * methods, which reproject nothing (1×1 placeholders).
+ */
 export function createUpscalerResources(
   device: GPUDevice,
   renderSize: Size,
   [dw, dh]: Size,
-  temporal: boolean,
+  historyFormat: ImageFormat | undefined,
 ): UpscalerResources {
-  const d = (label: string) => createGpuImage(device, dw, dh, label);
-  const pixel = (label: string) => createGpuImage(device, 1, 1, label);
+  const d = (label: string, format?: ImageFormat) => createGpuImage(device, dw, dh, label, format);
+  const pixel = (label: string, format?: ImageFormat) =>
+    createGpuImage(device, 1, 1, label, format);
   const render = createRenderResources(device, renderSize);
   const display = {
-    reprojected: { history: d('reprojected history'), state: d('reprojected state') },
-    spatial: temporal ? pixel('spatial upscale (unused)') : d('spatial upscale'),
-    empty: { history: pixel('empty history'), state: pixel('empty state') },
+    reprojected: historyFormat
+      ? {
+          history: d('reprojected history', historyFormat),
+          state: d('reprojected state', historyFormat),
+        }
+      : {
+          history: pixel('reprojected history (unused)'),
+          state: pixel('reprojected state (unused)'),
+        },
+    spatial: historyFormat ? pixel('spatial upscale (unused)') : d('spatial upscale'),
+    empty: {
+      history: pixel('empty history', historyFormat),
+      state: pixel('empty state', historyFormat),
+    },
     outputImage: d('output'),
     output: device.createTexture({
       label: 'uplift output',

@@ -21,7 +21,7 @@ import type { NeuralModelSource } from './nn/resolve/neural-resolver.ts';
 import type { FrameParams } from './core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
-import { createGpuImage, type GpuImage } from './gpu/gpu-image.ts';
+import { createGpuImage, type GpuImage, type ImageFormat } from './gpu/gpu-image.ts';
 import { LOAD_TEXTURE_KERNEL } from './gpu/passes/load-texture.ts';
 import { checkInput, checkOutputTexture, loadInput, type FrameInput } from './frame-inputs.ts';
 import { encodePrepare } from './gpu/passes/prepare.ts';
@@ -176,10 +176,14 @@ export interface Upscaler {
   destroy(): void;
 }
 
-/** The heuristic TAAU resolve as a Resolver (owns its output history and state). */
+/**
+ * The heuristic TAAU resolve as a Resolver (owns its output history and state, stored as
+ * `historyFormat`: rgba16float unless asked otherwise, e.g. to measure what f16 storage changes).
+ */
 export function createTaauResolver(
   device: GPUDevice,
   settings: Partial<TaauSettings> = {},
+  historyFormat: ImageFormat = 'rgba16float',
 ): Resolver {
   const merged = { ...DEFAULT_TAAU_SETTINGS, ...settings };
   let output: Reprojected | undefined;
@@ -189,11 +193,12 @@ export function createTaauResolver(
     output = undefined;
   };
   return {
+    historyFormat,
     resize(_renderSize, [width, height]) {
       free();
       output = {
-        history: createGpuImage(device, width, height, 'taau history'),
-        state: createGpuImage(device, width, height, 'taau state'),
+        history: createGpuImage(device, width, height, 'taau history', historyFormat),
+        state: createGpuImage(device, width, height, 'taau state', historyFormat),
       };
     },
     resolve(encoder, inputs) {
@@ -264,7 +269,7 @@ export async function createUpscaler(
         device,
         sizes.renderSize,
         sizes.displaySize,
-        temporal !== undefined,
+        temporal && (temporal.historyFormat ?? 'rgba32float'),
       );
       temporal?.resize(sizes.renderSize, sizes.displaySize);
       previous = undefined;
@@ -360,7 +365,10 @@ export async function createUpscaler(
           frameOfZeros(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }));
           // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
           createKernel(device, LOAD_TEXTURE_KERNEL);
-          for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format));
+          const tonemapped = temporal?.historyFormat ?? 'rgba32float';
+          for (const format of OUTPUT_FORMATS) {
+            createKernel(device, outputKernel(format, tonemapped));
+          }
           createKernel(device, exposureKernel(true));
         });
         await withGpuErrorScope(device, 'ready', async () => {

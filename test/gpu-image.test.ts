@@ -1,8 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
-import { createImage } from '../src/core/image.ts';
-import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { createImage, storedImage } from '../src/core/image.ts';
+import { floatToHalf, halfToFloat } from '../src/core/half.ts';
+import {
+  createGpuImage,
+  readGpuImage,
+  uploadGpuImage,
+  wgslImages,
+  WGSL_HALF,
+} from '../src/gpu/gpu-image.ts';
+import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { createKernel, groupsFor } from '../src/gpu/kernel.ts';
 import { uniformBlock } from '../src/gpu/uniforms.ts';
 
@@ -105,4 +113,161 @@ test('uniform blocks: the WGSL struct and the packed bytes come from one field l
   pass.end();
   device.queue.submit([encoder.finish()]);
   assert.deepEqual([...(await readGpuImage(device, out)).data], [3, 0, 1.5, 0]);
+});
+
+/** Runs WGSL `fn convert(x: u32) -> u32` on every value of `input` on the GPU. */
+async function convertOnGpu(
+  device: GPUDevice,
+  fn: string,
+  input: Uint32Array,
+): Promise<Uint32Array> {
+  const kernel = createKernel(device, {
+    label: 'half conversion',
+    code: /* wgsl */ `
+      ${WGSL_HALF}
+      ${fn}
+      @group(0) @binding(0) var<storage, read> src: array<u32>;
+      @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
+      @compute @workgroup_size(64)
+      fn main(@builtin(global_invocation_id) id: vec3u) {
+        if (id.x >= arrayLength(&src)) { return; }
+        dst[id.x] = convert(src[id.x]);
+      }`,
+  });
+  const src = createStorageBuffer(device, input);
+  const dst = createStorageBuffer(device, new Uint32Array(input.length));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  kernel.dispatch(pass, [groupsFor(input.length, 64)], [src, dst]);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  return new Uint32Array((await readBuffer(device, dst)).buffer);
+}
+
+const f32Bits = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0]!;
+const isNanBits = (x: number) => (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0;
+
+test('WGSL halfBits rounds f32 to binary16 bit for bit as floatToHalf (ties, subnormals, overflow, Inf, NaN)', async () => {
+  const { device } = await testGpu();
+  const random = rng(17);
+  const values: number[] = [];
+  // Every f32 exponent, random mantissas (uniform bit patterns).
+  for (let i = 0; i < 40000; i++) values.push(Math.floor(random() * 2 ** 32) >>> 0);
+  // Exact ties and their neighbours for normal halves (13 dropped bits) and every subnormal
+  // shift (exponents 102..112), both signs, odd and even kept mantissas.
+  for (let exponent = 100; exponent <= 143; exponent++) {
+    for (const kept of [0, 1, 2, 3, 0x3fe, 0x3ff]) {
+      for (const rest of [0, 1, 0xfff, 0x1000, 0x1001, 0x1fff]) {
+        for (const sign of [0, 0x80000000]) {
+          values.push((sign | (exponent << 23) | (kept << 13) | rest) >>> 0);
+          if (exponent <= 112) {
+            const shift = 14 - (exponent - 112);
+            const halfway = 2 ** (shift - 1);
+            for (const d of [-1, 0, 1])
+              values.push(
+                (sign | (exponent << 23) | (((kept << shift) + halfway + d) % 0x800000)) >>> 0,
+              );
+          }
+        }
+      }
+    }
+  }
+  for (const v of [
+    0,
+    -0,
+    65504,
+    65519.99,
+    65520,
+    -65520,
+    1e9,
+    2 ** -24,
+    2 ** -25,
+    3 * 2 ** -26,
+    2 ** -14,
+    1e-40,
+    Infinity,
+    -Infinity,
+  ]) {
+    values.push(f32Bits(v));
+  }
+  values.push(0x7fc00000, 0xffc00001, 0x7f800001, 0x7fbfffff);
+  const input = Uint32Array.from(values);
+  const gpu = await convertOnGpu(
+    device,
+    'fn convert(x: u32) -> u32 { return halfBits(bitcast<f32>(x)); }',
+    input,
+  );
+  const view = new Float32Array(input.buffer);
+  let nans = 0;
+  for (let i = 0; i < input.length; i++) {
+    const x = input[i]!;
+    // A NaN's payload does not survive a JavaScript number: its expected half is spelled out.
+    const expected = isNanBits(x)
+      ? ((x >>> 16) & 0x8000) | 0x7c00 | 0x200 | ((x & 0x7fffff) >>> 13)
+      : floatToHalf(view[i]!);
+    if (isNanBits(x)) nans++;
+    if (gpu[i] !== expected) {
+      assert.fail(
+        `f32 0x${x.toString(16)}: GPU half 0x${gpu[i]!.toString(16)}, CPU 0x${expected.toString(16)}`,
+      );
+    }
+  }
+  assert.ok(nans >= 4);
+});
+
+test('WGSL halfValue widens every binary16 pattern exactly as halfToFloat', async () => {
+  const { device } = await testGpu();
+  const input = Uint32Array.from({ length: 65536 }, (_, h) => h);
+  const gpu = await convertOnGpu(
+    device,
+    'fn convert(x: u32) -> u32 { return bitcast<u32>(halfValue(x)); }',
+    input,
+  );
+  for (let h = 0; h < 65536; h++) {
+    const nan = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+    const expected = nan
+      ? (((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13)) >>> 0
+      : f32Bits(halfToFloat(h));
+    assert.equal(gpu[h], expected, `half 0x${h.toString(16)}`);
+  }
+});
+
+test('rgba16float GPU images: written, read and kernel-stored values are the binary16 rounding of the CPU (storedImage)', async () => {
+  const { device } = await testGpu();
+  const random = rng(23);
+  const image = createImage(7, 5, 4);
+  for (let i = 0; i < image.data.length; i++)
+    image.data[i] = (random() - 0.5) * 2 ** (random() * 40 - 20);
+  image.data[0] = 1e6; // beyond the half range: Infinity
+  const expected = storedImage(image, 'rgba16float');
+  assert.equal(expected.data[0], Infinity);
+  const half = uploadGpuImage(device, image, 'half image', 'rgba16float');
+  assert.equal(half.buffer.size, 7 * 5 * 8);
+  assert.deepEqual((await readGpuImage(device, half)).data, expected.data);
+  // A kernel that loads f32 pixels and stores them through wgslImages: the same bits.
+  const f32 = uploadGpuImage(device, image);
+  const stored = createGpuImage(device, 7, 5, 'stored', 'rgba16float');
+  const kernel = createKernel(device, {
+    label: 'store half',
+    code: /* wgsl */ `
+      ${wgslImages([
+        { binding: 0, name: 'source', access: 'read', format: 'rgba32float' },
+        { binding: 1, name: 'stored', access: 'read_write', format: 'rgba16float' },
+      ])}
+      @compute @workgroup_size(64)
+      fn main(@builtin(global_invocation_id) id: vec3u) {
+        if (id.x >= 35u) { return; }
+        storeStored(id.x, sourceAt(id.x));
+      }`,
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  kernel.dispatch(pass, [1], [f32.buffer, stored.buffer]);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  assert.deepEqual((await readGpuImage(device, stored)).data, expected.data);
+  assert.throws(
+    () => createGpuImage(device, 2, 2, 'x', 'rgba8unorm' as never),
+    /rgba32float or rgba16float, got rgba8unorm/,
+  );
 });

@@ -4,7 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
-import { createImage, luma, type Image } from '../src/core/image.ts';
+import { createImage, luma, storedImage, type Image } from '../src/core/image.ts';
+import { assertHalvesClose, halfStep } from './helpers/half-images.ts';
+import { storedHistory } from '../src/reference/upscaler.ts';
+import type { Vec4Image } from '../src/reference/nn/frame.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { uploadTensor } from '../src/nn/tensor.ts';
@@ -13,6 +16,11 @@ import { encodeBlend } from '../src/nn/resolve/blend.ts';
 import { encodeKpnFilterBlend } from '../src/nn/resolve/filter-blend.ts';
 import { kpnFilterBlendCpu } from '../src/reference/nn/frame.ts';
 import { paddedSize, RAW_CHANNELS } from '../src/core/neural-frame.ts';
+
+/** A CPU frame image as an Image. */
+function imageOf(image: Vec4Image): Image {
+  return { ...image, channels: 4, data: Float32Array.from(image.data) };
+}
 
 // Not multiples of 8: the raw output is padded to 24×16.
 const DISPLAY: Size = [22, 13];
@@ -110,6 +118,66 @@ for (const ratio of [2, 1.5]) {
       }
     });
   }
+}
+
+for (const ratio of [2, 1.5]) {
+  test(`fused filter + blend in rgba16float: the binary16 rounding of the two f32 passes, bit for bit (ratio ${ratio})`, async () => {
+    const { device } = await testGpu();
+    const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
+    const inputs = randomInputs(render, 70 + 10 * ratio);
+    const { color, raw } = inputs;
+    // The reprojected history as the resolver holds it (the NaN and Infinity survive as halves).
+    const history = storedImage(inputs.history, 'rgba16float');
+    const params = { jitter: [-0.41, 0.13] as const, reset: false };
+    const gpu = { raw: uploadTensor(device, raw), color: uploadGpuImage(device, color) };
+    const half = () => createGpuImage(device, ...DISPLAY, undefined, 'rgba16float');
+    const image = () => createGpuImage(device, ...DISPLAY);
+    const fused = { history: half(), state: half() };
+    const twoPass = { filtered: image(), history: image(), state: image() };
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    const halfHistory = uploadGpuImage(device, history, undefined, 'rgba16float');
+    encodeKpnFilterBlend(device, pass, gpu.raw, { ...gpu, ...params, history: halfHistory }, fused);
+    encodeKpnFilter(device, pass, gpu.raw, gpu.color, params.jitter, twoPass);
+    const f32History = uploadGpuImage(device, history);
+    encodeBlend(
+      device,
+      pass,
+      twoPass.filtered,
+      f32History,
+      { ...gpu, reset: false },
+      twoPass.history,
+    );
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    for (const key of ['history', 'state'] as const) {
+      const stored = await readGpuImage(device, fused[key]);
+      const f32 = await readGpuImage(device, twoPass[key]);
+      assert.deepEqual(stored.data, storedImage(f32, 'rgba16float').data, key);
+      // Rounded, not truncated: some values moved up, and never by more than half a step.
+      const moved = stored.data.map((v, i) => v - f32.data[i]!);
+      assert.ok(moved.some((d) => d > 0) && moved.some((d) => d < 0), key);
+      assert.ok(
+        moved.every((d, i) => Math.abs(d) <= halfStep(f32.data[i]!) / 2),
+        key,
+      );
+    }
+    // Against the CPU reference: its f32 tolerance plus one binary16 step.
+    const expected = kpnFilterBlendCpu(raw, color, history, params);
+    const stored = storedHistory(
+      { history: imageOf(expected.history), state: imageOf(expected.filter.state) },
+      'rgba16float',
+    );
+    const h = await readGpuImage(device, fused.history);
+    for (let i = 0; i < h.data.length; i++) {
+      const e = stored.history.data[i]!;
+      assert.ok(
+        Math.abs(h.data[i]! - e) <= 2e-4 + halfStep(e),
+        `history ${i}: ${h.data[i]} vs ${e}`,
+      );
+    }
+    assertHalvesClose(await readGpuImage(device, fused.state), stored.state, 'state');
+  });
 }
 
 test('fused filter + blend: a raw output, history or state of another size is a RangeError naming it', async () => {

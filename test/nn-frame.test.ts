@@ -6,7 +6,7 @@ import { int8RunsExactly } from '../src/nn/int8-self-check.ts';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
 import { gpuFrame, relativeError } from './helpers/frames.ts';
-import { createImage, luma, type Image } from '../src/core/image.ts';
+import { createImage, luma, storedImage, type Image } from '../src/core/image.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
@@ -73,11 +73,21 @@ function renderSizeOf(ratio: number): Size {
   return [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
 }
 
-for (const ratio of [2, 1.5]) {
+for (const [ratio, format] of [
+  [2, 'rgba32float'],
+  [1.5, 'rgba32float'],
+  [2, 'rgba16float'],
+] as const) {
   for (const reset of [false, true]) {
-    test(`features: GPU matches CPU (ratio ${ratio}, reset ${reset})`, async () => {
+    test(`features: GPU matches CPU (ratio ${ratio}, reset ${reset}, history ${format})`, async () => {
       const { device } = await testGpu();
-      const inputs = randomFrameInputs(renderSizeOf(ratio), 10 + ratio);
+      const random = randomFrameInputs(renderSizeOf(ratio), 10 + ratio);
+      // The reprojected history and state as the GPU holds them.
+      const inputs = {
+        ...random,
+        history: storedImage(random.history, format),
+        state: storedImage(random.state, format),
+      };
       const params = { jitter: [0.31, -0.27] as const, reset };
       const expected = assembleFeaturesCpu(inputs, params);
       const [pw, ph] = paddedSize(DISPLAY);
@@ -85,8 +95,8 @@ for (const ratio of [2, 1.5]) {
       const gpu = {
         color: uploadGpuImage(device, inputs.color),
         motion: uploadGpuImage(device, inputs.motion),
-        history: uploadGpuImage(device, inputs.history),
-        state: uploadGpuImage(device, inputs.state),
+        history: uploadGpuImage(device, inputs.history, undefined, format),
+        state: uploadGpuImage(device, inputs.state, undefined, format),
       };
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
-import { createImage, type Image } from '../src/core/image.ts';
+import { createImage, storedImage, type Image } from '../src/core/image.ts';
+import { assertHalvesClose } from './helpers/half-images.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { encodePrepare } from '../src/gpu/passes/prepare.ts';
 import { encodeReproject } from '../src/gpu/passes/reproject.ts';
@@ -216,32 +217,66 @@ test('prepare: GPU and CPU cues agree for still pixels at sizes where the UV rou
   }
 });
 
-test('reproject matches the CPU reference (Catmull-Rom history, bilinear state)', async () => {
+for (const [previousFormat, outputFormat] of [
+  ['rgba32float', 'rgba32float'],
+  ['rgba16float', 'rgba16float'],
+  ['rgba32float', 'rgba16float'],
+] as const) {
+  test(`reproject matches the CPU reference (Catmull-Rom history, bilinear state; ${previousFormat} → ${outputFormat})`, async () => {
+    const { device } = await testGpu();
+    const random = rng(5);
+    const [rw, rh, dw, dh] = [7, 5, 14, 9];
+    const motion = randomImage(rw, rh, 4, random, -0.12, 0.12);
+    // The previous images as the GPU holds them (rounded to binary16 when stored so).
+    const history = storedImage(randomImage(dw, dh, 4, random, 0, 1), previousFormat);
+    const state = storedImage(randomImage(dw, dh, 4, random, -1, 1), previousFormat);
+    let identical = 0;
+    for (const reset of [false, true]) {
+      const cpu = reprojectCpu(motion, history, state, reset);
+      const image = () => createGpuImage(device, dw, dh, undefined, outputFormat);
+      const out = { history: image(), state: image() };
+      const previous = {
+        history: uploadGpuImage(device, history, undefined, previousFormat),
+        state: uploadGpuImage(device, state, undefined, previousFormat),
+      };
+      await runPass(device, (pass) =>
+        encodeReproject(device, pass, uploadGpuImage(device, motion), previous, reset, out),
+      );
+      for (const key of ['history', 'state'] as const) {
+        const gpu = await readGpuImage(device, out[key]);
+        const what = `${key} reset=${reset}`;
+        if (outputFormat === 'rgba32float') assertClose(gpu, cpu[key], what);
+        else identical += assertHalvesClose(gpu, storedImage(cpu[key], outputFormat), what);
+      }
+      const valid = Array.from({ length: dw * dh }, (_, i) => cpu.history.data[i * 4 + 3]!);
+      if (reset) assert.ok(valid.every((v) => v === 0));
+      else assert.ok(valid.some((v) => v === 1) && valid.some((v) => v === 0));
+    }
+    // Stored as halves, GPU and CPU round to the same bits but for rare boundary straddles.
+    if (outputFormat === 'rgba16float')
+      assert.ok(identical >= 0.99 * 2 * 2 * 4 * dw * dh, `${identical} identical`);
+  });
+}
+
+test('reproject refuses a history and state of different formats, naming them', async () => {
   const { device } = await testGpu();
-  const random = rng(5);
-  const [rw, rh, dw, dh] = [7, 5, 14, 9];
-  const motion = randomImage(rw, rh, 4, random, -0.12, 0.12);
-  const history = randomImage(dw, dh, 4, random, 0, 1);
-  const state = randomImage(dw, dh, 4, random, -1, 1);
-  for (const reset of [false, true]) {
-    const cpu = reprojectCpu(motion, history, state, reset);
-    const out = { history: createGpuImage(device, dw, dh), state: createGpuImage(device, dw, dh) };
-    await runPass(device, (pass) =>
+  const image = (format: 'rgba32float' | 'rgba16float') =>
+    createGpuImage(device, 4, 4, undefined, format);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  assert.throws(
+    () =>
       encodeReproject(
         device,
         pass,
-        uploadGpuImage(device, motion),
-        { history: uploadGpuImage(device, history), state: uploadGpuImage(device, state) },
-        reset,
-        out,
+        createGpuImage(device, 2, 2),
+        { history: image('rgba16float'), state: image('rgba32float') },
+        false,
+        { history: image('rgba16float'), state: image('rgba16float') },
       ),
-    );
-    assertClose(await readGpuImage(device, out.history), cpu.history, `history reset=${reset}`);
-    assertClose(await readGpuImage(device, out.state), cpu.state, `state reset=${reset}`);
-    const valid = Array.from({ length: dw * dh }, (_, i) => cpu.history.data[i * 4 + 3]!);
-    if (reset) assert.ok(valid.every((v) => v === 0));
-    else assert.ok(valid.some((v) => v === 1) && valid.some((v) => v === 0));
-  }
+    /reproject: history and state must share a format \(previous rgba16float \/ rgba32float/,
+  );
+  pass.end();
 });
 
 test('reproject with zero motion returns the previous frame exactly', () => {

@@ -1,12 +1,14 @@
 // TAAU resolve and output passes vs their CPU references on random inputs (tolerance 1e-4
-// relative + 2e-5 absolute: f32 GPU vs float64 CPU), and properties of the resolve itself.
+// relative + 2e-5 absolute: f32 GPU vs float64 CPU; plus one binary16 step for history and state
+// stored as rgba16float, test/helpers/half-images.ts), and properties of the resolve itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
-import { createImage, luma, withChannels, type Image } from '../src/core/image.ts';
+import { createImage, luma, storedImage, withChannels, type Image } from '../src/core/image.ts';
+import { assertHalvesClose } from './helpers/half-images.ts';
 import { jitterOffset } from '../src/core/jitter.ts';
 import { psnr } from '../src/metrics/psnr.ts';
-import { createReferenceUpscaler } from '../src/reference/upscaler.ts';
+import { createReferenceUpscaler, storedHistory } from '../src/reference/upscaler.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { encodeTaauResolve } from '../src/gpu/passes/taau-resolve.ts';
 import { encodeOutput } from '../src/gpu/passes/output.ts';
@@ -87,47 +89,62 @@ for (const [rw, rh, dw, dh] of [
   [8, 6, 16, 12],
   [10, 7, 15, 11],
 ] as const) {
-  test(`TAAU resolve matches the CPU reference (${rw}x${rh} → ${dw}x${dh})`, async () => {
-    const { device } = await testGpu();
-    for (const reset of [false, true]) {
-      const inputs = randomResolveInputs(dw + Number(reset), rw, rh, dw, dh);
-      const cpu = taauResolveCpu(
-        { color: inputs.color, motion: inputs.motion },
-        { history: inputs.history, state: inputs.state },
-        { jitter: inputs.jitter, reset, displaySize: [dw, dh] },
-      );
-      const output = {
-        history: createGpuImage(device, dw, dh),
-        state: createGpuImage(device, dw, dh),
-      };
-      await submit(device, (pass) =>
-        encodeTaauResolve(
-          device,
-          pass,
-          {
-            color: uploadGpuImage(device, inputs.color),
-            motion: uploadGpuImage(device, inputs.motion),
-          },
-          {
-            history: uploadGpuImage(device, inputs.history),
-            state: uploadGpuImage(device, inputs.state),
-          },
-          { jitter: inputs.jitter, reset },
-          output,
-        ),
-      );
-      assertClose(
-        await readGpuImage(device, output.history),
-        cpu.history,
-        `history reset=${reset}`,
-      );
-      assertClose(await readGpuImage(device, output.state), cpu.state, `state reset=${reset}`);
-      // The random inputs exercise locks being created and kept.
-      const locks = Array.from({ length: dw * dh }, (_, i) => cpu.state.data[i * 4 + 1]!);
-      assert.ok(locks.some((l) => l === 1));
-      if (!reset) assert.ok(locks.some((l) => l > 0 && l < 1));
-    }
-  });
+  for (const format of ['rgba32float', 'rgba16float'] as const) {
+    test(`TAAU resolve matches the CPU reference (${rw}x${rh} → ${dw}x${dh}, history ${format})`, async () => {
+      const { device } = await testGpu();
+      let identical = 0;
+      for (const reset of [false, true]) {
+        const inputs = randomResolveInputs(dw + Number(reset), rw, rh, dw, dh);
+        // The reprojected images as the GPU holds them, and the CPU's output as stored.
+        const reprojected = {
+          history: storedImage(inputs.history, format),
+          state: storedImage(inputs.state, format),
+        };
+        const cpu = storedHistory(
+          taauResolveCpu({ color: inputs.color, motion: inputs.motion }, reprojected, {
+            jitter: inputs.jitter,
+            reset,
+            displaySize: [dw, dh],
+          }),
+          format,
+        );
+        const output = {
+          history: createGpuImage(device, dw, dh, undefined, format),
+          state: createGpuImage(device, dw, dh, undefined, format),
+        };
+        await submit(device, (pass) =>
+          encodeTaauResolve(
+            device,
+            pass,
+            {
+              color: uploadGpuImage(device, inputs.color),
+              motion: uploadGpuImage(device, inputs.motion),
+            },
+            {
+              history: uploadGpuImage(device, reprojected.history, undefined, format),
+              state: uploadGpuImage(device, reprojected.state, undefined, format),
+            },
+            { jitter: inputs.jitter, reset },
+            output,
+          ),
+        );
+        for (const key of ['history', 'state'] as const) {
+          const gpu = await readGpuImage(device, output[key]);
+          const what = `${key} reset=${reset}`;
+          if (format === 'rgba32float') assertClose(gpu, cpu[key], what);
+          else identical += assertHalvesClose(gpu, cpu[key], what);
+        }
+        // The random inputs exercise locks being created and kept.
+        const locks = Array.from({ length: dw * dh }, (_, i) => cpu.state.data[i * 4 + 1]!);
+        assert.ok(locks.some((l) => l === 1));
+        if (!reset) assert.ok(locks.some((l) => l > 0 && l < 1));
+      }
+      // Stored as halves, GPU and CPU round to the same bits but for rare boundary straddles.
+      if (format === 'rgba16float') {
+        assert.ok(identical >= 0.99 * 2 * 2 * 4 * dw * dh, `${identical} identical`);
+      }
+    });
+  }
 }
 
 test('TAAU resolve drops history on reset, disocclusion and reactive pixels', () => {
@@ -176,17 +193,28 @@ test('TAAU resolve drops history on reset, disocclusion and reactive pixels', ()
   assert.ok(ignored > 20);
 });
 
-for (const sharpness of [undefined, 0, 0.7, 1]) {
-  test(`output pass matches the CPU reference (sharpness ${sharpness})`, async () => {
+for (const [sharpness, format] of [
+  [undefined, 'rgba32float'],
+  [0, 'rgba32float'],
+  [0.7, 'rgba32float'],
+  [1, 'rgba32float'],
+  [undefined, 'rgba16float'],
+  [0.7, 'rgba16float'],
+] as const) {
+  test(`output pass matches the CPU reference (sharpness ${sharpness}, input ${format})`, async () => {
     const { device } = await testGpu();
     const random = rng(31);
     const [w, h] = [11, 7];
-    const tonemapped = fill(createImage(w, h, 4), random, [
-      [0, 0.98],
-      [0, 0.98],
-      [0, 0.98],
-      [1, 1],
-    ]);
+    // A temporal method's history is read as stored (rgba16float), the spatial image as f32.
+    const tonemapped = storedImage(
+      fill(createImage(w, h, 4), random, [
+        [0, 0.98],
+        [0, 0.98],
+        [0, 0.98],
+        [1, 1],
+      ]),
+      format,
+    );
     const cpu = outputCpu(tonemapped, 1.5, sharpness);
     const image = createGpuImage(device, w, h);
     const texture = device.createTexture({
@@ -194,11 +222,9 @@ for (const sharpness of [undefined, 0, 0.7, 1]) {
       format: 'rgba32float',
       usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
     });
+    const input = uploadGpuImage(device, tonemapped, undefined, format);
     await submit(device, (pass) =>
-      encodeOutput(device, pass, uploadGpuImage(device, tonemapped), 1.5, sharpness, {
-        image,
-        texture,
-      }),
+      encodeOutput(device, pass, input, 1.5, sharpness, { image, texture }),
     );
     assertClose(await readGpuImage(device, image), cpu, 'output image');
     assertClose(await readImage(device, texture), cpu, 'output texture');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { requestGpu } from '../src/gpu/device.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
 import { DeviceLostError } from '../src/core/errors.ts';
-import { createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
+import { createTaauResolver, createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
 import { rng } from './helpers/gpu.ts';
 
 /** A fresh device (an empty pipeline cache) whose pipeline compilations and allocations are counted. */
@@ -141,7 +141,8 @@ test('memoryBytes: what the upscaler allocated and still holds, within the unifo
     await device.queue.onSubmittedWorkDone();
     const allocated = counts.liveBytes - before;
     const what = `${JSON.stringify(options)}: memoryBytes ${up.memoryBytes}, allocated ${allocated}`;
-    assert.ok(up.memoryBytes > 64 * 48 * 16 * 8, what);
+    // At least eight display-size images of 8 bytes a pixel (history and state are rgba16float).
+    assert.ok(up.memoryBytes > 64 * 48 * 8 * 8, what);
     // Uniform blocks (16–64 bytes per dispatch) are allocated but not counted.
     assert.ok(up.memoryBytes <= allocated && allocated - up.memoryBytes < 8192, what);
     const held = up.memoryBytes;
@@ -149,6 +150,24 @@ test('memoryBytes: what the upscaler allocated and still holds, within the unifo
     assert.ok(up.memoryBytes < held, 'a smaller size holds less');
     up.destroy();
   }
+  // History and state in rgba16float: TAAU's four display-size ones (reprojected and resolved)
+  // and the two 1×1 ones bound before the first resolve take 8 bytes a pixel less each than in
+  // rgba32float.
+  const taau = await createUpscaler(device, { displaySize: [64, 48], method: 'taau' });
+  const f32 = await createUpscaler(device, {
+    displaySize: [64, 48],
+    method: 'taau',
+    resolver: createTaauResolver(device, {}, 'rgba32float'),
+  });
+  for (const up of [taau, f32]) {
+    const encoder = device.createCommandEncoder();
+    const inputs = inputTextures(device, createTexture, up.renderSize, 3);
+    up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset: true });
+    device.queue.submit([encoder.finish()]);
+  }
+  assert.equal(f32.memoryBytes - taau.memoryBytes, 4 * 8 * 64 * 48 + 2 * 8);
+  taau.destroy();
+  f32.destroy();
   device.destroy();
 });
 

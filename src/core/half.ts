@@ -56,3 +56,8 @@ export function floatToHalf(value: number): number {
   if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
   return sign | h;
 }
+
+/** `value` rounded to the nearest binary16 (ties to even), as a number: what a half stores. */
+export function roundToHalf(value: number): number {
+  return halfToFloat(floatToHalf(value));
+}

@@ -2,6 +2,8 @@
  * A CPU image: interleaved float channels, row-major, origin top-left, y down (DESIGN §4).
  * Every CPU module (I/O, metrics, references, the analytic sequence) speaks this type.
  */
+import { roundToHalf } from './half.ts';
+
 export interface Image {
   /** Width in pixels. */
   readonly width: number;
@@ -11,6 +13,21 @@ export interface Image {
   readonly channels: number;
   /** width * height * channels values; pixel (x, y) channel c at ((y * width + x) * channels + c). */
   readonly data: Float32Array;
+}
+
+/**
+ * How a GPU image stores a pixel (src/gpu/gpu-image.ts): 'rgba32float', four f32 (16 bytes), or
+ * 'rgba16float', four binary16 rounded to nearest even (8 bytes; history and recurrent state).
+ */
+export type ImageFormat = 'rgba32float' | 'rgba16float';
+
+/**
+ * The values a GPU image of `format` keeps of `image`: for 'rgba16float' a copy with every value
+ * rounded to binary16 (the CPU twin of the GPU's packing), for 'rgba32float' the image itself.
+ */
+export function storedImage(image: Image, format: ImageFormat): Image {
+  if (format === 'rgba32float') return image;
+  return { ...image, data: image.data.map(roundToHalf) };
 }
 
 /** A zero-filled image. */

@@ -8,6 +8,7 @@ import type { Size } from '../core/quality.ts';
 import type { PrecisionChoice } from '../core/upscaler-options.ts';
 import type { PreparedFrame } from './passes/prepare.ts';
 import type { Reprojected } from './passes/reproject.ts';
+import type { ImageFormat } from './gpu-image.ts';
 
 /** Inputs of one temporal resolve step. */
 export interface ResolveInputs {
@@ -31,6 +32,11 @@ export interface ResolveInputs {
  * reprojects them). `resize` is called whenever the sizes change, before the next resolve.
  */
 export interface Resolver {
+  /**
+   * The format of the history and state `resolve` returns and of the reprojected ones it is given
+   * (src/gpu/gpu-image.ts); default 'rgba32float'. Uplift's own resolvers keep 'rgba16float'.
+   */
+  readonly historyFormat?: ImageFormat;
   resolve(encoder: GPUCommandEncoder, inputs: ResolveInputs): Reprojected;
   resize(renderSize: Size, displaySize: Size): void;
   /** Bytes of GPU memory the resolver holds now (for `Upscaler.memoryBytes`; optional). */
@@ -42,6 +48,12 @@ export interface Resolver {
 export interface NeuralResolveModule {
   createNeuralResolver(
     device: GPUDevice,
-    options: { model: unknown; renderSize: Size; displaySize: Size; precision?: PrecisionChoice },
+    options: {
+      model: unknown;
+      renderSize: Size;
+      displaySize: Size;
+      precision?: PrecisionChoice;
+      historyFormat?: ImageFormat;
+    },
   ): Promise<Resolver>;
 }

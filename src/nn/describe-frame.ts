@@ -6,7 +6,8 @@
  * floor of a pass bound by memory, never a measurement.
  *
  * Bytes follow the bindings and their formats, each touched once per frame (neighbourhood reads
- * hit the cache): images are vec4 f32 (16 bytes a pixel, src/gpu/gpu-image.ts), int8 tensors
+ * hit the cache): images are vec4 f32 (16 bytes a pixel, src/gpu/gpu-image.ts) except the
+ * history and recurrent state, previous and reprojected (rgba16float, 8 bytes), int8 tensors
  * 4 channels a word, the network's raw output 9 f32 planes at the padded size, input textures as
  * the benchmark uploads them (rgba32float color, r32float depth, rg32float motion), the output
  * texture rgba32float. Each pass lists its bindings in binding order (uniforms left out) with the
@@ -27,6 +28,8 @@ export const H200_BANDWIDTH = 4.8e12;
 
 /** Bytes of one pixel of a vec4 f32 image. */
 const IMAGE_TEXEL = 16;
+/** Bytes of one pixel of the history and state images (rgba16float). */
+const HISTORY_TEXEL = 8;
 
 /** One binding of a pass. `read_write` counts as read and written. */
 export interface FrameBinding {
@@ -66,7 +69,11 @@ export interface FrameDescription {
 }
 
 export interface FrameDescriptionOptions {
-  /** The filter and the blend fused (default true, as the neural resolver runs them). */
+  /**
+   * The filter and the blend fused (default true, as the neural resolver runs them); false lists
+   * them as two passes, with the history and state still counted as rgba16float, so that the
+   * difference is the fusion's alone.
+   */
   readonly fusedFilterBlend?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
@@ -86,6 +93,7 @@ export function describeInt8Frame(
   const [pw, ph] = paddedSize(displaySize);
   const render = rw * rh * IMAGE_TEXEL;
   const display = dw * dh * IMAGE_TEXEL;
+  const history = dw * dh * HISTORY_TEXEL;
   const rawPlane = pw * ph * 4;
   const raw = RAW_CHANNELS * rawPlane;
   const exposureState = 16;
@@ -143,9 +151,9 @@ export function describeInt8Frame(
         pass('nn kpn filter + blend', 'resolve', [
           rawBinding(RAW_CHANNELS),
           read('prepared color', render),
-          read('reprojected history', display),
-          write('nn history', display),
-          write('nn state', display),
+          read('reprojected history', history),
+          write('nn history', history),
+          write('nn state', history),
         ]),
       ]
     : [
@@ -153,14 +161,14 @@ export function describeInt8Frame(
           rawBinding(RAW_CHANNELS - 1),
           read('prepared color', render),
           write('nn filtered', display),
-          write('nn state', display),
+          write('nn state', history),
         ]),
         pass('nn blend', 'resolve', [
           read('nn filtered', display),
-          read('reprojected history', display),
+          read('reprojected history', history),
           read('prepared color', render),
           rawBinding(1),
-          write('nn history', display),
+          write('nn history', history),
         ]),
       ];
 
@@ -180,17 +188,17 @@ export function describeInt8Frame(
     ]),
     pass('reproject', 'reproject', [
       read('prepared motion', render),
-      read('previous history', display),
-      read('previous state', display),
-      write('reprojected history', display),
-      write('reprojected state', display),
+      read('previous history', history),
+      read('previous state', history),
+      write('reprojected history', history),
+      write('reprojected state', history),
       read('exposure state', exposureState),
     ]),
     pass(`nn features (int8 only) + ${int8Copies.length} int8`, 'resolve', [
       read('prepared color', render),
       read('prepared motion', render),
-      read('reprojected history', display),
-      read('reprojected state', display),
+      read('reprojected history', history),
+      read('reprojected state', history),
       ...int8Copies,
     ]),
     ...networkKernels.map((k) => ({
@@ -203,7 +211,7 @@ export function describeInt8Frame(
     })),
     ...filterBlend,
     pass('output rgba32float', 'output', [
-      read('nn history', display),
+      read('nn history', history),
       write('output', display),
       write('output texture', display),
       read('exposure state', exposureState),

@@ -4,7 +4,13 @@
  * code. The option and frame checks it shares with the GPU upscaler are in
  * src/core/upscaler-options.ts.
  */
-import { cloneImage, createImage, type Image } from '../core/image.ts';
+import {
+  cloneImage,
+  createImage,
+  storedImage,
+  type Image,
+  type ImageFormat,
+} from '../core/image.ts';
 import type { FrameImages } from '../core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
 import type { Size } from '../core/quality.ts';
@@ -37,20 +43,38 @@ export interface CpuResolveInputs {
 
 /** A pluggable temporal resolve on the CPU: new history (tonemapped rgb) and 4-channel state. */
 export interface CpuResolver {
+  /**
+   * How the GPU twin stores history and state (the GPU `Resolver`'s historyFormat; default
+   * rgba32float): `resolve` returns the values so stored, and the upscaler rounds the reprojected
+   * images it gives it the same way (`storedImage`).
+   */
+  readonly historyFormat?: ImageFormat;
   resolve(inputs: CpuResolveInputs): ReprojectedCpu;
 }
 
-/** The heuristic TAAU resolve as a CpuResolver. */
-export function taauCpuResolver(settings: Partial<TaauSettings> = {}): CpuResolver {
+/** The stored form of a history and state (`storedImage` of both). */
+export function storedHistory(images: ReprojectedCpu, format: ImageFormat): ReprojectedCpu {
+  return { history: storedImage(images.history, format), state: storedImage(images.state, format) };
+}
+
+/** The heuristic TAAU resolve as a CpuResolver (history stored as the GPU's: rgba16float). */
+export function taauCpuResolver(
+  settings: Partial<TaauSettings> = {},
+  historyFormat: ImageFormat = 'rgba16float',
+): CpuResolver {
   const merged = { ...DEFAULT_TAAU_SETTINGS, ...settings };
   return {
+    historyFormat,
     resolve: (i) =>
-      taauResolveCpu(i.prepared, i.reprojected, {
-        jitter: i.jitter,
-        reset: i.reset,
-        displaySize: i.displaySize,
-        settings: merged,
-      }),
+      storedHistory(
+        taauResolveCpu(i.prepared, i.reprojected, {
+          jitter: i.jitter,
+          reset: i.reset,
+          displaySize: i.displaySize,
+          settings: merged,
+        }),
+        historyFormat,
+      ),
   };
 }
 
@@ -152,12 +176,15 @@ export function createReferenceUpscaler(options: ReferenceUpscalerOptions): Refe
         history: createImage(dw, dh, 4),
         state: createImage(dw, dh, 4),
       };
-      const reprojected = reprojectCpu(
-        prepared.motion,
-        previous.history,
-        previous.state,
-        reset,
-        exposure.historyScale,
+      const reprojected = storedHistory(
+        reprojectCpu(
+          prepared.motion,
+          previous.history,
+          previous.state,
+          reset,
+          exposure.historyScale,
+        ),
+        resolver.historyFormat ?? 'rgba32float',
       );
       history = resolver.resolve({
         prepared,

@@ -5,7 +5,7 @@
  * the store converts). CPU reference and the RCAS description: src/reference/output.ts.
  */
 import { createKernel, groupsFor } from '../kernel.ts';
-import type { GpuImage } from '../gpu-image.ts';
+import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../gpu-image.ts';
 import { MAX_TONEMAPPED, rcasScale } from '../../core/pass-constants.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
@@ -36,15 +36,15 @@ export function checkOutputFormat(format: GPUTextureFormat): GPUTextureFormat {
   return format;
 }
 
-const code = (format: GPUTextureFormat) => /* wgsl */ `
+const code = (format: GPUTextureFormat, input: ImageFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> tonemapped: array<vec4f>;
+${wgslImages([{ binding: 1, name: 'tonemapped', access: 'read', format: input }])}
 @group(0) @binding(2) var<storage, read_write> outImage: array<vec4f>;
 @group(0) @binding(3) var outTexture: texture_storage_2d<${format}, write>;
 @group(0) @binding(4) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
 fn at(x: i32, y: i32) -> vec3f {
-  return tonemapped[texelAt(u.width, u.height, x, y)].rgb;
+  return tonemappedAt(texelAt(u.width, u.height, x, y)).rgb;
 }
 fn rcasLuma(c: vec3f) -> f32 {
   return c.b * 0.5 + (c.r * 0.5 + c.g);
@@ -98,9 +98,15 @@ export function outputTextureView(texture: GPUTexture): GPUTextureView {
   });
 }
 
-/** The pass's kernel writing `format` (one of OUTPUT_FORMATS). */
-export function outputKernel(format: GPUTextureFormat): { label: string; code: string } {
-  return { label: `output ${format}`, code: code(format) };
+/**
+ * The pass's kernel writing `format` (one of OUTPUT_FORMATS) from a tonemapped image in `input`
+ * (rgba16float: a temporal method's history; rgba32float: the spatial methods' image).
+ */
+export function outputKernel(
+  format: GPUTextureFormat,
+  input: ImageFormat = 'rgba32float',
+): { label: string; code: string } {
+  return { label: `output ${format}`, code: code(format, input) };
 }
 
 /** Output targets: a GpuImage and a storage texture (one of OUTPUT_FORMATS), both display size. */
@@ -124,7 +130,7 @@ export function encodeOutput(
 ): void {
   const { width, height } = tonemapped;
   const format = checkOutputFormat(targets.texture.format);
-  const kernel = createKernel(device, outputKernel(format));
+  const kernel = createKernel(device, outputKernel(format, formatOf(tonemapped)));
   const uniforms = PARAMS.pack({
     width,
     height,

@@ -3,10 +3,12 @@
  * state (bilinear) read at prevUV = uv + m, where m is the dilated motion of the render pixel
  * containing the display pixel centre. Off-screen or reset → invalid (history a = 0, state 0).
  * When the exposure changed, the history is rescaled to the new one (the exposure pass's y).
- * CPU reference and exact definition: src/reference/reproject.ts.
+ * Each of the four images is read or written in its own format (the frame API's are rgba16float,
+ * training's rgba32float). CPU reference and exact definition: src/reference/reproject.ts (then
+ * `storedImage` for the format written).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
-import type { GpuImage } from '../gpu-image.ts';
+import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { MAX_COLOR } from '../../core/pass-constants.ts';
 import { uniformBlock } from '../uniforms.ts';
@@ -27,21 +29,29 @@ export interface Reprojected {
   state: GpuImage;
 }
 
-const code = /* wgsl */ `
+/** Formats of the previous images read and of the reprojected images written. */
+interface ReprojectFormats {
+  readonly previous: ImageFormat;
+  readonly output: ImageFormat;
+}
+
+const code = ({ previous, output }: ReprojectFormats) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> motion: array<vec4f>;
-@group(0) @binding(2) var<storage, read> previousHistory: array<vec4f>;
-@group(0) @binding(3) var<storage, read> previousState: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> historyOut: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> stateOut: array<vec4f>;
+${wgslImages([
+  { binding: 2, name: 'previousHistory', access: 'read', format: previous },
+  { binding: 3, name: 'previousState', access: 'read', format: previous },
+  { binding: 4, name: 'historyOut', access: 'read_write', format: output },
+  { binding: 5, name: 'stateOut', access: 'read_write', format: output },
+])}
 @group(0) @binding(6) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
 fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
 fn prevHistory(x: i32, y: i32) -> vec3f {
-  return previousHistory[texelAt(u.width, u.height, x, y)].rgb;
+  return previousHistoryAt(texelAt(u.width, u.height, x, y)).rgb;
 }
 fn prevState(x: i32, y: i32) -> vec4f {
-  return previousState[texelAt(u.width, u.height, x, y)];
+  return previousStateAt(texelAt(u.width, u.height, x, y));
 }
 
 ${wgslPixelMain(/* wgsl */ `
@@ -51,8 +61,8 @@ ${wgslPixelMain(/* wgsl */ `
   let m = motion[ry * u.renderWidth + rx].xy;
   let uv = (vec2f(id.xy) + 0.5) / vec2f(f32(u.width), f32(u.height)) + m;
   if (u.reset != 0u || !(uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0)) {
-    historyOut[o] = vec4f(0.0);
-    stateOut[o] = vec4f(0.0);
+    storeHistoryOut(o, vec4f(0.0));
+    storeStateOut(o, vec4f(0.0));
     return;
   }
   let h = uv * vec2f(f32(u.width), f32(u.height)) - 0.5;
@@ -79,15 +89,16 @@ ${wgslPixelMain(/* wgsl */ `
     let scaled = min(history / (1.0 - max3(history)) * s, vec3f(${MAX_COLOR.toFixed(1)}));
     history = scaled / (1.0 + max3(scaled));
   }
-  historyOut[o] = vec4f(history, 1.0);
+  storeHistoryOut(o, vec4f(history, 1.0));
   let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
   let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
-  stateOut[o] = mix(top, bottom, f.y);`)}
+  storeStateOut(o, mix(top, bottom, f.y));`)}
 `;
 
 /**
  * Records the reproject pass: `motion` is the prepared motion (render size); the previous history
- * and state and `output` are display size.
+ * and state and `output` are display size. The previous history and state share a format, and so
+ * do the two outputs.
  */
 export function encodeReproject(
   device: GPUDevice,
@@ -99,7 +110,13 @@ export function encodeReproject(
   exposure: { historyScale?: number; state?: GPUBuffer } = {},
 ): void {
   const { width, height } = output.history;
-  const kernel = createKernel(device, { label: 'reproject', code });
+  const formats = { previous: formatOf(previous.history), output: formatOf(output.history) };
+  if (formatOf(previous.state) !== formats.previous || formatOf(output.state) !== formats.output) {
+    throw new RangeError(
+      `reproject: history and state must share a format (previous ${formats.previous} / ${formatOf(previous.state)}, output ${formats.output} / ${formatOf(output.state)})`,
+    );
+  }
+  const kernel = createKernel(device, { label: 'reproject', code: code(formats) });
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],

@@ -3,9 +3,11 @@
  * jittered samples, YCoCg neighbourhood clamp of the reprojected history, accumulation weight and
  * thin-feature locks in the recurrent state, disocclusion / reactive → drop history, luma
  * instability → slower accumulation, blend. The algorithm is documented step by step in its CPU
- * reference, src/reference/taau-resolve.ts.
+ * reference, src/reference/taau-resolve.ts. The reprojected images and the outputs may each be
+ * rgba32float or rgba16float (the frame API's are rgba16float: `storedImage` on the CPU).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
+import { formatOf, wgslImages, type ImageFormat } from '../gpu-image.ts';
 import type { PreparedFrame } from './prepare.ts';
 import type { Reprojected } from './reproject.ts';
 import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../core/taau-settings.ts';
@@ -35,14 +37,16 @@ const PARAMS = uniformBlock({
   lockRelease: 'f32',
 });
 
-const code = /* wgsl */ `
+const code = (input: ImageFormat, output: ImageFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
-@group(0) @binding(3) var<storage, read> history: array<vec4f>;
-@group(0) @binding(4) var<storage, read> state: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> historyOut: array<vec4f>;
-@group(0) @binding(6) var<storage, read_write> stateOut: array<vec4f>;
+${wgslImages([
+  { binding: 3, name: 'history', access: 'read', format: input },
+  { binding: 4, name: 'state', access: 'read', format: input },
+  { binding: 5, name: 'historyOut', access: 'read_write', format: output },
+  { binding: 6, name: 'stateOut', access: 'read_write', format: output },
+])}
 ${WGSL_COMMON}
 ${wgslPixelMain(/* wgsl */ `
   let o = id.y * u.width + id.x;
@@ -105,13 +109,14 @@ ${wgslPixelMain(/* wgsl */ `
   let rx = renderPixelOf(id.x, u.renderWidth, u.width);
   let ry = renderPixelOf(id.y, u.renderHeight, u.height);
   let cue = motion[ry * u.renderWidth + rx];
-  var trust = history[o].a * (1.0 - cue.z) * (1.0 - cue.w);
+  let reprojected = historyAt(o);
+  var trust = reprojected.a * (1.0 - cue.z) * (1.0 - cue.w);
   if (u.reset != 0u) { trust = 0.0; }
   let speed = length(cue.xy * displaySize);
   let frameWeight = 2.0 * PI * u.sampleSigma * u.sampleSigma * f32(u.renderWidth * u.renderHeight)
                   / f32(u.width * u.height);
   let cap = u.maxAccumulation * frameWeight / (1.0 + u.motionFalloff * speed);
-  let previous = state[o];
+  let previous = stateAt(o);
   var accumulated = min(previous.x, cap) * trust;
   let lock = previous.y * trust;
 
@@ -119,7 +124,7 @@ ${wgslPixelMain(/* wgsl */ `
   let wide = clamp(sum / weightSum, rgbMin, rgbMax);
   let upY = rgbToYCoCg((splat + wideWeight * wide) / (splatWeight + wideWeight));
 
-  let hY = rgbToYCoCg(history[o].rgb);
+  let hY = rgbToYCoCg(reprojected.rgb);
   let clamped = clamp(hY, lo, hi);
   let rect = clamped + (hY - clamped) * lock;
   accumulated *= 1.0 - saturate(abs(rect.x - hY.x) / u.rectifyScale);
@@ -133,7 +138,7 @@ ${wgslPixelMain(/* wgsl */ `
 
   let alpha = sampleWeight / (accumulated + sampleWeight);
   let outRgb = yCoCgToRgb(rect + (upY - rect) * alpha);
-  historyOut[o] = vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0);
+  storeHistoryOut(o, vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0));
 
   let n = (nearest + 0.5 + jitter - p) * toDisplay;
   let inside = abs(n.x) < ${INSIDE} && abs(n.y) < ${INSIDE};
@@ -146,7 +151,7 @@ ${wgslPixelMain(/* wgsl */ `
   } else if (inside && abs(centreLuma - lockedLuma) > u.lockRelease) {
     newLock = 0.0;
   }
-  stateOut[o] = vec4f(min(accumulated + sampleWeight, cap), newLock, upY.x, lockedLuma);`)}
+  storeStateOut(o, vec4f(min(accumulated + sampleWeight, cap), newLock, upY.x, lockedLuma));`)}
 `;
 
 /** What one resolve step reads besides the images. */
@@ -170,7 +175,14 @@ export function encodeTaauResolve(
 ): void {
   const s = params.settings ?? DEFAULT_TAAU_SETTINGS;
   const { width, height } = output.history;
-  const kernel = createKernel(device, { label: 'taau resolve', code });
+  const input = formatOf(reprojected.history);
+  const written = formatOf(output.history);
+  if (formatOf(reprojected.state) !== input || formatOf(output.state) !== written) {
+    throw new RangeError(
+      `taau resolve: history and state must share a format (reprojected ${input} / ${formatOf(reprojected.state)}, output ${written} / ${formatOf(output.state)})`,
+    );
+  }
+  const kernel = createKernel(device, { label: 'taau resolve', code: code(input, written) });
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],

@@ -6,7 +6,7 @@
  * CPU reference: src/reference/nn/frame.ts `blendCpu`.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { checkF32Image, type GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
@@ -97,6 +97,9 @@ export function blendBindings(
   context: BlendGpuContext,
 ): { uniforms: ArrayBuffer; buffers: GPUBuffer[] } {
   const { width, height } = filtered;
+  // Training's pass (and its backward's bindings): f32 images only.
+  checkF32Image(filtered, 'blend: the filtered image');
+  checkF32Image(history, 'blend: the history');
   if (history.width !== width || history.height !== height) {
     throw new RangeError(
       `blend: history is ${history.width}x${history.height}, filtered ${width}x${height}`,
@@ -138,6 +141,7 @@ export function encodeBlend(
       `blend: filtered is ${filtered.width}x${filtered.height}, output ${width}x${height}`,
     );
   }
+  checkF32Image(output, 'blend: the output');
   const { uniforms, buffers } = blendBindings(filtered, history, context);
   const kernel = createKernel(device, { label: 'nn blend', code });
   kernel.dispatch(

@@ -2,11 +2,12 @@
  * Feature assembly (display resolution, padded to multiples of 8): the network input, 12 planar
  * channels — reprojected state ×4, jitter-aware current luma, reprojected history luma,
  * colorfulness, disocclusion cue, nearest-sample distance², neighbourhood luma range, history luma
- * outside that range, motion length. Exact definition and CPU reference:
+ * outside that range, motion length. The reprojected history and state are read in their format
+ * (rgba16float in the frame API, rgba32float in training). Exact definition and CPU reference:
  * src/reference/nn/frame.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
@@ -49,12 +50,14 @@ const writeQuantized = (t: number) =>
     return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
   }).join('\n');
 
-const code = (copies: number, writeF32: boolean) => /* wgsl */ `
+const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
-@group(0) @binding(3) var<storage, read> history: array<vec4f>;
-@group(0) @binding(4) var<storage, read> state: array<vec4f>;
+${wgslImages([
+  { binding: 3, name: 'history', access: 'read', format: reprojected },
+  { binding: 4, name: 'state', access: 'read', format: reprojected },
+])}
 ${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
 ${Array.from({ length: copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
 ${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
@@ -88,10 +91,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var f: array<f32, ${FEATURE_CHANNELS}>;
   if (id.x < u.width && id.y < u.height) {
     let i = id.y * u.width + id.x;
-    let h = history[i];
+    let h = historyAt(i);
     let valid = historyValid(h.a, u.reset);
     if (u.reset == 0u) {
-      let s = state[i];
+      let s = stateAt(i);
       f[0] = finiteOr0(s.x);
       f[1] = finiteOr0(s.y);
       f[2] = finiteOr0(s.z);
@@ -184,8 +187,17 @@ export function encodeFeatures(
     };
   };
   const [q0, q1] = [copy(0), copy(1)];
+  const reprojected = formatOf(inputs.history);
+  if (formatOf(inputs.state) !== reprojected) {
+    throw new RangeError(
+      `features: the reprojected history (${reprojected}) and state (${formatOf(inputs.state)}) must share a format`,
+    );
+  }
   const label = `nn features${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`;
-  const kernel = createKernel(device, { label, code: code(quantized.length, writeF32) });
+  const kernel = createKernel(device, {
+    label,
+    code: code(quantized.length, writeF32, reprojected),
+  });
   kernel.dispatch(
     pass,
     [groupsFor(pw, TILE), groupsFor(ph, TILE)],

@@ -5,11 +5,13 @@
  * recurrent state. The filtered color stays in registers: the two-pass form (kpn-filter.ts, then
  * blend.ts) writes it as a display-size vec4 f32 image and reads it back, and reads the raw
  * outputs and the render neighbourhood twice. Training keeps the two passes, because the blend's
- * backward reads the filtered image. Same WGSL functions as those passes; CPU reference:
- * `kpnFilterBlendCpu` in src/reference/nn/frame.ts.
+ * backward reads the filtered image. Same WGSL functions as those passes; the reprojected
+ * history it reads and the history and state it writes may each be rgba32float or rgba16float
+ * (the resolver's are rgba16float). CPU reference: `kpnFilterBlendCpu` in
+ * src/reference/nn/frame.ts, then `storedImage` for the format written.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 import type { GpuTensor } from '../tensor.ts';
@@ -34,13 +36,15 @@ const PARAMS = uniformBlock({
   reset: 'u32',
 });
 
-const code = /* wgsl */ `
+const code = (input: ImageFormat, output: ImageFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> raw: array<f32>;
 @group(0) @binding(2) var<storage, read> color: array<vec4f>;
-@group(0) @binding(3) var<storage, read> history: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> historyOut: array<vec4f>;
-@group(0) @binding(5) var<storage, read_write> stateOut: array<vec4f>;
+${wgslImages([
+  { binding: 3, name: 'history', access: 'read', format: input },
+  { binding: 4, name: 'historyOut', access: 'read_write', format: output },
+  { binding: 5, name: 'stateOut', access: 'read_write', format: output },
+])}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 ${WGSL_KPN_WINDOW}
@@ -52,9 +56,9 @@ ${wgslPixelMain(/* wgsl */ `
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
   let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
-  stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
-                      tanhSafe(rawAt(7u, p)));
-  historyOut[o] = vec4f(blendWithHistory(p, filtered, history[o]), 1.0);`)}
+  storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
+                        tanhSafe(rawAt(7u, p))));
+  storeHistoryOut(o, vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0));`)}
 `;
 
 /** What the fused pass reads besides the raw network output. */
@@ -95,7 +99,16 @@ export function encodeKpnFilterBlend(
   }
   const [pw, ph] = paddedSize(display);
   const { color } = inputs;
-  const kernel = createKernel(device, { label: 'nn kpn filter + blend', code });
+  const written = formatOf(targets.history);
+  if (formatOf(targets.state) !== written) {
+    throw new RangeError(
+      `filter + blend: the history target (${written}) and state target (${formatOf(targets.state)}) must share a format`,
+    );
+  }
+  const kernel = createKernel(device, {
+    label: 'nn kpn filter + blend',
+    code: code(formatOf(inputs.history), written),
+  });
   kernel.dispatch(
     pass,
     [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],

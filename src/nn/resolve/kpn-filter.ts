@@ -5,7 +5,7 @@
  * in a, and the new state. Exact definition and CPU reference: src/reference/nn/frame.ts.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import type { GpuImage } from '../../gpu/gpu-image.ts';
+import { checkF32Image, type GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
@@ -203,6 +203,9 @@ export function encodeKpnFilter(
 ): void {
   const display: Size = [targets.filtered.width, targets.filtered.height];
   checkRawShape(raw, display);
+  // Training's pass: its backward reads f32 images (the resolver's fused pass writes rgba16float).
+  checkF32Image(targets.filtered, 'kpn filter: the filtered target');
+  checkF32Image(targets.state, 'kpn filter: the state target');
   const kernel = createKernel(device, { label: 'nn kpn filter', code });
   kernel.dispatch(
     pass,

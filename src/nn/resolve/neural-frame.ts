@@ -7,7 +7,7 @@
  */
 import type { GpuTimer } from '../../gpu/profiler.ts';
 import type { Size } from '../../core/quality.ts';
-import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
+import { createGpuImage, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
@@ -29,15 +29,21 @@ export interface NeuralFrameTargets {
    * frame then filters and blends in one pass and never writes it).
    */
   readonly filtered: GpuImage | undefined;
-  /** New history: tonemapped rgb, a = 1. */
+  /** New history: tonemapped rgb, a = 1 (in the targets' history format). */
   readonly history: GpuImage;
-  /** New recurrent state. */
+  /** New recurrent state (same format). */
   readonly state: GpuImage;
   destroy(): void;
 }
 
-/** What `createNeuralFrameTargets` allocates besides the history and state. */
+/** What `createNeuralFrameTargets` allocates besides the history and state, and their format. */
 export interface NeuralFrameTargetOptions {
+  /**
+   * How the new history and state are stored (default rgba32float, as training's passes read
+   * them; the resolver's are rgba16float). rgba16float needs the fused filter + blend (no
+   * filtered image).
+   */
+  readonly historyFormat?: ImageFormat;
   /** The f32 features (default true; an INT8 network reads int8 copies instead). */
   readonly f32Features?: boolean;
   /**
@@ -61,19 +67,25 @@ export function createNeuralFrameTargets(
 export function createNeuralFrameTargets(
   device: GPUDevice,
   displaySize: Size,
-  { f32Features = true, filtered = true }: NeuralFrameTargetOptions = {},
+  { f32Features = true, filtered = true, historyFormat }: NeuralFrameTargetOptions = {},
 ): NeuralFrameTargets {
+  if (filtered && historyFormat === 'rgba16float') {
+    throw new RangeError(
+      'neural frame targets: an rgba16float history needs the fused filter + blend (filtered: false)',
+    );
+  }
   const [width, height] = displaySize;
   const [pw, ph] = paddedSize(displaySize);
-  const d = (label: string) => createGpuImage(device, width, height, label);
+  const d = (label: string, format?: ImageFormat) =>
+    createGpuImage(device, width, height, label, format);
   const shape = { channels: FEATURE_CHANNELS, height: ph, width: pw };
   const features = f32Features
     ? createGpuTensor(device, shape, 'nn features')
     : { ...shape, buffer: createGpuTensor(device, { channels: 4, height: 1, width: 1 }).buffer };
   const images = {
     filtered: filtered ? d('nn filtered') : undefined,
-    history: d('nn history'),
-    state: d('nn state'),
+    history: d('nn history', historyFormat),
+    state: d('nn state', historyFormat),
   };
   return {
     displaySize,

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../../core/errors.ts';
 import type { Size } from '../../core/quality.ts';
-import { createGpuImage, type GpuImage } from '../../gpu/gpu-image.ts';
+import { createGpuImage, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import type { Resolver, ResolveInputs } from '../../gpu/resolver.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../../core/neural-frame.ts';
 import {
@@ -121,6 +121,11 @@ export interface NeuralResolverOptions {
   /** Keep every intermediate `readDebugViews` reads (the f32 features of an INT8 network). */
   readonly debugViews?: boolean;
   /**
+   * How history and recurrent state are stored between frames (default rgba16float: half the
+   * bytes of rgba32float, the f32 form kept to measure what that changes).
+   */
+  readonly historyFormat?: ImageFormat;
+  /**
    * Ablation: the network sees zeros instead of its reprojected recurrent state every frame (what
    * the model loses without its memory; `uplift eval --methods neural@zero-state`).
    */
@@ -159,6 +164,7 @@ export async function createNeuralResolver(
     precision === 'int8'
       ? int8FrameNetwork(device, model)
       : f32FrameNetwork(device, model, precision);
+  const historyFormat = options.historyFormat ?? 'rgba16float';
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
   let zeros: GpuImage | undefined;
@@ -171,12 +177,14 @@ export async function createNeuralResolver(
     return (targets = createNeuralFrameTargets(device, displaySize, {
       f32Features,
       filtered: false,
+      historyFormat,
     }));
   };
 
   return {
     model,
     precision,
+    historyFormat,
     get lastFrame() {
       return lastFrame;
     },
@@ -191,7 +199,7 @@ export async function createNeuralResolver(
           : allocate(inputs.displaySize);
       if (options.zeroState && (zeros?.width !== dw || zeros.height !== dh)) {
         zeros?.buffer.destroy();
-        zeros = createGpuImage(device, dw, dh, 'nn zero state');
+        zeros = createGpuImage(device, dw, dh, 'nn zero state', historyFormat);
       }
       const frameInputs = zeros
         ? { ...inputs, reprojected: { ...inputs.reprojected, state: zeros } }

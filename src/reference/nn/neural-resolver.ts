@@ -2,9 +2,9 @@
  * The CPU neural frame as a `CpuResolver` of the reference upscaler: the twin of the GPU neural
  * resolver (src/nn/resolve/neural-resolver.ts).
  */
-import type { Image } from '../../core/image.ts';
+import type { Image, ImageFormat } from '../../core/image.ts';
 import type { NeuralModel } from '../../core/neural-frame.ts';
-import type { CpuResolver } from '../upscaler.ts';
+import { storedHistory, type CpuResolver } from '../upscaler.ts';
 import { neuralFrameCpu, type NetworkForward, type Vec4Image } from './frame.ts';
 
 function toImage(image: Vec4Image): Image {
@@ -17,11 +17,17 @@ function toImage(image: Vec4Image): Image {
 }
 
 /**
- * The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin);
- * `runNetwork` replaces the model's plain CPU forward (bench/int8-activations.ts).
+ * The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin, with
+ * its history format, default rgba16float); `runNetwork` replaces the model's plain CPU forward
+ * (bench/int8-activations.ts).
  */
-export function neuralCpuResolver(model: NeuralModel, runNetwork?: NetworkForward): CpuResolver {
+export function neuralCpuResolver(
+  model: NeuralModel,
+  runNetwork?: NetworkForward,
+  historyFormat: ImageFormat = 'rgba16float',
+): CpuResolver {
   return {
+    historyFormat,
     resolve(inputs) {
       const frame = neuralFrameCpu(
         model,
@@ -34,7 +40,8 @@ export function neuralCpuResolver(model: NeuralModel, runNetwork?: NetworkForwar
         inputs,
         runNetwork,
       );
-      return { history: toImage(frame.history), state: toImage(frame.filter.state) };
+      const images = { history: toImage(frame.history), state: toImage(frame.filter.state) };
+      return storedHistory(images, historyFormat);
     },
   };
 }
