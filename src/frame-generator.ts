@@ -270,18 +270,16 @@ function encodeGeneratedFrame(
     const motion = loadInput(device, pass, inputs.motion, render.motion);
     const depth = loadInput(device, pass, inputs.depth, render.depth);
     reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
-    // The heuristic splats motion dilated to the closest depth; the neural method's weights were
-    // trained on the undilated field.
-    if (!targets.neural) {
-      encodeFrameGenerationDilate(device, pass, motion, depth, inputs, render.dilated);
-    }
-    const splatted = targets.neural ? { motion, depth } : render.dilated;
-    encodeFrameGenerationSplat(device, pass, splatted.motion, splatted.depth, inputs, render.splat);
+    // Both methods splat the motion dilated to the closest depth: the learned method scores
+    // higher on it than on the undilated field (docs/QUALITY.md §5).
+    const dilated = render.dilated;
+    encodeFrameGenerationDilate(device, pass, motion, depth, inputs, dilated);
+    encodeFrameGenerationSplat(device, pass, dilated.motion, dilated.depth, inputs, render.splat);
     encodeFrameGenerationResolve(
       device,
       pass,
-      splatted.motion,
-      splatted.depth,
+      dilated.motion,
+      dilated.depth,
       render.splat,
       inputs,
       render.field,

@@ -4,8 +4,8 @@
  * src/nn/backward/framegen-blend.ts). Candidates and features are defined in
  * src/core/framegen-neural.ts.
  *
- * 1. Splat and resolve: the heuristic's time-t motion field (src/reference/frame-generation.ts,
- *    steps 1–2), used as it is.
+ * 1. Dilate, splat and resolve: the heuristic's time-t motion field (src/reference/
+ *    frame-generation.ts, steps 0–2), used as it is.
  * 2. Features (display resolution): the candidates, tonemapped, and the cues the network weighs
  *    them by. Colors read as non-finite → 0, clamped to [0, MAX_COLOR]; warped reads are 16-tap
  *    Catmull-Rom clamped to the 2×2 nearest texels, as the heuristic's compose reads.
@@ -30,6 +30,7 @@ import { tonemapPixel } from '../core/tonemap.ts';
 import { catmullRomWeights, renderPixelOf, texel } from './common.ts';
 import {
   composeFrameCpu,
+  dilateMotionCpu,
   resolveMotionCpu,
   splatCpu,
   type FrameGenerationImages,
@@ -224,8 +225,9 @@ export function generateFrameNeuralCpu(
   if (params.reset) {
     return composeFrameCpu(images.previous, images.current, images.motion, undefined, params);
   }
-  const splat = splatCpu(images.motion, images.depth, params);
-  const field = resolveMotionCpu(splat, images.motion, images.depth, params);
+  const { motion, depth } = dilateMotionCpu(images.motion, images.depth, params);
+  const splat = splatCpu(motion, depth, params);
+  const field = resolveMotionCpu(splat, motion, depth, params);
   const features = framegenFeaturesCpu(
     images.previous,
     images.current,

@@ -1,7 +1,7 @@
 /**
  * Frame-generation samples on the GPU, as training reads them: per sample the network's input
- * (the heuristic's splat and resolve, then the features pass, exactly as the frame generator
- * runs them) and the tonemapped truth as a planar tensor. Nothing before the network trains, so
+ * (the heuristic's dilation, splat and resolve, then the features pass, exactly as the frame
+ * generator runs them) and the tonemapped truth as a planar tensor. Nothing before the network trains, so
  * both are made once per run.
  */
 import { FRAMEGEN_FEATURE_CHANNELS } from '../../core/framegen-neural.ts';
@@ -11,6 +11,7 @@ import { tonemapImage } from '../../core/tonemap.ts';
 import { createGpuImage, uploadGpuImage } from '../../gpu/gpu-image.ts';
 import { createStorageBuffer } from '../../gpu/resources.ts';
 import { encodeFramegenFeatures } from '../../gpu/passes/framegen-features.ts';
+import { encodeFrameGenerationDilate } from '../../gpu/passes/framegen-dilate.ts';
 import { encodeFrameGenerationResolve } from '../../gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationSplat, splatBytes } from '../../gpu/passes/framegen-splat.ts';
 import type { FramegenSample } from './samples.ts';
@@ -54,7 +55,13 @@ export async function uploadSample(device: GPUDevice, sample: FramegenSample): P
     size: splatBytes(motion!.width, motion!.height),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
-  const field = createGpuImage(device, motion!.width, motion!.height, 'sample field');
+  const renderImage = (label: string) =>
+    createGpuImage(device, motion!.width, motion!.height, label);
+  const dilated = {
+    motion: renderImage('sample dilated motion'),
+    depth: renderImage('sample dilated depth'),
+  };
+  const field = renderImage('sample field');
   const features = device.createBuffer({
     label: `features ${sample.clip} ${sample.pair}`,
     size: FRAMEGEN_FEATURE_CHANNELS * width * height * 4,
@@ -63,14 +70,16 @@ export async function uploadSample(device: GPUDevice, sample: FramegenSample): P
   const encoder = device.createCommandEncoder({ label: 'framegen sample features' });
   encoder.clearBuffer(splat);
   const pass = encoder.beginComputePass();
-  encodeFrameGenerationSplat(device, pass, motion!, depth!, params, splat);
-  encodeFrameGenerationResolve(device, pass, motion!, depth!, splat, params, field);
+  encodeFrameGenerationDilate(device, pass, motion!, depth!, params, dilated);
+  encodeFrameGenerationSplat(device, pass, dilated.motion, dilated.depth, params, splat);
+  encodeFrameGenerationResolve(device, pass, dilated.motion, dilated.depth, splat, params, field);
   const frames = { previous: previous!, current: current!, field, reactive: reactive! };
   encodeFramegenFeatures(device, pass, frames, params.t, size, features);
   pass.end();
   device.queue.submit([encoder.finish()]);
   await device.queue.onSubmittedWorkDone();
-  for (const image of [previous, current, motion, depth, reactive, field]) image!.buffer.destroy();
+  const images = [previous, current, motion, depth, reactive, dilated.motion, dilated.depth, field];
+  for (const image of images) image!.buffer.destroy();
   splat.destroy();
   return { features, truth: createStorageBuffer(device, tonemappedPlanes(sample.truth)) };
 }
