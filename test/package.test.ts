@@ -242,8 +242,15 @@ test(
     assert.doesNotMatch(log, /externalized for browser compatibility|warn/i, log);
     const dist = join(web, 'dist');
     const assets = readdirSync(join(dist, 'assets'));
+    // One upscaler weights asset; the frame generator's shipped weights are an asset of its own
+    // (Vite emits every `new URL(…, import.meta.url)` of the package; a page fetches only what runs).
     const weights = assets.filter((f) => f.endsWith('.uplift'));
-    assert.equal(weights.length, 1, `one weights asset: ${assets.join(' ')}`);
+    const upscalerWeights = weights.filter((f) => f.startsWith('uplift-v2-'));
+    assert.equal(upscalerWeights.length, 1, `one upscaler weights asset: ${assets.join(' ')}`);
+    assert.ok(
+      weights.every((f) => f.startsWith('uplift-v2-') || f.startsWith('framegen-v1-')),
+      `only shipped weights: ${assets.join(' ')}`,
+    );
     for (const js of assets.filter((f) => f.endsWith('.js'))) {
       assert.doesNotMatch(js, /webgpu/, `no chunk for the webgpu package: ${assets.join(' ')}`);
       assert.doesNotMatch(readFileSync(join(dist, 'assets', js), 'utf8'), /createRequire/, js);
@@ -275,8 +282,13 @@ test(
       }
       // The neural method fetched the shipped weights from the app's own files.
       assert.ok(
-        server.requests.includes(`/assets/${weights[0]}`),
+        server.requests.includes(`/assets/${upscalerWeights[0]}`),
         `weights requested: ${server.requests.join(' ')}`,
+      );
+      // …and nothing it did not use.
+      assert.ok(
+        !server.requests.some((r) => r.includes('framegen-v1')),
+        `frame generator weights not requested: ${server.requests.join(' ')}`,
       );
     } finally {
       server.close();
