@@ -18,7 +18,13 @@ import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import type { NetworkPrecision } from '../src/core/upscaler-options.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { initWeights } from '../src/nn/weights.ts';
-import { createUpscaler, type Upscaler, type UpscalerMethod } from '../src/upscaler.ts';
+import {
+  createTaauResolver,
+  createUpscaler,
+  type Upscaler,
+  type UpscalerMethod,
+} from '../src/upscaler.ts';
+import type { ImageFormat } from '../src/core/image.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -33,6 +39,11 @@ export interface UpscalerCase {
   precision?: NetworkPrecision;
   /** Method 'neural': the architecture, a key of ARCHITECTURES (default v2). */
   network?: string;
+  /**
+   * Temporal methods: how history and state are stored (default rgba16float, the frame API's);
+   * rgba32float cases measure what the f16 storage saves, in the same run.
+   */
+  historyFormat?: ImageFormat;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -81,14 +92,16 @@ export function syntheticInputs([width, height]: Size, seed: number): SyntheticI
 
 /** The cases of a full run (neural f16 only where the adapter has shader-f16), or tiny ones. */
 export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
-  const methods: { method: UpscalerMethod; sharpness?: number; precision?: NetworkPrecision }[] = [
+  const methods: Omit<UpscalerCase, 'displaySize' | 'quality'>[] = [
     { method: 'bilinear' },
     { method: 'lanczos' },
     { method: 'taau' },
+    { method: 'taau', historyFormat: 'rgba32float' },
     { method: 'taau', sharpness: 0.5 },
     { method: 'neural', precision: 'f32' },
     ...(hasF16 && !quick ? [{ method: 'neural' as const, precision: 'f16' as const }] : []),
     { method: 'neural', precision: 'int8' },
+    { method: 'neural', precision: 'int8', historyFormat: 'rgba32float' },
   ];
   const targets: { displaySize: Size; quality: QualityMode }[] = quick
     ? [
@@ -103,12 +116,16 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
   return targets.flatMap((target) => methods.map((m) => ({ ...m, ...target })));
 }
 
-/** "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality". */
+/**
+ * "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality", "neural-int8+f32-history
+ * 1920x1080 performance".
+ */
 export function upscalerCaseName(c: UpscalerCase): string {
   let method: string = c.method;
   if (c.sharpness !== undefined) method += '+rcas';
   if (c.precision) method += `-${c.precision}`;
   if (c.network && c.network !== 'v2') method += `-${c.network}`;
+  if (c.historyFormat === 'rgba32float') method += '+f32-history';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -141,8 +158,11 @@ export async function benchUpscalerCase(
                 ? quantizedNetwork(graph)
                 : { graph, parameters: initWeights(graph, 1) },
             precision: c.precision,
+            historyFormat: c.historyFormat,
           })
-        : undefined;
+        : c.method === 'taau' && c.historyFormat
+          ? createTaauResolver(device, {}, c.historyFormat)
+          : undefined;
     try {
       const options = { displaySize: c.displaySize, renderSize, method: c.method, resolver };
       const up = await createUpscaler(device, {
@@ -180,6 +200,9 @@ export async function benchUpscalerCase(
       ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.method === 'neural' ? { network: c.network ?? 'v2' } : {}),
+      ...(c.method === 'taau' || c.method === 'neural'
+        ? { historyFormat: c.historyFormat ?? 'rgba16float' }
+        : {}),
       quality: c.quality,
       display: c.displaySize.join('x'),
       render: renderSize.join('x'),

@@ -31,7 +31,9 @@ async function defaultLimitsDevice(): Promise<GPUDevice> {
   return adapter!.requestDevice();
 }
 
-test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming maxStorageBufferBindingSize, nothing uncaptured', async () => {
+// History and state are rgba16float (70.8 MB each at 4096×2160) and fit; what does not is the
+// display-size output image `up.outputImage` (vec4 f32, 141.6 MB), which the output pass writes.
+test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming the output image and maxStorageBufferBindingSize, nothing uncaptured', async () => {
   await testGpu(); // installs the WebGPU globals
   const device = await defaultLimitsDevice();
   const uncaptured: string[] = [];
@@ -50,7 +52,7 @@ test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming m
     (error: Error) =>
       error instanceof DeviceLimitError &&
       error instanceof GpuRefusedError &&
-      /141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
+      /^output rgba32float binds output of 141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
         error.message,
       ),
   );
