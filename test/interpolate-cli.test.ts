@@ -6,35 +6,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSequenceWriter } from '../src/io/sequence.ts';
 import { readExr } from '../src/io/exr/file.ts';
-import { createSceneRenderer, sceneFrameSource } from '../src/scene/renderer.ts';
-import { testGpu } from './helpers/gpu.ts';
+import { renderTestSequence } from './helpers/render-sequence.ts';
 
 const uplift = (args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     encoding: 'utf8',
   });
 
-async function renderSequence(dir: string, fps: number, frames: number): Promise<void> {
-  const { device } = await testGpu();
-  const renderer = createSceneRenderer(device, {
-    scene: 'mix',
-    path: 'orbit',
-    displaySize: [32, 24],
-    seed: 1012,
-    samples: 2,
-    frames,
-    fps,
-  });
-  const source = sceneFrameSource(renderer);
-  const writer = await createSequenceWriter(dir, renderer.header);
-  for (let i = 0; i < frames; i++) {
-    await writer.writeFrame(i, source.frameParams(i), await source.readFrame(i));
-  }
-  await writer.finish();
-  renderer.destroy();
-}
+const renderSequence = (dir: string, fps: number, frames: number) =>
+  renderTestSequence(dir, { path: 'orbit', fps, frames });
 
 test('uplift interpolate: ×2 of the references, scored against the 60 fps render', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uplift-interpolate-'));

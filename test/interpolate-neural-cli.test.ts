@@ -6,36 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSequenceWriter } from '../src/io/sequence.ts';
-import { createSceneRenderer, sceneFrameSource } from '../src/scene/renderer.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
 import { initWeights, saveWeights } from '../src/nn/weights.ts';
-import { testGpu } from './helpers/gpu.ts';
+import { renderTestSequence } from './helpers/render-sequence.ts';
 
 const uplift = (args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     encoding: 'utf8',
   });
 
-async function renderSequence(dir: string, fps: number, frames: number): Promise<void> {
-  const { device } = await testGpu();
-  const renderer = createSceneRenderer(device, {
-    scene: 'mix',
-    path: 'orbit',
-    displaySize: [32, 24],
-    seed: 1012,
-    samples: 2,
-    frames,
-    fps,
-  });
-  const source = sceneFrameSource(renderer);
-  const writer = await createSequenceWriter(dir, renderer.header);
-  for (let i = 0; i < frames; i++) {
-    await writer.writeFrame(i, source.frameParams(i), await source.readFrame(i));
-  }
-  await writer.finish();
-  renderer.destroy();
-}
+const renderSequence = (dir: string, fps: number, frames: number) =>
+  renderTestSequence(dir, { path: 'orbit', fps, frames });
 
 test('uplift interpolate --method neural --weights: generated frames scored; --weights alone refused', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uplift-interpolate-neural-'));

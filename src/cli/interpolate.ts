@@ -11,19 +11,18 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
-import { createImage, type Image } from '../core/image.ts';
-import type { FrameImages, FrameSource } from '../core/frame.ts';
-import {
-  checkFrameGeneratorMethod,
-  type FrameGenerationParams,
-  type FrameGeneratorMethod,
-} from '../core/frame-generation.ts';
+import type { Image } from '../core/image.ts';
+import type { FrameSource } from '../core/frame.ts';
+import { checkFrameGeneratorMethod, type FrameGeneratorMethod } from '../core/frame-generation.ts';
 import { writeOutputFrame } from '../io/index.ts';
 import { displayMse, meanPsnr, toDisplayPair } from '../metrics/index.ts';
-import { readGpuImage, uploadGpuImage } from '../gpu/gpu-image.ts';
-import { withGpuErrorScope } from '../gpu/error-scope.ts';
-import { createFrameGenerator, type FrameGenerator } from '../frame-generator.ts';
-import { parseMethod, runMethod } from '../eval/run-method.ts';
+import { blendFrames, createInterpolationMethod } from '../eval/interpolation-methods.ts';
+import {
+  checkHigherRate,
+  DISPLAYED_FRAMES,
+  interpolateSequence,
+  type DisplayedFrames,
+} from '../eval/interpolate-sequence.ts';
 import { writeFileAtomic } from '../train/checkpoint.ts';
 import { openSequenceArg } from './sequence-arg.ts';
 import { cliGpu } from './gpu-arg.ts';
@@ -109,7 +108,7 @@ export function register(program: Command): void {
       if (opts.weights && method !== 'neural') {
         throw new InputError('--weights is for --method neural');
       }
-      if (!['taau', 'neural', 'reference'].includes(opts.upscale)) {
+      if (!(DISPLAYED_FRAMES as readonly string[]).includes(opts.upscale)) {
         throw new InputError(`--upscale must be taau, neural or reference, got "${opts.upscale}"`);
       }
       const source = await openSequenceArg(sequence);
@@ -123,39 +122,38 @@ export function register(program: Command): void {
       // A previous run's marker must not vouch for this one until it completes.
       rmSync(join(opts.output, INTERPOLATE_MARKER), { force: true });
       const { device } = await cliGpu(opts.quiet);
-      const generator = await createFrameGenerator(device, {
-        displaySize: source.header.displaySize,
-        method,
-        ...(opts.weights ? { weights: opts.weights } : {}),
-      });
+      const generator = await createInterpolationMethod(
+        device,
+        { name: method, kind: method, ...(opts.weights ? { weights: opts.weights } : {}) },
+        source.header.displaySize,
+      );
       const progress = createProgress(`interpolate ×${factor}`, source.frameCount, opts.quiet);
       const scores: FrameScore[] = [];
-      let previous: Image | undefined;
-      const onFrame = async (k: number, upscaled: Image, inputs: FrameImages) => {
-        if (previous) {
-          for (let j = 1; j < factor; j++) {
-            const t = j / factor;
-            const frame = (k - 1) * factor + j;
-            const params = source.frameParams(k);
-            const generated = await generate(device, generator, previous, upscaled, inputs, {
-              ...params,
-              depthInverted: source.header.depthInverted,
-              t,
-            });
-            writeOutputFrame(opts.output, frame, generated, opts.format as 'exr' | 'png');
-            if (reference) {
-              const truth = (await reference.readFrame(frame)).reference!;
-              scores.push(score(frame, t, params.reset, previous, upscaled, generated, truth));
-            }
-          }
-        }
-        writeOutputFrame(opts.output, k * factor, upscaled, opts.format as 'exr' | 'png');
-        previous = upscaled;
-        progress.tick(`frame ${source.frameNumber(k)}`);
-      };
-      await upscaleFrames(device, source, opts, onFrame);
+      const format = opts.format as 'exr' | 'png';
+      try {
+        await interpolateSequence(
+          device,
+          source,
+          { factor, upscale: opts.upscale as DisplayedFrames, model: opts.model },
+          {
+            async onInstant({ frame, t, cut, params }, previous, current, inputs) {
+              const generated = await generator.generate(previous, current, inputs, params);
+              writeOutputFrame(opts.output, frame, generated, format);
+              if (reference) {
+                const truth = (await reference.readFrame(frame)).reference!;
+                scores.push(score(frame, t, cut, previous, current, generated, truth));
+              }
+            },
+            async onDisplayed(k, frame, displayed) {
+              writeOutputFrame(opts.output, frame, displayed, format);
+              progress.tick(`frame ${source.frameNumber(k)}`);
+            },
+          },
+        );
+      } finally {
+        generator.destroy();
+      }
       progress.stop();
-      generator.destroy();
       const summary = reference ? summarize(scores) : undefined;
       if (summary && !opts.quiet) printSummary(summary);
       const marker = {
@@ -185,90 +183,8 @@ async function openReference(
   factor: number,
 ): Promise<FrameSource> {
   const reference = await openSequenceArg(path);
-  const [w, h] = source.header.displaySize;
-  const [rw, rh] = reference.header.displaySize;
-  if (rw !== w || rh !== h) {
-    throw new InputError(`--reference ${path} is ${rw}x${rh}, the sequence displays ${w}x${h}`);
-  }
-  const needed = (source.frameCount - 1) * factor + 1;
-  if (reference.frameCount < needed) {
-    throw new InputError(
-      `--reference ${path} has ${reference.frameCount} frames; ×${factor} of ${source.frameCount} frames needs ${needed}`,
-    );
-  }
-  const a = source.header.source ?? {};
-  const b = reference.header.source ?? {};
-  if (typeof a.fps === 'number' && typeof b.fps === 'number' && b.fps !== a.fps * factor) {
-    throw new InputError(
-      `--reference ${path} was rendered at ${b.fps} fps, not ${factor} × ${a.fps}`,
-    );
-  }
-  for (const key of ['scene', 'path', 'seed'] as const) {
-    if (a[key] !== undefined && b[key] !== undefined && a[key] !== b[key]) {
-      throw new InputError(
-        `--reference ${path} has ${key} ${String(b[key])}, the sequence ${String(a[key])}`,
-      );
-    }
-  }
-  if ((await reference.readFrame(0)).reference === undefined) {
-    throw new InputError(`--reference ${path} has no reference frames`);
-  }
+  await checkHigherRate(reference, path, source, factor, '--reference');
   return reference;
-}
-
-/** Calls `onFrame` with every input frame upscaled by --upscale, in order. */
-async function upscaleFrames(
-  device: GPUDevice,
-  source: FrameSource,
-  opts: InterpolateOptions,
-  onFrame: (k: number, upscaled: Image, inputs: FrameImages) => Promise<void>,
-): Promise<void> {
-  if (opts.upscale !== 'reference') {
-    const spec = parseMethod(opts.upscale, opts.model);
-    await runMethod(device, source, spec, { onFrame });
-    return;
-  }
-  for (let k = 0; k < source.frameCount; k++) {
-    const inputs = await source.readFrame(k);
-    if (!inputs.reference) {
-      throw new InputError(
-        `--upscale reference: frame ${source.frameNumber(k)} of the sequence has no reference`,
-      );
-    }
-    await onFrame(k, inputs.reference, inputs);
-  }
-}
-
-/** One generated frame, read back as RGB. */
-async function generate(
-  device: GPUDevice,
-  generator: FrameGenerator,
-  previous: Image,
-  current: Image,
-  inputs: FrameImages,
-  params: FrameGenerationParams,
-): Promise<Image> {
-  const images = [previous, current, inputs.motion, inputs.depth, inputs.reactive].map(
-    (image) => image && uploadGpuImage(device, image),
-  );
-  const [p, c, motion, depth, reactive] = images;
-  try {
-    return await withGpuErrorScope(device, 'frame generation', async () => {
-      const encoder = device.createCommandEncoder({ label: 'uplift frame generation' });
-      generator.dispatch(encoder, {
-        ...params,
-        previous: p!,
-        current: c!,
-        motion: motion!,
-        depth: depth!,
-        reactive,
-      });
-      device.queue.submit([encoder.finish()]);
-      return readGpuImage(device, generator.outputImage, 3);
-    });
-  } finally {
-    for (const image of images) image?.buffer.destroy();
-  }
 }
 
 /** The MSEs (display domain) of a generated frame and of the baselines against the truth. */
@@ -281,14 +197,7 @@ function score(
   generated: Image,
   truth: Image,
 ): FrameScore {
-  const blend = createImage(previous.width, previous.height, 3);
-  for (let p = 0; p < previous.width * previous.height; p++) {
-    for (let c = 0; c < 3; c++) {
-      blend.data[p * 3 + c] =
-        (1 - t) * previous.data[p * previous.channels + c]! +
-        t * current.data[p * current.channels + c]!;
-    }
-  }
+  const blend = blendFrames(previous, current, t);
   const mse = (image: Image) => displayMse(toDisplayPair(image, truth, 'interpolate'));
   return {
     frame,

@@ -16,6 +16,11 @@ export function printSummaryTable(results: readonly SequenceResult[]): void {
       ]);
     }
   }
+  printRows(rows);
+}
+
+/** Prints rows of cells (the first the header) as columns padded to their widest cell. */
+export function printRows(rows: readonly (readonly string[])[]): void {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const r of rows) console.log(r.map((v, c) => v.padEnd(widths[c]!)).join('  '));
 }

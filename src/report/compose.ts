@@ -108,20 +108,59 @@ export function zoomedCrops(images: readonly Image[], rect: CropRect, zoom: numb
 export function busiestCrop(reference: Image, width: number, height: number): CropRect {
   const w = reference.width;
   const h = reference.height;
+  const t = tonemapImage(reference);
+  const lumaAt = (i: number) => luma(t.data[i * 3]!, t.data[i * 3 + 1]!, t.data[i * 3 + 2]!);
+  return largestSumCrop(w, h, width, height, (x, y) => {
+    const i = y * w + x;
+    const l = lumaAt(i);
+    const r = x + 1 < w ? lumaAt(i + 1) : l;
+    const d = y + 1 < h ? lumaAt(i + w) : l;
+    return Math.abs(r - l) + Math.abs(d - l);
+  });
+}
+
+/**
+ * The crop rectangle (of the given size) where `test` is furthest from `reference`: the largest
+ * sum of absolute tonemapped differences over RGB (a generated frame's worst region).
+ */
+export function largestErrorCrop(
+  test: Image,
+  reference: Image,
+  width: number,
+  height: number,
+): CropRect {
+  const a = tonemapImage(test);
+  const b = tonemapImage(reference);
+  return largestSumCrop(reference.width, reference.height, width, height, (x, y) => {
+    const i = (y * reference.width + x) * 3;
+    let e = 0;
+    for (let c = 0; c < 3; c++) e += Math.abs(a.data[i + c]! - b.data[i + c]!);
+    // A NaN pixel is an error worth showing.
+    return Number.isNaN(e) ? 3 : e;
+  });
+}
+
+/**
+ * The window of `width`×`height` (clamped to the image) with the largest sum of `value(x, y)`,
+ * searched on a grid of a quarter of the window's smaller side (summed-area table).
+ */
+function largestSumCrop(
+  w: number,
+  h: number,
+  width: number,
+  height: number,
+  value: (x: number, y: number) => number,
+): CropRect {
   const cw = Math.min(width, w);
   const ch = Math.min(height, h);
-  const t = tonemapImage(reference);
-  const grad = new Float64Array((w + 1) * (h + 1)); // summed-area table of gradient magnitude
+  const sums = new Float64Array((w + 1) * (h + 1));
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      const l = luma(t.data[i * 3]!, t.data[i * 3 + 1]!, t.data[i * 3 + 2]!);
-      const r = x + 1 < w ? luma(t.data[i * 3 + 3]!, t.data[i * 3 + 4]!, t.data[i * 3 + 5]!) : l;
-      const j = (i + w) * 3;
-      const d = y + 1 < h ? luma(t.data[j]!, t.data[j + 1]!, t.data[j + 2]!) : l;
-      const g = Math.abs(r - l) + Math.abs(d - l);
-      grad[(y + 1) * (w + 1) + x + 1] =
-        g + grad[y * (w + 1) + x + 1]! + grad[(y + 1) * (w + 1) + x]! - grad[y * (w + 1) + x]!;
+      sums[(y + 1) * (w + 1) + x + 1] =
+        value(x, y) +
+        sums[y * (w + 1) + x + 1]! +
+        sums[(y + 1) * (w + 1) + x]! -
+        sums[y * (w + 1) + x]!;
     }
   }
   let best = { x: 0, y: 0, width: cw, height: ch };
@@ -130,10 +169,10 @@ export function busiestCrop(reference: Image, width: number, height: number): Cr
   for (let y = 0; y + ch <= h; y += step) {
     for (let x = 0; x + cw <= w; x += step) {
       const s =
-        grad[(y + ch) * (w + 1) + x + cw]! -
-        grad[y * (w + 1) + x + cw]! -
-        grad[(y + ch) * (w + 1) + x]! +
-        grad[y * (w + 1) + x]!;
+        sums[(y + ch) * (w + 1) + x + cw]! -
+        sums[y * (w + 1) + x + cw]! -
+        sums[(y + ch) * (w + 1) + x]! +
+        sums[y * (w + 1) + x]!;
       if (s > bestSum) {
         bestSum = s;
         best = { x, y, width: cw, height: ch };

@@ -11,6 +11,8 @@ export interface PlotSeries {
   x?: ReadonlyArray<number>;
   /** Draw each point as a dot instead of joining them (a scatter plot). */
   markers?: boolean;
+  /** Points (by index) drawn as a small dot on the line, e.g. the generated frames of a stream. */
+  marked?: ReadonlyArray<boolean>;
 }
 
 export interface LinePlotOptions {
@@ -115,6 +117,11 @@ export function linePlotSvg(series: readonly PlotSeries[], options: LinePlotOpti
         out.push(`<circle cx="${cx}" cy="${cy}" r="3.5" fill="${color}" fill-opacity="0.8"/>`);
       });
     } else out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
+    s.values.forEach((v, i) => {
+      if (!s.marked?.[i] || !Number.isFinite(v)) return;
+      const [cx, cy] = [sx(s.x?.[i] ?? i).toFixed(1), sy(v as number).toFixed(1)];
+      out.push(`<circle cx="${cx}" cy="${cy}" r="2.5" fill="${color}"/>`);
+    });
     const ly = m.top + 10 + k * 18;
     out.push(
       `<line x1="${m.left + pw + 12}" x2="${m.left + pw + 32}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2.5"/>`,

@@ -9,25 +9,52 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Image } from '../core/image.ts';
 import { encodePng } from '../io/index.ts';
-import type { SequenceResult } from '../eval/evaluate.ts';
 import { errorHeatmap, zoomedCrops, type CropRect } from './compose.ts';
 
-/** One sequence of the report, with what writeReport already made for it. */
-export interface HtmlSection {
-  result: SequenceResult;
+/** A column of a report's table: the key of its values, its title, its digits. */
+export interface ReportColumn {
+  key: string;
+  /** Ends in ↓ where lower is better. */
+  title: string;
+  digits: number;
+  /** Whether the best value is set in bold. Default true. */
+  best?: boolean;
+}
+
+/** A table of methods (rows) by metrics (columns). */
+export interface ReportTable {
+  columns: readonly ReportColumn[];
+  rows: readonly { name: string; values: Readonly<Record<string, number | undefined>> }[];
+}
+
+/** One sequence of a report, as the Markdown and the HTML page both show it. */
+export interface ReportSection {
+  title: string;
+  /** One line under the title in report.md. */
+  description: string;
+  /** The same in report.html (it may say more about the table). */
+  htmlDescription: string;
+  table: ReportTable;
   /** Per-frame curves (SVG documents). */
   plots: readonly string[];
+  /** The heading of the A/B comparison, e.g. "Frame 23". */
+  showcaseTitle: string;
+  /** The truth and each method's showcase frame (linear RGB), the truth first, with their names. */
+  names: readonly string[];
+  frames: readonly Image[];
   /** The crop rectangle of the showcase frame. */
   crop: CropRect;
 }
 
 export interface HtmlReportContext {
+  /** The page's title, e.g. "Uplift evaluation report". */
+  title: string;
+  /** The paragraph under it after device, command and date. */
+  intro: string;
   device: string;
   command: string;
   generated: string;
   zoom: number;
-  /** [key, column title, digits] of each metric column. */
-  metrics: readonly (readonly [string, string, number])[];
   /** Linear RGB → sRGB display values (what the Markdown pictures show too). */
   toDisplay(image: Image): Image;
 }
@@ -106,38 +133,33 @@ for (const select of document.querySelectorAll('select[data-side]')) {
 }
 `;
 
-function metricTable(result: SequenceResult, context: HtmlReportContext): string {
-  const { metrics } = context;
-  const steady = result.methods.map(
-    (m) => m.summary.steady as unknown as Record<string, number | undefined>,
-  );
-  // Higher is better for every metric but ꟻLIP and flicker (their titles end in ↓).
-  const best = metrics.map(([key, title]) => {
-    const values = steady.map((s) => s[key] ?? NaN);
+function metricTable({ columns, rows }: ReportTable): string {
+  // Higher is better for every metric but those whose titles end in ↓ (ꟻLIP, flicker).
+  const best = columns.map(({ key, title }) => {
+    const values = rows.map((r) => r.values[key] ?? NaN);
     const sign = title.endsWith('↓') ? -1 : 1;
     return Math.max(...values.map((v) => (Number.isFinite(v) ? sign * v : -Infinity))) * sign;
   });
-  const rows = result.methods.map((m, i) => {
-    const cells = metrics.map(([key, , digits], k) => {
-      const v = steady[i]![key];
-      return `<td${v === best[k] ? ' class="best"' : ''}>${fmt(v, digits)}</td>`;
+  const body = rows.map((row) => {
+    const cells = columns.map(({ key, digits, best: bold }, k) => {
+      const v = row.values[key];
+      return `<td${bold !== false && v === best[k] ? ' class="best"' : ''}>${fmt(v, digits)}</td>`;
     });
-    return `<tr><td>${escapeHtml(m.method)}</td>${cells.join('')}<td>${fmt(m.summary.warmup.psnr, 2)}</td></tr>`;
+    return `<tr><td>${escapeHtml(row.name)}</td>${cells.join('')}</tr>`;
   });
-  const head = metrics.map(([, title]) => `<th>${escapeHtml(title)}</th>`).join('');
-  return `<table><tr><th>method</th>${head}<th>warm-up PSNR dB</th></tr>\n${rows.join('\n')}</table>`;
+  const head = columns.map(({ title }) => `<th>${escapeHtml(title)}</th>`).join('');
+  return `<table><tr><th>method</th>${head}</tr>\n${body.join('\n')}</table>`;
 }
 
-function section(s: HtmlSection, index: number, context: HtmlReportContext): string {
-  const r = s.result;
-  const names = ['reference', ...r.methods.map((m) => m.method)];
-  const frames = [r.reference, ...r.methods.map((m) => m.showcase)];
+function section(s: ReportSection, index: number, context: HtmlReportContext): string {
+  const { names, frames } = s;
+  const truth = frames[0]!;
   const urls = frames.map((f) => pngUrl(context.toDisplay(f)));
   // The whole frame shown at least 640 pixels wide (pixels stay square: CSS pixelated).
-  const scale = Math.max(1, Math.ceil(640 / r.displaySize[0]));
+  const scale = Math.max(1, Math.ceil(640 / truth.width));
   const crops = zoomedCrops(frames.map(context.toDisplay), s.crop, context.zoom);
   const heat = zoomedCrops(
-    frames.map((f) => errorHeatmap(f, r.reference, 0.2)),
+    frames.map((f) => errorHeatmap(f, truth, 0.2)),
     s.crop,
     context.zoom,
   );
@@ -147,14 +169,12 @@ function section(s: HtmlSection, index: number, context: HtmlReportContext): str
       `<figure style="margin-top:4px"><img src="${pngUrl(heat[i]!)}" alt=""><span class="label">${escapeHtml(n)} error</span></figure></div>`,
   );
   return [
-    `<h2>${escapeHtml(r.sequence)}</h2>`,
-    `<p>${r.renderSize[0]}×${r.renderSize[1]} → ${r.displaySize[0]}×${r.displaySize[1]} ` +
-      `(×${(r.displaySize[0] / r.renderSize[0]).toFixed(2)}), ${r.frameCount} frames, warm-up ${r.warmupFrames}; ` +
-      'means over the steady frames, best of each column in bold.</p>',
-    metricTable(r, context),
+    `<h2>${escapeHtml(s.title)}</h2>`,
+    `<p>${escapeHtml(s.htmlDescription)}</p>`,
+    metricTable(s.table),
     `<div class="plots">${s.plots.join('\n')}</div>`,
-    `<h3>Frame ${r.showcaseFrame}: drag the divider</h3>`,
-    comparison(`compare-${index}`, names, urls, r.displaySize[0] * scale),
+    `<h3>${escapeHtml(s.showcaseTitle)}: drag the divider</h3>`,
+    comparison(`compare-${index}`, names, urls, truth.width * scale),
     `<h3>Crop at (${s.crop.x}, ${s.crop.y}) ${s.crop.width}×${s.crop.height}, zoomed ×${context.zoom}; ` +
       'below, error heat maps (tonemapped luma difference, white = 0.2 or more)</h3>',
     `<div class="crops">${cropFigures.join('\n')}</div>`,
@@ -162,17 +182,16 @@ function section(s: HtmlSection, index: number, context: HtmlReportContext): str
 }
 
 /** The report page (a complete HTML document). */
-export function htmlReport(sections: readonly HtmlSection[], context: HtmlReportContext): string {
+export function htmlReport(sections: readonly ReportSection[], context: HtmlReportContext): string {
   return [
     '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><title>Uplift evaluation report</title>',
+    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(context.title)}</title>`,
     `<style>${STYLE}</style>`,
     `<script>${sliderScript().replace(/<\/script/gi, '<\\/script')}</script>`,
     '</head><body>',
-    '<h1>Uplift evaluation report</h1>',
+    `<h1>${escapeHtml(context.title)}</h1>`,
     `<p>Device: ${escapeHtml(context.device)}. Command: <code>${escapeHtml(context.command)}</code>. ` +
-      `Generated ${escapeHtml(context.generated)}. Metrics in the tonemapped display domain ` +
-      '(c / (1 + max c)); tPSNR and flicker compare frame-to-frame changes with the reference’s.</p>',
+      `Generated ${escapeHtml(context.generated)}. ${escapeHtml(context.intro)}</p>`,
     ...sections.map((s, i) => section(s, i, context)),
     `<script>${PICKERS}</script>`,
     '</body></html>',

@@ -10,16 +10,9 @@ import { createImage, type Image } from '../core/image.ts';
 import { linearToSrgb } from '../core/tonemap.ts';
 import { writePng } from '../io/index.ts';
 import type { SequenceResult } from '../eval/evaluate.ts';
-import {
-  busiestCrop,
-  errorHeatmap,
-  hstack,
-  vstack,
-  zoomedCrops,
-  type CropRect,
-} from './compose.ts';
+import { busiestCrop, errorHeatmap, hstack, vstack, zoomedCrops } from './compose.ts';
 import { linePlotSvg } from './line-plot.ts';
-import { htmlReport, type HtmlSection } from './write-html.ts';
+import { htmlReport, type ReportColumn, type ReportSection } from './write-html.ts';
 
 export interface ReportContext {
   /** Adapter name, e.g. "llvmpipe (LLVM 19.1.7, 256 bits)". */
@@ -45,13 +38,14 @@ export function toDisplay(image: Image): Image {
   return out;
 }
 
-const METRICS = [
-  ['psnr', 'PSNR dB ↑', 2],
-  ['ssim', 'SSIM ↑', 4],
-  ['flip', 'ꟻLIP ↓', 4],
-  ['tpsnr', 'tPSNR dB ↑', 2],
-  ['flicker', 'flicker ↓', 5],
-] as const;
+/** The upscaling report's metric columns (the frame-generation report relabels the temporal ones). */
+export const METRICS: readonly ReportColumn[] = [
+  { key: 'psnr', title: 'PSNR dB ↑', digits: 2 },
+  { key: 'ssim', title: 'SSIM ↑', digits: 4 },
+  { key: 'flip', title: 'ꟻLIP ↓', digits: 4 },
+  { key: 'tpsnr', title: 'tPSNR dB ↑', digits: 2 },
+  { key: 'flicker', title: 'flicker ↓', digits: 5 },
+];
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
 
@@ -61,24 +55,16 @@ function fmt(v: number | undefined, digits: number): string {
   return v.toFixed(digits);
 }
 
-/** Writes the crop strip of one sequence: reference then each method, crops above heat maps. */
-function writeCrops(
-  dir: string,
-  result: SequenceResult,
-  name: string,
-  rect: CropRect,
-  zoom: number,
-): string {
-  const outputs = result.methods.map((m) => m.showcase);
-  const crops = zoomedCrops([result.reference, ...outputs].map(toDisplay), rect, zoom);
+/** Writes the crop strip of a section: each frame's crop (truth first) above its heat map. */
+function writeCrops(dir: string, section: ReportSection, file: string, zoom: number): void {
+  const [truth] = section.frames;
+  const crops = zoomedCrops(section.frames.map(toDisplay), section.crop, zoom);
   const heat = zoomedCrops(
-    [result.reference, ...outputs].map((o) => errorHeatmap(o, result.reference, 0.2)),
-    rect,
+    section.frames.map((o) => errorHeatmap(o, truth!, 0.2)),
+    section.crop,
     zoom,
   );
-  const file = `${name}-crops.png`;
   writePng(join(dir, file), vstack([hstack(crops), hstack(heat)]), { bits: 8 });
-  return file;
 }
 
 /**
@@ -99,15 +85,92 @@ function uniqueNames(slugs: readonly string[]): string[] {
   });
 }
 
-/** Writes report.json, report.md, report.html and the pictures into `dir` (created if needed). */
+/** What a report says besides its sections. */
+export interface ReportPage {
+  /** The heading, e.g. "Uplift evaluation report". */
+  title: string;
+  /** Lines of report.md under the heading's line of device and command. */
+  intro: readonly string[];
+  /** Every number, written as report.json (with its `generated` date). */
+  json: { generated: string } & Record<string, unknown>;
+  /** Caption of the first curve in report.md, e.g. "PSNR per frame". */
+  plotCaption: string;
+}
+
+/**
+ * Writes report.json, report.md (per section: table, first curve, crop strip), report.html and
+ * the pictures into `dir` (created if needed). The upscaling and frame-generation reports share it.
+ */
+export function writeReportFiles(
+  dir: string,
+  page: ReportPage,
+  sections: readonly ReportSection[],
+  context: ReportContext,
+): void {
+  mkdirSync(dir, { recursive: true });
+  const zoom = context.zoom ?? 4;
+  const { json } = page;
+  writeFileSync(join(dir, 'report.json'), JSON.stringify(json, null, 1) + '\n');
+  const md: string[] = [
+    `# ${page.title}`,
+    '',
+    `Device: ${context.device}. Command: \`${context.command}\`. Generated ${json.generated}.`,
+    '',
+    ...page.intro,
+    '',
+  ];
+  const names = uniqueNames(sections.map((s) => slug(s.title)));
+  for (const [i, s] of sections.entries()) {
+    const name = names[i]!;
+    const { columns, rows } = s.table;
+    md.push(
+      `## ${s.title}`,
+      '',
+      s.description,
+      '',
+      `| method | ${columns.map((c) => c.title).join(' | ')} |`,
+      `|---|${columns.map(() => '---:').join('|')}|`,
+      ...rows.map(
+        (r) => `| ${r.name} | ${columns.map((c) => fmt(r.values[c.key], c.digits)).join(' | ')} |`,
+      ),
+    );
+    const svg = `${name}-psnr.svg`;
+    writeFileSync(join(dir, svg), s.plots[0]!);
+    const crops = `${name}-crops.png`;
+    writeCrops(dir, s, crops, zoom);
+    const { crop } = s;
+    md.push(
+      '',
+      `![${page.plotCaption}](${svg})`,
+      '',
+      `${s.showcaseTitle}, crop at (${crop.x}, ${crop.y}) ${crop.width}×${crop.height} zoomed ` +
+        `×${zoom}. Left to right: ${s.names.join(', ')}. ` +
+        'Bottom row: error heat maps (tonemapped luma difference, white = 0.2 or more).',
+      '',
+      `![crops](${crops})`,
+      '',
+    );
+  }
+  writeFileSync(join(dir, 'report.md'), md.join('\n'));
+  const html = htmlReport(sections, {
+    title: page.title,
+    intro: page.intro.join(' '),
+    device: context.device,
+    command: context.command,
+    generated: json.generated,
+    zoom,
+    toDisplay,
+  });
+  writeFileSync(join(dir, 'report.html'), html);
+}
+
+/** Writes the upscaling report: report.json, report.md, report.html and the pictures. */
 export function writeReport(
   dir: string,
   results: readonly SequenceResult[],
   context: ReportContext,
 ): void {
-  mkdirSync(dir, { recursive: true });
   const cropSize = context.cropSize ?? 40;
-  const zoom = context.zoom ?? 4;
   const json = {
     generated: new Date().toISOString(),
     device: context.device,
@@ -121,40 +184,7 @@ export function writeReport(
       methods: r.methods.map((m) => ({ method: m.method, ...m.summary, frames: m.frames })),
     })),
   };
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(json, null, 1) + '\n');
-
-  const md: string[] = [
-    '# Uplift evaluation report',
-    '',
-    `Device: ${context.device}. Command: \`${context.command}\`. Generated ${json.generated}.`,
-    '',
-    'Metrics in the tonemapped display domain (c / (1 + max c)); means over the frames after the',
-    'warm-up ("steady"); warm-up frames are reported apart. tPSNR and flicker compare frame-to-frame',
-    "changes with the reference's.",
-    '',
-  ];
-  const names = uniqueNames(results.map((r) => slug(r.sequence)));
-  const sections: HtmlSection[] = [];
-  for (const [i, r] of results.entries()) {
-    const name = names[i]!;
-    md.push(
-      `## ${r.sequence}`,
-      '',
-      `${r.renderSize[0]}×${r.renderSize[1]} → ${r.displaySize[0]}×${r.displaySize[1]} ` +
-        `(×${(r.displaySize[0] / r.renderSize[0]).toFixed(2)}), ${r.frameCount} frames, ` +
-        `warm-up ${r.warmupFrames}.`,
-      '',
-      `| method | ${METRICS.map((m) => m[1]).join(' | ')} | warm-up PSNR dB |`,
-      `|---|${METRICS.map(() => '---:').join('|')}|---:|`,
-    );
-    for (const m of r.methods) {
-      const s = m.summary.steady as unknown as Record<string, number | undefined>;
-      const w = m.summary.warmup as unknown as Record<string, number | undefined>;
-      md.push(
-        `| ${m.method} | ${METRICS.map(([k, , d]) => fmt(s[k], d)).join(' | ')} | ${fmt(w.psnr, 2)} |`,
-      );
-    }
-    const svg = `${name}-psnr.svg`;
+  const sections = results.map((r): ReportSection => {
     const curve = (key: 'psnr' | 'tpsnr', label: string) =>
       linePlotSvg(
         r.methods.map((m) => ({ name: m.method, values: m.frames.map((f) => f[key]) })),
@@ -165,31 +195,41 @@ export function writeReport(
           warmup: r.warmupFrames,
         },
       );
-    const psnrPlot = curve('psnr', 'PSNR');
-    writeFileSync(join(dir, svg), psnrPlot);
-    const rect = busiestCrop(r.reference, cropSize, cropSize);
-    sections.push({ result: r, plots: [psnrPlot, curve('tpsnr', 'tPSNR')], crop: rect });
-    const crops = writeCrops(dir, r, name, rect, zoom);
-    md.push(
-      '',
-      `![PSNR per frame](${svg})`,
-      '',
-      `Frame ${r.showcaseFrame}, crop at (${rect.x}, ${rect.y}) ${rect.width}×${rect.height} zoomed ` +
-        `×${zoom}. Left to right: reference, ${r.methods.map((m) => m.method).join(', ')}. ` +
-        'Bottom row: error heat maps (tonemapped luma difference, white = 0.2 or more).',
-      '',
-      `![crops](${crops})`,
-      '',
-    );
-  }
-  writeFileSync(join(dir, 'report.md'), md.join('\n'));
-  const page = htmlReport(sections, {
-    device: context.device,
-    command: context.command,
-    generated: json.generated,
-    zoom,
-    metrics: METRICS,
-    toDisplay,
+    const sizes =
+      `${r.renderSize[0]}×${r.renderSize[1]} → ${r.displaySize[0]}×${r.displaySize[1]} ` +
+      `(×${(r.displaySize[0] / r.renderSize[0]).toFixed(2)}), ${r.frameCount} frames, ` +
+      `warm-up ${r.warmupFrames}`;
+    return {
+      title: r.sequence,
+      description: `${sizes}.`,
+      htmlDescription: `${sizes}; means over the steady frames, best of each column in bold.`,
+      table: {
+        columns: [...METRICS, { key: 'warmup', title: 'warm-up PSNR dB', digits: 2, best: false }],
+        rows: r.methods.map((m) => ({
+          name: m.method,
+          values: { ...m.summary.steady, warmup: m.summary.warmup.psnr },
+        })),
+      },
+      plots: [curve('psnr', 'PSNR'), curve('tpsnr', 'tPSNR')],
+      showcaseTitle: `Frame ${r.showcaseFrame}`,
+      names: ['reference', ...r.methods.map((m) => m.method)],
+      frames: [r.reference, ...r.methods.map((m) => m.showcase)],
+      crop: busiestCrop(r.reference, cropSize, cropSize),
+    };
   });
-  writeFileSync(join(dir, 'report.html'), page);
+  writeReportFiles(
+    dir,
+    {
+      title: 'Uplift evaluation report',
+      intro: [
+        'Metrics in the tonemapped display domain (c / (1 + max c)); means over the frames after the',
+        'warm-up ("steady"); warm-up frames are reported apart. tPSNR and flicker compare frame-to-frame',
+        "changes with the reference's.",
+      ],
+      json,
+      plotCaption: 'PSNR per frame',
+    },
+    sections,
+    context,
+  );
 }
