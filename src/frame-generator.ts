@@ -13,11 +13,10 @@
  * splat it to time t with the closest surface winning, read both frames along it, fill what the
  * current frame does not see from the previous one, and weigh that against the in-place blend by
  * how well the two frames agree; a reset (camera cut) repeats the previous frame. Passes:
- * src/gpu/passes/framegen-{dilate,splat,resolve,compose}.ts; CPU reference and
- * the algorithm: src/reference/frame-generation.ts. The neural method
- * (`method: 'neural'`, `weights`) runs the same splat and resolve, then a small network blends the
- * heuristic's candidates per pixel (src/nn/framegen-neural.ts; CPU reference
- * src/reference/frame-generation-neural.ts).
+ * src/gpu/passes/framegen-{dilate,splat,resolve,compose}.ts; CPU reference and the algorithm:
+ * src/reference/frame-generation.ts. The neural method (`method: 'neural'`, `weights`) runs the
+ * same dilation, splat and resolve, then a small network blends the heuristic's candidates per
+ * pixel (src/nn/framegen-neural.ts; CPU reference src/reference/frame-generation-neural.ts).
  */
 import {
   checkFrameGenerationParams,
