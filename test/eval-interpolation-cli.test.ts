@@ -129,6 +129,37 @@ test('uplift eval --higher-rate: the same numbers as uplift interpolate --refere
     const html = readFileSync(join(report, 'report.html'), 'utf8');
     assert.match(html, /<h1>Uplift frame-generation report<\/h1>/);
     assert.match(html, /<th>PSNR dB at cuts ↑<\/th>/);
+
+    // Displayed frames upscaled by TAAU, one input frame of warm-up from the start and from the
+    // cut: stream frames 0-1 and 4-5 (the truth cuts at 4) are warm-up, so both generated frames
+    // within shots (1 and 5) are reported apart.
+    const taau = uplift([
+      'eval',
+      s30,
+      '--higher-rate',
+      s60,
+      '--methods',
+      'heuristic,repeat',
+      '--upscale',
+      'taau',
+      '--warmup',
+      '1',
+      '--no-flip',
+      '--report',
+      join(dir, 'taau'),
+      '-q',
+    ]);
+    assert.equal(taau.status, 0, taau.stderr);
+    const [upscaled] = JSON.parse(readFileSync(join(dir, 'taau', 'report.json'), 'utf8')).sequences;
+    assert.equal(upscaled.upscale, 'taau');
+    assert.ok(upscaled.displayedPsnr > 10 && upscaled.displayedPsnr < 60, upscaled.displayedPsnr);
+    const heuristic = upscaled.methods[0];
+    assert.deepEqual(
+      heuristic.frames.map((f: { warmup: boolean }) => f.warmup),
+      [true, true, false, false, true, true, false],
+    );
+    assert.deepEqual([heuristic.warmup.frames, heuristic.steady.frames], [2, 0]);
+    assert.ok(heuristic.frames.every((f: FrameJson) => f.flip === undefined));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
