@@ -426,7 +426,7 @@ function nelderMead(
 }
 
 /** A candidate ties with the best when within vector precision of it. */
-function ties(candidate: LensCandidate, best: LensCandidate): boolean {
+export function ties(candidate: LensCandidate, best: LensCandidate): boolean {
   return candidate.residual <= TIE_RATIO * best.residual + CAMERA_NOISE;
 }
 

@@ -3,6 +3,7 @@
  * check is, and the setting that fixes it. The thresholds are here, in one place, with why.
  */
 import type { Analysis } from './analyze.ts';
+import { ties } from './camera.ts';
 import { IMPLAUSIBLE_NEAR } from './depth.ts';
 import type { CheckFix } from './frames.ts';
 import { snapFactor } from './motion.ts';
@@ -363,7 +364,7 @@ function cameraFindings(a: Analysis): Finding[] {
   if (fix.cameraFarScale !== undefined) {
     // Beyond every surface, a larger far plane changes no depth much: say so when it ties.
     const infinite = camera.farCurve.find((c) => !Number.isFinite(c.farScale));
-    const open = infinite && infinite.residual <= 1.1 * suggested.residual + 0.02;
+    const open = infinite && ties(infinite, suggested);
     parts.push(
       `a far plane ${factorText(fix.cameraFarScale)} the stated one${open ? ' or larger' : ''}`,
     );
