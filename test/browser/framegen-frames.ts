@@ -7,7 +7,8 @@ import { mulberry32 } from '../../src/core/random.ts';
 import type { FrameGenerationParams } from '../../src/core/frame-generation.ts';
 import type { FrameGenerationImages } from '../../src/reference/frame-generation.ts';
 import { readImage, uploadImage } from '../../src/gpu/resources.ts';
-import { createFrameGenerator } from '../../src/frame-generator.ts';
+import { createFrameGenerator, type FrameGeneratorMethod } from '../../src/frame-generator.ts';
+import type { FramegenModel } from '../../src/reference/frame-generation-neural.ts';
 
 export const DISPLAY = [32, 24] as const;
 const RENDER = [16, 12] as const;
@@ -58,10 +59,17 @@ export function framegenInputs(): FrameGenerationImages {
   return { previous: frame(0), current: frame(1), motion, depth, reactive };
 }
 
-/** The generated frame (RGBA, display size) from the frame generator on `device`. */
-export async function generateOnGpu(device: GPUDevice): Promise<number[]> {
+/**
+ * The generated frame (RGBA, display size) from the frame generator on `device`, by the given
+ * method (the neural method with the given weights).
+ */
+export async function generateOnGpu(
+  device: GPUDevice,
+  method: FrameGeneratorMethod = 'heuristic',
+  weights?: FramegenModel | Uint8Array,
+): Promise<number[]> {
   const images = framegenInputs();
-  const fg = await createFrameGenerator(device, { displaySize: [...DISPLAY], method: 'heuristic' });
+  const fg = await createFrameGenerator(device, { displaySize: [...DISPLAY], method, weights });
   const encoder = device.createCommandEncoder();
   fg.dispatch(encoder, {
     ...PARAMS,

@@ -19,6 +19,8 @@ export async function runInBrowser<T>(entry: string, timeoutMs = 60_000): Promis
     platform: 'browser',
     write: false,
     external: ['webgpu'],
+    // Weights imported by an entry arrive as bytes (a Uint8Array) inside the bundle.
+    loader: { '.uplift': 'binary' },
     logLevel: 'silent',
   });
   const script = bundle.outputFiles[0]!.text;
