@@ -8,7 +8,7 @@ import type { FrameGenerationParams } from '../../src/core/frame-generation.ts';
 import type { FrameGenerationImages } from '../../src/reference/frame-generation.ts';
 import { readImage, uploadImage } from '../../src/gpu/resources.ts';
 import { createFrameGenerator, type FrameGeneratorMethod } from '../../src/frame-generator.ts';
-import type { FramegenModel } from '../../src/reference/frame-generation-neural.ts';
+import type { FramegenModelSource } from '../../src/nn/framegen-model.ts';
 
 export const DISPLAY = [32, 24] as const;
 const RENDER = [16, 12] as const;
@@ -66,7 +66,7 @@ export function framegenInputs(): FrameGenerationImages {
 export async function generateOnGpu(
   device: GPUDevice,
   method: FrameGeneratorMethod = 'heuristic',
-  weights?: FramegenModel | Uint8Array,
+  weights?: FramegenModelSource,
 ): Promise<number[]> {
   const images = framegenInputs();
   const fg = await createFrameGenerator(device, { displaySize: [...DISPLAY], method, weights });
