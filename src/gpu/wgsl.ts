@@ -68,6 +68,39 @@ fn renderPixelOf(x: u32, renderSize: u32, displaySize: u32) -> u32 {
 }
 `;
 
+/**
+ * WGSL `readWarped(fromCurrent, p) -> vec3f`, the frame generator's read of the previous or the
+ * current frame along motion: 16-tap Catmull-Rom at texel-space position p, clamped to the 2×2
+ * nearest texels so that it cannot ring. The pass defines
+ * `frameAt(fromCurrent: bool, x: i32, y: i32) -> vec3f` (one texel, its clamp-to-edge and
+ * sanitizing included); the CPU twin is src/reference/frame-generation.ts.
+ */
+export const WGSL_READ_WARPED = /* wgsl */ `
+fn readWarped(fromCurrent: bool, p: vec2f) -> vec3f {
+  let h = p - 0.5;
+  let base = floor(h);
+  let f = h - base;
+  let x0 = i32(base.x);
+  let y0 = i32(base.y);
+  let wx = catmullRomWeights(f.x);
+  let wy = catmullRomWeights(f.y);
+  var sum = vec3f(0.0);
+  var lo = vec3f(0.0);
+  var hi = vec3f(0.0);
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      let v = frameAt(fromCurrent, x0 - 1 + i, y0 - 1 + j);
+      sum += wx[i] * wy[j] * v;
+      if ((i == 1 || i == 2) && (j == 1 || j == 2)) {
+        lo = select(min(lo, v), v, i == 1 && j == 1);
+        hi = select(max(hi, v), v, i == 1 && j == 1);
+      }
+    }
+  }
+  return clamp(sum, lo, hi);
+}
+`;
+
 /** WGSL `flatIndex(wg, count, lid)`: the element index of a thread under `flatDispatch`. */
 export const WGSL_FLAT_INDEX = /* wgsl */ `
 fn flatIndex(wg: vec3u, groups: vec3u, lid: u32) -> u32 {

@@ -9,7 +9,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
+import { TILE, WGSL_COMMON, WGSL_READ_WARPED, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 import {
   DISAGREEMENT_FLOOR,
@@ -49,32 +49,10 @@ fn previousAt(x: i32, y: i32) -> vec3f {
 fn currentAt(x: i32, y: i32) -> vec3f {
   return finite3(current[texelAt(u.width, u.height, x, y)].rgb);
 }
-// 16-tap Catmull-Rom at texel-space position p, clamped to the 2×2 nearest texels.
-fn readWarped(fromCurrent: bool, p: vec2f) -> vec3f {
-  let h = p - 0.5;
-  let base = floor(h);
-  let f = h - base;
-  let x0 = i32(base.x);
-  let y0 = i32(base.y);
-  let wx = catmullRomWeights(f.x);
-  let wy = catmullRomWeights(f.y);
-  var sum = vec3f(0.0);
-  var lo = vec3f(0.0);
-  var hi = vec3f(0.0);
-  for (var j = 0; j < 4; j++) {
-    for (var i = 0; i < 4; i++) {
-      let x = x0 - 1 + i;
-      let y = y0 - 1 + j;
-      let v = select(previousAt(x, y), currentAt(x, y), fromCurrent);
-      sum += wx[i] * wy[j] * v;
-      if ((i == 1 || i == 2) && (j == 1 || j == 2)) {
-        lo = select(min(lo, v), v, i == 1 && j == 1);
-        hi = select(max(hi, v), v, i == 1 && j == 1);
-      }
-    }
-  }
-  return clamp(sum, lo, hi);
+fn frameAt(fromCurrent: bool, x: i32, y: i32) -> vec3f {
+  return select(previousAt(x, y), currentAt(x, y), fromCurrent);
 }
+${WGSL_READ_WARPED}
 fn onImage(p: vec2f) -> bool {
   return p.x >= 0.0 && p.x <= f32(u.width) && p.y >= 0.0 && p.y <= f32(u.height);
 }
