@@ -9,14 +9,14 @@ import type { PreparedFrame } from './gpu/passes/prepare.ts';
 import type { Reprojected } from './gpu/passes/reproject.ts';
 
 export interface RenderResources {
-  /** Where texture inputs are loaded (GpuImage inputs are read in place). */
-  readonly color: GpuImage;
-  readonly depth: GpuImage;
-  readonly motion: GpuImage;
+  /** Where texture masks are loaded (color, depth, motion and GpuImage masks are read in place). */
   readonly reactive: GpuImage;
   readonly transparency: GpuImage;
-  /** The last frame's depth, for prepare's disocclusion test. */
-  readonly previousDepth: GpuImage;
+  /**
+   * The raw depth prepare keeps for the next frame's disocclusion test, in turns: frame n writes
+   * one and reads the other (a pass cannot read and write one buffer).
+   */
+  readonly keptDepth: readonly [GpuImage, GpuImage];
   readonly prepared: PreparedFrame;
 }
 
@@ -42,12 +42,9 @@ export interface UpscalerResources {
 export function createRenderResources(device: GPUDevice, [rw, rh]: Size): RenderResources {
   const r = (label: string) => createGpuImage(device, rw, rh, label);
   return {
-    color: r('input color'),
-    depth: r('input depth'),
-    motion: r('input motion'),
     reactive: r('input reactive'),
     transparency: r('input transparency'),
-    previousDepth: r('previous depth'),
+    keptDepth: [r('kept depth 0'), r('kept depth 1')],
     prepared: { color: r('prepared color'), motion: r('prepared motion') },
   };
 }
@@ -65,12 +62,9 @@ export function renderResourcesAt(render: RenderResources, [width, height]: Size
     return { buffer: image.buffer, width, height };
   };
   return {
-    color: at(render.color),
-    depth: at(render.depth),
-    motion: at(render.motion),
     reactive: at(render.reactive),
     transparency: at(render.transparency),
-    previousDepth: at(render.previousDepth),
+    keptDepth: [at(render.keptDepth[0]), at(render.keptDepth[1])],
     prepared: { color: at(render.prepared.color), motion: at(render.prepared.motion) },
   };
 }
@@ -122,12 +116,9 @@ export function createUpscalerResources(
 /** Every render-size image. */
 function renderImagesOf(render: RenderResources): GpuImage[] {
   return [
-    render.color,
-    render.depth,
-    render.motion,
     render.reactive,
     render.transparency,
-    render.previousDepth,
+    ...render.keptDepth,
     render.prepared.color,
     render.prepared.motion,
   ];

@@ -24,7 +24,7 @@ import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage, type ImageFormat } from './gpu/gpu-image.ts';
 import { LOAD_TEXTURE_KERNEL } from './gpu/passes/load-texture.ts';
 import { checkInput, checkOutputTexture, loadInput, type FrameInput } from './frame-inputs.ts';
-import { encodePrepare } from './gpu/passes/prepare.ts';
+import { encodePrepare, prepareKernel } from './gpu/passes/prepare.ts';
 import { encodeExposure, EXPOSURE_TEXTURE_FORMATS, exposureKernel } from './gpu/passes/exposure.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
 import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
@@ -258,8 +258,10 @@ export async function createUpscaler(
             : (w) => console.warn(`uplift debugChecks: ${w.message} (${w.id}, frame ${w.frame})`),
         )
       : undefined;
-    /** The render size the depth in resources.render.previousDepth has; undefined: none. */
+    /** The render size of the depth the last frame kept; undefined: none. */
     let previousDepthSize: Size | undefined;
+    /** Which of resources.render.keptDepth the next frame writes (the other holds the last). */
+    let depthTurn: 0 | 1 = 0;
     const free = () => {
       if (resources) destroyUpscalerResources(resources);
       resources = undefined;
@@ -282,7 +284,7 @@ export async function createUpscaler(
      */
     const changeRenderSize = (renderSize: Size) => {
       const next = resolveSizes({ ...options, displaySize: sizes.displaySize, renderSize });
-      const { color } = resources!.render;
+      const { color } = resources!.render.prepared;
       if (renderSize[0] * renderSize[1] > color.width * color.height) {
         checkImageSize(device, renderSize, 'dynamic resolution');
         destroyRenderResources(resources!.render);
@@ -342,7 +344,11 @@ export async function createUpscaler(
         checkAlive();
         // One frame of the upscaler's own (zero) images. A caller's resolver is not asked to
         // record it: the reprojected history stands in for its result.
-        const { color, depth, motion, reactive } = resources!.render;
+        const [rw, rh] = sizes.renderSize;
+        const zeros = ['color', 'depth', 'motion', 'reactive'].map((name) =>
+          createGpuImage(device, rw, rh, `uplift ready: zero ${name}`),
+        );
+        const [color, depth, motion, reactive] = zeros as [GpuImage, GpuImage, GpuImage, GpuImage];
         const frameOfZeros = (encoder: GPUCommandEncoder) =>
           encodeFrame(
             device,
@@ -357,6 +363,7 @@ export async function createUpscaler(
               previous: undefined,
               reset: true,
               previousDepth: undefined,
+              depthOut: resources!.render.keptDepth[0],
               exposureState,
             },
           );
@@ -365,22 +372,35 @@ export async function createUpscaler(
           frameOfZeros(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }));
           // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
           createKernel(device, LOAD_TEXTURE_KERNEL);
+          createKernel(
+            device,
+            prepareKernel({
+              colorTexture: true,
+              depthTexture: true,
+              motionTexture: true,
+              writeDepth: true,
+            }),
+          );
           const tonemapped = temporal?.historyFormat ?? 'rgba32float';
           for (const format of OUTPUT_FORMATS) {
             createKernel(device, outputKernel(format, tonemapped));
           }
           createKernel(device, exposureKernel(true));
         });
-        await withGpuErrorScope(device, 'ready', async () => {
-          await compileKernels(kernels);
-          // Then run once, so that the first real frame does not pay for first use either
-          // (bind groups, buffers the implementation initialises on first use). It changes
-          // nothing the next frame sees: that frame is a reset.
-          const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
-          frameOfZeros(encoder);
-          device.queue.submit([encoder.finish()]);
-          await device.queue.onSubmittedWorkDone();
-        });
+        try {
+          await withGpuErrorScope(device, 'ready', async () => {
+            await compileKernels(kernels);
+            // Then run once, so that the first real frame does not pay for first use either
+            // (bind groups, buffers the implementation initialises on first use). It changes
+            // nothing the next frame sees: that frame is a reset.
+            const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
+            frameOfZeros(encoder);
+            device.queue.submit([encoder.finish()]);
+            await device.queue.onSubmittedWorkDone();
+          });
+        } finally {
+          for (const image of zeros) image.buffer.destroy();
+        }
         mustReset = true;
         previous = undefined;
         previousDepthSize = undefined;
@@ -411,11 +431,13 @@ export async function createUpscaler(
           previous,
           reset,
           // The last depth at another size cannot be compared pixel by pixel.
-          previousDepth: reset || !sameDepthSize ? undefined : render.previousDepth,
+          previousDepth: reset || !sameDepthSize ? undefined : render.keptDepth[1 - depthTurn]!,
+          depthOut: render.keptDepth[depthTurn],
           exposureState,
         };
         previous = encodeFrame(device, encoder, inputs, frame);
         previousDepthSize = sizes.renderSize;
+        depthTurn = depthTurn === 0 ? 1 : 0;
       },
     };
     return upscaler;
@@ -490,6 +512,8 @@ interface FrameState {
   readonly reset: boolean;
   /** The last frame's depth for prepare's disocclusion test; undefined: none to compare. */
   readonly previousDepth: GpuImage | undefined;
+  /** Where prepare keeps this frame's depth (not `previousDepth`). */
+  readonly depthOut: GpuImage;
   /** The exposure pass's state (src/gpu/passes/exposure.ts), kept across frames. */
   readonly exposureState: GPUBuffer;
 }
@@ -513,7 +537,7 @@ function encodeFrame(
   const pass = encoder.beginComputePass(stage('prepare'));
   const exposureState = frame.exposureState;
   encodeExposure(device, pass, inputs.exposure, inputs.preExposure ?? 1, reset, exposureState);
-  const depth = encodeLoadAndPrepare(device, pass, inputs, render, frame, options);
+  encodeLoadAndPrepare(device, pass, inputs, render, frame, options);
   pass.end();
   let resolved: Reprojected | undefined;
   let tonemapped: GpuImage;
@@ -559,26 +583,22 @@ function encodeFrame(
     exposureState,
   );
   outputPass.end();
-  const bytes = depth.width * depth.height * 16;
-  encoder.copyBufferToBuffer(depth.buffer, 0, render.previousDepth.buffer, 0, bytes);
   return resolved;
 }
 
 /**
- * Loads the texture inputs into `render` and prepares the frame, in `pass`. Returns the depth
- * read (the next frame's previous depth).
+ * Prepares the frame in `pass`: color, depth and motion are read where the caller has them
+ * (texture or GpuImage), texture masks are loaded into `render` first; this frame's depth is kept
+ * in `frame.depthOut` for the next.
  */
 function encodeLoadAndPrepare(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   inputs: DispatchInputs,
   render: RenderResources,
-  frame: Pick<FrameState, 'previousDepth' | 'exposureState'>,
+  frame: Pick<FrameState, 'previousDepth' | 'depthOut' | 'exposureState'>,
   options: UpscalerOptions,
-): GpuImage {
-  const color = loadInput(device, pass, inputs.color, render.color);
-  const depth = loadInput(device, pass, inputs.depth, render.depth);
-  const motion = loadInput(device, pass, inputs.motion, render.motion);
+): void {
   const reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
   const transparency =
     inputs.transparency && loadInput(device, pass, inputs.transparency, render.transparency);
@@ -586,16 +606,16 @@ function encodeLoadAndPrepare(
     device,
     pass,
     {
-      color,
-      depth,
-      motion,
+      color: inputs.color,
+      depth: inputs.depth,
+      motion: inputs.motion,
       reactive,
       transparency,
       previousDepth: frame.previousDepth,
       exposureState: frame.exposureState,
+      depthOut: frame.depthOut,
     },
     { ...inputs, exposure: 1, depthInverted: options.depthInverted ?? false },
     render.prepared,
   );
-  return depth;
 }

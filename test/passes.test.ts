@@ -7,6 +7,7 @@ import { createImage, storedImage, type Image } from '../src/core/image.ts';
 import { assertHalvesClose } from './helpers/half-images.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { encodePrepare } from '../src/gpu/passes/prepare.ts';
+import { uploadImage } from '../src/gpu/resources.ts';
 import { encodeReproject } from '../src/gpu/passes/reproject.ts';
 import { encodeBilinearUpscale } from '../src/gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from '../src/gpu/passes/lanczos.ts';
@@ -60,12 +61,22 @@ const params: PrepareParams = {
   cameraFar: 100,
 };
 
+// Color, depth and motion as GpuImages, as textures (read in place), or mixed.
+type Sources = 'images' | 'textures' | 'mixed';
 for (const variant of [
-  { name: 'finite far, reactive', params, reactive: true },
+  { name: 'finite far, reactive', params, reactive: true, sources: 'images' as Sources },
   {
     name: 'inverted depth, infinite far',
     params: { ...params, depthInverted: true, cameraFar: Infinity },
     reactive: false,
+    sources: 'images' as Sources,
+  },
+  { name: 'texture inputs, depth kept', params, reactive: true, sources: 'textures' as Sources },
+  {
+    name: 'color and motion textures, depth image, depth kept',
+    params: { ...params, depthInverted: true },
+    reactive: false,
+    sources: 'mixed' as Sources,
   },
 ]) {
   test(`prepare matches the CPU reference (${variant.name}), including NaN/Inf inputs`, async () => {
@@ -91,16 +102,20 @@ for (const variant of [
       variant.params,
     );
     const out = { color: createGpuImage(device, w, h), motion: createGpuImage(device, w, h) };
+    const { sources } = variant;
+    const texture = (image: Image) => uploadImage(device, image);
+    const kept = sources === 'images' ? undefined : createGpuImage(device, w, h);
     await runPass(device, (pass) =>
       encodePrepare(
         device,
         pass,
         {
-          color: uploadGpuImage(device, color),
-          depth: uploadGpuImage(device, depth),
-          motion: uploadGpuImage(device, motion),
+          color: sources === 'images' ? uploadGpuImage(device, color) : texture(color),
+          depth: sources === 'textures' ? texture(depth) : uploadGpuImage(device, depth),
+          motion: sources === 'images' ? uploadGpuImage(device, motion) : texture(motion),
           reactive: variant.reactive ? uploadGpuImage(device, reactive) : undefined,
           previousDepth: uploadGpuImage(device, previousDepth),
+          ...(kept ? { depthOut: kept } : {}),
         },
         variant.params,
         out,
@@ -108,6 +123,13 @@ for (const variant of [
     );
     const gpuColor = await readGpuImage(device, out.color);
     const gpuMotion = await readGpuImage(device, out.motion);
+    if (kept) {
+      // The raw depth, NaN included, kept bit for bit for the next frame.
+      const keptDepth = await readGpuImage(device, kept);
+      for (let i = 0; i < w * h; i++) {
+        assert.ok(Object.is(keptDepth.data[i * 4], depth.data[i]), `kept depth ${i}`);
+      }
+    }
     assert.ok(gpuColor.data.every(Number.isFinite) && gpuMotion.data.every(Number.isFinite));
     assertClose(gpuColor, cpu.color, 'prepared color');
     assertClose(gpuMotion, cpu.motion, 'prepared motion');

@@ -1,6 +1,6 @@
 /**
  * What one INT8 neural frame moves (`uplift info <file.uplift> --plan`): every pass the frame API
- * records, from loading the input textures to writing the output and keeping the depth, with the
+ * records, from preparing the input textures to writing the output, with the
  * bytes each reads and writes, per frame, per display pixel and per render pixel, and the time
  * that traffic takes at a memory bandwidth (by default the H200's ~4.8 TB/s, DESIGN §11): the
  * floor of a pass bound by memory, never a measurement.
@@ -119,13 +119,6 @@ export function describeInt8Frame(
     bytesRead: sumOf(bindings.filter((b) => b.access !== 'write')),
     bytesWritten: sumOf(bindings.filter((b) => b.access !== 'read')),
   });
-  const load = (what: string, texelBytes: number) =>
-    pass(
-      `load ${what}`,
-      'prepare',
-      [read(`${what} texture`, rw * rh * texelBytes), write(`input ${what}`, render)],
-      'load texture',
-    );
 
   // The features pass writes the network's int8 input tensors: its channels of each.
   const int8Copies: FrameBinding[] = plan.quantizes.map((q) => {
@@ -174,17 +167,16 @@ export function describeInt8Frame(
 
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
-    load('color', 16),
-    load('depth', 4),
-    load('motion', 8),
+    // Prepare reads the input textures itself and keeps this frame's depth for the next one.
     pass('prepare', 'prepare', [
-      read('input color', render),
-      read('input depth', render),
-      read('input motion', render),
+      read('color texture', rw * rh * 16),
+      read('depth texture', rw * rh * 4),
+      read('motion texture', rw * rh * 8),
       read('previous depth', render),
       write('prepared color', render),
       write('prepared motion', render),
       read('exposure state', exposureState),
+      write('kept depth', render),
     ]),
     pass('reproject', 'reproject', [
       read('prepared motion', render),
@@ -216,10 +208,6 @@ export function describeInt8Frame(
       write('output texture', display),
       read('exposure state', exposureState),
     ]),
-    {
-      ...pass('copy depth', 'copy', [read('input depth', render), write('previous depth', render)]),
-      kernel: undefined, // copyBufferToBuffer
-    },
   ];
   const bytesRead = passes.reduce((s, p) => s + p.bytesRead, 0);
   const bytesWritten = passes.reduce((s, p) => s + p.bytesWritten, 0);

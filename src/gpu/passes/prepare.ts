@@ -2,6 +2,11 @@
  * Prepare pass (render resolution): sanitize (NaN/Inf never reach history), expose and tonemap the
  * color, dilate motion to the closest-depth neighbour in 3×3, disocclusion cue from the previous
  * depth, reactive mask. CPU reference: src/reference/prepare.ts (same math, documented there).
+ *
+ * Color, depth and motion are read where the caller has them: a GpuImage, or a texture read with
+ * textureLoad (which fills missing channels as the load pass and `toVec4` do), so that texture
+ * inputs are not first copied into images. The pass can also keep the raw depth for the next
+ * frame's disocclusion test (`depthOut`), which replaces a copy after the frame.
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
@@ -37,11 +42,17 @@ export interface PreparedFrame {
   motion: GpuImage;
 }
 
-/** Render-resolution inputs of prepare (GpuImages: color rgb, depth .x, motion .xy, reactive .x). */
+/**
+ * An input prepare reads in place: a GpuImage, or a texture with TEXTURE_BINDING usage in one of
+ * the loadable formats (src/gpu/passes/load-texture.ts; a depth-stencil one through its depth).
+ */
+export type PrepareSource = GpuImage | GPUTexture;
+
+/** Render-resolution inputs of prepare (color rgb, depth .x, motion .xy, reactive .x). */
 export interface PrepareInputs {
-  color: GpuImage;
-  depth: GpuImage;
-  motion: GpuImage;
+  color: PrepareSource;
+  depth: PrepareSource;
+  motion: PrepareSource;
   reactive?: GpuImage;
   /** Transparency-and-composition mask (.x); TRANSPARENCY_WEIGHT of it joins the reactive mask. */
   transparency?: GpuImage;
@@ -49,17 +60,44 @@ export interface PrepareInputs {
   previousDepth?: GpuImage;
   /** The exposure pass's state (src/gpu/passes/exposure.ts): its x replaces params.exposure. */
   exposureState?: GPUBuffer;
+  /**
+   * Where to keep this frame's raw depth (.x; the next frame's `previousDepth`). Must not be the
+   * image bound as `previousDepth`.
+   */
+  depthOut?: GpuImage;
 }
 
-const code = /* wgsl */ `
+function isTexture(source: PrepareSource): source is GPUTexture {
+  return !('buffer' in source);
+}
+
+/** Which inputs are textures and whether the depth is kept: one pipeline for each combination. */
+export interface PrepareVariant {
+  readonly colorTexture: boolean;
+  readonly depthTexture: boolean;
+  readonly motionTexture: boolean;
+  readonly writeDepth: boolean;
+}
+
+/** WGSL of one input at `binding` and its reader `<name>At(x, y) -> vec4f`. */
+function wgslSource(name: string, binding: number, texture: boolean): string {
+  return texture
+    ? /* wgsl */ `@group(0) @binding(${binding}) var ${name}In: texture_2d<f32>;
+fn ${name}At(x: i32, y: i32) -> vec4f { return textureLoad(${name}In, vec2i(x, y), 0); }`
+    : /* wgsl */ `@group(0) @binding(${binding}) var<storage, read> ${name}In: array<vec4f>;
+fn ${name}At(x: i32, y: i32) -> vec4f { return ${name}In[u32(y) * u.width + u32(x)]; }`;
+}
+
+const code = (v: PrepareVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> colorIn: array<vec4f>;
-@group(0) @binding(2) var<storage, read> depthIn: array<vec4f>;
-@group(0) @binding(3) var<storage, read> motionIn: array<vec4f>;
+${wgslSource('color', 1, v.colorTexture)}
+${wgslSource('depth', 2, v.depthTexture)}
+${wgslSource('motion', 3, v.motionTexture)}
 @group(0) @binding(4) var<storage, read> previousDepth: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> colorOut: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> motionOut: array<vec4f>;
 @group(0) @binding(7) var<storage, read> exposureState: array<vec4f>;
+${v.writeDepth ? '@group(0) @binding(8) var<storage, read_write> depthOut: array<vec4f>;' : ''}
 ${WGSL_COMMON}
 fn sanitizeColor(v: f32, exposure: f32) -> f32 {
   if (!isFiniteF(v)) { return select(0.0, ${MAX_COLOR.toFixed(1)}, v > 0.0); }
@@ -84,15 +122,17 @@ ${wgslPixelMain(/* wgsl */ `
   let y = i32(id.y);
   let i = id.y * u.width + id.x;
 
-  let raw = colorIn[i];
+  let raw = colorAt(x, y);
   let e = select(u.exposure, exposureState[0].x, u.exposureFromState != 0u);
   let c = vec3f(sanitizeColor(raw.r, e), sanitizeColor(raw.g, e), sanitizeColor(raw.b, e));
   let t = c / (1.0 + max(c.r, max(c.g, c.b)));
   colorOut[i] = vec4f(t, luma709(t));
 
-  let ownZ = viewDepth(depthIn[i].x);
+  let ownDepth = depthAt(x, y).x;
+${v.writeDepth ? '  depthOut[i] = vec4f(ownDepth, 0.0, 0.0, 1.0);' : ''}
+  let ownZ = viewDepth(ownDepth);
   var bestZ = ownZ;
-  var best = i;
+  var best = vec2i(x, y);
   for (var dy = -1; dy <= 1; dy++) {
     for (var dx = -1; dx <= 1; dx++) {
       let sx = x + dx;
@@ -100,12 +140,11 @@ ${wgslPixelMain(/* wgsl */ `
       if ((dx == 0 && dy == 0) || sx < 0 || sy < 0 || sx >= i32(u.width) || sy >= i32(u.height)) {
         continue;
       }
-      let j = u32(sy) * u.width + u32(sx);
-      let z = viewDepth(depthIn[j].x);
-      if (z < bestZ) { bestZ = z; best = j; }
+      let z = viewDepth(depthAt(sx, sy).x);
+      if (z < bestZ) { bestZ = z; best = vec2i(sx, sy); }
     }
   }
-  let m = motionIn[best];
+  let m = motionAt(best.x, best.y);
   let mx = clampMotion(m.x * u.motionScaleX);
   let my = clampMotion(m.y * u.motionScaleY);
 
@@ -156,6 +195,33 @@ ${wgslPixelMain(/* wgsl */ `
   motionOut[i].w = reactive;`)}
 `;
 
+/** The kernel of a variant (to compile ahead, as `Upscaler.ready` does for texture inputs). */
+export function prepareKernel(variant: PrepareVariant) {
+  return { label: 'prepare', code: code(variant) } as const;
+}
+
+/** What an input binds: its buffer, or a view of its texture (the depth aspect of depth-stencil). */
+function sourceBinding(source: PrepareSource): GPUBuffer | GPUTextureView {
+  if (!isTexture(source)) return source.buffer;
+  return source.createView(source.format.includes('stencil') ? { aspect: 'depth-only' } : {});
+}
+
+const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
+
+/** A 16-byte storage buffer per device, bound where nothing is read. */
+function placeholderBuffer(device: GPUDevice): GPUBuffer {
+  let buffer = placeholders.get(device);
+  if (!buffer) {
+    buffer = device.createBuffer({
+      label: 'prepare placeholder',
+      size: 16,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    placeholders.set(device, buffer);
+  }
+  return buffer;
+}
+
 /** Records the prepare pass into `pass`, writing `output` (both images render size). */
 export function encodePrepare(
   device: GPUDevice,
@@ -165,19 +231,34 @@ export function encodePrepare(
   output: PreparedFrame,
 ): void {
   const { width, height } = inputs.color;
-  const kernel = createKernel(device, { label: 'prepare', code });
+  const variant: PrepareVariant = {
+    colorTexture: isTexture(inputs.color),
+    depthTexture: isTexture(inputs.depth),
+    motionTexture: isTexture(inputs.motion),
+    writeDepth: inputs.depthOut !== undefined,
+  };
+  if (inputs.depthOut && inputs.depthOut.buffer === inputs.previousDepth?.buffer) {
+    throw new RangeError('prepare: depthOut and previousDepth must be different images');
+  }
+  const kernel = createKernel(device, prepareKernel(variant));
   const far = Number.isFinite(params.cameraFar) ? params.cameraFar : 0;
+  // Bindings nothing reads (no previous depth, no exposure state) take a buffer the pass only
+  // reads: an input image, or a small placeholder when every input is a texture.
+  const readOnly = () =>
+    [inputs.color, inputs.depth, inputs.motion].find((s) => !isTexture(s)) as GpuImage | undefined;
+  const spare = () => readOnly()?.buffer ?? placeholderBuffer(device);
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
     [
-      inputs.color.buffer,
-      inputs.depth.buffer,
-      inputs.motion.buffer,
-      (inputs.previousDepth ?? inputs.depth).buffer,
+      sourceBinding(inputs.color),
+      sourceBinding(inputs.depth),
+      sourceBinding(inputs.motion),
+      inputs.previousDepth?.buffer ?? spare(),
       output.color.buffer,
       output.motion.buffer,
-      inputs.exposureState ?? inputs.color.buffer,
+      inputs.exposureState ?? spare(),
+      ...(inputs.depthOut ? [inputs.depthOut.buffer] : []),
     ],
     PARAMS.pack({
       width,
