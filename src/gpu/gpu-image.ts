@@ -135,7 +135,8 @@ export async function readGpuImage(
  * binary16 in WGSL core, in integer arithmetic (no `shader-f16`, no implementation-chosen
  * rounding): `halfBits` is the twin of `floatToHalf` (nearest, ties to even; beyond the half range
  * ±Inf; NaN stays NaN with the same payload bits), `halfValue` of `halfToFloat` (exact: every half
- * is an f32; a subnormal's m · 2^-24 is a normal f32, so no flush to zero can touch it).
+ * is an f32; a subnormal's m · 2^-24 is a normal f32, so no flush to zero can touch it), and
+ * `halfPair` the same for two halves of a word, through `unpack2x16float` where that is exact.
  */
 export const WGSL_HALF = /* wgsl */ `
 fn halfBits(v: f32) -> u32 {
@@ -174,6 +175,18 @@ fn halfValue(h: u32) -> f32 {
   if (exponent == 31u) { return bitcast<f32>(sign | 0x7f800000u | (mantissa << 13u)); }
   return bitcast<f32>(sign | ((exponent + 112u) << 23u) | (mantissa << 13u));
 }
+
+// Two halves (low first) as f32: the hardware conversion, which is exact (every half is an f32),
+// except that an implementation may flush subnormal halves; those (m · 2^-24, |m| < 1024) are
+// computed here instead. halfValue's branches per channel cost far more where a pass reads many
+// taps (measured on the H200: reproject 0.058 -> 0.18 ms at 1080p, docs/PERFORMANCE.md).
+fn halfPair(w: u32) -> vec2f {
+  let v = unpack2x16float(w);
+  let bits = vec2u(w & 0xffffu, w >> 16u);
+  let magnitude = vec2f(f32(bits.x & 0x3ffu), f32(bits.y & 0x3ffu)) * 5.9604644775390625e-8;
+  let subnormal = select(magnitude, -magnitude, (bits & vec2u(0x8000u)) != vec2u(0u));
+  return select(v, subnormal, (bits & vec2u(0x7c00u)) == vec2u(0u));
+}
 `;
 
 /** One image binding of a pass (see `wgslImages`). */
@@ -204,8 +217,7 @@ fn ${name}At(i: u32) -> vec4f { return ${name}[i]; }${
     return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<vec2u>;
 fn ${name}At(i: u32) -> vec4f {
   let w = ${name}[i];
-  return vec4f(halfValue(w.x & 0xffffu), halfValue(w.x >> 16u), halfValue(w.y & 0xffffu),
-               halfValue(w.y >> 16u));
+  return vec4f(halfPair(w.x), halfPair(w.y));
 }${
       access === 'read_write'
         ? `\nfn ${store}(i: u32, v: vec4f) {
