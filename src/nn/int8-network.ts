@@ -5,7 +5,7 @@
  * and dispatches prepared (bind groups, uniform buffers) once per input size and input buffer, so
  * a steady frame only encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
-import type { Int8Plan } from '../core/int8-plan.ts';
+import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
 import { uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
@@ -37,6 +37,11 @@ export interface Int8Network {
    * them itself (the features pass); then run with `inputQuantized`.
    */
   inputQuantizations(height: number, width: number): Int8InputTarget[];
+  /**
+   * The last step's weights and its input tensor at this input size, for a kernel that runs the
+   * last step itself with another epilogue (then run with `withoutLastStep`).
+   */
+  lastStep(height: number, width: number): Int8LastStep;
   /** Bytes of the weights and of the tensors of the current size (uniform blocks not counted). */
   memoryBytes(): number;
   destroy(): void;
@@ -49,12 +54,24 @@ export interface Int8InputTarget {
   readonly outChannelOffset: number;
 }
 
+/** What a kernel needs to run a network's last step itself. */
+export interface Int8LastStep {
+  readonly step: Int8OpStep;
+  readonly weights: Int8OpWeights;
+  readonly input: GpuInt8Tensor;
+}
+
 /** Options of `Int8Network.run`. */
 export interface Int8RunOptions {
   /** Profiling: each step in a timed pass of its own, labelled by its node. */
   readonly timer?: GpuTimer;
   /** The input's int8 tensors are written already (`inputQuantizations`): skip quantizing. */
   readonly inputQuantized?: boolean;
+  /**
+   * Leave the last step out (the caller records it, from `lastStep`): the returned f32 output is
+   * then not written by this run.
+   */
+  readonly withoutLastStep?: boolean;
 }
 
 interface SizedTensors {
@@ -193,13 +210,14 @@ export function createInt8Network(
     plan,
     kernels,
     run(encoder, input, options = {}) {
-      const { timer, inputQuantized } = options;
+      const { timer, inputQuantized, withoutLastStep } = options;
       const s = tensorsFor(input.height, input.width);
       if (s.prepared?.input !== input.buffer) {
         freePrepared(s);
         s.prepared = prepare(s, input);
       }
-      const dispatches = [...(inputQuantized ? [] : s.prepared.quantizes), ...s.prepared.steps];
+      const steps = withoutLastStep ? s.prepared.steps.slice(0, -1) : s.prepared.steps;
+      const dispatches = [...(inputQuantized ? [] : s.prepared.quantizes), ...steps];
       let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
       for (const { label, dispatch } of dispatches) {
         if (timer) {
@@ -218,6 +236,12 @@ export function createInt8Network(
         scale: q.scale,
         outChannelOffset: q.outChannelOffset,
       }));
+    },
+    lastStep(height, width) {
+      const s = tensorsFor(height, width);
+      const i = plan.steps.length - 1;
+      const step = plan.steps[i]!;
+      return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
     },
     memoryBytes() {
       let bytes = 0;
