@@ -88,7 +88,7 @@ for (const [name, lastOp] of Object.entries(LAST_OPS)) {
           const fused = { history: image(), state: image() };
           const twoKernels = { history: image(), state: image() };
           const encoder = device.createCommandEncoder();
-          network.run(encoder, features, { withoutLastStep: true });
+          network.runWithoutLastStep(encoder, features);
           let pass = encoder.beginComputePass();
           encodeLastLayerFilterBlend(device, pass, network.lastStep(ph, pw), inputs, fused);
           pass.end();
@@ -190,7 +190,7 @@ test('last layer + filter + blend: where it does not apply, and a frame of anoth
   network.destroy();
 });
 
-test('neural resolver, INT8 v3a: whole frames with the filter + blend in the last layer equal the two kernels bit for bit', async () => {
+test('neural resolver, INT8 v3a: whole frames with the filter + blend in the last layer equal the two kernels bit for bit, without the raw output allocated', async () => {
   const { device } = await testGpu();
   const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
   const render: Size = [11, 7];
@@ -224,11 +224,14 @@ test('neural resolver, INT8 v3a: whole frames with the filter + blend in the las
         outputs.push((await readGpuImage(device, image)).data);
       }
     }
+    const memory = resolver.memoryBytes!();
     up.destroy();
-    return outputs;
+    return { outputs, memory };
   };
-  const fused = await run(true);
-  const twoKernels = await run(false);
+  const { outputs: fused, memory } = await run(true);
+  const { outputs: twoKernels, memory: twoKernelsMemory } = await run(false);
+  // The raw output (9 f32 planes at the padded 24×16) is never allocated.
+  assert.equal(twoKernelsMemory - memory, 9 * 4 * 24 * 16);
   assert.equal(fused.length, 9);
   fused.forEach((data, i) => assert.deepEqual(bits(data), bits(twoKernels[i]!), `image ${i}`));
   assert.ok(new Set(fused[6]).size > 50, 'a varied output');

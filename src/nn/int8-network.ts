@@ -33,13 +33,18 @@ export interface Int8Network {
    */
   run(encoder: GPUCommandEncoder, input: GpuTensor, options?: Int8RunOptions): GpuTensor;
   /**
+   * Records every step but the last (the caller records it, from `lastStep`, with an epilogue of
+   * its own): the f32 output is neither written nor, until a full `run`, allocated.
+   */
+  runWithoutLastStep(encoder: GPUCommandEncoder, input: GpuTensor, options?: Int8RunOptions): void;
+  /**
    * The int8 tensors the input is quantized into at this input size, for a producer that writes
    * them itself (the features pass); then run with `inputQuantized`.
    */
   inputQuantizations(height: number, width: number): Int8InputTarget[];
   /**
    * The last step's weights and its input tensor at this input size, for a kernel that runs the
-   * last step itself with another epilogue (then run with `withoutLastStep`).
+   * last step itself with another epilogue (after `runWithoutLastStep`).
    */
   lastStep(height: number, width: number): Int8LastStep;
   /** Bytes of the weights and of the tensors of the current size (uniform blocks not counted). */
@@ -67,23 +72,22 @@ export interface Int8RunOptions {
   readonly timer?: GpuTimer;
   /** The input's int8 tensors are written already (`inputQuantizations`): skip quantizing. */
   readonly inputQuantized?: boolean;
-  /**
-   * Leave the last step out (the caller records it, from `lastStep`): the returned f32 output is
-   * then not written by this run.
-   */
-  readonly withoutLastStep?: boolean;
 }
 
 interface SizedTensors {
   readonly height: number;
   readonly width: number;
   readonly int8: ReadonlyMap<string, GpuInt8Tensor>;
-  readonly output: GpuTensor;
+  /** The f32 output: allocated by the first run that writes it. */
+  output?: GpuTensor;
   /** The steps prepared for `input` (rebuilt when the input buffer changes). */
   prepared?: {
     readonly input: GPUBuffer;
     readonly quantizes: readonly LabelledDispatch[];
+    /** Every step but the last. */
     readonly steps: readonly LabelledDispatch[];
+    /** The last step, prepared by the first run that records it. */
+    last?: LabelledDispatch;
   };
 }
 
@@ -141,7 +145,8 @@ export function createInt8Network(
   let sized: SizedTensors | undefined;
 
   const freePrepared = (s: SizedTensors) => {
-    const prepared = s.prepared ? [...s.prepared.quantizes, ...s.prepared.steps] : [];
+    const p = s.prepared;
+    const prepared = p ? [...p.quantizes, ...p.steps, ...(p.last ? [p.last] : [])] : [];
     for (const step of prepared) step.dispatch.destroy();
     s.prepared = undefined;
   };
@@ -149,7 +154,7 @@ export function createInt8Network(
     if (!sized) return;
     freePrepared(sized);
     for (const t of sized.int8.values()) t.buffer.destroy();
-    sized.output.buffer.destroy();
+    sized.output?.buffer.destroy();
     sized = undefined;
   };
   const tensorsFor = (height: number, width: number): SizedTensors => {
@@ -165,16 +170,37 @@ export function createInt8Network(
       const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
       int8.set(name, createGpuInt8Tensor(device, shape, `int8 ${name}`));
     }
-    const output = createGpuTensor(
-      device,
-      { channels: plan.outputChannels, height, width },
-      `int8 ${plan.output}`,
-    );
-    sized = { height, width, int8, output };
+    sized = { height, width, int8 };
     return sized;
   };
+  const outputOf = (s: SizedTensors): GpuTensor =>
+    (s.output ??= createGpuTensor(
+      device,
+      { channels: plan.outputChannels, height: s.height, width: s.width },
+      `int8 ${plan.output}`,
+    ));
 
-  /** The quantizations of the input and one dispatch per step, at one size. */
+  /** Step i's dispatch at one size. */
+  const prepareStep = (s: SizedTensors, i: number): LabelledDispatch => {
+    const step = plan.steps[i]!;
+    const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
+    return {
+      label: step.node,
+      dispatch: prepareInt8Op(
+        device,
+        weights[i]!,
+        s.int8.get(step.input)!,
+        {
+          output: step.realOutput ? outputOf(s) : s.int8.get(step.output)!,
+          outChannelOffset: step.outChannelOffset,
+          ...(residual ? { residual } : {}),
+        },
+        matrices[i],
+      ),
+    };
+  };
+
+  /** The quantizations of the input and one dispatch per step but the last, at one size. */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
     quantizes: plan.quantizes.map((q) => ({
@@ -187,47 +213,49 @@ export function createInt8Network(
         q.outChannelOffset,
       ),
     })),
-    steps: plan.steps.map((step, i) => {
-      const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
-      return {
-        label: step.node,
-        dispatch: prepareInt8Op(
-          device,
-          weights[i]!,
-          s.int8.get(step.input)!,
-          {
-            output: step.realOutput ? s.output : s.int8.get(step.output)!,
-            outChannelOffset: step.outChannelOffset,
-            ...(residual ? { residual } : {}),
-          },
-          matrices[i],
-        ),
-      };
-    }),
+    steps: plan.steps.slice(0, -1).map((_, i) => prepareStep(s, i)),
   });
+
+  /** Records the run; the last step too unless `withoutLast`. */
+  const record = (
+    encoder: GPUCommandEncoder,
+    input: GpuTensor,
+    options: Int8RunOptions,
+    withoutLast: boolean,
+  ): SizedTensors => {
+    const { timer, inputQuantized } = options;
+    const s = tensorsFor(input.height, input.width);
+    if (s.prepared?.input !== input.buffer) {
+      freePrepared(s);
+      s.prepared = prepare(s, input);
+    }
+    const p = s.prepared;
+    if (!withoutLast) p.last ??= prepareStep(s, plan.steps.length - 1);
+    const dispatches = [
+      ...(inputQuantized ? [] : p.quantizes),
+      ...p.steps,
+      ...(withoutLast ? [] : [p.last!]),
+    ];
+    let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
+    for (const { label, dispatch } of dispatches) {
+      if (timer) {
+        pass.end();
+        pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
+      }
+      dispatch.encode(pass);
+    }
+    pass.end();
+    return s;
+  };
 
   return {
     plan,
     kernels,
     run(encoder, input, options = {}) {
-      const { timer, inputQuantized, withoutLastStep } = options;
-      const s = tensorsFor(input.height, input.width);
-      if (s.prepared?.input !== input.buffer) {
-        freePrepared(s);
-        s.prepared = prepare(s, input);
-      }
-      const steps = withoutLastStep ? s.prepared.steps.slice(0, -1) : s.prepared.steps;
-      const dispatches = [...(inputQuantized ? [] : s.prepared.quantizes), ...steps];
-      let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
-      for (const { label, dispatch } of dispatches) {
-        if (timer) {
-          pass.end();
-          pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
-        }
-        dispatch.encode(pass);
-      }
-      pass.end();
-      return s.output;
+      return outputOf(record(encoder, input, options, false));
+    },
+    runWithoutLastStep(encoder, input, options = {}) {
+      record(encoder, input, options, true);
     },
     inputQuantizations(height, width) {
       const s = tensorsFor(height, width);
@@ -248,7 +276,7 @@ export function createInt8Network(
       for (const w of weights) bytes += w.weightBuffer.size + w.biasBuffer.size;
       for (const m of matrices) bytes += m?.buffer.size ?? 0;
       for (const t of sized?.int8.values() ?? []) bytes += t.buffer.size;
-      return bytes + (sized?.output.buffer.size ?? 0);
+      return bytes + (sized?.output?.buffer.size ?? 0);
     },
     destroy() {
       freeSized();

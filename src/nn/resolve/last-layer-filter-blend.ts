@@ -126,7 +126,7 @@ fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
   );
 
 /**
- * Records the last step of an INT8 network (`network.lastStep`, after a run `withoutLastStep`)
+ * Records the last step of an INT8 network (`network.lastStep`, after `runWithoutLastStep`)
  * with the filter + blend epilogue into `pass`.
  */
 export function encodeLastLayerFilterBlend(

@@ -288,7 +288,7 @@ function int8FrameNetwork(device: GPUDevice, model: NeuralModel, fuseLastLayer: 
       ? {
           lastLayerFilterBlend: {
             runAllButLast(encoder: GPUCommandEncoder, features: GpuTensor) {
-              network.run(encoder, features, { inputQuantized: true, withoutLastStep: true });
+              network.runWithoutLastStep(encoder, features, { inputQuantized: true });
             },
             encodeLastLayer(
               pass: GPUComputePassEncoder,
