@@ -1,9 +1,9 @@
 /**
  * Forward of one whole neural frame on the GPU: features → network → activations + filter →
  * blend. Shared by the neural resolver (inference: filter and blend fused in one pass, or, for an
- * INT8 network ending in a direct op, in its last layer's epilogue) and training (with a network that keeps its activations for `createNeuralFrameBackward`, and the
- * filtered image the backward reads: filter and blend as two passes). CPU twin: `neuralFrameCpu`
- * in src/reference/nn/frame.ts.
+ * INT8 network ending in a direct op, in its last layer's epilogue) and training (with a network
+ * that keeps its activations for `createNeuralFrameBackward`, and the filtered image the backward
+ * reads: filter and blend as two passes). CPU twin: `neuralFrameCpu` in src/reference/nn/frame.ts.
  */
 import type { GpuTimer } from '../../gpu/profiler.ts';
 import type { Size } from '../../core/quality.ts';
