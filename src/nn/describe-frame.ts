@@ -27,7 +27,7 @@ import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame
 import type { Size } from '../core/quality.ts';
 import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
-import { lastLayerFilterBlendRefusal } from './resolve/last-layer-filter-blend.ts';
+import { lastStepEpilogueRefusal } from './int8-network.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -101,13 +101,11 @@ export function describeInt8Frame(
   options: FrameDescriptionOptions = {},
 ): FrameDescription {
   const fused = options.fusedFilterBlend ?? true;
-  const inLastLayer =
-    fused &&
-    (options.lastLayerFilterBlend ?? lastLayerFilterBlendRefusal(plan, 'dot4') === undefined);
-  if (inLastLayer && lastLayerFilterBlendRefusal(plan, 'dot4') !== undefined) {
-    throw new RangeError(
-      `frame of ${plan.name}: no filter + blend in the last layer: ${lastLayerFilterBlendRefusal(plan, 'dot4')}`,
-    );
+  // As the resolver decides (its frames always have RAW_CHANNELS outputs).
+  const refusal = lastStepEpilogueRefusal(plan, 'dot4');
+  const inLastLayer = fused && (options.lastLayerFilterBlend ?? refusal === undefined);
+  if (inLastLayer && refusal !== undefined) {
+    throw new RangeError(`frame of ${plan.name}: no filter + blend in the last layer: ${refusal}`);
   }
   const bandwidth = options.bandwidth ?? H200_BANDWIDTH;
   const [dw, dh] = displaySize;

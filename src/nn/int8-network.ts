@@ -7,7 +7,8 @@
  */
 import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
-import { uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
+import type { WeightedOp } from '../core/graph.ts';
+import { int8OutBlock, uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
@@ -110,6 +111,32 @@ export type Int8Kernels = 'dot4' | 'subgroup-matrix' | 'emulated-matrix';
  */
 export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';
+}
+
+/** Ops whose dot4I8Packed kernel computes an output pixel per thread from input it reads itself. */
+export const PIXEL_EPILOGUE_OPS: readonly WeightedOp[] = ['up2x2', 'conv1x1'];
+
+/**
+ * Why the last step of `plan` on `kernels` cannot take a per-pixel epilogue over its outputs (a
+ * kernel whose thread holds every output channel of its pixel and uses them in registers instead
+ * of writing the f32 output: the KPN filter + blend, src/nn/resolve/last-layer-filter-blend.ts),
+ * or undefined where it can: an up2x2 or conv1x1 to the f32 output, all its channels in one
+ * output block, on the dot4I8Packed kernels.
+ */
+export function lastStepEpilogueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
+  if (kernels !== 'dot4') {
+    return `the ${kernels} kernels' epilogue runs word by word, not a pixel's outputs per thread`;
+  }
+  const last = plan.steps[plan.steps.length - 1];
+  if (!last?.realOutput) return 'the last step does not write the f32 output';
+  if (!PIXEL_EPILOGUE_OPS.includes(last.op)) {
+    return `the last step is a ${last.op} (a per-pixel epilogue needs ${PIXEL_EPILOGUE_OPS.join(' or ')})`;
+  }
+  const channels = last.params.bias.length;
+  if (int8OutBlock(channels) < channels) {
+    return `the last step's ${channels} channels take more than one output block`;
+  }
+  return undefined;
 }
 
 export interface Int8NetworkOptions {

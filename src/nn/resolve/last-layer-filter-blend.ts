@@ -29,7 +29,12 @@ import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { formatOf, wgslImages, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 import { WGSL_COMMON } from '../../gpu/wgsl.ts';
-import type { Int8Kernels, Int8LastStep } from '../int8-network.ts';
+import {
+  PIXEL_EPILOGUE_OPS,
+  lastStepEpilogueRefusal,
+  type Int8Kernels,
+  type Int8LastStep,
+} from '../int8-network.ts';
 import {
   INT8_PARAMS,
   INT8_TILE,
@@ -47,9 +52,6 @@ import {
   type FilterBlendTargets,
 } from './filter-blend.ts';
 
-/** The ops whose kernel computes one output pixel per thread from input pixels it reads itself. */
-const FUSABLE_OPS: readonly DirectOp[] = ['up2x2', 'conv1x1'];
-
 /** The timer label of the fused step (the frame's `nn filter + blend` is inside it). */
 export const LAST_LAYER_FILTER_BLEND_LABEL = 'nn last layer + filter + blend';
 
@@ -57,23 +59,18 @@ const PARAMS = uniformBlock({ ...INT8_PARAMS.fields, ...FILTER_BLEND_FIELDS });
 
 /**
  * Why the last step of `plan` on `kernels` cannot run the filter + blend in its epilogue, or
- * undefined where it can.
+ * undefined where it can (`lastStepEpilogueRefusal`, and the frame's RAW_CHANNELS outputs).
  */
 export function lastLayerFilterBlendRefusal(
   plan: Int8Plan,
   kernels: Int8Kernels,
 ): string | undefined {
-  if (kernels !== 'dot4') {
-    return `the ${kernels} kernels' epilogue runs word by word, not a pixel's outputs per thread`;
-  }
-  const last = plan.steps[plan.steps.length - 1];
-  if (!last?.realOutput) return 'the last step does not write the raw output';
-  if (!(FUSABLE_OPS as readonly string[]).includes(last.op)) {
-    return `the last step is a ${last.op} (fused: ${FUSABLE_OPS.join(', ')})`;
-  }
-  const channels = last.params.bias.length;
-  if (channels !== RAW_CHANNELS)
+  const refusal = lastStepEpilogueRefusal(plan, kernels);
+  if (refusal !== undefined) return refusal;
+  const channels = plan.outputChannels;
+  if (channels !== RAW_CHANNELS) {
     return `the last step writes ${channels} channels, not ${RAW_CHANNELS}`;
+  }
   return undefined;
 }
 
@@ -138,9 +135,9 @@ export function encodeLastLayerFilterBlend(
 ): void {
   const { step, weights, input } = last;
   const where = `int8 ${step.node} + filter + blend`;
-  if (!(FUSABLE_OPS as readonly string[]).includes(step.op) || !step.realOutput) {
+  if (!PIXEL_EPILOGUE_OPS.includes(step.op) || !step.realOutput) {
     throw new RangeError(
-      `${where}: the last step must be ${FUSABLE_OPS.join(' or ')} to the raw output`,
+      `${where}: the last step must be ${PIXEL_EPILOGUE_OPS.join(' or ')} to the raw output`,
     );
   }
   const frame = filterBlendUniforms(where, inputs, targets);
