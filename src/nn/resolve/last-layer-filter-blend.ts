@@ -13,8 +13,9 @@
  *   over the workgroup's threads), so no thread holds a pixel's 9 outputs;
  * - a conv3x3 last layer (network v2's head): its tiled kernel is the network's most expensive
  *   (~0.27 ms of v2's 0.95 at 1080p on the H200), its occupancy set by its workgroup tile and
- *   registers; the filter's window walk in its epilogue could lower that occupancy by more than the
- *   ~0.03 ms the fusion saves, so it waits for a measurement.
+ *   registers; the filter's window walk in its epilogue could slow it by more than the ~0.07 ms at
+ *   1080p the fusion saves (72 B/dpx at ~2 TB/s: a quarter of the kernel), so it waits for a
+ *   measurement.
  *
  * Uniforms: one block at @binding(0), INT8_PARAMS' fields followed by FILTER_BLEND_FIELDS (the
  * frame's sizes, jitter, ratio and reset); the frame's fields change every frame, so the step is
