@@ -2,7 +2,9 @@
  * The cost side of the network v3 search: for every architecture of src/nn/networks.ts (v2 and
  * the v3 candidates), the INT8 network alone (whole forward, and one pass per node at 1080p) and
  * the whole INT8 neural frame, at 1920×1080 and 3840×2160 Performance, with TAAU at the same sizes
- * in the same run for the ratio. He-initialised weights (the time does not depend on the values).
+ * in the same run for the ratio, and v3a's frame with the filter + blend as its own pass (the
+ * v3 frames run it in the network's last layer). He-initialised weights (the time does not depend
+ * on the values).
  */
 import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
@@ -31,16 +33,19 @@ export function candidateCases(quick: boolean): CandidateCase[] {
       if (i === 0) {
         cases.push({ kind: 'network', case: { size, precision: 'int8', perNode: true, network } });
       }
-      cases.push({
-        kind: 'upscaler',
-        case: {
-          method: 'neural',
-          precision: 'int8',
-          network,
-          displaySize: size,
-          quality: 'performance',
-        },
-      });
+      const frame: UpscalerCase = {
+        method: 'neural',
+        precision: 'int8',
+        network,
+        displaySize: size,
+        quality: 'performance',
+      };
+      cases.push({ kind: 'upscaler', case: frame });
+      // v3a's frame again with the filter + blend as its own pass (the raw output written and
+      // read): what running it in the last layer saves, from one run.
+      if (network === 'v3a') {
+        cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
+      }
     }
   }
   return cases;

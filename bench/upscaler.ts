@@ -44,6 +44,11 @@ export interface UpscalerCase {
    * rgba32float cases measure what the f16 storage saves, in the same run.
    */
   historyFormat?: ImageFormat;
+  /**
+   * Method 'neural', INT8: false keeps the filter + blend as its own pass where the network's last
+   * layer could run it (network v3), to measure what that fusion saves in the same run.
+   */
+  lastLayerFilterBlend?: false;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -118,7 +123,7 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
 
 /**
  * "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality", "neural-int8+f32-history
- * 1920x1080 performance".
+ * 1920x1080 performance", "neural-int8-v3a+filter-blend-pass 1920x1080 performance".
  */
 export function upscalerCaseName(c: UpscalerCase): string {
   let method: string = c.method;
@@ -126,6 +131,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.precision) method += `-${c.precision}`;
   if (c.network && c.network !== 'v2') method += `-${c.network}`;
   if (c.historyFormat === 'rgba32float') method += '+f32-history';
+  if (c.lastLayerFilterBlend === false) method += '+filter-blend-pass';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -159,6 +165,7 @@ export async function benchUpscalerCase(
                 : { graph, parameters: initWeights(graph, 1) },
             precision: c.precision,
             historyFormat: c.historyFormat,
+            lastLayerFilterBlend: c.lastLayerFilterBlend,
           })
         : c.method === 'taau' && c.historyFormat
           ? createTaauResolver(device, {}, c.historyFormat)
@@ -200,6 +207,7 @@ export async function benchUpscalerCase(
       ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.method === 'neural' ? { network: c.network ?? 'v2' } : {}),
+      ...(c.lastLayerFilterBlend === false ? { lastLayerFilterBlend: false } : {}),
       ...(c.method === 'taau' || c.method === 'neural'
         ? { historyFormat: c.historyFormat ?? 'rgba16float' }
         : {}),

@@ -1,7 +1,7 @@
 // The frame's byte accounting (src/nn/describe-frame.ts) against a real INT8 frame: every pass
 // around the network, in order, binds what the description lists (same sizes, same direction as
-// the WGSL declares); the fused filter + blend moves the filtered image's round trip less; the
-// CLI prints it.
+// the WGSL declares); the fused filter + blend moves the filtered image's round trip less, and
+// the filter + blend in the last layer (v3a) the raw output's; the CLI prints it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,9 @@ import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { describeInt8Frame, type FrameBinding } from '../src/nn/describe-frame.ts';
 import { rng } from './helpers/gpu.ts';
+import { randomInt8Model } from '../src/nn/networks.ts';
+import { NETWORK_V2 } from '../src/nn/network-v2.ts';
+import { NETWORK_V3_CANDIDATES } from '../src/nn/network-v3.ts';
 
 const TEXEL_BYTES: Partial<Record<GPUTextureFormat, number>> = {
   rgba32float: 16,
@@ -73,44 +76,51 @@ async function recordingDevice() {
   return { device, groups };
 }
 
-test('frame accounting: every pass around the INT8 network binds what describeInt8Frame lists', async () => {
-  const { device, groups } = await recordingDevice();
-  const display: [number, number] = [32, 24];
-  const model = 'weights/uplift-v2-int8.uplift';
-  const up = await createUpscaler(device, { displaySize: display, method: 'neural', model });
-  assert.equal(up.renderSize.join('x'), '16x12');
-  const random = rng(3);
-  const image = (channels: number) => {
-    const i = createImage(16, 12, channels);
-    for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.01 : 1);
-    return uploadImage(device, i);
-  };
-  const inputs = { color: image(4), depth: image(1), motion: image(2) };
-  for (const reset of [true, false]) {
-    if (!reset) groups.length = 0; // the second frame: real previous history, state and depth
-    const encoder = device.createCommandEncoder();
-    up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset });
-    device.queue.submit([encoder.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  }
-  const weights = await loadWeights(model);
-  const frame = describeInt8Frame(planInt8(weights.graph, weights.parameters), display, [16, 12]);
-  // The network's dispatches were prepared in the first frame.
-  const passes = frame.passes.filter((p) => p.kernel && !p.name.startsWith('network: '));
-  assert.deepEqual(
-    groups.map((g) => g.label),
-    passes.map((p) => p.kernel),
-  );
-  passes.forEach((p, i) => {
-    const expected = p.bindings.map((b) => ({
-      access: b.access === 'read_write' ? 'write' : b.access,
-      bytes: b.boundBytes,
-    }));
-    assert.deepEqual(groups[i]!.bindings, expected, p.name);
+// Network v2 (a conv3x3 head: the filter + blend pass reads its raw output) and v3a (the
+// filter + blend in its up2x2 last layer).
+for (const network of ['v2', 'v3a'] as const) {
+  test(`frame accounting (${network}): every pass around the INT8 network binds what describeInt8Frame lists`, async () => {
+    const { device, groups } = await recordingDevice();
+    const display: [number, number] = [32, 24];
+    const model =
+      network === 'v2'
+        ? await loadWeights('weights/uplift-v2-int8.uplift')
+        : randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
+    const up = await createUpscaler(device, { displaySize: display, method: 'neural', model });
+    assert.equal(up.renderSize.join('x'), '16x12');
+    const random = rng(3);
+    const image = (channels: number) => {
+      const i = createImage(16, 12, channels);
+      for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.01 : 1);
+      return uploadImage(device, i);
+    };
+    const inputs = { color: image(4), depth: image(1), motion: image(2) };
+    for (const reset of [true, false]) {
+      if (!reset) groups.length = 0; // the second frame: real previous history, state and depth
+      const encoder = device.createCommandEncoder();
+      up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset });
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    }
+    const frame = describeInt8Frame(planInt8(model.graph, model.parameters), display, [16, 12]);
+    assert.equal(frame.lastLayerFilterBlend, network === 'v3a');
+    // The network's dispatches were prepared in the first frame.
+    const passes = frame.passes.filter((p) => p.kernel && !p.name.startsWith('network: '));
+    assert.deepEqual(
+      groups.map((g) => g.label),
+      passes.map((p) => p.kernel),
+    );
+    passes.forEach((p, i) => {
+      const expected = p.bindings.map((b) => ({
+        access: b.access === 'read_write' ? 'write' : b.access,
+        bytes: b.boundBytes,
+      }));
+      assert.deepEqual(groups[i]!.bindings, expected, p.name);
+    });
+    up.destroy();
+    device.destroy();
   });
-  up.destroy();
-  device.destroy();
-});
+}
 
 test('frame accounting: fusing filter and blend saves the filtered image round trip and a raw read', async () => {
   const weights = await loadWeights('weights/uplift-v2-int8.uplift');
@@ -139,6 +149,31 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   assert.match(fused.text, /nn kpn filter \+ blend +48\.0 +16\.0 /);
 });
 
+test('frame accounting: the filter + blend in the last layer saves the raw output written and read (v3a)', () => {
+  const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
+  const plan = planInt8(model.graph, model.parameters);
+  const inLastLayer = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+  const pass = describeInt8Frame(plan, [1920, 1080], [960, 540], { lastLayerFilterBlend: false });
+  assert.ok(inLastLayer.lastLayerFilterBlend && !pass.lastLayerFilterBlend);
+  // The raw output: 9 f32 planes at the padded size (1080 is a multiple of 8), written and read.
+  const saved =
+    pass.bytesRead + pass.bytesWritten - inLastLayer.bytesRead - inLastLayer.bytesWritten;
+  assert.equal(saved, 2 * 9 * 4 * 1920 * 1080);
+  // One pass less: the last layer left the network's kernels and took the filter + blend's place.
+  assert.equal(inLastLayer.passes.length, pass.passes.length - 1);
+  assert.equal(inLastLayer.network.kernels.length, pass.network.kernels.length - 1);
+  assert.match(inLastLayer.text, /filter and blend in the last layer/);
+  assert.match(inLastLayer.text, /last layer \(out\) \+ filter \+ blend +16\.0 +16\.0 /);
+  // Network v2's conv3x3 head keeps the pass; asking for the fusion there is an error.
+  const v2 = randomInt8Model(NETWORK_V2);
+  const v2Plan = planInt8(v2.graph, v2.parameters);
+  assert.equal(describeInt8Frame(v2Plan, [64, 48], [32, 24]).lastLayerFilterBlend, false);
+  assert.throws(
+    () => describeInt8Frame(v2Plan, [64, 48], [32, 24], { lastLayerFilterBlend: true }),
+    /no filter \+ blend in the last layer: the last step is a conv3x3/,
+  );
+});
+
 test('uplift info --plan prints the frame around the network, and JSON under "frame"', () => {
   const run = (...args: string[]) =>
     execFileSync(process.execPath, ['bin/uplift.mjs', 'info', ...args], { encoding: 'utf8' });
@@ -151,7 +186,8 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   };
   assert.equal(json.kernels.length, 10);
   assert.deepEqual(json.frame.renderSize, [1280, 720]);
-  assert.ok(json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
+  assert.ok(json.frame.passes.some((p) => p.name === 'last layer (out) + filter + blend'));
+  assert.ok(!json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
   assert.throws(
     () => run('--network', 'v3a', '--plan', '--quality', 'fast'),
     /--quality: quality must be one of/,

@@ -15,13 +15,19 @@
  * (test/nn-frame-traffic.test.ts); `bytes` is what the pass touches, less than the bound size
  * where it reads part of a buffer (one plane of the raw output; its channels of a shared int8
  * tensor). The network's kernels come from `describeInt8Plan`, without the input quantizations
- * the features pass does itself.
+ * the features pass does itself. Where the network's last layer runs the filter + blend in its
+ * epilogue (src/nn/resolve/last-layer-filter-blend.ts: an up2x2 or conv1x1 last layer, as the
+ * resolver runs it), that layer leaves the network's kernels and becomes the pass that replaces
+ * the filter + blend: it reads the layer's int8 input, weights and bias, and the raw output is
+ * neither written nor read.
  */
 import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame.ts';
 import type { Size } from '../core/quality.ts';
+import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
+import { lastStepEpilogueRefusal } from './int8-network.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -59,6 +65,8 @@ export interface FrameDescription {
   readonly renderSize: Size;
   /** The filter and the blend in one pass (the resolver's), or as two (training's). */
   readonly fusedFilterBlend: boolean;
+  /** The filter + blend in the network's last layer (no raw output); implies fusedFilterBlend. */
+  readonly lastLayerFilterBlend: boolean;
   readonly passes: readonly FramePass[];
   /** The network's kernels (the features pass writes its int8 input, so no quantize kernels). */
   readonly network: PlanDescription;
@@ -75,6 +83,12 @@ export interface FrameDescriptionOptions {
    * difference is the fusion's alone.
    */
   readonly fusedFilterBlend?: boolean;
+  /**
+   * The filter + blend in the network's last layer's epilogue (default: where the plan allows it
+   * on the dot4I8Packed kernels, as the resolver runs it; false: the last layer writes the raw
+   * output and the fused filter + blend pass reads it). Needs fusedFilterBlend.
+   */
+  readonly lastLayerFilterBlend?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
 }
@@ -87,6 +101,12 @@ export function describeInt8Frame(
   options: FrameDescriptionOptions = {},
 ): FrameDescription {
   const fused = options.fusedFilterBlend ?? true;
+  // As the resolver decides (its frames always have RAW_CHANNELS outputs).
+  const refusal = lastStepEpilogueRefusal(plan, 'dot4');
+  const inLastLayer = fused && (options.lastLayerFilterBlend ?? refusal === undefined);
+  if (inLastLayer && refusal !== undefined) {
+    throw new RangeError(`frame of ${plan.name}: no filter + blend in the last layer: ${refusal}`);
+  }
   const bandwidth = options.bandwidth ?? H200_BANDWIDTH;
   const [dw, dh] = displaySize;
   const [rw, rh] = renderSize;
@@ -132,38 +152,64 @@ export function describeInt8Frame(
     };
   });
   const network = describeInt8Plan(plan, displaySize);
-  const networkKernels = network.kernels.filter((k) => k.op !== 'quantize');
+  const allKernels = network.kernels.filter((k) => k.op !== 'quantize');
+  // The last layer with the filter + blend epilogue is the filter + blend's pass, not a kernel
+  // of the network.
+  const networkKernels = inLastLayer ? allKernels.slice(0, -1) : allKernels;
   const rawBinding = (planes: number): FrameBinding => ({
     name: planes === RAW_CHANNELS ? 'raw' : `raw (${planes} of ${RAW_CHANNELS} planes)`,
     access: 'read',
     boundBytes: raw,
     bytes: planes * rawPlane,
   });
-  const filterBlend = fused
+  const lastStep = plan.steps[plan.steps.length - 1]!;
+  const lastInput = plan.tensors.get(lastStep.input)!;
+  const lastInputBytes =
+    packedGroups(lastInput.channels) * 4 * (pw / lastInput.divisor) * (ph / lastInput.divisor);
+  const lastWeightBytes =
+    lastStep.params.bias.length * packedGroups(lastStep.inChannels) * INT8_OP_TAPS[lastStep.op] * 4;
+  const filterBlend = inLastLayer
     ? [
-        pass('nn kpn filter + blend', 'resolve', [
-          rawBinding(RAW_CHANNELS),
-          read('prepared color', render),
-          read('reprojected history', history),
-          write('nn history', history),
-          write('nn state', history),
-        ]),
+        pass(
+          `last layer (${lastStep.node}) + filter + blend`,
+          'resolve',
+          [
+            read(lastStep.input, lastInputBytes),
+            read(`${lastStep.node} weight`, lastWeightBytes),
+            read(`${lastStep.node} bias`, 4 * lastStep.params.bias.length),
+            read('prepared color', render),
+            read('reprojected history', history),
+            write('nn history', history),
+            write('nn state', history),
+          ],
+          `int8 ${lastStep.op} + filter + blend block 12`,
+        ),
       ]
-    : [
-        pass('nn kpn filter', 'resolve', [
-          rawBinding(RAW_CHANNELS - 1),
-          read('prepared color', render),
-          write('nn filtered', display),
-          write('nn state', history),
-        ]),
-        pass('nn blend', 'resolve', [
-          read('nn filtered', display),
-          read('reprojected history', history),
-          read('prepared color', render),
-          rawBinding(1),
-          write('nn history', history),
-        ]),
-      ];
+    : fused
+      ? [
+          pass('nn kpn filter + blend', 'resolve', [
+            rawBinding(RAW_CHANNELS),
+            read('prepared color', render),
+            read('reprojected history', history),
+            write('nn history', history),
+            write('nn state', history),
+          ]),
+        ]
+      : [
+          pass('nn kpn filter', 'resolve', [
+            rawBinding(RAW_CHANNELS - 1),
+            read('prepared color', render),
+            write('nn filtered', display),
+            write('nn state', history),
+          ]),
+          pass('nn blend', 'resolve', [
+            read('nn filtered', display),
+            read('reprojected history', history),
+            read('prepared color', render),
+            rawBinding(1),
+            write('nn history', history),
+          ]),
+        ];
 
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
@@ -215,6 +261,7 @@ export function describeInt8Frame(
     displaySize,
     renderSize,
     fusedFilterBlend: fused,
+    lastLayerFilterBlend: inLastLayer,
     passes,
     network: { ...network, kernels: networkKernels },
     bytesRead,
@@ -267,7 +314,7 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     ].join(' ');
   return [
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
-      `(filter and blend ${d.fusedFilterBlend ? 'fused' : 'as two passes'}); bytes each pass ` +
+      `(filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
     `${'pass'.padEnd(34)}  B read/ B writ./   B r+w/       MB      µs`,
     `${''.padEnd(34)}  disp px  disp px  render px`,

@@ -5,9 +5,10 @@
  * and dispatches prepared (bind groups, uniform buffers) once per input size and input buffer, so
  * a steady frame only encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
-import type { Int8Plan } from '../core/int8-plan.ts';
+import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
-import { uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
+import type { WeightedOp } from '../core/graph.ts';
+import { int8OutBlock, uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
@@ -33,10 +34,20 @@ export interface Int8Network {
    */
   run(encoder: GPUCommandEncoder, input: GpuTensor, options?: Int8RunOptions): GpuTensor;
   /**
+   * Records every step but the last (the caller records it, from `lastStep`, with an epilogue of
+   * its own): the f32 output is neither written nor, until a full `run`, allocated.
+   */
+  runWithoutLastStep(encoder: GPUCommandEncoder, input: GpuTensor, options?: Int8RunOptions): void;
+  /**
    * The int8 tensors the input is quantized into at this input size, for a producer that writes
    * them itself (the features pass); then run with `inputQuantized`.
    */
   inputQuantizations(height: number, width: number): Int8InputTarget[];
+  /**
+   * The last step's weights and its input tensor at this input size, for a kernel that runs the
+   * last step itself with another epilogue (after `runWithoutLastStep`).
+   */
+  lastStep(height: number, width: number): Int8LastStep;
   /** Bytes of the weights and of the tensors of the current size (uniform blocks not counted). */
   memoryBytes(): number;
   destroy(): void;
@@ -47,6 +58,13 @@ export interface Int8InputTarget {
   readonly output: GpuInt8Tensor;
   readonly scale: number;
   readonly outChannelOffset: number;
+}
+
+/** What a kernel needs to run a network's last step itself. */
+export interface Int8LastStep {
+  readonly step: Int8OpStep;
+  readonly weights: Int8OpWeights;
+  readonly input: GpuInt8Tensor;
 }
 
 /** Options of `Int8Network.run`. */
@@ -61,12 +79,16 @@ interface SizedTensors {
   readonly height: number;
   readonly width: number;
   readonly int8: ReadonlyMap<string, GpuInt8Tensor>;
-  readonly output: GpuTensor;
+  /** The f32 output: allocated by the first run that writes it. */
+  output?: GpuTensor;
   /** The steps prepared for `input` (rebuilt when the input buffer changes). */
   prepared?: {
     readonly input: GPUBuffer;
     readonly quantizes: readonly LabelledDispatch[];
+    /** Every step but the last. */
     readonly steps: readonly LabelledDispatch[];
+    /** The last step, prepared by the first run that records it. */
+    last?: LabelledDispatch;
   };
 }
 
@@ -89,6 +111,32 @@ export type Int8Kernels = 'dot4' | 'subgroup-matrix' | 'emulated-matrix';
  */
 export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';
+}
+
+/** Ops whose dot4I8Packed kernel computes an output pixel per thread from input it reads itself. */
+export const PIXEL_EPILOGUE_OPS: readonly WeightedOp[] = ['up2x2', 'conv1x1'];
+
+/**
+ * Why the last step of `plan` on `kernels` cannot take a per-pixel epilogue over its outputs (a
+ * kernel whose thread holds every output channel of its pixel and uses them in registers instead
+ * of writing the f32 output: the KPN filter + blend, src/nn/resolve/last-layer-filter-blend.ts),
+ * or undefined where it can: an up2x2 or conv1x1 to the f32 output, all its channels in one
+ * output block, on the dot4I8Packed kernels.
+ */
+export function lastStepEpilogueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
+  if (kernels !== 'dot4') {
+    return `the ${kernels} kernels' epilogue runs word by word, not a pixel's outputs per thread`;
+  }
+  const last = plan.steps[plan.steps.length - 1];
+  if (!last?.realOutput) return 'the last step does not write the f32 output';
+  if (!PIXEL_EPILOGUE_OPS.includes(last.op)) {
+    return `the last step is a ${last.op} (a per-pixel epilogue needs ${PIXEL_EPILOGUE_OPS.join(' or ')})`;
+  }
+  const channels = last.params.bias.length;
+  if (int8OutBlock(channels) < channels) {
+    return `the last step's ${channels} channels take more than one output block`;
+  }
+  return undefined;
 }
 
 export interface Int8NetworkOptions {
@@ -124,7 +172,8 @@ export function createInt8Network(
   let sized: SizedTensors | undefined;
 
   const freePrepared = (s: SizedTensors) => {
-    const prepared = s.prepared ? [...s.prepared.quantizes, ...s.prepared.steps] : [];
+    const p = s.prepared;
+    const prepared = p ? [...p.quantizes, ...p.steps, ...(p.last ? [p.last] : [])] : [];
     for (const step of prepared) step.dispatch.destroy();
     s.prepared = undefined;
   };
@@ -132,7 +181,7 @@ export function createInt8Network(
     if (!sized) return;
     freePrepared(sized);
     for (const t of sized.int8.values()) t.buffer.destroy();
-    sized.output.buffer.destroy();
+    sized.output?.buffer.destroy();
     sized = undefined;
   };
   const tensorsFor = (height: number, width: number): SizedTensors => {
@@ -148,16 +197,37 @@ export function createInt8Network(
       const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
       int8.set(name, createGpuInt8Tensor(device, shape, `int8 ${name}`));
     }
-    const output = createGpuTensor(
-      device,
-      { channels: plan.outputChannels, height, width },
-      `int8 ${plan.output}`,
-    );
-    sized = { height, width, int8, output };
+    sized = { height, width, int8 };
     return sized;
   };
+  const outputOf = (s: SizedTensors): GpuTensor =>
+    (s.output ??= createGpuTensor(
+      device,
+      { channels: plan.outputChannels, height: s.height, width: s.width },
+      `int8 ${plan.output}`,
+    ));
 
-  /** The quantizations of the input and one dispatch per step, at one size. */
+  /** Step i's dispatch at one size. */
+  const prepareStep = (s: SizedTensors, i: number): LabelledDispatch => {
+    const step = plan.steps[i]!;
+    const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
+    return {
+      label: step.node,
+      dispatch: prepareInt8Op(
+        device,
+        weights[i]!,
+        s.int8.get(step.input)!,
+        {
+          output: step.realOutput ? outputOf(s) : s.int8.get(step.output)!,
+          outChannelOffset: step.outChannelOffset,
+          ...(residual ? { residual } : {}),
+        },
+        matrices[i],
+      ),
+    };
+  };
+
+  /** The quantizations of the input and one dispatch per step but the last, at one size. */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
     quantizes: plan.quantizes.map((q) => ({
@@ -170,46 +240,49 @@ export function createInt8Network(
         q.outChannelOffset,
       ),
     })),
-    steps: plan.steps.map((step, i) => {
-      const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
-      return {
-        label: step.node,
-        dispatch: prepareInt8Op(
-          device,
-          weights[i]!,
-          s.int8.get(step.input)!,
-          {
-            output: step.realOutput ? s.output : s.int8.get(step.output)!,
-            outChannelOffset: step.outChannelOffset,
-            ...(residual ? { residual } : {}),
-          },
-          matrices[i],
-        ),
-      };
-    }),
+    steps: plan.steps.slice(0, -1).map((_, i) => prepareStep(s, i)),
   });
+
+  /** Records the run; the last step too unless `withoutLast`. */
+  const record = (
+    encoder: GPUCommandEncoder,
+    input: GpuTensor,
+    options: Int8RunOptions,
+    withoutLast: boolean,
+  ): SizedTensors => {
+    const { timer, inputQuantized } = options;
+    const s = tensorsFor(input.height, input.width);
+    if (s.prepared?.input !== input.buffer) {
+      freePrepared(s);
+      s.prepared = prepare(s, input);
+    }
+    const p = s.prepared;
+    if (!withoutLast) p.last ??= prepareStep(s, plan.steps.length - 1);
+    const dispatches = [
+      ...(inputQuantized ? [] : p.quantizes),
+      ...p.steps,
+      ...(withoutLast ? [] : [p.last!]),
+    ];
+    let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
+    for (const { label, dispatch } of dispatches) {
+      if (timer) {
+        pass.end();
+        pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
+      }
+      dispatch.encode(pass);
+    }
+    pass.end();
+    return s;
+  };
 
   return {
     plan,
     kernels,
     run(encoder, input, options = {}) {
-      const { timer, inputQuantized } = options;
-      const s = tensorsFor(input.height, input.width);
-      if (s.prepared?.input !== input.buffer) {
-        freePrepared(s);
-        s.prepared = prepare(s, input);
-      }
-      const dispatches = [...(inputQuantized ? [] : s.prepared.quantizes), ...s.prepared.steps];
-      let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
-      for (const { label, dispatch } of dispatches) {
-        if (timer) {
-          pass.end();
-          pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
-        }
-        dispatch.encode(pass);
-      }
-      pass.end();
-      return s.output;
+      return outputOf(record(encoder, input, options, false));
+    },
+    runWithoutLastStep(encoder, input, options = {}) {
+      record(encoder, input, options, true);
     },
     inputQuantizations(height, width) {
       const s = tensorsFor(height, width);
@@ -219,12 +292,18 @@ export function createInt8Network(
         outChannelOffset: q.outChannelOffset,
       }));
     },
+    lastStep(height, width) {
+      const s = tensorsFor(height, width);
+      const i = plan.steps.length - 1;
+      const step = plan.steps[i]!;
+      return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
+    },
     memoryBytes() {
       let bytes = 0;
       for (const w of weights) bytes += w.weightBuffer.size + w.biasBuffer.size;
       for (const m of matrices) bytes += m?.buffer.size ?? 0;
       for (const t of sized?.int8.values() ?? []) bytes += t.buffer.size;
-      return bytes + (sized?.output.buffer.size ?? 0);
+      return bytes + (sized?.output?.buffer.size ?? 0);
     },
     destroy() {
       freeSized();

@@ -10,7 +10,7 @@ import { checkF32Image, type GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
-import { WGSL_FRAME } from './wgsl.ts';
+import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -25,8 +25,8 @@ const PARAMS = uniformBlock({
 
 /**
  * The rectification shared with the blend's backward and the fused filter + blend, and the blend
- * of one pixel (`blendWithHistory`). Needs `color` (array<vec4f>), `raw` (array<f32>),
- * WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
+ * of one pixel (`blendWithHistory`). Needs `color` (array<vec4f>), `rawAt` (WGSL_RAW_AT, or a
+ * kernel's own), WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
  */
 export const WGSL_RECTIFY = /* wgsl */ `
 // kept = h* + beta (h - h*): the history the blend uses.
@@ -45,7 +45,7 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
     }
   }
   var r: Rectified;
-  r.beta = sigmoid(raw[(8u * u.paddedHeight + p.y) * u.paddedWidth + p.x]);
+  r.beta = sigmoid(rawAt(8u, p));
   r.h = h;
   r.clamped = clamp(h, lo, hi);
   r.kept = r.clamped + r.beta * (h - r.clamped);
@@ -70,6 +70,7 @@ ${PARAMS.wgsl}
 @group(0) @binding(4) var<storage, read> raw: array<f32>;
 ${WGSL_COMMON}
 ${WGSL_FRAME}
+${WGSL_RAW_AT}
 ${WGSL_RECTIFY}`;
 
 const code = /* wgsl */ `

@@ -164,6 +164,11 @@ export async function readDebugViews(
       'debug views of an INT8 neural resolver need its f32 features: create it with debugViews: true',
     );
   }
+  if (!frame.raw) {
+    throw new RangeError(
+      'debug views need the raw network output, which this resolver fuses into its last layer: create it with debugViews: true',
+    );
+  }
   const [output, raw, features] = await Promise.all([
     readGpuImage(device, frame.history),
     readGpuTensor(device, frame.raw),

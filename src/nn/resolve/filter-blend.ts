@@ -13,16 +13,16 @@
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
-import { uniformBlock } from '../../gpu/uniforms.ts';
+import { uniformBlock, type UniformValues } from '../../gpu/uniforms.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';
-import { WGSL_FRAME } from './wgsl.ts';
+import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
 import { WGSL_KPN_WINDOW, checkRawShape } from './kpn-filter.ts';
 import { WGSL_RECTIFY } from './blend.ts';
 
-// The filter's fields and the blend's (reset) in one block.
-const PARAMS = uniformBlock({
+/** The filter's fields and the blend's (reset): the uniforms the per-pixel function reads. */
+export const FILTER_BLEND_FIELDS = {
   width: 'u32',
   height: 'u32',
   renderWidth: 'u32',
@@ -34,7 +34,32 @@ const PARAMS = uniformBlock({
   ratioX: 'f32',
   ratioY: 'f32',
   reset: 'u32',
-});
+} as const;
+
+const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
+
+/**
+ * The filter + blend of one display pixel: `filterBlendPixel(p, o)` reads the raw outputs of p
+ * through `rawAt` and writes the new history and state at display index o. Needs `rawAt`,
+ * `color`, the images `history` (read), `historyOut` and `stateOut` (wgslImages), WGSL_COMMON and
+ * a uniform block `u` with FILTER_BLEND_FIELDS. Shared by this pass (rawAt reading the raw
+ * output's planes) and the network's last layer with this epilogue (./last-layer-filter-blend.ts,
+ * rawAt reading its registers).
+ */
+export const WGSL_FILTER_BLEND_PIXEL = /* wgsl */ `
+${WGSL_FRAME}
+${WGSL_KPN_WINDOW}
+${WGSL_RECTIFY}
+
+fn filterBlendPixel(p: vec2u, o: u32) {
+  let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
+  let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
+  let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
+  storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
+                        tanhSafe(rawAt(7u, p))));
+  storeHistoryOut(o, vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0));
+}
+`;
 
 const code = (input: ImageFormat, output: ImageFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
@@ -46,19 +71,11 @@ ${wgslImages([
   { binding: 5, name: 'stateOut', access: 'read_write', format: output },
 ])}
 ${WGSL_COMMON}
-${WGSL_FRAME}
-${WGSL_KPN_WINDOW}
-${WGSL_RECTIFY}
+${WGSL_RAW_AT}
+${WGSL_FILTER_BLEND_PIXEL}
 
 ${wgslPixelMain(/* wgsl */ `
-  let p = id.xy;
-  let o = id.y * u.width + id.x;
-  let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
-  let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
-  let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
-  storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
-                        tanhSafe(rawAt(7u, p))));
-  storeHistoryOut(o, vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0));`)}
+  filterBlendPixel(id.xy, id.y * u.width + id.x);`)}
 `;
 
 /** What the fused pass reads besides the raw network output. */
@@ -77,6 +94,48 @@ export interface FilterBlendTargets {
   readonly state: GpuImage;
 }
 
+/**
+ * Checks the display-size images against the history target (RangeErrors naming the image) and
+ * returns the uniform values of FILTER_BLEND_FIELDS for this frame.
+ */
+export function filterBlendUniforms(
+  where: string,
+  inputs: FilterBlendInputs,
+  targets: FilterBlendTargets,
+): UniformValues<typeof FILTER_BLEND_FIELDS> {
+  const display: Size = [targets.history.width, targets.history.height];
+  for (const [name, image] of [
+    ['reprojected history', inputs.history],
+    ['state target', targets.state],
+  ] as const) {
+    if (image.width !== display[0] || image.height !== display[1]) {
+      throw new RangeError(
+        `${where}: ${name} is ${image.width}x${image.height}, the history target ${display[0]}x${display[1]}`,
+      );
+    }
+  }
+  if (formatOf(targets.state) !== formatOf(targets.history)) {
+    throw new RangeError(
+      `${where}: the history target (${formatOf(targets.history)}) and state target (${formatOf(targets.state)}) must share a format`,
+    );
+  }
+  const [pw, ph] = paddedSize(display);
+  const { color } = inputs;
+  return {
+    width: display[0],
+    height: display[1],
+    renderWidth: color.width,
+    renderHeight: color.height,
+    paddedWidth: pw,
+    paddedHeight: ph,
+    jitterX: inputs.jitter[0],
+    jitterY: inputs.jitter[1],
+    ratioX: display[0] / color.width,
+    ratioY: display[1] / color.height,
+    reset: inputs.reset,
+  };
+}
+
 /** Records the fused filter + blend into `pass`; `raw` is the padded network output. */
 export function encodeKpnFilterBlend(
   device: GPUDevice,
@@ -87,44 +146,21 @@ export function encodeKpnFilterBlend(
 ): void {
   const display: Size = [targets.history.width, targets.history.height];
   checkRawShape(raw, display);
-  for (const [name, image] of [
-    ['reprojected history', inputs.history],
-    ['state target', targets.state],
-  ] as const) {
-    if (image.width !== display[0] || image.height !== display[1]) {
-      throw new RangeError(
-        `filter + blend: ${name} is ${image.width}x${image.height}, the history target ${display[0]}x${display[1]}`,
-      );
-    }
-  }
-  const [pw, ph] = paddedSize(display);
-  const { color } = inputs;
-  const written = formatOf(targets.history);
-  if (formatOf(targets.state) !== written) {
-    throw new RangeError(
-      `filter + blend: the history target (${written}) and state target (${formatOf(targets.state)}) must share a format`,
-    );
-  }
+  const uniforms = filterBlendUniforms('filter + blend', inputs, targets);
   const kernel = createKernel(device, {
     label: 'nn kpn filter + blend',
-    code: code(formatOf(inputs.history), written),
+    code: code(formatOf(inputs.history), formatOf(targets.history)),
   });
   kernel.dispatch(
     pass,
     [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],
-    [raw.buffer, color.buffer, inputs.history.buffer, targets.history.buffer, targets.state.buffer],
-    PARAMS.pack({
-      width: display[0],
-      height: display[1],
-      renderWidth: color.width,
-      renderHeight: color.height,
-      paddedWidth: pw,
-      paddedHeight: ph,
-      jitterX: inputs.jitter[0],
-      jitterY: inputs.jitter[1],
-      ratioX: display[0] / color.width,
-      ratioY: display[1] / color.height,
-      reset: inputs.reset,
-    }),
+    [
+      raw.buffer,
+      inputs.color.buffer,
+      inputs.history.buffer,
+      targets.history.buffer,
+      targets.state.buffer,
+    ],
+    PARAMS.pack(uniforms),
   );
 }

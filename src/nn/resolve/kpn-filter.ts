@@ -10,7 +10,7 @@ import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';
-import { WGSL_FRAME } from './wgsl.ts';
+import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -28,15 +28,11 @@ const PARAMS = uniformBlock({
 
 /**
  * The window evaluation shared with the filter's backward and the fused filter + blend:
- * `rawAt`, `gatherWindow`, `windowWeights` (and the array-free forward walk `filterWindow`, on the
- * same `sampleOffset` and `gaussianExponent`). Needs `raw` (array<f32>), `color` (array<vec4f>),
- * WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
+ * `gatherWindow`, `windowWeights` (and the array-free forward walk `filterWindow`, on the same
+ * `sampleOffset` and `gaussianExponent`). Needs `rawAt` (WGSL_RAW_AT, or a kernel's own),
+ * `color` (array<vec4f>), WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
  */
 export const WGSL_KPN_WINDOW = /* wgsl */ `
-fn rawAt(k: u32, p: vec2u) -> f32 {
-  return raw[(k * u.paddedHeight + p.y) * u.paddedWidth + p.x];
-}
-
 // The in-image samples of a pixel's 4x4 window: offsets from the pixel centre (display pixels)
 // and colors.
 struct Window {
@@ -135,6 +131,7 @@ ${PARAMS.wgsl}
 @group(0) @binding(2) var<storage, read> color: array<vec4f>;
 ${WGSL_COMMON}
 ${WGSL_FRAME}
+${WGSL_RAW_AT}
 ${WGSL_KPN_WINDOW}`;
 
 const code = /* wgsl */ `

@@ -1,9 +1,9 @@
 /**
  * Forward of one whole neural frame on the GPU: features → network → activations + filter →
- * blend. Shared by the neural resolver (inference: filter and blend fused in one pass) and
- * training (with a network that keeps its activations for `createNeuralFrameBackward`, and the
- * filtered image the backward reads: filter and blend as two passes). CPU twin: `neuralFrameCpu`
- * in src/reference/nn/frame.ts.
+ * blend. Shared by the neural resolver (inference: filter and blend fused in one pass, or, for an
+ * INT8 network ending in a direct op, in its last layer's epilogue) and training (with a network
+ * that keeps its activations for `createNeuralFrameBackward`, and the filtered image the backward
+ * reads: filter and blend as two passes). CPU twin: `neuralFrameCpu` in src/reference/nn/frame.ts.
  */
 import type { GpuTimer } from '../../gpu/profiler.ts';
 import type { Size } from '../../core/quality.ts';
@@ -14,7 +14,12 @@ import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
 import { encodeFeatures } from './features.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';
-import { encodeKpnFilterBlend } from './filter-blend.ts';
+import {
+  encodeKpnFilterBlend,
+  type FilterBlendInputs,
+  type FilterBlendTargets,
+} from './filter-blend.ts';
+import { LAST_LAYER_FILTER_BLEND_LABEL } from './last-layer-filter-blend.ts';
 
 /** The images of one frame, display size (the network's own buffers apart). */
 export interface NeuralFrameTargets {
@@ -102,7 +107,10 @@ export function createNeuralFrameTargets(
 export interface NeuralFrameInputs extends NeuralFrameParams {
   readonly prepared: { readonly color: GpuImage; readonly motion: GpuImage };
   readonly reprojected: { readonly history: GpuImage; readonly state: GpuImage };
-  /** Profiling only: times the features pass, the network and the filter + blend pass. */
+  /**
+   * Profiling only: times the features pass, the network and the filter + blend pass (or the
+   * last layer with the filter + blend).
+   */
   readonly timer?: GpuTimer;
 }
 
@@ -117,14 +125,46 @@ export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
    * them (`run` then reads those instead of quantizing the f32 features again).
    */
   inputQuantizations?(height: number, width: number): Int8InputTarget[];
+  /**
+   * For a network whose last layer can run the filter + blend in its epilogue
+   * (./last-layer-filter-blend.ts): records every layer but the last (the raw output is then
+   * never written), and the last with that epilogue. Used by frames without a filtered image.
+   */
+  readonly lastLayerFilterBlend?: {
+    runAllButLast(encoder: GPUCommandEncoder, features: GpuTensor): void;
+    encodeLastLayer(
+      pass: GPUComputePassEncoder,
+      inputs: FilterBlendInputs,
+      targets: FilterBlendTargets,
+    ): void;
+  };
 }
 
 /**
- * Records the whole frame into `encoder`; returns the network's run (raw output, …). With
+ * Records the whole frame into `encoder`; returns the network's run (raw output, …), or
+ * undefined where the last layer ran the filter + blend (no raw output written). With
  * `f32Features: false` and a network that reads int8 copies of the features, the f32 features
  * tensor is not written (its contents are then stale). Targets without a filtered image get the
- * fused filter + blend pass, others the filter and the blend as two passes.
+ * filter + blend in the network's last layer where the network offers it (timer label
+ * LAST_LAYER_FILTER_BLEND_LABEL; `nn network` then times every layer but the last), else the
+ * fused filter + blend pass; targets with one get the filter and the blend as two passes.
  */
+export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  network: FrameNetwork<Run>,
+  inputs: NeuralFrameInputs,
+  targets: NeuralFrameTargets & { readonly filtered: GpuImage },
+  options?: { readonly f32Features?: boolean },
+): Run;
+export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  network: FrameNetwork<Run>,
+  inputs: NeuralFrameInputs,
+  targets: NeuralFrameTargets,
+  options?: { readonly f32Features?: boolean },
+): Run | undefined;
 export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   device: GPUDevice,
   encoder: GPUCommandEncoder,
@@ -132,7 +172,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   inputs: NeuralFrameInputs,
   targets: NeuralFrameTargets,
   options: { readonly f32Features?: boolean } = {},
-): Run {
+): Run | undefined {
   const { history, state } = inputs.reprojected;
   const { color, motion } = inputs.prepared;
   const { timer } = inputs;
@@ -154,10 +194,24 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     options.f32Features !== false || quantized.length === 0,
   );
   pass.end();
+  const { filtered } = targets;
+  const fused = filtered ? undefined : network.lastLayerFilterBlend;
+  if (fused) {
+    const runBody = () => fused.runAllButLast(encoder, targets.features);
+    if (timer) timer.span(encoder, 'nn network', runBody);
+    else runBody();
+    pass = encoder.beginComputePass(timed(LAST_LAYER_FILTER_BLEND_LABEL));
+    fused.encodeLastLayer(
+      pass,
+      { color, history, jitter: inputs.jitter, reset: inputs.reset },
+      targets,
+    );
+    pass.end();
+    return undefined;
+  }
   const runNetwork = () => network.run(encoder, targets.features);
   const run = timer ? timer.span(encoder, 'nn network', runNetwork) : runNetwork();
   pass = encoder.beginComputePass(timed('nn filter + blend'));
-  const { filtered } = targets;
   if (filtered) {
     encodeKpnFilter(device, pass, run.output, color, inputs.jitter, {
       filtered,

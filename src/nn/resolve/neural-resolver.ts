@@ -8,7 +8,12 @@ import { InputError } from '../../core/errors.ts';
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import type { Resolver, ResolveInputs } from '../../gpu/resolver.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS, type NeuralModel } from '../../core/neural-frame.ts';
+import {
+  FEATURE_CHANNELS,
+  RAW_CHANNELS,
+  paddedSize,
+  type NeuralModel,
+} from '../../core/neural-frame.ts';
 import {
   createNeuralFrameTargets,
   encodeNeuralFrame,
@@ -22,6 +27,11 @@ import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { createInt8Network } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
+import type { FilterBlendInputs, FilterBlendTargets } from './filter-blend.ts';
+import {
+  encodeLastLayerFilterBlend,
+  lastLayerFilterBlendRefusal,
+} from './last-layer-filter-blend.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
 export type NeuralModelSource =
@@ -85,8 +95,12 @@ export interface NeuralFrameGpu {
    * copies) unless the resolver was created with `debugViews: true`.
    */
   readonly features: GpuTensor | undefined;
-  /** Network output, 8 × padded display size (before activations). */
-  readonly raw: GpuTensor;
+  /**
+   * Network output, RAW_CHANNELS × padded display size (before activations); undefined where the
+   * network's last layer ran the filter + blend and never wrote it (an INT8 network ending in a
+   * direct op, without `debugViews`).
+   */
+  readonly raw: GpuTensor | undefined;
   /**
    * Filtered color, rgb, with α in a (display size); undefined: the resolver filters and blends
    * in one pass and never writes it.
@@ -118,8 +132,17 @@ export interface NeuralResolverOptions {
    * INT8-ready model on a device whose INT8 kernels pass the self-check, else f32.
    */
   readonly precision?: TensorDtype | 'int8' | 'auto';
-  /** Keep every intermediate `readDebugViews` reads (the f32 features of an INT8 network). */
+  /**
+   * Keep every intermediate `readDebugViews` reads (the f32 features of an INT8 network, and its
+   * raw output: the filter + blend then runs as its own pass, not in the last layer).
+   */
   readonly debugViews?: boolean;
+  /**
+   * INT8 networks whose last layer is a direct op (network v3): run the KPN filter + blend in that
+   * layer's epilogue (default true; false keeps the raw output and the separate pass, to measure
+   * what the fusion saves). Ignored where it does not apply.
+   */
+  readonly lastLayerFilterBlend?: boolean;
   /**
    * How history and recurrent state are stored between frames (default rgba16float: half the
    * bytes of rgba32float, the f32 form kept to measure what that changes).
@@ -162,7 +185,11 @@ export async function createNeuralResolver(
     memoryBytes(): number;
   } =
     precision === 'int8'
-      ? int8FrameNetwork(device, model)
+      ? int8FrameNetwork(
+          device,
+          model,
+          options.debugViews !== true && options.lastLayerFilterBlend !== false,
+        )
       : f32FrameNetwork(device, model, precision);
   const historyFormat = options.historyFormat ?? 'rgba16float';
   let targets: NeuralFrameTargets | undefined;
@@ -207,7 +234,7 @@ export async function createNeuralResolver(
       const run = encodeNeuralFrame(device, encoder, network, frameInputs, t, { f32Features });
       const { filtered, history, state } = t;
       const features = f32Features ? t.features : undefined;
-      lastFrame = { features, raw: run.output, filtered, history, state };
+      lastFrame = { features, raw: run?.output, filtered, history, state };
       return { history: t.history, state: t.state };
     },
     memoryBytes() {
@@ -242,15 +269,39 @@ function f32FrameNetwork(device: GPUDevice, model: NeuralModel, precision: Tenso
   };
 }
 
-/** The model as an INT8 network (src/nn/int8-network.ts) in the frame's network interface. */
-function int8FrameNetwork(device: GPUDevice, model: NeuralModel) {
+/**
+ * The model as an INT8 network (src/nn/int8-network.ts) in the frame's network interface; with
+ * `fuseLastLayer`, its last layer runs the filter + blend where it can
+ * (./last-layer-filter-blend.ts).
+ */
+function int8FrameNetwork(device: GPUDevice, model: NeuralModel, fuseLastLayer: boolean) {
   const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+  const fusable =
+    fuseLastLayer && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
   // skips quantizing the f32 features again.
   return {
     run: (encoder: GPUCommandEncoder, features: GpuTensor) => ({
       output: network.run(encoder, features, { inputQuantized: true }),
     }),
+    ...(fusable
+      ? {
+          lastLayerFilterBlend: {
+            runAllButLast(encoder: GPUCommandEncoder, features: GpuTensor) {
+              network.runWithoutLastStep(encoder, features, { inputQuantized: true });
+            },
+            encodeLastLayer(
+              pass: GPUComputePassEncoder,
+              inputs: FilterBlendInputs,
+              targets: FilterBlendTargets,
+            ) {
+              const [width, height] = paddedSize([targets.history.width, targets.history.height]);
+              const last = network.lastStep(height, width);
+              encodeLastLayerFilterBlend(device, pass, last, inputs, targets);
+            },
+          },
+        }
+      : {}),
     inputQuantizations: (height: number, width: number) =>
       network.inputQuantizations(height, width),
     memoryBytes: () => network.memoryBytes(),

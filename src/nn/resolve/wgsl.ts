@@ -41,3 +41,15 @@ fn tanhSafe(x: f32) -> f32 {
 
 const SIGMA_MIN: f32 = ${SIGMA_MIN};
 `;
+
+/**
+ * \`rawAt(k, p)\`: raw network output k of display pixel p, from the padded planar f32 output
+ * (\`raw\`, array<f32>, and a uniform block \`u\` with paddedWidth and paddedHeight). The window and
+ * rectification snippets read the raw output only through it, so a kernel that holds a pixel's
+ * outputs in registers (the network's last layer with the filter + blend epilogue) defines its own.
+ */
+export const WGSL_RAW_AT = /* wgsl */ `
+fn rawAt(k: u32, p: vec2u) -> f32 {
+  return raw[(k * u.paddedHeight + p.y) * u.paddedWidth + p.x];
+}
+`;

@@ -9,7 +9,7 @@ import { packedGroups, type Int8OpParams } from '../../../core/int8.ts';
 import { shapeString, type TensorShape } from '../../../core/tensor.ts';
 import { createKernel, groupsFor, type PreparedDispatch } from '../../../gpu/kernel.ts';
 import { createStorageBuffer } from '../../../gpu/resources.ts';
-import { uniformBlock } from '../../../gpu/uniforms.ts';
+import { uniformBlock, type UniformValues } from '../../../gpu/uniforms.ts';
 import {
   INT8_OP_TAPS,
   int8OpOutputShape,
@@ -199,8 +199,17 @@ export interface Int8OpTargets {
 
 const sameSize = (a: TensorShape, b: TensorShape) => a.height === b.height && a.width === b.width;
 
-/** Checks an op's tensors and builds its uniforms (errors name the op and the tensor). */
-function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int8OpTargets) {
+/**
+ * Checks an op's tensors and returns its uniform values (errors name the op and the tensor); the
+ * output may also be given by its shape alone, for an epilogue that writes no tensor.
+ */
+export function int8UniformValues(
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Omit<Int8OpTargets, 'output'> & {
+    readonly output: GpuInt8Tensor | GpuTensor | TensorShape;
+  },
+): UniformValues<typeof INT8_PARAMS.fields> {
   const label = `int8 ${weights.op}`;
   const { output, residual } = targets;
   const offset = targets.outChannelOffset ?? 0;
@@ -236,7 +245,7 @@ function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int
       );
     }
   }
-  return INT8_PARAMS.pack({
+  return {
     inGroups: packedGroups(input.channels),
     inHeight: input.height,
     inWidth: input.width,
@@ -250,7 +259,12 @@ function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int
     residualGroups: residual ? packedGroups(residual.channels) : 0,
     residualMultiplier: weights.residualMultiplier ?? 0,
     residualActivation: activationCode(weights.residualActivation),
-  });
+  };
+}
+
+/** An op's uniform block, after the checks. */
+function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int8OpTargets) {
+  return INT8_PARAMS.pack(int8UniformValues(weights, input, targets));
 }
 
 /** How an INT8 op's kernel is built and launched. */

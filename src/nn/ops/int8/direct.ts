@@ -7,7 +7,13 @@
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
-import { INT8_TILE, wgslAccumulateWord, wgslInt8Op, type Int8Epilogue } from './common.ts';
+import {
+  INT8_TILE,
+  wgslAccumulateWord,
+  wgslInt8Op,
+  type Int8Epilogue,
+  type Int8OutBlock,
+} from './common.ts';
 
 export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
 
@@ -21,20 +27,20 @@ const READS: Readonly<Record<DirectOp, string>> = {
 
 // The block's weights for every input word and tap are staged once per workgroup (every thread
 // of a workgroup computes the same output channels), then read from workgroup memory.
-const code = (op: DirectOp, words: number) => (epilogue: Int8Epilogue) => /* wgsl */ `
-${wgslInt8Op(epilogue)}
+const code = (op: DirectOp, words: number, block: Int8OutBlock, header: string) => /* wgsl */ `
+${header}
 const TAPS = ${INT8_OP_TAPS[op]}u;
 const WORDS = ${words}u;
 // [word][tap][k]: output channel co0 + k, read 4 channels per load.
-var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * epilogue.block) / 4}>;
+var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * block) / 4}>;
 
-var<private> acc: array<i32, ${epilogue.block}>;
+var<private> acc: array<i32, ${block}>;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {
   for (var g = 0u; g < WORDS; g++) {
     let v = input[(sy * u.inWidth + sx) * WORDS + g];
-    let t = (g * TAPS + tap) * ${epilogue.block / 4}u;
-    for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
+    let t = (g * TAPS + tap) * ${block / 4}u;
+    for (var q = 0u; q < ${block / 4}u; q++) {
       let w = taps[t + q];
       ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
     }
@@ -43,10 +49,10 @@ fn readPixel(sx: u32, sy: u32, tap: u32) {
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32) {
-  let co0 = id.z * ${epilogue.block}u;
-  for (var i = li; i < WORDS * TAPS * ${epilogue.block}u; i += ${INT8_TILE * INT8_TILE}u) {
-    let co = min(co0 + i % ${epilogue.block}u, u.outChannels - 1u);
-    taps[i / 4u][i % 4u] = weight[(co * WORDS + i / (TAPS * ${epilogue.block}u)) * TAPS + (i / ${epilogue.block}u) % TAPS];
+  let co0 = id.z * ${block}u;
+  for (var i = li; i < WORDS * TAPS * ${block}u; i += ${INT8_TILE * INT8_TILE}u) {
+    let co = min(co0 + i % ${block}u, u.outChannels - 1u);
+    taps[i / 4u][i % 4u] = weight[(co * WORDS + i / (TAPS * ${block}u)) * TAPS + (i / ${block}u) % TAPS];
   }
   workgroupBarrier();
   let x = id.x;
@@ -62,5 +68,21 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
  * an epilogue (./encode.ts records it).
  */
 export function int8DirectCode(op: DirectOp, words: number): (epilogue: Int8Epilogue) => string {
-  return code(op, words);
+  return (epilogue) => code(op, words, epilogue.block, wgslInt8Op(epilogue));
+}
+
+/**
+ * The same kernel with another epilogue: `header` declares the uniform block `u` (INT8_PARAMS'
+ * fields at least), `input` (array<u32>), `weight` (array<u32>) and
+ * `finish(acc: array<i32, block>, co0: u32, p: u32)`, called once per output pixel p (its index
+ * in the output plane, y · outWidth + x) with the block's accumulators, bias not yet added. The
+ * network's last layer with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
+ */
+export function int8DirectCodeWithEpilogue(
+  op: DirectOp,
+  words: number,
+  block: Int8OutBlock,
+  header: string,
+): string {
+  return code(op, words, block, header);
 }

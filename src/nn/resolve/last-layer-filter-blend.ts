@@ -1,0 +1,175 @@
+/**
+ * The INT8 network's last layer with the KPN filter + blend as its epilogue (inference): where the
+ * last step is a direct op (network v3's transposed 2×2 conv `up2x2`, or a 1×1 conv) on the
+ * dot4I8Packed kernels, each thread already holds all 9 output channels of its display pixel (one
+ * block of 12). Instead of writing them as the raw output's 9 f32 planes for the filter + blend
+ * pass to read back (36 + 36 bytes a display pixel), it dequantizes them into registers and runs
+ * that pass's per-pixel function (WGSL_FILTER_BLEND_PIXEL: the same WGSL_KPN_WINDOW, WGSL_RECTIFY
+ * and WGSL_FRAME code), writing the new history and state. Threads of the padding (beyond the
+ * display size) write nothing. One pass less, and the raw output is never written nor read.
+ *
+ * Not fused (the frame keeps the last op to f32, then ./filter-blend.ts):
+ * - the subgroup-matrix kernels: their epilogue runs word by word (4 channels per call, spread
+ *   over the workgroup's threads), so no thread holds a pixel's 9 outputs;
+ * - a conv3x3 last layer (network v2's head): its tiled kernel is the network's most expensive
+ *   (~0.27 ms of v2's 0.95 at 1080p on the H200), its occupancy set by its workgroup tile and
+ *   registers; the filter's window walk in its epilogue could slow it by more than the ~0.07 ms at
+ *   1080p the fusion saves (72 B/dpx at ~2 TB/s: a quarter of the kernel), so it waits for a
+ *   measurement.
+ *
+ * Uniforms: one block at @binding(0), INT8_PARAMS' fields followed by FILTER_BLEND_FIELDS (the
+ * frame's sizes, jitter, ratio and reset); the frame's fields change every frame, so the step is
+ * dispatched per frame (a bind group per frame, as the filter + blend pass is), not prepared.
+ * CPU reference: `runInt8NetworkCpu` then `kpnFilterBlendCpu` (src/reference/nn/), and on the GPU
+ * the two passes it replaces, bit for bit (test/nn-frame-last-layer-filter-blend.test.ts).
+ */
+import type { Int8Plan } from '../../core/int8-plan.ts';
+import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
+import { packedGroups } from '../../core/int8.ts';
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { formatOf, wgslImages, type ImageFormat } from '../../gpu/gpu-image.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+import { WGSL_COMMON } from '../../gpu/wgsl.ts';
+import {
+  PIXEL_EPILOGUE_OPS,
+  lastStepEpilogueRefusal,
+  type Int8Kernels,
+  type Int8LastStep,
+} from '../int8-network.ts';
+import {
+  INT8_PARAMS,
+  INT8_TILE,
+  int8OutBlock,
+  int8UniformValues,
+  type Int8OutBlock,
+} from '../ops/int8/common.ts';
+import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
+import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
+import {
+  FILTER_BLEND_FIELDS,
+  WGSL_FILTER_BLEND_PIXEL,
+  filterBlendUniforms,
+  type FilterBlendInputs,
+  type FilterBlendTargets,
+} from './filter-blend.ts';
+
+/** The timer label of the fused step (the frame's `nn filter + blend` is inside it). */
+export const LAST_LAYER_FILTER_BLEND_LABEL = 'nn last layer + filter + blend';
+
+const PARAMS = uniformBlock({ ...INT8_PARAMS.fields, ...FILTER_BLEND_FIELDS });
+
+/**
+ * Why the last step of `plan` on `kernels` cannot run the filter + blend in its epilogue, or
+ * undefined where it can (`lastStepEpilogueRefusal`, and the frame's RAW_CHANNELS outputs).
+ */
+export function lastLayerFilterBlendRefusal(
+  plan: Int8Plan,
+  kernels: Int8Kernels,
+): string | undefined {
+  const refusal = lastStepEpilogueRefusal(plan, kernels);
+  if (refusal !== undefined) return refusal;
+  const channels = plan.outputChannels;
+  if (channels !== RAW_CHANNELS) {
+    return `the last step writes ${channels} channels, not ${RAW_CHANNELS}`;
+  }
+  return undefined;
+}
+
+const code = (
+  op: DirectOp,
+  words: number,
+  block: Int8OutBlock,
+  input: ImageFormat,
+  output: ImageFormat,
+) =>
+  int8DirectCodeWithEpilogue(
+    op,
+    words,
+    block,
+    /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> input: array<u32>;
+@group(0) @binding(2) var<storage, read> weight: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;
+@group(0) @binding(4) var<storage, read> color: array<vec4f>;
+${wgslImages([
+  { binding: 5, name: 'history', access: 'read', format: input },
+  { binding: 6, name: 'historyOut', access: 'read_write', format: output },
+  { binding: 7, name: 'stateOut', access: 'read_write', format: output },
+])}
+${WGSL_REQUANTIZE}
+${WGSL_COMMON}
+
+// The pixel's raw outputs, dequantized as the f32 epilogue writes them (same function, same
+// accumulator): the values the filter + blend pass would read back from the raw planes.
+var<private> rawPixel: array<f32, ${RAW_CHANNELS}>;
+
+fn rawAt(k: u32, p: vec2u) -> f32 {
+  return rawPixel[k];
+}
+
+${WGSL_FILTER_BLEND_PIXEL}
+
+// co0 is 0: one block holds every output channel.
+fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
+  let x = p % u.outWidth;
+  let y = p / u.outWidth;
+  if (x >= u.width || y >= u.height) { return; }
+  for (var k = 0u; k < ${RAW_CHANNELS}u; k++) {
+    rawPixel[k] = dequantize(acc[k] + bias[k], u.multiplier, u.activation);
+  }
+  filterBlendPixel(vec2u(x, y), y * u.width + x);
+}
+`,
+  );
+
+/**
+ * Records the last step of an INT8 network (`network.lastStep`, after `runWithoutLastStep`)
+ * with the filter + blend epilogue into `pass`.
+ */
+export function encodeLastLayerFilterBlend(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  last: Int8LastStep,
+  inputs: FilterBlendInputs,
+  targets: FilterBlendTargets,
+): void {
+  const { step, weights, input } = last;
+  const where = `int8 ${step.node} + filter + blend`;
+  if (!PIXEL_EPILOGUE_OPS.includes(step.op) || !step.realOutput) {
+    throw new RangeError(
+      `${where}: the last step must be ${PIXEL_EPILOGUE_OPS.join(' or ')} to the raw output`,
+    );
+  }
+  const frame = filterBlendUniforms(where, inputs, targets);
+  const [pw, ph] = paddedSize([frame.width as number, frame.height as number]);
+  const shape = { channels: RAW_CHANNELS, height: ph, width: pw };
+  // Checks the input against the weights and the padded display size (the raw output's shape).
+  const int8 = int8UniformValues(weights, input, { output: shape });
+  const block = int8OutBlock(weights.outChannels);
+  const op = step.op as DirectOp;
+  const kernel = createKernel(device, {
+    label: `int8 ${op} + filter + blend block ${block}`,
+    code: code(
+      op,
+      packedGroups(weights.inChannels),
+      block,
+      formatOf(inputs.history),
+      formatOf(targets.history),
+    ),
+  });
+  kernel.dispatch(
+    pass,
+    [groupsFor(pw, INT8_TILE), groupsFor(ph, INT8_TILE), 1],
+    [
+      input.buffer,
+      weights.weightBuffer,
+      weights.biasBuffer,
+      inputs.color.buffer,
+      inputs.history.buffer,
+      targets.history.buffer,
+      targets.state.buffer,
+    ],
+    PARAMS.pack({ ...int8, ...frame }),
+  );
+}
