@@ -43,7 +43,12 @@ device.createTexture = (descriptor: GPUTextureDescriptor) => {
 
 const cases: { name: string; options: Partial<UpscalerOptions> }[] = [
   { name: 'taau', options: { method: 'taau' } },
-  { name: 'neural f32', options: { method: 'neural', precision: 'f32' } },
+  // Weights by path from the repository root, where the benchmarks run: in a bundle (the GPU
+  // machine's .device/*.mjs) the shipped weights' import.meta.url no longer points into it.
+  {
+    name: 'neural f32',
+    options: { method: 'neural', precision: 'f32', model: 'weights/uplift-v2.uplift' },
+  },
   {
     name: 'neural int8',
     options: { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
