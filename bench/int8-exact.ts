@@ -1,8 +1,10 @@
 /**
  * Not a timing: checks that the INT8 kernels this device runs — dot4I8Packed, and the
  * subgroup-matrix GEMM where the device has it — equal the CPU reference bit for bit, on random
- * ops (src/nn/int8-self-check.ts) and on the shipped INT8 network at a small size. A mismatch
- * fails the case, so the benchmark run exits 1. Runs first on the GPU machine, before timing.
+ * ops (src/nn/int8-self-check.ts) and on the shipped INT8 network at a small size, and that it
+ * widens every binary16 pattern exactly (the rgba16float history's reads,
+ * src/gpu/half-self-check.ts). A mismatch fails the case, so the benchmark run exits 1. Runs
+ * first on the GPU machine, before timing.
  */
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { mulberry32 } from '../src/core/random.ts';
@@ -14,6 +16,25 @@ import { createGpuTensor, readGpuTensor, writeGpuTensor } from '../src/nn/tensor
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
+import { checkHalfWidening } from '../src/gpu/half-self-check.ts';
+
+/** The binary16 widening check as a case (its mismatches, the first few named, fail it). */
+async function halfCase(device: GPUDevice): Promise<BenchCase> {
+  const mismatches = await checkHalfWidening(device);
+  const named = mismatches
+    .slice(0, 8)
+    .map((m) => `0x${m.half.toString(16)} ${m.place} -> 0x${m.bits.toString(16)}`);
+  return {
+    name: 'binary16 widening',
+    params: { patterns: 65536 },
+    frames: 0,
+    gpuMs: {},
+    derived: { mismatchedPatterns: mismatches.length },
+    ...(mismatches.length > 0
+      ? { error: `${mismatches.length} half patterns widen wrongly: ${named.join(', ')}` }
+      : {}),
+  };
+}
 
 /** Values of the shipped-shape INT8 network's output that differ from the CPU reference. */
 async function networkDiffering(device: GPUDevice, kernels: Int8Kernels): Promise<number> {
@@ -61,16 +82,16 @@ async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<Bench
   };
 }
 
-/** dot4I8Packed, and subgroup matrices where the device has them. */
+/** dot4I8Packed, subgroup matrices where the device has them, and the binary16 widening. */
 export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   const kernels: Int8Kernels[] = subgroupMatricesUsable(device)
     ? ['dot4', 'subgroup-matrix']
     : ['dot4'];
   return runCases(
     'int8-exact',
-    kernels,
+    [...kernels, 'binary16' as const],
     (k) => k,
     settings,
-    (k) => checkCase(device, k),
+    (k) => (k === 'binary16' ? halfCase(device) : checkCase(device, k)),
   );
 }

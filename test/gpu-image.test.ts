@@ -13,6 +13,7 @@ import {
 import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { createKernel, groupsFor } from '../src/gpu/kernel.ts';
 import { uniformBlock } from '../src/gpu/uniforms.ts';
+import { checkHalfWidening } from '../src/gpu/half-self-check.ts';
 
 test('GPU image round trip keeps values and pads missing channels', async () => {
   const { device } = await testGpu();
@@ -230,6 +231,11 @@ test('WGSL halfValue widens every binary16 pattern exactly as halfToFloat', asyn
       : f32Bits(halfToFloat(h));
     assert.equal(gpu[h], expected, `half 0x${h.toString(16)}`);
   }
+});
+
+test('WGSL halfPair (unpack2x16float) widens every binary16 pattern exactly as halfToFloat, in both places of a word; NaN stays NaN', async () => {
+  const { device } = await testGpu();
+  assert.deepEqual(await checkHalfWidening(device), []);
 });
 
 test('rgba16float GPU images: written, read and kernel-stored values are the binary16 rounding of the CPU (storedImage)', async () => {

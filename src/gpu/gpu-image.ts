@@ -176,16 +176,13 @@ fn halfValue(h: u32) -> f32 {
   return bitcast<f32>(sign | ((exponent + 112u) << 23u) | (mantissa << 13u));
 }
 
-// Two halves (low first) as f32: the hardware conversion, which is exact (every half is an f32),
-// except that an implementation may flush subnormal halves; those (m · 2^-24, |m| < 1024) are
-// computed here instead. halfValue's branches per channel cost far more where a pass reads many
-// taps (measured on the H200: reproject 0.058 -> 0.18 ms at 1080p, docs/PERFORMANCE.md).
+// Two halves (low first) as f32, by the hardware conversion: exact (every half is an f32; a
+// subnormal half is a normal f32), NaN stays NaN (its payload is not kept: nothing reads it).
+// halfValue's branches per channel cost far more where a pass reads many taps (measured on the
+// H200: reproject 0.058 -> 0.18 ms at 1080p, docs/PERFORMANCE.md); test/gpu-image.test.ts checks
+// every pattern on the test adapters, bench/int8-exact.ts on the GPU machine.
 fn halfPair(w: u32) -> vec2f {
-  let v = unpack2x16float(w);
-  let bits = vec2u(w & 0xffffu, w >> 16u);
-  let magnitude = vec2f(f32(bits.x & 0x3ffu), f32(bits.y & 0x3ffu)) * 5.9604644775390625e-8;
-  let subnormal = select(magnitude, -magnitude, (bits & vec2u(0x8000u)) != vec2u(0u));
-  return select(v, subnormal, (bits & vec2u(0x7c00u)) == vec2u(0u));
+  return unpack2x16float(w);
 }
 `;
 
