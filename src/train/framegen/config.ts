@@ -28,7 +28,7 @@ export interface FramegenDataConfig {
   readonly size: readonly [number, number];
   /** Display / render ratio of the motion and depth. */
   readonly ratio: number;
-  /** Frame rate of the displayed frames (the truth is rendered at twice it). */
+  /** Frame rate of the displayed frames (the truth is rendered at `factors` times it). */
   readonly fps: number;
   /** Training clips. */
   readonly clips: number;
