@@ -165,6 +165,66 @@ test('uplift eval --higher-rate: the same numbers as uplift interpolate --refere
   }
 });
 
+test('uplift eval --higher-rate --factor 3: per-t means whose frames add up to the steady mean', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-eval-fg3-'));
+  try {
+    const [s30, s90] = [join(dir, 's30'), join(dir, 's90')];
+    await renderTestSequence(s30, { path: 'orbit', fps: 30, frames: 3 });
+    await renderTestSequence(s90, { path: 'orbit', fps: 90, frames: 7 });
+    const report = join(dir, 'report');
+    const run = uplift([
+      'eval',
+      s30,
+      '--higher-rate',
+      s90,
+      '--factor',
+      '3',
+      '--methods',
+      'heuristic,blend',
+      '--no-flip',
+      '--report',
+      report,
+      '-q',
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /PSNR t=0\.333 +PSNR t=0\.667/);
+    assert.match(run.stdout, /^s30 +blend +\d+\.\d\d +\d+\.\d\d\s*$/m);
+    const [sequence] = JSON.parse(readFileSync(join(report, 'report.json'), 'utf8')).sequences;
+    assert.equal(sequence.factor, 3);
+    for (const method of sequence.methods) {
+      const frames: (FrameJson & { t?: number })[] = method.frames;
+      assert.deepEqual(
+        frames.filter((f) => f.generated).map((f) => [f.frame, f.t]),
+        [
+          [1, 1 / 3],
+          [2, 2 / 3],
+          [4, 1 / 3],
+          [5, 2 / 3],
+        ],
+      );
+      const byT: { t: number; frames: number; psnr: number }[] = method.steadyByT;
+      assert.deepEqual(
+        byT.map((g) => [g.t, g.frames]),
+        [
+          [1 / 3, 2],
+          [2 / 3, 2],
+        ],
+      );
+      // PSNR of a group is the dB of its mean MSE: the per-t groups' MSEs average to the whole.
+      const mse = (psnr: number) => 10 ** (-psnr / 10);
+      const perT = byT.map((g) => mse(g.psnr));
+      const whole = mse(method.steady.psnr);
+      assert.ok(Math.abs((perT[0]! + perT[1]!) / 2 - whole) < 1e-9 * Math.max(1, whole));
+      for (const g of byT) {
+        const own = frames.filter((f) => f.t === g.t).map((f) => mse(f.psnr));
+        assert.ok(Math.abs(mse(g.psnr) - (own[0]! + own[1]!) / 2) < 1e-6 * mse(g.psnr));
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('uplift eval --higher-rate refuses what cannot be scored, naming it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'uplift-eval-fg-bad-'));
   try {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImage } from '../src/core/image.ts';
 import { blendFrames, parseInterpolationMethods } from '../src/eval/interpolation-methods.ts';
+import { byInstant, type StreamFrameMetrics } from '../src/eval/evaluate-interpolation.ts';
 import { largestErrorCrop } from '../src/report/compose.ts';
 import { linePlotSvg } from '../src/report/line-plot.ts';
 
@@ -68,4 +69,21 @@ test('line plot dots the marked points only', () => {
   );
   // Point 3 is missing: no dot for it.
   assert.equal((svg.match(/<circle /g) ?? []).length, 1);
+});
+
+test('byInstant groups generated frames by t, ascending, and leaves displayed frames out', () => {
+  const frame = (n: number, t?: number): StreamFrameMetrics =>
+    ({ frame: n, generated: t !== undefined, t, psnr: 30 }) as unknown as StreamFrameMetrics;
+  // ×3 over three input frames: 0, 1/3, 2/3, 3, 1/3, 2/3, 6.
+  const stream = [frame(0), frame(1, 2 / 3), frame(2, 1 / 3), frame(3), frame(4, 1 / 3)];
+  stream.push(frame(5, 2 / 3), frame(6));
+  const groups = byInstant(stream);
+  assert.deepEqual(
+    groups.map(([t, frames]) => [t, frames.map((f) => f.frame)]),
+    [
+      [1 / 3, [2, 4]],
+      [2 / 3, [1, 5]],
+    ],
+  );
+  assert.deepEqual(byInstant([frame(0), frame(3)]), []);
 });

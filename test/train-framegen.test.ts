@@ -11,6 +11,7 @@ import { createImage } from '../src/core/image.ts';
 import {
   DEFAULT_FRAMEGEN_CONFIG,
   resolveFramegenConfig,
+  trainingInstants,
   type FramegenDataConfig,
 } from '../src/train/framegen/config.ts';
 import {
@@ -19,8 +20,11 @@ import {
   drawClips,
   encodeSamples,
   mirrorSample,
+  renderClipSamples,
   type FramegenSample,
 } from '../src/train/framegen/samples.ts';
+import { sampleParams } from '../src/train/framegen/gpu-samples.ts';
+import { createSceneRenderer, sceneFrameSource } from '../src/scene/renderer.ts';
 import { trainFramegen } from '../src/train/framegen/trainer.ts';
 import { isHeldOut, VALIDATION_SEED_BASE } from '../src/train/splits.ts';
 import { decodeWeights } from '../src/nn/weights.ts';
@@ -36,11 +40,35 @@ test('framegen config: defaults resolve; bad keys and values are refused by name
     [{ network: 'v2' }, /network must be one of framegen-v1/],
     [{ data: { clipFrames: 1 } }, /clipFrames must be at least 2/],
     [{ data: { mirror: 'yes' } }, /data.mirror must be true or false/],
+    [{ data: { factors: [5] } }, /data.factors must be distinct rate factors from 2, 3, 4/],
+    [{ data: { factors: [] } }, /data.factors must be distinct/],
+    [{ data: { factors: [3, 3] } }, /data.factors must be distinct/],
     [[], /must be a JSON object/],
   ];
   for (const [overrides, message] of bad) {
     assert.throws(() => resolveFramegenConfig(overrides), message);
   }
+  // A run stored before data.factors existed trained at t = 0.5.
+  const { factors: _, ...older } = DEFAULT_FRAMEGEN_CONFIG.data;
+  const base = { ...DEFAULT_FRAMEGEN_CONFIG, data: older as FramegenDataConfig };
+  assert.deepEqual(resolveFramegenConfig({}, base).data.factors, [2]);
+});
+
+test('framegen instants: the distinct j / f of the factors, each from its smallest factor', () => {
+  const at = (factors: number[]) => trainingInstants(factors).map((i) => [i.t, i.factor, i.j]);
+  assert.deepEqual(at([2]), [[0.5, 2, 1]]);
+  assert.deepEqual(at([4, 2, 3]), [
+    [1 / 4, 4, 1],
+    [1 / 3, 3, 1],
+    [1 / 2, 2, 1],
+    [2 / 3, 3, 2],
+    [3 / 4, 4, 3],
+  ]);
+  assert.deepEqual(at([4]), [
+    [1 / 4, 4, 1],
+    [1 / 2, 4, 2],
+    [3 / 4, 4, 3],
+  ]);
 });
 
 test('framegen clips: training-split pairs and seeds only, dev clips apart, pure in the seed', () => {
@@ -68,6 +96,7 @@ function randomSample(seed: number): FramegenSample {
   return {
     clip: `fence-orbit-${seed}`,
     pair: 3,
+    t: [0.25, 1 / 3, 0.5][seed % 3]!,
     mirrored: false,
     cameraNear: 0.1,
     cameraFar: 400,
@@ -93,6 +122,8 @@ test('framegen samples: mirroring flips images and negates motion x; the file re
   assert.equal(read.train.length, 2);
   assert.deepEqual(read.train[1], m);
   assert.deepEqual(read.dev[0], randomSample(6));
+  assert.equal(read.dev[0]!.t, 0.25);
+  assert.equal(read.train[0]!.t, sample.t);
   assert.equal(decodeSamples(bytes, 10, data, 'samples.bin'), undefined);
   assert.equal(decodeSamples(bytes, 9, { ...data, clips: 3 }, 'samples.bin'), undefined);
   const damaged = Uint8Array.from(bytes);
@@ -146,4 +177,51 @@ test('framegen training: the loss falls, a split run resumes bit for bit, and th
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('framegen samples at 3× and 4×: each pair gets a drawn t, its truth is the scene at that instant', async () => {
+  const { device } = await testGpu();
+  const data: FramegenDataConfig = {
+    ...DEFAULT_FRAMEGEN_CONFIG.data,
+    size: [16, 16],
+    clipFrames: 4,
+    pairsPerClip: 3,
+    referenceSamples: 2,
+    mirror: false,
+    factors: [2, 3, 4],
+  };
+  const clip = { scene: 'mix', path: 'orbit', seed: 5 };
+  const samples = await renderClipSamples(device, clip, data, 11);
+  const twice = await renderClipSamples(device, clip, { ...data, factors: [2] }, 11);
+  // The pairs are those the default factors draw; the instants are the config's.
+  assert.deepEqual(
+    samples.map((s) => s.pair),
+    twice.map((s) => s.pair),
+  );
+  assert.ok(twice.every((s) => s.t === 0.5));
+  const instants = trainingInstants(data.factors).map((i) => i.t);
+  assert.ok(samples.every((s) => instants.includes(s.t)));
+  // The truth, checked at 12× the rate (every instant of 2×, 3× and 4× is a frame there).
+  const fine = createSceneRenderer(device, {
+    ...clip,
+    displaySize: [16, 16],
+    ratio: data.ratio,
+    samples: data.referenceSamples,
+    frames: 12 * data.clipFrames,
+    fps: 12 * data.fps,
+  });
+  try {
+    for (const s of samples) {
+      const frame = (s.pair - 1) * 12 + Math.round(12 * s.t);
+      const truth = (await sceneFrameSource(fine).readFrame(frame)).reference!;
+      let worst = 0;
+      truth.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - s.truth.data[i]!))));
+      assert.ok(worst < 1e-5, `pair ${s.pair} t ${s.t}: ${worst}`);
+      assert.equal(sampleParams(s).t, s.t);
+    }
+  } finally {
+    fine.destroy();
+  }
+  // Seed 11 draws more than one instant for these three pairs (else this test checks little).
+  assert.ok(new Set(samples.map((s) => s.t)).size > 1, samples.map((s) => s.t).join(' '));
 });

@@ -123,4 +123,20 @@ function printInterpolationTable(results: readonly InterpolationSequenceResult[]
     }
   }
   printRows(rows);
+  if (results.every((r) => r.factor === 2)) return;
+  // 3× and 4×: the generated frames' PSNR per instant t, since errors grow away from the ends.
+  const instants = [
+    ...new Set(
+      results.flatMap((r) => r.methods.flatMap((m) => m.summary.steadyByT.map((g) => g.t))),
+    ),
+  ].sort((a, b) => a - b);
+  const perT = [['sequence', 'method', ...instants.map((t) => `PSNR t=${Number(t.toFixed(3))}`)]];
+  for (const r of results) {
+    for (const m of r.methods) {
+      const at = (t: number) => m.summary.steadyByT.find((g) => g.t === t)?.psnr;
+      perT.push([r.sequence, m.method, ...instants.map((t) => f(at(t), 2))]);
+    }
+  }
+  console.log('');
+  printRows(perT);
 }

@@ -1,6 +1,6 @@
 /**
  * `uplift train-framegen`: trains the learned frame-generation network (src/train/framegen/) on
- * clips the data engine renders at 30 and 60 fps, with a progress bar, a time limit that stops
+ * clips the data engine renders at 30 fps and at 2, 3 or 4 times that, with a progress bar, a time limit that stops
  * cleanly with a checkpoint (continue with --resume), and a JSON summary on stdout.
  */
 import { readFile } from 'node:fs/promises';
@@ -72,9 +72,11 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nThe clips: training-split scenes, paths and layout seeds (never a validation entry),\n' +
-        'each rendered at data.fps and at twice it; the truth between frames k-1 and k is frame\n' +
-        '2k-1 of the faster render. Dev clips (other seeds) are scored at every checkpoint beside\n' +
-        'the heuristic, the 50/50 blend and repeating the previous frame.\n\n' +
+        'each rendered at data.fps and at f times it; the truth at t = j/f between frames k-1 and k\n' +
+        'is frame (k-1)*f+j of the faster render. Each pair gets one t, drawn from the instants of\n' +
+        'data.factors (default [2]: t = 0.5, frame 2k-1; [2, 3, 4]: t = 1/4, 1/3, 1/2, 2/3, 3/4).\n' +
+        'Dev clips (other seeds) are scored at every checkpoint beside the heuristic, the blend\n' +
+        '(1-t)*previous + t*current and repeating the previous frame.\n\n' +
         'Examples:\n' +
         '  uplift train-framegen --out out/framegen --time-limit 540\n' +
         '  uplift train-framegen --out out/framegen --resume --time-limit 540\n' +

@@ -57,10 +57,23 @@ export interface GeneratedSummary {
   flip?: number;
 }
 
+/** Means over the steady generated frames of one instant t (3× and 4× make several per pair). */
+export interface InstantSummary extends GeneratedSummary {
+  t: number;
+}
+
 export interface InterpolationMethodResult {
   method: string;
-  /** Generated frames within shots after the warm-up; in the warm-up; across cuts. */
-  summary: { steady: GeneratedSummary; warmup: GeneratedSummary; cuts: GeneratedSummary };
+  /**
+   * Generated frames within shots after the warm-up; in the warm-up; across cuts; and the first
+   * group split by t (ascending).
+   */
+  summary: {
+    steady: GeneratedSummary;
+    warmup: GeneratedSummary;
+    cuts: GeneratedSummary;
+    steadyByT: InstantSummary[];
+  };
   /** tPSNR (mean of MSEs, then dB) and flicker over the stream frames after the warm-up. */
   stream: { tpsnr?: number; flicker?: number };
   frames: StreamFrameMetrics[];
@@ -203,12 +216,14 @@ function summarizeRun(run: MethodRun, withFlip: boolean): InterpolationMethodRes
     return summary;
   };
   const { steady } = run.metrics.summary();
+  const steadyFrames = generated.filter((f) => !f.cut && !f.warmup);
   return {
     method: run.method.name,
     summary: {
-      steady: group(generated.filter((f) => !f.cut && !f.warmup)),
+      steady: group(steadyFrames),
       warmup: group(generated.filter((f) => !f.cut && f.warmup)),
       cuts: group(generated.filter((f) => f.cut)),
+      steadyByT: byInstant(steadyFrames).map(([t, frames]) => ({ t, ...group(frames) })),
     },
     stream: {
       ...(steady.tpsnr !== undefined ? { tpsnr: steady.tpsnr } : {}),
@@ -217,6 +232,17 @@ function summarizeRun(run: MethodRun, withFlip: boolean): InterpolationMethodRes
     frames: run.frames,
     showcase: run.showcase!,
   };
+}
+
+/** Frames grouped by their t, ascending (t of one instant is the same j / factor everywhere). */
+export function byInstant(frames: readonly StreamFrameMetrics[]): [number, StreamFrameMetrics[]][] {
+  const groups = new Map<number, StreamFrameMetrics[]>();
+  for (const f of frames) {
+    if (f.t === undefined) continue;
+    if (!groups.has(f.t)) groups.set(f.t, []);
+    groups.get(f.t)!.push(f);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a - b);
 }
 
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;

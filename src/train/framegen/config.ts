@@ -16,9 +16,10 @@ export const FRAMEGEN_NETWORKS: Readonly<Record<string, GraphDescription>> = {
 };
 
 /**
- * Training data: clips the data engine renders twice on the same path and seed, at `fps` and at
- * twice that, so that frame 2k − 1 of the second is the truth between frames k − 1 and k of the
- * first (t = 0.5). Scene, path and layout seed of each clip are drawn from the training split
+ * Training data: clips the data engine renders on the same path and seed at `fps` and at f times
+ * that for each factor f in `factors`, so that frame (k − 1)·f + j of the second is the truth at
+ * t = j / f between frames k − 1 and k of the first; each pair gets one t, drawn from the
+ * distinct instants j / f (only 0.5 with the default factors [2]). Scene, path and layout seed of each clip are drawn from the training split
  * (src/train/splits.ts: procedural scenes, held-out scene × path pairs excluded, seeds below the
  * validation seeds); the dev clips, drawn the same way with other seeds, only watch the run.
  */
@@ -27,7 +28,7 @@ export interface FramegenDataConfig {
   readonly size: readonly [number, number];
   /** Display / render ratio of the motion and depth. */
   readonly ratio: number;
-  /** Frame rate of the displayed frames (the truth is rendered at twice it). */
+  /** Frame rate of the displayed frames (the truth is rendered at `factors` times it). */
   readonly fps: number;
   /** Training clips. */
   readonly clips: number;
@@ -41,6 +42,22 @@ export interface FramegenDataConfig {
   readonly referenceSamples: number;
   /** Add each pair mirrored left-right (motion x negated): twice the samples. */
   readonly mirror: boolean;
+  /** Rate factors whose instants t = j / f (0 < j < f) the pairs are drawn at: from 2, 3, 4. */
+  readonly factors: readonly number[];
+}
+
+/** The distinct instants of `factors`, ascending, each with the smallest factor giving it. */
+export function trainingInstants(
+  factors: readonly number[],
+): { t: number; factor: number; j: number }[] {
+  const instants = new Map<number, { t: number; factor: number; j: number }>();
+  for (const factor of [...factors].sort((a, b) => a - b)) {
+    for (let j = 1; j < factor; j++) {
+      const t = j / factor;
+      if (!instants.has(t)) instants.set(t, { t, factor, j });
+    }
+  }
+  return [...instants.values()].sort((a, b) => a.t - b.t);
 }
 
 export interface FramegenTrainConfig {
@@ -82,6 +99,7 @@ export const DEFAULT_FRAMEGEN_CONFIG: FramegenTrainConfig = {
     pairsPerClip: 4,
     referenceSamples: 16,
     mirror: true,
+    factors: [2],
   },
   logEvery: 10,
   checkpointEvery: 200,
@@ -149,7 +167,8 @@ export function resolveFramegenConfig(
     ...base,
     ...overrides,
     adam: nested('adam'),
-    data: nested('data'),
+    // Checkpoints written before `factors` existed trained at t = 0.5: factors [2].
+    data: { factors: [2], ...nested('data') },
   } as FramegenTrainConfig;
   if (typeof merged.network !== 'string' || !Object.hasOwn(FRAMEGEN_NETWORKS, merged.network)) {
     throw new InputError(
@@ -208,6 +227,17 @@ export function resolveFramegenConfig(
   if (typeof data.mirror !== 'boolean') {
     throw new InputError(
       `framegen training config: data.mirror must be true or false, got ${showValue(data.mirror)}`,
+    );
+  }
+  const { factors } = data;
+  if (
+    !Array.isArray(factors) ||
+    factors.length === 0 ||
+    !factors.every((f) => [2, 3, 4].includes(f)) ||
+    new Set(factors).size !== factors.length
+  ) {
+    throw new InputError(
+      `framegen training config: data.factors must be distinct rate factors from 2, 3, 4, got ${showValue(factors)}`,
     );
   }
   positiveInt('logEvery', merged.logEvery);

@@ -16,10 +16,10 @@ import { encodeFrameGenerationResolve } from '../../gpu/passes/framegen-resolve.
 import { encodeFrameGenerationSplat, splatBytes } from '../../gpu/passes/framegen-splat.ts';
 import type { FramegenSample } from './samples.ts';
 
-/** The parameters of a sample's generated frame: t = 0.5 between two frames of one shot. */
+/** The parameters of a sample's generated frame: its t between two frames of one shot. */
 export function sampleParams(sample: FramegenSample): FrameGenerationParams {
   return {
-    t: 0.5,
+    t: sample.t,
     motionScale: [1, 1],
     cameraNear: sample.cameraNear,
     cameraFar: sample.cameraFar,

@@ -1,9 +1,10 @@
 /**
  * Training samples of frame generation: frame pairs of data-engine clips with the true frame
- * between them. A clip is rendered at `fps` and, on the same path and seed, at twice `fps`
- * (the paths place their events at the same instants at every rate); the displayed frames are
- * the supersampled references of frames k − 1 and k of the first, motion, depth and reactive
- * mask those of frame k, the truth the reference of frame 2k − 1 of the second. Rendering is the
+ * between them. A clip is rendered at `fps` and, on the same path and seed, at f times `fps` for
+ * the factor f of each pair's instant t = j / f (the paths place their events at the same
+ * instants at every rate); the displayed frames are the supersampled references of frames k − 1
+ * and k of the first, motion, depth and reactive mask those of frame k, the truth the reference
+ * of frame (k − 1)·f + j of the second (2k − 1 at t = 0.5). Rendering is the
  * slow part on a CPU adapter, so the samples of a run are kept in one file in its directory
  * (samples.bin, checked against the run's data config and seed) and read back on resume.
  *
@@ -22,14 +23,16 @@ import { createSceneRenderer, sceneFrameSource } from '../../scene/renderer.ts';
 import type { FrameImages } from '../../core/frame.ts';
 import { writeFileAtomic } from '../checkpoint.ts';
 import { isHeldOut, pathSuits, TRAIN_LAYOUT_SEEDS } from '../splits.ts';
-import type { FramegenDataConfig } from './config.ts';
+import { trainingInstants, type FramegenDataConfig } from './config.ts';
 
-/** One frame pair and its in-between truth (t = 0.5). */
+/** One frame pair and its in-between truth at t. */
 export interface FramegenSample {
   /** `<scene>-<path>-<seed>` of its clip. */
   readonly clip: string;
   /** Index k of the pair's current frame in the clip. */
   readonly pair: number;
+  /** The instant of the truth between the pair's frames, in (0, 1). */
+  readonly t: number;
   readonly mirrored: boolean;
   readonly cameraNear: number;
   readonly cameraFar: number;
@@ -115,7 +118,9 @@ export function mirrorSample(s: FramegenSample): FramegenSample {
 
 /**
  * Renders the samples of one clip: `pairsPerClip` pairs (k drawn without repetition, pairs
- * whose current frame starts a shot skipped), mirrored copies too when the config asks.
+ * whose current frame starts a shot skipped), each at an instant drawn from the config's
+ * (after all pairs, so that the default factors [2] draw the pairs they always drew), mirrored
+ * copies too when the config asks.
  */
 export async function renderClipSamples(
   device: GPUDevice,
@@ -132,14 +137,23 @@ export async function renderClipSamples(
     samples: data.referenceSamples,
   };
   const slow = createSceneRenderer(device, { ...common, frames: data.clipFrames, fps: data.fps });
-  const fast = createSceneRenderer(device, {
-    ...common,
-    frames: 2 * data.clipFrames,
-    fps: 2 * data.fps,
-  });
+  // One renderer per rate factor, made when a pair first needs it.
+  const fast = new Map<number, ReturnType<typeof createSceneRenderer>>();
+  const truthFrame = async (factor: number, frame: number) => {
+    if (!fast.has(factor)) {
+      fast.set(
+        factor,
+        createSceneRenderer(device, {
+          ...common,
+          frames: factor * data.clipFrames,
+          fps: factor * data.fps,
+        }),
+      );
+    }
+    return (await sceneFrameSource(fast.get(factor)!).readFrame(frame)).reference!;
+  };
   try {
     const slowFrames = sceneFrameSource(slow);
-    const fastFrames = sceneFrameSource(fast);
     const rendered = new Map<number, FrameImages>();
     const frame = async (k: number) => {
       if (!rendered.has(k)) rendered.set(k, await slowFrames.readFrame(k));
@@ -154,20 +168,26 @@ export async function renderClipSamples(
       const [k] = candidates.splice(Math.floor(random() * candidates.length), 1);
       pairs.push(k!);
     }
+    const instants = trainingInstants(data.factors);
+    const pairInstants = pairs.map(() =>
+      instants.length === 1 ? instants[0]! : instants[Math.floor(random() * instants.length)]!,
+    );
+    const order = pairs.map((k, i) => ({ k, instant: pairInstants[i]! }));
     const samples: FramegenSample[] = [];
-    for (const k of pairs.sort((a, b) => a - b)) {
+    for (const { k, instant } of order.sort((a, b) => a.k - b.k)) {
       const previous = await frame(k - 1);
       const current = await frame(k);
       const params = slow.frameParams(k);
       const sample: FramegenSample = {
         clip: clipName(clip),
         pair: k,
+        t: instant.t,
         mirrored: false,
         cameraNear: params.cameraNear,
         cameraFar: params.cameraFar,
         previous: previous.reference!,
         current: current.reference!,
-        truth: (await fastFrames.readFrame(2 * k - 1)).reference!,
+        truth: await truthFrame(instant.factor, (k - 1) * instant.factor + instant.j),
         motion: current.motion,
         depth: current.depth,
         reactive: current.reactive ?? createImage(current.depth.width, current.depth.height, 1),
@@ -178,12 +198,13 @@ export async function renderClipSamples(
     return samples;
   } finally {
     slow.destroy();
-    fast.destroy();
+    for (const renderer of fast.values()) renderer.destroy();
   }
 }
 
 const MAGIC = 'UPLFGSMP';
-const VERSION = 1;
+// Version 2: each sample's t.
+const VERSION = 2;
 
 interface SampleHeader {
   readonly version: number;
@@ -214,9 +235,10 @@ export function encodeSamples(
     seed,
     data,
     train: train.length,
-    samples: all.map(({ clip, pair, mirrored, cameraNear, cameraFar }) => ({
+    samples: all.map(({ clip, pair, t, mirrored, cameraNear, cameraFar }) => ({
       clip,
       pair,
+      t,
       mirrored,
       cameraNear,
       cameraFar,

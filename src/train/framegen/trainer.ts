@@ -149,7 +149,7 @@ function baselineScores(samples: readonly FramegenSample[]): Omit<DevScores, 'ne
     mses.heuristic.push(mse(generateFrameCpu(images, sampleParams(s))));
     const blend = {
       ...s.previous,
-      data: s.previous.data.map((v, i) => 0.5 * v + 0.5 * s.current.data[i]!),
+      data: s.previous.data.map((v, i) => (1 - s.t) * v + s.t * s.current.data[i]!),
     };
     mses.blend.push(mse(blend));
     mses.repeat.push(mse(s.previous));
