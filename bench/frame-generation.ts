@@ -10,7 +10,11 @@
 import { QUALITY_RATIOS, renderSizeFor, type QualityMode, type Size } from '../src/core/quality.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
-import { createFrameGenerator, type FrameGeneratorMethod } from '../src/frame-generator.ts';
+import {
+  createFrameGenerator,
+  type FrameGenerator,
+  type FrameGeneratorMethod,
+} from '../src/frame-generator.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { syntheticInputs } from './upscaler.ts';
@@ -58,16 +62,27 @@ async function benchCase(
     };
   });
   const timer = device.features.has('timestamp-query') ? createGpuTimer(device, 16) : undefined;
-  const generator = await createFrameGenerator(device, {
-    displaySize: c.displaySize,
-    method: c.method,
-    ...(c.method === 'neural'
-      ? { weights: { graph: FRAMEGEN_NETWORK_V1, parameters: initWeights(FRAMEGEN_NETWORK_V1, 1) } }
-      : {}),
-  });
+  // Two generators: one timing its stages, one exactly as an app creates it (pipelined frames).
+  const create = (withTimer: boolean) =>
+    createFrameGenerator(device, {
+      displaySize: c.displaySize,
+      method: c.method,
+      ...(withTimer && timer ? { timer } : {}),
+      ...(c.method === 'neural'
+        ? {
+            weights: {
+              graph: FRAMEGEN_NETWORK_V1,
+              parameters: initWeights(FRAMEGEN_NETWORK_V1, 1),
+            },
+          }
+        : {}),
+    });
+  const generators = [await create(true)];
   try {
-    const samples = await measureFrames(device, timer, settings, (encoder, i) => {
-      generator.dispatch(encoder, {
+    generators.push(await create(false));
+    const [timed, plain] = generators as [FrameGenerator, FrameGenerator];
+    const samples = await measureFrames(device, timer, settings, (encoder, i, t) => {
+      (t ? timed : plain).dispatch(encoder, {
         ...sets[i % INPUT_SETS]!,
         motionScale: [1, 1],
         cameraNear: 0.1,
@@ -85,7 +100,7 @@ async function benchCase(
     };
     return measuredCase(caseName(c), params, samples, gpuMs);
   } finally {
-    generator.destroy();
+    for (const generator of generators) generator.destroy();
     timer?.destroy();
     for (const set of sets) for (const t of Object.values(set)) t.destroy();
   }

@@ -37,6 +37,7 @@ import { encodeFrameGenerationResolve } from './gpu/passes/framegen-resolve.ts';
 import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
 import type { FramegenModelSource } from './nn/framegen-model.ts';
 import type { FramegenNeural } from './nn/framegen-neural.ts';
+import type { GpuTimer } from './gpu/profiler.ts';
 import {
   checkInput,
   checkOutputTexture,
@@ -57,6 +58,12 @@ export interface FrameGeneratorOptions {
    * Default: the shipped weights/framegen-v1.uplift.
    */
   weights?: FramegenModelSource;
+  /**
+   * Profiling only: GPU times of each frame's stages go to this timer under the labels load
+   * (the inputs copied into images), motion (dilate, splat, resolve) and compose (heuristic), or
+   * features, network and blend (neural).
+   */
+  timer?: GpuTimer;
 }
 
 /** What one dispatch takes. */
@@ -211,14 +218,20 @@ export async function createFrameGenerator(
           render = createRenderImages(device, size);
           renderSize = size;
         }
-        encodeGeneratedFrame(device, encoder, inputs, {
-          render: render!,
-          previous: display.previous,
-          current: display.current,
-          outputImage: display.outputImage,
-          output: inputs.output ?? display.output,
-          neural,
-        });
+        encodeGeneratedFrame(
+          device,
+          encoder,
+          inputs,
+          {
+            render: render!,
+            previous: display.previous,
+            current: display.current,
+            outputImage: display.outputImage,
+            output: inputs.output ?? display.output,
+            neural,
+          },
+          options.timer,
+        );
       },
     };
   });
@@ -254,10 +267,20 @@ function encodeGeneratedFrame(
     output: GPUTexture;
     neural: FramegenNeural | undefined;
   },
+  timer: GpuTimer | undefined,
 ): void {
   const { render } = targets;
   if (!inputs.reset) encoder.clearBuffer(render.splat);
-  const pass = encoder.beginComputePass({ label: 'uplift frame generation' });
+  // One compute pass, or with a timer one per stage.
+  let pass = encoder.beginComputePass({
+    label: 'uplift frame generation',
+    timestampWrites: timer?.computePass('load'),
+  });
+  const stage = (label: string) => {
+    if (!timer) return;
+    pass.end();
+    pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
+  };
   const previous = loadInput(device, pass, inputs.previous, targets.previous);
   // A reset repeats the previous frame: a current texture need not be loaded.
   const current =
@@ -271,6 +294,7 @@ function encodeGeneratedFrame(
     reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
     // Both methods splat the motion dilated to the closest depth: the learned method scores
     // higher on it than on the undilated field (docs/QUALITY.md §5).
+    stage('motion');
     const dilated = render.dilated;
     encodeFrameGenerationDilate(device, pass, motion, depth, inputs, dilated);
     encodeFrameGenerationSplat(device, pass, dilated.motion, dilated.depth, inputs, render.splat);
@@ -287,10 +311,11 @@ function encodeGeneratedFrame(
       pass.end();
       const frames = { previous, current, field: render.field, reactive };
       const output = { image: targets.outputImage, texture: targets.output };
-      targets.neural.encode(encoder, frames, inputs.t, output);
+      targets.neural.encode(encoder, frames, inputs.t, output, timer);
       return;
     }
   }
+  stage('compose');
   encodeFrameGenerationCompose(
     device,
     pass,

@@ -16,6 +16,7 @@ import type { FramegenModel } from './framegen-model.ts';
 
 export { loadFramegenModel } from './framegen-model.ts';
 import { createGpuTensor } from './tensor.ts';
+import type { GpuTimer } from '../gpu/profiler.ts';
 
 /** The frames and the time-t motion field one generated frame is made from. */
 export interface FramegenFrames {
@@ -27,12 +28,16 @@ export interface FramegenFrames {
 }
 
 export interface FramegenNeural {
-  /** Records one generated frame into `encoder` (its own compute passes). */
+  /**
+   * Records one generated frame into `encoder` (its own compute passes; with a timer, timed as
+   * features, network and blend).
+   */
   encode(
     encoder: GPUCommandEncoder,
     frames: FramegenFrames,
     t: number,
     targets: OutputTargets,
+    timer?: GpuTimer,
   ): void;
   /** Bytes of GPU memory held (features, network, blend). */
   readonly memoryBytes: number;
@@ -54,12 +59,19 @@ export function createFramegenNeural(
   const blended = createGpuImage(device, displaySize[0], displaySize[1], 'framegen blend');
   const parameterBytes = [...network.parameters.values()].reduce((sum, b) => sum + b.size, 0);
   return {
-    encode(encoder, frames, t, targets) {
-      let pass = encoder.beginComputePass({ label: 'framegen features' });
+    encode(encoder, frames, t, targets, timer) {
+      let pass = encoder.beginComputePass({
+        label: 'framegen features',
+        timestampWrites: timer?.computePass('features'),
+      });
       encodeFramegenFeatures(device, pass, frames, t, padded, features.buffer);
       pass.end();
-      const logits = network.run(encoder, features).output;
-      pass = encoder.beginComputePass({ label: 'framegen blend and output' });
+      const run = () => network.run(encoder, features).output;
+      const logits = timer ? timer.span(encoder, 'network', run) : run();
+      pass = encoder.beginComputePass({
+        label: 'framegen blend and output',
+        timestampWrites: timer?.computePass('blend'),
+      });
       const inputs = {
         features: features.buffer,
         logits: logits.buffer,
