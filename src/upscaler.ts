@@ -342,19 +342,14 @@ export async function createUpscaler(
       },
       async ready() {
         checkAlive();
-        // One frame of the upscaler's own (zero) images. A caller's resolver is not asked to
-        // record it: the reprojected history stands in for its result.
-        const [rw, rh] = sizes.renderSize;
-        const zeros = ['color', 'depth', 'motion', 'reactive'].map((name) =>
-          createGpuImage(device, rw, rh, `uplift ready: zero ${name}`),
-        );
-        const [color, depth, motion, reactive] = zeros as [GpuImage, GpuImage, GpuImage, GpuImage];
-        const frameOfZeros = (encoder: GPUCommandEncoder) =>
-          encodeFrame(
-            device,
-            encoder,
-            { ...defaultFrameParams(), color, depth, motion, reactive, reset: true },
-            {
+        // One frame of zero inputs. A caller's resolver is not asked to record it: the
+        // reprojected history stands in for its result.
+        await compileAndWarmUp(
+          device,
+          sizes.renderSize,
+          temporal?.historyFormat ?? 'rgba32float',
+          (encoder, inputs) =>
+            encodeFrame(device, encoder, inputs, {
               options: { ...options, timer: undefined },
               method,
               temporal: options.resolver ? passThroughResolver : temporal,
@@ -365,42 +360,8 @@ export async function createUpscaler(
               previousDepth: undefined,
               depthOut: resources!.render.keptDepth[0],
               exposureState,
-            },
-          );
-        // Recorded and never submitted, it finds the kernels; they compile off the main thread.
-        const kernels = collectKernels(() => {
-          frameOfZeros(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }));
-          // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
-          createKernel(device, LOAD_TEXTURE_KERNEL);
-          createKernel(
-            device,
-            prepareKernel({
-              colorTexture: true,
-              depthTexture: true,
-              motionTexture: true,
-              writeDepth: true,
             }),
-          );
-          const tonemapped = temporal?.historyFormat ?? 'rgba32float';
-          for (const format of OUTPUT_FORMATS) {
-            createKernel(device, outputKernel(format, tonemapped));
-          }
-          createKernel(device, exposureKernel(true));
-        });
-        try {
-          await withGpuErrorScope(device, 'ready', async () => {
-            await compileKernels(kernels);
-            // Then run once, so that the first real frame does not pay for first use either
-            // (bind groups, buffers the implementation initialises on first use). It changes
-            // nothing the next frame sees: that frame is a reset.
-            const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
-            frameOfZeros(encoder);
-            device.queue.submit([encoder.finish()]);
-            await device.queue.onSubmittedWorkDone();
-          });
-        } finally {
-          for (const image of zeros) image.buffer.destroy();
-        }
+        );
         mustReset = true;
         previous = undefined;
         previousDepthSize = undefined;
@@ -442,6 +403,45 @@ export async function createUpscaler(
     };
     return upscaler;
   });
+}
+
+/**
+ * `Upscaler.ready`: records a reset frame of zero inputs (render size) with `record` into an
+ * encoder never submitted, to find its kernels, compiles them and the size-independent ones
+ * (texture inputs, a caller's output texture in each format) off the main thread, then runs that
+ * frame once, so that the first real frame pays for neither compilation nor first use. It changes
+ * nothing the next frame sees: that frame is a reset.
+ */
+async function compileAndWarmUp(
+  device: GPUDevice,
+  [rw, rh]: Size,
+  tonemapped: ImageFormat,
+  record: (encoder: GPUCommandEncoder, inputs: DispatchInputs) => void,
+): Promise<void> {
+  const zeros = ['color', 'depth', 'motion', 'reactive'].map((name) =>
+    createGpuImage(device, rw, rh, `uplift ready: zero ${name}`),
+  );
+  const [color, depth, motion, reactive] = zeros as [GpuImage, GpuImage, GpuImage, GpuImage];
+  const inputs = { ...defaultFrameParams(), color, depth, motion, reactive, reset: true };
+  const kernels = collectKernels(() => {
+    record(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }), inputs);
+    createKernel(device, LOAD_TEXTURE_KERNEL);
+    const textures = { colorTexture: true, depthTexture: true, motionTexture: true };
+    createKernel(device, prepareKernel({ ...textures, writeDepth: true }));
+    for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format, tonemapped));
+    createKernel(device, exposureKernel(true));
+  });
+  try {
+    await withGpuErrorScope(device, 'ready', async () => {
+      await compileKernels(kernels);
+      const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
+      record(encoder, inputs);
+      device.queue.submit([encoder.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    });
+  } finally {
+    for (const image of zeros) image.buffer.destroy();
+  }
 }
 
 /**
