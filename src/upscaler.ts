@@ -27,7 +27,7 @@ import { checkInput, checkOutputTexture, loadInput, type FrameInput } from './fr
 import { encodePrepare, prepareKernel } from './gpu/passes/prepare.ts';
 import { encodeExposure, EXPOSURE_TEXTURE_FORMATS, exposureKernel } from './gpu/passes/exposure.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
-import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
+import { encodeTaauResolve, taauResolveKernel } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { encodeOutput, OUTPUT_FORMATS, outputKernel } from './gpu/passes/output.ts';
@@ -122,7 +122,8 @@ export interface UpscalerOptions extends UpscalerSizing {
   resolver?: Resolver;
   /**
    * Profiling only: GPU times of each frame's stages go to this timer under the labels prepare,
-   * reproject, resolve (temporal methods) or upscale (spatial methods), and output.
+   * reproject, resolve (temporal methods) or upscale (spatial methods), and output (absent where
+   * the resolve writes the output itself: Uplift's resolvers without sharpening).
    */
   timer?: GpuTimer;
   /**
@@ -179,11 +180,14 @@ export interface Upscaler {
 /**
  * The heuristic TAAU resolve as a Resolver (owns its output history and state, stored as
  * `historyFormat`: rgba16float unless asked otherwise, e.g. to measure what f16 storage changes).
+ * It writes the frame's output itself on frames without sharpening (`Resolver.writesOutput`)
+ * unless `foldOutput` is false (the separate output pass: to compare and to measure).
  */
 export function createTaauResolver(
   device: GPUDevice,
   settings: Partial<TaauSettings> = {},
   historyFormat: ImageFormat = 'rgba16float',
+  { foldOutput = true }: { foldOutput?: boolean } = {},
 ): Resolver {
   const merged = { ...DEFAULT_TAAU_SETTINGS, ...settings };
   let output: Reprojected | undefined;
@@ -194,6 +198,8 @@ export function createTaauResolver(
   };
   return {
     historyFormat,
+    writesOutput: foldOutput,
+    outputKernels: (format) => [taauResolveKernel(historyFormat, historyFormat, format)],
     resize(_renderSize, [width, height]) {
       free();
       output = {
@@ -212,6 +218,7 @@ export function createTaauResolver(
         inputs.reprojected,
         { jitter: inputs.jitter, reset: inputs.reset, settings: merged },
         target,
+        foldOutput ? inputs.output : undefined,
       );
       pass.end();
       return target;
@@ -247,7 +254,8 @@ export async function createUpscaler(
     const exposureState = device.createBuffer({
       label: 'uplift exposure state',
       size: 16,
-      usage: GPUBufferUsage.STORAGE,
+      // UNIFORM too: a resolve that writes the output reads it as a uniform (output.ts).
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM,
     });
     let mustReset = true;
     const debug = options.debugChecks
@@ -349,11 +357,11 @@ export async function createUpscaler(
           createGpuImage(device, rw, rh, `uplift ready: zero ${name}`),
         );
         const [color, depth, motion, reactive] = zeros as [GpuImage, GpuImage, GpuImage, GpuImage];
-        const frameOfZeros = (encoder: GPUCommandEncoder) =>
+        const frameOfZeros = (encoder: GPUCommandEncoder, extra: Partial<DispatchInputs> = {}) =>
           encodeFrame(
             device,
             encoder,
-            { ...defaultFrameParams(), color, depth, motion, reactive, reset: true },
+            { ...defaultFrameParams(), color, depth, motion, reactive, reset: true, ...extra },
             {
               options: { ...options, timer: undefined },
               method,
@@ -369,7 +377,20 @@ export async function createUpscaler(
           );
         // Recorded and never submitted, it finds the kernels; they compile off the main thread.
         const kernels = collectKernels(() => {
-          frameOfZeros(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }));
+          const unsubmitted = device.createCommandEncoder({
+            label: 'uplift ready (not submitted)',
+          });
+          frameOfZeros(unsubmitted);
+          // A resolve that writes the output (frames without sharpening) has a kernel per output
+          // format, and its plain one for frames a sharpness turns the output pass on for.
+          if (temporal?.writesOutput) {
+            for (const format of OUTPUT_FORMATS) {
+              for (const spec of temporal.outputKernels?.(format) ?? []) createKernel(device, spec);
+            }
+            if (!options.resolver && options.sharpness === undefined) {
+              frameOfZeros(unsubmitted, { sharpness: 0.5 });
+            }
+          }
           // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
           createKernel(device, LOAD_TEXTURE_KERNEL);
           createKernel(
@@ -520,7 +541,8 @@ interface FrameState {
 
 /**
  * Records one frame: load and prepare, then reproject and resolve (temporal methods) or upscale
- * (spatial methods), then output. Returns the resolve's history and state for the next frame.
+ * (spatial methods), then output — inside the resolve where the resolver writes it (no
+ * sharpening). Returns the resolve's history and state for the next frame.
  */
 function encodeFrame(
   device: GPUDevice,
@@ -541,6 +563,9 @@ function encodeFrame(
   pass.end();
   let resolved: Reprojected | undefined;
   let tonemapped: GpuImage;
+  const sharpness = inputs.sharpness ?? options.sharpness;
+  const targets = { image: display.outputImage, texture: inputs.output ?? display.output };
+  let folded = false;
   if (temporal) {
     const reprojectPass = encoder.beginComputePass(stage('reproject'));
     encodeReproject(
@@ -553,6 +578,8 @@ function encodeFrame(
       { state: exposureState },
     );
     reprojectPass.end();
+    // Without sharpening a resolve that can writes the output itself: no output pass.
+    folded = temporal.writesOutput === true && sharpness === undefined;
     const resolveInputs: ResolveInputs = {
       prepared: render.prepared,
       reprojected: display.reprojected,
@@ -561,6 +588,7 @@ function encodeFrame(
       renderSize: frame.sizes.renderSize,
       displaySize: frame.sizes.displaySize,
       ...(options.timer ? { timer: options.timer } : {}),
+      ...(folded ? { output: { ...targets, exposureState } } : {}),
     };
     const resolve = () => temporal.resolve(encoder, resolveInputs);
     resolved = options.timer ? options.timer.span(encoder, 'resolve', resolve) : resolve();
@@ -572,14 +600,15 @@ function encodeFrame(
     spatialPass.end();
     tonemapped = display.spatial;
   }
+  if (folded) return resolved;
   const outputPass = encoder.beginComputePass(stage('output'));
   encodeOutput(
     device,
     outputPass,
     tonemapped,
     1, // unused: the exposure comes from exposureState
-    inputs.sharpness ?? options.sharpness,
-    { image: display.outputImage, texture: inputs.output ?? display.output },
+    sharpness,
+    targets,
     exposureState,
   );
   outputPass.end();
