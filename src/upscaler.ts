@@ -9,7 +9,9 @@
  *
  * Per frame: load the input textures into GpuImages → prepare → (bilinear | Lanczos) or
  * (reproject → resolve) → output. The temporal resolve is pluggable (`Resolver`): the heuristic
- * TAAU here, the neural resolve from src/nn/resolve/neural-resolver.ts for method 'neural'.
+ * TAAU here, the neural resolve from src/nn/resolve/neural-resolver.ts for method 'neural'. Both
+ * write the output themselves on frames without sharpening (`Resolver.writesOutput`): the output
+ * pass then does not run.
  *
  * Sizes: inputs whose size differs from `renderSize` but agree with each other are a dynamic
  * resolution change: history (display size) is kept, the render-size images are reused when the
