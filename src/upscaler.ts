@@ -252,11 +252,11 @@ export async function createUpscaler(
 
     let resources: UpscalerResources | undefined;
     let previous: Reprojected | undefined;
-    // Zero: no previous exposure (the first frame's history scale is 1).
+    // Zero: no previous exposure (the first frame's history scale is 1). UNIFORM: a resolve that
+    // writes the output reads it as a uniform (output.ts).
     const exposureState = device.createBuffer({
       label: 'uplift exposure state',
       size: 16,
-      // UNIFORM too: a resolve that writes the output reads it as a uniform (output.ts).
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM,
     });
     let mustReset = true;
@@ -377,39 +377,7 @@ export async function createUpscaler(
               exposureState,
             },
           );
-        // Recorded and never submitted, it finds the kernels; they compile off the main thread.
-        const kernels = collectKernels(() => {
-          const unsubmitted = device.createCommandEncoder({
-            label: 'uplift ready (not submitted)',
-          });
-          frameOfZeros(unsubmitted);
-          // A resolve that writes the output (frames without sharpening) has a kernel per output
-          // format, and its plain one for frames a sharpness turns the output pass on for.
-          if (temporal?.writesOutput) {
-            for (const format of OUTPUT_FORMATS) {
-              for (const spec of temporal.outputKernels?.(format) ?? []) createKernel(device, spec);
-            }
-            if (!options.resolver && options.sharpness === undefined) {
-              frameOfZeros(unsubmitted, { sharpness: 0.5 });
-            }
-          }
-          // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
-          createKernel(device, LOAD_TEXTURE_KERNEL);
-          createKernel(
-            device,
-            prepareKernel({
-              colorTexture: true,
-              depthTexture: true,
-              motionTexture: true,
-              writeDepth: true,
-            }),
-          );
-          const tonemapped = temporal?.historyFormat ?? 'rgba32float';
-          for (const format of OUTPUT_FORMATS) {
-            createKernel(device, outputKernel(format, tonemapped));
-          }
-          createKernel(device, exposureKernel(true));
-        });
+        const kernels = readyKernels(device, temporal, options, frameOfZeros);
         try {
           await withGpuErrorScope(device, 'ready', async () => {
             await compileKernels(kernels);
@@ -485,6 +453,47 @@ async function createResolver(
   const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
   const precision = checkPrecision(options.precision ?? 'auto');
   return module.createNeuralResolver(device, { model: options.model, precision, ...sizes });
+}
+
+/**
+ * The kernels `ready()` compiles, found without running them: those of a frame of zeros
+ * (`frameOfZeros` records one into an encoder never submitted) and those a later frame's inputs
+ * may switch to: texture inputs, every output format and, for a resolve that writes the output,
+ * its kernel for each output format and (the upscaler's own resolve, unless every frame is
+ * sharpened) the plain one, for frames whose sharpness turns the output pass on.
+ */
+function readyKernels(
+  device: GPUDevice,
+  temporal: Resolver | undefined,
+  options: UpscalerOptions,
+  frameOfZeros: (encoder: GPUCommandEncoder, extra?: Partial<DispatchInputs>) => void,
+): ReturnType<typeof collectKernels> {
+  return collectKernels(() => {
+    const unsubmitted = device.createCommandEncoder({ label: 'uplift ready (not submitted)' });
+    frameOfZeros(unsubmitted);
+    if (temporal?.writesOutput) {
+      for (const format of OUTPUT_FORMATS) {
+        for (const spec of temporal.outputKernels?.(format) ?? []) createKernel(device, spec);
+      }
+      if (!options.resolver && options.sharpness === undefined) {
+        frameOfZeros(unsubmitted, { sharpness: 0.5 });
+      }
+    }
+    // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
+    createKernel(device, LOAD_TEXTURE_KERNEL);
+    createKernel(
+      device,
+      prepareKernel({
+        colorTexture: true,
+        depthTexture: true,
+        motionTexture: true,
+        writeDepth: true,
+      }),
+    );
+    const tonemapped = temporal?.historyFormat ?? 'rgba32float';
+    for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format, tonemapped));
+    createKernel(device, exposureKernel(true));
+  });
 }
 
 /**
