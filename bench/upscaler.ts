@@ -4,7 +4,8 @@
  * those weights quantized: the time does not depend on the values) and
  * display size / quality mode, on synthetic but realistic inputs (smooth HDR color, smooth depth,
  * motion of a pixel or two), uploaded once as float textures and rotated between frames. GPU time
- * of each stage (prepare, reproject | upscale, resolve, output) and of the whole frame from
+ * of each stage (prepare, reproject | upscale, resolve, output — none where the resolve writes
+ * the output, as Uplift's do without sharpening) and of the whole frame from
  * timestamp queries; CPU wall time per frame (encode + submit + queue done).
  */
 import { defaultFrameParams } from '../src/core/frame.ts';
@@ -49,6 +50,11 @@ export interface UpscalerCase {
    * layer could run it (network v3), to measure what that fusion saves in the same run.
    */
   lastLayerFilterBlend?: false;
+  /**
+   * Temporal methods without sharpening: false keeps the output pass after the resolve (the
+   * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
+   */
+  foldOutput?: false;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -103,10 +109,12 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
     { method: 'taau' },
     { method: 'taau', historyFormat: 'rgba32float' },
     { method: 'taau', sharpness: 0.5 },
+    { method: 'taau', foldOutput: false },
     { method: 'neural', precision: 'f32' },
     ...(hasF16 && !quick ? [{ method: 'neural' as const, precision: 'f16' as const }] : []),
     { method: 'neural', precision: 'int8' },
     { method: 'neural', precision: 'int8', historyFormat: 'rgba32float' },
+    { method: 'neural', precision: 'int8', foldOutput: false },
   ];
   const targets: { displaySize: Size; quality: QualityMode }[] = quick
     ? [
@@ -132,6 +140,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.network && c.network !== 'v2') method += `-${c.network}`;
   if (c.historyFormat === 'rgba32float') method += '+f32-history';
   if (c.lastLayerFilterBlend === false) method += '+filter-blend-pass';
+  if (c.foldOutput === false) method += '+output-pass';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -166,9 +175,10 @@ export async function benchUpscalerCase(
             precision: c.precision,
             historyFormat: c.historyFormat,
             lastLayerFilterBlend: c.lastLayerFilterBlend,
+            foldOutput: c.foldOutput,
           })
-        : c.method === 'taau' && c.historyFormat
-          ? createTaauResolver(device, {}, c.historyFormat)
+        : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
+          ? createTaauResolver(device, {}, c.historyFormat, { foldOutput: c.foldOutput })
           : undefined;
     try {
       const options = { displaySize: c.displaySize, renderSize, method: c.method, resolver };
@@ -208,6 +218,7 @@ export async function benchUpscalerCase(
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.method === 'neural' ? { network: c.network ?? 'v2' } : {}),
       ...(c.lastLayerFilterBlend === false ? { lastLayerFilterBlend: false } : {}),
+      ...(c.foldOutput === false ? { foldOutput: false } : {}),
       ...(c.method === 'taau' || c.method === 'neural'
         ? { historyFormat: c.historyFormat ?? 'rgba16float' }
         : {}),

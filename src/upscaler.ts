@@ -9,7 +9,9 @@
  *
  * Per frame: load the input textures into GpuImages → prepare → (bilinear | Lanczos) or
  * (reproject → resolve) → output. The temporal resolve is pluggable (`Resolver`): the heuristic
- * TAAU here, the neural resolve from src/nn/resolve/neural-resolver.ts for method 'neural'.
+ * TAAU here, the neural resolve from src/nn/resolve/neural-resolver.ts for method 'neural'. Both
+ * write the output themselves on frames without sharpening (`Resolver.writesOutput`): the output
+ * pass then does not run.
  *
  * Sizes: inputs whose size differs from `renderSize` but agree with each other are a dynamic
  * resolution change: history (display size) is kept, the render-size images are reused when the
@@ -27,7 +29,7 @@ import { checkInput, checkOutputTexture, loadInput, type FrameInput } from './fr
 import { encodePrepare, prepareKernel } from './gpu/passes/prepare.ts';
 import { encodeExposure, EXPOSURE_TEXTURE_FORMATS, exposureKernel } from './gpu/passes/exposure.ts';
 import { encodeReproject, type Reprojected } from './gpu/passes/reproject.ts';
-import { encodeTaauResolve } from './gpu/passes/taau-resolve.ts';
+import { encodeTaauResolve, taauResolveKernel } from './gpu/passes/taau-resolve.ts';
 import { encodeBilinearUpscale } from './gpu/passes/bilinear.ts';
 import { encodeLanczosUpscale } from './gpu/passes/lanczos.ts';
 import { encodeOutput, OUTPUT_FORMATS, outputKernel } from './gpu/passes/output.ts';
@@ -122,7 +124,8 @@ export interface UpscalerOptions extends UpscalerSizing {
   resolver?: Resolver;
   /**
    * Profiling only: GPU times of each frame's stages go to this timer under the labels prepare,
-   * reproject, resolve (temporal methods) or upscale (spatial methods), and output.
+   * reproject, resolve (temporal methods) or upscale (spatial methods), and output (absent where
+   * the resolve writes the output itself: Uplift's resolvers without sharpening).
    */
   timer?: GpuTimer;
   /**
@@ -179,11 +182,14 @@ export interface Upscaler {
 /**
  * The heuristic TAAU resolve as a Resolver (owns its output history and state, stored as
  * `historyFormat`: rgba16float unless asked otherwise, e.g. to measure what f16 storage changes).
+ * It writes the frame's output itself on frames without sharpening (`Resolver.writesOutput`)
+ * unless `foldOutput` is false (the separate output pass: to compare and to measure).
  */
 export function createTaauResolver(
   device: GPUDevice,
   settings: Partial<TaauSettings> = {},
   historyFormat: ImageFormat = 'rgba16float',
+  { foldOutput = true }: { foldOutput?: boolean } = {},
 ): Resolver {
   const merged = { ...DEFAULT_TAAU_SETTINGS, ...settings };
   let output: Reprojected | undefined;
@@ -194,6 +200,8 @@ export function createTaauResolver(
   };
   return {
     historyFormat,
+    writesOutput: foldOutput,
+    outputKernels: (format) => [taauResolveKernel(historyFormat, historyFormat, format)],
     resize(_renderSize, [width, height]) {
       free();
       output = {
@@ -212,6 +220,7 @@ export function createTaauResolver(
         inputs.reprojected,
         { jitter: inputs.jitter, reset: inputs.reset, settings: merged },
         target,
+        foldOutput ? inputs.output : undefined,
       );
       pass.end();
       return target;
@@ -243,11 +252,12 @@ export async function createUpscaler(
 
     let resources: UpscalerResources | undefined;
     let previous: Reprojected | undefined;
-    // Zero: no previous exposure (the first frame's history scale is 1).
+    // Zero: no previous exposure (the first frame's history scale is 1). UNIFORM: a resolve that
+    // writes the output reads it as a uniform (output.ts).
     const exposureState = device.createBuffer({
       label: 'uplift exposure state',
       size: 16,
-      usage: GPUBufferUsage.STORAGE,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM,
     });
     let mustReset = true;
     const debug = options.debugChecks
@@ -342,14 +352,19 @@ export async function createUpscaler(
       },
       async ready() {
         checkAlive();
-        // One frame of zero inputs. A caller's resolver is not asked to record it: the
-        // reprojected history stands in for its result.
-        await compileAndWarmUp(
-          device,
-          sizes.renderSize,
-          temporal?.historyFormat ?? 'rgba32float',
-          (encoder, inputs) =>
-            encodeFrame(device, encoder, inputs, {
+        // One frame of the upscaler's own (zero) images. A caller's resolver is not asked to
+        // record it: the reprojected history stands in for its result.
+        const [rw, rh] = sizes.renderSize;
+        const zeros = ['color', 'depth', 'motion', 'reactive'].map((name) =>
+          createGpuImage(device, rw, rh, `uplift ready: zero ${name}`),
+        );
+        const [color, depth, motion, reactive] = zeros as [GpuImage, GpuImage, GpuImage, GpuImage];
+        const frameOfZeros = (encoder: GPUCommandEncoder, extra: Partial<DispatchInputs> = {}) =>
+          encodeFrame(
+            device,
+            encoder,
+            { ...defaultFrameParams(), color, depth, motion, reactive, reset: true, ...extra },
+            {
               options: { ...options, timer: undefined },
               method,
               temporal: options.resolver ? passThroughResolver : temporal,
@@ -360,8 +375,23 @@ export async function createUpscaler(
               previousDepth: undefined,
               depthOut: resources!.render.keptDepth[0],
               exposureState,
-            }),
-        );
+            },
+          );
+        const kernels = readyKernels(device, temporal, options, frameOfZeros);
+        try {
+          await withGpuErrorScope(device, 'ready', async () => {
+            await compileKernels(kernels);
+            // Then run once, so that the first real frame does not pay for first use either
+            // (bind groups, buffers the implementation initialises on first use). It changes
+            // nothing the next frame sees: that frame is a reset.
+            const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
+            frameOfZeros(encoder);
+            device.queue.submit([encoder.finish()]);
+            await device.queue.onSubmittedWorkDone();
+          });
+        } finally {
+          for (const image of zeros) image.buffer.destroy();
+        }
         mustReset = true;
         previous = undefined;
         previousDepthSize = undefined;
@@ -406,45 +436,6 @@ export async function createUpscaler(
 }
 
 /**
- * `Upscaler.ready`: records a reset frame of zero inputs (render size) with `record` into an
- * encoder never submitted, to find its kernels, compiles them and the size-independent ones
- * (texture inputs, a caller's output texture in each format) off the main thread, then runs that
- * frame once, so that the first real frame pays for neither compilation nor first use. It changes
- * nothing the next frame sees: that frame is a reset.
- */
-async function compileAndWarmUp(
-  device: GPUDevice,
-  [rw, rh]: Size,
-  tonemapped: ImageFormat,
-  record: (encoder: GPUCommandEncoder, inputs: DispatchInputs) => void,
-): Promise<void> {
-  const zeros = ['color', 'depth', 'motion', 'reactive'].map((name) =>
-    createGpuImage(device, rw, rh, `uplift ready: zero ${name}`),
-  );
-  const [color, depth, motion, reactive] = zeros as [GpuImage, GpuImage, GpuImage, GpuImage];
-  const inputs = { ...defaultFrameParams(), color, depth, motion, reactive, reset: true };
-  const kernels = collectKernels(() => {
-    record(device.createCommandEncoder({ label: 'uplift ready (not submitted)' }), inputs);
-    createKernel(device, LOAD_TEXTURE_KERNEL);
-    const textures = { colorTexture: true, depthTexture: true, motionTexture: true };
-    createKernel(device, prepareKernel({ ...textures, writeDepth: true }));
-    for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format, tonemapped));
-    createKernel(device, exposureKernel(true));
-  });
-  try {
-    await withGpuErrorScope(device, 'ready', async () => {
-      await compileKernels(kernels);
-      const encoder = device.createCommandEncoder({ label: 'uplift ready (warm-up)' });
-      record(encoder, inputs);
-      device.queue.submit([encoder.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    });
-  } finally {
-    for (const image of zeros) image.buffer.destroy();
-  }
-}
-
-/**
  * The temporal resolve: the options' own, else the method's (the heuristic TAAU, or the neural
  * resolve with its model); undefined for the spatial methods.
  */
@@ -462,6 +453,47 @@ async function createResolver(
   const module = (await import('./nn/resolve/neural-resolver.ts')) as NeuralResolveModule;
   const precision = checkPrecision(options.precision ?? 'auto');
   return module.createNeuralResolver(device, { model: options.model, precision, ...sizes });
+}
+
+/**
+ * The kernels `ready()` compiles, found without running them: those of a frame of zeros
+ * (`frameOfZeros` records one into an encoder never submitted) and those a later frame's inputs
+ * may switch to: texture inputs, every output format and, for a resolve that writes the output,
+ * its kernel for each output format and (the upscaler's own resolve, unless every frame is
+ * sharpened) the plain one, for frames whose sharpness turns the output pass on.
+ */
+function readyKernels(
+  device: GPUDevice,
+  temporal: Resolver | undefined,
+  options: UpscalerOptions,
+  frameOfZeros: (encoder: GPUCommandEncoder, extra?: Partial<DispatchInputs>) => void,
+): ReturnType<typeof collectKernels> {
+  return collectKernels(() => {
+    const unsubmitted = device.createCommandEncoder({ label: 'uplift ready (not submitted)' });
+    frameOfZeros(unsubmitted);
+    if (temporal?.writesOutput) {
+      for (const format of OUTPUT_FORMATS) {
+        for (const spec of temporal.outputKernels?.(format) ?? []) createKernel(device, spec);
+      }
+      if (!options.resolver && options.sharpness === undefined) {
+        frameOfZeros(unsubmitted, { sharpness: 0.5 });
+      }
+    }
+    // Texture inputs and a caller's output texture: their kernels do not depend on sizes.
+    createKernel(device, LOAD_TEXTURE_KERNEL);
+    createKernel(
+      device,
+      prepareKernel({
+        colorTexture: true,
+        depthTexture: true,
+        motionTexture: true,
+        writeDepth: true,
+      }),
+    );
+    const tonemapped = temporal?.historyFormat ?? 'rgba32float';
+    for (const format of OUTPUT_FORMATS) createKernel(device, outputKernel(format, tonemapped));
+    createKernel(device, exposureKernel(true));
+  });
 }
 
 /**
@@ -520,7 +552,8 @@ interface FrameState {
 
 /**
  * Records one frame: load and prepare, then reproject and resolve (temporal methods) or upscale
- * (spatial methods), then output. Returns the resolve's history and state for the next frame.
+ * (spatial methods), then output — inside the resolve where the resolver writes it (no
+ * sharpening). Returns the resolve's history and state for the next frame.
  */
 function encodeFrame(
   device: GPUDevice,
@@ -541,6 +574,9 @@ function encodeFrame(
   pass.end();
   let resolved: Reprojected | undefined;
   let tonemapped: GpuImage;
+  const sharpness = inputs.sharpness ?? options.sharpness;
+  const targets = { image: display.outputImage, texture: inputs.output ?? display.output };
+  let folded = false;
   if (temporal) {
     const reprojectPass = encoder.beginComputePass(stage('reproject'));
     encodeReproject(
@@ -553,6 +589,8 @@ function encodeFrame(
       { state: exposureState },
     );
     reprojectPass.end();
+    // Without sharpening a resolve that can writes the output itself: no output pass.
+    folded = temporal.writesOutput === true && sharpness === undefined;
     const resolveInputs: ResolveInputs = {
       prepared: render.prepared,
       reprojected: display.reprojected,
@@ -561,6 +599,7 @@ function encodeFrame(
       renderSize: frame.sizes.renderSize,
       displaySize: frame.sizes.displaySize,
       ...(options.timer ? { timer: options.timer } : {}),
+      ...(folded ? { output: { ...targets, exposureState } } : {}),
     };
     const resolve = () => temporal.resolve(encoder, resolveInputs);
     resolved = options.timer ? options.timer.span(encoder, 'resolve', resolve) : resolve();
@@ -572,14 +611,15 @@ function encodeFrame(
     spatialPass.end();
     tonemapped = display.spatial;
   }
+  if (folded) return resolved;
   const outputPass = encoder.beginComputePass(stage('output'));
   encodeOutput(
     device,
     outputPass,
     tonemapped,
     1, // unused: the exposure comes from exposureState
-    inputs.sharpness ?? options.sharpness,
-    { image: display.outputImage, texture: inputs.output ?? display.output },
+    sharpness,
+    targets,
     exposureState,
   );
   outputPass.end();

@@ -32,7 +32,8 @@ async function defaultLimitsDevice(): Promise<GPUDevice> {
 }
 
 // History and state are rgba16float (70.8 MB each at 4096×2160) and fit; what does not is the
-// display-size output image `up.outputImage` (vec4 f32, 141.6 MB), which the output pass writes.
+// display-size output image `up.outputImage` (vec4 f32, 141.6 MB), which the resolve writes
+// (the output pass, without sharpening, folded into it).
 test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming the output image and maxStorageBufferBindingSize, nothing uncaptured', async () => {
   await testGpu(); // installs the WebGPU globals
   const device = await defaultLimitsDevice();
@@ -52,7 +53,7 @@ test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming t
     (error: Error) =>
       error instanceof DeviceLimitError &&
       error instanceof GpuRefusedError &&
-      /^output rgba32float binds output of 141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
+      /^taau resolve \+ output rgba32float binds output of 141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
         error.message,
       ),
   );

@@ -1,7 +1,8 @@
 // The frame's byte accounting (src/nn/describe-frame.ts) against a real INT8 frame: every pass
 // around the network, in order, binds what the description lists (same sizes, same direction as
-// the WGSL declares); the fused filter + blend moves the filtered image's round trip less, and
-// the filter + blend in the last layer (v3a) the raw output's; the CLI prints it.
+// the WGSL declares); the fused filter + blend moves the filtered image's round trip less, the
+// filter + blend in the last layer (v3a) the raw output's, and the output written by the filter +
+// blend (no sharpening: no output pass) the history's read; the CLI prints it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -104,6 +105,9 @@ for (const network of ['v2', 'v3a'] as const) {
     }
     const frame = describeInt8Frame(planInt8(model.graph, model.parameters), display, [16, 12]);
     assert.equal(frame.lastLayerFilterBlend, network === 'v3a');
+    // No sharpening: the filter + blend writes the output, and there is no output pass.
+    assert.ok(frame.foldedOutput);
+    assert.ok(!frame.passes.some((p) => p.stage === 'output'));
     // The network's dispatches were prepared in the first frame.
     const passes = frame.passes.filter((p) => p.kernel && !p.name.startsWith('network: '));
     assert.deepEqual(
@@ -125,7 +129,8 @@ for (const network of ['v2', 'v3a'] as const) {
 test('frame accounting: fusing filter and blend saves the filtered image round trip and a raw read', async () => {
   const weights = await loadWeights('weights/uplift-v2-int8.uplift');
   const plan = planInt8(weights.graph, weights.parameters);
-  const fused = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+  // Both with the output pass, so that the difference is the fusion's alone.
+  const fused = describeInt8Frame(plan, [1920, 1080], [960, 540], { foldedOutput: false });
   const twoPass = describeInt8Frame(plan, [1920, 1080], [960, 540], { fusedFilterBlend: false });
   const pixels = 1920 * 1080;
   // Saved: the filtered image written and read (16 + 16 bytes a display pixel) and the prepared
@@ -154,6 +159,7 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   const plan = planInt8(model.graph, model.parameters);
   const inLastLayer = describeInt8Frame(plan, [1920, 1080], [960, 540]);
   const pass = describeInt8Frame(plan, [1920, 1080], [960, 540], { lastLayerFilterBlend: false });
+  assert.ok(inLastLayer.foldedOutput && pass.foldedOutput);
   assert.ok(inLastLayer.lastLayerFilterBlend && !pass.lastLayerFilterBlend);
   // The raw output: 9 f32 planes at the padded size (1080 is a multiple of 8), written and read.
   const saved =
@@ -163,7 +169,8 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   assert.equal(inLastLayer.passes.length, pass.passes.length - 1);
   assert.equal(inLastLayer.network.kernels.length, pass.network.kernels.length - 1);
   assert.match(inLastLayer.text, /filter and blend in the last layer/);
-  assert.match(inLastLayer.text, /last layer \(out\) \+ filter \+ blend +16\.0 +16\.0 /);
+  // It writes the history, the state (8 + 8) and the output image and texture (16 + 16).
+  assert.match(inLastLayer.text, /last layer \(out\) \+ filter \+ blend \+ output +16\.0 +48\.0 /);
   // Network v2's conv3x3 head keeps the pass; asking for the fusion there is an error.
   const v2 = randomInt8Model(NETWORK_V2);
   const v2Plan = planInt8(v2.graph, v2.parameters);
@@ -174,11 +181,45 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   );
 });
 
+test('frame accounting: the output written by the filter + blend saves the output pass and its history read', () => {
+  for (const network of [NETWORK_V2, NETWORK_V3_CANDIDATES['v3a']!]) {
+    const model = randomInt8Model(network);
+    const plan = planInt8(model.graph, model.parameters);
+    const folded = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+    const separate = describeInt8Frame(plan, [1920, 1080], [960, 540], { foldedOutput: false });
+    assert.ok(folded.foldedOutput && !separate.foldedOutput);
+    // One pass less; 8 bytes a display pixel (the history, rgba16float) and the exposure state
+    // read less; the output image and texture are written either way.
+    assert.equal(folded.passes.length, separate.passes.length - 1);
+    assert.equal(separate.bytesRead - folded.bytesRead, 8 * 1920 * 1080 + 16);
+    assert.equal(folded.bytesWritten, separate.bytesWritten);
+    assert.deepEqual(
+      separate.passes.filter((p) => p.stage === 'output').map((p) => p.name),
+      ['output rgba32float'],
+    );
+    assert.ok(!folded.passes.some((p) => p.stage === 'output'));
+  }
+  const model = randomInt8Model(NETWORK_V2);
+  assert.throws(
+    () =>
+      describeInt8Frame(planInt8(model.graph, model.parameters), [64, 48], [32, 24], {
+        fusedFilterBlend: false,
+        foldedOutput: true,
+      }),
+    /the output is folded into the fused filter \+ blend only/,
+  );
+});
+
 test('uplift info --plan prints the frame around the network, and JSON under "frame"', () => {
   const run = (...args: string[]) =>
     execFileSync(process.execPath, ['bin/uplift.mjs', 'info', ...args], { encoding: 'utf8' });
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
-  assert.match(text, /INT8 neural frame at 64x48 from 32x24, 22 passes \(filter and blend fused\)/);
+  assert.match(
+    text,
+    /INT8 neural frame at 64x48 from 32x24, 21 passes \(filter and blend fused, writing the output\)/,
+  );
+  assert.match(text, /^nn kpn filter \+ blend \+ output /m);
+  assert.doesNotMatch(text, /^output rgba32float/m);
   assert.match(text, /^network \(16 kernels\)/m);
   const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
     kernels: unknown[];
@@ -186,7 +227,7 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   };
   assert.equal(json.kernels.length, 10);
   assert.deepEqual(json.frame.renderSize, [1280, 720]);
-  assert.ok(json.frame.passes.some((p) => p.name === 'last layer (out) + filter + blend'));
+  assert.ok(json.frame.passes.some((p) => p.name === 'last layer (out) + filter + blend + output'));
   assert.ok(!json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
   assert.throws(
     () => run('--network', 'v3a', '--plan', '--quality', 'fast'),

@@ -9,6 +9,8 @@ import type { PrecisionChoice } from '../core/upscaler-options.ts';
 import type { PreparedFrame } from './passes/prepare.ts';
 import type { Reprojected } from './passes/reproject.ts';
 import type { ImageFormat } from './gpu-image.ts';
+import type { FoldedOutput } from './passes/output.ts';
+import type { KernelSpec } from './kernel.ts';
 
 /** Inputs of one temporal resolve step. */
 export interface ResolveInputs {
@@ -23,6 +25,11 @@ export interface ResolveInputs {
   displaySize: Size;
   /** Profiling only: a resolver may time its own passes here (labels of its choice). */
   timer?: GpuTimer;
+  /**
+   * Given only to a resolver that `writesOutput`, on frames without sharpening: the frame's output
+   * targets, which the resolve then writes from its new history (see `Resolver.writesOutput`).
+   */
+  output?: FoldedOutput;
 }
 
 /**
@@ -37,6 +44,18 @@ export interface Resolver {
    * (src/gpu/gpu-image.ts); default 'rgba32float'. Uplift's own resolvers keep 'rgba16float'.
    */
   readonly historyFormat?: ImageFormat;
+  /**
+   * True: when `inputs.output` is given, `resolve` also writes the frame's output image and
+   * texture from its new history, exactly as the output pass does without sharpening (the WGSL of
+   * src/gpu/passes/output.ts `wgslFoldedOutput`), and the upscaler records no output pass. Uplift's
+   * own resolvers do; a resolver without it gets no `output` and the output pass runs as before.
+   */
+  readonly writesOutput?: boolean;
+  /**
+   * With `writesOutput`: the kernels `resolve` runs to write an output texture of `format`, which
+   * `Upscaler.ready` compiles ahead for every output format (src/gpu/kernel.ts KernelSpec).
+   */
+  outputKernels?(format: GPUTextureFormat): KernelSpec[];
   resolve(encoder: GPUCommandEncoder, inputs: ResolveInputs): Reprojected;
   resize(renderSize: Size, displaySize: Size): void;
   /** Bytes of GPU memory the resolver holds now (for `Upscaler.memoryBytes`; optional). */

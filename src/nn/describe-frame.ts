@@ -19,7 +19,10 @@
  * epilogue (src/nn/resolve/last-layer-filter-blend.ts: an up2x2 or conv1x1 last layer, as the
  * resolver runs it), that layer leaves the network's kernels and becomes the pass that replaces
  * the filter + blend: it reads the layer's int8 input, weights and bias, and the raw output is
- * neither written nor read.
+ * neither written nor read. Without sharpening (as `uplift info` describes it) the filter + blend
+ * (pass or last layer) writes the output image and texture itself and there is no output pass
+ * (src/gpu/passes/output.ts `wgslFoldedOutput`; the exposure it divides by is bound as a uniform,
+ * left out with the uniforms: 16 bytes).
  */
 import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
@@ -67,6 +70,8 @@ export interface FrameDescription {
   readonly fusedFilterBlend: boolean;
   /** The filter + blend in the network's last layer (no raw output); implies fusedFilterBlend. */
   readonly lastLayerFilterBlend: boolean;
+  /** The output written by the filter + blend (no output pass); implies fusedFilterBlend. */
+  readonly foldedOutput: boolean;
   readonly passes: readonly FramePass[];
   /** The network's kernels (the features pass writes its int8 input, so no quantize kernels). */
   readonly network: PlanDescription;
@@ -89,6 +94,12 @@ export interface FrameDescriptionOptions {
    * output and the fused filter + blend pass reads it). Needs fusedFilterBlend.
    */
   readonly lastLayerFilterBlend?: boolean;
+  /**
+   * The output written by the fused filter + blend (pass or last layer), as the resolver does on
+   * frames without sharpening (default: true where the filter and blend are fused); false lists
+   * the output pass (frames with sharpening list it too, its RCAS reads aside).
+   */
+  readonly foldedOutput?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
 }
@@ -106,6 +117,12 @@ export function describeInt8Frame(
   const inLastLayer = fused && (options.lastLayerFilterBlend ?? refusal === undefined);
   if (inLastLayer && refusal !== undefined) {
     throw new RangeError(`frame of ${plan.name}: no filter + blend in the last layer: ${refusal}`);
+  }
+  const foldedOutput = options.foldedOutput ?? fused;
+  if (foldedOutput && !fused) {
+    throw new RangeError(
+      `frame of ${plan.name}: the output is folded into the fused filter + blend only`,
+    );
   }
   const bandwidth = options.bandwidth ?? H200_BANDWIDTH;
   const [dw, dh] = displaySize;
@@ -168,10 +185,15 @@ export function describeInt8Frame(
     packedGroups(lastInput.channels) * 4 * (pw / lastInput.divisor) * (ph / lastInput.divisor);
   const lastWeightBytes =
     lastStep.params.bias.length * packedGroups(lastStep.inChannels) * INT8_OP_TAPS[lastStep.op] * 4;
+  // The output image and texture (rgba32float), written by the output pass or the filter + blend.
+  const outputWrites = [write('output', display), write('output texture', display)];
+  const folded = foldedOutput ? outputWrites : [];
+  const andOutput = foldedOutput ? ' + output' : '';
+  const outputKernel = foldedOutput ? ' + output rgba32float' : '';
   const filterBlend = inLastLayer
     ? [
         pass(
-          `last layer (${lastStep.node}) + filter + blend`,
+          `last layer (${lastStep.node}) + filter + blend${andOutput}`,
           'resolve',
           [
             read(lastStep.input, lastInputBytes),
@@ -181,19 +203,26 @@ export function describeInt8Frame(
             read('reprojected history', history),
             write('nn history', history),
             write('nn state', history),
+            ...folded,
           ],
-          `int8 ${lastStep.op} + filter + blend block 12`,
+          `int8 ${lastStep.op} + filter + blend${outputKernel} block 12`,
         ),
       ]
     : fused
       ? [
-          pass('nn kpn filter + blend', 'resolve', [
-            rawBinding(RAW_CHANNELS),
-            read('prepared color', render),
-            read('reprojected history', history),
-            write('nn history', history),
-            write('nn state', history),
-          ]),
+          pass(
+            `nn kpn filter + blend${andOutput}`,
+            'resolve',
+            [
+              rawBinding(RAW_CHANNELS),
+              read('prepared color', render),
+              read('reprojected history', history),
+              write('nn history', history),
+              write('nn state', history),
+              ...folded,
+            ],
+            `nn kpn filter + blend${outputKernel}`,
+          ),
         ]
       : [
           pass('nn kpn filter', 'resolve', [
@@ -248,12 +277,15 @@ export function describeInt8Frame(
       bytesWritten: k.bytesWritten,
     })),
     ...filterBlend,
-    pass('output rgba32float', 'output', [
-      read('nn history', history),
-      write('output', display),
-      write('output texture', display),
-      read('exposure state', exposureState),
-    ]),
+    ...(foldedOutput
+      ? []
+      : [
+          pass('output rgba32float', 'output', [
+            read('nn history', history),
+            ...outputWrites,
+            read('exposure state', exposureState),
+          ]),
+        ]),
   ];
   const bytesRead = passes.reduce((s, p) => s + p.bytesRead, 0);
   const bytesWritten = passes.reduce((s, p) => s + p.bytesWritten, 0);
@@ -262,6 +294,7 @@ export function describeInt8Frame(
     renderSize,
     fusedFilterBlend: fused,
     lastLayerFilterBlend: inLastLayer,
+    foldedOutput,
     passes,
     network: { ...network, kernels: networkKernels },
     bytesRead,
@@ -305,7 +338,7 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
   };
   const line = (r: { name: string; read: number; written: number }) =>
     [
-      r.name.padEnd(34),
+      r.name.padEnd(44),
       (r.read / displayPixels).toFixed(1).padStart(8),
       (r.written / displayPixels).toFixed(1).padStart(8),
       ((r.read + r.written) / renderPixels).toFixed(1).padStart(9),
@@ -314,10 +347,10 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     ].join(' ');
   return [
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
-      `(filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}); bytes each pass ` +
+      `(filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
-    `${'pass'.padEnd(34)}  B read/ B writ./   B r+w/       MB      µs`,
-    `${''.padEnd(34)}  disp px  disp px  render px`,
+    `${'pass'.padEnd(44)}  B read/ B writ./   B r+w/       MB      µs`,
+    `${''.padEnd(44)}  disp px  disp px  render px`,
     ...rows.map(line),
     line(around),
     line(total),

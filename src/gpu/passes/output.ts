@@ -3,9 +3,20 @@
  * tonemap, division by the exposure (a number, or the exposure pass's state); writes a GpuImage and a storage texture — Uplift's own
  * rgba32float one, or the caller's in one of `OUTPUT_FORMATS` (unorm formats clamp to [0, 1] as
  * the store converts). CPU reference and the RCAS description: src/reference/output.ts.
+ *
+ * Without sharpening a pixel's output needs only that pixel's history, so the resolves that write
+ * the history (TAAU, the neural filter + blend, the INT8 last layer + filter + blend) can write
+ * the output themselves and the frame records no output pass: they declare the output's bindings
+ * with `wgslFoldedOutput` and call the same `storeOutput` this pass calls (WGSL_OUTPUT_STORE).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
-import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../gpu-image.ts';
+import {
+  checkF32Image,
+  formatOf,
+  wgslImages,
+  type GpuImage,
+  type ImageFormat,
+} from '../gpu-image.ts';
 import { MAX_TONEMAPPED, rcasScale } from '../../core/pass-constants.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
@@ -36,6 +47,86 @@ export function checkOutputFormat(format: GPUTextureFormat): GPUTextureFormat {
   return format;
 }
 
+/**
+ * WGSL `storeOutput(p, o, tonemapped, exposure)`: the inverse tonemap and the division by the
+ * exposure of one pixel (display position p, index o), written to `outImage` and `outTexture`
+ * (the store converts to the texture's format). Shared by this pass and the resolves that fold it.
+ */
+export const WGSL_OUTPUT_STORE = /* wgsl */ `
+fn storeOutput(p: vec2u, o: u32, tonemapped: vec3f, exposure: f32) {
+  let c = clamp(tonemapped, vec3f(0.0), vec3f(${MAX_TONEMAPPED}));
+  let linear = vec4f(c / ((1.0 - max(c.x, max(c.y, c.z))) * exposure), 1.0);
+  outImage[o] = linear;
+  textureStore(outTexture, p, linear);
+}
+`;
+
+/**
+ * WGSL of a resolve that writes the output itself: the output image, texture (`format`) and
+ * exposure at @binding(first), (first + 1), (first + 2), WGSL_OUTPUT_STORE, and
+ * `foldOutput(p, o, history)`, which writes the output of the new history as the output pass would
+ * read it back: rounded to `historyFormat` first (halfBits, then halfPair as wgslImages reads it;
+ * the kernel includes WGSL_HALF through its rgba16float images). The exposure state is bound as a
+ * uniform, not a storage buffer: the INT8 last layer already binds 7 of the 8 storage buffers a
+ * stage may have by default (maxStorageBuffersPerShaderStage).
+ */
+export function wgslFoldedOutput(
+  first: number,
+  format: GPUTextureFormat,
+  historyFormat: ImageFormat,
+): string {
+  const stored =
+    historyFormat === 'rgba16float'
+      ? 'vec3f(halfPair(halfBits(h.r) | (halfBits(h.g) << 16u)), halfPair(halfBits(h.b)).x)'
+      : 'h.rgb';
+  return /* wgsl */ `
+@group(0) @binding(${first}) var<storage, read_write> outImage: array<vec4f>;
+@group(0) @binding(${first + 1}) var outTexture: texture_storage_2d<${checkOutputFormat(format)}, write>;
+@group(0) @binding(${first + 2}) var<uniform> outputExposure: vec4f;
+${WGSL_OUTPUT_STORE}
+fn foldOutput(p: vec2u, o: u32, h: vec4f) {
+  storeOutput(p, o, ${stored}, outputExposure.x);
+}
+`;
+}
+
+/**
+ * What a resolve that folds the output pass writes (display size) and reads: the output image,
+ * the output texture (one of OUTPUT_FORMATS) and the exposure pass's state (its x is divided
+ * out), which must have been created with GPUBufferUsage.UNIFORM (see `wgslFoldedOutput`).
+ */
+export interface FoldedOutput {
+  readonly image: GpuImage;
+  readonly texture: GPUTexture;
+  readonly exposureState: GPUBuffer;
+}
+
+/**
+ * The bindings of `wgslFoldedOutput`, in order, after checking the targets against the display
+ * size (RangeErrors naming them and `where`).
+ */
+export function foldedOutputResources(
+  where: string,
+  output: FoldedOutput,
+  [width, height]: readonly [number, number],
+): [GPUBuffer, GPUTextureView, GPUBuffer] {
+  const { image, texture } = output;
+  for (const [name, w, h] of [
+    ['output image', image.width, image.height],
+    ['output texture', texture.width, texture.height],
+  ] as const) {
+    if (w !== width || h !== height) {
+      throw new RangeError(`${where}: the ${name} is ${w}x${h}, the history ${width}x${height}`);
+    }
+  }
+  checkF32Image(image, `${where}: the output image`);
+  checkOutputFormat(texture.format);
+  if ((output.exposureState.usage & GPUBufferUsage.UNIFORM) === 0) {
+    throw new RangeError(`${where}: the exposure state needs GPUBufferUsage.UNIFORM`);
+  }
+  return [image.buffer, outputTextureView(texture), output.exposureState];
+}
+
 const code = (format: GPUTextureFormat, input: ImageFormat) => /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslImages([{ binding: 1, name: 'tonemapped', access: 'read', format: input }])}
@@ -43,6 +134,7 @@ ${wgslImages([{ binding: 1, name: 'tonemapped', access: 'read', format: input }]
 @group(0) @binding(3) var outTexture: texture_storage_2d<${format}, write>;
 @group(0) @binding(4) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
+${WGSL_OUTPUT_STORE}
 fn at(x: i32, y: i32) -> vec3f {
   return tonemappedAt(texelAt(u.width, u.height, x, y)).rgb;
 }
@@ -77,11 +169,8 @@ ${wgslPixelMain(/* wgsl */ `
     lobe *= 1.0 - 0.5 * saturate(noise / max(range, 1e-6));
     v = (lobe * (b + d + f + h) + e) / (4.0 * lobe + 1.0);
   }
-  let c = clamp(v, vec3f(0.0), vec3f(${MAX_TONEMAPPED}));
   let exposure = select(u.exposure, exposureState[0].x, u.exposureFromState != 0u);
-  let linear = vec4f(c / ((1.0 - max3(c)) * exposure), 1.0);
-  outImage[id.y * u.width + id.x] = linear;
-  textureStore(outTexture, id.xy, linear);`)}
+  storeOutput(id.xy, id.y * u.width + id.x, v, exposure);`)}
 `;
 
 /**

@@ -4,7 +4,10 @@
  * thin-feature locks in the recurrent state, disocclusion / reactive → drop history, luma
  * instability → slower accumulation, blend. The algorithm is documented step by step in its CPU
  * reference, src/reference/taau-resolve.ts. The reprojected images and the outputs may each be
- * rgba32float or rgba16float (the frame API's are rgba16float: `storedImage` on the CPU).
+ * rgba32float or rgba16float (the frame API's are rgba16float: `storedImage` on the CPU). Given
+ * the frame's output targets, it also writes the output from the new history, as the output pass
+ * does without sharpening (./output.ts `wgslFoldedOutput`; CPU: `outputCpu` of the stored
+ * history), and the frame records no output pass.
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import { formatOf, wgslImages, type ImageFormat } from '../gpu-image.ts';
@@ -14,6 +17,7 @@ import { DEFAULT_TAAU_SETTINGS, type TaauSettings } from '../../core/taau-settin
 import { INSIDE, MAX_TONEMAPPED } from '../../core/pass-constants.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
+import { foldedOutputResources, wgslFoldedOutput, type FoldedOutput } from './output.ts';
 
 const PARAMS = uniformBlock({
   width: 'u32',
@@ -37,7 +41,11 @@ const PARAMS = uniformBlock({
   lockRelease: 'f32',
 });
 
-const code = (input: ImageFormat, output: ImageFormat) => /* wgsl */ `
+const code = (
+  input: ImageFormat,
+  output: ImageFormat,
+  outputTexture?: GPUTextureFormat,
+) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> color: array<vec4f>;
 @group(0) @binding(2) var<storage, read> motion: array<vec4f>;
@@ -47,6 +55,7 @@ ${wgslImages([
   { binding: 5, name: 'historyOut', access: 'read_write', format: output },
   { binding: 6, name: 'stateOut', access: 'read_write', format: output },
 ])}
+${outputTexture ? wgslFoldedOutput(7, outputTexture, output) : ''}
 ${WGSL_COMMON}
 ${wgslPixelMain(/* wgsl */ `
   let o = id.y * u.width + id.x;
@@ -138,7 +147,8 @@ ${wgslPixelMain(/* wgsl */ `
 
   let alpha = sampleWeight / (accumulated + sampleWeight);
   let outRgb = yCoCgToRgb(rect + (upY - rect) * alpha);
-  storeHistoryOut(o, vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0));
+  let newHistory = vec4f(clamp(outRgb, vec3f(0.0), vec3f(${MAX_TONEMAPPED})), 1.0);
+  storeHistoryOut(o, newHistory);${outputTexture ? '\n  foldOutput(id.xy, o, newHistory);' : ''}
 
   let n = (nearest + 0.5 + jitter - p) * toDisplay;
   let inside = abs(n.x) < ${INSIDE} && abs(n.y) < ${INSIDE};
@@ -154,6 +164,21 @@ ${wgslPixelMain(/* wgsl */ `
   storeStateOut(o, vec4f(min(accumulated + sampleWeight, cap), newLock, upY.x, lockedLuma));`)}
 `;
 
+/**
+ * The resolve's kernel for reprojected images in `input` and outputs in `output`; with
+ * `outputTexture`, the one that also writes the frame's output to a texture of that format.
+ */
+export function taauResolveKernel(
+  input: ImageFormat,
+  output: ImageFormat,
+  outputTexture?: GPUTextureFormat,
+): { label: string; code: string } {
+  return {
+    label: outputTexture ? `taau resolve + output ${outputTexture}` : 'taau resolve',
+    code: code(input, output, outputTexture),
+  };
+}
+
 /** What one resolve step reads besides the images. */
 export interface TaauResolveParams {
   jitter: readonly [number, number];
@@ -163,7 +188,8 @@ export interface TaauResolveParams {
 
 /**
  * Records one TAAU resolve: `prepared` is render size; `reprojected` and `output` display size.
- * `output` must not alias the reprojected images.
+ * `output` must not alias the reprojected images. With `folded`, the resolve also writes the
+ * frame's output (the output pass without sharpening).
  */
 export function encodeTaauResolve(
   device: GPUDevice,
@@ -172,6 +198,7 @@ export function encodeTaauResolve(
   reprojected: Reprojected,
   params: TaauResolveParams,
   output: Reprojected,
+  folded?: FoldedOutput,
 ): void {
   const s = params.settings ?? DEFAULT_TAAU_SETTINGS;
   const { width, height } = output.history;
@@ -182,7 +209,8 @@ export function encodeTaauResolve(
       `taau resolve: history and state must share a format (reprojected ${input} / ${formatOf(reprojected.state)}, output ${written} / ${formatOf(output.state)})`,
     );
   }
-  const kernel = createKernel(device, { label: 'taau resolve', code: code(input, written) });
+  const outputs = folded ? foldedOutputResources('taau resolve', folded, [width, height]) : [];
+  const kernel = createKernel(device, taauResolveKernel(input, written, folded?.texture.format));
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
@@ -193,6 +221,7 @@ export function encodeTaauResolve(
       reprojected.state.buffer,
       output.history.buffer,
       output.state.buffer,
+      ...outputs,
     ],
     PARAMS.pack({
       width,

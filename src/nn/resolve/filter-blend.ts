@@ -8,7 +8,10 @@
  * backward reads the filtered image. Same WGSL functions as those passes; the reprojected
  * history it reads and the history and state it writes may each be rgba32float or rgba16float
  * (the resolver's are rgba16float). CPU reference: `kpnFilterBlendCpu` in
- * src/reference/nn/frame.ts, then `storedImage` for the format written.
+ * src/reference/nn/frame.ts, then `storedImage` for the format written. Given the frame's output
+ * targets (`FilterBlendTargets.output`), it also writes the output from the new history, as the
+ * output pass does without sharpening (src/gpu/passes/output.ts `wgslFoldedOutput`), and the
+ * frame records no output pass.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
@@ -20,6 +23,11 @@ import type { Size } from '../../core/quality.ts';
 import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
 import { WGSL_KPN_WINDOW, checkRawShape } from './kpn-filter.ts';
 import { WGSL_RECTIFY } from './blend.ts';
+import {
+  foldedOutputResources,
+  wgslFoldedOutput,
+  type FoldedOutput,
+} from '../../gpu/passes/output.ts';
 
 /** The filter's fields and the blend's (reset): the uniforms the per-pixel function reads. */
 export const FILTER_BLEND_FIELDS = {
@@ -40,13 +48,14 @@ const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
 
 /**
  * The filter + blend of one display pixel: `filterBlendPixel(p, o)` reads the raw outputs of p
- * through `rawAt` and writes the new history and state at display index o. Needs `rawAt`,
- * `color`, the images `history` (read), `historyOut` and `stateOut` (wgslImages), WGSL_COMMON and
- * a uniform block `u` with FILTER_BLEND_FIELDS. Shared by this pass (rawAt reading the raw
- * output's planes) and the network's last layer with this epilogue (./last-layer-filter-blend.ts,
- * rawAt reading its registers).
+ * through `rawAt` and writes the new history and state at display index o (and, with
+ * `foldOutput`, the output: the kernel then declares `wgslFoldedOutput`). Needs `rawAt`, `color`,
+ * the images `history` (read), `historyOut` and `stateOut` (wgslImages), WGSL_COMMON and a uniform
+ * block `u` with FILTER_BLEND_FIELDS. Shared by this pass (rawAt reading the raw output's planes)
+ * and the network's last layer with this epilogue (./last-layer-filter-blend.ts, rawAt reading its
+ * registers).
  */
-export const WGSL_FILTER_BLEND_PIXEL = /* wgsl */ `
+export const wgslFilterBlendPixel = (foldOutput: boolean) => /* wgsl */ `
 ${WGSL_FRAME}
 ${WGSL_KPN_WINDOW}
 ${WGSL_RECTIFY}
@@ -57,11 +66,16 @@ fn filterBlendPixel(p: vec2u, o: u32) {
   let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
   storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                         tanhSafe(rawAt(7u, p))));
-  storeHistoryOut(o, vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0));
+  let newHistory = vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0);
+  storeHistoryOut(o, newHistory);${foldOutput ? '\n  foldOutput(p, o, newHistory);' : ''}
 }
 `;
 
-const code = (input: ImageFormat, output: ImageFormat) => /* wgsl */ `
+const code = (
+  input: ImageFormat,
+  output: ImageFormat,
+  outputTexture?: GPUTextureFormat,
+) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> raw: array<f32>;
 @group(0) @binding(2) var<storage, read> color: array<vec4f>;
@@ -70,9 +84,10 @@ ${wgslImages([
   { binding: 4, name: 'historyOut', access: 'read_write', format: output },
   { binding: 5, name: 'stateOut', access: 'read_write', format: output },
 ])}
+${outputTexture ? wgslFoldedOutput(6, outputTexture, output) : ''}
 ${WGSL_COMMON}
 ${WGSL_RAW_AT}
-${WGSL_FILTER_BLEND_PIXEL}
+${wgslFilterBlendPixel(outputTexture !== undefined)}
 
 ${wgslPixelMain(/* wgsl */ `
   filterBlendPixel(id.xy, id.y * u.width + id.x);`)}
@@ -88,10 +103,14 @@ export interface FilterBlendInputs {
   readonly reset: boolean;
 }
 
-/** The fused pass's outputs (display size): the new history (rgb, a = 1) and recurrent state. */
+/**
+ * The fused pass's outputs (display size): the new history (rgb, a = 1) and recurrent state, and
+ * optionally the frame's output (written from the new history: the output pass folded in).
+ */
 export interface FilterBlendTargets {
   readonly history: GpuImage;
   readonly state: GpuImage;
+  readonly output?: FoldedOutput;
 }
 
 /**
@@ -136,6 +155,23 @@ export function filterBlendUniforms(
   };
 }
 
+/**
+ * The pass's kernel for a reprojected history in `input` and targets in `output`; with
+ * `outputTexture`, the one that also writes the frame's output to a texture of that format.
+ */
+export function filterBlendKernel(
+  input: ImageFormat,
+  output: ImageFormat,
+  outputTexture?: GPUTextureFormat,
+): { label: string; code: string } {
+  return {
+    label: outputTexture
+      ? `nn kpn filter + blend + output ${outputTexture}`
+      : 'nn kpn filter + blend',
+    code: code(input, output, outputTexture),
+  };
+}
+
 /** Records the fused filter + blend into `pass`; `raw` is the padded network output. */
 export function encodeKpnFilterBlend(
   device: GPUDevice,
@@ -147,10 +183,12 @@ export function encodeKpnFilterBlend(
   const display: Size = [targets.history.width, targets.history.height];
   checkRawShape(raw, display);
   const uniforms = filterBlendUniforms('filter + blend', inputs, targets);
-  const kernel = createKernel(device, {
-    label: 'nn kpn filter + blend',
-    code: code(formatOf(inputs.history), formatOf(targets.history)),
-  });
+  const { output } = targets;
+  const outputs = output ? foldedOutputResources('filter + blend', output, display) : [];
+  const kernel = createKernel(
+    device,
+    filterBlendKernel(formatOf(inputs.history), formatOf(targets.history), output?.texture.format),
+  );
   kernel.dispatch(
     pass,
     [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],
@@ -160,6 +198,7 @@ export function encodeKpnFilterBlend(
       inputs.history.buffer,
       targets.history.buffer,
       targets.state.buffer,
+      ...outputs,
     ],
     PARAMS.pack(uniforms),
   );

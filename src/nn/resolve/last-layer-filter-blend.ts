@@ -4,7 +4,7 @@
  * dot4I8Packed kernels, each thread already holds all 9 output channels of its display pixel (one
  * block of 12). Instead of writing them as the raw output's 9 f32 planes for the filter + blend
  * pass to read back (36 + 36 bytes a display pixel), it dequantizes them into registers and runs
- * that pass's per-pixel function (WGSL_FILTER_BLEND_PIXEL: the same WGSL_KPN_WINDOW, WGSL_RECTIFY
+ * that pass's per-pixel function (wgslFilterBlendPixel: the same WGSL_KPN_WINDOW, WGSL_RECTIFY
  * and WGSL_FRAME code), writing the new history and state. Threads of the padding (beyond the
  * display size) write nothing. One pass less, and the raw output is never written nor read.
  *
@@ -22,8 +22,13 @@
  * dispatched per frame (a bind group per frame, as the filter + blend pass is), not prepared.
  * CPU reference: `runInt8NetworkCpu` then `kpnFilterBlendCpu` (src/reference/nn/), and on the GPU
  * the two passes it replaces, bit for bit (test/nn-frame-last-layer-filter-blend.test.ts).
+ *
+ * Given the frame's output targets it also writes the output (the output pass without sharpening,
+ * src/gpu/passes/output.ts `wgslFoldedOutput`): 7 storage buffers, the output image the 8th (the
+ * default maxStorageBuffersPerShaderStage), the output texture a storage texture and the exposure
+ * a uniform.
  */
-import type { Int8Plan } from '../../core/int8-plan.ts';
+import type { Int8OpStep, Int8Plan } from '../../core/int8-plan.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import { packedGroups } from '../../core/int8.ts';
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
@@ -45,9 +50,10 @@ import {
 } from '../ops/int8/common.ts';
 import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
+import { foldedOutputResources, wgslFoldedOutput } from '../../gpu/passes/output.ts';
 import {
   FILTER_BLEND_FIELDS,
-  WGSL_FILTER_BLEND_PIXEL,
+  wgslFilterBlendPixel,
   filterBlendUniforms,
   type FilterBlendInputs,
   type FilterBlendTargets,
@@ -81,6 +87,7 @@ const code = (
   block: Int8OutBlock,
   input: ImageFormat,
   output: ImageFormat,
+  outputTexture: GPUTextureFormat | undefined,
 ) =>
   int8DirectCodeWithEpilogue(
     op,
@@ -97,6 +104,7 @@ ${wgslImages([
   { binding: 6, name: 'historyOut', access: 'read_write', format: output },
   { binding: 7, name: 'stateOut', access: 'read_write', format: output },
 ])}
+${outputTexture ? wgslFoldedOutput(8, outputTexture, output) : ''}
 ${WGSL_REQUANTIZE}
 ${WGSL_COMMON}
 
@@ -108,7 +116,7 @@ fn rawAt(k: u32, p: vec2u) -> f32 {
   return rawPixel[k];
 }
 
-${WGSL_FILTER_BLEND_PIXEL}
+${wgslFilterBlendPixel(outputTexture !== undefined)}
 
 // co0 is 0: one block holds every output channel.
 fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
@@ -122,6 +130,25 @@ fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
 }
 `,
   );
+
+/**
+ * The kernel of the last step `step` (an op of PIXEL_EPILOGUE_OPS) with the filter + blend
+ * epilogue, for a reprojected history in `input` and targets in `output`; with `outputTexture`,
+ * the one that also writes the frame's output to a texture of that format.
+ */
+export function lastLayerFilterBlendKernel(
+  step: Pick<Int8OpStep, 'op' | 'inChannels' | 'params'>,
+  input: ImageFormat,
+  output: ImageFormat,
+  outputTexture?: GPUTextureFormat,
+): { label: string; code: string } {
+  const block = int8OutBlock(step.params.bias.length);
+  const op = step.op as DirectOp;
+  return {
+    label: `int8 ${op} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
+    code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture),
+  };
+}
 
 /**
  * Records the last step of an INT8 network (`network.lastStep`, after `runWithoutLastStep`)
@@ -142,22 +169,22 @@ export function encodeLastLayerFilterBlend(
     );
   }
   const frame = filterBlendUniforms(where, inputs, targets);
-  const [pw, ph] = paddedSize([frame.width as number, frame.height as number]);
+  const display = [frame.width as number, frame.height as number] as const;
+  const [pw, ph] = paddedSize(display);
+  const { output } = targets;
+  const outputs = output ? foldedOutputResources(where, output, display) : [];
   const shape = { channels: RAW_CHANNELS, height: ph, width: pw };
   // Checks the input against the weights and the padded display size (the raw output's shape).
   const int8 = int8UniformValues(weights, input, { output: shape });
-  const block = int8OutBlock(weights.outChannels);
-  const op = step.op as DirectOp;
-  const kernel = createKernel(device, {
-    label: `int8 ${op} + filter + blend block ${block}`,
-    code: code(
-      op,
-      packedGroups(weights.inChannels),
-      block,
+  const kernel = createKernel(
+    device,
+    lastLayerFilterBlendKernel(
+      step,
       formatOf(inputs.history),
       formatOf(targets.history),
+      output?.texture.format,
     ),
-  });
+  );
   kernel.dispatch(
     pass,
     [groupsFor(pw, INT8_TILE), groupsFor(ph, INT8_TILE), 1],
@@ -169,6 +196,7 @@ export function encodeLastLayerFilterBlend(
       inputs.history.buffer,
       targets.history.buffer,
       targets.state.buffer,
+      ...outputs,
     ],
     PARAMS.pack({ ...int8, ...frame }),
   );

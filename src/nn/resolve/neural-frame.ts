@@ -20,6 +20,7 @@ import {
   type FilterBlendTargets,
 } from './filter-blend.ts';
 import { LAST_LAYER_FILTER_BLEND_LABEL } from './last-layer-filter-blend.ts';
+import type { FoldedOutput } from '../../gpu/passes/output.ts';
 
 /** The images of one frame, display size (the network's own buffers apart). */
 export interface NeuralFrameTargets {
@@ -140,6 +141,17 @@ export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
   };
 }
 
+/** Options of `encodeNeuralFrame`. */
+export interface NeuralFrameOptions {
+  /** Write the f32 features (default true; see `encodeNeuralFrame`). */
+  readonly f32Features?: boolean;
+  /**
+   * The frame's output: the filter + blend (pass or last layer) also writes it from the new
+   * history, as the output pass does without sharpening. Needs targets without a filtered image.
+   */
+  readonly output?: FoldedOutput;
+}
+
 /**
  * Records the whole frame into `encoder`; returns the network's run (raw output, …), or
  * undefined where the last layer ran the filter + blend (no raw output written). With
@@ -155,7 +167,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   network: FrameNetwork<Run>,
   inputs: NeuralFrameInputs,
   targets: NeuralFrameTargets & { readonly filtered: GpuImage },
-  options?: { readonly f32Features?: boolean },
+  options?: NeuralFrameOptions,
 ): Run;
 export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   device: GPUDevice,
@@ -163,7 +175,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   network: FrameNetwork<Run>,
   inputs: NeuralFrameInputs,
   targets: NeuralFrameTargets,
-  options?: { readonly f32Features?: boolean },
+  options?: NeuralFrameOptions,
 ): Run | undefined;
 export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   device: GPUDevice,
@@ -171,7 +183,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   network: FrameNetwork<Run>,
   inputs: NeuralFrameInputs,
   targets: NeuralFrameTargets,
-  options: { readonly f32Features?: boolean } = {},
+  options: NeuralFrameOptions = {},
 ): Run | undefined {
   const { history, state } = inputs.reprojected;
   const { color, motion } = inputs.prepared;
@@ -195,6 +207,12 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   );
   pass.end();
   const { filtered } = targets;
+  if (filtered && options.output) {
+    throw new RangeError(
+      'neural frame: the output is written by the fused filter + blend; targets with a filtered image run two passes',
+    );
+  }
+  const written = { history: targets.history, state: targets.state, output: options.output };
   const fused = filtered ? undefined : network.lastLayerFilterBlend;
   if (fused) {
     const runBody = () => fused.runAllButLast(encoder, targets.features);
@@ -204,7 +222,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     fused.encodeLastLayer(
       pass,
       { color, history, jitter: inputs.jitter, reset: inputs.reset },
-      targets,
+      written,
     );
     pass.end();
     return undefined;
@@ -231,7 +249,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
       pass,
       run.output,
       { color, history, jitter: inputs.jitter, reset: inputs.reset },
-      targets,
+      written,
     );
   }
   pass.end();

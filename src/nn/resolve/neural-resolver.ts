@@ -27,11 +27,17 @@ import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { createInt8Network } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
-import type { FilterBlendInputs, FilterBlendTargets } from './filter-blend.ts';
+import {
+  filterBlendKernel,
+  type FilterBlendInputs,
+  type FilterBlendTargets,
+} from './filter-blend.ts';
 import {
   encodeLastLayerFilterBlend,
+  lastLayerFilterBlendKernel,
   lastLayerFilterBlendRefusal,
 } from './last-layer-filter-blend.ts';
+import type { KernelSpec } from '../../gpu/kernel.ts';
 
 /** A model: a `.uplift` file path or its bytes, loaded weights, or a graph with parameters. */
 export type NeuralModelSource =
@@ -149,6 +155,12 @@ export interface NeuralResolverOptions {
    */
   readonly historyFormat?: ImageFormat;
   /**
+   * Write the frame's output in the filter + blend (pass or last layer) when the upscaler asks
+   * (`Resolver.writesOutput`; default true): false keeps the separate output pass, to compare and
+   * to measure what folding it saves.
+   */
+  readonly foldOutput?: boolean;
+  /**
    * Ablation: the network sees zeros instead of its reprojected recurrent state every frame (what
    * the model loses without its memory; `uplift eval --methods neural@zero-state`).
    */
@@ -181,6 +193,8 @@ export async function createNeuralResolver(
       ? await autoPrecision(device, model)
       : (options.precision as TensorDtype | 'int8');
   const network: FrameNetwork<{ readonly output: GpuTensor }> & {
+    /** The kernel of the filter + blend (pass or last layer) writing the output as `format`. */
+    outputKernel(history: ImageFormat, format: GPUTextureFormat): KernelSpec;
     destroy(): void;
     memoryBytes(): number;
   } =
@@ -212,6 +226,8 @@ export async function createNeuralResolver(
     model,
     precision,
     historyFormat,
+    writesOutput: options.foldOutput !== false,
+    outputKernels: (format) => [network.outputKernel(historyFormat, format)],
     get lastFrame() {
       return lastFrame;
     },
@@ -231,7 +247,11 @@ export async function createNeuralResolver(
       const frameInputs = zeros
         ? { ...inputs, reprojected: { ...inputs.reprojected, state: zeros } }
         : inputs;
-      const run = encodeNeuralFrame(device, encoder, network, frameInputs, t, { f32Features });
+      const output = options.foldOutput !== false ? inputs.output : undefined;
+      const run = encodeNeuralFrame(device, encoder, network, frameInputs, t, {
+        f32Features,
+        ...(output ? { output } : {}),
+      });
       const { filtered, history, state } = t;
       const features = f32Features ? t.features : undefined;
       lastFrame = { features, raw: run?.output, filtered, history, state };
@@ -263,6 +283,8 @@ function f32FrameNetwork(device: GPUDevice, model: NeuralModel, precision: Tenso
   const weights = new Set([...network.parameters.values(), ...network.runParameters.values()]);
   return {
     run: network.run.bind(network),
+    outputKernel: (history: ImageFormat, format: GPUTextureFormat) =>
+      filterBlendKernel(history, history, format),
     memoryBytes: () =>
       network.intermediateBytes() + [...weights].reduce((sum, b) => sum + b.size, 0),
     destroy: () => network.destroy(),
@@ -304,6 +326,10 @@ function int8FrameNetwork(device: GPUDevice, model: NeuralModel, fuseLastLayer: 
       : {}),
     inputQuantizations: (height: number, width: number) =>
       network.inputQuantizations(height, width),
+    outputKernel: (history: ImageFormat, format: GPUTextureFormat) =>
+      fusable
+        ? lastLayerFilterBlendKernel(network.plan.steps.at(-1)!, history, history, format)
+        : filterBlendKernel(history, history, format),
     memoryBytes: () => network.memoryBytes(),
     destroy: () => network.destroy(),
   };
