@@ -242,11 +242,9 @@ export function encodePrepare(
   }
   const kernel = createKernel(device, prepareKernel(variant));
   const far = Number.isFinite(params.cameraFar) ? params.cameraFar : 0;
-  // Bindings nothing reads (no previous depth, no exposure state) take a buffer the pass only
-  // reads: an input image, or a small placeholder when every input is a texture.
-  const readOnly = () =>
-    [inputs.color, inputs.depth, inputs.motion].find((s) => !isTexture(s)) as GpuImage | undefined;
-  const spare = () => readOnly()?.buffer ?? placeholderBuffer(device);
+  // Bindings nothing reads (no previous depth, no exposure state: the flags say) take a small
+  // placeholder buffer.
+  const spare = () => placeholderBuffer(device);
   kernel.dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
