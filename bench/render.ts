@@ -49,6 +49,7 @@ export async function renderFrameTimes(
     for (let i = 0; i < total; i++) {
       const t0 = performance.now();
       await renderer.renderFrame(i);
+      await device.queue.onSubmittedWorkDone(); // renderFrame only submits
       if (i < options.warmup) continue;
       times.push(performance.now() - t0);
       if ((performance.now() - started) / 1e3 > (options.maxSeconds ?? Infinity)) break;

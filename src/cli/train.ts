@@ -10,6 +10,7 @@ import { parseSize } from '../core/quality.ts';
 import { NETWORKS, resolveTrainConfig } from '../train/config.ts';
 import { parseTrainConfigText } from '../train/config.ts';
 import { train } from '../train/trainer.ts';
+import { STEPS_IN_FLIGHT } from '../train/tasks.ts';
 import type { LogEntry } from '../train/run-directory.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
@@ -30,6 +31,7 @@ interface TrainFlags {
   seed?: string;
   lr?: string;
   qat?: string | boolean;
+  stepsInFlight?: string;
   quiet?: boolean;
 }
 
@@ -37,6 +39,12 @@ function integerFlag(name: string, text: string | undefined): number | undefined
   if (text === undefined) return undefined;
   const v = Number(text);
   if (!Number.isInteger(v)) throw new InputError(`--${name} must be an integer, got "${text}"`);
+  return v;
+}
+
+function positiveIntegerFlag(name: string, text: string | undefined): number | undefined {
+  const v = integerFlag(name, text);
+  if (v !== undefined && v < 1) throw new InputError(`--${name} must be at least 1, got "${text}"`);
   return v;
 }
 
@@ -121,6 +129,11 @@ export function register(program: Command): void {
       '--qat [bits]',
       'quantization-aware training: weights and activations on per-tensor grids of this many bits (default 8), straight-through gradients; use with --init to fine-tune f32 weights',
     )
+    .option(
+      '--steps-in-flight <n>',
+      "steps submitted to the GPU before the previous step's loss is read back (same results for any value; 1: one after the other)",
+      String(STEPS_IN_FLIGHT),
+    )
     .option('--quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -144,6 +157,7 @@ export function register(program: Command): void {
       const overrides = await configOverrides(flags);
       // A bad config is refused before --out exists (a resume merges it with the checkpoint's).
       if (!flags.resume) resolveTrainConfig(overrides);
+      const stepsInFlight = positiveIntegerFlag('steps-in-flight', flags.stepsInFlight);
       // A file, a symlink loop or procfs (where a recursive mkdir spins) is refused by name.
       prepareOutputDirectory(flags.out, {
         inputs: flags.sequences ?? [],
@@ -161,6 +175,7 @@ export function register(program: Command): void {
         ...(flags.init ? { initWeights: flags.init } : {}),
         timeLimitSeconds: numberFlag('time-limit', flags.timeLimit),
         stopAtStep: integerFlag('stop-at', flags.stopAt),
+        stepsInFlight,
         deviceName: gpu.adapterName,
         onStart(step, total) {
           progress = createProgress('train', total - step, flags.quiet);

@@ -79,6 +79,8 @@ export interface SceneRenderer {
   /**
    * Renders frame `index`; `overrides` replace the renderer's engineInputs, depthInverted and
    * infiniteFar for this frame (training draws them per clip while clips share a renderer).
+   * Submits the frame's commands and resolves without waiting for the GPU: work submitted after
+   * it (a copy, a read-back) sees the finished frame.
    */
   renderFrame(index: number, overrides?: FrameOverrides): Promise<RenderedFrame>;
   destroy(): void;
@@ -206,7 +208,8 @@ export function createSceneRenderer(
           gpu.reference,
         );
       }
-      await device.queue.onSubmittedWorkDone();
+      // No wait for the GPU: commands run in submission order, so whatever the caller submits
+      // next (copies, training) sees this frame, and the CPU prepares the next frame meanwhile.
       return { params, gpu };
     },
     destroy() {

@@ -47,7 +47,12 @@ interface FrameSlot {
 
 /** Clip training on the GPU for one clip shape (frames, display and render size). */
 export interface GpuClipTrainer {
-  /** Leaves dLoss/d(parameter) in `trainable.grads`; returns the clip loss and its frames'. */
+  /**
+   * Leaves dLoss/d(parameter) in `trainable.grads`; returns the clip loss and its frames'. All of
+   * the clip's GPU work is submitted before the call returns: the promise only waits for the loss
+   * to be read back, so a caller may prepare the next clip meanwhile (training keeps two steps in
+   * flight).
+   */
   gradient(
     clip: TrainerClip,
     options: ClipGradientOptions,

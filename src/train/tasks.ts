@@ -21,9 +21,16 @@ import type { TrainingClip } from './data/clip-source.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
 import { NO_EXPOSURE_CHANGES, type ExposureChangeRates } from './data/exposure-changes.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
+import { runInFlight } from './in-flight.ts';
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
 import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
+
+/**
+ * Training steps submitted before the previous one's loss is read back (task `frames` on the GPU
+ * frame path): the CPU renders and encodes step n + 1 while the GPU runs step n.
+ */
+export const STEPS_IN_FLIGHT = 2;
 
 /** Runs optimizer steps of one task; returns the loss of each step. */
 export interface TrainingTask {
@@ -52,8 +59,11 @@ export function createTask(
   device: GPUDevice,
   config: TrainConfig,
   trainable: TrainableNetwork,
+  stepsInFlight = STEPS_IN_FLIGHT,
 ): TrainingTask {
-  return (config.task === 'teacher' ? teacherTask : framesTask)(device, config, trainable);
+  return config.task === 'teacher'
+    ? teacherTask(device, config, trainable)
+    : framesTask(device, config, trainable, stepsInFlight);
 }
 
 /** The teacher task: a fixed batch (features and target) derived from the seed only. */
@@ -186,6 +196,7 @@ export function framesTask(
   device: GPUDevice,
   config: TrainConfig,
   trainable: TrainableNetwork,
+  stepsInFlight = STEPS_IN_FLIGHT,
 ): TrainingTask {
   const sampler = clipSource(device, config, 'train');
   const heldOut = clipSource(device, config, 'validation');
@@ -207,22 +218,31 @@ export function framesTask(
   };
   const taauPsnr = new Map<number, number>();
   return {
-    async runSteps(startStep, steps, schedule) {
-      const losses: number[] = [];
-      for (let step = startStep; step < startStep + steps; step++) {
-        let loss = 0;
+    runSteps(startStep, steps, schedule) {
+      return runInFlight(steps, onGpu ? stepsInFlight : 1, async (i) => {
+        const step = startStep + i;
+        const clipLosses: Promise<number>[] = [];
         for (let c = 0; c < k; c++) {
           const options = { warmup: config.warmup, weights, accumulate: c > 0 };
-          loss += (await sampler.with(step * k + c, (clip) => gradient(clip, options))).loss;
+          // The GPU path has submitted all of a clip's work when `gradient` returns (its loss
+          // follows), so the clip can be freed at once: its buffers live until the GPU is done.
+          // The CPU frame path reads back between its submissions: it finishes first.
+          const { loss } = await sampler.with(step * k + c, async (clip) => {
+            const result = gradient(clip, options).then((r) => r.loss);
+            result.catch(() => undefined); // awaited with the step's result
+            if (!onGpu) await result;
+            return { loss: result };
+          });
+          clipLosses.push(loss);
         }
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass({ label: 'Adam' });
         trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
         pass.end();
         device.queue.submit([encoder.finish()]);
-        losses.push(loss);
-      }
-      return losses;
+        const result = Promise.all(clipLosses).then((ls) => ls.reduce((a, b) => a + b, 0));
+        return { result };
+      });
     },
     async validate() {
       if (config.validationClips === 0) return undefined;

@@ -39,6 +39,11 @@ export interface TrainOptions {
   readonly deviceName?: string;
   /** A `.uplift` file to start from instead of random weights (fine-tuning; ignored on resume). */
   readonly initWeights?: string;
+  /**
+   * Steps submitted before the previous one's loss is read back (task `frames` on the GPU frame
+   * path; default STEPS_IN_FLIGHT, 1 is one step after the other). Same results for any value.
+   */
+  readonly stepsInFlight?: number;
 }
 
 export interface TrainResult {
@@ -83,7 +88,7 @@ export async function train(
     totalSteps: config.steps,
     finalRatio: config.finalRatio,
   };
-  const task = createTask(device, config, trainable);
+  const task = createTask(device, config, trainable, options.stepsInFlight);
   let validationSeconds = 0;
   const save = async () => {
     const last = log.at(-1);
