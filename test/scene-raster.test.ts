@@ -10,6 +10,7 @@ import { translation, type Vec3 } from '../src/scene/math.ts';
 import { material, type Scene } from '../src/scene/types.ts';
 import { proceduralTexture } from '../src/scene/texture.ts';
 import { mulberry32 } from '../src/core/random.ts';
+import { proceduralScene } from '../src/scene/procedural/scenes.ts';
 
 const W = 32;
 const H = 24;
@@ -143,4 +144,46 @@ test('mip bias: a negative bias samples finer mips (more detail), a positive one
   const [finer, normal, coarser] = [await variance(-1), await variance(0), await variance(1)];
   assert.ok(finer > 1.3 * normal, `variance at bias −1 ${finer} vs 0 ${normal}`);
   assert.ok(normal > 1.3 * coarser, `variance at bias 0 ${normal} vs +1 ${coarser}`);
+});
+
+test('reference: draws recorded once in a render bundle give the same pixels as every draw issued per sample', async () => {
+  const { device } = await testGpu();
+  // Particles: alpha-blended objects drawn back to front, an order that changes with the camera.
+  const scene = proceduralScene('particles', 3);
+  const [w, h] = [40, 24];
+  const renders = [];
+  for (const referenceBundles of [true, false]) {
+    const raster = createSceneRasterizer(device, scene, { referenceBundles });
+    const frames = [];
+    for (const [time, depthInverted] of [
+      [0, false],
+      [0.5, true],
+    ] as const) {
+      const eye = scene.focus.center;
+      const view = {
+        camera: {
+          ...scene.lens,
+          position: [eye[0] + 6, eye[1] + 2, eye[2] + 6 - time * 4] as Vec3,
+          target: eye,
+        },
+        time,
+        depthInverted,
+        mipBias: 0,
+      };
+      const reference = createGpuImage(device, w, h);
+      raster.renderReference(view, 4, reference);
+      frames.push(await readGpuImage(device, reference, 3));
+    }
+    raster.destroy();
+    renders.push(frames);
+  }
+  const [bundled, direct] = renders;
+  for (const [k, frame] of bundled!.entries()) {
+    assert.ok(
+      frame.data.some((v) => v > 0.01),
+      `frame ${k} shows the scene`,
+    );
+    assert.deepEqual(frame.data, direct![k]!.data, `frame ${k}`);
+  }
+  assert.notDeepEqual(bundled![0]!.data, bundled![1]!.data, 'the two frames differ');
 });

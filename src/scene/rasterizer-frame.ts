@@ -14,6 +14,11 @@ export interface FrameUniforms {
   readonly layout: GPUBindGroupLayout;
   /** A buffer of at least `count` slots and its bind group. */
   slots(count: number): { buffer: GPUBuffer; group: GPUBindGroup };
+  /**
+   * A one-slot buffer and its bind group (offset 0) for draws recorded once and replayed per
+   * reference sample: each sample copies its slot here first.
+   */
+  readonly current: { buffer: GPUBuffer; group: GPUBindGroup };
   destroy(): void;
 }
 
@@ -29,24 +34,34 @@ export function createFrameUniforms(device: GPUDevice): FrameUniforms {
   });
   let buffer: GPUBuffer | undefined;
   let group: GPUBindGroup | undefined;
+  const groupOf = (b: GPUBuffer) =>
+    device.createBindGroup({
+      layout,
+      entries: [{ binding: 0, resource: { buffer: b, size: FRAME_UNIFORM_BYTES } }],
+    });
+  const currentBuffer = device.createBuffer({
+    label: 'scene frame uniforms, current sample',
+    size: FRAME_UNIFORM_BYTES,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  const current = { buffer: currentBuffer, group: groupOf(currentBuffer) };
   return {
     layout,
+    current,
     slots(count) {
       if (!buffer || buffer.size < count * FRAME_UNIFORM_BYTES) {
         buffer?.destroy();
         buffer = device.createBuffer({
           size: count * FRAME_UNIFORM_BYTES,
-          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
         });
-        group = device.createBindGroup({
-          layout,
-          entries: [{ binding: 0, resource: { buffer, size: FRAME_UNIFORM_BYTES } }],
-        });
+        group = groupOf(buffer);
       }
       return { buffer, group: group! };
     },
     destroy() {
       buffer?.destroy();
+      currentBuffer.destroy();
     },
   };
 }

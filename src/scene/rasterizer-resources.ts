@@ -36,10 +36,16 @@ export interface SceneResources {
    * one, skinned objects' previous positions are left as they are: the reference ignores them).
    */
   writeObjects(time: number, prevTime?: number): void;
-  /** Binds object `i`'s uniforms, material (groups 1, 2) and vertex buffers, and draws it. */
-  drawObject(pass: GPURenderPassEncoder, i: number): void;
+  /**
+   * Binds object `i`'s uniforms, material (groups 1, 2) and vertex buffers, and draws it (into a
+   * render pass, or a render bundle that reference samples replay).
+   */
+  drawObject(pass: RenderEncoder, i: number): void;
   destroy(): void;
 }
+
+/** What records draws: a render pass, or a render bundle. */
+export type RenderEncoder = GPUBindingCommandsMixin & GPURenderCommandsMixin;
 
 interface GpuMesh {
   buffers: GPUBuffer[];

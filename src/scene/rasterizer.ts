@@ -20,11 +20,17 @@ import { vec3 } from './math.ts';
 import { createFrameUniforms, frameUniformData, type FrameUniforms } from './rasterizer-frame.ts';
 import { createOutputPasses, type OutputPasses } from './rasterizer-outputs.ts';
 import {
+  COLOR_FORMAT,
   createRenderPipelines,
+  DEPTH_FORMAT,
   type PassKind,
   type RenderPipelines,
 } from './rasterizer-pipelines.ts';
-import { createSceneResources, type SceneResources } from './rasterizer-resources.ts';
+import {
+  createSceneResources,
+  type RenderEncoder,
+  type SceneResources,
+} from './rasterizer-resources.ts';
 import { createShadowMap, type ShadowMap } from './rasterizer-shadow.ts';
 import { createRenderTargets, type RenderTargets } from './rasterizer-targets.ts';
 import { FRAME_UNIFORM_BYTES, RASTERIZER_WGSL } from './rasterizer-wgsl.ts';
@@ -76,8 +82,21 @@ interface RasterParts {
   targets: RenderTargets;
 }
 
+export interface RasterizerOptions {
+  /**
+   * Record a reference frame's draws once in a render bundle and replay it per sample (default
+   * true): the same commands, so the same pixels, for 1/samples of the CPU's draw calls. False
+   * issues every draw of every sample (kept to check the bundle against).
+   */
+  readonly referenceBundles?: boolean;
+}
+
 /** Uploads the scene's meshes, textures and materials and builds the pipelines. */
-export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRasterizer {
+export function createSceneRasterizer(
+  device: GPUDevice,
+  scene: Scene,
+  options: RasterizerOptions = {},
+): SceneRasterizer {
   const resources = createSceneResources(device, scene);
   const frames = createFrameUniforms(device);
   const module = device.createShaderModule({ label: 'scene rasterizer', code: RASTERIZER_WGSL });
@@ -102,7 +121,8 @@ export function createSceneRasterizer(device: GPUDevice, scene: Scene): SceneRas
   };
   return {
     renderInputs: (view, previous, jitter, out) => renderInputs(parts, view, previous, jitter, out),
-    renderReference: (view, samples, out) => renderReference(parts, view, samples, out),
+    renderReference: (view, samples, out) =>
+      renderReference(parts, view, samples, out, options.referenceBundles ?? true),
     destroy() {
       outputs.releaseUniforms();
       for (const part of [resources, shadow, frames, targets]) part.destroy();
@@ -162,6 +182,7 @@ function renderReference(
   view: RasterView,
   samples: number,
   out: GpuImage,
+  bundles: boolean,
 ): void {
   const { device, scene, resources, frames, shadow, outputs, targets } = parts;
   if (!Number.isInteger(samples) || samples < 1) {
@@ -185,8 +206,19 @@ function renderReference(
   shadow.render(view.time, slots.group);
   const colorView = color.createView();
   const accumulate = outputs.accumulator(colorView, samples, out);
+  const bundle = bundles ? recordReferenceDraws(parts, order, view.depthInverted) : undefined;
   const encoder = device.createCommandEncoder({ label: 'scene reference' });
   for (let k = 0; k < samples; k++) {
+    const offset = k * FRAME_UNIFORM_BYTES;
+    // The bundle reads the current-sample slot: this sample's uniforms go there first.
+    if (bundle)
+      encoder.copyBufferToBuffer(
+        slots.buffer,
+        offset,
+        frames.current.buffer,
+        0,
+        FRAME_UNIFORM_BYTES,
+      );
     const pass = encoder.beginRenderPass({
       label: 'scene reference sample',
       colorAttachments: [
@@ -194,12 +226,27 @@ function renderReference(
       ],
       depthStencilAttachment: depthAttachment(depthBuffer, view.depthInverted),
     });
-    const offset = k * FRAME_UNIFORM_BYTES;
-    drawScene(parts, pass, 'reference', order, view.depthInverted, slots.group, offset);
+    if (bundle) pass.executeBundles([bundle]);
+    else drawScene(parts, pass, 'reference', order, view.depthInverted, slots.group, offset);
     pass.end();
     accumulate(encoder, k);
   }
   device.queue.submit([encoder.finish()]);
+}
+
+/** A reference sample's draws, recorded once per frame and replayed for every sample. */
+function recordReferenceDraws(
+  parts: RasterParts,
+  order: number[],
+  depthInverted: boolean,
+): GPURenderBundle {
+  const bundle = parts.device.createRenderBundleEncoder({
+    label: 'scene reference sample',
+    colorFormats: [COLOR_FORMAT],
+    depthStencilFormat: DEPTH_FORMAT,
+  });
+  drawScene(parts, bundle, 'reference', order, depthInverted, parts.frames.current.group, 0);
+  return bundle.finish();
 }
 
 /** Opaque and masked objects in scene order, then blended ones back to front. */
@@ -221,7 +268,7 @@ function drawOrder(scene: Scene, view: RasterView): number[] {
 /** Draws the objects in `order` with the Frame uniforms at `frameOffset` of `frameGroup`. */
 function drawScene(
   { scene, resources, shadow, pipelines }: RasterParts,
-  pass: GPURenderPassEncoder,
+  pass: RenderEncoder,
   kind: PassKind,
   order: number[],
   depthInverted: boolean,
