@@ -68,7 +68,7 @@ test('frames task on scene clips: 1 or 2 steps in flight give identical losses a
   const runs = [];
   for (const depth of [1, 2]) {
     const trainable = createTrainableNetwork(device, graph, initWeights(graph, 7), config.adam);
-    const task = framesTask(device, config, trainable, depth);
+    const task = framesTask(device, config, trainable, { stepsInFlight: depth });
     try {
       const losses = await task.runSteps(0, 3, schedule);
       runs.push({ losses, params: await trainable.readParams() });

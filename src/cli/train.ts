@@ -11,6 +11,7 @@ import { NETWORKS, resolveTrainConfig } from '../train/config.ts';
 import { parseTrainConfigText } from '../train/config.ts';
 import { train } from '../train/trainer.ts';
 import { STEPS_IN_FLIGHT } from '../train/tasks.ts';
+import { runGradientWorker } from '../train/worker-process.ts';
 import type { LogEntry } from '../train/run-directory.ts';
 import { cliGpu } from './gpu-arg.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
@@ -32,6 +33,7 @@ interface TrainFlags {
   lr?: string;
   qat?: string | boolean;
   stepsInFlight?: string;
+  workers?: string;
   quiet?: boolean;
 }
 
@@ -102,6 +104,11 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
 const formatDb = (db: number | undefined) => (db === undefined ? '–' : db.toFixed(2));
 
 export function register(program: Command): void {
+  // Started by `train --workers N`, never by hand: not listed in --help.
+  program
+    .command('train-worker', { hidden: true })
+    .description('a data-parallel training worker (started by `uplift train --workers`)')
+    .action(() => runGradientWorker());
   program
     .command('train')
     .description('train a network on the GPU (checkpoints, exact resume, run log, loss curve)')
@@ -134,6 +141,11 @@ export function register(program: Command): void {
       "steps submitted to the GPU before the previous step's loss is read back (same results for any value; 1: one after the other)",
       String(STEPS_IN_FLIGHT),
     )
+    .option(
+      '--workers <n>',
+      'data-parallel processes on this GPU, each taking clipsPerStep clips of every step (a step is bound by the CPU, not the GPU); results depend on the count',
+      '1',
+    )
     .option('--quiet', 'no progress output')
     .addHelpText(
       'after',
@@ -141,6 +153,7 @@ export function register(program: Command): void {
         '  uplift train --network tiny --size 32x32 --steps 20 --out out/smoke\n' +
         '  uplift train --config train.json --out out/v2 --time-limit 540\n' +
         '  uplift train --out out/v2 --resume --time-limit 540\n' +
+        '  uplift train --config train.json --out out/v3 --workers 6 --time-limit 540\n' +
         '  uplift train --config train.json --init weights/uplift-v2.uplift --qat 8 --steps 300 --lr 2e-4 --out out/qat\n' +
         '  uplift export-weights out/v2/best.ckpt models/v2.uplift\n\n' +
         'Engine-like inputs (as real renderers hand them: no jitter, 8-bit depth and sRGB color,\n' +
@@ -158,6 +171,7 @@ export function register(program: Command): void {
       // A bad config is refused before --out exists (a resume merges it with the checkpoint's).
       if (!flags.resume) resolveTrainConfig(overrides);
       const stepsInFlight = positiveIntegerFlag('steps-in-flight', flags.stepsInFlight);
+      const workers = positiveIntegerFlag('workers', flags.workers) ?? 1;
       // A file, a symlink loop or procfs (where a recursive mkdir spins) is refused by name.
       prepareOutputDirectory(flags.out, {
         inputs: flags.sequences ?? [],
@@ -176,6 +190,9 @@ export function register(program: Command): void {
         timeLimitSeconds: numberFlag('time-limit', flags.timeLimit),
         stopAtStep: integerFlag('stop-at', flags.stopAt),
         stepsInFlight,
+        workers,
+        // Workers run this same program (the CLI, or a bundle of it) as `uplift train-worker`.
+        workerCommand: { file: process.argv[1]!, args: ['train-worker'] },
         deviceName: gpu.adapterName,
         onStart(step, total) {
           progress = createProgress('train', total - step, flags.quiet);

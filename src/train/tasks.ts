@@ -22,6 +22,13 @@ import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.t
 import { NO_EXPOSURE_CHANGES, type ExposureChangeRates } from './data/exposure-changes.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
 import { runInFlight } from './in-flight.ts';
+import {
+  addInto,
+  clipIndexFor,
+  readPacked,
+  writePacked,
+  type GradientWorker,
+} from './data-parallel.ts';
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
 import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
@@ -59,11 +66,11 @@ export function createTask(
   device: GPUDevice,
   config: TrainConfig,
   trainable: TrainableNetwork,
-  stepsInFlight = STEPS_IN_FLIGHT,
+  options: FramesTaskOptions = {},
 ): TrainingTask {
   return config.task === 'teacher'
     ? teacherTask(device, config, trainable)
-    : framesTask(device, config, trainable, stepsInFlight);
+    : framesTask(device, config, trainable, options);
 }
 
 /** The teacher task: a fixed batch (features and target) derived from the seed only. */
@@ -185,9 +192,19 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
   };
 }
 
+/** How the frames task runs its steps (defaults: STEPS_IN_FLIGHT, one process). */
+export interface FramesTaskOptions {
+  readonly stepsInFlight?: number;
+  /**
+   * Data-parallel workers 1..N−1 (data-parallel.ts): each step adds their clips' gradients to
+   * this process's (worker 0) before Adam. Steps then run one after the other.
+   */
+  readonly workers?: readonly GradientWorker[];
+}
+
 /**
- * The frames task: `clipsPerStep` clips per step (loss weights divided by that count, so the
- * gradient is the mean), BPTT through the neural frame, then Adam. Validation on
+ * The frames task: `clipsPerStep` clips per step and worker (loss weights divided by the total,
+ * so the gradient is the mean), BPTT through the neural frame, then Adam. Validation on
  * `validationClips` held-out clips (a sampler with another seed: other layouts and motion): the
  * clip loss, and the PSNR of the current weights and of the heuristic TAAU through the frame API
  * (validate-psnr.ts). TAAU's numbers depend on the clips only: computed once per process.
@@ -196,53 +213,51 @@ export function framesTask(
   device: GPUDevice,
   config: TrainConfig,
   trainable: TrainableNetwork,
-  stepsInFlight = STEPS_IN_FLIGHT,
+  options: FramesTaskOptions = {},
 ): TrainingTask {
-  const sampler = clipSource(device, config, 'train');
+  const workers = options.workers ?? [];
+  const share = createStepShare(device, config, trainable, 0, workers.length + 1);
   const heldOut = clipSource(device, config, 'validation');
-  const k = config.clipsPerStep;
-  const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
-  // The CPU frame path receives CPU clips (clipSource converts them), the GPU path either form.
-  const gradient = (clip: TrainerClip, options: ClipGradientOptions) =>
-    onGpu
-      ? onGpu.gradient(clip, options)
-      : clipGradientGpu(device, trainable, clip as ClipFrameCpu[], options);
+  const { onGpu } = share;
   const clipLoss = (clip: TrainerClip, options: ClipGradientOptions) =>
     onGpu
       ? onGpu.loss(clip, options)
       : clipLossGpu(device, trainable, clip as ClipFrameCpu[], options);
-  const weights = {
-    l1: config.loss.l1 / k,
-    gradient: config.loss.gradient / k,
-    temporal: config.loss.temporal / k,
+  const adamStep = (step: number, schedule: ScheduleConfig) => {
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass({ label: 'Adam' });
+    trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
   };
+  const { specs } = trainable;
   const taauPsnr = new Map<number, number>();
   return {
-    runSteps(startStep, steps, schedule) {
-      return runInFlight(steps, onGpu ? stepsInFlight : 1, async (i) => {
-        const step = startStep + i;
-        const clipLosses: Promise<number>[] = [];
-        for (let c = 0; c < k; c++) {
-          const options = { warmup: config.warmup, weights, accumulate: c > 0 };
-          // The GPU path has submitted all of a clip's work when `gradient` returns (its loss
-          // follows), so the clip can be freed at once: its buffers live until the GPU is done.
-          // The CPU frame path reads back between its submissions: it finishes first.
-          const { loss } = await sampler.with(step * k + c, async (clip) => {
-            const result = gradient(clip, options).then((r) => r.loss);
-            result.catch(() => undefined); // awaited with the step's result
-            if (!onGpu) await result;
-            return { loss: result };
-          });
-          clipLosses.push(loss);
+    async runSteps(startStep, steps, schedule) {
+      if (workers.length === 0) {
+        const depth = onGpu ? (options.stepsInFlight ?? STEPS_IN_FLIGHT) : 1;
+        return runInFlight(steps, depth, async (i) => {
+          const { loss } = await share.submit(startStep + i);
+          adamStep(startStep + i, schedule);
+          return { result: loss };
+        });
+      }
+      const losses: number[] = [];
+      for (let step = startStep; step < startStep + steps; step++) {
+        const params = await readPacked(device, specs, trainable.network.parameters);
+        const theirs = workers.map((w) => w.compute(step, params));
+        for (const p of theirs) p.catch(() => undefined); // awaited below
+        let loss = await (await share.submit(step)).loss;
+        const grads = await readPacked(device, specs, trainable.grads);
+        for (const gradient of await Promise.all(theirs)) {
+          addInto(grads, gradient.grads);
+          loss += gradient.loss;
         }
-        const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass({ label: 'Adam' });
-        trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
-        pass.end();
-        device.queue.submit([encoder.finish()]);
-        const result = Promise.all(clipLosses).then((ls) => ls.reduce((a, b) => a + b, 0));
-        return { result };
-      });
+        writePacked(device, specs, trainable.grads, grads);
+        adamStep(step, schedule);
+        losses.push(loss);
+      }
+      return losses;
     },
     async validate() {
       if (config.validationClips === 0) return undefined;
@@ -278,7 +293,7 @@ export function framesTask(
       try {
         const options = { warmup: config.warmup, weights: config.loss };
         for (let i = 0; i < clips; i++) {
-          await sampler.with(i, (clip) =>
+          await share.sampler.with(i, (clip) =>
             onGpu.loss(clip, options, (encoder, run) => tracker.encode(encoder, run.activations)),
           );
         }
@@ -288,8 +303,72 @@ export function framesTask(
       }
     },
     destroy() {
-      sampler.destroy();
+      share.destroy();
       heldOut.destroy();
+    },
+  };
+}
+
+/** One worker's share of the steps: its clips' gradient, accumulated in `trainable.grads`. */
+export interface StepShare {
+  /** The clip trainer of the GPU frame path (undefined on the CPU frame path). */
+  readonly onGpu?: ReturnType<typeof createGpuClipTrainer>;
+  /** Submits the share's clips of `step`; `loss` (their sum) is read back later. */
+  submit(step: number): Promise<{ loss: Promise<number> }>;
+  /** The training clips (calibration reads them). */
+  readonly sampler: ReturnType<typeof clipSource>;
+  destroy(): void;
+}
+
+/**
+ * Worker `worker` of `workers`: `clipsPerStep` clips per step (clipIndexFor), loss weights
+ * divided by clipsPerStep × workers. The GPU path has submitted all of a clip's work when
+ * `gradient` returns (its loss follows), so the clip can be freed at once: its buffers live until
+ * the GPU is done. The CPU frame path reads back between its submissions: it finishes first.
+ */
+export function createStepShare(
+  device: GPUDevice,
+  config: TrainConfig,
+  trainable: TrainableNetwork,
+  worker: number,
+  workers: number,
+): StepShare {
+  const sampler = clipSource(device, config, 'train');
+  const k = config.clipsPerStep;
+  const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
+  // The CPU frame path receives CPU clips (clipSource converts them), the GPU path either form.
+  const gradient = (clip: TrainerClip, options: ClipGradientOptions) =>
+    onGpu
+      ? onGpu.gradient(clip, options)
+      : clipGradientGpu(device, trainable, clip as ClipFrameCpu[], options);
+  const weights = {
+    l1: config.loss.l1 / (k * workers),
+    gradient: config.loss.gradient / (k * workers),
+    temporal: config.loss.temporal / (k * workers),
+  };
+  return {
+    ...(onGpu ? { onGpu } : {}),
+    sampler,
+    // The pending loss travels inside an object: an async function would wait for it.
+    submit: async (step) => {
+      const clipLosses: Promise<number>[] = [];
+      for (let c = 0; c < k; c++) {
+        const options = { warmup: config.warmup, weights, accumulate: c > 0 };
+        const index = clipIndexFor(step, c, k, worker);
+        const { loss } = await sampler.with(index, async (clip) => {
+          const result = gradient(clip, options).then((r) => r.loss);
+          result.catch(() => undefined); // awaited with the step's result
+          if (!onGpu) await result;
+          return { loss: result };
+        });
+        clipLosses.push(loss);
+      }
+      const loss = Promise.all(clipLosses).then((ls) => ls.reduce((a, b) => a + b, 0));
+      loss.catch(() => undefined);
+      return { loss };
+    },
+    destroy() {
+      sampler.destroy();
       onGpu?.destroy();
     },
   };

@@ -5,6 +5,7 @@
  * is tasks.ts, the files a run writes (out/checkpoint.ckpt, log.jsonl, …) are run-directory.ts.
  */
 import { existsSync } from 'node:fs';
+import { InputError } from '../core/errors.ts';
 import { mkdir } from 'node:fs/promises';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import {
@@ -19,6 +20,9 @@ import {
 } from './run-directory.ts';
 import { startRun } from './run-start.ts';
 import { createTask, type TrainingTask } from './tasks.ts';
+import { forkGradientWorkers, type GradientWorker, type WorkerCommand } from './data-parallel.ts';
+import type { TrainConfig } from './config.ts';
+import type { GraphDescription } from '../core/graph.ts';
 
 export interface TrainOptions {
   /** Output directory (created). */
@@ -44,6 +48,13 @@ export interface TrainOptions {
    * path; default STEPS_IN_FLIGHT, 1 is one step after the other). Same results for any value.
    */
   readonly stepsInFlight?: number;
+  /**
+   * Data-parallel processes (task `frames`, frame `gpu`; default 1): this one and workers − 1
+   * started with `workerCommand` (`uplift train-worker`), each taking clipsPerStep clips of a
+   * step (data-parallel.ts). The run's results depend on the count.
+   */
+  readonly workers?: number;
+  readonly workerCommand?: WorkerCommand;
 }
 
 export interface TrainResult {
@@ -88,7 +99,14 @@ export async function train(
     totalSteps: config.steps,
     finalRatio: config.finalRatio,
   };
-  const task = createTask(device, config, trainable, options.stepsInFlight);
+  const workers = await startWorkers(config, trainable.graph, options).catch((e: unknown) => {
+    trainable.destroy();
+    throw e;
+  });
+  const task = createTask(device, config, trainable, {
+    ...(options.stepsInFlight !== undefined ? { stepsInFlight: options.stepsInFlight } : {}),
+    workers,
+  });
   let validationSeconds = 0;
   const save = async () => {
     const last = log.at(-1);
@@ -139,6 +157,7 @@ export async function train(
   } finally {
     task.destroy();
     trainable.destroy();
+    for (const w of workers) w.destroy();
   }
   const bestPaths = best && bestInDirectory(paths, best);
   return { step, finished: step >= config.steps, log, ...(bestPaths ? { best: bestPaths } : {}) };
@@ -169,4 +188,20 @@ async function runChecked(
     );
   }
   return losses;
+}
+
+/** The data-parallel workers 1..workers−1 a run asks for (none for one process). */
+async function startWorkers(
+  config: TrainConfig,
+  graph: GraphDescription,
+  options: TrainOptions,
+): Promise<GradientWorker[]> {
+  const count = options.workers ?? 1;
+  if (!Number.isInteger(count) || count < 1)
+    throw new InputError(`workers must be an integer ≥ 1, got ${count}`);
+  if (count === 1) return [];
+  if (config.task !== 'frames' || config.frame !== 'gpu')
+    throw new InputError('data-parallel workers need task "frames" with frame "gpu"');
+  if (!options.workerCommand) throw new Error('workers > 1 need a workerCommand');
+  return forkGradientWorkers(options.workerCommand, { config, graph, workers: count });
 }
