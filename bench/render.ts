@@ -5,7 +5,10 @@
  *   npx tsx bench/render.ts [--display 1920x1080] [--quality performance] [--samples 64]
  *                           [--frames 10] [--scene mix]
  * GPU work is timed per frame from encoding to onSubmittedWorkDone (no readback), after warm-up
- * frames; the renderer submits its own passes, so there are no per-pass GPU timestamps.
+ * frames; the renderer submits its own passes, so there are no per-pass GPU timestamps. The CPU's
+ * share (`encodeMs`: renderFrame until it returns, before waiting) is what bounds training,
+ * whose GPU work overlaps the next frame's encoding; the reference is measured with its draws in a
+ * render bundle (the default) and issued per sample.
  */
 import { parseQuality, parseSize, renderSizeFor, type Size } from '../src/core/quality.ts';
 import { createSceneRenderer } from '../src/scene/renderer.ts';
@@ -26,14 +29,16 @@ export interface RenderBenchOptions {
   warmup: number;
   /** Stop measuring after this many seconds (the frames so far are kept). */
   maxSeconds?: number;
+  /** Reference draws in a render bundle (default true). */
+  referenceBundles?: boolean;
 }
 
-/** Wall ms of each measured `renderFrame` of `scene` along its orbit path. */
+/** Wall ms of each measured `renderFrame` of `scene` along its orbit path, and its CPU share. */
 export async function renderFrameTimes(
   device: GPUDevice,
   scene: Scene,
   options: RenderBenchOptions,
-): Promise<number[]> {
+): Promise<{ wall: number[]; encode: number[] }> {
   const total = options.warmup + options.frames;
   const renderer = createSceneRenderer(device, {
     scene,
@@ -42,68 +47,79 @@ export async function renderFrameTimes(
     samples: options.samples,
     frames: total,
     path: 'orbit',
+    ...(options.referenceBundles === undefined
+      ? {}
+      : { referenceBundles: options.referenceBundles }),
   });
   const times: number[] = [];
+  const encode: number[] = [];
   const started = performance.now();
   try {
     for (let i = 0; i < total; i++) {
       const t0 = performance.now();
       await renderer.renderFrame(i);
+      const t1 = performance.now();
       await device.queue.onSubmittedWorkDone(); // renderFrame only submits
       if (i < options.warmup) continue;
       times.push(performance.now() - t0);
+      encode.push(t1 - t0);
       if ((performance.now() - started) / 1e3 > (options.maxSeconds ?? Infinity)) break;
     }
   } finally {
     renderer.destroy();
   }
-  return times;
+  return { wall: times, encode };
 }
 
-/** The cases of bench/all.ts: inputs alone and inputs + 64 spp ground truth (tiny with quick). */
+/**
+ * The cases of bench/all.ts: inputs alone, inputs + 64 spp ground truth, and the same with the
+ * reference draws issued per sample instead of a render bundle (tiny with quick).
+ */
 export function benchRender(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   const displaySize: Size = settings.quick ? [48, 32] : [1920, 1080];
   const ratio = parseQuality('performance');
   const sceneName = 'mix';
-  const cases = settings.quick ? [0, 2] : [0, 64];
+  const spp = settings.quick ? 2 : 64;
+  const cases = [
+    { samples: 0, bundles: true },
+    { samples: spp, bundles: true },
+    { samples: spp, bundles: false },
+  ];
+  const nameOf = ({ samples, bundles }: (typeof cases)[number]) =>
+    `${sceneName} ${displaySize.join('x')} ${samples ? `+ ${samples} spp` : 'inputs'}` +
+    (samples && !bundles ? ', draws per sample' : '');
   // Ground truth at 64 spp is ~64 scene renders per frame: fewer frames are enough (and a
   // frame of the mix scene takes about a second on lavapipe, so quick runs take two).
   const frames = Math.min(settings.frames, settings.quick ? 2 : 30);
   let scene: Promise<Scene> | undefined;
-  return runCases(
-    'render',
-    cases,
-    (samples) => `${sceneName} ${displaySize.join('x')} ${samples ? `+ ${samples} spp` : 'inputs'}`,
-    settings,
-    async (samples) => {
-      scene ??= loadScene(sceneName, 1);
-      const options = {
-        displaySize,
-        ratio,
-        samples,
-        frames,
-        warmup: Math.min(settings.warmup, settings.quick ? 1 : 3),
-      };
-      const times = await renderFrameTimes(device, await scene, {
-        ...options,
-        maxSeconds: Math.min(settings.caseSeconds, (settings.deadline - performance.now()) / 1e3),
-      });
-      const wallMs = summarize(times);
-      return {
-        name: `${sceneName} ${displaySize.join('x')} ${samples ? `+ ${samples} spp` : 'inputs'}`,
-        params: {
-          scene: sceneName,
-          display: displaySize.join('x'),
-          render: renderSizeFor(displaySize, ratio).join('x'),
-          samples,
-        },
-        frames: times.length,
-        gpuMs: {},
-        wallMs,
-        derived: { framesPerSecond: 1e3 / wallMs.median },
-      };
-    },
-  );
+  return runCases('render', cases, nameOf, settings, async (c) => {
+    scene ??= loadScene(sceneName, 1);
+    const times = await renderFrameTimes(device, await scene, {
+      displaySize,
+      ratio,
+      samples: c.samples,
+      frames,
+      warmup: Math.min(settings.warmup, settings.quick ? 1 : 3),
+      referenceBundles: c.bundles,
+      maxSeconds: Math.min(settings.caseSeconds, (settings.deadline - performance.now()) / 1e3),
+    });
+    const wallMs = summarize(times.wall);
+    return {
+      name: nameOf(c),
+      params: {
+        scene: sceneName,
+        display: displaySize.join('x'),
+        render: renderSizeFor(displaySize, ratio).join('x'),
+        samples: c.samples,
+        referenceBundles: c.bundles,
+      },
+      frames: times.wall.length,
+      gpuMs: {},
+      wallMs,
+      encodeMs: summarize(times.encode),
+      derived: { framesPerSecond: 1e3 / wallMs.median },
+    };
+  });
 }
 
 async function main(): Promise<void> {
@@ -121,8 +137,8 @@ async function main(): Promise<void> {
   const scene = await loadScene(sceneName, 1);
   const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length / 1e3;
   const options = { displaySize, ratio, frames, warmup: 1 };
-  const inputs = mean(await renderFrameTimes(gpu.device, scene, { ...options, samples: 0 }));
-  const both = mean(await renderFrameTimes(gpu.device, scene, { ...options, samples }));
+  const inputs = mean((await renderFrameTimes(gpu.device, scene, { ...options, samples: 0 })).wall);
+  const both = mean((await renderFrameTimes(gpu.device, scene, { ...options, samples })).wall);
   const reference = Math.max(both - inputs, 1e-9);
   console.log(
     JSON.stringify(

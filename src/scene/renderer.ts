@@ -47,6 +47,8 @@ export interface SceneRendererOptions {
    * stays full precision. Default: none of them. Recorded in the header's `source.engineInputs`.
    */
   engineInputs?: Partial<EngineInputs>;
+  /** Reference draws recorded once per frame and replayed per sample (RasterizerOptions). */
+  referenceBundles?: boolean;
 }
 
 /**
@@ -157,7 +159,11 @@ export function createSceneRenderer(
   };
   const frameParams = (i: number) => frameParamsWith(i, engineInputs.noJitter, infiniteFar);
 
-  const rasterizer = createSceneRasterizer(device, scene);
+  const rasterizer = createSceneRasterizer(
+    device,
+    scene,
+    options.referenceBundles === undefined ? {} : { referenceBundles: options.referenceBundles },
+  );
   const imageSets = [0, 1].map((k) => {
     const at = (size: Size, what: string) =>
       createGpuImage(device, size[0], size[1], `scene ${what} ${k}`);
