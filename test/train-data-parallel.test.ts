@@ -1,6 +1,7 @@
 // Data-parallel training: `uplift train --workers 2` (a second process computing half of each
 // step's clips) ends with exactly the weights and losses of the same two shares computed in one
-// process and differs from a one-process run (the second share counts); bad worker counts.
+// process and differs from a one-process run (the second share counts); bad worker counts; a
+// worker that dies or fails names itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { initWeights, decodeWeights } from '../src/nn/weights.ts';
 import { createLocalGradientWorker } from '../src/train/worker-process.ts';
 import {
   clipIndexFor,
+  forkGradientWorkers,
   packParameters,
   unpackParameters,
   WORKER_CLIP_STRIDE,
@@ -123,4 +125,33 @@ test('a bad --workers is refused by name; a run that is not frames on the GPU ca
   );
   assert.equal(teacher.status, 1);
   assert.match(teacher.stderr, /data-parallel workers need task "frames" with frame "gpu"/);
+});
+
+test('a worker process that dies fails the request with its number and exit code', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'uplift-dp-'));
+  const script = join(root, 'dies.mjs');
+  writeFileSync(script, 'process.exit(3);\n');
+  await assert.rejects(
+    forkGradientWorkers(
+      { file: script, args: [], execArgv: [] },
+      { config: {}, graph: NETWORKS.tiny!, workers: 2 },
+    ),
+    /training worker 1 exited \(code 3\)/,
+  );
+  // One that answers a step with an error: the message comes back with the worker's number.
+  const failing = join(root, 'fails.mjs');
+  writeFileSync(
+    failing,
+    "process.on('message', (m) => process.send(m.type === 'init' ? { type: 'ready' } : { type: 'error', message: 'no GPU here' }));\n" +
+      "process.on('disconnect', () => process.exit(0));\n",
+  );
+  const [worker] = await forkGradientWorkers(
+    { file: failing, args: [], execArgv: [] },
+    { config: {}, graph: NETWORKS.tiny!, workers: 2 },
+  );
+  try {
+    await assert.rejects(worker!.compute(0, new Float32Array(4)), /training worker 1: no GPU here/);
+  } finally {
+    worker!.destroy();
+  }
 });
