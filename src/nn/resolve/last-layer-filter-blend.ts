@@ -46,6 +46,7 @@ import {
   INT8_TILE,
   int8OutBlock,
   int8UniformValues,
+  wgslInt8OpInputs,
   type Int8OutBlock,
 } from '../ops/int8/common.ts';
 import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
@@ -95,9 +96,7 @@ const code = (
     block,
     /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> input: array<u32>;
-@group(0) @binding(2) var<storage, read> weight: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<i32>;
+${wgslInt8OpInputs()}
 @group(0) @binding(4) var<storage, read> color: array<vec4f>;
 ${wgslImages([
   { binding: 5, name: 'history', access: 'read', format: input },
