@@ -254,8 +254,8 @@ export async function createNeuralResolver(
     },
     memoryBytes() {
       const images = targets
-        ? [targets.features, targets.filtered, targets.history, targets.state]
-        : [];
+        ? [targets.features, targets.filtered, targets.history, targets.state, zeros]
+        : [zeros];
       return network.memoryBytes() + images.reduce((sum, t) => sum + (t?.buffer.size ?? 0), 0);
     },
     destroy() {
