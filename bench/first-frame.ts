@@ -9,6 +9,7 @@ import { requestGpu } from '../src/gpu/device.ts';
 import { createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
 import { parseSize } from '../src/core/quality.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
+import { shippedWeightsPath } from '../src/eval/shipped-weights.ts';
 import { summarize } from './stats.ts';
 
 function argument(name: string, fallback: string): string {
@@ -58,10 +59,8 @@ async function measure(options: Omit<UpscalerOptions, 'displaySize'>, ready: boo
 const results = [];
 for (const options of [
   { method: 'taau' },
-  // Weights by path from the repository root, where the benchmarks run: in a bundle (the GPU
-  // machine's .device/*.mjs) the shipped weights' import.meta.url no longer points into it.
-  { method: 'neural', precision: 'f32', model: 'weights/uplift-v2.uplift' },
-  { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
+  { method: 'neural', precision: 'f32' },
+  { method: 'neural', precision: 'int8', model: shippedWeightsPath('uplift-v2-int8.uplift') },
 ] as const) {
   for (const ready of [false, true]) {
     results.push({ case: options, ready, ...(await measure(options, ready)) });

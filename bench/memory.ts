@@ -9,6 +9,7 @@ import { requestGpu } from '../src/gpu/device.ts';
 import { createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
 import { parseSize } from '../src/core/quality.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
+import { shippedWeightsPath } from '../src/eval/shipped-weights.ts';
 
 const sizeArg = process.argv.indexOf('--size');
 const displaySize = parseSize(sizeArg > 0 ? process.argv[sizeArg + 1]! : '1920x1080', '--size');
@@ -43,15 +44,14 @@ device.createTexture = (descriptor: GPUTextureDescriptor) => {
 
 const cases: { name: string; options: Partial<UpscalerOptions> }[] = [
   { name: 'taau', options: { method: 'taau' } },
-  // Weights by path from the repository root, where the benchmarks run: in a bundle (the GPU
-  // machine's .device/*.mjs) the shipped weights' import.meta.url no longer points into it.
-  {
-    name: 'neural f32',
-    options: { method: 'neural', precision: 'f32', model: 'weights/uplift-v2.uplift' },
-  },
+  { name: 'neural f32', options: { method: 'neural', precision: 'f32' } },
   {
     name: 'neural int8',
-    options: { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
+    options: {
+      method: 'neural',
+      precision: 'int8',
+      model: shippedWeightsPath('uplift-v2-int8.uplift'),
+    },
   },
 ];
 const results = [];

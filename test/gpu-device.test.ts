@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
-import { readImage, uploadImage, createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
+import {
+  createStorageBuffer,
+  readBuffer,
+  readImage,
+  uploadImage,
+  writeImage,
+} from '../src/gpu/resources.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { createImage } from '../src/core/image.ts';
 
@@ -25,6 +31,15 @@ test('images and buffers round-trip through the GPU exactly', async () => {
   }
   const data = new Float32Array([1, 2.5, -3, 1e-30]);
   assert.deepEqual(await readBuffer(device, createStorageBuffer(device, data)), data);
+  // f32 values only go to and come from 32-bit float textures.
+  const half = device.createTexture({
+    size: [2, 2],
+    format: 'rgba16float',
+    usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.COPY_SRC,
+  });
+  assert.throws(() => writeImage(device, half, createImage(2, 2, 4)), /got rgba16float/);
+  await assert.rejects(readImage(device, half), /got rgba16float/);
+  half.destroy();
 });
 
 test('the GPU timer measures a pass and names it', async () => {

@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
-import { createImage, luma, storedImage, type Image } from '../src/core/image.ts';
+import { storedImage, type Image } from '../src/core/image.ts';
+import {
+  historyFill,
+  randomImage,
+  randomPreparedColor,
+  withNonFinite,
+} from './helpers/frame-images.ts';
 import { assertHalvesClose, halfStep } from './helpers/half-images.ts';
 import { storedHistory } from '../src/reference/upscaler.ts';
 import type { Vec4Image } from '../src/reference/nn/frame.ts';
@@ -25,27 +31,10 @@ function imageOf(image: Vec4Image): Image {
 // Not multiples of 8: the raw output is padded to 24×16.
 const DISPLAY: Size = [22, 13];
 
-function randomImage(
-  [width, height]: Size,
-  seed: number,
-  fill: (r: () => number, c: number) => number,
-): Image {
-  const random = rng(seed);
-  const image = createImage(width, height, 4);
-  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
-  return image;
-}
-
 /** Prepared color (a = luma), history (30 % invalid, a few non-finite values), raw outputs. */
 function randomInputs(render: Size, seed: number) {
-  const color = randomImage(render, seed, (r) => r());
-  for (let i = 0; i < color.data.length; i += 4) {
-    color.data[i + 3] = luma(color.data[i]!, color.data[i + 1]!, color.data[i + 2]!);
-  }
-  const history = randomImage(DISPLAY, seed + 1, (r, c) => (c < 3 ? r() : r() < 0.7 ? 1 : 0));
-  history.data[4 * 5 + 1] = NaN;
-  history.data[4 * 6 + 3] = NaN;
-  history.data[4 * 7] = Infinity;
+  const color = randomPreparedColor(render, seed);
+  const history = withNonFinite(randomImage(DISPLAY, seed + 1, historyFill));
   const [pw, ph] = paddedSize(DISPLAY);
   const random = rng(seed + 2);
   // σ from ~0.35 to ~3 pixels, any angle, α, β and tanh away from saturation and into it.

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
-import { createImage, type Image } from '../src/core/image.ts';
+import type { Image } from '../src/core/image.ts';
+import { historyFill, randomImage } from './helpers/frame-images.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
@@ -36,19 +37,7 @@ import { paddedSize, FEATURE_CHANNELS, RAW_CHANNELS } from '../src/core/neural-f
 // Not multiples of 8: padding is exercised.
 const DISPLAY: Size = [22, 13];
 
-function randomImage(
-  [width, height]: Size,
-  seed: number,
-  fill: (random: () => number, c: number) => number,
-): Image {
-  const random = rng(seed);
-  const image = createImage(width, height, 4);
-  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
-  return image;
-}
-
 const uniform = (lo: number, hi: number) => (r: () => number) => lo + (hi - lo) * r();
-const historyFill = (r: () => number, c: number) => (c < 3 ? r() : r() < 0.7 ? 1 : 0);
 
 /** Runs `record` in one compute pass and submits. */
 function submitPass(device: GPUDevice, record: (pass: GPUComputePassEncoder) => void): void {

@@ -6,7 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
-import { createImage, luma, storedImage, type Image } from '../src/core/image.ts';
+import { createImage, storedImage } from '../src/core/image.ts';
+import {
+  historyFill,
+  randomImage,
+  randomPreparedColor,
+  withNonFinite,
+} from './helpers/frame-images.ts';
 import { createTensor } from '../src/core/tensor.ts';
 import type { Size } from '../src/core/quality.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
@@ -35,31 +41,14 @@ const DISPLAY: Size = [21, 13];
 
 const LAST_OPS = { v3a: 'up2x2', v3b: 'conv1x1' } as const;
 
-function randomImage(
-  [width, height]: Size,
-  seed: number,
-  fill: (r: () => number, c: number) => number,
-): Image {
-  const random = rng(seed);
-  const image = createImage(width, height, 4);
-  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
-  return image;
-}
-
 /** Features (padded size), prepared color (a = luma), history (30 % invalid, some non-finite). */
 function randomFrame(render: Size, seed: number) {
   const [pw, ph] = paddedSize(DISPLAY);
   const random = rng(seed);
   const features = createTensor({ channels: FEATURE_CHANNELS, height: ph, width: pw });
   for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
-  const color = randomImage(render, seed + 1, (r) => r());
-  for (let i = 0; i < color.data.length; i += 4) {
-    color.data[i + 3] = luma(color.data[i]!, color.data[i + 1]!, color.data[i + 2]!);
-  }
-  const history = randomImage(DISPLAY, seed + 2, (r, c) => (c < 3 ? r() : r() < 0.7 ? 1 : 0));
-  history.data[4 * 5 + 1] = NaN;
-  history.data[4 * 6 + 3] = NaN;
-  history.data[4 * 7] = Infinity;
+  const color = randomPreparedColor(render, seed + 1);
+  const history = withNonFinite(randomImage(DISPLAY, seed + 2, historyFill));
   return { features, color, history };
 }
 

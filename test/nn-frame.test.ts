@@ -6,7 +6,13 @@ import { int8RunsExactly } from '../src/nn/int8-self-check.ts';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, rng, testGpu } from './helpers/gpu.ts';
 import { gpuFrame, relativeError } from './helpers/frames.ts';
-import { createImage, luma, storedImage, type Image } from '../src/core/image.ts';
+import { storedImage } from '../src/core/image.ts';
+import {
+  historyFill,
+  randomImage,
+  randomPreparedColor,
+  withNonFinite,
+} from './helpers/frame-images.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
@@ -43,28 +49,13 @@ import {
 // Not multiples of 8: the network input is padded to 24×16.
 const DISPLAY: Size = [22, 13];
 
-/** Random vec4 image; `fill(random, channel)` gives each value. */
-function randomImage(
-  [width, height]: Size,
-  seed: number,
-  fill: (random: () => number, c: number) => number,
-): Image {
-  const random = rng(seed);
-  const image = createImage(width, height, 4);
-  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
-  return image;
-}
-
 /** Prepared color (rgb in [0, 1), a = luma), motion (z, w cues), history (a 0/1), state. */
 function randomFrameInputs(render: Size, seed: number) {
-  const color = randomImage(render, seed, (r) => r());
-  for (let i = 0; i < color.data.length; i += 4) {
-    color.data[i + 3] = luma(color.data[i]!, color.data[i + 1]!, color.data[i + 2]!);
-  }
+  const color = randomPreparedColor(render, seed);
   const motion = randomImage(render, seed + 1, (r, c) =>
     c < 2 ? r() * 0.1 - 0.05 : r() < 0.5 ? 0 : r(),
   );
-  const history = randomImage(DISPLAY, seed + 2, (r, c) => (c < 3 ? r() : r() < 0.7 ? 1 : 0));
+  const history = randomImage(DISPLAY, seed + 2, historyFill);
   const state = randomImage(DISPLAY, seed + 3, (r) => r() * 2 - 1);
   return { color, motion, history, state };
 }
@@ -191,10 +182,9 @@ test('KPN filter: tiny kernels far from every sample fall back to the nearest sa
 test('blend: GPU matches CPU, invalid history and reset ignore it, NaN history never reaches the output', async () => {
   const { device } = await testGpu();
   const filtered = randomImage(DISPLAY, 31, (r) => r());
-  const history = randomImage(DISPLAY, 32, (r, c) => (c < 3 ? r() : r() < 0.6 ? 1 : 0));
-  history.data[4 * 5 + 1] = NaN;
-  history.data[4 * 6 + 3] = NaN;
-  history.data[4 * 7] = Infinity;
+  const history = withNonFinite(
+    randomImage(DISPLAY, 32, (r, c) => (c < 3 ? r() : r() < 0.6 ? 1 : 0)),
+  );
   // Render 11×7 for display 22×13; history values partly outside the neighbourhood box.
   const color = randomImage([11, 7], 33, (r) => r() * 0.8 + 0.1);
   const [pw, ph] = paddedSize(DISPLAY);

@@ -8,7 +8,7 @@ import { resignWeights, weightsHeaderText, withWeightsHeader } from './helpers/w
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { InputError } from '../src/core/errors.ts';
-import { SHIPPED_WEIGHTS } from '../src/eval/shipped-weights.ts';
+import { shippedWeightsPath } from '../src/eval/shipped-weights.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import {
   decodeWeights,
@@ -17,7 +17,7 @@ import {
   WEIGHTS_FORMAT_VERSION,
 } from '../src/nn/weights.ts';
 
-const INT8_WEIGHTS = SHIPPED_WEIGHTS.replace(/uplift-v2\.uplift$/, 'uplift-v2-int8.uplift');
+const INT8_WEIGHTS = shippedWeightsPath('uplift-v2-int8.uplift');
 
 function refuses(bytes: Uint8Array, pattern: RegExp, what = ''): void {
   assert.throws(

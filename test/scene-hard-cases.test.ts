@@ -43,6 +43,26 @@ test('the failure-class scenes are registered and deterministic for a seed', asy
 const movesOrSkinned = (t: number) => (o: SceneObject) =>
   !!o.skin || o.transform(t).some((v, i) => v !== o.transform(t - 1 / FPS)[i]);
 
+/**
+ * Six frames of `scene` on `path` at 96×64, at display resolution without jitter (`samples`
+ * supersamples of the reference): vectors and pixels then line up one to one.
+ */
+const unjitteredRenderer = (
+  device: GPUDevice,
+  { scene, path, seed }: { scene: string; path: string; seed: number },
+  samples: number,
+) =>
+  createSceneRenderer(device, {
+    scene,
+    path,
+    seed,
+    frames: 6,
+    displaySize: [96, 64],
+    ratio: 1,
+    samples,
+    engineInputs: { noJitter: true },
+  });
+
 // Each case: the scene, a path, which objects to check, and the frame.
 const CASES = [
   { scene: 'poles', path: 'forward', seed: 1, objects: () => true },
@@ -54,16 +74,7 @@ const CASES = [
 test('motion vectors are the motion of every visible vertex (skins, moving objects, camera)', async () => {
   const { device } = await testGpu();
   for (const { scene, path, seed, objects } of CASES) {
-    const renderer = createSceneRenderer(device, {
-      scene,
-      path,
-      seed,
-      frames: 6,
-      displaySize: [96, 64],
-      ratio: 1,
-      samples: 0,
-      engineInputs: { noJitter: true },
-    });
+    const renderer = unjitteredRenderer(device, { scene, path, seed }, 0);
     const frame = await sceneFrameSource(renderer).readFrame(5);
     const check = vertexMotion(
       renderer.scene,
@@ -84,16 +95,7 @@ test('frame t − 1 reprojected with the stored vectors matches frame t on movin
     { scene: 'runners', path: 'static', seed: 1 },
     { scene: 'poles', path: 'forward', seed: 1 },
   ]) {
-    const renderer = createSceneRenderer(device, {
-      scene,
-      path,
-      seed,
-      frames: 6,
-      displaySize: [96, 64],
-      ratio: 1,
-      samples: 4,
-      engineInputs: { noJitter: true },
-    });
+    const renderer = unjitteredRenderer(device, { scene, path, seed }, 4);
     const source = sceneFrameSource(renderer);
     const previous = await source.readFrame(4);
     const current = await source.readFrame(5);

@@ -4,18 +4,22 @@
 // weights (weights/uplift-v2-int8.uplift, quantization-aware fine-tuned) load as v2 quantized 8/8
 // and stay close to the f32 weights.
 import { test } from 'node:test';
+import { resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { baseGraph, graphQuantization, weightedInputs } from '../src/nn/quantize.ts';
-import { SHIPPED_WEIGHTS, shippedWeights } from '../src/eval/shipped-weights.ts';
+import { shippedWeightsPath, shippedWeights } from '../src/eval/shipped-weights.ts';
 import { parseMethod, parseMethods } from '../src/eval/run-method.ts';
 import { evaluateSource } from '../src/eval/evaluate.ts';
 import { openSequenceArg } from '../src/cli/sequence-arg.ts';
 
+const SHIPPED_WEIGHTS = shippedWeightsPath();
+
 test('shipped weights: network v2, finite, trained (metadata), and the neural default', async () => {
   assert.equal(shippedWeights(), SHIPPED_WEIGHTS);
+  assert.equal(SHIPPED_WEIGHTS, resolve('weights/uplift-v2.uplift'), 'found in the repository');
   const weights = await loadWeights(SHIPPED_WEIGHTS);
   assert.deepEqual(weights.graph, NETWORK_V2);
   for (const [name, values] of weights.parameters) {
@@ -39,7 +43,7 @@ test('shipped weights on the analytic sequence: ≥ 2 dB over bilinear, within 1
   assert.ok(psnr.neural! > psnr.taau! - 1, JSON.stringify(psnr));
 });
 
-const INT8_WEIGHTS = SHIPPED_WEIGHTS.replace(/uplift-v2\.uplift$/, 'uplift-v2-int8.uplift');
+const INT8_WEIGHTS = shippedWeightsPath('uplift-v2-int8.uplift');
 
 test('INT8-ready weights: network v2 quantized 8/8 with calibrated scales, within 0.3 dB of f32 here, and the INT8 runner within 0.1 dB of the simulation', async () => {
   const weights = await loadWeights(INT8_WEIGHTS);

@@ -1,9 +1,10 @@
 // The output pass folded into the resolve (no sharpening): TAAU's resolve, the neural filter +
-// blend pass (INT8 network v2, a conv3x3 head) and the INT8 last layer + filter + blend (v3a)
-// write the output image and texture bit for bit as the resolve followed by the output pass does
-// (the same resolvers with `foldOutput: false`), over frames with resets, exposure changes (a
-// number and a texture), every output format, with and without the caller's texture, and a frame
-// with sharpening (the output pass again); the folded frames record no output pass.
+// blend pass (INT8 network v2, a conv3x3 head), the INT8 last layer + filter + blend (v3a) and a
+// caller's resolver built from uplift/gpu's exports write the output image and texture bit for
+// bit as the resolve followed by the output pass does (the same resolvers with `foldOutput:
+// false`), over frames with resets, exposure changes (a number and a texture), every output
+// format, with and without the caller's texture, and a frame with sharpening (the output pass
+// again); the folded frames record no output pass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rng, testGpu } from './helpers/gpu.ts';
@@ -13,7 +14,14 @@ import type { Size } from '../src/core/quality.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
 import { readGpuImage } from '../src/gpu/gpu-image.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
-import type { Resolver } from '../src/gpu/resolver.ts';
+import {
+  createKernel,
+  foldedOutputResources,
+  uniformBlock,
+  wgslFoldedOutput,
+  wgslImages,
+  type Resolver,
+} from '../src/gpu/index.ts';
 import { createUpscaler, createTaauResolver, type DispatchInputs } from '../src/upscaler.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
@@ -51,10 +59,67 @@ async function textureBytes(device: GPUDevice, texture: GPUTexture): Promise<Uin
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
-type Kind = 'taau' | 'neural int8 v2 (filter + blend pass)' | 'neural int8 v3a (last layer)';
+type Kind =
+  | 'taau'
+  | 'neural int8 v2 (filter + blend pass)'
+  | 'neural int8 v3a (last layer)'
+  | 'a caller resolver (uplift/gpu)';
+
+const CALLER_PARAMS = uniformBlock({ width: 'u32', height: 'u32' });
+
+/** The kernel of `callerResolver` writing the output from the new history to `format`. */
+const callerOutputKernel = (format: GPUTextureFormat) => ({
+  label: `caller output ${format}`,
+  code: /* wgsl */ `
+${CALLER_PARAMS.wgsl}
+${wgslImages([{ binding: 1, name: 'history', access: 'read', format: 'rgba16float' }])}
+${wgslFoldedOutput(2, format, 'rgba16float')}
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.width || id.y >= u.height) { return; }
+  let o = id.y * u.width + id.x;
+  foldOutput(id.xy, o, historyAt(o));
+}
+`,
+});
+
+/**
+ * A resolver as an app writes it with the exports of `uplift/gpu` alone: TAAU's resolve, then
+ * (with `writesOutput`) its own kernel writing the output from the new history.
+ */
+function callerResolver(device: GPUDevice, writesOutput: boolean): Resolver {
+  const taau = createTaauResolver(device, {}, 'rgba16float', { foldOutput: false });
+  return {
+    historyFormat: 'rgba16float',
+    writesOutput,
+    outputKernels: (format) => [callerOutputKernel(format)],
+    resolve(encoder, inputs) {
+      const resolved = taau.resolve(encoder, inputs);
+      if (inputs.output) {
+        const [width, height] = inputs.displaySize;
+        const kernel = createKernel(device, callerOutputKernel(inputs.output.texture.format));
+        const pass = encoder.beginComputePass({ label: 'caller output' });
+        kernel.dispatch(
+          pass,
+          [Math.ceil(width / 8), Math.ceil(height / 8)],
+          [
+            resolved.history.buffer,
+            ...foldedOutputResources('caller output', inputs.output, [width, height]),
+          ],
+          CALLER_PARAMS.pack({ width, height }),
+        );
+        pass.end();
+      }
+      return resolved;
+    },
+    resize: (render, display) => taau.resize(render, display),
+    destroy: () => taau.destroy(),
+  };
+}
 
 async function resolverOf(device: GPUDevice, kind: Kind, foldOutput: boolean): Promise<Resolver> {
   if (kind === 'taau') return createTaauResolver(device, {}, 'rgba16float', { foldOutput });
+  if (kind === 'a caller resolver (uplift/gpu)') return callerResolver(device, foldOutput);
   const network = kind.includes('v3a') ? NETWORK_V3_CANDIDATES['v3a']! : NETWORK_V2;
   // Same seed: both resolvers get the same weights.
   return createNeuralResolver(device, {
@@ -68,6 +133,7 @@ for (const kind of [
   'taau',
   'neural int8 v2 (filter + blend pass)',
   'neural int8 v3a (last layer)',
+  'a caller resolver (uplift/gpu)',
 ] as const) {
   test(`folded output (${kind}): output image and texture bit for bit as the output pass writes them`, async () => {
     const { device } = await testGpu();
@@ -118,7 +184,7 @@ for (const kind of [
       const up = await createUpscaler(device, {
         displaySize: DISPLAY,
         renderSize: RENDER,
-        method: kind === 'taau' ? 'taau' : 'neural',
+        method: kind.startsWith('neural') ? 'neural' : 'taau',
         resolver,
       });
       const results: { image: Float32Array; texture: Uint8Array; passes: string[] }[] = [];

@@ -8,6 +8,7 @@ import { defaultFrameParams } from '../src/core/frame.ts';
 import { DeviceLostError } from '../src/core/errors.ts';
 import { createTaauResolver, createUpscaler, type UpscalerOptions } from '../src/upscaler.ts';
 import { rng } from './helpers/gpu.ts';
+import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 
 /** A fresh device (an empty pipeline cache) whose pipeline compilations and allocations are counted. */
 async function countingDevice() {
@@ -127,29 +128,46 @@ for (const method of ['taau', 'neural'] as const) {
 
 test('memoryBytes: what the upscaler allocated and still holds, within the uniform blocks', async () => {
   const { device, counts, createTexture } = await countingDevice();
-  for (const options of [
-    { method: 'taau' },
-    { method: 'neural', precision: 'f32' },
-    { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
-  ] as const) {
+  const held = new Map<string, number>();
+  const cases: [string, UpscalerOptions['method'], Partial<UpscalerOptions>, boolean?][] = [
+    ['taau', 'taau', {}],
+    ['f32', 'neural', { precision: 'f32' }],
+    ['int8', 'neural', { precision: 'int8', model: 'weights/uplift-v2-int8.uplift' }],
+    // The recurrent-state ablation's resolver binds a zero state image of its own.
+    ['f32 zero state', 'neural', { precision: 'f32' }, true],
+  ];
+  for (const [name, method, options, zeroState] of cases) {
     const before = counts.liveBytes;
-    const up = await createUpscaler(device, { displaySize: [64, 48], ...options });
+    const resolver = zeroState
+      ? await createNeuralResolver(device, { model: undefined, precision: 'f32', zeroState })
+      : undefined;
+    const up = await createUpscaler(device, {
+      displaySize: [64, 48],
+      method,
+      ...options,
+      ...(resolver ? { resolver } : {}),
+    });
     const encoder = device.createCommandEncoder();
     const inputs = inputTextures(device, createTexture, up.renderSize, 3);
     up.dispatch(encoder, { ...defaultFrameParams(), ...inputs, reset: true });
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
     const allocated = counts.liveBytes - before;
-    const what = `${JSON.stringify(options)}: memoryBytes ${up.memoryBytes}, allocated ${allocated}`;
+    const what = `${name}: memoryBytes ${up.memoryBytes}, allocated ${allocated}`;
     // At least eight display-size images of 8 bytes a pixel (history and state are rgba16float).
     assert.ok(up.memoryBytes > 64 * 48 * 8 * 8, what);
     // Uniform blocks (16–64 bytes per dispatch) are allocated but not counted.
     assert.ok(up.memoryBytes <= allocated && allocated - up.memoryBytes < 8192, what);
-    const held = up.memoryBytes;
+    held.set(name, up.memoryBytes);
     up.resize([32, 32]);
-    assert.ok(up.memoryBytes < held, 'a smaller size holds less');
+    assert.ok(up.memoryBytes < held.get(name)!, 'a smaller size holds less');
     up.destroy();
   }
+  assert.equal(
+    held.get('f32 zero state')! - held.get('f32')!,
+    64 * 48 * 8,
+    'the zero state: one rgba16float display-size image',
+  );
   // History and state in rgba16float: TAAU's four display-size ones (reprojected and resolved)
   // and the two 1×1 ones bound before the first resolve take 8 bytes a pixel less each than in
   // rgba32float.

@@ -9,3 +9,12 @@ export function parseInteger(text: string, flag: string, min: number): number {
   }
   return value;
 }
+
+/** `text` as a finite number > 0, or an InputError naming `flag`. */
+export function parsePositiveNumber(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InputError(`${flag} must be a positive number, got "${text}"`);
+  }
+  return value;
+}

@@ -3,14 +3,12 @@
  * clips the data engine renders at 30 fps and at 2, 3 or 4 times that, with a progress bar, a time limit that stops
  * cleanly with a checkpoint (continue with --resume), and a JSON summary on stdout.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { InputError } from '../core/errors.ts';
-import { parseJsonDocument, isRecord } from '../core/strict-json.ts';
 import { resolveFramegenConfig } from '../train/framegen/config.ts';
 import { trainFramegen, type FramegenLogEntry } from '../train/framegen/trainer.ts';
 import { cliGpu } from './gpu-arg.ts';
-import { parseInteger } from './flags.ts';
+import { parseInteger, parsePositiveNumber } from './flags.ts';
+import { readTrainConfigFile } from './config-file.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
 import { createProgress, type Progress } from './progress.ts';
 
@@ -27,18 +25,7 @@ interface Flags {
 
 /** The config file's contents overlaid with the flags that set config keys. */
 async function overridesOf(flags: Flags): Promise<Record<string, unknown>> {
-  let base: Record<string, unknown> = {};
-  if (flags.config) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (e) {
-      throw new InputError(`cannot read config ${flags.config}: ${(e as Error).message}`);
-    }
-    const value = parseJsonDocument(text, flags.config);
-    if (!isRecord(value)) throw new InputError(`${flags.config}: a config must be a JSON object`);
-    base = value;
-  }
+  const base = flags.config ? await readTrainConfigFile(flags.config) : {};
   return {
     ...base,
     ...(flags.steps !== undefined ? { steps: parseInteger(flags.steps, '--steps', 1) } : {}),
@@ -93,10 +80,10 @@ export function register(program: Command): void {
         frames: false,
         flag: '--out',
       });
-      const timeLimit = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
-      if (timeLimit !== undefined && !(timeLimit > 0)) {
-        throw new InputError(`--time-limit must be a positive number, got "${flags.timeLimit}"`);
-      }
+      const timeLimit =
+        flags.timeLimit === undefined
+          ? undefined
+          : parsePositiveNumber(flags.timeLimit, '--time-limit');
       const gpu = await cliGpu(flags.quiet);
       let rendering: Progress | undefined;
       let progress: Progress | undefined;

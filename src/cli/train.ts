@@ -3,17 +3,17 @@
  * time limit that stops cleanly with a checkpoint (one GPU-machine call lasts at most 10
  * minutes: run again with --resume), and a JSON summary on stdout.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { parseSize } from '../core/quality.ts';
 import { NETWORKS, resolveTrainConfig } from '../train/config.ts';
-import { parseTrainConfigText } from '../train/config.ts';
 import { train } from '../train/trainer.ts';
 import { STEPS_IN_FLIGHT } from '../train/tasks.ts';
 import { runGradientWorker } from '../train/worker-process.ts';
 import type { LogEntry } from '../train/run-directory.ts';
 import { cliGpu } from './gpu-arg.ts';
+import { readTrainConfigFile } from './config-file.ts';
+import { parsePositiveNumber } from './flags.ts';
 import { prepareOutputDirectory } from './output-dir.ts';
 import { createProgress, type Progress } from './progress.ts';
 
@@ -51,25 +51,12 @@ function positiveIntegerFlag(name: string, text: string | undefined): number | u
 }
 
 function numberFlag(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isFinite(v) || v <= 0)
-    throw new InputError(`--${name} must be a positive number, got "${text}"`);
-  return v;
+  return text === undefined ? undefined : parsePositiveNumber(text, `--${name}`);
 }
 
 /** Config file contents overlaid with the flags that set config keys. */
 async function configOverrides(flags: TrainFlags): Promise<Record<string, unknown>> {
-  let base: Record<string, unknown> = {};
-  if (flags.config) {
-    let text: string;
-    try {
-      text = await readFile(flags.config, 'utf8');
-    } catch (e) {
-      throw new InputError(`cannot read config ${flags.config}: ${(e as Error).message}`);
-    }
-    base = parseTrainConfigText(text, flags.config);
-  }
+  const base = flags.config ? await readTrainConfigFile(flags.config) : {};
   const size = flags.size ? parseSize(flags.size, '--size') : undefined;
   const fromFlags = {
     steps: integerFlag('steps', flags.steps),

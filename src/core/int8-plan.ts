@@ -24,7 +24,7 @@ import {
   type WeightedOp,
 } from './graph.ts';
 import {
-  INT8_MAX,
+  int8WeightGrid,
   quantizeBias,
   requantMultiplier,
   residualMultiplier,
@@ -81,17 +81,6 @@ export interface Int8Plan {
 
 function fail(graph: GraphDescription, where: string, message: string): never {
   throw new RangeError(`int8 plan of "${graph.name}": ${where}: ${message}`);
-}
-
-/** The weight on its symmetric 8-bit grid, as quantizeWeightCpu rounds it, and its scale. */
-function quantizeWeight(values: Real): { weight: Int8Array; scale: number } {
-  let maxAbs = 0;
-  for (const v of values) maxAbs = Math.max(maxAbs, Math.abs(v));
-  const scale = maxAbs / INT8_MAX || 1;
-  const weight = Int8Array.from(values, (v) =>
-    Math.min(INT8_MAX, Math.max(-INT8_MAX, Math.round(v / scale))),
-  );
-  return { weight, scale };
 }
 
 /** Lowers a quantized single-input, single-output graph with its parameters. */
@@ -253,7 +242,10 @@ function planStep(
   if (!inTensor || node.inputs.length !== 1) {
     fail(graph, node.name, `reads ${node.inputs.join(', ')}, not one int8 tensor`);
   }
-  const { weight, scale: weightScale } = quantizeWeight(parameters.get(`${node.name}.weight`)!);
+  const grid = int8WeightGrid(parameters.get(`${node.name}.weight`)!);
+  const weight = grid.q;
+  // An all-zero weight: any scale keeps it zero; 1 keeps the bias and multipliers finite.
+  const weightScale = grid.scale || 1;
   const bias = Int32Array.from(parameters.get(`${node.name}.bias`)!, (b) =>
     quantizeBias(b, inTensor.scale, weightScale),
   );

@@ -104,6 +104,23 @@ export function addResidual(
   return own + roundHalfEven(Math.fround(residual * Math.fround(multiplier)));
 }
 
+/**
+ * A weight tensor on its symmetric 8-bit grid: scale s = max|w| / 127 and q = round(w / s), ties
+ * up (Math.round, as the reference's quantizeWeightCpu rounds), |q| ≤ 127. An all-zero weight
+ * has q 0 and s 0.
+ */
+export function int8WeightGrid(weight: ArrayLike<number>): { q: Int8Array; scale: number } {
+  let maxAbs = 0;
+  for (let i = 0; i < weight.length; i++) maxAbs = Math.max(maxAbs, Math.abs(weight[i]!));
+  const scale = maxAbs / INT8_MAX;
+  const q = new Int8Array(weight.length);
+  if (scale === 0) return { q, scale };
+  for (let i = 0; i < q.length; i++) {
+    q[i] = Math.min(INT8_MAX, Math.max(-INT8_MAX, Math.round(weight[i]! / scale)));
+  }
+  return { q, scale };
+}
+
 /** A bias in accumulator units: round(b / (sIn·sW)), ties to even. */
 export function quantizeBias(b: number, inScale: number, weightScale: number): number {
   return roundHalfEven(b / (inScale * weightScale));

@@ -3,7 +3,7 @@
  * display-resolution output (linear RGB) to a callback. The upscale and eval commands share it,
  * so every method sees identical inputs.
  */
-import { shippedWeights } from './shipped-weights.ts';
+import { shippedWeightsPath } from './shipped-weights.ts';
 import { GpuRefusedError } from '../core/errors.ts';
 import { type Image, withChannels } from '../core/image.ts';
 import type { FrameImages, FrameParams, FrameSource } from '../core/frame.ts';
@@ -75,15 +75,9 @@ export function parseMethod(name: string, model?: string): MethodSpec {
       return { name, method: name };
     case 'taau-rcas':
       return { name, method: 'taau', sharpness: 0.5 };
-    case 'neural': {
-      const file = model ?? shippedWeights();
-      if (!file) {
-        throw new RangeError(
-          'method neural needs --model <file.uplift> (no shipped weights found)',
-        );
-      }
-      return { name, method: 'neural', model: file };
-    }
+    case 'neural':
+      // Without --model, the shipped weights (an InputError names the places tried).
+      return { name, method: 'neural', model: model ?? shippedWeightsPath() };
     default:
       throw new RangeError(`unknown method "${name}" (known: ${KNOWN.join(', ')})`);
   }

@@ -1,17 +1,28 @@
 /**
- * The trained network weights that ship with Uplift (weights/, with their model card beside
- * them). One file serves Performance (2×) and Quality (1.5×): it was trained on both ratios.
- * Node only (the browser fetches the file itself and hands the bytes to createUpscaler).
+ * The shipped weights as files, for the CLI and the evaluation (Node only; the browser fetches
+ * the file itself and hands the bytes to createUpscaler). One file serves Performance (2×) and
+ * Quality (1.5×): it was trained on both ratios. The search is src/nn/shipped-weights.ts's.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InputError } from '../core/errors.ts';
+import { locateShippedWeights, type ShippedWeightsFile } from '../nn/shipped-weights.ts';
 
-/** Path of the shipped weights file. */
-export const SHIPPED_WEIGHTS = fileURLToPath(
-  new URL('../../weights/uplift-v2.uplift', import.meta.url),
-);
+/** Path of a shipped weights file (default the upscaler's); InputError naming the places tried. */
+export function shippedWeightsPath(file: ShippedWeightsFile = 'uplift-v2.uplift'): string {
+  const found = locateShippedWeights(file, {
+    exists: (place) => existsSync(place),
+    workingDirectory: pathToFileURL(`${process.cwd()}/`),
+  });
+  return fileURLToPath(found);
+}
 
-/** The shipped weights file, or undefined where it is absent (e.g. a bundle without weights/). */
+/** The upscaler's shipped weights file, or undefined where it is absent (a bundle elsewhere). */
 export function shippedWeights(): string | undefined {
-  return existsSync(SHIPPED_WEIGHTS) ? SHIPPED_WEIGHTS : undefined;
+  try {
+    return shippedWeightsPath();
+  } catch (error) {
+    if (error instanceof InputError) return undefined;
+    throw error;
+  }
 }

@@ -46,9 +46,10 @@ export interface Resolver {
   readonly historyFormat?: ImageFormat;
   /**
    * True: when `inputs.output` is given, `resolve` also writes the frame's output image and
-   * texture from its new history, exactly as the output pass does without sharpening (the WGSL of
-   * src/gpu/passes/output.ts `wgslFoldedOutput`), and the upscaler records no output pass. Uplift's
-   * own resolvers do; a resolver without it gets no `output` and the output pass runs as before.
+   * texture from its new history, exactly as the output pass does without sharpening (declare the
+   * output with `wgslFoldedOutput` and bind `foldedOutputResources`, both in `uplift/gpu`), and
+   * the upscaler records no output pass. Uplift's own resolvers do; a resolver without it gets no
+   * `output` and the output pass runs as before.
    */
   readonly writesOutput?: boolean;
   /**

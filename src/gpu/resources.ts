@@ -7,21 +7,19 @@ const FLOAT_FORMATS: Record<number, GPUTextureFormat> = {
   4: 'rgba32float',
 };
 
-/** Channel count of the float formats we read and write. */
+/**
+ * Channel count of a 32-bit float format, the ones images are written and read as (f32 values;
+ * a 16-bit float texture would take them as halves). The formats the frame API reads from an app
+ * are another list, LOADABLE_FORMATS (src/gpu/passes/load-texture.ts).
+ */
 export function formatChannels(format: GPUTextureFormat): number {
-  switch (format) {
-    case 'r32float':
-    case 'r16float':
-      return 1;
-    case 'rg32float':
-    case 'rg16float':
-      return 2;
-    case 'rgba32float':
-    case 'rgba16float':
-      return 4;
-    default:
-      throw new RangeError(`unsupported texture format ${format}`);
+  const channels = [1, 2, 4].find((c) => FLOAT_FORMATS[c] === format);
+  if (channels === undefined) {
+    throw new RangeError(
+      `images are written and read as ${Object.values(FLOAT_FORMATS).join(', ')} textures, got ${format}`,
+    );
   }
+  return channels;
 }
 
 /** The 32-bit float format holding `channels` channels (3 is stored as 4). */
@@ -83,9 +81,6 @@ export function writeImage(device: GPUDevice, texture: GPUTexture, image: Image)
 /** Reads a 32-bit float texture back as an image with the texture's channel count. */
 export async function readImage(device: GPUDevice, texture: GPUTexture): Promise<Image> {
   const channels = formatChannels(texture.format);
-  if (!texture.format.endsWith('32float')) {
-    throw new RangeError(`readImage reads 32-bit float textures, got ${texture.format}`);
-  }
   const { width, height } = texture;
   const rowBytes = width * channels * 4;
   const bytesPerRow = Math.ceil(rowBytes / 256) * 256;

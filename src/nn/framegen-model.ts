@@ -8,17 +8,12 @@ import { inferShapes, inputMultiple } from '../core/graph.ts';
 import { FRAMEGEN_FEATURE_CHANNELS, FRAMEGEN_RAW_CHANNELS } from '../core/framegen-neural.ts';
 import type { FramegenModel } from '../reference/frame-generation-neural.ts';
 import { loadWeights, type NetworkWeights } from './weights.ts';
+import { resolveWeightsUrl, SHIPPED_FRAMEGEN_MODEL } from './shipped-weights.ts';
 
 export type { FramegenModel } from '../reference/frame-generation-neural.ts';
 
 /** What `createFrameGenerator({ method: 'neural', weights })` accepts. */
 export type FramegenModelSource = string | URL | ArrayBuffer | Uint8Array | NetworkWeights;
-
-/**
- * The shipped weights, relative to this module so that it resolves in the sources, in the built
- * package and, through bundlers that follow `new URL(…, import.meta.url)`, in a browser app.
- */
-export const SHIPPED_FRAMEGEN_MODEL = new URL('../../weights/framegen-v1.uplift', import.meta.url);
 
 const isNode = () => typeof process !== 'undefined' && Boolean(process.versions?.node);
 
@@ -46,8 +41,8 @@ export async function loadFramegenModel(
 ): Promise<FramegenModel> {
   if (source instanceof URL) {
     // A file URL is a path in Node; anything else is fetched.
-    const path =
-      source.protocol === 'file:' && isNode() ? decodeURIComponent(source.pathname) : source.href;
+    const url = await resolveWeightsUrl(source);
+    const path = url.protocol === 'file:' && isNode() ? decodeURIComponent(url.pathname) : url.href;
     return checkFramegenModel(await loadWeights(path), path.split('/').pop()!);
   }
   if (typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array) {

@@ -9,6 +9,7 @@
  * f32 weight, so the grid Uplift recomputes from them is the file's again.
  */
 import { quantMax, type GraphDescription, type Parameters } from '../core/graph.ts';
+import { int8WeightGrid } from '../core/int8.ts';
 
 /** A network as ONNX carries it: the fields of a `.uplift` file. */
 export interface OnnxNetwork {
@@ -39,15 +40,7 @@ const QMAX = quantMax(ONNX_QUANT_BITS);
 
 /** An f32 weight as int8 values and the f32 scale of its grid (s = max|w| / 127). */
 export function int8Weight(weight: ArrayLike<number>): { q: Int8Array; scale: number } {
-  let maxAbs = 0;
-  for (let i = 0; i < weight.length; i++) maxAbs = Math.max(maxAbs, Math.abs(weight[i]!));
-  const scale = maxAbs / QMAX;
-  const q = new Int8Array(weight.length);
-  if (scale === 0) return { q, scale: 0 };
-  // Math.round as quantizeValue rounds (ties up); |w| ≤ max|w| keeps |q| ≤ 127.
-  for (let i = 0; i < q.length; i++) {
-    q[i] = Math.min(QMAX, Math.max(-QMAX, Math.round(weight[i]! / scale)));
-  }
+  const { q, scale } = int8WeightGrid(weight);
   return { q, scale: Math.fround(scale) };
 }
 

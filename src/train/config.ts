@@ -3,6 +3,7 @@
  * InputError naming the key). Stored in checkpoints so a resumed run trains the same thing.
  */
 import { InputError } from '../core/errors.ts';
+import { configChecks } from './config-checks.ts';
 import { isRecord, parseJsonDocument, showValue } from '../core/strict-json.ts';
 import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
 import { ARCHITECTURES } from '../nn/networks.ts';
@@ -184,25 +185,7 @@ const LIMITS: Readonly<Record<string, number>> = {
   'qat.calibrationClips': 4096,
 };
 
-function positiveInt(key: string, v: unknown): number {
-  const limit = LIMITS[key.replace(/\[\d+\]$/, '')] ?? Number.MAX_SAFE_INTEGER;
-  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > limit) {
-    const range = limit === Number.MAX_SAFE_INTEGER ? '' : ` up to ${limit}`;
-    throw new InputError(
-      `training config: ${key} must be a positive integer${range}, got ${showValue(v)}`,
-    );
-  }
-  return v as number;
-}
-
-function nonNegative(key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new InputError(
-      `training config: ${key} must be a non-negative finite number, got ${showValue(v)}`,
-    );
-  }
-  return v;
-}
+const { positiveInt, nonNegative, checkKeys } = configChecks('training config', LIMITS);
 
 /** data.engineInputs of `override` over `base`'s, validated. */
 function engineInputsConfig(base: EngineInputsConfig, override: unknown): EngineInputsConfig {
@@ -396,13 +379,4 @@ export function resolveTrainConfig(
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);
   return merged;
-}
-
-/** Throws an InputError for the first key of `value` that `known` does not have. */
-function checkKeys(value: object, known: object, prefix: string): void {
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(known, key)) {
-      throw new InputError(`training config: unknown key ${showValue(prefix + key)}`);
-    }
-  }
 }

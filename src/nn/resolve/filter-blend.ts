@@ -49,10 +49,10 @@ const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
 /**
  * The filter + blend of one display pixel: `filterBlendPixel(p, o)` reads the raw outputs of p
  * through `rawAt` and writes the new history and state at display index o (and, with
- * `foldOutput`, the output: the kernel then declares `wgslFoldedOutput`). Needs `rawAt`, `color`,
- * the images `history` (read), `historyOut` and `stateOut` (wgslImages), WGSL_COMMON and a uniform
- * block `u` with FILTER_BLEND_FIELDS. Shared by this pass (rawAt reading the raw output's planes)
- * and the network's last layer with this epilogue (./last-layer-filter-blend.ts, rawAt reading its
+ * `foldOutput`, the output). Needs `rawAt`, the bindings of `wgslFilterBlendBindings` (with the
+ * output texture when `foldOutput`), WGSL_COMMON and a uniform block `u` with
+ * FILTER_BLEND_FIELDS. Shared by this pass (rawAt reading the raw output's planes) and the
+ * network's last layer with this epilogue (./last-layer-filter-blend.ts, rawAt reading its
  * registers).
  */
 export const wgslFilterBlendPixel = (foldOutput: boolean) => /* wgsl */ `
@@ -71,6 +71,44 @@ fn filterBlendPixel(p: vec2u, o: u32) {
 }
 `;
 
+/**
+ * The bindings `filterBlendPixel` reads and writes, from @binding(first): the prepared color, the
+ * reprojected history (`input`), the new history and state (`output`) and, with `outputTexture`,
+ * the folded output's three (`wgslFoldedOutput`). `filterBlendResources` gives their buffers.
+ */
+export const wgslFilterBlendBindings = (
+  first: number,
+  input: ImageFormat,
+  output: ImageFormat,
+  outputTexture: GPUTextureFormat | undefined,
+) => /* wgsl */ `@group(0) @binding(${first}) var<storage, read> color: array<vec4f>;
+${wgslImages([
+  { binding: first + 1, name: 'history', access: 'read', format: input },
+  { binding: first + 2, name: 'historyOut', access: 'read_write', format: output },
+  { binding: first + 3, name: 'stateOut', access: 'read_write', format: output },
+])}
+${outputTexture ? wgslFoldedOutput(first + 4, outputTexture, output) : ''}`;
+
+/**
+ * The resources of `wgslFilterBlendBindings`, in order; the folded output's are checked against
+ * the display size first (RangeErrors naming `where`).
+ */
+export function filterBlendResources(
+  where: string,
+  inputs: FilterBlendInputs,
+  targets: FilterBlendTargets,
+  display: Size,
+): (GPUBuffer | GPUTextureView)[] {
+  const { output } = targets;
+  return [
+    inputs.color.buffer,
+    inputs.history.buffer,
+    targets.history.buffer,
+    targets.state.buffer,
+    ...(output ? foldedOutputResources(where, output, display) : []),
+  ];
+}
+
 const code = (
   input: ImageFormat,
   output: ImageFormat,
@@ -78,13 +116,7 @@ const code = (
 ) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> raw: array<f32>;
-@group(0) @binding(2) var<storage, read> color: array<vec4f>;
-${wgslImages([
-  { binding: 3, name: 'history', access: 'read', format: input },
-  { binding: 4, name: 'historyOut', access: 'read_write', format: output },
-  { binding: 5, name: 'stateOut', access: 'read_write', format: output },
-])}
-${outputTexture ? wgslFoldedOutput(6, outputTexture, output) : ''}
+${wgslFilterBlendBindings(2, input, output, outputTexture)}
 ${WGSL_COMMON}
 ${WGSL_RAW_AT}
 ${wgslFilterBlendPixel(outputTexture !== undefined)}
@@ -183,23 +215,19 @@ export function encodeKpnFilterBlend(
   const display: Size = [targets.history.width, targets.history.height];
   checkRawShape(raw, display);
   const uniforms = filterBlendUniforms('filter + blend', inputs, targets);
-  const { output } = targets;
-  const outputs = output ? foldedOutputResources('filter + blend', output, display) : [];
+  const resources = filterBlendResources('filter + blend', inputs, targets, display);
   const kernel = createKernel(
     device,
-    filterBlendKernel(formatOf(inputs.history), formatOf(targets.history), output?.texture.format),
+    filterBlendKernel(
+      formatOf(inputs.history),
+      formatOf(targets.history),
+      targets.output?.texture.format,
+    ),
   );
   kernel.dispatch(
     pass,
     [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],
-    [
-      raw.buffer,
-      inputs.color.buffer,
-      inputs.history.buffer,
-      targets.history.buffer,
-      targets.state.buffer,
-      ...outputs,
-    ],
+    [raw.buffer, ...resources],
     PARAMS.pack(uniforms),
   );
 }

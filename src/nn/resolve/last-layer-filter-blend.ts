@@ -32,7 +32,7 @@ import type { Int8OpStep, Int8Plan } from '../../core/int8-plan.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import { packedGroups } from '../../core/int8.ts';
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
-import { formatOf, wgslImages, type ImageFormat } from '../../gpu/gpu-image.ts';
+import { formatOf, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 import { WGSL_COMMON } from '../../gpu/wgsl.ts';
 import {
@@ -46,13 +46,15 @@ import {
   INT8_TILE,
   int8OutBlock,
   int8UniformValues,
+  wgslInt8OpInputs,
   type Int8OutBlock,
 } from '../ops/int8/common.ts';
 import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
-import { foldedOutputResources, wgslFoldedOutput } from '../../gpu/passes/output.ts';
 import {
   FILTER_BLEND_FIELDS,
+  filterBlendResources,
+  wgslFilterBlendBindings,
   wgslFilterBlendPixel,
   filterBlendUniforms,
   type FilterBlendInputs,
@@ -95,16 +97,8 @@ const code = (
     block,
     /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> input: array<u32>;
-@group(0) @binding(2) var<storage, read> weight: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<i32>;
-@group(0) @binding(4) var<storage, read> color: array<vec4f>;
-${wgslImages([
-  { binding: 5, name: 'history', access: 'read', format: input },
-  { binding: 6, name: 'historyOut', access: 'read_write', format: output },
-  { binding: 7, name: 'stateOut', access: 'read_write', format: output },
-])}
-${outputTexture ? wgslFoldedOutput(8, outputTexture, output) : ''}
+${wgslInt8OpInputs()}
+${wgslFilterBlendBindings(4, input, output, outputTexture)}
 ${WGSL_REQUANTIZE}
 ${WGSL_COMMON}
 
@@ -171,8 +165,7 @@ export function encodeLastLayerFilterBlend(
   const frame = filterBlendUniforms(where, inputs, targets);
   const display = [frame.width as number, frame.height as number] as const;
   const [pw, ph] = paddedSize(display);
-  const { output } = targets;
-  const outputs = output ? foldedOutputResources(where, output, display) : [];
+  const frameResources = filterBlendResources(where, inputs, targets, display);
   const shape = { channels: RAW_CHANNELS, height: ph, width: pw };
   // Checks the input against the weights and the padded display size (the raw output's shape).
   const int8 = int8UniformValues(weights, input, { output: shape });
@@ -182,22 +175,13 @@ export function encodeLastLayerFilterBlend(
       step,
       formatOf(inputs.history),
       formatOf(targets.history),
-      output?.texture.format,
+      targets.output?.texture.format,
     ),
   );
   kernel.dispatch(
     pass,
     [groupsFor(pw, INT8_TILE), groupsFor(ph, INT8_TILE), 1],
-    [
-      input.buffer,
-      weights.weightBuffer,
-      weights.biasBuffer,
-      inputs.color.buffer,
-      inputs.history.buffer,
-      targets.history.buffer,
-      targets.state.buffer,
-      ...outputs,
-    ],
+    [input.buffer, weights.weightBuffer, weights.biasBuffer, ...frameResources],
     PARAMS.pack({ ...int8, ...frame }),
   );
 }

@@ -24,6 +24,7 @@ import { inferShapes } from '../../core/graph.ts';
 import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
+import { resolveWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
 import { createInt8Network } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
@@ -43,15 +44,9 @@ import type { KernelSpec } from '../../gpu/kernel.ts';
 export type NeuralModelSource =
   string | URL | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
 
-/**
- * The shipped weights (weights/uplift-v2.uplift), relative to this module so that it resolves in
- * the sources, in the built package and, through bundlers that follow `new URL(…,
- * import.meta.url)`, in a browser app: what `method: 'neural'` uses without a `model`.
- */
-export const SHIPPED_MODEL = new URL('../../../weights/uplift-v2.uplift', import.meta.url);
-
-/** The bytes at a URL: a file in Node, a fetch in a browser. */
-async function readUrl(url: URL): Promise<Uint8Array> {
+/** The bytes at a URL: a file in Node (the shipped weights wherever they are), a fetch in a browser. */
+async function readUrl(source: URL): Promise<Uint8Array> {
+  const url = await resolveWeightsUrl(source);
   try {
     if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
       const fs = 'node:fs/promises';
@@ -259,8 +254,8 @@ export async function createNeuralResolver(
     },
     memoryBytes() {
       const images = targets
-        ? [targets.features, targets.filtered, targets.history, targets.state]
-        : [];
+        ? [targets.features, targets.filtered, targets.history, targets.state, zeros]
+        : [zeros];
       return network.memoryBytes() + images.reduce((sum, t) => sum + (t?.buffer.size ?? 0), 0);
     },
     destroy() {

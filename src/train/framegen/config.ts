@@ -9,6 +9,7 @@ import { inputMultiple, type GraphDescription } from '../../core/graph.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../../nn/framegen-network.ts';
 import { DEFAULT_ADAM, type AdamConfig } from '../adam-cpu.ts';
 import { MAX_SEED, MAX_STEPS } from '../config.ts';
+import { configChecks } from '../config-checks.ts';
 
 /** Frame-generation networks a run can train, by name. */
 export const FRAMEGEN_NETWORKS: Readonly<Record<string, GraphDescription>> = {
@@ -117,31 +118,7 @@ const LIMITS: Readonly<Record<string, number>> = {
   'data.referenceSamples': 4096,
 };
 
-function positiveInt(key: string, v: unknown): number {
-  const limit = LIMITS[key.replace(/\[\d+\]$/, '')] ?? Number.MAX_SAFE_INTEGER;
-  if (!Number.isInteger(v) || (v as number) <= 0 || (v as number) > limit) {
-    throw new InputError(
-      `framegen training config: ${key} must be a positive integer up to ${limit}, got ${showValue(v)}`,
-    );
-  }
-  return v as number;
-}
-
-function nonNegative(key: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new InputError(
-      `framegen training config: ${key} must be a non-negative finite number, got ${showValue(v)}`,
-    );
-  }
-}
-
-function checkKeys(value: object, known: object, prefix: string): void {
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(known, key)) {
-      throw new InputError(`framegen training config: unknown key ${showValue(prefix + key)}`);
-    }
-  }
-}
+const { positiveInt, nonNegative, checkKeys } = configChecks('framegen training config', LIMITS);
 
 /** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
 export function resolveFramegenConfig(

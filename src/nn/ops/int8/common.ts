@@ -75,6 +75,17 @@ export interface Int8Epilogue {
 }
 
 /**
+ * The bindings every INT8 weighted-op kernel reads, @binding(1) to (3): the packed int8 input, the
+ * packed weights (words of `weightWords`, default u32) and the int32 bias. Kernels that end in
+ * another epilogue (src/nn/resolve/last-layer-filter-blend.ts) declare them with this too.
+ */
+export function wgslInt8OpInputs(weightWords: 'u32' | 'i32' = 'u32'): string {
+  return /* wgsl */ `@group(0) @binding(1) var<storage, read> input: array<u32>;
+@group(0) @binding(2) var<storage, read> weight: array<${weightWords}>;
+@group(0) @binding(3) var<storage, read> bias: array<i32>;`;
+}
+
+/**
  * Bindings, uniforms, the requantization, `finishWord(acc, word, p)`, which writes output channels
  * 4·word … 4·word + 3 of output pixel p from their accumulators (bias not yet added), and
  * `finish(acc, co0, p)`, the same for channels co0 … co0 + block − 1.
@@ -84,9 +95,7 @@ export function wgslInt8Op({ realOutput, residual, block, weightWords }: Int8Epi
   const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
   return /* wgsl */ `
 ${INT8_PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> input: array<u32>;
-@group(0) @binding(2) var<storage, read> weight: array<${weightWords ?? 'u32'}>;
-@group(0) @binding(3) var<storage, read> bias: array<i32>;
+${wgslInt8OpInputs(weightWords)}
 @group(0) @binding(4) var<storage, read_write> output: array<${realOutput ? 'f32' : 'u32'}>;
 ${residual ? '@group(0) @binding(5) var<storage, read> residual: array<u32>;' : ''}
 ${WGSL_REQUANTIZE}
