@@ -13,7 +13,7 @@ import { PROCEDURAL_SCENES } from '../scene/procedural/scenes.ts';
 import { learningRateAt, type ScheduleConfig } from './adam-cpu.ts';
 import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.ts';
 import { type ClipFrameCpu, prepareClipCpu } from './bptt-cpu.ts';
-import { createGpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
+import { createGpuClipTrainer, type GpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
 import { createAbsMaxTracker } from './calibrate.ts';
 import { NETWORKS, type ClipDataConfig, type TrainConfig } from './config.ts';
 import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
@@ -312,7 +312,7 @@ export function framesTask(
 /** One worker's share of the steps: its clips' gradient, accumulated in `trainable.grads`. */
 export interface StepShare {
   /** The clip trainer of the GPU frame path (undefined on the CPU frame path). */
-  readonly onGpu?: ReturnType<typeof createGpuClipTrainer>;
+  readonly onGpu?: GpuClipTrainer;
   /** Submits the share's clips of `step`; `loss` (their sum) is read back later. */
   submit(step: number): Promise<{ loss: Promise<number> }>;
   /** The training clips (calibration reads them). */
