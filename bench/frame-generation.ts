@@ -3,9 +3,9 @@
  * with He-initialised weights: the time does not depend on the values; t = 0.5) at 1920×1080 from
  * display-size previous and current frames and render-size motion and depth (Performance 2× and
  * native), on the upscaler benchmark's synthetic inputs, uploaded once as float textures and
- * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": loading
- * the textures, splat, resolve, then compose or features, network, blend and output); CPU wall
- * time per frame.
+ * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": dilate,
+ * splat, resolve, then compose or features, network, blend and output; the textures are read in
+ * place), and of its stages on a second generator; CPU wall time per frame.
  */
 import { QUALITY_RATIOS, renderSizeFor, type QualityMode, type Size } from '../src/core/quality.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';

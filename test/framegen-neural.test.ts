@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { readBuffer, createStorageBuffer } from '../src/gpu/resources.ts';
+import { readBuffer, createStorageBuffer, uploadImage } from '../src/gpu/resources.ts';
 import { encodeFramegenFeatures } from '../src/gpu/passes/framegen-features.ts';
 import { encodeFramegenBlend } from '../src/gpu/passes/framegen-blend.ts';
 import { encodeFramegenBlendBackward } from '../src/nn/backward/framegen-blend.ts';
@@ -31,6 +31,7 @@ import { countParameters, inferShapes, inputMultiple } from '../src/core/graph.t
 import type { Size } from '../src/core/quality.ts';
 import type { Tensor } from '../src/core/tensor.ts';
 import { checkGradient } from '../src/train/grad-check.ts';
+import { halfTexture, loadedImage, unormTexture } from './helpers/format-textures.ts';
 
 const DISPLAY: Size = [47, 31];
 const PADDED: Size = [48, 32];
@@ -126,6 +127,52 @@ test('framegen features: GPU = CPU on random HDR frames, fields and reactive mas
       'tonemapped candidates in [0, 1)',
     );
   }
+});
+
+test('framegen features: frames and mask read from textures (rgba16float, r8unorm) = CPU on the values held, = the image path bit for bit', async () => {
+  const { device } = await testGpu();
+  const random = rng(45);
+  const [W, H] = DISPLAY;
+  const previous = halfTexture(device, randomImage(W, H, 4, random, 6));
+  const current = halfTexture(device, randomImage(W, H, 4, random, 6));
+  const field = randomField(random);
+  const reactive = unormTexture(device, randomImage(...RENDER, 1, random));
+  const gpuField = uploadGpuImage(device, field);
+  const run = async (frames: Parameters<typeof encodeFramegenFeatures>[2]) => {
+    const features = device.createBuffer({
+      size: FRAMEGEN_FEATURE_CHANNELS * PADDED[0] * PADDED[1] * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeFramegenFeatures(device, pass, frames, 0.4, PADDED, features);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    return readBuffer(device, features);
+  };
+  const fromTextures = await run({
+    previous: previous.texture,
+    current: current.texture,
+    field: gpuField,
+    reactive: reactive.texture,
+  });
+  // The path before textures were read in place: the load pass, then the images.
+  const fromImages = await run({
+    previous: loadedImage(device, previous.texture),
+    current: loadedImage(device, current.texture),
+    field: gpuField,
+    reactive: loadedImage(device, reactive.texture),
+  });
+  assert.deepEqual(fromTextures, fromImages);
+  const expected = framegenFeaturesCpu(
+    previous.held,
+    current.held,
+    field,
+    reactive.held,
+    0.4,
+    PADDED,
+  );
+  assertClose(fromTextures, expected.data, 'textures');
 });
 
 function randomTensor(channels: number, [width, height]: Size, random: () => number, scale = 1) {
@@ -302,6 +349,63 @@ test('frame generator, method neural: GPU = generateFrameNeuralCpu with random w
   const reset = await run({ ...params, reset: true });
   for (let i = 0; i < reset.data.length; i += 4) {
     for (let c = 0; c < 3; c++) assert.equal(reset.data[i + c], previous.data[i + c]);
+  }
+  generator.destroy();
+});
+
+test('frame generator, method neural: texture inputs give the frame GpuImage inputs give, bit for bit', async () => {
+  const { device } = await testGpu();
+  const random = rng(46);
+  const display: Size = [48, 32];
+  const model = { graph: FRAMEGEN_NETWORK_V1, parameters: initWeights(FRAMEGEN_NETWORK_V1, 8) };
+  const previous = halfTexture(device, randomImage(...display, 4, random, 3));
+  const current = halfTexture(device, randomImage(...display, 4, random, 3));
+  const { motion, depth } = blockMotionAndDepth(random);
+  const reactive = unormTexture(device, randomImage(...RENDER, 1, random));
+  const params: FrameGenerationParams = {
+    t: 0.5,
+    motionScale: [1, 1],
+    cameraNear: 0.1,
+    cameraFar: 100,
+    reset: false,
+  };
+  const generator = await createFrameGenerator(device, {
+    displaySize: display,
+    method: 'neural',
+    weights: model,
+  });
+  const run = async (inputs: object) => {
+    const encoder = device.createCommandEncoder();
+    generator.dispatch(encoder, { ...params, ...inputs } as never);
+    device.queue.submit([encoder.finish()]);
+    return readGpuImage(device, generator.outputImage);
+  };
+  const textures = {
+    previous: previous.texture,
+    current: current.texture,
+    motion: uploadImage(device, motion),
+    depth: uploadImage(device, depth),
+    reactive: reactive.texture,
+  };
+  const fromTextures = await run(textures);
+  const images = {
+    previous: previous.held,
+    current: current.held,
+    motion,
+    depth,
+    reactive: reactive.held,
+  };
+  // The frame generator before it read textures in place: the load pass, then the images.
+  const fromImages = await run(
+    Object.fromEntries(Object.entries(textures).map(([k, v]) => [k, loadedImage(device, v)])),
+  );
+  assert.deepEqual(fromTextures.data, fromImages.data);
+  const expected = generateFrameNeuralCpu(images, params, model, display);
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = fromTextures.data[i]!;
+    const e = expected.data[i]!;
+    if (!(Math.abs(a - e) <= 5e-5 + 2e-4 * Math.abs(e)))
+      assert.fail(`value ${i}: GPU ${a}, CPU ${e}`);
   }
   generator.destroy();
 });

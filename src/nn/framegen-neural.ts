@@ -17,14 +17,18 @@ import type { FramegenModel } from './framegen-model.ts';
 export { loadFramegenModel } from './framegen-model.ts';
 import { createGpuTensor } from './tensor.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
+import type { FrameSource } from '../gpu/frame-source.ts';
 
-/** The frames and the time-t motion field one generated frame is made from. */
+/**
+ * The frames and the time-t motion field one generated frame is made from (the frames and the
+ * mask as the caller has them: textures or images, read in place).
+ */
 export interface FramegenFrames {
-  readonly previous: GpuImage;
-  readonly current: GpuImage;
+  readonly previous: FrameSource;
+  readonly current: FrameSource;
   /** The resolve pass's time-t motion field (render size). */
   readonly field: GpuImage;
-  readonly reactive?: GpuImage;
+  readonly reactive?: FrameSource;
 }
 
 export interface FramegenNeural {

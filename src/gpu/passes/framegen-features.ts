@@ -3,8 +3,9 @@
  * src/core/framegen-neural.ts (the previous frame warped to t, the current one warped back, the
  * blend, the previous frame), tonemapped, and the cues the network weighs them by, as the planar
  * f32 tensor the network reads. The time-t motion field comes from the heuristic's splat and
- * resolve passes. CPU reference and exact definition: src/reference/frame-generation-neural.ts
- * (framegenFeaturesCpu).
+ * resolve passes. The frames and the reactive mask are read where the caller has them (a texture
+ * or a GpuImage: src/gpu/frame-source.ts). CPU reference and exact definition:
+ * src/reference/frame-generation-neural.ts (framegenFeaturesCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
@@ -13,6 +14,12 @@ import { uniformBlock } from '../uniforms.ts';
 import { MAX_COLOR } from '../../core/frame-generation.ts';
 import { FRAMEGEN_FEATURE_CHANNELS, MOTION_LENGTH_HALF } from '../../core/framegen-neural.ts';
 import type { Size } from '../../core/quality.ts';
+import {
+  frameSourceBinding,
+  isTextureSource,
+  wgslFrameSource,
+  type FrameSource,
+} from '../frame-source.ts';
 
 const PARAMS = uniformBlock({
   width: 'u32',
@@ -25,12 +32,19 @@ const PARAMS = uniformBlock({
   hasReactive: 'u32',
 });
 
-const code = /* wgsl */ `
+/** Which inputs are textures: one pipeline per combination. */
+interface FeaturesVariant {
+  readonly previousTexture: boolean;
+  readonly currentTexture: boolean;
+  readonly reactiveTexture: boolean;
+}
+
+const code = (v: FeaturesVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> previous: array<vec4f>;
-@group(0) @binding(2) var<storage, read> current: array<vec4f>;
+${wgslFrameSource('previous', 1, v.previousTexture)}
+${wgslFrameSource('current', 2, v.currentTexture)}
 @group(0) @binding(3) var<storage, read> field: array<vec4f>;
-@group(0) @binding(4) var<storage, read> reactive: array<vec4f>;
+${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
 ${WGSL_COMMON}
 fn sanitize(v: vec3f) -> vec3f {
@@ -38,9 +52,12 @@ fn sanitize(v: vec3f) -> vec3f {
                      select(0.0, v.z, isFiniteF(v.z)));
   return clamp(finite, vec3f(0.0), vec3f(${MAX_COLOR.toFixed(1)}));
 }
+// Reads clamp to the edge.
 fn frameAt(fromCurrent: bool, x: i32, y: i32) -> vec3f {
-  let k = texelAt(u.width, u.height, x, y);
-  return sanitize(select(previous[k].rgb, current[k].rgb, fromCurrent));
+  let c = clamp(vec2i(x, y), vec2i(0), vec2i(i32(u.width) - 1, i32(u.height) - 1));
+  // A branch, not select(): select would read both frames at every tap.
+  if (fromCurrent) { return sanitize(currentAt(c.x, c.y).rgb); }
+  return sanitize(previousAt(c.x, c.y).rgb);
 }
 ${WGSL_READ_WARPED}
 fn onImage(p: vec2f) -> bool {
@@ -79,7 +96,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let c2 = tonemap(blend);
   let c3 = tonemap(p);
   var r = 0.0;
-  if (u.hasReactive != 0u) { r = clamp(reactive[k].x, 0.0, 1.0); }
+  if (u.hasReactive != 0u) { r = clamp(reactiveAt(i32(rx), i32(ry)).x, 0.0, 1.0); }
   if (!isFiniteF(r)) { r = 0.0; }
   let l = length(d);
   let gap = abs(c0 - c1);
@@ -103,7 +120,12 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 export function encodeFramegenFeatures(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  frames: { previous: GpuImage; current: GpuImage; field: GpuImage; reactive?: GpuImage },
+  frames: {
+    previous: FrameSource;
+    current: FrameSource;
+    field: GpuImage;
+    reactive?: FrameSource;
+  },
   t: number,
   padded: Size,
   features: GPUBuffer,
@@ -115,14 +137,20 @@ export function encodeFramegenFeatures(
       `framegen features: padded size ${padded.join('x')} is below ${width}x${height}`,
     );
   }
-  createKernel(device, { label: 'framegen features', code }).dispatch(
+  const variant: FeaturesVariant = {
+    previousTexture: isTextureSource(frames.previous),
+    currentTexture: isTextureSource(frames.current),
+    reactiveTexture: frames.reactive !== undefined && isTextureSource(frames.reactive),
+  };
+  createKernel(device, { label: 'framegen features', code: code(variant) }).dispatch(
     pass,
     [groupsFor(paddedWidth, TILE), groupsFor(paddedHeight, TILE)],
     [
-      frames.previous.buffer,
-      frames.current.buffer,
+      frameSourceBinding(frames.previous),
+      frameSourceBinding(frames.current),
       frames.field.buffer,
-      (frames.reactive ?? frames.field).buffer,
+      // Without a mask the field is bound in its place (the flag says it is not read).
+      frames.reactive ? frameSourceBinding(frames.reactive) : frames.field.buffer,
       features,
     ],
     PARAMS.pack({
