@@ -176,12 +176,12 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
   }
   if (timestamps) {
     // The frame generator times its stages: heuristic motion, compose; neural motion, features,
-    // network, blend (the inputs are read in place: no load stage).
+    // network (without its head), head + blend (the inputs are read in place: no load stage).
     const generation = report.results.find((r) => r.name === 'frame-generation')!;
     for (const c of generation.cases) {
       const stages =
         c.params['method'] === 'neural'
-          ? ['motion', 'features', 'network', 'blend']
+          ? ['motion', 'features', 'network', 'head + blend']
           : ['motion', 'compose'];
       assert.deepEqual(Object.keys(c.gpuMs).sort(), ['frame', ...stages].sort(), c.name);
     }

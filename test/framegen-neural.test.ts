@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { readBuffer, createStorageBuffer, uploadImage } from '../src/gpu/resources.ts';
+import { readBuffer, createStorageBuffer, readImage, uploadImage } from '../src/gpu/resources.ts';
 import { encodeFramegenFeatures } from '../src/gpu/passes/framegen-features.ts';
 import { encodeFramegenBlend } from '../src/gpu/passes/framegen-blend.ts';
 import { encodeFramegenBlendBackward } from '../src/nn/backward/framegen-blend.ts';
@@ -15,6 +15,7 @@ import {
   framegenBlendBackwardCpu,
   framegenBlendCpu,
   framegenFeaturesCpu,
+  framegenOutputCpu,
   generateFrameNeuralCpu,
 } from '../src/reference/frame-generation-neural.ts';
 import type { FrameGenerationParams } from '../src/core/frame-generation.ts';
@@ -27,6 +28,9 @@ import {
   FRAMEGEN_RAW_CHANNELS,
 } from '../src/core/framegen-neural.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
+import { createFramegenNeural } from '../src/nn/framegen-neural.ts';
+import { splitFramegenHead } from '../src/nn/framegen-head-blend.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { countParameters, inferShapes, inputMultiple } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
 import type { Tensor } from '../src/core/tensor.ts';
@@ -173,6 +177,66 @@ test('framegen features: frames and mask read from textures (rgba16float, r8unor
     PADDED,
   );
   assertClose(fromTextures, expected.data, 'textures');
+});
+
+test('framegen head + blend (one pass): = the network, blend and output passes bit for bit, = CPU; the split it runs on', async () => {
+  const { device } = await testGpu();
+  const random = rng(47);
+  const [W, H] = DISPLAY;
+  const parameters = initWeights(FRAMEGEN_NETWORK_V1, 9);
+  for (const [name, values] of parameters) {
+    if (name.endsWith('.bias')) values.forEach((_, i) => (values[i] = random() - 0.5));
+  }
+  const model = { graph: FRAMEGEN_NETWORK_V1, parameters };
+  const split = splitFramegenHead(FRAMEGEN_NETWORK_V1)!;
+  assert.deepEqual(split.headInputs, ['up', 'features']);
+  assert.deepEqual(split.trunk.outputs, ['up']);
+  assert.equal(split.trunk.nodes.length, FRAMEGEN_NETWORK_V1.nodes.length - 2);
+  // Graphs the fused pass cannot run keep the separate passes.
+  const quantized = {
+    ...FRAMEGEN_NETWORK_V1,
+    nodes: FRAMEGEN_NETWORK_V1.nodes.map((n) => (n.name === 'head' ? { ...n, weightBits: 8 } : n)),
+  };
+  assert.equal(splitFramegenHead(quantized), undefined);
+  const previous = randomImage(W, H, 4, random, 5);
+  const current = randomImage(W, H, 4, random, 5);
+  const field = randomField(random);
+  const reactive = randomImage(...RENDER, 1, random);
+  const frames = {
+    previous: uploadGpuImage(device, previous),
+    current: uploadGpuImage(device, current),
+    field: uploadGpuImage(device, field),
+    reactive: uploadGpuImage(device, reactive),
+  };
+  const run = async (fuseHead: boolean) => {
+    const neural = createFramegenNeural(device, model, DISPLAY, { fuseHead });
+    const image = createGpuImage(device, W, H);
+    const texture = device.createTexture({
+      size: [W, H],
+      format: 'rgba32float',
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder();
+    neural.encode(encoder, frames, 0.4, { image, texture });
+    device.queue.submit([encoder.finish()]);
+    const out = {
+      image: await readGpuImage(device, image),
+      texture: await readImage(device, texture),
+    };
+    neural.destroy();
+    return out;
+  };
+  const fused = await run(true);
+  const separate = await run(false);
+  assert.deepEqual(fused.image.data, separate.image.data);
+  assert.deepEqual(fused.texture.data, separate.texture.data);
+  const features = framegenFeaturesCpu(previous, current, field, reactive, 0.4, PADDED);
+  const raw = runNetworkCpu(model.graph, model.parameters, features).output;
+  const expected = framegenOutputCpu(framegenBlendCpu(features, raw, DISPLAY));
+  assertClose(fused.image.data, expected.data, 'fused');
+  // The candidates do get different weights (the blend is not one candidate everywhere).
+  const w = raw.data.slice(0, PADDED[0] * PADDED[1]);
+  assert.ok(Math.max(...w) - Math.min(...w) > 0.5, 'logits vary');
 });
 
 function randomTensor(channels: number, [width, height]: Size, random: () => number, scale = 1) {

@@ -1,8 +1,9 @@
 /**
  * The learned frame-generation method on the GPU, after the heuristic's splat and resolve: the
  * features pass, the network, the blend of the candidates by its softmax weights, and the output
- * pass (inverse tonemap). Buffers are sized once per display size. CPU reference:
- * generateFrameNeuralCpu in src/reference/frame-generation-neural.ts.
+ * pass (inverse tonemap); where the graph allows, the network's head, the blend and the output
+ * run as one pass (src/nn/framegen-head-blend.ts). Buffers are sized once per display size. CPU
+ * reference: generateFrameNeuralCpu in src/reference/frame-generation-neural.ts.
  */
 import { framegenPaddedSize, FRAMEGEN_FEATURE_CHANNELS } from '../core/framegen-neural.ts';
 import { inputMultiple } from '../core/graph.ts';
@@ -15,7 +16,13 @@ import { createNetwork } from './network.ts';
 import type { FramegenModel } from './framegen-model.ts';
 
 export { loadFramegenModel } from './framegen-model.ts';
-import { createGpuTensor } from './tensor.ts';
+import { createGpuTensor, type GpuTensor } from './tensor.ts';
+import { createStorageBuffer } from '../gpu/resources.ts';
+import {
+  encodeFramegenHeadBlend,
+  splitFramegenHead,
+  type FramegenHeadSplit,
+} from './framegen-head-blend.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
 import type { FrameSource } from '../gpu/frame-source.ts';
 
@@ -34,7 +41,8 @@ export interface FramegenFrames {
 export interface FramegenNeural {
   /**
    * Records one generated frame into `encoder` (its own compute passes; with a timer, timed as
-   * features, network and blend).
+   * features, network and blend, or with the head fused: features, network (without its head)
+   * and head + blend).
    */
   encode(
     encoder: GPUCommandEncoder,
@@ -48,10 +56,20 @@ export interface FramegenNeural {
   destroy(): void;
 }
 
+/** Options of createFramegenNeural. */
+export interface FramegenNeuralOptions {
+  /**
+   * Run the head, the blend and the output in one pass where the graph allows it
+   * (splitFramegenHead); false keeps the separate passes (tests compare the two). Default true.
+   */
+  readonly fuseHead?: boolean;
+}
+
 export function createFramegenNeural(
   device: GPUDevice,
   model: FramegenModel,
   displaySize: Size,
+  options: FramegenNeuralOptions = {},
 ): FramegenNeural {
   const padded = framegenPaddedSize(displaySize, inputMultiple(model.graph));
   const features = createGpuTensor(
@@ -59,20 +77,54 @@ export function createFramegenNeural(
     { channels: FRAMEGEN_FEATURE_CHANNELS, height: padded[1], width: padded[0] },
     'framegen features',
   );
-  const network = createNetwork(device, model.graph, model.parameters, { keepActivations: false });
-  const blended = createGpuImage(device, displaySize[0], displaySize[1], 'framegen blend');
-  const parameterBytes = [...network.parameters.values()].reduce((sum, b) => sum + b.size, 0);
+  const split = options.fuseHead === false ? undefined : splitFramegenHead(model.graph);
+  const network = split
+    ? createFusedHead(device, model, split, features, displaySize)
+    : createSeparateHead(device, model, features, displaySize);
   return {
     encode(encoder, frames, t, targets, timer) {
-      let pass = encoder.beginComputePass({
+      const pass = encoder.beginComputePass({
         label: 'framegen features',
         timestampWrites: timer?.computePass('features'),
       });
       encodeFramegenFeatures(device, pass, frames, t, padded, features.buffer);
       pass.end();
+      network.encode(encoder, targets, timer);
+    },
+    get memoryBytes() {
+      return features.buffer.size + network.memoryBytes();
+    },
+    destroy() {
+      features.buffer.destroy();
+      network.destroy();
+    },
+  };
+}
+
+/** What runs after the features pass: the network, the blend and the output. */
+interface FramegenNetworkStage {
+  encode(encoder: GPUCommandEncoder, targets: OutputTargets, timer?: GpuTimer): void;
+  memoryBytes(): number;
+  destroy(): void;
+}
+
+const bytesOf = (buffers: Iterable<GPUBuffer>) => [...buffers].reduce((s, b) => s + b.size, 0);
+
+/** The network whole, then the blend pass into an image, then the output pass. */
+function createSeparateHead(
+  device: GPUDevice,
+  model: FramegenModel,
+  features: GpuTensor,
+  displaySize: Size,
+): FramegenNetworkStage {
+  const padded: Size = [features.width, features.height];
+  const network = createNetwork(device, model.graph, model.parameters, { keepActivations: false });
+  const blended = createGpuImage(device, displaySize[0], displaySize[1], 'framegen blend');
+  return {
+    encode(encoder, targets, timer) {
       const run = () => network.run(encoder, features).output;
       const logits = timer ? timer.span(encoder, 'network', run) : run();
-      pass = encoder.beginComputePass({
+      const pass = encoder.beginComputePass({
         label: 'framegen blend and output',
         timestampWrites: timer?.computePass('blend'),
       });
@@ -86,15 +138,60 @@ export function createFramegenNeural(
       encodeOutput(device, pass, blended, 1, undefined, targets);
       pass.end();
     },
-    get memoryBytes() {
-      return (
-        features.buffer.size + blended.buffer.size + network.intermediateBytes() + parameterBytes
-      );
-    },
+    memoryBytes: () =>
+      blended.buffer.size + network.intermediateBytes() + bytesOf(network.parameters.values()),
     destroy() {
-      features.buffer.destroy();
       blended.buffer.destroy();
       network.destroy();
+    },
+  };
+}
+
+/** The network up to its head, then the head, the blend and the output in one pass. */
+function createFusedHead(
+  device: GPUDevice,
+  model: FramegenModel,
+  split: FramegenHeadSplit,
+  features: GpuTensor,
+  displaySize: Size,
+): FramegenNetworkStage {
+  const own = (name: string) => name.startsWith(`${split.head.name}.`);
+  const trunkParameters = new Map([...model.parameters].filter(([name]) => !own(name)));
+  const trunk = createNetwork(device, split.trunk, trunkParameters, { keepActivations: false });
+  const upload = (suffix: string) =>
+    createStorageBuffer(
+      device,
+      Float32Array.from(model.parameters.get(`${split.head.name}.${suffix}`)!),
+      undefined,
+      `framegen head ${suffix}`,
+    );
+  const weight = upload('weight');
+  const bias = upload('bias');
+  const inputName = model.graph.inputs[0]!.name;
+  return {
+    encode(encoder, targets, timer) {
+      const run = () => trunk.run(encoder, features).outputs;
+      const outputs = timer ? timer.span(encoder, 'network', run) : run();
+      const pass = encoder.beginComputePass({
+        label: 'framegen head + blend',
+        timestampWrites: timer?.computePass('head + blend'),
+      });
+      const inputs = split.headInputs.map((n) => (n === inputName ? features : outputs.get(n)!));
+      const head = {
+        inputs: inputs as [GpuTensor] | [GpuTensor, GpuTensor],
+        weight,
+        bias,
+        activation: split.head.activation,
+      };
+      encodeFramegenHeadBlend(device, pass, head, features, displaySize, targets);
+      pass.end();
+    },
+    memoryBytes: () =>
+      trunk.intermediateBytes() + bytesOf(trunk.parameters.values()) + weight.size + bias.size,
+    destroy() {
+      trunk.destroy();
+      weight.destroy();
+      bias.destroy();
     },
   };
 }

@@ -35,9 +35,17 @@ export function conv3x3OutBlock(outChannels: number): Conv3x3Block {
 // Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
 // the block's output channels in workgroup memory; every input value read from it then feeds 4, 8
 // or 12 FMAs.
-const code = (block: Conv3x3Block) => (dtypes: readonly (TensorDtype | undefined)[]) => {
+/**
+ * WGSL of conv3x3's entry point with `epilogue` after the accumulation: it runs in every thread
+ * (after the last barrier) with `x`, `y` (the output pixel, possibly beyond the output), `co0`
+ * (the block's first output channel) and `acc` (block / 4 vec4 sums, bias not added) in scope.
+ * Needs `u.inChannels`, `u.inHeight`, `u.inWidth`, `u.outChannels`, `inputAt(ci, p)` and
+ * `weight` ([Cout][Cin][3][3]). Shared by the op and by kernels that consume a conv's output in
+ * registers (the frame generator's head + blend).
+ */
+export function wgslConv3x3Main(block: Conv3x3Block, epilogue: string): string {
   const quads = block / 4;
-  return /* wgsl */ `${wgslWeighted(dtypes)}
+  return /* wgsl */ `
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
 const QUADS = ${quads}u;
@@ -92,14 +100,22 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   let x = x0 + lid.x;
   let y = y0 + lid.y;
-  if (x < u.outWidth && y < u.outHeight) {
+${epilogue}
+}
+`;
+}
+
+const code =
+  (block: Conv3x3Block) =>
+  (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
+${wgslConv3x3Main(
+  block,
+  /* wgsl */ `  if (x < u.outWidth && y < u.outHeight) {
     for (var q = 0u; q < QUADS; q++) {
       if (co0 + q * 4u < u.outChannels) { finish(acc[q], co0 + q * 4u, x, y); }
     }
-  }
-}
-`;
-};
+  }`,
+)}`;
 
 function kernelFor(block: Conv3x3Block): NnOpKernel {
   return {
