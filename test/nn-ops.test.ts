@@ -28,7 +28,7 @@ import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { conv1x1 } from '../src/nn/ops/conv1x1.ts';
-import { down2x2 } from '../src/nn/ops/down2x2.ts';
+import { down2x2, down2x2OutBlock } from '../src/nn/ops/down2x2.ts';
 import { up2x2 } from '../src/nn/ops/up2x2.ts';
 import { add } from '../src/nn/ops/add.ts';
 import { concat } from '../src/nn/ops/concat.ts';
@@ -186,6 +186,11 @@ const cases: [number, number, Activation, number, number][] = [
 test('conv3x3 picks blocks of 12 output channels only where they waste fewer lanes than 8, of 4 up to 4 outputs', () => {
   const picks = [1, 4, 5, 8, 9, 12, 13, 16, 17, 24, 33, 36, 64].map(conv3x3OutBlock);
   assert.deepEqual(picks, [4, 4, 8, 8, 12, 12, 8, 8, 8, 8, 12, 12, 8]);
+});
+
+test("down2x2 computes all output channels in one thread up to 12 (the frame generator's 18 -> 12), blocks of 4 beyond", () => {
+  const picks = [1, 4, 5, 8, 9, 12, 13, 16, 64].map(down2x2OutBlock);
+  assert.deepEqual(picks, [4, 4, 8, 8, 12, 12, 4, 4, 4]);
 });
 
 for (const [opName, op] of Object.entries(weightedOps)) {
