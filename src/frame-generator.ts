@@ -103,11 +103,11 @@ export interface FrameGenerator {
 }
 
 /**
- * Render-size images: the heuristic's dilated motion and depth; the splat and the time-t motion
+ * Render-size images: the dilated surfaces (motion xy, depth z); the splat and the time-t motion
  * field. The inputs are read where the caller has them (src/gpu/frame-source.ts), never copied.
  */
 interface RenderImages {
-  readonly dilated: { readonly motion: GpuImage; readonly depth: GpuImage };
+  readonly surfaces: GpuImage;
   readonly splat: GPUBuffer;
   readonly field: GpuImage;
 }
@@ -115,7 +115,7 @@ interface RenderImages {
 function createRenderImages(device: GPUDevice, [width, height]: Size): RenderImages {
   const image = (label: string) => createGpuImage(device, width, height, `framegen ${label}`);
   return {
-    dilated: { motion: image('dilated motion'), depth: image('dilated depth') },
+    surfaces: image('dilated surfaces'),
     splat: device.createBuffer({
       label: 'framegen splat',
       size: splatBytes(width, height),
@@ -126,12 +126,7 @@ function createRenderImages(device: GPUDevice, [width, height]: Size): RenderIma
 }
 
 function buffersOf(render: RenderImages): GPUBuffer[] {
-  return [
-    render.dilated.motion.buffer,
-    render.dilated.depth.buffer,
-    render.splat,
-    render.field.buffer,
-  ];
+  return [render.surfaces.buffer, render.splat, render.field.buffer];
 }
 
 /** Creates a frame generator. Async so that a learned method can load its model. */
@@ -280,18 +275,10 @@ function encodeGeneratedFrame(
   if (!inputs.reset) {
     // Both methods splat the motion dilated to the closest depth: the learned method scores
     // higher on it than on the undilated field (docs/QUALITY.md §5).
-    const dilated = render.dilated;
-    encodeFrameGenerationDilate(device, pass, inputs.motion, inputs.depth, inputs, dilated);
-    encodeFrameGenerationSplat(device, pass, dilated.motion, dilated.depth, inputs, render.splat);
-    encodeFrameGenerationResolve(
-      device,
-      pass,
-      dilated.motion,
-      dilated.depth,
-      render.splat,
-      inputs,
-      render.field,
-    );
+    const { surfaces } = render;
+    encodeFrameGenerationDilate(device, pass, inputs.motion, inputs.depth, inputs, surfaces);
+    encodeFrameGenerationSplat(device, pass, surfaces, inputs, render.splat);
+    encodeFrameGenerationResolve(device, pass, surfaces, render.splat, inputs, render.field);
     if (targets.neural) {
       pass.end();
       const frames = { previous, current, field: render.field, reactive };

@@ -95,20 +95,40 @@ const scalesOf = (p: FrameGenerationParams) =>
     s * p.motionScale[1],
   ]);
 
+/** The GPU passes' image of surfaces: xy = motion, z = depth (as the dilation pass writes it). */
+function surfacesOf(motion: Image, depth: Image): Image {
+  const out = createImage(motion.width, motion.height, 4);
+  for (let i = 0; i < motion.width * motion.height; i++) {
+    out.data.set([motion.data[i * 2]!, motion.data[i * 2 + 1]!, depth.data[i]!, 0], i * 4);
+  }
+  return out;
+}
+
+/** Motion (xy) and depth (z) of an image of surfaces as 2- and 1-channel images. */
+function splitSurfaces(surfaces: Image): { motion: Image; depth: Image } {
+  const motion = createImage(surfaces.width, surfaces.height, 2);
+  const depth = createImage(surfaces.width, surfaces.height, 1);
+  for (let i = 0; i < surfaces.width * surfaces.height; i++) {
+    motion.data[i * 2] = surfaces.data[i * 4]!;
+    motion.data[i * 2 + 1] = surfaces.data[i * 4 + 1]!;
+    depth.data[i] = surfaces.data[i * 4 + 2]!;
+  }
+  return { motion, depth };
+}
+
 async function gpuSplat(device: GPUDevice, motion: Image, depth: Image, p: FrameGenerationParams) {
-  const m = uploadGpuImage(device, motion);
-  const d = uploadGpuImage(device, depth);
+  const surfaces = uploadGpuImage(device, surfacesOf(motion, depth));
   const splat = device.createBuffer({
     size: splatBytes(motion.width, motion.height),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
-  encodeFrameGenerationSplat(device, pass, m, d, p, splat);
+  encodeFrameGenerationSplat(device, pass, surfaces, p, splat);
   pass.end();
   device.queue.submit([encoder.finish()]);
   const planes = new Uint32Array((await readBuffer(device, splat)).buffer);
-  return { m, d, splat, planes };
+  return { surfaces, splat, planes };
 }
 
 function planesOf(splat: SplatCpu): Uint32Array<ArrayBuffer> {
@@ -135,18 +155,15 @@ test('framegen dilate: GPU = CPU exactly (motion and depth of the closest surfac
     depth.data.fill(0.05, 50, 54);
     motion.data[52 * 2] = Infinity;
     const cpu = dilateMotionCpu(motion, depth, p);
-    const dilated = {
-      motion: createGpuImage(device, motion.width, motion.height),
-      depth: createGpuImage(device, motion.width, motion.height),
-    };
+    const surfaces = createGpuImage(device, motion.width, motion.height);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const m = uploadGpuImage(device, motion);
-    encodeFrameGenerationDilate(device, pass, m, uploadGpuImage(device, depth), p, dilated);
+    encodeFrameGenerationDilate(device, pass, m, uploadGpuImage(device, depth), p, surfaces);
     pass.end();
     device.queue.submit([encoder.finish()]);
-    const gpuMotion = await readGpuImage(device, dilated.motion, 2);
-    const gpuDepth = await readGpuImage(device, dilated.depth, 1);
+    const gpu = splitSurfaces(await readGpuImage(device, surfaces));
+    const [gpuMotion, gpuDepth] = [gpu.motion, gpu.depth];
     assert.equal(
       firstDifference(gpuMotion.data, cpu.motion.data),
       undefined,
@@ -174,19 +191,13 @@ test('framegen dilate: motion and depth read from textures (rg16float, r32float)
   const half = halfTexture(device, motion);
   const cpu = dilateMotionCpu(half.held, depth, p);
   const run = async (m: GPUTexture | ReturnType<typeof uploadGpuImage>, d: typeof m) => {
-    const dilated = {
-      motion: createGpuImage(device, motion.width, motion.height),
-      depth: createGpuImage(device, motion.width, motion.height),
-    };
+    const surfaces = createGpuImage(device, motion.width, motion.height);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeFrameGenerationDilate(device, pass, m, d, p, dilated);
+    encodeFrameGenerationDilate(device, pass, m, d, p, surfaces);
     pass.end();
     device.queue.submit([encoder.finish()]);
-    return {
-      motion: await readGpuImage(device, dilated.motion),
-      depth: await readGpuImage(device, dilated.depth),
-    };
+    return splitSurfaces(await readGpuImage(device, surfaces));
   };
   const depthTexture = uploadImage(device, depth);
   const fromTextures = await run(half.texture, depthTexture);
@@ -198,13 +209,8 @@ test('framegen dilate: motion and depth read from textures (rg16float, r32float)
   for (const k of ['motion', 'depth'] as const) {
     assert.equal(firstDifference(fromTextures[k].data, fromImages[k].data), undefined, k);
   }
-  const channels = (image: Image, c: number) =>
-    Float32Array.from(
-      { length: image.width * image.height * c },
-      (_, i) => image.data[Math.floor(i / c) * 4 + (i % c)]!,
-    );
-  assert.equal(firstDifference(channels(fromTextures.motion, 2), cpu.motion.data), undefined);
-  assert.equal(firstDifference(channels(fromTextures.depth, 1), cpu.depth.data), undefined);
+  assert.equal(firstDifference(fromTextures.motion.data, cpu.motion.data), undefined);
+  assert.equal(firstDifference(fromTextures.depth.data, cpu.depth.data), undefined);
 });
 
 test('framegen splat: GPU = CPU exactly (keys at t, sources at t, keys at time 0)', async () => {
@@ -227,8 +233,7 @@ test('framegen resolve: GPU = CPU exactly (motion at t, previous and current vis
     const { motion, depth } = randomMotionAndDepth(200 + k, scalesOf(p));
     const cpuSplat = splatCpu(motion, depth, p);
     const expected = resolveMotionCpu(cpuSplat, motion, depth, p);
-    const m = uploadGpuImage(device, motion);
-    const d = uploadGpuImage(device, depth);
+    const surfaces = uploadGpuImage(device, surfacesOf(motion, depth));
     const splat = device.createBuffer({
       size: splatBytes(motion.width, motion.height),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
@@ -237,7 +242,7 @@ test('framegen resolve: GPU = CPU exactly (motion at t, previous and current vis
     const field = createGpuImage(device, motion.width, motion.height);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeFrameGenerationResolve(device, pass, m, d, splat, p, field);
+    encodeFrameGenerationResolve(device, pass, surfaces, splat, p, field);
     pass.end();
     device.queue.submit([encoder.finish()]);
     const actual = await readGpuImage(device, field);
@@ -424,10 +429,10 @@ test('frame generator: texture inputs, several t in one encoder, = generateFrame
     const expected = i % 4 === 3 ? 1 : images.previous.data[i];
     assert.equal(repeated.data[i], expected, `reset: value ${i}`);
   }
-  // The output image and texture; at render size the dilated motion and depth, the field (vec4
-  // f32 each) and the splat's three u32 planes. The inputs are read in place: no copies.
+  // The output image and texture; at render size the dilated surfaces and the field (vec4 f32
+  // each) and the splat's three u32 planes. The inputs are read in place: no copies.
   const [w, h] = RENDER;
-  assert.equal(fg.memoryBytes, W * H * 16 * 2 + w * h * (3 * 16 + 3 * 4));
+  assert.equal(fg.memoryBytes, W * H * 16 * 2 + w * h * (2 * 16 + 3 * 4));
   fg.destroy();
 });
 

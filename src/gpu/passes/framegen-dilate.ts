@@ -1,9 +1,10 @@
 /**
  * Frame generation, step 0 (render resolution): each pixel takes the motion and depth of the
  * closest surface within MOTION_DILATION_RADIUS render pixels, so that thin objects and object
- * edges move with their surface in the splat. Writes two images (motion xy, depth x), so the
- * splat and resolve read them as they would the inputs. Reads motion and depth where the caller
- * has them (a texture or a GpuImage: src/gpu/frame-source.ts), so they are never copied first.
+ * edges move with their surface in the splat. Writes one image of surfaces (xy = motion, z =
+ * depth), which the splat and resolve read: one 16-byte read where a motion and a depth image
+ * took two. Reads motion and depth where the caller has them (a texture or a GpuImage:
+ * src/gpu/frame-source.ts), so they are never copied first.
  * CPU reference and exact definition: src/reference/frame-generation.ts (dilateMotionCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
@@ -31,8 +32,7 @@ const code = (v: DilateVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslFrameSource('motion', 1, v.motionTexture)}
 ${wgslFrameSource('depth', 2, v.depthTexture)}
-@group(0) @binding(3) var<storage, read_write> dilatedMotion: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> dilatedDepth: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> surfaces: array<vec4f>;
 ${WGSL_COMMON}
 ${WGSL_CLOSENESS_KEY}
 
@@ -56,13 +56,12 @@ ${wgslPixelMain(/* wgsl */ `
       }
     }
   }
-  dilatedMotion[o] = vec4f(motionAt(closest.x, closest.y).xy, 0.0, 0.0);
-  dilatedDepth[o] = vec4f(closestDepth, 0.0, 0.0, 0.0);`)}
+  surfaces[o] = vec4f(motionAt(closest.x, closest.y).xy, closestDepth, 0.0);`)}
 `;
 
 /**
  * Records the dilation: `motion` (.xy) and `depth` (.x) render size, each a GpuImage or a texture;
- * the outputs the same size.
+ * `surfaces` the same size (xy = the dilated motion, z = its depth).
  */
 export function encodeFrameGenerationDilate(
   device: GPUDevice,
@@ -70,19 +69,14 @@ export function encodeFrameGenerationDilate(
   motion: FrameSource,
   depth: FrameSource,
   params: Pick<FrameGenerationParams, 'depthInverted'>,
-  dilated: { motion: GpuImage; depth: GpuImage },
+  surfaces: GpuImage,
 ): void {
   const { width, height } = motion;
   const variant = { motionTexture: isTextureSource(motion), depthTexture: isTextureSource(depth) };
   createKernel(device, { label: 'framegen dilate', code: code(variant) }).dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
-    [
-      frameSourceBinding(motion),
-      frameSourceBinding(depth),
-      dilated.motion.buffer,
-      dilated.depth.buffer,
-    ],
+    [frameSourceBinding(motion), frameSourceBinding(depth), surfaces.buffer],
     PARAMS.pack({ width, height, depthInverted: params.depthInverted ?? false }),
   );
 }
