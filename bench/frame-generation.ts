@@ -26,6 +26,8 @@ interface FrameGenerationCase {
   /** The quality mode of the render-size motion and depth. */
   quality: QualityMode;
   method: FrameGeneratorMethod;
+  /** Neural: the head, blend and output in one pass (default) or in separate passes. */
+  fuseHead?: boolean;
 }
 
 const INPUT_SETS = 3;
@@ -37,13 +39,17 @@ function cases(quick: boolean): FrameGenerationCase[] {
         { displaySize: [1920, 1080], quality: 'performance' },
         { displaySize: [1920, 1080], quality: 'native' },
       ];
-  return (['heuristic', 'neural'] as const).flatMap((method) =>
-    sizes.map((size) => ({ ...size, method })),
-  );
+  // The separate head passes beside the fused ones, at the first size: what the fusion saves.
+  return [
+    ...(['heuristic', 'neural'] as const).flatMap((method) =>
+      sizes.map((size) => ({ ...size, method })),
+    ),
+    { ...sizes[0]!, method: 'neural' as const, fuseHead: false },
+  ];
 }
 
 const caseName = (c: FrameGenerationCase) =>
-  `framegen-${c.method} ${c.displaySize.join('x')} ${c.quality}`;
+  `framegen-${c.method}${c.fuseHead === false ? '+separate-head' : ''} ${c.displaySize.join('x')} ${c.quality}`;
 
 async function benchCase(
   device: GPUDevice,
@@ -67,6 +73,7 @@ async function benchCase(
     createFrameGenerator(device, {
       displaySize: c.displaySize,
       method: c.method,
+      fuseHead: c.fuseHead ?? true,
       ...(withTimer && timer ? { timer } : {}),
       ...(c.method === 'neural'
         ? {
@@ -94,6 +101,7 @@ async function benchCase(
     const gpuMs = samples.gpu.summaries();
     const params = {
       method: c.method,
+      fuseHead: c.fuseHead ?? true,
       display: c.displaySize.join('x'),
       render: renderSize.join('x'),
       quality: c.quality,

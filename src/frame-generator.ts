@@ -58,6 +58,11 @@ export interface FrameGeneratorOptions {
    * (neural). The inputs are read in place: there is no load stage.
    */
   timer?: GpuTimer;
+  /**
+   * Method 'neural': run the network's head, the blend and the output in one pass where the graph
+   * allows (default true); false keeps the separate passes, to compare and to measure.
+   */
+  fuseHead?: boolean;
 }
 
 /** What one dispatch takes. */
@@ -142,7 +147,11 @@ export async function createFrameGenerator(
   return withGpuErrorScope(device, 'createFrameGenerator', async () => {
     checkImageSize(device, displaySize, 'createFrameGenerator');
     const [dw, dh] = displaySize;
-    const neural = model && module.createFramegenNeural(device, model, displaySize);
+    const neural =
+      model &&
+      module.createFramegenNeural(device, model, displaySize, {
+        fuseHead: options.fuseHead ?? true,
+      });
     const display = {
       outputImage: createGpuImage(device, dw, dh, 'framegen output'),
       output: device.createTexture({

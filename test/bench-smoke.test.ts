@@ -176,13 +176,14 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
   }
   if (timestamps) {
     // The frame generator times its stages: heuristic motion, compose; neural motion, features,
-    // network (without its head), head + blend (the inputs are read in place: no load stage).
+    // network (without its head), head + blend, or with separate head passes network, blend (the
+    // inputs are read in place: no load stage).
     const generation = report.results.find((r) => r.name === 'frame-generation')!;
     for (const c of generation.cases) {
-      const stages =
-        c.params['method'] === 'neural'
-          ? ['motion', 'features', 'network', 'head + blend']
-          : ['motion', 'compose'];
+      const neural = c.params['fuseHead']
+        ? ['motion', 'features', 'network', 'head + blend']
+        : ['motion', 'features', 'network', 'blend'];
+      const stages = c.params['method'] === 'neural' ? neural : ['motion', 'compose'];
       assert.deepEqual(Object.keys(c.gpuMs).sort(), ['frame', ...stages].sort(), c.name);
     }
   }
