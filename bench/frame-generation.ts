@@ -28,7 +28,15 @@ interface FrameGenerationCase {
   method: FrameGeneratorMethod;
   /** Neural: the head, blend and output in one pass (default) or in separate passes. */
   fuseHead?: boolean;
+  /**
+   * Neural: the shipped INT8 (post-training quantized) weights on the INT8 kernels, instead of
+   * network v1 with He-initialised f32 weights.
+   */
+  int8?: boolean;
 }
+
+/** The shipped quantized weights (relative to the repository root, where the benchmarks run). */
+const INT8_WEIGHTS = 'weights/framegen-v1-w8a8.uplift';
 
 const INPUT_SETS = 3;
 
@@ -45,11 +53,12 @@ function cases(quick: boolean): FrameGenerationCase[] {
       sizes.map((size) => ({ ...size, method })),
     ),
     { ...sizes[0]!, method: 'neural' as const, fuseHead: false },
+    { ...sizes[0]!, method: 'neural' as const, int8: true },
   ];
 }
 
 const caseName = (c: FrameGenerationCase) =>
-  `framegen-${c.method}${c.fuseHead === false ? '+separate-head' : ''} ${c.displaySize.join('x')} ${c.quality}`;
+  `framegen-${c.method}${c.int8 ? '-int8' : ''}${c.fuseHead === false ? '+separate-head' : ''} ${c.displaySize.join('x')} ${c.quality}`;
 
 async function benchCase(
   device: GPUDevice,
@@ -77,10 +86,9 @@ async function benchCase(
       ...(withTimer && timer ? { timer } : {}),
       ...(c.method === 'neural'
         ? {
-            weights: {
-              graph: FRAMEGEN_NETWORK_V1,
-              parameters: initWeights(FRAMEGEN_NETWORK_V1, 1),
-            },
+            weights: c.int8
+              ? INT8_WEIGHTS
+              : { graph: FRAMEGEN_NETWORK_V1, parameters: initWeights(FRAMEGEN_NETWORK_V1, 1) },
           }
         : {}),
     });
@@ -102,6 +110,7 @@ async function benchCase(
     const params = {
       method: c.method,
       fuseHead: c.fuseHead ?? true,
+      int8: c.int8 ?? false,
       display: c.displaySize.join('x'),
       render: renderSize.join('x'),
       quality: c.quality,

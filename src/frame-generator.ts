@@ -144,6 +144,9 @@ export async function createFrameGenerator(
   // The network code is a chunk of its own, loaded by the first neural generator.
   const module = method === 'neural' ? await import('./nn/framegen-neural.ts') : undefined;
   const model = module && (await module.loadFramegenModel(options.weights));
+  // A quantized model runs on the INT8 kernels where the device runs them exactly.
+  const int8 =
+    module !== undefined && model !== undefined && (await module.framegenRunsInt8(device, model));
   return withGpuErrorScope(device, 'createFrameGenerator', async () => {
     checkImageSize(device, displaySize, 'createFrameGenerator');
     const [dw, dh] = displaySize;
@@ -151,6 +154,7 @@ export async function createFrameGenerator(
       model &&
       module.createFramegenNeural(device, model, displaySize, {
         fuseHead: options.fuseHead ?? true,
+        int8,
       });
     const display = {
       outputImage: createGpuImage(device, dw, dh, 'framegen output'),

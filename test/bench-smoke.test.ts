@@ -176,11 +176,12 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
   }
   if (timestamps) {
     // The frame generator times its stages: heuristic motion, compose; neural motion, features,
-    // network (without its head), head + blend, or with separate head passes network, blend (the
-    // inputs are read in place: no load stage).
+    // network (without its head), head + blend, or with separate head passes (and INT8) network,
+    // blend (the inputs are read in place: no load stage).
     const generation = report.results.find((r) => r.name === 'frame-generation')!;
     for (const c of generation.cases) {
-      const neural = c.params['fuseHead']
+      const fused = c.params['fuseHead'] && !c.params['int8'];
+      const neural = fused
         ? ['motion', 'features', 'network', 'head + blend']
         : ['motion', 'features', 'network', 'blend'];
       const stages = c.params['method'] === 'neural' ? neural : ['motion', 'compose'];

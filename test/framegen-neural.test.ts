@@ -28,7 +28,15 @@ import {
   FRAMEGEN_RAW_CHANNELS,
 } from '../src/core/framegen-neural.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
-import { createFramegenNeural } from '../src/nn/framegen-neural.ts';
+import { createFramegenNeural, framegenRunsInt8 } from '../src/nn/framegen-neural.ts';
+import {
+  baseGraph,
+  calibrateActivationScales,
+  graphQuantization,
+  quantizeGraph,
+} from '../src/nn/quantize.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { splitFramegenHead } from '../src/nn/framegen-head-blend.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { countParameters, inferShapes, inputMultiple } from '../src/core/graph.ts';
@@ -237,6 +245,57 @@ test('framegen head + blend (one pass): = the network, blend and output passes b
   // The candidates do get different weights (the blend is not one candidate everywhere).
   const w = raw.data.slice(0, PADDED[0] * PADDED[1]);
   assert.ok(Math.max(...w) - Math.min(...w) > 0.5, 'logits vary');
+});
+
+test('framegen neural, INT8: a quantized model runs on the INT8 kernels = the INT8 CPU oracle, blended and output as the CPU reference does', async () => {
+  const { device } = await testGpu();
+  const random = rng(48);
+  const [W, H] = DISPLAY;
+  const parameters = initWeights(FRAMEGEN_NETWORK_V1, 10);
+  for (const [name, values] of parameters) {
+    if (name.endsWith('.bias')) values.forEach((_, i) => (values[i] = random() - 0.5));
+  }
+  const previous = randomImage(W, H, 4, random, 5);
+  const current = randomImage(W, H, 4, random, 5);
+  const field = randomField(random);
+  const cpuFeatures = framegenFeaturesCpu(previous, current, field, undefined, 0.5, PADDED);
+  const scales = calibrateActivationScales(FRAMEGEN_NETWORK_V1, parameters, [cpuFeatures]);
+  const graph = quantizeGraph(FRAMEGEN_NETWORK_V1, {
+    weightBits: 8,
+    activationBits: 8,
+    activationScales: scales,
+  });
+  const model = { graph, parameters };
+  assert.equal(await framegenRunsInt8(device, model), true);
+  assert.equal(await framegenRunsInt8(device, { graph: FRAMEGEN_NETWORK_V1, parameters }), false);
+  const frames = {
+    previous: uploadGpuImage(device, previous),
+    current: uploadGpuImage(device, current),
+    field: uploadGpuImage(device, field),
+  };
+  // The GPU's own features (the same pass the generator records), for the oracle.
+  const featureBuffer = device.createBuffer({
+    size: cpuFeatures.data.length * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
+  const neural = createFramegenNeural(device, model, DISPLAY, { int8: true });
+  const image = createGpuImage(device, W, H);
+  const texture = device.createTexture({
+    size: [W, H],
+    format: 'rgba32float',
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeFramegenFeatures(device, pass, frames, 0.5, PADDED, featureBuffer);
+  pass.end();
+  neural.encode(encoder, frames, 0.5, { image, texture });
+  device.queue.submit([encoder.finish()]);
+  const gpuFeatures = { ...cpuFeatures, data: await readBuffer(device, featureBuffer) };
+  const raw = runInt8NetworkCpu(planInt8(graph, parameters), gpuFeatures).output;
+  const expected = framegenOutputCpu(framegenBlendCpu(gpuFeatures, raw, DISPLAY));
+  assertClose((await readGpuImage(device, image)).data, expected.data, 'int8');
+  neural.destroy();
 });
 
 function randomTensor(channels: number, [width, height]: Size, random: () => number, scale = 1) {
@@ -502,4 +561,68 @@ test('frame generator, method neural: without weights it loads the shipped weigh
   assert.equal((shipped as { metadata?: { task?: string } }).metadata?.task, 'framegen');
   const generator = await createFrameGenerator(device, { displaySize: [16, 16], method: 'neural' });
   generator.destroy();
+});
+
+test('shipped weights/framegen-v1-w8a8.uplift: framegen v1 quantized 8/8 from the shipped f32 weights, on the INT8 kernels here, close to the f32 frame', async () => {
+  const { device } = await testGpu();
+  const f32 = await loadFramegenModel();
+  const int8 = await loadFramegenModel('weights/framegen-v1-w8a8.uplift');
+  const q = graphQuantization(int8.graph)!;
+  assert.equal(q.weightBits, 8);
+  assert.equal(q.activationBits, 8);
+  assert.deepEqual(baseGraph(int8.graph).nodes, f32.graph.nodes);
+  for (const [name, values] of f32.parameters) {
+    assert.deepEqual(int8.parameters.get(name), values, name);
+  }
+  assert.equal(await framegenRunsInt8(device, int8), true);
+  // One frame of random HDR noise and block motion, where the candidates differ most: the INT8
+  // grids move the softmax weights by a few percent, so the frames stay within a few percent of
+  // the candidates' spread (> 30 dB, tonemapped). On rendered scenes the PSNR against the truth
+  // moves by −0.02…+0.01 dB (docs/QUALITY.md §5).
+  const random = rng(49);
+  const display: Size = [48, 32];
+  const { motion, depth } = blockMotionAndDepth(random);
+  const images = {
+    previous: randomImage(...display, 4, random, 3),
+    current: randomImage(...display, 4, random, 3),
+    motion,
+    depth,
+  };
+  const frame = async (weights: string) => {
+    const generator = await createFrameGenerator(device, {
+      displaySize: display,
+      method: 'neural',
+      weights,
+    });
+    const encoder = device.createCommandEncoder();
+    const gpu = Object.fromEntries(
+      Object.entries(images).map(([k, image]) => [k, uploadGpuImage(device, image)]),
+    );
+    generator.dispatch(encoder, {
+      t: 0.5,
+      motionScale: [1, 1],
+      cameraNear: 0.1,
+      cameraFar: 100,
+      reset: false,
+      ...gpu,
+    } as never);
+    device.queue.submit([encoder.finish()]);
+    const out = await readGpuImage(device, generator.outputImage);
+    generator.destroy();
+    return out;
+  };
+  const [a, b] = [
+    await frame('weights/framegen-v1.uplift'),
+    await frame('weights/framegen-v1-w8a8.uplift'),
+  ];
+  let squared = 0;
+  let differ = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = a.data[i]! / (1 + a.data[i]!) - b.data[i]! / (1 + b.data[i]!);
+    squared += d * d;
+    if (d !== 0) differ++;
+  }
+  const db = 10 * Math.log10(1 / (squared / a.data.length));
+  assert.ok(db > 30, `INT8 against f32: ${db.toFixed(1)} dB`);
+  assert.ok(differ > 0, 'the INT8 frame is not the f32 one (the grids are in effect)');
 });

@@ -13,6 +13,10 @@ import { encodeFramegenBlend } from '../gpu/passes/framegen-blend.ts';
 import { encodeFramegenFeatures } from '../gpu/passes/framegen-features.ts';
 import { encodeOutput, type OutputTargets } from '../gpu/passes/output.ts';
 import { createNetwork } from './network.ts';
+import { createInt8Network } from './int8-network.ts';
+import { int8RunsExactly } from './int8-self-check.ts';
+import { graphQuantization } from './quantize.ts';
+import { planInt8 } from '../core/int8-plan.ts';
 import type { FramegenModel } from './framegen-model.ts';
 
 export { loadFramegenModel } from './framegen-model.ts';
@@ -63,6 +67,23 @@ export interface FramegenNeuralOptions {
    * (splitFramegenHead); false keeps the separate passes (tests compare the two). Default true.
    */
   readonly fuseHead?: boolean;
+  /**
+   * Run a quantized model (src/nn/quantize.ts) on the INT8 kernels (src/nn/int8-network.ts)
+   * instead of simulating its grids in f32; the caller checks that the device runs them exactly
+   * (framegenRunsInt8). The head then stays a kernel of the INT8 network. Default false.
+   */
+  readonly int8?: boolean;
+}
+
+/** Whether `model` runs as INT8 on `device`: a quantized graph the INT8 runtime plans, exact kernels. */
+export async function framegenRunsInt8(device: GPUDevice, model: FramegenModel): Promise<boolean> {
+  if (!graphQuantization(model.graph)) return false;
+  try {
+    planInt8(model.graph, model.parameters);
+  } catch {
+    return false;
+  }
+  return int8RunsExactly(device);
 }
 
 export function createFramegenNeural(
@@ -78,9 +99,11 @@ export function createFramegenNeural(
     'framegen features',
   );
   const split = options.fuseHead === false ? undefined : splitFramegenHead(model.graph);
-  const network = split
-    ? createFusedHead(device, model, split, features, displaySize)
-    : createSeparateHead(device, model, features, displaySize);
+  const network = options.int8
+    ? createSeparateHead(device, int8Logits(device, model), features, displaySize)
+    : split
+      ? createFusedHead(device, model, split, features, displaySize)
+      : createSeparateHead(device, f32Logits(device, model), features, displaySize);
   return {
     encode(encoder, frames, t, targets, timer) {
       const pass = encoder.beginComputePass({
@@ -110,19 +133,45 @@ interface FramegenNetworkStage {
 
 const bytesOf = (buffers: Iterable<GPUBuffer>) => [...buffers].reduce((s, b) => s + b.size, 0);
 
+/** A whole network: the logits of the features (f32, padded size). */
+interface LogitsNetwork {
+  run(encoder: GPUCommandEncoder, features: GpuTensor): GpuTensor;
+  memoryBytes(): number;
+  destroy(): void;
+}
+
+/** The model on the f32 kernels (a quantized model's grids simulated in f32). */
+function f32Logits(device: GPUDevice, model: FramegenModel): LogitsNetwork {
+  const network = createNetwork(device, model.graph, model.parameters, { keepActivations: false });
+  return {
+    run: (encoder, features) => network.run(encoder, features).output,
+    memoryBytes: () => network.intermediateBytes() + bytesOf(network.parameters.values()),
+    destroy: () => network.destroy(),
+  };
+}
+
+/** A quantized model on the INT8 kernels (it quantizes the f32 features itself). */
+function int8Logits(device: GPUDevice, model: FramegenModel): LogitsNetwork {
+  const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+  return {
+    run: (encoder, features) => network.run(encoder, features),
+    memoryBytes: () => network.memoryBytes(),
+    destroy: () => network.destroy(),
+  };
+}
+
 /** The network whole, then the blend pass into an image, then the output pass. */
 function createSeparateHead(
   device: GPUDevice,
-  model: FramegenModel,
+  network: LogitsNetwork,
   features: GpuTensor,
   displaySize: Size,
 ): FramegenNetworkStage {
   const padded: Size = [features.width, features.height];
-  const network = createNetwork(device, model.graph, model.parameters, { keepActivations: false });
   const blended = createGpuImage(device, displaySize[0], displaySize[1], 'framegen blend');
   return {
     encode(encoder, targets, timer) {
-      const run = () => network.run(encoder, features).output;
+      const run = () => network.run(encoder, features);
       const logits = timer ? timer.span(encoder, 'network', run) : run();
       const pass = encoder.beginComputePass({
         label: 'framegen blend and output',
@@ -138,8 +187,7 @@ function createSeparateHead(
       encodeOutput(device, pass, blended, 1, undefined, targets);
       pass.end();
     },
-    memoryBytes: () =>
-      blended.buffer.size + network.intermediateBytes() + bytesOf(network.parameters.values()),
+    memoryBytes: () => blended.buffer.size + network.memoryBytes(),
     destroy() {
       blended.buffer.destroy();
       network.destroy();
