@@ -37,6 +37,7 @@ import {
 } from '../src/nn/quantize.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
 import { splitFramegenHead } from '../src/nn/framegen-head-blend.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { countParameters, inferShapes, inputMultiple } from '../src/core/graph.ts';
@@ -292,6 +293,48 @@ test('framegen neural, INT8: a quantized model runs on the INT8 kernels = the IN
   neural.encode(encoder, frames, 0.5, { image, texture });
   device.queue.submit([encoder.finish()]);
   const gpuFeatures = { ...cpuFeatures, data: await readBuffer(device, featureBuffer) };
+  // The features pass's own int8 copies = what the INT8 network's quantize kernel makes of the
+  // f32 features, bit for bit.
+  const [byPass, byNetwork] = [
+    createInt8Network(device, planInt8(graph, parameters)),
+    createInt8Network(device, planInt8(graph, parameters)),
+  ];
+  const [ph, pw] = [PADDED[1], PADDED[0]];
+  const featureTensor = {
+    channels: FRAMEGEN_FEATURE_CHANNELS,
+    height: ph,
+    width: pw,
+    buffer: featureBuffer,
+  };
+  const copies = byPass.inputQuantizations(ph, pw);
+  assert.equal(copies.length, 2, 'features and join');
+  const copyEncoder = device.createCommandEncoder();
+  const copyPass = copyEncoder.beginComputePass();
+  encodeFramegenFeatures(device, copyPass, frames, 0.5, PADDED, featureBuffer, {
+    copies,
+    writeCues: true,
+  });
+  copyPass.end();
+  byNetwork.run(copyEncoder, featureTensor);
+  device.queue.submit([copyEncoder.finish()]);
+  const theirs = byNetwork.inputQuantizations(ph, pw);
+  for (const [k, copy] of copies.entries()) {
+    const mine = new Uint32Array((await readBuffer(device, copy.output.buffer)).buffer);
+    const want = new Uint32Array((await readBuffer(device, theirs[k]!.output.buffer)).buffer);
+    // Only the features' words of each pixel (join's first words are the network's up2x2).
+    const groups = Math.ceil(copy.output.channels / 4);
+    const first = copy.outChannelOffset / 4;
+    const n = Math.ceil(FRAMEGEN_FEATURE_CHANNELS / 4);
+    const words = (all: Uint32Array) =>
+      Array.from(
+        { length: ph * pw * n },
+        (_, i) => all[Math.floor(i / n) * groups + first + (i % n)]!,
+      );
+    assert.deepEqual(words(mine), words(want), `int8 copy ${k}`);
+    assert.ok(words(mine).some((w) => w !== 0));
+  }
+  byPass.destroy();
+  byNetwork.destroy();
   const raw = runInt8NetworkCpu(planInt8(graph, parameters), gpuFeatures).output;
   const expected = framegenOutputCpu(framegenBlendCpu(gpuFeatures, raw, DISPLAY));
   assertClose((await readGpuImage(device, image)).data, expected.data, 'int8');

@@ -10,7 +10,7 @@ import { inputMultiple } from '../core/graph.ts';
 import type { Size } from '../core/quality.ts';
 import { createGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
 import { encodeFramegenBlend } from '../gpu/passes/framegen-blend.ts';
-import { encodeFramegenFeatures } from '../gpu/passes/framegen-features.ts';
+import { encodeFramegenFeatures, type FramegenInt8Copy } from '../gpu/passes/framegen-features.ts';
 import { encodeOutput, type OutputTargets } from '../gpu/passes/output.ts';
 import { createNetwork } from './network.ts';
 import { createInt8Network } from './int8-network.ts';
@@ -110,7 +110,11 @@ export function createFramegenNeural(
         label: 'framegen features',
         timestampWrites: timer?.computePass('features'),
       });
-      encodeFramegenFeatures(device, pass, frames, t, padded, features.buffer);
+      // An INT8 network's input tensors are written by the features pass (not quantized again),
+      // and then only the blend reads the f32 planes: the candidates'.
+      const copies = network.int8Copies(features);
+      const int8 = { copies, writeCues: copies.length === 0 };
+      encodeFramegenFeatures(device, pass, frames, t, padded, features.buffer, int8);
       pass.end();
       network.encode(encoder, targets, timer);
     },
@@ -126,6 +130,8 @@ export function createFramegenNeural(
 
 /** What runs after the features pass: the network, the blend and the output. */
 interface FramegenNetworkStage {
+  /** The int8 copies of the features the network reads (none for f32 networks). */
+  int8Copies(features: GpuTensor): readonly FramegenInt8Copy[];
   encode(encoder: GPUCommandEncoder, targets: OutputTargets, timer?: GpuTimer): void;
   memoryBytes(): number;
   destroy(): void;
@@ -135,6 +141,9 @@ const bytesOf = (buffers: Iterable<GPUBuffer>) => [...buffers].reduce((s, b) => 
 
 /** A whole network: the logits of the features (f32, padded size). */
 interface LogitsNetwork {
+  /** Its int8 input tensors, which the features pass writes (INT8 networks). */
+  int8Copies(features: GpuTensor): readonly FramegenInt8Copy[];
+  /** The logits; an INT8 network reads its int8 copies, written before. */
   run(encoder: GPUCommandEncoder, features: GpuTensor): GpuTensor;
   memoryBytes(): number;
   destroy(): void;
@@ -144,6 +153,7 @@ interface LogitsNetwork {
 function f32Logits(device: GPUDevice, model: FramegenModel): LogitsNetwork {
   const network = createNetwork(device, model.graph, model.parameters, { keepActivations: false });
   return {
+    int8Copies: () => [],
     run: (encoder, features) => network.run(encoder, features).output,
     memoryBytes: () => network.intermediateBytes() + bytesOf(network.parameters.values()),
     destroy: () => network.destroy(),
@@ -154,7 +164,8 @@ function f32Logits(device: GPUDevice, model: FramegenModel): LogitsNetwork {
 function int8Logits(device: GPUDevice, model: FramegenModel): LogitsNetwork {
   const network = createInt8Network(device, planInt8(model.graph, model.parameters));
   return {
-    run: (encoder, features) => network.run(encoder, features),
+    int8Copies: (features) => network.inputQuantizations(features.height, features.width),
+    run: (encoder, features) => network.run(encoder, features, { inputQuantized: true }),
     memoryBytes: () => network.memoryBytes(),
     destroy: () => network.destroy(),
   };
@@ -170,6 +181,7 @@ function createSeparateHead(
   const padded: Size = [features.width, features.height];
   const blended = createGpuImage(device, displaySize[0], displaySize[1], 'framegen blend');
   return {
+    int8Copies: (f) => network.int8Copies(f),
     encode(encoder, targets, timer) {
       const run = () => network.run(encoder, features);
       const logits = timer ? timer.span(encoder, 'network', run) : run();
@@ -217,6 +229,7 @@ function createFusedHead(
   const bias = upload('bias');
   const inputName = model.graph.inputs[0]!.name;
   return {
+    int8Copies: () => [],
     encode(encoder, targets, timer) {
       const run = () => trunk.run(encoder, features).outputs;
       const outputs = timer ? timer.span(encoder, 'network', run) : run();

@@ -12,7 +12,28 @@ import type { GpuImage } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, WGSL_READ_WARPED } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 import { MAX_COLOR } from '../../core/frame-generation.ts';
-import { FRAMEGEN_FEATURE_CHANNELS, MOTION_LENGTH_HALF } from '../../core/framegen-neural.ts';
+import {
+  FRAMEGEN_FEATURE_CHANNELS,
+  FRAMEGEN_SEEN_PREVIOUS,
+  MOTION_LENGTH_HALF,
+} from '../../core/framegen-neural.ts';
+import { packedGroups } from '../../core/int8.ts';
+import { WGSL_QUANTIZE_F32 } from '../int8-quantize.ts';
+
+/**
+ * An int8 copy of the features to write (an INT8 network's input tensor, `inputQuantizations`):
+ * packed 4 channels a word, pixel-major, the features from channel `outChannelOffset` on.
+ */
+export interface FramegenInt8Copy {
+  readonly output: {
+    readonly buffer: GPUBuffer;
+    readonly channels: number;
+    readonly height: number;
+    readonly width: number;
+  };
+  readonly scale: number;
+  readonly outChannelOffset: number;
+}
 import type { Size } from '../../core/quality.ts';
 import {
   frameSourceBinding,
@@ -30,13 +51,44 @@ const PARAMS = uniformBlock({
   fieldHeight: 'u32',
   t: 'f32',
   hasReactive: 'u32',
+  // Up to two int8 copies of the features (an INT8 network's input tensors): for each, the
+  // reciprocal scale, its words per pixel and the word its channels start at.
+  q0InverseScale: 'f32',
+  q0Groups: 'u32',
+  q0GroupOffset: 'u32',
+  q1InverseScale: 'f32',
+  q1Groups: 'u32',
+  q1GroupOffset: 'u32',
 });
 
-/** Which inputs are textures: one pipeline per combination. */
+/** Most int8 copies one features pass writes. */
+const MAX_QUANTIZED = 2;
+
+/** Words of 4 int8 channels per pixel of the features. */
+const GROUPS = Math.ceil(FRAMEGEN_FEATURE_CHANNELS / 4);
+
+/**
+ * WGSL writing the features of pixel o (in f) as int8 into copy t: packed words, channels past
+ * the last zero, as the INT8 network's own quantize kernel writes them.
+ */
+const writeQuantized = (t: number) =>
+  Array.from({ length: GROUPS }, (_, g) => {
+    const q = [0, 1, 2, 3].map((k) =>
+      4 * g + k < FRAMEGEN_FEATURE_CHANNELS
+        ? `quantizeF32(f[${4 * g + k}], u.q${t}InverseScale)`
+        : '0',
+    );
+    return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
+  }).join('\n');
+
+/** Which inputs are textures, the int8 copies, the f32 cues: one pipeline per combination. */
 interface FeaturesVariant {
   readonly previousTexture: boolean;
   readonly currentTexture: boolean;
   readonly reactiveTexture: boolean;
+  readonly copies: number;
+  /** The f32 planes of the cues (12–17); without them only the candidates' (the blend's). */
+  readonly writeCues: boolean;
 }
 
 const code = (v: FeaturesVariant) => /* wgsl */ `
@@ -46,6 +98,8 @@ ${wgslFrameSource('current', 2, v.currentTexture)}
 @group(0) @binding(3) var<storage, read> field: array<vec4f>;
 ${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
+${Array.from({ length: v.copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
+${v.copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
 fn sanitize(v: vec3f) -> vec3f {
   let finite = vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
@@ -106,9 +160,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     l / (l + ${MOTION_LENGTH_HALF.toFixed(1)}), t, max(max(gap.r, gap.g), gap.b));
   let plane = u.paddedWidth * u.paddedHeight;
   let o = id.y * u.paddedWidth + id.x;
-  for (var ch = 0u; ch < ${FRAMEGEN_FEATURE_CHANNELS}u; ch++) {
+  for (var ch = 0u; ch < ${v.writeCues ? FRAMEGEN_FEATURE_CHANNELS : FRAMEGEN_SEEN_PREVIOUS}u; ch++) {
     features[ch * plane + o] = f[ch];
   }
+${Array.from({ length: v.copies }, (_, t) => writeQuantized(t)).join('\n')}
 }
 `;
 
@@ -129,6 +184,10 @@ export function encodeFramegenFeatures(
   t: number,
   padded: Size,
   features: GPUBuffer,
+  int8: { copies: readonly FramegenInt8Copy[]; writeCues: boolean } = {
+    copies: [],
+    writeCues: true,
+  },
 ): void {
   const { width, height } = frames.previous;
   const [paddedWidth, paddedHeight] = padded;
@@ -137,11 +196,41 @@ export function encodeFramegenFeatures(
       `framegen features: padded size ${padded.join('x')} is below ${width}x${height}`,
     );
   }
+  const { copies } = int8;
+  if (copies.length > MAX_QUANTIZED) {
+    throw new RangeError(
+      `framegen features: at most ${MAX_QUANTIZED} int8 copies, got ${copies.length}`,
+    );
+  }
+  for (const q of copies) {
+    const o = q.output;
+    if (
+      o.width !== paddedWidth ||
+      o.height !== paddedHeight ||
+      o.channels < q.outChannelOffset + FRAMEGEN_FEATURE_CHANNELS ||
+      q.outChannelOffset % 4 !== 0
+    ) {
+      throw new RangeError(
+        `framegen features: an int8 copy of ${o.channels}x${o.height}x${o.width} cannot take the features at channel ${q.outChannelOffset}`,
+      );
+    }
+  }
   const variant: FeaturesVariant = {
     previousTexture: isTextureSource(frames.previous),
     currentTexture: isTextureSource(frames.current),
     reactiveTexture: frames.reactive !== undefined && isTextureSource(frames.reactive),
+    copies: copies.length,
+    writeCues: int8.writeCues || copies.length === 0,
   };
+  const copy = (t: number) => {
+    const q = copies[t];
+    return {
+      inverseScale: q ? Math.fround(1 / q.scale) : 0,
+      groups: q ? packedGroups(q.output.channels) : 0,
+      offset: q ? q.outChannelOffset / 4 : 0,
+    };
+  };
+  const [q0, q1] = [copy(0), copy(1)];
   createKernel(device, { label: 'framegen features', code: code(variant) }).dispatch(
     pass,
     [groupsFor(paddedWidth, TILE), groupsFor(paddedHeight, TILE)],
@@ -152,6 +241,7 @@ export function encodeFramegenFeatures(
       // Without a mask the field is bound in its place (the flag says it is not read).
       frames.reactive ? frameSourceBinding(frames.reactive) : frames.field.buffer,
       features,
+      ...copies.map((q) => q.output.buffer),
     ],
     PARAMS.pack({
       width,
@@ -162,6 +252,12 @@ export function encodeFramegenFeatures(
       fieldHeight: frames.field.height,
       t,
       hasReactive: frames.reactive !== undefined,
+      q0InverseScale: q0.inverseScale,
+      q0Groups: q0.groups,
+      q0GroupOffset: q0.offset,
+      q1InverseScale: q1.inverseScale,
+      q1Groups: q1.groups,
+      q1GroupOffset: q1.offset,
     }),
   );
 }
