@@ -3,9 +3,9 @@
  * with He-initialised weights: the time does not depend on the values; t = 0.5) at 1920×1080 from
  * display-size previous and current frames and render-size motion and depth (Performance 2× and
  * native), on the upscaler benchmark's synthetic inputs, uploaded once as float textures and
- * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": loading
- * the textures, splat, resolve, then compose or features, network, blend and output); CPU wall
- * time per frame.
+ * rotated between frames. GPU time of the whole frame from timestamp queries ("frame": dilate,
+ * splat, resolve, then compose or features, network, blend and output; the textures are read in
+ * place), and of its stages on a second generator; CPU wall time per frame.
  */
 import { QUALITY_RATIOS, renderSizeFor, type QualityMode, type Size } from '../src/core/quality.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
@@ -26,7 +26,17 @@ interface FrameGenerationCase {
   /** The quality mode of the render-size motion and depth. */
   quality: QualityMode;
   method: FrameGeneratorMethod;
+  /** Neural: the head, blend and output in one pass (default) or in separate passes. */
+  fuseHead?: boolean;
+  /**
+   * Neural: the shipped INT8 (post-training quantized) weights on the INT8 kernels, instead of
+   * network v1 with He-initialised f32 weights.
+   */
+  int8?: boolean;
 }
+
+/** The shipped quantized weights (relative to the repository root, where the benchmarks run). */
+const INT8_WEIGHTS = 'weights/framegen-v1-w8a8.uplift';
 
 const INPUT_SETS = 3;
 
@@ -37,13 +47,18 @@ function cases(quick: boolean): FrameGenerationCase[] {
         { displaySize: [1920, 1080], quality: 'performance' },
         { displaySize: [1920, 1080], quality: 'native' },
       ];
-  return (['heuristic', 'neural'] as const).flatMap((method) =>
-    sizes.map((size) => ({ ...size, method })),
-  );
+  // The separate head passes beside the fused ones, at the first size: what the fusion saves.
+  return [
+    ...(['heuristic', 'neural'] as const).flatMap((method) =>
+      sizes.map((size) => ({ ...size, method })),
+    ),
+    { ...sizes[0]!, method: 'neural' as const, fuseHead: false },
+    { ...sizes[0]!, method: 'neural' as const, int8: true },
+  ];
 }
 
 const caseName = (c: FrameGenerationCase) =>
-  `framegen-${c.method} ${c.displaySize.join('x')} ${c.quality}`;
+  `framegen-${c.method}${c.int8 ? '-int8' : ''}${c.fuseHead === false ? '+separate-head' : ''} ${c.displaySize.join('x')} ${c.quality}`;
 
 async function benchCase(
   device: GPUDevice,
@@ -67,13 +82,13 @@ async function benchCase(
     createFrameGenerator(device, {
       displaySize: c.displaySize,
       method: c.method,
+      fuseHead: c.fuseHead ?? true,
       ...(withTimer && timer ? { timer } : {}),
       ...(c.method === 'neural'
         ? {
-            weights: {
-              graph: FRAMEGEN_NETWORK_V1,
-              parameters: initWeights(FRAMEGEN_NETWORK_V1, 1),
-            },
+            weights: c.int8
+              ? INT8_WEIGHTS
+              : { graph: FRAMEGEN_NETWORK_V1, parameters: initWeights(FRAMEGEN_NETWORK_V1, 1) },
           }
         : {}),
     });
@@ -94,6 +109,8 @@ async function benchCase(
     const gpuMs = samples.gpu.summaries();
     const params = {
       method: c.method,
+      fuseHead: c.fuseHead ?? true,
+      int8: c.int8 ?? false,
       display: c.displaySize.join('x'),
       render: renderSize.join('x'),
       quality: c.quality,

@@ -38,13 +38,7 @@ import { encodeFrameGenerationCompose } from './gpu/passes/framegen-compose.ts';
 import type { FramegenModelSource } from './nn/framegen-model.ts';
 import type { FramegenNeural } from './nn/framegen-neural.ts';
 import type { GpuTimer } from './gpu/profiler.ts';
-import {
-  checkInput,
-  checkOutputTexture,
-  isGpuImage,
-  loadInput,
-  type FrameInput,
-} from './frame-inputs.ts';
+import { checkInput, checkOutputTexture, type FrameInput } from './frame-inputs.ts';
 
 export type { FrameGeneratorMethod } from './core/frame-generation.ts';
 
@@ -59,11 +53,16 @@ export interface FrameGeneratorOptions {
    */
   weights?: FramegenModelSource;
   /**
-   * Profiling only: GPU times of each frame's stages go to this timer under the labels load
-   * (the inputs copied into images), motion (dilate, splat, resolve) and compose (heuristic), or
-   * features, network and blend (neural).
+   * Profiling only: GPU times of each frame's stages go to this timer under the labels motion
+   * (dilate, splat, resolve) and compose (heuristic), or motion, features, network and blend
+   * (neural). The inputs are read in place: there is no load stage.
    */
   timer?: GpuTimer;
+  /**
+   * Method 'neural': run the network's head, the blend and the output in one pass where the graph
+   * allows (default true); false keeps the separate passes, to compare and to measure.
+   */
+  fuseHead?: boolean;
 }
 
 /** What one dispatch takes. */
@@ -109,14 +108,11 @@ export interface FrameGenerator {
 }
 
 /**
- * Render-size images: texture inputs are loaded here; the heuristic's dilated motion and depth;
- * the splat and the time-t motion field.
+ * Render-size images: the dilated surfaces (motion xy, depth z); the splat and the time-t motion
+ * field. The inputs are read where the caller has them (src/gpu/frame-source.ts), never copied.
  */
 interface RenderImages {
-  readonly motion: GpuImage;
-  readonly depth: GpuImage;
-  readonly reactive: GpuImage;
-  readonly dilated: { readonly motion: GpuImage; readonly depth: GpuImage };
+  readonly surfaces: GpuImage;
   readonly splat: GPUBuffer;
   readonly field: GpuImage;
 }
@@ -124,10 +120,7 @@ interface RenderImages {
 function createRenderImages(device: GPUDevice, [width, height]: Size): RenderImages {
   const image = (label: string) => createGpuImage(device, width, height, `framegen ${label}`);
   return {
-    motion: image('motion'),
-    depth: image('depth'),
-    reactive: image('reactive'),
-    dilated: { motion: image('dilated motion'), depth: image('dilated depth') },
+    surfaces: image('dilated surfaces'),
     splat: device.createBuffer({
       label: 'framegen splat',
       size: splatBytes(width, height),
@@ -138,14 +131,7 @@ function createRenderImages(device: GPUDevice, [width, height]: Size): RenderIma
 }
 
 function buffersOf(render: RenderImages): GPUBuffer[] {
-  return [
-    render.motion.buffer,
-    render.depth.buffer,
-    render.reactive.buffer,
-    render.dilated.motion.buffer,
-    render.dilated.depth.buffer,
-    render.splat,
-  ];
+  return [render.surfaces.buffer, render.splat, render.field.buffer];
 }
 
 /** Creates a frame generator. Async so that a learned method can load its model. */
@@ -158,13 +144,19 @@ export async function createFrameGenerator(
   // The network code is a chunk of its own, loaded by the first neural generator.
   const module = method === 'neural' ? await import('./nn/framegen-neural.ts') : undefined;
   const model = module && (await module.loadFramegenModel(options.weights));
+  // A quantized model runs on the INT8 kernels where the device runs them exactly.
+  const int8 =
+    module !== undefined && model !== undefined && (await module.framegenRunsInt8(device, model));
   return withGpuErrorScope(device, 'createFrameGenerator', async () => {
     checkImageSize(device, displaySize, 'createFrameGenerator');
     const [dw, dh] = displaySize;
-    const neural = model && module.createFramegenNeural(device, model, displaySize);
+    const neural =
+      model &&
+      module.createFramegenNeural(device, model, displaySize, {
+        fuseHead: options.fuseHead ?? true,
+        int8,
+      });
     const display = {
-      previous: createGpuImage(device, dw, dh, 'framegen previous'),
-      current: createGpuImage(device, dw, dh, 'framegen current'),
       outputImage: createGpuImage(device, dw, dh, 'framegen output'),
       output: device.createTexture({
         label: 'uplift generated frame',
@@ -181,7 +173,7 @@ export async function createFrameGenerator(
     let lost = false;
     void device.lost.then(() => (lost = true));
     const freeRender = () => {
-      for (const buffer of render ? [...buffersOf(render), render.field.buffer] : []) {
+      for (const buffer of render ? buffersOf(render) : []) {
         buffer.destroy();
       }
       render = undefined;
@@ -192,18 +184,15 @@ export async function createFrameGenerator(
       output: display.output,
       outputImage: display.outputImage,
       get memoryBytes() {
-        const displayBytes = dw * dh * 16 * 4;
-        const renderBytes = render
-          ? [...buffersOf(render), render.field.buffer].reduce((sum, b) => sum + b.size, 0)
-          : 0;
+        // The output image and texture (rgba32float).
+        const displayBytes = dw * dh * 16 * 2;
+        const renderBytes = render ? buffersOf(render).reduce((sum, b) => sum + b.size, 0) : 0;
         return displayBytes + renderBytes + (neural?.memoryBytes ?? 0);
       },
       destroy() {
         freeRender();
         neural?.destroy();
-        for (const image of [display.previous, display.current, display.outputImage]) {
-          image.buffer.destroy();
-        }
+        display.outputImage.buffer.destroy();
         display.output.destroy();
       },
       dispatch(encoder, inputs) {
@@ -213,6 +202,7 @@ export async function createFrameGenerator(
           );
         }
         const size = checkFrameGenerationInputs(inputs, displaySize);
+        checkNotWritten(inputs, inputs.output ?? display.output, display.outputImage);
         if (!renderSize || renderSize[0] !== size[0] || renderSize[1] !== size[1]) {
           freeRender();
           render = createRenderImages(device, size);
@@ -224,8 +214,6 @@ export async function createFrameGenerator(
           inputs,
           {
             render: render!,
-            previous: display.previous,
-            current: display.current,
             outputImage: display.outputImage,
             output: inputs.output ?? display.output,
             neural,
@@ -254,15 +242,29 @@ function checkFrameGenerationInputs(inputs: FrameGenerationInputs, displaySize: 
   return renderSize;
 }
 
-/** Records one generated frame: load, then (unless a reset) splat and resolve, then compose. */
+/**
+ * The inputs are read in place by the pass that writes the output: none may be the output.
+ */
+function checkNotWritten(
+  inputs: FrameGenerationInputs,
+  output: GPUTexture,
+  outputImage: GpuImage,
+): void {
+  for (const name of ['previous', 'current', 'motion', 'depth', 'reactive'] as const) {
+    const input = inputs[name];
+    if (input === output || input === outputImage) {
+      throw new RangeError(`${name} is the texture or image the frame is written to`);
+    }
+  }
+}
+
+/** Records one generated frame: unless a reset, dilate, splat and resolve; then compose. */
 function encodeGeneratedFrame(
   device: GPUDevice,
   encoder: GPUCommandEncoder,
   inputs: FrameGenerationInputs,
   targets: {
     render: RenderImages;
-    previous: GpuImage;
-    current: GpuImage;
     outputImage: GpuImage;
     output: GPUTexture;
     neural: FramegenNeural | undefined;
@@ -274,39 +276,22 @@ function encodeGeneratedFrame(
   // One compute pass, or with a timer one per stage.
   let pass = encoder.beginComputePass({
     label: 'uplift frame generation',
-    timestampWrites: timer?.computePass('load'),
+    timestampWrites: timer?.computePass('motion'),
   });
   const stage = (label: string) => {
     if (!timer) return;
     pass.end();
     pass = encoder.beginComputePass({ label, timestampWrites: timer.computePass(label) });
   };
-  const previous = loadInput(device, pass, inputs.previous, targets.previous);
-  // A reset repeats the previous frame: a current texture need not be loaded.
-  const current =
-    inputs.reset && !isGpuImage(inputs.current)
-      ? targets.current
-      : loadInput(device, pass, inputs.current, targets.current);
-  let reactive: GpuImage | undefined;
+  // The frames, motion, depth and mask are read where the caller has them (textures or images).
+  const { previous, current, reactive } = inputs;
   if (!inputs.reset) {
-    const motion = loadInput(device, pass, inputs.motion, render.motion);
-    const depth = loadInput(device, pass, inputs.depth, render.depth);
-    reactive = inputs.reactive && loadInput(device, pass, inputs.reactive, render.reactive);
     // Both methods splat the motion dilated to the closest depth: the learned method scores
     // higher on it than on the undilated field (docs/QUALITY.md §5).
-    stage('motion');
-    const dilated = render.dilated;
-    encodeFrameGenerationDilate(device, pass, motion, depth, inputs, dilated);
-    encodeFrameGenerationSplat(device, pass, dilated.motion, dilated.depth, inputs, render.splat);
-    encodeFrameGenerationResolve(
-      device,
-      pass,
-      dilated.motion,
-      dilated.depth,
-      render.splat,
-      inputs,
-      render.field,
-    );
+    const { surfaces } = render;
+    encodeFrameGenerationDilate(device, pass, inputs.motion, inputs.depth, inputs, surfaces);
+    encodeFrameGenerationSplat(device, pass, surfaces, inputs, render.splat);
+    encodeFrameGenerationResolve(device, pass, surfaces, render.splat, inputs, render.field);
     if (targets.neural) {
       pass.end();
       const frames = { previous, current, field: render.field, reactive };
@@ -319,7 +304,7 @@ function encodeGeneratedFrame(
   encodeFrameGenerationCompose(
     device,
     pass,
-    { previous, current, field: render.field, reactive },
+    { previous, current, field: render.field, reactive: inputs.reset ? undefined : reactive },
     inputs,
     { image: targets.outputImage, texture: targets.output },
   );

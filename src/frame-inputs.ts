@@ -5,6 +5,7 @@
  */
 import type { Size } from './core/quality.ts';
 import type { GpuImage } from './gpu/gpu-image.ts';
+import type { FrameSource } from './gpu/frame-source.ts';
 import { checkOutputFormat } from './gpu/passes/output.ts';
 import {
   encodeLoadTexture,
@@ -14,9 +15,10 @@ import {
 
 /**
  * A frame input: a texture with TEXTURE_BINDING usage in one of `LOADABLE_FORMATS` (float,
- * normalized, sRGB or depth), or a GpuImage already in the pipeline's format.
+ * normalized, sRGB or depth), or a GpuImage already in the pipeline's format. Passes that read
+ * inputs in place take it as it is (src/gpu/frame-source.ts); others load a texture first.
  */
-export type FrameInput = GPUTexture | GpuImage;
+export type FrameInput = FrameSource;
 
 export function isGpuImage(input: FrameInput): input is GpuImage {
   return 'buffer' in input;

@@ -175,14 +175,16 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
     assert.ok(names.includes(folded.replace(' ', '+output-pass ')), `${folded} + output pass`);
   }
   if (timestamps) {
-    // The frame generator times its stages: heuristic load, motion, compose; neural load, motion,
-    // features, network, blend.
+    // The frame generator times its stages: heuristic motion, compose; neural motion, features,
+    // network (without its head), head + blend, or with separate head passes (and INT8) network,
+    // blend (the inputs are read in place: no load stage).
     const generation = report.results.find((r) => r.name === 'frame-generation')!;
     for (const c of generation.cases) {
-      const stages =
-        c.params['method'] === 'neural'
-          ? ['load', 'motion', 'features', 'network', 'blend']
-          : ['load', 'motion', 'compose'];
+      const fused = c.params['fuseHead'] && !c.params['int8'];
+      const neural = fused
+        ? ['motion', 'features', 'network', 'head + blend']
+        : ['motion', 'features', 'network', 'blend'];
+      const stages = c.params['method'] === 'neural' ? neural : ['motion', 'compose'];
       assert.deepEqual(Object.keys(c.gpuMs).sort(), ['frame', ...stages].sort(), c.name);
     }
   }

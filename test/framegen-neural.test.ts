@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
-import { readBuffer, createStorageBuffer } from '../src/gpu/resources.ts';
+import { readBuffer, createStorageBuffer, readImage, uploadImage } from '../src/gpu/resources.ts';
 import { encodeFramegenFeatures } from '../src/gpu/passes/framegen-features.ts';
 import { encodeFramegenBlend } from '../src/gpu/passes/framegen-blend.ts';
 import { encodeFramegenBlendBackward } from '../src/nn/backward/framegen-blend.ts';
@@ -15,6 +15,7 @@ import {
   framegenBlendBackwardCpu,
   framegenBlendCpu,
   framegenFeaturesCpu,
+  framegenOutputCpu,
   generateFrameNeuralCpu,
 } from '../src/reference/frame-generation-neural.ts';
 import type { FrameGenerationParams } from '../src/core/frame-generation.ts';
@@ -27,10 +28,23 @@ import {
   FRAMEGEN_RAW_CHANNELS,
 } from '../src/core/framegen-neural.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../src/nn/framegen-network.ts';
+import { createFramegenNeural, framegenRunsInt8 } from '../src/nn/framegen-neural.ts';
+import {
+  baseGraph,
+  calibrateActivationScales,
+  graphQuantization,
+  quantizeGraph,
+} from '../src/nn/quantize.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
+import { splitFramegenHead } from '../src/nn/framegen-head-blend.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { countParameters, inferShapes, inputMultiple } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
 import type { Tensor } from '../src/core/tensor.ts';
 import { checkGradient } from '../src/train/grad-check.ts';
+import { halfTexture, loadedImage, unormTexture } from './helpers/format-textures.ts';
 
 const DISPLAY: Size = [47, 31];
 const PADDED: Size = [48, 32];
@@ -126,6 +140,205 @@ test('framegen features: GPU = CPU on random HDR frames, fields and reactive mas
       'tonemapped candidates in [0, 1)',
     );
   }
+});
+
+test('framegen features: frames and mask read from textures (rgba16float, r8unorm) = CPU on the values held, = the image path bit for bit', async () => {
+  const { device } = await testGpu();
+  const random = rng(45);
+  const [W, H] = DISPLAY;
+  const previous = halfTexture(device, randomImage(W, H, 4, random, 6));
+  const current = halfTexture(device, randomImage(W, H, 4, random, 6));
+  const field = randomField(random);
+  const reactive = unormTexture(device, randomImage(...RENDER, 1, random));
+  const gpuField = uploadGpuImage(device, field);
+  const run = async (frames: Parameters<typeof encodeFramegenFeatures>[2]) => {
+    const features = device.createBuffer({
+      size: FRAMEGEN_FEATURE_CHANNELS * PADDED[0] * PADDED[1] * 4,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeFramegenFeatures(device, pass, frames, 0.4, PADDED, features);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    return readBuffer(device, features);
+  };
+  const fromTextures = await run({
+    previous: previous.texture,
+    current: current.texture,
+    field: gpuField,
+    reactive: reactive.texture,
+  });
+  // The path before textures were read in place: the load pass, then the images.
+  const fromImages = await run({
+    previous: loadedImage(device, previous.texture),
+    current: loadedImage(device, current.texture),
+    field: gpuField,
+    reactive: loadedImage(device, reactive.texture),
+  });
+  assert.deepEqual(fromTextures, fromImages);
+  const expected = framegenFeaturesCpu(
+    previous.held,
+    current.held,
+    field,
+    reactive.held,
+    0.4,
+    PADDED,
+  );
+  assertClose(fromTextures, expected.data, 'textures');
+});
+
+test('framegen head + blend (one pass): = the network, blend and output passes bit for bit, = CPU; the split it runs on', async () => {
+  const { device } = await testGpu();
+  const random = rng(47);
+  const [W, H] = DISPLAY;
+  const parameters = initWeights(FRAMEGEN_NETWORK_V1, 9);
+  for (const [name, values] of parameters) {
+    if (name.endsWith('.bias')) values.forEach((_, i) => (values[i] = random() - 0.5));
+  }
+  const model = { graph: FRAMEGEN_NETWORK_V1, parameters };
+  const split = splitFramegenHead(FRAMEGEN_NETWORK_V1)!;
+  assert.deepEqual(split.headInputs, ['up', 'features']);
+  assert.deepEqual(split.trunk.outputs, ['up']);
+  assert.equal(split.trunk.nodes.length, FRAMEGEN_NETWORK_V1.nodes.length - 2);
+  // Graphs the fused pass cannot run keep the separate passes.
+  const quantized = {
+    ...FRAMEGEN_NETWORK_V1,
+    nodes: FRAMEGEN_NETWORK_V1.nodes.map((n) => (n.name === 'head' ? { ...n, weightBits: 8 } : n)),
+  };
+  assert.equal(splitFramegenHead(quantized), undefined);
+  const previous = randomImage(W, H, 4, random, 5);
+  const current = randomImage(W, H, 4, random, 5);
+  const field = randomField(random);
+  const reactive = randomImage(...RENDER, 1, random);
+  const frames = {
+    previous: uploadGpuImage(device, previous),
+    current: uploadGpuImage(device, current),
+    field: uploadGpuImage(device, field),
+    reactive: uploadGpuImage(device, reactive),
+  };
+  const run = async (fuseHead: boolean) => {
+    const neural = createFramegenNeural(device, model, DISPLAY, { fuseHead });
+    const image = createGpuImage(device, W, H);
+    const texture = device.createTexture({
+      size: [W, H],
+      format: 'rgba32float',
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder();
+    neural.encode(encoder, frames, 0.4, { image, texture });
+    device.queue.submit([encoder.finish()]);
+    const out = {
+      image: await readGpuImage(device, image),
+      texture: await readImage(device, texture),
+    };
+    neural.destroy();
+    return out;
+  };
+  const fused = await run(true);
+  const separate = await run(false);
+  assert.deepEqual(fused.image.data, separate.image.data);
+  assert.deepEqual(fused.texture.data, separate.texture.data);
+  const features = framegenFeaturesCpu(previous, current, field, reactive, 0.4, PADDED);
+  const raw = runNetworkCpu(model.graph, model.parameters, features).output;
+  const expected = framegenOutputCpu(framegenBlendCpu(features, raw, DISPLAY));
+  assertClose(fused.image.data, expected.data, 'fused');
+  // The candidates do get different weights (the blend is not one candidate everywhere).
+  const w = raw.data.slice(0, PADDED[0] * PADDED[1]);
+  assert.ok(Math.max(...w) - Math.min(...w) > 0.5, 'logits vary');
+});
+
+test('framegen neural, INT8: a quantized model runs on the INT8 kernels = the INT8 CPU oracle, blended and output as the CPU reference does', async () => {
+  const { device } = await testGpu();
+  const random = rng(48);
+  const [W, H] = DISPLAY;
+  const parameters = initWeights(FRAMEGEN_NETWORK_V1, 10);
+  for (const [name, values] of parameters) {
+    if (name.endsWith('.bias')) values.forEach((_, i) => (values[i] = random() - 0.5));
+  }
+  const previous = randomImage(W, H, 4, random, 5);
+  const current = randomImage(W, H, 4, random, 5);
+  const field = randomField(random);
+  const cpuFeatures = framegenFeaturesCpu(previous, current, field, undefined, 0.5, PADDED);
+  const scales = calibrateActivationScales(FRAMEGEN_NETWORK_V1, parameters, [cpuFeatures]);
+  const graph = quantizeGraph(FRAMEGEN_NETWORK_V1, {
+    weightBits: 8,
+    activationBits: 8,
+    activationScales: scales,
+  });
+  const model = { graph, parameters };
+  assert.equal(await framegenRunsInt8(device, model), true);
+  assert.equal(await framegenRunsInt8(device, { graph: FRAMEGEN_NETWORK_V1, parameters }), false);
+  const frames = {
+    previous: uploadGpuImage(device, previous),
+    current: uploadGpuImage(device, current),
+    field: uploadGpuImage(device, field),
+  };
+  // The GPU's own features (the same pass the generator records), for the oracle.
+  const featureBuffer = device.createBuffer({
+    size: cpuFeatures.data.length * 4,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+  });
+  const neural = createFramegenNeural(device, model, DISPLAY, { int8: true });
+  const image = createGpuImage(device, W, H);
+  const texture = device.createTexture({
+    size: [W, H],
+    format: 'rgba32float',
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeFramegenFeatures(device, pass, frames, 0.5, PADDED, featureBuffer);
+  pass.end();
+  neural.encode(encoder, frames, 0.5, { image, texture });
+  device.queue.submit([encoder.finish()]);
+  const gpuFeatures = { ...cpuFeatures, data: await readBuffer(device, featureBuffer) };
+  // The features pass's own int8 copies = what the INT8 network's quantize kernel makes of the
+  // f32 features, bit for bit.
+  const [byPass, byNetwork] = [
+    createInt8Network(device, planInt8(graph, parameters)),
+    createInt8Network(device, planInt8(graph, parameters)),
+  ];
+  const [ph, pw] = [PADDED[1], PADDED[0]];
+  const featureTensor = {
+    channels: FRAMEGEN_FEATURE_CHANNELS,
+    height: ph,
+    width: pw,
+    buffer: featureBuffer,
+  };
+  const copies = byPass.inputQuantizations(ph, pw);
+  assert.equal(copies.length, 2, 'features and join');
+  const copyEncoder = device.createCommandEncoder();
+  const copyPass = copyEncoder.beginComputePass();
+  encodeFramegenFeatures(device, copyPass, frames, 0.5, PADDED, featureBuffer, {
+    copies,
+    writeCues: true,
+  });
+  copyPass.end();
+  byNetwork.run(copyEncoder, featureTensor);
+  device.queue.submit([copyEncoder.finish()]);
+  const theirs = byNetwork.inputQuantizations(ph, pw);
+  for (const [k, copy] of copies.entries()) {
+    const mine = new Uint32Array((await readBuffer(device, copy.output.buffer)).buffer);
+    const want = new Uint32Array((await readBuffer(device, theirs[k]!.output.buffer)).buffer);
+    // Only the features' words of each pixel (join's first words are the network's up2x2).
+    const groups = Math.ceil(copy.output.channels / 4);
+    const first = copy.outChannelOffset / 4;
+    const n = Math.ceil(FRAMEGEN_FEATURE_CHANNELS / 4);
+    const words = (all: Uint32Array) =>
+      Array.from(
+        { length: ph * pw * n },
+        (_, i) => all[Math.floor(i / n) * groups + first + (i % n)]!,
+      );
+    assert.deepEqual(words(mine), words(want), `int8 copy ${k}`);
+    assert.ok(words(mine).some((w) => w !== 0));
+  }
+  byPass.destroy();
+  byNetwork.destroy();
+  const raw = runInt8NetworkCpu(planInt8(graph, parameters), gpuFeatures).output;
+  const expected = framegenOutputCpu(framegenBlendCpu(gpuFeatures, raw, DISPLAY));
+  assertClose((await readGpuImage(device, image)).data, expected.data, 'int8');
+  neural.destroy();
 });
 
 function randomTensor(channels: number, [width, height]: Size, random: () => number, scale = 1) {
@@ -306,6 +519,63 @@ test('frame generator, method neural: GPU = generateFrameNeuralCpu with random w
   generator.destroy();
 });
 
+test('frame generator, method neural: texture inputs give the frame GpuImage inputs give, bit for bit', async () => {
+  const { device } = await testGpu();
+  const random = rng(46);
+  const display: Size = [48, 32];
+  const model = { graph: FRAMEGEN_NETWORK_V1, parameters: initWeights(FRAMEGEN_NETWORK_V1, 8) };
+  const previous = halfTexture(device, randomImage(...display, 4, random, 3));
+  const current = halfTexture(device, randomImage(...display, 4, random, 3));
+  const { motion, depth } = blockMotionAndDepth(random);
+  const reactive = unormTexture(device, randomImage(...RENDER, 1, random));
+  const params: FrameGenerationParams = {
+    t: 0.5,
+    motionScale: [1, 1],
+    cameraNear: 0.1,
+    cameraFar: 100,
+    reset: false,
+  };
+  const generator = await createFrameGenerator(device, {
+    displaySize: display,
+    method: 'neural',
+    weights: model,
+  });
+  const run = async (inputs: object) => {
+    const encoder = device.createCommandEncoder();
+    generator.dispatch(encoder, { ...params, ...inputs } as never);
+    device.queue.submit([encoder.finish()]);
+    return readGpuImage(device, generator.outputImage);
+  };
+  const textures = {
+    previous: previous.texture,
+    current: current.texture,
+    motion: uploadImage(device, motion),
+    depth: uploadImage(device, depth),
+    reactive: reactive.texture,
+  };
+  const fromTextures = await run(textures);
+  const images = {
+    previous: previous.held,
+    current: current.held,
+    motion,
+    depth,
+    reactive: reactive.held,
+  };
+  // The frame generator before it read textures in place: the load pass, then the images.
+  const fromImages = await run(
+    Object.fromEntries(Object.entries(textures).map(([k, v]) => [k, loadedImage(device, v)])),
+  );
+  assert.deepEqual(fromTextures.data, fromImages.data);
+  const expected = generateFrameNeuralCpu(images, params, model, display);
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = fromTextures.data[i]!;
+    const e = expected.data[i]!;
+    if (!(Math.abs(a - e) <= 5e-5 + 2e-4 * Math.abs(e)))
+      assert.fail(`value ${i}: GPU ${a}, CPU ${e}`);
+  }
+  generator.destroy();
+});
+
 test('frame generator, method neural: a model of the wrong shape or a missing file is refused by name', async () => {
   const { device } = await testGpu();
   const wrong = { graph: { ...FRAMEGEN_NETWORK_V1, inputs: [{ name: 'features', channels: 3 }] } };
@@ -334,4 +604,68 @@ test('frame generator, method neural: without weights it loads the shipped weigh
   assert.equal((shipped as { metadata?: { task?: string } }).metadata?.task, 'framegen');
   const generator = await createFrameGenerator(device, { displaySize: [16, 16], method: 'neural' });
   generator.destroy();
+});
+
+test('shipped weights/framegen-v1-w8a8.uplift: framegen v1 quantized 8/8 from the shipped f32 weights, on the INT8 kernels here, close to the f32 frame', async () => {
+  const { device } = await testGpu();
+  const f32 = await loadFramegenModel();
+  const int8 = await loadFramegenModel('weights/framegen-v1-w8a8.uplift');
+  const q = graphQuantization(int8.graph)!;
+  assert.equal(q.weightBits, 8);
+  assert.equal(q.activationBits, 8);
+  assert.deepEqual(baseGraph(int8.graph).nodes, f32.graph.nodes);
+  for (const [name, values] of f32.parameters) {
+    assert.deepEqual(int8.parameters.get(name), values, name);
+  }
+  assert.equal(await framegenRunsInt8(device, int8), true);
+  // One frame of random HDR noise and block motion, where the candidates differ most: the INT8
+  // grids move the softmax weights by a few percent, so the frames stay within a few percent of
+  // the candidates' spread (> 30 dB, tonemapped). On rendered scenes the PSNR against the truth
+  // moves by −0.02…+0.01 dB (docs/QUALITY.md §5).
+  const random = rng(49);
+  const display: Size = [48, 32];
+  const { motion, depth } = blockMotionAndDepth(random);
+  const images = {
+    previous: randomImage(...display, 4, random, 3),
+    current: randomImage(...display, 4, random, 3),
+    motion,
+    depth,
+  };
+  const frame = async (weights: string) => {
+    const generator = await createFrameGenerator(device, {
+      displaySize: display,
+      method: 'neural',
+      weights,
+    });
+    const encoder = device.createCommandEncoder();
+    const gpu = Object.fromEntries(
+      Object.entries(images).map(([k, image]) => [k, uploadGpuImage(device, image)]),
+    );
+    generator.dispatch(encoder, {
+      t: 0.5,
+      motionScale: [1, 1],
+      cameraNear: 0.1,
+      cameraFar: 100,
+      reset: false,
+      ...gpu,
+    } as never);
+    device.queue.submit([encoder.finish()]);
+    const out = await readGpuImage(device, generator.outputImage);
+    generator.destroy();
+    return out;
+  };
+  const [a, b] = [
+    await frame('weights/framegen-v1.uplift'),
+    await frame('weights/framegen-v1-w8a8.uplift'),
+  ];
+  let squared = 0;
+  let differ = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = a.data[i]! / (1 + a.data[i]!) - b.data[i]! / (1 + b.data[i]!);
+    squared += d * d;
+    if (d !== 0) differ++;
+  }
+  const db = 10 * Math.log10(1 / (squared / a.data.length));
+  assert.ok(db > 30, `INT8 against f32: ${db.toFixed(1)} dB`);
+  assert.ok(differ > 0, 'the INT8 frame is not the f32 one (the grids are in effect)');
 });

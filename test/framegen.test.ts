@@ -24,6 +24,7 @@ import {
 import type { FrameGenerationParams } from '../src/core/frame-generation.ts';
 import { createFrameGenerator } from '../src/frame-generator.ts';
 import { psnr } from '../src/metrics/psnr.ts';
+import { halfTexture, loadedImage, unormTexture } from './helpers/format-textures.ts';
 
 const RENDER = [24, 16] as const;
 const DISPLAY = [48, 32] as const;
@@ -94,20 +95,40 @@ const scalesOf = (p: FrameGenerationParams) =>
     s * p.motionScale[1],
   ]);
 
+/** The GPU passes' image of surfaces: xy = motion, z = depth (as the dilation pass writes it). */
+function surfacesOf(motion: Image, depth: Image): Image {
+  const out = createImage(motion.width, motion.height, 4);
+  for (let i = 0; i < motion.width * motion.height; i++) {
+    out.data.set([motion.data[i * 2]!, motion.data[i * 2 + 1]!, depth.data[i]!, 0], i * 4);
+  }
+  return out;
+}
+
+/** Motion (xy) and depth (z) of an image of surfaces as 2- and 1-channel images. */
+function splitSurfaces(surfaces: Image): { motion: Image; depth: Image } {
+  const motion = createImage(surfaces.width, surfaces.height, 2);
+  const depth = createImage(surfaces.width, surfaces.height, 1);
+  for (let i = 0; i < surfaces.width * surfaces.height; i++) {
+    motion.data[i * 2] = surfaces.data[i * 4]!;
+    motion.data[i * 2 + 1] = surfaces.data[i * 4 + 1]!;
+    depth.data[i] = surfaces.data[i * 4 + 2]!;
+  }
+  return { motion, depth };
+}
+
 async function gpuSplat(device: GPUDevice, motion: Image, depth: Image, p: FrameGenerationParams) {
-  const m = uploadGpuImage(device, motion);
-  const d = uploadGpuImage(device, depth);
+  const surfaces = uploadGpuImage(device, surfacesOf(motion, depth));
   const splat = device.createBuffer({
     size: splatBytes(motion.width, motion.height),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
-  encodeFrameGenerationSplat(device, pass, m, d, p, splat);
+  encodeFrameGenerationSplat(device, pass, surfaces, p, splat);
   pass.end();
   device.queue.submit([encoder.finish()]);
   const planes = new Uint32Array((await readBuffer(device, splat)).buffer);
-  return { m, d, splat, planes };
+  return { surfaces, splat, planes };
 }
 
 function planesOf(splat: SplatCpu): Uint32Array<ArrayBuffer> {
@@ -134,18 +155,15 @@ test('framegen dilate: GPU = CPU exactly (motion and depth of the closest surfac
     depth.data.fill(0.05, 50, 54);
     motion.data[52 * 2] = Infinity;
     const cpu = dilateMotionCpu(motion, depth, p);
-    const dilated = {
-      motion: createGpuImage(device, motion.width, motion.height),
-      depth: createGpuImage(device, motion.width, motion.height),
-    };
+    const surfaces = createGpuImage(device, motion.width, motion.height);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     const m = uploadGpuImage(device, motion);
-    encodeFrameGenerationDilate(device, pass, m, uploadGpuImage(device, depth), p, dilated);
+    encodeFrameGenerationDilate(device, pass, m, uploadGpuImage(device, depth), p, surfaces);
     pass.end();
     device.queue.submit([encoder.finish()]);
-    const gpuMotion = await readGpuImage(device, dilated.motion, 2);
-    const gpuDepth = await readGpuImage(device, dilated.depth, 1);
+    const gpu = splitSurfaces(await readGpuImage(device, surfaces));
+    const [gpuMotion, gpuDepth] = [gpu.motion, gpu.depth];
     assert.equal(
       firstDifference(gpuMotion.data, cpu.motion.data),
       undefined,
@@ -163,6 +181,36 @@ test('framegen dilate: GPU = CPU exactly (motion and depth of the closest surfac
     }
     assert.ok(taken > depth.data.length * 0.3, `params ${k}: only ${taken} pixels dilated`);
   }
+});
+
+test('framegen dilate: motion and depth read from textures (rg16float, r32float) = CPU on the values held, = the image path bit for bit', async () => {
+  const { device } = await testGpu();
+  const p = PARAMS[1]!;
+  const { motion, depth } = randomMotionAndDepth(510, []);
+  depth.data.fill(0.05, 50, 54);
+  const half = halfTexture(device, motion);
+  const cpu = dilateMotionCpu(half.held, depth, p);
+  const run = async (m: GPUTexture | ReturnType<typeof uploadGpuImage>, d: typeof m) => {
+    const surfaces = createGpuImage(device, motion.width, motion.height);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeFrameGenerationDilate(device, pass, m, d, p, surfaces);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    return splitSurfaces(await readGpuImage(device, surfaces));
+  };
+  const depthTexture = uploadImage(device, depth);
+  const fromTextures = await run(half.texture, depthTexture);
+  // The path before textures were read in place: the load pass, then the images.
+  const fromImages = await run(
+    loadedImage(device, half.texture),
+    loadedImage(device, depthTexture),
+  );
+  for (const k of ['motion', 'depth'] as const) {
+    assert.equal(firstDifference(fromTextures[k].data, fromImages[k].data), undefined, k);
+  }
+  assert.equal(firstDifference(fromTextures.motion.data, cpu.motion.data), undefined);
+  assert.equal(firstDifference(fromTextures.depth.data, cpu.depth.data), undefined);
 });
 
 test('framegen splat: GPU = CPU exactly (keys at t, sources at t, keys at time 0)', async () => {
@@ -185,8 +233,7 @@ test('framegen resolve: GPU = CPU exactly (motion at t, previous and current vis
     const { motion, depth } = randomMotionAndDepth(200 + k, scalesOf(p));
     const cpuSplat = splatCpu(motion, depth, p);
     const expected = resolveMotionCpu(cpuSplat, motion, depth, p);
-    const m = uploadGpuImage(device, motion);
-    const d = uploadGpuImage(device, depth);
+    const surfaces = uploadGpuImage(device, surfacesOf(motion, depth));
     const splat = device.createBuffer({
       size: splatBytes(motion.width, motion.height),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
@@ -195,7 +242,7 @@ test('framegen resolve: GPU = CPU exactly (motion at t, previous and current vis
     const field = createGpuImage(device, motion.width, motion.height);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    encodeFrameGenerationResolve(device, pass, m, d, splat, p, field);
+    encodeFrameGenerationResolve(device, pass, surfaces, splat, p, field);
     pass.end();
     device.queue.submit([encoder.finish()]);
     const actual = await readGpuImage(device, field);
@@ -283,6 +330,56 @@ test('framegen compose: GPU = CPU on random frames, fields and reactive masks, a
   }
 });
 
+test('framegen compose: frames and mask read from textures (rgba16float, rgba32float, r8unorm) = CPU on the values held, = the image path bit for bit', async () => {
+  const { device } = await testGpu();
+  const random = rng(310);
+  const [w, h] = RENDER;
+  const [W, H] = DISPLAY;
+  const previous = halfTexture(device, randomImage(W, H, 4, random, 4));
+  const current = randomImage(W, H, 4, random, 4);
+  const field = createImage(w, h, 4);
+  for (let i = 0; i < w * h; i++) {
+    field.data.set(
+      [(random() - 0.5) * 0.4, (random() - 0.5) * 0.4, random() < 0.8 ? 1 : 0, 1],
+      i * 4,
+    );
+  }
+  const reactive = unormTexture(device, randomImage(w, h, 1, random));
+  const p = { t: 0.4, reset: false };
+  const run = async (frames: Parameters<typeof encodeFrameGenerationCompose>[2]) => {
+    const image = createGpuImage(device, W, H);
+    const texture = device.createTexture({
+      size: [W, H],
+      format: 'rgba16float',
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeFrameGenerationCompose(device, pass, frames, p, { image, texture });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    return readGpuImage(device, image);
+  };
+  const gpuField = uploadGpuImage(device, field);
+  const currentTexture = uploadImage(device, current);
+  const fromTextures = await run({
+    previous: previous.texture,
+    current: currentTexture,
+    field: gpuField,
+    reactive: reactive.texture,
+  });
+  // The path before textures were read in place: the load pass, then the images.
+  const fromImages = await run({
+    previous: loadedImage(device, previous.texture),
+    current: loadedImage(device, currentTexture),
+    field: gpuField,
+    reactive: loadedImage(device, reactive.texture),
+  });
+  assert.equal(firstDifference(fromTextures.data, fromImages.data), undefined);
+  const expected = composeFrameCpu(previous.held, current, field, reactive.held, p);
+  assertClose(fromTextures, expected, 'textures');
+});
+
 test('frame generator: texture inputs, several t in one encoder, = generateFrameCpu', async () => {
   const { device } = await testGpu();
   const random = rng(400);
@@ -332,7 +429,82 @@ test('frame generator: texture inputs, several t in one encoder, = generateFrame
     const expected = i % 4 === 3 ? 1 : images.previous.data[i];
     assert.equal(repeated.data[i], expected, `reset: value ${i}`);
   }
-  assert.ok(fg.memoryBytes > W * H * 16 * 4);
+  // The output image and texture; at render size the dilated surfaces and the field (vec4 f32
+  // each) and the splat's three u32 planes. The inputs are read in place: no copies.
+  const [w, h] = RENDER;
+  assert.equal(fg.memoryBytes, W * H * 16 * 2 + w * h * (2 * 16 + 3 * 4));
+  fg.destroy();
+});
+
+test('frame generator: texture inputs give the frame GpuImage inputs give, bit for bit (16-bit and 8-bit formats)', async () => {
+  const { device } = await testGpu();
+  const random = rng(420);
+  const [W, H] = DISPLAY;
+  const p = PARAMS[0]!;
+  const { motion, depth } = randomMotionAndDepth(421, scalesOf(p));
+  const previous = halfTexture(device, randomImage(W, H, 4, random, 2));
+  const current = halfTexture(device, randomImage(W, H, 4, random, 2));
+  const moved = halfTexture(device, motion);
+  const reactive = unormTexture(device, randomImage(RENDER[0], RENDER[1], 1, random));
+  const fg = await createFrameGenerator(device, { displaySize: [W, H] });
+  const run = async (
+    inputs: Pick<
+      Parameters<typeof fg.dispatch>[1],
+      'previous' | 'current' | 'motion' | 'depth' | 'reactive'
+    >,
+  ) => {
+    const encoder = device.createCommandEncoder();
+    fg.dispatch(encoder, { ...p, ...inputs });
+    device.queue.submit([encoder.finish()]);
+    return readGpuImage(device, fg.outputImage);
+  };
+  const textures = {
+    previous: previous.texture,
+    current: current.texture,
+    motion: moved.texture,
+    depth: uploadImage(device, depth),
+    reactive: reactive.texture,
+  };
+  const fromTextures = await run(textures);
+  // The frame generator before it read textures in place: the load pass, then the images.
+  const fromImages = await run(
+    Object.fromEntries(
+      Object.entries(textures).map(([k, texture]) => [k, loadedImage(device, texture)]),
+    ) as never,
+  );
+  const images = {
+    previous: previous.held,
+    current: current.held,
+    motion: moved.held,
+    depth,
+    reactive: reactive.held,
+  };
+  assert.equal(firstDifference(fromTextures.data, fromImages.data), undefined);
+  assertClose(fromTextures, generateFrameCpu(images, p), 'textures');
+  // The pass that writes the frame reads the inputs in place: none may be the output.
+  const target = device.createTexture({
+    size: [W, H],
+    format: 'rgba32float',
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.TEXTURE_BINDING,
+  });
+  const encoder = device.createCommandEncoder();
+  const inputs = {
+    ...p,
+    ...images,
+    previous: target,
+    current: target,
+    motion: moved.texture,
+    depth: moved.texture,
+    reactive: undefined,
+  };
+  assert.throws(
+    () => fg.dispatch(encoder, { ...inputs, output: target }),
+    /previous is the texture or image the frame is written to/,
+  );
+  assert.throws(
+    () => fg.dispatch(encoder, { ...inputs, current: fg.outputImage }),
+    /current is the texture or image the frame is written to/,
+  );
   fg.destroy();
 });
 

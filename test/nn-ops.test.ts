@@ -28,7 +28,7 @@ import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
 import { createGpuTensor, readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { conv1x1 } from '../src/nn/ops/conv1x1.ts';
-import { down2x2 } from '../src/nn/ops/down2x2.ts';
+import { down2x2, down2x2OutBlock } from '../src/nn/ops/down2x2.ts';
 import { up2x2 } from '../src/nn/ops/up2x2.ts';
 import { add } from '../src/nn/ops/add.ts';
 import { concat } from '../src/nn/ops/concat.ts';
@@ -174,16 +174,23 @@ const cases: [number, number, Activation, number, number][] = [
   [4, 8, 'leaky', 14, 22],
   [9, 12, 'leaky', 10, 6],
   [1, 1, 'relu', 2, 4],
-  // conv3x3's blocks of 12 output channels (9 = network v2's head, 11, 36) and of 8 (17).
+  // conv3x3's blocks of 12 output channels (9 = network v2's head, 11, 36), of 8 (17) and of 4
+  // (the frame generator's head, 26 -> 4; 1 -> 1 above).
   [24, 9, 'none', 12, 20],
+  [26, 4, 'none', 12, 20],
   [5, 11, 'relu', 10, 10],
   [3, 36, 'none', 8, 8],
   [2, 17, 'leaky', 8, 16],
 ];
 
-test('conv3x3 picks blocks of 12 output channels only where they waste fewer lanes than 8', () => {
-  const picks = [1, 8, 9, 12, 13, 16, 17, 24, 33, 36, 64].map(conv3x3OutBlock);
-  assert.deepEqual(picks, [8, 8, 12, 12, 8, 8, 8, 8, 12, 12, 8]);
+test('conv3x3 picks blocks of 12 output channels only where they waste fewer lanes than 8, of 4 up to 4 outputs', () => {
+  const picks = [1, 4, 5, 8, 9, 12, 13, 16, 17, 24, 33, 36, 64].map(conv3x3OutBlock);
+  assert.deepEqual(picks, [4, 4, 8, 8, 12, 12, 8, 8, 8, 8, 12, 12, 8]);
+});
+
+test("down2x2 computes all output channels in one thread up to 12 (the frame generator's 18 -> 12), blocks of 4 beyond", () => {
+  const picks = [1, 4, 5, 8, 9, 12, 13, 16, 64].map(down2x2OutBlock);
+  assert.deepEqual(picks, [4, 4, 8, 8, 12, 12, 4, 4, 4]);
 });
 
 for (const [opName, op] of Object.entries(weightedOps)) {

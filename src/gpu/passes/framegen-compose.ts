@@ -4,7 +4,8 @@
  * against the in-place blend (and the one frame the splat says sees the surface) by how well each
  * explains the pixel; blended in place where no read is usable and by the reactive mask; the
  * previous frame on a reset.
- * Writes a GpuImage and a storage texture (one of OUTPUT_FORMATS).
+ * Writes a GpuImage and a storage texture (one of OUTPUT_FORMATS). Reads the frames and the
+ * reactive mask where the caller has them (a texture or a GpuImage: src/gpu/frame-source.ts).
  * CPU reference and exact definition: src/reference/frame-generation.ts (composeFrameCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
@@ -17,6 +18,12 @@ import {
   MAX_COLOR,
   ONE_SIDED_COST,
 } from '../../core/frame-generation.ts';
+import {
+  frameSourceBinding,
+  isTextureSource,
+  wgslFrameSource,
+  type FrameSource,
+} from '../frame-source.ts';
 import { checkOutputFormat, outputTextureView, type OutputTargets } from './output.ts';
 
 const PARAMS = uniformBlock({
@@ -29,28 +36,43 @@ const PARAMS = uniformBlock({
   hasReactive: 'u32',
 });
 
-const code = (format: GPUTextureFormat) => /* wgsl */ `
+/** The output format and which inputs are textures: one pipeline per combination. */
+interface ComposeVariant {
+  readonly format: GPUTextureFormat;
+  readonly previousTexture: boolean;
+  readonly currentTexture: boolean;
+  readonly reactiveTexture: boolean;
+}
+
+const code = (v: ComposeVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> previous: array<vec4f>;
-@group(0) @binding(2) var<storage, read> current: array<vec4f>;
+${wgslFrameSource('previous', 1, v.previousTexture)}
+${wgslFrameSource('current', 2, v.currentTexture)}
 @group(0) @binding(3) var<storage, read> field: array<vec4f>;
-@group(0) @binding(4) var<storage, read> reactive: array<vec4f>;
+${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> outImage: array<vec4f>;
-@group(0) @binding(6) var outTexture: texture_storage_2d<${format}, write>;
+@group(0) @binding(6) var outTexture: texture_storage_2d<${v.format}, write>;
 ${WGSL_COMMON}
 fn finite3(v: vec3f) -> vec3f {
   return vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
                select(0.0, v.z, isFiniteF(v.z)));
 }
-// Non-finite input values read as 0.
-fn previousAt(x: i32, y: i32) -> vec3f {
-  return finite3(previous[texelAt(u.width, u.height, x, y)].rgb);
+// Reads clamp to the edge; non-finite input values read as 0.
+fn onEdge(x: i32, y: i32) -> vec2i {
+  return clamp(vec2i(x, y), vec2i(0), vec2i(i32(u.width) - 1, i32(u.height) - 1));
 }
-fn currentAt(x: i32, y: i32) -> vec3f {
-  return finite3(current[texelAt(u.width, u.height, x, y)].rgb);
+fn previousFrameAt(x: i32, y: i32) -> vec3f {
+  let c = onEdge(x, y);
+  return finite3(previousAt(c.x, c.y).rgb);
 }
+fn currentFrameAt(x: i32, y: i32) -> vec3f {
+  let c = onEdge(x, y);
+  return finite3(currentAt(c.x, c.y).rgb);
+}
+// A branch, not select(): select would read both frames at every tap.
 fn frameAt(fromCurrent: bool, x: i32, y: i32) -> vec3f {
-  return select(previousAt(x, y), currentAt(x, y), fromCurrent);
+  if (fromCurrent) { return currentFrameAt(x, y); }
+  return previousFrameAt(x, y);
 }
 ${WGSL_READ_WARPED}
 fn onImage(p: vec2f) -> bool {
@@ -74,7 +96,7 @@ ${wgslPixelMain(/* wgsl */ `
   let o = id.y * u.width + id.x;
   let x = i32(id.x);
   let y = i32(id.y);
-  let p = previousAt(x, y);
+  let p = previousFrameAt(x, y);
   var color = p;
   if (u.reset == 0u) {
     let t = u.t;
@@ -83,14 +105,14 @@ ${wgslPixelMain(/* wgsl */ `
     let ry = renderPixelOf(id.y, u.fieldHeight, u.height);
     let k = ry * u.fieldWidth + rx;
     let v = field[k];
-    let r = select(0.0, clamp(reactive[k].x, 0.0, 1.0), u.hasReactive != 0u);
+    let r = select(0.0, clamp(reactiveAt(i32(rx), i32(ry)).x, 0.0, 1.0), u.hasReactive != 0u);
     let d = v.xy * vec2f(f32(u.width), f32(u.height));
     let centre = vec2f(id.xy) + 0.5;
     let atPrevious = centre + t * d;
     let atCurrent = centre - s * d;
     let previousOn = onImage(atPrevious);
     let currentOn = onImage(atCurrent);
-    let q = currentAt(x, y);
+    let q = currentFrameAt(x, y);
     let blended = s * p + t * q;
     var warped = blended;
     if (previousOn && currentOn && (v.z != 0.0 || v.w != 0.0)) {
@@ -124,35 +146,47 @@ ${wgslPixelMain(/* wgsl */ `
   textureStore(outTexture, id.xy, out);`)}
 `;
 
-/** The pass's kernel writing `format` (one of OUTPUT_FORMATS). */
-export function frameGenerationComposeKernel(format: GPUTextureFormat): {
+/** The pass's kernel writing `variant.format` (one of OUTPUT_FORMATS). */
+export function frameGenerationComposeKernel(variant: ComposeVariant): {
   label: string;
   code: string;
 } {
-  return { label: `framegen compose ${format}`, code: code(format) };
+  return { label: `framegen compose ${variant.format}`, code: code(variant) };
 }
 
 /**
  * Records the compose: `previous` and `current` display size; `field` (render size) as
  * encodeFrameGenerationResolve wrote it (unread on a reset); `reactive` optional, render size.
+ * The frames and the mask are GpuImages or textures (read in place).
  */
 export function encodeFrameGenerationCompose(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  frames: { previous: GpuImage; current: GpuImage; field: GpuImage; reactive?: GpuImage },
+  frames: {
+    previous: FrameSource;
+    current: FrameSource;
+    field: GpuImage;
+    reactive?: FrameSource;
+  },
   params: { t: number; reset: boolean },
   targets: OutputTargets,
 ): void {
   const { width, height } = frames.previous;
-  const format = checkOutputFormat(targets.texture.format);
-  createKernel(device, frameGenerationComposeKernel(format)).dispatch(
+  const variant: ComposeVariant = {
+    format: checkOutputFormat(targets.texture.format),
+    previousTexture: isTextureSource(frames.previous),
+    currentTexture: isTextureSource(frames.current),
+    reactiveTexture: frames.reactive !== undefined && isTextureSource(frames.reactive),
+  };
+  createKernel(device, frameGenerationComposeKernel(variant)).dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
     [
-      frames.previous.buffer,
-      frames.current.buffer,
+      frameSourceBinding(frames.previous),
+      frameSourceBinding(frames.current),
       frames.field.buffer,
-      (frames.reactive ?? frames.field).buffer,
+      // Without a mask the field is bound in its place (the flag says it is not read).
+      frames.reactive ? frameSourceBinding(frames.reactive) : frames.field.buffer,
       targets.image.buffer,
       outputTextureView(targets.texture),
     ],

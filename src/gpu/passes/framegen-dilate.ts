@@ -1,64 +1,82 @@
 /**
  * Frame generation, step 0 (render resolution): each pixel takes the motion and depth of the
  * closest surface within MOTION_DILATION_RADIUS render pixels, so that thin objects and object
- * edges move with their surface in the splat. Writes two images (motion xy, depth x), so the
- * splat and resolve read them as they would the inputs.
+ * edges move with their surface in the splat. Writes one image of surfaces (xy = motion, z =
+ * depth), which the splat and resolve read: one 16-byte read where a motion and a depth image
+ * took two. Reads motion and depth where the caller has them (a texture or a GpuImage:
+ * src/gpu/frame-source.ts), so they are never copied first.
  * CPU reference and exact definition: src/reference/frame-generation.ts (dilateMotionCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
+import {
+  frameSourceBinding,
+  isTextureSource,
+  wgslFrameSource,
+  type FrameSource,
+} from '../frame-source.ts';
 import { WGSL_CLOSENESS_KEY } from './framegen-splat.ts';
 import { MOTION_DILATION_RADIUS, type FrameGenerationParams } from '../../core/frame-generation.ts';
 
 const PARAMS = uniformBlock({ width: 'u32', height: 'u32', depthInverted: 'u32' });
 
-const code = /* wgsl */ `
+/** Whether motion and depth are textures (one pipeline per combination). */
+interface DilateVariant {
+  readonly motionTexture: boolean;
+  readonly depthTexture: boolean;
+}
+
+const code = (v: DilateVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> motion: array<vec4f>;
-@group(0) @binding(2) var<storage, read> depth: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> dilatedMotion: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> dilatedDepth: array<vec4f>;
+${wgslFrameSource('motion', 1, v.motionTexture)}
+${wgslFrameSource('depth', 2, v.depthTexture)}
+@group(0) @binding(3) var<storage, read_write> surfaces: array<vec4f>;
 ${WGSL_COMMON}
 ${WGSL_CLOSENESS_KEY}
 
 ${wgslPixelMain(/* wgsl */ `
   let o = id.y * u.width + id.x;
-  var closest = o;
+  var closest = vec2i(id.xy);
   var closestKey = 0xffffffffu;
+  var closestDepth = 0.0;
   // Row order, strictly closer: the first of equally close neighbours wins, as on the CPU.
   for (var dy = -${MOTION_DILATION_RADIUS}; dy <= ${MOTION_DILATION_RADIUS}; dy++) {
     for (var dx = -${MOTION_DILATION_RADIUS}; dx <= ${MOTION_DILATION_RADIUS}; dx++) {
       let nx = i32(id.x) + dx;
       let ny = i32(id.y) + dy;
       if (nx < 0 || ny < 0 || nx >= i32(u.width) || ny >= i32(u.height)) { continue; }
-      let k = u32(ny) * u.width + u32(nx);
-      let key = closenessKey(depth[k].x);
+      let d = depthAt(nx, ny).x;
+      let key = closenessKey(d);
       if (key < closestKey) {
-        closest = k;
+        closest = vec2i(nx, ny);
         closestKey = key;
+        closestDepth = d;
       }
     }
   }
-  dilatedMotion[o] = vec4f(motion[closest].xy, 0.0, 0.0);
-  dilatedDepth[o] = vec4f(depth[closest].x, 0.0, 0.0, 0.0);`)}
+  surfaces[o] = vec4f(motionAt(closest.x, closest.y).xy, closestDepth, 0.0);`)}
 `;
 
-/** Records the dilation: `motion` and `depth` render size; the outputs the same size. */
+/**
+ * Records the dilation: `motion` (.xy) and `depth` (.x) render size, each a GpuImage or a texture;
+ * `surfaces` the same size (xy = the dilated motion, z = its depth).
+ */
 export function encodeFrameGenerationDilate(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  motion: GpuImage,
-  depth: GpuImage,
+  motion: FrameSource,
+  depth: FrameSource,
   params: Pick<FrameGenerationParams, 'depthInverted'>,
-  dilated: { motion: GpuImage; depth: GpuImage },
+  surfaces: GpuImage,
 ): void {
   const { width, height } = motion;
-  createKernel(device, { label: 'framegen dilate', code }).dispatch(
+  const variant = { motionTexture: isTextureSource(motion), depthTexture: isTextureSource(depth) };
+  createKernel(device, { label: 'framegen dilate', code: code(variant) }).dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
-    [motion.buffer, depth.buffer, dilated.motion.buffer, dilated.depth.buffer],
+    [frameSourceBinding(motion), frameSourceBinding(depth), surfaces.buffer],
     PARAMS.pack({ width, height, depthInverted: params.depthInverted ?? false }),
   );
 }

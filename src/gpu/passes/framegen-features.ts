@@ -3,16 +3,44 @@
  * src/core/framegen-neural.ts (the previous frame warped to t, the current one warped back, the
  * blend, the previous frame), tonemapped, and the cues the network weighs them by, as the planar
  * f32 tensor the network reads. The time-t motion field comes from the heuristic's splat and
- * resolve passes. CPU reference and exact definition: src/reference/frame-generation-neural.ts
- * (framegenFeaturesCpu).
+ * resolve passes. The frames and the reactive mask are read where the caller has them (a texture
+ * or a GpuImage: src/gpu/frame-source.ts). CPU reference and exact definition:
+ * src/reference/frame-generation-neural.ts (framegenFeaturesCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import type { GpuImage } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, WGSL_READ_WARPED } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
 import { MAX_COLOR } from '../../core/frame-generation.ts';
-import { FRAMEGEN_FEATURE_CHANNELS, MOTION_LENGTH_HALF } from '../../core/framegen-neural.ts';
+import {
+  FRAMEGEN_FEATURE_CHANNELS,
+  FRAMEGEN_SEEN_PREVIOUS,
+  MOTION_LENGTH_HALF,
+} from '../../core/framegen-neural.ts';
+import { packedGroups } from '../../core/int8.ts';
+import { WGSL_QUANTIZE_F32 } from '../int8-quantize.ts';
+
+/**
+ * An int8 copy of the features to write (an INT8 network's input tensor, `inputQuantizations`):
+ * packed 4 channels a word, pixel-major, the features from channel `outChannelOffset` on.
+ */
+export interface FramegenInt8Copy {
+  readonly output: {
+    readonly buffer: GPUBuffer;
+    readonly channels: number;
+    readonly height: number;
+    readonly width: number;
+  };
+  readonly scale: number;
+  readonly outChannelOffset: number;
+}
 import type { Size } from '../../core/quality.ts';
+import {
+  frameSourceBinding,
+  isTextureSource,
+  wgslFrameSource,
+  type FrameSource,
+} from '../frame-source.ts';
 
 const PARAMS = uniformBlock({
   width: 'u32',
@@ -23,24 +51,67 @@ const PARAMS = uniformBlock({
   fieldHeight: 'u32',
   t: 'f32',
   hasReactive: 'u32',
+  // Up to two int8 copies of the features (an INT8 network's input tensors): for each, the
+  // reciprocal scale, its words per pixel and the word its channels start at.
+  q0InverseScale: 'f32',
+  q0Groups: 'u32',
+  q0GroupOffset: 'u32',
+  q1InverseScale: 'f32',
+  q1Groups: 'u32',
+  q1GroupOffset: 'u32',
 });
 
-const code = /* wgsl */ `
+/** Most int8 copies one features pass writes. */
+const MAX_QUANTIZED = 2;
+
+/** Words of 4 int8 channels per pixel of the features. */
+const GROUPS = Math.ceil(FRAMEGEN_FEATURE_CHANNELS / 4);
+
+/**
+ * WGSL writing the features of pixel o (in f) as int8 into copy t: packed words, channels past
+ * the last zero, as the INT8 network's own quantize kernel writes them.
+ */
+const writeQuantized = (t: number) =>
+  Array.from({ length: GROUPS }, (_, g) => {
+    const q = [0, 1, 2, 3].map((k) =>
+      4 * g + k < FRAMEGEN_FEATURE_CHANNELS
+        ? `quantizeF32(f[${4 * g + k}], u.q${t}InverseScale)`
+        : '0',
+    );
+    return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
+  }).join('\n');
+
+/** Which inputs are textures, the int8 copies, the f32 cues: one pipeline per combination. */
+interface FeaturesVariant {
+  readonly previousTexture: boolean;
+  readonly currentTexture: boolean;
+  readonly reactiveTexture: boolean;
+  readonly copies: number;
+  /** The f32 planes of the cues (12–17); without them only the candidates' (the blend's). */
+  readonly writeCues: boolean;
+}
+
+const code = (v: FeaturesVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> previous: array<vec4f>;
-@group(0) @binding(2) var<storage, read> current: array<vec4f>;
+${wgslFrameSource('previous', 1, v.previousTexture)}
+${wgslFrameSource('current', 2, v.currentTexture)}
 @group(0) @binding(3) var<storage, read> field: array<vec4f>;
-@group(0) @binding(4) var<storage, read> reactive: array<vec4f>;
+${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
+${Array.from({ length: v.copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
+${v.copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
 fn sanitize(v: vec3f) -> vec3f {
   let finite = vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
                      select(0.0, v.z, isFiniteF(v.z)));
   return clamp(finite, vec3f(0.0), vec3f(${MAX_COLOR.toFixed(1)}));
 }
+// Reads clamp to the edge.
 fn frameAt(fromCurrent: bool, x: i32, y: i32) -> vec3f {
-  let k = texelAt(u.width, u.height, x, y);
-  return sanitize(select(previous[k].rgb, current[k].rgb, fromCurrent));
+  let c = clamp(vec2i(x, y), vec2i(0), vec2i(i32(u.width) - 1, i32(u.height) - 1));
+  // A branch, not select(): select would read both frames at every tap.
+  if (fromCurrent) { return sanitize(currentAt(c.x, c.y).rgb); }
+  return sanitize(previousAt(c.x, c.y).rgb);
 }
 ${WGSL_READ_WARPED}
 fn onImage(p: vec2f) -> bool {
@@ -79,7 +150,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let c2 = tonemap(blend);
   let c3 = tonemap(p);
   var r = 0.0;
-  if (u.hasReactive != 0u) { r = clamp(reactive[k].x, 0.0, 1.0); }
+  if (u.hasReactive != 0u) { r = clamp(reactiveAt(i32(rx), i32(ry)).x, 0.0, 1.0); }
   if (!isFiniteF(r)) { r = 0.0; }
   let l = length(d);
   let gap = abs(c0 - c1);
@@ -89,9 +160,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     l / (l + ${MOTION_LENGTH_HALF.toFixed(1)}), t, max(max(gap.r, gap.g), gap.b));
   let plane = u.paddedWidth * u.paddedHeight;
   let o = id.y * u.paddedWidth + id.x;
-  for (var ch = 0u; ch < ${FRAMEGEN_FEATURE_CHANNELS}u; ch++) {
+  for (var ch = 0u; ch < ${v.writeCues ? FRAMEGEN_FEATURE_CHANNELS : FRAMEGEN_SEEN_PREVIOUS}u; ch++) {
     features[ch * plane + o] = f[ch];
   }
+${Array.from({ length: v.copies }, (_, t) => writeQuantized(t)).join('\n')}
 }
 `;
 
@@ -103,10 +175,19 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
 export function encodeFramegenFeatures(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  frames: { previous: GpuImage; current: GpuImage; field: GpuImage; reactive?: GpuImage },
+  frames: {
+    previous: FrameSource;
+    current: FrameSource;
+    field: GpuImage;
+    reactive?: FrameSource;
+  },
   t: number,
   padded: Size,
   features: GPUBuffer,
+  int8: { copies: readonly FramegenInt8Copy[]; writeCues: boolean } = {
+    copies: [],
+    writeCues: true,
+  },
 ): void {
   const { width, height } = frames.previous;
   const [paddedWidth, paddedHeight] = padded;
@@ -115,15 +196,52 @@ export function encodeFramegenFeatures(
       `framegen features: padded size ${padded.join('x')} is below ${width}x${height}`,
     );
   }
-  createKernel(device, { label: 'framegen features', code }).dispatch(
+  const { copies } = int8;
+  if (copies.length > MAX_QUANTIZED) {
+    throw new RangeError(
+      `framegen features: at most ${MAX_QUANTIZED} int8 copies, got ${copies.length}`,
+    );
+  }
+  for (const q of copies) {
+    const o = q.output;
+    if (
+      o.width !== paddedWidth ||
+      o.height !== paddedHeight ||
+      o.channels < q.outChannelOffset + FRAMEGEN_FEATURE_CHANNELS ||
+      q.outChannelOffset % 4 !== 0
+    ) {
+      throw new RangeError(
+        `framegen features: an int8 copy of ${o.channels}x${o.height}x${o.width} cannot take the features at channel ${q.outChannelOffset}`,
+      );
+    }
+  }
+  const variant: FeaturesVariant = {
+    previousTexture: isTextureSource(frames.previous),
+    currentTexture: isTextureSource(frames.current),
+    reactiveTexture: frames.reactive !== undefined && isTextureSource(frames.reactive),
+    copies: copies.length,
+    writeCues: int8.writeCues || copies.length === 0,
+  };
+  const copy = (t: number) => {
+    const q = copies[t];
+    return {
+      inverseScale: q ? Math.fround(1 / q.scale) : 0,
+      groups: q ? packedGroups(q.output.channels) : 0,
+      offset: q ? q.outChannelOffset / 4 : 0,
+    };
+  };
+  const [q0, q1] = [copy(0), copy(1)];
+  createKernel(device, { label: 'framegen features', code: code(variant) }).dispatch(
     pass,
     [groupsFor(paddedWidth, TILE), groupsFor(paddedHeight, TILE)],
     [
-      frames.previous.buffer,
-      frames.current.buffer,
+      frameSourceBinding(frames.previous),
+      frameSourceBinding(frames.current),
       frames.field.buffer,
-      (frames.reactive ?? frames.field).buffer,
+      // Without a mask the field is bound in its place (the flag says it is not read).
+      frames.reactive ? frameSourceBinding(frames.reactive) : frames.field.buffer,
       features,
+      ...copies.map((q) => q.output.buffer),
     ],
     PARAMS.pack({
       width,
@@ -134,6 +252,12 @@ export function encodeFramegenFeatures(
       fieldHeight: frames.field.height,
       t,
       hasReactive: frames.reactive !== undefined,
+      q0InverseScale: q0.inverseScale,
+      q0Groups: q0.groups,
+      q0GroupOffset: q0.offset,
+      q1InverseScale: q1.inverseScale,
+      q1Groups: q1.groups,
+      q1GroupOffset: q1.offset,
     }),
   );
 }

@@ -2,7 +2,8 @@
  * Frame generation, step 2 (render resolution): the time-t motion field from the splat: motion
  * xy, whether the previous frame sees the surface (z) and whether the current one does (w).
  * Splatted pixels take their source's motion; holes the farthest splatted neighbour's, each
- * with depth tests of what lies in front of it in either frame.
+ * with depth tests of what lies in front of it in either frame. Reads the splat's image of
+ * surfaces (xy = motion, z = depth).
  * CPU reference and exact definition: src/reference/frame-generation.ts (resolveMotionCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
@@ -30,10 +31,9 @@ const PARAMS = uniformBlock({
 
 const code = /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> motion: array<vec4f>;
-@group(0) @binding(2) var<storage, read> depth: array<vec4f>;
-@group(0) @binding(3) var<storage, read> splat: array<u32>;
-@group(0) @binding(4) var<storage, read_write> field: array<vec4f>;
+@group(0) @binding(1) var<storage, read> surfaces: array<vec4f>;
+@group(0) @binding(2) var<storage, read> splat: array<u32>;
+@group(0) @binding(3) var<storage, read_write> field: array<vec4f>;
 ${WGSL_COMMON}
 ${WGSL_SPLAT_COMMON}
 fn closenessOfStored(stored: u32) -> f32 { return bitcast<f32>(~stored); }
@@ -48,9 +48,10 @@ ${wgslPixelMain(/* wgsl */ `
   let source = splat[n + o];
   if (source != 0u) {
     let p = ~source;
-    let m = scaledMotion(motion[p]);
+    let surface = surfaces[p];
+    let m = scaledMotion(surface);
     let q0 = splatTarget(p % u.width, p / u.width, m, 1.0);
-    let c = closenessOfStored(~closenessKey(depth[p].x));
+    let c = closenessOfStored(~closenessKey(surface.z));
     let hidden = q0 >= 0 &&
       hides(inverseDepth(closenessOfStored(splat[2u * n + u32(q0)])), inverseDepth(c));
     field[o] = vec4f(m, select(1.0, 0.0, hidden), 1.0);
@@ -74,23 +75,25 @@ ${wgslPixelMain(/* wgsl */ `
     field[o] = vec4f(0.0);
     return;
   }
-  let m = scaledMotion(motion[~splat[n + u32(farthest)]]);
+  let m = scaledMotion(surfaces[~splat[n + u32(farthest)]]);
   let rho = inverseDepth(closenessOfStored(farKey));
   let q0 = splatTarget(id.x, id.y, m, u.t);
   let q1 = splatTarget(id.x, id.y, m, -u.scaleAtT);
   let hiddenBefore = q0 >= 0 &&
     hides(inverseDepth(closenessOfStored(splat[2u * n + u32(q0)])), rho);
   let hiddenNow = q1 >= 0 &&
-    hides(inverseDepth(bitcast<f32>(closenessKey(depth[u32(q1)].x))), rho);
+    hides(inverseDepth(bitcast<f32>(closenessKey(surfaces[u32(q1)].z))), rho);
   field[o] = vec4f(m, select(1.0, 0.0, hiddenBefore), select(1.0, 0.0, hiddenNow));`)}
 `;
 
-/** Records the resolve: `splat` as encodeFrameGenerationSplat left it; `field` render size. */
+/**
+ * Records the resolve: `surfaces` (xy = motion, z = depth) and `splat` as
+ * encodeFrameGenerationSplat read and left them; `field` render size.
+ */
 export function encodeFrameGenerationResolve(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  motion: GpuImage,
-  depth: GpuImage,
+  surfaces: GpuImage,
   splat: GPUBuffer,
   params: Pick<
     FrameGenerationParams,
@@ -98,11 +101,11 @@ export function encodeFrameGenerationResolve(
   >,
   field: GpuImage,
 ): void {
-  const { width, height } = motion;
+  const { width, height } = surfaces;
   createKernel(device, { label: 'framegen resolve', code }).dispatch(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
-    [motion.buffer, depth.buffer, splat, field.buffer],
+    [surfaces.buffer, splat, field.buffer],
     PARAMS.pack({
       width,
       height,

@@ -3,6 +3,7 @@
  * t and to time 0, with the closest surface winning each target pixel. Two kernels: the keys
  * (atomicMax on the complemented closeness bits, i.e. atomicMin on depth), then the sources
  * (the pixels whose key won write their complemented index: the smallest index wins a tie).
+ * Reads one image of surfaces: xy = motion, z = device depth (the dilation pass writes it).
  * CPU reference and exact definition: src/reference/frame-generation.ts (splatCpu).
  */
 import { createKernel, groupsFor } from '../kernel.ts';
@@ -55,9 +56,8 @@ fn splatTarget(x: u32, y: u32, m: vec2f, scale: f32) -> i32 {
 
 const header = /* wgsl */ `
 ${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> motion: array<vec4f>;
-@group(0) @binding(2) var<storage, read> depth: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> splat: array<atomic<u32>>;
+@group(0) @binding(1) var<storage, read> surfaces: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> splat: array<atomic<u32>>;
 ${WGSL_COMMON}
 ${WGSL_SPLAT_COMMON}
 `;
@@ -65,9 +65,10 @@ ${WGSL_SPLAT_COMMON}
 const keysCode = /* wgsl */ `${header}
 ${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
-  let m = scaledMotion(motion[i]);
+  let surface = surfaces[i];
+  let m = scaledMotion(surface);
   if (!finite2(m)) { return; }
-  let stored = ~closenessKey(depth[i].x);
+  let stored = ~closenessKey(surface.z);
   let q = splatTarget(id.x, id.y, m, u.scaleAtT);
   if (q >= 0) { atomicMax(&splat[u32(q)], stored); }
   let q0 = splatTarget(id.x, id.y, m, 1.0);
@@ -77,10 +78,11 @@ ${wgslPixelMain(/* wgsl */ `
 const sourcesCode = /* wgsl */ `${header}
 ${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
-  let m = scaledMotion(motion[i]);
+  let surface = surfaces[i];
+  let m = scaledMotion(surface);
   if (!finite2(m)) { return; }
   let q = splatTarget(id.x, id.y, m, u.scaleAtT);
-  if (q >= 0 && atomicLoad(&splat[u32(q)]) == ~closenessKey(depth[i].x)) {
+  if (q >= 0 && atomicLoad(&splat[u32(q)]) == ~closenessKey(surface.z)) {
     atomicMax(&splat[u.width * u.height + u32(q)], ~i);
   }`)}
 `;
@@ -91,18 +93,17 @@ export function splatBytes(width: number, height: number): number {
 }
 
 /**
- * Records the splat: `splat` (splatBytes, zeroed by the caller, e.g. encoder.clearBuffer before
+ * Records the splat of `surfaces` (render size; xy = motion, z = depth): `splat` (splatBytes, zeroed by the caller, e.g. encoder.clearBuffer before
  * the pass) receives the planes keysAtT, sourcesAtT, keysAtPrevious, in that order.
  */
 export function encodeFrameGenerationSplat(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
-  motion: GpuImage,
-  depth: GpuImage,
+  surfaces: GpuImage,
   params: Pick<FrameGenerationParams, 't' | 'motionScale' | 'depthInverted'>,
   splat: GPUBuffer,
 ): void {
-  const { width, height } = motion;
+  const { width, height } = surfaces;
   const uniforms = PARAMS.pack({
     width,
     height,
@@ -112,7 +113,7 @@ export function encodeFrameGenerationSplat(
     depthInverted: params.depthInverted ?? false,
   });
   const groups: [number, number] = [groupsFor(width, TILE), groupsFor(height, TILE)];
-  const buffers = [motion.buffer, depth.buffer, splat];
+  const buffers = [surfaces.buffer, splat];
   createKernel(device, { label: 'framegen splat keys', code: keysCode }).dispatch(
     pass,
     groups,

@@ -20,6 +20,12 @@ import {
 } from '../../core/pass-constants.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { uniformBlock } from '../uniforms.ts';
+import {
+  frameSourceBinding,
+  isTextureSource,
+  wgslFrameSource,
+  type FrameSource,
+} from '../frame-source.ts';
 
 const PARAMS = uniformBlock({
   width: 'u32',
@@ -46,7 +52,7 @@ export interface PreparedFrame {
  * An input prepare reads in place: a GpuImage, or a texture with TEXTURE_BINDING usage in one of
  * the loadable formats (src/gpu/passes/load-texture.ts; a depth-stencil one through its depth).
  */
-export type PrepareSource = GpuImage | GPUTexture;
+export type PrepareSource = FrameSource;
 
 /** Render-resolution inputs of prepare (color rgb, depth .x, motion .xy, reactive .x). */
 export interface PrepareInputs {
@@ -67,10 +73,6 @@ export interface PrepareInputs {
   depthOut?: GpuImage;
 }
 
-function isTexture(source: PrepareSource): source is GPUTexture {
-  return !('buffer' in source);
-}
-
 /** Which inputs are textures and whether the depth is kept: one pipeline for each combination. */
 export interface PrepareVariant {
   readonly colorTexture: boolean;
@@ -79,20 +81,11 @@ export interface PrepareVariant {
   readonly writeDepth: boolean;
 }
 
-/** WGSL of one input at `binding` and its reader `<name>At(x, y) -> vec4f`. */
-function wgslSource(name: string, binding: number, texture: boolean): string {
-  return texture
-    ? /* wgsl */ `@group(0) @binding(${binding}) var ${name}In: texture_2d<f32>;
-fn ${name}At(x: i32, y: i32) -> vec4f { return textureLoad(${name}In, vec2i(x, y), 0); }`
-    : /* wgsl */ `@group(0) @binding(${binding}) var<storage, read> ${name}In: array<vec4f>;
-fn ${name}At(x: i32, y: i32) -> vec4f { return ${name}In[u32(y) * u.width + u32(x)]; }`;
-}
-
 const code = (v: PrepareVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
-${wgslSource('color', 1, v.colorTexture)}
-${wgslSource('depth', 2, v.depthTexture)}
-${wgslSource('motion', 3, v.motionTexture)}
+${wgslFrameSource('color', 1, v.colorTexture)}
+${wgslFrameSource('depth', 2, v.depthTexture)}
+${wgslFrameSource('motion', 3, v.motionTexture)}
 @group(0) @binding(4) var<storage, read> previousDepth: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> colorOut: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> motionOut: array<vec4f>;
@@ -200,12 +193,6 @@ export function prepareKernel(variant: PrepareVariant) {
   return { label: 'prepare', code: code(variant) } as const;
 }
 
-/** What an input binds: its buffer, or a view of its texture (the depth aspect of depth-stencil). */
-function sourceBinding(source: PrepareSource): GPUBuffer | GPUTextureView {
-  if (!isTexture(source)) return source.buffer;
-  return source.createView(source.format.includes('stencil') ? { aspect: 'depth-only' } : {});
-}
-
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
 /** A 16-byte storage buffer per device, bound where nothing is read. */
@@ -232,9 +219,9 @@ export function encodePrepare(
 ): void {
   const { width, height } = inputs.color;
   const variant: PrepareVariant = {
-    colorTexture: isTexture(inputs.color),
-    depthTexture: isTexture(inputs.depth),
-    motionTexture: isTexture(inputs.motion),
+    colorTexture: isTextureSource(inputs.color),
+    depthTexture: isTextureSource(inputs.depth),
+    motionTexture: isTextureSource(inputs.motion),
     writeDepth: inputs.depthOut !== undefined,
   };
   if (inputs.depthOut && inputs.depthOut.buffer === inputs.previousDepth?.buffer) {
@@ -249,9 +236,9 @@ export function encodePrepare(
     pass,
     [groupsFor(width, TILE), groupsFor(height, TILE)],
     [
-      sourceBinding(inputs.color),
-      sourceBinding(inputs.depth),
-      sourceBinding(inputs.motion),
+      frameSourceBinding(inputs.color),
+      frameSourceBinding(inputs.depth),
+      frameSourceBinding(inputs.motion),
       inputs.previousDepth?.buffer ?? spare(),
       output.color.buffer,
       output.motion.buffer,

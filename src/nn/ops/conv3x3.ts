@@ -17,21 +17,35 @@ import type { TensorDtype } from '../tensor.ts';
 const CHANNEL_STEP = 4;
 const HALO = PIXEL_TILE + 2;
 
+/** Output channels per thread: 4, 8 or 12 (one, two or three vec4 accumulators). */
+export type Conv3x3Block = 4 | 8 | 12;
+
 /**
  * Output channels per thread: 8 (two vec4 accumulators), or 12 (three) where that wastes fewer
  * lanes — network v2's 9-channel head ran two blocks of 8, 16 channels of arithmetic for 9
- * outputs, and staged its input tile twice; one block of 12 does it in one pass.
+ * outputs, and staged its input tile twice; one block of 12 does it in one pass. Up to 4 outputs
+ * (the frame generator's 4-logit head at display size) take one vec4: a block of 8 did twice the
+ * arithmetic, half of it on zero weights.
  */
-export function conv3x3OutBlock(outChannels: number): 8 | 12 {
+export function conv3x3OutBlock(outChannels: number): Conv3x3Block {
+  if (outChannels <= 4) return 4;
   return Math.ceil(outChannels / 12) * 12 < Math.ceil(outChannels / 8) * 8 ? 12 : 8;
 }
 
 // Each workgroup stages a (8+2)² halo tile of CHANNEL_STEP input channels and their weights for
-// the block's output channels in workgroup memory; every input value read from it then feeds 8 or
-// 12 FMAs.
-const code = (block: 8 | 12) => (dtypes: readonly (TensorDtype | undefined)[]) => {
+// the block's output channels in workgroup memory; every input value read from it then feeds 4, 8
+// or 12 FMAs.
+/**
+ * WGSL of conv3x3's entry point with `epilogue` after the accumulation: it runs in every thread
+ * (after the last barrier) with `x`, `y` (the output pixel, possibly beyond the output), `co0`
+ * (the block's first output channel) and `acc` (block / 4 vec4 sums, bias not added) in scope.
+ * Needs `u.inChannels`, `u.inHeight`, `u.inWidth`, `u.outChannels`, `inputAt(ci, p)` and
+ * `weight` ([Cout][Cin][3][3]). Shared by the op and by kernels that consume a conv's output in
+ * registers (the frame generator's head + blend).
+ */
+export function wgslConv3x3Main(block: Conv3x3Block, epilogue: string): string {
   const quads = block / 4;
-  return /* wgsl */ `${wgslWeighted(dtypes)}
+  return /* wgsl */ `
 const HALO = ${HALO}u;
 const STEP = ${CHANNEL_STEP}u;
 const QUADS = ${quads}u;
@@ -86,16 +100,24 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
   let x = x0 + lid.x;
   let y = y0 + lid.y;
-  if (x < u.outWidth && y < u.outHeight) {
+${epilogue}
+}
+`;
+}
+
+const code =
+  (block: Conv3x3Block) =>
+  (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
+${wgslConv3x3Main(
+  block,
+  /* wgsl */ `  if (x < u.outWidth && y < u.outHeight) {
     for (var q = 0u; q < QUADS; q++) {
       if (co0 + q * 4u < u.outChannels) { finish(acc[q], co0 + q * 4u, x, y); }
     }
-  }
-}
-`;
-};
+  }`,
+)}`;
 
-function kernelFor(block: 8 | 12): NnOpKernel {
+function kernelFor(block: Conv3x3Block): NnOpKernel {
   return {
     label: block === 8 ? 'nn conv3x3' : `nn conv3x3 block ${block}`,
     getShaderSource: code(block),
@@ -107,7 +129,7 @@ function kernelFor(block: 8 | 12): NnOpKernel {
   };
 }
 
-const KERNELS = { 8: kernelFor(8), 12: kernelFor(12) } as const;
+const KERNELS = { 4: kernelFor(4), 8: kernelFor(8), 12: kernelFor(12) } as const;
 
 /** The conv3x3 kernel record with blocks of 8 output channels (most layers). */
 export const conv3x3Kernel: NnOpKernel = KERNELS[8];

@@ -2,9 +2,10 @@
  * down2x2 forward: 2×2 conv, stride 2, no padding (weight [Cout][Cin][2][2], bias [Cout], fused
  * activation); output H/2 × W/2. CPU reference: down2x2Cpu in src/reference/nn/ops.ts.
  */
+import { groupsFor } from '../../gpu/kernel.ts';
 import {
   wgslWeighted,
-  pixelBlockDispatch,
+  PIXEL_TILE,
   prepareWeighted,
   weightedInput,
   type NnOpKernel,
@@ -14,34 +15,68 @@ import type { PreparedDispatch } from '../../gpu/kernel.ts';
 import type { TensorDtype } from '../tensor.ts';
 import { shapeString } from '../../core/tensor.ts';
 
-const code = (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
+/**
+ * Output channels per thread: all of them, in vec4 accumulators, up to 12 (the frame generator's
+ * 18 -> 12 layer read its 18 display-size input planes once per block of 4, three times); wider
+ * layers keep blocks of 4.
+ */
+export function down2x2OutBlock(outChannels: number): 4 | 8 | 12 {
+  return outChannels > 12 ? 4 : ((Math.ceil(outChannels / 4) * 4) as 4 | 8 | 12);
+}
+
+// The sums of each output channel in the same order for every block size (input channel by input
+// channel, the four taps in turn).
+const code =
+  (block: 4 | 8 | 12) =>
+  (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = gid.x;
   let y = gid.y;
-  let co0 = gid.z * 4u;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
   let W = u.inWidth;
   let stride = u.inChannels * 4u;
-  var sum = vec4f(0.0);
+  var sum: array<vec4f, ${block / 4}>;
   let p0 = 2u * y * W + 2u * x;
   for (var ci = 0u; ci < u.inChannels; ci++) {
-    let w0 = (co0 * u.inChannels + ci) * 4u;
-    sum += inputAt(ci, p0) * weights4(w0, stride, co0);
-    sum += inputAt(ci, p0 + 1u) * weights4(w0 + 1u, stride, co0);
-    sum += inputAt(ci, p0 + W) * weights4(w0 + 2u, stride, co0);
-    sum += inputAt(ci, p0 + W + 1u) * weights4(w0 + 3u, stride, co0);
+    let i0 = inputAt(ci, p0);
+    let i1 = inputAt(ci, p0 + 1u);
+    let i2 = inputAt(ci, p0 + W);
+    let i3 = inputAt(ci, p0 + W + 1u);
+    for (var q = 0u; q < ${block / 4}u; q++) {
+      let co0 = gid.z * ${block}u + 4u * q;
+      let w0 = (co0 * u.inChannels + ci) * 4u;
+      sum[q] += i0 * weights4(w0, stride, co0);
+      sum[q] += i1 * weights4(w0 + 1u, stride, co0);
+      sum[q] += i2 * weights4(w0 + 2u, stride, co0);
+      sum[q] += i3 * weights4(w0 + 3u, stride, co0);
+    }
   }
-  finish(sum, co0, x, y);
+  for (var q = 0u; q < ${block / 4}u; q++) { finish(sum[q], gid.z * ${block}u + 4u * q, x, y); }
 }
 `;
 
-/** The down2x2 kernel record. */
-export const down2x2Kernel: NnOpKernel = {
-  label: 'nn down2x2',
-  getShaderSource: code,
-  dispatchSize: pixelBlockDispatch,
-};
+function kernelFor(block: 4 | 8 | 12): NnOpKernel {
+  return {
+    label: block === 4 ? 'nn down2x2' : `nn down2x2 block ${block}`,
+    getShaderSource: code(block),
+    dispatchSize: (output) => [
+      groupsFor(output.width, PIXEL_TILE),
+      groupsFor(output.height, PIXEL_TILE),
+      groupsFor(output.channels, block),
+    ],
+  };
+}
+
+const KERNELS = { 4: kernelFor(4), 8: kernelFor(8), 12: kernelFor(12) } as const;
+
+/** The down2x2 kernel record with blocks of 4 output channels (layers wider than 12). */
+export const down2x2Kernel: NnOpKernel = KERNELS[4];
+
+/** The down2x2 kernel record for an output of `outChannels` channels (down2x2OutBlock). */
+export function down2x2KernelFor(outChannels: number): NnOpKernel {
+  return KERNELS[down2x2OutBlock(outChannels)];
+}
 
 /** Prepares down2x2 (input height and width even). */
 export function prepareDown2x2(device: GPUDevice, args: WeightedOpArgs): PreparedDispatch {
@@ -53,7 +88,7 @@ export function prepareDown2x2(device: GPUDevice, args: WeightedOpArgs): Prepare
   const outShape = { channels: output.channels, height: input.height / 2, width: input.width / 2 };
   return prepareWeighted(
     device,
-    down2x2Kernel,
+    down2x2KernelFor(output.channels),
     args,
     outShape,
     output.channels * input.channels * 4,

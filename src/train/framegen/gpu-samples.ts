@@ -57,10 +57,7 @@ export async function uploadSample(device: GPUDevice, sample: FramegenSample): P
   });
   const renderImage = (label: string) =>
     createGpuImage(device, motion!.width, motion!.height, label);
-  const dilated = {
-    motion: renderImage('sample dilated motion'),
-    depth: renderImage('sample dilated depth'),
-  };
+  const surfaces = renderImage('sample dilated surfaces');
   const field = renderImage('sample field');
   const features = device.createBuffer({
     label: `features ${sample.clip} ${sample.pair}`,
@@ -70,15 +67,15 @@ export async function uploadSample(device: GPUDevice, sample: FramegenSample): P
   const encoder = device.createCommandEncoder({ label: 'framegen sample features' });
   encoder.clearBuffer(splat);
   const pass = encoder.beginComputePass();
-  encodeFrameGenerationDilate(device, pass, motion!, depth!, params, dilated);
-  encodeFrameGenerationSplat(device, pass, dilated.motion, dilated.depth, params, splat);
-  encodeFrameGenerationResolve(device, pass, dilated.motion, dilated.depth, splat, params, field);
+  encodeFrameGenerationDilate(device, pass, motion!, depth!, params, surfaces);
+  encodeFrameGenerationSplat(device, pass, surfaces, params, splat);
+  encodeFrameGenerationResolve(device, pass, surfaces, splat, params, field);
   const frames = { previous: previous!, current: current!, field, reactive: reactive! };
   encodeFramegenFeatures(device, pass, frames, params.t, size, features);
   pass.end();
   device.queue.submit([encoder.finish()]);
   await device.queue.onSubmittedWorkDone();
-  const images = [previous, current, motion, depth, reactive, dilated.motion, dilated.depth, field];
+  const images = [previous, current, motion, depth, reactive, surfaces, field];
   for (const image of images) image!.buffer.destroy();
   splat.destroy();
   return { features, truth: createStorageBuffer(device, tonemappedPlanes(sample.truth)) };

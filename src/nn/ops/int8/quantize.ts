@@ -3,12 +3,13 @@
  * packed int8 tensor: one thread per pixel and output word. The arithmetic is `quantizeF32` of
  * src/core/int8.ts (reciprocal multiply, ties to even, clamp; non-finite values give 0).
  */
-import { INT8_MAX, packedGroups } from '../../../core/int8.ts';
+import { packedGroups } from '../../../core/int8.ts';
 import { shapeString, type TensorShape } from '../../../core/tensor.ts';
 import { createKernel, groupsFor, type PreparedDispatch } from '../../../gpu/kernel.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { INT8_TILE } from './common.ts';
+import { WGSL_QUANTIZE_F32 } from '../../../gpu/int8-quantize.ts';
 
 const PARAMS = uniformBlock({
   channels: 'u32',
@@ -19,14 +20,7 @@ const PARAMS = uniformBlock({
   inverseScale: 'f32',
 });
 
-/** WGSL `quantizeF32(v, inverseScale)`: `quantizeF32` of src/core/int8.ts, step for step. */
-export const WGSL_QUANTIZE_F32 = /* wgsl */ `
-fn quantizeF32(v: f32, inverseScale: f32) -> i32 {
-  // Bit test rather than v != v: compilers may assume floats are never NaN.
-  if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) { return 0; }
-  return i32(clamp(round(v * inverseScale), -${INT8_MAX}.0, ${INT8_MAX}.0));
-}
-`;
+export { WGSL_QUANTIZE_F32 };
 
 const code = /* wgsl */ `
 ${PARAMS.wgsl}
