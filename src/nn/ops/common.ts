@@ -34,6 +34,31 @@ export interface NnOpKernel {
   dispatchSize(output: TensorShape): [number, number, number];
 }
 
+/** Output channels one thread of a blocked weighted-op kernel computes. */
+export type OutputBlock = 4 | 8 | 12;
+
+/**
+ * The kernel records of a weighted op for each output block (`code(block)` is its WGSL): one
+ * workgroup per PIXEL_TILE² output pixels and block of output channels. The label names the block
+ * unless it is the op's usual one.
+ */
+export function blockedKernels(
+  op: string,
+  usualBlock: OutputBlock,
+  code: (block: OutputBlock) => NnOpKernel['getShaderSource'],
+): Readonly<Record<OutputBlock, NnOpKernel>> {
+  const kernelFor = (block: OutputBlock): NnOpKernel => ({
+    label: block === usualBlock ? `nn ${op}` : `nn ${op} block ${block}`,
+    getShaderSource: code(block),
+    dispatchSize: (output) => [
+      groupsFor(output.width, PIXEL_TILE),
+      groupsFor(output.height, PIXEL_TILE),
+      groupsFor(output.channels, block),
+    ],
+  });
+  return { 4: kernelFor(4), 8: kernelFor(8), 12: kernelFor(12) };
+}
+
 /**
  * Prepares one dispatch of an op: its pipeline (cached per device; the WGSL specialised to the
  * element types of `tensors`), uniform buffer and bind group. `buffers[i]` binds to

@@ -2,13 +2,15 @@
  * conv3x3 forward (stride 1, zero padding 1, weight [Cout][Cin][3][3], bias [Cout], fused
  * activation). CPU reference: conv3x3Cpu in src/reference/nn/ops.ts.
  */
-import { groupsFor, type PreparedDispatch } from '../../gpu/kernel.ts';
+import type { PreparedDispatch } from '../../gpu/kernel.ts';
 import {
+  blockedKernels,
   wgslWeighted,
   PIXEL_TILE,
   prepareWeighted,
   weightedInput,
   type NnOpKernel,
+  type OutputBlock,
   type WeightedOpArgs,
 } from './common.ts';
 import type { TensorDtype } from '../tensor.ts';
@@ -18,7 +20,7 @@ const CHANNEL_STEP = 4;
 const HALO = PIXEL_TILE + 2;
 
 /** Output channels per thread: 4, 8 or 12 (one, two or three vec4 accumulators). */
-export type Conv3x3Block = 4 | 8 | 12;
+export type Conv3x3Block = OutputBlock;
 
 /**
  * Output channels per thread: 8 (two vec4 accumulators), or 12 (three) where that wastes fewer
@@ -117,19 +119,7 @@ ${wgslConv3x3Main(
   }`,
 )}`;
 
-function kernelFor(block: Conv3x3Block): NnOpKernel {
-  return {
-    label: block === 8 ? 'nn conv3x3' : `nn conv3x3 block ${block}`,
-    getShaderSource: code(block),
-    dispatchSize: (output) => [
-      groupsFor(output.width, PIXEL_TILE),
-      groupsFor(output.height, PIXEL_TILE),
-      groupsFor(output.channels, block),
-    ],
-  };
-}
-
-const KERNELS = { 4: kernelFor(4), 8: kernelFor(8), 12: kernelFor(12) } as const;
+const KERNELS = blockedKernels('conv3x3', 8, code);
 
 /** The conv3x3 kernel record with blocks of 8 output channels (most layers). */
 export const conv3x3Kernel: NnOpKernel = KERNELS[8];

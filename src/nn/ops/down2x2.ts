@@ -2,13 +2,13 @@
  * down2x2 forward: 2×2 conv, stride 2, no padding (weight [Cout][Cin][2][2], bias [Cout], fused
  * activation); output H/2 × W/2. CPU reference: down2x2Cpu in src/reference/nn/ops.ts.
  */
-import { groupsFor } from '../../gpu/kernel.ts';
 import {
+  blockedKernels,
   wgslWeighted,
-  PIXEL_TILE,
   prepareWeighted,
   weightedInput,
   type NnOpKernel,
+  type OutputBlock,
   type WeightedOpArgs,
 } from './common.ts';
 import type { PreparedDispatch } from '../../gpu/kernel.ts';
@@ -20,14 +20,14 @@ import { shapeString } from '../../core/tensor.ts';
  * 18 -> 12 layer read its 18 display-size input planes once per block of 4, three times); wider
  * layers keep blocks of 4.
  */
-export function down2x2OutBlock(outChannels: number): 4 | 8 | 12 {
-  return outChannels > 12 ? 4 : ((Math.ceil(outChannels / 4) * 4) as 4 | 8 | 12);
+export function down2x2OutBlock(outChannels: number): OutputBlock {
+  return outChannels > 12 ? 4 : ((Math.ceil(outChannels / 4) * 4) as OutputBlock);
 }
 
 // The sums of each output channel in the same order for every block size (input channel by input
 // channel, the four taps in turn).
 const code =
-  (block: 4 | 8 | 12) =>
+  (block: OutputBlock) =>
   (dtypes: readonly (TensorDtype | undefined)[]) => /* wgsl */ `${wgslWeighted(dtypes)}
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -56,19 +56,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }
 `;
 
-function kernelFor(block: 4 | 8 | 12): NnOpKernel {
-  return {
-    label: block === 4 ? 'nn down2x2' : `nn down2x2 block ${block}`,
-    getShaderSource: code(block),
-    dispatchSize: (output) => [
-      groupsFor(output.width, PIXEL_TILE),
-      groupsFor(output.height, PIXEL_TILE),
-      groupsFor(output.channels, block),
-    ],
-  };
-}
-
-const KERNELS = { 4: kernelFor(4), 8: kernelFor(8), 12: kernelFor(12) } as const;
+const KERNELS = blockedKernels('down2x2', 4, code);
 
 /** The down2x2 kernel record with blocks of 4 output channels (layers wider than 12). */
 export const down2x2Kernel: NnOpKernel = KERNELS[4];
