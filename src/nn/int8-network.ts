@@ -8,7 +8,12 @@
 import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
 import type { WeightedOp } from '../core/graph.ts';
-import { int8OutBlock, uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
+import {
+  int8OutBlock,
+  uploadInt8Op,
+  type Int8OpTargets,
+  type Int8OpWeights,
+} from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
@@ -48,6 +53,12 @@ export interface Int8Network {
    * last step itself with another epilogue (after `runWithoutLastStep`).
    */
   lastStep(height: number, width: number): Int8LastStep;
+  /**
+   * The first step's weights, its int8 input (the quantized graph input, which a kernel that
+   * computes that input itself never writes) and its targets at this input size, for a kernel
+   * that runs the first step itself (then run with `firstStepDone`).
+   */
+  firstStep(height: number, width: number): Int8FirstStep;
   /** Bytes of the weights and of the tensors of the current size (uniform blocks not counted). */
   memoryBytes(): number;
   destroy(): void;
@@ -67,12 +78,24 @@ export interface Int8LastStep {
   readonly input: GpuInt8Tensor;
 }
 
+/** What a kernel needs to run a network's first step itself. */
+export interface Int8FirstStep extends Int8LastStep {
+  /** The scale the graph input is quantized with into `input`. */
+  readonly inputScale: number;
+  readonly targets: Int8OpTargets & { readonly output: GpuInt8Tensor };
+}
+
 /** Options of `Int8Network.run`. */
 export interface Int8RunOptions {
   /** Profiling: each step in a timed pass of its own, labelled by its node. */
   readonly timer?: GpuTimer;
   /** The input's int8 tensors are written already (`inputQuantizations`): skip quantizing. */
   readonly inputQuantized?: boolean;
+  /**
+   * The first step's output is written already (`firstStep`: a kernel that computes the input
+   * and runs the first layer in one): skip the input's quantization and the first step.
+   */
+  readonly firstStepDone?: boolean;
 }
 
 interface SizedTensors {
@@ -135,6 +158,46 @@ export function lastStepEpilogueRefusal(plan: Int8Plan, kernels: Int8Kernels): s
   const channels = last.params.bias.length;
   if (int8OutBlock(channels) < channels) {
     return `the last step's ${channels} channels take more than one output block`;
+  }
+  return undefined;
+}
+
+/** Ops whose dot4I8Packed kernel reads an output pixel's input pixels itself, word by word. */
+export const PIXEL_PROLOGUE_OPS: readonly WeightedOp[] = ['down2x2', 'conv1x1'];
+
+/**
+ * Why the first step of `plan` on `kernels` cannot read its input from a per-pixel prologue (a
+ * kernel whose thread computes the graph input of the pixels it reads, quantizes it and runs the
+ * first layer, the quantized input never stored: src/nn/resolve/features-first-layer.ts), or
+ * undefined where it can: the graph input quantized once, into a tensor of its own that only the
+ * first step reads, a down2x2 or conv1x1 to an int8 tensor with every output channel in one
+ * block, on the dot4I8Packed kernels.
+ */
+export function firstStepPrologueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
+  if (kernels !== 'dot4') {
+    return `the ${kernels} kernels read their input in tiles shared by the workgroup, not per pixel`;
+  }
+  const [first, second] = plan.steps;
+  if (!first || !second) return 'the network has a single step';
+  if (plan.quantizes.length !== 1) {
+    return `the input is quantized into ${plan.quantizes.length} tensors (a prologue writes none)`;
+  }
+  const q = plan.quantizes[0]!;
+  if (q.outChannelOffset !== 0 || plan.tensors.get(q.output)!.channels !== plan.inputChannels) {
+    return `the input is part of a wider tensor (${q.output})`;
+  }
+  if (first.input !== q.output) return `the first step reads ${first.input}, not the input`;
+  const readers = plan.steps.filter((s) => s.input === q.output || s.residual === q.output);
+  if (readers.length !== 1) {
+    return `${q.output} is read by ${readers.map((s) => s.node).join(', ')}, not the first step alone`;
+  }
+  if (!PIXEL_PROLOGUE_OPS.includes(first.op)) {
+    return `the first step is a ${first.op} (a per-pixel prologue needs ${PIXEL_PROLOGUE_OPS.join(' or ')})`;
+  }
+  if (first.realOutput) return 'the first step writes the f32 output';
+  const channels = first.params.bias.length;
+  if (int8OutBlock(channels) < channels) {
+    return `the first step's ${channels} channels take more than one output block (each would compute the input again)`;
   }
   return undefined;
 }
@@ -250,7 +313,7 @@ export function createInt8Network(
     options: Int8RunOptions,
     withoutLast: boolean,
   ): SizedTensors => {
-    const { timer, inputQuantized } = options;
+    const { timer, inputQuantized, firstStepDone } = options;
     const s = tensorsFor(input.height, input.width);
     if (s.prepared?.input !== input.buffer) {
       freePrepared(s);
@@ -258,9 +321,12 @@ export function createInt8Network(
     }
     const p = s.prepared;
     if (!withoutLast) p.last ??= prepareStep(s, plan.steps.length - 1);
+    if (firstStepDone && plan.steps.length < 2) {
+      throw new RangeError(`int8 network "${plan.name}": firstStepDone needs a second step`);
+    }
     const dispatches = [
-      ...(inputQuantized ? [] : p.quantizes),
-      ...p.steps,
+      ...(inputQuantized || firstStepDone ? [] : p.quantizes),
+      ...(firstStepDone ? p.steps.slice(1) : p.steps),
       ...(withoutLast ? [] : [p.last!]),
     ];
     let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
@@ -297,6 +363,25 @@ export function createInt8Network(
       const i = plan.steps.length - 1;
       const step = plan.steps[i]!;
       return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
+    },
+    firstStep(height, width) {
+      const s = tensorsFor(height, width);
+      const step = plan.steps[0]!;
+      if (step.realOutput) {
+        throw new RangeError(`int8 network "${plan.name}": the first step writes the f32 output`);
+      }
+      const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
+      return {
+        step,
+        weights: weights[0]!,
+        input: s.int8.get(step.input)!,
+        inputScale: plan.tensors.get(step.input)!.scale,
+        targets: {
+          output: s.int8.get(step.output)!,
+          outChannelOffset: step.outChannelOffset,
+          ...(residual ? { residual } : {}),
+        },
+      };
     },
     memoryBytes() {
       let bytes = 0;
