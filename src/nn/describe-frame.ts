@@ -22,7 +22,11 @@
  * neither written nor read. Without sharpening (as `uplift info` describes it) the filter + blend
  * (pass or last layer) writes the output image and texture itself and there is no output pass
  * (src/gpu/passes/output.ts `wgslFoldedOutput`; the exposure it divides by is bound as a uniform,
- * left out with the uniforms: 16 bytes).
+ * left out with the uniforms: 16 bytes). Where the network's first layer computes the features
+ * (src/nn/resolve/features-first-layer.ts: network v3's down2x2, as the resolver runs it), that
+ * layer leaves the network's kernels and replaces the features pass: it reads the features' inputs
+ * and the layer's weights and bias and writes the layer's output; the int8 features are neither
+ * written nor read.
  */
 import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
@@ -31,6 +35,10 @@ import type { Size } from '../core/quality.ts';
 import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
 import { lastStepEpilogueRefusal } from './int8-network.ts';
+import {
+  featuresFirstLayerKernel,
+  featuresFirstLayerRefusal,
+} from './resolve/features-first-layer.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -72,6 +80,8 @@ export interface FrameDescription {
   readonly lastLayerFilterBlend: boolean;
   /** The output written by the filter + blend (no output pass); implies fusedFilterBlend. */
   readonly foldedOutput: boolean;
+  /** The features computed by the network's first layer (no int8 features written or read). */
+  readonly featuresFirstLayer: boolean;
   readonly passes: readonly FramePass[];
   /** The network's kernels (the features pass writes its int8 input, so no quantize kernels). */
   readonly network: PlanDescription;
@@ -100,6 +110,12 @@ export interface FrameDescriptionOptions {
    * the output pass (frames with sharpening list it too, its RCAS reads aside).
    */
   readonly foldedOutput?: boolean;
+  /**
+   * The features computed in the network's first layer (default: where the plan allows it on the
+   * dot4I8Packed kernels, as the resolver runs it; false: the features pass writes the int8
+   * features and the first layer reads them).
+   */
+  readonly featuresFirstLayer?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
 }
@@ -123,6 +139,11 @@ export function describeInt8Frame(
     throw new RangeError(
       `frame of ${plan.name}: the output is folded into the fused filter + blend only`,
     );
+  }
+  const firstRefusal = featuresFirstLayerRefusal(plan, 'dot4');
+  const inFirstLayer = options.featuresFirstLayer ?? firstRefusal === undefined;
+  if (inFirstLayer && firstRefusal !== undefined) {
+    throw new RangeError(`frame of ${plan.name}: no features in the first layer: ${firstRefusal}`);
   }
   const bandwidth = options.bandwidth ?? H200_BANDWIDTH;
   const [dw, dh] = displaySize;
@@ -170,9 +191,9 @@ export function describeInt8Frame(
   });
   const network = describeInt8Plan(plan, displaySize);
   const allKernels = network.kernels.filter((k) => k.op !== 'quantize');
-  // The last layer with the filter + blend epilogue is the filter + blend's pass, not a kernel
-  // of the network.
-  const networkKernels = inLastLayer ? allKernels.slice(0, -1) : allKernels;
+  // The last layer with the filter + blend epilogue is the filter + blend's pass, the first
+  // layer computing the features the features pass: neither is a kernel of the network.
+  const networkKernels = allKernels.slice(inFirstLayer ? 1 : 0, inLastLayer ? -1 : undefined);
   const rawBinding = (planes: number): FrameBinding => ({
     name: planes === RAW_CHANNELS ? 'raw' : `raw (${planes} of ${RAW_CHANNELS} planes)`,
     access: 'read',
@@ -240,6 +261,43 @@ export function describeInt8Frame(
           ]),
         ];
 
+  const featureInputs = [
+    read('prepared color', render),
+    read('prepared motion', render),
+    read('reprojected history', history),
+    read('reprojected state', history),
+  ];
+  const firstStep = plan.steps[0]!;
+  const firstOutput = plan.tensors.get(firstStep.output)!;
+  const firstOutputPixels = (pw / firstOutput.divisor) * (ph / firstOutput.divisor);
+  const features = inFirstLayer
+    ? pass(
+        `nn features + first layer (${firstStep.node})`,
+        'resolve',
+        [
+          read(
+            `${firstStep.node} weight`,
+            firstStep.params.bias.length *
+              packedGroups(firstStep.inChannels) *
+              INT8_OP_TAPS[firstStep.op] *
+              4,
+          ),
+          read(`${firstStep.node} bias`, 4 * firstStep.params.bias.length),
+          {
+            name: firstStep.output,
+            access: 'write',
+            boundBytes: packedGroups(firstOutput.channels) * 4 * firstOutputPixels,
+            bytes: packedGroups(firstStep.params.bias.length) * 4 * firstOutputPixels,
+          },
+          ...featureInputs,
+        ],
+        featuresFirstLayerKernel(firstStep, 'rgba16float').label,
+      )
+    : pass(`nn features (int8 only) + ${int8Copies.length} int8`, 'resolve', [
+        ...featureInputs,
+        ...int8Copies,
+      ]);
+
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
     // Prepare reads the input textures itself and keeps this frame's depth for the next one.
@@ -261,13 +319,7 @@ export function describeInt8Frame(
       write('reprojected state', history),
       read('exposure state', exposureState),
     ]),
-    pass(`nn features (int8 only) + ${int8Copies.length} int8`, 'resolve', [
-      read('prepared color', render),
-      read('prepared motion', render),
-      read('reprojected history', history),
-      read('reprojected state', history),
-      ...int8Copies,
-    ]),
+    features,
     ...networkKernels.map((k) => ({
       name: `network: ${k.name}`,
       kernel: k.name,
@@ -295,6 +347,7 @@ export function describeInt8Frame(
     fusedFilterBlend: fused,
     lastLayerFilterBlend: inLastLayer,
     foldedOutput,
+    featuresFirstLayer: inFirstLayer,
     passes,
     network: { ...network, kernels: networkKernels },
     bytesRead,
@@ -347,7 +400,7 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     ].join(' ');
   return [
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
-      `(filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}); bytes each pass ` +
+      `(${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
     `${'pass'.padEnd(44)}  B read/ B writ./   B r+w/       MB      µs`,
     `${''.padEnd(44)}  disp px  disp px  render px`,
