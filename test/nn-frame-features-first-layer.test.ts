@@ -198,6 +198,24 @@ test('features + first layer: where it does not apply, and mismatched sizes are 
   );
   pass.end();
   network.destroy();
+  // A network told that its first step's input is computed stores no int8 features and refuses
+  // runs that would read them.
+  assert.throws(
+    () =>
+      createInt8Network(device, planInt8(v2.graph, v2.parameters), {
+        firstStepInputComputed: true,
+      }),
+    /firstStepInputComputed, but the input is quantized into 2 tensors/,
+  );
+  const computed = createInt8Network(device, plan, { firstStepInputComputed: true });
+  const features = createGpuTensor(device, { channels: FEATURE_CHANNELS, height: 16, width: 24 });
+  assert.equal(computed.firstStep(16, 24).input.buffer.size, 4);
+  assert.throws(() => computed.inputQuantizations(16, 24), /no input quantizations/);
+  assert.throws(
+    () => computed.run(device.createCommandEncoder(), features),
+    /run with firstStepDone/,
+  );
+  computed.destroy();
 });
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -245,6 +263,7 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
       }
     }
     device.createBindGroup = createBindGroup;
+    const memory = resolver.memoryBytes!();
     const fusedKernel = `nn features (${historyFormat}) + int8 down2x2 block 16`;
     assert.equal(
       labels.filter((l) => l === fusedKernel).length,
@@ -257,11 +276,14 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
       'the features pass',
     );
     up.destroy();
-    return outputs;
+    return { outputs, memory };
   };
   for (const format of ['rgba16float', 'rgba32float'] as ImageFormat[]) {
-    const fused = await run(true, format);
-    const twoPasses = await run(false, format);
+    const { outputs: fused, memory } = await run(true, format);
+    const { outputs: twoPasses, memory: twoPassesMemory } = await run(false, format);
+    // The int8 features (3 words a pixel at the padded 24×16) are not allocated; a one-word
+    // placeholder stands in.
+    assert.equal(twoPassesMemory - memory, 3 * 4 * 24 * 16 - 4);
     assert.equal(fused.length, 9);
     fused.forEach((data, i) =>
       assert.deepEqual(bits(data), bits(twoPasses[i]!), `${format} image ${i}`),

@@ -205,6 +205,13 @@ export function firstStepPrologueRefusal(plan: Int8Plan, kernels: Int8Kernels): 
 export interface Int8NetworkOptions {
   /** Default: `defaultInt8Kernels()`. */
   readonly kernels?: Int8Kernels;
+  /**
+   * The first step's input is computed by the caller's kernel (`firstStep`; where
+   * `firstStepPrologueRefusal` allows it) and never stored: the quantized input is not allocated
+   * (its `firstStep().input` has the shape and a placeholder buffer), and every run passes
+   * `firstStepDone`.
+   */
+  readonly firstStepInputComputed?: boolean;
 }
 
 /** Uploads the plan's weights; tensors follow the first input size. */
@@ -214,6 +221,15 @@ export function createInt8Network(
   options: Int8NetworkOptions = {},
 ): Int8Network {
   const kernels = options.kernels ?? defaultInt8Kernels();
+  const inputComputed = options.firstStepInputComputed === true;
+  const computedRefusal = inputComputed ? firstStepPrologueRefusal(plan, kernels) : undefined;
+  if (computedRefusal !== undefined) {
+    throw new RangeError(
+      `int8 network "${plan.name}": firstStepInputComputed, but ${computedRefusal}`,
+    );
+  }
+  /** The int8 tensor nobody stores when the first step's input is computed. */
+  const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
   if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
     throw new Error(
       'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
@@ -258,7 +274,9 @@ export function createInt8Network(
     const int8 = new Map<string, GpuInt8Tensor>();
     for (const [name, t] of plan.tensors) {
       const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
-      int8.set(name, createGpuInt8Tensor(device, shape, `int8 ${name}`));
+      const placeholder = { channels: 4, height: 1, width: 1 };
+      const stored = name === computedInput ? placeholder : shape;
+      int8.set(name, { ...createGpuInt8Tensor(device, stored, `int8 ${name}`), ...shape });
     }
     sized = { height, width, int8 };
     return sized;
@@ -290,10 +308,13 @@ export function createInt8Network(
     };
   };
 
-  /** The quantizations of the input and one dispatch per step but the last, at one size. */
+  /**
+   * The quantizations of the input and one dispatch per step but the last, at one size (neither
+   * the quantization nor the first step where the caller computes the first step's input).
+   */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
-    quantizes: plan.quantizes.map((q) => ({
+    quantizes: (inputComputed ? [] : plan.quantizes).map((q) => ({
       label: `quantize ${q.output}`,
       dispatch: prepareQuantizeInt8(
         device,
@@ -303,7 +324,9 @@ export function createInt8Network(
         q.outChannelOffset,
       ),
     })),
-    steps: plan.steps.slice(0, -1).map((_, i) => prepareStep(s, i)),
+    steps: plan.steps
+      .slice(0, -1)
+      .flatMap((_, i) => (inputComputed && i === 0 ? [] : [prepareStep(s, i)])),
   });
 
   /** Records the run; the last step too unless `withoutLast`. */
@@ -314,6 +337,11 @@ export function createInt8Network(
     withoutLast: boolean,
   ): SizedTensors => {
     const { timer, inputQuantized, firstStepDone } = options;
+    if (inputComputed && !firstStepDone) {
+      throw new RangeError(
+        `int8 network "${plan.name}": its first step's input is computed by the caller (firstStepInputComputed); run with firstStepDone`,
+      );
+    }
     const s = tensorsFor(input.height, input.width);
     if (s.prepared?.input !== input.buffer) {
       freePrepared(s);
@@ -326,7 +354,7 @@ export function createInt8Network(
     }
     const dispatches = [
       ...(inputQuantized || firstStepDone ? [] : p.quantizes),
-      ...(firstStepDone ? p.steps.slice(1) : p.steps),
+      ...(firstStepDone && !inputComputed ? p.steps.slice(1) : p.steps),
       ...(withoutLast ? [] : [p.last!]),
     ];
     let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
@@ -351,6 +379,11 @@ export function createInt8Network(
       record(encoder, input, options, true);
     },
     inputQuantizations(height, width) {
+      if (inputComputed) {
+        throw new RangeError(
+          `int8 network "${plan.name}": no input quantizations, the first step's input is computed (firstStepInputComputed)`,
+        );
+      }
       const s = tensorsFor(height, width);
       return plan.quantizes.map((q) => ({
         output: s.int8.get(q.output)!,

@@ -28,7 +28,7 @@ import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { resolveWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
-import { createInt8Network } from '../int8-network.ts';
+import { createInt8Network, defaultInt8Kernels } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
 import {
@@ -306,11 +306,13 @@ function int8FrameNetwork(
   model: NeuralModel,
   fuse: { readonly lastLayer: boolean; readonly firstLayer: boolean },
 ) {
-  const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+  const plan = planInt8(model.graph, model.parameters);
+  const firstFusable =
+    fuse.firstLayer && featuresFirstLayerRefusal(plan, defaultInt8Kernels()) === undefined;
+  // With the features in the first layer, the int8 features are never stored.
+  const network = createInt8Network(device, plan, { firstStepInputComputed: firstFusable });
   const fusable =
     fuse.lastLayer && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
-  const firstFusable =
-    fuse.firstLayer && featuresFirstLayerRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
   // skips quantizing the f32 features again; after the first layer computed them, it skips that
   // layer too.
