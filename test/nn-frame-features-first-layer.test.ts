@@ -220,7 +220,7 @@ test('features + first layer: where it does not apply, and mismatched sizes are 
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
-test('neural resolver, INT8 v3a: whole frames with the features in the first layer equal the two passes bit for bit', async () => {
+test('neural resolver, INT8 v3a: whole frames with the features in the first layer equal the two passes bit for bit, without the int8 features allocated', async () => {
   const { device } = await testGpu();
   const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
   const display: Size = [21, 13];
@@ -232,12 +232,17 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
     return uploadImage(device, i);
   };
   const frames = [0, 1, 2].map(() => ({ color: input(4), depth: input(1), motion: input(2) }));
-  const run = async (featuresFirstLayer: boolean, historyFormat: ImageFormat) => {
+  const run = async (
+    featuresFirstLayer: boolean,
+    historyFormat: ImageFormat,
+    lastLayerFilterBlend = true,
+  ) => {
     const resolver = await createNeuralResolver(device, {
       model,
       precision: 'int8',
       featuresFirstLayer,
       historyFormat,
+      lastLayerFilterBlend,
     });
     const up = await createUpscaler(device, {
       displaySize: display,
@@ -290,4 +295,10 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
     );
     assert.ok(new Set(fused[6]).size > 50, 'a varied output');
   }
+  // With the filter + blend as its own pass (the network then runs to its raw output).
+  const { outputs: fused } = await run(true, 'rgba16float', false);
+  const { outputs: twoPasses } = await run(false, 'rgba16float', false);
+  fused.forEach((data, i) =>
+    assert.deepEqual(bits(data), bits(twoPasses[i]!), `filter + blend pass: image ${i}`),
+  );
 });

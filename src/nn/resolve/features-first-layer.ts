@@ -16,9 +16,11 @@
  *
  * Uniforms: one block at @binding(0), INT8_PARAMS' fields, FEATURE_FIELDS and the features'
  * reciprocal scale; jitter and reset change every frame, so the step is dispatched per frame (a
- * bind group per frame, as the features pass is), not prepared. CPU reference: `featuresCpu`, the
- * quantization and `int8OpCpu` (src/reference/nn/); on the GPU the two passes it replaces, bit for
- * bit (test/nn-frame-features-first-layer.test.ts).
+ * bind group per frame, as the features pass is), not prepared. The network, created with
+ * `firstStepInputComputed`, then runs from its second step and stores no int8 features.
+ * CPU reference: `assembleFeaturesCpu`, the quantization and `int8OpCpu` (src/reference/nn/); on
+ * the GPU the two passes it replaces, bit for bit (test/nn-frame-features-first-layer.test.ts,
+ * and on the GPU machine the `int8-exact` benchmark).
  */
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { packedGroups } from '../../core/int8.ts';
