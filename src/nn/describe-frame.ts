@@ -34,11 +34,8 @@ import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame
 import type { Size } from '../core/quality.ts';
 import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
-import { lastStepEpilogueRefusal } from './int8-network.ts';
-import {
-  featuresFirstLayerKernel,
-  featuresFirstLayerRefusal,
-} from './resolve/features-first-layer.ts';
+import { firstStepPrologueRefusal, lastStepEpilogueRefusal } from './int8-network.ts';
+import { int8OutBlock } from './ops/int8/common.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -140,7 +137,8 @@ export function describeInt8Frame(
       `frame of ${plan.name}: the output is folded into the fused filter + blend only`,
     );
   }
-  const firstRefusal = featuresFirstLayerRefusal(plan, 'dot4');
+  // As the resolver decides (its networks read the FEATURE_CHANNELS features).
+  const firstRefusal = firstStepPrologueRefusal(plan, 'dot4');
   const inFirstLayer = options.featuresFirstLayer ?? firstRefusal === undefined;
   if (inFirstLayer && firstRefusal !== undefined) {
     throw new RangeError(`frame of ${plan.name}: no features in the first layer: ${firstRefusal}`);
@@ -156,39 +154,6 @@ export function describeInt8Frame(
   const raw = RAW_CHANNELS * rawPlane;
   const exposureState = 16;
 
-  const whole = (name: string, access: FrameBinding['access'], bytes: number): FrameBinding => ({
-    name,
-    access,
-    boundBytes: bytes,
-    bytes,
-  });
-  const read = (name: string, bytes: number) => whole(name, 'read', bytes);
-  const write = (name: string, bytes: number) => whole(name, 'write', bytes);
-  const pass = (
-    name: string,
-    stage: FramePass['stage'],
-    bindings: FrameBinding[],
-    kernel: string = name,
-  ): FramePass => ({
-    name,
-    kernel,
-    stage,
-    bindings,
-    bytesRead: sumOf(bindings.filter((b) => b.access !== 'write')),
-    bytesWritten: sumOf(bindings.filter((b) => b.access !== 'read')),
-  });
-
-  // The features pass writes the network's int8 input tensors: its channels of each.
-  const int8Copies: FrameBinding[] = plan.quantizes.map((q) => {
-    const t = plan.tensors.get(q.output)!;
-    const pixels = (pw / t.divisor) * (ph / t.divisor);
-    return {
-      name: q.output,
-      access: 'write',
-      boundBytes: packedGroups(t.channels) * 4 * pixels,
-      bytes: packedGroups(FEATURE_CHANNELS) * 4 * pixels,
-    };
-  });
   const network = describeInt8Plan(plan, displaySize);
   const allKernels = network.kernels.filter((k) => k.op !== 'quantize');
   // The last layer with the filter + blend epilogue is the filter + blend's pass, the first
@@ -261,43 +226,7 @@ export function describeInt8Frame(
           ]),
         ];
 
-  const featureInputs = [
-    read('prepared color', render),
-    read('prepared motion', render),
-    read('reprojected history', history),
-    read('reprojected state', history),
-  ];
-  const firstStep = plan.steps[0]!;
-  const firstOutput = plan.tensors.get(firstStep.output)!;
-  const firstOutputPixels = (pw / firstOutput.divisor) * (ph / firstOutput.divisor);
-  const features = inFirstLayer
-    ? pass(
-        `nn features + first layer (${firstStep.node})`,
-        'resolve',
-        [
-          read(
-            `${firstStep.node} weight`,
-            firstStep.params.bias.length *
-              packedGroups(firstStep.inChannels) *
-              INT8_OP_TAPS[firstStep.op] *
-              4,
-          ),
-          read(`${firstStep.node} bias`, 4 * firstStep.params.bias.length),
-          {
-            name: firstStep.output,
-            access: 'write',
-            boundBytes: packedGroups(firstOutput.channels) * 4 * firstOutputPixels,
-            bytes: packedGroups(firstStep.params.bias.length) * 4 * firstOutputPixels,
-          },
-          ...featureInputs,
-        ],
-        featuresFirstLayerKernel(firstStep, 'rgba16float').label,
-      )
-    : pass(`nn features (int8 only) + ${int8Copies.length} int8`, 'resolve', [
-        ...featureInputs,
-        ...int8Copies,
-      ]);
-
+  const features = featuresPass(plan, inFirstLayer, [pw, ph], render, history);
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
     // Prepare reads the input textures itself and keeps this frame's depth for the next one.
@@ -359,6 +288,82 @@ export function describeInt8Frame(
 
 function sumOf(bindings: readonly FrameBinding[]): number {
   return bindings.reduce((s, b) => s + b.bytes, 0);
+}
+
+function whole(name: string, access: FrameBinding['access'], bytes: number): FrameBinding {
+  return { name, access, boundBytes: bytes, bytes };
+}
+const read = (name: string, bytes: number) => whole(name, 'read', bytes);
+const write = (name: string, bytes: number) => whole(name, 'write', bytes);
+
+function pass(
+  name: string,
+  stage: FramePass['stage'],
+  bindings: FrameBinding[],
+  kernel: string = name,
+): FramePass {
+  return {
+    name,
+    kernel,
+    stage,
+    bindings,
+    bytesRead: sumOf(bindings.filter((b) => b.access !== 'write')),
+    bytesWritten: sumOf(bindings.filter((b) => b.access !== 'read')),
+  };
+}
+
+/**
+ * The features pass, writing the network's int8 input tensors (its channels of each), or the
+ * network's first layer computing the features (src/nn/resolve/features-first-layer.ts; its
+ * kernel's label as that file builds it: the history read as rgba16float, one output block),
+ * which writes the layer's output instead. `render` and `history`: bytes of a render-size vec4
+ * image and of a display-size history image.
+ */
+function featuresPass(
+  plan: Int8Plan,
+  inFirstLayer: boolean,
+  [pw, ph]: Size,
+  render: number,
+  history: number,
+): FramePass {
+  const inputs = [
+    read('prepared color', render),
+    read('prepared motion', render),
+    read('reprojected history', history),
+    read('reprojected state', history),
+  ];
+  /** A write of `channels` of int8 tensor `name` (at the padded size over its divisor). */
+  const int8Write = (name: string, channels: number): FrameBinding => {
+    const t = plan.tensors.get(name)!;
+    const pixels = (pw / t.divisor) * (ph / t.divisor);
+    return {
+      name,
+      access: 'write',
+      boundBytes: packedGroups(t.channels) * 4 * pixels,
+      bytes: packedGroups(channels) * 4 * pixels,
+    };
+  };
+  if (!inFirstLayer) {
+    const copies = plan.quantizes.map((q) => int8Write(q.output, FEATURE_CHANNELS));
+    return pass(`nn features (int8 only) + ${copies.length} int8`, 'resolve', [
+      ...inputs,
+      ...copies,
+    ]);
+  }
+  const first = plan.steps[0]!;
+  const channels = first.params.bias.length;
+  const weightBytes = channels * packedGroups(first.inChannels) * INT8_OP_TAPS[first.op] * 4;
+  return pass(
+    `nn features + first layer (${first.node})`,
+    'resolve',
+    [
+      read(`${first.node} weight`, weightBytes),
+      read(`${first.node} bias`, 4 * channels),
+      int8Write(first.output, channels),
+      ...inputs,
+    ],
+    `nn features (rgba16float) + int8 ${first.op} block ${int8OutBlock(channels)}`,
+  );
 }
 
 /** The table `uplift info --plan` prints: the network's kernels as one row. */

@@ -170,8 +170,8 @@ export const PIXEL_PROLOGUE_OPS: readonly WeightedOp[] = ['down2x2', 'conv1x1'];
  * kernel whose thread computes the graph input of the pixels it reads, quantizes it and runs the
  * first layer, the quantized input never stored: src/nn/resolve/features-first-layer.ts), or
  * undefined where it can: the graph input quantized once, into a tensor of its own that only the
- * first step reads, a down2x2 or conv1x1 to an int8 tensor with every output channel in one
- * block, on the dot4I8Packed kernels.
+ * first step reads, a down2x2 or conv1x1 to an int8 tensor without a residual, with every output
+ * channel in one block, on the dot4I8Packed kernels.
  */
 export function firstStepPrologueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
   if (kernels !== 'dot4') {
@@ -195,6 +195,7 @@ export function firstStepPrologueRefusal(plan: Int8Plan, kernels: Int8Kernels): 
     return `the first step is a ${first.op} (a per-pixel prologue needs ${PIXEL_PROLOGUE_OPS.join(' or ')})`;
   }
   if (first.realOutput) return 'the first step writes the f32 output';
+  if (first.residual !== undefined) return `the first step adds ${first.residual}`;
   const channels = first.params.bias.length;
   if (int8OutBlock(channels) < channels) {
     return `the first step's ${channels} channels take more than one output block (each would compute the input again)`;
@@ -214,27 +215,55 @@ export interface Int8NetworkOptions {
   readonly firstStepInputComputed?: boolean;
 }
 
+/** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
+function checkedOptions(device: GPUDevice, plan: Int8Plan, options: Int8NetworkOptions) {
+  const kernels = options.kernels ?? defaultInt8Kernels();
+  if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
+    throw new Error(
+      'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
+    );
+  }
+  const inputComputed = options.firstStepInputComputed === true;
+  const refusal = inputComputed ? firstStepPrologueRefusal(plan, kernels) : undefined;
+  if (refusal !== undefined) {
+    throw new RangeError(`int8 network "${plan.name}": firstStepInputComputed, but ${refusal}`);
+  }
+  return { kernels, inputComputed };
+}
+
+/** The first step with its tensors of one size (`Int8Network.firstStep`). */
+function firstStepAt(
+  plan: Int8Plan,
+  weights: Int8OpWeights,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+): Int8FirstStep {
+  const step = plan.steps[0]!;
+  if (step.realOutput) {
+    throw new RangeError(`int8 network "${plan.name}": the first step writes the f32 output`);
+  }
+  const residual = step.residual === undefined ? undefined : int8.get(step.residual)!;
+  return {
+    step,
+    weights,
+    input: int8.get(step.input)!,
+    inputScale: plan.tensors.get(step.input)!.scale,
+    targets: {
+      output: int8.get(step.output)!,
+      outChannelOffset: step.outChannelOffset,
+      ...(residual ? { residual } : {}),
+    },
+  };
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
 export function createInt8Network(
   device: GPUDevice,
   plan: Int8Plan,
   options: Int8NetworkOptions = {},
 ): Int8Network {
-  const kernels = options.kernels ?? defaultInt8Kernels();
-  const inputComputed = options.firstStepInputComputed === true;
-  const computedRefusal = inputComputed ? firstStepPrologueRefusal(plan, kernels) : undefined;
-  if (computedRefusal !== undefined) {
-    throw new RangeError(
-      `int8 network "${plan.name}": firstStepInputComputed, but ${computedRefusal}`,
-    );
-  }
+  const { kernels, inputComputed } = checkedOptions(device, plan, options);
   /** The int8 tensor nobody stores when the first step's input is computed. */
   const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
-  if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
-    throw new Error(
-      'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
-    );
-  }
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
@@ -398,23 +427,7 @@ export function createInt8Network(
       return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
     },
     firstStep(height, width) {
-      const s = tensorsFor(height, width);
-      const step = plan.steps[0]!;
-      if (step.realOutput) {
-        throw new RangeError(`int8 network "${plan.name}": the first step writes the f32 output`);
-      }
-      const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
-      return {
-        step,
-        weights: weights[0]!,
-        input: s.int8.get(step.input)!,
-        inputScale: plan.tensors.get(step.input)!.scale,
-        targets: {
-          output: s.int8.get(step.output)!,
-          outChannelOffset: step.outChannelOffset,
-          ...(residual ? { residual } : {}),
-        },
-      };
+      return firstStepAt(plan, weights[0]!, tensorsFor(height, width).int8);
     },
     memoryBytes() {
       let bytes = 0;

@@ -62,7 +62,7 @@ const PARAMS = uniformBlock({
 /** The features' packed int8 words per pixel. */
 const FEATURE_WORDS = packedGroups(FEATURE_CHANNELS);
 
-/** Bindings: the INT8 op's at 0 to 5 (@binding(1), its input tensor, unused), the features' from 6. */
+/** Bindings: the INT8 op's at 0 to 4 (@binding(1), its input tensor, unused), the features' from 6. */
 const FEATURE_BINDING = 6;
 
 /**
@@ -116,14 +116,16 @@ export function featuresFirstLayerKernel(
   step: Int8FirstStep['step'],
   reprojected: ImageFormat,
 ): { label: string; code: string } {
+  // No residual: nothing but the input exists before the first step, and a first step adding it
+  // is refused (`firstStepPrologueRefusal`).
   const epilogue: Int8Epilogue = {
     block: int8OutBlock(step.params.bias.length),
     realOutput: false,
-    residual: step.residual !== undefined,
+    residual: false,
   };
   const op = step.op as DirectOp;
   return {
-    label: `nn features (${reprojected}) + int8 ${op}${epilogue.residual ? ' + residual' : ''} block ${epilogue.block}`,
+    label: `nn features (${reprojected}) + int8 ${op} block ${epilogue.block}`,
     code: code(op, epilogue, reprojected),
   };
 }
@@ -141,9 +143,14 @@ export function encodeFeaturesFirstLayer(
 ): void {
   const { step, weights, input, targets } = first;
   const where = `nn features + int8 ${step.node}`;
-  if (step.inChannels !== FEATURE_CHANNELS || step.realOutput || step.op === 'conv3x3') {
+  if (
+    step.inChannels !== FEATURE_CHANNELS ||
+    step.realOutput ||
+    step.residual !== undefined ||
+    step.op === 'conv3x3'
+  ) {
     throw new RangeError(
-      `${where}: the first step must be a direct op from the ${FEATURE_CHANNELS} features to an int8 tensor`,
+      `${where}: the first step must be a direct op from the ${FEATURE_CHANNELS} features to an int8 tensor, without a residual`,
     );
   }
   const { reprojected, values } = featureUniformValues(where, inputs, params);
@@ -161,7 +168,7 @@ export function encodeFeaturesFirstLayer(
       `${where}: reprojected state is ${inputs.state.width}x${inputs.state.height}, the history ${inputs.history.width}x${inputs.history.height}`,
     );
   }
-  // Checks the weights, the output and the residual against the (unwritten) input's shape.
+  // Checks the weights and the output against the (unwritten) input's shape.
   const int8 = int8UniformValues(weights, input, targets);
   const kernel = createKernel(device, featuresFirstLayerKernel(step, reprojected));
   kernel.dispatch(
@@ -176,7 +183,7 @@ export function encodeFeaturesFirstLayer(
       weights.weightBuffer,
       weights.biasBuffer,
       targets.output.buffer,
-      targets.residual?.buffer,
+      undefined,
       inputs.color.buffer,
       inputs.motion.buffer,
       inputs.history.buffer,
