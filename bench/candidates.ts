@@ -3,9 +3,9 @@
  * the v3 candidates), the INT8 network alone (whole forward, and one pass per node at 1080p) and
  * the whole INT8 neural frame, at 1920×1080 and 3840×2160 Performance, with TAAU at the same sizes
  * in the same run for the ratio, and v3a's frame with the filter + blend as its own pass (the
- * v3 frames run it in the network's last layer) and with the output pass after it (they write
- * the output in the last layer). He-initialised weights (the time does not depend
- * on the values).
+ * v3 frames run it in the network's last layer), with the output pass after it (they write
+ * the output in the last layer) and with the features pass before the network (they compute the
+ * features in the first layer). He-initialised weights (the time does not depend on the values).
  */
 import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
@@ -48,6 +48,8 @@ export function candidateCases(quick: boolean): CandidateCase[] {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
         // And with the output pass after it: what writing the output in the last layer saves.
         cases.push({ kind: 'upscaler', case: { ...frame, foldOutput: false } });
+        // And with the features pass: what computing the features in the first layer saves.
+        cases.push({ kind: 'upscaler', case: { ...frame, featuresFirstLayer: false } });
       }
     }
   }

@@ -3,8 +3,10 @@
  * subgroup-matrix GEMM where the device has it — equal the CPU reference bit for bit, on random
  * ops (src/nn/int8-self-check.ts) and on the shipped INT8 network at a small size, and that it
  * widens every binary16 pattern exactly (the rgba16float history's reads,
- * src/gpu/half-self-check.ts). A mismatch fails the case, so the benchmark run exits 1. Runs
- * first on the GPU machine, before timing.
+ * src/gpu/half-self-check.ts), and that network v3's first layer computing the features
+ * (src/nn/resolve/features-first-layer.ts) writes what the features pass and that layer's own
+ * kernel write. A mismatch fails the case, so the benchmark run exits 1. Runs first on the GPU
+ * machine, before timing.
  */
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { mulberry32 } from '../src/core/random.ts';
@@ -17,6 +19,16 @@ import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 import { checkHalfWidening } from '../src/gpu/half-self-check.ts';
+import { createImage, luma, storedImage, type Image } from '../src/core/image.ts';
+import { paddedSize } from '../src/core/neural-frame.ts';
+import type { Size } from '../src/core/quality.ts';
+import { uploadGpuImage, type ImageFormat } from '../src/gpu/gpu-image.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
+import { createGpuInt8Tensor } from '../src/nn/tensor.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import { NETWORK_V3A } from '../src/nn/network-v3.ts';
+import { encodeFeatures } from '../src/nn/resolve/features.ts';
+import { encodeFeaturesFirstLayer } from '../src/nn/resolve/features-first-layer.ts';
 
 /** The binary16 widening check as a case (its mismatches, the first few named, fail it). */
 async function halfCase(device: GPUDevice): Promise<BenchCase> {
@@ -59,6 +71,98 @@ async function networkDiffering(device: GPUDevice, kernels: Int8Kernels): Promis
   return differing;
 }
 
+/** A random vec4 image; `fill(random, channel)` gives each value. */
+function randomImage([w, h]: Size, seed: number, fill: (r: () => number, c: number) => number) {
+  const random = mulberry32(seed);
+  const image = createImage(w, h, 4);
+  for (let i = 0; i < image.data.length; i++) image.data[i] = fill(random, i % 4);
+  return image;
+}
+
+/**
+ * Words of down1's output that differ between network v3a's first layer computing the features
+ * and the features pass followed by down1's own kernel, on a random frame at an odd display size
+ * (the padding's zero features enter down1), both history formats, with and without reset.
+ */
+async function featuresFirstLayerDiffering(device: GPUDevice): Promise<number> {
+  const model = quantizedNetwork(NETWORK_V3A);
+  const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+  const display: Size = [37, 23];
+  const render: Size = [19, 12];
+  const [pw, ph] = paddedSize(display);
+  const color = randomImage(render, 1, (r) => r());
+  for (let i = 0; i < color.data.length; i += 4) {
+    color.data[i + 3] = luma(color.data[i]!, color.data[i + 1]!, color.data[i + 2]!);
+  }
+  const motion = randomImage(render, 2, (r, c) => (c < 2 ? r() * 0.1 - 0.05 : r() < 0.5 ? 0 : r()));
+  const history = randomImage(display, 3, (r, c) => (c < 3 ? r() : r() < 0.7 ? 1 : 0));
+  history.data[5] = NaN;
+  history.data[11] = Infinity;
+  const state = randomImage(display, 4, (r) => r() * 2 - 1);
+  const first = network.firstStep(ph, pw);
+  const separate = createGpuInt8Tensor(device, first.targets.output);
+  const features = createGpuTensor(device, { channels: 12, height: ph, width: pw });
+  const upload = (image: Image, format?: ImageFormat) =>
+    uploadGpuImage(device, format ? storedImage(image, format) : image, undefined, format);
+  let differing = 0;
+  for (const format of ['rgba32float', 'rgba16float'] as const) {
+    const inputs = {
+      color: upload(color),
+      motion: upload(motion),
+      history: upload(history, format),
+      state: upload(state, format),
+    };
+    for (const reset of [false, true]) {
+      const params = { jitter: [0.31, -0.27] as const, reset };
+      const encoder = device.createCommandEncoder();
+      let pass = encoder.beginComputePass();
+      encodeFeaturesFirstLayer(device, pass, first, inputs, params);
+      pass.end();
+      pass = encoder.beginComputePass();
+      encodeFeatures(
+        device,
+        pass,
+        inputs,
+        params,
+        features,
+        network.inputQuantizations(ph, pw),
+        false,
+      );
+      pass.end();
+      pass = encoder.beginComputePass();
+      encodeInt8Op(device, pass, first.weights, first.input, { output: separate });
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const [a, b] = await Promise.all(
+        [first.targets.output, separate].map(
+          async (t) => new Uint32Array((await readBuffer(device, t.buffer)).buffer),
+        ),
+      );
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differing++;
+    }
+    for (const image of Object.values(inputs)) image.buffer.destroy();
+  }
+  network.destroy();
+  separate.buffer.destroy();
+  features.buffer.destroy();
+  return differing;
+}
+
+/** The features + first layer check as a case. */
+async function featuresFirstLayerCase(device: GPUDevice): Promise<BenchCase> {
+  const differing = await featuresFirstLayerDiffering(device);
+  return {
+    name: 'features + first layer',
+    params: { network: 'v3a', display: '37x23', render: '19x12' },
+    frames: 0,
+    gpuMs: {},
+    derived: { wordsDiffering: differing },
+    ...(differing > 0
+      ? { error: `features + first layer: ${differing} words differ from the two passes` }
+      : {}),
+  };
+}
+
 async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<BenchCase> {
   const ops = await checkInt8Kernels(device, kernels);
   const network = await networkDiffering(device, kernels);
@@ -82,16 +186,24 @@ async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<Bench
   };
 }
 
-/** dot4I8Packed, subgroup matrices where the device has them, and the binary16 widening. */
+/**
+ * dot4I8Packed, subgroup matrices where the device has them, the binary16 widening, and the
+ * features in network v3's first layer.
+ */
 export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   const kernels: Int8Kernels[] = subgroupMatricesUsable(device)
     ? ['dot4', 'subgroup-matrix']
     : ['dot4'];
   return runCases(
     'int8-exact',
-    [...kernels, 'binary16' as const],
+    [...kernels, 'binary16' as const, 'features + first layer' as const],
     (k) => k,
     settings,
-    (k) => (k === 'binary16' ? halfCase(device) : checkCase(device, k)),
+    (k) =>
+      k === 'binary16'
+        ? halfCase(device)
+        : k === 'features + first layer'
+          ? featuresFirstLayerCase(device)
+          : checkCase(device, k),
   );
 }

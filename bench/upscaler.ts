@@ -51,6 +51,12 @@ export interface UpscalerCase {
    */
   lastLayerFilterBlend?: false;
   /**
+   * Method 'neural', INT8: false keeps the features pass where the network's first layer could
+   * compute the features (network v3, timer label `nn features + first layer`), to measure what
+   * that fusion saves in the same run.
+   */
+  featuresFirstLayer?: false;
+  /**
    * Temporal methods without sharpening: false keeps the output pass after the resolve (the
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
    */
@@ -131,7 +137,8 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
 
 /**
  * "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality", "neural-int8+f32-history
- * 1920x1080 performance", "neural-int8-v3a+filter-blend-pass 1920x1080 performance".
+ * 1920x1080 performance", "neural-int8-v3a+filter-blend-pass 1920x1080 performance",
+ * "neural-int8-v3a+features-pass 1920x1080 performance".
  */
 export function upscalerCaseName(c: UpscalerCase): string {
   let method: string = c.method;
@@ -140,6 +147,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.network && c.network !== 'v2') method += `-${c.network}`;
   if (c.historyFormat === 'rgba32float') method += '+f32-history';
   if (c.lastLayerFilterBlend === false) method += '+filter-blend-pass';
+  if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.foldOutput === false) method += '+output-pass';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
@@ -175,6 +183,7 @@ export async function benchUpscalerCase(
             precision: c.precision,
             historyFormat: c.historyFormat,
             lastLayerFilterBlend: c.lastLayerFilterBlend,
+            featuresFirstLayer: c.featuresFirstLayer,
             foldOutput: c.foldOutput,
           })
         : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
@@ -218,6 +227,7 @@ export async function benchUpscalerCase(
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.method === 'neural' ? { network: c.network ?? 'v2' } : {}),
       ...(c.lastLayerFilterBlend === false ? { lastLayerFilterBlend: false } : {}),
+      ...(c.featuresFirstLayer === false ? { featuresFirstLayer: false } : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
       ...(c.method === 'taau' || c.method === 'neural'
         ? { historyFormat: c.historyFormat ?? 'rgba16float' }

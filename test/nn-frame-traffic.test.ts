@@ -1,8 +1,9 @@
 // The frame's byte accounting (src/nn/describe-frame.ts) against a real INT8 frame: every pass
 // around the network, in order, binds what the description lists (same sizes, same direction as
 // the WGSL declares); the fused filter + blend moves the filtered image's round trip less, the
-// filter + blend in the last layer (v3a) the raw output's, and the output written by the filter +
-// blend (no sharpening: no output pass) the history's read; the CLI prints it.
+// filter + blend in the last layer (v3a) the raw output's, the features computed in the first
+// layer (v3a) the int8 features', and the output written by the filter + blend (no sharpening: no
+// output pass) the history's read; the CLI prints it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -105,6 +106,7 @@ for (const network of ['v2', 'v3a'] as const) {
     }
     const frame = describeInt8Frame(planInt8(model.graph, model.parameters), display, [16, 12]);
     assert.equal(frame.lastLayerFilterBlend, network === 'v3a');
+    assert.equal(frame.featuresFirstLayer, network === 'v3a');
     // No sharpening: the filter + blend writes the output, and there is no output pass.
     assert.ok(frame.foldedOutput);
     assert.ok(!frame.passes.some((p) => p.stage === 'output'));
@@ -181,6 +183,49 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   );
 });
 
+test('frame accounting: the features computed in the first layer save the int8 features written and read (v3a)', () => {
+  const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
+  const plan = planInt8(model.graph, model.parameters);
+  for (const [display, render] of [
+    [
+      [1920, 1080],
+      [960, 540],
+    ],
+    [
+      [21, 13],
+      [11, 7],
+    ],
+  ] as const) {
+    const inFirstLayer = describeInt8Frame(plan, [...display], [...render]);
+    const pass = describeInt8Frame(plan, [...display], [...render], { featuresFirstLayer: false });
+    assert.ok(inFirstLayer.featuresFirstLayer && !pass.featuresFirstLayer);
+    // The 12 int8 features (3 words a pixel at the padded size), written by the features pass
+    // and read by down1; the fused pass writes down1's output, which down1 wrote before.
+    const [pw, ph] = [Math.ceil(display[0] / 8) * 8, Math.ceil(display[1] / 8) * 8];
+    const saved =
+      pass.bytesRead + pass.bytesWritten - inFirstLayer.bytesRead - inFirstLayer.bytesWritten;
+    assert.equal(saved, 2 * 12 * pw * ph);
+    assert.equal(inFirstLayer.passes.length, pass.passes.length - 1);
+    assert.equal(inFirstLayer.network.kernels.length, pass.network.kernels.length - 1);
+    assert.equal(inFirstLayer.network.kernels[0]!.name, 'res1c');
+  }
+  const text = describeInt8Frame(plan, [1920, 1080], [960, 540]).text;
+  assert.match(text, /features in the first layer, filter and blend in the last layer/);
+  // Reads color and motion (16 + 16 B a render pixel: 8 a display pixel) and history and state
+  // (8 + 8), writes down1's 16 channels at ½ resolution (16 B a ½-resolution pixel: 4).
+  assert.match(text, /^nn features \+ first layer \(down1\) +24\.0 +4\.0 /m);
+  // Networks whose int8 features something else reads too keep the features pass.
+  for (const network of [NETWORK_V2, NETWORK_V3_CANDIDATES['v3b']!]) {
+    const m = randomInt8Model(network);
+    const p = planInt8(m.graph, m.parameters);
+    assert.equal(describeInt8Frame(p, [64, 48], [32, 24]).featuresFirstLayer, false);
+    assert.throws(
+      () => describeInt8Frame(p, [64, 48], [32, 24], { featuresFirstLayer: true }),
+      /no features in the first layer: the input is quantized into 2 tensors/,
+    );
+  }
+});
+
 test('frame accounting: the output written by the filter + blend saves the output pass and its history read', () => {
   for (const network of [NETWORK_V2, NETWORK_V3_CANDIDATES['v3a']!]) {
     const model = randomInt8Model(network);
@@ -229,6 +274,7 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   assert.deepEqual(json.frame.renderSize, [1280, 720]);
   assert.ok(json.frame.passes.some((p) => p.name === 'last layer (out) + filter + blend + output'));
   assert.ok(!json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
+  assert.ok(json.frame.passes.some((p) => p.name === 'nn features + first layer (down1)'));
   assert.throws(
     () => run('--network', 'v3a', '--plan', '--quality', 'fast'),
     /--quality: quality must be one of/,

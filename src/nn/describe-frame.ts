@@ -22,7 +22,11 @@
  * neither written nor read. Without sharpening (as `uplift info` describes it) the filter + blend
  * (pass or last layer) writes the output image and texture itself and there is no output pass
  * (src/gpu/passes/output.ts `wgslFoldedOutput`; the exposure it divides by is bound as a uniform,
- * left out with the uniforms: 16 bytes).
+ * left out with the uniforms: 16 bytes). Where the network's first layer computes the features
+ * (src/nn/resolve/features-first-layer.ts: network v3's down2x2, as the resolver runs it), that
+ * layer leaves the network's kernels and replaces the features pass: it reads the features' inputs
+ * and the layer's weights and bias and writes the layer's output; the int8 features are neither
+ * written nor read.
  */
 import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
@@ -30,7 +34,8 @@ import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame
 import type { Size } from '../core/quality.ts';
 import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
-import { lastStepEpilogueRefusal } from './int8-network.ts';
+import { firstStepPrologueRefusal, lastStepEpilogueRefusal } from './int8-network.ts';
+import { int8OutBlock } from './ops/int8/common.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -72,6 +77,8 @@ export interface FrameDescription {
   readonly lastLayerFilterBlend: boolean;
   /** The output written by the filter + blend (no output pass); implies fusedFilterBlend. */
   readonly foldedOutput: boolean;
+  /** The features computed by the network's first layer (no int8 features written or read). */
+  readonly featuresFirstLayer: boolean;
   readonly passes: readonly FramePass[];
   /** The network's kernels (the features pass writes its int8 input, so no quantize kernels). */
   readonly network: PlanDescription;
@@ -100,6 +107,12 @@ export interface FrameDescriptionOptions {
    * the output pass (frames with sharpening list it too, its RCAS reads aside).
    */
   readonly foldedOutput?: boolean;
+  /**
+   * The features computed in the network's first layer (default: where the plan allows it on the
+   * dot4I8Packed kernels, as the resolver runs it; false: the features pass writes the int8
+   * features and the first layer reads them).
+   */
+  readonly featuresFirstLayer?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
 }
@@ -124,6 +137,12 @@ export function describeInt8Frame(
       `frame of ${plan.name}: the output is folded into the fused filter + blend only`,
     );
   }
+  // As the resolver decides (its networks read the FEATURE_CHANNELS features).
+  const firstRefusal = firstStepPrologueRefusal(plan, 'dot4');
+  const inFirstLayer = options.featuresFirstLayer ?? firstRefusal === undefined;
+  if (inFirstLayer && firstRefusal !== undefined) {
+    throw new RangeError(`frame of ${plan.name}: no features in the first layer: ${firstRefusal}`);
+  }
   const bandwidth = options.bandwidth ?? H200_BANDWIDTH;
   const [dw, dh] = displaySize;
   const [rw, rh] = renderSize;
@@ -135,44 +154,11 @@ export function describeInt8Frame(
   const raw = RAW_CHANNELS * rawPlane;
   const exposureState = 16;
 
-  const whole = (name: string, access: FrameBinding['access'], bytes: number): FrameBinding => ({
-    name,
-    access,
-    boundBytes: bytes,
-    bytes,
-  });
-  const read = (name: string, bytes: number) => whole(name, 'read', bytes);
-  const write = (name: string, bytes: number) => whole(name, 'write', bytes);
-  const pass = (
-    name: string,
-    stage: FramePass['stage'],
-    bindings: FrameBinding[],
-    kernel: string = name,
-  ): FramePass => ({
-    name,
-    kernel,
-    stage,
-    bindings,
-    bytesRead: sumOf(bindings.filter((b) => b.access !== 'write')),
-    bytesWritten: sumOf(bindings.filter((b) => b.access !== 'read')),
-  });
-
-  // The features pass writes the network's int8 input tensors: its channels of each.
-  const int8Copies: FrameBinding[] = plan.quantizes.map((q) => {
-    const t = plan.tensors.get(q.output)!;
-    const pixels = (pw / t.divisor) * (ph / t.divisor);
-    return {
-      name: q.output,
-      access: 'write',
-      boundBytes: packedGroups(t.channels) * 4 * pixels,
-      bytes: packedGroups(FEATURE_CHANNELS) * 4 * pixels,
-    };
-  });
   const network = describeInt8Plan(plan, displaySize);
   const allKernels = network.kernels.filter((k) => k.op !== 'quantize');
-  // The last layer with the filter + blend epilogue is the filter + blend's pass, not a kernel
-  // of the network.
-  const networkKernels = inLastLayer ? allKernels.slice(0, -1) : allKernels;
+  // The last layer with the filter + blend epilogue is the filter + blend's pass, the first
+  // layer computing the features the features pass: neither is a kernel of the network.
+  const networkKernels = allKernels.slice(inFirstLayer ? 1 : 0, inLastLayer ? -1 : undefined);
   const rawBinding = (planes: number): FrameBinding => ({
     name: planes === RAW_CHANNELS ? 'raw' : `raw (${planes} of ${RAW_CHANNELS} planes)`,
     access: 'read',
@@ -240,6 +226,7 @@ export function describeInt8Frame(
           ]),
         ];
 
+  const features = featuresPass(plan, inFirstLayer, [pw, ph], render, history);
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
     // Prepare reads the input textures itself and keeps this frame's depth for the next one.
@@ -261,13 +248,7 @@ export function describeInt8Frame(
       write('reprojected state', history),
       read('exposure state', exposureState),
     ]),
-    pass(`nn features (int8 only) + ${int8Copies.length} int8`, 'resolve', [
-      read('prepared color', render),
-      read('prepared motion', render),
-      read('reprojected history', history),
-      read('reprojected state', history),
-      ...int8Copies,
-    ]),
+    features,
     ...networkKernels.map((k) => ({
       name: `network: ${k.name}`,
       kernel: k.name,
@@ -295,6 +276,7 @@ export function describeInt8Frame(
     fusedFilterBlend: fused,
     lastLayerFilterBlend: inLastLayer,
     foldedOutput,
+    featuresFirstLayer: inFirstLayer,
     passes,
     network: { ...network, kernels: networkKernels },
     bytesRead,
@@ -306,6 +288,82 @@ export function describeInt8Frame(
 
 function sumOf(bindings: readonly FrameBinding[]): number {
   return bindings.reduce((s, b) => s + b.bytes, 0);
+}
+
+function whole(name: string, access: FrameBinding['access'], bytes: number): FrameBinding {
+  return { name, access, boundBytes: bytes, bytes };
+}
+const read = (name: string, bytes: number) => whole(name, 'read', bytes);
+const write = (name: string, bytes: number) => whole(name, 'write', bytes);
+
+function pass(
+  name: string,
+  stage: FramePass['stage'],
+  bindings: FrameBinding[],
+  kernel: string = name,
+): FramePass {
+  return {
+    name,
+    kernel,
+    stage,
+    bindings,
+    bytesRead: sumOf(bindings.filter((b) => b.access !== 'write')),
+    bytesWritten: sumOf(bindings.filter((b) => b.access !== 'read')),
+  };
+}
+
+/**
+ * The features pass, writing the network's int8 input tensors (its channels of each), or the
+ * network's first layer computing the features (src/nn/resolve/features-first-layer.ts; its
+ * kernel's label as that file builds it: the history read as rgba16float, one output block),
+ * which writes the layer's output instead. `render` and `history`: bytes of a render-size vec4
+ * image and of a display-size history image.
+ */
+function featuresPass(
+  plan: Int8Plan,
+  inFirstLayer: boolean,
+  [pw, ph]: Size,
+  render: number,
+  history: number,
+): FramePass {
+  const inputs = [
+    read('prepared color', render),
+    read('prepared motion', render),
+    read('reprojected history', history),
+    read('reprojected state', history),
+  ];
+  /** A write of `channels` of int8 tensor `name` (at the padded size over its divisor). */
+  const int8Write = (name: string, channels: number): FrameBinding => {
+    const t = plan.tensors.get(name)!;
+    const pixels = (pw / t.divisor) * (ph / t.divisor);
+    return {
+      name,
+      access: 'write',
+      boundBytes: packedGroups(t.channels) * 4 * pixels,
+      bytes: packedGroups(channels) * 4 * pixels,
+    };
+  };
+  if (!inFirstLayer) {
+    const copies = plan.quantizes.map((q) => int8Write(q.output, FEATURE_CHANNELS));
+    return pass(`nn features (int8 only) + ${copies.length} int8`, 'resolve', [
+      ...inputs,
+      ...copies,
+    ]);
+  }
+  const first = plan.steps[0]!;
+  const channels = first.params.bias.length;
+  const weightBytes = channels * packedGroups(first.inChannels) * INT8_OP_TAPS[first.op] * 4;
+  return pass(
+    `nn features + first layer (${first.node})`,
+    'resolve',
+    [
+      read(`${first.node} weight`, weightBytes),
+      read(`${first.node} bias`, 4 * channels),
+      int8Write(first.output, channels),
+      ...inputs,
+    ],
+    `nn features (rgba16float) + int8 ${first.op} block ${int8OutBlock(channels)}`,
+  );
 }
 
 /** The table `uplift info --plan` prints: the network's kernels as one row. */
@@ -347,7 +405,7 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     ].join(' ');
   return [
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
-      `(filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}); bytes each pass ` +
+      `(${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
     `${'pass'.padEnd(44)}  B read/ B writ./   B r+w/       MB      µs`,
     `${''.padEnd(44)}  disp px  disp px  render px`,

@@ -8,7 +8,12 @@
 import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
 import type { WeightedOp } from '../core/graph.ts';
-import { int8OutBlock, uploadInt8Op, type Int8OpWeights } from './ops/int8/common.ts';
+import {
+  int8OutBlock,
+  uploadInt8Op,
+  type Int8OpTargets,
+  type Int8OpWeights,
+} from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
@@ -48,6 +53,12 @@ export interface Int8Network {
    * last step itself with another epilogue (after `runWithoutLastStep`).
    */
   lastStep(height: number, width: number): Int8LastStep;
+  /**
+   * The first step's weights, its int8 input (the quantized graph input, which a kernel that
+   * computes that input itself never writes) and its targets at this input size, for a kernel
+   * that runs the first step itself (then run with `firstStepDone`).
+   */
+  firstStep(height: number, width: number): Int8FirstStep;
   /** Bytes of the weights and of the tensors of the current size (uniform blocks not counted). */
   memoryBytes(): number;
   destroy(): void;
@@ -67,12 +78,24 @@ export interface Int8LastStep {
   readonly input: GpuInt8Tensor;
 }
 
+/** What a kernel needs to run a network's first step itself. */
+export interface Int8FirstStep extends Int8LastStep {
+  /** The scale the graph input is quantized with into `input`. */
+  readonly inputScale: number;
+  readonly targets: Int8OpTargets & { readonly output: GpuInt8Tensor };
+}
+
 /** Options of `Int8Network.run`. */
 export interface Int8RunOptions {
   /** Profiling: each step in a timed pass of its own, labelled by its node. */
   readonly timer?: GpuTimer;
   /** The input's int8 tensors are written already (`inputQuantizations`): skip quantizing. */
   readonly inputQuantized?: boolean;
+  /**
+   * The first step's output is written already (`firstStep`: a kernel that computes the input
+   * and runs the first layer in one): skip the input's quantization and the first step.
+   */
+  readonly firstStepDone?: boolean;
 }
 
 interface SizedTensors {
@@ -139,9 +162,97 @@ export function lastStepEpilogueRefusal(plan: Int8Plan, kernels: Int8Kernels): s
   return undefined;
 }
 
+/** Ops whose dot4I8Packed kernel reads an output pixel's input pixels itself, word by word. */
+export const PIXEL_PROLOGUE_OPS: readonly WeightedOp[] = ['down2x2', 'conv1x1'];
+
+/**
+ * Why the first step of `plan` on `kernels` cannot read its input from a per-pixel prologue (a
+ * kernel whose thread computes the graph input of the pixels it reads, quantizes it and runs the
+ * first layer, the quantized input never stored: src/nn/resolve/features-first-layer.ts), or
+ * undefined where it can: the graph input quantized once, into a tensor of its own that only the
+ * first step reads, a down2x2 or conv1x1 to an int8 tensor without a residual, with every output
+ * channel in one block, on the dot4I8Packed kernels.
+ */
+export function firstStepPrologueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
+  if (kernels !== 'dot4') {
+    return `the ${kernels} kernels read their input in tiles shared by the workgroup, not per pixel`;
+  }
+  const [first, second] = plan.steps;
+  if (!first || !second) return 'the network has a single step';
+  if (plan.quantizes.length !== 1) {
+    return `the input is quantized into ${plan.quantizes.length} tensors (a prologue writes none)`;
+  }
+  const q = plan.quantizes[0]!;
+  if (q.outChannelOffset !== 0 || plan.tensors.get(q.output)!.channels !== plan.inputChannels) {
+    return `the input is part of a wider tensor (${q.output})`;
+  }
+  if (first.input !== q.output) return `the first step reads ${first.input}, not the input`;
+  const readers = plan.steps.filter((s) => s.input === q.output || s.residual === q.output);
+  if (readers.length !== 1) {
+    return `${q.output} is read by ${readers.map((s) => s.node).join(', ')}, not the first step alone`;
+  }
+  if (!PIXEL_PROLOGUE_OPS.includes(first.op)) {
+    return `the first step is a ${first.op} (a per-pixel prologue needs ${PIXEL_PROLOGUE_OPS.join(' or ')})`;
+  }
+  if (first.realOutput) return 'the first step writes the f32 output';
+  if (first.residual !== undefined) return `the first step adds ${first.residual}`;
+  const channels = first.params.bias.length;
+  if (int8OutBlock(channels) < channels) {
+    return `the first step's ${channels} channels take more than one output block (each would compute the input again)`;
+  }
+  return undefined;
+}
+
 export interface Int8NetworkOptions {
   /** Default: `defaultInt8Kernels()`. */
   readonly kernels?: Int8Kernels;
+  /**
+   * The first step's input is computed by the caller's kernel (`firstStep`; where
+   * `firstStepPrologueRefusal` allows it) and never stored: the quantized input is not allocated
+   * (its `firstStep().input` has the shape and a placeholder buffer), and every run passes
+   * `firstStepDone`.
+   */
+  readonly firstStepInputComputed?: boolean;
+}
+
+/** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
+function checkedOptions(device: GPUDevice, plan: Int8Plan, options: Int8NetworkOptions) {
+  const kernels = options.kernels ?? defaultInt8Kernels();
+  if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
+    throw new Error(
+      'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
+    );
+  }
+  const inputComputed = options.firstStepInputComputed === true;
+  const refusal = inputComputed ? firstStepPrologueRefusal(plan, kernels) : undefined;
+  if (refusal !== undefined) {
+    throw new RangeError(`int8 network "${plan.name}": firstStepInputComputed, but ${refusal}`);
+  }
+  return { kernels, inputComputed };
+}
+
+/** The first step with its tensors of one size (`Int8Network.firstStep`). */
+function firstStepAt(
+  plan: Int8Plan,
+  weights: Int8OpWeights,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+): Int8FirstStep {
+  const step = plan.steps[0]!;
+  if (step.realOutput) {
+    throw new RangeError(`int8 network "${plan.name}": the first step writes the f32 output`);
+  }
+  const residual = step.residual === undefined ? undefined : int8.get(step.residual)!;
+  return {
+    step,
+    weights,
+    input: int8.get(step.input)!,
+    inputScale: plan.tensors.get(step.input)!.scale,
+    targets: {
+      output: int8.get(step.output)!,
+      outChannelOffset: step.outChannelOffset,
+      ...(residual ? { residual } : {}),
+    },
+  };
 }
 
 /** Uploads the plan's weights; tensors follow the first input size. */
@@ -150,12 +261,9 @@ export function createInt8Network(
   plan: Int8Plan,
   options: Int8NetworkOptions = {},
 ): Int8Network {
-  const kernels = options.kernels ?? defaultInt8Kernels();
-  if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
-    throw new Error(
-      'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
-    );
-  }
+  const { kernels, inputComputed } = checkedOptions(device, plan, options);
+  /** The int8 tensor nobody stores when the first step's input is computed. */
+  const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
@@ -195,7 +303,9 @@ export function createInt8Network(
     const int8 = new Map<string, GpuInt8Tensor>();
     for (const [name, t] of plan.tensors) {
       const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
-      int8.set(name, createGpuInt8Tensor(device, shape, `int8 ${name}`));
+      const placeholder = { channels: 4, height: 1, width: 1 };
+      const stored = name === computedInput ? placeholder : shape;
+      int8.set(name, { ...createGpuInt8Tensor(device, stored, `int8 ${name}`), ...shape });
     }
     sized = { height, width, int8 };
     return sized;
@@ -227,10 +337,13 @@ export function createInt8Network(
     };
   };
 
-  /** The quantizations of the input and one dispatch per step but the last, at one size. */
+  /**
+   * The quantizations of the input and one dispatch per step but the last, at one size (neither
+   * the quantization nor the first step where the caller computes the first step's input).
+   */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
-    quantizes: plan.quantizes.map((q) => ({
+    quantizes: (inputComputed ? [] : plan.quantizes).map((q) => ({
       label: `quantize ${q.output}`,
       dispatch: prepareQuantizeInt8(
         device,
@@ -240,7 +353,9 @@ export function createInt8Network(
         q.outChannelOffset,
       ),
     })),
-    steps: plan.steps.slice(0, -1).map((_, i) => prepareStep(s, i)),
+    steps: plan.steps
+      .slice(0, -1)
+      .flatMap((_, i) => (inputComputed && i === 0 ? [] : [prepareStep(s, i)])),
   });
 
   /** Records the run; the last step too unless `withoutLast`. */
@@ -250,7 +365,12 @@ export function createInt8Network(
     options: Int8RunOptions,
     withoutLast: boolean,
   ): SizedTensors => {
-    const { timer, inputQuantized } = options;
+    const { timer, inputQuantized, firstStepDone } = options;
+    if (inputComputed && !firstStepDone) {
+      throw new RangeError(
+        `int8 network "${plan.name}": its first step's input is computed by the caller (firstStepInputComputed); run with firstStepDone`,
+      );
+    }
     const s = tensorsFor(input.height, input.width);
     if (s.prepared?.input !== input.buffer) {
       freePrepared(s);
@@ -258,9 +378,12 @@ export function createInt8Network(
     }
     const p = s.prepared;
     if (!withoutLast) p.last ??= prepareStep(s, plan.steps.length - 1);
+    if (firstStepDone && plan.steps.length < 2) {
+      throw new RangeError(`int8 network "${plan.name}": firstStepDone needs a second step`);
+    }
     const dispatches = [
-      ...(inputQuantized ? [] : p.quantizes),
-      ...p.steps,
+      ...(inputQuantized || firstStepDone ? [] : p.quantizes),
+      ...(firstStepDone && !inputComputed ? p.steps.slice(1) : p.steps),
       ...(withoutLast ? [] : [p.last!]),
     ];
     let pass = encoder.beginComputePass({ label: `int8 ${plan.name}` });
@@ -285,6 +408,11 @@ export function createInt8Network(
       record(encoder, input, options, true);
     },
     inputQuantizations(height, width) {
+      if (inputComputed) {
+        throw new RangeError(
+          `int8 network "${plan.name}": no input quantizations, the first step's input is computed (firstStepInputComputed)`,
+        );
+      }
       const s = tensorsFor(height, width);
       return plan.quantizes.map((q) => ({
         output: s.int8.get(q.output)!,
@@ -297,6 +425,9 @@ export function createInt8Network(
       const i = plan.steps.length - 1;
       const step = plan.steps[i]!;
       return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
+    },
+    firstStep(height, width) {
+      return firstStepAt(plan, weights[0]!, tensorsFor(height, width).int8);
     },
     memoryBytes() {
       let bytes = 0;

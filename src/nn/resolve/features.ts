@@ -15,18 +15,26 @@ import { packedGroups } from '../../core/int8.ts';
 import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
-import { uniformBlock } from '../../gpu/uniforms.ts';
+import { uniformBlock, type UniformValues } from '../../gpu/uniforms.ts';
 
-const PARAMS = uniformBlock({
+/**
+ * The uniform fields `pixelFeatures` reads (as `u.<field>`): display and render size, reset, the
+ * jitter. A kernel that computes the features itself declares them in its uniform block.
+ */
+export const FEATURE_FIELDS = {
   width: 'u32',
   height: 'u32',
   renderWidth: 'u32',
   renderHeight: 'u32',
-  paddedWidth: 'u32',
-  paddedHeight: 'u32',
   reset: 'u32',
   jitterX: 'f32',
   jitterY: 'f32',
+} as const;
+
+const PARAMS = uniformBlock({
+  ...FEATURE_FIELDS,
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
   // Up to two int8 copies of the features (the INT8 network's input tensors): for each, the
   // reciprocal scale, its words per pixel and the word its channels start at.
   q0InverseScale: 'f32',
@@ -41,28 +49,37 @@ const PARAMS = uniformBlock({
 const MAX_QUANTIZED = 2;
 
 /**
- * WGSL writing the features of pixel o, already in f, as int8 into copy t (packed words). Unrolled
- * with constant indices, like the f32 writes, so that f stays in registers.
+ * WGSL of packed int8 word g of the features in f (channels 4g … 4g + 3, quantized with the
+ * reciprocal scale `inverseScale`, WGSL_QUANTIZE_F32): what an int8 copy holds. Constant indices,
+ * like the f32 writes, so that f stays in registers.
  */
-const writeQuantized = (t: number) =>
-  Array.from({ length: FEATURE_CHANNELS / 4 }, (_, g) => {
-    const q = [0, 1, 2, 3].map((k) => `quantizeF32(f[${4 * g + k}], u.q${t}InverseScale)`);
-    return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
-  }).join('\n');
+export const wgslFeatureWord = (g: number, inverseScale: string): string =>
+  `pack4xI8(vec4i(${[0, 1, 2, 3].map((k) => `quantizeF32(f[${4 * g + k}], ${inverseScale})`).join(', ')}))`;
 
-const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => /* wgsl */ `
-${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> color: array<vec4f>;
-@group(0) @binding(2) var<storage, read> motion: array<vec4f>;
+/** WGSL writing the features of pixel o, already in f, as int8 into copy t (packed words). */
+const writeQuantized = (t: number) =>
+  Array.from(
+    { length: FEATURE_CHANNELS / 4 },
+    (_, g) =>
+      `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = ${wgslFeatureWord(g, `u.q${t}InverseScale`)};`,
+  ).join('\n');
+
+/**
+ * WGSL of the features of one display pixel: the bindings of the prepared color and motion and of
+ * the reprojected history and state (in `reprojected`'s format) at @binding(first) to
+ * (first + 3), and `pixelFeatures(p) -> array<f32, FEATURE_CHANNELS>` for a pixel p inside the
+ * display (the padding's features are zeros; callers test). Reads the uniform block `u`
+ * (FEATURE_FIELDS); needs WGSL_COMMON and WGSL_FRAME. The features pass and the first layer that
+ * computes its own input (./features-first-layer.ts) both call it, so they compute the same bits.
+ */
+export function wgslPixelFeatures(first: number, reprojected: ImageFormat): string {
+  return /* wgsl */ `
+@group(0) @binding(${first}) var<storage, read> color: array<vec4f>;
+@group(0) @binding(${first + 1}) var<storage, read> motion: array<vec4f>;
 ${wgslImages([
-  { binding: 3, name: 'history', access: 'read', format: reprojected },
-  { binding: 4, name: 'state', access: 'read', format: reprojected },
+  { binding: first + 2, name: 'history', access: 'read', format: reprojected },
+  { binding: first + 3, name: 'state', access: 'read', format: reprojected },
 ])}
-${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
-${Array.from({ length: copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
-${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
-${WGSL_COMMON}
-${WGSL_FRAME}
 fn renderTexel(x: i32, y: i32) -> vec4f {
   return color[texelAt(u.renderWidth, u.renderHeight, x, y)];
 }
@@ -83,6 +100,67 @@ fn nearestSampleDistance2(p: vec2u) -> f32 {
   return best;
 }
 
+fn pixelFeatures(pixel: vec2u) -> array<f32, ${FEATURE_CHANNELS}> {
+  var f: array<f32, ${FEATURE_CHANNELS}>;
+  let i = pixel.y * u.width + pixel.x;
+  let h = historyAt(i);
+  let valid = historyValid(h.a, u.reset);
+  if (u.reset == 0u) {
+    let s = stateAt(i);
+    f[0] = finiteOr0(s.x);
+    f[1] = finiteOr0(s.y);
+    f[2] = finiteOr0(s.z);
+    f[3] = finiteOr0(s.w);
+  }
+  // Bilinear luma on the grid of jittered sample positions, at p - j - 0.5.
+  let p = centreInRender(pixel, vec2u(u.renderWidth, u.renderHeight), vec2u(u.width, u.height));
+  let g = p - vec2f(u.jitterX, u.jitterY) - 0.5;
+  let base = floor(g);
+  let t = g - base;
+  let x0 = i32(base.x);
+  let y0 = i32(base.y);
+  let top = mix(renderTexel(x0, y0).a, renderTexel(x0 + 1, y0).a, t.x);
+  let bottom = mix(renderTexel(x0, y0 + 1).a, renderTexel(x0 + 1, y0 + 1).a, t.x);
+  f[4] = mix(top, bottom, t.y);
+  let rx = i32(renderPixelOf(pixel.x, u.renderWidth, u.width));
+  let ry = i32(renderPixelOf(pixel.y, u.renderHeight, u.height));
+  var chroma = 0.0;
+  var lumaLo = 3.4e38;
+  var lumaHi = -3.4e38;
+  for (var dy = -1; dy <= 1; dy++) {
+    for (var dx = -1; dx <= 1; dx++) {
+      let c = renderTexel(rx + dx, ry + dy);
+      chroma += max(c.r, max(c.g, c.b)) - min(c.r, min(c.g, c.b));
+      lumaLo = min(lumaLo, c.a);
+      lumaHi = max(lumaHi, c.a);
+    }
+  }
+  if (valid) {
+    let l = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
+    f[5] = l;
+    f[10] = l - clamp(l, lumaLo, lumaHi);
+  }
+  f[6] = chroma / 9.0;
+  let m = motion[u32(ry) * u.renderWidth + u32(rx)];
+  f[7] = max(max(m.z, m.w), select(1.0, 0.0, valid));
+  f[8] = nearestSampleDistance2(pixel);
+  f[9] = lumaHi - lumaLo;
+  let md = vec2f(finiteOr0(m.x), finiteOr0(m.y)) * vec2f(f32(u.width), f32(u.height));
+  f[11] = log2(1.0 + length(md));
+  return f;
+}
+`;
+}
+
+const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => /* wgsl */ `
+${PARAMS.wgsl}
+${wgslPixelFeatures(1, reprojected)}
+${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
+${Array.from({ length: copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
+${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
+${WGSL_COMMON}
+${WGSL_FRAME}
+
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
@@ -90,51 +168,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let o = id.y * u.paddedWidth + id.x;
   var f: array<f32, ${FEATURE_CHANNELS}>;
   if (id.x < u.width && id.y < u.height) {
-    let i = id.y * u.width + id.x;
-    let h = historyAt(i);
-    let valid = historyValid(h.a, u.reset);
-    if (u.reset == 0u) {
-      let s = stateAt(i);
-      f[0] = finiteOr0(s.x);
-      f[1] = finiteOr0(s.y);
-      f[2] = finiteOr0(s.z);
-      f[3] = finiteOr0(s.w);
-    }
-    // Bilinear luma on the grid of jittered sample positions, at p - j - 0.5.
-    let p = centreInRender(id.xy, vec2u(u.renderWidth, u.renderHeight), vec2u(u.width, u.height));
-    let g = p - vec2f(u.jitterX, u.jitterY) - 0.5;
-    let base = floor(g);
-    let t = g - base;
-    let x0 = i32(base.x);
-    let y0 = i32(base.y);
-    let top = mix(renderTexel(x0, y0).a, renderTexel(x0 + 1, y0).a, t.x);
-    let bottom = mix(renderTexel(x0, y0 + 1).a, renderTexel(x0 + 1, y0 + 1).a, t.x);
-    f[4] = mix(top, bottom, t.y);
-    let rx = i32(renderPixelOf(id.x, u.renderWidth, u.width));
-    let ry = i32(renderPixelOf(id.y, u.renderHeight, u.height));
-    var chroma = 0.0;
-    var lumaLo = 3.4e38;
-    var lumaHi = -3.4e38;
-    for (var dy = -1; dy <= 1; dy++) {
-      for (var dx = -1; dx <= 1; dx++) {
-        let c = renderTexel(rx + dx, ry + dy);
-        chroma += max(c.r, max(c.g, c.b)) - min(c.r, min(c.g, c.b));
-        lumaLo = min(lumaLo, c.a);
-        lumaHi = max(lumaHi, c.a);
-      }
-    }
-    if (valid) {
-      let l = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
-      f[5] = l;
-      f[10] = l - clamp(l, lumaLo, lumaHi);
-    }
-    f[6] = chroma / 9.0;
-    let m = motion[u32(ry) * u.renderWidth + u32(rx)];
-    f[7] = max(max(m.z, m.w), select(1.0, 0.0, valid));
-    f[8] = nearestSampleDistance2(id.xy);
-    f[9] = lumaHi - lumaLo;
-    let md = vec2f(finiteOr0(m.x), finiteOr0(m.y)) * vec2f(f32(u.width), f32(u.height));
-    f[11] = log2(1.0 + length(md));
+    f = pixelFeatures(id.xy);
   }
 ${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
 ${Array.from({ length: copies }, (_, t) => writeQuantized(t)).join('\n')}
@@ -187,12 +221,7 @@ export function encodeFeatures(
     };
   };
   const [q0, q1] = [copy(0), copy(1)];
-  const reprojected = formatOf(inputs.history);
-  if (formatOf(inputs.state) !== reprojected) {
-    throw new RangeError(
-      `features: the reprojected history (${reprojected}) and state (${formatOf(inputs.state)}) must share a format`,
-    );
-  }
+  const { reprojected, values } = featureUniformValues('features', inputs, params);
   const label = `nn features${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`;
   const kernel = createKernel(device, {
     label,
@@ -210,15 +239,9 @@ export function encodeFeatures(
       ...quantized.map((q) => q.output.buffer),
     ],
     PARAMS.pack({
-      width,
-      height,
-      renderWidth: inputs.color.width,
-      renderHeight: inputs.color.height,
+      ...values,
       paddedWidth: pw,
       paddedHeight: ph,
-      reset: params.reset,
-      jitterX: params.jitter[0],
-      jitterY: params.jitter[1],
       q0InverseScale: q0.inverseScale,
       q0Groups: q0.groups,
       q0GroupOffset: q0.offset,
@@ -227,4 +250,33 @@ export function encodeFeatures(
       q1GroupOffset: q1.offset,
     }),
   );
+}
+
+/**
+ * The FEATURE_FIELDS values of a frame and the format of its reprojected images; a RangeError
+ * naming `what` if the history and state differ in format.
+ */
+export function featureUniformValues(
+  what: string,
+  inputs: FeatureGpuInputs,
+  params: NeuralFrameParams,
+): { reprojected: ImageFormat; values: UniformValues<typeof FEATURE_FIELDS> } {
+  const reprojected = formatOf(inputs.history);
+  if (formatOf(inputs.state) !== reprojected) {
+    throw new RangeError(
+      `${what}: the reprojected history (${reprojected}) and state (${formatOf(inputs.state)}) must share a format`,
+    );
+  }
+  return {
+    reprojected,
+    values: {
+      width: inputs.history.width,
+      height: inputs.history.height,
+      renderWidth: inputs.color.width,
+      renderHeight: inputs.color.height,
+      reset: params.reset,
+      jitterX: params.jitter[0],
+      jitterY: params.jitter[1],
+    },
+  };
 }

@@ -12,7 +12,8 @@ import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
-import { encodeFeatures } from './features.ts';
+import { encodeFeatures, type FeatureGpuInputs } from './features.ts';
+import { FEATURES_FIRST_LAYER_LABEL } from './features-first-layer.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';
 import {
   encodeKpnFilterBlend,
@@ -139,6 +140,24 @@ export interface FrameNetwork<Run extends { readonly output: GpuTensor }> {
       targets: FilterBlendTargets,
     ): void;
   };
+  /**
+   * For an INT8 network whose first layer can compute the features itself
+   * (./features-first-layer.ts): records the features and that layer in `pass` (the features
+   * are not written), then the rest of the network. Used by frames without f32 features.
+   */
+  readonly featuresFirstLayer?: {
+    encode(
+      pass: GPUComputePassEncoder,
+      inputs: FeatureGpuInputs,
+      params: NeuralFrameParams,
+      height: number,
+      width: number,
+    ): void;
+    /** `run`, every layer after the first. */
+    runAfterFirst(encoder: GPUCommandEncoder, features: GpuTensor): Run;
+    /** `lastLayerFilterBlend.runAllButLast`, every layer after the first. */
+    runAllButFirstAndLast(encoder: GPUCommandEncoder, features: GpuTensor): void;
+  };
 }
 
 /** Options of `encodeNeuralFrame`. */
@@ -156,7 +175,9 @@ export interface NeuralFrameOptions {
  * Records the whole frame into `encoder`; returns the network's run (raw output, …), or
  * undefined where the last layer ran the filter + blend (no raw output written). With
  * `f32Features: false` and a network that reads int8 copies of the features, the f32 features
- * tensor is not written (its contents are then stale). Targets without a filtered image get the
+ * tensor is not written (its contents are then stale), and a network whose first layer computes
+ * the features runs them in that layer (timer label FEATURES_FIRST_LAYER_LABEL instead of `nn
+ * features`; `nn network` then times every layer after it). Targets without a filtered image get the
  * filter + blend in the network's last layer where the network offers it (timer label
  * LAST_LAYER_FILTER_BLEND_LABEL; `nn network` then times every layer but the last), else the
  * fused filter + blend pass; targets with one get the filter and the blend as two passes.
@@ -192,20 +213,29 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     label,
     ...(timer ? { timestampWrites: timer.computePass(label) } : {}),
   });
-  let pass = encoder.beginComputePass(timed('nn features'));
   const { height, width } = targets.features;
-  const quantized = network.inputQuantizations?.(height, width) ?? [];
-  encodeFeatures(
-    device,
-    pass,
-    { color, motion, history, state },
-    inputs,
-    targets.features,
-    quantized,
-    // A network reading only its int8 copies needs no f32 features (unless asked, for views).
-    options.f32Features !== false || quantized.length === 0,
-  );
+  // Without f32 features, a network whose first layer computes the features does so.
+  const firstLayer = options.f32Features === false ? network.featuresFirstLayer : undefined;
+  let pass: GPUComputePassEncoder;
+  if (firstLayer) {
+    pass = encoder.beginComputePass(timed(FEATURES_FIRST_LAYER_LABEL));
+    firstLayer.encode(pass, { color, motion, history, state }, inputs, height, width);
+  } else {
+    pass = encoder.beginComputePass(timed('nn features'));
+    const quantized = network.inputQuantizations?.(height, width) ?? [];
+    encodeFeatures(
+      device,
+      pass,
+      { color, motion, history, state },
+      inputs,
+      targets.features,
+      quantized,
+      // A network reading only its int8 copies needs no f32 features (unless asked, for views).
+      options.f32Features !== false || quantized.length === 0,
+    );
+  }
   pass.end();
+
   const { filtered } = targets;
   if (filtered && options.output) {
     throw new RangeError(
@@ -215,7 +245,10 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   const written = { history: targets.history, state: targets.state, output: options.output };
   const fused = filtered ? undefined : network.lastLayerFilterBlend;
   if (fused) {
-    const runBody = () => fused.runAllButLast(encoder, targets.features);
+    const runBody = () =>
+      firstLayer
+        ? firstLayer.runAllButFirstAndLast(encoder, targets.features)
+        : fused.runAllButLast(encoder, targets.features);
     if (timer) timer.span(encoder, 'nn network', runBody);
     else runBody();
     pass = encoder.beginComputePass(timed(LAST_LAYER_FILTER_BLEND_LABEL));
@@ -227,7 +260,10 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     pass.end();
     return undefined;
   }
-  const runNetwork = () => network.run(encoder, targets.features);
+  const runNetwork = () =>
+    firstLayer
+      ? firstLayer.runAfterFirst(encoder, targets.features)
+      : network.run(encoder, targets.features);
   const run = timer ? timer.span(encoder, 'nn network', runNetwork) : runNetwork();
   pass = encoder.beginComputePass(timed('nn filter + blend'));
   if (filtered) {

@@ -12,6 +12,7 @@ import {
   FEATURE_CHANNELS,
   RAW_CHANNELS,
   paddedSize,
+  type NeuralFrameParams,
   type NeuralModel,
 } from '../../core/neural-frame.ts';
 import {
@@ -20,12 +21,14 @@ import {
   type NeuralFrameTargets,
   type FrameNetwork,
 } from './neural-frame.ts';
+import { encodeFeaturesFirstLayer, featuresFirstLayerRefusal } from './features-first-layer.ts';
+import type { FeatureGpuInputs } from './features.ts';
 import { inferShapes } from '../../core/graph.ts';
 import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { resolveWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
-import { createInt8Network } from '../int8-network.ts';
+import { createInt8Network, defaultInt8Kernels } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
 import {
@@ -145,6 +148,13 @@ export interface NeuralResolverOptions {
    */
   readonly lastLayerFilterBlend?: boolean;
   /**
+   * INT8 networks whose first layer is a direct op reading only the features (network v3's
+   * down2x2): compute the features in that layer's kernel, never writing them (default true;
+   * false keeps the features pass, to measure what the fusion saves). Ignored where it does not
+   * apply, and with `debugViews` (they read the f32 features).
+   */
+  readonly featuresFirstLayer?: boolean;
+  /**
    * How history and recurrent state are stored between frames (default rgba16float: half the
    * bytes of rgba32float, the f32 form kept to measure what that changes).
    */
@@ -194,11 +204,10 @@ export async function createNeuralResolver(
     memoryBytes(): number;
   } =
     precision === 'int8'
-      ? int8FrameNetwork(
-          device,
-          model,
-          options.debugViews !== true && options.lastLayerFilterBlend !== false,
-        )
+      ? int8FrameNetwork(device, model, {
+          lastLayer: options.debugViews !== true && options.lastLayerFilterBlend !== false,
+          firstLayer: options.debugViews !== true && options.featuresFirstLayer !== false,
+        })
       : f32FrameNetwork(device, model, precision);
   const historyFormat = options.historyFormat ?? 'rgba16float';
   let targets: NeuralFrameTargets | undefined;
@@ -288,24 +297,63 @@ function f32FrameNetwork(device: GPUDevice, model: NeuralModel, precision: Tenso
 
 /**
  * The model as an INT8 network (src/nn/int8-network.ts) in the frame's network interface; with
- * `fuseLastLayer`, its last layer runs the filter + blend where it can
- * (./last-layer-filter-blend.ts).
+ * `fuse.lastLayer`, its last layer runs the filter + blend where it can
+ * (./last-layer-filter-blend.ts), with `fuse.firstLayer` its first layer computes the features
+ * where it can (./features-first-layer.ts).
  */
-function int8FrameNetwork(device: GPUDevice, model: NeuralModel, fuseLastLayer: boolean) {
-  const network = createInt8Network(device, planInt8(model.graph, model.parameters));
+function int8FrameNetwork(
+  device: GPUDevice,
+  model: NeuralModel,
+  fuse: { readonly lastLayer: boolean; readonly firstLayer: boolean },
+) {
+  const plan = planInt8(model.graph, model.parameters);
+  const firstFusable =
+    fuse.firstLayer && featuresFirstLayerRefusal(plan, defaultInt8Kernels()) === undefined;
+  // With the features in the first layer, the int8 features are never stored.
+  const network = createInt8Network(device, plan, { firstStepInputComputed: firstFusable });
   const fusable =
-    fuseLastLayer && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
+    fuse.lastLayer && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
-  // skips quantizing the f32 features again.
+  // skips quantizing the f32 features again; after the first layer computed them, it skips that
+  // layer too.
+  const afterFeatures = { inputQuantized: true };
+  const afterFirst = { firstStepDone: true };
   return {
     run: (encoder: GPUCommandEncoder, features: GpuTensor) => ({
-      output: network.run(encoder, features, { inputQuantized: true }),
+      output: network.run(encoder, features, afterFeatures),
     }),
+    ...(firstFusable
+      ? {
+          featuresFirstLayer: {
+            encode(
+              pass: GPUComputePassEncoder,
+              inputs: FeatureGpuInputs,
+              params: NeuralFrameParams,
+              height: number,
+              width: number,
+            ) {
+              encodeFeaturesFirstLayer(
+                device,
+                pass,
+                network.firstStep(height, width),
+                inputs,
+                params,
+              );
+            },
+            runAfterFirst: (encoder: GPUCommandEncoder, features: GpuTensor) => ({
+              output: network.run(encoder, features, afterFirst),
+            }),
+            runAllButFirstAndLast(encoder: GPUCommandEncoder, features: GpuTensor) {
+              network.runWithoutLastStep(encoder, features, afterFirst);
+            },
+          },
+        }
+      : {}),
     ...(fusable
       ? {
           lastLayerFilterBlend: {
             runAllButLast(encoder: GPUCommandEncoder, features: GpuTensor) {
-              network.runWithoutLastStep(encoder, features, { inputQuantized: true });
+              network.runWithoutLastStep(encoder, features, afterFeatures);
             },
             encodeLastLayer(
               pass: GPUComputePassEncoder,

@@ -88,13 +88,17 @@ export function wgslInt8OpInputs(weightWords: 'u32' | 'i32' = 'u32'): string {
 /**
  * Bindings, uniforms, the requantization, `finishWord(acc, word, p)`, which writes output channels
  * 4·word … 4·word + 3 of output pixel p from their accumulators (bias not yet added), and
- * `finish(acc, co0, p)`, the same for channels co0 … co0 + block − 1.
+ * `finish(acc, co0, p)`, the same for channels co0 … co0 + block − 1. `uniforms` replaces the
+ * uniform block's WGSL by one with more fields (INT8_PARAMS' among them).
  */
-export function wgslInt8Op({ realOutput, residual, block, weightWords }: Int8Epilogue): string {
+export function wgslInt8Op(
+  { realOutput, residual, block, weightWords }: Int8Epilogue,
+  uniforms: string = INT8_PARAMS.wgsl,
+): string {
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
   const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
   return /* wgsl */ `
-${INT8_PARAMS.wgsl}
+${uniforms}
 ${wgslInt8OpInputs(weightWords)}
 @group(0) @binding(4) var<storage, read_write> output: array<${realOutput ? 'f32' : 'u32'}>;
 ${residual ? '@group(0) @binding(5) var<storage, read> residual: array<u32>;' : ''}

@@ -25,9 +25,30 @@ const READS: Readonly<Record<DirectOp, string>> = {
   up2x2: 'readPixel(x >> 1u, y >> 1u, (y & 1u) * 2u + (x & 1u));',
 };
 
+/**
+ * Where the kernel reads input word g of input pixel (sx, sy): `perPixel`, WGSL run once per input
+ * pixel before its words are read (may declare values), and `word`, the WGSL expression of word g.
+ */
+export interface DirectInputSource {
+  readonly perPixel: string;
+  readonly word: string;
+}
+
+/** The packed int8 input tensor at @binding(1). */
+const INPUT_TENSOR: DirectInputSource = {
+  perPixel: '',
+  word: 'input[(sy * u.inWidth + sx) * WORDS + g]',
+};
+
 // The block's weights for every input word and tap are staged once per workgroup (every thread
 // of a workgroup computes the same output channels), then read from workgroup memory.
-const code = (op: DirectOp, words: number, block: Int8OutBlock, header: string) => /* wgsl */ `
+const code = (
+  op: DirectOp,
+  words: number,
+  block: Int8OutBlock,
+  header: string,
+  source: DirectInputSource = INPUT_TENSOR,
+) => /* wgsl */ `
 ${header}
 const TAPS = ${INT8_OP_TAPS[op]}u;
 const WORDS = ${words}u;
@@ -36,9 +57,9 @@ var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * block) / 4}>;
 
 var<private> acc: array<i32, ${block}>;
 
-fn readPixel(sx: u32, sy: u32, tap: u32) {
+fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
   for (var g = 0u; g < WORDS; g++) {
-    let v = input[(sy * u.inWidth + sx) * WORDS + g];
+    let v = ${source.word};
     let t = (g * TAPS + tap) * ${block / 4}u;
     for (var q = 0u; q < ${block / 4}u; q++) {
       let w = taps[t + q];
@@ -77,12 +98,15 @@ export function int8DirectCode(op: DirectOp, words: number): (epilogue: Int8Epil
  * `finish(acc: array<i32, block>, co0: u32, p: u32)`, called once per output pixel p (its index
  * in the output plane, y · outWidth + x) with the block's accumulators, bias not yet added. The
  * network's last layer with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
+ * With `source`, the input words come from there instead of `input` (the first layer computing
+ * its own input: src/nn/resolve/features-first-layer.ts).
  */
 export function int8DirectCodeWithEpilogue(
   op: DirectOp,
   words: number,
   block: Int8OutBlock,
   header: string,
+  source?: DirectInputSource,
 ): string {
-  return code(op, words, block, header);
+  return code(op, words, block, header, source);
 }
