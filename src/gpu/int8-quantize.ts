@@ -4,7 +4,7 @@
  * passes that write an INT8 network's input themselves (the features passes) share it with the
  * network's quantize kernel (src/nn/ops/int8/quantize.ts).
  */
-import { INT8_MAX } from '../core/int8.ts';
+import { INT8_MAX, packedGroups } from '../core/int8.ts';
 
 export const WGSL_QUANTIZE_F32 = /* wgsl */ `
 fn quantizeF32(v: f32, inverseScale: f32) -> i32 {
@@ -13,3 +13,85 @@ fn quantizeF32(v: f32, inverseScale: f32) -> i32 {
   return i32(clamp(round(v * inverseScale), -${INT8_MAX}.0, ${INT8_MAX}.0));
 }
 `;
+
+/** Most int8 copies of its features a features pass writes (an INT8 network's input tensors). */
+export const MAX_INT8_COPIES = 2;
+
+/**
+ * The uniform fields of a features pass's int8 copies: for each copy the reciprocal scale, its
+ * words per pixel and the word its channels start at.
+ */
+export const INT8_COPY_FIELDS = {
+  q0InverseScale: 'f32',
+  q0Groups: 'u32',
+  q0GroupOffset: 'u32',
+  q1InverseScale: 'f32',
+  q1Groups: 'u32',
+  q1GroupOffset: 'u32',
+} as const;
+
+/** Where an int8 copy goes: a packed tensor of `channels` channels, from channel `offset`. */
+export interface Int8CopyTarget {
+  readonly scale: number;
+  readonly outChannelOffset: number;
+  readonly output: { readonly channels: number };
+}
+
+/**
+ * The INT8_COPY_FIELDS values of `copies` (absent copies zero); a RangeError naming `what` for
+ * more than MAX_INT8_COPIES.
+ */
+export function int8CopyValues(
+  what: string,
+  copies: readonly Int8CopyTarget[],
+): Record<keyof typeof INT8_COPY_FIELDS, number> {
+  if (copies.length > MAX_INT8_COPIES)
+    throw new RangeError(`${what}: at most ${MAX_INT8_COPIES} int8 copies, got ${copies.length}`);
+  const copy = (t: number) => {
+    const q = copies[t];
+    return {
+      inverseScale: q ? Math.fround(1 / q.scale) : 0,
+      groups: q ? packedGroups(q.output.channels) : 0,
+      offset: q ? q.outChannelOffset / 4 : 0,
+    };
+  };
+  const [q0, q1] = [copy(0), copy(1)];
+  return {
+    q0InverseScale: q0.inverseScale,
+    q0Groups: q0.groups,
+    q0GroupOffset: q0.offset,
+    q1InverseScale: q1.inverseScale,
+    q1Groups: q1.groups,
+    q1GroupOffset: q1.offset,
+  };
+}
+
+/**
+ * WGSL of packed int8 word g of the `channels` values in f (channels 4g … 4g + 3, quantized with
+ * the reciprocal scale `inverseScale`; channels past the last zero, as the network's own quantize
+ * kernel writes them). Constant indices, so that f stays in registers.
+ */
+export function wgslInt8Word(g: number, channels: number, inverseScale: string): string {
+  const q = [0, 1, 2, 3].map((k) =>
+    4 * g + k < channels ? `quantizeF32(f[${4 * g + k}], ${inverseScale})` : '0',
+  );
+  return `pack4xI8(vec4i(${q.join(', ')}))`;
+}
+
+/** WGSL bindings `quantized0…` of `copies` int8 copies, from binding `first`. */
+export function wgslInt8CopyBindings(first: number, copies: number): string {
+  return Array.from(
+    { length: copies },
+    (_, t) =>
+      `@group(0) @binding(${first + t}) var<storage, read_write> quantized${t}: array<u32>;`,
+  ).join('\n');
+}
+
+/** WGSL writing the `channels` values of pixel o (in f) into int8 copy t (INT8_COPY_FIELDS). */
+export function wgslWriteInt8Copy(t: number, channels: number): string {
+  return Array.from(
+    { length: packedGroups(channels) },
+    (_, g) =>
+      `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = ${wgslInt8Word(g, channels, `u.q${t}InverseScale`)};`,
+  ).join('\n');
+}

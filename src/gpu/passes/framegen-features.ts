@@ -17,8 +17,13 @@ import {
   FRAMEGEN_SEEN_PREVIOUS,
   MOTION_LENGTH_HALF,
 } from '../../core/framegen-neural.ts';
-import { packedGroups } from '../../core/int8.ts';
-import { WGSL_QUANTIZE_F32 } from '../int8-quantize.ts';
+import {
+  INT8_COPY_FIELDS,
+  int8CopyValues,
+  WGSL_QUANTIZE_F32,
+  wgslInt8CopyBindings,
+  wgslWriteInt8Copy,
+} from '../int8-quantize.ts';
 
 /**
  * An int8 copy of the features to write (an INT8 network's input tensor, `inputQuantizations`):
@@ -51,35 +56,9 @@ const PARAMS = uniformBlock({
   fieldHeight: 'u32',
   t: 'f32',
   hasReactive: 'u32',
-  // Up to two int8 copies of the features (an INT8 network's input tensors): for each, the
-  // reciprocal scale, its words per pixel and the word its channels start at.
-  q0InverseScale: 'f32',
-  q0Groups: 'u32',
-  q0GroupOffset: 'u32',
-  q1InverseScale: 'f32',
-  q1Groups: 'u32',
-  q1GroupOffset: 'u32',
+  // Up to two int8 copies of the features (an INT8 network's input tensors).
+  ...INT8_COPY_FIELDS,
 });
-
-/** Most int8 copies one features pass writes. */
-const MAX_QUANTIZED = 2;
-
-/** Words of 4 int8 channels per pixel of the features. */
-const GROUPS = Math.ceil(FRAMEGEN_FEATURE_CHANNELS / 4);
-
-/**
- * WGSL writing the features of pixel o (in f) as int8 into copy t: packed words, channels past
- * the last zero, as the INT8 network's own quantize kernel writes them.
- */
-const writeQuantized = (t: number) =>
-  Array.from({ length: GROUPS }, (_, g) => {
-    const q = [0, 1, 2, 3].map((k) =>
-      4 * g + k < FRAMEGEN_FEATURE_CHANNELS
-        ? `quantizeF32(f[${4 * g + k}], u.q${t}InverseScale)`
-        : '0',
-    );
-    return `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = pack4xI8(vec4i(${q.join(', ')}));`;
-  }).join('\n');
 
 /** Which inputs are textures, the int8 copies, the f32 cues: one pipeline per combination. */
 interface FeaturesVariant {
@@ -98,7 +77,7 @@ ${wgslFrameSource('current', 2, v.currentTexture)}
 @group(0) @binding(3) var<storage, read> field: array<vec4f>;
 ${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
-${Array.from({ length: v.copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
+${wgslInt8CopyBindings(6, v.copies)}
 ${v.copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
 fn sanitize(v: vec3f) -> vec3f {
@@ -163,7 +142,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   for (var ch = 0u; ch < ${v.writeCues ? FRAMEGEN_FEATURE_CHANNELS : FRAMEGEN_SEEN_PREVIOUS}u; ch++) {
     features[ch * plane + o] = f[ch];
   }
-${Array.from({ length: v.copies }, (_, t) => writeQuantized(t)).join('\n')}
+${Array.from({ length: v.copies }, (_, t) => wgslWriteInt8Copy(t, FRAMEGEN_FEATURE_CHANNELS)).join('\n')}
 }
 `;
 
@@ -197,11 +176,7 @@ export function encodeFramegenFeatures(
     );
   }
   const { copies } = int8;
-  if (copies.length > MAX_QUANTIZED) {
-    throw new RangeError(
-      `framegen features: at most ${MAX_QUANTIZED} int8 copies, got ${copies.length}`,
-    );
-  }
+  const copyValues = int8CopyValues('framegen features', copies);
   for (const q of copies) {
     const o = q.output;
     if (
@@ -222,15 +197,6 @@ export function encodeFramegenFeatures(
     copies: copies.length,
     writeCues: int8.writeCues || copies.length === 0,
   };
-  const copy = (t: number) => {
-    const q = copies[t];
-    return {
-      inverseScale: q ? Math.fround(1 / q.scale) : 0,
-      groups: q ? packedGroups(q.output.channels) : 0,
-      offset: q ? q.outChannelOffset / 4 : 0,
-    };
-  };
-  const [q0, q1] = [copy(0), copy(1)];
   createKernel(device, { label: 'framegen features', code: code(variant) }).dispatch(
     pass,
     [groupsFor(paddedWidth, TILE), groupsFor(paddedHeight, TILE)],
@@ -252,12 +218,7 @@ export function encodeFramegenFeatures(
       fieldHeight: frames.field.height,
       t,
       hasReactive: frames.reactive !== undefined,
-      q0InverseScale: q0.inverseScale,
-      q0Groups: q0.groups,
-      q0GroupOffset: q0.offset,
-      q1InverseScale: q1.inverseScale,
-      q1Groups: q1.groups,
-      q1GroupOffset: q1.offset,
+      ...copyValues,
     }),
   );
 }

@@ -11,7 +11,13 @@ import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu
 import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
-import { packedGroups } from '../../core/int8.ts';
+import {
+  INT8_COPY_FIELDS,
+  int8CopyValues,
+  wgslInt8CopyBindings,
+  wgslInt8Word,
+  wgslWriteInt8Copy,
+} from '../../gpu/int8-quantize.ts';
 import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
@@ -35,18 +41,9 @@ const PARAMS = uniformBlock({
   ...FEATURE_FIELDS,
   paddedWidth: 'u32',
   paddedHeight: 'u32',
-  // Up to two int8 copies of the features (the INT8 network's input tensors): for each, the
-  // reciprocal scale, its words per pixel and the word its channels start at.
-  q0InverseScale: 'f32',
-  q0Groups: 'u32',
-  q0GroupOffset: 'u32',
-  q1InverseScale: 'f32',
-  q1Groups: 'u32',
-  q1GroupOffset: 'u32',
+  // Up to two int8 copies of the features (the INT8 network's input tensors).
+  ...INT8_COPY_FIELDS,
 });
-
-/** Most int8 copies one features pass writes. */
-const MAX_QUANTIZED = 2;
 
 /**
  * WGSL of packed int8 word g of the features in f (channels 4g … 4g + 3, quantized with the
@@ -54,15 +51,7 @@ const MAX_QUANTIZED = 2;
  * like the f32 writes, so that f stays in registers.
  */
 export const wgslFeatureWord = (g: number, inverseScale: string): string =>
-  `pack4xI8(vec4i(${[0, 1, 2, 3].map((k) => `quantizeF32(f[${4 * g + k}], ${inverseScale})`).join(', ')}))`;
-
-/** WGSL writing the features of pixel o, already in f, as int8 into copy t (packed words). */
-const writeQuantized = (t: number) =>
-  Array.from(
-    { length: FEATURE_CHANNELS / 4 },
-    (_, g) =>
-      `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = ${wgslFeatureWord(g, `u.q${t}InverseScale`)};`,
-  ).join('\n');
+  wgslInt8Word(g, FEATURE_CHANNELS, inverseScale);
 
 /**
  * WGSL of the features of one display pixel: the bindings of the prepared color and motion and of
@@ -156,7 +145,7 @@ const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => /*
 ${PARAMS.wgsl}
 ${wgslPixelFeatures(1, reprojected)}
 ${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
-${Array.from({ length: copies }, (_, t) => `@group(0) @binding(${6 + t}) var<storage, read_write> quantized${t}: array<u32>;`).join('\n')}
+${wgslInt8CopyBindings(6, copies)}
 ${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
@@ -171,7 +160,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     f = pixelFeatures(id.xy);
   }
 ${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
-${Array.from({ length: copies }, (_, t) => writeQuantized(t)).join('\n')}
+${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}
 }
 `;
 
@@ -207,20 +196,8 @@ export function encodeFeatures(
       `features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
     );
   }
-  if (quantized.length > MAX_QUANTIZED) {
-    throw new RangeError(`features: at most ${MAX_QUANTIZED} int8 copies, got ${quantized.length}`);
-  }
+  const copies = int8CopyValues('features', quantized);
   for (const q of quantized) checkQuantizeTarget('features', output, q.output, q.outChannelOffset);
-
-  const copy = (t: number) => {
-    const q = quantized[t];
-    return {
-      inverseScale: q ? Math.fround(1 / q.scale) : 0,
-      groups: q ? packedGroups(q.output.channels) : 0,
-      offset: q ? q.outChannelOffset / 4 : 0,
-    };
-  };
-  const [q0, q1] = [copy(0), copy(1)];
   const { reprojected, values } = featureUniformValues('features', inputs, params);
   const label = `nn features${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`;
   const kernel = createKernel(device, {
@@ -242,12 +219,7 @@ export function encodeFeatures(
       ...values,
       paddedWidth: pw,
       paddedHeight: ph,
-      q0InverseScale: q0.inverseScale,
-      q0Groups: q0.groups,
-      q0GroupOffset: q0.offset,
-      q1InverseScale: q1.inverseScale,
-      q1Groups: q1.groups,
-      q1GroupOffset: q1.offset,
+      ...copies,
     }),
   );
 }
