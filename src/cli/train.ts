@@ -140,7 +140,7 @@ export function register(program: Command): void {
         '  uplift train --network tiny --size 32x32 --steps 20 --out out/smoke\n' +
         '  uplift train --config train.json --out out/v2 --time-limit 540\n' +
         '  uplift train --out out/v2 --resume --time-limit 540\n' +
-        '  uplift train --config train.json --out out/v3 --workers 6 --time-limit 540\n' +
+        '  uplift train --config train.json --out out/v3 --workers 4 --time-limit 540\n' +
         '  uplift train --config train.json --init weights/uplift-v2.uplift --qat 8 --steps 300 --lr 2e-4 --out out/qat\n' +
         '  uplift export-weights out/v2/best.ckpt models/v2.uplift\n\n' +
         'Engine-like inputs (as real renderers hand them: no jitter, 8-bit depth and sRGB color,\n' +
