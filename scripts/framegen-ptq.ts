@@ -11,7 +11,7 @@
  */
 import { openSequence } from '../src/io/sequence.ts';
 import { loadWeights, saveWeights } from '../src/nn/weights.ts';
-import { calibrateActivationScales, quantizeGraph } from '../src/nn/quantize.ts';
+import { calibrateActivationScales, postTrainingQuantized } from '../src/nn/quantize.ts';
 import { inputMultiple } from '../src/core/graph.ts';
 import { framegenPaddedSize } from '../src/core/framegen-neural.ts';
 import type { Size } from '../src/core/quality.ts';
@@ -56,21 +56,17 @@ for (const dir of sequences) {
   }
 }
 const activationScales = calibrateActivationScales(weights.graph, weights.parameters, features);
-const graph = quantizeGraph(weights.graph, { weightBits: 8, activationBits: 8, activationScales });
-await saveWeights(output, {
-  ...weights,
-  graph,
-  metadata: {
-    ...weights.metadata,
-    quantization: {
-      kind: 'post-training, weights and activations (quantized network)',
-      weightBits: 8,
-      activationBits: 8,
+await saveWeights(
+  output,
+  postTrainingQuantized(
+    weights,
+    { weightBits: 8, activationBits: 8, activationScales },
+    {
       calibration: { sequences: sequences.length, pairs: features.length / 3 },
-      source: input.split('/').pop(),
+      source: input.split('/').pop()!,
     },
-  },
-});
+  ),
+);
 console.log(
   JSON.stringify({ output, inputs: features.length, scales: Object.fromEntries(activationScales) }),
 );

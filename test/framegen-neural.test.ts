@@ -467,6 +467,25 @@ function blockMotionAndDepth(random: () => number): { motion: Image; depth: Imag
   return { motion, depth };
 }
 
+/** Frame-generation parameters of the generator tests: halfway, no reset. */
+const MID_FRAME: FrameGenerationParams = {
+  t: 0.5,
+  motionScale: [1, 1],
+  cameraNear: 0.1,
+  cameraFar: 100,
+  reset: false,
+};
+
+/** A generated frame against generateFrameNeuralCpu: within f32 tolerance, value by value. */
+function assertMatchesCpu(actual: Image, expected: Image): void {
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = actual.data[i]!;
+    const e = expected.data[i]!;
+    if (!(Math.abs(a - e) <= 5e-5 + 2e-4 * Math.abs(e)))
+      assert.fail(`value ${i}: GPU ${a}, CPU ${e}`);
+  }
+}
+
 test('frame generator, method neural: GPU = generateFrameNeuralCpu with random weights; a reset repeats the previous frame', async () => {
   const { device } = await testGpu();
   const random = rng(44);
@@ -480,13 +499,7 @@ test('frame generator, method neural: GPU = generateFrameNeuralCpu with random w
   const current = randomImage(...display, 4, random, 3);
   const { motion, depth } = blockMotionAndDepth(random);
   const reactive = randomImage(...RENDER, 1, random, 0.5);
-  const params: FrameGenerationParams = {
-    t: 0.5,
-    motionScale: [1, 1],
-    cameraNear: 0.1,
-    cameraFar: 100,
-    reset: false,
-  };
+  const params = MID_FRAME;
   const generator = await createFrameGenerator(device, {
     displaySize: display,
     method: 'neural',
@@ -505,13 +518,7 @@ test('frame generator, method neural: GPU = generateFrameNeuralCpu with random w
   };
   const expected = generateFrameNeuralCpu(images, params, model, display);
   const actual = await run(params);
-  for (let i = 0; i < actual.data.length; i++) {
-    const a = actual.data[i]!;
-    const e = expected.data[i]!;
-    if (!(Math.abs(a - e) <= 5e-5 + 2e-4 * Math.abs(e))) {
-      assert.fail(`value ${i}: GPU ${a}, CPU ${e}`);
-    }
-  }
+  assertMatchesCpu(actual, expected);
   const reset = await run({ ...params, reset: true });
   for (let i = 0; i < reset.data.length; i += 4) {
     for (let c = 0; c < 3; c++) assert.equal(reset.data[i + c], previous.data[i + c]);
@@ -528,13 +535,7 @@ test('frame generator, method neural: texture inputs give the frame GpuImage inp
   const current = halfTexture(device, randomImage(...display, 4, random, 3));
   const { motion, depth } = blockMotionAndDepth(random);
   const reactive = unormTexture(device, randomImage(...RENDER, 1, random));
-  const params: FrameGenerationParams = {
-    t: 0.5,
-    motionScale: [1, 1],
-    cameraNear: 0.1,
-    cameraFar: 100,
-    reset: false,
-  };
+  const params = MID_FRAME;
   const generator = await createFrameGenerator(device, {
     displaySize: display,
     method: 'neural',
@@ -567,12 +568,7 @@ test('frame generator, method neural: texture inputs give the frame GpuImage inp
   );
   assert.deepEqual(fromTextures.data, fromImages.data);
   const expected = generateFrameNeuralCpu(images, params, model, display);
-  for (let i = 0; i < expected.data.length; i++) {
-    const a = fromTextures.data[i]!;
-    const e = expected.data[i]!;
-    if (!(Math.abs(a - e) <= 5e-5 + 2e-4 * Math.abs(e)))
-      assert.fail(`value ${i}: GPU ${a}, CPU ${e}`);
-  }
+  assertMatchesCpu(fromTextures, expected);
   generator.destroy();
 });
 
@@ -641,14 +637,7 @@ test('shipped weights/framegen-v1-w8a8.uplift: framegen v1 quantized 8/8 from th
     const gpu = Object.fromEntries(
       Object.entries(images).map(([k, image]) => [k, uploadGpuImage(device, image)]),
     );
-    generator.dispatch(encoder, {
-      t: 0.5,
-      motionScale: [1, 1],
-      cameraNear: 0.1,
-      cameraFar: 100,
-      reset: false,
-      ...gpu,
-    } as never);
+    generator.dispatch(encoder, { ...MID_FRAME, ...gpu } as never);
     device.queue.submit([encoder.finish()]);
     const out = await readGpuImage(device, generator.outputImage);
     generator.destroy();

@@ -17,7 +17,7 @@ import { parseSize } from '../core/quality.ts';
 import {
   fakeQuantizeWeights,
   graphQuantization,
-  quantizeGraph,
+  postTrainingQuantized,
   scalesFromMaxAbs,
 } from '../nn/quantize.ts';
 import { loadWeights, saveWeights } from '../nn/weights.ts';
@@ -107,25 +107,18 @@ export function register(program: Command): void {
           weights.parameters,
           clips,
         );
-        const graph = quantizeGraph(weights.graph, {
-          weightBits: bits,
-          activationBits,
-          activationScales: scalesFromMaxAbs(maxAbs, activationBits),
-        });
-        await saveWeights(out, {
-          ...weights,
-          graph,
-          metadata: {
-            ...weights.metadata,
-            quantization: {
-              kind: 'post-training, weights and activations (quantized network)',
+        await saveWeights(
+          out,
+          postTrainingQuantized(
+            weights,
+            {
               weightBits: bits,
               activationBits,
-              calibration: { clips, seed, size, split: 'train' },
-              source: basename(input),
+              activationScales: scalesFromMaxAbs(maxAbs, activationBits),
             },
-          },
-        });
+            { calibration: { clips, seed, size, split: 'train' }, source: basename(input) },
+          ),
+        );
         console.log(
           JSON.stringify({
             weights: out,

@@ -26,6 +26,7 @@ import {
 import { runNetworkCpu, type CpuNetworkRun } from '../reference/nn/network.ts';
 import { fakeQuantCpu, quantizeWeightCpu } from '../reference/nn/ops.ts';
 import type { Real, Tensor } from '../core/tensor.ts';
+import type { NetworkWeights } from './weights.ts';
 
 function checkBits(bits: number): void {
   if (!isQuantBits(bits)) {
@@ -151,6 +152,31 @@ export interface GraphQuantization {
 /** Name of the fake-quantized copy of tensor `name` (and of the node that makes it). */
 export function quantizedName(name: string): string {
   return `q(${name})`;
+}
+
+/**
+ * `weights` as their post-training quantized network (quantizeGraph with weights and activations
+ * on grids of these bits): the same parameters, and metadata.quantization saying how (the
+ * calibration data and the source file, as the caller describes them).
+ */
+export function postTrainingQuantized<W extends NetworkWeights>(
+  weights: W,
+  q: Required<GraphQuantization>,
+  provenance: { calibration: Record<string, unknown>; source: string },
+): W {
+  return {
+    ...weights,
+    graph: quantizeGraph(weights.graph, q),
+    metadata: {
+      ...weights.metadata,
+      quantization: {
+        kind: 'post-training, weights and activations (quantized network)',
+        weightBits: q.weightBits,
+        activationBits: q.activationBits,
+        ...provenance,
+      },
+    },
+  };
 }
 
 /**
