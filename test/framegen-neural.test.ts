@@ -3,6 +3,10 @@
 // against its reference and, in float64, against finite differences of the blend; the network's
 // shape contract; the frame generator's neural method against the whole CPU reference.
 import { test } from 'node:test';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
@@ -600,6 +604,26 @@ test('frame generator, method neural: without weights it loads the shipped weigh
   assert.equal((shipped as { metadata?: { task?: string } }).metadata?.task, 'framegen');
   const generator = await createFrameGenerator(device, { displaySize: [16, 16], method: 'neural' });
   generator.destroy();
+});
+
+test('frame generator weights from a file URL whose path needs escaping (a space) load as from the path', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'framegen url '));
+  try {
+    const file = join(dir, 'my weights.uplift');
+    copyFileSync('weights/framegen-v1.uplift', file);
+    const url = pathToFileURL(file);
+    assert.match(url.href, /%20/);
+    const fromUrl = await loadFramegenModel(url);
+    const fromPath = await loadFramegenModel(file);
+    assert.deepEqual(fromUrl.graph, fromPath.graph);
+    assert.deepEqual(fromUrl.parameters, fromPath.parameters);
+    await assert.rejects(
+      loadFramegenModel(pathToFileURL(join(dir, 'absent.uplift'))),
+      /absent\.uplift: cannot read weights \(ENOENT\)/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('shipped weights/framegen-v1-w8a8.uplift: framegen v1 quantized 8/8 from the shipped f32 weights, on the INT8 kernels here, close to the f32 frame', async () => {

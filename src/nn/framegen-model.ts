@@ -8,14 +8,12 @@ import { inferShapes, inputMultiple } from '../core/graph.ts';
 import { FRAMEGEN_FEATURE_CHANNELS, FRAMEGEN_RAW_CHANNELS } from '../core/framegen-neural.ts';
 import type { FramegenModel } from '../reference/frame-generation-neural.ts';
 import { loadWeights, type NetworkWeights } from './weights.ts';
-import { resolveWeightsUrl, SHIPPED_FRAMEGEN_MODEL } from './shipped-weights.ts';
+import { readWeightsUrl, SHIPPED_FRAMEGEN_MODEL } from './shipped-weights.ts';
 
 export type { FramegenModel } from '../reference/frame-generation-neural.ts';
 
 /** What `createFrameGenerator({ method: 'neural', weights })` accepts. */
 export type FramegenModelSource = string | URL | ArrayBuffer | Uint8Array | NetworkWeights;
-
-const isNode = () => typeof process !== 'undefined' && Boolean(process.versions?.node);
 
 /** Throws InputError unless the graph reads the features and writes one logit per candidate. */
 export function checkFramegenModel(model: FramegenModel, name: string): FramegenModel {
@@ -40,10 +38,8 @@ export async function loadFramegenModel(
   source: FramegenModelSource = SHIPPED_FRAMEGEN_MODEL,
 ): Promise<FramegenModel> {
   if (source instanceof URL) {
-    // A file URL is a path in Node; anything else is fetched.
-    const url = await resolveWeightsUrl(source);
-    const path = url.protocol === 'file:' && isNode() ? decodeURIComponent(url.pathname) : url.href;
-    return checkFramegenModel(await loadWeights(path), path.split('/').pop()!);
+    const name = source.pathname.split('/').pop()!;
+    return checkFramegenModel(await loadWeights(await readWeightsUrl(source), { name }), name);
   }
   if (typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array) {
     const name = typeof source === 'string' ? source : 'weights';

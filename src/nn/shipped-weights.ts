@@ -83,3 +83,22 @@ export async function resolveWeightsUrl(url: URL): Promise<URL> {
     workingDirectory: pathToFileURL(`${process.cwd()}/`),
   });
 }
+
+/** The bytes at a URL: a file in Node (the shipped weights wherever they are), a fetch in a browser. */
+export async function readWeightsUrl(source: URL): Promise<Uint8Array> {
+  const url = await resolveWeightsUrl(source);
+  try {
+    if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
+      const fs = 'node:fs/promises';
+      return await (
+        (await import(/* @vite-ignore */ fs)) as typeof import('node:fs/promises')
+      ).readFile(url);
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    const reason = (e as { code?: string }).code ?? (e as Error).message;
+    throw new InputError(`${url.href}: cannot read weights (${reason})`);
+  }
+}

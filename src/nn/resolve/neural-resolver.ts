@@ -27,7 +27,7 @@ import { inferShapes } from '../../core/graph.ts';
 import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
-import { resolveWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
+import { readWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
 import { createInt8Network, defaultInt8Kernels } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
@@ -47,32 +47,13 @@ import type { KernelSpec } from '../../gpu/kernel.ts';
 export type NeuralModelSource =
   string | URL | ArrayBuffer | Uint8Array | NetworkWeights | NeuralModel;
 
-/** The bytes at a URL: a file in Node (the shipped weights wherever they are), a fetch in a browser. */
-async function readUrl(source: URL): Promise<Uint8Array> {
-  const url = await resolveWeightsUrl(source);
-  try {
-    if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
-      const fs = 'node:fs/promises';
-      return await (
-        (await import(/* @vite-ignore */ fs)) as typeof import('node:fs/promises')
-      ).readFile(url);
-    }
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
-  } catch (e) {
-    const reason = (e as { code?: string }).code ?? (e as Error).message;
-    throw new InputError(`${url.href}: cannot read weights (${reason})`);
-  }
-}
-
 /** Loads a model and checks that its graph has the neural frame's input / output contract (FEATURE_CHANNELS in, RAW_CHANNELS out). */
 export async function loadNeuralModel(
   source: NeuralModelSource = SHIPPED_MODEL,
 ): Promise<NeuralModel> {
   const model =
     source instanceof URL
-      ? await loadWeights(await readUrl(source), { name: source.pathname.split('/').pop()! })
+      ? await loadWeights(await readWeightsUrl(source), { name: source.pathname.split('/').pop()! })
       : typeof source === 'string' || source instanceof ArrayBuffer || source instanceof Uint8Array
         ? await loadWeights(source)
         : source;
