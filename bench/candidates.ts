@@ -42,8 +42,11 @@ export function candidateCases(quick: boolean): CandidateCase[] {
         quality: 'performance',
       };
       cases.push({ kind: 'upscaler', case: frame });
-      // v3a's frame again with the filter + blend as its own pass (the raw output written and
-      // read): what running it in the last layer saves, from one run.
+      // v2's and v3a's frame again with the filter + blend as its own pass (the raw output
+      // written and read): what running it in the last layer saves, from one run.
+      if (network === 'v2') {
+        cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
+      }
       if (network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
         // And with the output pass after it: what writing the output in the last layer saves.

@@ -157,14 +157,21 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       const temporal = c.params['method'] === 'taau' || c.params['method'] === 'neural';
       // Temporal methods without sharpening write the output in the resolve: no output stage.
       const outputPass = !temporal || c.params['rcas'] === true || c.params['foldOutput'] === false;
+      // The neural resolve times its own passes inside 'resolve'; on the INT8 network the last
+      // layer runs the filter + blend (unless the case keeps it a pass).
+      const lastLayer =
+        c.params['precision'] === 'int8' && c.params['lastLayerFilterBlend'] !== false;
+      const parts = [
+        'nn features',
+        'nn network',
+        lastLayer ? 'nn last layer + filter + blend' : 'nn filter + blend',
+      ];
       const expected = ['frame', 'prepare', ...(outputPass ? ['output'] : [])].concat(
         temporal ? ['reproject', 'resolve'] : ['upscale'],
-        // The neural resolve times its own passes inside 'resolve'.
-        c.params['method'] === 'neural' ? ['nn features', 'nn network', 'nn filter + blend'] : [],
+        c.params['method'] === 'neural' ? parts : [],
       );
       assert.deepEqual(Object.keys(c.gpuMs).sort(), expected.sort(), c.name);
       if (c.params['method'] === 'neural') {
-        const parts = ['nn features', 'nn network', 'nn filter + blend'];
         const sum = parts.reduce((t, label) => t + c.gpuMs[label]!.median, 0);
         assert.ok(sum <= c.gpuMs['resolve']!.max * 1.05, `${c.name}: resolve parts exceed it`);
       }

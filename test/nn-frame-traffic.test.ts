@@ -12,6 +12,7 @@ import { createImage } from '../src/core/image.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
 import { createUpscaler } from '../src/upscaler.ts';
+import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { describeInt8Frame, type FrameBinding } from '../src/nn/describe-frame.ts';
@@ -78,17 +79,28 @@ async function recordingDevice() {
   return { device, groups };
 }
 
-// Network v2 (a conv3x3 head: the filter + blend pass reads its raw output) and v3a (the
-// filter + blend in its up2x2 last layer).
-for (const network of ['v2', 'v3a'] as const) {
-  test(`frame accounting (${network}): every pass around the INT8 network binds what describeInt8Frame lists`, async () => {
+// Network v2 (the filter + blend in its conv3x3 head, and as its own pass reading the raw output)
+// and v3a (the filter + blend in its up2x2 last layer, the features in its first).
+for (const [network, lastLayer] of [
+  ['v2', true],
+  ['v2', false],
+  ['v3a', true],
+] as const) {
+  test(`frame accounting (${network}, filter + blend ${lastLayer ? 'in the last layer' : 'a pass'}): every pass around the INT8 network binds what describeInt8Frame lists`, async () => {
     const { device, groups } = await recordingDevice();
     const display: [number, number] = [32, 24];
     const model =
       network === 'v2'
         ? await loadWeights('weights/uplift-v2-int8.uplift')
         : randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
-    const up = await createUpscaler(device, { displaySize: display, method: 'neural', model });
+    const resolver = lastLayer
+      ? undefined
+      : await createNeuralResolver(device, { model, lastLayerFilterBlend: false });
+    const up = await createUpscaler(device, {
+      displaySize: display,
+      method: 'neural',
+      ...(resolver ? { resolver } : { model }),
+    });
     assert.equal(up.renderSize.join('x'), '16x12');
     const random = rng(3);
     const image = (channels: number) => {
@@ -104,8 +116,10 @@ for (const network of ['v2', 'v3a'] as const) {
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
     }
-    const frame = describeInt8Frame(planInt8(model.graph, model.parameters), display, [16, 12]);
-    assert.equal(frame.lastLayerFilterBlend, network === 'v3a');
+    const frame = describeInt8Frame(planInt8(model.graph, model.parameters), display, [16, 12], {
+      lastLayerFilterBlend: lastLayer,
+    });
+    assert.equal(frame.lastLayerFilterBlend, lastLayer);
     assert.equal(frame.featuresFirstLayer, network === 'v3a');
     // No sharpening: the filter + blend writes the output, and there is no output pass.
     assert.ok(frame.foldedOutput);
@@ -131,8 +145,12 @@ for (const network of ['v2', 'v3a'] as const) {
 test('frame accounting: fusing filter and blend saves the filtered image round trip and a raw read', async () => {
   const weights = await loadWeights('weights/uplift-v2-int8.uplift');
   const plan = planInt8(weights.graph, weights.parameters);
-  // Both with the output pass, so that the difference is the fusion's alone.
-  const fused = describeInt8Frame(plan, [1920, 1080], [960, 540], { foldedOutput: false });
+  // Both with the output pass and the head writing the raw output, so that the difference is the
+  // fusion's alone.
+  const fused = describeInt8Frame(plan, [1920, 1080], [960, 540], {
+    foldedOutput: false,
+    lastLayerFilterBlend: false,
+  });
   const twoPass = describeInt8Frame(plan, [1920, 1080], [960, 540], { fusedFilterBlend: false });
   const pixels = 1920 * 1080;
   // Saved: the filtered image written and read (16 + 16 bytes a display pixel) and the prepared
@@ -173,13 +191,17 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   assert.match(inLastLayer.text, /filter and blend in the last layer/);
   // It writes the history, the state (8 + 8) and the output image and texture (16 + 16).
   assert.match(inLastLayer.text, /last layer \(out\) \+ filter \+ blend \+ output +16\.0 +48\.0 /);
-  // Network v2's conv3x3 head keeps the pass; asking for the fusion there is an error.
+  // Network v2's conv3x3 head takes it too, saving the same.
   const v2 = randomInt8Model(NETWORK_V2);
   const v2Plan = planInt8(v2.graph, v2.parameters);
-  assert.equal(describeInt8Frame(v2Plan, [64, 48], [32, 24]).lastLayerFilterBlend, false);
-  assert.throws(
-    () => describeInt8Frame(v2Plan, [64, 48], [32, 24], { lastLayerFilterBlend: true }),
-    /no filter \+ blend in the last layer: the last step is a conv3x3/,
+  const v2Fused = describeInt8Frame(v2Plan, [1920, 1080], [960, 540]);
+  const v2Pass = describeInt8Frame(v2Plan, [1920, 1080], [960, 540], {
+    lastLayerFilterBlend: false,
+  });
+  assert.ok(v2Fused.lastLayerFilterBlend);
+  assert.equal(
+    v2Pass.bytesRead + v2Pass.bytesWritten - v2Fused.bytesRead - v2Fused.bytesWritten,
+    saved,
   );
 });
 
@@ -261,11 +283,12 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 21 passes \(filter and blend fused, writing the output\)/,
+    /INT8 neural frame at 64x48 from 32x24, 20 passes \(filter and blend in the last layer, writing the output\)/,
   );
-  assert.match(text, /^nn kpn filter \+ blend \+ output /m);
+  assert.match(text, /^last layer \(head\) \+ filter \+ blend \+ output /m);
+  assert.doesNotMatch(text, /^nn kpn filter \+ blend/m);
   assert.doesNotMatch(text, /^output rgba32float/m);
-  assert.match(text, /^network \(16 kernels\)/m);
+  assert.match(text, /^network \(15 kernels\)/m);
   const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
     kernels: unknown[];
     frame: { renderSize: number[]; passes: { name: string }[]; bytesRead: number };

@@ -136,8 +136,11 @@ export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';
 }
 
-/** Ops whose dot4I8Packed kernel computes an output pixel per thread from input it reads itself. */
-export const PIXEL_EPILOGUE_OPS: readonly WeightedOp[] = ['up2x2', 'conv1x1'];
+/**
+ * Ops whose dot4I8Packed kernel computes a whole output block of a pixel in one thread (every one:
+ * the direct kernels and the tiled conv3x3), so a block holding all channels can be used in registers.
+ */
+export const PIXEL_EPILOGUE_OPS: readonly WeightedOp[] = ['up2x2', 'conv1x1', 'conv3x3'];
 
 /**
  * Why the last step of `plan` on `kernels` cannot take a per-pixel epilogue over its outputs (a

@@ -1,21 +1,19 @@
 /**
  * The INT8 network's last layer with the KPN filter + blend as its epilogue (inference): where the
- * last step is a direct op (network v3's transposed 2×2 conv `up2x2`, or a 1×1 conv) on the
- * dot4I8Packed kernels, each thread already holds all 9 output channels of its display pixel (one
+ * last step is an op whose dot4I8Packed kernel gives each thread all output channels of its pixel
+ * (network v3's transposed 2×2 conv `up2x2`, a 1×1 conv, or network v2's 3×3 head on the tiled
+ * conv3x3 kernel), each thread already holds all 9 output channels of its display pixel (one
  * block of 12). Instead of writing them as the raw output's 9 f32 planes for the filter + blend
  * pass to read back (36 + 36 bytes a display pixel), it dequantizes them into registers and runs
  * that pass's per-pixel function (wgslFilterBlendPixel: the same WGSL_KPN_WINDOW, WGSL_RECTIFY
  * and WGSL_FRAME code), writing the new history and state. Threads of the padding (beyond the
  * display size) write nothing. One pass less, and the raw output is never written nor read.
  *
- * Not fused (the frame keeps the last op to f32, then ./filter-blend.ts):
- * - the subgroup-matrix kernels: their epilogue runs word by word (4 channels per call, spread
- *   over the workgroup's threads), so no thread holds a pixel's 9 outputs;
- * - a conv3x3 last layer (network v2's head): its tiled kernel is the network's most expensive
- *   (~0.27 ms of v2's 0.95 at 1080p on the H200), its occupancy set by its workgroup tile and
- *   registers; the filter's window walk in its epilogue could slow it by more than the ~0.07 ms at
- *   1080p the fusion saves (72 B/dpx at ~2 TB/s: a quarter of the kernel), so it waits for a
- *   measurement.
+ * Not fused (the frame keeps the last op to f32, then ./filter-blend.ts): the subgroup-matrix
+ * kernels, whose epilogue runs word by word (4 channels per call, spread over the workgroup's
+ * threads), so no thread holds a pixel's 9 outputs. For v2's head, whether the filter's window
+ * walk in the tiled kernel's epilogue costs it occupancy worth more than the 72 B/dpx it saves is
+ * what the benchmark's `+filter-blend-pass` case of v2 measures (docs/PERFORMANCE.md).
  *
  * Uniforms: one block at @binding(0), INT8_PARAMS' fields followed by FILTER_BLEND_FIELDS (the
  * frame's sizes, jitter, ratio and reset); the frame's fields change every frame, so the step is
@@ -28,6 +26,7 @@
  * default maxStorageBuffersPerShaderStage), the output texture a storage texture and the exposure
  * a uniform.
  */
+import type { WeightedOp } from '../../core/graph.ts';
 import type { Int8OpStep, Int8Plan } from '../../core/int8-plan.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import { packedGroups } from '../../core/int8.ts';
@@ -49,6 +48,7 @@ import {
   wgslInt8OpInputs,
   type Int8OutBlock,
 } from '../ops/int8/common.ts';
+import { int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
 import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
@@ -83,15 +83,21 @@ export function lastLayerFilterBlendRefusal(
   return undefined;
 }
 
+/** The kernel of `op` with `header` as its epilogue: the tiled conv3x3 or a direct kernel. */
+const kernelCode = (op: WeightedOp, words: number, block: Int8OutBlock, header: string) =>
+  op === 'conv3x3'
+    ? int8Conv3x3CodeWithEpilogue(words, block, header)
+    : int8DirectCodeWithEpilogue(op as DirectOp, words, block, header);
+
 const code = (
-  op: DirectOp,
+  op: WeightedOp,
   words: number,
   block: Int8OutBlock,
   input: ImageFormat,
   output: ImageFormat,
   outputTexture: GPUTextureFormat | undefined,
 ) =>
-  int8DirectCodeWithEpilogue(
+  kernelCode(
     op,
     words,
     block,
@@ -137,7 +143,7 @@ export function lastLayerFilterBlendKernel(
   outputTexture?: GPUTextureFormat,
 ): { label: string; code: string } {
   const block = int8OutBlock(step.params.bias.length);
-  const op = step.op as DirectOp;
+  const op = step.op;
   return {
     label: `int8 ${op} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
     code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture),

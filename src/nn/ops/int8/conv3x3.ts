@@ -4,7 +4,13 @@
  * the shared epilogue (./common.ts); ./encode.ts records it. CPU reference: int8OpCpu / int8OpToF32Cpu in
  * src/reference/nn/int8-ops.ts.
  */
-import { INT8_TILE, wgslAccumulateWord, wgslInt8Op, type Int8Epilogue } from './common.ts';
+import {
+  INT8_TILE,
+  wgslAccumulateWord,
+  wgslInt8Op,
+  type Int8Epilogue,
+  type Int8OutBlock,
+} from './common.ts';
 
 const HALO = INT8_TILE + 2;
 
@@ -20,23 +26,23 @@ export function int8GroupStep(words: number): number {
 
 // Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
 // them in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
-export const int8Conv3x3Code = (step: number) => (epilogue: Int8Epilogue) => /* wgsl */ `
-${wgslInt8Op(epilogue)}
+const code = (step: number, block: Int8OutBlock, header: string) => /* wgsl */ `
+${header}
 const HALO = ${HALO}u;
 const STEP = ${step}u;
 var<workgroup> tile: array<u32, ${step * HALO * HALO}>;
 // [group][tap][k]: output channel co0 + k, read 4 channels per load (one load per 4 dot4I8Packed).
-var<workgroup> taps: array<vec4u, ${(step * 9 * epilogue.block) / 4}>;
+var<workgroup> taps: array<vec4u, ${(step * 9 * block) / 4}>;
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let x0 = wg.x * ${INT8_TILE}u;
   let y0 = wg.y * ${INT8_TILE}u;
-  let co0 = wg.z * ${epilogue.block}u;
+  let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-  var acc: array<i32, ${epilogue.block}>;
+  var acc: array<i32, ${block}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
     for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
@@ -51,10 +57,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       }
       tile[gi * HALO * HALO + r] = v;
     }
-    for (var i = li; i < STEP * 9u * ${epilogue.block}u; i += ${INT8_TILE * INT8_TILE}u) {
-      let g = g0 + i / (9u * ${epilogue.block}u);
-      let tap = (i / ${epilogue.block}u) % 9u;
-      let co = co0 + i % ${epilogue.block}u;
+    for (var i = li; i < STEP * 9u * ${block}u; i += ${INT8_TILE * INT8_TILE}u) {
+      let g = g0 + i / (9u * ${block}u);
+      let tap = (i / ${block}u) % 9u;
+      let co = co0 + i % ${block}u;
       var w = 0u;
       if (g < u.inGroups && co < u.outChannels) { w = weight[(co * u.inGroups + g) * 9u + tap]; }
       taps[i / 4u][i % 4u] = w;
@@ -64,8 +70,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
           let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
-          let t = (g * 9u + ky * 3u + kx) * ${epilogue.block / 4}u;
-          for (var q = 0u; q < ${epilogue.block / 4}u; q++) {
+          let t = (g * 9u + ky * 3u + kx) * ${block / 4}u;
+          for (var q = 0u; q < ${block / 4}u; q++) {
             let w = taps[t + q];
             ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
           }
@@ -79,3 +85,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   if (x < u.outWidth && y < u.outHeight) { finish(acc, co0, y * u.outWidth + x); }
 }
 `;
+
+/** The kernel of a conv3x3 staging `step` input words at a time, for an epilogue (./encode.ts). */
+export const int8Conv3x3Code = (step: number) => (epilogue: Int8Epilogue) =>
+  code(step, epilogue.block, wgslInt8Op(epilogue));
+
+/**
+ * The same kernel with another epilogue: `header` declares what int8DirectCodeWithEpilogue's
+ * does (./direct.ts: the uniform block `u`, `input`, `weight` and `finish(acc, co0, p)`, called
+ * once per output pixel with the block's accumulators, bias not yet added). Network v2's head
+ * with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
+ */
+export function int8Conv3x3CodeWithEpilogue(
+  words: number,
+  block: Int8OutBlock,
+  header: string,
+): string {
+  return code(int8GroupStep(words), block, header);
+}
