@@ -22,6 +22,8 @@ import {
   type Int8MatrixWeights,
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
+import { createPaddedInt8Tensor, isPadded } from './ops/int8/padded.ts';
+import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
   createGpuInt8Tensor,
   createGpuTensor,
@@ -101,7 +103,14 @@ export interface Int8RunOptions {
 interface SizedTensors {
   readonly height: number;
   readonly width: number;
+  /** The plan's int8 tensors: padded (./ops/int8/padded.ts) on the matrix kernels. */
   readonly int8: ReadonlyMap<string, GpuInt8Tensor>;
+  /**
+   * Matrix kernels only: the standard-layout tensors `inputQuantizations` hands out (a features
+   * pass writes the standard layout), and the pad passes that copy them into the padded ones.
+   */
+  staging?: ReadonlyMap<string, GpuInt8Tensor>;
+  pads?: readonly LabelledDispatch[];
   /** The f32 output: allocated by the first run that writes it. */
   output?: GpuTensor;
   /** The steps prepared for `input` (rebuilt when the input buffer changes). */
@@ -255,6 +264,69 @@ function firstStepAt(
   };
 }
 
+/**
+ * The plan's int8 tensors at one input size: zeroed, in the padded layout for the matrix kernels
+ * (their borders and padding stay zero: no tensor shares a buffer with another), and a
+ * placeholder for an input that the caller's first-step kernel computes.
+ */
+function allocateTensors(
+  device: GPUDevice,
+  plan: Int8Plan,
+  height: number,
+  width: number,
+  padded: boolean,
+  computedInput: string | undefined,
+): Map<string, GpuInt8Tensor> {
+  const int8 = new Map<string, GpuInt8Tensor>();
+  for (const [name, t] of plan.tensors) {
+    const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
+    const label = `int8 ${name}`;
+    if (padded) {
+      int8.set(name, createPaddedInt8Tensor(device, shape, label));
+      continue;
+    }
+    const placeholder = { channels: 4, height: 1, width: 1 };
+    const stored = name === computedInput ? placeholder : shape;
+    int8.set(name, { ...createGpuInt8Tensor(device, stored, label), ...shape });
+  }
+  return int8;
+}
+
+/** Standard-layout twins of the tensors the input is quantized into (matrix kernels). */
+function stagingTensors(
+  device: GPUDevice,
+  plan: Int8Plan,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+): Map<string, GpuInt8Tensor> {
+  const names = [...new Set(plan.quantizes.map((q) => q.output))];
+  return new Map(
+    names.map((name) => [name, createGpuInt8Tensor(device, int8.get(name)!, `int8 ${name} in`)]),
+  );
+}
+
+/** The pad passes of the input's channels from the staging tensors into the padded ones. */
+function padDispatches(
+  device: GPUDevice,
+  plan: Int8Plan,
+  staging: ReadonlyMap<string, GpuInt8Tensor>,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+): LabelledDispatch[] {
+  return plan.quantizes.map((q) => {
+    const to = int8.get(q.output)!;
+    if (!isPadded(to)) throw new Error(`int8 network: ${q.output} is not padded`);
+    return {
+      label: `pad ${q.output}`,
+      dispatch: prepareInt8Pad(
+        device,
+        staging.get(q.output)!,
+        to,
+        q.outChannelOffset,
+        plan.inputChannels,
+      ),
+    };
+  });
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
 export function createInt8Network(
   device: GPUDevice,
@@ -288,7 +360,10 @@ export function createInt8Network(
   const freeSized = () => {
     if (!sized) return;
     freePrepared(sized);
-    for (const t of sized.int8.values()) t.buffer.destroy();
+    for (const pad of sized.pads ?? []) pad.dispatch.destroy();
+    for (const t of [...sized.int8.values(), ...(sized.staging?.values() ?? [])]) {
+      t.buffer.destroy();
+    }
     sized.output?.buffer.destroy();
     sized = undefined;
   };
@@ -300,13 +375,7 @@ export function createInt8Network(
       );
     }
     freeSized();
-    const int8 = new Map<string, GpuInt8Tensor>();
-    for (const [name, t] of plan.tensors) {
-      const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
-      const placeholder = { channels: 4, height: 1, width: 1 };
-      const stored = name === computedInput ? placeholder : shape;
-      int8.set(name, { ...createGpuInt8Tensor(device, stored, `int8 ${name}`), ...shape });
-    }
+    const int8 = allocateTensors(device, plan, height, width, kernels !== 'dot4', computedInput);
     sized = { height, width, int8 };
     return sized;
   };
@@ -381,7 +450,12 @@ export function createInt8Network(
     if (firstStepDone && plan.steps.length < 2) {
       throw new RangeError(`int8 network "${plan.name}": firstStepDone needs a second step`);
     }
+    // On the matrix kernels, a quantized input written in the standard layout is padded first.
+    if (inputQuantized && !firstStepDone && s.staging) {
+      s.pads ??= padDispatches(device, plan, s.staging, s.int8);
+    }
     const dispatches = [
+      ...(inputQuantized && !firstStepDone && s.staging ? s.pads! : []),
       ...(inputQuantized || firstStepDone ? [] : p.quantizes),
       ...(firstStepDone && !inputComputed ? p.steps.slice(1) : p.steps),
       ...(withoutLast ? [] : [p.last!]),
@@ -414,8 +488,10 @@ export function createInt8Network(
         );
       }
       const s = tensorsFor(height, width);
+      if (kernels !== 'dot4') s.staging ??= stagingTensors(device, plan, s.int8);
+      const tensors = s.staging ?? s.int8;
       return plan.quantizes.map((q) => ({
-        output: s.int8.get(q.output)!,
+        output: tensors.get(q.output)!,
         scale: q.scale,
         outChannelOffset: q.outChannelOffset,
       }));
@@ -434,6 +510,7 @@ export function createInt8Network(
       for (const w of weights) bytes += w.weightBuffer.size + w.biasBuffer.size;
       for (const m of matrices) bytes += m?.buffer.size ?? 0;
       for (const t of sized?.int8.values() ?? []) bytes += t.buffer.size;
+      for (const t of sized?.staging?.values() ?? []) bytes += t.buffer.size;
       return bytes + (sized?.output?.buffer.size ?? 0);
     },
     destroy() {
