@@ -1,9 +1,10 @@
 /**
  * Runs a network as INT8 on the GPU: the steps of an `Int8Plan` (src/core/int8-plan.ts) —
  * quantize the f32 input, then one kernel per weighted op (dot4I8Packed, or implicit GEMM on
- * subgroup matrices) with adds and concats folded in — in one compute pass. Tensors are allocated
- * and dispatches prepared (bind groups, uniform buffers) once per input size and input buffer, so
- * a steady frame only encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
+ * subgroup matrices, whose tensors are all in the padded layout of ./ops/int8/padded.ts) with
+ * adds and concats folded in — in one compute pass. Tensors are allocated and dispatches prepared
+ * (bind groups, uniform buffers) once per input size and input buffer, so a steady frame only
+ * encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
 import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
@@ -137,9 +138,9 @@ interface LabelledDispatch {
 export type Int8Kernels = 'dot4' | 'subgroup-matrix' | 'emulated-matrix';
 
 /**
- * The default kernels: dot4I8Packed. On the H200 the subgroup-matrix kernels are exact but slower
- * (network v2 at 1080p: 1.90 ms against 1.40, docs/PERFORMANCE.md), so they are chosen only on
- * request until they win.
+ * The default kernels: dot4I8Packed. The first subgroup-matrix design was exact but slower on the
+ * H200 (network v2 at 1080p: 1.90 ms against 1.40, docs/PERFORMANCE.md); the second (padded
+ * tensors, left matrices loaded in place) is not measured yet, so matrices run only on request.
  */
 export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';
