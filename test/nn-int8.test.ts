@@ -58,7 +58,7 @@ import { planInt8 } from '../src/core/int8-plan.ts';
 import { createTensor, type Real, type Tensor } from '../src/core/tensor.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
-import { createInt8Network, type Int8Network } from '../src/nn/int8-network.ts';
+import { createInt8Network, matrixPitches, type Int8Network } from '../src/nn/int8-network.ts';
 import { checkInt8Kernels } from '../src/nn/int8-self-check.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { baseGraph } from '../src/nn/quantize.ts';
@@ -123,6 +123,8 @@ interface OpCase {
   residual?: { multiplier: number; activation: Activation };
   /** The output is channels [offset, offset + cout) of a wider packed tensor. */
   offset?: number;
+  /** Matrix kernels: the padded input's bytes per pixel (default its channels rounded to 32). */
+  pitch?: number;
 }
 
 const CASES: OpCase[] = [
@@ -255,7 +257,8 @@ const CASES: OpCase[] = [
 
 function caseLabel(c: OpCase): string {
   const extra = `${c.residual ? ' + residual' : ''}${c.offset ? ` at channel ${c.offset}` : ''}`;
-  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}`;
+  const pitch = c.pitch ? ` (input pitch ${c.pitch} bytes)` : '';
+  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}${pitch}`;
 }
 
 /** A tensor's values (standard CHW), read in its layout; a padded one's padding must be zero. */
@@ -272,12 +275,12 @@ async function readInt8(device: GPUDevice, t: GpuInt8Tensor): Promise<Int8Array>
  * Uploads a tensor in the standard layout, or padded (the matrix kernels' input) by the pad pass,
  * whose output must equal the CPU's repacking of the standard words.
  */
-async function uploadInt8(device: GPUDevice, t: Int8Tensor, padded: boolean) {
+async function uploadInt8(device: GPUDevice, t: Int8Tensor, padded: boolean, pitch?: number) {
   const words = packInt8(t.data, t.channels, t.height, t.width);
   const standard = createGpuInt8Tensor(device, t);
   device.queue.writeBuffer(standard.buffer, 0, words);
   if (!padded) return standard;
-  const gpu = createPaddedInt8Tensor(device, t);
+  const gpu = createPaddedInt8Tensor(device, t, undefined, pitch);
   const pad = prepareInt8Pad(device, standard, gpu);
   const encoder = device.createCommandEncoder();
   const pass = encoder.beginComputePass();
@@ -320,10 +323,10 @@ async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMul
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
     const weights = uploadInt8Op(device, c.op, params, c.cin);
-    const matrix = multiply && uploadMatrixWeights(device, weights, multiply);
+    const matrix = multiply && uploadMatrixWeights(device, weights, multiply, c.pitch);
     // The matrix kernels read a padded input, and here write (and add) padded tensors too.
     const padded = multiply !== undefined;
-    const gpuInput = await uploadInt8(device, input, padded);
+    const gpuInput = await uploadInt8(device, input, padded, c.pitch);
     const gpuResidual = residual && (await uploadInt8(device, residual, padded));
     const offset = c.offset ?? 0;
     const packedShape = { ...outShape, channels: offset + c.cout + 3 };
@@ -492,6 +495,41 @@ const MATRIX_CASES: OpCase[] = [
     activation: 'leaky',
     range: 127,
   },
+  // The narrow pitch of a tensor only down2x2 reads: a 2-pixel span is one 32-byte chunk.
+  {
+    op: 'down2x2',
+    cin: 12,
+    cout: 16,
+    height: 10,
+    width: 70,
+    multiplier: 1 / 900,
+    activation: 'relu',
+    range: 127,
+    pitch: 16,
+  },
+  {
+    op: 'down2x2',
+    cin: 16,
+    cout: 32,
+    height: 6,
+    width: 36,
+    multiplier: 1 / 2000,
+    activation: 'relu',
+    range: 127,
+    residual: { multiplier: 5.5, activation: 'relu' },
+    pitch: 16,
+  },
+  {
+    op: 'down2x2',
+    cin: 3,
+    cout: 7,
+    height: 6,
+    width: 4,
+    multiplier: 1 / 300,
+    activation: 'leaky',
+    range: 127,
+    pitch: 16,
+  },
 ];
 
 test('int8 matrix kernels (emulated multiply) equal the CPU reference bit for bit', async () => {
@@ -555,6 +593,19 @@ test('int8 padded layout: 32-byte pitch, one-pixel border, rows of whole 32 pixe
   const wide = matrixGeometry('conv3x3', 64, 64);
   assert.deepEqual([wide.pixelBytes, wide.chunks, wide.columnTiles, wide.mTiles], [64, 6, 4, 2]);
   assert.equal(matrixGeometry('up2x2', 64, 32).mTiles, 1);
+  // The narrow pitch: down2x2 only (a conv3x3's 48-byte span is no whole chunk, an up2x2's rows
+  // would overlap).
+  assert.equal(matrixGeometry('down2x2', 12, 16, 49152, 16).chunks, 1);
+  assert.throws(() => matrixGeometry('conv3x3', 12, 16, 49152, 16), /input pitch of 16 bytes/);
+  assert.throws(() => matrixGeometry('up2x2', 16, 8, 49152, 16), /input pitch of 16 bytes/);
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const pitches = matrixPitches(planInt8(model.graph, model.parameters));
+  assert.deepEqual(
+    [...pitches].filter(([, p]) => p === 16).map(([name]) => name),
+    ['q(features)', 'q(res1)'],
+  );
+  assert.equal(pitches.get('q(res3)'), 64);
+  assert.equal(pitches.get('q(join)'), 32);
 
   const { device } = await testGpu();
   const random = rng(3);

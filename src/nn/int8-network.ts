@@ -23,7 +23,7 @@ import {
   type Int8MatrixWeights,
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
-import { createPaddedInt8Tensor, isPadded } from './ops/int8/padded.ts';
+import { createPaddedInt8Tensor, isPadded, paddedPitchBytes } from './ops/int8/padded.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
   createGpuInt8Tensor,
@@ -275,15 +275,15 @@ function allocateTensors(
   plan: Int8Plan,
   height: number,
   width: number,
-  padded: boolean,
+  pitches: ReadonlyMap<string, number> | undefined,
   computedInput: string | undefined,
 ): Map<string, GpuInt8Tensor> {
   const int8 = new Map<string, GpuInt8Tensor>();
   for (const [name, t] of plan.tensors) {
     const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
     const label = `int8 ${name}`;
-    if (padded) {
-      int8.set(name, createPaddedInt8Tensor(device, shape, label));
+    if (pitches) {
+      int8.set(name, createPaddedInt8Tensor(device, shape, label, pitches.get(name)));
       continue;
     }
     const placeholder = { channels: 4, height: 1, width: 1 };
@@ -291,6 +291,20 @@ function allocateTensors(
     int8.set(name, { ...createGpuInt8Tensor(device, stored, label), ...shape });
   }
   return int8;
+}
+
+/**
+ * Bytes per pixel of each tensor on the matrix kernels: the narrow pitch where only down2x2
+ * kernels read it (./ops/int8/padded.ts), else its channels rounded up to 32 bytes.
+ */
+export function matrixPitches(plan: Int8Plan): Map<string, number> {
+  return new Map(
+    [...plan.tensors].map(([name, t]) => {
+      const readers = plan.steps.filter((s) => s.input === name);
+      const narrow = readers.length > 0 && readers.every((s) => s.op === 'down2x2');
+      return [name, paddedPitchBytes(t.channels, narrow)];
+    }),
+  );
 }
 
 /** Standard-layout twins of the tensors the input is quantized into (matrix kernels). */
@@ -340,14 +354,16 @@ export function createInt8Network(
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
-  const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w) =>
-    kernels === 'dot4'
-      ? undefined
-      : uploadMatrixWeights(
+  const pitches = kernels === 'dot4' ? undefined : matrixPitches(plan);
+  const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w, i) =>
+    pitches
+      ? uploadMatrixWeights(
           device,
           w,
           kernels === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated',
-        ),
+          pitches.get(plan.steps[i]!.input),
+        )
+      : undefined,
   );
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));
   let sized: SizedTensors | undefined;
@@ -376,7 +392,7 @@ export function createInt8Network(
       );
     }
     freeSized();
-    const int8 = allocateTensors(device, plan, height, width, kernels !== 'dot4', computedInput);
+    const int8 = allocateTensors(device, plan, height, width, pitches, computedInput);
     sized = { height, width, int8 };
     return sized;
   };

@@ -38,7 +38,7 @@ import {
   type Int8KernelRecipe,
   type Int8OpWeights,
 } from './common.ts';
-import { int8Layout, isPadded, paddedLayout, PADDED_BORDER } from './padded.ts';
+import { int8Layout, isPadded, paddedPitchBytes, PADDED_BORDER } from './padded.ts';
 
 /** How the matrix kernels multiply: tensor cores, or scalar code on the same bytes. */
 export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
@@ -95,7 +95,7 @@ export interface MatrixGeometry {
   readonly op: WeightedOp;
   readonly inChannels: number;
   readonly outChannels: number;
-  /** Input bytes per pixel: the padded pitch, a multiple of 32. */
+  /** Input bytes per pixel: the padded pitch, a multiple of 32 (or 16 for down2x2). */
   readonly pixelBytes: number;
   /** Input rows one GEMM row reads, and input pixels per row (its span). */
   readonly tapRows: number;
@@ -128,10 +128,17 @@ export function matrixGeometry(
   inChannels: number,
   outChannels: number,
   workgroupLimit = 49152,
+  pixelBytes = paddedPitchBytes(inChannels),
 ): MatrixGeometry {
-  const pixelBytes = paddedLayout({ channels: inChannels, height: 1, width: 1 }).pitchWords * 4;
   const tapRows = op === 'conv3x3' ? 3 : op === 'down2x2' ? 2 : 1;
   const spanPixels = tapRows;
+  const step = op === 'down2x2' ? 2 : 1;
+  // Whole K chunks per span, and matrix rows that do not overlap (Dawn's rule).
+  if ((spanPixels * pixelBytes) % K !== 0 || step * pixelBytes < K || pixelBytes < inChannels) {
+    throw new RangeError(
+      `int8 ${op} ${inChannels}→${outChannels}: no matrix kernel reads an input pitch of ${pixelBytes} bytes`,
+    );
+  }
   const tapColumns = 4 * packedGroups(outChannels);
   const columns = roundUp(op === 'up2x2' ? 4 * tapColumns : outChannels, N);
   const columnTiles = columns / N;
@@ -150,7 +157,7 @@ export function matrixGeometry(
     pixelBytes,
     tapRows,
     spanPixels,
-    step: op === 'down2x2' ? 2 : 1,
+    step,
     pad: op === 'conv3x3' ? 1 : 0,
     chunks: (spanPixels * pixelBytes) / K,
     columns,
@@ -196,17 +203,22 @@ export interface Int8MatrixWeights {
   readonly buffer: GPUBuffer;
 }
 
-/** Packs and uploads the right matrices of an op uploaded by `uploadInt8Op`. */
+/**
+ * Packs and uploads the right matrices of an op uploaded by `uploadInt8Op`, for an input of
+ * `inputPitchBytes` per pixel (default: its channels rounded up to 32 bytes).
+ */
 export function uploadMatrixWeights(
   device: GPUDevice,
   weights: Int8OpWeights,
   multiply: MatrixMultiply,
+  inputPitchBytes?: number,
 ): Int8MatrixWeights {
   const geometry = matrixGeometry(
     weights.op,
     weights.inChannels,
     weights.outChannels,
     device.limits.maxComputeWorkgroupStorageSize,
+    inputPitchBytes,
   );
   const bytes = packMatrixWeight(geometry, weights.weight);
   const words = new Uint32Array(bytes.buffer, 0, bytes.length / 4);

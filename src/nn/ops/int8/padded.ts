@@ -1,8 +1,8 @@
 /**
  * The padded int8 layout of the subgroup-matrix kernels (./matrix.ts): packed int8 words like the
  * standard layout, but each pixel's channels padded with zeros to a whole number of 32-byte rows
- * (the K of one i8 matrix), a zero border of one pixel on every side, and each row's interior
- * rounded up to a multiple of 32 pixels. Then the left matrix of 16 neighbouring output pixels for
+ * (the K of one i8 matrix; 16 bytes for a tensor only down2x2 kernels read), a zero border of one
+ * pixel on every side, and each row's interior rounded up to a multiple of 32 pixels. Then the left matrix of 16 neighbouring output pixels for
  * any tap and K chunk is one strided matrix load from the tensor itself: stride one pixel pitch
  * (two for down2x2), always ≥ 32 bytes, as Dawn requires, and always in bounds.
  *
@@ -32,8 +32,13 @@ export interface GpuPaddedInt8Tensor extends GpuInt8Tensor {
   readonly padding: Int8Layout;
 }
 
-/** Bytes of one K chunk of an i8 matrix: a pixel's pitch is a multiple of it. */
+/** Bytes of one K chunk of an i8 matrix: a pixel's pitch is a multiple of it, or half of it. */
 export const PADDED_PITCH_BYTES = 32;
+/**
+ * The narrow pitch of a tensor of at most 16 channels that only down2x2 kernels read: their span
+ * of 2 pixels is then one 32-byte chunk at a 32-byte stride (half the bytes and multiplies).
+ */
+export const NARROW_PITCH_BYTES = 16;
 /** The zero border: the widest padding of a consumer (conv3x3's one pixel). */
 export const PADDED_BORDER = 1;
 /**
@@ -42,10 +47,19 @@ export const PADDED_BORDER = 1;
  */
 export const PADDED_ROW_MULTIPLE = 32;
 
-/** The padded layout of a tensor of `shape`. */
-export function paddedLayout(shape: TensorShape): Int8Layout {
+/** The pitch of a padded tensor: its channels rounded up to 32 bytes, or the narrow pitch. */
+export function paddedPitchBytes(channels: number, narrow = false): number {
+  if (narrow && channels <= NARROW_PITCH_BYTES) return NARROW_PITCH_BYTES;
+  return Math.ceil(channels / PADDED_PITCH_BYTES) * PADDED_PITCH_BYTES;
+}
+
+/** The padded layout of a tensor of `shape` (its pitch: `paddedPitchBytes`). */
+export function paddedLayout(shape: TensorShape, pitchBytes?: number): Int8Layout {
   checkShape(shape);
-  const pitchBytes = Math.ceil(shape.channels / PADDED_PITCH_BYTES) * PADDED_PITCH_BYTES;
+  pitchBytes ??= paddedPitchBytes(shape.channels);
+  if (pitchBytes % 4 !== 0 || pitchBytes < shape.channels) {
+    throw new RangeError(`int8 padded ${shapeString(shape)}: pitch of ${pitchBytes} bytes`);
+  }
   return {
     border: PADDED_BORDER,
     rowPixels:
@@ -76,8 +90,9 @@ export function createPaddedInt8Tensor(
   device: GPUDevice,
   shape: TensorShape,
   label?: string,
+  pitchBytes?: number,
 ): GpuPaddedInt8Tensor {
-  const padding = paddedLayout(shape);
+  const padding = paddedLayout(shape, pitchBytes);
   const buffer = device.createBuffer({
     label,
     size: layoutWords(padding) * 4,
