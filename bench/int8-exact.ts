@@ -8,6 +8,7 @@
  * kernel write. A mismatch fails the case, so the benchmark run exits 1. Runs first on the GPU
  * machine, before timing.
  */
+import type { GraphDescription } from '../src/core/graph.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { mulberry32 } from '../src/core/random.ts';
 import { createTensor } from '../src/core/tensor.ts';
@@ -48,9 +49,13 @@ async function halfCase(device: GPUDevice): Promise<BenchCase> {
   };
 }
 
-/** Values of the shipped-shape INT8 network's output that differ from the CPU reference. */
-async function networkDiffering(device: GPUDevice, kernels: Int8Kernels): Promise<number> {
-  const model = quantizedNetwork();
+/** Values of a quantized network's output (default v2's shape) that differ from the CPU reference. */
+async function networkDiffering(
+  device: GPUDevice,
+  kernels: Int8Kernels,
+  graph?: GraphDescription,
+): Promise<number> {
+  const model = quantizedNetwork(graph);
   const plan = planInt8(model.graph, model.parameters);
   const shape = { channels: model.graph.inputs[0]!.channels, height: 48, width: 72 };
   const features = createTensor(shape);
@@ -166,13 +171,19 @@ async function featuresFirstLayerCase(device: GPUDevice): Promise<BenchCase> {
 async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<BenchCase> {
   const ops = await checkInt8Kernels(device, kernels);
   const network = await networkDiffering(device, kernels);
-  const failed = ops.mismatches.length > 0 || network > 0;
+  // v3a too: 48 channels (a 64-byte pitch on the matrix kernels) and an up2x2 writing the output.
+  const v3a = await networkDiffering(device, kernels, NETWORK_V3A);
+  const failed = ops.mismatches.length > 0 || network > 0 || v3a > 0;
   return {
     name: kernels,
     params: { kernels, opCases: ops.cases },
     frames: 0,
     gpuMs: {},
-    derived: { mismatchedOpCases: ops.mismatches.length, networkValuesDiffering: network },
+    derived: {
+      mismatchedOpCases: ops.mismatches.length,
+      networkValuesDiffering: network,
+      v3aValuesDiffering: v3a,
+    },
     ...(failed
       ? {
           error: `not bit-exact: ${[
@@ -180,6 +191,7 @@ async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<Bench
               (m) => `${m.case} (${m.error ?? `${m.differing} of ${m.values} differ`})`,
             ),
             ...(network > 0 ? [`network (${network} values)`] : []),
+            ...(v3a > 0 ? [`network v3a (${v3a} values)`] : []),
           ].join(', ')}`,
         }
       : {}),

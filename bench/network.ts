@@ -71,6 +71,19 @@ export function networkCases(
           kernels: 'subgroup-matrix' as const,
         }))
       : []),
+    // v3a (48 channels, an up2x2 head) on both INT8 kernels, at the first size, where the
+    // device has subgroup matrices: the second matrix design runs whole networks of both shapes.
+    ...(subgroupMatrices && size === sizes[0]
+      ? (['dot4', 'subgroup-matrix'] as const).flatMap((kernels) =>
+          [false, true].map((perNode) => ({
+            size,
+            precision: 'int8' as const,
+            perNode,
+            kernels,
+            network: 'v3a',
+          })),
+        )
+      : []),
   ]);
 }
 

@@ -125,8 +125,12 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
         } else if (c.name === 'features + first layer') {
           assert.deepEqual(c.derived, { wordsDiffering: 0 }, what);
         } else {
-          assert.equal(c.params['opCases'], 11, what);
-          assert.deepEqual(c.derived, { mismatchedOpCases: 0, networkValuesDiffering: 0 }, what);
+          assert.equal(c.params['opCases'], 13, what);
+          assert.deepEqual(
+            c.derived,
+            { mismatchedOpCases: 0, networkValuesDiffering: 0, v3aValuesDiffering: 0 },
+            what,
+          );
         }
         continue;
       }

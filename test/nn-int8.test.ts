@@ -42,11 +42,23 @@ import {
   type GpuInt8Tensor,
 } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
+import {
+  createPaddedInt8Tensor,
+  isPadded,
+  paddedLayout,
+  paddingIsZero,
+  repackInt8Words,
+} from '../src/nn/ops/int8/padded.ts';
+import { prepareInt8Pad } from '../src/nn/ops/int8/pad.ts';
+import { shapeString } from '../src/core/tensor.ts';
+import { encodeQuantizeInt8 } from '../src/nn/ops/int8/quantize.ts';
+import { randomInt8Model } from '../src/nn/networks.ts';
+import { NETWORK_V3A } from '../src/nn/network-v3.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createTensor, type Real, type Tensor } from '../src/core/tensor.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
-import { createInt8Network, type Int8Network } from '../src/nn/int8-network.ts';
+import { createInt8Network, matrixPitches, type Int8Network } from '../src/nn/int8-network.ts';
 import { checkInt8Kernels } from '../src/nn/int8-self-check.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { baseGraph } from '../src/nn/quantize.ts';
@@ -111,6 +123,8 @@ interface OpCase {
   residual?: { multiplier: number; activation: Activation };
   /** The output is channels [offset, offset + cout) of a wider packed tensor. */
   offset?: number;
+  /** Matrix kernels: the padded input's bytes per pixel (default its channels rounded to 32). */
+  pitch?: number;
 }
 
 const CASES: OpCase[] = [
@@ -243,12 +257,41 @@ const CASES: OpCase[] = [
 
 function caseLabel(c: OpCase): string {
   const extra = `${c.residual ? ' + residual' : ''}${c.offset ? ` at channel ${c.offset}` : ''}`;
-  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}`;
+  const pitch = c.pitch ? ` (input pitch ${c.pitch} bytes)` : '';
+  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}${pitch}`;
 }
 
+/** A tensor's values (standard CHW), read in its layout; a padded one's padding must be zero. */
 async function readInt8(device: GPUDevice, t: GpuInt8Tensor): Promise<Int8Array> {
-  const words = new Uint32Array((await readBuffer(device, t.buffer)).buffer);
+  let words = new Uint32Array((await readBuffer(device, t.buffer)).buffer);
+  if (isPadded(t)) {
+    assert.ok(paddingIsZero(words, t, t.padding), `${shapeString(t)}: padding stays zero`);
+    words = repackInt8Words(words, t, t.padding, true);
+  }
   return unpackInt8(words, t.channels, t.height, t.width);
+}
+
+/**
+ * Uploads a tensor in the standard layout, or padded (the matrix kernels' input) by the pad pass,
+ * whose output must equal the CPU's repacking of the standard words.
+ */
+async function uploadInt8(device: GPUDevice, t: Int8Tensor, padded: boolean, pitch?: number) {
+  const words = packInt8(t.data, t.channels, t.height, t.width);
+  const standard = createGpuInt8Tensor(device, t);
+  device.queue.writeBuffer(standard.buffer, 0, words);
+  if (!padded) return standard;
+  const gpu = createPaddedInt8Tensor(device, t, undefined, pitch);
+  const pad = prepareInt8Pad(device, standard, gpu);
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pad.encode(pass);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const got = new Uint32Array((await readBuffer(device, gpu.buffer)).buffer);
+  assert.deepEqual(got, repackInt8Words(words, t, gpu.padding), `pad ${shapeString(t)}`);
+  pad.destroy();
+  standard.buffer.destroy();
+  return gpu;
 }
 
 test('int8 output blocks and group steps: the fewest unused, the larger on a tie', () => {
@@ -280,16 +323,16 @@ async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMul
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
     const weights = uploadInt8Op(device, c.op, params, c.cin);
-    const matrix = multiply && uploadMatrixWeights(device, weights, multiply);
-    const upload = (t: Int8Tensor) => {
-      const gpu = createGpuInt8Tensor(device, t);
-      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
-      return gpu;
-    };
-    const gpuInput = upload(input);
-    const gpuResidual = residual && upload(residual);
+    const matrix = multiply && uploadMatrixWeights(device, weights, multiply, c.pitch);
+    // The matrix kernels read a padded input, and here write (and add) padded tensors too.
+    const padded = multiply !== undefined;
+    const gpuInput = await uploadInt8(device, input, padded, c.pitch);
+    const gpuResidual = residual && (await uploadInt8(device, residual, padded));
     const offset = c.offset ?? 0;
-    const packedOut = createGpuInt8Tensor(device, { ...outShape, channels: offset + c.cout + 3 });
+    const packedShape = { ...outShape, channels: offset + c.cout + 3 };
+    const packedOut = padded
+      ? createPaddedInt8Tensor(device, packedShape)
+      : createGpuInt8Tensor(device, packedShape);
     const realOut = createGpuTensor(device, outShape);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
@@ -399,6 +442,94 @@ const MATRIX_CASES: OpCase[] = [
     range: 127,
     residual: { multiplier: 3.75, activation: 'none' },
   },
+  // 4 tiles of 16 pixels per subgroup: the row's last tiles and the last rows computed again.
+  {
+    op: 'conv3x3',
+    cin: 16,
+    cout: 16,
+    height: 5,
+    width: 70,
+    multiplier: 1 / 4096,
+    activation: 'relu',
+    range: 127,
+  },
+  {
+    op: 'down2x2',
+    cin: 16,
+    cout: 32,
+    height: 6,
+    width: 70,
+    multiplier: 1 / 2000,
+    activation: 'relu',
+    range: 127,
+  },
+  // v3a's 48 channels (a 64-byte pitch) and its 9-channel up2x2 head.
+  {
+    op: 'conv3x3',
+    cin: 48,
+    cout: 48,
+    height: 6,
+    width: 13,
+    multiplier: 1 / 9000,
+    activation: 'none',
+    range: 127,
+    residual: { multiplier: 7.5, activation: 'relu' },
+  },
+  {
+    op: 'up2x2',
+    cin: 16,
+    cout: 9,
+    height: 3,
+    width: 35,
+    multiplier: 1 / 800,
+    activation: 'none',
+    range: 127,
+  },
+  {
+    op: 'conv1x1',
+    cin: 8,
+    cout: 8,
+    height: 4,
+    width: 33,
+    multiplier: 1 / 300,
+    activation: 'leaky',
+    range: 127,
+  },
+  // The narrow pitch of a tensor only down2x2 reads: a 2-pixel span is one 32-byte chunk.
+  {
+    op: 'down2x2',
+    cin: 12,
+    cout: 16,
+    height: 10,
+    width: 70,
+    multiplier: 1 / 900,
+    activation: 'relu',
+    range: 127,
+    pitch: 16,
+  },
+  {
+    op: 'down2x2',
+    cin: 16,
+    cout: 32,
+    height: 6,
+    width: 36,
+    multiplier: 1 / 2000,
+    activation: 'relu',
+    range: 127,
+    residual: { multiplier: 5.5, activation: 'relu' },
+    pitch: 16,
+  },
+  {
+    op: 'down2x2',
+    cin: 3,
+    cout: 7,
+    height: 6,
+    width: 4,
+    multiplier: 1 / 300,
+    activation: 'leaky',
+    range: 127,
+    pitch: 16,
+  },
 ];
 
 test('int8 matrix kernels (emulated multiply) equal the CPU reference bit for bit', async () => {
@@ -445,6 +576,63 @@ test('int8 matrix weights: each byte of a chunk is its span pixel and channel, z
     }
     assert.equal(nonzero, weight.length, `${op}: every weight placed once`);
   }
+});
+
+test('int8 padded layout: 32-byte pitch, one-pixel border, rows of whole 32 pixels; kernels refuse the wrong layout', async () => {
+  assert.deepEqual(paddedLayout({ channels: 16, height: 540, width: 960 }), {
+    border: 1,
+    rowPixels: 962,
+    rows: 542,
+    pitchWords: 8,
+  });
+  assert.equal(paddedLayout({ channels: 48, height: 2, width: 240 }).pitchWords, 16);
+  assert.equal(paddedLayout({ channels: 64, height: 2, width: 17 }).rowPixels, 34);
+  // Each chunk of a tap row is 32 bytes of the span; a 16→16 conv3x3 multiplies 3 × 3 of them.
+  const g = matrixGeometry('conv3x3', 16, 16);
+  assert.deepEqual([g.pixelBytes, g.chunks, g.columnTiles, g.mTiles], [32, 3, 1, 4]);
+  const wide = matrixGeometry('conv3x3', 64, 64);
+  assert.deepEqual([wide.pixelBytes, wide.chunks, wide.columnTiles, wide.mTiles], [64, 6, 4, 2]);
+  assert.equal(matrixGeometry('up2x2', 64, 32).mTiles, 1);
+  // The narrow pitch: down2x2 only (a conv3x3's 48-byte span is no whole chunk, an up2x2's rows
+  // would overlap).
+  assert.equal(matrixGeometry('down2x2', 12, 16, 49152, 16).chunks, 1);
+  assert.throws(() => matrixGeometry('conv3x3', 12, 16, 49152, 16), /input pitch of 16 bytes/);
+  assert.throws(() => matrixGeometry('up2x2', 16, 8, 49152, 16), /input pitch of 16 bytes/);
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const pitches = matrixPitches(planInt8(model.graph, model.parameters));
+  assert.deepEqual(
+    [...pitches].filter(([, p]) => p === 16).map(([name]) => name),
+    ['q(features)', 'q(res1)'],
+  );
+  assert.equal(pitches.get('q(res3)'), 64);
+  assert.equal(pitches.get('q(join)'), 32);
+
+  const { device } = await testGpu();
+  const random = rng(3);
+  const params: Int8OpParams = {
+    weight: randomInt8(random, 8 * 8 * 9),
+    bias: new Int32Array(8),
+    multiplier: 0.01,
+    activation: 'relu',
+  };
+  const weights = uploadInt8Op(device, 'conv3x3', params, 8);
+  const matrix = uploadMatrixWeights(device, weights, 'emulated');
+  const shape = { channels: 8, height: 4, width: 4 };
+  const standard = createGpuInt8Tensor(device, shape);
+  const padded = createPaddedInt8Tensor(device, shape);
+  const pass = device.createCommandEncoder().beginComputePass();
+  assert.throws(
+    () => encodeInt8Op(device, pass, weights, standard, { output: standard }, matrix),
+    /int8 conv3x3 \(matrix kernel\): the input must be a padded int8 tensor/,
+  );
+  assert.throws(
+    () => encodeInt8Op(device, pass, weights, padded, { output: standard }),
+    /dot4I8Packed kernel reads and writes the standard layout, not padded tensors/,
+  );
+  assert.throws(
+    () => prepareInt8Pad(device, standard, padded, 2),
+    /int8 pad: channels 2…8 of 8x4x4 \(standard\)/,
+  );
 });
 
 test('int8 ops refuse mismatched tensors, leaky before a residual, and unexact accumulators', async () => {
@@ -581,11 +769,57 @@ test('int8 network on the matrix kernels (emulated multiply) equals its CPU refe
   }
 });
 
+test('int8 network v2 on the matrix kernels from an input written in the standard layout (padded by the pad pass)', async () => {
+  const { device } = await testGpu();
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  const random = rng(29);
+  const shape = { channels: 12, height: 16, width: 24 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const want = runInt8NetworkCpu(plan, features).output;
+  const network = createInt8Network(device, plan, { kernels: 'emulated-matrix' });
+  const input = createGpuTensor(device, features);
+  writeGpuTensor(device, input, features);
+  // What a features pass does: writes each quantization into the standard tensor handed out.
+  const targets = network.inputQuantizations(shape.height, shape.width);
+  assert.ok(targets.every((t) => !isPadded(t.output)));
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  for (const t of targets)
+    encodeQuantizeInt8(device, pass, input, t.scale, t.output, t.outChannelOffset);
+  pass.end();
+  const output = network.run(encoder, input, { inputQuantized: true });
+  device.queue.submit([encoder.finish()]);
+  const got = await readGpuTensor(device, output);
+  assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.data.buffer));
+  network.destroy();
+  input.buffer.destroy();
+});
+
+test('int8 network v3a (random quantized weights) on the matrix kernels (emulated) equals its CPU reference', async () => {
+  const { device } = await testGpu();
+  const model = randomInt8Model(NETWORK_V3A);
+  const plan = planInt8(model.graph, model.parameters);
+  assert.ok(plan.steps.some((s) => s.inChannels === 48) && plan.steps.at(-1)!.op === 'up2x2');
+  const random = rng(31);
+  const features = createTensor({ channels: 12, height: 24, width: 40 });
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 1;
+  const want = runInt8NetworkCpu(plan, features).output;
+  for (const kernels of ['dot4', 'emulated-matrix'] as const) {
+    const network = createInt8Network(device, plan, { kernels });
+    const got = await gpuForward(device, network, features);
+    assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.data.buffer), kernels);
+    network.destroy();
+  }
+  assert.ok(new Set(want.data).size > 100, 'a varied output');
+});
+
 test('int8 self-check: the dot4 and emulated-matrix kernels agree with the CPU reference', async () => {
   const { device } = await testGpu();
   for (const kernels of ['dot4', 'emulated-matrix'] as const) {
     const result = await checkInt8Kernels(device, kernels);
-    assert.equal(result.cases, 11);
+    assert.equal(result.cases, 13);
     assert.deepEqual(result.mismatches, [], kernels);
   }
 });

@@ -1,9 +1,10 @@
 /**
  * Runs a network as INT8 on the GPU: the steps of an `Int8Plan` (src/core/int8-plan.ts) —
  * quantize the f32 input, then one kernel per weighted op (dot4I8Packed, or implicit GEMM on
- * subgroup matrices) with adds and concats folded in — in one compute pass. Tensors are allocated
- * and dispatches prepared (bind groups, uniform buffers) once per input size and input buffer, so
- * a steady frame only encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
+ * subgroup matrices, whose tensors are all in the padded layout of ./ops/int8/padded.ts) with
+ * adds and concats folded in — in one compute pass. Tensors are allocated and dispatches prepared
+ * (bind groups, uniform buffers) once per input size and input buffer, so a steady frame only
+ * encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
 import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';
@@ -22,6 +23,8 @@ import {
   type Int8MatrixWeights,
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
+import { createPaddedInt8Tensor, isPadded, paddedPitchBytes } from './ops/int8/padded.ts';
+import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
   createGpuInt8Tensor,
   createGpuTensor,
@@ -101,7 +104,14 @@ export interface Int8RunOptions {
 interface SizedTensors {
   readonly height: number;
   readonly width: number;
+  /** The plan's int8 tensors: padded (./ops/int8/padded.ts) on the matrix kernels. */
   readonly int8: ReadonlyMap<string, GpuInt8Tensor>;
+  /**
+   * Matrix kernels only: the standard-layout tensors `inputQuantizations` hands out (a features
+   * pass writes the standard layout), and the pad passes that copy them into the padded ones.
+   */
+  staging?: ReadonlyMap<string, GpuInt8Tensor>;
+  pads?: readonly LabelledDispatch[];
   /** The f32 output: allocated by the first run that writes it. */
   output?: GpuTensor;
   /** The steps prepared for `input` (rebuilt when the input buffer changes). */
@@ -128,9 +138,9 @@ interface LabelledDispatch {
 export type Int8Kernels = 'dot4' | 'subgroup-matrix' | 'emulated-matrix';
 
 /**
- * The default kernels: dot4I8Packed. On the H200 the subgroup-matrix kernels are exact but slower
- * (network v2 at 1080p: 1.90 ms against 1.40, docs/PERFORMANCE.md), so they are chosen only on
- * request until they win.
+ * The default kernels: dot4I8Packed. The first subgroup-matrix design was exact but slower on the
+ * H200 (network v2 at 1080p: 1.90 ms against 1.40, docs/PERFORMANCE.md); the second (padded
+ * tensors, left matrices loaded in place) is not measured yet, so matrices run only on request.
  */
 export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';
@@ -258,6 +268,83 @@ function firstStepAt(
   };
 }
 
+/**
+ * The plan's int8 tensors at one input size: zeroed, in the padded layout for the matrix kernels
+ * (their borders and padding stay zero: no tensor shares a buffer with another), and a
+ * placeholder for an input that the caller's first-step kernel computes.
+ */
+function allocateTensors(
+  device: GPUDevice,
+  plan: Int8Plan,
+  height: number,
+  width: number,
+  pitches: ReadonlyMap<string, number> | undefined,
+  computedInput: string | undefined,
+): Map<string, GpuInt8Tensor> {
+  const int8 = new Map<string, GpuInt8Tensor>();
+  for (const [name, t] of plan.tensors) {
+    const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
+    const label = `int8 ${name}`;
+    if (pitches) {
+      int8.set(name, createPaddedInt8Tensor(device, shape, label, pitches.get(name)));
+      continue;
+    }
+    const placeholder = { channels: 4, height: 1, width: 1 };
+    const stored = name === computedInput ? placeholder : shape;
+    int8.set(name, { ...createGpuInt8Tensor(device, stored, label), ...shape });
+  }
+  return int8;
+}
+
+/**
+ * Bytes per pixel of each tensor on the matrix kernels: the narrow pitch where only down2x2
+ * kernels read it (./ops/int8/padded.ts), else its channels rounded up to 32 bytes.
+ */
+export function matrixPitches(plan: Int8Plan): Map<string, number> {
+  return new Map(
+    [...plan.tensors].map(([name, t]) => {
+      const readers = plan.steps.filter((s) => s.input === name);
+      const narrow = readers.length > 0 && readers.every((s) => s.op === 'down2x2');
+      return [name, paddedPitchBytes(t.channels, narrow)];
+    }),
+  );
+}
+
+/** Standard-layout twins of the tensors the input is quantized into (matrix kernels). */
+function stagingTensors(
+  device: GPUDevice,
+  plan: Int8Plan,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+): Map<string, GpuInt8Tensor> {
+  const names = [...new Set(plan.quantizes.map((q) => q.output))];
+  return new Map(
+    names.map((name) => [name, createGpuInt8Tensor(device, int8.get(name)!, `int8 ${name} in`)]),
+  );
+}
+
+/** The pad passes of the input's channels from the staging tensors into the padded ones. */
+function padDispatches(
+  device: GPUDevice,
+  plan: Int8Plan,
+  staging: ReadonlyMap<string, GpuInt8Tensor>,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+): LabelledDispatch[] {
+  return plan.quantizes.map((q) => {
+    const to = int8.get(q.output)!;
+    if (!isPadded(to)) throw new Error(`int8 network: ${q.output} is not padded`);
+    return {
+      label: `pad ${q.output}`,
+      dispatch: prepareInt8Pad(
+        device,
+        staging.get(q.output)!,
+        to,
+        q.outChannelOffset,
+        plan.inputChannels,
+      ),
+    };
+  });
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
 export function createInt8Network(
   device: GPUDevice,
@@ -270,14 +357,16 @@ export function createInt8Network(
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
-  const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w) =>
-    kernels === 'dot4'
-      ? undefined
-      : uploadMatrixWeights(
+  const pitches = kernels === 'dot4' ? undefined : matrixPitches(plan);
+  const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w, i) =>
+    pitches
+      ? uploadMatrixWeights(
           device,
           w,
           kernels === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated',
-        ),
+          pitches.get(plan.steps[i]!.input),
+        )
+      : undefined,
   );
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));
   let sized: SizedTensors | undefined;
@@ -291,7 +380,10 @@ export function createInt8Network(
   const freeSized = () => {
     if (!sized) return;
     freePrepared(sized);
-    for (const t of sized.int8.values()) t.buffer.destroy();
+    for (const pad of sized.pads ?? []) pad.dispatch.destroy();
+    for (const t of [...sized.int8.values(), ...(sized.staging?.values() ?? [])]) {
+      t.buffer.destroy();
+    }
     sized.output?.buffer.destroy();
     sized = undefined;
   };
@@ -303,13 +395,7 @@ export function createInt8Network(
       );
     }
     freeSized();
-    const int8 = new Map<string, GpuInt8Tensor>();
-    for (const [name, t] of plan.tensors) {
-      const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
-      const placeholder = { channels: 4, height: 1, width: 1 };
-      const stored = name === computedInput ? placeholder : shape;
-      int8.set(name, { ...createGpuInt8Tensor(device, stored, `int8 ${name}`), ...shape });
-    }
+    const int8 = allocateTensors(device, plan, height, width, pitches, computedInput);
     sized = { height, width, int8 };
     return sized;
   };
@@ -384,7 +470,12 @@ export function createInt8Network(
     if (firstStepDone && plan.steps.length < 2) {
       throw new RangeError(`int8 network "${plan.name}": firstStepDone needs a second step`);
     }
+    // On the matrix kernels, a quantized input written in the standard layout is padded first.
+    if (inputQuantized && !firstStepDone && s.staging) {
+      s.pads ??= padDispatches(device, plan, s.staging, s.int8);
+    }
     const dispatches = [
+      ...(inputQuantized && !firstStepDone && s.staging ? s.pads! : []),
       ...(inputQuantized || firstStepDone ? [] : p.quantizes),
       ...(firstStepDone && !inputComputed ? p.steps.slice(1) : p.steps),
       ...(withoutLast ? [] : [p.last!]),
@@ -417,8 +508,10 @@ export function createInt8Network(
         );
       }
       const s = tensorsFor(height, width);
+      if (kernels !== 'dot4') s.staging ??= stagingTensors(device, plan, s.int8);
+      const tensors = s.staging ?? s.int8;
       return plan.quantizes.map((q) => ({
-        output: s.int8.get(q.output)!,
+        output: tensors.get(q.output)!,
         scale: q.scale,
         outChannelOffset: q.outChannelOffset,
       }));
@@ -437,6 +530,7 @@ export function createInt8Network(
       for (const w of weights) bytes += w.weightBuffer.size + w.biasBuffer.size;
       for (const m of matrices) bytes += m?.buffer.size ?? 0;
       for (const t of sized?.int8.values() ?? []) bytes += t.buffer.size;
+      for (const t of sized?.staging?.values() ?? []) bytes += t.buffer.size;
       return bytes + (sized?.output?.buffer.size ?? 0);
     },
     destroy() {

@@ -14,6 +14,8 @@ import { defaultInt8Kernels, type Int8Kernels } from './int8-network.ts';
 import { uploadInt8Op } from './ops/int8/common.ts';
 import { encodeInt8Op } from './ops/int8/encode.ts';
 import { uploadMatrixWeights } from './ops/int8/matrix.ts';
+import { prepareInt8Pad } from './ops/int8/pad.ts';
+import { createPaddedInt8Tensor } from './ops/int8/padded.ts';
 import { createGpuInt8Tensor } from './tensor.ts';
 
 interface CheckCase {
@@ -27,7 +29,10 @@ interface CheckCase {
   readonly residual?: number;
 }
 
-/** Network v2's layer shapes, then odd ones: partial tiles, padding channels, 64 channels. */
+/**
+ * Network v2's layer shapes, then odd ones: partial tiles, padding channels, 64 channels, v3a's
+ * 48 channels and its 9-channel up2x2 head.
+ */
 const CASES: readonly CheckCase[] = [
   { op: 'down2x2', cin: 12, cout: 16, height: 16, width: 36, activation: 'relu' },
   { op: 'conv3x3', cin: 16, cout: 16, height: 9, width: 35, activation: 'relu' },
@@ -40,6 +45,8 @@ const CASES: readonly CheckCase[] = [
   { op: 'conv1x1', cin: 20, cout: 24, height: 7, width: 37, activation: 'relu' },
   { op: 'conv3x3', cin: 24, cout: 9, height: 7, width: 33, activation: 'none' },
   { op: 'conv3x3', cin: 5, cout: 3, height: 5, width: 6, activation: 'leaky' },
+  { op: 'conv3x3', cin: 48, cout: 48, height: 6, width: 21, activation: 'none', residual: 9 },
+  { op: 'up2x2', cin: 16, cout: 9, height: 5, width: 37, activation: 'none' },
 ];
 
 /** One case whose GPU output differs from the CPU reference. */
@@ -102,11 +109,16 @@ export async function checkInt8Kernels(
     device.pushErrorScope('validation');
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
+    // The matrix kernels read a padded input (the pad pass writes it); output and residual stay
+    // in the standard layout, which their epilogue writes and reads too.
+    const padded = matrix && createPaddedInt8Tensor(device, input, `int8 check ${label} padded`);
+    const pad = padded && prepareInt8Pad(device, gpuInput, padded);
+    pad?.encode(pass);
     encodeInt8Op(
       device,
       pass,
       weights,
-      gpuInput,
+      padded ?? gpuInput,
       { output, ...(gpuResidual ? { residual: gpuResidual } : {}) },
       matrix,
     );
@@ -126,7 +138,9 @@ export async function checkInt8Kernels(
         ...(error ? { error: error.message } : {}),
       });
     }
+    pad?.destroy();
     for (const b of [
+      padded?.buffer,
       gpuInput.buffer,
       gpuResidual?.buffer,
       output.buffer,

@@ -72,6 +72,13 @@ export interface Int8Epilogue {
   readonly residual: boolean;
   /** The weight words' WGSL type: i32 for subgroup-matrix loads of i8. Default u32. */
   readonly weightWords?: 'u32' | 'i32';
+  /** The input words' WGSL type, likewise. Default u32. */
+  readonly inputWords?: 'u32' | 'i32';
+  /**
+   * WGSL of the residual's pixel index for output pixel `p`, where the two tensors are stored in
+   * different layouts (the matrix kernels: ./padded.ts). Default `p`.
+   */
+  readonly residualPixel?: string;
 }
 
 /**
@@ -79,8 +86,11 @@ export interface Int8Epilogue {
  * packed weights (words of `weightWords`, default u32) and the int32 bias. Kernels that end in
  * another epilogue (src/nn/resolve/last-layer-filter-blend.ts) declare them with this too.
  */
-export function wgslInt8OpInputs(weightWords: 'u32' | 'i32' = 'u32'): string {
-  return /* wgsl */ `@group(0) @binding(1) var<storage, read> input: array<u32>;
+export function wgslInt8OpInputs(
+  weightWords: 'u32' | 'i32' = 'u32',
+  inputWords: 'u32' | 'i32' = 'u32',
+): string {
+  return /* wgsl */ `@group(0) @binding(1) var<storage, read> input: array<${inputWords}>;
 @group(0) @binding(2) var<storage, read> weight: array<${weightWords}>;
 @group(0) @binding(3) var<storage, read> bias: array<i32>;`;
 }
@@ -92,14 +102,14 @@ export function wgslInt8OpInputs(weightWords: 'u32' | 'i32' = 'u32'): string {
  * uniform block's WGSL by one with more fields (INT8_PARAMS' among them).
  */
 export function wgslInt8Op(
-  { realOutput, residual, block, weightWords }: Int8Epilogue,
+  { realOutput, residual, block, weightWords, inputWords, residualPixel }: Int8Epilogue,
   uniforms: string = INT8_PARAMS.wgsl,
 ): string {
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
   const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
   return /* wgsl */ `
 ${uniforms}
-${wgslInt8OpInputs(weightWords)}
+${wgslInt8OpInputs(weightWords, inputWords)}
 @group(0) @binding(4) var<storage, read_write> output: array<${realOutput ? 'f32' : 'u32'}>;
 ${residual ? '@group(0) @binding(5) var<storage, read> residual: array<u32>;' : ''}
 ${WGSL_REQUANTIZE}
@@ -110,7 +120,7 @@ ${
 fn withResidual(t: i32, co: u32, p: u32) -> i32 {
   var own = t;
   if (u.activation == 1u) { own = max(t, 0); }
-  let r = unpack4xI8(residual[p * u.residualGroups + co / 4u])[co % 4u];
+  let r = unpack4xI8(residual[${residualPixel ?? 'p'} * u.residualGroups + co / 4u])[co % 4u];
   return own + i32(round(f32(r) * u.residualMultiplier));
 }`
     : ''
@@ -290,6 +300,15 @@ export interface Int8KernelRecipe {
   readonly weightBuffer?: GPUBuffer;
   /** Its name in labels. */
   readonly name?: string;
+  /**
+   * Its uniform block from the checked values (default: INT8_PARAMS of them), for a kernel whose
+   * uniforms have more fields or whose tensors are laid out otherwise.
+   */
+  readonly uniforms?: (
+    values: UniformValues<typeof INT8_PARAMS.fields>,
+    input: GpuInt8Tensor,
+    targets: Int8OpTargets,
+  ) => ArrayBuffer;
 }
 
 /** One INT8 op's kernel, workgroups, buffers and uniforms, after the checks. */
@@ -300,7 +319,9 @@ function int8Dispatch(
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
 ) {
-  const uniforms = int8Uniforms(weights, input, targets);
+  const uniforms = recipe.uniforms
+    ? recipe.uniforms(int8UniformValues(weights, input, targets), input, targets)
+    : int8Uniforms(weights, input, targets);
   const block = int8OutBlock(weights.outChannels);
   const epilogue = {
     realOutput: !('packed' in targets.output),

@@ -1,8 +1,8 @@
 /**
  * The entry for every INT8 weighted op: its kernel — the dot4I8Packed kernels (the tiled conv3x3,
  * or the direct kernel of conv1x1, down2x2 and up2x2), or, given the op's matrix weights, the
- * implicit GEMM on subgroup matrices (./matrix.ts) — recorded at once or prepared to encode many
- * times.
+ * implicit GEMM on subgroup matrices (./matrix.ts), which reads a padded input (./padded.ts) —
+ * recorded at once or prepared to encode many times.
  */
 import { packedGroups } from '../../../core/int8.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
@@ -17,14 +17,29 @@ import {
 import { int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
 import { int8DirectCode } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
+import { isPadded } from './padded.ts';
 
-function recipeFor(weights: Int8OpWeights, matrix?: Int8MatrixWeights): Int8KernelRecipe {
+function recipeFor(
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+  matrix?: Int8MatrixWeights,
+): Int8KernelRecipe {
   const op = weights.op;
   if (matrix) {
     if (matrix.geometry.op !== op) {
       throw new RangeError(`int8 ${op}: matrix weights are for ${matrix.geometry.op}`);
     }
     return int8MatrixRecipe(matrix);
+  }
+  // The dot4I8Packed kernels read and write the standard layout only.
+  const padded = [input, targets.residual, targets.output].some(
+    (t) => t && 'packed' in t && isPadded(t),
+  );
+  if (padded) {
+    throw new RangeError(
+      `int8 ${op}: the dot4I8Packed kernel reads and writes the standard layout, not padded tensors (those are the matrix kernels')`,
+    );
   }
   const words = packedGroups(weights.inChannels);
   if (op !== 'conv3x3') return { code: int8DirectCode(op, words) };
@@ -40,7 +55,14 @@ export function encodeInt8Op(
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
 ): void {
-  encodeInt8Kernel(device, pass, recipeFor(weights, matrix), weights, input, targets);
+  encodeInt8Kernel(
+    device,
+    pass,
+    recipeFor(weights, input, targets, matrix),
+    weights,
+    input,
+    targets,
+  );
 }
 
 /** Prepares the INT8 op of `weights` to encode many times (bind group and uniforms built once). */
@@ -51,5 +73,11 @@ export function prepareInt8Op(
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
 ): PreparedDispatch {
-  return prepareInt8Kernel(device, recipeFor(weights, matrix), weights, input, targets);
+  return prepareInt8Kernel(
+    device,
+    recipeFor(weights, input, targets, matrix),
+    weights,
+    input,
+    targets,
+  );
 }

@@ -3,22 +3,25 @@
  * i8 × i8 → i32 tiles of 16×16×32, the tensor cores where Dawn offers them). Rows of the GEMM are
  * 16 pixels in a row, columns output channels, the reduction a contiguous span of input bytes.
  *
- * A workgroup of 4 subgroups, one GEMM row of 16·mTiles pixels each, stages the raw input rows
- * it reads once (zero outside the image), then runs one tap row at a time: it copies every GEMM
- * pixel's span in that row — 3 pixels for conv3x3, 2 for down2x2, 1 for conv1x1 and up2x2:
- * Cp·pixels contiguous bytes (Cp = 4 × words per pixel), padded to whole 32-byte K chunks — into
- * one row of the left matrix in workgroup memory (im2col for one tap row; Dawn wants a load's
- * stride to be at least its 32-byte row, so rows cannot overlap in place). The weights are packed to match, zero where a chunk runs past the
- * span or a channel is padding. up2x2 runs on input pixels with its four taps as 4·Cout columns.
- * Each subgroup keeps its accumulators in registers across the reduction, stores them to
- * workgroup memory, and the workgroup runs the shared epilogue (./common.ts) on them word by word,
- * so the output is the dot4I8Packed kernels' bit for bit.
+ * The input is a padded tensor (./padded.ts): pixel pitch a multiple of 32 bytes, a zero border,
+ * whole rows. The span of a tap row (3 pixels for conv3x3, 2 for down2x2, 1 for conv1x1 and
+ * up2x2) is then contiguous in memory, and the left matrix of 16 GEMM pixels for any tap row and
+ * 32-byte K chunk is ONE load from the storage tensor with stride one pitch (two for down2x2):
+ * no staging in workgroup memory, no barrier in the product, no bounds to check. The weights are
+ * packed to match ([tap row][chunk][k][column], zero for padding channels and columns); each
+ * right matrix is loaded once per subgroup and multiplied into all of its mTiles × 16 pixels.
+ * up2x2 runs on input pixels with its four taps as 4·Cout columns.
  *
- * Where the adapter lacks subgroup matrices, `emulated` multiplies the same staged tiles with
- * scalar code, lane by lane: the layout, staging, weight packing and epilogue are then tested on
- * any adapter (lavapipe, browsers) against the CPU reference; the device benchmark checks the
- * real matrices the same way (bench/int8-exact.ts). On the H200 these kernels are exact but slower
- * than dot4I8Packed (docs/PERFORMANCE.md), so they run only when asked for.
+ * A workgroup is 4 subgroups, one row of 16·mTiles GEMM pixels each. Rows and tiles past the
+ * GEMM's edge compute the last row or tile again (no branch around the matrix ops) and are not
+ * written. The accumulators go through workgroup memory to the shared epilogue (./common.ts),
+ * word by word, into the output's layout: padded for the next matrix kernel, or the standard
+ * packed int8 or planar f32 output. So the output is the dot4I8Packed kernels' bit for bit.
+ *
+ * Where the adapter lacks subgroup matrices, `emulated` multiplies the same bytes at the same
+ * offsets with scalar code, lane by lane: layout, weight packing and epilogue are then tested on
+ * any adapter (lavapipe, browsers) against the CPU reference; bench/int8-exact.ts checks the
+ * real matrices the same way on the GPU machine.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
 import { packedGroups } from '../../../core/int8.ts';
@@ -26,15 +29,18 @@ import type { TensorShape } from '../../../core/tensor.ts';
 import { adapterInfoOf } from '../../../gpu/device.ts';
 import { groupsFor } from '../../../gpu/kernel.ts';
 import { createStorageBuffer } from '../../../gpu/resources.ts';
+import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS, int8WeightIndex } from '../../../reference/nn/int8-ops.ts';
 import {
+  INT8_PARAMS,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8KernelRecipe,
   type Int8OpWeights,
 } from './common.ts';
+import { int8Layout, isPadded, paddedPitchBytes, PADDED_BORDER } from './padded.ts';
 
-/** How the matrix kernels multiply: tensor cores, or scalar code on the same tiles. */
+/** How the matrix kernels multiply: tensor cores, or scalar code on the same bytes. */
 export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
 
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
@@ -48,6 +54,10 @@ const LANES = 32;
 const M = 16;
 const N = 16;
 const K = 32;
+/** Result matrices a subgroup keeps in registers (8 registers per lane each on 32 lanes). */
+const MAX_ACCUMULATORS = 8;
+/** 16-pixel tiles a subgroup multiplies each right matrix into, at most. */
+const MAX_M_TILES = 4;
 
 interface AdapterInfoWithMatrices {
   subgroupMinSize?: number;
@@ -80,96 +90,88 @@ export function subgroupMatricesUsable(device: GPUDevice): boolean {
   return i8 && info.subgroupMinSize === LANES && info.subgroupMaxSize === LANES;
 }
 
-/** The GEMM an op's kernel computes and how its workgroup stages it. */
+/** The GEMM an op's kernel computes and how a subgroup tiles it. */
 export interface MatrixGeometry {
   readonly op: WeightedOp;
   readonly inChannels: number;
   readonly outChannels: number;
-  /** Input bytes per pixel (4 per packed word). */
+  /** Input bytes per pixel: the padded pitch, a multiple of 32 (or 16 for down2x2). */
   readonly pixelBytes: number;
-  /** Input rows one GEMM row reads, and input pixels per row. */
+  /** Input rows one GEMM row reads, and input pixels per row (its span). */
   readonly tapRows: number;
   readonly spanPixels: number;
   /** Input pixels (and rows) between neighbouring GEMM pixels (rows): 2 for down2x2. */
   readonly step: number;
-  /** Zero padding before the first input row and column. */
+  /** The op's zero padding before the first input row and column. */
   readonly pad: number;
-  /** K chunks of 32 bytes per tap row. */
+  /** K chunks of 32 bytes per tap row: the span's bytes. */
   readonly chunks: number;
   /** GEMM columns: output channels (up2x2: 4 taps × channels rounded to words), padded to 16. */
   readonly columns: number;
   /** Output channels per tap column block (up2x2), rounded up to a word. */
   readonly tapColumns: number;
-  /** 16-pixel tiles per subgroup. */
+  /** 16-column tiles, and 16-pixel tiles per subgroup. */
+  readonly columnTiles: number;
   readonly mTiles: number;
-  /** The raw input rows a workgroup stages once: rows × pixels (each Cp bytes). */
-  readonly rawRows: number;
-  readonly rawPixels: number;
-  /** Workgroup memory of one staged tap row of the left matrix, and of everything, in bytes. */
-  readonly leftBytes: number;
+  /** Workgroup memory of the accumulators (the epilogue's), in bytes. */
   readonly workgroupBytes: number;
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
-/** The GEMM of an op: the most pixels per subgroup whose tiles fit `workgroupLimit` bytes. */
+/**
+ * The GEMM of an op: as many 16-pixel tiles per subgroup (up to 4) as keep at most 8 result
+ * matrices in registers and the workgroup's accumulators within `workgroupLimit` bytes.
+ */
 export function matrixGeometry(
   op: WeightedOp,
   inChannels: number,
   outChannels: number,
   workgroupLimit = 49152,
+  pixelBytes = paddedPitchBytes(inChannels),
 ): MatrixGeometry {
-  const pixelBytes = 4 * packedGroups(inChannels);
   const tapRows = op === 'conv3x3' ? 3 : op === 'down2x2' ? 2 : 1;
   const spanPixels = tapRows;
   const step = op === 'down2x2' ? 2 : 1;
-  const pad = op === 'conv3x3' ? 1 : 0;
-  const chunks = Math.ceil((spanPixels * pixelBytes) / K);
+  // Whole K chunks per span, and matrix rows that do not overlap (Dawn's rule).
+  if ((spanPixels * pixelBytes) % K !== 0 || step * pixelBytes < K || pixelBytes < inChannels) {
+    throw new RangeError(
+      `int8 ${op} ${inChannels}→${outChannels}: no matrix kernel reads an input pitch of ${pixelBytes} bytes`,
+    );
+  }
   const tapColumns = 4 * packedGroups(outChannels);
   const columns = roundUp(op === 'up2x2' ? 4 * tapColumns : outChannels, N);
-  const mTiles = 1;
-  {
-    // One staged tap row of the left matrix (every GEMM pixel's span) and the raw input rows
-    // after it; the accumulators overwrite both once the last product is done. (Staging all tap
-    // rows at once, with the product unrolled, measured slower on the H200: PERFORMANCE.md.)
-    const rawRows = (SUBGROUPS - 1) * step + tapRows;
-    const rawPixels = step * (M * mTiles - 1) + spanPixels;
-    const left = SUBGROUPS * mTiles * M * chunks * K;
-    const results = SUBGROUPS * mTiles * M * columns * 4;
-    const workgroupBytes = Math.max(left + rawRows * rawPixels * pixelBytes, results);
-    {
-      if (workgroupBytes > workgroupLimit) {
-        throw new RangeError(
-          `int8 ${op} ${inChannels}→${outChannels}: the matrix kernel needs ${workgroupBytes} bytes of workgroup memory, the device allows ${workgroupLimit}`,
-        );
-      }
-      return {
-        op,
-        inChannels,
-        outChannels,
-        pixelBytes,
-        tapRows,
-        spanPixels,
-        step,
-        pad,
-        chunks,
-        columns,
-        tapColumns,
-        mTiles,
-        rawRows,
-        rawPixels,
-        leftBytes: left,
-        workgroupBytes,
-      };
-    }
+  const columnTiles = columns / N;
+  const bytesOf = (mTiles: number) => SUBGROUPS * mTiles * M * columns * 4;
+  let mTiles = Math.max(1, Math.min(MAX_M_TILES, Math.floor(MAX_ACCUMULATORS / columnTiles)));
+  while (mTiles > 1 && bytesOf(mTiles) > workgroupLimit) mTiles--;
+  if (bytesOf(mTiles) > workgroupLimit) {
+    throw new RangeError(
+      `int8 ${op} ${inChannels}→${outChannels}: the matrix kernel needs ${bytesOf(mTiles)} bytes of workgroup memory, the device allows ${workgroupLimit}`,
+    );
   }
-  throw new Error('unreachable');
+  return {
+    op,
+    inChannels,
+    outChannels,
+    pixelBytes,
+    tapRows,
+    spanPixels,
+    step,
+    pad: op === 'conv3x3' ? 1 : 0,
+    chunks: (spanPixels * pixelBytes) / K,
+    columns,
+    tapColumns,
+    columnTiles,
+    mTiles,
+    workgroupBytes: bytesOf(mTiles),
+  };
 }
 
 /**
  * The op's int8 weights (its f32 layout) as the GEMM's right matrices, bytes
- * [tapRow][chunk][k 0…31][column]: byte k of a chunk is input pixel ⌊b / Cp⌋ of the span,
- * channel b mod Cp (b = 32·chunk + k); zero past the span, for padding channels and columns.
+ * [tapRow][chunk][k 0…31][column]: byte k of a chunk is input pixel ⌊b / pitch⌋ of the span,
+ * channel b mod pitch (b = 32·chunk + k); zero for padding channels and columns.
  */
 export function packMatrixWeight(g: MatrixGeometry, weight: Int8Array): Int8Array {
   const { op, inChannels: cin, outChannels: cout, pixelBytes, columns, chunks } = g;
@@ -181,7 +183,7 @@ export function packMatrixWeight(g: MatrixGeometry, weight: Int8Array): Int8Arra
     for (let b = 0; b < chunks * K; b++) {
       const j = Math.floor(b / pixelBytes);
       const ci = b % pixelBytes;
-      if (j >= g.spanPixels || ci >= cin) continue;
+      if (ci >= cin) continue;
       const row = ((r * chunks + Math.floor(b / K)) * K + (b % K)) * columns;
       for (let n = 0; n < columns; n++) {
         const tap = op === 'up2x2' ? Math.floor(n / g.tapColumns) : r * g.spanPixels + j;
@@ -201,17 +203,22 @@ export interface Int8MatrixWeights {
   readonly buffer: GPUBuffer;
 }
 
-/** Packs and uploads the right matrices of an op uploaded by `uploadInt8Op`. */
+/**
+ * Packs and uploads the right matrices of an op uploaded by `uploadInt8Op`, for an input of
+ * `inputPitchBytes` per pixel (default: its channels rounded up to 32 bytes).
+ */
 export function uploadMatrixWeights(
   device: GPUDevice,
   weights: Int8OpWeights,
   multiply: MatrixMultiply,
+  inputPitchBytes?: number,
 ): Int8MatrixWeights {
   const geometry = matrixGeometry(
     weights.op,
     weights.inChannels,
     weights.outChannels,
     device.limits.maxComputeWorkgroupStorageSize,
+    inputPitchBytes,
   );
   const bytes = packMatrixWeight(geometry, weights.weight);
   const words = new Uint32Array(bytes.buffer, 0, bytes.length / 4);
@@ -224,60 +231,72 @@ export function uploadMatrixWeights(
   return { geometry, multiply, buffer };
 }
 
+/** The matrix kernels' uniforms: INT8_PARAMS and where the tensors' pixels lie. */
+export const MATRIX_PARAMS = uniformBlock({
+  ...INT8_PARAMS.fields,
+  /** The padded input's pixels per row. */
+  inRowPixels: 'u32',
+  /** The output's and the residual's layouts (./padded.ts; border 0 for the standard ones). */
+  outBorder: 'u32',
+  outRowPixels: 'u32',
+  residualBorder: 'u32',
+  residualRowPixels: 'u32',
+});
+
+/** Every 16-pixel tile × 16-column tile of a subgroup, as WGSL lines. */
+function eachTile(g: MatrixGeometry, f: (m: number, n: number) => string, indent = '  '): string {
+  return Array.from({ length: g.mTiles }, (_, m) =>
+    Array.from({ length: g.columnTiles }, (_, n) => f(m, n)),
+  )
+    .flat()
+    .join(`\n${indent}`);
+}
+
 /** The accumulator tiles of one subgroup, multiplied on subgroup matrices. */
 function subgroupMatrixProduct(g: MatrixGeometry): string {
-  const tiles = g.columns / N;
-  const each = (f: (m: number, n: number) => string) =>
-    Array.from({ length: g.mTiles }, (_, m) => Array.from({ length: tiles }, (_, n) => f(m, n)))
-      .flat()
-      .join('\n  ');
-  const perTile = (f: (m: number) => string) =>
+  const tiles = (f: (m: number) => string) =>
     Array.from({ length: g.mTiles }, (_, m) => f(m)).join('\n      ');
   return /* wgsl */ `
-  ${each((m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
+  ${eachTile(g, (m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
   for (var r = 0u; r < TAP_ROWS; r++) {
-    stageTapRow(r, li);
     for (var k = 0u; k < CHUNKS; k++) {
-      let rowBase = sg * ROW_PIXELS * SPAN_BYTES + k * ${K}u;
+      let offset = r * u.inRowPixels * PIXEL_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
-      ${perTile((m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>>(&tile, rowBase + ${m * M}u * SPAN_BYTES, false, SPAN_BYTES);`)}
+      ${tiles((m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>>(&input, tileStart(gy, gx0 + ${m * M}u) + offset, false, STEP * PIXEL_BYTES);`)}
       ${Array.from(
-        { length: tiles },
+        { length: g.columnTiles },
         (_, n) => `{
         let b = subgroupMatrixLoad<subgroup_matrix_right<i8, ${N}, ${K}>>(&weight, weightBase + ${n * N}u, false, COLUMNS);
-        ${perTile((m) => `acc${m}_${n} = subgroupMatrixMultiplyAccumulate(a${m}, b, acc${m}_${n});`)}
+        ${tiles((m) => `acc${m}_${n} = subgroupMatrixMultiplyAccumulate(a${m}, b, acc${m}_${n});`)}
       }`,
       ).join('\n      ')}
     }
   }
-  workgroupBarrier();
-  ${each((m, n) => `subgroupMatrixStore(&tile, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, false, COLUMNS);`)}`;
+  ${eachTile(g, (m, n) => `subgroupMatrixStore(&results, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, false, COLUMNS);`)}`;
 }
 
 /**
  * The same product in scalar code: lane l of a subgroup owns elements 8l … 8l + 7 of each 16×16
- * accumulator tile (row-major), and multiplies the staged bytes the matrices would load.
+ * accumulator tile (row-major), and multiplies the bytes the matrix loads would read.
  */
 function emulatedProduct(g: MatrixGeometry): string {
-  const tiles = g.columns / N;
+  const tiles = g.columnTiles;
   return /* wgsl */ `
   let lane = li % ${LANES}u;
   var acc: array<i32, ${g.mTiles * tiles * 8}>;
   for (var r = 0u; r < TAP_ROWS; r++) {
-    stageTapRow(r, li);
     for (var k = 0u; k < CHUNKS; k++) {
-      let rowBase = sg * ROW_PIXELS * SPAN_BYTES + k * ${K}u;
+      let offset = r * u.inRowPixels * PIXEL_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
       for (var m = 0u; m < M_TILES; m++) {
+        let a0 = tileStart(gy, gx0 + m * ${M}u) + offset;
         for (var n = 0u; n < ${tiles}u; n++) {
           for (var t = 0u; t < 8u; t++) {
             let e = lane * 8u + t;
-            let row = e / ${N}u;
-            let col = e % ${N}u;
             var s = 0;
             for (var c = 0u; c < ${K}u; c++) {
-              let a = tileByte(rowBase + (m * ${M}u + row) * SPAN_BYTES + c);
-              let b = weightByte(weightBase + c * COLUMNS + n * ${N}u + col);
+              let a = inputByte(a0 + (e / ${N}u) * STEP * PIXEL_BYTES + c);
+              let b = weightByte(weightBase + c * COLUMNS + n * ${N}u + e % ${N}u);
               s += a * b;
             }
             acc[(m * ${tiles}u + n) * 8u + t] += s;
@@ -286,16 +305,28 @@ function emulatedProduct(g: MatrixGeometry): string {
       }
     }
   }
-  workgroupBarrier();
   for (var m = 0u; m < M_TILES; m++) {
     for (var n = 0u; n < ${tiles}u; n++) {
       for (var t = 0u; t < 8u; t++) {
         let e = lane * 8u + t;
-        tile[((sg * M_TILES + m) * ${M}u + e / ${N}u) * COLUMNS + n * ${N}u + e % ${N}u] =
+        results[((sg * M_TILES + m) * ${M}u + e / ${N}u) * COLUMNS + n * ${N}u + e % ${N}u] =
           acc[(m * ${tiles}u + n) * 8u + t];
       }
     }
   }`;
+}
+
+/** WGSL writing GEMM pixel px's words from the accumulators (in the epilogue's loop). */
+function epilogueWrite(g: MatrixGeometry): string {
+  if (g.op !== 'up2x2') {
+    return /* wgsl */ `    let n = px * COLUMNS + w * 4u;
+    finishWord(vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]), w, outPixel(gy, gx));`;
+  }
+  return /* wgsl */ `    let tapWords = ${g.tapColumns / 4}u;
+    let tap = w / tapWords;
+    let n = px * COLUMNS + tap * ${g.tapColumns}u + (w % tapWords) * 4u;
+    let p = outPixel(2u * gy + (tap >> 1u), 2u * gx + (tap & 1u));
+    finishWord(vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]), w % tapWords, p);`;
 }
 
 /** WGSL of the matrix kernel of an op for an epilogue. */
@@ -304,121 +335,132 @@ export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply) {
   const gemmHeight = up ? 'u.inHeight' : 'u.outHeight';
   const gemmWidth = up ? 'u.inWidth' : 'u.outWidth';
   const words = up ? g.columns / 4 : packedGroups(g.outChannels);
+  const matrices = multiply === 'subgroup-matrix';
+  const threads = SUBGROUPS * LANES;
   return (epilogue: Int8Epilogue) => /* wgsl */ `
-${multiply === 'subgroup-matrix' ? 'enable chromium_experimental_subgroup_matrix;' : ''}
-${wgslInt8Op({ ...epilogue, weightWords: 'i32' })}
+${matrices ? 'enable chromium_experimental_subgroup_matrix;' : ''}
+${wgslInt8Op(
+  { ...epilogue, weightWords: 'i32', inputWords: 'i32', residualPixel: 'residualPixel(p)' },
+  MATRIX_PARAMS.wgsl,
+)}
 const STEP = ${g.step}u;
 const PIXEL_BYTES = ${g.pixelBytes}u;
 const TAP_ROWS = ${g.tapRows}u;
 const CHUNKS = ${g.chunks}u;
 const COLUMNS = ${g.columns}u;
 const M_TILES = ${g.mTiles}u;
-const SPAN_BYTES = ${g.chunks * K}u;
-const SPAN_WORDS = ${(g.chunks * K) / 4}u;
-const SPAN_PIXELS = ${g.spanPixels}u;
 const ROW_PIXELS = ${M * g.mTiles}u;
 const GEMM_PIXELS = ${SUBGROUPS * M * g.mTiles}u;
-const PIXEL_WORDS = ${g.pixelBytes / 4}u;
-const RAW_PIXELS = ${g.rawPixels}u;
-const RAW_WORDS = ${(g.rawRows * g.rawPixels * g.pixelBytes) / 4}u;
-const THREADS = ${SUBGROUPS * LANES}u;
 /** Output words per GEMM pixel (up2x2: of its four output pixels). */
 const WORDS = ${words}u;
-// One tap row of the left matrix: each GEMM pixel's span of SPAN_BYTES, 4 int8 per word; after
-// the product, each subgroup's accumulators, row-major, in the same memory.
-// After it, from RAW, the input rows the workgroup reads, pixel-major (zero outside the image).
-var<workgroup> tile: array<i32, ${g.workgroupBytes / 4}>;
-const RAW = ${g.leftBytes / 4}u;
+/** The input's first pixel a GEMM pixel's span starts at: its border less the op's padding. */
+const ORIGIN = ${PADDED_BORDER - g.pad}u;
+// Each subgroup's accumulators, row-major: GEMM pixel px's columns at px · COLUMNS.
+var<workgroup> results: array<i32, ${g.workgroupBytes / 4}>;
 
-// Byte b (sign-extended) of the staged tile and of the weights.
-fn tileByte(b: u32) -> i32 {
-  return extractBits(tile[b / 4u], 8u * (b % 4u), 8u);
+// Byte b (sign-extended) of the input and of the weights (the emulated multiply's reads).
+fn inputByte(b: u32) -> i32 {
+  return extractBits(input[b / 4u], 8u * (b % 4u), 8u);
 }
 fn weightByte(b: u32) -> i32 {
   return extractBits(weight[b / 4u], 8u * (b % 4u), 8u);
 }
 
-// Stages the raw input rows: loops of a constant trip count, so that the loads are issued
-// together rather than one latency at a time.
-fn stageRaw(gx0: u32, gy0: u32, li: u32) {
-  for (var t = 0u; t < ${Math.ceil((g.rawRows * g.rawPixels * g.pixelBytes) / 4 / (SUBGROUPS * LANES))}u; t++) {
-    let i = t * THREADS + li;
-    if (i < RAW_WORDS) {
-      let q = i / PIXEL_WORDS;
-      let iy = i32(gy0 * STEP + q / RAW_PIXELS) - ${g.pad};
-      let ix = i32(gx0 * STEP + q % RAW_PIXELS) - ${g.pad};
-      var v = 0;
-      if (iy >= 0 && iy < i32(u.inHeight) && ix >= 0 && ix < i32(u.inWidth)) {
-        v = bitcast<i32>(input[(u32(iy) * u.inWidth + u32(ix)) * u.inGroups + i % PIXEL_WORDS]);
-      }
-      tile[RAW + i] = v;
-    }
-  }
+// Byte offset of the span of GEMM pixels (gy, x …): a tile past the row's last whole 16-pixel
+// tile reads that tile again (its results are not written).
+fn tileStart(gy: u32, x: u32) -> u32 {
+  let last = ((${gemmWidth} + ${M - 1}u) / ${M}u - 1u) * ${M}u;
+  return ((gy * STEP + ORIGIN) * u.inRowPixels + min(x, last) * STEP + ORIGIN) * PIXEL_BYTES;
 }
 
-// Builds tap row r of the left matrix from the raw rows: GEMM pixel px's span is a contiguous
-// run of raw words, zero past it. After the previous row's product is done with the tile.
-// (64 pixels × a multiple of 8 words: whole trips.)
-fn stageTapRow(r: u32, li: u32) {
-  workgroupBarrier();
-  for (var t = 0u; t < ${(SUBGROUPS * M * g.mTiles * g.chunks * K) / 4 / (SUBGROUPS * LANES)}u; t++) {
-    let i = t * THREADS + li;
-    let px = i / SPAN_WORDS;
-    let w = i % SPAN_WORDS;
-    let start = (((px / ROW_PIXELS) * STEP + r) * RAW_PIXELS + (px % ROW_PIXELS) * STEP) * PIXEL_WORDS;
-    var v = 0;
-    if (w < SPAN_PIXELS * PIXEL_WORDS) { v = tile[RAW + start + w]; }
-    tile[i] = v;
-  }
-  workgroupBarrier();
+// Output pixel (y, x) in the output's layout, and the residual's pixel for output pixel p.
+fn outPixel(y: u32, x: u32) -> u32 {
+  return (y + u.outBorder) * u.outRowPixels + x + u.outBorder;
+}
+fn residualPixel(p: u32) -> u32 {
+  let y = p / u.outRowPixels - u.outBorder;
+  let x = p % u.outRowPixels - u.outBorder;
+  return (y + u.residualBorder) * u.residualRowPixels + x + u.residualBorder;
 }
 
-@compute @workgroup_size(${SUBGROUPS * LANES})
+@compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32${
-    multiply === 'subgroup-matrix' ? ', @builtin(subgroup_id) subgroup: u32' : ''
+    matrices ? ', @builtin(subgroup_id) subgroup: u32' : ''
   }) {
-  let gx0 = wg.x * ${M * g.mTiles}u;
-  let gy0 = wg.y * ${SUBGROUPS}u;
   // Matrix loads and stores take subgroup-uniform offsets: the subgroup's id, not li / 32.
-  let sg = ${multiply === 'subgroup-matrix' ? 'subgroup' : `li / ${LANES}u`};
-  stageRaw(gx0, gy0, li);
-${multiply === 'subgroup-matrix' ? subgroupMatrixProduct(g) : emulatedProduct(g)}
+  let sg = ${matrices ? 'subgroup' : `li / ${LANES}u`};
+  let gx0 = wg.x * ROW_PIXELS;
+  // A row past the GEMM's last computes the last again (not written): no branch around matrices.
+  let gy = min(wg.y * ${SUBGROUPS}u + sg, ${gemmHeight} - 1u);
+${matrices ? subgroupMatrixProduct(g) : emulatedProduct(g)}
   workgroupBarrier();
   // Neighbouring threads write neighbouring words (packed) or pixels (planar f32).
-  for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / (SUBGROUPS * LANES))}u; t++) {
-    let i = t * THREADS + li;
+  for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
+    let i = t * ${threads}u + li;
     if (i >= GEMM_PIXELS * WORDS) { break; }
     let px = ${epilogue.realOutput ? 'i % GEMM_PIXELS' : 'i / WORDS'};
     let w = ${epilogue.realOutput ? 'i / GEMM_PIXELS' : 'i % WORDS'};
-    let gy = gy0 + px / ${M * g.mTiles}u;
-    let gx = gx0 + px % ${M * g.mTiles}u;
+    let gy = wg.y * ${SUBGROUPS}u + px / ROW_PIXELS;
+    let gx = gx0 + px % ROW_PIXELS;
     if (gy >= ${gemmHeight} || gx >= ${gemmWidth}) { continue; }
-${
-  up
-    ? /* wgsl */ `    let tapWords = ${g.tapColumns / 4}u;
-    let tap = w / tapWords;
-    let n = px * COLUMNS + tap * ${g.tapColumns}u + (w % tapWords) * 4u;
-    let p = (2u * gy + (tap >> 1u)) * u.outWidth + 2u * gx + (tap & 1u);
-    finishWord(vec4i(tile[n], tile[n + 1u], tile[n + 2u], tile[n + 3u]), w % tapWords, p);`
-    : /* wgsl */ `    let n = px * COLUMNS + w * 4u;
-    finishWord(vec4i(tile[n], tile[n + 1u], tile[n + 2u], tile[n + 3u]), w, gy * u.outWidth + gx);`
-}
+${epilogueWrite(g)}
   }
 }
 `;
 }
 
+/** Throws unless the matrix kernel of `g` can read `input` (padded, its pitch, whole rows). */
+function checkMatrixInput(g: MatrixGeometry, input: Parameters<typeof int8Layout>[0]) {
+  const label = `int8 ${g.op} (matrix kernel)`;
+  if (!isPadded(input)) {
+    throw new RangeError(
+      `${label}: the input must be a padded int8 tensor (createPaddedInt8Tensor), not the standard layout`,
+    );
+  }
+  const { border, rowPixels, rows, pitchWords } = input.padding;
+  const gemmWidth = g.op === 'up2x2' ? input.width : input.width / g.step;
+  const rowNeeds = PADDED_BORDER - g.pad + g.step * roundUp(gemmWidth, M) + g.spanPixels - 1;
+  if (pitchWords * 4 !== g.pixelBytes || border !== PADDED_BORDER || rowPixels < rowNeeds) {
+    throw new RangeError(
+      `${label}: input pitch ${pitchWords * 4} bytes, border ${border}, ${rowPixels} pixels per row; the kernel reads pitch ${g.pixelBytes}, border ${PADDED_BORDER}, ${rowNeeds} pixels per row`,
+    );
+  }
+  if (rows < input.height + 2 * border) throw new RangeError(`${label}: input has ${rows} rows`);
+}
+
 /** The matrix kernel's recipe for ./common.ts's dispatch. */
 export function int8MatrixRecipe(m: Int8MatrixWeights): Int8KernelRecipe {
   const g = m.geometry;
+  const gemmSize = (output: TensorShape) =>
+    g.op === 'up2x2'
+      ? { height: output.height / 2, width: output.width / 2 }
+      : { height: output.height, width: output.width };
   return {
     name: m.multiply === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated-matrix',
     code: int8MatrixCode(g, m.multiply),
     weightBuffer: m.buffer,
     workgroups: (output: TensorShape) => {
-      const height = g.op === 'up2x2' ? output.height / 2 : output.height;
-      const width = g.op === 'up2x2' ? output.width / 2 : output.width;
+      const { height, width } = gemmSize(output);
       return [groupsFor(width, M * g.mTiles), groupsFor(height, SUBGROUPS), 1];
+    },
+    uniforms: (values, input, targets) => {
+      checkMatrixInput(g, input);
+      const output = targets.output;
+      const out =
+        'packed' in output
+          ? int8Layout(output)
+          : { border: 0, rowPixels: output.width, pitchWords: values.outGroups };
+      const residual = targets.residual && int8Layout(targets.residual);
+      return MATRIX_PARAMS.pack({
+        ...values,
+        outGroups: out.pitchWords,
+        residualGroups: residual?.pitchWords ?? 0,
+        inRowPixels: isPadded(input) ? input.padding.rowPixels : 0,
+        outBorder: out.border,
+        outRowPixels: out.rowPixels,
+        residualBorder: residual?.border ?? 0,
+        residualRowPixels: residual?.rowPixels ?? 0,
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Quantization of an f32 tensor (planar CHW, the network's input) into a channel range of a
- * packed int8 tensor: one thread per pixel and output word. The arithmetic is `quantizeF32` of
+ * packed int8 tensor, standard or padded (./padded.ts): one thread per pixel and output word. The arithmetic is `quantizeF32` of
  * src/core/int8.ts (reciprocal multiply, ties to even, clamp; non-finite values give 0).
  */
 import { packedGroups } from '../../../core/int8.ts';
@@ -9,6 +9,7 @@ import { createKernel, groupsFor, type PreparedDispatch } from '../../../gpu/ker
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { INT8_TILE } from './common.ts';
+import { int8Layout } from './padded.ts';
 import { WGSL_QUANTIZE_F32 } from '../../../gpu/int8-quantize.ts';
 
 const PARAMS = uniformBlock({
@@ -18,6 +19,8 @@ const PARAMS = uniformBlock({
   outGroups: 'u32',
   outGroupOffset: 'u32',
   inverseScale: 'f32',
+  outBorder: 'u32',
+  outRowPixels: 'u32',
 });
 
 export { WGSL_QUANTIZE_F32 };
@@ -40,7 +43,9 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     let c = g * 4u + k;
     if (c < u.channels) { q[k] = quantizeF32(input[c * plane + p], u.inverseScale); }
   }
-  output[p * u.outGroups + u.outGroupOffset + g] = pack4xI8(q);
+  // The output's pixel in its layout (standard, or padded for the matrix kernels: ./padded.ts).
+  let o = (id.y + u.outBorder) * u.outRowPixels + id.x + u.outBorder;
+  output[o * u.outGroups + u.outGroupOffset + g] = pack4xI8(q);
 }
 `;
 
@@ -81,13 +86,16 @@ function quantizeDispatch(
     groupsFor(input.height, INT8_TILE),
     packedGroups(input.channels),
   ];
+  const layout = int8Layout(output);
   const uniforms = PARAMS.pack({
     channels: input.channels,
     height: input.height,
     width: input.width,
-    outGroups: packedGroups(output.channels),
+    outGroups: layout.pitchWords,
     outGroupOffset: outChannelOffset / 4,
     inverseScale: Math.fround(1 / scale),
+    outBorder: layout.border,
+    outRowPixels: layout.rowPixels,
   });
   return { kernel, workgroups, buffers: [input.buffer, output.buffer], uniforms };
 }
