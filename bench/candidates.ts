@@ -5,11 +5,13 @@
  * in the same run for the ratio, and v3a's frame with the filter + blend as its own pass (the
  * v3 frames run it in the network's last layer), with the output pass after it (they write
  * the output in the last layer) and with the features pass before the network (they compute the
- * features in the first layer). He-initialised weights (the time does not depend on the values).
+ * features in the first layer), and v2's and v3a's frames on the subgroup-matrix kernels where the
+ * device has them. He-initialised weights (the time does not depend on the values).
  */
 import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
 import { ARCHITECTURES } from '../src/nn/networks.ts';
+import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
 import { benchNetworkCase, caseGraph, networkCaseName, type NetworkCase } from './network.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 import { benchUpscalerCase, upscalerCaseName, type UpscalerCase } from './upscaler.ts';
@@ -17,7 +19,7 @@ import { benchUpscalerCase, upscalerCaseName, type UpscalerCase } from './upscal
 type CandidateCase =
   { kind: 'network'; case: NetworkCase } | { kind: 'upscaler'; case: UpscalerCase };
 
-export function candidateCases(quick: boolean): CandidateCase[] {
+export function candidateCases(quick: boolean, subgroupMatrices = false): CandidateCase[] {
   const sizes: Size[] = quick
     ? [[48, 32]]
     : [
@@ -47,6 +49,11 @@ export function candidateCases(quick: boolean): CandidateCase[] {
       if (network === 'v2') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
       }
+      // v2's and v3a's frame with the network on tensor cores (without the fusions, which need
+      // dot4I8Packed), where the device has subgroup matrices.
+      if (subgroupMatrices && (network === 'v2' || network === 'v3a')) {
+        cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'subgroup-matrix' } });
+      }
       if (network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
         // And with the output pass after it: what writing the output in the last layer saves.
@@ -68,7 +75,7 @@ function candidateCaseName(c: CandidateCase): string {
 export function benchCandidates(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   return runCases(
     'candidates',
-    candidateCases(settings.quick),
+    candidateCases(settings.quick, subgroupMatricesUsable(device)),
     candidateCaseName,
     settings,
     async (c) => {

@@ -56,6 +56,8 @@ export interface UpscalerCase {
    * that fusion saves in the same run.
    */
   featuresFirstLayer?: false;
+  /** Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores). */
+  int8Kernels?: 'subgroup-matrix';
   /**
    * Temporal methods without sharpening: false keeps the output pass after the resolve (the
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
@@ -149,6 +151,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.lastLayerFilterBlend === false) method += '+filter-blend-pass';
   if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.foldOutput === false) method += '+output-pass';
+  if (c.int8Kernels) method += '+matrix';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -185,6 +188,7 @@ export async function benchUpscalerCase(
             lastLayerFilterBlend: c.lastLayerFilterBlend,
             featuresFirstLayer: c.featuresFirstLayer,
             foldOutput: c.foldOutput,
+            int8Kernels: c.int8Kernels,
           })
         : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
           ? createTaauResolver(device, {}, c.historyFormat, { foldOutput: c.foldOutput })
@@ -229,6 +233,7 @@ export async function benchUpscalerCase(
       ...(c.lastLayerFilterBlend === false ? { lastLayerFilterBlend: false } : {}),
       ...(c.featuresFirstLayer === false ? { featuresFirstLayer: false } : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
+      ...(c.int8Kernels ? { int8Kernels: c.int8Kernels } : {}),
       ...(c.method === 'taau' || c.method === 'neural'
         ? { historyFormat: c.historyFormat ?? 'rgba16float' }
         : {}),

@@ -164,7 +164,9 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       // The neural resolve times its own passes inside 'resolve'; on the INT8 network the last
       // layer runs the filter + blend (unless the case keeps it a pass).
       const lastLayer =
-        c.params['precision'] === 'int8' && c.params['lastLayerFilterBlend'] !== false;
+        c.params['precision'] === 'int8' &&
+        c.params['lastLayerFilterBlend'] !== false &&
+        c.params['int8Kernels'] === undefined;
       const parts = [
         'nn features',
         'nn network',

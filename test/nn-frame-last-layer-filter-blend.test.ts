@@ -24,6 +24,7 @@ import type { ImageFormat } from '../src/gpu/gpu-image.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
 import { readGpuTensor, uploadTensor } from '../src/nn/tensor.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
+import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { NETWORK_V3_CANDIDATES } from '../src/nn/network-v3.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
@@ -226,4 +227,65 @@ test('neural resolver, INT8 v3a: whole frames with the filter + blend in the las
   assert.equal(fused.length, 9);
   fused.forEach((data, i) => assert.deepEqual(bits(data), bits(twoKernels[i]!), `image ${i}`));
   assert.ok(new Set(fused[6]).size > 50, 'a varied output');
+});
+
+test('neural resolver, INT8 on the matrix kernels (emulated multiply): whole frames equal the dot4I8Packed frames bit for bit, without the fusions', async () => {
+  const { device } = await testGpu();
+  const render: Size = [11, 7];
+  const random = rng(8);
+  const input = (channels: number) => {
+    const i = createImage(...render, channels);
+    for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.02 : 1);
+    return uploadImage(device, i);
+  };
+  const frames = [0, 1, 2].map(() => ({ color: input(4), depth: input(1), motion: input(2) }));
+  for (const name of ['v2', 'v3a']) {
+    const model = randomInt8Model(GRAPHS[name]!);
+    const run = async (int8Kernels: 'dot4' | 'emulated-matrix') => {
+      const resolver = await createNeuralResolver(device, {
+        model,
+        precision: 'int8',
+        int8Kernels,
+      });
+      const up = await createUpscaler(device, {
+        displaySize: DISPLAY,
+        renderSize: render,
+        method: 'neural',
+        resolver,
+      });
+      const outputs: Float32Array[] = [];
+      for (const [i, f] of frames.entries()) {
+        const encoder = device.createCommandEncoder();
+        up.dispatch(encoder, {
+          ...defaultFrameParams(),
+          ...f,
+          jitter: up.jitter(i),
+          reset: i === 0,
+        });
+        device.queue.submit([encoder.finish()]);
+        // The matrix kernels refuse the fusions: the raw output is written for the separate pass.
+        assert.equal(resolver.lastFrame!.raw !== undefined, int8Kernels !== 'dot4', `${name} raw`);
+        for (const image of [up.outputImage, resolver.lastFrame!.history]) {
+          outputs.push((await readGpuImage(device, image)).data);
+        }
+      }
+      up.destroy();
+      return outputs;
+    };
+    const dot4 = await run('dot4');
+    const matrix = await run('emulated-matrix');
+    matrix.forEach((data, i) => assert.deepEqual(bits(data), bits(dot4[i]!), `${name} image ${i}`));
+    assert.ok(new Set(dot4[4]).size > 50, `${name}: a varied output`);
+  }
+  // Asking for the tensor cores where the device has none names the feature.
+  if (!subgroupMatricesUsable(device)) {
+    await assert.rejects(
+      createNeuralResolver(device, {
+        model: randomInt8Model(GRAPHS['v3a']!),
+        precision: 'int8',
+        int8Kernels: 'subgroup-matrix',
+      }),
+      /chromium-experimental-subgroup-matrix/,
+    );
+  }
 });

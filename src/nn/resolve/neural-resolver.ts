@@ -28,7 +28,7 @@ import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { readWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
-import { createInt8Network, defaultInt8Kernels } from '../int8-network.ts';
+import { createInt8Network, defaultInt8Kernels, type Int8Kernels } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
 import {
@@ -151,6 +151,12 @@ export interface NeuralResolverOptions {
    * the model loses without its memory; `uplift eval --methods neural@zero-state`).
    */
   readonly zeroState?: boolean;
+  /**
+   * The kernels of an INT8 network (default `defaultInt8Kernels()`, dot4I8Packed): 'subgroup-matrix'
+   * runs it on tensor cores where the device offers WGSL subgroup matrices (an error naming the
+   * feature elsewhere), without the first- and last-layer fusions, which need dot4I8Packed.
+   */
+  readonly int8Kernels?: Int8Kernels;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -188,6 +194,7 @@ export async function createNeuralResolver(
       ? int8FrameNetwork(device, model, {
           lastLayer: options.debugViews !== true && options.lastLayerFilterBlend !== false,
           firstLayer: options.debugViews !== true && options.featuresFirstLayer !== false,
+          kernels: options.int8Kernels ?? defaultInt8Kernels(),
         })
       : f32FrameNetwork(device, model, precision);
   const historyFormat = options.historyFormat ?? 'rgba16float';
@@ -285,13 +292,20 @@ function f32FrameNetwork(device: GPUDevice, model: NeuralModel, precision: Tenso
 function int8FrameNetwork(
   device: GPUDevice,
   model: NeuralModel,
-  fuse: { readonly lastLayer: boolean; readonly firstLayer: boolean },
+  fuse: {
+    readonly lastLayer: boolean;
+    readonly firstLayer: boolean;
+    readonly kernels: Int8Kernels;
+  },
 ) {
   const plan = planInt8(model.graph, model.parameters);
   const firstFusable =
-    fuse.firstLayer && featuresFirstLayerRefusal(plan, defaultInt8Kernels()) === undefined;
+    fuse.firstLayer && featuresFirstLayerRefusal(plan, fuse.kernels) === undefined;
   // With the features in the first layer, the int8 features are never stored.
-  const network = createInt8Network(device, plan, { firstStepInputComputed: firstFusable });
+  const network = createInt8Network(device, plan, {
+    firstStepInputComputed: firstFusable,
+    kernels: fuse.kernels,
+  });
   const fusable =
     fuse.lastLayer && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
