@@ -72,6 +72,7 @@ export interface BenchReport {
     caseSeconds: number;
     budgetSeconds: number;
     only: string[];
+    cases?: string;
   };
   results: BenchResult[];
 }
@@ -87,6 +88,8 @@ export interface BenchRunOptions {
   caseSeconds?: number;
   /** Whole-run time limit in seconds: later cases are skipped (default 420, with quick 600). */
   budgetSeconds?: number;
+  /** Only the cases whose name matches this regular expression (default all). */
+  cases?: string;
   log?: (line: string) => void;
   /** Called with the report so far after each benchmark (to write partial results). */
   onProgress?: (report: BenchReport) => void;
@@ -106,12 +109,19 @@ export async function runBenchmarks(
     );
   }
   const budgetSeconds = options.budgetSeconds ?? (quick ? 600 : 420);
+  let cases: RegExp | undefined;
+  try {
+    cases = options.cases === undefined ? undefined : new RegExp(options.cases);
+  } catch (error) {
+    throw new RangeError(`--cases: not a regular expression: ${errorMessage(error)}`);
+  }
   const settings: BenchSettings = {
     quick,
     frames: options.frames ?? (quick ? 5 : 100),
     warmup: options.warmup ?? (quick ? 2 : 20),
     caseSeconds: options.caseSeconds ?? 40,
     deadline: performance.now() + budgetSeconds * 1e3,
+    ...(cases ? { cases } : {}),
     log: options.log ?? (() => {}),
   };
   const report: BenchReport = {
@@ -134,6 +144,7 @@ export async function runBenchmarks(
       caseSeconds: settings.caseSeconds,
       budgetSeconds,
       only,
+      ...(options.cases !== undefined ? { cases: options.cases } : {}),
     },
     results: [],
   };
@@ -237,6 +248,16 @@ async function main(): Promise<void> {
       'time limit of the whole run (later cases skipped)',
       positiveInteger,
     )
+    .option(
+      '--cases <regex>',
+      'only the cases whose name matches, e.g. "int8" or "^neural-int8.* 1920x1080"',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  npx tsx bench/all.ts --quick --out /tmp/bench\n' +
+        '  node .device/all.mjs --out $OUT/n --only network --cases int8 --frames 30 --warmup 5\n',
+    )
     .parse();
   const opts = program.opts<{
     out?: string;
@@ -246,6 +267,7 @@ async function main(): Promise<void> {
     warmup?: number;
     caseSeconds?: number;
     budgetSeconds?: number;
+    cases?: string;
   }>();
   const write = (report: BenchReport) => {
     if (!opts.out) return;
@@ -263,6 +285,7 @@ async function main(): Promise<void> {
     warmup: opts.warmup,
     caseSeconds: opts.caseSeconds,
     budgetSeconds: opts.budgetSeconds,
+    cases: opts.cases,
     only: opts.only?.split(',').map((s) => s.trim()),
     log,
     onProgress: write,

@@ -104,6 +104,8 @@ export interface BenchSettings {
    * must fit one GPU-machine call.
    */
   deadline: number;
+  /** Only cases whose name this matches run (`--cases`); the others are left out of the report. */
+  cases?: RegExp;
   /** Progress lines (stderr). */
   log(line: string): void;
 }
@@ -122,6 +124,7 @@ export async function runCases<C>(
   const results: BenchCase[] = [];
   for (const c of cases) {
     const name = nameOf(c);
+    if (settings.cases && !settings.cases.test(name)) continue;
     if (performance.now() > settings.deadline) {
       settings.log(`${benchmark}: ${name} skipped (time budget spent)`);
       results.push({ name, params: {}, frames: 0, gpuMs: {}, error: 'skipped: time budget spent' });

@@ -208,3 +208,18 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
     for (const c of result.cases) assert.ok(table.includes(c.name), `table lacks ${c.name}`);
   }
 });
+
+test('bench/all --cases: only the cases whose name matches run; a bad pattern is an error naming the option', async () => {
+  const gpu = await testGpu();
+  const report = await runBenchmarks(gpu, {
+    quick: true,
+    only: ['upscaler'],
+    cases: '^taau 48x32',
+  });
+  const names = report.results[0]!.cases.map((c) => c.name);
+  assert.ok(names.length > 0, 'some case ran');
+  for (const name of names) assert.match(name, /^taau 48x32/);
+  assert.ok(allPassed(report));
+  assert.equal(report.settings.cases, '^taau 48x32');
+  await assert.rejects(runBenchmarks(gpu, { quick: true, cases: '(' }), /--cases: not a regular/);
+});
