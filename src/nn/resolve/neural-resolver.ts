@@ -123,9 +123,9 @@ export interface NeuralResolverOptions {
    */
   readonly debugViews?: boolean;
   /**
-   * INT8 networks whose last layer is a direct op (network v3): run the KPN filter + blend in that
-   * layer's epilogue (default true; false keeps the raw output and the separate pass, to measure
-   * what the fusion saves). Ignored where it does not apply.
+   * INT8 networks on dot4I8Packed (network v3's last layer, v2's 3×3 head): run the KPN filter +
+   * blend in the last layer's epilogue (default true; false keeps the raw output and the separate
+   * pass, to measure what the fusion saves). Ignored where it does not apply.
    */
   readonly lastLayerFilterBlend?: boolean;
   /**
