@@ -33,7 +33,7 @@ import {
   encodeLastLayerFilterBlend,
   lastLayerFilterBlendRefusal,
 } from '../src/nn/resolve/last-layer-filter-blend.ts';
-import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
+import { createNeuralResolver, type NeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { kpnFilterBlendCpu } from '../src/reference/nn/frame.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { createUpscaler } from '../src/upscaler.ts';
@@ -56,6 +56,27 @@ function randomFrame(render: Size, seed: number) {
   const color = randomPreparedColor(render, seed + 1);
   const history = withNonFinite(randomImage(DISPLAY, seed + 2, historyFill));
   return { features, color, history };
+}
+
+/** Three frames of random render-size color, depth and small motion. */
+function randomFrameInputs(device: GPUDevice, render: Size, seed: number) {
+  const random = rng(seed);
+  const input = (channels: number) => {
+    const i = createImage(...render, channels);
+    for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.02 : 1);
+    return uploadImage(device, i);
+  };
+  return [0, 1, 2].map(() => ({ color: input(4), depth: input(1), motion: input(2) }));
+}
+
+/** The neural upscaler of `resolver` from `render` to DISPLAY. */
+function neuralUpscaler(device: GPUDevice, resolver: NeuralResolver, render: Size) {
+  return createUpscaler(device, {
+    displaySize: DISPLAY,
+    renderSize: render,
+    method: 'neural',
+    resolver,
+  });
 }
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -186,25 +207,14 @@ test('neural resolver, INT8 v3a: whole frames with the filter + blend in the las
   const { device } = await testGpu();
   const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
   const render: Size = [11, 7];
-  const random = rng(7);
-  const input = (channels: number) => {
-    const i = createImage(...render, channels);
-    for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.02 : 1);
-    return uploadImage(device, i);
-  };
-  const frames = [0, 1, 2].map(() => ({ color: input(4), depth: input(1), motion: input(2) }));
+  const frames = randomFrameInputs(device, render, 7);
   const run = async (lastLayerFilterBlend: boolean) => {
     const resolver = await createNeuralResolver(device, {
       model,
       precision: 'int8',
       lastLayerFilterBlend,
     });
-    const up = await createUpscaler(device, {
-      displaySize: DISPLAY,
-      renderSize: render,
-      method: 'neural',
-      resolver,
-    });
+    const up = await neuralUpscaler(device, resolver, render);
     const outputs: Float32Array[] = [];
     for (const [i, f] of frames.entries()) {
       const encoder = device.createCommandEncoder();
@@ -232,13 +242,7 @@ test('neural resolver, INT8 v3a: whole frames with the filter + blend in the las
 test('neural resolver, INT8 on the matrix kernels (emulated multiply): whole frames equal the dot4I8Packed frames bit for bit, without the fusions', async () => {
   const { device } = await testGpu();
   const render: Size = [11, 7];
-  const random = rng(8);
-  const input = (channels: number) => {
-    const i = createImage(...render, channels);
-    for (let k = 0; k < i.data.length; k++) i.data[k] = random() * (channels === 2 ? 0.02 : 1);
-    return uploadImage(device, i);
-  };
-  const frames = [0, 1, 2].map(() => ({ color: input(4), depth: input(1), motion: input(2) }));
+  const frames = randomFrameInputs(device, render, 8);
   for (const name of ['v2', 'v3a']) {
     const model = randomInt8Model(GRAPHS[name]!);
     const run = async (int8Kernels: 'dot4' | 'emulated-matrix') => {
@@ -247,12 +251,7 @@ test('neural resolver, INT8 on the matrix kernels (emulated multiply): whole fra
         precision: 'int8',
         int8Kernels,
       });
-      const up = await createUpscaler(device, {
-        displaySize: DISPLAY,
-        renderSize: render,
-        method: 'neural',
-        resolver,
-      });
+      const up = await neuralUpscaler(device, resolver, render);
       const outputs: Float32Array[] = [];
       for (const [i, f] of frames.entries()) {
         const encoder = device.createCommandEncoder();
