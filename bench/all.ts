@@ -70,6 +70,7 @@ export interface BenchReport {
     frames: number;
     warmup: number;
     caseSeconds: number;
+    gpuLoadMs: number;
     budgetSeconds: number;
     only: string[];
     cases?: string;
@@ -90,10 +91,15 @@ export interface BenchRunOptions {
   budgetSeconds?: number;
   /** Only the cases whose name matches this regular expression (default all). */
   cases?: string;
+  /** GPU load before each frame in ms (bench/gpu-load.ts; default 2, with quick 0). */
+  gpuLoadMs?: number;
   log?: (line: string) => void;
   /** Called with the report so far after each benchmark (to write partial results). */
   onProgress?: (report: BenchReport) => void;
 }
+
+/** GPU load before each measured frame, in ms: frames are timed at a loaded GPU's clocks. */
+const DEFAULT_GPU_LOAD_MS = 2;
 
 /** Runs the chosen benchmarks on `gpu`; never throws for a failing benchmark. */
 export async function runBenchmarks(
@@ -120,6 +126,7 @@ export async function runBenchmarks(
     frames: options.frames ?? (quick ? 5 : 100),
     warmup: options.warmup ?? (quick ? 2 : 20),
     caseSeconds: options.caseSeconds ?? 40,
+    gpuLoadMs: options.gpuLoadMs ?? (quick ? 0 : DEFAULT_GPU_LOAD_MS),
     deadline: performance.now() + budgetSeconds * 1e3,
     ...(cases ? { cases } : {}),
     log: options.log ?? (() => {}),
@@ -142,6 +149,7 @@ export async function runBenchmarks(
       frames: settings.frames,
       warmup: settings.warmup,
       caseSeconds: settings.caseSeconds,
+      gpuLoadMs: settings.gpuLoadMs,
       budgetSeconds,
       only,
       ...(options.cases !== undefined ? { cases: options.cases } : {}),
@@ -234,6 +242,14 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError('must be a number ≥ 0');
+  }
+  return n;
+}
+
 async function main(): Promise<void> {
   const program = new Command('bench')
     .description('Uplift benchmarks: JSON to <out>/bench.json, a table on stdout')
@@ -247,6 +263,11 @@ async function main(): Promise<void> {
       '--budget-seconds <s>',
       'time limit of the whole run (later cases skipped)',
       positiveInteger,
+    )
+    .option(
+      '--gpu-load-ms <ms>',
+      "busy GPU work before each frame, so frames run at a loaded GPU's clocks (0: none; default 2, --quick 0)",
+      nonNegativeNumber,
     )
     .option(
       '--cases <regex>',
@@ -268,6 +289,7 @@ async function main(): Promise<void> {
     caseSeconds?: number;
     budgetSeconds?: number;
     cases?: string;
+    gpuLoadMs?: number;
   }>();
   const write = (report: BenchReport) => {
     if (!opts.out) return;
@@ -286,6 +308,7 @@ async function main(): Promise<void> {
     caseSeconds: opts.caseSeconds,
     budgetSeconds: opts.budgetSeconds,
     cases: opts.cases,
+    gpuLoadMs: opts.gpuLoadMs,
     only: opts.only?.split(',').map((s) => s.trim()),
     log,
     onProgress: write,

@@ -1,7 +1,8 @@
 /**
  * The frame loop every GPU benchmark uses: warm-up frames, then measured frames, each encoded,
  * submitted and waited for alone, with GPU stage times from timestamp queries and the CPU wall
- * time of encode + submit + queue completion.
+ * time of encode + submit + queue completion. With `settings.gpuLoadMs`, a busy kernel runs
+ * before each frame (and longer before the first), so the frames see a loaded GPU's clocks.
  */
 import type { GpuTimer } from '../src/gpu/profiler.ts';
 import {
@@ -12,6 +13,7 @@ import {
   type BenchSettings,
   type Summary,
 } from './stats.ts';
+import { gpuLoad, type GpuLoad } from './gpu-load.ts';
 
 /**
  * Records frame `frameIndex` into `encoder`, giving stage times to `timer` if it is set; without a
@@ -38,6 +40,14 @@ export interface FrameSamples {
   pipelined?: number;
 }
 
+/** Milliseconds of load before a case's first frame: long enough for the clocks to rise. */
+const RAMP_MS = 200;
+
+/** Runs `ms` of load if there is a load kernel. */
+async function runLoad(load: GpuLoad | undefined, ms: number): Promise<void> {
+  if (load) await withTimeout(load.run(ms), FRAME_TIMEOUT_SECONDS, 'gpu load');
+}
+
 /** Longest wait for one frame before the case is declared stuck (the first compiles pipelines). */
 const FIRST_FRAME_TIMEOUT_SECONDS = 180;
 const FRAME_TIMEOUT_SECONDS = 60;
@@ -56,6 +66,8 @@ export async function measureFrames(
   const gpu = new SampleSet();
   const wall: number[] = [];
   const encode: number[] = [];
+  const load = settings.gpuLoadMs > 0 ? await gpuLoad(device) : undefined;
+  await load?.run(RAMP_MS);
   const started = performance.now();
   const total = settings.warmup + settings.frames;
   for (let i = 0; i < total; i++) {
@@ -71,10 +83,13 @@ export async function measureFrames(
     timer?.resolve(encoder);
     const commands = encoder.finish();
     const encoded = performance.now();
+    await runLoad(load, settings.gpuLoadMs);
+    const submitted = performance.now();
     device.queue.submit([commands]);
     const limit = first ? FIRST_FRAME_TIMEOUT_SECONDS : FRAME_TIMEOUT_SECONDS;
     await withTimeout(device.queue.onSubmittedWorkDone(), limit, `frame ${i}`);
-    const t1 = performance.now();
+    // The frame's wall time: its encoding, then submit to completion (the load left out).
+    const t1 = performance.now() - (submitted - encoded);
     if (first) {
       const [outOfMemory, invalid] = [await device.popErrorScope(), await device.popErrorScope()];
       const error = outOfMemory ?? invalid;
@@ -103,6 +118,7 @@ export async function measureFrames(
   };
   // A few unmeasured frames first: the untimed path may use resources not touched yet.
   const pipelinedWarmup = Math.min(settings.warmup, 5);
+  await runLoad(load, RAMP_MS / 2);
   for (let k = 0; k < pipelinedWarmup; k++) submitFrame(total + k);
   await withTimeout(device.queue.onSubmittedWorkDone(), FRAME_TIMEOUT_SECONDS, 'pipelined warm-up');
   const t0 = performance.now();

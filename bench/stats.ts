@@ -100,6 +100,11 @@ export interface BenchSettings {
   /** A case stops measuring after this many seconds (it reports the frames it has). */
   caseSeconds: number;
   /**
+   * Milliseconds of a busy kernel run before each frame (bench/gpu-load.ts), so frames are timed
+   * at a loaded GPU's clocks; 0: none (the frames then run on an otherwise idle GPU).
+   */
+  gpuLoadMs: number;
+  /**
    * performance.now() after which no case starts and running ones stop measuring: the whole run
    * must fit one GPU-machine call.
    */

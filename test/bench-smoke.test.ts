@@ -3,6 +3,7 @@
 // the rule that one failing case does not lose the others.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gpuLoad } from '../bench/gpu-load.ts';
 import { testGpu } from './helpers/gpu.ts';
 import { BENCHMARKS, allPassed, formatTable, runBenchmarks } from '../bench/all.ts';
 import { runCases, summarize, type BenchSettings, type Summary } from '../bench/stats.ts';
@@ -38,6 +39,7 @@ test('runCases: a failing case is recorded with its error and the next case stil
     frames: 1,
     warmup: 0,
     caseSeconds: 1,
+    gpuLoadMs: 0,
     deadline: Infinity,
     log: (line) => lines.push(line),
   };
@@ -64,6 +66,7 @@ test('runCases: once the run deadline has passed, cases are skipped and say so',
     frames: 1,
     warmup: 0,
     caseSeconds: 1,
+    gpuLoadMs: 0,
     deadline: performance.now() - 1,
     log: () => {},
   };
@@ -106,6 +109,7 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
   );
   assert.ok(!Number.isNaN(Date.parse(report.date)));
   assert.equal(report.node, process.version);
+  assert.equal(report.settings.gpuLoadMs, 0, '--quick runs no load');
   assert.deepEqual(
     report.results.map((r) => r.name),
     Object.keys(BENCHMARKS),
@@ -215,11 +219,16 @@ test('bench/all --cases: only the cases whose name matches run; a bad pattern is
     quick: true,
     only: ['upscaler'],
     cases: '^taau 48x32',
+    gpuLoadMs: 0.5, // the busy kernel before each frame runs too
   });
   const names = report.results[0]!.cases.map((c) => c.name);
   assert.ok(names.length > 0, 'some case ran');
   for (const name of names) assert.match(name, /^taau 48x32/);
   assert.ok(allPassed(report));
   assert.equal(report.settings.cases, '^taau 48x32');
+  assert.equal(report.settings.gpuLoadMs, 0.5);
+  const load = await gpuLoad(gpu.device);
+  assert.ok(load.iterationsPerMs > 0 && Number.isFinite(load.iterationsPerMs));
+  assert.equal(await gpuLoad(gpu.device), load, 'calibrated once per device');
   await assert.rejects(runBenchmarks(gpu, { quick: true, cases: '(' }), /--cases: not a regular/);
 });

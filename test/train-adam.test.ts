@@ -25,6 +25,21 @@ test('learning-rate schedule: linear warm-up, cosine decay to the final ratio', 
   for (let k = 10; k < 110; k++) assert.ok(learningRateAt(k + 1, s) <= learningRateAt(k, s));
 });
 
+test('a schedule restart decays from its rate to the floor at the new last step, never jumping up', () => {
+  const old = { peak: 1e-3, warmupSteps: 10, totalSteps: 110, finalRatio: 0.1 };
+  const atStep = learningRateAt(80, old);
+  const longer = { ...old, totalSteps: 310, restart: { step: 80, learningRate: atStep } };
+  assert.equal(learningRateAt(80, longer), atStep, 'continuous at the restart');
+  assert.ok(learningRateAt(80, { ...old, totalSteps: 310 }) > 2 * atStep, 'without it: a jump');
+  assert.ok(Math.abs(learningRateAt(195, longer) - (1e-4 + atStep) / 2) < 1e-12, 'half-way: mean');
+  assert.ok(Math.abs(learningRateAt(310, longer) - 1e-4) < 1e-12);
+  for (let k = 80; k < 320; k++)
+    assert.ok(learningRateAt(k + 1, longer) <= learningRateAt(k, longer));
+  // A restart below the floor stays there rather than climbing to it.
+  const low = { ...old, restart: { step: 5, learningRate: 1e-5 } };
+  assert.equal(learningRateAt(50, low), 1e-5);
+});
+
 test('clipping scales the global norm down to the limit and leaves small gradients alone', () => {
   assert.ok(Math.abs(clipScale(25, 1) * 5 - 1) < 1e-6);
   assert.equal(clipScale(0.25, 1), 1);

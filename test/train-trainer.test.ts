@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { testGpu } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { train } from '../src/train/trainer.ts';
-import { resolveTrainConfig } from '../src/train/config.ts';
+import { resolveTrainConfig, trainSchedule } from '../src/train/config.ts';
+import { learningRateAt } from '../src/train/adam-cpu.ts';
 import { decodeWeights } from '../src/nn/weights.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
 import { createSequenceWriter } from '../src/io/index.ts';
@@ -106,6 +107,29 @@ test('the time limit stops a run early with a checkpoint it can resume from', as
   assert.equal(resumed.step, 2);
 });
 
+test('resuming with more steps continues the learning rate where it was, and records the restart', async () => {
+  const { device } = await testGpu();
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const first = await train(device, config, { out: dir, stopAtStep: 6 });
+  const rateAt = (log: typeof first.log, step: number) =>
+    log.find((e) => e.step === step)!.learningRate;
+  const longer = await train(device, { steps: 20 }, { out: dir, resume: true, stopAtStep: 8 });
+  // Log entry of step s holds the rate of step s - 1 (0-based): step 6's entry ends the first
+  // call; under the 8-step schedule the 7th step (index 6) runs at the rate of index 6 there.
+  const old = resolveTrainConfig(config);
+  const expected = learningRateAt(6, trainSchedule(old));
+  const saved = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  assert.deepEqual(saved.scheduleRestart, { step: 6, learningRate: expected });
+  assert.ok(rateAt(longer.log, 8) <= expected, 'no jump up after the restart');
+  assert.ok(rateAt(longer.log, 8) < learningRateAt(7, trainSchedule({ ...old, steps: 20 })));
+  assert.ok(rateAt(first.log, 6) >= expected);
+  // Resuming again without a change keeps the same restart.
+  const again = await train(device, {}, { out: dir, resume: true, stopAtStep: 10 });
+  assert.equal(again.step, 10);
+  const kept = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  assert.deepEqual(kept.scheduleRestart, saved.scheduleRestart);
+});
+
 test('frames task (BPTT on the GPU over analytic clips): a split run equals a straight run, bit for bit', async () => {
   const { device } = await testGpu();
   const frames = {
@@ -185,6 +209,11 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ data: { source: 'sequences' } }), /needs data.paths/);
   assert.throws(() => resolveTrainConfig({ warmup: 6 }), /warmup/);
   assert.throws(() => resolveTrainConfig({ frame: 'tpu' }), /frame must be gpu or cpu/);
+  assert.throws(
+    () => resolveTrainConfig({ scheduleRestart: { step: -1, learningRate: 1e-3 } }),
+    /scheduleRestart must be null or/,
+  );
+  assert.throws(() => resolveTrainConfig({ scheduleRestart: 5 }), /scheduleRestart/);
   // JSON's 1e999 is Infinity: named as such, not "null"; sizes and counts that no run can fit.
   assert.throws(
     () => resolveTrainConfig(JSON.parse('{"learningRate": 1e999}')),

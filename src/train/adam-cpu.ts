@@ -24,16 +24,36 @@ export const DEFAULT_ADAM: AdamConfig = {
   maxGradNorm: 1,
 };
 
-/** Learning-rate schedule: linear warm-up to `peak`, then cosine decay to `peak · finalRatio`. */
+/**
+ * Learning-rate schedule: linear warm-up to `peak`, then cosine decay to `peak · finalRatio`;
+ * from `restart.step` on, cosine decay from `restart.learningRate` to the same floor instead.
+ */
 export interface ScheduleConfig {
   readonly peak: number;
   readonly warmupSteps: number;
   readonly totalSteps: number;
   readonly finalRatio: number;
+  readonly restart?: ScheduleRestart | null;
+}
+
+/**
+ * Where a resumed run that changed its length continues the schedule: from step `step` the rate
+ * decays from `learningRate` (the old schedule's rate there) to the floor at the new last step,
+ * so lengthening a run never jumps the rate back up.
+ */
+export interface ScheduleRestart {
+  readonly step: number;
+  readonly learningRate: number;
 }
 
 /** Learning rate of step `step` (0-based). Past `totalSteps` it stays at the final value. */
 export function learningRateAt(step: number, s: ScheduleConfig): number {
+  const restart = s.restart;
+  if (restart && step >= restart.step) {
+    const floor = Math.min(s.peak * s.finalRatio, restart.learningRate);
+    const t = Math.min(1, (step - restart.step) / Math.max(1, s.totalSteps - restart.step));
+    return floor + (restart.learningRate - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
+  }
   if (step < s.warmupSteps) return (s.peak * (step + 1)) / s.warmupSteps;
   const span = Math.max(1, s.totalSteps - s.warmupSteps);
   const t = Math.min(1, (step - s.warmupSteps) / span);

@@ -7,7 +7,12 @@ import { configChecks } from './config-checks.ts';
 import { isRecord, parseJsonDocument, showValue } from '../core/strict-json.ts';
 import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
 import { ARCHITECTURES } from '../nn/networks.ts';
-import { DEFAULT_ADAM, type AdamConfig } from './adam-cpu.ts';
+import {
+  DEFAULT_ADAM,
+  type AdamConfig,
+  type ScheduleConfig,
+  type ScheduleRestart,
+} from './adam-cpu.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
 import {
   checkExposureChangeRates,
@@ -121,6 +126,11 @@ export interface TrainConfig {
   readonly checkpointEvery: number;
   /** Quantization-aware training (task `frames`, frame `gpu`); null: f32 training. */
   readonly qat: QatConfig | null;
+  /**
+   * Set by a resume that changed `steps` (never needed by hand): from this step the learning rate
+   * decays from the rate the run had there to the floor at the new `steps` (adam-cpu.ts).
+   */
+  readonly scheduleRestart: ScheduleRestart | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -151,6 +161,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   logEvery: 10,
   checkpointEvery: 200,
   qat: null,
+  scheduleRestart: null,
 };
 
 /** Most optimizer steps a run may have (a corrupt or mistyped count would never finish). */
@@ -231,6 +242,34 @@ function exposureConfig(base: ExposureChangeRates, override: unknown): ExposureC
 }
 
 /** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
+/** Throws unless `r` is null or a schedule restart (a step and a learning rate). */
+function checkScheduleRestart(r: unknown): void {
+  if (r === null) return;
+  if (
+    !isRecord(r) ||
+    Object.keys(r).some((k) => k !== 'step' && k !== 'learningRate') ||
+    !Number.isInteger(r.step) ||
+    (r.step as number) < 0 ||
+    typeof r.learningRate !== 'number' ||
+    !(r.learningRate >= 0 && Number.isFinite(r.learningRate))
+  ) {
+    throw new InputError(
+      `training config: scheduleRestart must be null or { "step": integer ≥ 0, "learningRate": number ≥ 0 }, got ${showValue(r)}`,
+    );
+  }
+}
+
+/** The learning-rate schedule of a run's config. */
+export function trainSchedule(config: TrainConfig): ScheduleConfig {
+  return {
+    peak: config.learningRate,
+    warmupSteps: config.warmupSteps,
+    totalSteps: config.steps,
+    finalRatio: config.finalRatio,
+    restart: config.scheduleRestart,
+  };
+}
+
 export function resolveTrainConfig(
   overrides: unknown,
   base: TrainConfig = DEFAULT_TRAIN_CONFIG,
@@ -310,6 +349,7 @@ export function resolveTrainConfig(
   nonNegative('learningRate', merged.learningRate);
   nonNegative('warmupSteps', merged.warmupSteps);
   nonNegative('finalRatio', merged.finalRatio);
+  checkScheduleRestart(merged.scheduleRestart);
   for (const key of ['beta1', 'beta2', 'epsilon', 'weightDecay', 'maxGradNorm'] as const) {
     nonNegative(`adam.${key}`, merged.adam[key]);
   }

@@ -16,7 +16,14 @@ import {
 } from '../nn/quantize.ts';
 import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { NETWORKS, resolveTrainConfig, type QatConfig, type TrainConfig } from './config.ts';
+import {
+  NETWORKS,
+  resolveTrainConfig,
+  trainSchedule,
+  type QatConfig,
+  type TrainConfig,
+} from './config.ts';
+import { learningRateAt } from './adam-cpu.ts';
 import { restoreTrainable } from './session.ts';
 import { framesTask } from './tasks.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
@@ -48,7 +55,12 @@ export async function startRun(
 ): Promise<RunStart> {
   if (options.resume) {
     const checkpoint = await loadCheckpoint(options.checkpoint);
-    const config = resolveTrainConfig(overrides, resolveTrainConfig(checkpoint.config));
+    const before = resolveTrainConfig(checkpoint.config);
+    const config = continuedSchedule(
+      before,
+      resolveTrainConfig(overrides, before),
+      checkpoint.step,
+    );
     if (checkpoint.step > config.steps) {
       // Nothing would train, and the next checkpoint would record a step past its config.
       throw new InputError(
@@ -91,6 +103,26 @@ export async function startRun(
     ? await quantizeTrainable(device, config, graph, init.parameters)
     : createTrainableNetwork(device, graph, init.parameters, config.adam);
   return { config, trainable, step: 0 };
+}
+
+/**
+ * `after` (a resumed run's config) with its schedule restarted at `step` if the resume changed the
+ * run's length: the rate then decays from the old schedule's rate at `step` (or from a new
+ * `learningRate` the resume asked for) to the floor at the new last step, rather than jumping to
+ * where a run of the new length would have been (12-05: a 1,000-step run resumed to 3,000 steps at
+ * step 750 went from 0.00053 to 0.0017 at once, and lost 3 dB of validation PSNR in 250 steps).
+ */
+export function continuedSchedule(
+  before: TrainConfig,
+  after: TrainConfig,
+  step: number,
+): TrainConfig {
+  if (after.steps === before.steps && after.learningRate === before.learningRate) return after;
+  const learningRate =
+    after.learningRate !== before.learningRate
+      ? after.learningRate
+      : learningRateAt(step, trainSchedule(before));
+  return { ...after, scheduleRestart: { step, learningRate } };
 }
 
 /** Throws InputError unless `graph` is `base` quantized as `qat` says. */

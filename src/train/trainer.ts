@@ -21,7 +21,7 @@ import {
 import { startRun } from './run-start.ts';
 import { createTask, type TrainingTask } from './tasks.ts';
 import { forkGradientWorkers, type GradientWorker, type WorkerCommand } from './data-parallel.ts';
-import type { TrainConfig } from './config.ts';
+import { trainSchedule, type TrainConfig } from './config.ts';
 import type { GraphDescription } from '../core/graph.ts';
 
 export interface TrainOptions {
@@ -93,12 +93,7 @@ export async function train(
   await writeConfig(paths, config);
   const log = await readLog(paths, step);
   let best = await readBest(paths, step);
-  const schedule: ScheduleConfig = {
-    peak: config.learningRate,
-    warmupSteps: config.warmupSteps,
-    totalSteps: config.steps,
-    finalRatio: config.finalRatio,
-  };
+  const schedule = trainSchedule(config);
   const workers = await startWorkers(config, trainable.graph, options).catch((e: unknown) => {
     trainable.destroy();
     throw e;
