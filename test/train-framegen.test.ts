@@ -168,6 +168,10 @@ test('framegen training: the loss falls, a split run resumes bit for bit, and th
     const a = decodeWeights(readFileSync(whole.weights));
     const b = decodeWeights(readFileSync(resumed.weights));
     for (const [name, values] of a.parameters) assert.deepEqual(b.parameters.get(name), values);
+    // Lengthened on resume: the rate goes on from where it was instead of jumping back up.
+    const longer = await trainFramegen(device, { steps: 24 }, { out: split, resume: true });
+    const rate = (step: number) => longer.log.find((e) => e.step === step)!.learningRate;
+    assert.ok(rate(18) <= rate(12), `rate ${rate(18)} after ${rate(12)}`);
     const generator = await createFrameGenerator(device, {
       displaySize: [16, 16],
       method: 'neural',

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { testGpu } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { train } from '../src/train/trainer.ts';
-import { resolveTrainConfig, trainSchedule } from '../src/train/config.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
+import { scheduleOf } from '../src/train/schedule.ts';
 import { learningRateAt } from '../src/train/adam-cpu.ts';
 import { decodeWeights } from '../src/nn/weights.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
@@ -117,11 +118,11 @@ test('resuming with more steps continues the learning rate where it was, and rec
   // Log entry of step s holds the rate of step s - 1 (0-based): step 6's entry ends the first
   // call; under the 8-step schedule the 7th step (index 6) runs at the rate of index 6 there.
   const old = resolveTrainConfig(config);
-  const expected = learningRateAt(6, trainSchedule(old));
+  const expected = learningRateAt(6, scheduleOf(old));
   const saved = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
   assert.deepEqual(saved.scheduleRestart, { step: 6, learningRate: expected });
   assert.ok(rateAt(longer.log, 8) <= expected, 'no jump up after the restart');
-  assert.ok(rateAt(longer.log, 8) < learningRateAt(7, trainSchedule({ ...old, steps: 20 })));
+  assert.ok(rateAt(longer.log, 8) < learningRateAt(7, scheduleOf({ ...old, steps: 20 })));
   assert.ok(rateAt(first.log, 6) >= expected);
   // Resuming again without a change keeps the same restart.
   const again = await train(device, {}, { out: dir, resume: true, stopAtStep: 10 });

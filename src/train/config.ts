@@ -7,12 +7,8 @@ import { configChecks } from './config-checks.ts';
 import { isRecord, parseJsonDocument, showValue } from '../core/strict-json.ts';
 import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
 import { ARCHITECTURES } from '../nn/networks.ts';
-import {
-  DEFAULT_ADAM,
-  type AdamConfig,
-  type ScheduleConfig,
-  type ScheduleRestart,
-} from './adam-cpu.ts';
+import { DEFAULT_ADAM, type AdamConfig, type ScheduleRestart } from './adam-cpu.ts';
+import { checkScheduleRestart } from './schedule.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
 import {
   checkExposureChangeRates,
@@ -242,34 +238,6 @@ function exposureConfig(base: ExposureChangeRates, override: unknown): ExposureC
 }
 
 /** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
-/** Throws unless `r` is null or a schedule restart (a step and a learning rate). */
-function checkScheduleRestart(r: unknown): void {
-  if (r === null) return;
-  if (
-    !isRecord(r) ||
-    Object.keys(r).some((k) => k !== 'step' && k !== 'learningRate') ||
-    !Number.isInteger(r.step) ||
-    (r.step as number) < 0 ||
-    typeof r.learningRate !== 'number' ||
-    !(r.learningRate >= 0 && Number.isFinite(r.learningRate))
-  ) {
-    throw new InputError(
-      `training config: scheduleRestart must be null or { "step": integer ≥ 0, "learningRate": number ≥ 0 }, got ${showValue(r)}`,
-    );
-  }
-}
-
-/** The learning-rate schedule of a run's config. */
-export function trainSchedule(config: TrainConfig): ScheduleConfig {
-  return {
-    peak: config.learningRate,
-    warmupSteps: config.warmupSteps,
-    totalSteps: config.steps,
-    finalRatio: config.finalRatio,
-    restart: config.scheduleRestart,
-  };
-}
-
 export function resolveTrainConfig(
   overrides: unknown,
   base: TrainConfig = DEFAULT_TRAIN_CONFIG,
@@ -349,7 +317,7 @@ export function resolveTrainConfig(
   nonNegative('learningRate', merged.learningRate);
   nonNegative('warmupSteps', merged.warmupSteps);
   nonNegative('finalRatio', merged.finalRatio);
-  checkScheduleRestart(merged.scheduleRestart);
+  checkScheduleRestart(merged.scheduleRestart, 'training config');
   for (const key of ['beta1', 'beta2', 'epsilon', 'weightDecay', 'maxGradNorm'] as const) {
     nonNegative(`adam.${key}`, merged.adam[key]);
   }

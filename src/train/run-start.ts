@@ -16,14 +16,8 @@ import {
 } from '../nn/quantize.ts';
 import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import {
-  NETWORKS,
-  resolveTrainConfig,
-  trainSchedule,
-  type QatConfig,
-  type TrainConfig,
-} from './config.ts';
-import { learningRateAt } from './adam-cpu.ts';
+import { NETWORKS, resolveTrainConfig, type QatConfig, type TrainConfig } from './config.ts';
+import { continuedSchedule } from './schedule.ts';
 import { restoreTrainable } from './session.ts';
 import { framesTask } from './tasks.ts';
 import { createTrainableNetwork, type TrainableNetwork } from './trainable.ts';
@@ -103,26 +97,6 @@ export async function startRun(
     ? await quantizeTrainable(device, config, graph, init.parameters)
     : createTrainableNetwork(device, graph, init.parameters, config.adam);
   return { config, trainable, step: 0 };
-}
-
-/**
- * `after` (a resumed run's config) with its schedule restarted at `step` if the resume changed the
- * run's length: the rate then decays from the old schedule's rate at `step` (or from a new
- * `learningRate` the resume asked for) to the floor at the new last step, rather than jumping to
- * where a run of the new length would have been (12-05: a 1,000-step run resumed to 3,000 steps at
- * step 750 went from 0.00053 to 0.0017 at once, and lost 3 dB of validation PSNR in 250 steps).
- */
-export function continuedSchedule(
-  before: TrainConfig,
-  after: TrainConfig,
-  step: number,
-): TrainConfig {
-  if (after.steps === before.steps && after.learningRate === before.learningRate) return after;
-  const learningRate =
-    after.learningRate !== before.learningRate
-      ? after.learningRate
-      : learningRateAt(step, trainSchedule(before));
-  return { ...after, scheduleRestart: { step, learningRate } };
 }
 
 /** Throws InputError unless `graph` is `base` quantized as `qat` says. */

@@ -21,7 +21,8 @@ import {
 import { startRun } from './run-start.ts';
 import { createTask, type TrainingTask } from './tasks.ts';
 import { forkGradientWorkers, type GradientWorker, type WorkerCommand } from './data-parallel.ts';
-import { trainSchedule, type TrainConfig } from './config.ts';
+import type { TrainConfig } from './config.ts';
+import { scheduleOf } from './schedule.ts';
 import type { GraphDescription } from '../core/graph.ts';
 
 export interface TrainOptions {
@@ -93,7 +94,7 @@ export async function train(
   await writeConfig(paths, config);
   const log = await readLog(paths, step);
   let best = await readBest(paths, step);
-  const schedule = trainSchedule(config);
+  const schedule = scheduleOf(config);
   const workers = await startWorkers(config, trainable.graph, options).catch((e: unknown) => {
     trainable.destroy();
     throw e;

@@ -7,7 +7,8 @@ import { InputError } from '../../core/errors.ts';
 import { isRecord, showValue } from '../../core/strict-json.ts';
 import { inputMultiple, type GraphDescription } from '../../core/graph.ts';
 import { FRAMEGEN_NETWORK_V1 } from '../../nn/framegen-network.ts';
-import { DEFAULT_ADAM, type AdamConfig } from '../adam-cpu.ts';
+import { DEFAULT_ADAM, type AdamConfig, type ScheduleRestart } from '../adam-cpu.ts';
+import { checkScheduleRestart } from '../schedule.ts';
 import { MAX_SEED, MAX_STEPS } from '../config.ts';
 import { configChecks } from '../config-checks.ts';
 
@@ -79,6 +80,8 @@ export interface FramegenTrainConfig {
   readonly logEvery: number;
   /** Steps between checkpoints and dev scores (one is always written at the end). */
   readonly checkpointEvery: number;
+  /** Set by a resume that changed `steps` or `learningRate` (src/train/schedule.ts). */
+  readonly scheduleRestart: ScheduleRestart | null;
 }
 
 export const DEFAULT_FRAMEGEN_CONFIG: FramegenTrainConfig = {
@@ -104,6 +107,7 @@ export const DEFAULT_FRAMEGEN_CONFIG: FramegenTrainConfig = {
   },
   logEvery: 10,
   checkpointEvery: 200,
+  scheduleRestart: null,
 };
 
 /** Largest values accepted: beyond them a run cannot fit in memory or any time limit. */
@@ -219,5 +223,6 @@ export function resolveFramegenConfig(
   }
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);
+  checkScheduleRestart(merged.scheduleRestart, 'framegen training config');
   return merged;
 }

@@ -31,7 +31,8 @@ import { createGpuTensor } from '../../nn/tensor.ts';
 import { initWeights } from '../../nn/weights.ts';
 import { readBuffer } from '../../gpu/resources.ts';
 import { linePlotSvg } from '../../report/line-plot.ts';
-import { learningRateAt, type ScheduleConfig } from '../adam-cpu.ts';
+import { learningRateAt } from '../adam-cpu.ts';
+import { continuedSchedule, scheduleOf } from '../schedule.ts';
 import { encodeCheckpoint, loadCheckpoint, writeFileAtomic } from '../checkpoint.ts';
 import { createTensorL1 } from '../losses/tensor-l1.ts';
 import { captureCheckpoint, restoreTrainable } from '../session.ts';
@@ -114,7 +115,12 @@ async function startFramegenRun(
 ): Promise<{ config: FramegenTrainConfig; trainable: TrainableNetwork; step: number }> {
   if (resume) {
     const checkpoint = await loadCheckpoint(checkpointPath, (c) => resolveFramegenConfig(c));
-    const config = resolveFramegenConfig(overrides, resolveFramegenConfig(checkpoint.config));
+    const before = resolveFramegenConfig(checkpoint.config);
+    const config = continuedSchedule(
+      before,
+      resolveFramegenConfig(overrides, before),
+      checkpoint.step,
+    );
     if (checkpoint.step > config.steps) {
       throw new InputError(
         `${checkpointPath} is at step ${checkpoint.step}, past the ${config.steps} steps asked for: raise --steps to continue it`,
@@ -328,12 +334,7 @@ export async function trainFramegen(
       );
     };
 
-    const schedule: ScheduleConfig = {
-      peak: config.learningRate,
-      warmupSteps: config.warmupSteps,
-      totalSteps: config.steps,
-      finalRatio: config.finalRatio,
-    };
+    const schedule = scheduleOf(config);
     const stopAt = Math.min(config.steps, options.stopAtStep ?? Infinity);
     options.onStart?.(step, config.steps, train.length);
     let lastSaved = step;
