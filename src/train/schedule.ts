@@ -35,7 +35,7 @@ export function scheduleOf(config: ScheduledConfig): ScheduleConfig {
  * run's length or rate: the rate then decays from the old schedule's rate at `step` (or from a new
  * `learningRate` the resume asked for) to the floor at the new last step, rather than jumping to
  * where a run of the new length would have been (12-05: a 1,000-step run resumed to 3,000 steps at
- * step 750 went from 0.00053 to 0.0017 at once, and lost 3 dB of validation PSNR in 250 steps).
+ * step 750 went from 0.00041 to 0.00175 at once, and lost 3 dB of validation PSNR in 250 steps).
  */
 export function continuedSchedule<C extends ScheduledConfig>(before: C, after: C, step: number): C {
   if (after.steps === before.steps && after.learningRate === before.learningRate) return after;
