@@ -25,7 +25,7 @@ import {
   type Upscaler,
   type UpscalerMethod,
 } from '../src/upscaler.ts';
-import type { ImageFormat } from '../src/core/image.ts';
+import { DEFAULT_HISTORY_FORMAT, type ImageFormat } from '../src/core/image.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -49,7 +49,7 @@ export interface UpscalerCase {
    * Method 'neural', INT8: false keeps the filter + blend as its own pass where the network's last
    * layer could run it (network v3), to measure what that fusion saves in the same run.
    */
-  lastLayerFilterBlend?: false;
+  lastLayerFilterBlend?: boolean;
   /**
    * Method 'neural', INT8: false keeps the features pass where the network's first layer could
    * compute the features (network v3, timer label `nn features + first layer`), to measure what
@@ -115,13 +115,13 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
     { method: 'bilinear' },
     { method: 'lanczos' },
     { method: 'taau' },
-    { method: 'taau', historyFormat: 'rgba32float' },
+    { method: 'taau', historyFormat: 'rgba16float' },
     { method: 'taau', sharpness: 0.5 },
     { method: 'taau', foldOutput: false },
     { method: 'neural', precision: 'f32' },
     ...(hasF16 && !quick ? [{ method: 'neural' as const, precision: 'f16' as const }] : []),
     { method: 'neural', precision: 'int8' },
-    { method: 'neural', precision: 'int8', historyFormat: 'rgba32float' },
+    { method: 'neural', precision: 'int8', historyFormat: 'rgba16float' },
     { method: 'neural', precision: 'int8', foldOutput: false },
   ];
   const targets: { displaySize: Size; quality: QualityMode }[] = quick
@@ -138,7 +138,7 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
 }
 
 /**
- * "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality", "neural-int8+f32-history
+ * "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality", "neural-int8+f16-history
  * 1920x1080 performance", "neural-int8-v3a+filter-blend-pass 1920x1080 performance",
  * "neural-int8-v3a+features-pass 1920x1080 performance".
  */
@@ -147,8 +147,9 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.sharpness !== undefined) method += '+rcas';
   if (c.precision) method += `-${c.precision}`;
   if (c.network && c.network !== 'v2') method += `-${c.network}`;
-  if (c.historyFormat === 'rgba32float') method += '+f32-history';
+  if (c.historyFormat === 'rgba16float') method += '+f16-history';
   if (c.lastLayerFilterBlend === false) method += '+filter-blend-pass';
+  if (c.lastLayerFilterBlend === true) method += '+last-layer-filter-blend';
   if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels) method += '+matrix';
@@ -230,12 +231,14 @@ export async function benchUpscalerCase(
       ...(c.sharpness !== undefined ? { sharpness: c.sharpness } : {}),
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.method === 'neural' ? { network: c.network ?? 'v2' } : {}),
-      ...(c.lastLayerFilterBlend === false ? { lastLayerFilterBlend: false } : {}),
+      ...(c.lastLayerFilterBlend !== undefined
+        ? { lastLayerFilterBlend: c.lastLayerFilterBlend }
+        : {}),
       ...(c.featuresFirstLayer === false ? { featuresFirstLayer: false } : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
       ...(c.int8Kernels ? { int8Kernels: c.int8Kernels } : {}),
       ...(c.method === 'taau' || c.method === 'neural'
-        ? { historyFormat: c.historyFormat ?? 'rgba16float' }
+        ? { historyFormat: c.historyFormat ?? DEFAULT_HISTORY_FORMAT }
         : {}),
       quality: c.quality,
       display: c.displaySize.join('x'),

@@ -24,6 +24,7 @@ import type { FrameParams } from './core/frame.ts';
 import { jitterOffset, jitterPhaseCount } from './core/jitter.ts';
 import type { Size } from './core/quality.ts';
 import { createGpuImage, type GpuImage, type ImageFormat } from './gpu/gpu-image.ts';
+import { DEFAULT_HISTORY_FORMAT } from './core/image.ts';
 import { LOAD_TEXTURE_KERNEL } from './gpu/passes/load-texture.ts';
 import { checkInput, checkOutputTexture, loadInput, type FrameInput } from './frame-inputs.ts';
 import { encodePrepare, prepareKernel } from './gpu/passes/prepare.ts';
@@ -181,14 +182,14 @@ export interface Upscaler {
 
 /**
  * The heuristic TAAU resolve as a Resolver (owns its output history and state, stored as
- * `historyFormat`: rgba16float unless asked otherwise, e.g. to measure what f16 storage changes).
+ * `historyFormat`: DEFAULT_HISTORY_FORMAT, f32, unless asked otherwise).
  * It writes the frame's output itself on frames without sharpening (`Resolver.writesOutput`)
  * unless `foldOutput` is false (the separate output pass: to compare and to measure).
  */
 export function createTaauResolver(
   device: GPUDevice,
   settings: Partial<TaauSettings> = {},
-  historyFormat: ImageFormat = 'rgba16float',
+  historyFormat: ImageFormat = DEFAULT_HISTORY_FORMAT,
   { foldOutput = true }: { foldOutput?: boolean } = {},
 ): Resolver {
   const merged = { ...DEFAULT_TAAU_SETTINGS, ...settings };

@@ -166,10 +166,11 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       // Temporal methods without sharpening write the output in the resolve: no output stage.
       const outputPass = !temporal || c.params['rcas'] === true || c.params['foldOutput'] === false;
       // The neural resolve times its own passes inside 'resolve'; on the INT8 network the last
-      // layer runs the filter + blend (unless the case keeps it a pass).
+      // layer runs the filter + blend where the case asks or by default (v3, not v2's head).
       const lastLayer =
         c.params['precision'] === 'int8' &&
-        c.params['lastLayerFilterBlend'] !== false &&
+        ((c.params['lastLayerFilterBlend'] as boolean | undefined) ??
+          c.params['network'] !== 'v2') &&
         c.params['int8Kernels'] === undefined;
       const parts = [
         'nn features',

@@ -6,7 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
-import { createUpscaler, type DispatchInputs, type Upscaler } from '../src/upscaler.ts';
+import {
+  createTaauResolver,
+  createUpscaler,
+  type DispatchInputs,
+  type Upscaler,
+} from '../src/upscaler.ts';
 import { withGpuErrorScope } from '../src/gpu/error-scope.ts';
 import { DeviceLimitError } from '../src/gpu/kernel.ts';
 import { GpuRefusedError } from '../src/core/errors.ts';
@@ -31,10 +36,10 @@ async function defaultLimitsDevice(): Promise<GPUDevice> {
   return adapter!.requestDevice();
 }
 
-// History and state are rgba16float (70.8 MB each at 4096×2160) and fit; what does not is the
-// display-size output image `up.outputImage` (vec4 f32, 141.6 MB), which the resolve writes
-// (the output pass, without sharpening, folded into it).
-test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming the output image and maxStorageBufferBindingSize, nothing uncaptured', async () => {
+// History and state are f32 by default (141.6 MB each at 4096×2160, as is the display-size
+// output image): the first pass to bind one, the reprojection, is refused. As binary16 they fit
+// (70.8 MB), and then the output image the resolve writes is what does not.
+test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming the image and maxStorageBufferBindingSize, nothing uncaptured', async () => {
   await testGpu(); // installs the WebGPU globals
   const device = await defaultLimitsDevice();
   const uncaptured: string[] = [];
@@ -53,13 +58,25 @@ test('TAAU at 4096×2160 on a default-limits device: a DeviceLimitError naming t
     (error: Error) =>
       error instanceof DeviceLimitError &&
       error instanceof GpuRefusedError &&
-      /^taau resolve \+ output rgba32float binds output of 141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
+      /^reproject binds reprojected history of 141557760 bytes; this device allows 134217728 \(maxStorageBufferBindingSize\)/.test(
         error.message,
       ),
+  );
+  // Binary16 history and state fit; the output image is refused.
+  const half = await createUpscaler(device, {
+    displaySize: [4096, 2160],
+    quality: 'performance',
+    method: 'taau',
+    resolver: createTaauResolver(device, {}, 'rgba16float'),
+  });
+  assert.throws(
+    () => half.dispatch(device.createCommandEncoder(), inputs),
+    /taau resolve \+ output rgba32float binds output of 141557760 bytes; this device allows 134217728/,
   );
   await device.queue.onSubmittedWorkDone();
   assert.deepEqual(uncaptured, []);
   up.destroy();
+  half.destroy();
   device.destroy();
 });
 

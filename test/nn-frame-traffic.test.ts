@@ -93,14 +93,8 @@ for (const [network, lastLayer] of [
       network === 'v2'
         ? await loadWeights('weights/uplift-v2-int8.uplift')
         : randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
-    const resolver = lastLayer
-      ? undefined
-      : await createNeuralResolver(device, { model, lastLayerFilterBlend: false });
-    const up = await createUpscaler(device, {
-      displaySize: display,
-      method: 'neural',
-      ...(resolver ? { resolver } : { model }),
-    });
+    const resolver = await createNeuralResolver(device, { model, lastLayerFilterBlend: lastLayer });
+    const up = await createUpscaler(device, { displaySize: display, method: 'neural', resolver });
     assert.equal(up.renderSize.join('x'), '16x12');
     const random = rng(3);
     const image = (channels: number) => {
@@ -147,11 +141,17 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   const plan = planInt8(weights.graph, weights.parameters);
   // Both with the output pass and the head writing the raw output, so that the difference is the
   // fusion's alone.
+  // History and state as binary16, the numbers below; the f32 default after them.
+  const half = { historyFormat: 'rgba16float' } as const;
   const fused = describeInt8Frame(plan, [1920, 1080], [960, 540], {
+    ...half,
     foldedOutput: false,
     lastLayerFilterBlend: false,
   });
-  const twoPass = describeInt8Frame(plan, [1920, 1080], [960, 540], { fusedFilterBlend: false });
+  const twoPass = describeInt8Frame(plan, [1920, 1080], [960, 540], {
+    ...half,
+    fusedFilterBlend: false,
+  });
   const pixels = 1920 * 1080;
   // Saved: the filtered image written and read (16 + 16 bytes a display pixel) and the prepared
   // color's window read a second time (16 bytes a render pixel, a quarter per display pixel).
@@ -172,13 +172,23 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   assert.ok(Math.abs(around(fused) - 211) < 1, `around the network: ${around(fused)} B/px`);
   assert.ok(Math.abs(around(twoPass) - 247) < 1, `two passes: ${around(twoPass)} B/px`);
   assert.match(fused.text, /nn kpn filter \+ blend +48\.0 +16\.0 /);
+  // The default, f32 history and state: 8 more bytes at each of the 10 reads and writes.
+  const f32 = describeInt8Frame(plan, [1920, 1080], [960, 540], {
+    foldedOutput: false,
+    lastLayerFilterBlend: false,
+  });
+  assert.ok(Math.abs(around(f32) - 291) < 1, `f32 history: ${around(f32)} B/px`);
 });
 
 test('frame accounting: the filter + blend in the last layer saves the raw output written and read (v3a)', () => {
   const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
   const plan = planInt8(model.graph, model.parameters);
-  const inLastLayer = describeInt8Frame(plan, [1920, 1080], [960, 540]);
-  const pass = describeInt8Frame(plan, [1920, 1080], [960, 540], { lastLayerFilterBlend: false });
+  const half = { historyFormat: 'rgba16float' } as const;
+  const inLastLayer = describeInt8Frame(plan, [1920, 1080], [960, 540], half);
+  const pass = describeInt8Frame(plan, [1920, 1080], [960, 540], {
+    ...half,
+    lastLayerFilterBlend: false,
+  });
   assert.ok(inLastLayer.foldedOutput && pass.foldedOutput);
   assert.ok(inLastLayer.lastLayerFilterBlend && !pass.lastLayerFilterBlend);
   // The raw output: 9 f32 planes at the padded size (1080 is a multiple of 8), written and read.
@@ -191,14 +201,17 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   assert.match(inLastLayer.text, /filter and blend in the last layer/);
   // It writes the history, the state (8 + 8) and the output image and texture (16 + 16).
   assert.match(inLastLayer.text, /last layer \(out\) \+ filter \+ blend \+ output +16\.0 +48\.0 /);
-  // Network v2's conv3x3 head takes it too, saving the same.
+  // By default v3a runs it in its last layer.
+  assert.ok(describeInt8Frame(plan, [1920, 1080], [960, 540]).lastLayerFilterBlend);
+  // Network v2's conv3x3 head takes it too when asked, saving the same; by default it does not
+  // (slower on the H100: lastLayerFilterBlendByDefault).
   const v2 = randomInt8Model(NETWORK_V2);
   const v2Plan = planInt8(v2.graph, v2.parameters);
-  const v2Fused = describeInt8Frame(v2Plan, [1920, 1080], [960, 540]);
-  const v2Pass = describeInt8Frame(v2Plan, [1920, 1080], [960, 540], {
-    lastLayerFilterBlend: false,
+  const v2Fused = describeInt8Frame(v2Plan, [1920, 1080], [960, 540], {
+    lastLayerFilterBlend: true,
   });
-  assert.ok(v2Fused.lastLayerFilterBlend);
+  const v2Pass = describeInt8Frame(v2Plan, [1920, 1080], [960, 540]);
+  assert.ok(v2Fused.lastLayerFilterBlend && !v2Pass.lastLayerFilterBlend);
   assert.equal(
     v2Pass.bytesRead + v2Pass.bytesWritten - v2Fused.bytesRead - v2Fused.bytesWritten,
     saved,
@@ -231,7 +244,9 @@ test('frame accounting: the features computed in the first layer save the int8 f
     assert.equal(inFirstLayer.network.kernels.length, pass.network.kernels.length - 1);
     assert.equal(inFirstLayer.network.kernels[0]!.name, 'res1c');
   }
-  const text = describeInt8Frame(plan, [1920, 1080], [960, 540]).text;
+  const text = describeInt8Frame(plan, [1920, 1080], [960, 540], {
+    historyFormat: 'rgba16float',
+  }).text;
   assert.match(text, /features in the first layer, filter and blend in the last layer/);
   // Reads color and motion (16 + 16 B a render pixel: 8 a display pixel) and history and state
   // (8 + 8), writes down1's 16 channels at ½ resolution (16 B a ½-resolution pixel: 4).
@@ -255,10 +270,10 @@ test('frame accounting: the output written by the filter + blend saves the outpu
     const folded = describeInt8Frame(plan, [1920, 1080], [960, 540]);
     const separate = describeInt8Frame(plan, [1920, 1080], [960, 540], { foldedOutput: false });
     assert.ok(folded.foldedOutput && !separate.foldedOutput);
-    // One pass less; 8 bytes a display pixel (the history, rgba16float) and the exposure state
-    // read less; the output image and texture are written either way.
+    // One pass less; 16 bytes a display pixel (the history, f32 by default) and the exposure
+    // state read less; the output image and texture are written either way.
     assert.equal(folded.passes.length, separate.passes.length - 1);
-    assert.equal(separate.bytesRead - folded.bytesRead, 8 * 1920 * 1080 + 16);
+    assert.equal(separate.bytesRead - folded.bytesRead, 16 * 1920 * 1080 + 16);
     assert.equal(folded.bytesWritten, separate.bytesWritten);
     assert.deepEqual(
       separate.passes.filter((p) => p.stage === 'output').map((p) => p.name),
@@ -283,12 +298,13 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 20 passes \(filter and blend in the last layer, writing the output\)/,
+    /INT8 neural frame at 64x48 from 32x24, 21 passes \(filter and blend fused, writing the output\)/,
   );
-  assert.match(text, /^last layer \(head\) \+ filter \+ blend \+ output /m);
-  assert.doesNotMatch(text, /^nn kpn filter \+ blend/m);
+  // v2's head writes the raw output by default (lastLayerFilterBlendByDefault), the fused pass reads it.
+  assert.match(text, /^nn kpn filter \+ blend \+ output /m);
+  assert.doesNotMatch(text, /^last layer \(head\)/m);
   assert.doesNotMatch(text, /^output rgba32float/m);
-  assert.match(text, /^network \(15 kernels\)/m);
+  assert.match(text, /^network \(16 kernels\)/m);
   const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
     kernels: unknown[];
     frame: { renderSize: number[]; passes: { name: string }[]; bytesRead: number };

@@ -154,8 +154,9 @@ test('memoryBytes: what the upscaler allocated and still holds, within the unifo
     await device.queue.onSubmittedWorkDone();
     const allocated = counts.liveBytes - before;
     const what = `${name}: memoryBytes ${up.memoryBytes}, allocated ${allocated}`;
-    // At least eight display-size images of 8 bytes a pixel (history and state are rgba16float).
-    assert.ok(up.memoryBytes > 64 * 48 * 8 * 8, what);
+    // At least six display-size images of 16 bytes a pixel (history and state, previous and
+    // reprojected, are f32 by default; and the output).
+    assert.ok(up.memoryBytes > 64 * 48 * 16 * 6, what);
     // Uniform blocks (16–64 bytes per dispatch) are allocated but not counted.
     assert.ok(up.memoryBytes <= allocated && allocated - up.memoryBytes < 8192, what);
     held.set(name, up.memoryBytes);
@@ -165,18 +166,18 @@ test('memoryBytes: what the upscaler allocated and still holds, within the unifo
   }
   assert.equal(
     held.get('f32 zero state')! - held.get('f32')!,
-    64 * 48 * 8,
-    'the zero state: one rgba16float display-size image',
+    64 * 48 * 16,
+    'the zero state: one rgba32float display-size image',
   );
-  // History and state in rgba16float: TAAU's four display-size ones (reprojected and resolved)
-  // and the two 1×1 ones bound before the first resolve take 8 bytes a pixel less each than in
-  // rgba32float.
-  const taau = await createUpscaler(device, { displaySize: [64, 48], method: 'taau' });
-  const f32 = await createUpscaler(device, {
+  // History and state in rgba16float (an option; f32 is the default): TAAU's four display-size
+  // ones (reprojected and resolved) and the two 1×1 ones bound before the first resolve take 8
+  // bytes a pixel less each than in rgba32float.
+  const taau = await createUpscaler(device, {
     displaySize: [64, 48],
     method: 'taau',
-    resolver: createTaauResolver(device, {}, 'rgba32float'),
+    resolver: createTaauResolver(device, {}, 'rgba16float'),
   });
+  const f32 = await createUpscaler(device, { displaySize: [64, 48], method: 'taau' });
   for (const up of [taau, f32]) {
     const encoder = device.createCommandEncoder();
     const inputs = inputTextures(device, createTexture, up.renderSize, 3);

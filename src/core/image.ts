@@ -22,6 +22,14 @@ export interface Image {
 export type ImageFormat = 'rgba32float' | 'rgba16float';
 
 /**
+ * How the temporal resolvers store history and recurrent state unless asked otherwise: f32. The
+ * binary16 form halves the bytes but measured slower on NVIDIA H100 and H200 (Dawn/Vulkan,
+ * 2026-12-05: TAAU 0.242 against 0.229 ms, the INT8 neural frame 1.374 against 1.326 ms at
+ * 1920×1080; docs/PERFORMANCE.md), so it is an option, not the default.
+ */
+export const DEFAULT_HISTORY_FORMAT: ImageFormat = 'rgba32float';
+
+/**
  * The values a GPU image of `format` keeps of `image`: for 'rgba16float' a copy with every value
  * rounded to binary16 (the CPU twin of the GPU's packing), for 'rgba32float' the image itself.
  */

@@ -7,7 +7,8 @@
  *
  * Bytes follow the bindings and their formats, each touched once per frame (neighbourhood reads
  * hit the cache): images are vec4 f32 (16 bytes a pixel, src/gpu/gpu-image.ts) except the
- * history and recurrent state, previous and reprojected (rgba16float, 8 bytes), int8 tensors
+ * history and recurrent state, previous and reprojected (`historyFormat`, as the resolver's default
+ * f32 unless given), int8 tensors
  * 4 channels a word, the network's raw output 9 f32 planes at the padded size, input textures as
  * the benchmark uploads them (rgba32float color, r32float depth, rg32float motion), the output
  * texture rgba32float. Each pass lists its bindings in binding order (uniforms left out) with the
@@ -32,9 +33,15 @@ import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
 import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame.ts';
 import type { Size } from '../core/quality.ts';
+import { DEFAULT_HISTORY_FORMAT, type ImageFormat } from '../core/image.ts';
+import { texelBytes } from '../gpu/gpu-image.ts';
 import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
-import { firstStepPrologueRefusal, lastStepEpilogueRefusal } from './int8-network.ts';
+import {
+  firstStepPrologueRefusal,
+  lastLayerFilterBlendByDefault,
+  lastStepEpilogueRefusal,
+} from './int8-network.ts';
 import { int8OutBlock } from './ops/int8/common.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
@@ -42,8 +49,6 @@ export const H200_BANDWIDTH = 4.8e12;
 
 /** Bytes of one pixel of a vec4 f32 image. */
 const IMAGE_TEXEL = 16;
-/** Bytes of one pixel of the history and state images (rgba16float). */
-const HISTORY_TEXEL = 8;
 
 /** One binding of a pass. `read_write` counts as read and written. */
 export interface FrameBinding {
@@ -91,16 +96,18 @@ export interface FrameDescription {
 export interface FrameDescriptionOptions {
   /**
    * The filter and the blend fused (default true, as the neural resolver runs them); false lists
-   * them as two passes, with the history and state still counted as rgba16float, so that the
-   * difference is the fusion's alone.
+   * them as two passes, with the history and state in the same format, so that the difference is
+   * the fusion's alone.
    */
   readonly fusedFilterBlend?: boolean;
   /**
-   * The filter + blend in the network's last layer's epilogue (default: where the plan allows it
-   * on the dot4I8Packed kernels, as the resolver runs it; false: the last layer writes the raw
+   * The filter + blend in the network's last layer's epilogue (default: as the resolver runs it,
+   * where the plan allows it on the dot4I8Packed kernels and `lastLayerFilterBlendByDefault`; false: the last layer writes the raw
    * output and the fused filter + blend pass reads it). Needs fusedFilterBlend.
    */
   readonly lastLayerFilterBlend?: boolean;
+  /** How history and recurrent state are stored (default DEFAULT_HISTORY_FORMAT, as the resolver). */
+  readonly historyFormat?: ImageFormat;
   /**
    * The output written by the fused filter + blend (pass or last layer), as the resolver does on
    * frames without sharpening (default: true where the filter and blend are fused); false lists
@@ -127,7 +134,10 @@ export function describeInt8Frame(
   const fused = options.fusedFilterBlend ?? true;
   // As the resolver decides (its frames always have RAW_CHANNELS outputs).
   const refusal = lastStepEpilogueRefusal(plan, 'dot4');
-  const inLastLayer = fused && (options.lastLayerFilterBlend ?? refusal === undefined);
+  const inLastLayer =
+    fused &&
+    (options.lastLayerFilterBlend ??
+      (refusal === undefined && lastLayerFilterBlendByDefault(plan)));
   if (inLastLayer && refusal !== undefined) {
     throw new RangeError(`frame of ${plan.name}: no filter + blend in the last layer: ${refusal}`);
   }
@@ -149,7 +159,8 @@ export function describeInt8Frame(
   const [pw, ph] = paddedSize(displaySize);
   const render = rw * rh * IMAGE_TEXEL;
   const display = dw * dh * IMAGE_TEXEL;
-  const history = dw * dh * HISTORY_TEXEL;
+  const historyFormat = options.historyFormat ?? DEFAULT_HISTORY_FORMAT;
+  const history = dw * dh * texelBytes(historyFormat);
   const rawPlane = pw * ph * 4;
   const raw = RAW_CHANNELS * rawPlane;
   const exposureState = 16;
@@ -226,7 +237,7 @@ export function describeInt8Frame(
           ]),
         ];
 
-  const features = featuresPass(plan, inFirstLayer, [pw, ph], render, history);
+  const features = featuresPass(plan, inFirstLayer, [pw, ph], render, history, historyFormat);
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
     // Prepare reads the input textures itself and keeps this frame's depth for the next one.
@@ -315,9 +326,9 @@ function pass(
 /**
  * The features pass, writing the network's int8 input tensors (its channels of each), or the
  * network's first layer computing the features (src/nn/resolve/features-first-layer.ts; its
- * kernel's label as that file builds it: the history read as rgba16float, one output block),
- * which writes the layer's output instead. `render` and `history`: bytes of a render-size vec4
- * image and of a display-size history image.
+ * kernel's label as that file builds it: the history's format, one output block), which writes
+ * the layer's output instead. `render` and `history`: bytes of a render-size vec4 image and of a
+ * display-size history image stored as `historyFormat`.
  */
 function featuresPass(
   plan: Int8Plan,
@@ -325,6 +336,7 @@ function featuresPass(
   [pw, ph]: Size,
   render: number,
   history: number,
+  historyFormat: ImageFormat,
 ): FramePass {
   const inputs = [
     read('prepared color', render),
@@ -362,7 +374,7 @@ function featuresPass(
       int8Write(first.output, channels),
       ...inputs,
     ],
-    `nn features (rgba16float) + int8 ${first.op} block ${int8OutBlock(channels)}`,
+    `nn features (${historyFormat}) + int8 ${first.op} block ${int8OutBlock(channels)}`,
   );
 }
 

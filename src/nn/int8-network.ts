@@ -153,10 +153,21 @@ export function defaultInt8Kernels(): Int8Kernels {
 export const PIXEL_EPILOGUE_OPS: readonly WeightedOp[] = ['up2x2', 'conv1x1', 'conv3x3'];
 
 /**
+ * Whether the filter + blend runs in the last layer when the caller does not say: where it
+ * measured faster. Network v3's direct last layers (up2x2, conv1x1) gain by it (v3a at 1920×1080:
+ * 0.658 against 0.676 ms a frame, 3840×2160: 2.106 against 2.189); v2's tiled conv3x3 head loses
+ * (1.368 against 1.349 ms, 4.784 against 4.659; why is not measured: NVIDIA H100, Dawn/Vulkan,
+ * 2026-12-05, docs/PERFORMANCE.md).
+ */
+export function lastLayerFilterBlendByDefault(plan: Int8Plan): boolean {
+  return plan.steps[plan.steps.length - 1]?.op !== 'conv3x3';
+}
+
+/**
  * Why the last step of `plan` on `kernels` cannot take a per-pixel epilogue over its outputs (a
  * kernel whose thread holds every output channel of its pixel and uses them in registers instead
  * of writing the f32 output: the KPN filter + blend, src/nn/resolve/last-layer-filter-blend.ts),
- * or undefined where it can: an up2x2 or conv1x1 to the f32 output, all its channels in one
+ * or undefined where it can: an up2x2, conv1x1 or conv3x3 to the f32 output, all its channels in one
  * output block, on the dot4I8Packed kernels.
  */
 export function lastStepEpilogueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {

@@ -8,6 +8,7 @@ import {
   cloneImage,
   createImage,
   storedImage,
+  DEFAULT_HISTORY_FORMAT,
   type Image,
   type ImageFormat,
 } from '../core/image.ts';
@@ -57,10 +58,10 @@ export function storedHistory(images: ReprojectedCpu, format: ImageFormat): Repr
   return { history: storedImage(images.history, format), state: storedImage(images.state, format) };
 }
 
-/** The heuristic TAAU resolve as a CpuResolver (history stored as the GPU's: rgba16float). */
+/** The heuristic TAAU resolve as a CpuResolver (history stored as the GPU's by default). */
 export function taauCpuResolver(
   settings: Partial<TaauSettings> = {},
-  historyFormat: ImageFormat = 'rgba16float',
+  historyFormat: ImageFormat = DEFAULT_HISTORY_FORMAT,
 ): CpuResolver {
   const merged = { ...DEFAULT_TAAU_SETTINGS, ...settings };
   return {

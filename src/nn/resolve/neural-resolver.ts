@@ -7,6 +7,7 @@
 import { InputError } from '../../core/errors.ts';
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
+import { DEFAULT_HISTORY_FORMAT } from '../../core/image.ts';
 import type { Resolver, ResolveInputs } from '../../gpu/resolver.ts';
 import {
   FEATURE_CHANNELS,
@@ -28,7 +29,12 @@ import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
 import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { readWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
-import { createInt8Network, defaultInt8Kernels, type Int8Kernels } from '../int8-network.ts';
+import {
+  createInt8Network,
+  defaultInt8Kernels,
+  lastLayerFilterBlendByDefault,
+  type Int8Kernels,
+} from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
 import {
@@ -124,8 +130,9 @@ export interface NeuralResolverOptions {
   readonly debugViews?: boolean;
   /**
    * INT8 networks on dot4I8Packed (network v3's last layer, v2's 3×3 head): run the KPN filter +
-   * blend in the last layer's epilogue (default true; false keeps the raw output and the separate
-   * pass, to measure what the fusion saves). Ignored where it does not apply.
+   * blend in the last layer's epilogue (true), or keep the raw output and the separate pass
+   * (false). Default: where it measured faster, v3's last layers and not v2's 3×3 head
+   * (`lastLayerFilterBlendByDefault`). Ignored where it does not apply.
    */
   readonly lastLayerFilterBlend?: boolean;
   /**
@@ -136,8 +143,8 @@ export interface NeuralResolverOptions {
    */
   readonly featuresFirstLayer?: boolean;
   /**
-   * How history and recurrent state are stored between frames (default rgba16float: half the
-   * bytes of rgba32float, the f32 form kept to measure what that changes).
+   * How history and recurrent state are stored between frames (default DEFAULT_HISTORY_FORMAT,
+   * f32; rgba16float halves their bytes but measured slower: src/core/image.ts).
    */
   readonly historyFormat?: ImageFormat;
   /**
@@ -192,12 +199,12 @@ export async function createNeuralResolver(
   } =
     precision === 'int8'
       ? int8FrameNetwork(device, model, {
-          lastLayer: options.debugViews !== true && options.lastLayerFilterBlend !== false,
+          lastLayer: options.debugViews !== true && (options.lastLayerFilterBlend ?? 'default'),
           firstLayer: options.debugViews !== true && options.featuresFirstLayer !== false,
           kernels: options.int8Kernels ?? defaultInt8Kernels(),
         })
       : f32FrameNetwork(device, model, precision);
-  const historyFormat = options.historyFormat ?? 'rgba16float';
+  const historyFormat = options.historyFormat ?? DEFAULT_HISTORY_FORMAT;
   let targets: NeuralFrameTargets | undefined;
   let lastFrame: NeuralFrameGpu | undefined;
   let zeros: GpuImage | undefined;
@@ -293,7 +300,8 @@ function int8FrameNetwork(
   device: GPUDevice,
   model: NeuralModel,
   fuse: {
-    readonly lastLayer: boolean;
+    /** 'default': where it measured faster (`lastLayerFilterBlendByDefault`). */
+    readonly lastLayer: boolean | 'default';
     readonly firstLayer: boolean;
     readonly kernels: Int8Kernels;
   },
@@ -306,8 +314,10 @@ function int8FrameNetwork(
     firstStepInputComputed: firstFusable,
     kernels: fuse.kernels,
   });
+  const wanted =
+    fuse.lastLayer === 'default' ? lastLayerFilterBlendByDefault(plan) : fuse.lastLayer;
   const fusable =
-    fuse.lastLayer && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
+    wanted && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
   // skips quantizing the f32 features again; after the first layer computed them, it skips that
   // layer too.

@@ -2,7 +2,7 @@
  * The CPU neural frame as a `CpuResolver` of the reference upscaler: the twin of the GPU neural
  * resolver (src/nn/resolve/neural-resolver.ts).
  */
-import type { Image, ImageFormat } from '../../core/image.ts';
+import { DEFAULT_HISTORY_FORMAT, type Image, type ImageFormat } from '../../core/image.ts';
 import type { NeuralModel } from '../../core/neural-frame.ts';
 import { storedHistory, type CpuResolver } from '../upscaler.ts';
 import { neuralFrameCpu, type NetworkForward, type Vec4Image } from './frame.ts';
@@ -18,13 +18,13 @@ function toImage(image: Vec4Image): Image {
 
 /**
  * The neural resolve as a `CpuResolver` for the reference upscaler (the GPU resolver's twin, with
- * its history format, default rgba16float); `runNetwork` replaces the model's plain CPU forward
+ * its history format, default DEFAULT_HISTORY_FORMAT); `runNetwork` replaces the model's plain CPU forward
  * (bench/int8-activations.ts).
  */
 export function neuralCpuResolver(
   model: NeuralModel,
   runNetwork?: NetworkForward,
-  historyFormat: ImageFormat = 'rgba16float',
+  historyFormat: ImageFormat = DEFAULT_HISTORY_FORMAT,
 ): CpuResolver {
   return {
     historyFormat,
