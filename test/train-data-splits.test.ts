@@ -119,6 +119,27 @@ test('on-the-fly training clips never use a validation seed or a held-out scene/
   assert.ok(VALIDATION.slice(0, 3).includes(own.entry));
 });
 
+test("validation clips 'each': n clips cover the n procedural entries once, in turn; 'grouped' fewer", () => {
+  const entries = VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES);
+  assert.equal(entries.length, 30);
+  const choose = (spread: boolean, index: number) =>
+    sceneClipChoice(
+      { entries, spread },
+      { seed: 1_000_004, index, clipLength: 8, ratios: [2, 1.5] },
+    );
+  const spread = Array.from({ length: entries.length }, (_, i) => choose(true, i));
+  assert.deepEqual(
+    spread.map((c) => c.entry.name),
+    entries.map((e) => e.name),
+  );
+  assert.deepEqual(new Set(spread.map((c) => c.ratio)), new Set([2, 1.5]), 'both ratios drawn');
+  for (const c of spread) assert.ok(c.startFrame >= 0 && c.startFrame + 8 <= c.entry.frames);
+  // The trainer's 16 clips as they were chosen until 2026-12-05: four entries, four clips each.
+  const grouped = new Set(Array.from({ length: 16 }, (_, i) => choose(false, i).entry.name));
+  assert.ok(grouped.size <= 4, `${grouped.size} entries`);
+  assert.deepEqual(choose(true, 7), choose(true, 7), 'pure in the index');
+});
+
 // The validation entries as they were before the scenes of network v3's failure classes: the
 // names (and so the seeds) earlier measurements (docs/QUALITY.md) refer to.
 const FIRST_VALIDATION_NAMES = [

@@ -3,12 +3,14 @@
 // run, the time limit stopping cleanly with a checkpoint, and config / output-directory errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { train } from '../src/train/trainer.ts';
+import { startRun } from '../src/train/run-start.ts';
 import { resolveTrainConfig } from '../src/train/config.ts';
 import { scheduleOf } from '../src/train/schedule.ts';
 import { learningRateAt } from '../src/train/adam-cpu.ts';
@@ -124,6 +126,19 @@ test('resuming with more steps continues the learning rate where it was, and rec
   assert.ok(rateAt(longer.log, 8) <= expected, 'no jump up after the restart');
   assert.ok(rateAt(longer.log, 8) < learningRateAt(7, scheduleOf({ ...old, steps: 20 })));
   assert.ok(rateAt(first.log, 6) >= expected);
+  // A best scored on other validation clips is not compared with: changing them starts it anew.
+  assert.ok(existsSync(join(dir, 'checkpoint.ckpt')));
+  const paths = { checkpoint: join(dir, 'checkpoint.ckpt'), resume: true, initWeights: undefined };
+  for (const [overrides, changed] of [
+    [{}, false],
+    [{ steps: 30 }, false],
+    [{ validationEntries: 'each' }, true],
+    [{ validationClips: 3 }, true],
+  ] as const) {
+    const started = await startRun(device, overrides, paths);
+    assert.equal(started.validationChanged, changed, JSON.stringify(overrides));
+    started.trainable.destroy();
+  }
   // Resuming again without a change keeps the same restart.
   const again = await train(device, {}, { out: dir, resume: true, stopAtStep: 10 });
   assert.equal(again.step, 10);
@@ -215,6 +230,10 @@ test('bad training configs are InputErrors naming the key', () => {
     /scheduleRestart must be null or/,
   );
   assert.throws(() => resolveTrainConfig({ scheduleRestart: 5 }), /scheduleRestart/);
+  assert.throws(
+    () => resolveTrainConfig({ validationEntries: 'all' }),
+    /validationEntries must be grouped or each, got "all"/,
+  );
   // JSON's 1e999 is Infinity: named as such, not "null"; sizes and counts that no run can fit.
   assert.throws(
     () => resolveTrainConfig(JSON.parse('{"learningRate": 1e999}')),

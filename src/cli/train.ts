@@ -31,6 +31,8 @@ interface TrainFlags {
   size?: string;
   seed?: string;
   lr?: string;
+  validationEntries?: string;
+  validationClips?: string;
   qat?: string | boolean;
   stepsInFlight?: string;
   workers?: string;
@@ -65,6 +67,8 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
     size,
     seed: integerFlag('seed', flags.seed),
     learningRate: numberFlag('lr', flags.lr),
+    validationEntries: flags.validationEntries,
+    validationClips: integerFlag('validation-clips', flags.validationClips),
   };
   const merged: Record<string, unknown> = {
     ...base,
@@ -119,6 +123,11 @@ export function register(program: Command): void {
     .option('--size <WxH>', 'training input size, multiples of 8')
     .option('--seed <n>', 'seed of initial weights and data')
     .option('--lr <rate>', 'peak learning rate')
+    .option(
+      '--validation-entries <how>',
+      "held-out entries of the validation clips: grouped (4 clips an entry) or each (one clip an entry in turn, every class); a change on --resume starts the run's best anew",
+    )
+    .option('--validation-clips <n>', 'held-out clips scored at every checkpoint (0: none)')
     .option(
       '--qat [bits]',
       'quantization-aware training: weights and activations on per-tensor grids of this many bits (default 8), straight-through gradients; use with --init to fine-tune f32 weights',

@@ -112,6 +112,13 @@ export interface TrainConfig {
   readonly clipsPerStep: number;
   /** Held-out clips (other layout / motion seeds) evaluated at every checkpoint; 0 disables. */
   readonly validationClips: number;
+  /**
+   * Which held-out scene entries the validation clips show (task frames, scenes source):
+   * 'grouped', 4 consecutive clips of one randomly drawn entry (16 clips: 4 entries; the runs
+   * until 2026-12-05), or 'each', clip i from entry i mod n of the split's 30 procedural entries,
+   * so that the best checkpoint is chosen on every class (thin poles, skinned runners, signs…).
+   */
+  readonly validationEntries: 'grouped' | 'each';
   /** Frames at the start of each clip without loss (task `frames`). */
   readonly warmup: number;
   /** Loss term weights (task `frames`). */
@@ -152,6 +159,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   frame: 'gpu',
   clipsPerStep: 2,
   validationClips: 8,
+  validationEntries: 'grouped',
   warmup: 2,
   loss: DEFAULT_LOSS_WEIGHTS,
   logEvery: 10,
@@ -386,5 +394,10 @@ export function resolveTrainConfig(
   }
   positiveInt('logEvery', merged.logEvery);
   positiveInt('checkpointEvery', merged.checkpointEvery);
+  if (merged.validationEntries !== 'grouped' && merged.validationEntries !== 'each') {
+    throw new InputError(
+      `training config: validationEntries must be grouped or each, got ${showValue(merged.validationEntries)}`,
+    );
+  }
   return merged;
 }

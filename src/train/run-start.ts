@@ -27,6 +27,29 @@ export interface RunStart {
   readonly config: TrainConfig;
   readonly trainable: TrainableNetwork;
   readonly step: number;
+  /**
+   * A resume changed what validation scores (its clips, entries, size or data): the run's best so
+   * far was scored on other clips and does not compare.
+   */
+  readonly validationChanged?: boolean;
+}
+
+/** What decides a run's validation score: two configs that differ here score different clips. */
+function validationSignature(c: TrainConfig): string {
+  const { ratio, clipFrames, referenceSamples, source, paths } = c.data;
+  return JSON.stringify([
+    c.validationEntries,
+    c.validationClips,
+    c.size,
+    c.seed,
+    c.warmup,
+    ratio,
+    clipFrames,
+    referenceSamples,
+    source,
+    paths,
+    c.data.engineInputs.validation,
+  ]);
 }
 
 export interface RunStartOptions {
@@ -69,7 +92,8 @@ export async function startRun(
       config.qat ? undefined : NETWORKS[config.network],
     );
     if (config.qat) checkQuantized(trainable.graph, NETWORKS[config.network]!, config.qat);
-    return { config, trainable, step: checkpoint.step };
+    const validationChanged = validationSignature(config) !== validationSignature(before);
+    return { config, trainable, step: checkpoint.step, validationChanged };
   }
   if (existsSync(options.checkpoint)) {
     throw new InputError(

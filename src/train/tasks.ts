@@ -139,7 +139,8 @@ export function splitExposureAndHighlights(
  * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
  * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
- * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs; the
+ * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs: in
+ * groups of 4 clips of one entry, or with validationEntries 'each' one clip per entry in turn; the
  * glTF entries stay out, as in the runs the shipped weights come from, which had no glTF files on
  * the GPU machine: they are measured with `uplift dataset` and `uplift eval`) or, for the other
  * sources, another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
@@ -159,6 +160,7 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
                 kind: 'scenes',
                 weight: 1,
                 entries: VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES),
+                spread: config.validationEntries === 'each',
               },
             ];
   const sampler = createClipSampler(device, {

@@ -93,7 +93,8 @@ export async function train(
   let step = started.step;
   await writeConfig(paths, config);
   const log = await readLog(paths, step);
-  let best = await readBest(paths, step);
+  // A best scored on other validation clips does not compare with this run's scores.
+  let best = started.validationChanged ? undefined : await readBest(paths, step);
   const schedule = scheduleOf(config);
   const workers = await startWorkers(config, trainable.graph, options).catch((e: unknown) => {
     trainable.destroy();

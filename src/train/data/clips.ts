@@ -59,7 +59,14 @@ import { analyticClip, createSequenceClips } from './uploaded-clips.ts';
  * is absent, the entries' own seeds when it is given).
  */
 export type ClipSourceSpec =
-  | { kind: 'scenes'; weight: number; entries?: readonly SplitEntry[]; layoutSeeds?: SeedRange }
+  | {
+      kind: 'scenes';
+      weight: number;
+      entries?: readonly SplitEntry[];
+      layoutSeeds?: SeedRange;
+      /** Clip i shows entry i mod n (SceneSourceSpec.spread). */
+      spread?: boolean;
+    }
   | { kind: 'sequences'; weight: number; dirs: readonly string[] }
   | { kind: 'analytic'; weight: number };
 

@@ -32,6 +32,11 @@ export interface SeedRange {
 export interface SceneSourceSpec {
   readonly entries?: readonly SplitEntry[];
   readonly layoutSeeds?: SeedRange;
+  /**
+   * Clip i shows entry i mod n, each clip its own draw of ratio and start (no groups sharing an
+   * entry): n clips cover all n entries, as a validation set should.
+   */
+  readonly spread?: boolean;
 }
 
 /**
@@ -64,11 +69,13 @@ export function sceneClipChoice(
   const { seed, index, clipLength, ratios } = options;
   const entries = spec.entries ?? TRAIN;
   const layoutSeeds = spec.layoutSeeds ?? (spec.entries ? undefined : TRAIN_LAYOUT_SEEDS);
-  const groupIndex = Math.floor(index / (options.clipsPerRenderer ?? 4));
+  const groupIndex = spec.spread ? index : Math.floor(index / (options.clipsPerRenderer ?? 4));
   const group = randomFor(seed, STREAM_GROUP, groupIndex);
   // Own stream: a highlights probability changes nothing else about the clips.
   const highlights = randomFor(seed, STREAM_HIGHLIGHTS, groupIndex)() < (options.highlights ?? 0);
-  let entry = entries[Math.floor(group() * entries.length)]!;
+  let entry = spec.spread
+    ? entries[index % entries.length]!
+    : entries[Math.floor(group() * entries.length)]!;
   const ratio = ratios[Math.floor(group() * ratios.length)]!;
   if (layoutSeeds) {
     const { first, last } = layoutSeeds;
