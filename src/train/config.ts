@@ -114,9 +114,10 @@ export interface TrainConfig {
   readonly validationClips: number;
   /**
    * Which held-out scene entries the validation clips show (task frames, scenes source):
-   * 'grouped', 4 consecutive clips of one randomly drawn entry (16 clips: 4 entries; the runs
-   * until 2026-12-05), or 'each', clip i from entry i mod n of the split's 30 procedural entries,
-   * so that the best checkpoint is chosen on every class (thin poles, skinned runners, signs…).
+   * 'grouped', 4 consecutive clips of one randomly drawn procedural entry (16 clips: 4 entries;
+   * the runs until 2026-12-05), or 'each', clip i from entry i mod n of all the split's 39
+   * entries, glTF files too, so that the best checkpoint is chosen on every class (thin poles,
+   * skinned motion, signs…).
    */
   readonly validationEntries: 'grouped' | 'each';
   /** Frames at the start of each clip without loss (task `frames`). */

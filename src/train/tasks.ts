@@ -139,11 +139,11 @@ export function splitExposureAndHighlights(
  * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
  * seed from TRAIN_LAYOUT_SEEDS (many layouts, all below the validation seeds). Validation draws
- * from the VALIDATION split's procedural entries (other layouts and held-out scene/path pairs: in
- * groups of 4 clips of one entry, or with validationEntries 'each' one clip per entry in turn; the
- * glTF entries stay out, as in the runs the shipped weights come from, which had no glTF files on
- * the GPU machine: they are measured with `uplift dataset` and `uplift eval`) or, for the other
- * sources, another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
+ * from the VALIDATION split: with validationEntries 'grouped', its procedural entries (other
+ * layouts and held-out scene/path pairs) in groups of 4 clips of one entry, the glTF files left
+ * out as in the runs the shipped weights come from; with 'each', one clip of every entry in turn,
+ * the glTF files (Fox's skinned motion among them; held out of training) included. Other sources
+ * validate on another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
  * highlights go to training clips, and to validation clips only when the config asks.
  */
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
@@ -156,12 +156,13 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
         : split === 'train'
           ? [{ kind: 'scenes', weight: 1, layoutSeeds: TRAIN_LAYOUT_SEEDS }]
           : [
-              {
-                kind: 'scenes',
-                weight: 1,
-                entries: VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES),
-                spread: config.validationEntries === 'each',
-              },
+              config.validationEntries === 'each'
+                ? { kind: 'scenes', weight: 1, entries: VALIDATION, spread: true }
+                : {
+                    kind: 'scenes',
+                    weight: 1,
+                    entries: VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES),
+                  },
             ];
   const sampler = createClipSampler(device, {
     displaySize: [config.size[0], config.size[1]],
