@@ -251,6 +251,36 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.equal(resolveTrainConfig({ data: { ratio: 1.5 } }).data.clipFrames, 6);
 });
 
+test("validation 'each': one scored clip per held-out entry, the split's first entries in order", async () => {
+  const { device } = await testGpu();
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const result = await train(
+    device,
+    {
+      network: 'tiny',
+      task: 'frames',
+      steps: 1,
+      size: [16, 16],
+      data: { source: 'scenes', clipFrames: 3, referenceSamples: 1 },
+      clipsPerStep: 1,
+      validationClips: 2,
+      validationEntries: 'each',
+      warmup: 1,
+      logEvery: 1,
+      checkpointEvery: 1,
+    },
+    { out: dir },
+  );
+  const last = result.log.at(-1)!;
+  assert.equal(last.validationPsnrClips?.length, 2);
+  assert.equal(last.taauPsnrClips?.length, 2);
+  for (const v of [...last.validationPsnrClips!, ...last.taauPsnrClips!]) {
+    assert.ok(Number.isFinite(v) && v > 5, `${v} dB`);
+  }
+  // Two different entries (city orbit, city flythrough): their TAAU scores differ.
+  assert.notEqual(last.taauPsnrClips![0], last.taauPsnrClips![1]);
+});
+
 test('frames task on sequence directories (cropped clips)', async () => {
   const { device } = await testGpu();
   const sequence = analyticSequence({
