@@ -298,7 +298,7 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 21 passes \(filter and blend fused, writing the output\)/,
+    /INT8 neural frame at 64x48 from 32x24, 21 passes \(filter and blend fused, writing the output, history rgba32float\)/,
   );
   // v2's head writes the raw output by default (lastLayerFilterBlendByDefault), the fused pass reads it.
   assert.match(text, /^nn kpn filter \+ blend \+ output /m);

@@ -84,6 +84,8 @@ export interface FrameDescription {
   readonly foldedOutput: boolean;
   /** The features computed by the network's first layer (no int8 features written or read). */
   readonly featuresFirstLayer: boolean;
+  /** How history and recurrent state are stored. */
+  readonly historyFormat: ImageFormat;
   readonly passes: readonly FramePass[];
   /** The network's kernels (the features pass writes its int8 input, so no quantize kernels). */
   readonly network: PlanDescription;
@@ -288,6 +290,7 @@ export function describeInt8Frame(
     lastLayerFilterBlend: inLastLayer,
     foldedOutput,
     featuresFirstLayer: inFirstLayer,
+    historyFormat,
     passes,
     network: { ...network, kernels: networkKernels },
     bytesRead,
@@ -417,7 +420,7 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     ].join(' ');
   return [
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
-      `(${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}); bytes each pass ` +
+      `(${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}, history ${d.historyFormat}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
     `${'pass'.padEnd(44)}  B read/ B writ./   B r+w/       MB      µs`,
     `${''.padEnd(44)}  disp px  disp px  render px`,
