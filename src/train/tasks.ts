@@ -173,6 +173,11 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
     sources,
     engineInputs: splitEngineInputs(data, split),
     ...splitExposureAndHighlights(data, split),
+    // One clip an entry: keep every entry's scene built from one checkpoint's validation to the
+    // next instead of loading up to 39 scenes (glTF files among them) every time.
+    ...(split === 'validation' && config.validationEntries === 'each'
+      ? { rendererCache: Math.max(4, Math.min(config.validationClips, VALIDATION.length)) }
+      : {}),
   });
   return {
     /**
