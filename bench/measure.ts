@@ -88,8 +88,7 @@ export async function measureFrames(
     device.queue.submit([commands]);
     const limit = first ? FIRST_FRAME_TIMEOUT_SECONDS : FRAME_TIMEOUT_SECONDS;
     await withTimeout(device.queue.onSubmittedWorkDone(), limit, `frame ${i}`);
-    // The frame's wall time: its encoding, then submit to completion (the load left out).
-    const t1 = performance.now() - (submitted - encoded);
+    const done = performance.now();
     if (first) {
       const [outOfMemory, invalid] = [await device.popErrorScope(), await device.popErrorScope()];
       const error = outOfMemory ?? invalid;
@@ -97,7 +96,8 @@ export async function measureFrames(
     }
     const times = timer ? await withTimeout(timer.read(), FRAME_TIMEOUT_SECONDS, 'timer') : null;
     if (i < settings.warmup) continue;
-    wall.push(t1 - t0);
+    // The frame's wall time: its encoding, then submit to completion (the load left out).
+    wall.push(encoded - t0 + (done - submitted));
     encode.push(encoded - t0);
     if (times) gpu.addAll(times);
     const now = performance.now();

@@ -707,14 +707,26 @@ async function gpuForward(device: GPUDevice, network: Int8Network, features: Ten
   return result;
 }
 
-test('int8 network on the GPU equals its CPU reference bit for bit, close to the fake-quantized f32', async () => {
-  const { device } = await testGpu();
+/**
+ * The shipped v2 INT8 network's plan and random features of `shape` (values in [-0.5, 1.5)), with
+ * the random stream for more.
+ */
+async function v2PlanAndFeatures(
+  seed: number,
+  shape: { channels: number; height: number; width: number },
+) {
   const model = await loadWeights('weights/uplift-v2-int8.uplift');
   const plan = planInt8(model.graph, model.parameters);
-  const random = rng(21);
-  const shape = { channels: 12, height: 24, width: 32 };
+  const random = rng(seed);
   const features = createTensor(shape);
   for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  return { model, plan, features, random };
+}
+
+test('int8 network on the GPU equals its CPU reference bit for bit, close to the fake-quantized f32', async () => {
+  const { device } = await testGpu();
+  const shape = { channels: 12, height: 24, width: 32 };
+  const { model, plan, features, random } = await v2PlanAndFeatures(21, shape);
   features.data[5] = Number.NaN; // non-finite inputs quantize to 0 on both sides
 
   const want = runInt8NetworkCpu(plan, features);
@@ -747,12 +759,8 @@ test('int8 network on the GPU equals its CPU reference bit for bit, close to the
 
 test('int8 network on the matrix kernels (emulated multiply) equals its CPU reference bit for bit', async () => {
   const { device } = await testGpu();
-  const model = await loadWeights('weights/uplift-v2-int8.uplift');
-  const plan = planInt8(model.graph, model.parameters);
-  const random = rng(23);
   const shape = { channels: 12, height: 16, width: 40 };
-  const features = createTensor(shape);
-  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const { plan, features } = await v2PlanAndFeatures(23, shape);
   const want = runInt8NetworkCpu(plan, features).output;
   const network = createInt8Network(device, plan, { kernels: 'emulated-matrix' });
   assert.equal(network.kernels, 'emulated-matrix');
@@ -771,12 +779,8 @@ test('int8 network on the matrix kernels (emulated multiply) equals its CPU refe
 
 test('int8 network v2 on the matrix kernels from an input written in the standard layout (padded by the pad pass)', async () => {
   const { device } = await testGpu();
-  const model = await loadWeights('weights/uplift-v2-int8.uplift');
-  const plan = planInt8(model.graph, model.parameters);
-  const random = rng(29);
   const shape = { channels: 12, height: 16, width: 24 };
-  const features = createTensor(shape);
-  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const { plan, features } = await v2PlanAndFeatures(29, shape);
   const want = runInt8NetworkCpu(plan, features).output;
   const network = createInt8Network(device, plan, { kernels: 'emulated-matrix' });
   const input = createGpuTensor(device, features);
