@@ -58,7 +58,12 @@ import { planInt8 } from '../src/core/int8-plan.ts';
 import { createTensor, type Real, type Tensor } from '../src/core/tensor.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
-import { createInt8Network, matrixPitches, type Int8Network } from '../src/nn/int8-network.ts';
+import {
+  createInt8Network,
+  matrixPitches,
+  matrixSteps,
+  type Int8Network,
+} from '../src/nn/int8-network.ts';
 import { checkInt8Kernels } from '../src/nn/int8-self-check.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { baseGraph } from '../src/nn/quantize.ts';
@@ -536,6 +541,83 @@ test('int8 matrix kernels (emulated multiply) equal the CPU reference bit for bi
   await checkOpsAgainstCpu(MATRIX_CASES, 'emulated');
 });
 
+test("int8 direct dot4I8Packed kernels write a padded output (a matrix kernel's input on the mixed kernels) bit for bit, padding zero", async () => {
+  const { device } = await testGpu();
+  const random = rng(13);
+  for (const [op, cin, cout, height, width, offset] of [
+    ['conv1x1', 20, 24, 7, 37, 0],
+    ['down2x2', 12, 16, 6, 34, 0],
+    ['up2x2', 16, 8, 4, 18, 4],
+  ] as const) {
+    const input = randomInt8Tensor(random, cin, height, width, 127);
+    const params: Int8OpParams = {
+      weight: randomInt8(random, cout * cin * INT8_OP_TAPS[op], 127),
+      bias: Int32Array.from({ length: cout }, () => Math.round((random() * 2 - 1) * 127 ** 2)),
+      multiplier: Math.fround(1 / (150 * cin * INT8_OP_TAPS[op])),
+      activation: 'relu',
+    };
+    const outShape = int8OpOutputShape(op, input, cout);
+    const weights = uploadInt8Op(device, op, params, cin);
+    const gpuInput = await uploadInt8(device, input, false);
+    const output = createPaddedInt8Tensor(device, { ...outShape, channels: offset + cout });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeInt8Op(device, pass, weights, gpuInput, { output, outChannelOffset: offset });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const got = await readInt8(device, output); // asserts the padding stayed zero
+    const plane = outShape.height * outShape.width;
+    const want = int8OpCpu(op, input, params).data;
+    assert.deepEqual(got.subarray(offset * plane), want, `${op} ${cin}→${cout}`);
+    assert.ok(new Set(want).size > 6, `${op}: spread`);
+    assert.ok(
+      got.subarray(0, offset * plane).every((v) => v === 0),
+      `${op}: channels before`,
+    );
+    // What they cannot: a padded input or residual, a padded output of the tiled conv3x3.
+    const bad = device.createCommandEncoder().beginComputePass();
+    assert.throws(
+      () => encodeInt8Op(device, bad, weights, output, { output: gpuInput }),
+      /reads the standard layout, not padded tensors/,
+    );
+    const residual = createPaddedInt8Tensor(device, outShape);
+    assert.throws(
+      () =>
+        encodeInt8Op(
+          device,
+          bad,
+          { ...weights, residualMultiplier: 2, residualActivation: 'relu' },
+          gpuInput,
+          { output: createGpuInt8Tensor(device, outShape), residual },
+        ),
+      /reads the standard layout/,
+    );
+    bad.end();
+    for (const b of [gpuInput, output, residual]) b.buffer.destroy();
+  }
+  const conv = uploadInt8Op(
+    device,
+    'conv3x3',
+    {
+      weight: new Int8Array(8 * 8 * 9),
+      bias: new Int32Array(8),
+      multiplier: 0.01,
+      activation: 'relu',
+    },
+    8,
+  );
+  const shape = { channels: 8, height: 4, width: 4 };
+  const bad = device.createCommandEncoder().beginComputePass();
+  assert.throws(
+    () =>
+      encodeInt8Op(device, bad, conv, createGpuInt8Tensor(device, shape), {
+        output: createPaddedInt8Tensor(device, shape),
+      }),
+    /writes a padded output only from conv1x1, down2x2 or up2x2/,
+  );
+  bad.end();
+});
+
 test('int8 matrix kernels on subgroup matrices equal the CPU reference bit for bit', async (t) => {
   const { device } = await testGpu();
   if (!subgroupMatricesUsable(device)) {
@@ -599,7 +681,7 @@ test('int8 padded layout: 32-byte pitch, one-pixel border, rows of whole 32 pixe
   assert.throws(() => matrixGeometry('conv3x3', 12, 16, 49152, 16), /input pitch of 16 bytes/);
   assert.throws(() => matrixGeometry('up2x2', 16, 8, 49152, 16), /input pitch of 16 bytes/);
   const model = await loadWeights('weights/uplift-v2-int8.uplift');
-  const pitches = matrixPitches(planInt8(model.graph, model.parameters));
+  const pitches = matrixPitches(planInt8(model.graph, model.parameters))!;
   assert.deepEqual(
     [...pitches].filter(([, p]) => p === 16).map(([name]) => name),
     ['q(features)', 'q(res1)'],
@@ -627,7 +709,7 @@ test('int8 padded layout: 32-byte pitch, one-pixel border, rows of whole 32 pixe
   );
   assert.throws(
     () => encodeInt8Op(device, pass, weights, padded, { output: standard }),
-    /dot4I8Packed kernel reads and writes the standard layout, not padded tensors/,
+    /dot4I8Packed kernel reads the standard layout, not padded tensors/,
   );
   assert.throws(
     () => prepareInt8Pad(device, standard, padded, 2),
@@ -777,6 +859,40 @@ test('int8 network on the matrix kernels (emulated multiply) equals its CPU refe
   }
 });
 
+test('int8 mixed kernels: network v2 runs its head alone on matrices (emulated multiply), bit for bit', async () => {
+  const { device } = await testGpu();
+  const shape = { channels: 12, height: 16, width: 40 };
+  const { plan, features } = await v2PlanAndFeatures(37, shape);
+  const onMatrices = matrixSteps(plan, 'emulated-mixed');
+  assert.deepEqual(
+    plan.steps.filter((_, i) => onMatrices[i]).map((s) => s.node),
+    ['head'],
+  );
+  assert.deepEqual([...matrixPitches(plan, 'emulated-mixed')!.keys()], [plan.steps.at(-1)!.input]);
+  assert.equal(matrixPitches(plan, 'dot4'), undefined);
+  // Network v3a has no full-resolution 3×3 conv: nothing runs on matrices, nothing is padded.
+  const v3a = randomInt8Model(NETWORK_V3A);
+  const v3aPlan = planInt8(v3a.graph, v3a.parameters);
+  assert.ok(!matrixSteps(v3aPlan, 'mixed').includes(true));
+  assert.equal(matrixPitches(v3aPlan, 'mixed'), undefined);
+
+  const want = runInt8NetworkCpu(plan, features).output;
+  const network = createInt8Network(device, plan, { kernels: 'emulated-mixed' });
+  const got = await gpuForward(device, network, features);
+  assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.data.buffer));
+  assert.ok(new Set(want.data).size > 100, 'a varied output');
+  // The features pass writes the standard layout: no staging tensor, no pad pass.
+  const targets = network.inputQuantizations(shape.height, shape.width);
+  assert.ok(targets.every((t) => !isPadded(t.output)));
+  network.destroy();
+  if (!subgroupMatricesUsable(device)) {
+    assert.throws(
+      () => createInt8Network(device, plan, { kernels: 'mixed' }),
+      /kernels "mixed" need the device feature chromium-experimental-subgroup-matrix/,
+    );
+  }
+});
+
 test('int8 network v2 on the matrix kernels from an input written in the standard layout (padded by the pad pass)', async () => {
   const { device } = await testGpu();
   const shape = { channels: 12, height: 16, width: 24 };
@@ -819,11 +935,15 @@ test('int8 network v3a (random quantized weights) on the matrix kernels (emulate
   assert.ok(new Set(want.data).size > 100, 'a varied output');
 });
 
-test('int8 self-check: the dot4 and emulated-matrix kernels agree with the CPU reference', async () => {
+test('int8 self-check: the dot4, emulated-matrix and emulated-mixed kernels agree with the CPU reference', async () => {
   const { device } = await testGpu();
-  for (const kernels of ['dot4', 'emulated-matrix'] as const) {
+  for (const [kernels, cases] of [
+    ['dot4', 13],
+    ['emulated-matrix', 13],
+    ['emulated-mixed', 26],
+  ] as const) {
     const result = await checkInt8Kernels(device, kernels);
-    assert.equal(result.cases, 13);
+    assert.equal(result.cases, cases);
     assert.deepEqual(result.mismatches, [], kernels);
   }
 });

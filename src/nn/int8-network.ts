@@ -1,8 +1,9 @@
 /**
  * Runs a network as INT8 on the GPU: the steps of an `Int8Plan` (src/core/int8-plan.ts) —
  * quantize the f32 input, then one kernel per weighted op (dot4I8Packed, or implicit GEMM on
- * subgroup matrices, whose tensors are all in the padded layout of ./ops/int8/padded.ts) with
- * adds and concats folded in — in one compute pass. Tensors are allocated and dispatches prepared
+ * subgroup matrices, which read tensors in the padded layout of ./ops/int8/padded.ts; or both,
+ * each op on the kernel measured faster for it) with adds and concats folded in — in one compute
+ * pass. Tensors are allocated and dispatches prepared
  * (bind groups, uniform buffers) once per input size and input buffer, so a steady frame only
  * encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
  */
@@ -133,9 +134,46 @@ interface LabelledDispatch {
 /**
  * Which kernels run the weighted ops: dot4I8Packed (every adapter), implicit GEMM on subgroup
  * matrices (tensor cores, where the device has them: ./ops/int8/matrix.ts), or the same GEMM with
- * its multiply emulated in scalar code (for tests). All three give the same bits.
+ * its multiply emulated in scalar code (for tests); 'mixed' runs the matrices only for the ops
+ * where they measured faster (`matrixSteps`) and dot4I8Packed for the rest ('emulated-mixed': the
+ * same with the multiply emulated). All give the same bits.
  */
-export type Int8Kernels = 'dot4' | 'subgroup-matrix' | 'emulated-matrix';
+export type Int8Kernels =
+  'dot4' | 'subgroup-matrix' | 'emulated-matrix' | 'mixed' | 'emulated-mixed';
+
+/** Whether `kernels` multiply on real subgroup matrices (the device must offer them). */
+function needsSubgroupMatrices(kernels: Int8Kernels): boolean {
+  return kernels === 'subgroup-matrix' || kernels === 'mixed';
+}
+
+/**
+ * Which steps of `plan` run on the matrix kernels. Every step for 'subgroup-matrix' and
+ * 'emulated-matrix', none for 'dot4'. For 'mixed', a 3×3 conv at the input's resolution: the one
+ * kind of op the matrices ran faster (network v2's head, 24 → 9 channels at 1920×1080: 0.179
+ * against 0.254 ms; every other op of v2 and v3a slower; NVIDIA H100, 2026-12-05,
+ * docs/PERFORMANCE.md), and only where its input is written by a direct dot4I8Packed kernel
+ * (which can write the padded layout the matrix kernel reads, ./ops/int8/direct.ts) and read by
+ * that step alone, so no other kernel has to read the padded layout and no pad pass is needed.
+ */
+export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
+  if (kernels === 'dot4') return plan.steps.map(() => false);
+  if (kernels === 'subgroup-matrix' || kernels === 'emulated-matrix') {
+    return plan.steps.map(() => true);
+  }
+  const quantized = new Set(plan.quantizes.map((q) => q.output));
+  return plan.steps.map((step) => {
+    const input = step.input;
+    if (step.op !== 'conv3x3' || plan.tensors.get(input)!.divisor !== 1) return false;
+    if (quantized.has(input)) return false;
+    const producers = plan.steps.filter((s) => s.output === input);
+    const readers = plan.steps.filter((s) => s.input === input || s.residual === input);
+    return (
+      producers.length > 0 &&
+      producers.every((s) => s.op !== 'conv3x3' && s.residual === undefined) &&
+      readers.length === 1
+    );
+  });
+}
 
 /**
  * The default kernels: dot4I8Packed. The first subgroup-matrix design was exact but slower on the
@@ -171,8 +209,8 @@ export function lastLayerFilterBlendByDefault(plan: Int8Plan): boolean {
  * output block, on the dot4I8Packed kernels.
  */
 export function lastStepEpilogueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
-  if (kernels !== 'dot4') {
-    return `the ${kernels} kernels' epilogue runs word by word, not a pixel's outputs per thread`;
+  if (matrixSteps(plan, kernels).at(-1)) {
+    return `the ${kernels} kernels run the last step on subgroup matrices, whose epilogue runs word by word, not a pixel's outputs per thread`;
   }
   const last = plan.steps[plan.steps.length - 1];
   if (!last?.realOutput) return 'the last step does not write the f32 output';
@@ -198,10 +236,14 @@ export const PIXEL_PROLOGUE_OPS: readonly WeightedOp[] = ['down2x2', 'conv1x1'];
  * channel in one block, on the dot4I8Packed kernels.
  */
 export function firstStepPrologueRefusal(plan: Int8Plan, kernels: Int8Kernels): string | undefined {
-  if (kernels !== 'dot4') {
+  const matrices = matrixSteps(plan, kernels);
+  if (matrices[0]) {
     return `the ${kernels} kernels read their input in tiles shared by the workgroup, not per pixel`;
   }
   const [first, second] = plan.steps;
+  if (first && plan.steps.some((s, i) => matrices[i] && s.input === first.output)) {
+    return `the first step's output is read by a subgroup-matrix kernel (padded layout)`;
+  }
   if (!first || !second) return 'the network has a single step';
   if (plan.quantizes.length !== 1) {
     return `the input is quantized into ${plan.quantizes.length} tensors (a prologue writes none)`;
@@ -242,9 +284,9 @@ export interface Int8NetworkOptions {
 /** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
 function checkedOptions(device: GPUDevice, plan: Int8Plan, options: Int8NetworkOptions) {
   const kernels = options.kernels ?? defaultInt8Kernels();
-  if (kernels === 'subgroup-matrix' && !subgroupMatricesUsable(device)) {
+  if (needsSubgroupMatrices(kernels) && !subgroupMatricesUsable(device)) {
     throw new Error(
-      'int8 network: kernels "subgroup-matrix" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"',
+      `int8 network: kernels "${kernels}" need the device feature chromium-experimental-subgroup-matrix with i8 16×16×32 matrices and 32-lane subgroups; use "dot4"`,
     );
   }
   const inputComputed = options.firstStepInputComputed === true;
@@ -296,8 +338,9 @@ function allocateTensors(
   for (const [name, t] of plan.tensors) {
     const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
     const label = `int8 ${name}`;
-    if (pitches) {
-      int8.set(name, createPaddedInt8Tensor(device, shape, label, pitches.get(name)));
+    const pitch = pitches?.get(name);
+    if (pitch !== undefined) {
+      int8.set(name, createPaddedInt8Tensor(device, shape, label, pitch));
       continue;
     }
     const placeholder = { channels: 4, height: 1, width: 1 };
@@ -308,16 +351,27 @@ function allocateTensors(
 }
 
 /**
- * Bytes per pixel of each tensor on the matrix kernels: the narrow pitch where only down2x2
- * kernels read it (./ops/int8/padded.ts), else its channels rounded up to 32 bytes.
+ * Bytes per pixel of each padded tensor (./ops/int8/padded.ts): every tensor where every step
+ * runs on the matrix kernels, the inputs of the matrix steps on 'mixed' kernels; the narrow pitch
+ * where only down2x2 kernels read it, else its channels rounded up to 32 bytes. Undefined on the
+ * dot4I8Packed kernels (every tensor in the standard layout).
  */
-export function matrixPitches(plan: Int8Plan): Map<string, number> {
+export function matrixPitches(
+  plan: Int8Plan,
+  kernels: Int8Kernels = 'subgroup-matrix',
+): Map<string, number> | undefined {
+  const matrices = matrixSteps(plan, kernels);
+  if (!matrices.includes(true)) return undefined;
+  const all = matrices.every(Boolean);
+  const padded = new Set(plan.steps.filter((_, i) => matrices[i]).map((s) => s.input));
   return new Map(
-    [...plan.tensors].map(([name, t]) => {
-      const readers = plan.steps.filter((s) => s.input === name);
-      const narrow = readers.length > 0 && readers.every((s) => s.op === 'down2x2');
-      return [name, paddedPitchBytes(t.channels, narrow)];
-    }),
+    [...plan.tensors]
+      .filter(([name]) => all || padded.has(name))
+      .map(([name, t]) => {
+        const readers = plan.steps.filter((s) => s.input === name);
+        const narrow = readers.length > 0 && readers.every((s) => s.op === 'down2x2');
+        return [name, paddedPitchBytes(t.channels, narrow)];
+      }),
   );
 }
 
@@ -368,17 +422,20 @@ export function createInt8Network(
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
-  const pitches = kernels === 'dot4' ? undefined : matrixPitches(plan);
+  const pitches = matrixPitches(plan, kernels);
+  const onMatrices = matrixSteps(plan, kernels);
   const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w, i) =>
-    pitches
+    onMatrices[i]
       ? uploadMatrixWeights(
           device,
           w,
-          kernels === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated',
-          pitches.get(plan.steps[i]!.input),
+          needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated',
+          pitches!.get(plan.steps[i]!.input),
         )
       : undefined,
   );
+  /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
+  const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));
   let sized: SizedTensors | undefined;
 
@@ -519,7 +576,7 @@ export function createInt8Network(
         );
       }
       const s = tensorsFor(height, width);
-      if (kernels !== 'dot4') s.staging ??= stagingTensors(device, plan, s.int8);
+      if (paddedInput) s.staging ??= stagingTensors(device, plan, s.int8);
       const tensors = s.staging ?? s.int8;
       return plan.quantizes.map((q) => ({
         output: tensors.get(q.output)!,

@@ -59,11 +59,28 @@ export interface Int8Mismatch {
   readonly values: number;
 }
 
-/** Compares `kernels` with the CPU reference on every case; resolves to the mismatches. */
+/**
+ * Compares `kernels` with the CPU reference on every case; resolves to the mismatches. The mixed
+ * kernels are checked as both of theirs: every case on dot4I8Packed, then on the matrices.
+ */
 export async function checkInt8Kernels(
   device: GPUDevice,
   kernels: Int8Kernels,
 ): Promise<{ readonly cases: number; readonly mismatches: readonly Int8Mismatch[] }> {
+  if (kernels === 'mixed' || kernels === 'emulated-mixed') {
+    const dot4 = await checkInt8Kernels(device, 'dot4');
+    const matrix = await checkInt8Kernels(
+      device,
+      kernels === 'mixed' ? 'subgroup-matrix' : 'emulated-matrix',
+    );
+    return {
+      cases: dot4.cases + matrix.cases,
+      mismatches: [
+        ...dot4.mismatches,
+        ...matrix.mismatches.map((m) => ({ ...m, case: `${m.case} (matrix)` })),
+      ],
+    };
+  }
   const random = mulberry32(1234);
   const int8 = (length: number) =>
     Int8Array.from({ length }, () => Math.round((random() * 2 - 1) * 127));

@@ -161,7 +161,9 @@ export interface NeuralResolverOptions {
   /**
    * The kernels of an INT8 network (default `defaultInt8Kernels()`, dot4I8Packed): 'subgroup-matrix'
    * runs it on tensor cores where the device offers WGSL subgroup matrices (an error naming the
-   * feature elsewhere), without the first- and last-layer fusions, which need dot4I8Packed.
+   * feature elsewhere), without the first- and last-layer fusions, which need dot4I8Packed;
+   * 'mixed' runs only the ops the matrices measured faster on (`matrixSteps`: network v2's head)
+   * there and keeps the fusions wherever those steps run on dot4I8Packed.
    */
   readonly int8Kernels?: Int8Kernels;
 }

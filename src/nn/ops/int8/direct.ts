@@ -6,8 +6,10 @@
  * int8OpCpu / int8OpToF32Cpu in src/reference/nn/int8-ops.ts.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
+import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
+  INT8_PARAMS,
   INT8_TILE,
   wgslAccumulateWord,
   wgslInt8Op,
@@ -40,6 +42,21 @@ const INPUT_TENSOR: DirectInputSource = {
   word: 'input[(sy * u.inWidth + sx) * WORDS + g]',
 };
 
+/**
+ * The uniforms of a direct kernel that writes a padded output (./padded.ts: the input of a
+ * subgroup-matrix kernel, `Int8Kernels` 'mixed'): INT8_PARAMS, `outGroups` the layout's pitch in
+ * words, and where the output's pixels lie.
+ */
+export const PADDED_OUTPUT_PARAMS = uniformBlock({
+  ...INT8_PARAMS.fields,
+  outBorder: 'u32',
+  outRowPixels: 'u32',
+});
+
+/** WGSL of output pixel (x, y)'s index: in the output plane, or in a padded output's layout. */
+const outPixel = (padded: boolean) =>
+  padded ? '(y + u.outBorder) * u.outRowPixels + x + u.outBorder' : 'y * u.outWidth + x';
+
 // The block's weights for every input word and tap are staged once per workgroup (every thread
 // of a workgroup computes the same output channels), then read from workgroup memory.
 const code = (
@@ -48,6 +65,7 @@ const code = (
   block: Int8OutBlock,
   header: string,
   source: DirectInputSource = INPUT_TENSOR,
+  paddedOutput = false,
 ) => /* wgsl */ `
 ${header}
 const TAPS = ${INT8_OP_TAPS[op]}u;
@@ -80,16 +98,29 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   let y = id.y;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
   ${READS[op]}
-  finish(acc, co0, y * u.outWidth + x);
+  finish(acc, co0, ${outPixel(paddedOutput)});
 }
 `;
 
 /**
  * The kernel of a conv1x1, down2x2 or up2x2 whose input has `words` packed words per pixel, for
- * an epilogue (./encode.ts records it).
+ * an epilogue (./encode.ts records it). With `paddedOutput` it writes a packed output in the
+ * padded layout (uniforms PADDED_OUTPUT_PARAMS; no residual: its pixels would be the output's).
  */
-export function int8DirectCode(op: DirectOp, words: number): (epilogue: Int8Epilogue) => string {
-  return (epilogue) => code(op, words, epilogue.block, wgslInt8Op(epilogue));
+export function int8DirectCode(
+  op: DirectOp,
+  words: number,
+  paddedOutput = false,
+): (epilogue: Int8Epilogue) => string {
+  return (epilogue) => {
+    if (paddedOutput && (epilogue.realOutput || epilogue.residual)) {
+      throw new RangeError(
+        `int8 ${op}: a padded output is packed int8 without a residual (the dot4I8Packed kernel)`,
+      );
+    }
+    const uniforms = paddedOutput ? PADDED_OUTPUT_PARAMS.wgsl : INT8_PARAMS.wgsl;
+    return code(op, words, epilogue.block, wgslInt8Op(epilogue, uniforms), undefined, paddedOutput);
+  };
 }
 
 /**

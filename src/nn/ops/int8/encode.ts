@@ -15,9 +15,9 @@ import {
   type Int8OpWeights,
 } from './common.ts';
 import { int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
-import { int8DirectCode } from './direct.ts';
+import { int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
-import { isPadded } from './padded.ts';
+import { int8Layout, isPadded } from './padded.ts';
 
 function recipeFor(
   weights: Int8OpWeights,
@@ -32,18 +32,35 @@ function recipeFor(
     }
     return int8MatrixRecipe(matrix);
   }
-  // The dot4I8Packed kernels read and write the standard layout only.
-  const padded = [input, targets.residual, targets.output].some(
-    (t) => t && 'packed' in t && isPadded(t),
-  );
-  if (padded) {
+  // The dot4I8Packed kernels read the standard layout; the direct ones (conv1x1, down2x2, up2x2)
+  // also write a padded output for a matrix kernel to read ('mixed' kernels).
+  const { output, residual } = targets;
+  const paddedOutput = 'packed' in output && isPadded(output);
+  if (isPadded(input) || (residual && isPadded(residual))) {
     throw new RangeError(
-      `int8 ${op}: the dot4I8Packed kernel reads and writes the standard layout, not padded tensors (those are the matrix kernels')`,
+      `int8 ${op}: the dot4I8Packed kernel reads the standard layout, not padded tensors (those are the matrix kernels')`,
+    );
+  }
+  if (paddedOutput && (op === 'conv3x3' || residual)) {
+    throw new RangeError(
+      `int8 ${op}: the dot4I8Packed kernel writes a padded output only from conv1x1, down2x2 or up2x2 without a residual`,
     );
   }
   const words = packedGroups(weights.inChannels);
-  if (op !== 'conv3x3') return { code: int8DirectCode(op, words) };
-  return { code: int8Conv3x3Code(int8GroupStep(words)) };
+  if (op === 'conv3x3') return { code: int8Conv3x3Code(int8GroupStep(words)) };
+  if (!paddedOutput) return { code: int8DirectCode(op, words) };
+  const layout = int8Layout(output);
+  return {
+    name: 'to padded',
+    code: int8DirectCode(op, words, true),
+    uniforms: (values) =>
+      PADDED_OUTPUT_PARAMS.pack({
+        ...values,
+        outGroups: layout.pitchWords,
+        outBorder: layout.border,
+        outRowPixels: layout.rowPixels,
+      }),
+  };
 }
 
 /** Records the INT8 op of `weights` from `input` into `targets` (on matrices with `matrix`). */
