@@ -6,7 +6,7 @@
  * v3 frames run it in the network's last layer), with the output pass after it (they write
  * the output in the last layer) and with the features pass before the network (they compute the
  * features in the first layer), and v2's and v3a's frames on the subgroup-matrix kernels where the
- * device has them. He-initialised weights (the time does not depend on the values).
+ * device has them (v2 also on the mixed kernels: its head alone on the matrices). He-initialised weights (the time does not depend on the values).
  */
 import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
@@ -54,6 +54,21 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       // dot4I8Packed), where the device has subgroup matrices.
       if (subgroupMatrices && (network === 'v2' || network === 'v3a')) {
         cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'subgroup-matrix' } });
+      }
+      // v2 on the mixed kernels: its head alone on tensor cores (the one op they won, 12-05),
+      // the network per node and whole, and the frame.
+      if (subgroupMatrices && network === 'v2') {
+        for (const perNode of i === 0 ? [false, true] : [false]) {
+          const c = {
+            size,
+            precision: 'int8' as const,
+            perNode,
+            network,
+            kernels: 'mixed' as const,
+          };
+          cases.push({ kind: 'network', case: c });
+        }
+        cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'mixed' } });
       }
       if (network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });

@@ -204,7 +204,7 @@ async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<Bench
  */
 export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   const kernels: Int8Kernels[] = subgroupMatricesUsable(device)
-    ? ['dot4', 'subgroup-matrix']
+    ? ['dot4', 'subgroup-matrix', 'mixed']
     : ['dot4'];
   return runCases(
     'int8-exact',

@@ -92,7 +92,12 @@ export function networkCases(
  * int8 1920x1080" (an architecture other than v2).
  */
 export function networkCaseName(c: NetworkCase): string {
-  const precision = c.kernels === 'subgroup-matrix' ? 'int8-matrix' : c.precision;
+  const precision =
+    c.kernels === 'subgroup-matrix'
+      ? 'int8-matrix'
+      : c.kernels === 'mixed'
+        ? 'int8-mixed'
+        : c.precision;
   const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
   return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
 }

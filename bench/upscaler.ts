@@ -56,8 +56,11 @@ export interface UpscalerCase {
    * that fusion saves in the same run.
    */
   featuresFirstLayer?: false;
-  /** Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores). */
-  int8Kernels?: 'subgroup-matrix';
+  /**
+   * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on the
+   * mixed kernels (matrices for the ops they measured faster on: v2's head).
+   */
+  int8Kernels?: 'subgroup-matrix' | 'mixed';
   /**
    * Temporal methods without sharpening: false keeps the output pass after the resolve (the
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
@@ -152,7 +155,8 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.lastLayerFilterBlend === true) method += '+last-layer-filter-blend';
   if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.foldOutput === false) method += '+output-pass';
-  if (c.int8Kernels) method += '+matrix';
+  if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
+  if (c.int8Kernels === 'mixed') method += '+mixed';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
