@@ -59,6 +59,7 @@ function recipeFor(
         outGroups: layout.pitchWords,
         outBorder: layout.border,
         outRowPixels: layout.rowPixels,
+        outRealWords: packedGroups(output.channels),
       }),
   };
 }
