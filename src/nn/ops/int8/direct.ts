@@ -45,13 +45,12 @@ const INPUT_TENSOR: DirectInputSource = {
 /**
  * The uniforms of a direct kernel that writes a padded output (./padded.ts: the input of a
  * subgroup-matrix kernel, `Int8Kernels` 'mixed'): INT8_PARAMS, `outGroups` the layout's pitch in
- * words, where the output's pixels lie, and the words of the tensor's real channels.
+ * words, and where the output's pixels lie.
  */
 export const PADDED_OUTPUT_PARAMS = uniformBlock({
   ...INT8_PARAMS.fields,
   outBorder: 'u32',
   outRowPixels: 'u32',
-  outRealWords: 'u32',
 });
 
 /** WGSL of output pixel (x, y)'s index: in the output plane, or in a padded output's layout. */
@@ -99,17 +98,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   let y = id.y;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
   ${READS[op]}
-  let p = ${outPixel(paddedOutput)};
-  finish(acc, co0, p);${
-    paddedOutput
-      ? /* wgsl */ `
-  // The pixel's padding words too (zeros, as they are): whole 32-byte sectors are written, not
-  // partial ones (the padded write was 40 % slower without, NVIDIA H100, 2026-12-05).
-  if (id.z == 0u) {
-    for (var w = u.outRealWords; w < u.outGroups; w++) { output[p * u.outGroups + w] = 0u; }
-  }`
-      : ''
-  }
+  finish(acc, co0, ${outPixel(paddedOutput)});
 }
 `;
 

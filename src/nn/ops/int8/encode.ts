@@ -59,7 +59,6 @@ function recipeFor(
         outGroups: layout.pitchWords,
         outBorder: layout.border,
         outRowPixels: layout.rowPixels,
-        outRealWords: packedGroups(output.channels),
       }),
   };
 }
