@@ -6,7 +6,8 @@
  * v3 frames run it in the network's last layer), with the output pass after it (they write
  * the output in the last layer) and with the features pass before the network (they compute the
  * features in the first layer), and v2's and v3a's frames on the subgroup-matrix kernels where the
- * device has them (v2 also on the mixed kernels: its head alone on the matrices). He-initialised weights (the time does not depend on the values).
+ * device has them (v2's frame also on dot4I8Packed alone, where its default is the mixed kernels:
+ * its head on the matrices). He-initialised weights (the time does not depend on the values).
  */
 import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
@@ -55,8 +56,9 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       if (subgroupMatrices && (network === 'v2' || network === 'v3a')) {
         cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'subgroup-matrix' } });
       }
-      // v2 on the mixed kernels: its head alone on tensor cores (the one op they won, 12-05),
-      // the network per node and whole, and the frame.
+      // v2 on the mixed kernels (its head alone on tensor cores: the one op they won, 12-05;
+      // the frame's default where the device has them), the network per node and whole, and
+      // the frame on dot4I8Packed alone beside the default one.
       if (subgroupMatrices && network === 'v2') {
         for (const perNode of i === 0 ? [false, true] : [false]) {
           const c = {
@@ -68,7 +70,7 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
           };
           cases.push({ kind: 'network', case: c });
         }
-        cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'mixed' } });
+        cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'dot4' } });
       }
       if (network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });

@@ -8,6 +8,7 @@
  * the output, as Uplift's do without sharpening) and of the whole frame from
  * timestamp queries; CPU wall time per frame (encode + submit + queue done).
  */
+import { int8KernelsFor } from '../src/nn/int8-self-check.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { renderSizeFor, QUALITY_RATIOS, type QualityMode, type Size } from '../src/core/quality.ts';
@@ -57,10 +58,11 @@ export interface UpscalerCase {
    */
   featuresFirstLayer?: false;
   /**
-   * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on the
-   * mixed kernels (matrices for the ops they measured faster on: v2's head).
+   * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on
+   * dot4I8Packed alone where the frame's default (`int8KernelsFor`) would be the mixed kernels
+   * (matrices for the ops they measured faster on: v2's head).
    */
-  int8Kernels?: 'subgroup-matrix' | 'mixed';
+  int8Kernels?: 'subgroup-matrix' | 'dot4';
   /**
    * Temporal methods without sharpening: false keeps the output pass after the resolve (the
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
@@ -156,7 +158,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
-  if (c.int8Kernels === 'mixed') method += '+mixed';
+  if (c.int8Kernels === 'dot4') method += '+dot4';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -240,7 +242,10 @@ export async function benchUpscalerCase(
         : {}),
       ...(c.featuresFirstLayer === false ? { featuresFirstLayer: false } : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
-      ...(c.int8Kernels ? { int8Kernels: c.int8Kernels } : {}),
+      // The kernels the INT8 network ran on (the frame's default depends on the device).
+      ...(c.method === 'neural' && c.precision === 'int8'
+        ? { int8Kernels: c.int8Kernels ?? (await int8KernelsFor(device)) }
+        : {}),
       ...(c.method === 'taau' || c.method === 'neural'
         ? { historyFormat: c.historyFormat ?? DEFAULT_HISTORY_FORMAT }
         : {}),

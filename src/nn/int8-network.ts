@@ -176,9 +176,11 @@ export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
 }
 
 /**
- * The default kernels: dot4I8Packed. The first subgroup-matrix design was exact but slower on the
- * H200 (network v2 at 1080p: 1.90 ms against 1.40, docs/PERFORMANCE.md); the second (padded
- * tensors, left matrices loaded in place) is not measured yet, so matrices run only on request.
+ * The portable kernels, dot4I8Packed: the default of a network created without a choice. Whole
+ * networks on subgroup matrices were slower in both designs measured (the second, padded tensors
+ * with left matrices loaded in place: v2 2.210 against 1.234 ms at 1080p, NVIDIA H100,
+ * 2026-12-05); the frame's default is `int8KernelsFor(device)` (./int8-self-check.ts), which
+ * takes 'mixed' where the device has exact matrices.
  */
 export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';

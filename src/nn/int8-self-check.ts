@@ -11,6 +11,7 @@ import { mulberry32 } from '../core/random.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
 import { defaultInt8Kernels, type Int8Kernels } from './int8-network.ts';
+import { subgroupMatricesUsable } from './ops/int8/matrix.ts';
 import { uploadInt8Op } from './ops/int8/common.ts';
 import { encodeInt8Op } from './ops/int8/encode.ts';
 import { uploadMatrixWeights } from './ops/int8/matrix.ts';
@@ -172,10 +173,33 @@ export async function checkInt8Kernels(
 }
 
 const exactDevices = new WeakMap<GPUDevice, Promise<boolean>>();
+const kernelsOfDevices = new WeakMap<GPUDevice, Promise<Int8Kernels>>();
 
 /**
- * Whether `device` runs the default INT8 kernels exactly: `checkInt8Kernels` once per device
- * (a few ms on a GPU, about a second on a software adapter), then remembered.
+ * The INT8 kernels a frame runs on `device` unless told: 'mixed' (network v2's head on subgroup
+ * matrices: v2's INT8 frame 1.283 against 1.326 ms at 1920×1080, 4.440 against 4.559 at
+ * 3840×2160, NVIDIA H100, Dawn/Vulkan, 2026-12-05, docs/PERFORMANCE.md) where the device offers
+ * i8 subgroup matrices and they pass `checkInt8Kernels`, else dot4I8Packed. Once per device.
+ */
+export function int8KernelsFor(device: GPUDevice): Promise<Int8Kernels> {
+  let known = kernelsOfDevices.get(device);
+  if (!known) {
+    known = subgroupMatricesUsable(device)
+      ? checkInt8Kernels(device, 'mixed').then(
+          (r): Int8Kernels => (r.mismatches.length === 0 ? 'mixed' : defaultInt8Kernels()),
+          (): Int8Kernels => defaultInt8Kernels(),
+        )
+      : Promise.resolve(defaultInt8Kernels());
+    kernelsOfDevices.set(device, known);
+  }
+  return known;
+}
+
+/**
+ * Whether `device` runs the portable INT8 kernels (`defaultInt8Kernels`, dot4I8Packed) exactly:
+ * `checkInt8Kernels` once per device (a few ms on a GPU, about a second on a software adapter),
+ * then remembered. (The matrices of `int8KernelsFor` are checked apart: a device whose matrices
+ * fail keeps INT8 on dot4I8Packed.)
  */
 export function int8RunsExactly(device: GPUDevice): Promise<boolean> {
   let known = exactDevices.get(device);
