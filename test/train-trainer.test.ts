@@ -11,6 +11,7 @@ import { testGpu } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { train } from '../src/train/trainer.ts';
 import { startRun } from '../src/train/run-start.ts';
+import { betterCheckpoint, worstClipMargin } from '../src/train/run-directory.ts';
 import { resolveTrainConfig } from '../src/train/config.ts';
 import { scheduleOf } from '../src/train/schedule.ts';
 import { learningRateAt } from '../src/train/adam-cpu.ts';
@@ -134,6 +135,7 @@ test('resuming with more steps continues the learning rate where it was, and rec
     [{ steps: 30 }, false],
     [{ validationEntries: 'each' }, true],
     [{ validationClips: 3 }, true],
+    [{ bestBy: 'worst' }, true],
   ] as const) {
     const started = await startRun(device, overrides, paths);
     assert.equal(started.validationChanged, changed, JSON.stringify(overrides));
@@ -188,6 +190,55 @@ test('frames task (BPTT on the GPU over analytic clips): a split run equals a st
   );
 });
 
+test('best checkpoint by the worst clip: the margin decides, then the mean; a run records and picks by it', async () => {
+  // The step-1,025 and step-1,200 validations of v3a on 12-05 (QUALITY §4), in brief: the mean
+  // rose while the worst clip (Fox) fell.
+  const c = { validationPsnr: 34.79, worstClipMargin: -0.85 };
+  const a = { validationPsnr: 34.91, worstClipMargin: -1.32 };
+  assert.equal(betterCheckpoint(a, c, 'mean'), true);
+  assert.equal(betterCheckpoint(a, c, 'worst'), false);
+  assert.equal(betterCheckpoint(c, a, 'worst'), true);
+  assert.equal(betterCheckpoint({ ...c, validationPsnr: 35 }, c, 'worst'), true, 'tie: the mean');
+  assert.equal(betterCheckpoint(c, { validationPsnr: 40 }, 'worst'), true, 'an old best without');
+  assert.equal(betterCheckpoint(c, undefined, 'worst'), true);
+  const entry = { step: 1, loss: 0, learningRate: 0, gradNorm: 0, seconds: 0, stepsPerSecond: 0 };
+  assert.equal(
+    worstClipMargin({ ...entry, validationPsnrClips: [30, 31], taauPsnrClips: [29, 32] }),
+    -1,
+  );
+  assert.equal(worstClipMargin(entry), undefined);
+
+  const { device } = await testGpu();
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const result = await train(
+    device,
+    {
+      network: 'tiny',
+      task: 'frames',
+      steps: 6,
+      size: [16, 16],
+      learningRate: 5e-2,
+      warmupSteps: 1,
+      data: { source: 'analytic', clipFrames: 3, referenceSamples: 2 },
+      clipsPerStep: 1,
+      validationClips: 2,
+      warmup: 1,
+      logEvery: 2,
+      checkpointEvery: 2,
+      bestBy: 'worst',
+    },
+    { out: dir },
+  );
+  const validated = result.log.filter((e) => e.validationPsnrClips !== undefined);
+  assert.equal(validated.length, 3);
+  const margins = validated.map((e) => worstClipMargin(e)!);
+  const best = JSON.parse(await readFile(join(dir, 'best.json'), 'utf8'));
+  assert.equal(best.worstClipMargin, Math.max(...margins));
+  const chosen = validated.find((e) => e.step === best.step)!;
+  assert.equal(worstClipMargin(chosen), best.worstClipMargin);
+  assert.equal(chosen.best, true);
+});
+
 test('frames task on rendered procedural scenes, frame on the CPU references, runs (smoke)', async () => {
   const { device } = await testGpu();
   const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
@@ -233,6 +284,10 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(
     () => resolveTrainConfig({ validationEntries: 'all' }),
     /validationEntries must be grouped or each, got "all"/,
+  );
+  assert.throws(
+    () => resolveTrainConfig({ bestBy: 'median' }),
+    /bestBy must be mean or worst, got "median"/,
   );
   // JSON's 1e999 is Infinity: named as such, not "null"; sizes and counts that no run can fit.
   assert.throws(

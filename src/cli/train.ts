@@ -32,6 +32,7 @@ interface TrainFlags {
   seed?: string;
   lr?: string;
   validationEntries?: string;
+  bestBy?: string;
   validationClips?: string;
   qat?: string | boolean;
   stepsInFlight?: string;
@@ -68,6 +69,7 @@ async function configOverrides(flags: TrainFlags): Promise<Record<string, unknow
     seed: integerFlag('seed', flags.seed),
     learningRate: numberFlag('lr', flags.lr),
     validationEntries: flags.validationEntries,
+    bestBy: flags.bestBy,
     validationClips: integerFlag('validation-clips', flags.validationClips),
   };
   const merged: Record<string, unknown> = {
@@ -128,6 +130,10 @@ export function register(program: Command): void {
       "held-out entries of the validation clips: grouped (4 clips an entry) or each (one clip an entry in turn, every class); a change on --resume starts the run's best anew",
     )
     .option('--validation-clips <n>', 'held-out clips scored at every checkpoint (0: none)')
+    .option(
+      '--best-by <how>',
+      "how best.uplift is chosen: mean (the highest validation PSNR) or worst (the worst clip's margin over TAAU, then the mean); a change on --resume starts the run's best anew",
+    )
     .option(
       '--qat [bits]',
       'quantization-aware training: weights and activations on per-tensor grids of this many bits (default 8), straight-through gradients; use with --init to fine-tune f32 weights',

@@ -120,6 +120,13 @@ export interface TrainConfig {
    * skinned motion, signs…).
    */
   readonly validationEntries: 'grouped' | 'each';
+  /**
+   * How the best checkpoint is chosen (task frames): 'mean', the highest validation PSNR; or
+   * 'worst', the one whose worst validation clip is least below (or most above) TAAU's PSNR on
+   * that clip, ties by the mean. With validationEntries 'each', 'worst' is the issue's "no
+   * sequence below TAAU" (a mean can rise while one class collapses: QUALITY §4, 2026-12-05).
+   */
+  readonly bestBy: 'mean' | 'worst';
   /** Frames at the start of each clip without loss (task `frames`). */
   readonly warmup: number;
   /** Loss term weights (task `frames`). */
@@ -161,6 +168,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   clipsPerStep: 2,
   validationClips: 8,
   validationEntries: 'grouped',
+  bestBy: 'mean',
   warmup: 2,
   loss: DEFAULT_LOSS_WEIGHTS,
   logEvery: 10,
@@ -398,6 +406,11 @@ export function resolveTrainConfig(
   if (merged.validationEntries !== 'grouped' && merged.validationEntries !== 'each') {
     throw new InputError(
       `training config: validationEntries must be grouped or each, got ${showValue(merged.validationEntries)}`,
+    );
+  }
+  if (merged.bestBy !== 'mean' && merged.bestBy !== 'worst') {
+    throw new InputError(
+      `training config: bestBy must be mean or worst, got ${showValue(merged.bestBy)}`,
     );
   }
   return merged;

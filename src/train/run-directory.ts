@@ -51,11 +51,13 @@ export interface LogEntry {
   readonly best?: boolean;
 }
 
-/** out/best.json: the checkpoint of the highest validation PSNR of the run. */
+/** out/best.json: the run's best checkpoint (TrainConfig.bestBy). */
 export interface BestCheckpoint {
   readonly step: number;
   readonly validationPsnr: number;
   readonly taauPsnr: number;
+  /** The worst validation clip's PSNR less TAAU's on it, dB (where per-clip PSNRs were logged). */
+  readonly worstClipMargin?: number;
   /** Paths of best.ckpt and best.uplift (in best.json: relative to the output directory). */
   readonly checkpoint: string;
   readonly weights: string;
@@ -149,8 +151,15 @@ export async function saveRun(
   await writeFileAtomic(paths.weights, checkpoint.weights);
   const validated = log.at(-1);
   const psnr = validated?.step === step ? validated.validationPsnr : undefined;
-  if (psnr !== undefined && Number.isFinite(psnr) && !(best && best.validationPsnr >= psnr)) {
-    best = { step, validationPsnr: psnr, taauPsnr: validated!.taauPsnr!, ...BEST_FILES };
+  const candidate =
+    psnr !== undefined && Number.isFinite(psnr)
+      ? { step, validationPsnr: psnr, taauPsnr: validated!.taauPsnr!, ...BEST_FILES }
+      : undefined;
+  const margin = validated && worstClipMargin(validated);
+  const scored =
+    candidate && (margin === undefined ? candidate : { ...candidate, worstClipMargin: margin });
+  if (scored && betterCheckpoint(scored, best, config.bestBy)) {
+    best = scored;
     log[log.length - 1] = { ...validated!, best: true };
     await writeFileAtomic(join(paths.out, BEST_FILES.checkpoint), bytes);
     await writeFileAtomic(join(paths.out, BEST_FILES.weights), checkpoint.weights);
@@ -164,6 +173,33 @@ export async function saveRun(
   if (log.some((e) => e.validationPsnr !== undefined))
     await writeFile(paths.psnrPlot, psnrPlot(log, config));
   return best;
+}
+
+/** min over the validation clips of (network PSNR − TAAU PSNR), or undefined without them. */
+export function worstClipMargin(entry: LogEntry): number | undefined {
+  const { validationPsnrClips: neural, taauPsnrClips: taau } = entry;
+  if (!neural || !taau || neural.length === 0 || neural.length !== taau.length) return undefined;
+  return Number(Math.min(...neural.map((v, i) => v - taau[i]!)).toFixed(4));
+}
+
+/**
+ * Whether `candidate` replaces `best` under `bestBy`: the higher mean PSNR; or, for 'worst', the
+ * higher worst-clip margin over TAAU, then the higher mean (a best without a margin, from before
+ * per-clip logs, loses to one with).
+ */
+export function betterCheckpoint(
+  candidate: Pick<BestCheckpoint, 'validationPsnr' | 'worstClipMargin'>,
+  best: Pick<BestCheckpoint, 'validationPsnr' | 'worstClipMargin'> | undefined,
+  bestBy: 'mean' | 'worst',
+): boolean {
+  if (!best) return true;
+  if (bestBy === 'worst' && candidate.worstClipMargin !== undefined) {
+    if (best.worstClipMargin === undefined) return true;
+    if (candidate.worstClipMargin !== best.worstClipMargin) {
+      return candidate.worstClipMargin > best.worstClipMargin;
+    }
+  }
+  return candidate.validationPsnr > best.validationPsnr;
 }
 
 /** The checkpoint of `state.step`, its weights carrying the run's metadata. */

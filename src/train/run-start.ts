@@ -28,8 +28,8 @@ export interface RunStart {
   readonly trainable: TrainableNetwork;
   readonly step: number;
   /**
-   * A resume changed what validation scores (its clips, entries, size or data): the run's best so
-   * far was scored on other clips and does not compare.
+   * A resume changed what validation scores (its clips, entries, size or data) or how the best is
+   * chosen: the run's best so far was chosen otherwise and does not compare.
    */
   readonly validationChanged?: boolean;
 }
@@ -39,6 +39,7 @@ function validationSignature(c: TrainConfig): string {
   const { ratio, clipFrames, referenceSamples, source, paths } = c.data;
   return JSON.stringify([
     c.validationEntries,
+    c.bestBy,
     c.validationClips,
     c.size,
     c.seed,
