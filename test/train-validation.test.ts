@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from './helpers/gpu.ts';
 import { train } from '../src/train/trainer.ts';
-import type { LogEntry } from '../src/train/run-directory.ts';
+import { worstClipMargin, type LogEntry } from '../src/train/run-directory.ts';
 import { loadCheckpoint } from '../src/train/checkpoint.ts';
 import { createClipSampler } from '../src/train/data/clips.ts';
 import { clipFrameSource, methodPsnr, TAAU_SPEC } from '../src/train/validate-psnr.ts';
@@ -72,6 +72,7 @@ test('validation points log the network and TAAU PSNR; the best checkpoint is ke
     taauPsnr: log[0]!.taauPsnr,
     checkpoint: 'best.ckpt',
     weights: 'best.uplift',
+    worstClipMargin: worstClipMargin(log.find((e) => e.step === bestStep)!),
   });
   assert.deepEqual(result.best, {
     ...best,
