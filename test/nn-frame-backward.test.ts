@@ -19,8 +19,11 @@ import { initWeights } from '../src/nn/weights.ts';
 import {
   assembleFeaturesCpu,
   blendCpu,
+  historyGuard,
+  historyValid,
   kpnFilterCpu,
   neuralFrameCpu,
+  rectify,
   type FeatureInputs,
   type Vec4Image,
 } from '../src/reference/nn/frame.ts';
@@ -185,9 +188,36 @@ for (const reset of [false, true]) {
     if (!reset) {
       // Part of the history is clamped (outside the neighbourhood box), so β matters.
       assert.ok(grads.betaRaw.some((v) => Math.abs(v) > 1e-6));
+      // Some history is partly guarded (0 < g < 1): the guard's slope is in the checked gradient.
+      const context = { color: inputs.color, raw, reset };
+      const guards = Array.from({ length: DISPLAY[0] * DISPLAY[1] }, (_, i) =>
+        historyValid(image(DISPLAY, history), i, false)
+          ? rectify(image(DISPLAY, history), context, i % DISPLAY[0], Math.floor(i / DISPLAY[0]))
+              .guard
+          : 1,
+      );
+      assert.ok(guards.filter((v) => v > 0 && v < 1).length >= 3, `guards ${guards.join(' ')}`);
     }
   });
 }
+
+test('history guard: history far outside the box is clamped whatever β, just outside it kept as asked', () => {
+  const lo = [0.4, 0.3, 0.2];
+  const hi = [0.5, 0.35, 0.3]; // largest range 0.1: the guard fades over 0.1 + 0.02 outside
+  const at = (h: number[]) => {
+    const clamped = h.map((v, c) => Math.min(Math.max(v, lo[c]!), hi[c]!));
+    return historyGuard(h, clamped, lo, hi);
+  };
+  assert.deepEqual(at([0.45, 0.32, 0.25]), { guard: 1, slope: [0, 0, 0] }, 'inside');
+  // A stale white where the box is a dark brown: clamped (g = 0), no slope.
+  assert.deepEqual(at([1, 1, 1]), { guard: 0, slope: [0, 0, 0] });
+  // 0.06 above the green channel's top: g = 1 − 0.06 / 0.12; only that channel moves it.
+  const part = at([0.45, 0.41, 0.25]);
+  assert.ok(Math.abs(part.guard - 0.5) < 1e-12, `${part.guard}`);
+  assert.deepEqual(part.slope, [0, -1 / 0.12, 0]);
+  // Below the box the slope changes sign.
+  assert.deepEqual(at([0.34, 0.32, 0.25]).slope, [1 / 0.12, 0, 0]);
+});
 
 // historyScale ≠ 1: an exposure change, the history rescaled after sampling (nonlinear).
 for (const historyScale of [1, 2.5, 0.4]) {

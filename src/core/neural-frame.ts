@@ -14,6 +14,18 @@ export const RAW_CHANNELS = 9;
 export const SIGMA_MIN = 0.3;
 /** The network input is padded to multiples of this (three 2× downsamplings). */
 export const FEATURE_MULTIPLE = 8;
+/**
+ * The history guard of the blend (src/reference/nn/frame.ts): the network's share β of the
+ * unclamped history is scaled by g = clamp(1 − d / (HISTORY_GUARD_RANGES · r + HISTORY_GUARD_FLOOR),
+ * 0, 1), d the history's largest channel distance outside the rectification box, r the box's
+ * largest channel range. History far outside the box (a stale colour a moving object left, which
+ * a high β kept frame after frame: Fox, QUALITY §4, 2026-12-05) is clamped as TAAU clamps it,
+ * whatever β; history just outside it (a thin feature this frame's samples missed) is kept as
+ * the network asks. One box range: v3a's Fox ghost gone at inference without retraining, the
+ * other entries within 0.1 dB (QUALITY §4).
+ */
+export const HISTORY_GUARD_RANGES = 1;
+export const HISTORY_GUARD_FLOOR = 0.02;
 /** Rec. 709 luma weights (as src/core/image.ts luma). */
 export const LUMA_WEIGHTS = [0.2126, 0.7152, 0.0722] as const;
 

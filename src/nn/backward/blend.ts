@@ -29,10 +29,12 @@ ${wgslPixelMain(/* wgsl */ `
     let finite = vec3<bool>(isFiniteF(h.r), isFiniteF(h.g), isFiniteF(h.b));
     let r = rectify(id.xy, select(vec3f(0.0), h.rgb, finite));
     dAlpha = dot(g, r.kept - f.rgb);
-    dBeta = alpha * dot(g, r.h - r.clamped) * r.beta * (1.0 - r.beta);
+    // dLoss/d(guarded share); the raw β reaches it through sigma, the history through the guard.
+    let dShare = alpha * dot(g, r.h - r.clamped);
+    dBeta = dShare * r.guard * r.sigma * (1.0 - r.sigma);
     // The clamp passes the gradient only inside the box; non-finite channels get none.
     let through = r.beta + (1.0 - r.beta) * select(vec3f(0.0), vec3f(1.0), r.inside);
-    dh = select(vec3f(0.0), alpha * g * through, finite);
+    dh = select(vec3f(0.0), alpha * g * through + dShare * r.sigma * r.guardSlope, finite);
   }
   dFiltered[i] = vec4f((1.0 - alpha) * g, dAlpha);
   dHistory[i] = vec4f(dh, 0.0);

@@ -1,15 +1,21 @@
 /**
  * Blend with the rectified reprojected history (display resolution): each history rgb channel is
  * clamped to the min/max of the 3×3 render neighbourhood (h*), the network keeps a share β of the
- * unclamped history (h' = h* + β·(h − h*)), and out = α·h' + (1 − α)·filtered where the history is
- * valid, filtered otherwise; writes the new history (rgb, a = 1).
+ * unclamped history, scaled by the history guard g (h' = h* + β·g·(h − h*): g fades the
+ * unclamped history out as it leaves the box, HISTORY_GUARD_RANGES), and out = α·h' +
+ * (1 − α)·filtered where the history is valid, filtered otherwise; writes the new history
+ * (rgb, a = 1).
  * CPU reference: src/reference/nn/frame.ts `blendCpu`.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { checkF32Image, type GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
-import { paddedSize } from '../../core/neural-frame.ts';
+import {
+  HISTORY_GUARD_FLOOR,
+  HISTORY_GUARD_RANGES,
+  paddedSize,
+} from '../../core/neural-frame.ts';
 import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
@@ -29,8 +35,18 @@ const PARAMS = uniformBlock({
  * kernel's own), WGSL_COMMON, WGSL_FRAME and a uniform block `u` with PARAMS' fields.
  */
 export const WGSL_RECTIFY = /* wgsl */ `
-// kept = h* + beta (h - h*): the history the blend uses.
-struct Rectified { beta: f32, h: vec3f, clamped: vec3f, kept: vec3f, inside: vec3<bool> }
+// kept = h* + beta (h - h*): the history the blend uses; beta = sigma (the network's share) times
+// the history guard, whose slope dguard/dh the backward needs.
+struct Rectified {
+  beta: f32,
+  sigma: f32,
+  guard: f32,
+  guardSlope: vec3f,
+  h: vec3f,
+  clamped: vec3f,
+  kept: vec3f,
+  inside: vec3<bool>,
+}
 
 fn rectify(p: vec2u, h: vec3f) -> Rectified {
   let rx = i32(renderPixelOf(p.x, u.renderWidth, u.width));
@@ -45,9 +61,22 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
     }
   }
   var r: Rectified;
-  r.beta = sigmoid(rawAt(8u, p));
   r.h = h;
   r.clamped = clamp(h, lo, hi);
+  // The guard: 1 − d / (K · range + F), d the farthest channel's distance outside the box (the
+  // first on a tie, as the CPU reference), clamped to [0, 1].
+  let away = abs(h - r.clamped);
+  var far = 0u;
+  if (away.y > away.x) { far = 1u; }
+  if (away.z > away[far]) { far = 2u; }
+  let span = hi - lo;
+  let scale = ${HISTORY_GUARD_RANGES.toFixed(6)} * max(max(span.x, span.y), span.z) + ${HISTORY_GUARD_FLOOR.toFixed(6)};
+  let t = 1.0 - away[far] / scale;
+  r.guard = clamp(t, 0.0, 1.0);
+  r.guardSlope = vec3f(0.0);
+  if (t > 0.0 && t < 1.0) { r.guardSlope[far] = -sign(h[far] - r.clamped[far]) / scale; }
+  r.sigma = sigmoid(rawAt(8u, p));
+  r.beta = r.sigma * r.guard;
   r.kept = r.clamped + r.beta * (h - r.clamped);
   r.inside = (h >= lo) & (h <= hi);
   return r;

@@ -6,8 +6,10 @@
  * - `kernels`: the output image with the filter kernels drawn every `spacing` pixels: the
  *   `ellipseScale`·σ ellipse of Σ = R(θ) diag(σ1², σ2²) R(θ)ᵀ, centred on its pixel (green);
  * - `alpha`: the history blend factor α as a heat map (black 0 → red → yellow → white 1);
- * - `beta`: the share β of the unclamped history kept by the blend, same heat map (black = the
- *   history is clamped to the neighbourhood box as in TAAU, white = kept as reprojected);
+ * - `beta`: the share β of the unclamped history the network asks the blend to keep, same heat
+ *   map (black = the history is clamped to the neighbourhood box as in TAAU, white = kept as
+ *   reprojected), before the history guard (which clamps history far outside the box whatever
+ *   β: HISTORY_GUARD_RANGES, src/core/neural-frame.ts);
  * - `recurrent0`..`recurrent3`: the 4 recurrent channels (blue −1, black 0, orange +1);
  * - `disocclusion`: the disocclusion cue fed to the network (gray, white = history not trusted).
  */

@@ -176,14 +176,18 @@ export function blendBackwardCpu(
         if (!r) continue;
         dAlpha += g * (r.kept[c]! - filtered.data[i * 4 + c]!);
         dBeta += alpha * g * (r.h[c]! - r.clamped[c]!);
+      }
+      for (let c = 0; r && c < 3; c++) {
         // A non-finite history channel reads as 0 and gets no gradient; the clamp passes the
-        // gradient only inside the box.
+        // gradient only inside the box; the guarded share β_g = σ·g moves with h through g.
         if (Number.isFinite(history.data[i * 4 + c]!)) {
-          dHistory[i * 4 + c] = alpha * g * (r.beta + (1 - r.beta) * (r.inside[c] ? 1 : 0));
+          const through = r.beta + (1 - r.beta) * (r.inside[c] ? 1 : 0);
+          dHistory[i * 4 + c] =
+            alpha * dOut[i * 4 + c]! * through + dBeta * r.sigma * r.guardSlope[c]!;
         }
       }
       dFiltered[i * 4 + 3] = dAlpha;
-      if (r) dBetaRaw[i] = dBeta * r.beta * (1 - r.beta);
+      if (r) dBetaRaw[i] = dBeta * r.guard * r.sigma * (1 - r.sigma);
     }
   }
   return { filtered: dFiltered, history: dHistory, betaRaw: dBetaRaw };

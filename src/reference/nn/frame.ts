@@ -45,9 +45,11 @@
  *
  * Blend: valid = history a ≥ 0.5 and not reset. The history is rectified as in TAAU, each rgb
  * channel clamped to [min, max] of the 3×3 render neighbourhood (h* = clamp(h, lo, hi)), and the
- * network chooses how much of the unclamped history to keep: h' = h* + β·(h − h*). Then
- * out = α·h' + (1 − α)·filtered where valid, filtered otherwise. New history = (out, 1), new state
- * = recurrent.
+ * network chooses how much of the unclamped history to keep: h' = h* + β_g·(h − h*), where
+ * β_g = β·g and the guard g = clamp(1 − d / (K·r + F), 0, 1) fades the unclamped history out as it
+ * leaves the box: d = max over channels of |h − h*|, r = max over channels of (hi − lo),
+ * K = HISTORY_GUARD_RANGES, F = HISTORY_GUARD_FLOOR. Then out = α·h' + (1 − α)·filtered where
+ * valid, filtered otherwise. New history = (out, 1), new state = recurrent.
  */
 import type { Size } from '../../core/quality.ts';
 import { runNetworkCpu } from './network.ts';
@@ -58,6 +60,8 @@ import {
   RAW_CHANNELS,
   SIGMA_MIN,
   LUMA_WEIGHTS,
+  HISTORY_GUARD_RANGES,
+  HISTORY_GUARD_FLOOR,
   paddedSize,
   type NeuralFrameParams,
   type NeuralModel,
@@ -388,13 +392,52 @@ export interface BlendContext {
   readonly reset: boolean;
 }
 
+/** The rectification of one display pixel's history. */
+export interface Rectified {
+  /** The share of the unclamped history kept: sigmoid(raw β) · guard. */
+  readonly beta: number;
+  /** sigmoid(raw β), the network's share before the guard. */
+  readonly sigma: number;
+  /** The history guard g in [0, 1] (HISTORY_GUARD_RANGES). */
+  readonly guard: number;
+  /** dg/dh per channel (nonzero only for the farthest channel, where 0 < g < 1). */
+  readonly guardSlope: number[];
+  readonly h: number[];
+  readonly clamped: number[];
+  readonly kept: number[];
+  readonly inside: boolean[];
+}
+
+/**
+ * The history guard of clamped history `clamped` (of h) in the box lo…hi, and its slope dg/dh:
+ * the farthest channel (the first on a tie) alone moves d.
+ */
+export function historyGuard(
+  h: readonly number[],
+  clamped: readonly number[],
+  lo: readonly number[],
+  hi: readonly number[],
+): { guard: number; slope: number[] } {
+  let far = 0;
+  for (let c = 1; c < 3; c++) {
+    if (Math.abs(h[c]! - clamped[c]!) > Math.abs(h[far]! - clamped[far]!)) far = c;
+  }
+  const d = Math.abs(h[far]! - clamped[far]!);
+  const range = Math.max(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+  const scale = HISTORY_GUARD_RANGES * range + HISTORY_GUARD_FLOOR;
+  const t = 1 - d / scale;
+  const slope = [0, 0, 0];
+  if (t > 0 && t < 1) slope[far] = -Math.sign(h[far]! - clamped[far]!) / scale;
+  return { guard: Math.min(Math.max(t, 0), 1), slope };
+}
+
 /** Per display pixel: β, and the rectified (clamped) history channel values. */
 export function rectify(
   history: Vec4Image,
   context: BlendContext,
   X: number,
   Y: number,
-): { beta: number; h: number[]; clamped: number[]; kept: number[]; inside: boolean[] } {
+): Rectified {
   const { color, raw } = context;
   const W = history.width;
   const H = history.height;
@@ -407,10 +450,12 @@ export function rectify(
   const h = [0, 1, 2].map((c) => finiteOr0(history.data[i * 4 + c]!));
   const clamped = h.map((v, c) => Math.min(Math.max(v, box.lo[c]!), box.hi[c]!));
   const inside = h.map((v, c) => v >= box.lo[c]! && v <= box.hi[c]!);
-  const beta = sigmoid(raw.data[8 * raw.width * raw.height + Y * raw.width + X]!);
-  // h' = h* + β·(h − h*): the history the blend uses.
+  const sigma = sigmoid(raw.data[8 * raw.width * raw.height + Y * raw.width + X]!);
+  const { guard, slope } = historyGuard(h, clamped, box.lo, box.hi);
+  const beta = sigma * guard;
+  // h' = h* + β_g·(h − h*): the history the blend uses.
   const kept = h.map((v, c) => clamped[c]! + beta * (v - clamped[c]!));
-  return { beta, h, clamped, kept, inside };
+  return { beta, sigma, guard, guardSlope: slope, h, clamped, kept, inside };
 }
 
 /**
