@@ -146,8 +146,12 @@ for (const [name, display, render] of [
   });
 }
 
-for (const reset of [false, true]) {
-  test(`blend backward: finite differences w.r.t. filtered rgb, α and history (reset ${reset})`, () => {
+for (const [reset, historyGuard] of [
+  [false, 0],
+  [true, 0],
+  [false, 1],
+] as const) {
+  test(`blend backward: finite differences w.r.t. filtered rgb, α and history (reset ${reset}, history guard ${historyGuard})`, () => {
     const n = DISPLAY[0] * DISPLAY[1] * 4;
     const filtered = randomReal(n, 10, 0, 1);
     const inputs = randomInputs(11);
@@ -165,11 +169,12 @@ for (const reset of [false, true]) {
         color: inputs.color,
         raw: { ...raw, data: rx },
         reset,
+        historyGuard,
       }).data;
     const grads = blendBackwardCpu(
       image(DISPLAY, filtered),
       image(DISPLAY, history),
-      { color: inputs.color, raw, reset },
+      { color: inputs.color, raw, reset, historyGuard },
       g,
     );
     const f = (fx: Float64Array, hx: Float64Array, rx = raw.data) => dot(g, blend(fx, hx, rx));
@@ -188,8 +193,10 @@ for (const reset of [false, true]) {
     if (!reset) {
       // Part of the history is clamped (outside the neighbourhood box), so β matters.
       assert.ok(grads.betaRaw.some((v) => Math.abs(v) > 1e-6));
+    }
+    if (historyGuard > 0) {
       // Some history is partly guarded (0 < g < 1): the guard's slope is in the checked gradient.
-      const context = { color: inputs.color, raw, reset };
+      const context = { color: inputs.color, raw, reset, historyGuard };
       const guards = Array.from({ length: DISPLAY[0] * DISPLAY[1] }, (_, i) =>
         historyValid(image(DISPLAY, history), i, false)
           ? rectify(image(DISPLAY, history), context, i % DISPLAY[0], Math.floor(i / DISPLAY[0]))
@@ -204,10 +211,12 @@ for (const reset of [false, true]) {
 test('history guard: history far outside the box is clamped whatever β, just outside it kept as asked', () => {
   const lo = [0.4, 0.3, 0.2];
   const hi = [0.5, 0.35, 0.3]; // largest range 0.1: the guard fades over 0.1 + 0.02 outside
-  const at = (h: number[]) => {
+  const at = (h: number[], ranges = 1) => {
     const clamped = h.map((v, c) => Math.min(Math.max(v, lo[c]!), hi[c]!));
-    return historyGuard(h, clamped, lo, hi);
+    return historyGuard(h, clamped, lo, hi, ranges);
   };
+  // A model without a guard (ranges 0) keeps what its β asks, however far.
+  assert.deepEqual(at([1, 1, 1], 0), { guard: 1, slope: [0, 0, 0] });
   assert.deepEqual(at([0.45, 0.32, 0.25]), { guard: 1, slope: [0, 0, 0] }, 'inside');
   // A stale white where the box is a dark brown: clamped (g = 0), no slope.
   assert.deepEqual(at([1, 1, 1]), { guard: 0, slope: [0, 0, 0] });

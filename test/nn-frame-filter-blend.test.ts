@@ -48,12 +48,16 @@ function randomInputs(render: Size, seed: number) {
 }
 
 for (const ratio of [2, 1.5]) {
-  for (const reset of [false, true]) {
-    test(`fused filter + blend: GPU matches the CPU reference and the two passes (ratio ${ratio}, reset ${reset})`, async () => {
+  for (const [reset, historyGuard] of [
+    [false, 0],
+    [true, 0],
+    [false, 1],
+  ] as const) {
+    test(`fused filter + blend: GPU matches the CPU reference and the two passes (ratio ${ratio}, reset ${reset}, history guard ${historyGuard})`, async () => {
       const { device } = await testGpu();
       const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
       const { color, history, raw } = randomInputs(render, 50 + 10 * ratio);
-      const params = { jitter: [0.37, -0.22] as const, reset };
+      const params = { jitter: [0.37, -0.22] as const, reset, historyGuard };
       const expected = kpnFilterBlendCpu(raw, color, history, params);
       const gpu = {
         raw: uploadTensor(device, raw),
@@ -72,7 +76,7 @@ for (const ratio of [2, 1.5]) {
         pass,
         twoPass.filtered,
         gpu.history,
-        { color: gpu.color, raw: gpu.raw, reset },
+        { color: gpu.color, raw: gpu.raw, reset, historyGuard },
         twoPass.history,
       );
       pass.end();
@@ -94,6 +98,12 @@ for (const ratio of [2, 1.5]) {
       const d = maxAbsDiff(history1.data, history2.data);
       assert.ok(d.max < 1e-6, `history: fused vs two passes ${d.max} at ${d.at}`);
       assert.deepEqual(state1.data, state2.data);
+      if (historyGuard > 0) {
+        // The guard changed the blend somewhere (it clamps history the network would keep).
+        const unguarded = kpnFilterBlendCpu(raw, color, history, { ...params, historyGuard: 0 });
+        const moved = maxAbsDiff(unguarded.history.data, expected.history.data);
+        assert.ok(moved.max > 1e-3, `the guard changed nothing (${moved.max})`);
+      }
       // Where the history is valid the blend moved the output off the filtered color somewhere.
       if (!reset) {
         const filtered = expected.filter.filtered.data;

@@ -48,8 +48,12 @@ function submitPass(device: GPUDevice, record: (pass: GPUComputePassEncoder) => 
   device.queue.submit([encoder.finish()]);
 }
 
-for (const reset of [false, true]) {
-  test(`blend backward: GPU matches CPU (reset ${reset})`, async () => {
+for (const [reset, historyGuard] of [
+  [false, 0],
+  [true, 0],
+  [false, 1],
+] as const) {
+  test(`blend backward: GPU matches CPU (reset ${reset}, history guard ${historyGuard})`, async () => {
     const { device } = await testGpu();
     const filtered = randomImage(DISPLAY, 1, uniform(0, 1));
     const history = randomImage(DISPLAY, 2, historyFill);
@@ -65,7 +69,12 @@ for (const reset of [false, true]) {
       width: pw,
       data: Float32Array.from({ length: RAW_CHANNELS * pw * ph }, () => random() * 4 - 2),
     };
-    const expected = blendBackwardCpu(filtered, history, { color, raw, reset }, dOut.data);
+    const expected = blendBackwardCpu(
+      filtered,
+      history,
+      { color, raw, reset, historyGuard },
+      dOut.data,
+    );
     const targets = {
       filtered: createGpuImage(device, ...DISPLAY),
       history: createGpuImage(device, ...DISPLAY),
@@ -77,7 +86,12 @@ for (const reset of [false, true]) {
         pass,
         uploadGpuImage(device, filtered),
         uploadGpuImage(device, history),
-        { color: uploadGpuImage(device, color), raw: uploadTensor(device, raw), reset },
+        {
+          color: uploadGpuImage(device, color),
+          raw: uploadTensor(device, raw),
+          reset,
+          historyGuard,
+        },
         uploadGpuImage(device, dOut),
         targets,
       ),

@@ -23,6 +23,7 @@ import { tensorFrom, type Tensor } from '../src/core/tensor.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { InputError } from '../src/core/errors.ts';
 import { describeNetwork } from '../src/nn/describe.ts';
+import { NETWORK_V3A } from '../src/nn/network-v3.ts';
 import { floatToHalf, halfToFloat } from '../src/core/half.ts';
 import { testGpu, rng, maxAbsDiff } from './helpers/gpu.ts';
 import { createStorageBuffer } from '../src/gpu/resources.ts';
@@ -280,6 +281,9 @@ test('describeNetwork: per-node rows add up to the totals', () => {
   );
   assert.equal(d.nodes.find((n) => n.name === 'res3a')!.scale, 1 / 8);
   assert.match(d.text, /132945 parameters, 7864 MACs per output pixel \(16\.31 GMAC/);
+  // v2 has no history guard; the v3 candidates say theirs.
+  assert.doesNotMatch(d.text, /history guard/);
+  assert.match(describeNetwork(NETWORK_V3A).text, /history guard: .* more than 1 box range/);
 });
 
 /** The value nearest to v in binary16 (what an f16 tensor stores). */

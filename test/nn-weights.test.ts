@@ -88,6 +88,22 @@ test('weights round trip through bytes and a file', async () => {
   );
 });
 
+test("a graph's history guard travels with the weights; a bad one is refused", () => {
+  const guarded = { ...weights, graph: { ...NETWORK_V2, historyGuard: 1.5 } };
+  const back = decodeWeights(encodeWeights(guarded));
+  assert.equal(back.graph.historyGuard, 1.5);
+  // Architecture checks compare the layers, not the frame's guard.
+  assert.equal(
+    decodeWeights(encodeWeights(guarded), { graph: NETWORK_V2 }).graph.historyGuard,
+    1.5,
+  );
+  assert.equal(decodeWeights(encodeWeights(weights)).graph.historyGuard, undefined);
+  assert.throws(
+    () => decodeWeights(encodeWeights({ ...weights, graph: { ...NETWORK_V2, historyGuard: -1 } })),
+    (e: Error) => e instanceof InputError && /historyGuard/.test(e.message),
+  );
+});
+
 test('every corruption is an InputError naming the problem', async () => {
   const bytes = encodeWeights(weights);
   const magic = bytes.slice();

@@ -72,6 +72,13 @@ export interface GraphDescription {
   readonly inputs: readonly { readonly name: string; readonly channels: number }[];
   readonly outputs: readonly string[];
   readonly nodes: readonly GraphNode[];
+  /**
+   * The neural frame's history guard for this model, in box ranges (HISTORY_GUARD_RANGES,
+   * src/core/neural-frame.ts): the blend clamps history that lies farther outside the
+   * rectification box, whatever the network's β. Absent or 0: no guard (models trained before
+   * it, which run as they were trained).
+   */
+  readonly historyGuard?: number;
 }
 
 /** Shape of one parameter tensor, e.g. [Cout, Cin, 3, 3]. */
@@ -110,6 +117,9 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
   if (!Array.isArray(graph.nodes as unknown)) fail(graph, 'nodes must be an array');
   if (!Array.isArray(graph.outputs as unknown) || graph.outputs.length === 0)
     fail(graph, 'no outputs');
+  const guard = graph.historyGuard as unknown;
+  if (guard !== undefined && !(typeof guard === 'number' && Number.isFinite(guard) && guard >= 0))
+    fail(graph, `historyGuard must be a finite number ≥ 0, got ${String(guard)}`);
   const tensors = new Map<string, TensorInfo>();
   for (const input of graph.inputs) {
     if (

@@ -15,14 +15,14 @@ export const SIGMA_MIN = 0.3;
 /** The network input is padded to multiples of this (three 2× downsamplings). */
 export const FEATURE_MULTIPLE = 8;
 /**
- * The history guard of the blend (src/reference/nn/frame.ts): the network's share β of the
- * unclamped history is scaled by g = clamp(1 − d / (HISTORY_GUARD_RANGES · r + HISTORY_GUARD_FLOOR),
- * 0, 1), d the history's largest channel distance outside the rectification box, r the box's
- * largest channel range. History far outside the box (a stale colour a moving object left, which
- * a high β kept frame after frame: Fox, QUALITY §4, 2026-12-05) is clamped as TAAU clamps it,
- * whatever β; history just outside it (a thin feature this frame's samples missed) is kept as
- * the network asks. One box range: v3a's Fox ghost gone at inference without retraining, the
- * other entries within 0.1 dB (QUALITY §4).
+ * The history guard of the blend (src/reference/nn/frame.ts), for models whose graph sets
+ * `historyGuard` K (GraphDescription): the network's share β of the unclamped history is scaled
+ * by g = clamp(1 − d / (K · r + HISTORY_GUARD_FLOOR), 0, 1), d the history's largest channel
+ * distance outside the rectification box, r the box's largest channel range. History far outside
+ * the box (a stale colour a moving object left, which a high β kept frame after frame: Fox,
+ * QUALITY §4, 2026-12-05) is clamped as TAAU clamps it, whatever β; history just outside it (a
+ * thin feature this frame's samples missed) is kept as the network asks. HISTORY_GUARD_RANGES is
+ * the K of the network v3 graphs: one box range (QUALITY §4).
  */
 export const HISTORY_GUARD_RANGES = 1;
 export const HISTORY_GUARD_FLOOR = 0.02;
@@ -35,6 +35,8 @@ export interface NeuralFrameParams {
   readonly jitter: readonly [number, number];
   /** History and state are ignored (first frame, camera cut, resize). */
   readonly reset: boolean;
+  /** The model's history guard (GraphDescription.historyGuard); absent or 0: none. */
+  readonly historyGuard?: number;
 }
 
 /** Display size padded up to multiples of 8: the network's input size. */

@@ -88,6 +88,11 @@ export function describeNetwork(graph: GraphDescription): NetworkDescription {
     `${graph.name} v${graph.version}: ${parameters} parameters, ${total} MACs per output pixel ` +
       `(${gmacsAt1080p.toFixed(2)} GMAC at 1920x1080)`,
     ...quantization,
+    ...(graph.historyGuard
+      ? [
+          `history guard: the blend clamps history more than ${graph.historyGuard} box range(s) outside the neighbourhood, whatever β`,
+        ]
+      : []),
     `${'node'.padEnd(11)} ${'op'.padEnd(9)} ch      res  act    params MAC/px`,
     ...rows,
   ].join('\n');

@@ -7,7 +7,7 @@
  * the remaining budget goes; `NETWORK_V3_CANDIDATES` lists them with what each tests.
  */
 import type { Activation, GraphDescription, GraphNode, WeightedOp } from '../core/graph.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS } from '../core/neural-frame.ts';
+import { FEATURE_CHANNELS, HISTORY_GUARD_RANGES, RAW_CHANNELS } from '../core/neural-frame.ts';
 
 function weighted(
   op: WeightedOp,
@@ -40,6 +40,10 @@ function outputs(op: WeightedOp, name: string, input: string): GraphNode {
   return { ...weighted(op, name, input, RAW_CHANNELS, 'none'), output: 'raw' };
 }
 
+/**
+ * A v3 candidate: the frame's features in, its raw outputs out, and the history guard on (trained
+ * with it since 2026-12-05; weights files written before carry no guard and run without).
+ */
 function graph(name: string, nodes: GraphNode[]): GraphDescription {
   return {
     name,
@@ -47,6 +51,7 @@ function graph(name: string, nodes: GraphNode[]): GraphDescription {
     inputs: [{ name: 'features', channels: FEATURE_CHANNELS }],
     outputs: ['raw'],
     nodes,
+    historyGuard: HISTORY_GUARD_RANGES,
   };
 }
 

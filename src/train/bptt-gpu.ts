@@ -326,7 +326,12 @@ function encodeClipForward(
       pass,
       slot.filtered,
       slot.reprojected.history,
-      { color: slot.color, raw, reset: frame.params.reset },
+      {
+        color: slot.color,
+        raw,
+        reset: frame.params.reset,
+        historyGuard: trainable.graph.historyGuard,
+      },
       slot.output,
     );
     if (t >= options.warmup) encodeFrameLoss(pass, buffers, t, weights);

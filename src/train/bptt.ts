@@ -55,6 +55,8 @@ function gpuNetworkRunner(device: GPUDevice, trainable: TrainableNetwork) {
   };
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   return {
+    /** The model's history guard, for the blend around the network. */
+    historyGuard: trainable.graph.historyGuard,
     async forward(features: Tensor<Float32Array>): Promise<Tensor<Float32Array>> {
       const encoder = device.createCommandEncoder();
       const run = trainable.forward(encoder, upload(features));
@@ -143,6 +145,7 @@ async function forwardClip(
       color: prepared.color,
       raw,
       reset: params.reset,
+      historyGuard: network.historyGuard,
     });
     states.push({ inputs, features, raw, filter, output });
     dOutput.push(new Float64Array(width * height * 4));
@@ -206,7 +209,12 @@ export async function clipGradientGpu(
       const blend = blendBackwardCpu(
         s.filter.filtered,
         s.inputs.history,
-        { color: prepared.color, raw: s.raw, reset: params.reset },
+        {
+          color: prepared.color,
+          raw: s.raw,
+          reset: params.reset,
+          historyGuard: network.historyGuard,
+        },
         dOutput[t]!,
       );
       const dRaw = kpnFilterBackwardCpu(

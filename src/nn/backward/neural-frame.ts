@@ -91,7 +91,12 @@ export function createNeuralFrameBackward(
       if (!raw) throw new RangeError(`frame backward: activation ${output} is missing`);
       let pass = encoder.beginComputePass({ label: 'nn frame backward' });
       const { history, state } = args.reprojected;
-      const context = { color: args.prepared.color, raw, reset: args.reset };
+      const context = {
+        color: args.prepared.color,
+        raw,
+        reset: args.reset,
+        historyGuard: graph.historyGuard,
+      };
       encodeBlendBackward(device, pass, args.filtered, history, context, args.dHistory, blend);
       encodeKpnFilterBackward(
         device,

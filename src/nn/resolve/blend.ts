@@ -1,8 +1,8 @@
 /**
  * Blend with the rectified reprojected history (display resolution): each history rgb channel is
  * clamped to the min/max of the 3×3 render neighbourhood (h*), the network keeps a share β of the
- * unclamped history, scaled by the history guard g (h' = h* + β·g·(h − h*): g fades the
- * unclamped history out as it leaves the box, HISTORY_GUARD_RANGES), and out = α·h' +
+ * unclamped history, scaled by the model's history guard g (h' = h* + β·g·(h − h*): g fades the
+ * unclamped history out as it leaves the box; g = 1 without a guard), and out = α·h' +
  * (1 − α)·filtered where the history is valid, filtered otherwise; writes the new history
  * (rgb, a = 1).
  * CPU reference: src/reference/nn/frame.ts `blendCpu`.
@@ -11,11 +11,7 @@ import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { checkF32Image, type GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
-import {
-  HISTORY_GUARD_FLOOR,
-  HISTORY_GUARD_RANGES,
-  paddedSize,
-} from '../../core/neural-frame.ts';
+import { HISTORY_GUARD_FLOOR, paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
@@ -27,6 +23,7 @@ const PARAMS = uniformBlock({
   paddedWidth: 'u32',
   paddedHeight: 'u32',
   reset: 'u32',
+  historyGuard: 'f32',
 });
 
 /**
@@ -63,18 +60,22 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
   var r: Rectified;
   r.h = h;
   r.clamped = clamp(h, lo, hi);
-  // The guard: 1 − d / (K · range + F), d the farthest channel's distance outside the box (the
-  // first on a tie, as the CPU reference), clamped to [0, 1].
+  // The guard of K = u.historyGuard box ranges (none for K = 0): 1 − d / (K · range + F), d the
+  // farthest channel's distance outside the box (the first on a tie, as the CPU reference),
+  // clamped to [0, 1].
   let away = abs(h - r.clamped);
   var far = 0u;
   if (away.y > away.x) { far = 1u; }
   if (away.z > away[far]) { far = 2u; }
   let span = hi - lo;
-  let scale = ${HISTORY_GUARD_RANGES.toFixed(6)} * max(max(span.x, span.y), span.z) + ${HISTORY_GUARD_FLOOR.toFixed(6)};
+  let scale = u.historyGuard * max(max(span.x, span.y), span.z) + ${HISTORY_GUARD_FLOOR.toFixed(6)};
   let t = 1.0 - away[far] / scale;
-  r.guard = clamp(t, 0.0, 1.0);
+  r.guard = 1.0;
   r.guardSlope = vec3f(0.0);
-  if (t > 0.0 && t < 1.0) { r.guardSlope[far] = -sign(h[far] - r.clamped[far]) / scale; }
+  if (u.historyGuard > 0.0) {
+    r.guard = clamp(t, 0.0, 1.0);
+    if (t > 0.0 && t < 1.0) { r.guardSlope[far] = -sign(h[far] - r.clamped[far]) / scale; }
+  }
   r.sigma = sigmoid(rawAt(8u, p));
   r.beta = r.sigma * r.guard;
   r.kept = r.clamped + r.beta * (h - r.clamped);
@@ -118,6 +119,8 @@ export interface BlendGpuContext {
   /** Raw network output (channel 8: β before its sigmoid), padded display size. */
   readonly raw: GpuTensor;
   readonly reset: boolean;
+  /** The model's history guard in box ranges (GraphDescription.historyGuard); absent or 0: none. */
+  readonly historyGuard?: number;
 }
 
 /** Checks sizes and returns the blend's uniforms and its first four buffers. */
@@ -151,6 +154,7 @@ export function blendBindings(
       paddedWidth: pw,
       paddedHeight: ph,
       reset: context.reset,
+      historyGuard: context.historyGuard ?? 0,
     }),
     buffers: [filtered.buffer, history.buffer, color.buffer, raw.buffer],
   };

@@ -42,6 +42,7 @@ export const FILTER_BLEND_FIELDS = {
   ratioX: 'f32',
   ratioY: 'f32',
   reset: 'u32',
+  historyGuard: 'f32',
 } as const;
 
 const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
@@ -133,6 +134,8 @@ export interface FilterBlendInputs {
   readonly history: GpuImage;
   readonly jitter: readonly [number, number];
   readonly reset: boolean;
+  /** The model's history guard in box ranges (GraphDescription.historyGuard); absent or 0: none. */
+  readonly historyGuard?: number;
 }
 
 /**
@@ -184,6 +187,7 @@ export function filterBlendUniforms(
     ratioX: display[0] / color.width,
     ratioY: display[1] / color.height,
     reset: inputs.reset,
+    historyGuard: inputs.historyGuard ?? 0,
   };
 }
 

@@ -254,7 +254,13 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
     pass = encoder.beginComputePass(timed(LAST_LAYER_FILTER_BLEND_LABEL));
     fused.encodeLastLayer(
       pass,
-      { color, history, jitter: inputs.jitter, reset: inputs.reset },
+      {
+        color,
+        history,
+        jitter: inputs.jitter,
+        reset: inputs.reset,
+        historyGuard: inputs.historyGuard,
+      },
       written,
     );
     pass.end();
@@ -276,7 +282,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
       pass,
       filtered,
       history,
-      { color, raw: run.output, reset: inputs.reset },
+      { color, raw: run.output, reset: inputs.reset, historyGuard: inputs.historyGuard },
       targets.history,
     );
   } else {
@@ -284,7 +290,13 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
       device,
       pass,
       run.output,
-      { color, history, jitter: inputs.jitter, reset: inputs.reset },
+      {
+        color,
+        history,
+        jitter: inputs.jitter,
+        reset: inputs.reset,
+        historyGuard: inputs.historyGuard,
+      },
       written,
     );
   }

@@ -245,9 +245,11 @@ export async function createNeuralResolver(
         zeros?.buffer.destroy();
         zeros = createGpuImage(device, dw, dh, 'nn zero state', historyFormat);
       }
+      // The model's history guard (none for models trained without it) goes with the frame.
+      const guarded = { ...inputs, historyGuard: model.graph.historyGuard };
       const frameInputs = zeros
-        ? { ...inputs, reprojected: { ...inputs.reprojected, state: zeros } }
-        : inputs;
+        ? { ...guarded, reprojected: { ...inputs.reprojected, state: zeros } }
+        : guarded;
       const output = options.foldOutput !== false ? inputs.output : undefined;
       const run = encodeNeuralFrame(device, encoder, network, frameInputs, t, {
         f32Features,

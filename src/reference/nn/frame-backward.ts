@@ -306,7 +306,12 @@ export function neuralFrameBackwardCpu(
   const blend = blendBackwardCpu(
     frame.filter.filtered,
     inputs.history,
-    { color: inputs.color, raw: frame.raw, reset: params.reset },
+    {
+      color: inputs.color,
+      raw: frame.raw,
+      reset: params.reset,
+      historyGuard: params.historyGuard ?? model.graph.historyGuard,
+    },
     dHistoryOut,
   );
   const dRaw = kpnFilterBackwardCpu(

@@ -46,9 +46,10 @@
  * Blend: valid = history a ≥ 0.5 and not reset. The history is rectified as in TAAU, each rgb
  * channel clamped to [min, max] of the 3×3 render neighbourhood (h* = clamp(h, lo, hi)), and the
  * network chooses how much of the unclamped history to keep: h' = h* + β_g·(h − h*), where
- * β_g = β·g and the guard g = clamp(1 − d / (K·r + F), 0, 1) fades the unclamped history out as it
- * leaves the box: d = max over channels of |h − h*|, r = max over channels of (hi − lo),
- * K = HISTORY_GUARD_RANGES, F = HISTORY_GUARD_FLOOR. Then out = α·h' + (1 − α)·filtered where
+ * β_g = β·g; for a model with a history guard K (its graph's historyGuard, > 0) the guard
+ * g = clamp(1 − d / (K·r + F), 0, 1) fades the unclamped history out as it leaves the box:
+ * d = max over channels of |h − h*|, r = max over channels of (hi − lo), F = HISTORY_GUARD_FLOOR;
+ * without one g = 1. Then out = α·h' + (1 − α)·filtered where
  * valid, filtered otherwise. New history = (out, 1), new state = recurrent.
  */
 import type { Size } from '../../core/quality.ts';
@@ -60,7 +61,6 @@ import {
   RAW_CHANNELS,
   SIGMA_MIN,
   LUMA_WEIGHTS,
-  HISTORY_GUARD_RANGES,
   HISTORY_GUARD_FLOOR,
   paddedSize,
   type NeuralFrameParams,
@@ -390,6 +390,8 @@ export interface BlendContext {
   /** Raw network output (channel 8: β before its sigmoid). */
   readonly raw: Tensor<Real>;
   readonly reset: boolean;
+  /** The model's history guard in box ranges (NeuralFrameParams.historyGuard); absent or 0: none. */
+  readonly historyGuard?: number;
 }
 
 /** The rectification of one display pixel's history. */
@@ -409,22 +411,24 @@ export interface Rectified {
 }
 
 /**
- * The history guard of clamped history `clamped` (of h) in the box lo…hi, and its slope dg/dh:
- * the farthest channel (the first on a tie) alone moves d.
+ * The history guard of `ranges` box ranges (≤ 0: none, g = 1) for clamped history `clamped` (of
+ * h) in the box lo…hi, and its slope dg/dh: the farthest channel (the first on a tie) alone moves d.
  */
 export function historyGuard(
   h: readonly number[],
   clamped: readonly number[],
   lo: readonly number[],
   hi: readonly number[],
+  ranges: number,
 ): { guard: number; slope: number[] } {
+  if (!(ranges > 0)) return { guard: 1, slope: [0, 0, 0] };
   let far = 0;
   for (let c = 1; c < 3; c++) {
     if (Math.abs(h[c]! - clamped[c]!) > Math.abs(h[far]! - clamped[far]!)) far = c;
   }
   const d = Math.abs(h[far]! - clamped[far]!);
   const range = Math.max(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
-  const scale = HISTORY_GUARD_RANGES * range + HISTORY_GUARD_FLOOR;
+  const scale = ranges * range + HISTORY_GUARD_FLOOR;
   const t = 1 - d / scale;
   const slope = [0, 0, 0];
   if (t > 0 && t < 1) slope[far] = -Math.sign(h[far]! - clamped[far]!) / scale;
@@ -451,7 +455,7 @@ export function rectify(
   const clamped = h.map((v, c) => Math.min(Math.max(v, box.lo[c]!), box.hi[c]!));
   const inside = h.map((v, c) => v >= box.lo[c]! && v <= box.hi[c]!);
   const sigma = sigmoid(raw.data[8 * raw.width * raw.height + Y * raw.width + X]!);
-  const { guard, slope } = historyGuard(h, clamped, box.lo, box.hi);
+  const { guard, slope } = historyGuard(h, clamped, box.lo, box.hi, context.historyGuard ?? 0);
   const beta = sigma * guard;
   // h' = h* + β_g·(h − h*): the history the blend uses.
   const kept = h.map((v, c) => clamped[c]! + beta * (v - clamped[c]!));
@@ -497,7 +501,12 @@ export function kpnFilterBlendCpu<T extends Real>(
 ): { readonly filter: FilterOutput<T>; readonly history: Vec4Image<T> } {
   const size: Size = [history.width, history.height];
   const filter = kpnFilterCpu(raw, color, size, params.jitter);
-  const blended = blendCpu(filter.filtered, history, { color, raw, reset: params.reset });
+  const blended = blendCpu(filter.filtered, history, {
+    color,
+    raw,
+    reset: params.reset,
+    historyGuard: params.historyGuard,
+  });
   return { filter, history: blended };
 }
 
@@ -522,6 +531,7 @@ export function neuralFrameCpu<T extends Real>(
 ): NeuralFrameCpu<T> {
   const features = assembleFeaturesCpu(inputs, params);
   const raw = runNetwork(features) as Tensor<T>;
-  const { filter, history } = kpnFilterBlendCpu(raw, inputs.color, inputs.history, params);
+  const guarded = { ...params, historyGuard: params.historyGuard ?? model.graph.historyGuard };
+  const { filter, history } = kpnFilterBlendCpu(raw, inputs.color, inputs.history, guarded);
   return { features, raw, filter, history };
 }
