@@ -4,7 +4,8 @@
  * subgroup matrices, which read tensors in the padded layout of ./ops/int8/padded.ts; or both,
  * each op on the kernel measured faster for it) with adds and concats folded in — in one compute
  * pass. Tensors are allocated and dispatches prepared (bind groups, uniform buffers) once per
- * input size and input buffer, so a steady frame only encodes. CPU oracle: `runInt8NetworkCpu` in src/reference/nn/int8-network.ts.
+ * input size and input buffer, so a steady frame only encodes. CPU oracle: `runInt8NetworkCpu`
+ * in src/reference/nn/int8-network.ts.
  */
 import type { Int8OpStep, Int8Plan } from '../core/int8-plan.ts';
 import type { GpuTimer } from '../gpu/profiler.ts';

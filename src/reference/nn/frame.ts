@@ -49,8 +49,8 @@
  * β_g = β·g; for a model with a history guard K (its graph's historyGuard, > 0) the guard
  * g = clamp(1 − d / (K·r + F), 0, 1) fades the unclamped history out as it leaves the box:
  * d = max over channels of |h − h*|, r = max over channels of (hi − lo), F = HISTORY_GUARD_FLOOR;
- * without one g = 1. Then out = α·h' + (1 − α)·filtered where
- * valid, filtered otherwise. New history = (out, 1), new state = recurrent.
+ * without one g = 1. Then out = α·h' + (1 − α)·filtered where valid, filtered otherwise. New
+ * history = (out, 1), new state = recurrent.
  */
 import type { Size } from '../../core/quality.ts';
 import { runNetworkCpu } from './network.ts';
