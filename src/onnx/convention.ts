@@ -32,6 +32,8 @@ export const META = {
   qualityRatio: 'uplift.qualityRatio',
   /** The `.uplift` file's free-form metadata (JSON object). */
   metadata: 'uplift.metadata',
+  /** The graph's history guard (JSON number, box ranges), when it has one: the frame's, not an op. */
+  historyGuard: 'uplift.historyGuard',
 } as const;
 
 /** The only quantization ONNX int8 Q/DQ expresses exactly: 8 bits, grid ±127. */

@@ -404,12 +404,17 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
       throw new InputError(`${source}: graph output "${name}" is not a computed tensor`);
     }
   }
+  const historyGuard = metadataJson(source, model, META.historyGuard);
+  if (historyGuard !== undefined && typeof historyGuard !== 'number') {
+    throw new InputError(`${source}: metadata "${META.historyGuard}" must be a number`);
+  }
   const graph: GraphDescription = {
     name: model.graph!.name ?? '',
     version: Number(model.modelVersion ?? 0),
     inputs,
     outputs,
     nodes: im.nodes.map(finish),
+    ...(historyGuard !== undefined ? { historyGuard } : {}),
   };
   try {
     validateGraph(graph);
