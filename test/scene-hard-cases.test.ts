@@ -1,7 +1,7 @@
 // The procedural scenes of network v3's failure classes (thin poles under forward motion, fast
-// skinned limbs, text and UI detail, foliage in wind): they render, are deterministic for a seed,
-// move where they should, and their motion vectors are the motion (checked vertex by vertex, and
-// by reprojecting one frame onto the next).
+// skinned limbs, text and UI detail, foliage in wind, large animals over a bright sky): they
+// render, are deterministic for a seed, move where they should, and their motion vectors are the
+// motion (checked vertex by vertex, and by reprojecting one frame onto the next).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
@@ -69,6 +69,7 @@ const CASES = [
   { scene: 'runners', path: 'static', seed: 1, objects: (o: SceneObject) => !!o.skin },
   { scene: 'signs', path: 'static', seed: 1, objects: movesOrSkinned(5 / FPS) },
   { scene: 'meadow', path: 'static', seed: 1, objects: (o: SceneObject) => !!o.skin },
+  { scene: 'herd', path: 'static', seed: 1, objects: (o: SceneObject) => !!o.skin },
 ] as const;
 
 test('motion vectors are the motion of every visible vertex (skins, moving objects, camera)', async () => {

@@ -121,7 +121,7 @@ test('on-the-fly training clips never use a validation seed or a held-out scene/
 
 test("validation clips 'each': n clips cover the n procedural entries once, in turn; 'grouped' fewer", () => {
   const entries = VALIDATION.filter((e) => e.scene in PROCEDURAL_SCENES);
-  assert.equal(entries.length, 30);
+  assert.equal(entries.length, 33);
   const choose = (spread: boolean, index: number) =>
     sceneClipChoice(
       { entries, spread },

@@ -18,8 +18,9 @@
  *   (`focus.heading`); only FORWARD_SCENES, built along one, train and validate on it.
  * - **Stable validation.** The first validation entries (FIRST_VALIDATION_SCENES, their held-out
  *   combinations and the glTF files) keep the names and seeds they had before scenes were added;
- *   the entries of later scenes (LATER_VALIDATION) follow with the next seeds, so earlier
- *   measurements stay comparable entry by entry.
+ *   the entries of later scenes (LATER_VALIDATION, then LATEST_VALIDATION: the herd of
+ *   2026-12-05) follow with the next seeds, so earlier measurements stay comparable entry by
+ *   entry (and a validation of the first n entries, `--validation-clips n`, stays the same).
  * - **glTF files.** Every scene file of assets/gltf (in the repository, with its licenses in
  *   assets/README.md; paths relative to the repository root) is in validation only: real-world
  *   assets the model never trains on.
@@ -80,10 +81,16 @@ const LATER_HELD_OUT: ReadonlyArray<{ scene: string; path: string }> = [
   { scene: 'poles', path: 'cut' },
 ];
 
+/** Held-out combinations of the scenes added after the Fox's ghost (2026-12-05). */
+const LATEST_HELD_OUT: ReadonlyArray<{ scene: string; path: string }> = [
+  { scene: 'herd', path: 'fast-turn' },
+];
+
 /** Scene/path combinations that appear in validation only. */
 export const HELD_OUT_COMBINATIONS: ReadonlyArray<{ scene: string; path: string }> = [
   ...FIRST_HELD_OUT,
   ...LATER_HELD_OUT,
+  ...LATEST_HELD_OUT,
 ];
 
 /** Scenes built along `focus.heading`, for the `forward` path (the only ones that use it). */
@@ -118,6 +125,14 @@ export const LATER_VALIDATION: ReadonlyArray<{ scene: string; paths: readonly st
   { scene: 'runners', paths: ['static', 'orbit'] },
   { scene: 'signs', paths: ['static', 'orbit'] },
   { scene: 'meadow', paths: ['forward', 'static'] },
+];
+
+/**
+ * Validation entries of the scenes added after the Fox's ghost (2026-12-05), after every entry
+ * above (their seeds follow the later held-out ones).
+ */
+export const LATEST_VALIDATION: ReadonlyArray<{ scene: string; paths: readonly string[] }> = [
+  { scene: 'herd', paths: ['orbit', 'static'] },
 ];
 
 /** The glTF files of assets/gltf (held out of training entirely). */
@@ -197,6 +212,10 @@ function buildValidation(): SplitEntry[] {
     for (const path of paths) add(scene, scene, path);
   }
   for (const { scene, path } of LATER_HELD_OUT) add(scene, scene, path);
+  for (const { scene, paths } of LATEST_VALIDATION) {
+    for (const path of paths) add(scene, scene, path);
+  }
+  for (const { scene, path } of LATEST_HELD_OUT) add(scene, scene, path);
   return entries;
 }
 

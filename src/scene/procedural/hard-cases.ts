@@ -27,6 +27,7 @@ import {
   type SkinnedPart,
 } from './parts.ts';
 import { checkerTexture, leafTexture, stripesTexture } from './textures.ts';
+import { HERD_SCENES } from './herd.ts';
 
 /** Half the length of the poles scene's road (metres, either way from the centre). */
 const ROAD_HALF_LENGTH = 150;
@@ -769,4 +770,6 @@ export const HARD_CASE_SCENES: Readonly<Record<string, (seed: number) => Scene>>
   runners,
   signs,
   meadow,
+  // Large animals over a bright sky (./herd.ts), added after the Fox's ghost (2026-12-05).
+  ...HERD_SCENES,
 };

@@ -8,8 +8,9 @@
  * - foliage: trees of alpha-tested leaf cards swaying in the wind.
  * - particles: soft particles and glass panes (alpha blended, no motion vectors: reactive).
  * - mix: a bit of everything.
- * - poles, runners, signs, meadow (hard-cases.ts): thin poles and wires for forward flight,
- *   skinned figures with fast limbs, text and UI detail, grass and bushes in wind.
+ * - poles, runners, signs, meadow, herd (hard-cases.ts, herd.ts): thin poles and wires for
+ *   forward flight, skinned figures with fast limbs, text and UI detail, grass and bushes in
+ *   wind, large animals over a bright sky.
  */
 import { InputError } from '../../core/errors.ts';
 import {
