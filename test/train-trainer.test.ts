@@ -190,6 +190,17 @@ test('frames task (BPTT on the GPU over analytic clips): a split run equals a st
   );
 });
 
+/** A tiny frames run of one clip a step, validated on 2 clips: `overrides` add the rest. */
+const tinyValidatedRun = (overrides: Record<string, unknown>) => ({
+  network: 'tiny',
+  task: 'frames',
+  size: [16, 16],
+  clipsPerStep: 1,
+  validationClips: 2,
+  warmup: 1,
+  ...overrides,
+});
+
 test('best checkpoint by the worst clip: the margin decides, then the mean; a run records and picks by it', async () => {
   // The step-1,025 and step-1,200 validations of v3a on 12-05 (QUALITY §4), in brief: the mean
   // rose while the worst clip (Fox) fell.
@@ -212,21 +223,15 @@ test('best checkpoint by the worst clip: the margin decides, then the mean; a ru
   const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const result = await train(
     device,
-    {
-      network: 'tiny',
-      task: 'frames',
+    tinyValidatedRun({
       steps: 6,
-      size: [16, 16],
       learningRate: 5e-2,
       warmupSteps: 1,
       data: { source: 'analytic', clipFrames: 3, referenceSamples: 2 },
-      clipsPerStep: 1,
-      validationClips: 2,
-      warmup: 1,
       logEvery: 2,
       checkpointEvery: 2,
       bestBy: 'worst',
-    },
+    }),
     { out: dir },
   );
   const validated = result.log.filter((e) => e.validationPsnrClips !== undefined);
@@ -311,19 +316,13 @@ test("validation 'each': one scored clip per held-out entry, the split's first e
   const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const result = await train(
     device,
-    {
-      network: 'tiny',
-      task: 'frames',
+    tinyValidatedRun({
       steps: 1,
-      size: [16, 16],
       data: { source: 'scenes', clipFrames: 3, referenceSamples: 1 },
-      clipsPerStep: 1,
-      validationClips: 2,
       validationEntries: 'each',
-      warmup: 1,
       logEvery: 1,
       checkpointEvery: 1,
-    },
+    }),
     { out: dir },
   );
   const last = result.log.at(-1)!;

@@ -183,9 +183,12 @@ const kernelsOfDevices = new WeakMap<GPUDevice, Promise<Int8Kernels>>();
 export function int8KernelsFor(device: GPUDevice): Promise<Int8Kernels> {
   let known = kernelsOfDevices.get(device);
   if (!known) {
+    // The mixed kernels' dot4I8Packed half is `int8RunsExactly`'s check (remembered): only the
+    // matrices are checked here.
     known = subgroupMatricesUsable(device)
-      ? checkInt8Kernels(device, 'mixed').then(
-          (r): Int8Kernels => (r.mismatches.length === 0 ? 'mixed' : defaultInt8Kernels()),
+      ? Promise.all([int8RunsExactly(device), checkInt8Kernels(device, 'subgroup-matrix')]).then(
+          ([dot4, matrix]): Int8Kernels =>
+            dot4 && matrix.mismatches.length === 0 ? 'mixed' : defaultInt8Kernels(),
           (): Int8Kernels => defaultInt8Kernels(),
         )
       : Promise.resolve(defaultInt8Kernels());

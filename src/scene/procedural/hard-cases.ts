@@ -17,6 +17,7 @@ import type { Mesh, Scene } from '../types.ts';
 import { fixed, FLOOR, SceneBuilder } from './builder.ts';
 import { bladeTexture, textTexture, uiTexture } from './detail-textures.ts';
 import {
+  circling,
   heightShear,
   limbTube,
   mergeSkinned,
@@ -377,17 +378,7 @@ function runners(seed: number): Scene {
       const speed = b.range(2.5, 6) / radius; // radians per second
       const dir = b.rand() < 0.5 ? -1 : 1;
       const a0 = b.range(0, 6.28);
-      transform = (t) => {
-        const a = a0 + dir * speed * t;
-        // Facing along the circle: +z of the figure along the tangent.
-        const tangent: Vec3 = [-Math.sin(a) * dir, 0, Math.cos(a) * dir];
-        const yaw = Math.atan2(tangent[0], tangent[2]);
-        return composeTRS(
-          [radius * Math.cos(a), 0, radius * Math.sin(a)],
-          axisAngle([0, 1, 0], yaw),
-          [1, 1, 1],
-        );
-      };
+      transform = circling(radius, speed, dir, a0);
     }
     b.scene.objects.push({
       mesh,

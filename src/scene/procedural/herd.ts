@@ -7,10 +7,17 @@
  * so the motion vectors are exact.
  */
 import { boxMesh, sphereMesh, transformMesh } from '../geometry.ts';
-import { axisAngle, composeTRS, multiply, type Mat4, type Vec3 } from '../math.ts';
+import { composeTRS, multiply, type Mat4, type Vec3 } from '../math.ts';
 import type { Mesh, Scene } from '../types.ts';
 import { fixed, SceneBuilder } from './builder.ts';
-import { limbTube, mergeSkinned, rigidPart, rotateAbout, type SkinnedPart } from './parts.ts';
+import {
+  circling,
+  limbTube,
+  mergeSkinned,
+  rigidPart,
+  rotateAbout,
+  type SkinnedPart,
+} from './parts.ts';
 
 /** The joints of an animal's skin: root, head, tail, then upper and lower of four legs. */
 const JOINT = { root: 0, head: 1, tail: 2, legs: 3 } as const;
@@ -169,20 +176,10 @@ function herd(seed: number): Scene {
     const radius = b.range(2, 6);
     const dir = b.rand() < 0.5 ? -1 : 1;
     const a0 = b.range(0, 2 * Math.PI);
-    const transform = (t: number) => {
-      const a = a0 + (dir * speed * t) / radius;
-      // Facing along the circle: +z of the animal along the tangent.
-      const yaw = Math.atan2(-Math.sin(a) * dir, Math.cos(a) * dir);
-      return composeTRS(
-        [radius * Math.cos(a), 0, radius * Math.sin(a)],
-        axisAngle([0, 1, 0], yaw),
-        [1, 1, 1],
-      );
-    };
     b.scene.objects.push({
       mesh: b.mesh(animalMesh(body)),
       material,
-      transform,
+      transform: circling(radius, speed / radius, dir, a0),
       skin: (t) => animalPose(body, gait, t),
     });
   }

@@ -134,6 +134,24 @@ export function mergeSkinned(parts: SkinnedPart[]): Mesh {
   return { ...mesh, joints, weights };
 }
 
+/**
+ * An object going round a circle of `radius` about the origin on the ground, from angle `a0` at
+ * `angularSpeed` radians a second in direction `dir` (±1), its +z along the tangent: the runners'
+ * and the herd's paths.
+ */
+export function circling(radius: number, angularSpeed: number, dir: number, a0: number) {
+  return (t: number): Mat4 => {
+    const a = a0 + dir * angularSpeed * t;
+    const tangent: Vec3 = [-Math.sin(a) * dir, 0, Math.cos(a) * dir];
+    const yaw = Math.atan2(tangent[0], tangent[2]);
+    return composeTRS(
+      [radius * Math.cos(a), 0, radius * Math.sin(a)],
+      axisAngle([0, 1, 0], yaw),
+      [1, 1, 1],
+    );
+  };
+}
+
 /** Rotation by `angle` about `axis` through `pivot`. */
 export function rotateAbout(pivot: Vec3, axis: Vec3, angle: number): Mat4 {
   return multiply(
