@@ -8,7 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
-import { parseTrainConfigText, resolveTrainConfig } from '../src/train/config.ts';
+import {
+  parseTrainConfigText,
+  resolveTrainConfig,
+  validationClipFrames,
+} from '../src/train/config.ts';
+import { validationSignature } from '../src/train/run-start.ts';
 
 const refused = (fn: () => unknown, message: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof InputError && message.test((e as Error).message));
@@ -76,4 +81,33 @@ test('uplift train --config: a deep config file is one line naming it', () => {
   assert.equal(r.status, 1);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /deep\.json: JSON nested 50001 levels deep, more than 64/);
+});
+
+test('data.validationClipFrames: validation clips of their own length, checked like clipFrames', () => {
+  const base = resolveTrainConfig({ data: { clipFrames: 8 }, warmup: 3 });
+  assert.equal(base.data.validationClipFrames, null);
+  assert.equal(validationClipFrames(base.data), 8);
+  // Longer training clips, validation kept at 8 frames: the run's best stays comparable.
+  const longer = resolveTrainConfig({ data: { clipFrames: 16, validationClipFrames: 8 } }, base);
+  assert.equal(longer.data.clipFrames, 16);
+  assert.equal(validationClipFrames(longer.data), 8);
+  assert.equal(validationSignature(longer), validationSignature(base));
+  // Without the pin the validation clips grow with the training clips: a changed validation.
+  const unpinned = resolveTrainConfig({ data: { clipFrames: 16 } }, base);
+  assert.equal(validationClipFrames(unpinned.data), 16);
+  assert.notEqual(validationSignature(unpinned), validationSignature(base));
+  for (const [config, message] of [
+    [
+      { data: { validationClipFrames: 0 } },
+      /data\.validationClipFrames must be a positive integer/,
+    ],
+    [{ data: { validationClipFrames: 2.5 } }, /data\.validationClipFrames must be a positive/],
+    [{ data: { validationClipFrames: 1e6 } }, /data\.validationClipFrames .*up to 256/],
+    [
+      { data: { clipFrames: 16, validationClipFrames: 3 }, warmup: 3 },
+      /warmup must be an integer in \[0, 3\) \(the shorter of data\.clipFrames and data\.validationClipFrames\), got 3/,
+    ],
+  ] as const) {
+    refused(() => resolveTrainConfig(config), message);
+  }
 });

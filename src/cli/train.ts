@@ -166,7 +166,9 @@ export function register(program: Command): void {
         'engineInputs has "validation": true):\n' +
         '  "data": { "engineInputs": { "noJitter": 0.25, "depth8": 0.5, "srgb8": 0.5, "motionError": 0.3,\n' +
         '            "depthInverted": 0.5, "infiniteFar": 0.5 },\n' +
-        '            "exposure": { "probability": 0.3, "range": [0.25, 4] }, "highlights": 0.5 }',
+        '            "exposure": { "probability": 0.3, "range": [0.25, 4] }, "highlights": 0.5 }\n' +
+        'Longer training clips, the validation clips kept at the length a run was scored on:\n' +
+        '  "data": { "clipFrames": 16, "validationClipFrames": 8 }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

@@ -43,6 +43,11 @@ export interface ClipDataConfig {
   readonly ratio: number | readonly number[];
   /** Frames per clip, warm-up included. */
   readonly clipFrames: number;
+  /**
+   * Frames per validation clip, or null for `clipFrames`: training on longer clips (a ghost
+   * needs many frames to build up) can keep the validation earlier runs were scored on.
+   */
+  readonly validationClipFrames: number | null;
   /** Ground-truth samples per display pixel. */
   readonly referenceSamples: number;
   /** Engine-like inputs on the training clips (default: none). */
@@ -159,6 +164,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     paths: [],
     ratio: 2,
     clipFrames: 6,
+    validationClipFrames: null,
     referenceSamples: 16,
     engineInputs: DEFAULT_ENGINE_INPUTS,
     exposure: NO_EXPOSURE_CHANGES,
@@ -205,6 +211,7 @@ const LIMITS: Readonly<Record<string, number>> = {
   size: 4096,
   clipsPerStep: 1024,
   'data.clipFrames': 256,
+  'data.validationClipFrames': 256,
   'data.referenceSamples': 4096,
   'qat.calibrationClips': 4096,
 };
@@ -366,10 +373,14 @@ export function resolveTrainConfig(
     );
   }
   positiveInt('data.clipFrames', data.clipFrames);
+  if (data.validationClipFrames !== null) {
+    positiveInt('data.validationClipFrames', data.validationClipFrames);
+  }
   positiveInt('data.referenceSamples', data.referenceSamples);
-  if (!Number.isInteger(merged.warmup) || merged.warmup < 0 || merged.warmup >= data.clipFrames) {
+  const shortestClip = Math.min(data.clipFrames, validationClipFrames(data));
+  if (!Number.isInteger(merged.warmup) || merged.warmup < 0 || merged.warmup >= shortestClip) {
     throw new InputError(
-      `training config: warmup must be an integer in [0, data.clipFrames), got ${showValue(merged.warmup)}`,
+      `training config: warmup must be an integer in [0, ${shortestClip}) (the shorter of data.clipFrames and data.validationClipFrames), got ${showValue(merged.warmup)}`,
     );
   }
   for (const key of ['l1', 'gradient', 'temporal'] as const)
@@ -414,4 +425,9 @@ export function resolveTrainConfig(
     );
   }
   return merged;
+}
+
+/** Frames per validation clip: `validationClipFrames`, or `clipFrames` where that is null. */
+export function validationClipFrames(data: ClipDataConfig): number {
+  return data.validationClipFrames ?? data.clipFrames;
 }

@@ -16,7 +16,13 @@ import {
 } from '../nn/quantize.ts';
 import { initWeights, loadWeights, sameGraph } from '../nn/weights.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { NETWORKS, resolveTrainConfig, type QatConfig, type TrainConfig } from './config.ts';
+import {
+  NETWORKS,
+  resolveTrainConfig,
+  validationClipFrames,
+  type QatConfig,
+  type TrainConfig,
+} from './config.ts';
 import { continuedSchedule } from './schedule.ts';
 import { restoreTrainable } from './session.ts';
 import { framesTask } from './tasks.ts';
@@ -35,8 +41,8 @@ export interface RunStart {
 }
 
 /** What decides a run's validation score: two configs that differ here score different clips. */
-function validationSignature(c: TrainConfig): string {
-  const { ratio, clipFrames, referenceSamples, source, paths } = c.data;
+export function validationSignature(c: TrainConfig): string {
+  const { ratio, referenceSamples, source, paths } = c.data;
   return JSON.stringify([
     c.validationEntries,
     c.bestBy,
@@ -45,7 +51,7 @@ function validationSignature(c: TrainConfig): string {
     c.seed,
     c.warmup,
     ratio,
-    clipFrames,
+    validationClipFrames(c.data),
     referenceSamples,
     source,
     paths,

@@ -15,7 +15,7 @@ import { clipGradientGpu, clipLossGpu, type ClipGradientOptions } from './bptt.t
 import { type ClipFrameCpu, prepareClipCpu } from './bptt-cpu.ts';
 import { createGpuClipTrainer, type GpuClipTrainer, type TrainerClip } from './bptt-gpu.ts';
 import { createAbsMaxTracker } from './calibrate.ts';
-import { NETWORKS, type ClipDataConfig, type TrainConfig } from './config.ts';
+import { NETWORKS, validationClipFrames, type ClipDataConfig, type TrainConfig } from './config.ts';
 import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
 import type { TrainingClip } from './data/clip-source.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
@@ -167,7 +167,7 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
   const sampler = createClipSampler(device, {
     displaySize: [config.size[0], config.size[1]],
     ratio: data.ratio,
-    clipLength: data.clipFrames,
+    clipLength: split === 'train' ? data.clipFrames : validationClipFrames(data),
     samples: data.referenceSamples,
     seed: split === 'train' ? config.seed : config.seed + 1_000_003,
     sources,
