@@ -47,9 +47,14 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       cases.push({ kind: 'upscaler', case: frame });
       // v2's frame again with the filter + blend in its 3×3 head (not its default: slower on
       // the H100 on 2026-12-05), v3a's below with it as its own pass: from one run, what running
-      // it in the last layer changes.
+      // it in the last layer changes. The head takes it on dot4I8Packed only (on the mixed
+      // kernels, the default where offered, the head runs on matrices and the request is
+      // ignored): compare with the `+dot4` case.
       if (network === 'v2') {
-        cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: true } });
+        cases.push({
+          kind: 'upscaler',
+          case: { ...frame, lastLayerFilterBlend: true, int8Kernels: 'dot4' },
+        });
       }
       // v2's and v3a's frame with the network on tensor cores (without the fusions, which need
       // dot4I8Packed), where the device has subgroup matrices.
@@ -76,8 +81,9 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
         // And with the output pass after it: what writing the output in the last layer saves.
         cases.push({ kind: 'upscaler', case: { ...frame, foldOutput: false } });
-        // And with the features pass: what computing the features in the first layer saves.
-        cases.push({ kind: 'upscaler', case: { ...frame, featuresFirstLayer: false } });
+        // And with the features in the first layer (not the default: slower on the H200 and
+        // the H100, 2026-12-05): what that fusion changes.
+        cases.push({ kind: 'upscaler', case: { ...frame, featuresFirstLayer: true } });
       }
     }
   }

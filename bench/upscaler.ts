@@ -52,11 +52,11 @@ export interface UpscalerCase {
    */
   lastLayerFilterBlend?: boolean;
   /**
-   * Method 'neural', INT8: false keeps the features pass where the network's first layer could
-   * compute the features (network v3, timer label `nn features + first layer`), to measure what
-   * that fusion saves in the same run.
+   * Method 'neural', INT8: true computes the features in the network's first layer where it can
+   * (network v3, timer label `nn features + first layer`; the frame's default is the features
+   * pass, FEATURES_FIRST_LAYER_BY_DEFAULT), to measure that fusion in the same run.
    */
-  featuresFirstLayer?: false;
+  featuresFirstLayer?: boolean;
   /**
    * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on
    * dot4I8Packed alone where the frame's default (`int8KernelsFor`) would be the mixed kernels
@@ -145,7 +145,7 @@ export function upscalerCases(quick: boolean, hasF16: boolean): UpscalerCase[] {
 /**
  * "taau+rcas 1920x1080 performance", "neural-f32 1920x1080 quality", "neural-int8+f16-history
  * 1920x1080 performance", "neural-int8-v3a+filter-blend-pass 1920x1080 performance",
- * "neural-int8-v3a+features-pass 1920x1080 performance".
+ * "neural-int8-v3a+features-first-layer 1920x1080 performance".
  */
 export function upscalerCaseName(c: UpscalerCase): string {
   let method: string = c.method;
@@ -156,6 +156,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.lastLayerFilterBlend === false) method += '+filter-blend-pass';
   if (c.lastLayerFilterBlend === true) method += '+last-layer-filter-blend';
   if (c.featuresFirstLayer === false) method += '+features-pass';
+  if (c.featuresFirstLayer === true) method += '+features-first-layer';
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
   if (c.int8Kernels === 'dot4') method += '+dot4';
@@ -240,7 +241,7 @@ export async function benchUpscalerCase(
       ...(c.lastLayerFilterBlend !== undefined
         ? { lastLayerFilterBlend: c.lastLayerFilterBlend }
         : {}),
-      ...(c.featuresFirstLayer === false ? { featuresFirstLayer: false } : {}),
+      ...(c.featuresFirstLayer !== undefined ? { featuresFirstLayer: c.featuresFirstLayer } : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
       // The kernels the INT8 network ran on (the frame's default depends on the device).
       ...(c.method === 'neural' && c.precision === 'int8'

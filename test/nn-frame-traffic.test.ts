@@ -114,7 +114,8 @@ for (const [network, lastLayer] of [
       lastLayerFilterBlend: lastLayer,
     });
     assert.equal(frame.lastLayerFilterBlend, lastLayer);
-    assert.equal(frame.featuresFirstLayer, network === 'v3a');
+    // The features pass by default (FEATURES_FIRST_LAYER_BY_DEFAULT: it measured faster).
+    assert.equal(frame.featuresFirstLayer, false);
     // No sharpening: the filter + blend writes the output, and there is no output pass.
     assert.ok(frame.foldedOutput);
     assert.ok(!frame.passes.some((p) => p.stage === 'output'));
@@ -231,8 +232,10 @@ test('frame accounting: the features computed in the first layer save the int8 f
       [11, 7],
     ],
   ] as const) {
-    const inFirstLayer = describeInt8Frame(plan, [...display], [...render]);
-    const pass = describeInt8Frame(plan, [...display], [...render], { featuresFirstLayer: false });
+    const inFirstLayer = describeInt8Frame(plan, [...display], [...render], {
+      featuresFirstLayer: true,
+    });
+    const pass = describeInt8Frame(plan, [...display], [...render]);
     assert.ok(inFirstLayer.featuresFirstLayer && !pass.featuresFirstLayer);
     // The 12 int8 features (3 words a pixel at the padded size), written by the features pass
     // and read by down1; the fused pass writes down1's output, which down1 wrote before.
@@ -246,6 +249,7 @@ test('frame accounting: the features computed in the first layer save the int8 f
   }
   const text = describeInt8Frame(plan, [1920, 1080], [960, 540], {
     historyFormat: 'rgba16float',
+    featuresFirstLayer: true,
   }).text;
   assert.match(text, /features in the first layer, filter and blend in the last layer/);
   // Reads color and motion (16 + 16 B a render pixel: 8 a display pixel) and history and state
@@ -313,7 +317,9 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   assert.deepEqual(json.frame.renderSize, [1280, 720]);
   assert.ok(json.frame.passes.some((p) => p.name === 'last layer (out) + filter + blend + output'));
   assert.ok(!json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
-  assert.ok(json.frame.passes.some((p) => p.name === 'nn features + first layer (down1)'));
+  // The features pass, not the features in the first layer (FEATURES_FIRST_LAYER_BY_DEFAULT).
+  assert.ok(json.frame.passes.some((p) => p.name === 'nn features (int8 only) + 1 int8'));
+  assert.ok(!json.frame.passes.some((p) => p.name.startsWith('nn features + first layer')));
   assert.throws(
     () => run('--network', 'v3a', '--plan', '--quality', 'fast'),
     /--quality: quality must be one of/,

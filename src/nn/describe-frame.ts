@@ -39,6 +39,7 @@ import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
 import {
   firstStepPrologueRefusal,
+  FEATURES_FIRST_LAYER_BY_DEFAULT,
   lastLayerFilterBlendByDefault,
   lastStepEpilogueRefusal,
 } from './int8-network.ts';
@@ -117,9 +118,9 @@ export interface FrameDescriptionOptions {
    */
   readonly foldedOutput?: boolean;
   /**
-   * The features computed in the network's first layer (default: where the plan allows it on the
-   * dot4I8Packed kernels, as the resolver runs it; false: the features pass writes the int8
-   * features and the first layer reads them).
+   * The features computed in the network's first layer where the plan allows it on the
+   * dot4I8Packed kernels (true), or the features pass writing the int8 features the first layer
+   * reads (default, as the resolver runs it: FEATURES_FIRST_LAYER_BY_DEFAULT).
    */
   readonly featuresFirstLayer?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
@@ -151,7 +152,8 @@ export function describeInt8Frame(
   }
   // As the resolver decides (its networks read the FEATURE_CHANNELS features).
   const firstRefusal = firstStepPrologueRefusal(plan, 'dot4');
-  const inFirstLayer = options.featuresFirstLayer ?? firstRefusal === undefined;
+  const inFirstLayer =
+    options.featuresFirstLayer ?? (FEATURES_FIRST_LAYER_BY_DEFAULT && firstRefusal === undefined);
   if (inFirstLayer && firstRefusal !== undefined) {
     throw new RangeError(`frame of ${plan.name}: no features in the first layer: ${firstRefusal}`);
   }

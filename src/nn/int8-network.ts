@@ -204,6 +204,17 @@ export function lastLayerFilterBlendByDefault(plan: Int8Plan): boolean {
 }
 
 /**
+ * Whether the frame computes the features in the first layer when the caller does not say. No:
+ * saving the int8 features' write and read (24 B a display pixel) did not pay for the fused
+ * kernel, which computes each pixel's features in the ½-resolution layer's threads. Network v3a,
+ * frame with the features pass against the fused kernel, loaded GPU, Dawn/Vulkan 580.159.04:
+ * NVIDIA H200 0.607 / 1.954 ms against 0.622 / 1.971 (1920×1080 / 3840×2160); H100 0.634 / 2.023
+ * against 0.640 / 2.025, and 0.631 / 2.019 against 0.636 / 2.023 in an earlier run
+ * (docs/PERFORMANCE.md, 2026-12-05).
+ */
+export const FEATURES_FIRST_LAYER_BY_DEFAULT = false;
+
+/**
  * Why the last step of `plan` on `kernels` cannot take a per-pixel epilogue over its outputs (a
  * kernel whose thread holds every output channel of its pixel and uses them in registers instead
  * of writing the f32 output: the KPN filter + blend, src/nn/resolve/last-layer-filter-blend.ts),

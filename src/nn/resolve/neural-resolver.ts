@@ -31,6 +31,7 @@ import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { readWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
 import {
   createInt8Network,
+  FEATURES_FIRST_LAYER_BY_DEFAULT,
   lastLayerFilterBlendByDefault,
   type Int8Kernels,
 } from '../int8-network.ts';
@@ -136,9 +137,9 @@ export interface NeuralResolverOptions {
   readonly lastLayerFilterBlend?: boolean;
   /**
    * INT8 networks whose first layer is a direct op reading only the features (network v3's
-   * down2x2): compute the features in that layer's kernel, never writing them (default true;
-   * false keeps the features pass, to measure what the fusion saves). Ignored where it does not
-   * apply, and with `debugViews` (they read the f32 features).
+   * down2x2): compute the features in that layer's kernel, never writing them (true), or run the
+   * features pass (default: it measured faster, FEATURES_FIRST_LAYER_BY_DEFAULT). Ignored where
+   * it does not apply, and with `debugViews` (they read the f32 features).
    */
   readonly featuresFirstLayer?: boolean;
   /**
@@ -202,7 +203,9 @@ export async function createNeuralResolver(
     precision === 'int8'
       ? int8FrameNetwork(device, model, {
           lastLayer: options.debugViews !== true && (options.lastLayerFilterBlend ?? 'default'),
-          firstLayer: options.debugViews !== true && options.featuresFirstLayer !== false,
+          firstLayer:
+            options.debugViews !== true &&
+            (options.featuresFirstLayer ?? FEATURES_FIRST_LAYER_BY_DEFAULT),
           kernels: options.int8Kernels ?? (await int8KernelsFor(device)),
         })
       : f32FrameNetwork(device, model, precision);
