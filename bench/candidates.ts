@@ -77,6 +77,11 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         }
         cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'dot4' } });
       }
+      // v2's and v3a's frame reprojecting in the features pass (one pass and the reprojected
+      // state's write and read less): what that fusion saves in the same run.
+      if (network === 'v2' || network === 'v3a') {
+        cases.push({ kind: 'upscaler', case: { ...frame, reprojectInFeatures: true } });
+      }
       if (network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
         // And with the output pass after it: what writing the output in the last layer saves.

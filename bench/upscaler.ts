@@ -58,6 +58,12 @@ export interface UpscalerCase {
    */
   featuresFirstLayer?: boolean;
   /**
+   * Method 'neural': true reprojects in the features pass (timer label `nn reproject + features`,
+   * no `reproject` stage; src/nn/resolve/reproject-features.ts), to measure that fusion in the
+   * same run.
+   */
+  reprojectInFeatures?: boolean;
+  /**
    * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on
    * dot4I8Packed alone where the frame's default (`int8KernelsFor`) would be the mixed kernels
    * (matrices for the ops they measured faster on: v2's head).
@@ -157,6 +163,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.lastLayerFilterBlend === true) method += '+last-layer-filter-blend';
   if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.featuresFirstLayer === true) method += '+features-first-layer';
+  if (c.reprojectInFeatures === true) method += '+reproject-in-features';
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
   if (c.int8Kernels === 'dot4') method += '+dot4';
@@ -195,6 +202,7 @@ export async function benchUpscalerCase(
             historyFormat: c.historyFormat,
             lastLayerFilterBlend: c.lastLayerFilterBlend,
             featuresFirstLayer: c.featuresFirstLayer,
+            reprojectInFeatures: c.reprojectInFeatures,
             foldOutput: c.foldOutput,
             int8Kernels: c.int8Kernels,
           })
@@ -242,6 +250,7 @@ export async function benchUpscalerCase(
         ? { lastLayerFilterBlend: c.lastLayerFilterBlend }
         : {}),
       ...(c.featuresFirstLayer !== undefined ? { featuresFirstLayer: c.featuresFirstLayer } : {}),
+      ...(c.reprojectInFeatures ? { reprojectInFeatures: true } : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
       // The kernels the INT8 network ran on (the frame's default depends on the device).
       ...(c.method === 'neural' && c.precision === 'int8'

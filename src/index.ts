@@ -17,7 +17,7 @@ export type {
   FrameGeneratorMethod,
   FrameGeneratorOptions,
 } from './frame-generator.ts';
-export type { Resolver, ResolveInputs } from './gpu/resolver.ts';
+export type { Resolver, ResolveInputs, ReprojectSource } from './gpu/resolver.ts';
 export { requestGpu, NoGpuError } from './gpu/device.ts';
 export type { GpuContext, GpuFeatures } from './gpu/device.ts';
 export { QUALITY_RATIOS, parseQuality, renderSizeFor, mipBias } from './core/quality.ts';

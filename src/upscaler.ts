@@ -579,22 +579,28 @@ function encodeFrame(
   const targets = { image: display.outputImage, texture: inputs.output ?? display.output };
   let folded = false;
   if (temporal) {
-    const reprojectPass = encoder.beginComputePass(stage('reproject'));
-    encodeReproject(
-      device,
-      reprojectPass,
-      render.prepared.motion,
-      frame.previous ?? display.empty,
-      reset,
-      display.reprojected,
-      { state: exposureState },
-    );
-    reprojectPass.end();
+    const previous = frame.previous ?? display.empty;
+    // A resolver that reprojects in its own kernel gets what this pass would read instead.
+    const reproject = temporal.reprojects === true ? { previous, exposureState } : undefined;
+    if (!reproject) {
+      const reprojectPass = encoder.beginComputePass(stage('reproject'));
+      encodeReproject(
+        device,
+        reprojectPass,
+        render.prepared.motion,
+        previous,
+        reset,
+        display.reprojected,
+        { state: exposureState },
+      );
+      reprojectPass.end();
+    }
     // Without sharpening a resolve that can writes the output itself: no output pass.
     folded = temporal.writesOutput === true && sharpness === undefined;
     const resolveInputs: ResolveInputs = {
       prepared: render.prepared,
       reprojected: display.reprojected,
+      ...(reproject ? { reproject } : {}),
       jitter: inputs.jitter,
       reset,
       renderSize: frame.sizes.renderSize,

@@ -16,8 +16,18 @@ import type { KernelSpec } from './kernel.ts';
 export interface ResolveInputs {
   /** The prepared frame (render size). */
   prepared: PreparedFrame;
-  /** The previous history and state reprojected to this frame (display size; history a = valid). */
+  /**
+   * The previous history and state reprojected to this frame (display size; history a = valid).
+   * For a resolver that `reprojects` itself: the display-size images to reproject into (not yet
+   * written), with `reproject` saying from what.
+   */
   reprojected: Reprojected;
+  /**
+   * Given only to a resolver that `reprojects`: what the reproject pass would have read (the last
+   * resolve's history and state, the prepared motion, the exposure pass's state), for the
+   * resolver to reproject in its own kernel (src/nn/resolve/reproject-features.ts).
+   */
+  reproject?: ReprojectSource;
   jitter: readonly [number, number];
   /** True when history and state must be ignored (they are also zero and marked invalid). */
   reset: boolean;
@@ -30,6 +40,14 @@ export interface ResolveInputs {
    * targets, which the resolve then writes from its new history (see `Resolver.writesOutput`).
    */
   output?: FoldedOutput;
+}
+
+/** What a resolver that reprojects itself reads (`ResolveInputs.reproject`). */
+export interface ReprojectSource {
+  /** The last resolve's history and state (or zeros, marked invalid, before the first). */
+  readonly previous: Reprojected;
+  /** The exposure pass's state buffer (src/gpu/passes/exposure.ts). */
+  readonly exposureState: GPUBuffer;
 }
 
 /**
@@ -57,6 +75,12 @@ export interface Resolver {
    * `Upscaler.ready` compiles ahead for every output format (src/gpu/kernel.ts KernelSpec).
    */
   outputKernels?(format: GPUTextureFormat): KernelSpec[];
+  /**
+   * True: the upscaler records no reproject pass and gives `resolve` the `reproject` inputs
+   * instead; the resolver reprojects in its own kernel exactly as the pass would
+   * (`reprojectPixel`, src/gpu/passes/reproject.ts). Read at every frame.
+   */
+  readonly reprojects?: boolean;
   resolve(encoder: GPUCommandEncoder, inputs: ResolveInputs): Reprojected;
   resize(renderSize: Size, displaySize: Size): void;
   /** Bytes of GPU memory the resolver holds now (for `Upscaler.memoryBytes`; optional). */

@@ -11,9 +11,14 @@ import { createKernel, groupsFor } from '../kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { MAX_COLOR } from '../../core/pass-constants.ts';
-import { uniformBlock } from '../uniforms.ts';
+import { uniformBlock, type UniformValues } from '../uniforms.ts';
 
-const PARAMS = uniformBlock({
+/**
+ * The uniform fields `reprojectPixel` reads (as `u.<field>`): display and render size, reset, and
+ * where the exposure's history scale comes from. A kernel that reprojects in its own pass
+ * declares them in its uniform block.
+ */
+export const REPROJECT_FIELDS = {
   width: 'u32',
   height: 'u32',
   renderWidth: 'u32',
@@ -21,7 +26,9 @@ const PARAMS = uniformBlock({
   reset: 'u32',
   scaleFromState: 'u32',
   historyScale: 'f32',
-});
+} as const;
+
+const PARAMS = uniformBlock(REPROJECT_FIELDS);
 
 /** Reprojected history (rgb, a = 1 valid / 0 invalid) and state, at display resolution. */
 export interface Reprojected {
@@ -35,35 +42,32 @@ interface ReprojectFormats {
   readonly output: ImageFormat;
 }
 
-const code = ({ previous, output }: ReprojectFormats) => /* wgsl */ `
-${PARAMS.wgsl}
-@group(0) @binding(1) var<storage, read> motion: array<vec4f>;
-${wgslImages([
-  { binding: 2, name: 'previousHistory', access: 'read', format: previous },
-  { binding: 3, name: 'previousState', access: 'read', format: previous },
-  { binding: 4, name: 'historyOut', access: 'read_write', format: output },
-  { binding: 5, name: 'stateOut', access: 'read_write', format: output },
-])}
-@group(0) @binding(6) var<storage, read> exposureState: array<vec4f>;
-${WGSL_COMMON}
-fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
+/**
+ * WGSL of `reprojectPixel(p) -> Reprojection` (history and state of display pixel p) over the
+ * bindings `motion` (array<vec4f>, the prepared motion), `previousHistory` and `previousState`
+ * (wgslImages, read) and `exposureState` (array<vec4f>), with the uniform block `u`
+ * (REPROJECT_FIELDS); needs WGSL_COMMON. The reproject pass and the features pass that reprojects
+ * for itself (src/nn/resolve/reproject-features.ts) both call it, so they compute the same bits.
+ */
+export const WGSL_REPROJECT_PIXEL = /* wgsl */ `
+struct Reprojection {
+  history: vec4f,
+  state: vec4f,
+}
+fn reprojectMax3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
 fn prevHistory(x: i32, y: i32) -> vec3f {
   return previousHistoryAt(texelAt(u.width, u.height, x, y)).rgb;
 }
 fn prevState(x: i32, y: i32) -> vec4f {
   return previousStateAt(texelAt(u.width, u.height, x, y));
 }
-
-${wgslPixelMain(/* wgsl */ `
-  let o = id.y * u.width + id.x;
-  let rx = renderPixelOf(id.x, u.renderWidth, u.width);
-  let ry = renderPixelOf(id.y, u.renderHeight, u.height);
+fn reprojectPixel(p: vec2u) -> Reprojection {
+  let rx = renderPixelOf(p.x, u.renderWidth, u.width);
+  let ry = renderPixelOf(p.y, u.renderHeight, u.height);
   let m = motion[ry * u.renderWidth + rx].xy;
-  let uv = (vec2f(id.xy) + 0.5) / vec2f(f32(u.width), f32(u.height)) + m;
+  let uv = (vec2f(p) + 0.5) / vec2f(f32(u.width), f32(u.height)) + m;
   if (u.reset != 0u || !(uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0)) {
-    storeHistoryOut(o, vec4f(0.0));
-    storeStateOut(o, vec4f(0.0));
-    return;
+    return Reprojection(vec4f(0.0), vec4f(0.0));
   }
   let h = uv * vec2f(f32(u.width), f32(u.height)) - 0.5;
   let base = floor(h);
@@ -86,14 +90,56 @@ ${wgslPixelMain(/* wgsl */ `
   // The exposure changed: the history as if its linear value had the new exposure.
   let s = select(u.historyScale, exposureState[0].y, u.scaleFromState != 0u);
   if (s != 1.0) {
-    let scaled = min(history / (1.0 - max3(history)) * s, vec3f(${MAX_COLOR.toFixed(1)}));
-    history = scaled / (1.0 + max3(scaled));
+    let scaled = min(history / (1.0 - reprojectMax3(history)) * s, vec3f(${MAX_COLOR.toFixed(1)}));
+    history = scaled / (1.0 + reprojectMax3(scaled));
   }
-  storeHistoryOut(o, vec4f(history, 1.0));
   let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
   let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
-  storeStateOut(o, mix(top, bottom, f.y));`)}
+  return Reprojection(vec4f(history, 1.0), mix(top, bottom, f.y));
+}
 `;
+
+const code = ({ previous, output }: ReprojectFormats) => /* wgsl */ `
+${PARAMS.wgsl}
+@group(0) @binding(1) var<storage, read> motion: array<vec4f>;
+${wgslImages([
+  { binding: 2, name: 'previousHistory', access: 'read', format: previous },
+  { binding: 3, name: 'previousState', access: 'read', format: previous },
+  { binding: 4, name: 'historyOut', access: 'read_write', format: output },
+  { binding: 5, name: 'stateOut', access: 'read_write', format: output },
+])}
+@group(0) @binding(6) var<storage, read> exposureState: array<vec4f>;
+${WGSL_COMMON}
+${WGSL_REPROJECT_PIXEL}
+
+${wgslPixelMain(/* wgsl */ `
+  let o = id.y * u.width + id.x;
+  let r = reprojectPixel(id.xy);
+  storeHistoryOut(o, r.history);
+  storeStateOut(o, r.state);`)}
+`;
+
+/**
+ * The REPROJECT_FIELDS values of a frame: `motion` the prepared motion (render size), `display`
+ * an image of the display size, the exposure's history scale from `exposure.state` (the exposure
+ * pass's buffer) when given, else `exposure.historyScale` (default 1).
+ */
+export function reprojectUniformValues(
+  motion: GpuImage,
+  display: GpuImage,
+  reset: boolean,
+  exposure: { historyScale?: number; state?: GPUBuffer },
+): UniformValues<typeof REPROJECT_FIELDS> {
+  return {
+    width: display.width,
+    height: display.height,
+    renderWidth: motion.width,
+    renderHeight: motion.height,
+    reset,
+    scaleFromState: exposure.state !== undefined,
+    historyScale: exposure.historyScale ?? 1,
+  };
+}
 
 /**
  * Records the reproject pass: `motion` is the prepared motion (render size); the previous history
@@ -128,14 +174,6 @@ export function encodeReproject(
       output.state.buffer,
       exposure.state ?? motion.buffer,
     ],
-    PARAMS.pack({
-      width,
-      height,
-      renderWidth: motion.width,
-      renderHeight: motion.height,
-      reset,
-      scaleFromState: exposure.state !== undefined,
-      historyScale: exposure.historyScale ?? 1,
-    }),
+    PARAMS.pack(reprojectUniformValues(motion, output.history, reset, exposure)),
   );
 }

@@ -54,21 +54,32 @@ export const wgslFeatureWord = (g: number, inverseScale: string): string =>
   wgslInt8Word(g, FEATURE_CHANNELS, inverseScale);
 
 /**
- * WGSL of the features of one display pixel: the bindings of the prepared color and motion and of
- * the reprojected history and state (in `reprojected`'s format) at @binding(first) to
- * (first + 3), and `pixelFeatures(p) -> array<f32, FEATURE_CHANNELS>` for a pixel p inside the
- * display (the padding's features are zeros; callers test). Reads the uniform block `u`
- * (FEATURE_FIELDS); needs WGSL_COMMON and WGSL_FRAME. The features pass and the first layer that
- * computes its own input (./features-first-layer.ts) both call it, so they compute the same bits.
+ * WGSL of the features of one display pixel: the bindings of the prepared color and motion at
+ * @binding(first) and (first + 1) and, with `reprojected` (their format), of the reprojected
+ * history and state at (first + 2) and (first + 3); then `pixelFeaturesOf(p, h, s) ->
+ * array<f32, FEATURE_CHANNELS>` for a pixel p inside the display given its reprojected history h
+ * and state s, and with `reprojected`, `pixelFeatures(p)` reading them (the padding's features
+ * are zeros; callers test). Reads the uniform block `u` (FEATURE_FIELDS); needs WGSL_COMMON and
+ * WGSL_FRAME. The features pass, the first layer that computes its own input
+ * (./features-first-layer.ts) and the pass that reprojects for itself (./reproject-features.ts)
+ * all call it, so they compute the same bits.
  */
-export function wgslPixelFeatures(first: number, reprojected: ImageFormat): string {
+export function wgslPixelFeatures(first: number, reprojected: ImageFormat | undefined): string {
   return /* wgsl */ `
 @group(0) @binding(${first}) var<storage, read> color: array<vec4f>;
 @group(0) @binding(${first + 1}) var<storage, read> motion: array<vec4f>;
-${wgslImages([
-  { binding: first + 2, name: 'history', access: 'read', format: reprojected },
-  { binding: first + 3, name: 'state', access: 'read', format: reprojected },
-])}
+${
+  reprojected
+    ? `${wgslImages([
+        { binding: first + 2, name: 'history', access: 'read', format: reprojected },
+        { binding: first + 3, name: 'state', access: 'read', format: reprojected },
+      ])}
+fn pixelFeatures(pixel: vec2u) -> array<f32, ${FEATURE_CHANNELS}> {
+  let i = pixel.y * u.width + pixel.x;
+  return pixelFeaturesOf(pixel, historyAt(i), stateAt(i));
+}`
+    : ''
+}
 fn renderTexel(x: i32, y: i32) -> vec4f {
   return color[texelAt(u.renderWidth, u.renderHeight, x, y)];
 }
@@ -89,13 +100,10 @@ fn nearestSampleDistance2(p: vec2u) -> f32 {
   return best;
 }
 
-fn pixelFeatures(pixel: vec2u) -> array<f32, ${FEATURE_CHANNELS}> {
+fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHANNELS}> {
   var f: array<f32, ${FEATURE_CHANNELS}>;
-  let i = pixel.y * u.width + pixel.x;
-  let h = historyAt(i);
   let valid = historyValid(h.a, u.reset);
   if (u.reset == 0u) {
-    let s = stateAt(i);
     f[0] = finiteOr0(s.x);
     f[1] = finiteOr0(s.y);
     f[2] = finiteOr0(s.z);

@@ -12,6 +12,8 @@ import { createGpuTensor, type GpuTensor } from '../tensor.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
+import { REPROJECT_FEATURES_LABEL, encodeReprojectAndFeatures } from './reproject-features.ts';
+import type { ReprojectSource } from '../../gpu/resolver.ts';
 import { encodeFeatures, type FeatureGpuInputs } from './features.ts';
 import { FEATURES_FIRST_LAYER_LABEL } from './features-first-layer.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';
@@ -109,6 +111,12 @@ export function createNeuralFrameTargets(
 export interface NeuralFrameInputs extends NeuralFrameParams {
   readonly prepared: { readonly color: GpuImage; readonly motion: GpuImage };
   readonly reprojected: { readonly history: GpuImage; readonly state: GpuImage };
+  /**
+   * Reproject in the features pass (./reproject-features.ts): from these previous images into
+   * `reprojected.history` (the reprojected state is then not written: nothing else reads it). Not
+   * with a network whose first layer computes the features.
+   */
+  readonly reproject?: ReprojectSource;
   /**
    * Profiling only: times the features pass, the network and the filter + blend pass (or the
    * last layer with the filter + blend).
@@ -217,7 +225,25 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   // Without f32 features, a network whose first layer computes the features does so.
   const firstLayer = options.f32Features === false ? network.featuresFirstLayer : undefined;
   let pass: GPUComputePassEncoder;
-  if (firstLayer) {
+  if (firstLayer && inputs.reproject) {
+    throw new RangeError(
+      'neural frame: a first layer computing the features reads reprojected images; reproject before it, not in the features pass',
+    );
+  }
+  if (inputs.reproject) {
+    pass = encoder.beginComputePass(timed(REPROJECT_FEATURES_LABEL));
+    const quantized = network.inputQuantizations?.(height, width) ?? [];
+    encodeReprojectAndFeatures(
+      device,
+      pass,
+      { color, motion, ...inputs.reproject },
+      inputs,
+      history,
+      targets.features,
+      quantized,
+      options.f32Features !== false || quantized.length === 0,
+    );
+  } else if (firstLayer) {
     pass = encoder.beginComputePass(timed(FEATURES_FIRST_LAYER_LABEL));
     firstLayer.encode(pass, { color, motion, history, state }, inputs, height, width);
   } else {

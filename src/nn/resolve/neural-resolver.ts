@@ -143,6 +143,13 @@ export interface NeuralResolverOptions {
    */
   readonly featuresFirstLayer?: boolean;
   /**
+   * Reproject in the features pass (./reproject-features.ts) instead of the upscaler's reproject
+   * pass: the reprojected state is never written or read back, one pass less; the same bits
+   * (default false until measured on a GPU). Ignored where the features are computed in the first
+   * layer, with `debugViews` and with `zeroState`.
+   */
+  readonly reprojectInFeatures?: boolean;
+  /**
    * How history and recurrent state are stored between frames (default DEFAULT_HISTORY_FORMAT,
    * f32; rgba16float halves their bytes but measured slower: src/core/image.ts).
    */
@@ -231,6 +238,11 @@ export async function createNeuralResolver(
     precision,
     historyFormat,
     writesOutput: options.foldOutput !== false,
+    reprojects:
+      options.reprojectInFeatures === true &&
+      options.debugViews !== true &&
+      options.zeroState !== true &&
+      network.featuresFirstLayer === undefined,
     outputKernels: (format) => [network.outputKernel(historyFormat, format)],
     get lastFrame() {
       return lastFrame;

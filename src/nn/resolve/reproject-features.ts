@@ -1,0 +1,187 @@
+/**
+ * The reproject pass and feature assembly in one kernel (display resolution, padded to multiples
+ * of 8), for inference: each thread reprojects its pixel's history and state from the previous
+ * frame's (`reprojectPixel`, src/gpu/passes/reproject.ts), writes the reprojected history (the
+ * blend reads it) and computes the features from the two (`pixelFeaturesOf`, ./features.ts). The
+ * reprojected state, which only the features read, is never written: −32 B a display pixel of
+ * traffic (its write and read) and a −16 B read of the history, and one pass less. The features
+ * see the reprojected images as the two passes would read them back (rounded to their format),
+ * so the outputs are the two passes' bit for bit (test/nn-frame-reproject-features.test.ts).
+ */
+import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
+import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { uniformBlock } from '../../gpu/uniforms.ts';
+import {
+  REPROJECT_FIELDS,
+  WGSL_REPROJECT_PIXEL,
+  reprojectUniformValues,
+  type Reprojected,
+} from '../../gpu/passes/reproject.ts';
+import {
+  INT8_COPY_FIELDS,
+  int8CopyValues,
+  wgslInt8CopyBindings,
+  wgslWriteInt8Copy,
+} from '../../gpu/int8-quantize.ts';
+import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
+import type { GpuTensor } from '../tensor.ts';
+import type { Int8InputTarget } from '../int8-network.ts';
+import { FEATURE_FIELDS, wgslPixelFeatures } from './features.ts';
+import { WGSL_FRAME } from './wgsl.ts';
+
+const PARAMS = uniformBlock({
+  ...REPROJECT_FIELDS,
+  ...FEATURE_FIELDS,
+  paddedWidth: 'u32',
+  paddedHeight: 'u32',
+  ...INT8_COPY_FIELDS,
+});
+
+/** The timer label and kernel label prefix of the pass. */
+export const REPROJECT_FEATURES_LABEL = 'nn reproject + features';
+
+/**
+ * WGSL of `v` as an image of `format` stores it and reads it back (rgba16float: each channel
+ * rounded to a half by the store's conversion); f32: v.
+ */
+const wgslStored = (format: ImageFormat) =>
+  format === 'rgba32float'
+    ? 'fn storedReprojected(v: vec4f) -> vec4f { return v; }'
+    : /* wgsl */ `fn storedReprojected(v: vec4f) -> vec4f {
+  let w = vec2u(halfBits(v.x) | (halfBits(v.y) << 16u), halfBits(v.z) | (halfBits(v.w) << 16u));
+  return vec4f(halfPair(w.x), halfPair(w.y));
+}`;
+
+const code = (
+  copies: number,
+  writeF32: boolean,
+  previous: ImageFormat,
+  output: ImageFormat,
+) => /* wgsl */ `
+${PARAMS.wgsl}
+${wgslPixelFeatures(1, undefined)}
+${wgslImages([
+  { binding: 3, name: 'previousHistory', access: 'read', format: previous },
+  { binding: 4, name: 'previousState', access: 'read', format: previous },
+  { binding: 8, name: 'historyOut', access: 'read_write', format: output },
+])}
+${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
+${wgslInt8CopyBindings(6, copies)}
+@group(0) @binding(9) var<storage, read> exposureState: array<vec4f>;
+${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
+${WGSL_COMMON}
+${WGSL_FRAME}
+${WGSL_REPROJECT_PIXEL}
+${wgslStored(output)}
+
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
+  let plane = u.paddedWidth * u.paddedHeight;
+  let o = id.y * u.paddedWidth + id.x;
+  var f: array<f32, ${FEATURE_CHANNELS}>;
+  if (id.x < u.width && id.y < u.height) {
+    let r = reprojectPixel(id.xy);
+    storeHistoryOut(id.y * u.width + id.x, r.history);
+    f = pixelFeaturesOf(id.xy, storedReprojected(r.history), storedReprojected(r.state));
+  }
+${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
+${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}
+}
+`;
+
+/** What the pass reads: the prepared frame (render size) and the previous history and state. */
+export interface ReprojectFeaturesInputs {
+  readonly color: GpuImage;
+  /** The prepared motion (render size), as the reproject pass reads it. */
+  readonly motion: GpuImage;
+  /** The last frame's history and state (display size; one format). */
+  readonly previous: Reprojected;
+  /** The exposure pass's state (the history's rescale when the exposure changed). */
+  readonly exposureState: GPUBuffer;
+}
+
+/**
+ * Records the pass into `pass`: the reprojected history into `historyOut` (display size), the
+ * features into `output` (f32 planes, 12 × padded height × padded width, when `writeF32`) and
+ * `quantized` (at most two int8 copies), as the reproject pass followed by `encodeFeatures` would
+ * write them. RangeErrors name mismatched sizes and formats.
+ */
+export function encodeReprojectAndFeatures(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  inputs: ReprojectFeaturesInputs,
+  params: NeuralFrameParams,
+  historyOut: GpuImage,
+  output: GpuTensor,
+  quantized: readonly Int8InputTarget[] = [],
+  writeF32 = true,
+): void {
+  if (!writeF32 && quantized.length === 0) {
+    throw new RangeError(
+      'reproject + features: without the f32 planes there must be an int8 copy to write',
+    );
+  }
+  const { width, height } = historyOut;
+  const previous = formatOf(inputs.previous.history);
+  if (formatOf(inputs.previous.state) !== previous) {
+    throw new RangeError(
+      `reproject + features: the previous history (${previous}) and state (${formatOf(inputs.previous.state)}) must share a format`,
+    );
+  }
+  // On a reset nothing is read from them (the upscaler binds 1×1 placeholders before a first frame).
+  for (const image of params.reset ? [] : [inputs.previous.history, inputs.previous.state]) {
+    if (image.width !== width || image.height !== height) {
+      throw new RangeError(
+        `reproject + features: the previous history and state must be ${width}x${height} (the display size), got ${image.width}x${image.height}`,
+      );
+    }
+  }
+  const [pw, ph] = paddedSize([width, height]);
+  if (output.channels !== FEATURE_CHANNELS || output.width !== pw || output.height !== ph) {
+    throw new RangeError(
+      `reproject + features: the features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
+    );
+  }
+  const copies = int8CopyValues('reproject + features', quantized);
+  for (const q of quantized) {
+    checkQuantizeTarget('reproject + features', output, q.output, q.outChannelOffset);
+  }
+  const historyFormat = formatOf(historyOut);
+  const kernel = createKernel(device, {
+    label: `${REPROJECT_FEATURES_LABEL} (${previous} → ${historyFormat})${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`,
+    code: code(quantized.length, writeF32, previous, historyFormat),
+  });
+  kernel.dispatch(
+    pass,
+    [groupsFor(pw, TILE), groupsFor(ph, TILE)],
+    [
+      inputs.color.buffer,
+      inputs.motion.buffer,
+      inputs.previous.history.buffer,
+      inputs.previous.state.buffer,
+      writeF32 ? output.buffer : undefined,
+      quantized[0]?.output.buffer,
+      quantized[1]?.output.buffer,
+      historyOut.buffer,
+      inputs.exposureState,
+    ],
+    PARAMS.pack({
+      ...reprojectUniformValues(inputs.motion, historyOut, params.reset, {
+        state: inputs.exposureState,
+      }),
+      width,
+      height,
+      renderWidth: inputs.color.width,
+      renderHeight: inputs.color.height,
+      reset: params.reset,
+      jitterX: params.jitter[0],
+      jitterY: params.jitter[1],
+      paddedWidth: pw,
+      paddedHeight: ph,
+      ...copies,
+    }),
+  );
+}
