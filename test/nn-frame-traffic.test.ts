@@ -81,19 +81,26 @@ async function recordingDevice() {
 
 // Network v2 (the filter + blend in its conv3x3 head, and as its own pass reading the raw output)
 // and v3a (the filter + blend in its up2x2 last layer, the features in its first).
-for (const [network, lastLayer] of [
-  ['v2', true],
-  ['v2', false],
-  ['v3a', true],
+// Both again reprojecting in the features pass (no reproject pass, no reprojected state).
+for (const [network, lastLayer, reprojectInFeatures] of [
+  ['v2', true, false],
+  ['v2', false, false],
+  ['v3a', true, false],
+  ['v2', true, true],
+  ['v3a', true, true],
 ] as const) {
-  test(`frame accounting (${network}, filter + blend ${lastLayer ? 'in the last layer' : 'a pass'}): every pass around the INT8 network binds what describeInt8Frame lists`, async () => {
+  test(`frame accounting (${network}, filter + blend ${lastLayer ? 'in the last layer' : 'a pass'}${reprojectInFeatures ? ', reprojected in the features pass' : ''}): every pass around the INT8 network binds what describeInt8Frame lists`, async () => {
     const { device, groups } = await recordingDevice();
     const display: [number, number] = [32, 24];
     const model =
       network === 'v2'
         ? await loadWeights('weights/uplift-v2-int8.uplift')
         : randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
-    const resolver = await createNeuralResolver(device, { model, lastLayerFilterBlend: lastLayer });
+    const resolver = await createNeuralResolver(device, {
+      model,
+      lastLayerFilterBlend: lastLayer,
+      reprojectInFeatures,
+    });
     const up = await createUpscaler(device, { displaySize: display, method: 'neural', resolver });
     assert.equal(up.renderSize.join('x'), '16x12');
     const random = rng(3);
@@ -112,8 +119,15 @@ for (const [network, lastLayer] of [
     }
     const frame = describeInt8Frame(planInt8(model.graph, model.parameters), display, [16, 12], {
       lastLayerFilterBlend: lastLayer,
+      reprojectInFeatures,
     });
     assert.equal(frame.lastLayerFilterBlend, lastLayer);
+    assert.equal(frame.reprojectInFeatures, reprojectInFeatures);
+    assert.equal(
+      frame.passes.some((p) => p.name === 'reproject'),
+      !reprojectInFeatures,
+      'the reproject pass',
+    );
     // The features pass by default (FEATURES_FIRST_LAYER_BY_DEFAULT: it measured faster).
     assert.equal(frame.featuresFirstLayer, false);
     // No sharpening: the filter + blend writes the output, and there is no output pass.
@@ -323,5 +337,30 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   assert.throws(
     () => run('--network', 'v3a', '--plan', '--quality', 'fast'),
     /--quality: quality must be one of/,
+  );
+});
+
+test('frame accounting: reprojecting in the features pass saves the reprojected state round trip, a history read and a motion read', () => {
+  for (const network of [NETWORK_V2, NETWORK_V3_CANDIDATES['v3a']!]) {
+    const model = randomInt8Model(network);
+    const plan = planInt8(model.graph, model.parameters);
+    const two = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+    const one = describeInt8Frame(plan, [1920, 1080], [960, 540], { reprojectInFeatures: true });
+    // The reprojected state written and read, the reprojected history read (16 B a display pixel
+    // each, f32), the prepared motion read once (16 B a render pixel).
+    const saved = two.bytesRead + two.bytesWritten - one.bytesRead - one.bytesWritten;
+    assert.equal(saved, 3 * 16 * 1920 * 1080 + 16 * 960 * 540);
+    assert.equal(one.passes.length, two.passes.length - 1);
+    assert.match(one.text, /reprojected in the features pass/);
+    assert.match(one.text, /^nn reproject \+ features \(int8 only\) \+ \d int8 /m);
+  }
+  const v3a = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
+  assert.throws(
+    () =>
+      describeInt8Frame(planInt8(v3a.graph, v3a.parameters), [64, 48], [32, 24], {
+        reprojectInFeatures: true,
+        featuresFirstLayer: true,
+      }),
+    /no reprojection in the features pass with the features in the first layer/,
   );
 });

@@ -44,6 +44,7 @@ import {
   lastStepEpilogueRefusal,
 } from './int8-network.ts';
 import { int8OutBlock } from './ops/int8/common.ts';
+import { REPROJECT_FEATURES_LABEL } from './resolve/reproject-features.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -85,6 +86,8 @@ export interface FrameDescription {
   readonly foldedOutput: boolean;
   /** The features computed by the network's first layer (no int8 features written or read). */
   readonly featuresFirstLayer: boolean;
+  /** The reprojection in the features pass (no reproject pass). */
+  readonly reprojectInFeatures: boolean;
   /** How history and recurrent state are stored. */
   readonly historyFormat: ImageFormat;
   readonly passes: readonly FramePass[];
@@ -123,6 +126,12 @@ export interface FrameDescriptionOptions {
    * reads (default, as the resolver runs it: FEATURES_FIRST_LAYER_BY_DEFAULT).
    */
   readonly featuresFirstLayer?: boolean;
+  /**
+   * The reprojection done by the features pass (`reprojectInFeatures` of the neural resolver,
+   * src/nn/resolve/reproject-features.ts): no reproject pass, no reprojected state (default
+   * false, as the resolver runs it). Not with the features in the first layer.
+   */
+  readonly reprojectInFeatures?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
 }
@@ -241,7 +250,29 @@ export function describeInt8Frame(
           ]),
         ];
 
-  const features = featuresPass(plan, inFirstLayer, [pw, ph], render, history, historyFormat);
+  const reprojectInFeatures = options.reprojectInFeatures ?? false;
+  if (reprojectInFeatures && inFirstLayer) {
+    throw new RangeError(
+      `frame of ${plan.name}: no reprojection in the features pass with the features in the first layer`,
+    );
+  }
+  const features = featuresPass(
+    plan,
+    inFirstLayer,
+    [pw, ph],
+    render,
+    history,
+    historyFormat,
+    reprojectInFeatures ? exposureState : undefined,
+  );
+  const reproject = pass('reproject', 'reproject', [
+    read('prepared motion', render),
+    read('previous history', history),
+    read('previous state', history),
+    write('reprojected history', history),
+    write('reprojected state', history),
+    read('exposure state', exposureState),
+  ]);
   const passes: FramePass[] = [
     pass('exposure', 'prepare', [whole('exposure state', 'read_write', exposureState)]),
     // Prepare reads the input textures itself and keeps this frame's depth for the next one.
@@ -255,14 +286,7 @@ export function describeInt8Frame(
       read('exposure state', exposureState),
       write('kept depth', render),
     ]),
-    pass('reproject', 'reproject', [
-      read('prepared motion', render),
-      read('previous history', history),
-      read('previous state', history),
-      write('reprojected history', history),
-      write('reprojected state', history),
-      read('exposure state', exposureState),
-    ]),
+    ...(reprojectInFeatures ? [] : [reproject]),
     features,
     ...networkKernels.map((k) => ({
       name: `network: ${k.name}`,
@@ -292,6 +316,7 @@ export function describeInt8Frame(
     lastLayerFilterBlend: inLastLayer,
     foldedOutput,
     featuresFirstLayer: inFirstLayer,
+    reprojectInFeatures,
     historyFormat,
     passes,
     network: { ...network, kernels: networkKernels },
@@ -342,12 +367,16 @@ function featuresPass(
   render: number,
   history: number,
   historyFormat: ImageFormat,
+  reprojectExposureState: number | undefined,
 ): FramePass {
   const inputs = [
     read('prepared color', render),
     read('prepared motion', render),
-    read('reprojected history', history),
-    read('reprojected state', history),
+    read(
+      reprojectExposureState === undefined ? 'reprojected history' : 'previous history',
+      history,
+    ),
+    read(reprojectExposureState === undefined ? 'reprojected state' : 'previous state', history),
   ];
   /** A write of `channels` of int8 tensor `name` (at the padded size over its divisor). */
   const int8Write = (name: string, channels: number): FrameBinding => {
@@ -360,6 +389,21 @@ function featuresPass(
       bytes: packedGroups(channels) * 4 * pixels,
     };
   };
+  if (reprojectExposureState !== undefined) {
+    // Bindings in the kernel's order: the copies at 6 and 7, the history at 8, the exposure at 9.
+    const copies = plan.quantizes.map((q) => int8Write(q.output, FEATURE_CHANNELS));
+    return pass(
+      `${REPROJECT_FEATURES_LABEL} (int8 only) + ${copies.length} int8`,
+      'resolve',
+      [
+        ...inputs,
+        ...copies,
+        write('reprojected history', history),
+        read('exposure state', reprojectExposureState),
+      ],
+      `${REPROJECT_FEATURES_LABEL} (${historyFormat} → ${historyFormat}) (int8 only) + ${copies.length} int8`,
+    );
+  }
   if (!inFirstLayer) {
     const copies = plan.quantizes.map((q) => int8Write(q.output, FEATURE_CHANNELS));
     return pass(`nn features (int8 only) + ${copies.length} int8`, 'resolve', [
@@ -422,7 +466,7 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     ].join(' ');
   return [
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
-      `(${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}, history ${d.historyFormat}); bytes each pass ` +
+      `(${d.reprojectInFeatures ? 'reprojected in the features pass, ' : ''}${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}, history ${d.historyFormat}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
     `${'pass'.padEnd(44)}  B read/ B writ./   B r+w/       MB      µs`,
     `${''.padEnd(44)}  disp px  disp px  render px`,
