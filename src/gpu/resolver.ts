@@ -23,8 +23,8 @@ export interface ResolveInputs {
    */
   reprojected: Reprojected;
   /**
-   * Given only to a resolver that `reprojects`: what the reproject pass would have read (the last
-   * resolve's history and state, the prepared motion, the exposure pass's state), for the
+   * Given only to a resolver that `reprojects`: what the reproject pass would have read besides
+   * `prepared.motion` (the last resolve's history and state, the exposure pass's state), for the
    * resolver to reproject in its own kernel (src/nn/resolve/reproject-features.ts).
    */
   reproject?: ReprojectSource;
