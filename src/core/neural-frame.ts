@@ -9,6 +9,13 @@ import type { Real } from './tensor.ts';
 
 /** Channels of the network input (features) and output (raw). */
 export const FEATURE_CHANNELS = 12;
+
+/**
+ * The timer label and kernel label prefix of the features pass that reprojects for itself
+ * (src/nn/resolve/reproject-features.ts), here so the frame's accounting (src/nn/describe-frame.ts)
+ * names it as the kernel does.
+ */
+export const REPROJECT_FEATURES_LABEL = 'nn reproject + features';
 export const RAW_CHANNELS = 9;
 /** Smallest kernel standard deviation, display pixels. */
 export const SIGMA_MIN = 0.3;

@@ -31,7 +31,12 @@
  */
 import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
-import { FEATURE_CHANNELS, RAW_CHANNELS, paddedSize } from '../core/neural-frame.ts';
+import {
+  FEATURE_CHANNELS,
+  RAW_CHANNELS,
+  REPROJECT_FEATURES_LABEL,
+  paddedSize,
+} from '../core/neural-frame.ts';
 import type { Size } from '../core/quality.ts';
 import { DEFAULT_HISTORY_FORMAT, type ImageFormat } from '../core/image.ts';
 import { texelBytes } from '../gpu/gpu-image.ts';
@@ -44,7 +49,6 @@ import {
   lastStepEpilogueRefusal,
 } from './int8-network.ts';
 import { int8OutBlock } from './ops/int8/common.ts';
-import { REPROJECT_FEATURES_LABEL } from './resolve/reproject-features.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;

@@ -9,10 +9,15 @@ import type { GpuTimer } from '../../gpu/profiler.ts';
 import type { Size } from '../../core/quality.ts';
 import { createGpuImage, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { createGpuTensor, type GpuTensor } from '../tensor.ts';
-import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
+import {
+  FEATURE_CHANNELS,
+  REPROJECT_FEATURES_LABEL,
+  paddedSize,
+  type NeuralFrameParams,
+} from '../../core/neural-frame.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
-import { REPROJECT_FEATURES_LABEL, encodeReprojectAndFeatures } from './reproject-features.ts';
+import { encodeReprojectAndFeatures } from './reproject-features.ts';
 import type { ReprojectSource } from '../../gpu/resolver.ts';
 import { encodeFeatures, type FeatureGpuInputs } from './features.ts';
 import { FEATURES_FIRST_LAYER_LABEL } from './features-first-layer.ts';

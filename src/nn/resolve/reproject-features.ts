@@ -25,7 +25,12 @@ import {
   wgslWriteInt8Copy,
 } from '../../gpu/int8-quantize.ts';
 import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
-import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
+import {
+  FEATURE_CHANNELS,
+  REPROJECT_FEATURES_LABEL,
+  paddedSize,
+  type NeuralFrameParams,
+} from '../../core/neural-frame.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import { FEATURE_FIELDS, wgslPixelFeatures } from './features.ts';
@@ -38,9 +43,6 @@ const PARAMS = uniformBlock({
   paddedHeight: 'u32',
   ...INT8_COPY_FIELDS,
 });
-
-/** The timer label and kernel label prefix of the pass. */
-export const REPROJECT_FEATURES_LABEL = 'nn reproject + features';
 
 /**
  * WGSL of `v` as an image of `format` stores it and reads it back (rgba16float: each channel
