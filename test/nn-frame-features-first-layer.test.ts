@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rng, testGpu } from './helpers/gpu.ts';
+import { neuralFrames } from './helpers/frames.ts';
 import { createImage, storedImage } from '../src/core/image.ts';
 import {
   historyFill,
@@ -15,11 +16,10 @@ import {
   withNonFinite,
 } from './helpers/frame-images.ts';
 import type { Size } from '../src/core/quality.ts';
-import { defaultFrameParams } from '../src/core/frame.ts';
 import { FEATURE_CHANNELS, paddedSize } from '../src/core/neural-frame.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { quantizeF32, unpackInt8 } from '../src/core/int8.ts';
-import { uploadGpuImage, readGpuImage, type ImageFormat } from '../src/gpu/gpu-image.ts';
+import { uploadGpuImage, type ImageFormat } from '../src/gpu/gpu-image.ts';
 import { readBuffer, uploadImage } from '../src/gpu/resources.ts';
 import { createGpuInt8Tensor, createGpuTensor } from '../src/nn/tensor.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
@@ -250,24 +250,8 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
       method: 'neural',
       resolver,
     });
-    const outputs: Float32Array[] = [];
     // Which kernels the frames bind (the fused one is dispatched with a bind group each frame).
-    const labels: string[] = [];
-    const createBindGroup = device.createBindGroup.bind(device);
-    device.createBindGroup = (d: GPUBindGroupDescriptor) => {
-      labels.push(d.label ?? '');
-      return createBindGroup(d);
-    };
-    for (const [i, f] of frames.entries()) {
-      const encoder = device.createCommandEncoder();
-      up.dispatch(encoder, { ...defaultFrameParams(), ...f, jitter: up.jitter(i), reset: i === 0 });
-      device.queue.submit([encoder.finish()]);
-      const last = resolver.lastFrame!;
-      for (const image of [up.outputImage, last.history, last.state]) {
-        outputs.push((await readGpuImage(device, image)).data);
-      }
-    }
-    device.createBindGroup = createBindGroup;
+    const { outputs, labels } = await neuralFrames(device, up, resolver, frames);
     const memory = resolver.memoryBytes!();
     const fusedKernel = `nn features (${historyFormat}) + int8 down2x2 block 16`;
     assert.equal(

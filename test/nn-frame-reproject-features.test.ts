@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, testGpu } from './helpers/gpu.ts';
+import { neuralFrames } from './helpers/frames.ts';
 import { storedImage } from '../src/core/image.ts';
 import {
   historyFill,
@@ -14,7 +15,6 @@ import {
   withNonFinite,
 } from './helpers/frame-images.ts';
 import type { Size } from '../src/core/quality.ts';
-import { defaultFrameParams } from '../src/core/frame.ts';
 import { FEATURE_CHANNELS, paddedSize } from '../src/core/neural-frame.ts';
 import {
   createGpuImage,
@@ -246,28 +246,7 @@ test('neural resolver: whole frames reprojecting in the features pass equal the 
         method: 'neural',
         resolver,
       });
-      const labels: string[] = [];
-      const createBindGroup = device.createBindGroup.bind(device);
-      device.createBindGroup = (d: GPUBindGroupDescriptor) => {
-        labels.push(d.label ?? '');
-        return createBindGroup(d);
-      };
-      const outputs: Float32Array[] = [];
-      for (const [i, f] of frames.entries()) {
-        const encoder = device.createCommandEncoder();
-        up.dispatch(encoder, {
-          ...defaultFrameParams(),
-          ...f,
-          jitter: up.jitter(i),
-          reset: i === 0,
-        });
-        device.queue.submit([encoder.finish()]);
-        const last = resolver.lastFrame!;
-        for (const image of [up.outputImage, last.history, last.state]) {
-          outputs.push((await readGpuImage(device, image)).data);
-        }
-      }
-      device.createBindGroup = createBindGroup;
+      const { outputs, labels } = await neuralFrames(device, up, resolver, frames);
       up.destroy();
       return { outputs, labels };
     };

@@ -1,5 +1,9 @@
-/** One frame of CPU images through a GPU upscaler, and how far two images are apart. */
-import type { FrameImages } from '../../src/core/frame.ts';
+/**
+ * One frame of CPU images through a GPU upscaler, frames of a neural upscaler read back, and how
+ * far two images are apart.
+ */
+import { defaultFrameParams, type FrameImages } from '../../src/core/frame.ts';
+import { readGpuImage, type GpuImage } from '../../src/gpu/gpu-image.ts';
 import type { Image } from '../../src/core/image.ts';
 import { readImage, uploadImage } from '../../src/gpu/resources.ts';
 import type { DispatchInputs, Upscaler } from '../../src/upscaler.ts';
@@ -38,4 +42,38 @@ export function relativeError(a: Image, b: Image): number {
     max = Math.max(max, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
   }
   return max;
+}
+
+/**
+ * Dispatches `frames` through `up` (the first a reset, the upscaler's jitter), reading back the
+ * upscaler's output and `resolver`'s new history and state after each (3 images a frame), and
+ * the labels of every bind group created meanwhile (which kernels the frames ran).
+ */
+export async function neuralFrames(
+  device: GPUDevice,
+  up: Upscaler,
+  resolver: { readonly lastFrame: { history: GpuImage; state: GpuImage } | undefined },
+  frames: readonly Pick<DispatchInputs, 'color' | 'depth' | 'motion'>[],
+): Promise<{ outputs: Float32Array[]; labels: string[] }> {
+  const labels: string[] = [];
+  const createBindGroup = device.createBindGroup.bind(device);
+  device.createBindGroup = (d: GPUBindGroupDescriptor) => {
+    labels.push(d.label ?? '');
+    return createBindGroup(d);
+  };
+  const outputs: Float32Array[] = [];
+  try {
+    for (const [i, f] of frames.entries()) {
+      const encoder = device.createCommandEncoder();
+      up.dispatch(encoder, { ...defaultFrameParams(), ...f, jitter: up.jitter(i), reset: i === 0 });
+      device.queue.submit([encoder.finish()]);
+      const last = resolver.lastFrame!;
+      for (const image of [up.outputImage, last.history, last.state]) {
+        outputs.push((await readGpuImage(device, image)).data);
+      }
+    }
+  } finally {
+    device.createBindGroup = createBindGroup;
+  }
+  return { outputs, labels };
 }

@@ -149,12 +149,31 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
 `;
 }
 
-const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => /* wgsl */ `
+/**
+ * WGSL of the features' outputs: the bindings of the f32 planes (@binding(5), when `writeF32`) and
+ * of `copies` int8 copies (from @binding(6)) with what they need, and `storeFeatures`, the lines
+ * writing a pixel's features `f` at padded index `o` (planes of `plane` values). The features
+ * pass and the pass that also reprojects (./reproject-features.ts) write them alike.
+ */
+export function wgslFeatureOutputs(
+  copies: number,
+  writeF32: boolean,
+): { bindings: string; storeFeatures: string } {
+  return {
+    bindings: `${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
+${wgslInt8CopyBindings(6, copies)}
+${copies > 0 ? WGSL_QUANTIZE_F32 : ''}`,
+    storeFeatures: `${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
+${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}`,
+  };
+}
+
+const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => {
+  const outputs = wgslFeatureOutputs(copies, writeF32);
+  return /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslPixelFeatures(1, reprojected)}
-${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
-${wgslInt8CopyBindings(6, copies)}
-${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
+${outputs.bindings}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 
@@ -167,10 +186,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (id.x < u.width && id.y < u.height) {
     f = pixelFeatures(id.xy);
   }
-${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
-${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}
+${outputs.storeFeatures}
 }
 `;
+};
 
 /** GPU inputs of feature assembly (prepared: render size; reprojected: display size). */
 export interface FeatureGpuInputs {

@@ -235,9 +235,12 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
       'neural frame: a first layer computing the features reads reprojected images; reproject before it, not in the features pass',
     );
   }
+  // The int8 copies the features pass writes; a network reading only them needs no f32 features
+  // (unless asked, for views).
+  const quantized = firstLayer ? [] : (network.inputQuantizations?.(height, width) ?? []);
+  const writeF32 = options.f32Features !== false || quantized.length === 0;
   if (inputs.reproject) {
     pass = encoder.beginComputePass(timed(REPROJECT_FEATURES_LABEL));
-    const quantized = network.inputQuantizations?.(height, width) ?? [];
     encodeReprojectAndFeatures(
       device,
       pass,
@@ -246,24 +249,15 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
       history,
       targets.features,
       quantized,
-      options.f32Features !== false || quantized.length === 0,
+      writeF32,
     );
   } else if (firstLayer) {
     pass = encoder.beginComputePass(timed(FEATURES_FIRST_LAYER_LABEL));
     firstLayer.encode(pass, { color, motion, history, state }, inputs, height, width);
   } else {
     pass = encoder.beginComputePass(timed('nn features'));
-    const quantized = network.inputQuantizations?.(height, width) ?? [];
-    encodeFeatures(
-      device,
-      pass,
-      { color, motion, history, state },
-      inputs,
-      targets.features,
-      quantized,
-      // A network reading only its int8 copies needs no f32 features (unless asked, for views).
-      options.f32Features !== false || quantized.length === 0,
-    );
+    const features = { color, motion, history, state };
+    encodeFeatures(device, pass, features, inputs, targets.features, quantized, writeF32);
   }
   pass.end();
 

@@ -18,13 +18,8 @@ import {
   reprojectUniformValues,
   type Reprojected,
 } from '../../gpu/passes/reproject.ts';
-import {
-  INT8_COPY_FIELDS,
-  int8CopyValues,
-  wgslInt8CopyBindings,
-  wgslWriteInt8Copy,
-} from '../../gpu/int8-quantize.ts';
-import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
+import { INT8_COPY_FIELDS, int8CopyValues } from '../../gpu/int8-quantize.ts';
+import { checkQuantizeTarget } from '../ops/int8/quantize.ts';
 import {
   FEATURE_CHANNELS,
   REPROJECT_FEATURES_LABEL,
@@ -33,7 +28,7 @@ import {
 } from '../../core/neural-frame.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
-import { FEATURE_FIELDS, wgslPixelFeatures } from './features.ts';
+import { FEATURE_FIELDS, wgslFeatureOutputs, wgslPixelFeatures } from './features.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 
 const PARAMS = uniformBlock({
@@ -56,12 +51,9 @@ const wgslStored = (format: ImageFormat) =>
   return vec4f(halfPair(w.x), halfPair(w.y));
 }`;
 
-const code = (
-  copies: number,
-  writeF32: boolean,
-  previous: ImageFormat,
-  output: ImageFormat,
-) => /* wgsl */ `
+const code = (copies: number, writeF32: boolean, previous: ImageFormat, output: ImageFormat) => {
+  const outputs = wgslFeatureOutputs(copies, writeF32);
+  return /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslPixelFeatures(1, undefined)}
 ${wgslImages([
@@ -69,10 +61,8 @@ ${wgslImages([
   { binding: 4, name: 'previousState', access: 'read', format: previous },
   { binding: 8, name: 'historyOut', access: 'read_write', format: output },
 ])}
-${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
-${wgslInt8CopyBindings(6, copies)}
+${outputs.bindings}
 @group(0) @binding(9) var<storage, read> exposureState: array<vec4f>;
-${copies > 0 ? WGSL_QUANTIZE_F32 : ''}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 ${WGSL_REPROJECT_PIXEL}
@@ -89,10 +79,10 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     storeHistoryOut(id.y * u.width + id.x, r.history);
     f = pixelFeaturesOf(id.xy, storedReprojected(r.history), storedReprojected(r.state));
   }
-${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
-${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}
+${outputs.storeFeatures}
 }
 `;
+};
 
 /** What the pass reads: the prepared frame (render size) and the previous history and state. */
 export interface ReprojectFeaturesInputs {
@@ -171,14 +161,10 @@ export function encodeReprojectAndFeatures(
       inputs.exposureState,
     ],
     PARAMS.pack({
+      // The sizes and reset both functions read (the prepared motion has the color's size).
       ...reprojectUniformValues(inputs.motion, historyOut, params.reset, {
         state: inputs.exposureState,
       }),
-      width,
-      height,
-      renderWidth: inputs.color.width,
-      renderHeight: inputs.color.height,
-      reset: params.reset,
       jitterX: params.jitter[0],
       jitterY: params.jitter[1],
       paddedWidth: pw,
