@@ -54,7 +54,6 @@ async function networkDiffering(
   device: GPUDevice,
   kernels: Int8Kernels,
   graph?: GraphDescription,
-  conv3x3Rows: 1 | 2 = 1,
 ): Promise<number> {
   const model = quantizedNetwork(graph);
   const plan = planInt8(model.graph, model.parameters);
@@ -63,7 +62,7 @@ async function networkDiffering(
   const random = mulberry32(3);
   for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
   const want = runInt8NetworkCpu(plan, features).output.data;
-  const network = createInt8Network(device, plan, { kernels, conv3x3Rows });
+  const network = createInt8Network(device, plan, { kernels });
   const input = createGpuTensor(device, shape, 'int8 exact input');
   writeGpuTensor(device, input, features);
   const encoder = device.createCommandEncoder();
@@ -199,25 +198,9 @@ async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<Bench
   };
 }
 
-/** Networks v2 and v3a on dot4I8Packed with two pixels a thread in the conv3x3 kernel. */
-async function rowsCase(device: GPUDevice): Promise<BenchCase> {
-  const network = await networkDiffering(device, 'dot4', undefined, 2);
-  const v3a = await networkDiffering(device, 'dot4', NETWORK_V3A, 2);
-  return {
-    name: 'dot4 conv3x3 rows 2',
-    params: { kernels: 'dot4', conv3x3Rows: 2 },
-    frames: 0,
-    gpuMs: {},
-    derived: { networkValuesDiffering: network, v3aValuesDiffering: v3a },
-    ...(network > 0 || v3a > 0
-      ? { error: `not bit-exact: network ${network} values, v3a ${v3a} values` }
-      : {}),
-  };
-}
-
 /**
- * dot4I8Packed (also with two pixels a thread in its conv3x3), subgroup matrices where the device
- * has them, the binary16 widening, and the features in network v3's first layer.
+ * dot4I8Packed, subgroup matrices where the device has them, the binary16 widening, and the
+ * features in network v3's first layer.
  */
 export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   const kernels: Int8Kernels[] = subgroupMatricesUsable(device)
@@ -225,21 +208,14 @@ export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Prom
     : ['dot4'];
   return runCases(
     'int8-exact',
-    [
-      ...kernels,
-      'dot4 conv3x3 rows 2' as const,
-      'binary16' as const,
-      'features + first layer' as const,
-    ],
+    [...kernels, 'binary16' as const, 'features + first layer' as const],
     (k) => k,
     settings,
     (k) =>
-      k === 'dot4 conv3x3 rows 2'
-        ? rowsCase(device)
-        : k === 'binary16'
-          ? halfCase(device)
-          : k === 'features + first layer'
-            ? featuresFirstLayerCase(device)
-            : checkCase(device, k),
+      k === 'binary16'
+        ? halfCase(device)
+        : k === 'features + first layer'
+          ? featuresFirstLayerCase(device)
+          : checkCase(device, k),
   );
 }

@@ -38,8 +38,6 @@ export interface NetworkCase {
   kernels?: Int8Kernels;
   /** The architecture, a key of ARCHITECTURES (default v2). */
   network?: string;
-  /** Pixels a thread of the dot4I8Packed conv3x3 kernel computes (default 1). */
-  conv3x3Rows?: 2;
 }
 
 /**
@@ -73,18 +71,6 @@ export function networkCases(
           kernels: 'subgroup-matrix' as const,
         }))
       : []),
-    // Two pixels a thread in the dot4I8Packed conv3x3 kernel, v2 and v3a, at the first size.
-    ...(size === sizes[0]
-      ? (['v2', 'v3a'] as const).flatMap((network) =>
-          [false, true].map((perNode) => ({
-            size,
-            precision: 'int8' as const,
-            perNode,
-            conv3x3Rows: 2 as const,
-            network,
-          })),
-        )
-      : []),
     // v3a (48 channels, an up2x2 head) on both INT8 kernels, at the first size, where the
     // device has subgroup matrices: the second matrix design runs whole networks of both shapes.
     ...(subgroupMatrices && size === sizes[0]
@@ -113,8 +99,7 @@ export function networkCaseName(c: NetworkCase): string {
         ? 'int8-mixed'
         : c.precision;
   const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
-  const rows = c.conv3x3Rows ? `-rows${c.conv3x3Rows}` : '';
-  return `${network}${precision}${rows} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
+  return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
 }
 
 /** The graph a case runs. */
@@ -136,7 +121,6 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
     const model = quantizedNetwork(graph);
     const network = createInt8Network(device, planInt8(model.graph, model.parameters), {
       kernels: c.kernels ?? 'dot4',
-      ...(c.conv3x3Rows ? { conv3x3Rows: c.conv3x3Rows } : {}),
     });
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
@@ -199,7 +183,6 @@ export async function benchNetworkCase(
       precision: c.precision,
       perNode: c.perNode,
       ...(c.precision === 'int8' ? { kernels: c.kernels ?? 'dot4' } : {}),
-      ...(c.conv3x3Rows ? { conv3x3Rows: c.conv3x3Rows } : {}),
     };
     return measuredCase(networkCaseName(c), params, samples, gpuMs, derived);
   } finally {

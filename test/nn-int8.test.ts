@@ -25,7 +25,7 @@ import {
   int8WeightIndex,
 } from '../src/reference/nn/int8-ops.ts';
 import { int8OutBlock, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
-import { encodeInt8Op, type Int8KernelOptions } from '../src/nn/ops/int8/encode.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { int8GroupStep } from '../src/nn/ops/int8/conv3x3.ts';
 import {
   matrixGeometry,
@@ -306,16 +306,11 @@ test('int8 output blocks and group steps: the fewest unused, the larger on a tie
 });
 
 /** Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`). */
-async function checkOpsAgainstCpu(
-  cases: readonly OpCase[],
-  multiply?: MatrixMultiply,
-  options: Int8KernelOptions = {},
-) {
+async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMultiply) {
   const { device } = await testGpu();
   const random = rng(11);
   for (const c of cases) {
-    const rows = options.conv3x3Rows ? `, ${options.conv3x3Rows} rows a thread` : '';
-    const label = `${caseLabel(c)} (${multiply ?? 'dot4'}${rows})`;
+    const label = `${caseLabel(c)} (${multiply ?? 'dot4'})`;
     const input = randomInt8Tensor(random, c.cin, c.height, c.width, c.range);
     const params: Int8OpParams = {
       weight: randomInt8(random, c.cout * c.cin * INT8_OP_TAPS[c.op], c.range),
@@ -354,7 +349,6 @@ async function checkOpsAgainstCpu(
       gpuInput,
       { ...targets, output: packedOut, outChannelOffset: offset },
       matrix,
-      options,
     );
     encodeInt8Op(
       device,
@@ -363,7 +357,6 @@ async function checkOpsAgainstCpu(
       gpuInput,
       { ...targets, output: realOut },
       matrix,
-      options,
     );
     pass.end();
     device.queue.submit([encoder.finish()]);
@@ -396,27 +389,6 @@ async function checkOpsAgainstCpu(
 
 test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 outputs)', async () => {
   await checkOpsAgainstCpu(CASES);
-});
-
-test('int8 conv3x3 with two pixels a thread equals the CPU reference bit for bit', async () => {
-  // Heights that leave the second row of pixels partly or wholly outside the image (the tile is
-  // 16 rows): 5, 9, 11, 21; 64 channels in and out with a residual (four output blocks).
-  const conv3x3 = CASES.filter((c) => c.op === 'conv3x3');
-  const more: OpCase[] = [
-    { ...conv3x3[1]!, height: 21, width: 9 },
-    {
-      op: 'conv3x3',
-      cin: 64,
-      cout: 64,
-      height: 5,
-      width: 11,
-      multiplier: 1 / 9000,
-      activation: 'relu',
-      range: 127,
-      residual: { multiplier: 12.5, activation: 'relu' },
-    },
-  ];
-  await checkOpsAgainstCpu([...conv3x3, ...more], undefined, { conv3x3Rows: 2 });
 });
 
 /** Shapes the matrix kernels tile differently: network v2's layers, partial tiles, 64 channels. */
@@ -850,11 +822,6 @@ test('int8 network on the GPU equals its CPU reference bit for bit, close to the
   const want2 = runInt8NetworkCpu(plan, other).output;
   assert.deepEqual(new Uint32Array(got2.data.buffer), new Uint32Array(want2.data.buffer));
   network.destroy();
-  // Two pixels a thread in its conv3x3 layers: the same bits.
-  const rows2 = createInt8Network(device, plan, { conv3x3Rows: 2 });
-  const got3 = await gpuForward(device, rows2, other);
-  assert.deepEqual(new Uint32Array(got3.data.buffer), new Uint32Array(want2.data.buffer));
-  rows2.destroy();
 
   // The INT8 network computes what the fake-quantized graph simulates, up to its roundings.
   features.data[5] = 0;

@@ -17,7 +17,6 @@ import {
   type Int8OpWeights,
 } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
-import type { Int8Conv3x3Rows } from './ops/int8/conv3x3.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
   subgroupMatricesUsable,
@@ -293,11 +292,6 @@ export interface Int8NetworkOptions {
    * `firstStepDone`.
    */
   readonly firstStepInputComputed?: boolean;
-  /**
-   * Output pixels per thread of the dot4I8Packed conv3x3 kernel (src/nn/ops/int8/conv3x3.ts):
-   * 1 (default) or 2. The same results bit for bit; a speed choice.
-   */
-  readonly conv3x3Rows?: Int8Conv3x3Rows;
 }
 
 /** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
@@ -509,7 +503,6 @@ export function createInt8Network(
           ...(residual ? { residual } : {}),
         },
         matrices[i],
-        { conv3x3Rows: options.conv3x3Rows ?? 1 },
       ),
     };
   };

@@ -14,9 +14,6 @@ import {
 
 const HALO = INT8_TILE + 2;
 
-/** Output pixels a thread computes, stacked vertically (8 rows apart): 1 or 2. */
-export type Int8Conv3x3Rows = 1 | 2;
-
 /**
  * Input words (4 channels each) staged in workgroup memory per step, for an input of `words`
  * words per pixel: the step from 1 to 6 that wastes the fewest on zero padding, the largest on a
@@ -27,20 +24,13 @@ export function int8GroupStep(words: number): number {
   return [6, 5, 4, 3, 2, 1].reduce((best, s) => (work(s) < work(best) ? s : best));
 }
 
-// Each workgroup stages a (8+2) × (8·rows+2) halo tile of `step` input words and the block's
-// weights for them in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step
-// for each of its `rows` pixels. A second pixel per thread reads each staged weight word twice
-// (the weights are the same for every pixel), halving the workgroup-memory reads of weights per
-// product and the weight staging per pixel.
-const code = (step: number, block: Int8OutBlock, header: string, rows: Int8Conv3x3Rows = 1) => {
-  const tileRows = INT8_TILE * rows + 2;
-  const accumulators = Array.from({ length: rows }, (_, r) => (r === 0 ? 'acc' : `acc${r}`));
-  return /* wgsl */ `
+// Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
+// them in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
+const code = (step: number, block: Int8OutBlock, header: string) => /* wgsl */ `
 ${header}
 const HALO = ${HALO}u;
-const HALO_ROWS = ${tileRows}u;
 const STEP = ${step}u;
-var<workgroup> tile: array<u32, ${step * HALO * tileRows}>;
+var<workgroup> tile: array<u32, ${step * HALO * HALO}>;
 // [group][tap][k]: output channel co0 + k, read 4 channels per load (one load per 4 dot4I8Packed).
 var<workgroup> taps: array<vec4u, ${(step * 9 * block) / 4}>;
 
@@ -48,14 +38,14 @@ var<workgroup> taps: array<vec4u, ${(step * 9 * block) / 4}>;
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
   let x0 = wg.x * ${INT8_TILE}u;
-  let y0 = wg.y * ${INT8_TILE * rows}u;
+  let y0 = wg.y * ${INT8_TILE}u;
   let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-${accumulators.map((a) => `  var ${a}: array<i32, ${block}>;`).join('\n')}
+  var acc: array<i32, ${block}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
-    for (var i = li; i < STEP * HALO * HALO_ROWS; i += ${INT8_TILE * INT8_TILE}u) {
+    for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
       let gi = i % STEP;
       let g = g0 + gi;
       let r = i / STEP;
@@ -65,7 +55,7 @@ ${accumulators.map((a) => `  var ${a}: array<i32, ${block}>;`).join('\n')}
       if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
         v = input[(u32(sy) * u.inWidth + u32(sx)) * u.inGroups + g];
       }
-      tile[gi * HALO * HALO_ROWS + r] = v;
+      tile[gi * HALO * HALO + r] = v;
     }
     for (var i = li; i < STEP * 9u * ${block}u; i += ${INT8_TILE * INT8_TILE}u) {
       let g = g0 + i / (9u * ${block}u);
@@ -79,16 +69,11 @@ ${accumulators.map((a) => `  var ${a}: array<i32, ${block}>;`).join('\n')}
     for (var g = 0u; g < STEP; g++) {
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
-${accumulators
-  .map(
-    (_, r) =>
-      `          let v${r} = tile[(g * HALO_ROWS + lid.y + ${r * INT8_TILE}u + ky) * HALO + lid.x + kx];`,
-  )
-  .join('\n')}
+          let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
           let t = (g * 9u + ky * 3u + kx) * ${block / 4}u;
           for (var q = 0u; q < ${block / 4}u; q++) {
             let w = taps[t + q];
-${accumulators.map((a, r) => wgslAccumulateWord(a, `v${r}`, 'w', 'q')).join('\n')}
+            ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
           }
         }
       }
@@ -96,24 +81,14 @@ ${accumulators.map((a, r) => wgslAccumulateWord(a, `v${r}`, 'w', 'q')).join('\n'
     workgroupBarrier();
   }
   let x = x0 + lid.x;
-${accumulators
-  .map(
-    (a, r) => `  let py${r} = y0 + lid.y + ${r * INT8_TILE}u;
-  if (x < u.outWidth && py${r} < u.outHeight) { finish(${a}, co0, py${r} * u.outWidth + x); }`,
-  )
-  .join('\n')}
+  let y = y0 + lid.y;
+  if (x < u.outWidth && y < u.outHeight) { finish(acc, co0, y * u.outWidth + x); }
 }
 `;
-};
 
-/**
- * The kernel of a conv3x3 staging `step` input words at a time and computing `rows` pixels a
- * thread, for an epilogue (./encode.ts).
- */
-export const int8Conv3x3Code =
-  (step: number, rows: Int8Conv3x3Rows = 1) =>
-  (epilogue: Int8Epilogue) =>
-    code(step, epilogue.block, wgslInt8Op(epilogue), rows);
+/** The kernel of a conv3x3 staging `step` input words at a time, for an epilogue (./encode.ts). */
+export const int8Conv3x3Code = (step: number) => (epilogue: Int8Epilogue) =>
+  code(step, epilogue.block, wgslInt8Op(epilogue));
 
 /**
  * The same kernel with another epilogue: `header` declares what int8DirectCodeWithEpilogue's

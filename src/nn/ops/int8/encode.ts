@@ -7,33 +7,23 @@
 import { packedGroups } from '../../../core/int8.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
-import { groupsFor } from '../../../gpu/kernel.ts';
 import {
   encodeInt8Kernel,
-  INT8_TILE,
-  int8OutBlock,
   prepareInt8Kernel,
   type Int8KernelRecipe,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
-import { int8Conv3x3Code, int8GroupStep, type Int8Conv3x3Rows } from './conv3x3.ts';
+import { int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
 import { int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
-
-/** How the dot4I8Packed kernels run an op. */
-export interface Int8KernelOptions {
-  /** Output pixels per thread of the conv3x3 kernel (./conv3x3.ts). Default 1. */
-  readonly conv3x3Rows?: Int8Conv3x3Rows;
-}
 
 function recipeFor(
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
-  options: Int8KernelOptions = {},
 ): Int8KernelRecipe {
   const op = weights.op;
   if (matrix) {
@@ -57,20 +47,7 @@ function recipeFor(
     );
   }
   const words = packedGroups(weights.inChannels);
-  if (op === 'conv3x3') {
-    const rows = options.conv3x3Rows ?? 1;
-    if (rows === 1) return { code: int8Conv3x3Code(int8GroupStep(words)) };
-    const block = int8OutBlock(weights.outChannels);
-    return {
-      name: `rows ${rows}`,
-      code: int8Conv3x3Code(int8GroupStep(words), rows),
-      workgroups: (out) => [
-        groupsFor(out.width, INT8_TILE),
-        groupsFor(out.height, INT8_TILE * rows),
-        groupsFor(out.channels, block),
-      ],
-    };
-  }
+  if (op === 'conv3x3') return { code: int8Conv3x3Code(int8GroupStep(words)) };
   if (!paddedOutput) return { code: int8DirectCode(op, words) };
   const layout = int8Layout(output);
   return {
@@ -94,12 +71,11 @@ export function encodeInt8Op(
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
-  options: Int8KernelOptions = {},
 ): void {
   encodeInt8Kernel(
     device,
     pass,
-    recipeFor(weights, input, targets, matrix, options),
+    recipeFor(weights, input, targets, matrix),
     weights,
     input,
     targets,
@@ -113,11 +89,10 @@ export function prepareInt8Op(
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
-  options: Int8KernelOptions = {},
 ): PreparedDispatch {
   return prepareInt8Kernel(
     device,
-    recipeFor(weights, input, targets, matrix, options),
+    recipeFor(weights, input, targets, matrix),
     weights,
     input,
     targets,
