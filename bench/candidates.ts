@@ -77,10 +77,10 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         }
         cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'dot4' } });
       }
-      // v2's and v3a's frame reprojecting in the features pass (one pass and the reprojected
-      // state's write and read less): what that fusion saves in the same run.
+      // v2's and v3a's frame with the reproject pass (the default reprojects in the features
+      // pass since 2026-12-05): what that fusion saves in the same run.
       if (network === 'v2' || network === 'v3a') {
-        cases.push({ kind: 'upscaler', case: { ...frame, reprojectInFeatures: true } });
+        cases.push({ kind: 'upscaler', case: { ...frame, reprojectInFeatures: false } });
       }
       if (network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });

@@ -24,7 +24,11 @@ import { createImage, luma, storedImage, type Image } from '../src/core/image.ts
 import { paddedSize } from '../src/core/neural-frame.ts';
 import type { Size } from '../src/core/quality.ts';
 import { uploadGpuImage, type ImageFormat } from '../src/gpu/gpu-image.ts';
-import { readBuffer } from '../src/gpu/resources.ts';
+import { readBuffer, uploadImage } from '../src/gpu/resources.ts';
+import { readGpuImage } from '../src/gpu/gpu-image.ts';
+import { defaultFrameParams } from '../src/core/frame.ts';
+import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
+import { createUpscaler } from '../src/upscaler.ts';
 import { createGpuInt8Tensor } from '../src/nn/tensor.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { NETWORK_V3A } from '../src/nn/network-v3.ts';
@@ -199,8 +203,88 @@ async function checkCase(device: GPUDevice, kernels: Int8Kernels): Promise<Bench
 }
 
 /**
- * dot4I8Packed, subgroup matrices where the device has them, the binary16 widening, and the
- * features in network v3's first layer.
+ * Values that differ between whole frames of network v3a (INT8) reprojecting in its features
+ * pass and the same frames with the upscaler's reproject pass: output, history and state of
+ * three frames at an odd size (the first a reset), random inputs with motion leaving the image.
+ * The same WGSL function reprojects in both kernels; this checks the device compiles it alike.
+ */
+async function reprojectInFeaturesDiffering(device: GPUDevice): Promise<number> {
+  const model = quantizedNetwork(NETWORK_V3A);
+  const display: Size = [45, 27];
+  const render: Size = [23, 14];
+  const texture = (seed: number, channels: number, scale: number) => {
+    const random = mulberry32(seed);
+    const image = createImage(render[0], render[1], channels);
+    for (let i = 0; i < image.data.length; i++) image.data[i] = random() * scale;
+    return uploadImage(device, image);
+  };
+  const frames = [0, 1, 2].map((i) => ({
+    color: texture(20 + i, 4, 1),
+    depth: texture(30 + i, 1, 1),
+    motion: texture(40 + i, 2, 0.05),
+  }));
+  const run = async (reprojectInFeatures: boolean) => {
+    const resolver = await createNeuralResolver(device, {
+      model,
+      precision: 'int8',
+      reprojectInFeatures,
+    });
+    const up = await createUpscaler(device, {
+      displaySize: display,
+      renderSize: render,
+      method: 'neural',
+      resolver,
+    });
+    const values: Float32Array[] = [];
+    for (const [i, f] of frames.entries()) {
+      const encoder = device.createCommandEncoder();
+      up.dispatch(encoder, { ...defaultFrameParams(), ...f, jitter: up.jitter(i), reset: i === 0 });
+      device.queue.submit([encoder.finish()]);
+      const last = resolver.lastFrame!;
+      for (const image of [up.outputImage, last.history, last.state]) {
+        values.push((await readGpuImage(device, image)).data);
+      }
+    }
+    up.destroy();
+    return values;
+  };
+  const fused = await run(true);
+  const separate = await run(false);
+  for (const f of frames) for (const t of Object.values(f)) t.destroy();
+  // A frame of constant or non-finite values would agree trivially.
+  const output = fused[6]!;
+  if (new Set(output).size < 50 || !output.every(Number.isFinite)) {
+    throw new Error('reproject in the features pass: the frames are not varied and finite');
+  }
+  let differing = 0;
+  fused.forEach((a, i) => {
+    const b = new Uint32Array(separate[i]!.buffer);
+    const w = new Uint32Array(a.buffer);
+    for (let k = 0; k < w.length; k++) if (w[k] !== b[k]) differing++;
+  });
+  return differing;
+}
+
+/** The reprojection in the features pass against the reproject pass, as a case. */
+async function reprojectInFeaturesCase(device: GPUDevice): Promise<BenchCase> {
+  const differing = await reprojectInFeaturesDiffering(device);
+  return {
+    name: 'reproject in the features pass',
+    params: { network: 'v3a', display: '45x27', render: '23x14', frames: 3 },
+    frames: 0,
+    gpuMs: {},
+    derived: { valuesDiffering: differing },
+    ...(differing > 0
+      ? {
+          error: `reproject in the features pass: ${differing} values differ from the reproject pass`,
+        }
+      : {}),
+  };
+}
+
+/**
+ * dot4I8Packed, subgroup matrices where the device has them, the binary16 widening, the
+ * features in network v3's first layer and the reprojection in the features pass.
  */
 export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Promise<BenchCase[]> {
   const kernels: Int8Kernels[] = subgroupMatricesUsable(device)
@@ -208,14 +292,21 @@ export function benchInt8Exact(device: GPUDevice, settings: BenchSettings): Prom
     : ['dot4'];
   return runCases(
     'int8-exact',
-    [...kernels, 'binary16' as const, 'features + first layer' as const],
+    [
+      ...kernels,
+      'binary16' as const,
+      'features + first layer' as const,
+      'reproject in the features pass' as const,
+    ],
     (k) => k,
     settings,
     (k) =>
-      k === 'binary16'
-        ? halfCase(device)
-        : k === 'features + first layer'
-          ? featuresFirstLayerCase(device)
-          : checkCase(device, k),
+      k === 'reproject in the features pass'
+        ? reprojectInFeaturesCase(device)
+        : k === 'binary16'
+          ? halfCase(device)
+          : k === 'features + first layer'
+            ? featuresFirstLayerCase(device)
+            : checkCase(device, k),
   );
 }

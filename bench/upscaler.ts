@@ -58,9 +58,9 @@ export interface UpscalerCase {
    */
   featuresFirstLayer?: boolean;
   /**
-   * Method 'neural': true reprojects in the features pass (timer label `nn reproject + features`,
-   * no `reproject` stage; src/nn/resolve/reproject-features.ts), to measure that fusion in the
-   * same run.
+   * Method 'neural': false runs the upscaler's reproject pass (stage `reproject`) instead of the
+   * default reprojection in the features pass (timer label `nn reproject + features`;
+   * src/nn/resolve/reproject-features.ts), to measure that fusion in the same run.
    */
   reprojectInFeatures?: boolean;
   /**
@@ -164,6 +164,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.featuresFirstLayer === false) method += '+features-pass';
   if (c.featuresFirstLayer === true) method += '+features-first-layer';
   if (c.reprojectInFeatures === true) method += '+reproject-in-features';
+  if (c.reprojectInFeatures === false) method += '+reproject-pass';
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
   if (c.int8Kernels === 'dot4') method += '+dot4';
@@ -250,7 +251,9 @@ export async function benchUpscalerCase(
         ? { lastLayerFilterBlend: c.lastLayerFilterBlend }
         : {}),
       ...(c.featuresFirstLayer !== undefined ? { featuresFirstLayer: c.featuresFirstLayer } : {}),
-      ...(c.reprojectInFeatures ? { reprojectInFeatures: true } : {}),
+      ...(c.reprojectInFeatures !== undefined
+        ? { reprojectInFeatures: c.reprojectInFeatures }
+        : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
       // The kernels the INT8 network ran on (the frame's default depends on the device).
       ...(c.method === 'neural' && c.precision === 'int8'

@@ -72,13 +72,16 @@ export function renderResourcesAt(render: RenderResources, [width, height]: Size
 /**
  * Creates the images for a render size and a display size. `historyFormat`: the temporal
  * resolver's (the reprojected history and state are stored so); undefined for the spatial
- * methods, which reproject nothing (1×1 placeholders).
+ * methods, which reproject nothing (1×1 placeholders). `resolverReprojects`: the resolver
+ * reprojects in its own kernel and writes no reprojected state (`Resolver.reprojects`): the
+ * state is a 1×1 placeholder.
  */
 export function createUpscalerResources(
   device: GPUDevice,
   renderSize: Size,
   [dw, dh]: Size,
   historyFormat: ImageFormat | undefined,
+  resolverReprojects = false,
 ): UpscalerResources {
   const d = (label: string, format?: ImageFormat) => createGpuImage(device, dw, dh, label, format);
   const pixel = (label: string, format?: ImageFormat) =>
@@ -88,7 +91,9 @@ export function createUpscalerResources(
     reprojected: historyFormat
       ? {
           history: d('reprojected history', historyFormat),
-          state: d('reprojected state', historyFormat),
+          state: resolverReprojects
+            ? pixel('reprojected state (unused: the resolver reprojects)', historyFormat)
+            : d('reprojected state', historyFormat),
         }
       : {
           history: pixel('reprojected history (unused)'),

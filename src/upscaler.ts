@@ -283,6 +283,7 @@ export async function createUpscaler(
         sizes.renderSize,
         sizes.displaySize,
         temporal && (temporal.historyFormat ?? 'rgba32float'),
+        temporal?.reprojects === true,
       );
       temporal?.resize(sizes.renderSize, sizes.displaySize);
       previous = undefined;

@@ -172,13 +172,16 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
         ((c.params['lastLayerFilterBlend'] as boolean | undefined) ??
           c.params['network'] !== 'v2') &&
         c.params['int8Kernels'] === undefined;
+      // The neural resolve reprojects in its features pass unless the case asks for the pass.
+      const neuralReprojects =
+        c.params['method'] === 'neural' && c.params['reprojectInFeatures'] !== false;
       const parts = [
-        'nn features',
+        neuralReprojects ? 'nn reproject + features' : 'nn features',
         'nn network',
         lastLayer ? 'nn last layer + filter + blend' : 'nn filter + blend',
       ];
       const expected = ['frame', 'prepare', ...(outputPass ? ['output'] : [])].concat(
-        temporal ? ['reproject', 'resolve'] : ['upscale'],
+        temporal ? [...(neuralReprojects ? [] : ['reproject']), 'resolve'] : ['upscale'],
         c.params['method'] === 'neural' ? parts : [],
       );
       assert.deepEqual(Object.keys(c.gpuMs).sort(), expected.sort(), c.name);

@@ -243,6 +243,9 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
       featuresFirstLayer,
       historyFormat,
       lastLayerFilterBlend,
+      // Against the features pass as it runs after the reproject pass (the fused kernel reads
+      // the reprojected images, so it never reprojects in the features pass).
+      reprojectInFeatures: false,
     });
     const up = await createUpscaler(device, {
       displaySize: display,

@@ -156,8 +156,9 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   const plan = planInt8(weights.graph, weights.parameters);
   // Both with the output pass and the head writing the raw output, so that the difference is the
   // fusion's alone.
-  // History and state as binary16, the numbers below; the f32 default after them.
-  const half = { historyFormat: 'rgba16float' } as const;
+  // History and state as binary16, the numbers below; the f32 default after them. With the
+  // reproject pass (not the default since 2026-12-05), as the numbers were first counted.
+  const half = { historyFormat: 'rgba16float', reprojectInFeatures: false } as const;
   const fused = describeInt8Frame(plan, [1920, 1080], [960, 540], {
     ...half,
     foldedOutput: false,
@@ -191,6 +192,7 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   const f32 = describeInt8Frame(plan, [1920, 1080], [960, 540], {
     foldedOutput: false,
     lastLayerFilterBlend: false,
+    reprojectInFeatures: false,
   });
   assert.ok(Math.abs(around(f32) - 291) < 1, `f32 history: ${around(f32)} B/px`);
 });
@@ -249,7 +251,8 @@ test('frame accounting: the features computed in the first layer save the int8 f
     const inFirstLayer = describeInt8Frame(plan, [...display], [...render], {
       featuresFirstLayer: true,
     });
-    const pass = describeInt8Frame(plan, [...display], [...render]);
+    // The features pass after the reproject pass (the fused kernel cannot reproject).
+    const pass = describeInt8Frame(plan, [...display], [...render], { reprojectInFeatures: false });
     assert.ok(inFirstLayer.featuresFirstLayer && !pass.featuresFirstLayer);
     // The 12 int8 features (3 words a pixel at the padded size), written by the features pass
     // and read by down1; the fused pass writes down1's output, which down1 wrote before.
@@ -316,8 +319,20 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 21 passes \(filter and blend fused, writing the output, history rgba32float\)/,
+    /INT8 neural frame at 64x48 from 32x24, 20 passes \(reprojected in the features pass, filter and blend fused, writing the output, history rgba32float\)/,
   );
+  assert.match(text, /^nn reproject \+ features \(int8 only\) \+ 2 int8 /m);
+  assert.doesNotMatch(text, /^reproject /m);
+  // --reproject-pass: the frame with the upscaler's reproject pass, one pass more.
+  const withPass = run(
+    'weights/uplift-v2-int8.uplift',
+    '--plan',
+    '--display',
+    '64x48',
+    '--reproject-pass',
+  );
+  assert.match(withPass, /64x48 from 32x24, 21 passes \(filter and blend fused/);
+  assert.match(withPass, /^reproject /m);
   // v2's head writes the raw output by default (lastLayerFilterBlendByDefault), the fused pass reads it.
   assert.match(text, /^nn kpn filter \+ blend \+ output /m);
   assert.doesNotMatch(text, /^last layer \(head\)/m);
@@ -331,8 +346,11 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   assert.deepEqual(json.frame.renderSize, [1280, 720]);
   assert.ok(json.frame.passes.some((p) => p.name === 'last layer (out) + filter + blend + output'));
   assert.ok(!json.frame.passes.some((p) => p.name === 'nn kpn filter + blend'));
-  // The features pass, not the features in the first layer (FEATURES_FIRST_LAYER_BY_DEFAULT).
-  assert.ok(json.frame.passes.some((p) => p.name === 'nn features (int8 only) + 1 int8'));
+  // The features pass (reprojecting), not the features in the first layer
+  // (FEATURES_FIRST_LAYER_BY_DEFAULT).
+  assert.ok(
+    json.frame.passes.some((p) => p.name === 'nn reproject + features (int8 only) + 1 int8'),
+  );
   assert.ok(!json.frame.passes.some((p) => p.name.startsWith('nn features + first layer')));
   assert.throws(
     () => run('--network', 'v3a', '--plan', '--quality', 'fast'),
@@ -344,8 +362,12 @@ test('frame accounting: reprojecting in the features pass saves the reprojected 
   for (const network of [NETWORK_V2, NETWORK_V3_CANDIDATES['v3a']!]) {
     const model = randomInt8Model(network);
     const plan = planInt8(model.graph, model.parameters);
-    const two = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+    const two = describeInt8Frame(plan, [1920, 1080], [960, 540], { reprojectInFeatures: false });
     const one = describeInt8Frame(plan, [1920, 1080], [960, 540], { reprojectInFeatures: true });
+    // The default (REPROJECT_IN_FEATURES_BY_DEFAULT) is the fused kernel.
+    const byDefault = describeInt8Frame(plan, [1920, 1080], [960, 540]);
+    assert.ok(byDefault.reprojectInFeatures && !two.reprojectInFeatures);
+    assert.equal(byDefault.bytesRead + byDefault.bytesWritten, one.bytesRead + one.bytesWritten);
     // The reprojected state written and read, the reprojected history read (16 B a display pixel
     // each, f32), the prepared motion read once (16 B a render pixel).
     const saved = two.bytesRead + two.bytesWritten - one.bytesRead - one.bytesWritten;

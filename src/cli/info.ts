@@ -25,6 +25,7 @@ interface InfoOptions {
   quality: string;
   network?: string;
   networks?: boolean;
+  reprojectPass?: boolean;
 }
 
 export function register(program: Command): void {
@@ -41,6 +42,10 @@ export function register(program: Command): void {
     )
     .option('--display <WxH>', 'display size of --plan and --networks', '1920x1080')
     .option('--quality <mode|ratio>', 'render size of --plan (display / ratio)', 'performance')
+    .option(
+      '--reproject-pass',
+      'with --plan: the frame with the reproject pass, as `reprojectInFeatures: false` runs it (default: the features pass reprojects)',
+    )
     .option(
       '--network <name>',
       `an architecture instead of a file (${Object.keys(ARCHITECTURES).join(', ')}): its nodes, or with --plan its INT8 kernels`,
@@ -152,7 +157,12 @@ function printPlan(plan: Int8Plan, display: Size, opts: InfoOptions): void {
   } catch (e) {
     throw new InputError(`--quality: ${(e as Error).message}`);
   }
-  const frame = describeInt8Frame(plan, display, renderSizeFor(display, ratio));
+  const frame = describeInt8Frame(
+    plan,
+    display,
+    renderSizeFor(display, ratio),
+    opts.reprojectPass ? { reprojectInFeatures: false } : {},
+  );
   if (opts.json) {
     const { text: _, network: __, ...passes } = frame;
     console.log(JSON.stringify({ ...network, frame: passes }, null, 2));

@@ -16,6 +16,15 @@ export const FEATURE_CHANNELS = 12;
  * names it as the kernel does.
  */
 export const REPROJECT_FEATURES_LABEL = 'nn reproject + features';
+/**
+ * Whether the neural resolver reprojects in its features pass unless asked otherwise (one pass
+ * less, the reprojected state never written; the same bits). Measured faster at both sizes for
+ * both networks: NVIDIA H100, Dawn/Vulkan 580.159.04, loaded GPU, 2026-12-05, frame ms at
+ * 1920×1080 / 3840×2160, the reproject pass against the features pass reprojecting: v3a INT8
+ * 0.644 / 2.038 against 0.607 / 1.932, v2 INT8 1.290 / 4.454 against 1.274 / 4.413
+ * (docs/PERFORMANCE.md).
+ */
+export const REPROJECT_IN_FEATURES_BY_DEFAULT = true;
 export const RAW_CHANNELS = 9;
 /** Smallest kernel standard deviation, display pixels. */
 export const SIGMA_MIN = 0.3;

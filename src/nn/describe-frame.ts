@@ -35,6 +35,7 @@ import {
   FEATURE_CHANNELS,
   RAW_CHANNELS,
   REPROJECT_FEATURES_LABEL,
+  REPROJECT_IN_FEATURES_BY_DEFAULT,
   paddedSize,
 } from '../core/neural-frame.ts';
 import type { Size } from '../core/quality.ts';
@@ -132,8 +133,9 @@ export interface FrameDescriptionOptions {
   readonly featuresFirstLayer?: boolean;
   /**
    * The reprojection done by the features pass (`reprojectInFeatures` of the neural resolver,
-   * src/nn/resolve/reproject-features.ts): no reproject pass, no reprojected state (default
-   * false, as the resolver runs it). Not with the features in the first layer.
+   * src/nn/resolve/reproject-features.ts): no reproject pass, no reprojected state (default, as
+   * the resolver runs it: REPROJECT_IN_FEATURES_BY_DEFAULT where the features pass runs; false
+   * keeps the reproject pass). Not with the features in the first layer.
    */
   readonly reprojectInFeatures?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
@@ -254,7 +256,8 @@ export function describeInt8Frame(
           ]),
         ];
 
-  const reprojectInFeatures = options.reprojectInFeatures ?? false;
+  const reprojectInFeatures =
+    options.reprojectInFeatures ?? (REPROJECT_IN_FEATURES_BY_DEFAULT && !inFirstLayer);
   if (reprojectInFeatures && inFirstLayer) {
     throw new RangeError(
       `frame of ${plan.name}: no reprojection in the features pass with the features in the first layer`,

@@ -12,6 +12,7 @@ import type { Resolver, ResolveInputs } from '../../gpu/resolver.ts';
 import {
   FEATURE_CHANNELS,
   RAW_CHANNELS,
+  REPROJECT_IN_FEATURES_BY_DEFAULT,
   paddedSize,
   type NeuralFrameParams,
   type NeuralModel,
@@ -145,8 +146,9 @@ export interface NeuralResolverOptions {
   /**
    * Reproject in the features pass (./reproject-features.ts) instead of the upscaler's reproject
    * pass: the reprojected state is never written or read back, one pass less; the same bits
-   * (default false until measured on a GPU). Ignored where the features are computed in the first
-   * layer, with `debugViews` and with `zeroState`.
+   * (default REPROJECT_IN_FEATURES_BY_DEFAULT, true: measured faster). Ignored (the upscaler's
+   * reproject pass runs) where the features are computed in the first layer, with `debugViews`
+   * and with `zeroState`.
    */
   readonly reprojectInFeatures?: boolean;
   /**
@@ -239,7 +241,7 @@ export async function createNeuralResolver(
     historyFormat,
     writesOutput: options.foldOutput !== false,
     reprojects:
-      options.reprojectInFeatures === true &&
+      (options.reprojectInFeatures ?? REPROJECT_IN_FEATURES_BY_DEFAULT) &&
       options.debugViews !== true &&
       options.zeroState !== true &&
       network.featuresFirstLayer === undefined,
