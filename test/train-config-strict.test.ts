@@ -111,3 +111,25 @@ test('data.validationClipFrames: validation clips of their own length, checked l
     refused(() => resolveTrainConfig(config), message);
   }
 });
+
+test('data.sceneShares: training scenes with shares in (0, 1) summing below 1, scenes data only', () => {
+  const config = resolveTrainConfig({ data: { sceneShares: { herd: 0.15, runners: 0.15 } } });
+  assert.deepEqual(config.data.sceneShares, { herd: 0.15, runners: 0.15 });
+  assert.deepEqual(resolveTrainConfig({}).data.sceneShares, {});
+  for (const [data, message] of [
+    [
+      { sceneShares: { dragons: 0.1 } },
+      /data\.sceneShares: "dragons" is not a training scene \(city, /,
+    ],
+    [{ sceneShares: { herd: 0 } }, /data\.sceneShares\.herd must be a share in \(0, 1\), got 0/],
+    [{ sceneShares: { herd: '0.2' } }, /data\.sceneShares\.herd must be a share in \(0, 1\)/],
+    [{ sceneShares: { herd: 0.6, runners: 0.4 } }, /must sum to less than 1 .*got 1/],
+    [{ sceneShares: [0.2] }, /data\.sceneShares must be an object/],
+    [
+      { source: 'analytic', sceneShares: { herd: 0.2 } },
+      /data\.sceneShares needs data\.source "scenes"/,
+    ],
+  ] as const) {
+    assert.throws(() => resolveTrainConfig({ data }), message);
+  }
+});

@@ -222,3 +222,47 @@ test('the forward path is used only by scenes built along a heading', () => {
   }
   assert.ok(VALIDATION.some((e) => e.scene === 'poles' && e.path === 'forward'));
 });
+
+test('sceneShares: a scene drawn alone for its share of the groups, the other draws unchanged', () => {
+  const options = (index: number) => ({ seed: 3, index, clipLength: 6, ratios: [1.5, 2] });
+  const groups = 4000;
+  const plain = { layoutSeeds: TRAIN_LAYOUT_SEEDS };
+  const shared = { ...plain, sceneShares: { herd: 0.25, runners: 0.1 } };
+  let herd = 0;
+  let runners = 0;
+  let plainHerd = 0;
+  let sameOthers = 0;
+  for (let g = 0; g < groups; g++) {
+    // One clip a group (clipsPerRenderer 4): clips 4g … 4g + 3 share the group's entry.
+    const a = sceneClipChoice(plain, options(4 * g));
+    const b = sceneClipChoice(shared, options(4 * g));
+    assert.deepEqual(
+      sceneClipChoice(shared, options(4 * g + 3)).entry,
+      b.entry,
+      'one entry a group',
+    );
+    if (b.entry.scene === 'herd') herd++;
+    if (b.entry.scene === 'runners') runners++;
+    if (a.entry.scene === 'herd') plainHerd++;
+    // The ratio and the layout seed come from the same draws either way; a group not given to
+    // a shared scene shows what it showed without the shares.
+    assert.equal(b.ratio, a.ratio);
+    assert.equal(b.entry.seed, a.entry.seed);
+    assert.ok(b.startFrame >= 0 && b.startFrame + 6 <= b.entry.frames);
+    if (b.entry.name === a.entry.name) sameOthers++;
+    assert.ok(!isHeldOut(b.entry.scene, b.entry.path), `${b.entry.scene} × ${b.entry.path}`);
+  }
+  // The uniform draw gives the herd about 1 group in 10 (10 scenes); with the shares it gets its
+  // 25 % plus its part of the other 65 %.
+  const expectedHerd = 0.25 + 0.65 * (plainHerd / groups);
+  assert.ok(Math.abs(herd / groups - expectedHerd) < 0.03, `herd ${herd / groups}`);
+  assert.ok(runners / groups > 0.1, `runners ${runners / groups}`);
+  assert.ok(sameOthers > groups * 0.5, `${sameOthers} groups unchanged`);
+  // Empty shares: the stream of choices is exactly the plain one.
+  for (let index = 0; index < 200; index++) {
+    assert.deepEqual(
+      sceneClipChoice({ ...plain, sceneShares: {} }, options(index)),
+      sceneClipChoice(plain, options(index)),
+    );
+  }
+});

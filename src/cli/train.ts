@@ -168,7 +168,10 @@ export function register(program: Command): void {
         '            "depthInverted": 0.5, "infiniteFar": 0.5 },\n' +
         '            "exposure": { "probability": 0.3, "range": [0.25, 4] }, "highlights": 0.5 }\n' +
         'Longer training clips, the validation clips kept at the length a run was scored on:\n' +
-        '  "data": { "clipFrames": 16, "validationClipFrames": 8 }',
+        '  "data": { "clipFrames": 16, "validationClipFrames": 8 }\n' +
+        'A class shown more often: shares of the training clips drawn from one scene alone (the\n' +
+        'rest from every scene; validation unchanged), e.g. the skinned characters:\n' +
+        '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 } }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

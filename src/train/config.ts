@@ -16,6 +16,7 @@ import {
   type ExposureChangeRates,
 } from './data/exposure-changes.ts';
 import { TINY_NETWORK } from './tiny-network.ts';
+import { TRAIN } from './splits.ts';
 
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
 
@@ -63,6 +64,14 @@ export interface ClipDataConfig {
    * polished beads, src/scene/procedural/highlights.ts). Validation: as `exposure`.
    */
   readonly highlights: number;
+  /**
+   * Source `scenes`: shares of the training clips (in groups of clips sharing a renderer) drawn
+   * from one procedural scene alone, to show a class more often (e.g. `{ "herd": 0.15,
+   * "runners": 0.15 }`: the skinned characters); each share in (0, 1), their sum below 1; the
+   * other clips draw from every scene. Default {}: every clip from every scene. Validation clips
+   * are not affected.
+   */
+  readonly sceneShares: Readonly<Record<string, number>>;
 }
 
 /**
@@ -169,6 +178,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     engineInputs: DEFAULT_ENGINE_INPUTS,
     exposure: NO_EXPOSURE_CHANGES,
     highlights: 0,
+    sceneShares: {},
   },
   frame: 'gpu',
   clipsPerStep: 2,
@@ -372,6 +382,7 @@ export function resolveTrainConfig(
       `training config: data.highlights must be a probability in [0, 1], got ${showValue(data.highlights)}`,
     );
   }
+  checkSceneShares(data);
   positiveInt('data.clipFrames', data.clipFrames);
   if (data.validationClipFrames !== null) {
     positiveInt('data.validationClipFrames', data.validationClipFrames);
@@ -428,6 +439,39 @@ export function resolveTrainConfig(
 }
 
 /** Frames per validation clip: `validationClipFrames`, or `clipFrames` where that is null. */
+/** data.sceneShares: training scenes with shares in (0, 1) summing below 1, source `scenes`. */
+function checkSceneShares(data: ClipDataConfig): void {
+  const shares = data.sceneShares;
+  if (!isRecord(shares)) {
+    throw new InputError(
+      `training config: data.sceneShares must be an object { scene: share }, got ${showValue(shares)}`,
+    );
+  }
+  const named = Object.entries(shares);
+  if (named.length > 0 && data.source !== 'scenes') {
+    throw new InputError('training config: data.sceneShares needs data.source "scenes"');
+  }
+  const scenes = [...new Set(TRAIN.map((e) => e.scene))];
+  for (const [scene, share] of named) {
+    if (!scenes.includes(scene)) {
+      throw new InputError(
+        `training config: data.sceneShares: "${scene}" is not a training scene (${scenes.join(', ')})`,
+      );
+    }
+    if (typeof share !== 'number' || !(share > 0 && share < 1)) {
+      throw new InputError(
+        `training config: data.sceneShares.${scene} must be a share in (0, 1), got ${showValue(share)}`,
+      );
+    }
+  }
+  const sum = named.reduce((total, [, share]) => total + share, 0);
+  if (sum >= 1) {
+    throw new InputError(
+      `training config: data.sceneShares must sum to less than 1 (the rest draws from every scene), got ${sum}`,
+    );
+  }
+}
+
 export function validationClipFrames(data: ClipDataConfig): number {
   return data.validationClipFrames ?? data.clipFrames;
 }

@@ -154,7 +154,14 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
       : data.source === 'analytic'
         ? [{ kind: 'analytic', weight: 1 }]
         : split === 'train'
-          ? [{ kind: 'scenes', weight: 1, layoutSeeds: TRAIN_LAYOUT_SEEDS }]
+          ? [
+              {
+                kind: 'scenes',
+                weight: 1,
+                layoutSeeds: TRAIN_LAYOUT_SEEDS,
+                sceneShares: data.sceneShares,
+              },
+            ]
           : [
               config.validationEntries === 'each'
                 ? { kind: 'scenes', weight: 1, entries: VALIDATION, spread: true }

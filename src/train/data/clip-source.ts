@@ -105,6 +105,8 @@ export const STREAM_ENGINE = 4;
 export const STREAM_EXPOSURE = 5;
 /** Whether a group of scene clips sharing a renderer gets HDR highlights (scene-clips.ts). */
 export const STREAM_HIGHLIGHTS = 6;
+/** Whether a group of scene clips is drawn from one scene's entries (scene-clips.ts, sceneShares). */
+export const STREAM_SCENE_SHARE = 7;
 
 /** A generator for a (seed, stream, index) triple: independent streams per decision. */
 export function randomFor(seed: number, stream: number, index: number): () => number {

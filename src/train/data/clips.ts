@@ -66,6 +66,8 @@ export type ClipSourceSpec =
       layoutSeeds?: SeedRange;
       /** Clip i shows entry i mod n (SceneSourceSpec.spread). */
       spread?: boolean;
+      /** Shares of the groups drawn from one scene alone (SceneSourceSpec.sceneShares). */
+      sceneShares?: Readonly<Record<string, number>>;
     }
   | { kind: 'sequences'; weight: number; dirs: readonly string[] }
   | { kind: 'analytic'; weight: number };
@@ -189,6 +191,17 @@ function checkSources(sources: readonly ClipSourceSpec[], clipLength: number): n
         throw new RangeError(
           `layoutSeeds must be integers first ≤ last, got ${JSON.stringify(range)}`,
         );
+      const shares = Object.entries(s.sceneShares ?? {});
+      for (const [scene, share] of shares) {
+        if (!(share > 0 && share < 1) || !(s.entries ?? TRAIN).some((e) => e.scene === scene)) {
+          throw new RangeError(
+            `sceneShares: "${scene}" must be a scene of the source's entries with a share in (0, 1), got ${share}`,
+          );
+        }
+      }
+      if (shares.reduce((sum, [, share]) => sum + share, 0) >= 1) {
+        throw new RangeError('sceneShares: the shares must sum to less than 1');
+      }
       const short = (s.entries ?? TRAIN).find((e) => e.frames < clipLength);
       if ((s.entries ?? TRAIN).length === 0) throw new RangeError('a scenes source has no entries');
       if (short)

@@ -17,6 +17,7 @@ import {
   STREAM_CLIP,
   STREAM_GROUP,
   STREAM_HIGHLIGHTS,
+  STREAM_SCENE_SHARE,
   type ClipContent,
   type ClipSettings,
   type TrainingFrame,
@@ -37,6 +38,31 @@ export interface SceneSourceSpec {
    * entry): n clips cover all n entries, as a validation set should.
    */
   readonly spread?: boolean;
+  /**
+   * Shares of the groups of clips drawn from one scene's entries alone (scene name → share in
+   * (0, 1), the shares' sum below 1); the other groups draw from all entries. Empty or absent:
+   * every group draws from all (the stream of choices is then what it was without this).
+   */
+  readonly sceneShares?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The entries a group draws from: one scene's, with that scene's share of the groups (an own
+ * stream, so the group's other draws stay as they were), else all.
+ */
+function sharedScenePool(
+  entries: readonly SplitEntry[],
+  shares: Readonly<Record<string, number>> | undefined,
+  seed: number,
+  groupIndex: number,
+): readonly SplitEntry[] {
+  const named = Object.entries(shares ?? {});
+  if (named.length === 0) return entries;
+  let pick = randomFor(seed, STREAM_SCENE_SHARE, groupIndex)();
+  for (const [scene, share] of named) {
+    if ((pick -= share) < 0) return entries.filter((e) => e.scene === scene);
+  }
+  return entries;
 }
 
 /**
@@ -73,9 +99,8 @@ export function sceneClipChoice(
   const group = randomFor(seed, STREAM_GROUP, groupIndex);
   // Own stream: a highlights probability changes nothing else about the clips.
   const highlights = randomFor(seed, STREAM_HIGHLIGHTS, groupIndex)() < (options.highlights ?? 0);
-  let entry = spec.spread
-    ? entries[index % entries.length]!
-    : entries[Math.floor(group() * entries.length)]!;
+  const pool = sharedScenePool(entries, spec.sceneShares, seed, groupIndex);
+  let entry = spec.spread ? pool[index % pool.length]! : pool[Math.floor(group() * pool.length)]!;
   const ratio = ratios[Math.floor(group() * ratios.length)]!;
   if (layoutSeeds) {
     const { first, last } = layoutSeeds;
