@@ -25,8 +25,8 @@ import { paddedSize } from '../src/core/neural-frame.ts';
 import type { Size } from '../src/core/quality.ts';
 import { uploadGpuImage, type ImageFormat } from '../src/gpu/gpu-image.ts';
 import { readBuffer, uploadImage } from '../src/gpu/resources.ts';
-import { readGpuImage } from '../src/gpu/gpu-image.ts';
-import { defaultFrameParams } from '../src/core/frame.ts';
+// The tests' loop of neural frames (output, history and state of each, read back).
+import { neuralFrames } from '../test/helpers/frames.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { createUpscaler } from '../src/upscaler.ts';
 import { createGpuInt8Tensor } from '../src/nn/tensor.ts';
@@ -235,18 +235,9 @@ async function reprojectInFeaturesDiffering(device: GPUDevice): Promise<number> 
       method: 'neural',
       resolver,
     });
-    const values: Float32Array[] = [];
-    for (const [i, f] of frames.entries()) {
-      const encoder = device.createCommandEncoder();
-      up.dispatch(encoder, { ...defaultFrameParams(), ...f, jitter: up.jitter(i), reset: i === 0 });
-      device.queue.submit([encoder.finish()]);
-      const last = resolver.lastFrame!;
-      for (const image of [up.outputImage, last.history, last.state]) {
-        values.push((await readGpuImage(device, image)).data);
-      }
-    }
+    const { outputs } = await neuralFrames(device, up, resolver, frames);
     up.destroy();
-    return values;
+    return outputs;
   };
   const fused = await run(true);
   const separate = await run(false);

@@ -213,18 +213,13 @@ export function encodeFeatures(
   quantized: readonly Int8InputTarget[] = [],
   writeF32 = true,
 ): void {
-  if (!writeF32 && quantized.length === 0) {
-    throw new RangeError('features: without the f32 planes there must be an int8 copy to write');
-  }
-  const { width, height } = inputs.history;
-  const [pw, ph] = paddedSize([width, height]);
-  if (output.channels !== FEATURE_CHANNELS || output.width !== pw || output.height !== ph) {
-    throw new RangeError(
-      `features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
-    );
-  }
-  const copies = int8CopyValues('features', quantized);
-  for (const q of quantized) checkQuantizeTarget('features', output, q.output, q.outChannelOffset);
+  const { pw, ph, copies } = featureTargets(
+    'features',
+    inputs.history,
+    output,
+    quantized,
+    writeF32,
+  );
   const { reprojected, values } = featureUniformValues('features', inputs, params);
   const label = `nn features${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`;
   const kernel = createKernel(device, {
@@ -249,6 +244,34 @@ export function encodeFeatures(
       ...copies,
     }),
   );
+}
+
+/**
+ * Checks where a features kernel writes for a display of `display`'s size (RangeErrors naming
+ * `what`): the f32 planes at the padded size, at least one output, the int8 copies; returns the
+ * padded size and the copies' uniform values. The features pass and the pass that also
+ * reprojects (./reproject-features.ts) check alike.
+ */
+export function featureTargets(
+  what: string,
+  display: { readonly width: number; readonly height: number },
+  output: GpuTensor,
+  quantized: readonly Int8InputTarget[],
+  writeF32: boolean,
+) {
+  if (!writeF32 && quantized.length === 0) {
+    throw new RangeError(`${what}: without the f32 planes there must be an int8 copy to write`);
+  }
+  const { width, height } = display;
+  const [pw, ph] = paddedSize([width, height]);
+  if (output.channels !== FEATURE_CHANNELS || output.width !== pw || output.height !== ph) {
+    throw new RangeError(
+      `${what}: the features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
+    );
+  }
+  const copies = int8CopyValues(what, quantized);
+  for (const q of quantized) checkQuantizeTarget(what, output, q.output, q.outChannelOffset);
+  return { pw, ph, copies };
 }
 
 /**

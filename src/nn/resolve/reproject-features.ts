@@ -18,17 +18,20 @@ import {
   reprojectUniformValues,
   type Reprojected,
 } from '../../gpu/passes/reproject.ts';
-import { INT8_COPY_FIELDS, int8CopyValues } from '../../gpu/int8-quantize.ts';
-import { checkQuantizeTarget } from '../ops/int8/quantize.ts';
+import { INT8_COPY_FIELDS } from '../../gpu/int8-quantize.ts';
 import {
   FEATURE_CHANNELS,
   REPROJECT_FEATURES_LABEL,
-  paddedSize,
   type NeuralFrameParams,
 } from '../../core/neural-frame.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
-import { FEATURE_FIELDS, wgslFeatureOutputs, wgslPixelFeatures } from './features.ts';
+import {
+  FEATURE_FIELDS,
+  featureTargets,
+  wgslFeatureOutputs,
+  wgslPixelFeatures,
+} from './features.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 
 const PARAMS = uniformBlock({
@@ -111,11 +114,8 @@ export function encodeReprojectAndFeatures(
   quantized: readonly Int8InputTarget[] = [],
   writeF32 = true,
 ): void {
-  if (!writeF32 && quantized.length === 0) {
-    throw new RangeError(
-      'reproject + features: without the f32 planes there must be an int8 copy to write',
-    );
-  }
+  const what = 'reproject + features';
+  const { pw, ph, copies } = featureTargets(what, historyOut, output, quantized, writeF32);
   const { width, height } = historyOut;
   const previous = formatOf(inputs.previous.history);
   if (formatOf(inputs.previous.state) !== previous) {
@@ -130,16 +130,6 @@ export function encodeReprojectAndFeatures(
         `reproject + features: the previous history and state must be ${width}x${height} (the display size), got ${image.width}x${image.height}`,
       );
     }
-  }
-  const [pw, ph] = paddedSize([width, height]);
-  if (output.channels !== FEATURE_CHANNELS || output.width !== pw || output.height !== ph) {
-    throw new RangeError(
-      `reproject + features: the features tensor must be ${FEATURE_CHANNELS}x${ph}x${pw} for display ${width}x${height}, got ${output.channels}x${output.height}x${output.width}`,
-    );
-  }
-  const copies = int8CopyValues('reproject + features', quantized);
-  for (const q of quantized) {
-    checkQuantizeTarget('reproject + features', output, q.output, q.outChannelOffset);
   }
   const historyFormat = formatOf(historyOut);
   const kernel = createKernel(device, {
