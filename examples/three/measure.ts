@@ -136,6 +136,10 @@ export async function measure(params: URLSearchParams): Promise<Measurement> {
     const gpuMs: number[] = [];
     renderer.setRenderTarget(target);
     for (let i = 0; i < frames; i++) {
+      // One frame per animation frame, as an app renders: three's node frame (and so a pass
+      // node's scene render, an UpdateType.FRAME update) advances on requestAnimationFrame, and
+      // a second render() in the same one would show the last frame's pass again.
+      await new Promise((resolve) => requestAnimationFrame(resolve));
       setFrame(i);
       const start = performance.now();
       run.pipeline.render();
