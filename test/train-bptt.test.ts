@@ -33,6 +33,9 @@ function withExposures<T extends { params: FrameParams }>(
 /** Exposure per frame of the 4-frame clips below: constant, or changing every frame. */
 const EXPOSURES = { constant: [1, 1, 1, 1], changing: [1, 3, 1.8, 0.6] };
 
+/** The default loss with the stale term on (it is off by default). */
+const WITH_STALE = { ...DEFAULT_LOSS_WEIGHTS, stale: 2 };
+
 for (const [exposureName, exposures] of Object.entries(EXPOSURES)) {
   test(`BPTT clip gradient matches finite differences of the clip loss (exposure ${exposureName})`, () => {
     const sequence = analyticSequence({
@@ -48,7 +51,7 @@ for (const [exposureName, exposures] of Object.entries(EXPOSURES)) {
       const want = t === 0 ? 1 : exposures[t]! / exposures[t - 1]!;
       assert.ok(Math.abs(f.historyScale - want) <= 1e-6 * want, `frame ${t}: ${f.historyScale}`);
     });
-    const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
+    const options = { warmup: 1, weights: WITH_STALE };
     const base = initWeights(TINY_NETWORK, 5);
     const f64 = new Map([...base].map(([k, v]) => [k, Float64Array.from(v)]));
     const model = { graph: TINY_NETWORK, parameters: f64 };
@@ -97,9 +100,14 @@ test('BPTT with the network on the GPU matches the CPU reference (loss and every
     referenceSamples: 4,
   });
   const clip = prepareClipCpu(sequence.header, sequence.frames);
-  const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
+  const options = { warmup: 1, weights: WITH_STALE };
   const params = initWeights(TINY_NETWORK, 9);
   const cpu = clipBackwardCpu({ graph: TINY_NETWORK, parameters: params }, clip, options);
+  const cpuFrames = clipLossCpu({ graph: TINY_NETWORK, parameters: params }, clip, options).frames;
+  assert.ok(
+    cpuFrames.some((f) => f && f.stale > 0),
+    'the clip has stale pixels',
+  );
   const trainable = createTrainableNetwork(device, TINY_NETWORK, params, DEFAULT_ADAM);
   const gpu = await clipGradientGpu(device, trainable, clip, options);
   assert.ok(
@@ -123,12 +131,12 @@ test('BPTT with the network on the GPU matches the CPU reference (loss and every
 // clamp-aware tap choice is a discontinuous decision that f32 on the GPU and the CPU reference can
 // take differently near ties; the bound is 1e-2 of the scale — far below the error of cutting the
 // time links (100 %), so a broken carry still fails.
-for (const [throughTime, exposureName] of [
-  [false, 'constant'],
-  [true, 'constant'],
-  [true, 'changing'],
+for (const [throughTime, exposureName, stale] of [
+  [false, 'constant', false],
+  [true, 'constant', false],
+  [true, 'changing', true],
 ] as const) {
-  test(`BPTT entirely on the GPU matches the CPU reference (${throughTime ? 'through time' : 'links cut'}, exposure ${exposureName})`, async () => {
+  test(`BPTT entirely on the GPU matches the CPU reference (${throughTime ? 'through time' : 'links cut'}, exposure ${exposureName}${stale ? ', stale term' : ''})`, async () => {
     const { device } = await testGpu();
     const sequence = analyticSequence({
       displaySize: [24, 16],
@@ -141,7 +149,11 @@ for (const [throughTime, exposureName] of [
       sequence.header,
       withExposures(sequence.frames, EXPOSURES[exposureName]),
     );
-    const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS, throughTime };
+    const options = {
+      warmup: 1,
+      weights: stale ? WITH_STALE : DEFAULT_LOSS_WEIGHTS,
+      throughTime,
+    };
     const params = initWeights(TINY_NETWORK, 9);
     const cpu = clipBackwardCpu({ graph: TINY_NETWORK, parameters: params }, clip, options);
     const trainable = createTrainableNetwork(device, TINY_NETWORK, params, DEFAULT_ADAM);
@@ -149,6 +161,17 @@ for (const [throughTime, exposureName] of [
     const forward = await trainer.loss(clip, options);
     const gpu = await trainer.gradient(clip, options);
     assert.equal(forward.loss, gpu.loss, 'forward-only and training forward agree');
+    // The GPU's frame values carry the clip's 1 / (loss frames); the CPU's do not.
+    const cpuFrames = clipLossCpu(
+      { graph: TINY_NETWORK, parameters: params },
+      clip,
+      options,
+    ).frames;
+    gpu.frames.forEach((f, t) => {
+      const want = (cpuFrames[t]?.stale ?? 0) / (clip.length - options.warmup);
+      assert.ok(Math.abs((f?.stale ?? 0) - want) <= 1e-5 * want, `frame ${t} stale term`);
+      if (stale && t > 0) assert.ok(want > 0, `frame ${t} has stale pixels`);
+    });
     assert.ok(
       Math.abs(gpu.loss - cpu.loss) <= 1e-5 * cpu.loss,
       `loss GPU ${gpu.loss}, CPU ${cpu.loss}`,

@@ -40,6 +40,7 @@ test('configs: unknown keys at every level, mistyped and out-of-range values are
     [{ adam: { betta1: 0.9 } }, /unknown key "adam\.betta1"/],
     [{ data: { sourc: 'scenes' } }, /unknown key "data\.sourc"/],
     [{ loss: { l2: 1 } }, /unknown key "loss\.l2"/],
+    [{ loss: { stale: -1 } }, /loss\.stale/],
     [{ adam: 5 }, /adam must be an object, got 5/],
     [{ data: 'scenes' }, /data must be an object, got "scenes"/],
     [{ qat: 5 }, /qat must be an object, true, false or null, got 5/],
@@ -63,8 +64,10 @@ test('configs: unknown keys at every level, mistyped and out-of-range values are
     validationClips: 0,
     qat: false,
     data: { ratio: [2, 1.5] },
+    loss: { stale: 10 },
   });
   assert.equal(ok.seed, 2 ** 32 - 1);
+  assert.deepEqual(ok.loss, { l1: 1, gradient: 0.5, temporal: 0.5, stale: 10 });
   assert.equal(ok.validationClips, 0);
   assert.equal(ok.qat, null);
 });

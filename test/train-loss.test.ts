@@ -1,11 +1,15 @@
 // Training loss: finite-difference check of the CPU reference (float64), GPU vs CPU on random
 // images (values within 1e-5 relative, gradients within 1e-6 absolute: they are sums of a few
-// ± weight/count terms), and the GPU two-stage reduction against a float64 sum.
+// ± weight/count terms), the history staleness of the stale term (its definition on hand-made
+// cases, GPU vs CPU through the loss), and the GPU two-stage reduction against a float64 sum.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 import { checkGradient, describeGradCheck, randomReal } from '../src/train/grad-check.ts';
 import { frameLossCpu, type LossWeights } from '../src/train/losses/frame-loss-cpu.ts';
+import { historyStalenessCpu, STALENESS_RANGE } from '../src/train/losses/staleness-cpu.ts';
+import { createImage, type Image } from '../src/core/image.ts';
+import { mulberry32 } from '../src/core/random.ts';
 import { createFrameLoss } from '../src/train/losses/frame-loss.ts';
 import {
   createGpuImage,
@@ -21,16 +25,24 @@ import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../src/train/reduce.ts';
 import { createTensorL1, tensorL1Cpu } from '../src/train/losses/tensor-l1.ts';
 
-const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4 };
+const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4, stale: 3 };
 
 test('frame loss CPU gradient matches finite differences (output and previous output)', () => {
   const [w, h] = [5, 4];
   const n = w * h * 4;
   const output = randomReal(n, 1, 0, 1);
   const reference = randomReal(n, 2, 0, 1);
-  const previous = { output: randomReal(n, 3, 0, 1), reference: randomReal(n, 4, 0, 1) };
+  const previous = {
+    output: randomReal(n, 3, 0, 1),
+    reference: randomReal(n, 4, 0, 1),
+    staleness: randomReal(w * h, 5, 0, 1),
+  };
   const result = frameLossCpu(w, h, output, reference, weights, previous);
-  assert.ok(result.temporal > 0 && result.gradient > 0 && result.l1 > 0);
+  assert.ok(result.temporal > 0 && result.gradient > 0 && result.l1 > 0 && result.stale > 0);
+  // The stale term is the l1 term once more, pixel by pixel weighted by the staleness.
+  const allStale = { ...previous, staleness: new Float64Array(w * h).fill(1) };
+  const one = frameLossCpu(w, h, output, reference, weights, allStale);
+  assert.ok(Math.abs(one.stale / weights.stale - one.l1 / weights.l1) < 1e-12);
   const byOutput = checkGradient(
     (x) => frameLossCpu(w, h, x, reference, weights, previous).total,
     output,
@@ -43,8 +55,73 @@ test('frame loss CPU gradient matches finite differences (output and previous ou
     result.gradPreviousOutput!,
   );
   assert.ok(byPrevious.maxRelativeError < 1e-6, describeGradCheck('d/d previous', byPrevious));
-  // Without a previous frame the temporal term vanishes.
-  assert.equal(frameLossCpu(w, h, output, reference, weights).temporal, 0);
+  // Without a previous frame the temporal and stale terms vanish; without staleness, the stale.
+  const alone = frameLossCpu(w, h, output, reference, weights);
+  assert.equal(alone.temporal, 0);
+  assert.equal(alone.stale, 0);
+  const noStaleness = { output: previous.output, reference: previous.reference };
+  assert.equal(frameLossCpu(w, h, output, reference, weights, noStaleness).stale, 0);
+});
+
+/** A motion image (render size, 4 channels) with motion (mx, my) in UV everywhere. */
+function uniformMotion(width: number, height: number, mx: number, my: number): Image {
+  const image = createImage(width, height, 4);
+  for (let i = 0; i < width * height; i++) image.data.set([mx, my], i * 4);
+  return image;
+}
+
+test('history staleness: 0 where the moved previous reference holds this one, 1 where not', () => {
+  const [w, h] = [8, 6];
+  // A sharp vertical edge at x = 4 in the previous frame, moved 1.5 pixels right in this one.
+  const edge = (shift: number) => {
+    const image = new Float64Array(w * h * 4);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        image.fill(x + 0.5 >= 4 + shift ? 0.8 : 0.1, (y * w + x) * 4, (y * w + x) * 4 + 3);
+    return image;
+  };
+  const previous = edge(0);
+  // Still: identical references, no staleness anywhere.
+  const still = historyStalenessCpu(w, h, uniformMotion(4, 3, 0, 0), previous, previous, false);
+  assert.deepEqual([...still], new Array(w * h).fill(0));
+  // The edge moved by a pixel and a half; motion that says so finds it in the previous box
+  // (between two texels): nothing stale, though no single texel holds every value, except the
+  // first column, which comes from off screen.
+  const moved = edge(1.5);
+  const right = historyStalenessCpu(w, h, uniformMotion(4, 3, -1.5 / w, 0), moved, previous, false);
+  for (let i = 0; i < w * h; i++) assert.equal(right[i], i % w === 0 ? 1 : 0, `pixel ${i}`);
+  // Motion that missed the move (zero): the pixels the edge crossed are stale, the rest not.
+  const missed = historyStalenessCpu(w, h, uniformMotion(4, 3, 0, 0), moved, previous, false);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const crossed = x === 4; // 0.8 before, 0.1 now (x = 5 is 0.8 in both)
+      assert.equal(missed[y * w + x], crossed ? 1 : 0, `(${x}, ${y})`);
+    }
+  }
+  // A small change scales: half the range outside the box → 0.5.
+  const dimmer = previous.map((v, i) => (i % 4 === 1 ? v - STALENESS_RANGE / 2 : v));
+  const half = historyStalenessCpu(w, h, uniformMotion(4, 3, 0, 0), dimmer, previous, false);
+  assert.ok(half.every((s) => Math.abs(s - 0.5) < 1e-9));
+  // Off screen and reset: fully stale.
+  const flat = new Float64Array(w * h * 4).fill(0.4);
+  const off = historyStalenessCpu(w, h, uniformMotion(4, 3, 2.5 / w, 0), flat, flat, false);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) assert.equal(off[y * w + x], x + 0.5 + 2.5 > w ? 1 : 0);
+  }
+  // An exposure change is not staleness once the history is rescaled as the reprojection does:
+  // linear 0.25 (tonemapped 0.2) seen at twice the exposure is 0.5 (tonemapped 1/3).
+  const before = new Float64Array(w * h * 4).fill(0.2);
+  const after = new Float64Array(w * h * 4).fill(1 / 3);
+  const still0 = uniformMotion(4, 3, 0, 0);
+  assert.ok(historyStalenessCpu(w, h, still0, after, before, false, 2).every((s) => s < 1e-9));
+  assert.ok(historyStalenessCpu(w, h, still0, after, before, false).every((s) => s === 1));
+  const cut = historyStalenessCpu(w, h, uniformMotion(4, 3, 0, 0), previous, previous, true);
+  assert.ok(cut.every((s) => s === 1));
+  assert.throws(
+    () =>
+      historyStalenessCpu(w, h, uniformMotion(4, 3, 0, 0), previous.subarray(4), previous, false),
+    /staleness reference has 188 values, want 192/,
+  );
 });
 
 function upload(device: GPUDevice, data: Float64Array, w: number, h: number): GpuImage {
@@ -60,8 +137,25 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
   // Round inputs to f32 first so both sides see the same numbers.
   const f32 = (seed: number) => new Float64Array(new Float32Array(randomReal(n, seed, 0, 1)));
   const [out, ref, prevOut, prevRef] = [f32(5), f32(6), f32(7), f32(8)];
+  // Half of this frame's reference is the previous one's, so the staleness spans 0 to 1.
+  for (let i = 0; i < n; i += 8) ref.set(prevRef.subarray(i, i + 4), i);
   const initialGrad = f32(9);
-  const cpu = frameLossCpu(w, h, out, ref, weights, { output: prevOut, reference: prevRef });
+  // Render-size motion (7×5) of whole display pixels plus 0.3 (no tap decision near a tie in
+  // f32), some of it off screen.
+  const random = mulberry32(10);
+  const motion = createImage(7, 5, 4);
+  for (let i = 0; i < 35; i++) {
+    const pixels = () => Math.floor(random() * 7) - 3 + 0.3;
+    motion.data.set([pixels() / w, pixels() / h], i * 4);
+  }
+  const staleness = historyStalenessCpu(w, h, motion, ref, prevRef, false);
+  assert.ok(staleness.some((s) => s === 0) && staleness.some((s) => s === 1));
+  assert.ok(staleness.some((s) => s > 0 && s < 1));
+  const cpu = frameLossCpu(w, h, out, ref, weights, {
+    output: prevOut,
+    reference: prevRef,
+    staleness,
+  });
 
   const loss = createFrameLoss(device, w, h, 2);
   const gradOut = upload(device, initialGrad, w, h);
@@ -77,7 +171,12 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
       reference: images[1]!,
       gradOutput: gradOut,
       accumulate: true,
-      previous: { output: images[2]!, reference: images[3]!, gradOutput: gradPrev },
+      previous: {
+        output: images[2]!,
+        reference: images[3]!,
+        gradOutput: gradPrev,
+        staleness: { motion: uploadGpuImage(device, motion), reset: false },
+      },
       slot: 1,
     },
     weights,
@@ -87,7 +186,7 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
   device.queue.submit([encoder.finish()]);
 
   const [noPrevious, withPrevious] = await loss.read();
-  for (const key of ['l1', 'gradient', 'temporal', 'total'] as const) {
+  for (const key of ['l1', 'gradient', 'temporal', 'stale', 'total'] as const) {
     const e = cpu[key];
     assert.ok(
       Math.abs(withPrevious![key] - e) <= 1e-5 * e,
@@ -95,6 +194,7 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
     );
   }
   assert.equal(noPrevious!.temporal, 0);
+  assert.equal(noPrevious!.stale, 0);
   assert.ok(Math.abs(noPrevious!.total - cpu.l1 - cpu.gradient) <= 1e-5 * cpu.total);
 
   const expectOut = cpu.gradOutput.map((g, i) => g + initialGrad[i]!);

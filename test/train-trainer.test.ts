@@ -148,7 +148,7 @@ test('resuming with more steps continues the learning rate where it was, and rec
   assert.deepEqual(kept.scheduleRestart, saved.scheduleRestart);
 });
 
-test('frames task (BPTT on the GPU over analytic clips): a split run equals a straight run, bit for bit', async () => {
+test('frames task (BPTT on the GPU over analytic clips, stale term on): a split run equals a straight run, bit for bit', async () => {
   const { device } = await testGpu();
   const frames = {
     network: 'tiny',
@@ -158,6 +158,7 @@ test('frames task (BPTT on the GPU over analytic clips): a split run equals a st
     learningRate: 1e-2,
     warmupSteps: 1,
     data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+    loss: { stale: 4 },
     clipsPerStep: 2,
     validationClips: 1,
     warmup: 1,
@@ -177,6 +178,8 @@ test('frames task (BPTT on the GPU over analytic clips): a split run equals a st
   await train(device, {}, { out: splitDir, resume: true });
   const read = (dir: string) => readFile(join(dir, 'weights.uplift'));
   assert.ok((await read(straightDir)).equals(await read(splitDir)));
+  const saved = JSON.parse(await readFile(join(splitDir, 'config.json'), 'utf8'));
+  assert.equal(saved.loss.stale, 4, 'the resumed run kept the stale weight');
   const log = async (dir: string) =>
     (await readFile(join(dir, 'log.jsonl')))
       .toString()

@@ -171,7 +171,11 @@ export function register(program: Command): void {
         '  "data": { "clipFrames": 16, "validationClipFrames": 8 }\n' +
         'A class shown more often: shares of the training clips drawn from one scene alone (the\n' +
         'rest from every scene; validation unchanged), e.g. the skinned characters:\n' +
-        '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 } }',
+        '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 } }\n' +
+        'Loss terms (weights; defaults l1 1, gradient 0.5, temporal 0.5, stale 0): stale weighs the\n' +
+        "error again where the previous frame's reference, moved by the motion, cannot give this\n" +
+        "frame's (disocclusions, objects whose motion vectors miss, a cut), where ghosts live:\n" +
+        '  "loss": { "stale": 10 }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

@@ -19,6 +19,7 @@ import { neuralFrameCpu, type FeatureInputs, type NeuralFrameCpu } from '../refe
 import { neuralFrameBackwardCpu, reprojectBackwardCpu } from '../reference/nn/frame-backward.ts';
 import type { NeuralFrameParams, NeuralModel } from '../core/neural-frame.ts';
 import { frameLossCpu, type LossValues, type LossWeights } from './losses/frame-loss-cpu.ts';
+import { historyStalenessCpu } from './losses/staleness-cpu.ts';
 
 /** One frame of a clip, ready for the neural frame. */
 export interface ClipFrameCpu {
@@ -143,7 +144,11 @@ function runClip(
     }
     const previous =
       t > 0
-        ? { output: frames[t - 1]!.history.data, reference: clip[t - 1]!.reference }
+        ? {
+            output: frames[t - 1]!.history.data,
+            reference: clip[t - 1]!.reference,
+            ...staleTerm(clip, t, options.weights),
+          }
         : undefined;
     const l = frameLossCpu(width, height, frame.history.data, reference, options.weights, previous);
     losses.push(l);
@@ -207,4 +212,25 @@ export function clipBackwardCpu(
     dState = previous.state;
   }
   return { loss: forward.loss, grads };
+}
+
+/** The history staleness of clip frame t (t ≥ 1) for the stale term, when its weight is not 0. */
+export function staleTerm(
+  clip: readonly ClipFrameCpu[],
+  t: number,
+  weights: LossWeights,
+): { staleness?: Float64Array } {
+  if (weights.stale === 0) return {};
+  const { width, height, prepared, reference, params, historyScale } = clip[t]!;
+  return {
+    staleness: historyStalenessCpu(
+      width,
+      height,
+      prepared.motion,
+      reference,
+      clip[t - 1]!.reference,
+      params.reset,
+      historyScale,
+    ),
+  };
 }

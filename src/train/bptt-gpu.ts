@@ -28,7 +28,7 @@ import { encodePrepare } from '../gpu/passes/prepare.ts';
 import { encodeTonemapReference } from './losses/tonemap-reference.ts';
 import type { ClipGradientOptions } from './bptt.ts';
 import { createFrameLoss, type FrameLoss } from './losses/frame-loss.ts';
-import type { LossValues, LossWeights } from './losses/frame-loss-cpu.ts';
+import { scaleLossWeights, type LossValues, type LossWeights } from './losses/frame-loss-cpu.ts';
 import type { TrainableNetwork } from './trainable.ts';
 
 /** GPU buffers of one clip frame. */
@@ -334,7 +334,7 @@ function encodeClipForward(
       },
       slot.output,
     );
-    if (t >= options.warmup) encodeFrameLoss(pass, buffers, t, weights);
+    if (t >= options.warmup) encodeFrameLoss(pass, buffers, t, frame, weights);
     pass.end();
   });
   return encoder;
@@ -348,11 +348,7 @@ function frameLossWeights(frames: number, options: ClipGradientOptions): LossWei
       `clip of ${frames} frames has no frame after ${options.warmup} warm-up frames`,
     );
   }
-  return {
-    l1: options.weights.l1 / lossFrames,
-    gradient: options.weights.gradient / lossFrames,
-    temporal: options.weights.temporal / lossFrames,
-  };
+  return scaleLossWeights(options.weights, 1 / lossFrames);
 }
 
 /** Records frame t's loss, accumulating its gradient into frame t's (and t − 1's) dOutput. */
@@ -360,6 +356,7 @@ function encodeFrameLoss(
   pass: GPUComputePassEncoder,
   { slots, frameLoss }: ClipBuffers,
   t: number,
+  frame: FrameMeta,
   weights: LossWeights,
 ): void {
   const slot = slots[t]!;
@@ -377,6 +374,11 @@ function encodeFrameLoss(
               output: prior.output,
               reference: prior.reference,
               gradOutput: prior.dOutput,
+              staleness: {
+                motion: slot.motion,
+                reset: frame.params.reset,
+                historyScale: frame.historyScale,
+              },
             },
           }
         : {}),

@@ -26,7 +26,7 @@ import {
 } from '../reference/nn/frame-backward.ts';
 import { createGpuTensor, writeGpuTensor, type GpuTensor } from '../nn/tensor.ts';
 import { tensorLength, type Tensor } from '../core/tensor.ts';
-import type { ClipFrameCpu, ClipOptions } from './bptt-cpu.ts';
+import { staleTerm, type ClipFrameCpu, type ClipOptions } from './bptt-cpu.ts';
 import { frameLossCpu, type LossValues } from './losses/frame-loss-cpu.ts';
 import type { TrainableNetwork } from './trainable.ts';
 
@@ -154,7 +154,11 @@ async function forwardClip(
       continue;
     }
     const prior = previous
-      ? { output: previous.output.data, reference: clip[t - 1]!.reference }
+      ? {
+          output: previous.output.data,
+          reference: clip[t - 1]!.reference,
+          ...staleTerm(clip, t, options.weights),
+        }
       : undefined;
     const l = frameLossCpu(width, height, output.data, reference, options.weights, prior);
     frameLosses.push(l);

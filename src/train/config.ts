@@ -18,7 +18,7 @@ import {
 import { TINY_NETWORK } from './tiny-network.ts';
 import { TRAIN } from './splits.ts';
 
-import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses/frame-loss-cpu.ts';
+import { DEFAULT_LOSS_WEIGHTS, LOSS_TERMS, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /** Networks a run can train, by name. */
 export const NETWORKS: Record<string, GraphDescription> = { ...ARCHITECTURES, tiny: TINY_NETWORK };
@@ -394,8 +394,7 @@ export function resolveTrainConfig(
       `training config: warmup must be an integer in [0, ${shortestClip}) (the shorter of data.clipFrames and data.validationClipFrames), got ${showValue(merged.warmup)}`,
     );
   }
-  for (const key of ['l1', 'gradient', 'temporal'] as const)
-    nonNegative(`loss.${key}`, merged.loss[key]);
+  for (const key of LOSS_TERMS) nonNegative(`loss.${key}`, merged.loss[key]);
   if (merged.frame !== 'gpu' && merged.frame !== 'cpu') {
     throw new InputError(
       `training config: frame must be gpu or cpu, got ${showValue(merged.frame)}`,

@@ -32,6 +32,7 @@ import {
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
 import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
+import { scaleLossWeights } from './losses/frame-loss-cpu.ts';
 
 /**
  * Training steps submitted before the previous one's loss is read back (task `frames` on the GPU
@@ -356,11 +357,7 @@ export function createStepShare(
     onGpu
       ? onGpu.gradient(clip, options)
       : clipGradientGpu(device, trainable, clip as ClipFrameCpu[], options);
-  const weights = {
-    l1: config.loss.l1 / (k * workers),
-    gradient: config.loss.gradient / (k * workers),
-    temporal: config.loss.temporal / (k * workers),
-  };
+  const weights = scaleLossWeights(config.loss, 1 / (k * workers));
   return {
     ...(onGpu ? { onGpu } : {}),
     sampler,

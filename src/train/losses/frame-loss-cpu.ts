@@ -7,30 +7,34 @@
  *   neighbour pairs — an L1 on image gradients. Chosen over SSIM: its gradient is a few signs,
  *   it has no windows or divisions, and it punishes blur and lost edges just as directly;
  * - **temporal**: mean |e_t − e_{t−1}| (the change of the error between consecutive frames), so
- *   flicker that the reference does not have costs, and a steady error costs nothing extra.
+ *   flicker that the reference does not have costs, and a steady error costs nothing extra;
+ * - **stale**: mean s·|e| over pixels and RGB, s the pixel's history staleness (./staleness-cpu.ts:
+ *   1 where the previous frame's reference, moved by the motion, cannot give this frame's). The
+ *   l1 error once more where keeping history leaves a ghost: disocclusions and objects whose
+ *   motion vectors miss (skinned limbs) are few pixels of a clip, and this term lets them count.
  *
  * The total is the weighted sum. Every term's gradient is returned wrt the current output and,
  * for the temporal term, wrt the previous output (BPTT carries it to the previous frame).
  */
 import type { Real } from '../../core/tensor.ts';
 
-/** Weights of the loss terms. */
-export interface LossWeights {
-  readonly l1: number;
-  readonly gradient: number;
-  readonly temporal: number;
-}
+/** The loss terms, in the order the GPU loss stores their values. */
+export const LOSS_TERMS = ['l1', 'gradient', 'temporal', 'stale'] as const;
+export type LossTerm = (typeof LOSS_TERMS)[number];
 
-/** The weights we train with unless a config says otherwise. */
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, gradient: 0.5, temporal: 0.5 };
+/** Weights of the loss terms. */
+export type LossWeights = { readonly [term in LossTerm]: number };
+
+/** The weights we train with unless a config says otherwise (no stale term: opt in). */
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, gradient: 0.5, temporal: 0.5, stale: 0 };
+
+/** Every weight times `factor` (spreading a clip's weights over its frames, or a step's clips). */
+export function scaleLossWeights(weights: LossWeights, factor: number): LossWeights {
+  return Object.fromEntries(LOSS_TERMS.map((t) => [t, weights[t] * factor])) as LossWeights;
+}
 
 /** Values of the loss terms (already weighted) and their sum. */
-export interface LossValues {
-  readonly l1: number;
-  readonly gradient: number;
-  readonly temporal: number;
-  readonly total: number;
-}
+export type LossValues = { readonly [term in LossTerm | 'total']: number };
 
 export interface FrameLossCpuResult extends LossValues {
   /** ∂total/∂output, vec4 layout (alpha 0). */
@@ -43,15 +47,21 @@ export interface FrameLossCpuResult extends LossValues {
 export interface PreviousFrame {
   readonly output: Real;
   readonly reference: Real;
+  /** This frame's history staleness per pixel (./staleness-cpu.ts): enables the stale term. */
+  readonly staleness?: Real;
 }
 
-/** Normalisers of the three terms: 1 / number of values averaged. */
-export function lossNormalizers(width: number, height: number): [number, number, number] {
+/** Normalisers of the terms (l1, gradient, temporal, stale): 1 / number of values averaged. */
+export function lossNormalizers(width: number, height: number): [number, number, number, number] {
   const pairs = (width - 1) * height + width * (height - 1);
-  return [1 / (3 * width * height), pairs > 0 ? 1 / (3 * pairs) : 0, 1 / (3 * width * height)];
+  const values = 1 / (3 * width * height);
+  return [values, pairs > 0 ? 1 / (3 * pairs) : 0, values, values];
 }
 
-/** Loss of one frame and its gradient. `previous` enables the temporal term. */
+/**
+ * Loss of one frame and its gradient. `previous` enables the temporal term, and its `staleness`
+ * the stale term.
+ */
 export function frameLossCpu(
   width: number,
   height: number,
@@ -69,13 +79,18 @@ export function frameLossCpu(
   ] as const) {
     if (a && a.length !== n) throw new RangeError(`loss ${name} has ${a.length} values, want ${n}`);
   }
-  const [nL1, nGrad, nTemp] = lossNormalizers(width, height);
+  const staleness = previous?.staleness;
+  if (staleness && staleness.length !== width * height) {
+    throw new RangeError(`loss staleness has ${staleness.length} values, want ${width * height}`);
+  }
+  const [nL1, nGrad, nTemp, nStale] = lossNormalizers(width, height);
   const e = (i: number) => output[i]! - reference[i]!;
   const gradOutput = new Float64Array(n);
   const gradPreviousOutput = previous ? new Float64Array(n) : undefined;
   let l1 = 0;
   let gradient = 0;
   let temporal = 0;
+  let stale = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = (y * width + x) * 4;
@@ -98,6 +113,11 @@ export function frameLossCpu(
           gradOutput[i]! += weights.temporal * nTemp * Math.sign(d);
           gradPreviousOutput![i]! -= weights.temporal * nTemp * Math.sign(d);
         }
+        if (staleness) {
+          const s = staleness[y * width + x]!;
+          stale += s * Math.abs(ei);
+          gradOutput[i]! += weights.stale * nStale * s * Math.sign(ei);
+        }
       }
     }
   }
@@ -105,10 +125,11 @@ export function frameLossCpu(
     l1: weights.l1 * nL1 * l1,
     gradient: weights.gradient * nGrad * gradient,
     temporal: weights.temporal * nTemp * temporal,
+    stale: weights.stale * nStale * stale,
   };
   return {
     ...values,
-    total: values.l1 + values.gradient + values.temporal,
+    total: values.l1 + values.gradient + values.temporal + values.stale,
     gradOutput,
     ...(gradPreviousOutput ? { gradPreviousOutput } : {}),
   };

@@ -1,15 +1,23 @@
 /**
- * GPU training loss of one frame (L1 + image-gradient L1 + temporal, in the tonemapped domain)
- * and its gradient in a single per-pixel pass; the loss values are summed on the GPU
+ * GPU training loss of one frame (L1 + image-gradient L1 + temporal + stale, in the tonemapped
+ * domain) and its gradient in a single per-pixel pass; the loss values are summed on the GPU
  * (src/train/reduce.ts) into a small buffer that is read back only when someone asks.
- * CPU reference and the definition of each term: ./frame-loss-cpu.ts.
+ * CPU reference and the definition of each term: ./frame-loss-cpu.ts; the history staleness that
+ * weighs the stale term is computed here per pixel, as ./staleness-cpu.ts defines it.
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { readBuffer } from '../../gpu/resources.ts';
-import { TILE, wgslPixelMain } from '../../gpu/wgsl.ts';
+import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../reduce.ts';
-import { lossNormalizers, type LossValues, type LossWeights } from './frame-loss-cpu.ts';
+import {
+  LOSS_TERMS,
+  lossNormalizers,
+  type LossValues,
+  type LossWeights,
+} from './frame-loss-cpu.ts';
+import { STALENESS_RANGE } from './staleness-cpu.ts';
+import { MAX_COLOR } from '../../core/pass-constants.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -20,7 +28,15 @@ const PARAMS = uniformBlock({
   wL1: 'f32',
   wGrad: 'f32',
   wTemp: 'f32',
+  wStale: 'f32',
+  renderWidth: 'u32',
+  renderHeight: 'u32',
+  reset: 'u32',
+  historyScale: 'f32',
 });
+
+/** Values a slot holds: the terms, then their total. */
+const SLOT_VALUES = LOSS_TERMS.length + 1;
 
 const code = /* wgsl */ `
 ${PARAMS.wgsl}
@@ -31,9 +47,41 @@ ${PARAMS.wgsl}
 @group(0) @binding(5) var<storage, read_write> gradOutput: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> gradPrevious: array<vec4f>;
 @group(0) @binding(7) var<storage, read_write> terms: array<f32>;
+@group(0) @binding(8) var<storage, read> motion: array<vec4f>;
+${WGSL_COMMON}
 
 fn err(i: u32) -> vec3f { return outputImage[i].rgb - referenceImage[i].rgb; }
 fn total(v: vec3f) -> f32 { return v.x + v.y + v.z; }
+
+fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
+// The previous reference at a texel (clamp to edge), rescaled by the exposure change as the
+// reprojection rescales the history.
+fn previousAt(x: i32, y: i32) -> vec3f {
+  let v = previousReference[texelAt(u.width, u.height, x, y)].rgb;
+  if (u.historyScale == 1.0) { return v; }
+  let scaled = min(v / (1.0 - max3(v)) * u.historyScale, vec3f(${MAX_COLOR.toFixed(1)}));
+  return scaled / (1.0 + max3(scaled));
+}
+// How far this frame's reference lies outside the previous reference's box where the motion
+// points (./staleness-cpu.ts).
+fn staleness(p: vec2u, i: u32) -> f32 {
+  if (u.reset != 0u) { return 1.0; }
+  let size = vec2f(f32(u.width), f32(u.height));
+  let rx = renderPixelOf(p.x, u.renderWidth, u.width);
+  let ry = renderPixelOf(p.y, u.renderHeight, u.height);
+  let uv = (vec2f(p) + 0.5) / size + motion[ry * u.renderWidth + rx].xy;
+  if (!(uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0)) { return 1.0; }
+  let base = floor(uv * size - 0.5);
+  let x0 = i32(base.x);
+  let y0 = i32(base.y);
+  let a = previousAt(x0, y0);
+  let b = previousAt(x0 + 1, y0);
+  let c = previousAt(x0, y0 + 1);
+  let d = previousAt(x0 + 1, y0 + 1);
+  let r = referenceImage[i].rgb;
+  let outside = max(max(min(min(a, b), min(c, d)) - r, r - max(max(a, b), max(c, d))), vec3f(0.0));
+  return min(1.0, max3(outside) / ${STALENESS_RANGE.toFixed(6)});
+}
 
 ${wgslPixelMain(/* wgsl */ `
   let n = u.width * u.height;
@@ -53,11 +101,18 @@ ${wgslPixelMain(/* wgsl */ `
     g += u.wTemp * sign(d);
     gradPrevious[i] -= vec4f(u.wTemp * sign(d), 0.0);
   }
+  var stale = 0.0;
+  if (u.wStale != 0.0) {
+    let s = staleness(id.xy, i);
+    stale = s * total(abs(e));
+    g += u.wStale * s * sign(e);
+  }
   let gradient = vec4f(g, 0.0);
   gradOutput[i] = select(gradient, gradOutput[i] + gradient, u.accumulate != 0u);
   terms[i] = u.wL1 * total(abs(e));
   terms[n + i] = u.wGrad * pairs;
-  terms[2u * n + i] = u.wTemp * change;`)}
+  terms[2u * n + i] = u.wTemp * change;
+  terms[3u * n + i] = u.wStale * stale;`)}
 `;
 
 /** Where the loss of one frame reads and writes. All images are width×height. */
@@ -74,8 +129,18 @@ export interface FrameLossArgs {
     readonly output: GpuImage;
     readonly reference: GpuImage;
     readonly gradOutput: GpuImage;
+    /**
+     * This frame's prepared motion (render size) and reset: enable the stale term (the history
+     * staleness of this frame's reference against the previous one).
+     */
+    readonly staleness?: {
+      readonly motion: GpuImage;
+      readonly reset: boolean;
+      /** This frame's exposure / the previous frame's (default 1). */
+      readonly historyScale?: number;
+    };
   };
-  /** Slot of `values` receiving [l1, gradient, temporal, total] (default 0). */
+  /** Slot of `values` receiving [l1, gradient, temporal, stale, total] (default 0). */
   readonly slot?: number;
 }
 
@@ -83,7 +148,7 @@ export interface FrameLossArgs {
 export interface FrameLoss {
   readonly width: number;
   readonly height: number;
-  /** `slots` × [l1, gradient, temporal, total] (array<f32>), filled by `encode`. */
+  /** `slots` × [l1, gradient, temporal, stale, total] (array<f32>), filled by `encode`. */
   readonly values: GPUBuffer;
   readonly slots: number;
   /** Records the loss and gradient of one frame. */
@@ -106,9 +171,17 @@ export function createFrameLoss(
     throw new RangeError(`loss slots must be ≥ 1, got ${slots}`);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const n = width * height;
-  const terms = device.createBuffer({ label: 'loss terms', size: 3 * n * 4, usage });
+  const terms = device.createBuffer({
+    label: 'loss terms',
+    size: LOSS_TERMS.length * n * 4,
+    usage,
+  });
   const scratch = device.createBuffer({ label: 'loss scratch', size: REDUCE_WIDTH * 4, usage });
-  const values = device.createBuffer({ label: 'loss values', size: slots * 16, usage });
+  const values = device.createBuffer({
+    label: 'loss values',
+    size: slots * SLOT_VALUES * 4,
+    usage,
+  });
   let dummy = dummies.get(device);
   if (!dummy) {
     dummy = device.createBuffer({ label: 'loss no-previous', size: 16, usage });
@@ -116,7 +189,7 @@ export function createFrameLoss(
   }
   const noPrevious = dummy;
   const kernel = createKernel(device, { label: 'frame loss', code });
-  const [nL1, nGrad, nTemp] = lossNormalizers(width, height);
+  const [nL1, nGrad, nTemp, nStale] = lossNormalizers(width, height);
   return {
     width,
     height,
@@ -138,6 +211,11 @@ export function createFrameLoss(
         throw new RangeError(`loss slot ${slot} outside 0..${slots - 1}`);
       }
       const previous = args.previous;
+      const staleness = previous?.staleness;
+      if (weights.stale !== 0 && previous && !staleness) {
+        throw new RangeError('loss: the stale term needs the frame motion (previous.staleness)');
+      }
+      const motion = staleness?.motion;
       kernel.dispatch(
         pass,
         [groupsFor(width, TILE), groupsFor(height, TILE)],
@@ -149,6 +227,7 @@ export function createFrameLoss(
           args.gradOutput.buffer,
           previous?.gradOutput.buffer ?? noPrevious,
           terms,
+          motion?.buffer ?? args.output.buffer,
         ],
         PARAMS.pack({
           width,
@@ -158,35 +237,45 @@ export function createFrameLoss(
           wL1: weights.l1 * nL1,
           wGrad: weights.gradient * nGrad,
           wTemp: previous ? weights.temporal * nTemp : 0,
+          wStale: motion ? weights.stale * nStale : 0,
+          renderWidth: motion?.width ?? 1,
+          renderHeight: motion?.height ?? 1,
+          reset: !!staleness?.reset,
+          historyScale: staleness?.historyScale ?? 1,
         }),
       );
-      for (let term = 0; term < 3; term++) {
+      const base = slot * SLOT_VALUES;
+      LOSS_TERMS.forEach((_, term) =>
         encodeReduceSum(device, pass, {
           values: terms,
           offset: term * n,
           count: n,
           scratch,
           output: values,
-          outIndex: slot * 4 + term,
-        });
-      }
+          outIndex: base + term,
+        }),
+      );
       encodeReduceSum(device, pass, {
         values,
-        offset: slot * 4,
-        count: 3,
+        offset: base,
+        count: LOSS_TERMS.length,
         scratch,
         output: values,
-        outIndex: slot * 4 + 3,
+        outIndex: base + LOSS_TERMS.length,
       });
     },
     async read() {
-      const data = await readBuffer(device, values, slots * 16);
-      return Array.from({ length: slots }, (_, s) => ({
-        l1: data[s * 4]!,
-        gradient: data[s * 4 + 1]!,
-        temporal: data[s * 4 + 2]!,
-        total: data[s * 4 + 3]!,
-      }));
+      const data = await readBuffer(device, values, slots * SLOT_VALUES * 4);
+      return Array.from({ length: slots }, (_, s) => {
+        const at = (k: number) => data[s * SLOT_VALUES + k]!;
+        return {
+          ...(Object.fromEntries(LOSS_TERMS.map((t, k) => [t, at(k)])) as Record<
+            (typeof LOSS_TERMS)[number],
+            number
+          >),
+          total: at(LOSS_TERMS.length),
+        };
+      });
     },
     destroy() {
       terms.destroy();
