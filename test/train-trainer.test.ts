@@ -11,7 +11,12 @@ import { testGpu } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { train } from '../src/train/trainer.ts';
 import { startRun } from '../src/train/run-start.ts';
-import { betterCheckpoint, worstClipMargin } from '../src/train/run-directory.ts';
+import {
+  betterCheckpoint,
+  validationEntryCount,
+  worstClipMargin,
+} from '../src/train/run-directory.ts';
+import { VALIDATION } from '../src/train/splits.ts';
 import { resolveTrainConfig } from '../src/train/config.ts';
 import { scheduleOf } from '../src/train/schedule.ts';
 import { learningRateAt } from '../src/train/adam-cpu.ts';
@@ -221,6 +226,19 @@ test('best checkpoint by the worst clip: the margin decides, then the mean; a ru
     -1,
   );
   assert.equal(worstClipMargin(entry), undefined);
+  // Four clips of two entries (clip i shows entry i mod 2): margins 1, −1, 1, −2; the entries'
+  // means 1 and −1.5; clip by clip the worst is −2.
+  const twice = {
+    ...entry,
+    validationPsnrClips: [30, 31, 33, 30],
+    taauPsnrClips: [29, 32, 32, 32],
+  };
+  assert.equal(worstClipMargin(twice, 2), -1.5);
+  assert.equal(worstClipMargin(twice), -2);
+  assert.equal(worstClipMargin(twice, 42), -2, 'fewer clips than entries: each clip alone');
+  const each = resolveTrainConfig({ validationEntries: 'each' });
+  assert.equal(validationEntryCount(each), VALIDATION.length);
+  assert.equal(validationEntryCount(resolveTrainConfig({})), undefined);
 
   const { device } = await testGpu();
   const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));

@@ -127,12 +127,12 @@ export function register(program: Command): void {
     .option('--lr <rate>', 'peak learning rate')
     .option(
       '--validation-entries <how>',
-      "held-out entries of the validation clips: grouped (4 clips an entry) or each (one clip an entry in turn, every class); a change on --resume starts the run's best anew",
+      "held-out entries of the validation clips: grouped (4 clips an entry) or each (one clip an entry in turn, every class; more clips than entries give each entry several clips, other start frames and crops); a change on --resume starts the run's best anew",
     )
     .option('--validation-clips <n>', 'held-out clips scored at every checkpoint (0: none)')
     .option(
       '--best-by <how>',
-      "how best.uplift is chosen: mean (the highest validation PSNR) or worst (the worst clip's margin over TAAU, then the mean); a change on --resume starts the run's best anew",
+      "how best.uplift is chosen: mean (the highest validation PSNR) or worst (the worst margin over TAAU, then the mean; with --validation-entries each, an entry's margin is the mean over its clips); a change on --resume starts the run's best anew",
     )
     .option(
       '--qat [bits]',

@@ -22,6 +22,7 @@ import { encodeCheckpoint, writeFileAtomic, type Checkpoint } from './checkpoint
 import type { TrainConfig } from './config.ts';
 import { captureCheckpoint } from './session.ts';
 import type { TrainableNetwork } from './trainable.ts';
+import { VALIDATION } from './splits.ts';
 
 /** One line of log.jsonl. */
 export interface LogEntry {
@@ -155,7 +156,7 @@ export async function saveRun(
     psnr !== undefined && Number.isFinite(psnr)
       ? { step, validationPsnr: psnr, taauPsnr: validated!.taauPsnr!, ...BEST_FILES }
       : undefined;
-  const margin = validated && worstClipMargin(validated);
+  const margin = validated && worstClipMargin(validated, validationEntryCount(config));
   const scored =
     candidate && (margin === undefined ? candidate : { ...candidate, worstClipMargin: margin });
   if (scored && betterCheckpoint(scored, best, config.bestBy)) {
@@ -175,11 +176,28 @@ export async function saveRun(
   return best;
 }
 
-/** min over the validation clips of (network PSNR − TAAU PSNR), or undefined without them. */
-export function worstClipMargin(entry: LogEntry): number | undefined {
+/**
+ * The worst validation margin over TAAU (network PSNR − TAAU PSNR), or undefined without per-clip
+ * PSNRs. With `entries` (validationEntries 'each': clip i shows entry i mod `entries`), the margin
+ * of an entry is the mean over its clips, so a run validated on several clips an entry is chosen
+ * by its worst entry rather than by its unluckiest clip; without it, every clip counts alone.
+ */
+export function worstClipMargin(entry: LogEntry, entries?: number): number | undefined {
   const { validationPsnrClips: neural, taauPsnrClips: taau } = entry;
   if (!neural || !taau || neural.length === 0 || neural.length !== taau.length) return undefined;
-  return Number(Math.min(...neural.map((v, i) => v - taau[i]!)).toFixed(4));
+  const groups = Math.min(entries ?? neural.length, neural.length);
+  const sums = new Array<number>(groups).fill(0);
+  const counts = new Array<number>(groups).fill(0);
+  neural.forEach((v, i) => {
+    sums[i % groups]! += v - taau[i]!;
+    counts[i % groups]!++;
+  });
+  return Number(Math.min(...sums.map((sum, g) => sum / counts[g]!)).toFixed(4));
+}
+
+/** The entries validation cycles through ('each'), or undefined when clips are drawn freely. */
+export function validationEntryCount(config: TrainConfig): number | undefined {
+  return config.validationEntries === 'each' ? VALIDATION.length : undefined;
 }
 
 /**
