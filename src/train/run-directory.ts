@@ -177,12 +177,11 @@ export async function saveRun(
 }
 
 /**
- * The worst validation margin over TAAU (network PSNR − TAAU PSNR), or undefined without per-clip
- * PSNRs. With `entries` (validationEntries 'each': clip i shows entry i mod `entries`), the margin
- * of an entry is the mean over its clips, so a run validated on several clips an entry is chosen
- * by its worst entry rather than by its unluckiest clip; without it, every clip counts alone.
+ * Each entry's validation margin over TAAU (network PSNR − TAAU PSNR, dB), or undefined without
+ * per-clip PSNRs. With `entries` (validationEntries 'each': clip i shows entry i mod `entries`),
+ * an entry's margin is the mean over its clips; without it, every clip is an entry of its own.
  */
-export function worstClipMargin(entry: LogEntry, entries?: number): number | undefined {
+export function entryMargins(entry: LogEntry, entries?: number): number[] | undefined {
   const { validationPsnrClips: neural, taauPsnrClips: taau } = entry;
   if (!neural || !taau || neural.length === 0 || neural.length !== taau.length) return undefined;
   const groups = Math.min(entries ?? neural.length, neural.length);
@@ -192,7 +191,16 @@ export function worstClipMargin(entry: LogEntry, entries?: number): number | und
     sums[i % groups]! += v - taau[i]!;
     counts[i % groups]!++;
   });
-  return Number(Math.min(...sums.map((sum, g) => sum / counts[g]!)).toFixed(4));
+  return sums.map((sum, g) => sum / counts[g]!);
+}
+
+/**
+ * The worst of `entryMargins` (4 decimals), or undefined without per-clip PSNRs: a run validated
+ * on several clips an entry is chosen by its worst entry rather than by its unluckiest clip.
+ */
+export function worstClipMargin(entry: LogEntry, entries?: number): number | undefined {
+  const margins = entryMargins(entry, entries);
+  return margins && Number(Math.min(...margins).toFixed(4));
 }
 
 /** The entries validation cycles through ('each'), or undefined when clips are drawn freely. */
