@@ -53,3 +53,33 @@ export function yCoCgToRgb(y: number, co: number, cg: number): [number, number, 
 export function renderPixelOf(x: number, renderSize: number, displaySize: number): number {
   return Math.min(Math.floor(((2 * x + 1) * renderSize) / (2 * displaySize)), renderSize - 1);
 }
+
+/**
+ * Where the display pixels of a width×height frame were in the previous frame, as the reproject
+ * pass reads them: prevUV = uv + m, m the prepared motion (xy in UV; `motion` render size, 4
+ * channels a pixel unless it says otherwise) of the render pixel holding the pixel centre. Calls
+ * `visit(x, y, u, v)` row by row for every pixel whose prevUV lies in [0, 1]² (the others have no
+ * history).
+ */
+export function forEachReprojectedPixel(
+  motion: {
+    readonly width: number;
+    readonly height: number;
+    readonly channels?: number;
+    readonly data: ArrayLike<number>;
+  },
+  width: number,
+  height: number,
+  visit: (x: number, y: number, u: number, v: number) => void,
+): void {
+  const stride = motion.channels ?? 4;
+  for (let y = 0; y < height; y++) {
+    const ry = renderPixelOf(y, motion.height, height);
+    for (let x = 0; x < width; x++) {
+      const m = (ry * motion.width + renderPixelOf(x, motion.width, width)) * stride;
+      const u = (x + 0.5) / width + motion.data[m]!;
+      const v = (y + 0.5) / height + motion.data[m + 1]!;
+      if (u >= 0 && u <= 1 && v >= 0 && v <= 1) visit(x, y, u, v);
+    }
+  }
+}

@@ -15,7 +15,7 @@
  * as if its linear value were multiplied by it (in training too: clips with exposure changes).
  */
 import { createImage, type Image } from '../core/image.ts';
-import { catmullRomWeights, renderPixelOf, texel } from './common.ts';
+import { catmullRomWeights, forEachReprojectedPixel, texel } from './common.ts';
 import { rescaleTonemapped } from './exposure.ts';
 import { MAX_COLOR } from '../core/pass-constants.ts';
 
@@ -53,65 +53,56 @@ export function reprojectCpu(
   const sums = new Float64Array(3);
   const rgb = [0, 0, 0];
   const h = previousHistory.data;
-  for (let y = 0; y < height; y++) {
-    const ry = renderPixelOf(y, motion.height, height);
-    for (let x = 0; x < width; x++) {
-      const rx = renderPixelOf(x, motion.width, width);
-      const u = (x + 0.5) / width + texel(motion, rx, ry, 0);
-      const v = (y + 0.5) / height + texel(motion, rx, ry, 1);
-      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
-      const o = (y * width + x) * 4;
-      const hx = u * width - 0.5;
-      const hy = v * height - 0.5;
-      const x0 = Math.floor(hx);
-      const y0 = Math.floor(hy);
-      const fx = hx - x0;
-      const fy = hy - y0;
-      wx.set(catmullRomWeights(fx));
-      wy.set(catmullRomWeights(fy));
-      for (let k = 0; k < 4; k++) {
-        cols[k] = Math.min(Math.max(x0 - 1 + k, 0), width - 1) * 4;
-        rows[k] = Math.min(Math.max(y0 - 1 + k, 0), height - 1) * width * 4;
-      }
-      sums.fill(0);
-      for (let j = 0; j < 4; j++) {
-        for (let i = 0; i < 4; i++) {
-          const w = wx[i]! * wy[j]!;
-          const t = rows[j]! + cols[i]!;
-          sums[0]! += w * h[t]!;
-          sums[1]! += w * h[t + 1]!;
-          sums[2]! += w * h[t + 2]!;
-        }
-      }
-      const [t00, t10, t01, t11] = [
-        rows[1]! + cols[1]!,
-        rows[1]! + cols[2]!,
-        rows[2]! + cols[1]!,
-        rows[2]! + cols[2]!,
-      ];
-      for (let c = 0; c < 3; c++) {
-        const [a, b, d, e] = [h[t00 + c]!, h[t10 + c]!, h[t01 + c]!, h[t11 + c]!];
-        history.data[o + c] = Math.min(
-          Math.max(sums[c]!, Math.min(a, b, d, e)),
-          Math.max(a, b, d, e),
-        );
-      }
-      if (historyScale !== 1) {
-        for (let c = 0; c < 3; c++) rgb[c] = history.data[o + c]!;
-        rescaleTonemapped(rgb, historyScale, MAX_COLOR).forEach(
-          (v, c) => (history.data[o + c] = v),
-        );
-      }
-      history.data[o + 3] = 1;
-      for (let c = 0; c < 4; c++) {
-        const top =
-          texel(previousState, x0, y0, c) * (1 - fx) + texel(previousState, x0 + 1, y0, c) * fx;
-        const bottom =
-          texel(previousState, x0, y0 + 1, c) * (1 - fx) +
-          texel(previousState, x0 + 1, y0 + 1, c) * fx;
-        state.data[o + c] = top * (1 - fy) + bottom * fy;
+  forEachReprojectedPixel(motion, width, height, (x, y, u, v) => {
+    const o = (y * width + x) * 4;
+    const hx = u * width - 0.5;
+    const hy = v * height - 0.5;
+    const x0 = Math.floor(hx);
+    const y0 = Math.floor(hy);
+    const fx = hx - x0;
+    const fy = hy - y0;
+    wx.set(catmullRomWeights(fx));
+    wy.set(catmullRomWeights(fy));
+    for (let k = 0; k < 4; k++) {
+      cols[k] = Math.min(Math.max(x0 - 1 + k, 0), width - 1) * 4;
+      rows[k] = Math.min(Math.max(y0 - 1 + k, 0), height - 1) * width * 4;
+    }
+    sums.fill(0);
+    for (let j = 0; j < 4; j++) {
+      for (let i = 0; i < 4; i++) {
+        const w = wx[i]! * wy[j]!;
+        const t = rows[j]! + cols[i]!;
+        sums[0]! += w * h[t]!;
+        sums[1]! += w * h[t + 1]!;
+        sums[2]! += w * h[t + 2]!;
       }
     }
-  }
+    const [t00, t10, t01, t11] = [
+      rows[1]! + cols[1]!,
+      rows[1]! + cols[2]!,
+      rows[2]! + cols[1]!,
+      rows[2]! + cols[2]!,
+    ];
+    for (let c = 0; c < 3; c++) {
+      const [a, b, d, e] = [h[t00 + c]!, h[t10 + c]!, h[t01 + c]!, h[t11 + c]!];
+      history.data[o + c] = Math.min(
+        Math.max(sums[c]!, Math.min(a, b, d, e)),
+        Math.max(a, b, d, e),
+      );
+    }
+    if (historyScale !== 1) {
+      for (let c = 0; c < 3; c++) rgb[c] = history.data[o + c]!;
+      rescaleTonemapped(rgb, historyScale, MAX_COLOR).forEach((v, c) => (history.data[o + c] = v));
+    }
+    history.data[o + 3] = 1;
+    for (let c = 0; c < 4; c++) {
+      const top =
+        texel(previousState, x0, y0, c) * (1 - fx) + texel(previousState, x0 + 1, y0, c) * fx;
+      const bottom =
+        texel(previousState, x0, y0 + 1, c) * (1 - fx) +
+        texel(previousState, x0 + 1, y0 + 1, c) * fx;
+      state.data[o + c] = top * (1 - fy) + bottom * fy;
+    }
+  });
   return { history, state };
 }

@@ -12,14 +12,13 @@ import {
   type NeuralFrameParams,
   type NeuralModel,
 } from '../../core/neural-frame.ts';
-import { catmullRomWeights, renderPixelOf } from '../common.ts';
+import { catmullRomWeights, forEachReprojectedPixel, renderPixelOf } from '../common.ts';
 import { rescaleTonemappedBackward } from '../exposure.ts';
 import { MAX_COLOR } from '../../core/pass-constants.ts';
 import { runNetworkCpu } from './network.ts';
 import { networkBackwardCpu } from './backward.ts';
 import {
   activateRaw,
-  at,
   historyLuma,
   historyValid,
   neighbourhood,
@@ -221,63 +220,56 @@ export function reprojectBackwardCpu(
   if (reset) return { history: gHistory, state: gState };
   const index = (x: number, y: number) =>
     Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1);
-  for (let y = 0; y < height; y++) {
-    const ry = renderPixelOf(y, motion.height, height);
-    for (let x = 0; x < width; x++) {
-      const rx = renderPixelOf(x, motion.width, width);
-      const u = (x + 0.5) / width + at(motion, rx, ry, 0);
-      const v = (y + 0.5) / height + at(motion, rx, ry, 1);
-      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
-      const o = (y * width + x) * 4;
-      const hx = u * width - 0.5;
-      const hy = v * height - 0.5;
-      const x0 = Math.floor(hx);
-      const y0 = Math.floor(hy);
-      const fx = hx - x0;
-      const fy = hy - y0;
-      const wx = catmullRomWeights(fx);
-      const wy = catmullRomWeights(fy);
-      const nearest = [index(x0, y0), index(x0 + 1, y0), index(x0, y0 + 1), index(x0 + 1, y0 + 1)];
-      // Per channel: the clamping tap (-1 where the clamp is inactive) and the sampled value.
-      const clampTap: number[] = [];
-      const sampled: number[] = [];
-      for (let c = 0; c < 3; c++) {
-        let sum = 0;
-        for (let j = 0; j < 4; j++) {
-          for (let i = 0; i < 4; i++) {
-            sum += wx[i]! * wy[j]! * previousHistory.data[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]!;
-          }
-        }
-        const values = nearest.map((n) => previousHistory.data[n * 4 + c]!);
-        const lo = Math.min(...values);
-        const hi = Math.max(...values);
-        const clamped = sum < lo || sum > hi;
-        clampTap.push(clamped ? nearest[values.indexOf(sum < lo ? lo : hi)]! : -1);
-        sampled.push(Math.min(Math.max(sum, lo), hi));
-      }
-      const upstream = [0, 1, 2].map((c) => dHistory[o + c]!);
-      const gSampled =
-        historyScale === 1
-          ? upstream
-          : rescaleTonemappedBackward(sampled, historyScale, MAX_COLOR, upstream);
-      for (let c = 0; c < 3; c++) {
-        const g = gSampled[c]!;
-        if (clampTap[c]! >= 0) {
-          gHistory[clampTap[c]! * 4 + c]! += g;
-          continue;
-        }
-        for (let j = 0; j < 4; j++) {
-          for (let i = 0; i < 4; i++) {
-            gHistory[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]! += wx[i]! * wy[j]! * g;
-          }
+  forEachReprojectedPixel(motion, width, height, (x, y, u, v) => {
+    const o = (y * width + x) * 4;
+    const hx = u * width - 0.5;
+    const hy = v * height - 0.5;
+    const x0 = Math.floor(hx);
+    const y0 = Math.floor(hy);
+    const fx = hx - x0;
+    const fy = hy - y0;
+    const wx = catmullRomWeights(fx);
+    const wy = catmullRomWeights(fy);
+    const nearest = [index(x0, y0), index(x0 + 1, y0), index(x0, y0 + 1), index(x0 + 1, y0 + 1)];
+    // Per channel: the clamping tap (-1 where the clamp is inactive) and the sampled value.
+    const clampTap: number[] = [];
+    const sampled: number[] = [];
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      for (let j = 0; j < 4; j++) {
+        for (let i = 0; i < 4; i++) {
+          sum += wx[i]! * wy[j]! * previousHistory.data[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]!;
         }
       }
-      const bilinear = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
-      for (let c = 0; c < 4; c++) {
-        for (let n = 0; n < 4; n++) gState[nearest[n]! * 4 + c]! += bilinear[n]! * dState[o + c]!;
+      const values = nearest.map((n) => previousHistory.data[n * 4 + c]!);
+      const lo = Math.min(...values);
+      const hi = Math.max(...values);
+      const clamped = sum < lo || sum > hi;
+      clampTap.push(clamped ? nearest[values.indexOf(sum < lo ? lo : hi)]! : -1);
+      sampled.push(Math.min(Math.max(sum, lo), hi));
+    }
+    const upstream = [0, 1, 2].map((c) => dHistory[o + c]!);
+    const gSampled =
+      historyScale === 1
+        ? upstream
+        : rescaleTonemappedBackward(sampled, historyScale, MAX_COLOR, upstream);
+    for (let c = 0; c < 3; c++) {
+      const g = gSampled[c]!;
+      if (clampTap[c]! >= 0) {
+        gHistory[clampTap[c]! * 4 + c]! += g;
+        continue;
+      }
+      for (let j = 0; j < 4; j++) {
+        for (let i = 0; i < 4; i++) {
+          gHistory[index(x0 - 1 + i, y0 - 1 + j) * 4 + c]! += wx[i]! * wy[j]! * g;
+        }
       }
     }
-  }
+    const bilinear = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
+    for (let c = 0; c < 4; c++) {
+      for (let n = 0; n < 4; n++) gState[nearest[n]! * 4 + c]! += bilinear[n]! * dState[o + c]!;
+    }
+  });
   return { history: gHistory, state: gState };
 }
 

@@ -21,7 +21,7 @@
  */
 import type { Image } from '../../core/image.ts';
 import type { Real } from '../../core/tensor.ts';
-import { renderPixelOf, texel } from '../../reference/common.ts';
+import { forEachReprojectedPixel } from '../../reference/common.ts';
 import { rescaleTonemapped } from '../../reference/exposure.ts';
 import { MAX_COLOR } from '../../core/pass-constants.ts';
 
@@ -54,33 +54,27 @@ export function historyStalenessCpu(
   if (reset) return staleness;
   const at = (x: number, y: number) =>
     (Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)) * 4;
-  for (let y = 0; y < height; y++) {
-    const ry = renderPixelOf(y, motion.height, height);
-    for (let x = 0; x < width; x++) {
-      const rx = renderPixelOf(x, motion.width, width);
-      const u = (x + 0.5) / width + texel(motion, rx, ry, 0);
-      const v = (y + 0.5) / height + texel(motion, rx, ry, 1);
-      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
-      const x0 = Math.floor(u * width - 0.5);
-      const y0 = Math.floor(v * height - 0.5);
-      const taps = [at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)].map((t) => {
-        const rgb = [0, 1, 2].map((c) => previousReference[t + c]!);
-        return historyScale === 1 ? rgb : rescaleTonemapped(rgb, historyScale, MAX_COLOR);
-      });
-      const p = (y * width + x) * 4;
-      let d = 0;
-      for (let c = 0; c < 3; c++) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (const rgb of taps) {
-          lo = Math.min(lo, rgb[c]!);
-          hi = Math.max(hi, rgb[c]!);
-        }
-        const r = reference[p + c]!;
-        d = Math.max(d, lo - r, r - hi);
+  // Off-screen pixels keep their 1.
+  forEachReprojectedPixel(motion, width, height, (x, y, u, v) => {
+    const x0 = Math.floor(u * width - 0.5);
+    const y0 = Math.floor(v * height - 0.5);
+    const taps = [at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)].map((t) => {
+      const rgb = [0, 1, 2].map((c) => previousReference[t + c]!);
+      return historyScale === 1 ? rgb : rescaleTonemapped(rgb, historyScale, MAX_COLOR);
+    });
+    const p = (y * width + x) * 4;
+    let d = 0;
+    for (let c = 0; c < 3; c++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const rgb of taps) {
+        lo = Math.min(lo, rgb[c]!);
+        hi = Math.max(hi, rgb[c]!);
       }
-      staleness[y * width + x] = Math.min(1, d / STALENESS_RANGE);
+      const r = reference[p + c]!;
+      d = Math.max(d, lo - r, r - hi);
     }
-  }
+    staleness[y * width + x] = Math.min(1, d / STALENESS_RANGE);
+  });
   return staleness;
 }
