@@ -58,8 +58,9 @@ export function renderPixelOf(x: number, renderSize: number, displaySize: number
  * Where the display pixels of a width×height frame were in the previous frame, as the reproject
  * pass reads them: prevUV = uv + m, m the prepared motion (xy in UV; `motion` render size, 4
  * channels a pixel unless it says otherwise) of the render pixel holding the pixel centre. Calls
- * `visit(x, y, u, v)` row by row for every pixel whose prevUV lies in [0, 1]² (the others have no
- * history).
+ * `visit(x, y, x0, y0, fx, fy)` row by row for every pixel whose prevUV lies in [0, 1]² (the others
+ * have no history): (x0, y0) the previous texel up and left of prevUV, (fx, fy) its fraction
+ * towards the next.
  */
 export function forEachReprojectedPixel(
   motion: {
@@ -70,7 +71,7 @@ export function forEachReprojectedPixel(
   },
   width: number,
   height: number,
-  visit: (x: number, y: number, u: number, v: number) => void,
+  visit: (x: number, y: number, x0: number, y0: number, fx: number, fy: number) => void,
 ): void {
   const stride = motion.channels ?? 4;
   for (let y = 0; y < height; y++) {
@@ -79,7 +80,12 @@ export function forEachReprojectedPixel(
       const m = (ry * motion.width + renderPixelOf(x, motion.width, width)) * stride;
       const u = (x + 0.5) / width + motion.data[m]!;
       const v = (y + 0.5) / height + motion.data[m + 1]!;
-      if (u >= 0 && u <= 1 && v >= 0 && v <= 1) visit(x, y, u, v);
+      if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) continue;
+      const hx = u * width - 0.5;
+      const hy = v * height - 0.5;
+      const x0 = Math.floor(hx);
+      const y0 = Math.floor(hy);
+      visit(x, y, x0, y0, hx - x0, hy - y0);
     }
   }
 }

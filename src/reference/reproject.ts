@@ -53,14 +53,8 @@ export function reprojectCpu(
   const sums = new Float64Array(3);
   const rgb = [0, 0, 0];
   const h = previousHistory.data;
-  forEachReprojectedPixel(motion, width, height, (x, y, u, v) => {
+  forEachReprojectedPixel(motion, width, height, (x, y, x0, y0, fx, fy) => {
     const o = (y * width + x) * 4;
-    const hx = u * width - 0.5;
-    const hy = v * height - 0.5;
-    const x0 = Math.floor(hx);
-    const y0 = Math.floor(hy);
-    const fx = hx - x0;
-    const fy = hy - y0;
     wx.set(catmullRomWeights(fx));
     wy.set(catmullRomWeights(fy));
     for (let k = 0; k < 4; k++) {

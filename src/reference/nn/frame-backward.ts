@@ -220,14 +220,8 @@ export function reprojectBackwardCpu(
   if (reset) return { history: gHistory, state: gState };
   const index = (x: number, y: number) =>
     Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1);
-  forEachReprojectedPixel(motion, width, height, (x, y, u, v) => {
+  forEachReprojectedPixel(motion, width, height, (x, y, x0, y0, fx, fy) => {
     const o = (y * width + x) * 4;
-    const hx = u * width - 0.5;
-    const hy = v * height - 0.5;
-    const x0 = Math.floor(hx);
-    const y0 = Math.floor(hy);
-    const fx = hx - x0;
-    const fy = hy - y0;
     const wx = catmullRomWeights(fx);
     const wy = catmullRomWeights(fy);
     const nearest = [index(x0, y0), index(x0 + 1, y0), index(x0, y0 + 1), index(x0 + 1, y0 + 1)];

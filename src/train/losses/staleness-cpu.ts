@@ -55,9 +55,7 @@ export function historyStalenessCpu(
   const at = (x: number, y: number) =>
     (Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)) * 4;
   // Off-screen pixels keep their 1.
-  forEachReprojectedPixel(motion, width, height, (x, y, u, v) => {
-    const x0 = Math.floor(u * width - 0.5);
-    const y0 = Math.floor(v * height - 0.5);
+  forEachReprojectedPixel(motion, width, height, (x, y, x0, y0) => {
     const taps = [at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)].map((t) => {
       const rgb = [0, 1, 2].map((c) => previousReference[t + c]!);
       return historyScale === 1 ? rgb : rescaleTonemapped(rgb, historyScale, MAX_COLOR);
