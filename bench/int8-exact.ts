@@ -26,9 +26,7 @@ import type { Size } from '../src/core/quality.ts';
 import { uploadGpuImage, type ImageFormat } from '../src/gpu/gpu-image.ts';
 import { readBuffer, uploadImage } from '../src/gpu/resources.ts';
 // The tests' loop of neural frames (output, history and state of each, read back).
-import { neuralFrames } from '../test/helpers/frames.ts';
-import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
-import { createUpscaler } from '../src/upscaler.ts';
+import { neuralResolverFrames } from '../test/helpers/frames.ts';
 import { createGpuInt8Tensor } from '../src/nn/tensor.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { NETWORK_V3A } from '../src/nn/network-v3.ts';
@@ -223,22 +221,16 @@ async function reprojectInFeaturesDiffering(device: GPUDevice): Promise<number> 
     depth: texture(30 + i, 1, 1),
     motion: texture(40 + i, 2, 0.05),
   }));
-  const run = async (reprojectInFeatures: boolean) => {
-    const resolver = await createNeuralResolver(device, {
-      model,
-      precision: 'int8',
-      reprojectInFeatures,
-    });
-    const up = await createUpscaler(device, {
-      displaySize: display,
-      renderSize: render,
-      method: 'neural',
-      resolver,
-    });
-    const { outputs } = await neuralFrames(device, up, resolver, frames);
-    up.destroy();
-    return outputs;
-  };
+  const run = async (reprojectInFeatures: boolean) =>
+    (
+      await neuralResolverFrames(
+        device,
+        { model, precision: 'int8', reprojectInFeatures },
+        display,
+        render,
+        frames,
+      )
+    ).outputs;
   const fused = await run(true);
   const separate = await run(false);
   for (const f of frames) for (const t of Object.values(f)) t.destroy();

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rng, testGpu } from './helpers/gpu.ts';
-import { neuralFrames } from './helpers/frames.ts';
+import { neuralResolverFrames } from './helpers/frames.ts';
 import { createImage, storedImage } from '../src/core/image.ts';
 import {
   historyFill,
@@ -32,10 +32,8 @@ import {
   encodeFeaturesFirstLayer,
   featuresFirstLayerRefusal,
 } from '../src/nn/resolve/features-first-layer.ts';
-import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { assembleFeaturesCpu } from '../src/reference/nn/frame.ts';
 import { int8OpCpu } from '../src/reference/nn/int8-ops.ts';
-import { createUpscaler } from '../src/upscaler.ts';
 
 /** Prepared color and motion (render size), reprojected history (some invalid, non-finite) and state. */
 function randomFrame(display: Size, render: Size, seed: number) {
@@ -237,25 +235,23 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
     historyFormat: ImageFormat,
     lastLayerFilterBlend = true,
   ) => {
-    const resolver = await createNeuralResolver(device, {
-      model,
-      precision: 'int8',
-      featuresFirstLayer,
-      historyFormat,
-      lastLayerFilterBlend,
-      // Against the features pass as it runs after the reproject pass (the fused kernel reads
-      // the reprojected images, so it never reprojects in the features pass).
-      reprojectInFeatures: false,
-    });
-    const up = await createUpscaler(device, {
-      displaySize: display,
-      renderSize: render,
-      method: 'neural',
-      resolver,
-    });
     // Which kernels the frames bind (the fused one is dispatched with a bind group each frame).
-    const { outputs, labels } = await neuralFrames(device, up, resolver, frames);
-    const memory = resolver.memoryBytes!();
+    const { outputs, labels, memory } = await neuralResolverFrames(
+      device,
+      {
+        model,
+        precision: 'int8',
+        featuresFirstLayer,
+        historyFormat,
+        lastLayerFilterBlend,
+        // Against the features pass as it runs after the reproject pass (the fused kernel reads
+        // the reprojected images, so it never reprojects in the features pass).
+        reprojectInFeatures: false,
+      },
+      display,
+      render,
+      frames,
+    );
     const fusedKernel = `nn features (${historyFormat}) + int8 down2x2 block 16`;
     assert.equal(
       labels.filter((l) => l === fusedKernel).length,
@@ -267,8 +263,7 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
       featuresFirstLayer !== true,
       'the features pass',
     );
-    up.destroy();
-    return { outputs, memory };
+    return { outputs, memory: memory! };
   };
   for (const format of ['rgba16float', 'rgba32float'] as ImageFormat[]) {
     const { outputs: fused, memory } = await run(true, format);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxAbsDiff, testGpu } from './helpers/gpu.ts';
-import { neuralFrames } from './helpers/frames.ts';
+import { neuralResolverFrames } from './helpers/frames.ts';
 import { storedImage } from '../src/core/image.ts';
 import {
   historyFill,
@@ -34,7 +34,6 @@ import { encodeReprojectAndFeatures } from '../src/nn/resolve/reproject-features
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { assembleFeaturesCpu } from '../src/reference/nn/frame.ts';
 import { reprojectCpu } from '../src/reference/reproject.ts';
-import { createUpscaler } from '../src/upscaler.ts';
 
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
@@ -234,20 +233,14 @@ test('neural resolver: whole frames reprojecting in the features pass equal the 
     ['v2 f32', { graph: NETWORK_V2, parameters: initWeights(NETWORK_V2, 3) }, 'f32'],
   ] as const) {
     const run = async (reprojectInFeatures: boolean) => {
-      const resolver = await createNeuralResolver(device, {
-        model,
-        precision,
-        reprojectInFeatures,
-      });
-      assert.equal(resolver.reprojects, reprojectInFeatures, `${name}: reprojects`);
-      const up = await createUpscaler(device, {
-        displaySize: DISPLAY,
-        renderSize: RENDER,
-        method: 'neural',
-        resolver,
-      });
-      const { outputs, labels } = await neuralFrames(device, up, resolver, frames);
-      up.destroy();
+      const { reprojects, outputs, labels } = await neuralResolverFrames(
+        device,
+        { model, precision, reprojectInFeatures },
+        DISPLAY,
+        RENDER,
+        frames,
+      );
+      assert.equal(reprojects, reprojectInFeatures, `${name}: reprojects`);
       return { outputs, labels };
     };
     const fused = await run(true);

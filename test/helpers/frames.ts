@@ -1,12 +1,17 @@
 /**
- * One frame of CPU images through a GPU upscaler, frames of a neural upscaler read back, and how
- * far two images are apart.
+ * One frame of CPU images through a GPU upscaler, frames of a neural upscaler (or of one made
+ * from resolver options) read back, and how far two images are apart.
  */
 import { defaultFrameParams, type FrameImages } from '../../src/core/frame.ts';
 import { readGpuImage, type GpuImage } from '../../src/gpu/gpu-image.ts';
 import type { Image } from '../../src/core/image.ts';
 import { readImage, uploadImage } from '../../src/gpu/resources.ts';
-import type { DispatchInputs, Upscaler } from '../../src/upscaler.ts';
+import { createUpscaler, type DispatchInputs, type Upscaler } from '../../src/upscaler.ts';
+import type { Size } from '../../src/core/quality.ts';
+import {
+  createNeuralResolver,
+  type NeuralResolverOptions,
+} from '../../src/nn/resolve/neural-resolver.ts';
 
 /** A dispatch's values without its images. */
 export type FrameValues = Omit<
@@ -76,4 +81,31 @@ export async function neuralFrames(
     device.createBindGroup = createBindGroup;
   }
   return { outputs, labels };
+}
+
+/**
+ * `frames` through a neural upscaler of `displaySize` from `renderSize` whose resolver
+ * `createNeuralResolver` makes of `options`: `neuralFrames`' outputs and kernel labels, and
+ * whether the resolver reprojected and its memory (read before the upscaler is destroyed).
+ */
+export async function neuralResolverFrames(
+  device: GPUDevice,
+  options: NeuralResolverOptions,
+  displaySize: Size,
+  renderSize: Size,
+  frames: readonly Pick<DispatchInputs, 'color' | 'depth' | 'motion'>[],
+): Promise<{
+  outputs: Float32Array[];
+  labels: string[];
+  reprojects: boolean | undefined;
+  memory: number | undefined;
+}> {
+  const resolver = await createNeuralResolver(device, options);
+  const up = await createUpscaler(device, { displaySize, renderSize, method: 'neural', resolver });
+  try {
+    const { outputs, labels } = await neuralFrames(device, up, resolver, frames);
+    return { outputs, labels, reprojects: resolver.reprojects, memory: resolver.memoryBytes?.() };
+  } finally {
+    up.destroy();
+  }
 }

@@ -151,20 +151,34 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
 
 /**
  * WGSL of the features' outputs: the bindings of the f32 planes (@binding(5), when `writeF32`) and
- * of `copies` int8 copies (from @binding(6)) with what they need, and `storeFeatures`, the lines
- * writing a pixel's features `f` at padded index `o` (planes of `plane` values). The features
+ * of `copies` int8 copies (from @binding(6)) with what they need, and `main(pixel)`, the entry
+ * point over the padded feature planes: `pixel`, WGSL run for a pixel inside the image, sets its
+ * features `f` (zero in the padding), which are then written at padded index `o`. The features
  * pass and the pass that also reprojects (./reproject-features.ts) write them alike.
  */
 export function wgslFeatureOutputs(
   copies: number,
   writeF32: boolean,
-): { bindings: string; storeFeatures: string } {
+): { bindings: string; main(pixel: string): string } {
+  const store = `${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
+${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}`;
   return {
     bindings: `${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
 ${wgslInt8CopyBindings(6, copies)}
 ${copies > 0 ? WGSL_QUANTIZE_F32 : ''}`,
-    storeFeatures: `${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
-${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}`,
+    main: (pixel) => /* wgsl */ `
+@compute @workgroup_size(${TILE}, ${TILE})
+fn main(@builtin(global_invocation_id) id: vec3u) {
+  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
+  let plane = u.paddedWidth * u.paddedHeight;
+  let o = id.y * u.paddedWidth + id.x;
+  var f: array<f32, ${FEATURE_CHANNELS}>;
+  if (id.x < u.width && id.y < u.height) {
+${pixel}
+  }
+${store}
+}
+`,
   };
 }
 
@@ -176,19 +190,7 @@ ${wgslPixelFeatures(1, reprojected)}
 ${outputs.bindings}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
-
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
-  let plane = u.paddedWidth * u.paddedHeight;
-  let o = id.y * u.paddedWidth + id.x;
-  var f: array<f32, ${FEATURE_CHANNELS}>;
-  if (id.x < u.width && id.y < u.height) {
-    f = pixelFeatures(id.xy);
-  }
-${outputs.storeFeatures}
-}
-`;
+${outputs.main('    f = pixelFeatures(id.xy);')}`;
 };
 
 /** GPU inputs of feature assembly (prepared: render size; reprojected: display size). */

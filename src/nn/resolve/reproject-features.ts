@@ -19,11 +19,7 @@ import {
   type Reprojected,
 } from '../../gpu/passes/reproject.ts';
 import { INT8_COPY_FIELDS } from '../../gpu/int8-quantize.ts';
-import {
-  FEATURE_CHANNELS,
-  REPROJECT_FEATURES_LABEL,
-  type NeuralFrameParams,
-} from '../../core/neural-frame.ts';
+import { REPROJECT_FEATURES_LABEL, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import {
@@ -71,19 +67,9 @@ ${WGSL_FRAME}
 ${WGSL_REPROJECT_PIXEL}
 ${wgslStored(output)}
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
-  let plane = u.paddedWidth * u.paddedHeight;
-  let o = id.y * u.paddedWidth + id.x;
-  var f: array<f32, ${FEATURE_CHANNELS}>;
-  if (id.x < u.width && id.y < u.height) {
-    let r = reprojectPixel(id.xy);
+${outputs.main(`    let r = reprojectPixel(id.xy);
     storeHistoryOut(id.y * u.width + id.x, r.history);
-    f = pixelFeaturesOf(id.xy, storedReprojected(r.history), storedReprojected(r.state));
-  }
-${outputs.storeFeatures}
-}
+    f = pixelFeaturesOf(id.xy, storedReprojected(r.history), storedReprojected(r.state));`)}
 `;
 };
 
