@@ -43,6 +43,19 @@ interface ReprojectFormats {
 }
 
 /**
+ * WGSL of `rescaleTonemapped(c, s)`: a tonemapped color c/(1 + max c) as if its linear value had
+ * been multiplied by s (an exposure change), clamped to MAX_COLOR; the CPU twin is
+ * `rescaleTonemapped` in src/reference/exposure.ts. Part of WGSL_REPROJECT_PIXEL.
+ */
+export const WGSL_RESCALE_TONEMAPPED = /* wgsl */ `
+fn rescaleTonemapped(c: vec3f, s: f32) -> vec3f {
+  let scaled = min(c / (1.0 - reprojectMax3(c)) * s, vec3f(${MAX_COLOR.toFixed(1)}));
+  return scaled / (1.0 + reprojectMax3(scaled));
+}
+fn reprojectMax3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
+`;
+
+/**
  * WGSL of `reprojectPixel(p) -> Reprojection` (history and state of display pixel p) over the
  * bindings `motion` (array<vec4f>, the prepared motion), `previousHistory` and `previousState`
  * (wgslImages, read) and `exposureState` (array<vec4f>), with the uniform block `u`
@@ -50,11 +63,11 @@ interface ReprojectFormats {
  * for itself (src/nn/resolve/reproject-features.ts) both call it, so they compute the same bits.
  */
 export const WGSL_REPROJECT_PIXEL = /* wgsl */ `
+${WGSL_RESCALE_TONEMAPPED}
 struct Reprojection {
   history: vec4f,
   state: vec4f,
 }
-fn reprojectMax3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
 fn prevHistory(x: i32, y: i32) -> vec3f {
   return previousHistoryAt(texelAt(u.width, u.height, x, y)).rgb;
 }
@@ -89,10 +102,7 @@ fn reprojectPixel(p: vec2u) -> Reprojection {
   var history = clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e)));
   // The exposure changed: the history as if its linear value had the new exposure.
   let s = select(u.historyScale, exposureState[0].y, u.scaleFromState != 0u);
-  if (s != 1.0) {
-    let scaled = min(history / (1.0 - reprojectMax3(history)) * s, vec3f(${MAX_COLOR.toFixed(1)}));
-    history = scaled / (1.0 + reprojectMax3(scaled));
-  }
+  if (s != 1.0) { history = rescaleTonemapped(history, s); }
   let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
   let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
   return Reprojection(vec4f(history, 1.0), mix(top, bottom, f.y));

@@ -17,7 +17,7 @@ import {
   type LossWeights,
 } from './frame-loss-cpu.ts';
 import { STALENESS_RANGE } from './staleness-cpu.ts';
-import { MAX_COLOR } from '../../core/pass-constants.ts';
+import { WGSL_RESCALE_TONEMAPPED } from '../../gpu/passes/reproject.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -53,14 +53,13 @@ ${WGSL_COMMON}
 fn err(i: u32) -> vec3f { return outputImage[i].rgb - referenceImage[i].rgb; }
 fn total(v: vec3f) -> f32 { return v.x + v.y + v.z; }
 
-fn max3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
+${WGSL_RESCALE_TONEMAPPED}
 // The previous reference at a texel (clamp to edge), rescaled by the exposure change as the
 // reprojection rescales the history.
 fn previousAt(x: i32, y: i32) -> vec3f {
   let v = previousReference[texelAt(u.width, u.height, x, y)].rgb;
   if (u.historyScale == 1.0) { return v; }
-  let scaled = min(v / (1.0 - max3(v)) * u.historyScale, vec3f(${MAX_COLOR.toFixed(1)}));
-  return scaled / (1.0 + max3(scaled));
+  return rescaleTonemapped(v, u.historyScale);
 }
 // How far this frame's reference lies outside the previous reference's box where the motion
 // points (./staleness-cpu.ts).
@@ -80,7 +79,7 @@ fn staleness(p: vec2u, i: u32) -> f32 {
   let d = previousAt(x0 + 1, y0 + 1);
   let r = referenceImage[i].rgb;
   let outside = max(max(min(min(a, b), min(c, d)) - r, r - max(max(a, b), max(c, d))), vec3f(0.0));
-  return min(1.0, max3(outside) / ${STALENESS_RANGE.toFixed(6)});
+  return min(1.0, reprojectMax3(outside) / ${STALENESS_RANGE.toFixed(6)});
 }
 
 ${wgslPixelMain(/* wgsl */ `
