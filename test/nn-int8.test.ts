@@ -7,6 +7,7 @@ import {
   accumulatorBound,
   addResidual,
   packInt8,
+  packedGroups,
   requantize,
   requantMultiplier,
   roundHalfEven,
@@ -24,7 +25,7 @@ import {
   int8OpToF32Cpu,
   int8WeightIndex,
 } from '../src/reference/nn/int8-ops.ts';
-import { int8OutBlock, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import { int8OutBlock, int8StoreWords, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { int8GroupStep } from '../src/nn/ops/int8/conv3x3.ts';
 import {
@@ -44,6 +45,7 @@ import {
 import { readBuffer } from '../src/gpu/resources.ts';
 import {
   createPaddedInt8Tensor,
+  int8Layout,
   isPadded,
   paddedLayout,
   paddingIsZero,
@@ -305,8 +307,15 @@ test('int8 output blocks and group steps: the fewest unused, the larger on a tie
   assert.deepEqual([1, 3, 4, 5, 6, 8, 16].map(int8GroupStep), [1, 3, 4, 5, 6, 4, 4]);
 });
 
-/** Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`). */
-async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMultiply) {
+/**
+ * Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`); adds the
+ * store widths of the dot4I8Packed epilogue the cases chose to `storeWidths`.
+ */
+async function checkOpsAgainstCpu(
+  cases: readonly OpCase[],
+  multiply?: MatrixMultiply,
+  storeWidths?: Set<number>,
+) {
   const { device } = await testGpu();
   const random = rng(11);
   for (const c of cases) {
@@ -334,46 +343,58 @@ async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMul
     const gpuInput = await uploadInt8(device, input, padded, c.pitch);
     const gpuResidual = residual && (await uploadInt8(device, residual, padded));
     const offset = c.offset ?? 0;
-    const packedShape = { ...outShape, channels: offset + c.cout + 3 };
-    const packedOut = padded
-      ? createPaddedInt8Tensor(device, packedShape)
-      : createGpuInt8Tensor(device, packedShape);
     const realOut = createGpuTensor(device, outShape);
+    const plane = outShape.height * outShape.width;
+    const want = int8OpCpu(c.op, input, params, residual);
+    // The packed output with 3 channels past the op's, and with a pitch of whole vec4u and 16:
+    // the dot4I8Packed epilogue stores one, two or four words at once as the layout allows.
+    for (const channels of [offset + c.cout + 3, Math.ceil((offset + c.cout) / 16) * 16 + 16]) {
+      const packedShape = { ...outShape, channels };
+      const packedOut = padded
+        ? createPaddedInt8Tensor(device, packedShape)
+        : createGpuInt8Tensor(device, packedShape);
+      const pitchWords = int8Layout(packedOut).pitchWords;
+      const opWords = packedGroups(c.cout);
+      storeWidths?.add(int8StoreWords(int8OutBlock(c.cout), pitchWords, offset / 4, opWords));
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeInt8Op(
+        device,
+        pass,
+        weights,
+        gpuInput,
+        { residual: gpuResidual, output: packedOut, outChannelOffset: offset },
+        matrix,
+      );
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const got = await readInt8(device, packedOut);
+      const at = `${label}, ${channels} channels`;
+      assert.deepEqual(got.subarray(offset * plane, (offset + c.cout) * plane), want.data, at);
+      // Channels outside the op's range are untouched zeros (the padding of its last word too).
+      assert.ok(
+        got.subarray(0, offset * plane).every((v) => v === 0),
+        `${at}: before`,
+      );
+      assert.ok(
+        got.subarray((offset + c.cout) * plane).every((v) => v === 0),
+        `${at}: after`,
+      );
+      packedOut.buffer.destroy();
+    }
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    const targets = { residual: gpuResidual };
-    encodeInt8Op(
-      device,
-      pass,
-      weights,
-      gpuInput,
-      { ...targets, output: packedOut, outChannelOffset: offset },
-      matrix,
-    );
     encodeInt8Op(
       device,
       pass,
       { ...weights, multiplier: 1e-3 },
       gpuInput,
-      { ...targets, output: realOut },
+      { residual: gpuResidual, output: realOut },
       matrix,
     );
     pass.end();
     device.queue.submit([encoder.finish()]);
 
-    const want = int8OpCpu(c.op, input, params, residual);
-    const got = await readInt8(device, packedOut);
-    const plane = outShape.height * outShape.width;
-    assert.deepEqual(got.subarray(offset * plane, (offset + c.cout) * plane), want.data, label);
-    // Channels outside the op's range are untouched zeros (the padding of its last word too).
-    assert.ok(
-      got.subarray(0, offset * plane).every((v) => v === 0),
-      `${label}: before`,
-    );
-    assert.ok(
-      got.subarray((offset + c.cout) * plane).every((v) => v === 0),
-      `${label}: after`,
-    );
     // Not a trivial output: the values spread over the grid.
     assert.ok(new Set(want.data).size > 6, `${label}: spread`);
 
@@ -388,7 +409,23 @@ async function checkOpsAgainstCpu(cases: readonly OpCase[], multiply?: MatrixMul
 }
 
 test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 outputs)', async () => {
-  await checkOpsAgainstCpu(CASES);
+  const storeWidths = new Set<number>();
+  await checkOpsAgainstCpu(CASES, undefined, storeWidths);
+  assert.deepEqual([...storeWidths].sort(), [1, 2, 4], 'the cases store 1, 2 and 4 words at once');
+});
+
+test('int8 store widths: aligned to the pitch, the offset, the thread block and its own words', () => {
+  // Network v2's mix (24 channels, block 24) into the padded 32-byte layout: vec2u.
+  assert.equal(int8StoreWords(24, 8, 0, 6), 2);
+  // 16 channels in the standard layout: vec4u; at channel 8 of a concat: vec2u.
+  assert.equal(int8StoreWords(16, 4, 0, 4), 4);
+  assert.equal(int8StoreWords(16, 8, 2, 4), 2);
+  // A head of 9 channels (3 words, block 12), an odd pitch or offset: one word a store.
+  assert.equal(int8StoreWords(12, 4, 0, 3), 1);
+  assert.equal(int8StoreWords(16, 5, 0, 4), 1);
+  assert.equal(int8StoreWords(8, 4, 1, 2), 1);
+  // 8 channels into 12: never past the op's words into its neighbour's.
+  assert.equal(int8StoreWords(8, 4, 0, 2), 2);
 });
 
 /** Shapes the matrix kernels tile differently: network v2's layers, partial tiles, 64 channels. */

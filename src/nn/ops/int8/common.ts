@@ -17,6 +17,7 @@ import {
 } from '../../../reference/nn/int8-ops.ts';
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { activationCode } from '../common.ts';
+import { int8Layout } from './padded.ts';
 import { WGSL_REQUANTIZE } from './requantize.ts';
 
 /** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
@@ -79,7 +80,15 @@ export interface Int8Epilogue {
    * different layouts (the matrix kernels: ./padded.ts). Default `p`.
    */
   readonly residualPixel?: string;
+  /**
+   * Packed words `finish` stores at once (the output bound as an array of vectors of them;
+   * `int8StoreWords` says which width a layout allows). Default 1; `finishWord` needs 1.
+   */
+  readonly storeWords?: Int8StoreWords;
 }
+
+/** Packed output words per store: one, or a vec2u / vec4u of them. */
+export type Int8StoreWords = 1 | 2 | 4;
 
 /**
  * The bindings every INT8 weighted-op kernel reads, @binding(1) to (3): the packed int8 input, the
@@ -97,20 +106,30 @@ export function wgslInt8OpInputs(
 
 /**
  * Bindings, uniforms, the requantization, `finishWord(acc, word, p)`, which writes output channels
- * 4·word … 4·word + 3 of output pixel p from their accumulators (bias not yet added), and
- * `finish(acc, co0, p)`, the same for channels co0 … co0 + block − 1. `uniforms` replaces the
+ * 4·word … 4·word + 3 of output pixel p from their accumulators (bias not yet added; with
+ * `storeWords` 1), and `finish(acc, co0, p)`, the same for channels co0 … co0 + block − 1
+ * (`storeWords` words a store). `uniforms` replaces the
  * uniform block's WGSL by one with more fields (INT8_PARAMS' among them).
  */
 export function wgslInt8Op(
-  { realOutput, residual, block, weightWords, inputWords, residualPixel }: Int8Epilogue,
+  {
+    realOutput,
+    residual,
+    block,
+    weightWords,
+    inputWords,
+    residualPixel,
+    storeWords = 1,
+  }: Int8Epilogue,
   uniforms: string = INT8_PARAMS.wgsl,
 ): string {
+  const outputType = realOutput ? 'f32' : storeWords === 1 ? 'u32' : `vec${storeWords}u`;
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
   const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
   return /* wgsl */ `
 ${uniforms}
 ${wgslInt8OpInputs(weightWords, inputWords)}
-@group(0) @binding(4) var<storage, read_write> output: array<${realOutput ? 'f32' : 'u32'}>;
+@group(0) @binding(4) var<storage, read_write> output: array<${outputType}>;
 ${residual ? '@group(0) @binding(5) var<storage, read> residual: array<u32>;' : ''}
 ${WGSL_REQUANTIZE}
 ${
@@ -126,33 +145,82 @@ fn withResidual(t: i32, co: u32, p: u32) -> i32 {
     : ''
 }
 
-fn finishWord(acc: vec4i, word: u32, p: u32) {
-  if (word * 4u >= u.outChannels) { return; }
 ${
   realOutput
-    ? /* wgsl */ `  let plane = u.outHeight * u.outWidth;
+    ? /* wgsl */ `fn finishWord(acc: vec4i, word: u32, p: u32) {
+  if (word * 4u >= u.outChannels) { return; }
+  let plane = u.outHeight * u.outWidth;
   for (var k = 0u; k < 4u; k++) {
     let co = word * 4u + k;
     if (co < u.outChannels) {
       output[co * plane + p] = dequantize(${accumulator}, u.multiplier, ${finalActivation});
     }
-  }`
-    : /* wgsl */ `  var q = vec4i(0);
+  }
+}`
+    : /* wgsl */ `fn packWord(acc: vec4i, word: u32, p: u32) -> u32 {
+  var q = vec4i(0);
   for (var k = 0u; k < 4u; k++) {
     let co = word * 4u + k;
     if (co < u.outChannels) { q[k] = requantize(${accumulator}, u.multiplier, ${finalActivation}); }
   }
-  output[p * u.outGroups + u.outGroupOffset + word] = pack4xI8(q);`
+  return pack4xI8(q);
 }
+${
+  storeWords === 1
+    ? /* wgsl */ `
+fn finishWord(acc: vec4i, word: u32, p: u32) {
+  if (word * 4u >= u.outChannels) { return; }
+  output[p * u.outGroups + u.outGroupOffset + word] = packWord(acc, word, p);
+}`
+    : ''
+}`
 }
 
 fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
-  for (var j = 0u; j < ${block / 4}u; j++) {
-    let i = j * 4u;
-    finishWord(vec4i(acc[i], acc[i + 1u], acc[i + 2u], acc[i + 3u]), co0 / 4u + j, p);
+  for (var j = 0u; j < ${block / 4}u; j += ${storeWords}u) {
+${realOutput || storeWords === 1 ? `    finishWord(${wgslAccWord('j')}, co0 / 4u + j, p);` : wgslVectorStore(storeWords)}
   }
 }
 `;
+}
+
+/** WGSL of output channels 4·(j + k) … 4·(j + k) + 3 of `finish`'s accumulators, as a vec4i. */
+const wgslAccWord = (j: string, k = 0) => {
+  const i = (c: number) => `acc[4u * ${j}${k * 4 + c ? ` + ${k * 4 + c}u` : ''}]`;
+  return `vec4i(${[0, 1, 2, 3].map(i).join(', ')})`;
+};
+
+/**
+ * WGSL of `finish`'s loop body storing words j … j + storeWords − 1 of its block at once (the
+ * output bound as an array of vectors of that many words); the words lie all within the op's
+ * channels or all past them (`int8StoreWords`).
+ */
+function wgslVectorStore(storeWords: 2 | 4): string {
+  const words = Array.from(
+    { length: storeWords },
+    (_, k) => `packWord(${wgslAccWord('j', k)}, word + ${k}u, p)`,
+  );
+  return /* wgsl */ `    let word = co0 / 4u + j;
+    if (word * 4u >= u.outChannels) { return; }
+    output[(p * u.outGroups + u.outGroupOffset + word) / ${storeWords}u] = vec${storeWords}u(
+      ${words.join(',\n      ')});`;
+}
+
+/**
+ * The widest store of packed words a dot4I8Packed epilogue can use: it divides the thread's
+ * words (`block` / 4), the output's pitch and the op's offset in it (so every store is aligned),
+ * and the op's own words (so no store reaches past the op's channels into another op's part of a
+ * concat, or past the tensor's real words into padding another kernel reads as zero).
+ */
+export function int8StoreWords(
+  block: Int8OutBlock,
+  pitchWords: number,
+  offsetWords: number,
+  opWords: number,
+): Int8StoreWords {
+  const fits = (v: number) =>
+    [block / 4, pitchWords, offsetWords, opWords].every((n) => n % v === 0);
+  return fits(4) ? 4 : fits(2) ? 2 : 1;
 }
 
 /** An INT8 op's weights on the GPU: packed [Cout][inGroups][taps] words, bias, multipliers. */
@@ -301,6 +369,12 @@ export interface Int8KernelRecipe {
   /** Its name in labels. */
   readonly name?: string;
   /**
+   * Its epilogue writes through `finish` (the dot4I8Packed kernels), which may store several
+   * words at once where the output's layout allows (`int8StoreWords`); the matrix kernels write
+   * through `finishWord`.
+   */
+  readonly vectorStores?: boolean;
+  /**
    * Its uniform block from the checked values (default: INT8_PARAMS of them), for a kernel whose
    * uniforms have more fields or whose tensors are laid out otherwise.
    */
@@ -323,13 +397,24 @@ function int8Dispatch(
     ? recipe.uniforms(int8UniformValues(weights, input, targets), input, targets)
     : int8Uniforms(weights, input, targets);
   const block = int8OutBlock(weights.outChannels);
+  const { output } = targets;
+  const storeWords =
+    recipe.vectorStores && 'packed' in output
+      ? int8StoreWords(
+          block,
+          int8Layout(output).pitchWords,
+          (targets.outChannelOffset ?? 0) / 4,
+          packedGroups(weights.outChannels),
+        )
+      : 1;
   const epilogue = {
-    realOutput: !('packed' in targets.output),
+    realOutput: !('packed' in output),
     residual: !!targets.residual,
     block,
+    storeWords,
   };
   const out = int8OpOutputShape(weights.op, input, weights.outChannels);
-  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}`;
+  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}${storeWords > 1 ? ` stores ${storeWords}` : ''}`;
   const weightBuffer = recipe.weightBuffer ?? weights.weightBuffer;
   const buffers = [input.buffer, weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);

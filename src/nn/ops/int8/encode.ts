@@ -47,12 +47,15 @@ function recipeFor(
     );
   }
   const words = packedGroups(weights.inChannels);
-  if (op === 'conv3x3') return { code: int8Conv3x3Code(int8GroupStep(words)) };
-  if (!paddedOutput) return { code: int8DirectCode(op, words) };
+  if (op === 'conv3x3') {
+    return { code: int8Conv3x3Code(int8GroupStep(words)), vectorStores: true };
+  }
+  if (!paddedOutput) return { code: int8DirectCode(op, words), vectorStores: true };
   const layout = int8Layout(output);
   return {
     name: 'to padded',
     code: int8DirectCode(op, words, true),
+    vectorStores: true,
     uniforms: (values) =>
       PADDED_OUTPUT_PARAMS.pack({
         ...values,
