@@ -90,6 +90,44 @@ for (const [exposureName, exposures] of Object.entries(EXPOSURES)) {
   });
 }
 
+test('BPTT on the GPU gives off-screen history the staleness asked for (staleOffscreen), as the CPU reference', async () => {
+  const { device } = await testGpu();
+  const sequence = analyticSequence({
+    displaySize: [24, 16],
+    ratio: 2,
+    frames: 4,
+    seed: 8,
+    referenceSamples: 4,
+  });
+  // The camera of the analytic clip moves less than a pixel a frame: shift every frame's motion
+  // by 3.3 display pixels so that a strip of history lies off screen.
+  const clip = prepareClipCpu(sequence.header, sequence.frames).map((frame, t) => {
+    if (t === 0) return frame;
+    const motion = { ...frame.prepared.motion, data: frame.prepared.motion.data.slice() };
+    for (let i = 0; i < motion.data.length; i += 4) motion.data[i]! += 3.3 / 24;
+    return { ...frame, prepared: { ...frame.prepared, motion } };
+  });
+  const params = initWeights(TINY_NETWORK, 9);
+  const model = { graph: TINY_NETWORK, parameters: params };
+  const options = { warmup: 1, weights: WITH_STALE, staleOffscreen: 0.5 };
+  const trainable = createTrainableNetwork(device, TINY_NETWORK, params, DEFAULT_ADAM);
+  const trainer = createGpuClipTrainer(device, trainable);
+  const gpu = await trainer.loss(clip, options);
+  const half = clipLossCpu(model, clip, options).frames;
+  const full = clipLossCpu(model, clip, { ...options, staleOffscreen: 1 }).frames;
+  const lossFrames = clip.length - options.warmup;
+  for (let t = 1; t < clip.length; t++) {
+    const want = half[t]!.stale / lossFrames;
+    assert.ok(Math.abs(gpu.frames[t]!.stale - want) <= 1e-5 * want, `frame ${t} stale term`);
+    assert.ok(
+      full[t]!.stale > half[t]!.stale,
+      `frame ${t}: off-screen history counted 1 weighs more`,
+    );
+  }
+  trainer.destroy();
+  trainable.destroy();
+});
+
 test('BPTT with the network on the GPU matches the CPU reference (loss and every gradient)', async () => {
   const { device } = await testGpu();
   const sequence = analyticSequence({

@@ -108,6 +108,15 @@ test('history staleness: 0 where the moved previous reference holds this one, 1 
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) assert.equal(off[y * w + x], x + 0.5 + 2.5 > w ? 1 : 0);
   }
+  // Off-screen history given another staleness (0: left to the other terms); a cut stays 1.
+  const offRight = uniformMotion(4, 3, 2.5 / w, 0);
+  const offZero = historyStalenessCpu(w, h, offRight, flat, flat, false, 1, 0);
+  assert.ok(offZero.every((s) => s === 0));
+  const offHalf = historyStalenessCpu(w, h, offRight, flat, flat, false, 1, 0.5);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) assert.equal(offHalf[y * w + x], x + 0.5 + 2.5 > w ? 0.5 : 0);
+  }
+  assert.ok(historyStalenessCpu(w, h, offRight, flat, flat, true, 1, 0).every((s) => s === 1));
   // An exposure change is not staleness once the history is rescaled as the reprojection does:
   // linear 0.25 (tonemapped 0.2) seen at twice the exposure is 0.5 (tonemapped 1/3).
   const before = new Float64Array(w * h * 4).fill(0.2);
@@ -131,6 +140,11 @@ function upload(device: GPUDevice, data: Float64Array, w: number, h: number): Gp
 }
 
 test('frame loss GPU matches the CPU reference (values and gradients, with accumulation)', async () => {
+  // Off-screen history fully stale (the default), and counted a quarter.
+  for (const offscreen of [1, 0.25]) await checkFrameLossGpu(offscreen);
+});
+
+async function checkFrameLossGpu(offscreen: number) {
   const { device } = await testGpu();
   const [w, h] = [13, 9];
   const n = w * h * 4;
@@ -148,9 +162,13 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
     const pixels = () => Math.floor(random() * 7) - 3 + 0.3;
     motion.data.set([pixels() / w, pixels() / h], i * 4);
   }
-  const staleness = historyStalenessCpu(w, h, motion, ref, prevRef, false);
+  const staleness = historyStalenessCpu(w, h, motion, ref, prevRef, false, 1, offscreen);
   assert.ok(staleness.some((s) => s === 0) && staleness.some((s) => s === 1));
-  assert.ok(staleness.some((s) => s > 0 && s < 1));
+  assert.ok(staleness.some((s) => s > 0 && s < 1 && s !== offscreen));
+  assert.ok(
+    staleness.some((s) => s === offscreen),
+    'some history off screen',
+  );
   const cpu = frameLossCpu(w, h, out, ref, weights, {
     output: prevOut,
     reference: prevRef,
@@ -175,7 +193,7 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
         output: images[2]!,
         reference: images[3]!,
         gradOutput: gradPrev,
-        staleness: { motion: uploadGpuImage(device, motion), reset: false },
+        staleness: { motion: uploadGpuImage(device, motion), reset: false, offscreen },
       },
       slot: 1,
     },
@@ -207,7 +225,7 @@ test('frame loss GPU matches the CPU reference (values and gradients, with accum
   const gotNoPrev = (await readGpuImage(device, gradNoPrev)).data;
   assert.ok(maxAbsDiff(gotNoPrev, cpuNoPrev.gradOutput).max < 1e-6, 'gradient without previous');
   loss.destroy();
-});
+}
 
 test('GPU two-stage sum (and sum of squares) matches a float64 sum, bit-reproducibly', async () => {
   const { device } = await testGpu();

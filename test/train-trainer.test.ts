@@ -163,7 +163,7 @@ test('frames task (BPTT on the GPU over analytic clips, stale term on): a split 
     learningRate: 1e-2,
     warmupSteps: 1,
     data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
-    loss: { stale: 4 },
+    loss: { stale: 4, staleOffscreen: 0.5 },
     clipsPerStep: 2,
     validationClips: 1,
     warmup: 1,
@@ -185,6 +185,7 @@ test('frames task (BPTT on the GPU over analytic clips, stale term on): a split 
   assert.ok((await read(straightDir)).equals(await read(splitDir)));
   const saved = JSON.parse(await readFile(join(splitDir, 'config.json'), 'utf8'));
   assert.equal(saved.loss.stale, 4, 'the resumed run kept the stale weight');
+  assert.equal(saved.loss.staleOffscreen, 0.5, 'and the off-screen staleness');
   const log = async (dir: string) =>
     (await readFile(join(dir, 'log.jsonl')))
       .toString()

@@ -174,8 +174,10 @@ export function register(program: Command): void {
         '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 } }\n' +
         'Loss terms (weights; defaults l1 1, gradient 0.5, temporal 0.5, stale 0): stale weighs the\n' +
         "error again where the previous frame's reference, moved by the motion, cannot give this\n" +
-        "frame's (disocclusions, objects whose motion vectors miss, a cut), where ghosts live:\n" +
-        '  "loss": { "stale": 10 }',
+        "frame's (disocclusions, objects whose motion vectors miss, a cut), where ghosts live;\n" +
+        'staleOffscreen (default 1) is the staleness of history that lies off screen, 0 to leave\n' +
+        'the strips a moving camera brings in to the other terms:\n' +
+        '  "loss": { "stale": 30, "staleOffscreen": 0 }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

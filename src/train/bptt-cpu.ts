@@ -78,6 +78,8 @@ export interface ClipOptions {
   /** Frames at the start of the clip without loss. */
   readonly warmup: number;
   readonly weights: LossWeights;
+  /** The stale term's staleness of pixels whose history lies off screen (default 1). */
+  readonly staleOffscreen?: number;
   /**
    * Carry gradients to earlier frames (default true). False stops them at each frame's reprojected
    * inputs (the loss's temporal term still reaches the previous output): an ablation, and the
@@ -147,7 +149,7 @@ function runClip(
         ? {
             output: frames[t - 1]!.history.data,
             reference: clip[t - 1]!.reference,
-            ...staleTerm(clip, t, options.weights),
+            ...staleTerm(clip, t, options),
           }
         : undefined;
     const l = frameLossCpu(width, height, frame.history.data, reference, options.weights, previous);
@@ -218,7 +220,7 @@ export function clipBackwardCpu(
 export function staleTerm(
   clip: readonly ClipFrameCpu[],
   t: number,
-  weights: LossWeights,
+  { weights, staleOffscreen = 1 }: ClipOptions,
 ): { staleness?: Float64Array } {
   if (weights.stale === 0) return {};
   const { width, height, prepared, reference, params, historyScale } = clip[t]!;
@@ -231,6 +233,7 @@ export function staleTerm(
       clip[t - 1]!.reference,
       params.reset,
       historyScale,
+      staleOffscreen,
     ),
   };
 }

@@ -334,7 +334,9 @@ function encodeClipForward(
       },
       slot.output,
     );
-    if (t >= options.warmup) encodeFrameLoss(pass, buffers, t, frame, weights);
+    if (t >= options.warmup) {
+      encodeFrameLoss(pass, buffers, t, frame, weights, options.staleOffscreen);
+    }
     pass.end();
   });
   return encoder;
@@ -358,6 +360,7 @@ function encodeFrameLoss(
   t: number,
   frame: FrameMeta,
   weights: LossWeights,
+  staleOffscreen = 1,
 ): void {
   const slot = slots[t]!;
   const prior = slots[t - 1];
@@ -378,6 +381,7 @@ function encodeFrameLoss(
                 motion: slot.motion,
                 reset: frame.params.reset,
                 historyScale: frame.historyScale,
+                offscreen: staleOffscreen,
               },
             },
           }

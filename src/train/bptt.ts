@@ -157,7 +157,7 @@ async function forwardClip(
       ? {
           output: previous.output.data,
           reference: clip[t - 1]!.reference,
-          ...staleTerm(clip, t, options.weights),
+          ...staleTerm(clip, t, options),
         }
       : undefined;
     const l = frameLossCpu(width, height, output.data, reference, options.weights, prior);

@@ -18,7 +18,7 @@ import {
 import { TINY_NETWORK } from './tiny-network.ts';
 import { TRAIN } from './splits.ts';
 
-import { DEFAULT_LOSS_WEIGHTS, LOSS_TERMS, type LossWeights } from './losses/frame-loss-cpu.ts';
+import { DEFAULT_LOSS_CONFIG, LOSS_TERMS, type LossConfig } from './losses/frame-loss-cpu.ts';
 
 /** Networks a run can train, by name. */
 export const NETWORKS: Record<string, GraphDescription> = { ...ARCHITECTURES, tiny: TINY_NETWORK };
@@ -144,7 +144,7 @@ export interface TrainConfig {
   /** Frames at the start of each clip without loss (task `frames`). */
   readonly warmup: number;
   /** Loss term weights (task `frames`). */
-  readonly loss: LossWeights;
+  readonly loss: LossConfig;
   /** Steps between log lines (and loss read-backs). */
   readonly logEvery: number;
   /** Steps between checkpoints (one is always written at the end). */
@@ -186,7 +186,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   validationEntries: 'grouped',
   bestBy: 'mean',
   warmup: 2,
-  loss: DEFAULT_LOSS_WEIGHTS,
+  loss: DEFAULT_LOSS_CONFIG,
   logEvery: 10,
   checkpointEvery: 200,
   qat: null,
@@ -395,6 +395,12 @@ export function resolveTrainConfig(
     );
   }
   for (const key of LOSS_TERMS) nonNegative(`loss.${key}`, merged.loss[key]);
+  const offscreen = merged.loss.staleOffscreen;
+  if (typeof offscreen !== 'number' || !(offscreen >= 0 && offscreen <= 1)) {
+    throw new InputError(
+      `training config: loss.staleOffscreen must be a number in [0, 1], got ${showValue(offscreen)}`,
+    );
+  }
   if (merged.frame !== 'gpu' && merged.frame !== 'cpu') {
     throw new InputError(
       `training config: frame must be gpu or cpu, got ${showValue(merged.frame)}`,

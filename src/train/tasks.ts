@@ -32,7 +32,7 @@ import {
 import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
 import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
-import { scaleLossWeights } from './losses/frame-loss-cpu.ts';
+import { scaleLossWeights, type LossWeights } from './losses/frame-loss-cpu.ts';
 
 /**
  * Training steps submitted before the previous one's loss is read back (task `frames` on the GPU
@@ -147,6 +147,11 @@ export function splitExposureAndHighlights(
  * validate on another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
  * highlights go to training clips, and to validation clips only when the config asks.
  */
+/** A clip's loss options under a run's config, with `weights` (its loss weights, maybe scaled). */
+function lossOptions(config: TrainConfig, weights: LossWeights): ClipGradientOptions {
+  return { warmup: config.warmup, weights, staleOffscreen: config.loss.staleOffscreen };
+}
+
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
   const { data } = config;
   const sources: ClipSourceSpec[] =
@@ -282,7 +287,7 @@ export function framesTask(
       const neural: number[] = [];
       const taau: number[] = [];
       for (let i = 0; i < config.validationClips; i++) {
-        const options = { warmup: config.warmup, weights: config.loss };
+        const options = lossOptions(config, config.loss);
         sum += await heldOut.with(i, async (clip, sampled) => {
           const { loss } = await clipLoss(clip, options);
           const source = await clipFrameSource(device, sampled, `validation clip ${i}`);
@@ -307,7 +312,7 @@ export function framesTask(
       if (!onGpu) throw new InputError('activation calibration needs frame "gpu"');
       const tracker = createAbsMaxTracker(device, names);
       try {
-        const options = { warmup: config.warmup, weights: config.loss };
+        const options = lossOptions(config, config.loss);
         for (let i = 0; i < clips; i++) {
           await share.sampler.with(i, (clip) =>
             onGpu.loss(clip, options, (encoder, run) => tracker.encode(encoder, run.activations)),
@@ -365,7 +370,7 @@ export function createStepShare(
     submit: async (step) => {
       const clipLosses: Promise<number>[] = [];
       for (let c = 0; c < k; c++) {
-        const options = { warmup: config.warmup, weights, accumulate: c > 0 };
+        const options = { ...lossOptions(config, weights), accumulate: c > 0 };
         const index = clipIndexFor(step, c, k, worker);
         const { loss } = await sampler.with(index, async (clip) => {
           const result = gradient(clip, options).then((r) => r.loss);

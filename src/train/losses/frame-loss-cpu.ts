@@ -28,6 +28,15 @@ export type LossWeights = { readonly [term in LossTerm]: number };
 /** The weights we train with unless a config says otherwise (no stale term: opt in). */
 export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, gradient: 0.5, temporal: 0.5, stale: 0 };
 
+/**
+ * A run's loss: the weights, and `staleOffscreen`, the staleness the stale term gives pixels whose
+ * previous position lies off screen (./staleness-cpu.ts; 1 counts them as disocclusions, 0
+ * leaves them to the other terms).
+ */
+export type LossConfig = LossWeights & { readonly staleOffscreen: number };
+
+export const DEFAULT_LOSS_CONFIG: LossConfig = { ...DEFAULT_LOSS_WEIGHTS, staleOffscreen: 1 };
+
 /** Every weight times `factor` (spreading a clip's weights over its frames, or a step's clips). */
 export function scaleLossWeights(weights: LossWeights, factor: number): LossWeights {
   return Object.fromEntries(LOSS_TERMS.map((t) => [t, weights[t] * factor])) as LossWeights;

@@ -33,6 +33,7 @@ const PARAMS = uniformBlock({
   renderHeight: 'u32',
   reset: 'u32',
   historyScale: 'f32',
+  staleOffscreen: 'f32',
 });
 
 /** Values a slot holds: the terms, then their total. */
@@ -69,7 +70,7 @@ fn staleness(p: vec2u, i: u32) -> f32 {
   let rx = renderPixelOf(p.x, u.renderWidth, u.width);
   let ry = renderPixelOf(p.y, u.renderHeight, u.height);
   let uv = (vec2f(p) + 0.5) / size + motion[ry * u.renderWidth + rx].xy;
-  if (!(uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0)) { return 1.0; }
+  if (!(uv.x >= 0.0 && uv.x <= 1.0 && uv.y >= 0.0 && uv.y <= 1.0)) { return u.staleOffscreen; }
   let base = floor(uv * size - 0.5);
   let x0 = i32(base.x);
   let y0 = i32(base.y);
@@ -137,6 +138,8 @@ export interface FrameLossArgs {
       readonly reset: boolean;
       /** This frame's exposure / the previous frame's (default 1). */
       readonly historyScale?: number;
+      /** The staleness of pixels whose previous position lies off screen (default 1). */
+      readonly offscreen?: number;
     };
   };
   /** Slot of `values` receiving [l1, gradient, temporal, stale, total] (default 0). */
@@ -241,6 +244,7 @@ export function createFrameLoss(
           renderHeight: motion?.height ?? 1,
           reset: !!staleness?.reset,
           historyScale: staleness?.historyScale ?? 1,
+          staleOffscreen: staleness?.offscreen ?? 1,
         }),
       );
       const base = slot * SLOT_VALUES;

@@ -14,7 +14,9 @@
  *
  *   d = max over RGB of max(0, lo − r, r − hi),   staleness = min(1, d / STALENESS_RANGE).
  *
- * prevUV outside [0, 1]² or `reset` → 1. Both references are tonemapped (the loss's domain), so
+ * `reset` → 1; prevUV outside [0, 1]² → `offscreen` (default 1: no history, as a disocclusion;
+ * 0 leaves the strips a moving camera brings in to the other terms, since there no history exists
+ * for the network to misuse: the reprojection finds none and the guard resets). Both references are tonemapped (the loss's domain), so
  * STALENESS_RANGE is in display units. When the exposure changed, the four texels are first
  * rescaled by `historyScale` as the reprojection rescales the history (src/reference/exposure.ts). The staleness depends on data only, not on the network:
  * it carries no gradient.
@@ -32,7 +34,8 @@ export const STALENESS_RANGE = 0.05;
  * Staleness per display pixel (width·height values in [0, 1]) of `reference` against
  * `previousReference` (both display size, vec4 layout, RGB counted) moved by `motion` (the
  * prepared motion, render size, xy = motion in UV), the previous reference's exposure rescaled by
- * `historyScale` (this frame's exposure / the previous frame's).
+ * `historyScale` (this frame's exposure / the previous frame's); `offscreen` is the staleness of
+ * pixels whose previous position lies off screen.
  */
 export function historyStalenessCpu(
   width: number,
@@ -42,6 +45,7 @@ export function historyStalenessCpu(
   previousReference: Real,
   reset: boolean,
   historyScale = 1,
+  offscreen = 1,
 ): Float64Array {
   const n = width * height * 4;
   for (const [name, a] of [
@@ -50,11 +54,11 @@ export function historyStalenessCpu(
   ] as const) {
     if (a.length !== n) throw new RangeError(`staleness ${name} has ${a.length} values, want ${n}`);
   }
-  const staleness = new Float64Array(width * height).fill(1);
+  const staleness = new Float64Array(width * height).fill(reset ? 1 : offscreen);
   if (reset) return staleness;
   const at = (x: number, y: number) =>
     (Math.min(Math.max(y, 0), height - 1) * width + Math.min(Math.max(x, 0), width - 1)) * 4;
-  // Off-screen pixels keep their 1.
+  // Off-screen pixels keep `offscreen`.
   forEachReprojectedPixel(motion, width, height, (x, y, x0, y0) => {
     const taps = [at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)].map((t) => {
       const rgb = [0, 1, 2].map((c) => previousReference[t + c]!);
