@@ -25,9 +25,13 @@ import {
   int8OpToF32Cpu,
   int8WeightIndex,
 } from '../src/reference/nn/int8-ops.ts';
-import { int8OutBlock, int8StoreWords, uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import {
+  int8GroupStep,
+  int8OutBlock,
+  int8StoreWords,
+  uploadInt8Op,
+} from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
-import { int8GroupStep } from '../src/nn/ops/int8/conv3x3.ts';
 import {
   matrixGeometry,
   packMatrixWeight,
@@ -185,6 +189,17 @@ const CASES: OpCase[] = [
     multiplier: 0.5,
     activation: 'leaky',
     range: 3,
+  },
+  // Two workgroup blocks of output channels, and seven staging steps of one input word.
+  {
+    op: 'conv3x3',
+    cin: 28,
+    cout: 32,
+    height: 9,
+    width: 11,
+    multiplier: 1 / 6000,
+    activation: 'relu',
+    range: 127,
   },
   {
     op: 'conv3x3',

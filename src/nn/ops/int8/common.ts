@@ -71,8 +71,8 @@ export interface Int8Epilogue {
   readonly realOutput: boolean;
   /** A fused residual (packed int8, the output's shape) at @binding(5). */
   readonly residual: boolean;
-  /** The weight words' WGSL type: i32 for subgroup-matrix loads of i8. Default u32. */
-  readonly weightWords?: 'u32' | 'i32';
+  /** The weights' WGSL type: i32 for subgroup-matrix loads of i8. Default vec4u (int8WeightLayout). */
+  readonly weightWords?: 'vec4u' | 'i32';
   /** The input words' WGSL type, likewise. Default u32. */
   readonly inputWords?: 'u32' | 'i32';
   /**
@@ -92,11 +92,12 @@ export type Int8StoreWords = 1 | 2 | 4;
 
 /**
  * The bindings every INT8 weighted-op kernel reads, @binding(1) to (3): the packed int8 input, the
- * packed weights (words of `weightWords`, default u32) and the int32 bias. Kernels that end in
+ * packed weights (`weightWords`: vec4u, four words of `int8WeightLayout` a load, for the
+ * dot4I8Packed kernels; i32 for the matrix kernels' own layout) and the int32 bias. Kernels that end in
  * another epilogue (src/nn/resolve/last-layer-filter-blend.ts) declare them with this too.
  */
 export function wgslInt8OpInputs(
-  weightWords: 'u32' | 'i32' = 'u32',
+  weightWords: 'vec4u' | 'i32' = 'vec4u',
   inputWords: 'u32' | 'i32' = 'u32',
 ): string {
   return /* wgsl */ `@group(0) @binding(1) var<storage, read> input: array<${inputWords}>;
@@ -223,7 +224,37 @@ export function int8StoreWords(
   return fits(4) ? 4 : fits(2) ? 2 : 1;
 }
 
-/** An INT8 op's weights on the GPU: packed [Cout][inGroups][taps] words, bias, multipliers. */
+/**
+ * Input words (4 channels each) a conv3x3 kernel stages in workgroup memory per step, for an input
+ * of `words` words per pixel: the step from 1 to 6 that wastes the fewest on zero padding, the
+ * largest on a tie (fewer barriers). Network v2's head input (6 words) runs one step of 6, not
+ * 4 + 4.
+ */
+export function int8GroupStep(words: number): number {
+  const work = (s: number) => Math.ceil(words / s) * s;
+  return [6, 5, 4, 3, 2, 1].reduce((best, s) => (work(s) < work(best) ? s : best));
+}
+
+/**
+ * How the dot4I8Packed kernels' weights are laid out, in the order a workgroup stages them: per
+ * block of `block` output channels (a workgroup's), per input word g, per tap, the block's output
+ * channels k — word ((cb · paddedWords + g) · taps + tap) · block + k holds four input channels
+ * of output channel cb · block + k (zero past the op's channels). The input words are padded with
+ * zero words to whole staging steps (a conv3x3 stages `int8GroupStep` words at a time, the direct
+ * kernels all at once), so a workgroup's staging is one contiguous run of vec4u loads.
+ */
+export function int8WeightLayout(op: WeightedOp, inChannels: number, outChannels: number) {
+  const words = packedGroups(inChannels);
+  const step = op === 'conv3x3' ? int8GroupStep(words) : words;
+  return {
+    block: int8OutBlock(outChannels),
+    taps: INT8_OP_TAPS[op],
+    step,
+    paddedWords: Math.ceil(words / step) * step,
+  };
+}
+
+/** An INT8 op's weights on the GPU: packed words (`int8WeightLayout`), bias, multipliers. */
 export interface Int8OpWeights extends Int8OpParams {
   readonly op: WeightedOp;
   readonly inChannels: number;
@@ -232,21 +263,22 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly biasBuffer: GPUBuffer;
 }
 
-/** Packs an op's int8 weight (its f32 layout) into words of 4 input channels per tap. */
+/** Packs an op's int8 weight (its f32 layout) into words of 4 input channels (`int8WeightLayout`). */
 function packInt8Weight(
   op: WeightedOp,
   weight: Int8Array,
   outChannels: number,
   inChannels: number,
 ): Uint32Array<ArrayBuffer> {
-  const taps = INT8_OP_TAPS[op];
-  const groups = packedGroups(inChannels);
-  const words = new Uint32Array(outChannels * groups * taps);
+  const { block, taps, paddedWords } = int8WeightLayout(op, inChannels, outChannels);
+  const blocks = Math.ceil(outChannels / block);
+  const words = new Uint32Array(blocks * paddedWords * taps * block);
   for (let co = 0; co < outChannels; co++) {
+    const [cb, k] = [Math.floor(co / block), co % block];
     for (let ci = 0; ci < inChannels; ci++) {
       for (let tap = 0; tap < taps; tap++) {
         const byte = weight[int8WeightIndex(op, co, ci, tap, inChannels, outChannels)]! & 0xff;
-        words[(co * groups + (ci >> 2)) * taps + tap]! |= byte << ((ci % 4) * 8);
+        words[((cb * paddedWords + (ci >> 2)) * taps + tap) * block + k]! |= byte << ((ci % 4) * 8);
       }
     }
   }

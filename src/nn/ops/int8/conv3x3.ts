@@ -6,6 +6,7 @@
  */
 import {
   INT8_TILE,
+  int8GroupStep,
   wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
@@ -14,18 +15,8 @@ import {
 
 const HALO = INT8_TILE + 2;
 
-/**
- * Input words (4 channels each) staged in workgroup memory per step, for an input of `words`
- * words per pixel: the step from 1 to 6 that wastes the fewest on zero padding, the largest on a
- * tie (fewer barriers). Network v2's head input (6 words) runs one step of 6, not 4 + 4.
- */
-export function int8GroupStep(words: number): number {
-  const work = (s: number) => Math.ceil(words / s) * s;
-  return [6, 5, 4, 3, 2, 1].reduce((best, s) => (work(s) < work(best) ? s : best));
-}
-
 // Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
-// them in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
+// them (int8WeightLayout) in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
 const code = (step: number, block: Int8OutBlock, header: string) => /* wgsl */ `
 ${header}
 const HALO = ${HALO}u;
@@ -43,6 +34,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
   var acc: array<i32, ${block}>;
+  let paddedWords = (u.inGroups + STEP - 1u) / STEP * STEP;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
     for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
@@ -57,13 +49,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       }
       tile[gi * HALO * HALO + r] = v;
     }
-    for (var i = li; i < STEP * 9u * ${block}u; i += ${INT8_TILE * INT8_TILE}u) {
-      let g = g0 + i / (9u * ${block}u);
-      let tap = (i / ${block}u) % 9u;
-      let co = co0 + i % ${block}u;
-      var w = 0u;
-      if (g < u.inGroups && co < u.outChannels) { w = weight[(co * u.inGroups + g) * 9u + tap]; }
-      taps[i / 4u][i % 4u] = w;
+    // The step's weights are one contiguous run of the layout (int8WeightLayout).
+    let weightBase = (wg.z * paddedWords + g0) * ${(9 * block) / 4}u;
+    for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
+      taps[i] = weight[weightBase + i];
     }
     workgroupBarrier();
     for (var g = 0u; g < STEP; g++) {

@@ -89,9 +89,10 @@ fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32) {
   let co0 = id.z * ${block}u;
-  for (var i = li; i < WORDS * TAPS * ${block}u; i += ${INT8_TILE * INT8_TILE}u) {
-    let co = min(co0 + i % ${block}u, u.outChannels - 1u);
-    taps[i / 4u][i % 4u] = weight[(co * WORDS + i / (TAPS * ${block}u)) * TAPS + (i / ${block}u) % TAPS];
+  // The block's weights are one contiguous run of the layout (int8WeightLayout).
+  let weightBase = id.z * ${(words * INT8_OP_TAPS[op] * block) / 4}u;
+  for (var i = li; i < ${(words * INT8_OP_TAPS[op] * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
+    taps[i] = weight[weightBase + i];
   }
   workgroupBarrier();
   let x = id.x;

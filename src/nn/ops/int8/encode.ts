@@ -9,12 +9,13 @@ import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
   encodeInt8Kernel,
+  int8GroupStep,
   prepareInt8Kernel,
   type Int8KernelRecipe,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
-import { int8Conv3x3Code, int8GroupStep } from './conv3x3.ts';
+import { int8Conv3x3Code } from './conv3x3.ts';
 import { int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
