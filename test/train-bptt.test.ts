@@ -33,6 +33,10 @@ function withExposures<T extends { params: FrameParams }>(
 /** Exposure per frame of the 4-frame clips below: constant, or changing every frame. */
 const EXPOSURES = { constant: [1, 1, 1, 1], changing: [1, 3, 1.8, 0.6] };
 
+/** The 4-frame analytic sequence (24×16, 2×) the GPU-against-CPU tests run. */
+const smallSequence = () =>
+  analyticSequence({ displaySize: [24, 16], ratio: 2, frames: 4, seed: 8, referenceSamples: 4 });
+
 /** The default loss with the stale term on (it is off by default). */
 const WITH_STALE = { ...DEFAULT_LOSS_WEIGHTS, stale: 2 };
 
@@ -92,13 +96,7 @@ for (const [exposureName, exposures] of Object.entries(EXPOSURES)) {
 
 test('BPTT on the GPU gives off-screen history the staleness asked for (staleOffscreen), as the CPU reference', async () => {
   const { device } = await testGpu();
-  const sequence = analyticSequence({
-    displaySize: [24, 16],
-    ratio: 2,
-    frames: 4,
-    seed: 8,
-    referenceSamples: 4,
-  });
+  const sequence = smallSequence();
   // The camera of the analytic clip moves less than a pixel a frame: shift every frame's motion
   // by 3.3 display pixels so that a strip of history lies off screen.
   const clip = prepareClipCpu(sequence.header, sequence.frames).map((frame, t) => {
@@ -130,13 +128,7 @@ test('BPTT on the GPU gives off-screen history the staleness asked for (staleOff
 
 test('BPTT with the network on the GPU matches the CPU reference (loss and every gradient)', async () => {
   const { device } = await testGpu();
-  const sequence = analyticSequence({
-    displaySize: [24, 16],
-    ratio: 2,
-    frames: 4,
-    seed: 8,
-    referenceSamples: 4,
-  });
+  const sequence = smallSequence();
   const clip = prepareClipCpu(sequence.header, sequence.frames);
   const options = { warmup: 1, weights: WITH_STALE };
   const params = initWeights(TINY_NETWORK, 9);
@@ -176,13 +168,7 @@ for (const [throughTime, exposureName, stale] of [
 ] as const) {
   test(`BPTT entirely on the GPU matches the CPU reference (${throughTime ? 'through time' : 'links cut'}, exposure ${exposureName}${stale ? ', stale term' : ''})`, async () => {
     const { device } = await testGpu();
-    const sequence = analyticSequence({
-      displaySize: [24, 16],
-      ratio: 2,
-      frames: 4,
-      seed: 8,
-      referenceSamples: 4,
-    });
+    const sequence = smallSequence();
     const clip = prepareClipCpu(
       sequence.header,
       withExposures(sequence.frames, EXPOSURES[exposureName]),

@@ -41,7 +41,6 @@ import {
 import type { Size } from '../core/quality.ts';
 import { DEFAULT_HISTORY_FORMAT, type ImageFormat } from '../core/image.ts';
 import { texelBytes } from '../gpu/gpu-image.ts';
-import { INT8_OP_TAPS } from '../reference/nn/int8-ops.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
 import {
   firstStepPrologueRefusal,
@@ -49,7 +48,7 @@ import {
   lastLayerFilterBlendByDefault,
   lastStepEpilogueRefusal,
 } from './int8-network.ts';
-import { int8OutBlock } from './ops/int8/common.ts';
+import { int8OutBlock, int8WeightWords } from './ops/int8/common.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -200,7 +199,7 @@ export function describeInt8Frame(
   const lastInputBytes =
     packedGroups(lastInput.channels) * 4 * (pw / lastInput.divisor) * (ph / lastInput.divisor);
   const lastWeightBytes =
-    lastStep.params.bias.length * packedGroups(lastStep.inChannels) * INT8_OP_TAPS[lastStep.op] * 4;
+    4 * int8WeightWords(lastStep.op, lastStep.inChannels, lastStep.params.bias.length);
   // The output image and texture (rgba32float), written by the output pass or the filter + blend.
   const outputWrites = [write('output', display), write('output texture', display)];
   const folded = foldedOutput ? outputWrites : [];
@@ -420,7 +419,7 @@ function featuresPass(
   }
   const first = plan.steps[0]!;
   const channels = first.params.bias.length;
-  const weightBytes = channels * packedGroups(first.inChannels) * INT8_OP_TAPS[first.op] * 4;
+  const weightBytes = 4 * int8WeightWords(first.op, first.inChannels, channels);
   return pass(
     `nn features + first layer (${first.node})`,
     'resolve',

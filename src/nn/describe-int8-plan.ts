@@ -8,6 +8,7 @@ import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
+import { int8WeightWords } from './ops/int8/common.ts';
 
 /** One kernel of the plan. */
 export interface PlanKernel {
@@ -59,7 +60,9 @@ export function describeInt8Plan(plan: Int8Plan, displaySize: Size): PlanDescrip
     const out = int8OpOutputShape(step.op, inShape, step.params.bias.length);
     const terms = step.op === 'up2x2' ? input.channels : input.channels * INT8_OP_TAPS[step.op];
     const outPixels = out.width * out.height;
-    const weights = step.params.weight.length + 4 * step.params.bias.length;
+    // The weights as the dot4I8Packed kernels read them (padded to whole blocks of channels).
+    const weights =
+      4 * int8WeightWords(step.op, step.inChannels, out.channels) + 4 * step.params.bias.length;
     const written = step.realOutput
       ? 4 * out.channels * outPixels
       : packedGroups(out.channels) * 4 * outPixels;

@@ -254,6 +254,12 @@ export function int8WeightLayout(op: WeightedOp, inChannels: number, outChannels
   };
 }
 
+/** Words of an op's packed weights in `int8WeightLayout` (zero words included). */
+export function int8WeightWords(op: WeightedOp, inChannels: number, outChannels: number): number {
+  const { block, taps, paddedWords } = int8WeightLayout(op, inChannels, outChannels);
+  return Math.ceil(outChannels / block) * paddedWords * taps * block;
+}
+
 /** An INT8 op's weights on the GPU: packed words (`int8WeightLayout`), bias, multipliers. */
 export interface Int8OpWeights extends Int8OpParams {
   readonly op: WeightedOp;
@@ -271,8 +277,7 @@ function packInt8Weight(
   inChannels: number,
 ): Uint32Array<ArrayBuffer> {
   const { block, taps, paddedWords } = int8WeightLayout(op, inChannels, outChannels);
-  const blocks = Math.ceil(outChannels / block);
-  const words = new Uint32Array(blocks * paddedWords * taps * block);
+  const words = new Uint32Array(int8WeightWords(op, inChannels, outChannels));
   for (let co = 0; co < outChannels; co++) {
     const [cb, k] = [Math.floor(co / block), co % block];
     for (let ci = 0; ci < inChannels; ci++) {
