@@ -16,10 +16,11 @@
  *
  * `reset` → 1; prevUV outside [0, 1]² → `offscreen` (default 1: no history, as a disocclusion;
  * 0 leaves the strips a moving camera brings in to the other terms, since there no history exists
- * for the network to misuse: the reprojection finds none and the guard resets). Both references are tonemapped (the loss's domain), so
- * STALENESS_RANGE is in display units. When the exposure changed, the four texels are first
- * rescaled by `historyScale` as the reprojection rescales the history (src/reference/exposure.ts). The staleness depends on data only, not on the network:
- * it carries no gradient.
+ * for the network to misuse: the reprojection marks it invalid, alpha 0). Both references are
+ * tonemapped (the loss's domain), so STALENESS_RANGE is in display units. When the exposure
+ * changed, the four texels are first rescaled by `historyScale` as the reprojection rescales the
+ * history (src/reference/exposure.ts). The staleness depends on data only, not on the network: it
+ * carries no gradient.
  */
 import type { Image } from '../../core/image.ts';
 import type { Real } from '../../core/tensor.ts';

@@ -71,7 +71,7 @@ export interface Int8Epilogue {
   readonly realOutput: boolean;
   /** A fused residual (packed int8, the output's shape) at @binding(5). */
   readonly residual: boolean;
-  /** The weights' WGSL type: i32 for subgroup-matrix loads of i8. Default vec4u (int8WeightLayout). */
+  /** The weights' WGSL type: i32 for subgroup-matrix loads of i8; default vec4u. */
   readonly weightWords?: 'vec4u' | 'i32';
   /** The input words' WGSL type, likewise. Default u32. */
   readonly inputWords?: 'u32' | 'i32';
@@ -93,8 +93,8 @@ export type Int8StoreWords = 1 | 2 | 4;
 /**
  * The bindings every INT8 weighted-op kernel reads, @binding(1) to (3): the packed int8 input, the
  * packed weights (`weightWords`: vec4u, four words of `int8WeightLayout` a load, for the
- * dot4I8Packed kernels; i32 for the matrix kernels' own layout) and the int32 bias. Kernels that end in
- * another epilogue (src/nn/resolve/last-layer-filter-blend.ts) declare them with this too.
+ * dot4I8Packed kernels; i32 for the matrix kernels' own layout) and the int32 bias. Kernels that
+ * end in another epilogue (src/nn/resolve/last-layer-filter-blend.ts) declare them with this too.
  */
 export function wgslInt8OpInputs(
   weightWords: 'vec4u' | 'i32' = 'vec4u',
@@ -125,6 +125,10 @@ export function wgslInt8Op(
   uniforms: string = INT8_PARAMS.wgsl,
 ): string {
   const outputType = realOutput ? 'f32' : storeWords === 1 ? 'u32' : `vec${storeWords}u`;
+  const finishBody =
+    realOutput || storeWords === 1
+      ? `    finishWord(${wgslAccWord('j')}, co0 / 4u + j, p);`
+      : wgslVectorStore(storeWords);
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
   const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
   return /* wgsl */ `
@@ -179,7 +183,7 @@ fn finishWord(acc: vec4i, word: u32, p: u32) {
 
 fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
   for (var j = 0u; j < ${block / 4}u; j += ${storeWords}u) {
-${realOutput || storeWords === 1 ? `    finishWord(${wgslAccWord('j')}, co0 / 4u + j, p);` : wgslVectorStore(storeWords)}
+${finishBody}
   }
 }
 `;
@@ -269,7 +273,7 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly biasBuffer: GPUBuffer;
 }
 
-/** Packs an op's int8 weight (its f32 layout) into words of 4 input channels (`int8WeightLayout`). */
+/** Packs an op's int8 weight (its f32 layout) into words of 4 channels: `int8WeightLayout`. */
 function packInt8Weight(
   op: WeightedOp,
   weight: Int8Array,
@@ -451,7 +455,8 @@ function int8Dispatch(
     storeWords,
   };
   const out = int8OpOutputShape(weights.op, input, weights.outChannels);
-  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}${storeWords > 1 ? ` stores ${storeWords}` : ''}`;
+  const stores = storeWords > 1 ? ` stores ${storeWords}` : '';
+  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}${stores}`;
   const weightBuffer = recipe.weightBuffer ?? weights.weightBuffer;
   const buffers = [input.buffer, weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);

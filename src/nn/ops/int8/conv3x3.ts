@@ -16,7 +16,8 @@ import {
 const HALO = INT8_TILE + 2;
 
 // Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
-// them (int8WeightLayout) in workgroup memory; each thread then runs 9·step·block dot4I8Packed per step.
+// them (int8WeightLayout) in workgroup memory; each thread then runs 9·step·block
+// dot4I8Packed per step.
 const code = (step: number, block: Int8OutBlock, header: string) => /* wgsl */ `
 ${header}
 const HALO = ${HALO}u;
