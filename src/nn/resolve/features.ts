@@ -16,7 +16,7 @@ import {
   int8CopyValues,
   wgslInt8CopyBindings,
   wgslInt8Word,
-  wgslWriteInt8Copy,
+  wgslStagedInt8Copies,
 } from '../../gpu/int8-quantize.ts';
 import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
@@ -153,30 +153,36 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
  * WGSL of the features' outputs: the bindings of the f32 planes (@binding(5), when `writeF32`) and
  * of `copies` int8 copies (from @binding(6)) with what they need, and `main(pixel)`, the entry
  * point over the padded feature planes: `pixel`, WGSL run for a pixel inside the image, sets its
- * features `f` (zero in the padding), which are then written at padded index `o`. The features
- * pass and the pass that also reprojects (./reproject-features.ts) write them alike.
+ * features `f` (zero in the padding), which are then written at padded index `o` (the int8
+ * copies a tile at a time, wgslStagedInt8Copies). The features pass and the pass that also
+ * reprojects (./reproject-features.ts) write them alike.
  */
 export function wgslFeatureOutputs(
   copies: number,
   writeF32: boolean,
 ): { bindings: string; main(pixel: string): string } {
-  const store = `${writeF32 ? Array.from({ length: FEATURE_CHANNELS }, (_, k) => `  features[${k}u * plane + o] = f[${k}];`).join('\n') : ''}
-${Array.from({ length: copies }, (_, t) => wgslWriteInt8Copy(t, FEATURE_CHANNELS)).join('\n')}`;
+  const f32 = Array.from(
+    { length: FEATURE_CHANNELS },
+    (_, k) => `    features[${k}u * plane + o] = f[${k}];`,
+  ).join('\n');
+  // The int8 copies are written a tile at a time in address order (wgslStagedInt8Copies).
+  const int8 = wgslStagedInt8Copies(copies, FEATURE_CHANNELS, TILE);
   return {
     bindings: `${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
 ${wgslInt8CopyBindings(6, copies)}
-${copies > 0 ? WGSL_QUANTIZE_F32 : ''}`,
+${copies > 0 ? `${WGSL_QUANTIZE_F32}\n${int8.arrays}` : ''}`,
     main: (pixel) => /* wgsl */ `
 @compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32,
+        @builtin(workgroup_id) wg: vec3u) {
   let plane = u.paddedWidth * u.paddedHeight;
   let o = id.y * u.paddedWidth + id.x;
   var f: array<f32, ${FEATURE_CHANNELS}>;
   if (id.x < u.width && id.y < u.height) {
 ${pixel}
   }
-${store}
+${writeF32 ? `  if (id.x < u.paddedWidth && id.y < u.paddedHeight) {\n${f32}\n  }` : ''}
+${copies > 0 ? `${int8.stage}\n${int8.flush}` : ''}
 }
 `,
   };
