@@ -87,23 +87,14 @@ export function wgslInt8CopyBindings(first: number, copies: number): string {
   ).join('\n');
 }
 
-/** WGSL writing the `channels` values of pixel o (in f) into int8 copy t (INT8_COPY_FIELDS). */
-export function wgslWriteInt8Copy(t: number, channels: number): string {
-  return Array.from(
-    { length: packedGroups(channels) },
-    (_, g) =>
-      `  quantized${t}[o * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = ${wgslInt8Word(g, channels, `u.q${t}InverseScale`)};`,
-  ).join('\n');
-}
-
 /**
  * Int8 copies written a workgroup at a time, in address order (a pass of `tile`×`tile` threads,
  * one pixel each, over a padded plane of `u.paddedWidth` pixels): each thread stages its pixel's
  * words in workgroup memory (`stage`, with the pixel's values in f), and after a barrier the
  * workgroup writes the tile's words so that consecutive threads store consecutive words of a row
- * (`flush`). A thread storing its own pixel's words at the copy's pitch (wgslWriteInt8Copy) makes
- * each warp store touch a 32-byte sector per thread; this touches about a third as many for a
- * 3-word pixel. `arrays` declares the workgroup memory; `stage` and `flush` need `li`
+ * (`flush`). A thread storing its own pixel's words at the copy's pitch would make each warp
+ * store touch a 32-byte sector per thread; this touches about a third as many for a 3-word
+ * pixel (the copies' pitch and offset are uniforms, INT8_COPY_FIELDS). `arrays` declares the workgroup memory; `stage` and `flush` need `li`
  * (local_invocation_index) and `wg` (workgroup_id), and `flush` must run in uniform control flow.
  */
 export function wgslStagedInt8Copies(

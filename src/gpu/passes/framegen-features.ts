@@ -22,7 +22,7 @@ import {
   int8CopyValues,
   WGSL_QUANTIZE_F32,
   wgslInt8CopyBindings,
-  wgslWriteInt8Copy,
+  wgslStagedInt8Copies,
 } from '../int8-quantize.ts';
 
 /**
@@ -70,6 +70,10 @@ interface FeaturesVariant {
   readonly writeCues: boolean;
 }
 
+// The int8 copies are written a tile at a time in address order (wgslStagedInt8Copies).
+const int8Copies = (copies: number) =>
+  wgslStagedInt8Copies(copies, FRAMEGEN_FEATURE_CHANNELS, TILE);
+
 const code = (v: FeaturesVariant) => /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslFrameSource('previous', 1, v.previousTexture)}
@@ -78,7 +82,7 @@ ${wgslFrameSource('current', 2, v.currentTexture)}
 ${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
 ${wgslInt8CopyBindings(6, v.copies)}
-${v.copies > 0 ? WGSL_QUANTIZE_F32 : ''}
+${v.copies > 0 ? `${WGSL_QUANTIZE_F32}\n${int8Copies(v.copies).arrays}` : ''}
 ${WGSL_COMMON}
 fn sanitize(v: vec3f) -> vec3f {
   let finite = vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
@@ -101,48 +105,51 @@ fn tonemap(c: vec3f) -> vec3f {
 }
 
 @compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  if (id.x >= u.paddedWidth || id.y >= u.paddedHeight) { return; }
-  // The padding repeats the last row and column.
-  let x = min(id.x, u.width - 1u);
-  let y = min(id.y, u.height - 1u);
-  let rx = renderPixelOf(x, u.fieldWidth, u.width);
-  let ry = renderPixelOf(y, u.fieldHeight, u.height);
-  let k = ry * u.fieldWidth + rx;
-  let v = field[k];
-  let t = u.t;
-  let s = 1.0 - t;
-  let d = v.xy * vec2f(f32(u.width), f32(u.height));
-  let centre = vec2f(f32(x), f32(y)) + 0.5;
-  let atPrevious = centre + t * d;
-  let atCurrent = centre - s * d;
-  let previousOn = onImage(atPrevious);
-  let currentOn = onImage(atCurrent);
-  let p = frameAt(false, i32(x), i32(y));
-  let blend = s * p + t * frameAt(true, i32(x), i32(y));
-  var warpedPrevious = blend;
-  if (previousOn) { warpedPrevious = readWarped(false, atPrevious); }
-  var warpedCurrent = blend;
-  if (currentOn) { warpedCurrent = readWarped(true, atCurrent); }
-  let c0 = tonemap(warpedPrevious);
-  let c1 = tonemap(warpedCurrent);
-  let c2 = tonemap(blend);
-  let c3 = tonemap(p);
-  var r = 0.0;
-  if (u.hasReactive != 0u) { r = clamp(reactiveAt(i32(rx), i32(ry)).x, 0.0, 1.0); }
-  if (!isFiniteF(r)) { r = 0.0; }
-  let l = length(d);
-  let gap = abs(c0 - c1);
-  let f = array<f32, ${FRAMEGEN_FEATURE_CHANNELS}>(
-    c0.r, c0.g, c0.b, c1.r, c1.g, c1.b, c2.r, c2.g, c2.b, c3.r, c3.g, c3.b,
-    select(0.0, v.z, previousOn), select(0.0, v.w, currentOn), r,
-    l / (l + ${MOTION_LENGTH_HALF.toFixed(1)}), t, max(max(gap.r, gap.g), gap.b));
-  let plane = u.paddedWidth * u.paddedHeight;
-  let o = id.y * u.paddedWidth + id.x;
-  for (var ch = 0u; ch < ${v.writeCues ? FRAMEGEN_FEATURE_CHANNELS : FRAMEGEN_SEEN_PREVIOUS}u; ch++) {
-    features[ch * plane + o] = f[ch];
+fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32,
+        @builtin(workgroup_id) wg: vec3u) {
+  var f: array<f32, ${FRAMEGEN_FEATURE_CHANNELS}>;
+  if (id.x < u.paddedWidth && id.y < u.paddedHeight) {
+    // The padding repeats the last row and column.
+    let x = min(id.x, u.width - 1u);
+    let y = min(id.y, u.height - 1u);
+    let rx = renderPixelOf(x, u.fieldWidth, u.width);
+    let ry = renderPixelOf(y, u.fieldHeight, u.height);
+    let k = ry * u.fieldWidth + rx;
+    let v = field[k];
+    let t = u.t;
+    let s = 1.0 - t;
+    let d = v.xy * vec2f(f32(u.width), f32(u.height));
+    let centre = vec2f(f32(x), f32(y)) + 0.5;
+    let atPrevious = centre + t * d;
+    let atCurrent = centre - s * d;
+    let previousOn = onImage(atPrevious);
+    let currentOn = onImage(atCurrent);
+    let p = frameAt(false, i32(x), i32(y));
+    let blend = s * p + t * frameAt(true, i32(x), i32(y));
+    var warpedPrevious = blend;
+    if (previousOn) { warpedPrevious = readWarped(false, atPrevious); }
+    var warpedCurrent = blend;
+    if (currentOn) { warpedCurrent = readWarped(true, atCurrent); }
+    let c0 = tonemap(warpedPrevious);
+    let c1 = tonemap(warpedCurrent);
+    let c2 = tonemap(blend);
+    let c3 = tonemap(p);
+    var r = 0.0;
+    if (u.hasReactive != 0u) { r = clamp(reactiveAt(i32(rx), i32(ry)).x, 0.0, 1.0); }
+    if (!isFiniteF(r)) { r = 0.0; }
+    let l = length(d);
+    let gap = abs(c0 - c1);
+    f = array<f32, ${FRAMEGEN_FEATURE_CHANNELS}>(
+      c0.r, c0.g, c0.b, c1.r, c1.g, c1.b, c2.r, c2.g, c2.b, c3.r, c3.g, c3.b,
+      select(0.0, v.z, previousOn), select(0.0, v.w, currentOn), r,
+      l / (l + ${MOTION_LENGTH_HALF.toFixed(1)}), t, max(max(gap.r, gap.g), gap.b));
+    let plane = u.paddedWidth * u.paddedHeight;
+    let o = id.y * u.paddedWidth + id.x;
+    for (var ch = 0u; ch < ${v.writeCues ? FRAMEGEN_FEATURE_CHANNELS : FRAMEGEN_SEEN_PREVIOUS}u; ch++) {
+      features[ch * plane + o] = f[ch];
+    }
   }
-${Array.from({ length: v.copies }, (_, t) => wgslWriteInt8Copy(t, FRAMEGEN_FEATURE_CHANNELS)).join('\n')}
+${v.copies > 0 ? `${int8Copies(v.copies).stage}\n${int8Copies(v.copies).flush}` : ''}
 }
 `;
 
