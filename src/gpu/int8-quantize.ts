@@ -94,8 +94,9 @@ export function wgslInt8CopyBindings(first: number, copies: number): string {
  * workgroup writes the tile's words so that consecutive threads store consecutive words of a row
  * (`flush`). A thread storing its own pixel's words at the copy's pitch would make each warp
  * store touch a 32-byte sector per thread; this touches about a third as many for a 3-word
- * pixel (the copies' pitch and offset are uniforms, INT8_COPY_FIELDS). `arrays` declares the workgroup memory; `stage` and `flush` need `li`
- * (local_invocation_index) and `wg` (workgroup_id), and `flush` must run in uniform control flow.
+ * pixel (the copies' pitch and offset are uniforms, INT8_COPY_FIELDS). `arrays` declares the
+ * workgroup memory; `stage` and `flush` need `li` (local_invocation_index) and `wg`
+ * (workgroup_id), and `flush` must run in uniform control flow.
  */
 export function wgslStagedInt8Copies(
   copies: number,

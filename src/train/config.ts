@@ -443,7 +443,6 @@ export function resolveTrainConfig(
   return merged;
 }
 
-/** Frames per validation clip: `validationClipFrames`, or `clipFrames` where that is null. */
 /** data.sceneShares: training scenes with shares in (0, 1) summing below 1, source `scenes`. */
 function checkSceneShares(data: ClipDataConfig): void {
   const shares = data.sceneShares;
@@ -477,6 +476,7 @@ function checkSceneShares(data: ClipDataConfig): void {
   }
 }
 
+/** Frames per validation clip: `validationClipFrames`, or `clipFrames` where that is null. */
 export function validationClipFrames(data: ClipDataConfig): number {
   return data.validationClipFrames ?? data.clipFrames;
 }

@@ -136,6 +136,11 @@ export function splitExposureAndHighlights(
     : { exposureChanges: NO_EXPOSURE_CHANGES, highlights: 0 };
 }
 
+/** A clip's loss options under a run's config, with `weights` (its loss weights, maybe scaled). */
+function lossOptions(config: TrainConfig, weights: LossWeights): ClipGradientOptions {
+  return { warmup: config.warmup, weights, staleOffscreen: config.loss.staleOffscreen };
+}
+
 /**
  * Clips of a run from the clip sampler (`clip(index)` is pure in (seed, index), so resumed runs see
  * the same data), in the CPU form both BPTT paths take. Training scene clips draw their layout
@@ -147,11 +152,6 @@ export function splitExposureAndHighlights(
  * validate on another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
  * highlights go to training clips, and to validation clips only when the config asks.
  */
-/** A clip's loss options under a run's config, with `weights` (its loss weights, maybe scaled). */
-function lossOptions(config: TrainConfig, weights: LossWeights): ClipGradientOptions {
-  return { warmup: config.warmup, weights, staleOffscreen: config.loss.staleOffscreen };
-}
-
 function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
   const { data } = config;
   const sources: ClipSourceSpec[] =

@@ -70,11 +70,10 @@ interface FeaturesVariant {
   readonly writeCues: boolean;
 }
 
-// The int8 copies are written a tile at a time in address order (wgslStagedInt8Copies).
-const int8Copies = (copies: number) =>
-  wgslStagedInt8Copies(copies, FRAMEGEN_FEATURE_CHANNELS, TILE);
-
-const code = (v: FeaturesVariant) => /* wgsl */ `
+const code = (v: FeaturesVariant) => {
+  // The int8 copies are written a tile at a time in address order (wgslStagedInt8Copies).
+  const int8 = wgslStagedInt8Copies(v.copies, FRAMEGEN_FEATURE_CHANNELS, TILE);
+  return /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslFrameSource('previous', 1, v.previousTexture)}
 ${wgslFrameSource('current', 2, v.currentTexture)}
@@ -82,7 +81,7 @@ ${wgslFrameSource('current', 2, v.currentTexture)}
 ${wgslFrameSource('reactive', 4, v.reactiveTexture, 'u.fieldWidth')}
 @group(0) @binding(5) var<storage, read_write> features: array<f32>;
 ${wgslInt8CopyBindings(6, v.copies)}
-${v.copies > 0 ? `${WGSL_QUANTIZE_F32}\n${int8Copies(v.copies).arrays}` : ''}
+${v.copies > 0 ? `${WGSL_QUANTIZE_F32}\n${int8.arrays}` : ''}
 ${WGSL_COMMON}
 fn sanitize(v: vec3f) -> vec3f {
   let finite = vec3f(select(0.0, v.x, isFiniteF(v.x)), select(0.0, v.y, isFiniteF(v.y)),
@@ -149,9 +148,10 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
       features[ch * plane + o] = f[ch];
     }
   }
-${v.copies > 0 ? `${int8Copies(v.copies).stage}\n${int8Copies(v.copies).flush}` : ''}
+${v.copies > 0 ? `${int8.stage}\n${int8.flush}` : ''}
 }
 `;
+};
 
 /**
  * Records the features pass: `previous` and `current` display size; `field` (render size) as

@@ -230,38 +230,34 @@ export function int8StoreWords(
 
 /**
  * Input words (4 channels each) a conv3x3 kernel stages in workgroup memory per step, for an input
- * of `words` words per pixel: the step from 1 to 6 that wastes the fewest on zero padding, the
- * largest on a tie (fewer barriers). Network v2's head input (6 words) runs one step of 6, not
- * 4 + 4.
+ * of `words` words per pixel: the largest step from 1 to 6 that divides `words`, so that no step
+ * stages zero padding and the fewest barriers run. Network v2's head input (6 words) runs one
+ * step of 6, not 4 + 4.
  */
 export function int8GroupStep(words: number): number {
-  const work = (s: number) => Math.ceil(words / s) * s;
-  return [6, 5, 4, 3, 2, 1].reduce((best, s) => (work(s) < work(best) ? s : best));
+  return [6, 5, 4, 3, 2, 1].find((s) => words % s === 0)!;
 }
 
 /**
  * How the dot4I8Packed kernels' weights are laid out, in the order a workgroup stages them: per
  * block of `block` output channels (a workgroup's), per input word g, per tap, the block's output
- * channels k — word ((cb · paddedWords + g) · taps + tap) · block + k holds four input channels
- * of output channel cb · block + k (zero past the op's channels). The input words are padded with
- * zero words to whole staging steps (a conv3x3 stages `int8GroupStep` words at a time, the direct
- * kernels all at once), so a workgroup's staging is one contiguous run of vec4u loads.
+ * channels k — word ((cb · words + g) · taps + tap) · block + k holds four input channels of
+ * output channel cb · block + k (zero past the op's channels). A workgroup stages all its words
+ * (direct kernels) or `int8GroupStep` of them at a time (conv3x3; the step divides the words),
+ * each time one contiguous run of vec4u loads.
  */
 export function int8WeightLayout(op: WeightedOp, inChannels: number, outChannels: number) {
-  const words = packedGroups(inChannels);
-  const step = op === 'conv3x3' ? int8GroupStep(words) : words;
   return {
     block: int8OutBlock(outChannels),
     taps: INT8_OP_TAPS[op],
-    step,
-    paddedWords: Math.ceil(words / step) * step,
+    words: packedGroups(inChannels),
   };
 }
 
 /** Words of an op's packed weights in `int8WeightLayout` (zero words included). */
 export function int8WeightWords(op: WeightedOp, inChannels: number, outChannels: number): number {
-  const { block, taps, paddedWords } = int8WeightLayout(op, inChannels, outChannels);
-  return Math.ceil(outChannels / block) * paddedWords * taps * block;
+  const { block, taps, words } = int8WeightLayout(op, inChannels, outChannels);
+  return Math.ceil(outChannels / block) * words * taps * block;
 }
 
 /** An INT8 op's weights on the GPU: packed words (`int8WeightLayout`), bias, multipliers. */
@@ -280,14 +276,14 @@ function packInt8Weight(
   outChannels: number,
   inChannels: number,
 ): Uint32Array<ArrayBuffer> {
-  const { block, taps, paddedWords } = int8WeightLayout(op, inChannels, outChannels);
+  const { block, taps, words: inWords } = int8WeightLayout(op, inChannels, outChannels);
   const words = new Uint32Array(int8WeightWords(op, inChannels, outChannels));
   for (let co = 0; co < outChannels; co++) {
     const [cb, k] = [Math.floor(co / block), co % block];
     for (let ci = 0; ci < inChannels; ci++) {
       for (let tap = 0; tap < taps; tap++) {
         const byte = weight[int8WeightIndex(op, co, ci, tap, inChannels, outChannels)]! & 0xff;
-        words[((cb * paddedWords + (ci >> 2)) * taps + tap) * block + k]! |= byte << ((ci % 4) * 8);
+        words[((cb * inWords + (ci >> 2)) * taps + tap) * block + k]! |= byte << ((ci % 4) * 8);
       }
     }
   }

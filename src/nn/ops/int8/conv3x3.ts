@@ -35,7 +35,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
   var acc: array<i32, ${block}>;
-  let paddedWords = (u.inGroups + STEP - 1u) / STEP * STEP;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
     for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
@@ -51,7 +50,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       tile[gi * HALO * HALO + r] = v;
     }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
-    let weightBase = (wg.z * paddedWords + g0) * ${(9 * block) / 4}u;
+    let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;
     for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
       taps[i] = weight[weightBase + i];
     }
