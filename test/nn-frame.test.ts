@@ -23,6 +23,8 @@ import {
   uploadTensor,
 } from '../src/nn/tensor.ts';
 import { encodeQuantizeInt8 } from '../src/nn/ops/int8/quantize.ts';
+import { stageInt8Copies } from '../src/gpu/int8-quantize.ts';
+import type { Int8InputTarget } from '../src/nn/int8-network.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { encodeWeights, initWeights } from '../src/nn/weights.ts';
 import { InputError } from '../src/core/errors.ts';
@@ -411,41 +413,51 @@ test("features with int8 copies: the same words the INT8 network's own quantizat
   };
   const [pw, ph] = paddedSize(DISPLAY);
   const features = createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw });
-  // Two copies as network v2's plan has them: alone, and at channel 8 of a 20-channel tensor.
-  const copies = [
+  // Two copies as network v2's plan has them: alone, and at channel 8 of a 20-channel tensor
+  // (staged, stageInt8Copies); the first alone, as network v3a's (each thread its own words).
+  const v2Copies = [
     { channels: 12, offset: 0, scale: 0.03 },
     { channels: 20, offset: 8, scale: 0.11 },
   ];
-  const fused = copies.map((c) => ({
-    output: createGpuInt8Tensor(device, { channels: c.channels, height: ph, width: pw }),
-    scale: c.scale,
-    outChannelOffset: c.offset,
-  }));
-  const separate = copies.map((c) =>
-    createGpuInt8Tensor(device, { channels: c.channels, height: ph, width: pw }),
-  );
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
   const params = { jitter: [0.31, -0.27] as const, reset: false };
-  encodeFeatures(device, pass, gpu, params, features, fused);
-  pass.end();
-  const pass2 = encoder.beginComputePass();
-  copies.forEach((c, i) =>
-    encodeQuantizeInt8(device, pass2, features, c.scale, separate[i]!, c.offset),
-  );
-  pass2.end();
-  device.queue.submit([encoder.finish()]);
-  for (const [i, c] of copies.entries()) {
-    const a = new Uint32Array((await readBuffer(device, fused[i]!.output.buffer)).buffer);
-    const b = new Uint32Array((await readBuffer(device, separate[i]!.buffer)).buffer);
-    assert.deepEqual(a, b, `copy at channel ${c.offset}`);
-    assert.ok(
-      a.some((w) => w !== 0),
-      'the copy holds values',
+  for (const [copies, staged] of [
+    [v2Copies, true],
+    [v2Copies.slice(0, 1), false],
+  ] as const) {
+    const fused: Int8InputTarget[] = copies.map((c) => ({
+      output: createGpuInt8Tensor(device, { channels: c.channels, height: ph, width: pw }),
+      scale: c.scale,
+      outChannelOffset: c.offset,
+    }));
+    assert.equal(stageInt8Copies(fused, FEATURE_CHANNELS), staged);
+    const separate = copies.map((c) =>
+      createGpuInt8Tensor(device, { channels: c.channels, height: ph, width: pw }),
     );
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeFeatures(device, pass, gpu, params, features, fused);
+    pass.end();
+    const pass2 = encoder.beginComputePass();
+    copies.forEach((c, i) =>
+      encodeQuantizeInt8(device, pass2, features, c.scale, separate[i]!, c.offset),
+    );
+    pass2.end();
+    device.queue.submit([encoder.finish()]);
+    for (const [i, c] of copies.entries()) {
+      const a = new Uint32Array((await readBuffer(device, fused[i]!.output.buffer)).buffer);
+      const b = new Uint32Array((await readBuffer(device, separate[i]!.buffer)).buffer);
+      assert.deepEqual(a, b, `${copies.length} copies, copy at channel ${c.offset}`);
+      assert.ok(
+        a.some((w) => w !== 0),
+        'the copy holds values',
+      );
+    }
   }
+  const pass = device.createCommandEncoder().beginComputePass();
+  const copy = { output: createGpuInt8Tensor(device, { channels: 12, height: ph, width: pw }) };
+  const three = [0, 1, 2].map(() => ({ ...copy, scale: 0.03, outChannelOffset: 0 }));
   assert.throws(
-    () => encodeFeatures(device, pass, gpu, params, features, [...fused, fused[0]!]),
+    () => encodeFeatures(device, pass, gpu, params, features, three),
     /at most 2 int8 copies/,
   );
 });

@@ -88,37 +88,69 @@ export function wgslInt8CopyBindings(first: number, copies: number): string {
 }
 
 /**
- * Int8 copies written a workgroup at a time, in address order (a pass of `tile`×`tile` threads,
- * one pixel each, over a padded plane of `u.paddedWidth` pixels): each thread stages its pixel's
- * words in workgroup memory (`stage`, with the pixel's values in f), and after a barrier the
- * workgroup writes the tile's words so that consecutive threads store consecutive words of a row
- * (`flush`). A thread storing its own pixel's words at the copy's pitch would make each warp
- * store touch a 32-byte sector per thread; this touches about a third as many for a 3-word
- * pixel (the copies' pitch and offset are uniforms, INT8_COPY_FIELDS). `arrays` declares the
- * workgroup memory; `stage` and `flush` need `li` (local_invocation_index) and `wg`
- * (workgroup_id), and `flush` must run in uniform control flow.
+ * Whether a features pass stages its int8 copies (wgslInt8Copies): where some copy is a slice of
+ * a wider tensor (its words at an offset in a longer pixel), as network v2's q(join) is. Measured
+ * on an H100 (docs/PERFORMANCE.md, 2026-12-05 late night): staging took v2's reproject + features pass from
+ * 0.152 to 0.146 ms at 1080p, and v3a's, whose one copy is the whole tensor, from 0.115 to 0.122.
  */
-export function wgslStagedInt8Copies(
+export function stageInt8Copies(copies: readonly Int8CopyTarget[], channels: number): boolean {
+  const words = packedGroups(channels);
+  return copies.some((q) => q.outChannelOffset !== 0 || packedGroups(q.output.channels) !== words);
+}
+
+/**
+ * WGSL writing `copies` int8 copies of the `channels` values in f, in a pass of `tile`×`tile`
+ * threads, one pixel each, over a padded plane of `u.paddedWidth` pixels (the copies' pitch and
+ * offset are uniforms, INT8_COPY_FIELDS). `arrays` declares workgroup memory, `stage` runs with the
+ * pixel's values in f, then `flush`, in uniform control flow; they need `id`
+ * (global_invocation_id), `li` (local_invocation_index) and `wg` (workgroup_id).
+ *
+ * Unstaged, each thread stores its own pixel's words at the copy's pitch. `staged`, each thread
+ * stages its words in workgroup memory and after a barrier the workgroup stores the tile's words
+ * so that consecutive threads store consecutive words of a row: for a copy that is a slice of a
+ * wider pixel, a warp's stores then touch fewer 32-byte sectors (stageInt8Copies says when).
+ */
+export function wgslInt8Copies(
   copies: number,
   channels: number,
   tile: number,
+  staged: boolean,
 ): { arrays: string; stage: string; flush: string } {
   const words = packedGroups(channels);
-  const staged = tile * tile * words;
   const copyIndices = Array.from({ length: copies }, (_, t) => t);
+  const word = (t: number, g: number) => wgslInt8Word(g, channels, `u.q${t}InverseScale`);
+  if (!staged) {
+    const stores = copyIndices.flatMap((t) =>
+      Array.from(
+        { length: words },
+        (_, g) =>
+          `    quantized${t}[copyPixel * u.q${t}Groups + u.q${t}GroupOffset + ${g}u] = ${word(t, g)};`,
+      ),
+    );
+    return {
+      arrays: '',
+      stage: `  if (id.x < u.paddedWidth && id.y < u.paddedHeight) {
+    let copyPixel = id.y * u.paddedWidth + id.x;
+${stores.join('\n')}
+  }`,
+      flush: '',
+    };
+  }
+  const stagedWords = tile * tile * words;
   return {
-    arrays: copyIndices.map((t) => `var<workgroup> staged${t}: array<u32, ${staged}>;`).join('\n'),
+    arrays: copyIndices
+      .map((t) => `var<workgroup> staged${t}: array<u32, ${stagedWords}>;`)
+      .join('\n'),
     stage: copyIndices
       .flatMap((t) =>
         Array.from(
           { length: words },
-          (_, g) =>
-            `  staged${t}[li * ${words}u + ${g}u] = ${wgslInt8Word(g, channels, `u.q${t}InverseScale`)};`,
+          (_, g) => `  staged${t}[li * ${words}u + ${g}u] = ${word(t, g)};`,
         ),
       )
       .join('\n'),
     flush: /* wgsl */ `  workgroupBarrier();
-  for (var j = li; j < ${staged}u; j += ${tile * tile}u) {
+  for (var j = li; j < ${stagedWords}u; j += ${tile * tile}u) {
     let tilePixel = j / ${words}u;
     let x = wg.x * ${tile}u + tilePixel % ${tile}u;
     let y = wg.y * ${tile}u + tilePixel / ${tile}u;

@@ -22,7 +22,8 @@ import {
   int8CopyValues,
   WGSL_QUANTIZE_F32,
   wgslInt8CopyBindings,
-  wgslStagedInt8Copies,
+  stageInt8Copies,
+  wgslInt8Copies,
 } from '../int8-quantize.ts';
 
 /**
@@ -66,13 +67,14 @@ interface FeaturesVariant {
   readonly currentTexture: boolean;
   readonly reactiveTexture: boolean;
   readonly copies: number;
+  /** Whether the copies are staged in workgroup memory (stageInt8Copies). */
+  readonly stagedCopies: boolean;
   /** The f32 planes of the cues (12–17); without them only the candidates' (the blend's). */
   readonly writeCues: boolean;
 }
 
 const code = (v: FeaturesVariant) => {
-  // The int8 copies are written a tile at a time in address order (wgslStagedInt8Copies).
-  const int8 = wgslStagedInt8Copies(v.copies, FRAMEGEN_FEATURE_CHANNELS, TILE);
+  const int8 = wgslInt8Copies(v.copies, FRAMEGEN_FEATURE_CHANNELS, TILE, v.stagedCopies);
   return /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslFrameSource('previous', 1, v.previousTexture)}
@@ -202,6 +204,7 @@ export function encodeFramegenFeatures(
     currentTexture: isTextureSource(frames.current),
     reactiveTexture: frames.reactive !== undefined && isTextureSource(frames.reactive),
     copies: copies.length,
+    stagedCopies: stageInt8Copies(copies, FRAMEGEN_FEATURE_CHANNELS),
     writeCues: int8.writeCues || copies.length === 0,
   };
   createKernel(device, { label: 'framegen features', code: code(variant) }).dispatch(

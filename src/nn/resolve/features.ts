@@ -16,7 +16,8 @@ import {
   int8CopyValues,
   wgslInt8CopyBindings,
   wgslInt8Word,
-  wgslStagedInt8Copies,
+  stageInt8Copies,
+  wgslInt8Copies,
 } from '../../gpu/int8-quantize.ts';
 import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
@@ -154,19 +155,19 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
  * of `copies` int8 copies (from @binding(6)) with what they need, and `main(pixel)`, the entry
  * point over the padded feature planes: `pixel`, WGSL run for a pixel inside the image, sets its
  * features `f` (zero in the padding), which are then written at padded index `o` (the int8
- * copies a tile at a time, wgslStagedInt8Copies). The features pass and the pass that also
- * reprojects (./reproject-features.ts) write them alike.
+ * copies `staged` or not, wgslInt8Copies). The features pass and the pass that also reprojects
+ * (./reproject-features.ts) write them alike.
  */
 export function wgslFeatureOutputs(
   copies: number,
   writeF32: boolean,
+  staged: boolean,
 ): { bindings: string; main(pixel: string): string } {
   const f32 = Array.from(
     { length: FEATURE_CHANNELS },
     (_, k) => `    features[${k}u * plane + o] = f[${k}];`,
   ).join('\n');
-  // The int8 copies are written a tile at a time in address order (wgslStagedInt8Copies).
-  const int8 = wgslStagedInt8Copies(copies, FEATURE_CHANNELS, TILE);
+  const int8 = wgslInt8Copies(copies, FEATURE_CHANNELS, TILE, staged);
   return {
     bindings: `${writeF32 ? '@group(0) @binding(5) var<storage, read_write> features: array<f32>;' : ''}
 ${wgslInt8CopyBindings(6, copies)}
@@ -188,8 +189,8 @@ ${copies > 0 ? `${int8.stage}\n${int8.flush}` : ''}
   };
 }
 
-const code = (copies: number, writeF32: boolean, reprojected: ImageFormat) => {
-  const outputs = wgslFeatureOutputs(copies, writeF32);
+const code = (copies: number, writeF32: boolean, staged: boolean, reprojected: ImageFormat) => {
+  const outputs = wgslFeatureOutputs(copies, writeF32, staged);
   return /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslPixelFeatures(1, reprojected)}
@@ -232,7 +233,12 @@ export function encodeFeatures(
   const label = `nn features${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`;
   const kernel = createKernel(device, {
     label,
-    code: code(quantized.length, writeF32, reprojected),
+    code: code(
+      quantized.length,
+      writeF32,
+      stageInt8Copies(quantized, FEATURE_CHANNELS),
+      reprojected,
+    ),
   });
   kernel.dispatch(
     pass,

@@ -18,8 +18,12 @@ import {
   reprojectUniformValues,
   type Reprojected,
 } from '../../gpu/passes/reproject.ts';
-import { INT8_COPY_FIELDS } from '../../gpu/int8-quantize.ts';
-import { REPROJECT_FEATURES_LABEL, type NeuralFrameParams } from '../../core/neural-frame.ts';
+import { INT8_COPY_FIELDS, stageInt8Copies } from '../../gpu/int8-quantize.ts';
+import {
+  FEATURE_CHANNELS,
+  REPROJECT_FEATURES_LABEL,
+  type NeuralFrameParams,
+} from '../../core/neural-frame.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import {
@@ -50,8 +54,14 @@ const wgslStored = (format: ImageFormat) =>
   return vec4f(halfPair(w.x), halfPair(w.y));
 }`;
 
-const code = (copies: number, writeF32: boolean, previous: ImageFormat, output: ImageFormat) => {
-  const outputs = wgslFeatureOutputs(copies, writeF32);
+const code = (
+  copies: number,
+  writeF32: boolean,
+  staged: boolean,
+  previous: ImageFormat,
+  output: ImageFormat,
+) => {
+  const outputs = wgslFeatureOutputs(copies, writeF32, staged);
   return /* wgsl */ `
 ${PARAMS.wgsl}
 ${wgslPixelFeatures(1, undefined)}
@@ -120,7 +130,13 @@ export function encodeReprojectAndFeatures(
   const historyFormat = formatOf(historyOut);
   const kernel = createKernel(device, {
     label: `${REPROJECT_FEATURES_LABEL} (${previous} → ${historyFormat})${writeF32 ? '' : ' (int8 only)'}${quantized.length ? ` + ${quantized.length} int8` : ''}`,
-    code: code(quantized.length, writeF32, previous, historyFormat),
+    code: code(
+      quantized.length,
+      writeF32,
+      stageInt8Copies(quantized, FEATURE_CHANNELS),
+      previous,
+      historyFormat,
+    ),
   });
   kernel.dispatch(
     pass,
