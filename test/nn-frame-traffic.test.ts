@@ -16,6 +16,8 @@ import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { describeInt8Frame, type FrameBinding } from '../src/nn/describe-frame.ts';
+import { describeInt8Plan } from '../src/nn/describe-int8-plan.ts';
+import { matrixGeometry } from '../src/nn/ops/int8/matrix.ts';
 import { rng } from './helpers/gpu.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
@@ -384,5 +386,34 @@ test('frame accounting: reprojecting in the features pass saves the reprojected 
         featuresFirstLayer: true,
       }),
     /no reprojection in the features pass with the features in the first layer/,
+  );
+});
+
+test('describeInt8Plan with the mixed kernels: v2 head on matrices reads q(mix) padded, v3a has no matrix step', () => {
+  const v2 = randomInt8Model(NETWORK_V2);
+  const plan = planInt8(v2.graph, v2.parameters);
+  const display = [64, 48] as const;
+  const dot4 = describeInt8Plan(plan, display);
+  const mixed = describeInt8Plan(plan, display, 'mixed');
+  const byName = (d: typeof dot4, name: string) => d.kernels.find((k) => k.name === name)!;
+  assert.equal(byName(mixed, 'head').op, 'conv3x3 (matrices)');
+  assert.equal(byName(dot4, 'head').op, 'conv3x3');
+  assert.match(byName(mixed, 'mix').dataflow, /q\(mix\) \(padded\)/);
+  // The head's input: 24 channels padded to 32 bytes a pixel, a one-pixel border, rows of 32n + 2.
+  const qMix = (64 + 2) * (48 + 2) * 32;
+  const outputs = plan.steps.find((s) => s.node === 'head')!.params.bias.length;
+  const g = matrixGeometry('conv3x3', 24, outputs);
+  const weights = g.tapRows * g.chunks * 32 * g.columns + 4 * outputs;
+  assert.equal(byName(mixed, 'head').bytesRead, qMix + weights);
+  // Every other kernel as on dot4I8Packed.
+  for (const k of dot4.kernels.filter((k) => k.name !== 'head' && k.name !== 'mix')) {
+    assert.deepEqual(byName(mixed, k.name), k);
+  }
+  assert.match(mixed.text, /mixed kernels/);
+  const v3a = randomInt8Model(NETWORK_V3_CANDIDATES.v3a!);
+  const v3aPlan = planInt8(v3a.graph, v3a.parameters);
+  assert.deepEqual(
+    describeInt8Plan(v3aPlan, display, 'mixed').kernels,
+    describeInt8Plan(v3aPlan, display).kernels,
   );
 });

@@ -26,6 +26,7 @@ interface InfoOptions {
   network?: string;
   networks?: boolean;
   reprojectPass?: boolean;
+  kernels: string;
 }
 
 export function register(program: Command): void {
@@ -47,6 +48,11 @@ export function register(program: Command): void {
       'with --plan: the frame with the reproject pass, as `reprojectInFeatures: false` runs it (default: the features pass reprojects)',
     )
     .option(
+      '--kernels <dot4|mixed>',
+      'with --plan: the INT8 kernels, dot4I8Packed (every adapter) or mixed (the default where the device has exact i8 subgroup matrices: 3x3 layers at full resolution on tensor cores, their inputs padded)',
+      'dot4',
+    )
+    .option(
       '--network <name>',
       `an architecture instead of a file (${Object.keys(ARCHITECTURES).join(', ')}): its nodes, or with --plan its INT8 kernels`,
     )
@@ -55,6 +61,7 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n  uplift info captures/corridor\n  uplift info weights/uplift-v2-int8.uplift\n' +
         '  uplift info weights/uplift-v2-int8.uplift --plan --display 3840x2160\n' +
+        '  uplift info weights/uplift-v2-int8.uplift --plan --kernels mixed\n' +
         '  uplift info --network v3a --plan\n' +
         '  uplift info --networks --display 3840x2160\n' +
         '  uplift info          # the GPU adapter and its features',
@@ -150,19 +157,21 @@ export function register(program: Command): void {
 
 /** The network's INT8 kernels, then every pass of the frame around them (JSON: under `frame`). */
 function printPlan(plan: Int8Plan, display: Size, opts: InfoOptions): void {
-  const { text, ...network } = describeInt8Plan(plan, display);
+  if (opts.kernels !== 'dot4' && opts.kernels !== 'mixed') {
+    throw new InputError(`--kernels: expected dot4 or mixed, got "${opts.kernels}"`);
+  }
+  const int8Kernels = opts.kernels;
+  const { text, ...network } = describeInt8Plan(plan, display, int8Kernels);
   let ratio: number;
   try {
     ratio = parseQuality(opts.quality);
   } catch (e) {
     throw new InputError(`--quality: ${(e as Error).message}`);
   }
-  const frame = describeInt8Frame(
-    plan,
-    display,
-    renderSizeFor(display, ratio),
-    opts.reprojectPass ? { reprojectInFeatures: false } : {},
-  );
+  const frame = describeInt8Frame(plan, display, renderSizeFor(display, ratio), {
+    int8Kernels,
+    ...(opts.reprojectPass ? { reprojectInFeatures: false } : {}),
+  });
   if (opts.json) {
     const { text: _, network: __, ...passes } = frame;
     console.log(JSON.stringify({ ...network, frame: passes }, null, 2));

@@ -139,6 +139,11 @@ export interface FrameDescriptionOptions {
   readonly reprojectInFeatures?: boolean;
   /** Bytes per second for the time column (default H200_BANDWIDTH). */
   readonly bandwidth?: number;
+  /**
+   * The network's kernels: dot4I8Packed (default: every adapter) or mixed (the default where the
+   * device has exact i8 subgroup matrices; describeInt8Plan).
+   */
+  readonly int8Kernels?: 'dot4' | 'mixed';
 }
 
 /** The INT8 neural frame of `plan` at these sizes, pass by pass. */
@@ -183,7 +188,7 @@ export function describeInt8Frame(
   const raw = RAW_CHANNELS * rawPlane;
   const exposureState = 16;
 
-  const network = describeInt8Plan(plan, displaySize);
+  const network = describeInt8Plan(plan, displaySize, options.int8Kernels);
   const allKernels = network.kernels.filter((k) => k.op !== 'quantize');
   // The last layer with the filter + blend epilogue is the filter + blend's pass, the first
   // layer computing the features the features pass: neither is a kernel of the network.

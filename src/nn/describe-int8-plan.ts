@@ -9,6 +9,9 @@ import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
 import { int8WeightWords } from './ops/int8/common.ts';
+import { matrixGeometry } from './ops/int8/matrix.ts';
+import { paddedLayout, paddedPitchBytes } from './ops/int8/padded.ts';
+import { matrixSteps } from './int8-network.ts';
 
 /** One kernel of the plan. */
 export interface PlanKernel {
@@ -32,8 +35,16 @@ export interface PlanDescription {
   readonly text: string;
 }
 
-/** The plan's kernels at `displaySize`, with their work and traffic. */
-export function describeInt8Plan(plan: Int8Plan, displaySize: Size): PlanDescription {
+/**
+ * The plan's kernels at `displaySize`, with their work and traffic, on the dot4I8Packed kernels
+ * or the `mixed` ones (the frame's default where the device has exact i8 subgroup matrices:
+ * `matrixSteps` run on matrices and read their input in the padded layout its producer writes).
+ */
+export function describeInt8Plan(
+  plan: Int8Plan,
+  displaySize: Size,
+  int8Kernels: 'dot4' | 'mixed' = 'dot4',
+): PlanDescription {
   const [width, height] = paddedSize(displaySize);
   const pixels = (divisor: number) => (width / divisor) * (height / divisor);
   /** Bytes of an int8 tensor: its packed words. */
@@ -50,7 +61,9 @@ export function describeInt8Plan(plan: Int8Plan, displaySize: Size): PlanDescrip
     bytesRead: inputChannels * 4 * pixels(1),
     bytesWritten: packedGroups(inputChannels) * 4 * pixels(1),
   }));
-  for (const step of plan.steps) {
+  const onMatrices = matrixSteps(plan, int8Kernels);
+  const paddedInputs = new Set(plan.steps.filter((_, i) => onMatrices[i]).map((s) => s.input));
+  for (const [i, step] of plan.steps.entries()) {
     const input = plan.tensors.get(step.input)!;
     const inShape = {
       channels: input.channels,
@@ -60,19 +73,28 @@ export function describeInt8Plan(plan: Int8Plan, displaySize: Size): PlanDescrip
     const out = int8OpOutputShape(step.op, inShape, step.params.bias.length);
     const terms = step.op === 'up2x2' ? input.channels : input.channels * INT8_OP_TAPS[step.op];
     const outPixels = out.width * out.height;
-    // The weights as the dot4I8Packed kernels read them (padded to whole blocks of channels).
-    const weights =
-      4 * int8WeightWords(step.op, step.inChannels, out.channels) + 4 * step.params.bias.length;
+    // The weights as the kernel reads them: dot4I8Packed's padded to whole blocks of channels,
+    // the matrices' as right matrices (packMatrixWeight); the input padded for the matrices.
+    const bias = 4 * step.params.bias.length;
+    let weights = 4 * int8WeightWords(step.op, step.inChannels, out.channels) + bias;
+    let inputBytes = int8Bytes(step.input);
+    if (onMatrices[i]) {
+      const g = matrixGeometry(step.op, step.inChannels, out.channels);
+      weights = g.tapRows * g.chunks * 32 * g.columns + bias;
+      const layout = paddedLayout(inShape, paddedPitchBytes(input.channels));
+      inputBytes = layout.rows * layout.rowPixels * layout.pitchWords * 4;
+    }
     const written = step.realOutput
       ? 4 * out.channels * outPixels
       : packedGroups(out.channels) * 4 * outPixels;
     const residual = step.residual === undefined ? '' : ` + ${step.residual}`;
+    const padded = paddedInputs.has(step.output) ? ' (padded)' : '';
     kernels.push({
       name: step.node,
-      op: step.op,
-      dataflow: `${step.input}${residual} → ${step.output}${step.outChannelOffset ? ` @${step.outChannelOffset}` : ''}`,
+      op: onMatrices[i] ? `${step.op} (matrices)` : step.op,
+      dataflow: `${step.input}${residual} → ${step.output}${padded}${step.outChannelOffset ? ` @${step.outChannelOffset}` : ''}`,
       macs: terms * out.channels * outPixels,
-      bytesRead: int8Bytes(step.input) + weights + (step.residual ? int8Bytes(step.residual) : 0),
+      bytesRead: inputBytes + weights + (step.residual ? int8Bytes(step.residual) : 0),
       bytesWritten: written,
     });
   }
@@ -82,16 +104,18 @@ export function describeInt8Plan(plan: Int8Plan, displaySize: Size): PlanDescrip
   const bytesRead = sum('bytesRead');
   const bytesWritten = sum('bytesWritten');
   const mb = (b: number) => (b / 1e6).toFixed(1).padStart(8);
+  const opWidth = Math.max(8, ...kernels.map((k) => k.op.length));
   const rows = kernels.map(
     (k) =>
-      `${k.name.padEnd(22)} ${k.op.padEnd(8)} ${k.dataflow.padEnd(34)} ` +
+      `${k.name.padEnd(22)} ${k.op.padEnd(opWidth)} ${k.dataflow.padEnd(34)} ` +
       `${(k.macs / 1e6).toFixed(0).padStart(7)} ${mb(k.bytesRead)} ${mb(k.bytesWritten)}`,
   );
   const text = [
-    `INT8 plan of ${plan.name} at ${displaySize.join('x')} (network input ${width}x${height}): ` +
+    `INT8 plan of ${plan.name} at ${displaySize.join('x')} (network input ${width}x${height}, ` +
+      `${int8Kernels === 'mixed' ? 'mixed kernels' : 'dot4I8Packed kernels'}): ` +
       `${kernels.length} kernels, ${(macs / 1e9).toFixed(2)} GMAC, ` +
       `${(bytesRead / 1e6).toFixed(0)} MB read, ${(bytesWritten / 1e6).toFixed(0)} MB written at least`,
-    `${'kernel'.padEnd(22)} ${'op'.padEnd(8)} ${'reads → writes'.padEnd(34)}    MMAC  MB read MB write`,
+    `${'kernel'.padEnd(22)} ${'op'.padEnd(opWidth)} ${'reads → writes'.padEnd(34)}    MMAC  MB read MB write`,
     ...rows,
   ].join('\n');
   return {
