@@ -255,6 +255,10 @@ async function main(): Promise<void> {
     .description('Uplift benchmarks: JSON to <out>/bench.json, a table on stdout')
     .option('--out <dir>', 'directory for bench.json')
     .option('--quick', 'tiny sizes and few frames (smoke test)', false)
+    .option(
+      '--dawn-toggles <list>',
+      'Dawn toggles to enable besides allow_unsafe_apis, comma-separated (e.g. vulkan_use_cooperative_matrix_robust_access)',
+    )
     .option('--only <names>', `comma-separated subset of ${Object.keys(BENCHMARKS).join(',')}`)
     .option('--frames <n>', 'measured frames per case', positiveInteger)
     .option('--warmup <n>', 'warm-up frames per case', positiveInteger)
@@ -290,16 +294,21 @@ async function main(): Promise<void> {
     budgetSeconds?: number;
     cases?: string;
     gpuLoadMs?: number;
+    dawnToggles?: string;
   }>();
   const write = (report: BenchReport) => {
     if (!opts.out) return;
     mkdirSync(opts.out, { recursive: true });
-    writeFileSync(join(opts.out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
+    const toggled = opts.dawnToggles ? { ...report, dawnToggles: opts.dawnToggles } : report;
+    writeFileSync(join(opts.out, 'bench.json'), JSON.stringify(toggled, null, 2) + '\n');
   };
   const log = (line: string) =>
     console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const gpu = await requestGpu({ dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
-  log(`adapter: ${gpu.adapterName}`);
+  const toggles = opts.dawnToggles ? [`enable-dawn-features=${opts.dawnToggles}`] : [];
+  const gpu = await requestGpu({
+    dawnFlags: ['disable-dawn-features=timestamp_quantization', ...toggles],
+  });
+  log(`adapter: ${gpu.adapterName}${toggles.length ? ` (${toggles[0]})` : ''}`);
   gpu.device.lost.then((info) => log(`device lost: ${info.reason} ${info.message}`));
   const report = await runBenchmarks(gpu, {
     quick: opts.quick,

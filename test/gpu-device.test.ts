@@ -10,6 +10,7 @@ import {
 } from '../src/gpu/resources.ts';
 import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { createImage } from '../src/core/image.ts';
+import { mergeDawnToggles } from '../src/gpu/device.ts';
 
 test('a WebGPU device exists and reports its features', async () => {
   const gpu = await testGpu();
@@ -72,4 +73,21 @@ test('the GPU timer measures a pass and names it', async () => {
   assert.ok(Number.isFinite(ms) && ms >= 0 && ms < 1000, `time ${ms} ms`);
   assert.equal((await readBuffer(device, buffer))[4095], Math.fround(Math.sqrt(4095)));
   timer.destroy();
+});
+
+test('mergeDawnToggles joins the enable and disable lists (Dawn keeps one value per key)', () => {
+  assert.deepEqual(
+    mergeDawnToggles([
+      'enable-dawn-features=allow_unsafe_apis',
+      'disable-dawn-features=timestamp_quantization',
+      'backend=vulkan',
+      'enable-dawn-features=vulkan_use_cooperative_matrix_robust_access,allow_unsafe_apis',
+    ]),
+    [
+      'enable-dawn-features=allow_unsafe_apis,vulkan_use_cooperative_matrix_robust_access',
+      'disable-dawn-features=timestamp_quantization',
+      'backend=vulkan',
+    ],
+  );
+  assert.deepEqual(mergeDawnToggles([]), []);
 });

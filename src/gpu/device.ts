@@ -86,6 +86,26 @@ async function getGpu(dawnFlags: string[]): Promise<{ gpu: GPU; runtime: GpuCont
   return { gpu: nodeGpu, runtime: 'node-dawn' };
 }
 
+/**
+ * Dawn flags with every `enable-dawn-features=` (and `disable-dawn-features=`) list joined into
+ * one flag: Dawn keeps one value per key, so a second list would replace the first.
+ */
+export function mergeDawnToggles(flags: readonly string[]): string[] {
+  const lists = new Map<string, string[]>();
+  const rest: string[] = [];
+  for (const flag of flags) {
+    const m = /^((?:enable|disable)-dawn-features)=(.*)$/.exec(flag);
+    if (!m) {
+      rest.push(flag);
+      continue;
+    }
+    const list = lists.get(m[1]!) ?? [];
+    for (const t of m[2]!.split(',').filter(Boolean)) if (!list.includes(t)) list.push(t);
+    lists.set(m[1]!, list);
+  }
+  return [...[...lists].map(([key, list]) => `${key}=${list.join(',')}`), ...rest];
+}
+
 const adapterInfos = new WeakMap<GPUDevice, GPUAdapterInfo>();
 
 /**
@@ -103,7 +123,7 @@ export function adapterInfoOf(device: GPUDevice): GPUAdapterInfo | undefined {
 export async function requestGpu(options: RequestGpuOptions = {}): Promise<GpuContext> {
   const flags = options.dawnFlags ?? [];
   const { gpu, runtime } = await getGpu(
-    options.subgroupMatrices === false ? flags : [UNSAFE_APIS, ...flags],
+    mergeDawnToggles(options.subgroupMatrices === false ? flags : [UNSAFE_APIS, ...flags]),
   );
   const adapter = await gpu.requestAdapter(
     options.powerPreference ? { powerPreference: options.powerPreference } : {},

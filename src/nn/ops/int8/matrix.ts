@@ -252,7 +252,12 @@ function eachTile(g: MatrixGeometry, f: (m: number, n: number) => string, indent
     .join(`\n${indent}`);
 }
 
-/** The accumulator tiles of one subgroup, multiplied on subgroup matrices. */
+/**
+ * The accumulator tiles of one subgroup, multiplied on subgroup matrices. Loads and stores in
+ * Dawn's current form (majorness a template parameter; offset and stride in elements of the
+ * array, i32 words here, so the byte offsets, all multiples of 16, are divided by 4); the form
+ * with a `col_major` argument counting i8 components is deprecated.
+ */
 function subgroupMatrixProduct(g: MatrixGeometry): string {
   const tiles = (f: (m: number) => string) =>
     Array.from({ length: g.mTiles }, (_, m) => f(m)).join('\n      ');
@@ -262,17 +267,17 @@ function subgroupMatrixProduct(g: MatrixGeometry): string {
     for (var k = 0u; k < CHUNKS; k++) {
       let offset = r * u.inRowPixels * PIXEL_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
-      ${tiles((m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>>(&input, tileStart(gy, gx0 + ${m * M}u) + offset, false, STEP * PIXEL_BYTES);`)}
+      ${tiles((m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>, row_major>(&input, (tileStart(gy, gx0 + ${m * M}u) + offset) / 4u, STEP * PIXEL_BYTES / 4u);`)}
       ${Array.from(
         { length: g.columnTiles },
         (_, n) => `{
-        let b = subgroupMatrixLoad<subgroup_matrix_right<i8, ${N}, ${K}>>(&weight, weightBase + ${n * N}u, false, COLUMNS);
+        let b = subgroupMatrixLoad<subgroup_matrix_right<i8, ${N}, ${K}>, row_major>(&weight, (weightBase + ${n * N}u) / 4u, COLUMNS / 4u);
         ${tiles((m) => `acc${m}_${n} = subgroupMatrixMultiplyAccumulate(a${m}, b, acc${m}_${n});`)}
       }`,
       ).join('\n      ')}
     }
   }
-  ${eachTile(g, (m, n) => `subgroupMatrixStore(&results, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, false, COLUMNS);`)}`;
+  ${eachTile(g, (m, n) => `subgroupMatrixStore<row_major>(&results, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, COLUMNS);`)}`;
 }
 
 /**
