@@ -172,6 +172,9 @@ export function register(program: Command): void {
         'A class shown more often: shares of the training clips drawn from one scene alone (the\n' +
         'rest from every scene; validation unchanged), e.g. the skinned characters:\n' +
         '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 } }\n' +
+        'Data echoing (rendering bounds a step): each rendered clip used 2 times on average, in\n' +
+        'slots drawn from the 16 most recent fresh clips (defaults echo 1, echoWindow 16):\n' +
+        '  "data": { "echo": 2, "echoWindow": 16 }\n' +
         'Loss terms (weights; defaults l1 1, gradient 0.5, temporal 0.5, stale 0): stale weighs the\n' +
         "error again where the previous frame's reference, moved by the motion, cannot give this\n" +
         "frame's (disocclusions, objects whose motion vectors miss, a cut), where ghosts live;\n" +

@@ -72,6 +72,14 @@ export interface ClipDataConfig {
    * are not affected.
    */
   readonly sceneShares: Readonly<Record<string, number>>;
+  /**
+   * Data echoing (src/train/data/echo.ts): each rendered training clip is used this many times on
+   * average (1, the default: every clip once), in slots drawn from the `echoWindow` most recent
+   * fresh clips. Rendering bounds a step, so echo 2 should take about half of a step's CPU time
+   * off; the clips are then less varied per step. Validation clips are not echoed.
+   */
+  readonly echo: number;
+  readonly echoWindow: number;
 }
 
 /**
@@ -179,6 +187,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     exposure: NO_EXPOSURE_CHANGES,
     highlights: 0,
     sceneShares: {},
+    echo: 1,
+    echoWindow: 16,
   },
   frame: 'gpu',
   clipsPerStep: 2,
@@ -223,6 +233,8 @@ const LIMITS: Readonly<Record<string, number>> = {
   'data.clipFrames': 256,
   'data.validationClipFrames': 256,
   'data.referenceSamples': 4096,
+  'data.echo': 64,
+  'data.echoWindow': 4096,
   'qat.calibrationClips': 4096,
 };
 
@@ -388,6 +400,8 @@ export function resolveTrainConfig(
     positiveInt('data.validationClipFrames', data.validationClipFrames);
   }
   positiveInt('data.referenceSamples', data.referenceSamples);
+  positiveInt('data.echo', data.echo);
+  positiveInt('data.echoWindow', data.echoWindow);
   const shortestClip = Math.min(data.clipFrames, validationClipFrames(data));
   if (!Number.isInteger(merged.warmup) || merged.warmup < 0 || merged.warmup >= shortestClip) {
     throw new InputError(

@@ -9,13 +9,24 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { GraphDescription, ParameterSpec } from '../core/graph.ts';
+import { echoedClipIndex, type EchoSettings } from './data/echo.ts';
 
 /** Clip indices of worker w start at w · WORKER_CLIP_STRIDE (far beyond any run's steps · clips). */
 export const WORKER_CLIP_STRIDE = 1 << 24;
 
-/** Clip `c` of step `step` for worker `worker` of a run with `clipsPerStep` clips per worker. */
-export function clipIndexFor(step: number, c: number, clipsPerStep: number, worker: number) {
-  return worker * WORKER_CLIP_STRIDE + step * clipsPerStep + c;
+/**
+ * Clip `c` of step `step` for worker `worker` of a run with `clipsPerStep` clips per worker (with
+ * `echo`, data echoing's choice for the slot: ./data/echo.ts).
+ */
+export function clipIndexFor(
+  step: number,
+  c: number,
+  clipsPerStep: number,
+  worker: number,
+  echo?: EchoSettings,
+) {
+  const slot = step * clipsPerStep + c;
+  return worker * WORKER_CLIP_STRIDE + (echo ? echoedClipIndex(slot, echo) : slot);
 }
 
 /** One step's share of a worker: its clips' summed loss and gradient (packed, spec order). */

@@ -18,6 +18,7 @@ import { createAbsMaxTracker } from './calibrate.ts';
 import { NETWORKS, validationClipFrames, type ClipDataConfig, type TrainConfig } from './config.ts';
 import { createClipSampler, readClipFrames, type ClipSourceSpec } from './data/clips.ts';
 import type { TrainingClip } from './data/clip-source.ts';
+import { createClipCache, type ClipCache } from './data/echo.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
 import { NO_EXPOSURE_CHANGES, type ExposureChangeRates } from './data/exposure-changes.ts';
 import { trainFixedBatch } from './fixed-batch.ts';
@@ -152,7 +153,12 @@ function lossOptions(config: TrainConfig, weights: LossWeights): ClipGradientOpt
  * validate on another seed. Engine-like inputs (data.engineInputs), exposure changes and HDR
  * highlights go to training clips, and to validation clips only when the config asks.
  */
-function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'validation') {
+function clipSource(
+  device: GPUDevice,
+  config: TrainConfig,
+  split: 'train' | 'validation',
+  cache?: ClipCache<TrainingClip>,
+) {
   const { data } = config;
   const sources: ClipSourceSpec[] =
     data.source === 'sequences'
@@ -201,15 +207,18 @@ function clipSource(device: GPUDevice, config: TrainConfig, split: 'train' | 'va
       index: number,
       use: (clip: TrainerClip, sampled: TrainingClip) => Promise<T>,
     ): Promise<T> {
-      const clip = await sampler.clip(index);
+      const clip = await (cache ? cache.get(index, sampler.clip) : sampler.clip(index));
       try {
         if (config.frame === 'gpu') return await use(clip, clip);
         return await use(prepareClipCpu(clip.header, await readClipFrames(device, clip)), clip);
       } finally {
-        clip.destroy();
+        if (!cache) clip.destroy();
       }
     },
-    destroy: () => sampler.destroy(),
+    destroy() {
+      cache?.destroy();
+      sampler.destroy();
+    },
   };
 }
 
@@ -221,6 +230,11 @@ export interface FramesTaskOptions {
    * this process's (worker 0) before Adam. Steps then run one after the other.
    */
   readonly workers?: readonly GradientWorker[];
+  /**
+   * Keep rendered clips for the slots that echo them (data.echo > 1; default true). False renders
+   * every use anew: the same results (clips are pure in their index), for the test that says so.
+   */
+  readonly clipCache?: boolean;
 }
 
 /**
@@ -237,7 +251,14 @@ export function framesTask(
   options: FramesTaskOptions = {},
 ): TrainingTask {
   const workers = options.workers ?? [];
-  const share = createStepShare(device, config, trainable, 0, workers.length + 1);
+  const share = createStepShare(
+    device,
+    config,
+    trainable,
+    0,
+    workers.length + 1,
+    options.clipCache ?? true,
+  );
   const heldOut = clipSource(device, config, 'validation');
   const { onGpu } = share;
   const clipLoss = (clip: TrainerClip, options: ClipGradientOptions) =>
@@ -342,8 +363,9 @@ export interface StepShare {
 }
 
 /**
- * Worker `worker` of `workers`: `clipsPerStep` clips per step (clipIndexFor), loss weights
- * divided by clipsPerStep × workers. The GPU path has submitted all of a clip's work when
+ * Worker `worker` of `workers`: `clipsPerStep` clips per step (clipIndexFor; with data.echo,
+ * rendered clips kept in a cache for the slots that reuse them), loss weights divided by
+ * clipsPerStep × workers. The GPU path has submitted all of a clip's work when
  * `gradient` returns (its loss follows), so the clip can be freed at once: its buffers live until
  * the GPU is done. The CPU frame path reads back between its submissions: it finishes first.
  */
@@ -353,9 +375,14 @@ export function createStepShare(
   trainable: TrainableNetwork,
   worker: number,
   workers: number,
+  clipCache = true,
 ): StepShare {
-  const sampler = clipSource(device, config, 'train');
   const k = config.clipsPerStep;
+  const echo = { echo: config.data.echo, window: config.data.echoWindow, seed: config.seed };
+  // An echoed slot reuses one of the window's most recent fresh clips (data.echo).
+  const cache =
+    echo.echo > 1 && clipCache ? createClipCache<TrainingClip>(echo.window + k) : undefined;
+  const sampler = clipSource(device, config, 'train', cache);
   const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
   // The CPU frame path receives CPU clips (clipSource converts them), the GPU path either form.
   const gradient = (clip: TrainerClip, options: ClipGradientOptions) =>
@@ -371,7 +398,7 @@ export function createStepShare(
       const clipLosses: Promise<number>[] = [];
       for (let c = 0; c < k; c++) {
         const options = { ...lossOptions(config, weights), accumulate: c > 0 };
-        const index = clipIndexFor(step, c, k, worker);
+        const index = clipIndexFor(step, c, k, worker, echo);
         const { loss } = await sampler.with(index, async (clip) => {
           const result = gradient(clip, options).then((r) => r.loss);
           result.catch(() => undefined); // awaited with the step's result
