@@ -22,7 +22,11 @@ import { createTensor } from '../src/core/tensor.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createInt8Network, type Int8Kernels } from '../src/nn/int8-network.ts';
-import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
+import {
+  MATRIX_BISECTS,
+  subgroupMatricesUsable,
+  type MatrixBisect,
+} from '../src/nn/ops/int8/matrix.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -38,6 +42,8 @@ export interface NetworkCase {
   kernels?: Int8Kernels;
   /** The architecture, a key of ARCHITECTURES (default v2). */
   network?: string;
+  /** Subgroup-matrix kernels with a part left out, to time the rest (MatrixBisect). */
+  bisect?: MatrixBisect;
 }
 
 /**
@@ -71,6 +77,17 @@ export function networkCases(
           kernels: 'subgroup-matrix' as const,
         }))
       : []),
+    // v2 on the matrix kernels with each part left out in turn, per node, at the first size:
+    // what the loads, the multiplies and the epilogue of each layer cost (outputs wrong).
+    ...(subgroupMatrices && size === sizes[0]
+      ? MATRIX_BISECTS.map((bisect) => ({
+          size,
+          precision: 'int8' as const,
+          perNode: true,
+          kernels: 'subgroup-matrix' as const,
+          bisect,
+        }))
+      : []),
     // v3a (48 channels, an up2x2 head) on both INT8 kernels, at the first size, where the
     // device has subgroup matrices: the second matrix design runs whole networks of both shapes.
     ...(subgroupMatrices && size === sizes[0]
@@ -99,7 +116,7 @@ export function networkCaseName(c: NetworkCase): string {
         ? 'int8-mixed'
         : c.precision;
   const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
-  return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}`;
+  return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${c.bisect ? ` ${c.bisect}` : ''}`;
 }
 
 /** The graph a case runs. */
@@ -121,6 +138,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
     const model = quantizedNetwork(graph);
     const network = createInt8Network(device, planInt8(model.graph, model.parameters), {
       kernels: c.kernels ?? 'dot4',
+      ...(c.bisect ? { matrixBisect: c.bisect } : {}),
     });
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
@@ -183,6 +201,7 @@ export async function benchNetworkCase(
       precision: c.precision,
       perNode: c.perNode,
       ...(c.precision === 'int8' ? { kernels: c.kernels ?? 'dot4' } : {}),
+      ...(c.bisect ? { bisect: c.bisect } : {}),
     };
     return measuredCase(networkCaseName(c), params, samples, gpuMs, derived);
   } finally {

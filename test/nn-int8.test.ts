@@ -33,10 +33,13 @@ import {
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import {
+  int8MatrixCode,
+  MATRIX_BISECTS,
   matrixGeometry,
   packMatrixWeight,
   subgroupMatricesUsable,
   uploadMatrixWeights,
+  type MatrixBisect,
   type MatrixMultiply,
 } from '../src/nn/ops/int8/matrix.ts';
 import {
@@ -1000,4 +1003,37 @@ test('int8 self-check: the dot4, emulated-matrix and emulated-mixed kernels agre
   }
   // The frame's kernels: the mixed ones only where the device has (exact) subgroup matrices.
   assert.equal(await int8KernelsFor(device), subgroupMatricesUsable(device) ? 'mixed' : 'dot4');
+});
+
+test('matrix kernel bisection (benchmarks only): each variant leaves its part out of the WGSL', () => {
+  const g = matrixGeometry('conv3x3', 16, 16);
+  const epilogue = { realOutput: false, residual: false, block: 16 as const };
+  const code = (bisect?: MatrixBisect) => int8MatrixCode(g, 'subgroup-matrix', bisect)(epilogue);
+  // The reduction: from its loop to the accumulators' stores.
+  const reduction = (wgsl: string) =>
+    wgsl.slice(wgsl.indexOf('for (var r = 0u'), wgsl.indexOf('subgroupMatrixStore'));
+  const whole = code();
+  assert.match(reduction(whole), /subgroup_matrix_left/);
+  assert.match(reduction(whole), /subgroup_matrix_right/);
+  assert.match(whole, /for \(var t = 0u; t < [1-9]\d*u; t\+\+\)/, 'the epilogue loop');
+  const noA = code('no-a-loads');
+  assert.doesNotMatch(reduction(noA), /subgroup_matrix_left/);
+  assert.match(reduction(noA), /subgroup_matrix_right/);
+  assert.match(noA, /subgroup_matrix_left/, 'one load each, hoisted');
+  const noB = code('no-b-loads');
+  assert.match(reduction(noB), /subgroup_matrix_left/);
+  assert.doesNotMatch(reduction(noB), /subgroup_matrix_right/);
+  assert.doesNotMatch(code('no-product'), /subgroupMatrixMultiplyAccumulate|for \(var r = 0u/);
+  assert.match(code('no-epilogue'), /for \(var t = 0u; t < 0u; t\+\+\)/);
+  assert.match(code('no-epilogue'), /subgroupMatrixMultiplyAccumulate/);
+  assert.deepEqual([...MATRIX_BISECTS].sort(), [
+    'no-a-loads',
+    'no-b-loads',
+    'no-epilogue',
+    'no-product',
+  ]);
+  assert.throws(
+    () => int8MatrixCode(g, 'emulated', 'no-product'),
+    /"no-product" times subgroup matrices only/,
+  );
 });

@@ -21,6 +21,7 @@ import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
   subgroupMatricesUsable,
   uploadMatrixWeights,
+  type MatrixBisect,
   type Int8MatrixWeights,
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
@@ -292,6 +293,11 @@ export interface Int8NetworkOptions {
    * `firstStepDone`.
    */
   readonly firstStepInputComputed?: boolean;
+  /**
+   * Benchmarks only: every matrix step with a part of its kernel left out (MatrixBisect); the
+   * outputs are wrong. Needs kernels on real subgroup matrices.
+   */
+  readonly matrixBisect?: MatrixBisect;
 }
 
 /** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
@@ -444,6 +450,7 @@ export function createInt8Network(
           w,
           needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated',
           pitches!.get(plan.steps[i]!.input),
+          options.matrixBisect,
         )
       : undefined,
   );

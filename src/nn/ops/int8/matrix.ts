@@ -43,6 +43,20 @@ import { int8Layout, isPadded, paddedPitchBytes, PADDED_BORDER } from './padded.
 /** How the matrix kernels multiply: tensor cores, or scalar code on the same bytes. */
 export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
 
+/**
+ * A part of the subgroup-matrix kernel left out, for benchmarks only (the outputs are wrong):
+ * the left-matrix loads or the right-matrix loads hoisted out of the reduction (one load each),
+ * the reduction left out (zero accumulators), or the epilogue (nothing written but the
+ * accumulators to workgroup memory). The differences to the whole kernel time each part.
+ */
+export type MatrixBisect = 'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue';
+export const MATRIX_BISECTS: readonly MatrixBisect[] = [
+  'no-a-loads',
+  'no-b-loads',
+  'no-product',
+  'no-epilogue',
+];
+
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 
@@ -201,6 +215,8 @@ export interface Int8MatrixWeights {
   readonly geometry: MatrixGeometry;
   readonly multiply: MatrixMultiply;
   readonly buffer: GPUBuffer;
+  /** Benchmarks only: the part of the kernel left out (MatrixBisect). */
+  readonly bisect?: MatrixBisect;
 }
 
 /**
@@ -212,6 +228,7 @@ export function uploadMatrixWeights(
   weights: Int8OpWeights,
   multiply: MatrixMultiply,
   inputPitchBytes?: number,
+  bisect?: MatrixBisect,
 ): Int8MatrixWeights {
   const geometry = matrixGeometry(
     weights.op,
@@ -228,7 +245,7 @@ export function uploadMatrixWeights(
     GPUBufferUsage.STORAGE,
     `int8 ${weights.op} matrix weight`,
   );
-  return { geometry, multiply, buffer };
+  return { geometry, multiply, buffer, ...(bisect ? { bisect } : {}) };
 }
 
 /** The matrix kernels' uniforms: INT8_PARAMS and where the tensors' pixels lie. */
@@ -258,25 +275,40 @@ function eachTile(g: MatrixGeometry, f: (m: number, n: number) => string, indent
  * array, i32 words here, so the byte offsets, all multiples of 16, are divided by 4); the form
  * with a `col_major` argument counting i8 components is deprecated.
  */
-function subgroupMatrixProduct(g: MatrixGeometry): string {
+function subgroupMatrixProduct(g: MatrixGeometry, bisect?: MatrixBisect): string {
   const tiles = (f: (m: number) => string) =>
     Array.from({ length: g.mTiles }, (_, m) => f(m)).join('\n      ');
-  return /* wgsl */ `
-  ${eachTile(g, (m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
+  const aLoad = (m: number, offset: string) =>
+    `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>, row_major>(&input, (tileStart(gy, gx0 + ${m * M}u) + ${offset}) / 4u, STEP * PIXEL_BYTES / 4u);`;
+  const bLoad = (n: number, base: string, name = 'b') =>
+    `let ${name} = subgroupMatrixLoad<subgroup_matrix_right<i8, ${N}, ${K}>, row_major>(&weight, (${base} + ${n * N}u) / 4u, COLUMNS / 4u);`;
+  // Bisection (benchmarks only): the loads of one operand hoisted out of the reduction, or no
+  // reduction at all; the results are then wrong, the time is the rest's.
+  const hoisted = [
+    bisect === 'no-a-loads' ? tiles((m) => aLoad(m, '0u')) : '',
+    bisect === 'no-b-loads'
+      ? Array.from({ length: g.columnTiles }, (_, n) => bLoad(n, '0u', `b${n}`)).join('\n  ')
+      : '',
+  ].join('\n  ');
+  const product = /* wgsl */ `
   for (var r = 0u; r < TAP_ROWS; r++) {
     for (var k = 0u; k < CHUNKS; k++) {
       let offset = r * u.inRowPixels * PIXEL_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
-      ${tiles((m) => `let a${m} = subgroupMatrixLoad<subgroup_matrix_left<i8, ${K}, ${M}>, row_major>(&input, (tileStart(gy, gx0 + ${m * M}u) + offset) / 4u, STEP * PIXEL_BYTES / 4u);`)}
+      ${bisect === 'no-a-loads' ? '' : tiles((m) => aLoad(m, 'offset'))}
       ${Array.from(
         { length: g.columnTiles },
         (_, n) => `{
-        let b = subgroupMatrixLoad<subgroup_matrix_right<i8, ${N}, ${K}>, row_major>(&weight, (weightBase + ${n * N}u) / 4u, COLUMNS / 4u);
+        ${bisect === 'no-b-loads' ? `let b = b${n};` : bLoad(n, 'weightBase')}
         ${tiles((m) => `acc${m}_${n} = subgroupMatrixMultiplyAccumulate(a${m}, b, acc${m}_${n});`)}
       }`,
       ).join('\n      ')}
     }
-  }
+  }`;
+  return /* wgsl */ `
+  ${eachTile(g, (m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
+  ${hoisted}
+  ${bisect === 'no-product' ? '' : product}
   ${eachTile(g, (m, n) => `subgroupMatrixStore<row_major>(&results, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, COLUMNS);`)}`;
 }
 
@@ -335,7 +367,10 @@ function epilogueWrite(g: MatrixGeometry): string {
 }
 
 /** WGSL of the matrix kernel of an op for an epilogue. */
-export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply) {
+export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply, bisect?: MatrixBisect) {
+  if (bisect && multiply !== 'subgroup-matrix') {
+    throw new RangeError(`int8 matrix kernel: "${bisect}" times subgroup matrices only`);
+  }
   const up = g.op === 'up2x2';
   const gemmHeight = up ? 'u.inHeight' : 'u.outHeight';
   const gemmWidth = up ? 'u.inWidth' : 'u.outWidth';
@@ -397,10 +432,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let gx0 = wg.x * ROW_PIXELS;
   // A row past the GEMM's last computes the last again (not written): no branch around matrices.
   let gy = min(wg.y * ${SUBGROUPS}u + sg, ${gemmHeight} - 1u);
-${matrices ? subgroupMatrixProduct(g) : emulatedProduct(g)}
+${matrices ? subgroupMatrixProduct(g, bisect) : emulatedProduct(g)}
   workgroupBarrier();
   // Neighbouring threads write neighbouring words (packed) or pixels (planar f32).
-  for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
+  for (var t = 0u; t < ${bisect === 'no-epilogue' ? 0 : Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
     let i = t * ${threads}u + li;
     if (i >= GEMM_PIXELS * WORDS) { break; }
     let px = ${epilogue.realOutput ? 'i % GEMM_PIXELS' : 'i / WORDS'};
@@ -441,8 +476,11 @@ export function int8MatrixRecipe(m: Int8MatrixWeights): Int8KernelRecipe {
       ? { height: output.height / 2, width: output.width / 2 }
       : { height: output.height, width: output.width };
   return {
-    name: m.multiply === 'subgroup-matrix' ? 'subgroup-matrix' : 'emulated-matrix',
-    code: int8MatrixCode(g, m.multiply),
+    name:
+      m.multiply === 'subgroup-matrix'
+        ? `subgroup-matrix${m.bisect ? ` ${m.bisect}` : ''}`
+        : 'emulated-matrix',
+    code: int8MatrixCode(g, m.multiply, m.bisect),
     weightBuffer: m.buffer,
     workgroups: (output: TensorShape) => {
       const { height, width } = gemmSize(output);
