@@ -379,9 +379,10 @@ export function createStepShare(
 ): StepShare {
   const k = config.clipsPerStep;
   const echo = { echo: config.data.echo, window: config.data.echoWindow, seed: config.seed };
-  // An echoed slot reuses one of the window's most recent fresh clips (data.echo).
+  // An echoed slot reuses one of the window's most recent fresh clips (data.echo). The slots of
+  // the last `window` fresh clips may also use up to `window` older ones: room for both.
   const cache =
-    echo.echo > 1 && clipCache ? createClipCache<TrainingClip>(echo.window + k) : undefined;
+    echo.echo > 1 && clipCache ? createClipCache<TrainingClip>(2 * echo.window + k) : undefined;
   const sampler = clipSource(device, config, 'train', cache);
   const onGpu = config.frame === 'gpu' ? createGpuClipTrainer(device, trainable) : undefined;
   // The CPU frame path receives CPU clips (clipSource converts them), the GPU path either form.
