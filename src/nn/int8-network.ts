@@ -429,6 +429,24 @@ function padDispatches(
   });
 }
 
+/** The right matrices of the steps that run on the matrix kernels (undefined for the others). */
+function uploadMatrixSteps(
+  device: GPUDevice,
+  plan: Int8Plan,
+  kernels: Int8Kernels,
+  weights: readonly Int8OpWeights[],
+  bisect: MatrixBisect | undefined,
+): (Int8MatrixWeights | undefined)[] {
+  const pitches = matrixPitches(plan, kernels);
+  const onMatrices = matrixSteps(plan, kernels);
+  const multiply = needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated';
+  return weights.map((w, i) =>
+    onMatrices[i]
+      ? uploadMatrixWeights(device, w, multiply, pitches!.get(plan.steps[i]!.input), bisect)
+      : undefined,
+  );
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
 export function createInt8Network(
   device: GPUDevice,
@@ -442,18 +460,7 @@ export function createInt8Network(
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
   const pitches = matrixPitches(plan, kernels);
-  const onMatrices = matrixSteps(plan, kernels);
-  const matrices: (Int8MatrixWeights | undefined)[] = weights.map((w, i) =>
-    onMatrices[i]
-      ? uploadMatrixWeights(
-          device,
-          w,
-          needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated',
-          pitches!.get(plan.steps[i]!.input),
-          options.matrixBisect,
-        )
-      : undefined,
-  );
+  const matrices = uploadMatrixSteps(device, plan, kernels, weights, options.matrixBisect);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));
