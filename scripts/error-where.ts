@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { openSequence } from '../src/io/sequence.ts';
 import { readPng, writePng } from '../src/io/png.ts';
 import { linearToSrgb } from '../src/core/tonemap.ts';
-import type { Image } from '../src/core/image.ts';
+import { cropImage, type Image } from '../src/core/image.ts';
+import { hstack, zoomNearest } from '../src/report/compose.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,12 +41,13 @@ const [width, height] = seq.header.displaySize;
 const block = Number(values.block);
 const warmup = Number(values.warmup);
 const frameFile = (dir: string, f: number) => join(dir, `${String(f).padStart(4, '0')}.png`);
-const srgbReference = (image: Image) => {
-  const out = new Float32Array(width * height * 3);
+/** The linear reference as sRGB values in 0..1, to compare with the upscaled 8-bit PNGs. */
+const srgbReference = (image: Image): Image => {
+  const data = new Float32Array(width * height * 3);
   for (let i = 0; i < width * height; i++)
     for (let c = 0; c < 3; c++)
-      out[i * 3 + c] = linearToSrgb(Math.min(1, Math.max(0, image.data[i * image.channels + c]!)));
-  return out;
+      data[i * 3 + c] = linearToSrgb(Math.min(1, Math.max(0, image.data[i * image.channels + c]!)));
+  return { width, height, channels: 3, data };
 };
 const rgbAt = (image: Image, i: number, c: number) =>
   image.data[i * image.channels + Math.min(c, image.channels - 1)]!;
@@ -64,8 +66,8 @@ for (let f = warmup; f < seq.frameCount; f++) {
     let ea = 0;
     let eb = 0;
     for (let c = 0; c < 3; c++) {
-      ea += (reference[i * 3 + c]! - rgbAt(a, i, c)) ** 2;
-      eb += (reference[i * 3 + c]! - rgbAt(b, i, c)) ** 2;
+      ea += (reference.data[i * 3 + c]! - rgbAt(a, i, c)) ** 2;
+      eb += (reference.data[i * 3 + c]! - rgbAt(b, i, c)) ** 2;
     }
     total.a += ea;
     total.b += eb;
@@ -97,54 +99,20 @@ for (const i of order.slice(-4).reverse()) {
   );
 }
 
-/** `image` (channels 3, values 0..1) scaled by `s`, nearest. */
-function scaled(image: Image, s: number): Image {
-  const out = new Float32Array(image.width * s * image.height * s * 3);
-  for (let y = 0; y < image.height * s; y++)
-    for (let x = 0; x < image.width * s; x++)
-      for (let c = 0; c < 3; c++)
-        out[(y * image.width * s + x) * 3 + c] =
-          image.data[(Math.floor(y / s) * image.width + Math.floor(x / s)) * 3 + c]!;
-  return { width: image.width * s, height: image.height * s, channels: 3, data: out };
-}
-
 if (values.map) {
-  writePng(
-    values.map,
-    scaled({ width, height, channels: 3, data: map.map((v) => Math.min(1, v)) }, 2),
-  );
+  const clamped = map.map((v) => Math.min(1, v));
+  writePng(values.map, zoomNearest({ width, height, channels: 3, data: clamped }, 2));
   console.log(`wrote ${values.map}`);
 }
 if (values.crop && values['crop-out']) {
   const [cx, cy, cw, ch] = values.crop.split(',').map(Number) as [number, number, number, number];
   const f = Number(values.frame ?? seq.frameCount - 1);
-  const reference = srgbReference((await seq.readFrame(f)).reference!);
-  const sources: ((i: number, c: number) => number)[] = [
-    (i, c) => reference[i * 3 + c]!,
-    ...(await Promise.all([dirA, dirB].map((d) => readPng(frameFile(d, f))))).map(
-      ({ image }) =>
-        (i: number, c: number) =>
-          rgbAt(image, i, c),
-    ),
+  const images = [
+    srgbReference((await seq.readFrame(f)).reference!),
+    ...(await Promise.all([dirA, dirB].map((d) => readPng(frameFile(d, f))))).map((p) => p.image),
+    ...(values.view ? [(await readPng(frameFile(values.view, f))).image] : []),
   ];
-  if (values.view) {
-    const view = (await readPng(frameFile(values.view, f))).image;
-    sources.push((i, c) => rgbAt(view, i, c));
-  }
-  const gap = 2;
-  const sheetWidth = sources.length * (cw + gap) - gap;
-  const sheet = new Float32Array(sheetWidth * ch * 3).fill(1);
-  for (const [k, source] of sources.entries())
-    for (let y = 0; y < ch; y++)
-      for (let x = 0; x < cw; x++)
-        for (let c = 0; c < 3; c++)
-          sheet[(y * sheetWidth + k * (cw + gap) + x) * 3 + c] = source(
-            (cy + y) * width + cx + x,
-            c,
-          );
-  writePng(
-    values['crop-out'],
-    scaled({ width: sheetWidth, height: ch, channels: 3, data: sheet }, 3),
-  );
+  const crops = images.map((im) => cropImage(im, cx, cy, cw, ch));
+  writePng(values['crop-out'], zoomNearest(hstack(crops, 2), 3));
   console.log(`wrote ${values['crop-out']} (frame ${f})`);
 }

@@ -9,7 +9,7 @@ import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
 import { int8WeightWords } from './ops/int8/common.ts';
-import { matrixGeometry } from './ops/int8/matrix.ts';
+import { matrixGeometry, matrixWeightBytes } from './ops/int8/matrix.ts';
 import { paddedLayout, paddedPitchBytes } from './ops/int8/padded.ts';
 import { matrixSteps } from './int8-network.ts';
 
@@ -80,7 +80,7 @@ export function describeInt8Plan(
     let inputBytes = int8Bytes(step.input);
     if (onMatrices[i]) {
       const g = matrixGeometry(step.op, step.inChannels, out.channels);
-      weights = g.tapRows * g.chunks * 32 * g.columns + bias;
+      weights = matrixWeightBytes(g) + bias;
       const layout = paddedLayout(inShape, paddedPitchBytes(input.channels));
       inputBytes = layout.rows * layout.rowPixels * layout.pitchWords * 4;
     }

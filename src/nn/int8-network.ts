@@ -434,10 +434,10 @@ function uploadMatrixSteps(
   device: GPUDevice,
   plan: Int8Plan,
   kernels: Int8Kernels,
+  pitches: ReadonlyMap<string, number> | undefined,
   weights: readonly Int8OpWeights[],
   bisect: MatrixBisect | undefined,
 ): (Int8MatrixWeights | undefined)[] {
-  const pitches = matrixPitches(plan, kernels);
   const onMatrices = matrixSteps(plan, kernels);
   const multiply = needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated';
   return weights.map((w, i) =>
@@ -460,7 +460,7 @@ export function createInt8Network(
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
   const pitches = matrixPitches(plan, kernels);
-  const matrices = uploadMatrixSteps(device, plan, kernels, weights, options.matrixBisect);
+  const matrices = uploadMatrixSteps(device, plan, kernels, pitches, weights, options.matrixBisect);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));

@@ -182,6 +182,11 @@ export function matrixGeometry(
   };
 }
 
+/** Bytes of an op's right matrices (packMatrixWeight): a K chunk of every column per tap row. */
+export function matrixWeightBytes(g: MatrixGeometry): number {
+  return g.tapRows * g.chunks * K * g.columns;
+}
+
 /**
  * The op's int8 weights (its f32 layout) as the GEMM's right matrices, bytes
  * [tapRow][chunk][k 0…31][column]: byte k of a chunk is input pixel ⌊b / pitch⌋ of the span,
@@ -189,7 +194,7 @@ export function matrixGeometry(
  */
 export function packMatrixWeight(g: MatrixGeometry, weight: Int8Array): Int8Array {
   const { op, inChannels: cin, outChannels: cout, pixelBytes, columns, chunks } = g;
-  const out = new Int8Array(g.tapRows * chunks * K * columns);
+  const out = new Int8Array(matrixWeightBytes(g));
   if (weight.length !== cout * cin * INT8_OP_TAPS[op]) {
     throw new RangeError(`int8 ${op}: weight has ${weight.length} values for ${cin}→${cout}`);
   }
