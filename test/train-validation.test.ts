@@ -14,7 +14,15 @@ import { loadCheckpoint } from '../src/train/checkpoint.ts';
 import { createClipSampler } from '../src/train/data/clips.ts';
 import { clipFrameSource, methodPsnr, TAAU_SPEC } from '../src/train/validate-psnr.ts';
 import { evaluateSource } from '../src/eval/evaluate.ts';
-import { decodeWeights, loadWeights } from '../src/nn/weights.ts';
+import { decodeWeights, initWeights, loadWeights } from '../src/nn/weights.ts';
+import {
+  clipBytes,
+  framesTask,
+  keepsValidationClips,
+  VALIDATION_CACHE_BYTES,
+} from '../src/train/tasks.ts';
+import { NETWORKS, resolveTrainConfig } from '../src/train/config.ts';
+import { createTrainableNetwork } from '../src/train/trainable.ts';
 
 const config = {
   network: 'tiny',
@@ -152,4 +160,38 @@ test('uplift train prints the best checkpoint; uplift export-weights writes its 
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^uplift: .*not an Uplift checkpoint/m);
   assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('held-out clips kept across validations give the numbers of clips rendered anew', async () => {
+  const { device } = await testGpu();
+  const resolved = resolveTrainConfig({ ...config, data: { ...config.data, source: 'scenes' } });
+  assert.ok(keepsValidationClips(resolved));
+  const graph = NETWORKS[resolved.network]!;
+  const schedule = { peak: 1e-2, warmupSteps: 1, totalSteps: 2, finalRatio: 0.1 };
+  const runs = [];
+  for (const validationCache of [true, false]) {
+    const trainable = createTrainableNetwork(device, graph, initWeights(graph, 5), resolved.adam);
+    const task = framesTask(device, resolved, trainable, { validationCache });
+    try {
+      const first = await task.validate();
+      await task.runSteps(0, 2, schedule);
+      runs.push([first, await task.validate()]);
+    } finally {
+      task.destroy();
+      trainable.destroy();
+    }
+  }
+  const [kept, rendered] = runs;
+  assert.notDeepEqual(kept![0], kept![1], 'the network changed between the validations');
+  assert.deepEqual(kept, rendered);
+});
+
+test('held-out clips are kept only while they fit the budget', () => {
+  const v3aLike = resolveTrainConfig({ size: [256, 256], validationClips: 42 });
+  // 8 frames: 4 images at 128×128 and the 256×256 reference, vec4 f32.
+  assert.equal(clipBytes(v3aLike, 8), 8 * 16 * (256 * 256 + 4 * 128 * 128));
+  assert.ok(keepsValidationClips(v3aLike));
+  assert.ok(!keepsValidationClips(resolveTrainConfig({ size: [1024, 1024], validationClips: 42 })));
+  assert.ok(!keepsValidationClips(resolveTrainConfig({ validationClips: 0 })));
+  assert.ok(VALIDATION_CACHE_BYTES >= 2 * 42 * clipBytes(v3aLike, 8));
 });

@@ -3,6 +3,7 @@
  * `frames` trains on clips by BPTT through the neural frame, validates on held-out clips and can
  * calibrate activations for quantization.
  */
+import type { FrameSource } from '../core/frame.ts';
 import { InputError } from '../core/errors.ts';
 import { mulberry32 } from '../core/random.ts';
 import { tensorLength } from '../core/tensor.ts';
@@ -235,6 +236,31 @@ export interface FramesTaskOptions {
    * every use anew: the same results (clips are pure in their index), for the test that says so.
    */
   readonly clipCache?: boolean;
+  /**
+   * Keep the held-out clips (GPU images and read-back frames) from one validation to the next
+   * when they fit VALIDATION_CACHE_BYTES (default true). False renders and reads them back at
+   * every validation: the same numbers (clips are pure in their index), for the test that says so.
+   */
+  readonly validationCache?: boolean;
+}
+
+/**
+ * Held-out clips kept across validations only up to this many bytes (GPU images, and as much
+ * again read back): a v3a run's 42 clips of 8 frames at 256×256 take ~0.7 GB of each.
+ */
+export const VALIDATION_CACHE_BYTES = 2 ** 31;
+
+/** Whether a run keeps its held-out clips across validations (they fit VALIDATION_CACHE_BYTES). */
+export function keepsValidationClips(config: TrainConfig): boolean {
+  const bytes = config.validationClips * clipBytes(config, validationClipFrames(config.data));
+  return config.validationClips > 0 && 2 * bytes <= VALIDATION_CACHE_BYTES;
+}
+
+/** Bytes of one clip's GPU images: four vec4 f32 images at render size, the reference at display. */
+export function clipBytes(config: TrainConfig, frames: number): number {
+  const display = config.size[0] * config.size[1];
+  const smallestRatio = Math.min(...[config.data.ratio].flat());
+  return frames * 16 * (display + (4 * display) / (smallestRatio * smallestRatio));
 }
 
 /**
@@ -259,7 +285,16 @@ export function framesTask(
     workers.length + 1,
     options.clipCache ?? true,
   );
-  const heldOut = clipSource(device, config, 'validation');
+  // Validation clips are the same at every validation: kept when they fit (from the second on,
+  // a validation runs the network only, no rendering and no read-back).
+  const keepHeldOut = (options.validationCache ?? true) && keepsValidationClips(config);
+  const heldOut = clipSource(
+    device,
+    config,
+    'validation',
+    keepHeldOut ? createClipCache<TrainingClip>(config.validationClips) : undefined,
+  );
+  const heldOutFrames = new Map<number, FrameSource>();
   const { onGpu } = share;
   const clipLoss = (clip: TrainerClip, options: ClipGradientOptions) =>
     onGpu
@@ -311,7 +346,10 @@ export function framesTask(
         const options = lossOptions(config, config.loss);
         sum += await heldOut.with(i, async (clip, sampled) => {
           const { loss } = await clipLoss(clip, options);
-          const source = await clipFrameSource(device, sampled, `validation clip ${i}`);
+          const source =
+            heldOutFrames.get(i) ??
+            (await clipFrameSource(device, sampled, `validation clip ${i}`));
+          if (keepHeldOut) heldOutFrames.set(i, source);
           const spec = await neuralSpec(device, model);
           neural.push(await methodPsnr(device, source, spec, config.warmup));
           if (!taauPsnr.has(i))
