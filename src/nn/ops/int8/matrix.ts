@@ -46,8 +46,9 @@ export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
 /**
  * A part of the subgroup-matrix kernel left out, for benchmarks only (the outputs are wrong):
  * the left-matrix loads or the right-matrix loads hoisted out of the reduction (one load each),
- * the reduction left out (zero accumulators), or the epilogue (nothing written but the
- * accumulators to workgroup memory). The differences to the whole kernel time each part.
+ * the reduction skipped (zero accumulators), or the epilogue (nothing written but the
+ * accumulators to workgroup memory). Skipped parts stay in the shader behind a condition no
+ * dispatch meets (NEVER). The differences to the whole kernel time each part.
  */
 export type MatrixBisect = 'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue';
 export const MATRIX_BISECTS: readonly MatrixBisect[] = [
@@ -59,6 +60,13 @@ export const MATRIX_BISECTS: readonly MatrixBisect[] = [
 
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
+
+/**
+ * A condition no dispatch meets, for the bisection: the part it guards is skipped at run time but
+ * stays in the shader, so the compiler keeps what feeds it (a part removed from the source let
+ * the driver drop the work whose results only it read, and Dawn the bindings only it used).
+ */
+const NEVER = 'u.outChannels == 0xffffffffu';
 
 /** Subgroups per workgroup; each computes one GEMM row of 16·mTiles pixels. */
 const SUBGROUPS = 4;
@@ -313,7 +321,12 @@ function subgroupMatrixProduct(g: MatrixGeometry, bisect?: MatrixBisect): string
   return /* wgsl */ `
   ${eachTile(g, (m, n) => `var acc${m}_${n} = subgroup_matrix_result<i32, ${N}, ${M}>();`)}
   ${hoisted}
-  ${bisect === 'no-product' ? '' : product}
+  ${
+    bisect === 'no-product'
+      ? `if (${NEVER}) {${product}
+  }`
+      : product
+  }
   ${eachTile(g, (m, n) => `subgroupMatrixStore<row_major>(&results, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, COLUMNS);`)}`;
 }
 
@@ -439,8 +452,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let gy = min(wg.y * ${SUBGROUPS}u + sg, ${gemmHeight} - 1u);
 ${matrices ? subgroupMatrixProduct(g, bisect) : emulatedProduct(g)}
   workgroupBarrier();
+  ${bisect === 'no-epilogue' ? `if (!(${NEVER})) { return; }` : ''}
   // Neighbouring threads write neighbouring words (packed) or pixels (planar f32).
-  for (var t = 0u; t < ${bisect === 'no-epilogue' ? 0 : Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
+  for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
     let i = t * ${threads}u + li;
     if (i >= GEMM_PIXELS * WORDS) { break; }
     let px = ${epilogue.realOutput ? 'i % GEMM_PIXELS' : 'i / WORDS'};
