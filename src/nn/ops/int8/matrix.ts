@@ -375,12 +375,16 @@ function emulatedProduct(g: MatrixGeometry): string {
 function epilogueWrite(g: MatrixGeometry): string {
   if (g.op !== 'up2x2') {
     return /* wgsl */ `    let n = px * COLUMNS + w * 4u;
+    residualP = residualPixel(gy, gx);
     finishWord(vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]), w, outPixel(gy, gx));`;
   }
   return /* wgsl */ `    let tapWords = ${g.tapColumns / 4}u;
     let tap = w / tapWords;
     let n = px * COLUMNS + tap * ${g.tapColumns}u + (w % tapWords) * 4u;
-    let p = outPixel(2u * gy + (tap >> 1u), 2u * gx + (tap & 1u));
+    let y = 2u * gy + (tap >> 1u);
+    let x = 2u * gx + (tap & 1u);
+    residualP = residualPixel(y, x);
+    let p = outPixel(y, x);
     finishWord(vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]), w % tapWords, p);`;
 }
 
@@ -398,7 +402,7 @@ export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply, bise
   return (epilogue: Int8Epilogue) => /* wgsl */ `
 ${matrices ? 'enable chromium_experimental_subgroup_matrix;' : ''}
 ${wgslInt8Op(
-  { ...epilogue, weightWords: 'i32', inputWords: 'i32', residualPixel: 'residualPixel(p)' },
+  { ...epilogue, weightWords: 'i32', inputWords: 'i32', residualPixel: 'residualP' },
   MATRIX_PARAMS.wgsl,
 )}
 const STEP = ${g.step}u;
@@ -431,15 +435,17 @@ fn tileStart(gy: u32, x: u32) -> u32 {
   return ((gy * STEP + ORIGIN) * u.inRowPixels + min(x, last) * STEP + ORIGIN) * PIXEL_BYTES;
 }
 
-// Output pixel (y, x) in the output's layout, and the residual's pixel for output pixel p.
+// Output pixel (y, x) in the output's layout.
 fn outPixel(y: u32, x: u32) -> u32 {
   return (y + u.outBorder) * u.outRowPixels + x + u.outBorder;
 }
-fn residualPixel(p: u32) -> u32 {
-  let y = p / u.outRowPixels - u.outBorder;
-  let x = p % u.outRowPixels - u.outBorder;
+// The residual's pixel of output pixel (y, x), set before each finishWord from the coordinates
+// the epilogue has (recovering them from the output index took two integer divisions by a
+// uniform per channel).
+fn residualPixel(y: u32, x: u32) -> u32 {
   return (y + u.residualBorder) * u.residualRowPixels + x + u.residualBorder;
 }
+var<private> residualP: u32;
 
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32${
