@@ -245,8 +245,9 @@ export interface FramesTaskOptions {
 }
 
 /**
- * Held-out clips kept across validations only up to this many bytes (GPU images, and as much
- * again read back): a v3a run's 42 clips of 8 frames at 256×256 take ~0.7 GB of each.
+ * Held-out clips are kept across validations only while their GPU images and read-back frames
+ * (counted as much again) fit this many bytes together: a v3a run's 42 clips of 8 frames at
+ * 256×256 (ratios 2 and 1.5, counted at 1.5) take ~1 GB of each.
  */
 export const VALIDATION_CACHE_BYTES = 2 ** 31;
 
