@@ -1037,11 +1037,23 @@ test('matrix kernel bisection (benchmarks only): each variant leaves its part ou
   );
   assert.match(noEpilogue, /subgroupMatrixMultiplyAccumulate/);
   assert.doesNotMatch(whole, /0xffffffffu/, 'the whole kernel skips nothing');
+  const noWrites = code('no-writes');
+  assert.match(
+    noWrites,
+    /if \(u\.outChannels == 0xffffffffu\) \{ finishWord\(a, w, outPixel\(gy, gx\)\); \} else \{ sink \^= a; \}/,
+  );
+  assert.match(
+    noWrites,
+    /if \(u\.outChannels == 0xffffffffu\) \{ results\[li\] = sink/,
+    'the sink is kept',
+  );
+  assert.match(whole, /\n\s*finishWord\(a, w, outPixel\(gy, gx\)\);/);
   assert.deepEqual([...MATRIX_BISECTS].sort(), [
     'no-a-loads',
     'no-b-loads',
     'no-epilogue',
     'no-product',
+    'no-writes',
   ]);
   assert.throws(
     () => int8MatrixCode(g, 'emulated', 'no-product'),

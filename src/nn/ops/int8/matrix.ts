@@ -46,16 +46,18 @@ export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
 /**
  * A part of the subgroup-matrix kernel left out, for benchmarks only (the outputs are wrong):
  * the left-matrix loads or the right-matrix loads hoisted out of the reduction (one load each),
- * the reduction skipped (zero accumulators), or the epilogue (nothing written but the
- * accumulators to workgroup memory). Skipped parts stay in the shader behind a condition no
+ * the reduction skipped (zero accumulators), the epilogue (nothing written but the
+ * accumulators to workgroup memory), or the epilogue's requantization and writes (the
+ * accumulators read back from workgroup memory, nothing written). Skipped parts stay in the shader behind a condition no
  * dispatch meets (NEVER). The differences to the whole kernel time each part.
  */
-export type MatrixBisect = 'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue';
+export type MatrixBisect = 'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue' | 'no-writes';
 export const MATRIX_BISECTS: readonly MatrixBisect[] = [
   'no-a-loads',
   'no-b-loads',
   'no-product',
   'no-epilogue',
+  'no-writes',
 ];
 
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
@@ -371,12 +373,21 @@ function emulatedProduct(g: MatrixGeometry): string {
   }`;
 }
 
-/** WGSL writing GEMM pixel px's words from the accumulators (in the epilogue's loop). */
-function epilogueWrite(g: MatrixGeometry): string {
+/**
+ * WGSL writing GEMM pixel px's words from the accumulators (in the epilogue's loop). The
+ * `no-writes` bisection reads the accumulators but skips the requantization and the writes.
+ */
+function epilogueWrite(g: MatrixGeometry, bisect?: MatrixBisect): string {
+  const finish = (word: string, p: string) =>
+    bisect === 'no-writes'
+      ? `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else { sink ^= a; }`
+      : `finishWord(a, ${word}, ${p});`;
+  const read = 'let a = vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]);';
   if (g.op !== 'up2x2') {
     return /* wgsl */ `    let n = px * COLUMNS + w * 4u;
     residualP = residualPixel(gy, gx);
-    finishWord(vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]), w, outPixel(gy, gx));`;
+    ${read}
+    ${finish('w', 'outPixel(gy, gx)')}`;
   }
   return /* wgsl */ `    let tapWords = ${g.tapColumns / 4}u;
     let tap = w / tapWords;
@@ -384,8 +395,8 @@ function epilogueWrite(g: MatrixGeometry): string {
     let y = 2u * gy + (tap >> 1u);
     let x = 2u * gx + (tap & 1u);
     residualP = residualPixel(y, x);
-    let p = outPixel(y, x);
-    finishWord(vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]), w % tapWords, p);`;
+    ${read}
+    ${finish('w % tapWords', 'outPixel(y, x)')}`;
 }
 
 /** WGSL of the matrix kernel of an op for an epilogue. */
@@ -459,6 +470,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 ${matrices ? subgroupMatrixProduct(g, bisect) : emulatedProduct(g)}
   workgroupBarrier();
   ${bisect === 'no-epilogue' ? `if (!(${NEVER})) { return; }` : ''}
+  ${bisect === 'no-writes' ? 'var sink = vec4i(0);' : ''}
   // Neighbouring threads write neighbouring words (packed) or pixels (planar f32).
   for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
     let i = t * ${threads}u + li;
@@ -468,8 +480,9 @@ ${matrices ? subgroupMatrixProduct(g, bisect) : emulatedProduct(g)}
     let gy = wg.y * ${SUBGROUPS}u + px / ROW_PIXELS;
     let gx = gx0 + px % ROW_PIXELS;
     if (gy >= ${gemmHeight} || gx >= ${gemmWidth}) { continue; }
-${epilogueWrite(g)}
+${epilogueWrite(g, bisect)}
   }
+  ${bisect === 'no-writes' ? `if (${NEVER}) { results[li] = sink.x ^ sink.y ^ sink.z ^ sink.w; }` : ''}
 }
 `;
 }
