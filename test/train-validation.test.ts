@@ -186,12 +186,17 @@ test('held-out clips kept across validations give the numbers of clips rendered 
   assert.deepEqual(kept, rendered);
 });
 
-test('held-out clips are kept only while they fit the budget', () => {
-  const v3aLike = resolveTrainConfig({ size: [256, 256], validationClips: 42 });
+test('held-out clips are kept only while they fit the budget', async () => {
+  const at2x = resolveTrainConfig({ size: [256, 256], validationClips: 42 });
   // 8 frames: 4 images at 128×128 and the 256×256 reference, vec4 f32.
-  assert.equal(clipBytes(v3aLike, 8), 8 * 16 * (256 * 256 + 4 * 128 * 128));
-  assert.ok(keepsValidationClips(v3aLike));
+  assert.equal(clipBytes(at2x, 8), 8 * 16 * (256 * 256 + 4 * 128 * 128));
+  assert.ok(keepsValidationClips(at2x));
   assert.ok(!keepsValidationClips(resolveTrainConfig({ size: [1024, 1024], validationClips: 42 })));
   assert.ok(!keepsValidationClips(resolveTrainConfig({ validationClips: 0 })));
-  assert.ok(VALIDATION_CACHE_BYTES >= 2 * 42 * clipBytes(v3aLike, 8));
+  // The runs it is for: v3a's config (ratios 2 and 1.5) validated on one clip of the 42 entries.
+  const v3a = JSON.parse(await readFile('weights/v3-search/v3a.train.json', 'utf8'));
+  const v3aRun = resolveTrainConfig({ ...v3a, validationClips: 42 });
+  assert.equal(clipBytes(v3aRun, 8), 8 * 16 * (256 * 256 + (4 * 256 * 256) / 2.25));
+  assert.ok(keepsValidationClips(v3aRun));
+  assert.ok(2 * 42 * clipBytes(v3aRun, 8) <= VALIDATION_CACHE_BYTES);
 });

@@ -48,8 +48,9 @@ export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
  * the left-matrix loads or the right-matrix loads hoisted out of the reduction (one load each),
  * the reduction skipped (zero accumulators), the epilogue (nothing written but the
  * accumulators to workgroup memory), or the epilogue's requantization and writes (the
- * accumulators read back from workgroup memory, nothing written). Skipped parts stay in the shader behind a condition no
- * dispatch meets (NEVER). The differences to the whole kernel time each part.
+ * accumulators read back from workgroup memory, nothing written). Skipped parts stay in the
+ * shader behind a condition no dispatch meets (NEVER). The differences to the whole kernel time
+ * each part.
  */
 export type MatrixBisect = 'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue' | 'no-writes';
 export const MATRIX_BISECTS: readonly MatrixBisect[] = [
