@@ -2,7 +2,8 @@
  * The validation margins of training runs by entry (docs/QUALITY.md §4's tables): for every
  * checkpoint a run validated with `--validation-entries each`, the mean margin over TAAU, how
  * many entries are below it, the worst entry and the margins of the entries named (default: the
- * ones still below TAAU in December: fence and foliage flythrough, Fox, herd orbit). An entry's
+ * ones still below TAAU in December: fence and foliage flythrough, Fox, herd orbit), then the
+ * entry's training rate and how long its validation took (logged since 2026-12-06). An entry's
  * margin is the mean over its clips (clip i shows validation entry i mod the split's size), as
  * `--best-by worst` compares them.
  *
@@ -65,12 +66,12 @@ for (const run of positionals) {
     const byName = Object.fromEntries(names.map((n, i) => [n, Number(margins[i]!.toFixed(4))]));
     (report[run] ??= {})[entry.step] = byName;
     rows.push(
-      `| ${run}, ${entry.step}${entry.best ? ' (best)' : ''} | ${signed(mean)} | ${margins.filter((m) => m < 0).length} | ${signed(worst)} ${names[margins.indexOf(worst)]} | ${shown.map((n) => signed(byName[n]!)).join(' | ')} |`,
+      `| ${run}, ${entry.step}${entry.best ? ' (best)' : ''} | ${signed(mean)} | ${margins.filter((m) => m < 0).length} | ${signed(worst)} ${names[margins.indexOf(worst)]} | ${shown.map((n) => signed(byName[n]!)).join(' | ')} | ${entry.stepsPerSecond} | ${entry.validationSeconds ?? '–'} |`,
     );
   }
 }
-console.log(`| run, step | mean | below | worst | ${shown.join(' | ')} |`);
-console.log(`| --- | ---: | ---: | --- | ${shown.map(() => '---:').join(' | ')} |`);
+console.log(`| run, step | mean | below | worst | ${shown.join(' | ')} | steps/s | validation s |`);
+console.log(`| --- | ---: | ---: | --- | ${shown.map(() => '---:').join(' | ')} | ---: | ---: |`);
 for (const row of rows) console.log(row);
 if (skipped > 0) {
   console.log(

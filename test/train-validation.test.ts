@@ -57,9 +57,14 @@ test('validation points log the network and TAAU PSNR; the best checkpoint is ke
   assert.equal(log.length, 3, 'a validation point at every checkpoint (steps 2, 4, 6)');
   for (const e of log) {
     assert.ok(Number.isFinite(e.validationPsnr) && e.validationPsnr! > 5, `${e.validationPsnr}`);
+    assert.ok(e.validationSeconds! > 0, `validation timed: ${e.validationSeconds}`);
     assert.ok(Number.isFinite(e.taauPsnr) && e.taauPsnr! > 5, `${e.taauPsnr}`);
     assert.equal(e.validationPsnrClips!.length, 2);
     assert.equal(e.taauPsnrClips!.length, 2);
+  }
+  // A validation runs between its entry and the next: their times are at least its length apart.
+  for (let i = 0; i + 1 < log.length; i++) {
+    assert.ok(log[i + 1]!.seconds - log[i]!.seconds >= log[i]!.validationSeconds! - 1e-3);
   }
   // TAAU sees the same held-out clips every time: identical numbers.
   assert.ok(log.every((e) => e.taauPsnr === log[0]!.taauPsnr));
@@ -101,7 +106,7 @@ test('validation points log the network and TAAU PSNR; the best checkpoint is ke
   await train(device, config, { out: split, stopAtStep: 2 });
   const resumed = await train(device, {}, { out: split, resume: true });
   const untimed = (entries: LogEntry[]) =>
-    entries.map(({ seconds: _s, stepsPerSecond: _r, ...rest }) => rest);
+    entries.map(({ seconds: _s, stepsPerSecond: _r, validationSeconds: _v, ...rest }) => rest);
   assert.deepEqual(untimed(await readLog(split)), untimed(log));
   assert.equal(resumed.best?.step, bestStep);
   assert.ok(

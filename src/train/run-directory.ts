@@ -38,6 +38,8 @@ export interface LogEntry {
   readonly stepsPerSecond: number;
   /** Mean loss on held-out clips, at checkpoints (task `frames`). */
   readonly validationLoss?: number;
+  /** Wall seconds the validation at this checkpoint took (not in `stepsPerSecond`). */
+  readonly validationSeconds?: number;
   /**
    * Held-out PSNR (dB, tonemapped display domain, frames after `warmup`) of the current weights
    * through the frame API, mean over the validation clips (task `frames`, at checkpoints).

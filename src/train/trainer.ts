@@ -112,7 +112,8 @@ export async function train(
       const validation = await task.validate();
       validationSeconds = elapsed() - start;
       if (validation) {
-        log[log.length - 1] = { ...last, ...validation };
+        const seconds = Number(validationSeconds.toFixed(3));
+        log[log.length - 1] = { ...last, ...validation, validationSeconds: seconds };
         options.onValidation?.(log[log.length - 1]!, config.steps);
       }
     }
