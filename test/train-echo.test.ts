@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { createClipCache, echoedClipIndex } from '../src/train/data/echo.ts';
 import { clipIndexFor, WORKER_CLIP_STRIDE } from '../src/train/data-parallel.ts';
-import { framesTask } from '../src/train/tasks.ts';
-import { NETWORKS, resolveTrainConfig } from '../src/train/config.ts';
-import { createTrainableNetwork } from '../src/train/trainable.ts';
-import { initWeights } from '../src/nn/weights.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
+import { withFramesTask } from './helpers/frames-task.ts';
 
 test('echoedClipIndex: every echo-th slot a fresh clip, the others one of the window most recent', () => {
   const settings = { echo: 3, window: 4, seed: 11 };
@@ -79,19 +77,15 @@ test('frames task with data.echo: the clip cache changes no loss and no weight',
   const echo = { echo: 2, window: 2, seed: config.seed };
   const indices = Array.from({ length: 8 }, (_, slot) => echoedClipIndex(slot, echo));
   assert.ok(new Set(indices).size < indices.length, `some clip is echoed: ${indices}`);
-  const graph = NETWORKS[config.network]!;
   const schedule = { peak: 1e-2, warmupSteps: 1, totalSteps: 4, finalRatio: 0.1 };
   const runs = [];
   for (const clipCache of [true, false]) {
-    const trainable = createTrainableNetwork(device, graph, initWeights(graph, 7), config.adam);
-    const task = framesTask(device, config, trainable, { clipCache });
-    try {
-      const losses = await task.runSteps(0, 4, schedule);
-      runs.push({ losses, params: await trainable.readParams() });
-    } finally {
-      task.destroy();
-      trainable.destroy();
-    }
+    runs.push(
+      await withFramesTask(device, config, { clipCache }, 7, async (task, trainable) => ({
+        losses: await task.runSteps(0, 4, schedule),
+        params: await trainable.readParams(),
+      })),
+    );
   }
   const [cached, rendered] = runs;
   assert.ok(cached!.losses.every((l) => Number.isFinite(l) && l > 0));

@@ -9,10 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testGpu } from './helpers/gpu.ts';
 import { runInFlight } from '../src/train/in-flight.ts';
-import { framesTask } from '../src/train/tasks.ts';
-import { NETWORKS, resolveTrainConfig } from '../src/train/config.ts';
-import { createTrainableNetwork } from '../src/train/trainable.ts';
-import { initWeights } from '../src/nn/weights.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
+import { withFramesTask } from './helpers/frames-task.ts';
 
 test('runInFlight returns results in order and never holds more than `depth` pending', async () => {
   for (const depth of [1, 2, 3]) {
@@ -63,19 +61,21 @@ test('frames task on scene clips: 1 or 2 steps in flight give identical losses a
     validationClips: 0,
     warmup: 1,
   });
-  const graph = NETWORKS[config.network]!;
   const schedule = { peak: 1e-2, warmupSteps: 1, totalSteps: 3, finalRatio: 0.1 };
   const runs = [];
   for (const depth of [1, 2]) {
-    const trainable = createTrainableNetwork(device, graph, initWeights(graph, 7), config.adam);
-    const task = framesTask(device, config, trainable, { stepsInFlight: depth });
-    try {
-      const losses = await task.runSteps(0, 3, schedule);
-      runs.push({ losses, params: await trainable.readParams() });
-    } finally {
-      task.destroy();
-      trainable.destroy();
-    }
+    runs.push(
+      await withFramesTask(
+        device,
+        config,
+        { stepsInFlight: depth },
+        7,
+        async (task, trainable) => ({
+          losses: await task.runSteps(0, 3, schedule),
+          params: await trainable.readParams(),
+        }),
+      ),
+    );
   }
   const [one, ...others] = runs;
   assert.equal(one!.losses.length, 3);

@@ -14,15 +14,10 @@ import { loadCheckpoint } from '../src/train/checkpoint.ts';
 import { createClipSampler } from '../src/train/data/clips.ts';
 import { clipFrameSource, methodPsnr, TAAU_SPEC } from '../src/train/validate-psnr.ts';
 import { evaluateSource } from '../src/eval/evaluate.ts';
-import { decodeWeights, initWeights, loadWeights } from '../src/nn/weights.ts';
-import {
-  clipBytes,
-  framesTask,
-  keepsValidationClips,
-  VALIDATION_CACHE_BYTES,
-} from '../src/train/tasks.ts';
-import { NETWORKS, resolveTrainConfig } from '../src/train/config.ts';
-import { createTrainableNetwork } from '../src/train/trainable.ts';
+import { decodeWeights, loadWeights } from '../src/nn/weights.ts';
+import { clipBytes, keepsValidationClips, VALIDATION_CACHE_BYTES } from '../src/train/tasks.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
+import { withFramesTask } from './helpers/frames-task.ts';
 
 const config = {
   network: 'tiny',
@@ -171,20 +166,16 @@ test('held-out clips kept across validations give the numbers of clips rendered 
   const { device } = await testGpu();
   const resolved = resolveTrainConfig({ ...config, data: { ...config.data, source: 'scenes' } });
   assert.ok(keepsValidationClips(resolved));
-  const graph = NETWORKS[resolved.network]!;
   const schedule = { peak: 1e-2, warmupSteps: 1, totalSteps: 2, finalRatio: 0.1 };
   const runs = [];
   for (const validationCache of [true, false]) {
-    const trainable = createTrainableNetwork(device, graph, initWeights(graph, 5), resolved.adam);
-    const task = framesTask(device, resolved, trainable, { validationCache });
-    try {
-      const first = await task.validate();
-      await task.runSteps(0, 2, schedule);
-      runs.push([first, await task.validate()]);
-    } finally {
-      task.destroy();
-      trainable.destroy();
-    }
+    runs.push(
+      await withFramesTask(device, resolved, { validationCache }, 5, async (task) => {
+        const first = await task.validate();
+        await task.runSteps(0, 2, schedule);
+        return [first, await task.validate()];
+      }),
+    );
   }
   const [kept, rendered] = runs;
   assert.notDeepEqual(kept![0], kept![1], 'the network changed between the validations');

@@ -75,8 +75,9 @@ export interface ClipDataConfig {
   /**
    * Data echoing (src/train/data/echo.ts): each rendered training clip is used this many times on
    * average (1, the default: every clip once), in slots drawn from the `echoWindow` most recent
-   * fresh clips. Rendering bounds a step, so echo 2 should take about half of a step's CPU time
-   * off; the clips are then less varied per step. Validation clips are not echoed.
+   * fresh clips: fewer clips rendered per step (measured on an H100 for v3a: 1.52 steps/s at echo
+   * 1, 1.78 at 2, 2.70 at 4; docs/PERFORMANCE.md), less varied clips per step. Validation clips
+   * are not echoed.
    */
   readonly echo: number;
   readonly echoWindow: number;
