@@ -230,6 +230,57 @@ test('network v2 without keepActivations: same bits, less memory', async () => {
   assert.equal(shared.bytes, 62 * 32 * 24 * 4);
 });
 
+test('network keeping two sizes: alternating sizes reuse the buffers and plans, same bits', async () => {
+  const { device } = await testGpu();
+  const parameters = testParameters(9);
+  const inputs = [
+    uploadTensor(device, randomInput(24, 32, 3)),
+    uploadTensor(device, randomInput(16, 16, 4)),
+  ];
+  const run = async (network: ReturnType<typeof createNetwork>, input: (typeof inputs)[0]) => {
+    const encoder = device.createCommandEncoder();
+    const output = network.run(encoder, input).output;
+    device.queue.submit([encoder.finish()]);
+    return new Uint32Array((await readGpuTensor(device, output)).data.buffer);
+  };
+  const fresh = [];
+  for (const input of inputs) {
+    const network = createNetwork(device, NETWORK_V2, parameters);
+    fresh.push(await run(network, input));
+    network.destroy();
+  }
+  const kept = createNetwork(device, NETWORK_V2, parameters, { keptSizes: 2 });
+  const single = createNetwork(device, NETWORK_V2, parameters);
+  for (const network of [kept, single]) {
+    await run(network, inputs[0]!);
+    await run(network, inputs[1]!);
+  }
+  // Back to the first size: the two-size network creates no buffer, the one-size one reallocates.
+  const created = { count: 0 };
+  const createBuffer = device.createBuffer.bind(device);
+  device.createBuffer = (descriptor) => {
+    created.count++;
+    return createBuffer(descriptor);
+  };
+  try {
+    assert.deepEqual(await run(kept, inputs[0]!), fresh[0]);
+    const keptCreated = created.count - 1; // the read-back's staging buffer
+    created.count = 0;
+    assert.deepEqual(await run(single, inputs[0]!), fresh[0]);
+    assert.equal(keptCreated, 0, 'buffers created on returning to a kept size');
+    assert.ok(created.count > 10, `the one-size network reallocates (${created.count} buffers)`);
+    assert.deepEqual(await run(kept, inputs[1]!), fresh[1]);
+  } finally {
+    device.createBuffer = createBuffer;
+    kept.destroy();
+    single.destroy();
+  }
+  assert.throws(
+    () => createNetwork(device, NETWORK_V2, parameters, { keptSizes: 0 }),
+    /keptSizes must be a positive integer, got 0/,
+  );
+});
+
 test('network: f16 needs shader-f16', async () => {
   const plain = await requestGpu({ wantFeatures: [] });
   assert.equal(plain.device.features.has('shader-f16'), false);

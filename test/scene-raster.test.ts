@@ -187,3 +187,71 @@ test('reference: draws recorded once in a render bundle give the same pixels as 
   }
   assert.notDeepEqual(bundled![0]!.data, bundled![1]!.data, 'the two frames differ');
 });
+
+test('a second frame of the same size creates no buffer, and draws what a fresh rasterizer draws', async () => {
+  const { device } = await testGpu();
+  const scene = proceduralScene('city', 2); // many meshes: they share one vertex and one index buffer
+  const [w, h] = [24, 16];
+  const viewAt = (time: number) => ({
+    camera: { ...scene.lens, position: [8, 3, 8 - time * 4] as Vec3, target: scene.focus.center },
+    time,
+    depthInverted: false,
+    mipBias: 0,
+  });
+  const inputImages = (): InputImages => ({
+    color: createGpuImage(device, w / 2, h / 2),
+    depth: createGpuImage(device, w / 2, h / 2),
+    motion: createGpuImage(device, w / 2, h / 2),
+    reactive: createGpuImage(device, w / 2, h / 2),
+  });
+  const render = async (raster: ReturnType<typeof createSceneRasterizer>, time: number) => {
+    const inputs = inputImages();
+    const reference = createGpuImage(device, w, h);
+    raster.renderInputs(
+      viewAt(time),
+      { camera: viewAt(time - 0.1).camera, time: time - 0.1 },
+      [0.25, -0.25],
+      inputs,
+    );
+    raster.renderReference(viewAt(time), 4, reference);
+    return { inputs, reference };
+  };
+  const read = async (images: Awaited<ReturnType<typeof render>>) => [
+    (await readGpuImage(device, images.reference, 3)).data,
+    ...(await Promise.all(
+      Object.values(images.inputs).map(async (i) => (await readGpuImage(device, i, 4)).data),
+    )),
+  ];
+  const fresh = createSceneRasterizer(device, scene);
+  const expected = await read(await render(fresh, 0.5));
+  fresh.destroy();
+
+  const raster = createSceneRasterizer(device, scene);
+  await render(raster, 0);
+  const second = { inputs: inputImages(), reference: createGpuImage(device, w, h) };
+  const createBuffer = device.createBuffer.bind(device);
+  let created = 0;
+  device.createBuffer = (descriptor) => {
+    created++;
+    return createBuffer(descriptor);
+  };
+  try {
+    raster.renderInputs(
+      viewAt(0.5),
+      { camera: viewAt(0.4).camera, time: 0.4 },
+      [0.25, -0.25],
+      second.inputs,
+    );
+    raster.renderReference(viewAt(0.5), 4, second.reference);
+  } finally {
+    device.createBuffer = createBuffer;
+  }
+  assert.equal(created, 0, 'buffers created by the second frame');
+  const got = await read(second);
+  got.forEach((data, k) => assert.deepEqual(data, expected[k], `image ${k}`));
+  assert.ok(
+    got[0]!.some((v) => v > 0.01),
+    'the reference shows the scene',
+  );
+  raster.destroy();
+});

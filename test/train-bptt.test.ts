@@ -257,3 +257,58 @@ test("GPU BPTT from the sampler's GPU clip (prepare and reference tonemap on the
   clip.destroy();
   sampler.destroy();
 });
+
+test('the GPU clip trainer keeps buffers per clip shape: alternating ratios give the same gradients, and a kept shape allocates nothing', async () => {
+  const { device } = await testGpu();
+  const options = { warmup: 1, weights: DEFAULT_LOSS_WEIGHTS };
+  const params = initWeights(TINY_NETWORK, 9);
+  // Two clips of one display size at two ratios (render 12×8 and 16×11): training's ratios.
+  const clips = [2, 1.5].map((ratio) => {
+    const s = analyticSequence({
+      displaySize: [24, 16],
+      ratio,
+      frames: 4,
+      seed: 8,
+      referenceSamples: 4,
+    });
+    return prepareClipCpu(s.header, s.frames);
+  });
+  assert.notEqual(clips[0]![0]!.prepared.color.width, clips[1]![0]!.prepared.color.width);
+  const gradientsOf = async (
+    trainable: ReturnType<typeof createTrainableNetwork>,
+    trainer: ReturnType<typeof createGpuClipTrainer>,
+    clip: (typeof clips)[0],
+  ) => {
+    const { loss } = await trainer.gradient(clip, options);
+    const grads: number[] = [];
+    for (const buffer of trainable.grads.values())
+      grads.push(...(await readBuffer(device, buffer)));
+    return { loss, grads };
+  };
+  const fresh = [];
+  for (const clip of clips) {
+    const trainable = createTrainableNetwork(device, TINY_NETWORK, params, DEFAULT_ADAM);
+    const trainer = createGpuClipTrainer(device, trainable);
+    fresh.push(await gradientsOf(trainable, trainer, clip));
+    trainer.destroy();
+    trainable.destroy();
+  }
+  const trainable = createTrainableNetwork(device, TINY_NETWORK, params, DEFAULT_ADAM);
+  const trainer = createGpuClipTrainer(device, trainable);
+  const createBuffer = device.createBuffer.bind(device);
+  let created = 0;
+  try {
+    assert.deepEqual(await gradientsOf(trainable, trainer, clips[0]!), fresh[0]);
+    assert.deepEqual(await gradientsOf(trainable, trainer, clips[1]!), fresh[1]);
+    device.createBuffer = (descriptor) => {
+      if (!(descriptor.usage & GPUBufferUsage.MAP_READ)) created++; // not the read-backs
+      return createBuffer(descriptor);
+    };
+    assert.deepEqual(await gradientsOf(trainable, trainer, clips[0]!), fresh[0]);
+    assert.equal(created, 0, 'buffers created for a clip of a kept shape');
+  } finally {
+    device.createBuffer = createBuffer;
+    trainer.destroy();
+    trainable.destroy();
+  }
+});

@@ -41,55 +41,95 @@ export interface PlanSource {
   readonly keepActivations: boolean;
   /** The parameter buffers the ops read (`Network.runParameters`). */
   readonly parameters: ReadonlyMap<string, GPUBuffer>;
+  /**
+   * Input sizes whose buffers and plans are kept at once (default 1: a new size frees the old
+   * one's). Training alternates render sizes (one per ratio) and would otherwise rebuild them
+   * every clip.
+   */
+  readonly keptSizes?: number;
+  /**
+   * Input-buffer sets whose prepared dispatches are kept per size (default 8). Training binds
+   * a features tensor per frame slot and clip shape, more than 8.
+   */
+  readonly keptPlans?: number;
 }
 
 /** The plans of a network's current input size. */
 export interface NetworkPlans {
-  /** The plan for these inputs; a new input size frees the old size's buffers and plans. */
+  /**
+   * The plan for these inputs; a new input size beyond `keptSizes` frees the buffers and plans of
+   * the size used least recently.
+   */
   planFor(inputs: Map<string, GpuTensor>): Plan;
-  /** Bytes of the intermediate and output buffers of the current size (0 before a plan). */
+  /** Bytes of the intermediate and output buffers of the size used last (0 before a plan). */
   intermediateBytes(): number;
   /** Frees the intermediate buffers and the plans' dispatches. */
   destroy(): void;
 }
 
-/** Most input-buffer sets whose prepared dispatches a network keeps per size. */
-const MAX_CACHED_PLANS = 8;
+/** Input-buffer sets whose prepared dispatches a network keeps per size, by default. */
+const KEPT_PLANS = 8;
 
 /** True when `b` binds the same buffer with the same element type as `a`. */
 function sameBinding(a: GpuTensor | undefined, b: GpuTensor): boolean {
   return a !== undefined && a.buffer === b.buffer && dtypeOf(a) === dtypeOf(b);
 }
 
+/** The intermediate buffers of one input size and its plans. */
+interface SizedPlans {
+  readonly height: number;
+  readonly width: number;
+  readonly tensors: Map<string, GpuTensor>;
+  /**
+   * Plans by the first input's buffer, least recently used first: callers that rotate a few
+   * input buffers (BPTT frame slots, ping-pong) reuse their bind groups.
+   */
+  readonly plans: Map<GPUBuffer, Plan>;
+}
+
 /** Plans for `source`, built on demand and cached per size and input buffers. */
 export function createNetworkPlans(device: GPUDevice, source: PlanSource): NetworkPlans {
   const { graph, steps } = source;
-  /** Intermediate buffers of the current size. */
-  let sized: { height: number; width: number; tensors: Map<string, GpuTensor> } | undefined;
-  /**
-   * Plans of the current size by the first input's buffer, least recently used first: callers
-   * that rotate a few input buffers (BPTT frame slots, ping-pong) reuse their bind groups.
-   */
-  const plans = new Map<GPUBuffer, Plan>();
+  const keptSizes = source.keptSizes ?? 1;
+  const keptPlans = source.keptPlans ?? KEPT_PLANS;
+  for (const [name, n] of [
+    ['keptSizes', keptSizes],
+    ['keptPlans', keptPlans],
+  ] as const) {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`${name} must be a positive integer, got ${n}`);
+    }
+  }
+  /** Sizes in use, least recently used first. */
+  const sizes: SizedPlans[] = [];
 
-  function freeIntermediates(): void {
-    for (const plan of plans.values()) {
+  function free(sized: SizedPlans): void {
+    for (const plan of sized.plans.values()) {
       for (const { dispatch } of plan.dispatches) dispatch.destroy();
     }
-    plans.clear();
-    for (const t of new Set(sized?.tensors.values())) t.buffer.destroy();
-    sized = undefined;
+    for (const t of new Set(sized.tensors.values())) t.buffer.destroy();
+  }
+
+  /** The buffers and plans of this size, made the most recently used. */
+  function sizedFor(height: number, width: number, shapes: ReturnType<typeof shapesFor>) {
+    const at = sizes.findIndex((s) => s.height === height && s.width === width);
+    if (at >= 0) {
+      const [found] = sizes.splice(at, 1);
+      sizes.push(found!);
+      return found!;
+    }
+    if (sizes.length >= keptSizes) free(sizes.shift()!);
+    const tensors = allocateIntermediates(device, source, shapes);
+    const sized = { height, width, tensors, plans: new Map<GPUBuffer, Plan>() };
+    sizes.push(sized);
+    return sized;
   }
 
   return {
     planFor(inputs) {
       const shapes = shapesFor(graph, inputs);
       const first = inputs.get(graph.inputs[0]!.name)!;
-      if (!sized || sized.height !== first.height || sized.width !== first.width) {
-        freeIntermediates();
-        const tensors = allocateIntermediates(device, source, shapes);
-        sized = { height: first.height, width: first.width, tensors };
-      }
+      const { tensors: intermediates, plans } = sizedFor(first.height, first.width, shapes);
       const cached = plans.get(first.buffer);
       if (cached) plans.delete(first.buffer);
       if (cached && [...inputs].every(([name, t]) => sameBinding(cached.inputs.get(name), t))) {
@@ -97,10 +137,10 @@ export function createNetworkPlans(device: GPUDevice, source: PlanSource): Netwo
         return cached;
       }
       // A plan dropped here may still be recorded in an encoder that is not submitted yet
-      // (training records a whole clip, more frames than MAX_CACHED_PLANS, in one command
+      // (training records a whole clip, possibly more frames than keptPlans, in one command
       // buffer): never destroy its uniform buffers, just drop them and let the implementation
       // free them once unused.
-      const tensors = new Map(sized.tensors);
+      const tensors = new Map(intermediates);
       for (const [name, t] of inputs) tensors.set(name, t);
       const dispatches = steps.map((step) => ({
         label: step.label,
@@ -108,18 +148,21 @@ export function createNetworkPlans(device: GPUDevice, source: PlanSource): Netwo
       }));
       const plan = { inputs, tensors, dispatches };
       plans.set(first.buffer, plan);
-      if (plans.size > MAX_CACHED_PLANS) {
+      if (plans.size > keptPlans) {
         plans.delete(plans.keys().next().value!);
       }
       return plan;
     },
     intermediateBytes() {
-      const buffers = new Set([...(sized?.tensors.values() ?? [])].map((t) => t.buffer));
+      const last = sizes.at(-1);
+      const buffers = new Set([...(last?.tensors.values() ?? [])].map((t) => t.buffer));
       let bytes = 0;
       for (const buffer of buffers) bytes += buffer.size;
       return bytes;
     },
-    destroy: freeIntermediates,
+    destroy() {
+      for (const sized of sizes.splice(0)) free(sized);
+    },
   };
 }
 

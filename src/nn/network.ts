@@ -61,6 +61,14 @@ export interface NetworkOptions {
    * `activations` then holds only the inputs and outputs. Default true.
    */
   readonly keepActivations?: boolean;
+  /**
+   * Input sizes whose intermediate buffers and prepared dispatches are kept at once (default 1:
+   * a new size frees the previous one's, as a resized upscaler wants). Training, which
+   * alternates one render size per ratio, keeps several.
+   */
+  readonly keptSizes?: number;
+  /** Input-buffer sets whose dispatches are kept prepared per size (default 8). */
+  readonly keptPlans?: number;
 }
 
 /** A network on a GPU device. */
@@ -117,6 +125,8 @@ export function createNetwork(
     precision,
     keepActivations,
     parameters: runBuffers,
+    ...(options.keptSizes === undefined ? {} : { keptSizes: options.keptSizes }),
+    ...(options.keptPlans === undefined ? {} : { keptPlans: options.keptPlans }),
   });
   return {
     graph,

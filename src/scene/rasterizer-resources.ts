@@ -47,9 +47,17 @@ export interface SceneResources {
 /** What records draws: a render pass, or a render bundle. */
 export type RenderEncoder = GPUBindingCommandsMixin & GPURenderCommandsMixin;
 
+/** A range of a GPU buffer (what a vertex or index binding takes). */
+interface BufferSlice {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
 interface GpuMesh {
-  buffers: GPUBuffer[];
-  index: GPUBuffer;
+  /** Positions, normals, uvs and tangents (VERTEX_LAYOUTS' first four slots). */
+  vertices: BufferSlice[];
+  index: BufferSlice;
   indexCount: number;
 }
 
@@ -91,8 +99,10 @@ export function createSceneResources(device: GPUDevice, scene: Scene): SceneReso
       const mesh = meshes[o.mesh]!;
       pass.setBindGroup(1, objectGroup, [i * OBJECT_UNIFORM_BYTES]);
       pass.setBindGroup(2, materials.groups[o.material]!);
-      objectVertices[i]!.forEach((b, slot) => pass.setVertexBuffer(slot, b));
-      pass.setIndexBuffer(mesh.index, 'uint32');
+      objectVertices[i]!.forEach((b, slot) =>
+        pass.setVertexBuffer(slot, b.buffer, b.offset, b.size),
+      );
+      pass.setIndexBuffer(mesh.index.buffer, 'uint32', mesh.index.offset, mesh.index.size);
       pass.drawIndexed(mesh.indexCount);
     },
     destroy() {
@@ -102,30 +112,48 @@ export function createSceneResources(device: GPUDevice, scene: Scene): SceneReso
   };
 }
 
-/** Each mesh's positions, normals, uvs and tangents (VERTEX_LAYOUTS' first four slots) and indices. */
+/**
+ * Each mesh's positions, normals, uvs and tangents (VERTEX_LAYOUTS' first four slots) and indices,
+ * all meshes' vertices in one buffer and their indices in another: a training clip builds a new
+ * scene, and five buffers a mesh made buffer creation a twentieth of a step's CPU time.
+ */
 function uploadMeshes(device: GPUDevice, scene: Scene, owned: GPUBuffer[]): GpuMesh[] {
-  const vertexBuffer = (data: Float32Array | Uint32Array, usage: number) => {
+  const arrays = scene.meshes.map((mesh) => ({
+    vertices: [mesh.positions, mesh.normals, mesh.uvs, mesh.tangents ?? computeTangents(mesh)],
+    indices: mesh.indices,
+  }));
+  const vertexBytes = arrays.reduce(
+    (n, a) => n + a.vertices.reduce((m, d) => m + d.byteLength, 0),
+    0,
+  );
+  const indexBytes = arrays.reduce((n, a) => n + a.indices.byteLength, 0);
+  const packed = (bytes: number, usage: number, label: string) => {
     const buffer = device.createBuffer({
-      size: Math.max(16, Math.ceil(data.byteLength / 4) * 4),
+      label,
+      size: Math.max(16, bytes),
       usage: usage | GPUBufferUsage.COPY_DST,
       mappedAtCreation: true,
     });
     owned.push(buffer);
-    const view =
-      data instanceof Uint32Array
-        ? new Uint32Array(buffer.getMappedRange())
-        : new Float32Array(buffer.getMappedRange());
-    view.set(data);
-    buffer.unmap();
-    return buffer;
+    return { buffer, bytes: new Uint8Array(buffer.getMappedRange()), offset: 0 };
   };
-  return scene.meshes.map((mesh) => ({
-    buffers: [mesh.positions, mesh.normals, mesh.uvs, mesh.tangents ?? computeTangents(mesh)].map(
-      (d) => vertexBuffer(d, GPUBufferUsage.VERTEX),
-    ),
-    index: vertexBuffer(mesh.indices, GPUBufferUsage.INDEX),
-    indexCount: mesh.indices.length,
+  const vertexData = packed(vertexBytes, GPUBufferUsage.VERTEX, 'scene vertices');
+  const indexData = packed(indexBytes, GPUBufferUsage.INDEX, 'scene indices');
+  // Every array is a whole number of 4-byte elements, so each slice starts 4-byte aligned.
+  const place = (into: typeof vertexData, data: Float32Array | Uint32Array): BufferSlice => {
+    const slice = { buffer: into.buffer, offset: into.offset, size: data.byteLength };
+    into.bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), into.offset);
+    into.offset += data.byteLength;
+    return slice;
+  };
+  const meshes = arrays.map((a) => ({
+    vertices: a.vertices.map((d) => place(vertexData, d)),
+    index: place(indexData, a.indices),
+    indexCount: a.indices.length,
   }));
+  vertexData.buffer.unmap();
+  indexData.buffer.unmap();
+  return meshes;
 }
 
 /**
@@ -139,12 +167,13 @@ function objectVertexBuffers(
   meshes: GpuMesh[],
   skinned: SkinnedBuffers,
   owned: GPUBuffer[],
-): GPUBuffer[][] {
+): BufferSlice[][] {
+  const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer, offset: 0, size: buffer.size });
   return scene.objects.map((o, i) => {
     const mesh = meshes[o.mesh];
     const source = scene.meshes[o.mesh];
     if (!mesh || !source) throw new RangeError(`object ${i} refers to missing mesh ${o.mesh}`);
-    if (!o.skin) return [...mesh.buffers, mesh.buffers[0]!];
+    if (!o.skin) return [...mesh.vertices, mesh.vertices[0]!];
     if (!source.joints || !source.weights) {
       throw new RangeError(`object ${i} has a skin but mesh ${o.mesh} has no joints and weights`);
     }
@@ -155,7 +184,7 @@ function objectVertexBuffers(
     owned.push(...dynamic);
     skinned.add(i, dynamic);
     const [positions, normals, tangents, previous] = dynamic;
-    return [positions, normals, mesh.buffers[2]!, tangents, previous];
+    return [whole(positions), whole(normals), mesh.vertices[2]!, whole(tangents), whole(previous)];
   });
 }
 

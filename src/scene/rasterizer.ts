@@ -124,8 +124,7 @@ export function createSceneRasterizer(
     renderReference: (view, samples, out) =>
       renderReference(parts, view, samples, out, options.referenceBundles ?? true),
     destroy() {
-      outputs.releaseUniforms();
-      for (const part of [resources, shadow, frames, targets]) part.destroy();
+      for (const part of [outputs, resources, shadow, frames, targets]) part.destroy();
     },
   };
 }
@@ -144,7 +143,6 @@ function renderInputs(
       throw new RangeError(`input images must all be ${width}x${height}`);
     }
   }
-  outputs.releaseUniforms();
   resources.writeObjects(view.time, previous.time);
   const slots = frames.slots(1);
   device.queue.writeBuffer(
@@ -189,7 +187,6 @@ function renderReference(
     throw new RangeError(`samples must be a positive integer, got ${samples}`);
   }
   const { width, height } = out;
-  outputs.releaseUniforms();
   resources.writeObjects(view.time);
   const slots = frames.slots(samples);
   const data = new Float32Array((samples * FRAME_UNIFORM_BYTES) / 4);

@@ -1,5 +1,5 @@
 /** RGBA8 textures with full mip chains, built on the CPU and uploaded once per renderer. */
-import { linearToSrgb, srgbToLinear } from '../core/tonemap.ts';
+import { srgbByte, srgbToLinear } from '../core/tonemap.ts';
 import type { TextureData } from './types.ts';
 
 /**
@@ -21,15 +21,15 @@ export function textureWithMips(
       `texture ${label ?? ''} has ${level0.length} bytes, expected ${width * height * 4}`,
     );
   }
-  const lut = Float32Array.from({ length: 256 }, (_, v) =>
-    srgb ? srgbToLinear(v / 255) : v / 255,
-  );
-  const toLinear = (v: number, c: number) => (c < 3 ? lut[v]! : v / 255);
-  const toByte = (v: number, c: number) =>
-    Math.round(Math.min(1, Math.max(0, srgb && c < 3 ? linearToSrgb(v) : v)) * 255);
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = srgb ? srgbToLinear(v / 255) : v / 255;
   const levels = [level0];
   let [w, h] = [width, height];
-  let current = Float32Array.from(level0, (v, i) => toLinear(v, i % 4));
+  // Plain loops: `Float32Array.from` with a mapping function cost a tenth of a training step.
+  let current = new Float32Array(level0.length);
+  for (let i = 0; i < level0.length; i++) {
+    current[i] = (i & 3) < 3 ? lut[level0[i]!]! : level0[i]! / 255;
+  }
   while (w > 1 || h > 1) {
     const nw = Math.max(1, w >> 1);
     const nh = Math.max(1, h >> 1);
@@ -51,7 +51,8 @@ export function textureWithMips(
         }
       }
     }
-    const level = Uint8Array.from(next, (v, i) => toByte(v, i % 4));
+    const level = new Uint8Array(next.length);
+    for (let i = 0; i < next.length; i++) level[i] = byteOf(next[i]!, srgb && (i & 3) < 3);
     if (alphaCutoff !== undefined)
       preserveCoverage(level, alphaCutoff, coverage(level0, alphaCutoff, 1));
     levels.push(level);
@@ -59,6 +60,11 @@ export function textureWithMips(
     [w, h] = [nw, nh];
   }
   return { width, height, levels, srgb, ...(label ? { label } : {}) };
+}
+
+/** The 8-bit code of a value in [0, 1] (clamped), sRGB-encoded where `srgb`. */
+function byteOf(v: number, srgb: boolean): number {
+  return srgb ? srgbByte(v) : Math.round(Math.min(1, Math.max(0, v)) * 255);
 }
 
 /** Fraction of texels whose alpha · scale passes the cutoff. */
@@ -95,10 +101,7 @@ export function proceduralTexture(
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const rgba = fn((x + 0.5) / size, (y + 0.5) / size);
-      for (let c = 0; c < 4; c++) {
-        const v = Math.min(1, Math.max(0, srgb && c < 3 ? linearToSrgb(rgba[c]!) : rgba[c]!));
-        data[(y * size + x) * 4 + c] = Math.round(v * 255);
-      }
+      for (let c = 0; c < 4; c++) data[(y * size + x) * 4 + c] = byteOf(rgba[c]!, srgb && c < 3);
     }
   }
   return textureWithMips(size, size, data, srgb, label, alphaCutoff);

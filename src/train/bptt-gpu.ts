@@ -29,7 +29,7 @@ import { encodeTonemapReference } from './losses/tonemap-reference.ts';
 import type { ClipGradientOptions } from './bptt.ts';
 import { createFrameLoss, type FrameLoss } from './losses/frame-loss.ts';
 import { scaleLossWeights, type LossValues, type LossWeights } from './losses/frame-loss-cpu.ts';
-import type { TrainableNetwork } from './trainable.ts';
+import { TRAINER_KEPT_SHAPES, type TrainableNetwork } from './trainable.ts';
 
 /** GPU buffers of one clip frame. */
 interface FrameSlot {
@@ -174,18 +174,24 @@ function gpuInput(device: GPUDevice, clip: TrainingClip): ClipInput {
   };
 }
 
-/** Creates the clip trainer of `trainable` (buffers sized by the first clip, resized on change). */
+/**
+ * Creates the clip trainer of `trainable`: buffers per clip shape, the TRAINER_KEPT_SHAPES used
+ * last kept (training alternates render sizes; reallocating them every clip, with the network's
+ * plans that bind them, was a tenth of a step's CPU time).
+ */
 export function createGpuClipTrainer(
   device: GPUDevice,
   trainable: TrainableNetwork,
 ): GpuClipTrainer {
-  let buffers: ClipBuffers | undefined;
+  /** Buffers per shape, least recently used first. */
+  const kept: ClipBuffers[] = [];
   const buffersFor = (frames: readonly FrameMeta[]): ClipBuffers => {
     const shape = shapeOf(frames);
-    if (!buffers || !sameShape(buffers.shape, shape)) {
-      buffers?.destroy();
-      buffers = allocateClipBuffers(device, trainable.graph, shape);
-    }
+    const at = kept.findIndex((b) => sameShape(b.shape, shape));
+    const buffers =
+      at >= 0 ? kept.splice(at, 1)[0]! : allocateClipBuffers(device, trainable.graph, shape);
+    kept.push(buffers);
+    if (kept.length > TRAINER_KEPT_SHAPES) kept.shift()!.destroy();
     return buffers;
   };
   const inputOf = (clip: TrainerClip): ClipInput =>
@@ -208,8 +214,7 @@ export function createGpuClipTrainer(
       return readClipLosses(clip, input.frames, options.warmup);
     },
     destroy() {
-      buffers?.destroy();
-      buffers = undefined;
+      for (const buffers of kept.splice(0)) buffers.destroy();
     },
   };
 }

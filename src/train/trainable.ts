@@ -45,6 +45,12 @@ export interface TrainableNetwork {
   destroy(): void;
 }
 
+/**
+ * Clip shapes (frames, render and display size) a clip trainer keeps buffers for at once:
+ * training alternates one render size per ratio, validation may add others.
+ */
+export const TRAINER_KEPT_SHAPES = 4;
+
 /** Uploads `initial` parameters and allocates gradients and Adam moments. */
 export function createTrainableNetwork(
   device: GPUDevice,
@@ -52,7 +58,11 @@ export function createTrainableNetwork(
   initial: Parameters<Real>,
   adamConfig: AdamConfig,
 ): TrainableNetwork {
-  const network = createNetwork(device, graph, initial);
+  // A clip trainer binds a features tensor per frame slot and clip shape (TRAINER_KEPT_SHAPES).
+  const network = createNetwork(device, graph, initial, {
+    keptSizes: TRAINER_KEPT_SHAPES,
+    keptPlans: 32 * TRAINER_KEPT_SHAPES, // up to 32-frame clips
+  });
   const specs = parameterSpecs(graph);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const grads = new Map(
