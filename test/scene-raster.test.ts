@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { createGpuImage, readGpuImage } from '../src/gpu/gpu-image.ts';
 import { createSceneRasterizer } from '../src/scene/rasterizer.ts';
+import { packBuffers } from '../src/scene/rasterizer-resources.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
 import type { InputImages } from '../src/scene/raster-view.ts';
 import { deviceDepth, unprojectPixel, type Camera } from '../src/scene/camera.ts';
 import { planeMesh } from '../src/scene/geometry.ts';
@@ -254,4 +256,34 @@ test('a second frame of the same size creates no buffer, and draws what a fresh 
     'the reference shows the scene',
   );
   raster.destroy();
+});
+
+test('mesh arrays packed into buffers of at most maxBufferSize: slices in order, contents intact', async () => {
+  const { device } = await testGpu();
+  const arrays = [10, 5, 8, 16].map((n, k) =>
+    Float32Array.from({ length: n }, (_, i) => k * 100 + i),
+  );
+  const owned: GPUBuffer[] = [];
+  const usage = GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_SRC;
+  // 40 + 20 bytes fit in 64; 32 starts a second buffer; 64 a third.
+  const slices = packBuffers(device, arrays, usage, 'test', owned, 64);
+  assert.equal(owned.length, 3);
+  assert.deepEqual(
+    slices.map((s) => [owned.indexOf(s.buffer), s.offset, s.size]),
+    [
+      [0, 0, 40],
+      [0, 40, 20],
+      [1, 0, 32],
+      [2, 0, 64],
+    ],
+  );
+  for (const [k, slice] of slices.entries()) {
+    const data = await readBuffer(device, slice.buffer);
+    assert.deepEqual(data.subarray(slice.offset / 4, (slice.offset + slice.size) / 4), arrays[k]);
+  }
+  assert.throws(
+    () => packBuffers(device, [new Float32Array(17)], usage, 'scene vertices', owned, 64),
+    /scene vertices: one mesh array has 68 bytes, more than a buffer may hold \(maxBufferSize 64\)/,
+  );
+  for (const b of owned) b.destroy();
 });

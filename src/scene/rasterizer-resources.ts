@@ -48,7 +48,7 @@ export interface SceneResources {
 export type RenderEncoder = GPUBindingCommandsMixin & GPURenderCommandsMixin;
 
 /** A range of a GPU buffer (what a vertex or index binding takes). */
-interface BufferSlice {
+export interface BufferSlice {
   buffer: GPUBuffer;
   offset: number;
   size: number;
@@ -114,20 +114,63 @@ export function createSceneResources(device: GPUDevice, scene: Scene): SceneReso
 
 /**
  * Each mesh's positions, normals, uvs and tangents (VERTEX_LAYOUTS' first four slots) and indices,
- * all meshes' vertices in one buffer and their indices in another: a training clip builds a new
- * scene, and five buffers a mesh made buffer creation a twentieth of a step's CPU time.
+ * the meshes' vertices packed into as few buffers as the device's buffer size allows, and their
+ * indices likewise: a training clip builds a new scene, and five buffers a mesh made buffer
+ * creation a twentieth of a step's CPU time.
  */
 function uploadMeshes(device: GPUDevice, scene: Scene, owned: GPUBuffer[]): GpuMesh[] {
   const arrays = scene.meshes.map((mesh) => ({
     vertices: [mesh.positions, mesh.normals, mesh.uvs, mesh.tangents ?? computeTangents(mesh)],
     indices: mesh.indices,
   }));
-  const vertexBytes = arrays.reduce(
-    (n, a) => n + a.vertices.reduce((m, d) => m + d.byteLength, 0),
-    0,
+  const vertices = packBuffers(
+    device,
+    arrays.flatMap((a) => a.vertices),
+    GPUBufferUsage.VERTEX,
+    'scene vertices',
+    owned,
   );
-  const indexBytes = arrays.reduce((n, a) => n + a.indices.byteLength, 0);
-  const packed = (bytes: number, usage: number, label: string) => {
+  const indices = packBuffers(
+    device,
+    arrays.map((a) => a.indices),
+    GPUBufferUsage.INDEX,
+    'scene indices',
+    owned,
+  );
+  return arrays.map((a, i) => ({
+    vertices: vertices.slice(4 * i, 4 * i + 4),
+    index: indices[i]!,
+    indexCount: a.indices.length,
+  }));
+}
+
+/**
+ * Uploads `arrays` one after another into buffers of at most `limit` bytes (the device's
+ * `maxBufferSize`), and returns each array's slice. Every array is a whole number of 4-byte elements, so every slice
+ * starts 4-byte aligned (what vertex and uint32 index bindings need).
+ */
+export function packBuffers(
+  device: GPUDevice,
+  arrays: readonly (Float32Array | Uint32Array)[],
+  usage: number,
+  label: string,
+  owned: GPUBuffer[],
+  limit = device.limits.maxBufferSize,
+): BufferSlice[] {
+  const slices: BufferSlice[] = [];
+  let first = 0;
+  while (first < arrays.length) {
+    let end = first;
+    let bytes = 0;
+    while (end < arrays.length && bytes + arrays[end]!.byteLength <= limit) {
+      bytes += arrays[end]!.byteLength;
+      end++;
+    }
+    if (end === first) {
+      throw new RangeError(
+        `${label}: one mesh array has ${arrays[first]!.byteLength} bytes, more than a buffer may hold (maxBufferSize ${limit})`,
+      );
+    }
     const buffer = device.createBuffer({
       label,
       size: Math.max(16, bytes),
@@ -135,25 +178,17 @@ function uploadMeshes(device: GPUDevice, scene: Scene, owned: GPUBuffer[]): GpuM
       mappedAtCreation: true,
     });
     owned.push(buffer);
-    return { buffer, bytes: new Uint8Array(buffer.getMappedRange()), offset: 0 };
-  };
-  const vertexData = packed(vertexBytes, GPUBufferUsage.VERTEX, 'scene vertices');
-  const indexData = packed(indexBytes, GPUBufferUsage.INDEX, 'scene indices');
-  // Every array is a whole number of 4-byte elements, so each slice starts 4-byte aligned.
-  const place = (into: typeof vertexData, data: Float32Array | Uint32Array): BufferSlice => {
-    const slice = { buffer: into.buffer, offset: into.offset, size: data.byteLength };
-    into.bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), into.offset);
-    into.offset += data.byteLength;
-    return slice;
-  };
-  const meshes = arrays.map((a) => ({
-    vertices: a.vertices.map((d) => place(vertexData, d)),
-    index: place(indexData, a.indices),
-    indexCount: a.indices.length,
-  }));
-  vertexData.buffer.unmap();
-  indexData.buffer.unmap();
-  return meshes;
+    const mapped = new Uint8Array(buffer.getMappedRange());
+    let offset = 0;
+    for (const data of arrays.slice(first, end)) {
+      mapped.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), offset);
+      slices.push({ buffer, offset, size: data.byteLength });
+      offset += data.byteLength;
+    }
+    buffer.unmap();
+    first = end;
+  }
+  return slices;
 }
 
 /**
