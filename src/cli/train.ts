@@ -180,7 +180,11 @@ export function register(program: Command): void {
         "frame's (disocclusions, objects whose motion vectors miss, a cut), where ghosts live;\n" +
         'staleOffscreen (default 1) is the staleness of history that lies off screen, 0 to leave\n' +
         'the strips a moving camera brings in to the other terms:\n' +
-        '  "loss": { "stale": 30, "staleOffscreen": 0 }',
+        '  "loss": { "stale": 30, "staleOffscreen": 0 }\n' +
+        'Weight average (default 0, off): validation, best.uplift and weights.uplift use an\n' +
+        'exponential moving average of the weights, updated after every step (0.999: about the\n' +
+        'last 1,000 steps); checkpoints keep both, so a resumed run continues it exactly:\n' +
+        '  "adam": { "averageDecay": 0.999 }',
     )
     .action(async (flags: TrainFlags) => {
       const overrides = await configOverrides(flags);

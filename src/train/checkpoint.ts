@@ -4,8 +4,8 @@
  * the data seed (per-step randomness is derived from seed and step, so no hidden RNG state) and
  * the run config. One file (version 2):
  *
- *   "UPLFCKPT" | u32 version | u32 header length | header JSON | weights bytes | moments (f32 LE)
- *   | SHA-256 of every byte before it
+ *   "UPLFCKPT" | u32 version | u32 header length | header JSON | weights bytes
+ *   | [average weights bytes] | moments (f32 LE) | SHA-256 of every byte before it
  *
  * The hash covers the header too: a changed step, seed or config is a corrupt file, not a run that
  * silently skips its training or trains something else. Version 1 (a SHA-256 of the payload inside
@@ -46,11 +46,19 @@ export interface Checkpoint {
   readonly config: unknown;
   /** A complete `.uplift` weights file. */
   readonly weights: Uint8Array;
+  /**
+   * The weights' moving average as a complete `.uplift` file, in runs with `adam.averageDecay`
+   * (./weight-average.ts); absent otherwise.
+   */
+  readonly averageWeights?: Uint8Array;
   readonly moments: readonly TensorMoments[];
 }
 
-/** The header's keys (version 1 also held `version` and `sha256`, the payload's hash). */
-const HEADER_KEYS = ['step', 'seed', 'config', 'weightsBytes', 'moments'];
+/**
+ * The header's keys (`averageWeightsBytes` only with a weight average; version 1 also held
+ * `version` and `sha256`, the payload's hash).
+ */
+const HEADER_KEYS = ['step', 'seed', 'config', 'weightsBytes', 'averageWeightsBytes', 'moments'];
 const HEADER_KEYS_V1 = [...HEADER_KEYS, 'version', 'sha256'];
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
@@ -62,11 +70,13 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     seed: c.seed,
     config: c.config,
     weightsBytes: c.weights.byteLength,
+    ...(c.averageWeights ? { averageWeightsBytes: c.averageWeights.byteLength } : {}),
     moments: c.moments.map((t) => ({ name: t.name, size: t.m.length })),
   };
+  const average = c.averageWeights ?? new Uint8Array(0);
   const json = new TextEncoder().encode(JSON.stringify(header));
   const momentBytes = c.moments.reduce((s, t) => s + 8 * t.m.length, 0);
-  const body = 16 + json.byteLength + c.weights.byteLength + momentBytes;
+  const body = 16 + json.byteLength + c.weights.byteLength + average.byteLength + momentBytes;
   const out = new Uint8Array(body + HASH_BYTES);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
@@ -74,7 +84,8 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   view.setUint32(12, json.byteLength, true);
   out.set(json, 16);
   out.set(c.weights, 16 + json.byteLength);
-  let offset = 16 + json.byteLength + c.weights.byteLength;
+  out.set(average, 16 + json.byteLength + c.weights.byteLength);
+  let offset = 16 + json.byteLength + c.weights.byteLength + average.byteLength;
   for (const t of c.moments) {
     if (t.m.length !== t.v.length) throw new RangeError(`moments of ${t.name} differ in length`);
     for (const a of [t.m, t.v]) {
@@ -132,6 +143,14 @@ export function decodeCheckpoint(
     min: 0,
     max: end,
   });
+  const averageWeightsBytes =
+    header.averageWeightsBytes === undefined
+      ? undefined
+      : checkedNumber(header.averageWeightsBytes, at('averageWeightsBytes'), {
+          integer: true,
+          min: 1,
+          max: end,
+        });
   if (!Array.isArray(header.moments)) return fail(`moments must be a list`);
   const moments = header.moments.map((t: unknown, i) => {
     const path = at(`moments[${i}]`);
@@ -146,14 +165,17 @@ export function decodeCheckpoint(
   if (step > config.steps) fail(`step ${step} is past the config's ${config.steps} steps`);
   const payload = bytes.subarray(16 + headerLength, end);
   const momentBytes = moments.reduce((s, t) => s + 8 * t.size, 0);
-  if (payload.byteLength !== weightsBytes + momentBytes) {
-    fail(`payload is ${payload.byteLength} bytes, header says ${weightsBytes + momentBytes}`);
+  const averageBytes = averageWeightsBytes ?? 0;
+  if (payload.byteLength !== weightsBytes + averageBytes + momentBytes) {
+    fail(
+      `payload is ${payload.byteLength} bytes, header says ${weightsBytes + averageBytes + momentBytes}`,
+    );
   }
   if (version === 1 && sha256(payload).toString('hex') !== header.sha256) {
     fail('checksum mismatch (corrupt file)');
   }
   const data = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  let offset = weightsBytes;
+  let offset = weightsBytes + averageBytes;
   const read = (n: number) => {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++, offset += 4) a[i] = data.getFloat32(offset, true);
@@ -164,6 +186,13 @@ export function decodeCheckpoint(
     seed,
     config,
     weights: new Uint8Array(payload.subarray(0, weightsBytes)),
+    ...(averageWeightsBytes === undefined
+      ? {}
+      : {
+          averageWeights: new Uint8Array(
+            payload.subarray(weightsBytes, weightsBytes + averageBytes),
+          ),
+        }),
     moments: moments.map(({ name, size }) => ({ name, m: read(size), v: read(size) })),
   };
 }

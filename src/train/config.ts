@@ -365,11 +365,23 @@ export function resolveTrainConfig(
   nonNegative('warmupSteps', merged.warmupSteps);
   nonNegative('finalRatio', merged.finalRatio);
   checkScheduleRestart(merged.scheduleRestart, 'training config');
-  for (const key of ['beta1', 'beta2', 'epsilon', 'weightDecay', 'maxGradNorm'] as const) {
+  for (const key of [
+    'beta1',
+    'beta2',
+    'epsilon',
+    'weightDecay',
+    'maxGradNorm',
+    'averageDecay',
+  ] as const) {
     nonNegative(`adam.${key}`, merged.adam[key]);
   }
   if (merged.adam.beta1 >= 1 || merged.adam.beta2 >= 1) {
     throw new InputError('training config: adam betas must be below 1');
+  }
+  if (merged.adam.averageDecay >= 1) {
+    throw new InputError(
+      `training config: adam.averageDecay must be below 1 (0 disables the weight average), got ${merged.adam.averageDecay}`,
+    );
   }
   const data = merged.data;
   if (!['analytic', 'scenes', 'sequences'].includes(data.source)) {

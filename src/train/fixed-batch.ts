@@ -46,7 +46,7 @@ export async function trainFixedBatch(
       const pass = encoder.beginComputePass({ label: 'loss, backward, Adam' });
       loss.encode(pass, run.output.buffer, target, gradOutput, values, k % readEvery);
       trainable.encodeBackward(pass, run, new Map([[outputName, gradOutput]]), false);
-      trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, options.schedule));
+      trainable.encodeOptimizerStep(pass, step + 1, learningRateAt(step, options.schedule));
       pass.end();
       device.queue.submit([encoder.finish()]);
       if ((k + 1) % readEvery === 0 || k + 1 === options.steps) {

@@ -151,7 +151,9 @@ export async function saveRun(
   const checkpoint = await runCheckpoint(state);
   const bytes = encodeCheckpoint(checkpoint);
   await writeFileAtomic(paths.checkpoint, bytes);
-  await writeFileAtomic(paths.weights, checkpoint.weights);
+  // With a weight average the files hold it: what validation scored.
+  const weights = checkpoint.averageWeights ?? checkpoint.weights;
+  await writeFileAtomic(paths.weights, weights);
   const validated = log.at(-1);
   const psnr = validated?.step === step ? validated.validationPsnr : undefined;
   const candidate =
@@ -165,7 +167,7 @@ export async function saveRun(
     best = scored;
     log[log.length - 1] = { ...validated!, best: true };
     await writeFileAtomic(join(paths.out, BEST_FILES.checkpoint), bytes);
-    await writeFileAtomic(join(paths.out, BEST_FILES.weights), checkpoint.weights);
+    await writeFileAtomic(join(paths.out, BEST_FILES.weights), weights);
     await writeFileAtomic(paths.best, new TextEncoder().encode(JSON.stringify(best) + '\n'));
   }
   await writeFileAtomic(

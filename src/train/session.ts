@@ -1,6 +1,7 @@
 /**
- * Between a live training state on the GPU and a checkpoint: capture (read parameters and Adam
- * moments back into a `Checkpoint`) and restore (a new TrainableNetwork with the same bits).
+ * Between a live training state on the GPU and a checkpoint: capture (read parameters, Adam
+ * moments and the weight average back into a `Checkpoint`) and restore (a new TrainableNetwork
+ * with the same bits).
  */
 import { InputError } from '../core/errors.ts';
 import { decodeWeights, encodeWeights } from '../nn/weights.ts';
@@ -26,17 +27,27 @@ export async function captureCheckpoint(
 ): Promise<Checkpoint> {
   const parameters = await trainable.readParams();
   const moments = await trainable.adam.readMoments();
-  const weights = encodeWeights({
-    graph: trainable.graph,
-    parameters,
-    ...(options.qualityRatio !== undefined ? { qualityRatio: options.qualityRatio } : {}),
-    metadata: { ...options.metadata, step: options.step },
-  });
+  const file = (values: Map<string, Float32Array>, metadata: Record<string, unknown>) =>
+    encodeWeights({
+      graph: trainable.graph,
+      parameters: values,
+      ...(options.qualityRatio !== undefined ? { qualityRatio: options.qualityRatio } : {}),
+      metadata: { ...options.metadata, ...metadata, step: options.step },
+    });
+  const { average } = trainable;
+  const averages = average && (await average.read());
   return {
     step: options.step,
     seed: options.seed,
     config: options.config,
-    weights,
+    weights: file(parameters, {}),
+    ...(averages
+      ? {
+          averageWeights: file(new Map(trainable.specs.map((s, k) => [s.name, averages[k]!])), {
+            weightAverageDecay: average.decay,
+          }),
+        }
+      : {}),
     moments: trainable.specs.map((s, k) => ({
       name: s.name,
       m: moments[2 * k]!,
@@ -66,5 +77,10 @@ export function restoreTrainable(
     throw new InputError('checkpoint: Adam moments do not match the network parameters');
   }
   trainable.adam.writeMoments(checkpoint.moments.flatMap((t) => [t.m, t.v]));
+  // A run that turns the average on at a resume starts it at the checkpoint's weights.
+  if (trainable.average && checkpoint.averageWeights) {
+    const averages = decodeWeights(checkpoint.averageWeights, { graph: trainable.graph });
+    trainable.average.write(trainable.specs.map((s) => averages.parameters.get(s.name)!));
+  }
   return trainable;
 }

@@ -304,12 +304,42 @@ export function framesTask(
   const adamStep = (step: number, schedule: ScheduleConfig) => {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass({ label: 'Adam' });
-    trainable.adam.encodeStep(pass, step + 1, learningRateAt(step, schedule));
+    trainable.encodeOptimizerStep(pass, step + 1, learningRateAt(step, schedule));
     pass.end();
     device.queue.submit([encoder.finish()]);
   };
   const { specs } = trainable;
   const taauPsnr = new Map<number, number>();
+  /** The held-out clips' loss and PSNRs against TAAU, with the network's current parameters. */
+  const validateNow = async (): Promise<Validation> => {
+    const model = { graph: trainable.graph, parameters: await trainable.readParams() };
+    let sum = 0;
+    const neural: number[] = [];
+    const taau: number[] = [];
+    for (let i = 0; i < config.validationClips; i++) {
+      const options = lossOptions(config, config.loss);
+      sum += await heldOut.with(i, async (clip, sampled) => {
+        const { loss } = await clipLoss(clip, options);
+        const source =
+          heldOutFrames.get(i) ?? (await clipFrameSource(device, sampled, `validation clip ${i}`));
+        if (keepHeldOut) heldOutFrames.set(i, source);
+        const spec = await neuralSpec(device, model);
+        neural.push(await methodPsnr(device, source, spec, config.warmup));
+        if (!taauPsnr.has(i))
+          taauPsnr.set(i, await methodPsnr(device, source, TAAU_SPEC, config.warmup));
+        taau.push(taauPsnr.get(i)!);
+        return loss;
+      });
+    }
+    const round = (db: number) => Number(db.toFixed(4));
+    return {
+      validationLoss: sum / config.validationClips,
+      validationPsnr: round(meanDb(neural)),
+      taauPsnr: round(meanDb(taau)),
+      validationPsnrClips: neural.map(round),
+      taauPsnrClips: taau.map(round),
+    };
+  };
   return {
     async runSteps(startStep, steps, schedule) {
       if (workers.length === 0) {
@@ -339,34 +369,8 @@ export function framesTask(
     },
     async validate() {
       if (config.validationClips === 0) return undefined;
-      const model = { graph: trainable.graph, parameters: await trainable.readParams() };
-      let sum = 0;
-      const neural: number[] = [];
-      const taau: number[] = [];
-      for (let i = 0; i < config.validationClips; i++) {
-        const options = lossOptions(config, config.loss);
-        sum += await heldOut.with(i, async (clip, sampled) => {
-          const { loss } = await clipLoss(clip, options);
-          const source =
-            heldOutFrames.get(i) ??
-            (await clipFrameSource(device, sampled, `validation clip ${i}`));
-          if (keepHeldOut) heldOutFrames.set(i, source);
-          const spec = await neuralSpec(device, model);
-          neural.push(await methodPsnr(device, source, spec, config.warmup));
-          if (!taauPsnr.has(i))
-            taauPsnr.set(i, await methodPsnr(device, source, TAAU_SPEC, config.warmup));
-          taau.push(taauPsnr.get(i)!);
-          return loss;
-        });
-      }
-      const round = (db: number) => Number(db.toFixed(4));
-      return {
-        validationLoss: sum / config.validationClips,
-        validationPsnr: round(meanDb(neural)),
-        taauPsnr: round(meanDb(taau)),
-        validationPsnrClips: neural.map(round),
-        taauPsnrClips: taau.map(round),
-      };
+      // With a weight average, validation scores the average (loss and PSNR alike).
+      return trainable.average ? trainable.average.withAverage(validateNow) : validateNow();
     },
     async calibrate(names, clips) {
       if (!onGpu) throw new InputError('activation calibration needs frame "gpu"');

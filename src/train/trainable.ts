@@ -15,6 +15,7 @@ import type { Real } from '../core/tensor.ts';
 import { createNetworkBackward, type NetworkBackward } from '../nn/backward/network.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { createGpuAdam, type GpuAdam } from './adam.ts';
+import { createWeightAverage, type WeightAverage } from './weight-average.ts';
 import type { AdamConfig } from './adam-cpu.ts';
 
 export interface TrainableNetwork {
@@ -25,6 +26,13 @@ export interface TrainableNetwork {
   /** dLoss/d(parameter), array<f32> per parameter. */
   readonly grads: ReadonlyMap<string, GPUBuffer>;
   readonly adam: GpuAdam;
+  /**
+   * The weights' moving average (with `adam.averageDecay` > 0; it starts at the initial
+   * parameters), updated by every `encodeOptimizerStep`.
+   */
+  readonly average?: WeightAverage;
+  /** Records an Adam step (`step` 1-based) and, with a weight average, its update. */
+  encodeOptimizerStep(pass: GPUComputePassEncoder, step: number, learningRate: number): void;
   /** Records the forward (its own compute pass); the run keeps every activation. */
   forward(
     encoder: GPUCommandEncoder,
@@ -81,6 +89,10 @@ export function createTrainableNetwork(
     })),
     adamConfig,
   );
+  const average =
+    adamConfig.averageDecay > 0
+      ? createWeightAverage(device, adam.tensors, adamConfig.averageDecay)
+      : undefined;
   let backward: NetworkBackward | undefined;
   return {
     graph,
@@ -88,6 +100,11 @@ export function createTrainableNetwork(
     network,
     grads,
     adam,
+    ...(average ? { average } : {}),
+    encodeOptimizerStep(pass, step, learningRate) {
+      adam.encodeStep(pass, step, learningRate);
+      average?.encodeUpdate(pass);
+    },
     forward: (encoder, input) => network.run(encoder, input),
     encodeBackward(pass, run, outputGrads, accumulate) {
       const input = run.activations.get(graph.inputs[0]!.name)!;
@@ -115,6 +132,7 @@ export function createTrainableNetwork(
     destroy() {
       for (const b of grads.values()) b.destroy();
       backward?.destroy();
+      average?.destroy();
       adam.destroy();
       network.destroy();
     },

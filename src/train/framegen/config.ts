@@ -172,6 +172,11 @@ export function resolveFramegenConfig(
   if (merged.adam.beta1 >= 1 || merged.adam.beta2 >= 1) {
     throw new InputError('framegen training config: adam betas must be below 1');
   }
+  if (merged.adam.averageDecay !== 0) {
+    throw new InputError(
+      `framegen training config: adam.averageDecay is not supported by frame-generation training (0), got ${showValue(merged.adam.averageDecay)}`,
+    );
+  }
   const { data } = merged;
   if (!Array.isArray(data.size) || data.size.length !== 2) {
     throw new InputError('framegen training config: data.size must be [width, height]');

@@ -352,7 +352,7 @@ export async function trainFramegen(
         }
         const encoder = device.createCommandEncoder();
         const pass = encoder.beginComputePass({ label: 'Adam' });
-        trainable.adam.encodeStep(pass, step + k + 1, learningRateAt(step + k, schedule));
+        trainable.encodeOptimizerStep(pass, step + k + 1, learningRateAt(step + k, schedule));
         pass.end();
         device.queue.submit([encoder.finish()]);
       }
