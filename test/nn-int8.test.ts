@@ -1048,11 +1048,17 @@ test('matrix kernel bisection (benchmarks only): each variant leaves its part ou
     'the sink is kept',
   );
   assert.match(whole, /\n\s*finishWord\(a, w, outPixel\(gy, gx\)\);/);
+  // The requantization left out, the stores kept (int8 output; here packed).
+  assert.match(
+    code('no-requantize'),
+    /if \(u\.outChannels == 0xffffffffu\) \{ finishWord\(a, w, outPixel\(gy, gx\)\); \} else if \(w \* 4u < u\.outChannels\) \{ output\[outPixel\(gy, gx\) \* u\.outGroups \+ u\.outGroupOffset \+ w\] = pack4xI8Clamp\(a\); \}/,
+  );
   assert.deepEqual([...MATRIX_BISECTS].sort(), [
     'no-a-loads',
     'no-b-loads',
     'no-epilogue',
     'no-product',
+    'no-requantize',
     'no-writes',
   ]);
   assert.throws(

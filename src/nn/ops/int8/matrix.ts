@@ -47,18 +47,22 @@ export type MatrixMultiply = 'subgroup-matrix' | 'emulated';
  * A part of the subgroup-matrix kernel left out, for benchmarks only (the outputs are wrong):
  * the left-matrix loads or the right-matrix loads hoisted out of the reduction (one load each),
  * the reduction skipped (zero accumulators), the epilogue (nothing written but the
- * accumulators to workgroup memory), or the epilogue's requantization and writes (the
- * accumulators read back from workgroup memory, nothing written). Skipped parts stay in the
+ * accumulators to workgroup memory), the epilogue's requantization and writes (the
+ * accumulators read back from workgroup memory, nothing written), or its requantization alone
+ * (the accumulators clamped to int8 and written where the whole kernel writes, so the stores stay;
+ * int8 outputs only, an f32-output kernel keeps its epilogue). Skipped parts stay in the
  * shader behind a condition no dispatch meets (NEVER). The differences to the whole kernel time
  * each part.
  */
-export type MatrixBisect = 'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue' | 'no-writes';
+export type MatrixBisect =
+  'no-a-loads' | 'no-b-loads' | 'no-product' | 'no-epilogue' | 'no-writes' | 'no-requantize';
 export const MATRIX_BISECTS: readonly MatrixBisect[] = [
   'no-a-loads',
   'no-b-loads',
   'no-product',
   'no-epilogue',
   'no-writes',
+  'no-requantize',
 ];
 
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
@@ -376,13 +380,19 @@ function emulatedProduct(g: MatrixGeometry): string {
 
 /**
  * WGSL writing GEMM pixel px's words from the accumulators (in the epilogue's loop). The
- * `no-writes` bisection reads the accumulators but skips the requantization and the writes.
+ * `no-writes` bisection reads the accumulators but skips the requantization and the writes;
+ * `no-requantize` writes them clamped to int8 instead of requantized (int8 outputs).
  */
-function epilogueWrite(g: MatrixGeometry, bisect?: MatrixBisect): string {
-  const finish = (word: string, p: string) =>
-    bisect === 'no-writes'
-      ? `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else { sink ^= a; }`
-      : `finishWord(a, ${word}, ${p});`;
+function epilogueWrite(g: MatrixGeometry, realOutput: boolean, bisect?: MatrixBisect): string {
+  const finish = (word: string, p: string) => {
+    if (bisect === 'no-writes') {
+      return `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else { sink ^= a; }`;
+    }
+    if (bisect === 'no-requantize' && !realOutput) {
+      return `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else if (${word} * 4u < u.outChannels) { output[${p} * u.outGroups + u.outGroupOffset + ${word}] = pack4xI8Clamp(a); }`;
+    }
+    return `finishWord(a, ${word}, ${p});`;
+  };
   const read = 'let a = vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]);';
   if (g.op !== 'up2x2') {
     return /* wgsl */ `    let n = px * COLUMNS + w * 4u;
@@ -481,7 +491,7 @@ ${matrices ? subgroupMatrixProduct(g, bisect) : emulatedProduct(g)}
     let gy = wg.y * ${SUBGROUPS}u + px / ROW_PIXELS;
     let gx = gx0 + px % ROW_PIXELS;
     if (gy >= ${gemmHeight} || gx >= ${gemmWidth}) { continue; }
-${epilogueWrite(g, bisect)}
+${epilogueWrite(g, epilogue.realOutput, bisect)}
   }
   ${bisect === 'no-writes' ? `if (${NEVER}) { results[li] = sink.x ^ sink.y ^ sink.z ^ sink.w; }` : ''}
 }
