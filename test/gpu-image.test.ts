@@ -85,6 +85,55 @@ test('kernel uniforms: equal blocks are shared, different blocks never mixed up'
   }
 });
 
+test('kernel bind groups: the same buffers reuse one, other buffers get their own, results right', async () => {
+  const { device } = await testGpu();
+  const code = /* wgsl */ `
+      struct U { value: f32, pad0: f32, pad1: f32, pad2: f32 }
+      @group(0) @binding(0) var<uniform> u: U;
+      @group(0) @binding(1) var<storage, read> src: array<vec4f>;
+      @group(0) @binding(2) var<storage, read_write> dst: array<vec4f>;
+      @compute @workgroup_size(1)
+      fn main(@builtin(global_invocation_id) id: vec3u) { dst[id.x] = src[id.x] + vec4f(u.value); }`;
+  const sources = [1, 10].map((v) => createStorageBuffer(device, new Float32Array(8).fill(v)));
+  const outputs = [0, 1, 2].map(() => createGpuImage(device, 2, 1));
+  const createBindGroup = device.createBindGroup.bind(device);
+  let made = 0;
+  device.createBindGroup = (descriptor) => {
+    made++;
+    return createBindGroup(descriptor);
+  };
+  const run = (src: number, dst: number, value: number) => {
+    // A kernel object per call, as the passes make them: the cache is the pipeline's.
+    const kernel = createKernel(device, { label: 'add', code });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    kernel.dispatch(
+      pass,
+      [2],
+      [sources[src]!, outputs[dst]!.buffer],
+      new Float32Array([value, 0, 0, 0]),
+    );
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+  };
+  try {
+    run(0, 0, 1);
+    run(0, 0, 1); // the same buffers and uniform block: no new bind group
+    assert.equal(made, 1);
+    run(1, 0, 1); // another source
+    run(0, 1, 1); // another output
+    run(0, 0, 2); // another uniform block
+    assert.equal(made, 4);
+    run(1, 2, 5);
+  } finally {
+    device.createBindGroup = createBindGroup;
+  }
+  const values = async (k: number) => [...(await readGpuImage(device, outputs[k]!)).data];
+  assert.deepEqual(await values(0), new Array(8).fill(3));
+  assert.deepEqual(await values(1), new Array(8).fill(2));
+  assert.deepEqual(await values(2), new Array(8).fill(15));
+});
+
 test('uniform blocks: the WGSL struct and the packed bytes come from one field list', async () => {
   const block = uniformBlock({ width: 'u32', flag: 'u32', scale: 'f32' });
   assert.equal(
