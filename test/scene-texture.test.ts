@@ -80,21 +80,14 @@ function referenceMips(width: number, height: number, level0: Uint8Array, srgb: 
   while (w > 1 || h > 1) {
     const nw = Math.max(1, w >> 1);
     const nh = Math.max(1, h >> 1);
-    const next = new Float32Array(nw * nh * 4);
-    for (let y = 0; y < nh; y++) {
-      for (let x = 0; x < nw; x++) {
-        for (let c = 0; c < 4; c++) {
-          let s = 0;
-          for (let dy = 0; dy < 2; dy++) {
-            for (let dx = 0; dx < 2; dx++) {
-              s +=
-                current[(Math.min(h - 1, 2 * y + dy) * w + Math.min(w - 1, 2 * x + dx)) * 4 + c]!;
-            }
-          }
-          next[(y * nw + x) * 4 + c] = s / 4;
-        }
-      }
-    }
+    // Each texel from its 2×2 block (edges clamped), summed in the block's reading order.
+    const at = (x: number, y: number, c: number) =>
+      current[(Math.min(h - 1, y) * w + Math.min(w - 1, x)) * 4 + c]!;
+    const next = Float32Array.from({ length: nw * nh * 4 }, (_, i) => {
+      const [c, x, y] = [i % 4, Math.floor(i / 4) % nw, Math.floor(i / 4 / nw)];
+      const [x0, y0] = [2 * x, 2 * y];
+      return (at(x0, y0, c) + at(x0 + 1, y0, c) + at(x0, y0 + 1, c) + at(x0 + 1, y0 + 1, c)) / 4;
+    });
     levels.push(Uint8Array.from(next, (v, i) => toByte(v, i % 4)));
     current = next;
     [w, h] = [nw, nh];

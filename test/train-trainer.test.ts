@@ -23,17 +23,9 @@ import { learningRateAt } from '../src/train/adam-cpu.ts';
 import { decodeWeights } from '../src/nn/weights.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
 import { createSequenceWriter } from '../src/io/index.ts';
+import { TINY_TEACHER_CONFIG } from './helpers/teacher-config.ts';
 
-const config = {
-  network: 'tiny',
-  task: 'teacher',
-  steps: 8,
-  size: [16, 16],
-  learningRate: 1e-2,
-  warmupSteps: 2,
-  logEvery: 2,
-  checkpointEvery: 4,
-};
+const config = TINY_TEACHER_CONFIG;
 
 test('a run split by stop/resume ends bit-identical to a straight run, with its files', async () => {
   const { device } = await testGpu();

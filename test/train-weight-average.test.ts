@@ -19,6 +19,7 @@ import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../src/train
 import { resolveTrainConfig } from '../src/train/config.ts';
 import { resolveFramegenConfig } from '../src/train/framegen/config.ts';
 import { train } from '../src/train/trainer.ts';
+import { TINY_TEACHER_CONFIG } from './helpers/teacher-config.ts';
 
 const random = (n: number, next: () => number) =>
   Float32Array.from({ length: n }, () => next() * 2 - 1);
@@ -129,17 +130,7 @@ test('a checkpoint carries the average weights: exact round trip, sizes checked'
 
 test('training with a weight average: a split run equals a straight one, and the weights files hold the average', async () => {
   const { device } = await testGpu();
-  const config = {
-    network: 'tiny',
-    task: 'teacher',
-    steps: 8,
-    size: [16, 16],
-    learningRate: 1e-2,
-    warmupSteps: 2,
-    logEvery: 2,
-    checkpointEvery: 4,
-    adam: { averageDecay: 0.8 },
-  };
+  const config = { ...TINY_TEACHER_CONFIG, adam: { averageDecay: 0.8 } };
   const straightDir = await mkdtemp(join(tmpdir(), 'uplift-average-'));
   const splitDir = await mkdtemp(join(tmpdir(), 'uplift-average-'));
   await train(device, config, { out: straightDir });

@@ -123,19 +123,17 @@ function uploadMeshes(device: GPUDevice, scene: Scene, owned: GPUBuffer[]): GpuM
     vertices: [mesh.positions, mesh.normals, mesh.uvs, mesh.tangents ?? computeTangents(mesh)],
     indices: mesh.indices,
   }));
-  const vertices = packBuffers(
-    device,
+  const pack = (data: (Float32Array | Uint32Array)[], usage: number, label: string) =>
+    packBuffers(device, data, usage, label, owned);
+  const vertices = pack(
     arrays.flatMap((a) => a.vertices),
     GPUBufferUsage.VERTEX,
     'scene vertices',
-    owned,
   );
-  const indices = packBuffers(
-    device,
+  const indices = pack(
     arrays.map((a) => a.indices),
     GPUBufferUsage.INDEX,
     'scene indices',
-    owned,
   );
   return arrays.map((a, i) => ({
     vertices: vertices.slice(4 * i, 4 * i + 4),
