@@ -321,3 +321,54 @@ test('a destroyed input texture fails that submit (WebGPU validation) and leaves
   clean.destroy();
   hit.destroy();
 });
+
+for (const [method, precision] of [
+  ['taau', 'f32'],
+  ['neural', 'f32'],
+  ['neural', 'int8'],
+] as const) {
+  test(`${method} ${precision}: once a jitter cycle has run, a frame creates no buffer and at most one bind group per pass reading the inputs`, async () => {
+    const { device, createTexture } = await countingDevice();
+    const up = await createUpscaler(device, {
+      displaySize: [32, 24],
+      method,
+      precision,
+      ...(precision === 'int8' ? { model: 'weights/uplift-v2-int8.uplift' } : {}),
+    });
+    const inputs = [0, 1, 2, 3].map((i) =>
+      inputTextures(device, createTexture, up.renderSize, 20 + i),
+    );
+    const frame = (i: number) => {
+      const encoder = device.createCommandEncoder();
+      up.dispatch(encoder, {
+        ...defaultFrameParams(),
+        ...inputs[i % 4]!,
+        jitter: up.jitter(i % 4),
+        reset: i === 0,
+      });
+      device.queue.submit([encoder.finish()]);
+    };
+    for (let i = 0; i < 5; i++) frame(i); // a cycle of 4 jitters, then one more frame
+    const made = { buffers: 0, groups: 0 };
+    const createBuffer = device.createBuffer.bind(device);
+    const createBindGroup = device.createBindGroup.bind(device);
+    device.createBuffer = (d) => {
+      made.buffers++;
+      return createBuffer(d);
+    };
+    device.createBindGroup = (d) => {
+      made.groups++;
+      return createBindGroup(d);
+    };
+    for (let i = 5; i < 9; i++) frame(i);
+    device.createBuffer = createBuffer;
+    device.createBindGroup = createBindGroup;
+    await device.queue.onSubmittedWorkDone();
+    // Uniform blocks are kept by content and bind groups by buffers: only the passes that bind
+    // the caller's textures (views made per frame) make a group per frame.
+    assert.equal(made.buffers, 0, 'buffers created by steady frames');
+    assert.ok(made.groups <= 4 * 2, `bind groups in 4 steady frames: ${made.groups}`);
+    up.destroy();
+    device.destroy();
+  });
+}
