@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { testGpu, rng } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
 import { averageStepCpu, DEFAULT_ADAM } from '../src/train/adam-cpu.ts';
@@ -150,6 +151,19 @@ test('training with a weight average: a split run equals a straight one, and the
   assert.equal(average.metadata?.weightAverageDecay, 0.8);
   const name = [...raw.parameters.keys()][0]!;
   assert.notDeepEqual(average.parameters.get(name), raw.parameters.get(name));
+  // export-weights writes the average (what validation scored); --raw the optimizer's weights.
+  const uplift = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/uplift.mjs', ...args], { encoding: 'utf8' });
+  for (const [flag, want] of [
+    [[], checkpoint.averageWeights],
+    [['--raw'], checkpoint.weights],
+  ] as const) {
+    const exported = join(straightDir, `exported${flag.join('')}.uplift`);
+    const run = uplift('export-weights', join(straightDir, 'checkpoint.ckpt'), exported, ...flag);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).averaged, flag.length === 0);
+    assert.ok((await readFile(exported)).equals(want), `export-weights ${flag.join(' ')}`);
+  }
   // With a decay near 0 the average follows the weights: it is updated after every step.
   const followDir = await mkdtemp(join(tmpdir(), 'uplift-average-'));
   await train(device, { ...config, adam: { averageDecay: 1e-6 } }, { out: followDir });
