@@ -235,7 +235,7 @@ test('neural resolver, INT8 v3a: whole frames with the features in the first lay
     historyFormat: ImageFormat,
     lastLayerFilterBlend = true,
   ) => {
-    // Which kernels the frames bind (the fused one is dispatched with a bind group each frame).
+    // Which kernels the frames dispatch (the fused one once a frame).
     const { outputs, labels, memory } = await neuralResolverFrames(
       device,
       {

@@ -52,7 +52,8 @@ export function relativeError(a: Image, b: Image): number {
 /**
  * Dispatches `frames` through `up` (the first a reset, the upscaler's jitter), reading back the
  * upscaler's output and `resolver`'s new history and state after each (3 images a frame), and
- * the labels of every bind group created meanwhile (which kernels the frames ran).
+ * the label of the pipeline of every compute dispatch meanwhile (which kernels the frames ran;
+ * bind groups are kept between frames, so they no longer count dispatches).
  */
 export async function neuralFrames(
   device: GPUDevice,
@@ -61,10 +62,20 @@ export async function neuralFrames(
   frames: readonly Pick<DispatchInputs, 'color' | 'depth' | 'motion'>[],
 ): Promise<{ outputs: Float32Array[]; labels: string[] }> {
   const labels: string[] = [];
-  const createBindGroup = device.createBindGroup.bind(device);
-  device.createBindGroup = (d: GPUBindGroupDescriptor) => {
-    labels.push(d.label ?? '');
-    return createBindGroup(d);
+  const createCommandEncoder = device.createCommandEncoder.bind(device);
+  device.createCommandEncoder = (d?: GPUCommandEncoderDescriptor) => {
+    const encoder = createCommandEncoder(d);
+    const beginComputePass = encoder.beginComputePass.bind(encoder);
+    encoder.beginComputePass = (p?: GPUComputePassDescriptor) => {
+      const pass = beginComputePass(p);
+      const setPipeline = pass.setPipeline.bind(pass);
+      pass.setPipeline = (pipeline: GPUComputePipeline) => {
+        labels.push(pipeline.label);
+        setPipeline(pipeline);
+      };
+      return pass;
+    };
+    return encoder;
   };
   const outputs: Float32Array[] = [];
   try {
@@ -78,7 +89,7 @@ export async function neuralFrames(
       }
     }
   } finally {
-    device.createBindGroup = createBindGroup;
+    device.createCommandEncoder = createCommandEncoder;
   }
   return { outputs, labels };
 }
