@@ -13,6 +13,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseInteger } from '../src/cli/flags.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { NETWORKS, resolveTrainConfig } from '../src/train/config.ts';
@@ -31,12 +32,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const positive = (name: string, text: string): number => {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < 1)
-    throw new RangeError(`--${name} must be a positive integer, got "${text}"`);
-  return v;
-};
+const positive = (name: string, text: string) => parseInteger(text, `--${name}`, 1);
 const size = positive('size', values.size);
 const steps = positive('steps', values.steps);
 const warmup = positive('warmup', values.warmup);

@@ -292,7 +292,10 @@ const UNIFORM_CACHE_LIMIT = 4096;
  * buffer per dispatch cost a tenth of a training step's CPU time; the blocks are immutable once
  * made, so sharing them is safe. Dropped buffers are freed by the implementation once unused.
  */
-function uniformBuffer(device: GPUDevice, uniforms: ArrayBuffer | ArrayBufferView): GPUBuffer {
+export function uniformBuffer(
+  device: GPUDevice,
+  uniforms: ArrayBuffer | ArrayBufferView,
+): GPUBuffer {
   const bytes = ArrayBuffer.isView(uniforms)
     ? new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength)
     : new Uint8Array(uniforms);

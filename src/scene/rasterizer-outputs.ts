@@ -3,10 +3,10 @@
  * render targets: gather copies the inputs pass's color, depth, motion and reactive targets into
  * the four input images; accumulate adds each ground-truth sample, weighted 1 / samples, into the
  * reference image (the first sample stores). Their small uniform blocks depend only on the image
- * size (and the sample count), so each is made once and kept until `destroy`.
+ * size (and the sample count): the kernels' shared blocks by content (`uniformBuffer`).
  */
 import type { GpuImage } from '../gpu/gpu-image.ts';
-import { groupsFor } from '../gpu/kernel.ts';
+import { groupsFor, uniformBuffer } from '../gpu/kernel.ts';
 import type { InputImages } from './raster-view.ts';
 import { ACCUMULATE_WGSL, GATHER_INPUTS_WGSL } from './rasterizer-wgsl.ts';
 
@@ -22,8 +22,6 @@ export interface OutputPasses {
     samples: number,
     out: GpuImage,
   ): (encoder: GPUCommandEncoder, k: number) => void;
-  /** Destroys the uniform buffers. */
-  destroy(): void;
 }
 
 export function createOutputPasses(device: GPUDevice): OutputPasses {
@@ -65,25 +63,6 @@ export function createOutputPasses(device: GPUDevice): OutputPasses {
     accumulateLayout,
   );
 
-  // Uniform blocks by content: a frame made new ones and destroyed them, and creating buffers
-  // was a twentieth of a training step's CPU time on the GPU machine. Never written after creation.
-  const uniforms = new Map<string, GPUBuffer>();
-  const smallUniform = (data: ArrayBuffer) => {
-    const key = new Uint32Array(data).join(',');
-    let buffer = uniforms.get(key);
-    if (!buffer) {
-      buffer = device.createBuffer({
-        size: 16,
-        usage: GPUBufferUsage.UNIFORM,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data));
-      buffer.unmap();
-      uniforms.set(key, buffer);
-    }
-    return buffer;
-  };
-
   return {
     gather(encoder, targets, out) {
       const { width, height } = out.color;
@@ -91,7 +70,7 @@ export function createOutputPasses(device: GPUDevice): OutputPasses {
       const group = device.createBindGroup({
         layout: gatherLayout,
         entries: [
-          { binding: 0, resource: { buffer: smallUniform(size.buffer) } },
+          { binding: 0, resource: { buffer: uniformBuffer(device, size.buffer) } },
           ...targets.map((t, k) => ({ binding: 1 + k, resource: t.createView() })),
           ...[out.color, out.depth, out.motion, out.reactive].map((img, k) => ({
             binding: 5 + k,
@@ -116,7 +95,7 @@ export function createOutputPasses(device: GPUDevice): OutputPasses {
         return device.createBindGroup({
           layout: accumulateLayout,
           entries: [
-            { binding: 0, resource: { buffer: smallUniform(params) } },
+            { binding: 0, resource: { buffer: uniformBuffer(device, params) } },
             { binding: 1, resource: color },
             { binding: 2, resource: { buffer: out.buffer } },
           ],
@@ -129,11 +108,6 @@ export function createOutputPasses(device: GPUDevice): OutputPasses {
         compute.dispatchWorkgroups(groupsFor(width, 8), groupsFor(height, 8));
         compute.end();
       };
-    },
-
-    destroy() {
-      for (const b of uniforms.values()) b.destroy();
-      uniforms.clear();
     },
   };
 }

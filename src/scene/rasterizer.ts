@@ -124,7 +124,7 @@ export function createSceneRasterizer(
     renderReference: (view, samples, out) =>
       renderReference(parts, view, samples, out, options.referenceBundles ?? true),
     destroy() {
-      for (const part of [outputs, resources, shadow, frames, targets]) part.destroy();
+      for (const part of [resources, shadow, frames, targets]) part.destroy();
     },
   };
 }

@@ -68,7 +68,11 @@ export function createLocalGradientWorker(
 ): GradientWorker {
   // The parameters arrive with every step: start from zeros.
   const zeros = new Map(parameterSpecs(graph).map((s) => [s.name, new Float32Array(s.length)]));
-  const trainable = createTrainableNetwork(device, graph, zeros, config.adam);
+  // The training process keeps the weight average; a worker only computes gradients.
+  const trainable = createTrainableNetwork(device, graph, zeros, {
+    ...config.adam,
+    averageDecay: 0,
+  });
   const share = createStepShare(device, config, trainable, worker, workers);
   return {
     async compute(step, params) {
