@@ -125,12 +125,24 @@ export function wgslInt8Op(
   uniforms: string = INT8_PARAMS.wgsl,
 ): string {
   const outputType = realOutput ? 'f32' : storeWords === 1 ? 'u32' : `vec${storeWords}u`;
-  const finishBody =
+  const finishBody = (j: number) =>
     realOutput || storeWords === 1
-      ? `    finishWord(${wgslAccWord('j')}, co0 / 4u + j, p);`
-      : wgslVectorStore(storeWords);
+      ? `  finishWord(${wgslAccWord(j)}, co0 / 4u + ${j}u, p);`
+      : wgslVectorStore(storeWords, j);
   const finalActivation = residual ? 'u.residualActivation' : 'u.activation';
-  const accumulator = residual ? 'withResidual(acc[k] + bias[co], co, p)' : 'acc[k] + bias[co]';
+  // Lane c of a word: its accumulator plus bias (and the residual's lane c), as an i32.
+  const accumulator = (c: number) => {
+    const sum = `acc.${LANE[c]} + bias[co + ${c}u]`;
+    return residual ? `withResidual(${sum}, r.${LANE[c]})` : sum;
+  };
+  // Written out per lane, constant indices only, the residual's word read once (a loop over the
+  // lanes indexed q[k] and acc[k] and read the word per lane): the INT8 frames 3–5 % faster,
+  // v2's 1×1 mix on dot4I8Packed 118 → 87 µs (NVIDIA H100, 2026-12-06; docs/PERFORMANCE.md).
+  const lanes = (write: (c: number) => string) =>
+    [0, 1, 2, 3].map((c) => `  if (co + ${c}u < u.outChannels) { ${write(c)} }`).join('\n');
+  const residualWord = residual
+    ? `\n  let r = unpack4xI8(residual[${residualPixel ?? 'p'} * u.residualGroups + word]);`
+    : '';
   return /* wgsl */ `
 ${uniforms}
 ${wgslInt8OpInputs(weightWords, inputWords)}
@@ -140,11 +152,10 @@ ${WGSL_REQUANTIZE}
 ${
   residual
     ? /* wgsl */ `
-// The op's ReLU on the accumulator, then the residual in accumulator units (src/core/int8.ts).
-fn withResidual(t: i32, co: u32, p: u32) -> i32 {
+// The op's ReLU on the accumulator, then the residual r in accumulator units (src/core/int8.ts).
+fn withResidual(t: i32, r: i32) -> i32 {
   var own = t;
   if (u.activation == 1u) { own = max(t, 0); }
-  let r = unpack4xI8(residual[${residualPixel ?? 'p'} * u.residualGroups + co / 4u])[co % 4u];
   return own + i32(round(f32(r) * u.residualMultiplier));
 }`
     : ''
@@ -155,19 +166,13 @@ ${
     ? /* wgsl */ `fn finishWord(acc: vec4i, word: u32, p: u32) {
   if (word * 4u >= u.outChannels) { return; }
   let plane = u.outHeight * u.outWidth;
-  for (var k = 0u; k < 4u; k++) {
-    let co = word * 4u + k;
-    if (co < u.outChannels) {
-      output[co * plane + p] = dequantize(${accumulator}, u.multiplier, ${finalActivation});
-    }
-  }
+  let co = word * 4u;${residualWord}
+${lanes((c) => `output[(co + ${c}u) * plane + p] = dequantize(${accumulator(c)}, u.multiplier, ${finalActivation});`)}
 }`
     : /* wgsl */ `fn packWord(acc: vec4i, word: u32, p: u32) -> u32 {
+  let co = word * 4u;${residualWord}
   var q = vec4i(0);
-  for (var k = 0u; k < 4u; k++) {
-    let co = word * 4u + k;
-    if (co < u.outChannels) { q[k] = requantize(${accumulator}, u.multiplier, ${finalActivation}); }
-  }
+${lanes((c) => `q.${LANE[c]} = requantize(${accumulator(c)}, u.multiplier, ${finalActivation});`)}
   return pack4xI8(q);
 }
 ${
@@ -181,34 +186,37 @@ fn finishWord(acc: vec4i, word: u32, p: u32) {
 }`
 }
 
+// The block's words in order, unrolled (constant indices into acc); the first word past the op's
+// channels ends it.
 fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
-  for (var j = 0u; j < ${block / 4}u; j += ${storeWords}u) {
-${finishBody}
-  }
+${Array.from({ length: block / 4 / storeWords }, (_, i) => finishBody(i * storeWords)).join('\n')}
 }
 `;
 }
 
+/** Vector components by lane. */
+const LANE = ['x', 'y', 'z', 'w'] as const;
+
 /** WGSL of output channels 4·(j + k) … 4·(j + k) + 3 of `finish`'s accumulators, as a vec4i. */
-const wgslAccWord = (j: string, k = 0) => {
-  const i = (c: number) => `acc[4u * ${j}${k * 4 + c ? ` + ${k * 4 + c}u` : ''}]`;
-  return `vec4i(${[0, 1, 2, 3].map(i).join(', ')})`;
-};
+const wgslAccWord = (j: number, k = 0) =>
+  `vec4i(${[0, 1, 2, 3].map((c) => `acc[${4 * (j + k) + c}]`).join(', ')})`;
 
 /**
  * WGSL of `finish`'s loop body storing words j … j + storeWords − 1 of its block at once (the
  * output bound as an array of vectors of that many words); the words lie all within the op's
  * channels or all past them (`int8StoreWords`).
  */
-function wgslVectorStore(storeWords: 2 | 4): string {
+function wgslVectorStore(storeWords: 2 | 4, j: number): string {
   const words = Array.from(
     { length: storeWords },
-    (_, k) => `packWord(${wgslAccWord('j', k)}, word + ${k}u, p)`,
+    (_, k) => `packWord(${wgslAccWord(j, k)}, word + ${k}u, p)`,
   );
-  return /* wgsl */ `    let word = co0 / 4u + j;
+  return /* wgsl */ `  {
+    let word = co0 / 4u + ${j}u;
     if (word * 4u >= u.outChannels) { return; }
     output[(p * u.outGroups + u.outGroupOffset + word) / ${storeWords}u] = vec${storeWords}u(
-      ${words.join(',\n      ')});`;
+      ${words.join(',\n      ')});
+  }`;
 }
 
 /**
