@@ -2,14 +2,16 @@
 # On the GPU machine (docs/PERFORMANCE.md, "Waiting for the GPU"): the INT8 epilogue written per
 # lane against the loop it replaces (.device/all-base.mjs, bundled from the commit before), the
 # frames and the networks per node, each alone on the GPU; then two training runs from the
-# weight-averaged F10 with the skinned scenes' shares and the stale term together. Results are
-# written under $OUT as they come (a call cut short still returns what finished).
+# weight-averaged F10 with the skinned scenes' shares and the stale term together. Results come
+# back as one archive, $OUT/epilogue-and-runs.tgz, packed however the call ends (the machine
+# returns a few files only: its first run lost every bench.json and run directory that way).
 #   bash scripts/device/epilogue-and-runs.sh [time limit of the runs in seconds, default 200]
 set -u
 LIMIT=${1:-200}
 . .device/on-device.sh
-R=$OUT/epilogue-and-runs
+R=/tmp/epilogue-and-runs
 mkdir -p $R
+trap 'rm -f $R/*/best.ckpt; tar czf $OUT/epilogue-and-runs.tgz -C /tmp epilogue-and-runs' EXIT
 nvidia-smi --query-gpu=name,driver_version --format=csv > $R/gpu.txt
 timeout 40 node .device/all.mjs --out $R/exact --only int8-exact > $R/exact.log 2>&1
 for b in base:all-base new:all; do
@@ -26,4 +28,3 @@ variant() { # name, node expression editing the config c
 variant R5 "c.data.sceneShares={herd:0.15,runners:0.15};c.loss.stale=30"
 variant R6 "c.data.sceneShares={herd:0.2,runners:0.2};c.loss.stale=20"
 wait
-rm -f $R/*/best.ckpt
