@@ -1,0 +1,96 @@
+/**
+ * The margins of every method over a baseline (default TAAU) on full sequences, from `uplift eval`
+ * reports (report.json files, or directories searched for them, e.g. what
+ * scripts/device/sequences.sh returns): per sequence the baseline's steady PSNR and each method's
+ * difference, then the mean difference and how many sequences are below the baseline (issue 14's
+ * bars: +2.0 dB mean, none below), and the same for tPSNR.
+ *
+ *   npx tsx scripts/sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json]
+ *
+ * A sequence scored in several reports keeps its first; methods are named as the reports name
+ * them (neural:<file name>).
+ */
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+interface MethodReport {
+  readonly method: string;
+  readonly steady: { readonly psnr: number; readonly tpsnr?: number };
+}
+interface Report {
+  readonly sequences: { readonly sequence: string; readonly methods: MethodReport[] }[];
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { baseline: { type: 'string', default: 'taau' }, json: { type: 'string' } },
+});
+if (positionals.length === 0) {
+  throw new Error(
+    'usage: sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json]',
+  );
+}
+
+/** report.json files under `path` (itself if it is one). */
+function reports(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .sort()
+    .flatMap((name) => {
+      const child = join(path, name);
+      if (statSync(child).isDirectory()) return reports(child);
+      return name === 'report.json' ? [child] : [];
+    });
+}
+
+const scores = new Map<string, Map<string, MethodReport['steady']>>();
+for (const file of positionals.flatMap(reports)) {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  for (const s of report.sequences) {
+    if (scores.has(s.sequence)) continue;
+    scores.set(s.sequence, new Map(s.methods.map((m) => [m.method, m.steady])));
+  }
+}
+const baseline = values.baseline;
+const methods = [...new Set([...scores.values()].flatMap((m) => [...m.keys()]))].filter(
+  (m) => m !== baseline,
+);
+const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
+const margins: Record<string, Record<string, { psnr: number; tpsnr?: number }>> = {};
+const rows = [
+  `| sequence | ${baseline} dB | ${methods.join(' | ')} |`,
+  `| --- | ---: | ${methods.map(() => '---:').join(' | ')} |`,
+];
+for (const [sequence, byMethod] of [...scores].sort(([a], [b]) => a.localeCompare(b))) {
+  const base = byMethod.get(baseline);
+  if (!base) throw new Error(`${sequence}: no ${baseline} in its report`);
+  margins[sequence] = {};
+  const cells = methods.map((m) => {
+    const s = byMethod.get(m);
+    if (!s) return '–';
+    const tpsnr =
+      s.tpsnr !== undefined && base.tpsnr !== undefined ? s.tpsnr - base.tpsnr : undefined;
+    margins[sequence][m] = { psnr: s.psnr - base.psnr, tpsnr };
+    return signed(s.psnr - base.psnr);
+  });
+  rows.push(`| ${sequence} | ${base.psnr.toFixed(2)} | ${cells.join(' | ')} |`);
+}
+const summary = (key: 'psnr' | 'tpsnr', label: string) => {
+  const cells = methods.map((m) => {
+    const v = Object.values(margins)
+      .map((s) => s[m]?.[key])
+      .filter((x): x is number => x !== undefined);
+    if (v.length === 0) return '–';
+    const below = v.filter((x) => x < 0).length;
+    return `${signed(v.reduce((a, b) => a + b, 0) / v.length)} (${below}/${v.length} below)`;
+  });
+  rows.push(`| **${label}** | | ${cells.join(' | ')} |`);
+};
+summary('psnr', 'mean PSNR margin');
+summary('tpsnr', 'mean tPSNR margin');
+console.log(rows.join('\n'));
+if (values.json) {
+  writeFileSync(values.json, `${JSON.stringify({ baseline, methods, margins }, null, 2)}\n`);
+  console.log(`wrote ${values.json}`);
+}
