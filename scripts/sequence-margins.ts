@@ -7,8 +7,8 @@
  *
  *   npx tsx scripts/sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json]
  *
- * A sequence scored in several reports keeps its first; methods are named as the reports name
- * them (neural:<file name>).
+ * A sequence scored in several reports gathers their methods (a method scored twice keeps its
+ * first score); methods are named as the reports name them (neural:<file name>).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,8 +48,9 @@ const scores = new Map<string, Map<string, MethodReport['steady']>>();
 for (const file of positionals.flatMap(reports)) {
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
   for (const s of report.sequences) {
-    if (scores.has(s.sequence)) continue;
-    scores.set(s.sequence, new Map(s.methods.map((m) => [m.method, m.steady])));
+    const byMethod = scores.get(s.sequence) ?? new Map<string, MethodReport['steady']>();
+    for (const m of s.methods) if (!byMethod.has(m.method)) byMethod.set(m.method, m.steady);
+    scores.set(s.sequence, byMethod);
   }
 }
 const baseline = values.baseline;
