@@ -1051,7 +1051,7 @@ test('matrix kernel bisection (benchmarks only): each variant leaves its part ou
   // The requantization left out, the stores kept (int8 output; here packed).
   assert.match(
     code('no-requantize'),
-    /if \(u\.outChannels == 0xffffffffu\) \{ finishWord\(a, w, outPixel\(gy, gx\)\); \} else if \(w \* 4u < u\.outChannels\) \{ output\[outPixel\(gy, gx\) \* u\.outGroups \+ u\.outGroupOffset \+ w\] = pack4xI8Clamp\(a\); \}/,
+    /if \(u\.outChannels == 0xffffffffu\) \{ finishWord\(a, w, outPixel\(gy, gx\)\); \} else if \(w \* 4u < u\.outChannels\) \{ output\[outWord\(outPixel\(gy, gx\), w\)\] = pack4xI8Clamp\(a\); \}/,
   );
   assert.deepEqual([...MATRIX_BISECTS].sort(), [
     'no-a-loads',

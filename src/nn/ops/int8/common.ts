@@ -189,9 +189,13 @@ ${lanes((c) => `q.${LANE[c]} = requantize(${accumulator(c)}, u.multiplier, ${fin
 ${
   storeWords === 1
     ? /* wgsl */ `
+// The index of output pixel p's packed word \`word\`.
+fn outWord(p: u32, word: u32) -> u32 {
+  return p * u.outGroups + u.outGroupOffset + word;
+}
 fn finishWord(acc: vec4i, word: u32, p: u32) {
   if (word * 4u >= u.outChannels) { return; }
-  output[p * u.outGroups + u.outGroupOffset + word] = packWord(acc, word, p);
+  output[outWord(p, word)] = packWord(acc, word, p);
 }`
     : ''
 }`

@@ -389,7 +389,7 @@ function epilogueWrite(g: MatrixGeometry, realOutput: boolean, bisect?: MatrixBi
       return `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else { sink ^= a; }`;
     }
     if (bisect === 'no-requantize' && !realOutput) {
-      return `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else if (${word} * 4u < u.outChannels) { output[${p} * u.outGroups + u.outGroupOffset + ${word}] = pack4xI8Clamp(a); }`;
+      return `if (${NEVER}) { finishWord(a, ${word}, ${p}); } else if (${word} * 4u < u.outChannels) { output[outWord(${p}, ${word})] = pack4xI8Clamp(a); }`;
     }
     return `finishWord(a, ${word}, ${p});`;
   };
