@@ -2,13 +2,15 @@
 // the demo use them by default, and on the built-in analytic sequence (never trained on) they stay
 // far above bilinear and close to TAAU — a broken or mismatched file fails here. The INT8-ready
 // weights (weights/uplift-v2-int8.uplift, quantization-aware fine-tuned) load as v2 quantized 8/8
-// and stay close to the f32 weights.
+// and stay close to the f32 weights; network v3's pair (weights/uplift-v3.uplift and its
+// post-training quantized twin) likewise.
 import { test } from 'node:test';
 import { resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { testGpu } from './helpers/gpu.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
+import { NETWORK_V3A } from '../src/nn/network-v3.ts';
 import { baseGraph, graphQuantization, weightedInputs } from '../src/nn/quantize.ts';
 import { shippedWeightsPath, shippedWeights } from '../src/eval/shipped-weights.ts';
 import { parseMethod, parseMethods } from '../src/eval/run-method.ts';
@@ -83,4 +85,42 @@ test('INT8-ready weights: network v2 quantized 8/8 with calibrated scales, withi
   // The INT8 runner computes the simulated graph up to its roundings.
   assert.ok(Math.abs(int8! - simulated!) < 0.1, `simulated ${simulated} dB, INT8 ${int8} dB`);
   assert.notEqual(int8, simulated, 'the INT8 runner ran');
+});
+
+const V3_WEIGHTS = shippedWeightsPath('uplift-v3.uplift');
+const V3_INT8_WEIGHTS = shippedWeightsPath('uplift-v3-int8.uplift');
+
+test('network v3 weights: v3a, trained, and its INT8 twin 8/8 within 0.3 dB of them, the INT8 runner within 0.1 dB of the simulation', async () => {
+  const f32 = await loadWeights(V3_WEIGHTS);
+  assert.deepEqual(f32.graph, NETWORK_V3A);
+  for (const [name, values] of f32.parameters) {
+    assert.ok(values.every(Number.isFinite), `${name} is finite`);
+  }
+  assert.equal(f32.metadata?.step, 2000, 'the file records its training step');
+  const int8 = await loadWeights(V3_INT8_WEIGHTS);
+  assert.deepEqual(baseGraph(int8.graph), NETWORK_V3A);
+  const q = graphQuantization(int8.graph)!;
+  assert.deepEqual([q.weightBits, q.activationBits], [8, 8]);
+  assert.deepEqual([...q.activationScales!.keys()].sort(), weightedInputs(NETWORK_V3A).sort());
+
+  const { device } = await testGpu();
+  const source = await openSequenceArg('builtin:analytic:3', {
+    displaySize: [96, 64],
+    quality: 'performance',
+    frames: 14,
+  });
+  const result = await evaluateSource(
+    device,
+    source,
+    parseMethods(
+      `bilinear,neural:${V3_WEIGHTS},neural:${V3_INT8_WEIGHTS}@f32,neural:${V3_INT8_WEIGHTS}@int8`,
+    ),
+    { flip: false },
+  );
+  const [bilinear, v3, simulated, runner] = result.methods.map((m) => m.summary.steady.psnr);
+  assert.ok(v3! > bilinear! + 2, `bilinear ${bilinear} dB, v3 ${v3} dB`);
+  assert.ok(Math.abs(simulated! - v3!) < 0.3, `f32 ${v3} dB, simulated INT8 ${simulated} dB`);
+  assert.notEqual(simulated, v3, 'the quantized graph ran');
+  assert.ok(Math.abs(runner! - simulated!) < 0.1, `simulated ${simulated} dB, INT8 ${runner} dB`);
+  assert.notEqual(runner, simulated, 'the INT8 runner ran');
 });

@@ -15,7 +15,11 @@ export const SHIPPED_FRAMEGEN_MODEL = new URL('../../weights/framegen-v1.uplift'
 
 /** A file in weights/ that ships in the package (package.json "files"). */
 export type ShippedWeightsFile =
-  'uplift-v2.uplift' | 'uplift-v2-int8.uplift' | 'framegen-v1.uplift';
+  | 'uplift-v2.uplift'
+  | 'uplift-v2-int8.uplift'
+  | 'uplift-v3.uplift'
+  | 'uplift-v3-int8.uplift'
+  | 'framegen-v1.uplift';
 
 /** How `locateShippedWeights` sees the file system (Node's `existsSync` takes file URLs). */
 export interface WeightsSearch {
