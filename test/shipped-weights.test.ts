@@ -19,6 +19,18 @@ import { openSequenceArg } from '../src/cli/sequence-arg.ts';
 
 const SHIPPED_WEIGHTS = shippedWeightsPath();
 
+/** Steady PSNR of each method of `methods` on 14 frames of the analytic sequence at 96×64. */
+async function analyticPsnr(methods: string): Promise<number[]> {
+  const { device } = await testGpu();
+  const source = await openSequenceArg('builtin:analytic:3', {
+    displaySize: [96, 64],
+    quality: 'performance',
+    frames: 14,
+  });
+  const result = await evaluateSource(device, source, parseMethods(methods), { flip: false });
+  return result.methods.map((m) => m.summary.steady.psnr);
+}
+
 test('shipped weights: network v2, finite, trained (metadata), and the neural default', async () => {
   assert.equal(shippedWeights(), SHIPPED_WEIGHTS);
   assert.equal(SHIPPED_WEIGHTS, resolve('weights/uplift-v2.uplift'), 'found in the repository');
@@ -33,16 +45,10 @@ test('shipped weights: network v2, finite, trained (metadata), and the neural de
 });
 
 test('shipped weights on the analytic sequence: ≥ 2 dB over bilinear, within 1 dB of TAAU', async () => {
-  const { device } = await testGpu();
-  const source = await openSequenceArg('builtin:analytic:3', {
-    displaySize: [96, 64],
-    quality: 'performance',
-    frames: 14,
-  });
-  const result = await evaluateSource(device, source, parseMethods('bilinear,taau,neural'));
-  const psnr = Object.fromEntries(result.methods.map((m) => [m.method, m.summary.steady.psnr]));
-  assert.ok(psnr.neural! > psnr.bilinear! + 2, JSON.stringify(psnr));
-  assert.ok(psnr.neural! > psnr.taau! - 1, JSON.stringify(psnr));
+  const [bilinear, taau, neural] = await analyticPsnr('bilinear,taau,neural');
+  const psnr = JSON.stringify({ bilinear, taau, neural });
+  assert.ok(neural! > bilinear! + 2, psnr);
+  assert.ok(neural! > taau! - 1, psnr);
 });
 
 const INT8_WEIGHTS = shippedWeightsPath('uplift-v2-int8.uplift');
@@ -66,20 +72,10 @@ test('INT8-ready weights: network v2 quantized 8/8 with calibrated scales, withi
   );
   assert.throws(() => parseMethod('neural@f64'), /precision must be one of auto, f32, f16, int8/);
 
-  const { device } = await testGpu();
-  const source = await openSequenceArg('builtin:analytic:3', {
-    displaySize: [96, 64],
-    quality: 'performance',
-    frames: 14,
-  });
-  const result = await evaluateSource(
-    device,
-    source,
-    // Without a suffix an INT8-ready model runs INT8 ('auto'); @f32 runs its f32 simulation.
-    parseMethods(`neural,neural:${INT8_WEIGHTS}@f32,neural:${INT8_WEIGHTS}@int8`),
-    { flip: false },
+  // Without a suffix an INT8-ready model runs INT8 ('auto'); @f32 runs its f32 simulation.
+  const [f32, simulated, int8] = await analyticPsnr(
+    `neural,neural:${INT8_WEIGHTS}@f32,neural:${INT8_WEIGHTS}@int8`,
   );
-  const [f32, simulated, int8] = result.methods.map((m) => m.summary.steady.psnr);
   assert.ok(Math.abs(simulated! - f32!) < 0.3, `f32 ${f32} dB, simulated INT8 ${simulated} dB`);
   assert.notEqual(simulated, f32, 'the quantized graph ran (identical PSNR would mean it did not)');
   // The INT8 runner computes the simulated graph up to its roundings.
@@ -103,21 +99,9 @@ test('network v3 weights: v3a, trained, and its INT8 twin 8/8 within 0.3 dB of t
   assert.deepEqual([q.weightBits, q.activationBits], [8, 8]);
   assert.deepEqual([...q.activationScales!.keys()].sort(), weightedInputs(NETWORK_V3A).sort());
 
-  const { device } = await testGpu();
-  const source = await openSequenceArg('builtin:analytic:3', {
-    displaySize: [96, 64],
-    quality: 'performance',
-    frames: 14,
-  });
-  const result = await evaluateSource(
-    device,
-    source,
-    parseMethods(
-      `bilinear,neural:${V3_WEIGHTS},neural:${V3_INT8_WEIGHTS}@f32,neural:${V3_INT8_WEIGHTS}@int8`,
-    ),
-    { flip: false },
+  const [bilinear, v3, simulated, runner] = await analyticPsnr(
+    `bilinear,neural:${V3_WEIGHTS},neural:${V3_INT8_WEIGHTS}@f32,neural:${V3_INT8_WEIGHTS}@int8`,
   );
-  const [bilinear, v3, simulated, runner] = result.methods.map((m) => m.summary.steady.psnr);
   assert.ok(v3! > bilinear! + 2, `bilinear ${bilinear} dB, v3 ${v3} dB`);
   assert.ok(Math.abs(simulated! - v3!) < 0.3, `f32 ${v3} dB, simulated INT8 ${simulated} dB`);
   assert.notEqual(simulated, v3, 'the quantized graph ran');
