@@ -6,9 +6,11 @@
  * bars: +2.0 dB mean, none below), and the same for tPSNR.
  *
  *   npx tsx scripts/sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json]
+ *     [--alias name=other ...]
  *
  * A sequence scored in several reports gathers their methods (a method scored twice keeps its
- * first score); methods are named as the reports name them (neural:<file name>).
+ * first score); methods are named as the reports name them (neural:<file name>), or by the name
+ * an `--alias` gives (the same weights scored under two file names).
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,11 +26,15 @@ interface Report {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { baseline: { type: 'string', default: 'taau' }, json: { type: 'string' } },
+  options: {
+    baseline: { type: 'string', default: 'taau' },
+    json: { type: 'string' },
+    alias: { type: 'string', multiple: true, default: [] },
+  },
 });
 if (positionals.length === 0) {
   throw new Error(
-    'usage: sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json]',
+    'usage: sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json] [--alias a=b]',
   );
 }
 
@@ -44,12 +50,22 @@ function reports(path: string): string[] {
     });
 }
 
+const aliases = new Map(
+  values.alias.map((a) => {
+    const at = a.indexOf('=');
+    if (at < 1) throw new Error(`--alias wants name=other, got "${a}"`);
+    return [a.slice(0, at), a.slice(at + 1)];
+  }),
+);
 const scores = new Map<string, Map<string, MethodReport['steady']>>();
 for (const file of positionals.flatMap(reports)) {
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
   for (const s of report.sequences) {
     const byMethod = scores.get(s.sequence) ?? new Map<string, MethodReport['steady']>();
-    for (const m of s.methods) if (!byMethod.has(m.method)) byMethod.set(m.method, m.steady);
+    for (const m of s.methods) {
+      const name = aliases.get(m.method) ?? m.method;
+      if (!byMethod.has(name)) byMethod.set(name, m.steady);
+    }
     scores.set(s.sequence, byMethod);
   }
 }
