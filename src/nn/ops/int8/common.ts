@@ -186,13 +186,13 @@ ${lanes((c) => `output[(co + ${c}u) * plane + p] = dequantize(${accumulator(c)},
 ${lanes((c) => `q.${LANE[c]} = requantize(${accumulator(c)}, u.multiplier, ${finalActivation});`)}
   return pack4xI8(q);
 }
-${
-  storeWords === 1
-    ? /* wgsl */ `
 // The index of output pixel p's packed word \`word\`.
 fn outWord(p: u32, word: u32) -> u32 {
   return p * u.outGroups + u.outGroupOffset + word;
 }
+${
+  storeWords === 1
+    ? /* wgsl */ `
 fn finishWord(acc: vec4i, word: u32, p: u32) {
   if (word * 4u >= u.outChannels) { return; }
   output[outWord(p, word)] = packWord(acc, word, p);
@@ -229,7 +229,7 @@ function wgslVectorStore(storeWords: 2 | 4, j: number): string {
   return /* wgsl */ `  {
     let word = co0 / 4u + ${j}u;
     if (word * 4u >= u.outChannels) { return; }
-    output[(p * u.outGroups + u.outGroupOffset + word) / ${storeWords}u] = vec${storeWords}u(
+    output[outWord(p, word) / ${storeWords}u] = vec${storeWords}u(
       ${words.join(',\n      ')});
   }`;
 }
