@@ -26,6 +26,7 @@ import {
   MATRIX_BISECTS,
   subgroupMatricesUsable,
   type MatrixBisect,
+  type MatrixTiling,
 } from '../src/nn/ops/int8/matrix.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
@@ -44,7 +45,25 @@ export interface NetworkCase {
   network?: string;
   /** Subgroup-matrix kernels with a part left out, to time the rest (MatrixBisect). */
   bisect?: MatrixBisect;
+  /** Subgroup-matrix kernels with another tiling (same outputs), named in the case. */
+  tiling?: NamedTiling;
 }
+
+/** A matrix tiling other than the default, and its name in a case ("pad0", "tiles1"). */
+export interface NamedTiling extends MatrixTiling {
+  readonly name: string;
+}
+
+/**
+ * The tilings timed beside the default: the results' rows without pad words (the stride before
+ * 2026-12-07), and at most one or two 16-pixel tiles a subgroup (more workgroups for the small
+ * layers; the weights loaded more often).
+ */
+export const MATRIX_TILINGS: readonly NamedTiling[] = [
+  { name: 'pad0', resultPad: 0 },
+  { name: 'tiles1', maxMTiles: 1 },
+  { name: 'tiles2', maxMTiles: 2 },
+];
 
 /**
  * The cases of a full run (f16 too where the adapter has shader-f16), or tiny f32 ones (compiling
@@ -88,6 +107,18 @@ export function networkCases(
           bisect,
         }))
       : []),
+    ...(subgroupMatrices && size === sizes[0]
+      ? MATRIX_TILINGS.flatMap((tiling) =>
+          [undefined, 'v3a'].map((network) => ({
+            size,
+            precision: 'int8' as const,
+            perNode: true,
+            kernels: 'subgroup-matrix' as const,
+            tiling,
+            ...(network ? { network } : {}),
+          })),
+        )
+      : []),
     // v3a (48 channels, an up2x2 head) on both INT8 kernels, at the first size, where the
     // device has subgroup matrices: the second matrix design runs whole networks of both shapes.
     ...(subgroupMatrices && size === sizes[0]
@@ -116,7 +147,8 @@ export function networkCaseName(c: NetworkCase): string {
         ? 'int8-mixed'
         : c.precision;
   const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
-  return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${c.bisect ? ` ${c.bisect}` : ''}`;
+  const variant = c.bisect ?? c.tiling?.name;
+  return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${variant ? ` ${variant}` : ''}`;
 }
 
 /** The graph a case runs. */
@@ -139,6 +171,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
     const network = createInt8Network(device, planInt8(model.graph, model.parameters), {
       kernels: c.kernels ?? 'dot4',
       ...(c.bisect ? { matrixBisect: c.bisect } : {}),
+      ...(c.tiling ? { matrixTiling: c.tiling } : {}),
     });
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>
@@ -202,6 +235,7 @@ export async function benchNetworkCase(
       perNode: c.perNode,
       ...(c.precision === 'int8' ? { kernels: c.kernels ?? 'dot4' } : {}),
       ...(c.bisect ? { bisect: c.bisect } : {}),
+      ...(c.tiling ? { tiling: c.tiling.name } : {}),
     };
     return measuredCase(networkCaseName(c), params, samples, gpuMs, derived);
   } finally {

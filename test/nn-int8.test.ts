@@ -36,6 +36,7 @@ import {
   int8MatrixCode,
   MATRIX_BISECTS,
   matrixGeometry,
+  type MatrixTiling,
   packMatrixWeight,
   subgroupMatricesUsable,
   uploadMatrixWeights,
@@ -326,13 +327,14 @@ test('int8 output blocks and group steps: the fewest unused, the larger on a tie
 });
 
 /**
- * Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`); adds the
- * store widths of the dot4I8Packed epilogue the cases chose to `storeWidths`.
+ * Runs every case on the dot4I8Packed kernels, or on the matrix kernels (`multiply`, with
+ * `tiling`); adds the store widths of the dot4I8Packed epilogue the cases chose to `storeWidths`.
  */
 async function checkOpsAgainstCpu(
   cases: readonly OpCase[],
   multiply?: MatrixMultiply,
   storeWidths?: Set<number>,
+  tiling?: MatrixTiling,
 ) {
   const { device } = await testGpu();
   const random = rng(11);
@@ -355,7 +357,8 @@ async function checkOpsAgainstCpu(
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
     const weights = uploadInt8Op(device, c.op, params, c.cin);
-    const matrix = multiply && uploadMatrixWeights(device, weights, multiply, c.pitch);
+    const matrix =
+      multiply && uploadMatrixWeights(device, weights, multiply, c.pitch, undefined, tiling);
     // The matrix kernels read a padded input, and here write (and add) padded tensors too.
     const padded = multiply !== undefined;
     const gpuInput = await uploadInt8(device, input, padded, c.pitch);
@@ -594,6 +597,23 @@ const MATRIX_CASES: OpCase[] = [
 
 test('int8 matrix kernels (emulated multiply) equal the CPU reference bit for bit', async () => {
   await checkOpsAgainstCpu(MATRIX_CASES, 'emulated');
+});
+
+test("int8 matrix kernels with the benchmarks' other tilings equal the CPU reference too", async () => {
+  // The results' rows unpadded, one 16-pixel tile a subgroup: other strides and workgroup
+  // shapes through the same epilogue (the 64-channel and up2x2 cases among them).
+  const cases = MATRIX_CASES.filter((c) => c.cin >= 24 || c.op === 'up2x2');
+  assert.ok(cases.length >= 3);
+  for (const tiling of [{ resultPad: 0 }, { maxMTiles: 1 }]) {
+    await checkOpsAgainstCpu(cases, 'emulated', undefined, tiling);
+  }
+  const padded = matrixGeometry('conv3x3', 64, 64);
+  assert.equal(padded.resultStride, 72);
+  assert.equal(matrixGeometry('conv3x3', 64, 64, 49152, 64, { resultPad: 0 }).resultStride, 64);
+  assert.equal(matrixGeometry('conv3x3', 16, 16, 49152, 32, { maxMTiles: 1 }).mTiles, 1);
+  // Where a tile does not fit with the pad words (a wide up2x2 on 32 KiB): without them.
+  assert.equal(matrixGeometry('up2x2', 64, 32, 32768).resultStride, 128);
+  assert.equal(matrixGeometry('up2x2', 64, 32, 49152).resultStride, 136);
 });
 
 test("int8 direct dot4I8Packed kernels write a padded output (a matrix kernel's input on the mixed kernels) bit for bit, padding zero", async () => {

@@ -22,6 +22,7 @@ import {
   subgroupMatricesUsable,
   uploadMatrixWeights,
   type MatrixBisect,
+  type MatrixTiling,
   type Int8MatrixWeights,
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
@@ -298,6 +299,8 @@ export interface Int8NetworkOptions {
    * outputs are wrong. Needs kernels on real subgroup matrices.
    */
   readonly matrixBisect?: MatrixBisect;
+  /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
+  readonly matrixTiling?: MatrixTiling;
 }
 
 /** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
@@ -437,12 +440,20 @@ function uploadMatrixSteps(
   pitches: ReadonlyMap<string, number> | undefined,
   weights: readonly Int8OpWeights[],
   bisect: MatrixBisect | undefined,
+  tiling: MatrixTiling | undefined,
 ): (Int8MatrixWeights | undefined)[] {
   const onMatrices = matrixSteps(plan, kernels);
   const multiply = needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated';
   return weights.map((w, i) =>
     onMatrices[i]
-      ? uploadMatrixWeights(device, w, multiply, pitches!.get(plan.steps[i]!.input), bisect)
+      ? uploadMatrixWeights(
+          device,
+          w,
+          multiply,
+          pitches!.get(plan.steps[i]!.input),
+          bisect,
+          tiling,
+        )
       : undefined,
   );
 }
@@ -460,7 +471,15 @@ export function createInt8Network(
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
   const pitches = matrixPitches(plan, kernels);
-  const matrices = uploadMatrixSteps(device, plan, kernels, pitches, weights, options.matrixBisect);
+  const matrices = uploadMatrixSteps(
+    device,
+    plan,
+    kernels,
+    pitches,
+    weights,
+    options.matrixBisect,
+    options.matrixTiling,
+  );
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));

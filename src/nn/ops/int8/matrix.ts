@@ -87,6 +87,22 @@ const K = 32;
 const MAX_ACCUMULATORS = 8;
 /** 16-pixel tiles a subgroup multiplies each right matrix into, at most. */
 const MAX_M_TILES = 4;
+/**
+ * Words of workgroup memory after each GEMM pixel's columns. Row strides of 16 or 32 words put
+ * the rows a matrix store writes at once on the same banks; 8 more shift each row by a quarter
+ * of the 32 banks (prediction, to be measured: docs/PERFORMANCE.md).
+ */
+const RESULT_PAD = 8;
+
+/**
+ * Benchmarks only: the tiling the kernels are built with, other than the default (the results'
+ * pad words, RESULT_PAD; the most 16-pixel tiles a subgroup computes, MAX_M_TILES). The outputs
+ * are the same.
+ */
+export interface MatrixTiling {
+  readonly resultPad?: number;
+  readonly maxMTiles?: number;
+}
 
 interface AdapterInfoWithMatrices {
   subgroupMinSize?: number;
@@ -142,6 +158,8 @@ export interface MatrixGeometry {
   /** 16-column tiles, and 16-pixel tiles per subgroup. */
   readonly columnTiles: number;
   readonly mTiles: number;
+  /** Words of workgroup memory per GEMM pixel: its columns and RESULT_PAD (where it fits). */
+  readonly resultStride: number;
   /** Workgroup memory of the accumulators (the epilogue's), in bytes. */
   readonly workgroupBytes: number;
 }
@@ -158,6 +176,7 @@ export function matrixGeometry(
   outChannels: number,
   workgroupLimit = 49152,
   pixelBytes = paddedPitchBytes(inChannels),
+  tiling: MatrixTiling = {},
 ): MatrixGeometry {
   const tapRows = op === 'conv3x3' ? 3 : op === 'down2x2' ? 2 : 1;
   const spanPixels = tapRows;
@@ -171,8 +190,14 @@ export function matrixGeometry(
   const tapColumns = 4 * packedGroups(outChannels);
   const columns = roundUp(op === 'up2x2' ? 4 * tapColumns : outChannels, N);
   const columnTiles = columns / N;
-  const bytesOf = (mTiles: number) => SUBGROUPS * mTiles * M * columns * 4;
-  let mTiles = Math.max(1, Math.min(MAX_M_TILES, Math.floor(MAX_ACCUMULATORS / columnTiles)));
+  // The pad words only where a tile fits with them (a wide up2x2 on a 32 KiB device: without).
+  const pad = tiling.resultPad ?? RESULT_PAD;
+  const unpaddedBytes = (mTiles: number) => SUBGROUPS * mTiles * M * columns * 4;
+  const resultStride =
+    unpaddedBytes(1) + SUBGROUPS * M * pad * 4 <= workgroupLimit ? columns + pad : columns;
+  const bytesOf = (mTiles: number) => SUBGROUPS * mTiles * M * resultStride * 4;
+  const maxMTiles = tiling.maxMTiles ?? MAX_M_TILES;
+  let mTiles = Math.max(1, Math.min(maxMTiles, Math.floor(MAX_ACCUMULATORS / columnTiles)));
   while (mTiles > 1 && bytesOf(mTiles) > workgroupLimit) mTiles--;
   if (bytesOf(mTiles) > workgroupLimit) {
     throw new RangeError(
@@ -193,6 +218,7 @@ export function matrixGeometry(
     tapColumns,
     columnTiles,
     mTiles,
+    resultStride,
     workgroupBytes: bytesOf(mTiles),
   };
 }
@@ -249,6 +275,7 @@ export function uploadMatrixWeights(
   multiply: MatrixMultiply,
   inputPitchBytes?: number,
   bisect?: MatrixBisect,
+  tiling?: MatrixTiling,
 ): Int8MatrixWeights {
   const geometry = matrixGeometry(
     weights.op,
@@ -256,6 +283,7 @@ export function uploadMatrixWeights(
     weights.outChannels,
     device.limits.maxComputeWorkgroupStorageSize,
     inputPitchBytes,
+    tiling,
   );
   const bytes = packMatrixWeight(geometry, weights.weight);
   const words = new Uint32Array(bytes.buffer, 0, bytes.length / 4);
@@ -334,7 +362,7 @@ function subgroupMatrixProduct(g: MatrixGeometry, bisect?: MatrixBisect): string
   }`
       : product
   }
-  ${eachTile(g, (m, n) => `subgroupMatrixStore<row_major>(&results, (sg * M_TILES + ${m}u) * ${M}u * COLUMNS + ${n * N}u, acc${m}_${n}, COLUMNS);`)}`;
+  ${eachTile(g, (m, n) => `subgroupMatrixStore<row_major>(&results, (sg * M_TILES + ${m}u) * ${M}u * RESULT_STRIDE + ${n * N}u, acc${m}_${n}, RESULT_STRIDE);`)}`;
 }
 
 /**
@@ -371,7 +399,7 @@ function emulatedProduct(g: MatrixGeometry): string {
     for (var n = 0u; n < ${tiles}u; n++) {
       for (var t = 0u; t < 8u; t++) {
         let e = lane * 8u + t;
-        results[((sg * M_TILES + m) * ${M}u + e / ${N}u) * COLUMNS + n * ${N}u + e % ${N}u] =
+        results[((sg * M_TILES + m) * ${M}u + e / ${N}u) * RESULT_STRIDE + n * ${N}u + e % ${N}u] =
           acc[(m * ${tiles}u + n) * 8u + t];
       }
     }
@@ -395,14 +423,14 @@ function epilogueWrite(g: MatrixGeometry, realOutput: boolean, bisect?: MatrixBi
   };
   const read = 'let a = vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]);';
   if (g.op !== 'up2x2') {
-    return /* wgsl */ `    let n = px * COLUMNS + w * 4u;
+    return /* wgsl */ `    let n = px * RESULT_STRIDE + w * 4u;
     residualP = residualPixel(gy, gx);
     ${read}
     ${finish('w', 'outPixel(gy, gx)')}`;
   }
   return /* wgsl */ `    let tapWords = ${g.tapColumns / 4}u;
     let tap = w / tapWords;
-    let n = px * COLUMNS + tap * ${g.tapColumns}u + (w % tapWords) * 4u;
+    let n = px * RESULT_STRIDE + tap * ${g.tapColumns}u + (w % tapWords) * 4u;
     let y = 2u * gy + (tap >> 1u);
     let x = 2u * gx + (tap & 1u);
     residualP = residualPixel(y, x);
@@ -432,6 +460,7 @@ const PIXEL_BYTES = ${g.pixelBytes}u;
 const TAP_ROWS = ${g.tapRows}u;
 const CHUNKS = ${g.chunks}u;
 const COLUMNS = ${g.columns}u;
+const RESULT_STRIDE = ${g.resultStride}u;
 const M_TILES = ${g.mTiles}u;
 const ROW_PIXELS = ${M * g.mTiles}u;
 const GEMM_PIXELS = ${SUBGROUPS * M * g.mTiles}u;
@@ -439,7 +468,7 @@ const GEMM_PIXELS = ${SUBGROUPS * M * g.mTiles}u;
 const WORDS = ${words}u;
 /** The input's first pixel a GEMM pixel's span starts at: its border less the op's padding. */
 const ORIGIN = ${PADDED_BORDER - g.pad}u;
-// Each subgroup's accumulators, row-major: GEMM pixel px's columns at px · COLUMNS.
+// Each subgroup's accumulators, row-major: GEMM pixel px's columns at px · RESULT_STRIDE.
 var<workgroup> results: array<i32, ${g.workgroupBytes / 4}>;
 
 // Byte b (sign-extended) of the input and of the weights (the emulated multiply's reads).
