@@ -446,14 +446,7 @@ function uploadMatrixSteps(
   const multiply = needsSubgroupMatrices(kernels) ? 'subgroup-matrix' : 'emulated';
   return weights.map((w, i) =>
     onMatrices[i]
-      ? uploadMatrixWeights(
-          device,
-          w,
-          multiply,
-          pitches!.get(plan.steps[i]!.input),
-          bisect,
-          tiling,
-        )
+      ? uploadMatrixWeights(device, w, multiply, pitches!.get(plan.steps[i]!.input), bisect, tiling)
       : undefined,
   );
 }
