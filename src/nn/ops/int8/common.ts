@@ -38,24 +38,15 @@ export function int8OutBlock(outChannels: number): Int8OutBlock {
 }
 
 /**
- * WGSL adding the block's output channels of one input word to their accumulators: `acc` array,
- * the packed input word `v`, the staged weights `taps` from index `t` on (a vec4u per 4 output
- * channels). Written out per channel word, constant indices into `acc` only (as the epilogue's
- * lanes: a private array indexed by a loop variable may live in local memory, not registers).
+ * WGSL adding four output channels of one input word to their accumulators: `acc` array, the
+ * packed input word `v`, the staged weights `w` (a vec4u: channels 4q … 4q + 3), channel word `q`.
+ * The caller loops over q: written out per word with constant indices instead, the dot4I8Packed
+ * networks ran 11 % slower (NVIDIA H100, 2026-12-06, docs/PERFORMANCE.md).
  */
-export function wgslAccumulateWords(
-  acc: string,
-  v: string,
-  taps: string,
-  t: string,
-  block: number,
-) {
-  return Array.from({ length: block / 4 }, (_, q) => {
-    const w = `${taps}[${t}${q ? ` + ${q}u` : ''}]`;
-    return ['x', 'y', 'z', 'w']
-      .map((c, k) => `${acc}[${4 * q + k}] += dot4I8Packed(${v}, ${w}.${c});`)
-      .join(' ');
-  }).join('\n');
+export function wgslAccumulateWord(acc: string, v: string, w: string, q: string): string {
+  return ['x', 'y', 'z', 'w']
+    .map((c, k) => `${acc}[4u * ${q}${k ? ` + ${k}u` : ''}] += dot4I8Packed(${v}, ${w}.${c});`)
+    .join('\n');
 }
 
 export const INT8_PARAMS = uniformBlock({

@@ -7,7 +7,7 @@
 import {
   INT8_TILE,
   int8GroupStep,
-  wgslAccumulateWords,
+  wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8OutBlock,
@@ -60,7 +60,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         for (var kx = 0u; kx < 3u; kx++) {
           let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
           let t = (g * 9u + ky * 3u + kx) * ${block / 4}u;
-          ${wgslAccumulateWords('acc', 'v', 'taps', 't', block)}
+          for (var q = 0u; q < ${block / 4}u; q++) {
+            let w = taps[t + q];
+            ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
+          }
         }
       }
     }

@@ -11,7 +11,7 @@ import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
   INT8_PARAMS,
   INT8_TILE,
-  wgslAccumulateWords,
+  wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8OutBlock,
@@ -79,7 +79,10 @@ fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
   for (var g = 0u; g < WORDS; g++) {
     let v = ${source.word};
     let t = (g * TAPS + tap) * ${block / 4}u;
-    ${wgslAccumulateWords('acc', 'v', 'taps', 't', block)}
+    for (var q = 0u; q < ${block / 4}u; q++) {
+      let w = taps[t + q];
+      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
+    }
   }
 }
 

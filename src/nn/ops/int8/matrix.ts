@@ -88,11 +88,11 @@ const MAX_ACCUMULATORS = 8;
 /** 16-pixel tiles a subgroup multiplies each right matrix into, at most. */
 const MAX_M_TILES = 4;
 /**
- * Words of workgroup memory after each GEMM pixel's columns. Row strides of 16 or 32 words put
- * the rows a matrix store writes at once on the same banks; 8 more shift each row by a quarter
- * of the 32 banks (prediction, to be measured: docs/PERFORMANCE.md).
+ * Words of workgroup memory after each GEMM pixel's columns: none. 8 (rows of 16 or 32 words
+ * then no longer on the same banks) made v2's mix 8 % faster and its head 20 % slower (NVIDIA
+ * H100, 2026-12-06, docs/PERFORMANCE.md); the benchmarks' tiling `pad8` keeps it measurable.
  */
-const RESULT_PAD = 8;
+const RESULT_PAD = 0;
 
 /**
  * Benchmarks only: the tiling the kernels are built with, other than the default (the results'
@@ -190,7 +190,7 @@ export function matrixGeometry(
   const tapColumns = 4 * packedGroups(outChannels);
   const columns = roundUp(op === 'up2x2' ? 4 * tapColumns : outChannels, N);
   const columnTiles = columns / N;
-  // The pad words only where a tile fits with them (a wide up2x2 on a 32 KiB device: without).
+  // Pad words only where a tile fits with them (a wide up2x2 on a 32 KiB device: without).
   const pad = tiling.resultPad ?? RESULT_PAD;
   const unpaddedBytes = (mTiles: number) => SUBGROUPS * mTiles * M * columns * 4;
   const resultStride =
