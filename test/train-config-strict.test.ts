@@ -125,10 +125,13 @@ test('data.validationClipFrames: validation clips of their own length, checked l
   }
 });
 
-test('data.sceneShares: training scenes with shares in (0, 1) summing below 1, scenes data only', () => {
+test('data.sceneShares and data.pathShares: training scenes and paths with shares in (0, 1) summing below 1, scenes data only', () => {
   const config = resolveTrainConfig({ data: { sceneShares: { herd: 0.15, runners: 0.15 } } });
   assert.deepEqual(config.data.sceneShares, { herd: 0.15, runners: 0.15 });
   assert.deepEqual(resolveTrainConfig({}).data.sceneShares, {});
+  assert.deepEqual(resolveTrainConfig({}).data.pathShares, {});
+  const paths = resolveTrainConfig({ data: { pathShares: { 'fast-turn': 0.2 } } });
+  assert.deepEqual(paths.data.pathShares, { 'fast-turn': 0.2 });
   for (const [data, message] of [
     [
       { sceneShares: { dragons: 0.1 } },
@@ -137,6 +140,16 @@ test('data.sceneShares: training scenes with shares in (0, 1) summing below 1, s
     [{ sceneShares: { herd: 0 } }, /data\.sceneShares\.herd must be a share in \(0, 1\), got 0/],
     [{ sceneShares: { herd: '0.2' } }, /data\.sceneShares\.herd must be a share in \(0, 1\)/],
     [{ sceneShares: { herd: 0.6, runners: 0.4 } }, /must sum to less than 1 .*got 1/],
+    [
+      { sceneShares: { herd: 0.5 }, pathShares: { 'fast-turn': 0.5 } },
+      /data\.sceneShares and data\.pathShares must sum to less than 1 .*got 1/,
+    ],
+    [
+      { pathShares: { 'slow-turn': 0.1 } },
+      /data\.pathShares: "slow-turn" is not a training camera path \(/,
+    ],
+    [{ pathShares: { 'fast-turn': 1 } }, /data\.pathShares\.fast-turn must be a share in \(0, 1\)/],
+    [{ source: 'analytic', pathShares: { orbit: 0.2 } }, /data\.pathShares needs data\.source/],
     [{ sceneShares: [0.2] }, /data\.sceneShares must be an object/],
     [
       { source: 'analytic', sceneShares: { herd: 0.2 } },

@@ -261,8 +261,32 @@ test('sceneShares: a scene drawn alone for its share of the groups, the other dr
   // Empty shares: the stream of choices is exactly the plain one.
   for (let index = 0; index < 200; index++) {
     assert.deepEqual(
-      sceneClipChoice({ ...plain, sceneShares: {} }, options(index)),
+      sceneClipChoice({ ...plain, sceneShares: {}, pathShares: {} }, options(index)),
       sceneClipChoice(plain, options(index)),
     );
   }
+});
+
+test('pathShares: a camera path drawn alone for its share of the groups, after the scenes', () => {
+  const options = (index: number) => ({ seed: 5, index, clipLength: 6, ratios: [2] });
+  const groups = 3000;
+  const plain = { layoutSeeds: TRAIN_LAYOUT_SEEDS };
+  const shared = { ...plain, sceneShares: { herd: 0.1 }, pathShares: { 'fast-turn': 0.3 } };
+  let fastTurns = 0;
+  let plainFastTurns = 0;
+  let herd = 0;
+  for (let g = 0; g < groups; g++) {
+    const a = sceneClipChoice(plain, options(4 * g));
+    const b = sceneClipChoice(shared, options(4 * g));
+    if (b.entry.path === 'fast-turn') fastTurns++;
+    if (a.entry.path === 'fast-turn') plainFastTurns++;
+    if (b.entry.scene === 'herd') herd++;
+    assert.equal(b.ratio, a.ratio);
+    assert.ok(!isHeldOut(b.entry.scene, b.entry.path), `${b.entry.scene} × ${b.entry.path}`);
+  }
+  // 30 % of the groups from the fast turns alone, the rest as drawn without the shares.
+  const expected = 0.3 + 0.6 * (plainFastTurns / groups);
+  assert.ok(Math.abs(fastTurns / groups - expected) < 0.03, `fast turns ${fastTurns / groups}`);
+  assert.ok(plainFastTurns / groups < 0.25, `plain fast turns ${plainFastTurns / groups}`);
+  assert.ok(herd / groups > 0.1, `herd ${herd / groups}`);
 });

@@ -169,9 +169,10 @@ export function register(program: Command): void {
         '            "exposure": { "probability": 0.3, "range": [0.25, 4] }, "highlights": 0.5 }\n' +
         'Longer training clips, the validation clips kept at the length a run was scored on:\n' +
         '  "data": { "clipFrames": 16, "validationClipFrames": 8 }\n' +
-        'A class shown more often: shares of the training clips drawn from one scene alone (the\n' +
-        'rest from every scene; validation unchanged), e.g. the skinned characters:\n' +
-        '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 } }\n' +
+        'A class shown more often: shares of the training clips drawn from one scene or one camera\n' +
+        'path alone (the rest from every scene; validation unchanged), e.g. the skinned characters\n' +
+        'and the fast turns:\n' +
+        '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 }, "pathShares": { "fast-turn": 0.15 } }\n' +
         'Data echoing (rendering bounds a step): each rendered clip used 2 times on average, in\n' +
         'slots drawn from the 16 most recent fresh clips (defaults echo 1, echoWindow 16):\n' +
         '  "data": { "echo": 2, "echoWindow": 16 }\n' +

@@ -73,6 +73,12 @@ export interface ClipDataConfig {
    */
   readonly sceneShares: Readonly<Record<string, number>>;
   /**
+   * Source `scenes`: the same by camera path (e.g. `{ "fast-turn": 0.15 }`: the fast turns, which
+   * network v3 trailed v2 on, docs/QUALITY.md §4). Scene and path shares together sum below 1.
+   * Default {}.
+   */
+  readonly pathShares: Readonly<Record<string, number>>;
+  /**
    * Data echoing (src/train/data/echo.ts): each rendered training clip is used this many times on
    * average (1, the default: every clip once), in slots drawn from the `echoWindow` most recent
    * fresh clips: fewer clips rendered per step (measured on an H100 for v3a: 1.52 steps/s at echo
@@ -188,6 +194,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     exposure: NO_EXPOSURE_CHANGES,
     highlights: 0,
     sceneShares: {},
+    pathShares: {},
     echo: 1,
     echoWindow: 16,
   },
@@ -407,7 +414,7 @@ export function resolveTrainConfig(
       `training config: data.highlights must be a probability in [0, 1], got ${showValue(data.highlights)}`,
     );
   }
-  checkSceneShares(data);
+  checkShares(data);
   positiveInt('data.clipFrames', data.clipFrames);
   if (data.validationClipFrames !== null) {
     positiveInt('data.validationClipFrames', data.validationClipFrames);
@@ -470,35 +477,44 @@ export function resolveTrainConfig(
   return merged;
 }
 
-/** data.sceneShares: training scenes with shares in (0, 1) summing below 1, source `scenes`. */
-function checkSceneShares(data: ClipDataConfig): void {
-  const shares = data.sceneShares;
-  if (!isRecord(shares)) {
-    throw new InputError(
-      `training config: data.sceneShares must be an object { scene: share }, got ${showValue(shares)}`,
-    );
-  }
-  const named = Object.entries(shares);
-  if (named.length > 0 && data.source !== 'scenes') {
-    throw new InputError('training config: data.sceneShares needs data.source "scenes"');
-  }
-  const scenes = [...new Set(TRAIN.map((e) => e.scene))];
-  for (const [scene, share] of named) {
-    if (!scenes.includes(scene)) {
+/**
+ * data.sceneShares and data.pathShares: training scenes and camera paths with shares in (0, 1),
+ * all of them together summing below 1, source `scenes`.
+ */
+function checkShares(data: ClipDataConfig): void {
+  let sum = 0;
+  for (const [key, field, kind] of [
+    ['sceneShares', 'scene', 'scene'],
+    ['pathShares', 'path', 'camera path'],
+  ] as const) {
+    const shares = data[key];
+    if (!isRecord(shares)) {
       throw new InputError(
-        `training config: data.sceneShares: "${scene}" is not a training scene (${scenes.join(', ')})`,
+        `training config: data.${key} must be an object { ${field}: share }, got ${showValue(shares)}`,
       );
     }
-    if (typeof share !== 'number' || !(share > 0 && share < 1)) {
-      throw new InputError(
-        `training config: data.sceneShares.${scene} must be a share in (0, 1), got ${showValue(share)}`,
-      );
+    const named = Object.entries(shares);
+    if (named.length > 0 && data.source !== 'scenes') {
+      throw new InputError(`training config: data.${key} needs data.source "scenes"`);
+    }
+    const names = [...new Set(TRAIN.map((e) => e[field]))];
+    for (const [name, share] of named) {
+      if (!names.includes(name)) {
+        throw new InputError(
+          `training config: data.${key}: "${name}" is not a training ${kind} (${names.join(', ')})`,
+        );
+      }
+      if (typeof share !== 'number' || !(share > 0 && share < 1)) {
+        throw new InputError(
+          `training config: data.${key}.${name} must be a share in (0, 1), got ${showValue(share)}`,
+        );
+      }
+      sum += share;
     }
   }
-  const sum = named.reduce((total, [, share]) => total + share, 0);
   if (sum >= 1) {
     throw new InputError(
-      `training config: data.sceneShares must sum to less than 1 (the rest draws from every scene), got ${sum}`,
+      `training config: data.sceneShares and data.pathShares must sum to less than 1 (the rest draws from every scene), got ${sum}`,
     );
   }
 }

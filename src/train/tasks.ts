@@ -173,6 +173,7 @@ function clipSource(
                 weight: 1,
                 layoutSeeds: TRAIN_LAYOUT_SEEDS,
                 sceneShares: data.sceneShares,
+                pathShares: data.pathShares,
               },
             ]
           : [

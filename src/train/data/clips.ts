@@ -68,6 +68,8 @@ export type ClipSourceSpec =
       spread?: boolean;
       /** Shares of the groups drawn from one scene alone (SceneSourceSpec.sceneShares). */
       sceneShares?: Readonly<Record<string, number>>;
+      /** Shares of the groups drawn from one camera path alone (SceneSourceSpec.pathShares). */
+      pathShares?: Readonly<Record<string, number>>;
     }
   | { kind: 'sequences'; weight: number; dirs: readonly string[] }
   | { kind: 'analytic'; weight: number };
@@ -191,16 +193,22 @@ function checkSources(sources: readonly ClipSourceSpec[], clipLength: number): n
         throw new RangeError(
           `layoutSeeds must be integers first ≤ last, got ${JSON.stringify(range)}`,
         );
-      const shares = Object.entries(s.sceneShares ?? {});
-      for (const [scene, share] of shares) {
-        if (!(share > 0 && share < 1) || !(s.entries ?? TRAIN).some((e) => e.scene === scene)) {
-          throw new RangeError(
-            `sceneShares: "${scene}" must be a scene of the source's entries with a share in (0, 1), got ${share}`,
-          );
+      let sum = 0;
+      for (const [key, field] of [
+        ['sceneShares', 'scene'],
+        ['pathShares', 'path'],
+      ] as const) {
+        for (const [name, share] of Object.entries(s[key] ?? {})) {
+          if (!(share > 0 && share < 1) || !(s.entries ?? TRAIN).some((e) => e[field] === name)) {
+            throw new RangeError(
+              `${key}: "${name}" must be a ${field} of the source's entries with a share in (0, 1), got ${share}`,
+            );
+          }
+          sum += share;
         }
       }
-      if (shares.reduce((sum, [, share]) => sum + share, 0) >= 1) {
-        throw new RangeError('sceneShares: the shares must sum to less than 1');
+      if (sum >= 1) {
+        throw new RangeError('sceneShares and pathShares: the shares must sum to less than 1');
       }
       const short = (s.entries ?? TRAIN).find((e) => e.frames < clipLength);
       if ((s.entries ?? TRAIN).length === 0) throw new RangeError('a scenes source has no entries');

@@ -44,23 +44,30 @@ export interface SceneSourceSpec {
    * every group draws from all (the stream of choices is then what it was without this).
    */
   readonly sceneShares?: Readonly<Record<string, number>>;
+  /** The same by camera path (path name → share), after the scenes' shares on the same draw. */
+  readonly pathShares?: Readonly<Record<string, number>>;
 }
 
 /**
- * The entries a group draws from: one scene's, with that scene's share of the groups (an own
- * stream, so the group's other draws stay as they were), else all.
+ * The entries a group draws from: one scene's or one camera path's, with its share of the groups
+ * (an own stream, so the group's other draws stay as they were), else all.
  */
-function sharedScenePool(
+function sharedPool(
   entries: readonly SplitEntry[],
-  shares: Readonly<Record<string, number>> | undefined,
+  spec: SceneSourceSpec,
   seed: number,
   groupIndex: number,
 ): readonly SplitEntry[] {
-  const named = Object.entries(shares ?? {});
+  const named = [
+    ...Object.entries(spec.sceneShares ?? {}).map(
+      ([name, share]) => ['scene', name, share] as const,
+    ),
+    ...Object.entries(spec.pathShares ?? {}).map(([name, share]) => ['path', name, share] as const),
+  ];
   if (named.length === 0) return entries;
   let pick = randomFor(seed, STREAM_SCENE_SHARE, groupIndex)();
-  for (const [scene, share] of named) {
-    if ((pick -= share) < 0) return entries.filter((e) => e.scene === scene);
+  for (const [field, name, share] of named) {
+    if ((pick -= share) < 0) return entries.filter((e) => e[field] === name);
   }
   return entries;
 }
@@ -99,7 +106,7 @@ export function sceneClipChoice(
   const group = randomFor(seed, STREAM_GROUP, groupIndex);
   // Own stream: a highlights probability changes nothing else about the clips.
   const highlights = randomFor(seed, STREAM_HIGHLIGHTS, groupIndex)() < (options.highlights ?? 0);
-  const pool = sharedScenePool(entries, spec.sceneShares, seed, groupIndex);
+  const pool = sharedPool(entries, spec, seed, groupIndex);
   let entry = spec.spread ? pool[index % pool.length]! : pool[Math.floor(group() * pool.length)]!;
   const ratio = ratios[Math.floor(group() * ratios.length)]!;
   if (layoutSeeds) {
