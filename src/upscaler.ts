@@ -113,7 +113,8 @@ export interface DispatchInputs extends Omit<FrameParams, 'exposure'> {
 export interface UpscalerOptions extends UpscalerSizing {
   /**
    * Model for method 'neural': a `.uplift` path (Node) or URL, its bytes, or a loaded model.
-   * Default: the shipped weights/uplift-v2.uplift.
+   * Default: the shipped weights/uplift-v3-int8.uplift (network v3a, INT8-ready; weights/uplift-v2.uplift
+   * and weights/uplift-v3.uplift load by name).
    */
   model?: NeuralModelSource;
   /**

@@ -245,10 +245,10 @@ test(
     // One upscaler weights asset; the frame generator's shipped weights are an asset of its own
     // (Vite emits every `new URL(…, import.meta.url)` of the package; a page fetches only what runs).
     const weights = assets.filter((f) => f.endsWith('.uplift'));
-    const upscalerWeights = weights.filter((f) => f.startsWith('uplift-v2-'));
+    const upscalerWeights = weights.filter((f) => f.startsWith('uplift-v3-int8-'));
     assert.equal(upscalerWeights.length, 1, `one upscaler weights asset: ${assets.join(' ')}`);
     assert.ok(
-      weights.every((f) => f.startsWith('uplift-v2-') || f.startsWith('framegen-v1-')),
+      weights.every((f) => f.startsWith('uplift-v3-int8-') || f.startsWith('framegen-v1-')),
       `only shipped weights: ${assets.join(' ')}`,
     );
     for (const js of assets.filter((f) => f.endsWith('.js'))) {

@@ -77,7 +77,7 @@ test('shipped weights search: sources, built package, bundle inside the reposito
 
 test('shipped weights from the sources: the module-relative URLs, located in the repository', async () => {
   const root = process.cwd();
-  assert.equal(fileURLToPath(SHIPPED_MODEL), resolve(root, 'weights/uplift-v2.uplift'));
+  assert.equal(fileURLToPath(SHIPPED_MODEL), resolve(root, 'weights/uplift-v3-int8.uplift'));
   assert.equal(fileURLToPath(SHIPPED_FRAMEGEN_MODEL), resolve(root, 'weights/framegen-v1.uplift'));
   assert.equal((await resolveWeightsUrl(SHIPPED_MODEL)).href, SHIPPED_MODEL.href);
   // Other URLs are read as given, even missing ones (their reader reports them).
@@ -131,7 +131,7 @@ test('the CLI bundled outside the repository finds both shipped weights from its
     const lost = uplift(dir, 'out-elsewhere');
     assert.equal(lost.status, 1, lost.stderr);
     const missing = /the shipped weights (\S+\.uplift) are not here/.exec(lost.stderr)?.[1];
-    assert.ok(missing === 'uplift-v2.uplift' || missing === 'framegen-v1.uplift', lost.stderr);
+    assert.ok(missing === 'uplift-v3-int8.uplift' || missing === 'framegen-v1.uplift', lost.stderr);
     assert.ok(lost.stderr.includes(join(dir, 'bundle', 'weights', missing)), lost.stderr);
     assert.ok(lost.stderr.includes(join(dir, 'weights', missing)), lost.stderr);
   } finally {

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')
     .option(
       '--model <file>',
-      'weights file for the neural method (default: the shipped weights/uplift-v2.uplift); with --higher-rate, for --upscale neural',
+      'weights file for the neural method (default: the shipped weights/uplift-v3-int8.uplift); with --higher-rate, for --upscale neural',
     )
     .option(
       '--warmup <n>',

@@ -39,12 +39,12 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output directory (NNNN.exr or NNNN.png per frame)')
     .option(
       '-m, --method <name>',
-      'bilinear | lanczos | taau | taau-rcas | neural, or neural@int8 (INT8 network, needs INT8-ready weights: --model weights/uplift-v2-int8.uplift)',
+      'bilinear | lanczos | taau | taau-rcas | neural, or neural@int8 (INT8 network, needs INT8-ready weights such as the default)',
       'taau',
     )
     .option(
       '--model <file>',
-      'weights file for --method neural (default: the shipped weights/uplift-v2.uplift)',
+      'weights file for --method neural (default: the shipped weights/uplift-v3-int8.uplift; weights/uplift-v2.uplift is the previous network)',
     )
     .option(
       '--precision <p>',
@@ -65,8 +65,9 @@ export function register(program: Command): void {
       'after',
       '\nExamples:\n  uplift upscale captures/corridor -o out/corridor-taau\n' +
         '  uplift upscale builtin:analytic -o out/analytic --format png --method lanczos\n' +
-        '  uplift upscale captures/corridor -o out/corridor-nn --method neural --model weights/uplift-v2-int8.uplift   # INT8 (auto)\n' +
-        '  uplift upscale captures/corridor -o out/corridor-sim --method neural --model weights/uplift-v2-int8.uplift --precision f32',
+        '  uplift upscale captures/corridor -o out/corridor-nn --method neural   # v3, INT8 where exact (auto)\n' +
+        '  uplift upscale captures/corridor -o out/corridor-sim --method neural --precision f32   # its f32 simulation\n' +
+        '  uplift upscale captures/corridor -o out/corridor-v2 --method neural --model weights/uplift-v2.uplift',
     )
     .action(async (sequence: string, opts: UpscaleOptions) => {
       if (opts.format !== 'exr' && opts.format !== 'png') {

@@ -6,10 +6,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../core/errors.ts';
-import { locateShippedWeights, type ShippedWeightsFile } from '../nn/shipped-weights.ts';
+import {
+  locateShippedWeights,
+  SHIPPED_MODEL_FILE,
+  type ShippedWeightsFile,
+} from '../nn/shipped-weights.ts';
 
 /** Path of a shipped weights file (default the upscaler's); InputError naming the places tried. */
-export function shippedWeightsPath(file: ShippedWeightsFile = 'uplift-v2.uplift'): string {
+export function shippedWeightsPath(file: ShippedWeightsFile = SHIPPED_MODEL_FILE): string {
   const found = locateShippedWeights(file, {
     exists: (place) => existsSync(place),
     workingDirectory: pathToFileURL(`${process.cwd()}/`),

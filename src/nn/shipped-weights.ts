@@ -7,8 +7,15 @@
  */
 import { InputError } from '../core/errors.ts';
 
-/** The upscaler's weights (network v2): what `method: 'neural'` uses without a `model`. */
-export const SHIPPED_MODEL = new URL('../../weights/uplift-v2.uplift', import.meta.url);
+/**
+ * The upscaler's weights: what `method: 'neural'` uses without a `model`. Network v3a's INT8 twin
+ * (weights/README.md): level with v2 on the validation sequences at a sixth of v2's frame time
+ * in f32, run on the INT8 kernels where the adapter passes their self-check, else as its f32
+ * simulation. `uplift-v2.uplift` stays loadable by name.
+ */
+export const SHIPPED_MODEL = new URL('../../weights/uplift-v3-int8.uplift', import.meta.url);
+/** SHIPPED_MODEL's name among the shipped files. */
+export const SHIPPED_MODEL_FILE = 'uplift-v3-int8.uplift' satisfies ShippedWeightsFile;
 
 /** The frame generator's weights: what `method: 'neural'` uses without `weights`. */
 export const SHIPPED_FRAMEGEN_MODEL = new URL('../../weights/framegen-v1.uplift', import.meta.url);
