@@ -56,13 +56,16 @@ export interface NamedTiling extends MatrixTiling {
 
 /**
  * The tilings timed beside the default: the results' rows padded by 8 words (other banks for a
- * matrix store's rows), and at most one or two 16-pixel tiles a subgroup (more workgroups for the
- * small layers; the weights loaded more often).
+ * matrix store's rows), at most one or two 16-pixel tiles a subgroup (more workgroups for the
+ * small layers; the weights loaded more often), and the K steps split over a workgroup's
+ * subgroups (four times the workgroups, the same loads).
  */
 export const MATRIX_TILINGS: readonly NamedTiling[] = [
   { name: 'pad8', resultPad: 8 },
   { name: 'tiles1', maxMTiles: 1 },
   { name: 'tiles2', maxMTiles: 2 },
+  { name: 'splitk', splitK: true },
+  { name: 'splitk-tiles1', splitK: true, maxMTiles: 1 },
 ];
 
 /**

@@ -600,11 +600,18 @@ test('int8 matrix kernels (emulated multiply) equal the CPU reference bit for bi
 });
 
 test("int8 matrix kernels with the benchmarks' other tilings equal the CPU reference too", async () => {
-  // The results' rows padded, one 16-pixel tile a subgroup: other strides and workgroup shapes
-  // through the same epilogue (the 64-channel and up2x2 cases among them).
+  // The results' rows padded, one 16-pixel tile a subgroup, the K steps split over the
+  // subgroups: other strides, workgroup shapes and partial sums through the same epilogue (the
+  // 64-channel and up2x2 cases among them).
   const cases = MATRIX_CASES.filter((c) => c.cin >= 24 || c.op === 'up2x2');
   assert.ok(cases.length >= 3);
-  for (const tiling of [{ resultPad: 8 }, { maxMTiles: 1 }]) {
+  const tilings: MatrixTiling[] = [
+    { resultPad: 8 },
+    { maxMTiles: 1 },
+    { splitK: true },
+    { splitK: true, maxMTiles: 1 },
+  ];
+  for (const tiling of tilings) {
     await checkOpsAgainstCpu(cases, 'emulated', undefined, tiling);
   }
   assert.equal(matrixGeometry('conv3x3', 64, 64).resultStride, 64);

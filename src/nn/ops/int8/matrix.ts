@@ -96,12 +96,15 @@ const RESULT_PAD = 0;
 
 /**
  * Benchmarks only: the tiling the kernels are built with, other than the default (the results'
- * pad words, RESULT_PAD; the most 16-pixel tiles a subgroup computes, MAX_M_TILES). The outputs
- * are the same.
+ * pad words, RESULT_PAD; the most 16-pixel tiles a subgroup computes, MAX_M_TILES; `splitK`: the
+ * workgroup's subgroups share one GEMM row, each multiplying every SUBGROUPS-th K step, and the
+ * epilogue sums their partial tiles: four times the workgroups, for the small layers). The
+ * outputs are the same (integer sums in any order).
  */
 export interface MatrixTiling {
   readonly resultPad?: number;
   readonly maxMTiles?: number;
+  readonly splitK?: boolean;
 }
 
 interface AdapterInfoWithMatrices {
@@ -160,6 +163,8 @@ export interface MatrixGeometry {
   readonly mTiles: number;
   /** Words of workgroup memory per GEMM pixel: its columns and RESULT_PAD (where it fits). */
   readonly resultStride: number;
+  /** The subgroups split the K steps of one GEMM row (MatrixTiling.splitK) instead of a row each. */
+  readonly splitK: boolean;
   /** Workgroup memory of the accumulators (the epilogue's), in bytes. */
   readonly workgroupBytes: number;
 }
@@ -219,6 +224,7 @@ export function matrixGeometry(
     columnTiles,
     mTiles,
     resultStride,
+    splitK: tiling.splitK ?? false,
     workgroupBytes: bytesOf(mTiles),
   };
 }
@@ -318,6 +324,21 @@ function eachTile(g: MatrixGeometry, f: (m: number, n: number) => string, indent
 }
 
 /**
+ * The opening of the product's loop over its K steps (tap row r, 32-byte chunk k), closed by two
+ * braces: every step, or with `splitK` every SUBGROUPS-th from the subgroup's own.
+ */
+function kSteps(g: MatrixGeometry): string {
+  if (!g.splitK) {
+    return `for (var r = 0u; r < TAP_ROWS; r++) {
+    for (var k = 0u; k < CHUNKS; k++) {`;
+  }
+  return `for (var kStep = sg; kStep < TAP_ROWS * CHUNKS; kStep += ${SUBGROUPS}u) {
+    let r = kStep / CHUNKS;
+    let k = kStep % CHUNKS;
+    {`;
+}
+
+/**
  * The accumulator tiles of one subgroup, multiplied on subgroup matrices. Loads and stores in
  * Dawn's current form (majorness a template parameter; offset and stride in elements of the
  * array, i32 words here, so the byte offsets, all multiples of 16, are divided by 4); the form
@@ -339,8 +360,7 @@ function subgroupMatrixProduct(g: MatrixGeometry, bisect?: MatrixBisect): string
       : '',
   ].join('\n  ');
   const product = /* wgsl */ `
-  for (var r = 0u; r < TAP_ROWS; r++) {
-    for (var k = 0u; k < CHUNKS; k++) {
+  ${kSteps(g)}
       let offset = r * u.inRowPixels * PIXEL_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
       ${bisect === 'no-a-loads' ? '' : tiles((m) => aLoad(m, 'offset'))}
@@ -374,8 +394,7 @@ function emulatedProduct(g: MatrixGeometry): string {
   return /* wgsl */ `
   let lane = li % ${LANES}u;
   var acc: array<i32, ${g.mTiles * tiles * 8}>;
-  for (var r = 0u; r < TAP_ROWS; r++) {
-    for (var k = 0u; k < CHUNKS; k++) {
+  ${kSteps(g)}
       let offset = r * u.inRowPixels * PIXEL_BYTES + k * ${K}u;
       let weightBase = (r * CHUNKS + k) * ${K}u * COLUMNS;
       for (var m = 0u; m < M_TILES; m++) {
@@ -421,7 +440,13 @@ function epilogueWrite(g: MatrixGeometry, realOutput: boolean, bisect?: MatrixBi
     }
     return `finishWord(a, ${word}, ${p});`;
   };
-  const read = 'let a = vec4i(results[n], results[n + 1u], results[n + 2u], results[n + 3u]);';
+  // With splitK the subgroups' partial tiles, PART words apart, summed.
+  const parts = g.splitK ? SUBGROUPS : 1;
+  const part = (j: number) => {
+    const at = (c: number) => `results[n${j ? ` + ${j}u * PART` : ''}${c ? ` + ${c}u` : ''}]`;
+    return `vec4i(${[0, 1, 2, 3].map(at).join(', ')})`;
+  };
+  const read = `let a = ${Array.from({ length: parts }, (_, j) => part(j)).join(' + ')};`;
   if (g.op !== 'up2x2') {
     return /* wgsl */ `    let n = px * RESULT_STRIDE + w * 4u;
     residualP = residualPixel(gy, gx);
@@ -449,6 +474,7 @@ export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply, bise
   const words = up ? g.columns / 4 : packedGroups(g.outChannels);
   const matrices = multiply === 'subgroup-matrix';
   const threads = SUBGROUPS * LANES;
+  const rows = g.splitK ? 1 : SUBGROUPS;
   return (epilogue: Int8Epilogue) => /* wgsl */ `
 ${matrices ? 'enable chromium_experimental_subgroup_matrix;' : ''}
 ${wgslInt8Op(
@@ -463,7 +489,11 @@ const COLUMNS = ${g.columns}u;
 const RESULT_STRIDE = ${g.resultStride}u;
 const M_TILES = ${g.mTiles}u;
 const ROW_PIXELS = ${M * g.mTiles}u;
-const GEMM_PIXELS = ${SUBGROUPS * M * g.mTiles}u;
+/** GEMM rows a workgroup computes: one per subgroup, or one for all (splitK). */
+const ROWS = ${rows}u;
+const GEMM_PIXELS = ${rows * M * g.mTiles}u;
+/** Words between the subgroups' partial tiles (splitK). */
+const PART = ${g.mTiles * M * g.resultStride}u;
 /** Output words per GEMM pixel (up2x2: of its four output pixels). */
 const WORDS = ${words}u;
 /** The input's first pixel a GEMM pixel's span starts at: its border less the op's padding. */
@@ -506,18 +536,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let sg = ${matrices ? 'subgroup' : `li / ${LANES}u`};
   let gx0 = wg.x * ROW_PIXELS;
   // A row past the GEMM's last computes the last again (not written): no branch around matrices.
-  let gy = min(wg.y * ${SUBGROUPS}u + sg, ${gemmHeight} - 1u);
+  let gy = min(wg.y * ROWS + ${g.splitK ? '0u' : 'sg'}, ${gemmHeight} - 1u);
 ${matrices ? subgroupMatrixProduct(g, bisect) : emulatedProduct(g)}
   workgroupBarrier();
   ${bisect === 'no-epilogue' ? `if (!(${NEVER})) { return; }` : ''}
   ${bisect === 'no-writes' ? 'var sink = vec4i(0);' : ''}
   // Neighbouring threads write neighbouring words (packed) or pixels (planar f32).
-  for (var t = 0u; t < ${Math.ceil((SUBGROUPS * M * g.mTiles * words) / threads)}u; t++) {
+  for (var t = 0u; t < ${Math.ceil((rows * M * g.mTiles * words) / threads)}u; t++) {
     let i = t * ${threads}u + li;
     if (i >= GEMM_PIXELS * WORDS) { break; }
     let px = ${epilogue.realOutput ? 'i % GEMM_PIXELS' : 'i / WORDS'};
     let w = ${epilogue.realOutput ? 'i / GEMM_PIXELS' : 'i % WORDS'};
-    let gy = wg.y * ${SUBGROUPS}u + px / ROW_PIXELS;
+    let gy = wg.y * ROWS + px / ROW_PIXELS;
     let gx = gx0 + px % ROW_PIXELS;
     if (gy >= ${gemmHeight} || gx >= ${gemmWidth}) { continue; }
 ${epilogueWrite(g, epilogue.realOutput, bisect)}
@@ -562,7 +592,7 @@ export function int8MatrixRecipe(m: Int8MatrixWeights): Int8KernelRecipe {
     weightBuffer: m.buffer,
     workgroups: (output: TensorShape) => {
       const { height, width } = gemmSize(output);
-      return [groupsFor(width, M * g.mTiles), groupsFor(height, SUBGROUPS), 1];
+      return [groupsFor(width, M * g.mTiles), groupsFor(height, g.splitK ? 1 : SUBGROUPS), 1];
     },
     uniforms: (values, input, targets) => {
       checkMatrixInput(g, input);
