@@ -197,9 +197,8 @@ export function matrixGeometry(
   const columnTiles = columns / N;
   // Pad words only where a tile fits with them (a wide up2x2 on a 32 KiB device: without).
   const pad = tiling.resultPad ?? RESULT_PAD;
-  const unpaddedBytes = (mTiles: number) => SUBGROUPS * mTiles * M * columns * 4;
   const resultStride =
-    unpaddedBytes(1) + SUBGROUPS * M * pad * 4 <= workgroupLimit ? columns + pad : columns;
+    SUBGROUPS * M * (columns + pad) * 4 <= workgroupLimit ? columns + pad : columns;
   const bytesOf = (mTiles: number) => SUBGROUPS * mTiles * M * resultStride * 4;
   const maxMTiles = tiling.maxMTiles ?? MAX_M_TILES;
   let mTiles = Math.max(1, Math.min(maxMTiles, Math.floor(MAX_ACCUMULATORS / columnTiles)));
