@@ -322,6 +322,11 @@ function eachTile(g: MatrixGeometry, f: (m: number, n: number) => string, indent
     .join(`\n${indent}`);
 }
 
+/** GEMM rows a workgroup computes: one per subgroup, or one for all of them (splitK). */
+function workgroupRows(g: MatrixGeometry): number {
+  return g.splitK ? 1 : SUBGROUPS;
+}
+
 /**
  * The opening of the product's loop over its K steps (tap row r, 32-byte chunk k), closed by two
  * braces: every step, or with `splitK` every SUBGROUPS-th from the subgroup's own.
@@ -473,7 +478,7 @@ export function int8MatrixCode(g: MatrixGeometry, multiply: MatrixMultiply, bise
   const words = up ? g.columns / 4 : packedGroups(g.outChannels);
   const matrices = multiply === 'subgroup-matrix';
   const threads = SUBGROUPS * LANES;
-  const rows = g.splitK ? 1 : SUBGROUPS;
+  const rows = workgroupRows(g);
   return (epilogue: Int8Epilogue) => /* wgsl */ `
 ${matrices ? 'enable chromium_experimental_subgroup_matrix;' : ''}
 ${wgslInt8Op(
@@ -488,7 +493,7 @@ const COLUMNS = ${g.columns}u;
 const RESULT_STRIDE = ${g.resultStride}u;
 const M_TILES = ${g.mTiles}u;
 const ROW_PIXELS = ${M * g.mTiles}u;
-/** GEMM rows a workgroup computes: one per subgroup, or one for all (splitK). */
+/** GEMM rows a workgroup computes (workgroupRows). */
 const ROWS = ${rows}u;
 const GEMM_PIXELS = ${rows * M * g.mTiles}u;
 /** Words between the subgroups' partial tiles (splitK). */
@@ -591,7 +596,7 @@ export function int8MatrixRecipe(m: Int8MatrixWeights): Int8KernelRecipe {
     weightBuffer: m.buffer,
     workgroups: (output: TensorShape) => {
       const { height, width } = gemmSize(output);
-      return [groupsFor(width, M * g.mTiles), groupsFor(height, g.splitK ? 1 : SUBGROUPS), 1];
+      return [groupsFor(width, M * g.mTiles), groupsFor(height, workgroupRows(g)), 1];
     },
     uniforms: (values, input, targets) => {
       checkMatrixInput(g, input);
