@@ -404,9 +404,14 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
       throw new InputError(`${source}: graph output "${name}" is not a computed tensor`);
     }
   }
-  const historyGuard = metadataJson(source, model, META.historyGuard);
-  if (historyGuard !== undefined && typeof historyGuard !== 'number') {
-    throw new InputError(`${source}: metadata "${META.historyGuard}" must be a number`);
+  const guards: { historyGuard?: number; stateGuard?: number } = {};
+  for (const key of ['historyGuard', 'stateGuard'] as const) {
+    const guard = metadataJson(source, model, META[key]);
+    if (guard === undefined) continue;
+    if (typeof guard !== 'number') {
+      throw new InputError(`${source}: metadata "${META[key]}" must be a number`);
+    }
+    guards[key] = guard;
   }
   const graph: GraphDescription = {
     name: model.graph!.name ?? '',
@@ -414,7 +419,7 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
     inputs,
     outputs,
     nodes: im.nodes.map(finish),
-    ...(historyGuard !== undefined ? { historyGuard } : {}),
+    ...guards,
   };
   try {
     validateGraph(graph);

@@ -317,7 +317,7 @@ function encodeClipForward(
       device,
       pass,
       { color: slot.color, motion: slot.motion, ...slot.reprojected },
-      frame.params,
+      { ...frame.params, stateGuard: trainable.graph.stateGuard },
       slot.features,
     );
     pass.end();

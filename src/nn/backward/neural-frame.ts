@@ -124,7 +124,7 @@ export function createNeuralFrameBackward(
           color: args.prepared.color,
           dHistoryBlend: blend.history,
         },
-        args.reset,
+        { reset: args.reset, stateGuard: graph.stateGuard },
         reprojected,
       );
       pass.end();
