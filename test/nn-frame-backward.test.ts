@@ -73,15 +73,10 @@ function assertGradient(
   assert.ok(result.maxRelativeError < tolerance, describeGradCheck(what, result));
 }
 
-for (const [reset, stateGuard] of [
-  [false, 0],
-  [true, 0],
-  [false, 1],
-  [false, 0.3],
-] as const) {
-  test(`features backward: finite differences w.r.t. reprojected history and state (reset ${reset}, state guard ${stateGuard})`, () => {
+for (const reset of [false, true]) {
+  test(`features backward: finite differences w.r.t. reprojected history and state (reset ${reset})`, () => {
     const inputs = randomInputs(1);
-    const params = { jitter: JITTER, reset, stateGuard };
+    const params = { jitter: JITTER, reset };
     const [pw, ph] = paddedSize(DISPLAY);
     const g = randomReal(FEATURE_CHANNELS * pw * ph, 9);
     const grads = assembleFeaturesBackwardCpu(inputs, params, g);
@@ -95,32 +90,13 @@ for (const [reset, stateGuard] of [
       );
     const history = inputs.history.data;
     const state = inputs.state.data;
-    // Floor: a few gradients are ~1e-5, where the float64 difference quotient has ~1e-9 noise
-    // (a little more with the state guard, whose 1 / scale steepens the function).
+    // Floor: a few gradients are ~1e-5, where the float64 difference quotient has ~1e-9 noise.
     assertGradient('d/dhistory', (x) => f(x, state), history, grads.history, 1e-5, {
-      floor: 1e-3,
+      floor: 1e-4,
     });
     assertGradient('d/dstate', (x) => f(history, x), state, grads.state);
     const nonZero = grads.state.some((v) => v !== 0) && grads.history.some((v) => v !== 0);
     assert.equal(nonZero, !reset);
-    if (stateGuard > 0) {
-      // The guard scales some pixels' state (partly or to 0) and keeps others whole.
-      const guarded = assembleFeaturesCpu(inputs, params).data;
-      const whole = assembleFeaturesCpu(inputs, { jitter: JITTER, reset }).data;
-      const ratios = Array.from({ length: DISPLAY[0] * DISPLAY[1] }, (_, i) => {
-        const o = Math.floor(i / DISPLAY[0]) * pw + (i % DISPLAY[0]);
-        return guarded[o]! / whole[o]!;
-      });
-      assert.ok(ratios.every((r) => r >= 0 && r <= 1 + 1e-12));
-      assert.ok(
-        ratios.some((r) => r > 0 && r < 1),
-        'no state partly kept',
-      );
-      assert.ok(
-        ratios.some((r) => r === 1),
-        'no state kept whole',
-      );
-    }
   });
 }
 

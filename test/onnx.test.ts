@@ -149,12 +149,11 @@ test('onnx: round trips — f32 .uplift → ONNX → .uplift byte for byte; ONNX
     const second = importOnnx(onnxAgain, 'b.onnx');
     assert.ok(Buffer.from(encodeWeights(second)).equals(Buffer.from(encodeWeights(first))));
   }
-  // A model's guards (the frame's, not ops) travel in metadata_props.
-  const guarded = { ...f32, graph: { ...f32.graph, historyGuard: 1, stateGuard: 0.5 } };
+  // A model's history guard (the frame's, not an op) travels in metadata_props.
+  const guarded = { ...f32, graph: { ...f32.graph, historyGuard: 1 } };
   const guardedBytes = encodeWeights(guarded);
   const guardedBack = importOnnx(exportOnnx(guarded), 'guarded.onnx');
   assert.equal(guardedBack.graph.historyGuard, 1);
-  assert.equal(guardedBack.graph.stateGuard, 0.5);
   assert.ok(Buffer.from(encodeWeights(guardedBack)).equals(Buffer.from(guardedBytes)));
 });
 

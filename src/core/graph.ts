@@ -79,14 +79,6 @@ export interface GraphDescription {
    * it, which run as they were trained).
    */
   readonly historyGuard?: number;
-  /**
-   * The neural frame's state guard for this model, in box ranges (src/core/neural-frame.ts
-   * `stateGuard`): the reprojected recurrent state enters the network scaled down where the
-   * reprojected history's luma lies outside the neighbourhood's luma range, so that the state a
-   * moving object left behind is discounted as its stale colour is. Absent or 0: no guard (models
-   * trained without it, which run as they were trained).
-   */
-  readonly stateGuard?: number;
 }
 
 /** Shape of one parameter tensor, e.g. [Cout, Cin, 3, 3]. */
@@ -125,11 +117,9 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
   if (!Array.isArray(graph.nodes as unknown)) fail(graph, 'nodes must be an array');
   if (!Array.isArray(graph.outputs as unknown) || graph.outputs.length === 0)
     fail(graph, 'no outputs');
-  for (const key of ['historyGuard', 'stateGuard'] as const) {
-    const guard = graph[key] as unknown;
-    if (guard !== undefined && !(typeof guard === 'number' && Number.isFinite(guard) && guard >= 0))
-      fail(graph, `${key} must be a finite number ≥ 0, got ${String(guard)}`);
-  }
+  const guard = graph.historyGuard as unknown;
+  if (guard !== undefined && !(typeof guard === 'number' && Number.isFinite(guard) && guard >= 0))
+    fail(graph, `historyGuard must be a finite number ≥ 0, got ${String(guard)}`);
   const tensors = new Map<string, TensorInfo>();
   for (const input of graph.inputs) {
     if (

@@ -42,28 +42,6 @@ export const FEATURE_MULTIPLE = 8;
  */
 export const HISTORY_GUARD_RANGES = 1;
 export const HISTORY_GUARD_FLOOR = 0.02;
-
-/**
- * The state guard of the features (src/reference/nn/frame.ts), for models whose graph sets
- * `stateGuard` K: where the history is valid, the reprojected state enters the network multiplied
- * by keep = clamp(1 − |e| / (K · r + HISTORY_GUARD_FLOOR), 0, 1), e the history luma outside the
- * neighbourhood's luma range (feature 10) and r that range (feature 9). The state travels with
- * the history; where the history is stale (a moving object's trail, skinned limbs: the default
- * scored higher on those with its state zeroed, QUALITY §4, 2026-12-06) the state is too. Returns
- * keep and d keep / d e (0 where keep is clamped). STATE_GUARD_RANGES is the K tried first (the
- * history guard's).
- */
-export const STATE_GUARD_RANGES = 1;
-export function stateGuardKeep(
-  outside: number,
-  range: number,
-  guard: number,
-): { keep: number; slope: number } {
-  if (!(guard > 0) || outside === 0) return { keep: 1, slope: 0 };
-  const scale = guard * range + HISTORY_GUARD_FLOOR;
-  const keep = 1 - Math.abs(outside) / scale;
-  return keep > 0 ? { keep, slope: -Math.sign(outside) / scale } : { keep: 0, slope: 0 };
-}
 /** Rec. 709 luma weights (as src/core/image.ts luma). */
 export const LUMA_WEIGHTS = [0.2126, 0.7152, 0.0722] as const;
 
@@ -75,8 +53,6 @@ export interface NeuralFrameParams {
   readonly reset: boolean;
   /** The model's history guard (GraphDescription.historyGuard); absent or 0: none. */
   readonly historyGuard?: number;
-  /** The model's state guard (GraphDescription.stateGuard); absent or 0: none. */
-  readonly stateGuard?: number;
 }
 
 /** Display size padded up to multiples of 8: the network's input size. */

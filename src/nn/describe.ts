@@ -93,11 +93,6 @@ export function describeNetwork(graph: GraphDescription): NetworkDescription {
           `history guard: the blend clamps history more than ${graph.historyGuard} box range(s) outside the neighbourhood, whatever β`,
         ]
       : []),
-    ...(graph.stateGuard
-      ? [
-          `state guard: the recurrent state fades out as the history luma leaves the neighbourhood, gone ${graph.stateGuard} box range(s) outside`,
-        ]
-      : []),
     `${'node'.padEnd(11)} ${'op'.padEnd(9)} ch      res  act    params MAC/px`,
     ...rows,
   ].join('\n');

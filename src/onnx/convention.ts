@@ -34,8 +34,6 @@ export const META = {
   metadata: 'uplift.metadata',
   /** The graph's history guard (JSON number, box ranges), when it has one: the frame's, not an op. */
   historyGuard: 'uplift.historyGuard',
-  /** The graph's state guard (JSON number, box ranges), when it has one: also the frame's. */
-  stateGuard: 'uplift.stateGuard',
 } as const;
 
 /** The only quantization ONNX int8 Q/DQ expresses exactly: 8 bits, grid ±127. */

@@ -226,9 +226,8 @@ export function exportOnnx(net: OnnxNetwork): Uint8Array {
     metadataProps.push({ key: META.qualityRatio, value: JSON.stringify(net.qualityRatio) });
   }
   metadataProps.push({ key: META.metadata, value: JSON.stringify(net.metadata ?? {}) });
-  for (const key of ['historyGuard', 'stateGuard'] as const) {
-    const guard = graph[key];
-    if (guard !== undefined) metadataProps.push({ key: META[key], value: JSON.stringify(guard) });
+  if (graph.historyGuard !== undefined) {
+    metadataProps.push({ key: META.historyGuard, value: JSON.stringify(graph.historyGuard) });
   }
   return encodeModel({
     irVersion: IR_VERSION,

@@ -404,14 +404,9 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
       throw new InputError(`${source}: graph output "${name}" is not a computed tensor`);
     }
   }
-  const guards: { historyGuard?: number; stateGuard?: number } = {};
-  for (const key of ['historyGuard', 'stateGuard'] as const) {
-    const guard = metadataJson(source, model, META[key]);
-    if (guard === undefined) continue;
-    if (typeof guard !== 'number') {
-      throw new InputError(`${source}: metadata "${META[key]}" must be a number`);
-    }
-    guards[key] = guard;
+  const historyGuard = metadataJson(source, model, META.historyGuard);
+  if (historyGuard !== undefined && typeof historyGuard !== 'number') {
+    throw new InputError(`${source}: metadata "${META.historyGuard}" must be a number`);
   }
   const graph: GraphDescription = {
     name: model.graph!.name ?? '',
@@ -419,7 +414,7 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
     inputs,
     outputs,
     nodes: im.nodes.map(finish),
-    ...guards,
+    ...(historyGuard !== undefined ? { historyGuard } : {}),
   };
   try {
     validateGraph(graph);

@@ -317,7 +317,7 @@ function encodeClipForward(
       device,
       pass,
       { color: slot.color, motion: slot.motion, ...slot.reprojected },
-      { ...frame.params, stateGuard: trainable.graph.stateGuard },
+      frame.params,
       slot.features,
     );
     pass.end();

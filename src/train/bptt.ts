@@ -57,8 +57,6 @@ function gpuNetworkRunner(device: GPUDevice, trainable: TrainableNetwork) {
   return {
     /** The model's history guard, for the blend around the network. */
     historyGuard: trainable.graph.historyGuard,
-    /** The model's state guard, for the features. */
-    stateGuard: trainable.graph.stateGuard,
     async forward(features: Tensor<Float32Array>): Promise<Tensor<Float32Array>> {
       const encoder = device.createCommandEncoder();
       const run = trainable.forward(encoder, upload(features));
@@ -140,7 +138,7 @@ async function forwardClip(
       history: reprojected.history,
       state: reprojected.state,
     };
-    const features = assembleFeaturesCpu(inputs, { ...params, stateGuard: network.stateGuard });
+    const features = assembleFeaturesCpu(inputs, params);
     const raw = await network.forward(features);
     const filter = kpnFilterCpu(raw, prepared.color, [width, height], params.jitter);
     const output = blendCpu(filter.filtered, reprojected.history, {
@@ -234,11 +232,7 @@ export async function clipGradientGpu(
       );
       const first = t === clip.length - 1 && !options.accumulate;
       const dFeatures = await network.backward(s.features, dRaw, first);
-      const reprojectedGrads = assembleFeaturesBackwardCpu(
-        s.inputs,
-        { ...params, stateGuard: network.stateGuard },
-        dFeatures,
-      );
+      const reprojectedGrads = assembleFeaturesBackwardCpu(s.inputs, params, dFeatures);
       for (let i = 0; i < blend.history.length; i++)
         reprojectedGrads.history[i]! += blend.history[i]!;
       if (t === 0 || options.throughTime === false) {

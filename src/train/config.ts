@@ -7,8 +7,6 @@ import { configChecks } from './config-checks.ts';
 import { isRecord, parseJsonDocument, showValue } from '../core/strict-json.ts';
 import { type GraphDescription, QUANT_BITS, inputMultiple, isQuantBits } from '../core/graph.ts';
 import { ARCHITECTURES } from '../nn/networks.ts';
-import { NETWORK_V3A } from '../nn/network-v3.ts';
-import { STATE_GUARD_RANGES } from '../core/neural-frame.ts';
 import { DEFAULT_ADAM, type AdamConfig, type ScheduleRestart } from './adam-cpu.ts';
 import { checkScheduleRestart } from './schedule.ts';
 import { NO_ENGINE_INPUTS, type EngineInputRates } from './data/engine-augment.ts';
@@ -22,15 +20,8 @@ import { TRAIN } from './splits.ts';
 
 import { DEFAULT_LOSS_CONFIG, LOSS_TERMS, type LossConfig } from './losses/frame-loss-cpu.ts';
 
-/**
- * Networks a run can train, by name: the architectures, a tiny one for tests, and v3a with the
- * state guard (STATE_GUARD_RANGES; the same graph otherwise, so v3a's weights initialise it).
- */
-export const NETWORKS: Record<string, GraphDescription> = {
-  ...ARCHITECTURES,
-  tiny: TINY_NETWORK,
-  'v3a-state-guard': { ...NETWORK_V3A, stateGuard: STATE_GUARD_RANGES },
-};
+/** Networks a run can train, by name. */
+export const NETWORKS: Record<string, GraphDescription> = { ...ARCHITECTURES, tiny: TINY_NETWORK };
 
 /**
  * What a run trains on. `frames`: the neural frame end to end by BPTT over clips from the data

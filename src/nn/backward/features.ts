@@ -8,13 +8,7 @@ import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
-import {
-  FEATURE_CHANNELS,
-  HISTORY_GUARD_FLOOR,
-  LUMA_WEIGHTS,
-  paddedSize,
-  type NeuralFrameParams,
-} from '../../core/neural-frame.ts';
+import { FEATURE_CHANNELS, LUMA_WEIGHTS, paddedSize } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from '../resolve/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
@@ -26,7 +20,6 @@ const PARAMS = uniformBlock({
   reset: 'u32',
   renderWidth: 'u32',
   renderHeight: 'u32',
-  stateGuard: 'f32',
 });
 
 const code = /* wgsl */ `
@@ -49,42 +42,28 @@ ${wgslPixelMain(/* wgsl */ `
   var gh = dHistoryBlend[i].rgb;
   var gs = vec4f(0.0);
   if (u.reset == 0u) {
-    let h = history[i];
-    let valid = historyValid(h.a, 0u);
-    let finite = vec3<bool>(isFiniteF(h.r), isFiniteF(h.g), isFiniteF(h.b));
-    let l = luma709(select(vec3f(0.0), h.rgb, finite));
-    let rx = i32(renderPixelOf(id.x, u.renderWidth, u.width));
-    let ry = i32(renderPixelOf(id.y, u.renderHeight, u.height));
-    var lo = 3.4e38;
-    var hi = -3.4e38;
-    for (var dy = -1; dy <= 1; dy++) {
-      for (var dx = -1; dx <= 1; dx++) {
-        let c = color[texelAt(u.renderWidth, u.renderHeight, rx + dx, ry + dy)].a;
-        lo = min(lo, c);
-        hi = max(hi, c);
-      }
-    }
-    let outside = select(0.0, l - clamp(l, lo, hi), valid);
-    // Features 0-3 = keep * s, keep a function of feature 10 (the state guard, features.ts).
-    var keep = 1.0;
-    var slope = 0.0;
-    if (u.stateGuard > 0.0 && outside != 0.0) {
-      let scale = u.stateGuard * (hi - lo) + ${HISTORY_GUARD_FLOOR.toFixed(6)};
-      keep = 1.0 - abs(outside) / scale;
-      slope = select(0.0, -sign(outside) / scale, keep > 0.0);
-      keep = max(keep, 0.0);
-    }
     let s = state[i];
-    var dOutside = 0.0;
     for (var k = 0u; k < 4u; k++) {
-      let d = select(0.0, dFeatures[k * plane + o], isFiniteF(s[k]));
-      gs[k] = keep * d;
-      dOutside += slope * select(0.0, s[k], isFiniteF(s[k])) * d;
+      gs[k] = select(0.0, dFeatures[k * plane + o], isFiniteF(s[k]));
     }
-    if (valid) {
+    let h = history[i];
+    if (historyValid(h.a, 0u)) {
+      let finite = vec3<bool>(isFiniteF(h.r), isFiniteF(h.g), isFiniteF(h.b));
       // Feature 10 = l - clamp(l, lo, hi) moves with l only outside the neighbourhood's range.
-      let moves = select(0.0, 1.0, l < lo || l > hi);
-      let dl = dFeatures[5u * plane + o] + moves * (dFeatures[10u * plane + o] + dOutside);
+      let l = luma709(select(vec3f(0.0), h.rgb, finite));
+      let rx = i32(renderPixelOf(id.x, u.renderWidth, u.width));
+      let ry = i32(renderPixelOf(id.y, u.renderHeight, u.height));
+      var lo = 3.4e38;
+      var hi = -3.4e38;
+      for (var dy = -1; dy <= 1; dy++) {
+        for (var dx = -1; dx <= 1; dx++) {
+          let c = color[texelAt(u.renderWidth, u.renderHeight, rx + dx, ry + dy)].a;
+          lo = min(lo, c);
+          hi = max(hi, c);
+        }
+      }
+      let outside = select(0.0, 1.0, l < lo || l > hi);
+      let dl = dFeatures[5u * plane + o] + outside * dFeatures[10u * plane + o];
       gh += select(vec3f(0.0), LUMA * dl, finite);
     }
   }
@@ -111,12 +90,12 @@ export interface ReprojectedGradTargets {
   readonly state: GpuImage;
 }
 
-/** Records the features backward (`params`: the frame's reset and the model's state guard). */
+/** Records the features backward. */
 export function encodeFeaturesBackward(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   inputs: FeaturesBackwardInputs,
-  params: Pick<NeuralFrameParams, 'reset' | 'stateGuard'>,
+  reset: boolean,
   targets: ReprojectedGradTargets,
 ): void {
   const { width, height } = inputs.history;
@@ -145,10 +124,9 @@ export function encodeFeaturesBackward(
       height,
       paddedWidth: pw,
       paddedHeight: ph,
-      reset: params.reset,
+      reset,
       renderWidth: inputs.color.width,
       renderHeight: inputs.color.height,
-      stateGuard: params.stateGuard ?? 0,
     }),
   );
 }

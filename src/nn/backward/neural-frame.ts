@@ -124,7 +124,7 @@ export function createNeuralFrameBackward(
           color: args.prepared.color,
           dHistoryBlend: blend.history,
         },
-        { reset: args.reset, stateGuard: graph.stateGuard },
+        args.reset,
         reprojected,
       );
       pass.end();

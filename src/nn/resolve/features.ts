@@ -20,12 +20,7 @@ import {
   wgslInt8Copies,
 } from '../../gpu/int8-quantize.ts';
 import { WGSL_QUANTIZE_F32, checkQuantizeTarget } from '../ops/int8/quantize.ts';
-import {
-  FEATURE_CHANNELS,
-  HISTORY_GUARD_FLOOR,
-  paddedSize,
-  type NeuralFrameParams,
-} from '../../core/neural-frame.ts';
+import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 import { uniformBlock, type UniformValues } from '../../gpu/uniforms.ts';
 
@@ -41,8 +36,6 @@ export const FEATURE_FIELDS = {
   reset: 'u32',
   jitterX: 'f32',
   jitterY: 'f32',
-  // The model's state guard (NeuralFrameParams.stateGuard), 0 for none.
-  stateGuard: 'f32',
 } as const;
 
 const PARAMS = uniformBlock({
@@ -111,6 +104,12 @@ fn nearestSampleDistance2(p: vec2u) -> f32 {
 fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHANNELS}> {
   var f: array<f32, ${FEATURE_CHANNELS}>;
   let valid = historyValid(h.a, u.reset);
+  if (u.reset == 0u) {
+    f[0] = finiteOr0(s.x);
+    f[1] = finiteOr0(s.y);
+    f[2] = finiteOr0(s.z);
+    f[3] = finiteOr0(s.w);
+  }
   // Bilinear luma on the grid of jittered sample positions, at p - j - 0.5.
   let p = centreInRender(pixel, vec2u(u.renderWidth, u.renderHeight), vec2u(u.width, u.height));
   let g = p - vec2f(u.jitterX, u.jitterY) - 0.5;
@@ -134,24 +133,10 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
       lumaHi = max(lumaHi, c.a);
     }
   }
-  var outside = 0.0;
   if (valid) {
     let l = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
-    outside = l - clamp(l, lumaLo, lumaHi);
     f[5] = l;
-    f[10] = outside;
-  }
-  if (u.reset == 0u) {
-    // The state guard (src/core/neural-frame.ts stateGuardKeep): the state fades with its history.
-    var keep = 1.0;
-    if (u.stateGuard > 0.0 && outside != 0.0) {
-      let scale = u.stateGuard * (lumaHi - lumaLo) + ${HISTORY_GUARD_FLOOR.toFixed(6)};
-      keep = max(0.0, 1.0 - abs(outside) / scale);
-    }
-    f[0] = finiteOr0(s.x) * keep;
-    f[1] = finiteOr0(s.y) * keep;
-    f[2] = finiteOr0(s.z) * keep;
-    f[3] = finiteOr0(s.w) * keep;
+    f[10] = l - clamp(l, lumaLo, lumaHi);
   }
   f[6] = chroma / 9.0;
   let m = motion[u32(ry) * u.renderWidth + u32(rx)];
@@ -328,7 +313,6 @@ export function featureUniformValues(
       reset: params.reset,
       jitterX: params.jitter[0],
       jitterY: params.jitter[1],
-      stateGuard: params.stateGuard ?? 0,
     },
   };
 }

@@ -262,12 +262,8 @@ export async function createNeuralResolver(
         zeros?.buffer.destroy();
         zeros = createGpuImage(device, dw, dh, 'nn zero state', historyFormat);
       }
-      // The model's guards (none for models trained without them) go with the frame.
-      const guarded = {
-        ...inputs,
-        historyGuard: model.graph.historyGuard,
-        stateGuard: model.graph.stateGuard,
-      };
+      // The model's history guard (none for models trained without it) goes with the frame.
+      const guarded = { ...inputs, historyGuard: model.graph.historyGuard };
       const frameInputs = zeros
         ? { ...guarded, reprojected: { ...inputs.reprojected, state: zeros } }
         : guarded;

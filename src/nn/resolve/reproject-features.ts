@@ -159,7 +159,6 @@ export function encodeReprojectAndFeatures(
       }),
       jitterX: params.jitter[0],
       jitterY: params.jitter[1],
-      stateGuard: params.stateGuard ?? 0,
       paddedWidth: pw,
       paddedHeight: ph,
       ...copies,

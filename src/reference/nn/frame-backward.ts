@@ -9,7 +9,6 @@ import type { Size } from '../../core/quality.ts';
 import {
   LUMA_WEIGHTS,
   paddedSize,
-  stateGuardKeep,
   type NeuralFrameParams,
   type NeuralModel,
 } from '../../core/neural-frame.ts';
@@ -22,7 +21,6 @@ import {
   activateRaw,
   historyLuma,
   historyValid,
-  modelGuards,
   neighbourhood,
   quadratics,
   rawAt,
@@ -61,24 +59,15 @@ export function assembleFeaturesBackwardCpu(
       const rx = renderPixelOf(X, color.width, W);
       const i = Y * W + X;
       const o = Y * Wp + X;
-      const valid = historyValid(history, i, false);
-      const l = valid ? historyLuma(history, i) : 0;
-      const box = neighbourhood(color, rx, ry);
-      const outside = valid ? l - Math.min(Math.max(l, box.lumaLo), box.lumaHi) : 0;
-      // Features 0–3 = keep · s, keep a function of feature 10 (stateGuardKeep).
-      const guard = stateGuardKeep(outside, box.lumaHi - box.lumaLo, params.stateGuard ?? 0);
-      let dOutside = 0;
       for (let k = 0; k < 4; k++) {
-        const s = state.data[i * 4 + k]!;
-        if (!Number.isFinite(s)) continue;
-        const d = dFeatures[k * plane + o]!;
-        dState[i * 4 + k] = guard.keep * d;
-        dOutside += guard.slope * s * d;
+        if (Number.isFinite(state.data[i * 4 + k]!)) dState[i * 4 + k] = dFeatures[k * plane + o]!;
       }
-      if (!valid) continue;
+      if (!historyValid(history, i, false)) continue;
       // Feature 10 = l − clamp(l, lo, hi) moves with l only outside [lo, hi].
-      const moves = l < box.lumaLo || l > box.lumaHi ? 1 : 0;
-      const dLuma = dFeatures[5 * plane + o]! + moves * (dFeatures[10 * plane + o]! + dOutside);
+      const l = historyLuma(history, i);
+      const box = neighbourhood(color, rx, ry);
+      const outside = l < box.lumaLo || l > box.lumaHi ? 1 : 0;
+      const dLuma = dFeatures[5 * plane + o]! + outside * dFeatures[10 * plane + o]!;
       for (let c = 0; c < 3; c++) {
         if (!Number.isFinite(history.data[i * 4 + c]!)) continue;
         dHistory[i * 4 + c] = LUMA_WEIGHTS[c] * dLuma;
@@ -300,7 +289,6 @@ export function neuralFrameBackwardCpu(
   dStateOut: Real,
 ): NeuralFrameGrads {
   const size: Size = [inputs.history.width, inputs.history.height];
-  const guarded = modelGuards(model, params);
   const blend = blendBackwardCpu(
     frame.filter.filtered,
     inputs.history,
@@ -308,7 +296,7 @@ export function neuralFrameBackwardCpu(
       color: inputs.color,
       raw: frame.raw,
       reset: params.reset,
-      historyGuard: guarded.historyGuard,
+      historyGuard: params.historyGuard ?? model.graph.historyGuard,
     },
     dHistoryOut,
   );
@@ -329,7 +317,7 @@ export function neuralFrameBackwardCpu(
     new Map([[model.graph.outputs[0]!, dRaw]]),
   );
   const dFeatures = network.inputs.get(model.graph.inputs[0]!.name)!;
-  const features = assembleFeaturesBackwardCpu(inputs, guarded, dFeatures);
+  const features = assembleFeaturesBackwardCpu(inputs, params, dFeatures);
   for (let i = 0; i < blend.history.length; i++) features.history[i]! += blend.history[i]!;
   return { parameters: network.params, reprojected: features };
 }

@@ -13,8 +13,7 @@
  * holds the scene at (x + 0.5 + jx, y + 0.5 + jy), DESIGN §4):
  *
  * Features (12 planar channels, W and H padded up to multiples of 8 with zeros):
- *  0–3  reprojected recurrent state (0 after a reset), times the state guard's keep for a model
- *       with one (src/core/neural-frame.ts stateGuardKeep, from features 9 and 10);
+ *  0–3  reprojected recurrent state (0 after a reset);
  *  4    current luma at p, jitter-aware: bilinear interpolation of the render lumas on the
  *       grid of their jittered sample positions, at p − j − 0.5 (clamp-to-edge). Continuous in p
  *       and j, so f32 and f64 agree closely (a nearest-sample choice would flip between them);
@@ -64,7 +63,6 @@ import {
   LUMA_WEIGHTS,
   HISTORY_GUARD_FLOOR,
   paddedSize,
-  stateGuardKeep,
   type NeuralFrameParams,
   type NeuralModel,
 } from '../../core/neural-frame.ts';
@@ -256,18 +254,15 @@ export function assembleFeaturesCpu<T extends Real>(
       const i = Y * W + X;
       const o = Y * Wp + X;
       const valid = historyValid(history, i, params.reset);
+      if (!params.reset) {
+        for (let k = 0; k < 4; k++) data[k * plane + o] = finiteOr0(state.data[i * 4 + k]!);
+      }
       data[4 * plane + o] = currentLuma(color, X, Y, W, H, params.jitter);
       const box = neighbourhood(color, rx, ry);
-      let outside = 0;
       if (valid) {
         const l = historyLuma(history, i);
-        outside = l - Math.min(Math.max(l, box.lumaLo), box.lumaHi);
         data[5 * plane + o] = l;
-        data[10 * plane + o] = outside;
-      }
-      if (!params.reset) {
-        const { keep } = stateGuardKeep(outside, box.lumaHi - box.lumaLo, params.stateGuard ?? 0);
-        for (let k = 0; k < 4; k++) data[k * plane + o] = finiteOr0(state.data[i * 4 + k]!) * keep;
+        data[10 * plane + o] = l - Math.min(Math.max(l, box.lumaLo), box.lumaHi);
       }
       data[6 * plane + o] = box.colorfulness;
       data[7 * plane + o] = Math.max(at(motion, rx, ry, 2), at(motion, rx, ry, 3), valid ? 0 : 1);
@@ -527,15 +522,6 @@ export interface NeuralFrameCpu<T extends Real> {
   readonly history: Vec4Image<T>;
 }
 
-/** `params` with the model's guards where the params name none. */
-export function modelGuards(model: NeuralModel, params: NeuralFrameParams): NeuralFrameParams {
-  return {
-    ...params,
-    historyGuard: params.historyGuard ?? model.graph.historyGuard,
-    stateGuard: params.stateGuard ?? model.graph.stateGuard,
-  };
-}
-
 /** Runs the neural frame around `model` on the CPU. */
 export function neuralFrameCpu<T extends Real>(
   model: NeuralModel,
@@ -543,9 +529,9 @@ export function neuralFrameCpu<T extends Real>(
   params: NeuralFrameParams,
   runNetwork: NetworkForward = (x) => runNetworkCpu(model.graph, model.parameters, x).output,
 ): NeuralFrameCpu<T> {
-  const guarded = modelGuards(model, params);
-  const features = assembleFeaturesCpu(inputs, guarded);
+  const features = assembleFeaturesCpu(inputs, params);
   const raw = runNetwork(features) as Tensor<T>;
+  const guarded = { ...params, historyGuard: params.historyGuard ?? model.graph.historyGuard };
   const { filter, history } = kpnFilterBlendCpu(raw, inputs.color, inputs.history, guarded);
   return { features, raw, filter, history };
 }
