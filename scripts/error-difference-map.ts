@@ -1,0 +1,128 @@
+/**
+ * Where does one method lose to another on a sequence? Plays the sequence with both methods (as
+ * `uplift eval` does), accumulates each pixel's squared error against the reference over the frames
+ * after the warm-up (tonemapped c / (1 + max c), as the eval's PSNR), and writes one PNG: the
+ * reference's last frame, each method's RMS error (white = 0.2), and their difference (red where
+ * the first method is worse, blue where the second is; full colour at 0.1). Prints both PSNRs
+ * and the 32×32 tiles where the first loses most, with their share of the whole difference.
+ *
+ *   npx tsx scripts/error-difference-map.ts <sequence dir> <out.png> <method A> <method B> [--crop x,y,w,h,zoom]
+ * e.g. the default's recurrent state ablated on Fox (QUALITY §4):
+ *   npx tsx scripts/error-difference-map.ts data/val/Fox-orbit-1019 fox.png neural neural@zero-state
+ * Methods are named as `uplift eval --methods` names them (neural:<file.uplift>, @zero-state…).
+ */
+import { parseArgs } from 'node:util';
+import type { Image } from '../src/core/image.ts';
+import { requestGpu } from '../src/gpu/device.ts';
+import { openSequence } from '../src/io/sequence.ts';
+import { writePng } from '../src/io/png.ts';
+import { parseMethod, runMethod } from '../src/eval/run-method.ts';
+
+const WARMUP = 8;
+const GAP = 4;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { crop: { type: 'string' } },
+});
+const [dir, out, methodA, methodB] = positionals;
+if (!dir || !out || !methodA || !methodB) {
+  console.error(
+    'usage: error-difference-map.ts <sequence dir> <out.png> <method A> <method B> [--crop x,y,w,h,zoom]',
+  );
+  process.exit(2);
+}
+
+/** Tonemapped channel c of pixel p (c / (1 + max rgb)). */
+function tonemapped(image: Image, p: number, c: number): number {
+  const o = p * image.channels;
+  const max = Math.max(image.data[o]!, image.data[o + 1]!, image.data[o + 2]!, 0);
+  return image.data[o + c]! / (1 + max);
+}
+
+const { device } = await requestGpu();
+const source = await openSequence(dir);
+const [W, H] = source.header.displaySize;
+const frames = source.frameCount - WARMUP;
+if (frames <= 0) throw new RangeError(`${dir}: needs more than ${WARMUP} frames`);
+let reference: Image | undefined;
+const errors: Float64Array[] = [];
+for (const name of [methodA, methodB]) {
+  const error = new Float64Array(W * H);
+  await runMethod(device, source, parseMethod(name), {
+    onFrame(i, output, inputs) {
+      if (i < WARMUP) return;
+      reference = inputs.reference;
+      if (!reference) throw new RangeError(`${dir}: frame ${i} has no reference`);
+      for (let p = 0; p < W * H; p++) {
+        for (let c = 0; c < 3; c++) {
+          error[p]! += (tonemapped(output, p, c) - tonemapped(reference, p, c)) ** 2 / 3 / frames;
+        }
+      }
+    },
+  });
+  errors.push(error);
+  const mse = error.reduce((sum, e) => sum + e, 0) / (W * H);
+  console.log(`${name}: PSNR ${(10 * Math.log10(1 / mse)).toFixed(3)} dB`);
+}
+const [a, b] = errors as [Float64Array, Float64Array];
+
+// Panels: reference (sRGB-ish for viewing), RMS error A, RMS error B, A − B.
+const panel = (k: number, x: number, y: number) => (y * 4 * (W + GAP) + k * (W + GAP) + x) * 3;
+const picture = new Float32Array(4 * (W + GAP) * H * 3).fill(1);
+for (let y = 0; y < H; y++) {
+  for (let x = 0; x < W; x++) {
+    const p = y * W + x;
+    for (let c = 0; c < 3; c++) {
+      picture[panel(0, x, y) + c] = Math.pow(Math.max(tonemapped(reference!, p, c), 0), 1 / 2.2);
+    }
+    const ra = Math.sqrt(a[p]!);
+    const rb = Math.sqrt(b[p]!);
+    for (let c = 0; c < 3; c++) {
+      picture[panel(1, x, y) + c] = Math.min(1, ra / 0.2);
+      picture[panel(2, x, y) + c] = Math.min(1, rb / 0.2);
+    }
+    const d = Math.min(1, Math.abs(ra - rb) / 0.1);
+    const rgb = ra > rb ? [1, 1 - d, 1 - d] : [1 - d, 1 - d, 1];
+    rgb.forEach((v, c) => (picture[panel(3, x, y) + c] = v));
+  }
+}
+let image: Image = { width: 4 * (W + GAP), height: H, channels: 3, data: picture };
+if (values.crop) {
+  const [cx, cy, cw, ch, zoom] = values.crop.split(',').map(Number) as number[];
+  if (![cx, cy, cw, ch, zoom].every((v) => Number.isInteger(v) && v! >= 0) || !cw || !ch || !zoom) {
+    throw new RangeError(`--crop: x,y,w,h,zoom as non-negative integers, got ${values.crop}`);
+  }
+  const width = 4 * (cw * zoom + GAP);
+  const data = new Float32Array(width * ch * zoom * 3).fill(1);
+  for (let k = 0; k < 4; k++) {
+    for (let y = 0; y < ch * zoom; y++) {
+      for (let x = 0; x < cw * zoom; x++) {
+        const from = panel(k, cx! + Math.floor(x / zoom), cy! + Math.floor(y / zoom));
+        const to = (y * width + k * (cw * zoom + GAP) + x) * 3;
+        for (let c = 0; c < 3; c++) data[to + c] = picture[from + c]!;
+      }
+    }
+  }
+  image = { width, height: ch * zoom, channels: 3, data };
+}
+writePng(out, image);
+
+const total = a.reduce((sum, e, p) => sum + e - b[p]!, 0);
+const tiles: { x: number; y: number; share: number }[] = [];
+for (let y0 = 0; y0 + 32 <= H; y0 += 16) {
+  for (let x0 = 0; x0 + 32 <= W; x0 += 16) {
+    let d = 0;
+    for (let y = y0; y < y0 + 32; y++)
+      for (let x = x0; x < x0 + 32; x++) d += a[y * W + x]! - b[y * W + x]!;
+    tiles.push({ x: x0, y: y0, share: d / total });
+  }
+}
+tiles.sort((s, t) => (total > 0 ? t.share - s.share : s.share - t.share));
+console.log(
+  `${methodA} − ${methodB}: summed squared error ${total.toExponential(3)}; the tiles where it is largest (overlapping 32×32, share of the sum):`,
+);
+for (const t of tiles.slice(0, 5))
+  console.log(`  (${t.x}, ${t.y}) ${(100 * t.share).toFixed(0)} %`);
+console.log(`wrote ${out}`);
+process.exit(0);
