@@ -22,6 +22,7 @@ interface TrainFlags {
   out: string;
   resume?: boolean;
   init?: string;
+  initMatching?: boolean;
   steps?: string;
   stopAt?: string;
   timeLimit?: string;
@@ -116,6 +117,10 @@ export function register(program: Command): void {
       '--init <weights>',
       'start from these .uplift weights (fine-tuning) instead of random ones',
     )
+    .option(
+      '--init-matching',
+      "with --init of another architecture: take the parameters this network has by name and shape (e.g. v3b's encoder from v3a), initialise the rest as a fresh run",
+    )
     .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
     .option('--time-limit <seconds>', 'stop with a checkpoint before this much wall time')
@@ -157,6 +162,7 @@ export function register(program: Command): void {
         '  uplift train --out out/v2 --resume --time-limit 540\n' +
         '  uplift train --config train.json --out out/v3 --workers 4 --time-limit 540\n' +
         '  uplift train --config train.json --init weights/uplift-v2.uplift --qat 8 --steps 300 --lr 2e-4 --out out/qat\n' +
+        '  uplift train --network v3b --init weights/uplift-v3.uplift --init-matching --out out/v3b\n' +
         '  uplift export-weights out/v2/best.ckpt models/v2.uplift\n\n' +
         'Engine-like inputs (as real renderers hand them: no jitter, 8-bit depth and sRGB color,\n' +
         'motion missing or off by up to a pixel on one object, reversed Z, an infinite far plane),\n' +
@@ -208,6 +214,7 @@ export function register(program: Command): void {
         out: flags.out,
         resume: !!flags.resume,
         ...(flags.init ? { initWeights: flags.init } : {}),
+        ...(flags.initMatching ? { initMatching: true } : {}),
         timeLimitSeconds: numberFlag('time-limit', flags.timeLimit),
         stopAtStep: integerFlag('stop-at', flags.stopAt),
         stepsInFlight,

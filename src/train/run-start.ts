@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
-import type { GraphDescription, Parameters } from '../core/graph.ts';
+import { parameterSpecs, type GraphDescription, type Parameters } from '../core/graph.ts';
 import type { Real } from '../core/tensor.ts';
 import {
   baseGraph,
@@ -66,6 +66,40 @@ export interface RunStartOptions {
   readonly resume: boolean | undefined;
   /** A `.uplift` file to start from instead of random weights (ignored on resume). */
   readonly initWeights: string | undefined;
+  /**
+   * With `initWeights` of another architecture: take those of its parameters that the trained
+   * network has by name and shape, the rest as a fresh run initialises them (`matchingParameters`).
+   */
+  readonly initMatching?: boolean;
+}
+
+/**
+ * Parameters of `graph` for a run started from another architecture's weights: each tensor
+ * whose name and shape `from` has is copied, the others are He-initialised with `seed` (as
+ * `initWeights`). E.g. network v3b from v3a's weights: the shared encoder and decoder copied,
+ * v3b's full-resolution layers fresh. Returns them and the names copied; an InputError if none is.
+ */
+export function matchingParameters(
+  graph: GraphDescription,
+  from: { readonly graph: GraphDescription; readonly parameters: Parameters<Real> },
+  seed: number,
+  source: string,
+): { parameters: Map<string, Float32Array>; copied: string[] } {
+  const fresh = initWeights(graph, seed);
+  const shapes = new Map(parameterSpecs(from.graph).map((s) => [s.name, s.shape.join('x')]));
+  const copied: string[] = [];
+  for (const spec of parameterSpecs(graph)) {
+    const value = from.parameters.get(spec.name);
+    if (!value || shapes.get(spec.name) !== spec.shape.join('x')) continue;
+    fresh.set(spec.name, Float32Array.from(value));
+    copied.push(spec.name);
+  }
+  if (copied.length === 0) {
+    throw new InputError(
+      `${source}: none of its parameters has a name and shape of the ${graph.name} network being trained`,
+    );
+  }
+  return { parameters: fresh, copied };
 }
 
 /**
@@ -109,6 +143,20 @@ export async function startRun(
   }
   const config = resolveTrainConfig(overrides);
   const graph = NETWORKS[config.network]!;
+  if (options.initMatching && (!options.initWeights || config.qat)) {
+    throw new InputError(
+      'starting from the matching parameters needs weights to start from (--init) and no QAT',
+    );
+  }
+  if (options.initMatching) {
+    const from = await loadWeights(options.initWeights!);
+    const { parameters } = matchingParameters(graph, from, config.seed, options.initWeights!);
+    return {
+      config,
+      trainable: createTrainableNetwork(device, graph, parameters, config.adam),
+      step: 0,
+    };
+  }
   // Fine-tuning starts from given weights (same architecture), fresh Adam moments.
   const init = options.initWeights
     ? await loadWeights(options.initWeights, config.qat ? {} : { graph })

@@ -44,6 +44,8 @@ export interface TrainOptions {
   readonly deviceName?: string;
   /** A `.uplift` file to start from instead of random weights (fine-tuning; ignored on resume). */
   readonly initWeights?: string;
+  /** Take only the parameters of `initWeights` that match by name and shape (RunStartOptions). */
+  readonly initMatching?: boolean;
   /**
    * Steps submitted before the previous one's loss is read back (task `frames` on the GPU frame
    * path; default STEPS_IN_FLIGHT, 1 is one step after the other). Same results for any value.
@@ -88,6 +90,7 @@ export async function train(
     checkpoint: paths.checkpoint,
     resume: options.resume,
     initWeights: options.initWeights,
+    initMatching: options.initMatching,
   });
   const { config, trainable } = started;
   let step = started.step;
