@@ -86,11 +86,15 @@ test('train --init-matching: refused without --init, with QAT and with nothing t
     (e: Error) => e instanceof InputError && /no QAT/.test(e.message),
   );
   // Every parameter matches: the run starts where --init starts it, not where a fresh one does.
+  let matched: { copied: readonly string[]; fresh: readonly string[] } | undefined;
   const matching = await train(device, config, {
     out: await out(),
     initWeights: tiny,
     initMatching: true,
+    onStart: (_step, _total, m) => (matched = m),
   });
+  assert.equal(matched?.copied.length, parameterSpecs(TINY_NETWORK).length);
+  assert.deepEqual(matched?.fresh, []);
   const init = await train(device, config, { out: await out(), initWeights: tiny });
   const fresh = await train(device, config, { out: await out() });
   assert.equal(matching.log[0]!.loss, init.log[0]!.loss);

@@ -222,7 +222,13 @@ export function register(program: Command): void {
         // Workers run this same program (the CLI, or a bundle of it) as `uplift train-worker`.
         workerCommand: { file: process.argv[1]!, args: ['train-worker'] },
         deviceName: gpu.adapterName,
-        onStart(step, total) {
+        onStart(step, total, initMatched) {
+          if (initMatched && !flags.quiet) {
+            const { copied, fresh } = initMatched;
+            console.error(
+              `--init-matching: ${copied.length} parameter tensors taken from ${flags.init}, ${fresh.length} initialised fresh (${fresh.join(', ') || 'none'})`,
+            );
+          }
           progress = createProgress('train', total - step, flags.quiet);
           lastStep = step;
         },

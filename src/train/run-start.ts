@@ -38,6 +38,8 @@ export interface RunStart {
    * chosen: the run's best so far was chosen otherwise and does not compare.
    */
   readonly validationChanged?: boolean;
+  /** With `initMatching`: the parameters taken from the weights and those initialised fresh. */
+  readonly initMatched?: { readonly copied: readonly string[]; readonly fresh: readonly string[] };
 }
 
 /** What decides a run's validation score: two configs that differ here score different clips. */
@@ -150,11 +152,18 @@ export async function startRun(
   }
   if (options.initMatching) {
     const from = await loadWeights(options.initWeights!);
-    const { parameters } = matchingParameters(graph, from, config.seed, options.initWeights!);
+    const { parameters, copied } = matchingParameters(
+      graph,
+      from,
+      config.seed,
+      options.initWeights!,
+    );
+    const fresh = [...parameters.keys()].filter((name) => !copied.includes(name));
     return {
       config,
       trainable: createTrainableNetwork(device, graph, parameters, config.adam),
       step: 0,
+      initMatched: { copied, fresh },
     };
   }
   // Fine-tuning starts from given weights (same architecture), fresh Adam moments.

@@ -18,7 +18,7 @@ import {
   type BestCheckpoint,
   type LogEntry,
 } from './run-directory.ts';
-import { startRun } from './run-start.ts';
+import { startRun, type RunStart } from './run-start.ts';
 import { createTask, type TrainingTask } from './tasks.ts';
 import { forkGradientWorkers, type GradientWorker, type WorkerCommand } from './data-parallel.ts';
 import type { TrainConfig } from './config.ts';
@@ -33,7 +33,11 @@ export interface TrainOptions {
   /** Stop (with a checkpoint) before this many seconds have passed. */
   readonly timeLimitSeconds?: number;
   /** Called once the start step is known (0, or the checkpoint's). */
-  readonly onStart?: (step: number, totalSteps: number) => void;
+  readonly onStart?: (
+    step: number,
+    totalSteps: number,
+    initMatched?: RunStart['initMatched'],
+  ) => void;
   /** Called after every logged chunk of steps. */
   readonly onLog?: (entry: LogEntry, totalSteps: number) => void;
   /** Called after a validation point, with the log entry it completed. */
@@ -127,7 +131,7 @@ export async function train(
   let chunkSeconds = 0;
   try {
     const stopAt = Math.min(config.steps, options.stopAtStep ?? Infinity);
-    options.onStart?.(step, config.steps);
+    options.onStart?.(step, config.steps, started.initMatched);
     while (step < stopAt) {
       const limit = options.timeLimitSeconds;
       const reserve = CHECKPOINT_RESERVE_SECONDS + validationSeconds;
