@@ -17,6 +17,8 @@ import { requestGpu } from '../src/gpu/device.ts';
 import { openSequence } from '../src/io/sequence.ts';
 import { writePng } from '../src/io/png.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
+import { tonemapImage } from '../src/core/tonemap.ts';
+import { toDisplayPair } from '../src/metrics/display.ts';
 
 const WARMUP = 8;
 const GAP = 4;
@@ -33,13 +35,6 @@ if (!dir || !out || !methodA || !methodB) {
   process.exit(2);
 }
 
-/** Tonemapped channel c of pixel p (c / (1 + max rgb)). */
-function tonemapped(image: Image, p: number, c: number): number {
-  const o = p * image.channels;
-  const max = Math.max(image.data[o]!, image.data[o + 1]!, image.data[o + 2]!, 0);
-  return image.data[o + c]! / (1 + max);
-}
-
 const { device } = await requestGpu();
 const source = await openSequence(dir);
 const [W, H] = source.header.displaySize;
@@ -54,10 +49,10 @@ for (const name of [methodA, methodB]) {
       if (i < WARMUP) return;
       reference = inputs.reference;
       if (!reference) throw new RangeError(`${dir}: frame ${i} has no reference`);
-      for (let p = 0; p < W * H; p++) {
-        for (let c = 0; c < 3; c++) {
-          error[p]! += (tonemapped(output, p, c) - tonemapped(reference, p, c)) ** 2 / 3 / frames;
-        }
+      // The eval's display domain (tonemapped, non-finite pixels as its metrics count them).
+      const pair = toDisplayPair(output, reference, name);
+      for (let k = 0; k < pair.test.length; k++) {
+        error[Math.floor(k / 3)]! += (pair.test[k]! - pair.ref[k]!) ** 2 / 3 / frames;
       }
     },
   });
@@ -70,11 +65,12 @@ const [a, b] = errors as [Float64Array, Float64Array];
 // Panels: reference (sRGB-ish for viewing), RMS error A, RMS error B, A − B.
 const panel = (k: number, x: number, y: number) => (y * 4 * (W + GAP) + k * (W + GAP) + x) * 3;
 const picture = new Float32Array(4 * (W + GAP) * H * 3).fill(1);
+const shown = tonemapImage(reference!);
 for (let y = 0; y < H; y++) {
   for (let x = 0; x < W; x++) {
     const p = y * W + x;
     for (let c = 0; c < 3; c++) {
-      picture[panel(0, x, y) + c] = Math.pow(Math.max(tonemapped(reference!, p, c), 0), 1 / 2.2);
+      picture[panel(0, x, y) + c] = Math.pow(shown.data[p * 3 + c]!, 1 / 2.2);
     }
     const ra = Math.sqrt(a[p]!);
     const rb = Math.sqrt(b[p]!);

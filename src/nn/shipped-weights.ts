@@ -9,8 +9,8 @@ import { InputError } from '../core/errors.ts';
 
 /**
  * The upscaler's weights: what `method: 'neural'` uses without a `model`. Network v3a's INT8 twin
- * (weights/README.md): level with v2 on the validation sequences at a sixth of v2's frame time
- * in f32, run on the INT8 kernels where the adapter passes their self-check, else as its f32
+ * (weights/README.md): ahead of v2 on the validation sequences' mean at a sixth of v2's frame
+ * time in f32, run on the INT8 kernels where the adapter passes their self-check, else as its f32
  * simulation. `uplift-v2.uplift` stays loadable by name.
  */
 export const SHIPPED_MODEL = new URL('../../weights/uplift-v3-int8.uplift', import.meta.url);

@@ -79,21 +79,26 @@ export interface RunStartOptions {
  * Parameters of `graph` for a run started from another architecture's weights: each tensor
  * whose name and shape `from` has is copied, the others are He-initialised with `seed` (as
  * `initWeights`). E.g. network v3b from v3a's weights: the shared encoder and decoder copied,
- * v3b's full-resolution layers fresh. Returns them and the names copied; an InputError if none is.
+ * v3b's full-resolution layers fresh. Returns them, the names copied and the names initialised
+ * fresh; an InputError if none is copied.
  */
 export function matchingParameters(
   graph: GraphDescription,
   from: { readonly graph: GraphDescription; readonly parameters: Parameters<Real> },
   seed: number,
   source: string,
-): { parameters: Map<string, Float32Array>; copied: string[] } {
-  const fresh = initWeights(graph, seed);
+): { parameters: Map<string, Float32Array>; copied: string[]; fresh: string[] } {
+  const parameters = initWeights(graph, seed);
   const shapes = new Map(parameterSpecs(from.graph).map((s) => [s.name, s.shape.join('x')]));
   const copied: string[] = [];
+  const fresh: string[] = [];
   for (const spec of parameterSpecs(graph)) {
     const value = from.parameters.get(spec.name);
-    if (!value || shapes.get(spec.name) !== spec.shape.join('x')) continue;
-    fresh.set(spec.name, Float32Array.from(value));
+    if (!value || shapes.get(spec.name) !== spec.shape.join('x')) {
+      fresh.push(spec.name);
+      continue;
+    }
+    parameters.set(spec.name, Float32Array.from(value));
     copied.push(spec.name);
   }
   if (copied.length === 0) {
@@ -101,7 +106,7 @@ export function matchingParameters(
       `${source}: none of its parameters has a name and shape of the ${graph.name} network being trained`,
     );
   }
-  return { parameters: fresh, copied };
+  return { parameters, copied, fresh };
 }
 
 /**
@@ -145,20 +150,19 @@ export async function startRun(
   }
   const config = resolveTrainConfig(overrides);
   const graph = NETWORKS[config.network]!;
-  if (options.initMatching && (!options.initWeights || config.qat)) {
-    throw new InputError(
-      'starting from the matching parameters needs weights to start from (--init) and no QAT',
-    );
-  }
   if (options.initMatching) {
-    const from = await loadWeights(options.initWeights!);
-    const { parameters, copied } = matchingParameters(
+    if (!options.initWeights || config.qat) {
+      throw new InputError(
+        'starting from the matching parameters needs weights to start from (--init) and no QAT',
+      );
+    }
+    const from = await loadWeights(options.initWeights);
+    const { parameters, copied, fresh } = matchingParameters(
       graph,
       from,
       config.seed,
-      options.initWeights!,
+      options.initWeights,
     );
-    const fresh = [...parameters.keys()].filter((name) => !copied.includes(name));
     return {
       config,
       trainable: createTrainableNetwork(device, graph, parameters, config.adam),
