@@ -1,0 +1,104 @@
+/**
+ * How complementary are two methods' errors? Plays each sequence with methods A and B (as
+ * `uplift eval` does) and scores fixed mixes of their outputs, (1 − w)·A + w·B in the tonemapped
+ * display domain (where the upscalers blend their history), against the reference: the steady
+ * PSNR of each mix as the eval computes it (frames after the warm-up, counted from the start and
+ * from every camera cut; the dB of the mean MSE). Prints per sequence each mix's margin over A,
+ * then the mean margin and the sequences below A per weight, and the mean of each sequence's best
+ * weight (an oracle: a per-sequence choice no upscaler could make).
+ *
+ *   npx tsx scripts/method-mix.ts <method A> <method B> <sequence dir>... [--weights 0.25,0.5,0.75]
+ *     [--warmup 8] [--json out.json]
+ * e.g. TAAU and the default network on the held-out split (QUALITY §4):
+ *   npx tsx scripts/method-mix.ts taau neural data/val/* --json mix.json
+ */
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { requestGpu } from '../src/gpu/device.ts';
+import { openSequence } from '../src/io/sequence.ts';
+import { parseMethod, runMethod } from '../src/eval/run-method.ts';
+import { toDisplayPair } from '../src/metrics/display.ts';
+import { meanPsnr } from '../src/metrics/psnr.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    weights: { type: 'string', default: '0.25,0.5,0.75' },
+    warmup: { type: 'string', default: '8' },
+    json: { type: 'string' },
+  },
+});
+const [methodA, methodB, ...dirs] = positionals;
+if (!methodA || !methodB || dirs.length === 0) {
+  console.error(
+    'usage: method-mix.ts <method A> <method B> <sequence dir>... [--weights 0.25,0.5,0.75] [--warmup 8] [--json out.json]',
+  );
+  process.exit(2);
+}
+const mixes = values.weights.split(',').map(Number);
+if (!mixes.every((w) => w >= 0 && w <= 1)) {
+  throw new RangeError(`--weights: numbers in [0, 1], got ${values.weights}`);
+}
+const weights = [0, ...mixes, 1];
+const warmup = Number(values.warmup);
+if (!Number.isInteger(warmup) || warmup < 0) {
+  throw new RangeError(`--warmup: a non-negative integer, got ${values.warmup}`);
+}
+
+const { device } = await requestGpu();
+const rows: { sequence: string; psnr: number[] }[] = [];
+for (const dir of dirs) {
+  const source = await openSequence(dir);
+  // The steady frames: as the eval counts them, from the start and from every reset.
+  const steady: boolean[] = [];
+  for (let i = 0, since = 0; i < source.frameCount; i++, since++) {
+    if (source.frameParams(i).reset) since = 0;
+    steady.push(since >= warmup);
+  }
+  const outputs: Float32Array[][] = [[], []];
+  const references: Float32Array[] = [];
+  for (const [m, name] of [methodA, methodB].entries()) {
+    await runMethod(device, source, parseMethod(name), {
+      onFrame(i, output, inputs) {
+        if (!steady[i]) return;
+        if (!inputs.reference) throw new RangeError(`${dir}: frame ${i} has no reference`);
+        const pair = toDisplayPair(output, inputs.reference, name);
+        outputs[m]!.push(pair.test);
+        if (m === 0) references.push(pair.ref);
+      },
+    });
+  }
+  const psnr = weights.map((w) =>
+    meanPsnr(
+      references.map((ref, f) => {
+        const a = outputs[0]![f]!;
+        const b = outputs[1]![f]!;
+        let sum = 0;
+        for (let k = 0; k < ref.length; k++) sum += ((1 - w) * a[k]! + w * b[k]! - ref[k]!) ** 2;
+        return sum / ref.length;
+      }),
+    ),
+  );
+  rows.push({ sequence: basename(dir), psnr });
+  const margins = psnr.slice(1).map((p) => (p - psnr[0]!).toFixed(2).padStart(6));
+  console.log(`${basename(dir).padEnd(32)} ${psnr[0]!.toFixed(2)} ${margins.join(' ')}`);
+}
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+console.log(`weight of ${methodB}: mean margin over ${methodA}, sequences below it`);
+const summary = weights.slice(1).map((w, j) => {
+  const margins = rows.map((r) => r.psnr[j + 1]! - r.psnr[0]!);
+  const row = { weight: w, meanMargin: mean(margins), below: margins.filter((d) => d < 0).length };
+  console.log(`  ${w.toFixed(2)}: ${row.meanMargin.toFixed(3)} dB, ${row.below} below`);
+  return row;
+});
+const best = mean(rows.map((r) => Math.max(...r.psnr) - r.psnr[0]!));
+console.log(`  each sequence's best weight (an oracle): ${best.toFixed(3)} dB`);
+if (values.json) {
+  writeFileSync(
+    values.json,
+    JSON.stringify({ methods: [methodA, methodB], warmup, weights, summary, best, rows }),
+  );
+}
+process.exit(0);
