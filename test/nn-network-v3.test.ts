@@ -21,7 +21,13 @@ import { NETWORKS } from '../src/train/config.ts';
 
 /** The budget for v3, and what each candidate's comment says it costs. */
 const MAC_BUDGET = 2500;
-const DOCUMENTED_MACS: Record<string, number> = { v3a: 2260, v3b: 2424, v3c: 2260, v3d: 1684 };
+const DOCUMENTED_MACS: Record<string, number> = {
+  v3a: 2260,
+  v3b: 2424,
+  v3c: 2260,
+  v3d: 1684,
+  v3e: 2449,
+};
 
 test('v3 candidates: the frame contract, under the MAC budget, trainable by name', () => {
   assert.deepEqual(Object.keys(NETWORK_V3_CANDIDATES).sort(), Object.keys(DOCUMENTED_MACS).sort());

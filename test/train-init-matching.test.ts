@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
 import { parameterSpecs } from '../src/core/graph.ts';
-import { NETWORK_V3A, NETWORK_V3B } from '../src/nn/network-v3.ts';
+import { NETWORK_V3A, NETWORK_V3B, NETWORK_V3E } from '../src/nn/network-v3.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { initWeights, saveWeights } from '../src/nn/weights.ts';
+import { runNetworkCpu } from '../src/reference/nn/network.ts';
+import { createTensor } from '../src/core/tensor.ts';
+import { mulberry32 } from '../src/core/random.ts';
 import { matchingParameters } from '../src/train/run-start.ts';
 import { train } from '../src/train/trainer.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
@@ -18,7 +21,8 @@ import { testGpu } from './helpers/gpu.ts';
 test("matchingParameters: v3b from v3a's weights copies the shared layers and initialises the rest", () => {
   const v3a = { graph: NETWORK_V3A, parameters: initWeights(NETWORK_V3A, 11) };
   for (const p of v3a.parameters.values()) p.fill(0.25); // unlike any fresh value
-  const { parameters, copied } = matchingParameters(NETWORK_V3B, v3a, 3, 'v3a.uplift');
+  const { parameters, copied, passThrough } = matchingParameters(NETWORK_V3B, v3a, 3, 'v3a.uplift');
+  assert.deepEqual(passThrough, []); // v3b's head reads v3b's own new layer, not a taken one
   const fresh = initWeights(NETWORK_V3B, 3);
   const v3aNames = new Set(parameterSpecs(NETWORK_V3A).map((s) => s.name));
   for (const spec of parameterSpecs(NETWORK_V3B)) {
@@ -38,6 +42,29 @@ test("matchingParameters: v3b from v3a's weights copies the shared layers and in
   // v3a's encoder and decoder (down1 … skip1u) are v3b's too; its `out` layer is not.
   assert.ok(copied.includes('down1.weight') && copied.includes('skip1u.bias'));
   assert.ok(!copied.includes('out.weight') && parameters.has('head.weight'));
+});
+
+test("matchingParameters: v3e from v3a's weights starts computing v3a's outputs (its 1×1 refinement the identity on them)", () => {
+  const v3a = { graph: NETWORK_V3A, parameters: initWeights(NETWORK_V3A, 4) };
+  const { parameters, copied, fresh, passThrough } = matchingParameters(
+    NETWORK_V3E,
+    v3a,
+    9,
+    'v3a.uplift',
+  );
+  // Every v3a tensor is v3e's (its `out` too); only the full-resolution 1×1 is new.
+  assert.equal(copied.length, parameterSpecs(NETWORK_V3A).length);
+  assert.deepEqual(fresh, []);
+  assert.deepEqual(passThrough, ['fix.weight', 'fix.bias']);
+  const random = mulberry32(21);
+  const input = createTensor({ channels: 12, height: 16, width: 24 });
+  for (let i = 0; i < input.data.length; i++) input.data[i] = random() * 4 - 2;
+  const expected = runNetworkCpu(NETWORK_V3A, v3a.parameters, input).output;
+  const started = runNetworkCpu(NETWORK_V3E, parameters, input).output;
+  assert.deepEqual(started.data, expected.data);
+  // Trained weights of v3e itself (not a refinement start) compute something else.
+  const other = runNetworkCpu(NETWORK_V3E, initWeights(NETWORK_V3E, 9), input).output;
+  assert.notDeepEqual(other.data, expected.data);
 });
 
 test('matchingParameters: a name with another shape is not copied; no match at all is an InputError', () => {

@@ -119,7 +119,7 @@ export function register(program: Command): void {
     )
     .option(
       '--init-matching',
-      "with --init of another architecture: take the parameters this network has by name and shape (e.g. v3b's encoder from v3a), initialise the rest as a fresh run",
+      "with --init of another architecture: take the parameters this network has by name and shape (e.g. v3b's encoder from v3a), initialise the rest as a fresh run; a new linear 1x1 conv reading a taken layer's outputs through a concat starts as the identity on them (v3e from v3a starts with v3a's outputs)",
     )
     .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')
@@ -224,9 +224,12 @@ export function register(program: Command): void {
         deviceName: gpu.adapterName,
         onStart(step, total, initMatched) {
           if (initMatched && !flags.quiet) {
-            const { copied, fresh } = initMatched;
+            const { copied, fresh, passThrough } = initMatched;
+            const identity = passThrough.length
+              ? `, ${passThrough.length} started as the identity on a taken layer (${passThrough.join(', ')})`
+              : '';
             console.error(
-              `--init-matching: ${copied.length} parameter tensors taken from ${flags.init}, ${fresh.length} initialised fresh (${fresh.join(', ') || 'none'})`,
+              `--init-matching: ${copied.length} parameter tensors taken from ${flags.init}, ${fresh.length} initialised fresh (${fresh.join(', ') || 'none'})${identity}`,
             );
           }
           progress = createProgress('train', total - step, flags.quiet);

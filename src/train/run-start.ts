@@ -5,7 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
-import { parameterSpecs, type GraphDescription, type Parameters } from '../core/graph.ts';
+import {
+  inferShapes,
+  inputMultiple,
+  parameterSpecs,
+  type GraphDescription,
+  type Parameters,
+} from '../core/graph.ts';
 import type { Real } from '../core/tensor.ts';
 import {
   baseGraph,
@@ -39,7 +45,12 @@ export interface RunStart {
    */
   readonly validationChanged?: boolean;
   /** With `initMatching`: the parameters taken from the weights and those initialised fresh. */
-  readonly initMatched?: { readonly copied: readonly string[]; readonly fresh: readonly string[] };
+  readonly initMatched?: {
+    readonly copied: readonly string[];
+    readonly fresh: readonly string[];
+    /** Fresh 1×1 convs started as the identity on a copied layer's outputs (`refinementStart`). */
+    readonly passThrough: readonly string[];
+  };
 }
 
 /** What decides a run's validation score: two configs that differ here score different clips. */
@@ -79,15 +90,23 @@ export interface RunStartOptions {
  * Parameters of `graph` for a run started from another architecture's weights: each tensor
  * whose name and shape `from` has is copied, the others are He-initialised with `seed` (as
  * `initWeights`). E.g. network v3b from v3a's weights: the shared encoder and decoder copied,
- * v3b's full-resolution layers fresh. Returns them, the names copied and the names initialised
- * fresh; an InputError if none is copied.
+ * v3b's full-resolution layers fresh. One exception (`refinementStart`): a fresh 1×1 conv that
+ * reads a copied layer's output of its own width through a concat starts as the identity on it
+ * and zero elsewhere, so the network starts computing what the source computed (v3e from v3a).
+ * Returns them, the names copied, those initialised fresh and those started as the identity; an
+ * InputError if none is copied.
  */
 export function matchingParameters(
   graph: GraphDescription,
   from: { readonly graph: GraphDescription; readonly parameters: Parameters<Real> },
   seed: number,
   source: string,
-): { parameters: Map<string, Float32Array>; copied: string[]; fresh: string[] } {
+): {
+  parameters: Map<string, Float32Array>;
+  copied: string[];
+  fresh: string[];
+  passThrough: string[];
+} {
   const parameters = initWeights(graph, seed);
   const shapes = new Map(parameterSpecs(from.graph).map((s) => [s.name, s.shape.join('x')]));
   const copied: string[] = [];
@@ -106,7 +125,48 @@ export function matchingParameters(
       `${source}: none of its parameters has a name and shape of the ${graph.name} network being trained`,
     );
   }
-  return { parameters, copied, fresh };
+  const passThrough = refinementStart(graph, parameters, copied);
+  return { parameters, copied, fresh: fresh.filter((n) => !passThrough.includes(n)), passThrough };
+}
+
+/**
+ * Sets each fresh linear 1×1 conv of `graph` that reads, through a concat, the output of a layer
+ * whose parameters were copied and that has as many channels as the conv writes, to pass that
+ * part through unchanged: weight 1 from its channel c to output c, 0 from every other input,
+ * bias 0. Returns the names of the parameters it set.
+ */
+function refinementStart(
+  graph: GraphDescription,
+  parameters: Map<string, Float32Array>,
+  copied: readonly string[],
+): string[] {
+  const set: string[] = [];
+  const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
+  const side = inputMultiple(graph);
+  const shapes = inferShapes(graph, side, side);
+  const channels = (tensor: string) => shapes.get(tensor)!.channels;
+  for (const node of graph.nodes) {
+    const join = byOutput.get(node.inputs[0] ?? '');
+    const linear = (node.activation ?? 'none') === 'none';
+    if (node.op !== 'conv1x1' || !linear || copied.includes(`${node.name}.weight`)) continue;
+    if (join?.op !== 'concat') continue;
+    let offset = 0;
+    for (const part of join.inputs) {
+      const source = byOutput.get(part);
+      const width = channels(part);
+      if (source && copied.includes(`${source.name}.weight`) && width === node.outChannels) {
+        const inputs = channels(join.output);
+        const weight = new Float32Array(node.outChannels * inputs);
+        for (let c = 0; c < width; c++) weight[c * inputs + offset + c] = 1;
+        parameters.set(`${node.name}.weight`, weight);
+        parameters.set(`${node.name}.bias`, new Float32Array(node.outChannels));
+        set.push(`${node.name}.weight`, `${node.name}.bias`);
+        break;
+      }
+      offset += width;
+    }
+  }
+  return set;
 }
 
 /**
@@ -157,7 +217,7 @@ export async function startRun(
       );
     }
     const from = await loadWeights(options.initWeights);
-    const { parameters, copied, fresh } = matchingParameters(
+    const { parameters, copied, fresh, passThrough } = matchingParameters(
       graph,
       from,
       config.seed,
@@ -167,7 +227,7 @@ export async function startRun(
       config,
       trainable: createTrainableNetwork(device, graph, parameters, config.adam),
       step: 0,
-      initMatched: { copied, fresh },
+      initMatched: { copied, fresh, passThrough },
     };
   }
   // Fine-tuning starts from given weights (same architecture), fresh Adam moments.
