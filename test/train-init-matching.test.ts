@@ -62,7 +62,7 @@ test("matchingParameters: v3e from v3a's weights starts computing v3a's outputs 
   const expected = runNetworkCpu(NETWORK_V3A, v3a.parameters, input).output;
   const started = runNetworkCpu(NETWORK_V3E, parameters, input).output;
   assert.deepEqual(started.data, expected.data);
-  // Trained weights of v3e itself (not a refinement start) compute something else.
+  // v3e's own fresh weights (a run from scratch) compute something else.
   const other = runNetworkCpu(NETWORK_V3E, initWeights(NETWORK_V3E, 9), input).output;
   assert.notDeepEqual(other.data, expected.data);
 });

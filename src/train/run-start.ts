@@ -44,7 +44,7 @@ export interface RunStart {
    * chosen: the run's best so far was chosen otherwise and does not compare.
    */
   readonly validationChanged?: boolean;
-  /** With `initMatching`: the parameters taken from the weights and those initialised fresh. */
+  /** With `initMatching`: the parameters taken, those initialised fresh and those started as the identity. */
   readonly initMatched?: {
     readonly copied: readonly string[];
     readonly fresh: readonly string[];
