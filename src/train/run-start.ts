@@ -44,7 +44,10 @@ export interface RunStart {
    * chosen: the run's best so far was chosen otherwise and does not compare.
    */
   readonly validationChanged?: boolean;
-  /** With `initMatching`: the parameters taken, those initialised fresh and those started as the identity. */
+  /**
+   * With `initMatching`: the parameters taken from the weights, those initialised fresh and those
+   * started as the identity.
+   */
   readonly initMatched?: {
     readonly copied: readonly string[];
     readonly fresh: readonly string[];
