@@ -1,7 +1,8 @@
 /**
  * Where does one method lose to another on a sequence? Plays the sequence with both methods (as
- * `uplift eval` does), accumulates each pixel's squared error against the reference over the frames
- * after the warm-up (tonemapped c / (1 + max c), as the eval's PSNR), and writes one PNG: the
+ * `uplift eval` does), accumulates each pixel's squared error against the reference over the steady
+ * frames (as the eval counts them: 8 of warm-up from the start and from every camera cut;
+ * tonemapped c / (1 + max c), as the eval's PSNR), and writes one PNG: the
  * reference's last frame, each method's RMS error (white = 0.2), and their difference (red where
  * the first method is worse, blue where the second is; full colour at 0.1). Prints both PSNRs
  * and the 32×32 tiles where the first loses most, with their share of the whole difference.
@@ -19,6 +20,7 @@ import { writePng } from '../src/io/png.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
 import { tonemapImage } from '../src/core/tonemap.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
+import { steadyFrames } from '../src/metrics/sequence.ts';
 
 const WARMUP = 8;
 const GAP = 4;
@@ -38,15 +40,17 @@ if (!dir || !out || !methodA || !methodB) {
 const { device } = await requestGpu();
 const source = await openSequence(dir);
 const [W, H] = source.header.displaySize;
-const frames = source.frameCount - WARMUP;
-if (frames <= 0) throw new RangeError(`${dir}: needs more than ${WARMUP} frames`);
+const resets = Array.from({ length: source.frameCount }, (_, i) => source.frameParams(i).reset);
+const steady = steadyFrames(resets, WARMUP);
+const frames = steady.filter(Boolean).length;
+if (frames === 0) throw new RangeError(`${dir}: no frame after ${WARMUP} of warm-up`);
 let reference: Image | undefined;
 const errors: Float64Array[] = [];
 for (const name of [methodA, methodB]) {
   const error = new Float64Array(W * H);
   await runMethod(device, source, parseMethod(name), {
     onFrame(i, output, inputs) {
-      if (i < WARMUP) return;
+      if (!steady[i]) return;
       reference = inputs.reference;
       if (!reference) throw new RangeError(`${dir}: frame ${i} has no reference`);
       // The eval's display domain (tonemapped, non-finite pixels as its metrics count them).

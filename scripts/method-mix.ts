@@ -20,6 +20,7 @@ import { openSequence } from '../src/io/sequence.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
 import { meanPsnr } from '../src/metrics/psnr.ts';
+import { steadyFrames } from '../src/metrics/sequence.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -50,12 +51,8 @@ const { device } = await requestGpu();
 const rows: { sequence: string; psnr: number[] }[] = [];
 for (const dir of dirs) {
   const source = await openSequence(dir);
-  // The steady frames: as the eval counts them, from the start and from every reset.
-  const steady: boolean[] = [];
-  for (let i = 0, since = 0; i < source.frameCount; i++, since++) {
-    if (source.frameParams(i).reset) since = 0;
-    steady.push(since >= warmup);
-  }
+  const resets = Array.from({ length: source.frameCount }, (_, i) => source.frameParams(i).reset);
+  const steady = steadyFrames(resets, warmup);
   const outputs: Float32Array[][] = [[], []];
   const references: Float32Array[] = [];
   for (const [m, name] of [methodA, methodB].entries()) {

@@ -13,6 +13,7 @@ import {
   tpsnr,
 } from '../src/metrics/index.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
+import { steadyFrames } from '../src/metrics/sequence.ts';
 import { displayTemporalMse } from '../src/metrics/temporal.ts';
 import { addNoise, analyticReferences, blurImage, flatImage } from './helpers/metrics-images.ts';
 
@@ -138,6 +139,30 @@ test('sequence metrics: reset restarts warm-up and skips temporal metrics once',
   assert.equal(steady.flicker, 0);
   assert.equal(warmup.tpsnr, undefined);
   assert.ok(!('flip' in steady) && !('flip' in warmup));
+});
+
+test('steadyFrames: the warm-up from the start and from every cut, as the metrics count it', () => {
+  // Cuts at 0 (the first frame), 4, 5 and 9 of 12 frames, warm-up 2; the metrics reset() at every
+  // cut after the first, as the eval does.
+  const resets = [0, 4, 5, 9].reduce(
+    (r, i) => ((r[i] = true), r),
+    new Array<boolean>(12).fill(false),
+  );
+  const expected = [0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1].map(Boolean);
+  assert.deepEqual(steadyFrames(resets, 2), expected);
+  const frame = flatImage(12, 12, [0.5, 0.5, 0.5]);
+  const metrics = createSequenceMetrics({ warmupFrames: 2, flip: false });
+  resets.forEach((reset, i) => {
+    if (reset && i > 0) metrics.reset();
+    metrics.addFrame(frame, frame);
+  });
+  assert.deepEqual(
+    metrics.perFrame().map((f) => !f.warmup),
+    expected,
+  );
+  assert.deepEqual(steadyFrames(resets, 0), new Array(12).fill(true));
+  assert.deepEqual(steadyFrames([], 8), []);
+  assert.throws(() => steadyFrames(resets, 1.5), /warmupFrames.*1\.5/);
 });
 
 test('sequence metrics: bad input', () => {

@@ -91,6 +91,23 @@ function summarize(records: readonly FrameRecord[], withFlip: boolean): MetricSu
   return summary;
 }
 
+/**
+ * Which frames are steady (not warm-up), as createSequenceMetrics counts them when its caller
+ * calls reset() at every cut (as `uplift eval` does): the first `warmupFrames` frames from the
+ * start and from every frame whose `resets` entry is true are warm-up. For scripts that score
+ * frames themselves, so that their means are the eval's.
+ */
+export function steadyFrames(resets: readonly boolean[], warmupFrames: number): boolean[] {
+  if (!Number.isInteger(warmupFrames) || warmupFrames < 0) {
+    throw new RangeError(`warmupFrames must be a non-negative integer, got ${warmupFrames}`);
+  }
+  let sinceReset = 0;
+  return resets.map((reset) => {
+    if (reset) sinceReset = 0;
+    return sinceReset++ >= warmupFrames;
+  });
+}
+
 /** Collects metrics frame by frame (see the file comment for warm-up, resets and means). */
 export function createSequenceMetrics(options: SequenceMetricsOptions = {}): SequenceMetrics {
   const warmupFrames = options.warmupFrames ?? 0;
