@@ -41,6 +41,7 @@ test('configs: unknown keys at every level, mistyped and out-of-range values are
     [{ data: { sourc: 'scenes' } }, /unknown key "data\.sourc"/],
     [{ loss: { l2: 1 } }, /unknown key "loss\.l2"/],
     [{ loss: { stale: -1 } }, /loss\.stale/],
+    [{ loss: { mse: -1 } }, /loss\.mse/],
     [
       { loss: { staleOffscreen: 1.5 } },
       /loss\.staleOffscreen must be a number in \[0, 1\], got 1\.5/,
@@ -72,12 +73,21 @@ test('configs: unknown keys at every level, mistyped and out-of-range values are
     validationClips: 0,
     qat: false,
     data: { ratio: [2, 1.5] },
-    loss: { stale: 10, staleOffscreen: 0 },
+    loss: { stale: 10, staleOffscreen: 0, mse: 25 },
   });
   assert.equal(ok.seed, 2 ** 32 - 1);
-  assert.deepEqual(ok.loss, { l1: 1, gradient: 0.5, temporal: 0.5, stale: 10, staleOffscreen: 0 });
-  // Configs from before the setting (a checkpoint's) count off-screen history fully stale.
+  assert.deepEqual(ok.loss, {
+    l1: 1,
+    gradient: 0.5,
+    temporal: 0.5,
+    stale: 10,
+    staleOffscreen: 0,
+    mse: 25,
+  });
+  // Configs from before the setting (a checkpoint's) count off-screen history fully stale, and
+  // have no mse term.
   assert.equal(resolveTrainConfig({ loss: { stale: 10 } }).loss.staleOffscreen, 1);
+  assert.equal(resolveTrainConfig({ loss: { stale: 10 } }).loss.mse, 0);
   assert.equal(ok.validationClips, 0);
   assert.equal(ok.qat, null);
 });

@@ -25,7 +25,7 @@ import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../src/train/reduce.ts';
 import { createTensorL1, tensorL1Cpu } from '../src/train/losses/tensor-l1.ts';
 
-const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4, stale: 3 };
+const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4, stale: 3, mse: 20 };
 
 test('frame loss CPU gradient matches finite differences (output and previous output)', () => {
   const [w, h] = [5, 4];
@@ -39,6 +39,10 @@ test('frame loss CPU gradient matches finite differences (output and previous ou
   };
   const result = frameLossCpu(w, h, output, reference, weights, previous);
   assert.ok(result.temporal > 0 && result.gradient > 0 && result.l1 > 0 && result.stale > 0);
+  // The mse term is the weighted mean squared error over pixels and RGB.
+  let squares = 0;
+  for (let i = 0; i < n; i++) if (i % 4 !== 3) squares += (output[i]! - reference[i]!) ** 2;
+  assert.ok(Math.abs(result.mse - (weights.mse * squares) / (3 * w * h)) < 1e-12);
   // The stale term is the l1 term once more, pixel by pixel weighted by the staleness.
   const allStale = { ...previous, staleness: new Float64Array(w * h).fill(1) };
   const one = frameLossCpu(w, h, output, reference, weights, allStale);
@@ -204,7 +208,7 @@ async function checkFrameLossGpu(offscreen: number) {
   device.queue.submit([encoder.finish()]);
 
   const [noPrevious, withPrevious] = await loss.read();
-  for (const key of ['l1', 'gradient', 'temporal', 'stale', 'total'] as const) {
+  for (const key of ['l1', 'gradient', 'temporal', 'stale', 'mse', 'total'] as const) {
     const e = cpu[key];
     assert.ok(
       Math.abs(withPrevious![key] - e) <= 1e-5 * e,
@@ -213,7 +217,8 @@ async function checkFrameLossGpu(offscreen: number) {
   }
   assert.equal(noPrevious!.temporal, 0);
   assert.equal(noPrevious!.stale, 0);
-  assert.ok(Math.abs(noPrevious!.total - cpu.l1 - cpu.gradient) <= 1e-5 * cpu.total);
+  assert.ok(Math.abs(noPrevious!.mse - cpu.mse) <= 1e-5 * cpu.mse);
+  assert.ok(Math.abs(noPrevious!.total - cpu.l1 - cpu.gradient - cpu.mse) <= 1e-5 * cpu.total);
 
   const expectOut = cpu.gradOutput.map((g, i) => g + initialGrad[i]!);
   const expectPrev = cpu.gradPreviousOutput!.map((g, i) => g + initialGrad[i]!);

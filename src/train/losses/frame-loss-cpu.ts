@@ -11,7 +11,11 @@
  * - **stale**: mean s·|e| over pixels and RGB, s the pixel's history staleness (./staleness-cpu.ts:
  *   1 where the previous frame's reference, moved by the motion, cannot give this frame's). The
  *   l1 error once more where keeping history leaves a ghost: disocclusions and objects whose
- *   motion vectors miss (skinned limbs) are few pixels of a clip, and this term lets them count.
+ *   motion vectors miss (skinned limbs) are few pixels of a clip, and this term lets them count;
+ * - **mse**: mean e² over pixels and RGB, the squared error the evaluation's PSNR averages (in
+ *   the same tonemapped domain): L1 pulls towards the median of what the inputs allow, this term
+ *   towards the mean, which is what PSNR rewards. Its gradient is 2e, about 1/25 of l1's at
+ *   typical errors (0.02), so a weight near 25 makes it count as much as l1.
  *
  * The total is the weighted sum. Every term's gradient is returned wrt the current output and,
  * for the temporal term, wrt the previous output (BPTT carries it to the previous frame).
@@ -19,14 +23,20 @@
 import type { Real } from '../../core/tensor.ts';
 
 /** The loss terms, in the order the GPU loss stores their values. */
-export const LOSS_TERMS = ['l1', 'gradient', 'temporal', 'stale'] as const;
+export const LOSS_TERMS = ['l1', 'gradient', 'temporal', 'stale', 'mse'] as const;
 export type LossTerm = (typeof LOSS_TERMS)[number];
 
 /** Weights of the loss terms. */
 export type LossWeights = { readonly [term in LossTerm]: number };
 
-/** The weights we train with unless a config says otherwise (no stale term: opt in). */
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = { l1: 1, gradient: 0.5, temporal: 0.5, stale: 0 };
+/** The weights we train with unless a config says otherwise (no stale or mse term: opt in). */
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = {
+  l1: 1,
+  gradient: 0.5,
+  temporal: 0.5,
+  stale: 0,
+  mse: 0,
+};
 
 /**
  * A run's loss: the weights, and `staleOffscreen`, the staleness the stale term gives pixels whose
@@ -60,11 +70,14 @@ export interface PreviousFrame {
   readonly staleness?: Real;
 }
 
-/** Normalisers of the terms (l1, gradient, temporal, stale): 1 / number of values averaged. */
-export function lossNormalizers(width: number, height: number): [number, number, number, number] {
+/** Normalisers of the terms (LOSS_TERMS order): 1 / number of values averaged. */
+export function lossNormalizers(
+  width: number,
+  height: number,
+): [number, number, number, number, number] {
   const pairs = (width - 1) * height + width * (height - 1);
   const values = 1 / (3 * width * height);
-  return [values, pairs > 0 ? 1 / (3 * pairs) : 0, values, values];
+  return [values, pairs > 0 ? 1 / (3 * pairs) : 0, values, values, values];
 }
 
 /**
@@ -92,7 +105,7 @@ export function frameLossCpu(
   if (staleness && staleness.length !== width * height) {
     throw new RangeError(`loss staleness has ${staleness.length} values, want ${width * height}`);
   }
-  const [nL1, nGrad, nTemp, nStale] = lossNormalizers(width, height);
+  const [nL1, nGrad, nTemp, nStale, nMse] = lossNormalizers(width, height);
   const e = (i: number) => output[i]! - reference[i]!;
   const gradOutput = new Float64Array(n);
   const gradPreviousOutput = previous ? new Float64Array(n) : undefined;
@@ -100,6 +113,7 @@ export function frameLossCpu(
   let gradient = 0;
   let temporal = 0;
   let stale = 0;
+  let mse = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const p = (y * width + x) * 4;
@@ -108,6 +122,8 @@ export function frameLossCpu(
         const ei = e(i);
         l1 += Math.abs(ei);
         gradOutput[i]! += weights.l1 * nL1 * Math.sign(ei);
+        mse += ei * ei;
+        gradOutput[i]! += weights.mse * nMse * 2 * ei;
         // Each pixel owns the pairs to its right and below.
         for (const j of [x + 1 < width ? i + 4 : -1, y + 1 < height ? i + 4 * width : -1]) {
           if (j < 0) continue;
@@ -135,10 +151,11 @@ export function frameLossCpu(
     gradient: weights.gradient * nGrad * gradient,
     temporal: weights.temporal * nTemp * temporal,
     stale: weights.stale * nStale * stale,
+    mse: weights.mse * nMse * mse,
   };
   return {
     ...values,
-    total: values.l1 + values.gradient + values.temporal + values.stale,
+    total: values.l1 + values.gradient + values.temporal + values.stale + values.mse,
     gradOutput,
     ...(gradPreviousOutput ? { gradPreviousOutput } : {}),
   };

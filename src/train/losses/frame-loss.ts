@@ -1,5 +1,5 @@
 /**
- * GPU training loss of one frame (L1 + image-gradient L1 + temporal + stale, in the tonemapped
+ * GPU training loss of one frame (L1 + image-gradient L1 + temporal + stale + MSE, in the tonemapped
  * domain) and its gradient in a single per-pixel pass; the loss values are summed on the GPU
  * (src/train/reduce.ts) into a small buffer that is read back only when someone asks.
  * CPU reference and the definition of each term: ./frame-loss-cpu.ts; the history staleness that
@@ -29,6 +29,7 @@ const PARAMS = uniformBlock({
   wGrad: 'f32',
   wTemp: 'f32',
   wStale: 'f32',
+  wMse: 'f32',
   renderWidth: 'u32',
   renderHeight: 'u32',
   reset: 'u32',
@@ -87,7 +88,7 @@ ${wgslPixelMain(/* wgsl */ `
   let n = u.width * u.height;
   let i = id.y * u.width + id.x;
   let e = err(i);
-  var g = u.wL1 * sign(e);
+  var g = u.wL1 * sign(e) + u.wMse * 2.0 * e;
   // Pairs to the right and below belong to this pixel's loss; all four neighbours move its gradient.
   var pairs = 0.0;
   if (id.x + 1u < u.width) { let d = err(i + 1u) - e; pairs += total(abs(d)); g -= u.wGrad * sign(d); }
@@ -112,7 +113,8 @@ ${wgslPixelMain(/* wgsl */ `
   terms[i] = u.wL1 * total(abs(e));
   terms[n + i] = u.wGrad * pairs;
   terms[2u * n + i] = u.wTemp * change;
-  terms[3u * n + i] = u.wStale * stale;`)}
+  terms[3u * n + i] = u.wStale * stale;
+  terms[4u * n + i] = u.wMse * dot(e, e);`)}
 `;
 
 /** Where the loss of one frame reads and writes. All images are width×height. */
@@ -142,7 +144,7 @@ export interface FrameLossArgs {
       readonly offscreen?: number;
     };
   };
-  /** Slot of `values` receiving [l1, gradient, temporal, stale, total] (default 0). */
+  /** Slot of `values` receiving [...LOSS_TERMS, total] (default 0). */
   readonly slot?: number;
 }
 
@@ -150,7 +152,7 @@ export interface FrameLossArgs {
 export interface FrameLoss {
   readonly width: number;
   readonly height: number;
-  /** `slots` × [l1, gradient, temporal, stale, total] (array<f32>), filled by `encode`. */
+  /** `slots` × [...LOSS_TERMS, total] (array<f32>), filled by `encode`. */
   readonly values: GPUBuffer;
   readonly slots: number;
   /** Records the loss and gradient of one frame. */
@@ -191,7 +193,7 @@ export function createFrameLoss(
   }
   const noPrevious = dummy;
   const kernel = createKernel(device, { label: 'frame loss', code });
-  const [nL1, nGrad, nTemp, nStale] = lossNormalizers(width, height);
+  const [nL1, nGrad, nTemp, nStale, nMse] = lossNormalizers(width, height);
   return {
     width,
     height,
@@ -240,6 +242,7 @@ export function createFrameLoss(
           wGrad: weights.gradient * nGrad,
           wTemp: previous ? weights.temporal * nTemp : 0,
           wStale: motion ? weights.stale * nStale : 0,
+          wMse: weights.mse * nMse,
           renderWidth: motion?.width ?? 1,
           renderHeight: motion?.height ?? 1,
           reset: !!staleness?.reset,
