@@ -20,7 +20,7 @@ import { writePng } from '../src/io/png.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
 import { tonemapImage } from '../src/core/tonemap.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
-import { steadyFrames } from '../src/metrics/sequence.ts';
+import { sequenceSteadyFrames } from '../src/metrics/sequence.ts';
 
 const WARMUP = 8;
 const GAP = 4;
@@ -40,8 +40,7 @@ if (!dir || !out || !methodA || !methodB) {
 const { device } = await requestGpu();
 const source = await openSequence(dir);
 const [W, H] = source.header.displaySize;
-const resets = Array.from({ length: source.frameCount }, (_, i) => source.frameParams(i).reset);
-const steady = steadyFrames(resets, WARMUP);
+const steady = sequenceSteadyFrames(source, WARMUP);
 const frames = steady.filter(Boolean).length;
 if (frames === 0) throw new RangeError(`${dir}: no frame after ${WARMUP} of warm-up`);
 let reference: Image | undefined;

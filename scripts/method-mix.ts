@@ -20,7 +20,7 @@ import { openSequence } from '../src/io/sequence.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
 import { meanPsnr } from '../src/metrics/psnr.ts';
-import { steadyFrames } from '../src/metrics/sequence.ts';
+import { sequenceSteadyFrames } from '../src/metrics/sequence.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -51,8 +51,7 @@ const { device } = await requestGpu();
 const rows: { sequence: string; psnr: number[] }[] = [];
 for (const dir of dirs) {
   const source = await openSequence(dir);
-  const resets = Array.from({ length: source.frameCount }, (_, i) => source.frameParams(i).reset);
-  const steady = steadyFrames(resets, warmup);
+  const steady = sequenceSteadyFrames(source, warmup);
   const outputs: Float32Array[][] = [[], []];
   const references: Float32Array[] = [];
   for (const [m, name] of [methodA, methodB].entries()) {

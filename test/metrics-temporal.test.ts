@@ -13,7 +13,7 @@ import {
   tpsnr,
 } from '../src/metrics/index.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
-import { steadyFrames } from '../src/metrics/sequence.ts';
+import { sequenceSteadyFrames, steadyFrames } from '../src/metrics/sequence.ts';
 import { displayTemporalMse } from '../src/metrics/temporal.ts';
 import { addNoise, analyticReferences, blurImage, flatImage } from './helpers/metrics-images.ts';
 
@@ -150,6 +150,8 @@ test('steadyFrames: the warm-up from the start and from every cut, as the metric
   );
   const expected = [0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 1].map(Boolean);
   assert.deepEqual(steadyFrames(resets, 2), expected);
+  const source = { frameCount: 12, frameParams: (i: number) => ({ reset: resets[i]! }) };
+  assert.deepEqual(sequenceSteadyFrames(source, 2), expected);
   const frame = flatImage(12, 12, [0.5, 0.5, 0.5]);
   const metrics = createSequenceMetrics({ warmupFrames: 2, flip: false });
   resets.forEach((reset, i) => {

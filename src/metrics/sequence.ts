@@ -108,6 +108,15 @@ export function steadyFrames(resets: readonly boolean[], warmupFrames: number): 
   });
 }
 
+/** steadyFrames of a sequence's frames (a FrameSource, or anything that says where it cuts). */
+export function sequenceSteadyFrames(
+  source: { readonly frameCount: number; frameParams(index: number): { readonly reset: boolean } },
+  warmupFrames: number,
+): boolean[] {
+  const resets = Array.from({ length: source.frameCount }, (_, i) => source.frameParams(i).reset);
+  return steadyFrames(resets, warmupFrames);
+}
+
 /** Collects metrics frame by frame (see the file comment for warm-up, resets and means). */
 export function createSequenceMetrics(options: SequenceMetricsOptions = {}): SequenceMetrics {
   const warmupFrames = options.warmupFrames ?? 0;

@@ -143,6 +143,7 @@ function refinementStart(
   parameters: Map<string, Float32Array>,
   copied: readonly string[],
 ): string[] {
+  const taken = new Set(copied);
   const set: string[] = [];
   const byOutput = new Map(graph.nodes.map((n) => [n.output, n]));
   const side = inputMultiple(graph);
@@ -151,13 +152,13 @@ function refinementStart(
   for (const node of graph.nodes) {
     const join = byOutput.get(node.inputs[0] ?? '');
     const linear = (node.activation ?? 'none') === 'none';
-    if (node.op !== 'conv1x1' || !linear || copied.includes(`${node.name}.weight`)) continue;
+    if (node.op !== 'conv1x1' || !linear || taken.has(`${node.name}.weight`)) continue;
     if (join?.op !== 'concat') continue;
     let offset = 0;
     for (const part of join.inputs) {
       const source = byOutput.get(part);
       const width = channels(part);
-      if (source && copied.includes(`${source.name}.weight`) && width === node.outChannels) {
+      if (source && taken.has(`${source.name}.weight`) && width === node.outChannels) {
         const inputs = channels(join.output);
         const weight = new Float32Array(node.outChannels * inputs);
         for (let c = 0; c < width; c++) weight[c * inputs + offset + c] = 1;

@@ -9,6 +9,7 @@
 import type { FrameImages, FrameSource } from '../core/frame.ts';
 import { runMethod, type MethodSpec } from '../eval/run-method.ts';
 import { meanPsnr, mse } from '../metrics/psnr.ts';
+import { sequenceSteadyFrames } from '../metrics/sequence.ts';
 import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
 import type { NetworkWeights } from '../nn/weights.ts';
 import { readClipFrames } from './data/clips.ts';
@@ -39,12 +40,10 @@ export async function methodPsnr(
   warmup: number,
 ): Promise<number> {
   const mses: number[] = [];
-  let sinceReset = 0;
+  const steady = sequenceSteadyFrames(source, warmup);
   await runMethod(device, source, spec, {
     onFrame(i, output, inputs) {
-      if (i > 0 && source.frameParams(i).reset) sinceReset = 0;
-      if (sinceReset >= warmup) mses.push(mse(output, inputs.reference!));
-      sinceReset++;
+      if (steady[i]) mses.push(mse(output, inputs.reference!));
     },
   });
   return meanPsnr(mses);
