@@ -9,7 +9,6 @@ import type { PreparedDispatch } from '../../../gpu/kernel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
 import {
   encodeInt8Kernel,
-  INT8_TILE,
   int8GroupStep,
   prepareInt8Kernel,
   type Int8KernelRecipe,
@@ -20,8 +19,6 @@ import { int8Conv3x3Code } from './conv3x3.ts';
 import { int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
-import { int8Up2x2QuadCode } from './up2x2-quad.ts';
-import { groupsFor } from '../../../gpu/kernel.ts';
 
 function recipeFor(
   weights: Int8OpWeights,
@@ -53,18 +50,6 @@ function recipeFor(
   const words = packedGroups(weights.inChannels);
   if (op === 'conv3x3') {
     return { code: int8Conv3x3Code(int8GroupStep(words)), vectorStores: true };
-  }
-  if (op === 'up2x2' && !paddedOutput) {
-    return {
-      name: 'quad',
-      code: int8Up2x2QuadCode(words),
-      vectorStores: true,
-      workgroups: (out) => [
-        groupsFor(out.width / 2, INT8_TILE),
-        groupsFor(out.height / 2, INT8_TILE),
-        groupsFor(out.channels, weights.block),
-      ],
-    };
   }
   if (!paddedOutput) return { code: int8DirectCode(op, words), vectorStores: true };
   const layout = int8Layout(output);
