@@ -28,8 +28,6 @@ import {
 import {
   int8GroupStep,
   int8OutBlock,
-  int8OutBlockAt,
-  type Int8OutBlock,
   int8StoreWords,
   uploadInt8Op,
 } from '../src/nn/ops/int8/common.ts';
@@ -142,8 +140,6 @@ interface OpCase {
   offset?: number;
   /** Matrix kernels: the padded input's bytes per pixel (default its channels rounded to 32). */
   pitch?: number;
-  /** dot4I8Packed: output channels a thread computes (default `int8OutBlock(cout)`). */
-  block?: Int8OutBlock;
 }
 
 const CASES: OpCase[] = [
@@ -219,30 +215,6 @@ const CASES: OpCase[] = [
     activation: 'none',
     range: 127,
     residual: { multiplier: 37.5, activation: 'relu' },
-  },
-  // The small blocks of tensors at ⅛ resolution and below (int8OutBlockAt): v3a's res3c and down3.
-  {
-    op: 'conv3x3',
-    cin: 48,
-    cout: 48,
-    height: 5,
-    width: 9,
-    multiplier: 1 / 4096,
-    activation: 'none',
-    range: 127,
-    residual: { multiplier: 21.25, activation: 'relu' },
-    block: 8,
-  },
-  {
-    op: 'down2x2',
-    cin: 32,
-    cout: 48,
-    height: 6,
-    width: 10,
-    multiplier: 1 / 1500,
-    activation: 'relu',
-    range: 127,
-    block: 8,
   },
   {
     op: 'conv1x1',
@@ -352,13 +324,6 @@ test('int8 output blocks and group steps: the fewest unused, the larger on a tie
   const blocks = [3, 5, 7, 8, 9, 12, 16, 20, 24, 32, 64].map(int8OutBlock);
   assert.deepEqual(blocks, [8, 8, 8, 8, 12, 12, 16, 24, 24, 16, 16]);
   assert.deepEqual([1, 3, 4, 5, 6, 8, 16].map(int8GroupStep), [1, 3, 4, 5, 6, 4, 4]);
-  // From ⅛ resolution down: the smallest block with the fewest unused channels.
-  const low = [9, 16, 32, 48, 64, 20].map((c) => int8OutBlockAt(c, 8));
-  assert.deepEqual(low, [12, 8, 8, 8, 8, 8]);
-  assert.deepEqual(
-    [48, 9, 24].map((c) => int8OutBlockAt(c, 4)),
-    [48, 9, 24].map(int8OutBlock),
-  );
 });
 
 /**
@@ -391,7 +356,7 @@ async function checkOpsAgainstCpu(
     const residual = c.residual
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
-    const weights = uploadInt8Op(device, c.op, params, c.cin, undefined, c.block);
+    const weights = uploadInt8Op(device, c.op, params, c.cin);
     const matrix =
       multiply && uploadMatrixWeights(device, weights, multiply, c.pitch, undefined, tiling);
     // The matrix kernels read a padded input, and here write (and add) padded tensors too.
@@ -411,7 +376,7 @@ async function checkOpsAgainstCpu(
         : createGpuInt8Tensor(device, packedShape);
       const pitchWords = int8Layout(packedOut).pitchWords;
       const opWords = packedGroups(c.cout);
-      storeWidths?.add(int8StoreWords(weights.block, pitchWords, offset / 4, opWords));
+      storeWidths?.add(int8StoreWords(int8OutBlock(c.cout), pitchWords, offset / 4, opWords));
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       encodeInt8Op(

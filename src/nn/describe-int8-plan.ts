@@ -8,7 +8,7 @@ import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
-import { int8OutBlockAt, int8WeightWords } from './ops/int8/common.ts';
+import { int8WeightWords } from './ops/int8/common.ts';
 import { matrixGeometry, matrixWeightBytes } from './ops/int8/matrix.ts';
 import { paddedLayout, paddedPitchBytes } from './ops/int8/padded.ts';
 import { matrixSteps } from './int8-network.ts';
@@ -76,9 +76,7 @@ export function describeInt8Plan(
     // The weights as the kernel reads them: dot4I8Packed's padded to whole blocks of channels,
     // the matrices' as right matrices (packMatrixWeight); the input padded for the matrices.
     const bias = 4 * step.params.bias.length;
-    const outDivisor = plan.tensors.get(step.output)?.divisor ?? 1;
-    const block = int8OutBlockAt(out.channels, outDivisor);
-    let weights = 4 * int8WeightWords(step.op, step.inChannels, out.channels, block) + bias;
+    let weights = 4 * int8WeightWords(step.op, step.inChannels, out.channels) + bias;
     let inputBytes = int8Bytes(step.input);
     if (onMatrices[i]) {
       const g = matrixGeometry(step.op, step.inChannels, out.channels);

@@ -12,7 +12,6 @@ import type { GpuTimer } from '../gpu/profiler.ts';
 import type { WeightedOp } from '../core/graph.ts';
 import {
   int8OutBlock,
-  int8OutBlockAt,
   uploadInt8Op,
   type Int8OpTargets,
   type Int8OpWeights,
@@ -461,14 +460,9 @@ export function createInt8Network(
   const { kernels, inputComputed } = checkedOptions(device, plan, options);
   /** The int8 tensor nobody stores when the first step's input is computed. */
   const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
-  const onMatrices = matrixSteps(plan, kernels);
-  const weights: Int8OpWeights[] = plan.steps.map((step, i) => {
-    const label = `int8 ${step.node}`;
-    if (onMatrices[i]) return uploadInt8Op(device, step.op, step.params, step.inChannels, label);
-    const out = plan.tensors.get(step.output);
-    const block = int8OutBlockAt(step.params.bias.length, out?.divisor ?? 1);
-    return uploadInt8Op(device, step.op, step.params, step.inChannels, label, block);
-  });
+  const weights: Int8OpWeights[] = plan.steps.map((step) =>
+    uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
+  );
   const pitches = matrixPitches(plan, kernels);
   const matrices = uploadMatrixSteps(
     device,

@@ -38,23 +38,6 @@ export function int8OutBlock(outChannels: number): Int8OutBlock {
 }
 
 /**
- * The output block of an op writing a tensor at 1/`divisor` of the network input's size. From ⅛
- * resolution down, a tensor has too few pixels to fill the GPU with workgroups of 8×8 pixels (at
- * 1080p, 510 tiles: v3a's 48-channel res3c ran 1,020 workgroups of blocks of 24 at 14 T MAC/s
- * where v2's 64-channel res3a, 2,040 workgroups of 16, ran 25): there the smallest block with the
- * fewest unused channels, for more workgroups of shorter threads.
- */
-export function int8OutBlockAt(outChannels: number, divisor: number): Int8OutBlock {
-  if (divisor < LOW_RESOLUTION_DIVISOR) return int8OutBlock(outChannels);
-  const blocks: Int8OutBlock[] = [8, 12, 16, 24];
-  const work = (b: number) => Math.ceil(outChannels / b) * b;
-  return blocks.reduce((best, b) => (work(b) < work(best) ? b : best));
-}
-
-/** The divisor of the network input's size from which `int8OutBlockAt` runs small blocks. */
-export const LOW_RESOLUTION_DIVISOR = 8;
-
-/**
  * WGSL adding four output channels of one input word to their accumulators: `acc` array, the
  * packed input word `v`, the staged weights `w` (a vec4u: channels 4q … 4q + 3), channel word `q`.
  * The caller loops over q: written out per word with constant indices instead, the dot4I8Packed
@@ -277,27 +260,17 @@ export function int8GroupStep(words: number): number {
  * (direct kernels) or `int8GroupStep` of them at a time (conv3x3; the step divides the words),
  * each time one contiguous run of vec4u loads.
  */
-export function int8WeightLayout(
-  op: WeightedOp,
-  inChannels: number,
-  outChannels: number,
-  block: Int8OutBlock = int8OutBlock(outChannels),
-) {
+export function int8WeightLayout(op: WeightedOp, inChannels: number, outChannels: number) {
   return {
-    block,
+    block: int8OutBlock(outChannels),
     taps: INT8_OP_TAPS[op],
     words: packedGroups(inChannels),
   };
 }
 
 /** Words of an op's packed weights in `int8WeightLayout` (zero words included). */
-export function int8WeightWords(
-  op: WeightedOp,
-  inChannels: number,
-  outChannels: number,
-  outBlock?: Int8OutBlock,
-): number {
-  const { block, taps, words } = int8WeightLayout(op, inChannels, outChannels, outBlock);
+export function int8WeightWords(op: WeightedOp, inChannels: number, outChannels: number): number {
+  const { block, taps, words } = int8WeightLayout(op, inChannels, outChannels);
   return Math.ceil(outChannels / block) * words * taps * block;
 }
 
@@ -306,8 +279,6 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly op: WeightedOp;
   readonly inChannels: number;
   readonly outChannels: number;
-  /** Output channels a thread computes (`int8OutBlock`, or `int8OutBlockAt` in a network). */
-  readonly block: Int8OutBlock;
   readonly weightBuffer: GPUBuffer;
   readonly biasBuffer: GPUBuffer;
 }
@@ -318,10 +289,9 @@ function packInt8Weight(
   weight: Int8Array,
   outChannels: number,
   inChannels: number,
-  outBlock: Int8OutBlock,
 ): Uint32Array<ArrayBuffer> {
-  const { block, taps, words: inWords } = int8WeightLayout(op, inChannels, outChannels, outBlock);
-  const words = new Uint32Array(int8WeightWords(op, inChannels, outChannels, block));
+  const { block, taps, words: inWords } = int8WeightLayout(op, inChannels, outChannels);
+  const words = new Uint32Array(int8WeightWords(op, inChannels, outChannels));
   for (let co = 0; co < outChannels; co++) {
     const [cb, k] = [Math.floor(co / block), co % block];
     for (let ci = 0; ci < inChannels; ci++) {
@@ -334,17 +304,13 @@ function packInt8Weight(
   return words;
 }
 
-/**
- * Uploads an op's integer parameters (`inChannels` input channels), its weights laid out for
- * threads of `block` output channels.
- */
+/** Uploads an op's integer parameters (`inChannels` input channels). */
 export function uploadInt8Op(
   device: GPUDevice,
   op: WeightedOp,
   params: Int8OpParams,
   inChannels: number,
   label = `int8 ${op}`,
-  block: Int8OutBlock = int8OutBlock(params.bias.length),
 ): Int8OpWeights {
   const outChannels = params.bias.length;
   if (params.weight.length !== outChannels * inChannels * INT8_OP_TAPS[op]) {
@@ -352,13 +318,12 @@ export function uploadInt8Op(
       `${label}: weight has ${params.weight.length} values, want ${outChannels * inChannels * INT8_OP_TAPS[op]}`,
     );
   }
-  const packed = packInt8Weight(op, params.weight, outChannels, inChannels, block);
+  const packed = packInt8Weight(op, params.weight, outChannels, inChannels);
   return {
     ...params,
     op,
     inChannels,
     outChannels,
-    block,
     weightBuffer: createStorageBuffer(device, packed, GPUBufferUsage.STORAGE, `${label} weight`),
     biasBuffer: createStorageBuffer(device, params.bias, GPUBufferUsage.STORAGE, `${label} bias`),
   };
@@ -482,7 +447,7 @@ function int8Dispatch(
   const uniforms = recipe.uniforms
     ? recipe.uniforms(int8UniformValues(weights, input, targets), input, targets)
     : int8Uniforms(weights, input, targets);
-  const { block } = weights;
+  const block = int8OutBlock(weights.outChannels);
   const { output } = targets;
   const storeWords =
     recipe.vectorStores && 'packed' in output
