@@ -5,12 +5,17 @@
 # averageDecay 0.999, stale term 0 and 10. Each ends by its time limit (the log is written at
 # checkpoints); the run directories come back as $OUT/average-runs.tgz.
 #   bash scripts/device/average-runs.sh [time limit in seconds, default 360]
+# The resumed runs need v3a-long-stale10h's checkpoint, no longer in the tree: restore it first with
+#   git show 8c953d8:weights/v3-search/runs/v3a-long-stale10h/checkpoint.ckpt \
+#     > weights/v3-search/runs/v3a-long-stale10h/checkpoint.ckpt
 set -u
 LIMIT=${1:-360}
 . .device/on-device.sh
 R=/tmp/average-runs
 mkdir -p $R
 nvidia-smi --query-gpu=name,driver_version --format=csv > $R/gpu.txt
+[ -f weights/v3-search/runs/v3a-long-stale10h/checkpoint.ckpt ] ||
+  { echo "average-runs.sh: restore v3a-long-stale10h/checkpoint.ckpt first (see the header)" >&2; exit 1; }
 for d in 995 999; do
   echo "{\"adam\":{\"averageDecay\":0.$d}}" > $R/a$d.json
   cp -r weights/v3-search/runs/v3a-long-stale10h $R/A$d
