@@ -6,19 +6,19 @@
 # checkpoints); the run directories come back as $OUT/average-runs.tgz.
 #   bash scripts/device/average-runs.sh [time limit in seconds, default 360]
 # The resumed runs need v3a-long-stale10h's checkpoint, no longer in the tree: restore it first with
-#   git show 8c953d8:weights/v3-search/runs/v3a-long-stale10h/checkpoint.ckpt \
-#     > weights/v3-search/runs/v3a-long-stale10h/checkpoint.ckpt
+#   R=weights/v3-search/runs/v3a-long-stale10h; git show 8c953d8:$R/checkpoint.ckpt > $R/checkpoint.ckpt
 set -u
 LIMIT=${1:-360}
+RESUMED=weights/v3-search/runs/v3a-long-stale10h
 . .device/on-device.sh
 R=/tmp/average-runs
 mkdir -p $R
 nvidia-smi --query-gpu=name,driver_version --format=csv > $R/gpu.txt
-[ -f weights/v3-search/runs/v3a-long-stale10h/checkpoint.ckpt ] ||
-  { echo "average-runs.sh: restore v3a-long-stale10h/checkpoint.ckpt first (see the header)" >&2; exit 1; }
+[ -f $RESUMED/checkpoint.ckpt ] ||
+  { echo "average-runs.sh: restore $RESUMED/checkpoint.ckpt first (see the header)" >&2; exit 1; }
 for d in 995 999; do
   echo "{\"adam\":{\"averageDecay\":0.$d}}" > $R/a$d.json
-  cp -r weights/v3-search/runs/v3a-long-stale10h $R/A$d
+  cp -r $RESUMED $R/A$d
   node .device/main.mjs train --out $R/A$d --resume --config $R/a$d.json --quiet \
     --time-limit $LIMIT > $R/A$d.log 2>&1 &
 done
