@@ -18,6 +18,7 @@ import { benchConv } from './conv.ts';
 import { benchFrameGeneration } from './frame-generation.ts';
 import { benchInt8Exact } from './int8-exact.ts';
 import { benchNetwork } from './network.ts';
+import { benchPeak } from './peak.ts';
 import { benchRender } from './render.ts';
 import { benchUpscaler } from './upscaler.ts';
 import {
@@ -40,6 +41,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   render: (gpu, settings) => benchRender(gpu.device, settings),
   conv: (gpu, settings) => benchConv(gpu.device, settings),
   candidates: (gpu, settings) => benchCandidates(gpu.device, settings),
+  peak: (gpu, settings) => benchPeak(gpu.device, settings),
 };
 
 /** Limits recorded in bench.json (large inputs fail on a small storage binding size). */
