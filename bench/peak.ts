@@ -7,7 +7,8 @@
  *   registers only: the instruction's own rate.
  * - `workgroup-fed`: the conv3x3 kernel's inner loop without its addressing: per step one input
  *   word read from workgroup memory and 4 broadcast vec4 weight reads, feeding 16 dot4I8Packed
- *   into 16 accumulators (src/nn/ops/int8/conv3x3.ts with blocks of 16 output channels).
+ *   into 16 accumulators (src/nn/ops/int8/conv3x3.ts with blocks of 16 output channels); two
+ *   steps an iteration, their reads at constant offsets from two indices.
  *
  * Each thread writes the xor of its accumulators; `dot4PeakCpu` computes the same on the CPU, and
  * the case fails if the first threads' results differ (test/bench-peak.test.ts checks both kernels
@@ -21,9 +22,14 @@ export type Dot4PeakKernel = 'registers' | 'workgroup-fed';
 
 /** Threads a workgroup (the conv3x3 kernel's 8×8). */
 const WORKGROUP = 64;
-/** Words of input and vec4 weight words each workgroup keeps in workgroup memory. */
-const TILE_WORDS = 100;
-const TAP_VEC4S = 144;
+/**
+ * Words of input and vec4 weight words each workgroup keeps in workgroup memory: a window of 128
+ * moves along them (an AND per iteration, not a modulo per read: the conv's addressing is folded
+ * into constants, and integer work here would compete with dot4I8Packed), plus its overhang.
+ */
+const WINDOW = 128;
+const TILE_WORDS = WINDOW + 2;
+const TAP_VEC4S = WINDOW + 8;
 /** dot4I8Packed a thread runs per loop iteration, in either kernel. */
 const DOT4_PER_ITERATION = 32;
 
@@ -62,8 +68,8 @@ function workgroupFedCode(): string {
       .map((c, k) => `      acc[${4 * q + k}] += dot4I8Packed(v, t${q}.${c});`)
       .join('\n');
   const half = (h: number) => /* wgsl */ `    {
-      let v = tile[(li + 2u * n + ${h}u) % ${TILE_WORDS}u];
-${[0, 1, 2, 3].map((q) => `      let t${q} = taps[(8u * n + ${4 * h + q}u) % ${TAP_VEC4S}u];`).join('\n')}
+      let v = tile[tb + ${h}u];
+${[0, 1, 2, 3].map((q) => `      let t${q} = taps[kb + ${4 * h + q}u];`).join('\n')}
 ${[0, 1, 2, 3].map(accumulate).join('\n')}
     }`;
   return /* wgsl */ `${header}
@@ -81,6 +87,8 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   workgroupBarrier();
   var acc = array<i32, 16>();
   for (var n = 0u; n < u.iterations; n++) {
+    let tb = (li + 2u * n) & ${WINDOW - 1}u;
+    let kb = (8u * n) & ${WINDOW - 1}u;
 ${half(0)}
 ${half(1)}
   }
@@ -129,9 +137,9 @@ export function dot4PeakCpu(
   const acc = new Int32Array(16);
   for (let n = 0; n < iterations; n++) {
     for (let h = 0; h < 2; h++) {
-      const v = tile[(li + 2 * n + h) % TILE_WORDS]!;
+      const v = tile[((li + 2 * n) & (WINDOW - 1)) + h]!;
       for (let q = 0; q < 4; q++) {
-        const t = (8 * n + 4 * h + q) % TAP_VEC4S;
+        const t = ((8 * n) & (WINDOW - 1)) + 4 * h + q;
         for (let k = 0; k < 4; k++) acc[4 * q + k] = acc[4 * q + k]! + dot4I8(v, taps[4 * t + k]!);
       }
     }
