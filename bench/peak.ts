@@ -217,7 +217,7 @@ interface PeakCase {
 }
 
 function peakCases(quick: boolean): PeakCase[] {
-  // Full: 1M threads (~8 per H100 lane slot), ~2 ms a frame at 60 T MAC/s.
+  // Full: 1M threads (~4 times what an H100 holds resident), ~2.3 ms a frame at 60 T MAC/s.
   const size = quick ? { threads: 1024, iterations: 4 } : { threads: 1 << 20, iterations: 1024 };
   return (['registers', 'workgroup-fed'] as const).map((kernel) => ({ kernel, ...size }));
 }
