@@ -15,6 +15,7 @@
  * on random seeds). Reported: multiply-accumulates per second (4 per dot4I8Packed).
  */
 import { createGpuTimer } from '../src/gpu/profiler.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 
@@ -191,25 +192,6 @@ export function prepareDot4Peak(
   };
 }
 
-/** The first `count` values of `buffer` (i32). */
-export async function readInt32(
-  device: GPUDevice,
-  buffer: GPUBuffer,
-  count: number,
-): Promise<Int32Array> {
-  const staging = device.createBuffer({
-    size: count * 4,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, count * 4);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const values = new Int32Array(staging.getMappedRange().slice(0));
-  staging.destroy();
-  return values;
-}
-
 interface PeakCase {
   kernel: Dot4PeakKernel;
   threads: number;
@@ -242,7 +224,7 @@ async function benchPeakCase(
       pass.end();
     });
     const checked = Math.min(CHECKED_THREADS, c.threads);
-    const got = await readInt32(device, run.result, checked);
+    const got = new Int32Array((await readBuffer(device, run.result, checked * 4)).buffer);
     for (let t = 0; t < checked; t++) {
       const want = dot4PeakCpu(c.kernel, t, c.iterations, seed);
       if (got[t] !== want) {

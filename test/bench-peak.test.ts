@@ -2,7 +2,8 @@
 // thread's result on random seeds, so a measured rate is the rate of the work the CPU says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dot4I8, dot4PeakCpu, prepareDot4Peak, readInt32 } from '../bench/peak.ts';
+import { dot4I8, dot4PeakCpu, prepareDot4Peak } from '../bench/peak.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
 import { rng, testGpu } from './helpers/gpu.ts';
 
 test('dot4I8: signed bytes, lane by lane', () => {
@@ -25,7 +26,7 @@ for (const kernel of ['registers', 'workgroup-fed'] as const) {
       run.encode(pass);
       pass.end();
       device.queue.submit([encoder.finish()]);
-      const got = await readInt32(device, run.result, threads);
+      const got = new Int32Array((await readBuffer(device, run.result)).buffer);
       run.destroy();
       const want = Int32Array.from({ length: threads }, (_, t) =>
         dot4PeakCpu(kernel, t, iterations, seed),

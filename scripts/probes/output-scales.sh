@@ -20,9 +20,7 @@ ls "$V" | xargs -P "$P" -I{} sh -c "[ -f '$R/{}/report.json' ] || (cd '$wt' && \
   node --import tsx src/cli/main.ts eval '$V/{}' --methods neural --warmup 8 --no-flip -q \
   --report '$R/{}' > '$R/{}.log' 2>&1)"
 name=neural${ALPHA_SCALE:+@alpha$ALPHA_SCALE}${SIGMA_SCALE:+@sigma$SIGMA_SCALE}
-for f in "$R"/*/report.json; do
-  node -e "const fs=require('fs');const j=JSON.parse(fs.readFileSync('$f'));\
+node -e "const fs=require('fs');for(const f of process.argv.slice(1)){const j=JSON.parse(fs.readFileSync(f));\
 for(const s of j.sequences)for(const m of s.methods)if(m.method==='neural')m.method='$name';\
-fs.writeFileSync('$f',JSON.stringify(j,null,2))"
-done
+fs.writeFileSync(f,JSON.stringify(j,null,2))}" "$R"/*/report.json
 echo "reports in $R (ALPHA_SCALE=${ALPHA_SCALE:-1} SIGMA_SCALE=${SIGMA_SCALE:-1})"
