@@ -177,7 +177,7 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   assert.equal(saved, 32 * pixels + 16 * 960 * 540);
   assert.equal(twoPass.passes.length, fused.passes.length + 1);
   // Network v2: the network's own traffic is the plan's, without the two input quantizations.
-  assert.equal(fused.network.kernels.length, 16);
+  assert.equal(fused.network.kernels.length, 15); // up0 computed in mix's kernel
   // Per display pixel around the network, bytes read and written.
   const around = (d: typeof fused) =>
     d.passes
@@ -321,7 +321,7 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 20 passes \(reprojected in the features pass, filter and blend fused, writing the output, history rgba32float\)/,
+    /INT8 neural frame at 64x48 from 32x24, 19 passes \(reprojected in the features pass, filter and blend fused, writing the output, history rgba32float\)/,
   );
   assert.match(text, /^nn reproject \+ features \(int8 only\) \+ 2 int8 /m);
   assert.doesNotMatch(text, /^reproject /m);
@@ -333,13 +333,13 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
     '64x48',
     '--reproject-pass',
   );
-  assert.match(withPass, /64x48 from 32x24, 21 passes \(filter and blend fused/);
+  assert.match(withPass, /64x48 from 32x24, 20 passes \(filter and blend fused/);
   assert.match(withPass, /^reproject /m);
   // v2's head writes the raw output by default (lastLayerFilterBlendByDefault), the fused pass reads it.
   assert.match(text, /^nn kpn filter \+ blend \+ output /m);
   assert.doesNotMatch(text, /^last layer \(head\)/m);
   assert.doesNotMatch(text, /^output rgba32float/m);
-  assert.match(text, /^network \(16 kernels\)/m);
+  assert.match(text, /^network \(15 kernels\)/m);
   const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
     kernels: unknown[];
     frame: { renderSize: number[]; passes: { name: string }[]; bytesRead: number };
@@ -398,7 +398,7 @@ test('describeInt8Plan with the mixed kernels: v2 head on matrices reads q(mix) 
   const byName = (d: typeof dot4, name: string) => d.kernels.find((k) => k.name === name)!;
   assert.equal(byName(mixed, 'head').op, 'conv3x3 (matrices)');
   assert.equal(byName(dot4, 'head').op, 'conv3x3');
-  assert.match(byName(mixed, 'mix').dataflow, /q\(mix\) \(padded\)/);
+  assert.match(byName(mixed, 'up0 + mix').dataflow, /q\(dec1\) \+ q\(join\) → q\(mix\) \(padded\)/);
   // The head's input: 24 channels padded to 32 bytes a pixel, a one-pixel border, rows of 32n + 2.
   const qMix = (64 + 2) * (48 + 2) * 32;
   const outputs = plan.steps.find((s) => s.node === 'head')!.params.bias.length;
@@ -406,9 +406,21 @@ test('describeInt8Plan with the mixed kernels: v2 head on matrices reads q(mix) 
   const weights = g.tapRows * g.chunks * 32 * g.columns + 4 * outputs;
   assert.equal(byName(mixed, 'head').bytesRead, qMix + weights);
   // Every other kernel as on dot4I8Packed.
-  for (const k of dot4.kernels.filter((k) => k.name !== 'head' && k.name !== 'mix')) {
+  for (const k of dot4.kernels.filter((k) => k.name !== 'head' && k.name !== 'up0 + mix')) {
     assert.deepEqual(byName(mixed, k.name), k);
   }
+  // up0 computed in mix's kernel: one kernel less, the same MACs, and up0's 8 channels (2 words a
+  // display pixel of q(join)) neither written nor read.
+  const unfused = describeInt8Plan(plan, display, 'dot4', false);
+  assert.equal(unfused.kernels.length, dot4.kernels.length + 1);
+  assert.equal(unfused.macs, dot4.macs);
+  assert.equal(
+    byName(dot4, 'up0 + mix').macs,
+    byName(unfused, 'up0').macs + byName(unfused, 'mix').macs,
+  );
+  const part = 2 * 4 * 64 * 48;
+  assert.equal(unfused.bytesWritten - dot4.bytesWritten, part);
+  assert.equal(unfused.bytesRead - dot4.bytesRead, part);
   assert.match(mixed.text, /mixed kernels/);
   const v3a = randomInt8Model(NETWORK_V3_CANDIDATES.v3a!);
   const v3aPlan = planInt8(v3a.graph, v3a.parameters);

@@ -94,7 +94,7 @@ test('v3 candidates on the GPU: f32 equals the CPU reference, INT8 equals it bit
 test('the cost model: v3 candidates need fewer INT8 kernels, MACs and bytes than v2', () => {
   const v2 = architectureCost('v2', [1920, 1080]);
   assert.equal(v2.parameters, 132945);
-  assert.equal(v2.plan.kernels.length, 18);
+  assert.equal(v2.plan.kernels.length, 17); // up0 computed in mix's kernel
   for (const name of Object.keys(NETWORK_V3_CANDIDATES)) {
     const c = architectureCost(name, [1920, 1080]);
     assert.equal(c.macsPerPixel, DOCUMENTED_MACS[name], name);

@@ -11,7 +11,7 @@ import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
 import { int8WeightWords } from './ops/int8/common.ts';
 import { matrixGeometry, matrixWeightBytes } from './ops/int8/matrix.ts';
 import { paddedLayout, paddedPitchBytes } from './ops/int8/padded.ts';
-import { matrixSteps } from './int8-network.ts';
+import { matrixSteps, producersInConsumers } from './int8-network.ts';
 
 /** One kernel of the plan. */
 export interface PlanKernel {
@@ -38,12 +38,15 @@ export interface PlanDescription {
 /**
  * The plan's kernels at `displaySize`, with their work and traffic, on the dot4I8Packed kernels
  * or the `mixed` ones (the frame's default where the device has exact i8 subgroup matrices:
- * `matrixSteps` run on matrices and read their input in the padded layout its producer writes).
+ * `matrixSteps` run on matrices and read their input in the padded layout its producer writes);
+ * a consumer that computes its producer (`producersInConsumers`, as the runner does unless told
+ * not to) is one kernel.
  */
 export function describeInt8Plan(
   plan: Int8Plan,
   displaySize: Size,
   int8Kernels: 'dot4' | 'mixed' = 'dot4',
+  computeProducersInConsumers = true,
 ): PlanDescription {
   const [width, height] = paddedSize(displaySize);
   const pixels = (divisor: number) => (width / divisor) * (height / divisor);
@@ -63,6 +66,7 @@ export function describeInt8Plan(
   }));
   const onMatrices = matrixSteps(plan, int8Kernels);
   const paddedInputs = new Set(plan.steps.filter((_, i) => onMatrices[i]).map((s) => s.input));
+  const steps: PlanKernel[] = [];
   for (const [i, step] of plan.steps.entries()) {
     const input = plan.tensors.get(step.input)!;
     const inShape = {
@@ -89,13 +93,40 @@ export function describeInt8Plan(
       : packedGroups(out.channels) * 4 * outPixels;
     const residual = step.residual === undefined ? '' : ` + ${step.residual}`;
     const padded = paddedInputs.has(step.output) ? ' (padded)' : '';
-    kernels.push({
+    steps.push({
       name: step.node,
       op: onMatrices[i] ? `${step.op} (matrices)` : step.op,
       dataflow: `${step.input}${residual} → ${step.output}${padded}${step.outChannelOffset ? ` @${step.outChannelOffset}` : ''}`,
       macs: terms * out.channels * outPixels,
       bytesRead: inputBytes + weights + (step.residual ? int8Bytes(step.residual) : 0),
       bytesWritten: written,
+    });
+  }
+  // A consumer computing its producer's part (producersInConsumers): one kernel doing both's
+  // work, reading the producer's input and the rest of its own, writing its output alone.
+  const producers = computeProducersInConsumers
+    ? producersInConsumers(plan, int8Kernels)
+    : new Map<number, number>();
+  const computed = new Set(producers.values());
+  for (const [i, step] of steps.entries()) {
+    if (computed.has(i)) continue;
+    const p = producers.get(i);
+    if (p === undefined) {
+      kernels.push(step);
+      continue;
+    }
+    const producer = steps[p]!;
+    const [c, ps] = [plan.steps[i]!, plan.steps[p]!];
+    const part =
+      int8Bytes(c.input) *
+      (packedGroups(ps.params.bias.length) / packedGroups(plan.tensors.get(c.input)!.channels));
+    kernels.push({
+      name: `${producer.name} + ${step.name}`,
+      op: `${ps.op} + ${step.op}`,
+      dataflow: `${ps.input} + ${step.dataflow}`,
+      macs: producer.macs + step.macs,
+      bytesRead: producer.bytesRead + step.bytesRead - part,
+      bytesWritten: step.bytesWritten,
     });
   }
   const sum = (key: 'macs' | 'bytesRead' | 'bytesWritten') =>

@@ -27,6 +27,7 @@ import {
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
 import { createPaddedInt8Tensor, isPadded, paddedPitchBytes } from './ops/int8/padded.ts';
+import { producerInConsumerRefusal } from './ops/int8/producer-in-consumer.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
   createGpuInt8Tensor,
@@ -178,6 +179,42 @@ export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
 }
 
 /**
+ * Which steps' kernels compute a producer's output themselves: consumer step index → producer
+ * step index (./ops/int8/producer-in-consumer.ts). A consumer is a direct dot4I8Packed step (not
+ * the last, which a frame may run with an epilogue of its own) whose input tensor it alone reads;
+ * its producer, an earlier direct dot4I8Packed step writing a part of that tensor (a concat's) and
+ * nothing else, is then never dispatched and its part never stored. The first qualifying producer
+ * of each consumer; never step 0 (a caller may run it: `firstStep`). Network v2: `up0` computed
+ * in `mix`.
+ */
+export function producersInConsumers(plan: Int8Plan, kernels: Int8Kernels): Map<number, number> {
+  const matrices = matrixSteps(plan, kernels);
+  const fused = new Map<number, number>();
+  for (const [c, consumer] of plan.steps.entries()) {
+    if (matrices[c] || c === plan.steps.length - 1) continue;
+    const tensor = consumer.input;
+    const readers = plan.steps.filter((s) => s.input === tensor || s.residual === tensor);
+    if (readers.length !== 1) continue;
+    const p = plan.steps.findIndex(
+      (s, i) =>
+        i > 0 &&
+        i < c &&
+        s.output === tensor &&
+        !s.realOutput &&
+        s.residual === undefined &&
+        !matrices[i] &&
+        producerInConsumerRefusal(
+          consumer,
+          { op: s.op, outChannels: s.params.bias.length },
+          s.outChannelOffset,
+        ) === undefined,
+    );
+    if (p >= 0) fused.set(c, p);
+  }
+  return fused;
+}
+
+/**
  * The portable kernels, dot4I8Packed: the default of a network created without a choice. Whole
  * networks on subgroup matrices were slower in both designs measured (the second, padded tensors
  * with left matrices loaded in place: v2 2.210 against 1.234 ms at 1080p, NVIDIA H100,
@@ -301,6 +338,11 @@ export interface Int8NetworkOptions {
   readonly matrixBisect?: MatrixBisect;
   /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
   readonly matrixTiling?: MatrixTiling;
+  /**
+   * Whether consumers compute their producers' outputs where they can (`producersInConsumers`).
+   * Default true; false runs every step as its own kernel (tests and benchmarks compare the two).
+   */
+  readonly producersInConsumers?: boolean;
 }
 
 /** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
@@ -460,6 +502,12 @@ export function createInt8Network(
   const { kernels, inputComputed } = checkedOptions(device, plan, options);
   /** The int8 tensor nobody stores when the first step's input is computed. */
   const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
+  /** Consumer step → the producer step its kernel computes (never dispatched itself). */
+  const producers =
+    options.producersInConsumers === false
+      ? new Map<number, number>()
+      : producersInConsumers(plan, kernels);
+  const computedByConsumer = new Set(producers.values());
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
@@ -513,12 +561,14 @@ export function createInt8Network(
       `int8 ${plan.output}`,
     ));
 
-  /** Step i's dispatch at one size. */
+  /** Step i's dispatch at one size (with the producer it computes, labelled by both). */
   const prepareStep = (s: SizedTensors, i: number): LabelledDispatch => {
     const step = plan.steps[i]!;
     const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
+    const p = producers.get(i);
+    const producer = p === undefined ? undefined : plan.steps[p]!;
     return {
-      label: step.node,
+      label: producer ? `${producer.node} + ${step.node}` : step.node,
       dispatch: prepareInt8Op(
         device,
         weights[i]!,
@@ -529,6 +579,11 @@ export function createInt8Network(
           ...(residual ? { residual } : {}),
         },
         matrices[i],
+        producer && {
+          weights: weights[p!]!,
+          input: s.int8.get(producer.input)!,
+          outChannelOffset: producer.outChannelOffset,
+        },
       ),
     };
   };
@@ -551,7 +606,9 @@ export function createInt8Network(
     })),
     steps: plan.steps
       .slice(0, -1)
-      .flatMap((_, i) => (inputComputed && i === 0 ? [] : [prepareStep(s, i)])),
+      .flatMap((_, i) =>
+        (inputComputed && i === 0) || computedByConsumer.has(i) ? [] : [prepareStep(s, i)],
+      ),
   });
 
   /** Records the run; the last step too unless `withoutLast`. */

@@ -419,6 +419,8 @@ export interface Int8KernelRecipe {
   readonly weightBuffer?: GPUBuffer;
   /** Its name in labels. */
   readonly name?: string;
+  /** Buffers it binds after the op's own (after the residual, if any). */
+  readonly extraBuffers?: readonly GPUBuffer[];
   /**
    * Its epilogue writes through `finish` (the dot4I8Packed kernels), which may store several
    * words at once where the output's layout allows (`int8StoreWords`); the matrix kernels write
@@ -470,6 +472,7 @@ function int8Dispatch(
   const weightBuffer = recipe.weightBuffer ?? weights.weightBuffer;
   const buffers = [input.buffer, weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);
+  buffers.push(...(recipe.extraBuffers ?? []));
   const kernel = createKernel(device, {
     label: `int8 ${weights.op}${variant}`,
     code: recipe.code(epilogue),

@@ -20,7 +20,7 @@ import {
 export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
 
 /** WGSL of the (input pixel, tap) pairs output pixel (x, y) reads: `readPixel(sx, sy, tap)` each. */
-const READS: Readonly<Record<DirectOp, string>> = {
+export const DIRECT_READS: Readonly<Record<DirectOp, string>> = {
   conv1x1: 'readPixel(x, y, 0u);',
   down2x2:
     'for (var tap = 0u; tap < 4u; tap++) { readPixel(2u * x + (tap & 1u), 2u * y + (tap >> 1u), tap); }',
@@ -34,6 +34,13 @@ const READS: Readonly<Record<DirectOp, string>> = {
 export interface DirectInputSource {
   readonly perPixel: string;
   readonly word: string;
+  /**
+   * Where some words come from elsewhere: word g's WGSL expression (g a constant), each word's read
+   * then written out instead of the loop over `word`.
+   */
+  readonly wordAt?: (g: number) => string;
+  /** WGSL every thread runs before the workgroup's barrier, beside the weights' staging. */
+  readonly staging?: string;
 }
 
 /** The packed int8 input tensor at @binding(1). */
@@ -57,6 +64,33 @@ export const PADDED_OUTPUT_PARAMS = uniformBlock({
 const outPixel = (padded: boolean) =>
   padded ? '(y + u.outBorder) * u.outRowPixels + x + u.outBorder' : 'y * u.outWidth + x';
 
+/** WGSL of readPixel's loop over the input words, word g read by the expression `word`. */
+const wordLoop = (
+  block: Int8OutBlock,
+  word: string,
+) => /* wgsl */ `  for (var g = 0u; g < WORDS; g++) {
+    let v = ${word};
+    let t = (g * TAPS + tap) * ${block / 4}u;
+    for (var q = 0u; q < ${block / 4}u; q++) {
+      let w = taps[t + q];
+      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
+    }
+  }`;
+
+/** The same with the words written out, word g read by `wordAt(g)`. */
+const wordsWrittenOut = (words: number, block: Int8OutBlock, wordAt: (g: number) => string) =>
+  Array.from(
+    { length: words },
+    (_, g) => /* wgsl */ `  {
+    let v = ${wordAt(g)};
+    let t = (${g}u * TAPS + tap) * ${block / 4}u;
+    for (var q = 0u; q < ${block / 4}u; q++) {
+      let w = taps[t + q];
+      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
+    }
+  }`,
+  ).join('\n');
+
 // The block's weights for every input word and tap are staged once per workgroup (every thread
 // of a workgroup computes the same output channels), then read from workgroup memory.
 const code = (
@@ -76,14 +110,7 @@ var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * block) / 4}>;
 var<private> acc: array<i32, ${block}>;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
-  for (var g = 0u; g < WORDS; g++) {
-    let v = ${source.word};
-    let t = (g * TAPS + tap) * ${block / 4}u;
-    for (var q = 0u; q < ${block / 4}u; q++) {
-      let w = taps[t + q];
-      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
-    }
-  }
+${source.wordAt ? wordsWrittenOut(words, block, source.wordAt) : wordLoop(block, source.word)}
 }
 
 @compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
@@ -93,12 +120,12 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   let weightBase = id.z * ${(words * INT8_OP_TAPS[op] * block) / 4}u;
   for (var i = li; i < ${(words * INT8_OP_TAPS[op] * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
     taps[i] = weight[weightBase + i];
-  }
+  }${source.staging ?? ''}
   workgroupBarrier();
   let x = id.x;
   let y = id.y;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  ${READS[op]}
+  ${DIRECT_READS[op]}
   finish(acc, co0, ${outPixel(paddedOutput)});
 }
 `;
@@ -139,6 +166,7 @@ export function int8DirectCodeWithEpilogue(
   block: Int8OutBlock,
   header: string,
   source?: DirectInputSource,
+  paddedOutput = false,
 ): string {
-  return code(op, words, block, header, source);
+  return code(op, words, block, header, source, paddedOutput);
 }

@@ -1,8 +1,9 @@
 /**
  * The entry for every INT8 weighted op: its kernel — the dot4I8Packed kernels (the tiled conv3x3,
  * or the direct kernel of conv1x1, down2x2 and up2x2), or, given the op's matrix weights, the
- * implicit GEMM on subgroup matrices (./matrix.ts), which reads a padded input (./padded.ts) —
- * recorded at once or prepared to encode many times.
+ * implicit GEMM on subgroup matrices (./matrix.ts), which reads a padded input (./padded.ts), or a
+ * direct kernel computing part of its input itself (./producer-in-consumer.ts) — recorded at once
+ * or prepared to encode many times.
  */
 import { packedGroups } from '../../../core/int8.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
@@ -19,14 +20,19 @@ import { int8Conv3x3Code } from './conv3x3.ts';
 import { int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
+import { int8ProducerInConsumerRecipe, type Int8Producer } from './producer-in-consumer.ts';
 
 function recipeFor(
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
+  producer?: Int8Producer,
 ): Int8KernelRecipe {
   const op = weights.op;
+  if (matrix && producer) {
+    throw new RangeError(`int8 ${op}: a matrix kernel does not compute its input's producer`);
+  }
   if (matrix) {
     if (matrix.geometry.op !== op) {
       throw new RangeError(`int8 ${op}: matrix weights are for ${matrix.geometry.op}`);
@@ -46,6 +52,9 @@ function recipeFor(
     throw new RangeError(
       `int8 ${op}: the dot4I8Packed kernel writes a padded output only from conv1x1, down2x2 or up2x2 without a residual`,
     );
+  }
+  if (producer) {
+    return int8ProducerInConsumerRecipe(weights, input, targets, producer, paddedOutput);
   }
   const words = packedGroups(weights.inChannels);
   if (op === 'conv3x3') {
@@ -67,7 +76,10 @@ function recipeFor(
   };
 }
 
-/** Records the INT8 op of `weights` from `input` into `targets` (on matrices with `matrix`). */
+/**
+ * Records the INT8 op of `weights` from `input` into `targets` (on matrices with `matrix`; with
+ * `producer`, computing that producer's part of its input).
+ */
 export function encodeInt8Op(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
@@ -75,28 +87,33 @@ export function encodeInt8Op(
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
+  producer?: Int8Producer,
 ): void {
   encodeInt8Kernel(
     device,
     pass,
-    recipeFor(weights, input, targets, matrix),
+    recipeFor(weights, input, targets, matrix, producer),
     weights,
     input,
     targets,
   );
 }
 
-/** Prepares the INT8 op of `weights` to encode many times (bind group and uniforms built once). */
+/**
+ * Prepares the INT8 op of `weights` to encode many times (bind group and uniforms built once); with
+ * `producer`, a direct op computing that producer's part of its input (./producer-in-consumer.ts).
+ */
 export function prepareInt8Op(
   device: GPUDevice,
   weights: Int8OpWeights,
   input: GpuInt8Tensor,
   targets: Int8OpTargets,
   matrix?: Int8MatrixWeights,
+  producer?: Int8Producer,
 ): PreparedDispatch {
   return prepareInt8Kernel(
     device,
-    recipeFor(weights, input, targets, matrix),
+    recipeFor(weights, input, targets, matrix, producer),
     weights,
     input,
     targets,

@@ -1,0 +1,218 @@
+/**
+ * A direct INT8 op (conv1x1 or down2x2, the consumer) that computes one part of its input itself:
+ * where its input is a concat one part of which another direct op (the producer) writes and no
+ * other kernel reads, each consumer thread runs the producer for the input pixels it reads —
+ * the producer's weights staged beside its own, its accumulators requantized and packed exactly as
+ * the producer's kernel writes them — and reads the concat's other parts from memory. The part is
+ * neither written nor read back and the producer's dispatch is gone: network v2's `up0` (16 → 8
+ * channels, 2 of the 5 words of each display pixel of `join`, written into every third 32-byte
+ * sector) computed in its 1×1 `mix`. The same bits as the two kernels (CPU reference: `int8OpCpu`
+ * of each, src/reference/nn/int8-ops.ts; test/nn-int8-producer-in-consumer.test.ts).
+ *
+ * Bindings: the consumer's at 0 to 4 (no residual), then the producer's input, weights and bias at
+ * 5 to 7. Uniforms: INT8_PARAMS, the padded output's fields (./direct.ts; unused for the standard
+ * layout) and the producer's input width, multiplier and activation.
+ */
+import { packedGroups } from '../../../core/int8.ts';
+import { uniformBlock } from '../../../gpu/uniforms.ts';
+import type { GpuInt8Tensor } from '../../tensor.ts';
+import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
+import { activationCode } from '../common.ts';
+import {
+  INT8_TILE,
+  int8OutBlock,
+  int8UniformValues,
+  wgslAccumulateWord,
+  wgslInt8Op,
+  type Int8Epilogue,
+  type Int8KernelRecipe,
+  type Int8OpTargets,
+  type Int8OpWeights,
+} from './common.ts';
+import {
+  DIRECT_READS,
+  PADDED_OUTPUT_PARAMS,
+  int8DirectCodeWithEpilogue,
+  type DirectOp,
+} from './direct.ts';
+import { int8Layout } from './padded.ts';
+
+/** The ops a consumer thread can compute its input for: each input pixel read by one thread. */
+export const PRODUCER_CONSUMER_OPS: readonly DirectOp[] = ['conv1x1', 'down2x2'];
+/** The ops it can run as producers: direct ops, whose output pixel reads its own input pixels. */
+export const PRODUCER_OPS: readonly DirectOp[] = ['conv1x1', 'down2x2', 'up2x2'];
+
+/** The producer a consumer runs: its weights, its input, and its channels' place in the concat. */
+export interface Int8Producer {
+  readonly weights: Int8OpWeights;
+  readonly input: GpuInt8Tensor;
+  readonly outChannelOffset: number;
+}
+
+const PARAMS = uniformBlock({
+  ...PADDED_OUTPUT_PARAMS.fields,
+  producerInWidth: 'u32',
+  producerMultiplier: 'f32',
+  producerActivation: 'u32',
+});
+
+const LANES = ['x', 'y', 'z', 'w'];
+
+/** The consumer's kernel, computing words [wordOffset, wordOffset + producer words) of its input. */
+const code = (
+  consumer: { op: DirectOp; words: number },
+  producer: { op: DirectOp; words: number; outChannels: number; wordOffset: number },
+  paddedOutput: boolean,
+) => {
+  const taps = INT8_OP_TAPS[producer.op];
+  const block = int8OutBlock(producer.outChannels);
+  const stagedWords = (producer.words * taps * block) / 4;
+  const outWords = packedGroups(producer.outChannels);
+  // Lane c of word j: the producer's requantized channel 4j + c, zero past its channels.
+  const lane = (j: number, c: number) => {
+    const k = 4 * j + c;
+    return k < producer.outChannels
+      ? `requantize(producerAcc[${k}] + producerBias[${k}], u.producerMultiplier, u.producerActivation)`
+      : '0';
+  };
+  const packs = Array.from(
+    { length: outWords },
+    (_, j) => `  made[${j}] = pack4xI8(vec4i(${LANES.map((_, c) => lane(j, c)).join(',\n    ')}));`,
+  ).join('\n');
+  return (epilogue: Int8Epilogue) => {
+    const header = /* wgsl */ `${wgslInt8Op(epilogue, PARAMS.wgsl)}
+@group(0) @binding(5) var<storage, read> producerInput: array<u32>;
+@group(0) @binding(6) var<storage, read> producerWeight: array<vec4u>;
+@group(0) @binding(7) var<storage, read> producerBias: array<i32>;
+const PRODUCER_TAPS = ${taps}u;
+const PRODUCER_WORDS = ${producer.words}u;
+var<workgroup> producerTaps: array<vec4u, ${stagedWords}>;
+var<private> producerAcc: array<i32, ${block}>;
+
+fn readProducerPixel(sx: u32, sy: u32, tap: u32) {
+  for (var g = 0u; g < PRODUCER_WORDS; g++) {
+    let v = producerInput[(sy * u.producerInWidth + sx) * PRODUCER_WORDS + g];
+    let t = (g * PRODUCER_TAPS + tap) * ${block / 4}u;
+    for (var q = 0u; q < ${block / 4}u; q++) {
+      let w = producerTaps[t + q];
+      ${wgslAccumulateWord('producerAcc', 'v', 'w', 'q')}
+    }
+  }
+}
+
+// The producer's packed output words at its output pixel (x, y), as its own kernel stores them.
+fn producerWords(x: u32, y: u32) -> array<u32, ${outWords}> {
+  for (var k = 0u; k < ${block}u; k++) { producerAcc[k] = 0; }
+  ${DIRECT_READS[producer.op].replaceAll('readPixel(', 'readProducerPixel(')}
+  var made: array<u32, ${outWords}>;
+${packs}
+  return made;
+}
+`;
+    const end = producer.wordOffset + outWords;
+    return int8DirectCodeWithEpilogue(
+      consumer.op,
+      consumer.words,
+      epilogue.block,
+      header,
+      {
+        perPixel: '\n  let made = producerWords(sx, sy);',
+        word: '',
+        wordAt: (g) =>
+          g >= producer.wordOffset && g < end
+            ? `made[${g - producer.wordOffset}]`
+            : `input[(sy * u.inWidth + sx) * WORDS + ${g}u]`,
+        staging: /* wgsl */ `
+  for (var i = li; i < ${stagedWords}u; i += ${INT8_TILE * INT8_TILE}u) {
+    producerTaps[i] = producerWeight[i];
+  }`,
+      },
+      paddedOutput,
+    );
+  };
+};
+
+/**
+ * Why `producer` (weights and op) cannot be computed by the kernel of `consumer` reading it at
+ * `outChannelOffset` of its input, or undefined where it can: a conv1x1 or down2x2 consumer
+ * without a residual, a direct producer whose channels fit one output block (the weights of one
+ * block are staged) and start at a word of the input.
+ */
+export function producerInConsumerRefusal(
+  consumer: { readonly op: string; readonly residual?: unknown },
+  producer: { readonly op: string; readonly outChannels: number },
+  outChannelOffset: number,
+): string | undefined {
+  if (!(PRODUCER_CONSUMER_OPS as readonly string[]).includes(consumer.op)) {
+    return `the consumer is a ${consumer.op} (it must read each input pixel in one thread: ${PRODUCER_CONSUMER_OPS.join(' or ')})`;
+  }
+  if (consumer.residual) return 'the consumer adds a residual';
+  if (!(PRODUCER_OPS as readonly string[]).includes(producer.op)) {
+    return `the producer is a ${producer.op} (${PRODUCER_OPS.join(', ')} only)`;
+  }
+  if (int8OutBlock(producer.outChannels) < producer.outChannels) {
+    return `the producer's ${producer.outChannels} channels take more than one output block`;
+  }
+  if (outChannelOffset % 4 !== 0) {
+    return `the producer's part starts at channel ${outChannelOffset}, not at a word`;
+  }
+  return undefined;
+}
+
+/**
+ * The recipe of the consumer `weights` computing `producer`'s part of its input `input` (./encode.ts
+ * prepares it like any op's); errors name the op and the tensor.
+ */
+export function int8ProducerInConsumerRecipe(
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  targets: Int8OpTargets,
+  producer: Int8Producer,
+  paddedOutput: boolean,
+): Int8KernelRecipe {
+  const p = producer.weights;
+  const refusal = producerInConsumerRefusal(
+    { op: weights.op, residual: targets.residual },
+    p,
+    producer.outChannelOffset,
+  );
+  if (refusal !== undefined) {
+    throw new RangeError(`int8 ${weights.op} computing its ${p.op} input: ${refusal}`);
+  }
+  // The producer's tensors checked as its own kernel would check them, writing into the input.
+  const produced = int8UniformValues(p, producer.input, {
+    output: input,
+    outChannelOffset: producer.outChannelOffset,
+  });
+  const layout =
+    paddedOutput && 'packed' in targets.output ? int8Layout(targets.output) : undefined;
+  return {
+    name: `computing its ${p.op} input`,
+    code: code(
+      { op: weights.op as DirectOp, words: packedGroups(weights.inChannels) },
+      {
+        op: p.op as DirectOp,
+        words: packedGroups(p.inChannels),
+        outChannels: p.outChannels,
+        wordOffset: producer.outChannelOffset / 4,
+      },
+      layout !== undefined,
+    ),
+    vectorStores: true,
+    extraBuffers: [producer.input.buffer, p.weightBuffer, p.biasBuffer],
+    uniforms: (values) =>
+      PARAMS.pack({
+        ...values,
+        ...(layout
+          ? {
+              outGroups: layout.pitchWords,
+              outBorder: layout.border,
+              outRowPixels: layout.rowPixels,
+            }
+          : { outBorder: 0, outRowPixels: 0 }),
+        producerInWidth: produced.inWidth,
+        producerMultiplier: p.multiplier,
+        producerActivation: activationCode(p.activation),
+      }),
+  };
+}

@@ -1,0 +1,257 @@
+// A direct INT8 kernel computing its producer's part of its input (src/nn/ops/int8/
+// producer-in-consumer.ts): bit for bit the CPU reference of the two ops, never reading the part
+// from memory; which steps of a plan fuse so; network v2 with and without it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng } from './helpers/gpu.ts';
+import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../src/core/int8.ts';
+import type { Activation, WeightedOp } from '../src/core/graph.ts';
+import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../src/reference/nn/int8-ops.ts';
+import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import {
+  producerInConsumerRefusal,
+  type Int8Producer,
+} from '../src/nn/ops/int8/producer-in-consumer.ts';
+import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
+import {
+  createGpuInt8Tensor,
+  createGpuTensor,
+  readGpuTensor,
+  writeGpuTensor,
+} from '../src/nn/tensor.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
+import { createTensor } from '../src/core/tensor.ts';
+import { loadWeights } from '../src/nn/weights.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import { createInt8Network, producersInConsumers } from '../src/nn/int8-network.ts';
+import { randomInt8Model } from '../src/nn/networks.ts';
+import { NETWORK_V3A } from '../src/nn/network-v3.ts';
+
+const randomInt8 = (random: () => number, length: number) =>
+  Int8Array.from({ length }, () => Math.round((random() * 2 - 1) * 127));
+
+function randomParams(
+  random: () => number,
+  op: WeightedOp,
+  cin: number,
+  cout: number,
+  activation: Activation,
+): Int8OpParams {
+  return {
+    weight: randomInt8(random, cout * cin * INT8_OP_TAPS[op]),
+    bias: Int32Array.from({ length: cout }, () => Math.round((random() * 2 - 1) * 127 ** 2)),
+    multiplier: Math.fround(1 / (150 * cin * INT8_OP_TAPS[op])),
+    activation,
+  };
+}
+
+/** Channels [offset, offset + part.channels) of `whole` replaced by `part` (planar tensors). */
+function withPart(whole: Int8Tensor, part: Int8Tensor, offset: number): Int8Tensor {
+  const plane = whole.height * whole.width;
+  const data = whole.data.slice();
+  data.set(part.data, offset * plane);
+  return { ...whole, data };
+}
+
+interface Case {
+  readonly producer: DirectOp;
+  readonly producerIn: number;
+  readonly producerOut: number;
+  readonly consumer: DirectOp;
+  /** Channels of the consumer's input (the concat), the producer's part at `offset`. */
+  readonly channels: number;
+  readonly offset: number;
+  readonly consumerOut: number;
+  /** The concat's size. */
+  readonly height: number;
+  readonly width: number;
+  readonly activation: Activation;
+}
+
+const CASES: readonly Case[] = [
+  // Network v2's up0 in its mix: 16 → 8 at words 0–1 of 5, 24 channels out.
+  {
+    producer: 'up2x2',
+    producerIn: 16,
+    producerOut: 8,
+    consumer: 'conv1x1',
+    channels: 20,
+    offset: 0,
+    consumerOut: 24,
+    height: 6,
+    width: 18,
+    activation: 'relu',
+  },
+  // A last part whose channels end inside a word (6 of 8), read by a down2x2.
+  {
+    producer: 'conv1x1',
+    producerIn: 8,
+    producerOut: 6,
+    consumer: 'down2x2',
+    channels: 14,
+    offset: 8,
+    consumerOut: 16,
+    height: 8,
+    width: 12,
+    activation: 'leaky',
+  },
+  // A part between two others, from a down2x2, to 8 channels out.
+  {
+    producer: 'down2x2',
+    producerIn: 12,
+    producerOut: 16,
+    consumer: 'conv1x1',
+    channels: 24,
+    offset: 4,
+    consumerOut: 8,
+    height: 5,
+    width: 9,
+    activation: 'none',
+  },
+];
+
+test('int8 producer in consumer: the fused kernel equals the two ops on the CPU bit for bit, without reading the part', async () => {
+  const { device } = await testGpu();
+  const random = rng(71);
+  for (const c of CASES) {
+    const name = `${c.producer} ${c.producerIn}→${c.producerOut} in ${c.consumer} @${c.offset}`;
+    const concatShape = { channels: c.channels, height: c.height, width: c.width };
+    const producerScale = c.producer === 'down2x2' ? 2 : c.producer === 'up2x2' ? 0.5 : 1;
+    const producerIn: Int8Tensor = {
+      channels: c.producerIn,
+      height: c.height * producerScale,
+      width: c.width * producerScale,
+      data: randomInt8(random, c.producerIn * c.height * c.width * producerScale ** 2),
+    };
+    const pParams = randomParams(random, c.producer, c.producerIn, c.producerOut, c.activation);
+    const cParams = randomParams(random, c.consumer, c.channels, c.consumerOut, 'relu');
+    // The CPU: the producer's output in its part of the concat, then the consumer.
+    const others: Int8Tensor = {
+      ...concatShape,
+      data: randomInt8(random, c.channels * c.height * c.width),
+    };
+    const part = int8OpCpu(c.producer, producerIn, pParams);
+    assert.equal(part.height, c.height);
+    const want = int8OpCpu(c.consumer, withPart(others, part, c.offset), cParams);
+    assert.ok(new Set(want.data).size > 6, `${name}: a varied output`);
+
+    // The GPU: the concat holds other values in the producer's part; the kernel must not read them.
+    const upload = (t: Int8Tensor) => {
+      const gpu = createGpuInt8Tensor(device, t);
+      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
+      return gpu;
+    };
+    const concat = upload(others);
+    const producer: Int8Producer = {
+      weights: uploadInt8Op(device, c.producer, pParams, c.producerIn),
+      input: upload(producerIn),
+      outChannelOffset: c.offset,
+    };
+    const consumer = uploadInt8Op(device, c.consumer, cParams, c.channels);
+    const output = createGpuInt8Tensor(
+      device,
+      int8OpOutputShape(c.consumer, concatShape, c.consumerOut),
+    );
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeInt8Op(device, pass, consumer, concat, { output }, undefined, producer);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+    const got = unpackInt8(words, output.channels, output.height, output.width);
+    assert.deepEqual(got, want.data, name);
+    // Neither the concat nor the producer's input was written.
+    const after = new Uint32Array((await readBuffer(device, concat.buffer)).buffer);
+    assert.deepEqual(after, packInt8(others.data, c.channels, c.height, c.width), `${name}: input`);
+    for (const t of [concat, producer.input, output]) t.buffer.destroy();
+  }
+});
+
+test('int8 producer in consumer: what it refuses, with the reason', async () => {
+  const direct = { op: 'up2x2', outChannels: 8 };
+  assert.equal(producerInConsumerRefusal({ op: 'conv1x1' }, direct, 0), undefined);
+  assert.match(
+    producerInConsumerRefusal({ op: 'conv3x3' }, direct, 0)!,
+    /consumer is a conv3x3 .*conv1x1 or down2x2/,
+  );
+  assert.match(producerInConsumerRefusal({ op: 'up2x2' }, direct, 0)!, /consumer is a up2x2/);
+  assert.match(
+    producerInConsumerRefusal({ op: 'conv1x1', residual: 'r' }, direct, 0)!,
+    /adds a residual/,
+  );
+  assert.match(
+    producerInConsumerRefusal({ op: 'conv1x1' }, { op: 'conv3x3', outChannels: 8 }, 0)!,
+    /producer is a conv3x3/,
+  );
+  assert.match(
+    producerInConsumerRefusal({ op: 'conv1x1' }, { op: 'conv1x1', outChannels: 32 }, 0)!,
+    /32 channels take more than one output block/,
+  );
+  assert.match(
+    producerInConsumerRefusal({ op: 'conv1x1' }, direct, 6)!,
+    /starts at channel 6, not at a word/,
+  );
+  // The kernel refuses it too, naming the op.
+  const { device } = await testGpu();
+  const random = rng(5);
+  const shape = { channels: 8, height: 4, width: 4 };
+  const conv = uploadInt8Op(device, 'conv3x3', randomParams(random, 'conv3x3', 8, 8, 'relu'), 8);
+  const producer: Int8Producer = {
+    weights: uploadInt8Op(device, 'conv1x1', randomParams(random, 'conv1x1', 8, 8, 'relu'), 8),
+    input: createGpuInt8Tensor(device, shape),
+    outChannelOffset: 0,
+  };
+  const pass = device.createCommandEncoder().beginComputePass();
+  assert.throws(
+    () =>
+      encodeInt8Op(
+        device,
+        pass,
+        conv,
+        createGpuInt8Tensor(device, shape),
+        { output: createGpuInt8Tensor(device, shape) },
+        undefined,
+        producer,
+      ),
+    /int8 conv3x3 computing its conv1x1 input: the consumer is a conv3x3/,
+  );
+  pass.end();
+});
+
+test('int8 network v2 computes up0 in mix, bit for bit with and without; v3a has no such pair', async () => {
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  const named = (m: Map<number, number>) =>
+    [...m].map(([c, p]) => [plan.steps[c]!.node, plan.steps[p]!.node]);
+  assert.deepEqual(named(producersInConsumers(plan, 'dot4')), [['mix', 'up0']]);
+  // On the mixed kernels mix writes the head's padded input: still fused.
+  assert.deepEqual(named(producersInConsumers(plan, 'emulated-mixed')), [['mix', 'up0']]);
+  assert.deepEqual(named(producersInConsumers(plan, 'emulated-matrix')), []);
+  const v3a = randomInt8Model(NETWORK_V3A);
+  assert.equal(producersInConsumers(planInt8(v3a.graph, v3a.parameters), 'dot4').size, 0);
+
+  const { device } = await testGpu();
+  const random = rng(43);
+  const shape = { channels: 12, height: 16, width: 24 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const want = runInt8NetworkCpu(plan, features).output;
+  const input = createGpuTensor(device, features);
+  writeGpuTensor(device, input, features);
+  for (const fused of [true, false]) {
+    const network = createInt8Network(device, plan, { producersInConsumers: fused });
+    const encoder = device.createCommandEncoder();
+    const output = network.run(encoder, input);
+    device.queue.submit([encoder.finish()]);
+    const got = await readGpuTensor(device, output);
+    assert.deepEqual(
+      new Uint32Array(got.data.buffer),
+      new Uint32Array(want.data.buffer),
+      `fused ${fused}`,
+    );
+    network.destroy();
+  }
+  input.buffer.destroy();
+});
