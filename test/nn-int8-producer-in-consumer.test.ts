@@ -143,29 +143,68 @@ test('int8 producer in consumer: the fused kernel equals the two ops on the CPU 
       device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
       return gpu;
     };
-    const concat = upload(others);
-    const producer: Int8Producer = {
-      weights: uploadInt8Op(device, c.producer, pParams, c.producerIn),
-      input: upload(producerIn),
-      outChannelOffset: c.offset,
+    // Or stored without the part: the other parts' channels alone, those after it moved down.
+    const plane = c.height * c.width;
+    const withoutPart: Int8Tensor = {
+      ...concatShape,
+      channels: c.channels - c.producerOut,
+      data: Int8Array.from([
+        ...others.data.subarray(0, c.offset * plane),
+        ...others.data.subarray((c.offset + c.producerOut) * plane),
+      ]),
     };
+    const pWeights = uploadInt8Op(device, c.producer, pParams, c.producerIn);
+    const pInput = upload(producerIn);
     const consumer = uploadInt8Op(device, c.consumer, cParams, c.channels);
-    const output = createGpuInt8Tensor(
-      device,
-      int8OpOutputShape(c.consumer, concatShape, c.consumerOut),
+    for (const partNotStored of [false, true]) {
+      const stored = partNotStored ? withoutPart : others;
+      const concat = upload(stored);
+      const producer: Int8Producer = {
+        weights: pWeights,
+        input: pInput,
+        outChannelOffset: c.offset,
+        partNotStored,
+      };
+      const output = createGpuInt8Tensor(
+        device,
+        int8OpOutputShape(c.consumer, concatShape, c.consumerOut),
+      );
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      // The kernel reads the concat as a whole (its channels), whatever its buffer stores.
+      const view = { ...concat, channels: c.channels };
+      encodeInt8Op(device, pass, consumer, view, { output }, undefined, producer);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+      const got = unpackInt8(words, output.channels, output.height, output.width);
+      assert.deepEqual(got, want.data, `${name}, part not stored: ${partNotStored}`);
+      // Neither the concat nor the producer's input was written.
+      const after = new Uint32Array((await readBuffer(device, concat.buffer)).buffer);
+      const packed = packInt8(stored.data, stored.channels, c.height, c.width);
+      assert.deepEqual(after, packed, `${name}: input`);
+      for (const t of [concat, output]) t.buffer.destroy();
+    }
+    // A buffer too small for what it should store is refused, naming the sizes: the concat
+    // stored without the part, handed over as if it held the part too.
+    const small = upload(withoutPart);
+    const outShape = int8OpOutputShape(c.consumer, concatShape, c.consumerOut);
+    const bad = device.createCommandEncoder().beginComputePass();
+    assert.throws(
+      () =>
+        encodeInt8Op(
+          device,
+          bad,
+          consumer,
+          { ...small, channels: c.channels },
+          { output: createGpuInt8Tensor(device, outShape) },
+          undefined,
+          { weights: pWeights, input: pInput, outChannelOffset: c.offset },
+        ),
+      /input buffer holds \d+ bytes, not the \d+ of \d+ stored channels/,
     );
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeInt8Op(device, pass, consumer, concat, { output }, undefined, producer);
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
-    const got = unpackInt8(words, output.channels, output.height, output.width);
-    assert.deepEqual(got, want.data, name);
-    // Neither the concat nor the producer's input was written.
-    const after = new Uint32Array((await readBuffer(device, concat.buffer)).buffer);
-    assert.deepEqual(after, packInt8(others.data, c.channels, c.height, c.width), `${name}: input`);
-    for (const t of [concat, producer.input, output]) t.buffer.destroy();
+    bad.end();
+    for (const t of [small, pInput]) t.buffer.destroy();
   }
 });
 
@@ -220,7 +259,7 @@ test('int8 producer in consumer: what it refuses, with the reason', async () => 
   pass.end();
 });
 
-test('int8 network v2 computes up0 in mix, bit for bit with and without; v3a has no such pair', async () => {
+test('int8 network v2 computes up0 in mix and stores join without it, bit for bit with and without; v3a has no such pair', async () => {
   const model = await loadWeights('weights/uplift-v2-int8.uplift');
   const plan = planInt8(model.graph, model.parameters);
   const named = (m: Map<number, number>) =>
@@ -240,6 +279,7 @@ test('int8 network v2 computes up0 in mix, bit for bit with and without; v3a has
   const want = runInt8NetworkCpu(plan, features).output;
   const input = createGpuTensor(device, features);
   writeGpuTensor(device, input, features);
+  const bytes: number[] = [];
   for (const fused of [true, false]) {
     const network = createInt8Network(device, plan, { producersInConsumers: fused });
     const encoder = device.createCommandEncoder();
@@ -251,7 +291,10 @@ test('int8 network v2 computes up0 in mix, bit for bit with and without; v3a has
       new Uint32Array(want.data.buffer),
       `fused ${fused}`,
     );
+    bytes.push(network.memoryBytes());
     network.destroy();
   }
+  // Fused, join is stored without up0's part: 2 words a pixel less.
+  assert.equal(bytes[1]! - bytes[0]!, 2 * 4 * shape.height * shape.width);
   input.buffer.destroy();
 });

@@ -44,6 +44,7 @@ import { texelBytes } from '../gpu/gpu-image.ts';
 import { describeInt8Plan, type PlanDescription } from './describe-int8-plan.ts';
 import {
   firstStepPrologueRefusal,
+  concatPartsNotStored,
   FEATURES_FIRST_LAYER_BY_DEFAULT,
   lastLayerFilterBlendByDefault,
   lastStepEpilogueRefusal,
@@ -275,6 +276,7 @@ export function describeInt8Frame(
     history,
     historyFormat,
     reprojectInFeatures ? exposureState : undefined,
+    options.int8Kernels ?? 'dot4',
   );
   const reproject = pass('reproject', 'reproject', [
     read('prepared motion', render),
@@ -379,6 +381,7 @@ function featuresPass(
   history: number,
   historyFormat: ImageFormat,
   reprojectExposureState: number | undefined,
+  int8Kernels: 'dot4' | 'mixed',
 ): FramePass {
   const inputs = [
     read('prepared color', render),
@@ -389,14 +392,17 @@ function featuresPass(
     ),
     read(reprojectExposureState === undefined ? 'reprojected state' : 'previous state', history),
   ];
+  // A concat whose part the network computes is stored without it (concatPartsNotStored).
+  const notStored = concatPartsNotStored(plan, int8Kernels);
   /** A write of `channels` of int8 tensor `name` (at the padded size over its divisor). */
   const int8Write = (name: string, channels: number): FrameBinding => {
     const t = plan.tensors.get(name)!;
     const pixels = (pw / t.divisor) * (ph / t.divisor);
+    const stored = t.channels - (notStored.get(name)?.channels ?? 0);
     return {
       name,
       access: 'write',
-      boundBytes: packedGroups(t.channels) * 4 * pixels,
+      boundBytes: packedGroups(stored) * 4 * pixels,
       bytes: packedGroups(channels) * 4 * pixels,
     };
   };

@@ -385,10 +385,39 @@ function firstStepAt(
   };
 }
 
+/** A concat stored without one part: that part's first channel and its channels. */
+export interface StoredWithoutPart {
+  readonly start: number;
+  readonly channels: number;
+}
+
+/**
+ * The concats whose part a consumer computes (`producersInConsumers`, given as `producers`):
+ * nobody writes that part, so the network stores them without it, and the other parts' writes
+ * fill whole 32-byte sectors (network v2's features into `join`: 120.6 against 152.8 µs written
+ * into the 5-word pixels, NVIDIA H100, docs/PERFORMANCE.md). The runner does not where the input
+ * is staged for the matrix kernels' pad passes, which copy whole concats.
+ */
+export function concatPartsNotStored(
+  plan: Int8Plan,
+  kernels: Int8Kernels,
+  producers: ReadonlyMap<number, number> = producersInConsumers(plan, kernels),
+): Map<string, StoredWithoutPart> {
+  const pitches = matrixPitches(plan, kernels);
+  if (plan.quantizes.some((q) => pitches?.has(q.output))) return new Map();
+  return new Map(
+    [...producers].map(([c, p]) => [
+      plan.steps[c]!.input,
+      { start: plan.steps[p]!.outChannelOffset, channels: plan.steps[p]!.params.bias.length },
+    ]),
+  );
+}
+
 /**
  * The plan's int8 tensors at one input size: zeroed, in the padded layout for the matrix kernels
- * (their borders and padding stay zero: no tensor shares a buffer with another), and a
- * placeholder for an input that the caller's first-step kernel computes.
+ * (their borders and padding stay zero: no tensor shares a buffer with another), a placeholder
+ * for an input that the caller's first-step kernel computes, and the concats in
+ * `partsNotStored` with the channels of the other parts alone.
  */
 function allocateTensors(
   device: GPUDevice,
@@ -397,10 +426,12 @@ function allocateTensors(
   width: number,
   pitches: ReadonlyMap<string, number> | undefined,
   computedInput: string | undefined,
+  partsNotStored: ReadonlyMap<string, StoredWithoutPart>,
 ): Map<string, GpuInt8Tensor> {
   const int8 = new Map<string, GpuInt8Tensor>();
   for (const [name, t] of plan.tensors) {
-    const shape = { channels: t.channels, height: height / t.divisor, width: width / t.divisor };
+    const channels = t.channels - (partsNotStored.get(name)?.channels ?? 0);
+    const shape = { channels, height: height / t.divisor, width: width / t.divisor };
     const label = `int8 ${name}`;
     const pitch = pitches?.get(name);
     if (pitch !== undefined) {
@@ -508,10 +539,18 @@ export function createInt8Network(
       ? new Map<number, number>()
       : producersInConsumers(plan, kernels);
   const computedByConsumer = new Set(producers.values());
+  const pitches = matrixPitches(plan, kernels);
+  /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
+  const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
+  const partsNotStored = concatPartsNotStored(plan, kernels, producers);
+  /** A write at channel `offset` of `name`, in the tensor as stored. */
+  const storedOffset = (name: string, offset: number) => {
+    const part = partsNotStored.get(name);
+    return part === undefined || offset < part.start ? offset : offset - part.channels;
+  };
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
-  const pitches = matrixPitches(plan, kernels);
   const matrices = uploadMatrixSteps(
     device,
     plan,
@@ -521,8 +560,6 @@ export function createInt8Network(
     options.matrixBisect,
     options.matrixTiling,
   );
-  /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
-  const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
   const largestDivisor = Math.max(...[...plan.tensors.values()].map((t) => t.divisor));
   let sized: SizedTensors | undefined;
 
@@ -550,7 +587,15 @@ export function createInt8Network(
       );
     }
     freeSized();
-    const int8 = allocateTensors(device, plan, height, width, pitches, computedInput);
+    const int8 = allocateTensors(
+      device,
+      plan,
+      height,
+      width,
+      pitches,
+      computedInput,
+      partsNotStored,
+    );
     sized = { height, width, int8 };
     return sized;
   };
@@ -567,15 +612,18 @@ export function createInt8Network(
     const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
     const p = producers.get(i);
     const producer = p === undefined ? undefined : plan.steps[p]!;
+    const input = s.int8.get(step.input)!;
+    const partNotStored = partsNotStored.has(step.input);
     return {
       label: producer ? `${producer.node} + ${step.node}` : step.node,
       dispatch: prepareInt8Op(
         device,
         weights[i]!,
-        s.int8.get(step.input)!,
+        // A concat stored without the part is read as the whole concat by the kernel computing it.
+        partNotStored ? { ...input, channels: plan.tensors.get(step.input)!.channels } : input,
         {
           output: step.realOutput ? outputOf(s) : s.int8.get(step.output)!,
-          outChannelOffset: step.outChannelOffset,
+          outChannelOffset: storedOffset(step.output, step.outChannelOffset),
           ...(residual ? { residual } : {}),
         },
         matrices[i],
@@ -583,6 +631,7 @@ export function createInt8Network(
           weights: weights[p!]!,
           input: s.int8.get(producer.input)!,
           outChannelOffset: producer.outChannelOffset,
+          partNotStored,
         },
       ),
     };
@@ -601,7 +650,7 @@ export function createInt8Network(
         input,
         q.scale,
         s.int8.get(q.output)!,
-        q.outChannelOffset,
+        storedOffset(q.output, q.outChannelOffset),
       ),
     })),
     steps: plan.steps
@@ -677,7 +726,7 @@ export function createInt8Network(
       return plan.quantizes.map((q) => ({
         output: tensors.get(q.output)!,
         scale: q.scale,
-        outChannelOffset: q.outChannelOffset,
+        outChannelOffset: storedOffset(q.output, q.outChannelOffset),
       }));
     },
     lastStep(height, width) {

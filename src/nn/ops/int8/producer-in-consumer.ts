@@ -3,10 +3,10 @@
  * where its input is a concat one part of which another direct op (the producer) writes and no
  * other kernel reads, each consumer thread runs the producer for the input pixels it reads —
  * the producer's weights staged beside its own, its accumulators requantized and packed exactly as
- * the producer's kernel writes them — and reads the concat's other parts from memory. The part is
- * neither written nor read back and the producer's dispatch is gone: network v2's `up0` (16 → 8
- * channels, 2 of the 5 words of each display pixel of `join`, written into every third 32-byte
- * sector) computed in its 1×1 `mix`. The same bits as the two kernels (CPU reference: `int8OpCpu`
+ * the producer's kernel writes them — and reads the concat's other parts from memory (stored with
+ * the part's words left unread, or without them: `partNotStored`). The part is neither written nor
+ * read back and the producer's dispatch is gone: network v2's `up0` (16 → 8 channels, 2 of the 5
+ * words of each display pixel of `join`) computed in its 1×1 `mix`. The same bits as the two kernels (CPU reference: `int8OpCpu`
  * of each, src/reference/nn/int8-ops.ts; test/nn-int8-producer-in-consumer.test.ts).
  *
  * Bindings: the consumer's at 0 to 4 (no residual), then the producer's input, weights and bias at
@@ -47,6 +47,12 @@ export interface Int8Producer {
   readonly weights: Int8OpWeights;
   readonly input: GpuInt8Tensor;
   readonly outChannelOffset: number;
+  /**
+   * The consumer's input buffer stores the concat without the producer's part (its words removed
+   * from every pixel, the parts after it moved down), as a network stores a concat whose part
+   * nobody writes (src/nn/int8-network.ts). Default false: the whole concat, the part unread.
+   */
+  readonly partNotStored?: boolean;
 }
 
 const PARAMS = uniformBlock({
@@ -61,7 +67,13 @@ const LANES = ['x', 'y', 'z', 'w'];
 /** The consumer's kernel, computing words [wordOffset, wordOffset + producer words) of its input. */
 const code = (
   consumer: { op: DirectOp; words: number },
-  producer: { op: DirectOp; words: number; outChannels: number; wordOffset: number },
+  producer: {
+    op: DirectOp;
+    words: number;
+    outChannels: number;
+    wordOffset: number;
+    partNotStored: boolean;
+  },
   paddedOutput: boolean,
 ) => {
   const taps = INT8_OP_TAPS[producer.op];
@@ -110,6 +122,9 @@ ${packs}
 }
 `;
     const end = producer.wordOffset + outWords;
+    // Word g of the concat in the stored input: the part's words taken out, or in place.
+    const storedWords = producer.partNotStored ? consumer.words - outWords : consumer.words;
+    const stored = (g: number) => (producer.partNotStored && g >= end ? g - outWords : g);
     return int8DirectCodeWithEpilogue(
       consumer.op,
       consumer.words,
@@ -121,7 +136,7 @@ ${packs}
         wordAt: (g) =>
           g >= producer.wordOffset && g < end
             ? `made[${g - producer.wordOffset}]`
-            : `input[(sy * u.inWidth + sx) * WORDS + ${g}u]`,
+            : `input[(sy * u.inWidth + sx) * ${storedWords}u + ${stored(g)}u]`,
         staging: /* wgsl */ `
   for (var i = li; i < ${stagedWords}u; i += ${INT8_TILE * INT8_TILE}u) {
     producerTaps[i] = producerWeight[i];
@@ -184,6 +199,14 @@ export function int8ProducerInConsumerRecipe(
     output: input,
     outChannelOffset: producer.outChannelOffset,
   });
+  const partNotStored = producer.partNotStored === true;
+  const storedChannels = input.channels - (partNotStored ? p.outChannels : 0);
+  const storedBytes = packedGroups(storedChannels) * 4 * input.height * input.width;
+  if (input.buffer.size < storedBytes) {
+    throw new RangeError(
+      `int8 ${weights.op} computing its ${p.op} input: the input buffer holds ${input.buffer.size} bytes, not the ${storedBytes} of ${storedChannels} stored channels`,
+    );
+  }
   const layout =
     paddedOutput && 'packed' in targets.output ? int8Layout(targets.output) : undefined;
   return {
@@ -195,6 +218,7 @@ export function int8ProducerInConsumerRecipe(
         words: packedGroups(p.inChannels),
         outChannels: p.outChannels,
         wordOffset: producer.outChannelOffset / 4,
+        partNotStored,
       },
       layout !== undefined,
     ),
