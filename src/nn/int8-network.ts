@@ -395,8 +395,8 @@ export interface StoredWithoutPart {
  * The concats whose part a consumer computes (`producersInConsumers`, given as `producers`):
  * nobody writes that part, so the network stores them without it, and the other parts' writes
  * fill whole 32-byte sectors (network v2's features into `join`: 120.6 against 152.8 µs written
- * into the 5-word pixels, NVIDIA H100, docs/PERFORMANCE.md). The runner does not where the input
- * is staged for the matrix kernels' pad passes, which copy whole concats.
+ * into the 5-word pixels, NVIDIA H100, docs/PERFORMANCE.md). None where the input is staged for
+ * the matrix kernels' pad passes, which copy whole concats.
  */
 export function concatPartsNotStored(
   plan: Int8Plan,
@@ -736,7 +736,9 @@ export function createInt8Network(
       return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
     },
     firstStep(height, width) {
-      return firstStepAt(plan, weights[0]!, tensorsFor(height, width).int8);
+      const first = firstStepAt(plan, weights[0]!, tensorsFor(height, width).int8);
+      const offset = storedOffset(first.step.output, first.step.outChannelOffset);
+      return { ...first, targets: { ...first.targets, outChannelOffset: offset } };
     },
     memoryBytes() {
       let bytes = 0;
