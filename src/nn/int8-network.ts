@@ -524,6 +524,77 @@ function uploadMatrixSteps(
   );
 }
 
+/** What a network's consumers computing their producers change (`producersInConsumers`). */
+interface ProducerFusions {
+  /** Consumer step → the producer step its kernel computes. */
+  readonly producers: ReadonlyMap<number, number>;
+  /** The producers, never dispatched themselves. */
+  readonly computedByConsumer: ReadonlySet<number>;
+  readonly partsNotStored: ReadonlyMap<string, StoredWithoutPart>;
+  /** A write at channel `offset` of tensor `name`, in the tensor as stored. */
+  storedOffset(name: string, offset: number): number;
+}
+
+function producerFusions(plan: Int8Plan, kernels: Int8Kernels, enabled: boolean): ProducerFusions {
+  const producers = enabled ? producersInConsumers(plan, kernels) : new Map<number, number>();
+  const partsNotStored = concatPartsNotStored(plan, kernels, producers);
+  return {
+    producers,
+    computedByConsumer: new Set(producers.values()),
+    partsNotStored,
+    storedOffset(name, offset) {
+      const part = partsNotStored.get(name);
+      return part === undefined || offset < part.start ? offset : offset - part.channels;
+    },
+  };
+}
+
+/**
+ * Step i's dispatch with the network's weights and the tensors of one size (`output`: the f32
+ * output, allocated on first use); a consumer computing its producer is labelled by both.
+ */
+function stepDispatch(
+  device: GPUDevice,
+  plan: Int8Plan,
+  { producers, partsNotStored, storedOffset }: ProducerFusions,
+  uploaded: {
+    readonly weights: readonly Int8OpWeights[];
+    readonly matrices: readonly (Int8MatrixWeights | undefined)[];
+    readonly int8: ReadonlyMap<string, GpuInt8Tensor>;
+  },
+  i: number,
+  output: () => GpuTensor,
+): LabelledDispatch {
+  const { weights, matrices, int8 } = uploaded;
+  const step = plan.steps[i]!;
+  const residual = step.residual === undefined ? undefined : int8.get(step.residual)!;
+  const p = producers.get(i);
+  const producer = p === undefined ? undefined : plan.steps[p]!;
+  const input = int8.get(step.input)!;
+  const partNotStored = partsNotStored.has(step.input);
+  return {
+    label: producer ? `${producer.node} + ${step.node}` : step.node,
+    dispatch: prepareInt8Op(
+      device,
+      weights[i]!,
+      // A concat stored without the part is read as the whole concat by the kernel computing it.
+      partNotStored ? { ...input, channels: plan.tensors.get(step.input)!.channels } : input,
+      {
+        output: step.realOutput ? output() : int8.get(step.output)!,
+        outChannelOffset: storedOffset(step.output, step.outChannelOffset),
+        ...(residual ? { residual } : {}),
+      },
+      matrices[i],
+      producer && {
+        weights: weights[p!]!,
+        input: int8.get(producer.input)!,
+        outChannelOffset: producer.outChannelOffset,
+        partNotStored,
+      },
+    ),
+  };
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
 export function createInt8Network(
   device: GPUDevice,
@@ -533,21 +604,11 @@ export function createInt8Network(
   const { kernels, inputComputed } = checkedOptions(device, plan, options);
   /** The int8 tensor nobody stores when the first step's input is computed. */
   const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
-  /** Consumer step → the producer step its kernel computes (never dispatched itself). */
-  const producers =
-    options.producersInConsumers === false
-      ? new Map<number, number>()
-      : producersInConsumers(plan, kernels);
-  const computedByConsumer = new Set(producers.values());
+  const fusions = producerFusions(plan, kernels, options.producersInConsumers !== false);
+  const { computedByConsumer, partsNotStored, storedOffset } = fusions;
   const pitches = matrixPitches(plan, kernels);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
-  const partsNotStored = concatPartsNotStored(plan, kernels, producers);
-  /** A write at channel `offset` of `name`, in the tensor as stored. */
-  const storedOffset = (name: string, offset: number) => {
-    const part = partsNotStored.get(name);
-    return part === undefined || offset < part.start ? offset : offset - part.channels;
-  };
   const weights: Int8OpWeights[] = plan.steps.map((step) =>
     uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
   );
@@ -606,36 +667,9 @@ export function createInt8Network(
       `int8 ${plan.output}`,
     ));
 
-  /** Step i's dispatch at one size (with the producer it computes, labelled by both). */
-  const prepareStep = (s: SizedTensors, i: number): LabelledDispatch => {
-    const step = plan.steps[i]!;
-    const residual = step.residual === undefined ? undefined : s.int8.get(step.residual)!;
-    const p = producers.get(i);
-    const producer = p === undefined ? undefined : plan.steps[p]!;
-    const input = s.int8.get(step.input)!;
-    const partNotStored = partsNotStored.has(step.input);
-    return {
-      label: producer ? `${producer.node} + ${step.node}` : step.node,
-      dispatch: prepareInt8Op(
-        device,
-        weights[i]!,
-        // A concat stored without the part is read as the whole concat by the kernel computing it.
-        partNotStored ? { ...input, channels: plan.tensors.get(step.input)!.channels } : input,
-        {
-          output: step.realOutput ? outputOf(s) : s.int8.get(step.output)!,
-          outChannelOffset: storedOffset(step.output, step.outChannelOffset),
-          ...(residual ? { residual } : {}),
-        },
-        matrices[i],
-        producer && {
-          weights: weights[p!]!,
-          input: s.int8.get(producer.input)!,
-          outChannelOffset: producer.outChannelOffset,
-          partNotStored,
-        },
-      ),
-    };
-  };
+  /** Step i's dispatch at one size. */
+  const prepareStep = (s: SizedTensors, i: number): LabelledDispatch =>
+    stepDispatch(device, plan, fusions, { weights, matrices, int8: s.int8 }, i, () => outputOf(s));
 
   /**
    * The quantizations of the input and one dispatch per step but the last, at one size (neither
