@@ -117,9 +117,9 @@ export function describeInt8Plan(
     }
     const producer = steps[p]!;
     const [c, ps] = [plan.steps[i]!, plan.steps[p]!];
+    // The producer's part of the consumer's input, neither written nor read.
     const part =
-      int8Bytes(c.input) *
-      (packedGroups(ps.params.bias.length) / packedGroups(plan.tensors.get(c.input)!.channels));
+      packedGroups(ps.params.bias.length) * 4 * pixels(plan.tensors.get(c.input)!.divisor);
     kernels.push({
       name: `${producer.name} + ${step.name}`,
       op: `${ps.op} + ${step.op}`,

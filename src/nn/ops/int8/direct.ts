@@ -64,31 +64,33 @@ export const PADDED_OUTPUT_PARAMS = uniformBlock({
 const outPixel = (padded: boolean) =>
   padded ? '(y + u.outBorder) * u.outRowPixels + x + u.outBorder' : 'y * u.outWidth + x';
 
-/** WGSL of readPixel's loop over the input words, word g read by the expression `word`. */
-const wordLoop = (
+/**
+ * WGSL adding input word `v` (an expression) of word index `g` and the current `tap` to the
+ * block's accumulators, from the weights staged in workgroup array `taps` of an op with `tapCount`
+ * taps (a WGSL constant): the body of readPixel's loop over the words. Names default to this
+ * kernel's; a kernel running a second op (./producer-in-consumer.ts) passes that op's.
+ */
+export const wgslAccumulateInputWord = (
   block: Int8OutBlock,
-  word: string,
-) => /* wgsl */ `  for (var g = 0u; g < WORDS; g++) {
-    let v = ${word};
-    let t = (g * TAPS + tap) * ${block / 4}u;
+  v: string,
+  g: string,
+  { acc = 'acc', taps = 'taps', tapCount = 'TAPS' } = {},
+) => /* wgsl */ `    let v = ${v};
+    let t = (${g} * ${tapCount} + tap) * ${block / 4}u;
     for (var q = 0u; q < ${block / 4}u; q++) {
-      let w = taps[t + q];
-      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
-    }
-  }`;
+      let w = ${taps}[t + q];
+      ${wgslAccumulateWord(acc, 'v', 'w', 'q')}
+    }`;
+
+/** WGSL of readPixel's loop over the input words, word g read by the expression `word`. */
+const wordLoop = (block: Int8OutBlock, word: string) =>
+  `  for (var g = 0u; g < WORDS; g++) {\n${wgslAccumulateInputWord(block, word, 'g')}\n  }`;
 
 /** The same with the words written out, word g read by `wordAt(g)`. */
 const wordsWrittenOut = (words: number, block: Int8OutBlock, wordAt: (g: number) => string) =>
   Array.from(
     { length: words },
-    (_, g) => /* wgsl */ `  {
-    let v = ${wordAt(g)};
-    let t = (${g}u * TAPS + tap) * ${block / 4}u;
-    for (var q = 0u; q < ${block / 4}u; q++) {
-      let w = taps[t + q];
-      ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
-    }
-  }`,
+    (_, g) => `  {\n${wgslAccumulateInputWord(block, wordAt(g), `${g}u`)}\n  }`,
   ).join('\n');
 
 // The block's weights for every input word and tap are staged once per workgroup (every thread

@@ -22,7 +22,6 @@ import {
   INT8_TILE,
   int8OutBlock,
   int8UniformValues,
-  wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8KernelRecipe,
@@ -33,6 +32,7 @@ import {
   DIRECT_READS,
   PADDED_OUTPUT_PARAMS,
   int8DirectCodeWithEpilogue,
+  wgslAccumulateInputWord,
   type DirectOp,
 } from './direct.ts';
 import { int8Layout } from './padded.ts';
@@ -63,6 +63,9 @@ const PARAMS = uniformBlock({
 });
 
 const LANES = ['x', 'y', 'z', 'w'];
+
+/** The producer's accumulators and staged weights in the consumer's kernel. */
+const producerNames = { acc: 'producerAcc', taps: 'producerTaps', tapCount: 'PRODUCER_TAPS' };
 
 /** The consumer's kernel, computing words [wordOffset, wordOffset + producer words) of its input. */
 const code = (
@@ -103,12 +106,7 @@ var<private> producerAcc: array<i32, ${block}>;
 
 fn readProducerPixel(sx: u32, sy: u32, tap: u32) {
   for (var g = 0u; g < PRODUCER_WORDS; g++) {
-    let v = producerInput[(sy * u.producerInWidth + sx) * PRODUCER_WORDS + g];
-    let t = (g * PRODUCER_TAPS + tap) * ${block / 4}u;
-    for (var q = 0u; q < ${block / 4}u; q++) {
-      let w = producerTaps[t + q];
-      ${wgslAccumulateWord('producerAcc', 'v', 'w', 'q')}
-    }
+${wgslAccumulateInputWord(block, 'producerInput[(sy * u.producerInWidth + sx) * PRODUCER_WORDS + g]', 'g', producerNames)}
   }
 }
 
