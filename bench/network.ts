@@ -28,6 +28,7 @@ import {
   type MatrixBisect,
   type MatrixTiling,
 } from '../src/nn/ops/int8/matrix.ts';
+import { CONV3X3_BISECTS, type Conv3x3Bisect } from '../src/nn/ops/int8/conv3x3.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -45,6 +46,8 @@ export interface NetworkCase {
   network?: string;
   /** Subgroup-matrix kernels with a part left out, to time the rest (MatrixBisect). */
   bisect?: MatrixBisect;
+  /** The dot4I8Packed conv3x3 with a part left out, likewise (Conv3x3Bisect). */
+  conv3x3Bisect?: Conv3x3Bisect;
   /** Subgroup-matrix kernels with another tiling (same outputs), named in the case. */
   tiling?: NamedTiling;
 }
@@ -91,6 +94,16 @@ export function networkCases(
     ]),
     { size, precision: 'int8' as const, perNode: false },
     { size, precision: 'int8' as const, perNode: true },
+    // v2 on dot4I8Packed with a part of every conv3x3 left out in turn, per node, at the first
+    // size (outputs wrong): where the conv kernels' time goes besides their inner loop.
+    ...(size === sizes[0] && !quick
+      ? CONV3X3_BISECTS.map((conv3x3Bisect) => ({
+          size,
+          precision: 'int8' as const,
+          perNode: true,
+          conv3x3Bisect,
+        }))
+      : []),
     ...(subgroupMatrices
       ? [false, true].map((perNode) => ({
           size,
@@ -150,7 +163,7 @@ export function networkCaseName(c: NetworkCase): string {
         ? 'int8-mixed'
         : c.precision;
   const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
-  const variant = c.bisect ?? c.tiling?.name;
+  const variant = c.bisect ?? c.conv3x3Bisect ?? c.tiling?.name;
   return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${variant ? ` ${variant}` : ''}`;
 }
 
@@ -174,6 +187,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
     const network = createInt8Network(device, planInt8(model.graph, model.parameters), {
       kernels: c.kernels ?? 'dot4',
       ...(c.bisect ? { matrixBisect: c.bisect } : {}),
+      ...(c.conv3x3Bisect ? { conv3x3Bisect: c.conv3x3Bisect } : {}),
       ...(c.tiling ? { matrixTiling: c.tiling } : {}),
     });
     return {

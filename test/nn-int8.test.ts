@@ -33,6 +33,11 @@ import {
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import {
+  CONV3X3_BISECTS,
+  int8Conv3x3Code,
+  type Conv3x3Bisect,
+} from '../src/nn/ops/int8/conv3x3.ts';
+import {
   int8MatrixCode,
   MATRIX_BISECTS,
   matrixGeometry,
@@ -1092,4 +1097,70 @@ test('matrix kernel bisection (benchmarks only): each variant leaves its part ou
     () => int8MatrixCode(g, 'emulated', 'no-product'),
     /"no-product" times subgroup matrices only/,
   );
+});
+
+test('dot4I8Packed conv3x3 bisection (benchmarks only): each variant runs and leaves its part out', async () => {
+  const { device } = await testGpu();
+  const random = rng(23);
+  const input = randomInt8Tensor(random, 16, 10, 12);
+  const params: Int8OpParams = {
+    weight: randomInt8(random, 16 * 16 * 9),
+    bias: Int32Array.from({ length: 16 }, () => Math.round((random() * 2 - 1) * 60000)),
+    multiplier: Math.fround(1 / 4096),
+    activation: 'none',
+  };
+  const weights = uploadInt8Op(device, 'conv3x3', params, 16);
+  const gpuInput = await uploadInt8(device, input, false);
+  const shape = int8OpOutputShape('conv3x3', input, 16);
+  // Each variant writes into an output filled with 0x55 bytes (85): what it left unwritten stays so.
+  const run = async (conv3x3Bisect?: Conv3x3Bisect) => {
+    const output = createGpuInt8Tensor(device, shape);
+    device.queue.writeBuffer(
+      output.buffer,
+      0,
+      new Uint32Array(output.buffer.size / 4).fill(0x55555555),
+    );
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeInt8Op(device, pass, conv3x3Bisect ? { ...weights, conv3x3Bisect } : weights, gpuInput, {
+      output,
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const got = await readInt8(device, output);
+    output.buffer.destroy();
+    return got;
+  };
+  const whole = await run();
+  assert.deepEqual(whole, int8OpCpu('conv3x3', input, params).data);
+  // No product: every output is its bias requantized (the op with zero weights).
+  const zeroWeights = { ...params, weight: new Int8Array(params.weight.length) };
+  assert.deepEqual(await run('no-product'), int8OpCpu('conv3x3', input, zeroWeights).data);
+  assert.ok(
+    (await run('no-epilogue')).every((v) => v === 85),
+    'no-epilogue writes nothing',
+  );
+  // Made-up inputs or weights: other outputs, all written.
+  for (const bisect of ['no-input-loads', 'no-weight-loads'] as const) {
+    const got = await run(bisect);
+    assert.notDeepEqual(got, whole, bisect);
+    assert.ok(got.some((v) => v !== 85) && new Set(got).size > 6, `${bisect}: written`);
+  }
+  await run('no-barriers');
+  // The skipped parts stay in the shader behind a condition no dispatch meets (Dawn keeps the
+  // bindings they read); the whole kernel has no such condition.
+  const code = (bisect?: Conv3x3Bisect) =>
+    int8Conv3x3Code(4, bisect)({ realOutput: false, residual: false, block: 16 });
+  const never = 'u.outChannels == 0xffffffffu';
+  assert.ok(!code().includes(never));
+  for (const bisect of CONV3X3_BISECTS.filter((b) => b !== 'no-barriers')) {
+    assert.ok(code(bisect).includes(never), bisect);
+    assert.match(code(bisect), /input\[\(u32\(sy\)/, `${bisect}: input read`);
+    assert.match(code(bisect), /weight\[weightBase \+ i\]/, `${bisect}: weights read`);
+    assert.match(code(bisect), /dot4I8Packed/, `${bisect}: product`);
+  }
+  assert.equal(code().match(/workgroupBarrier/g)?.length, 2);
+  assert.doesNotMatch(code('no-barriers'), /workgroupBarrier/);
+  weights.weightBuffer.destroy();
+  weights.biasBuffer.destroy();
 });

@@ -16,6 +16,7 @@ import {
   type Int8OpTargets,
   type Int8OpWeights,
 } from './ops/int8/common.ts';
+import type { Conv3x3Bisect } from './ops/int8/conv3x3.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
@@ -336,6 +337,11 @@ export interface Int8NetworkOptions {
    * outputs are wrong. Needs kernels on real subgroup matrices.
    */
   readonly matrixBisect?: MatrixBisect;
+  /**
+   * Benchmarks only: every conv3x3 on dot4I8Packed with a part of its kernel left out
+   * (Conv3x3Bisect, ./ops/int8/conv3x3.ts); the outputs are wrong.
+   */
+  readonly conv3x3Bisect?: Conv3x3Bisect;
   /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
   readonly matrixTiling?: MatrixTiling;
   /**
@@ -609,9 +615,11 @@ export function createInt8Network(
   const pitches = matrixPitches(plan, kernels);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
-  const weights: Int8OpWeights[] = plan.steps.map((step) =>
-    uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`),
-  );
+  const bisect = options.conv3x3Bisect;
+  const weights: Int8OpWeights[] = plan.steps.map((step) => {
+    const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
+    return bisect && step.op === 'conv3x3' ? { ...w, conv3x3Bisect: bisect } : w;
+  });
   const matrices = uploadMatrixSteps(
     device,
     plan,

@@ -17,6 +17,7 @@ import {
 } from '../../../reference/nn/int8-ops.ts';
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { activationCode } from '../common.ts';
+import type { Conv3x3Bisect } from './conv3x3.ts';
 import { int8Layout } from './padded.ts';
 import { WGSL_REQUANTIZE } from './requantize.ts';
 
@@ -281,6 +282,8 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly outChannels: number;
   readonly weightBuffer: GPUBuffer;
   readonly biasBuffer: GPUBuffer;
+  /** Benchmarks only: a conv3x3's dot4I8Packed kernel with a part left out (./conv3x3.ts). */
+  readonly conv3x3Bisect?: Conv3x3Bisect;
 }
 
 /** Packs an op's int8 weight (its f32 layout) into words of 4 channels: `int8WeightLayout`. */

@@ -15,10 +15,34 @@ import {
 
 const HALO = INT8_TILE + 2;
 
+/**
+ * Benchmarks only: the kernel with one part left out, to time the rest (the outputs are wrong).
+ * `no-input-loads` stages made-up words instead of the input's (the index arithmetic and bounds
+ * stay), `no-weight-loads` likewise for the weights, `no-barriers` drops the two barriers of each
+ * step, `no-product` skips the dot4I8Packed loop (staging and epilogue only), `no-epilogue` skips
+ * the requantization and the writes. A part skipped at run time stays in the shader behind a
+ * condition no dispatch meets, so the compiler keeps what feeds it (as matrix.ts's MatrixBisect).
+ */
+export type Conv3x3Bisect =
+  'no-input-loads' | 'no-weight-loads' | 'no-barriers' | 'no-product' | 'no-epilogue';
+export const CONV3X3_BISECTS: readonly Conv3x3Bisect[] = [
+  'no-input-loads',
+  'no-weight-loads',
+  'no-barriers',
+  'no-product',
+  'no-epilogue',
+];
+const NEVER = 'u.outChannels == 0xffffffffu';
+
 // Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
 // them (int8WeightLayout) in workgroup memory; each thread then runs 9·step·block
 // dot4I8Packed per step.
-const code = (step: number, block: Int8OutBlock, header: string) => /* wgsl */ `
+const code = (
+  step: number,
+  block: Int8OutBlock,
+  header: string,
+  bisect?: Conv3x3Bisect,
+) => /* wgsl */ `
 ${header}
 const HALO = ${HALO}u;
 const STEP = ${step}u;
@@ -45,16 +69,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let sx = i32(x0 + r % HALO) - 1;
       var v = 0u;
       if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
+        ${bisect === 'no-input-loads' ? `v = (i * 2654435761u) ^ g; if (${NEVER}) {` : '{'}
         v = input[(u32(sy) * u.inWidth + u32(sx)) * u.inGroups + g];
+        }
       }
       tile[gi * HALO * HALO + r] = v;
     }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
     let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;
     for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
+      ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${NEVER}) {` : '{'}
       taps[i] = weight[weightBase + i];
+      }
     }
-    workgroupBarrier();
+    ${bisect === 'no-barriers' ? '' : 'workgroupBarrier();'}
+    ${bisect === 'no-product' ? `if (${NEVER}) {` : '{'}
     for (var g = 0u; g < STEP; g++) {
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
@@ -67,17 +96,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         }
       }
     }
-    workgroupBarrier();
+    }
+    ${bisect === 'no-barriers' ? '' : 'workgroupBarrier();'}
   }
   let x = x0 + lid.x;
   let y = y0 + lid.y;
-  if (x < u.outWidth && y < u.outHeight) { finish(acc, co0, y * u.outWidth + x); }
+  if (x < u.outWidth && y < u.outHeight${bisect === 'no-epilogue' ? ` && ${NEVER}` : ''}) { finish(acc, co0, y * u.outWidth + x); }
 }
 `;
 
 /** The kernel of a conv3x3 staging `step` input words at a time, for an epilogue (./encode.ts). */
-export const int8Conv3x3Code = (step: number) => (epilogue: Int8Epilogue) =>
-  code(step, epilogue.block, wgslInt8Op(epilogue));
+export const int8Conv3x3Code = (step: number, bisect?: Conv3x3Bisect) => (epilogue: Int8Epilogue) =>
+  code(step, epilogue.block, wgslInt8Op(epilogue), bisect);
 
 /**
  * The same kernel with another epilogue: `header` declares what int8DirectCodeWithEpilogue's

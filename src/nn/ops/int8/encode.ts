@@ -58,7 +58,12 @@ function recipeFor(
   }
   const words = packedGroups(weights.inChannels);
   if (op === 'conv3x3') {
-    return { code: int8Conv3x3Code(int8GroupStep(words)), vectorStores: true };
+    const bisect = weights.conv3x3Bisect;
+    return {
+      ...(bisect ? { name: bisect } : {}),
+      code: int8Conv3x3Code(int8GroupStep(words), bisect),
+      vectorStores: true,
+    };
   }
   if (!paddedOutput) return { code: int8DirectCode(op, words), vectorStores: true };
   const layout = int8Layout(output);
