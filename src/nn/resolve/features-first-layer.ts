@@ -24,7 +24,7 @@
  */
 import { FEATURE_CHANNELS, paddedSize, type NeuralFrameParams } from '../../core/neural-frame.ts';
 import { packedGroups } from '../../core/int8.ts';
-import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { createKernel } from '../../gpu/kernel.ts';
 import type { ImageFormat } from '../../gpu/gpu-image.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 import { WGSL_COMMON } from '../../gpu/wgsl.ts';
@@ -32,13 +32,12 @@ import type { Int8Plan } from '../../core/int8-plan.ts';
 import { firstStepPrologueRefusal, type Int8FirstStep, type Int8Kernels } from '../int8-network.ts';
 import {
   INT8_PARAMS,
-  INT8_TILE,
   int8OutBlock,
   int8UniformValues,
   wgslInt8Op,
   type Int8Epilogue,
 } from '../ops/int8/common.ts';
-import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
+import { directWorkgroups, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_QUANTIZE_F32 } from '../ops/int8/quantize.ts';
 import {
   FEATURE_FIELDS,
@@ -173,11 +172,7 @@ export function encodeFeaturesFirstLayer(
   const kernel = createKernel(device, featuresFirstLayerKernel(step, reprojected));
   kernel.dispatch(
     pass,
-    [
-      groupsFor(int8.outWidth as number, INT8_TILE),
-      groupsFor(int8.outHeight as number, INT8_TILE),
-      1,
-    ],
+    directWorkgroups(int8.outWidth as number, int8.outHeight as number),
     [
       undefined,
       weights.weightBuffer,

@@ -49,7 +49,7 @@ import {
   type Int8OutBlock,
 } from '../ops/int8/common.ts';
 import { int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
-import { int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
+import { directWorkgroups, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
   FILTER_BLEND_FIELDS,
@@ -186,7 +186,9 @@ export function encodeLastLayerFilterBlend(
   );
   kernel.dispatch(
     pass,
-    [groupsFor(pw, INT8_TILE), groupsFor(ph, INT8_TILE), 1],
+    step.op === 'conv3x3'
+      ? [groupsFor(pw, INT8_TILE), groupsFor(ph, INT8_TILE), 1]
+      : directWorkgroups(pw, ph),
     [input.buffer, weights.weightBuffer, weights.biasBuffer, ...frameResources],
     PARAMS.pack({ ...int8, ...frame }),
   );

@@ -416,8 +416,10 @@ function int8Uniforms(weights: Int8OpWeights, input: GpuInt8Tensor, targets: Int
 export interface Int8KernelRecipe {
   /** The kernel's WGSL for an epilogue. */
   readonly code: (epilogue: Int8Epilogue) => string;
-  /** Its workgroups for an output shape (default: 8×8 output pixels × one output block each). */
+  /** Its workgroups for an output shape (default: `tile` output pixels × one output block each). */
   readonly workgroups?: (output: TensorShape) => [number, number, number];
+  /** Output pixels of a workgroup, across and down (default INT8_TILE × INT8_TILE). */
+  readonly tile?: { readonly x: number; readonly y: number };
   /** The weights it binds at @binding(2) (default: the dot4I8Packed layout, `weightBuffer`). */
   readonly weightBuffer?: GPUBuffer;
   /** Its name in labels. */
@@ -483,8 +485,8 @@ function int8Dispatch(
   const workgroups: [number, number, number] = recipe.workgroups
     ? recipe.workgroups(out)
     : [
-        groupsFor(out.width, INT8_TILE),
-        groupsFor(out.height, INT8_TILE),
+        groupsFor(out.width, recipe.tile?.x ?? INT8_TILE),
+        groupsFor(out.height, recipe.tile?.y ?? INT8_TILE),
         groupsFor(out.channels, block),
       ];
   return { kernel, workgroups, buffers, uniforms };

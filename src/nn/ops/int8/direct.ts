@@ -6,11 +6,11 @@
  * int8OpCpu / int8OpToF32Cpu in src/reference/nn/int8-ops.ts.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
+import { groupsFor } from '../../../gpu/kernel.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
   INT8_PARAMS,
-  INT8_TILE,
   wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
@@ -18,6 +18,21 @@ import {
 } from './common.ts';
 
 export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
+
+/**
+ * Output pixels of a direct kernel's workgroup, across and down (one a thread). Every workgroup
+ * stages its block's weights for all input words and taps, so the wider the tile, the fewer
+ * staged weights a pixel: up2 and up1 stage 4 KB and 2 KB a workgroup, as much as 8×8 pixels read
+ * of their input.
+ */
+export const DIRECT_TILE = { x: 16, y: 8 } as const;
+/** Threads of a direct kernel's workgroup. */
+export const DIRECT_THREADS = DIRECT_TILE.x * DIRECT_TILE.y;
+
+/** The workgroups of a direct kernel writing `width`×`height` pixels, `z` output blocks deep. */
+export function directWorkgroups(width: number, height: number, z = 1): [number, number, number] {
+  return [groupsFor(width, DIRECT_TILE.x), groupsFor(height, DIRECT_TILE.y), z];
+}
 
 /** WGSL of the (input pixel, tap) pairs output pixel (x, y) reads: `readPixel(sx, sy, tap)` each. */
 export const DIRECT_READS: Readonly<Record<DirectOp, string>> = {
@@ -115,12 +130,12 @@ fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
 ${source.wordAt ? wordsWrittenOut(words, block, source.wordAt) : wordLoop(block, source.word)}
 }
 
-@compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
+@compute @workgroup_size(${DIRECT_TILE.x}, ${DIRECT_TILE.y})
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32) {
   let co0 = id.z * ${block}u;
   // The block's weights are one contiguous run of the layout (int8WeightLayout).
   let weightBase = id.z * ${(words * INT8_OP_TAPS[op] * block) / 4}u;
-  for (var i = li; i < ${(words * INT8_OP_TAPS[op] * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
+  for (var i = li; i < ${(words * INT8_OP_TAPS[op] * block) / 4}u; i += ${DIRECT_THREADS}u) {
     taps[i] = weight[weightBase + i];
   }${source.staging ?? ''}
   workgroupBarrier();

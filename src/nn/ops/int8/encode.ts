@@ -17,7 +17,7 @@ import {
   type Int8OpWeights,
 } from './common.ts';
 import { int8Conv3x3Code } from './conv3x3.ts';
-import { int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
+import { DIRECT_TILE, int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
 import { int8ProducerInConsumerRecipe, type Int8Producer } from './producer-in-consumer.ts';
@@ -65,12 +65,15 @@ function recipeFor(
       vectorStores: true,
     };
   }
-  if (!paddedOutput) return { code: int8DirectCode(op, words), vectorStores: true };
+  if (!paddedOutput) {
+    return { code: int8DirectCode(op, words), vectorStores: true, tile: DIRECT_TILE };
+  }
   const layout = int8Layout(output);
   return {
     name: 'to padded',
     code: int8DirectCode(op, words, true),
     vectorStores: true,
+    tile: DIRECT_TILE,
     uniforms: (values) =>
       PADDED_OUTPUT_PARAMS.pack({
         ...values,

@@ -19,7 +19,6 @@ import type { GpuInt8Tensor } from '../../tensor.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import { activationCode } from '../common.ts';
 import {
-  INT8_TILE,
   int8OutBlock,
   int8UniformValues,
   wgslInt8Op,
@@ -30,6 +29,8 @@ import {
 } from './common.ts';
 import {
   DIRECT_READS,
+  DIRECT_THREADS,
+  DIRECT_TILE,
   PADDED_OUTPUT_PARAMS,
   int8DirectCodeWithEpilogue,
   wgslAccumulateInputWord,
@@ -136,7 +137,7 @@ ${packs}
             ? `made[${g - producer.wordOffset}]`
             : `input[(sy * u.inWidth + sx) * ${storedWords}u + ${stored(g)}u]`,
         staging: /* wgsl */ `
-  for (var i = li; i < ${stagedWords}u; i += ${INT8_TILE * INT8_TILE}u) {
+  for (var i = li; i < ${stagedWords}u; i += ${DIRECT_THREADS}u) {
     producerTaps[i] = producerWeight[i];
   }`,
       },
@@ -221,6 +222,7 @@ export function int8ProducerInConsumerRecipe(
       layout !== undefined,
     ),
     vectorStores: true,
+    tile: DIRECT_TILE,
     extraBuffers: [producer.input.buffer, p.weightBuffer, p.biasBuffer],
     uniforms: (values) =>
       PARAMS.pack({
