@@ -28,7 +28,7 @@ import {
   type MatrixBisect,
   type MatrixTiling,
 } from '../src/nn/ops/int8/matrix.ts';
-import { CONV3X3_BISECTS, type Conv3x3Bisect } from '../src/nn/ops/int8/conv3x3.ts';
+import { CONV3X3_BISECTS, type Conv3x3Bisect } from '../src/nn/ops/int8/common.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';

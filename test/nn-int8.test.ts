@@ -30,13 +30,11 @@ import {
   int8OutBlock,
   int8StoreWords,
   uploadInt8Op,
+  CONV3X3_BISECTS,
+  type Conv3x3Bisect,
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
-import {
-  CONV3X3_BISECTS,
-  int8Conv3x3Code,
-  type Conv3x3Bisect,
-} from '../src/nn/ops/int8/conv3x3.ts';
+import { int8Conv3x3Code } from '../src/nn/ops/int8/conv3x3.ts';
 import {
   int8MatrixCode,
   MATRIX_BISECTS,

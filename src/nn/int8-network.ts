@@ -16,7 +16,7 @@ import {
   type Int8OpTargets,
   type Int8OpWeights,
 } from './ops/int8/common.ts';
-import type { Conv3x3Bisect } from './ops/int8/conv3x3.ts';
+import type { Conv3x3Bisect } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {

@@ -6,6 +6,7 @@
  */
 import {
   INT8_TILE,
+  type Conv3x3Bisect,
   int8GroupStep,
   wgslAccumulateWord,
   wgslInt8Op,
@@ -15,23 +16,6 @@ import {
 
 const HALO = INT8_TILE + 2;
 
-/**
- * Benchmarks only: the kernel with one part left out, to time the rest (the outputs are wrong).
- * `no-input-loads` stages made-up words instead of the input's (the index arithmetic and bounds
- * stay), `no-weight-loads` likewise for the weights, `no-barriers` drops the two barriers of each
- * step, `no-product` skips the dot4I8Packed loop (staging and epilogue only), `no-epilogue` skips
- * the requantization and the writes. A part skipped at run time stays in the shader behind a
- * condition no dispatch meets, so the compiler keeps what feeds it (as matrix.ts's MatrixBisect).
- */
-export type Conv3x3Bisect =
-  'no-input-loads' | 'no-weight-loads' | 'no-barriers' | 'no-product' | 'no-epilogue';
-export const CONV3X3_BISECTS: readonly Conv3x3Bisect[] = [
-  'no-input-loads',
-  'no-weight-loads',
-  'no-barriers',
-  'no-product',
-  'no-epilogue',
-];
 const NEVER = 'u.outChannels == 0xffffffffu';
 
 // Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
