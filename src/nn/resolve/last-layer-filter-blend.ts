@@ -42,13 +42,12 @@ import {
 } from '../int8-network.ts';
 import {
   INT8_PARAMS,
-  INT8_TILE,
   int8OutBlock,
   int8UniformValues,
   wgslInt8OpInputs,
   type Int8OutBlock,
 } from '../ops/int8/common.ts';
-import { int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
+import { CONV3X3_TILE, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
 import { directWorkgroups, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
@@ -187,7 +186,7 @@ export function encodeLastLayerFilterBlend(
   kernel.dispatch(
     pass,
     step.op === 'conv3x3'
-      ? [groupsFor(pw, INT8_TILE), groupsFor(ph, INT8_TILE), 1]
+      ? [groupsFor(pw, CONV3X3_TILE.x), groupsFor(ph, CONV3X3_TILE.y), 1]
       : directWorkgroups(pw, ph),
     [input.buffer, weights.weightBuffer, weights.biasBuffer, ...frameResources],
     PARAMS.pack({ ...int8, ...frame }),

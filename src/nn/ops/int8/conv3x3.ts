@@ -14,11 +14,15 @@ import {
   type Int8OutBlock,
 } from './common.ts';
 
-const HALO = INT8_TILE + 2;
+/** Output pixels of a conv3x3 workgroup, across and down (one a thread). */
+export const CONV3X3_TILE = { x: INT8_TILE, y: INT8_TILE } as const;
+const THREADS = CONV3X3_TILE.x * CONV3X3_TILE.y;
+const HALO_X = CONV3X3_TILE.x + 2;
+const HALO_Y = CONV3X3_TILE.y + 2;
 
 const NEVER = 'u.outChannels == 0xffffffffu';
 
-// Each workgroup stages a (8+2)² halo tile of `step` input words and the block's weights for
+// Each workgroup stages a (tile + 2)² halo of `step` input words and the block's weights for
 // them (int8WeightLayout) in workgroup memory; each thread then runs 9·step·block
 // dot4I8Packed per step.
 const code = (
@@ -28,40 +32,41 @@ const code = (
   bisect?: Conv3x3Bisect,
 ) => /* wgsl */ `
 ${header}
-const HALO = ${HALO}u;
+const HALO_X = ${HALO_X}u;
+const HALO_Y = ${HALO_Y}u;
 const STEP = ${step}u;
-var<workgroup> tile: array<u32, ${step * HALO * HALO}>;
+var<workgroup> tile: array<u32, ${step * HALO_X * HALO_Y}>;
 // [group][tap][k]: output channel co0 + k, read 4 channels per load (one load per 4 dot4I8Packed).
 var<workgroup> taps: array<vec4u, ${(step * 9 * block) / 4}>;
 
-@compute @workgroup_size(${INT8_TILE}, ${INT8_TILE})
+@compute @workgroup_size(${CONV3X3_TILE.x}, ${CONV3X3_TILE.y})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
-  let x0 = wg.x * ${INT8_TILE}u;
-  let y0 = wg.y * ${INT8_TILE}u;
+  let x0 = wg.x * ${CONV3X3_TILE.x}u;
+  let y0 = wg.y * ${CONV3X3_TILE.y}u;
   let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
   var acc: array<i32, ${block}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
-    for (var i = li; i < STEP * HALO * HALO; i += ${INT8_TILE * INT8_TILE}u) {
+    for (var i = li; i < STEP * HALO_X * HALO_Y; i += ${THREADS}u) {
       let gi = i % STEP;
       let g = g0 + gi;
       let r = i / STEP;
-      let sy = i32(y0 + r / HALO) - 1;
-      let sx = i32(x0 + r % HALO) - 1;
+      let sy = i32(y0 + r / HALO_X) - 1;
+      let sx = i32(x0 + r % HALO_X) - 1;
       var v = 0u;
       if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
         ${bisect === 'no-input-loads' ? `v = (i * 2654435761u) ^ g; if (${NEVER}) {` : '{'}
         v = input[(u32(sy) * u.inWidth + u32(sx)) * u.inGroups + g];
         }
       }
-      tile[gi * HALO * HALO + r] = v;
+      tile[gi * HALO_X * HALO_Y + r] = v;
     }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
     let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;
-    for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${INT8_TILE * INT8_TILE}u) {
+    for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${THREADS}u) {
       ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${NEVER}) {` : '{'}
       taps[i] = weight[weightBase + i];
       }
@@ -71,7 +76,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     for (var g = 0u; g < STEP; g++) {
       for (var ky = 0u; ky < 3u; ky++) {
         for (var kx = 0u; kx < 3u; kx++) {
-          let v = tile[(g * HALO + lid.y + ky) * HALO + lid.x + kx];
+          let v = tile[(g * HALO_Y + lid.y + ky) * HALO_X + lid.x + kx];
           let t = (g * 9u + ky * 3u + kx) * ${block / 4}u;
           for (var q = 0u; q < ${block / 4}u; q++) {
             let w = taps[t + q];

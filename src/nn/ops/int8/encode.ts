@@ -16,7 +16,7 @@ import {
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
-import { int8Conv3x3Code } from './conv3x3.ts';
+import { CONV3X3_TILE, int8Conv3x3Code } from './conv3x3.ts';
 import { DIRECT_TILE, int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
@@ -63,6 +63,7 @@ function recipeFor(
       ...(bisect ? { name: bisect } : {}),
       code: int8Conv3x3Code(int8GroupStep(words), bisect),
       vectorStores: true,
+      tile: CONV3X3_TILE,
     };
   }
   if (!paddedOutput) {
