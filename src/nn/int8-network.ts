@@ -13,10 +13,10 @@ import type { WeightedOp } from '../core/graph.ts';
 import {
   int8OutBlock,
   uploadInt8Op,
+  type Conv3x3Bisect,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './ops/int8/common.ts';
-import type { Conv3x3Bisect } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {

@@ -290,8 +290,9 @@ export interface Int8OpWeights extends Int8OpParams {
  * `no-input-loads` stages made-up words instead of the input's (the index arithmetic and bounds
  * stay), `no-weight-loads` likewise for the weights, `no-barriers` drops the two barriers of each
  * step, `no-product` skips the dot4I8Packed loop (staging and epilogue only), `no-epilogue` skips
- * the requantization and the writes. A part skipped at run time stays in the shader behind a
- * condition no dispatch meets, so the compiler keeps what feeds it (as ./matrix.ts's MatrixBisect); the kernel is ./conv3x3.ts.
+ * the requantization and the writes (the kernel: ./conv3x3.ts). A part skipped at run time stays
+ * in the shader behind a condition no dispatch meets, so the compiler keeps what feeds it (as
+ * ./matrix.ts's MatrixBisect).
  */
 export type Conv3x3Bisect =
   'no-input-loads' | 'no-weight-loads' | 'no-barriers' | 'no-product' | 'no-epilogue';
@@ -302,6 +303,7 @@ export const CONV3X3_BISECTS: readonly Conv3x3Bisect[] = [
   'no-product',
   'no-epilogue',
 ];
+
 /** Packs an op's int8 weight (its f32 layout) into words of 4 channels: `int8WeightLayout`. */
 function packInt8Weight(
   op: WeightedOp,
