@@ -122,7 +122,7 @@ test('network v3 weights: v3a, trained, and its INT8 twin 8/8 within 0.3 dB of t
   for (const [name, values] of f32.parameters) {
     assert.ok(values.every(Number.isFinite), `${name} is finite`);
   }
-  assert.equal(f32.metadata?.step, 1600, 'the file records its training step (run B1)');
+  assert.equal(f32.metadata?.step, 1550, 'the file records its training step (run D2)');
   const int8 = await loadWeights(V3_INT8_WEIGHTS);
   assert.deepEqual(baseGraph(int8.graph), NETWORK_V3A);
   const q = graphQuantization(int8.graph)!;
