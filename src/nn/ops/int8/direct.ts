@@ -11,6 +11,7 @@ import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
   INT8_PARAMS,
+  INT8_TILE,
   wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
@@ -23,9 +24,10 @@ export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
  * Output pixels of a direct kernel's workgroup, across and down (one a thread). Every workgroup
  * stages its block's weights for all input words and taps, so the wider the tile, the fewer
  * staged weights a pixel: up2 and up1 stage 4 KB and 2 KB a workgroup, as much as 8×8 pixels read
- * of their input.
+ * of their input. 16×8 and 16×16 give the same bits (tested on lavapipe) and wait for a
+ * measurement (docs/PERFORMANCE.md, eleventh session): 8×8, the tile measured so far, until then.
  */
-export const DIRECT_TILE = { x: 16, y: 8 } as const;
+export const DIRECT_TILE = { x: INT8_TILE, y: INT8_TILE } as const;
 /** Threads of a direct kernel's workgroup. */
 export const DIRECT_THREADS = DIRECT_TILE.x * DIRECT_TILE.y;
 
