@@ -22,9 +22,9 @@ const HALO_Y = CONV3X3_TILE.y + 2;
 
 const NEVER = 'u.outChannels == 0xffffffffu';
 
-// Each workgroup stages a (tile + 2)² halo of `step` input words and the block's weights for
-// them (int8WeightLayout) in workgroup memory; each thread then runs 9·step·block
-// dot4I8Packed per step.
+// Each workgroup stages `step` input words of its tile and a one-pixel border around it, and the
+// block's weights for them (int8WeightLayout), in workgroup memory; each thread then runs
+// 9·step·block dot4I8Packed per step.
 const code = (
   step: number,
   block: Int8OutBlock,
