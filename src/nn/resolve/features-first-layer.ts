@@ -34,10 +34,11 @@ import {
   INT8_PARAMS,
   int8OutBlock,
   int8UniformValues,
+  tileWorkgroups,
   wgslInt8Op,
   type Int8Epilogue,
 } from '../ops/int8/common.ts';
-import { directWorkgroups, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
+import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_QUANTIZE_F32 } from '../ops/int8/quantize.ts';
 import {
   FEATURE_FIELDS,
@@ -172,7 +173,7 @@ export function encodeFeaturesFirstLayer(
   const kernel = createKernel(device, featuresFirstLayerKernel(step, reprojected));
   kernel.dispatch(
     pass,
-    directWorkgroups(int8.outWidth as number, int8.outHeight as number),
+    tileWorkgroups(DIRECT_TILE, int8.outWidth as number, int8.outHeight as number),
     [
       undefined,
       weights.weightBuffer,

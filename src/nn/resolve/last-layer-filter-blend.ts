@@ -30,7 +30,7 @@ import type { WeightedOp } from '../../core/graph.ts';
 import type { Int8OpStep, Int8Plan } from '../../core/int8-plan.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import { packedGroups } from '../../core/int8.ts';
-import { createKernel, groupsFor } from '../../gpu/kernel.ts';
+import { createKernel } from '../../gpu/kernel.ts';
 import { formatOf, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 import { WGSL_COMMON } from '../../gpu/wgsl.ts';
@@ -44,11 +44,12 @@ import {
   INT8_PARAMS,
   int8OutBlock,
   int8UniformValues,
+  tileWorkgroups,
   wgslInt8OpInputs,
   type Int8OutBlock,
 } from '../ops/int8/common.ts';
 import { CONV3X3_TILE, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
-import { directWorkgroups, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
+import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
   FILTER_BLEND_FIELDS,
@@ -185,9 +186,7 @@ export function encodeLastLayerFilterBlend(
   );
   kernel.dispatch(
     pass,
-    step.op === 'conv3x3'
-      ? [groupsFor(pw, CONV3X3_TILE.x), groupsFor(ph, CONV3X3_TILE.y), 1]
-      : directWorkgroups(pw, ph),
+    tileWorkgroups(step.op === 'conv3x3' ? CONV3X3_TILE : DIRECT_TILE, pw, ph),
     [input.buffer, weights.weightBuffer, weights.biasBuffer, ...frameResources],
     PARAMS.pack({ ...int8, ...frame }),
   );

@@ -22,6 +22,22 @@ import { WGSL_REQUANTIZE } from './requantize.ts';
 
 /** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
 export const INT8_TILE = 8;
+/** Output pixels of a workgroup, across and down (one a thread). */
+export interface Int8Tile {
+  readonly x: number;
+  readonly y: number;
+}
+
+/** The workgroups covering `width`×`height` output pixels in tiles, `z` deep. */
+export function tileWorkgroups(
+  tile: Int8Tile,
+  width: number,
+  height: number,
+  z = 1,
+): [number, number, number] {
+  return [groupsFor(width, tile.x), groupsFor(height, tile.y), z];
+}
+
 /** Output channels a thread can compute: two, three, four or six packed words. */
 export type Int8OutBlock = 8 | 12 | 16 | 24;
 
@@ -436,8 +452,8 @@ export interface Int8KernelRecipe {
   readonly code: (epilogue: Int8Epilogue) => string;
   /** Its workgroups for an output shape (default: `tile` output pixels × one output block each). */
   readonly workgroups?: (output: TensorShape) => [number, number, number];
-  /** Output pixels of a workgroup, across and down (default INT8_TILE × INT8_TILE). */
-  readonly tile?: { readonly x: number; readonly y: number };
+  /** Output pixels of a workgroup (default INT8_TILE × INT8_TILE). */
+  readonly tile?: Int8Tile;
   /** The weights it binds at @binding(2) (default: the dot4I8Packed layout, `weightBuffer`). */
   readonly weightBuffer?: GPUBuffer;
   /** Its name in labels. */
@@ -502,11 +518,12 @@ function int8Dispatch(
   });
   const workgroups: [number, number, number] = recipe.workgroups
     ? recipe.workgroups(out)
-    : [
-        groupsFor(out.width, recipe.tile?.x ?? INT8_TILE),
-        groupsFor(out.height, recipe.tile?.y ?? INT8_TILE),
+    : tileWorkgroups(
+        recipe.tile ?? { x: INT8_TILE, y: INT8_TILE },
+        out.width,
+        out.height,
         groupsFor(out.channels, block),
-      ];
+      );
   return { kernel, workgroups, buffers, uniforms };
 }
 

@@ -12,10 +12,11 @@ import {
   wgslInt8Op,
   type Int8Epilogue,
   type Int8OutBlock,
+  type Int8Tile,
 } from './common.ts';
 
 /** Output pixels of a conv3x3 workgroup, across and down (one a thread). */
-export const CONV3X3_TILE = { x: INT8_TILE, y: INT8_TILE } as const;
+export const CONV3X3_TILE: Int8Tile = { x: INT8_TILE, y: INT8_TILE };
 const THREADS = CONV3X3_TILE.x * CONV3X3_TILE.y;
 const HALO_X = CONV3X3_TILE.x + 2;
 const HALO_Y = CONV3X3_TILE.y + 2;

@@ -6,7 +6,6 @@
  * int8OpCpu / int8OpToF32Cpu in src/reference/nn/int8-ops.ts.
  */
 import type { WeightedOp } from '../../../core/graph.ts';
-import { groupsFor } from '../../../gpu/kernel.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
@@ -15,6 +14,7 @@ import {
   wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
+  type Int8Tile,
   type Int8OutBlock,
 } from './common.ts';
 
@@ -27,14 +27,9 @@ export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
  * of their input. 16×8 and 16×16 give the same bits (tested on lavapipe) and wait for a
  * measurement (docs/PERFORMANCE.md, eleventh session): 8×8, the tile measured so far, until then.
  */
-export const DIRECT_TILE = { x: INT8_TILE, y: INT8_TILE } as const;
+export const DIRECT_TILE: Int8Tile = { x: INT8_TILE, y: INT8_TILE };
 /** Threads of a direct kernel's workgroup. */
 export const DIRECT_THREADS = DIRECT_TILE.x * DIRECT_TILE.y;
-
-/** The workgroups of a direct kernel writing `width`×`height` pixels, `z` output blocks deep. */
-export function directWorkgroups(width: number, height: number, z = 1): [number, number, number] {
-  return [groupsFor(width, DIRECT_TILE.x), groupsFor(height, DIRECT_TILE.y), z];
-}
 
 /** WGSL of the (input pixel, tap) pairs output pixel (x, y) reads: `readPixel(sx, sy, tap)` each. */
 export const DIRECT_READS: Readonly<Record<DirectOp, string>> = {

@@ -6,8 +6,9 @@
  * the producer's kernel writes them — and reads the concat's other parts from memory (stored with
  * the part's words left unread, or without them: `partNotStored`). The part is neither written nor
  * read back and the producer's dispatch is gone: network v2's `up0` (16 → 8 channels, 2 of the 5
- * words of each display pixel of `join`) computed in its 1×1 `mix`. The same bits as the two kernels (CPU reference: `int8OpCpu`
- * of each, src/reference/nn/int8-ops.ts; test/nn-int8-producer-in-consumer.test.ts).
+ * words of each display pixel of `join`) computed in its 1×1 `mix`. The same bits as the two
+ * kernels (CPU reference: `int8OpCpu` of each, src/reference/nn/int8-ops.ts;
+ * test/nn-int8-producer-in-consumer.test.ts).
  *
  * Bindings: the consumer's at 0 to 4 (no residual), then the producer's input, weights and bias at
  * 5 to 7. Uniforms: INT8_PARAMS, the padded output's fields (./direct.ts; unused for the standard
