@@ -115,9 +115,10 @@ test('features backward: non-finite history/state values get no gradient', () =>
   assert.ok(grads.history.every(Number.isFinite) && grads.state.every(Number.isFinite));
 });
 
-for (const [name, display, render] of [
-  ['ratio 2', DISPLAY, RENDER],
-  ['ratio 1.5', [9, 6], [6, 4]],
+for (const [name, display, render, coverage] of [
+  ['ratio 2', DISPLAY, RENDER, 0],
+  ['ratio 1.5', [9, 6], [6, 4], 0],
+  ['ratio 2, coverage blend 0.8', DISPLAY, RENDER, 0.8],
 ] as const) {
   test(`KPN filter backward: finite differences w.r.t. raw channels 0–7 (${name})`, () => {
     const color = randomReal(render[0] * render[1] * 4, 4, 0, 1);
@@ -132,9 +133,18 @@ for (const [name, display, render] of [
     };
     const gFiltered = randomReal(display[0] * display[1] * 4, 6);
     const gState = randomReal(display[0] * display[1] * 4, 7);
-    const analytic = kpnFilterBackwardCpu(raw, colorImage, display, JITTER, gFiltered, gState);
+    const analytic = kpnFilterBackwardCpu(
+      raw,
+      colorImage,
+      display,
+      JITTER,
+      gFiltered,
+      gState,
+      undefined,
+      coverage,
+    );
     const f = (x: Float64Array) => {
-      const out = kpnFilterCpu({ ...raw, data: x }, colorImage, display, JITTER);
+      const out = kpnFilterCpu({ ...raw, data: x }, colorImage, display, JITTER, coverage);
       return dot(gFiltered, out.filtered.data) + dot(gState, out.state.data);
     };
     assertGradient('d/draw', f, raw.data, analytic, 1e-5, { floor: 1e-4 });

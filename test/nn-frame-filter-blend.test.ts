@@ -48,16 +48,17 @@ function randomInputs(render: Size, seed: number) {
 }
 
 for (const ratio of [2, 1.5]) {
-  for (const [reset, historyGuard] of [
-    [false, 0],
-    [true, 0],
-    [false, 1],
+  for (const [reset, historyGuard, coverageBlend] of [
+    [false, 0, 0],
+    [true, 0, 0],
+    [false, 1, 0],
+    [false, 1, 1],
   ] as const) {
-    test(`fused filter + blend: GPU matches the CPU reference and the two passes (ratio ${ratio}, reset ${reset}, history guard ${historyGuard})`, async () => {
+    test(`fused filter + blend: GPU matches the CPU reference and the two passes (ratio ${ratio}, reset ${reset}, history guard ${historyGuard}, coverage blend ${coverageBlend})`, async () => {
       const { device } = await testGpu();
       const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
       const { color, history, raw } = randomInputs(render, 50 + 10 * ratio);
-      const params = { jitter: [0.37, -0.22] as const, reset, historyGuard };
+      const params = { jitter: [0.37, -0.22] as const, reset, historyGuard, coverageBlend };
       const expected = kpnFilterBlendCpu(raw, color, history, params);
       const gpu = {
         raw: uploadTensor(device, raw),
@@ -70,7 +71,7 @@ for (const ratio of [2, 1.5]) {
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       encodeKpnFilterBlend(device, pass, gpu.raw, { ...gpu, ...params }, fused);
-      encodeKpnFilter(device, pass, gpu.raw, gpu.color, params.jitter, twoPass);
+      encodeKpnFilter(device, pass, gpu.raw, gpu.color, params.jitter, twoPass, coverageBlend);
       encodeBlend(
         device,
         pass,
@@ -103,6 +104,12 @@ for (const ratio of [2, 1.5]) {
         const unguarded = kpnFilterBlendCpu(raw, color, history, { ...params, historyGuard: 0 });
         const moved = maxAbsDiff(unguarded.history.data, expected.history.data);
         assert.ok(moved.max > 1e-3, `the guard changed nothing (${moved.max})`);
+      }
+      if (coverageBlend > 0) {
+        // The coverage blend changed the blend (the current frame's share moves with coverage).
+        const plain = kpnFilterBlendCpu(raw, color, history, { ...params, coverageBlend: 0 });
+        const moved = maxAbsDiff(plain.history.data, expected.history.data);
+        assert.ok(moved.max > 1e-2, `the coverage blend changed nothing (${moved.max})`);
       }
       // Where the history is valid the blend moved the output off the filtered color somewhere.
       if (!reset) {

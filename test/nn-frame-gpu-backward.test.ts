@@ -112,8 +112,12 @@ for (const [reset, historyGuard] of [
   });
 }
 
-for (const ratio of [2, 1.5]) {
-  test(`KPN filter backward: GPU matches CPU (ratio ${ratio})`, async () => {
+for (const [ratio, coverage] of [
+  [2, 0],
+  [1.5, 0],
+  [2, 0.8],
+] as const) {
+  test(`KPN filter backward: GPU matches CPU (ratio ${ratio}, coverage blend ${coverage})`, async () => {
     const { device } = await testGpu();
     const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
     const color = randomImage(render, 4, uniform(0, 1));
@@ -138,6 +142,7 @@ for (const ratio of [2, 1.5]) {
       dFiltered.data,
       dState.data,
       dBetaRaw,
+      coverage,
     );
     const dRaw = createGpuTensor(device, raw);
     submitPass(device, (pass) =>
@@ -153,6 +158,7 @@ for (const ratio of [2, 1.5]) {
           betaRaw: uploadGpuImage(device, dBeta),
         },
         dRaw,
+        coverage,
       ),
     );
     const actual = await readGpuTensor(device, dRaw);

@@ -98,8 +98,13 @@ for (const [name, lastOp] of Object.entries(LAST_OPS)) {
       for (const format of ['rgba32float', 'rgba16float'] as ImageFormat[]) {
         const history = storedImage(frame.history, format);
         const gpuHistory = uploadGpuImage(device, history, undefined, format);
-        for (const reset of [false, true]) {
-          const inputs = { color, history: gpuHistory, jitter: [0.31, -0.17] as const, reset };
+        for (const [reset, coverageBlend] of [
+          [false, 0],
+          [true, 0],
+          [false, 0.6],
+        ] as const) {
+          const jitter = [0.31, -0.17] as const;
+          const inputs = { color, history: gpuHistory, jitter, reset, coverageBlend };
           const image = () => createGpuImage(device, ...DISPLAY, undefined, format);
           const fused = { history: image(), state: image() };
           const twoKernels = { history: image(), state: image() };
@@ -113,7 +118,7 @@ for (const [name, lastOp] of Object.entries(LAST_OPS)) {
           encodeKpnFilterBlend(device, pass, raw, inputs, twoKernels);
           pass.end();
           device.queue.submit([encoder.finish()]);
-          const what = `${name} ratio ${ratio} ${format} reset ${reset}`;
+          const what = `${name} ratio ${ratio} ${format} reset ${reset} coverage ${coverageBlend}`;
           const [h1, s1, h2, s2, gpuRaw] = await Promise.all([
             readGpuImage(device, fused.history),
             readGpuImage(device, fused.state),

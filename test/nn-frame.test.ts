@@ -116,48 +116,62 @@ for (const [ratio, format] of [
     });
   }
 
-  test(`KPN filter + activations: GPU matches CPU (ratio ${ratio})`, async () => {
-    const { device } = await testGpu();
-    const render = renderSizeOf(ratio);
-    const { color } = randomFrameInputs(render, 20 + ratio);
-    const [pw, ph] = paddedSize(DISPLAY);
-    const random = rng(7);
-    // Raw outputs around the interesting range: σ from ~0.35 to ~3 pixels, any angle, α and
-    // tanh away from saturation and into it.
-    const raw = {
-      channels: RAW_CHANNELS,
-      height: ph,
-      width: pw,
-      data: Float32Array.from({ length: RAW_CHANNELS * ph * pw }, () => random() * 6 - 3),
-    };
-    const jitter = [-0.41, 0.18] as const;
-    const expected = kpnFilterCpu(raw, color, DISPLAY, jitter);
-    const targets = {
-      filtered: createGpuImage(device, ...DISPLAY),
-      state: createGpuImage(device, ...DISPLAY),
-    };
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeKpnFilter(
-      device,
-      pass,
-      uploadTensor(device, raw),
-      uploadGpuImage(device, color),
-      jitter,
-      targets,
-    );
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    const filtered = await readGpuImage(device, targets.filtered);
-    const state = await readGpuImage(device, targets.state);
-    // f32 exp of quadratic forms up to ~10²: 2e-4 absolute on [0, 1] colors.
-    const f = maxAbsDiff(filtered.data, expected.filtered.data);
-    assert.ok(f.max < 2e-4, `filtered: max |GPU − CPU| ${f.max} at ${f.at}`);
-    const s = maxAbsDiff(state.data, expected.state.data);
-    assert.ok(s.max < 1e-5, `state: max |GPU − CPU| ${s.max} at ${s.at}`);
-    // The filter is a convex combination of the window's colors: within [0, 1].
-    assert.ok(filtered.data.every((v) => v >= 0 && v <= 1));
-  });
+  for (const coverage of format === 'rgba32float' ? [0, 0.8] : []) {
+    test(`KPN filter + activations: GPU matches CPU (ratio ${ratio}, coverage blend ${coverage})`, async () => {
+      const { device } = await testGpu();
+      const render = renderSizeOf(ratio);
+      const { color } = randomFrameInputs(render, 20 + ratio);
+      const [pw, ph] = paddedSize(DISPLAY);
+      const random = rng(7);
+      // Raw outputs around the interesting range: σ from ~0.35 to ~3 pixels, any angle, α and
+      // tanh away from saturation and into it.
+      const raw = {
+        channels: RAW_CHANNELS,
+        height: ph,
+        width: pw,
+        data: Float32Array.from({ length: RAW_CHANNELS * ph * pw }, () => random() * 6 - 3),
+      };
+      const jitter = [-0.41, 0.18] as const;
+      const expected = kpnFilterCpu(raw, color, DISPLAY, jitter, coverage);
+      const targets = {
+        filtered: createGpuImage(device, ...DISPLAY),
+        state: createGpuImage(device, ...DISPLAY),
+      };
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeKpnFilter(
+        device,
+        pass,
+        uploadTensor(device, raw),
+        uploadGpuImage(device, color),
+        jitter,
+        targets,
+        coverage,
+      );
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const filtered = await readGpuImage(device, targets.filtered);
+      const state = await readGpuImage(device, targets.state);
+      // f32 exp of quadratic forms up to ~10²: 2e-4 absolute on [0, 1] colors.
+      const f = maxAbsDiff(filtered.data, expected.filtered.data);
+      assert.ok(f.max < 2e-4, `filtered: max |GPU − CPU| ${f.max} at ${f.at}`);
+      const s = maxAbsDiff(state.data, expected.state.data);
+      assert.ok(s.max < 1e-5, `state: max |GPU − CPU| ${s.max} at ${s.at}`);
+      // The filter is a convex combination of the window's colors: within [0, 1].
+      assert.ok(filtered.data.every((v) => v >= 0 && v <= 1));
+      if (coverage > 0) {
+        // The coverage blend moves α: not the network's sigmoid everywhere.
+        const plain = kpnFilterCpu(raw, color, DISPLAY, jitter);
+        const moved = expected.filtered.data.filter(
+          (v, i) => i % 4 === 3 && Math.abs(v - plain.filtered.data[i]!) > 0.01,
+        );
+        assert.ok(
+          moved.length > DISPLAY[0] * DISPLAY[1] * 0.25,
+          `α moved at ${moved.length} pixels`,
+        );
+      }
+    });
+  }
 }
 
 test('KPN filter: tiny kernels far from every sample fall back to the nearest sample, finite', () => {

@@ -104,6 +104,23 @@ test("a graph's history guard travels with the weights; a bad one is refused", (
   );
 });
 
+test("a graph's coverage blend travels with the weights; a bad one is refused", () => {
+  const covered = { ...weights, graph: { ...NETWORK_V2, coverageBlend: 0.5 } };
+  assert.equal(decodeWeights(encodeWeights(covered)).graph.coverageBlend, 0.5);
+  assert.equal(
+    decodeWeights(encodeWeights(covered), { graph: NETWORK_V2 }).graph.coverageBlend,
+    0.5,
+  );
+  assert.equal(decodeWeights(encodeWeights(weights)).graph.coverageBlend, undefined);
+  for (const bad of [-1, 5, Number.NaN]) {
+    assert.throws(
+      () => encodeWeights({ ...weights, graph: { ...NETWORK_V2, coverageBlend: bad } }),
+      (e: Error) => e instanceof InputError && /coverageBlend/.test(e.message),
+      String(bad),
+    );
+  }
+});
+
 test('every corruption is an InputError naming the problem', async () => {
   const bytes = encodeWeights(weights);
   const magic = bytes.slice();

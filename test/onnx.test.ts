@@ -155,6 +155,11 @@ test('onnx: round trips — f32 .uplift → ONNX → .uplift byte for byte; ONNX
   const guardedBack = importOnnx(exportOnnx(guarded), 'guarded.onnx');
   assert.equal(guardedBack.graph.historyGuard, 1);
   assert.ok(Buffer.from(encodeWeights(guardedBack)).equals(Buffer.from(guardedBytes)));
+  // So does its coverage blend.
+  const covered = { ...f32, graph: { ...f32.graph, coverageBlend: 0.5 } };
+  const coveredBack = importOnnx(exportOnnx(covered), 'covered.onnx');
+  assert.equal(coveredBack.graph.coverageBlend, 0.5);
+  assert.ok(Buffer.from(encodeWeights(coveredBack)).equals(Buffer.from(encodeWeights(covered))));
 });
 
 test('onnx: the INT8 .uplift comes back with its graph and the weight grid values it runs with', () => {

@@ -191,6 +191,44 @@ test('frames task (BPTT on the GPU over analytic clips, stale term on): a split 
   );
 });
 
+test('a run with a coverage blend trains with it, writes it into its weights and keeps it on resume', async () => {
+  const { device } = await testGpu();
+  const run = (coverageBlend: number | null) => ({
+    network: 'tiny',
+    task: 'frames',
+    steps: 4,
+    size: [16, 16],
+    learningRate: 1e-2,
+    warmupSteps: 1,
+    data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+    clipsPerStep: 1,
+    validationClips: 0,
+    warmup: 1,
+    logEvery: 2,
+    checkpointEvery: 2,
+    coverageBlend,
+  });
+  const plainDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  const coveredDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+  await train(device, run(null), { out: plainDir });
+  await train(device, run(1), { out: coveredDir, stopAtStep: 2 });
+  await train(device, {}, { out: coveredDir, resume: true });
+  const graphOf = async (dir: string) =>
+    decodeWeights(await readFile(join(dir, 'weights.uplift'))).graph;
+  assert.equal((await graphOf(coveredDir)).coverageBlend, 1);
+  assert.equal((await graphOf(plainDir)).coverageBlend, undefined);
+  // The same data and start: the blend is what differs, and the loss sees it from the first step.
+  const losses = async (dir: string) =>
+    (await readFile(join(dir, 'log.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number; loss: number }).loss);
+  const [a, b] = [await losses(plainDir), await losses(coveredDir)];
+  assert.equal(a.length, 2);
+  assert.equal(b.length, 2);
+  assert.ok(a.every((l, i) => Number.isFinite(l) && l !== b[i]));
+});
+
 /** A tiny frames run of one clip a step, validated on 2 clips: `overrides` add the rest. */
 const tinyValidatedRun = (overrides: Record<string, unknown>) => ({
   network: 'tiny',
@@ -295,6 +333,10 @@ test('bad training configs are InputErrors naming the key', () => {
   assert.throws(() => resolveTrainConfig({ data: { source: 'sequences' } }), /needs data.paths/);
   assert.throws(() => resolveTrainConfig({ warmup: 6 }), /warmup/);
   assert.throws(() => resolveTrainConfig({ frame: 'tpu' }), /frame must be gpu or cpu/);
+  assert.throws(
+    () => resolveTrainConfig({ coverageBlend: 5 }),
+    /coverageBlend must be null or a number in \[0, 4\], got 5/,
+  );
   assert.throws(
     () => resolveTrainConfig({ scheduleRestart: { step: -1, learningRate: 1e-3 } }),
     /scheduleRestart must be null or/,

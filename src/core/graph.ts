@@ -79,6 +79,13 @@ export interface GraphDescription {
    * it, which run as they were trained).
    */
   readonly historyGuard?: number;
+  /**
+   * The neural frame's coverage blend for this model, the power k (COVERAGE_SIGMA,
+   * src/core/neural-frame.ts): the current frame's share of the blend is weighted by how well
+   * this frame's samples cover the pixel, as TAAU weighs its samples. Absent or 0: none (the
+   * blend as models before it were trained with).
+   */
+  readonly coverageBlend?: number;
 }
 
 /** Shape of one parameter tensor, e.g. [Cout, Cin, 3, 3]. */
@@ -120,6 +127,12 @@ function analyse(graph: GraphDescription): Map<string, TensorInfo> {
   const guard = graph.historyGuard as unknown;
   if (guard !== undefined && !(typeof guard === 'number' && Number.isFinite(guard) && guard >= 0))
     fail(graph, `historyGuard must be a finite number ≥ 0, got ${String(guard)}`);
+  const coverage = graph.coverageBlend as unknown;
+  if (
+    coverage !== undefined &&
+    !(typeof coverage === 'number' && Number.isFinite(coverage) && coverage >= 0 && coverage <= 4)
+  )
+    fail(graph, `coverageBlend must be a number in [0, 4], got ${String(coverage)}`);
   const tensors = new Map<string, TensorInfo>();
   for (const input of graph.inputs) {
     if (

@@ -42,6 +42,17 @@ export const FEATURE_MULTIPLE = 8;
  */
 export const HISTORY_GUARD_RANGES = 1;
 export const HISTORY_GUARD_FLOOR = 0.02;
+/**
+ * The coverage blend (src/reference/nn/frame.ts), for models whose graph sets `coverageBlend` k:
+ * the current frame's odds (1 − α) / α in the blend are multiplied by ρ = c^k, c this frame's
+ * coverage of the pixel over its mean: the sum over the filter window's samples of
+ * exp(−½ |d|² / COVERAGE_SIGMA²) (d the sample's offset, display pixels), divided by
+ * 2π · COVERAGE_SIGMA² · (render area / display area). A sample near the pixel centre raises the
+ * current frame's share, none near it lowers it: TAAU's sample weight (its `sampleSigma`,
+ * src/core/taau-settings.ts), which a normalised filter alone cannot express (its temporal
+ * average is at best a render pixel's box).
+ */
+export const COVERAGE_SIGMA = 0.35;
 /** Rec. 709 luma weights (as src/core/image.ts luma). */
 export const LUMA_WEIGHTS = [0.2126, 0.7152, 0.0722] as const;
 
@@ -53,6 +64,8 @@ export interface NeuralFrameParams {
   readonly reset: boolean;
   /** The model's history guard (GraphDescription.historyGuard); absent or 0: none. */
   readonly historyGuard?: number;
+  /** The model's coverage blend power k (GraphDescription.coverageBlend); absent or 0: none. */
+  readonly coverageBlend?: number;
 }
 
 /** Display size padded up to multiples of 8: the network's input size. */

@@ -93,6 +93,11 @@ export function describeNetwork(graph: GraphDescription): NetworkDescription {
           `history guard: the blend clamps history more than ${graph.historyGuard} box range(s) outside the neighbourhood, whatever β`,
         ]
       : []),
+    ...(graph.coverageBlend
+      ? [
+          `coverage blend: the current frame's odds in the blend scaled by its coverage of the pixel to the power ${graph.coverageBlend}`,
+        ]
+      : []),
     `${'node'.padEnd(11)} ${'op'.padEnd(9)} ch      res  act    params MAC/px`,
     ...rows,
   ].join('\n');

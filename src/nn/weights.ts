@@ -63,7 +63,15 @@ const TRAILER_BYTES = 4;
 /** Keys of the header (format 2; format 1 adds crc32) and of its parts. */
 const HEADER_KEYS = ['graph', 'qualityRatio', 'tensors', 'dataBytes', 'metadata'] as const;
 const LEGACY_HEADER_KEYS = [...HEADER_KEYS, 'crc32'] as const;
-const GRAPH_KEYS = ['name', 'version', 'inputs', 'outputs', 'nodes', 'historyGuard'] as const;
+const GRAPH_KEYS = [
+  'name',
+  'version',
+  'inputs',
+  'outputs',
+  'nodes',
+  'historyGuard',
+  'coverageBlend',
+] as const;
 const INPUT_KEYS = ['name', 'channels'] as const;
 const NODE_KEYS = [
   'op',
@@ -248,6 +256,9 @@ function checkHeader(value: unknown, name: string, version: number): asserts val
   checkedNumber(graph.version, `${path}.graph.version`, { integer: true, min: 0, max: 2 ** 31 });
   if (graph.historyGuard !== undefined) {
     checkedNumber(graph.historyGuard, `${path}.graph.historyGuard`, { min: 0, max: 1e6 });
+  }
+  if (graph.coverageBlend !== undefined) {
+    checkedNumber(graph.coverageBlend, `${path}.graph.coverageBlend`, { min: 0, max: 4 });
   }
   checkArray(graph.inputs, `${path}.graph.inputs`).forEach((input, i) => {
     const where = `${path}.graph.inputs[${i}]`;

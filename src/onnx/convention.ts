@@ -34,6 +34,8 @@ export const META = {
   metadata: 'uplift.metadata',
   /** The graph's history guard (JSON number, box ranges), when it has one: the frame's, not an op. */
   historyGuard: 'uplift.historyGuard',
+  /** The graph's coverage blend power (JSON number), when it has one: the frame's, not an op. */
+  coverageBlend: 'uplift.coverageBlend',
 } as const;
 
 /** The only quantization ONNX int8 Q/DQ expresses exactly: 8 bits, grid ±127. */

@@ -229,6 +229,9 @@ export function exportOnnx(net: OnnxNetwork): Uint8Array {
   if (graph.historyGuard !== undefined) {
     metadataProps.push({ key: META.historyGuard, value: JSON.stringify(graph.historyGuard) });
   }
+  if (graph.coverageBlend !== undefined) {
+    metadataProps.push({ key: META.coverageBlend, value: JSON.stringify(graph.coverageBlend) });
+  }
   return encodeModel({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: OPSET_VERSION }],

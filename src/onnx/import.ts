@@ -408,6 +408,10 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
   if (historyGuard !== undefined && typeof historyGuard !== 'number') {
     throw new InputError(`${source}: metadata "${META.historyGuard}" must be a number`);
   }
+  const coverageBlend = metadataJson(source, model, META.coverageBlend);
+  if (coverageBlend !== undefined && typeof coverageBlend !== 'number') {
+    throw new InputError(`${source}: metadata "${META.coverageBlend}" must be a number`);
+  }
   const graph: GraphDescription = {
     name: model.graph!.name ?? '',
     version: Number(model.modelVersion ?? 0),
@@ -415,6 +419,7 @@ export function importOnnx(bytes: Uint8Array, source: string): OnnxNetwork {
     outputs,
     nodes: im.nodes.map(finish),
     ...(historyGuard !== undefined ? { historyGuard } : {}),
+    ...(coverageBlend !== undefined ? { coverageBlend } : {}),
   };
   try {
     validateGraph(graph);

@@ -325,7 +325,15 @@ function encodeClipForward(
     observe?.(encoder, run, t);
     const raw = run.output;
     pass = encoder.beginComputePass({ label: `clip frame ${t} filter, blend, loss` });
-    encodeKpnFilter(device, pass, raw, slot.color, frame.params.jitter, slot);
+    encodeKpnFilter(
+      device,
+      pass,
+      raw,
+      slot.color,
+      frame.params.jitter,
+      slot,
+      trainable.graph.coverageBlend ?? 0,
+    );
     encodeBlend(
       device,
       pass,

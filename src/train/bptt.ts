@@ -55,8 +55,9 @@ function gpuNetworkRunner(device: GPUDevice, trainable: TrainableNetwork) {
   };
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   return {
-    /** The model's history guard, for the blend around the network. */
+    /** The model's history guard and coverage blend, for the frame around the network. */
     historyGuard: trainable.graph.historyGuard,
+    coverageBlend: trainable.graph.coverageBlend ?? 0,
     async forward(features: Tensor<Float32Array>): Promise<Tensor<Float32Array>> {
       const encoder = device.createCommandEncoder();
       const run = trainable.forward(encoder, upload(features));
@@ -140,7 +141,13 @@ async function forwardClip(
     };
     const features = assembleFeaturesCpu(inputs, params);
     const raw = await network.forward(features);
-    const filter = kpnFilterCpu(raw, prepared.color, [width, height], params.jitter);
+    const filter = kpnFilterCpu(
+      raw,
+      prepared.color,
+      [width, height],
+      params.jitter,
+      network.coverageBlend,
+    );
     const output = blendCpu(filter.filtered, reprojected.history, {
       color: prepared.color,
       raw,
@@ -229,6 +236,7 @@ export async function clipGradientGpu(
         blend.filtered,
         dState,
         blend.betaRaw,
+        network.coverageBlend,
       );
       const first = t === clip.length - 1 && !options.accumulate;
       const dFeatures = await network.backward(s.features, dRaw, first);

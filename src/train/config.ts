@@ -171,6 +171,11 @@ export interface TrainConfig {
    * decays from the rate the run had there to the floor at the new `steps` (adam-cpu.ts).
    */
   readonly scheduleRestart: ScheduleRestart | null;
+  /**
+   * The coverage blend the network trains with (GraphDescription.coverageBlend, the power k in
+   * [0, 4]), over its graph's; null: the graph's own. Kept in the weights the run writes.
+   */
+  readonly coverageBlend: number | null;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -209,6 +214,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   checkpointEvery: 200,
   qat: null,
   scheduleRestart: null,
+  coverageBlend: null,
 };
 
 /** Most optimizer steps a run may have (a corrupt or mistyped count would never finish). */
@@ -368,6 +374,12 @@ export function resolveTrainConfig(
       );
     }
   }
+  const coverage = merged.coverageBlend as unknown;
+  if (coverage !== null && !(typeof coverage === 'number' && coverage >= 0 && coverage <= 4)) {
+    throw new InputError(
+      `training config: coverageBlend must be null or a number in [0, 4], got ${showValue(coverage)}`,
+    );
+  }
   nonNegative('learningRate', merged.learningRate);
   nonNegative('warmupSteps', merged.warmupSteps);
   nonNegative('finalRatio', merged.finalRatio);
@@ -522,4 +534,10 @@ function checkShares(data: ClipDataConfig): void {
 /** Frames per validation clip: `validationClipFrames`, or `clipFrames` where that is null. */
 export function validationClipFrames(data: ClipDataConfig): number {
   return data.validationClipFrames ?? data.clipFrames;
+}
+
+/** The graph a run trains: its network's, with the config's coverage blend where it sets one. */
+export function trainingGraph(config: TrainConfig): GraphDescription {
+  const graph = NETWORKS[config.network]!;
+  return config.coverageBlend === null ? graph : { ...graph, coverageBlend: config.coverageBlend };
 }

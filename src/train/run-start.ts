@@ -25,6 +25,7 @@ import { loadCheckpoint } from './checkpoint.ts';
 import {
   NETWORKS,
   resolveTrainConfig,
+  trainingGraph,
   validationClipFrames,
   type QatConfig,
   type TrainConfig,
@@ -201,7 +202,7 @@ export async function startRun(
       device,
       checkpoint,
       config.adam,
-      config.qat ? undefined : NETWORKS[config.network],
+      config.qat ? undefined : trainingGraph(config),
     );
     if (config.qat) checkQuantized(trainable.graph, NETWORKS[config.network]!, config.qat);
     const validationChanged = validationSignature(config) !== validationSignature(before);
@@ -213,7 +214,7 @@ export async function startRun(
     );
   }
   const config = resolveTrainConfig(overrides);
-  const graph = NETWORKS[config.network]!;
+  const graph = trainingGraph(config);
   if (options.initMatching) {
     if (!options.initWeights || config.qat) {
       throw new InputError(

@@ -67,9 +67,11 @@ export function restoreTrainable(
   graph?: GraphDescription,
 ): TrainableNetwork {
   const weights = decodeWeights(checkpoint.weights, graph ? { graph } : {});
-  // The expected graph's frame settings (its history guard) apply from here on: a run resumed
-  // under a network that now has the guard trains with it.
-  const restored = graph ? { ...weights.graph, historyGuard: graph.historyGuard } : weights.graph;
+  // The expected graph's frame settings (its history guard and coverage blend) apply from here
+  // on: a run resumed under a network that now has them trains with them.
+  const restored = graph
+    ? { ...weights.graph, historyGuard: graph.historyGuard, coverageBlend: graph.coverageBlend }
+    : weights.graph;
   const trainable = createTrainableNetwork(device, restored, weights.parameters, adamConfig);
   const names = trainable.specs.map((s) => s.name).join();
   if (checkpoint.moments.map((t) => t.name).join() !== names) {

@@ -59,7 +59,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     d[1] = dS2 * sigmoid(r1);
     d[2] = dTheta;
     let alpha = sigmoid(rawAt(3u, p));
-    d[3] = gf.a * alpha * (1.0 - alpha);
+    // alpha_c depends on alpha alone (the coverage on the jitter and the sizes).
+    d[3] = gf.a * coverageAlpha(p, alpha).y * alpha * (1.0 - alpha);
     let gs = dState[i];
     for (var k = 0u; k < 4u; k++) {
       let t = tanhSafe(rawAt(4u + k, p));
@@ -81,7 +82,10 @@ export interface KpnFilterUpstream {
   readonly betaRaw: GpuImage;
 }
 
-/** Records the filter backward; `dRaw` has the raw output's shape (9 × padded display size). */
+/**
+ * Records the filter backward; `dRaw` has the raw output's shape (9 × padded display size);
+ * `coveragePower` the model's coverage blend k, as the forward ran it.
+ */
 export function encodeKpnFilterBackward(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
@@ -90,6 +94,7 @@ export function encodeKpnFilterBackward(
   jitter: readonly [number, number],
   upstream: KpnFilterUpstream,
   dRaw: GpuTensor,
+  coveragePower = 0,
 ): void {
   const display: Size = [upstream.filtered.width, upstream.filtered.height];
   checkRawShape(raw, display);
@@ -106,6 +111,6 @@ export function encodeKpnFilterBackward(
       upstream.betaRaw.buffer,
       dRaw.buffer,
     ],
-    kpnUniforms([color.width, color.height], display, jitter),
+    kpnUniforms([color.width, color.height], display, jitter, coveragePower),
   );
 }

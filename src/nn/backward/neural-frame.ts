@@ -106,6 +106,7 @@ export function createNeuralFrameBackward(
         args.jitter,
         { filtered: blend.filtered, state: args.dState, betaRaw: blend.betaRaw },
         dRaw,
+        graph.coverageBlend ?? 0,
       );
       network.encode(pass, {
         activations: args.activations,

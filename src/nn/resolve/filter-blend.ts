@@ -43,6 +43,7 @@ export const FILTER_BLEND_FIELDS = {
   ratioY: 'f32',
   reset: 'u32',
   historyGuard: 'f32',
+  coveragePower: 'f32',
 } as const;
 
 const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
@@ -64,7 +65,8 @@ ${WGSL_RECTIFY}
 fn filterBlendPixel(p: vec2u, o: u32) {
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
-  let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
+  let alpha = coverageAlpha(p, sigmoid(rawAt(3u, p))).x;
+  let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), alpha);
   storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                         tanhSafe(rawAt(7u, p))));
   let newHistory = vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0);
@@ -136,6 +138,8 @@ export interface FilterBlendInputs {
   readonly reset: boolean;
   /** The model's history guard in box ranges (GraphDescription.historyGuard); absent or 0: none. */
   readonly historyGuard?: number;
+  /** The model's coverage blend k (GraphDescription.coverageBlend); absent or 0: none. */
+  readonly coverageBlend?: number;
 }
 
 /**
@@ -188,6 +192,7 @@ export function filterBlendUniforms(
     ratioY: display[1] / color.height,
     reset: inputs.reset,
     historyGuard: inputs.historyGuard ?? 0,
+    coveragePower: inputs.coverageBlend ?? 0,
   };
 }
 

@@ -24,6 +24,7 @@ const PARAMS = uniformBlock({
   jitterY: 'f32',
   ratioX: 'f32',
   ratioY: 'f32',
+  coveragePower: 'f32',
 });
 
 /**
@@ -91,6 +92,31 @@ fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
   return q;
 }
 
+// This frame's coverage of pixel p over its mean, and the coverage blend's alpha and d alpha / d
+// alpha_network: (alpha, 1) without one (coverageOf, coverageAlpha: src/reference/nn/frame.ts).
+fn coverageOf(p: vec2u) -> f32 {
+  let x0 = windowStart(p.x, u.renderWidth, u.width);
+  let y0 = windowStart(p.y, u.renderHeight, u.height);
+  let centre = vec2f(p) + 0.5;
+  var sum = 0.0;
+  for (var y = max(y0, 0); y < min(y0 + 4, i32(u.renderHeight)); y++) {
+    for (var x = max(x0, 0); x < min(x0 + 4, i32(u.renderWidth)); x++) {
+      let d = sampleOffset(x, y, centre);
+      sum += exp(-0.5 * dot(d, d) / (COVERAGE_SIGMA * COVERAGE_SIGMA));
+    }
+  }
+  let render = f32(u.renderWidth) * f32(u.renderHeight);
+  let display = f32(u.width) * f32(u.height);
+  return sum / (2.0 * PI * COVERAGE_SIGMA * COVERAGE_SIGMA * render / display);
+}
+
+fn coverageAlpha(p: vec2u, alpha: f32) -> vec2f {
+  if (u.coveragePower <= 0.0) { return vec2f(alpha, 1.0); }
+  let rho = pow(max(coverageOf(p), 1e-6), u.coveragePower);
+  let d = (1.0 - alpha) * rho + alpha;
+  return vec2f(alpha / d, rho / (d * d));
+}
+
 // The forward filter without the window's arrays (dynamic indexing puts them in slow local
 // memory): one walk over the window finds the smallest q, a second weights and sums the colors,
 // in the same order and with the same functions as gatherWindow + windowWeights.
@@ -144,7 +170,7 @@ ${wgslPixelMain(/* wgsl */ `
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
   let o = id.y * u.width + id.x;
-  filtered[o] = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), sigmoid(rawAt(3u, p)));
+  filtered[o] = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), coverageAlpha(p, sigmoid(rawAt(3u, p))).x);
   stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                       tanhSafe(rawAt(7u, p)));`)}
 `;
@@ -154,6 +180,7 @@ export function kpnUniforms(
   render: Size,
   display: Size,
   jitter: readonly [number, number],
+  coveragePower = 0,
 ): ArrayBuffer {
   const [pw, ph] = paddedSize(display);
   return PARAMS.pack({
@@ -167,6 +194,7 @@ export function kpnUniforms(
     jitterY: jitter[1],
     ratioX: display[0] / render[0],
     ratioY: display[1] / render[1],
+    coveragePower,
   });
 }
 
@@ -189,7 +217,10 @@ export interface KpnFilterTargets {
   readonly state: GpuImage;
 }
 
-/** Records the activations + filter into `pass`; `color` is the prepared color (render size). */
+/**
+ * Records the activations + filter into `pass`; `color` is the prepared color (render size),
+ * `coveragePower` the model's coverage blend k (0: none).
+ */
 export function encodeKpnFilter(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
@@ -197,6 +228,7 @@ export function encodeKpnFilter(
   color: GpuImage,
   jitter: readonly [number, number],
   targets: KpnFilterTargets,
+  coveragePower = 0,
 ): void {
   const display: Size = [targets.filtered.width, targets.filtered.height];
   checkRawShape(raw, display);
@@ -208,6 +240,6 @@ export function encodeKpnFilter(
     pass,
     [groupsFor(display[0], TILE), groupsFor(display[1], TILE)],
     [raw.buffer, color.buffer, targets.filtered.buffer, targets.state.buffer],
-    kpnUniforms([color.width, color.height], display, jitter),
+    kpnUniforms([color.width, color.height], display, jitter, coveragePower),
   );
 }

@@ -285,6 +285,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
         jitter: inputs.jitter,
         reset: inputs.reset,
         historyGuard: inputs.historyGuard,
+        coverageBlend: inputs.coverageBlend,
       },
       written,
     );
@@ -298,10 +299,15 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
   const run = timer ? timer.span(encoder, 'nn network', runNetwork) : runNetwork();
   pass = encoder.beginComputePass(timed('nn filter + blend'));
   if (filtered) {
-    encodeKpnFilter(device, pass, run.output, color, inputs.jitter, {
-      filtered,
-      state: targets.state,
-    });
+    encodeKpnFilter(
+      device,
+      pass,
+      run.output,
+      color,
+      inputs.jitter,
+      { filtered, state: targets.state },
+      inputs.coverageBlend ?? 0,
+    );
     encodeBlend(
       device,
       pass,
@@ -321,6 +327,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
         jitter: inputs.jitter,
         reset: inputs.reset,
         historyGuard: inputs.historyGuard,
+        coverageBlend: inputs.coverageBlend,
       },
       written,
     );

@@ -262,8 +262,13 @@ export async function createNeuralResolver(
         zeros?.buffer.destroy();
         zeros = createGpuImage(device, dw, dh, 'nn zero state', historyFormat);
       }
-      // The model's history guard (none for models trained without it) goes with the frame.
-      const guarded = { ...inputs, historyGuard: model.graph.historyGuard };
+      // The model's history guard and coverage blend (none for models trained without them) go
+      // with the frame.
+      const guarded = {
+        ...inputs,
+        historyGuard: model.graph.historyGuard,
+        coverageBlend: model.graph.coverageBlend,
+      };
       const frameInputs = zeros
         ? { ...guarded, reprojected: { ...inputs.reprojected, state: zeros } }
         : guarded;

@@ -2,7 +2,7 @@
  * WGSL shared by the neural-frame kernels (twins of the helpers in src/reference/nn/frame.ts).
  * Needs WGSL_COMMON (isFiniteF) before it.
  */
-import { SIGMA_MIN } from '../../core/neural-frame.ts';
+import { COVERAGE_SIGMA, SIGMA_MIN } from '../../core/neural-frame.ts';
 
 export const WGSL_FRAME = /* wgsl */ `
 fn finiteOr0(v: f32) -> f32 {
@@ -40,6 +40,7 @@ fn tanhSafe(x: f32) -> f32 {
 }
 
 const SIGMA_MIN: f32 = ${SIGMA_MIN};
+const COVERAGE_SIGMA: f32 = ${COVERAGE_SIGMA};
 `;
 
 /**

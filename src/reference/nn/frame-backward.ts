@@ -19,6 +19,8 @@ import { runNetworkCpu } from './network.ts';
 import { networkBackwardCpu } from './backward.ts';
 import {
   activateRaw,
+  coverageAlpha,
+  coverageOf,
   historyLuma,
   historyValid,
   neighbourhood,
@@ -82,6 +84,7 @@ export function assembleFeaturesBackwardCpu(
  * and `dState` dLoss/d(new state), both display-size vec4. The sample colors are inputs of the
  * frame (no gradient is needed for them). `dBetaRaw` (display size, one value per pixel: the blend
  * backward's dLoss/dr8) is copied into raw channel 8, which the filter itself does not read.
+ * `coveragePower`: the model's coverage blend k (0: none), as the forward ran it.
  */
 export function kpnFilterBackwardCpu(
   raw: Tensor<Real>,
@@ -91,6 +94,7 @@ export function kpnFilterBackwardCpu(
   dFiltered: Real,
   dState: Real,
   dBetaRaw?: Real,
+  coveragePower = 0,
 ): Float64Array {
   const [W, H] = displaySize;
   const plane = raw.width * raw.height;
@@ -128,7 +132,11 @@ export function kpnFilterBackwardCpu(
       dRaw[p] = dSigma1 * sigmoid(r[0]!);
       dRaw[plane + p] = dSigma2 * sigmoid(r[1]!);
       dRaw[2 * plane + p] = dTheta;
-      dRaw[3 * plane + p] = dFiltered[o + 3]! * k.alpha * (1 - k.alpha);
+      // α_c depends on α alone (the coverage on the jitter and the sizes): dα_c/dr3 = slope·α(1 − α).
+      const coverage =
+        coveragePower > 0 ? coverageOf(samples, [color.width, color.height], displaySize) : 1;
+      const { slope } = coverageAlpha(k.alpha, coverage, coveragePower);
+      dRaw[3 * plane + p] = dFiltered[o + 3]! * slope * k.alpha * (1 - k.alpha);
       for (let c = 0; c < 4; c++) {
         const t = k.recurrent[c]!;
         dRaw[(4 + c) * plane + p] = dState[o + c]! * (1 - t * t);
@@ -308,6 +316,7 @@ export function neuralFrameBackwardCpu(
     blend.filtered,
     dStateOut,
     blend.betaRaw,
+    params.coverageBlend ?? model.graph.coverageBlend ?? 0,
   );
   const activations = runNetworkCpu(model.graph, model.parameters, frame.features).tensors;
   const network = networkBackwardCpu(

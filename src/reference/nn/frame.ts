@@ -43,6 +43,11 @@
  * every Gaussian weight would underflow the result tends to the sample nearest in the kernel's
  * metric — the safe fallback without a discontinuous threshold.
  *
+ * Coverage blend (models whose graph sets coverageBlend k > 0, COVERAGE_SIGMA): the filter writes
+ * α_c = α / ((1 − α)·ρ + α) instead of α, ρ = c^k, c = Σ_window exp(−½ |d|² / s²) / (2π s² · w·h /
+ * (W·H)) with s = COVERAGE_SIGMA: the current frame's odds scaled by how well its samples cover the
+ * pixel (c is 1 on average over jitter). Without one α_c = α.
+ *
  * Blend: valid = history a ≥ 0.5 and not reset. The history is rectified as in TAAU, each rgb
  * channel clamped to [min, max] of the 3×3 render neighbourhood (h* = clamp(h, lo, hi)), and the
  * network chooses how much of the unclamped history to keep: h' = h* + β_g·(h − h*), where
@@ -62,6 +67,7 @@ import {
   SIGMA_MIN,
   LUMA_WEIGHTS,
   HISTORY_GUARD_FLOOR,
+  COVERAGE_SIGMA,
   paddedSize,
   type NeuralFrameParams,
   type NeuralModel,
@@ -337,6 +343,33 @@ export function quadratics(
   });
 }
 
+/**
+ * This frame's coverage c of a pixel from its window's samples (the file comment): 1 on average
+ * over the jitter, more where a sample lies near the pixel centre.
+ */
+export function coverageOf(samples: readonly WindowSample[], render: Size, display: Size): number {
+  const s2 = COVERAGE_SIGMA * COVERAGE_SIGMA;
+  let sum = 0;
+  for (const { dx, dy } of samples) sum += Math.exp((-0.5 * (dx * dx + dy * dy)) / s2);
+  const mean = (2 * Math.PI * s2 * render[0] * render[1]) / (display[0] * display[1]);
+  return sum / mean;
+}
+
+/**
+ * The coverage blend's α_c = α / ((1 − α)·ρ + α), ρ = max(c, 1e-6)^k, and its slope dα_c/dα =
+ * ρ / ((1 − α)·ρ + α)²; k = 0 (no coverage blend): α itself, slope 1.
+ */
+export function coverageAlpha(
+  alpha: number,
+  coverage: number,
+  power: number,
+): { alpha: number; slope: number } {
+  if (!(power > 0)) return { alpha, slope: 1 };
+  const rho = Math.pow(Math.max(coverage, 1e-6), power);
+  const d = (1 - alpha) * rho + alpha;
+  return { alpha: alpha / d, slope: rho / (d * d) };
+}
+
 /** Result of the filter step: filtered color (rgb) with α in a, and the new state. */
 export interface FilterOutput<T extends Real> {
   /** Display size vec4: rgb = filtered color, a = α. */
@@ -347,13 +380,15 @@ export interface FilterOutput<T extends Real> {
 
 /**
  * Activations + oriented-Gaussian filter: `raw` is the network output (8 × padded H × padded W),
- * `color` the prepared color (render size); the display size is given.
+ * `color` the prepared color (render size); the display size is given. `coveragePower` is the
+ * model's coverage blend k (0: none), which makes the α written α_c.
  */
 export function kpnFilterCpu<T extends Real>(
   raw: Tensor<T>,
   color: Vec4Image,
   displaySize: Size,
   jitter: readonly [number, number],
+  coveragePower = 0,
 ): FilterOutput<T> {
   const [W, H] = displaySize;
   const filtered = allocLike(raw.data, W * H * 4);
@@ -373,7 +408,9 @@ export function kpnFilterCpu<T extends Real>(
       });
       const o = (Y * W + X) * 4;
       for (let c = 0; c < 3; c++) filtered[o + c] = acc[c]! / sum;
-      filtered[o + 3] = k.alpha;
+      const render: Size = [color.width, color.height];
+      const coverage = coveragePower > 0 ? coverageOf(samples, render, displaySize) : 1;
+      filtered[o + 3] = coverageAlpha(k.alpha, coverage, coveragePower).alpha;
       for (let c = 0; c < 4; c++) state[o + c] = k.recurrent[c]!;
     }
   }
@@ -500,7 +537,7 @@ export function kpnFilterBlendCpu<T extends Real>(
   params: NeuralFrameParams,
 ): { readonly filter: FilterOutput<T>; readonly history: Vec4Image<T> } {
   const size: Size = [history.width, history.height];
-  const filter = kpnFilterCpu(raw, color, size, params.jitter);
+  const filter = kpnFilterCpu(raw, color, size, params.jitter, params.coverageBlend ?? 0);
   const blended = blendCpu(filter.filtered, history, {
     color,
     raw,
@@ -531,7 +568,11 @@ export function neuralFrameCpu<T extends Real>(
 ): NeuralFrameCpu<T> {
   const features = assembleFeaturesCpu(inputs, params);
   const raw = runNetwork(features) as Tensor<T>;
-  const guarded = { ...params, historyGuard: params.historyGuard ?? model.graph.historyGuard };
+  const guarded = {
+    ...params,
+    historyGuard: params.historyGuard ?? model.graph.historyGuard,
+    coverageBlend: params.coverageBlend ?? model.graph.coverageBlend,
+  };
   const { filter, history } = kpnFilterBlendCpu(raw, inputs.color, inputs.history, guarded);
   return { features, raw, filter, history };
 }
