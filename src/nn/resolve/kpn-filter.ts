@@ -170,7 +170,8 @@ ${wgslPixelMain(/* wgsl */ `
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
   let o = id.y * u.width + id.x;
-  filtered[o] = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), coverageAlpha(p, sigmoid(rawAt(3u, p))).x);
+  let alpha = coverageAlpha(p, sigmoid(rawAt(3u, p))).x;
+  filtered[o] = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), alpha);
   stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                       tanhSafe(rawAt(7u, p)));`)}
 `;
