@@ -145,23 +145,25 @@ test('resuming with more steps continues the learning rate where it was, and rec
   assert.deepEqual(kept.scheduleRestart, saved.scheduleRestart);
 });
 
+/** A 4-step frames run of the tiny network on analytic clips, logged and saved every 2 steps. */
+const TINY_FRAMES = {
+  network: 'tiny',
+  task: 'frames',
+  steps: 4,
+  size: [16, 16],
+  learningRate: 1e-2,
+  warmupSteps: 1,
+  data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+  clipsPerStep: 2,
+  validationClips: 1,
+  warmup: 1,
+  logEvery: 2,
+  checkpointEvery: 2,
+};
+
 test('frames task (BPTT on the GPU over analytic clips, stale term on): a split run equals a straight run, bit for bit', async () => {
   const { device } = await testGpu();
-  const frames = {
-    network: 'tiny',
-    task: 'frames',
-    steps: 4,
-    size: [16, 16],
-    learningRate: 1e-2,
-    warmupSteps: 1,
-    data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
-    loss: { stale: 4, staleOffscreen: 0.5 },
-    clipsPerStep: 2,
-    validationClips: 1,
-    warmup: 1,
-    logEvery: 2,
-    checkpointEvery: 2,
-  };
+  const frames = { ...TINY_FRAMES, loss: { stale: 4, staleOffscreen: 0.5 } };
   const straightDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const splitDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const straight = await train(device, frames, { out: straightDir });
@@ -194,18 +196,9 @@ test('frames task (BPTT on the GPU over analytic clips, stale term on): a split 
 test('a run with a coverage blend trains with it, writes it into its weights and keeps it on resume', async () => {
   const { device } = await testGpu();
   const run = (coverageBlend: number | null) => ({
-    network: 'tiny',
-    task: 'frames',
-    steps: 4,
-    size: [16, 16],
-    learningRate: 1e-2,
-    warmupSteps: 1,
-    data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+    ...TINY_FRAMES,
     clipsPerStep: 1,
     validationClips: 0,
-    warmup: 1,
-    logEvery: 2,
-    checkpointEvery: 2,
     coverageBlend,
   });
   const plainDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
