@@ -31,6 +31,7 @@ import {
 } from '../src/nn/quantize.ts';
 import { quantizeWeightCpu } from '../src/reference/nn/ops.ts';
 import { FEATURE_CHANNELS } from '../src/core/neural-frame.ts';
+import { TINY_FRAMES_CONFIG } from './helpers/teacher-config.ts';
 
 test('GPU activation calibration: max |x| per tensor over several encodes, NaN and Inf ignored', async () => {
   const { device } = await testGpu();
@@ -117,18 +118,8 @@ test('QAT overfit: a quantized tiny network lowers the loss on a fixed batch; st
 });
 
 const framesConfig = {
-  network: 'tiny',
-  task: 'frames',
-  steps: 4,
-  size: [16, 16],
-  learningRate: 1e-2,
-  warmupSteps: 1,
-  data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+  ...TINY_FRAMES_CONFIG,
   clipsPerStep: 1,
-  validationClips: 1,
-  warmup: 1,
-  logEvery: 2,
-  checkpointEvery: 2,
   qat: { weightBits: 8, activationBits: 6, calibrationClips: 2 },
 };
 

@@ -23,7 +23,7 @@ import { learningRateAt } from '../src/train/adam-cpu.ts';
 import { decodeWeights } from '../src/nn/weights.ts';
 import { analyticSequence } from '../src/scene/analytic.ts';
 import { createSequenceWriter } from '../src/io/index.ts';
-import { TINY_TEACHER_CONFIG } from './helpers/teacher-config.ts';
+import { TINY_FRAMES_CONFIG, TINY_TEACHER_CONFIG } from './helpers/teacher-config.ts';
 
 const config = TINY_TEACHER_CONFIG;
 
@@ -145,25 +145,9 @@ test('resuming with more steps continues the learning rate where it was, and rec
   assert.deepEqual(kept.scheduleRestart, saved.scheduleRestart);
 });
 
-/** A 4-step frames run of the tiny network on analytic clips, logged and saved every 2 steps. */
-const TINY_FRAMES = {
-  network: 'tiny',
-  task: 'frames',
-  steps: 4,
-  size: [16, 16],
-  learningRate: 1e-2,
-  warmupSteps: 1,
-  data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
-  clipsPerStep: 2,
-  validationClips: 1,
-  warmup: 1,
-  logEvery: 2,
-  checkpointEvery: 2,
-};
-
 test('frames task (BPTT on the GPU over analytic clips, stale term on): a split run equals a straight run, bit for bit', async () => {
   const { device } = await testGpu();
-  const frames = { ...TINY_FRAMES, loss: { stale: 4, staleOffscreen: 0.5 } };
+  const frames = { ...TINY_FRAMES_CONFIG, loss: { stale: 4, staleOffscreen: 0.5 } };
   const straightDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const splitDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const straight = await train(device, frames, { out: straightDir });
@@ -196,7 +180,7 @@ test('frames task (BPTT on the GPU over analytic clips, stale term on): a split 
 test('a run with a coverage blend trains with it, writes it into its weights and keeps it on resume', async () => {
   const { device } = await testGpu();
   const run = (coverageBlend: number | null) => ({
-    ...TINY_FRAMES,
+    ...TINY_FRAMES_CONFIG,
     clipsPerStep: 1,
     validationClips: 0,
     coverageBlend,

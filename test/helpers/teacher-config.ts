@@ -13,3 +13,22 @@ export const TINY_TEACHER_CONFIG = {
   logEvery: 2,
   checkpointEvery: 4,
 } as const;
+
+/**
+ * The smallest frames run (BPTT through the neural frame): the tiny network on analytic clips of 3
+ * frames at 16×16, 4 steps of 2 clips, one validation clip, logged and checkpointed every 2 steps.
+ */
+export const TINY_FRAMES_CONFIG = {
+  network: 'tiny',
+  task: 'frames',
+  steps: 4,
+  size: [16, 16],
+  learningRate: 1e-2,
+  warmupSteps: 1,
+  data: { source: 'analytic', clipFrames: 3, referenceSamples: 4 },
+  clipsPerStep: 2,
+  validationClips: 1,
+  warmup: 1,
+  logEvery: 2,
+  checkpointEvery: 2,
+} as const;
