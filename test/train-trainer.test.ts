@@ -204,6 +204,17 @@ test('a run with a coverage blend trains with it, writes it into its weights and
   assert.equal(a.length, 2);
   assert.equal(b.length, 2);
   assert.ok(a.every((l, i) => Number.isFinite(l) && l !== b[i]));
+  // A fine-tune from those weights keeps their blend unless its config sets another (0: off).
+  for (const [coverageBlend, kept] of [
+    [null, 1],
+    [0, 0],
+    [0.5, 0.5],
+  ] as const) {
+    const dir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
+    const initWeights = join(coveredDir, 'weights.uplift');
+    await train(device, { ...run(coverageBlend), steps: 2 }, { out: dir, initWeights });
+    assert.equal((await graphOf(dir)).coverageBlend, kept, `config ${coverageBlend}`);
+  }
 });
 
 /** A tiny frames run of one clip a step, validated on 2 clips: `overrides` add the rest. */

@@ -173,7 +173,8 @@ export interface TrainConfig {
   readonly scheduleRestart: ScheduleRestart | null;
   /**
    * The coverage blend the network trains with (GraphDescription.coverageBlend, the power k in
-   * [0, 4]), over its graph's; null: the graph's own. Kept in the weights the run writes.
+   * [0, 4]; 0: off); null: that of the weights the run starts from (--init), else none
+   * (trainingGraph). Kept in the weights the run writes.
    */
   readonly coverageBlend: number | null;
 }
@@ -536,8 +537,13 @@ export function validationClipFrames(data: ClipDataConfig): number {
   return data.validationClipFrames ?? data.clipFrames;
 }
 
-/** The graph a run trains: its network's, with the config's coverage blend where it sets one. */
-export function trainingGraph(config: TrainConfig): GraphDescription {
+/**
+ * The graph a run trains: its network's, with the config's coverage blend, or where the config
+ * sets none (null) that of the weights the run starts from (`from`): a fine-tune keeps the frame
+ * its weights were trained in unless told otherwise (0 turns it off).
+ */
+export function trainingGraph(config: TrainConfig, from?: GraphDescription): GraphDescription {
   const graph = NETWORKS[config.network]!;
-  return config.coverageBlend === null ? graph : { ...graph, coverageBlend: config.coverageBlend };
+  const coverageBlend = config.coverageBlend ?? from?.coverageBlend;
+  return coverageBlend === undefined ? graph : { ...graph, coverageBlend };
 }

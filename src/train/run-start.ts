@@ -228,9 +228,10 @@ export async function startRun(
       config.seed,
       options.initWeights,
     );
+    const trained = trainingGraph(config, from.graph);
     return {
       config,
-      trainable: createTrainableNetwork(device, graph, parameters, config.adam),
+      trainable: createTrainableNetwork(device, trained, parameters, config.adam),
       step: 0,
       initMatched: { copied, fresh, passThrough },
     };
@@ -242,7 +243,9 @@ export async function startRun(
   if (config.qat && graphQuantization(init.graph)) {
     // Continuing QAT from quantized weights: keep their calibrated scales.
     checkQuantized(init.graph, graph, config.qat);
-    const trainable = createTrainableNetwork(device, init.graph, init.parameters, config.adam);
+    const { coverageBlend } = trainingGraph(config, init.graph);
+    const quantized = { ...init.graph, coverageBlend };
+    const trainable = createTrainableNetwork(device, quantized, init.parameters, config.adam);
     return { config, trainable, step: 0 };
   }
   if (!sameGraph(init.graph, graph)) {
@@ -250,9 +253,10 @@ export async function startRun(
       `${options.initWeights}: its network is not the ${config.network} network being trained`,
     );
   }
+  const trained = trainingGraph(config, init.graph);
   const trainable = config.qat
-    ? await quantizeTrainable(device, config, graph, init.parameters)
-    : createTrainableNetwork(device, graph, init.parameters, config.adam);
+    ? await quantizeTrainable(device, config, trained, init.parameters)
+    : createTrainableNetwork(device, trained, init.parameters, config.adam);
   return { config, trainable, step: 0 };
 }
 

@@ -67,10 +67,14 @@ export function restoreTrainable(
   graph?: GraphDescription,
 ): TrainableNetwork {
   const weights = decodeWeights(checkpoint.weights, graph ? { graph } : {});
-  // The expected graph's frame settings (its history guard and coverage blend) apply from here
-  // on: a run resumed under a network that now has them trains with them.
+  // The expected graph's history guard applies from here on (a run resumed under a network that
+  // now has the guard trains with it), and its coverage blend where it sets one (trainingGraph).
   const restored = graph
-    ? { ...weights.graph, historyGuard: graph.historyGuard, coverageBlend: graph.coverageBlend }
+    ? {
+        ...weights.graph,
+        historyGuard: graph.historyGuard,
+        coverageBlend: graph.coverageBlend ?? weights.graph.coverageBlend,
+      }
     : weights.graph;
   const trainable = createTrainableNetwork(device, restored, weights.parameters, adamConfig);
   const names = trainable.specs.map((s) => s.name).join();
