@@ -10,7 +10,6 @@ import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
   INT8_PARAMS,
-  INT8_TILE,
   wgslAccumulateWord,
   wgslInt8Op,
   type Int8Epilogue,
@@ -24,10 +23,10 @@ export type DirectOp = Exclude<WeightedOp, 'conv3x3'>;
  * Output pixels of a direct kernel's workgroup, across and down (one a thread). Every workgroup
  * stages its block's weights for all input words and taps, so the wider the tile, the fewer
  * staged weights a pixel: up2 and up1 stage 4 KB and 2 KB a workgroup, as much as 8×8 pixels read
- * of their input. 16×8 and 16×16 give the same bits (tested on lavapipe) and wait for a
- * measurement (docs/PERFORMANCE.md, eleventh session): 8×8, the tile measured so far, until then.
+ * of their input. 16×8: up2 31 → 25 µs, the v2 frame 3 % faster than 8×8 on an H100
+ * (docs/PERFORMANCE.md, 2026-12-07 thirteenth session).
  */
-export const DIRECT_TILE: Int8Tile = { x: INT8_TILE, y: INT8_TILE };
+export const DIRECT_TILE: Int8Tile = { x: 16, y: 8 };
 /** Threads of a direct kernel's workgroup. */
 export const DIRECT_THREADS = DIRECT_TILE.x * DIRECT_TILE.y;
 
