@@ -6,8 +6,8 @@
  * v3 frames run it in the network's last layer), with the output pass after it (they write
  * the output in the last layer) and with the features pass before the network (they compute the
  * features in the first layer), and v2's and v3a's frames on the subgroup-matrix kernels where the
- * device has them (v2's frame also on dot4I8Packed alone, where its default is the mixed kernels:
- * its head on the matrices). He-initialised weights (the time does not depend on the values).
+ * device has them (v2's frame also on the mixed kernels: its head on the matrices).
+ * He-initialised weights (the time does not depend on the values).
  */
 import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
@@ -47,23 +47,18 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       cases.push({ kind: 'upscaler', case: frame });
       // v2's frame again with the filter + blend in its 3×3 head (not its default: slower on
       // the H100 on 2026-12-05), v3a's below with it as its own pass: from one run, what running
-      // it in the last layer changes. The head takes it on dot4I8Packed only (on the mixed
-      // kernels, the default where offered, the head runs on matrices and the request is
-      // ignored): compare with the `+dot4` case.
+      // it in the last layer changes.
       if (network === 'v2') {
-        cases.push({
-          kind: 'upscaler',
-          case: { ...frame, lastLayerFilterBlend: true, int8Kernels: 'dot4' },
-        });
+        cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: true } });
       }
       // v2's and v3a's frame with the network on tensor cores (without the fusions, which need
       // dot4I8Packed), where the device has subgroup matrices.
       if (subgroupMatrices && (network === 'v2' || network === 'v3a')) {
         cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'subgroup-matrix' } });
       }
-      // v2 on the mixed kernels (its head alone on tensor cores: the one op they won, 12-05;
-      // the frame's default where the device has them), the network per node and whole, and
-      // the frame on dot4I8Packed alone beside the default one.
+      // v2 on the mixed kernels (its head alone on tensor cores: the one op they won on 12-05,
+      // the frame's default where the device had them until 12-07), the network per node and
+      // whole, and the frame beside the default one on dot4I8Packed.
       if (subgroupMatrices && network === 'v2') {
         for (const perNode of i === 0 ? [false, true] : [false]) {
           const c = {
@@ -75,7 +70,7 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
           };
           cases.push({ kind: 'network', case: c });
         }
-        cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'dot4' } });
+        cases.push({ kind: 'upscaler', case: { ...frame, int8Kernels: 'mixed' } });
       }
       // v2's and v3a's frame with the reproject pass (the default reprojects in the features
       // pass since 2026-12-05): what that fusion saves in the same run.

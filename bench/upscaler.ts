@@ -8,7 +8,7 @@
  * the output, as Uplift's do without sharpening) and of the whole frame from
  * timestamp queries; CPU wall time per frame (encode + submit + queue done).
  */
-import { int8KernelsFor } from '../src/nn/int8-self-check.ts';
+import { defaultInt8Kernels } from '../src/nn/int8-network.ts';
 import { defaultFrameParams } from '../src/core/frame.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { renderSizeFor, QUALITY_RATIOS, type QualityMode, type Size } from '../src/core/quality.ts';
@@ -64,11 +64,11 @@ export interface UpscalerCase {
    */
   reprojectInFeatures?: boolean;
   /**
-   * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on
-   * dot4I8Packed alone where the frame's default (`int8KernelsFor`) would be the mixed kernels
-   * (matrices for the ops they measured faster on: v2's head).
+   * Method 'neural', INT8: the network on the subgroup-matrix kernels (tensor cores), or on the
+   * mixed kernels (matrices for the ops they once measured faster on: v2's head) instead of the
+   * default dot4I8Packed.
    */
-  int8Kernels?: 'subgroup-matrix' | 'dot4';
+  int8Kernels?: 'subgroup-matrix' | 'mixed';
   /**
    * Temporal methods without sharpening: false keeps the output pass after the resolve (the
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
@@ -167,7 +167,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.reprojectInFeatures === false) method += '+reproject-pass';
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
-  if (c.int8Kernels === 'dot4') method += '+dot4';
+  if (c.int8Kernels === 'mixed') method += '+mixed';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -255,9 +255,9 @@ export async function benchUpscalerCase(
         ? { reprojectInFeatures: c.reprojectInFeatures }
         : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
-      // The kernels the INT8 network ran on (the frame's default depends on the device).
+      // The kernels the INT8 network ran on.
       ...(c.method === 'neural' && c.precision === 'int8'
-        ? { int8Kernels: c.int8Kernels ?? (await int8KernelsFor(device)) }
+        ? { int8Kernels: c.int8Kernels ?? defaultInt8Kernels() }
         : {}),
       ...(c.method === 'taau' || c.method === 'neural'
         ? { historyFormat: c.historyFormat ?? DEFAULT_HISTORY_FORMAT }

@@ -49,7 +49,7 @@ export function register(program: Command): void {
     )
     .option(
       '--kernels <dot4|mixed>',
-      'with --plan: the INT8 kernels, dot4I8Packed (every adapter) or mixed (the default where the device has exact i8 subgroup matrices: 3x3 layers at full resolution on tensor cores, their inputs padded)',
+      'with --plan: the INT8 kernels, dot4I8Packed (every adapter; the default) or mixed (where the device has exact i8 subgroup matrices, asked for: 3x3 layers at full resolution on tensor cores, their inputs padded)',
       'dot4',
     )
     .option(

@@ -216,11 +216,12 @@ export function producersInConsumers(plan: Int8Plan, kernels: Int8Kernels): Map<
 }
 
 /**
- * The portable kernels, dot4I8Packed: the default of a network created without a choice. Whole
- * networks on subgroup matrices were slower in both designs measured (the second, padded tensors
- * with left matrices loaded in place: v2 2.210 against 1.234 ms at 1080p, NVIDIA H100,
- * 2026-12-05); the frame's default is `int8KernelsFor(device)` (./int8-self-check.ts), which
- * takes 'mixed' where the device has exact matrices.
+ * The portable kernels, dot4I8Packed: the default of a network and of a frame created without a
+ * choice. Whole networks on subgroup matrices were slower in both designs measured (the second,
+ * padded tensors with left matrices loaded in place: v2 2.210 against 1.234 ms at 1080p, NVIDIA
+ * H100, 2026-12-05); 'mixed' (v2's head on them) was the frame's default where the device had
+ * exact matrices until the conv3x3's 16×8 tiles made the dot4I8Packed head faster (v2's frame
+ * 0.995 against 1.021 ms at 1080p, NVIDIA H100, 2026-12-07, docs/PERFORMANCE.md).
  */
 export function defaultInt8Kernels(): Int8Kernels {
   return 'dot4';

@@ -13,7 +13,7 @@ import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../reference/nn/int8
 import { defaultInt8Kernels, type Int8Kernels } from './int8-network.ts';
 import { uploadInt8Op } from './ops/int8/common.ts';
 import { encodeInt8Op } from './ops/int8/encode.ts';
-import { subgroupMatricesUsable, uploadMatrixWeights } from './ops/int8/matrix.ts';
+import { uploadMatrixWeights } from './ops/int8/matrix.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import { createPaddedInt8Tensor } from './ops/int8/padded.ts';
 import { createGpuInt8Tensor } from './tensor.ts';
@@ -172,36 +172,12 @@ export async function checkInt8Kernels(
 }
 
 const exactDevices = new WeakMap<GPUDevice, Promise<boolean>>();
-const kernelsOfDevices = new WeakMap<GPUDevice, Promise<Int8Kernels>>();
-
-/**
- * The INT8 kernels a frame runs on `device` unless told: 'mixed' (network v2's head on subgroup
- * matrices: v2's INT8 frame 1.283 against 1.326 ms at 1920×1080, 4.440 against 4.559 at
- * 3840×2160, NVIDIA H100, Dawn/Vulkan, 2026-12-05, docs/PERFORMANCE.md) where the device offers
- * i8 subgroup matrices and they pass `checkInt8Kernels`, else dot4I8Packed. Once per device.
- */
-export function int8KernelsFor(device: GPUDevice): Promise<Int8Kernels> {
-  let known = kernelsOfDevices.get(device);
-  if (!known) {
-    // The mixed kernels' dot4I8Packed half is `int8RunsExactly`'s check (remembered): only the
-    // matrices are checked here.
-    known = subgroupMatricesUsable(device)
-      ? Promise.all([int8RunsExactly(device), checkInt8Kernels(device, 'subgroup-matrix')]).then(
-          ([dot4, matrix]): Int8Kernels =>
-            dot4 && matrix.mismatches.length === 0 ? 'mixed' : defaultInt8Kernels(),
-          (): Int8Kernels => defaultInt8Kernels(),
-        )
-      : Promise.resolve(defaultInt8Kernels());
-    kernelsOfDevices.set(device, known);
-  }
-  return known;
-}
 
 /**
  * Whether `device` runs the portable INT8 kernels (`defaultInt8Kernels`, dot4I8Packed) exactly:
  * `checkInt8Kernels` once per device (a few ms on a GPU, about a second on a software adapter),
- * then remembered. (The matrices of `int8KernelsFor` are checked apart: a device whose matrices
- * fail keeps INT8 on dot4I8Packed.)
+ * then remembered. (The frame runs on these kernels unless told; subgroup matrices, asked for,
+ * are the caller's to check with `checkInt8Kernels`.)
  */
 export function int8RunsExactly(device: GPUDevice): Promise<boolean> {
   let known = exactDevices.get(device);

@@ -32,12 +32,13 @@ import { loadWeights, type NetworkWeights } from '../weights.ts';
 import { readWeightsUrl, SHIPPED_MODEL } from '../shipped-weights.ts';
 import {
   createInt8Network,
+  defaultInt8Kernels,
   FEATURES_FIRST_LAYER_BY_DEFAULT,
   lastLayerFilterBlendByDefault,
   type Int8Kernels,
 } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
-import { int8KernelsFor, int8RunsExactly } from '../int8-self-check.ts';
+import { int8RunsExactly } from '../int8-self-check.ts';
 import {
   filterBlendKernel,
   type FilterBlendInputs,
@@ -168,8 +169,8 @@ export interface NeuralResolverOptions {
    */
   readonly zeroState?: boolean;
   /**
-   * The kernels of an INT8 network (default `int8KernelsFor(device)`: 'mixed' where the device
-   * offers subgroup matrices that compute exactly, else 'dot4', dot4I8Packed): 'subgroup-matrix'
+   * The kernels of an INT8 network (default `defaultInt8Kernels()`: 'dot4', dot4I8Packed, the
+   * fastest measured): 'subgroup-matrix'
    * runs it on tensor cores where the device offers WGSL subgroup matrices (an error naming the
    * feature elsewhere), without the first- and last-layer fusions, which need dot4I8Packed;
    * 'mixed' runs only the ops the matrices measured faster on (`matrixSteps`: network v2's head)
@@ -215,7 +216,7 @@ export async function createNeuralResolver(
           firstLayer:
             options.debugViews !== true &&
             (options.featuresFirstLayer ?? FEATURES_FIRST_LAYER_BY_DEFAULT),
-          kernels: options.int8Kernels ?? (await int8KernelsFor(device)),
+          kernels: options.int8Kernels ?? defaultInt8Kernels(),
         })
       : f32FrameNetwork(device, model, precision);
   const historyFormat = options.historyFormat ?? DEFAULT_HISTORY_FORMAT;
