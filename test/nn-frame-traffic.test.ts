@@ -222,14 +222,14 @@ test('frame accounting: the filter + blend in the last layer saves the raw outpu
   assert.match(inLastLayer.text, /last layer \(out\) \+ filter \+ blend \+ output +16\.0 +48\.0 /);
   // By default v3a runs it in its last layer.
   assert.ok(describeInt8Frame(plan, [1920, 1080], [960, 540]).lastLayerFilterBlend);
-  // Network v2's conv3x3 head takes it too when asked, saving the same; by default it does not
-  // (slower on the H100: lastLayerFilterBlendByDefault).
+  // Network v2's conv3x3 head takes it too, by default since its 16×8 tiles
+  // (LAST_LAYER_FILTER_BLEND_BY_DEFAULT), saving the same.
   const v2 = randomInt8Model(NETWORK_V2);
   const v2Plan = planInt8(v2.graph, v2.parameters);
-  const v2Fused = describeInt8Frame(v2Plan, [1920, 1080], [960, 540], {
-    lastLayerFilterBlend: true,
+  const v2Fused = describeInt8Frame(v2Plan, [1920, 1080], [960, 540]);
+  const v2Pass = describeInt8Frame(v2Plan, [1920, 1080], [960, 540], {
+    lastLayerFilterBlend: false,
   });
-  const v2Pass = describeInt8Frame(v2Plan, [1920, 1080], [960, 540]);
   assert.ok(v2Fused.lastLayerFilterBlend && !v2Pass.lastLayerFilterBlend);
   assert.equal(
     v2Pass.bytesRead + v2Pass.bytesWritten - v2Fused.bytesRead - v2Fused.bytesWritten,
@@ -321,7 +321,7 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 19 passes \(reprojected in the features pass, filter and blend fused, writing the output, history rgba32float\)/,
+    /INT8 neural frame at 64x48 from 32x24, 18 passes \(reprojected in the features pass, filter and blend in the last layer, writing the output, history rgba32float\)/,
   );
   assert.match(text, /^nn reproject \+ features \(int8 only\) \+ 2 int8 /m);
   assert.doesNotMatch(text, /^reproject /m);
@@ -333,13 +333,14 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
     '64x48',
     '--reproject-pass',
   );
-  assert.match(withPass, /64x48 from 32x24, 20 passes \(filter and blend fused/);
+  assert.match(withPass, /64x48 from 32x24, 19 passes \(filter and blend in the last layer/);
   assert.match(withPass, /^reproject /m);
-  // v2's head writes the raw output by default (lastLayerFilterBlendByDefault), the fused pass reads it.
-  assert.match(text, /^nn kpn filter \+ blend \+ output /m);
-  assert.doesNotMatch(text, /^last layer \(head\)/m);
+  // v2's head runs the filter + blend by default (LAST_LAYER_FILTER_BLEND_BY_DEFAULT): no raw
+  // output, no separate pass.
+  assert.match(text, /^last layer \(head\) \+ filter \+ blend \+ output /m);
+  assert.doesNotMatch(text, /^nn kpn filter \+ blend/m);
   assert.doesNotMatch(text, /^output rgba32float/m);
-  assert.match(text, /^network \(15 kernels\)/m);
+  assert.match(text, /^network \(14 kernels\)/m);
   const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
     kernels: unknown[];
     frame: { renderSize: number[]; passes: { name: string }[]; bytesRead: number };

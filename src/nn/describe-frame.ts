@@ -46,7 +46,7 @@ import {
   firstStepPrologueRefusal,
   concatPartsNotStored,
   FEATURES_FIRST_LAYER_BY_DEFAULT,
-  lastLayerFilterBlendByDefault,
+  LAST_LAYER_FILTER_BLEND_BY_DEFAULT,
   lastStepEpilogueRefusal,
 } from './int8-network.ts';
 import { int8OutBlock, int8WeightWords } from './ops/int8/common.ts';
@@ -113,8 +113,9 @@ export interface FrameDescriptionOptions {
   readonly fusedFilterBlend?: boolean;
   /**
    * The filter + blend in the network's last layer's epilogue (default: as the resolver runs it,
-   * where the plan allows it on the dot4I8Packed kernels and `lastLayerFilterBlendByDefault`; false: the last layer writes the raw
-   * output and the fused filter + blend pass reads it). Needs fusedFilterBlend.
+   * where the plan allows it on the dot4I8Packed kernels, `LAST_LAYER_FILTER_BLEND_BY_DEFAULT`;
+   * false: the last layer writes the raw output and the fused filter + blend pass reads it). Needs
+   * fusedFilterBlend.
    */
   readonly lastLayerFilterBlend?: boolean;
   /** How history and recurrent state are stored (default DEFAULT_HISTORY_FORMAT, as the resolver). */
@@ -160,7 +161,7 @@ export function describeInt8Frame(
   const inLastLayer =
     fused &&
     (options.lastLayerFilterBlend ??
-      (refusal === undefined && lastLayerFilterBlendByDefault(plan)));
+      (refusal === undefined && LAST_LAYER_FILTER_BLEND_BY_DEFAULT));
   if (inLastLayer && refusal !== undefined) {
     throw new RangeError(`frame of ${plan.name}: no filter + blend in the last layer: ${refusal}`);
   }

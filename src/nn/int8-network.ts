@@ -234,15 +234,14 @@ export function defaultInt8Kernels(): Int8Kernels {
 export const PIXEL_EPILOGUE_OPS: readonly WeightedOp[] = ['up2x2', 'conv1x1', 'conv3x3'];
 
 /**
- * Whether the filter + blend runs in the last layer when the caller does not say: where it
- * measured faster. Network v3's direct last layers (up2x2, conv1x1) gain by it (v3a at 1920×1080:
- * 0.658 against 0.676 ms a frame, 3840×2160: 2.106 against 2.189); v2's tiled conv3x3 head loses
- * (1.368 against 1.349 ms, 4.784 against 4.659; why is not measured: NVIDIA H100, Dawn/Vulkan,
- * 2026-12-05, docs/PERFORMANCE.md).
+ * Whether the filter + blend runs in the last layer when the caller does not say (where the plan
+ * and kernels allow it): yes, where it measured faster. Network v3's direct last layers (up2x2,
+ * conv1x1) gained by it from the start (v3a at 1920×1080: 0.658 against 0.676 ms a frame,
+ * 3840×2160: 2.106 against 2.189; NVIDIA H100, 2026-12-05); v2's tiled conv3x3 head lost then (1.368
+ * against 1.349 ms) and gains since its 16×8 tiles (0.965 against 1.000 ms, 3.329 against 3.414;
+ * NVIDIA H100, Dawn/Vulkan, 2026-12-07; docs/PERFORMANCE.md).
  */
-export function lastLayerFilterBlendByDefault(plan: Int8Plan): boolean {
-  return plan.steps[plan.steps.length - 1]?.op !== 'conv3x3';
-}
+export const LAST_LAYER_FILTER_BLEND_BY_DEFAULT = true;
 
 /**
  * Whether the frame computes the features in the first layer when the caller does not say. No:

@@ -34,7 +34,7 @@ import {
   createInt8Network,
   defaultInt8Kernels,
   FEATURES_FIRST_LAYER_BY_DEFAULT,
-  lastLayerFilterBlendByDefault,
+  LAST_LAYER_FILTER_BLEND_BY_DEFAULT,
   type Int8Kernels,
 } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
@@ -133,8 +133,8 @@ export interface NeuralResolverOptions {
   /**
    * INT8 networks on dot4I8Packed (network v3's last layer, v2's 3×3 head): run the KPN filter +
    * blend in the last layer's epilogue (true), or keep the raw output and the separate pass
-   * (false). Default: where it measured faster, v3's last layers and not v2's 3×3 head
-   * (`lastLayerFilterBlendByDefault`). Ignored where it does not apply.
+   * (false). Default: in the last layer, where it measured faster (both, since v2's head took
+   * 16×8 tiles: `LAST_LAYER_FILTER_BLEND_BY_DEFAULT`). Ignored where it does not apply.
    */
   readonly lastLayerFilterBlend?: boolean;
   /**
@@ -327,7 +327,7 @@ function int8FrameNetwork(
   device: GPUDevice,
   model: NeuralModel,
   fuse: {
-    /** 'default': where it measured faster (`lastLayerFilterBlendByDefault`). */
+    /** 'default': where it measured faster (`LAST_LAYER_FILTER_BLEND_BY_DEFAULT`). */
     readonly lastLayer: boolean | 'default';
     readonly firstLayer: boolean;
     readonly kernels: Int8Kernels;
@@ -342,7 +342,7 @@ function int8FrameNetwork(
     kernels: fuse.kernels,
   });
   const wanted =
-    fuse.lastLayer === 'default' ? lastLayerFilterBlendByDefault(plan) : fuse.lastLayer;
+    fuse.lastLayer === 'default' ? LAST_LAYER_FILTER_BLEND_BY_DEFAULT : fuse.lastLayer;
   const fusable =
     wanted && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
