@@ -270,8 +270,7 @@ test('neural resolver, INT8 on the matrix kernels and the mixed kernels (emulate
         // The matrix kernels refuse the fusions: the raw output is written for the separate pass.
         // The mixed kernels run v2's head on matrices (refused there too) and no v3a step, so v3a
         // keeps its fusions there.
-        const fused =
-          int8Kernels === 'dot4' || (int8Kernels === 'emulated-mixed' && name !== 'v2');
+        const fused = int8Kernels === 'dot4' || (int8Kernels === 'emulated-mixed' && name !== 'v2');
         assert.equal(resolver.lastFrame!.raw === undefined, fused, `${name} raw`);
         for (const image of [up.outputImage, resolver.lastFrame!.history]) {
           outputs.push((await readGpuImage(device, image)).data);

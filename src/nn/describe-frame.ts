@@ -160,8 +160,7 @@ export function describeInt8Frame(
   const refusal = lastStepEpilogueRefusal(plan, 'dot4');
   const inLastLayer =
     fused &&
-    (options.lastLayerFilterBlend ??
-      (refusal === undefined && LAST_LAYER_FILTER_BLEND_BY_DEFAULT));
+    (options.lastLayerFilterBlend ?? (refusal === undefined && LAST_LAYER_FILTER_BLEND_BY_DEFAULT));
   if (inLastLayer && refusal !== undefined) {
     throw new RangeError(`frame of ${plan.name}: no filter + blend in the last layer: ${refusal}`);
   }

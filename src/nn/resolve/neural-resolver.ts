@@ -341,8 +341,7 @@ function int8FrameNetwork(
     firstStepInputComputed: firstFusable,
     kernels: fuse.kernels,
   });
-  const wanted =
-    fuse.lastLayer === 'default' ? LAST_LAYER_FILTER_BLEND_BY_DEFAULT : fuse.lastLayer;
+  const wanted = fuse.lastLayer === 'default' ? LAST_LAYER_FILTER_BLEND_BY_DEFAULT : fuse.lastLayer;
   const fusable =
     wanted && lastLayerFilterBlendRefusal(network.plan, network.kernels) === undefined;
   // The features pass writes the int8 input tensors itself (inputQuantizations), so the network
