@@ -155,9 +155,10 @@ function needsSubgroupMatrices(kernels: Int8Kernels): boolean {
  * 'emulated-matrix', none for 'dot4'. For 'mixed', a 3×3 conv at the input's resolution: the one
  * kind of op the matrices ran faster (network v2's head, 24 → 9 channels at 1920×1080: 0.179
  * against 0.254 ms; every other op of v2 and v3a slower; NVIDIA H100, 2026-12-05,
- * docs/PERFORMANCE.md), and only where its input is written by a direct dot4I8Packed kernel
- * (which can write the padded layout the matrix kernel reads, ./ops/int8/direct.ts) and read by
- * that step alone, so no other kernel has to read the padded layout and no pad pass is needed.
+ * docs/PERFORMANCE.md; since the conv3x3's 16×8 tiles, 2026-12-07, slower there too), and only
+ * where its input is written by a direct dot4I8Packed kernel (which can write the padded layout
+ * the matrix kernel reads, ./ops/int8/direct.ts) and read by that step alone, so no other kernel
+ * has to read the padded layout and no pad pass is needed.
  */
 export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
   if (kernels === 'dot4') return plan.steps.map(() => false);

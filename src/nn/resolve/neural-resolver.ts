@@ -170,11 +170,11 @@ export interface NeuralResolverOptions {
   readonly zeroState?: boolean;
   /**
    * The kernels of an INT8 network (default `defaultInt8Kernels()`: 'dot4', dot4I8Packed, the
-   * fastest measured): 'subgroup-matrix'
-   * runs it on tensor cores where the device offers WGSL subgroup matrices (an error naming the
-   * feature elsewhere), without the first- and last-layer fusions, which need dot4I8Packed;
-   * 'mixed' runs only the ops the matrices measured faster on (`matrixSteps`: network v2's head)
-   * there and keeps the fusions wherever those steps run on dot4I8Packed.
+   * fastest measured): 'subgroup-matrix' runs it on tensor cores where the device offers WGSL
+   * subgroup matrices (an error naming the feature elsewhere), without the first- and last-layer
+   * fusions, which need dot4I8Packed; 'mixed' runs there only the ops the matrices once measured
+   * faster on (`matrixSteps`: network v2's head) and keeps the fusions wherever those steps run on
+   * dot4I8Packed.
    */
   readonly int8Kernels?: Int8Kernels;
 }
