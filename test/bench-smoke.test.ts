@@ -168,12 +168,12 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       // Temporal methods without sharpening write the output in the resolve: no output stage.
       const outputPass = !temporal || c.params['rcas'] === true || c.params['foldOutput'] === false;
       // The neural resolve times its own passes inside 'resolve'; on the INT8 network the last
-      // layer runs the filter + blend where the case asks or by default (v3, not v2's head).
+      // layer runs the filter + blend unless the case says not (LAST_LAYER_FILTER_BLEND_BY_DEFAULT)
+      // or runs it on other kernels than dot4I8Packed (the matrix ones refuse it).
       const lastLayer =
         c.params['precision'] === 'int8' &&
-        ((c.params['lastLayerFilterBlend'] as boolean | undefined) ??
-          c.params['network'] !== 'v2') &&
-        c.params['int8Kernels'] === undefined;
+        ((c.params['lastLayerFilterBlend'] as boolean | undefined) ?? true) &&
+        (c.params['int8Kernels'] ?? 'dot4') === 'dot4';
       // The neural resolve reprojects in its features pass unless the case asks for the pass.
       const neuralReprojects =
         c.params['method'] === 'neural' && c.params['reprojectInFeatures'] !== false;
