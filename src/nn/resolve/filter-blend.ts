@@ -65,8 +65,8 @@ ${WGSL_RECTIFY}
 fn filterBlendPixel(p: vec2u, o: u32) {
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
-  let alpha = coverageAlpha(p, sigmoid(rawAt(3u, p))).x;
-  let filtered = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), alpha);
+  let f = filterWindow(p, s1, s2, rawAt(2u, p));
+  let filtered = vec4f(f.color, coverageAlphaOf(f.coverage, sigmoid(rawAt(3u, p))).x);
   storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                         tanhSafe(rawAt(7u, p))));
   let newHistory = vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0);

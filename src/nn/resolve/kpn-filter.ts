@@ -92,8 +92,18 @@ fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
   return q;
 }
 
-// This frame's coverage of pixel p over its mean, and the coverage blend's alpha and d alpha / d
-// alpha_network: (alpha, 1) without one (coverageOf, coverageAlpha: src/reference/nn/frame.ts).
+// This frame's coverage of pixel p over its mean (coverageOf: src/reference/nn/frame.ts), from the
+// sum over the window of exp(-|d|^2 / 2 COVERAGE_SIGMA^2).
+fn coverageFromSum(sum: f32) -> f32 {
+  let render = f32(u.renderWidth) * f32(u.renderHeight);
+  let display = f32(u.width) * f32(u.height);
+  return sum / (2.0 * PI * COVERAGE_SIGMA * COVERAGE_SIGMA * render / display);
+}
+
+fn coverageTerm(d: vec2f) -> f32 {
+  return exp(-0.5 * dot(d, d) / (COVERAGE_SIGMA * COVERAGE_SIGMA));
+}
+
 fn coverageOf(p: vec2u) -> f32 {
   let x0 = windowStart(p.x, u.renderWidth, u.width);
   let y0 = windowStart(p.y, u.renderHeight, u.height);
@@ -101,26 +111,37 @@ fn coverageOf(p: vec2u) -> f32 {
   var sum = 0.0;
   for (var y = max(y0, 0); y < min(y0 + 4, i32(u.renderHeight)); y++) {
     for (var x = max(x0, 0); x < min(x0 + 4, i32(u.renderWidth)); x++) {
-      let d = sampleOffset(x, y, centre);
-      sum += exp(-0.5 * dot(d, d) / (COVERAGE_SIGMA * COVERAGE_SIGMA));
+      sum += coverageTerm(sampleOffset(x, y, centre));
     }
   }
-  let render = f32(u.renderWidth) * f32(u.renderHeight);
-  let display = f32(u.width) * f32(u.height);
-  return sum / (2.0 * PI * COVERAGE_SIGMA * COVERAGE_SIGMA * render / display);
+  return coverageFromSum(sum);
 }
 
-fn coverageAlpha(p: vec2u, alpha: f32) -> vec2f {
+// The coverage blend's alpha and d alpha / d alpha_network for a pixel of coverage c (coverageAlpha:
+// src/reference/nn/frame.ts); (alpha, 1) without one.
+fn coverageAlphaOf(coverage: f32, alpha: f32) -> vec2f {
   if (u.coveragePower <= 0.0) { return vec2f(alpha, 1.0); }
-  let rho = pow(max(coverageOf(p), 1e-6), u.coveragePower);
+  let rho = pow(max(coverage, 1e-6), u.coveragePower);
   let d = (1.0 - alpha) * rho + alpha;
   return vec2f(alpha / d, rho / (d * d));
 }
 
+fn coverageAlpha(p: vec2u, alpha: f32) -> vec2f {
+  if (u.coveragePower <= 0.0) { return vec2f(alpha, 1.0); }
+  return coverageAlphaOf(coverageOf(p), alpha);
+}
+
+// The forward filter's color and the pixel's coverage (1 without a coverage blend).
+struct Filtered {
+  color: vec3f,
+  coverage: f32,
+}
+
 // The forward filter without the window's arrays (dynamic indexing puts them in slow local
-// memory): one walk over the window finds the smallest q, a second weights and sums the colors,
-// in the same order and with the same functions as gatherWindow + windowWeights.
-fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
+// memory): one walk over the window finds the smallest q (and, for a coverage blend, sums the
+// coverage: no third walk), a second weights and sums the colors, in the same order and with the
+// same functions as gatherWindow + windowWeights.
+fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
   let x0 = windowStart(p.x, u.renderWidth, u.width);
   let y0 = windowStart(p.y, u.renderHeight, u.height);
   let centre = vec2f(p) + 0.5;
@@ -130,10 +151,14 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
   let xb = min(x0 + 4, i32(u.renderWidth));
   let c = cos(theta);
   let s = sin(theta);
+  let coverageOn = u.coveragePower > 0.0;
   var qMin = 3.4e38;
+  var coverageSum = 0.0;
   for (var y = ya; y < yb; y++) {
     for (var x = xa; x < xb; x++) {
-      qMin = min(qMin, gaussianExponent(sampleOffset(x, y, centre), c, s, s1, s2));
+      let d = sampleOffset(x, y, centre);
+      qMin = min(qMin, gaussianExponent(d, c, s, s1, s2));
+      if (coverageOn) { coverageSum += coverageTerm(d); }
     }
   }
   var sum = 0.0;
@@ -146,7 +171,7 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> vec3f {
       acc += weight * color[u32(y) * u.renderWidth + u32(x)].rgb;
     }
   }
-  return acc / sum;
+  return Filtered(acc / sum, select(1.0, coverageFromSum(coverageSum), coverageOn));
 }
 `;
 
@@ -170,8 +195,8 @@ ${wgslPixelMain(/* wgsl */ `
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
   let o = id.y * u.width + id.x;
-  let alpha = coverageAlpha(p, sigmoid(rawAt(3u, p))).x;
-  filtered[o] = vec4f(filterWindow(p, s1, s2, rawAt(2u, p)), alpha);
+  let f = filterWindow(p, s1, s2, rawAt(2u, p));
+  filtered[o] = vec4f(f.color, coverageAlphaOf(f.coverage, sigmoid(rawAt(3u, p))).x);
   stateOut[o] = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                       tanhSafe(rawAt(7u, p)));`)}
 `;
