@@ -50,6 +50,11 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       if (network === 'v2') {
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
       }
+      // v2's and v3a's frame with every conv3x3 on 16×8 tiles (the default takes 16×16 on layers
+      // of 500 K output pixels and more since 2026-12-07): what the larger tile saves.
+      if (network === 'v2' || network === 'v3a') {
+        cases.push({ kind: 'upscaler', case: { ...frame, conv3x3LargeTileFrom: Infinity } });
+      }
       // v2's and v3a's frame with the network on tensor cores (without the fusions, which need
       // dot4I8Packed), where the device has subgroup matrices.
       if (subgroupMatrices && (network === 'v2' || network === 'v3a')) {
@@ -77,6 +82,8 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         cases.push({ kind: 'upscaler', case: { ...frame, reprojectInFeatures: false } });
       }
       if (network === 'v3a') {
+        // With the coverage blend of the shipped weights (k = 0.5): what the coverage costs.
+        cases.push({ kind: 'upscaler', case: { ...frame, coverageBlend: 0.5 } });
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
         // And with the output pass after it: what writing the output in the last layer saves.
         cases.push({ kind: 'upscaler', case: { ...frame, foldOutput: false } });

@@ -70,6 +70,16 @@ export interface UpscalerCase {
    */
   int8Kernels?: 'subgroup-matrix' | 'mixed';
   /**
+   * Method 'neural', INT8: Infinity runs every conv3x3 on the 16×8 tile (the default takes 16×16
+   * from CONV3X3_LARGE_TILE_FROM output pixels on), to measure the larger tile in the same run.
+   */
+  conv3x3LargeTileFrom?: number;
+  /**
+   * Method 'neural': the model's coverage blend k (GraphDescription.coverageBlend; the shipped v3a
+   * has 0.5), to measure what the coverage costs the filter in the same run.
+   */
+  coverageBlend?: number;
+  /**
    * Temporal methods without sharpening: false keeps the output pass after the resolve (the
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
    */
@@ -168,6 +178,10 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.foldOutput === false) method += '+output-pass';
   if (c.int8Kernels === 'subgroup-matrix') method += '+matrix';
   if (c.int8Kernels === 'mixed') method += '+mixed';
+  if (c.conv3x3LargeTileFrom === Infinity) method += '+tile-16x8';
+  else if (c.conv3x3LargeTileFrom !== undefined)
+    method += `+tile-16x16-from-${c.conv3x3LargeTileFrom}`;
+  if (c.coverageBlend !== undefined) method += `+coverage-${c.coverageBlend}`;
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
@@ -191,7 +205,11 @@ export async function benchUpscalerCase(
   const upscalers: Upscaler[] = [];
   const create = async (withTimer: boolean) => {
     // The neural resolver is passed in, not loaded by path, so that bundles contain it.
-    const graph = caseGraph(c.network);
+    const architecture = caseGraph(c.network);
+    const graph =
+      c.coverageBlend === undefined
+        ? architecture
+        : { ...architecture, coverageBlend: c.coverageBlend };
     const resolver =
       c.method === 'neural'
         ? await createNeuralResolver(device, {
@@ -206,6 +224,7 @@ export async function benchUpscalerCase(
             reprojectInFeatures: c.reprojectInFeatures,
             foldOutput: c.foldOutput,
             int8Kernels: c.int8Kernels,
+            conv3x3LargeTileFrom: c.conv3x3LargeTileFrom,
           })
         : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
           ? createTaauResolver(device, {}, c.historyFormat, { foldOutput: c.foldOutput })
@@ -255,6 +274,10 @@ export async function benchUpscalerCase(
         ? { reprojectInFeatures: c.reprojectInFeatures }
         : {}),
       ...(c.foldOutput === false ? { foldOutput: false } : {}),
+      ...(c.conv3x3LargeTileFrom !== undefined
+        ? { conv3x3LargeTileFrom: String(c.conv3x3LargeTileFrom) }
+        : {}),
+      ...(c.coverageBlend !== undefined ? { coverageBlend: c.coverageBlend } : {}),
       // The kernels the INT8 network ran on.
       ...(c.method === 'neural' && c.precision === 'int8'
         ? { int8Kernels: c.int8Kernels ?? defaultInt8Kernels() }

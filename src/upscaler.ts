@@ -380,7 +380,7 @@ export async function createUpscaler(
               exposureState,
             },
           );
-        const kernels = readyKernels(device, temporal, options, frameOfZeros);
+        const kernels = readyKernels(device, temporal, options, sizes.displaySize, frameOfZeros);
         try {
           await withGpuErrorScope(device, 'ready', async () => {
             await compileKernels(kernels);
@@ -469,6 +469,7 @@ function readyKernels(
   device: GPUDevice,
   temporal: Resolver | undefined,
   options: UpscalerOptions,
+  displaySize: Size,
   frameOfZeros: (encoder: GPUCommandEncoder, extra?: Partial<DispatchInputs>) => void,
 ): ReturnType<typeof collectKernels> {
   return collectKernels(() => {
@@ -476,7 +477,9 @@ function readyKernels(
     frameOfZeros(unsubmitted);
     if (temporal?.writesOutput) {
       for (const format of OUTPUT_FORMATS) {
-        for (const spec of temporal.outputKernels?.(format) ?? []) createKernel(device, spec);
+        for (const spec of temporal.outputKernels?.(format, displaySize) ?? []) {
+          createKernel(device, spec);
+        }
       }
       if (!options.resolver && options.sharpness === undefined) {
         frameOfZeros(unsubmitted, { sharpness: 0.5 });

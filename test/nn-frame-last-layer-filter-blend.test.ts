@@ -81,94 +81,101 @@ function neuralUpscaler(device: GPUDevice, resolver: NeuralResolver, render: Siz
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
-for (const [name, lastOp] of Object.entries(LAST_OPS)) {
-  for (const ratio of [2, 1.5]) {
-    test(`last layer + filter + blend (${name}, ${lastOp}, ratio ${ratio}): the two kernels it replaces bit for bit, the CPU reference within the filter's tolerance`, async () => {
-      const { device } = await testGpu();
-      const model = randomInt8Model(GRAPHS[name]!);
-      const plan = planInt8(model.graph, model.parameters);
-      assert.equal(plan.steps.at(-1)!.op, lastOp);
-      assert.equal(lastLayerFilterBlendRefusal(plan, 'dot4'), undefined);
-      const network = createInt8Network(device, plan);
-      const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
-      const frame = randomFrame(render, 90 + 10 * ratio);
-      const features = uploadTensor(device, frame.features);
-      const color = uploadGpuImage(device, frame.color);
-      const [pw, ph] = paddedSize(DISPLAY);
-      for (const format of ['rgba32float', 'rgba16float'] as ImageFormat[]) {
-        const history = storedImage(frame.history, format);
-        const gpuHistory = uploadGpuImage(device, history, undefined, format);
-        for (const [reset, coverageBlend] of [
-          [false, 0],
-          [true, 0],
-          [false, 0.6],
+// v2's 3×3 layers also on the larger tile (16×16, which they take from 500 K pixels on).
+const RUNS = Object.entries(LAST_OPS).flatMap(([name, lastOp]) =>
+  (lastOp === 'conv3x3' ? [undefined, 0] : [undefined]).flatMap((largeTileFrom) =>
+    [2, 1.5].map((ratio) => ({ name, lastOp, ratio, largeTileFrom })),
+  ),
+);
+
+for (const { name, lastOp, ratio, largeTileFrom } of RUNS) {
+  const tile = largeTileFrom === undefined ? '' : ', 16×16 tiles';
+  test(`last layer + filter + blend (${name}, ${lastOp}, ratio ${ratio}${tile}): the two kernels it replaces bit for bit, the CPU reference within the filter's tolerance`, async () => {
+    const { device } = await testGpu();
+    const model = randomInt8Model(GRAPHS[name]!);
+    const plan = planInt8(model.graph, model.parameters);
+    assert.equal(plan.steps.at(-1)!.op, lastOp);
+    assert.equal(lastLayerFilterBlendRefusal(plan, 'dot4'), undefined);
+    const network = createInt8Network(
+      device,
+      plan,
+      largeTileFrom === undefined ? {} : { conv3x3LargeTileFrom: largeTileFrom },
+    );
+    const render: Size = [Math.round(DISPLAY[0] / ratio), Math.round(DISPLAY[1] / ratio)];
+    const frame = randomFrame(render, 90 + 10 * ratio);
+    const features = uploadTensor(device, frame.features);
+    const color = uploadGpuImage(device, frame.color);
+    const [pw, ph] = paddedSize(DISPLAY);
+    for (const format of ['rgba32float', 'rgba16float'] as ImageFormat[]) {
+      const history = storedImage(frame.history, format);
+      const gpuHistory = uploadGpuImage(device, history, undefined, format);
+      for (const [reset, coverageBlend] of [
+        [false, 0],
+        [true, 0],
+        [false, 0.6],
+      ] as const) {
+        const jitter = [0.31, -0.17] as const;
+        const inputs = { color, history: gpuHistory, jitter, reset, coverageBlend };
+        const image = () => createGpuImage(device, ...DISPLAY, undefined, format);
+        const fused = { history: image(), state: image() };
+        const twoKernels = { history: image(), state: image() };
+        const encoder = device.createCommandEncoder();
+        network.runWithoutLastStep(encoder, features);
+        let pass = encoder.beginComputePass();
+        encodeLastLayerFilterBlend(device, pass, network.lastStep(ph, pw), inputs, fused);
+        pass.end();
+        const raw = network.run(encoder, features);
+        pass = encoder.beginComputePass();
+        encodeKpnFilterBlend(device, pass, raw, inputs, twoKernels);
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        const what = `${name} ratio ${ratio} ${format} reset ${reset} coverage ${coverageBlend}`;
+        const [h1, s1, h2, s2, gpuRaw] = await Promise.all([
+          readGpuImage(device, fused.history),
+          readGpuImage(device, fused.state),
+          readGpuImage(device, twoKernels.history),
+          readGpuImage(device, twoKernels.state),
+          readGpuTensor(device, raw),
+        ]);
+        assert.deepEqual(bits(h1.data), bits(h2.data), `${what}: history`);
+        assert.deepEqual(bits(s1.data), bits(s2.data), `${what}: state`);
+        assert.ok(h1.data.every(Number.isFinite), `${what}: non-finite history reached the output`);
+        // CPU: the INT8 network's raw output (the GPU's, bit for bit), then the filter + blend
+        // within its own test's bounds (the filter's f32 exp; one binary16 step when stored so).
+        const cpuRaw = runInt8NetworkCpu(plan, frame.features).output;
+        assert.deepEqual(bits(gpuRaw.data), bits(cpuRaw.data), `${what}: raw`);
+        assert.ok(new Set(cpuRaw.data).size > 100, `${what}: a varied raw output`);
+        const expected = kpnFilterBlendCpu(cpuRaw, frame.color, history, inputs);
+        const want = {
+          history: storedImage(
+            { ...expected.history, channels: 4, data: Float32Array.from(expected.history.data) },
+            format,
+          ),
+          state: storedImage(
+            {
+              ...expected.filter.state,
+              channels: 4,
+              data: Float32Array.from(expected.filter.state.data),
+            },
+            format,
+          ),
+        };
+        const step = (v: number) => (format === 'rgba16float' ? Math.abs(v) / 1024 + 6e-8 : 0);
+        for (const [key, got, tolerance] of [
+          ['history', h1, 2e-4],
+          ['state', s1, 1e-5],
         ] as const) {
-          const jitter = [0.31, -0.17] as const;
-          const inputs = { color, history: gpuHistory, jitter, reset, coverageBlend };
-          const image = () => createGpuImage(device, ...DISPLAY, undefined, format);
-          const fused = { history: image(), state: image() };
-          const twoKernels = { history: image(), state: image() };
-          const encoder = device.createCommandEncoder();
-          network.runWithoutLastStep(encoder, features);
-          let pass = encoder.beginComputePass();
-          encodeLastLayerFilterBlend(device, pass, network.lastStep(ph, pw), inputs, fused);
-          pass.end();
-          const raw = network.run(encoder, features);
-          pass = encoder.beginComputePass();
-          encodeKpnFilterBlend(device, pass, raw, inputs, twoKernels);
-          pass.end();
-          device.queue.submit([encoder.finish()]);
-          const what = `${name} ratio ${ratio} ${format} reset ${reset} coverage ${coverageBlend}`;
-          const [h1, s1, h2, s2, gpuRaw] = await Promise.all([
-            readGpuImage(device, fused.history),
-            readGpuImage(device, fused.state),
-            readGpuImage(device, twoKernels.history),
-            readGpuImage(device, twoKernels.state),
-            readGpuTensor(device, raw),
-          ]);
-          assert.deepEqual(bits(h1.data), bits(h2.data), `${what}: history`);
-          assert.deepEqual(bits(s1.data), bits(s2.data), `${what}: state`);
-          assert.ok(
-            h1.data.every(Number.isFinite),
-            `${what}: non-finite history reached the output`,
+          const d = maxAbsDiff(got.data, want[key].data);
+          const worst = got.data.reduce(
+            (w, v, i) => Math.max(w, Math.abs(v - want[key].data[i]!) - step(want[key].data[i]!)),
+            0,
           );
-          // CPU: the INT8 network's raw output (the GPU's, bit for bit), then the filter + blend
-          // within its own test's bounds (the filter's f32 exp; one binary16 step when stored so).
-          const cpuRaw = runInt8NetworkCpu(plan, frame.features).output;
-          assert.deepEqual(bits(gpuRaw.data), bits(cpuRaw.data), `${what}: raw`);
-          assert.ok(new Set(cpuRaw.data).size > 100, `${what}: a varied raw output`);
-          const expected = kpnFilterBlendCpu(cpuRaw, frame.color, history, inputs);
-          const want = {
-            history: storedImage(
-              { ...expected.history, channels: 4, data: Float32Array.from(expected.history.data) },
-              format,
-            ),
-            state: storedImage(
-              {
-                ...expected.filter.state,
-                channels: 4,
-                data: Float32Array.from(expected.filter.state.data),
-              },
-              format,
-            ),
-          };
-          const step = (v: number) => (format === 'rgba16float' ? Math.abs(v) / 1024 + 6e-8 : 0);
-          for (const [key, got, tolerance] of [
-            ['history', h1, 2e-4],
-            ['state', s1, 1e-5],
-          ] as const) {
-            const d = maxAbsDiff(got.data, want[key].data);
-            const worst = got.data.reduce(
-              (w, v, i) => Math.max(w, Math.abs(v - want[key].data[i]!) - step(want[key].data[i]!)),
-              0,
-            );
-            assert.ok(worst < tolerance, `${what}: ${key} max |GPU − CPU| ${d.max} at ${d.at}`);
-          }
+          assert.ok(worst < tolerance, `${what}: ${key} max |GPU − CPU| ${d.max} at ${d.at}`);
         }
       }
-      network.destroy();
-    });
-  }
+    }
+    network.destroy();
+  });
 }
 
 test('last layer + filter + blend: where it does not apply, and a frame of another size is a RangeError naming it', async () => {

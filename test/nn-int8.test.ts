@@ -34,7 +34,12 @@ import {
   type Conv3x3Bisect,
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
-import { int8Conv3x3Code } from '../src/nn/ops/int8/conv3x3.ts';
+import {
+  CONV3X3_LARGE_TILE,
+  CONV3X3_TILE,
+  conv3x3Tile,
+  int8Conv3x3Code,
+} from '../src/nn/ops/int8/conv3x3.ts';
 import {
   int8MatrixCode,
   MATRIX_BISECTS,
@@ -143,6 +148,8 @@ interface OpCase {
   offset?: number;
   /** Matrix kernels: the padded input's bytes per pixel (default its channels rounded to 32). */
   pitch?: number;
+  /** A conv3x3 on dot4I8Packed runs on the larger tile (CONV3X3_LARGE_TILE, 16×16). */
+  largeTile?: boolean;
 }
 
 const CASES: OpCase[] = [
@@ -219,6 +226,30 @@ const CASES: OpCase[] = [
     range: 127,
     residual: { multiplier: 37.5, activation: 'relu' },
   },
+  // The larger tile: partial workgroups across and down, with and without a residual.
+  {
+    op: 'conv3x3',
+    cin: 12,
+    cout: 8,
+    height: 19,
+    width: 21,
+    multiplier: 7.3e-4,
+    activation: 'leaky',
+    range: 127,
+    largeTile: true,
+  },
+  {
+    op: 'conv3x3',
+    cin: 16,
+    cout: 16,
+    height: 17,
+    width: 33,
+    multiplier: 1 / 2048,
+    activation: 'none',
+    range: 127,
+    residual: { multiplier: 37.5, activation: 'relu' },
+    largeTile: true,
+  },
   {
     op: 'conv1x1',
     cin: 20,
@@ -287,7 +318,8 @@ const CASES: OpCase[] = [
 function caseLabel(c: OpCase): string {
   const extra = `${c.residual ? ' + residual' : ''}${c.offset ? ` at channel ${c.offset}` : ''}`;
   const pitch = c.pitch ? ` (input pitch ${c.pitch} bytes)` : '';
-  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}${pitch}`;
+  const tile = c.largeTile ? ' (16×16 tile)' : '';
+  return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}${pitch}${tile}`;
 }
 
 /** A tensor's values (standard CHW), read in its layout; a padded one's padding must be zero. */
@@ -322,6 +354,15 @@ async function uploadInt8(device: GPUDevice, t: Int8Tensor, padded: boolean, pit
   standard.buffer.destroy();
   return gpu;
 }
+
+test('int8 conv3x3 tiles: 16×16 from 500 K output pixels (1080p at ½ resolution and up), 16×8 below', () => {
+  assert.equal(conv3x3Tile(960, 540), CONV3X3_LARGE_TILE);
+  assert.equal(conv3x3Tile(1920, 1088), CONV3X3_LARGE_TILE);
+  assert.equal(conv3x3Tile(480, 270), CONV3X3_TILE);
+  assert.equal(conv3x3Tile(1920, 260), CONV3X3_TILE);
+  assert.equal(conv3x3Tile(8, 8, 0), CONV3X3_LARGE_TILE);
+  assert.equal(conv3x3Tile(3840, 2160, Infinity), CONV3X3_TILE);
+});
 
 test('int8 output blocks and group steps: the fewest unused, the larger on a tie', () => {
   const blocks = [3, 5, 7, 8, 9, 12, 16, 20, 24, 32, 64].map(int8OutBlock);
@@ -359,7 +400,8 @@ async function checkOpsAgainstCpu(
     const residual = c.residual
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
-    const weights = uploadInt8Op(device, c.op, params, c.cin);
+    const uploaded = uploadInt8Op(device, c.op, params, c.cin);
+    const weights = c.largeTile ? { ...uploaded, conv3x3LargeTileFrom: 0 } : uploaded;
     const matrix =
       multiply && uploadMatrixWeights(device, weights, multiply, c.pitch, undefined, tiling);
     // The matrix kernels read a padded input, and here write (and add) padded tensors too.
@@ -454,7 +496,7 @@ test('int8 store widths: aligned to the pitch, the offset, the thread block and 
 
 /** Shapes the matrix kernels tile differently: network v2's layers, partial tiles, 64 channels. */
 const MATRIX_CASES: OpCase[] = [
-  ...CASES,
+  ...CASES.filter((c) => !c.largeTile),
   {
     op: 'conv3x3',
     cin: 24,
@@ -1146,7 +1188,7 @@ test('dot4I8Packed conv3x3 bisection (benchmarks only): each variant runs and le
   // The skipped parts stay in the shader behind a condition no dispatch meets (Dawn keeps the
   // bindings they read); the whole kernel has no such condition.
   const code = (bisect?: Conv3x3Bisect) =>
-    int8Conv3x3Code(4, bisect)({ realOutput: false, residual: false, block: 16 });
+    int8Conv3x3Code(4, CONV3X3_TILE, bisect)({ realOutput: false, residual: false, block: 16 });
   const never = 'u.outChannels == 0xffffffffu';
   assert.ok(!code().includes(never));
   for (const bisect of CONV3X3_BISECTS.filter((b) => b !== 'no-barriers')) {

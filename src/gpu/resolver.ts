@@ -71,10 +71,11 @@ export interface Resolver {
    */
   readonly writesOutput?: boolean;
   /**
-   * With `writesOutput`: the kernels `resolve` runs to write an output texture of `format`, which
-   * `Upscaler.ready` compiles ahead for every output format (src/gpu/kernel.ts KernelSpec).
+   * With `writesOutput`: the kernels `resolve` runs to write an output texture of `format` at
+   * display size `displaySize`, which `Upscaler.ready` compiles ahead for every output format
+   * (src/gpu/kernel.ts KernelSpec).
    */
-  outputKernels?(format: GPUTextureFormat): KernelSpec[];
+  outputKernels?(format: GPUTextureFormat, displaySize: Size): KernelSpec[];
   /**
    * True: the upscaler records no reproject pass and gives `resolve` the `reproject` inputs
    * instead; the resolver reprojects in its own kernel exactly as the pass would

@@ -346,6 +346,12 @@ export interface Int8NetworkOptions {
   /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
   readonly matrixTiling?: MatrixTiling;
   /**
+   * Output pixels from which a conv3x3 on dot4I8Packed runs on the larger tile (`conv3x3Tile`,
+   * ./ops/int8/conv3x3.ts; default CONV3X3_LARGE_TILE_FROM; 0: always, Infinity: never). Tests and
+   * benchmarks only (same outputs).
+   */
+  readonly conv3x3LargeTileFrom?: number;
+  /**
    * Whether consumers compute their producers' outputs where they can (`producersInConsumers`).
    * Default true; false runs every step as its own kernel (tests and benchmarks compare the two).
    */
@@ -616,10 +622,15 @@ export function createInt8Network(
   const pitches = matrixPitches(plan, kernels);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
-  const bisect = options.conv3x3Bisect;
+  const { conv3x3Bisect, conv3x3LargeTileFrom } = options;
   const weights: Int8OpWeights[] = plan.steps.map((step) => {
     const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
-    return bisect && step.op === 'conv3x3' ? { ...w, conv3x3Bisect: bisect } : w;
+    if (step.op !== 'conv3x3') return w;
+    return {
+      ...w,
+      ...(conv3x3Bisect ? { conv3x3Bisect } : {}),
+      ...(conv3x3LargeTileFrom !== undefined ? { conv3x3LargeTileFrom } : {}),
+    };
   });
   const matrices = uploadMatrixSteps(
     device,

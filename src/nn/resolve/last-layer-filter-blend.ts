@@ -47,8 +47,9 @@ import {
   tileWorkgroups,
   wgslInt8OpInputs,
   type Int8OutBlock,
+  type Int8Tile,
 } from '../ops/int8/common.ts';
-import { CONV3X3_TILE, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
+import { conv3x3Tile, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
 import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
@@ -83,10 +84,29 @@ export function lastLayerFilterBlendRefusal(
   return undefined;
 }
 
+/**
+ * The tile of the last step's kernel for display size `display` (the tiled conv3x3's by its
+ * padded output size, `conv3x3Tile`; the direct kernels' DIRECT_TILE).
+ */
+export function lastLayerTile(
+  op: WeightedOp,
+  display: readonly [number, number],
+  conv3x3LargeTileFrom?: number,
+): Int8Tile {
+  const [pw, ph] = paddedSize(display);
+  return op === 'conv3x3' ? conv3x3Tile(pw, ph, conv3x3LargeTileFrom) : DIRECT_TILE;
+}
+
 /** The kernel of `op` with `header` as its epilogue: the tiled conv3x3 or a direct kernel. */
-const kernelCode = (op: WeightedOp, words: number, block: Int8OutBlock, header: string) =>
+const kernelCode = (
+  op: WeightedOp,
+  words: number,
+  block: Int8OutBlock,
+  header: string,
+  tile: Int8Tile,
+) =>
   op === 'conv3x3'
-    ? int8Conv3x3CodeWithEpilogue(words, block, header)
+    ? int8Conv3x3CodeWithEpilogue(words, block, header, tile)
     : int8DirectCodeWithEpilogue(op as DirectOp, words, block, header);
 
 const code = (
@@ -96,6 +116,7 @@ const code = (
   input: ImageFormat,
   output: ImageFormat,
   outputTexture: GPUTextureFormat | undefined,
+  tile: Int8Tile,
 ) =>
   kernelCode(
     op,
@@ -129,15 +150,17 @@ fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
   filterBlendPixel(vec2u(x, y), y * u.width + x);
 }
 `,
+    tile,
   );
 
 /**
- * The kernel of the last step `step` (an op of PIXEL_EPILOGUE_OPS) with the filter + blend
- * epilogue, for a reprojected history in `input` and targets in `output`; with `outputTexture`,
- * the one that also writes the frame's output to a texture of that format.
+ * The kernel of the last step `step` (an op of PIXEL_EPILOGUE_OPS) on `tile` (`lastLayerTile`)
+ * with the filter + blend epilogue, for a reprojected history in `input` and targets in `output`;
+ * with `outputTexture`, the one that also writes the frame's output to a texture of that format.
  */
 export function lastLayerFilterBlendKernel(
   step: Pick<Int8OpStep, 'op' | 'inChannels' | 'params'>,
+  tile: Int8Tile,
   input: ImageFormat,
   output: ImageFormat,
   outputTexture?: GPUTextureFormat,
@@ -146,7 +169,7 @@ export function lastLayerFilterBlendKernel(
   const op = step.op;
   return {
     label: `int8 ${op} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
-    code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture),
+    code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture, tile),
   };
 }
 
@@ -171,6 +194,7 @@ export function encodeLastLayerFilterBlend(
   const frame = filterBlendUniforms(where, inputs, targets);
   const display = [frame.width as number, frame.height as number] as const;
   const [pw, ph] = paddedSize(display);
+  const tile = lastLayerTile(step.op, display, weights.conv3x3LargeTileFrom);
   const frameResources = filterBlendResources(where, inputs, targets, display);
   const shape = { channels: RAW_CHANNELS, height: ph, width: pw };
   // Checks the input against the weights and the padded display size (the raw output's shape).
@@ -179,6 +203,7 @@ export function encodeLastLayerFilterBlend(
     device,
     lastLayerFilterBlendKernel(
       step,
+      tile,
       formatOf(inputs.history),
       formatOf(targets.history),
       targets.output?.texture.format,
@@ -186,7 +211,7 @@ export function encodeLastLayerFilterBlend(
   );
   kernel.dispatch(
     pass,
-    tileWorkgroups(step.op === 'conv3x3' ? CONV3X3_TILE : DIRECT_TILE, pw, ph),
+    tileWorkgroups(tile, pw, ph),
     [input.buffer, weights.weightBuffer, weights.biasBuffer, ...frameResources],
     PARAMS.pack({ ...int8, ...frame }),
   );

@@ -47,6 +47,7 @@ import {
 import {
   encodeLastLayerFilterBlend,
   lastLayerFilterBlendKernel,
+  lastLayerTile,
   lastLayerFilterBlendRefusal,
 } from './last-layer-filter-blend.ts';
 import type { KernelSpec } from '../../gpu/kernel.ts';
@@ -177,6 +178,12 @@ export interface NeuralResolverOptions {
    * dot4I8Packed.
    */
   readonly int8Kernels?: Int8Kernels;
+  /**
+   * Tests and benchmarks: the output pixels from which an INT8 conv3x3 runs on the larger tile
+   * (src/nn/ops/int8/conv3x3.ts `conv3x3Tile`; default CONV3X3_LARGE_TILE_FROM; 0: always,
+   * Infinity: never). The same outputs.
+   */
+  readonly conv3x3LargeTileFrom?: number;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -205,8 +212,11 @@ export async function createNeuralResolver(
       ? await autoPrecision(device, model)
       : (options.precision as TensorDtype | 'int8');
   const network: FrameNetwork<{ readonly output: GpuTensor }> & {
-    /** The kernel of the filter + blend (pass or last layer) writing the output as `format`. */
-    outputKernel(history: ImageFormat, format: GPUTextureFormat): KernelSpec;
+    /**
+     * The kernel of the filter + blend (pass or last layer) writing the output as `format` at
+     * `displaySize`.
+     */
+    outputKernel(history: ImageFormat, format: GPUTextureFormat, displaySize: Size): KernelSpec;
     destroy(): void;
     memoryBytes(): number;
   } =
@@ -217,6 +227,7 @@ export async function createNeuralResolver(
             options.debugViews !== true &&
             (options.featuresFirstLayer ?? FEATURES_FIRST_LAYER_BY_DEFAULT),
           kernels: options.int8Kernels ?? defaultInt8Kernels(),
+          conv3x3LargeTileFrom: options.conv3x3LargeTileFrom,
         })
       : f32FrameNetwork(device, model, precision);
   const historyFormat = options.historyFormat ?? DEFAULT_HISTORY_FORMAT;
@@ -246,7 +257,9 @@ export async function createNeuralResolver(
       options.debugViews !== true &&
       options.zeroState !== true &&
       network.featuresFirstLayer === undefined,
-    outputKernels: (format) => [network.outputKernel(historyFormat, format)],
+    outputKernels: (format, displaySize) => [
+      network.outputKernel(historyFormat, format, displaySize),
+    ],
     get lastFrame() {
       return lastFrame;
     },
@@ -331,6 +344,7 @@ function int8FrameNetwork(
     readonly lastLayer: boolean | 'default';
     readonly firstLayer: boolean;
     readonly kernels: Int8Kernels;
+    readonly conv3x3LargeTileFrom: number | undefined;
   },
 ) {
   const plan = planInt8(model.graph, model.parameters);
@@ -340,6 +354,9 @@ function int8FrameNetwork(
   const network = createInt8Network(device, plan, {
     firstStepInputComputed: firstFusable,
     kernels: fuse.kernels,
+    ...(fuse.conv3x3LargeTileFrom !== undefined
+      ? { conv3x3LargeTileFrom: fuse.conv3x3LargeTileFrom }
+      : {}),
   });
   const wanted = fuse.lastLayer === 'default' ? LAST_LAYER_FILTER_BLEND_BY_DEFAULT : fuse.lastLayer;
   const fusable =
@@ -400,10 +417,12 @@ function int8FrameNetwork(
       : {}),
     inputQuantizations: (height: number, width: number) =>
       network.inputQuantizations(height, width),
-    outputKernel: (history: ImageFormat, format: GPUTextureFormat) =>
-      fusable
-        ? lastLayerFilterBlendKernel(network.plan.steps.at(-1)!, history, history, format)
-        : filterBlendKernel(history, history, format),
+    outputKernel: (history: ImageFormat, format: GPUTextureFormat, displaySize: Size) => {
+      if (!fusable) return filterBlendKernel(history, history, format);
+      const last = network.plan.steps.at(-1)!;
+      const tile = lastLayerTile(last.op, displaySize, fuse.conv3x3LargeTileFrom);
+      return lastLayerFilterBlendKernel(last, tile, history, history, format);
+    },
     memoryBytes: () => network.memoryBytes(),
     destroy: () => network.destroy(),
   };

@@ -299,6 +299,11 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly biasBuffer: GPUBuffer;
   /** Benchmarks only: a conv3x3's dot4I8Packed kernel with a part left out (./conv3x3.ts). */
   readonly conv3x3Bisect?: Conv3x3Bisect;
+  /**
+   * A conv3x3's output pixels from which its dot4I8Packed kernel runs on the larger tile
+   * (`conv3x3Tile` in ./conv3x3.ts; default CONV3X3_LARGE_TILE_FROM; tests and benchmarks set it).
+   */
+  readonly conv3x3LargeTileFrom?: number;
 }
 
 /**

@@ -21,9 +21,28 @@ import {
  * (docs/PERFORMANCE.md, 2026-12-07 thirteenth session).
  */
 export const CONV3X3_TILE: Int8Tile = { x: 16, y: 8 };
-const THREADS = CONV3X3_TILE.x * CONV3X3_TILE.y;
-const HALO_X = CONV3X3_TILE.x + 2;
-const HALO_Y = CONV3X3_TILE.y + 2;
+
+/**
+ * The tile of layers with many output pixels: 16×16 measured 4–6 % faster than 16×8 on layers at ½
+ * and full resolution of 1080p (518 K and 2 M pixels) and 14–17 % slower at ⅛ (32 K: too few
+ * workgroups to fill the GPU) on an H100 (docs/PERFORMANCE.md, 2026-12-07).
+ */
+export const CONV3X3_LARGE_TILE: Int8Tile = { x: 16, y: 16 };
+
+/** Output pixels from which a conv3x3 runs on CONV3X3_LARGE_TILE (`conv3x3Tile`). */
+export const CONV3X3_LARGE_TILE_FROM = 500_000;
+
+/**
+ * The tile of a conv3x3 writing `width`×`height` pixels: CONV3X3_LARGE_TILE from `largeFrom`
+ * pixels on (default CONV3X3_LARGE_TILE_FROM; Infinity: never), else CONV3X3_TILE.
+ */
+export function conv3x3Tile(
+  width: number,
+  height: number,
+  largeFrom = CONV3X3_LARGE_TILE_FROM,
+): Int8Tile {
+  return width * height >= largeFrom ? CONV3X3_LARGE_TILE : CONV3X3_TILE;
+}
 
 const NEVER = 'u.outChannels == 0xffffffffu';
 
@@ -34,28 +53,29 @@ const code = (
   step: number,
   block: Int8OutBlock,
   header: string,
+  tile: Int8Tile,
   bisect?: Conv3x3Bisect,
 ) => /* wgsl */ `
 ${header}
-const HALO_X = ${HALO_X}u;
-const HALO_Y = ${HALO_Y}u;
+const HALO_X = ${tile.x + 2}u;
+const HALO_Y = ${tile.y + 2}u;
 const STEP = ${step}u;
-var<workgroup> tile: array<u32, ${step * HALO_X * HALO_Y}>;
+var<workgroup> tile: array<u32, ${step * (tile.x + 2) * (tile.y + 2)}>;
 // [group][tap][k]: output channel co0 + k, read 4 channels per load (one load per 4 dot4I8Packed).
 var<workgroup> taps: array<vec4u, ${(step * 9 * block) / 4}>;
 
-@compute @workgroup_size(${CONV3X3_TILE.x}, ${CONV3X3_TILE.y})
+@compute @workgroup_size(${tile.x}, ${tile.y})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
         @builtin(local_invocation_index) li: u32) {
-  let x0 = wg.x * ${CONV3X3_TILE.x}u;
-  let y0 = wg.y * ${CONV3X3_TILE.y}u;
+  let x0 = wg.x * ${tile.x}u;
+  let y0 = wg.y * ${tile.y}u;
   let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
   var acc: array<i32, ${block}>;
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
     // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
-    for (var i = li; i < STEP * HALO_X * HALO_Y; i += ${THREADS}u) {
+    for (var i = li; i < STEP * HALO_X * HALO_Y; i += ${tile.x * tile.y}u) {
       let gi = i % STEP;
       let g = g0 + gi;
       let r = i / STEP;
@@ -71,7 +91,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
     let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;
-    for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${THREADS}u) {
+    for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${tile.x * tile.y}u) {
       ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${NEVER}) {` : '{'}
       taps[i] = weight[weightBase + i];
       }
@@ -99,9 +119,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 }
 `;
 
-/** The kernel of a conv3x3 staging `step` input words at a time, for an epilogue (./encode.ts). */
-export const int8Conv3x3Code = (step: number, bisect?: Conv3x3Bisect) => (epilogue: Int8Epilogue) =>
-  code(step, epilogue.block, wgslInt8Op(epilogue), bisect);
+/**
+ * The kernel of a conv3x3 on `tile` staging `step` input words at a time, for an epilogue
+ * (./encode.ts).
+ */
+export const int8Conv3x3Code =
+  (step: number, tile: Int8Tile, bisect?: Conv3x3Bisect) => (epilogue: Int8Epilogue) =>
+    code(step, epilogue.block, wgslInt8Op(epilogue), tile, bisect);
 
 /**
  * The same kernel with another epilogue: `header` declares what int8DirectCodeWithEpilogue's
@@ -113,6 +137,7 @@ export function int8Conv3x3CodeWithEpilogue(
   words: number,
   block: Int8OutBlock,
   header: string,
+  tile: Int8Tile,
 ): string {
-  return code(int8GroupStep(words), block, header);
+  return code(int8GroupStep(words), block, header, tile);
 }

@@ -16,7 +16,7 @@ import {
   type Int8OpTargets,
   type Int8OpWeights,
 } from './common.ts';
-import { CONV3X3_TILE, int8Conv3x3Code } from './conv3x3.ts';
+import { conv3x3Tile, int8Conv3x3Code } from './conv3x3.ts';
 import { DIRECT_TILE, int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
@@ -59,11 +59,13 @@ function recipeFor(
   const words = packedGroups(weights.inChannels);
   if (op === 'conv3x3') {
     const bisect = weights.conv3x3Bisect;
+    // Stride 1: as many output pixels as input pixels.
+    const tile = conv3x3Tile(input.width, input.height, weights.conv3x3LargeTileFrom);
     return {
       ...(bisect ? { name: bisect } : {}),
-      code: int8Conv3x3Code(int8GroupStep(words), bisect),
+      code: int8Conv3x3Code(int8GroupStep(words), tile, bisect),
       vectorStores: true,
-      tile: CONV3X3_TILE,
+      tile,
     };
   }
   if (!paddedOutput) {
