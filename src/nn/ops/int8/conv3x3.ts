@@ -22,15 +22,17 @@ import {
  */
 export const CONV3X3_TILE: Int8Tile = { x: 16, y: 8 };
 
-/**
- * The tile of layers with many output pixels: 16×16 measured 4–6 % faster than 16×8 on layers at ½
- * and full resolution of 1080p (518 K and 2 M pixels) and 14–17 % slower at ⅛ (32 K: too few
- * workgroups to fill the GPU) on an H100 (docs/PERFORMANCE.md, 2026-12-07).
- */
+/** The tile of layers with many output pixels (`conv3x3Tile`). */
 export const CONV3X3_LARGE_TILE: Int8Tile = { x: 16, y: 16 };
 
-/** Output pixels from which a conv3x3 runs on CONV3X3_LARGE_TILE (`conv3x3Tile`). */
-export const CONV3X3_LARGE_TILE_FROM = 500_000;
+/**
+ * Output pixels from which a conv3x3 runs on CONV3X3_LARGE_TILE. Measured on an H100 in whole
+ * frames (docs/PERFORMANCE.md, 2026-12-07 fourteenth session): on layers of about 2 M pixels (v2's
+ * 1080p head, the ½-resolution layers at 4K) 16×16 is faster; on layers of 518 K (½ resolution at
+ * 1080p) it was 4–6 µs slower a network in the frame, though faster timed alone; at ⅛ resolution
+ * (32 K) 14–17 % slower (too few workgroups to fill the GPU).
+ */
+export const CONV3X3_LARGE_TILE_FROM = 1_500_000;
 
 /**
  * The tile of a conv3x3 writing `width`×`height` pixels: CONV3X3_LARGE_TILE from `largeFrom`
