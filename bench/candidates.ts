@@ -51,11 +51,9 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });
       }
       // v2's and v3a's frame with every conv3x3 on 16×8 tiles (the default takes 16×16 on layers
-      // of 1.5 M output pixels and more since 2026-12-07): what the larger tile saves.
+      // of 500 K output pixels and more since 2026-12-07): what the larger tile saves.
       if (network === 'v2' || network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, conv3x3LargeTileFrom: Infinity } });
-        // And from 500 K pixels (the first rule, 2026-12-07: slower at 1080p in the frame).
-        cases.push({ kind: 'upscaler', case: { ...frame, conv3x3LargeTileFrom: 500_000 } });
       }
       // v2's and v3a's frame with the network on tensor cores (without the fusions, which need
       // dot4I8Packed), where the device has subgroup matrices.

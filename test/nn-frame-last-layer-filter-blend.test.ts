@@ -81,7 +81,7 @@ function neuralUpscaler(device: GPUDevice, resolver: NeuralResolver, render: Siz
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
-// v2's 3×3 layers also on the larger tile (16×16, which they take from 1.5 M pixels on).
+// v2's 3×3 layers also on the larger tile (16×16, which they take from 500 K pixels on).
 const RUNS = Object.entries(LAST_OPS).flatMap(([name, lastOp]) =>
   (lastOp === 'conv3x3' ? [undefined, 0] : [undefined]).flatMap((largeTileFrom) =>
     [2, 1.5].map((ratio) => ({ name, lastOp, ratio, largeTileFrom })),

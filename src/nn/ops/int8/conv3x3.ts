@@ -27,12 +27,12 @@ export const CONV3X3_LARGE_TILE: Int8Tile = { x: 16, y: 16 };
 
 /**
  * Output pixels from which a conv3x3 runs on CONV3X3_LARGE_TILE. Measured on an H100 in whole
- * frames (docs/PERFORMANCE.md, 2026-12-07 fourteenth session): on layers of about 2 M pixels (v2's
- * 1080p head, the ½-resolution layers at 4K) 16×16 is faster; on layers of 518 K (½ resolution at
- * 1080p) it was 4–6 µs slower a network in the frame, though faster timed alone; at ⅛ resolution
- * (32 K) 14–17 % slower (too few workgroups to fill the GPU).
+ * frames against 16×8 everywhere (docs/PERFORMANCE.md, 2026-12-07 fourteenth session): network
+ * v2's frame at 4K 3.28 against 3.34 ms; at 1080p 0.951 against 0.959 (within a case's bias);
+ * v3a level. A 16×16 tile at ⅛ resolution of 1080p (32 K pixels) was 14–17 % slower (too few
+ * workgroups to fill the GPU), so small layers keep 16×8.
  */
-export const CONV3X3_LARGE_TILE_FROM = 1_500_000;
+export const CONV3X3_LARGE_TILE_FROM = 500_000;
 
 /**
  * The tile of a conv3x3 writing `width`×`height` pixels: CONV3X3_LARGE_TILE from `largeFrom`
