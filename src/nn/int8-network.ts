@@ -608,6 +608,24 @@ function stepDispatch(
   };
 }
 
+/** Each step's weights on the GPU, conv3x3s with the options' bisection and tile threshold. */
+function uploadStepWeights(
+  device: GPUDevice,
+  plan: Int8Plan,
+  options: Int8NetworkOptions,
+): Int8OpWeights[] {
+  const { conv3x3Bisect, conv3x3LargeTileFrom } = options;
+  return plan.steps.map((step) => {
+    const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
+    if (step.op !== 'conv3x3') return w;
+    return {
+      ...w,
+      ...(conv3x3Bisect ? { conv3x3Bisect } : {}),
+      ...(conv3x3LargeTileFrom !== undefined ? { conv3x3LargeTileFrom } : {}),
+    };
+  });
+}
+
 /** Uploads the plan's weights; tensors follow the first input size. */
 export function createInt8Network(
   device: GPUDevice,
@@ -622,16 +640,7 @@ export function createInt8Network(
   const pitches = matrixPitches(plan, kernels);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
-  const { conv3x3Bisect, conv3x3LargeTileFrom } = options;
-  const weights: Int8OpWeights[] = plan.steps.map((step) => {
-    const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
-    if (step.op !== 'conv3x3') return w;
-    return {
-      ...w,
-      ...(conv3x3Bisect ? { conv3x3Bisect } : {}),
-      ...(conv3x3LargeTileFrom !== undefined ? { conv3x3LargeTileFrom } : {}),
-    };
-  });
+  const weights = uploadStepWeights(device, plan, options);
   const matrices = uploadMatrixSteps(
     device,
     plan,
