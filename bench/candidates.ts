@@ -91,6 +91,12 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         // the H100, 2026-12-05): what that fusion changes.
         cases.push({ kind: 'upscaler', case: { ...frame, featuresFirstLayer: true } });
       }
+      // v2's and v3a's default frame again after the others: the first case of a network in a
+      // process measured 5–10 µs slower than later ones with the same kernels (H100, 2026-12-07),
+      // so A/B comparisons take this one, not the first.
+      if (network === 'v2' || network === 'v3a') {
+        cases.push({ kind: 'upscaler', case: { ...frame, again: true } });
+      }
     }
   }
   return cases;

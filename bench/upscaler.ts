@@ -75,6 +75,12 @@ export interface UpscalerCase {
    */
   conv3x3LargeTileFrom?: number;
   /**
+   * The same case measured a second time later in the run (named `+again`; nothing else changes):
+   * the first case of a network in a process measured 5–10 µs slower than later ones running the
+   * same kernels (NVIDIA H100, docs/PERFORMANCE.md 2026-12-07).
+   */
+  again?: true;
+  /**
    * Method 'neural': the model's coverage blend k (GraphDescription.coverageBlend; the shipped v3a
    * has 0.5), to measure what the coverage costs the filter in the same run.
    */
@@ -182,6 +188,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   else if (c.conv3x3LargeTileFrom !== undefined)
     method += `+tile-16x16-from-${c.conv3x3LargeTileFrom}`;
   if (c.coverageBlend !== undefined) method += `+coverage-${c.coverageBlend}`;
+  if (c.again) method += '+again';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
 
