@@ -55,6 +55,11 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       if (network === 'v2' || network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, conv3x3LargeTileFrom: Infinity } });
       }
+      // v2's frame with up1 as its own kernel (the default computes it in dec1's halo since
+      // 2026-12-07): what that fusion saves.
+      if (network === 'v2') {
+        cases.push({ kind: 'upscaler', case: { ...frame, producersInHalos: false } });
+      }
       // v2's and v3a's frame with the network on tensor cores (without the fusions, which need
       // dot4I8Packed), where the device has subgroup matrices.
       if (subgroupMatrices && (network === 'v2' || network === 'v3a')) {

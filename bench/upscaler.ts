@@ -75,6 +75,12 @@ export interface UpscalerCase {
    */
   conv3x3LargeTileFrom?: number;
   /**
+   * Method 'neural', INT8: false runs network v2's up1 as its own kernel instead of in dec1's
+   * halo (the default since 2026-12-07: src/nn/ops/int8/producer-in-halo.ts), to measure that
+   * fusion in the same run.
+   */
+  producersInHalos?: false;
+  /**
    * The same case measured a second time later in the run (named `+again`; nothing else changes):
    * the first case of a network in a process measured 5–10 µs slower than later ones running the
    * same kernels (NVIDIA H100, docs/PERFORMANCE.md 2026-12-07).
@@ -187,6 +193,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.conv3x3LargeTileFrom === Infinity) method += '+tile-16x8';
   else if (c.conv3x3LargeTileFrom !== undefined)
     method += `+tile-16x16-from-${c.conv3x3LargeTileFrom}`;
+  if (c.producersInHalos === false) method += '+no-halo-producer';
   if (c.coverageBlend !== undefined) method += `+coverage-${c.coverageBlend}`;
   if (c.again) method += '+again';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
@@ -232,6 +239,7 @@ export async function benchUpscalerCase(
             foldOutput: c.foldOutput,
             int8Kernels: c.int8Kernels,
             conv3x3LargeTileFrom: c.conv3x3LargeTileFrom,
+            ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
           })
         : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
           ? createTaauResolver(device, {}, c.historyFormat, { foldOutput: c.foldOutput })
@@ -285,6 +293,7 @@ export async function benchUpscalerCase(
         ? { conv3x3LargeTileFrom: String(c.conv3x3LargeTileFrom) }
         : {}),
       ...(c.coverageBlend !== undefined ? { coverageBlend: c.coverageBlend } : {}),
+      ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
       // The kernels the INT8 network ran on.
       ...(c.method === 'neural' && c.precision === 'int8'
         ? { int8Kernels: c.int8Kernels ?? defaultInt8Kernels() }

@@ -9,6 +9,7 @@ import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
 import { int8WeightWords } from './ops/int8/common.ts';
+import { conv3x3Tile } from './ops/int8/conv3x3.ts';
 import { matrixGeometry, matrixWeightBytes } from './ops/int8/matrix.ts';
 import { paddedLayout, paddedPitchBytes } from './ops/int8/padded.ts';
 import { matrixSteps, producersInConsumers } from './int8-network.ts';
@@ -102,8 +103,9 @@ export function describeInt8Plan(
       bytesWritten: written,
     });
   }
-  // A consumer computing its producer's part (producersInConsumers): one kernel doing both's
-  // work, reading the producer's input and the rest of its own, writing its output alone.
+  // A consumer computing its producer's part or, a conv3x3, all its input in its halo
+  // (producersInConsumers): one kernel doing both's work, reading the producer's inputs and the
+  // rest of its own, writing its output alone.
   const producers = computeProducersInConsumers
     ? producersInConsumers(plan, int8Kernels)
     : new Map<number, number>();
@@ -118,13 +120,20 @@ export function describeInt8Plan(
     const producer = steps[p]!;
     const [c, ps] = [plan.steps[i]!, plan.steps[p]!];
     // The producer's part of the consumer's input, neither written nor read.
-    const part =
-      packedGroups(ps.params.bias.length) * 4 * pixels(plan.tensors.get(c.input)!.divisor);
+    const divisor = plan.tensors.get(c.input)!.divisor;
+    const part = packedGroups(ps.params.bias.length) * 4 * pixels(divisor);
+    // A conv3x3 computes the producer for its tiles' halos: their border pixels twice.
+    const tile = conv3x3Tile(width / divisor, height / divisor);
+    const halo = c.op === 'conv3x3' ? ((tile.x + 2) * (tile.y + 2)) / (tile.x * tile.y) : 1;
     kernels.push({
       name: `${producer.name} + ${step.name}`,
       op: `${ps.op} + ${step.op}`,
-      dataflow: `${ps.input} + ${step.dataflow}`,
-      macs: producer.macs + step.macs,
+      // In a halo, the consumer's input is the producer's output: neither tensor is read.
+      dataflow:
+        c.op === 'conv3x3'
+          ? `${ps.input}${ps.residual === undefined ? '' : ` + ${ps.residual}`} → ${c.output}`
+          : `${ps.input} + ${step.dataflow}`,
+      macs: Math.round(producer.macs * halo) + step.macs,
       bytesRead: producer.bytesRead + step.bytesRead - part,
       bytesWritten: step.bytesWritten,
     });

@@ -29,6 +29,7 @@ import {
 import type { PreparedDispatch } from '../gpu/kernel.ts';
 import { createPaddedInt8Tensor, isPadded, paddedPitchBytes } from './ops/int8/padded.ts';
 import { producerInConsumerRefusal } from './ops/int8/producer-in-consumer.ts';
+import { producerInHaloRefusal } from './ops/int8/producer-in-halo.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
   createGpuInt8Tensor,
@@ -182,14 +183,24 @@ export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
 
 /**
  * Which steps' kernels compute a producer's output themselves: consumer step index → producer
- * step index (./ops/int8/producer-in-consumer.ts). A consumer is a direct dot4I8Packed step (not
- * the last, which a frame may run with an epilogue of its own) whose input tensor it alone reads;
- * its producer, an earlier direct dot4I8Packed step writing a part of that tensor (a concat's) and
- * nothing else, is then never dispatched and its part never stored. The first qualifying producer
- * of each consumer; never step 0 (a caller may run it: `firstStep`). Network v2: `up0` computed
- * in `mix`.
+ * step index. Two kinds (not the last step, which a frame may run with an epilogue of its own;
+ * never a producer at step 0, which a caller may run: `firstStep`; both on dot4I8Packed):
+ *
+ * - a direct consumer whose input tensor it alone reads, and a direct producer without a residual
+ *   writing a part of that tensor (a concat's) and nothing else
+ *   (./ops/int8/producer-in-consumer.ts): network v2's `up0` computed in `mix`;
+ * - with `halos` (default true), a conv3x3 consumer of one output block whose input tensor it
+ *   alone reads, and the one direct producer writing all of that tensor, its residual too
+ *   (./ops/int8/producer-in-halo.ts): network v2's `up1` computed in `dec1`'s halo.
+ *
+ * The producer is then never dispatched and its output (part) never stored. The first qualifying
+ * producer of each consumer.
  */
-export function producersInConsumers(plan: Int8Plan, kernels: Int8Kernels): Map<number, number> {
+export function producersInConsumers(
+  plan: Int8Plan,
+  kernels: Int8Kernels,
+  { halos = true }: { readonly halos?: boolean } = {},
+): Map<number, number> {
   const matrices = matrixSteps(plan, kernels);
   const fused = new Map<number, number>();
   for (const [c, consumer] of plan.steps.entries()) {
@@ -197,23 +208,47 @@ export function producersInConsumers(plan: Int8Plan, kernels: Int8Kernels): Map<
     const tensor = consumer.input;
     const readers = plan.steps.filter((s) => s.input === tensor || s.residual === tensor);
     if (readers.length !== 1) continue;
+    const writers = plan.steps.filter((s) => s.output === tensor);
+    const halo = consumer.op === 'conv3x3';
+    if (halo && (!halos || writers.length !== 1)) continue;
     const p = plan.steps.findIndex(
       (s, i) =>
         i > 0 &&
         i < c &&
         s.output === tensor &&
         !s.realOutput &&
-        s.residual === undefined &&
         !matrices[i] &&
-        producerInConsumerRefusal(
-          consumer,
-          { op: s.op, outChannels: s.params.bias.length },
-          s.outChannelOffset,
-        ) === undefined,
+        (halo
+          ? producerInHaloRefusal(
+              { ...consumer, outChannels: consumer.params.bias.length },
+              { op: s.op, outChannels: s.params.bias.length },
+              s.outChannelOffset,
+            ) === undefined
+          : s.residual === undefined &&
+            producerInConsumerRefusal(
+              consumer,
+              { op: s.op, outChannels: s.params.bias.length },
+              s.outChannelOffset,
+            ) === undefined),
     );
     if (p >= 0) fused.set(c, p);
   }
   return fused;
+}
+
+/**
+ * The tensors a conv3x3 computes in its halo (`producersInConsumers` given as `producers`):
+ * written and read by no kernel, so not stored.
+ */
+export function tensorsComputedInHalos(
+  plan: Int8Plan,
+  producers: ReadonlyMap<number, number>,
+): Set<string> {
+  return new Set(
+    [...producers.keys()]
+      .filter((c) => plan.steps[c]!.op === 'conv3x3')
+      .map((c) => plan.steps[c]!.input),
+  );
 }
 
 /**
@@ -356,6 +391,11 @@ export interface Int8NetworkOptions {
    * Default true; false runs every step as its own kernel (tests and benchmarks compare the two).
    */
   readonly producersInConsumers?: boolean;
+  /**
+   * Whether conv3x3s among them compute their input in their halos (`producersInConsumers`'
+   * `halos`). Default true; tests and benchmarks only (the same outputs).
+   */
+  readonly producersInHalos?: boolean;
 }
 
 /** The kernels of `options` (a clear error where the device lacks them) and the computed input. */
@@ -418,18 +458,22 @@ export function concatPartsNotStored(
 ): Map<string, StoredWithoutPart> {
   const pitches = matrixPitches(plan, kernels);
   if (plan.quantizes.some((q) => pitches?.has(q.output))) return new Map();
+  const halos = tensorsComputedInHalos(plan, producers);
   return new Map(
-    [...producers].map(([c, p]) => [
-      plan.steps[c]!.input,
-      { start: plan.steps[p]!.outChannelOffset, channels: plan.steps[p]!.params.bias.length },
-    ]),
+    [...producers]
+      .filter(([c]) => !halos.has(plan.steps[c]!.input))
+      .map(([c, p]) => [
+        plan.steps[c]!.input,
+        { start: plan.steps[p]!.outChannelOffset, channels: plan.steps[p]!.params.bias.length },
+      ]),
   );
 }
 
 /**
  * The plan's int8 tensors at one input size: zeroed, in the padded layout for the matrix kernels
  * (their borders and padding stay zero: no tensor shares a buffer with another), a placeholder
- * for an input that the caller's first-step kernel computes, and the concats in
+ * for those `notStored` (the input a caller's first-step kernel computes, the tensors computed in
+ * conv3x3s' halos), and the concats in
  * `partsNotStored` with the channels of the other parts alone.
  */
 function allocateTensors(
@@ -438,7 +482,7 @@ function allocateTensors(
   height: number,
   width: number,
   pitches: ReadonlyMap<string, number> | undefined,
-  computedInput: string | undefined,
+  notStored: ReadonlySet<string>,
   partsNotStored: ReadonlyMap<string, StoredWithoutPart>,
 ): Map<string, GpuInt8Tensor> {
   const int8 = new Map<string, GpuInt8Tensor>();
@@ -452,7 +496,7 @@ function allocateTensors(
       continue;
     }
     const placeholder = { channels: 4, height: 1, width: 1 };
-    const stored = name === computedInput ? placeholder : shape;
+    const stored = notStored.has(name) ? placeholder : shape;
     int8.set(name, { ...createGpuInt8Tensor(device, stored, label), ...shape });
   }
   return int8;
@@ -544,17 +588,27 @@ interface ProducerFusions {
   /** The producers, never dispatched themselves. */
   readonly computedByConsumer: ReadonlySet<number>;
   readonly partsNotStored: ReadonlyMap<string, StoredWithoutPart>;
+  /** The tensors conv3x3s compute in their halos, never stored. */
+  readonly computedInHalos: ReadonlySet<string>;
   /** A write at channel `offset` of tensor `name`, in the tensor as stored. */
   storedOffset(name: string, offset: number): number;
 }
 
-function producerFusions(plan: Int8Plan, kernels: Int8Kernels, enabled: boolean): ProducerFusions {
-  const producers = enabled ? producersInConsumers(plan, kernels) : new Map<number, number>();
+function producerFusions(
+  plan: Int8Plan,
+  kernels: Int8Kernels,
+  options: Int8NetworkOptions,
+): ProducerFusions {
+  const producers =
+    options.producersInConsumers !== false
+      ? producersInConsumers(plan, kernels, { halos: options.producersInHalos !== false })
+      : new Map<number, number>();
   const partsNotStored = concatPartsNotStored(plan, kernels, producers);
   return {
     producers,
     computedByConsumer: new Set(producers.values()),
     partsNotStored,
+    computedInHalos: tensorsComputedInHalos(plan, producers),
     storedOffset(name, offset) {
       const part = partsNotStored.get(name);
       return part === undefined || offset < part.start ? offset : offset - part.channels;
@@ -603,6 +657,7 @@ function stepDispatch(
         input: int8.get(producer.input)!,
         outChannelOffset: producer.outChannelOffset,
         partNotStored,
+        ...(producer.residual !== undefined ? { residual: int8.get(producer.residual)! } : {}),
       },
     ),
   };
@@ -633,10 +688,11 @@ export function createInt8Network(
   options: Int8NetworkOptions = {},
 ): Int8Network {
   const { kernels, inputComputed } = checkedOptions(device, plan, options);
-  /** The int8 tensor nobody stores when the first step's input is computed. */
-  const computedInput = inputComputed ? plan.steps[0]!.input : undefined;
-  const fusions = producerFusions(plan, kernels, options.producersInConsumers !== false);
+  const fusions = producerFusions(plan, kernels, options);
   const { computedByConsumer, partsNotStored, storedOffset } = fusions;
+  /** The int8 tensors nobody stores: computed in halos, and the first step's input if computed. */
+  const notStored = new Set(fusions.computedInHalos);
+  if (inputComputed) notStored.add(plan.steps[0]!.input);
   const pitches = matrixPitches(plan, kernels);
   /** Whether a quantized input is padded: the features pass then writes a staging tensor. */
   const paddedInput = plan.quantizes.some((q) => pitches?.has(q.output));
@@ -677,15 +733,7 @@ export function createInt8Network(
       );
     }
     freeSized();
-    const int8 = allocateTensors(
-      device,
-      plan,
-      height,
-      width,
-      pitches,
-      computedInput,
-      partsNotStored,
-    );
+    const int8 = allocateTensors(device, plan, height, width, pitches, notStored, partsNotStored);
     sized = { height, width, int8 };
     return sized;
   };

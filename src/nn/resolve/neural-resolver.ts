@@ -184,6 +184,11 @@ export interface NeuralResolverOptions {
    * Infinity: never). The same outputs.
    */
   readonly conv3x3LargeTileFrom?: number;
+  /**
+   * Tests and benchmarks: false runs every INT8 producer a conv3x3 would compute in its halo as
+   * its own kernel (src/nn/int8-network.ts `producersInConsumers`; default true). The same outputs.
+   */
+  readonly producersInHalos?: boolean;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -228,6 +233,7 @@ export async function createNeuralResolver(
             (options.featuresFirstLayer ?? FEATURES_FIRST_LAYER_BY_DEFAULT),
           kernels: options.int8Kernels ?? defaultInt8Kernels(),
           conv3x3LargeTileFrom: options.conv3x3LargeTileFrom,
+          producersInHalos: options.producersInHalos !== false,
         })
       : f32FrameNetwork(device, model, precision);
   const historyFormat = options.historyFormat ?? DEFAULT_HISTORY_FORMAT;
@@ -345,6 +351,7 @@ function int8FrameNetwork(
     readonly firstLayer: boolean;
     readonly kernels: Int8Kernels;
     readonly conv3x3LargeTileFrom: number | undefined;
+    readonly producersInHalos: boolean;
   },
 ) {
   const plan = planInt8(model.graph, model.parameters);
@@ -354,6 +361,7 @@ function int8FrameNetwork(
   const network = createInt8Network(device, plan, {
     firstStepInputComputed: firstFusable,
     kernels: fuse.kernels,
+    producersInHalos: fuse.producersInHalos,
     ...(fuse.conv3x3LargeTileFrom !== undefined
       ? { conv3x3LargeTileFrom: fuse.conv3x3LargeTileFrom }
       : {}),

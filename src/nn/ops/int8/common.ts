@@ -461,6 +461,11 @@ export interface Int8KernelRecipe {
   readonly tile?: Int8Tile;
   /** The weights it binds at @binding(2) (default: the dot4I8Packed layout, `weightBuffer`). */
   readonly weightBuffer?: GPUBuffer;
+  /**
+   * The buffer it binds at @binding(1) (default the input's): a kernel computing its input from
+   * another tensor binds that one (./producer-in-halo.ts).
+   */
+  readonly inputBuffer?: GPUBuffer;
   /** Its name in labels. */
   readonly name?: string;
   /** Buffers it binds after the op's own (after the residual, if any). */
@@ -514,7 +519,8 @@ function int8Dispatch(
   const stores = storeWords > 1 ? ` stores ${storeWords}` : '';
   const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}${stores}`;
   const weightBuffer = recipe.weightBuffer ?? weights.weightBuffer;
-  const buffers = [input.buffer, weightBuffer, weights.biasBuffer, targets.output.buffer];
+  const inputBuffer = recipe.inputBuffer ?? input.buffer;
+  const buffers = [inputBuffer, weightBuffer, weights.biasBuffer, targets.output.buffer];
   if (targets.residual) buffers.push(targets.residual.buffer);
   buffers.push(...(recipe.extraBuffers ?? []));
   const kernel = createKernel(device, {

@@ -48,6 +48,53 @@ export function conv3x3Tile(
 
 const NEVER = 'u.outChannels == 0xffffffffu';
 
+/**
+ * Where a conv3x3 gets the words of its staged tile from instead of its input tensor: an op run
+ * for every pixel of the halo (./producer-in-halo.ts). The kernel then stages all its input words
+ * in one step.
+ */
+export interface Conv3x3HaloSource {
+  /** WGSL declarations after the header. */
+  readonly declarations: string;
+  /** WGSL every thread runs once before the step, followed by a barrier (staging weights). */
+  readonly prologue: string;
+  /**
+   * WGSL expression of the words (an array<u32, words>) of input pixel (x, y), both u32 and
+   * inside the input.
+   */
+  readonly pixelWords: (x: string, y: string) => string;
+}
+
+/** The staging of the input tile's words read from the input tensor. */
+const stagedFromInput = (threads: number, bisect?: Conv3x3Bisect) => /* wgsl */ `
+    // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
+    for (var i = li; i < STEP * HALO_X * HALO_Y; i += ${threads}u) {
+      let gi = i % STEP;
+      let g = g0 + gi;
+      let r = i / STEP;
+      let sy = i32(y0 + r / HALO_X) - 1;
+      let sx = i32(x0 + r % HALO_X) - 1;
+      var v = 0u;
+      if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
+        ${bisect === 'no-input-loads' ? `v = (i * 2654435761u) ^ g; if (${NEVER}) {` : '{'}
+        v = input[(u32(sy) * u.inWidth + u32(sx)) * u.inGroups + g];
+        }
+      }
+      tile[gi * HALO_X * HALO_Y + r] = v;
+    }`;
+
+/** The staging of the tile's words computed per halo pixel (the step holds every input word). */
+const stagedFromSource = (step: number, threads: number, halo: Conv3x3HaloSource) => /* wgsl */ `
+    for (var r = li; r < HALO_X * HALO_Y; r += ${threads}u) {
+      let sy = i32(y0 + r / HALO_X) - 1;
+      let sx = i32(x0 + r % HALO_X) - 1;
+      // Zero outside the input (set each time: a declaration alone was not re-zeroed in a loop on
+      // lavapipe).
+      var made = array<u32, ${step}>();
+      if (sy >= 0 && sy < H && sx >= 0 && sx < W) { made = ${halo.pixelWords('u32(sx)', 'u32(sy)')}; }
+      for (var g = 0u; g < STEP; g++) { tile[g * HALO_X * HALO_Y + r] = made[g]; }
+    }`;
+
 // Each workgroup stages `step` input words of its tile and a one-pixel border around it, and the
 // block's weights for them (int8WeightLayout), in workgroup memory; each thread then runs
 // 9·step·block dot4I8Packed per step.
@@ -57,8 +104,10 @@ const code = (
   header: string,
   tile: Int8Tile,
   bisect?: Conv3x3Bisect,
+  halo?: Conv3x3HaloSource,
 ) => /* wgsl */ `
 ${header}
+${halo?.declarations ?? ''}
 const HALO_X = ${tile.x + 2}u;
 const HALO_Y = ${tile.y + 2}u;
 const STEP = ${step}u;
@@ -74,23 +123,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-  var acc: array<i32, ${block}>;
-  for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {
-    // Consecutive threads read consecutive words: a pixel's groups, then the next pixel.
-    for (var i = li; i < STEP * HALO_X * HALO_Y; i += ${tile.x * tile.y}u) {
-      let gi = i % STEP;
-      let g = g0 + gi;
-      let r = i / STEP;
-      let sy = i32(y0 + r / HALO_X) - 1;
-      let sx = i32(x0 + r % HALO_X) - 1;
-      var v = 0u;
-      if (g < u.inGroups && sy >= 0 && sy < H && sx >= 0 && sx < W) {
-        ${bisect === 'no-input-loads' ? `v = (i * 2654435761u) ^ g; if (${NEVER}) {` : '{'}
-        v = input[(u32(sy) * u.inWidth + u32(sx)) * u.inGroups + g];
-        }
-      }
-      tile[gi * HALO_X * HALO_Y + r] = v;
-    }
+  var acc: array<i32, ${block}>;${
+    halo
+      ? `${halo.prologue}
+  workgroupBarrier();`
+      : ''
+  }
+  for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {${
+    halo ? stagedFromSource(step, tile.x * tile.y, halo) : stagedFromInput(tile.x * tile.y, bisect)
+  }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
     let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;
     for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${tile.x * tile.y}u) {
@@ -140,6 +181,7 @@ export function int8Conv3x3CodeWithEpilogue(
   block: Int8OutBlock,
   header: string,
   tile: Int8Tile,
+  halo?: Conv3x3HaloSource,
 ): string {
-  return code(int8GroupStep(words), block, header, tile);
+  return code(halo ? words : int8GroupStep(words), block, header, tile, undefined, halo);
 }

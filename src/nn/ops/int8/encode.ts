@@ -2,8 +2,9 @@
  * The entry for every INT8 weighted op: its kernel — the dot4I8Packed kernels (the tiled conv3x3,
  * or the direct kernel of conv1x1, down2x2 and up2x2), or, given the op's matrix weights, the
  * implicit GEMM on subgroup matrices (./matrix.ts), which reads a padded input (./padded.ts), or a
- * direct kernel computing part of its input itself (./producer-in-consumer.ts) — recorded at once
- * or prepared to encode many times.
+ * kernel computing its input's producer itself (a direct consumer, part of its input:
+ * ./producer-in-consumer.ts; a conv3x3, all of it in its halo: ./producer-in-halo.ts) — recorded
+ * at once or prepared to encode many times.
  */
 import { packedGroups } from '../../../core/int8.ts';
 import type { PreparedDispatch } from '../../../gpu/kernel.ts';
@@ -21,6 +22,7 @@ import { DIRECT_TILE, int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
 import { int8ProducerInConsumerRecipe, type Int8Producer } from './producer-in-consumer.ts';
+import { int8ProducerInHaloRecipe } from './producer-in-halo.ts';
 
 function recipeFor(
   weights: Int8OpWeights,
@@ -54,7 +56,9 @@ function recipeFor(
     );
   }
   if (producer) {
-    return int8ProducerInConsumerRecipe(weights, input, targets, producer, paddedOutput);
+    return op === 'conv3x3'
+      ? int8ProducerInHaloRecipe(weights, input, targets, producer)
+      : int8ProducerInConsumerRecipe(weights, input, targets, producer, paddedOutput);
   }
   const words = packedGroups(weights.inChannels);
   if (op === 'conv3x3') {

@@ -17,8 +17,6 @@
 import { packedGroups } from '../../../core/int8.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
-import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
-import { activationCode } from '../common.ts';
 import {
   int8OutBlock,
   int8UniformValues,
@@ -29,15 +27,21 @@ import {
   type Int8OpWeights,
 } from './common.ts';
 import {
-  DIRECT_READS,
   DIRECT_THREADS,
   DIRECT_TILE,
   PADDED_OUTPUT_PARAMS,
   int8DirectCodeWithEpilogue,
-  wgslAccumulateInputWord,
   type DirectOp,
 } from './direct.ts';
 import { int8Layout } from './padded.ts';
+import {
+  producerPixelOf,
+  PRODUCER_FIELDS,
+  producerUniformValues,
+  wgslProducerPixel,
+  wgslProducerStaging,
+  type ProducerPixel,
+} from './producer-pixel.ts';
 
 /** The ops a consumer thread can compute its input for: each input pixel read by one thread. */
 export const PRODUCER_CONSUMER_OPS: readonly DirectOp[] = ['conv1x1', 'down2x2'];
@@ -55,72 +59,31 @@ export interface Int8Producer {
    * nobody writes (src/nn/int8-network.ts). Default false: the whole concat, the part unread.
    */
   readonly partNotStored?: boolean;
+  /**
+   * The producer's fused residual (packed int8 at its output's size): only a conv3x3 consumer
+   * computes such a producer (./producer-in-halo.ts).
+   */
+  readonly residual?: GpuInt8Tensor;
 }
 
 const PARAMS = uniformBlock({
   ...PADDED_OUTPUT_PARAMS.fields,
-  producerInWidth: 'u32',
-  producerMultiplier: 'f32',
-  producerActivation: 'u32',
+  ...PRODUCER_FIELDS,
 });
-
-const LANES = ['x', 'y', 'z', 'w'];
-
-/** The producer's accumulators and staged weights in the consumer's kernel. */
-const producerNames = { acc: 'producerAcc', taps: 'producerTaps', tapCount: 'PRODUCER_TAPS' };
 
 /** The consumer's kernel, computing words [wordOffset, wordOffset + producer words) of its input. */
 const code = (
   consumer: { op: DirectOp; words: number },
-  producer: {
-    op: DirectOp;
-    words: number;
-    outChannels: number;
-    wordOffset: number;
-    partNotStored: boolean;
-  },
+  producer: ProducerPixel & { wordOffset: number; partNotStored: boolean },
   paddedOutput: boolean,
 ) => {
-  const taps = INT8_OP_TAPS[producer.op];
-  const block = int8OutBlock(producer.outChannels);
-  const stagedWords = (producer.words * taps * block) / 4;
   const outWords = packedGroups(producer.outChannels);
-  // Lane c of word j: the producer's requantized channel 4j + c, zero past its channels.
-  const lane = (j: number, c: number) => {
-    const k = 4 * j + c;
-    return k < producer.outChannels
-      ? `requantize(producerAcc[${k}] + producerBias[${k}], u.producerMultiplier, u.producerActivation)`
-      : '0';
-  };
-  const packs = Array.from(
-    { length: outWords },
-    (_, j) => `  made[${j}] = pack4xI8(vec4i(${LANES.map((_, c) => lane(j, c)).join(',\n    ')}));`,
-  ).join('\n');
   return (epilogue: Int8Epilogue) => {
     const header = /* wgsl */ `${wgslInt8Op(epilogue, PARAMS.wgsl)}
 @group(0) @binding(5) var<storage, read> producerInput: array<u32>;
 @group(0) @binding(6) var<storage, read> producerWeight: array<vec4u>;
 @group(0) @binding(7) var<storage, read> producerBias: array<i32>;
-const PRODUCER_TAPS = ${taps}u;
-const PRODUCER_WORDS = ${producer.words}u;
-var<workgroup> producerTaps: array<vec4u, ${stagedWords}>;
-var<private> producerAcc: array<i32, ${block}>;
-
-fn readProducerPixel(sx: u32, sy: u32, tap: u32) {
-  for (var g = 0u; g < PRODUCER_WORDS; g++) {
-${wgslAccumulateInputWord(block, 'producerInput[(sy * u.producerInWidth + sx) * PRODUCER_WORDS + g]', 'g', producerNames)}
-  }
-}
-
-// The producer's packed output words at its output pixel (x, y), as its own kernel stores them.
-fn producerWords(x: u32, y: u32) -> array<u32, ${outWords}> {
-  for (var k = 0u; k < ${block}u; k++) { producerAcc[k] = 0; }
-  ${DIRECT_READS[producer.op].replaceAll('readPixel(', 'readProducerPixel(')}
-  var made: array<u32, ${outWords}>;
-${packs}
-  return made;
-}
-`;
+${wgslProducerPixel(producer, { input: 'producerInput', bias: 'producerBias' })}`;
     const end = producer.wordOffset + outWords;
     // Word g of the concat in the stored input: the part's words taken out, or in place.
     const storedWords = producer.partNotStored ? consumer.words - outWords : consumer.words;
@@ -137,10 +100,7 @@ ${packs}
           g >= producer.wordOffset && g < end
             ? `made[${g - producer.wordOffset}]`
             : `input[(sy * u.inWidth + sx) * ${storedWords}u + ${stored(g)}u]`,
-        staging: /* wgsl */ `
-  for (var i = li; i < ${stagedWords}u; i += ${DIRECT_THREADS}u) {
-    producerTaps[i] = producerWeight[i];
-  }`,
+        staging: wgslProducerStaging(producer, 'producerWeight', DIRECT_THREADS),
       },
       paddedOutput,
     );
@@ -191,8 +151,10 @@ export function int8ProducerInConsumerRecipe(
     p,
     producer.outChannelOffset,
   );
-  if (refusal !== undefined) {
-    throw new RangeError(`int8 ${weights.op} computing its ${p.op} input: ${refusal}`);
+  if (refusal !== undefined || producer.residual) {
+    throw new RangeError(
+      `int8 ${weights.op} computing its ${p.op} input: ${refusal ?? 'the producer adds a residual'}`,
+    );
   }
   // The producer's tensors checked as its own kernel would check them, writing into the input.
   const produced = int8UniformValues(p, producer.input, {
@@ -214,9 +176,7 @@ export function int8ProducerInConsumerRecipe(
     code: code(
       { op: weights.op as DirectOp, words: packedGroups(weights.inChannels) },
       {
-        op: p.op as DirectOp,
-        words: packedGroups(p.inChannels),
-        outChannels: p.outChannels,
+        ...producerPixelOf(p, false),
         wordOffset: producer.outChannelOffset / 4,
         partNotStored,
       },
@@ -235,9 +195,7 @@ export function int8ProducerInConsumerRecipe(
               outRowPixels: layout.rowPixels,
             }
           : { outBorder: 0, outRowPixels: 0 }),
-        producerInWidth: produced.inWidth,
-        producerMultiplier: p.multiplier,
-        producerActivation: activationCode(p.activation),
+        ...producerUniformValues(p, Number(produced.inWidth)),
       }),
   };
 }

@@ -1,0 +1,279 @@
+// An INT8 conv3x3 computing its whole input in its staged halo (src/nn/ops/int8/producer-in-halo.ts):
+// bit for bit the CPU reference of the two ops (the producer with its residual, in one or more
+// output blocks; both conv3x3 tiles), never reading the input tensor; what it refuses; network
+// v2's up1 in dec1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng } from './helpers/gpu.ts';
+import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../src/core/int8.ts';
+import type { Activation, WeightedOp } from '../src/core/graph.ts';
+import { INT8_OP_TAPS, int8OpCpu } from '../src/reference/nn/int8-ops.ts';
+import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import { producerInHaloRefusal } from '../src/nn/ops/int8/producer-in-halo.ts';
+import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
+import {
+  createGpuInt8Tensor,
+  createGpuTensor,
+  readGpuTensor,
+  writeGpuTensor,
+} from '../src/nn/tensor.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
+import { createTensor } from '../src/core/tensor.ts';
+import { loadWeights } from '../src/nn/weights.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import {
+  createInt8Network,
+  producersInConsumers,
+  tensorsComputedInHalos,
+} from '../src/nn/int8-network.ts';
+import { randomInt8Model } from '../src/nn/networks.ts';
+import { NETWORK_V3A } from '../src/nn/network-v3.ts';
+
+const randomInt8 = (random: () => number, length: number) =>
+  Int8Array.from({ length }, () => Math.round((random() * 2 - 1) * 127));
+
+function randomParams(
+  random: () => number,
+  op: WeightedOp,
+  cin: number,
+  cout: number,
+  activation: Activation,
+  residual = false,
+): Int8OpParams {
+  // About half the int8 range from inputs of that range (73: the spread of uniform ±127), the
+  // residual at half its own scale: outputs that vary, few clamped.
+  const toAccumulator = 2 * Math.sqrt(cin * INT8_OP_TAPS[op]) * 73;
+  return {
+    weight: randomInt8(random, cout * cin * INT8_OP_TAPS[op]),
+    bias: Int32Array.from({ length: cout }, () => Math.round((random() * 2 - 1) * 127 ** 2)),
+    multiplier: Math.fround(1 / toAccumulator),
+    activation,
+    ...(residual
+      ? { residualMultiplier: Math.fround(toAccumulator / 2), residualActivation: 'relu' as const }
+      : {}),
+  };
+}
+
+interface Case {
+  readonly name: string;
+  readonly producer: DirectOp;
+  readonly producerIn: number;
+  /** The consumer's input channels. */
+  readonly channels: number;
+  readonly consumerOut: number;
+  readonly residual: boolean;
+  /** The consumer's input (and output) size. */
+  readonly height: number;
+  readonly width: number;
+  readonly activation: Activation;
+}
+
+const CASES: readonly Case[] = [
+  // Network v2's up1 in dec1: 32 → 16 with the skip from res1, then 16 → 16.
+  {
+    name: 'up1 in dec1',
+    producer: 'up2x2',
+    producerIn: 32,
+    channels: 16,
+    consumerOut: 16,
+    residual: true,
+    height: 20,
+    width: 34,
+    activation: 'relu',
+  },
+  // A producer of two output blocks (32 channels), a consumer of one block of 8.
+  {
+    name: 'two blocks',
+    producer: 'down2x2',
+    producerIn: 12,
+    channels: 32,
+    consumerOut: 8,
+    residual: false,
+    height: 10,
+    width: 18,
+    activation: 'leaky',
+  },
+  // Channels ending inside a word (6 of 8), a block of 24 out.
+  {
+    name: 'partial word',
+    producer: 'conv1x1',
+    producerIn: 8,
+    channels: 6,
+    consumerOut: 24,
+    residual: false,
+    height: 9,
+    width: 17,
+    activation: 'none',
+  },
+];
+
+test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for bit, without reading its input', async () => {
+  const { device } = await testGpu();
+  const random = rng(83);
+  for (const c of CASES) {
+    const scale = c.producer === 'down2x2' ? 2 : c.producer === 'up2x2' ? 0.5 : 1;
+    const producerIn: Int8Tensor = {
+      channels: c.producerIn,
+      height: c.height * scale,
+      width: c.width * scale,
+      data: randomInt8(random, c.producerIn * c.height * c.width * scale ** 2),
+    };
+    const shape = { channels: c.channels, height: c.height, width: c.width };
+    const residual: Int8Tensor | undefined = c.residual
+      ? { ...shape, data: randomInt8(random, c.channels * c.height * c.width) }
+      : undefined;
+    const pParams = randomParams(
+      random,
+      c.producer,
+      c.producerIn,
+      c.channels,
+      c.activation,
+      c.residual,
+    );
+    const cParams = randomParams(random, 'conv3x3', c.channels, c.consumerOut, 'relu');
+    const middle = int8OpCpu(c.producer, producerIn, pParams, residual);
+    assert.equal(middle.height, c.height);
+    assert.ok(new Set(middle.data).size > 6, `${c.name}: a varied middle tensor`);
+    const want = int8OpCpu('conv3x3', middle, cParams);
+    assert.ok(new Set(want.data).size > 6, `${c.name}: a varied output`);
+
+    const upload = (t: Int8Tensor) => {
+      const gpu = createGpuInt8Tensor(device, t);
+      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
+      return gpu;
+    };
+    // The consumer's input tensor holds other values: the kernel must not read them.
+    const decoy: Int8Tensor = { ...shape, data: randomInt8(random, middle.data.length) };
+    const input = upload(decoy);
+    const pInput = upload(producerIn);
+    const pResidual = residual && upload(residual);
+    const producer = {
+      weights: uploadInt8Op(device, c.producer, pParams, c.producerIn),
+      input: pInput,
+      outChannelOffset: 0,
+      ...(pResidual ? { residual: pResidual } : {}),
+    };
+    // Both tiles: 16×8 below the larger tile's threshold, 16×16 from it.
+    for (const largeFrom of [Infinity, 0]) {
+      const consumer = {
+        ...uploadInt8Op(device, 'conv3x3', cParams, c.channels),
+        conv3x3LargeTileFrom: largeFrom,
+      };
+      const output = createGpuInt8Tensor(device, { ...shape, channels: c.consumerOut });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeInt8Op(device, pass, consumer, input, { output }, undefined, producer);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+      const got = unpackInt8(words, output.channels, output.height, output.width);
+      assert.deepEqual(got, want.data, `${c.name}, tile from ${largeFrom} px`);
+      output.buffer.destroy();
+    }
+    const after = new Uint32Array((await readBuffer(device, input.buffer)).buffer);
+    assert.deepEqual(
+      after,
+      packInt8(decoy.data, c.channels, c.height, c.width),
+      `${c.name}: input`,
+    );
+    for (const t of [input, pInput, ...(pResidual ? [pResidual] : [])]) t.buffer.destroy();
+  }
+});
+
+test('int8 producer in halo: what it refuses, with the reason', async () => {
+  const conv = { op: 'conv3x3', inChannels: 16, outChannels: 16 };
+  const up = { op: 'up2x2', outChannels: 16 };
+  assert.equal(producerInHaloRefusal(conv, up, 0), undefined);
+  assert.match(producerInHaloRefusal({ ...conv, op: 'conv1x1' }, up, 0)!, /consumer is a conv1x1/);
+  assert.match(producerInHaloRefusal({ ...conv, residual: 'r' }, up, 0)!, /adds a residual/);
+  assert.match(
+    producerInHaloRefusal({ ...conv, outChannels: 32 }, up, 0)!,
+    /32 channels take more than one output block/,
+  );
+  assert.match(
+    producerInHaloRefusal(conv, { op: 'conv3x3', outChannels: 16 }, 0)!,
+    /producer is a conv3x3/,
+  );
+  assert.match(
+    producerInHaloRefusal(conv, { op: 'up2x2', outChannels: 8 }, 8)!,
+    /channels 8–15 of the consumer's 16, not all of them/,
+  );
+  // The kernel refuses it too, naming the ops.
+  const { device } = await testGpu();
+  const random = rng(6);
+  const shape = { channels: 8, height: 4, width: 4 };
+  const wide = uploadInt8Op(device, 'conv3x3', randomParams(random, 'conv3x3', 8, 32, 'relu'), 8);
+  const pass = device.createCommandEncoder().beginComputePass();
+  assert.throws(
+    () =>
+      encodeInt8Op(
+        device,
+        pass,
+        wide,
+        createGpuInt8Tensor(device, shape),
+        { output: createGpuInt8Tensor(device, { ...shape, channels: 32 }) },
+        undefined,
+        {
+          weights: uploadInt8Op(
+            device,
+            'conv1x1',
+            randomParams(random, 'conv1x1', 8, 8, 'relu'),
+            8,
+          ),
+          input: createGpuInt8Tensor(device, shape),
+          outChannelOffset: 0,
+        },
+      ),
+    /int8 conv3x3 computing its conv1x1 input: the consumer's 32 channels take more than one output block/,
+  );
+  pass.end();
+});
+
+test("int8 network v2 computes up1 in dec1's halo and stores no skip1, bit for bit with and without; v3a has no such pair", async () => {
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  const named = (m: Map<number, number>) =>
+    [...m].map(([c, p]) => [plan.steps[c]!.node, plan.steps[p]!.node]);
+  assert.deepEqual(named(producersInConsumers(plan, 'dot4')), [
+    ['dec1', 'up1'],
+    ['mix', 'up0'],
+  ]);
+  assert.deepEqual(named(producersInConsumers(plan, 'dot4', { halos: false })), [['mix', 'up0']]);
+  assert.deepEqual(named(producersInConsumers(plan, 'emulated-matrix')), []);
+  assert.deepEqual(
+    [...tensorsComputedInHalos(plan, producersInConsumers(plan, 'dot4'))],
+    ['q(skip1)'],
+  );
+  // v3a: its res convs add their own input as the residual, its down1 is the first step.
+  const v3a = randomInt8Model(NETWORK_V3A);
+  assert.equal(producersInConsumers(planInt8(v3a.graph, v3a.parameters), 'dot4').size, 0);
+
+  const { device } = await testGpu();
+  const random = rng(47);
+  const shape = { channels: 12, height: 16, width: 40 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const want = runInt8NetworkCpu(plan, features).output;
+  const input = createGpuTensor(device, features);
+  writeGpuTensor(device, input, features);
+  const bytes: number[] = [];
+  for (const halos of [true, false]) {
+    const network = createInt8Network(device, plan, { producersInHalos: halos });
+    const encoder = device.createCommandEncoder();
+    const output = network.run(encoder, input);
+    device.queue.submit([encoder.finish()]);
+    const got = await readGpuTensor(device, output);
+    assert.deepEqual(
+      new Uint32Array(got.data.buffer),
+      new Uint32Array(want.data.buffer),
+      `halos ${halos}`,
+    );
+    bytes.push(network.memoryBytes());
+    network.destroy();
+  }
+  // In the halo, skip1 (16 channels at ½ resolution) is stored as a one-word placeholder.
+  assert.equal(bytes[1]! - bytes[0]!, 4 * 4 * (shape.height / 2) * (shape.width / 2) - 4);
+  input.buffer.destroy();
+});
