@@ -36,6 +36,17 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       cases.push({ kind: 'network', case: { size, precision: 'int8', perNode: false, network } });
       if (i === 0) {
         cases.push({ kind: 'network', case: { size, precision: 'int8', perNode: true, network } });
+        // v2 per node with every producer in its own kernel: what the halos save, kernel by kernel.
+        if (network === 'v2') {
+          const c: NetworkCase = {
+            size,
+            precision: 'int8',
+            perNode: true,
+            network,
+            producersInHalos: false,
+          };
+          cases.push({ kind: 'network', case: c });
+        }
       }
       const frame: UpscalerCase = {
         method: 'neural',
@@ -55,8 +66,8 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       if (network === 'v2' || network === 'v3a') {
         cases.push({ kind: 'upscaler', case: { ...frame, conv3x3LargeTileFrom: Infinity } });
       }
-      // v2's frame with up1 as its own kernel (the default computes it in dec1's halo since
-      // 2026-12-07): what that fusion saves.
+      // v2's frame with up1 and mix (with its up0) as their own kernels (the default computes them
+      // in dec1's and the head's halos since 2026-12-07): what those fusions save.
       if (network === 'v2') {
         cases.push({ kind: 'upscaler', case: { ...frame, producersInHalos: false } });
       }

@@ -50,6 +50,11 @@ export interface NetworkCase {
   conv3x3Bisect?: Conv3x3Bisect;
   /** Subgroup-matrix kernels with another tiling (same outputs), named in the case. */
   tiling?: NamedTiling;
+  /**
+   * false: no conv3x3 computes its input in its halo (src/nn/ops/int8/producer-in-halo.ts; the
+   * default since 2026-12-07), named `no-halo`: what that fusion saves, kernel by kernel.
+   */
+  producersInHalos?: false;
 }
 
 /** A matrix tiling other than the default, and its name in a case ("pad8", "tiles1"). */
@@ -163,7 +168,11 @@ export function networkCaseName(c: NetworkCase): string {
         ? 'int8-mixed'
         : c.precision;
   const network = c.network && c.network !== 'v2' ? `${c.network} ` : '';
-  const variant = c.bisect ?? c.conv3x3Bisect ?? c.tiling?.name;
+  const variant =
+    c.bisect ??
+    c.conv3x3Bisect ??
+    c.tiling?.name ??
+    (c.producersInHalos === false ? 'no-halo' : '');
   return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${variant ? ` ${variant}` : ''}`;
 }
 
@@ -189,6 +198,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
       ...(c.bisect ? { matrixBisect: c.bisect } : {}),
       ...(c.conv3x3Bisect ? { conv3x3Bisect: c.conv3x3Bisect } : {}),
       ...(c.tiling ? { matrixTiling: c.tiling } : {}),
+      ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
     });
     return {
       record: (encoder: GPUCommandEncoder, timer?: GpuTimer) =>

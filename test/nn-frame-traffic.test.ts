@@ -177,7 +177,8 @@ test('frame accounting: fusing filter and blend saves the filtered image round t
   assert.equal(saved, 32 * pixels + 16 * 960 * 540);
   assert.equal(twoPass.passes.length, fused.passes.length + 1);
   // Network v2: the network's own traffic is the plan's, without the two input quantizations.
-  assert.equal(fused.network.kernels.length, 14); // up0 computed in mix's kernel, up1 in dec1's
+  // up0 computed in mix's kernel, mix in the head's, up1 in dec1's.
+  assert.equal(fused.network.kernels.length, 13);
   // Per display pixel around the network, bytes read and written.
   const around = (d: typeof fused) =>
     d.passes
@@ -321,7 +322,7 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
   const text = run('weights/uplift-v2-int8.uplift', '--plan', '--display', '64x48');
   assert.match(
     text,
-    /INT8 neural frame at 64x48 from 32x24, 17 passes \(reprojected in the features pass, filter and blend in the last layer, writing the output, history rgba32float\)/,
+    /INT8 neural frame at 64x48 from 32x24, 16 passes \(reprojected in the features pass, filter and blend in the last layer, writing the output, history rgba32float\)/,
   );
   assert.match(text, /^nn reproject \+ features \(int8 only\) \+ 2 int8 /m);
   assert.doesNotMatch(text, /^reproject /m);
@@ -333,14 +334,14 @@ test('uplift info --plan prints the frame around the network, and JSON under "fr
     '64x48',
     '--reproject-pass',
   );
-  assert.match(withPass, /64x48 from 32x24, 18 passes \(filter and blend in the last layer/);
+  assert.match(withPass, /64x48 from 32x24, 17 passes \(filter and blend in the last layer/);
   assert.match(withPass, /^reproject /m);
   // v2's head runs the filter + blend by default (LAST_LAYER_FILTER_BLEND_BY_DEFAULT): no raw
   // output, no separate pass.
-  assert.match(text, /^last layer \(head\) \+ filter \+ blend \+ output /m);
+  assert.match(text, /^last layer \(up0 \+ mix \+ head\) \+ filter \+ blend \+ output /m);
   assert.doesNotMatch(text, /^nn kpn filter \+ blend/m);
   assert.doesNotMatch(text, /^output rgba32float/m);
-  assert.match(text, /^network \(13 kernels\)/m);
+  assert.match(text, /^network \(12 kernels\)/m);
   const json = JSON.parse(run('--network', 'v3a', '--plan', '--quality', '1.5', '--json')) as {
     kernels: unknown[];
     frame: { renderSize: number[]; passes: { name: string }[]; bytesRead: number };
@@ -398,7 +399,9 @@ test('describeInt8Plan with the mixed kernels: v2 head on matrices reads q(mix) 
   const mixed = describeInt8Plan(plan, display, 'mixed');
   const byName = (d: typeof dot4, name: string) => d.kernels.find((k) => k.name === name)!;
   assert.equal(byName(mixed, 'head').op, 'conv3x3 (matrices)');
-  assert.equal(byName(dot4, 'head').op, 'conv3x3');
+  // On dot4I8Packed the head computes mix (and its up0) in its halo.
+  assert.equal(byName(dot4, 'up0 + mix + head').op, 'up2x2 + conv1x1 + conv3x3');
+  assert.equal(byName(dot4, 'up0 + mix + head').dataflow, 'q(dec1) + q(join) → raw');
   assert.match(byName(mixed, 'up0 + mix').dataflow, /q\(dec1\) \+ q\(join\) → q\(mix\) \(padded\)/);
   // The head's input: 24 channels padded to 32 bytes a pixel, a one-pixel border, rows of 32n + 2.
   const qMix = (64 + 2) * (48 + 2) * 32;
@@ -407,23 +410,25 @@ test('describeInt8Plan with the mixed kernels: v2 head on matrices reads q(mix) 
   const weights = g.tapRows * g.chunks * 32 * g.columns + 4 * outputs;
   assert.equal(byName(mixed, 'head').bytesRead, qMix + weights);
   // Every other kernel as on dot4I8Packed.
-  for (const k of dot4.kernels.filter((k) => k.name !== 'head' && k.name !== 'up0 + mix')) {
+  for (const k of dot4.kernels.filter((k) => k.name !== 'up0 + mix + head')) {
     assert.deepEqual(byName(mixed, k.name), k);
   }
-  // up0 computed in mix's kernel and up1 in dec1's halo: two kernels less; up0's 8 channels (2
-  // words a display pixel of q(join)) and q(skip1) (16 channels at ½ resolution) neither written
-  // nor read; the same MACs but up1's for the border of dec1's 16×8 tiles' halos (18×10).
+  // up0 computed in mix's kernel, mix in the head's halo and up1 in dec1's: three kernels less;
+  // up0's 8 channels (2 words a display pixel of q(join)), q(mix) (24 channels, 6 words a display
+  // pixel) and q(skip1) (16 channels at ½ resolution) neither written nor read; the same MACs but
+  // the producers' again for the border of the 16×8 tiles' halos (18×10).
   const unfused = describeInt8Plan(plan, display, 'dot4', false);
-  assert.equal(unfused.kernels.length, dot4.kernels.length + 2);
+  assert.equal(unfused.kernels.length, dot4.kernels.length + 3);
+  const up0Mix = byName(unfused, 'up0').macs + byName(unfused, 'mix').macs;
   assert.equal(
-    byName(dot4, 'up0 + mix').macs,
-    byName(unfused, 'up0').macs + byName(unfused, 'mix').macs,
+    byName(dot4, 'up0 + mix + head').macs,
+    (up0Mix * 180) / 128 + byName(unfused, 'head').macs,
   );
   const up1 = byName(unfused, 'up1').macs;
   assert.equal(up1, 32 * 16 * 32 * 24);
   assert.equal(byName(dot4, 'up1 + dec1').macs, (up1 * 180) / 128 + byName(unfused, 'dec1').macs);
-  assert.equal(dot4.macs - unfused.macs, (up1 * 52) / 128);
-  const part = 2 * 4 * 64 * 48 + 4 * 4 * 32 * 24;
+  assert.equal(dot4.macs - unfused.macs, ((up1 + up0Mix) * 52) / 128);
+  const part = (2 + 6) * 4 * 64 * 48 + 4 * 4 * 32 * 24;
   assert.equal(unfused.bytesWritten - dot4.bytesWritten, part);
   assert.equal(unfused.bytesRead - dot4.bytesRead, part);
   assert.match(mixed.text, /mixed kernels/);

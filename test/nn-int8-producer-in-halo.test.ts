@@ -19,6 +19,7 @@ import {
   writeGpuTensor,
 } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
+import { requestGpu } from '../src/gpu/device.ts';
 import { createTensor } from '../src/core/tensor.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
@@ -182,6 +183,77 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
   }
 });
 
+/** Channels [offset, offset + part.channels) of `whole` replaced by `part` (planar tensors). */
+function withPart(whole: Int8Tensor, part: Int8Tensor, offset: number): Int8Tensor {
+  const plane = whole.height * whole.width;
+  const data = whole.data.slice();
+  data.set(part.data, offset * plane);
+  return { ...whole, data };
+}
+
+test("int8 producer in halo, nested: a conv3x3 computing a 1×1 conv that computes its up2x2 part (v2's head, mix and up0) equals the three ops on the CPU", async () => {
+  const { device } = await testGpu();
+  const random = rng(97);
+  const [height, width] = [12, 34];
+  // up0: 16 → 8 at ½ resolution; join: 20 channels, up0's at 0–7; mix: 20 → 24; head: 24 → 9.
+  const dec1: Int8Tensor = {
+    channels: 16,
+    height: height / 2,
+    width: width / 2,
+    data: randomInt8(random, 16 * (height / 2) * (width / 2)),
+  };
+  const up0 = randomParams(random, 'up2x2', 16, 8, 'relu');
+  const mix = randomParams(random, 'conv1x1', 20, 24, 'relu');
+  const head = randomParams(random, 'conv3x3', 24, 9, 'none');
+  const join: Int8Tensor = {
+    channels: 20,
+    height,
+    width,
+    data: randomInt8(random, 20 * height * width),
+  };
+  const want = int8OpCpu(
+    'conv3x3',
+    int8OpCpu('conv1x1', withPart(join, int8OpCpu('up2x2', dec1, up0), 0), mix),
+    head,
+  );
+  assert.ok(new Set(want.data).size > 6, 'a varied output');
+  const upload = (t: Int8Tensor) => {
+    const gpu = createGpuInt8Tensor(device, t);
+    device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
+    return gpu;
+  };
+  const joinWithoutPart: Int8Tensor = {
+    channels: 12,
+    height,
+    width,
+    data: join.data.slice(8 * height * width),
+  };
+  const headWeights = uploadInt8Op(device, 'conv3x3', head, 24);
+  const input = createGpuInt8Tensor(device, { channels: 24, height, width }); // never read
+  for (const partNotStored of [false, true]) {
+    const stored = upload(partNotStored ? joinWithoutPart : join);
+    const output = createGpuInt8Tensor(device, { channels: 9, height, width });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeInt8Op(device, pass, headWeights, input, { output }, undefined, {
+      weights: uploadInt8Op(device, 'conv1x1', mix, 20),
+      input: stored,
+      outChannelOffset: 0,
+      producer: {
+        weights: uploadInt8Op(device, 'up2x2', up0, 16),
+        input: upload(dec1),
+        outChannelOffset: 0,
+        partNotStored,
+      },
+    });
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+    const got = unpackInt8(words, 9, height, width);
+    assert.deepEqual(got, want.data, `part not stored: ${partNotStored}`);
+  }
+});
+
 test('int8 producer in halo: what it refuses, with the reason', async () => {
   const conv = { op: 'conv3x3', inChannels: 16, outChannels: 16 };
   const up = { op: 'up2x2', outChannels: 16 };
@@ -231,21 +303,36 @@ test('int8 producer in halo: what it refuses, with the reason', async () => {
   pass.end();
 });
 
-test("int8 network v2 computes up1 in dec1's halo and stores no skip1, bit for bit with and without; v3a has no such pair", async () => {
+test("int8 network v2 computes up1 in dec1's halo and mix (with up0) in the head's, storing neither, bit for bit with and without; v3a has no such pair", async () => {
   const model = await loadWeights('weights/uplift-v2-int8.uplift');
   const plan = planInt8(model.graph, model.parameters);
   const named = (m: Map<number, number>) =>
     [...m].map(([c, p]) => [plan.steps[c]!.node, plan.steps[p]!.node]);
-  assert.deepEqual(named(producersInConsumers(plan, 'dot4')), [
+  const all = [
     ['dec1', 'up1'],
     ['mix', 'up0'],
-  ]);
+    ['head', 'mix'],
+  ];
+  assert.deepEqual(named(producersInConsumers(plan, 'dot4')), all);
   assert.deepEqual(named(producersInConsumers(plan, 'dot4', { halos: false })), [['mix', 'up0']]);
   assert.deepEqual(named(producersInConsumers(plan, 'emulated-matrix')), []);
+  // The head on matrices ('mixed'): dec1 alone computes its input in its halo.
+  assert.deepEqual(named(producersInConsumers(plan, 'emulated-mixed')), all.slice(0, 2));
   assert.deepEqual(
     [...tensorsComputedInHalos(plan, producersInConsumers(plan, 'dot4'))],
-    ['q(skip1)'],
+    ['q(skip1)', 'q(mix)'],
   );
+  // Within the device's storage buffers: dec1 computing up1 binds 7; the head computing mix and
+  // up0 binds 9 of its own, 13 as the frame's last layer with the filter + blend.
+  for (const [limit, want] of [
+    [6, [all[1]]],
+    [8, all.slice(0, 2)],
+    [12, all.slice(0, 2)],
+    [13, all],
+  ] as const) {
+    const got = producersInConsumers(plan, 'dot4', { maxStorageBuffers: limit });
+    assert.deepEqual(named(got), want, `${limit} storage buffers`);
+  }
   // v3a: its res convs add their own input as the residual, its down1 is the first step.
   const v3a = randomInt8Model(NETWORK_V3A);
   assert.equal(producersInConsumers(planInt8(v3a.graph, v3a.parameters), 'dot4').size, 0);
@@ -273,7 +360,39 @@ test("int8 network v2 computes up1 in dec1's halo and stores no skip1, bit for b
     bytes.push(network.memoryBytes());
     network.destroy();
   }
-  // In the halo, skip1 (16 channels at ½ resolution) is stored as a one-word placeholder.
-  assert.equal(bytes[1]! - bytes[0]!, 4 * 4 * (shape.height / 2) * (shape.width / 2) - 4);
+  // In the halos, skip1 (16 channels at ½ resolution) and mix (24 channels) are stored as
+  // one-word placeholders.
+  const skip1 = 4 * 4 * (shape.height / 2) * (shape.width / 2);
+  const mix = 6 * 4 * shape.height * shape.width;
+  assert.equal(bytes[1]! - bytes[0]!, skip1 + mix - 2 * 4);
   input.buffer.destroy();
+});
+
+test('int8 network v2 on a device with default limits (8 storage buffers a stage): the head reads mix from memory, the same bits', async () => {
+  const { device } = await requestGpu({ limits: 'default' });
+  assert.equal(device.limits.maxStorageBuffersPerShaderStage, 8);
+  const model = await loadWeights('weights/uplift-v2-int8.uplift');
+  const plan = planInt8(model.graph, model.parameters);
+  const random = rng(53);
+  const shape = { channels: 12, height: 16, width: 24 };
+  const features = createTensor(shape);
+  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const want = runInt8NetworkCpu(plan, features).output;
+  const input = createGpuTensor(device, features);
+  writeGpuTensor(device, input, features);
+  const network = createInt8Network(device, plan);
+  // The frame's last layer would bind 13: not fused here; dec1 computing up1 binds 7.
+  assert.equal(network.lastStep(shape.height, shape.width).producer, undefined);
+  const encoder = device.createCommandEncoder();
+  const output = network.run(encoder, input);
+  device.queue.submit([encoder.finish()]);
+  const got = await readGpuTensor(device, output);
+  assert.deepEqual(new Uint32Array(got.data.buffer), new Uint32Array(want.data.buffer));
+  network.destroy();
+  device.destroy();
+  // On the test device (the adapter's limits) the head computes mix.
+  const { device: large } = await testGpu();
+  const fused = createInt8Network(large, plan);
+  assert.equal(fused.lastStep(shape.height, shape.width).producer?.weights.op, 'conv1x1');
+  fused.destroy();
 });

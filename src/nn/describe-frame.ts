@@ -48,6 +48,7 @@ import {
   FEATURES_FIRST_LAYER_BY_DEFAULT,
   LAST_LAYER_FILTER_BLEND_BY_DEFAULT,
   lastStepEpilogueRefusal,
+  producersInConsumers,
 } from './int8-network.ts';
 import { int8OutBlock, int8WeightWords } from './ops/int8/common.ts';
 
@@ -201,11 +202,7 @@ export function describeInt8Frame(
     bytes: planes * rawPlane,
   });
   const lastStep = plan.steps[plan.steps.length - 1]!;
-  const lastInput = plan.tensors.get(lastStep.input)!;
-  const lastInputBytes =
-    packedGroups(lastInput.channels) * 4 * (pw / lastInput.divisor) * (ph / lastInput.divisor);
-  const lastWeightBytes =
-    4 * int8WeightWords(lastStep.op, lastStep.inChannels, lastStep.params.bias.length);
+  const last = lastLayerReads(plan, [pw, ph]);
   // The output image and texture (rgba32float), written by the output pass or the filter + blend.
   const outputWrites = [write('output', display), write('output texture', display)];
   const folded = foldedOutput ? outputWrites : [];
@@ -214,19 +211,18 @@ export function describeInt8Frame(
   const filterBlend = inLastLayer
     ? [
         pass(
-          `last layer (${lastStep.node}) + filter + blend${andOutput}`,
+          `last layer (${last.name}) + filter + blend${andOutput}`,
           'resolve',
           [
-            read(lastStep.input, lastInputBytes),
-            read(`${lastStep.node} weight`, lastWeightBytes),
-            read(`${lastStep.node} bias`, 4 * lastStep.params.bias.length),
+            ...last.op,
             read('prepared color', render),
             read('reprojected history', history),
             write('nn history', history),
             write('nn state', history),
             ...folded,
+            ...last.halo,
           ],
-          `int8 ${lastStep.op} + filter + blend${outputKernel} block 12`,
+          `int8 ${lastStep.op}${last.computing} + filter + blend${outputKernel} block 12`,
         ),
       ]
     : fused
@@ -348,6 +344,55 @@ function whole(name: string, access: FrameBinding['access'], bytes: number): Fra
   return { name, access, boundBytes: bytes, bytes };
 }
 const read = (name: string, bytes: number) => whole(name, 'read', bytes);
+
+/**
+ * What the last layer's kernel reads at padded size [pw, ph], in binding order: its op's input,
+ * weights and bias (`op`), and after the filter + blend's bindings those of the producers a
+ * conv3x3 last step computes in its halo (`halo`: ./ops/int8/producer-in-halo.ts; its input is
+ * then the producer's, as stored). `name` lists the nodes, `computing` the kernel label's part.
+ */
+function lastLayerReads(plan: Int8Plan, [pw, ph]: [number, number]) {
+  const producers = producersInConsumers(plan, 'dot4');
+  const parts = concatPartsNotStored(plan, 'dot4', producers);
+  const stored = (name: string) => {
+    const t = plan.tensors.get(name)!;
+    const channels = t.channels - (parts.get(name)?.channels ?? 0);
+    return packedGroups(channels) * 4 * (pw / t.divisor) * (ph / t.divisor);
+  };
+  const weightsOf = (i: number) => {
+    const s = plan.steps[i]!;
+    return [
+      read(`${s.node} weight`, 4 * int8WeightWords(s.op, s.inChannels, s.params.bias.length)),
+      read(`${s.node} bias`, 4 * s.params.bias.length),
+    ];
+  };
+  const i = plan.steps.length - 1;
+  const step = plan.steps[i]!;
+  const p = producers.get(i);
+  if (p === undefined) {
+    return {
+      name: step.node,
+      computing: '',
+      op: [read(step.input, stored(step.input)), ...weightsOf(i)],
+      halo: [],
+    };
+  }
+  const producer = plan.steps[p]!;
+  const inner = producers.get(p);
+  const innerStep = inner === undefined ? undefined : plan.steps[inner]!;
+  return {
+    name: `${innerStep ? `${innerStep.node} + ` : ''}${producer.node} + ${step.node}`,
+    computing: ` computing its ${producer.op}${innerStep ? ` + ${innerStep.op}` : ''} input`,
+    op: [read(producer.input, stored(producer.input)), ...weightsOf(i)],
+    halo: [
+      ...weightsOf(p),
+      ...(producer.residual === undefined
+        ? []
+        : [read(producer.residual, stored(producer.residual))]),
+      ...(innerStep ? [read(innerStep.input, stored(innerStep.input)), ...weightsOf(inner!)] : []),
+    ],
+  };
+}
 const write = (name: string, bytes: number) => whole(name, 'write', bytes);
 
 function pass(
@@ -472,9 +517,10 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     read: d.bytesRead - networkRows.reduce((s, k) => s + k.bytesRead, 0),
     written: d.bytesWritten - networkRows.reduce((s, k) => s + k.bytesWritten, 0),
   };
+  const width = Math.max(44, ...rows.map((r) => r.name.length));
   const line = (r: { name: string; read: number; written: number }) =>
     [
-      r.name.padEnd(44),
+      r.name.padEnd(width),
       (r.read / displayPixels).toFixed(1).padStart(8),
       (r.written / displayPixels).toFixed(1).padStart(8),
       ((r.read + r.written) / renderPixels).toFixed(1).padStart(9),
@@ -485,8 +531,8 @@ function formatFrame(d: Omit<FrameDescription, 'text'>): string {
     `INT8 neural frame at ${dw}x${dh} from ${rw}x${rh}, ${d.passes.length} passes ` +
       `(${d.reprojectInFeatures ? 'reprojected in the features pass, ' : ''}${d.featuresFirstLayer ? 'features in the first layer, ' : ''}filter and blend ${d.lastLayerFilterBlend ? 'in the last layer' : d.fusedFilterBlend ? 'fused' : 'as two passes'}${d.foldedOutput ? ', writing the output' : ''}, history ${d.historyFormat}); bytes each pass ` +
       `touches once, µs at ${(d.bandwidth / 1e12).toFixed(1)} TB/s (a floor, not a measurement)`,
-    `${'pass'.padEnd(44)}  B read/ B writ./   B r+w/       MB      µs`,
-    `${''.padEnd(44)}  disp px  disp px  render px`,
+    `${'pass'.padEnd(width)}  B read/ B writ./   B r+w/       MB      µs`,
+    `${''.padEnd(width)}  disp px  disp px  render px`,
     ...rows.map(line),
     line(around),
     line(total),

@@ -110,14 +110,12 @@ export function describeInt8Plan(
     ? producersInConsumers(plan, int8Kernels)
     : new Map<number, number>();
   const computed = new Set(producers.values());
-  for (const [i, step] of steps.entries()) {
-    if (computed.has(i)) continue;
+  /** Step i's kernel, with the producers it computes (and theirs). */
+  const kernelOf = (i: number): PlanKernel => {
+    const step = steps[i]!;
     const p = producers.get(i);
-    if (p === undefined) {
-      kernels.push(step);
-      continue;
-    }
-    const producer = steps[p]!;
+    if (p === undefined) return step;
+    const producer = kernelOf(p);
     const [c, ps] = [plan.steps[i]!, plan.steps[p]!];
     // The producer's part of the consumer's input, neither written nor read.
     const divisor = plan.tensors.get(c.input)!.divisor;
@@ -125,19 +123,20 @@ export function describeInt8Plan(
     // A conv3x3 computes the producer for its tiles' halos: their border pixels twice.
     const tile = conv3x3Tile(width / divisor, height / divisor);
     const halo = c.op === 'conv3x3' ? ((tile.x + 2) * (tile.y + 2)) / (tile.x * tile.y) : 1;
-    kernels.push({
+    return {
       name: `${producer.name} + ${step.name}`,
-      op: `${ps.op} + ${step.op}`,
-      // In a halo, the consumer's input is the producer's output: neither tensor is read.
+      op: `${producer.op} + ${step.op}`,
+      // In a halo, the consumer's input is the producer's output: it reads the producer's inputs.
       dataflow:
         c.op === 'conv3x3'
-          ? `${ps.input}${ps.residual === undefined ? '' : ` + ${ps.residual}`} → ${c.output}`
+          ? `${producer.dataflow.split(' → ')[0]} → ${c.output}`
           : `${ps.input} + ${step.dataflow}`,
       macs: Math.round(producer.macs * halo) + step.macs,
       bytesRead: producer.bytesRead + step.bytesRead - part,
       bytesWritten: step.bytesWritten,
-    });
-  }
+    };
+  };
+  for (const i of steps.keys()) if (!computed.has(i)) kernels.push(kernelOf(i));
   const sum = (key: 'macs' | 'bytesRead' | 'bytesWritten') =>
     kernels.reduce((s, k) => s + k[key], 0);
   const macs = sum('macs');

@@ -28,7 +28,7 @@ import {
 } from './ops/int8/matrix.ts';
 import type { PreparedDispatch } from '../gpu/kernel.ts';
 import { createPaddedInt8Tensor, isPadded, paddedPitchBytes } from './ops/int8/padded.ts';
-import { producerInConsumerRefusal } from './ops/int8/producer-in-consumer.ts';
+import { producerInConsumerRefusal, type Int8Producer } from './ops/int8/producer-in-consumer.ts';
 import { producerInHaloRefusal } from './ops/int8/producer-in-halo.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
@@ -84,7 +84,10 @@ export interface Int8InputTarget {
 export interface Int8LastStep {
   readonly step: Int8OpStep;
   readonly weights: Int8OpWeights;
+  /** Its input tensor: a placeholder of the input's shape where `producer` computes it. */
   readonly input: GpuInt8Tensor;
+  /** The producer(s) a conv3x3 last step computes in its halo (`producersInConsumers`). */
+  readonly producer?: Int8Producer;
 }
 
 /** What a kernel needs to run a network's first step itself. */
@@ -181,17 +184,38 @@ export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
   });
 }
 
+/** What `producersInConsumers` may fuse. */
+export interface ProducerFusionOptions {
+  /** Whether conv3x3s compute their input in their halos (default true). */
+  readonly halos?: boolean;
+  /**
+   * The device's maxStorageBuffersPerShaderStage (default: no limit): a halo whose kernel would
+   * bind more is not fused. The last step's kernel is counted as the frame's last layer with
+   * the filter + blend binds it (LAST_LAYER_EXTRA_STORAGE_BUFFERS more than the step's own).
+   */
+  readonly maxStorageBuffers?: number;
+}
+
+/**
+ * Storage buffers the frame's last layer with the filter + blend binds beyond the op's own four
+ * (src/nn/resolve/last-layer-filter-blend.ts: the reprojected history and state, the new ones,
+ * the output image).
+ */
+export const LAST_LAYER_EXTRA_STORAGE_BUFFERS = 4;
+
 /**
  * Which steps' kernels compute a producer's output themselves: consumer step index → producer
- * step index. Two kinds (not the last step, which a frame may run with an epilogue of its own;
- * never a producer at step 0, which a caller may run: `firstStep`; both on dot4I8Packed):
+ * step index. Two kinds (never a producer at step 0, which a caller may run: `firstStep`; all on
+ * dot4I8Packed):
  *
- * - a direct consumer whose input tensor it alone reads, and a direct producer without a residual
- *   writing a part of that tensor (a concat's) and nothing else
- *   (./ops/int8/producer-in-consumer.ts): network v2's `up0` computed in `mix`;
+ * - a direct consumer, not the last step (a frame may run it with an epilogue of its own), whose
+ *   input tensor it alone reads, and a direct producer without a residual writing a part of that
+ *   tensor (a concat's) and nothing else (./ops/int8/producer-in-consumer.ts): network v2's `up0`
+ *   computed in `mix`;
  * - with `halos` (default true), a conv3x3 consumer of one output block whose input tensor it
- *   alone reads, and the one direct producer writing all of that tensor, its residual too
- *   (./ops/int8/producer-in-halo.ts): network v2's `up1` computed in `dec1`'s halo.
+ *   alone reads, and the one direct producer writing all of that tensor, its residual too, and
+ *   the producer's own producer if it has one of the first kind (./ops/int8/producer-in-halo.ts):
+ *   v2's `up1` in `dec1`, and `mix` with its `up0` in the `head`, within `maxStorageBuffers`.
  *
  * The producer is then never dispatched and its output (part) never stored. The first qualifying
  * producer of each consumer.
@@ -199,17 +223,18 @@ export function matrixSteps(plan: Int8Plan, kernels: Int8Kernels): boolean[] {
 export function producersInConsumers(
   plan: Int8Plan,
   kernels: Int8Kernels,
-  { halos = true }: { readonly halos?: boolean } = {},
+  { halos = true, maxStorageBuffers = Infinity }: ProducerFusionOptions = {},
 ): Map<number, number> {
   const matrices = matrixSteps(plan, kernels);
   const fused = new Map<number, number>();
+  const last = plan.steps.length - 1;
   for (const [c, consumer] of plan.steps.entries()) {
-    if (matrices[c] || c === plan.steps.length - 1) continue;
+    const halo = consumer.op === 'conv3x3';
+    if (matrices[c] || (c === last && !halo)) continue;
     const tensor = consumer.input;
     const readers = plan.steps.filter((s) => s.input === tensor || s.residual === tensor);
     if (readers.length !== 1) continue;
     const writers = plan.steps.filter((s) => s.output === tensor);
-    const halo = consumer.op === 'conv3x3';
     if (halo && (!halos || writers.length !== 1)) continue;
     const p = plan.steps.findIndex(
       (s, i) =>
@@ -231,7 +256,21 @@ export function producersInConsumers(
               s.outChannelOffset,
             ) === undefined),
     );
-    if (p >= 0) fused.set(c, p);
+    if (p < 0) continue;
+    if (halo) {
+      // The producer's own producer (a first-kind pair) runs in the halo too: one level.
+      const inner = fused.get(p);
+      if (inner !== undefined && fused.has(inner)) continue;
+      const producer = plan.steps[p]!;
+      const buffers =
+        4 +
+        2 +
+        (producer.residual === undefined ? 0 : 1) +
+        (inner === undefined ? 0 : 3) +
+        (c === last ? LAST_LAYER_EXTRA_STORAGE_BUFFERS : 0);
+      if (buffers > maxStorageBuffers) continue;
+    }
+    fused.set(c, p);
   }
   return fused;
 }
@@ -598,10 +637,14 @@ function producerFusions(
   plan: Int8Plan,
   kernels: Int8Kernels,
   options: Int8NetworkOptions,
+  maxStorageBuffers: number,
 ): ProducerFusions {
   const producers =
     options.producersInConsumers !== false
-      ? producersInConsumers(plan, kernels, { halos: options.producersInHalos !== false })
+      ? producersInConsumers(plan, kernels, {
+          halos: options.producersInHalos !== false,
+          maxStorageBuffers,
+        })
       : new Map<number, number>();
   const partsNotStored = concatPartsNotStored(plan, kernels, producers);
   return {
@@ -617,13 +660,41 @@ function producerFusions(
 }
 
 /**
+ * What the kernel of the consumer computing step `p` needs of it (`producersInConsumers`): its
+ * weights, input and residual tensors, and its own producer if it has one.
+ */
+function producerAt(
+  plan: Int8Plan,
+  fusions: Pick<ProducerFusions, 'producers' | 'partsNotStored'>,
+  weights: readonly Int8OpWeights[],
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+  p: number,
+  /** The consumer's input: a concat the consumer reads as stored without the producer's part. */
+  consumerInput: string,
+): Int8Producer {
+  const { producers, partsNotStored } = fusions;
+  const step = plan.steps[p]!;
+  const inner = producers.get(p);
+  return {
+    weights: weights[p]!,
+    input: int8.get(step.input)!,
+    outChannelOffset: step.outChannelOffset,
+    partNotStored: partsNotStored.has(consumerInput),
+    ...(step.residual !== undefined ? { residual: int8.get(step.residual)! } : {}),
+    ...(inner !== undefined
+      ? { producer: producerAt(plan, fusions, weights, int8, inner, step.input) }
+      : {}),
+  };
+}
+
+/**
  * Step i's dispatch with the network's weights and the tensors of one size (`output`: the f32
- * output, allocated on first use); a consumer computing its producer is labelled by both.
+ * output, allocated on first use); a consumer computing its producers is labelled by all.
  */
 function stepDispatch(
   device: GPUDevice,
   plan: Int8Plan,
-  { producers, partsNotStored, storedOffset }: ProducerFusions,
+  fusions: ProducerFusions,
   uploaded: {
     readonly weights: readonly Int8OpWeights[];
     readonly matrices: readonly (Int8MatrixWeights | undefined)[];
@@ -632,15 +703,15 @@ function stepDispatch(
   i: number,
   output: () => GpuTensor,
 ): LabelledDispatch {
+  const { producers, partsNotStored, storedOffset } = fusions;
   const { weights, matrices, int8 } = uploaded;
   const step = plan.steps[i]!;
   const residual = step.residual === undefined ? undefined : int8.get(step.residual)!;
   const p = producers.get(i);
-  const producer = p === undefined ? undefined : plan.steps[p]!;
   const input = int8.get(step.input)!;
   const partNotStored = partsNotStored.has(step.input);
   return {
-    label: producer ? `${producer.node} + ${step.node}` : step.node,
+    label: fusedLabel(plan, producers, i),
     dispatch: prepareInt8Op(
       device,
       weights[i]!,
@@ -652,15 +723,20 @@ function stepDispatch(
         ...(residual ? { residual } : {}),
       },
       matrices[i],
-      producer && {
-        weights: weights[p!]!,
-        input: int8.get(producer.input)!,
-        outChannelOffset: producer.outChannelOffset,
-        partNotStored,
-        ...(producer.residual !== undefined ? { residual: int8.get(producer.residual)! } : {}),
-      },
+      p === undefined ? undefined : producerAt(plan, fusions, weights, int8, p, step.input),
     ),
   };
+}
+
+/** Step i's label: its node's, after those of the producers its kernel computes. */
+export function fusedLabel(
+  plan: Int8Plan,
+  producers: ReadonlyMap<number, number>,
+  i: number,
+): string {
+  const p = producers.get(i);
+  const node = plan.steps[i]!.node;
+  return p === undefined ? node : `${fusedLabel(plan, producers, p)} + ${node}`;
 }
 
 /** Each step's weights on the GPU, conv3x3s with the options' bisection and tile threshold. */
@@ -688,7 +764,12 @@ export function createInt8Network(
   options: Int8NetworkOptions = {},
 ): Int8Network {
   const { kernels, inputComputed } = checkedOptions(device, plan, options);
-  const fusions = producerFusions(plan, kernels, options);
+  const fusions = producerFusions(
+    plan,
+    kernels,
+    options,
+    device.limits.maxStorageBuffersPerShaderStage,
+  );
   const { computedByConsumer, partsNotStored, storedOffset } = fusions;
   /** The int8 tensors nobody stores: computed in halos, and the first step's input if computed. */
   const notStored = new Set(fusions.computedInHalos);
@@ -844,7 +925,15 @@ export function createInt8Network(
       const s = tensorsFor(height, width);
       const i = plan.steps.length - 1;
       const step = plan.steps[i]!;
-      return { step, weights: weights[i]!, input: s.int8.get(step.input)! };
+      const p = fusions.producers.get(i);
+      return {
+        step,
+        weights: weights[i]!,
+        input: s.int8.get(step.input)!,
+        ...(p !== undefined
+          ? { producer: producerAt(plan, fusions, weights, s.int8, p, step.input) }
+          : {}),
+      };
     },
     firstStep(height, width) {
       const first = firstStepAt(plan, weights[0]!, tensorsFor(height, width).int8);

@@ -24,7 +24,10 @@
  * Given the frame's output targets it also writes the output (the output pass without sharpening,
  * src/gpu/passes/output.ts `wgslFoldedOutput`): 7 storage buffers, the output image the 8th (the
  * default maxStorageBuffersPerShaderStage), the output texture a storage texture and the exposure
- * a uniform.
+ * a uniform. Where network v2's conv3x3 head computes its input in its halo (`Int8LastStep.producer`:
+ * `mix` and its `up0`, ../ops/int8/producer-in-halo.ts), it binds the producers' input at @binding(1)
+ * and their weights and `dec1` after the frame's, 13 storage buffers: the network plans that only
+ * where the device allows as many (`producersInConsumers`' maxStorageBuffers).
  */
 import type { WeightedOp } from '../../core/graph.ts';
 import type { Int8OpStep, Int8Plan } from '../../core/int8-plan.ts';
@@ -52,6 +55,14 @@ import {
 import { conv3x3Tile, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
 import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
+import {
+  haloBuffers,
+  haloProducersOf,
+  haloUniformValues,
+  haloUniforms,
+  producerHaloSource,
+  type HaloProducers,
+} from '../ops/int8/producer-in-halo.ts';
 import {
   FILTER_BLEND_FIELDS,
   filterBlendResources,
@@ -97,17 +108,38 @@ export function lastLayerTile(
   return op === 'conv3x3' ? conv3x3Tile(pw, ph, conv3x3LargeTileFrom) : DIRECT_TILE;
 }
 
-/** The kernel of `op` with `header` as its epilogue: the tiled conv3x3 or a direct kernel. */
+/**
+ * The first binding of the halo producers' buffers: after the int8 op's three and the filter +
+ * blend's (four, and three more for the output).
+ */
+const haloBinding = (outputTexture: GPUTextureFormat | undefined) =>
+  4 + 4 + (outputTexture ? 3 : 0);
+
+/**
+ * The kernel of `op` with `header` as its epilogue: the tiled conv3x3 (computing its input in its
+ * halo with `halo`) or a direct kernel.
+ */
 const kernelCode = (
   op: WeightedOp,
   words: number,
   block: Int8OutBlock,
   header: string,
   tile: Int8Tile,
+  halo: { producers: HaloProducers; binding: number } | undefined,
 ) =>
   op === 'conv3x3'
-    ? int8Conv3x3CodeWithEpilogue(words, block, header, tile)
+    ? int8Conv3x3CodeWithEpilogue(
+        words,
+        block,
+        header,
+        tile,
+        halo && producerHaloSource(halo.producers, halo.binding, tile.x * tile.y),
+      )
     : int8DirectCodeWithEpilogue(op as DirectOp, words, block, header);
+
+/** The uniform block: PARAMS, and the halo producers' fields after them. */
+const paramsOf = (halo: HaloProducers | undefined) =>
+  halo ? haloUniforms(PARAMS.fields, halo) : PARAMS;
 
 const code = (
   op: WeightedOp,
@@ -117,13 +149,14 @@ const code = (
   output: ImageFormat,
   outputTexture: GPUTextureFormat | undefined,
   tile: Int8Tile,
+  halo: HaloProducers | undefined,
 ) =>
   kernelCode(
     op,
     words,
     block,
     /* wgsl */ `
-${PARAMS.wgsl}
+${paramsOf(halo).wgsl}
 ${wgslInt8OpInputs()}
 ${wgslFilterBlendBindings(4, input, output, outputTexture)}
 ${WGSL_REQUANTIZE}
@@ -151,12 +184,14 @@ fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
 }
 `,
     tile,
+    halo && { producers: halo, binding: haloBinding(outputTexture) },
   );
 
 /**
  * The kernel of the last step `step` (an op of PIXEL_EPILOGUE_OPS) on `tile` (`lastLayerTile`)
  * with the filter + blend epilogue, for a reprojected history in `input` and targets in `output`;
- * with `outputTexture`, the one that also writes the frame's output to a texture of that format.
+ * with `outputTexture`, the one that also writes the frame's output to a texture of that format;
+ * with `halo`, a conv3x3 computing its input in its halo (`Int8LastStep.producer`).
  */
 export function lastLayerFilterBlendKernel(
   step: Pick<Int8OpStep, 'op' | 'inChannels' | 'params'>,
@@ -164,12 +199,16 @@ export function lastLayerFilterBlendKernel(
   input: ImageFormat,
   output: ImageFormat,
   outputTexture?: GPUTextureFormat,
+  halo?: HaloProducers,
 ): { label: string; code: string } {
   const block = int8OutBlock(step.params.bias.length);
   const op = step.op;
+  const computing = halo
+    ? ` computing its ${halo.producer.op}${halo.inner ? ` + ${halo.inner.pixel.op}` : ''} input`
+    : '';
   return {
-    label: `int8 ${op} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
-    code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture, tile),
+    label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
+    code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture, tile, halo),
   };
 }
 
@@ -184,7 +223,7 @@ export function encodeLastLayerFilterBlend(
   inputs: FilterBlendInputs,
   targets: FilterBlendTargets,
 ): void {
-  const { step, weights, input } = last;
+  const { step, weights, input, producer } = last;
   const where = `int8 ${step.node} + filter + blend`;
   if (!PIXEL_EPILOGUE_OPS.includes(step.op) || !step.realOutput) {
     throw new RangeError(
@@ -199,6 +238,8 @@ export function encodeLastLayerFilterBlend(
   const shape = { channels: RAW_CHANNELS, height: ph, width: pw };
   // Checks the input against the weights and the padded display size (the raw output's shape).
   const int8 = int8UniformValues(weights, input, { output: shape });
+  const halo = producer && haloProducersOf(producer);
+  const haloValues = producer ? haloUniformValues(where, input, producer) : {};
   const kernel = createKernel(
     device,
     lastLayerFilterBlendKernel(
@@ -207,12 +248,20 @@ export function encodeLastLayerFilterBlend(
       formatOf(inputs.history),
       formatOf(targets.history),
       targets.output?.texture.format,
+      halo,
     ),
   );
   kernel.dispatch(
     pass,
     tileWorkgroups(tile, pw, ph),
-    [input.buffer, weights.weightBuffer, weights.biasBuffer, ...frameResources],
-    PARAMS.pack({ ...int8, ...frame }),
+    [
+      // In a halo, the producer's input where the step's own would be (producer-in-halo.ts).
+      producer ? producer.input.buffer : input.buffer,
+      weights.weightBuffer,
+      weights.biasBuffer,
+      ...frameResources,
+      ...(producer ? haloBuffers(producer) : []),
+    ],
+    paramsOf(halo).pack({ ...int8, ...frame, ...haloValues }),
   );
 }

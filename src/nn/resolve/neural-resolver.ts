@@ -38,6 +38,7 @@ import {
   type Int8Kernels,
 } from '../int8-network.ts';
 import { planInt8 } from '../../core/int8-plan.ts';
+import { haloProducersOf } from '../ops/int8/producer-in-halo.ts';
 import { int8RunsExactly } from '../int8-self-check.ts';
 import {
   filterBlendKernel,
@@ -429,7 +430,11 @@ function int8FrameNetwork(
       if (!fusable) return filterBlendKernel(history, history, format);
       const last = network.plan.steps.at(-1)!;
       const tile = lastLayerTile(last.op, displaySize, fuse.conv3x3LargeTileFrom);
-      return lastLayerFilterBlendKernel(last, tile, history, history, format);
+      // The producers a conv3x3 last step computes in its halo, as the frame will run it.
+      const [width, height] = paddedSize(displaySize);
+      const { producer } = network.lastStep(height, width);
+      const halo = producer && haloProducersOf(producer);
+      return lastLayerFilterBlendKernel(last, tile, history, history, format, halo);
     },
     memoryBytes: () => network.memoryBytes(),
     destroy: () => network.destroy(),

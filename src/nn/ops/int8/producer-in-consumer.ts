@@ -36,7 +36,7 @@ import {
 import { int8Layout } from './padded.ts';
 import {
   producerPixelOf,
-  PRODUCER_FIELDS,
+  producerFields,
   producerUniformValues,
   wgslProducerPixel,
   wgslProducerStaging,
@@ -64,11 +64,16 @@ export interface Int8Producer {
    * computes such a producer (./producer-in-halo.ts).
    */
   readonly residual?: GpuInt8Tensor;
+  /**
+   * The producer's own producer of a part of its input (a concat): a conv3x3 consumer computes
+   * both in its halo (./producer-in-halo.ts; network v2's `mix` with its `up0`). One level.
+   */
+  readonly producer?: Int8Producer;
 }
 
 const PARAMS = uniformBlock({
   ...PADDED_OUTPUT_PARAMS.fields,
-  ...PRODUCER_FIELDS,
+  ...producerFields('producer', false),
 });
 
 /** The consumer's kernel, computing words [wordOffset, wordOffset + producer words) of its input. */
@@ -83,7 +88,7 @@ const code = (
 @group(0) @binding(5) var<storage, read> producerInput: array<u32>;
 @group(0) @binding(6) var<storage, read> producerWeight: array<vec4u>;
 @group(0) @binding(7) var<storage, read> producerBias: array<i32>;
-${wgslProducerPixel(producer, { input: 'producerInput', bias: 'producerBias' })}`;
+${wgslProducerPixel(producer, { input: { array: 'producerInput' }, bias: 'producerBias' })}`;
     const end = producer.wordOffset + outWords;
     // Word g of the concat in the stored input: the part's words taken out, or in place.
     const storedWords = producer.partNotStored ? consumer.words - outWords : consumer.words;
@@ -151,9 +156,9 @@ export function int8ProducerInConsumerRecipe(
     p,
     producer.outChannelOffset,
   );
-  if (refusal !== undefined || producer.residual) {
+  if (refusal !== undefined || producer.residual || producer.producer) {
     throw new RangeError(
-      `int8 ${weights.op} computing its ${p.op} input: ${refusal ?? 'the producer adds a residual'}`,
+      `int8 ${weights.op} computing its ${p.op} input: ${refusal ?? (producer.residual ? 'the producer adds a residual' : 'the producer computes its own producer')}`,
     );
   }
   // The producer's tensors checked as its own kernel would check them, writing into the input.
@@ -195,7 +200,7 @@ export function int8ProducerInConsumerRecipe(
               outRowPixels: layout.rowPixels,
             }
           : { outBorder: 0, outRowPixels: 0 }),
-        ...producerUniformValues(p, Number(produced.inWidth)),
+        ...producerUniformValues('producer', p, Number(produced.inWidth)),
       }),
   };
 }

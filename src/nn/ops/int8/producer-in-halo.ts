@@ -5,15 +5,19 @@
  * every pixel of their staged halo (./producer-pixel.ts) instead of loading the tile from memory.
  * The tensor is neither written nor read back and the producer's dispatch is gone; the halo's
  * border pixels are computed by both workgroups that stage them (16×16 tiles: 324 pixels for 256
- * outputs). Network v2's `up1` (32 → 16 channels at ½ resolution, with the skip from `res1`)
- * computed in `dec1`. The same bits as the two kernels (CPU reference: `int8OpCpu` of each,
- * src/reference/nn/int8-ops.ts; test/nn-int8-producer-in-halo.test.ts).
+ * outputs). The producer may itself compute a part of its input (a concat) as a 1×1 consumer does
+ * (./producer-in-consumer.ts), one level deep. Network v2's `up1` (32 → 16 channels at ½
+ * resolution, with the skip from `res1`) computed in `dec1`; its `mix` (1×1, 20 → 24 channels,
+ * with its `up0` part) in the 3×3 `head`, in the network and in the frame's last layer
+ * (src/nn/resolve/last-layer-filter-blend.ts). The same bits as the separate kernels (CPU
+ * reference: `int8OpCpu` of each, src/reference/nn/int8-ops.ts;
+ * test/nn-int8-producer-in-halo.test.ts).
  *
  * Only a consumer with one output block: each workgroup of a wider conv3x3 would compute the
  * producer again for its own block. Bindings: the producer's input at 1 (where the consumer's
  * would be), the consumer's weights, bias and output at 2 to 4, then the producer's weights, bias
- * and residual. Uniforms: INT8_PARAMS (the consumer's; its input the producer's output) and
- * PRODUCER_FIELDS.
+ * and residual, and the inner producer's input, weights and bias. Uniforms: INT8_PARAMS (the
+ * consumer's; its input the producer's output) and `producerFields` of each producer.
  */
 import { packedGroups } from '../../../core/int8.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
@@ -28,47 +32,168 @@ import {
   type Int8OpWeights,
 } from './common.ts';
 import { conv3x3Tile, int8Conv3x3CodeWithEpilogue, type Conv3x3HaloSource } from './conv3x3.ts';
-import { PRODUCER_OPS, type Int8Producer } from './producer-in-consumer.ts';
 import {
-  PRODUCER_FIELDS,
-  PRODUCER_RESIDUAL_FIELDS,
+  PRODUCER_OPS,
+  producerInConsumerRefusal,
+  type Int8Producer,
+} from './producer-in-consumer.ts';
+import {
+  producerFields,
   producerPixelOf,
   producerUniformValues,
   wgslProducerPixel,
   wgslProducerStaging,
+  type ProducerInput,
   type ProducerPixel,
 } from './producer-pixel.ts';
 import type { GpuInt8Tensor } from '../../tensor.ts';
-
-const PARAMS = uniformBlock({ ...INT8_PARAMS.fields, ...PRODUCER_FIELDS });
-const PARAMS_WITH_RESIDUAL = uniformBlock({
-  ...INT8_PARAMS.fields,
-  ...PRODUCER_FIELDS,
-  ...PRODUCER_RESIDUAL_FIELDS,
-});
+import type { TensorShape } from '../../../core/tensor.ts';
 
 /**
- * The halo source of a conv3x3 whose input is `producer`'s output, the producer's bindings from
- * `binding` on (weights, bias, residual), its input the kernel's `input` at @binding(1).
+ * A halo's producers as its WGSL needs them (no tensors): the producer, and, where a part of the
+ * producer's input (a concat) is computed by another producer (./producer-in-consumer.ts: v2's
+ * `up0` in `mix`), that one (`inner`), its words' place in the concat and the concat's words as
+ * stored.
+ */
+export interface HaloProducers {
+  readonly producer: ProducerPixel;
+  readonly inner?: {
+    readonly pixel: ProducerPixel;
+    readonly wordOffset: number;
+    readonly partNotStored: boolean;
+  };
+}
+
+/** The producers of `producer` as HaloProducers. */
+export function haloProducersOf(producer: Int8Producer): HaloProducers {
+  const inner = producer.producer;
+  return {
+    producer: producerPixelOf(producer.weights, producer.residual !== undefined),
+    ...(inner
+      ? {
+          inner: {
+            pixel: producerPixelOf(inner.weights, false),
+            wordOffset: inner.outChannelOffset / 4,
+            partNotStored: inner.partNotStored === true,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The uniform block of a kernel with `INT8_PARAMS`-like `fields` and halo producers `h`. */
+export const haloUniforms = (fields: Record<string, 'u32' | 'f32'>, h: HaloProducers) =>
+  uniformBlock({
+    ...fields,
+    ...producerFields('producer', h.producer.residual),
+    ...(h.inner ? producerFields('inner', false) : {}),
+  });
+
+/** Storage buffers the halo producers bind (`producerHaloSource`'s bindings). */
+export const haloBindings = (h: HaloProducers) =>
+  2 + (h.producer.residual ? 1 : 0) + (h.inner ? 3 : 0);
+
+/**
+ * The halo source of a conv3x3 whose input is the output of the producers `h`, their bindings
+ * from `binding` on (the producer's weights, bias and residual; the inner producer's input,
+ * weights and bias), the producer's input the kernel's `input` at @binding(1) (a concat, with
+ * the inner producer's part, or without it: `partNotStored`).
  */
 export function producerHaloSource(
-  producer: ProducerPixel,
+  h: HaloProducers,
   binding: number,
   threads: number,
 ): Conv3x3HaloSource {
-  const residual = producer.residual
-    ? `\n@group(0) @binding(${binding + 2}) var<storage, read> producerResidual: array<u32>;`
-    : '';
+  const { producer, inner } = h;
+  const names = [
+    'producerWeight: array<vec4u>',
+    'producerBias: array<i32>',
+    ...(producer.residual ? ['producerResidual: array<u32>'] : []),
+    ...(inner
+      ? ['innerInput: array<u32>', 'innerWeight: array<vec4u>', 'innerBias: array<i32>']
+      : []),
+  ];
+  const bindings = names
+    .map((n, i) => `@group(0) @binding(${binding + i}) var<storage, read> ${n};`)
+    .join('\n');
+  let input: ProducerInput = { array: 'input' };
+  if (inner) {
+    // The concat's words: the inner producer's computed, the others read as stored.
+    const own = packedGroups(inner.pixel.outChannels);
+    const end = inner.wordOffset + own;
+    const stored = inner.partNotStored ? producer.words - own : producer.words;
+    const storedWord = (g: number) => (inner.partNotStored && g >= end ? g - own : g);
+    input = {
+      perPixel: '  let made = innerWords(sx, sy);',
+      wordAt: (g) =>
+        g >= inner.wordOffset && g < end
+          ? `made[${g - inner.wordOffset}]`
+          : `input[(sy * u.producerInWidth + sx) * ${stored}u + ${storedWord(g)}u]`,
+    };
+  }
   return {
-    declarations: /* wgsl */ `@group(0) @binding(${binding}) var<storage, read> producerWeight: array<vec4u>;
-@group(0) @binding(${binding + 1}) var<storage, read> producerBias: array<i32>;${residual}
+    declarations: /* wgsl */ `${bindings}
+${inner ? wgslProducerPixel(inner.pixel, { input: { array: 'innerInput' }, bias: 'innerBias' }, 'inner') : ''}
 ${wgslProducerPixel(producer, {
-  input: 'input',
+  input,
   bias: 'producerBias',
   ...(producer.residual ? { residual: 'producerResidual' } : {}),
 })}`,
-    prologue: wgslProducerStaging(producer, 'producerWeight', threads),
+    prologue:
+      wgslProducerStaging(producer, 'producerWeight', threads) +
+      (inner ? wgslProducerStaging(inner.pixel, 'innerWeight', threads, 'inner') : ''),
     pixelWords: (x, y) => `producerWords(${x}, ${y})`,
+  };
+}
+
+/** The halo producers' buffers, in `producerHaloSource`'s binding order. */
+export function haloBuffers(producer: Int8Producer): GPUBuffer[] {
+  const p = producer.weights;
+  const inner = producer.producer;
+  return [
+    p.weightBuffer,
+    p.biasBuffer,
+    ...(producer.residual ? [producer.residual.buffer] : []),
+    ...(inner ? [inner.input.buffer, inner.weights.weightBuffer, inner.weights.biasBuffer] : []),
+  ];
+}
+
+/**
+ * Checks the halo producers' tensors (errors name the ops and the tensor) and returns their
+ * uniform values, for a conv3x3 whose input is `input` (its shape).
+ */
+export function haloUniformValues(
+  label: string,
+  input: TensorShape,
+  producer: Int8Producer,
+): Record<string, number> {
+  const p = producer.weights;
+  if (producer.partNotStored) throw new RangeError(`${label}: its input is not a concat's part`);
+  const inner = producer.producer;
+  // The producer's input as the kernel reads it: the whole concat, whatever its buffer stores.
+  const concat = inner?.partNotStored
+    ? { ...producer.input, channels: producer.input.channels + inner.weights.outChannels }
+    : producer.input;
+  if (inner) {
+    const refusal = producerInConsumerRefusal(p, inner.weights, inner.outChannelOffset);
+    if (refusal !== undefined || inner.residual || inner.producer) {
+      throw new RangeError(
+        `${label}: its ${p.op} cannot compute its ${inner.weights.op} input: ${refusal ?? 'one level only, without a residual'}`,
+      );
+    }
+    int8UniformValues(inner.weights, inner.input, {
+      output: concat,
+      outChannelOffset: inner.outChannelOffset,
+    });
+  }
+  // The producer's tensors checked as its own kernel would check them, writing the input.
+  const produced = int8UniformValues(p, concat, {
+    output: input,
+    ...(producer.residual ? { residual: producer.residual } : {}),
+  });
+  return {
+    ...producerUniformValues('producer', p, Number(produced.inWidth)),
+    ...(inner ? producerUniformValues('inner', inner.weights, inner.input.width) : {}),
   };
 }
 
@@ -119,35 +244,24 @@ export function int8ProducerInHaloRecipe(
     producer.outChannelOffset,
   );
   if (refusal !== undefined) throw new RangeError(`${label}: ${refusal}`);
-  if (producer.partNotStored) throw new RangeError(`${label}: its input is not a concat's part`);
-  const residual = producer.residual !== undefined;
-  // The producer's tensors checked as its own kernel would check them, writing the input.
-  const produced = int8UniformValues(p, producer.input, {
-    output: input,
-    ...(producer.residual ? { residual: producer.residual } : {}),
-  });
+  const values = haloUniformValues(label, input, producer);
   const tile = conv3x3Tile(input.width, input.height, weights.conv3x3LargeTileFrom);
-  const pixel = producerPixelOf(p, residual);
-  const params = residual ? PARAMS_WITH_RESIDUAL : PARAMS;
+  const h = haloProducersOf(producer);
+  const params = haloUniforms(INT8_PARAMS.fields, h);
   return {
-    name: `computing its ${p.op} input`,
+    name: `computing its ${p.op}${h.inner ? ` + ${h.inner.pixel.op}` : ''} input`,
     code: (epilogue: Int8Epilogue) =>
       int8Conv3x3CodeWithEpilogue(
         packedGroups(weights.inChannels),
         epilogue.block,
         wgslInt8Op(epilogue, params.wgsl),
         tile,
-        producerHaloSource(pixel, epilogue.residual ? 6 : 5, tile.x * tile.y),
+        producerHaloSource(h, epilogue.residual ? 6 : 5, tile.x * tile.y),
       ),
     vectorStores: true,
     tile,
     inputBuffer: producer.input.buffer,
-    extraBuffers: [
-      p.weightBuffer,
-      p.biasBuffer,
-      ...(producer.residual ? [producer.residual.buffer] : []),
-    ],
-    uniforms: (values) =>
-      params.pack({ ...values, ...producerUniformValues(p, Number(produced.inWidth)) }),
+    extraBuffers: haloBuffers(producer),
+    uniforms: (v) => params.pack({ ...v, ...values }),
   };
 }

@@ -46,73 +46,117 @@ export const producerStagedWords = (p: ProducerPixel): number => {
   return (p.words * INT8_OP_TAPS[p.op] * count * block) / 4;
 };
 
-/** The uniform fields its WGSL reads (beside the consumer's `u.inWidth`, its output's width). */
-export const PRODUCER_FIELDS = {
-  producerInWidth: 'u32',
-  producerMultiplier: 'f32',
-  producerActivation: 'u32',
-} as const;
-/** The fields a producer with a residual reads besides. */
-export const PRODUCER_RESIDUAL_FIELDS = {
-  producerResidualMultiplier: 'f32',
-  producerResidualActivation: 'u32',
-} as const;
-
-/** Their values for the producer of `weights` reading an input `inWidth` pixels wide. */
-export function producerUniformValues(weights: Int8OpWeights, inWidth: number) {
+/**
+ * The uniform fields the WGSL of a producer named `prefix` reads (beside the consumer's
+ * `u.inWidth`, its output's width): its input's width, multiplier and activation, and with a
+ * residual that's multiplier and the activation after it.
+ */
+export function producerFields(prefix: string, residual: boolean): Record<string, 'u32' | 'f32'> {
   return {
-    producerInWidth: inWidth,
-    producerMultiplier: weights.multiplier,
-    producerActivation: activationCode(weights.activation),
-    producerResidualMultiplier: weights.residualMultiplier ?? 0,
-    producerResidualActivation: activationCode(weights.residualActivation),
+    [`${prefix}InWidth`]: 'u32',
+    [`${prefix}Multiplier`]: 'f32',
+    [`${prefix}Activation`]: 'u32',
+    ...(residual
+      ? { [`${prefix}ResidualMultiplier`]: 'f32', [`${prefix}ResidualActivation`]: 'u32' }
+      : {}),
   };
 }
 
-const LANES = ['x', 'y', 'z', 'w'];
-
-/** The names its WGSL gives its staged weights, accumulators and tap count. */
-const names = { acc: 'producerAcc', taps: 'producerTaps', tapCount: 'PRODUCER_TAPS' };
+/** Their values for the producer of `weights` reading an input `inWidth` pixels wide. */
+export function producerUniformValues(
+  prefix: string,
+  weights: Int8OpWeights,
+  inWidth: number,
+): Record<string, number> {
+  return {
+    [`${prefix}InWidth`]: inWidth,
+    [`${prefix}Multiplier`]: weights.multiplier,
+    [`${prefix}Activation`]: activationCode(weights.activation),
+    [`${prefix}ResidualMultiplier`]: weights.residualMultiplier ?? 0,
+    [`${prefix}ResidualActivation`]: activationCode(weights.residualActivation),
+  };
+}
 
 /**
- * WGSL of the producer in a kernel: its staged weights `producerTaps` (workgroup), accumulators,
- * and `producerWords(x, y) -> array<u32, words>`, the packed words of its output pixel (x, y) — a
- * pixel inside its output (the caller checks the bounds). `arrays` names the storage arrays the
- * kernel binds: the producer's input (packed, `u.producerInWidth` pixels a row), its bias, and its
- * residual (at the output's size, `u.inWidth` pixels a row: the consumer reads the producer's
- * output as its input). Uniforms: PRODUCER_FIELDS (and PRODUCER_RESIDUAL_FIELDS). `producerStaging` fills the weights.
+ * Where a producer's input words come from: a packed storage array (`array`, its pixels
+ * `u.<prefix>InWidth` wide), or per word (`wordAt(g)`, the WGSL expression of word g of input
+ * pixel (sx, sy), after `perPixel` ran for that pixel): a concat one part of which another
+ * producer computes.
+ */
+export type ProducerInput =
+  | { readonly array: string }
+  | { readonly perPixel: string; readonly wordAt: (g: number) => string };
+
+const LANES = ['x', 'y', 'z', 'w'];
+
+/** The WGSL names of a producer called `prefix` (e.g. `producer`: producerWords, PRODUCER_TAPS). */
+export function producerNames(prefix: string) {
+  const upper = prefix.toUpperCase();
+  const capital = prefix[0]!.toUpperCase() + prefix.slice(1);
+  return {
+    acc: `${prefix}Acc`,
+    taps: `${prefix}Taps`,
+    tapCount: `${upper}_TAPS`,
+    wordCount: `${upper}_WORDS`,
+    read: `read${capital}Pixel`,
+    words: `${prefix}Words`,
+    withResidual: `${prefix}WithResidual`,
+  };
+}
+
+/**
+ * WGSL of the producer in a kernel, its names from `prefix` (`producerNames`): its staged weights
+ * (workgroup), accumulators, and `<prefix>Words(x, y) -> array<u32, words>`, the packed words of
+ * its output pixel (x, y) — a pixel inside its output (the caller checks the bounds). `arrays`
+ * says where its input comes from and names the storage arrays of its bias and its residual (at
+ * the output's size, `u.inWidth` pixels a row: the consumer reads the producer's output as its
+ * input). Uniforms: `producerFields(prefix, p.residual)`. `wgslProducerStaging` fills the weights.
  */
 export function wgslProducerPixel(
   p: ProducerPixel,
-  arrays: { readonly input: string; readonly bias: string; readonly residual?: string },
+  arrays: { readonly input: ProducerInput; readonly bias: string; readonly residual?: string },
+  prefix = 'producer',
 ): string {
+  const n = producerNames(prefix);
   const { block, count } = blocksOf(p);
   const outWords = packedGroups(p.outChannels);
   if (p.residual !== (arrays.residual !== undefined)) {
     throw new RangeError('wgslProducerPixel: a residual needs its array, and only then');
   }
-  const v = `${arrays.input}[(sy * u.producerInWidth + sx) * PRODUCER_WORDS + g]`;
+  const { input } = arrays;
   // One block: the loop of its own kernel. More: each block's weights in turn, as its own kernel
   // runs one block a workgroup (the same sums in the same order per channel).
-  const accumulate =
+  const accumulate = (v: string, g: string) =>
     count === 1
-      ? wgslAccumulateInputWord(block, v, 'g', names)
+      ? wgslAccumulateInputWord(block, v, g, n)
       : /* wgsl */ `    let v = ${v};
     for (var b = 0u; b < ${count}u; b++) {
-      let t = ((b * PRODUCER_WORDS + g) * PRODUCER_TAPS + tap) * ${block / 4}u;
+      let t = ((b * ${n.wordCount} + ${g}) * ${n.tapCount} + tap) * ${block / 4}u;
       for (var q = 0u; q < ${block / 4}u; q++) {
-        let w = producerTaps[t + q];
-        ${wgslAccumulateWord('producerAcc', 'v', 'w', `(q + ${block / 4}u * b)`)}
+        let w = ${n.taps}[t + q];
+        ${wgslAccumulateWord(n.acc, 'v', 'w', `(q + ${block / 4}u * b)`)}
       }
     }`;
+  const read =
+    'array' in input
+      ? `  for (var g = 0u; g < ${n.wordCount}; g++) {
+${accumulate(`${input.array}[(sy * u.${prefix}InWidth + sx) * ${n.wordCount} + g]`, 'g')}
+  }`
+      : `${input.perPixel}
+${Array.from(
+  { length: p.words },
+  (_, g) => `  {
+${accumulate(input.wordAt(g), `${g}u`)}
+  }`,
+).join('\n')}`;
   // Lane c of word j: the requantized channel 4j + c (with the residual's lane), zero past them.
   const lane = (j: number, c: number) => {
     const k = 4 * j + c;
     if (k >= p.outChannels) return '0';
-    const sum = `producerAcc[${k}] + ${arrays.bias}[${k}]`;
+    const sum = `${n.acc}[${k}] + ${arrays.bias}[${k}]`;
     return p.residual
-      ? `requantize(producerWithResidual(${sum}, r${j}.${LANES[c]}), u.producerMultiplier, u.producerResidualActivation)`
-      : `requantize(${sum}, u.producerMultiplier, u.producerActivation)`;
+      ? `requantize(${n.withResidual}(${sum}, r${j}.${LANES[c]}), u.${prefix}Multiplier, u.${prefix}ResidualActivation)`
+      : `requantize(${sum}, u.${prefix}Multiplier, u.${prefix}Activation)`;
   };
   const words = Array.from({ length: outWords }, (_, j) => {
     const r = p.residual
@@ -121,31 +165,29 @@ export function wgslProducerPixel(
     return `${r}  made[${j}] = pack4xI8(vec4i(${LANES.map((_, c) => lane(j, c)).join(',\n    ')}));`;
   }).join('\n');
   return /* wgsl */ `
-const PRODUCER_TAPS = ${INT8_OP_TAPS[p.op]}u;
-const PRODUCER_WORDS = ${p.words}u;
-var<workgroup> producerTaps: array<vec4u, ${producerStagedWords(p)}>;
-var<private> producerAcc: array<i32, ${count * block}>;
+const ${n.tapCount} = ${INT8_OP_TAPS[p.op]}u;
+const ${n.wordCount} = ${p.words}u;
+var<workgroup> ${n.taps}: array<vec4u, ${producerStagedWords(p)}>;
+var<private> ${n.acc}: array<i32, ${count * block}>;
 
-fn readProducerPixel(sx: u32, sy: u32, tap: u32) {
-  for (var g = 0u; g < PRODUCER_WORDS; g++) {
-${accumulate}
-  }
+fn ${n.read}(sx: u32, sy: u32, tap: u32) {
+${read}
 }
 ${
   p.residual
     ? /* wgsl */ `
 // The producer's ReLU, then its residual r in accumulator units (the epilogue's withResidual).
-fn producerWithResidual(t: i32, r: i32) -> i32 {
+fn ${n.withResidual}(t: i32, r: i32) -> i32 {
   var own = t;
-  if (u.producerActivation == 1u) { own = max(t, 0); }
-  return own + i32(round(f32(r) * u.producerResidualMultiplier));
+  if (u.${prefix}Activation == 1u) { own = max(t, 0); }
+  return own + i32(round(f32(r) * u.${prefix}ResidualMultiplier));
 }`
     : ''
 }
 // The producer's packed output words at its output pixel (x, y), as its own kernel stores them.
-fn producerWords(x: u32, y: u32) -> array<u32, ${outWords}> {
-  for (var k = 0u; k < ${count * block}u; k++) { producerAcc[k] = 0; }
-  ${DIRECT_READS[p.op].replaceAll('readPixel(', 'readProducerPixel(')}
+fn ${n.words}(x: u32, y: u32) -> array<u32, ${outWords}> {
+  for (var k = 0u; k < ${count * block}u; k++) { ${n.acc}[k] = 0; }
+  ${DIRECT_READS[p.op].replaceAll('readPixel(', `${n.read}(`)}
   var made: array<u32, ${outWords}>;
 ${words}
   return made;
@@ -155,14 +197,15 @@ ${words}
 
 /**
  * WGSL every thread of a `threads`-thread workgroup (local index `li`) runs before a barrier:
- * the producer's weights from storage array `weight` into `producerTaps` (the layout's first
- * blocks, one contiguous run).
+ * the weights of the producer called `prefix` from storage array `weight` into its workgroup
+ * array (the layout's first blocks, one contiguous run).
  */
 export const wgslProducerStaging = (
   p: ProducerPixel,
   weight: string,
   threads: number,
+  prefix = 'producer',
 ) => /* wgsl */ `
   for (var i = li; i < ${producerStagedWords(p)}u; i += ${threads}u) {
-    producerTaps[i] = ${weight}[i];
+    ${producerNames(prefix).taps}[i] = ${weight}[i];
   }`;
