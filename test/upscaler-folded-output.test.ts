@@ -280,8 +280,14 @@ test('folded output: a caller resolver without writesOutput is given no output a
   up.destroy();
 });
 
-for (const method of ['taau', 'neural'] as const) {
-  test(`folded output (${method}): ready() compiles the resolve writing each output format`, async () => {
+// Network v3a (the filter + blend and the output in its last layer) and v2 (its 3×3 head with
+// them, computing its input in its halo).
+for (const [method, network] of [
+  ['taau', undefined],
+  ['neural', 'v3a'],
+  ['neural', 'v2'],
+] as const) {
+  test(`folded output (${method}${network ? ` ${network}` : ''}): ready() compiles the resolve writing each output format`, async () => {
     // A device of its own, whose pipeline cache is empty.
     const { device } = await requestGpu();
     const sync: string[] = [];
@@ -293,10 +299,11 @@ for (const method of ['taau', 'neural'] as const) {
     const up = await createUpscaler(device, {
       displaySize: [19, 11],
       method,
-      // Network v3a: the filter + blend and the output in its last layer.
-      ...(method === 'neural'
+      ...(network === 'v3a'
         ? { model: randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!), precision: 'int8' as const }
-        : {}),
+        : network === 'v2'
+          ? { model: 'weights/uplift-v2-int8.uplift', precision: 'int8' as const }
+          : {}),
     });
     await up.ready();
     const [w, h] = up.renderSize;

@@ -108,10 +108,19 @@ async function runFrames(
   return pixels;
 }
 
-for (const method of ['taau', 'neural'] as const) {
-  test(`${method}: after ready() the first frames compile no pipeline, and compute what they compute without it`, async () => {
+// Network v2 on INT8 too: its last layer computes its input in its halo (the kernel ready()
+// must compile ahead is the frame's).
+for (const [name, extra] of [
+  ['taau', { method: 'taau' }],
+  ['neural', { method: 'neural', precision: 'f32' }],
+  [
+    'neural v2 int8',
+    { method: 'neural', precision: 'int8', model: 'weights/uplift-v2-int8.uplift' },
+  ],
+] as const) {
+  test(`${name}: after ready() the first frames compile no pipeline, and compute what they compute without it`, async () => {
     const { device, counts, createTexture } = await countingDevice();
-    const options: UpscalerOptions = { displaySize: [32, 24], method, precision: 'f32' };
+    const options: UpscalerOptions = { displaySize: [32, 24], ...extra };
     let syncAtFirstFrame = -1;
     const withReady = await runFrames(device, options, createTexture, true, () => {
       syncAtFirstFrame = counts.sync;

@@ -428,13 +428,13 @@ function int8FrameNetwork(
       network.inputQuantizations(height, width),
     outputKernel: (history: ImageFormat, format: GPUTextureFormat, displaySize: Size) => {
       if (!fusable) return filterBlendKernel(history, history, format);
-      const last = network.plan.steps.at(-1)!;
-      const tile = lastLayerTile(last.op, displaySize, fuse.conv3x3LargeTileFrom);
-      // The producers a conv3x3 last step computes in its halo, as the frame will run it.
+      // The last step as the frame will run it (encodeLastLayerFilterBlend): its tile from its
+      // weights, the producers a conv3x3 last step computes in its halo.
       const [width, height] = paddedSize(displaySize);
-      const { producer } = network.lastStep(height, width);
+      const { step, weights, producer } = network.lastStep(height, width);
+      const tile = lastLayerTile(step.op, displaySize, weights.conv3x3LargeTileFrom);
       const halo = producer && haloProducersOf(producer);
-      return lastLayerFilterBlendKernel(last, tile, history, history, format, halo);
+      return lastLayerFilterBlendKernel(step, tile, history, history, format, halo);
     },
     memoryBytes: () => network.memoryBytes(),
     destroy: () => network.destroy(),
