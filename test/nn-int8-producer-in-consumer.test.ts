@@ -4,9 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
-import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../src/core/int8.ts';
-import type { Activation, WeightedOp } from '../src/core/graph.ts';
-import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../src/reference/nn/int8-ops.ts';
+import {
+  memoryOfExactRuns,
+  randomProducerInput,
+  uploadInt8,
+  randomFeatures,
+  randomInt8,
+  randomInt8Params,
+  withPart,
+} from './helpers/int8-random.ts';
+import { packInt8, unpackInt8, type Int8Tensor } from '../src/core/int8.ts';
+import type { Activation } from '../src/core/graph.ts';
+import { int8OpCpu, int8OpOutputShape } from '../src/reference/nn/int8-ops.ts';
 import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import {
@@ -14,46 +23,14 @@ import {
   type Int8Producer,
 } from '../src/nn/ops/int8/producer-in-consumer.ts';
 import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
-import {
-  createGpuInt8Tensor,
-  createGpuTensor,
-  readGpuTensor,
-  writeGpuTensor,
-} from '../src/nn/tensor.ts';
+import { createGpuInt8Tensor } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
-import { createTensor } from '../src/core/tensor.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
-import { createInt8Network, producersInConsumers } from '../src/nn/int8-network.ts';
+import { producersInConsumers } from '../src/nn/int8-network.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
 import { NETWORK_V3A } from '../src/nn/network-v3.ts';
-
-const randomInt8 = (random: () => number, length: number) =>
-  Int8Array.from({ length }, () => Math.round((random() * 2 - 1) * 127));
-
-function randomParams(
-  random: () => number,
-  op: WeightedOp,
-  cin: number,
-  cout: number,
-  activation: Activation,
-): Int8OpParams {
-  return {
-    weight: randomInt8(random, cout * cin * INT8_OP_TAPS[op]),
-    bias: Int32Array.from({ length: cout }, () => Math.round((random() * 2 - 1) * 127 ** 2)),
-    multiplier: Math.fround(1 / (150 * cin * INT8_OP_TAPS[op])),
-    activation,
-  };
-}
-
-/** Channels [offset, offset + part.channels) of `whole` replaced by `part` (planar tensors). */
-function withPart(whole: Int8Tensor, part: Int8Tensor, offset: number): Int8Tensor {
-  const plane = whole.height * whole.width;
-  const data = whole.data.slice();
-  data.set(part.data, offset * plane);
-  return { ...whole, data };
-}
 
 interface Case {
   readonly producer: DirectOp;
@@ -118,15 +95,9 @@ test('int8 producer in consumer: the fused kernel equals the two ops on the CPU 
   for (const c of CASES) {
     const name = `${c.producer} ${c.producerIn}→${c.producerOut} in ${c.consumer} @${c.offset}`;
     const concatShape = { channels: c.channels, height: c.height, width: c.width };
-    const producerScale = c.producer === 'down2x2' ? 2 : c.producer === 'up2x2' ? 0.5 : 1;
-    const producerIn: Int8Tensor = {
-      channels: c.producerIn,
-      height: c.height * producerScale,
-      width: c.width * producerScale,
-      data: randomInt8(random, c.producerIn * c.height * c.width * producerScale ** 2),
-    };
-    const pParams = randomParams(random, c.producer, c.producerIn, c.producerOut, c.activation);
-    const cParams = randomParams(random, c.consumer, c.channels, c.consumerOut, 'relu');
+    const producerIn = randomProducerInput(random, c.producer, c.producerIn, c.height, c.width);
+    const pParams = randomInt8Params(random, c.producer, c.producerIn, c.producerOut, c.activation);
+    const cParams = randomInt8Params(random, c.consumer, c.channels, c.consumerOut, 'relu');
     // The CPU: the producer's output in its part of the concat, then the consumer.
     const others: Int8Tensor = {
       ...concatShape,
@@ -138,11 +109,7 @@ test('int8 producer in consumer: the fused kernel equals the two ops on the CPU 
     assert.ok(new Set(want.data).size > 6, `${name}: a varied output`);
 
     // The GPU: the concat holds other values in the producer's part; the kernel must not read them.
-    const upload = (t: Int8Tensor) => {
-      const gpu = createGpuInt8Tensor(device, t);
-      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
-      return gpu;
-    };
+    const upload = (t: Int8Tensor) => uploadInt8(device, t);
     // Or stored without the part: the other parts' channels alone, those after it moved down.
     const plane = c.height * c.width;
     const withoutPart: Int8Tensor = {
@@ -237,9 +204,9 @@ test('int8 producer in consumer: what it refuses, with the reason', async () => 
   const { device } = await testGpu();
   const random = rng(5);
   const shape = { channels: 8, height: 4, width: 4 };
-  const up = uploadInt8Op(device, 'up2x2', randomParams(random, 'up2x2', 8, 8, 'relu'), 8);
+  const up = uploadInt8Op(device, 'up2x2', randomInt8Params(random, 'up2x2', 8, 8, 'relu'), 8);
   const producer: Int8Producer = {
-    weights: uploadInt8Op(device, 'conv1x1', randomParams(random, 'conv1x1', 8, 8, 'relu'), 8),
+    weights: uploadInt8Op(device, 'conv1x1', randomInt8Params(random, 'conv1x1', 8, 8, 'relu'), 8),
     input: createGpuInt8Tensor(device, shape),
     outChannelOffset: 0,
   };
@@ -276,31 +243,13 @@ test('int8 network v2 computes up0 in mix and stores join without it, bit for bi
   assert.equal(producersInConsumers(v3aPlan, 'dot4', concats).size, 0);
 
   const { device } = await testGpu();
-  const random = rng(43);
   const shape = { channels: 12, height: 16, width: 24 };
-  const features = createTensor(shape);
-  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const { features, input } = randomFeatures(device, shape, 43);
   const want = runInt8NetworkCpu(plan, features).output;
-  const input = createGpuTensor(device, features);
-  writeGpuTensor(device, input, features);
-  const bytes: number[] = [];
-  for (const fused of [true, false]) {
-    const network = createInt8Network(device, plan, {
-      producersInConsumers: fused,
-      producersInHalos: false,
-    });
-    const encoder = device.createCommandEncoder();
-    const output = network.run(encoder, input);
-    device.queue.submit([encoder.finish()]);
-    const got = await readGpuTensor(device, output);
-    assert.deepEqual(
-      new Uint32Array(got.data.buffer),
-      new Uint32Array(want.data.buffer),
-      `fused ${fused}`,
-    );
-    bytes.push(network.memoryBytes());
-    network.destroy();
-  }
+  const bytes = await memoryOfExactRuns(device, plan, input, want, [
+    { producersInConsumers: true, producersInHalos: false },
+    { producersInConsumers: false },
+  ]);
   // Fused, join is stored without up0's part: 2 words a pixel less.
   assert.equal(bytes[1]! - bytes[0]!, 2 * 4 * shape.height * shape.width);
   input.buffer.destroy();

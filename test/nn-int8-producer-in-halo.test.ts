@@ -5,22 +5,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
-import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../src/core/int8.ts';
-import type { Activation, WeightedOp } from '../src/core/graph.ts';
-import { INT8_OP_TAPS, int8OpCpu } from '../src/reference/nn/int8-ops.ts';
+import {
+  memoryOfExactRuns,
+  randomProducerInput,
+  uploadInt8,
+  randomFeatures,
+  randomInt8,
+  randomInt8Params,
+  withPart,
+} from './helpers/int8-random.ts';
+import { packInt8, unpackInt8, type Int8Tensor } from '../src/core/int8.ts';
+import type { Activation } from '../src/core/graph.ts';
+import { int8OpCpu } from '../src/reference/nn/int8-ops.ts';
 import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { producerInHaloRefusal } from '../src/nn/ops/int8/producer-in-halo.ts';
 import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
-import {
-  createGpuInt8Tensor,
-  createGpuTensor,
-  readGpuTensor,
-  writeGpuTensor,
-} from '../src/nn/tensor.ts';
+import { createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { requestGpu } from '../src/gpu/device.ts';
-import { createTensor } from '../src/core/tensor.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
@@ -31,31 +34,6 @@ import {
 } from '../src/nn/int8-network.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
 import { NETWORK_V3A } from '../src/nn/network-v3.ts';
-
-const randomInt8 = (random: () => number, length: number) =>
-  Int8Array.from({ length }, () => Math.round((random() * 2 - 1) * 127));
-
-function randomParams(
-  random: () => number,
-  op: WeightedOp,
-  cin: number,
-  cout: number,
-  activation: Activation,
-  residual = false,
-): Int8OpParams {
-  // About half the int8 range from inputs of that range (73: the spread of uniform ±127), the
-  // residual at half its own scale: outputs that vary, few clamped.
-  const toAccumulator = 2 * Math.sqrt(cin * INT8_OP_TAPS[op]) * 73;
-  return {
-    weight: randomInt8(random, cout * cin * INT8_OP_TAPS[op]),
-    bias: Int32Array.from({ length: cout }, () => Math.round((random() * 2 - 1) * 127 ** 2)),
-    multiplier: Math.fround(1 / toAccumulator),
-    activation,
-    ...(residual
-      ? { residualMultiplier: Math.fround(toAccumulator / 2), residualActivation: 'relu' as const }
-      : {}),
-  };
-}
 
 interface Case {
   readonly name: string;
@@ -114,18 +92,12 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
   const { device } = await testGpu();
   const random = rng(83);
   for (const c of CASES) {
-    const scale = c.producer === 'down2x2' ? 2 : c.producer === 'up2x2' ? 0.5 : 1;
-    const producerIn: Int8Tensor = {
-      channels: c.producerIn,
-      height: c.height * scale,
-      width: c.width * scale,
-      data: randomInt8(random, c.producerIn * c.height * c.width * scale ** 2),
-    };
+    const producerIn = randomProducerInput(random, c.producer, c.producerIn, c.height, c.width);
     const shape = { channels: c.channels, height: c.height, width: c.width };
     const residual: Int8Tensor | undefined = c.residual
       ? { ...shape, data: randomInt8(random, c.channels * c.height * c.width) }
       : undefined;
-    const pParams = randomParams(
+    const pParams = randomInt8Params(
       random,
       c.producer,
       c.producerIn,
@@ -133,18 +105,14 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
       c.activation,
       c.residual,
     );
-    const cParams = randomParams(random, 'conv3x3', c.channels, c.consumerOut, 'relu');
+    const cParams = randomInt8Params(random, 'conv3x3', c.channels, c.consumerOut, 'relu');
     const middle = int8OpCpu(c.producer, producerIn, pParams, residual);
     assert.equal(middle.height, c.height);
     assert.ok(new Set(middle.data).size > 6, `${c.name}: a varied middle tensor`);
     const want = int8OpCpu('conv3x3', middle, cParams);
     assert.ok(new Set(want.data).size > 6, `${c.name}: a varied output`);
 
-    const upload = (t: Int8Tensor) => {
-      const gpu = createGpuInt8Tensor(device, t);
-      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
-      return gpu;
-    };
+    const upload = (t: Int8Tensor) => uploadInt8(device, t);
     // The consumer's input tensor holds other values: the kernel must not read them.
     const decoy: Int8Tensor = { ...shape, data: randomInt8(random, middle.data.length) };
     const input = upload(decoy);
@@ -183,14 +151,6 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
   }
 });
 
-/** Channels [offset, offset + part.channels) of `whole` replaced by `part` (planar tensors). */
-function withPart(whole: Int8Tensor, part: Int8Tensor, offset: number): Int8Tensor {
-  const plane = whole.height * whole.width;
-  const data = whole.data.slice();
-  data.set(part.data, offset * plane);
-  return { ...whole, data };
-}
-
 test("int8 producer in halo, nested: a conv3x3 computing a 1×1 conv that computes its up2x2 part (v2's head, mix and up0) equals the three ops on the CPU", async () => {
   const { device } = await testGpu();
   const random = rng(97);
@@ -202,9 +162,9 @@ test("int8 producer in halo, nested: a conv3x3 computing a 1×1 conv that comput
     width: width / 2,
     data: randomInt8(random, 16 * (height / 2) * (width / 2)),
   };
-  const up0 = randomParams(random, 'up2x2', 16, 8, 'relu');
-  const mix = randomParams(random, 'conv1x1', 20, 24, 'relu');
-  const head = randomParams(random, 'conv3x3', 24, 9, 'none');
+  const up0 = randomInt8Params(random, 'up2x2', 16, 8, 'relu');
+  const mix = randomInt8Params(random, 'conv1x1', 20, 24, 'relu');
+  const head = randomInt8Params(random, 'conv3x3', 24, 9, 'none');
   const join: Int8Tensor = {
     channels: 20,
     height,
@@ -217,11 +177,7 @@ test("int8 producer in halo, nested: a conv3x3 computing a 1×1 conv that comput
     head,
   );
   assert.ok(new Set(want.data).size > 6, 'a varied output');
-  const upload = (t: Int8Tensor) => {
-    const gpu = createGpuInt8Tensor(device, t);
-    device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
-    return gpu;
-  };
+  const upload = (t: Int8Tensor) => uploadInt8(device, t);
   const joinWithoutPart: Int8Tensor = {
     channels: 12,
     height,
@@ -276,7 +232,12 @@ test('int8 producer in halo: what it refuses, with the reason', async () => {
   const { device } = await testGpu();
   const random = rng(6);
   const shape = { channels: 8, height: 4, width: 4 };
-  const wide = uploadInt8Op(device, 'conv3x3', randomParams(random, 'conv3x3', 8, 32, 'relu'), 8);
+  const wide = uploadInt8Op(
+    device,
+    'conv3x3',
+    randomInt8Params(random, 'conv3x3', 8, 32, 'relu'),
+    8,
+  );
   const pass = device.createCommandEncoder().beginComputePass();
   assert.throws(
     () =>
@@ -291,7 +252,7 @@ test('int8 producer in halo: what it refuses, with the reason', async () => {
           weights: uploadInt8Op(
             device,
             'conv1x1',
-            randomParams(random, 'conv1x1', 8, 8, 'relu'),
+            randomInt8Params(random, 'conv1x1', 8, 8, 'relu'),
             8,
           ),
           input: createGpuInt8Tensor(device, shape),
@@ -338,28 +299,13 @@ test("int8 network v2 computes up1 in dec1's halo and mix (with up0) in the head
   assert.equal(producersInConsumers(planInt8(v3a.graph, v3a.parameters), 'dot4').size, 0);
 
   const { device } = await testGpu();
-  const random = rng(47);
   const shape = { channels: 12, height: 16, width: 40 };
-  const features = createTensor(shape);
-  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const { features, input } = randomFeatures(device, shape, 47);
   const want = runInt8NetworkCpu(plan, features).output;
-  const input = createGpuTensor(device, features);
-  writeGpuTensor(device, input, features);
-  const bytes: number[] = [];
-  for (const halos of [true, false]) {
-    const network = createInt8Network(device, plan, { producersInHalos: halos });
-    const encoder = device.createCommandEncoder();
-    const output = network.run(encoder, input);
-    device.queue.submit([encoder.finish()]);
-    const got = await readGpuTensor(device, output);
-    assert.deepEqual(
-      new Uint32Array(got.data.buffer),
-      new Uint32Array(want.data.buffer),
-      `halos ${halos}`,
-    );
-    bytes.push(network.memoryBytes());
-    network.destroy();
-  }
+  const bytes = await memoryOfExactRuns(device, plan, input, want, [
+    { producersInHalos: true },
+    { producersInHalos: false },
+  ]);
   // In the halos, skip1 (16 channels at ½ resolution) and mix (24 channels) are stored as
   // one-word placeholders.
   const skip1 = 4 * 4 * (shape.height / 2) * (shape.width / 2);
@@ -373,13 +319,9 @@ test('int8 network v2 on a device with default limits (8 storage buffers a stage
   assert.equal(device.limits.maxStorageBuffersPerShaderStage, 8);
   const model = await loadWeights('weights/uplift-v2-int8.uplift');
   const plan = planInt8(model.graph, model.parameters);
-  const random = rng(53);
   const shape = { channels: 12, height: 16, width: 24 };
-  const features = createTensor(shape);
-  for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
+  const { features, input } = randomFeatures(device, shape, 53);
   const want = runInt8NetworkCpu(plan, features).output;
-  const input = createGpuTensor(device, features);
-  writeGpuTensor(device, input, features);
   const network = createInt8Network(device, plan);
   // The frame's last layer would bind 13: not fused here; dec1 computing up1 binds 7.
   assert.equal(network.lastStep(shape.height, shape.width).producer, undefined);
