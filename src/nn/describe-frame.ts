@@ -51,6 +51,7 @@ import {
   producersInConsumers,
 } from './int8-network.ts';
 import { int8OutBlock, int8WeightWords } from './ops/int8/common.ts';
+import { haloLabel } from './ops/int8/producer-in-halo.ts';
 
 /** The H200's memory bandwidth, bytes per second (DESIGN §11: ~4.8 TB/s). */
 export const H200_BANDWIDTH = 4.8e12;
@@ -382,7 +383,7 @@ function lastLayerReads(plan: Int8Plan, [pw, ph]: [number, number]) {
   const innerStep = inner === undefined ? undefined : plan.steps[inner]!;
   return {
     name: `${innerStep ? `${innerStep.node} + ` : ''}${producer.node} + ${step.node}`,
-    computing: ` computing its ${producer.op}${innerStep ? ` + ${innerStep.op}` : ''} input`,
+    computing: ` ${haloLabel(producer.op, innerStep?.op)}`,
     op: [read(producer.input, stored(producer.input)), ...weightsOf(i)],
     halo: [
       ...weightsOf(p),

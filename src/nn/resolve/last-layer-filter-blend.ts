@@ -57,6 +57,7 @@ import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/i
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
   haloBuffers,
+  haloLabel,
   haloProducersOf,
   haloUniformValues,
   haloUniforms,
@@ -203,9 +204,7 @@ export function lastLayerFilterBlendKernel(
 ): { label: string; code: string } {
   const block = int8OutBlock(step.params.bias.length);
   const op = step.op;
-  const computing = halo
-    ? ` computing its ${halo.producer.op}${halo.inner ? ` + ${halo.inner.pixel.op}` : ''} input`
-    : '';
+  const computing = halo ? ` ${haloLabel(halo.producer.op, halo.inner?.pixel.op)}` : '';
   return {
     label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
     code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture, tile, halo),

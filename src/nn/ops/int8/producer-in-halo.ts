@@ -67,6 +67,10 @@ export interface HaloProducers {
   };
 }
 
+/** How a kernel's label says what it computes in its halo: "computing its conv1x1 + up2x2 input". */
+export const haloLabel = (producerOp: string, innerOp?: string) =>
+  `computing its ${producerOp}${innerOp ? ` + ${innerOp}` : ''} input`;
+
 /** The producers of `producer` as HaloProducers. */
 export function haloProducersOf(producer: Int8Producer): HaloProducers {
   const inner = producer.producer;
@@ -252,7 +256,7 @@ export function int8ProducerInHaloRecipe(
   const h = haloProducersOf(producer);
   const params = haloUniforms(INT8_PARAMS.fields, h);
   return {
-    name: `computing its ${p.op}${h.inner ? ` + ${h.inner.pixel.op}` : ''} input`,
+    name: haloLabel(p.op, h.inner?.pixel.op),
     code: (epilogue: Int8Epilogue) =>
       int8Conv3x3CodeWithEpilogue(
         packedGroups(weights.inChannels),
