@@ -29,7 +29,7 @@ import {
 import type { PreparedDispatch } from '../gpu/kernel.ts';
 import { createPaddedInt8Tensor, isPadded, paddedPitchBytes } from './ops/int8/padded.ts';
 import { producerInConsumerRefusal, type Int8Producer } from './ops/int8/producer-in-consumer.ts';
-import { producerInHaloRefusal } from './ops/int8/producer-in-halo.ts';
+import { haloKernelStorageBuffers, producerInHaloRefusal } from './ops/int8/producer-in-halo.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import {
   createGpuInt8Tensor,
@@ -263,10 +263,7 @@ export function producersInConsumers(
       if (inner !== undefined && fused.has(inner)) continue;
       const producer = plan.steps[p]!;
       const buffers =
-        4 +
-        2 +
-        (producer.residual === undefined ? 0 : 1) +
-        (inner === undefined ? 0 : 3) +
+        haloKernelStorageBuffers(producer.residual !== undefined, inner !== undefined) +
         (c === last ? LAST_LAYER_EXTRA_STORAGE_BUFFERS : 0);
       if (buffers > maxStorageBuffers) continue;
     }

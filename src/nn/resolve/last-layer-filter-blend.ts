@@ -202,14 +202,26 @@ export function lastLayerFilterBlendKernel(
   outputTexture?: GPUTextureFormat,
   halo?: HaloProducers,
 ): { label: string; code: string } {
+  // Built once per step and variant: the frame asks for it every frame (its WGSL, with a halo's
+  // producers, is long to generate).
+  const variants = kernelsOf.get(step) ?? new Map<string, { label: string; code: string }>();
+  kernelsOf.set(step, variants);
+  const key = JSON.stringify([tile, input, output, outputTexture, halo]);
+  const known = variants.get(key);
+  if (known) return known;
   const block = int8OutBlock(step.params.bias.length);
   const op = step.op;
   const computing = halo ? ` ${haloLabel(halo.producer.op, halo.inner?.pixel.op)}` : '';
-  return {
+  const kernel = {
     label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
     code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture, tile, halo),
   };
+  variants.set(key, kernel);
+  return kernel;
 }
+
+/** The kernels lastLayerFilterBlendKernel built, by step, then by variant. */
+const kernelsOf = new WeakMap<object, Map<string, { label: string; code: string }>>();
 
 /**
  * Records the last step of an INT8 network (`network.lastStep`, after `runWithoutLastStep`)

@@ -96,9 +96,13 @@ export const haloUniforms = (fields: Record<string, 'u32' | 'f32'>, h: HaloProdu
     ...(h.inner ? producerFields('inner', false) : {}),
   });
 
-/** Storage buffers the halo producers bind (`producerHaloSource`'s bindings). */
-export const haloBindings = (h: HaloProducers) =>
-  2 + (h.producer.residual ? 1 : 0) + (h.inner ? 3 : 0);
+/**
+ * Storage buffers a conv3x3 computing its input in its halo binds (`producerHaloSource`): its own
+ * four, the producer's weights and bias (and residual), the inner producer's input, weights and
+ * bias (where it has one).
+ */
+export const haloKernelStorageBuffers = (residual: boolean, inner: boolean) =>
+  4 + 2 + (residual ? 1 : 0) + (inner ? 3 : 0);
 
 /**
  * The halo source of a conv3x3 whose input is the output of the producers `h`, their bindings
