@@ -7,7 +7,6 @@ import { testGpu, rng } from './helpers/gpu.ts';
 import {
   memoryOfExactRuns,
   randomProducerInput,
-  uploadInt8,
   randomFeatures,
   randomInt8,
   randomInt8Params,
@@ -23,7 +22,7 @@ import {
   type Int8Producer,
 } from '../src/nn/ops/int8/producer-in-consumer.ts';
 import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
-import { createGpuInt8Tensor } from '../src/nn/tensor.ts';
+import { uploadInt8Tensor, createGpuInt8Tensor } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { loadWeights } from '../src/nn/weights.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
@@ -109,7 +108,7 @@ test('int8 producer in consumer: the fused kernel equals the two ops on the CPU 
     assert.ok(new Set(want.data).size > 6, `${name}: a varied output`);
 
     // The GPU: the concat holds other values in the producer's part; the kernel must not read them.
-    const upload = (t: Int8Tensor) => uploadInt8(device, t);
+    const upload = (t: Int8Tensor) => uploadInt8Tensor(device, t);
     // Or stored without the part: the other parts' channels alone, those after it moved down.
     const plane = c.height * c.width;
     const withoutPart: Int8Tensor = {

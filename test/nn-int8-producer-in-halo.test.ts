@@ -8,7 +8,6 @@ import { testGpu, rng } from './helpers/gpu.ts';
 import {
   memoryOfExactRuns,
   randomProducerInput,
-  uploadInt8,
   randomFeatures,
   randomInt8,
   randomInt8Params,
@@ -21,7 +20,7 @@ import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { producerInHaloRefusal } from '../src/nn/ops/int8/producer-in-halo.ts';
 import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
-import { createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
+import { uploadInt8Tensor, createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { loadWeights } from '../src/nn/weights.ts';
@@ -112,7 +111,7 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
     const want = int8OpCpu('conv3x3', middle, cParams);
     assert.ok(new Set(want.data).size > 6, `${c.name}: a varied output`);
 
-    const upload = (t: Int8Tensor) => uploadInt8(device, t);
+    const upload = (t: Int8Tensor) => uploadInt8Tensor(device, t);
     // The consumer's input tensor holds other values: the kernel must not read them.
     const decoy: Int8Tensor = { ...shape, data: randomInt8(random, middle.data.length) };
     const input = upload(decoy);
@@ -177,7 +176,7 @@ test("int8 producer in halo, nested: a conv3x3 computing a 1×1 conv that comput
     head,
   );
   assert.ok(new Set(want.data).size > 6, 'a varied output');
-  const upload = (t: Int8Tensor) => uploadInt8(device, t);
+  const upload = (t: Int8Tensor) => uploadInt8Tensor(device, t);
   const joinWithoutPart: Int8Tensor = {
     channels: 12,
     height,

@@ -6,7 +6,7 @@
  * The benchmarks run it on the GPU machine before timing the subgroup-matrix kernels.
  */
 import type { Activation, WeightedOp } from '../core/graph.ts';
-import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../core/int8.ts';
+import { unpackInt8, type Int8OpParams, type Int8Tensor } from '../core/int8.ts';
 import { mulberry32 } from '../core/random.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
@@ -16,7 +16,7 @@ import { encodeInt8Op } from './ops/int8/encode.ts';
 import { uploadMatrixWeights } from './ops/int8/matrix.ts';
 import { prepareInt8Pad } from './ops/int8/pad.ts';
 import { createPaddedInt8Tensor } from './ops/int8/padded.ts';
-import { createGpuInt8Tensor } from './tensor.ts';
+import { createGpuInt8Tensor, uploadInt8Tensor } from './tensor.ts';
 
 interface CheckCase {
   readonly op: WeightedOp;
@@ -106,11 +106,7 @@ export async function checkInt8Kernels(
     const residual: Int8Tensor | undefined = c.residual
       ? { ...outShape, data: int8(c.cout * outShape.height * outShape.width) }
       : undefined;
-    const upload = (t: Int8Tensor) => {
-      const gpu = createGpuInt8Tensor(device, t, `int8 check ${label}`);
-      device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
-      return gpu;
-    };
+    const upload = (t: Int8Tensor) => uploadInt8Tensor(device, t, `int8 check ${label}`);
     const gpuInput = upload(input);
     const gpuResidual = residual && upload(residual);
     const output = createGpuInt8Tensor(device, outShape, `int8 check ${label} output`);

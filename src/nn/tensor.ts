@@ -14,6 +14,7 @@ import {
 } from '../core/tensor.ts';
 import { readBuffer } from '../gpu/resources.ts';
 import { floatToHalf, halfToFloat } from '../core/half.ts';
+import { packInt8, type Int8Tensor } from '../core/int8.ts';
 
 /** Element type of a GPU tensor: f32, or f16 (WGSL `shader-f16`) for the network's intermediates. */
 export type TensorDtype = 'f32' | 'f16';
@@ -47,6 +48,13 @@ export function createGpuInt8Tensor(
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
   });
   return { ...pickShape(shape), buffer, packed: 'int8x4' };
+}
+
+/** Packs a CPU int8 tensor (planar, src/core/int8.ts) into a new GPU int8 tensor. */
+export function uploadInt8Tensor(device: GPUDevice, t: Int8Tensor, label?: string): GpuInt8Tensor {
+  const gpu = createGpuInt8Tensor(device, t, label);
+  device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
+  return gpu;
 }
 
 /** The element type of a GPU tensor. */

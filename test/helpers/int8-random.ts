@@ -1,21 +1,14 @@
 // Random INT8 tensors and op parameters for the INT8 kernel tests, random network features, and
 // INT8 networks run against their CPU reference.
 import assert from 'node:assert/strict';
-import { packInt8, type Int8OpParams, type Int8Tensor } from '../../src/core/int8.ts';
+import type { Int8OpParams, Int8Tensor } from '../../src/core/int8.ts';
 import type { DirectOp } from '../../src/nn/ops/int8/direct.ts';
 import type { Int8Plan } from '../../src/core/int8-plan.ts';
 import { createInt8Network, type Int8NetworkOptions } from '../../src/nn/int8-network.ts';
 import type { Activation, WeightedOp } from '../../src/core/graph.ts';
 import { INT8_OP_TAPS } from '../../src/reference/nn/int8-ops.ts';
 import { createTensor, type Tensor, type TensorShape } from '../../src/core/tensor.ts';
-import {
-  createGpuInt8Tensor,
-  createGpuTensor,
-  readGpuTensor,
-  writeGpuTensor,
-  type GpuInt8Tensor,
-  type GpuTensor,
-} from '../../src/nn/tensor.ts';
+import { uploadTensor, readGpuTensor, type GpuTensor } from '../../src/nn/tensor.ts';
 import { rng } from './gpu.ts';
 
 export const randomInt8 = (random: () => number, length: number) =>
@@ -59,9 +52,7 @@ export function randomFeatures(device: GPUDevice, shape: TensorShape, seed: numb
   const random = rng(seed);
   const features = createTensor(shape);
   for (let i = 0; i < features.data.length; i++) features.data[i] = random() * 2 - 0.5;
-  const input = createGpuTensor(device, features);
-  writeGpuTensor(device, input, features);
-  return { features, input };
+  return { features, input: uploadTensor(device, features) };
 }
 
 /**
@@ -104,11 +95,4 @@ export function randomProducerInput(
   const scale = op === 'down2x2' ? 2 : op === 'up2x2' ? 0.5 : 1;
   const [h, w] = [height * scale, width * scale];
   return { channels, height: h, width: w, data: randomInt8(random, channels * h * w) };
-}
-
-/** `t` packed into a new GPU int8 tensor. */
-export function uploadInt8(device: GPUDevice, t: Int8Tensor): GpuInt8Tensor {
-  const gpu = createGpuInt8Tensor(device, t);
-  device.queue.writeBuffer(gpu.buffer, 0, packInt8(t.data, t.channels, t.height, t.width));
-  return gpu;
 }
