@@ -11,7 +11,7 @@
 import { packedGroups } from '../../../core/int8.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import { activationCode } from '../common.ts';
-import { int8OutBlock, wgslAccumulateWord, type Int8OpWeights } from './common.ts';
+import { int8OutBlock, int8WeightWords, wgslAccumulateWord, type Int8OpWeights } from './common.ts';
 import { DIRECT_READS, wgslAccumulateInputWord, type DirectOp } from './direct.ts';
 
 /** The producer as its kernel in another would run it. */
@@ -41,10 +41,8 @@ const blocksOf = (p: ProducerPixel) => {
 };
 
 /** Vec4u words of its weights staged in workgroup memory: every block's, every word and tap. */
-export const producerStagedWords = (p: ProducerPixel): number => {
-  const { block, count } = blocksOf(p);
-  return (p.words * INT8_OP_TAPS[p.op] * count * block) / 4;
-};
+export const producerStagedWords = (p: ProducerPixel): number =>
+  int8WeightWords(p.op, 4 * p.words, p.outChannels) / 4;
 
 /**
  * The uniform fields the WGSL of a producer named `prefix` reads (beside the consumer's
