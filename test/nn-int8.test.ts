@@ -30,6 +30,7 @@ import {
   int8OutBlock,
   int8StoreWords,
   uploadInt8Op,
+  wgslAccumulateBlock,
   CONV3X3_BISECTS,
   type Conv3x3Bisect,
 } from '../src/nn/ops/int8/common.ts';
@@ -368,6 +369,37 @@ test('int8 output blocks and group steps: the fewest unused, the larger on a tie
   const blocks = [3, 5, 7, 8, 9, 12, 16, 20, 24, 32, 64].map(int8OutBlock);
   assert.deepEqual(blocks, [8, 8, 8, 8, 12, 12, 16, 24, 24, 16, 16]);
   assert.deepEqual([1, 3, 4, 5, 6, 8, 16].map(int8GroupStep), [1, 3, 4, 5, 6, 4, 4]);
+});
+
+test("int8 accumulation issues the products of a block's real channels only", () => {
+  // Each channel k's product, as the WGSL writes it: acc[4u * q + lane] += dot4I8Packed(v, w.lane).
+  const channelsOf = (wgsl: string) => {
+    const products = [
+      ...wgsl.matchAll(/acc\[4u \* (q|\d+u)(?: \+ (\d)u)?\] \+= dot4I8Packed\(v, w\.([xyzw])\)/g),
+    ];
+    const loop = Number(/q < (\d+)u/.exec(wgsl)?.[1] ?? 0);
+    const channels: number[] = [];
+    for (const [, q, lane = '0', component] of products) {
+      assert.equal('xyzw'[Number(lane)], component, 'lane and component agree');
+      const words = q === 'q' ? Array.from({ length: loop }, (_, i) => i) : [parseInt(q!)];
+      for (const word of words) channels.push(4 * word + Number(lane));
+    }
+    return channels.sort((a, b) => a - b);
+  };
+  const upTo = (n: number) => Array.from({ length: n }, (_, k) => k);
+  // v2's head: 9 of a block of 12; blocks of 8 with 3, 5 and 7; whole blocks untouched.
+  assert.deepEqual(channelsOf(wgslAccumulateBlock('acc', 'v', 'taps', 't', 12, 9)), upTo(9));
+  for (const channels of [3, 4, 5, 7]) {
+    assert.deepEqual(
+      channelsOf(wgslAccumulateBlock('acc', 'v', 'taps', 't', 8, channels)),
+      upTo(channels),
+    );
+  }
+  for (const block of [8, 12, 16, 24] as const) {
+    assert.deepEqual(channelsOf(wgslAccumulateBlock('acc', 'v', 'taps', 't', block)), upTo(block));
+  }
+  // More channels than the block (a block of a wider op) computes the whole block.
+  assert.deepEqual(channelsOf(wgslAccumulateBlock('acc', 'v', 'taps', 't', 16, 28)), upTo(16));
 });
 
 /**

@@ -84,6 +84,7 @@ const code = (op: DirectOp, epilogue: Int8Epilogue, reprojected: ImageFormat) =>
     op,
     FEATURE_WORDS,
     epilogue.block,
+    epilogue.channels ?? epilogue.block,
     /* wgsl */ `
 ${wgslInt8Op(epilogue, PARAMS.wgsl)}
 ${wgslPixelFeatures(FEATURE_BINDING, reprojected)}
@@ -118,8 +119,11 @@ export function featuresFirstLayerKernel(
 ): { label: string; code: string } {
   // No residual: nothing but the input exists before the first step, and a first step adding it
   // is refused (`firstStepPrologueRefusal`).
+  const channels = step.params.bias.length;
+  const block = int8OutBlock(channels);
   const epilogue: Int8Epilogue = {
-    block: int8OutBlock(step.params.bias.length),
+    block,
+    ...(channels < block ? { channels } : {}),
     realOutput: false,
     residual: false,
   };

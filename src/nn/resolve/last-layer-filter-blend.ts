@@ -124,6 +124,7 @@ const kernelCode = (
   op: WeightedOp,
   words: number,
   block: Int8OutBlock,
+  channels: number,
   header: string,
   tile: Int8Tile,
   halo: { producers: HaloProducers; binding: number } | undefined,
@@ -132,11 +133,12 @@ const kernelCode = (
     ? int8Conv3x3CodeWithEpilogue(
         words,
         block,
+        channels,
         header,
         tile,
         halo && producerHaloSource(halo.producers, halo.binding, tile.x * tile.y),
       )
-    : int8DirectCodeWithEpilogue(op as DirectOp, words, block, header);
+    : int8DirectCodeWithEpilogue(op as DirectOp, words, block, channels, header);
 
 /** The uniform block: PARAMS, and the halo producers' fields after them. */
 const paramsOf = (halo: HaloProducers | undefined) =>
@@ -146,6 +148,7 @@ const code = (
   op: WeightedOp,
   words: number,
   block: Int8OutBlock,
+  channels: number,
   input: ImageFormat,
   output: ImageFormat,
   outputTexture: GPUTextureFormat | undefined,
@@ -156,6 +159,7 @@ const code = (
     op,
     words,
     block,
+    channels,
     /* wgsl */ `
 ${paramsOf(halo).wgsl}
 ${wgslInt8OpInputs()}
@@ -209,12 +213,23 @@ export function lastLayerFilterBlendKernel(
   const key = JSON.stringify([tile, input, output, outputTexture, halo]);
   const known = variants.get(key);
   if (known) return known;
-  const block = int8OutBlock(step.params.bias.length);
+  const channels = step.params.bias.length;
+  const block = int8OutBlock(channels);
   const op = step.op;
   const computing = halo ? ` ${haloLabel(halo.producer.op, halo.inner?.pixel.op)}` : '';
   const kernel = {
     label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
-    code: code(op, packedGroups(step.inChannels), block, input, output, outputTexture, tile, halo),
+    code: code(
+      op,
+      packedGroups(step.inChannels),
+      block,
+      channels,
+      input,
+      output,
+      outputTexture,
+      tile,
+      halo,
+    ),
   };
   variants.set(key, kernel);
   return kernel;

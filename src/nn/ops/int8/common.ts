@@ -59,10 +59,46 @@ export function int8OutBlock(outChannels: number): Int8OutBlock {
  * The caller loops over q: written out per word with constant indices instead, the dot4I8Packed
  * networks ran 11 % slower (NVIDIA H100, 2026-12-06, docs/PERFORMANCE.md).
  */
-export function wgslAccumulateWord(acc: string, v: string, w: string, q: string): string {
+export function wgslAccumulateWord(
+  acc: string,
+  v: string,
+  w: string,
+  q: string,
+  lanes = 4,
+): string {
   return ['x', 'y', 'z', 'w']
+    .slice(0, lanes)
     .map((c, k) => `${acc}[4u * ${q}${k ? ` + ${k}u` : ''}] += dot4I8Packed(${v}, ${w}.${c});`)
     .join('\n');
+}
+
+/**
+ * WGSL adding input word `v` to the accumulators `acc` of a block of `block` output channels,
+ * from the staged weights `taps` from index `t` on (an expression; one vec4u per four channels).
+ * Where only the first `channels` of the block are real (an op of one block with fewer channels:
+ * network v2's head and v3a's last layer write 9 of a block of 12), the dot4I8Packed of the
+ * others are not issued: their weights are zero, so the sums are the same.
+ */
+export function wgslAccumulateBlock(
+  acc: string,
+  v: string,
+  taps: string,
+  t: string,
+  block: Int8OutBlock,
+  channels: number = block,
+): string {
+  const real = Math.min(channels, block);
+  const full = Math.floor(real / 4);
+  const lanes = real % 4;
+  const loop = /* wgsl */ `for (var q = 0u; q < ${full}u; q++) {
+        let w = ${taps}[${t} + q];
+        ${wgslAccumulateWord(acc, v, 'w', 'q')}
+      }`;
+  const partial = /* wgsl */ `{
+        let w = ${taps}[${t} + ${full}u];
+        ${wgslAccumulateWord(acc, v, 'w', `${full}u`, lanes)}
+      }`;
+  return [full > 0 ? loop : '', lanes > 0 ? partial : ''].filter(Boolean).join('\n      ');
 }
 
 export const INT8_PARAMS = uniformBlock({
@@ -89,6 +125,11 @@ export interface Int8Epilogue {
   readonly realOutput: boolean;
   /** A fused residual (packed int8, the output's shape) at @binding(5). */
   readonly residual: boolean;
+  /**
+   * The output channels where one block holds them all and fewer than it (`wgslAccumulateBlock`
+   * skips the others' products); default the block.
+   */
+  readonly channels?: number;
   /** The weights' WGSL type: i32 for subgroup-matrix loads of i8; default vec4u. */
   readonly weightWords?: 'vec4u' | 'i32';
   /** The input words' WGSL type, likewise. Default u32. */
@@ -513,11 +554,12 @@ function int8Dispatch(
     realOutput: !('packed' in output),
     residual: !!targets.residual,
     block,
+    ...(weights.outChannels < block ? { channels: weights.outChannels } : {}),
     storeWords,
   };
   const out = int8OpOutputShape(weights.op, input, weights.outChannels);
   const stores = storeWords > 1 ? ` stores ${storeWords}` : '';
-  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}${stores}`;
+  const variant = `${recipe.name ? ` ${recipe.name}` : ''}${epilogue.realOutput ? ' to f32' : ''}${epilogue.residual ? ' + residual' : ''} block ${block}${epilogue.channels ? ` of ${epilogue.channels}` : ''}${stores}`;
   const weightBuffer = recipe.weightBuffer ?? weights.weightBuffer;
   const inputBuffer = recipe.inputBuffer ?? input.buffer;
   const buffers = [inputBuffer, weightBuffer, weights.biasBuffer, targets.output.buffer];

@@ -7,7 +7,7 @@
 import {
   type Conv3x3Bisect,
   int8GroupStep,
-  wgslAccumulateWord,
+  wgslAccumulateBlock,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8OutBlock,
@@ -101,6 +101,7 @@ const stagedFromSource = (step: number, threads: number, halo: Conv3x3HaloSource
 const code = (
   step: number,
   block: Int8OutBlock,
+  channels: number,
   header: string,
   tile: Int8Tile,
   bisect?: Conv3x3Bisect,
@@ -146,10 +147,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         for (var kx = 0u; kx < 3u; kx++) {
           let v = tile[(g * HALO_Y + lid.y + ky) * HALO_X + lid.x + kx];
           let t = (g * 9u + ky * 3u + kx) * ${block / 4}u;
-          for (var q = 0u; q < ${block / 4}u; q++) {
-            let w = taps[t + q];
-            ${wgslAccumulateWord('acc', 'v', 'w', 'q')}
-          }
+          ${wgslAccumulateBlock('acc', 'v', 'taps', 't', block, channels)}
         }
       }
     }
@@ -168,20 +166,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
  */
 export const int8Conv3x3Code =
   (step: number, tile: Int8Tile, bisect?: Conv3x3Bisect) => (epilogue: Int8Epilogue) =>
-    code(step, epilogue.block, wgslInt8Op(epilogue), tile, bisect);
+    code(
+      step,
+      epilogue.block,
+      epilogue.channels ?? epilogue.block,
+      wgslInt8Op(epilogue),
+      tile,
+      bisect,
+    );
 
 /**
  * The same kernel with another epilogue: `header` declares what int8DirectCodeWithEpilogue's
  * does (./direct.ts: the uniform block `u`, `input`, `weight` and `finish(acc, co0, p)`, called
- * once per output pixel with the block's accumulators, bias not yet added). Network v2's head
+ * once per output pixel with the block's accumulators, bias not yet added); `channels` the
+ * block's real output channels (`wgslAccumulateBlock`). Network v2's head
  * with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
  */
 export function int8Conv3x3CodeWithEpilogue(
   words: number,
   block: Int8OutBlock,
+  channels: number,
   header: string,
   tile: Int8Tile,
   halo?: Conv3x3HaloSource,
 ): string {
-  return code(halo ? words : int8GroupStep(words), block, header, tile, undefined, halo);
+  return code(halo ? words : int8GroupStep(words), block, channels, header, tile, undefined, halo);
 }

@@ -10,7 +10,7 @@ import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
   INT8_PARAMS,
-  wgslAccumulateWord,
+  wgslAccumulateBlock,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8Tile,
@@ -86,22 +86,25 @@ export const wgslAccumulateInputWord = (
   v: string,
   g: string,
   { acc = 'acc', taps = 'taps', tapCount = 'TAPS' } = {},
+  channels: number = block,
 ) => /* wgsl */ `    let v = ${v};
     let t = (${g} * ${tapCount} + tap) * ${block / 4}u;
-    for (var q = 0u; q < ${block / 4}u; q++) {
-      let w = ${taps}[t + q];
-      ${wgslAccumulateWord(acc, 'v', 'w', 'q')}
-    }`;
+    ${wgslAccumulateBlock(acc, 'v', taps, 't', block, channels)}`;
 
 /** WGSL of readPixel's loop over the input words, word g read by the expression `word`. */
-const wordLoop = (block: Int8OutBlock, word: string) =>
-  `  for (var g = 0u; g < WORDS; g++) {\n${wgslAccumulateInputWord(block, word, 'g')}\n  }`;
+const wordLoop = (block: Int8OutBlock, channels: number, word: string) =>
+  `  for (var g = 0u; g < WORDS; g++) {\n${wgslAccumulateInputWord(block, word, 'g', {}, channels)}\n  }`;
 
 /** The same with the words written out, word g read by `wordAt(g)`. */
-const wordsWrittenOut = (words: number, block: Int8OutBlock, wordAt: (g: number) => string) =>
+const wordsWrittenOut = (
+  words: number,
+  block: Int8OutBlock,
+  channels: number,
+  wordAt: (g: number) => string,
+) =>
   Array.from(
     { length: words },
-    (_, g) => `  {\n${wgslAccumulateInputWord(block, wordAt(g), `${g}u`)}\n  }`,
+    (_, g) => `  {\n${wgslAccumulateInputWord(block, wordAt(g), `${g}u`, {}, channels)}\n  }`,
   ).join('\n');
 
 // The block's weights for every input word and tap are staged once per workgroup (every thread
@@ -110,6 +113,7 @@ const code = (
   op: DirectOp,
   words: number,
   block: Int8OutBlock,
+  channels: number,
   header: string,
   source: DirectInputSource = INPUT_TENSOR,
   paddedOutput = false,
@@ -123,7 +127,7 @@ var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * block) / 4}>;
 var<private> acc: array<i32, ${block}>;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
-${source.wordAt ? wordsWrittenOut(words, block, source.wordAt) : wordLoop(block, source.word)}
+${source.wordAt ? wordsWrittenOut(words, block, channels, source.wordAt) : wordLoop(block, channels, source.word)}
 }
 
 @compute @workgroup_size(${DIRECT_TILE.x}, ${DIRECT_TILE.y})
@@ -160,7 +164,15 @@ export function int8DirectCode(
       );
     }
     const uniforms = paddedOutput ? PADDED_OUTPUT_PARAMS.wgsl : INT8_PARAMS.wgsl;
-    return code(op, words, epilogue.block, wgslInt8Op(epilogue, uniforms), undefined, paddedOutput);
+    return code(
+      op,
+      words,
+      epilogue.block,
+      epilogue.channels ?? epilogue.block,
+      wgslInt8Op(epilogue, uniforms),
+      undefined,
+      paddedOutput,
+    );
   };
 }
 
@@ -170,6 +182,7 @@ export function int8DirectCode(
  * `finish(acc: array<i32, block>, co0: u32, p: u32)`, called once per output pixel p (its index
  * in the output plane, y · outWidth + x) with the block's accumulators, bias not yet added. The
  * network's last layer with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
+ * `channels`: the block's real output channels (`wgslAccumulateBlock`; the block where all are).
  * With `source`, the input words come from there instead of `input` (the first layer computing
  * its own input: src/nn/resolve/features-first-layer.ts).
  */
@@ -177,9 +190,10 @@ export function int8DirectCodeWithEpilogue(
   op: DirectOp,
   words: number,
   block: Int8OutBlock,
+  channels: number,
   header: string,
   source?: DirectInputSource,
   paddedOutput = false,
 ): string {
-  return code(op, words, block, header, source, paddedOutput);
+  return code(op, words, block, channels, header, source, paddedOutput);
 }

@@ -97,6 +97,7 @@ ${wgslProducerPixel(producer, { input: { array: 'producerInput' }, bias: 'produc
       consumer.op,
       consumer.words,
       epilogue.block,
+      epilogue.channels ?? epilogue.block,
       header,
       {
         perPixel: '\n  let made = producerWords(sx, sy);',

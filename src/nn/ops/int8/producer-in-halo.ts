@@ -265,6 +265,7 @@ export function int8ProducerInHaloRecipe(
       int8Conv3x3CodeWithEpilogue(
         packedGroups(weights.inChannels),
         epilogue.block,
+        epilogue.channels ?? epilogue.block,
         wgslInt8Op(epilogue, params.wgsl),
         tile,
         producerHaloSource(h, epilogue.residual ? 6 : 5, tile.x * tile.y),

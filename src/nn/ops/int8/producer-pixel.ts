@@ -126,7 +126,7 @@ export function wgslProducerPixel(
   // runs one block a workgroup (the same sums in the same order per channel).
   const accumulate = (v: string, g: string) =>
     count === 1
-      ? wgslAccumulateInputWord(block, v, g, n)
+      ? wgslAccumulateInputWord(block, v, g, n, p.outChannels)
       : /* wgsl */ `    let v = ${v};
     for (var b = 0u; b < ${count}u; b++) {
       let t = ((b * ${n.wordCount} + ${g}) * ${n.tapCount} + tap) * ${block / 4}u;
