@@ -18,7 +18,7 @@ import type { Activation } from '../src/core/graph.ts';
 import { int8OpCpu } from '../src/reference/nn/int8-ops.ts';
 import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
-import { producerInHaloRefusal } from '../src/nn/ops/int8/producer-in-halo.ts';
+import { haloParts, producerInHaloRefusal } from '../src/nn/ops/int8/producer-in-halo.ts';
 import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
 import { uploadInt8Tensor, createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
@@ -150,63 +150,146 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
   }
 });
 
-test("int8 producer in halo, nested: a conv3x3 computing a 1×1 conv that computes its up2x2 part (v2's head, mix and up0) equals the three ops on the CPU", async () => {
+interface NestedCase {
+  readonly name: string;
+  /** The producer (the conv3x3's input) reading a concat, one part of which `inner` computes. */
+  readonly producer: DirectOp;
+  readonly concat: number;
+  readonly channels: number;
+  readonly inner: DirectOp;
+  readonly innerIn: number;
+  readonly innerOut: number;
+  /** The inner producer's part's first channel in the concat. */
+  readonly offset: number;
+  readonly consumerOut: number;
+  /** The conv3x3's size. */
+  readonly height: number;
+  readonly width: number;
+}
+
+const NESTED: readonly NestedCase[] = [
+  // Network v2's head: mix (1×1, 20 → 24) computing up0 (16 → 8 from ½ resolution) at channels
+  // 0–7 of join; the head 24 → 9. up0 runs first for every halo pixel (a conv1x1 reads its own).
+  {
+    name: "v2's head, mix and up0",
+    producer: 'conv1x1',
+    concat: 20,
+    channels: 24,
+    inner: 'up2x2',
+    innerIn: 16,
+    innerOut: 8,
+    offset: 0,
+    consumerOut: 9,
+    height: 12,
+    width: 34,
+  },
+  // A down2x2 (12 → 16) computing its 1×1 part (8 → 4) at channels 4–7: the part runs inside the
+  // producer for each of its four input pixels.
+  {
+    name: 'down2x2 and a conv1x1 part',
+    producer: 'down2x2',
+    concat: 12,
+    channels: 16,
+    inner: 'conv1x1',
+    innerIn: 8,
+    innerOut: 4,
+    offset: 4,
+    consumerOut: 8,
+    height: 9,
+    width: 19,
+  },
+];
+
+test("int8 producer in halo, nested: a conv3x3 computing a producer that computes a part of its input (v2's head, mix and up0) equals the three ops on the CPU", async () => {
   const { device } = await testGpu();
   const random = rng(97);
-  const [height, width] = [12, 34];
-  // up0: 16 → 8 at ½ resolution; join: 20 channels, up0's at 0–7; mix: 20 → 24; head: 24 → 9.
-  const dec1: Int8Tensor = {
-    channels: 16,
-    height: height / 2,
-    width: width / 2,
-    data: randomInt8(random, 16 * (height / 2) * (width / 2)),
-  };
-  const up0 = randomInt8Params(random, 'up2x2', 16, 8, 'relu');
-  const mix = randomInt8Params(random, 'conv1x1', 20, 24, 'relu');
-  const head = randomInt8Params(random, 'conv3x3', 24, 9, 'none');
-  const join: Int8Tensor = {
-    channels: 20,
-    height,
-    width,
-    data: randomInt8(random, 20 * height * width),
-  };
-  const want = int8OpCpu(
-    'conv3x3',
-    int8OpCpu('conv1x1', withPart(join, int8OpCpu('up2x2', dec1, up0), 0), mix),
-    head,
-  );
-  assert.ok(new Set(want.data).size > 6, 'a varied output');
-  const upload = (t: Int8Tensor) => uploadInt8Tensor(device, t);
-  const joinWithoutPart: Int8Tensor = {
-    channels: 12,
-    height,
-    width,
-    data: join.data.slice(8 * height * width),
-  };
-  const headWeights = uploadInt8Op(device, 'conv3x3', head, 24);
-  const input = createGpuInt8Tensor(device, { channels: 24, height, width }); // never read
-  for (const partNotStored of [false, true]) {
-    const stored = upload(partNotStored ? joinWithoutPart : join);
-    const output = createGpuInt8Tensor(device, { channels: 9, height, width });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeInt8Op(device, pass, headWeights, input, { output }, undefined, {
-      weights: uploadInt8Op(device, 'conv1x1', mix, 20),
-      input: stored,
-      outChannelOffset: 0,
-      producer: {
-        weights: uploadInt8Op(device, 'up2x2', up0, 16),
-        input: upload(dec1),
-        outChannelOffset: 0,
-        partNotStored,
-      },
-    });
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
-    const got = unpackInt8(words, 9, height, width);
-    assert.deepEqual(got, want.data, `part not stored: ${partNotStored}`);
+  for (const c of NESTED) {
+    // The producer's input (the concat) and the inner producer's input at their sizes.
+    const concat = randomProducerInput(random, c.producer, c.concat, c.height, c.width);
+    const innerInput = randomProducerInput(random, c.inner, c.innerIn, concat.height, concat.width);
+    const innerParams = randomInt8Params(random, c.inner, c.innerIn, c.innerOut, 'relu');
+    const pParams = randomInt8Params(random, c.producer, c.concat, c.channels, 'relu');
+    const cParams = randomInt8Params(random, 'conv3x3', c.channels, c.consumerOut, 'none');
+    const want = int8OpCpu(
+      'conv3x3',
+      int8OpCpu(
+        c.producer,
+        withPart(concat, int8OpCpu(c.inner, innerInput, innerParams), c.offset),
+        pParams,
+      ),
+      cParams,
+    );
+    assert.ok(new Set(want.data).size > 6, `${c.name}: a varied output`);
+    const upload = (t: Int8Tensor) => uploadInt8Tensor(device, t);
+    // The concat as stored without the part: its channels before and after it.
+    const plane = concat.height * concat.width;
+    const withoutPart: Int8Tensor = {
+      ...concat,
+      channels: c.concat - c.innerOut,
+      data: Int8Array.from([
+        ...concat.data.slice(0, c.offset * plane),
+        ...concat.data.slice((c.offset + c.innerOut) * plane),
+      ]),
+    };
+    const shape = { channels: c.channels, height: c.height, width: c.width };
+    const input = createGpuInt8Tensor(device, shape); // never read
+    const innerGpu = upload(innerInput);
+    for (const partNotStored of [false, true]) {
+      const stored = upload(partNotStored ? withoutPart : concat);
+      // Both tiles: 16×8 below the larger tile's threshold, 16×16 from it.
+      for (const largeFrom of [Infinity, 0]) {
+        const consumer = {
+          ...uploadInt8Op(device, 'conv3x3', cParams, c.channels),
+          conv3x3LargeTileFrom: largeFrom,
+        };
+        const output = createGpuInt8Tensor(device, { ...shape, channels: c.consumerOut });
+        const encoder = device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        encodeInt8Op(device, pass, consumer, input, { output }, undefined, {
+          weights: uploadInt8Op(device, c.producer, pParams, c.concat),
+          input: stored,
+          outChannelOffset: 0,
+          producer: {
+            weights: uploadInt8Op(device, c.inner, innerParams, c.innerIn),
+            input: innerGpu,
+            outChannelOffset: c.offset,
+            partNotStored,
+          },
+        });
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+        const got = unpackInt8(words, c.consumerOut, c.height, c.width);
+        assert.deepEqual(
+          got,
+          want.data,
+          `${c.name}, part not stored: ${partNotStored}, tile from ${largeFrom} px`,
+        );
+        output.buffer.destroy();
+      }
+      stored.buffer.destroy();
+    }
   }
+});
+
+test('int8 producer in halo: its words dealt over the threads in parts that take least', () => {
+  const pixel = (op: DirectOp, outChannels: number) => ({
+    op,
+    words: 8,
+    outChannels,
+    residual: false,
+  });
+  // A 16×16 tile: 324 halo pixels over 256 threads (whole pixels: 2 rounds).
+  assert.equal(haloParts(324, 256, pixel('up2x2', 16)), 2); // 4 words: 3 rounds of 2 (1.5)
+  assert.equal(haloParts(324, 256, pixel('conv1x1', 24)), 3); // 6 words: 4 rounds of 2 (1.33)
+  assert.equal(haloParts(324, 256, pixel('up2x2', 8)), 2); // 2 words: 3 rounds of 1 (1.5)
+  assert.equal(haloParts(324, 256, pixel('conv1x1', 4)), 1); // one word
+  // A 16×8 tile: 180 pixels over 128 threads; mix in 2 parts (1.5), not 3 (5 rounds of 2: 1.67).
+  assert.equal(haloParts(180, 128, pixel('conv1x1', 24)), 2);
+  // Pixels that fit the threads: no parts.
+  assert.equal(haloParts(100, 128, pixel('up2x2', 16)), 1);
+  // A producer of two blocks computes whole pixels.
+  assert.equal(haloParts(324, 256, pixel('down2x2', 32)), 1);
 });
 
 test('int8 producer in halo: what it refuses, with the reason', async () => {

@@ -136,7 +136,7 @@ const kernelCode = (
         channels,
         header,
         tile,
-        halo && producerHaloSource(halo.producers, halo.binding, tile.x * tile.y),
+        halo && producerHaloSource(halo.producers, halo.binding, tile),
       )
     : int8DirectCodeWithEpilogue(op as DirectOp, words, block, channels, header);
 

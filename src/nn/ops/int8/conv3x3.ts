@@ -59,10 +59,11 @@ export interface Conv3x3HaloSource {
   /** WGSL every thread runs once before the step, followed by a barrier (staging weights). */
   readonly prologue: string;
   /**
-   * WGSL expression of the words (an array<u32, words>) of input pixel (x, y), both u32 and
-   * inside the input.
+   * WGSL every thread runs to fill the staged tile: `tile[g * HALO_X * HALO_Y + r]`, input word g
+   * of halo pixel r (row-major from input pixel (x0 − 1, y0 − 1)), zero outside the input (`H`
+   * rows of `W`); the kernel's barrier follows. It may use barriers of its own.
    */
-  readonly pixelWords: (x: string, y: string) => string;
+  readonly staging: string;
 }
 
 /** The staging of the input tile's words read from the input tensor. */
@@ -81,18 +82,6 @@ const stagedFromInput = (threads: number, bisect?: Conv3x3Bisect) => /* wgsl */ 
         }
       }
       tile[gi * HALO_X * HALO_Y + r] = v;
-    }`;
-
-/** The staging of the tile's words computed per halo pixel (the step holds every input word). */
-const stagedFromSource = (step: number, threads: number, halo: Conv3x3HaloSource) => /* wgsl */ `
-    for (var r = li; r < HALO_X * HALO_Y; r += ${threads}u) {
-      let sy = i32(y0 + r / HALO_X) - 1;
-      let sx = i32(x0 + r % HALO_X) - 1;
-      // Zero outside the input (set each time: a declaration alone was not re-zeroed in a loop on
-      // lavapipe).
-      var made = array<u32, ${step}>();
-      if (sy >= 0 && sy < H && sx >= 0 && sx < W) { made = ${halo.pixelWords('u32(sx)', 'u32(sy)')}; }
-      for (var g = 0u; g < STEP; g++) { tile[g * HALO_X * HALO_Y + r] = made[g]; }
     }`;
 
 // Each workgroup stages `step` input words of its tile and a one-pixel border around it, and the
@@ -131,7 +120,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       : ''
   }
   for (var g0 = 0u; g0 < u.inGroups; g0 += STEP) {${
-    halo ? stagedFromSource(step, tile.x * tile.y, halo) : stagedFromInput(tile.x * tile.y, bisect)
+    halo ? halo.staging : stagedFromInput(tile.x * tile.y, bisect)
   }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
     let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;

@@ -13,8 +13,11 @@
  * reference: `int8OpCpu` of each, src/reference/nn/int8-ops.ts;
  * test/nn-int8-producer-in-halo.test.ts). Measured on an H100 (docs/PERFORMANCE.md, 2026-12-07):
  * v2's frame 0.964 → 0.940 ms at 1080p, 3.299 → 3.238 at 4K — the saved traffic; the producer in
- * the halo costs about what its own kernel did (`up1` +30 µs in `dec1`), since the threads that
- * compute a second halo pixel (68 of 256) hold the barrier.
+ * the halo cost about what its own kernel did (`up1` +30 µs in `dec1`), since the threads that
+ * computed a second halo pixel (68 of 256) held the barrier. So the producer's output words are
+ * now dealt over the threads in parts (`haloParts`: a thread computes a part of a pixel at a time,
+ * 1.33–1.5 pixels' work instead of 2), and an inner producer of a conv1x1 runs first for every
+ * halo pixel into workgroup memory.
  *
  * Only a consumer with one output block: each workgroup of a wider conv3x3 would compute the
  * producer again for its own block. Bindings: the producer's input at 1 (where the consumer's
@@ -33,6 +36,7 @@ import {
   type Int8KernelRecipe,
   type Int8OpTargets,
   type Int8OpWeights,
+  type Int8Tile,
 } from './common.ts';
 import { conv3x3Tile, int8Conv3x3CodeWithEpilogue, type Conv3x3HaloSource } from './conv3x3.ts';
 import {
@@ -42,6 +46,7 @@ import {
 } from './producer-in-consumer.ts';
 import {
   producerFields,
+  producerNames,
   producerPixelOf,
   producerUniformValues,
   wgslProducerPixel,
@@ -105,17 +110,73 @@ export const haloKernelStorageBuffers = (residual: boolean, inner: boolean) =>
   4 + 2 + (residual ? 1 : 0) + (inner ? 3 : 0);
 
 /**
- * The halo source of a conv3x3 whose input is the output of the producers `h`, their bindings
- * from `binding` on (the producer's weights, bias and residual; the inner producer's input,
- * weights and bias), the producer's input the kernel's `input` at @binding(1) (a concat, with
- * the inner producer's part, or without it: `partNotStored`).
+ * How many parts a producer's output words are dealt in over a workgroup's `threads` threads for
+ * its `pixels` halo pixels: each thread computes one part of one pixel at a time, so the phase
+ * lasts ⌈pixels · parts / threads⌉ parts instead of ⌈pixels / threads⌉ whole pixels (a 16×16
+ * tile's 324 pixels over 256 threads: 1.5 or 1.33 pixels' work instead of 2). The fewest parts
+ * that take least, dividing its words; one for a producer of several blocks. Each part reads the
+ * producer's input pixel again.
+ */
+export function haloParts(pixels: number, threads: number, p: ProducerPixel): number {
+  const words = packedGroups(p.outChannels);
+  if (int8OutBlock(p.outChannels) < p.outChannels) return 1;
+  let best = 1;
+  const rounds = (k: number) => Math.ceil((pixels * k) / threads) / k;
+  for (let k = 2; k <= words; k++) {
+    if (words % k === 0 && rounds(k) < rounds(best)) best = k;
+  }
+  return best;
+}
+
+/**
+ * WGSL dealing the `parts` parts of producer `prefix`'s words for every halo pixel over the
+ * workgroup's threads, each part's words stored by `store(k)` (the WGSL statement storing word k
+ * of the part's `made` for halo pixel r; word index `part * words + k`), zero outside the input.
+ */
+const dealt = (
+  prefix: string,
+  p: ProducerPixel,
+  parts: number,
+  tile: Int8Tile,
+  store: (word: string) => string,
+  setPixel = '',
+) => {
+  const pixels = (tile.x + 2) * (tile.y + 2);
+  const words = packedGroups(p.outChannels) / parts;
+  const n = producerNames(prefix);
+  const call = parts > 1 ? `${n.part}(u32(sx), u32(sy), part)` : `${n.words}(u32(sx), u32(sy))`;
+  return /* wgsl */ `
+    for (var i = li; i < ${pixels * parts}u; i += ${tile.x * tile.y}u) {
+      // Consecutive threads take consecutive pixels of one part (one weight word for all).
+      let part = i / ${pixels}u;
+      let r = i % ${pixels}u;
+      let sy = i32(y0 + r / HALO_X) - 1;
+      let sx = i32(x0 + r % HALO_X) - 1;${setPixel}
+      // Zero outside the input (set each time: a declaration alone was not re-zeroed in a loop on
+      // lavapipe).
+      var made = array<u32, ${words}>();
+      if (sy >= 0 && sy < H && sx >= 0 && sx < W) { made = ${call}; }
+      for (var k = 0u; k < ${words}u; k++) { ${store(`part * ${words}u + k`)} }
+    }`;
+};
+
+/**
+ * The halo source of a conv3x3 on `tile` whose input is the output of the producers `h`, their
+ * bindings from `binding` on (the producer's weights, bias and residual; the inner producer's
+ * input, weights and bias), the producer's input the kernel's `input` at @binding(1) (a concat,
+ * with the inner producer's part, or without it: `partNotStored`). The producers' words are dealt
+ * over the threads in parts (`haloParts`); an inner producer of a conv1x1 runs first for every
+ * halo pixel into workgroup memory (its own pixels are the conv1x1's), else per pixel inside the
+ * producer.
  */
 export function producerHaloSource(
   h: HaloProducers,
   binding: number,
-  threads: number,
+  tile: Int8Tile,
 ): Conv3x3HaloSource {
   const { producer, inner } = h;
+  const threads = tile.x * tile.y;
+  const pixels = (tile.x + 2) * (tile.y + 2);
   const names = [
     'producerWeight: array<vec4u>',
     'producerBias: array<i32>',
@@ -127,33 +188,78 @@ export function producerHaloSource(
   const bindings = names
     .map((n, i) => `@group(0) @binding(${binding + i}) var<storage, read> ${n};`)
     .join('\n');
+  // An inner producer ahead of a conv1x1: its words for every halo pixel first.
+  const innerAhead = inner !== undefined && producer.op === 'conv1x1';
+  const innerParts = innerAhead ? haloParts(pixels, threads, inner.pixel) : 1;
+  const parts = innerAhead || !inner ? haloParts(pixels, threads, producer) : 1;
   let input: ProducerInput = { array: 'input' };
+  let innerStage = '';
   if (inner) {
     // The concat's words: the inner producer's computed, the others read as stored.
     const own = packedGroups(inner.pixel.outChannels);
     const end = inner.wordOffset + own;
     const stored = inner.partNotStored ? producer.words - own : producer.words;
     const storedWord = (g: number) => (inner.partNotStored && g >= end ? g - own : g);
-    input = {
-      perPixel: '  let made = innerWords(sx, sy);',
-      wordAt: (g) =>
-        g >= inner.wordOffset && g < end
-          ? `made[${g - inner.wordOffset}]`
-          : `input[(sy * u.producerInWidth + sx) * ${stored}u + ${storedWord(g)}u]`,
-    };
+    const storedAt = (g: number) =>
+      `input[(sy * u.producerInWidth + sx) * ${stored}u + ${storedWord(g)}u]`;
+    input = innerAhead
+      ? {
+          perPixel: '',
+          wordAt: (g) =>
+            g >= inner.wordOffset && g < end
+              ? `innerMade[${g - inner.wordOffset}u * ${pixels}u + haloPixel]`
+              : storedAt(g),
+        }
+      : {
+          perPixel: '  let made = innerWords(sx, sy);',
+          wordAt: (g) =>
+            g >= inner.wordOffset && g < end ? `made[${g - inner.wordOffset}]` : storedAt(g),
+        };
+    if (innerAhead) {
+      innerStage = `${dealt('inner', inner.pixel, innerParts, tile, (k) => `innerMade[(${k}) * ${pixels}u + r] = made[k];`)}
+    workgroupBarrier();`;
+    }
   }
+  const innerDeclarations = inner
+    ? wgslProducerPixel(
+        inner.pixel,
+        { input: { array: 'innerInput' }, bias: 'innerBias' },
+        'inner',
+        innerParts,
+      ) +
+      (innerAhead
+        ? `
+// The inner producer's words of every halo pixel, [word][pixel]; the halo pixel the producer reads.
+var<workgroup> innerMade: array<u32, ${pixels * packedGroups(inner.pixel.outChannels)}>;
+var<private> haloPixel: u32;`
+        : '')
+    : '';
   return {
     declarations: /* wgsl */ `${bindings}
-${inner ? wgslProducerPixel(inner.pixel, { input: { array: 'innerInput' }, bias: 'innerBias' }, 'inner') : ''}
-${wgslProducerPixel(producer, {
-  input,
-  bias: 'producerBias',
-  ...(producer.residual ? { residual: 'producerResidual' } : {}),
-})}`,
+${innerDeclarations}
+${wgslProducerPixel(
+  producer,
+  {
+    input,
+    bias: 'producerBias',
+    ...(producer.residual ? { residual: 'producerResidual' } : {}),
+  },
+  'producer',
+  parts,
+)}`,
     prologue:
       wgslProducerStaging(producer, 'producerWeight', threads) +
       (inner ? wgslProducerStaging(inner.pixel, 'innerWeight', threads, 'inner') : ''),
-    pixelWords: (x, y) => `producerWords(${x}, ${y})`,
+    staging:
+      innerStage +
+      dealt(
+        'producer',
+        producer,
+        parts,
+        tile,
+        (k) => `tile[(${k}) * ${pixels}u + r] = made[k];`,
+        innerAhead ? '\n      haloPixel = r;' : '',
+      ),
   };
 }
 
@@ -268,7 +374,7 @@ export function int8ProducerInHaloRecipe(
         epilogue.channels ?? epilogue.block,
         wgslInt8Op(epilogue, params.wgsl),
         tile,
-        producerHaloSource(h, epilogue.residual ? 6 : 5, tile.x * tile.y),
+        producerHaloSource(h, epilogue.residual ? 6 : 5, tile),
       ),
     vectorStores: true,
     tile,

@@ -98,6 +98,8 @@ export function producerNames(prefix: string) {
     wordCount: `${upper}_WORDS`,
     read: `read${capital}Pixel`,
     words: `${prefix}Words`,
+    part: `${prefix}Part`,
+    word0: `${prefix}Word0`,
     withResidual: `${prefix}WithResidual`,
   };
 }
@@ -109,11 +111,15 @@ export function producerNames(prefix: string) {
  * says where its input comes from and names the storage arrays of its bias and its residual (at
  * the output's size, `u.inWidth` pixels a row: the consumer reads the producer's output as its
  * input). Uniforms: `producerFields(prefix, p.residual)`. `wgslProducerStaging` fills the weights.
+ * With `parts` > 1 (a producer of one block, its words a multiple of them) it declares
+ * `<prefix>Part(x, y, part) -> array<u32, words / parts>` instead: the pixel's words of one part,
+ * so that threads can share a pixel's work (./producer-in-halo.ts).
  */
 export function wgslProducerPixel(
   p: ProducerPixel,
   arrays: { readonly input: ProducerInput; readonly bias: string; readonly residual?: string },
   prefix = 'producer',
+  parts = 1,
 ): string {
   const n = producerNames(prefix);
   const { block, count } = blocksOf(p);
@@ -121,13 +127,28 @@ export function wgslProducerPixel(
   if (p.residual !== (arrays.residual !== undefined)) {
     throw new RangeError('wgslProducerPixel: a residual needs its array, and only then');
   }
+  if (parts !== 1 && (count !== 1 || outWords % parts !== 0)) {
+    throw new RangeError(
+      `wgslProducerPixel: ${parts} parts of a ${p.op} writing ${p.outChannels} channels (one block, whole words a part)`,
+    );
+  }
+  // Output words a call computes: all, or a part's (`${n.word0}` the first).
+  const callWords = outWords / parts;
   const { input } = arrays;
-  // One block: the loop of its own kernel. More: each block's weights in turn, as its own kernel
-  // runs one block a workgroup (the same sums in the same order per channel).
+  // One block: the loop of its own kernel (a part: its words' weights). More: each block's
+  // weights in turn, as its own kernel runs one block a workgroup (the same sums in the same
+  // order per channel; an integer sum's order does not change it).
   const accumulate = (v: string, g: string) =>
-    count === 1
-      ? wgslAccumulateInputWord(block, v, g, n, p.outChannels)
-      : /* wgsl */ `    let v = ${v};
+    parts > 1
+      ? /* wgsl */ `    let v = ${v};
+    let t = (${g} * ${n.tapCount} + tap) * ${block / 4}u + ${n.word0};
+    for (var q = 0u; q < ${callWords}u; q++) {
+      let w = ${n.taps}[t + q];
+      ${wgslAccumulateWord(n.acc, 'v', 'w', 'q')}
+    }`
+      : count === 1
+        ? wgslAccumulateInputWord(block, v, g, n, p.outChannels)
+        : /* wgsl */ `    let v = ${v};
     for (var b = 0u; b < ${count}u; b++) {
       let t = ((b * ${n.wordCount} + ${g}) * ${n.tapCount} + tap) * ${block / 4}u;
       for (var q = 0u; q < ${block / 4}u; q++) {
@@ -147,18 +168,24 @@ ${Array.from(
 ${accumulate(input.wordAt(g), `${g}u`)}
   }`,
 ).join('\n')}`;
-  // Lane c of word j: the requantized channel 4j + c (with the residual's lane), zero past them.
+  // Lane c of the call's word j: the requantized channel 4j + c of the call's (with the
+  // residual's lane), zero past the op's; of a part, channel 4j + c after its first word's.
   const lane = (j: number, c: number) => {
     const k = 4 * j + c;
-    if (k >= p.outChannels) return '0';
-    const sum = `${n.acc}[${k}] + ${arrays.bias}[${k}]`;
-    return p.residual
+    if (parts === 1 && k >= p.outChannels) return '0';
+    const channel = parts > 1 ? `4u * ${n.word0} + ${k}u` : `${k}`;
+    // A part's last word may run past the op's channels: its bias read clamped, its lane zero.
+    const past = parts > 1 && 4 * outWords > p.outChannels;
+    const sum = `${n.acc}[${k}] + ${arrays.bias}[${past ? `min(${channel}, ${p.outChannels - 1}u)` : channel}]`;
+    const value = p.residual
       ? `requantize(${n.withResidual}(${sum}, r${j}.${LANES[c]}), u.${prefix}Multiplier, u.${prefix}ResidualActivation)`
       : `requantize(${sum}, u.${prefix}Multiplier, u.${prefix}Activation)`;
+    return past ? `select(0, ${value}, ${channel} < ${p.outChannels}u)` : value;
   };
-  const words = Array.from({ length: outWords }, (_, j) => {
+  const word = (j: number) => (parts > 1 ? `${n.word0} + ${j}u` : `${j}u`);
+  const words = Array.from({ length: callWords }, (_, j) => {
     const r = p.residual
-      ? `  let r${j} = unpack4xI8(${arrays.residual}[(y * u.inWidth + x) * ${outWords}u + ${j}u]);\n`
+      ? `  let r${j} = unpack4xI8(${arrays.residual}[(y * u.inWidth + x) * ${outWords}u + ${word(j)}]);\n`
       : '';
     return `${r}  made[${j}] = pack4xI8(vec4i(${LANES.map((_, c) => lane(j, c)).join(',\n    ')}));`;
   }).join('\n');
@@ -166,8 +193,8 @@ ${accumulate(input.wordAt(g), `${g}u`)}
 const ${n.tapCount} = ${INT8_OP_TAPS[p.op]}u;
 const ${n.wordCount} = ${p.words}u;
 var<workgroup> ${n.taps}: array<vec4u, ${producerStagedWords(p)}>;
-var<private> ${n.acc}: array<i32, ${count * block}>;
-
+var<private> ${n.acc}: array<i32, ${parts > 1 ? 4 * callWords : count * block}>;
+${parts > 1 ? `var<private> ${n.word0}: u32;\n` : ''}
 fn ${n.read}(sx: u32, sy: u32, tap: u32) {
 ${read}
 }
@@ -182,11 +209,19 @@ fn ${n.withResidual}(t: i32, r: i32) -> i32 {
 }`
     : ''
 }
-// The producer's packed output words at its output pixel (x, y), as its own kernel stores them.
+${
+  parts > 1
+    ? `// Words ${callWords}·part … of the producer's packed output at its output pixel (x, y), as its own
+// kernel stores them.
+fn ${n.part}(x: u32, y: u32, part: u32) -> array<u32, ${callWords}> {
+  ${n.word0} = part * ${callWords}u;
+  for (var k = 0u; k < ${4 * callWords}u; k++) { ${n.acc}[k] = 0; }`
+    : `// The producer's packed output words at its output pixel (x, y), as its own kernel stores them.
 fn ${n.words}(x: u32, y: u32) -> array<u32, ${outWords}> {
-  for (var k = 0u; k < ${count * block}u; k++) { ${n.acc}[k] = 0; }
+  for (var k = 0u; k < ${count * block}u; k++) { ${n.acc}[k] = 0; }`
+}
   ${DIRECT_READS[p.op].replaceAll('readPixel(', `${n.read}(`)}
-  var made: array<u32, ${outWords}>;
+  var made: array<u32, ${callWords}>;
 ${words}
   return made;
 }
