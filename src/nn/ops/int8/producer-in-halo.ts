@@ -14,10 +14,9 @@
  * test/nn-int8-producer-in-halo.test.ts). Measured on an H100 (docs/PERFORMANCE.md, 2026-12-07):
  * v2's frame 0.964 → 0.940 ms at 1080p, 3.299 → 3.238 at 4K — the saved traffic; the producer in
  * the halo cost about what its own kernel did (`up1` +30 µs in `dec1`), since the threads that
- * computed a second halo pixel (68 of 256) held the barrier. So the producer's output words are
- * now dealt over the threads in parts (`haloParts`: a thread computes a part of a pixel at a time,
- * 1.33–1.5 pixels' work instead of 2), and an inner producer of a conv1x1 runs first for every
- * halo pixel into workgroup memory.
+ * computed a second halo pixel (68 of 256) held the barrier. So a producer's output words are now
+ * dealt over the threads in parts (`haloParts`: a thread computes a part of a pixel at a time,
+ * 1.5 pixels' work instead of 2 for `up1`: `dec1` 76 → 72 µs at 1080p on an H100).
  *
  * Only a consumer with one output block: each workgroup of a wider conv3x3 would compute the
  * producer again for its own block. Bindings: the producer's input at 1 (where the consumer's
@@ -46,7 +45,6 @@ import {
 } from './producer-in-consumer.ts';
 import {
   producerFields,
-  producerNames,
   producerPixelOf,
   producerUniformValues,
   wgslProducerPixel,
@@ -129,34 +127,36 @@ export function haloParts(pixels: number, threads: number, p: ProducerPixel): nu
 }
 
 /**
- * WGSL dealing the `parts` parts of producer `prefix`'s words for every halo pixel over the
- * workgroup's threads, each part's words stored by `store(k)` (the WGSL statement storing word k
- * of the part's `made` for halo pixel r; word index `part * words + k`), zero outside the input.
+ * WGSL filling the staged tile with the producer's words for every halo pixel, zero outside the
+ * input: a pixel a thread, or with `parts` > 1 a part of a pixel's words a thread (`haloParts`;
+ * consecutive threads take consecutive pixels of one part, reading the same weight words).
  */
-const dealt = (
-  prefix: string,
-  p: ProducerPixel,
-  parts: number,
-  tile: Int8Tile,
-  store: (word: string) => string,
-  setPixel = '',
-) => {
+const staging = (p: ProducerPixel, parts: number, tile: Int8Tile) => {
   const pixels = (tile.x + 2) * (tile.y + 2);
   const words = packedGroups(p.outChannels) / parts;
-  const n = producerNames(prefix);
-  const call = parts > 1 ? `${n.part}(u32(sx), u32(sy), part)` : `${n.words}(u32(sx), u32(sy))`;
-  return /* wgsl */ `
-    for (var i = li; i < ${pixels * parts}u; i += ${tile.x * tile.y}u) {
-      // Consecutive threads take consecutive pixels of one part (one weight word for all).
+  const [loop, call, first] =
+    parts > 1
+      ? [
+          `for (var i = li; i < ${pixels * parts}u; i += ${tile.x * tile.y}u) {
       let part = i / ${pixels}u;
-      let r = i % ${pixels}u;
+      let r = i % ${pixels}u;`,
+          'producerPart(u32(sx), u32(sy), part)',
+          `part * ${words}u + `,
+        ]
+      : [
+          `for (var r = li; r < ${pixels}u; r += ${tile.x * tile.y}u) {`,
+          'producerWords(u32(sx), u32(sy))',
+          '',
+        ];
+  return /* wgsl */ `
+    ${loop}
       let sy = i32(y0 + r / HALO_X) - 1;
-      let sx = i32(x0 + r % HALO_X) - 1;${setPixel}
+      let sx = i32(x0 + r % HALO_X) - 1;
       // Zero outside the input (set each time: a declaration alone was not re-zeroed in a loop on
       // lavapipe).
       var made = array<u32, ${words}>();
       if (sy >= 0 && sy < H && sx >= 0 && sx < W) { made = ${call}; }
-      for (var k = 0u; k < ${words}u; k++) { ${store(`part * ${words}u + k`)} }
+      for (var k = 0u; k < ${words}u; k++) { tile[(${first}k) * ${pixels}u + r] = made[k]; }
     }`;
 };
 
@@ -164,10 +164,10 @@ const dealt = (
  * The halo source of a conv3x3 on `tile` whose input is the output of the producers `h`, their
  * bindings from `binding` on (the producer's weights, bias and residual; the inner producer's
  * input, weights and bias), the producer's input the kernel's `input` at @binding(1) (a concat,
- * with the inner producer's part, or without it: `partNotStored`). The producers' words are dealt
- * over the threads in parts (`haloParts`); an inner producer of a conv1x1 runs first for every
- * halo pixel into workgroup memory (its own pixels are the conv1x1's), else per pixel inside the
- * producer.
+ * with the inner producer's part, or without it: `partNotStored`). A producer without an inner
+ * one is dealt over the threads in parts (`haloParts`); with one, a pixel a thread, the inner
+ * producer computed inside it. (Measured on an H100, 2026-12-07: v2's `up0` first for all halo
+ * pixels into workgroup memory, then `mix` in thirds, made the head 25 µs slower at 1080p.)
  */
 export function producerHaloSource(
   h: HaloProducers,
@@ -176,7 +176,6 @@ export function producerHaloSource(
 ): Conv3x3HaloSource {
   const { producer, inner } = h;
   const threads = tile.x * tile.y;
-  const pixels = (tile.x + 2) * (tile.y + 2);
   const names = [
     'producerWeight: array<vec4u>',
     'producerBias: array<i32>',
@@ -188,55 +187,25 @@ export function producerHaloSource(
   const bindings = names
     .map((n, i) => `@group(0) @binding(${binding + i}) var<storage, read> ${n};`)
     .join('\n');
-  // An inner producer ahead of a conv1x1: its words for every halo pixel first.
-  const innerAhead = inner !== undefined && producer.op === 'conv1x1';
-  const innerParts = innerAhead ? haloParts(pixels, threads, inner.pixel) : 1;
-  const parts = innerAhead || !inner ? haloParts(pixels, threads, producer) : 1;
+  const parts = inner ? 1 : haloParts((tile.x + 2) * (tile.y + 2), threads, producer);
   let input: ProducerInput = { array: 'input' };
-  let innerStage = '';
   if (inner) {
     // The concat's words: the inner producer's computed, the others read as stored.
     const own = packedGroups(inner.pixel.outChannels);
     const end = inner.wordOffset + own;
     const stored = inner.partNotStored ? producer.words - own : producer.words;
     const storedWord = (g: number) => (inner.partNotStored && g >= end ? g - own : g);
-    const storedAt = (g: number) =>
-      `input[(sy * u.producerInWidth + sx) * ${stored}u + ${storedWord(g)}u]`;
-    input = innerAhead
-      ? {
-          perPixel: '',
-          wordAt: (g) =>
-            g >= inner.wordOffset && g < end
-              ? `innerMade[${g - inner.wordOffset}u * ${pixels}u + haloPixel]`
-              : storedAt(g),
-        }
-      : {
-          perPixel: '  let made = innerWords(sx, sy);',
-          wordAt: (g) =>
-            g >= inner.wordOffset && g < end ? `made[${g - inner.wordOffset}]` : storedAt(g),
-        };
-    if (innerAhead) {
-      innerStage = `${dealt('inner', inner.pixel, innerParts, tile, (k) => `innerMade[(${k}) * ${pixels}u + r] = made[k];`)}
-    workgroupBarrier();`;
-    }
+    input = {
+      perPixel: '  let made = innerWords(sx, sy);',
+      wordAt: (g) =>
+        g >= inner.wordOffset && g < end
+          ? `made[${g - inner.wordOffset}]`
+          : `input[(sy * u.producerInWidth + sx) * ${stored}u + ${storedWord(g)}u]`,
+    };
   }
-  const innerDeclarations = inner
-    ? wgslProducerPixel(
-        inner.pixel,
-        { input: { array: 'innerInput' }, bias: 'innerBias' },
-        'inner',
-        innerParts,
-      ) +
-      (innerAhead
-        ? `
-// The inner producer's words of every halo pixel, [word][pixel]; the halo pixel the producer reads.
-var<workgroup> innerMade: array<u32, ${pixels * packedGroups(inner.pixel.outChannels)}>;
-var<private> haloPixel: u32;`
-        : '')
-    : '';
   return {
     declarations: /* wgsl */ `${bindings}
-${innerDeclarations}
+${inner ? wgslProducerPixel(inner.pixel, { input: { array: 'innerInput' }, bias: 'innerBias' }, 'inner') : ''}
 ${wgslProducerPixel(
   producer,
   {
@@ -250,16 +219,7 @@ ${wgslProducerPixel(
     prologue:
       wgslProducerStaging(producer, 'producerWeight', threads) +
       (inner ? wgslProducerStaging(inner.pixel, 'innerWeight', threads, 'inner') : ''),
-    staging:
-      innerStage +
-      dealt(
-        'producer',
-        producer,
-        parts,
-        tile,
-        (k) => `tile[(${k}) * ${pixels}u + r] = made[k];`,
-        innerAhead ? '\n      haloPixel = r;' : '',
-      ),
+    staging: staging(producer, parts, tile),
   };
 }
 
