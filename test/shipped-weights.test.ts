@@ -38,7 +38,7 @@ const ANALYTIC_METHODS = {
 type AnalyticPsnr = Record<keyof typeof ANALYTIC_METHODS, number>;
 let analytic: Promise<AnalyticPsnr> | undefined;
 
-/** The shipped network: v3a, trained (run S1) with the coverage blend at k = 0.5 (docs/QUALITY.md §4). */
+/** The shipped network: v3a, trained (runs S1 to G4) with the coverage blend at k = 0.5 (docs/QUALITY.md §4). */
 const SHIPPED_GRAPH = { ...NETWORK_V3A, coverageBlend: 0.5 };
 
 /** Steady PSNR of every method above on 14 frames of the analytic sequence at 96×64 (once). */
@@ -125,7 +125,13 @@ test('network v3 weights: v3a with the coverage blend, trained, and its INT8 twi
   for (const [name, values] of f32.parameters) {
     assert.ok(values.every(Number.isFinite), `${name} is finite`);
   }
-  assert.equal(f32.metadata?.step, 1200, 'the file records its training step (run S1)');
+  assert.equal(f32.metadata?.step, 1200, 'the file records its training step (run G4)');
+  // Run G4's recipe: the image-gradient term at 1, the signs scene at a quarter of the clips.
+  assert.equal(
+    (f32.metadata?.loss as { gradient?: number } | undefined)?.gradient,
+    1,
+    'the file records its loss',
+  );
   const int8 = await loadWeights(V3_INT8_WEIGHTS);
   assert.deepEqual(baseGraph(int8.graph), SHIPPED_GRAPH);
   const q = graphQuantization(int8.graph)!;
