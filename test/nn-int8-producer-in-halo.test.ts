@@ -13,14 +13,21 @@ import {
   randomInt8Params,
   withPart,
 } from './helpers/int8-random.ts';
-import { packInt8, unpackInt8, type Int8Tensor } from '../src/core/int8.ts';
+import { packInt8, unpackInt8, type Int8OpParams, type Int8Tensor } from '../src/core/int8.ts';
 import type { Activation } from '../src/core/graph.ts';
 import { int8OpCpu } from '../src/reference/nn/int8-ops.ts';
 import { uploadInt8Op } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { haloParts, producerInHaloRefusal } from '../src/nn/ops/int8/producer-in-halo.ts';
 import type { DirectOp } from '../src/nn/ops/int8/direct.ts';
-import { uploadInt8Tensor, createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
+import {
+  uploadInt8Tensor,
+  createGpuInt8Tensor,
+  readGpuTensor,
+  type GpuInt8Tensor,
+} from '../src/nn/tensor.ts';
+import type { TensorShape } from '../src/core/tensor.ts';
+import type { Int8Producer } from '../src/nn/ops/int8/producer-in-consumer.ts';
 import { readBuffer } from '../src/gpu/resources.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { loadWeights } from '../src/nn/weights.ts';
@@ -87,6 +94,37 @@ const CASES: readonly Case[] = [
   },
 ];
 
+/**
+ * Runs the conv3x3 of `params` (`inChannels` in) on both tiles (16×8 below the larger tile's
+ * threshold, 16×16 from it), computing its input `input` with `producer`, and asserts each
+ * output (unpacked) equals `want`.
+ */
+async function assertConsumerOnBothTiles(
+  device: GPUDevice,
+  consumer: { params: Int8OpParams; inChannels: number; input: GpuInt8Tensor; output: TensorShape },
+  producer: Int8Producer,
+  want: Int8Array,
+  label: string,
+): Promise<void> {
+  const { params, inChannels, input, output } = consumer;
+  for (const largeFrom of [Infinity, 0]) {
+    const weights = {
+      ...uploadInt8Op(device, 'conv3x3', params, inChannels),
+      conv3x3LargeTileFrom: largeFrom,
+    };
+    const out = createGpuInt8Tensor(device, output);
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeInt8Op(device, pass, weights, input, { output: out }, undefined, producer);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const words = new Uint32Array((await readBuffer(device, out.buffer)).buffer);
+    const got = unpackInt8(words, out.channels, out.height, out.width);
+    assert.deepEqual(got, want, `${label}, tile from ${largeFrom} px`);
+    out.buffer.destroy();
+  }
+}
+
 test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for bit, without reading its input', async () => {
   const { device } = await testGpu();
   const random = rng(83);
@@ -123,23 +161,9 @@ test('int8 producer in halo: the conv3x3 equals the two ops on the CPU bit for b
       outChannelOffset: 0,
       ...(pResidual ? { residual: pResidual } : {}),
     };
-    // Both tiles: 16×8 below the larger tile's threshold, 16×16 from it.
-    for (const largeFrom of [Infinity, 0]) {
-      const consumer = {
-        ...uploadInt8Op(device, 'conv3x3', cParams, c.channels),
-        conv3x3LargeTileFrom: largeFrom,
-      };
-      const output = createGpuInt8Tensor(device, { ...shape, channels: c.consumerOut });
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      encodeInt8Op(device, pass, consumer, input, { output }, undefined, producer);
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
-      const got = unpackInt8(words, output.channels, output.height, output.width);
-      assert.deepEqual(got, want.data, `${c.name}, tile from ${largeFrom} px`);
-      output.buffer.destroy();
-    }
+    const output = { ...shape, channels: c.consumerOut };
+    const consumer = { params: cParams, inChannels: c.channels, input, output };
+    await assertConsumerOnBothTiles(device, consumer, producer, want.data, c.name);
     const after = new Uint32Array((await readBuffer(device, input.buffer)).buffer);
     assert.deepEqual(
       after,
@@ -236,37 +260,21 @@ test("int8 producer in halo, nested: a conv3x3 computing a producer that compute
     const innerGpu = upload(innerInput);
     for (const partNotStored of [false, true]) {
       const stored = upload(partNotStored ? withoutPart : concat);
-      // Both tiles: 16×8 below the larger tile's threshold, 16×16 from it.
-      for (const largeFrom of [Infinity, 0]) {
-        const consumer = {
-          ...uploadInt8Op(device, 'conv3x3', cParams, c.channels),
-          conv3x3LargeTileFrom: largeFrom,
-        };
-        const output = createGpuInt8Tensor(device, { ...shape, channels: c.consumerOut });
-        const encoder = device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        encodeInt8Op(device, pass, consumer, input, { output }, undefined, {
-          weights: uploadInt8Op(device, c.producer, pParams, c.concat),
-          input: stored,
-          outChannelOffset: 0,
-          producer: {
-            weights: uploadInt8Op(device, c.inner, innerParams, c.innerIn),
-            input: innerGpu,
-            outChannelOffset: c.offset,
-            partNotStored,
-          },
-        });
-        pass.end();
-        device.queue.submit([encoder.finish()]);
-        const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
-        const got = unpackInt8(words, c.consumerOut, c.height, c.width);
-        assert.deepEqual(
-          got,
-          want.data,
-          `${c.name}, part not stored: ${partNotStored}, tile from ${largeFrom} px`,
-        );
-        output.buffer.destroy();
-      }
+      const producer = {
+        weights: uploadInt8Op(device, c.producer, pParams, c.concat),
+        input: stored,
+        outChannelOffset: 0,
+        producer: {
+          weights: uploadInt8Op(device, c.inner, innerParams, c.innerIn),
+          input: innerGpu,
+          outChannelOffset: c.offset,
+          partNotStored,
+        },
+      };
+      const output = { ...shape, channels: c.consumerOut };
+      const consumer = { params: cParams, inChannels: c.channels, input, output };
+      const label = `${c.name}, part not stored: ${partNotStored}`;
+      await assertConsumerOnBothTiles(device, consumer, producer, want.data, label);
       stored.buffer.destroy();
     }
   }
