@@ -32,7 +32,7 @@ import type { Int8Plan } from '../../core/int8-plan.ts';
 import { firstStepPrologueRefusal, type Int8FirstStep, type Int8Kernels } from '../int8-network.ts';
 import {
   INT8_PARAMS,
-  int8OutBlock,
+  int8EpilogueBlock,
   int8UniformValues,
   tileWorkgroups,
   wgslInt8Op,
@@ -84,7 +84,7 @@ const code = (op: DirectOp, epilogue: Int8Epilogue, reprojected: ImageFormat) =>
     op,
     FEATURE_WORDS,
     epilogue.block,
-    epilogue.channels ?? epilogue.block,
+    epilogue.channels,
     /* wgsl */ `
 ${wgslInt8Op(epilogue, PARAMS.wgsl)}
 ${wgslPixelFeatures(FEATURE_BINDING, reprojected)}
@@ -119,11 +119,8 @@ export function featuresFirstLayerKernel(
 ): { label: string; code: string } {
   // No residual: nothing but the input exists before the first step, and a first step adding it
   // is refused (`firstStepPrologueRefusal`).
-  const channels = step.params.bias.length;
-  const block = int8OutBlock(channels);
   const epilogue: Int8Epilogue = {
-    block,
-    ...(channels < block ? { channels } : {}),
+    ...int8EpilogueBlock(step.params.bias.length),
     realOutput: false,
     residual: false,
   };

@@ -54,6 +54,18 @@ export function int8OutBlock(outChannels: number): Int8OutBlock {
 }
 
 /**
+ * An op's output block (`int8OutBlock`) and, where its channels are fewer than the block, those
+ * channels: the `block` and `channels` of its kernels' Int8Epilogue.
+ */
+export function int8EpilogueBlock(outChannels: number): {
+  block: Int8OutBlock;
+  channels?: number;
+} {
+  const block = int8OutBlock(outChannels);
+  return outChannels < block ? { block, channels: outChannels } : { block };
+}
+
+/**
  * WGSL adding four output channels of one input word to their accumulators: `acc` array, the
  * packed input word `v`, the staged weights `w` (a vec4u: channels 4q … 4q + 3), channel word `q`.
  * The caller loops over q: written out per word with constant indices instead, the dot4I8Packed
@@ -553,8 +565,7 @@ function int8Dispatch(
   const epilogue = {
     realOutput: !('packed' in output),
     residual: !!targets.residual,
-    block,
-    ...(weights.outChannels < block ? { channels: weights.outChannels } : {}),
+    ...int8EpilogueBlock(weights.outChannels),
     storeWords,
   };
   const out = int8OpOutputShape(weights.op, input, weights.outChannels);

@@ -168,16 +168,17 @@ export const int8Conv3x3Code =
  * The same kernel with another epilogue: `header` declares what int8DirectCodeWithEpilogue's
  * does (./direct.ts: the uniform block `u`, `input`, `weight` and `finish(acc, co0, p)`, called
  * once per output pixel with the block's accumulators, bias not yet added); `channels` the
- * block's real output channels (`wgslAccumulateBlock`). Network v2's head
+ * block's real output channels (`wgslAccumulateBlock`; undefined: all). Network v2's head
  * with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
  */
 export function int8Conv3x3CodeWithEpilogue(
   words: number,
   block: Int8OutBlock,
-  channels: number,
+  channels: number | undefined,
   header: string,
   tile: Int8Tile,
   halo?: Conv3x3HaloSource,
 ): string {
-  return code(halo ? words : int8GroupStep(words), block, channels, header, tile, undefined, halo);
+  const step = halo ? words : int8GroupStep(words);
+  return code(step, block, channels ?? block, header, tile, undefined, halo);
 }

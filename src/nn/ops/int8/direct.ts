@@ -182,7 +182,7 @@ export function int8DirectCode(
  * `finish(acc: array<i32, block>, co0: u32, p: u32)`, called once per output pixel p (its index
  * in the output plane, y · outWidth + x) with the block's accumulators, bias not yet added. The
  * network's last layer with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
- * `channels`: the block's real output channels (`wgslAccumulateBlock`; the block where all are).
+ * `channels`: the block's real output channels (`wgslAccumulateBlock`; undefined: all).
  * With `source`, the input words come from there instead of `input` (the first layer computing
  * its own input: src/nn/resolve/features-first-layer.ts).
  */
@@ -190,10 +190,10 @@ export function int8DirectCodeWithEpilogue(
   op: DirectOp,
   words: number,
   block: Int8OutBlock,
-  channels: number,
+  channels: number | undefined,
   header: string,
   source?: DirectInputSource,
   paddedOutput = false,
 ): string {
-  return code(op, words, block, channels, header, source, paddedOutput);
+  return code(op, words, block, channels ?? block, header, source, paddedOutput);
 }

@@ -97,7 +97,7 @@ ${wgslProducerPixel(producer, { input: { array: 'producerInput' }, bias: 'produc
       consumer.op,
       consumer.words,
       epilogue.block,
-      epilogue.channels ?? epilogue.block,
+      epilogue.channels,
       header,
       {
         perPixel: '\n  let made = producerWords(sx, sy);',

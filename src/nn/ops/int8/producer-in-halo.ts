@@ -45,6 +45,7 @@ import {
 } from './producer-in-consumer.ts';
 import {
   producerFields,
+  producerNames,
   producerPixelOf,
   producerUniformValues,
   wgslProducerPixel,
@@ -134,18 +135,19 @@ export function haloParts(pixels: number, threads: number, p: ProducerPixel): nu
 const staging = (p: ProducerPixel, parts: number, tile: Int8Tile) => {
   const pixels = (tile.x + 2) * (tile.y + 2);
   const words = packedGroups(p.outChannels) / parts;
+  const n = producerNames('producer');
   const [loop, call, first] =
     parts > 1
       ? [
           `for (var i = li; i < ${pixels * parts}u; i += ${tile.x * tile.y}u) {
       let part = i / ${pixels}u;
       let r = i % ${pixels}u;`,
-          'producerPart(u32(sx), u32(sy), part)',
+          `${n.part}(u32(sx), u32(sy), part)`,
           `part * ${words}u + `,
         ]
       : [
           `for (var r = li; r < ${pixels}u; r += ${tile.x * tile.y}u) {`,
-          'producerWords(u32(sx), u32(sy))',
+          `${n.words}(u32(sx), u32(sy))`,
           '',
         ];
   return /* wgsl */ `
@@ -331,7 +333,7 @@ export function int8ProducerInHaloRecipe(
       int8Conv3x3CodeWithEpilogue(
         packedGroups(weights.inChannels),
         epilogue.block,
-        epilogue.channels ?? epilogue.block,
+        epilogue.channels,
         wgslInt8Op(epilogue, params.wgsl),
         tile,
         producerHaloSource(h, epilogue.residual ? 6 : 5, tile),
