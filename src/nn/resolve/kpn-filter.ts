@@ -48,10 +48,22 @@ fn sampleOffset(x: i32, y: i32, centre: vec2f) -> vec2f {
     - centre;
 }
 
-// q = (u/s1)^2 + (v/s2)^2 of offset d rotated by the angle whose cosine and sine are c and s.
-fn gaussianExponent(d: vec2f, c: f32, s: f32, s1: f32, s2: f32) -> f32 {
-  let r = vec2f(c * d.x + s * d.y, -s * d.x + c * d.y);
-  return (r.x / s1) * (r.x / s1) + (r.y / s2) * (r.y / s2);
+// The Gaussian's axes, each over its width, for the angle whose cosine and sine are c and s: the
+// divisions once a pixel, not twice a sample (they were most of the filter's instructions).
+struct GaussianAxes {
+  a: vec2f,
+  b: vec2f,
+}
+
+fn gaussianAxes(c: f32, s: f32, s1: f32, s2: f32) -> GaussianAxes {
+  return GaussianAxes(vec2f(c, s) / s1, vec2f(-s, c) / s2);
+}
+
+// q = (u/s1)^2 + (v/s2)^2 of offset d rotated by the axes' angle: u/s1 = a.d, v/s2 = b.d.
+fn gaussianExponent(d: vec2f, g: GaussianAxes) -> f32 {
+  let u1 = dot(g.a, d);
+  let v2 = dot(g.b, d);
+  return u1 * u1 + v2 * v2;
 }
 
 fn gatherWindow(p: vec2u) -> Window {
@@ -82,10 +94,9 @@ fn rotated(d: vec2f, theta: f32) -> vec2f {
 fn windowWeights(w: Window, s1: f32, s2: f32, theta: f32) -> array<f32, 16> {
   var q: array<f32, 16>;
   var qMin = 3.4e38;
-  let c = cos(theta);
-  let s = sin(theta);
+  let g = gaussianAxes(cos(theta), sin(theta), s1, s2);
   for (var n = 0u; n < w.count; n++) {
-    q[n] = gaussianExponent(w.d[n], c, s, s1, s2);
+    q[n] = gaussianExponent(w.d[n], g);
     qMin = min(qMin, q[n]);
   }
   for (var n = 0u; n < w.count; n++) { q[n] = exp(-0.5 * (q[n] - qMin)); }
@@ -149,15 +160,14 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
   let yb = min(y0 + 4, i32(u.renderHeight));
   let xa = max(x0, 0);
   let xb = min(x0 + 4, i32(u.renderWidth));
-  let c = cos(theta);
-  let s = sin(theta);
+  let g = gaussianAxes(cos(theta), sin(theta), s1, s2);
   let coverageOn = u.coveragePower > 0.0;
   var qMin = 3.4e38;
   var coverageSum = 0.0;
   for (var y = ya; y < yb; y++) {
     for (var x = xa; x < xb; x++) {
       let d = sampleOffset(x, y, centre);
-      qMin = min(qMin, gaussianExponent(d, c, s, s1, s2));
+      qMin = min(qMin, gaussianExponent(d, g));
       if (coverageOn) { coverageSum += coverageTerm(d); }
     }
   }
@@ -165,7 +175,7 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
   var acc = vec3f(0.0);
   for (var y = ya; y < yb; y++) {
     for (var x = xa; x < xb; x++) {
-      let q = gaussianExponent(sampleOffset(x, y, centre), c, s, s1, s2);
+      let q = gaussianExponent(sampleOffset(x, y, centre), g);
       let weight = exp(-0.5 * (q - qMin));
       sum += weight;
       acc += weight * color[u32(y) * u.renderWidth + u32(x)].rgb;
