@@ -148,40 +148,46 @@ struct Filtered {
   coverage: f32,
 }
 
-// The forward filter without the window's arrays (dynamic indexing puts them in slow local
-// memory): one walk over the window finds the smallest q (and, for a coverage blend, sums the
-// coverage: no third walk), a second weights and sums the colors, in the same order and with the
-// same functions as gatherWindow + windowWeights.
+// The forward filter in two walks over the window: the first finds the smallest q (and, for a
+// coverage blend, sums the coverage), the second weights and sums the colors, in the same order
+// and with the same functions as gatherWindow + windowWeights. The walks are fixed 4x4 loops with
+// the samples outside the image skipped, so that the compiler unrolls them and q stays in
+// registers (dynamic indexing would put an array in slow local memory): q is evaluated once.
 fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
   let x0 = windowStart(p.x, u.renderWidth, u.width);
   let y0 = windowStart(p.y, u.renderHeight, u.height);
   let centre = vec2f(p) + 0.5;
-  let ya = max(y0, 0);
-  let yb = min(y0 + 4, i32(u.renderHeight));
-  let xa = max(x0, 0);
-  let xb = min(x0 + 4, i32(u.renderWidth));
   let g = gaussianAxes(cos(theta), sin(theta), s1, s2);
   let coverageOn = u.coveragePower > 0.0;
+  var q: array<f32, 16>;
   var qMin = 3.4e38;
   var coverageSum = 0.0;
-  for (var y = ya; y < yb; y++) {
-    for (var x = xa; x < xb; x++) {
-      let d = sampleOffset(x, y, centre);
-      qMin = min(qMin, gaussianExponent(d, g));
-      if (coverageOn) { coverageSum += coverageTerm(d); }
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      let d = sampleOffset(x0 + i, y0 + j, centre);
+      q[j * 4 + i] = gaussianExponent(d, g);
+      if (insideRender(x0 + i, y0 + j)) {
+        qMin = min(qMin, q[j * 4 + i]);
+        if (coverageOn) { coverageSum += coverageTerm(d); }
+      }
     }
   }
   var sum = 0.0;
   var acc = vec3f(0.0);
-  for (var y = ya; y < yb; y++) {
-    for (var x = xa; x < xb; x++) {
-      let q = gaussianExponent(sampleOffset(x, y, centre), g);
-      let weight = exp(-0.5 * (q - qMin));
-      sum += weight;
-      acc += weight * color[u32(y) * u.renderWidth + u32(x)].rgb;
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      if (insideRender(x0 + i, y0 + j)) {
+        let weight = exp(-0.5 * (q[j * 4 + i] - qMin));
+        sum += weight;
+        acc += weight * color[u32(y0 + j) * u.renderWidth + u32(x0 + i)].rgb;
+      }
     }
   }
   return Filtered(acc / sum, select(1.0, coverageFromSum(coverageSum), coverageOn));
+}
+
+fn insideRender(x: i32, y: i32) -> bool {
+  return x >= 0 && x < i32(u.renderWidth) && y >= 0 && y < i32(u.renderHeight);
 }
 `;
 
