@@ -47,8 +47,7 @@ function randomInputs(render: Size, seed: number) {
   return { color, history, raw };
 }
 
-// Every setting at 2× and 1.5×; the plain one also at 3× and 1× (the rectification's box is taken
-// from the filter's window, wherever the window starts).
+// Every setting at 2× and 1.5×; the plain one also at 3× and 1× (the window starts differently).
 for (const ratio of [2, 1.5, 3, 1]) {
   const settings = [
     [false, 0, 0],

@@ -57,12 +57,6 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
       hi = max(hi, c);
     }
   }
-  return rectifyInBox(p, h, lo, hi);
-}
-
-// rectify with the box [lo, hi] of the render pixel's 3x3 neighbourhood given (the filter's window
-// holds it: filterWindow's box).
-fn rectifyInBox(p: vec2u, h: vec3f, lo: vec3f, hi: vec3f) -> Rectified {
   var r: Rectified;
   r.h = h;
   r.clamped = clamp(h, lo, hi);
@@ -93,13 +87,6 @@ fn rectifyInBox(p: vec2u, h: vec3f, lo: vec3f, hi: vec3f) -> Rectified {
 fn blendWithHistory(p: vec2u, f: vec4f, h: vec4f) -> vec3f {
   if (!historyValid(h.a, u.reset)) { return f.rgb; }
   let r = rectify(p, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));
-  return f.rgb + f.a * (r.kept - f.rgb);
-}
-
-// blendWithHistory with the rectification box given (rectifyInBox).
-fn blendWithHistoryInBox(p: vec2u, f: vec4f, h: vec4f, lo: vec3f, hi: vec3f) -> vec3f {
-  if (!historyValid(h.a, u.reset)) { return f.rgb; }
-  let r = rectifyInBox(p, vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)), lo, hi);
   return f.rgb + f.a * (r.kept - f.rgb);
 }
 `;

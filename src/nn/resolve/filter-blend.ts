@@ -69,7 +69,7 @@ fn filterBlendPixel(p: vec2u, o: u32) {
   let filtered = vec4f(f.color, coverageAlphaOf(f.coverage, sigmoid(rawAt(3u, p))).x);
   storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
                         tanhSafe(rawAt(7u, p))));
-  let newHistory = vec4f(blendWithHistoryInBox(p, filtered, historyAt(o), f.lo, f.hi), 1.0);
+  let newHistory = vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0);
   storeHistoryOut(o, newHistory);${foldOutput ? '\n  foldOutput(p, o, newHistory);' : ''}
 }
 `;

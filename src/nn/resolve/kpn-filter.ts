@@ -142,15 +142,10 @@ fn coverageAlpha(p: vec2u, alpha: f32) -> vec2f {
   return coverageAlphaOf(coverageOf(p), alpha);
 }
 
-// The forward filter's color, the pixel's coverage (1 without a coverage blend) and the box of
-// the colors of its render pixel's 3x3 neighbourhood (the blend's rectification: the window holds
-// that neighbourhood, whichever its start; texelAt's clamping at the image's edges repeats
-// samples inside it, so the in-image samples give the same box).
+// The forward filter's color and the pixel's coverage (1 without a coverage blend).
 struct Filtered {
   color: vec3f,
   coverage: f32,
-  lo: vec3f,
-  hi: vec3f,
 }
 
 // The forward filter in two walks over the window: the first finds the smallest q (and, for a
@@ -177,29 +172,18 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
       }
     }
   }
-  // The window's offset of the render pixel's 3x3 neighbourhood.
-  let bx = i32(renderPixelOf(p.x, u.renderWidth, u.width)) - 1 - x0;
-  let by = i32(renderPixelOf(p.y, u.renderHeight, u.height)) - 1 - y0;
   var sum = 0.0;
   var acc = vec3f(0.0);
-  var lo = vec3f(3.4e38);
-  var hi = vec3f(-3.4e38);
   for (var j = 0; j < 4; j++) {
     for (var i = 0; i < 4; i++) {
       if (insideRender(x0 + i, y0 + j)) {
-        let c = color[u32(y0 + j) * u.renderWidth + u32(x0 + i)].rgb;
         let weight = exp(-0.5 * (q[j * 4 + i] - qMin));
         sum += weight;
-        acc += weight * c;
-        if (u32(i - bx) < 3u && u32(j - by) < 3u) {
-          lo = min(lo, c);
-          hi = max(hi, c);
-        }
+        acc += weight * color[u32(y0 + j) * u.renderWidth + u32(x0 + i)].rgb;
       }
     }
   }
-  let coverage = select(1.0, coverageFromSum(coverageSum), coverageOn);
-  return Filtered(acc / sum, coverage, lo, hi);
+  return Filtered(acc / sum, select(1.0, coverageFromSum(coverageSum), coverageOn));
 }
 
 fn insideRender(x: i32, y: i32) -> bool {
