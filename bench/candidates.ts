@@ -13,6 +13,7 @@ import { macsPerOutputPixel } from '../src/core/graph.ts';
 import type { Size } from '../src/core/quality.ts';
 import { ARCHITECTURES } from '../src/nn/networks.ts';
 import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
+import { FILTER_BLEND_BISECTS } from '../src/nn/resolve/filter-blend.ts';
 import { benchNetworkCase, caseGraph, networkCaseName, type NetworkCase } from './network.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 import { benchUpscalerCase, upscalerCaseName, type UpscalerCase } from './upscaler.ts';
@@ -106,6 +107,13 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         // And with the features in the first layer (not the default: slower on the H200 and
         // the H100, 2026-12-05): what that fusion changes.
         cases.push({ kind: 'upscaler', case: { ...frame, featuresFirstLayer: true } });
+      }
+      // v2's and v3a's frame with a part of the filter + blend left out in turn, at the first
+      // size (outputs wrong): where the last layer's epilogue spends its time.
+      if ((network === 'v2' || network === 'v3a') && i === 0) {
+        for (const filterBlendBisect of FILTER_BLEND_BISECTS) {
+          cases.push({ kind: 'upscaler', case: { ...frame, filterBlendBisect } });
+        }
       }
       // v2's and v3a's default frame again after the others: the first case of a network in a
       // process measured 5–10 µs slower than later ones with the same kernels (H100, 2026-12-07),

@@ -17,6 +17,7 @@ import { createGpuTimer } from '../src/gpu/profiler.ts';
 import { uploadImage } from '../src/gpu/resources.ts';
 import { caseGraph } from './network.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
+import type { FilterBlendBisect } from '../src/nn/resolve/filter-blend.ts';
 import type { NetworkPrecision } from '../src/core/upscaler-options.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { initWeights } from '../src/nn/weights.ts';
@@ -96,6 +97,11 @@ export interface UpscalerCase {
    * resolve otherwise writes the output itself), to measure what folding it saves in the same run.
    */
   foldOutput?: false;
+  /**
+   * Method 'neural': the filter + blend (pass or last layer) with a part left out, to time the
+   * rest (src/nn/resolve/filter-blend.ts `FilterBlendBisect`; the outputs are wrong).
+   */
+  filterBlendBisect?: FilterBlendBisect;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -195,6 +201,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
     method += `+tile-16x16-from-${c.conv3x3LargeTileFrom}`;
   if (c.producersInHalos === false) method += '+no-halo-producer';
   if (c.coverageBlend !== undefined) method += `+coverage-${c.coverageBlend}`;
+  if (c.filterBlendBisect) method += `+filter-blend-${c.filterBlendBisect}`;
   if (c.again) method += '+again';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
@@ -240,6 +247,7 @@ export async function benchUpscalerCase(
             int8Kernels: c.int8Kernels,
             conv3x3LargeTileFrom: c.conv3x3LargeTileFrom,
             ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
+            ...(c.filterBlendBisect ? { filterBlendBisect: c.filterBlendBisect } : {}),
           })
         : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
           ? createTaauResolver(device, {}, c.historyFormat, { foldOutput: c.foldOutput })
@@ -294,6 +302,7 @@ export async function benchUpscalerCase(
         : {}),
       ...(c.coverageBlend !== undefined ? { coverageBlend: c.coverageBlend } : {}),
       ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
+      ...(c.filterBlendBisect ? { filterBlendBisect: c.filterBlendBisect } : {}),
       // The kernels the INT8 network ran on.
       ...(c.method === 'neural' && c.precision === 'int8'
         ? { int8Kernels: c.int8Kernels ?? defaultInt8Kernels() }

@@ -19,7 +19,12 @@ import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-ima
 import { uploadTensor } from '../src/nn/tensor.ts';
 import { encodeKpnFilter } from '../src/nn/resolve/kpn-filter.ts';
 import { encodeBlend } from '../src/nn/resolve/blend.ts';
-import { encodeKpnFilterBlend } from '../src/nn/resolve/filter-blend.ts';
+import {
+  encodeKpnFilterBlend,
+  FILTER_BLEND_BISECTS,
+  FILTER_BLEND_NEVER,
+  filterBlendKernel,
+} from '../src/nn/resolve/filter-blend.ts';
 import { kpnFilterBlendCpu } from '../src/reference/nn/frame.ts';
 import { paddedSize, RAW_CHANNELS } from '../src/core/neural-frame.ts';
 
@@ -189,6 +194,52 @@ for (const ratio of [2, 1.5]) {
     assertHalvesClose(await readGpuImage(device, fused.state), stored.state, 'state');
   });
 }
+
+test('fused filter + blend, the bisection (benchmarks): each variant keeps its part behind the never-met condition, runs, and leaves only that part out', async () => {
+  assert.ok(!filterBlendKernel('rgba32float', 'rgba32float').code.includes(FILTER_BLEND_NEVER));
+  const { device } = await testGpu();
+  const render: Size = [11, 7];
+  const { color, history, raw } = randomInputs(render, 95);
+  const params = { jitter: [0.37, -0.22] as const, reset: false };
+  const gpu = {
+    raw: uploadTensor(device, raw),
+    color: uploadGpuImage(device, color),
+    history: uploadGpuImage(device, history),
+  };
+  const run = async (bisect?: (typeof FILTER_BLEND_BISECTS)[number]) => {
+    const targets = {
+      history: createGpuImage(device, ...DISPLAY),
+      state: createGpuImage(device, ...DISPLAY),
+    };
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeKpnFilterBlend(device, pass, gpu.raw, { ...gpu, ...params, bisect }, targets);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const [h, st] = await Promise.all(
+      [targets.history, targets.state].map((i) => readGpuImage(device, i)),
+    );
+    return { history: h!.data, state: st!.data };
+  };
+  const whole = await run();
+  for (const bisect of FILTER_BLEND_BISECTS) {
+    assert.ok(
+      filterBlendKernel('rgba32float', 'rgba32float', undefined, bisect).code.includes(
+        FILTER_BLEND_NEVER,
+      ),
+      bisect,
+    );
+    const part = await run(bisect);
+    if (bisect === 'no-writes') {
+      // Nothing stored: the targets keep their zeros.
+      assert.ok(part.history.every((v) => v === 0) && part.state.every((v) => v === 0), bisect);
+      continue;
+    }
+    // The state does not depend on the parts left out; the history does.
+    assert.deepEqual(part.state, whole.state, bisect);
+    assert.ok(maxAbsDiff(part.history, whole.history).max > 1e-3, `${bisect}: history unchanged`);
+  }
+});
 
 test('fused filter + blend: a raw output, history or state of another size is a RangeError naming it', async () => {
   const { device } = await testGpu();

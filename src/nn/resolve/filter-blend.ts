@@ -49,6 +49,28 @@ export const FILTER_BLEND_FIELDS = {
 const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
 
 /**
+ * Benchmarks only: the filter + blend with one part left out, to time the rest (the outputs are
+ * wrong). `no-window` filters with the render pixel's own sample instead of the 4×4 window's
+ * walks, `no-rectify` blends the history unrectified, `no-history-read` blends a constant
+ * instead of the reprojected history, `no-writes` computes everything but stores only where the
+ * new history's red is a value it never takes. A part skipped at run time stays in the shader
+ * behind a condition no dispatch meets (FILTER_BLEND_NEVER), as the int8 kernels' bisections do
+ * (src/nn/ops/int8/common.ts `Conv3x3Bisect`), so its registers still count.
+ */
+export type FilterBlendBisect = 'no-window' | 'no-rectify' | 'no-history-read' | 'no-writes';
+export const FILTER_BLEND_BISECTS: readonly FilterBlendBisect[] = [
+  'no-window',
+  'no-rectify',
+  'no-history-read',
+  'no-writes',
+];
+
+/** The condition no dispatch meets (a display width of 2³² − 1). */
+export const FILTER_BLEND_NEVER = 'u.width == 0xffffffffu';
+
+const never = FILTER_BLEND_NEVER;
+
+/**
  * The filter + blend of one display pixel: `filterBlendPixel(p, o)` reads the raw outputs of p
  * through `rawAt` and writes the new history and state at display index o (and, with
  * `foldOutput`, the output). Needs `rawAt`, the bindings of `wgslFilterBlendBindings` (with the
@@ -57,7 +79,28 @@ const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
  * network's last layer with this epilogue (./last-layer-filter-blend.ts, rawAt reading its
  * registers).
  */
-export const wgslFilterBlendPixel = (foldOutput: boolean) => /* wgsl */ `
+export const wgslFilterBlendPixel = (foldOutput: boolean, bisect?: FilterBlendBisect) => {
+  const window =
+    bisect === 'no-window'
+      ? /* wgsl */ `var f = Filtered(color[texelAt(u.renderWidth, u.renderHeight,
+    i32(renderPixelOf(p.x, u.renderWidth, u.width)),
+    i32(renderPixelOf(p.y, u.renderHeight, u.height)))].rgb, 1.0);
+  if (${never}) { f = filterWindow(p, s1, s2, rawAt(2u, p)); }`
+      : 'let f = filterWindow(p, s1, s2, rawAt(2u, p));';
+  const history =
+    bisect === 'no-history-read'
+      ? `var reprojected = vec4f(0.5, 0.5, 0.5, 1.0);
+  if (${never}) { reprojected = historyAt(o); }`
+      : 'let reprojected = historyAt(o);';
+  const blend =
+    bisect === 'no-rectify'
+      ? `var blended = filtered.rgb;
+  if (${never}) { blended = blendWithHistory(p, filtered, reprojected); }
+  else if (historyValid(reprojected.a, u.reset)) { blended += filtered.a * (reprojected.rgb - blended); }`
+      : 'let blended = blendWithHistory(p, filtered, reprojected);';
+  const stores = `storeStateOut(o, newState);
+  storeHistoryOut(o, newHistory);${foldOutput ? '\n  foldOutput(p, o, newHistory);' : ''}`;
+  return /* wgsl */ `
 ${WGSL_FRAME}
 ${WGSL_KPN_WINDOW}
 ${WGSL_RECTIFY}
@@ -65,14 +108,23 @@ ${WGSL_RECTIFY}
 fn filterBlendPixel(p: vec2u, o: u32) {
   let s1 = SIGMA_MIN + softplus(rawAt(0u, p));
   let s2 = SIGMA_MIN + softplus(rawAt(1u, p));
-  let f = filterWindow(p, s1, s2, rawAt(2u, p));
+  ${window}
   let filtered = vec4f(f.color, coverageAlphaOf(f.coverage, sigmoid(rawAt(3u, p))).x);
-  storeStateOut(o, vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
-                        tanhSafe(rawAt(7u, p))));
-  let newHistory = vec4f(blendWithHistory(p, filtered, historyAt(o)), 1.0);
-  storeHistoryOut(o, newHistory);${foldOutput ? '\n  foldOutput(p, o, newHistory);' : ''}
+  let newState = vec4f(tanhSafe(rawAt(4u, p)), tanhSafe(rawAt(5u, p)), tanhSafe(rawAt(6u, p)),
+                       tanhSafe(rawAt(7u, p)));
+  ${history}
+  ${blend}
+  let newHistory = vec4f(blended, 1.0);
+  ${
+    bisect === 'no-writes'
+      ? `if (${never} || newHistory.r + newState.x == -1.5e-38) {
+    ${stores}
+  }`
+      : stores
+  }
 }
 `;
+};
 
 /**
  * The bindings `filterBlendPixel` reads and writes, from @binding(first): the prepared color, the
@@ -116,13 +168,14 @@ const code = (
   input: ImageFormat,
   output: ImageFormat,
   outputTexture?: GPUTextureFormat,
+  bisect?: FilterBlendBisect,
 ) => /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> raw: array<f32>;
 ${wgslFilterBlendBindings(2, input, output, outputTexture)}
 ${WGSL_COMMON}
 ${WGSL_RAW_AT}
-${wgslFilterBlendPixel(outputTexture !== undefined)}
+${wgslFilterBlendPixel(outputTexture !== undefined, bisect)}
 
 ${wgslPixelMain(/* wgsl */ `
   filterBlendPixel(id.xy, id.y * u.width + id.x);`)}
@@ -140,6 +193,8 @@ export interface FilterBlendInputs {
   readonly historyGuard?: number;
   /** The model's coverage blend k (GraphDescription.coverageBlend); absent or 0: none. */
   readonly coverageBlend?: number;
+  /** Benchmarks only: a part left out (FilterBlendBisect; the outputs are wrong). */
+  readonly bisect?: FilterBlendBisect;
 }
 
 /**
@@ -204,12 +259,14 @@ export function filterBlendKernel(
   input: ImageFormat,
   output: ImageFormat,
   outputTexture?: GPUTextureFormat,
+  bisect?: FilterBlendBisect,
 ): { label: string; code: string } {
+  const label = outputTexture
+    ? `nn kpn filter + blend + output ${outputTexture}`
+    : 'nn kpn filter + blend';
   return {
-    label: outputTexture
-      ? `nn kpn filter + blend + output ${outputTexture}`
-      : 'nn kpn filter + blend',
-    code: code(input, output, outputTexture),
+    label: bisect ? `${label} (${bisect})` : label,
+    code: code(input, output, outputTexture, bisect),
   };
 }
 
@@ -231,6 +288,7 @@ export function encodeKpnFilterBlend(
       formatOf(inputs.history),
       formatOf(targets.history),
       targets.output?.texture.format,
+      inputs.bisect,
     ),
   );
   kernel.dispatch(

@@ -67,6 +67,7 @@ import {
 import {
   FILTER_BLEND_FIELDS,
   filterBlendResources,
+  type FilterBlendBisect,
   wgslFilterBlendBindings,
   wgslFilterBlendPixel,
   filterBlendUniforms,
@@ -154,6 +155,7 @@ const code = (
   outputTexture: GPUTextureFormat | undefined,
   tile: Int8Tile,
   halo: HaloProducers | undefined,
+  bisect: FilterBlendBisect | undefined,
 ) =>
   kernelCode(
     op,
@@ -175,7 +177,7 @@ fn rawAt(k: u32, p: vec2u) -> f32 {
   return rawPixel[k];
 }
 
-${wgslFilterBlendPixel(outputTexture !== undefined)}
+${wgslFilterBlendPixel(outputTexture !== undefined, bisect)}
 
 // co0 is 0: one block holds every output channel.
 fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
@@ -205,12 +207,13 @@ export function lastLayerFilterBlendKernel(
   output: ImageFormat,
   outputTexture?: GPUTextureFormat,
   halo?: HaloProducers,
+  bisect?: FilterBlendBisect,
 ): { label: string; code: string } {
   // Built once per step and variant: the frame asks for it every frame (its WGSL, with a halo's
   // producers, is long to generate).
   const variants = kernelsOf.get(step) ?? new Map<string, { label: string; code: string }>();
   kernelsOf.set(step, variants);
-  const key = JSON.stringify([tile, input, output, outputTexture, halo]);
+  const key = JSON.stringify([tile, input, output, outputTexture, halo, bisect]);
   const known = variants.get(key);
   if (known) return known;
   const channels = step.params.bias.length;
@@ -218,7 +221,7 @@ export function lastLayerFilterBlendKernel(
   const op = step.op;
   const computing = halo ? ` ${haloLabel(halo.producer.op, halo.inner?.pixel.op)}` : '';
   const kernel = {
-    label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}`,
+    label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}${bisect ? ` (${bisect})` : ''}`,
     code: code(
       op,
       packedGroups(step.inChannels),
@@ -229,6 +232,7 @@ export function lastLayerFilterBlendKernel(
       outputTexture,
       tile,
       halo,
+      bisect,
     ),
   };
   variants.set(key, kernel);
@@ -275,6 +279,7 @@ export function encodeLastLayerFilterBlend(
       formatOf(targets.history),
       targets.output?.texture.format,
       halo,
+      inputs.bisect,
     ),
   );
   kernel.dispatch(

@@ -24,6 +24,7 @@ import { FEATURES_FIRST_LAYER_LABEL } from './features-first-layer.ts';
 import { encodeKpnFilter } from './kpn-filter.ts';
 import {
   encodeKpnFilterBlend,
+  type FilterBlendBisect,
   type FilterBlendInputs,
   type FilterBlendTargets,
 } from './filter-blend.ts';
@@ -127,6 +128,8 @@ export interface NeuralFrameInputs extends NeuralFrameParams {
    * last layer with the filter + blend).
    */
   readonly timer?: GpuTimer;
+  /** Benchmarks only: the filter + blend with a part left out (the outputs are wrong). */
+  readonly filterBlendBisect?: FilterBlendBisect;
 }
 
 /**
@@ -286,6 +289,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
         reset: inputs.reset,
         historyGuard: inputs.historyGuard,
         coverageBlend: inputs.coverageBlend,
+        bisect: inputs.filterBlendBisect,
       },
       written,
     );
@@ -328,6 +332,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
         reset: inputs.reset,
         historyGuard: inputs.historyGuard,
         coverageBlend: inputs.coverageBlend,
+        bisect: inputs.filterBlendBisect,
       },
       written,
     );

@@ -25,6 +25,7 @@ import {
 } from './neural-frame.ts';
 import { encodeFeaturesFirstLayer, featuresFirstLayerRefusal } from './features-first-layer.ts';
 import type { FeatureGpuInputs } from './features.ts';
+import type { FilterBlendBisect } from './filter-blend.ts';
 import { inferShapes } from '../../core/graph.ts';
 import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
@@ -190,6 +191,11 @@ export interface NeuralResolverOptions {
    * its own kernel (src/nn/int8-network.ts `producersInConsumers`; default true). The same outputs.
    */
   readonly producersInHalos?: boolean;
+  /**
+   * Benchmarks only: the filter + blend (pass or last layer) with a part left out, to time the
+   * rest (./filter-blend.ts `FilterBlendBisect`; the outputs are wrong).
+   */
+  readonly filterBlendBisect?: FilterBlendBisect;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -289,6 +295,7 @@ export async function createNeuralResolver(
         ...inputs,
         historyGuard: model.graph.historyGuard,
         coverageBlend: model.graph.coverageBlend,
+        ...(options.filterBlendBisect ? { filterBlendBisect: options.filterBlendBisect } : {}),
       };
       const frameInputs = zeros
         ? { ...guarded, reprojected: { ...inputs.reprojected, state: zeros } }
