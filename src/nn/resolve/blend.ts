@@ -12,7 +12,7 @@ import { checkF32Image, type GpuImage } from '../../gpu/gpu-image.ts';
 import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { HISTORY_GUARD_FLOOR, paddedSize } from '../../core/neural-frame.ts';
-import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
+import { WGSL_FRAME, WGSL_RAW_AT, WGSL_RENDER_COLOR } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -52,7 +52,9 @@ fn rectify(p: vec2u, h: vec3f) -> Rectified {
   var hi = vec3f(-3.4e38);
   for (var dy = -1; dy <= 1; dy++) {
     for (var dx = -1; dx <= 1; dx++) {
-      let c = color[texelAt(u.renderWidth, u.renderHeight, rx + dx, ry + dy)].rgb;
+      // Clamped to the image, as texelAt.
+      let c = renderColor(clamp(rx + dx, 0, i32(u.renderWidth) - 1),
+                          clamp(ry + dy, 0, i32(u.renderHeight) - 1));
       lo = min(lo, c);
       hi = max(hi, c);
     }
@@ -98,6 +100,7 @@ ${PARAMS.wgsl}
 @group(0) @binding(2) var<storage, read> history: array<vec4f>;
 @group(0) @binding(3) var<storage, read> color: array<vec4f>;
 @group(0) @binding(4) var<storage, read> raw: array<f32>;
+${WGSL_RENDER_COLOR}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 ${WGSL_RAW_AT}

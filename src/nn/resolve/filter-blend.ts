@@ -20,7 +20,7 @@ import { uniformBlock, type UniformValues } from '../../gpu/uniforms.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';
-import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
+import { WGSL_FRAME, WGSL_RAW_AT, WGSL_RENDER_COLOR } from './wgsl.ts';
 import { WGSL_KPN_WINDOW, checkRawShape } from './kpn-filter.ts';
 import { WGSL_RECTIFY } from './blend.ts';
 import {
@@ -130,13 +130,16 @@ fn filterBlendPixel(p: vec2u, o: u32) {
  * The bindings `filterBlendPixel` reads and writes, from @binding(first): the prepared color, the
  * reprojected history (`input`), the new history and state (`output`) and, with `outputTexture`,
  * the folded output's three (`wgslFoldedOutput`). `filterBlendResources` gives their buffers.
+ * `renderColor`: the WGSL of `renderColor(x, y)` (default WGSL_RENDER_COLOR, from the buffer).
  */
 export const wgslFilterBlendBindings = (
   first: number,
   input: ImageFormat,
   output: ImageFormat,
   outputTexture: GPUTextureFormat | undefined,
+  renderColor = WGSL_RENDER_COLOR,
 ) => /* wgsl */ `@group(0) @binding(${first}) var<storage, read> color: array<vec4f>;
+${renderColor}
 ${wgslImages([
   { binding: first + 1, name: 'history', access: 'read', format: input },
   { binding: first + 2, name: 'historyOut', access: 'read_write', format: output },

@@ -10,7 +10,7 @@ import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { RAW_CHANNELS, paddedSize } from '../../core/neural-frame.ts';
 import type { Size } from '../../core/quality.ts';
-import { WGSL_FRAME, WGSL_RAW_AT } from './wgsl.ts';
+import { WGSL_FRAME, WGSL_RAW_AT, WGSL_RENDER_COLOR } from './wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 
 const PARAMS = uniformBlock({
@@ -76,7 +76,7 @@ fn gatherWindow(p: vec2u) -> Window {
     for (var x = x0; x < x0 + 4; x++) {
       if (x < 0 || x >= i32(u.renderWidth)) { continue; }
       w.d[w.count] = sampleOffset(x, y, centre);
-      w.color[w.count] = color[u32(y) * u.renderWidth + u32(x)].rgb;
+      w.color[w.count] = renderColor(x, y);
       w.count++;
     }
   }
@@ -179,7 +179,7 @@ fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
       if (insideRender(x0 + i, y0 + j)) {
         let weight = exp(-0.5 * (q[j * 4 + i] - qMin));
         sum += weight;
-        acc += weight * color[u32(y0 + j) * u.renderWidth + u32(x0 + i)].rgb;
+        acc += weight * renderColor(x0 + i, y0 + j);
       }
     }
   }
@@ -196,6 +196,7 @@ export const WGSL_KPN = /* wgsl */ `
 ${PARAMS.wgsl}
 @group(0) @binding(1) var<storage, read> raw: array<f32>;
 @group(0) @binding(2) var<storage, read> color: array<vec4f>;
+${WGSL_RENDER_COLOR}
 ${WGSL_COMMON}
 ${WGSL_FRAME}
 ${WGSL_RAW_AT}

@@ -54,3 +54,15 @@ fn rawAt(k: u32, p: vec2u) -> f32 {
   return raw[(k * u.paddedHeight + p.y) * u.paddedWidth + p.x];
 }
 `;
+
+/**
+ * `renderColor(x, y)`, the prepared color of render pixel (x, y) inside the image, as the KPN
+ * window and the rectification read it: from the `color` buffer (array<vec4f>, render size). The
+ * network's last layer with the filter + blend defines its own, from workgroup memory
+ * (./last-layer-filter-blend.ts).
+ */
+export const WGSL_RENDER_COLOR = /* wgsl */ `
+fn renderColor(x: i32, y: i32) -> vec3f {
+  return color[u32(y) * u.renderWidth + u32(x)].rgb;
+}
+`;
