@@ -81,10 +81,17 @@ function neuralUpscaler(device: GPUDevice, resolver: NeuralResolver, render: Siz
 
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
-// v2's 3×3 layers also on the larger tile (16×16, which they take from 500 K pixels on).
+// v2's 3×3 layers also on the larger tile (16×16, which they take from 500 K pixels on). v3a's
+// up2x2 (its direct kernel stages the render colors) also at 3× and 1×, and with a render larger
+// than the display (0.75: windows beyond the staged tile, read from the buffer).
 const RUNS = Object.entries(LAST_OPS).flatMap(([name, lastOp]) =>
   (lastOp === 'conv3x3' ? [undefined, 0] : [undefined]).flatMap((largeTileFrom) =>
-    [2, 1.5].map((ratio) => ({ name, lastOp, ratio, largeTileFrom })),
+    (name === 'v3a' ? [2, 1.5, 3, 1, 0.75] : [2, 1.5]).map((ratio) => ({
+      name,
+      lastOp,
+      ratio,
+      largeTileFrom,
+    })),
   ),
 );
 

@@ -53,7 +53,13 @@ import {
   type Int8Tile,
 } from '../ops/int8/common.ts';
 import { conv3x3Tile, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
-import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
+import {
+  DIRECT_INPUT_TENSOR,
+  DIRECT_TILE,
+  int8DirectCodeWithEpilogue,
+  type DirectInputSource,
+  type DirectOp,
+} from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
   haloBuffers,
@@ -118,8 +124,51 @@ const haloBinding = (outputTexture: GPUTextureFormat | undefined) =>
   4 + 4 + (outputTexture ? 3 : 0);
 
 /**
+ * The render colors a direct kernel's workgroup reads, staged in workgroup memory: the filter's
+ * window and the rectification's box read each render pixel many times over (25 reads a display
+ * pixel, the epilogue's largest cost: docs/PERFORMANCE.md, the filter + blend bisected). A
+ * workgroup's display pixels read render pixels from the window start of its first pixel
+ * (`colorOrigin`) on, at most its tile and 4 more across and down when the render size is at most
+ * the display size (the window is 4 wide and starts at most one pixel further per display pixel);
+ * `renderColor` reads any other pixel (a render size above the display size) from the buffer.
+ * The same colors, so the same bits.
+ */
+const COLOR_TILE = { x: DIRECT_TILE.x + 4, y: DIRECT_TILE.y + 4 };
+
+const STAGED_RENDER_COLOR = /* wgsl */ `
+const COLOR_TILE_X = ${COLOR_TILE.x};
+const COLOR_TILE_Y = ${COLOR_TILE.y};
+var<workgroup> colorTile: array<vec4f, ${COLOR_TILE.x * COLOR_TILE.y}>;
+var<private> colorOrigin: vec2i;
+
+fn renderColor(x: i32, y: i32) -> vec3f {
+  let t = vec2i(x, y) - colorOrigin;
+  if (t.x >= 0 && t.x < COLOR_TILE_X && t.y >= 0 && t.y < COLOR_TILE_Y) {
+    return colorTile[t.y * COLOR_TILE_X + t.x].rgb;
+  }
+  return color[u32(y) * u.renderWidth + u32(x)].rgb;
+}
+`;
+
+/** The direct kernel's input with the render colors staged beside its weights (`id`, `li`). */
+const STAGED_COLOR_SOURCE: DirectInputSource = {
+  ...DIRECT_INPUT_TENSOR,
+  staging: /* wgsl */ `
+  colorOrigin = vec2i(windowStart(id.x - id.x % ${DIRECT_TILE.x}u, u.renderWidth, u.width),
+                      windowStart(id.y - id.y % ${DIRECT_TILE.y}u, u.renderHeight, u.height));
+  for (var i = li; i < ${COLOR_TILE.x * COLOR_TILE.y}u; i += ${DIRECT_TILE.x * DIRECT_TILE.y}u) {
+    let s = colorOrigin + vec2i(i32(i % ${COLOR_TILE.x}u), i32(i / ${COLOR_TILE.x}u));
+    var c = vec4f(0.0);
+    if (s.x >= 0 && s.x < i32(u.renderWidth) && s.y >= 0 && s.y < i32(u.renderHeight)) {
+      c = color[u32(s.y) * u.renderWidth + u32(s.x)];
+    }
+    colorTile[i] = c;
+  }`,
+};
+
+/**
  * The kernel of `op` with `header` as its epilogue: the tiled conv3x3 (computing its input in its
- * halo with `halo`) or a direct kernel.
+ * halo with `halo`) or a direct kernel (staging the render colors: STAGED_COLOR_SOURCE).
  */
 const kernelCode = (
   op: WeightedOp,
@@ -139,7 +188,14 @@ const kernelCode = (
         tile,
         halo && producerHaloSource(halo.producers, halo.binding, tile),
       )
-    : int8DirectCodeWithEpilogue(op as DirectOp, words, block, channels, header);
+    : int8DirectCodeWithEpilogue(
+        op as DirectOp,
+        words,
+        block,
+        channels,
+        header,
+        STAGED_COLOR_SOURCE,
+      );
 
 /** The uniform block: PARAMS, and the halo producers' fields after them. */
 const paramsOf = (halo: HaloProducers | undefined) =>
@@ -165,7 +221,7 @@ const code = (
     /* wgsl */ `
 ${paramsOf(halo).wgsl}
 ${wgslInt8OpInputs()}
-${wgslFilterBlendBindings(4, input, output, outputTexture)}
+${wgslFilterBlendBindings(4, input, output, outputTexture, op === 'conv3x3' ? undefined : STAGED_RENDER_COLOR)}
 ${WGSL_REQUANTIZE}
 ${WGSL_COMMON}
 
