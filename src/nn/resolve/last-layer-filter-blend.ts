@@ -7,7 +7,9 @@
  * pass to read back (36 + 36 bytes a display pixel), it dequantizes them into registers and runs
  * that pass's per-pixel function (wgslFilterBlendPixel: the same WGSL_KPN_WINDOW, WGSL_RECTIFY
  * and WGSL_FRAME code), writing the new history and state. Threads of the padding (beyond the
- * display size) write nothing. One pass less, and the raw output is never written nor read.
+ * display size) write nothing. One pass less, and the raw output is never written nor read. On a
+ * direct kernel the workgroup's render colors are staged in workgroup memory first
+ * (STAGED_COLOR_SOURCE); the conv3x3 reads them from the buffer.
  *
  * Not fused (the frame keeps the last op to f32, then ./filter-blend.ts): the subgroup-matrix
  * kernels, whose epilogue runs word by word (4 channels per call, spread over the workgroup's
