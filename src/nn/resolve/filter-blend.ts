@@ -82,9 +82,8 @@ const never = FILTER_BLEND_NEVER;
 export const wgslFilterBlendPixel = (foldOutput: boolean, bisect?: FilterBlendBisect) => {
   const window =
     bisect === 'no-window'
-      ? /* wgsl */ `var f = Filtered(color[texelAt(u.renderWidth, u.renderHeight,
-    i32(renderPixelOf(p.x, u.renderWidth, u.width)),
-    i32(renderPixelOf(p.y, u.renderHeight, u.height)))].rgb, 1.0);
+      ? /* wgsl */ `var f = Filtered(renderColor(i32(renderPixelOf(p.x, u.renderWidth, u.width)),
+    i32(renderPixelOf(p.y, u.renderHeight, u.height))), 1.0);
   if (${never}) { f = filterWindow(p, s1, s2, rawAt(2u, p)); }`
       : 'let f = filterWindow(p, s1, s2, rawAt(2u, p));';
   const history =

@@ -49,7 +49,7 @@ fn sampleOffset(x: i32, y: i32, centre: vec2f) -> vec2f {
 }
 
 // The Gaussian's axes, each over its width, for the angle whose cosine and sine are c and s: the
-// divisions once a pixel, not twice a sample (they were most of the filter's instructions).
+// divisions once a pixel, not twice a sample evaluation.
 struct GaussianAxes {
   a: vec2f,
   b: vec2f,
@@ -151,7 +151,7 @@ struct Filtered {
 // The forward filter in two walks over the window: the first finds the smallest q (and, for a
 // coverage blend, sums the coverage), the second weights and sums the colors, in the same order
 // and with the same functions as gatherWindow + windowWeights. The walks are fixed 4x4 loops with
-// the samples outside the image skipped, so that the compiler unrolls them and q stays in
+// the samples outside the image skipped, so that the compiler can unroll them and keep q in
 // registers (dynamic indexing would put an array in slow local memory): q is evaluated once.
 fn filterWindow(p: vec2u, s1: f32, s2: f32, theta: f32) -> Filtered {
   let x0 = windowStart(p.x, u.renderWidth, u.width);
