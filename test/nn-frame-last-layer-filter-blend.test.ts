@@ -28,7 +28,11 @@ import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { NETWORK_V3_CANDIDATES } from '../src/nn/network-v3.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
-import { encodeKpnFilterBlend } from '../src/nn/resolve/filter-blend.ts';
+import {
+  encodeKpnFilterBlend,
+  FILTER_BLEND_BISECTS,
+  type FilterBlendBisect,
+} from '../src/nn/resolve/filter-blend.ts';
 import {
   encodeLastLayerFilterBlend,
   lastLayerFilterBlendRefusal,
@@ -256,6 +260,42 @@ test('neural resolver, INT8 v3a: whole frames with the filter + blend in the las
   assert.equal(fused.length, 9);
   fused.forEach((data, i) => assert.deepEqual(bits(data), bits(twoKernels[i]!), `image ${i}`));
   assert.ok(new Set(fused[6]).size > 50, 'a varied output');
+});
+
+test("neural resolver, the filter + blend bisection (benchmarks): every variant builds and runs in v2's and v3a's last layer, and changes its frames", async () => {
+  const { device } = await testGpu();
+  const render: Size = [11, 7];
+  const frames = randomFrameInputs(device, render, 9).slice(0, 2);
+  for (const name of ['v2', 'v3a']) {
+    const model = randomInt8Model(GRAPHS[name]!);
+    // The history after two frames (the second blends the first's).
+    const history = async (filterBlendBisect?: FilterBlendBisect) => {
+      const resolver = await createNeuralResolver(device, {
+        model,
+        precision: 'int8',
+        ...(filterBlendBisect ? { filterBlendBisect } : {}),
+      });
+      const up = await neuralUpscaler(device, resolver, render);
+      for (const [i, f] of frames.entries()) {
+        const encoder = device.createCommandEncoder();
+        up.dispatch(encoder, {
+          ...defaultFrameParams(),
+          ...f,
+          jitter: up.jitter(i),
+          reset: i === 0,
+        });
+        device.queue.submit([encoder.finish()]);
+      }
+      assert.equal(resolver.lastFrame!.raw, undefined, `${name}: the last layer runs the filter`);
+      const data = (await readGpuImage(device, resolver.lastFrame!.history)).data;
+      up.destroy();
+      return data;
+    };
+    const whole = await history();
+    for (const bisect of FILTER_BLEND_BISECTS) {
+      assert.notDeepEqual(bits(await history(bisect)), bits(whole), `${name} ${bisect}`);
+    }
+  }
 });
 
 test('neural resolver, INT8 on the matrix kernels and the mixed kernels (emulated multiply): whole frames equal the dot4I8Packed frames bit for bit; the fusions only where no matrix runs', async () => {
