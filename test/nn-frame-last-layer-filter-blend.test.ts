@@ -88,6 +88,21 @@ function neuralUpscaler(device: GPUDevice, resolver: NeuralResolver, render: Siz
   });
 }
 
+/** Records and submits frame i of `frames` (the first a reset), then awaits `after(i)`. */
+async function runFrames(
+  device: GPUDevice,
+  up: Awaited<ReturnType<typeof neuralUpscaler>>,
+  frames: ReturnType<typeof randomFrameInputs>,
+  after: (i: number) => Promise<void> = async () => {},
+) {
+  for (const [i, f] of frames.entries()) {
+    const encoder = device.createCommandEncoder();
+    up.dispatch(encoder, { ...defaultFrameParams(), ...f, jitter: up.jitter(i), reset: i === 0 });
+    device.queue.submit([encoder.finish()]);
+    await after(i);
+  }
+}
+
 const bits = (data: Float32Array) => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
 // v2's 3×3 layers also on the larger tile (16×16, which they take from 500 K pixels on). v3a's
@@ -294,16 +309,13 @@ test('neural resolver, INT8 v3a: whole frames with the filter + blend in the las
     });
     const up = await neuralUpscaler(device, resolver, render);
     const outputs: Float32Array[] = [];
-    for (const [i, f] of frames.entries()) {
-      const encoder = device.createCommandEncoder();
-      up.dispatch(encoder, { ...defaultFrameParams(), ...f, jitter: up.jitter(i), reset: i === 0 });
-      device.queue.submit([encoder.finish()]);
+    await runFrames(device, up, frames, async () => {
       const last = resolver.lastFrame!;
       assert.equal(last.raw === undefined, lastLayerFilterBlend, 'raw output written');
       for (const image of [up.outputImage, last.history, last.state]) {
         outputs.push((await readGpuImage(device, image)).data);
       }
-    }
+    });
     const memory = resolver.memoryBytes!();
     up.destroy();
     return { outputs, memory };
@@ -331,16 +343,7 @@ test("neural resolver, the filter + blend bisection (benchmarks): every variant 
         ...(filterBlendBisect ? { filterBlendBisect } : {}),
       });
       const up = await neuralUpscaler(device, resolver, render);
-      for (const [i, f] of frames.entries()) {
-        const encoder = device.createCommandEncoder();
-        up.dispatch(encoder, {
-          ...defaultFrameParams(),
-          ...f,
-          jitter: up.jitter(i),
-          reset: i === 0,
-        });
-        device.queue.submit([encoder.finish()]);
-      }
+      await runFrames(device, up, frames);
       assert.equal(resolver.lastFrame!.raw, undefined, `${name}: the last layer runs the filter`);
       const data = (await readGpuImage(device, resolver.lastFrame!.history)).data;
       up.destroy();
@@ -367,15 +370,7 @@ test('neural resolver, INT8 on the matrix kernels and the mixed kernels (emulate
       });
       const up = await neuralUpscaler(device, resolver, render);
       const outputs: Float32Array[] = [];
-      for (const [i, f] of frames.entries()) {
-        const encoder = device.createCommandEncoder();
-        up.dispatch(encoder, {
-          ...defaultFrameParams(),
-          ...f,
-          jitter: up.jitter(i),
-          reset: i === 0,
-        });
-        device.queue.submit([encoder.finish()]);
+      await runFrames(device, up, frames, async () => {
         // The matrix kernels refuse the fusions: the raw output is written for the separate pass.
         // The mixed kernels run v2's head on matrices (refused there too) and no v3a step, so v3a
         // keeps its fusions there.
@@ -384,7 +379,7 @@ test('neural resolver, INT8 on the matrix kernels and the mixed kernels (emulate
         for (const image of [up.outputImage, resolver.lastFrame!.history]) {
           outputs.push((await readGpuImage(device, image)).data);
         }
-      }
+      });
       up.destroy();
       return outputs;
     };
