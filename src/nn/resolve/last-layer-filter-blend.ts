@@ -164,7 +164,8 @@ fn renderColor(x: i32, y: i32) -> vec3f {
 
 /**
  * WGSL every thread of a `tile` workgroup runs before the kernel's barrier: the staging of the
- * colors, `first` the WGSL vec2u of the workgroup's first display pixel, `li` its thread index.
+ * colors, `first` the WGSL vec2u of the workgroup's first display pixel, `li` its thread index
+ * (WGSL_KPN_WINDOW's `insideRender` in the kernel: the epilogue's filter brings it).
  */
 const colorStaging = (tile: Int8Tile, first: string) => {
   const c = colorTileOf(tile);
@@ -174,7 +175,7 @@ const colorStaging = (tile: Int8Tile, first: string) => {
   for (var i = li; i < ${c.x * c.y}u; i += ${tile.x * tile.y}u) {
     let s = colorOrigin + vec2i(i32(i % ${c.x}u), i32(i / ${c.x}u));
     var c = vec4f(0.0);
-    if (s.x >= 0 && s.x < i32(u.renderWidth) && s.y >= 0 && s.y < i32(u.renderHeight)) {
+    if (insideRender(s.x, s.y)) {
       c = color[u32(s.y) * u.renderWidth + u32(s.x)];
     }
     colorTile[i] = c;
