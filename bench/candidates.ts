@@ -14,6 +14,7 @@ import type { Size } from '../src/core/quality.ts';
 import { ARCHITECTURES } from '../src/nn/networks.ts';
 import { subgroupMatricesUsable } from '../src/nn/ops/int8/matrix.ts';
 import { FILTER_BLEND_BISECTS } from '../src/nn/resolve/filter-blend.ts';
+import { REPROJECT_FEATURES_BISECTS } from '../src/nn/resolve/reproject-features.ts';
 import { benchNetworkCase, caseGraph, networkCaseName, type NetworkCase } from './network.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
 import { benchUpscalerCase, upscalerCaseName, type UpscalerCase } from './upscaler.ts';
@@ -113,6 +114,10 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
       if ((network === 'v2' || network === 'v3a') && i === 0) {
         for (const filterBlendBisect of FILTER_BLEND_BISECTS) {
           cases.push({ kind: 'upscaler', case: { ...frame, filterBlendBisect } });
+        }
+        // And of the reproject + features pass: where its time goes.
+        for (const reprojectFeaturesBisect of REPROJECT_FEATURES_BISECTS) {
+          cases.push({ kind: 'upscaler', case: { ...frame, reprojectFeaturesBisect } });
         }
       }
       // v2's and v3a's default frame again after the others: the first case of a network in a

@@ -18,6 +18,7 @@ import { uploadImage } from '../src/gpu/resources.ts';
 import { caseGraph } from './network.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import type { FilterBlendBisect } from '../src/nn/resolve/filter-blend.ts';
+import type { ReprojectFeaturesBisect } from '../src/nn/resolve/reproject-features.ts';
 import type { NetworkPrecision } from '../src/core/upscaler-options.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { initWeights } from '../src/nn/weights.ts';
@@ -102,6 +103,11 @@ export interface UpscalerCase {
    * rest (src/nn/resolve/filter-blend.ts `FilterBlendBisect`; the outputs are wrong).
    */
   filterBlendBisect?: FilterBlendBisect;
+  /**
+   * Method 'neural': the reproject + features pass with a part left out, to time the rest
+   * (src/nn/resolve/reproject-features.ts `ReprojectFeaturesBisect`; the outputs are wrong).
+   */
+  reprojectFeaturesBisect?: ReprojectFeaturesBisect;
 }
 
 /** Synthetic render-size inputs of one frame. */
@@ -202,6 +208,7 @@ export function upscalerCaseName(c: UpscalerCase): string {
   if (c.producersInHalos === false) method += '+no-halo-producer';
   if (c.coverageBlend !== undefined) method += `+coverage-${c.coverageBlend}`;
   if (c.filterBlendBisect) method += `+filter-blend-${c.filterBlendBisect}`;
+  if (c.reprojectFeaturesBisect) method += `+features-${c.reprojectFeaturesBisect}`;
   if (c.again) method += '+again';
   return `${method} ${c.displaySize.join('x')} ${c.quality}`;
 }
@@ -248,6 +255,9 @@ export async function benchUpscalerCase(
             conv3x3LargeTileFrom: c.conv3x3LargeTileFrom,
             ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
             ...(c.filterBlendBisect ? { filterBlendBisect: c.filterBlendBisect } : {}),
+            ...(c.reprojectFeaturesBisect
+              ? { reprojectFeaturesBisect: c.reprojectFeaturesBisect }
+              : {}),
           })
         : c.method === 'taau' && (c.historyFormat || c.foldOutput === false)
           ? createTaauResolver(device, {}, c.historyFormat, { foldOutput: c.foldOutput })
@@ -303,6 +313,7 @@ export async function benchUpscalerCase(
       ...(c.coverageBlend !== undefined ? { coverageBlend: c.coverageBlend } : {}),
       ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
       ...(c.filterBlendBisect ? { filterBlendBisect: c.filterBlendBisect } : {}),
+      ...(c.reprojectFeaturesBisect ? { reprojectFeaturesBisect: c.reprojectFeaturesBisect } : {}),
       // The kernels the INT8 network ran on.
       ...(c.method === 'neural' && c.precision === 'int8'
         ? { int8Kernels: c.int8Kernels ?? defaultInt8Kernels() }

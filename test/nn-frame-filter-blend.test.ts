@@ -16,13 +16,13 @@ import { storedHistory } from '../src/reference/upscaler.ts';
 import type { Vec4Image } from '../src/reference/nn/frame.ts';
 import type { Size } from '../src/core/quality.ts';
 import { createGpuImage, readGpuImage, uploadGpuImage } from '../src/gpu/gpu-image.ts';
+import { BISECT_NEVER } from '../src/gpu/wgsl.ts';
 import { uploadTensor } from '../src/nn/tensor.ts';
 import { encodeKpnFilter } from '../src/nn/resolve/kpn-filter.ts';
 import { encodeBlend } from '../src/nn/resolve/blend.ts';
 import {
   encodeKpnFilterBlend,
   FILTER_BLEND_BISECTS,
-  FILTER_BLEND_NEVER,
   filterBlendKernel,
 } from '../src/nn/resolve/filter-blend.ts';
 import { kpnFilterBlendCpu } from '../src/reference/nn/frame.ts';
@@ -196,7 +196,7 @@ for (const ratio of [2, 1.5]) {
 }
 
 test('fused filter + blend, the bisection (benchmarks): each variant keeps its part behind the never-met condition, runs, and leaves only that part out', async () => {
-  assert.ok(!filterBlendKernel('rgba32float', 'rgba32float').code.includes(FILTER_BLEND_NEVER));
+  assert.ok(!filterBlendKernel('rgba32float', 'rgba32float').code.includes(BISECT_NEVER));
   const { device } = await testGpu();
   const render: Size = [11, 7];
   const { color, history, raw } = randomInputs(render, 95);
@@ -225,7 +225,7 @@ test('fused filter + blend, the bisection (benchmarks): each variant keeps its p
   for (const bisect of FILTER_BLEND_BISECTS) {
     assert.ok(
       filterBlendKernel('rgba32float', 'rgba32float', undefined, bisect).code.includes(
-        FILTER_BLEND_NEVER,
+        BISECT_NEVER,
       ),
       bisect,
     );

@@ -30,7 +30,11 @@ import { NETWORK_V2 } from '../src/nn/network-v2.ts';
 import { randomInt8Model } from '../src/nn/networks.ts';
 import { initWeights } from '../src/nn/weights.ts';
 import { encodeFeatures } from '../src/nn/resolve/features.ts';
-import { encodeReprojectAndFeatures } from '../src/nn/resolve/reproject-features.ts';
+import {
+  encodeReprojectAndFeatures,
+  REPROJECT_FEATURES_BISECTS,
+  type ReprojectFeaturesBisect,
+} from '../src/nn/resolve/reproject-features.ts';
 import { createNeuralResolver } from '../src/nn/resolve/neural-resolver.ts';
 import { assembleFeaturesCpu } from '../src/reference/nn/frame.ts';
 import { reprojectCpu } from '../src/reference/reproject.ts';
@@ -179,6 +183,106 @@ for (const [previousFormat, outputFormat] of [
     }
   });
 }
+
+test('reproject + features, the bisection (benchmarks): each variant runs and leaves out only its part', async () => {
+  const { device } = await testGpu();
+  const color = randomPreparedColor(RENDER, 13);
+  const motion = randomImage(RENDER, 14, (r, c) => (c < 2 ? r() * 0.2 - 0.1 : r() < 0.5 ? 0 : r()));
+  const gpu = {
+    color: uploadGpuImage(device, color),
+    motion: uploadGpuImage(device, motion),
+    previous: {
+      history: uploadGpuImage(device, randomImage(DISPLAY, 15, historyFill)),
+      state: uploadGpuImage(
+        device,
+        randomImage(DISPLAY, 16, (r) => r() * 2 - 1),
+      ),
+    },
+    exposureState: exposureStateBuffer(device),
+  };
+  const [pw, ph] = paddedSize(DISPLAY);
+  const params = { jitter: [0.31, -0.27] as const, reset: false };
+  const run = async (bisect?: ReprojectFeaturesBisect) => {
+    const history = createGpuImage(device, ...DISPLAY);
+    const features = createGpuTensor(device, { channels: FEATURE_CHANNELS, height: ph, width: pw });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    encodeReprojectAndFeatures(device, pass, gpu, params, history, features, [], true, bisect);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const planes = (await readGpuTensor(device, features)).data;
+    return { history: (await readGpuImage(device, history)).data, planes };
+  };
+  // Features' planes 0–3 are the state's, 4, 6, 9 and 10 read the render neighbourhood.
+  const plane = pw * ph;
+  const channels = (data: Float32Array, list: number[]) =>
+    list.map((c) => Array.from(data.subarray(c * plane, (c + 1) * plane)));
+  const whole = await run();
+  const others = (list: number[]) =>
+    Array.from({ length: FEATURE_CHANNELS }, (_, c) => c).filter((c) => !list.includes(c));
+  const changed = {
+    'no-history-taps': [5, 10],
+    'no-state-taps': [0, 1, 2, 3],
+    'no-neighbourhood': [4, 6, 9, 10],
+    'no-history-write': [],
+  } satisfies Record<ReprojectFeaturesBisect, number[]>;
+  for (const bisect of REPROJECT_FEATURES_BISECTS) {
+    const part = await run(bisect);
+    const list = changed[bisect];
+    assert.deepEqual(
+      channels(part.planes, others(list)),
+      channels(whole.planes, others(list)),
+      bisect,
+    );
+    for (const c of list) {
+      assert.notDeepEqual(
+        channels(part.planes, [c]),
+        channels(whole.planes, [c]),
+        `${bisect}: feature ${c}`,
+      );
+    }
+    if (bisect === 'no-history-write') {
+      assert.ok(
+        part.history.every((v) => v === 0),
+        `${bisect}: nothing stored`,
+      );
+    } else if (bisect === 'no-history-taps') {
+      assert.notDeepEqual(bits(part.history), bits(whole.history), bisect);
+    } else {
+      assert.deepEqual(bits(part.history), bits(whole.history), bisect);
+    }
+  }
+});
+
+test("neural resolver, the reproject + features bisection (benchmarks): every variant runs in v3a's INT8 frame and changes it", async () => {
+  const { device } = await testGpu();
+  const random = (seed: number, channels: number) =>
+    uploadImage(
+      device,
+      randomImage(RENDER, seed, (r) => r() * (channels === 2 ? 0.02 : 1)),
+    );
+  const frames = [0, 1].map((i) => ({
+    color: random(50 + i, 4),
+    depth: random(60 + i, 1),
+    motion: random(70 + i, 2),
+  }));
+  const model = randomInt8Model(NETWORK_V3_CANDIDATES['v3a']!);
+  const history = async (reprojectFeaturesBisect?: ReprojectFeaturesBisect) => {
+    const { outputs } = await neuralResolverFrames(
+      device,
+      { model, precision: 'int8', ...(reprojectFeaturesBisect ? { reprojectFeaturesBisect } : {}) },
+      DISPLAY,
+      RENDER,
+      frames,
+    );
+    // The second frame's output (the first is a reset: nothing reprojected).
+    return outputs[outputs.length - 3]!;
+  };
+  const whole = await history();
+  for (const bisect of REPROJECT_FEATURES_BISECTS) {
+    assert.notDeepEqual(bits(await history(bisect)), bits(whole), bisect);
+  }
+});
 
 test('reproject + features: mismatched sizes and formats are RangeErrors naming them', async () => {
   const { device } = await testGpu();

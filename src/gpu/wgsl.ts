@@ -8,6 +8,12 @@ import { FLAT_GROUP } from './kernel.ts';
 export const TILE = 8;
 
 /**
+ * Benchmarks' bisections of the display-size passes: the condition no dispatch meets (a display
+ * width of 2³² − 1). A part left out stays in the shader behind it, so its registers still count.
+ */
+export const BISECT_NEVER = 'u.width == 0xffffffffu';
+
+/**
  * The entry point of a per-pixel pass: TILE×TILE threads a workgroup, `body` run with `id` bound
  * for every pixel inside u.width × u.height.
  */

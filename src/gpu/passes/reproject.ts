@@ -9,7 +9,7 @@
  */
 import { createKernel, groupsFor } from '../kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../gpu-image.ts';
-import { TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
+import { BISECT_NEVER, TILE, WGSL_COMMON, wgslPixelMain } from '../wgsl.ts';
 import { MAX_COLOR } from '../../core/pass-constants.ts';
 import { uniformBlock, type UniformValues } from '../uniforms.ts';
 
@@ -56,13 +56,24 @@ fn reprojectMax3(v: vec3f) -> f32 { return max(v.x, max(v.y, v.z)); }
 `;
 
 /**
+ * Benchmarks only: the reprojection with its history's 16 taps (`no-history-taps`: a constant
+ * history) or its state's 4 (`no-state-taps`: a constant state) left out, to time the rest (the
+ * outputs are wrong). The part stays in the shader behind BISECT_NEVER.
+ */
+export type ReprojectBisect = 'no-history-taps' | 'no-state-taps';
+
+/**
  * WGSL of `reprojectPixel(p) -> Reprojection` (history and state of display pixel p) over the
  * bindings `motion` (array<vec4f>, the prepared motion), `previousHistory` and `previousState`
  * (wgslImages, read) and `exposureState` (array<vec4f>), with the uniform block `u`
  * (REPROJECT_FIELDS); needs WGSL_COMMON. The reproject pass and the features pass that reprojects
  * for itself (src/nn/resolve/reproject-features.ts) both call it, so they compute the same bits.
+ * `bisect`: benchmarks only (ReprojectBisect).
  */
-export const WGSL_REPROJECT_PIXEL = /* wgsl */ `
+export const wgslReprojectPixel = (bisect?: ReprojectBisect) => {
+  const history = `reprojectedHistory(x0, y0, f)`;
+  const state = `reprojectedState(x0, y0, f)`;
+  return /* wgsl */ `
 ${WGSL_RESCALE_TONEMAPPED}
 struct Reprojection {
   history: vec4f,
@@ -87,27 +98,56 @@ fn reprojectPixel(p: vec2u) -> Reprojection {
   let f = h - base;
   let x0 = i32(base.x);
   let y0 = i32(base.y);
-  let wx = catmullRomWeights(f.x);
-  let wy = catmullRomWeights(f.y);
-  var sum = vec3f(0.0);
-  for (var j = 0; j < 4; j++) {
-    for (var i = 0; i < 4; i++) {
-      sum += wx[i] * wy[j] * prevHistory(x0 - 1 + i, y0 - 1 + j);
-    }
+  ${
+    bisect === 'no-history-taps'
+      ? `var history = vec3f(0.5);
+  if (${BISECT_NEVER}) { history = ${history}; }`
+      : `var history = ${history};`
   }
-  let a = prevHistory(x0, y0);
-  let b = prevHistory(x0 + 1, y0);
-  let d = prevHistory(x0, y0 + 1);
-  let e = prevHistory(x0 + 1, y0 + 1);
-  var history = clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e)));
   // The exposure changed: the history as if its linear value had the new exposure.
   let s = select(u.historyScale, exposureState[0].y, u.scaleFromState != 0u);
   if (s != 1.0) { history = rescaleTonemapped(history, s); }
+  ${
+    bisect === 'no-state-taps'
+      ? `var state = vec4f(0.25);
+  if (${BISECT_NEVER}) { state = ${state}; }`
+      : `let state = ${state};`
+  }
+  return Reprojection(vec4f(history, 1.0), state);
+}
+
+// Catmull-Rom over the 4x4 texels around (x0, y0) + f, clamped to the min/max of the inner 2x2
+// (deringing), which the 16 taps include: each texel read once.
+fn reprojectedHistory(x0: i32, y0: i32, f: vec2f) -> vec3f {
+  let wx = catmullRomWeights(f.x);
+  let wy = catmullRomWeights(f.y);
+  var sum = vec3f(0.0);
+  var lo = vec3f(3.4e38);
+  var hi = vec3f(-3.4e38);
+  for (var j = 0; j < 4; j++) {
+    for (var i = 0; i < 4; i++) {
+      let t = prevHistory(x0 - 1 + i, y0 - 1 + j);
+      sum += wx[i] * wy[j] * t;
+      if ((i == 1 || i == 2) && (j == 1 || j == 2)) {
+        lo = min(lo, t);
+        hi = max(hi, t);
+      }
+    }
+  }
+  return clamp(sum, lo, hi);
+}
+
+// Bilinear over the 2x2 texels at (x0, y0) + f.
+fn reprojectedState(x0: i32, y0: i32, f: vec2f) -> vec4f {
   let top = mix(prevState(x0, y0), prevState(x0 + 1, y0), f.x);
   let bottom = mix(prevState(x0, y0 + 1), prevState(x0 + 1, y0 + 1), f.x);
-  return Reprojection(vec4f(history, 1.0), mix(top, bottom, f.y));
+  return mix(top, bottom, f.y);
 }
 `;
+};
+
+/** The reprojection of every pass but a benchmark's bisection. */
+export const WGSL_REPROJECT_PIXEL = wgslReprojectPixel();
 
 const code = ({ previous, output }: ReprojectFormats) => /* wgsl */ `
 ${PARAMS.wgsl}

@@ -8,7 +8,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { BISECT_NEVER, TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import type { GpuTensor } from '../tensor.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import {
@@ -55,6 +55,13 @@ export const wgslFeatureWord = (g: number, inverseScale: string): string =>
   wgslInt8Word(g, FEATURE_CHANNELS, inverseScale);
 
 /**
+ * Benchmarks only: the features with the render neighbourhood's 13 color reads left out
+ * (`no-neighbourhood`: constant luma, range and colorfulness), to time the rest (the outputs are
+ * wrong). The part stays in the shader behind BISECT_NEVER.
+ */
+export type FeaturesBisect = 'no-neighbourhood';
+
+/**
  * WGSL of the features of one display pixel: the bindings of the prepared color and motion at
  * @binding(first) and (first + 1) and, with `reprojected` (their format), of the reprojected
  * history and state at (first + 2) and (first + 3); then `pixelFeaturesOf(p, h, s) ->
@@ -65,7 +72,23 @@ export const wgslFeatureWord = (g: number, inverseScale: string): string =>
  * (./features-first-layer.ts) and the pass that reprojects for itself (./reproject-features.ts)
  * all call it, so they compute the same bits.
  */
-export function wgslPixelFeatures(first: number, reprojected: ImageFormat | undefined): string {
+export function wgslPixelFeatures(
+  first: number,
+  reprojected: ImageFormat | undefined,
+  bisect?: FeaturesBisect,
+): string {
+  // The render neighbourhood's 13 color reads: the bilinear luma's 4 and the 3x3 box's 9.
+  const neighbourhood = `let top = mix(renderTexel(x0, y0).a, renderTexel(x0 + 1, y0).a, t.x);
+  let bottom = mix(renderTexel(x0, y0 + 1).a, renderTexel(x0 + 1, y0 + 1).a, t.x);
+  f[4] = mix(top, bottom, t.y);
+  for (var dy = -1; dy <= 1; dy++) {
+    for (var dx = -1; dx <= 1; dx++) {
+      let c = renderTexel(rx + dx, ry + dy);
+      chroma += max(c.r, max(c.g, c.b)) - min(c.r, min(c.g, c.b));
+      lumaLo = min(lumaLo, c.a);
+      lumaHi = max(lumaHi, c.a);
+    }
+  }`;
   return /* wgsl */ `
 @group(0) @binding(${first}) var<storage, read> color: array<vec4f>;
 @group(0) @binding(${first + 1}) var<storage, read> motion: array<vec4f>;
@@ -117,21 +140,20 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
   let t = g - base;
   let x0 = i32(base.x);
   let y0 = i32(base.y);
-  let top = mix(renderTexel(x0, y0).a, renderTexel(x0 + 1, y0).a, t.x);
-  let bottom = mix(renderTexel(x0, y0 + 1).a, renderTexel(x0 + 1, y0 + 1).a, t.x);
-  f[4] = mix(top, bottom, t.y);
   let rx = i32(renderPixelOf(pixel.x, u.renderWidth, u.width));
   let ry = i32(renderPixelOf(pixel.y, u.renderHeight, u.height));
   var chroma = 0.0;
   var lumaLo = 3.4e38;
   var lumaHi = -3.4e38;
-  for (var dy = -1; dy <= 1; dy++) {
-    for (var dx = -1; dx <= 1; dx++) {
-      let c = renderTexel(rx + dx, ry + dy);
-      chroma += max(c.r, max(c.g, c.b)) - min(c.r, min(c.g, c.b));
-      lumaLo = min(lumaLo, c.a);
-      lumaHi = max(lumaHi, c.a);
-    }
+  ${
+    bisect === 'no-neighbourhood'
+      ? `f[4] = 0.5;
+  lumaLo = 0.25;
+  lumaHi = 0.75;
+  if (${BISECT_NEVER}) {
+  ${neighbourhood}
+  }`
+      : neighbourhood
   }
   if (valid) {
     let l = luma709(vec3f(finiteOr0(h.r), finiteOr0(h.g), finiteOr0(h.b)));

@@ -15,7 +15,7 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
+import { BISECT_NEVER, TILE, WGSL_COMMON, wgslPixelMain } from '../../gpu/wgsl.ts';
 import { uniformBlock, type UniformValues } from '../../gpu/uniforms.ts';
 import type { GpuTensor } from '../tensor.ts';
 import { paddedSize } from '../../core/neural-frame.ts';
@@ -54,7 +54,7 @@ const PARAMS = uniformBlock(FILTER_BLEND_FIELDS);
  * walks, `no-rectify` blends the history unrectified, `no-history-read` blends a constant
  * instead of the reprojected history, `no-writes` computes everything but stores only where the
  * new history's red is a value it never takes. A part skipped at run time stays in the shader
- * behind a condition no dispatch meets (FILTER_BLEND_NEVER), as the int8 kernels' bisections do
+ * behind a condition no dispatch meets (BISECT_NEVER), as the int8 kernels' bisections do
  * (src/nn/ops/int8/common.ts `Conv3x3Bisect`), so its registers still count.
  */
 export type FilterBlendBisect = 'no-window' | 'no-rectify' | 'no-history-read' | 'no-writes';
@@ -65,10 +65,7 @@ export const FILTER_BLEND_BISECTS: readonly FilterBlendBisect[] = [
   'no-writes',
 ];
 
-/** The condition no dispatch meets (a display width of 2³² − 1). */
-export const FILTER_BLEND_NEVER = 'u.width == 0xffffffffu';
-
-const never = FILTER_BLEND_NEVER;
+const never = BISECT_NEVER;
 
 /**
  * The filter + blend of one display pixel: `filterBlendPixel(p, o)` reads the raw outputs of p

@@ -17,7 +17,7 @@ import {
 } from '../../core/neural-frame.ts';
 import type { Int8InputTarget } from '../int8-network.ts';
 import { encodeBlend } from './blend.ts';
-import { encodeReprojectAndFeatures } from './reproject-features.ts';
+import { encodeReprojectAndFeatures, type ReprojectFeaturesBisect } from './reproject-features.ts';
 import type { ReprojectSource } from '../../gpu/resolver.ts';
 import { encodeFeatures, type FeatureGpuInputs } from './features.ts';
 import { FEATURES_FIRST_LAYER_LABEL } from './features-first-layer.ts';
@@ -130,6 +130,8 @@ export interface NeuralFrameInputs extends NeuralFrameParams {
   readonly timer?: GpuTimer;
   /** Benchmarks only: the filter + blend with a part left out (the outputs are wrong). */
   readonly filterBlendBisect?: FilterBlendBisect;
+  /** Benchmarks only: the reproject + features pass with a part left out (the outputs are wrong). */
+  readonly reprojectFeaturesBisect?: ReprojectFeaturesBisect;
 }
 
 /**
@@ -253,6 +255,7 @@ export function encodeNeuralFrame<Run extends { readonly output: GpuTensor }>(
       targets.features,
       quantized,
       writeF32,
+      inputs.reprojectFeaturesBisect,
     );
   } else if (firstLayer) {
     pass = encoder.beginComputePass(timed(FEATURES_FIRST_LAYER_LABEL));

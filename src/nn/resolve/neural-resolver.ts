@@ -26,6 +26,7 @@ import {
 import { encodeFeaturesFirstLayer, featuresFirstLayerRefusal } from './features-first-layer.ts';
 import type { FeatureGpuInputs } from './features.ts';
 import type { FilterBlendBisect } from './filter-blend.ts';
+import type { ReprojectFeaturesBisect } from './reproject-features.ts';
 import { inferShapes } from '../../core/graph.ts';
 import { createNetwork } from '../network.ts';
 import type { GpuTensor, TensorDtype } from '../tensor.ts';
@@ -196,6 +197,11 @@ export interface NeuralResolverOptions {
    * rest (./filter-blend.ts `FilterBlendBisect`; the outputs are wrong).
    */
   readonly filterBlendBisect?: FilterBlendBisect;
+  /**
+   * Benchmarks only: the reproject + features pass with a part left out, to time the rest
+   * (./reproject-features.ts `ReprojectFeaturesBisect`; the outputs are wrong).
+   */
+  readonly reprojectFeaturesBisect?: ReprojectFeaturesBisect;
 }
 
 /** The precision 'auto' resolves to for `model` on `device`. */
@@ -296,6 +302,9 @@ export async function createNeuralResolver(
         historyGuard: model.graph.historyGuard,
         coverageBlend: model.graph.coverageBlend,
         ...(options.filterBlendBisect ? { filterBlendBisect: options.filterBlendBisect } : {}),
+        ...(options.reprojectFeaturesBisect
+          ? { reprojectFeaturesBisect: options.reprojectFeaturesBisect }
+          : {}),
       };
       const frameInputs = zeros
         ? { ...guarded, reprojected: { ...inputs.reprojected, state: zeros } }

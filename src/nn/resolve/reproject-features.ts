@@ -10,12 +10,13 @@
  */
 import { createKernel, groupsFor } from '../../gpu/kernel.ts';
 import { formatOf, wgslImages, type GpuImage, type ImageFormat } from '../../gpu/gpu-image.ts';
-import { TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
+import { BISECT_NEVER, TILE, WGSL_COMMON } from '../../gpu/wgsl.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
 import {
   REPROJECT_FIELDS,
-  WGSL_REPROJECT_PIXEL,
   reprojectUniformValues,
+  wgslReprojectPixel,
+  type ReprojectBisect,
   type Reprojected,
 } from '../../gpu/passes/reproject.ts';
 import { INT8_COPY_FIELDS, stageInt8Copies } from '../../gpu/int8-quantize.ts';
@@ -31,6 +32,7 @@ import {
   featureTargets,
   wgslFeatureOutputs,
   wgslPixelFeatures,
+  type FeaturesBisect,
 } from './features.ts';
 import { WGSL_FRAME } from './wgsl.ts';
 
@@ -54,17 +56,36 @@ const wgslStored = (format: ImageFormat) =>
   return vec4f(halfPair(w.x), halfPair(w.y));
 }`;
 
+/**
+ * Benchmarks only: the pass with one part left out, to time the rest (the outputs are wrong): the
+ * history's 16 taps, the state's 4 (ReprojectBisect), the render neighbourhood's 13 color reads
+ * (FeaturesBisect), or the reprojected history's store (`no-history-write`: only where its red is
+ * a value it never takes). Each part stays in the shader behind BISECT_NEVER.
+ */
+export type ReprojectFeaturesBisect = ReprojectBisect | FeaturesBisect | 'no-history-write';
+export const REPROJECT_FEATURES_BISECTS: readonly ReprojectFeaturesBisect[] = [
+  'no-history-taps',
+  'no-state-taps',
+  'no-neighbourhood',
+  'no-history-write',
+];
+
 const code = (
   copies: number,
   writeF32: boolean,
   staged: boolean,
   previous: ImageFormat,
   output: ImageFormat,
+  bisect: ReprojectFeaturesBisect | undefined,
 ) => {
   const outputs = wgslFeatureOutputs(copies, writeF32, staged);
+  const store =
+    bisect === 'no-history-write'
+      ? `if (${BISECT_NEVER} || r.history.r == -1.5e-38) { storeHistoryOut(id.y * u.width + id.x, r.history); }`
+      : 'storeHistoryOut(id.y * u.width + id.x, r.history);';
   return /* wgsl */ `
 ${PARAMS.wgsl}
-${wgslPixelFeatures(1, undefined)}
+${wgslPixelFeatures(1, undefined, bisect === 'no-neighbourhood' ? bisect : undefined)}
 ${wgslImages([
   { binding: 3, name: 'previousHistory', access: 'read', format: previous },
   { binding: 4, name: 'previousState', access: 'read', format: previous },
@@ -74,11 +95,11 @@ ${outputs.bindings}
 @group(0) @binding(9) var<storage, read> exposureState: array<vec4f>;
 ${WGSL_COMMON}
 ${WGSL_FRAME}
-${WGSL_REPROJECT_PIXEL}
+${wgslReprojectPixel(bisect === 'no-history-taps' || bisect === 'no-state-taps' ? bisect : undefined)}
 ${wgslStored(output)}
 
 ${outputs.main(`    let r = reprojectPixel(id.xy);
-    storeHistoryOut(id.y * u.width + id.x, r.history);
+    ${store}
     f = pixelFeaturesOf(id.xy, storedReprojected(r.history), storedReprojected(r.state));`)}
 `;
 };
@@ -98,7 +119,8 @@ export interface ReprojectFeaturesInputs {
  * Records the pass into `pass`: the reprojected history into `historyOut` (display size), the
  * features into `output` (f32 planes, 12 × padded height × padded width, when `writeF32`) and
  * `quantized` (at most two int8 copies), as the reproject pass followed by `encodeFeatures` would
- * write them. RangeErrors name mismatched sizes and formats.
+ * write them. RangeErrors name mismatched sizes and formats. `bisect`: benchmarks only
+ * (ReprojectFeaturesBisect; the outputs are wrong).
  */
 export function encodeReprojectAndFeatures(
   device: GPUDevice,
@@ -109,6 +131,7 @@ export function encodeReprojectAndFeatures(
   output: GpuTensor,
   quantized: readonly Int8InputTarget[] = [],
   writeF32 = true,
+  bisect?: ReprojectFeaturesBisect,
 ): void {
   const what = 'reproject + features';
   const { pw, ph, copies } = featureTargets(what, historyOut, output, quantized, writeF32);
@@ -136,6 +159,7 @@ export function encodeReprojectAndFeatures(
       stageInt8Copies(quantized, FEATURE_CHANNELS),
       previous,
       historyFormat,
+      bisect,
     ),
   });
   kernel.dispatch(
