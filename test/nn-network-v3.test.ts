@@ -27,6 +27,7 @@ const DOCUMENTED_MACS: Record<string, number> = {
   v3c: 2260,
   v3d: 1684,
   v3e: 2449,
+  v3f: 2440,
 };
 
 test('v3 candidates: the frame contract, under the MAC budget, trainable by name', () => {

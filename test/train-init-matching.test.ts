@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../src/core/errors.ts';
 import { parameterSpecs } from '../src/core/graph.ts';
-import { NETWORK_V3A, NETWORK_V3B, NETWORK_V3E } from '../src/nn/network-v3.ts';
+import { NETWORK_V3A, NETWORK_V3B, NETWORK_V3E, NETWORK_V3F } from '../src/nn/network-v3.ts';
 import { NETWORK_V2 } from '../src/nn/network-v2.ts';
-import { initWeights, saveWeights } from '../src/nn/weights.ts';
+import { initWeights, loadWeights, saveWeights } from '../src/nn/weights.ts';
 import { runNetworkCpu } from '../src/reference/nn/network.ts';
 import { createTensor } from '../src/core/tensor.ts';
 import { mulberry32 } from '../src/core/random.ts';
@@ -65,6 +65,63 @@ test("matchingParameters: v3e from v3a's weights starts computing v3a's outputs 
   // v3e's own fresh weights (a run from scratch) compute something else.
   const other = runNetworkCpu(NETWORK_V3E, initWeights(NETWORK_V3E, 9), input).output;
   assert.notDeepEqual(other.data, expected.data);
+});
+
+test("matchingParameters: v3f from v3a's weights starts computing v3a's outputs (its new block's last layer at zero)", () => {
+  const v3a = { graph: NETWORK_V3A, parameters: initWeights(NETWORK_V3A, 5) };
+  const { parameters, copied, fresh, passThrough, zeroed } = matchingParameters(
+    NETWORK_V3F,
+    v3a,
+    8,
+    'v3a.uplift',
+  );
+  assert.equal(copied.length, parameterSpecs(NETWORK_V3A).length);
+  assert.deepEqual(fresh, ['res3bn.weight', 'res3bn.bias']);
+  assert.deepEqual(passThrough, []);
+  assert.deepEqual(zeroed, ['res3bx.weight', 'res3bx.bias']);
+  assert.ok(parameters.get('res3bx.weight')!.every((v) => v === 0));
+  assert.ok(
+    parameters.get('res3bn.weight')!.some((v) => v !== 0),
+    'the branch input is random',
+  );
+  const random = mulberry32(22);
+  const input = createTensor({ channels: 12, height: 16, width: 24 });
+  for (let i = 0; i < input.data.length; i++) input.data[i] = random() * 4 - 2;
+  const expected = runNetworkCpu(NETWORK_V3A, v3a.parameters, input).output;
+  assert.deepEqual(runNetworkCpu(NETWORK_V3F, parameters, input).output.data, expected.data);
+  const other = runNetworkCpu(NETWORK_V3F, initWeights(NETWORK_V3F, 8), input).output;
+  assert.notDeepEqual(other.data, expected.data);
+  // v3b's and v3e's new layers are no residual branch: nothing of theirs starts at zero.
+  assert.deepEqual(matchingParameters(NETWORK_V3B, v3a, 3, 'v3a.uplift').zeroed, []);
+  assert.deepEqual(matchingParameters(NETWORK_V3E, v3a, 3, 'v3a.uplift').zeroed, []);
+});
+
+test('train --init-matching: v3f from v3a trains its zero-started layer (one step moves it off zero)', async () => {
+  const { device } = await testGpu();
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-init-matching-v3f-'));
+  const v3a = join(dir, 'v3a.uplift');
+  await saveWeights(v3a, { graph: NETWORK_V3A, parameters: initWeights(NETWORK_V3A, 2) });
+  let zeroed: readonly string[] = [];
+  const out = join(dir, 'v3f');
+  await train(
+    device,
+    {
+      network: 'v3f',
+      task: 'frames',
+      steps: 1,
+      size: [16, 16],
+      logEvery: 1,
+      validationClips: 0,
+      data: { source: 'analytic', clipFrames: 3 },
+    },
+    { out, initWeights: v3a, initMatching: true, onStart: (_s, _t, m) => (zeroed = m!.zeroed) },
+  );
+  assert.deepEqual(zeroed, ['res3bx.weight', 'res3bx.bias']);
+  const trained = await loadWeights(join(out, 'weights.uplift'));
+  assert.ok(
+    trained.parameters.get('res3bx.weight')!.some((v) => v !== 0),
+    'res3bx moved',
+  );
 });
 
 test('matchingParameters: a name with another shape is not copied; no match at all is an InputError', () => {

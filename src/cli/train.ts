@@ -229,12 +229,15 @@ export function register(program: Command): void {
         deviceName: gpu.adapterName,
         onStart(step, total, initMatched) {
           if (initMatched && !flags.quiet) {
-            const { copied, fresh, passThrough } = initMatched;
+            const { copied, fresh, passThrough, zeroed } = initMatched;
             const identity = passThrough.length
               ? `, ${passThrough.length} started as the identity on a taken layer (${passThrough.join(', ')})`
               : '';
+            const zero = zeroed.length
+              ? `, ${zeroed.length} started at zero as a residual branch's last layer (${zeroed.join(', ')})`
+              : '';
             console.error(
-              `--init-matching: ${copied.length} parameter tensors taken from ${flags.init}, ${fresh.length} initialised fresh (${fresh.join(', ') || 'none'})${identity}`,
+              `--init-matching: ${copied.length} parameter tensors taken from ${flags.init}, ${fresh.length} initialised fresh (${fresh.join(', ') || 'none'})${identity}${zero}`,
             );
           }
           progress = createProgress('train', total - step, flags.quiet);

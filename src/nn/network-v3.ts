@@ -55,17 +55,24 @@ function graph(name: string, nodes: GraphNode[]): GraphDescription {
   };
 }
 
-/** v3a and v3b up to ½ resolution on the way back: the encoder and the decoder's skips. */
-const V3A_BODY: GraphNode[] = [
+/** v3a's encoder: 16 / 32 / 48 channels at ½ / ¼ / ⅛, one residual block each. */
+const V3A_ENCODER: GraphNode[] = [
   weighted('down2x2', 'down1', 'features', 16),
   ...residual('res1', 'down1', 16),
   weighted('down2x2', 'down2', 'res1', 32),
   ...residual('res2', 'down2', 32),
   weighted('down2x2', 'down3', 'res2', 48),
   ...residual('res3', 'down3', 48),
-  ...upSkip('skip2', 'res3', 'res2', 32),
+];
+
+/** v3a's decoder from the ⅛-resolution tensor `bottom` up to ½, with the encoder's skips. */
+const v3aDecoder = (bottom: string): GraphNode[] => [
+  ...upSkip('skip2', bottom, 'res2', 32),
   ...upSkip('skip1', 'skip2', 'res1', 16),
 ];
+
+/** v3a and v3b up to ½ resolution on the way back: the encoder and the decoder's skips. */
+const V3A_BODY: GraphNode[] = [...V3A_ENCODER, ...v3aDecoder('res3')];
 
 /**
  * v3a, FSR 4's shape: 16 / 32 / 48 channels at ½ / ¼ / ⅛ with one residual block each, transposed
@@ -137,6 +144,23 @@ export const NETWORK_V3E: GraphDescription = graph('uplift-kpn-v3e', [
   outputs('conv1x1', 'fix', 'join'),
 ]);
 
+/**
+ * v3f, v3a with more depth where tensors are smallest: after v3a's ⅛-resolution block, a
+ * bottleneck block (a 3×3 conv from 48 channels to 24, a linear 1×1 back to 48, added to its
+ * input). The blend's decisions (how far to trust the history) are regional: depth at ⅛ is the
+ * cheapest capacity to make them with (180 MACs per display pixel). Started from v3a's weights
+ * (`uplift train --init-matching`), the 1×1 begins at zero (`matchingParameters`), so the run
+ * starts from v3a's outputs exactly. 2,440 MACs per display pixel.
+ */
+export const NETWORK_V3F: GraphDescription = graph('uplift-kpn-v3f', [
+  ...V3A_ENCODER,
+  weighted('conv3x3', 'res3bn', 'res3', 24),
+  weighted('conv1x1', 'res3bx', 'res3bn', 48, 'none'),
+  { op: 'add', name: 'res3b', inputs: ['res3bx', 'res3'], output: 'res3b', activation: 'relu' },
+  ...v3aDecoder('res3b'),
+  outputs('up2x2', 'out', 'skip1'),
+]);
+
 /** The candidates by training-config name. */
 export const NETWORK_V3_CANDIDATES: Readonly<Record<string, GraphDescription>> = {
   v3a: NETWORK_V3A,
@@ -144,4 +168,5 @@ export const NETWORK_V3_CANDIDATES: Readonly<Record<string, GraphDescription>> =
   v3c: NETWORK_V3C,
   v3d: NETWORK_V3D,
   v3e: NETWORK_V3E,
+  v3f: NETWORK_V3F,
 };

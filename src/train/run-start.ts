@@ -8,6 +8,7 @@ import { InputError } from '../core/errors.ts';
 import {
   inferShapes,
   inputMultiple,
+  isWeighted,
   parameterSpecs,
   type GraphDescription,
   type Parameters,
@@ -54,6 +55,8 @@ export interface RunStart {
     readonly fresh: readonly string[];
     /** Fresh 1×1 convs started as the identity on a copied layer's outputs (`refinementStart`). */
     readonly passThrough: readonly string[];
+    /** Fresh residual branches' last layers started at zero (`zeroBranchStart`). */
+    readonly zeroed: readonly string[];
   };
 }
 
@@ -94,11 +97,12 @@ export interface RunStartOptions {
  * Parameters of `graph` for a run started from another architecture's weights: each tensor
  * whose name and shape `from` has is copied, the others are He-initialised with `seed` (as
  * `initWeights`). E.g. network v3b from v3a's weights: the shared encoder and decoder copied,
- * v3b's full-resolution layers fresh. One exception (`refinementStart`): a fresh 1×1 conv that
- * reads a copied layer's output of its own width through a concat starts as the identity on it
- * and zero elsewhere, so the network starts computing what the source computed (v3e from v3a).
- * Returns them, the names copied, those initialised fresh and those started as the identity; an
- * InputError if none is copied.
+ * v3b's full-resolution layers fresh. Two exceptions, so that the network starts computing what
+ * the source computed: a fresh 1×1 conv that reads a copied layer's output of its own width
+ * through a concat starts as the identity on it and zero elsewhere (`refinementStart`: v3e from
+ * v3a), and a fresh linear layer added to another tensor starts at zero (`zeroBranchStart`: v3f's
+ * new block from v3a). Returns them, the names copied, those initialised fresh, those started as
+ * the identity and those started at zero; an InputError if none is copied.
  */
 export function matchingParameters(
   graph: GraphDescription,
@@ -110,6 +114,7 @@ export function matchingParameters(
   copied: string[];
   fresh: string[];
   passThrough: string[];
+  zeroed: string[];
 } {
   const parameters = initWeights(graph, seed);
   const shapes = new Map(parameterSpecs(from.graph).map((s) => [s.name, s.shape.join('x')]));
@@ -130,7 +135,42 @@ export function matchingParameters(
     );
   }
   const passThrough = refinementStart(graph, parameters, copied);
-  return { parameters, copied, fresh: fresh.filter((n) => !passThrough.includes(n)), passThrough };
+  const zeroed = zeroBranchStart(graph, parameters, copied);
+  const started = new Set([...passThrough, ...zeroed]);
+  return {
+    parameters,
+    copied,
+    fresh: fresh.filter((n) => !started.has(n)),
+    passThrough,
+    zeroed,
+  };
+}
+
+/**
+ * Sets each fresh weighted layer of `graph` without an activation whose output an `add` reads
+ * (the last layer of a residual branch) to zero, weights and bias: the add then passes its other
+ * input through, and the branch's earlier layers, fresh and random, still get gradients once
+ * training moves it. Returns the names of the parameters it set.
+ */
+function zeroBranchStart(
+  graph: GraphDescription,
+  parameters: Map<string, Float32Array>,
+  copied: readonly string[],
+): string[] {
+  const taken = new Set(copied);
+  const added = new Set(graph.nodes.filter((n) => n.op === 'add').flatMap((n) => n.inputs));
+  const set: string[] = [];
+  for (const node of graph.nodes) {
+    if (!isWeighted(node.op) || taken.has(`${node.name}.weight`)) continue;
+    if ((node.activation ?? 'none') !== 'none' || !added.has(node.output)) continue;
+    for (const name of [`${node.name}.weight`, `${node.name}.bias`]) {
+      const value = parameters.get(name);
+      if (!value) continue;
+      value.fill(0);
+      set.push(name);
+    }
+  }
+  return set;
 }
 
 /**
@@ -222,7 +262,7 @@ export async function startRun(
       );
     }
     const from = await loadWeights(options.initWeights);
-    const { parameters, copied, fresh, passThrough } = matchingParameters(
+    const { parameters, ...initMatched } = matchingParameters(
       graph,
       from,
       config.seed,
@@ -233,7 +273,7 @@ export async function startRun(
       config,
       trainable: createTrainableNetwork(device, trained, parameters, config.adam),
       step: 0,
-      initMatched: { copied, fresh, passThrough },
+      initMatched,
     };
   }
   // Fine-tuning starts from given weights (same architecture), fresh Adam moments.
