@@ -9,7 +9,7 @@
 set -u
 CASES=${1:-'^(neural-int8 1920x1080|neural-int8-v3a 1920x1080|(int8|v3a int8) 1920x1080 per-node$)'}
 BUDGET=${2:-25}
-. .device/on-device.sh
+. scripts/device/on-device.sh
 R=/tmp/ab-frames
 mkdir -p $R
 trap 'tar czf $OUT/ab-frames.tgz -C /tmp ab-frames' EXIT

@@ -10,7 +10,7 @@
 set -u
 LIMIT=${1:-360}
 RESUMED=weights/v3-search/runs/v3a-long-stale10h
-. .device/on-device.sh
+. scripts/device/on-device.sh
 R=/tmp/average-runs
 mkdir -p $R
 nvidia-smi --query-gpu=name,driver_version --format=csv > $R/gpu.txt

@@ -5,7 +5,7 @@
 # Results come back as $OUT/frames-and-epilogue.tgz.
 #   bash scripts/device/frames-and-epilogue.sh
 set -u
-. .device/on-device.sh
+. scripts/device/on-device.sh
 R=$OUT/frames-and-epilogue
 mkdir -p $R
 nvidia-smi --query-gpu=name,driver_version --format=csv > $R/gpu.txt

@@ -2,11 +2,11 @@
 # Here, before a device call: packs .device/ as ../shared/device/pack.sh does, but small enough to
 # travel beside the repository (the working tree and what `carry` names must stay under 64 MiB,
 # and the tracked files take ~34 MB): only the given entries are bundled, minified (names kept,
-# so stack traces stay readable), the uncompressed dawn.node the pack leaves is removed, and
-# bundles of other entries from earlier packs are dropped. Prints what will travel.
+# so stack traces stay readable) and gzipped (a device command sources
+# scripts/device/on-device.sh, which unpacks them), the uncompressed dawn.node the pack leaves is
+# removed, and bundles of other entries from earlier packs are dropped. Prints what will travel.
 #   bash scripts/device/pack-small.sh src/cli/main.ts [bench/all.ts ...]
-# An A/B bundle of an older commit (ab-frames.sh's all-base.mjs) is built the same way from a
-# worktree of that commit and copied in afterwards.
+# A/B bundles of older commits (ab-frames.sh's all-base.mjs …): pack-ab.sh, afterwards.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 [ $# -gt 0 ] || { echo "usage: pack-small.sh <entry.ts>..." >&2; exit 2; }
@@ -15,12 +15,14 @@ rm -f .device/node_modules/webgpu/dist/linux-x64/dawn.node
 keep=()
 for entry in "$@"; do
   name=$(basename "${entry%.*}")
-  keep+=("$name.mjs")
+  keep+=("$name.mjs.gz")
   npx --no-install esbuild "$entry" --bundle --platform=node --format=esm --target=node20 \
     --minify --keep-names --external:webgpu --log-level=warning --outfile=".device/$name.mjs" \
     --banner:js="import{createRequire as __cr}from'module';const require=__cr(import.meta.url);"
+  gzip -9 -f ".device/$name.mjs"
 done
-for bundle in .device/*.mjs; do
+for bundle in .device/*.mjs .device/*.mjs.gz; do
+  [ -e "$bundle" ] || continue
   b=$(basename "$bundle")
   case " ${keep[*]} probe.mjs submatrix-probe.mjs " in *" $b "*) ;; *) rm -f "$bundle" ;; esac
 done

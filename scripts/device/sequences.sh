@@ -10,7 +10,7 @@
 set -u
 LIMIT=$1
 shift
-. .device/on-device.sh
+. scripts/device/on-device.sh
 R=/tmp/sequences
 mkdir -p $R /tmp/nets
 trap 'tar czf $OUT/sequences.tgz -C /tmp sequences' EXIT

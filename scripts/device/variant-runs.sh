@@ -15,7 +15,7 @@ set -u
 LIMIT=$1
 F=$2
 shift 2
-. .device/on-device.sh
+. scripts/device/on-device.sh
 R=/tmp/variant-runs
 mkdir -p $R
 trap 'rm -f $R/*/best.ckpt; tar czf $OUT/variant-runs.tgz -C /tmp variant-runs' EXIT
