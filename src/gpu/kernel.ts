@@ -53,7 +53,11 @@ export interface Kernel {
   ): PreparedDispatch;
 }
 
-const cache = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+/**
+ * Compiled pipelines per device, by entry point, then by WGSL: a key joining the two would be a
+ * new string of the whole WGSL to build and hash at every dispatch.
+ */
+const cache = new WeakMap<GPUDevice, Map<string, Map<string, GPUComputePipeline>>>();
 
 /**
  * Thrown before binding a buffer larger than the device allows: WebGPU would only report it to
@@ -79,10 +83,6 @@ function isBuffer(resource: GPUBuffer | GPUTextureView): resource is GPUBuffer {
   return 'mapAsync' in resource;
 }
 
-function pipelineKey(spec: KernelSpec): string {
-  return `${spec.entryPoint ?? 'main'}\n${spec.code}`;
-}
-
 function pipelineDescriptor(device: GPUDevice, spec: KernelSpec): GPUComputePipelineDescriptor {
   const module = device.createShaderModule({ label: spec.label, code: spec.code });
   return {
@@ -93,14 +93,24 @@ function pipelineDescriptor(device: GPUDevice, spec: KernelSpec): GPUComputePipe
 }
 
 function cachedPipeline(device: GPUDevice, spec: KernelSpec): GPUComputePipeline | undefined {
-  return cache.get(device)?.get(pipelineKey(spec));
+  return cache
+    .get(device)
+    ?.get(spec.entryPoint ?? 'main')
+    ?.get(spec.code);
 }
 
 function storePipeline(device: GPUDevice, spec: KernelSpec, pipeline: GPUComputePipeline): void {
   let perDevice = cache.get(device);
   if (!perDevice) cache.set(device, (perDevice = new Map()));
-  perDevice.set(pipelineKey(spec), pipeline);
+  const entry = spec.entryPoint ?? 'main';
+  let byCode = perDevice.get(entry);
+  if (!byCode) perDevice.set(entry, (byCode = new Map()));
+  byCode.set(spec.code, pipeline);
 }
+
+/** Whether two specs name one pipeline (the same entry point of the same WGSL). */
+const samePipeline = (a: KernelSpec, b: KernelSpec) =>
+  (a.entryPoint ?? 'main') === (b.entryPoint ?? 'main') && a.code === b.code;
 
 /** The kernel's pipeline from the per-device cache, compiled now (synchronously) if missing. */
 function pipelineOf(device: GPUDevice, spec: KernelSpec): GPUComputePipeline {
@@ -155,7 +165,7 @@ export async function compileKernels(
  */
 export function createKernel(device: GPUDevice, spec: KernelSpec): Kernel {
   if (collecting && !cachedPipeline(device, spec)) {
-    if (!collecting.some((k) => k.device === device && pipelineKey(k.spec) === pipelineKey(spec)))
+    if (!collecting.some((k) => k.device === device && samePipeline(k.spec, spec)))
       collecting.push({ device, spec });
     return deferredKernel(device, spec);
   }
