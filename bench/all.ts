@@ -15,6 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { requestGpu, type GpuContext, type GpuFeatures } from '../src/gpu/device.ts';
 import { benchCandidates } from './candidates.ts';
 import { benchConv } from './conv.ts';
+import { benchDispatchCost } from './dispatch-cost.ts';
 import { benchFrameGeneration } from './frame-generation.ts';
 import { benchInt8Exact } from './int8-exact.ts';
 import { benchNetwork } from './network.ts';
@@ -42,6 +43,7 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   conv: (gpu, settings) => benchConv(gpu.device, settings),
   candidates: (gpu, settings) => benchCandidates(gpu.device, settings),
   peak: (gpu, settings) => benchPeak(gpu.device, settings),
+  'dispatch-cost': (gpu, settings) => benchDispatchCost(gpu.device, settings),
 };
 
 /** Limits recorded in bench.json (large inputs fail on a small storage binding size). */
