@@ -119,7 +119,7 @@ export function register(program: Command): void {
     )
     .option(
       '--init-matching',
-      "with --init of another architecture: take the parameters this network has by name and shape (e.g. v3b's encoder from v3a), initialise the rest as a fresh run; a new linear 1x1 conv reading a taken layer's outputs through a concat starts as the identity on them (v3e from v3a starts with v3a's outputs)",
+      "with --init of another architecture: take the parameters this network has by name and shape (e.g. v3b's encoder from v3a), initialise the rest as a fresh run; a new linear 1x1 conv reading a taken layer's outputs through a concat starts as the identity on them, and a new linear layer added to a tensor (a residual branch's last) at zero, so the network starts with the source's outputs (v3e or v3f from v3a)",
     )
     .option('--steps <n>', 'total optimizer steps (raise it on --resume to train longer)')
     .option('--stop-at <n>', 'stop with a checkpoint once this many steps are done')

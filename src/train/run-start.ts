@@ -135,7 +135,7 @@ export function matchingParameters(
     );
   }
   const passThrough = refinementStart(graph, parameters, copied);
-  const zeroed = zeroBranchStart(graph, parameters, copied);
+  const zeroed = zeroBranchStart(graph, parameters, [...copied, ...passThrough]);
   const started = new Set([...passThrough, ...zeroed]);
   return {
     parameters,
@@ -150,16 +150,17 @@ export function matchingParameters(
  * Sets each fresh weighted layer of `graph` without an activation whose output an `add` reads
  * (the last layer of a residual branch) to zero, weights and bias: the add then passes its other
  * input through, and the branch's earlier layers, fresh and random, still get gradients once
- * training moves it. Returns the names of the parameters it set.
+ * training moves it. `set` names the parameters already given values (copied, or started as the
+ * identity), which it leaves. Returns the names of the parameters it set.
  */
 function zeroBranchStart(
   graph: GraphDescription,
   parameters: Map<string, Float32Array>,
-  copied: readonly string[],
+  set: readonly string[],
 ): string[] {
-  const taken = new Set(copied);
+  const taken = new Set(set);
   const added = new Set(graph.nodes.filter((n) => n.op === 'add').flatMap((n) => n.inputs));
-  const set: string[] = [];
+  const zeroed: string[] = [];
   for (const node of graph.nodes) {
     if (!isWeighted(node.op) || taken.has(`${node.name}.weight`)) continue;
     if ((node.activation ?? 'none') !== 'none' || !added.has(node.output)) continue;
@@ -167,10 +168,10 @@ function zeroBranchStart(
       const value = parameters.get(name);
       if (!value) continue;
       value.fill(0);
-      set.push(name);
+      zeroed.push(name);
     }
   }
-  return set;
+  return zeroed;
 }
 
 /**
