@@ -1,8 +1,9 @@
 #!/bin/bash
 # On the GPU machine: a change measured against the code before it, in one call. .device/all.mjs
-# is the bundle of the change, .device/all-base.mjs the one of the commit before (bundle it there
-# with pack.sh and copy it in); int8-exact first (the change's bits), then base, change, base
-# again, each alone on the GPU. One archive, $OUT/ab-frames.tgz, packed however the call ends.
+# is the bundle of the change, .device/all-base.mjs the one of the commit before (here:
+# `scripts/device/pack-ab.sh base=<rev>` after pack-small.sh); int8-exact first (the change's
+# bits), then base, change, base again, each alone on the GPU. One archive, $OUT/ab-frames.tgz,
+# packed however the call ends.
 #   bash scripts/device/ab-frames.sh [cases regex] [seconds per bundle, default 25]
 # BUNDLES="name:bundle …" runs other bundles in that order (default base:all-base change:all
 # base2:all-base), e.g. two changes in a row against one base.
