@@ -101,6 +101,50 @@ export function jitterProjection(
   return multiply(shift, projection);
 }
 
+/**
+ * A target that shows part of a larger image: the window of a virtual image `scale` times the
+ * target's size in each dimension whose top-left corner lies at `offset` (fractions of the
+ * virtual image, x right, y down; each in [0, 1 − 1/scale]). Rendering the window equals
+ * cropping a render of the virtual image, pixel for pixel: training clips see the scenes at the
+ * pixel density of a larger display for the cost of the crop.
+ */
+export interface ViewWindow {
+  readonly scale: number;
+  readonly offset: readonly [number, number];
+}
+
+/** Throws a RangeError unless `window` is a window as ViewWindow describes. */
+export function checkViewWindow(window: ViewWindow): void {
+  const { scale, offset } = window;
+  const room = 1 - 1 / scale;
+  if (!(scale >= 1 && Number.isFinite(scale))) {
+    throw new RangeError(`view window: scale must be a finite number ≥ 1, got ${scale}`);
+  }
+  if (!offset.every((o) => o >= 0 && o <= room + 1e-12)) {
+    throw new RangeError(
+      `view window: offset ${offset.join(', ')} must lie in [0, ${room}] at scale ${scale}`,
+    );
+  }
+}
+
+/**
+ * `projection` narrowed to `window`: clip-space x and y of the virtual image mapped so that the
+ * window spans [−1, 1] (applied before the jitter, which is in the target's pixels).
+ */
+export function windowProjection(projection: Mat4, window: ViewWindow): Mat4 {
+  checkViewWindow(window);
+  const { scale, offset } = window;
+  // The window's centre in the virtual image's NDC (y up).
+  const cx = -1 + 2 * offset[0] + 1 / scale;
+  const cy = 1 - 2 * offset[1] - 1 / scale;
+  const narrow = identity();
+  narrow[0] = scale;
+  narrow[5] = scale;
+  narrow[12] = -scale * cx;
+  narrow[13] = -scale * cy;
+  return multiply(narrow, projection);
+}
+
 /** Everything a frame needs from the camera. */
 export interface CameraMatrices {
   /** Unjittered projection · view (for motion vectors). */
@@ -112,22 +156,21 @@ export interface CameraMatrices {
   position: Vec3;
 }
 
-/** View and (jittered) view-projection for a target of `width`×`height` pixels. */
+/**
+ * View and (jittered) view-projection for a target of `width`×`height` pixels, or for a `window`
+ * of a virtual image larger by its scale.
+ */
 export function cameraMatrices(
   camera: Camera,
   width: number,
   height: number,
   jitter: readonly [number, number],
   depthInverted = false,
+  window?: ViewWindow,
 ): CameraMatrices {
   const view = viewMatrix(camera);
-  const projection = perspective(
-    camera.fovY,
-    width / height,
-    camera.near,
-    camera.far,
-    depthInverted,
-  );
+  const full = perspective(camera.fovY, width / height, camera.near, camera.far, depthInverted);
+  const projection = window ? windowProjection(full, window) : full;
   return {
     view,
     viewProjection: multiply(projection, view),

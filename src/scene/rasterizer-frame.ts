@@ -79,8 +79,9 @@ export function frameUniformData(
   jitter: readonly [number, number],
   prevCamera: Camera,
 ): Float32Array<ArrayBuffer> {
-  const current = cameraMatrices(view.camera, width, height, jitter, view.depthInverted);
-  const previous = cameraMatrices(prevCamera, width, height, [0, 0], view.depthInverted);
+  const { depthInverted, window } = view;
+  const current = cameraMatrices(view.camera, width, height, jitter, depthInverted, window);
+  const previous = cameraMatrices(prevCamera, width, height, [0, 0], depthInverted, window);
   const data = new Float32Array(FRAME_UNIFORM_BYTES / 4);
   data.set(toF32(current.jitteredViewProjection), 0);
   data.set(toF32(current.viewProjection), 16);

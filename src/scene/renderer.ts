@@ -9,7 +9,7 @@ import { InputError } from '../core/errors.ts';
 import { jitterOffset, jitterPhaseCount } from '../core/jitter.ts';
 import { mipBias, renderSizeFor, type Size } from '../core/quality.ts';
 import { createGpuImage, readGpuImage, type GpuImage } from '../gpu/gpu-image.ts';
-import type { Camera } from './camera.ts';
+import type { Camera, ViewWindow } from './camera.ts';
 import { encodeEngineQuantize } from './engine-inputs.ts';
 import { cameraPath, type CameraPath, type PathContext } from './paths.ts';
 import { proceduralScene } from './procedural/scenes.ts';
@@ -58,6 +58,11 @@ export interface SceneRendererOptions {
 export interface FrameOverrides extends Partial<EngineInputs> {
   depthInverted?: boolean;
   infiniteFar?: boolean;
+  /**
+   * The part of a virtual display `window.scale` times larger that this frame shows (inputs and
+   * reference alike; training clips: the scenes at a larger display's pixel density).
+   */
+  window?: ViewWindow;
 }
 
 /** One rendered frame, as GPU images owned by the renderer. */
@@ -184,7 +189,7 @@ export function createSceneRenderer(
     device,
     frameParams,
     async renderFrame(i, overrides = {}) {
-      const { depthInverted: inverted, infiniteFar: infinite, ...override } = overrides;
+      const { depthInverted: inverted, infiniteFar: infinite, window, ...override } = overrides;
       const inputs = { ...engineInputs, ...override };
       const frameInverted = inverted ?? depthInverted;
       const frameInfinite = infinite ?? infiniteFar;
@@ -200,6 +205,7 @@ export function createSceneRenderer(
         time,
         depthInverted: frameInverted,
         mipBias: inputBias,
+        ...(window ? { window } : {}),
       };
       rasterizer.renderInputs(view, previous, params.jitter, gpu);
       if (inputs.depth8 || inputs.srgb8) {
