@@ -179,6 +179,10 @@ export function register(program: Command): void {
         'path alone (the rest from every scene; validation unchanged), e.g. the skinned characters\n' +
         'and the fast turns:\n' +
         '  "data": { "sceneShares": { "herd": 0.15, "runners": 0.15 }, "pathShares": { "fast-turn": 0.15 } }\n' +
+        'The scenes at the pixel density of a larger display: a share of the training clips\n' +
+        'render the window of a display larger by a scale drawn up to maxScale (the same pixels\n' +
+        'a clip, so the same cost; validation unchanged):\n' +
+        '  "data": { "zoom": { "probability": 0.5, "maxScale": 4 } }\n' +
         'Data echoing (rendering bounds a step): each rendered clip used 2 times on average, in\n' +
         'slots drawn from the 16 most recent fresh clips (defaults echo 1, echoWindow 16):\n' +
         '  "data": { "echo": 2, "echoWindow": 16 }\n' +

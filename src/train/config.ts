@@ -19,6 +19,7 @@ import { TINY_NETWORK } from './tiny-network.ts';
 import { TRAIN } from './splits.ts';
 
 import { DEFAULT_LOSS_CONFIG, LOSS_TERMS, type LossConfig } from './losses/frame-loss-cpu.ts';
+import { NO_ZOOM, checkZoomRates, type ZoomRates } from './data/zoom-windows.ts';
 
 /** Networks a run can train, by name. */
 export const NETWORKS: Record<string, GraphDescription> = { ...ARCHITECTURES, tiny: TINY_NETWORK };
@@ -64,6 +65,13 @@ export interface ClipDataConfig {
    * polished beads, src/scene/procedural/highlights.ts). Validation: as `exposure`.
    */
   readonly highlights: number;
+  /**
+   * Source `scenes`: training clips as windows of a display larger by a scale up to `maxScale`,
+   * with `probability` per clip (src/train/data/zoom-windows.ts): the scenes at the pixel density
+   * of the displays the network serves. Validation clips never. Default { probability: 0,
+   * maxScale: 4 }.
+   */
+  readonly zoom: ZoomRates;
   /**
    * Source `scenes`: shares of the training clips (in groups of clips sharing a renderer) drawn
    * from one procedural scene alone, to show a class more often (e.g. `{ "herd": 0.15,
@@ -199,6 +207,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
     engineInputs: DEFAULT_ENGINE_INPUTS,
     exposure: NO_EXPOSURE_CHANGES,
     highlights: 0,
+    zoom: NO_ZOOM,
     sceneShares: {},
     pathShares: {},
     echo: 1,
@@ -280,18 +289,26 @@ function engineInputsConfig(base: EngineInputsConfig, override: unknown): Engine
   return merged as EngineInputsConfig;
 }
 
-/** data.exposure of `override` over `base`'s, validated. */
-function exposureConfig(base: ExposureChangeRates, override: unknown): ExposureChangeRates {
+/**
+ * data.<key> (an object of rates, e.g. exposure or zoom) of `override` merged key by key over
+ * `base`'s, validated by `check`.
+ */
+function ratesConfig<T extends object>(
+  key: string,
+  base: T,
+  override: unknown,
+  check: (rates: T, where: string) => void,
+): T {
   if (override === undefined) return base;
   if (!isRecord(override)) {
     throw new InputError(
-      `training config: data.exposure must be an object { probability, range }, got ${showValue(override)}`,
+      `training config: data.${key} must be an object { ${Object.keys(base).join(', ')} }, got ${showValue(override)}`,
     );
   }
-  checkKeys(override, NO_EXPOSURE_CHANGES, 'data.exposure.');
-  const merged = { ...base, ...override } as ExposureChangeRates;
+  checkKeys(override, base, `data.${key}.`);
+  const merged = { ...base, ...override } as T;
   try {
-    checkExposureChangeRates(merged, 'data.exposure');
+    check(merged, `data.${key}`);
   } catch (error) {
     throw new InputError(`training config: ${(error as Error).message}`);
   }
@@ -339,9 +356,17 @@ export function resolveTrainConfig(
         base.data.engineInputs ?? DEFAULT_ENGINE_INPUTS,
         isRecord(o.data) ? o.data.engineInputs : undefined,
       ),
-      exposure: exposureConfig(
+      exposure: ratesConfig(
+        'exposure',
         base.data.exposure ?? NO_EXPOSURE_CHANGES,
         isRecord(o.data) ? o.data.exposure : undefined,
+        checkExposureChangeRates,
+      ),
+      zoom: ratesConfig(
+        'zoom',
+        base.data.zoom ?? NO_ZOOM,
+        isRecord(o.data) ? o.data.zoom : undefined,
+        checkZoomRates,
       ),
     },
     loss: nested('loss'),

@@ -35,6 +35,7 @@ import { TRAIN_LAYOUT_SEEDS, VALIDATION } from './splits.ts';
 import type { TrainableNetwork } from './trainable.ts';
 import { clipFrameSource, meanDb, methodPsnr, neuralSpec, TAAU_SPEC } from './validate-psnr.ts';
 import { scaleLossWeights, type LossWeights } from './losses/frame-loss-cpu.ts';
+import { NO_ZOOM } from './data/zoom-windows.ts';
 
 /**
  * Training steps submitted before the previous one's loss is read back (task `frames` on the GPU
@@ -194,6 +195,8 @@ function clipSource(
     sources,
     engineInputs: splitEngineInputs(data, split),
     ...splitExposureAndHighlights(data, split),
+    // Windows of a larger display: training clips only (validation scores the whole views).
+    zoom: split === 'train' ? data.zoom : NO_ZOOM,
     // One clip an entry: keep every entry's scene built from one checkpoint's validation to the
     // next instead of loading up to 39 scenes (glTF files among them) every time.
     ...(split === 'validation' && config.validationEntries === 'each'

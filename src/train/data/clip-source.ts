@@ -9,6 +9,7 @@ import { mulberry32 } from '../../core/random.ts';
 import type { EngineInputs } from '../../core/engine-inputs.ts';
 import type { GpuImage } from '../../gpu/gpu-image.ts';
 import type { MotionError } from './motion-error.ts';
+import type { ViewWindow } from '../../scene/camera.ts';
 
 /** The GPU images of one clip frame (vec4 per pixel; DESIGN §4 layouts in the first channels). */
 export interface ClipFrameImages {
@@ -47,6 +48,8 @@ export interface ClipOrigin {
   exposureChange?: ExposureChange;
   /** True when the scene got HDR highlights (src/scene/procedural/highlights.ts). */
   highlights?: boolean;
+  /** The part of a larger display the scene clip shows (absent when all: zoom-windows.ts). */
+  window?: ViewWindow;
 }
 
 /** One clip's exposure change (exposure-changes.ts). */
@@ -107,6 +110,8 @@ export const STREAM_EXPOSURE = 5;
 export const STREAM_HIGHLIGHTS = 6;
 /** Whether a group of scene clips is drawn from one scene's entries (scene-clips.ts, sceneShares). */
 export const STREAM_SCENE_SHARE = 7;
+/** A scene clip's view window (zoom-windows.ts). Stream 8 is echo.ts's. */
+export const STREAM_ZOOM = 9;
 
 /** A generator for a (seed, stream, index) triple: independent streams per decision. */
 export function randomFor(seed: number, stream: number, index: number): () => number {

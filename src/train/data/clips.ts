@@ -43,6 +43,7 @@ import {
   NO_ENGINE_INPUTS,
   type EngineInputRates,
 } from './engine-augment.ts';
+import { NO_ZOOM, checkZoomRates, clipWindow, type ZoomRates } from './zoom-windows.ts';
 import {
   checkExposureChangeRates,
   clipExposureChange,
@@ -99,6 +100,8 @@ export interface ClipSamplerOptions {
    * (src/scene/procedural/highlights.ts). Default 0.
    */
   highlights?: number;
+  /** Scene clips as windows of a larger display (zoom-windows.ts). Default: none. */
+  zoom?: ZoomRates;
 }
 
 export interface ClipSampler {
@@ -121,6 +124,7 @@ interface CheckedOptions extends ClipSettings {
   readonly rendererCache: number;
   readonly engineInputs: EngineInputRates;
   readonly exposureChanges: ExposureChangeRates;
+  readonly zoom: ZoomRates;
 }
 
 function checkOptions(options: ClipSamplerOptions): CheckedOptions {
@@ -156,6 +160,8 @@ function checkOptions(options: ClipSamplerOptions): CheckedOptions {
   const highlights = options.highlights ?? 0;
   if (!(highlights >= 0 && highlights <= 1))
     throw new RangeError(`highlights must be a probability in [0, 1], got ${highlights}`);
+  const zoom = options.zoom ?? NO_ZOOM;
+  checkZoomRates(zoom, 'zoom');
   return {
     seed,
     clipLength,
@@ -169,6 +175,7 @@ function checkOptions(options: ClipSamplerOptions): CheckedOptions {
     engineInputs,
     exposureChanges,
     highlights,
+    zoom,
   };
 }
 
@@ -251,7 +258,10 @@ export function createClipSampler(device: GPUDevice, options: ClipSamplerOptions
           };
     const made: ClipContent =
       spec.kind === 'scenes'
-        ? await sceneClips.clip(index, spec, engine)
+        ? await sceneClips.clip(index, spec, {
+            ...engine,
+            window: clipWindow(settings.zoom, seed, index),
+          })
         : spec.kind === 'sequences'
           ? await sequenceClips(index, spec.dirs)
           : analyticClip(device, settings, index, engine.noJitter);

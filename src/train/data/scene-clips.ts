@@ -124,7 +124,7 @@ export function sceneClipChoice(
 /** What a clip renders differently from its renderer's defaults. */
 export type ClipRenderOverrides = Pick<
   FrameOverrides,
-  'noJitter' | 'depthInverted' | 'infiniteFar'
+  'noJitter' | 'depthInverted' | 'infiniteFar' | 'window'
 >;
 
 /** The scene clips of a sampler. */
@@ -226,10 +226,10 @@ async function renderSceneClip(
   renderer: SceneRenderer,
   { entry, ratio, startFrame, highlights }: SceneClipChoice,
   clipLength: number,
-  { noJitter, depthInverted, infiniteFar }: ClipRenderOverrides,
+  { noJitter, depthInverted, infiniteFar, window }: ClipRenderOverrides,
 ): Promise<ClipContent> {
   const frames: TrainingFrame[] = [];
-  const overrides = { noJitter, depthInverted, infiniteFar };
+  const overrides = { noJitter, depthInverted, infiniteFar, ...(window ? { window } : {}) };
   for (let t = 0; t < clipLength; t++) {
     // The renderer reuses two sets of buffers: copy each frame out before the next render.
     const { params, gpu } = await renderer.renderFrame(startFrame + t, overrides);
@@ -262,6 +262,7 @@ async function renderSceneClip(
       renderOffset: [0, 0],
       displayOffset: [0, 0],
       ...(highlights ? { highlights } : {}),
+      ...(window ? { window } : {}),
     },
   };
 }
