@@ -52,8 +52,10 @@ export interface SceneRendererOptions {
 }
 
 /**
- * What renderFrame may change per frame: the engine-like inputs and the depth convention
- * (training draws them per clip while clips share a renderer).
+ * What renderFrame may change per frame: the engine-like inputs, the depth convention and a view
+ * window (training draws them per clip while clips share a renderer). A window leaves the
+ * frame's params as they are (fovY is the whole view's): it is for training clips, not for
+ * sequences written to disk.
  */
 export interface FrameOverrides extends Partial<EngineInputs> {
   depthInverted?: boolean;
