@@ -16,23 +16,11 @@ import { sceneClipChoice } from '../src/train/data/scene-clips.ts';
 import type { TrainingClip } from '../src/train/data/clip-source.ts';
 import { cropGrid, cropSizeFor, randomCrop } from '../src/train/data/crop.ts';
 import { prepareClipCpu } from '../src/train/bptt-cpu.ts';
-import {
-  isHeldOut,
-  TRAIN_LAYOUT_SEEDS,
-  VALIDATION_SEED_BASE,
-  type SplitEntry,
-} from '../src/train/splits.ts';
+import { isHeldOut, TRAIN_LAYOUT_SEEDS, VALIDATION_SEED_BASE } from '../src/train/splits.ts';
 import { rng, testGpu } from './helpers/gpu.ts';
+import { sceneEntry } from './helpers/split-entry.ts';
 
-const entry = (scene: string, path: string, seed: number): SplitEntry => ({
-  name: `${scene}-${path}-${seed}`,
-  scene,
-  path,
-  seed,
-  frames: 6,
-  displaySize: [32, 32],
-  ratio: 2,
-});
+const entry = sceneEntry;
 
 /** Every float of a clip's frames, as raw bits. */
 async function clipBits(device: GPUDevice, clip: TrainingClip): Promise<Uint32Array[]> {

@@ -23,18 +23,10 @@ import type { TrainingClip } from '../src/train/data/clip-source.ts';
 import { NO_ENGINE_INPUTS } from '../src/train/data/engine-augment.ts';
 import { encodeMotionError, type MotionError } from '../src/train/data/motion-error.ts';
 import { splitEngineInputs } from '../src/train/tasks.ts';
-import type { SplitEntry } from '../src/train/splits.ts';
 import { testGpu } from './helpers/gpu.ts';
+import { sceneEntry } from './helpers/split-entry.ts';
 
-const fence: SplitEntry = {
-  name: 'fence-orbit-1',
-  scene: 'fence',
-  path: 'orbit',
-  seed: 1,
-  frames: 6,
-  displaySize: [32, 32],
-  ratio: 2,
-};
+const fence = sceneEntry('fence');
 
 const base = (kind: 'scenes' | 'analytic'): ClipSamplerOptions => ({
   displaySize: [32, 32],

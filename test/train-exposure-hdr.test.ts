@@ -33,18 +33,10 @@ import { DEFAULT_LOSS_WEIGHTS } from '../src/train/losses/frame-loss-cpu.ts';
 import { splitExposureAndHighlights } from '../src/train/tasks.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
 import { createTrainableNetwork } from '../src/train/trainable.ts';
-import type { SplitEntry } from '../src/train/splits.ts';
 import { maxAbsDiff, testGpu } from './helpers/gpu.ts';
+import { sceneEntry } from './helpers/split-entry.ts';
 
-const entry = (scene: string): SplitEntry => ({
-  name: `${scene}-orbit-1`,
-  scene,
-  path: 'orbit',
-  seed: 1,
-  frames: 6,
-  displaySize: [32, 32],
-  ratio: 2,
-});
+const entry = (scene: string) => sceneEntry(scene);
 
 const analytic: ClipSamplerOptions = {
   displaySize: [24, 16],

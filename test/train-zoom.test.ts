@@ -11,8 +11,8 @@ import {
   type ClipSamplerOptions,
 } from '../src/train/data/clips.ts';
 import { clipWindow, NO_ZOOM } from '../src/train/data/zoom-windows.ts';
-import type { SplitEntry } from '../src/train/splits.ts';
 import { maxAbsDiff, testGpu } from './helpers/gpu.ts';
+import { sceneEntry } from './helpers/split-entry.ts';
 
 test('clipWindow: probability 0 never, 1 always; scales log-uniform in [1, maxScale], windows inside the display; pure in (seed, index)', () => {
   const rates = { probability: 1, maxScale: 4 };
@@ -54,15 +54,7 @@ test('training config: data.zoom merged key by key; a bad probability, scale or 
   fails(3, /data\.zoom must be an object \{ probability, maxScale \}/);
 });
 
-const entry: SplitEntry = {
-  name: 'fence-orbit-1',
-  scene: 'fence',
-  path: 'orbit',
-  seed: 1,
-  frames: 6,
-  displaySize: [32, 32],
-  ratio: 2,
-};
+const entry = sceneEntry('fence');
 
 test('a scene clip with a window records it and shows another view of the same frames', async () => {
   const { device } = await testGpu();
