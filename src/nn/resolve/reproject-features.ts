@@ -70,7 +70,7 @@ export const REPROJECT_FEATURES_BISECTS: readonly ReprojectFeaturesBisect[] = [
   'no-history-write',
 ];
 
-const code = (
+const buildCode = (
   copies: number,
   writeF32: boolean,
   staged: boolean,
@@ -102,6 +102,18 @@ ${outputs.main(`    let r = reprojectPixel(id.xy);
     ${store}
     f = pixelFeaturesOf(id.xy, storedReprojected(r.history), storedReprojected(r.state));`)}
 `;
+};
+
+/**
+ * The pass's WGSL for its choices, built once each: the frame asks for it every frame, and the
+ * same string object is found in the pipeline cache without hashing a new one.
+ */
+const codes = new Map<string, string>();
+const code = (...choices: Parameters<typeof buildCode>): string => {
+  const key = choices.join('|');
+  let wgsl = codes.get(key);
+  if (wgsl === undefined) codes.set(key, (wgsl = buildCode(...choices)));
+  return wgsl;
 };
 
 /** What the pass reads: the prepared frame (render size) and the previous history and state. */
