@@ -151,9 +151,11 @@ test('bench/all quick run: JSON shape, positive finite times, every stage inside
       }
       // The data engine submits its own passes: wall time only.
       if (!timestamps || result.name === 'render') continue;
-      assertSummary(c.gpuMs['frame'], frames, `${what} gpuMs.frame`);
+      // A dispatch-cost frame is a pass of tiny dispatches: a coarse GPU clock can read it as 0.
+      const tinyFrame = result.name === 'dispatch-cost';
+      assertSummary(c.gpuMs['frame'], frames, `${what} gpuMs.frame`, tinyFrame);
       for (const [label, summary] of Object.entries(c.gpuMs)) {
-        assertSummary(summary, frames, `${what} gpuMs.${label}`, label !== 'frame');
+        assertSummary(summary, frames, `${what} gpuMs.${label}`, label !== 'frame' || tinyFrame);
         assert.ok(summary.min <= c.gpuMs['frame']!.max, `${what}: ${label} outside the frame`);
       }
       for (const [label, value] of Object.entries(c.derived ?? {})) {
