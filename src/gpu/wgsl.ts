@@ -129,34 +129,3 @@ ${body}
 }
 `;
 }
-
-/** Bytes of the WGSL scalar and vector types workgroup arrays hold here (their array stride). */
-const WORKGROUP_ELEMENT_BYTES: Readonly<Record<string, number>> = {
-  u32: 4,
-  i32: 4,
-  f32: 4,
-  vec2u: 8,
-  vec2i: 8,
-  vec2f: 8,
-  vec4u: 16,
-  vec4i: 16,
-  vec4f: 16,
-};
-
-/**
- * The workgroup memory a kernel's WGSL declares (`var<workgroup> name: array<T, N>` with N a
- * number), to check against the device's maxComputeWorkgroupStorageSize before choosing a variant
- * that stages more. A declaration of another form is an error, not a guess.
- */
-export function workgroupStorageBytes(code: string): number {
-  let bytes = 0;
-  for (const [declaration] of code.matchAll(/var<workgroup>[^;]*;/g)) {
-    const array = /:\s*array<(\w+),\s*(\d+)>\s*;$/.exec(declaration);
-    const element = array ? WORKGROUP_ELEMENT_BYTES[array[1]!] : undefined;
-    if (!array || element === undefined) {
-      throw new RangeError(`workgroupStorageBytes: cannot size "${declaration}"`);
-    }
-    bytes += element * Number(array[2]);
-  }
-  return bytes;
-}

@@ -7,9 +7,9 @@
  * pass to read back (36 + 36 bytes a display pixel), it dequantizes them into registers and runs
  * that pass's per-pixel function (wgslFilterBlendPixel: the same WGSL_KPN_WINDOW, WGSL_RECTIFY
  * and WGSL_FRAME code), writing the new history and state. Threads of the padding (beyond the
- * display size) write nothing. One pass less, and the raw output is never written nor read. The
- * workgroup's render colors are staged in workgroup memory first (colorStaging), where the
- * device's workgroup memory allows.
+ * display size) write nothing. One pass less, and the raw output is never written nor read. On a
+ * direct kernel the workgroup's render colors are staged in workgroup memory first
+ * (STAGED_COLOR_SOURCE); the conv3x3 reads them from the buffer.
  *
  * Not fused (the frame keeps the last op to f32, then ./filter-blend.ts): the subgroup-matrix
  * kernels, whose epilogue runs word by word (4 channels per call, spread over the workgroup's
@@ -38,7 +38,7 @@ import { packedGroups } from '../../core/int8.ts';
 import { createKernel } from '../../gpu/kernel.ts';
 import { formatOf, type ImageFormat } from '../../gpu/gpu-image.ts';
 import { uniformBlock } from '../../gpu/uniforms.ts';
-import { WGSL_COMMON, workgroupStorageBytes } from '../../gpu/wgsl.ts';
+import { WGSL_COMMON } from '../../gpu/wgsl.ts';
 import {
   PIXEL_EPILOGUE_OPS,
   lastStepEpilogueRefusal,
@@ -55,13 +55,7 @@ import {
   type Int8Tile,
 } from '../ops/int8/common.ts';
 import { conv3x3Tile, int8Conv3x3CodeWithEpilogue } from '../ops/int8/conv3x3.ts';
-import {
-  DIRECT_INPUT_TENSOR,
-  DIRECT_TILE,
-  int8DirectCodeWithEpilogue,
-  type DirectInputSource,
-  type DirectOp,
-} from '../ops/int8/direct.ts';
+import { DIRECT_TILE, int8DirectCodeWithEpilogue, type DirectOp } from '../ops/int8/direct.ts';
 import { WGSL_REQUANTIZE } from '../ops/int8/requantize.ts';
 import {
   haloBuffers,
@@ -126,71 +120,8 @@ const haloBinding = (outputTexture: GPUTextureFormat | undefined) =>
   4 + 4 + (outputTexture ? 3 : 0);
 
 /**
- * The render colors a workgroup's epilogue reads, staged in workgroup memory: the filter's window
- * and the rectification's box read each render pixel many times over (25 reads a display pixel,
- * the epilogue's largest cost: docs/PERFORMANCE.md, the filter + blend bisected). A workgroup's
- * display pixels read render pixels from the window start of its first pixel (`colorOrigin`) on,
- * at most its tile and 4 more across and down when the render size is at most the display size
- * (the window is 4 wide and starts at most one pixel further per display pixel); `renderColor`
- * reads any other pixel (a render size above the display size) from the buffer. The same colors,
- * so the same bits.
- */
-const colorTileOf = (tile: Int8Tile) => ({ x: tile.x + 4, y: tile.y + 4 });
-
-/** The bytes of workgroup memory the staged colors take on `tile`. */
-export const stagedColorBytes = (tile: Int8Tile) => {
-  const c = colorTileOf(tile);
-  return c.x * c.y * 16;
-};
-
-/** `renderColor(x, y)` from the colors staged for `tile`. */
-const stagedRenderColor = (tile: Int8Tile) => {
-  const c = colorTileOf(tile);
-  return /* wgsl */ `
-const COLOR_TILE_X = ${c.x};
-const COLOR_TILE_Y = ${c.y};
-var<workgroup> colorTile: array<vec4f, ${c.x * c.y}>;
-var<private> colorOrigin: vec2i;
-
-fn renderColor(x: i32, y: i32) -> vec3f {
-  let t = vec2i(x, y) - colorOrigin;
-  if (t.x >= 0 && t.x < COLOR_TILE_X && t.y >= 0 && t.y < COLOR_TILE_Y) {
-    return colorTile[t.y * COLOR_TILE_X + t.x].rgb;
-  }
-  return color[u32(y) * u.renderWidth + u32(x)].rgb;
-}
-`;
-};
-
-/**
- * WGSL every thread of a `tile` workgroup runs before the kernel's barrier: the staging of the
- * colors, `first` the WGSL vec2u of the workgroup's first display pixel, `li` its thread index
- * (WGSL_KPN_WINDOW's `insideRender` in the kernel: the epilogue's filter brings it).
- */
-const colorStaging = (tile: Int8Tile, first: string) => {
-  const c = colorTileOf(tile);
-  return /* wgsl */ `
-  colorOrigin = vec2i(windowStart((${first}).x, u.renderWidth, u.width),
-                      windowStart((${first}).y, u.renderHeight, u.height));
-  for (var i = li; i < ${c.x * c.y}u; i += ${tile.x * tile.y}u) {
-    let s = colorOrigin + vec2i(i32(i % ${c.x}u), i32(i / ${c.x}u));
-    var c = vec4f(0.0);
-    if (insideRender(s.x, s.y)) {
-      c = color[u32(s.y) * u.renderWidth + u32(s.x)];
-    }
-    colorTile[i] = c;
-  }`;
-};
-
-/** The direct kernel's input with the render colors staged beside its weights (`id`, `li`). */
-const STAGED_COLOR_SOURCE: DirectInputSource = {
-  ...DIRECT_INPUT_TENSOR,
-  staging: colorStaging(DIRECT_TILE, `id.xy - id.xy % vec2u(${DIRECT_TILE.x}u, ${DIRECT_TILE.y}u)`),
-};
-
-/**
  * The kernel of `op` with `header` as its epilogue: the tiled conv3x3 (computing its input in its
- * halo with `halo`) or a direct kernel; with `staged`, staging the render colors (colorStaging).
+ * halo with `halo`) or a direct kernel.
  */
 const kernelCode = (
   op: WeightedOp,
@@ -200,7 +131,6 @@ const kernelCode = (
   header: string,
   tile: Int8Tile,
   halo: { producers: HaloProducers; binding: number } | undefined,
-  staged: boolean,
 ) =>
   op === 'conv3x3'
     ? int8Conv3x3CodeWithEpilogue(
@@ -210,16 +140,8 @@ const kernelCode = (
         header,
         tile,
         halo && producerHaloSource(halo.producers, halo.binding, tile),
-        staged ? colorStaging(tile, 'vec2u(x0, y0)') : undefined,
       )
-    : int8DirectCodeWithEpilogue(
-        op as DirectOp,
-        words,
-        block,
-        channels,
-        header,
-        staged ? STAGED_COLOR_SOURCE : undefined,
-      );
+    : int8DirectCodeWithEpilogue(op as DirectOp, words, block, channels, header);
 
 /** The uniform block: PARAMS, and the halo producers' fields after them. */
 const paramsOf = (halo: HaloProducers | undefined) =>
@@ -236,7 +158,6 @@ const code = (
   tile: Int8Tile,
   halo: HaloProducers | undefined,
   bisect: FilterBlendBisect | undefined,
-  staged: boolean,
 ) =>
   kernelCode(
     op,
@@ -246,7 +167,7 @@ const code = (
     /* wgsl */ `
 ${paramsOf(halo).wgsl}
 ${wgslInt8OpInputs()}
-${wgslFilterBlendBindings(4, input, output, outputTexture, staged ? stagedRenderColor(tile) : undefined)}
+${wgslFilterBlendBindings(4, input, output, outputTexture)}
 ${WGSL_REQUANTIZE}
 ${WGSL_COMMON}
 
@@ -273,17 +194,13 @@ fn finish(acc: array<i32, ${block}>, co0: u32, p: u32) {
 `,
     tile,
     halo && { producers: halo, binding: haloBinding(outputTexture) },
-    staged,
   );
 
 /**
  * The kernel of the last step `step` (an op of PIXEL_EPILOGUE_OPS) on `tile` (`lastLayerTile`)
  * with the filter + blend epilogue, for a reprojected history in `input` and targets in `output`;
  * with `outputTexture`, the one that also writes the frame's output to a texture of that format;
- * with `halo`, a conv3x3 computing its input in its halo (`Int8LastStep.producer`). It stages the
- * render colors in workgroup memory where the kernel's workgroup memory stays within
- * `workgroupStorage` bytes (the device's maxComputeWorkgroupStorageSize; default WebGPU's 16384),
- * else reads them from the buffer: the same bits.
+ * with `halo`, a conv3x3 computing its input in its halo (`Int8LastStep.producer`).
  */
 export function lastLayerFilterBlendKernel(
   step: Pick<Int8OpStep, 'op' | 'inChannels' | 'params'>,
@@ -293,20 +210,21 @@ export function lastLayerFilterBlendKernel(
   outputTexture?: GPUTextureFormat,
   halo?: HaloProducers,
   bisect?: FilterBlendBisect,
-  workgroupStorage = 16384,
 ): { label: string; code: string } {
   // Built once per step and variant: the frame asks for it every frame (its WGSL, with a halo's
   // producers, is long to generate).
   const variants = kernelsOf.get(step) ?? new Map<string, { label: string; code: string }>();
   kernelsOf.set(step, variants);
-  const key = JSON.stringify([tile, input, output, outputTexture, halo, bisect, workgroupStorage]);
+  const key = JSON.stringify([tile, input, output, outputTexture, halo, bisect]);
   const known = variants.get(key);
   if (known) return known;
   const channels = step.params.bias.length;
   const block = int8OutBlock(channels);
   const op = step.op;
-  const codeOf = (staged: boolean) =>
-    code(
+  const computing = halo ? ` ${haloLabel(halo.producer.op, halo.inner?.pixel.op)}` : '';
+  const kernel = {
+    label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}${bisect ? ` (${bisect})` : ''}`,
+    code: code(
       op,
       packedGroups(step.inChannels),
       block,
@@ -317,14 +235,7 @@ export function lastLayerFilterBlendKernel(
       tile,
       halo,
       bisect,
-      staged,
-    );
-  const stagedCode = codeOf(true);
-  const staged = workgroupStorageBytes(stagedCode) <= workgroupStorage;
-  const computing = halo ? ` ${haloLabel(halo.producer.op, halo.inner?.pixel.op)}` : '';
-  const kernel = {
-    label: `int8 ${op}${computing} + filter + blend${outputTexture ? ` + output ${outputTexture}` : ''} block ${block}${staged ? '' : ' (colors unstaged)'}${bisect ? ` (${bisect})` : ''}`,
-    code: staged ? stagedCode : codeOf(false),
+    ),
   };
   variants.set(key, kernel);
   return kernel;
@@ -371,7 +282,6 @@ export function encodeLastLayerFilterBlend(
       targets.output?.texture.format,
       halo,
       inputs.bisect,
-      device.limits.maxComputeWorkgroupStorageSize,
     ),
   );
   kernel.dispatch(

@@ -95,7 +95,6 @@ const code = (
   tile: Int8Tile,
   bisect?: Conv3x3Bisect,
   halo?: Conv3x3HaloSource,
-  epilogueStaging = '',
 ) => /* wgsl */ `
 ${header}
 ${halo?.declarations ?? ''}
@@ -114,7 +113,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let co0 = wg.z * ${block}u;
   let H = i32(u.inHeight);
   let W = i32(u.inWidth);
-  var acc: array<i32, ${block}>;${epilogueStaging}${
+  var acc: array<i32, ${block}>;${
     halo
       ? `${halo.prologue}
   workgroupBarrier();`
@@ -170,9 +169,7 @@ export const int8Conv3x3Code =
  * does (./direct.ts: the uniform block `u`, `input`, `weight` and `finish(acc, co0, p)`, called
  * once per output pixel with the block's accumulators, bias not yet added); `channels` the
  * block's real output channels (`wgslAccumulateBlock`; undefined: all). Network v2's head
- * with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts). `epilogueStaging`:
- * WGSL every thread runs first (`x0`, `y0`, `li` in scope; the steps' barriers follow before the
- * epilogue), staging what the epilogue reads.
+ * with the KPN filter + blend (src/nn/resolve/last-layer-filter-blend.ts).
  */
 export function int8Conv3x3CodeWithEpilogue(
   words: number,
@@ -181,8 +178,7 @@ export function int8Conv3x3CodeWithEpilogue(
   header: string,
   tile: Int8Tile,
   halo?: Conv3x3HaloSource,
-  epilogueStaging?: string,
 ): string {
   const step = halo ? words : int8GroupStep(words);
-  return code(step, block, channels ?? block, header, tile, undefined, halo, epilogueStaging);
+  return code(step, block, channels ?? block, header, tile, undefined, halo);
 }

@@ -54,8 +54,8 @@ export interface DirectInputSource {
   readonly staging?: string;
 }
 
-/** The packed int8 input tensor at @binding(1): the kernel's default input source. */
-export const DIRECT_INPUT_TENSOR: DirectInputSource = {
+/** The packed int8 input tensor at @binding(1). */
+const INPUT_TENSOR: DirectInputSource = {
   perPixel: '',
   word: 'input[(sy * u.inWidth + sx) * WORDS + g]',
 };
@@ -115,7 +115,7 @@ const code = (
   block: Int8OutBlock,
   channels: number,
   header: string,
-  source: DirectInputSource = DIRECT_INPUT_TENSOR,
+  source: DirectInputSource = INPUT_TENSOR,
   paddedOutput = false,
 ) => /* wgsl */ `
 ${header}
