@@ -117,24 +117,22 @@ fn reprojectPixel(p: vec2u) -> Reprojection {
 }
 
 // Catmull-Rom over the 4x4 texels around (x0, y0) + f, clamped to the min/max of the inner 2x2
-// (deringing), which the 16 taps include: each texel read once.
+// (deringing). The inner 4 are read again for the clamp: taking them from the 16 taps' loop was
+// 7–12 µs slower at 4K on an H100 (docs/PERFORMANCE.md, 2026-12-07 nineteenth session).
 fn reprojectedHistory(x0: i32, y0: i32, f: vec2f) -> vec3f {
   let wx = catmullRomWeights(f.x);
   let wy = catmullRomWeights(f.y);
   var sum = vec3f(0.0);
-  var lo = vec3f(3.4e38);
-  var hi = vec3f(-3.4e38);
   for (var j = 0; j < 4; j++) {
     for (var i = 0; i < 4; i++) {
-      let t = prevHistory(x0 - 1 + i, y0 - 1 + j);
-      sum += wx[i] * wy[j] * t;
-      if ((i == 1 || i == 2) && (j == 1 || j == 2)) {
-        lo = min(lo, t);
-        hi = max(hi, t);
-      }
+      sum += wx[i] * wy[j] * prevHistory(x0 - 1 + i, y0 - 1 + j);
     }
   }
-  return clamp(sum, lo, hi);
+  let a = prevHistory(x0, y0);
+  let b = prevHistory(x0 + 1, y0);
+  let d = prevHistory(x0, y0 + 1);
+  let e = prevHistory(x0 + 1, y0 + 1);
+  return clamp(sum, min(min(a, b), min(d, e)), max(max(a, b), max(d, e)));
 }
 
 // Bilinear over the 2x2 texels at (x0, y0) + f.
