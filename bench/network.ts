@@ -28,7 +28,12 @@ import {
   type MatrixBisect,
   type MatrixTiling,
 } from '../src/nn/ops/int8/matrix.ts';
-import { CONV3X3_BISECTS, type Conv3x3Bisect } from '../src/nn/ops/int8/common.ts';
+import {
+  CONV3X3_BISECTS,
+  DIRECT_BISECTS,
+  type Conv3x3Bisect,
+  type DirectBisect,
+} from '../src/nn/ops/int8/common.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -48,6 +53,8 @@ export interface NetworkCase {
   bisect?: MatrixBisect;
   /** The dot4I8Packed conv3x3 with a part left out, likewise (Conv3x3Bisect). */
   conv3x3Bisect?: Conv3x3Bisect;
+  /** The dot4I8Packed direct kernels (down2x2, up2x2, conv1x1) with a part left out (DirectBisect). */
+  directBisect?: DirectBisect;
   /** Subgroup-matrix kernels with another tiling (same outputs), named in the case. */
   tiling?: NamedTiling;
   /**
@@ -107,6 +114,16 @@ export function networkCases(
           precision: 'int8' as const,
           perNode: true,
           conv3x3Bisect,
+        }))
+      : []),
+    // The same for v2's direct kernels that run alone (down1–3, up2: 1.19 GMAC in ~105 µs at
+    // 1080p on an H100, a third of the 3×3 convs' rate).
+    ...(size === sizes[0] && !quick
+      ? DIRECT_BISECTS.map((directBisect) => ({
+          size,
+          precision: 'int8' as const,
+          perNode: true,
+          directBisect,
         }))
       : []),
     ...(subgroupMatrices
@@ -171,6 +188,7 @@ export function networkCaseName(c: NetworkCase): string {
   const variant =
     c.bisect ??
     c.conv3x3Bisect ??
+    (c.directBisect && `direct ${c.directBisect}`) ??
     c.tiling?.name ??
     (c.producersInHalos === false ? 'no-halo' : '');
   return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${variant ? ` ${variant}` : ''}`;
@@ -197,6 +215,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
       kernels: c.kernels ?? 'dot4',
       ...(c.bisect ? { matrixBisect: c.bisect } : {}),
       ...(c.conv3x3Bisect ? { conv3x3Bisect: c.conv3x3Bisect } : {}),
+      ...(c.directBisect ? { directBisect: c.directBisect } : {}),
       ...(c.tiling ? { matrixTiling: c.tiling } : {}),
       ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
     });

@@ -14,6 +14,7 @@ import {
   int8OutBlock,
   uploadInt8Op,
   type Conv3x3Bisect,
+  type DirectBisect,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './ops/int8/common.ts';
@@ -414,6 +415,11 @@ export interface Int8NetworkOptions {
    * (Conv3x3Bisect, ./ops/int8/conv3x3.ts); the outputs are wrong.
    */
   readonly conv3x3Bisect?: Conv3x3Bisect;
+  /**
+   * Benchmarks only: every direct op (conv1x1, down2x2, up2x2) on dot4I8Packed that runs its own
+   * kernel with a part of it left out (DirectBisect, ./ops/int8/direct.ts); the outputs are wrong.
+   */
+  readonly directBisect?: DirectBisect;
   /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
   readonly matrixTiling?: MatrixTiling;
   /**
@@ -736,16 +742,16 @@ export function fusedLabel(
   return p === undefined ? node : `${fusedLabel(plan, producers, p)} + ${node}`;
 }
 
-/** Each step's weights on the GPU, conv3x3s with the options' bisection and tile threshold. */
+/** Each step's weights on the GPU, with the options' bisections and the conv3x3s' tile threshold. */
 function uploadStepWeights(
   device: GPUDevice,
   plan: Int8Plan,
   options: Int8NetworkOptions,
 ): Int8OpWeights[] {
-  const { conv3x3Bisect, conv3x3LargeTileFrom } = options;
+  const { conv3x3Bisect, conv3x3LargeTileFrom, directBisect } = options;
   return plan.steps.map((step) => {
     const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
-    if (step.op !== 'conv3x3') return w;
+    if (step.op !== 'conv3x3') return directBisect ? { ...w, directBisect } : w;
     return {
       ...w,
       ...(conv3x3Bisect ? { conv3x3Bisect } : {}),

@@ -352,6 +352,8 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly biasBuffer: GPUBuffer;
   /** Benchmarks only: a conv3x3's dot4I8Packed kernel with a part left out (./conv3x3.ts). */
   readonly conv3x3Bisect?: Conv3x3Bisect;
+  /** Benchmarks only: a direct op's dot4I8Packed kernel with a part left out (./direct.ts). */
+  readonly directBisect?: DirectBisect;
   /**
    * A conv3x3's output pixels from which its dot4I8Packed kernel runs on the larger tile
    * (`conv3x3Tile` in ./conv3x3.ts; default CONV3X3_LARGE_TILE_FROM; tests and benchmarks set it).
@@ -374,6 +376,30 @@ export const CONV3X3_BISECTS: readonly Conv3x3Bisect[] = [
   'no-input-loads',
   'no-weight-loads',
   'no-barriers',
+  'no-product',
+  'no-epilogue',
+];
+
+/**
+ * The bisections' condition no dispatch meets (an output of 2³² − 1 channels): the part it guards
+ * is skipped at run time but stays in the shader, so the compiler keeps what feeds it (a part
+ * removed from the source let the driver drop the work whose results only it read, and Dawn the
+ * bindings only it used).
+ */
+export const INT8_BISECT_NEVER = 'u.outChannels == 0xffffffffu';
+
+/**
+ * Benchmarks only: a direct kernel (conv1x1, down2x2, up2x2 on dot4I8Packed, ./direct.ts) with
+ * one part left out, to time the rest (the outputs are wrong): `no-input-loads` made-up input
+ * words (the index arithmetic stays), `no-weight-loads` made-up staged weights, `no-product` no
+ * input reads nor dot4I8Packed (the weights' staging and the epilogue only), `no-epilogue` no
+ * requantization nor writes. As Conv3x3Bisect, a part skipped stays behind a condition no
+ * dispatch meets.
+ */
+export type DirectBisect = 'no-input-loads' | 'no-weight-loads' | 'no-product' | 'no-epilogue';
+export const DIRECT_BISECTS: readonly DirectBisect[] = [
+  'no-input-loads',
+  'no-weight-loads',
   'no-product',
   'no-epilogue',
 ];

@@ -9,8 +9,10 @@ import type { WeightedOp } from '../../../core/graph.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
+  INT8_BISECT_NEVER,
   INT8_PARAMS,
   wgslAccumulateBlock,
+  type DirectBisect,
   wgslInt8Op,
   type Int8Epilogue,
   type Int8Tile,
@@ -91,9 +93,19 @@ export const wgslAccumulateInputWord = (
     let t = (${g} * ${tapCount} + tap) * ${block / 4}u;
     ${wgslAccumulateBlock(acc, 'v', taps, 't', block, channels)}`;
 
-/** WGSL of readPixel's loop over the input words, word g read by the expression `word`. */
-const wordLoop = (block: Int8OutBlock, channels: number, word: string) =>
-  `  for (var g = 0u; g < WORDS; g++) {\n${wgslAccumulateInputWord(block, word, 'g', {}, channels)}\n  }`;
+/**
+ * WGSL of readPixel's loop over the input words, word g read by the expression `word`; with
+ * `madeUp` (the bisection's no-input-loads), a made-up word instead, the read behind the
+ * bisections' condition.
+ */
+const wordLoop = (block: Int8OutBlock, channels: number, word: string, madeUp = false) =>
+  madeUp
+    ? `  for (var g = 0u; g < WORDS; g++) {
+    var made = (sx * 2654435761u) ^ (sy + g * 40503u + tap);
+    if (${INT8_BISECT_NEVER}) { made = ${word}; }
+${wgslAccumulateInputWord(block, 'made', 'g', {}, channels)}
+  }`
+    : `  for (var g = 0u; g < WORDS; g++) {\n${wgslAccumulateInputWord(block, word, 'g', {}, channels)}\n  }`;
 
 /** The same with the words written out, word g read by `wordAt(g)`. */
 const wordsWrittenOut = (
@@ -117,6 +129,7 @@ const code = (
   header: string,
   source: DirectInputSource = INPUT_TENSOR,
   paddedOutput = false,
+  bisect?: DirectBisect,
 ) => /* wgsl */ `
 ${header}
 const TAPS = ${INT8_OP_TAPS[op]}u;
@@ -127,7 +140,7 @@ var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * block) / 4}>;
 var<private> acc: array<i32, ${block}>;
 
 fn readPixel(sx: u32, sy: u32, tap: u32) {${source.perPixel}
-${source.wordAt ? wordsWrittenOut(words, block, channels, source.wordAt) : wordLoop(block, channels, source.word)}
+${source.wordAt ? wordsWrittenOut(words, block, channels, source.wordAt) : wordLoop(block, channels, source.word, bisect === 'no-input-loads')}
 }
 
 @compute @workgroup_size(${DIRECT_TILE.x}, ${DIRECT_TILE.y})
@@ -136,14 +149,20 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   // The block's weights are one contiguous run of the layout (int8WeightLayout).
   let weightBase = id.z * ${(words * INT8_OP_TAPS[op] * block) / 4}u;
   for (var i = li; i < ${(words * INT8_OP_TAPS[op] * block) / 4}u; i += ${DIRECT_THREADS}u) {
-    taps[i] = weight[weightBase + i];
+    ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${INT8_BISECT_NEVER}) {` : '{'}
+      taps[i] = weight[weightBase + i];
+    }
   }${source.staging ?? ''}
   workgroupBarrier();
   let x = id.x;
   let y = id.y;
   if (x >= u.outWidth || y >= u.outHeight) { return; }
-  ${DIRECT_READS[op]}
-  finish(acc, co0, ${outPixel(paddedOutput)});
+  ${bisect === 'no-product' ? `if (${INT8_BISECT_NEVER}) {` : '{'}
+    ${DIRECT_READS[op]}
+  }
+  ${bisect === 'no-epilogue' ? `if (${INT8_BISECT_NEVER}) {` : '{'}
+    finish(acc, co0, ${outPixel(paddedOutput)});
+  }
 }
 `;
 
@@ -151,11 +170,13 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
  * The kernel of a conv1x1, down2x2 or up2x2 whose input has `words` packed words per pixel, for
  * an epilogue (./encode.ts records it). With `paddedOutput` it writes a packed output in the
  * padded layout (uniforms PADDED_OUTPUT_PARAMS; no residual: its pixels would be the output's).
+ * `bisect`: benchmarks only (DirectBisect).
  */
 export function int8DirectCode(
   op: DirectOp,
   words: number,
   paddedOutput = false,
+  bisect?: DirectBisect,
 ): (epilogue: Int8Epilogue) => string {
   return (epilogue) => {
     if (paddedOutput && (epilogue.realOutput || epilogue.residual)) {
@@ -172,6 +193,7 @@ export function int8DirectCode(
       wgslInt8Op(epilogue, uniforms),
       undefined,
       paddedOutput,
+      bisect,
     );
   };
 }

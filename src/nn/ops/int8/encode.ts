@@ -73,7 +73,13 @@ function recipeFor(
     };
   }
   if (!paddedOutput) {
-    return { code: int8DirectCode(op, words), vectorStores: true, tile: DIRECT_TILE };
+    const bisect = weights.directBisect;
+    return {
+      ...(bisect ? { name: bisect } : {}),
+      code: int8DirectCode(op, words, false, bisect),
+      vectorStores: true,
+      tile: DIRECT_TILE,
+    };
   }
   const layout = int8Layout(output);
   return {

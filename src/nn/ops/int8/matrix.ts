@@ -32,6 +32,7 @@ import { createStorageBuffer } from '../../../gpu/resources.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS, int8WeightIndex } from '../../../reference/nn/int8-ops.ts';
 import {
+  INT8_BISECT_NEVER,
   INT8_PARAMS,
   wgslInt8Op,
   type Int8Epilogue,
@@ -68,12 +69,7 @@ export const MATRIX_BISECTS: readonly MatrixBisect[] = [
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 
-/**
- * A condition no dispatch meets, for the bisection: the part it guards is skipped at run time but
- * stays in the shader, so the compiler keeps what feeds it (a part removed from the source let
- * the driver drop the work whose results only it read, and Dawn the bindings only it used).
- */
-const NEVER = 'u.outChannels == 0xffffffffu';
+const NEVER = INT8_BISECT_NEVER;
 
 /** Subgroups per workgroup; each computes one GEMM row of 16·mTiles pixels. */
 const SUBGROUPS = 4;

@@ -1,0 +1,118 @@
+// The direct kernels' bisection (benchmarks only, DirectBisect in src/nn/ops/int8/common.ts): each
+// variant runs and leaves out exactly its part, the parts stay in the shader, and the network
+// option reaches the direct steps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testGpu, rng } from './helpers/gpu.ts';
+import { randomFeatures, randomInt8, randomProducerInput } from './helpers/int8-random.ts';
+import { packInt8, unpackInt8, type Int8OpParams } from '../src/core/int8.ts';
+import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../src/reference/nn/int8-ops.ts';
+import {
+  DIRECT_BISECTS,
+  INT8_BISECT_NEVER,
+  uploadInt8Op,
+  type DirectBisect,
+} from '../src/nn/ops/int8/common.ts';
+import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import { int8DirectCode, type DirectOp } from '../src/nn/ops/int8/direct.ts';
+import { createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
+import { readBuffer } from '../src/gpu/resources.ts';
+import { planInt8 } from '../src/core/int8-plan.ts';
+import { createInt8Network } from '../src/nn/int8-network.ts';
+import { ARCHITECTURES, randomInt8Model } from '../src/nn/networks.ts';
+
+const OPS: readonly DirectOp[] = ['down2x2', 'up2x2', 'conv1x1'];
+
+for (const op of OPS) {
+  test(`dot4I8Packed ${op} bisection (benchmarks only): each variant runs and leaves its part out`, async () => {
+    const { device } = await testGpu();
+    const random = rng(29);
+    const [inChannels, outChannels] = [16, 16];
+    const input = randomProducerInput(random, op, inChannels, 8, 20);
+    const params: Int8OpParams = {
+      weight: randomInt8(random, inChannels * outChannels * INT8_OP_TAPS[op]),
+      bias: Int32Array.from({ length: outChannels }, () => Math.round((random() * 2 - 1) * 60000)),
+      multiplier: Math.fround(1 / 4096),
+      activation: 'none',
+    };
+    const weights = uploadInt8Op(device, op, params, inChannels);
+    const gpuInput = createGpuInt8Tensor(device, input);
+    device.queue.writeBuffer(
+      gpuInput.buffer,
+      0,
+      packInt8(input.data, input.channels, input.height, input.width),
+    );
+    const shape = int8OpOutputShape(op, input, outChannels);
+    // Each variant writes into an output filled with 0x55 bytes (85): what it left unwritten stays so.
+    const run = async (directBisect?: DirectBisect) => {
+      const output = createGpuInt8Tensor(device, shape);
+      device.queue.writeBuffer(
+        output.buffer,
+        0,
+        new Uint32Array(output.buffer.size / 4).fill(0x55555555),
+      );
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeInt8Op(device, pass, directBisect ? { ...weights, directBisect } : weights, gpuInput, {
+        output,
+      });
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+      output.buffer.destroy();
+      return unpackInt8(words, shape.channels, shape.height, shape.width);
+    };
+    const whole = await run();
+    assert.deepEqual(whole, int8OpCpu(op, input, params).data);
+    // No product: every output is its bias requantized (the op with zero weights).
+    const zeroWeights = { ...params, weight: new Int8Array(params.weight.length) };
+    assert.deepEqual(await run('no-product'), int8OpCpu(op, input, zeroWeights).data);
+    assert.ok(
+      (await run('no-epilogue')).every((v) => v === 85),
+      'no-epilogue writes nothing',
+    );
+    // Made-up inputs or weights: other outputs, all written.
+    for (const bisect of ['no-input-loads', 'no-weight-loads'] as const) {
+      const got = await run(bisect);
+      assert.notDeepEqual(got, whole, bisect);
+      assert.ok(got.some((v) => v !== 85) && new Set(got).size > 6, `${bisect}: written`);
+    }
+    // The skipped parts stay in the shader behind a condition no dispatch meets; the whole
+    // kernel has no such condition.
+    const code = (bisect?: DirectBisect) =>
+      int8DirectCode(op, 4, false, bisect)({ realOutput: false, residual: false, block: 16 });
+    assert.ok(!code().includes(INT8_BISECT_NEVER));
+    for (const bisect of DIRECT_BISECTS) {
+      assert.ok(code(bisect).includes(INT8_BISECT_NEVER), bisect);
+      assert.match(code(bisect), /input\[\(sy \* u\.inWidth \+ sx\) \* WORDS \+ g\]/, bisect);
+      assert.match(code(bisect), /weight\[weightBase \+ i\]/, `${bisect}: weights read`);
+      assert.match(code(bisect), /dot4I8Packed/, `${bisect}: product`);
+      assert.match(code(bisect), /finish\(acc/, `${bisect}: epilogue`);
+    }
+    weights.weightBuffer.destroy();
+    weights.biasBuffer.destroy();
+    gpuInput.buffer.destroy();
+  });
+}
+
+test('int8 network v2 with directBisect: the direct steps that run alone take it, the outputs change', async () => {
+  const { device } = await testGpu();
+  const model = randomInt8Model(ARCHITECTURES['v2']!);
+  const plan = planInt8(model.graph, model.parameters);
+  const shape = { channels: 12, height: 16, width: 24 };
+  const { input } = randomFeatures(device, shape, 37);
+  const outputOf = async (directBisect?: DirectBisect) => {
+    const network = createInt8Network(device, plan, directBisect ? { directBisect } : {});
+    const encoder = device.createCommandEncoder();
+    const output = network.run(encoder, input);
+    device.queue.submit([encoder.finish()]);
+    const got = await readGpuTensor(device, output);
+    network.destroy();
+    return got.data;
+  };
+  const whole = await outputOf();
+  for (const bisect of DIRECT_BISECTS) {
+    assert.notDeepEqual(await outputOf(bisect), whole, bisect);
+  }
+  input.buffer.destroy();
+});
