@@ -34,6 +34,7 @@ import {
   type Conv3x3Bisect,
   type DirectBisect,
 } from '../src/nn/ops/int8/common.ts';
+import { DIRECT_ROWS, type DirectRows } from '../src/nn/ops/int8/direct-rows.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';
@@ -55,6 +56,8 @@ export interface NetworkCase {
   conv3x3Bisect?: Conv3x3Bisect;
   /** The dot4I8Packed direct kernels (down2x2, up2x2, conv1x1) with a part left out (DirectBisect). */
   directBisect?: DirectBisect;
+  /** The direct kernels on ./direct-rows.ts's kernel, this many output pixels a thread. */
+  directRows?: DirectRows;
   /** Subgroup-matrix kernels with another tiling (same outputs), named in the case. */
   tiling?: NamedTiling;
   /**
@@ -126,6 +129,18 @@ export function networkCases(
           directBisect,
         }))
       : []),
+    // And on the kernel that loads a pixel's words before its products, 1, 2 or 4 pixels a
+    // thread (the same outputs), per node and whole.
+    ...(size === sizes[0] && !quick
+      ? DIRECT_ROWS.flatMap((directRows) =>
+          [false, true].map((perNode) => ({
+            size,
+            precision: 'int8' as const,
+            perNode,
+            directRows,
+          })),
+        )
+      : []),
     ...(subgroupMatrices
       ? [false, true].map((perNode) => ({
           size,
@@ -189,6 +204,7 @@ export function networkCaseName(c: NetworkCase): string {
     c.bisect ??
     c.conv3x3Bisect ??
     (c.directBisect && `direct ${c.directBisect}`) ??
+    (c.directRows && `direct rows ${c.directRows}`) ??
     c.tiling?.name ??
     (c.producersInHalos === false ? 'no-halo' : '');
   return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${variant ? ` ${variant}` : ''}`;
@@ -216,6 +232,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
       ...(c.bisect ? { matrixBisect: c.bisect } : {}),
       ...(c.conv3x3Bisect ? { conv3x3Bisect: c.conv3x3Bisect } : {}),
       ...(c.directBisect ? { directBisect: c.directBisect } : {}),
+      ...(c.directRows ? { directRows: c.directRows } : {}),
       ...(c.tiling ? { matrixTiling: c.tiling } : {}),
       ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
     });

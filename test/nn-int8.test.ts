@@ -35,6 +35,7 @@ import {
   type Conv3x3Bisect,
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
+import { DIRECT_ROWS, type DirectRows } from '../src/nn/ops/int8/direct-rows.ts';
 import {
   CONV3X3_LARGE_TILE,
   CONV3X3_TILE,
@@ -151,6 +152,8 @@ interface OpCase {
   pitch?: number;
   /** A conv3x3 on dot4I8Packed runs on the larger tile (CONV3X3_LARGE_TILE, 16×16). */
   largeTile?: boolean;
+  /** A direct op runs on ./ops/int8/direct-rows.ts's kernel, this many pixels a thread. */
+  directRows?: DirectRows;
 }
 
 const CASES: OpCase[] = [
@@ -319,7 +322,7 @@ const CASES: OpCase[] = [
 function caseLabel(c: OpCase): string {
   const extra = `${c.residual ? ' + residual' : ''}${c.offset ? ` at channel ${c.offset}` : ''}`;
   const pitch = c.pitch ? ` (input pitch ${c.pitch} bytes)` : '';
-  const tile = c.largeTile ? ' (16×16 tile)' : '';
+  const tile = c.largeTile ? ' (16×16 tile)' : c.directRows ? ` (direct rows ${c.directRows})` : '';
   return `${c.op} ${c.cin}→${c.cout} ${c.height}x${c.width} ${c.activation}${extra}${pitch}${tile}`;
 }
 
@@ -433,7 +436,11 @@ async function checkOpsAgainstCpu(
       ? randomInt8Tensor(random, c.cout, outShape.height, outShape.width)
       : undefined;
     const uploaded = uploadInt8Op(device, c.op, params, c.cin);
-    const weights = c.largeTile ? { ...uploaded, conv3x3LargeTileFrom: 0 } : uploaded;
+    const weights = c.largeTile
+      ? { ...uploaded, conv3x3LargeTileFrom: 0 }
+      : c.directRows
+        ? { ...uploaded, directRows: c.directRows }
+        : uploaded;
     const matrix =
       multiply && uploadMatrixWeights(device, weights, multiply, c.pitch, undefined, tiling);
     // The matrix kernels read a padded input, and here write (and add) padded tensors too.
@@ -510,6 +517,18 @@ test('int8 ops on the GPU equal their CPU reference bit for bit (int8 and f32 ou
   const storeWidths = new Set<number>();
   await checkOpsAgainstCpu(CASES, undefined, storeWidths);
   assert.deepEqual([...storeWidths].sort(), [1, 2, 4], 'the cases store 1, 2 and 4 words at once');
+});
+
+test('int8 direct ops loading a pixel before its products, 1, 2 or 4 pixels a thread: the CPU reference bit for bit', async () => {
+  const direct = CASES.filter((c) => c.op !== 'conv3x3');
+  assert.deepEqual([...new Set(direct.map((c) => c.op))].sort(), ['conv1x1', 'down2x2', 'up2x2']);
+  // Partial workgroups down at every row count: some output heights not a multiple of 8 × rows.
+  assert.ok(
+    direct.some((c) => int8OpOutputShape(c.op, { ...c, channels: c.cin }, c.cout).height % 8),
+  );
+  for (const directRows of DIRECT_ROWS) {
+    await checkOpsAgainstCpu(direct.map((c) => ({ ...c, directRows })));
+  }
 });
 
 test('int8 store widths: aligned to the pitch, the offset, the thread block and its own words', () => {

@@ -19,6 +19,7 @@ import {
   type Int8OpWeights,
 } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
+import type { DirectRows } from './ops/int8/direct-rows.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
   subgroupMatricesUsable,
@@ -420,6 +421,11 @@ export interface Int8NetworkOptions {
    * kernel with a part of it left out (DirectBisect, ./ops/int8/direct.ts); the outputs are wrong.
    */
   readonly directBisect?: DirectBisect;
+  /**
+   * Benchmarks only: every direct op (conv1x1, down2x2, up2x2) on dot4I8Packed that runs its own
+   * kernel on ./ops/int8/direct-rows.ts's, this many output pixels a thread; the same outputs.
+   */
+  readonly directRows?: DirectRows;
   /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
   readonly matrixTiling?: MatrixTiling;
   /**
@@ -748,10 +754,17 @@ function uploadStepWeights(
   plan: Int8Plan,
   options: Int8NetworkOptions,
 ): Int8OpWeights[] {
-  const { conv3x3Bisect, conv3x3LargeTileFrom, directBisect } = options;
+  const { conv3x3Bisect, conv3x3LargeTileFrom, directBisect, directRows } = options;
   return plan.steps.map((step) => {
     const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
-    if (step.op !== 'conv3x3') return directBisect ? { ...w, directBisect } : w;
+    if (step.op !== 'conv3x3') {
+      if (!directBisect && directRows === undefined) return w;
+      return {
+        ...w,
+        ...(directBisect ? { directBisect } : {}),
+        ...(directRows !== undefined ? { directRows } : {}),
+      };
+    }
     return {
       ...w,
       ...(conv3x3Bisect ? { conv3x3Bisect } : {}),

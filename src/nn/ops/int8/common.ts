@@ -18,6 +18,7 @@ import {
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { activationCode } from '../common.ts';
 import { int8Layout } from './padded.ts';
+import type { DirectRows } from './direct-rows.ts';
 import { WGSL_REQUANTIZE } from './requantize.ts';
 
 /** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
@@ -354,6 +355,11 @@ export interface Int8OpWeights extends Int8OpParams {
   readonly conv3x3Bisect?: Conv3x3Bisect;
   /** Benchmarks only: a direct op's dot4I8Packed kernel with a part left out (./direct.ts). */
   readonly directBisect?: DirectBisect;
+  /**
+   * Benchmarks only: a direct op on the kernel that loads a pixel's words before its products,
+   * this many output pixels a thread (./direct-rows.ts; the same outputs).
+   */
+  readonly directRows?: DirectRows;
   /**
    * A conv3x3's output pixels from which its dot4I8Packed kernel runs on the larger tile
    * (`conv3x3Tile` in ./conv3x3.ts; default CONV3X3_LARGE_TILE_FROM; tests and benchmarks set it).

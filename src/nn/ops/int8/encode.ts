@@ -19,6 +19,7 @@ import {
 } from './common.ts';
 import { conv3x3Tile, int8Conv3x3Code } from './conv3x3.ts';
 import { DIRECT_TILE, int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
+import { directRowsTile, int8DirectRowsCode } from './direct-rows.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
 import { int8ProducerInConsumerRecipe, type Int8Producer } from './producer-in-consumer.ts';
@@ -70,6 +71,15 @@ function recipeFor(
       code: int8Conv3x3Code(int8GroupStep(words), tile, bisect),
       vectorStores: true,
       tile,
+    };
+  }
+  if (!paddedOutput && weights.directRows !== undefined) {
+    const rows = weights.directRows;
+    return {
+      name: `rows ${rows}`,
+      code: int8DirectRowsCode(op, words, rows),
+      vectorStores: true,
+      tile: directRowsTile(rows),
     };
   }
   if (!paddedOutput) {

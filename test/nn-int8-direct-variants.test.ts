@@ -1,10 +1,17 @@
-// The direct kernels' bisection (benchmarks only, DirectBisect in src/nn/ops/int8/common.ts): each
-// variant runs and leaves out exactly its part, the parts stay in the shader, and the network
-// option reaches the direct steps.
+// The direct kernels' benchmark variants: the bisection (DirectBisect in
+// src/nn/ops/int8/common.ts: each variant runs and leaves out exactly its part, the parts stay in
+// the shader, the network option reaches the direct steps) and the kernel that loads a pixel's
+// words first (src/nn/ops/int8/direct-rows.ts: network v2 with it, the CPU's bits; its ops are
+// checked in nn-int8.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
-import { randomFeatures, randomInt8, randomProducerInput } from './helpers/int8-random.ts';
+import {
+  memoryOfExactRuns,
+  randomFeatures,
+  randomInt8,
+  randomProducerInput,
+} from './helpers/int8-random.ts';
 import { packInt8, unpackInt8, type Int8OpParams } from '../src/core/int8.ts';
 import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../src/reference/nn/int8-ops.ts';
 import {
@@ -20,6 +27,8 @@ import { readBuffer } from '../src/gpu/resources.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
 import { ARCHITECTURES, randomInt8Model } from '../src/nn/networks.ts';
+import { runInt8NetworkCpu } from '../src/reference/nn/int8-network.ts';
+import { DIRECT_ROWS } from '../src/nn/ops/int8/direct-rows.ts';
 
 const OPS: readonly DirectOp[] = ['down2x2', 'up2x2', 'conv1x1'];
 
@@ -114,5 +123,24 @@ test('int8 network v2 with directBisect: the direct steps that run alone take it
   for (const bisect of DIRECT_BISECTS) {
     assert.notDeepEqual(await outputOf(bisect), whole, bisect);
   }
+  input.buffer.destroy();
+});
+
+test('int8 network v2 with directRows 1, 2, 4: the CPU reference bit for bit', async () => {
+  const { device } = await testGpu();
+  const model = randomInt8Model(ARCHITECTURES['v2']!);
+  const plan = planInt8(model.graph, model.parameters);
+  // 32 × 48: the ½-, ¼- and ⅛-resolution layers 16, 8 and 4 high, partial workgroups at 2 and 4
+  // rows a thread (16 and 32 rows a workgroup).
+  const shape = { channels: 12, height: 32, width: 48 };
+  const { features, input } = randomFeatures(device, shape, 41);
+  const want = runInt8NetworkCpu(plan, features).output;
+  await memoryOfExactRuns(
+    device,
+    plan,
+    input,
+    want,
+    DIRECT_ROWS.map((directRows) => ({ directRows })),
+  );
   input.buffer.destroy();
 });
