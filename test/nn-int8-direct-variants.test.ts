@@ -11,8 +11,9 @@ import {
   randomFeatures,
   randomInt8,
   randomProducerInput,
+  runOpIntoFilled,
 } from './helpers/int8-random.ts';
-import { packInt8, unpackInt8, type Int8OpParams } from '../src/core/int8.ts';
+import { packInt8, type Int8OpParams } from '../src/core/int8.ts';
 import { INT8_OP_TAPS, int8OpCpu, int8OpOutputShape } from '../src/reference/nn/int8-ops.ts';
 import {
   DIRECT_BISECTS,
@@ -20,10 +21,8 @@ import {
   uploadInt8Op,
   type DirectBisect,
 } from '../src/nn/ops/int8/common.ts';
-import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { int8DirectCode, type DirectOp } from '../src/nn/ops/int8/direct.ts';
 import { createGpuInt8Tensor, readGpuTensor } from '../src/nn/tensor.ts';
-import { readBuffer } from '../src/gpu/resources.ts';
 import { planInt8 } from '../src/core/int8-plan.ts';
 import { createInt8Network } from '../src/nn/int8-network.ts';
 import { ARCHITECTURES, randomInt8Model } from '../src/nn/networks.ts';
@@ -53,24 +52,13 @@ for (const op of OPS) {
     );
     const shape = int8OpOutputShape(op, input, outChannels);
     // Each variant writes into an output filled with 0x55 bytes (85): what it left unwritten stays so.
-    const run = async (directBisect?: DirectBisect) => {
-      const output = createGpuInt8Tensor(device, shape);
-      device.queue.writeBuffer(
-        output.buffer,
-        0,
-        new Uint32Array(output.buffer.size / 4).fill(0x55555555),
+    const run = (directBisect?: DirectBisect) =>
+      runOpIntoFilled(
+        device,
+        directBisect ? { ...weights, directBisect } : weights,
+        gpuInput,
+        shape,
       );
-      const encoder = device.createCommandEncoder();
-      const pass = encoder.beginComputePass();
-      encodeInt8Op(device, pass, directBisect ? { ...weights, directBisect } : weights, gpuInput, {
-        output,
-      });
-      pass.end();
-      device.queue.submit([encoder.finish()]);
-      const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
-      output.buffer.destroy();
-      return unpackInt8(words, shape.channels, shape.height, shape.width);
-    };
     const whole = await run();
     assert.deepEqual(whole, int8OpCpu(op, input, params).data);
     // No product: every output is its bias requantized (the op with zero weights).

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
+import { runOpIntoFilled } from './helpers/int8-random.ts';
 import {
   accumulatorBound,
   addResidual,
@@ -1202,24 +1203,13 @@ test('dot4I8Packed conv3x3 bisection (benchmarks only): each variant runs and le
   const gpuInput = await uploadInt8(device, input, false);
   const shape = int8OpOutputShape('conv3x3', input, 16);
   // Each variant writes into an output filled with 0x55 bytes (85): what it left unwritten stays so.
-  const run = async (conv3x3Bisect?: Conv3x3Bisect) => {
-    const output = createGpuInt8Tensor(device, shape);
-    device.queue.writeBuffer(
-      output.buffer,
-      0,
-      new Uint32Array(output.buffer.size / 4).fill(0x55555555),
+  const run = (conv3x3Bisect?: Conv3x3Bisect) =>
+    runOpIntoFilled(
+      device,
+      conv3x3Bisect ? { ...weights, conv3x3Bisect } : weights,
+      gpuInput,
+      shape,
     );
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeInt8Op(device, pass, conv3x3Bisect ? { ...weights, conv3x3Bisect } : weights, gpuInput, {
-      output,
-    });
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    const got = await readInt8(device, output);
-    output.buffer.destroy();
-    return got;
-  };
   const whole = await run();
   assert.deepEqual(whole, int8OpCpu('conv3x3', input, params).data);
   // No product: every output is its bias requantized (the op with zero weights).

@@ -1,14 +1,23 @@
-// Random INT8 tensors and op parameters for the INT8 kernel tests, random network features, and
-// INT8 networks run against their CPU reference.
+// Random INT8 tensors and op parameters for the INT8 kernel tests, random network features, INT8
+// networks run against their CPU reference, and one op run into a filled output (bisections).
 import assert from 'node:assert/strict';
-import type { Int8OpParams, Int8Tensor } from '../../src/core/int8.ts';
+import { unpackInt8, type Int8OpParams, type Int8Tensor } from '../../src/core/int8.ts';
+import type { Int8OpWeights } from '../../src/nn/ops/int8/common.ts';
+import { encodeInt8Op } from '../../src/nn/ops/int8/encode.ts';
+import { readBuffer } from '../../src/gpu/resources.ts';
 import type { DirectOp } from '../../src/nn/ops/int8/direct.ts';
 import type { Int8Plan } from '../../src/core/int8-plan.ts';
 import { createInt8Network, type Int8NetworkOptions } from '../../src/nn/int8-network.ts';
 import type { Activation, WeightedOp } from '../../src/core/graph.ts';
 import { INT8_OP_TAPS } from '../../src/reference/nn/int8-ops.ts';
 import { createTensor, type Tensor, type TensorShape } from '../../src/core/tensor.ts';
-import { uploadTensor, readGpuTensor, type GpuTensor } from '../../src/nn/tensor.ts';
+import {
+  createGpuInt8Tensor,
+  uploadTensor,
+  readGpuTensor,
+  type GpuInt8Tensor,
+  type GpuTensor,
+} from '../../src/nn/tensor.ts';
 import { rng } from './gpu.ts';
 
 export const randomInt8 = (random: () => number, length: number) =>
@@ -95,4 +104,31 @@ export function randomProducerInput(
   const scale = op === 'down2x2' ? 2 : op === 'up2x2' ? 0.5 : 1;
   const [h, w] = [height * scale, width * scale];
   return { channels, height: h, width: w, data: randomInt8(random, channels * h * w) };
+}
+
+/**
+ * Runs the INT8 op of `weights` (a bisection's field set or not) on `input` into a new output of
+ * `shape` (standard layout) filled with 0x55 bytes first, so what the op leaves unwritten reads
+ * 85; returns the output's values (CHW).
+ */
+export async function runOpIntoFilled(
+  device: GPUDevice,
+  weights: Int8OpWeights,
+  input: GpuInt8Tensor,
+  shape: TensorShape,
+): Promise<Int8Array> {
+  const output = createGpuInt8Tensor(device, shape);
+  device.queue.writeBuffer(
+    output.buffer,
+    0,
+    new Uint32Array(output.buffer.size / 4).fill(0x55555555),
+  );
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeInt8Op(device, pass, weights, input, { output });
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  const words = new Uint32Array((await readBuffer(device, output.buffer)).buffer);
+  output.buffer.destroy();
+  return unpackInt8(words, shape.channels, shape.height, shape.width);
 }
