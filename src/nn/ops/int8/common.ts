@@ -18,7 +18,6 @@ import {
 import type { GpuInt8Tensor, GpuTensor } from '../../tensor.ts';
 import { activationCode } from '../common.ts';
 import { int8Layout } from './padded.ts';
-import type { DirectRows } from './direct-rows.ts';
 import { WGSL_REQUANTIZE } from './requantize.ts';
 
 /** Pixel tile edge of a workgroup (8×8 threads, one pixel each). */
@@ -393,6 +392,9 @@ export const CONV3X3_BISECTS: readonly Conv3x3Bisect[] = [
  * bindings only it used).
  */
 export const INT8_BISECT_NEVER = 'u.outChannels == 0xffffffffu';
+
+/** Output pixels a thread of ./direct-rows.ts's kernel computes, DIRECT_TILE.y rows apart. */
+export type DirectRows = 1 | 2 | 4;
 
 /**
  * Benchmarks only: a direct kernel (conv1x1, down2x2, up2x2 on dot4I8Packed, ./direct.ts) with

@@ -9,11 +9,17 @@
  * src/reference/nn/int8-ops.ts.
  */
 import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
-import { INT8_PARAMS, wgslInt8Op, type Int8Epilogue, type Int8Tile } from './common.ts';
+import {
+  INT8_PARAMS,
+  wgslInt8Op,
+  type DirectRows,
+  type Int8Epilogue,
+  type Int8Tile,
+} from './common.ts';
 import { DIRECT_THREADS, DIRECT_TILE, wgslAccumulateInputWord, type DirectOp } from './direct.ts';
 
-/** Output pixels a thread computes, DIRECT_TILE.y rows apart. */
-export type DirectRows = 1 | 2 | 4;
+export type { DirectRows };
+/** Every row count the benchmarks and tests run. */
 export const DIRECT_ROWS: readonly DirectRows[] = [1, 2, 4];
 
 /** The output pixels a workgroup of the kernel with `rows` covers. */
