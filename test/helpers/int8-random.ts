@@ -132,3 +132,30 @@ export async function runOpIntoFilled(
   output.buffer.destroy();
   return unpackInt8(words, shape.channels, shape.height, shape.width);
 }
+
+/**
+ * The parts every INT8 kernel bisection shares, checked through `run` (the op with the part left
+ * out, into a filled output: `runOpIntoFilled`): the whole kernel gives `whole` (the CPU's values),
+ * `no-product` `biasOnly` (the CPU's with zero weights), `no-epilogue` writes nothing, and made-up
+ * inputs or weights give other values, all written. Returns nothing; asserts.
+ */
+export async function checkSharedBisections(
+  run: (
+    bisect?: 'no-product' | 'no-epilogue' | 'no-input-loads' | 'no-weight-loads',
+  ) => Promise<Int8Array>,
+  whole: Int8Array,
+  biasOnly: Int8Array,
+): Promise<void> {
+  const got = await run();
+  assert.deepEqual(got, whole);
+  assert.deepEqual(await run('no-product'), biasOnly);
+  assert.ok(
+    (await run('no-epilogue')).every((v) => v === 85),
+    'no-epilogue writes nothing',
+  );
+  for (const bisect of ['no-input-loads', 'no-weight-loads'] as const) {
+    const other = await run(bisect);
+    assert.notDeepEqual(other, got, bisect);
+    assert.ok(other.some((v) => v !== 85) && new Set(other).size > 6, `${bisect}: written`);
+  }
+}
