@@ -225,6 +225,8 @@ test('reproject + features, the bisection (benchmarks): each variant runs and le
     'no-state-taps': [0, 1, 2, 3],
     'no-neighbourhood': [4, 6, 9, 10],
     'no-history-write': [],
+    // Every plane: nothing stored (the tensor keeps its zeros, checked below).
+    'no-feature-writes': Array.from({ length: FEATURE_CHANNELS }, (_, c) => c),
   } satisfies Record<ReprojectFeaturesBisect, number[]>;
   for (const bisect of REPROJECT_FEATURES_BISECTS) {
     const part = await run(bisect);
@@ -239,6 +241,12 @@ test('reproject + features, the bisection (benchmarks): each variant runs and le
         channels(part.planes, [c]),
         channels(whole.planes, [c]),
         `${bisect}: feature ${c}`,
+      );
+    }
+    if (bisect === 'no-feature-writes') {
+      assert.ok(
+        part.planes.every((v) => v === 0),
+        `${bisect}: no feature stored`,
       );
     }
     if (bisect === 'no-history-write') {

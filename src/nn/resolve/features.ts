@@ -178,12 +178,14 @@ fn pixelFeaturesOf(pixel: vec2u, h: vec4f, s: vec4f) -> array<f32, ${FEATURE_CHA
  * point over the padded feature planes: `pixel`, WGSL run for a pixel inside the image, sets its
  * features `f` (zero in the padding), which are then written at padded index `o` (the int8
  * copies `staged` or not, wgslInt8Copies). The features pass and the pass that also reprojects
- * (./reproject-features.ts) write them alike.
+ * (./reproject-features.ts) write them alike. `skipWrites` (benchmarks only): the features are
+ * computed but neither plane nor copy is written (the writes stay behind BISECT_NEVER).
  */
 export function wgslFeatureOutputs(
   copies: number,
   writeF32: boolean,
   staged: boolean,
+  skipWrites = false,
 ): { bindings: string; main(pixel: string): string } {
   const f32 = Array.from(
     { length: FEATURE_CHANNELS },
@@ -204,8 +206,10 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   if (id.x < u.width && id.y < u.height) {
 ${pixel}
   }
+${skipWrites ? `  if (${BISECT_NEVER}) {` : '  {'}
 ${writeF32 ? `  if (id.x < u.paddedWidth && id.y < u.paddedHeight) {\n${f32}\n  }` : ''}
 ${copies > 0 ? `${int8.stage}\n${int8.flush}` : ''}
+  }
 }
 `,
   };

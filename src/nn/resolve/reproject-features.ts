@@ -59,15 +59,19 @@ const wgslStored = (format: ImageFormat) =>
 /**
  * Benchmarks only: the pass with one part left out, to time the rest (the outputs are wrong): the
  * history's 16 taps, the state's 4 (ReprojectBisect), the render neighbourhood's 13 color reads
- * (FeaturesBisect), or the reprojected history's store (`no-history-write`: only where its red is
- * a value it never takes). Each part stays in the shader behind BISECT_NEVER.
+ * (FeaturesBisect), the reprojected history's store (`no-history-write`: only where its red is
+ * a value it never takes), or the features' stores (`no-feature-writes`: neither the f32 planes
+ * nor the int8 copies, their quantization included). Each part stays in the shader behind
+ * BISECT_NEVER.
  */
-export type ReprojectFeaturesBisect = ReprojectBisect | FeaturesBisect | 'no-history-write';
+export type ReprojectFeaturesBisect =
+  ReprojectBisect | FeaturesBisect | 'no-history-write' | 'no-feature-writes';
 export const REPROJECT_FEATURES_BISECTS: readonly ReprojectFeaturesBisect[] = [
   'no-history-taps',
   'no-state-taps',
   'no-neighbourhood',
   'no-history-write',
+  'no-feature-writes',
 ];
 
 const buildCode = (
@@ -78,7 +82,7 @@ const buildCode = (
   output: ImageFormat,
   bisect: ReprojectFeaturesBisect | undefined,
 ) => {
-  const outputs = wgslFeatureOutputs(copies, writeF32, staged);
+  const outputs = wgslFeatureOutputs(copies, writeF32, staged, bisect === 'no-feature-writes');
   const store =
     bisect === 'no-history-write'
       ? `if (${BISECT_NEVER} || r.history.r == -1.5e-38) { storeHistoryOut(id.y * u.width + id.x, r.history); }`
