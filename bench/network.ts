@@ -33,8 +33,9 @@ import {
   DIRECT_BISECTS,
   type Conv3x3Bisect,
   type DirectBisect,
+  type DirectRows,
 } from '../src/nn/ops/int8/common.ts';
-import { DIRECT_ROWS, type DirectRows } from '../src/nn/ops/int8/direct-rows.ts';
+import { DIRECT_ROWS } from '../src/nn/ops/int8/direct-rows.ts';
 import { quantizedNetwork } from './quantized-model.ts';
 import { measureFrames, measuredCase } from './measure.ts';
 import { runCases, type BenchCase, type BenchSettings } from './stats.ts';

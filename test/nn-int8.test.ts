@@ -36,7 +36,8 @@ import {
   type Conv3x3Bisect,
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
-import { DIRECT_ROWS, type DirectRows } from '../src/nn/ops/int8/direct-rows.ts';
+import { DIRECT_ROWS } from '../src/nn/ops/int8/direct-rows.ts';
+import type { DirectRows } from '../src/nn/ops/int8/common.ts';
 import {
   CONV3X3_LARGE_TILE,
   CONV3X3_TILE,

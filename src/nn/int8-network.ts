@@ -15,11 +15,11 @@ import {
   uploadInt8Op,
   type Conv3x3Bisect,
   type DirectBisect,
+  type DirectRows,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
-import type { DirectRows } from './ops/int8/direct-rows.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
 import {
   subgroupMatricesUsable,

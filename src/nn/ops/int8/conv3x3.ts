@@ -6,7 +6,7 @@
  */
 import {
   type Conv3x3Bisect,
-  INT8_BISECT_NEVER,
+  INT8_BISECT_NEVER as NEVER,
   int8GroupStep,
   wgslAccumulateBlock,
   wgslInt8Op,
@@ -46,8 +46,6 @@ export function conv3x3Tile(
 ): Int8Tile {
   return width * height >= largeFrom ? CONV3X3_LARGE_TILE : CONV3X3_TILE;
 }
-
-const NEVER = INT8_BISECT_NEVER;
 
 /**
  * Where a conv3x3 gets the words of its staged tile from instead of its input tensor: an op run

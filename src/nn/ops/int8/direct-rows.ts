@@ -16,9 +16,14 @@ import {
   type Int8Epilogue,
   type Int8Tile,
 } from './common.ts';
-import { DIRECT_THREADS, DIRECT_TILE, wgslAccumulateInputWord, type DirectOp } from './direct.ts';
+import {
+  DIRECT_THREADS,
+  DIRECT_TILE,
+  directStagedWords,
+  wgslAccumulateInputWord,
+  type DirectOp,
+} from './direct.ts';
 
-export type { DirectRows };
 /** Every row count the benchmarks and tests run. */
 export const DIRECT_ROWS: readonly DirectRows[] = [1, 2, 4];
 
@@ -38,7 +43,7 @@ const SOURCES: Readonly<Record<DirectOp, { reads: number; source: string }>> = {
 const code = (op: DirectOp, words: number, rows: DirectRows, epilogue: Int8Epilogue) => {
   const block = epilogue.block;
   const channels = epilogue.channels ?? block;
-  const staged = (words * INT8_OP_TAPS[op] * block) / 4;
+  const staged = directStagedWords(op, words, block);
   const { reads, source } = SOURCES[op];
   return /* wgsl */ `
 ${wgslInt8Op(epilogue, INT8_PARAMS.wgsl)}

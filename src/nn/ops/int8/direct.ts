@@ -32,6 +32,10 @@ export const DIRECT_TILE: Int8Tile = { x: 16, y: 8 };
 /** Threads of a direct kernel's workgroup. */
 export const DIRECT_THREADS = DIRECT_TILE.x * DIRECT_TILE.y;
 
+/** The vec4u words of one output block's weights a direct kernel's workgroup stages: every word and tap. */
+export const directStagedWords = (op: DirectOp, words: number, block: Int8OutBlock): number =>
+  (words * INT8_OP_TAPS[op] * block) / 4;
+
 /** WGSL of the (input pixel, tap) pairs output pixel (x, y) reads: `readPixel(sx, sy, tap)` each. */
 export const DIRECT_READS: Readonly<Record<DirectOp, string>> = {
   conv1x1: 'readPixel(x, y, 0u);',
@@ -135,7 +139,7 @@ ${header}
 const TAPS = ${INT8_OP_TAPS[op]}u;
 const WORDS = ${words}u;
 // [word][tap][k]: output channel co0 + k, read 4 channels per load.
-var<workgroup> taps: array<vec4u, ${(words * INT8_OP_TAPS[op] * block) / 4}>;
+var<workgroup> taps: array<vec4u, ${directStagedWords(op, words, block)}>;
 
 var<private> acc: array<i32, ${block}>;
 
@@ -147,8 +151,8 @@ ${source.wordAt ? wordsWrittenOut(words, block, channels, source.wordAt) : wordL
 fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_index) li: u32) {
   let co0 = id.z * ${block}u;
   // The block's weights are one contiguous run of the layout (int8WeightLayout).
-  let weightBase = id.z * ${(words * INT8_OP_TAPS[op] * block) / 4}u;
-  for (var i = li; i < ${(words * INT8_OP_TAPS[op] * block) / 4}u; i += ${DIRECT_THREADS}u) {
+  let weightBase = id.z * ${directStagedWords(op, words, block)}u;
+  for (var i = li; i < ${directStagedWords(op, words, block)}u; i += ${DIRECT_THREADS}u) {
     ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${INT8_BISECT_NEVER}) {` : '{'}
       taps[i] = weight[weightBase + i];
     }

@@ -32,7 +32,7 @@ import { createStorageBuffer } from '../../../gpu/resources.ts';
 import { uniformBlock } from '../../../gpu/uniforms.ts';
 import { INT8_OP_TAPS, int8WeightIndex } from '../../../reference/nn/int8-ops.ts';
 import {
-  INT8_BISECT_NEVER,
+  INT8_BISECT_NEVER as NEVER,
   INT8_PARAMS,
   wgslInt8Op,
   type Int8Epilogue,
@@ -68,8 +68,6 @@ export const MATRIX_BISECTS: readonly MatrixBisect[] = [
 
 /** The WebGPU feature of subgroup matrices (Dawn, behind allow_unsafe_apis). */
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
-
-const NEVER = INT8_BISECT_NEVER;
 
 /** Subgroups per workgroup; each computes one GEMM row of 16·mTiles pixels. */
 const SUBGROUPS = 4;
