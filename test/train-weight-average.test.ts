@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { testGpu, rng } from './helpers/gpu.ts';
 import { InputError } from '../src/core/errors.ts';
-import { averageStepCpu, DEFAULT_ADAM } from '../src/train/adam-cpu.ts';
+import { averageDecayAt, averageStepCpu, DEFAULT_ADAM } from '../src/train/adam-cpu.ts';
 import { createWeightAverage } from '../src/train/weight-average.ts';
 import { createTrainableNetwork } from '../src/train/trainable.ts';
 import { TINY_NETWORK } from '../src/train/tiny-network.ts';
@@ -25,49 +25,70 @@ import { TINY_TEACHER_CONFIG } from './helpers/teacher-config.ts';
 const random = (n: number, next: () => number) =>
   Float32Array.from({ length: n }, () => next() * 2 - 1);
 
-test('weight average on the GPU equals its CPU reference over several updates', async () => {
-  const { device } = await testGpu();
-  const next = rng(5);
-  const sizes = [1000, 37];
-  const decay = 0.9;
-  const params = sizes.map((n) => random(n, next));
-  const tensors = sizes.map((size, k) => ({
-    name: `t${k}`,
-    size,
-    param: createStorageBuffer(device, params[k]!),
-    grad: createStorageBuffer(device, new Float32Array(size)),
-  }));
-  const average = createWeightAverage(device, tensors, decay);
-  const expected = params.map((p) => Float32Array.from(p)); // it starts at the parameters
-  for (let update = 0; update < 4; update++) {
-    // New parameters, as an optimizer step would leave them, then one update.
-    tensors.forEach((t, k) => {
-      params[k] = random(t.size, next);
-      device.queue.writeBuffer(t.param, 0, params[k]!);
-    });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    average.encodeUpdate(pass);
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    expected.forEach((e, k) => averageStepCpu(e, params[k]!, decay));
-  }
-  const got = await average.read();
-  got.forEach((values, k) => {
-    for (let i = 0; i < values.length; i++) {
-      // One rounding apart at most (the GPU may fuse the multiply-add).
-      assert.ok(
-        Math.abs(values[i]! - expected[k]![i]!) <=
-          2 ** -22 * Math.max(1, Math.abs(expected[k]![i]!)),
-        `tensor ${k}[${i}]: GPU ${values[i]}, CPU ${expected[k]![i]}`,
-      );
+for (const averageWarmup of [0, 10]) {
+  test(`weight average on the GPU equals its CPU reference over several updates (warm-up ${averageWarmup})`, async () => {
+    const { device } = await testGpu();
+    const next = rng(5);
+    const sizes = [1000, 37];
+    const config = { averageDecay: 0.9, averageWarmup };
+    const params = sizes.map((n) => random(n, next));
+    const tensors = sizes.map((size, k) => ({
+      name: `t${k}`,
+      size,
+      param: createStorageBuffer(device, params[k]!),
+      grad: createStorageBuffer(device, new Float32Array(size)),
+    }));
+    const average = createWeightAverage(device, tensors, config);
+    const expected = params.map((p) => Float32Array.from(p)); // it starts at the parameters
+    for (let step = 1; step <= 4; step++) {
+      // New parameters, as an optimizer step would leave them, then one update.
+      tensors.forEach((t, k) => {
+        params[k] = random(t.size, next);
+        device.queue.writeBuffer(t.param, 0, params[k]!);
+      });
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      average.encodeUpdate(pass, step);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      expected.forEach((e, k) => averageStepCpu(e, params[k]!, averageDecayAt(config, step)));
     }
+    const got = await average.read();
+    got.forEach((values, k) => {
+      for (let i = 0; i < values.length; i++) {
+        // One rounding apart at most (the GPU may fuse the multiply-add).
+        assert.ok(
+          Math.abs(values[i]! - expected[k]![i]!) <=
+            2 ** -22 * Math.max(1, Math.abs(expected[k]![i]!)),
+          `tensor ${k}[${i}]: GPU ${values[i]}, CPU ${expected[k]![i]}`,
+        );
+      }
+    });
+    // The reference is not the identity: the average differs from the last parameters.
+    assert.ok(got[0]!.some((v, i) => Math.abs(v - params[0]![i]!) > 1e-3));
+    assert.throws(
+      () => createWeightAverage(device, tensors, { averageDecay: 1, averageWarmup }),
+      /decay must be in \(0, 1\), got 1/,
+    );
+    average.destroy();
+    for (const t of tensors) [t.param, t.grad].forEach((b) => b.destroy());
   });
-  // The reference is not the identity: the average differs from the last parameters.
-  assert.ok(got[0]!.some((v, i) => Math.abs(v - params[0]![i]!) > 1e-3));
-  assert.throws(() => createWeightAverage(device, tensors, 1), /decay must be in \(0, 1\), got 1/);
-  average.destroy();
-  for (const t of tensors) [t.param, t.grad].forEach((b) => b.destroy());
+}
+
+test('the warm-up: decay (1 + t) / (w + t) until it reaches averageDecay; the start forgotten', () => {
+  const config = { averageDecay: 0.999, averageWarmup: 10 };
+  assert.equal(averageDecayAt(config, 1), 2 / 11);
+  assert.equal(averageDecayAt(config, 900), 901 / 910);
+  assert.equal(averageDecayAt(config, 20000), 0.999);
+  assert.equal(averageDecayAt({ averageDecay: 0.999, averageWarmup: 0 }, 1), 0.999);
+  // The start's share of the average after 900 steps: the product of the decays.
+  const share = (c: typeof config) => {
+    let s = 1;
+    for (let t = 1; t <= 900; t++) s *= averageDecayAt(c, t);
+    return s;
+  };
+  assert.ok(share({ ...config, averageWarmup: 0 }) > 0.4, 'a fixed 0.999 keeps ~40 %');
+  assert.ok(share(config) < 1e-3, 'the warm-up keeps < 0.1 %');
 });
 
 test('withAverage runs with the averages as parameters and restores the parameters, also on a throw', async () => {
@@ -129,9 +150,9 @@ test('a checkpoint carries the average weights: exact round trip, sizes checked'
   );
 });
 
-test('training with a weight average: a split run equals a straight one, and the weights files hold the average', async () => {
+test('training with a weight average: a split run equals a straight one (the warm-up counts steps across the resume), and the weights files hold the average', async () => {
   const { device } = await testGpu();
-  const config = { ...TINY_TEACHER_CONFIG, adam: { averageDecay: 0.8 } };
+  const config = { ...TINY_TEACHER_CONFIG, adam: { averageDecay: 0.8, averageWarmup: 4 } };
   const straightDir = await mkdtemp(join(tmpdir(), 'uplift-average-'));
   const splitDir = await mkdtemp(join(tmpdir(), 'uplift-average-'));
   await train(device, config, { out: straightDir });
@@ -196,4 +217,16 @@ test('adam.averageDecay must lie in [0, 1); frame-generation training refuses it
     () => resolveFramegenConfig({ adam: { averageDecay: 0.9 } }),
     (e: unknown) => e instanceof InputError && /averageDecay/.test((e as Error).message),
   );
+});
+
+test('adam.averageWarmup must be 0 or above 1, named in the error', () => {
+  for (const bad of [0.5, 1, -2]) {
+    assert.throws(
+      () => resolveTrainConfig({ adam: { averageDecay: 0.999, averageWarmup: bad } }),
+      (e: unknown) => e instanceof InputError && /adam\.averageWarmup/.test((e as Error).message),
+      `averageWarmup ${bad}`,
+    );
+  }
+  assert.equal(resolveTrainConfig({ adam: { averageWarmup: 10 } }).adam.averageWarmup, 10);
+  assert.equal(resolveTrainConfig({}).adam.averageWarmup, 0, 'off by default');
 });

@@ -197,6 +197,9 @@ export function register(program: Command): void {
         'exponential moving average of the weights, updated after every step (0.999: about the\n' +
         'last 1,000 steps); checkpoints keep both, so a resumed run continues it exactly:\n' +
         '  "adam": { "averageDecay": 0.999 }\n' +
+        'With "averageWarmup": w (default 0) the decay at step t is min(averageDecay,\n' +
+        "(1 + t) / (w + t)): a short run's average is then its own weights, not its start's\n" +
+        '(10 is usual): "adam": { "averageDecay": 0.999, "averageWarmup": 10 }\n' +
         'The coverage blend (default null: that of the --init weights, else none; 0 turns it off):\n' +
         "the current frame's odds in the blend times its coverage of the pixel to the power k, as\n" +
         'TAAU weighs its samples; kept in the weights the run writes (docs/DECISIONS.md):\n' +

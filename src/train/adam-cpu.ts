@@ -20,6 +20,13 @@ export interface AdamConfig {
    * (./weight-average.ts). 0.999 averages over about the last 1,000 steps.
    */
   readonly averageDecay: number;
+  /**
+   * With w > 0, the average's decay at optimizer step t is min(averageDecay, (1 + t) / (w + t)):
+   * early steps replace most of the average, so a short run's average is its own weights and not
+   * the ones it started from (at 0.999 a fixed decay keeps ~40 % of the start after 900 steps;
+   * w = 10 keeps ~0.1 %). 0 keeps the decay fixed. Steps count across resumes.
+   */
+  readonly averageWarmup: number;
 }
 
 export const DEFAULT_ADAM: AdamConfig = {
@@ -29,6 +36,7 @@ export const DEFAULT_ADAM: AdamConfig = {
   weightDecay: 0,
   maxGradNorm: 1,
   averageDecay: 0,
+  averageWarmup: 0,
 };
 
 /**
@@ -107,6 +115,17 @@ export function adamStepCpu(
     }
   }
   return { gradNorm: Math.sqrt(normSquared) };
+}
+
+/** The weight average's decay at optimizer step `step` (1-based): see `averageWarmup`. */
+export function averageDecayAt(
+  config: Pick<AdamConfig, 'averageDecay' | 'averageWarmup'>,
+  step: number,
+): number {
+  const { averageDecay, averageWarmup } = config;
+  return averageWarmup > 0
+    ? Math.min(averageDecay, (1 + step) / (averageWarmup + step))
+    : averageDecay;
 }
 
 /** One update of a weight average in place: average ← decay · average + (1 − decay) · param (f32). */

@@ -417,6 +417,7 @@ export function resolveTrainConfig(
     'weightDecay',
     'maxGradNorm',
     'averageDecay',
+    'averageWarmup',
   ] as const) {
     nonNegative(`adam.${key}`, merged.adam[key]);
   }
@@ -426,6 +427,11 @@ export function resolveTrainConfig(
   if (merged.adam.averageDecay >= 1) {
     throw new InputError(
       `training config: adam.averageDecay must be below 1 (0 disables the weight average), got ${merged.adam.averageDecay}`,
+    );
+  }
+  if (merged.adam.averageWarmup > 0 && merged.adam.averageWarmup <= 1) {
+    throw new InputError(
+      `training config: adam.averageWarmup must be 0 (a fixed decay) or above 1 (10 is usual), got ${merged.adam.averageWarmup}`,
     );
   }
   const data = merged.data;

@@ -90,9 +90,7 @@ export function createTrainableNetwork(
     adamConfig,
   );
   const average =
-    adamConfig.averageDecay > 0
-      ? createWeightAverage(device, adam.tensors, adamConfig.averageDecay)
-      : undefined;
+    adamConfig.averageDecay > 0 ? createWeightAverage(device, adam.tensors, adamConfig) : undefined;
   let backward: NetworkBackward | undefined;
   return {
     graph,
@@ -103,7 +101,7 @@ export function createTrainableNetwork(
     ...(average ? { average } : {}),
     encodeOptimizerStep(pass, step, learningRate) {
       adam.encodeStep(pass, step, learningRate);
-      average?.encodeUpdate(pass);
+      average?.encodeUpdate(pass, step);
     },
     forward: (encoder, input) => network.run(encoder, input),
     encodeBackward(pass, run, outputGrads, accumulate) {

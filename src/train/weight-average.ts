@@ -11,6 +11,7 @@ import { readBuffer } from '../gpu/resources.ts';
 import { uniformBlock } from '../gpu/uniforms.ts';
 import { wgslElementwiseMain } from '../gpu/wgsl.ts';
 import type { TrainableTensor } from './adam.ts';
+import { averageDecayAt, type AdamConfig } from './adam-cpu.ts';
 
 const PARAMS = uniformBlock({ count: 'u32', decay: 'f32', rest: 'f32' });
 
@@ -24,8 +25,11 @@ ${wgslElementwiseMain('u.count', '  average[i] = u.decay * average[i] + u.rest *
 /** The average of a network's parameter tensors. */
 export interface WeightAverage {
   readonly decay: number;
-  /** Records one update of every tensor's average from its current parameters. */
-  encodeUpdate(pass: GPUComputePassEncoder): void;
+  /**
+   * Records one update of every tensor's average from its current parameters, after optimizer
+   * step `step` (1-based; the decay warms up with it, `averageDecayAt`).
+   */
+  encodeUpdate(pass: GPUComputePassEncoder, step: number): void;
   /** The averages, in the tensors' order. */
   read(): Promise<Float32Array[]>;
   /** Overwrites the averages (a checkpoint's), in the tensors' order. */
@@ -38,14 +42,23 @@ export interface WeightAverage {
   destroy(): void;
 }
 
-/** An average of `tensors` that starts at their current values (queued copies). */
+/**
+ * An average of `tensors` that starts at their current values (queued copies), with decay
+ * `averageDecayAt(config, step)`.
+ */
 export function createWeightAverage(
   device: GPUDevice,
   tensors: readonly TrainableTensor[],
-  decay: number,
+  config: Pick<AdamConfig, 'averageDecay' | 'averageWarmup'>,
 ): WeightAverage {
+  const decay = config.averageDecay;
   if (!(decay > 0 && decay < 1)) {
     throw new RangeError(`weight average: decay must be in (0, 1), got ${decay}`);
+  }
+  if (!(config.averageWarmup === 0 || config.averageWarmup > 1)) {
+    throw new RangeError(
+      `weight average: warm-up must be 0 or above 1, got ${config.averageWarmup}`,
+    );
   }
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const make = (label: string) =>
@@ -62,13 +75,13 @@ export function createWeightAverage(
   const params = tensors.map((t) => t.param);
   copy(params, averages);
   const kernel = createKernel(device, { label: 'weight average', code });
-  const d = Math.fround(decay);
-  const uniforms = tensors.map((t) => PARAMS.pack({ count: t.size, decay: d, rest: 1 - d }));
   return {
     decay,
-    encodeUpdate(pass) {
+    encodeUpdate(pass, step) {
+      const d = Math.fround(averageDecayAt(config, step));
       tensors.forEach((t, k) => {
-        kernel.dispatch(pass, flatDispatch(t.size), [t.param, averages[k]!], uniforms[k]!);
+        const uniforms = PARAMS.pack({ count: t.size, decay: d, rest: 1 - d });
+        kernel.dispatch(pass, flatDispatch(t.size), [t.param, averages[k]!], uniforms);
       });
     },
     read: () => Promise.all(averages.map((b, k) => readBuffer(device, b, tensors[k]!.size * 4))),
