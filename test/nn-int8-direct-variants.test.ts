@@ -2,7 +2,7 @@
 // src/nn/ops/int8/common.ts: each variant runs and leaves out exactly its part, the parts stay in
 // the shader, the network option reaches the direct steps) and the kernel that loads a pixel's
 // words first (src/nn/ops/int8/direct-rows.ts: network v2 with it, the CPU's bits; its ops are
-// checked in nn-int8.test.ts).
+// checked in nn-int8.test.ts; with a bisection asked for too, refused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
@@ -79,6 +79,16 @@ for (const op of OPS) {
       assert.match(code(bisect), /dot4I8Packed/, `${bisect}: product`);
       assert.match(code(bisect), /finish\(acc/, `${bisect}: epilogue`);
     }
+    // The rows kernel has no bisection: both asked for is refused by name, not timed as whole.
+    await assert.rejects(
+      runOpIntoFilled(
+        device,
+        { ...weights, directRows: 2, directBisect: 'no-product' },
+        gpuInput,
+        shape,
+      ),
+      /directBisect \(no-product\) does not apply to directRows 2/,
+    );
     weights.weightBuffer.destroy();
     weights.biasBuffer.destroy();
     gpuInput.buffer.destroy();

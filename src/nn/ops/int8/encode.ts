@@ -75,6 +75,12 @@ function recipeFor(
   }
   if (!paddedOutput && weights.directRows !== undefined) {
     const rows = weights.directRows;
+    if (weights.directBisect) {
+      // The rows kernel has no bisection: timing it with one asked for would time the whole kernel.
+      throw new RangeError(
+        `int8 ${op}: directBisect (${weights.directBisect}) does not apply to directRows ${rows}`,
+      );
+    }
     return {
       name: `rows ${rows}`,
       code: int8DirectRowsCode(op, words, rows),
