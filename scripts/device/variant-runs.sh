@@ -11,6 +11,8 @@
 # Every variant also gets steps 2000, learning rate 1e-4 and a checkpoint every 250 steps unless
 # its expression sets them. INIT_MATCHING=1 starts every variant from the run's weights with
 # --init-matching (another network, e.g. c.network='v3b': the layers it shares taken, the rest fresh).
+# PROFILE=<name> runs that variant under node's --cpu-prof (profiles in <name>-prof/ of the archive:
+# where a training process's main thread spends its time on the GPU machine).
 set -u
 LIMIT=$1
 F=$2
@@ -23,7 +25,9 @@ nvidia-smi --query-gpu=name,driver_version --format=csv > $R/gpu.txt
 for v in "$@"; do
   name=${v%%=*}
   node -e "const c=require('./$F/config.json');c.steps=2000;c.learningRate=1e-4;c.checkpointEvery=250;delete c.scheduleRestart;${v#*=};require('fs').writeFileSync('$R/$name.json',JSON.stringify(c))" || exit 1
-  timeout $((LIMIT + 120)) node .device/main.mjs train --config $R/$name.json --init $F/weights.uplift \
+  prof=""
+  [ "${PROFILE:-}" = "$name" ] && prof="--cpu-prof --cpu-prof-dir=$R/$name-prof"
+  timeout $((LIMIT + 120)) node $prof .device/main.mjs train --config $R/$name.json --init $F/weights.uplift \
     ${INIT_MATCHING:+--init-matching} \
     --validation-entries each --validation-clips 42 --best-by worst --quiet --time-limit $LIMIT \
     --out $R/$name > $R/$name.log 2>&1 &
