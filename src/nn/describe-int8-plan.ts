@@ -8,6 +8,7 @@ import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
+import { MAX_INT8_COPIES } from '../gpu/int8-quantize.ts';
 import { int8WeightWords } from './ops/int8/common.ts';
 import { conv3x3Tile } from './ops/int8/conv3x3.ts';
 import { matrixGeometry, matrixWeightBytes } from './ops/int8/matrix.ts';
@@ -57,16 +58,26 @@ export function describeInt8Plan(
     return packedGroups(t.channels) * 4 * pixels(t.divisor);
   };
   const { inputChannels } = plan;
-  const kernels: PlanKernel[] = plan.quantizes.map((q) => ({
-    name: `quantize ${q.output}`,
-    op: 'quantize',
-    dataflow: `${q.input} → ${q.output}${q.outChannelOffset ? ` @${q.outChannelOffset}` : ''}`,
-    macs: 0,
-    bytesRead: inputChannels * 4 * pixels(1),
-    bytesWritten: packedGroups(inputChannels) * 4 * pixels(1),
-  }));
   const onMatrices = matrixSteps(plan, int8Kernels);
   const paddedInputs = new Set(plan.steps.filter((_, i) => onMatrices[i]).map((s) => s.input));
+  const quantizeKernel = (quantizes: Int8Plan['quantizes']): PlanKernel => ({
+    name: `quantize ${quantizes.map((q) => q.output).join(' + ')}`,
+    op: 'quantize',
+    dataflow: quantizes
+      .map((q) => `${q.input} → ${q.output}${q.outChannelOffset ? ` @${q.outChannelOffset}` : ''}`)
+      .join(', '),
+    macs: 0,
+    bytesRead: inputChannels * 4 * pixels(1),
+    bytesWritten: quantizes.length * packedGroups(inputChannels) * 4 * pixels(1),
+  });
+  // One pass writes every copy where none is padded (as the runner: quantizeCopiesRefusal).
+  const oneQuantizePass =
+    plan.quantizes.length > 0 &&
+    plan.quantizes.length <= MAX_INT8_COPIES &&
+    !plan.quantizes.some((q) => paddedInputs.has(q.output));
+  const kernels: PlanKernel[] = oneQuantizePass
+    ? [quantizeKernel(plan.quantizes)]
+    : plan.quantizes.map((q) => quantizeKernel([q]));
   const steps: PlanKernel[] = [];
   for (const [i, step] of plan.steps.entries()) {
     const input = plan.tensors.get(step.input)!;
@@ -143,10 +154,16 @@ export function describeInt8Plan(
   const bytesRead = sum('bytesRead');
   const bytesWritten = sum('bytesWritten');
   const mb = (b: number) => (b / 1e6).toFixed(1).padStart(8);
-  const opWidth = Math.max(8, ...kernels.map((k) => k.op.length));
+  const columnWidth = (key: 'name' | 'op' | 'dataflow', least: number) =>
+    Math.max(least, ...kernels.map((k) => k[key].length));
+  const [nameWidth, opWidth, flowWidth] = [
+    columnWidth('name', 22),
+    columnWidth('op', 8),
+    columnWidth('dataflow', 34),
+  ];
   const rows = kernels.map(
     (k) =>
-      `${k.name.padEnd(22)} ${k.op.padEnd(opWidth)} ${k.dataflow.padEnd(34)} ` +
+      `${k.name.padEnd(nameWidth)} ${k.op.padEnd(opWidth)} ${k.dataflow.padEnd(flowWidth)} ` +
       `${(k.macs / 1e6).toFixed(0).padStart(7)} ${mb(k.bytesRead)} ${mb(k.bytesWritten)}`,
   );
   const text = [
@@ -154,7 +171,7 @@ export function describeInt8Plan(
       `${int8Kernels === 'mixed' ? 'mixed kernels' : 'dot4I8Packed kernels'}): ` +
       `${kernels.length} kernels, ${(macs / 1e9).toFixed(2)} GMAC, ` +
       `${(bytesRead / 1e6).toFixed(0)} MB read, ${(bytesWritten / 1e6).toFixed(0)} MB written at least`,
-    `${'kernel'.padEnd(22)} ${'op'.padEnd(opWidth)} ${'reads → writes'.padEnd(34)}    MMAC  MB read MB write`,
+    `${'kernel'.padEnd(nameWidth)} ${'op'.padEnd(opWidth)} ${'reads → writes'.padEnd(flowWidth)}    MMAC  MB read MB write`,
     ...rows,
   ].join('\n');
   return {

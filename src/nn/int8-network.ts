@@ -21,6 +21,7 @@ import {
 } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
+import { prepareQuantizeCopies, quantizeCopiesRefusal } from './ops/int8/quantize-copies.ts';
 import {
   subgroupMatricesUsable,
   uploadMatrixWeights,
@@ -846,21 +847,32 @@ export function createInt8Network(
     stepDispatch(device, plan, fusions, { weights, matrices, int8: s.int8 }, i, () => outputOf(s));
 
   /**
+   * The input's quantizations at one size: one pass writing every copy where it can
+   * (./ops/int8/quantize-copies.ts), else one pass a copy.
+   */
+  const prepareQuantizes = (s: SizedTensors, input: GpuTensor): LabelledDispatch[] => {
+    const copies = plan.quantizes.map((q) => ({
+      output: s.int8.get(q.output)!,
+      scale: q.scale,
+      outChannelOffset: storedOffset(q.output, q.outChannelOffset),
+    }));
+    if (!quantizeCopiesRefusal(copies)) {
+      const label = `quantize ${plan.quantizes.map((q) => q.output).join(' + ')}`;
+      return [{ label, dispatch: prepareQuantizeCopies(device, input, copies) }];
+    }
+    return copies.map((c, k) => ({
+      label: `quantize ${plan.quantizes[k]!.output}`,
+      dispatch: prepareQuantizeInt8(device, input, c.scale, c.output, c.outChannelOffset),
+    }));
+  };
+
+  /**
    * The quantizations of the input and one dispatch per step but the last, at one size (neither
    * the quantization nor the first step where the caller computes the first step's input).
    */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
-    quantizes: (inputComputed ? [] : plan.quantizes).map((q) => ({
-      label: `quantize ${q.output}`,
-      dispatch: prepareQuantizeInt8(
-        device,
-        input,
-        q.scale,
-        s.int8.get(q.output)!,
-        storedOffset(q.output, q.outChannelOffset),
-      ),
-    })),
+    quantizes: inputComputed ? [] : prepareQuantizes(s, input),
     steps: plan.steps
       .slice(0, -1)
       .flatMap((_, i) =>
