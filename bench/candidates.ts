@@ -131,7 +131,7 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
   return cases;
 }
 
-function candidateCaseName(c: CandidateCase): string {
+export function candidateCaseName(c: CandidateCase): string {
   return c.kind === 'network'
     ? `network ${c.case.network ?? 'v2'} ${networkCaseName({ ...c.case, network: undefined })}`
     : upscalerCaseName(c.case);

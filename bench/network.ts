@@ -34,6 +34,7 @@ import {
   type Conv3x3Bisect,
   type DirectBisect,
   type DirectRows,
+  type DirectSplit,
 } from '../src/nn/ops/int8/common.ts';
 import { DIRECT_ROWS } from '../src/nn/ops/int8/direct-rows.ts';
 import { quantizedNetwork } from './quantized-model.ts';
@@ -59,6 +60,8 @@ export interface NetworkCase {
   directBisect?: DirectBisect;
   /** The direct kernels on ./direct-rows.ts's kernel, this many output pixels a thread. */
   directRows?: DirectRows;
+  /** The direct kernels whose blocks are all real on ./direct-split.ts's, a block over this many threads. */
+  directSplit?: DirectSplit;
   /** Subgroup-matrix kernels with another tiling (same outputs), named in the case. */
   tiling?: NamedTiling;
   /**
@@ -142,6 +145,15 @@ export function networkCases(
           })),
         )
       : []),
+    // And on the kernel that splits each pixel's block over two threads, per node and whole.
+    ...(size === sizes[0] && !quick
+      ? [false, true].map((perNode) => ({
+          size,
+          precision: 'int8' as const,
+          perNode,
+          directSplit: 2 as const,
+        }))
+      : []),
     ...(subgroupMatrices
       ? [false, true].map((perNode) => ({
           size,
@@ -206,6 +218,7 @@ export function networkCaseName(c: NetworkCase): string {
     c.conv3x3Bisect ??
     (c.directBisect && `direct ${c.directBisect}`) ??
     (c.directRows && `direct rows ${c.directRows}`) ??
+    (c.directSplit && `direct split ${c.directSplit}`) ??
     c.tiling?.name ??
     (c.producersInHalos === false ? 'no-halo' : '');
   return `${network}${precision} ${c.size.join('x')}${c.perNode ? ' per-node' : ''}${variant ? ` ${variant}` : ''}`;
@@ -234,6 +247,7 @@ function setUpForward(device: GPUDevice, c: NetworkCase, input: GpuTensor) {
       ...(c.conv3x3Bisect ? { conv3x3Bisect: c.conv3x3Bisect } : {}),
       ...(c.directBisect ? { directBisect: c.directBisect } : {}),
       ...(c.directRows ? { directRows: c.directRows } : {}),
+      ...(c.directSplit ? { directSplit: c.directSplit } : {}),
       ...(c.tiling ? { matrixTiling: c.tiling } : {}),
       ...(c.producersInHalos === false ? { producersInHalos: false } : {}),
     });

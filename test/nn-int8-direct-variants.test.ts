@@ -117,6 +117,24 @@ test('int8 network v2 with directBisect: the direct steps that run alone take it
   input.buffer.destroy();
 });
 
+test('int8 network v2 with directSplit 2: the CPU reference bit for bit, the split kernel run', async () => {
+  const { device } = await testGpu();
+  const model = randomInt8Model(ARCHITECTURES['v2']!);
+  const plan = planInt8(model.graph, model.parameters);
+  const shape = { channels: 12, height: 32, width: 48 };
+  const { features, input } = randomFeatures(device, shape, 43);
+  const want = runInt8NetworkCpu(plan, features).output;
+  await memoryOfExactRuns(device, plan, input, want, [{ directSplit: 2 }]);
+  // The option reaches the direct steps' kernels: with a bisection beside it, refused there.
+  const both = createInt8Network(device, plan, { directSplit: 2, directBisect: 'no-product' });
+  assert.throws(
+    () => both.run(device.createCommandEncoder(), input),
+    /int8 down2x2: directSplit 2 runs without directBisect or directRows/,
+  );
+  both.destroy();
+  input.buffer.destroy();
+});
+
 test('int8 network v2 with directRows 1, 2, 4: the CPU reference bit for bit', async () => {
   const { device } = await testGpu();
   const model = randomInt8Model(ARCHITECTURES['v2']!);

@@ -37,7 +37,8 @@ import {
 } from '../src/nn/ops/int8/common.ts';
 import { encodeInt8Op } from '../src/nn/ops/int8/encode.ts';
 import { DIRECT_ROWS } from '../src/nn/ops/int8/direct-rows.ts';
-import type { DirectRows } from '../src/nn/ops/int8/common.ts';
+import { directSplitApplies } from '../src/nn/ops/int8/direct-split.ts';
+import type { DirectRows, DirectSplit } from '../src/nn/ops/int8/common.ts';
 import {
   CONV3X3_LARGE_TILE,
   CONV3X3_TILE,
@@ -156,6 +157,8 @@ interface OpCase {
   largeTile?: boolean;
   /** A direct op runs on ./ops/int8/direct-rows.ts's kernel, this many pixels a thread. */
   directRows?: DirectRows;
+  /** A direct op runs on ./ops/int8/direct-split.ts's kernel where its blocks are all real. */
+  directSplit?: DirectSplit;
 }
 
 const CASES: OpCase[] = [
@@ -442,7 +445,9 @@ async function checkOpsAgainstCpu(
       ? { ...uploaded, conv3x3LargeTileFrom: 0 }
       : c.directRows
         ? { ...uploaded, directRows: c.directRows }
-        : uploaded;
+        : c.directSplit
+          ? { ...uploaded, directSplit: c.directSplit }
+          : uploaded;
     const matrix =
       multiply && uploadMatrixWeights(device, weights, multiply, c.pitch, undefined, tiling);
     // The matrix kernels read a padded input, and here write (and add) padded tensors too.
@@ -531,6 +536,18 @@ test('int8 direct ops loading a pixel before its products, 1, 2 or 4 pixels a th
   for (const directRows of DIRECT_ROWS) {
     await checkOpsAgainstCpu(direct.map((c) => ({ ...c, directRows })));
   }
+});
+
+test('int8 direct ops with each block split over two threads: the CPU reference bit for bit', async () => {
+  const direct = CASES.filter((c) => c.op !== 'conv3x3');
+  // Cases the split kernel runs (all channels real: 8, 16, 24 a block) and ones that keep the
+  // standard kernel (a block with unused channels).
+  const split = direct.filter((c) => directSplitApplies(c.cout));
+  assert.ok(split.length >= 3, `${split.length} direct cases split`);
+  assert.ok(new Set(split.map((c) => c.op)).size === 3, 'every direct op splits');
+  assert.ok(split.some((c) => c.residual));
+  assert.ok(direct.some((c) => !directSplitApplies(c.cout)));
+  await checkOpsAgainstCpu(direct.map((c) => ({ ...c, directSplit: 2 as const })));
 });
 
 test('int8 store widths: aligned to the pitch, the offset, the thread block and its own words', () => {

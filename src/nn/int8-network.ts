@@ -16,6 +16,7 @@ import {
   type Conv3x3Bisect,
   type DirectBisect,
   type DirectRows,
+  type DirectSplit,
   type Int8OpTargets,
   type Int8OpWeights,
 } from './ops/int8/common.ts';
@@ -427,6 +428,12 @@ export interface Int8NetworkOptions {
    * kernel on ./ops/int8/direct-rows.ts's, this many output pixels a thread; the same outputs.
    */
   readonly directRows?: DirectRows;
+  /**
+   * Benchmarks only: every direct op on dot4I8Packed that runs its own kernel, and whose blocks
+   * are all real channels, on ./ops/int8/direct-split.ts's, each pixel's block split over this
+   * many threads; the same outputs.
+   */
+  readonly directSplit?: DirectSplit;
   /** Benchmarks only: the matrix kernels built with another tiling (MatrixTiling; same outputs). */
   readonly matrixTiling?: MatrixTiling;
   /**
@@ -755,15 +762,16 @@ function uploadStepWeights(
   plan: Int8Plan,
   options: Int8NetworkOptions,
 ): Int8OpWeights[] {
-  const { conv3x3Bisect, conv3x3LargeTileFrom, directBisect, directRows } = options;
+  const { conv3x3Bisect, conv3x3LargeTileFrom, directBisect, directRows, directSplit } = options;
   return plan.steps.map((step) => {
     const w = uploadInt8Op(device, step.op, step.params, step.inChannels, `int8 ${step.node}`);
     if (step.op !== 'conv3x3') {
-      if (!directBisect && directRows === undefined) return w;
+      if (!directBisect && directRows === undefined && directSplit === undefined) return w;
       return {
         ...w,
         ...(directBisect ? { directBisect } : {}),
         ...(directRows !== undefined ? { directRows } : {}),
+        ...(directSplit !== undefined ? { directSplit } : {}),
       };
     }
     return {
@@ -772,6 +780,32 @@ function uploadStepWeights(
       ...(conv3x3LargeTileFrom !== undefined ? { conv3x3LargeTileFrom } : {}),
     };
   });
+}
+
+/**
+ * The input's quantizations into `int8` (one size's tensors): one pass writing every copy where
+ * it can (./ops/int8/quantize-copies.ts), else one pass a copy.
+ */
+function quantizeDispatches(
+  device: GPUDevice,
+  plan: Int8Plan,
+  fusions: Pick<ProducerFusions, 'storedOffset'>,
+  int8: ReadonlyMap<string, GpuInt8Tensor>,
+  input: GpuTensor,
+): LabelledDispatch[] {
+  const copies = plan.quantizes.map((q) => ({
+    output: int8.get(q.output)!,
+    scale: q.scale,
+    outChannelOffset: fusions.storedOffset(q.output, q.outChannelOffset),
+  }));
+  if (!quantizeCopiesRefusal(copies)) {
+    const label = `quantize ${plan.quantizes.map((q) => q.output).join(' + ')}`;
+    return [{ label, dispatch: prepareQuantizeCopies(device, input, copies) }];
+  }
+  return copies.map((c, k) => ({
+    label: `quantize ${plan.quantizes[k]!.output}`,
+    dispatch: prepareQuantizeInt8(device, input, c.scale, c.output, c.outChannelOffset),
+  }));
 }
 
 /** Uploads the plan's weights; tensors follow the first input size. */
@@ -847,32 +881,12 @@ export function createInt8Network(
     stepDispatch(device, plan, fusions, { weights, matrices, int8: s.int8 }, i, () => outputOf(s));
 
   /**
-   * The input's quantizations at one size: one pass writing every copy where it can
-   * (./ops/int8/quantize-copies.ts), else one pass a copy.
-   */
-  const prepareQuantizes = (s: SizedTensors, input: GpuTensor): LabelledDispatch[] => {
-    const copies = plan.quantizes.map((q) => ({
-      output: s.int8.get(q.output)!,
-      scale: q.scale,
-      outChannelOffset: storedOffset(q.output, q.outChannelOffset),
-    }));
-    if (!quantizeCopiesRefusal(copies)) {
-      const label = `quantize ${plan.quantizes.map((q) => q.output).join(' + ')}`;
-      return [{ label, dispatch: prepareQuantizeCopies(device, input, copies) }];
-    }
-    return copies.map((c, k) => ({
-      label: `quantize ${plan.quantizes[k]!.output}`,
-      dispatch: prepareQuantizeInt8(device, input, c.scale, c.output, c.outChannelOffset),
-    }));
-  };
-
-  /**
    * The quantizations of the input and one dispatch per step but the last, at one size (neither
    * the quantization nor the first step where the caller computes the first step's input).
    */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
-    quantizes: inputComputed ? [] : prepareQuantizes(s, input),
+    quantizes: inputComputed ? [] : quantizeDispatches(device, plan, fusions, s.int8, input),
     steps: plan.steps
       .slice(0, -1)
       .flatMap((_, i) =>

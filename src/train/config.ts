@@ -315,6 +315,34 @@ function ratesConfig<T extends object>(
   return merged;
 }
 
+/** Throws an InputError naming the first bad optimizer setting. */
+function checkAdam(adam: AdamConfig): void {
+  for (const key of [
+    'beta1',
+    'beta2',
+    'epsilon',
+    'weightDecay',
+    'maxGradNorm',
+    'averageDecay',
+    'averageWarmup',
+  ] as const) {
+    nonNegative(`adam.${key}`, adam[key]);
+  }
+  if (adam.beta1 >= 1 || adam.beta2 >= 1) {
+    throw new InputError('training config: adam betas must be below 1');
+  }
+  if (adam.averageDecay >= 1) {
+    throw new InputError(
+      `training config: adam.averageDecay must be below 1 (0 disables the weight average), got ${adam.averageDecay}`,
+    );
+  }
+  if (adam.averageWarmup > 0 && adam.averageWarmup <= 1) {
+    throw new InputError(
+      `training config: adam.averageWarmup must be 0 (a fixed decay) or above 1 (10 is usual), got ${adam.averageWarmup}`,
+    );
+  }
+}
+
 /** Merges `overrides` (parsed JSON and flags) over `base` and validates the result. */
 export function resolveTrainConfig(
   overrides: unknown,
@@ -410,30 +438,7 @@ export function resolveTrainConfig(
   nonNegative('warmupSteps', merged.warmupSteps);
   nonNegative('finalRatio', merged.finalRatio);
   checkScheduleRestart(merged.scheduleRestart, 'training config');
-  for (const key of [
-    'beta1',
-    'beta2',
-    'epsilon',
-    'weightDecay',
-    'maxGradNorm',
-    'averageDecay',
-    'averageWarmup',
-  ] as const) {
-    nonNegative(`adam.${key}`, merged.adam[key]);
-  }
-  if (merged.adam.beta1 >= 1 || merged.adam.beta2 >= 1) {
-    throw new InputError('training config: adam betas must be below 1');
-  }
-  if (merged.adam.averageDecay >= 1) {
-    throw new InputError(
-      `training config: adam.averageDecay must be below 1 (0 disables the weight average), got ${merged.adam.averageDecay}`,
-    );
-  }
-  if (merged.adam.averageWarmup > 0 && merged.adam.averageWarmup <= 1) {
-    throw new InputError(
-      `training config: adam.averageWarmup must be 0 (a fixed decay) or above 1 (10 is usual), got ${merged.adam.averageWarmup}`,
-    );
-  }
+  checkAdam(merged.adam);
   const data = merged.data;
   if (!['analytic', 'scenes', 'sequences'].includes(data.source)) {
     throw new InputError(

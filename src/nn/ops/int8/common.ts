@@ -360,6 +360,11 @@ export interface Int8OpWeights extends Int8OpParams {
    */
   readonly directRows?: DirectRows;
   /**
+   * Benchmarks only: a direct op whose blocks are all real channels on the kernel that splits each
+   * pixel's block over this many threads (./direct-split.ts; the same outputs).
+   */
+  readonly directSplit?: DirectSplit;
+  /**
    * A conv3x3's output pixels from which its dot4I8Packed kernel runs on the larger tile
    * (`conv3x3Tile` in ./conv3x3.ts; default CONV3X3_LARGE_TILE_FROM; tests and benchmarks set it).
    */
@@ -395,6 +400,9 @@ export const INT8_BISECT_NEVER = 'u.outChannels == 0xffffffffu';
 
 /** Output pixels a thread of ./direct-rows.ts's kernel computes, DIRECT_TILE.y rows apart. */
 export type DirectRows = 1 | 2 | 4;
+
+/** Threads ./direct-split.ts's kernel splits an output pixel's block over. */
+export type DirectSplit = 2;
 
 /**
  * Benchmarks only: a direct kernel (conv1x1, down2x2, up2x2 on dot4I8Packed, ./direct.ts) with

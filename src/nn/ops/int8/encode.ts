@@ -20,6 +20,7 @@ import {
 import { conv3x3Tile, int8Conv3x3Code } from './conv3x3.ts';
 import { DIRECT_TILE, int8DirectCode, PADDED_OUTPUT_PARAMS } from './direct.ts';
 import { directRowsTile, int8DirectRowsCode } from './direct-rows.ts';
+import { directSplitApplies, int8DirectSplitCode } from './direct-split.ts';
 import { int8MatrixRecipe, type Int8MatrixWeights } from './matrix.ts';
 import { int8Layout, isPadded } from './padded.ts';
 import { int8ProducerInConsumerRecipe, type Int8Producer } from './producer-in-consumer.ts';
@@ -72,6 +73,23 @@ function recipeFor(
       vectorStores: true,
       tile,
     };
+  }
+  if (!paddedOutput && weights.directSplit !== undefined) {
+    const split = weights.directSplit;
+    if (weights.directBisect || weights.directRows !== undefined) {
+      throw new RangeError(
+        `int8 ${op}: directSplit ${split} runs without directBisect or directRows`,
+      );
+    }
+    // Where the block has unused channels, the op keeps the standard kernel.
+    if (directSplitApplies(weights.outChannels)) {
+      return {
+        name: `split ${split}`,
+        code: int8DirectSplitCode(op, words, split),
+        vectorStores: true,
+        tile: DIRECT_TILE,
+      };
+    }
   }
   if (!paddedOutput && weights.directRows !== undefined) {
     const rows = weights.directRows;
