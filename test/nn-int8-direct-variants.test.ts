@@ -2,7 +2,7 @@
 // src/nn/ops/int8/common.ts: each variant runs and leaves out exactly its part, the parts stay in
 // the shader, the network option reaches the direct steps) and the kernel that loads a pixel's
 // words first (src/nn/ops/int8/direct-rows.ts: network v2 with it, the CPU's bits; its ops are
-// checked in nn-int8.test.ts; with a bisection asked for too, refused).
+// checked in nn-int8.test.ts; with a bisection asked for too, refused) and the kernel that splits a block over two threads (network v2 with it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
@@ -117,25 +117,7 @@ test('int8 network v2 with directBisect: the direct steps that run alone take it
   input.buffer.destroy();
 });
 
-test('int8 network v2 with directSplit 2: the CPU reference bit for bit, the split kernel run', async () => {
-  const { device } = await testGpu();
-  const model = randomInt8Model(ARCHITECTURES['v2']!);
-  const plan = planInt8(model.graph, model.parameters);
-  const shape = { channels: 12, height: 32, width: 48 };
-  const { features, input } = randomFeatures(device, shape, 43);
-  const want = runInt8NetworkCpu(plan, features).output;
-  await memoryOfExactRuns(device, plan, input, want, [{ directSplit: 2 }]);
-  // The option reaches the direct steps' kernels: with a bisection beside it, refused there.
-  const both = createInt8Network(device, plan, { directSplit: 2, directBisect: 'no-product' });
-  assert.throws(
-    () => both.run(device.createCommandEncoder(), input),
-    /int8 down2x2: directSplit 2 runs without directBisect or directRows/,
-  );
-  both.destroy();
-  input.buffer.destroy();
-});
-
-test('int8 network v2 with directRows 1, 2, 4: the CPU reference bit for bit', async () => {
+test('int8 network v2 with directRows 1, 2, 4 and with directSplit 2: the CPU reference bit for bit', async () => {
   const { device } = await testGpu();
   const model = randomInt8Model(ARCHITECTURES['v2']!);
   const plan = planInt8(model.graph, model.parameters);
@@ -144,12 +126,16 @@ test('int8 network v2 with directRows 1, 2, 4: the CPU reference bit for bit', a
   const shape = { channels: 12, height: 32, width: 48 };
   const { features, input } = randomFeatures(device, shape, 41);
   const want = runInt8NetworkCpu(plan, features).output;
-  await memoryOfExactRuns(
-    device,
-    plan,
-    input,
-    want,
-    DIRECT_ROWS.map((directRows) => ({ directRows })),
+  await memoryOfExactRuns(device, plan, input, want, [
+    ...DIRECT_ROWS.map((directRows) => ({ directRows })),
+    { directSplit: 2 as const },
+  ]);
+  // The split option reaches the direct steps' kernels: with a bisection beside it, refused there.
+  const both = createInt8Network(device, plan, { directSplit: 2, directBisect: 'no-product' });
+  assert.throws(
+    () => both.run(device.createCommandEncoder(), input),
+    /int8 down2x2: directSplit 2 runs without directBisect or directRows/,
   );
+  both.destroy();
   input.buffer.destroy();
 });
