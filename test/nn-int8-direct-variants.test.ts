@@ -1,8 +1,9 @@
 // The direct kernels' benchmark variants: the bisection (DirectBisect in
 // src/nn/ops/int8/common.ts: each variant runs and leaves out exactly its part, the parts stay in
-// the shader, the network option reaches the direct steps) and the kernel that loads a pixel's
-// words first (src/nn/ops/int8/direct-rows.ts: network v2 with it, the CPU's bits; its ops are
-// checked in nn-int8.test.ts; with a bisection asked for too, refused) and the kernel that splits a block over two threads (network v2 with it).
+// the shader, the network option reaches the direct steps), the kernel that loads a pixel's words
+// first (src/nn/ops/int8/direct-rows.ts; with a bisection asked for too, refused) and the one that
+// splits a block over two threads (src/nn/ops/int8/direct-split.ts): network v2 with each, the
+// CPU's bits (their ops are checked in nn-int8.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, rng } from './helpers/gpu.ts';
