@@ -24,7 +24,7 @@ export interface AdamConfig {
    * With w > 0, the average's decay at optimizer step t is min(averageDecay, (1 + t) / (w + t)):
    * early steps replace most of the average, so a short run's average is its own weights and not
    * the ones it started from (at 0.999 a fixed decay keeps ~40 % of the start after 900 steps;
-   * w = 10 keeps ~0.1 %). 0 keeps the decay fixed. Steps count across resumes.
+   * w = 10 keeps 10⁻²⁰ of it). 0 keeps the decay fixed. Steps count across resumes.
    */
   readonly averageWarmup: number;
 }
