@@ -96,10 +96,15 @@ for (const op of OPS) {
   });
 }
 
+/** The INT8 plan of network v2 with random quantized weights. */
+function randomV2Plan() {
+  const model = randomInt8Model(ARCHITECTURES['v2']!);
+  return planInt8(model.graph, model.parameters);
+}
+
 test('int8 network v2 with directBisect: the direct steps that run alone take it, the outputs change', async () => {
   const { device } = await testGpu();
-  const model = randomInt8Model(ARCHITECTURES['v2']!);
-  const plan = planInt8(model.graph, model.parameters);
+  const plan = randomV2Plan();
   const shape = { channels: 12, height: 16, width: 24 };
   const { input } = randomFeatures(device, shape, 37);
   const outputOf = async (directBisect?: DirectBisect) => {
@@ -120,8 +125,7 @@ test('int8 network v2 with directBisect: the direct steps that run alone take it
 
 test('int8 network v2 with directRows 1, 2, 4 and with directSplit 2: the CPU reference bit for bit', async () => {
   const { device } = await testGpu();
-  const model = randomInt8Model(ARCHITECTURES['v2']!);
-  const plan = planInt8(model.graph, model.parameters);
+  const plan = randomV2Plan();
   // 32 × 48: the ½-, ¼- and ⅛-resolution layers 16, 8 and 4 high, partial workgroups at 2 and 4
   // rows a thread (16 and 32 rows a workgroup).
   const shape = { channels: 12, height: 32, width: 48 };

@@ -8,12 +8,16 @@ import { packedGroups } from '../core/int8.ts';
 import type { Int8Plan } from '../core/int8-plan.ts';
 import { paddedSize } from '../core/neural-frame.ts';
 import { INT8_OP_TAPS, int8OpOutputShape } from '../reference/nn/int8-ops.ts';
-import { MAX_INT8_COPIES } from '../gpu/int8-quantize.ts';
 import { int8WeightWords } from './ops/int8/common.ts';
 import { conv3x3Tile } from './ops/int8/conv3x3.ts';
 import { matrixGeometry, matrixWeightBytes } from './ops/int8/matrix.ts';
 import { paddedLayout, paddedPitchBytes } from './ops/int8/padded.ts';
-import { matrixSteps, producersInConsumers } from './int8-network.ts';
+import {
+  matrixSteps,
+  producersInConsumers,
+  quantizeInOnePass,
+  quantizeLabel,
+} from './int8-network.ts';
 
 /** One kernel of the plan. */
 export interface PlanKernel {
@@ -61,7 +65,7 @@ export function describeInt8Plan(
   const onMatrices = matrixSteps(plan, int8Kernels);
   const paddedInputs = new Set(plan.steps.filter((_, i) => onMatrices[i]).map((s) => s.input));
   const quantizeKernel = (quantizes: Int8Plan['quantizes']): PlanKernel => ({
-    name: `quantize ${quantizes.map((q) => q.output).join(' + ')}`,
+    name: quantizeLabel(quantizes),
     op: 'quantize',
     dataflow: quantizes
       .map((q) => `${q.input} → ${q.output}${q.outChannelOffset ? ` @${q.outChannelOffset}` : ''}`)
@@ -70,12 +74,7 @@ export function describeInt8Plan(
     bytesRead: inputChannels * 4 * pixels(1),
     bytesWritten: quantizes.length * packedGroups(inputChannels) * 4 * pixels(1),
   });
-  // One pass writes every copy where none is padded (as the runner: quantizeCopiesRefusal).
-  const oneQuantizePass =
-    plan.quantizes.length > 0 &&
-    plan.quantizes.length <= MAX_INT8_COPIES &&
-    !plan.quantizes.some((q) => paddedInputs.has(q.output));
-  const kernels: PlanKernel[] = oneQuantizePass
+  const kernels: PlanKernel[] = quantizeInOnePass(plan, int8Kernels)
     ? [quantizeKernel(plan.quantizes)]
     : plan.quantizes.map((q) => quantizeKernel([q]));
   const steps: PlanKernel[] = [];

@@ -22,7 +22,8 @@ import {
 } from './ops/int8/common.ts';
 import { prepareInt8Op } from './ops/int8/encode.ts';
 import { prepareQuantizeInt8 } from './ops/int8/quantize.ts';
-import { prepareQuantizeCopies, quantizeCopiesRefusal } from './ops/int8/quantize-copies.ts';
+import { prepareQuantizeCopies } from './ops/int8/quantize-copies.ts';
+import { MAX_INT8_COPIES } from '../gpu/int8-quantize.ts';
 import {
   subgroupMatricesUsable,
   uploadMatrixWeights,
@@ -782,13 +783,28 @@ function uploadStepWeights(
   });
 }
 
+/** A quantization pass's label, as per-node timings and `describeInt8Plan` name it. */
+export const quantizeLabel = (quantizes: Int8Plan['quantizes']): string =>
+  `quantize ${quantizes.map((q) => q.output).join(' + ')}`;
+
 /**
- * The input's quantizations into `int8` (one size's tensors): one pass writing every copy where
- * it can (./ops/int8/quantize-copies.ts), else one pass a copy.
+ * Whether the input's copies are written by one pass (./ops/int8/quantize-copies.ts): at most
+ * MAX_INT8_COPIES of them and none padded (read by a matrix kernel); else one pass a copy.
  */
+export function quantizeInOnePass(plan: Int8Plan, kernels: Int8Kernels): boolean {
+  const pitches = matrixPitches(plan, kernels);
+  return (
+    plan.quantizes.length > 0 &&
+    plan.quantizes.length <= MAX_INT8_COPIES &&
+    !plan.quantizes.some((q) => pitches?.has(q.output))
+  );
+}
+
+/** The input's quantizations into `int8` (one size's tensors), as `quantizeInOnePass` says. */
 function quantizeDispatches(
   device: GPUDevice,
   plan: Int8Plan,
+  kernels: Int8Kernels,
   fusions: Pick<ProducerFusions, 'storedOffset'>,
   int8: ReadonlyMap<string, GpuInt8Tensor>,
   input: GpuTensor,
@@ -798,12 +814,12 @@ function quantizeDispatches(
     scale: q.scale,
     outChannelOffset: fusions.storedOffset(q.output, q.outChannelOffset),
   }));
-  if (!quantizeCopiesRefusal(copies)) {
-    const label = `quantize ${plan.quantizes.map((q) => q.output).join(' + ')}`;
-    return [{ label, dispatch: prepareQuantizeCopies(device, input, copies) }];
+  if (quantizeInOnePass(plan, kernels)) {
+    const dispatch = prepareQuantizeCopies(device, input, copies);
+    return [{ label: quantizeLabel(plan.quantizes), dispatch }];
   }
   return copies.map((c, k) => ({
-    label: `quantize ${plan.quantizes[k]!.output}`,
+    label: quantizeLabel([plan.quantizes[k]!]),
     dispatch: prepareQuantizeInt8(device, input, c.scale, c.output, c.outChannelOffset),
   }));
 }
@@ -886,7 +902,9 @@ export function createInt8Network(
    */
   const prepare = (s: SizedTensors, input: GpuTensor) => ({
     input: input.buffer,
-    quantizes: inputComputed ? [] : quantizeDispatches(device, plan, fusions, s.int8, input),
+    quantizes: inputComputed
+      ? []
+      : quantizeDispatches(device, plan, kernels, fusions, s.int8, input),
     steps: plan.steps
       .slice(0, -1)
       .flatMap((_, i) =>

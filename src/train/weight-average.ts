@@ -75,13 +75,19 @@ export function createWeightAverage(
   const params = tensors.map((t) => t.param);
   copy(params, averages);
   const kernel = createKernel(device, { label: 'weight average', code });
+  let packedDecay: number | undefined;
+  let uniforms: ArrayBuffer[] = [];
   return {
     decay,
     encodeUpdate(pass, step) {
       const d = Math.fround(averageDecayAt(config, step));
+      // Packed again only while the warm-up changes the decay.
+      if (d !== packedDecay) {
+        packedDecay = d;
+        uniforms = tensors.map((t) => PARAMS.pack({ count: t.size, decay: d, rest: 1 - d }));
+      }
       tensors.forEach((t, k) => {
-        const uniforms = PARAMS.pack({ count: t.size, decay: d, rest: 1 - d });
-        kernel.dispatch(pass, flatDispatch(t.size), [t.param, averages[k]!], uniforms);
+        kernel.dispatch(pass, flatDispatch(t.size), [t.param, averages[k]!], uniforms[k]!);
       });
     },
     read: () => Promise.all(averages.map((b, k) => readBuffer(device, b, tensors[k]!.size * 4))),

@@ -398,6 +398,22 @@ export const CONV3X3_BISECTS: readonly Conv3x3Bisect[] = [
  */
 export const INT8_BISECT_NEVER = 'u.outChannels == 0xffffffffu';
 
+/**
+ * WGSL staging `count` vec4u words of the weights, from `weightBase` on, into the workgroup
+ * array `taps`, `threads` threads at a time (`li` their index): the dot4I8Packed kernels'
+ * staging of their block's weights. `madeUp` (a bisection's no-weight-loads): made-up words
+ * staged instead, the reads kept behind INT8_BISECT_NEVER.
+ */
+export const wgslStageWeights = (
+  count: number,
+  threads: number,
+  madeUp = false,
+): string => /* wgsl */ `for (var i = li; i < ${count}u; i += ${threads}u) {
+    ${madeUp ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${INT8_BISECT_NEVER}) {` : '{'}
+      taps[i] = weight[weightBase + i];
+    }
+  }`;
+
 /** Output pixels a thread of ./direct-rows.ts's kernel computes, DIRECT_TILE.y rows apart. */
 export type DirectRows = 1 | 2 | 4;
 

@@ -10,6 +10,7 @@ import {
   int8GroupStep,
   wgslAccumulateBlock,
   wgslInt8Op,
+  wgslStageWeights,
   type Int8Epilogue,
   type Int8OutBlock,
   type Int8Tile,
@@ -123,11 +124,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   }
     // The step's weights are one contiguous run of the layout (int8WeightLayout).
     let weightBase = (wg.z * u.inGroups + g0) * ${(9 * block) / 4}u;
-    for (var i = li; i < ${(step * 9 * block) / 4}u; i += ${tile.x * tile.y}u) {
-      ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${NEVER}) {` : '{'}
-      taps[i] = weight[weightBase + i];
-      }
-    }
+    ${wgslStageWeights((step * 9 * block) / 4, tile.x * tile.y, bisect === 'no-weight-loads')}
     ${bisect === 'no-barriers' ? '' : 'workgroupBarrier();'}
     ${bisect === 'no-product' ? `if (${NEVER}) {` : '{'}
     for (var g = 0u; g < STEP; g++) {

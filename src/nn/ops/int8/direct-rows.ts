@@ -12,6 +12,7 @@ import { INT8_OP_TAPS } from '../../../reference/nn/int8-ops.ts';
 import {
   INT8_PARAMS,
   wgslInt8Op,
+  wgslStageWeights,
   type DirectRows,
   type Int8Epilogue,
   type Int8Tile,
@@ -93,9 +94,7 @@ fn main(
   let co0 = wg.z * ${block}u;
   // The block's weights are one contiguous run of the layout (int8WeightLayout).
   let weightBase = wg.z * ${staged}u;
-  for (var i = li; i < ${staged}u; i += ${DIRECT_THREADS}u) {
-    taps[i] = weight[weightBase + i];
-  }
+  ${wgslStageWeights(staged, DIRECT_THREADS)}
   workgroupBarrier();
   let x = wg.x * ${DIRECT_TILE.x}u + lid.x;
   let y0 = wg.y * ${DIRECT_TILE.y * rows}u + lid.y;

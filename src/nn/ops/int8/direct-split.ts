@@ -17,6 +17,7 @@ import {
   int8EpilogueBlock,
   wgslAccumulateBlock,
   wgslInt8Op,
+  wgslStageWeights,
   type DirectSplit,
   type Int8Epilogue,
   type Int8OutBlock,
@@ -78,9 +79,7 @@ fn main(
   halfWord = lid.z * ${half / 4}u;
   // The block's weights are one contiguous run of the layout (int8WeightLayout).
   let weightBase = wg.z * ${staged}u;
-  for (var i = li; i < ${staged}u; i += ${DIRECT_THREADS * split}u) {
-    taps[i] = weight[weightBase + i];
-  }
+  ${wgslStageWeights(staged, DIRECT_THREADS * split)}
   workgroupBarrier();
   let x = wg.x * ${DIRECT_TILE.x}u + lid.x;
   let y = wg.y * ${DIRECT_TILE.y}u + lid.y;

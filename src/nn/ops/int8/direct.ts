@@ -12,6 +12,7 @@ import {
   INT8_BISECT_NEVER,
   INT8_PARAMS,
   wgslAccumulateBlock,
+  wgslStageWeights,
   type DirectBisect,
   wgslInt8Op,
   type Int8Epilogue,
@@ -152,11 +153,7 @@ fn main(@builtin(global_invocation_id) id: vec3u, @builtin(local_invocation_inde
   let co0 = id.z * ${block}u;
   // The block's weights are one contiguous run of the layout (int8WeightLayout).
   let weightBase = id.z * ${directStagedWords(op, words, block)}u;
-  for (var i = li; i < ${directStagedWords(op, words, block)}u; i += ${DIRECT_THREADS}u) {
-    ${bisect === 'no-weight-loads' ? `taps[i] = vec4u(i, i ^ weightBase, i * 3u, weightBase); if (${INT8_BISECT_NEVER}) {` : '{'}
-      taps[i] = weight[weightBase + i];
-    }
-  }${source.staging ?? ''}
+  ${wgslStageWeights(directStagedWords(op, words, block), DIRECT_THREADS, bisect === 'no-weight-loads')}${source.staging ?? ''}
   workgroupBarrier();
   let x = id.x;
   let y = id.y;
