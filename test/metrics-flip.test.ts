@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImage } from '../src/core/image.ts';
-import { FLIP_DEFAULT_PPD, flip, pixelsPerDegree } from '../src/metrics/flip.ts';
+import { FLIP_DEFAULT_PPD, displayFlipParts, flip, pixelsPerDegree } from '../src/metrics/flip.ts';
+import { toDisplayPair } from '../src/metrics/display.ts';
 import {
   addNoise,
   analyticReferences,
@@ -121,4 +122,25 @@ test('flip: NaN/Inf test pixels score 1; bad input throws', () => {
   assert.ok(map.data.every((v) => Number.isFinite(v) && v >= 0 && v <= 1));
   assert.throws(() => flip(t, flatImage(12, 13, [0, 0, 0])), /12x12.*12x13/);
   assert.throws(() => flip(t, ref, { pixelsPerDegree: 0 }), /pixelsPerDegree/);
+});
+
+test("flip parts: the mean equals flip's, is at least the colour term, and blur shrinks the features", () => {
+  const ref = blockImage(40, 32, 5, 11);
+  for (const t of [blurImage(ref, 1), addNoise(ref, 0.05, 5)]) {
+    const parts = displayFlipParts(toDisplayPair(t, ref));
+    assert.equal(parts.mean, flip(t, ref).mean);
+    // ΔE_c^(1 − ΔE_f) ≥ ΔE_c for ΔE_c in [0, 1]: where features differ the error only grows.
+    assert.ok(parts.mean > parts.colorMean, `${parts.mean} > ${parts.colorMean}`);
+    assert.ok(parts.colorMean > 0);
+  }
+  const blurred = displayFlipParts(toDisplayPair(blurImage(ref, 2), ref));
+  assert.ok(blurred.edge.test < 0.9 * blurred.edge.ref, JSON.stringify(blurred.edge));
+  assert.ok(blurred.point.test < 0.9 * blurred.point.ref, JSON.stringify(blurred.point));
+  // A uniform shift of a flat image has no features at all: the error is the colour term.
+  const flat = flatImage(16, 16, [0.3, 0.3, 0.3]);
+  const shifted = flatImage(16, 16, [0.32, 0.3, 0.3]);
+  const uniform = displayFlipParts(toDisplayPair(shifted, flat));
+  assert.ok(uniform.colorMean > 0);
+  assert.ok(Math.abs(uniform.mean - uniform.colorMean) < 1e-6);
+  assert.ok(uniform.edge.ref < 1e-12 && uniform.point.ref < 1e-12);
 });

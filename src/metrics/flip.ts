@@ -276,25 +276,50 @@ function analyseImage(
 
 /** ꟻLIP of a display pair (tonemapped linear RGB). */
 export function displayFlip(pair: DisplayPair, options: FlipOptions = {}): FlipResult {
+  const { mean, map } = scoreFlip(pair, options);
+  return { mean, map };
+}
+
+/**
+ * ꟻLIP and its parts, for finding where an error comes from: `colorMean` is the mean of the colour
+ * term alone (ΔE_c, as if the features agreed), `edge` and `point` the mean feature magnitudes of
+ * test and reference (a test blurrier than its reference has smaller ones).
+ */
+export interface FlipParts extends FlipResult {
+  colorMean: number;
+  edge: { test: number; ref: number };
+  point: { test: number; ref: number };
+}
+
+/** ꟻLIP of a display pair with its parts (see FlipParts). */
+export function displayFlipParts(pair: DisplayPair, options: FlipOptions = {}): FlipParts {
+  return scoreFlip(pair, options);
+}
+
+function scoreFlip(pair: DisplayPair, options: FlipOptions): FlipParts {
   const ppd = options.pixelsPerDegree ?? FLIP_DEFAULT_PPD;
   if (!Number.isFinite(ppd) || ppd <= 0) {
     throw new RangeError(`flip: pixelsPerDegree must be a positive number, got ${ppd}`);
   }
   const { width, height } = pair;
+  const n = width * height;
   const kernels = flipKernels(ppd);
   const t = analyseImage(pair.test, width, height, kernels);
   const r = analyseImage(pair.ref, width, height, kernels);
   const map = createImage(width, height, 1);
   const pccmax = P_C * CMAX;
   let sum = 0;
-  for (let i = 0; i < width * height; i++) {
+  let colorSum = 0;
+  for (let i = 0; i < n; i++) {
     let e: number;
     if (pair.invalid[i]) {
       e = 1;
+      colorSum += 1;
     } else {
       const dc = Math.pow(hyab(t.lab, r.lab, i * 3), Q_C);
       const color =
         dc < pccmax ? (dc * P_T) / pccmax : P_T + ((dc - pccmax) / (CMAX - pccmax)) * (1 - P_T);
+      colorSum += color;
       const df = Math.max(Math.abs(t.edge[i]! - r.edge[i]!), Math.abs(t.point[i]! - r.point[i]!));
       // df ≤ √2 in exact arithmetic; the min keeps rounding from turning 0^0 into 0^(−ε) = ∞.
       e = Math.pow(color, 1 - Math.min(1, Math.pow(df / Math.SQRT2, Q_F)));
@@ -302,7 +327,14 @@ export function displayFlip(pair: DisplayPair, options: FlipOptions = {}): FlipR
     map.data[i] = e;
     sum += e;
   }
-  return { mean: sum / (width * height), map };
+  const meanOf = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / n;
+  return {
+    mean: sum / n,
+    map,
+    colorMean: colorSum / n,
+    edge: { test: meanOf(t.edge), ref: meanOf(r.edge) },
+    point: { test: meanOf(t.point), ref: meanOf(r.point) },
+  };
 }
 
 /** Mean ꟻLIP (LDR) of test against ref in the tonemapped display domain, and the error map. */
