@@ -37,3 +37,43 @@ test('neural@zero-state changes what the network outputs once it has a state to 
   assert.equal(meanDifference(plain[0]!, zeroed[0]!), 0);
   assert.ok(meanDifference(plain[3]!, zeroed[3]!) > 1e-4, 'the state reaches the output');
 });
+
+test('method names: any method may end in @rcas, at 0.5 or a given sharpness', () => {
+  assert.deepEqual(parseMethod('taau@rcas'), {
+    name: 'taau@rcas=0.5',
+    method: 'taau',
+    sharpness: 0.5,
+  });
+  const spec = parseMethod('neural@int8@rcas=0.25', 'weights/uplift-v2-int8.uplift');
+  assert.equal(spec.name, 'neural@int8@rcas=0.25');
+  assert.equal(spec.precision, 'int8');
+  assert.equal(spec.sharpness, 0.25);
+  for (const bad of ['taau@rcas=', 'taau@rcas=1.5', 'taau@rcas=x', 'neural@rcas=-0.1']) {
+    assert.throws(() => parseMethod(bad, 'weights/uplift-v2.uplift'), /@rcas=<sharpness>/, bad);
+  }
+});
+
+test('neural@rcas sharpens the network output: more contrast between neighbours', async () => {
+  const { device } = await testGpu();
+  const last = async (name: string) => {
+    const source = await openSequenceArg('builtin:analytic:1', {
+      displaySize: [32, 24],
+      quality: 'performance',
+      frames: 3,
+    });
+    let output: Image | undefined;
+    await runMethod(device, source, parseMethod(name, 'weights/uplift-v2.uplift'), {
+      onFrame: (_i, image) => void (output = image),
+    });
+    return output!;
+  };
+  const [plain, sharp] = [await last('neural@f32'), await last('neural@f32@rcas=1')];
+  const contrast = (image: Image) => {
+    let sum = 0;
+    for (let i = image.channels; i < image.data.length; i++) {
+      sum += Math.abs(image.data[i]! - image.data[i - image.channels]!);
+    }
+    return sum;
+  };
+  assert.ok(contrast(sharp) > contrast(plain) * 1.01, `${contrast(sharp)} > ${contrast(plain)}`);
+});

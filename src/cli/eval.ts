@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .argument('<sequences...>', 'sequence directories (with reference/) or builtin:analytic[:seed]')
     .option(
       '--methods <list>',
-      `comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights; a neural method may end in @f32, @f16 or @int8 (network precision; int8 needs INT8-ready weights) and in @zero-state (ablation: the network recurrent state zeroed every frame) (default ${DEFAULT_METHODS}). With --higher-rate, frame generation methods: heuristic, neural, neural:<file.uplift>, blend ((1-t)·previous + t·current), repeat (the previous frame) (default ${DEFAULT_INTERPOLATION_METHODS})`,
+      `comma-separated: bilinear,lanczos,taau,taau-rcas,neural, and neural:<file.uplift> for other weights; a neural method may end in @f32, @f16 or @int8 (network precision; int8 needs INT8-ready weights) and in @zero-state (ablation: the network recurrent state zeroed every frame); any method may end in @rcas or @rcas=<0..1> (RCAS sharpening after it, 0.5 unless given) (default ${DEFAULT_METHODS}). With --higher-rate, frame generation methods: heuristic, neural, neural:<file.uplift>, blend ((1-t)·previous + t·current), repeat (the previous frame) (default ${DEFAULT_INTERPOLATION_METHODS})`,
     )
     .requiredOption('--report <dir>', 'where report.md, report.json and pictures go')
     .option(

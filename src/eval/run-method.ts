@@ -17,7 +17,8 @@ import { createNeuralResolver } from '../nn/resolve/neural-resolver.ts';
 /**
  * A method as the CLI names it: `bilinear`, `lanczos`, `taau`, `taau-rcas`, `neural`,
  * `neural:<file>`; a neural method may end in `@f32`, `@f16` or `@int8` (its network precision)
- * and in `@zero-state` (the recurrent-state ablation), e.g. `neural@int8@zero-state`.
+ * and in `@zero-state` (the recurrent-state ablation), e.g. `neural@int8@zero-state`; any method
+ * in `@rcas` or `@rcas=<sharpness>` (RCAS sharpening after it, 0.5 unless given).
  */
 export interface MethodSpec {
   /** The name in reports (e.g. "taau-rcas"). */
@@ -53,6 +54,16 @@ export function parseMethods(text: string, model?: string): MethodSpec[] {
  * several models.
  */
 export function parseMethod(name: string, model?: string): MethodSpec {
+  // Any method may end in @rcas (RCAS at 0.5) or @rcas=<sharpness in [0, 1]>.
+  const rcas = /@rcas(?:=([^@]*))?$/.exec(name);
+  if (rcas) {
+    const spec = parseMethod(name.slice(0, rcas.index), model);
+    const sharpness = rcas[1] === undefined ? 0.5 : Number(rcas[1]);
+    if (rcas[1] === '' || !(sharpness >= 0 && sharpness <= 1)) {
+      throw new RangeError(`method ${name}: @rcas=<sharpness> needs a number in [0, 1]`);
+    }
+    return { ...spec, name: `${spec.name}@rcas=${sharpness}`, sharpness };
+  }
   const at = name.lastIndexOf('@');
   if (name.startsWith('neural') && at > 0) {
     const spec = parseMethod(name.slice(0, at), model);
