@@ -7,6 +7,8 @@
  *   is what the feature pipeline adds.
  * - Edge and point magnitudes of the output over the reference's (ꟻLIP's own detectors): below 1 a
  *   blurrier output, above 1 a crisper or noisier one.
+ * - By the reference's luma (bins): each bin's share of the pixels, its part of the mean ꟻLIP and
+ *   the PSNR within it — L*a*b* is steep near black, so ꟻLIP weighs dark errors more than PSNR.
  * - The mean signed error of each channel (display domain) and ꟻLIP with it taken away.
  * - A band split at a Gaussian of σ pixels (`--sigma`, default 1.5) of the display-domain images:
  *   ꟻLIP with the output's low band replaced by the reference's ("low fixed", what is left is the
@@ -74,6 +76,9 @@ function lowPass(rgb: Float32Array, width: number, height: number): Float32Array
   return out;
 }
 
+/** Reference luma bins (display domain) the error is also split by: dark errors weigh more in ꟻLIP's L*a*b* than in the linear squared error. */
+const BINS = [0, 0.02, 0.08, 0.25, 1.01];
+
 const luma = (rgb: Float32Array, i: number) =>
   0.2126 * rgb[i * 3]! + 0.7152 * rgb[i * 3 + 1]! + 0.0722 * rgb[i * 3 + 2]!;
 
@@ -123,7 +128,22 @@ function frameParts(pair: DisplayPair) {
     testEnergy += th * th;
   }
   const gain = cross / refEnergy;
+  const binned: Record<string, number> = {};
+  for (let b = 0; b + 1 < BINS.length; b++) {
+    binned[`share${b}`] = 0;
+    binned[`flip${b}`] = 0;
+    binned[`mse${b}`] = 0;
+  }
+  for (let i = 0; i < width * height; i++) {
+    const y = luma(ref, i);
+    const b = BINS.findIndex((edge, k) => y >= edge && y < BINS[k + 1]!);
+    binned[`share${b}`]! += 1 / (width * height);
+    binned[`flip${b}`]! += parts.map.data[i]! / (width * height);
+    for (let c = 0; c < 3; c++)
+      binned[`mse${b}`]! += (test[i * 3 + c]! - ref[i * 3 + c]!) ** 2 / (3 * width * height);
+  }
   return {
+    ...binned,
     flip: parts.mean,
     flipColor: parts.colorMean,
     edgeRatio: parts.edge.test / parts.edge.ref,
@@ -141,7 +161,7 @@ function frameParts(pair: DisplayPair) {
     textureResidual: (testEnergy - gain * cross) / refEnergy,
   };
 }
-type Parts = ReturnType<typeof frameParts>;
+type Parts = Record<string, number> & ReturnType<typeof frameParts>;
 
 const { device } = await requestGpu();
 const source = await openSequence(dir);
@@ -186,6 +206,25 @@ console.log(`| method | ${columns.map((c) => c[1]).join(' | ')} |`);
 console.log(`| --- | ${columns.map(() => '---:').join(' | ')} |`);
 for (const [name, parts] of Object.entries(results)) {
   console.log(`| ${name} | ${columns.map(([k, , d]) => parts[k].toFixed(d)).join(' | ')} |`);
+}
+// Per bin: its share of the pixels, each method's share-weighted ꟻLIP (the bins sum to the mean)
+// and its PSNR within the bin.
+console.log(
+  `\nby the reference's luma (display domain): ꟻLIP's contribution to the mean / PSNR in the bin`,
+);
+console.log(`| luma | pixels | ${methods.map((m) => `${m} ꟻLIP | ${m} PSNR`).join(' | ')} |`);
+console.log(`| --- | ---: | ${methods.map(() => '---: | ---:').join(' | ')} |`);
+for (let b = 0; b + 1 < BINS.length; b++) {
+  const first = Object.values(results)[0]!;
+  const share = first[`share${b}`]!;
+  const cells = Object.values(results).map((r) =>
+    share > 0
+      ? `${r[`flip${b}`]!.toFixed(4)} | ${(10 * Math.log10(share / r[`mse${b}`]!)).toFixed(2)}`
+      : '– | –',
+  );
+  console.log(
+    `| ${BINS[b]}–${Math.min(1, BINS[b + 1]!)} | ${(100 * share).toFixed(1)} % | ${cells.join(' | ')} |`,
+  );
 }
 if (values.picture) {
   // The reference, then each method's low-band error: grey is none, ±1/gain full colour.

@@ -83,11 +83,14 @@ test('configs: unknown keys at every level, mistyped and out-of-range values are
     stale: 10,
     staleOffscreen: 0,
     mse: 25,
+    srgb: 0,
   });
   // Configs from before the setting (a checkpoint's) count off-screen history fully stale, and
-  // have no mse term.
+  // have no mse or srgb term.
   assert.equal(resolveTrainConfig({ loss: { stale: 10 } }).loss.staleOffscreen, 1);
   assert.equal(resolveTrainConfig({ loss: { stale: 10 } }).loss.mse, 0);
+  assert.equal(resolveTrainConfig({ loss: { stale: 10 } }).loss.srgb, 0);
+  assert.throws(() => resolveTrainConfig({ loss: { srgb: -1 } }), /loss\.srgb/);
   assert.equal(ok.validationClips, 0);
   assert.equal(ok.qat, null);
 });

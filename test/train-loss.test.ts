@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testGpu, maxAbsDiff } from './helpers/gpu.ts';
 import { checkGradient, describeGradCheck, randomReal } from '../src/train/grad-check.ts';
-import { frameLossCpu, type LossWeights } from '../src/train/losses/frame-loss-cpu.ts';
+import { frameLossCpu, srgbEncode, type LossWeights } from '../src/train/losses/frame-loss-cpu.ts';
 import { historyStalenessCpu, STALENESS_RANGE } from '../src/train/losses/staleness-cpu.ts';
 import { createImage, type Image } from '../src/core/image.ts';
 import { mulberry32 } from '../src/core/random.ts';
@@ -25,12 +25,18 @@ import { createStorageBuffer, readBuffer } from '../src/gpu/resources.ts';
 import { REDUCE_WIDTH, encodeReduceSum } from '../src/train/reduce.ts';
 import { createTensorL1, tensorL1Cpu } from '../src/train/losses/tensor-l1.ts';
 
-const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4, stale: 3, mse: 20 };
+const weights: LossWeights = { l1: 1, gradient: 0.7, temporal: 0.4, stale: 3, mse: 20, srgb: 2 };
+
+/** Random values in [0, 1] with every 13th near or below black (the sRGB encoding's linear part). */
+function withDarkValues(values: Float64Array): Float64Array {
+  for (let i = 0; i < values.length; i += 13) values[i] = (values[i]! - 0.4) * 0.008;
+  return values;
+}
 
 test('frame loss CPU gradient matches finite differences (output and previous output)', () => {
   const [w, h] = [5, 4];
   const n = w * h * 4;
-  const output = randomReal(n, 1, 0, 1);
+  const output = withDarkValues(randomReal(n, 1, 0, 1));
   const reference = randomReal(n, 2, 0, 1);
   const previous = {
     output: randomReal(n, 3, 0, 1),
@@ -43,6 +49,12 @@ test('frame loss CPU gradient matches finite differences (output and previous ou
   let squares = 0;
   for (let i = 0; i < n; i++) if (i % 4 !== 3) squares += (output[i]! - reference[i]!) ** 2;
   assert.ok(Math.abs(result.mse - (weights.mse * squares) / (3 * w * h)) < 1e-12);
+  // The srgb term is the weighted mean of |srgb(o) − srgb(r)| over pixels and RGB.
+  let encoded = 0;
+  for (let i = 0; i < n; i++) {
+    if (i % 4 !== 3) encoded += Math.abs(srgbEncode(output[i]!) - srgbEncode(reference[i]!));
+  }
+  assert.ok(Math.abs(result.srgb - (weights.srgb * encoded) / (3 * w * h)) < 1e-12);
   // The stale term is the l1 term once more, pixel by pixel weighted by the staleness.
   const allStale = { ...previous, staleness: new Float64Array(w * h).fill(1) };
   const one = frameLossCpu(w, h, output, reference, weights, allStale);
@@ -73,6 +85,23 @@ function uniformMotion(width: number, height: number, mx: number, my: number): I
   for (let i = 0; i < width * height; i++) image.data.set([mx, my], i * 4);
   return image;
 }
+
+test('the srgb term weighs an error on a dark pixel more than the same error on a bright one', () => {
+  const only: LossWeights = { l1: 0, gradient: 0, temporal: 0, stale: 0, mse: 0, srgb: 1 };
+  const cost = (level: number) => {
+    const reference = new Float64Array(4).fill(level);
+    const output = reference.map((v) => v + 0.01);
+    return frameLossCpu(1, 1, output, reference, only).srgb;
+  };
+  // 0.01 above 0.02 against 0.01 above 0.8: several times the cost (the eye's, and ꟻLIP's, weighing).
+  assert.ok(cost(0.02) > 4 * cost(0.8), `${cost(0.02)} > 4 × ${cost(0.8)}`);
+  // The l1 term alone cannot tell them apart.
+  const l1 = { ...only, l1: 1, srgb: 0 };
+  const at = (level: number) =>
+    frameLossCpu(1, 1, new Float64Array(4).fill(level + 0.01), new Float64Array(4).fill(level), l1)
+      .l1;
+  assert.ok(Math.abs(at(0.02) - at(0.8)) < 1e-12);
+});
 
 test('history staleness: 0 where the moved previous reference holds this one, 1 where not', () => {
   const [w, h] = [8, 6];
@@ -155,6 +184,7 @@ async function checkFrameLossGpu(offscreen: number) {
   // Round inputs to f32 first so both sides see the same numbers.
   const f32 = (seed: number) => new Float64Array(new Float32Array(randomReal(n, seed, 0, 1)));
   const [out, ref, prevOut, prevRef] = [f32(5), f32(6), f32(7), f32(8)];
+  out.set(new Float32Array(withDarkValues(out)));
   // Half of this frame's reference is the previous one's, so the staleness spans 0 to 1.
   for (let i = 0; i < n; i += 8) ref.set(prevRef.subarray(i, i + 4), i);
   const initialGrad = f32(9);
@@ -208,7 +238,7 @@ async function checkFrameLossGpu(offscreen: number) {
   device.queue.submit([encoder.finish()]);
 
   const [noPrevious, withPrevious] = await loss.read();
-  for (const key of ['l1', 'gradient', 'temporal', 'stale', 'mse', 'total'] as const) {
+  for (const key of ['l1', 'gradient', 'temporal', 'stale', 'mse', 'srgb', 'total'] as const) {
     const e = cpu[key];
     assert.ok(
       Math.abs(withPrevious![key] - e) <= 1e-5 * e,
@@ -218,7 +248,9 @@ async function checkFrameLossGpu(offscreen: number) {
   assert.equal(noPrevious!.temporal, 0);
   assert.equal(noPrevious!.stale, 0);
   assert.ok(Math.abs(noPrevious!.mse - cpu.mse) <= 1e-5 * cpu.mse);
-  assert.ok(Math.abs(noPrevious!.total - cpu.l1 - cpu.gradient - cpu.mse) <= 1e-5 * cpu.total);
+  assert.ok(Math.abs(noPrevious!.srgb - cpu.srgb) <= 1e-5 * cpu.srgb);
+  const alone = cpu.l1 + cpu.gradient + cpu.mse + cpu.srgb;
+  assert.ok(Math.abs(noPrevious!.total - alone) <= 1e-5 * cpu.total);
 
   const expectOut = cpu.gradOutput.map((g, i) => g + initialGrad[i]!);
   const expectPrev = cpu.gradPreviousOutput!.map((g, i) => g + initialGrad[i]!);

@@ -145,9 +145,9 @@ test('resuming with more steps continues the learning rate where it was, and rec
   assert.deepEqual(kept.scheduleRestart, saved.scheduleRestart);
 });
 
-test('frames task (BPTT on the GPU over analytic clips, stale term on): a split run equals a straight run, bit for bit', async () => {
+test('frames task (BPTT on the GPU over analytic clips, stale and srgb terms on): a split run equals a straight run, bit for bit', async () => {
   const { device } = await testGpu();
-  const frames = { ...TINY_FRAMES_CONFIG, loss: { stale: 4, staleOffscreen: 0.5 } };
+  const frames = { ...TINY_FRAMES_CONFIG, loss: { stale: 4, staleOffscreen: 0.5, srgb: 1 } };
   const straightDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const splitDir = await mkdtemp(join(tmpdir(), 'uplift-train-'));
   const straight = await train(device, frames, { out: straightDir });
@@ -164,6 +164,7 @@ test('frames task (BPTT on the GPU over analytic clips, stale term on): a split 
   const saved = JSON.parse(await readFile(join(splitDir, 'config.json'), 'utf8'));
   assert.equal(saved.loss.stale, 4, 'the resumed run kept the stale weight');
   assert.equal(saved.loss.staleOffscreen, 0.5, 'and the off-screen staleness');
+  assert.equal(saved.loss.srgb, 1, 'and the srgb weight');
   const log = async (dir: string) =>
     (await readFile(join(dir, 'log.jsonl')))
       .toString()

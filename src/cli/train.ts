@@ -186,13 +186,15 @@ export function register(program: Command): void {
         'Data echoing (rendering bounds a step): each rendered clip used 2 times on average, in\n' +
         'slots drawn from the 16 most recent fresh clips (defaults echo 1, echoWindow 16):\n' +
         '  "data": { "echo": 2, "echoWindow": 16 }\n' +
-        'Loss terms (weights; defaults l1 1, gradient 0.5, temporal 0.5, stale 0, mse 0): stale\n' +
+        'Loss terms (weights; defaults l1 1, gradient 0.5, temporal 0.5, stale 0, mse 0, srgb 0): stale\n' +
         "weighs the error again where the previous frame's reference, moved by the motion, cannot\n" +
         "give this frame's (disocclusions, objects whose motion vectors miss, a cut), where ghosts\n" +
         'live; staleOffscreen (default 1) is the staleness of history that lies off screen, 0 to\n' +
         'leave the strips a moving camera brings in to the other terms; mse is the squared error\n' +
-        'that PSNR averages (a weight near 25 weighs it about as l1 at typical errors):\n' +
-        '  "loss": { "stale": 30, "staleOffscreen": 0 }, or "loss": { "l1": 0, "mse": 25 }\n' +
+        'that PSNR averages (a weight near 25 weighs it about as l1 at typical errors); srgb is\n' +
+        'the L1 error of the sRGB-encoded values, which weighs errors on dark pixels several\n' +
+        'times more, as the eye and ꟻLIP do:\n' +
+        '  "loss": { "stale": 30, "staleOffscreen": 0 }, or "loss": { "l1": 0, "mse": 25, "srgb": 1 }\n' +
         'Weight average (default 0, off): validation, best.uplift and weights.uplift use an\n' +
         'exponential moving average of the weights, updated after every step (0.999: about the\n' +
         'last 1,000 steps); checkpoints keep both, so a resumed run continues it exactly:\n' +

@@ -1,6 +1,6 @@
 /**
- * GPU training loss of one frame (L1 + image-gradient L1 + temporal + stale + MSE, in the tonemapped
- * domain) and its gradient in a single per-pixel pass; the loss values are summed on the GPU
+ * GPU training loss of one frame (L1 + image-gradient L1 + temporal + stale + MSE + sRGB-encoded L1,
+ * in the tonemapped domain) and its gradient in a single per-pixel pass; the loss values are summed on the GPU
  * (src/train/reduce.ts) into a small buffer that is read back only when someone asks.
  * CPU reference and the definition of each term: ./frame-loss-cpu.ts; the history staleness that
  * weighs the stale term is computed here per pixel, as ./staleness-cpu.ts defines it.
@@ -30,6 +30,7 @@ const PARAMS = uniformBlock({
   wTemp: 'f32',
   wStale: 'f32',
   wMse: 'f32',
+  wSrgb: 'f32',
   renderWidth: 'u32',
   renderHeight: 'u32',
   reset: 'u32',
@@ -54,6 +55,13 @@ ${WGSL_COMMON}
 
 fn err(i: u32) -> vec3f { return outputImage[i].rgb - referenceImage[i].rgb; }
 fn total(v: vec3f) -> f32 { return v.x + v.y + v.z; }
+// The sRGB encoding and its slope, the linear segment extended below 0 (./frame-loss-cpu.ts).
+fn srgbEncode(v: vec3f) -> vec3f {
+  return select(1.055 * pow(max(v, vec3f(0.0031308)), vec3f(1.0 / 2.4)) - 0.055, 12.92 * v, v <= vec3f(0.0031308));
+}
+fn srgbSlope(v: vec3f) -> vec3f {
+  return select((1.055 / 2.4) * pow(max(v, vec3f(0.0031308)), vec3f(1.0 / 2.4 - 1.0)), vec3f(12.92), v <= vec3f(0.0031308));
+}
 
 ${WGSL_RESCALE_TONEMAPPED}
 // The previous reference at a texel (clamp to edge), rescaled by the exposure change as the
@@ -89,6 +97,12 @@ ${wgslPixelMain(/* wgsl */ `
   let i = id.y * u.width + id.x;
   let e = err(i);
   var g = u.wL1 * sign(e) + u.wMse * 2.0 * e;
+  var encoded = vec3f(0.0);
+  if (u.wSrgb != 0.0) {
+    let o = outputImage[i].rgb;
+    encoded = srgbEncode(o) - srgbEncode(referenceImage[i].rgb);
+    g += u.wSrgb * sign(encoded) * srgbSlope(o);
+  }
   // Pairs to the right and below belong to this pixel's loss; all four neighbours move its gradient.
   var pairs = 0.0;
   if (id.x + 1u < u.width) { let d = err(i + 1u) - e; pairs += total(abs(d)); g -= u.wGrad * sign(d); }
@@ -114,7 +128,8 @@ ${wgslPixelMain(/* wgsl */ `
   terms[n + i] = u.wGrad * pairs;
   terms[2u * n + i] = u.wTemp * change;
   terms[3u * n + i] = u.wStale * stale;
-  terms[4u * n + i] = u.wMse * dot(e, e);`)}
+  terms[4u * n + i] = u.wMse * dot(e, e);
+  terms[5u * n + i] = u.wSrgb * total(abs(encoded));`)}
 `;
 
 /** Where the loss of one frame reads and writes. All images are width×height. */
@@ -193,7 +208,7 @@ export function createFrameLoss(
   }
   const noPrevious = dummy;
   const kernel = createKernel(device, { label: 'frame loss', code });
-  const [nL1, nGrad, nTemp, nStale, nMse] = lossNormalizers(width, height);
+  const [nL1, nGrad, nTemp, nStale, nMse, nSrgb] = lossNormalizers(width, height);
   return {
     width,
     height,
@@ -243,6 +258,7 @@ export function createFrameLoss(
           wTemp: previous ? weights.temporal * nTemp : 0,
           wStale: motion ? weights.stale * nStale : 0,
           wMse: weights.mse * nMse,
+          wSrgb: weights.srgb * nSrgb,
           renderWidth: motion?.width ?? 1,
           renderHeight: motion?.height ?? 1,
           reset: !!staleness?.reset,
