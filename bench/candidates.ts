@@ -100,6 +100,9 @@ export function candidateCases(quick: boolean, subgroupMatrices = false): Candid
         cases.push({ kind: 'upscaler', case: { ...frame, reprojectInFeatures: false } });
       }
       if (network === 'v3a') {
+        // With RCAS after it (sharpness 0.5; QUALITY §4 "ꟻLIP's anatomy": it lifts the 720p
+        // subset): what the output pass costs the frame.
+        cases.push({ kind: 'upscaler', case: { ...frame, sharpness: 0.5 } });
         // With the coverage blend of the shipped weights (k = 0.5): what the coverage costs.
         cases.push({ kind: 'upscaler', case: { ...frame, coverageBlend: 0.5 } });
         cases.push({ kind: 'upscaler', case: { ...frame, lastLayerFilterBlend: false } });

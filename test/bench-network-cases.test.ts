@@ -13,7 +13,7 @@ test('network benchmark: the direct variants at 1080p, named as the waiting call
   assert.equal(new Set(names).size, names.length, 'every case name once');
   // The waiting call's case regex (its command in docs/PERFORMANCE.md).
   const waiting =
-    /^(taau |neural-int8 |neural-int8\+again |neural-int8-v3a |neural-int8-v3a\+again |neural-int8(-v3a)?\+features-no-feature-writes |int8 1920x1080( per-node)?( direct .*)?$|network v3a int8 1920x1080( per-node)?$)/;
+    /^(taau |neural-int8 |neural-int8\+again |neural-int8-v3a |neural\+rcas-int8-v3a |neural-int8-v3a\+again |neural-int8(-v3a)?\+features-no-feature-writes |int8 1920x1080( per-node)?( direct .*)?$|network v3a int8 1920x1080( per-node)?$)/;
   const want = [
     'int8 1920x1080',
     'int8 1920x1080 per-node',
@@ -24,6 +24,8 @@ test('network benchmark: the direct variants at 1080p, named as the waiting call
     'int8 1920x1080 direct rows 2',
     'int8 1920x1080 per-node direct split 2',
     'int8 1920x1080 direct split 2',
+    'neural+rcas-int8-v3a 1920x1080 performance',
+    'neural+rcas-int8-v3a 3840x2160 performance',
   ];
   for (const name of want) {
     assert.ok(names.includes(name), `${name} is a case`);
