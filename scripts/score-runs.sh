@@ -10,11 +10,15 @@
 # performance --out val`)
 #   bash scripts/score-runs.sh out/variant-runs.tgz val reports weights/uplift-v3-int8.uplift
 # P (environment, default 2): processes at once. A sequence whose report exists is not played again.
+# FLIP=1 scores ꟻLIP too (issue 14 asks for it lower than TAAU's; the slowest metric, on the CPU).
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n 2,12p "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n 2,13p "$0" >&2; exit 2; }
 root=$(git rev-parse --show-toplevel)
 archive=$(realpath "$1"); V=$(realpath "$2"); R=$(realpath -m "$3"); shift 3
 P=${P:-2}
+noflip=--no-flip
+[ "${FLIP:-0}" = 1 ] && noflip=""
+
 mkdir -p "$R/runs"
 tar xzf "$archive" -C "$R/runs"
 methods=taau
@@ -31,6 +35,6 @@ for model in "$@"; do
 done
 echo "score-runs.sh: $methods on $(ls "$V" | wc -l) sequences, $P at a time"
 ls "$V" | xargs -P "$P" -I{} sh -c "[ -f '$R/{}/report.json' ] || (cd '$root' && \
-  node --import tsx src/cli/main.ts eval '$V/{}' --methods '$methods' --warmup 8 --no-flip -q \
+  node --import tsx src/cli/main.ts eval '$V/{}' --methods '$methods' --warmup 8 $noflip -q \
   --report '$R/{}' > '$R/{}.log' 2>&1) || echo 'score-runs.sh: {} failed, see $R/{}.log' >&2"
 (cd "$root" && npx tsx scripts/sequence-margins.ts "$R" --json "$R/margins.json")

@@ -3,7 +3,8 @@
  * reports (report.json files, or directories searched for them, e.g. what
  * scripts/device/sequences.sh returns): per sequence the baseline's steady PSNR and each method's
  * difference, then the mean difference and how many sequences are below the baseline (issue 14's
- * bars: +2.0 dB mean, none below), and the same for tPSNR.
+ * bars: +2.0 dB mean, none below), and the same for tPSNR; where the reports have ꟻLIP (eval without
+ * --no-flip), each method's mean ꟻLIP beside the baseline's and on how many sequences it is lower.
  *
  *   npx tsx scripts/sequence-margins.ts <report.json or dir>... [--baseline taau] [--json out.json]
  *     [--alias name=other ...]
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 
 interface MethodReport {
   readonly method: string;
-  readonly steady: { readonly psnr: number; readonly tpsnr?: number };
+  readonly steady: { readonly psnr: number; readonly tpsnr?: number; readonly flip?: number };
 }
 interface Report {
   readonly sequences: { readonly sequence: string; readonly methods: MethodReport[] }[];
@@ -74,7 +75,10 @@ const methods = [...new Set([...scores.values()].flatMap((m) => [...m.keys()]))]
   (m) => m !== baseline,
 );
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
-const margins: Record<string, Record<string, { psnr: number; tpsnr?: number }>> = {};
+const margins: Record<
+  string,
+  Record<string, { psnr: number; tpsnr?: number; flip?: number; baselineFlip?: number }>
+> = {};
 const rows = [
   `| sequence | ${baseline} dB | ${methods.join(' | ')} |`,
   `| --- | ---: | ${methods.map(() => '---:').join(' | ')} |`,
@@ -88,7 +92,12 @@ for (const [sequence, byMethod] of [...scores].sort(([a], [b]) => a.localeCompar
     if (!s) return '–';
     const tpsnr =
       s.tpsnr !== undefined && base.tpsnr !== undefined ? s.tpsnr - base.tpsnr : undefined;
-    margins[sequence][m] = { psnr: s.psnr - base.psnr, tpsnr };
+    const flip = s.flip !== undefined && base.flip !== undefined ? s.flip : undefined;
+    margins[sequence][m] = {
+      psnr: s.psnr - base.psnr,
+      tpsnr,
+      ...(flip !== undefined ? { flip, baselineFlip: base.flip } : {}),
+    };
     return signed(s.psnr - base.psnr);
   });
   rows.push(`| ${sequence} | ${base.psnr.toFixed(2)} | ${cells.join(' | ')} |`);
@@ -106,6 +115,20 @@ const summary = (key: 'psnr' | 'tpsnr', label: string) => {
 };
 summary('psnr', 'mean PSNR margin');
 summary('tpsnr', 'mean tPSNR margin');
+// Mean ꟻLIP over the sequences both have it on, the baseline's over the same ones.
+const flipCells = methods.map((m) => {
+  const pairs = Object.values(margins)
+    .map((s) => s[m])
+    .filter((x) => x?.flip !== undefined) as { flip: number; baselineFlip: number }[];
+  if (pairs.length === 0) return undefined;
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const lower = pairs.filter((x) => x.flip < x.baselineFlip).length;
+  const [own, base] = [mean(pairs.map((x) => x.flip)), mean(pairs.map((x) => x.baselineFlip))];
+  return `${own.toFixed(4)} against ${base.toFixed(4)} (lower on ${lower}/${pairs.length})`;
+});
+if (flipCells.some((c) => c !== undefined)) {
+  rows.push(`| **mean ꟻLIP** | | ${flipCells.map((c) => c ?? '–').join(' | ')} |`);
+}
 console.log(rows.join('\n'));
 if (values.json) {
   writeFileSync(values.json, `${JSON.stringify({ baseline, methods, margins }, null, 2)}\n`);
