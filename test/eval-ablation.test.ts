@@ -16,20 +16,22 @@ test('method names: precision and zero-state modifiers combine', () => {
   assert.throws(() => parseMethod('neural@zero', 'weights/uplift-v2.uplift'), /zero/);
 });
 
-test('neural@zero-state changes what the network outputs once it has a state to lose', async () => {
+/** A method's outputs on 4 frames of the analytic sequence at 32×24, network v2's weights. */
+async function outputs(name: string): Promise<Image[]> {
   const { device } = await testGpu();
-  const outputs = async (name: string) => {
-    const source = await openSequenceArg('builtin:analytic:1', {
-      displaySize: [32, 24],
-      quality: 'performance',
-      frames: 4,
-    });
-    const frames: Image[] = [];
-    await runMethod(device, source, parseMethod(name, 'weights/uplift-v2.uplift'), {
-      onFrame: (_i, output) => void frames.push(output),
-    });
-    return frames;
-  };
+  const source = await openSequenceArg('builtin:analytic:1', {
+    displaySize: [32, 24],
+    quality: 'performance',
+    frames: 4,
+  });
+  const frames: Image[] = [];
+  await runMethod(device, source, parseMethod(name, 'weights/uplift-v2.uplift'), {
+    onFrame: (_i, output) => void frames.push(output),
+  });
+  return frames;
+}
+
+test('neural@zero-state changes what the network outputs once it has a state to lose', async () => {
   const [plain, zeroed] = [await outputs('neural@f32'), await outputs('neural@f32@zero-state')];
   const meanDifference = (a: Image, b: Image) =>
     a.data.reduce((sum, v, i) => sum + Math.abs(v - b.data[i]!), 0) / a.data.length;
@@ -54,19 +56,7 @@ test('method names: any method may end in @rcas, at 0.5 or a given sharpness', (
 });
 
 test('neural@rcas sharpens the network output: more contrast between neighbours', async () => {
-  const { device } = await testGpu();
-  const last = async (name: string) => {
-    const source = await openSequenceArg('builtin:analytic:1', {
-      displaySize: [32, 24],
-      quality: 'performance',
-      frames: 3,
-    });
-    let output: Image | undefined;
-    await runMethod(device, source, parseMethod(name, 'weights/uplift-v2.uplift'), {
-      onFrame: (_i, image) => void (output = image),
-    });
-    return output!;
-  };
+  const last = async (name: string) => (await outputs(name))[3]!;
   const [plain, sharp] = [await last('neural@f32'), await last('neural@f32@rcas=1')];
   const contrast = (image: Image) => {
     let sum = 0;
