@@ -56,7 +56,7 @@ if (!(sigma > 0)) {
 const [dir, ...methods] = positionals;
 if (!dir || methods.length === 0) {
   console.error(
-    'usage: flip-anatomy.ts <sequence dir> <method>... [--sigma 1.5] [--json out.json]',
+    'usage: flip-anatomy.ts <sequence dir> <method>... [--sigma 1.5] [--json out.json] [--picture out.png [--gain 20] [--crop x,y,w,h,zoom]]',
   );
   process.exit(2);
 }
@@ -76,7 +76,10 @@ function lowPass(rgb: Float32Array, width: number, height: number): Float32Array
   return out;
 }
 
-/** Reference luma bins (display domain) the error is also split by: dark errors weigh more in ꟻLIP's L*a*b* than in the linear squared error. */
+/**
+ * Reference luma bins (display domain) the error is also split by: dark errors weigh more in
+ * ꟻLIP's L*a*b* than in the linear squared error.
+ */
 const BINS = [0, 0.02, 0.08, 0.25, 1.01];
 
 const luma = (rgb: Float32Array, i: number) =>
