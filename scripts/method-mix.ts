@@ -5,10 +5,12 @@
  * PSNR of each mix as the eval computes it (frames after the warm-up, counted from the start and
  * from every camera cut; the dB of the mean MSE). Prints per sequence each mix's margin over A,
  * then the mean margin and the sequences below A per weight, and the mean of each sequence's best
- * weight (an oracle: a per-sequence choice no upscaler could make).
+ * weight (an oracle: a per-sequence choice no upscaler could make). With `--dark t` the mix is
+ * made only on pixels whose output of A has a luma below t (display domain), A's output elsewhere:
+ * what A would gain if it were B in its dark regions. With `--flip`, each mix's mean ꟻLIP too.
  *
  *   npx tsx scripts/method-mix.ts <method A> <method B> <sequence dir>... [--weights 0.25,0.5,0.75]
- *     [--warmup 8] [--json out.json]
+ *     [--warmup 8] [--dark t] [--flip] [--json out.json]
  * e.g. TAAU and the default network on the held-out split (QUALITY §4):
  *   npx tsx scripts/method-mix.ts taau neural data/val/* --json mix.json
  */
@@ -20,6 +22,7 @@ import { openSequence } from '../src/io/sequence.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
 import { toDisplayPair } from '../src/metrics/display.ts';
 import { meanPsnr } from '../src/metrics/psnr.ts';
+import { displayFlip } from '../src/metrics/flip.ts';
 import { sequenceSteadyFrames } from '../src/metrics/sequence.ts';
 
 const { values, positionals } = parseArgs({
@@ -28,12 +31,16 @@ const { values, positionals } = parseArgs({
     weights: { type: 'string', default: '0.25,0.5,0.75' },
     warmup: { type: 'string', default: '8' },
     json: { type: 'string' },
+    dark: { type: 'string' },
+    flip: { type: 'boolean', default: false },
   },
 });
+const dark = values.dark === undefined ? Infinity : Number(values.dark);
+if (!(dark > 0)) throw new RangeError(`--dark: a positive luma, got ${values.dark}`);
 const [methodA, methodB, ...dirs] = positionals;
 if (!methodA || !methodB || dirs.length === 0) {
   console.error(
-    'usage: method-mix.ts <method A> <method B> <sequence dir>... [--weights 0.25,0.5,0.75] [--warmup 8] [--json out.json]',
+    'usage: method-mix.ts <method A> <method B> <sequence dir>... [--weights 0.25,0.5,0.75] [--warmup 8] [--dark t] [--flip] [--json out.json]',
   );
   process.exit(2);
 }
@@ -48,7 +55,7 @@ if (!Number.isInteger(warmup) || warmup < 0) {
 }
 
 const { device } = await requestGpu();
-const rows: { sequence: string; psnr: number[] }[] = [];
+const rows: { sequence: string; psnr: number[]; flip?: number[] }[] = [];
 for (const dir of dirs) {
   const source = await openSequence(dir);
   const steady = sequenceSteadyFrames(source, warmup);
@@ -65,36 +72,76 @@ for (const dir of dirs) {
       },
     });
   }
+  // Each frame's mix at weight w: (1 − w)·A + w·B where A's luma is below --dark, A elsewhere.
+  const mix = (f: number, w: number) => {
+    const a = outputs[0]![f]!;
+    const b = outputs[1]![f]!;
+    const out = new Float32Array(a.length);
+    for (let p = 0; p < a.length; p += 3) {
+      const luma = 0.2126 * a[p]! + 0.7152 * a[p + 1]! + 0.0722 * a[p + 2]!;
+      const v = luma < dark ? w : 0;
+      for (let c = p; c < p + 3; c++) out[c] = (1 - v) * a[c]! + v * b[c]!;
+    }
+    return out;
+  };
   const psnr = weights.map((w) =>
     meanPsnr(
       references.map((ref, f) => {
-        const a = outputs[0]![f]!;
-        const b = outputs[1]![f]!;
+        const m = mix(f, w);
         let sum = 0;
-        for (let k = 0; k < ref.length; k++) sum += ((1 - w) * a[k]! + w * b[k]! - ref[k]!) ** 2;
+        for (let k = 0; k < ref.length; k++) sum += (m[k]! - ref[k]!) ** 2;
         return sum / ref.length;
       }),
     ),
   );
-  rows.push({ sequence: basename(dir), psnr });
+  const [width, height] = source.header.displaySize;
+  const invalid = new Uint8Array(width * height);
+  const flip = values.flip
+    ? weights.map(
+        (w) =>
+          references.reduce(
+            (sum, ref, f) =>
+              sum +
+              displayFlip({ width, height, test: mix(f, w), ref, invalid, invalidCount: 0 }).mean,
+            0,
+          ) / references.length,
+      )
+    : undefined;
+  rows.push({ sequence: basename(dir), psnr, ...(flip ? { flip } : {}) });
   const margins = psnr.slice(1).map((p) => (p - psnr[0]!).toFixed(2).padStart(6));
-  console.log(`${basename(dir).padEnd(32)} ${psnr[0]!.toFixed(2)} ${margins.join(' ')}`);
+  const flips = flip ? `  ꟻLIP ${flip.map((v) => v.toFixed(4)).join(' ')}` : '';
+  console.log(`${basename(dir).padEnd(32)} ${psnr[0]!.toFixed(2)} ${margins.join(' ')}${flips}`);
 }
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 console.log(`weight of ${methodB}: mean margin over ${methodA}, sequences below it`);
 const summary = weights.slice(1).map((w, j) => {
   const margins = rows.map((r) => r.psnr[j + 1]! - r.psnr[0]!);
-  const row = { weight: w, meanMargin: mean(margins), below: margins.filter((d) => d < 0).length };
-  console.log(`  ${w.toFixed(2)}: ${row.meanMargin.toFixed(3)} dB, ${row.below} below`);
+  const row = {
+    weight: w,
+    meanMargin: mean(margins),
+    below: margins.filter((d) => d < 0).length,
+    ...(values.flip ? { meanFlip: mean(rows.map((r) => r.flip![j + 1]!)) } : {}),
+  };
+  const flipText = row.meanFlip !== undefined ? `, mean ꟻLIP ${row.meanFlip.toFixed(4)}` : '';
+  console.log(`  ${w.toFixed(2)}: ${row.meanMargin.toFixed(3)} dB, ${row.below} below${flipText}`);
   return row;
 });
+if (values.flip) console.log(`  0.00: mean ꟻLIP ${mean(rows.map((r) => r.flip![0]!)).toFixed(4)}`);
 const best = mean(rows.map((r) => Math.max(...r.psnr) - r.psnr[0]!));
 console.log(`  each sequence's best weight (an oracle): ${best.toFixed(3)} dB`);
 if (values.json) {
   writeFileSync(
     values.json,
-    JSON.stringify({ methods: [methodA, methodB], warmup, weights, summary, best, rows }),
+    JSON.stringify({
+      methods: [methodA, methodB],
+      warmup,
+      weights,
+      ...(values.dark !== undefined ? { dark } : {}),
+      summary,
+      best,
+      rows,
+    }),
   );
 }
 process.exit(0);
