@@ -31,8 +31,8 @@ import { writePng } from '../src/io/png.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { openSequence } from '../src/io/sequence.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
-import { toDisplayPair, type DisplayPair } from '../src/metrics/display.ts';
-import { displayFlip, displayFlipParts } from '../src/metrics/flip.ts';
+import { lumaPlane, toDisplayPair, type DisplayPair } from '../src/metrics/display.ts';
+import { flipAgainst } from '../src/metrics/flip.ts';
 import { convolveSeparable, gaussianKernel } from '../src/metrics/filter.ts';
 import { sequenceSteadyFrames } from '../src/metrics/sequence.ts';
 
@@ -82,9 +82,6 @@ function lowPass(rgb: Float32Array, width: number, height: number): Float32Array
  */
 const BINS = [0, 0.02, 0.08, 0.25, 1.01];
 
-const luma = (rgb: Float32Array, i: number) =>
-  0.2126 * rgb[i * 3]! + 0.7152 * rgb[i * 3 + 1]! + 0.0722 * rgb[i * 3 + 2]!;
-
 /** The last steady frame's low-band error of each method, for --picture. */
 const lowErrors: Float32Array[] = [];
 let lastLowError: Float32Array | undefined;
@@ -93,7 +90,9 @@ let lastRef: Float32Array | undefined;
 /** The per-frame parts of one output against its reference (see the file comment). */
 function frameParts(pair: DisplayPair) {
   const { width, height, test, ref } = pair;
-  const parts = displayFlipParts(pair);
+  // The reference analysed once for the output and its variants.
+  const flipOf = flipAgainst(ref, width, height);
+  const parts = flipOf(test, pair.invalid);
   const testLow = lowPass(test, width, height);
   const refLow = lowPass(ref, width, height);
   const lowFixed = new Float32Array(test.length);
@@ -112,7 +111,6 @@ function frameParts(pair: DisplayPair) {
   }
   lastLowError = lowError;
   lastRef = ref;
-  const flipOf = (rgb: Float32Array) => displayFlip({ ...pair, test: rgb }).mean;
   // The mean signed error of each channel, and the output with it taken away.
   const bias = [0, 1, 2].map((c) => {
     let e = 0;
@@ -123,9 +121,10 @@ function frameParts(pair: DisplayPair) {
   let cross = 0;
   let refEnergy = 0;
   let testEnergy = 0;
+  const [testLuma, testLowLuma, refLuma, refLowLuma] = [test, testLow, ref, refLow].map(lumaPlane);
   for (let i = 0; i < width * height; i++) {
-    const th = luma(test, i) - luma(testLow, i);
-    const rh = luma(ref, i) - luma(refLow, i);
+    const th = testLuma![i]! - testLowLuma![i]!;
+    const rh = refLuma![i]! - refLowLuma![i]!;
     cross += th * rh;
     refEnergy += rh * rh;
     testEnergy += th * th;
@@ -138,7 +137,7 @@ function frameParts(pair: DisplayPair) {
     binned[`mse${b}`] = 0;
   }
   for (let i = 0; i < width * height; i++) {
-    const y = luma(ref, i);
+    const y = refLuma![i]!;
     const b = BINS.findIndex((edge, k) => y >= edge && y < BINS[k + 1]!);
     binned[`share${b}`]! += 1 / (width * height);
     binned[`flip${b}`]! += parts.map.data[i]! / (width * height);
@@ -151,9 +150,9 @@ function frameParts(pair: DisplayPair) {
     flipColor: parts.colorMean,
     edgeRatio: parts.edge.test / parts.edge.ref,
     pointRatio: parts.point.test / parts.point.ref,
-    flipLowFixed: flipOf(lowFixed),
-    flipHighFixed: flipOf(highFixed),
-    flipUnbiased: flipOf(unbiased),
+    flipLowFixed: flipOf(lowFixed, pair.invalid).mean,
+    flipHighFixed: flipOf(highFixed, pair.invalid).mean,
+    flipUnbiased: flipOf(unbiased, pair.invalid).mean,
     biasR: bias[0]!,
     biasG: bias[1]!,
     biasB: bias[2]!,

@@ -20,9 +20,9 @@ import { parseArgs } from 'node:util';
 import { requestGpu } from '../src/gpu/device.ts';
 import { openSequence } from '../src/io/sequence.ts';
 import { parseMethod, runMethod } from '../src/eval/run-method.ts';
-import { toDisplayPair } from '../src/metrics/display.ts';
+import { lumaPlane, toDisplayPair } from '../src/metrics/display.ts';
 import { meanPsnr } from '../src/metrics/psnr.ts';
-import { displayFlip } from '../src/metrics/flip.ts';
+import { flipAgainst } from '../src/metrics/flip.ts';
 import { sequenceSteadyFrames } from '../src/metrics/sequence.ts';
 
 const { values, positionals } = parseArgs({
@@ -76,37 +76,31 @@ for (const dir of dirs) {
   const mix = (f: number, w: number) => {
     const a = outputs[0]![f]!;
     const b = outputs[1]![f]!;
+    const lumaA = lumaPlane(a);
     const out = new Float32Array(a.length);
-    for (let p = 0; p < a.length; p += 3) {
-      const luma = 0.2126 * a[p]! + 0.7152 * a[p + 1]! + 0.0722 * a[p + 2]!;
-      const v = luma < dark ? w : 0;
-      for (let c = p; c < p + 3; c++) out[c] = (1 - v) * a[c]! + v * b[c]!;
+    for (let p = 0; p < lumaA.length; p++) {
+      const v = lumaA[p]! < dark ? w : 0;
+      for (let c = 3 * p; c < 3 * p + 3; c++) out[c] = (1 - v) * a[c]! + v * b[c]!;
     }
     return out;
   };
-  const psnr = weights.map((w) =>
-    meanPsnr(
-      references.map((ref, f) => {
-        const m = mix(f, w);
-        let sum = 0;
-        for (let k = 0; k < ref.length; k++) sum += (m[k]! - ref[k]!) ** 2;
-        return sum / ref.length;
-      }),
-    ),
-  );
   const [width, height] = source.header.displaySize;
-  const invalid = new Uint8Array(width * height);
-  const flip = values.flip
-    ? weights.map(
-        (w) =>
-          references.reduce(
-            (sum, ref, f) =>
-              sum +
-              displayFlip({ width, height, test: mix(f, w), ref, invalid, invalidCount: 0 }).mean,
-            0,
-          ) / references.length,
-      )
-    : undefined;
+  // Each frame's reference analysed for ꟻLIP once, for every weight's mix.
+  const flipOf = values.flip ? references.map((ref) => flipAgainst(ref, width, height)) : [];
+  const scores = weights.map((w) => {
+    const mse: number[] = [];
+    let flipSum = 0;
+    references.forEach((ref, f) => {
+      const m = mix(f, w);
+      let sum = 0;
+      for (let k = 0; k < ref.length; k++) sum += (m[k]! - ref[k]!) ** 2;
+      mse.push(sum / ref.length);
+      if (values.flip) flipSum += flipOf[f]!(m).mean;
+    });
+    return { psnr: meanPsnr(mse), flip: flipSum / references.length };
+  });
+  const psnr = scores.map((s) => s.psnr);
+  const flip = values.flip ? scores.map((s) => s.flip) : undefined;
   rows.push({ sequence: basename(dir), psnr, ...(flip ? { flip } : {}) });
   const margins = psnr.slice(1).map((p) => (p - psnr[0]!).toFixed(2).padStart(6));
   const flips = flip ? `  ꟻLIP ${flip.map((v) => v.toFixed(4)).join(' ')}` : '';

@@ -296,23 +296,46 @@ export function displayFlipParts(pair: DisplayPair, options: FlipOptions = {}): 
   return scoreFlip(pair, options);
 }
 
-function scoreFlip(pair: DisplayPair, options: FlipOptions): FlipParts {
+/**
+ * ꟻLIP with its parts of several tests against one reference (tonemapped RGB, width × height),
+ * the reference analysed once: for scoring variants of an output (mixes, bands) against it.
+ * `invalid` marks the test's non-finite pixels as a DisplayPair does (default none).
+ */
+export function flipAgainst(
+  ref: Float32Array,
+  width: number,
+  height: number,
+  options: FlipOptions = {},
+): (test: Float32Array, invalid?: Uint8Array) => FlipParts {
   const ppd = options.pixelsPerDegree ?? FLIP_DEFAULT_PPD;
   if (!Number.isFinite(ppd) || ppd <= 0) {
     throw new RangeError(`flip: pixelsPerDegree must be a positive number, got ${ppd}`);
   }
-  const { width, height } = pair;
-  const n = width * height;
   const kernels = flipKernels(ppd);
-  const t = analyseImage(pair.test, width, height, kernels);
-  const r = analyseImage(pair.ref, width, height, kernels);
+  const r = analyseImage(ref, width, height, kernels);
+  return (test, invalid) =>
+    scoreAnalysed(analyseImage(test, width, height, kernels), r, width, height, invalid);
+}
+
+function scoreFlip(pair: DisplayPair, options: FlipOptions): FlipParts {
+  return flipAgainst(pair.ref, pair.width, pair.height, options)(pair.test, pair.invalid);
+}
+
+function scoreAnalysed(
+  t: FlipImageFeatures,
+  r: FlipImageFeatures,
+  width: number,
+  height: number,
+  invalid: Uint8Array | undefined,
+): FlipParts {
+  const n = width * height;
   const map = createImage(width, height, 1);
   const pccmax = P_C * CMAX;
   let sum = 0;
   let colorSum = 0;
   for (let i = 0; i < n; i++) {
     let e: number;
-    if (pair.invalid[i]) {
+    if (invalid?.[i]) {
       e = 1;
       colorSum += 1;
     } else {
